@@ -1,0 +1,81 @@
+"""One exception root for everything guardrails raises on purpose.
+
+Only the top level (``session.wrap_session`` and the CLI) turns these into
+exit codes; everything below raises and keeps the context.
+"""
+
+from __future__ import annotations
+
+
+class GuardrailsError(Exception):
+    """Root of every error guardrails raises deliberately."""
+
+
+class UsageError(GuardrailsError):
+    """Something the user wrote or typed is wrong: exit code 4, no traceback.
+
+    The message is one paragraph: where (file, line, column), what is wrong,
+    and how to fix it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        fix: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.fix = fix
+
+    def location(self) -> str:
+        if not self.file:
+            return ""
+        loc = str(self.file)
+        if self.line:
+            loc += f":{self.line}"
+            if self.column:
+                loc += f":{self.column}"
+        return loc
+
+    def __str__(self) -> str:
+        where = self.location()
+        text = f"{where}: {self.message}" if where else self.message
+        if self.fix:
+            text = f"{text.rstrip('.')}. Fix: {self.fix}"
+        return text
+
+
+class RuleFileError(UsageError):
+    """A rule file does not parse or does not validate."""
+
+
+class ConfigError(UsageError):
+    """guardrails.yaml (or [tool.guardrails]) is invalid."""
+
+
+class DataFileError(UsageError):
+    """An org data file is unreadable or invalid."""
+
+
+class SourceError(GuardrailsError):
+    """A source could not deliver its facts (network, permissions, bad answer).
+
+    Rules that need the source's facts become ``error`` outcomes with this
+    message; other rules still run.
+    """
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"source {source}: {message}")
+        self.source = source
+        self.message = message
+
+
+class PluginError(GuardrailsError):
+    """A plugin failed to load or registered something invalid."""

@@ -1,0 +1,270 @@
+"""Fact kinds, the fact store, and the joins every source relies on.
+
+A fact is a plain ``dict`` (JSON-shaped, timestamps as aware UTC
+``datetime``), so declarative rules can select and validate facts with JSON
+Schema. Sources yield raw facts; the joins of DATA.md are made here, once,
+after all sources gathered, so an incident from PagerDuty joins a deployment
+from GitHub just as two files would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from guardrails.errors import SourceError
+from guardrails.timeutil import iso
+
+
+@dataclass(frozen=True)
+class FactKind:
+    name: str  # plural, as rules name it: "deployments"
+    singular: str  # as evidence subjects name it: "deployment/dep-1"
+    id_field: str | None = "id"
+    timestamps: tuple[str, ...] = ()  # ISO timestamps with offset
+    dates: tuple[str, ...] = ()  # dates (or timestamps) -> kept as datetime at 00:00 UTC
+    lists: tuple[str, ...] = ()  # CSV cells holding whitespace-separated lists
+    integers: tuple[str, ...] = ()  # CSV cells that are integers
+    numbers: tuple[str, ...] = ()  # CSV cells that are numbers
+    joined: Mapping[str, str] = field(default_factory=dict)  # field -> kind, set by joins
+    requires: tuple[str, ...] = ()  # other kinds the joins of this kind read
+
+
+KINDS: dict[str, FactKind] = {
+    k.name: k
+    for k in (
+        FactKind("teams", "team", requires=("services",), joined={"services": "services"}),
+        FactKind("services", "service"),
+        FactKind(
+            "deployments", "deployment",
+            timestamps=("finished_at", "started_at"),
+            lists=("changes",),
+            joined={"incidents": "incidents", "remediated_by": "deployments"},
+            requires=("incidents",),
+        ),
+        FactKind(
+            "incidents", "incident",
+            timestamps=("created_at", "resolved_at"),
+            joined={"postmortem": "postmortems", "deployment": "deployments"},
+            requires=("postmortems", "deployments"),
+        ),
+        FactKind(
+            "changes", "change",
+            timestamps=("created_at", "first_commit_at", "merged_at"),
+            integers=("additions", "deletions"),
+            joined={"deployment": "deployments"},
+            requires=("deployments",),
+        ),
+        FactKind("ci_runs", "ci_run", timestamps=("started_at", "finished_at")),
+        FactKind(
+            "iterations", "iteration", id_field=None, dates=("start", "end"),
+            numbers=("capacity", "committed", "unplanned"),
+        ),
+        FactKind("goals", "goal"),
+        FactKind("postmortems", "postmortem", dates=("published_at",)),
+        FactKind(
+            "survey_answers", "survey_answer", id_field=None, dates=("date",),
+            integers=("q1", "q2", "q3", "q4", "q5", "q6"),
+        ),
+        FactKind("commits", "commit", id_field="sha", timestamps=("authored_at", "committed_at")),
+        FactKind("modules", "module"),
+        FactKind("codeowners", "codeowners", id_field="pattern"),
+    )
+}
+
+
+def subject(kind: str, fact: Mapping[str, Any]) -> str:
+    """Evidence subject ``<singular>/<id>`` of a fact."""
+    k = KINDS.get(kind)
+    singular = k.singular if k else kind.rstrip("s")
+    key = k.id_field if k else "id"
+    ident = fact.get(key) if key else None
+    if ident is None:
+        ident = fact.get("id") or fact.get("file") or "?"
+    return f"{singular}/{ident}"
+
+
+def with_requirements(kinds: Iterable[str]) -> set[str]:
+    """The kinds plus everything their joins read (transitively)."""
+    out: set[str] = set()
+    todo = list(kinds)
+    while todo:
+        k = todo.pop()
+        if k in out:
+            continue
+        out.add(k)
+        if k in KINDS:
+            todo.extend(KINDS[k].requires)
+    return out
+
+
+class FactStore:
+    """Facts by kind, with which source provided them and which sources failed."""
+
+    def __init__(self) -> None:
+        self._facts: dict[str, list[dict[str, Any]]] = {}
+        self.provided_by: dict[str, list[str]] = {}
+        self.failed: dict[str, SourceError] = {}
+        self.warnings: list[str] = []
+
+    def add(self, kind: str, facts: list[dict[str, Any]], source: str) -> None:
+        self._facts.setdefault(kind, []).extend(facts)
+        self.provided_by.setdefault(kind, []).append(source)
+
+    def fail(self, kind: str, error: SourceError) -> None:
+        self.failed.setdefault(kind, error)
+
+    def get(self, kind: str) -> list[dict[str, Any]]:
+        """Facts of ``kind``; raises the SourceError if a source of it failed."""
+        if kind in self.failed:
+            raise self.failed[kind]
+        return self._facts.get(kind, [])
+
+    def has(self, kind: str) -> bool:
+        return bool(self._facts.get(kind))
+
+    def kinds(self) -> list[str]:
+        return sorted(set(self._facts) | set(self.failed))
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(v) for k, v in self._facts.items()}
+
+
+def _warn(store: FactStore, msg: str) -> None:
+    if msg not in store.warnings:
+        store.warnings.append(msg)
+
+
+def join(store: FactStore) -> None:
+    """Make the joins of DATA.md in place. Dangling references become warnings."""
+    facts = store._facts
+    deployments = facts.get("deployments", [])
+    incidents = facts.get("incidents", [])
+    postmortems = facts.get("postmortems", [])
+    dep_by_id = {d["id"]: d for d in deployments if "id" in d}
+    inc_by_id = {i["id"]: i for i in incidents if "id" in i}
+
+    if "teams" in facts:
+        owned: dict[str, list[str]] = {}
+        team_ids = {t["id"] for t in facts["teams"]} | {
+            t["github"] for t in facts["teams"] if t.get("github")
+        }
+        for s in facts.get("services", []):
+            owned.setdefault(s.get("owner"), []).append(s["id"])
+            if s.get("owner") not in team_ids:
+                _warn(store, f"service {s['id']} names owner {s.get('owner')}, "
+                      "which is not a team in the data")
+        for t in facts["teams"]:
+            t["size"] = len(t.get("members") or [])
+            t["services"] = owned.get(t["id"], [])
+
+    if "incidents" in facts:
+        by_incident: dict[str, dict[str, Any]] = {}
+        for pm in sorted(postmortems, key=lambda p: str(p.get("file", ""))):
+            ref = pm.get("incident")
+            if ref in inc_by_id:
+                by_incident.setdefault(ref, pm)
+            elif "incidents" in facts and ref is not None:
+                _warn(store, f"postmortem {pm.get('file', ref)} names incident {ref}, "
+                      "which is not in the data")
+        for inc in incidents:
+            pm = by_incident.get(inc["id"])
+            if pm is not None:
+                inc["postmortem"] = pm
+            else:
+                inc.pop("postmortem", None)
+            dep_id = inc.get("caused_by")
+            if dep_id is not None:
+                dep = dep_by_id.get(dep_id)
+                if dep is not None:
+                    inc["deployment"] = dep
+                elif "deployments" in facts:
+                    _warn(store, f"incident {inc['id']} names deployment {dep_id}, "
+                          "which is not in the data")
+
+    if "deployments" in facts:
+        caused: dict[str, list[dict[str, Any]]] = {}
+        for inc in incidents:
+            if inc.get("caused_by") in dep_by_id:
+                caused.setdefault(inc["caused_by"], []).append(inc)
+        remediated: dict[str, list[str]] = {}
+        for d in deployments:
+            target = d.get("remediates")
+            if target is None or d.get("kind") not in ("rollback", "hotfix"):
+                continue
+            if target in dep_by_id:
+                # "a later deployment": a remediation that finished before the
+                # deployment it claims to fix cannot have fixed it.
+                fixed = dep_by_id[target]
+                if _later(d, fixed):
+                    remediated.setdefault(target, []).append(d["id"])
+            elif target not in inc_by_id:
+                _warn(store, f"deployment {d['id']} remediates {target}, "
+                      "which is not in the data")
+        for d in deployments:
+            d["incidents"] = caused.get(d["id"], [])
+            d["remediated_by"] = remediated.get(d["id"], [])
+            d["failed"] = bool(d["incidents"] or d["remediated_by"])
+
+    if "changes" in facts and deployments:
+        _join_changes(facts["changes"], deployments)
+
+
+def _later(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    ta, tb = a.get("finished_at"), b.get("finished_at")
+    return ta is None or tb is None or ta > tb
+
+
+def is_production_success(d: Mapping[str, Any], environment: str = "production") -> bool:
+    return d.get("status") == "success" and d.get("environment", "production") == environment
+
+
+def _join_changes(changes: list[dict[str, Any]], deployments: list[dict[str, Any]]) -> None:
+    """change.deployment: the first successful production deployment that shipped it."""
+    first: dict[str, dict[str, Any]] = {}
+    prod = sorted(
+        (d for d in deployments if is_production_success(d) and d.get("finished_at")),
+        key=lambda d: d["finished_at"],
+    )
+    for d in prod:
+        for ref in d.get("changes") or ():
+            first.setdefault(str(ref), d)
+    for c in changes:
+        dep = first.get(str(c.get("id"))) or (
+            first.get(str(c["merge_sha"])) if c.get("merge_sha") else None
+        )
+        if dep is not None:
+            c["deployment"] = dep
+
+
+def to_jsonable(kind: str, fact: Mapping[str, Any]) -> dict[str, Any]:
+    """A fact for output: timestamps as ISO text, joined facts as their subjects."""
+    k = KINDS.get(kind)
+    joined = k.joined if k else {}
+    out: dict[str, Any] = {}
+    for key, value in fact.items():
+        if key.startswith("_"):
+            continue
+        if key in joined and value is not None:
+            target = joined[key]
+            if isinstance(value, list):
+                out[key] = [subject(target, v) if isinstance(v, Mapping) else v for v in value]
+            elif isinstance(value, Mapping):
+                out[key] = subject(target, value)
+            else:
+                out[key] = value
+        else:
+            out[key] = _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return iso(value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items() if not str(k).startswith("_")}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,200 @@
+"""Every hook guardrails calls, grouped by phase.
+
+A plugin is a module or object with functions marked ``@hookimpl`` and named
+after one of these specs. Builtin plugins (the files source, the generic
+checks, the reporters...) are registered through the entry-point group
+``guardrails`` exactly like third-party ones, so any of them can be disabled
+with ``-p no:NAME``.
+
+Phases, in the order a ``guardrails check`` run calls them:
+
+configure -> collect (checks, metrics, rule files) -> gather (sources, facts)
+-> evaluate (one rule at a time) -> report -> session finish.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from guardrails.config import Config
+    from guardrails.model import Report, Result, Rule
+    from guardrails.plugin import Check, EvalContext, Metric, Reporter, Source
+    from guardrails.session import Session
+
+hookspec = pluggy.HookspecMarker("guardrails")
+
+# ---------------------------------------------------------------------------
+# configure
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def guardrails_configure(config: Config) -> None:
+    """Called once the config is loaded and every plugin is registered.
+
+    A stateful plugin creates its object here and registers it with
+    ``config.pluginmanager``.
+
+    :param config: the loaded, validated configuration.
+    """
+
+
+@hookspec
+def guardrails_unconfigure(config: Config) -> None:
+    """Called before the process ends, after the session finished.
+
+    :param config: the configuration passed to :func:`guardrails_configure`.
+    """
+
+
+# ---------------------------------------------------------------------------
+# collect: what checks and metrics exist, and which rules are in play
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def guardrails_collect_checks() -> list[Check]:
+    """Return the checks this plugin provides (everyone adds).
+
+    A check evaluates one rule (``check: NAME`` in a rule file). Its
+    ``schema`` lists the rule keys it accepts, so rule files are validated
+    before anything runs.
+
+    :return: a list of :class:`guardrails.plugin.Check` instances.
+    """
+
+
+@hookspec
+def guardrails_collect_metrics() -> list[Metric]:
+    """Return the named metrics this plugin provides (everyone adds).
+
+    Metrics are used by the generic ``metric`` check
+    (``check: metric`` with ``metric: dora.lead_time``).
+
+    :return: a list of :class:`guardrails.plugin.Metric` instances.
+    """
+
+
+@hookspec(firstresult=True)
+def guardrails_collect_file(path: Path, config: Config) -> list[Rule] | None:
+    """Parse one rule file into rules. Stops at the first non-None result.
+
+    The builtin implementation reads YAML packs; a plugin may read other
+    formats by answering for its own file names and returning None otherwise.
+
+    :param path: the rule file.
+    :param config: the configuration.
+    :return: the file's rules, or None when this plugin does not handle it.
+    """
+
+
+@hookspec
+def guardrails_collection_modifyitems(config: Config, rules: list[Rule]) -> None:
+    """Filter or re-order the collected rules in place (after -k/-m selection).
+
+    :param config: the configuration.
+    :param rules: the selected rules, mutable.
+    """
+
+
+# ---------------------------------------------------------------------------
+# gather: sources of facts
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def guardrails_gather_sources() -> list[type[Source]]:
+    """Return the source classes this plugin provides (everyone adds).
+
+    A source is instantiated when ``guardrails.yaml`` has a block under
+    ``sources:`` with its ``name``.
+
+    :return: a list of :class:`guardrails.plugin.Source` subclasses.
+    """
+
+
+@hookspec
+def guardrails_gather_finish(config: Config, store: Any) -> None:
+    """Called after every source answered and the joins were made.
+
+    A plugin may add derived facts or joins to ``store`` here.
+
+    :param config: the configuration.
+    :param store: the :class:`guardrails.facts.FactStore`.
+    """
+
+
+# ---------------------------------------------------------------------------
+# evaluate
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def guardrails_evaluate_rule(rule: Rule, context: EvalContext) -> Result | None:
+    """Evaluate one rule. Stops at the first non-None result.
+
+    The builtin implementation runs the rule's check, contains any crash as
+    an ``error`` outcome, and applies waivers. Wrappers
+    (``@hookimpl(wrapper=True)``) may time or adjust the result.
+
+    :param rule: the rule, with its effective parameters.
+    :param context: facts, now, window and metrics for the run.
+    :return: the rule's :class:`guardrails.model.Result`.
+    """
+
+
+@hookspec
+def guardrails_evaluate_logreport(result: Result) -> None:
+    """Called with each rule's result as soon as it is known.
+
+    :param result: the result just computed.
+    """
+
+
+# ---------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def guardrails_report_formats() -> list[type[Reporter]]:
+    """Return reporter classes for ``--format NAME`` (everyone adds).
+
+    :return: a list of :class:`guardrails.plugin.Reporter` subclasses.
+    """
+
+
+@hookspec
+def guardrails_report_header(config: Config) -> list[str]:
+    """Return extra lines for the terminal header (everyone adds).
+
+    :param config: the configuration.
+    :return: lines to print after the builtin header lines.
+    """
+
+
+# ---------------------------------------------------------------------------
+# session
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def guardrails_session_start(session: Session) -> None:
+    """Called after configuration, before rules are collected.
+
+    :param session: the running session.
+    """
+
+
+@hookspec
+def guardrails_session_finish(session: Session, report: Report) -> None:
+    """Called after every rule was evaluated and reported.
+
+    :param session: the running session.
+    :param report: the finished report (its ``exit_code`` is set).
+    """

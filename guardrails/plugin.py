@@ -1,0 +1,206 @@
+"""What a plugin implements: sources, checks, metrics and reporters.
+
+Plugins return these from the ``guardrails_gather_sources``,
+``guardrails_collect_checks``, ``guardrails_collect_metrics`` and
+``guardrails_report_formats`` hooks (see :mod:`guardrails.hookspec`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
+
+import pluggy
+
+from guardrails.model import CheckResult, Evidence, Rule
+from guardrails.timeutil import parse_duration
+
+if TYPE_CHECKING:
+    from guardrails.config import Config
+    from guardrails.facts import FactStore
+    from guardrails.model import Report, Result
+    from guardrails.session import Session
+
+hookimpl = pluggy.HookimplMarker("guardrails")
+
+
+# ---------------------------------------------------------------------------
+# sources
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class SourceEnv:
+    """What every source gets besides its own config block."""
+
+    root: Path  # the directory holding the config
+    now: datetime
+    window: timedelta
+    timezone: tzinfo | None = None
+    offline: bool = False
+    cache_dir: Path | None = None
+    allow_outside_root: bool = False
+    config: Config | None = None
+
+    def display(self, path: Path) -> str:
+        """A path as the user should read it: relative to the root when inside."""
+        try:
+            return str(path.resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
+
+
+class Source:
+    """A plugin that yields facts.
+
+    Subclasses set ``name`` (the key under ``sources:`` in guardrails.yaml)
+    and ``schema`` (JSON Schema of that block), and implement
+    :meth:`provides` and :meth:`gather`. ``gather`` raises
+    :class:`guardrails.errors.SourceError` when the source cannot deliver; the
+    rules that need its facts then become ``error`` outcomes.
+    """
+
+    name: ClassVar[str] = ""
+    schema: ClassVar[dict[str, Any]] = {"type": "object"}
+
+    def __init__(self, options: Mapping[str, Any], env: SourceEnv) -> None:
+        self.options = dict(options)
+        self.env = env
+        self.warnings: list[str] = []
+
+    def provides(self) -> set[str]:
+        """Fact kinds (plural names) this source can yield with its config."""
+        raise NotImplementedError
+
+    def validate(self) -> None:
+        """Eager validation run on every ``check`` (raise UsageError on bad input)."""
+
+    def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
+        """Return facts for the requested kinds it provides."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Short label for the report header, e.g. ``files org/``."""
+        return self.name
+
+
+# ---------------------------------------------------------------------------
+# evaluation context, checks, metrics
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class EvalContext:
+    """Everything a check may read."""
+
+    now: datetime
+    window: timedelta
+    focus: str | None
+    store: FactStore
+    metrics: Mapping[str, Metric] = field(default_factory=dict)
+    config: Config | None = None
+
+    def facts(self, kind: str) -> list[dict[str, Any]]:
+        """Facts of a kind; raises SourceError when its source failed."""
+        return self.store.get(kind)
+
+    def window_for(self, rule: Rule) -> tuple[datetime, datetime]:
+        """The rule's half-open window ``[now - W, now)``."""
+        w = rule.params.get("window")
+        length = parse_duration(w) if w is not None else self.window
+        return self.now - length, self.now
+
+    def window_text(self, rule: Rule) -> str:
+        start, end = self.window_for(rule)
+        days = (end - start).total_seconds() / 86400
+        return f"window {start.date()} .. {end.date()} ({days:g} days)"
+
+
+class Check:
+    """Evaluates rules that name it in ``check:``.
+
+    ``schema`` is a JSON Schema object fragment: ``{"properties": {...},
+    "required": [...]}`` for the rule keys this check adds to the common ones.
+    """
+
+    name: ClassVar[str] = ""
+    schema: ClassVar[dict[str, Any]] = {"properties": {}}
+    #: fact kinds the check reads regardless of parameters
+    kinds: ClassVar[tuple[str, ...]] = ()
+    #: fixed sections for ``guardrails explain`` when a rule does not give them
+    doc: ClassVar[str] = ""
+
+    def needs(self, rule: Rule, metrics: Mapping[str, Metric]) -> set[str]:
+        """Fact kinds the rule reads, so only the needed sources are asked."""
+        return set(self.kinds)
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        raise NotImplementedError
+
+
+@dataclass
+class MetricValue:
+    """A computed metric: ``value`` is None when there were no samples."""
+
+    value: float | None
+    samples: int = 0
+    evidence: list[Evidence] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+    no_data: str = ""  # the reason when value is None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named metric for ``check: metric``.
+
+    ``compute(ctx, rule, start, end)`` returns a :class:`MetricValue`; the
+    ``evidence`` it returns is shown when the rule fails (e.g. the failed
+    deployments behind a change failure rate).
+    """
+
+    name: str
+    unit: str  # seconds | ratio | per_week | lines | count | score
+    kinds: tuple[str, ...]
+    compute: Callable[[EvalContext, Rule, datetime, datetime], MetricValue]
+    description: str = ""
+
+
+# ---------------------------------------------------------------------------
+# reporters
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class ReportOptions:
+    verbosity: int = 0
+    color: bool = False
+    group_by: str | None = None
+    strict: bool = False
+
+
+class Reporter:
+    """Renders a run. ``name`` is the ``--format`` value.
+
+    ``out`` is the stream to write to (stdout, or the ``--output`` file).
+    Streaming reporters write in :meth:`rule_result`; file reporters write in
+    :meth:`finish`.
+    """
+
+    name: ClassVar[str] = ""
+    default_output: ClassVar[str | None] = None  # file name when none given, None = stdout
+
+    def __init__(self, out: TextIO, options: ReportOptions) -> None:
+        self.out = out
+        self.options = options
+
+    def start(self, session: Session) -> None:
+        """Called once rules are collected and facts gathered."""
+
+    def rule_result(self, result: Result, rule: Rule) -> None:
+        """Called for every rule as soon as its result is known."""
+
+    def finish(self, report: Report, session: Session) -> None:
+        """Called once with the whole report."""

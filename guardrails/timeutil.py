@@ -1,0 +1,139 @@
+"""Durations (``30m``, ``36h``, ``7d``, ``2w``), timestamps and windows.
+
+Every timestamp inside guardrails is an aware ``datetime`` in UTC. A window
+is the half-open interval ``[now - W, now)``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$"
+
+
+def parse_duration(text: str | int | float) -> timedelta:
+    """Parse ``30m``, ``36h``, ``7d``, ``2w`` (or bare seconds) to a timedelta."""
+    if isinstance(text, bool):
+        raise ValueError(f"not a duration: {text!r}")
+    if isinstance(text, int | float):
+        return timedelta(seconds=text)
+    m = _DURATION.match(str(text))
+    if not m:
+        raise ValueError(f"not a duration: {text!r} (write e.g. 30m, 36h, 7d, 2w)")
+    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def format_duration(seconds: float) -> str:
+    """Human form of a duration in seconds: ``45s``, ``12m``, ``3.5h``, ``2.1d``."""
+    s = float(seconds)
+    neg = s < 0
+    s = abs(s)
+    if s < 60:
+        out = f"{s:.0f}s"
+    elif s < 3600:
+        out = f"{s / 60:.1f}m".replace(".0m", "m")
+    elif s < 86400 * 2:
+        out = f"{s / 3600:.1f}h".replace(".0h", "h")
+    else:
+        out = f"{s / 86400:.1f}d".replace(".0d", "d")
+    return f"-{out}" if neg else out
+
+
+def parse_timezone(name: str) -> tzinfo:
+    """``UTC``, ``+02:00`` or an IANA name such as ``Europe/Berlin``."""
+    if name.upper() in ("UTC", "Z"):
+        return UTC
+    m = re.match(r"^([+-])(\d{2}):?(\d{2})$", name)
+    if m:
+        delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
+        return timezone(-delta if m.group(1) == "-" else delta)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {name!r}") from exc
+
+
+class NaiveTimestamp(ValueError):
+    """A timestamp without an offset and no configured timezone."""
+
+
+def parse_timestamp(value: object, default_tz: tzinfo | None = None) -> datetime:
+    """ISO 8601 with offset or ``Z`` -> aware UTC datetime.
+
+    A timestamp without an offset raises :class:`NaiveTimestamp` unless a
+    ``default_tz`` is given (config ``timezone:``).
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        raise ValueError(f"expected a timestamp with time and offset, got the date {value}")
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("z", "Z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
+    else:
+        raise ValueError(f"not a timestamp: {value!r}")
+    if dt.tzinfo is None:
+        if default_tz is None:
+            raise NaiveTimestamp(
+                f"timestamp {value!s} has no UTC offset (add 'Z' or '+02:00', "
+                "or set 'timezone:' in guardrails.yaml)"
+            )
+        dt = dt.replace(tzinfo=default_tz)
+    return dt.astimezone(UTC)
+
+
+def parse_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}") from None
+    raise ValueError(f"not a date: {value!r}")
+
+
+def parse_date_or_timestamp(value: object, default_tz: tzinfo | None = None) -> datetime:
+    """A date (midnight UTC) or a timestamp, as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        return parse_timestamp(value, default_tz)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str) and len(value.strip()) == 10:
+        d = parse_date(value)
+        return datetime(d.year, d.month, d.day, tzinfo=UTC)
+    return parse_timestamp(value, default_tz)
+
+
+def parse_now(text: str | None) -> datetime:
+    """``--now``: a date (taken as 00:00 UTC) or a timestamp; default the clock."""
+    if not text:
+        return datetime.now(UTC).replace(microsecond=0)
+    return parse_date_or_timestamp(text, UTC)
+
+
+def iso(dt: datetime | date | None) -> str | None:
+    """Stable ISO text: UTC timestamps end in ``Z``."""
+    if dt is None:
+        return None
+    if isinstance(dt, datetime):
+        return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return dt.isoformat()
+
+
+def in_window(ts: datetime | None, start: datetime, end: datetime) -> bool:
+    """Half-open window membership: ``start <= ts < end``."""
+    return ts is not None and start <= ts < end
