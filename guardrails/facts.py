@@ -268,3 +268,34 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def json_view(kind: str, fact: Mapping[str, Any], depth: int = 1) -> dict[str, Any]:
+    """A JSON-shaped copy of a fact for JSON Schema conditions.
+
+    Timestamps become ISO text; joined facts are included ``depth`` levels
+    deep (so ``expect`` can look at ``incident.postmortem.status``) and named
+    by their subject below that, which keeps the cyclic joins finite.
+    """
+    k = KINDS.get(kind)
+    joined = k.joined if k else {}
+    out: dict[str, Any] = {}
+    for key, value in fact.items():
+        if key.startswith("_"):
+            continue
+        if key in joined and value is not None:
+            target = joined[key]
+            if isinstance(value, list):
+                out[key] = [
+                    (json_view(target, v, depth - 1) if depth > 0 else subject(target, v))
+                    if isinstance(v, Mapping) else v
+                    for v in value
+                ]
+            elif isinstance(value, Mapping):
+                out[key] = json_view(target, value, depth - 1) if depth > 0 else subject(
+                    target, value)
+            else:
+                out[key] = value
+        else:
+            out[key] = _plain(value)
+    return out

@@ -102,6 +102,7 @@ class EvalContext:
     store: FactStore
     metrics: Mapping[str, Metric] = field(default_factory=dict)
     config: Config | None = None
+    checks: Mapping[str, Check] = field(default_factory=dict)
 
     def facts(self, kind: str) -> list[dict[str, Any]]:
         """Facts of a kind; raises SourceError when its source failed."""
@@ -166,6 +167,8 @@ class Metric:
     kinds: tuple[str, ...]
     compute: Callable[[EvalContext, Rule, datetime, datetime], MetricValue]
     description: str = ""
+    #: JSON Schema properties of extra rule keys this metric reads (e.g. environment)
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------

@@ -97,7 +97,9 @@ def _yaml_error(exc: yaml.YAMLError, display: str) -> UsageError:
     )
 
 
-def load(text: str, display: str, *, positions: bool = False) -> tuple[Any, dict[PathKey, Position]]:
+def load(
+    text: str, display: str, *, positions: bool = False
+) -> tuple[Any, dict[PathKey, Position]]:
     """Parse one YAML document. With ``positions`` also map each path to (line, col)."""
     loader = _Loader(text)
     try:

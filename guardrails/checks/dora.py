@@ -1,0 +1,433 @@
+"""The four DORA keys as named metrics for ``check: metric``.
+
+Definitions are those of METRICS.md. What they share:
+
+- The window is half-open, ``[now - W, now)``: a deployment finished exactly
+  at ``now - W`` counts, one finished exactly at ``now`` belongs to the next
+  window. Two consecutive windows therefore never count a fact twice.
+- A production deployment is a ``success`` deployment to the rule's
+  ``environment`` (default ``production``) finished inside the window.
+- Facts are evaluated as of ``now`` (``--now`` may lie in the past): an
+  incident opened, a rollback finished or an incident resolved at or after
+  ``now`` was not yet known then, so it does not count.
+- No samples means no value (``None`` with a reason), never a best score of 0.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from guardrails.errors import RuleFileError
+from guardrails.facts import is_production_success, subject
+from guardrails.model import Evidence, Rule
+from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
+from guardrails.timeutil import format_duration, in_window
+
+#: the median metrics show this many of their slowest samples as evidence
+EVIDENCE_LIMIT = 10
+
+Fact = Mapping[str, Any]
+
+
+# ---------------------------------------------------------------------------
+# shared helpers
+# ---------------------------------------------------------------------------
+
+
+def _natural(text: object) -> tuple[Any, ...]:
+    """Sort key putting ``dep-9`` before ``dep-10``."""
+    parts = re.split(r"(\d+)", str(text))
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+
+
+def _environment(rule: Rule) -> str:
+    env = rule.param("environment", "production")
+    if not isinstance(env, str) or not env:
+        raise RuleFileError(
+            f"rule {rule.nodeid}: 'environment' must be an environment name, got {env!r}",
+            file=rule.file or None,
+            line=rule.line or None,
+            fix="write e.g. 'environment: production'",
+        )
+    return env
+
+
+def _unique(facts: Iterable[Fact], key: str = "id") -> list[Fact]:
+    """Facts with the same id (e.g. from two sources) count once: the first wins."""
+    seen: set[Any] = set()
+    out: list[Fact] = []
+    for f in facts:
+        ident = f.get(key)
+        marker = ("id", ident) if ident is not None else ("obj", id(f))
+        if marker not in seen:
+            seen.add(marker)
+            out.append(f)
+    return out
+
+
+def _production(
+    deployments: Iterable[Fact], env: str, start: datetime, end: datetime
+) -> list[Fact]:
+    """Successful deployments to ``env`` finished in ``[start, end)``, each once."""
+    return [
+        d for d in _unique(deployments)
+        if is_production_success(d, env) and in_window(d.get("finished_at"), start, end)
+    ]
+
+
+def _known_by(ts: datetime | None, end: datetime) -> bool:
+    # A fact without the timestamp is in the data, so it is taken as known.
+    return ts is None or ts < end
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 open incident``, ``2 open incidents``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _severity_rank(incident: Fact) -> int:
+    m = re.fullmatch(r"\s*SEV\s*(\d+)\s*", str(incident.get("severity") or ""), re.I)
+    return int(m.group(1)) if m else 99
+
+
+def _slowest(items: list[tuple[float, str, str]], what: str) -> tuple[list[Evidence], list[str]]:
+    """Evidence for the slowest ``(seconds, subject, detail)`` samples, worst first."""
+    ordered = sorted(items, key=lambda t: (-t[0], _natural(t[1])))
+    evidence = [Evidence(subject=s, detail=d) for _, s, d in ordered[:EVIDENCE_LIMIT]]
+    note = []
+    if len(ordered) > EVIDENCE_LIMIT:
+        note.append(f"showing the {EVIDENCE_LIMIT} slowest of {len(ordered)} {what}")
+    return evidence, note
+
+
+# ---------------------------------------------------------------------------
+# deployment frequency
+# ---------------------------------------------------------------------------
+
+
+def deployment_frequency(
+    ctx: EvalContext, rule: Rule, start: datetime, end: datetime
+) -> MetricValue:
+    """Production deployments in the window per week of window."""
+    env = _environment(rule)
+    deployments = ctx.facts("deployments")
+    prod = _production(deployments, env, start, end)
+    details = [ctx.window_text(rule), f"{_count(len(prod), env + ' deployment')} in window"]
+    if not prod:
+        # Zero deployments is reported as "no data" rather than 0 per week: an
+        # export that stops before the window looks the same, and the rule's
+        # on_no_data decides whether that fails.
+        reason = "no deployments data" if not deployments else f"no {env} deployments in window"
+        return MetricValue(None, 0, details=details, no_data=reason)
+    weeks = (end - start).total_seconds() / 86400 / 7
+    per_service = Counter(str(d.get("service", "?")) for d in prod)
+    details.append("by service: " + ", ".join(
+        f"{s} {n}" for s, n in sorted(per_service.items(), key=lambda t: (-t[1], _natural(t[0])))
+    ))
+    return MetricValue(len(prod) / weeks, len(prod), details=details)
+
+
+# ---------------------------------------------------------------------------
+# lead time for changes
+# ---------------------------------------------------------------------------
+
+
+class _Commits:
+    """Commits by sha; a ref of 7+ hex digits also finds the one commit it prefixes."""
+
+    def __init__(self, commits: Iterable[Fact]) -> None:
+        self.by_sha = {str(c["sha"]).lower(): c for c in commits if c.get("sha")}
+        self._shas = sorted(self.by_sha)
+
+    def find(self, ref: object) -> Fact | None:
+        if ref is None or not self.by_sha:
+            return None
+        key = str(ref).lower()
+        if key in self.by_sha:
+            return self.by_sha[key]
+        if not re.fullmatch(r"[0-9a-f]{7,39}", key):
+            return None
+        i = bisect_left(self._shas, key)
+        hits = [s for s in self._shas[i:i + 2] if s.startswith(key)]
+        return self.by_sha[hits[0]] if len(hits) == 1 else None
+
+
+def _first_deployments(deployments: Iterable[Fact], env: str) -> dict[str, Fact]:
+    """Each shipped ref -> the first successful deployment to ``env`` naming it."""
+    ordered = sorted(
+        (d for d in _unique(deployments) if is_production_success(d, env) and d.get("finished_at")),
+        key=lambda d: (d["finished_at"], _natural(d.get("id"))),
+    )
+    first: dict[str, Fact] = {}
+    for d in ordered:
+        for ref in d.get("changes") or ():
+            first.setdefault(str(ref), d)
+    return first
+
+
+def _change_start(change: Fact, commits: _Commits) -> tuple[datetime | None, str]:
+    """When work on a change began: first commit, else opened, else authored."""
+    if change.get("first_commit_at") is not None:
+        return change["first_commit_at"], "first commit"
+    if change.get("created_at") is not None:
+        return change["created_at"], "created"
+    for ref in (change.get("id"), change.get("merge_sha")):
+        commit = commits.find(ref)
+        if commit is not None and commit.get("authored_at") is not None:
+            return commit["authored_at"], "authored"
+    return None, ""
+
+
+def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> MetricValue:
+    """Median time from a change's start to its first production deployment."""
+    env = _environment(rule)
+    deployments = ctx.facts("deployments")
+    changes = _unique(ctx.facts("changes"))
+    commits = _Commits(ctx.facts("commits"))
+    first = _first_deployments(deployments, env)
+
+    # (start, label, subject, deployment) per change shipped inside the window
+    shipped: list[tuple[datetime | None, str, str, Fact]] = []
+    change_refs: set[str] = set()
+    for c in changes:
+        change_refs.update(str(c[k]) for k in ("id", "merge_sha") if c.get(k) is not None)
+        # The join's answer may come from git ancestry, which only it knows;
+        # it is made for "production", so other environments look refs up here.
+        dep = c.get("deployment") if env == "production" else None
+        if dep is None:
+            dep = first.get(str(c.get("id"))) or (
+                first.get(str(c["merge_sha"])) if c.get("merge_sha") else None
+            )
+        if dep is not None and in_window(dep.get("finished_at"), start, end):
+            began, label = _change_start(c, commits)
+            shipped.append((began, label, subject("changes", c), dep))
+
+    # Deployments may name plain git commits (no pull request behind them).
+    by_commit: dict[str, tuple[Fact, Fact]] = {}
+    unknown = 0
+    for ref, dep in first.items():  # chronological: the first deployment wins
+        if ref in change_refs:
+            continue
+        commit = commits.find(ref)
+        if commit is not None:
+            by_commit.setdefault(str(commit["sha"]), (commit, dep))
+        elif in_window(dep.get("finished_at"), start, end):
+            unknown += 1
+    for commit, dep in by_commit.values():
+        if in_window(dep.get("finished_at"), start, end):
+            shipped.append((commit.get("authored_at"), "authored", subject("commits", commit), dep))
+
+    samples: list[tuple[float, str, str]] = []
+    dropped = no_start = 0
+    for began, label, subj, dep in shipped:
+        if began is None:
+            no_start += 1
+            continue
+        seconds = (dep["finished_at"] - began).total_seconds()
+        # A change cannot ship before (or as) it starts: a non-positive lead
+        # time means clock skew, rewritten commit dates or a change record
+        # made after the fact. Keeping it would pull the median towards a
+        # flattering zero, so it is dropped and counted instead.
+        if seconds <= 0:
+            dropped += 1
+            continue
+        detail = (f"lead time {format_duration(seconds)}: {label} {began.date()} -> "
+                  f"{dep.get('id')} {dep['finished_at'].date()}")
+        samples.append((seconds, subj, detail))
+
+    details = [ctx.window_text(rule),
+               f"{_count(len(samples), 'change')} shipped by {env} deployments in window"]
+    if dropped:
+        details.append(f"{_count(dropped, 'non-positive lead time')} dropped "
+                       "(change timestamp at or after its deployment)")
+    if no_start:
+        details.append(f"{_count(no_start, 'change')} without first_commit_at, created_at "
+                       "or commit time skipped")
+    if unknown:
+        details.append(f"{_count(unknown, 'shipped reference')} matching no change or commit")
+    if not samples:
+        if not deployments:
+            reason = "no deployments data"
+        elif not changes and not commits.by_sha:
+            reason = "no changes data"
+        elif not _production(deployments, env, start, end):
+            reason = f"no {env} deployments in window"
+        elif dropped:
+            reason = f"no positive lead times in window ({dropped} non-positive dropped)"
+        else:
+            reason = f"no changes shipped by {env} deployments in window"
+        return MetricValue(None, 0, details=details, no_data=reason)
+    evidence, note = _slowest(samples, "changes")
+    value = statistics.median(s for s, _, _ in samples)
+    return MetricValue(float(value), len(samples), evidence=evidence, details=details + note)
+
+
+# ---------------------------------------------------------------------------
+# change failure rate
+# ---------------------------------------------------------------------------
+
+_REMEDY = {"rollback": "rolled back by", "hotfix": "hotfixed by"}
+
+
+def change_failure_rate(
+    ctx: EvalContext, rule: Rule, start: datetime, end: datetime
+) -> MetricValue:
+    """Failed production deployments / production deployments in the window."""
+    env = _environment(rule)
+    deployments = ctx.facts("deployments")
+    # Read even though the join already attached them: when the incident
+    # source failed this raises, so the rule errors instead of passing on an
+    # empty numerator.
+    ctx.facts("incidents")
+    by_id = {d["id"]: d for d in reversed(deployments) if "id" in d}
+    prod = _production(deployments, env, start, end)
+
+    # Rollbacks and hotfixes are deployments too (denominator), and can fail
+    # themselves. The numerator is a subset of the denominator, each
+    # deployment once however many reasons it failed for, so 0 <= rate <= 1.
+    failed: list[tuple[Fact, list[Fact], list[Fact]]] = []
+    for d in prod:
+        # The join already kept only remediations finishing after their target.
+        incidents = [i for i in d.get("incidents") or () if _known_by(i.get("created_at"), end)]
+        fixes = [by_id[r] for r in d.get("remediated_by") or ()
+                 if r in by_id and _known_by(by_id[r].get("finished_at"), end)]
+        if incidents or fixes:
+            failed.append((d, incidents, fixes))
+
+    details = [ctx.window_text(rule), f"{len(failed)} of {len(prod)} {env} deployments failed"]
+    if not prod:
+        reason = "no deployments data" if not deployments else f"no {env} deployments in window"
+        return MetricValue(None, 0, details=details, no_data=reason)
+    if failed:
+        caused = sum(1 for _, incs, _ in failed if incs)
+        fixed = sum(1 for _, _, fx in failed if fx)
+        details.append(f"{caused} caused incidents, {fixed} were rolled back or hotfixed "
+                       "(a deployment with both counts once)")
+
+    def worst(item: tuple[Fact, list[Fact], list[Fact]]) -> tuple[Any, ...]:
+        d, incs, _ = item
+        return (min((_severity_rank(i) for i in incs), default=100), _natural(d.get("id")))
+
+    evidence = [
+        Evidence(subject=subject("deployments", d), detail=_failure_detail(d, incs, fixes))
+        for d, incs, fixes in sorted(failed, key=worst)
+    ]
+    return MetricValue(len(failed) / len(prod), len(prod), evidence=evidence, details=details)
+
+
+def _failure_detail(dep: Fact, incidents: list[Fact], fixes: list[Fact]) -> str:
+    """``2026-09-03 billing-api caused INC-731 (SEV2), rolled back by dep-5514``."""
+    actions = []
+    if incidents:
+        named = [
+            f"{i.get('id')} ({i['severity']})" if i.get("severity") else str(i.get("id"))
+            for i in sorted(incidents, key=lambda i: (_severity_rank(i), _natural(i.get("id"))))
+        ]
+        actions.append("caused " + ", ".join(named))
+    for kind in ("rollback", "hotfix"):
+        ids = [str(f.get("id")) for f in sorted(
+            (f for f in fixes if f.get("kind") == kind),
+            key=lambda f: (f.get("finished_at") is None, f.get("finished_at") or 0,
+                           _natural(f.get("id"))),
+        )]
+        if ids:
+            actions.append(f"{_REMEDY[kind]} " + ", ".join(ids))
+    return f"{dep['finished_at'].date()} {dep.get('service', '?')} " + ", ".join(actions)
+
+
+# ---------------------------------------------------------------------------
+# time to restore service
+# ---------------------------------------------------------------------------
+
+
+def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> MetricValue:
+    """Median resolved_at - created_at of resolved incidents created in the window."""
+    incidents = _unique(ctx.facts("incidents"))
+    # Incidents count by when they were opened: one opened before the window
+    # and resolved inside it belongs to the earlier window.
+    created = [i for i in incidents if in_window(i.get("created_at"), start, end)]
+    samples: list[tuple[float, str, str]] = []
+    still_open = dropped = 0
+    for inc in created:
+        resolved = inc.get("resolved_at")
+        # Open incidents have no restore time yet; counting them as resolved
+        # "now" would invent one. Resolved after now = still open as of now.
+        if resolved is None or resolved >= end:
+            still_open += 1
+            continue
+        seconds = (resolved - inc["created_at"]).total_seconds()
+        # Resolved no later than opened: a record filed after the fact, whose
+        # real restore time is unknown; a zero would flatter the median.
+        if seconds <= 0:
+            dropped += 1
+            continue
+        about = ", ".join(str(x) for x in (
+            inc.get("severity"), inc.get("service"), f"opened {inc['created_at'].date()}"
+        ) if x)
+        samples.append((seconds, subject("incidents", inc),
+                        f"restored in {format_duration(seconds)} ({about})"))
+
+    details = [ctx.window_text(rule),
+               f"{_count(len(samples), 'resolved incident')} created in window"]
+    if still_open:
+        details.append(f"{_count(still_open, 'open incident')} excluded")
+    if dropped:
+        details.append(f"{_count(dropped, 'incident')} resolved no later than opened dropped")
+    if not samples:
+        if not incidents:
+            reason = "no incidents data"
+        elif not created:
+            reason = "no incidents created in window"
+        else:
+            reason = "no resolved incidents created in window"
+        return MetricValue(None, 0, details=details, no_data=reason)
+    evidence, note = _slowest(samples, "incidents")
+    value = statistics.median(s for s, _, _ in samples)
+    return MetricValue(float(value), len(samples), evidence=evidence, details=details + note)
+
+
+# ---------------------------------------------------------------------------
+# plugin
+# ---------------------------------------------------------------------------
+
+_ENVIRONMENT = {
+    "environment": {
+        "type": "string",
+        "minLength": 1,
+        "description": "Deployment environment that counts as production (default production).",
+    }
+}
+
+DEPLOYMENT_FREQUENCY = Metric(
+    "dora.deployment_frequency", "per_week", ("deployments",), deployment_frequency,
+    "Successful production deployments finished in the window, per week.",
+    params=_ENVIRONMENT,
+)
+LEAD_TIME = Metric(
+    "dora.lead_time", "seconds", ("deployments", "changes", "commits"), lead_time,
+    "Median time from a change's first commit (else creation, else authoring) "
+    "to the first production deployment that shipped it, for changes shipped in the window.",
+    params=_ENVIRONMENT,
+)
+CHANGE_FAILURE_RATE = Metric(
+    "dora.change_failure_rate", "ratio", ("deployments", "incidents"), change_failure_rate,
+    "Share of production deployments in the window that caused an incident or were "
+    "rolled back or hotfixed by a later deployment.",
+    params=_ENVIRONMENT,
+)
+TIME_TO_RESTORE = Metric(
+    "dora.time_to_restore", "seconds", ("incidents",), time_to_restore,
+    "Median time from opening to resolution of incidents opened in the window.",
+)
+
+
+@hookimpl
+def guardrails_collect_metrics() -> list[Metric]:
+    """The four DORA keys."""
+    return [DEPLOYMENT_FREQUENCY, LEAD_TIME, CHANGE_FAILURE_RATE, TIME_TO_RESTORE]

@@ -1,0 +1,230 @@
+"""The generic checks: ``each``, ``count`` and ``metric``.
+
+``each`` and ``count`` select facts with JSON Schema (``where``) and optional
+time filters; ``each`` then validates every selected fact against ``expect``.
+``metric`` compares a named metric with ``min``/``max``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from guardrails import fmt
+from guardrails.facts import json_view, subject
+from guardrails.model import CheckResult, Evidence, Outcome, Rule
+from guardrails.plugin import Check, EvalContext, Metric, hookimpl
+from guardrails.timeutil import DURATION_PATTERN, parse_duration
+from guardrails.validation import make_validator
+
+_KIND = {"type": "string", "pattern": "^[a-z][a-z_]*$",
+         "description": "Fact kind, plural: incidents, deployments, teams, ..."}
+_SCHEMA = {"type": "object", "description": "A JSON Schema applied to each fact."}
+_DURATION = {"type": "string", "pattern": DURATION_PATTERN}
+_NUMBER_OR_DURATION = {"anyOf": [{"type": "number"}, _DURATION]}
+
+_FILTERS = {
+    "facts": _KIND,
+    "where": _SCHEMA,
+    "older_than": {
+        "type": "object", "additionalProperties": False, "required": ["field", "age"],
+        "properties": {"field": {"type": "string"}, "age": _DURATION},
+        "description": "Only facts whose timestamp field is older than age before now.",
+    },
+    "in_window": {"type": "string",
+                  "description": "Only facts whose timestamp field is inside the rule's window."},
+    "evidence": {"type": "string",
+                 "description": "Evidence detail template, e.g. '{severity} {title}'."},
+}
+
+
+class _Default(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def _no_data(rule: Rule, reason: str, unit: str = "count") -> CheckResult:
+    if rule.params.get("on_no_data") == "fail":
+        return CheckResult(Outcome.FAILED, f"{reason} (on_no_data: fail)", unit=unit)
+    return CheckResult.skipped(reason)
+
+
+class _Selecting(Check):
+    """Shared selection of ``each`` and ``count``."""
+
+    def needs(self, rule: Rule, metrics: Mapping[str, Metric]) -> set[str]:
+        return {rule.params["facts"]}
+
+    def select(self, rule: Rule, ctx: EvalContext) -> tuple[list[Any], list[dict[str, Any]]]:
+        kind = rule.params["facts"]
+        facts = ctx.facts(kind)
+        where = make_validator(rule.params["where"]) if "where" in rule.params else None
+        older = rule.params.get("older_than")
+        cutoff = ctx.now - parse_duration(older["age"]) if older else None
+        win_field = rule.params.get("in_window")
+        start, end = ctx.window_for(rule)
+        raw, views = [], []
+        for f in facts:
+            if older:
+                ts = f.get(older["field"])
+                # A fact without the timestamp (an open incident) is not older.
+                if not isinstance(ts, datetime) or not ts < cutoff:
+                    continue
+            if win_field:
+                ts = f.get(win_field)
+                if not isinstance(ts, datetime) or not start <= ts < end:
+                    continue
+            view = json_view(kind, f)
+            if where is not None and not where.is_valid(view):
+                continue
+            raw.append(f)
+            views.append(view)
+        return raw, views
+
+
+class EachCheck(_Selecting):
+    name = "each"
+    schema = {
+        "properties": {**_FILTERS, "expect": _SCHEMA, "on_no_data": {"enum": ["skip", "fail"]}},
+        "required": ["facts", "expect"],
+    }
+    doc = "Every selected fact must validate against the rule's `expect` JSON Schema."
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        kind = rule.params["facts"]
+        if not ctx.facts(kind):
+            return _no_data(rule, f"no {kind} data")
+        raw, views = self.select(rule, ctx)
+        if not raw:
+            return _no_data(rule, f"no {kind} match the rule's selection")
+        expect = make_validator(rule.params["expect"])
+        template = rule.params.get("evidence")
+        evidence = []
+        for fact, view in zip(raw, views, strict=True):
+            errors = list(expect.iter_errors(view))
+            if not errors:
+                continue
+            from jsonschema.exceptions import best_match
+
+            detail = (template.format_map(_Default(view)) if template
+                      else best_match(errors).message)
+            evidence.append(Evidence(subject(kind, fact), detail, url=fact.get("url"),
+                                     team=_team_of(fact)))
+        evidence.sort(key=lambda e: e.subject)
+        n = len(evidence)
+        ids = ", ".join(e.subject.split("/", 1)[1] for e in evidence[:5])
+        more = f" and {n - 5} more" if n > 5 else ""
+        msg = (f"{n} of {len(raw)} {kind} fail: {ids}{more}" if n
+               else f"all {len(raw)} {kind} pass")
+        return CheckResult(
+            Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+            threshold={"max": 0}, samples=len(raw), evidence=evidence,
+        )
+
+
+def _team_of(fact: Mapping[str, Any]) -> str | None:
+    team = fact.get("team") or fact.get("owner")
+    return team if isinstance(team, str) else None
+
+
+class CountCheck(_Selecting):
+    name = "count"
+    schema = {
+        "properties": {**_FILTERS, "min": {"type": "number"}, "max": {"type": "number"},
+                       "on_no_data": {"enum": ["skip", "fail"]}},
+        "required": ["facts"],
+        "anyOf": [{"required": ["min"]}, {"required": ["max"]}],
+    }
+    doc = "The number of selected facts must lie within `min`/`max`."
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        kind = rule.params["facts"]
+        if not ctx.facts(kind):
+            return _no_data(rule, f"no {kind} data")
+        raw, _ = self.select(rule, ctx)
+        n = len(raw)
+        lo, hi = rule.params.get("min"), rule.params.get("max")
+        threshold = {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
+        ok = (lo is None or n >= lo) and (hi is None or n <= hi)
+        shown = fmt.comparison(n, "count", threshold, ok)
+        msg = f"{fmt.plural(n, kind.rstrip('s'))} selected: {shown}"
+        evidence = [] if ok or lo is not None and n < lo else [
+            Evidence(subject(kind, f), url=f.get("url"), team=_team_of(f)) for f in raw
+        ]
+        return CheckResult(Outcome.PASSED if ok else Outcome.FAILED, msg, value=n,
+                           unit="count", threshold=threshold, samples=n, evidence=evidence)
+
+
+def metric_label(name: str) -> str:
+    return name.rsplit(".", 1)[-1].replace("_", " ")
+
+
+class MetricCheck(Check):
+    name = "metric"
+    schema = {
+        "properties": {
+            "metric": {"type": "string", "description": "A named metric, e.g. dora.lead_time."},
+            "min": _NUMBER_OR_DURATION,
+            "max": _NUMBER_OR_DURATION,
+        },
+        "required": ["metric"],
+    }
+    doc = "A named metric compared with `min`/`max` over the rule's window."
+
+    def needs(self, rule: Rule, metrics: Mapping[str, Metric]) -> set[str]:
+        m = metrics.get(rule.params["metric"])
+        return set(m.kinds) if m else set()
+
+    @staticmethod
+    def bound(v: Any, unit: str) -> float | None:
+        if v is None:
+            return None
+        if isinstance(v, str):
+            return parse_duration(v).total_seconds()
+        return float(v) if unit != "count" else v
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        metric = ctx.metrics.get(rule.params["metric"])
+        if metric is None:
+            raise LookupError(f"metric {rule.params['metric']!r} is not available")
+        start, end = ctx.window_for(rule)
+        mv = metric.compute(ctx, rule, start, end)
+        label = metric_label(metric.name)
+        if mv.value is None:
+            res = _no_data(rule, mv.no_data or f"no data for {label}", metric.unit)
+            res.details = list(mv.details)
+            return res
+        lo = self.bound(rule.params.get("min"), metric.unit)
+        hi = self.bound(rule.params.get("max"), metric.unit)
+        threshold = {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
+        ok = (lo is None or mv.value >= lo) and (hi is None or mv.value <= hi)
+        msg = f"{label} {fmt.comparison(mv.value, metric.unit, threshold, ok)}"
+        note = focus_note(rule, metric.unit, self.bound)
+        if note:
+            msg += f" ({note})"
+        return CheckResult(
+            Outcome.PASSED if ok else Outcome.FAILED, msg, value=mv.value, unit=metric.unit,
+            threshold=threshold, samples=mv.samples,
+            evidence=[] if ok else list(mv.evidence), details=list(mv.details),
+        )
+
+
+def focus_note(rule: Rule, unit: str, bound: Any = None) -> str:
+    """``focus stability; default 15.0%`` when the focus changed a threshold."""
+    if not rule.focus_applied:
+        return ""
+    changed = []
+    for key in ("min", "max"):
+        if key in rule.defaults and rule.defaults.get(key) != rule.params.get(key):
+            d = rule.defaults[key]
+            d = bound(d, unit) if bound else d
+            changed.append(f"default {fmt.value(d, unit)}")
+    if not changed:
+        return ""
+    return f"focus {rule.focus_applied}; {', '.join(changed)}"
+
+
+@hookimpl
+def guardrails_collect_checks() -> list[Check]:
+    return [EachCheck(), CountCheck(), MetricCheck()]

@@ -1,0 +1,338 @@
+"""The command line: a thin click layer over :mod:`guardrails.session`.
+
+Every command returns an exit code; ``GuardrailsGroup.main`` maps click's own
+usage errors to exit code 4 (click's default is 2, which pytest uses for
+"interrupted").
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from guardrails import __version__
+from guardrails.config import RunOptions
+from guardrails.errors import UsageError
+from guardrails.session import ExitCode, wrap_session
+
+EXAMPLE_CONFIG = "examples/acme/guardrails.yaml"
+
+
+class GuardrailsGroup(click.Group):
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            rv = super().main(args, prog_name or "guardrails", complete_var,
+                              standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except click.exceptions.Abort:
+            click.echo("\n!!! interrupted !!!", err=True)
+            code = ExitCode.INTERRUPTED
+        except click.ClickException as exc:
+            exc.show()
+            code = ExitCode.USAGE_ERROR
+        else:
+            code = rv if isinstance(rv, int) else 0
+        if standalone_mode:
+            sys.exit(int(code))
+        return int(code)
+
+
+def _output_pairs(args: list[str]) -> list[tuple[str, str | None]]:
+    """Pair each ``--format`` with the ``--output`` that follows it, in argv order."""
+    pairs: list[list[Any]] = []
+    it = iter(range(len(args)))
+    for i in it:
+        a = args[i]
+        if a == "--":
+            break
+        name, value = a, None
+        if a.startswith("--") and "=" in a:
+            name, value = a.split("=", 1)
+        elif a.startswith(("-f", "-o")) and len(a) > 2 and not a.startswith("--"):
+            name, value = a[:2], a[2:]
+        if name in ("--format", "-f", "--output", "-o"):
+            if value is None:
+                if i + 1 >= len(args):
+                    break
+                value = args[i + 1]
+                next(it, None)
+            if name in ("--format", "-f"):
+                pairs.append([value, None])
+            else:
+                if not pairs or pairs[-1][1] is not None:
+                    raise click.UsageError(
+                        f"--output {value} must follow the --format it is for "
+                        "(e.g. --format junit --output report.xml)")
+                pairs[-1][1] = value
+    return [(f, o) for f, o in pairs]
+
+
+class CheckCommand(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["guardrails.outputs"] = _output_pairs(list(args))
+        return super().parse_args(ctx, args)
+
+
+def _color(no_color: bool, color: bool | None) -> bool:
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    if color is not None:
+        return color
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def _now(value: str | None) -> Any:
+    from guardrails.timeutil import parse_now
+
+    if value is None:
+        return None
+    try:
+        return parse_now(value)
+    except ValueError as exc:
+        raise UsageError(f"invalid --now {value!r}: {exc}",
+                         fix="give a date (2026-11-20) or a timestamp (2026-11-20T12:00:00Z)"
+                         ) from None
+
+
+def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False),
+                        help="Config file (default: guardrails.yaml or pyproject.toml found "
+                        "from the current folder upwards).")(f)
+
+
+def plugin_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("-p", "plugins", multiple=True, metavar="NAME",
+                        help="'no:NAME' disables a plugin; a module name loads one.")(f)
+
+
+def _split_plugins(plugins: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    disabled = tuple(p[3:] for p in plugins if p.startswith("no:"))
+    extra = tuple(p for p in plugins if not p.startswith("no:"))
+    return disabled, extra
+
+
+def _example_config() -> str:
+    """The bundled example org: in a source checkout, or next to an installed package."""
+    here = Path(__file__).resolve().parent.parent / EXAMPLE_CONFIG
+    if here.is_file():
+        return str(here)
+    cwd = Path.cwd() / EXAMPLE_CONFIG
+    if cwd.is_file():
+        return str(cwd)
+    raise UsageError("the example org is not available in this installation",
+                     fix="run from a checkout of the guardrails repository")
+
+
+@click.group(cls=GuardrailsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="guardrails",
+                      message="%(prog)s %(version)s")
+def cli() -> None:
+    """Check an engineering organisation's execution practices, like tests.
+
+    \b
+    Examples:
+      guardrails init                      scaffold guardrails.yaml and org/
+      guardrails check                     run every configured rule
+      guardrails check -k stability -v     only rules matching 'stability'
+      guardrails check --example           a report on the bundled example org
+      guardrails explain stability::lead-time
+    """
+
+
+@cli.command(cls=CheckCommand)
+@click.argument("paths", nargs=-1, type=click.Path())
+@config_option
+@click.option("-k", "keyword", metavar="EXPR", help="Only rules whose id or tags match "
+              "the substring expression (e.g. 'stability and not lead').")
+@click.option("-m", "markexpr", metavar="TAGS", help="Only rules with these tags "
+              "(expression: 'dora or teams').")
+@click.option("--focus", help="Evaluate under this execution focus (overrides the config).")
+@click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first failure.")
+@click.option("--maxfail", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Stop after N failures.")
+@click.option("-v", "--verbose", count=True, help="One line per rule; all evidence.")
+@click.option("-q", "--quiet", count=True, help="Only the summary sections (-qq: final line).")
+@click.option("-f", "--format", "formats", multiple=True, metavar="FORMAT",
+              help="terminal, json, junit (and plugins'); repeatable.")
+@click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
+              help="Write the preceding --format to FILE.")
+@click.option("--junitxml", metavar="FILE", help="Shorthand for --format junit --output FILE.")
+@click.option("--strict", is_flag=True, help="Warning-severity failures fail the run too.")
+@click.option("--offline", is_flag=True, help="Use cached HTTP data only.")
+@click.option("--now", "now", metavar="DATE", help="Evaluate as of this date or timestamp.")
+@click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR=1).")
+@click.option("--color/--no-force-color", "color", default=None, hidden=True)
+@click.option("--group-by", type=click.Choice(["team"]), help="Group evidence by owning team.")
+@click.option("--example", is_flag=True, help="Run on the bundled example org.")
+@plugin_option
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
+          keyword: str | None, markexpr: str | None, focus: str | None, exitfirst: bool,
+          maxfail: int, verbose: int, quiet: int, formats: tuple[str, ...],
+          outputs: tuple[str, ...], junitxml: str | None, strict: bool, offline: bool,
+          now: str | None, no_color: bool, color: bool | None, group_by: str | None,
+          example: bool, plugins: tuple[str, ...]) -> int:
+    """Collect rules, gather facts, evaluate, report.
+
+    \b
+    Exit codes: 0 passed, 1 failed or error, 2 interrupted, 3 internal error,
+    4 usage or configuration error, 5 no rules collected.
+    \b
+    Examples:
+      guardrails check --now 2026-11-20
+      guardrails check -m dora --format json --output report.json --format terminal
+      guardrails check --junitxml guardrails.xml -q
+    """
+    pairs = list(ctx.meta.get("guardrails.outputs", []))
+    if junitxml:
+        pairs.append(("junit", junitxml))
+    if not pairs or all(o is not None for _, o in pairs) and "terminal" not in dict(pairs):
+        pairs.insert(0, ("terminal", None))
+
+    def body() -> int:
+        from guardrails.reporters.setup import open_reporters
+        from guardrails.session import Session, build_config
+
+        disabled, extra = _split_plugins(plugins)
+        options = RunOptions(
+            now=_now(now), focus=focus, keyword=keyword, markexpr=markexpr,
+            exitfirst=exitfirst, maxfail=maxfail, verbosity=verbose - quiet, strict=strict,
+            offline=offline, color=_color(no_color, color), paths=paths,
+            disabled_plugins=disabled, group_by=group_by,
+        )
+        cfg_file = _example_config() if example else config_file
+        config = build_config(cfg_file, options)
+        if extra:
+            config.data.setdefault("plugins", [])
+            config.data["plugins"] = [*config.data["plugins"], *extra]
+        session = Session(config)
+        session.configure()
+        with open_reporters(session, pairs) as reporters:
+            session.reporters = reporters
+            report = session.run()
+        if example and report.exit_code in (ExitCode.OK, ExitCode.RULES_FAILED):
+            # A demo, not a gate: the report is the point. Say what a gate would do.
+            click.echo(f"(example run: a CI gate would have exited {report.exit_code}; "
+                       "see README 'Exit codes')", err=True)
+            return ExitCode.OK
+        return report.exit_code
+
+    return wrap_session(body)
+
+
+def _session_for(config_file: str | None, plugins: tuple[str, ...], *,
+                 keyword: str | None = None, markexpr: str | None = None,
+                 focus: str | None = None, now: str | None = None,
+                 allow_no_config: bool = False) -> Any:
+    from guardrails.config import empty_config
+    from guardrails.session import NoConfigError, Session, build_config
+
+    disabled, extra = _split_plugins(plugins)
+    options = RunOptions(keyword=keyword, markexpr=markexpr, focus=focus, now=_now(now),
+                         disabled_plugins=disabled)
+    try:
+        config = build_config(config_file, options)
+    except NoConfigError:
+        if not allow_no_config:
+            raise
+        config = empty_config(Path.cwd(), options)
+        config.data["rules"] = []
+    if extra:
+        config.data["plugins"] = [*config.data.get("plugins", []), *extra]
+    session = Session(config)
+    session.configure()
+    return session
+
+
+@cli.command("list")
+@config_option
+@click.option("-k", "keyword", metavar="EXPR")
+@click.option("-m", "markexpr", metavar="TAGS")
+@click.option("--focus")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@plugin_option
+def list_cmd(config_file: str | None, keyword: str | None, markexpr: str | None,
+             focus: str | None, fmt: str, plugins: tuple[str, ...]) -> int:
+    """Show the collected rules (id, check, severity, tags) without evaluating."""
+    from guardrails.commands import list_rules
+
+    return wrap_session(lambda: list_rules(
+        _session_for(config_file, plugins, keyword=keyword, markexpr=markexpr, focus=focus),
+        fmt))
+
+
+@cli.command()
+@click.argument("rule_id")
+@config_option
+@click.option("--focus")
+@plugin_option
+def explain(rule_id: str, config_file: str | None, focus: str | None,
+            plugins: tuple[str, ...]) -> int:
+    """What a rule checks, its parameters, its data needs, and why it matters.
+
+    Works on the configured rules and on every builtin rule, with or without a config.
+    """
+    from guardrails.commands import explain_rule
+
+    return wrap_session(lambda: explain_rule(
+        _session_for(config_file, plugins, focus=focus, allow_no_config=True), rule_id))
+
+
+@cli.command()
+@click.argument("kind", required=False)
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--now", "now", metavar="DATE")
+@click.option("--offline", is_flag=True)
+@click.option("--rule", "rule_id", metavar="RULE_ID",
+              help="Only the facts this rule reads.")
+@plugin_option
+def facts(kind: str | None, config_file: str | None, fmt: str, now: str | None,
+          offline: bool, rule_id: str | None, plugins: tuple[str, ...]) -> int:
+    """Show the facts the sources gathered (all kinds, or KIND)."""
+    from guardrails.commands import show_facts
+
+    def body() -> int:
+        session = _session_for(config_file, plugins, now=now)
+        session.options.offline = offline
+        return show_facts(session, kind, fmt, rule_id)
+
+    return wrap_session(body)
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".",
+              help="Where to scaffold (default: the current folder).")
+def init(directory: str) -> int:
+    """Scaffold guardrails.yaml and an org data folder (never overwrites)."""
+    from guardrails.commands import scaffold
+
+    return wrap_session(lambda: scaffold(Path(directory)))
+
+
+@cli.command()
+@click.argument("name", required=False)
+@plugin_option
+def schema(name: str | None, plugins: tuple[str, ...]) -> int:
+    """Print the JSON Schema of rule files, the config, the report or a data file."""
+    from guardrails.commands import print_schema
+
+    return wrap_session(lambda: print_schema(name, plugins))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: returns the exit code."""
+    return cli.main(args=argv, standalone_mode=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

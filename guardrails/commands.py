@@ -1,0 +1,350 @@
+"""The bodies of ``list``, ``explain``, ``facts``, ``init`` and ``schema``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from guardrails import facts as factsmod
+from guardrails.errors import UsageError
+from guardrails.model import Rule
+
+if TYPE_CHECKING:
+    from guardrails.session import Session
+
+EXPLAIN_SECTIONS = (
+    ("what", "What it checks"),
+    ("why", "Why it matters"),
+    ("default", "Default and where it comes from"),
+    ("fix", "How to fix a failure"),
+    ("data", "Data it needs"),
+)
+
+
+def _echo(text: str = "") -> None:
+    click.echo(text)
+
+
+# ---------------------------------------------------------------------------
+# list
+# ---------------------------------------------------------------------------
+
+
+def list_rules(session: Session, fmt: str) -> int:
+    from guardrails.session import ExitCode
+
+    session.collect()
+    rules = session.rules
+    if fmt == "json":
+        _echo(json.dumps([_rule_json(r) for r in rules], indent=2))
+        return ExitCode.OK if rules else ExitCode.NO_RULES_COLLECTED
+    if not rules:
+        _echo("no rules collected")
+        return ExitCode.NO_RULES_COLLECTED
+    w_id = max(len(r.nodeid) for r in rules)
+    w_check = max(len(_check_label(r)) for r in rules)
+    for r in rules:
+        tags = ", ".join(r.tags)
+        _echo(f"{r.nodeid.ljust(w_id)}  {_check_label(r).ljust(w_check)}  "
+              f"{r.severity.value:<7}  [{tags}]  {r.title}".rstrip())
+    extra = f", {session.deselected} deselected" if session.deselected else ""
+    _echo(f"\n{len(rules)} rules{extra}")
+    return ExitCode.OK
+
+
+def _check_label(r: Rule) -> str:
+    return f"metric:{r.params['metric']}" if r.check == "metric" else r.check
+
+
+def _rule_json(r: Rule) -> dict[str, Any]:
+    return {
+        "id": r.nodeid, "title": r.title, "check": r.check, "severity": r.severity.value,
+        "tags": list(r.tags), "params": _plain(dict(r.params)), "file": r.file, "line": r.line,
+        "focus": r.focus_applied,
+    }
+
+
+def _plain(v: Any) -> Any:
+    return json.loads(json.dumps(v, default=str))
+
+
+# ---------------------------------------------------------------------------
+# explain
+# ---------------------------------------------------------------------------
+
+
+def _find_rule(session: Session, rule_id: str) -> Rule:
+    from guardrails.collect import builtin_packs
+
+    session.collect()
+    candidates = list(session.rules)
+    if not any(r.nodeid == rule_id for r in candidates):
+        # Every builtin rule can be explained, configured or not.
+        saved = session.options.paths
+        session.options.paths = tuple(f"builtin:{p}" for p in builtin_packs())
+        try:
+            session.collect()
+        finally:
+            session.options.paths = saved
+        candidates += session.rules
+    for r in candidates:
+        if r.nodeid == rule_id:
+            return r
+    matches = [r.nodeid for r in candidates if rule_id in r.nodeid]
+    import difflib
+
+    close = matches or difflib.get_close_matches(rule_id, [r.nodeid for r in candidates], n=3)
+    raise UsageError(
+        f"no rule {rule_id!r}",
+        fix=(f"did you mean {', '.join(sorted(set(close)))}? " if close else "")
+        + "'guardrails list' shows the collected rules; ids are pack::rule-id",
+    )
+
+
+def explain_rule(session: Session, rule_id: str) -> int:
+    rule = _find_rule(session, rule_id)
+    check = session.checks.get(rule.check)
+    _echo(f"{rule.nodeid} - {rule.title}")
+    _echo(f"check: {_check_label(rule)}, severity: {rule.severity.value}, "
+          f"tags: {', '.join(rule.tags) or '-'}")
+    _echo(f"defined in: {rule.file}:{rule.line}{' (builtin)' if rule.builtin else ''}")
+    params = {k: v for k, v in rule.params.items() if k != "metric"}
+    if params:
+        _echo("parameters:")
+        for k, v in params.items():
+            note = ""
+            if rule.defaults.get(k) != v:
+                note = f"  (default {rule.defaults.get(k)!r}"
+                note += f", focus {rule.focus_applied})" if rule.focus_applied else ")"
+            _echo(f"  {k}: {json.dumps(_plain(v))}{note}")
+    if rule.focus_overrides:
+        _echo("focus overrides:")
+        for focus, ov in rule.focus_overrides.items():
+            shown = ", ".join(f"{k}: {json.dumps(_plain(v))}" for k, v in ov.items())
+            mark = "  <- current focus" if focus == session.config.focus else ""
+            _echo(f"  {focus}: {shown}{mark}")
+    explain = dict(rule.explain)
+    if not explain.get("what"):
+        explain["what"] = rule.description or (check.doc if check else "")
+    needs = sorted(check.needs(rule, session.metrics)) if check else []
+    data = explain.get("data", "")
+    if needs:
+        data = (data + "\n" if data else "") + f"Fact kinds read: {', '.join(needs)}."
+    explain["data"] = data
+    for key, heading in EXPLAIN_SECTIONS:
+        text = (explain.get(key) or "").strip()
+        if not text:
+            continue
+        _echo()
+        _echo(heading)
+        for para in text.splitlines():
+            _echo(f"  {para}".rstrip())
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# facts
+# ---------------------------------------------------------------------------
+
+_COLUMNS = {
+    "teams": ("id", "type", "size", "services"),
+    "services": ("id", "owner", "tier"),
+    "deployments": ("id", "service", "finished_at", "status", "environment", "kind", "failed"),
+    "incidents": ("id", "severity", "service", "created_at", "resolved_at", "caused_by",
+                  "postmortem"),
+    "changes": ("id", "author", "merged_at", "additions", "deletions", "deployment"),
+    "ci_runs": ("id", "workflow", "started_at", "finished_at", "conclusion"),
+    "iterations": ("team", "start", "end", "capacity", "committed"),
+    "goals": ("id", "team", "objective"),
+    "postmortems": ("id", "incident", "status", "published_at"),
+    "survey_answers": ("team", "date", "q1", "q2", "q3", "q4", "q5", "q6"),
+    "commits": ("sha", "author", "authored_at"),
+    "modules": ("id",),
+}
+
+
+def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None) -> int:
+    session.collect()
+    if rule_id:
+        rule = _find_rule(session, rule_id)
+        session.rules = [rule]
+        check = session.checks[rule.check]
+        kinds = sorted(check.needs(rule, session.metrics))
+    else:
+        # Every kind any configured source provides.
+        kinds = []
+    if kind:
+        if kind not in factsmod.KINDS and not session.config.sources:
+            raise UsageError(f"unknown fact kind {kind!r}",
+                             fix=f"kinds: {', '.join(factsmod.KINDS)}")
+        kinds = [kind]
+    _gather_all(session, kinds)
+    shown = kinds or session.store.kinds()
+    if fmt == "json":
+        out: dict[str, Any] = {}
+        for k in shown:
+            out[k] = {"error": str(session.store.failed[k])} if k in session.store.failed else [
+                factsmod.to_jsonable(k, f) for f in session.store.get(k)]
+        _echo(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+        return 0
+    for w in session.warnings:
+        _echo(f"warning: {w}")
+    for k in shown:
+        if k in session.store.failed:
+            _echo(f"{k}: ERROR {session.store.failed[k]}")
+            continue
+        items = session.store.get(k)
+        sources = ", ".join(session.store.provided_by.get(k, [])) or "no source"
+        _echo(f"{k}: {len(items)} from {sources}")
+        _table(k, items)
+        _echo()
+    return 0
+
+
+def _gather_all(session: Session, kinds: list[str]) -> None:
+    original = session.needed_kinds
+    if kinds:
+        wanted = factsmod.with_requirements(kinds)
+    else:
+        wanted = set(factsmod.KINDS)
+    session.needed_kinds = lambda: wanted  # type: ignore[method-assign]
+    try:
+        session.gather()
+    finally:
+        session.needed_kinds = original  # type: ignore[method-assign]
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    if isinstance(v, dict):
+        return str(v.get("id") or v.get("file") or "yes")
+    if isinstance(v, list):
+        return ",".join(str(x.get("id") if isinstance(x, dict) else x) for x in v) or "-"
+    return str(v)
+
+
+def _table(kind: str, items: list[dict[str, Any]], limit: int = 20) -> None:
+    if not items:
+        return
+    cols = _COLUMNS.get(kind) or tuple(list(items[0])[:6])
+    rows = [[_cell(f.get(c)) for c in cols] for f in items[:limit]]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+    widths = [min(w, 40) for w in widths]
+    _echo("  " + "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
+    for r in rows:
+        _echo("  " + "  ".join(v[:w].ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    if len(items) > limit:
+        _echo(f"  ... {len(items) - limit} more (--format json shows all)")
+
+
+# ---------------------------------------------------------------------------
+# init
+# ---------------------------------------------------------------------------
+
+INIT_CONFIG = """\
+# guardrails configuration: https://github.com/ (see README "Configuration")
+focus:
+  current: stability          # stability | throughput | knowledge-sharing
+  reviewed_on: {today}        # when the team last agreed on the focus
+rules:
+  - builtin:stability
+  - builtin:incidents
+  - builtin:teams
+  - builtin:delivery
+  - builtin:goals
+  - builtin:culture
+sources:
+  files: {{path: org}}
+# waivers:
+#   - rule: teams::two-pizza-teams
+#     subject: team/platform
+#     reason: splitting the team in Q1
+#     expires: 2027-01-31
+window: 90d
+"""
+
+INIT_TEAMS = """\
+# One entry per team; see 'guardrails schema teams'.
+teams:
+  - id: platform
+    name: Platform
+    type: platform
+    members:
+      - {handle: alice, name: Alice Example, email: alice@example.com}
+      - {handle: bob, name: Bob Example, email: bob@example.com}
+      - {handle: carol, name: Carol Example, email: carol@example.com}
+"""
+
+
+def scaffold(directory: Path) -> int:
+    directory.mkdir(parents=True, exist_ok=True)
+    today = datetime.now(UTC).date().isoformat()
+    targets = {
+        directory / "guardrails.yaml": INIT_CONFIG.format(today=today),
+        directory / "org" / "teams.yaml": INIT_TEAMS,
+    }
+    existing = [p for p in targets if p.exists()]
+    if existing:
+        raise UsageError(
+            f"{', '.join(str(p) for p in existing)} already exist(s); nothing was written",
+            fix="edit the existing files, or run 'guardrails init --dir NEW_FOLDER'",
+        )
+    for path, text in targets.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        _echo(f"created {path}")
+    _echo("\nnext: add your data to org/ (see 'guardrails schema deployments'), "
+          "then run 'guardrails check'")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# schema
+# ---------------------------------------------------------------------------
+
+
+def print_schema(name: str | None, plugins: tuple[str, ...]) -> int:
+    from guardrails.validation import SCHEMA_NAMES, load_schema
+
+    if not name:
+        _echo("schemas: " + ", ".join(SCHEMA_NAMES))
+        _echo("usage: guardrails schema NAME")
+        return 0
+    if name == "rules":
+        schema = composed_rules_schema(plugins)
+    else:
+        if name not in SCHEMA_NAMES:
+            raise UsageError(f"no schema named {name!r}",
+                             fix=f"use one of: {', '.join(SCHEMA_NAMES)}")
+        schema = load_schema(name)
+    _echo(json.dumps(schema, indent=2, ensure_ascii=False))
+    return 0
+
+
+def composed_rules_schema(plugins: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The pack schema with each registered check's own keys, for editors."""
+    import copy
+
+    from guardrails.collect import check_schema, registered_checks
+    from guardrails.manager import create_manager
+    from guardrails.validation import load_schema
+
+    disabled = tuple(p[3:] for p in plugins if p.startswith("no:"))
+    pm = create_manager(disabled)
+    schema = copy.deepcopy(load_schema("rules"))
+    rule = schema["$defs"]["rule"]
+    checks = registered_checks(pm)
+    rule["properties"]["check"]["enum"] = sorted(checks)
+    rule["allOf"] = [
+        {"if": {"properties": {"check": {"const": name}}, "required": ["check"]},
+         "then": check_schema(check)}
+        for name, check in sorted(checks.items())
+    ]
+    return schema

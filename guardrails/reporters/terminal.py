@@ -1,0 +1,284 @@
+"""The terminal report, in pytest's shape.
+
+Header, ``collected N rules``, one progress line per rule file (or one line
+per rule with ``-v``), FAILURES blocks with the measured value, threshold and
+evidence, a short summary and the final ``== ... in 0.41s ==`` line.
+Everything but the timing is deterministic for the same data and ``--now``.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+from typing import TYPE_CHECKING, ClassVar
+
+from guardrails import __version__
+from guardrails.model import Evidence, Outcome, Report, Result, Rule, Severity
+from guardrails.plugin import Reporter, hookimpl
+
+if TYPE_CHECKING:
+    from guardrails.session import Session
+
+_COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "cyan": "36"}
+LETTERS = {
+    Outcome.PASSED: ".", Outcome.FAILED: "F", Outcome.ERROR: "E",
+    Outcome.SKIPPED: "s", Outcome.WAIVED: "w",
+}
+WORDS = {
+    Outcome.PASSED: "PASSED", Outcome.FAILED: "FAILED", Outcome.ERROR: "ERROR",
+    Outcome.SKIPPED: "SKIPPED", Outcome.WAIVED: "WAIVED",
+}
+EVIDENCE_SHOWN = 5
+
+
+def letter(result: Result) -> str:
+    if result.outcome is Outcome.FAILED and result.severity is Severity.WARNING:
+        return "W"
+    return LETTERS[result.outcome]
+
+
+class TerminalReporter(Reporter):
+    name: ClassVar[str] = "terminal"
+
+    def __init__(self, out, options) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(out, options)
+        self.width = max(40, shutil.get_terminal_size((80, 24)).columns)
+        self.total = 0
+        self.done = 0
+        self.current_file: str | None = None
+        self.line_len = 0
+        self._last: set[str] = set()
+
+    # -- helpers -------------------------------------------------------------
+    def paint(self, text: str, *styles: str) -> str:
+        if not self.options.color or not styles:
+            return text
+        codes = ";".join(_COLORS[s] for s in styles)
+        return f"\x1b[{codes}m{text}\x1b[0m"
+
+    def write(self, text: str = "") -> None:
+        self.out.write(text)
+
+    def line(self, text: str = "", *styles: str) -> None:
+        self.out.write(self.paint(text, *styles) + "\n")
+
+    def sep(self, char: str, title: str = "", *styles: str) -> None:
+        if title:
+            fill = max(self.width - len(title) - 2, 4)
+            left = fill // 2
+            text = f"{char * left} {title} {char * (fill - left)}"
+        else:
+            text = char * self.width
+        self.line(text, *styles)
+
+    @property
+    def quiet(self) -> bool:
+        return self.options.verbosity < 0
+
+    @property
+    def verbose(self) -> bool:
+        return self.options.verbosity > 0
+
+    # -- phases --------------------------------------------------------------
+    def start(self, session: Session) -> None:
+        self.total = len(session.rules)
+        self._last = {rules[-1].nodeid for _, rules in session.files if rules}
+        if self.quiet:
+            return
+        cfg = session.config
+        self.sep("=", "guardrails session starts", "bold")
+        import pluggy
+
+        self.line(f"guardrails {__version__}, python {platform.python_version()}, "
+                  f"pluggy {pluggy.__version__}")
+        focus = cfg.focus or "(none declared)"
+        if cfg.focus and cfg.focus_reviewed_on:
+            focus += f" (reviewed {cfg.focus_reviewed_on})"
+        self.line(f"rootdir: {cfg.root}, config: {cfg.display_path}, focus: {focus}")
+        if session.sources:
+            parts = []
+            for state in session.sources.values():
+                label = state.source.describe()
+                if state.error is not None:
+                    parts.append(f"{label} (FAILED: {state.error.message})")
+                elif state.counts:
+                    counts = ", ".join(f"{n:,} {k}" for k, n in state.counts.items())
+                    parts.append(f"{label} ({counts})")
+                else:
+                    parts.append(f"{label} (not needed)" if not state.counts else label)
+            self.line("sources: " + ", ".join(parts))
+        assert session.pm is not None
+        for lines in session.pm.hook.guardrails_report_header(config=cfg):
+            for text in lines or ():
+                self.line(text)
+        for w in session.warnings:
+            self.line(f"warning: {w}", "yellow")
+        collected = f"collected {session.collected} rule{'s' if session.collected != 1 else ''}"
+        if session.deselected:
+            collected += f" / {session.deselected} deselected / {len(session.rules)} selected"
+        self.line(collected, "bold")
+        self.line()
+
+    def rule_result(self, result: Result, rule: Rule) -> None:
+        self.done += 1
+        if self.quiet:
+            return
+        pct = f"[{int(100 * self.done / self.total) if self.total else 100:3d}%]"
+        style = _style(result)
+        if self.verbose:
+            text = f"{result.id} {WORDS[result.outcome]}"
+            if result.outcome is Outcome.FAILED and result.severity is Severity.WARNING:
+                text += " (warning)"
+            msg = _short(result)
+            if msg:
+                text += f"  {msg}"
+            pad = max(self.width - len(text) - len(pct), 1)
+            head, word = f"{result.id} ", text[len(result.id) + 1:]
+            self.line(head + self.paint(word, *style) + " " * pad + pct)
+            return
+        if rule.file != self.current_file:
+            if self.current_file is not None:
+                self.write("\n")
+            self.current_file = rule.file
+            prefix = f"{rule.file}{' (builtin)' if rule.builtin else ''} "
+            self.write(prefix)
+            self.line_len = len(prefix)
+        self.write(self.paint(letter(result), *style))
+        self.line_len += 1
+        if self.done == self.total or self._last_of_file(rule):
+            pad = max(self.width - self.line_len - len(pct), 1)
+            self.write(" " * pad + pct + "\n")
+            self.current_file = None
+
+    def _last_of_file(self, rule: Rule) -> bool:
+        return rule.nodeid in getattr(self, "_last", ())
+
+    def finish(self, report: Report, session: Session) -> None:
+        if self.current_file is not None:
+            self.write("\n")
+        results = report.results
+        failures = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.ERROR)]
+        if failures and not self.quiet:
+            self.line()
+            self.sep("=", "FAILURES", "bold")
+            for r in failures:
+                self._failure_block(r)
+        if session.stopped_early and not self.quiet:
+            self.sep("!", session.stopped_early, "red")
+        summary = [r for r in results if r.outcome is not Outcome.PASSED]
+        if summary and self.options.verbosity >= -1:
+            self.sep("=", "short rule summary info", "cyan")
+            for r in sorted(summary, key=_summary_order):
+                self.line(self._summary_line(r))
+        self._final_line(report, session)
+
+    # -- sections ------------------------------------------------------------
+    def _failure_block(self, r: Result) -> None:
+        self.sep("_", r.id, "red", "bold")
+        if r.outcome is Outcome.FAILED and r.severity is Severity.WARNING:
+            self.line("severity: warning (does not fail the run without --strict)", "yellow")
+        self.line(r.message or WORDS[r.outcome])
+        for d in r.details:
+            self.line(d)
+        if r.outcome is Outcome.ERROR and r.longrepr:
+            if self.verbose:
+                for text in r.longrepr.rstrip().splitlines():
+                    self.line(f"  {text}")
+            else:
+                self.line("  (-v shows the traceback)")
+        self._evidence(r.evidence)
+        if r.outcome is Outcome.FAILED:
+            self.line(f"how to fix: guardrails explain {r.id}")
+
+    def _evidence(self, evidence: list[Evidence]) -> None:
+        if not evidence:
+            return
+        if self.options.group_by == "team":
+            groups: dict[str, list[Evidence]] = {}
+            for e in evidence:
+                groups.setdefault(e.team or "(no team)", []).append(e)
+            for team in sorted(groups, key=lambda t: (t == "(no team)", t)):
+                self.line(f"  team {team}:")
+                self._evidence_lines(groups[team], indent="    ")
+            return
+        self._evidence_lines(evidence, indent="  ")
+
+    def _evidence_lines(self, evidence: list[Evidence], indent: str) -> None:
+        shown = evidence if self.verbose else evidence[:EVIDENCE_SHOWN]
+        labels = [_label(e) for e in shown]
+        width = max((len(s) for s in labels), default=0)
+        for e, label in zip(shown, labels, strict=True):
+            text = f"{indent}{label.ljust(width)}  {e.detail}".rstrip()
+            if e.url and self.verbose:
+                text += f"  <{e.url}>"
+            self.line(text)
+        hidden = len(evidence) - len(shown)
+        if hidden > 0:
+            self.line(f"{indent}... {hidden} more (-v to show all)")
+
+    def _summary_line(self, r: Result) -> str:
+        word = WORDS[r.outcome]
+        style = _style(r)
+        if r.outcome is Outcome.SKIPPED:
+            return f"{self.paint(word, *style)} [1] {r.id} - {r.message}"
+        if r.outcome is Outcome.WAIVED and r.waiver:
+            who = f" ({r.waiver['subject']})" if r.waiver.get("subject") else ""
+            return (f"{self.paint(word, *style)} {r.id} - until {r.waiver['expires']}: "
+                    f"\"{r.waiver['reason']}\"{who}")
+        suffix = " (warning)" if (r.outcome is Outcome.FAILED
+                                  and r.severity is Severity.WARNING) else ""
+        return f"{self.paint(word, *style)} {r.id} - {_short(r)}{suffix}"
+
+    def _final_line(self, report: Report, session: Session) -> None:
+        counts = report.counts()
+        parts = []
+        for key, label in (("failed", "failed"), ("passed", "passed"), ("skipped", "skipped"),
+                           ("waived", "waived")):
+            if counts[key]:
+                parts.append(f"{counts[key]} {label}")
+        if session.deselected:
+            parts.append(f"{session.deselected} deselected")
+        if counts["error"]:
+            parts.append(f"{counts['error']} error{'s' if counts['error'] != 1 else ''}")
+        text = ", ".join(parts) if parts else "no rules ran"
+        text += f" in {report.duration:.2f}s"
+        if report.exit_code == 1:
+            style: tuple[str, ...] = ("red", "bold")
+        elif not report.results or counts["failed"]:
+            style = ("yellow", "bold")
+        else:
+            style = ("green", "bold")
+        if self.quiet and self.options.verbosity < -1:
+            self.line(text, *style)
+        else:
+            self.sep("=", text, *style)
+
+
+def _label(e: Evidence) -> str:
+    if e.file:
+        return f"{e.file}:{e.line}" if e.line else e.file
+    return e.subject
+
+
+def _short(r: Result) -> str:
+    return (r.message or "").splitlines()[0] if r.message else ""
+
+
+def _style(r: Result) -> tuple[str, ...]:
+    if r.outcome is Outcome.PASSED:
+        return ("green",)
+    if r.outcome is Outcome.FAILED and r.severity is Severity.WARNING:
+        return ("yellow",)
+    if r.outcome in (Outcome.FAILED, Outcome.ERROR):
+        return ("red",)
+    return ("yellow",)
+
+
+def _summary_order(r: Result) -> tuple[int, int]:
+    order = {Outcome.FAILED: 0, Outcome.ERROR: 1, Outcome.WAIVED: 2, Outcome.SKIPPED: 3}
+    return (order.get(r.outcome, 4), 0)
+
+
+@hookimpl
+def guardrails_report_formats() -> list[type[Reporter]]:
+    return [TerminalReporter]

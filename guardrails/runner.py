@@ -1,0 +1,108 @@
+"""Evaluating one rule: run its check, contain crashes, apply waivers.
+
+An essential plugin: implements ``guardrails_evaluate_rule``. Like pytest's
+``CallInfo.from_call``, whatever a check raises becomes an ``error`` outcome
+of that rule; the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Iterable
+from datetime import datetime
+
+from guardrails.config import Waiver
+from guardrails.errors import SourceError, UsageError
+from guardrails.model import CheckResult, Outcome, Result, Rule
+from guardrails.plugin import EvalContext, hookimpl
+
+LOG = logging.getLogger(__name__)
+
+
+def result_from(rule: Rule, cr: CheckResult) -> Result:
+    return Result(
+        id=rule.nodeid, pack=rule.pack, title=rule.title, outcome=cr.outcome,
+        severity=rule.severity, file=rule.file, line=rule.line, tags=rule.tags,
+        message=cr.message, value=cr.value, unit=cr.unit, threshold=cr.threshold,
+        samples=cr.samples, evidence=list(cr.evidence), details=list(cr.details),
+    )
+
+
+def error_result(rule: Rule, message: str, longrepr: str = "") -> Result:
+    r = result_from(rule, CheckResult(Outcome.ERROR, message))
+    r.longrepr = longrepr
+    return r
+
+
+def run_check(rule: Rule, ctx: EvalContext) -> Result:
+    check = ctx.checks.get(rule.check)
+    if check is None:
+        return error_result(rule, f"check {rule.check!r} is not available (plugin disabled?)")
+    try:
+        cr = check.evaluate(rule, ctx)
+    except SourceError as exc:
+        return error_result(rule, str(exc))
+    except UsageError as exc:
+        return error_result(rule, str(exc))
+    except Exception as exc:  # a bug in a check: contained, shown, the run goes on
+        LOG.debug("check %s crashed", rule.check, exc_info=True)
+        return error_result(rule, f"check {rule.check} crashed: {type(exc).__name__}: {exc}",
+                            traceback.format_exc())
+    if not isinstance(cr, CheckResult):
+        return error_result(rule, f"check {rule.check} returned {type(cr).__name__}, "
+                            "not a CheckResult")
+    if cr.outcome not in (Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED):
+        return error_result(rule, cr.message or f"check {rule.check} reported {cr.outcome}")
+    return result_from(rule, cr)
+
+
+def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime) -> None:
+    """A failed rule covered by an active waiver becomes ``waived``.
+
+    A waiver with a ``subject`` covers the evidence naming that subject (or
+    carrying that team). When it covers all evidence the rule is waived;
+    otherwise the covered evidence is dropped and the rule still fails.
+    """
+    if result.outcome is not Outcome.FAILED:
+        return
+    active = [w for w in waivers if w.rule == result.id and w.active(now)]
+    if not active:
+        return
+    whole = next((w for w in active if not w.subject), None)
+    if whole is not None:
+        result.outcome = Outcome.WAIVED
+        result.waiver = whole.to_json()
+        return
+    by_subject = {w.subject: w for w in active}
+
+    def cover(ev) -> Waiver | None:  # type: ignore[no-untyped-def]
+        return by_subject.get(ev.subject) or (
+            by_subject.get(f"team/{ev.team}") if ev.team else None
+        )
+
+    covered = [(ev, cover(ev)) for ev in result.evidence]
+    used = [w for _, w in covered if w is not None]
+    if not used:
+        return
+    if all(w is not None for _, w in covered):
+        result.outcome = Outcome.WAIVED
+        result.waiver = used[0].to_json()
+        return
+    kept = [ev for ev, w in covered if w is None]
+    waived = len(result.evidence) - len(kept)
+    result.evidence = kept
+    result.details.append(
+        f"{waived} subject(s) waived ({', '.join(sorted({w.subject or '' for w in used}))})"
+    )
+
+
+@hookimpl(trylast=True)
+def guardrails_evaluate_rule(rule: Rule, context: EvalContext) -> Result:
+    start = time.perf_counter()
+    result = run_check(rule, context)
+    if context.config is not None:
+        apply_waivers(result, context.config.waivers, context.now)
+    result.duration = time.perf_counter() - start
+    return result
