@@ -26,7 +26,7 @@ from guardrails.collect import (
     select,
 )
 from guardrails.config import Config, RunOptions, find_config, known_focuses, load_config
-from guardrails.errors import ConfigError, GuardrailsError, SourceError, UsageError
+from guardrails.errors import ConfigError, GuardrailsError, PluginError, SourceError, UsageError
 from guardrails.manager import GuardrailsPluginManager, create_manager
 from guardrails.model import Outcome, Report, Result, Rule
 from guardrails.plugin import EvalContext, Reporter, ReportOptions, Source, SourceEnv
@@ -295,6 +295,15 @@ def wrap_session(func: Callable[[], int], err: TextIO | None = None) -> int:
         return int(func())
     except UsageError as exc:
         print(f"ERROR: {exc}", file=err)
+        return ExitCode.USAGE_ERROR
+    except PluginError as exc:
+        # A plugin that cannot load is a setup problem, named, without our traceback.
+        cause = exc.__cause__
+        where = ""
+        if cause is not None and cause.__traceback__ is not None:
+            frame = traceback.extract_tb(cause.__traceback__)[-1]
+            where = f" ({frame.filename}:{frame.lineno})"
+        print(f"ERROR: {exc}{where}", file=err)
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
         print("\n!!! interrupted !!!", file=err)

@@ -1,0 +1,570 @@
+"""Reading the org data formats (YAML, JSON, JSON Lines, CSV) into records.
+
+Every reader returns a :class:`Table`: the records, in file order, and a way
+to find the line of a record (or of a field inside it) when something about it
+is wrong. Line lookups are lazy for YAML and JSON: positions are only computed
+from the node tree when an error is raised, so the fast path stays fast.
+
+:class:`RecordCheck` validates records against a shipped JSON Schema. jsonschema
+costs about 40 µs a record, too slow for a 100,000-row export, so the schema is
+also compiled into plain Python predicates for the handful of keywords our data
+schemas use. A record the predicate accepts is valid; a record it rejects is
+handed to jsonschema, which stays the authority and words the error. A schema
+using any other keyword is not compiled at all, and every record then goes
+through jsonschema: the schema file remains the single source of truth.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import math
+import numbers
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema.exceptions import best_match
+
+from guardrails import validation, yamlio
+from guardrails.errors import DataFileError, UsageError
+from guardrails.yamlio import PathKey, Position
+
+# ---------------------------------------------------------------------------
+# schema checks
+# ---------------------------------------------------------------------------
+
+Predicate = Callable[[Any], bool]
+
+_ANNOTATIONS = frozenset({
+    "$schema", "$id", "$comment", "$defs", "title", "description", "default",
+    "examples", "deprecated", "readOnly", "writeOnly",
+})
+
+_TYPES: dict[str, Predicate] = {
+    # The same answers as jsonschema's Draft 2020-12 type checker.
+    "string": lambda x: isinstance(x, str),
+    "object": lambda x: isinstance(x, dict),
+    "array": lambda x: isinstance(x, list),
+    "null": lambda x: x is None,
+    "boolean": lambda x: isinstance(x, bool),
+    "number": lambda x: isinstance(x, numbers.Number) and not isinstance(x, bool),
+    "integer": lambda x: (isinstance(x, int) and not isinstance(x, bool))
+    or (isinstance(x, float) and x.is_integer()),
+}
+
+
+def _type_check(names: list[Any]) -> Predicate:
+    if not names or any(n not in _TYPES for n in names):
+        raise Unsupported(f"type {names!r}")
+    # isinstance with a tuple of plain classes first: this runs for every field.
+    plain = tuple(cls for n, cls in (("string", str), ("object", dict), ("array", list),
+                                      ("boolean", bool)) if n in names)
+    has_null = "null" in names
+    number = next((_TYPES[n] for n in ("number", "integer") if n in names), None)
+    if number is None and not has_null:
+        return lambda x: isinstance(x, plain)
+
+    def check(x: Any) -> bool:
+        return isinstance(x, plain) or (has_null and x is None) or (
+            number is not None and number(x)
+        )
+
+    return check
+
+
+class Unsupported(Exception):
+    """The schema uses a keyword the compiler does not know."""
+
+
+def compile_schema(schema: Any, root: Mapping[str, Any] | None = None) -> Predicate:
+    """A predicate that is True exactly when jsonschema finds ``schema`` valid.
+
+    Raises :class:`Unsupported` for keywords outside the compiled subset.
+    """
+    root = schema if root is None else root
+    if schema is True:
+        return lambda x: True
+    if schema is False:
+        return lambda x: False
+    if not isinstance(schema, Mapping):
+        raise Unsupported(repr(schema))
+    checks: list[Predicate] = []
+    for key, value in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        checks.append(_keyword(key, value, schema, root))
+    if not checks:
+        return lambda x: True
+    if len(checks) == 1:
+        return checks[0]
+
+    def all_of(x: Any) -> bool:
+        # A plain loop: this runs for every field of every record.
+        for check in checks:  # noqa: SIM110
+            if not check(x):
+                return False
+        return True
+
+    return all_of
+
+
+def _keyword(key: str, value: Any, schema: Mapping[str, Any], root: Mapping[str, Any]) -> Predicate:
+    if key == "type":
+        return _type_check([value] if isinstance(value, str) else list(value))
+    if key == "enum":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise Unsupported("enum with non-string members")
+        allowed = frozenset(value)
+        return lambda x: isinstance(x, str) and x in allowed
+    if key == "required":
+        names = frozenset(value)
+        return lambda x: not isinstance(x, dict) or x.keys() >= names
+    if key == "properties":
+        return _properties(value, root)
+    if key == "additionalProperties":
+        if value is True:
+            return lambda x: True
+        if value is False and "patternProperties" not in schema:
+            known = frozenset(schema.get("properties", {}))
+            return lambda x: not isinstance(x, dict) or known.issuperset(x)
+        raise Unsupported("additionalProperties schema")
+    if key == "items":
+        if "prefixItems" in schema:
+            raise Unsupported("prefixItems")
+        item = compile_schema(value, root)
+        return lambda x: not isinstance(x, list) or all(item(v) for v in x)
+    if key in ("minimum", "maximum"):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise Unsupported(key)
+        is_number = _TYPES["number"]
+        if key == "minimum":
+            return lambda x: not is_number(x) or x >= value
+        return lambda x: not is_number(x) or x <= value
+    if key == "$ref":
+        return _ref(value, root)
+    raise Unsupported(key)
+
+
+_PLAIN = {"string": str, "object": dict, "array": list, "boolean": bool}
+
+
+def _only(schema: Any, key: str) -> Any:
+    """The value of ``key`` when it is the schema's only assertion, else None."""
+    if not isinstance(schema, Mapping):
+        return None
+    rest = [k for k in schema if k not in _ANNOTATIONS]
+    return schema[key] if rest == [key] else None
+
+
+def _properties(value: Mapping[str, Any], root: Mapping[str, Any]) -> Predicate:
+    # Most fields are a bare type or a string enum: test those inline, since
+    # a call per field of every record is what dominates large files.
+    classes: dict[str, tuple[type, ...]] = {}
+    enums: dict[str, frozenset[str]] = {}
+    others: dict[str, Predicate] = {}
+    for name, sub in value.items():
+        types = _only(sub, "type")
+        types = [types] if isinstance(types, str) else types
+        allowed = _only(sub, "enum")
+        if isinstance(types, list) and types and all(t in _PLAIN for t in types):
+            classes[name] = tuple(_PLAIN[t] for t in types)
+        elif isinstance(allowed, list) and allowed and all(isinstance(a, str) for a in allowed):
+            enums[name] = frozenset(allowed)
+        else:
+            others[name] = compile_schema(sub, root)
+
+    def properties(x: Any) -> bool:
+        if not isinstance(x, dict):
+            return True
+        for k, v in x.items():
+            cls = classes.get(k)
+            if cls is not None:
+                if not isinstance(v, cls):
+                    return False
+                continue
+            allowed = enums.get(k)
+            if allowed is not None:
+                if not (isinstance(v, str) and v in allowed):
+                    return False
+                continue
+            check = others.get(k)
+            if check is not None and not check(v):
+                return False
+        return True
+
+    return properties
+
+
+def _ref(ref: Any, root: Mapping[str, Any]) -> Predicate:
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        raise Unsupported(f"$ref {ref!r}")
+    target: Any = root
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(target, Mapping) or part not in target:
+            raise Unsupported(f"unresolvable $ref {ref!r}")
+        target = target[part]
+    return compile_schema(target, root)
+
+
+class RecordCheck:
+    """Validate records of one kind (or of one ``$defs`` entry) against a schema."""
+
+    def __init__(self, schema_name: str, definition: str | None = None) -> None:
+        root = validation.load_schema(schema_name)
+        schema = root["$defs"][definition] if definition else root
+        self.schema_name = schema_name
+        self.definition = definition
+        self.validator = validation.validator_for(schema_name)
+        if definition:
+            self.validator = self.validator.evolve(schema=schema)
+        try:
+            self.fast: Predicate = compile_schema(schema, root)
+        except Unsupported:
+            self.fast = self.validator.is_valid
+        self.required: tuple[str, ...] = tuple(schema.get("required", ()))
+
+    def first_error(self, record: Any) -> Any | None:
+        """The most relevant jsonschema error of a record, or None when valid."""
+        errors = list(self.validator.iter_errors(record))
+        if not errors:
+            return None
+        err = best_match(errors)
+        if self.definition:
+            # Make the schema path read as it does in `guardrails schema NAME`.
+            top = err
+            while top.parent is not None:
+                top = top.parent
+            top.relative_schema_path.extendleft(reversed(("$defs", self.definition)))
+        return err
+
+
+@functools.cache
+def record_check(schema_name: str, definition: str | None = None) -> RecordCheck:
+    return RecordCheck(schema_name, definition)
+
+
+# ---------------------------------------------------------------------------
+# tables
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """Records of one data file and where they are in it."""
+
+    display: str
+    records: list[Any]
+    columns: tuple[str, ...] = ()  # the CSV header
+    starts: list[int] | None = None  # first line of each record (CSV, JSON Lines)
+    text: str | None = None  # YAML/JSON source, for positions on demand
+    prefix: PathKey = ()  # document path of the record list
+    positions: dict[PathKey, Position] | None = None
+    _json_starts: list[int] | None = field(default=None, repr=False)
+
+    def line(self, index: int, path: PathKey = ()) -> int | None:
+        """Line of record ``index`` (or of ``path`` inside it), counted from 1."""
+        if self.starts is not None:
+            return self.starts[index]
+        if self.positions is None:
+            self.positions = yamlio.positions_of(self.text or "")
+        loc = yamlio.nearest(self.positions, (*self.prefix, index, *path))
+        if loc is not None:
+            return loc[0]
+        if self.text is not None and self._json_starts is None:
+            self._json_starts = _json_item_lines(self.text)
+        if self._json_starts and index < len(self._json_starts):
+            return self._json_starts[index]
+        return None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a kind's records are spelled in files."""
+
+    what: str  # singular, for messages
+    keys: tuple[str, ...]  # mapping keys accepted in YAML/JSON documents
+    lists: frozenset[str] = frozenset()  # CSV cells split on whitespace
+    integers: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+    required: tuple[str, ...] = ()  # columns a CSV header must have
+
+
+def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
+    """Parse one data file's text according to its suffix."""
+    if not text.strip():
+        raise DataFileError(
+            "the file is empty", file=display, line=1,
+            fix=f"add {layout.what} records, or delete the file",
+        )
+    if suffix == ".csv":
+        return read_csv(text, display, layout)
+    if suffix == ".jsonl":
+        return read_jsonl(text, display)
+    if suffix == ".json":
+        return _from_document(_load_json(text, display), text, display, layout, allow_list=True)
+    data, _ = yamlio.load(text, display)
+    return _from_document(data, text, display, layout, allow_list=False)
+
+
+def _from_document(
+    data: Any, text: str, display: str, layout: Layout, *, allow_list: bool
+) -> Table:
+    if allow_list and isinstance(data, list):
+        return Table(display, data, text=text)
+    key = layout.keys[0]
+    form = f"{{{json.dumps(key)}: [...]}}" if allow_list else f"`{key}: [...]`"
+    if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in layout.keys:
+        found = (f"the keys {', '.join(map(repr, data))}" if isinstance(data, dict)
+                 else f"a {type(data).__name__}")
+        also = f" (or {', '.join(repr(k) for k in layout.keys[1:])})" if layout.keys[1:] else ""
+        raise DataFileError(
+            f"expected a mapping with the single key {key!r}{also}, found {found}",
+            file=display, line=_first_line(text),
+            fix=f"write the records as {form}" + (" or as a plain list" if allow_list else ""),
+        )
+    name, records = next(iter(data.items()))
+    if not isinstance(records, list):
+        raise DataFileError(
+            f"{name!r} must hold a list of {layout.what} records",
+            file=display, line=_key_line(text, name), fix=f"write {form}",
+        )
+    return Table(display, records, text=text, prefix=(name,))
+
+
+def _first_line(text: str) -> int:
+    for n, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return n
+    return 1
+
+
+def _key_line(text: str, key: str) -> int | None:
+    loc = yamlio.positions_of(text).get((key,))
+    return loc[0] if loc else None
+
+
+# --- JSON ------------------------------------------------------------------
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+
+
+def _load_json(text: str, display: str, line: int | None = None) -> Any:
+    """json.loads, refusing duplicate keys and NaN/Infinity, errors with lines."""
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise DataFileError(
+            f"invalid JSON: {exc.msg}", file=display,
+            line=line or exc.lineno, column=None if line else exc.colno,
+        ) from None
+    except _DuplicateKey as exc:
+        where = line
+        if where is None:
+            try:  # JSON is YAML: the YAML loader knows where the duplicate is.
+                yamlio.load(text, display)
+            except UsageError as yerr:
+                where = yerr.line
+        raise DataFileError(
+            f"duplicate key {exc.args[0]!r} in a JSON object", file=display, line=where,
+            fix="remove one of them",
+        ) from None
+    except ValueError as exc:
+        where = line
+        if where is None:
+            m = re.search(r"(?<![\w\"])-?(NaN|Infinity)(?![\w\"])", text)
+            where = text.count("\n", 0, m.start()) + 1 if m else None
+        raise DataFileError(f"invalid JSON: {exc}", file=display, line=where) from None
+
+
+def _json_item_lines(text: str) -> list[int]:
+    """Start line of each item of the top-level list (or of the single key's list)."""
+    decoder = json.JSONDecoder()
+    ws = re.compile(r"[ \t\n\r]*")
+    i = ws.match(text, 0).end()  # type: ignore[union-attr]
+    if text.startswith("{", i):
+        colon = text.find(":", i)
+        i = ws.match(text, colon + 1).end() if colon >= 0 else len(text)  # type: ignore[union-attr]
+    if not text.startswith("[", i):
+        return []
+    i += 1
+    lines: list[int] = []
+    try:
+        while True:
+            i = ws.match(text, i).end()  # type: ignore[union-attr]
+            if text.startswith("]", i):
+                return lines
+            lines.append(text.count("\n", 0, i) + 1)
+            _, i = decoder.raw_decode(text, i)
+            i = ws.match(text, i).end()  # type: ignore[union-attr]
+            if text.startswith(",", i):
+                i += 1
+    except ValueError:
+        return lines
+
+
+def read_jsonl(text: str, display: str) -> Table:
+    """One JSON value a line; blank lines are allowed."""
+    records: list[Any] = []
+    starts: list[int] = []
+    for n, raw in enumerate(text.split("\n"), 1):
+        if not raw.strip():
+            continue
+        records.append(_load_json(raw, display, line=n))
+        starts.append(n)
+    return Table(display, records, starts=starts)
+
+
+# --- CSV -------------------------------------------------------------------
+
+
+def _to_int(cell: str) -> int:
+    return int(cell)
+
+
+def _to_number(cell: str) -> int | float:
+    try:
+        return int(cell)
+    except ValueError:
+        value = float(cell)
+    if not math.isfinite(value):
+        raise ValueError(cell)
+    return value
+
+
+def read_csv(text: str, display: str, layout: Layout) -> Table:
+    """A CSV file with a header line; empty cells are absent fields."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise _csv_error(exc, text, display, 1) from None
+    columns = tuple(h.strip() for h in header)
+    _check_header(columns, display, layout)
+    convert: list[tuple[str, Callable[[str], Any], str]] = []
+    for name in columns:
+        if name in layout.lists:
+            convert.append((name, str.split, ""))
+        elif name in layout.integers:
+            convert.append((name, _to_int, "an integer"))
+        elif name in layout.numbers:
+            convert.append((name, _to_number, "a number"))
+    width = len(columns)
+    records: list[dict[str, Any]] = []
+    starts: list[int] = []
+    last = reader.line_num
+    while True:
+        start = last + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _csv_error(exc, text, display, start) from None
+        last = reader.line_num
+        if len(row) > width:
+            raise DataFileError(
+                f"the row has {len(row)} cells but the header (line 1) names {width} columns",
+                file=display, line=start,
+                fix="quote cells that contain commas, or add the missing column names",
+            )
+        record = {n: v for n, c in zip(columns, row, strict=False) if n and (v := c.strip())}
+        for name, conv, expected in convert:
+            if name in record:
+                try:
+                    record[name] = conv(record[name])
+                except ValueError:
+                    raise DataFileError(
+                        f"column {name!r}: {record[name]!r} is not {expected}",
+                        file=display, line=start, fix=f"write {expected} or leave the cell empty",
+                    ) from None
+        if record:  # rows of empty cells are spreadsheet leftovers, not records
+            records.append(record)
+            starts.append(start)
+    return Table(display, records, columns=columns, starts=starts)
+
+
+def _check_header(columns: tuple[str, ...], display: str, layout: Layout) -> None:
+    seen: set[str] = set()
+    for name in columns:
+        if name and name in seen:
+            raise DataFileError(
+                f"the header names column {name!r} twice", file=display, line=1,
+                fix="rename or remove one of them",
+            )
+        seen.add(name)
+    missing = [r for r in layout.required if r not in seen]
+    if missing:
+        raise DataFileError(
+            f"the header lacks the required column(s) {', '.join(map(repr, missing))} "
+            f"(it has {', '.join(repr(c) for c in columns if c) or 'none'})",
+            file=display, line=1,
+            fix=f"add the column(s) to line 1; every {layout.what} needs them",
+        )
+
+
+def _csv_error(exc: csv.Error, text: str, display: str, start: int) -> DataFileError:
+    opening = _unterminated_quote(text, start)
+    if opening is not None:
+        return DataFileError(
+            "a quoted cell opened here is never closed", file=display, line=opening,
+            fix='add the closing " (write "" for a quote inside a quoted cell)',
+        )
+    return DataFileError(
+        f"invalid CSV: {exc}", file=display, line=start,
+        fix='a quoted cell must be quoted as a whole; write "" for a quote inside it',
+    )
+
+
+def _unterminated_quote(text: str, start: int) -> int | None:
+    """The line of a quote opened at or after line ``start`` that never closes."""
+    pos = 0
+    for _ in range(start - 1):
+        pos = text.find("\n", pos) + 1
+        if pos == 0:
+            return None
+    line = start
+    at_field_start = True
+    in_quote = False
+    opened = 0
+    n = len(text)
+    while pos < n:
+        ch = text[pos]
+        if in_quote:
+            if ch == '"':
+                if pos + 1 < n and text[pos + 1] == '"':
+                    pos += 1
+                else:
+                    in_quote = False
+        elif ch == '"' and at_field_start:
+            in_quote, opened = True, line
+        if ch == "\n":
+            line += 1
+        at_field_start = not in_quote and ch in ",\n"
+        pos += 1
+    return opened if in_quote else None

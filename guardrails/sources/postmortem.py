@@ -1,0 +1,156 @@
+"""Postmortem markdown files: YAML front matter and ``##`` sections.
+
+A postmortem is ``org/postmortems/<name>.md``::
+
+    ---
+    incident: INC-731
+    status: reviewed
+    action_items:
+      - {title: Add a canary stage, owner: alice, due: 2026-11-30}
+    ---
+    # Login outage
+    ## Summary
+    ...
+
+Lines are counted from 1 at the top of the file, front matter included, so a
+check can quote ``file:line`` from :attr:`Document.lines`. Headings inside
+fenced code blocks are text, not sections.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from guardrails import yamlio
+from guardrails.errors import DataFileError, UsageError
+from guardrails.yamlio import PathKey, Position
+
+#: Canonical section names (lowercase), as DATA.md lists them.
+KNOWN_SECTIONS = (
+    "summary", "impact", "timeline", "contributing factors", "detection",
+    "resolution", "lessons learned", "action items",
+)
+#: Other spellings that mean a known section.
+ALIASES = {
+    "root cause": "contributing factors",
+    "root causes": "contributing factors",
+}
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+@dataclass
+class Document:
+    """A parsed postmortem file."""
+
+    front: dict[str, Any]
+    positions: dict[PathKey, Position]  # front matter paths -> file line, column
+    lines: list[str]
+    body_line: int  # first line after the closing ``---``
+    sections: dict[str, str] = field(default_factory=dict)
+    section_lines: dict[str, int] = field(default_factory=dict)
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as an editor numbers them (only ``\\n`` ends a line)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def parse(text: str, display: str) -> Document:
+    """Split front matter from body and collect the ``##`` sections."""
+    lines = split_lines(text)
+    front, positions, body_line = _front_matter(lines, display)
+    sections, section_lines = parse_sections(lines, body_line)
+    return Document(front, positions, lines, body_line, sections, section_lines)
+
+
+def _front_matter(
+    lines: list[str], display: str
+) -> tuple[dict[str, Any], dict[PathKey, Position], int]:
+    fix = "start the file with a line '---', then 'incident: <id>' and the other fields, then '---'"
+    if not lines or lines[0].rstrip() != "---":
+        raise DataFileError(
+            "the postmortem has no YAML front matter", file=display, line=1, fix=fix
+        )
+    close = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if close is None:
+        raise DataFileError(
+            "the front matter opened on line 1 is never closed", file=display, line=1,
+            fix="end the front matter with a line '---'",
+        )
+    try:
+        data, pos = yamlio.load("\n".join(lines[1:close]), display, positions=True)
+    except UsageError as exc:
+        # The YAML text starts on line 2 of the file.
+        raise DataFileError(
+            exc.message, file=display, line=(exc.line or 0) + 1, column=exc.column, fix=exc.fix
+        ) from None
+    if data is None:
+        raise DataFileError("the front matter is empty", file=display, line=1, fix=fix)
+    if not isinstance(data, dict):
+        raise DataFileError(
+            f"the front matter must be a mapping of fields, not a {type(data).__name__}",
+            file=display, line=2, fix=fix,
+        )
+    shifted = {path: (ln + 1, col) for path, (ln, col) in pos.items()}
+    return data, shifted, close + 2
+
+
+def parse_sections(lines: list[str], body_line: int) -> tuple[dict[str, str], dict[str, int]]:
+    """``{heading: text}`` and ``{heading: line}`` of the level-2 headings.
+
+    A section runs to the next heading of level 1 or 2; deeper headings are
+    part of its text. When a heading repeats, the first one counts.
+    """
+    sections: dict[str, str] = {}
+    section_lines: dict[str, int] = {}
+    current: str | None = None
+    collected: list[str] = []
+    fence: str | None = None
+
+    def flush() -> None:
+        if current is not None and current not in sections:
+            sections[current] = "\n".join(collected).strip()
+
+    for number in range(body_line, len(lines) + 1):
+        line = lines[number - 1]
+        m = _FENCE.match(line)
+        if fence is None and m:
+            fence = m.group(1)[0] * 3
+        elif fence is not None and line.strip().startswith(fence):
+            fence = None
+        elif fence is None:
+            h = _HEADING.match(line)
+            if h and len(h.group(1)) <= 2:
+                flush()
+                current, collected = None, []
+                if len(h.group(1)) == 2:
+                    current = (h.group(2) or "").strip()
+                    section_lines.setdefault(current, number)
+                continue
+        if current is not None:
+            collected.append(line)
+    flush()
+    return sections, section_lines
+
+
+def canonical(heading: str) -> str:
+    """Lowercase, single-spaced, aliases resolved: ``Root Causes:`` -> ``contributing factors``."""
+    name = " ".join(heading.strip().rstrip(":").split()).lower()
+    return ALIASES.get(name, name)
+
+
+def normalize_sections(sections: dict[str, str]) -> dict[str, str]:
+    """Sections under canonical names; a non-empty section wins over an empty alias."""
+    out: dict[str, str] = {}
+    for heading, text in sections.items():
+        name = canonical(heading)
+        if name not in out or (not out[name] and text):
+            out[name] = text
+    return out

@@ -1,0 +1,780 @@
+"""The files source: every kind in every format, and errors that name file and line."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from guardrails import validation
+from guardrails.errors import DataFileError, UsageError
+from guardrails.plugin import SourceEnv
+from guardrails.sources import files as files_module
+from guardrails.sources.files import FilesSource
+from guardrails.sources.files_formats import Unsupported, compile_schema
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def make_env(root: Path, **kw: Any) -> SourceEnv:
+    return SourceEnv(root=root, now=NOW, window=timedelta(days=90), **kw)
+
+
+def write(root: Path, rel: str, text: str | bytes) -> Path:
+    path = root / "org" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def source(root: Path, path: str = "org", **kw: Any) -> FilesSource:
+    return FilesSource({"path": path}, make_env(root, **kw))
+
+
+def failure(root: Path, **kw: Any) -> UsageError:
+    with pytest.raises(UsageError) as info:
+        source(root, **kw).validate()
+    return info.value
+
+
+def dt(*args: int, tz: timezone = UTC) -> datetime:
+    return datetime(*args, tzinfo=tz).astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------
+# every kind in every format
+# ---------------------------------------------------------------------------
+
+# kind -> (file stem, YAML key, records as written, facts expected)
+TABULAR: dict[str, tuple[str, str, list[dict[str, Any]], list[dict[str, Any]]]] = {
+    "deployments": (
+        "deployments", "deployments",
+        [
+            {"id": "d-1", "service": "api", "finished_at": "2026-10-01T10:00:00Z",
+             "status": "success", "sha": "abc1", "changes": ["101", "102"]},
+            {"id": "d-2", "service": "api", "started_at": "2026-10-02T09:00:00+02:00",
+             "finished_at": "2026-10-02T09:30:00+02:00", "status": "failure",
+             "environment": "staging", "kind": "hotfix", "remediates": "d-1"},
+        ],
+        [
+            {"id": "d-1", "service": "api", "finished_at": datetime(2026, 10, 1, 10, tzinfo=UTC),
+             "status": "success", "sha": "abc1", "changes": ["101", "102"],
+             "environment": "production"},
+            {"id": "d-2", "service": "api", "started_at": datetime(2026, 10, 2, 7, tzinfo=UTC),
+             "finished_at": datetime(2026, 10, 2, 7, 30, tzinfo=UTC), "status": "failure",
+             "environment": "staging", "kind": "hotfix", "remediates": "d-1"},
+        ],
+    ),
+    "incidents": (
+        "incidents", "incidents",
+        [
+            {"id": "INC-1", "created_at": "2026-10-01T11:00:00Z", "severity": "SEV2",
+             "service": "api", "title": "Login down", "resolved_at": "2026-10-01T13:15:00Z",
+             "caused_by": "d-1"},
+            {"id": "INC-2", "created_at": "2026-10-03T00:00:00-05:00", "status": "open"},
+        ],
+        [
+            {"id": "INC-1", "created_at": datetime(2026, 10, 1, 11, tzinfo=UTC),
+             "severity": "SEV2", "service": "api", "title": "Login down",
+             "resolved_at": datetime(2026, 10, 1, 13, 15, tzinfo=UTC), "caused_by": "d-1"},
+            {"id": "INC-2", "created_at": datetime(2026, 10, 3, 5, tzinfo=UTC), "status": "open"},
+        ],
+    ),
+    "changes": (
+        "pull_requests", "pull_requests",
+        [
+            {"id": "101", "author": "alice", "created_at": "2026-09-30T08:00:00Z",
+             "merged_at": "2026-09-30T12:00:00Z", "additions": 120, "deletions": 7,
+             "repo": "acme/api", "merge_sha": "m101"},
+            {"id": "102", "author": "bob", "first_commit_at": "2026-09-29T23:00:00+01:00",
+             "additions": 0},
+        ],
+        [
+            {"id": "101", "author": "alice", "created_at": datetime(2026, 9, 30, 8, tzinfo=UTC),
+             "merged_at": datetime(2026, 9, 30, 12, tzinfo=UTC), "additions": 120,
+             "deletions": 7, "repo": "acme/api", "merge_sha": "m101"},
+            {"id": "102", "author": "bob",
+             "first_commit_at": datetime(2026, 9, 29, 22, tzinfo=UTC), "additions": 0},
+        ],
+    ),
+    "ci_runs": (
+        "ci_runs", "ci_runs",
+        [{"id": "r-1", "started_at": "2026-10-01T10:00:00Z", "finished_at": "2026-10-01T10:07:30Z",
+          "conclusion": "success", "workflow": "ci", "branch": "main"}],
+        [{"id": "r-1", "started_at": datetime(2026, 10, 1, 10, tzinfo=UTC),
+          "finished_at": datetime(2026, 10, 1, 10, 7, 30, tzinfo=UTC),
+          "conclusion": "success", "workflow": "ci", "branch": "main"}],
+    ),
+    "iterations": (
+        "iterations", "iterations",
+        [{"team": "core", "start": "2026-09-01", "end": "2026-09-14", "capacity": 40,
+          "committed": 30, "unplanned": 4.5}],
+        [{"team": "core", "start": datetime(2026, 9, 1, tzinfo=UTC),
+          "end": datetime(2026, 9, 14, tzinfo=UTC), "capacity": 40, "committed": 30,
+          "unplanned": 4.5}],
+    ),
+    "survey_answers": (
+        "surveys/westrum", "survey_answers",
+        [{"team": "core", "date": "2026-10-05", "q1": 5, "q2": 7, "q3": 1, "q4": 4, "q5": 6,
+          "q6": 2},
+         {"team": "core", "date": "2026-10-06", "q1": 3}],
+        [{"team": "core", "date": datetime(2026, 10, 5, tzinfo=UTC), "q1": 5, "q2": 7, "q3": 1,
+          "q4": 4, "q5": 6, "q6": 2},
+         {"team": "core", "date": datetime(2026, 10, 6, tzinfo=UTC), "q1": 3}],
+    ),
+}
+
+DOCUMENTS: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
+    "teams": (
+        [{"id": "core", "name": "Core", "type": "platform", "github": "core-team",
+          "members": [{"handle": "alice", "email": "alice@example.com"}, {"handle": "bob"}]}],
+        [{"id": "core", "name": "Core", "type": "platform", "github": "core-team",
+          "members": [{"handle": "alice", "email": "alice@example.com"}, {"handle": "bob"}]}],
+    ),
+    "services": (
+        [{"id": "api", "owner": "core", "repos": ["acme/api"], "paths": ["services/api"],
+          "tier": 1}],
+        [{"id": "api", "owner": "core", "repos": ["acme/api"], "paths": ["services/api"],
+          "tier": 1}],
+    ),
+    "goals": (
+        [{"id": "OKR-7", "objective": "Ship faster", "team": "core",
+          "key_results": [{"metric": "lead time", "baseline": "9d", "target": "5d",
+                           "due": "2026-12-31"}]}],
+        [{"id": "OKR-7", "objective": "Ship faster", "team": "core",
+          "key_results": [{"metric": "lead time", "baseline": "9d", "target": "5d",
+                           "due": datetime(2026, 12, 31, tzinfo=UTC)}]}],
+    ),
+}
+
+
+def as_csv(records: list[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for r in records:
+        columns += [k for k in r if k not in columns]
+    lines = [",".join(columns)]
+    for r in records:
+        cells = [r.get(c, "") for c in columns]
+        lines.append(",".join(" ".join(v) if isinstance(v, list) else str(v) for v in cells))
+    return "\n".join(lines) + "\n"
+
+
+def render(fmt: str, key: str, records: list[dict[str, Any]]) -> tuple[str, str]:
+    """(suffix, text) of the records in one format."""
+    if fmt == "csv":
+        return ".csv", as_csv(records)
+    if fmt == "jsonl":
+        return ".jsonl", "\n".join(json.dumps(r) for r in records) + "\n\n"
+    if fmt == "json-list":
+        return ".json", json.dumps(records, indent=2)
+    if fmt == "json-mapping":
+        return ".json", json.dumps({key: records}, indent=2)
+    suffix = ".yml" if fmt == "yml" else ".yaml"
+    return suffix, yaml.safe_dump({key: records}, sort_keys=False)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "json-list", "json-mapping", "yaml", "yml"])
+@pytest.mark.parametrize("kind", sorted(TABULAR))
+def test_every_tabular_kind_in_every_format(tmp_path: Path, kind: str, fmt: str) -> None:
+    stem, key, records, expected = TABULAR[kind]
+    suffix, text = render(fmt, key, records)
+    write(tmp_path, stem + suffix, text)
+    src = source(tmp_path)
+    assert src.provides() == {kind}
+    src.validate()
+    assert src.gather({kind}) == {kind: expected}
+
+
+@pytest.mark.parametrize("fmt", ["json-list", "json-mapping", "yaml", "yml"])
+@pytest.mark.parametrize("kind", sorted(DOCUMENTS))
+def test_every_document_kind_in_every_format(tmp_path: Path, kind: str, fmt: str) -> None:
+    records, expected = DOCUMENTS[kind]
+    suffix, text = render(fmt, kind, records)
+    write(tmp_path, kind + suffix, text)
+    src = source(tmp_path)
+    assert src.provides() == {kind}
+    assert src.gather({kind}) == {kind: expected}
+
+
+def test_pull_requests_yaml_may_use_the_changes_key(tmp_path: Path) -> None:
+    write(tmp_path, "pull_requests.yaml", "changes:\n  - id: 7\n    author: alice\n")
+    assert source(tmp_path).gather({"changes"}) == {"changes": [{"id": "7", "author": "alice"}]}
+
+
+def test_nested_reviews_are_normalised(tmp_path: Path) -> None:
+    write(tmp_path, "pull_requests.jsonl", json.dumps({
+        "id": 5, "author": "alice",
+        "reviews": [
+            {"user": "bob", "state": "APPROVED", "submitted_at": "2026-10-01T12:00:00+02:00"},
+            {"user": "carol", "state": "COMMENTED", "submitted_at": None},
+        ],
+    }) + "\n")
+    facts = source(tmp_path).gather({"changes"})["changes"]
+    assert facts == [{"id": "5", "author": "alice", "reviews": [
+        {"user": "bob", "state": "APPROVED", "submitted_at": datetime(2026, 10, 1, 10, tzinfo=UTC)},
+        {"user": "carol", "state": "COMMENTED"},
+    ]}]
+
+
+def test_null_means_absent_and_ids_become_strings(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.json", json.dumps([
+        {"id": 17, "created_at": "2026-10-01T00:00:00Z", "resolved_at": None, "caused_by": 9,
+         "extra": {"kept": True}},
+    ]))
+    assert source(tmp_path).gather({"incidents"}) == {"incidents": [
+        {"id": "17", "created_at": datetime(2026, 10, 1, tzinfo=UTC), "caused_by": "9",
+         "extra": {"kept": True}},
+    ]}
+
+
+def test_integral_float_ids_become_integer_text(tmp_path: Path) -> None:
+    # JSON Schema's "integer" admits 3.0; a JSON export may write ids that way.
+    write(tmp_path, "deployments.json", json.dumps([
+        {"id": 3.0, "service": 12, "finished_at": "2026-10-01T10:00:00Z", "status": "success",
+         "changes": [101, 102.0, "abc"]},
+    ]))
+    [dep] = source(tmp_path).gather({"deployments"})["deployments"]
+    assert (dep["id"], dep["service"], dep["changes"]) == ("3", "12", ["101", "102", "abc"])
+
+
+# ---------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------
+
+
+def test_csv_cells_lists_integers_and_unknown_columns(tmp_path: Path) -> None:
+    write(tmp_path, "pull_requests.csv",
+          "id, author ,additions,deletions,labels\n"
+          '1, alice ,  12 ,,"bug, urgent"\n'
+          ",,,,\n"
+          '2,bob,3,4,"two\nlines"\n')
+    write(tmp_path, "deployments.csv",
+          "id,service,finished_at,status,changes\n"
+          "d-1,api,2026-10-01T10:00:00Z,success,  1  2\t3 \n"
+          "d-2,api,2026-10-01T11:00:00Z,success,\n")
+    facts = source(tmp_path).gather({"changes", "deployments"})
+    assert facts["changes"] == [
+        {"id": "1", "author": "alice", "additions": 12, "labels": "bug, urgent"},
+        {"id": "2", "author": "bob", "additions": 3, "deletions": 4, "labels": "two\nlines"},
+    ]
+    assert [d.get("changes") for d in facts["deployments"]] == [["1", "2", "3"], None]
+
+
+def test_csv_with_only_a_header_has_no_records(tmp_path: Path) -> None:
+    write(tmp_path, "ci_runs.csv", "id,started_at,finished_at\n")
+    src = source(tmp_path)
+    assert src.provides() == {"ci_runs"}
+    assert src.gather({"ci_runs"}) == {"ci_runs": []}
+
+
+def test_csv_not_an_integer_names_line_and_column(tmp_path: Path) -> None:
+    write(tmp_path, "pull_requests.csv", 'id,title,additions\n1,x,5\n2,"a\nb",3\n3,y,many\n')
+    err = failure(tmp_path)
+    assert isinstance(err, DataFileError)
+    assert (err.file, err.line) == ("org/pull_requests.csv", 5)
+    assert "column 'additions'" in err.message and "'many'" in err.message
+
+
+def test_csv_number_rejects_infinity(tmp_path: Path) -> None:
+    write(tmp_path, "iterations.csv",
+          "team,start,end,capacity,committed\ncore,2026-09-01,2026-09-14,inf,3\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/iterations.csv", 2)
+    assert "column 'capacity'" in err.message
+
+
+def test_csv_row_with_too_many_cells(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.csv",
+          "id,created_at\nINC-1,2026-10-01T00:00:00Z\nINC-2,2026-10-02T00:00:00Z,extra\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/incidents.csv", 3)
+    assert "3 cells" in err.message and "2 columns" in err.message
+
+
+def test_csv_unterminated_quote_points_at_its_opening(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.csv",
+          "id,created_at,title\n"
+          "INC-1,2026-10-01T00:00:00Z,ok\n"
+          'INC-2,2026-10-02T00:00:00Z,"still\nopen\n'
+          "INC-3,2026-10-03T00:00:00Z,x\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/incidents.csv", 3)
+    assert "never closed" in err.message
+
+
+def test_csv_unterminated_quote_after_a_multiline_cell(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.csv",
+          "id,title,created_at\n"
+          'INC-1,"two\nlines",2026-10-01T00:00:00Z\n'
+          'INC-2,fine,"2026-10-02\n')
+    err = failure(tmp_path)
+    assert err.line == 4
+
+
+def test_csv_stray_quote_is_an_error_at_the_record_start(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.csv",
+          'id,created_at\nINC-1,2026-10-01T00:00:00Z\n"INC"-2,2026-10-02T00:00:00Z\n')
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/incidents.csv", 3)
+    assert "invalid CSV" in err.message
+
+
+def test_csv_header_lacking_a_required_column(tmp_path: Path) -> None:
+    write(tmp_path, "deployments.csv", "id,service,status\nd-1,api,success\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/deployments.csv", 1)
+    assert "'finished_at'" in err.message
+
+
+def test_csv_header_naming_a_column_twice(tmp_path: Path) -> None:
+    write(tmp_path, "ci_runs.csv", "id,started_at,finished_at,id\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/ci_runs.csv", 1)
+    assert "'id' twice" in err.message
+
+
+def test_csv_empty_required_cell_is_a_schema_error_on_its_row(tmp_path: Path) -> None:
+    write(tmp_path, "deployments.csv",
+          "id,service,finished_at,status\n"
+          "d-1,api,2026-10-01T10:00:00Z,success\n"
+          "d-2,api,,success\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/deployments.csv", 3)
+    assert "'finished_at' is a required property" in err.message
+    assert "schema path: required" in err.message
+
+
+def test_survey_score_out_of_range(tmp_path: Path) -> None:
+    write(tmp_path, "surveys/westrum.csv",
+          "team,date,q1,q2,q3,q4,q5,q6\ncore,2026-10-01,1,2,3,4,5,6\ncore,2026-10-02,,8,,,,\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/surveys/westrum.csv", 3)
+    assert "8 is greater than the maximum of 7" in err.message
+    assert "schema path: properties/q2/maximum" in err.message
+
+
+# ---------------------------------------------------------------------------
+# reviews.csv
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("link", ["pull_request", "change"])
+def test_reviews_csv_attaches_to_changes(tmp_path: Path, link: str) -> None:
+    write(tmp_path, "pull_requests.yaml",
+          "pull_requests:\n"
+          "  - id: 1\n    author: alice\n"
+          "    reviews:\n      - {user: carol, state: COMMENTED}\n"
+          "  - id: 2\n    author: bob\n")
+    write(tmp_path, "reviews.csv",
+          f"{link},user,state,submitted_at\n"
+          "1,bob,APPROVED,2026-10-01T09:00:00Z\n"
+          "2,alice,CHANGES_REQUESTED,\n"
+          "99,dave,APPROVED,\n")
+    src = source(tmp_path)
+    src.validate()
+    assert src.gather({"changes"})["changes"] == [
+        {"id": "1", "author": "alice", "reviews": [
+            {"user": "carol", "state": "COMMENTED"},
+            {"user": "bob", "state": "APPROVED",
+             "submitted_at": datetime(2026, 10, 1, 9, tzinfo=UTC)},
+        ]},
+        {"id": "2", "author": "bob", "reviews": [{"user": "alice", "state": "CHANGES_REQUESTED"}]},
+    ]
+    assert src.warnings == ["org/reviews.csv:4: review of change 99, which is not in the data"]
+
+
+def test_reviews_csv_bad_state_names_its_line(tmp_path: Path) -> None:
+    write(tmp_path, "pull_requests.csv", "id\n1\n")
+    write(tmp_path, "reviews.csv", "pull_request,user,state\n1,bob,APPROVED\n1,eve,LGTM\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/reviews.csv", 3)
+    assert "'LGTM' is not one of" in err.message
+    assert "schema path: $defs/review/properties/state/enum" in err.message
+
+
+def test_reviews_csv_needs_a_link_column(tmp_path: Path) -> None:
+    write(tmp_path, "pull_requests.csv", "id\n1\n")
+    write(tmp_path, "reviews.csv", "pr,user,state\n1,bob,APPROVED\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/reviews.csv", 1)
+    assert "pull_request" in err.message
+
+
+def test_reviews_csv_is_checked_without_pull_requests(tmp_path: Path) -> None:
+    write(tmp_path, "reviews.csv", "pull_request,user,state\n1,bob,APPROVED\n,eve,APPROVED\n")
+    src = source(tmp_path)
+    assert src.provides() == set()
+    with pytest.raises(DataFileError) as info:
+        src.validate()
+    assert (info.value.file, info.value.line) == ("org/reviews.csv", 3)
+
+
+# ---------------------------------------------------------------------------
+# timestamps
+# ---------------------------------------------------------------------------
+
+
+def test_naive_timestamp_is_rejected_with_file_and_line(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.yaml",
+          "incidents:\n"
+          "  - id: INC-1\n    created_at: 2026-10-01T10:00:00Z\n"
+          "  - id: INC-2\n    severity: SEV1\n    created_at: 2026-10-02T10:00:00\n")
+    err = failure(tmp_path)
+    assert isinstance(err, DataFileError)
+    assert (err.file, err.line) == ("org/incidents.yaml", 6)
+    assert "no UTC offset" in err.message and "timezone:" in str(err)
+
+
+def test_naive_timestamp_is_accepted_with_a_timezone(tmp_path: Path) -> None:
+    write(tmp_path, "ci_runs.jsonl",
+          '{"id": 1, "started_at": "2026-10-01 10:00:00", "finished_at": "2026-10-01T10:05:00Z"}\n')
+    tz = timezone(timedelta(hours=2))
+    facts = source(tmp_path, timezone=tz).gather({"ci_runs"})["ci_runs"]
+    assert facts == [{"id": "1", "started_at": datetime(2026, 10, 1, 8, tzinfo=UTC),
+                      "finished_at": datetime(2026, 10, 1, 10, 5, tzinfo=UTC)}]
+
+
+def test_not_a_timestamp_names_the_jsonl_line(tmp_path: Path) -> None:
+    write(tmp_path, "ci_runs.jsonl",
+          '{"id": 1, "started_at": "2026-10-01T10:00:00Z", "finished_at": "2026-10-01T10:05:00Z"}\n'
+          "\n"
+          '{"id": 2, "started_at": "yesterday", "finished_at": "2026-10-01T10:05:00Z"}\n')
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/ci_runs.jsonl", 3)
+    assert err.message.startswith("started_at:")
+
+
+def test_bad_nested_date_names_its_yaml_line(tmp_path: Path) -> None:
+    write(tmp_path, "goals.yaml",
+          "goals:\n"
+          "  - id: G-1\n    objective: x\n    key_results:\n"
+          "      - metric: m\n"
+          "        due: 2026-13-01\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/goals.yaml", 6)
+
+
+# ---------------------------------------------------------------------------
+# YAML and JSON problems
+# ---------------------------------------------------------------------------
+
+
+def test_duplicate_yaml_key(tmp_path: Path) -> None:
+    write(tmp_path, "services.yaml",
+          "services:\n  - id: api\n    owner: core\n    owner: platform\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/services.yaml", 4)
+    assert "duplicate key 'owner'" in err.message
+
+
+def test_duplicate_json_key(tmp_path: Path) -> None:
+    write(tmp_path, "services.json",
+          '[\n  {"id": "api", "owner": "core"},\n  {"id": "web", "owner": "a", "owner": "b"}\n]\n')
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/services.json", 3)
+    assert "duplicate key 'owner'" in err.message
+
+
+def test_schema_violation_in_yaml_points_at_the_field(tmp_path: Path) -> None:
+    write(tmp_path, "deployments.yaml",
+          "deployments:\n"
+          "  - id: d-1\n    service: api\n    finished_at: 2026-10-01T10:00:00Z\n"
+          "    status: success\n"
+          "  - id: d-2\n    service: api\n    finished_at: 2026-10-01T11:00:00Z\n"
+          "    status: done\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/deployments.yaml", 9)
+    assert "'done' is not one of" in err.message
+    assert "schema path: properties/status/enum" in err.message
+
+
+def test_missing_required_field_points_at_the_item(tmp_path: Path) -> None:
+    write(tmp_path, "teams.yaml",
+          "teams:\n"
+          "  - id: core\n    members: []\n"
+          "  - id: web\n    name: Web\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/teams.yaml", 4)
+    assert "'members' is a required property" in err.message
+
+
+def test_nested_schema_violation_in_json(tmp_path: Path) -> None:
+    write(tmp_path, "teams.json", json.dumps(
+        {"teams": [{"id": "core", "members": [{"handle": "a"}, {"name": "no handle"}]}]},
+        indent=2))
+    err = failure(tmp_path)
+    # line 1 {, 2 "teams": [, 3 {, 4 "id", 5 "members": [, 6 {, 7 "handle", 8 }, 9 {
+    assert (err.file, err.line) == ("org/teams.json", 9)
+    assert "schema path: properties/members/items/required" in err.message
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_json_that_is_not_yaml_still_names_the_record_line(tmp_path: Path, wrap: bool) -> None:
+    # A DEL character is fine in a JSON string but YAML refuses it, so the
+    # lines come from scanning the JSON itself.
+    records = (
+        '[\n  {"id": 1, "workflow": "a\x7fb", "started_at": "2026-10-01T10:00:00Z",\n'
+        '   "finished_at": "2026-10-01T10:01:00Z"},\n'
+        '  {"id": 2, "started_at": 5, "finished_at": "x"}\n]'
+    )
+    text = '{"ci_runs":\n' + records + "}\n" if wrap else records + "\n"
+    write(tmp_path, "ci_runs.json", text)
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/ci_runs.json", 5 if wrap else 4)
+    assert "5 is not of type 'string'" in err.message
+
+
+def test_json_syntax_error(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.json", '[\n  {"id": "INC-1",\n   "created_at": }\n]\n')
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/incidents.json", 3)
+    assert "invalid JSON" in err.message
+
+
+def test_json_mapping_with_another_key(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.json", '{"incident": []}')
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/incidents.json", 1)
+    assert "'incidents'" in err.message
+
+
+def test_yaml_must_use_the_mapping_form(tmp_path: Path) -> None:
+    write(tmp_path, "deployments.yaml", "# exported\n- id: d-1\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/deployments.yaml", 2)
+    assert "deployments: [...]" in str(err)
+
+
+def test_yaml_key_must_hold_a_list(tmp_path: Path) -> None:
+    write(tmp_path, "goals.yaml", "\ngoals:\n  id: G-1\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/goals.yaml", 2)
+
+
+def test_empty_file_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, "teams.yaml", "\n  \n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/teams.yaml", 1)
+    assert "empty" in err.message
+
+
+def test_bad_jsonl_line(tmp_path: Path) -> None:
+    write(tmp_path, "deployments.jsonl",
+          '{"id": "d-1", "service": "a", "finished_at": "2026-10-01T10:00:00Z", '
+          '"status": "success"}\n\n{"id": "d-2", "service": \n')
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/deployments.jsonl", 3)
+    assert "invalid JSON" in err.message
+
+
+def test_jsonl_line_that_is_not_an_object(tmp_path: Path) -> None:
+    write(tmp_path, "ci_runs.jsonl", "\n\n[1, 2]\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/ci_runs.jsonl", 3)
+    assert "is not of type 'object'" in err.message
+
+
+def test_non_utf8_file(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.csv",
+          b"id,created_at,title\nINC-1,2026-10-01T00:00:00Z,ok\nINC-2,2026-10-02T00:00:00Z,caf\xe9\n")
+    err = failure(tmp_path)
+    assert isinstance(err, DataFileError)
+    assert (err.file, err.line) == ("org/incidents.csv", 3)
+    assert "UTF-8" in str(err)
+
+
+def test_utf8_bom_is_tolerated(tmp_path: Path) -> None:
+    write(tmp_path, "ci_runs.csv",
+          "\ufeffid,started_at,finished_at\nr,2026-10-01T00:00:00Z,2026-10-01T00:01:00Z\n")
+    assert source(tmp_path).gather({"ci_runs"})["ci_runs"][0]["id"] == "r"
+
+
+def test_duplicate_ids_name_both_lines(tmp_path: Path) -> None:
+    write(tmp_path, "deployments.csv",
+          "id,service,finished_at,status\n"
+          "d-1,api,2026-10-01T10:00:00Z,success\n"
+          "d-2,api,2026-10-01T11:00:00Z,success\n"
+          "d-1,web,2026-10-01T12:00:00Z,success\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/deployments.csv", 4)
+    assert "'d-1'" in err.message and "line 2" in err.message
+
+
+def test_duplicate_ids_across_types_in_yaml(tmp_path: Path) -> None:
+    write(tmp_path, "goals.yaml",
+          "goals:\n  - id: 7\n    objective: a\n  - id: '7'\n    objective: b\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/goals.yaml", 4)
+    assert "line 2" in err.message
+
+
+# ---------------------------------------------------------------------------
+# the folder
+# ---------------------------------------------------------------------------
+
+
+def test_two_files_of_one_kind(tmp_path: Path) -> None:
+    write(tmp_path, "deployments.csv", "id,service,finished_at,status\n")
+    write(tmp_path, "deployments.yaml", "deployments: []\n")
+    with pytest.raises(UsageError) as info:
+        source(tmp_path).provides()
+    assert "org/deployments.csv" in str(info.value)
+    assert "org/deployments.yaml" in str(info.value)
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as info:
+        source(tmp_path, path="data/org").provides()
+    text = str(info.value)
+    assert "'data/org'" in text and "does not exist" in text and "guardrails init" in text
+
+
+def test_folder_outside_root(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (tmp_path / "shared-org").mkdir()
+    (tmp_path / "shared-org" / "ci_runs.csv").write_text("id,started_at,finished_at\n")
+    with pytest.raises(UsageError) as info:
+        source(root, path="../shared-org").provides()
+    assert "outside" in str(info.value) and "allow_outside_root" in str(info.value)
+    allowed = source(root, path="../shared-org", allow_outside_root=True)
+    assert allowed.provides() == {"ci_runs"}
+
+
+def test_provides_validate_gather(tmp_path: Path) -> None:
+    write(tmp_path, "ci_runs.csv",
+          "id,started_at,finished_at\nr,2026-10-01T00:00:00Z,2026-10-01T00:01:00Z\n")
+    write(tmp_path, "incidents.yaml", "incidents:\n  - id: INC-1\n")  # lacks created_at
+    write(tmp_path, "postmortems/README.md", "how to write one\n")
+    write(tmp_path, "postmortems/_template.md", "---\n---\n")
+    write(tmp_path, "notes.txt", "not data\n")
+    src = source(tmp_path)
+    assert src.provides() == {"ci_runs", "incidents"}
+    assert src.describe() == "files org/"
+    # gather reads only what is asked; validate reads everything.
+    assert src.gather({"ci_runs", "teams"})["ci_runs"][0]["id"] == "r"
+    assert set(src.gather({"ci_runs", "teams"})) == {"ci_runs"}
+    with pytest.raises(DataFileError) as info:
+        src.validate()
+    assert (info.value.file, info.value.line) == ("org/incidents.yaml", 2)
+
+
+def test_validate_keeps_parsed_facts(tmp_path: Path) -> None:
+    path = write(tmp_path, "ci_runs.csv",
+                 "id,started_at,finished_at\nr,2026-10-01T00:00:00Z,2026-10-01T00:01:00Z\n")
+    src = source(tmp_path)
+    src.validate()
+    path.write_text("broken,\"\n")  # not read again
+    first = src.gather({"ci_runs"})["ci_runs"]
+    assert first[0]["id"] == "r"
+    assert src.gather({"ci_runs"})["ci_runs"][0] is first[0]
+
+
+def test_plugin_hook_and_config_schema() -> None:
+    assert files_module.guardrails_gather_sources() == [FilesSource]
+    assert FilesSource.name == "files"
+    validation.validate({"path": "data"}, FilesSource.schema, file="guardrails.yaml")
+    with pytest.raises(UsageError):
+        validation.validate({"pth": "data"}, FilesSource.schema, file="guardrails.yaml")
+
+
+def test_default_path_is_org(tmp_path: Path) -> None:
+    write(tmp_path, "ci_runs.csv", "id,started_at,finished_at\n")
+    assert FilesSource({}, make_env(tmp_path)).provides() == {"ci_runs"}
+
+
+# ---------------------------------------------------------------------------
+# schemas and the compiled fast check
+# ---------------------------------------------------------------------------
+
+DATA_SCHEMAS = ["teams", "services", "deployments", "incidents", "changes", "ci_runs",
+                "iterations", "goals", "postmortems", "survey_answers"]
+
+REQUIRED = {
+    "teams": ["id", "members"], "services": ["id", "owner"],
+    "deployments": ["id", "service", "finished_at", "status"], "incidents": ["id", "created_at"],
+    "changes": ["id"], "ci_runs": ["id", "started_at", "finished_at"],
+    "iterations": ["team", "start", "end", "capacity", "committed"],
+    "goals": ["id", "objective"], "postmortems": ["incident"], "survey_answers": ["team", "date"],
+}
+
+
+@pytest.mark.parametrize("name", DATA_SCHEMAS)
+def test_data_schemas_are_well_formed(name: str) -> None:
+    schema = validation.load_schema(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] and schema["description"]
+    assert schema["required"] == REQUIRED[name]
+    assert schema.get("additionalProperties", True) is True
+    for sub in schema.get("$defs", {}).values():
+        assert sub["title"] and sub["description"]
+    compile_schema(schema)  # every shipped schema takes the fast path
+
+
+def test_compile_refuses_unknown_keywords() -> None:
+    with pytest.raises(Unsupported):
+        compile_schema({"type": "string", "pattern": "^a"})
+    with pytest.raises(Unsupported):
+        compile_schema({"properties": {"x": {"format": "date-time"}}})
+
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 10), st.floats(-2, 9, allow_nan=False),
+    st.sampled_from([0.0, 1.0, 7.0, 8.0, -1.0, 2.5]),
+    st.sampled_from(["", "x", "success", "SEV1", "APPROVED", "open", "platform", "2026-10-01"]),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["user", "state", "handle", "title", "due", "status", "x"]), inner,
+        max_size=3),
+    max_leaves=6,
+)
+
+
+# A valid record of each schema; the property test below varies it.
+VALID = {
+    "teams": {"id": "core", "members": [{"handle": "a"}]},
+    "services": {"id": "api", "owner": "core"},
+    "deployments": {"id": "d", "service": "s", "finished_at": "x", "status": "success"},
+    "incidents": {"id": 1, "created_at": "x", "severity": "SEV1"},
+    "changes": {"id": 1, "additions": 3, "reviews": [{"user": "u", "state": "APPROVED"}]},
+    "ci_runs": {"id": 1, "started_at": "x", "finished_at": "y"},
+    "iterations": {"team": "t", "start": "s", "end": "e", "capacity": 3, "committed": 2.5},
+    "goals": {"id": "g", "objective": "o", "key_results": [{"metric": "m", "target": 1}]},
+    "postmortems": {"incident": "i", "action_items": [{"title": "t", "status": "open"}]},
+    "survey_answers": {"team": "t", "date": "d", "q1": 7, "q2": 1},
+}
+
+
+@pytest.mark.parametrize("name", DATA_SCHEMAS)
+def test_valid_examples_pass_both_checks(name: str) -> None:
+    schema = validation.load_schema(name)
+    assert jsonschema.Draft202012Validator(schema).is_valid(VALID[name])
+    assert compile_schema(schema)(VALID[name]) is True
+
+
+@pytest.mark.parametrize("name", DATA_SCHEMAS)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), other=st.one_of(st.none(), _values))
+def test_compiled_check_agrees_with_jsonschema(name: str, data: st.DataObject, other: Any) -> None:
+    fields = st.sampled_from(sorted(validation.load_schema(name)["properties"]) + ["other"])
+    extra = data.draw(st.dictionaries(fields, _values, max_size=3))
+    drop = data.draw(st.sets(fields, max_size=1))
+    schema = validation.load_schema(name)
+    record: Any = {k: v for k, v in {**VALID[name], **extra}.items() if k not in drop}
+    if other is not None and not extra:
+        record = other  # now and then not a record at all
+    expected = jsonschema.Draft202012Validator(schema).is_valid(record)
+    assert compile_schema(schema)(record) is expected
