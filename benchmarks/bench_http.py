@@ -1,0 +1,110 @@
+"""Benchmark: the github source over 2,000 merged pull requests, cold vs revalidated.
+
+Serves a fake GitHub API (tests/httpfakes.py, the one the tests use) from a
+threaded werkzeug server on 127.0.0.1, gathers ``changes`` twice with the
+same on-disk cache, and reports requests sent and body bytes received for
+each run. The second run sends conditional requests; the target is zero
+bodies re-downloaded. Run: ``python benchmarks/bench_http.py [--prs N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from httpfakes import FakeGitHub  # noqa: E402
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
+from werkzeug.wrappers import Request  # noqa: E402
+
+from guardrails.plugin import SourceEnv  # noqa: E402
+from guardrails.sources.github import GitHubSource  # noqa: E402
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+
+class KeepAliveHandler(WSGIRequestHandler):
+    """HTTP/1.1 with keep-alive, as api.github.com speaks it."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+def build(prs: int) -> FakeGitHub:
+    fake = FakeGitHub()
+    for n in range(1, prs + 1):
+        merged = NOW - timedelta(minutes=40 * n)  # 2,000 PRs span ~56 days
+        z = merged.isoformat().replace("+00:00", "Z")
+        created = (merged - timedelta(hours=20)).isoformat().replace("+00:00", "Z")
+        fake.add_pr(n, user=f"dev{n % 17}", created_at=created, updated_at=z, merged_at=z,
+                    additions=n % 300, deletions=n % 40,
+                    reviews=[(f"dev{(n + 1) % 17}", "APPROVED", z)],
+                    commit_dates=[created, z])
+    return fake
+
+
+def run(url: str, cache: Path, workers: int) -> tuple[int, float, GitHubSource]:
+    env = SourceEnv(root=cache, now=NOW, window=timedelta(days=90), cache_dir=cache)
+    src = GitHubSource({"repo": "acme/api", "api_url": url, "workers": workers,
+                        "max_pages": 1000}, env)
+    started = time.perf_counter()
+    facts = src.gather({"changes"})
+    return len(facts["changes"]), time.perf_counter() - started, src
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prs", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=8)
+    args = parser.parse_args(argv)
+    os.environ.pop("GITHUB_TOKEN", None)
+
+    fake = build(args.prs)
+    server = make_server("127.0.0.1", 0, Request.application(fake.handle), threaded=True,
+                         request_handler=KeepAliveHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for label in ("first (cold cache)", "second (304s)"):
+                fake.hits.clear()
+                count, seconds, src = run(url, Path(tmp), args.workers)
+                stats = src.client.stats if src.client else None
+                bodies = sum(1 for h in fake.hits if h.status == 200)
+                body_bytes = sum(h.body_bytes for h in fake.hits if h.status == 200)
+                rows.append((label, count, len(fake.hits), bodies, body_bytes,
+                             stats.body_bytes if stats else 0, seconds))
+    finally:
+        server.shutdown()
+
+    print(f"github source, {args.prs} merged PRs, workers={args.workers}, "
+          f"{platform.python_implementation()} {platform.python_version()}, "
+          f"{platform.machine()}, {os.cpu_count()} CPUs")
+    print(f"{'run':<20} {'changes':>7} {'requests':>8} {'bodies':>7} {'body bytes':>11} "
+          f"{'client bytes':>12} {'seconds':>8}")
+    for label, count, reqs, bodies, sent, got, secs in rows:
+        print(f"{label:<20} {count:>7} {reqs:>8} {bodies:>7} {sent:>11} {got:>12} "
+              f"{secs:>8.2f}")
+    ratio = rows[1][-1] / rows[0][-1]
+    print(f"second run time / first run time: {ratio:.2f}")
+    ok = rows[1][3] == 0 and rows[0][1] == rows[1][1] == args.prs
+    print("target (0 bodies re-downloaded, same facts):", "met" if ok else "MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

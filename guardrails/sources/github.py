@@ -1,0 +1,449 @@
+"""The ``github`` source: changes, deployments, incidents, CI runs and teams.
+
+Reads the GitHub REST API (version ``2022-11-28``; GitHub Enterprise Server
+through ``api_url``) and yields the facts of DATA.md:
+
+- changes: pull requests merged in the window. The listing is read newest
+  update first and stops once ``updated_at`` leaves the window; sizes come
+  from the single-PR endpoint, reviews and the first commit time from its
+  ``/reviews`` and ``/commits`` listings (fetched on ``workers`` threads).
+- deployments of the configured environment, their outcome from the newest
+  status (``inactive`` after an earlier ``success`` is a success: GitHub
+  deactivates superseded deployments), and the commits each successful one
+  shipped (compare API between consecutive ones) as ``changes``.
+- incidents: issues carrying ``incident_label``; severity from a label
+  matching ``severity_label_pattern``, ``caused_by`` from the body.
+- ci_runs: completed GitHub Actions workflow runs.
+- teams (with ``teams_org``): the org's teams and their members.
+
+Query parameters depending on the window are rounded to whole UTC days so
+runs on the same day ask the same URLs and the cache can answer them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from guardrails.errors import SourceError
+from guardrails.plugin import Source, hookimpl
+from guardrails.sources.http import (
+    COMMON_PROPERTIES,
+    CacheMiss,
+    HttpClient,
+    HttpSettings,
+    config_error,
+    offline_error,
+)
+from guardrails.timeutil import parse_timestamp
+
+API_VERSION = "2022-11-28"
+
+#: GitHub deployment status state -> DATA.md deployment status
+_DEPLOY_STATES = {
+    "success": "success", "failure": "failure", "error": "error",
+    "inactive": "inactive", "in_progress": "in_progress", "queued": "in_progress",
+    "pending": "in_progress",
+}
+#: Actions conclusion -> DATA.md ci_run conclusion; others (skipped, neutral,
+#: action_required, stale) gave no feedback and are left out
+_CONCLUSIONS = {
+    "success": "success", "failure": "failure", "timed_out": "failure",
+    "startup_failure": "failure", "cancelled": "cancelled",
+}
+_REVIEW_STATES = {"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"}
+# deployments created this long before the window may still finish inside it
+_DEPLOY_SLACK = timedelta(days=1)
+
+
+class GitHubSource(Source):
+    """Facts from one GitHub repository (and optionally its org's teams)."""
+
+    name: ClassVar[str] = "github"
+    schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["repo"],
+        "properties": {
+            "repo": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+                     "description": "owner/name of the repository."},
+            "environment": {"type": "string",
+                            "description": "Deployment environment to read (production)."},
+            "service": {"type": "string",
+                        "description": "Service id for deployments and incidents "
+                                       "(default: the repository name)."},
+            "incident_label": {"type": "string"},
+            "severity_label_pattern": {"type": "string"},
+            "caused_by_pattern": {"type": "string"},
+            "teams_org": {"type": "string"},
+            "deployment_changes": {"type": "boolean",
+                                   "description": "Ask the compare API which commits each "
+                                                  "deployment shipped (default true)."},
+            **COMMON_PROPERTIES,
+        },
+    }
+
+    def __init__(self, options: Any, env: Any) -> None:
+        super().__init__(options, env)
+        o = self.options
+        self.repo = str(o.get("repo", ""))
+        self.environment = str(o.get("environment", "production"))
+        self.service = str(o.get("service") or self.repo.rpartition("/")[2])
+        self.incident_label = str(o.get("incident_label", "incident"))
+        self.teams_org = o.get("teams_org")
+        self.settings = HttpSettings.from_options(
+            o, api_url="https://api.github.com", token_env="GITHUB_TOKEN")
+        self._severity_re = re.compile(r"^sev(\d)$", re.IGNORECASE)
+        self._caused_by_re = re.compile(r"caused-by:\s*(\S+)", re.IGNORECASE)
+        self.client: HttpClient | None = None  # the last run's client, for its stats
+
+    def _regex(self, key: str, default: re.Pattern[str]) -> re.Pattern[str]:
+        if key not in self.options:
+            return default
+        text = str(self.options[key])
+        try:
+            pattern = re.compile(text, re.IGNORECASE)
+        except re.error as exc:
+            raise config_error(self, key, f"{text!r} is not a valid regular expression "
+                               f"({exc})", "write a Python regular expression with one "
+                               "group") from None
+        if pattern.groups < 1:
+            raise config_error(self, key, f"{text!r} has no group",
+                               "put the part to keep in parentheses, e.g. ^sev(\\d)$")
+        return pattern
+
+    def validate(self) -> None:
+        """Config checks a schema cannot make (raises ConfigError, a UsageError)."""
+        parts = self.repo.split("/")
+        if len(parts) != 2 or not all(parts):
+            raise config_error(self, "repo", f"{self.repo!r} is not owner/name",
+                               "write e.g. repo: acme/api")
+        self._severity_re = self._regex("severity_label_pattern", self._severity_re)
+        self._caused_by_re = self._regex("caused_by_pattern", self._caused_by_re)
+
+    def provides(self) -> set[str]:
+        kinds = {"changes", "deployments", "incidents", "ci_runs"}
+        if self.teams_org:
+            kinds.add("teams")
+        return kinds
+
+    def describe(self) -> str:
+        return f"github {self.repo}"
+
+    def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
+        """Read the requested kinds; one SourceError names everything that failed."""
+        self.validate()
+        client = HttpClient(
+            self.name, "GitHub", self.settings, self.env,
+            headers={"Accept": "application/vnd.github+json",
+                     "X-GitHub-Api-Version": API_VERSION},
+            auth_scheme=lambda token: f"Bearer {token}",
+        )
+        self.client = client
+        readers = {"changes": self._changes, "deployments": self._deployments,
+                   "incidents": self._incidents, "ci_runs": self._ci_runs,
+                   "teams": self._teams}
+        out: dict[str, list[dict[str, Any]]] = {}
+        misses: list[CacheMiss] = []
+        try:
+            for kind in sorted(kinds & self.provides()):
+                try:
+                    out[kind] = readers[kind](client)
+                except CacheMiss as miss:
+                    misses.append(miss)
+        finally:
+            client.close()
+            self.warnings.extend(w for w in client.warnings if w not in self.warnings)
+        if misses:
+            raise offline_error(self.name, misses, client.cache.root if client.cache else None)
+        return out
+
+    # -- window ----------------------------------------------------------------
+
+    def _window(self) -> tuple[datetime, datetime]:
+        end = self.env.now
+        return end - self.env.window, end
+
+    def _since_day(self) -> datetime:
+        start, _ = self._window()
+        return start.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    # -- changes ---------------------------------------------------------------
+
+    def _changes(self, client: HttpClient) -> list[dict[str, Any]]:
+        start, end = self._window()
+        merged: list[dict[str, Any]] = []
+        params = {"state": "closed", "sort": "updated", "direction": "desc", "per_page": 100}
+        for items in client.pages(f"/repos/{self.repo}/pulls", params, purpose="changes"):
+            left_window = False
+            for pr in items:
+                updated = _ts(pr.get("updated_at"))
+                if updated is not None and updated < start:
+                    left_window = True
+                    break
+                merged_at = _ts(pr.get("merged_at"))
+                if merged_at is not None and start <= merged_at < end:
+                    merged.append(pr)
+            if left_window:
+                break
+        return client.map(lambda pr: self._change(client, pr), merged, label="pull requests")
+
+    def _change(self, client: HttpClient, listed: dict[str, Any]) -> dict[str, Any]:
+        number = listed["number"]
+        base = f"/repos/{self.repo}/pulls/{number}"
+        pr = client.get(base, purpose="changes").data
+        reviews = [r for page in client.pages(f"{base}/reviews", {"per_page": 100},
+                                              purpose="changes")
+                   for r in page]
+        commits = [c for page in client.pages(f"{base}/commits", {"per_page": 100},
+                                              purpose="changes")
+                   for c in page]
+        first_commit = min(
+            (t for c in commits if (t := _ts(_dig(c, "commit", "author", "date")))),
+            default=None,
+        )
+        fact: dict[str, Any] = {
+            "id": str(number),
+            "title": pr.get("title"),
+            "author": _dig(pr, "user", "login"),
+            "created_at": _ts(pr.get("created_at")),
+            "first_commit_at": first_commit,
+            "merged_at": _ts(pr.get("merged_at")),
+            "merge_sha": pr.get("merge_commit_sha"),
+            "additions": pr.get("additions"),
+            "deletions": pr.get("deletions"),
+            "repo": self.repo,
+            "url": pr.get("html_url"),
+            "reviews": [
+                {"user": _dig(r, "user", "login") or "ghost", "state": r["state"],
+                 "submitted_at": _ts(r.get("submitted_at"))}
+                for r in reviews if r.get("state") in _REVIEW_STATES
+            ],
+        }
+        return _compact(fact)
+
+    # -- deployments -----------------------------------------------------------
+
+    def _deployments(self, client: HttpClient) -> list[dict[str, Any]]:
+        start, end = self._window()
+        chosen: list[dict[str, Any]] = []
+        params = {"environment": self.environment, "per_page": 100}
+        # GitHub lists deployments newest first.
+        for items in client.pages(f"/repos/{self.repo}/deployments", params,
+                                  purpose="deployments"):
+            older = False
+            for d in items:
+                created = _ts(d.get("created_at"))
+                if created is not None and created < start - _DEPLOY_SLACK:
+                    older = True
+                    break
+                if created is None or created < end:
+                    chosen.append(d)
+            if older:
+                break
+        facts = client.map(lambda d: self._deployment(client, d), chosen, label="deployments")
+        out = [f for f in facts if f is not None]
+        if self.options.get("deployment_changes", True):
+            self._shipped_commits(client, out)
+        return out
+
+    def _shipped_commits(self, client: HttpClient, deployments: list[dict[str, Any]]) -> None:
+        """Set ``changes`` of each successful deployment to the commits it shipped.
+
+        The compare API between consecutive successful deployments lists the
+        commits in between; a change joins its deployment through its
+        ``merge_sha`` (DATA.md). The earliest deployment read has no
+        predecessor, so its ``changes`` stay unknown.
+        """
+        shipped = sorted((d for d in deployments if d["status"] == "success" and d.get("sha")),
+                         key=lambda d: d["finished_at"])
+        pairs = [(a, b) for a, b in zip(shipped, shipped[1:], strict=False)
+                 if a["sha"] != b["sha"]]
+
+        def compare(pair: tuple[dict[str, Any], dict[str, Any]]) -> list[str]:
+            base, head = pair
+            return [c["sha"] for page in client.pages(
+                f"/repos/{self.repo}/compare/{base['sha']}...{head['sha']}",
+                {"per_page": 100}, purpose="deployments", items_key="commits")
+                for c in page if c.get("sha")]
+
+        for (_, head), shas in zip(pairs, client.map(compare, pairs, label="compares"),
+                                   strict=True):
+            head["changes"] = shas
+
+    def _deployment(self, client: HttpClient, d: dict[str, Any]) -> dict[str, Any] | None:
+        statuses = [s for page in client.pages(
+            f"/repos/{self.repo}/deployments/{d['id']}/statuses", {"per_page": 100},
+            purpose="deployments") for s in page]
+        _, end = self._window()
+        dated = sorted((s for s in statuses if _ts(s.get("created_at")) is not None),
+                       key=lambda s: _ts(s["created_at"]))
+        dated = [s for s in dated if _ts(s["created_at"]) < end]
+        created = _ts(d.get("created_at"))
+        if dated:
+            newest = dated[-1]
+            status = deployment_status([s.get("state", "") for s in dated])
+            finished = _ts(newest["created_at"])
+            url = newest.get("log_url") or newest.get("target_url") or newest.get(
+                "environment_url")
+        else:
+            # no status yet: GitHub shows it as pending
+            status, finished, url = "in_progress", created, None
+        if finished is None:
+            return None
+        return _compact({
+            "id": str(d["id"]),
+            "service": self.service,
+            "environment": d.get("environment", self.environment),
+            "production_environment": bool(d.get("production_environment",
+                                                 self.environment == "production")),
+            "sha": d.get("sha"),
+            "ref": d.get("ref"),
+            "started_at": created,
+            "finished_at": finished,
+            "status": status,
+            "creator": _dig(d, "creator", "login"),
+            "url": url or None,
+        })
+
+    # -- incidents -------------------------------------------------------------
+
+    def _incidents(self, client: HttpClient) -> list[dict[str, Any]]:
+        _, end = self._window()
+        since = self._since_day().strftime("%Y-%m-%dT%H:%M:%SZ")
+        params = {"labels": self.incident_label, "state": "all", "since": since,
+                  "per_page": 100}
+        out = []
+        for items in client.pages(f"/repos/{self.repo}/issues", params, purpose="incidents"):
+            for issue in items:
+                if "pull_request" in issue:  # the issues listing includes pull requests
+                    continue
+                created = _ts(issue.get("created_at"))
+                if created is None or created >= end:
+                    continue
+                out.append(self._incident(issue, created, end))
+        return out
+
+    def _incident(self, issue: dict[str, Any], created: datetime, end: datetime
+                  ) -> dict[str, Any]:
+        labels = [lb.get("name", "") if isinstance(lb, dict) else str(lb)
+                  for lb in issue.get("labels") or []]
+        severity = None
+        for label in labels:
+            m = self._severity_re.search(label)
+            if m:
+                level = m.group(1)
+                severity = f"SEV{level}" if level.isdigit() else level.upper()
+                break
+        m = self._caused_by_re.search(issue.get("body") or "")
+        closed = _ts(issue.get("closed_at")) if issue.get("state") == "closed" else None
+        if closed is not None and closed >= end:
+            closed = None  # resolved after --now: still open as of then
+        return _compact({
+            "id": str(issue["number"]),
+            "title": issue.get("title"),
+            "created_at": created,
+            "resolved_at": closed,
+            "status": "resolved" if closed else "open",
+            "severity": severity,
+            "caused_by": m.group(1) if m else None,
+            "service": self.service,
+            "url": issue.get("html_url"),
+        })
+
+    # -- CI runs ---------------------------------------------------------------
+
+    def _ci_runs(self, client: HttpClient) -> list[dict[str, Any]]:
+        _, end = self._window()
+        params = {"created": f">={self._since_day().date().isoformat()}", "per_page": 100}
+        out = []
+        for items in client.pages(f"/repos/{self.repo}/actions/runs", params,
+                                  purpose="ci_runs", items_key="workflow_runs"):
+            for run in items:
+                conclusion = _CONCLUSIONS.get(run.get("conclusion") or "")
+                if run.get("status") != "completed" or conclusion is None:
+                    continue
+                started = _ts(run.get("run_started_at") or run.get("created_at"))
+                finished = _ts(run.get("updated_at"))
+                if started is None or finished is None or started >= end:
+                    continue
+                out.append(_compact({
+                    "id": str(run["id"]),
+                    "started_at": started,
+                    "finished_at": finished,
+                    "conclusion": conclusion,
+                    "workflow": run.get("name"),
+                    "branch": run.get("head_branch"),
+                    "sha": run.get("head_sha"),
+                    "event": run.get("event"),
+                    "url": run.get("html_url"),
+                }))
+        return out
+
+    # -- teams -----------------------------------------------------------------
+
+    def _teams(self, client: HttpClient) -> list[dict[str, Any]]:
+        org = self.teams_org
+        teams = [t for page in client.pages(f"/orgs/{org}/teams", {"per_page": 100},
+                                            purpose="teams") for t in page]
+
+        def members(team: dict[str, Any]) -> dict[str, Any]:
+            people = [m for page in client.pages(
+                f"/orgs/{org}/teams/{team['slug']}/members", {"per_page": 100},
+                purpose="teams") for m in page]
+            return _compact({
+                "id": team["slug"],
+                "name": team.get("name"),
+                "github": team["slug"],
+                "mission": team.get("description") or None,
+                "parent": _dig(team, "parent", "slug"),
+                "members": [{"handle": m["login"]} for m in people if m.get("login")],
+                "url": team.get("html_url"),
+            })
+
+        return client.map(members, teams, label="teams")
+
+
+def deployment_status(states: list[str]) -> str:
+    """DATA.md status from a deployment's status states, oldest first.
+
+    The newest state decides; ``inactive`` counts as ``success`` when the
+    state before the trailing inactive ones was ``success``.
+    """
+    if not states:
+        return "in_progress"
+    newest = states[-1]
+    if newest == "inactive":
+        earlier = [s for s in states if s != "inactive"]
+        return "success" if earlier and earlier[-1] == "success" else "inactive"
+    return _DEPLOY_STATES.get(newest, newest)
+
+
+def _ts(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        raise SourceError("github", f"the API answered a timestamp that does not parse: "
+                          f"{str(value)[:40]!r}") from None
+
+
+def _dig(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def _compact(fact: dict[str, Any]) -> dict[str, Any]:
+    """Drop absent fields: DATA.md treats a missing field and null alike, rules read less."""
+    return {k: v for k, v in fact.items() if v is not None}
+
+
+@hookimpl
+def guardrails_gather_sources() -> list[type[Source]]:
+    """The github source."""
+    return [GitHubSource]

@@ -1,0 +1,238 @@
+"""The shared HTTP client against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpfakes import json_response, threaded_httpserver
+from werkzeug.wrappers import Request, Response
+
+from guardrails.errors import SourceError
+from guardrails.plugin import SourceEnv
+from guardrails.sources.http import HttpClient, HttpSettings, ResponseCache
+
+TOKEN = "tok_SECRET_value_for_client_tests"
+
+
+@pytest.fixture(scope="module")
+def make_httpserver() -> Iterator[Any]:
+    with threaded_httpserver() as server:
+        yield server
+
+
+def client(url: str, tmp_path: Path | None = None, *, offline: bool = False,
+           progress: bool = False, **settings: Any) -> HttpClient:
+    values = {"timeout": 0.5, "retries": 2, "backoff_factor": 0.01,
+              "rate_limit_max_wait": 2.0, "workers": 4, **settings}
+    s = HttpSettings(api_url=url.rstrip("/"), token_env="TEST_API_TOKEN", **values)
+    env = SourceEnv(root=Path("."), now=datetime(2026, 11, 30, tzinfo=UTC),
+                    window=timedelta(days=30), offline=offline,
+                    cache_dir=tmp_path / "cache" if tmp_path else None)
+    return HttpClient("test", "Test", s, env, headers={"Accept": "application/json"},
+                      auth_scheme=lambda t: f"Bearer {t}", progress=progress)
+
+
+@pytest.fixture(autouse=True)
+def _token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_API_TOKEN", TOKEN)
+
+
+class Script:
+    """Serves queued responses for one path, then a default; counts requests."""
+
+    def __init__(self, *responses: Any, default: Any = None) -> None:
+        self.queue = list(responses)
+        self.default = default
+        self.requests: list[Request] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Response:
+        with self.lock:
+            self.requests.append(request)
+            item = self.queue.pop(0) if self.queue else self.default
+        return item(request) if callable(item) and not isinstance(item, Response) else item
+
+
+def serve(httpserver: Any, path: str, script: Script) -> Script:
+    httpserver.expect_request(path).respond_with_handler(script)
+    return script
+
+
+def test_5xx_is_retried_by_the_adapter(httpserver: Any) -> None:
+    s = serve(httpserver, "/x", Script(json_response({}, 500), json_response({}, 503),
+                                       default=json_response({"ok": 1})))
+    assert client(httpserver.url_for("/")).get("/x", purpose="t").data == {"ok": 1}
+    assert len(s.requests) == 3
+
+
+def test_5xx_forever_gives_up_after_retries(httpserver: Any) -> None:
+    s = serve(httpserver, "/x", Script(default=json_response({"message": "boom"}, 502)))
+    with pytest.raises(SourceError, match=r"GET /x \(t\) answered 502.*boom.*after 2 retries"):
+        client(httpserver.url_for("/")).get("/x", purpose="t")
+    assert len(s.requests) == 3
+
+
+def test_connection_refused(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(SourceError, match=r"could not connect to 127.0.0.1:\d+ \(2 attempts"):
+        client(f"http://127.0.0.1:{port}", retries=1).get("/x", purpose="t")
+
+
+def test_body_cut_short_is_a_source_error(httpserver: Any) -> None:
+    def cut(request: Request) -> Response:
+        resp = Response(b'{"items": [1, 2', content_type="application/json")
+        resp.headers["Content-Length"] = "400"
+        return resp
+
+    serve(httpserver, "/x", Script(default=cut))
+    with pytest.raises(SourceError, match="GET /x"):
+        client(httpserver.url_for("/"), timeout=0.3, retries=0).get("/x", purpose="t")
+
+
+def test_retry_after_as_http_date(httpserver: Any) -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=1), usegmt=True)
+    s = serve(httpserver, "/x", Script(json_response({}, 429, {"Retry-After": when}),
+                                       default=json_response([1])))
+    assert client(httpserver.url_for("/")).get("/x", purpose="t").data == [1]
+    assert len(s.requests) == 2
+
+
+def test_long_retry_after_fails_without_waiting(httpserver: Any) -> None:
+    serve(httpserver, "/x", Script(default=json_response({}, 429, {"Retry-After": "600"})))
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=r"rate limit.*is exhausted.*in 600s"):
+        client(httpserver.url_for("/")).get("/x", purpose="t")
+    assert time.monotonic() - started < 1
+
+
+def test_plain_403_is_not_a_rate_limit(httpserver: Any) -> None:
+    s = serve(httpserver, "/x", Script(default=json_response({"message": "nope"}, 403)))
+    with pytest.raises(SourceError, match=r"403.*nope.*\$TEST_API_TOKEN is not allowed"):
+        client(httpserver.url_for("/")).get("/x", purpose="t")
+    assert len(s.requests) == 1
+
+
+def test_offset_pages_until_more_is_false(httpserver: Any) -> None:
+    def page(request: Request) -> Response:
+        offset, limit = int(request.args["offset"]), int(request.args["limit"])
+        items = list(range(offset, min(offset + limit, 7)))
+        return json_response({"things": items, "more": offset + limit < 7})
+
+    s = serve(httpserver, "/things", Script(default=page))
+    c = client(httpserver.url_for("/"))
+    got = [i for p in c.offset_pages("/things", {"q": "a"}, purpose="t", items_key="things",
+                                      limit=3) for i in p]
+    assert got == list(range(7))
+    assert [r.args["offset"] for r in s.requests] == ["0", "3", "6"]
+
+
+def test_next_link_to_another_host_is_refused(httpserver: Any) -> None:
+    serve(httpserver, "/x", Script(default=json_response(
+        [1], headers={"Link": '<https://evil.example/x?page=2>; rel="next"'})))
+    pages = client(httpserver.url_for("/")).pages("/x", purpose="t")
+    assert next(pages) == [1]
+    with pytest.raises(SourceError, match="another host .evil.example"):
+        next(pages)
+
+
+def test_listing_that_is_not_a_list(httpserver: Any) -> None:
+    serve(httpserver, "/x", Script(default=json_response({"message": "hi"})))
+    with pytest.raises(SourceError, match="not a list"):
+        list(client(httpserver.url_for("/")).pages("/x", purpose="t"))
+
+
+def test_cache_files_are_keyed_by_url_and_written_whole(httpserver: Any, tmp_path: Path
+                                                       ) -> None:
+    serve(httpserver, "/x", Script(default=json_response(
+        {"a": 1}, headers={"ETag": '"v1"', "Last-Modified": "Mon, 02 Nov 2026 10:00:00 GMT"})))
+    c = client(httpserver.url_for("/"), tmp_path)
+    c.get("/x", {"p": "1"}, purpose="t")
+    url = httpserver.url_for("/x") + "?p=1"
+    key = hashlib.sha256(url.encode()).hexdigest()
+    files = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert files == [tmp_path / "cache" / "http" / "test" / key[:2] / f"{key}.json"]
+    saved = json.loads(files[0].read_text())
+    assert saved["etag"] == '"v1"' and json.loads(saved["body"]) == {"a": 1}
+    assert TOKEN not in files[0].read_text()
+
+
+def test_304_answers_from_cache(httpserver: Any, tmp_path: Path) -> None:
+    def answer(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304, headers={"ETag": '"v1"'})
+        return json_response([1, 2], headers={"ETag": '"v1"'})
+
+    s = serve(httpserver, "/x", Script(default=answer))
+    first = client(httpserver.url_for("/"), tmp_path)
+    assert first.get("/x", purpose="t").data == [1, 2]
+    second = client(httpserver.url_for("/"), tmp_path)
+    page = second.get("/x", purpose="t")
+    assert page.data == [1, 2] and page.from_cache
+    assert s.requests[1].headers["If-None-Match"] == '"v1"'
+    assert (second.stats.requests, second.stats.not_modified, second.stats.body_bytes) == (
+        1, 1, 0)
+
+
+def test_corrupt_cache_entry_is_removed(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    path = cache.path_for("http://h/x")
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json", "utf-8")
+    assert cache.load("http://h/x") is None
+    assert not path.exists() and cache.discarded == [path]
+
+
+def test_map_keeps_order_and_raises_first_failure(httpserver: Any) -> None:
+    c = client(httpserver.url_for("/"), workers=3)
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def work(n: int) -> int:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.02)
+        with lock:
+            active -= 1
+        return n * n
+
+    assert c.map(work, range(12), label="t") == [n * n for n in range(12)]
+    assert 1 < peak <= 3
+
+    def fail(n: int) -> int:
+        if n == 2:
+            raise SourceError("test", "item 2 failed")
+        return n
+
+    with pytest.raises(SourceError, match="item 2 failed"):
+        c.map(fail, range(5), label="t")
+
+
+def test_token_with_control_characters(httpserver: Any,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_API_TOKEN", "abc\x01defSECRET")
+    with pytest.raises(SourceError) as err:
+        client(httpserver.url_for("/")).get("/x", purpose="t")
+    assert "TEST_API_TOKEN" in str(err.value) and "SECRET" not in str(err.value)
+
+
+def test_progress_line_only_when_enabled(httpserver: Any,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    client(httpserver.url_for("/"), workers=2).map(str, range(3), label="items")
+    assert capsys.readouterr().err == ""
+    client(httpserver.url_for("/"), workers=2, progress=True).map(str, range(3), label="items")
+    assert "test: items 3/3" in capsys.readouterr().err
