@@ -213,6 +213,11 @@ class Session:
                     self.store.fail(kind, exc)
                 continue
             for kind, items in got.items():
+                if isinstance(items, SourceError):
+                    # A source may fail one kind (a missing token scope) and not the others.
+                    self.store.fail(kind, items)
+                    state.counts[kind] = 0
+                    continue
                 self.store.add(kind, items, name)
                 state.counts[kind] = len(items)
         factsmod.join(self.store)
