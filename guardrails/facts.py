@@ -299,3 +299,57 @@ def json_view(kind: str, fact: Mapping[str, Any], depth: int = 1) -> dict[str, A
         else:
             out[key] = _plain(value)
     return out
+
+
+def team_index(store: FactStore) -> dict[str, str]:
+    """Evidence subject -> owning team, through services, membership and joins.
+
+    Used to attribute evidence to teams (``--group-by team``, the JSON
+    evidence's ``team``, waivers with ``subject: team/<id>``). A subject maps
+    when its fact names a team, a service with an owner, or an author who is a
+    member of exactly one team.
+    """
+    facts = store._facts
+    teams = facts.get("teams", [])
+    team_ids = {str(t["id"]) for t in teams}
+    by_slug = {str(t["github"]): str(t["id"]) for t in teams if t.get("github")}
+    member_of: dict[str, set[str]] = {}
+    for t in teams:
+        for m in t.get("members") or ():
+            for key in (m.get("handle"), m.get("email")):
+                if key:
+                    member_of.setdefault(str(key).lower(), set()).add(str(t["id"]))
+    owner_of_service = {
+        str(s["id"]): by_slug.get(str(s.get("owner")), str(s.get("owner")))
+        for s in facts.get("services", []) if s.get("owner") is not None
+    }
+
+    def of_person(who: Any) -> str | None:
+        found = member_of.get(str(who).lower()) if who else None
+        return next(iter(found)) if found and len(found) == 1 else None
+
+    def of_fact(f: Mapping[str, Any]) -> str | None:
+        team = f.get("team")
+        if team is not None and str(team) in team_ids:
+            return str(team)
+        svc = f.get("service")
+        if svc is not None and str(svc) in owner_of_service:
+            return owner_of_service[str(svc)]
+        return of_person(f.get("author"))
+
+    index: dict[str, str] = {f"team/{t}": t for t in team_ids}
+    for kind in ("deployments", "incidents", "changes", "goals", "iterations", "ci_runs"):
+        for f in facts.get(kind, []):
+            team = of_fact(f)
+            if team:
+                index[subject(kind, f)] = team
+    for s in facts.get("services", []):
+        if str(s["id"]) in owner_of_service:
+            index[f"service/{s['id']}"] = owner_of_service[str(s["id"])]
+    incidents = {str(i.get("id")): i for i in facts.get("incidents", [])}
+    for pm in facts.get("postmortems", []):
+        inc = incidents.get(str(pm.get("incident")))
+        team = of_fact(pm) or (of_fact(inc) if inc else None)
+        if team:
+            index[subject("postmortems", pm)] = team
+    return index

@@ -79,7 +79,12 @@ class Source:
         """Eager validation run on every ``check`` (raise UsageError on bad input)."""
 
     def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
-        """Return facts for the requested kinds it provides."""
+        """Return facts for the requested kinds it provides.
+
+        A kind's value may be a :class:`guardrails.errors.SourceError` instead
+        of a list: that kind failed (e.g. a missing token scope), the others
+        did not.
+        """
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -103,10 +108,19 @@ class EvalContext:
     metrics: Mapping[str, Metric] = field(default_factory=dict)
     config: Config | None = None
     checks: Mapping[str, Check] = field(default_factory=dict)
+    _teams: dict[str, str] | None = field(default=None, repr=False)
 
     def facts(self, kind: str) -> list[dict[str, Any]]:
         """Facts of a kind; raises SourceError when its source failed."""
         return self.store.get(kind)
+
+    def team_index(self) -> dict[str, str]:
+        """Evidence subject -> owning team (computed once per run)."""
+        if self._teams is None:
+            from guardrails.facts import team_index
+
+            self._teams = team_index(self.store)
+        return self._teams
 
     def window_for(self, rule: Rule) -> tuple[datetime, datetime]:
         """The rule's half-open window ``[now - W, now)``."""

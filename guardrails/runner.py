@@ -98,10 +98,21 @@ def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime) -> N
     )
 
 
+def attribute_teams(result: Result, ctx: EvalContext) -> None:
+    """Fill in the owning team of evidence the check did not attribute."""
+    if not result.evidence or all(e.team for e in result.evidence):
+        return
+    index = ctx.team_index()
+    for e in result.evidence:
+        if not e.team:
+            e.team = index.get(e.subject)
+
+
 @hookimpl(trylast=True)
 def guardrails_evaluate_rule(rule: Rule, context: EvalContext) -> Result:
     start = time.perf_counter()
     result = run_check(rule, context)
+    attribute_teams(result, context)
     if context.config is not None:
         apply_waivers(result, context.config.waivers, context.now)
     result.duration = time.perf_counter() - start
