@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -142,7 +143,8 @@ def explain_rule(session: Session, rule_id: str) -> int:
         _echo()
         _echo(heading)
         for para in text.splitlines():
-            _echo(f"  {para}".rstrip())
+            _echo(textwrap.fill(para, width=88, initial_indent="  ", subsequent_indent="  ")
+                  if para.strip() else "")
     return 0
 
 

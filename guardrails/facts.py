@@ -261,44 +261,62 @@ def to_jsonable(kind: str, fact: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, datetime | date):
         return iso(value)
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items() if not str(k).startswith("_")}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [v if type(v) in _SCALARS else _plain(v) for v in value]
     return value
 
 
-def json_view(kind: str, fact: Mapping[str, Any], depth: int = 1) -> dict[str, Any]:
+def json_view(kind: str, fact: Mapping[str, Any], depth: int = 1,
+              memo: dict[tuple[int, int], dict[str, Any]] | None = None) -> dict[str, Any]:
     """A JSON-shaped copy of a fact for JSON Schema conditions.
 
     Timestamps become ISO text; joined facts are included ``depth`` levels
     deep (so ``expect`` can look at ``incident.postmortem.status``) and named
-    by their subject below that, which keeps the cyclic joins finite.
+    by their subject below that, which keeps the cyclic joins finite. ``memo``
+    shares the views of joined facts between calls (a deployment joined by
+    several incidents is converted once).
     """
     k = KINDS.get(kind)
     joined = k.joined if k else {}
     out: dict[str, Any] = {}
     for key, value in fact.items():
-        if key.startswith("_"):
+        if key[:1] == "_":
             continue
         if key in joined and value is not None:
             target = joined[key]
             if isinstance(value, list):
-                out[key] = [
-                    (json_view(target, v, depth - 1) if depth > 0 else subject(target, v))
-                    if isinstance(v, Mapping) else v
-                    for v in value
-                ]
-            elif isinstance(value, Mapping):
-                out[key] = json_view(target, value, depth - 1) if depth > 0 else subject(
-                    target, value)
+                out[key] = [_joined(target, v, depth, memo) for v in value]
             else:
-                out[key] = value
+                out[key] = _joined(target, value, depth, memo)
+        elif type(value) in _SCALARS:
+            out[key] = value
         else:
             out[key] = _plain(value)
     return out
+
+
+def _joined(kind: str, value: Any, depth: int,
+            memo: dict[tuple[int, int], dict[str, Any]] | None) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    if depth <= 0:
+        return subject(kind, value)
+    if memo is None:
+        return json_view(kind, value, depth - 1)
+    key = (id(value), depth - 1)
+    view = memo.get(key)
+    if view is None:
+        view = memo[key] = json_view(kind, value, depth - 1, memo)
+    return view
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def team_index(store: FactStore) -> dict[str, str]:

@@ -105,6 +105,8 @@ class Session:
         self.stopped_early: str | None = None
         self.start_time = time.perf_counter()
         self.checks: dict[str, Any] = {}
+        #: seconds spent per phase (collect, gather, evaluate), for -v and benchmarks
+        self.timings: dict[str, float] = {}
         self.metrics: dict[str, Any] = {}
 
     # -- phases --------------------------------------------------------------
@@ -265,12 +267,18 @@ class Session:
         self.configure()
         assert self.pm is not None
         self.pm.hook.guardrails_session_start(session=self)
+        t0 = time.perf_counter()
         self.collect()
+        t1 = time.perf_counter()
         if self.rules:
             self.gather()
+        t2 = time.perf_counter()
         for rep in self.reporters:
             rep.start(self)
+        t3 = time.perf_counter()
         self.evaluate()
+        t4 = time.perf_counter()
+        self.timings = {"collect": t1 - t0, "gather": t2 - t1, "evaluate": t4 - t3}
         report = self.report()
         for rep in self.reporters:
             rep.finish(report, self)
@@ -301,6 +309,13 @@ def wrap_session(func: Callable[[], int], err: TextIO | None = None) -> int:
     except UsageError as exc:
         print(f"ERROR: {exc}", file=err)
         return ExitCode.USAGE_ERROR
+    except BrokenPipeError:
+        # The reader went away (`guardrails facts | head`): stop quietly, as cat does.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return ExitCode.OK
     except PluginError as exc:
         # A plugin that cannot load is a setup problem, named, without our traceback.
         cause = exc.__cause__

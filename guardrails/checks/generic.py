@@ -7,12 +7,13 @@ time filters; ``each`` then validates every selected fact against ``expect``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from guardrails import fmt
-from guardrails.facts import json_view, subject
+from guardrails.facts import KINDS, json_view, subject
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, Metric, hookimpl
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
@@ -50,6 +51,16 @@ def _no_data(rule: Rule, reason: str, unit: str = "count") -> CheckResult:
     return CheckResult.skipped(reason)
 
 
+def _mentions_joins(kind: str, params: Mapping[str, Any]) -> bool:
+    """Whether ``where``/``expect``/``evidence`` name one of the kind's joined fields."""
+    k = KINDS.get(kind)
+    if k is None or not k.joined:
+        return False
+    text = json.dumps([params.get("where"), params.get("expect"), params.get("evidence")],
+                      default=str)
+    return any(f'"{name}"' in text or "{" + name in text for name in k.joined)
+
+
 class _Selecting(Check):
     """Shared selection of ``each`` and ``count``."""
 
@@ -64,7 +75,11 @@ class _Selecting(Check):
         cutoff = ctx.now - parse_duration(older["age"]) if older else None
         win_field = rule.params.get("in_window")
         start, end = ctx.window_for(rule)
+        # Joined facts are expanded only when a condition names them: views of
+        # 100k facts with their joins nested are the cost of this check.
+        depth = 1 if _mentions_joins(kind, rule.params) else 0
         raw, views = [], []
+        memo: dict[tuple[int, int], dict[str, Any]] = {}
         for f in facts:
             if older:
                 ts = f.get(older["field"])
@@ -75,7 +90,7 @@ class _Selecting(Check):
                 ts = f.get(win_field)
                 if not isinstance(ts, datetime) or not start <= ts < end:
                     continue
-            view = json_view(kind, f)
+            view = json_view(kind, f, depth, memo)
             if where is not None and not where.is_valid(view):
                 continue
             raw.append(f)

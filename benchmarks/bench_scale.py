@@ -1,0 +1,196 @@
+"""Scale benchmark: a synthetic org, every builtin pack, against merely parsing.
+
+    python benchmarks/bench_scale.py [--size 100000]
+
+Generates (once, cached under benchmarks/.cache/) an org with N deployments,
+N/5 incidents, N/20 postmortems and matching teams, services, pull requests
+and CI runs, then measures in the same run:
+
+- baseline: merely parsing the same files (csv, json lines, front matter
+  YAML) with the standard library and PyYAML, no validation;
+- ours: ``guardrails check`` (in a fresh process) running every builtin pack.
+
+Target: evaluation adds at most 2x the parse time, i.e. ours <= 3x baseline.
+Peak RSS is reported at N/2 and N to show memory grows linearly.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+TARGET = 3.0  # ours / parse baseline: parse + at most 2x for evaluation
+
+
+def iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def generate(root: Path, n: int) -> Path:
+    org = root / "org"
+    marker = root / ".complete"
+    if marker.exists():
+        return root
+    rnd = random.Random(n)
+    (org / "postmortems").mkdir(parents=True, exist_ok=True)
+    teams = [f"team-{i:02d}" for i in range(40)]
+    services = [f"svc-{i:03d}" for i in range(200)]
+    import yaml
+
+    (org / "teams.yaml").write_text(yaml.safe_dump({"teams": [
+        {"id": t, "name": t.title(), "members": [
+            {"handle": f"{t}-m{j}", "email": f"{t}-m{j}@example.com"}
+            for j in range(3 + i % 7)]}
+        for i, t in enumerate(teams)]}))
+    (org / "services.yaml").write_text(yaml.safe_dump({"services": [
+        {"id": s, "owner": teams[i % len(teams)]} for i, s in enumerate(services)]}))
+    span = 360 * 86400
+    dep_times = []
+    with (org / "deployments.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "service", "finished_at", "status", "environment", "changes", "kind",
+                    "remediates"])
+        for i in range(n):
+            t = NOW - timedelta(seconds=rnd.randrange(span))
+            dep_times.append(t)
+            kind = "rollback" if i % 50 == 0 and i else "normal"
+            w.writerow([f"d-{i}", services[i % len(services)], iso(t),
+                        "success" if i % 30 else "failure", "production",
+                        f"c-{i}", kind, f"d-{i - 1}" if kind == "rollback" else ""])
+    with (org / "pull_requests.jsonl").open("w") as fh:
+        for i in range(n):
+            merged = dep_times[i] - timedelta(hours=rnd.randrange(1, 72))
+            t = teams[i % len(teams)]
+            fh.write(json.dumps({
+                "id": f"c-{i}", "author": f"{t}-m0", "created_at": iso(merged - timedelta(days=2)),
+                "merged_at": iso(merged), "additions": rnd.randrange(800),
+                "deletions": rnd.randrange(200),
+                "reviews": [{"user": f"{t}-m1", "state": "APPROVED",
+                             "submitted_at": iso(merged - timedelta(hours=1))}],
+            }) + "\n")
+    with (org / "incidents.jsonl").open("w") as fh:
+        for i in range(n // 5):
+            created = NOW - timedelta(seconds=rnd.randrange(span))
+            rec = {"id": f"INC-{i}", "created_at": iso(created),
+                   "severity": f"SEV{1 + i % 4}", "service": services[i % len(services)],
+                   "title": f"incident {i}", "caused_by": f"d-{rnd.randrange(n)}"}
+            if i % 10:
+                rec["resolved_at"] = iso(created + timedelta(minutes=rnd.randrange(30, 3000)))
+            fh.write(json.dumps(rec) + "\n")
+    for i in range(n // 20):
+        (org / "postmortems" / f"pm-{i:06d}.md").write_text(
+            "---\n"
+            f"incident: INC-{i * 4}\nstatus: reviewed\nauthors: [a]\n"
+            "action_items:\n"
+            f"  - {{title: fix {i}, owner: someone, due: 2027-01-01, status: open}}\n"
+            "---\n\n## Summary\nA thing broke.\n\n## Impact\nUsers saw errors.\n\n"
+            "## Timeline\n- 10:00 alert\n- 10:30 fixed\n\n## Contributing factors\n"
+            "A missing timeout.\n\n## Action items\n- add the timeout\n")
+    with (org / "ci_runs.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "started_at", "finished_at", "conclusion", "workflow"])
+        for i in range(n):
+            s = NOW - timedelta(seconds=rnd.randrange(span))
+            w.writerow([f"r-{i}", iso(s), iso(s + timedelta(seconds=rnd.randrange(60, 1200))),
+                        "success", "ci"])
+    from guardrails.collect import builtin_packs
+
+    packs = "\n".join(f"  - builtin:{p}" for p in builtin_packs())
+    (root / "guardrails.yaml").write_text(
+        "focus: {current: stability, reviewed_on: 2026-11-01}\n"
+        f"rules:\n{packs}\nsources:\n  files: {{path: org}}\nwindow: 90d\n")
+    marker.write_text("ok")
+    return root
+
+
+def parse_baseline(root: Path) -> float:
+    """Merely parse the same files: no validation, no normalisation."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    start = time.perf_counter()
+    org = root / "org"
+    for name in ("deployments.csv", "ci_runs.csv"):
+        with (org / name).open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    for name in ("pull_requests.jsonl", "incidents.jsonl"):
+        with (org / name).open() as fh:
+            rows = [json.loads(line) for line in fh if line.strip()]
+    for name in ("teams.yaml", "services.yaml"):
+        yaml.load((org / name).read_text(), Loader=loader)  # noqa: S506 - safe loader
+    for p in sorted((org / "postmortems").glob("*.md")):
+        text = p.read_text()
+        _, front, _body = text.split("---\n", 2)
+        yaml.load(front, Loader=loader)  # noqa: S506 - safe loader
+    del rows
+    return time.perf_counter() - start
+
+
+CHILD = """
+import resource, sys, time
+start = time.perf_counter()
+from guardrails.cli import main
+code = main(["check", "-c", sys.argv[1], "--now", "2026-11-20", "-qq", "--no-color"])
+elapsed = time.perf_counter() - start
+print(f"{elapsed} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} {code}")
+"""
+
+
+def ours(root: Path) -> tuple[float, int]:
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(root / "guardrails.yaml")],
+                          capture_output=True, text=True, check=False)
+    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    try:
+        elapsed, rss, code = last.split()
+    except ValueError:
+        raise SystemExit(f"guardrails run failed:\n{proc.stdout}\n{proc.stderr}") from None
+    if int(code) not in (0, 1):
+        raise SystemExit(f"guardrails exited {code}:\n{proc.stdout}\n{proc.stderr}")
+    return float(elapsed), int(rss)
+
+
+def main(argv: list[str]) -> int:
+    size = 100_000
+    if "--size" in argv:
+        size = int(argv[argv.index("--size") + 1])
+    half = generate(CACHE / f"org-{size // 2}", size // 2)
+    full = generate(CACHE / f"org-{size}", size)
+    parse_ours = []
+    base, run, rss_full = [], [], 0
+    for _ in range(3):
+        base.append(parse_baseline(full))
+        t, rss_full = ours(full)
+        run.append(t)
+    _, rss_half = ours(half)
+    b, o = statistics.median(base), statistics.median(run)
+    ratio = o / b
+    ok = ratio <= TARGET
+    del parse_ours
+    print(f"## scale: every pack on {size:,} deployments\n")
+    print(f"{datetime.now(UTC).date()}; {size:,} deployments, {size:,} pull requests, "
+          f"{size:,} CI runs, {size // 5:,} incidents, {size // 20:,} postmortems; "
+          "median of 3\n")
+    print("| run | time |\n|---|---|")
+    print(f"| baseline: merely parsing the files | {b:.2f} s |")
+    print(f"| guardrails check, every builtin pack | {o:.2f} s |")
+    print(f"| **ratio** | **{ratio:.2f}x** (target <= {TARGET}x, i.e. evaluation adds "
+          f"<= 2x parse: {'met' if ok else 'NOT met'}) |\n")
+    print("| size | peak RSS |\n|---|---|")
+    print(f"| {size // 2:,} deployments | {rss_half / 1024:.0f} MiB |")
+    print(f"| {size:,} deployments | {rss_full / 1024:.0f} MiB |")
+    print(f"| growth for 2x data | {rss_full / rss_half:.2f}x (linear: <= 2x) |")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
