@@ -1,0 +1,305 @@
+"""Ownership checks over git facts: bus factor and CODEOWNERS coverage.
+
+``teams.bus_factor`` recomputes every module's authors for the rule's own
+window from the ``commits`` facts (each commit names its ``modules``), so two
+rules with different windows share one read of the history.
+``teams.codeowners_coverage`` reads the single ``codeowners`` fact (see
+:mod:`guardrails.sources.git`) and the teams of the org data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from guardrails.errors import SourceError
+from guardrails.model import CheckResult, Evidence, Outcome, Rule
+from guardrails.plugin import Check, EvalContext, hookimpl
+from guardrails.sources.codeowners import owner_kind, team_slug
+from guardrails.sources.git import is_bot
+from guardrails.timeutil import DURATION_PATTERN
+
+_WINDOW = {"type": "string", "pattern": DURATION_PATTERN}
+#: top authors shown per offending module
+TOP_AUTHORS = 3
+
+
+def bus_factor(counts: Mapping[str, int]) -> int:
+    """CHAOSS bus factor: fewest people whose commits make at least half of all."""
+    total = sum(counts.values())
+    acc = 0
+    for k, n in enumerate(sorted(counts.values(), reverse=True), start=1):
+        acc += n
+        if 2 * acc >= total:
+            return k
+    return 0
+
+
+def _plural(n: int, noun: str, many: str | None = None) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {many or noun + 's'}"
+
+
+def _teams(ctx: EvalContext) -> list[dict[str, Any]]:
+    try:
+        return ctx.facts("teams")
+    except SourceError:
+        return []
+
+
+def _team_index(teams: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Code-host team slug (id or ``github``), lowercased -> team id."""
+    out: dict[str, str] = {}
+    for t in teams:
+        out[str(t["id"]).lower()] = str(t["id"])
+        if t.get("github"):
+            out[str(t["github"]).lower()] = str(t["id"])
+    return out
+
+
+def _module_team(module: Mapping[str, Any], index: Mapping[str, str]) -> str | None:
+    if module.get("team"):
+        return str(module["team"])
+    tally: Counter[str] = Counter()
+    for owner, n in (module.get("owners") or {}).items():
+        slug = team_slug(owner)
+        if slug is not None and slug.lower() in index:
+            tally[index[slug.lower()]] += n
+    if not tally:
+        return None
+    return min(tally, key=lambda t: (-tally[t], t))
+
+
+class BusFactorCheck(Check):
+    """Every active module has a bus factor of at least ``min``."""
+
+    name = "teams.bus_factor"
+    kinds = ("commits", "modules", "teams")
+    schema = {
+        "properties": {
+            "min": {"type": "integer", "minimum": 1, "default": 2},
+            "min_commits": {"type": "integer", "minimum": 1, "default": 10},
+            "window": _WINDOW,
+            "bots": {"type": "array", "items": {"type": "string", "minLength": 1},
+                     "description": "More author patterns to leave out, on top of the "
+                                    "git source's bots."},
+        },
+    }
+    doc = """\
+What it checks: for every module (a path prefix, see the git source) with at
+least `min_commits` non-bot, non-merge commits in the window, the bus factor:
+the smallest number of people whose commits together make at least 50% of
+the module's commits. It fails when a module's bus factor is below `min`.
+
+Why it matters: knowledge sharing over hoarding. The seed text names "dealing
+with a bus factor" as the moment to put knowledge sharing before throughput,
+and warns of teams where "knowledge is hoarded by specific individuals". A
+module only one person changes stops when that person is away.
+
+Default and where it comes from: `min: 2`, `min_commits: 10`, window 90d.
+The definition is CHAOSS's bus factor (also called truck or contributor
+absence factor) at its 50% threshold; bots and merge commits are excluded
+everywhere, `.mailmap` merges identities, a commit's time is its author date.
+The knowledge-sharing focus raises `min` to 3.
+
+How to fix a failure: pair or mob on the module, rotate reviews and on-call
+work to its second and third contributors, write down what only one person
+knows; if the module really has one owner for good reason, waive it with an
+expiry date.
+
+Data it needs: the git source (commits and modules; full history, not a
+shallow clone); teams from the org data to name the owning team."""
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        if "commits" not in ctx.store.provided_by:
+            return CheckResult.skipped("no commits data (configure the git source)")
+        commits, modules = ctx.facts("commits"), ctx.facts("modules")
+        lo = int(rule.param("min", 2))
+        min_commits = int(rule.param("min_commits", 10))
+        bots = tuple(rule.param("bots") or ())
+        start, end = ctx.window_for(rule)
+        per_module: dict[str, Counter[str]] = defaultdict(Counter)
+        for c in commits:
+            at = c.get("authored_at")
+            if at is None or not start <= at < end:
+                continue
+            if bots and is_bot(c.get("author", ""), c.get("email", ""), bots):
+                continue
+            for mid in c.get("modules") or ():
+                per_module[mid][c.get("author") or c.get("email") or "?"] += 1
+        active = {m: n for m, n in per_module.items() if sum(n.values()) >= min_commits}
+        window = ctx.window_text(rule)
+        if not active:
+            return CheckResult.skipped(
+                f"no module has {min_commits} or more commits in the {window}")
+        index = _team_index(_teams(ctx))
+        by_id = {m["id"]: m for m in modules}
+        evidence = []
+        for mid in sorted(active):
+            counts = active[mid]
+            bf = bus_factor(counts)
+            if bf >= lo:
+                continue
+            total = sum(counts.values())
+            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_AUTHORS]
+            shares = ", ".join(f"{a} {100 * n / total:.0f}% ({n} of {total})" for a, n in top)
+            evidence.append(Evidence(f"module/{mid}", f"bus factor {bf} (min {lo}): {shares}",
+                                     team=_module_team(by_id.get(mid, {}), index)))
+        n = len(evidence)
+        threshold = {"min": lo}
+        skipped = len(per_module) - len(active)
+        details = [window]
+        if skipped:
+            details.append(f"{_plural(skipped, 'module')} with fewer than {min_commits} "
+                           "commits not evaluated")
+        if n:
+            names = ", ".join(e.subject.split("/", 1)[1] for e in evidence)
+            msg = f"{_plural(n, 'module')} with bus factor below {lo}: {names}"
+        else:
+            msg = f"all {_plural(len(active), 'active module')} have bus factor >= {lo}"
+        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+                           threshold=threshold, samples=len(active), evidence=evidence,
+                           details=details)
+
+
+class CodeownersCoverageCheck(Check):
+    """Every tracked file has an owner and every owner is a known team or member."""
+
+    name = "teams.codeowners_coverage"
+    kinds = ("codeowners", "teams")
+    schema = {
+        "properties": {
+            "max_listed": {"type": "integer", "minimum": 1, "default": 20,
+                           "description": "Unowned files listed one by one before they "
+                                          "are grouped by directory."},
+        },
+    }
+    doc = """\
+What it checks: in the CODEOWNERS file GitHub uses (.github/, root, then
+docs/, at HEAD), every file of `git ls-files` is matched by a line with at
+least one owner (last matching line wins; a line without owners leaves its
+paths unowned), every owner is known to the org data (`@org/slug` a team
+whose id or `github` is slug, `@user` a member handle, an email a member
+email), and every line is valid CODEOWNERS syntax.
+
+Why it matters: Conway's law, "you ship your org chart" (seed text):
+ownership should mirror the structure of the organisation. A file nobody
+owns gets no reviewer and no one on call for it; an owner that no longer
+exists is the same hole, hidden.
+
+Default and where it comes from: full coverage, GitHub's own resolution
+rules. A file whose owners are all unknown still counts as owned for
+coverage; the unknown owners are reported on their own.
+
+How to fix a failure: add a line (or a catch-all `*` line at the top) for the
+unowned paths, replace departed teams and people with current ones, and fix
+the invalid lines GitHub ignores (no `!`, no `[ ]`).
+
+Data it needs: the git source (CODEOWNERS and tracked files) and teams with
+members from the org data; without teams, owners are not checked."""
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        if "codeowners" not in ctx.store.provided_by:
+            return CheckResult.skipped("no codeowners data (configure the git source)")
+        facts = ctx.facts("codeowners")
+        if not facts:
+            return CheckResult.skipped("no CODEOWNERS file")
+        co = facts[0]
+        max_listed = int(rule.param("max_listed", 20))
+        files: Mapping[str, Mapping[str, Any]] = co.get("files") or {}
+        unowned = sorted(p for p, f in files.items() if not f.get("owners"))
+        evidence = self._unowned(unowned, files, max_listed)
+        details: list[str] = [f"{co['file']}: {len(files) - len(unowned)} of "
+                              f"{_plural(len(files), 'tracked file')} owned"]
+        if len(unowned) > max_listed:
+            details.append(f"{len(unowned)} unowned files grouped by directory")
+        for err in co.get("errors") or ():
+            evidence.append(Evidence(f"file/{co['file']}", f"line {err['line']} is ignored by "
+                                     f"GitHub: {err['message']}: {err['text'].strip()}",
+                                     file=co["file"], line=err["line"]))
+        teams = _teams(ctx)
+        unknown = 0
+        if teams:
+            known = _known_owners(teams)
+            for e in co.get("entries") or ():
+                for owner in e["owners"]:
+                    if _owner_key(owner) not in known:
+                        unknown += 1
+                        evidence.append(Evidence(
+                            f"owner/{owner}", f"{co['file']} line {e['line']} ({e['pattern']}): "
+                            f"{owner} is not a known {_kind_word(owner)}",
+                            file=co["file"], line=e["line"]))
+        else:
+            details.append("no teams data: owners were not checked against the org")
+        errors = len(co.get("errors") or ())
+        n = len(unowned) + unknown + errors
+        parts = []
+        if unowned:
+            parts.append(f"{len(unowned)} of {_plural(len(files), 'tracked file')} "
+                         "have no owner")
+        if unknown:
+            parts.append(f"{_plural(unknown, 'unknown owner')}")
+        if errors:
+            parts.append(f"{_plural(errors, 'invalid line')} in {co['file']}")
+        msg = "; ".join(parts) if parts else (
+            f"all {_plural(len(files), 'tracked file')} have a known owner")
+        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+                           threshold={"max": 0}, samples=len(files), evidence=evidence,
+                           details=details)
+
+    @staticmethod
+    def _unowned(unowned: list[str], files: Mapping[str, Mapping[str, Any]],
+                 max_listed: int) -> list[Evidence]:
+        def why(p: str) -> str:
+            line = files[p].get("line")
+            return f"matched by line {line}, which has no owners" if line else (
+                "no CODEOWNERS line matches")
+
+        if len(unowned) <= max_listed:
+            return [Evidence(f"file/{p}", why(p)) for p in unowned]
+        groups: dict[str, list[str]] = defaultdict(list)
+        for p in unowned:
+            groups[p.rpartition("/")[0]].append(p)
+        order = sorted(groups, key=lambda d: (-len(groups[d]), d))
+        out = []
+        for d in order[:max_listed]:
+            ps = groups[d]
+            example = ", ".join(p.rpartition("/")[2] for p in ps[:3])
+            more = ", ..." if len(ps) > 3 else ""
+            out.append(Evidence(f"file/{d}/" if d else "file/(root)",
+                                f"{_plural(len(ps), 'unowned file')}: {example}{more}"))
+        rest = order[max_listed:]
+        if rest:
+            count = sum(len(groups[d]) for d in rest)
+            out.append(Evidence("file/...", f"{_plural(count, 'more unowned file')} in "
+                                f"{_plural(len(rest), 'more directory', 'more directories')}"))
+        return out
+
+
+def _owner_key(owner: str) -> str:
+    if owner_kind(owner) == "team":
+        return "team:" + str(team_slug(owner)).lower()
+    if owner.startswith("@"):
+        return "user:" + owner[1:].lower()
+    return "email:" + owner.lower()
+
+
+def _kind_word(owner: str) -> str:
+    return {"team": "team", "user": "member handle"}.get(owner_kind(owner) or "",
+                                                         "member email")
+
+
+def _known_owners(teams: Sequence[Mapping[str, Any]]) -> set[str]:
+    known = {"team:" + slug for slug in _team_index(teams)}
+    for t in teams:
+        for m in t.get("members") or ():
+            if m.get("handle"):
+                known.add("user:" + str(m["handle"]).lstrip("@").lower())
+            if m.get("email"):
+                known.add("email:" + str(m["email"]).lower())
+    return known
+
+
+@hookimpl
+def guardrails_collect_checks() -> list[Check]:
+    return [BusFactorCheck(), CodeownersCoverageCheck()]

@@ -1,0 +1,514 @@
+"""The ``git`` source: commits, modules and CODEOWNERS from a local repository.
+
+Configured as ``sources: {git: {path: .}}``. Everything is read with the git
+CLI (no library), streaming one ``git log`` pass: ``--name-status`` for
+ownership (git detects renames for ``--name-only`` too, so this costs the same
+and lets ownership follow renames), ``--numstat`` instead when
+``line_counts: true`` asks for lines added and deleted.
+
+History read: commits whose author date is at or after ``now - max(window,
+history)`` (``window`` is the config's; set ``history:`` to the longest
+window a rule uses), merges excluded (``--no-merges``), ``.mailmap`` applied
+(``%aN``/``%aE``), bots excluded: a ``bots`` pattern matches when it occurs,
+case-insensitively, in the author's name or email. Checks filter by their own
+window. Parsed history is cached per HEAD (see :mod:`gitcache`).
+
+Facts (plural kind: shape):
+
+- ``commits``: ``{sha, author, email, authored_at, committed_at, files,
+  modules}`` (+ ``additions``, ``deletions`` with ``line_counts``). ``files``
+  are the paths as committed; ``modules`` the modules of those files under
+  their names at HEAD (renames followed).
+- ``modules``: ``{id, paths, commits, authors, files, owners}`` plus ``team``
+  and ``service`` with ``modules: services``. ``id`` is a path prefix at
+  ``module_depth`` (files at the root form ``(root)``), a prefix of the
+  explicit ``modules:`` list, or a service id; ``commits``/``authors`` count
+  the history read; ``files`` the tracked files at HEAD; ``owners`` counts
+  the CODEOWNERS owners over those files.
+- ``codeowners``: a single fact ``{id: "CODEOWNERS", file, entries: [{pattern,
+  owners, line}], errors: [{line, text, message}], files: {path: {owners,
+  line}}}`` for the file GitHub would use, over ``git ls-files``; no fact when
+  the repository has no CODEOWNERS file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from guardrails.errors import ConfigError, SourceError
+from guardrails.plugin import Source, hookimpl
+from guardrails.sources import codeowners as co_mod
+from guardrails.sources import gitcache
+from guardrails.timeutil import DURATION_PATTERN, parse_duration
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+DEFAULT_BOTS = ("[bot]", "dependabot", "renovate", "github-actions")
+ROOT_MODULE = "(root)"
+_FORMAT = "%x1e%H%x1f%aN%x1f%aE%x1f%at%x1f%ct"
+_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+
+
+def is_bot(name: str, email: str, patterns: Sequence[str]) -> bool:
+    """True when a pattern occurs (case-insensitively) in the name or email."""
+    n, e = name.lower(), email.lower()
+    return any(p.lower() in n or p.lower() in e for p in patterns)
+
+
+class Git:
+    """Runs git in one repository; counts invocations (the cache test reads it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.calls = 0
+        self.exe = shutil.which("git")
+
+    def _argv(self, args: Sequence[str]) -> list[str]:
+        if self.exe is None:
+            raise SourceError("git", "git is not installed or not on PATH; install git "
+                              "or add it to PATH")
+        self.calls += 1
+        return [self.exe, "-C", str(self.path), "--no-pager", "-c", "log.showSignature=false",
+                *args]
+
+    def run(self, *args: str, input: str | None = None, ok: tuple[int, ...] = (0,)) -> str:
+        proc = subprocess.run(self._argv(args), input=input, capture_output=True,
+                              env={**os.environ, **_ENV}, check=False, encoding="utf-8",
+                              errors="surrogateescape")
+        if proc.returncode not in ok:
+            raise SourceError("git", f"git {args[0]} failed in {self.path}: "
+                              f"{proc.stderr.strip() or 'exit ' + str(proc.returncode)}")
+        return proc.stdout
+
+    def status(self, *args: str) -> int:
+        """Run git for its exit status only (e.g. ``merge-base --is-ancestor``)."""
+        return subprocess.run(self._argv(args), capture_output=True, check=False,
+                              env={**os.environ, **_ENV}).returncode
+
+    def stream(self, *args: str) -> Iterator[str]:
+        """Yield git's output records (split on RS) as they arrive."""
+        proc = subprocess.Popen(self._argv(args), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env={**os.environ, **_ENV},
+                                encoding="utf-8", errors="surrogateescape")
+        assert proc.stdout is not None and proc.stderr is not None
+        if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
+            # A 1 MiB pipe lets git run ahead while we parse (the default is 64 KiB).
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+        try:
+            buf = ""
+            while chunk := proc.stdout.read(1 << 20):
+                parts = (buf + chunk).split("\x1e")
+                buf = parts.pop()
+                yield from parts
+            if buf:
+                yield buf
+            err = proc.stderr.read()
+        finally:
+            proc.stdout.close()
+            rc = proc.wait()
+        if rc != 0:
+            raise SourceError("git", f"git {args[0]} failed in {self.path}: {err.strip()}")
+
+
+def parse_record(rec: str, numstat: bool) -> dict[str, Any] | None:
+    """One ``git log -z`` record (after the RS) -> raw commit dict."""
+    header, _, body = rec.partition("\0")
+    fields = header.split("\x1f")
+    if len(fields) != 5:
+        return None
+    sha, name, email, at, ct = fields
+    tokens = body.lstrip("\n").split("\0")
+    files: list[str] = []
+    renames: list[list[str]] = []
+    adds = dels = 0
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        if not tok:
+            i += 1
+            continue
+        if numstat:
+            a, d, path = tok.split("\t", 2)
+            if a != "-":  # binary files have no line counts
+                adds += int(a)
+                dels += int(d)
+            if path:
+                files.append(path)
+                i += 1
+            else:
+                renames.append([tokens[i + 1], tokens[i + 2]])
+                files.append(tokens[i + 2])
+                i += 3
+        elif tok[0] in "RC":
+            if tok[0] == "R":
+                renames.append([tokens[i + 1], tokens[i + 2]])
+            files.append(tokens[i + 2])
+            i += 3
+        else:
+            files.append(tokens[i + 1])
+            i += 2
+    out: dict[str, Any] = {"sha": sha, "author": name, "email": email, "at": int(at),
+                           "ct": int(ct), "files": files}
+    if renames:
+        out["renames"] = renames
+    if numstat:
+        out["additions"], out["deletions"] = adds, dels
+    return out
+
+
+class ModuleMap:
+    """Maps a path to its module id: by depth, or by the longest matching prefix."""
+
+    def __init__(self, depth: int = 1, prefixes: dict[str, str] | None = None) -> None:
+        self.depth = depth
+        self.prefixes = prefixes  # normalised prefix -> module id
+        self._memo: dict[str, str | None] = {}
+
+    def module_of(self, path: str) -> str | None:
+        d = path.rpartition("/")[0]
+        if d in self._memo:
+            return self._memo[d]
+        if self.prefixes is None:
+            parts = d.split("/") if d else []
+            mid: str | None = "/".join(parts[: self.depth]) or ROOT_MODULE
+        else:
+            mid = None
+            probe = d
+            while True:  # longest prefix first: walk up the directory
+                if probe in self.prefixes:
+                    mid = self.prefixes[probe]
+                    break
+                if not probe:
+                    break
+                probe = probe.rpartition("/")[0]
+            if mid is None and path in self.prefixes:
+                mid = self.prefixes[path]
+        self._memo[d] = mid
+        return mid
+
+
+def _norm_prefix(p: str) -> str:
+    return p.strip().strip("/")
+
+
+class GitSource(Source):
+    """Commits, modules and CODEOWNERS of a local git repository."""
+
+    name: ClassVar[str] = "git"
+    schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            "path": {"type": "string", "default": ".",
+                     "description": "The repository, relative to the config's directory."},
+            "module_depth": {"type": "integer", "minimum": 1, "default": 1,
+                             "description": "Modules are path prefixes this many directories "
+                                            "deep; files above form '(root)'."},
+            "modules": {
+                "description": "Explicit module path prefixes, or 'services' to use the "
+                               "paths of services.yaml.",
+                "oneOf": [{"type": "array", "items": {"type": "string", "minLength": 1}},
+                          {"const": "services"}],
+            },
+            "bots": {"type": "array", "items": {"type": "string", "minLength": 1},
+                     "description": "Author name/email substrings that mark bots."},
+            "history": {"type": "string", "pattern": DURATION_PATTERN,
+                        "description": "Read at least this much history (e.g. 365d)."},
+            "line_counts": {"type": "boolean", "default": False,
+                            "description": "Also read lines added/deleted (--numstat)."},
+        },
+        "additionalProperties": False,
+    }
+
+    def __init__(self, options: Any, env: Any) -> None:
+        super().__init__(options, env)
+        self.repo = (env.root / str(self.options.get("path", "."))).resolve()
+        self.depth = int(self.options.get("module_depth", 1))
+        self.bots = tuple(self.options.get("bots", DEFAULT_BOTS))
+        self.numstat = bool(self.options.get("line_counts", False))
+        self.git = Git(self.repo)
+        self.cache_status = "off"  # off | miss | hit | incremental
+        self._head: str | None = None
+        self._checked = False
+
+    def provides(self) -> set[str]:
+        return {"commits", "modules", "codeowners"}
+
+    def describe(self) -> str:
+        return f"git {self.env.display(self.repo)}"
+
+    def validate(self) -> None:
+        if not self.repo.is_dir():
+            raise ConfigError(f"git source: {self.repo} is not a directory",
+                              file=self._config_file(), fix="set sources.git.path to the "
+                              "repository's folder (relative to the config)")
+
+    # --- repository checks ---------------------------------------------------
+
+    def _config_file(self) -> str | None:
+        cfg = self.env.config
+        return getattr(cfg, "display_path", None) if cfg is not None else None
+
+    def _open(self) -> str | None:
+        """Check the repository once; return HEAD's sha (None for an empty repo)."""
+        if self._checked:
+            return self._head
+        self.validate()
+        argv = ["rev-parse", "--is-shallow-repository", "--show-toplevel"]
+        try:
+            out = self.git.run(*argv).split("\n")
+        except SourceError as exc:
+            if "not a git repository" in exc.message:
+                raise ConfigError(f"git source: {self.repo} is not a git repository",
+                                  file=self._config_file(),
+                                  fix="point sources.git.path at a git checkout, or remove "
+                                      "the git source") from None
+            raise
+        if out[0].strip() == "true":
+            raise SourceError("git", f"{self.repo} is a shallow clone, so its history is "
+                              "incomplete; run `git fetch --unshallow` (in GitHub Actions: "
+                              "actions/checkout with fetch-depth: 0)")
+        head = self.git.run("rev-parse", "--verify", "-q", "HEAD^{commit}", ok=(0, 1)).strip()
+        self._head, self._checked = head or None, True
+        return self._head
+
+    # --- gathering -----------------------------------------------------------
+
+    def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
+        head = self._open()
+        out: dict[str, list[dict[str, Any]]] = {}
+        tracked: list[str] | None = None
+        owners_fact: dict[str, Any] | None = None
+        if kinds & {"codeowners", "modules"} and head is not None:
+            tracked = self.tracked_files()
+            found = self.read_codeowners()
+            if found is not None:
+                owners_fact = co_mod.to_fact(co_mod.parse(found[1], found[0]), tracked)
+        if "codeowners" in kinds:
+            out["codeowners"] = [owners_fact] if owners_fact else []
+        if kinds & {"commits", "modules"}:
+            raw = self.history(head)
+            modmap, meta = self.module_map()
+            commits = self._commit_facts(raw, modmap)
+            if "commits" in kinds:
+                out["commits"] = commits
+            if "modules" in kinds:
+                out["modules"] = self._module_facts(commits, tracked or [], modmap, meta,
+                                                    owners_fact)
+        return out
+
+    def since(self) -> int:
+        """Oldest author time (epoch seconds) the history must cover."""
+        length = self.env.window
+        if self.options.get("history"):
+            length = max(length, parse_duration(self.options["history"]))
+        return int((self.env.now - length).timestamp())
+
+    def history(self, head: str | None) -> Iterable[dict[str, Any]]:
+        """Raw commits since :meth:`since`, newest first, using the cache when it can.
+
+        On a cache miss this is a generator: commits are turned into facts
+        while git still writes, and the cache is written once it ran out.
+        """
+        if head is None:
+            return []
+        since = self.since()
+        cache_dir = self.env.cache_dir
+        key = gitcache.cache_key(self.repo, {"bots": self.bots, "numstat": self.numstat})
+        cached = gitcache.load(cache_dir, key)
+        if cached is not None and cached["since"] <= since:
+            if cached["head"] == head:
+                self.cache_status = "hit"
+                return [c for c in cached["commits"] if c["at"] >= since]
+            base = cached["head"]
+            if self.git.status("merge-base", "--is-ancestor", base, head) == 0:
+                self.cache_status = "incremental"
+                new = self._read_log([f"{base}..{head}"])
+                commits = new + cached["commits"]
+                gitcache.store(cache_dir, key, head, cached["since"], commits)
+                return [c for c in commits if c["at"] >= since]
+        self.cache_status = "miss" if cache_dir is not None else "off"
+        return self._read_and_store(key, head, since)
+
+    def _read_and_store(self, key: str, head: str, since: int) -> Iterator[dict[str, Any]]:
+        commits = []
+        for c in self._stream_log([f"--since=@{since}", head], since):
+            commits.append(c)
+            yield c
+        gitcache.store(self.env.cache_dir, key, head, since, commits)
+
+    def _read_log(self, revs: list[str], since: int | None = None) -> list[dict[str, Any]]:
+        return list(self._stream_log(revs, since))
+
+    def _stream_log(self, revs: list[str], since: int | None) -> Iterator[dict[str, Any]]:
+        diff = "--numstat" if self.numstat else "--name-status"
+        bot_memo: dict[tuple[str, str], bool] = {}  # few authors, many commits
+        for rec in self.git.stream("log", "-z", "--no-merges", "-M", diff, "--no-color",
+                                   "--no-ext-diff", f"--format={_FORMAT}", *revs, "--"):
+            c = parse_record(rec, self.numstat)
+            if c is None:
+                continue
+            who = (c["author"], c["email"])
+            bot = bot_memo.get(who)
+            if bot is None:
+                bot = bot_memo[who] = is_bot(*who, self.bots)
+            if bot:
+                continue
+            # --since walks by committer date; a commit's time is its author date.
+            if since is not None and c["at"] < since:
+                continue
+            yield c
+
+    def tracked_files(self) -> list[str]:
+        return [p for p in self.git.run("ls-files", "-z").split("\0") if p]
+
+    def read_codeowners(self) -> tuple[str, str] | None:
+        """``(path, text)`` of the CODEOWNERS file GitHub would use, read at HEAD."""
+        req = "".join(f"HEAD:{p}\n" for p in co_mod.LOCATIONS)
+        out = self.git.run("cat-file", "--batch-check", input=req).splitlines()
+        for loc, line in zip(co_mod.LOCATIONS, out, strict=False):
+            parts = line.split()
+            if len(parts) == 3 and parts[1] == "blob":
+                return loc, self.git.run("cat-file", "blob", parts[0])
+        return None
+
+    # --- modules --------------------------------------------------------------
+
+    def module_map(self) -> tuple[ModuleMap, dict[str, dict[str, Any]]]:
+        """The module map and per-module extra fields (team/service for services)."""
+        spec = self.options.get("modules")
+        if spec is None:
+            return ModuleMap(self.depth), {}
+        if spec == "services":
+            return self._services_map()
+        prefixes = {_norm_prefix(p): _norm_prefix(p) or ROOT_MODULE for p in spec}
+        return ModuleMap(prefixes=prefixes), {m: {"paths": [p]} for p, m in prefixes.items()}
+
+    def _services_map(self) -> tuple[ModuleMap, dict[str, dict[str, Any]]]:
+        from guardrails.sources.files import FilesSource
+
+        cfg = self.env.config
+        files_opts = (getattr(cfg, "sources", {}) or {}).get("files") if cfg else None
+        services = FilesSource(files_opts or {}, self.env).gather({"services"}).get("services")
+        if not services:
+            raise ConfigError("git source: 'modules: services' needs services with paths in "
+                              "the org data (services.yaml)", file=self._config_file(),
+                              fix="add services.yaml with 'paths' per service, or list "
+                                  "module prefixes under sources.git.modules")
+        prefixes: dict[str, str] = {}
+        meta: dict[str, dict[str, Any]] = {}
+        for s in services:
+            for p in s.get("paths") or ():
+                prefixes[_norm_prefix(str(p))] = s["id"]
+            meta[s["id"]] = {"paths": [_norm_prefix(str(p)) for p in s.get("paths") or ()],
+                             "service": s["id"], "team": s.get("owner")}
+        return ModuleMap(prefixes=prefixes), meta
+
+    def _commit_facts(self, raw: Iterable[dict[str, Any]],
+                      modmap: ModuleMap) -> list[dict[str, Any]]:
+        current: dict[str, str] = {}  # old path -> its name at HEAD (renames followed)
+        module_of = modmap.module_of
+        facts = []
+        for c in raw:  # newest first, so later renames are known when older commits come
+            if current:
+                mods = {module_of(current.get(p, p)) for p in c["files"]}
+            else:
+                mods = {module_of(p) for p in c["files"]}
+            mods.discard(None)
+            for old, new in c.get("renames", ()):
+                current[old] = current.get(new, new)
+            f: dict[str, Any] = {
+                "sha": c["sha"], "author": c["author"], "email": c["email"],
+                "authored_at": datetime.fromtimestamp(c["at"], UTC),
+                "committed_at": datetime.fromtimestamp(c["ct"], UTC),
+                "files": c["files"], "modules": sorted(mods),  # type: ignore[arg-type]
+            }
+            if "additions" in c:
+                f["additions"], f["deletions"] = c["additions"], c["deletions"]
+            facts.append(f)
+        return facts
+
+    def _module_facts(self, commits: list[dict[str, Any]], tracked: list[str],
+                      modmap: ModuleMap, meta: dict[str, dict[str, Any]],
+                      owners_fact: dict[str, Any] | None) -> list[dict[str, Any]]:
+        mods: dict[str, dict[str, Any]] = {}
+
+        def get(mid: str) -> dict[str, Any]:
+            if mid not in mods:
+                paths = [] if mid == ROOT_MODULE else [mid]
+                mods[mid] = {"id": mid, "paths": paths, "commits": [], "authors": Counter(),
+                             "files": 0, "owners": Counter(), **meta.get(mid, {})}
+            return mods[mid]
+
+        for mid in meta:
+            get(mid)
+        for c in commits:
+            for mid in c["modules"]:
+                m = get(mid)
+                m["commits"].append(c["sha"])
+                m["authors"][c["author"]] += 1
+        files = owners_fact["files"] if owners_fact else {}
+        for path in tracked:
+            mid = modmap.module_of(path)
+            if mid is None:
+                continue
+            m = get(mid)
+            m["files"] += 1
+            for o in files.get(path, {}).get("owners", ()):
+                m["owners"][o] += 1
+        out = []
+        for mid in sorted(mods):
+            m = mods[mid]
+            m["authors"], m["owners"] = dict(m["authors"]), dict(m["owners"])
+            out.append(m)
+        return out
+
+
+def shipped_by(repo: str | Path, change_sha: str, deployment_shas: Sequence[str]) -> str | None:
+    """The first of ``deployment_shas`` (in the order given) that contains ``change_sha``.
+
+    One ``git rev-list --ancestry-path`` pass lists every commit that descends
+    from the change and is reachable from a deployment; the first deployment
+    that is the change itself or in that set shipped it. Unknown shas never
+    match.
+    """
+    git = Git(Path(repo))
+    names = [change_sha, *deployment_shas]
+    out = git.run("cat-file", "--batch-check=%(objectname) %(objecttype)",
+                  input="".join(f"{s}^{{commit}}\n" for s in names)).splitlines()
+    full = [ln.split()[0] if ln.endswith(" commit") else None for ln in out]
+    change, deps = full[0], full[1:]
+    if change is None:
+        return None
+    known = [d for d in deps if d is not None]
+    if not known:
+        return None
+    desc = set(git.run("rev-list", "--ancestry-path", *known, f"^{change}", "--").split())
+    for given, d in zip(deployment_shas, deps, strict=True):
+        if d is not None and (d == change or d in desc):
+            return given
+    return None
+
+
+@hookimpl
+def guardrails_gather_sources() -> list[type[Source]]:
+    return [GitSource]
+
+
+# The git source also answers "which deployment shipped this change" once all
+# sources gathered; re-exported here so it belongs to (and is disabled with)
+# this plugin.
+from guardrails.sources.gitship import guardrails_gather_finish  # noqa: E402
+
+__all__ = ["GitSource", "guardrails_gather_finish", "guardrails_gather_sources", "shipped_by"]

@@ -1,0 +1,215 @@
+"""The git source against real repositories built with the git CLI."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from gitrepo import GitRepo
+
+from guardrails.errors import ConfigError, SourceError
+from guardrails.plugin import SourceEnv
+from guardrails.sources.git import GitSource, shipped_by
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def source(root: Path, cache_dir: Path | None = None, window_days: int = 90,
+           **options: object) -> GitSource:
+    env = SourceEnv(root=root, now=NOW, window=timedelta(days=window_days), cache_dir=cache_dir)
+    return GitSource(options, env)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    """History (newest last), by hand:
+
+    1. 2025-10-01 Alice  api/a.py               (outside a 90d window: before 2025-12-01)
+    2. 2026-01-10 Alice  api/a.py, README        (mailmap: "alice <old@example.com>")
+    3. 2026-01-11 Bob    web/app/main.js
+    4. 2026-01-12 dependabot[bot] api/a.py      (bot: excluded)
+    5. 2026-01-13 Renovate Bot <bot@renovateapp.com> web/x  (bot: excluded)
+    6. branch "feature": 2026-01-14 Carol web/app/b.js, then a merge (excluded)
+    7. 2026-01-20 Bob    rename api/a.py -> core/a.py
+    """
+    r = GitRepo(tmp_path / "repo")
+    r.commit({".mailmap": "Alice <alice@example.com> alice <old@example.com>\n"},
+             date="2025-09-01T00:00:00Z")
+    r.commit({"api/a.py": "1\n"}, date="2025-10-01T00:00:00Z")
+    r.commit({"api/a.py": "1\n2\n", "README": "r\n"}, author="alice", email="old@example.com",
+             date="2026-01-10T00:00:00Z")
+    r.commit({"web/app/main.js": "m\n"}, author="Bob", email="bob@example.com",
+             date="2026-01-11T00:00:00Z")
+    r.commit({"api/a.py": "1\n2\n3\n"}, author="dependabot[bot]",
+             email="49699333+dependabot[bot]@users.noreply.github.com",
+             date="2026-01-12T00:00:00Z")
+    r.commit({"web/x": "x\n"}, author="Renovate Bot", email="bot@renovateapp.com",
+             date="2026-01-13T00:00:00Z")
+    r.git("checkout", "-q", "-b", "feature")
+    r.commit({"web/app/b.js": "b\n"}, author="Carol", email="carol@example.com",
+             date="2026-01-14T00:00:00Z")
+    r.git("checkout", "-q", "main")
+    r.merge("feature", date="2026-01-15T00:00:00Z")
+    r.rename("api/a.py", "core/a.py", author="Bob", email="bob@example.com",
+             date="2026-01-20T00:00:00Z")
+    return r
+
+
+def test_commits_apply_mailmap_and_exclude_bots_merges_and_old_history(repo: GitRepo) -> None:
+    commits = source(repo.path).gather({"commits"})["commits"]
+    got = [(c["author"], c["email"], c["authored_at"].date().isoformat(), sorted(c["files"]))
+           for c in commits]
+    assert sorted(got, key=lambda g: g[2]) == [
+        ("Alice", "alice@example.com", "2026-01-10", ["README", "api/a.py"]),
+        ("Bob", "bob@example.com", "2026-01-11", ["web/app/main.js"]),
+        ("Carol", "carol@example.com", "2026-01-14", ["web/app/b.js"]),
+        ("Bob", "bob@example.com", "2026-01-20", ["core/a.py"]),
+    ]
+    assert all(c["authored_at"].tzinfo is UTC for c in commits)
+    assert "additions" not in commits[0]
+
+
+def test_history_option_reads_further_back(repo: GitRepo) -> None:
+    commits = source(repo.path, history="365d").gather({"commits"})["commits"]
+    assert len(commits) == 6  # the 4 above + 2025-10-01 + the .mailmap commit
+
+
+def test_custom_bot_patterns_replace_the_defaults(repo: GitRepo) -> None:
+    commits = source(repo.path, bots=["carol"]).gather({"commits"})["commits"]
+    authors = sorted(c["author"] for c in commits)
+    assert authors == ["Alice", "Bob", "Bob", "Renovate Bot", "dependabot[bot]"]
+
+
+def test_modules_follow_renames_and_count_authors(repo: GitRepo) -> None:
+    got = source(repo.path).gather({"commits", "modules"})
+    by_sha = {c["authored_at"].date().isoformat(): c["modules"] for c in got["commits"]}
+    # api/a.py became core/a.py: Alice's earlier commit counts for "core".
+    assert by_sha["2026-01-10"] == ["(root)", "core"]
+    assert by_sha["2026-01-20"] == ["core"]
+    mods = {m["id"]: m for m in got["modules"]}
+    assert set(mods) == {"(root)", "core", "web"}
+    assert mods["core"]["authors"] == {"Alice": 1, "Bob": 1}
+    assert mods["web"]["authors"] == {"Bob": 1, "Carol": 1}
+    assert mods["web"]["files"] == 3  # web/app/main.js, web/app/b.js, web/x at HEAD
+    assert mods["(root)"]["paths"] == [] and mods["web"]["paths"] == ["web"]
+
+
+def test_module_depth_and_explicit_prefixes(repo: GitRepo) -> None:
+    mods = {m["id"] for m in source(repo.path, module_depth=2).gather({"modules"})["modules"]}
+    assert mods == {"(root)", "core", "web", "web/app"}
+    got = source(repo.path, modules=["web/app/", "core"]).gather({"commits", "modules"})
+    assert {m["id"] for m in got["modules"]} == {"web/app", "core"}
+    # README and web/x fall in no listed module.
+    assert sorted(c["modules"] for c in got["commits"]) == [["core"], ["core"], ["web/app"],
+                                                            ["web/app"]]
+
+
+def test_services_as_modules(repo: GitRepo, tmp_path: Path) -> None:
+    org = repo.path / "org"
+    org.mkdir()
+    (org / "services.yaml").write_text(
+        "services:\n"
+        "  - {id: checkout, owner: payments, paths: [web/app]}\n"
+        "  - {id: core-svc, owner: platform, paths: [core/, api]}\n", encoding="utf-8")
+    mods = {m["id"]: m for m in source(repo.path, modules="services").gather(
+        {"modules"})["modules"]}
+    assert set(mods) == {"checkout", "core-svc"}
+    assert mods["checkout"]["team"] == "payments"
+    assert mods["checkout"]["authors"] == {"Bob": 1, "Carol": 1}
+    assert mods["core-svc"]["authors"] == {"Alice": 1, "Bob": 1}
+
+
+def test_line_counts_with_numstat(tmp_path: Path) -> None:
+    r = GitRepo(tmp_path / "r")
+    r.commit({"a.txt": "1\n2\n3\n", "b.bin": "\0\1\2"}, date="2026-02-01T00:00:00Z")
+    r.commit({"a.txt": "1\nX\n3\n4\n"}, date="2026-02-02T00:00:00Z")
+    r.rename("a.txt", "d/a.txt", date="2026-02-03T00:00:00Z")
+    commits = source(r.path, line_counts=True).gather({"commits"})["commits"]
+    assert [(c["additions"], c["deletions"], c["files"]) for c in commits] == [
+        (0, 0, ["d/a.txt"]),
+        (2, 1, ["a.txt"]),
+        (3, 0, ["a.txt", "b.bin"]),  # binary files have no line counts
+    ]
+
+
+def test_author_date_decides_the_window(tmp_path: Path) -> None:
+    r = GitRepo(tmp_path / "r")
+    # authored before the window, committed (rebased) inside it: out
+    r.commit({"a": "1"}, date="2025-11-01T00:00:00Z", committer_date="2026-02-01T00:00:00Z")
+    r.commit({"a": "2"}, date="2026-02-02T00:00:00Z")
+    commits = source(r.path).gather({"commits"})["commits"]
+    assert [c["authored_at"] for c in commits] == [datetime(2026, 2, 2, tzinfo=UTC)]
+    assert commits[0]["committed_at"] == datetime(2026, 2, 2, tzinfo=UTC)
+
+
+def test_cache_hit_reads_no_history(repo: GitRepo, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = source(repo.path, cache)
+    want = first.gather({"commits"})["commits"]
+    assert first.cache_status == "miss"
+    second = source(repo.path, cache)
+    again = second.gather({"commits"})["commits"]
+    assert second.cache_status == "hit"
+    assert again == want
+    # rev-parse (repo checks) and rev-parse HEAD only: no git log
+    assert second.git.calls == 2 and first.git.calls == 3
+    assert not list((cache / "git").glob(".tmp-*"))
+
+
+def test_cache_reads_only_new_commits(repo: GitRepo, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    source(repo.path, cache).gather({"commits"})
+    repo.commit({"web/new.js": "n"}, author="Dora", email="dora@example.com",
+                date="2026-02-10T00:00:00Z")
+    src = source(repo.path, cache)
+    commits = src.gather({"commits"})["commits"]
+    assert src.cache_status == "incremental"
+    assert [c["author"] for c in commits][:2] == ["Dora", "Bob"]
+    assert len(commits) == 5
+    # a different config (bots) does not reuse that cache
+    other = source(repo.path, cache, bots=["nobody"])
+    other.gather({"commits"})
+    assert other.cache_status == "miss"
+
+
+def test_not_a_repository_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(ConfigError, match="not a git repository"):
+        source(tmp_path / "plain").gather({"commits"})
+
+
+def test_shallow_clone_says_how_to_unshallow(repo: GitRepo, tmp_path: Path) -> None:
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.path}",
+                    str(tmp_path / "shallow")], check=True, capture_output=True)
+    with pytest.raises(SourceError, match="git fetch --unshallow"):
+        source(tmp_path / "shallow").gather({"commits"})
+
+
+def test_git_missing_from_path(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(repo.path))  # a folder without git in it
+    with pytest.raises(SourceError, match="git is not installed or not on PATH"):
+        source(repo.path).gather({"commits"})
+
+
+def test_empty_repository_has_no_facts(tmp_path: Path) -> None:
+    r = GitRepo(tmp_path / "r")
+    assert source(r.path).gather({"commits", "modules", "codeowners"}) == {
+        "commits": [], "modules": [], "codeowners": []}
+
+
+def test_shipped_by_finds_the_first_deployment_containing_the_change(tmp_path: Path) -> None:
+    r = GitRepo(tmp_path / "r")
+    d1 = r.commit({"a": "1"}, date="2026-01-01T00:00:00Z")
+    change = r.commit({"a": "2"}, date="2026-01-02T00:00:00Z")
+    r.git("checkout", "-q", "-b", "side", d1)
+    side = r.commit({"b": "1"}, date="2026-01-03T00:00:00Z")  # does not contain change
+    r.git("checkout", "-q", "main")
+    d2 = r.commit({"a": "3"}, date="2026-01-04T00:00:00Z")
+    d3 = r.commit({"a": "4"}, date="2026-01-05T00:00:00Z")
+    assert shipped_by(r.path, change, [d1, side, d2, d3]) == d2
+    assert shipped_by(r.path, change, [d1, "0" * 40, change, d3]) == change
+    assert shipped_by(r.path, change, [d1, side]) is None
+    assert shipped_by(r.path, d3, [d1, d2]) is None
+    assert shipped_by(r.path, change, [d3[:10]]) == d3[:10]
