@@ -111,9 +111,10 @@ Data it needs: the git source (commits and modules; full history, not a
 shallow clone); teams from the org data to name the owning team."""
 
     def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        # Read first: a failed git source raises here and the rule is an error, not a skip.
+        commits, modules = ctx.facts("commits"), ctx.facts("modules")
         if "commits" not in ctx.store.provided_by:
             return CheckResult.skipped("no commits data (configure the git source)")
-        commits, modules = ctx.facts("commits"), ctx.facts("modules")
         lo = int(rule.param("min", 2))
         min_commits = int(rule.param("min_commits", 10))
         bots = tuple(rule.param("bots") or ())
@@ -199,9 +200,9 @@ Data it needs: the git source (CODEOWNERS and tracked files) and teams with
 members from the org data; without teams, owners are not checked."""
 
     def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        facts = ctx.facts("codeowners")  # raises when the git source failed
         if "codeowners" not in ctx.store.provided_by:
             return CheckResult.skipped("no codeowners data (configure the git source)")
-        facts = ctx.facts("codeowners")
         if not facts:
             return CheckResult.skipped("no CODEOWNERS file")
         co = facts[0]

@@ -1,0 +1,140 @@
+"""Checks over culture surveys: the Westrum organisational culture score.
+
+The score is defined once here, and the rule's explain text says the same:
+
+- a response's score is the mean of its answered items q1..q6 (1..7; a blank
+  is "don't know" and left out); a response with no answered item has no
+  score and is excluded;
+- a team's score is the mean of its responses' scores;
+- only responses dated inside the window ``[now - W, now)`` count, and only
+  teams with at least ``min_responses`` scored responses are judged.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping
+from typing import Any
+
+from guardrails import fmt
+from guardrails.checks.generic import no_data
+from guardrails.model import CheckResult, Evidence, Outcome, Rule
+from guardrails.plugin import Check, EvalContext, hookimpl
+from guardrails.timeutil import in_window
+
+#: the six Westrum items of the DORA survey, in column order
+ITEMS = {
+    "q1": "information is actively sought",
+    "q2": "messengers are not punished",
+    "q3": "responsibilities are shared",
+    "q4": "cross-functional collaboration is encouraged",
+    "q5": "failure causes enquiry",
+    "q6": "new ideas are welcomed",
+}
+
+
+def _answers(response: Mapping[str, Any]) -> dict[str, float]:
+    return {
+        q: float(v) for q in ITEMS
+        if isinstance(v := response.get(q), int | float) and not isinstance(v, bool)
+    }
+
+
+def response_score(response: Mapping[str, Any]) -> float | None:
+    """Mean of the answered items, or None when none was answered."""
+    answered = _answers(response)
+    return statistics.fmean(answered.values()) if answered else None
+
+
+class WestrumScoreCheck(Check):
+    """Every team with enough responses has a mean Westrum score of at least ``min``."""
+
+    name = "culture.westrum_score"
+    kinds = ("survey_answers",)
+    schema = {"properties": {
+        "min": {"type": "number", "minimum": 1, "maximum": 7,
+                "description": "Lowest acceptable team score (1..7)."},
+        "min_responses": {"type": "integer", "minimum": 1,
+                          "description": "Teams with fewer scored responses are not judged."},
+    }}
+    doc = ("Every team with at least `min_responses` scored survey responses in the window "
+           "has a mean Westrum score of at least `min`.")
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        answers = ctx.facts("survey_answers")
+        if not answers:
+            return no_data(rule, "no survey_answers data", "score")
+        start, end = ctx.window_for(rule)
+        in_win = [a for a in answers if in_window(a.get("date"), start, end)]
+        if not in_win:
+            return no_data(rule, "no survey answers in window", "score")
+        lowest = float(rule.params.get("min", 5.0))
+        needed = int(rule.params.get("min_responses", 3))
+        threshold = {"min": lowest}
+
+        by_team: dict[str, list[Mapping[str, Any]]] = {}
+        unscored = 0
+        for a in in_win:
+            if response_score(a) is None:
+                unscored += 1
+            else:
+                by_team.setdefault(str(a.get("team")), []).append(a)
+        details = [ctx.window_text(rule)]
+        if unscored:
+            details.append(f"{fmt.plural(unscored, 'response')} without any answered "
+                           "question excluded")
+        judged = {t: rs for t, rs in by_team.items() if len(rs) >= needed}
+        small = sorted((t, len(rs)) for t, rs in by_team.items() if len(rs) < needed)
+        if small:
+            details.append(f"fewer than {needed} responses, not judged: "
+                           + ", ".join(f"{t} ({n})" for t, n in small))
+        if not judged:
+            res = no_data(rule, f"no team has {needed} or more scored survey responses "
+                           "in window", "score")
+            res.details = details
+            return res
+
+        scores = {t: statistics.fmean(response_score(r) or 0.0 for r in rs)
+                  for t, rs in judged.items()}
+        details.append("team scores: " + ", ".join(
+            f"{t} {s:.2f} ({len(judged[t])})" for t, s in sorted(scores.items(),
+                                                                key=lambda t: (t[1], t[0]))))
+        evidence = []
+        for team, score in sorted(scores.items(), key=lambda t: (t[1], t[0])):
+            if score >= lowest:
+                continue
+            q, mean = self._weakest(judged[team])
+            evidence.append(Evidence(
+                f"team/{team}",
+                f"score {score:.2f} < {lowest:.2f} from {fmt.plural(len(judged[team]), 'response')}"
+                f"; weakest item {q} ({ITEMS[q]}) {mean:.2f}",
+                team=team,
+            ))
+        worst = min(scores.values())
+        n = len(evidence)
+        if n:
+            msg = (f"{n} of {fmt.plural(len(scores), 'team')} below a Westrum score of "
+                   f"{lowest:.2f}: " + ", ".join(e.team or "" for e in evidence))
+        else:
+            msg = (f"{fmt.plural(len(scores), 'team')} judged, all at or above {lowest:.2f}; "
+                   f"lowest {worst:.2f}")
+        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=worst,
+                           unit="score", threshold=threshold, samples=len(scores),
+                           evidence=evidence, details=details)
+
+    @staticmethod
+    def _weakest(responses: list[Mapping[str, Any]]) -> tuple[str, float]:
+        """The item with the lowest mean among the team's answers to it."""
+        per_item: dict[str, list[float]] = {}
+        for r in responses:
+            for q, v in _answers(r).items():
+                per_item.setdefault(q, []).append(v)
+        means = {q: statistics.fmean(vs) for q, vs in per_item.items()}
+        q = min(means, key=lambda k: (means[k], k))
+        return q, means[q]
+
+
+@hookimpl
+def guardrails_collect_checks() -> list[Check]:
+    """The culture checks of pack ``culture``."""
+    return [WestrumScoreCheck()]

@@ -1,0 +1,273 @@
+"""Delivery metrics: batch size, independent review and CI feedback time.
+
+Named metrics for ``check: metric`` (pack ``delivery``):
+
+- ``delivery.change_size_p90``: the 90th percentile of merged changes' size
+  (additions + deletions) in lines.
+- ``delivery.independent_review_rate``: the share of merged changes with an
+  APPROVED review by someone other than the author.
+- ``delivery.ci_feedback_time``: the median duration of CI runs, in seconds.
+
+A change belongs to the window when it was merged in ``[now - W, now)``; a CI
+run when it started there. Evidence carries the author's team (the run's
+team index: a member of exactly one team), so waivers for ``team/<id>`` and
+``--group-by team`` work on it.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from guardrails import fmt
+from guardrails.facts import subject
+from guardrails.model import Evidence, Rule
+from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
+from guardrails.timeutil import format_duration, in_window
+
+#: evidence lists of "the largest" / "the slowest" stop here
+EVIDENCE_LIMIT = 10
+
+Fact = Mapping[str, Any]
+
+
+# ---------------------------------------------------------------------------
+# shared helpers
+# ---------------------------------------------------------------------------
+
+
+def percentile(values: Iterable[float], p: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default, "linear").
+
+    For the sorted values ``x`` of length ``n``: ``h = (n - 1) * p`` and the
+    result is ``x[floor h] + (h - floor h) * (x[ceil h] - x[floor h])``.
+    """
+    xs = sorted(values)
+    if not xs:
+        raise ValueError("percentile of no values")
+    if not 0 <= p <= 1:
+        raise ValueError(f"percentile rank {p} is not within 0..1")
+    h = (len(xs) - 1) * p
+    lo, hi = math.floor(h), math.ceil(h)
+    return xs[lo] + (h - lo) * (xs[hi] - xs[lo])
+
+
+def _handle(handle: object) -> str:
+    """Handles compare case-insensitively and without a leading ``@``."""
+    return str(handle).strip().lstrip("@").lower()
+
+
+def _merged(changes: Iterable[Fact], start: datetime, end: datetime) -> list[Fact]:
+    """Changes merged in ``[start, end)``, each id once (two sources may yield it)."""
+    seen: set[str] = set()
+    out = []
+    for c in changes:
+        key = str(c.get("id"))
+        if key in seen or not in_window(c.get("merged_at"), start, end):
+            continue
+        seen.add(key)
+        out.append(c)
+    return out
+
+
+def _merged_or_no_data(
+    ctx: EvalContext, rule: Rule, start: datetime, end: datetime
+) -> tuple[list[Fact], MetricValue | None]:
+    changes = ctx.facts("changes")
+    merged = _merged(changes, start, end)
+    if merged:
+        return merged, None
+    reason = "no changes data" if not changes else "no merged changes in window"
+    return merged, MetricValue(None, 0, details=[ctx.window_text(rule)], no_data=reason)
+
+
+def _by(change: Fact, teams: Mapping[str, str]) -> tuple[str, str | None]:
+    """``by alice (web)`` and the author's team, for evidence."""
+    author = change.get("author")
+    team = teams.get(subject("changes", change))
+    if author is None:
+        return "by an unknown author", team
+    return (f"by {author} ({team})" if team else f"by {author}"), team
+
+
+# ---------------------------------------------------------------------------
+# small batches
+# ---------------------------------------------------------------------------
+
+
+def change_size_p90(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> MetricValue:
+    """90th percentile of additions + deletions of the changes merged in the window."""
+    merged, empty = _merged_or_no_data(ctx, rule, start, end)
+    if empty is not None:
+        return empty
+    teams = ctx.team_index()
+    sized: list[tuple[int, Fact]] = []
+    unsized = 0
+    for c in merged:
+        adds, dels = c.get("additions"), c.get("deletions")
+        if isinstance(adds, int) and isinstance(dels, int):
+            sized.append((adds + dels, c))
+        else:
+            unsized += 1
+    details = [ctx.window_text(rule), f"{fmt.plural(len(merged), 'change')} merged in window"]
+    if unsized:
+        details.append(f"{fmt.plural(unsized, 'change')} without additions/deletions excluded")
+    if not sized:
+        return MetricValue(None, 0, details=details,
+                           no_data="no merged changes with additions and deletions in window")
+    value = percentile((s for s, _ in sized), 0.9)
+    largest = sorted(sized, key=lambda t: (-t[0], str(t[1].get("id"))))
+    limit = rule.params.get("max")
+    if isinstance(limit, int | float) and not isinstance(limit, bool):
+        # Every change over the limit is evidence, so a waiver for one team
+        # waives the rule only when that team made all the oversized changes.
+        shown = [t for t in largest if t[0] > limit] or largest[:EVIDENCE_LIMIT]
+    else:
+        shown = largest[:EVIDENCE_LIMIT]
+    evidence = []
+    for size, c in shown:
+        by, team = _by(c, teams)
+        detail = (f"{size} lines (+{c['additions']} -{c['deletions']}) {by}, "
+                  f"merged {c['merged_at'].date()}")
+        if c.get("title"):
+            detail += f": {c['title']}"
+        evidence.append(Evidence(subject("changes", c), detail, url=c.get("url"), team=team))
+    return MetricValue(float(value), len(sized), evidence=evidence, details=details)
+
+
+# ---------------------------------------------------------------------------
+# independent review
+# ---------------------------------------------------------------------------
+
+
+def _review_gap(change: Fact) -> str | None:
+    """Why a change lacks an independent approval, or None when it has one."""
+    author = _handle(change["author"])
+    reviews = [r for r in change.get("reviews") or () if isinstance(r, Mapping)]
+    approvers = {_handle(r.get("user")) for r in reviews if r.get("state") == "APPROVED"}
+    if approvers - {author}:
+        return None
+    if approvers:
+        return "self-approved"
+    if not reviews:
+        return "unreviewed"
+    states: dict[str, int] = {}
+    for r in reviews:
+        state = str(r.get("state", "?")).lower().replace("_", " ")
+        states[state] = states.get(state, 0) + 1
+    seen = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    return f"no approval ({seen})"
+
+
+def independent_review_rate(
+    ctx: EvalContext, rule: Rule, start: datetime, end: datetime
+) -> MetricValue:
+    """Share of changes merged in the window approved by someone other than the author."""
+    merged, empty = _merged_or_no_data(ctx, rule, start, end)
+    if empty is not None:
+        return empty
+    teams = ctx.team_index()
+    authored = [c for c in merged if c.get("author") is not None]
+    details = [ctx.window_text(rule), f"{fmt.plural(len(merged), 'change')} merged in window"]
+    if len(authored) < len(merged):
+        # Without an author nobody can tell whether a review was independent.
+        details.append(f"{fmt.plural(len(merged) - len(authored), 'change')} without author "
+                       "excluded")
+    if not authored:
+        return MetricValue(None, 0, details=details,
+                           no_data="no merged changes with an author in window")
+    gaps = [(c, gap) for c in authored if (gap := _review_gap(c)) is not None]
+    ok = len(authored) - len(gaps)
+    details.append(f"{ok} of {len(authored)} approved by someone other than the author")
+    evidence = []
+    for c, gap in sorted(gaps, key=lambda t: (t[0]["merged_at"], str(t[0].get("id")))):
+        by, team = _by(c, teams)
+        detail = f"{gap}, {by}, merged {c['merged_at'].date()}"
+        if c.get("title"):
+            detail += f": {c['title']}"
+        evidence.append(Evidence(subject("changes", c), detail, url=c.get("url"), team=team))
+    return MetricValue(ok / len(authored), len(authored), evidence=evidence, details=details)
+
+
+# ---------------------------------------------------------------------------
+# CI feedback time
+# ---------------------------------------------------------------------------
+
+
+def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> MetricValue:
+    """Median of finished_at - started_at over CI runs started in the window."""
+    runs = ctx.facts("ci_runs")
+    started = [r for r in runs if in_window(r.get("started_at"), start, end)]
+    details = [ctx.window_text(rule)]
+    if not started:
+        reason = "no ci_runs data" if not runs else "no CI runs started in window"
+        return MetricValue(None, 0, details=details, no_data=reason)
+    by_workflow: dict[str, list[tuple[float, Fact]]] = {}
+    durations: list[float] = []
+    dropped = 0
+    for r in started:
+        if r.get("finished_at") is None:
+            dropped += 1
+            continue
+        seconds = (r["finished_at"] - r["started_at"]).total_seconds()
+        if seconds < 0:  # finished before it started: a broken export, not a fast run
+            dropped += 1
+            continue
+        durations.append(seconds)
+        by_workflow.setdefault(str(r.get("workflow") or "(no workflow)"), []).append((seconds, r))
+    details.append(f"{fmt.plural(len(durations), 'CI run')} started in window")
+    if dropped:
+        details.append(f"{fmt.plural(dropped, 'run')} without a valid duration dropped "
+                       "(finished_at missing or before started_at)")
+    if not durations:
+        return MetricValue(None, 0, details=details,
+                           no_data="no CI runs with a valid duration in window")
+    medians = []
+    for name, items in by_workflow.items():
+        slowest = max(items, key=lambda t: t[0])
+        med = statistics.median(s for s, _ in items)
+        medians.append((med, name, len(items), slowest))
+    medians.sort(key=lambda t: (-t[0], t[1]))
+    if len(medians) > EVIDENCE_LIMIT:
+        details.append(f"showing the {EVIDENCE_LIMIT} slowest of {len(medians)} workflows")
+    evidence = [
+        Evidence(
+            f"workflow/{name}",
+            f"median {format_duration(med)} over {fmt.plural(n, 'run')}; slowest "
+            f"{format_duration(slow[0])} (run {slow[1].get('id')}, {slow[1]['started_at'].date()})",
+            url=slow[1].get("url"),
+        )
+        for med, name, n, slow in medians[:EVIDENCE_LIMIT]
+    ]
+    return MetricValue(float(statistics.median(durations)), len(durations),
+                       evidence=evidence, details=details)
+
+
+# ---------------------------------------------------------------------------
+# plugin
+# ---------------------------------------------------------------------------
+
+CHANGE_SIZE_P90 = Metric(
+    "delivery.change_size_p90", "lines", ("changes", "teams"), change_size_p90,
+    "90th percentile (linear interpolation) of additions + deletions of the changes "
+    "merged in the window; changes without sizes are excluded and counted.",
+)
+INDEPENDENT_REVIEW_RATE = Metric(
+    "delivery.independent_review_rate", "ratio", ("changes", "teams"), independent_review_rate,
+    "Share of the changes merged in the window with an APPROVED review by someone "
+    "other than the author.",
+)
+CI_FEEDBACK_TIME = Metric(
+    "delivery.ci_feedback_time", "seconds", ("ci_runs",), ci_feedback_time,
+    "Median duration (finished_at - started_at) of the CI runs started in the window.",
+)
+
+
+@hookimpl
+def guardrails_collect_metrics() -> list[Metric]:
+    """Batch size, independent review and CI feedback time."""
+    return [CHANGE_SIZE_P90, INDEPENDENT_REVIEW_RATE, CI_FEEDBACK_TIME]
+

@@ -1,0 +1,371 @@
+"""Checks over postmortems: complete, blameless, and followed through.
+
+- ``incidents.postmortem_complete``: the required ``##`` sections are there and
+  not empty, and at least one action item has an owner and a due date.
+- ``incidents.postmortem_blameless``: the text uses no blame language aimed at
+  people (a configurable phrase list), quoting file, line and phrase.
+- ``incidents.action_items_on_time``: no open action item is past its due date.
+
+Line numbers count from the top of the ``.md`` file, front matter included,
+as the files source keeps them in the fact's ``lines``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from guardrails import fmt
+from guardrails.checks.generic import no_data
+from guardrails.facts import subject
+from guardrails.model import CheckResult, Evidence, Outcome, Rule
+from guardrails.plugin import Check, EvalContext, hookimpl
+from guardrails.sources.postmortem import canonical, normalize_sections
+
+Fact = Mapping[str, Any]
+
+DEFAULT_SECTIONS = ("Summary", "Impact", "Timeline", "Contributing factors")
+
+#: Blame aimed at people. Phrases match whole words, ignoring case.
+DEFAULT_PHRASES = (
+    "human error", "operator error", "should have", "failed to", "forgot", "careless",
+    "carelessness", "negligent", "negligence", "fault of", "at fault", "blame", "blamed",
+    "fat-finger", "fat-fingered", "fat finger", "fat fingered", "didn't bother", "incompetent",
+    "sloppy", "lazy", "reckless",
+)
+
+# A section holding only one of these was left as the template had it.
+_PLACEHOLDERS = {"", "tbd", "todo", "tba", "n/a", "-", "...", "…", "none yet"}
+_COMMENT = re.compile(r"<!--[\s\S]*?-->")
+
+_STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+
+def _postmortems(ctx: EvalContext, rule: Rule) -> tuple[list[Fact], CheckResult | None]:
+    facts = ctx.facts("postmortems")
+    if not facts:
+        return [], no_data(rule, "no postmortems data")
+    return sorted(facts, key=lambda p: str(p.get("id") or p.get("file"))), None
+
+
+_ACTION_ITEMS_KEY = re.compile(r"^action_items\s*:")
+
+
+def _front_line(pm: Fact, text: str | re.Pattern[str], after: int = 0) -> int | None:
+    """First front-matter line after line ``after`` containing ``text`` (or matching it)."""
+    lines: Sequence[str] = pm.get("lines") or ()
+    stop = max(int(pm.get("body_line") or 0) - 1, 0)
+    for number in range(after + 1, min(stop, len(lines)) + 1):
+        line = lines[number - 1]
+        if text.search(line) if isinstance(text, re.Pattern) else text in line:
+            return number
+    return None
+
+
+# ---------------------------------------------------------------------------
+# complete
+# ---------------------------------------------------------------------------
+
+
+def _is_empty(text: str) -> bool:
+    return _COMMENT.sub("", text).strip().lower() in _PLACEHOLDERS
+
+
+class PostmortemCompleteCheck(Check):
+    """Required sections present and non-empty; an action item with owner and due date."""
+
+    name = "incidents.postmortem_complete"
+    kinds = ("postmortems",)
+    schema = {"properties": {"sections": {
+        **_STRINGS, "minItems": 1,
+        "description": "Required ## sections (matched case-insensitively; aliases such as "
+                       "'Root cause' count as 'Contributing factors').",
+    }}}
+    doc = ("Every postmortem has the required sections, not empty, and at least one action "
+           "item with an owner and a due date.")
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        pms, empty = _postmortems(ctx, rule)
+        if empty is not None:
+            return empty
+        required = list(rule.params.get("sections") or DEFAULT_SECTIONS)
+        evidence = [ev for pm in pms if (ev := self._problems(pm, required)) is not None]
+        n = len(evidence)
+        names = ", ".join(e.subject.split("/", 1)[1] for e in evidence[:5])
+        more = f" and {n - 5} more" if n > 5 else ""
+        msg = (f"{n} of {fmt.plural(len(pms), 'postmortem')} incomplete: {names}{more}" if n
+               else f"every postmortem is complete ({fmt.plural(len(pms), 'postmortem')})")
+        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+                           threshold={"max": 0}, samples=len(pms), evidence=evidence,
+                           details=[f"required sections: {', '.join(required)}; "
+                                    "at least one action item with owner and due date"])
+
+    @staticmethod
+    def _problems(pm: Fact, required: list[str]) -> Evidence | None:
+        sections = pm.get("sections") or {}
+        normalized = pm.get("sections_normalized") or normalize_sections(sections)
+        heading_line = {canonical(h): n for h, n in (pm.get("section_lines") or {}).items()}
+        problems: list[tuple[int | None, str]] = []
+        for name in required:
+            key = canonical(name)
+            if key not in normalized:
+                problems.append((None, f"no {name} section"))
+            elif _is_empty(normalized[key]):
+                line = heading_line.get(key)
+                problems.append((line, f"{name} is empty" + (f" (line {line})" if line else "")))
+        items = [i for i in pm.get("action_items") or () if isinstance(i, Mapping)]
+        owned = [bool(str(i.get("owner") or "").strip()) for i in items]
+        dated = [i.get("due") is not None for i in items]
+        if not any(o and d for o, d in zip(owned, dated, strict=True)):
+            line = _front_line(pm, _ACTION_ITEMS_KEY)
+            if not items:
+                problems.append((line, "no action items"))
+            else:
+                lacking = [w for w, have in (("owner", owned), ("due date", dated))
+                           if not all(have)]
+                problems.append((line, f"no action item has both owner and due date "
+                                       f"({fmt.plural(len(items), 'item')}, lacking "
+                                       f"{' or '.join(lacking)})"))
+        if not problems:
+            return None
+        lines = [ln for ln, _ in problems if ln is not None]
+        return Evidence(subject("postmortems", pm), "; ".join(t for _, t in problems),
+                        file=pm.get("file"), line=min(lines) if lines else None)
+
+
+# ---------------------------------------------------------------------------
+# blameless
+# ---------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+# What is not the author's own voice: code spans, HTML comments, quotations.
+_IGNORED = (
+    re.compile(r"(`+)[\s\S]+?\1"),
+    _COMMENT,
+    re.compile(r'"[^"]*"'),
+    re.compile("\u201c[^\u201d]*\u201d"),
+)
+
+
+def phrase_list(params: Mapping[str, Any]) -> list[str]:
+    """``phrases`` (or the default list), plus ``add_phrases``, minus ``remove_phrases``."""
+    phrases = list(params.get("phrases") or DEFAULT_PHRASES)
+    known = {p.lower() for p in phrases}
+    for p in params.get("add_phrases") or ():
+        if p.lower() not in known:
+            phrases.append(p)
+            known.add(p.lower())
+    removed = {p.lower() for p in params.get("remove_phrases") or ()}
+    unknown = sorted(removed - known)
+    if unknown:
+        raise ValueError(f"remove_phrases names {', '.join(map(repr, unknown))}, which is not "
+                         "in the phrase list")
+    out = [p for p in phrases if p.lower() not in removed]
+    if not out:
+        raise ValueError("the phrase list is empty: nothing would ever be found")
+    return out
+
+
+def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
+    """One regex; group ``p<i>`` is ``phrases[i]``. Whole words, any case, any spacing."""
+    def one(phrase: str) -> str:
+        words = [re.escape(w).replace("'", "['\u2019]") for w in phrase.split()]
+        return r"\s+".join(words)
+
+    # Longest first, so "fat fingered" wins over "fat finger" at the same place.
+    order = sorted(range(len(phrases)), key=lambda i: -len(phrases[i]))
+    alts = "|".join(f"(?P<p{i}>{one(phrases[i])})" for i in order)
+    # Hyphens join words: "blame" is not found in "blame-free" or "blameless".
+    return re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])", re.IGNORECASE)
+
+
+def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of the prose paragraphs from line ``first`` on.
+
+    Fenced code blocks and indented code blocks (4+ spaces after a blank line,
+    outside lists) are left out. Headings and list items are blocks of their
+    own, so a quotation never runs across them.
+    """
+    block: list[str] = []
+    start = first
+    fence: str | None = None
+    in_code = in_list = False
+    blank_before = True
+    for number in range(first, len(lines) + 1):
+        line = lines[number - 1]
+        if fence is not None:
+            # Only a run of the same character, at least as long, closes a fence.
+            if re.fullmatch(rf"{re.escape(fence[0])}{{{len(fence)},}}", line.strip()):
+                fence = None
+            continue
+        if not line.strip():
+            if block:
+                yield start, "\n".join(block)
+            block, blank_before = [], True
+            continue
+        m = _FENCE.match(line)
+        indented = line.startswith("\t") or len(line) - len(line.lstrip(" ")) >= 4
+        if m or (indented and (in_code or (blank_before and not in_list))):
+            if block:
+                yield start, "\n".join(block)
+            block = []
+            if m:
+                fence, in_code = m.group(1)[0] * len(m.group(1)), False
+            else:
+                in_code = True
+            blank_before = False
+            continue
+        in_code = False
+        starts_block = bool(_HEADING.match(line) or _LIST_ITEM.match(line))
+        if starts_block and block:
+            yield start, "\n".join(block)
+            block = []
+        if _HEADING.match(line):
+            in_list = False
+        elif _LIST_ITEM.match(line):
+            in_list = True
+        elif blank_before and not line[0].isspace():
+            in_list = False
+        if not block:
+            start = number
+        block.append(line)
+        blank_before = False
+    if block:
+        yield start, "\n".join(block)
+
+
+def _mask(text: str) -> str:
+    """Blank out ignored spans, keeping newlines so offsets map to lines."""
+    for pattern in _IGNORED:
+        text = pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    return text
+
+
+def blame_hits(pm: Fact, pattern: re.Pattern[str],
+               phrases: Sequence[str]) -> list[tuple[int | None, str]]:
+    """``(line, phrase)`` of every blame phrase in a postmortem's body."""
+    lines = pm.get("lines")
+    if lines is not None:
+        blocks = prose_blocks(lines, int(pm.get("body_line") or 1))
+    else:  # a postmortem from a source that keeps sections only: no line numbers
+        sections = pm.get("sections") or {}
+        blocks = ((None, f"{h}\n\n{t}") for h, t in sections.items())  # type: ignore[misc]
+    hits: list[tuple[int | None, str]] = []
+    for start, text in blocks:
+        masked = _mask(text)
+        for m in pattern.finditer(masked):
+            assert m.lastgroup is not None
+            line = None if start is None else start + masked.count("\n", 0, m.start())
+            hits.append((line, phrases[int(m.lastgroup[1:])]))
+    return hits
+
+
+class PostmortemBlamelessCheck(Check):
+    """No blame language aimed at people in postmortem text."""
+
+    name = "incidents.postmortem_blameless"
+    kinds = ("postmortems",)
+    schema = {"properties": {
+        "phrases": {**_STRINGS, "minItems": 1,
+                    "description": "Replaces the default phrase list."},
+        "add_phrases": {**_STRINGS, "description": "Added to the phrase list."},
+        "remove_phrases": {**_STRINGS, "description": "Taken out of the phrase list."},
+    }}
+    doc = ("No postmortem body uses blame phrases (whole words, any case); code, quotations "
+           "and HTML comments are ignored.")
+
+    def validate_rule(self, params: Mapping[str, Any]) -> None:
+        """Called at collection: a bad phrase list is a rule-file error."""
+        phrase_list(params)
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        pms, empty = _postmortems(ctx, rule)
+        if empty is not None:
+            return empty
+        phrases = phrase_list(rule.params)
+        pattern = phrase_pattern(phrases)
+        evidence = []
+        for pm in pms:
+            for line, phrase in blame_hits(pm, pattern, phrases):
+                evidence.append(Evidence(subject("postmortems", pm), f'"{phrase}"',
+                                         file=pm.get("file"), line=line))
+        files = list(dict.fromkeys(e.subject.split("/", 1)[1] for e in evidence))
+        n = len(evidence)
+        if n:
+            more = f" and {len(files) - 5} more" if len(files) > 5 else ""
+            msg = (f"{fmt.plural(n, 'blame phrase')} in {len(files)} of "
+                   f"{fmt.plural(len(pms), 'postmortem')}: {', '.join(files[:5])}{more}")
+        else:
+            msg = f"no blame phrases in {fmt.plural(len(pms), 'postmortem')}"
+        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+                           threshold={"max": 0}, samples=len(pms), evidence=evidence,
+                           details=[f"{len(phrases)} phrases searched; code, quotations and "
+                                    "HTML comments ignored"])
+
+
+# ---------------------------------------------------------------------------
+# action items on time
+# ---------------------------------------------------------------------------
+
+
+class ActionItemsOnTimeCheck(Check):
+    """No open action item is past its due date."""
+
+    name = "incidents.action_items_on_time"
+    kinds = ("postmortems",)
+    schema = {"properties": {}}
+    doc = "No action item whose status is not 'done' has a due date before now."
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        pms, empty = _postmortems(ctx, rule)
+        if empty is not None:
+            return empty
+        overdue: list[tuple[float, Evidence]] = []
+        total = open_items = undated = 0
+        for pm in pms:
+            after = _front_line(pm, _ACTION_ITEMS_KEY) or 0
+            for item in pm.get("action_items") or ():
+                if not isinstance(item, Mapping):
+                    continue
+                total += 1
+                if item.get("status") == "done":
+                    continue
+                open_items += 1
+                due = item.get("due")
+                if due is None:
+                    undated += 1
+                    continue
+                if not due < ctx.now:
+                    continue
+                days = math.ceil((ctx.now - due).total_seconds() / 86400)
+                owner = item.get("owner")
+                who = f"owner {owner}" if owner else "no owner"
+                detail = (f"{item.get('title')!r} ({who}, due {due.date()}): "
+                          f"{fmt.plural(days, 'day')} overdue")
+                line = _front_line(pm, str(item.get("title")), after)
+                overdue.append((days, Evidence(subject("postmortems", pm), detail,
+                                               file=pm.get("file"), line=line)))
+        if not total:
+            return no_data(rule, "no action items in the postmortems")
+        overdue.sort(key=lambda t: (-t[0], t[1].subject, t[1].line or 0))
+        evidence = [e for _, e in overdue]
+        details = [f"{open_items} of {fmt.plural(total, 'action item')} open"]
+        if undated:
+            details.append(f"{fmt.plural(undated, 'open item')} without a due date")
+        n = len(evidence)
+        msg = (f"{fmt.plural(n, 'open action item')} past due, the oldest "
+               f"{fmt.plural(overdue[0][0], 'day')} overdue" if n
+               else f"no open action item is past due ({open_items} open)")
+        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+                           threshold={"max": 0}, samples=total, evidence=evidence,
+                           details=details)
+
+
+@hookimpl
+def guardrails_collect_checks() -> list[Check]:
+    """The postmortem checks of pack ``incidents``."""
+    return [PostmortemCompleteCheck(), PostmortemBlamelessCheck(), ActionItemsOnTimeCheck()]
