@@ -123,12 +123,16 @@ def check_schema(check: Check, metric: Metric | None = None) -> dict[str, Any]:
     props.update(check.schema.get("properties", {}))
     if metric is not None:
         props.update(metric.params)
-    return {
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": props,
         "required": sorted({"id", "check", *check.schema.get("required", [])}),
         "additionalProperties": False,
     }
+    for key in ("anyOf", "oneOf", "allOf", "not", "dependentRequired"):
+        if key in check.schema:
+            schema[key] = check.schema[key]
+    return schema
 
 
 def override_schema(check: Check, metric: Metric | None = None) -> dict[str, Any]:
@@ -213,8 +217,10 @@ class RuleParser:
                                 what=f"override of {nodeid}", base_path=("overrides", nodeid),
                                 error_cls=RuleFileError)
         params = {k: copy.deepcopy(v) for k, v in entry.items() if k not in COMMON_KEYS}
-        if "window" in entry:
-            params["window"] = entry["window"]
+        # Common keys the checks read as parameters.
+        for key in ("window", "on_no_data"):
+            if key in entry:
+                params[key] = entry[key]
         defaults = dict(params)
         severity = entry.get("severity", "error")
         enabled = entry.get("enabled", True)
@@ -234,13 +240,16 @@ class RuleParser:
                 else:
                     params[k] = copy.deepcopy(v)
         if not enabled:
+            self.config.disabled_rules.add(nodeid)
             return None
         check_validate = getattr(check, "validate_rule", None)
         if check_validate is not None:
             try:
                 check_validate(params)
             except ValueError as exc:
-                raise self._err(f"rule {entry['id']!r}: {exc}", shown, pos, where) from None
+                key = getattr(exc, "key", None)
+                raise self._err(f"rule {entry['id']!r}: {exc}", shown, pos,
+                                (*where, key) if key else where) from None
         loc = yamlio.nearest(pos, where)
         return Rule(
             pack=pack,

@@ -53,7 +53,7 @@ def list_rules(session: Session, fmt: str) -> int:
         _echo(f"{r.nodeid.ljust(w_id)}  {_check_label(r).ljust(w_check)}  "
               f"{r.severity.value:<7}  [{tags}]  {r.title}".rstrip())
     extra = f", {session.deselected} deselected" if session.deselected else ""
-    _echo(f"\n{len(rules)} rules{extra}")
+    _echo(f"\n{len(rules)} rule{'s' if len(rules) != 1 else ''}{extra}")
     return ExitCode.OK
 
 
@@ -84,14 +84,22 @@ def _find_rule(session: Session, rule_id: str) -> Rule:
     session.collect()
     candidates = list(session.rules)
     if not any(r.nodeid == rule_id for r in candidates):
-        # Every builtin rule can be explained, configured or not.
+        # Every builtin rule can be explained, configured or not: its own pack
+        # first (so one broken pack cannot break explain for the others).
+        pack = rule_id.split("::", 1)[0]
+        packs = list(builtin_packs())
+        order = [[pack]] if pack in packs else []
+        order.append(packs)
         saved = session.options.paths
-        session.options.paths = tuple(f"builtin:{p}" for p in builtin_packs())
         try:
-            session.collect()
+            for names in order:
+                session.options.paths = tuple(f"builtin:{p}" for p in names)
+                session.collect()
+                candidates += session.rules
+                if any(r.nodeid == rule_id for r in session.rules):
+                    break
         finally:
             session.options.paths = saved
-        candidates += session.rules
     for r in candidates:
         if r.nodeid == rule_id:
             return r
@@ -180,9 +188,14 @@ def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None
         # Every kind any configured source provides.
         kinds = []
     if kind:
-        if kind not in factsmod.KINDS and not session.config.sources:
+        known = set(factsmod.KINDS) | _provided_kinds(session)
+        if kind not in known:
+            import difflib
+
+            close = difflib.get_close_matches(kind, sorted(known), n=1)
             raise UsageError(f"unknown fact kind {kind!r}",
-                             fix=f"kinds: {', '.join(factsmod.KINDS)}")
+                             fix=(f"did you mean {close[0]!r}? " if close else "")
+                             + f"kinds: {', '.join(sorted(known))}")
         kinds = [kind]
     _gather_all(session, kinds)
     shown = kinds or session.store.kinds()
@@ -205,6 +218,26 @@ def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None
         _table(k, items)
         _echo()
     return 0
+
+
+def _provided_kinds(session: Session) -> set[str]:
+    """Kinds the configured sources say they provide (plugins may add kinds)."""
+    from guardrails.plugin import SourceEnv
+
+    assert session.pm is not None
+    types = {cls.name: cls for group in session.pm.hook.guardrails_gather_sources()
+             for cls in group or ()}
+    env = SourceEnv(root=session.config.root, now=session.now, window=session.config.window)
+    out: set[str] = set()
+    for name, opts in session.config.sources.items():
+        cls = types.get(name)
+        if cls is None:
+            continue
+        try:
+            out |= cls(opts, env).provides()
+        except Exception:  # a source that cannot even say what it provides adds nothing
+            continue
+    return out
 
 
 def _gather_all(session: Session, kinds: list[str]) -> None:

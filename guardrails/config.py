@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -69,6 +70,8 @@ class Config:
     positions: dict[tuple[Any, ...], tuple[int, int]] = field(default_factory=dict)
     options: RunOptions = field(default_factory=RunOptions)
     pluginmanager: pluggy.PluginManager | None = None
+    #: ids of rules parsed but switched off (enabled: false): known, not collected
+    disabled_rules: set[str] = field(default_factory=set)
 
     # -- derived views -----------------------------------------------------
     @property
@@ -183,6 +186,41 @@ def _pyproject_table(path: Path) -> dict[str, Any] | None:
     return table if isinstance(table, dict) else None
 
 
+_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*=")
+
+
+def toml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """Lines of the keys under [tool.guardrails] in a pyproject.toml.
+
+    tomllib keeps no positions; this maps table headers and ``key =`` lines
+    (arrays of tables counted) so errors can name a line. Keys inside inline
+    tables and multi-line values map to the line of their outer key.
+    """
+    pos: dict[tuple[Any, ...], tuple[int, int]] = {}
+    current: tuple[Any, ...] | None = None
+    counts: dict[tuple[Any, ...], int] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        m = _TABLE.match(line)
+        if m:
+            parts = [p.strip().strip("\"'") for p in m.group(2).split(".")]
+            if parts[:2] != ["tool", "guardrails"]:
+                current = None
+                continue
+            path = tuple(parts[2:])
+            if m.group(1) == "[[":
+                i = counts.get(path, 0)
+                counts[path] = i + 1
+                path = (*path, i)
+            current = path
+            pos.setdefault(path, (n, 1))
+            continue
+        k = _KEY.match(line)
+        if k and current is not None:
+            pos.setdefault((*current, k.group(1).strip("\"'")), (n, 1))
+    return pos
+
+
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -202,7 +240,7 @@ def load_config(path: Path, options: RunOptions | None = None) -> Config:
         if data is None:
             raise ConfigError("pyproject.toml has no [tool.guardrails] table", file=shown,
                               fix="add [tool.guardrails] or use a guardrails.yaml")
-        positions: dict[tuple[Any, ...], tuple[int, int]] = {}
+        positions = toml_positions(yamlio.read_text(path, shown))
     else:
         data, positions = yamlio.load_file(path, shown, positions=True)
         if data is None:

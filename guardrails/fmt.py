@@ -31,6 +31,8 @@ def comparison(v: float | int | None, unit: str | None, threshold: dict[str, Any
     if not threshold or v is None:
         return value(v, unit)
     lo, hi = threshold.get("min"), threshold.get("max")
+    if passed and lo is not None and hi is not None:
+        return f"{value(v, unit)} within {value(lo, unit)}..{value(hi, unit)}"
     if hi is not None and (not passed and v > hi or passed and lo is None):
         return f"{value(v, unit)} {'<=' if passed else '>'} {value(hi, unit)}"
     if lo is not None:

@@ -62,7 +62,7 @@ class GuardrailsPluginManager(pluggy.PluginManager):
 
     def _register(self, module: object, name: str, modname: str,
                   dist: str | None, version: str | None) -> None:
-        if self.get_plugin(name) is not None:
+        if self.get_plugin(name) is not None or self.is_registered(module):
             return
         try:
             self.register(module, name=name)

@@ -145,7 +145,11 @@ class Session:
         for r in selected:
             order.setdefault(r.file, []).append(r)
         self.files = list(order.items())
-        known = {r.nodeid for r in rules}
+        known = {r.nodeid for r in rules} | self.config.disabled_rules
+        for rule_id in self.config.overrides:
+            if rule_id not in known:
+                self.warnings.append(f"override for {rule_id} names a rule that is not "
+                                     "collected")
         for w in self.config.waivers:
             if w.rule not in known:
                 self.warnings.append(f"waiver for {w.rule} names a rule that is not collected")
@@ -203,6 +207,13 @@ class Session:
         for state in self.sources.values():
             state.source.validate()
         needed = self.needed_kinds()
+        provided = set().union(*(s.source.provides() for s in self.sources.values()))
+        for kind in sorted(needed - provided - set(factsmod.KINDS)):
+            users = ", ".join(r.nodeid for r in self.rules
+                              if kind in self.checks[r.check].needs(r, self.metrics))
+            self.warnings.append(f"{users} read(s) facts {kind!r}, which no configured "
+                                 f"source provides and guardrails does not know "
+                                 f"(known kinds: {', '.join(factsmod.KINDS)})")
         for name, state in self.sources.items():
             wanted = state.source.provides() & needed
             if not wanted:

@@ -108,7 +108,15 @@ def validate(
     err = _best(errors)
     msg, fix = describe_error(err)
     pos_map = positions() if callable(positions) else (positions or {})
-    loc = nearest(pos_map, (*base_path, *err.absolute_path)) if pos_map else None
+    where = (*base_path, *err.absolute_path)
+    m = _UNEXPECTED.search(err.message) if err.validator in (
+        "additionalProperties", "unevaluatedProperties") else None
+    if m:
+        # Point at the unexpected key itself, not at the mapping holding it.
+        first = re.split(r"'?, '?", m.group(1))[0]
+        if (*where, first) in pos_map:
+            where = (*where, first)
+    loc = nearest(pos_map, where) if pos_map else None
     raise error_cls(
         f"invalid {what}: {msg}",
         file=file,

@@ -39,8 +39,12 @@ class DuplicateKeyError(yaml.MarkedYAMLError):
 def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode):  # type: ignore[no-untyped-def]
     data: dict[Any, Any] = {}
     yield data
+    # Keys pulled in by a '<<' merge may be overridden by explicit keys; only
+    # two explicit keys with one name are a duplicate.
+    explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
     loader.flatten_mapping(node)
     seen: dict[Any, yaml.Mark] = {}
+    seen_explicit: dict[Any, bool] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         try:
@@ -50,7 +54,7 @@ def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode):  # type: ig
                 "while constructing a mapping", node.start_mark,
                 "found an unhashable key", key_node.start_mark,
             ) from None
-        if key in seen:
+        if key in seen and id(key_node) in explicit and seen_explicit.get(key):
             first = seen[key]
             raise DuplicateKeyError(
                 None, None,
@@ -59,6 +63,7 @@ def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode):  # type: ig
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark
+        seen_explicit[key] = id(key_node) in explicit
         data[key] = loader.construct_object(value_node, deep=True)
 
 
@@ -85,6 +90,9 @@ def read_text(path: Path, display: str | None = None) -> str:
 def _yaml_error(exc: yaml.YAMLError, display: str) -> UsageError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
+    if "end of stream" in str(problem) and getattr(exc, "context_mark", None) is not None:
+        # An unclosed quote or bracket: where it was opened is what needs fixing.
+        mark = exc.context_mark
     context = getattr(exc, "context", None)
     msg = f"invalid YAML: {problem}"
     if context and not isinstance(exc, DuplicateKeyError):

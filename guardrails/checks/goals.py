@@ -37,6 +37,13 @@ class FocusRevisitedCheck(Check):
                                    file=where, line=cfg.line_of("focus") if cfg else None)],
             )
         age = (ctx.now.date() - reviewed).days * 86400.0
+        if age < 0:
+            return CheckResult(
+                Outcome.FAILED, f"focus reviewed_on {reviewed} is in the future (now "
+                f"{ctx.now.date()})", value=age, unit="seconds", threshold=threshold,
+                samples=1, evidence=[Evidence(
+                    "config/focus", "set reviewed_on to the date the review happened",
+                    file=where, line=cfg.line_of("focus", "reviewed_on") if cfg else None)])
         ok = age <= max_age.total_seconds()
         msg = (f"focus {focus!r} last reviewed {reviewed} ({format_duration(age)} ago); "
                f"{'within' if ok else 'older than'} {format_duration(max_age.total_seconds())}")

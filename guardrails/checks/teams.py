@@ -30,17 +30,25 @@ class TeamSizeCheck(Check):
         for t in sorted(teams, key=lambda t: str(t["id"])):
             size = len(t.get("members") or [])
             if hi is not None and size > hi:
-                evidence.append(Evidence(f"team/{t['id']}", f"{size} members (max {hi})",
+                evidence.append(Evidence(f"team/{t['id']}",
+                                         f"{fmt.plural(size, 'member')} (max {hi})",
                                          team=t["id"]))
             elif lo is not None and size < lo:
-                evidence.append(Evidence(f"team/{t['id']}", f"{size} members (min {lo})",
+                evidence.append(Evidence(f"team/{t['id']}",
+                                         f"{fmt.plural(size, 'member')} (min {lo})",
                                          team=t["id"]))
         n = len(evidence)
+        if lo is not None and hi is not None:
+            bounds = f"{lo}..{hi} members"
+        elif hi is not None:
+            bounds = f"at most {hi} members"
+        else:
+            bounds = f"at least {lo} members"
         if n:
             names = ", ".join(f"{e.team} ({e.detail.split()[0]})" for e in evidence)
-            msg = f"{fmt.plural(n, 'team')} outside {lo}..{hi} members: {names}"
+            msg = f"{fmt.plural(n, 'team')} outside {bounds}: {names}"
         else:
-            msg = f"all {len(teams)} teams have {lo}..{hi} members"
+            msg = f"all {len(teams)} teams have {bounds}"
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
                            threshold=threshold, samples=len(teams), evidence=evidence)
 

@@ -41,6 +41,7 @@ def open_reporters(session: Session, pairs: list[tuple[str, str | None]]
             raise UsageError(f"unknown format {fmt!r}",
                              fix=f"known formats: {', '.join(sorted(types))}")
     options = report_options(session.options)
+    created: list[Path] = []
     with contextlib.ExitStack() as stack:
         reporters: list[Reporter] = []
         for fmt, output in pairs:
@@ -52,10 +53,19 @@ def open_reporters(session: Session, pairs: list[tuple[str, str | None]]
                 path = Path(output)
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
+                    if not path.exists():
+                        created.append(path)
                     stream = stack.enter_context(path.open("w", encoding="utf-8", newline="\n"))
                 except OSError as exc:
                     raise UsageError(f"cannot write --output {output}: {exc.strerror}") from None
                 # Files never get colour codes.
                 opts = type(options)(**{**options.__dict__, "color": False})
             reporters.append(cls(stream, opts))
-        yield reporters
+        try:
+            yield reporters
+        except BaseException:
+            # An interrupted or crashed run leaves no half-written report behind.
+            stack.close()
+            for path in created:
+                path.unlink(missing_ok=True)
+            raise

@@ -102,7 +102,7 @@ class TerminalReporter(Reporter):
                 if state.error is not None:
                     parts.append(f"{label} (FAILED: {state.error.message})")
                 elif state.counts:
-                    counts = ", ".join(f"{n:,} {k}" for k, n in state.counts.items())
+                    counts = ", ".join(_count(n, k) for k, n in state.counts.items())
                     parts.append(f"{label} ({counts})")
                 else:
                     parts.append(f"{label} (not needed)" if not state.counts else label)
@@ -252,6 +252,15 @@ class TerminalReporter(Reporter):
             self.line(text, *style)
         else:
             self.sep("=", text, *style)
+
+
+def _count(n: int, kind: str) -> str:
+    """``1 incident``, ``64 deployments``, ``1 ci_run`` (kinds are plural names)."""
+    from guardrails.facts import KINDS
+
+    k = KINDS.get(kind)
+    word = kind if n != 1 else (k.singular if k else kind.rstrip("s"))
+    return f"{n:,} {word}"
 
 
 def _label(e: Evidence) -> str:

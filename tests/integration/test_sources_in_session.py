@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from httpfakes import FakeGitHub
 from werkzeug.wrappers import Response
 
 from guardrails.cli import main
-from httpfakes import FakeGitHub
 
 TOKEN = "ghp_SECRETtoken1234567890abcdefSECRET"
 

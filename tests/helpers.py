@@ -1,0 +1,135 @@
+"""Shared helpers for tests: write a project (config, rule files, org data) and run the CLI.
+
+Everything is written as text, so a test knows the exact line of every key it
+wrote and can state expected error positions by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+#: terminal width used by every CLI run in tests, so separators are 80 columns
+COLUMNS = 80
+
+# Two teams: alpha has 3 members, beta has 9.
+TEAMS_YAML = """\
+teams:
+  - id: alpha
+    members:
+      - {handle: ann}
+      - {handle: ben}
+      - {handle: cat}
+  - id: beta
+    members:
+      - {handle: dan}
+      - {handle: eve}
+      - {handle: fay}
+      - {handle: gus}
+      - {handle: hal}
+      - {handle: ida}
+      - {handle: jon}
+      - {handle: kim}
+      - {handle: lou}
+"""
+
+# people::team-size fails on beta (9 > 8); people::some-teams passes (2 >= 1).
+PEOPLE_RULES = """\
+pack: people
+tags: [people]
+rules:
+  - id: team-size
+    title: Teams have 3 to 8 members
+    check: teams.size
+    min: 3
+    max: 8
+  - id: some-teams
+    title: At least one team
+    check: count
+    facts: teams
+    min: 1
+"""
+
+DEFAULT_CONFIG = """\
+rules:
+  - rules/
+sources:
+  files: {path: org}
+"""
+
+
+def write(root: Path, rel: str, text: str | bytes) -> Path:
+    """Write ``text`` (dedented) or raw bytes to ``root/rel``, creating folders."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def make_project(
+    root: Path,
+    *,
+    config: str | None = DEFAULT_CONFIG,
+    rules: Mapping[str, str] | None = None,
+    org: Mapping[str, str] | None = None,
+    plugins: str | None = None,
+) -> Path:
+    """A project folder: guardrails.yaml, rule files, an org folder, a local plugin.
+
+    ``rules`` and ``org`` map paths (relative to ``root`` and ``root/org``) to
+    their text. Defaults: one pack ``rules/people.yaml`` and ``org/teams.yaml``.
+    Returns the config path (or ``root`` when ``config`` is None).
+    """
+    for rel, text in (rules if rules is not None else {"rules/people.yaml": PEOPLE_RULES}).items():
+        write(root, rel, text)
+    for rel, text in (org if org is not None else {"teams.yaml": TEAMS_YAML}).items():
+        write(root, f"org/{rel}", text)
+    if plugins is not None:
+        write(root, "guardrails_plugins.py", plugins)
+    if config is None:
+        return root
+    return write(root, "guardrails.yaml", config)
+
+
+def cli_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str | None]:
+    """Environment for CliRunner: fixed width, no colour switches unless given."""
+    env: dict[str, str | None] = {"COLUMNS": str(COLUMNS), "NO_COLOR": None, "FORCE_COLOR": None}
+    env.update(extra or {})
+    return env
+
+
+def run_cli(args: Sequence[str], env: Mapping[str, str | None] | None = None) -> Result:
+    """Invoke ``guardrails`` in-process through click's CliRunner (cwd is the caller's)."""
+    from guardrails.cli import cli
+
+    return CliRunner().invoke(cli, list(args), env=cli_env(env), catch_exceptions=False)
+
+
+def console_script() -> Path:
+    """The installed ``guardrails`` console script of the running interpreter's venv."""
+    return Path(sys.executable).parent / ("guardrails.exe" if os.name == "nt" else "guardrails")
+
+
+_TIMING = re.compile(r" in \d+\.\d\ds\b")
+
+
+def mask_timing(text: str) -> str:
+    """Replace the run time on the final ``== ... in 0.41s ==`` line."""
+    return _TIMING.sub(" in X.XXs", text)
+
+
+def sep(char: str, title: str = "", width: int = COLUMNS) -> str:
+    """A pytest-style separator line, worked out independently of the reporter."""
+    if not title:
+        return char * width
+    fill = width - len(title) - 2
+    return f"{char * (fill // 2)} {title} {char * (fill - fill // 2)}"

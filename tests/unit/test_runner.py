@@ -1,0 +1,324 @@
+"""Evaluating a rule: crashes become `error`, source failures become `error`, waivers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import PEOPLE_RULES, TEAMS_YAML, make_project
+
+from guardrails.checks.generic import EachCheck
+from guardrails.checks.teams import TeamSizeCheck
+from guardrails.config import RunOptions, Waiver, load_config
+from guardrails.errors import SourceError, UsageError
+from guardrails.facts import FactStore, join
+from guardrails.model import CheckResult, Evidence, Outcome, Result, Rule, Severity
+from guardrails.plugin import Check, EvalContext
+from guardrails.runner import apply_waivers, run_check
+from guardrails.session import Session
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+class Crashing(Check):
+    """A plugin check with a bug."""
+
+    name = "test.crash"
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        return {"a": 1}["b"]  # type: ignore[return-value]
+
+
+class WrongType(Check):
+    name = "test.wrong"
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        return "passed"  # type: ignore[return-value]
+
+
+class ReportsError(Check):
+    name = "test.reports-error"
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        return CheckResult(Outcome.ERROR, "upstream said no")
+
+
+class RaisesUsage(Check):
+    name = "test.usage"
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        raise UsageError("parameter 'x' makes no sense here", file="rules/p.yaml", line=7)
+
+
+CHECKS: dict[str, Check] = {c.name: c for c in (
+    Crashing(), WrongType(), ReportsError(), RaisesUsage(), TeamSizeCheck(), EachCheck())}
+
+
+def context(store: FactStore | None = None) -> EvalContext:
+    return EvalContext(now=NOW, window=timedelta(days=90), focus=None,
+                       store=store or FactStore(), checks=CHECKS)
+
+
+def make_rule(check: str, **params: Any) -> Rule:
+    return Rule(pack="p", id="r", title="the rule", check=check, params=params,
+                severity=Severity.WARNING, tags=("t",), file="rules/p.yaml", line=3)
+
+
+def teams_store(*sizes: tuple[str, int]) -> FactStore:
+    store = FactStore()
+    store.add("teams", [{"id": t, "members": [{"handle": f"{t}{i}"} for i in range(n)]}
+                        for t, n in sizes], "test")
+    join(store)
+    return store
+
+
+# ---------------------------------------------------------------------------
+# containing failures
+# ---------------------------------------------------------------------------
+
+
+def test_a_crashing_check_becomes_an_error_with_the_exception_summary() -> None:
+    res = run_check(make_rule("test.crash"), context())
+    assert res.outcome is Outcome.ERROR
+    assert res.message == "check test.crash crashed: KeyError: 'b'"
+    assert "Traceback (most recent call last)" in res.longrepr
+    assert "KeyError: 'b'" in res.longrepr
+    # the rule's identity is kept
+    assert (res.id, res.title, res.severity, res.file, res.line, res.tags) == (
+        "p::r", "the rule", Severity.WARNING, "rules/p.yaml", 3, ("t",))
+
+
+def test_a_source_error_becomes_an_error() -> None:
+    store = FactStore()
+    store.fail("teams", SourceError("github", "401 Unauthorized (check GITHUB_TOKEN)"))
+    res = run_check(make_rule("teams.size", min=3, max=8), context(store))
+    assert res.outcome is Outcome.ERROR
+    assert res.message == "source github: 401 Unauthorized (check GITHUB_TOKEN)"
+    assert res.longrepr == ""  # not a bug: no traceback
+
+
+def test_a_usage_error_inside_a_check_becomes_an_error_naming_the_place() -> None:
+    res = run_check(make_rule("test.usage"), context())
+    assert res.outcome is Outcome.ERROR
+    assert res.message == "rules/p.yaml:7: parameter 'x' makes no sense here"
+
+
+def test_a_check_returning_something_else_is_an_error() -> None:
+    res = run_check(make_rule("test.wrong"), context())
+    assert res.outcome is Outcome.ERROR
+    assert res.message == "check test.wrong returned str, not a CheckResult"
+
+
+def test_a_check_reporting_error_itself() -> None:
+    res = run_check(make_rule("test.reports-error"), context())
+    assert (res.outcome, res.message) == (Outcome.ERROR, "upstream said no")
+
+
+def test_an_unavailable_check_is_an_error() -> None:
+    res = run_check(make_rule("gone.away"), context())
+    assert res.outcome is Outcome.ERROR
+    assert "'gone.away' is not available" in res.message
+
+
+def test_a_passing_check_result_is_copied_into_the_result() -> None:
+    res = run_check(make_rule("teams.size", min=1, max=5), context(teams_store(("a", 2))))
+    assert res.outcome is Outcome.PASSED
+    assert (res.value, res.unit, res.samples, res.threshold) == (0, "count", 1,
+                                                                  {"min": 1, "max": 5})
+
+
+# ---------------------------------------------------------------------------
+# the run goes on: a real session with a local plugin
+# ---------------------------------------------------------------------------
+
+PLUGIN = """\
+from guardrails.errors import SourceError
+from guardrails.plugin import Check, Source, hookimpl
+
+
+class Crash(Check):
+    name = "local.crash"
+
+    def evaluate(self, rule, ctx):
+        raise RuntimeError("the check has a bug")
+
+
+class Flaky(Source):
+    name = "flaky"
+
+    def provides(self):
+        return {"incidents"}
+
+    def gather(self, kinds):
+        raise SourceError("flaky", "503 Service Unavailable")
+
+
+@hookimpl
+def guardrails_collect_checks():
+    return [Crash()]
+
+
+@hookimpl
+def guardrails_gather_sources():
+    return [Flaky]
+"""
+
+RULES = PEOPLE_RULES + """\
+  - id: crash
+    check: local.crash
+  - id: postmortems
+    check: each
+    facts: incidents
+    expect: {required: [postmortem]}
+"""
+
+CONFIG = """\
+rules: [rules/]
+sources:
+  files: {path: org}
+  flaky: {}
+"""
+
+
+def session_for(root: Path, config: str = CONFIG, now: datetime = NOW) -> Session:
+    path = make_project(root, config=config, rules={"rules/people.yaml": RULES},
+                        org={"teams.yaml": TEAMS_YAML}, plugins=PLUGIN)
+    return Session(load_config(path, RunOptions(now=now)))
+
+
+def test_crash_and_source_failure_do_not_stop_the_run(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    report = session_for(tmp_path).run()
+    outcomes = {r.id: (r.outcome, r.message) for r in report.results}
+    assert outcomes == {
+        # beta has 9 members
+        "people::team-size": (Outcome.FAILED, "1 team outside 3..8 members: beta (9)"),
+        "people::some-teams": (Outcome.PASSED, "2 teams selected: 2 >= 1"),
+        "people::crash": (Outcome.ERROR,
+                          "check local.crash crashed: RuntimeError: the check has a bug"),
+        "people::postmortems": (Outcome.ERROR, "source flaky: 503 Service Unavailable"),
+    }
+    assert report.exit_code == 1
+
+
+# ---------------------------------------------------------------------------
+# waivers
+# ---------------------------------------------------------------------------
+
+
+def failed_result() -> Result:
+    # beta (9) and gamma (1) are outside 3..8
+    res = run_check(make_rule("teams.size", min=3, max=8),
+                    context(teams_store(("alpha", 4), ("beta", 9), ("gamma", 1))))
+    assert res.outcome is Outcome.FAILED
+    assert [e.subject for e in res.evidence] == ["team/beta", "team/gamma"]
+    return res
+
+
+def waiver(subject: str | None = None, expires: date = date(2026, 12, 31),
+           rule: str = "p::r") -> Waiver:
+    return Waiver(rule=rule, reason="splitting in Q1", expires=expires, subject=subject)
+
+
+def test_whole_rule_waiver() -> None:
+    res = failed_result()
+    apply_waivers(res, [waiver()], NOW)
+    assert res.outcome is Outcome.WAIVED
+    assert res.waiver == {"reason": "splitting in Q1", "expires": "2026-12-31"}
+
+
+def test_subject_waivers_covering_all_evidence_waive_the_rule() -> None:
+    res = failed_result()
+    apply_waivers(res, [waiver("team/beta"), waiver("team/gamma")], NOW)
+    assert res.outcome is Outcome.WAIVED
+    assert res.waiver is not None and res.waiver["subject"] in ("team/beta", "team/gamma")
+
+
+def test_partial_subject_waiver_still_fails_with_the_remaining_evidence() -> None:
+    res = failed_result()
+    apply_waivers(res, [waiver("team/beta")], NOW)
+    assert res.outcome is Outcome.FAILED
+    assert [e.subject for e in res.evidence] == ["team/gamma"]
+    assert res.details[-1] == "1 subject(s) waived (team/beta)"
+    assert res.waiver is None
+
+
+def test_subject_waiver_matches_the_owning_team_of_evidence() -> None:
+    res = Result(id="p::r", pack="p", title="t", outcome=Outcome.FAILED,
+                 severity=Severity.ERROR, evidence=[
+                     Evidence("service/api", "no tier", team="web"),
+                     Evidence("service/db", "no tier", team="data")])
+    apply_waivers(res, [waiver("team/web")], NOW)
+    assert res.outcome is Outcome.FAILED
+    assert [e.subject for e in res.evidence] == ["service/db"]
+
+
+def test_subject_waiver_naming_nothing_in_the_evidence_changes_nothing() -> None:
+    res = failed_result()
+    apply_waivers(res, [waiver("team/alpha")], NOW)
+    assert res.outcome is Outcome.FAILED
+    assert len(res.evidence) == 2 and res.details == []
+
+
+def test_expired_waiver_does_not_waive() -> None:
+    res = failed_result()
+    apply_waivers(res, [waiver(expires=date(2026, 11, 19)), waiver("team/beta",
+                                                                   date(2026, 11, 19))], NOW)
+    assert res.outcome is Outcome.FAILED
+    assert len(res.evidence) == 2
+
+
+def test_waiver_still_applies_on_its_last_day() -> None:
+    res = failed_result()
+    apply_waivers(res, [waiver(expires=date(2026, 11, 20))], NOW)  # NOW is 11-20 09:30
+    assert res.outcome is Outcome.WAIVED
+
+
+def test_waiver_for_another_rule_does_not_apply() -> None:
+    res = failed_result()
+    apply_waivers(res, [waiver(rule="p::other")], NOW)
+    assert res.outcome is Outcome.FAILED
+
+
+@pytest.mark.parametrize("outcome", [Outcome.PASSED, Outcome.ERROR, Outcome.SKIPPED])
+def test_only_failures_are_waived(outcome: Outcome) -> None:
+    res = Result(id="p::r", pack="p", title="t", outcome=outcome, severity=Severity.ERROR)
+    apply_waivers(res, [waiver()], NOW)
+    assert res.outcome is outcome and res.waiver is None
+
+
+WAIVED_CONFIG = """\
+rules: [rules/]
+sources:
+  files: {path: org}
+waivers:
+  - rule: people::team-size
+    subject: team/beta
+    reason: splitting beta in Q1
+    expires: 2026-12-31
+  - rule: people::no-such-rule
+    reason: typo
+    expires: 2026-12-31
+  - rule: people::some-teams
+    reason: old
+    expires: 2026-11-19
+"""
+
+
+def test_waivers_in_a_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = make_project(tmp_path, config=WAIVED_CONFIG)
+    session = Session(load_config(path, RunOptions(now=NOW)))
+    report = session.run()
+    by_id = {r.id: r for r in report.results}
+    assert by_id["people::team-size"].outcome is Outcome.WAIVED
+    assert by_id["people::team-size"].waiver == {
+        "reason": "splitting beta in Q1", "expires": "2026-12-31", "subject": "team/beta"}
+    assert report.exit_code == 0
+    assert report.warnings == [
+        "waiver for people::no-such-rule names a rule that is not collected",
+        "waiver for people::some-teams expired on 2026-11-19: it no longer waives",
+    ]

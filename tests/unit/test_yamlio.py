@@ -1,0 +1,202 @@
+"""YAML loading: duplicate keys refused, exact positions, strings for timestamps, UTF-8 only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guardrails import yamlio
+from guardrails.errors import UsageError
+
+
+def load_error(text: str) -> UsageError:
+    with pytest.raises(UsageError) as info:
+        yamlio.load(text, "f.yaml")
+    return info.value
+
+
+# ---------------------------------------------------------------------------
+# duplicate keys
+# ---------------------------------------------------------------------------
+
+
+def test_duplicate_top_level_key_names_the_duplicate_line() -> None:
+    err = load_error("pack: a\nrules: []\npack: b\n")
+    assert (err.file, err.line, err.column) == ("f.yaml", 3, 1)
+    assert "duplicate key 'pack'" in err.message
+    assert "first defined on line 1" in err.message
+    assert str(err).startswith("f.yaml:3:1: ")
+
+
+def test_duplicate_nested_key() -> None:
+    text = (
+        "rules:\n"            # 1
+        "  - id: a\n"         # 2
+        "    check: each\n"   # 3
+        "    facts: teams\n"  # 4
+        "    check: count\n"  # 5  <- the duplicate, indented 4: column 5
+    )
+    err = load_error(text)
+    assert (err.line, err.column) == (5, 5)
+    assert "duplicate key 'check' (first defined on line 3)" in err.message
+
+
+def test_equal_keys_in_different_mappings_are_fine() -> None:
+    data, _ = yamlio.load("a: {id: 1}\nb: {id: 2}\n", "f.yaml")
+    assert data == {"a": {"id": 1}, "b": {"id": 2}}
+
+
+def test_explicit_key_overrides_a_merged_key() -> None:
+    text = "base: &b {max: 8, min: 3}\nstrict:\n  <<: *b\n  max: 6\n"
+    data, _ = yamlio.load(text, "f.yaml")
+    assert data["strict"] == {"max": 6, "min": 3}
+
+
+def test_two_explicit_keys_are_still_duplicates_next_to_a_merge() -> None:
+    text = "base: &b {max: 8}\nstrict:\n  <<: *b\n  max: 6\n  max: 5\n"
+    err = load_error(text)
+    assert (err.line, err.column) == (5, 3)
+    assert "duplicate key 'max' (first defined on line 4)" in err.message
+
+
+# ---------------------------------------------------------------------------
+# positions
+# ---------------------------------------------------------------------------
+
+RULES = (
+    "pack: p\n"                  # 1
+    "rules:\n"                   # 2
+    "  - id: a\n"                # 3
+    "    check: count\n"         # 4
+    "    where:\n"               # 5
+    "      properties:\n"        # 6
+    "        size: {max: 3}\n"   # 7
+    "  - id: b\n"                # 8
+    "    tags: [x, y]\n"         # 9
+)
+
+
+def test_positions_of_nested_keys_and_list_items() -> None:
+    data, pos = yamlio.load(RULES, "f.yaml", positions=True)
+    assert data["rules"][0]["where"] == {"properties": {"size": {"max": 3}}}
+    # keys point at the key itself (line, column counted from 1)
+    assert pos[("pack",)] == (1, 1)
+    assert pos[("rules",)] == (2, 1)
+    assert pos[("rules", 0, "check")] == (4, 5)
+    assert pos[("rules", 0, "where", "properties", "size")] == (7, 9)
+    assert pos[("rules", 0, "where", "properties", "size", "max")] == (7, 16)
+    # list items point at the item's first character, after "- "
+    assert pos[("rules", 0)] == (3, 5)
+    assert pos[("rules", 1)] == (8, 5)
+    assert pos[("rules", 1, "tags", 1)] == (9, 15)
+
+
+def test_nearest_falls_back_to_the_closest_ancestor() -> None:
+    _, pos = yamlio.load(RULES, "f.yaml", positions=True)
+    assert yamlio.nearest(pos, ("rules", 1, "severity")) == (8, 5)
+    assert yamlio.nearest(pos, ("rules", 0, "check", "deeper")) == (4, 5)
+    assert yamlio.nearest({}, ("a",)) is None
+
+
+def test_positions_are_only_computed_when_asked() -> None:
+    assert yamlio.load(RULES, "f.yaml")[1] == {}
+
+
+def test_positions_of_unparseable_text_is_empty() -> None:
+    assert yamlio.positions_of("a: [1,\n") == {}
+    assert yamlio.positions_of('{"a": [1, 2]}')[("a", 1)] == (1, 11)
+
+
+def test_empty_document_is_none() -> None:
+    assert yamlio.load("", "f.yaml") == (None, {})
+    assert yamlio.load("# just a comment\n", "f.yaml")[0] is None
+
+
+# ---------------------------------------------------------------------------
+# invalid YAML
+# ---------------------------------------------------------------------------
+
+
+def test_invalid_yaml_names_line_and_column() -> None:
+    # A tab cannot start a token: line 2, column 1.
+    err = load_error("a:\n\tb: 1\n")
+    assert (err.file, err.line, err.column) == ("f.yaml", 2, 1)
+    assert err.message.startswith("invalid YAML: ")
+
+
+def test_mapping_value_where_none_is_allowed() -> None:
+    # "b: text: more" - the second ':' (line 2, column 8) is the problem.
+    err = load_error("a: 1\nb: text: more\n")
+    assert (err.line, err.column) == (2, 8)
+    assert "mapping values are not allowed" in err.message
+
+
+def test_two_documents_are_refused() -> None:
+    err = load_error("a: 1\n---\nb: 2\n")
+    assert err.line == 2
+    assert "single document" in err.message
+
+
+@pytest.mark.parametrize(
+    "text", ["a: 1\nb: 'never closed\nc: 3\nd: 4\n", 'a: 1\nb: "never closed\nc: 3\n'])
+def test_unterminated_quote_points_at_its_opening(text: str) -> None:
+    err = load_error(text)
+    assert (err.line, err.column) == (2, 4)
+
+
+def test_unhashable_key() -> None:
+    err = load_error("? [1, 2]\n: x\n")
+    assert err.line == 1
+    assert "unhashable key" in err.message
+
+
+# ---------------------------------------------------------------------------
+# scalars
+# ---------------------------------------------------------------------------
+
+
+def test_timestamps_and_dates_stay_strings() -> None:
+    text = (
+        "day: 2026-11-20\n"
+        "ts: 2026-11-20T10:00:00Z\n"
+        "spaced: 2026-11-20 10:00:00\n"
+        "n: 3\nratio: 0.15\nflag: true\nnothing: null\n"
+    )
+    data, _ = yamlio.load(text, "f.yaml")
+    assert data == {
+        "day": "2026-11-20", "ts": "2026-11-20T10:00:00Z", "spaced": "2026-11-20 10:00:00",
+        "n": 3, "ratio": 0.15, "flag": True, "nothing": None,
+    }
+
+
+# ---------------------------------------------------------------------------
+# files: encodings
+# ---------------------------------------------------------------------------
+
+
+def test_non_utf8_file_is_a_usage_error_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "teams.yaml"
+    # Latin-1 "é" (0xe9) on line 3.
+    path.write_bytes(b"teams:\n  - id: a\n    name: Ren\xe9\n")
+    with pytest.raises(UsageError) as info:
+        yamlio.load_file(path, "org/teams.yaml")
+    err = info.value
+    assert (err.file, err.line) == ("org/teams.yaml", 3)
+    assert "not UTF-8" in err.message and "0xe9" in err.message
+    assert err.fix == "save the file as UTF-8"
+
+
+def test_utf8_bom_is_tolerated_and_positions_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "teams.yaml"
+    path.write_bytes(b"\xef\xbb\xbfteams:\n  - id: caf\xc3\xa9\n")
+    data, pos = yamlio.load_file(path, positions=True)
+    assert data == {"teams": [{"id": "café"}]}
+    assert pos[("teams",)] == (1, 1)
+    assert pos[("teams", 0, "id")] == (2, 5)
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot read file") as info:
+        yamlio.load_file(tmp_path / "nope.yaml", "nope.yaml")
+    assert info.value.file == "nope.yaml"
