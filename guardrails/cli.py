@@ -132,9 +132,40 @@ def _example_config() -> str:
                      fix="run from a checkout of the guardrails repository")
 
 
+def _print_version(ctx: click.Context, _param: Any, value: bool) -> None:
+    """``--version``: ours, then the plugins loaded with their versions (like pytest's)."""
+    if not value or ctx.resilient_parsing:
+        return
+    import platform
+
+    import pluggy
+
+    from guardrails.errors import GuardrailsError
+    from guardrails.manager import create_manager
+
+    click.echo(f"guardrails {__version__} (python {platform.python_version()}, "
+               f"pluggy {pluggy.__version__})")
+    try:
+        infos = create_manager().infos
+    except GuardrailsError as exc:  # a broken plugin must not hide the version
+        click.echo(f"plugins: not loaded: {exc}")
+        ctx.exit(0)
+    ours = [i for i in infos if i.dist == "execution-guardrails"]
+    others = [i for i in infos if i.dist != "execution-guardrails"]
+    click.echo(f"builtin plugins: {', '.join(i.name for i in ours)}")
+    if others:
+        click.echo("third-party plugins:")
+        for i in others:
+            dist = f"{i.dist} {i.version}" if i.dist else "(no distribution)"
+            click.echo(f"  {i.name}: {dist} ({i.module})")
+    else:
+        click.echo("third-party plugins: none")
+    ctx.exit(0)
+
+
 @click.group(cls=GuardrailsGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="guardrails",
-                      message="%(prog)s %(version)s")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show the version and the plugins loaded.")
 def cli() -> None:
     """Check an engineering organisation's execution practices, like tests.
 
@@ -173,6 +204,11 @@ def cli() -> None:
 @click.option("--color/--no-force-color", "color", default=None, hidden=True)
 @click.option("--group-by", type=click.Choice(["team"]), help="Group evidence by owning team.")
 @click.option("--example", is_flag=True, help="Run on the bundled example org.")
+@click.option("--baseline", "baseline", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Fail only on failures FILE does not know (see --write-baseline).")
+@click.option("--write-baseline", "write_baseline", metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Record the current failures in FILE, for later --baseline runs.")
 @plugin_option
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
@@ -180,7 +216,8 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
           maxfail: int, verbose: int, quiet: int, formats: tuple[str, ...],
           outputs: tuple[str, ...], junitxml: str | None, strict: bool, offline: bool,
           now: str | None, no_color: bool, color: bool | None, group_by: str | None,
-          example: bool, plugins: tuple[str, ...]) -> int:
+          example: bool, baseline: str | None, write_baseline: str | None,
+          plugins: tuple[str, ...]) -> int:
     """Collect rules, gather facts, evaluate, report.
 
     \b
@@ -191,6 +228,8 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
       guardrails check --now 2026-11-20
       guardrails check -m dora --format json --output report.json --format terminal
       guardrails check --junitxml guardrails.xml -q
+      guardrails check --write-baseline .guardrails-baseline.json
+      guardrails check --baseline .guardrails-baseline.json --format sarif --output g.sarif
     """
     pairs = list(ctx.meta.get("guardrails.outputs", []))
     if junitxml:
@@ -214,11 +253,32 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
         if extra:
             config.data.setdefault("plugins", [])
             config.data["plugins"] = [*config.data["plugins"], *extra]
+        known = None
+        if baseline:
+            from guardrails.baseline import load
+
+            known = load(baseline)  # a bad file stops the run before any output
         session = Session(config)
         session.configure()
+        tracker = None
+        if baseline or write_baseline:
+            from guardrails.baseline import BaselinePlugin
+
+            tracker = BaselinePlugin(known, source=baseline, record=bool(write_baseline))
+            assert session.pm is not None
+            session.pm.register(tracker, "baseline")
         with open_reporters(session, pairs) as reporters:
             session.reporters = reporters
             report = session.run()
+        if tracker is not None:
+            fixed = tracker.fixed_line()
+            if fixed:
+                click.echo(fixed, err=True)
+            if write_baseline:
+                tracker.write(write_baseline, report.now)
+                n = len(tracker.recorded)
+                click.echo(f"wrote {write_baseline}: {n} failing rule{'s' if n != 1 else ''} "
+                           "recorded", err=True)
         if example and report.exit_code in (ExitCode.OK, ExitCode.RULES_FAILED):
             # A demo, not a gate: the report is the point. Say what a gate would do.
             click.echo(f"(example run: a CI gate would have exited {report.exit_code}; "
@@ -307,6 +367,21 @@ def facts(kind: str | None, config_file: str | None, fmt: str, now: str | None,
         return show_facts(session, kind, fmt, rule_id)
 
     return wrap_session(body)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path())
+@config_option
+def validate(files: tuple[str, ...], config_file: str | None) -> int:
+    """Validate the config, rule packs and org data files among FILES (offline, fast).
+
+    Files guardrails does not read are ignored; with no FILES, everything the
+    config names is validated. Exit code 0, or 4 with file:line messages.
+    Used by the guardrails-validate pre-commit hook.
+    """
+    from guardrails.precommit import validate as run_validate
+
+    return wrap_session(lambda: run_validate(list(files), config_file, sys.stderr))
 
 
 @cli.command()

@@ -1,0 +1,263 @@
+"""Baselines: adopt guardrails on an org that already fails, and gate only new failures.
+
+``guardrails check --write-baseline FILE`` records the current failures;
+``guardrails check --baseline FILE`` then fails only on failures the file
+does not know. The file is small, sorted JSON meant to be committed and
+reviewed; guardrails never rewrites it by itself.
+
+What "known" means:
+
+- subject rules (``each``, ``count``, named checks): a failing rule is known
+  when every evidence subject it names is in the baseline. Known subjects are
+  dropped from the evidence of a rule that also has new ones (like a subject
+  waiver), so the report shows only what is new.
+- metric rules (``check: metric``): a failing rule is known while its value
+  is no worse than the baselined value. Thresholds in a baseline can only
+  tighten: a value that got worse is a new failure even when the subjects
+  behind it are old.
+
+A rule whose failure is entirely known is reported ``skipped`` with the
+reason ``known in baseline FILE: ...`` and does not fail the gate (see
+docs/ci.md for why not ``waived`` or ``passed``). Errors are never
+baselined: a gate must not pass on data it could not read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from guardrails.errors import UsageError
+from guardrails.model import Outcome, Result, Rule
+from guardrails.plugin import hookimpl
+
+if TYPE_CHECKING:
+    from guardrails.plugin import EvalContext
+    from guardrails.session import Session
+
+FORMAT_VERSION = 1
+KNOWN_PREFIX = "known in baseline"
+
+
+@dataclass
+class Entry:
+    """One baselined failing rule."""
+
+    rule: str
+    subjects: list[str] = field(default_factory=list)
+    value: float | int | None = None
+    unit: str | None = None
+    threshold: dict[str, Any] | None = None
+    metric: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule": self.rule}
+        if self.metric:
+            out.update(kind="metric", value=self.value, unit=self.unit,
+                       threshold=self.threshold)
+        out["subjects"] = sorted(self.subjects)
+        return out
+
+
+def entry_for(result: Result, rule: Rule | None) -> Entry:
+    metric = rule is not None and rule.check == "metric" and result.value is not None
+    return Entry(rule=result.id, subjects=sorted({e.subject for e in result.evidence}),
+                 value=result.value if metric else None, unit=result.unit if metric else None,
+                 threshold=dict(result.threshold or {}) if metric else None, metric=metric)
+
+
+def dump(entries: Iterable[Entry], now: str | None = None) -> str:
+    """The baseline file's text: stable, sorted, one rule per entry."""
+    data = {
+        "version": FORMAT_VERSION,
+        "generated_by": "guardrails check --write-baseline",
+        "now": now,
+        "failures": [e.to_json() for e in sorted(entries, key=lambda e: e.rule)],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def load(path: str | Path) -> dict[str, Entry]:
+    """Read a baseline file; anything unreadable is a usage error naming the file."""
+    shown = str(path)
+    fix = "point --baseline at a file written by 'guardrails check --write-baseline FILE'"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError("baseline file not found", file=shown, fix=fix) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read baseline file: {exc.strerror}", file=shown,
+                         fix=fix) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"baseline file is not valid JSON: {exc.msg}", file=shown,
+                         line=exc.lineno, column=exc.colno, fix=fix) from None
+    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+        got = data.get("version") if isinstance(data, dict) else None
+        raise UsageError(f"baseline file has format version {got!r}, "
+                         f"this guardrails reads version {FORMAT_VERSION}", file=shown, fix=fix)
+    out: dict[str, Entry] = {}
+    failures = data.get("failures")
+    if not isinstance(failures, list):
+        raise UsageError("baseline file has no 'failures' list", file=shown, fix=fix)
+    for i, item in enumerate(failures):
+        ok = (isinstance(item, dict) and isinstance(item.get("rule"), str)
+              and isinstance(item.get("subjects", []), list))
+        if not ok:
+            raise UsageError(f"baseline entry {i} needs a 'rule' and a 'subjects' list",
+                             file=shown, fix=fix)
+        metric = item.get("kind") == "metric"
+        if metric and not isinstance(item.get("value"), int | float):
+            raise UsageError(f"baseline entry {i} ({item['rule']}) is a metric without a "
+                             "numeric 'value'", file=shown, fix=fix)
+        out[item["rule"]] = Entry(
+            rule=item["rule"], subjects=[str(s) for s in item.get("subjects", [])],
+            value=item.get("value"), unit=item.get("unit"), threshold=item.get("threshold"),
+            metric=metric,
+        )
+    return out
+
+
+def worse(value: float, known: float, threshold: dict[str, Any] | None) -> bool:
+    """Whether ``value`` is worse than the baselined ``known`` for this threshold."""
+    threshold = threshold or {}
+    if "max" in threshold and "min" not in threshold:
+        return value > known
+    if "min" in threshold and "max" not in threshold:
+        return value < known
+    # Both bounds (or neither): any move away from the baselined value is worse.
+    return value != known
+
+
+class BaselinePlugin:
+    """Registered for one run: records failures and applies a known baseline.
+
+    It wraps ``guardrails_evaluate_rule`` so it sees every result after
+    waivers and before any reporter does.
+    """
+
+    def __init__(self, known: dict[str, Entry] | None = None, source: str | None = None,
+                 record: bool = False) -> None:
+        self.known = known
+        self.source = source
+        self.record = record
+        self.recorded: list[Entry] = []
+        #: (rule id, subject or "value X") of baselined failures that no longer fail
+        self.fixed: list[tuple[str, str]] = []
+        self.new: list[str] = []
+        self.session: Session | None = None
+
+    @hookimpl
+    def guardrails_session_start(self, session: Session) -> None:
+        self.session = session
+
+    @hookimpl(wrapper=True)
+    def guardrails_evaluate_rule(self, rule: Rule, context: EvalContext):  # type: ignore[no-untyped-def]
+        result = yield
+        if result is None:
+            return result
+        if self.record and result.outcome is Outcome.FAILED:
+            self.recorded.append(entry_for(result, rule))
+        if self.known is not None:
+            self.apply(result, rule)
+        return result
+
+    def apply(self, result: Result, rule: Rule) -> None:
+        entry = self.known.get(result.id) if self.known else None
+        if entry is None:
+            if result.outcome is Outcome.FAILED:
+                self.new.append(result.id)
+            return
+        if result.outcome in (Outcome.PASSED, Outcome.SKIPPED, Outcome.WAIVED):
+            if result.outcome is Outcome.PASSED:
+                self.fixed.extend((result.id, s) for s in entry.subjects or ["(the rule)"])
+            return
+        if result.outcome is not Outcome.FAILED:
+            return  # an error stays an error
+        current = {e.subject for e in result.evidence}
+        self.fixed.extend((result.id, s) for s in sorted(set(entry.subjects) - current))
+        if entry.metric:
+            self._apply_metric(result, entry)
+        else:
+            self._apply_subjects(result, entry)
+
+    def _apply_metric(self, result: Result, entry: Entry) -> None:
+        if (result.value is None or entry.value is None
+                or worse(result.value, entry.value, result.threshold)):
+            result.details.append(
+                f"worse than the baseline ({self.source}): {entry.value} then, "
+                f"{result.value} now; a baseline never relaxes a threshold")
+            self.new.append(result.id)
+            return
+        self._known(result, f"value {result.value} is no worse than the baselined "
+                            f"{entry.value}")
+
+    def _apply_subjects(self, result: Result, entry: Entry) -> None:
+        if not result.evidence:
+            # A rule without evidence is known by its id alone, if it had none then either.
+            if entry.subjects:
+                self.new.append(result.id)
+            else:
+                self._known(result, "it failed without evidence then too")
+            return
+        base = set(entry.subjects)
+        new = [e for e in result.evidence if e.subject not in base]
+        if len(new) == len(result.evidence):
+            self.new.append(result.id)
+            return
+        if new:
+            old = len(result.evidence) - len(new)
+            result.evidence = new
+            result.details.append(f"{old} subject(s) {KNOWN_PREFIX} {self.source} "
+                                  "left out; only new ones are shown")
+            self.new.append(result.id)
+            return
+        self._known(result, f"all {len(result.evidence)} failing subject(s) are baselined")
+
+    def _known(self, result: Result, why: str) -> None:
+        result.outcome = Outcome.SKIPPED
+        result.details.insert(0, f"{KNOWN_PREFIX} {self.source}: {why}")
+        result.message = f"{KNOWN_PREFIX} {self.source}: {result.message}"
+
+    # -- after the run -------------------------------------------------------
+    def fixed_line(self) -> str | None:
+        if not self.fixed:
+            return None
+        n = len(self.fixed)
+        items = ", ".join(f"{r} ({s})" for r, s in self.fixed[:10])
+        more = f" and {n - 10} more" if n > 10 else ""
+        return (f"{n} baseline failure{'s' if n != 1 else ''} fixed: {items}{more} "
+                f"(update {self.source} with --write-baseline to lock the gains in)")
+
+    @hookimpl
+    def guardrails_evaluate_logreport(self, result: Result) -> None:
+        # Keep one up-to-date "fixed" note in the session's warnings, so the JSON
+        # report and the Markdown summary carry it too.
+        if self.session is None or self.known is None:
+            return
+        line = self.fixed_line()
+        warnings = self.session.warnings
+        for i, w in enumerate(warnings):
+            if " fixed: " in w and "baseline failure" in w:
+                if line:
+                    warnings[i] = line
+                else:
+                    del warnings[i]
+                return
+        if line:
+            warnings.append(line)
+
+    def write(self, path: str | Path, now: str | None = None) -> None:
+        target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(dump(self.recorded, now), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write --write-baseline {path}: {exc.strerror}") from None
+
+
+__all__ = ["BaselinePlugin", "Entry", "dump", "load"]

@@ -1,0 +1,101 @@
+"""``guardrails validate [FILES...]``: the fast, offline pre-commit check.
+
+Given the files a commit touches, it validates those guardrails reads: the
+config (guardrails.yaml or [tool.guardrails]), rule packs (YAML with a
+top-level ``pack:``, or under a configured rule folder) and org data files
+(under the files source's folder). Other files are ignored, so the hook can
+match broadly. No source is asked for facts and nothing touches the network.
+Every problem is printed as ``file:line: message``; the exit code is 0 or 4.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from guardrails.errors import UsageError
+
+if TYPE_CHECKING:
+    from guardrails.config import Config
+
+RULE_SUFFIXES = (".yaml", ".yml")
+
+
+def _is_pack(path: Path) -> bool:
+    """A YAML file whose top level has ``pack:`` (cheap text test, no parsing)."""
+    if path.suffix not in RULE_SUFFIXES:
+        return False
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.startswith("pack:") for line in text.splitlines())
+
+
+def _under(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _rule_folders(config: Config) -> list[Path]:
+    out = []
+    for spec in config.rule_specs:
+        if spec.startswith("builtin:"):
+            continue
+        out.append((config.root / spec).resolve())
+    return out
+
+
+def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
+    """Validate the given files (all of the project's when none given); return 0 or 4."""
+    from guardrails.config import CONFIG_NAMES, RunOptions, empty_config
+    from guardrails.session import NoConfigError, Session, build_config
+
+    options = RunOptions(offline=True)
+    problems: list[str] = []
+    try:
+        config = build_config(config_file, options)
+    except NoConfigError:
+        config = empty_config(Path.cwd(), options)
+    except UsageError as exc:
+        # The config itself is broken: nothing else can be checked against it.
+        print(f"{exc}", file=err)
+        return 4
+    session = Session(config)
+    session.configure()
+    assert session.pm is not None
+    paths = [Path(f) for f in files]
+    folders = _rule_folders(config)
+    data_folder = None
+    files_opts = config.sources.get("files")
+    if files_opts is not None:
+        data_folder = (config.root / str(files_opts.get("path", "org"))).resolve()
+
+    check_sources = not files and files_opts is not None  # no names: validate everything
+    for path in paths:
+        if not path.is_file():
+            continue  # deleted in this commit
+        if path.name in CONFIG_NAMES or path.name == "pyproject.toml":
+            continue  # loaded above
+        if data_folder is not None and _under(path, data_folder):
+            check_sources = True
+        elif _is_pack(path) or any(_under(path, f) for f in folders):
+            try:
+                session.pm.hook.guardrails_collect_file(path=path.resolve(), config=config)
+            except UsageError as exc:
+                problems.append(str(exc))
+    if not files:
+        try:
+            session.collect()
+        except UsageError as exc:
+            problems.append(str(exc))
+    if check_sources:
+        session.rules = []  # validate every data file; gather no facts
+        # Only the files source reads files in the repository; HTTP sources are not asked.
+        config.data = {**config.data, "sources": {"files": files_opts or {}}}
+        try:
+            session.gather()
+        except UsageError as exc:
+            problems.append(str(exc))
+    for p in problems:
+        print(p, file=err)
+    return 4 if problems else 0

@@ -1,0 +1,134 @@
+"""``--format markdown``: a summary for pull-request comments and CI summaries.
+
+A heading with the outcome counts, a table with one row per rule, then a
+section per failed or errored rule with its evidence. When the environment
+names a GitHub step-summary file (``$GITHUB_STEP_SUMMARY``), the same text is
+appended to it after every ``check`` run, whatever the formats asked for, so
+a workflow gets a readable summary without extra flags.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from guardrails.model import Outcome, Result, Severity
+from guardrails.plugin import Reporter, hookimpl
+
+if TYPE_CHECKING:
+    from guardrails.model import Report
+    from guardrails.session import Session
+
+LOG = logging.getLogger(__name__)
+
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+ICONS = {
+    Outcome.PASSED: "✅", Outcome.FAILED: "❌", Outcome.ERROR: "💥",
+    Outcome.SKIPPED: "⏭️", Outcome.WAIVED: "🏳️",
+}
+#: evidence rows listed per failure before "... N more"
+EVIDENCE_SHOWN = 50
+
+
+def cell(text: object) -> str:
+    """Text safe inside a table cell: pipes escaped, one line."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace(
+        "\n", "<br>")
+
+
+def inline(text: str) -> str:
+    """Text safe in a list item: no HTML or link syntax from data leaks into the page."""
+    for ch in "\\`*_[]<>|":
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def word(r: Result) -> str:
+    if r.outcome is Outcome.FAILED and r.severity is Severity.WARNING:
+        return "failed (warning)"
+    return r.outcome.value
+
+
+def render(report: Report) -> str:
+    """The Markdown summary of a report, ending in a newline."""
+    counts = report.counts()
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no rules ran"
+    verdict = "❌ gate fails" if report.exit_code == 1 else (
+        "✅ gate passes" if report.exit_code == 0 else f"exit code {report.exit_code}")
+    out = [f"## guardrails: {summary}", ""]
+    out.append(f"{verdict} (exit code {report.exit_code}); evaluated as of {report.now}"
+               + (f", focus {report.focus}" if report.focus else ""))
+    out += ["", "| Outcome | Rules |", "| --- | ---: |"]
+    for key, n in counts.items():
+        out.append(f"| {ICONS[Outcome(key)]} {key} | {n} |")
+    if report.results:
+        out += ["", "| Rule | Outcome | Message |", "| --- | --- | --- |"]
+        for r in report.results:
+            msg = (r.message or "").splitlines()[0] if r.message else ""
+            out.append(f"| `{cell(r.id)}` | {ICONS[r.outcome]} {word(r)} | {cell(msg)} |")
+    failures = [r for r in report.results if r.is_failure]
+    if failures:
+        out += ["", "### Failures"]
+    for r in failures:
+        out += ["", f"#### {ICONS[r.outcome]} `{cell(r.id)}`: {inline(r.title or r.id)}", ""]
+        if r.outcome is Outcome.FAILED and r.severity is Severity.WARNING:
+            out += ["_severity warning: does not fail the run without `--strict`_", ""]
+        out.append(inline(r.message or r.outcome.value))
+        for d in r.details:
+            out += ["", inline(d)]
+        if r.evidence:
+            out.append("")
+            for e in r.evidence[:EVIDENCE_SHOWN]:
+                label = f"`{cell(e.subject)}`"
+                if e.url:
+                    label = f"[{label}](<{e.url}>)"
+                team = f" (team {inline(e.team)})" if e.team else ""
+                detail = f": {inline(e.detail)}" if e.detail else ""
+                out.append(f"- {label}{team}{detail}")
+            if len(r.evidence) > EVIDENCE_SHOWN:
+                out.append(f"- ... {len(r.evidence) - EVIDENCE_SHOWN} more")
+        if r.outcome is Outcome.FAILED:
+            out += ["", f"How to fix: `guardrails explain {r.id}`"]
+    if report.warnings:
+        out += ["", "### Notes", ""]
+        out += [f"- {inline(w)}" for w in report.warnings]
+    return "\n".join(out) + "\n"
+
+
+class MarkdownReporter(Reporter):
+    """Writes the Markdown summary once the run is over."""
+
+    name = "markdown"
+    default_output = None
+
+    def finish(self, report: Report, session: Session | None) -> None:
+        self.out.write(render(report))
+        self.out.flush()
+
+
+def append_step_summary(report: Report, environ: dict[str, str] | None = None) -> Path | None:
+    """Append the summary to ``$GITHUB_STEP_SUMMARY`` when set; return that path."""
+    name = (environ if environ is not None else os.environ).get(STEP_SUMMARY_ENV)
+    if not name:
+        return None
+    path = Path(name)
+    try:
+        with path.open("a", encoding="utf-8", newline="\n") as fh:
+            fh.write(render(report) + "\n")
+    except OSError as exc:
+        # A summary is a courtesy: failing to write it must not change the gate's verdict.
+        LOG.warning("cannot append to %s=%s: %s", STEP_SUMMARY_ENV, name, exc.strerror)
+        return None
+    return path
+
+
+@hookimpl
+def guardrails_report_formats() -> list[type[Reporter]]:
+    return [MarkdownReporter]
+
+
+@hookimpl
+def guardrails_session_finish(session: Session, report: Report) -> None:
+    append_step_summary(report)

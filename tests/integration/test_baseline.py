@@ -1,0 +1,176 @@
+"""``--write-baseline`` and ``--baseline``: only new failures fail the gate.
+
+Real runs of ``guardrails check`` on a hand-written project: a subject rule
+(teams.size), a metric rule over a local metric (the biggest team's size) and
+a check that crashes. Every expected subject, value and exit code below is
+worked out by hand from the teams file each test writes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import make_project, run_cli
+
+RULES = """\
+pack: people
+rules:
+  - id: team-size
+    title: Teams have 3 to 8 members
+    check: teams.size
+    min: 3
+    max: 8
+  - id: biggest
+    title: The biggest team stays under 9
+    check: metric
+    metric: local.biggest
+    max: 8
+"""
+
+PLUGIN = '''\
+from guardrails.model import Evidence
+from guardrails.plugin import Check, Metric, MetricValue, hookimpl
+
+
+class Boom(Check):
+    name = "local.boom"
+
+    def evaluate(self, rule, ctx):
+        raise RuntimeError("kaput")
+
+
+@hookimpl
+def guardrails_collect_checks():
+    return [Boom()]
+
+
+def biggest(ctx, rule, start, end):
+    teams = ctx.facts("teams")
+    top = max(teams, key=lambda t: len(t["members"]))
+    return MetricValue(len(top["members"]), samples=len(teams),
+                       evidence=[Evidence(f"team/{top['id']}", "the biggest")])
+
+
+@hookimpl
+def guardrails_collect_metrics():
+    return [Metric("local.biggest", "count", ("teams",), biggest)]
+'''
+
+
+def teams(**sizes: int) -> str:
+    out = ["teams:"]
+    for name, n in sizes.items():
+        out.append(f"  - id: {name}")
+        out.append("    members:")
+        out += [f"      - {{handle: {name}{i}}}" for i in range(n)]
+    return "\n".join(out) + "\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # alpha 3 members (fine), beta 9 (too big: team-size and biggest fail)
+    make_project(tmp_path, rules={"rules/people.yaml": RULES},
+                 org={"teams.yaml": teams(alpha=3, beta=9)}, plugins=PLUGIN)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def set_teams(project: Path, **sizes: int) -> None:
+    (project / "org" / "teams.yaml").write_text(teams(**sizes))
+
+
+def results(stdout: str) -> dict[str, dict]:
+    return {r["id"]: r for r in json.loads(stdout)["results"]}
+
+
+def test_write_baseline_records_failures_and_exits_as_usual(project: Path) -> None:
+    res = run_cli(["check", "-q", "--write-baseline", "gr-baseline.json", "--now", "2026-11-20"])
+    assert res.exit_code == 1  # a normal run: beta fails both rules
+    data = json.loads((project / "gr-baseline.json").read_text())
+    assert data["version"] == 1
+    assert data["now"] == "2026-11-20T00:00:00Z"
+    assert data["failures"] == [
+        {"rule": "people::biggest", "kind": "metric", "value": 9, "unit": "count",
+         "threshold": {"max": 8}, "subjects": ["team/beta"]},
+        {"rule": "people::team-size", "subjects": ["team/beta"]},
+    ]
+    assert "wrote gr-baseline.json: 2 failing rules recorded" in res.stderr
+
+
+def test_known_failures_do_not_fail_and_say_so(project: Path) -> None:
+    run_cli(["check", "-q", "--write-baseline", "b.json"])
+    before = (project / "b.json").read_bytes()
+    res = run_cli(["check", "--baseline", "b.json"])
+    assert res.exit_code == 0, res.output
+    assert "SKIPPED [1] people::team-size - known in baseline b.json: " in res.stdout
+    assert "SKIPPED [1] people::biggest - known in baseline b.json: " in res.stdout
+    got = results(run_cli(["check", "--baseline", "b.json", "--format", "json"]).stdout)
+    assert got["people::team-size"]["outcome"] == "skipped"
+    assert got["people::team-size"]["details"][0] == (
+        "known in baseline b.json: all 1 failing subject(s) are baselined")
+    assert (project / "b.json").read_bytes() == before  # never rewritten by itself
+
+
+def test_new_subject_fails_and_only_it_is_shown(project: Path) -> None:
+    run_cli(["check", "-q", "--write-baseline", "b.json"])
+    set_teams(project, alpha=3, beta=9, gamma=10)  # gamma is new and too big
+    res = run_cli(["check", "--baseline", "b.json", "--format", "json"])
+    assert res.exit_code == 1
+    size = results(res.stdout)["people::team-size"]
+    assert size["outcome"] == "failed"
+    assert [e["subject"] for e in size["evidence"]] == ["team/gamma"]
+    assert "1 subject(s) known in baseline b.json left out; only new ones are shown" in (
+        size["details"])
+
+
+def test_metric_worse_than_baseline_is_a_new_failure(project: Path) -> None:
+    run_cli(["check", "-q", "--write-baseline", "b.json"])
+    set_teams(project, alpha=3, beta=10)  # biggest 9 -> 10: worse, same subject
+    res = run_cli(["check", "--baseline", "b.json", "--format", "json"])
+    assert res.exit_code == 1
+    got = results(res.stdout)
+    assert got["people::biggest"]["outcome"] == "failed"
+    assert any("worse than the baseline (b.json): 9 then, 10 now" in d
+               for d in got["people::biggest"]["details"])
+    # team-size names the same subject (beta), so it stays known
+    assert got["people::team-size"]["outcome"] == "skipped"
+
+
+def test_fixed_failures_are_reported(project: Path) -> None:
+    run_cli(["check", "-q", "--write-baseline", "b.json"])
+    set_teams(project, alpha=3, beta=8)  # beta fits again: both rules pass
+    res = run_cli(["check", "-q", "--baseline", "b.json", "--format", "json"])
+    assert res.exit_code == 0
+    line = ("2 baseline failures fixed: people::team-size (team/beta), "
+            "people::biggest (team/beta) (update b.json with --write-baseline "
+            "to lock the gains in)")
+    assert line in res.stderr
+    assert json.loads(res.stdout)["warnings"] == [line]
+
+
+def test_errors_are_never_baselined(project: Path) -> None:
+    (project / "rules" / "people.yaml").write_text(RULES + "  - id: crashes\n"
+                                                   "    check: local.boom\n")
+    run_cli(["check", "-q", "--write-baseline", "b.json"])
+    recorded = json.loads((project / "b.json").read_text())["failures"]
+    assert [e["rule"] for e in recorded] == ["people::biggest", "people::team-size"]
+    res = run_cli(["check", "--baseline", "b.json"])
+    assert res.exit_code == 1  # the error still fails the gate
+    assert "ERROR people::crashes" in res.stdout
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (None, "b.json: baseline file not found"),
+    ("{\n  oops", "b.json:2:3: baseline file is not valid JSON"),
+    ('{"version": 99, "failures": []}', "baseline file has format version 99"),
+])
+def test_bad_baseline_is_a_usage_error(project: Path, text: str | None, message: str) -> None:
+    if text is not None:
+        (project / "b.json").write_text(text)
+    res = run_cli(["check", "--baseline", "b.json"])
+    assert res.exit_code == 4
+    assert message in res.stderr
+    assert "b.json" in res.stderr
+    assert "collected" not in res.stdout  # stopped before the run
