@@ -48,6 +48,7 @@ class TerminalReporter(Reporter):
         self.current_file: str | None = None
         self.line_len = 0
         self._last: set[str] = set()
+        self._header_warnings = 0
 
     # -- helpers -------------------------------------------------------------
     def paint(self, text: str, *styles: str) -> str:
@@ -108,11 +109,16 @@ class TerminalReporter(Reporter):
                     parts.append(f"{label} (not needed)" if not state.counts else label)
             self.line("sources: " + ", ".join(parts))
         assert session.pm is not None
+        others = [i for i in getattr(session.pm, "infos", ())
+                  if i.dist and i.dist != "execution-guardrails"]
+        if others:
+            self.line("plugins: " + ", ".join(f"{i.dist}-{i.version}" for i in others))
         for lines in session.pm.hook.guardrails_report_header(config=cfg):
             for text in lines or ():
                 self.line(text)
         for w in session.warnings:
             self.line(f"warning: {w}", "yellow")
+        self._header_warnings = len(session.warnings)
         collected = f"collected {session.collected} rule{'s' if session.collected != 1 else ''}"
         if session.deselected:
             collected += f" / {session.deselected} deselected / {len(session.rules)} selected"
@@ -165,6 +171,12 @@ class TerminalReporter(Reporter):
                 self._failure_block(r)
         if session.stopped_early and not self.quiet:
             self.sep("!", session.stopped_early, "red")
+        late = report.warnings[self._header_warnings:]
+        if late and self.options.verbosity >= -1:
+            # Warnings that arose while rules ran (e.g. baseline failures now fixed).
+            self.sep("=", "warnings summary", "yellow")
+            for w in late:
+                self.line(w)
         summary = [r for r in results if r.outcome is not Outcome.PASSED]
         if summary and self.options.verbosity >= -1:
             self.sep("=", "short rule summary info", "cyan")
