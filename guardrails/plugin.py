@@ -221,3 +221,18 @@ class Reporter:
 
     def finish(self, report: Report, session: Session) -> None:
         """Called once with the whole report."""
+
+
+class DocumentReporter(Reporter):
+    """A reporter that writes one document when the run is over (JSON, XML...).
+
+    Subclasses implement :meth:`render`; ``session`` may be None when a report
+    is rendered outside a run (e.g. from a saved JSON report).
+    """
+
+    def render(self, report: Report, session: Session | None) -> str:
+        raise NotImplementedError
+
+    def finish(self, report: Report, session: Session | None) -> None:  # type: ignore[override]
+        self.out.write(self.render(report, session))
+        self.out.flush()

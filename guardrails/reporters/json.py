@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from guardrails.plugin import Reporter, hookimpl
+from guardrails.plugin import DocumentReporter, Reporter, hookimpl
 from guardrails.timeutil import iso
 
 if TYPE_CHECKING:
@@ -68,15 +68,14 @@ def render(report: Report) -> str:
     return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
 
-class JsonReporter(Reporter):
+class JsonReporter(DocumentReporter):
     """Writes the JSON report once the run is over."""
 
     name = "json"
     default_output = None
 
-    def finish(self, report: Report, session: Session | None) -> None:
-        self.out.write(render(report))
-        self.out.flush()
+    def render(self, report: Report, session: Session | None) -> str:
+        return render(report)
 
 
 @hookimpl

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from guardrails import fmt
 from guardrails.model import Outcome
-from guardrails.plugin import Reporter, hookimpl
+from guardrails.plugin import DocumentReporter, Reporter, hookimpl
 from guardrails.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
@@ -214,15 +214,14 @@ def render(report: Report) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
 
-class JUnitReporter(Reporter):
+class JUnitReporter(DocumentReporter):
     """Writes JUnit XML once the run is over (open ``out`` as UTF-8)."""
 
     name = "junit"
     default_output = None
 
-    def finish(self, report: Report, session: Session | None) -> None:
-        self.out.write(render(report))
-        self.out.flush()
+    def render(self, report: Report, session: Session | None) -> str:
+        return render(report)
 
 
 @hookimpl

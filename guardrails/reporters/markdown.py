@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from guardrails.model import Outcome, Result, Severity
-from guardrails.plugin import Reporter, hookimpl
+from guardrails.plugin import DocumentReporter, Reporter, hookimpl
 
 if TYPE_CHECKING:
     from guardrails.model import Report
@@ -97,15 +97,14 @@ def render(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-class MarkdownReporter(Reporter):
+class MarkdownReporter(DocumentReporter):
     """Writes the Markdown summary once the run is over."""
 
     name = "markdown"
     default_output = None
 
-    def finish(self, report: Report, session: Session | None) -> None:
-        self.out.write(render(report))
-        self.out.flush()
+    def render(self, report: Report, session: Session | None) -> str:
+        return render(report)
 
 
 def append_step_summary(report: Report, environ: dict[str, str] | None = None) -> Path | None:

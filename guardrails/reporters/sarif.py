@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from guardrails import __version__
 from guardrails.model import Evidence, Outcome, Result, Rule, Severity
-from guardrails.plugin import Reporter, hookimpl
+from guardrails.plugin import DocumentReporter, Reporter, hookimpl
 
 if TYPE_CHECKING:
     from guardrails.model import Report
@@ -192,15 +192,14 @@ def render(report: Report, session: Session | None = None) -> str:
     return json.dumps(build(report, session), indent=2, ensure_ascii=False) + "\n"
 
 
-class SarifReporter(Reporter):
+class SarifReporter(DocumentReporter):
     """Writes the SARIF log once the run is over (usually to a file for upload)."""
 
     name = "sarif"
     default_output = None
 
-    def finish(self, report: Report, session: Session | None) -> None:
-        self.out.write(render(report, session))
-        self.out.flush()
+    def render(self, report: Report, session: Session | None) -> str:
+        return render(report, session)
 
 
 @hookimpl
