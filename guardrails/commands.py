@@ -297,7 +297,7 @@ rules:
   - builtin:culture
 sources:
   files: {{path: org}}
-# waivers:
+{git}# waivers:
 #   - rule: teams::two-pizza-teams
 #     subject: team/platform
 #     reason: splitting the team in Q1
@@ -322,7 +322,9 @@ def scaffold(directory: Path) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     today = datetime.now(UTC).date().isoformat()
     targets = {
-        directory / "guardrails.yaml": INIT_CONFIG.format(today=today),
+        # In a git repository, ownership rules (bus factor, CODEOWNERS) read its history.
+        directory / "guardrails.yaml": INIT_CONFIG.format(
+            today=today, git="  git: {path: .}\n" if (directory / ".git").exists() else ""),
         directory / "org" / "teams.yaml": INIT_TEAMS,
     }
     existing = [p for p in targets if p.exists()]
