@@ -108,13 +108,13 @@ class EvalContext:
     metrics: Mapping[str, Metric] = field(default_factory=dict)
     config: Config | None = None
     checks: Mapping[str, Check] = field(default_factory=dict)
-    _teams: dict[str, str] | None = field(default=None, repr=False)
+    _teams: Any = field(default=None, repr=False)
 
     def facts(self, kind: str) -> list[dict[str, Any]]:
         """Facts of a kind; raises SourceError when its source failed."""
         return self.store.get(kind)
 
-    def team_index(self) -> dict[str, str]:
+    def team_index(self) -> Any:
         """Evidence subject -> owning team (computed once per run)."""
         if self._teams is None:
             from guardrails.facts import team_index

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import enum
+import gc
 import logging
 import sys
 import time
@@ -281,14 +282,23 @@ class Session:
         t0 = time.perf_counter()
         self.collect()
         t1 = time.perf_counter()
-        if self.rules:
-            self.gather()
-        t2 = time.perf_counter()
-        for rep in self.reporters:
-            rep.start(self)
-        t3 = time.perf_counter()
-        self.evaluate()
-        t4 = time.perf_counter()
+        # Facts are hundreds of thousands of long-lived dicts: the cyclic garbage
+        # collector would rescan them again and again (0.8s of a 100k-deployment
+        # run) to find nothing. Paused while facts are built and read.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            if self.rules:
+                self.gather()
+            t2 = time.perf_counter()
+            for rep in self.reporters:
+                rep.start(self)
+            t3 = time.perf_counter()
+            self.evaluate()
+            t4 = time.perf_counter()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         self.timings = {"collect": t1 - t0, "gather": t2 - t1, "evaluate": t4 - t3}
         report = self.report()
         for rep in self.reporters:

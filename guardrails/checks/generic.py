@@ -14,6 +14,7 @@ from typing import Any
 
 from guardrails import fmt
 from guardrails.facts import KINDS, json_view, subject
+from guardrails.fastschema import compile_schema
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, Metric, hookimpl
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
@@ -62,6 +63,11 @@ def _mentions_joins(kind: str, params: Mapping[str, Any]) -> bool:
     return any(f'"{name}"' in text or "{" + name in text for name in k.joined)
 
 
+def _accepts(schema: Mapping[str, Any]) -> Any:
+    """A fast predicate for a condition: compiled when possible, else jsonschema's."""
+    return compile_schema(schema) or make_validator(schema).is_valid
+
+
 class RuleParamError(ValueError):
     """A rule parameter is wrong; ``key`` names it so the error points at its line."""
 
@@ -96,7 +102,7 @@ class _Selecting(Check):
     def select(self, rule: Rule, ctx: EvalContext) -> tuple[list[Any], list[dict[str, Any]]]:
         kind = rule.params["facts"]
         facts = ctx.facts(kind)
-        where = make_validator(rule.params["where"]) if "where" in rule.params else None
+        where = _accepts(rule.params["where"]) if "where" in rule.params else None
         older = rule.params.get("older_than")
         cutoff = ctx.now - parse_duration(older["age"]) if older else None
         win_field = rule.params.get("in_window")
@@ -117,7 +123,7 @@ class _Selecting(Check):
                 if not isinstance(ts, datetime) or not start <= ts < end:
                     continue
             view = json_view(kind, f, depth, memo)
-            if where is not None and not where.is_valid(view):
+            if where is not None and not where(view):
                 continue
             raw.append(f)
             views.append(view)
@@ -140,9 +146,12 @@ class EachCheck(_Selecting):
         if not raw:
             return no_data(rule, f"no {kind} match the rule's selection")
         expect = make_validator(rule.params["expect"])
+        fast = compile_schema(rule.params["expect"])
         template = rule.params.get("evidence")
         evidence = []
         for fact, view in zip(raw, views, strict=True):
+            if fast is not None and fast(view):
+                continue  # compiled check: same verdict as jsonschema, much faster
             errors = list(expect.iter_errors(view))
             if not errors:
                 continue

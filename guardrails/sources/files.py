@@ -29,9 +29,11 @@ Choices made here, beyond DATA.md:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
+from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -83,8 +85,6 @@ _REFS: dict[str, tuple[str, ...]] = {
     "survey_answers": ("team",),
 }
 _TS, _DATE = "timestamp", "date"
-# The line of a path inside the record being read (None when unknown).
-_LineOf = Callable[[tuple[Any, ...]], int | None]
 # kind -> (list field, {item field: timestamp|date}, item id fields)
 _NESTED: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
     "teams": ("members", {}, ("handle",)),
@@ -207,7 +207,9 @@ class FilesSource(Source):
         paths = self._discover()[kind]
         with _as_data_error():
             if kind == "postmortems":
-                facts = [self._postmortem(p) for p in paths]
+                shown = self.env.display(paths[0].parent)
+                folder = "" if shown == "." else shown + os.sep
+                facts = [self._postmortem(p, folder) for p in paths]
             else:
                 facts = self._tabular(kind, paths[0])
                 if kind == "changes":
@@ -223,63 +225,39 @@ class FilesSource(Source):
         entry = next(e for e in ENTRIES if e.kind == kind)
         table = self._read(path, _layout(kind, entry.keys))
         check = record_check(kind)
-        id_field = KINDS[kind].id_field
-        seen: dict[str, int] = {}
-        out = []
-        for i, record in enumerate(table.records):
-            record = self._valid(record, check, kind, table, i)
-            if id_field is not None:
-                ident = record[id_field]
-                if ident in seen:
-                    first = table.line(seen[ident])
-                    raise DataFileError(
-                        f"duplicate {KINDS[kind].singular} id {ident!r} (first on line {first})",
-                        file=table.display, line=table.line(i),
-                        fix="ids must be unique within a kind; remove or rename one",
-                    )
-                seen[ident] = i
-            out.append(record)
-        return out
+        fast = check.fast
+        normalise = _Normaliser(kind, self.env.timezone).apply
+        nested = _NESTED.get(kind, ("",))[0]
+        records = table.records
+        i, bad = 0, None
+        try:
+            # Records are validated and normalised in place: the table's list
+            # is the facts list, no copy of any record.
+            for i, record in enumerate(records):
+                if type(record) is dict and (nested or None in record.values()):
+                    _drop_nulls(record, nested)
+                if not fast(record):
+                    _raise_schema_error(check, record, table, i)
+                normalise(record, table, i)
+        except DataFileError as exc:
+            bad = exc
+        # Ids are compared once all are text; a duplicate before a bad record
+        # is still the first problem reported, as a reader going down the file sees it.
+        _check_ids(kind, table, i if bad is not None else len(records))
+        if bad is not None:
+            raise bad
+        return records
 
     def _valid(
         self, record: Any, check: RecordCheck, kind: str, table: Table, i: int
     ) -> dict[str, Any]:
-        """Validate one record and return it normalised."""
-        record = _drop_nulls(record, _NESTED.get(kind, ("",))[0])
+        """Validate one record and return it normalised (in place)."""
+        if type(record) is dict:
+            _drop_nulls(record, _NESTED.get(kind, ("",))[0])
         if not check.fast(record):
             _raise_schema_error(check, record, table, i)
-        self._normalise(record, kind, lambda path: table.line(i, path), table.display)
-        return record
-
-    def _normalise(
-        self, record: dict[str, Any], kind: str, line: _LineOf, display: str
-    ) -> None:
-        k = KINDS[kind]
-        tz = self.env.timezone
-        for name in k.timestamps:
-            if name in record:
-                record[name] = _when(record[name], name, _TS, tz, display, line, (name,))
-        for name in k.dates:
-            if name in record:
-                record[name] = _when(record[name], name, _DATE, tz, display, line, (name,))
-        for name in _REFS.get(kind, ()):
-            if name in record:
-                record[name] = _ref(record[name])
-        if kind == "deployments":
-            record.setdefault("environment", "production")
-            if "changes" in record:
-                record["changes"] = [_ref(c) for c in record["changes"]]
-        nested = _NESTED.get(kind)
-        if nested and nested[0] in record:
-            list_field, times, ids = nested
-            for j, item in enumerate(record[list_field]):
-                for name, how in times.items():
-                    if name in item:
-                        path = (list_field, j, name)
-                        item[name] = _when(item[name], name, how, tz, display, line, path)
-                for name in ids:
-                    if name in item:
-                        item[name] = _ref(item[name])
+        _Normaliser(kind, self.env.timezone).apply(record, table, i)
+        return record  # type: ignore[no-any-return]
 
     # --- reviews.csv ----------------------------------------------------------
 
@@ -308,12 +286,7 @@ class FilesSource(Source):
             if not check.fast(record):
                 _raise_schema_error(check, record, table, i)
             line = table.line(i)
-            tz = self.env.timezone
-            if "submitted_at" in record:
-                record["submitted_at"] = _when(
-                    record["submitted_at"], "submitted_at", _TS, tz, table.display,
-                    lambda path, line=line: line, ("submitted_at",),
-                )
+            _set_timestamps(record, ("submitted_at",), self.env.timezone, table, i, ())
             out.append((change, line or 0, record))
         return out
 
@@ -333,15 +306,18 @@ class FilesSource(Source):
 
     # --- postmortems ------------------------------------------------------------
 
-    def _postmortem(self, path: Path) -> dict[str, Any]:
-        display = self.env.display(path)
-        doc = postmortem.parse(yamlio.read_text(path, display), display)
-        # One record at index 0: its positions are those of the front matter.
-        positions = {(0, *path): pos for path, pos in doc.positions.items()}
-        table = Table(display, [doc.front], positions=positions)
+    def _postmortem(self, path: Path, folder: str | None = None) -> dict[str, Any]:
+        # The folder's display prefix is worked out once: resolving each file's
+        # path costs a stat a path component. A symlink may lead elsewhere.
+        display = (folder + path.name if folder is not None and not path.is_symlink()
+                   else self.env.display(path))
+        text = yamlio.read_text(path, display)
+        doc = postmortem.parse(text, display, positions=False)
+        # Front matter positions only when an error needs them: the YAML text
+        # again, after a blank line for the opening '---' so lines match the file.
+        table = Table(display, [doc.front], text=postmortem.front_matter_text(doc), single=True)
         front = self._valid(doc.front, record_check("postmortems"), "postmortems", table, 0)
-        fact = dict(front)
-        fact.update(
+        front.update(
             id=path.name,
             file=display,
             sections=doc.sections,
@@ -350,7 +326,7 @@ class FilesSource(Source):
             lines=doc.lines,
             body_line=doc.body_line,
         )
-        return fact
+        return front
 
 
 @contextlib.contextmanager
@@ -373,18 +349,121 @@ def _ref(value: Any) -> Any:
     return str(value) if isinstance(value, int) else value
 
 
-def _drop_nulls(record: Any, nested: str) -> Any:
-    if not isinstance(record, dict):
-        return record
+def _drop_nulls(record: dict[str, Any], nested: str) -> None:
+    """Remove null fields (null means absent), in place, also in nested items."""
     if None in record.values():
-        record = {k: v for k, v in record.items() if v is not None}
+        for key in [k for k, v in record.items() if v is None]:
+            del record[key]
     items = record.get(nested)
-    if isinstance(items, list):
-        record[nested] = [
-            {k: v for k, v in item.items() if v is not None} if isinstance(item, dict) else item
-            for item in items
-        ]
-    return record
+    if type(items) is list:
+        for item in items:
+            if type(item) is dict and None in item.values():
+                for key in [k for k, v in item.items() if v is None]:
+                    del item[key]
+
+
+def _check_ids(kind: str, table: Table, upto: int) -> None:
+    """Refuse a repeated id among the first ``upto`` (normalised) records."""
+    id_field = KINDS[kind].id_field
+    if id_field is None:
+        return
+    ids = [r[id_field] for r in islice(table.records, upto)]
+    if len(set(ids)) == len(ids):
+        return
+    seen: dict[str, int] = {}
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            raise DataFileError(
+                f"duplicate {KINDS[kind].singular} id {ident!r} "
+                f"(first on line {table.line(seen[ident])})",
+                file=table.display, line=table.line(i),
+                fix="ids must be unique within a kind; remove or rename one",
+            )
+        seen[ident] = i
+
+
+class _Normaliser:
+    """Timestamps to aware UTC datetimes and ids to text, for one kind, in place."""
+
+    def __init__(self, kind: str, tz: tzinfo | None) -> None:
+        k = KINDS[kind]
+        self.tz = tz
+        self.timestamps = k.timestamps
+        self.dates = k.dates
+        self.refs = _REFS.get(kind, ())
+        self.deployment = kind == "deployments"
+        self.nested = _NESTED.get(kind)
+        times = self.nested[1] if self.nested else {}
+        self.nested_timestamps = tuple(n for n, how in times.items() if how is _TS)
+        self.nested_dates = tuple(n for n, how in times.items() if how is _DATE)
+
+    def apply(self, record: dict[str, Any], table: Table, i: int) -> None:
+        """Normalise record ``i`` of ``table`` (errors name its line)."""
+        tz = self.tz
+        if self.timestamps:
+            _set_timestamps(record, self.timestamps, tz, table, i, ())
+        for name in self.dates:
+            if name in record:
+                record[name] = _when(record[name], name, _DATE, tz, table, i, (name,))
+        for name in self.refs:
+            if name in record and type(record[name]) is not str:
+                record[name] = _ref(record[name])
+        if self.deployment:
+            if "environment" not in record:
+                record["environment"] = "production"
+            changes = record.get("changes")
+            if changes:
+                for j, change in enumerate(changes):
+                    if type(change) is not str:
+                        changes[j] = _ref(change)
+        if self.nested is not None:
+            list_field, _, ids = self.nested
+            stamps, dates = self.nested_timestamps, self.nested_dates
+            for j, item in enumerate(record.get(list_field) or ()):
+                if stamps:
+                    _set_timestamps(item, stamps, tz, table, i, (list_field, j))
+                for name in dates:
+                    if name in item:
+                        item[name] = _when(item[name], name, _DATE, tz, table, i,
+                                           (list_field, j, name))
+                for name in ids:
+                    if name in item and type(item[name]) is not str:
+                        item[name] = _ref(item[name])
+
+
+_fromisoformat = datetime.fromisoformat
+
+
+def _set_timestamps(
+    obj: dict[str, Any], names: tuple[str, ...], tz: tzinfo | None, table: Table, i: int,
+    where: tuple[Any, ...],
+) -> None:
+    """Make the fields ``names`` of ``obj`` aware UTC datetimes, in place.
+
+    The common ``2026-10-07T14:30:00Z`` (or ``+02:00``) takes one C call:
+    Python 3.11's ``fromisoformat`` reads ``Z`` itself. Whatever it does not
+    read as an aware time (no offset, spaces, ``z``, not a string) goes to
+    :func:`guardrails.timeutil.parse_timestamp`, for its verdict and its
+    exact messages.
+    """
+    for name in names:
+        if name not in obj:
+            continue
+        value = obj[name]
+        if type(value) is str:
+            try:
+                dt = _fromisoformat(value)
+            except ValueError:
+                dt = None
+            if dt is not None:
+                zone = dt.tzinfo
+                if zone is UTC:
+                    obj[name] = dt
+                    continue
+                if zone is not None:
+                    obj[name] = dt.astimezone(UTC)
+                    continue
+        obj[name] = _when(value, name, _TS, tz, table, i, (*where, name))
 
 
 def _raise_schema_error(check: RecordCheck, record: Any, table: Table, i: int) -> None:
@@ -401,7 +480,7 @@ def _raise_schema_error(check: RecordCheck, record: Any, table: Table, i: int) -
 
 
 def _when(
-    value: Any, name: str, how: str, tz: tzinfo | None, display: str, line: _LineOf,
+    value: Any, name: str, how: str, tz: tzinfo | None, table: Table, i: int,
     path: tuple[Any, ...],
 ) -> Any:
     try:
@@ -411,13 +490,14 @@ def _when(
     except NaiveTimestamp:
         raise DataFileError(
             f"{name}: the timestamp {value!r} has no UTC offset",
-            file=display, line=line(path),
+            file=table.display, line=table.line(i, path),
             fix="add 'Z' or an offset such as '+02:00', or set 'timezone:' in guardrails.yaml",
         ) from None
     except ValueError as exc:
         example = "2026-10-07T14:30:00Z" if how == _TS else "2026-11-30"
         raise DataFileError(
-            f"{name}: {exc}", file=display, line=line(path), fix=f"write e.g. {example}"
+            f"{name}: {exc}", file=table.display, line=table.line(i, path),
+            fix=f"write e.g. {example}",
         ) from None
 
 

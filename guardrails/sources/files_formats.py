@@ -7,11 +7,16 @@ from the node tree when an error is raised, so the fast path stays fast.
 
 :class:`RecordCheck` validates records against a shipped JSON Schema. jsonschema
 costs about 40 µs a record, too slow for a 100,000-row export, so the schema is
-also compiled into plain Python predicates for the handful of keywords our data
-schemas use. A record the predicate accepts is valid; a record it rejects is
-handed to jsonschema, which stays the authority and words the error. A schema
-using any other keyword is not compiled at all, and every record then goes
-through jsonschema: the schema file remains the single source of truth.
+also compiled into Python by :mod:`guardrails.fastschema`, which gives the
+same verdict. A record the compiled check rejects is handed to jsonschema,
+which stays the authority and words the error; a schema using a keyword the
+compiler does not translate is validated by jsonschema alone. The schema file
+remains the single source of truth.
+
+The readers avoid work per cell where they can: CSV cells are stripped by a
+C-level ``map`` and converted only in the columns that need it; JSON Lines are
+decoded by the C scanner directly, with the full decoder (and its messages)
+only for a line that does not decode cleanly.
 """
 
 from __future__ import annotations
@@ -21,215 +26,55 @@ import functools
 import io
 import json
 import math
-import numbers
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema.exceptions import best_match
-
 from guardrails import validation, yamlio
 from guardrails.errors import DataFileError, UsageError
+from guardrails.fastschema import compile_schema
 from guardrails.yamlio import PathKey, Position
 
 # ---------------------------------------------------------------------------
 # schema checks
 # ---------------------------------------------------------------------------
 
-Predicate = Callable[[Any], bool]
-
-_ANNOTATIONS = frozenset({
-    "$schema", "$id", "$comment", "$defs", "title", "description", "default",
-    "examples", "deprecated", "readOnly", "writeOnly",
-})
-
-_TYPES: dict[str, Predicate] = {
-    # The same answers as jsonschema's Draft 2020-12 type checker.
-    "string": lambda x: isinstance(x, str),
-    "object": lambda x: isinstance(x, dict),
-    "array": lambda x: isinstance(x, list),
-    "null": lambda x: x is None,
-    "boolean": lambda x: isinstance(x, bool),
-    "number": lambda x: isinstance(x, numbers.Number) and not isinstance(x, bool),
-    "integer": lambda x: (isinstance(x, int) and not isinstance(x, bool))
-    or (isinstance(x, float) and x.is_integer()),
-}
-
-
-def _type_check(names: list[Any]) -> Predicate:
-    if not names or any(n not in _TYPES for n in names):
-        raise Unsupported(f"type {names!r}")
-    # isinstance with a tuple of plain classes first: this runs for every field.
-    plain = tuple(cls for n, cls in (("string", str), ("object", dict), ("array", list),
-                                      ("boolean", bool)) if n in names)
-    has_null = "null" in names
-    number = next((_TYPES[n] for n in ("number", "integer") if n in names), None)
-    if number is None and not has_null:
-        return lambda x: isinstance(x, plain)
-
-    def check(x: Any) -> bool:
-        return isinstance(x, plain) or (has_null and x is None) or (
-            number is not None and number(x)
-        )
-
-    return check
-
-
-class Unsupported(Exception):
-    """The schema uses a keyword the compiler does not know."""
-
-
-def compile_schema(schema: Any, root: Mapping[str, Any] | None = None) -> Predicate:
-    """A predicate that is True exactly when jsonschema finds ``schema`` valid.
-
-    Raises :class:`Unsupported` for keywords outside the compiled subset.
-    """
-    root = schema if root is None else root
-    if schema is True:
-        return lambda x: True
-    if schema is False:
-        return lambda x: False
-    if not isinstance(schema, Mapping):
-        raise Unsupported(repr(schema))
-    checks: list[Predicate] = []
-    for key, value in schema.items():
-        if key in _ANNOTATIONS:
-            continue
-        checks.append(_keyword(key, value, schema, root))
-    if not checks:
-        return lambda x: True
-    if len(checks) == 1:
-        return checks[0]
-
-    def all_of(x: Any) -> bool:
-        # A plain loop: this runs for every field of every record.
-        for check in checks:  # noqa: SIM110
-            if not check(x):
-                return False
-        return True
-
-    return all_of
-
-
-def _keyword(key: str, value: Any, schema: Mapping[str, Any], root: Mapping[str, Any]) -> Predicate:
-    if key == "type":
-        return _type_check([value] if isinstance(value, str) else list(value))
-    if key == "enum":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise Unsupported("enum with non-string members")
-        allowed = frozenset(value)
-        return lambda x: isinstance(x, str) and x in allowed
-    if key == "required":
-        names = frozenset(value)
-        return lambda x: not isinstance(x, dict) or x.keys() >= names
-    if key == "properties":
-        return _properties(value, root)
-    if key == "additionalProperties":
-        if value is True:
-            return lambda x: True
-        if value is False and "patternProperties" not in schema:
-            known = frozenset(schema.get("properties", {}))
-            return lambda x: not isinstance(x, dict) or known.issuperset(x)
-        raise Unsupported("additionalProperties schema")
-    if key == "items":
-        if "prefixItems" in schema:
-            raise Unsupported("prefixItems")
-        item = compile_schema(value, root)
-        return lambda x: not isinstance(x, list) or all(item(v) for v in x)
-    if key in ("minimum", "maximum"):
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise Unsupported(key)
-        is_number = _TYPES["number"]
-        if key == "minimum":
-            return lambda x: not is_number(x) or x >= value
-        return lambda x: not is_number(x) or x <= value
-    if key == "$ref":
-        return _ref(value, root)
-    raise Unsupported(key)
-
-
-_PLAIN = {"string": str, "object": dict, "array": list, "boolean": bool}
-
-
-def _only(schema: Any, key: str) -> Any:
-    """The value of ``key`` when it is the schema's only assertion, else None."""
-    if not isinstance(schema, Mapping):
-        return None
-    rest = [k for k in schema if k not in _ANNOTATIONS]
-    return schema[key] if rest == [key] else None
-
-
-def _properties(value: Mapping[str, Any], root: Mapping[str, Any]) -> Predicate:
-    # Most fields are a bare type or a string enum: test those inline, since
-    # a call per field of every record is what dominates large files.
-    classes: dict[str, tuple[type, ...]] = {}
-    enums: dict[str, frozenset[str]] = {}
-    others: dict[str, Predicate] = {}
-    for name, sub in value.items():
-        types = _only(sub, "type")
-        types = [types] if isinstance(types, str) else types
-        allowed = _only(sub, "enum")
-        if isinstance(types, list) and types and all(t in _PLAIN for t in types):
-            classes[name] = tuple(_PLAIN[t] for t in types)
-        elif isinstance(allowed, list) and allowed and all(isinstance(a, str) for a in allowed):
-            enums[name] = frozenset(allowed)
-        else:
-            others[name] = compile_schema(sub, root)
-
-    def properties(x: Any) -> bool:
-        if not isinstance(x, dict):
-            return True
-        for k, v in x.items():
-            cls = classes.get(k)
-            if cls is not None:
-                if not isinstance(v, cls):
-                    return False
-                continue
-            allowed = enums.get(k)
-            if allowed is not None:
-                if not (isinstance(v, str) and v in allowed):
-                    return False
-                continue
-            check = others.get(k)
-            if check is not None and not check(v):
-                return False
-        return True
-
-    return properties
-
-
-def _ref(ref: Any, root: Mapping[str, Any]) -> Predicate:
-    if not isinstance(ref, str) or not ref.startswith("#/"):
-        raise Unsupported(f"$ref {ref!r}")
-    target: Any = root
-    for part in ref[2:].split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(target, Mapping) or part not in target:
-            raise Unsupported(f"unresolvable $ref {ref!r}")
-        target = target[part]
-    return compile_schema(target, root)
-
 
 class RecordCheck:
-    """Validate records of one kind (or of one ``$defs`` entry) against a schema."""
+    """Validate records of one kind (or of one ``$defs`` entry) against a schema.
+
+    ``fast`` is the compiled predicate (:mod:`guardrails.fastschema`) when the
+    schema compiles, else jsonschema's ``is_valid``; ``first_error`` always
+    asks jsonschema.
+    """
 
     def __init__(self, schema_name: str, definition: str | None = None) -> None:
         root = validation.load_schema(schema_name)
         schema = root["$defs"][definition] if definition else root
         self.schema_name = schema_name
         self.definition = definition
-        self.validator = validation.validator_for(schema_name)
+        self.schema = schema
         if definition:
-            self.validator = self.validator.evolve(schema=schema)
-        try:
-            self.fast: Predicate = compile_schema(schema, root)
-        except Unsupported:
-            self.fast = self.validator.is_valid
+            pointer = definition.replace("~", "~0").replace("/", "~1")
+            # The definition through a $ref, so its own $refs still resolve.
+            fast = compile_schema({"$defs": root["$defs"], "$ref": f"#/$defs/{pointer}"})
+        else:
+            fast = compile_schema(root)
+        self.fast: Callable[[Any], bool] = fast or self.validator.is_valid
+        self.compiled = fast is not None
         self.required: tuple[str, ...] = tuple(schema.get("required", ()))
+
+    @functools.cached_property
+    def validator(self) -> Any:
+        """jsonschema's validator, built when a record needs its verdict or words."""
+        validator = validation.validator_for(self.schema_name)
+        return validator.evolve(schema=self.schema) if self.definition else validator
 
     def first_error(self, record: Any) -> Any | None:
         """The most relevant jsonschema error of a record, or None when valid."""
+        from jsonschema.exceptions import best_match
+
         errors = list(self.validator.iter_errors(record))
         if not errors:
             return None
@@ -264,6 +109,7 @@ class Table:
     text: str | None = None  # YAML/JSON source, for positions on demand
     prefix: PathKey = ()  # document path of the record list
     positions: dict[PathKey, Position] | None = None
+    single: bool = False  # the text is the one record (a postmortem's front matter)
     _json_starts: list[int] | None = field(default=None, repr=False)
 
     def line(self, index: int, path: PathKey = ()) -> int | None:
@@ -272,7 +118,8 @@ class Table:
             return self.starts[index]
         if self.positions is None:
             self.positions = yamlio.positions_of(self.text or "")
-        loc = yamlio.nearest(self.positions, (*self.prefix, index, *path))
+        where = (*self.prefix, *path) if self.single else (*self.prefix, index, *path)
+        loc = yamlio.nearest(self.positions, where)
         if loc is not None:
             return loc[0]
         if self.text is not None and self._json_starts is None:
@@ -430,14 +277,27 @@ def _json_item_lines(text: str) -> list[int]:
 
 def read_jsonl(text: str, display: str) -> Table:
     """One JSON value a line; blank lines are allowed."""
+    scan = _DECODER.scan_once
     records: list[Any] = []
     starts: list[int] = []
     for n, raw in enumerate(text.split("\n"), 1):
         if not raw.strip():
             continue
-        records.append(_load_json(raw, display, line=n))
+        try:
+            # The C scanner alone: json's decode() wrapper (two regex matches and
+            # a call chain) nearly doubles the cost of a short line.
+            value, end = scan(raw, 0)
+            clean = end == len(raw) or not raw[end:].strip(_JSON_SPACE)
+        except (StopIteration, ValueError):
+            clean = False
+        if not clean:  # leading space, trailing data, a duplicate key, a syntax error...
+            value = _load_json(raw, display, line=n)
+        records.append(value)
         starts.append(n)
     return Table(display, records, starts=starts)
+
+
+_JSON_SPACE = " \t\n\r"  # what JSON calls whitespace; str.strip() would take more
 
 
 # --- CSV -------------------------------------------------------------------
@@ -475,37 +335,38 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
         elif name in layout.numbers:
             convert.append((name, _to_number, "a number"))
     width = len(columns)
+    unnamed = "" in columns
+    strip = str.strip
     records: list[dict[str, Any]] = []
     starts: list[int] = []
     last = reader.line_num
-    while True:
-        start = last + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise _csv_error(exc, text, display, start) from None
-        last = reader.line_num
-        if len(row) > width:
-            raise DataFileError(
-                f"the row has {len(row)} cells but the header (line 1) names {width} columns",
-                file=display, line=start,
-                fix="quote cells that contain commas, or add the missing column names",
-            )
-        record = {n: v for n, c in zip(columns, row, strict=False) if n and (v := c.strip())}
-        for name, conv, expected in convert:
-            if name in record:
-                try:
-                    record[name] = conv(record[name])
-                except ValueError:
-                    raise DataFileError(
-                        f"column {name!r}: {record[name]!r} is not {expected}",
-                        file=display, line=start, fix=f"write {expected} or leave the cell empty",
-                    ) from None
-        if record:  # rows of empty cells are spreadsheet leftovers, not records
-            records.append(record)
-            starts.append(start)
+    try:
+        for row in reader:
+            start, last = last + 1, reader.line_num
+            if len(row) > width:
+                raise DataFileError(
+                    f"the row has {len(row)} cells but the header (line 1) names {width} columns",
+                    file=display, line=start,
+                    fix="quote cells that contain commas, or add the missing column names",
+                )
+            record = {n: v for n, v in zip(columns, map(strip, row), strict=False) if v}
+            if unnamed:
+                record.pop("", None)
+            for name, conv, expected in convert:
+                if name in record:
+                    try:
+                        record[name] = conv(record[name])
+                    except ValueError:
+                        raise DataFileError(
+                            f"column {name!r}: {record[name]!r} is not {expected}",
+                            file=display, line=start,
+                            fix=f"write {expected} or leave the cell empty",
+                        ) from None
+            if record:  # rows of empty cells are spreadsheet leftovers, not records
+                records.append(record)
+                starts.append(start)
+    except csv.Error as exc:
+        raise _csv_error(exc, text, display, last + 1) from None
     return Table(display, records, columns=columns, starts=starts)
 
 

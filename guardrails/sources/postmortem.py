@@ -62,16 +62,30 @@ def split_lines(text: str) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
-def parse(text: str, display: str) -> Document:
-    """Split front matter from body and collect the ``##`` sections."""
+def parse(text: str, display: str, *, positions: bool = True) -> Document:
+    """Split front matter from body and collect the ``##`` sections.
+
+    With ``positions=False`` the front matter's positions are not collected
+    (``Document.positions`` is empty); :func:`front_matter_text` gives the
+    text to compute them from when an error needs them.
+    """
     lines = split_lines(text)
-    front, positions, body_line = _front_matter(lines, display)
+    front, where, body_line = _front_matter(lines, display, positions)
     sections, section_lines = parse_sections(lines, body_line)
-    return Document(front, positions, lines, body_line, sections, section_lines)
+    return Document(front, where, lines, body_line, sections, section_lines)
+
+
+def front_matter_text(doc: Document) -> str:
+    """The front matter as YAML text whose line numbers are the file's.
+
+    The opening ``---`` becomes an empty line, so line 2 of the file is line
+    2 of this text.
+    """
+    return "\n" + "\n".join(doc.lines[1:doc.body_line - 2])
 
 
 def _front_matter(
-    lines: list[str], display: str
+    lines: list[str], display: str, positions: bool = True
 ) -> tuple[dict[str, Any], dict[PathKey, Position], int]:
     fix = "start the file with a line '---', then 'incident: <id>' and the other fields, then '---'"
     if not lines or lines[0].rstrip() != "---":
@@ -85,7 +99,7 @@ def _front_matter(
             fix="end the front matter with a line '---'",
         )
     try:
-        data, pos = yamlio.load("\n".join(lines[1:close]), display, positions=True)
+        data, pos = yamlio.load("\n".join(lines[1:close]), display, positions=positions)
     except UsageError as exc:
         # The YAML text starts on line 2 of the file.
         raise DataFileError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,12 @@ from hypothesis import strategies as st
 
 from guardrails import validation
 from guardrails.errors import DataFileError, UsageError
+from guardrails.fastschema import compile_schema
 from guardrails.plugin import SourceEnv
 from guardrails.sources import files as files_module
 from guardrails.sources.files import FilesSource
-from guardrails.sources.files_formats import Unsupported, compile_schema
+from guardrails.sources.files_formats import record_check
+from guardrails.timeutil import NaiveTimestamp, parse_timestamp
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -270,6 +273,19 @@ def test_csv_cells_lists_integers_and_unknown_columns(tmp_path: Path) -> None:
     assert [d.get("changes") for d in facts["deployments"]] == [["1", "2", "3"], None]
 
 
+def test_csv_unnamed_columns_and_blank_cells_are_dropped(tmp_path: Path) -> None:
+    write(tmp_path, "ci_runs.csv",
+          "id,,started_at, ,finished_at,workflow\n"
+          "r-1,junk,2026-10-01T00:00:00Z,more junk,2026-10-01T00:01:00Z,   \n"
+          "r-2,,2026-10-02T00:00:00Z,,2026-10-02T00:01:00Z,ci\n")
+    assert source(tmp_path).gather({"ci_runs"})["ci_runs"] == [
+        {"id": "r-1", "started_at": datetime(2026, 10, 1, tzinfo=UTC),
+         "finished_at": datetime(2026, 10, 1, 0, 1, tzinfo=UTC)},
+        {"id": "r-2", "started_at": datetime(2026, 10, 2, tzinfo=UTC),
+         "finished_at": datetime(2026, 10, 2, 0, 1, tzinfo=UTC), "workflow": "ci"},
+    ]
+
+
 def test_csv_with_only_a_header_has_no_records(tmp_path: Path) -> None:
     write(tmp_path, "ci_runs.csv", "id,started_at,finished_at\n")
     src = source(tmp_path)
@@ -464,6 +480,59 @@ def test_bad_nested_date_names_its_yaml_line(tmp_path: Path) -> None:
     assert (err.file, err.line) == ("org/goals.yaml", 6)
 
 
+_digits = st.integers(0, 99).map(lambda n: f"{n:02d}")
+_offsets = st.sampled_from(["Z", "z", "+00:00", "-00:00", "+02:00", "-05:30", "+0100", "+14:00",
+                            "", " Z", "Z ", "+2", "+02:00:30"])
+_stamps = st.one_of(
+    st.builds(
+        lambda day, sep, hh, mm, ss, frac, off, pad:
+            f"{pad}{day}{sep}{hh}:{mm}{ss}{frac}{off}{pad}",
+        st.sampled_from(["2026-10-01", "2024-02-29", "2026-02-30", "20261001", "2026-W40-1"]),
+        st.sampled_from(["T", " ", "t", "_"]), _digits, _digits,
+        st.sampled_from(["", ":00", ":59", ":60"]), st.sampled_from(["", ".5", ".123456789"]),
+        _offsets, st.sampled_from(["", "", " "]),
+    ),
+    st.sampled_from(["2026-10-01", "2026-10-01T10Z", "yesterday", "", "T", "2026-10-01TZ"]),
+    st.text(alphabet="0123456789-:TZz+ .", max_size=25),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stamp=_stamps, with_tz=st.booleans())
+def test_timestamps_read_as_timeutil_reads_them(stamp: str, with_tz: bool) -> None:
+    # The fast path (fromisoformat in one call) must agree with
+    # timeutil.parse_timestamp, the reference, on every string: same instant,
+    # or the same error.
+    tz = timezone(timedelta(hours=3)) if with_tz else None
+    try:
+        expected: Any = parse_timestamp(stamp, tz)
+    except NaiveTimestamp:
+        expected = f"started_at: the timestamp {stamp!r} has no UTC offset"
+    except ValueError as exc:
+        expected = f"started_at: {exc}"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write(root, "ci_runs.jsonl", json.dumps(
+            {"id": 1, "started_at": stamp, "finished_at": "2026-10-01T10:00:00Z"}) + "\n")
+        try:
+            [run] = source(root, timezone=tz).gather({"ci_runs"})["ci_runs"]
+        except DataFileError as err:
+            assert (err.message, err.line) == (expected, 1)
+        else:
+            assert run["started_at"] == expected
+            assert run["started_at"].tzinfo is UTC
+
+
+def test_offsets_become_utc(tmp_path: Path) -> None:
+    write(tmp_path, "ci_runs.csv",
+          "id,started_at,finished_at\n"
+          "1,2026-10-01T10:00:00+02:00,2026-10-01 10:00:00.5-05:30\n")
+    [run] = source(tmp_path).gather({"ci_runs"})["ci_runs"]
+    assert run["started_at"] == datetime(2026, 10, 1, 8, tzinfo=UTC)
+    assert run["finished_at"] == datetime(2026, 10, 1, 15, 30, 0, 500000, tzinfo=UTC)
+    assert run["started_at"].tzinfo is UTC and run["finished_at"].tzinfo is UTC
+
+
 # ---------------------------------------------------------------------------
 # YAML and JSON problems
 # ---------------------------------------------------------------------------
@@ -584,6 +653,34 @@ def test_jsonl_line_that_is_not_an_object(tmp_path: Path) -> None:
     assert "is not of type 'object'" in err.message
 
 
+def test_jsonl_spacing_crlf_and_duplicate_keys(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.jsonl",
+          '  {"id": "INC-1", "created_at": "2026-10-01T00:00:00Z"}  \r\n'
+          '{"id": "INC-2", "created_at": "2026-10-02T00:00:00Z"}\r\n')
+    assert [i["id"] for i in source(tmp_path).gather({"incidents"})["incidents"]] == [
+        "INC-1", "INC-2"]
+    write(tmp_path, "incidents.jsonl",
+          '{"id": "INC-1", "created_at": "2026-10-01T00:00:00Z"}\n\n'
+          '{"id": "INC-2", "created_at": "2026-10-02T00:00:00Z", "id": "INC-3"}\n')
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/incidents.jsonl", 3)
+    assert "duplicate key 'id'" in err.message
+
+
+@pytest.mark.parametrize("line", [
+    '{"id": 1, "started_at": "x", "finished_at": NaN}',
+    '{"id": 1} {"id": 2}',
+    '{"id": 1}\f',
+])
+def test_jsonl_line_that_is_not_one_json_value(tmp_path: Path, line: str) -> None:
+    write(tmp_path, "ci_runs.jsonl",
+          '{"id": 0, "started_at": "2026-10-01T00:00:00Z", "finished_at": "2026-10-01T00:01:00Z"}'
+          f"\n{line}\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/ci_runs.jsonl", 2)
+    assert "invalid JSON" in err.message
+
+
 def test_non_utf8_file(tmp_path: Path) -> None:
     write(tmp_path, "incidents.csv",
           b"id,created_at,title\nINC-1,2026-10-01T00:00:00Z,ok\nINC-2,2026-10-02T00:00:00Z,caf\xe9\n")
@@ -616,6 +713,28 @@ def test_duplicate_ids_across_types_in_yaml(tmp_path: Path) -> None:
     err = failure(tmp_path)
     assert (err.file, err.line) == ("org/goals.yaml", 4)
     assert "line 2" in err.message
+
+
+def test_a_duplicate_before_a_bad_record_is_reported_first(tmp_path: Path) -> None:
+    write(tmp_path, "deployments.csv",
+          "id,service,finished_at,status\n"
+          "d-1,api,2026-10-01T10:00:00Z,success\n"
+          "d-1,api,2026-10-01T11:00:00Z,success\n"
+          "d-3,api,2026-10-01T12:00:00Z,done\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/deployments.csv", 3)
+    assert "duplicate deployment id 'd-1'" in err.message
+
+
+def test_a_bad_record_before_a_duplicate_is_reported_first(tmp_path: Path) -> None:
+    write(tmp_path, "deployments.csv",
+          "id,service,finished_at,status\n"
+          "d-1,api,2026-10-01T10:00:00Z,success\n"
+          "d-2,api,2026-10-01T11:00:00,success\n"
+          "d-1,api,2026-10-01T12:00:00Z,success\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/deployments.csv", 3)
+    assert "no UTC offset" in err.message
 
 
 # ---------------------------------------------------------------------------
@@ -719,14 +838,16 @@ def test_data_schemas_are_well_formed(name: str) -> None:
     assert schema.get("additionalProperties", True) is True
     for sub in schema.get("$defs", {}).values():
         assert sub["title"] and sub["description"]
-    compile_schema(schema)  # every shipped schema takes the fast path
+    assert compile_schema(schema) is not None  # every shipped schema takes the fast path
+    assert record_check(name).compiled
+    for definition in schema.get("$defs", {}):
+        assert record_check(name, definition).compiled
 
 
 def test_compile_refuses_unknown_keywords() -> None:
-    with pytest.raises(Unsupported):
-        compile_schema({"type": "string", "pattern": "^a"})
-    with pytest.raises(Unsupported):
-        compile_schema({"properties": {"x": {"format": "date-time"}}})
+    assert compile_schema({"type": "string", "pattern": "^a"}) is not None
+    assert compile_schema({"properties": {"x": {"format": "date-time"}}}) is None
+    assert compile_schema({"type": "string", "patternProperties": {"^a": {}}}) is None
 
 
 _scalars = st.one_of(
@@ -762,7 +883,8 @@ VALID = {
 def test_valid_examples_pass_both_checks(name: str) -> None:
     schema = validation.load_schema(name)
     assert jsonschema.Draft202012Validator(schema).is_valid(VALID[name])
-    assert compile_schema(schema)(VALID[name]) is True
+    compiled = compile_schema(schema)
+    assert compiled is not None and compiled(VALID[name]) is True
 
 
 @pytest.mark.parametrize("name", DATA_SCHEMAS)
@@ -777,4 +899,5 @@ def test_compiled_check_agrees_with_jsonschema(name: str, data: st.DataObject, o
     if other is not None and not extra:
         record = other  # now and then not a record at all
     expected = jsonschema.Draft202012Validator(schema).is_valid(record)
-    assert compile_schema(schema)(record) is expected
+    compiled = compile_schema(schema)
+    assert compiled is not None and compiled(record) is expected
