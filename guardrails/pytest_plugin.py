@@ -47,7 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--guardrails", action="store_true", default=False,
                     help="collect and run the configured guardrails rules as test items")
     group.addoption("--guardrails-config", default=None, metavar="FILE",
-                    help="guardrails config file (default: found from the rootdir upwards)")
+                    help="guardrails config file (default: found from the current folder upwards)")
     group.addoption("--guardrails-now", default=None, metavar="DATE",
                     help="evaluate the rules as of this date (reproducible runs)")
 
@@ -64,8 +64,10 @@ class GuardrailsState:
         try:
             now = config.getoption("guardrails_now")
             options = RunOptions(now=parse_now(now) if now else None)
+            # Like guardrails itself: from where pytest was invoked, upwards (the
+            # rootdir is often a parent project's, with no guardrails config).
             gconfig = build_config(config.getoption("guardrails_config"), options,
-                                   cwd=Path(str(config.rootpath)))
+                                   cwd=Path(str(config.invocation_params.dir)))
             self.session = Session(gconfig)
             self.session.configure()
             self.session.collect()
@@ -123,6 +125,14 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
 
 def _real_path(display: str, state: GuardrailsState) -> Path:
     config = state.session.config
+    rules = [r for shown, rs in state.session.files if shown == display for r in rs]
+    if rules and rules[0].builtin:
+        # A builtin pack: the YAML file shipped inside the package.
+        from guardrails.collect import builtin_packs
+
+        pack = builtin_packs().get(Path(display).stem)
+        if pack is not None:
+            return Path(str(pack))
     for base in (config.root, Path.cwd()):
         p = base / display
         if p.is_file():
@@ -167,7 +177,9 @@ class RuleItem(pytest.Item):
 
         r = self.result
         if r.outcome is Outcome.SKIPPED:
-            pytest.skip(r.message or "skipped")
+            # Reported at the rule's file and line, as a skip marker would be,
+            # not at this line of the plugin.
+            raise pytest.skip.Exception(r.message or "skipped", _use_item_location=True)
         if r.outcome is Outcome.WAIVED:
             w = r.waiver or {}
             who = f" ({w['subject']})" if w.get("subject") else ""

@@ -183,3 +183,27 @@ def test_guardrails_tester_fixture(pytester: pytest.Pytester) -> None:
     '''))
     res = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     res.assert_outcomes(passed=3)
+
+
+def test_config_is_found_from_the_invocation_folder(pytester: pytest.Pytester) -> None:
+    # The rootdir is the outer project (it has the pytest ini file); the guardrails
+    # config lives in a sub-folder that pytest is run from.
+    pytester.makeini("[pytest]\n")
+    org = pytester.path / "sub"
+    (org / "rules").mkdir(parents=True)
+    (org / "rules" / "people.yaml").write_text(RULES.split("  - id: tiny-teams")[0])
+    (org / "org").mkdir()
+    (org / "org" / "teams.yaml").write_text(TEAMS_YAML)
+    (org / "guardrails.yaml").write_text("rules: [rules/]\nsources:\n  files: {path: org}\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(org)
+        res = pytester.runpytest_subprocess("--guardrails", "-rs", "-p", "no:cacheprovider")
+    res.assert_outcomes(failed=1)  # team-size: beta has 9 members
+
+
+def test_builtin_rule_skips_point_at_the_shipped_pack(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", guardrails="rules: [builtin:teams]\n")
+    res = pytester.runpytest_subprocess("--guardrails", "-rs", "-p", "no:cacheprovider")
+    # no data at all: every teams rule is skipped, reported at its line in rules/teams.yaml
+    res.stdout.fnmatch_lines(["SKIPPED [[]1[]] *teams.yaml:*: no teams data"])
+    assert "pytest_plugin.py" not in res.stdout.str()
