@@ -189,3 +189,20 @@ def test_coverage_passes_and_skips(tmp_path: Path) -> None:
     r.commit({".github/CODEOWNERS": "* @acme/core-team carol@example.com\n"})
     res = CodeownersCoverageCheck().evaluate(_cov_rule(), _ctx(_store(r.path)))
     assert (res.outcome, res.value, res.samples) == (Outcome.PASSED, 0, 2)
+
+
+def test_a_failed_git_source_makes_both_rules_error_not_skip() -> None:
+    from guardrails.errors import SourceError
+    from guardrails.runner import run_check
+
+    store = FactStore()
+    boom = SourceError("git", "this is a shallow clone; run git fetch --unshallow")
+    for kind in ("commits", "modules", "codeowners"):
+        store.fail(kind, boom)
+    checks = {c.name: c for c in (BusFactorCheck(), CodeownersCoverageCheck())}
+    ctx = EvalContext(now=datetime(2026, 11, 20, tzinfo=UTC), window=timedelta(days=90),
+                      focus=None, store=store, checks=checks)
+    for name in checks:
+        result = run_check(Rule(pack="teams", id=name, title=name, check=name, params={}), ctx)
+        assert result.outcome is Outcome.ERROR, name
+        assert "git fetch --unshallow" in result.message
