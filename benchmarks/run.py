@@ -46,7 +46,20 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def compile_package() -> None:
+    """Write guardrails' bytecode as ``pip install`` does.
+
+    The dependencies were byte-compiled by pip; an editable checkout run with
+    PYTHONDONTWRITEBYTECODE=1 (set on these machines) would recompile our
+    modules on every start and measure the compiler, not the tool.
+    """
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "guardrails"), quiet=1)
+
+
 def startup() -> tuple[str, bool]:
+    compile_package()
     _time(BASELINE)
     _time(OURS)  # warm the file cache for both
     base, ours = [], []
@@ -57,7 +70,8 @@ def startup() -> tuple[str, bool]:
     ratio = o / b
     ok = ratio <= TARGET
     text = (f"## start-up: `guardrails check` on the example org\n\n"
-            f"{datetime.now(UTC).date()}, {machine()}, median of {RUNS} alternating runs\n\n"
+            f"{datetime.now(UTC).date()}, {machine()}, median of {RUNS} alternating runs; "
+            f"bytecode compiled for both, as pip install leaves it\n\n"
             f"| run | median |\n|---|---|\n"
             f"| baseline: python importing pluggy, click, yaml, jsonschema, requests, "
             f"pathspec | {b * 1000:.0f} ms |\n"
