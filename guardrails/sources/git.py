@@ -249,6 +249,14 @@ class GitSource(Source):
         return f"git {self.env.display(self.repo)}"
 
     def validate(self) -> None:
+        if not self.env.allow_outside_root and not self.repo.is_relative_to(
+                self.env.root.resolve()):
+            cfg = self.env.config
+            raise ConfigError(
+                f"git source: path {self.options.get('path')!r} resolves outside the folder "
+                f"holding the config ({self.env.root})", file=self._config_file(),
+                line=cfg.line_of("sources", "git", "path") if cfg is not None else None,
+                fix="move the config into the repository, or set 'allow_outside_root: true'")
         if not self.repo.is_dir():
             raise ConfigError(f"git source: {self.repo} is not a directory",
                               file=self._config_file(), fix="set sources.git.path to the "

@@ -213,3 +213,18 @@ def test_shipped_by_finds_the_first_deployment_containing_the_change(tmp_path: P
     assert shipped_by(r.path, change, [d1, side]) is None
     assert shipped_by(r.path, d3, [d1, d2]) is None
     assert shipped_by(r.path, change, [d3[:10]]) == d3[:10]
+
+
+def test_a_repository_outside_the_config_folder_is_refused(tmp_path: Path) -> None:
+    from guardrails.errors import ConfigError
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"a.txt": "a"})
+    root = tmp_path / "config"
+    root.mkdir()
+    env = SourceEnv(root=root, now=datetime(2026, 11, 20, tzinfo=UTC),
+                    window=timedelta(days=90))
+    with pytest.raises(ConfigError, match="outside the folder holding the config"):
+        GitSource({"path": "../repo"}, env).validate()
+    env.allow_outside_root = True
+    GitSource({"path": "../repo"}, env).validate()  # allowed when the config says so
