@@ -396,12 +396,22 @@ def init(directory: str) -> int:
 
 @cli.command()
 @click.argument("name", required=False)
+@click.option("--document", is_flag=True,
+              help="For a data kind: the schema of a whole YAML/JSON file (teams: [...]), "
+              "for editors, instead of one record's.")
 @plugin_option
-def schema(name: str | None, plugins: tuple[str, ...]) -> int:
-    """Print the JSON Schema of rule files, the config, the report or a data file."""
+def schema(name: str | None, document: bool, plugins: tuple[str, ...]) -> int:
+    """Print the JSON Schema of rule files, the config, the report or a data file.
+
+    \b
+    Examples:
+      guardrails schema rules > .guardrails-rules.schema.json
+      guardrails schema deployments            one deployment record
+      guardrails schema teams --document       a whole org/teams.yaml
+    """
     from guardrails.commands import print_schema
 
-    return wrap_session(lambda: print_schema(name, plugins))
+    return wrap_session(lambda: print_schema(name, plugins, document))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -347,7 +347,36 @@ def scaffold(directory: Path) -> int:
 # ---------------------------------------------------------------------------
 
 
-def print_schema(name: str | None, plugins: tuple[str, ...]) -> int:
+# The mapping keys a whole data file may use, per kind (DATA.md "Validation").
+DOCUMENT_KEYS = {
+    "teams": ("teams",), "services": ("services",), "goals": ("goals",),
+    "iterations": ("iterations",), "deployments": ("deployments",),
+    "incidents": ("incidents",), "changes": ("pull_requests", "changes"),
+    "ci_runs": ("ci_runs",), "survey_answers": ("survey_answers", "answers"),
+}
+
+
+def document_schema(name: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A whole data file: ``{<plural>: [record, ...]}`` (YAML) or a JSON list."""
+    keys = DOCUMENT_KEYS[name]
+    items = {k: v for k, v in record.items() if k not in ("$schema", "$id", "$defs")}
+    # The record's own definitions move to the document root, where its
+    # "#/$defs/..." references now resolve.
+    defs = {**record.get("$defs", {}), "record": items}
+    listing = {"type": "array", "items": {"$ref": "#/$defs/record"}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"{name} file",
+        "description": f"A whole {name} data file: a mapping with one of "
+                       f"{', '.join(keys)} holding the records, or (JSON) a list of them.",
+        "anyOf": [listing, *({"type": "object", "required": [k],
+                              "properties": {k: listing}, "additionalProperties": False}
+                             for k in keys)],
+        "$defs": defs,
+    }
+
+
+def print_schema(name: str | None, plugins: tuple[str, ...], document: bool = False) -> int:
     from guardrails.validation import SCHEMA_NAMES, load_schema
 
     if not name:
@@ -361,6 +390,11 @@ def print_schema(name: str | None, plugins: tuple[str, ...]) -> int:
             raise UsageError(f"no schema named {name!r}",
                              fix=f"use one of: {', '.join(SCHEMA_NAMES)}")
         schema = load_schema(name)
+        if document:
+            if name not in DOCUMENT_KEYS:
+                raise UsageError(f"--document applies to data kinds, not {name!r}",
+                                 fix=f"use one of: {', '.join(DOCUMENT_KEYS)}")
+            schema = document_schema(name, schema)
     _echo(json.dumps(schema, indent=2, ensure_ascii=False))
     return 0
 
