@@ -7,6 +7,11 @@ limits that reset soon, Link and offset pagination with a page cap, and an
 on-disk cache of GET answers revalidated with ``If-None-Match`` /
 ``If-Modified-Since`` (a 304 costs no body) that also serves ``--offline``.
 
+This module holds the client and the settings every HTTP source shares; the
+cache lives in :mod:`guardrails.sources.http_cache` and the error messages in
+:mod:`guardrails.sources.http_errors`. Sources import every public name from
+here, which re-exports those modules' public names.
+
 The token is read from the environment variable the config names and lives
 only in the session's auth hook: never in URLs, cache keys, cache files,
 log lines or exception texts (every message passes through ``_scrub``).
@@ -16,33 +21,34 @@ sources.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from guardrails.errors import ConfigError, SourceError
+from guardrails.sources.http_cache import CacheEntry, CacheMiss, ResponseCache, offline_error
+from guardrails.sources.http_errors import HttpErrors, config_error, rate_limit_wait
 
 if TYPE_CHECKING:
     import requests
 
     from guardrails.plugin import SourceEnv
 
+# Sources and tests import these from here, whichever module defines them.
+__all__ = ["COMMON_PROPERTIES", "CacheEntry", "CacheMiss", "HttpClient", "HttpSettings", "Page",
+           "ResponseCache", "Stats", "config_error", "offline_error"]
+
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
+
 
 #: JSON Schema properties every HTTP source accepts (merged into its own schema)
 COMMON_PROPERTIES: dict[str, Any] = {
@@ -126,104 +132,6 @@ class Stats:
                 setattr(self, key, getattr(self, key) + amount)
 
 
-class CacheMiss(SourceError):
-    """Offline, and the cache holds no answer for a request."""
-
-    def __init__(self, source: str, shown: str, purpose: str) -> None:
-        super().__init__(source, f"offline and no cached answer for GET {shown} ({purpose})")
-        self.shown = shown
-        self.purpose = purpose
-
-
-def offline_error(source: str, misses: list[CacheMiss], cache_dir: Path | None) -> SourceError:
-    """One error naming every fact kind (and its first URL) the cache could not answer."""
-    lacks = "; ".join(f"{m.purpose} (GET {m.shown})" for m in misses)
-    if cache_dir is None:
-        return SourceError(source, f"offline, and no HTTP cache directory is configured, so "
-                           f"nothing can answer: {lacks}. Run without --offline.")
-    where = f" in {cache_dir}"
-    return SourceError(
-        source,
-        f"offline, and the cache{where} lacks answers for: {lacks}. "
-        "Run once without --offline to fill the cache.",
-    )
-
-
-def config_error(source: Any, key: str, message: str, fix: str) -> ConfigError:
-    """A config mistake in ``sources.<name>.<key>``, placed at its line when known."""
-    cfg = source.env.config
-    file = getattr(cfg, "display_path", None) if cfg is not None else None
-    line = None
-    if cfg is not None and hasattr(cfg, "line_of"):
-        line = cfg.line_of("sources", source.name, key)
-    return ConfigError(f"sources.{source.name}.{key}: {message}", file=file, line=line,
-                       fix=fix)
-
-
-# ---------------------------------------------------------------------------
-# on-disk cache
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class CacheEntry:
-    url: str
-    body: str
-    content_type: str
-    link: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-class ResponseCache:
-    """GET answers on disk, one JSON file per URL (key: SHA-256 of the URL).
-
-    Writes go to a temporary file in the same folder and are moved into place
-    with ``os.replace``, so a crash never leaves half an entry; an entry that
-    does not read back is deleted and treated as absent.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.discarded: list[Path] = []
-
-    def path_for(self, url: str) -> Path:
-        key = hashlib.sha256(url.encode("utf-8")).hexdigest()
-        return self.root / key[:2] / f"{key}.json"
-
-    def load(self, url: str) -> CacheEntry | None:
-        path = self.path_for(url)
-        try:
-            raw = json.loads(path.read_text("utf-8"))
-            entry = CacheEntry(**raw)
-            if entry.url != url or not isinstance(entry.body, str):
-                raise ValueError("entry does not belong to this URL")
-            return entry
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, TypeError) as exc:
-            LOG.warning("discarding unreadable cache entry %s: %s", path, exc)
-            self.discarded.append(path)
-            path.unlink(missing_ok=True)
-            return None
-
-    def save(self, entry: CacheEntry) -> None:
-        path = self.path_for(entry.url)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(entry.__dict__, fh)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            # A cache that cannot be written costs speed, not correctness.
-            LOG.warning("cannot write HTTP cache entry %s: %s", path, exc)
-
-
 # ---------------------------------------------------------------------------
 # the client
 # ---------------------------------------------------------------------------
@@ -270,6 +178,8 @@ class HttpClient:
         self.cache = (
             ResponseCache(Path(env.cache_dir) / "http" / source) if env.cache_dir else None
         )
+        self._errors = HttpErrors(source, service, settings, has_token=self._token is not None,
+                                  netloc=self._base.netloc, scrub=self._scrub)
 
     # -- public ------------------------------------------------------------
 
@@ -285,29 +195,20 @@ class HttpClient:
                 raise CacheMiss(self.source, shown, purpose)
             self.stats.add(cache_answers=1)
             return self._from_entry(entry, shown, purpose)
-        conditional: dict[str, str] = {}
-        if entry is not None:
-            if entry.etag:
-                conditional["If-None-Match"] = entry.etag
-            if entry.last_modified:
-                conditional["If-Modified-Since"] = entry.last_modified
+        conditional = entry.conditional_headers() if entry is not None else {}
         resp = self._send(full, conditional, shown, purpose)
         if resp.status_code == 304 and entry is not None:
             self.stats.add(not_modified=1, cache_answers=1)
             return self._from_entry(entry, shown, purpose)
         if resp.status_code != 200:
-            raise self._status_error(resp, shown, purpose)
+            raise self._errors.status(resp, shown, purpose)
         body = resp.content
         self.stats.add(bodies=1, body_bytes=len(body))
         ctype = resp.headers.get("Content-Type", "")
-        data = self._decode(body, ctype, shown, purpose)
+        data = self._errors.decode(body, ctype, shown, purpose)
         next_url = resp.links.get("next", {}).get("url")
         if self.cache is not None:
-            self.cache.save(CacheEntry(
-                url=full, body=body.decode("utf-8"), content_type=ctype,
-                link=resp.headers.get("Link"), etag=resp.headers.get("ETag"),
-                last_modified=resp.headers.get("Last-Modified"),
-            ))
+            self.cache.save(CacheEntry.from_answer(full, body, resp.headers))
         return Page(data, full, next_url, from_cache=False)
 
     def pages(
@@ -325,14 +226,14 @@ class HttpClient:
         while url:
             count += 1
             if count > self.settings.max_pages:
-                raise self._page_cap(first, purpose)
+                raise self._errors.page_cap(first, purpose)
             page = self.get(url, purpose=purpose)
             yield self._items(page, items_key, purpose)
             url = page.next_url
             if url and not self._same_origin(url):
-                raise SourceError(self.source, self._scrub(
+                raise self._errors.error(
                     f"GET {first} ({purpose}): the next-page link points to another host "
-                    f"({urlsplit(url).netloc}); refusing to send the token there"))
+                    f"({urlsplit(url).netloc}); refusing to send the token there")
 
     def offset_pages(
         self,
@@ -350,7 +251,7 @@ class HttpClient:
         while True:
             count += 1
             if count > self.settings.max_pages:
-                raise self._page_cap(first, purpose)
+                raise self._errors.page_cap(first, purpose)
             page = self.get(path, {**params, "limit": limit, "offset": offset}, purpose=purpose)
             items = self._items(page, items_key, purpose)
             yield items
@@ -405,12 +306,9 @@ class HttpClient:
         if self._session is not None:
             self._session.close()
             self._session = None
-        if self.cache is not None and self.cache.discarded:
-            self.warnings.append(
-                f"{self.source}: discarded {len(self.cache.discarded)} unreadable cache "
-                "entr" + ("y" if len(self.cache.discarded) == 1 else "ies")
-                + f" under {self.cache.root}")
-            self.cache.discarded.clear()
+        note = self.cache.take_discard_note() if self.cache is not None else None
+        if note:
+            self.warnings.append(f"{self.source}: {note}")
 
     # -- internals -----------------------------------------------------------
 
@@ -447,7 +345,7 @@ class HttpClient:
             total=None, connect=s.retries, read=s.retries, status=s.retries, other=0,
             allowed_methods=frozenset({"GET"}), status_forcelist=_RETRY_STATUSES,
             backoff_factor=s.backoff_factor, backoff_max=30,
-            # 429/403 waits are decided by _rate_limit_wait, which caps them.
+            # 429/403 waits are decided by rate_limit_wait and capped in _send.
             respect_retry_after_header=False, raise_on_status=False,
         )
         adapter = HTTPAdapter(max_retries=retry, pool_connections=2,
@@ -460,14 +358,10 @@ class HttpClient:
         session.headers.update({"User-Agent": f"guardrails/{__version__}", **self.headers})
         if self._token:
             if not self._token.isascii() or not self._token.isprintable():
-                raise SourceError(self.source, (
-                    f"the value of ${self.settings.token_env} contains characters a token "
-                    "cannot have (control or non-ASCII characters); set it to the token only"))
+                raise self._errors.bad_token()
             session.auth = _HeaderAuth(self._auth_scheme(self._token))
         elif self._token_required:
-            raise SourceError(self.source, (
-                f"${self.settings.token_env} is not set; the {self.service} API needs a "
-                f"token: export {self.settings.token_env}=<token> (or set token_env)"))
+            raise self._errors.missing_token()
         else:
             self.warnings.append(
                 f"{self.source}: ${self.settings.token_env} is not set; querying the "
@@ -487,157 +381,31 @@ class HttpClient:
                 resp = session.get(url, headers=dict(headers),
                                    timeout=(self.settings.timeout, self.settings.timeout))
             except requests.RequestException as exc:
-                raise SourceError(self.source, self._scrub(
-                    f"GET {shown} ({purpose}) failed: {self._explain(exc)}")) from None
+                raise self._errors.transport(exc, shown, purpose) from None
             LOG.debug("GET %s -> %s", shown, resp.status_code)
-            pause = _rate_limit_wait(resp)
+            pause = rate_limit_wait(resp)
             if pause is None:
                 return resp
             if waited + pause > self.settings.rate_limit_max_wait:
-                raise SourceError(self.source, self._scrub(self._rate_limit_text(
-                    resp, shown, purpose, pause)))
+                raise self._errors.rate_limited(resp, shown, purpose, pause)
             LOG.info("%s rate limit: waiting %.1fs", self.service, pause)
             time.sleep(pause)
             waited += pause
             self.stats.add(rate_limit_wait=pause)
-        raise SourceError(self.source, self._scrub(
-            f"GET {shown} ({purpose}): still rate limited after {_MAX_RATE_LIMIT_WAITS} waits"))
-
-    def _explain(self, exc: BaseException) -> str:
-        import requests
-        from urllib3.exceptions import (
-            ConnectTimeoutError,
-            NewConnectionError,
-            ProtocolError,
-            ReadTimeoutError,
-        )
-
-        tries = f"{self.settings.retries + 1} attempt" + ("s" if self.settings.retries else "")
-        chain: list[BaseException] = []
-        seen: BaseException | None = exc
-        while seen is not None and len(chain) < 10:
-            chain.append(seen)
-            reason = getattr(seen, "reason", None)
-            nxt = reason if isinstance(reason, BaseException) else None
-            if nxt is None and seen.args and isinstance(seen.args[0], BaseException):
-                nxt = seen.args[0]
-            seen = nxt or seen.__cause__ or seen.__context__
-        if any(isinstance(e, ReadTimeoutError | requests.ReadTimeout) for e in chain):
-            return f"no answer within timeout={self.settings.timeout:g}s ({tries})"
-        # NewConnectionError subclasses ConnectTimeoutError: test it first
-        if any(isinstance(e, NewConnectionError) for e in chain):
-            return f"could not connect to {self._base.netloc} ({tries}); check api_url"
-        if any(isinstance(e, ConnectTimeoutError | requests.ConnectTimeout) for e in chain):
-            return f"could not connect within timeout={self.settings.timeout:g}s ({tries})"
-        if any(isinstance(e, ProtocolError | requests.exceptions.ChunkedEncodingError)
-               for e in chain):
-            return "the connection broke before the whole answer arrived (truncated answer)"
-        if isinstance(exc, requests.exceptions.SSLError):
-            return "TLS error (certificate not trusted?)"
-        if isinstance(exc, requests.exceptions.TooManyRedirects):
-            return "too many redirects"
-        return f"{type(exc).__name__} ({tries})"
-
-    def _status_error(self, resp: requests.Response, shown: str, purpose: str) -> SourceError:
-        code = resp.status_code
-        what = f"GET {shown} ({purpose}) answered {code} {resp.reason or ''}".rstrip()
-        detail = _api_message(resp)
-        said = f" ({detail})" if detail else ""
-        env_var = self.settings.token_env
-        if code == 401:
-            if self._token:
-                text = (f"{what}{said}: the {self.service} API rejected the token in "
-                        f"${env_var}; set {env_var} to a valid, unexpired token")
-            else:
-                text = (f"{what}{said}: the {self.service} API needs a token and "
-                        f"${env_var} is not set")
-        elif code == 403:
-            text = f"{what}{said}: {self._permission_hint(resp)}"
-        elif code == 404:
-            text = (f"{what}{said}: check the source's config (names, ids, api_url); "
-                    "a token that may not see a private resource also gets 404")
-        elif code >= 500:
-            text = (f"{what}{said} after {self.settings.retries} "
-                    f"retr{'y' if self.settings.retries == 1 else 'ies'}; "
-                    f"the {self.service} API is failing, try again later")
-        else:
-            text = f"{what}{said}"
-        return SourceError(self.source, self._scrub(text))
-
-    def _permission_hint(self, resp: requests.Response) -> str:
-        env_var = self.settings.token_env
-        if not self._token:
-            return (f"access denied without a token; set ${env_var} to a token that may read "
-                    "this resource")
-        h = resp.headers
-        needs = []
-        if h.get("X-Accepted-GitHub-Permissions"):
-            needs.append(f"permission {h['X-Accepted-GitHub-Permissions']} "
-                         "(fine-grained token or GitHub App)")
-        if h.get("X-Accepted-OAuth-Scopes"):
-            have = h.get("X-OAuth-Scopes")
-            has = f"; it has: {have}" if have is not None else ""
-            needs.append(f"scope {h['X-Accepted-OAuth-Scopes']} (classic token{has})")
-        if needs:
-            return f"the token in ${env_var} lacks a permission: it needs " + " or ".join(needs)
-        return (f"the token in ${env_var} is not allowed to read this; grant it read "
-                "access to this resource")
-
-    def _rate_limit_text(
-        self, resp: requests.Response, shown: str, purpose: str, pause: float
-    ) -> str:
-        resets = datetime.fromtimestamp(time.time() + pause, UTC).replace(microsecond=0)
-        which = "" if resp.headers.get("X-RateLimit-Remaining") == "0" else "secondary "
-        if self.service != "GitHub":
-            which = ""
-        token = f" for ${self.settings.token_env}" if self._token else " (no token)"
-        return (f"GET {shown} ({purpose}): the {self.service} API {which}rate limit{token} "
-                f"is exhausted; it resets at {resets.isoformat().replace('+00:00', 'Z')} "
-                f"(in {pause:.0f}s), longer than rate_limit_max_wait="
-                f"{self.settings.rate_limit_max_wait:g}s. Run again after that.")
-
-    def _decode(self, body: bytes, ctype: str, shown: str, purpose: str) -> Any:
-        if "json" not in ctype.lower():
-            looks_html = "html" in ctype.lower() or body.lstrip()[:1] == b"<"
-            got = "an HTML page" if looks_html else f"content type {ctype or '(none)'!s}"
-            raise SourceError(self.source, self._scrub(
-                f"GET {shown} ({purpose}) answered {got} instead of JSON; check api_url "
-                "(a proxy, login or error page answers like this)"))
-        try:
-            return json.loads(body.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise SourceError(self.source, self._scrub(
-                f"GET {shown} ({purpose}) answered JSON that is not UTF-8")) from None
-        except json.JSONDecodeError as exc:
-            raise SourceError(self.source, self._scrub(
-                f"GET {shown} ({purpose}) answered invalid or truncated JSON "
-                f"({len(body)} bytes, {exc.msg} at character {exc.pos})")) from None
+        raise self._errors.error(
+            f"GET {shown} ({purpose}): still rate limited after {_MAX_RATE_LIMIT_WAITS} waits")
 
     def _from_entry(self, entry: CacheEntry, shown: str, purpose: str) -> Page:
-        data = self._decode(entry.body.encode("utf-8"), entry.content_type, shown, purpose)
-        next_url = None
-        if entry.link:
-            from requests.utils import parse_header_links
-
-            for link in parse_header_links(entry.link):
-                if link.get("rel") == "next":
-                    next_url = link.get("url")
-        return Page(data, entry.url, next_url, from_cache=True)
+        data = self._errors.decode(entry.body.encode("utf-8"), entry.content_type, shown,
+                                   purpose)
+        return Page(data, entry.url, entry.next_url(), from_cache=True)
 
     def _items(self, page: Page, items_key: str | None, purpose: str) -> list[Any]:
         data = page.data
         items = data.get(items_key) if items_key and isinstance(data, dict) else data
         if not isinstance(items, list):
-            want = f"an object with a list under {items_key!r}" if items_key else "a list"
-            raise SourceError(self.source, self._scrub(
-                f"GET {self.shown(page.url)} ({purpose}) answered JSON that is not {want}"))
+            raise self._errors.not_a_list(self.shown(page.url), purpose, items_key)
         return items
-
-    def _page_cap(self, first: str, purpose: str) -> SourceError:
-        return SourceError(self.source, self._scrub(
-            f"GET {first} ({purpose}) has more than max_pages={self.settings.max_pages} "
-            f"pages; stopped rather than use partial data. Raise sources.{self.source}."
-            "max_pages or shorten the window"))
 
     def _show_progress(self, label: str, done: int, total: int) -> None:
         if self._progress and total > 1:
@@ -666,64 +434,3 @@ class _HeaderAuth:
 
     def __repr__(self) -> str:
         return "<token auth>"
-
-
-def _rate_limit_wait(resp: requests.Response) -> float | None:
-    """Seconds to wait before retrying a rate-limited answer, or None when not limited.
-
-    GitHub: 403/429 with ``x-ratelimit-remaining: 0`` waits for
-    ``x-ratelimit-reset`` (epoch seconds); ``retry-after`` (seconds or a date)
-    wins when present; a secondary limit without either waits a minute, as
-    GitHub's docs ask. ``ratelimit-reset`` (seconds, IETF draft) covers others.
-    """
-    if resp.status_code not in (403, 429):
-        return None
-    h = resp.headers
-    retry_after = h.get("Retry-After")
-    if retry_after:
-        seconds = _parse_retry_after(retry_after)
-        if seconds is not None:
-            return seconds
-    now = time.time()
-    if h.get("X-RateLimit-Remaining") == "0" and h.get("X-RateLimit-Reset", "").isdigit():
-        return max(0.0, int(h["X-RateLimit-Reset"]) - now) + 0.25
-    if h.get("RateLimit-Remaining") == "0" and h.get("RateLimit-Reset", "").isdigit():
-        return float(h["RateLimit-Reset"])
-    if resp.status_code == 429 or "secondary rate limit" in (_api_message(resp) or "").lower():
-        return 60.0
-    return None
-
-
-def _parse_retry_after(value: str) -> float | None:
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _api_message(resp: requests.Response) -> str | None:
-    """The API's own short error text: GitHub ``message``, PagerDuty ``error.message``."""
-    if "json" not in resp.headers.get("Content-Type", "").lower():
-        return None
-    try:
-        data = json.loads(resp.content.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    msg = data.get("message")
-    err = data.get("error")
-    if msg is None and isinstance(err, dict):
-        msg = err.get("message")
-        extra = err.get("errors")
-        if isinstance(extra, list) and extra:
-            msg = f"{msg}: {'; '.join(str(e) for e in extra[:3])}"
-    if not isinstance(msg, str):
-        return None
-    return msg[:200]
