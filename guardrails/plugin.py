@@ -7,6 +7,7 @@ Plugins return these from the ``guardrails_gather_sources``,
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -53,7 +54,7 @@ class SourceEnv:
             return str(path)
 
 
-class Source:
+class Source(abc.ABC):
     """A plugin that yields facts.
 
     Subclasses set ``name`` (the key under ``sources:`` in guardrails.yaml)
@@ -71,13 +72,14 @@ class Source:
         self.env = env
         self.warnings: list[str] = []
 
+    @abc.abstractmethod
     def provides(self) -> set[str]:
         """Fact kinds (plural names) this source can yield with its config."""
-        raise NotImplementedError
 
-    def validate(self) -> None:
+    def validate(self) -> None:  # noqa: B027 - optional; most sources check nothing early
         """Eager validation run on every ``check`` (raise UsageError on bad input)."""
 
+    @abc.abstractmethod
     def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
         """Return facts for the requested kinds it provides.
 
@@ -85,7 +87,6 @@ class Source:
         of a list: that kind failed (e.g. a missing token scope), the others
         did not.
         """
-        raise NotImplementedError
 
     def describe(self) -> str:
         """Short label for the report header, e.g. ``files org/``."""
@@ -134,7 +135,7 @@ class EvalContext:
         return f"window {start.date()} .. {end.date()} ({days:g} days)"
 
 
-class Check:
+class Check(abc.ABC):
     """Evaluates rules that name it in ``check:``.
 
     ``schema`` is a JSON Schema object fragment: ``{"properties": {...},
@@ -152,8 +153,9 @@ class Check:
         """Fact kinds the rule reads, so only the needed sources are asked."""
         return set(self.kinds)
 
+    @abc.abstractmethod
     def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
-        raise NotImplementedError
+        """Evaluate one rule; raise to make it an ``error`` (the runner contains it)."""
 
 
 @dataclass
@@ -230,8 +232,9 @@ class DocumentReporter(Reporter):
     is rendered outside a run (e.g. from a saved JSON report).
     """
 
+    @abc.abstractmethod
     def render(self, report: Report, session: Session | None) -> str:
-        raise NotImplementedError
+        """The whole document, as text."""
 
     def finish(self, report: Report, session: Session | None) -> None:  # type: ignore[override]
         self.out.write(self.render(report, session))
