@@ -179,6 +179,10 @@ class Session:
             check = self.checks.get(r.check)
             if check is not None:
                 needed |= set(check.needs(r, self.metrics))
+        if needed:
+            # Teams and services are small and attribute any evidence to its
+            # owning team (--group-by team, evidence "team", team/ waivers).
+            needed |= {"teams", "services"}
         return factsmod.with_requirements(needed)
 
     def gather(self) -> None:
