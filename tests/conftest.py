@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def _no_color_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Reports must not depend on the developer's terminal.
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+                  ) -> None:
+    # Reports must not depend on the developer's terminal or CI job.
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    monkeypatch.setenv("GUARDRAILS_CACHE_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"),
-                                                             "guardrails-test-cache-unused"))
+    # Each test gets its own cache folder: no test reads another's git or HTTP
+    # cache, and nothing is written to the user's ~/.cache.
+    cache: Path = tmp_path_factory.mktemp("guardrails-cache")
+    monkeypatch.setenv("GUARDRAILS_CACHE_DIR", str(cache))
