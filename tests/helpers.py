@@ -133,3 +133,25 @@ def sep(char: str, title: str = "", width: int = COLUMNS) -> str:
         return char * width
     fill = width - len(title) - 2
     return f"{char * (fill // 2)} {title} {char * (fill - fill // 2)}"
+
+
+def fact_context(now, checks, metrics, failed=None, **kinds):  # type: ignore[no-untyped-def]
+    """An EvalContext over hand-built facts: added, joined, one kind maybe failed.
+
+    ``failed`` names a kind whose source failed (reading it raises SourceError),
+    for the error-path tests of every rule.
+    """
+    from datetime import timedelta
+
+    from guardrails.errors import SourceError
+    from guardrails.facts import FactStore, join
+    from guardrails.plugin import EvalContext
+
+    store = FactStore()
+    for kind, facts in kinds.items():
+        store.add(kind, facts, "test")
+    if failed:
+        store.fail(failed, SourceError("files", "boom"))
+    join(store)
+    return EvalContext(now=now, window=timedelta(days=90), focus=None, store=store,
+                       config=None, metrics=metrics, checks=checks)

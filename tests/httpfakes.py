@@ -11,6 +11,7 @@ fields the sources read plus the usual neighbours).
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import re
@@ -43,7 +44,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
                     content_type="application/json; charset=utf-8")
 
 
-class FakeAPI:
+class FakeAPI(abc.ABC):
     """Shared plumbing: request log, fault queues, ETags, auth check."""
 
     def __init__(self, token: str | None = None) -> None:
@@ -93,11 +94,13 @@ class FakeAPI:
         """Answers that carried a body (status 200)."""
         return sum(1 for h in self.hits if h.status == 200)
 
+    @abc.abstractmethod
     def authorize(self, request: Request) -> Response | None:
-        raise NotImplementedError
+        """None when the request may go on; else the 401/403 answer."""
 
+    @abc.abstractmethod
     def route(self, request: Request) -> Response:
-        raise NotImplementedError
+        """The API's answer for an authorized request."""
 
 
 # ---------------------------------------------------------------------------

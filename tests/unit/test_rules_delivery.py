@@ -15,14 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import make_project
+from helpers import fact_context, make_project
 
 from guardrails.checks import delivery
 from guardrails.cli import main
 from guardrails.collect import RuleParser, builtin_packs, registered_checks, registered_metrics
 from guardrails.config import Config
-from guardrails.errors import SourceError
-from guardrails.facts import FactStore, join
 from guardrails.manager import create_manager
 from guardrails.model import Outcome, Result, Rule
 from guardrails.plugin import EvalContext
@@ -56,14 +54,7 @@ def builtin_rule(rule_id: str, focus: str | None = None, **params: Any) -> Rule:
 
 
 def context(failed: str | None = None, **kinds: list[dict[str, Any]]) -> EvalContext:
-    store = FactStore()
-    for kind, facts in kinds.items():
-        store.add(kind, facts, "test")
-    if failed:
-        store.fail(failed, SourceError("files", "boom"))
-    join(store)
-    return EvalContext(now=NOW, window=timedelta(days=90), focus=None, store=store,
-                       config=None, metrics=METRICS, checks=CHECKS)
+    return fact_context(NOW, CHECKS, METRICS, failed, **kinds)
 
 
 def run(rule: Rule, **kinds: list[dict[str, Any]]) -> Result:

@@ -16,17 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import make_project, write
+from helpers import fact_context, make_project, write
 
 from guardrails.checks import incidents
 from guardrails.cli import main
 from guardrails.collect import RuleParser, builtin_packs, registered_checks, registered_metrics
 from guardrails.config import Config
-from guardrails.errors import RuleFileError, SourceError
-from guardrails.facts import FactStore, join
+from guardrails.errors import RuleFileError
 from guardrails.manager import create_manager
 from guardrails.model import Outcome, Result, Rule
-from guardrails.plugin import EvalContext, SourceEnv
+from guardrails.plugin import SourceEnv
 from guardrails.runner import run_check
 from guardrails.sources.files import FilesSource
 
@@ -56,21 +55,11 @@ def postmortems(tmp_path: Path, files: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def run(rule: Rule, **kinds: list[dict[str, Any]]) -> Result:
-    store = FactStore()
-    for kind, facts in kinds.items():
-        store.add(kind, facts, "test")
-    join(store)
-    ctx = EvalContext(now=NOW, window=timedelta(days=90), focus=None, store=store,
-                      config=None, metrics=METRICS, checks=CHECKS)
-    return run_check(rule, ctx)
+    return run_check(rule, fact_context(NOW, CHECKS, METRICS, **kinds))
 
 
 def run_failed_source(rule: Rule) -> Result:
-    store = FactStore()
-    store.fail("postmortems", SourceError("files", "boom"))
-    ctx = EvalContext(now=NOW, window=timedelta(days=90), focus=None, store=store,
-                      config=None, metrics=METRICS, checks=CHECKS)
-    return run_check(rule, ctx)
+    return run_check(rule, fact_context(NOW, CHECKS, METRICS, failed="postmortems"))
 
 
 def evidence(result: Result) -> list[tuple[str, str, str | None, int | None]]:
