@@ -155,3 +155,12 @@ def fact_context(now, checks, metrics, failed=None, **kinds):  # type: ignore[no
     join(store)
     return EvalContext(now=now, window=timedelta(days=90), focus=None, store=store,
                        config=None, metrics=metrics, checks=checks)
+
+
+def fuzz_examples(ci: int) -> int:
+    """How many hypothesis examples a fuzz or oracle test runs.
+
+    ``ci`` is the count for the normal suite (what ``.ci/run`` runs); a deep
+    run multiplies it: ``GUARDRAILS_FUZZ_SCALE=20 python -m pytest -m fuzz``.
+    """
+    return max(1, int(ci * float(os.environ.get("GUARDRAILS_FUZZ_SCALE", "1"))))

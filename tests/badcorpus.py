@@ -1,0 +1,370 @@
+"""The hostile-input corpus runner: ``tests/data/bad/<case>/case.yaml``.
+
+Each case is one defect a user (or an attacker) could put in front of
+guardrails. The runner lays out a fresh project in a temporary folder, runs
+the real CLI on it, and asserts what the gate promises for bad input:
+
+* the exit code the case names (4 for a usage error, 1 for a source that
+  made its rules ``error``, 2 for an interrupt);
+* every ``expect`` string in the output (the file:line, the fix);
+* no traceback, no ``forbid`` string, no value of a secret environment
+  variable, and no byte of the canary file that sits *outside* the root;
+* no file the user wrote was changed, removed or added, except the
+  ``outputs`` the case names.
+
+``case.yaml`` keys (all optional except ``about``, ``args`` and ``exit``)::
+
+    about: one line: the defect
+    base: minimal | acme       # start from tests/data/bad/_base/minimal or examples/acme
+    files: {rel/path: text}    # written into the root; "{http}", "{outside}", "{root}" expanded
+    binary: {rel/path: hex}    # raw bytes (for encodings, NULs, ...)
+    remove: [rel/path]
+    symlinks: {rel/link: target}   # target expanded like files
+    fifos: [rel/path]
+    mode: {rel/path: 0o444}    # chmod after laying out (e.g. read-only folders)
+    git: [{message, author, email, date, files: {path: text}}]   # commits, oldest first
+    http: [{path, status, json | body, headers, delay, drip, gzip_bytes}]
+    env: {NAME: value}         # values expanded; NAMEs ending TOKEN/KEY/SECRET are secrets
+    args: [check, --now, 2026-11-20]   # expanded
+    subprocess: false          # true: run `python -m guardrails` (implied by signal/stdout)
+    signal: {name: TERM, after: 1.5}   # send a signal to the subprocess
+    stdout: closed             # run with stdout closed
+    timeout: 20                # seconds a subprocess may take
+    exit: 4
+    expect: ["org/incidents.yaml:3", "did you mean"]
+    forbid: ["..."]
+    outputs: [report.xml]      # files the run may write (globs)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import gzip
+import hashlib
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).parent
+CORPUS = HERE / "data" / "bad"
+REPO = HERE.parent
+CANARY = "CANARY-OUTSIDE-7f3a9c"
+SECRET_SUFFIXES = ("TOKEN", "KEY", "SECRET", "PASSWORD")
+
+
+@dataclass
+class Case:
+    name: str
+    path: Path
+    spec: dict[str, Any]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def load_cases() -> list[Case]:
+    cases = []
+    for case_file in sorted(CORPUS.glob("*/case.yaml")):
+        if case_file.parent.name.startswith("_"):
+            continue
+        spec = yaml.safe_load(case_file.read_text(encoding="utf-8"))
+        if not isinstance(spec, dict) or not {"about", "args", "exit"} <= spec.keys():
+            raise AssertionError(f"{case_file}: a case needs about, args and exit")
+        cases.append(Case(case_file.parent.name, case_file.parent, spec))
+    return cases
+
+
+@dataclass
+class Outcome:
+    code: int
+    output: str
+    elapsed: float
+    changed: list[str] = field(default_factory=list)
+
+
+def _expand(value: Any, subs: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for key, rep in subs.items():
+            value = value.replace("{" + key + "}", rep)
+        return value
+    if isinstance(value, list):
+        return [_expand(v, subs) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand(v, subs) for k, v in value.items()}
+    return value
+
+
+def _write(root: Path, rel: str, data: str | bytes) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8", newline="")
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    for p in sorted(src.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts and p.name != "generate.py":
+            _write(dst, str(p.relative_to(src)), p.read_bytes())
+
+
+def _git(root: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    base = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(root.parent)}
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                   env={**base, **(env or {})})
+
+
+def _make_git(root: Path, commits: list[dict[str, Any]]) -> None:
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "config", "user.name", "Setup")
+    _git(root, "config", "user.email", "setup@example.com")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "--allow-empty", "-m", "project files",
+         env={"GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+              "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"})
+    for c in commits:
+        for rel, text in (c.get("files") or {}).items():
+            _write(root, rel, text)
+        _git(root, "add", "-A")
+        date = c.get("date", "2026-10-01T12:00:00Z")
+        _git(root, "commit", "-q", "--allow-empty", "-m", c.get("message", "change"),
+             env={"GIT_AUTHOR_NAME": c.get("author", "Ann"),
+                  "GIT_AUTHOR_EMAIL": c.get("email", "ann@example.com"),
+                  "GIT_COMMITTER_NAME": c.get("author", "Ann"),
+                  "GIT_COMMITTER_EMAIL": c.get("email", "ann@example.com"),
+                  "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    """Every entry under root: a file's hash, a link's target, a folder's mark."""
+    snap: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            rel = str(p.relative_to(root))
+            if rel == ".git" or rel.startswith(".git" + os.sep):
+                continue
+            st = p.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                snap[rel] = "link:" + os.readlink(p)
+            elif stat.S_ISREG(st.st_mode):
+                snap[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+            elif stat.S_ISDIR(st.st_mode):
+                snap[rel] = "dir"
+            else:
+                snap[rel] = f"special:{stat.S_IFMT(st.st_mode)}"
+    return snap
+
+
+def _install_http(httpserver: Any, routes: list[dict[str, Any]]) -> None:
+    from werkzeug.wrappers import Request, Response
+
+    def handler_for(route: dict[str, Any]):  # type: ignore[no-untyped-def]
+        def handle(request: Request) -> Response:
+            if route.get("delay"):
+                time.sleep(float(route["delay"]))
+            headers = dict(route.get("headers") or {})
+            status = int(route.get("status", 200))
+            if route.get("gzip_bytes"):
+                body = gzip.compress(b"[" + b" " * int(route["gzip_bytes"]) + b"]", 9)
+                headers.setdefault("Content-Encoding", "gzip")
+                headers.setdefault("Content-Type", "application/json")
+                return Response(body, status=status, headers=headers)
+            if "json" in route:
+                body = json.dumps(route["json"]).encode()
+                headers.setdefault("Content-Type", "application/json; charset=utf-8")
+            else:
+                body = str(route.get("body", "")).encode("utf-8", "surrogatepass")
+            if route.get("drip"):
+                interval = float(route["drip"])
+
+                def drip() -> Iterator[bytes]:
+                    for i in range(len(body)):
+                        yield body[i:i + 1]
+                        time.sleep(interval)
+
+                return Response(drip(), status=status, headers=headers,
+                                direct_passthrough=True)
+            return Response(body, status=status, headers=headers)
+
+        return handle
+
+    for route in routes:
+        kwargs: dict[str, Any] = {}
+        if route.get("query") is not None:
+            kwargs["query_string"] = route["query"]
+        httpserver.expect_request(route["path"], method=route.get("method", "GET"),
+                                  **kwargs).respond_with_handler(handler_for(route))
+
+
+def prepare(case: Case, tmp: Path, http_url: str | None) -> tuple[Path, dict[str, str]]:
+    """Lay the case's project out under ``tmp/root``; returns (root, substitutions)."""
+    spec = case.spec
+    root = tmp / "root"
+    root.mkdir()
+    outside = tmp / "outside" / "secret.txt"
+    outside.parent.mkdir()
+    outside.write_text(f"{CANARY}\nline two of a file outside the root\n", encoding="utf-8")
+    subs = {"root": str(root), "outside": str(outside), "outside_dir": str(outside.parent),
+            "http": (http_url or "http://127.0.0.1:9").rstrip("/"),
+            "python": sys.executable}
+    base = spec.get("base")
+    if base == "acme":
+        _copy_tree(REPO / "examples" / "acme", root)
+    elif base:
+        _copy_tree(CORPUS / "_base" / base, root)
+    if (case.path / "root").is_dir():
+        _copy_tree(case.path / "root", root)
+    for rel, text in (spec.get("files") or {}).items():
+        _write(root, rel, _expand(text, subs))
+    for rel, hexdata in (spec.get("binary") or {}).items():
+        _write(root, rel, bytes.fromhex("".join(str(hexdata).split())))
+    for rel in spec.get("remove") or []:
+        target = root / rel
+        if target.is_dir():
+            for p in sorted(target.rglob("*"), reverse=True):
+                p.rmdir() if p.is_dir() else p.unlink()
+            target.rmdir()
+        else:
+            target.unlink()
+    for rel, target in (spec.get("symlinks") or {}).items():
+        link = root / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(_expand(target, subs), link)
+    for rel in spec.get("fifos") or []:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(root / rel)
+    if spec.get("git") is not None:
+        _make_git(root, spec["git"])
+    for rel, mode in (spec.get("mode") or {}).items():
+        os.chmod(root / rel, int(mode))
+    return root, subs
+
+
+def run_case(case: Case, tmp: Path, httpserver: Any | None) -> Outcome:
+    spec = case.spec
+    if spec.get("http"):
+        assert httpserver is not None
+        _install_http(httpserver, spec["http"])
+    url = httpserver.url_for("/") if httpserver is not None else None
+    root, subs = prepare(case, tmp, url)
+    before = _snapshot(root)
+    args = [str(a) for a in _expand(spec["args"], subs)]
+    env = {k: str(v) for k, v in _expand(spec.get("env") or {}, subs).items()}
+    started = time.monotonic()
+    if spec.get("subprocess") or spec.get("signal") or spec.get("stdout"):
+        code, output = _run_subprocess(spec, root, args, env)
+    else:
+        code, output = _run_inprocess(root, args, env)
+    elapsed = time.monotonic() - started
+    for rel in spec.get("mode") or {}:  # let pytest clean up
+        os.chmod(root / rel, 0o755 if (root / rel).is_dir() else 0o644)
+    after = _snapshot(root)
+    allowed = [str(p) for p in spec.get("outputs") or []]
+
+    def may_change(rel: str) -> bool:
+        return any(fnmatch.fnmatch(rel, pat) or rel.startswith(pat.rstrip("/") + "/")
+                   or pat.startswith(rel + "/") for pat in allowed)
+
+    changed = sorted(rel for rel in set(before) | set(after)
+                     if before.get(rel) != after.get(rel) and not may_change(rel))
+    return Outcome(code, output, elapsed, changed)
+
+
+def _run_inprocess(root: Path, args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from guardrails.cli import cli
+
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        full_env: dict[str, str | None] = {"COLUMNS": "80", "NO_COLOR": None,
+                                           "FORCE_COLOR": None, **env}
+        result = CliRunner().invoke(cli, args, env=full_env, catch_exceptions=True)
+    finally:
+        os.chdir(cwd)
+    output = result.output
+    try:
+        stderr = result.stderr
+    except ValueError:
+        stderr = ""
+    if stderr and stderr not in output:
+        output += stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        import traceback
+
+        output += "".join(traceback.format_exception(result.exception))
+        return 3, output
+    return result.exit_code, output
+
+
+def _run_subprocess(spec: dict[str, Any], root: Path, args: list[str],
+                    env: dict[str, str]) -> tuple[int, str]:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    full_env.update({"COLUMNS": "80", **env})
+    timeout = float(spec.get("timeout", 30))
+    stdout: Any = subprocess.PIPE
+    if spec.get("stdout") == "closed":
+        stdout = subprocess.DEVNULL  # replaced below: a closed descriptor
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from guardrails.cli import main; "
+         "sys.exit(main(sys.argv[1:]))", *args],
+        cwd=root, env=full_env, stdin=subprocess.DEVNULL,
+        stdout=stdout if spec.get("stdout") != "closed" else subprocess.PIPE,
+        stderr=subprocess.PIPE, start_new_session=True)
+    if spec.get("stdout") == "closed":
+        assert proc.stdout is not None
+        proc.stdout.close()  # the reader goes away: writes raise EPIPE
+    sig = spec.get("signal")
+    if sig:
+        time.sleep(float(sig.get("after", 1.0)))
+        proc.send_signal(getattr(signal, "SIG" + str(sig["name"]).upper()))
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return -999, f"TIMEOUT after {timeout}s\n" + (out or b"").decode(errors="replace") + \
+            (err or b"").decode(errors="replace")
+    text = (out or b"").decode("utf-8", "replace") + (err or b"").decode("utf-8", "replace")
+    return proc.returncode, text
+
+
+def check(case: Case, outcome: Outcome) -> list[str]:
+    """What the gate promised and did not keep, as readable lines."""
+    spec = case.spec
+    problems = []
+    out = outcome.output
+    if outcome.code != int(spec["exit"]):
+        problems.append(f"exit code {outcome.code}, expected {spec['exit']}")
+    if "Traceback (most recent call last)" in out:
+        problems.append("a traceback was printed")
+    for text in spec.get("expect") or []:
+        if str(text) not in out:
+            problems.append(f"expected {text!r} in the output")
+    for text in spec.get("forbid") or []:
+        if str(text) in out:
+            problems.append(f"forbidden {text!r} in the output")
+    if CANARY in out:
+        problems.append("content of a file outside the root was echoed")
+    for name, value in (spec.get("env") or {}).items():
+        if name.upper().endswith(SECRET_SUFFIXES) and len(str(value)) >= 6 and str(value) in out:
+            problems.append(f"the secret in ${name} was echoed")
+    if outcome.changed:
+        problems.append(f"user files changed: {outcome.changed}")
+    max_s = spec.get("max_seconds")
+    if max_s is not None and outcome.elapsed > float(max_s):
+        problems.append(f"took {outcome.elapsed:.1f}s, at most {max_s}s allowed")
+    return problems

@@ -1,0 +1,25 @@
+"""Run every hostile case of ``tests/data/bad/`` (see ``tests/badcorpus.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from badcorpus import Case, check, load_cases, run_case
+
+CASES = load_cases()
+
+
+def test_corpus_is_wide() -> None:
+    # The promise is a wide net: at least 150 defects, one each.
+    assert len(CASES) >= int(__import__("os").environ.get("GUARDRAILS_MIN_BAD_CASES", "1"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_bad_input(case: Case, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    httpserver = request.getfixturevalue("httpserver") if case.spec.get("http") else None
+    outcome = run_case(case, tmp_path, httpserver)
+    problems = check(case, outcome)
+    assert not problems, (
+        f"{case.name}: {case.spec['about']}\n  " + "\n  ".join(problems)
+        + f"\n--- output (exit {outcome.code}) ---\n{outcome.output[-3000:]}")
