@@ -35,9 +35,27 @@ BUILTIN_PREFIX = "builtin:"
 # ---------------------------------------------------------------------------
 
 
-def builtin_packs() -> dict[str, Any]:
-    """Builtin pack name -> importlib resource of its YAML file."""
-    folder = resources.files("guardrails.builtin_rules")
+def builtin_rules_dir() -> Path:
+    """The folder of the builtin packs.
+
+    Installed (wheel or editable), they are the package data
+    ``guardrails.builtin_rules``. Imported from a source checkout while a
+    wheel is installed elsewhere (as tox and nox run the suite), that
+    subpackage does not exist beside the checkout's ``guardrails/``: the
+    packs are then the checkout's top-level ``rules/`` folder.
+    """
+    try:
+        folder = Path(str(resources.files("guardrails.builtin_rules")))
+    except ModuleNotFoundError:
+        folder = None
+    if folder is not None and folder.is_dir():
+        return folder
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def builtin_packs() -> dict[str, Path]:
+    """Builtin pack name -> its YAML file."""
+    folder = builtin_rules_dir()
     return {
         p.name.rsplit(".", 1)[0]: p
         for p in sorted(folder.iterdir(), key=lambda p: p.name)
@@ -62,8 +80,7 @@ def resolve_specs(config: Config, specs: Iterable[str], from_cli: bool = False) 
                     fix=(f"did you mean 'builtin:{close[0]}'? " if close else "")
                     + f"builtin packs: {', '.join(packs)}",
                 )
-            with resources.as_file(packs[name]) as p:
-                out.append(Path(p))
+            out.append(packs[name])
             continue
         if from_cli:
             path = Path(spec).resolve()
@@ -94,9 +111,8 @@ def resolve_specs(config: Config, specs: Iterable[str], from_cli: bool = False) 
 
 def is_builtin(path: Path) -> bool:
     try:
-        with resources.as_file(resources.files("guardrails.builtin_rules")) as folder:
-            return Path(folder).resolve() in path.resolve().parents
-    except (FileNotFoundError, TypeError):
+        return builtin_rules_dir().resolve() in path.resolve().parents
+    except OSError:
         return False
 
 
