@@ -307,6 +307,7 @@ class RuleParser:
                 continue
             if rule is not None:
                 rules.append(rule)
+        errors.sort(key=lambda e: (e.line or 0, e.column or 0))
         raise_all(errors)
         return rules
 
@@ -559,16 +560,36 @@ def check_duplicates(rules: list[Rule]) -> None:
 # ---------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
+#: Longest -k/-m expression, and deepest nesting of parentheses and 'not'.
+MAX_EXPRESSION_LENGTH = 4000
+MAX_EXPRESSION_DEPTH = 50
 
 
 def compile_expression(expr: str, option: str) -> Callable[[Callable[[str], bool]], bool]:
-    """Parse ``a and not (b or c)``; returns a function of a name matcher."""
-    tokens = _TOKEN.findall(expr)
-    pos = 0
+    """Parse ``a and not (b or c)``; returns a function of a name matcher.
+
+    Bounded: at most MAX_EXPRESSION_LENGTH characters and MAX_EXPRESSION_DEPTH
+    levels of parentheses and ``not``, so no expression reaches Python's
+    recursion limit (here or when the result is called).
+    """
+    shown = expr if len(expr) <= 60 else expr[:57] + "..."
+    shown = shown.encode("unicode_escape").decode("ascii")
 
     def err(msg: str) -> UsageError:
-        return UsageError(f"invalid {option} expression {expr!r}: {msg}",
+        return UsageError(f"invalid {option} expression {shown!r}: {msg}",
                           fix="use names with 'and', 'or', 'not' and parentheses")
+
+    if len(expr) > MAX_EXPRESSION_LENGTH:
+        raise err(f"longer than {MAX_EXPRESSION_LENGTH} characters")
+    tokens = _TOKEN.findall(expr)
+    pos = 0
+    depth = 0
+
+    def deeper() -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise err(f"nested deeper than {MAX_EXPRESSION_DEPTH} levels")
 
     def peek() -> str | None:
         return tokens[pos] if pos < len(tokens) else None
@@ -579,26 +600,33 @@ def compile_expression(expr: str, option: str) -> Callable[[Callable[[str], bool
         pos += 1
         return tok
 
+    # 'a or b or c' is one flat any() (not nested lambdas), so a long chain
+    # costs no stack depth when it is evaluated.
     def parse_or():  # type: ignore[no-untyped-def]
-        left = parse_and()
+        terms = [parse_and()]
         while peek() == "or":
             take()
-            right = parse_and()
-            left = (lambda a, b: lambda m: a(m) or b(m))(left, right)
-        return left
+            terms.append(parse_and())
+        if len(terms) == 1:
+            return terms[0]
+        return lambda m: any(t(m) for t in terms)
 
     def parse_and():  # type: ignore[no-untyped-def]
-        left = parse_not()
+        terms = [parse_not()]
         while peek() == "and":
             take()
-            right = parse_not()
-            left = (lambda a, b: lambda m: a(m) and b(m))(left, right)
-        return left
+            terms.append(parse_not())
+        if len(terms) == 1:
+            return terms[0]
+        return lambda m: all(t(m) for t in terms)
 
     def parse_not():  # type: ignore[no-untyped-def]
+        nonlocal depth
         if peek() == "not":
             take()
+            deeper()
             inner = parse_not()
+            depth -= 1
             return lambda m: not inner(m)
         return parse_atom()
 
@@ -607,11 +635,14 @@ def compile_expression(expr: str, option: str) -> Callable[[Callable[[str], bool
         if tok is None:
             raise err("unexpected end")
         if tok == "(":
+            nonlocal depth
             take()
+            deeper()
             inner = parse_or()
             if peek() != ")":
                 raise err("missing ')'")
             take()
+            depth -= 1
             return inner
         if tok in (")", "and", "or"):
             raise err(f"unexpected {tok!r}")
