@@ -20,7 +20,7 @@ from typing import Any
 
 from guardrails import validation, yamlio
 from guardrails.config import Config
-from guardrails.errors import RuleFileError, UsageError, raise_all
+from guardrails.errors import LoadErrors, RuleFileError, UsageError, raise_all
 from guardrails.model import Rule, Severity
 from guardrails.plugin import Check, Metric, hookimpl
 from guardrails.timeutil import parse_duration
@@ -302,6 +302,9 @@ class RuleParser:
                 continue  # reported above
             try:
                 rule = self._rule(entry, pack, pack_tags, shown, pos, ("rules", i), builtin)
+            except LoadErrors as exc:
+                errors.extend(exc.errors)
+                continue
             except UsageError as exc:
                 errors.append(exc)
                 continue
