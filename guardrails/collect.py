@@ -501,7 +501,7 @@ def builtin_rule_ids() -> set[str]:
     for name, res in builtin_packs().items():
         try:
             with resources.as_file(res) as p:
-                data = yamlio.load_file(Path(p), f"rules/{name}.yaml")
+                data, _ = yamlio.load_file(Path(p), f"rules/{name}.yaml")
         except UsageError:
             continue
         if not isinstance(data, dict):

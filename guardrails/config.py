@@ -256,8 +256,8 @@ def load_config(path: Path, options: RunOptions | None = None) -> Config:
                                    what="config", error_cls=ConfigError)
     config = Config(path=path.resolve(), root=path.resolve().parent, data=data,
                     positions=positions, options=options)
-    if not errors:
-        errors += _check_values(config, shown)
+    schema_lines = {e.line for e in errors}
+    errors += [e for e in _check_values(config, shown) if e.line not in schema_lines]
     if errors:
         # Every config error is reported at once; the rules are still collected
         # with what is valid (``partial_config``) so their errors show too.
@@ -284,15 +284,22 @@ def _top_key(config: Config, error: UsageError) -> str | None:
 
 
 def _check_values(config: Config, shown: str) -> list[UsageError]:
-    """What the schema cannot say: real dates, known timezones, windows above zero."""
+    """What the schema cannot say: real dates, known timezones, windows above zero.
+
+    Runs on a document that may have failed the schema: a value of the wrong
+    type is left to the schema's error.
+    """
     data = config.data
+    focus = data.get("focus") if isinstance(data.get("focus"), dict) else {}
     checks: list[tuple[tuple[Any, ...], Any, Any]] = [
-        (("focus", "reviewed_on"), (data.get("focus") or {}).get("reviewed_on"), parse_date),
-        (("timezone",), data.get("timezone"), parse_timezone),
+        (("focus", "reviewed_on"), focus.get("reviewed_on"), parse_date),
+        (("timezone",), data.get("timezone"), _timezone),
         (("window",), data.get("window"), lambda v: parse_duration(v, positive=True)),
     ]
-    for i, w in enumerate(data.get("waivers") or []):
-        checks.append((("waivers", i, "expires"), w.get("expires"), parse_date))
+    waivers = data.get("waivers")
+    for i, w in enumerate(waivers if isinstance(waivers, list) else []):
+        if isinstance(w, dict):
+            checks.append((("waivers", i, "expires"), w.get("expires"), parse_date))
     errors: list[UsageError] = []
     for path, value, parse in checks:
         if value is None:
@@ -313,6 +320,12 @@ def empty_config(root: Path, options: RunOptions | None = None) -> Config:
 
 def known_focuses(extra: Mapping[str, Any] | list[str] = ()) -> list[str]:
     return sorted(set(BUILTIN_FOCUSES) | set(extra))
+
+
+def _timezone(value: Any) -> Any:
+    if not isinstance(value, str):
+        return None  # the schema reports the type
+    return parse_timezone(value)
 
 
 def unknown_waiver_warning(config: Config, waiver: Waiver, known: set[str]) -> str:
