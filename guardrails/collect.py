@@ -335,7 +335,7 @@ class RuleParser:
                 + f"known checks: {', '.join(sorted(self.checks))}",
             )
         metric = None
-        if name == "metric" and "metric" in entry:
+        if name == "metric" and isinstance(entry.get("metric"), str):
             metric = self.metrics.get(entry["metric"])
             if metric is None:
                 close = difflib.get_close_matches(str(entry["metric"]), list(self.metrics), n=1)
