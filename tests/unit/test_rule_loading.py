@@ -129,7 +129,8 @@ def test_good_evidence_templates_and_rendering() -> None:
 
 
 @pytest.mark.parametrize(("schema", "needle", "fix"), [
-    ({"requird": ["severity"]}, "unknown JSON Schema keyword 'requird'", "did you mean 'required'?"),
+    ({"requird": ["severity"]}, "unknown JSON Schema keyword 'requird'",
+     "did you mean 'required'?"),
     ({"properties": {"title": {"minLenght": 2}}}, "'minLenght'", "did you mean 'minLength'?"),
     ({"properties": {"severty": {}}}, "incidents have no field 'severty'",
      "did you mean 'severity'?"),
