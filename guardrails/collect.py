@@ -407,8 +407,15 @@ class RuleParser:
                              self.config.positions))
         seen: set[str] = set()
         for values, base, file, positions in variants:
-            for err in self._variant_problems(check, metric, entry["id"], values, base,
-                                              where, file, positions):
+            # An override is judged on what it changes; the rest is the rule's own.
+            own = (None if base is where else
+                   set((entry.get("focus") or {}).get(base[-1], {}) if base[0] != "overrides"
+                       else cfg_override or {}))
+            for key, err in self._variant_problems(check, metric, entry["id"], values, base,
+                                                   where, file, positions):
+                if own is not None and key not in own and not (
+                        key in ("min", "max") and own & {"min", "max"}):
+                    continue
                 if str(err) not in seen:
                     seen.add(str(err))
                     errors.append(err)
@@ -438,8 +445,8 @@ class RuleParser:
     def _variant_problems(self, check: Check, metric: Metric | None, rid: str,
                           values: dict[str, Any], base: tuple[Any, ...],
                           where: tuple[Any, ...], file: str,
-                          positions: Any) -> list[UsageError]:
-        """Errors of one set of parameters; a key the variant overrides points at it."""
+                          positions: Any) -> list[tuple[str | None, UsageError]]:
+        """(key, error) for one set of parameters; a key the variant overrides points at it."""
         def err(key: str | None, msg: str, fix: str | None,
                 sub: tuple[Any, ...] = ()) -> UsageError:
             if key is None:
@@ -455,17 +462,18 @@ class RuleParser:
                                  line=loc[0] if loc else None,
                                  column=loc[1] if loc else None, fix=fix)
 
-        out: list[UsageError] = []
+        out: list[tuple[str | None, UsageError]] = []
         if "window" in values:
             try:
                 parse_duration(values["window"], positive=True)
             except ValueError as exc:
-                out.append(err("window", f"window: {exc}", "write a window above zero, e.g. 30d"))
+                out.append(("window", err("window", f"window: {exc}",
+                                          "write a window above zero, e.g. 30d")))
         unit = metric.unit if metric is not None else ("count" if check.name == "count"
                                                        else None)
         what = metric.name if metric is not None else f"check {check.name}"
         for key, msg, fix in threshold_problems(values, unit, what):
-            out.append(err(key, msg, fix))
+            out.append((key, err(key, msg, fix)))
         check_validate = getattr(check, "validate_rule", None)
         if check_validate is not None:
             try:
@@ -476,8 +484,8 @@ class RuleParser:
             except ValueError as exc:
                 for one in getattr(exc, "errors", None) or [exc]:
                     key = getattr(one, "key", None)
-                    out.append(err(key, str(one), getattr(one, "fix", None),
-                                   tuple(getattr(one, "path", ()) or ())))
+                    out.append((key, err(key, str(one), getattr(one, "fix", None),
+                                         tuple(getattr(one, "path", ()) or ()))))
         return out
 
 

@@ -360,3 +360,21 @@ def test_deep_k_on_the_command_line(tmp_path: Path) -> None:
     assert result.exit_code == 4
     assert "invalid -k expression" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_error_of_the_rule_is_not_repeated_for_each_focus(tmp_path: Path) -> None:
+    err = load_error(tmp_path, {"rules/p.yaml": pack(
+        EACH + "    expect: {required: [title]}\n    evidence: '{titel}'\n"
+        "    focus:\n      stability: {severity: warning}\n      throughput: {enabled: false}\n")},
+        CONFIG + "overrides:\n  p::r: {severity: warning}\n")
+    (msg,) = messages(err)
+    assert msg.startswith("rules/p.yaml:7:")
+
+
+def test_an_override_min_above_the_rules_max_points_at_the_override(tmp_path: Path) -> None:
+    err = load_error(tmp_path, {"rules/p.yaml": pack(
+        "  - id: r\n    check: count\n    facts: teams\n    max: 3\n"
+        "    focus:\n      stability: {min: 5}\n")})
+    (msg,) = messages(err)
+    assert msg.startswith("rules/p.yaml:8:")
+    assert "min 5 is above max 3" in msg
