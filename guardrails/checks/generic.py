@@ -42,11 +42,6 @@ _FILTERS = {
 }
 
 
-class _Default(dict):  # type: ignore[type-arg]
-    def __missing__(self, key: str) -> str:
-        return "-"
-
-
 def no_data(rule: Rule, reason: str, unit: str = "count") -> CheckResult:
     """Skipped with ``reason``, or failed when the rule says ``on_no_data: fail``."""
     if rule.params.get("on_no_data") == "fail":
@@ -215,6 +210,8 @@ def condition_problems(key: str, schema: Any, kind: str | None) -> list[RulePara
             elif word in _SCHEMA_ONE:
                 stack.append(((*path, word), value))
     if not out:
+        out.extend(_ref_problems(key, schema))
+    if not out:
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
@@ -223,6 +220,92 @@ def condition_problems(key: str, schema: Any, kind: str | None) -> list[RulePara
                                       path=where))
     if not out and kind is not None:
         out.extend(_field_problems(key, schema, kind, ()))
+    return out
+
+
+def _pointer(root: Any, ref: str) -> Any:
+    """The subschema a local ``$ref`` names; LookupError when there is none."""
+    from urllib.parse import unquote
+
+    if ref in ("#", "#/"):
+        return root
+    if not ref.startswith("#/"):
+        raise LookupError(ref)
+    node = root
+    for raw in ref[2:].split("/"):
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise LookupError(ref)
+    return node
+
+
+#: Keywords whose subschemas apply to the same instance: a $ref cycle through
+#: only these never reaches a smaller part of the fact, so it never ends.
+_SAME_INSTANCE_REF = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+                      "dependentSchemas")
+
+
+def _ref_problems(key: str, schema: Any) -> list[RuleParamError]:
+    """Local ``$ref`` that point at nothing, or loop without consuming the fact."""
+    out: list[RuleParamError] = []
+    edges: dict[int, list[Any]] = {}
+    nodes: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(schema, ())]
+    while stack:
+        node, path = stack.pop()
+        if not isinstance(node, dict) or id(node) in nodes:
+            continue
+        nodes[id(node)] = (node, path)
+        same: list[Any] = []
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            try:
+                same.append(_pointer(schema, ref))
+            except LookupError:
+                out.append(RuleParamError(key, f"{key}: $ref {ref[:80]!r} points to nothing in "
+                                          "the schema", path=(*path, "$ref")))
+        for word in _SAME_INSTANCE_REF:
+            value = node.get(word)
+            if isinstance(value, list):
+                same.extend(value)
+            elif isinstance(value, dict):
+                same.extend(value.values() if word == "dependentSchemas" else [value])
+        edges[id(node)] = same
+        for word, value in node.items():
+            if word in _SCHEMA_MAPS and isinstance(value, dict):
+                stack.extend((v, (*path, word, k)) for k, v in value.items())
+            elif word in _SCHEMA_LISTS and isinstance(value, list):
+                stack.extend((v, (*path, word, i)) for i, v in enumerate(value))
+            elif word in _SCHEMA_ONE:
+                stack.append((value, (*path, word)))
+    if out:
+        return out
+    # A cycle in the same-instance graph: iterative three-colour depth-first search.
+    colour: dict[int, int] = {}
+    for start in edges:
+        if colour.get(start):
+            continue
+        todo: list[tuple[int, int]] = [(start, 0)]
+        while todo:
+            nid, i = todo.pop()
+            colour[nid] = 1
+            nexts = [n for n in edges.get(nid, []) if isinstance(n, dict)]
+            if i < len(nexts):
+                todo.append((nid, i + 1))
+                child = id(nexts[i])
+                if colour.get(child) == 1:
+                    path = nodes.get(nid, (None, ()))[1]
+                    return [RuleParamError(
+                        key, f"{key}: $ref makes the schema refer to itself without end",
+                        fix="a $ref cycle must pass through properties or items", path=path)]
+                if not colour.get(child):
+                    todo.append((child, 0))
+            else:
+                colour[nid] = 2
     return out
 
 

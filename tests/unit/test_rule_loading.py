@@ -145,6 +145,11 @@ def test_good_evidence_templates_and_rendering() -> None:
     ({"type": "strin"}, "not a valid JSON Schema", None),
     ({"properties": {"title": {"pattern": "(a)\\1"}}}, "RE2", None),
     ({"patternProperties": {"(?=t)": {}}}, "patternProperties", None),
+    ({"$ref": "#"}, "refer to itself without end", "properties or items"),
+    ({"anyOf": [{"type": "string"}, {"$ref": "#"}]}, "refer to itself without end", None),
+    ({"$defs": {"a": {"not": {"$ref": "#/$defs/b"}}, "b": {"allOf": [{"$ref": "#/$defs/a"}]}},
+      "$ref": "#/$defs/a"}, "refer to itself without end", None),
+    ({"$ref": "#/$defs/nothing"}, "points to nothing", None),
 ])
 def test_condition_problems(schema: dict, needle: str, fix: str | None) -> None:
     problems = condition_problems("expect", schema, "incidents")
@@ -152,6 +157,13 @@ def test_condition_problems(schema: dict, needle: str, fix: str | None) -> None:
     assert needle in str(problems[0])
     if fix:
         assert fix in (problems[0].fix or "")
+
+
+def test_a_ref_cycle_through_properties_is_fine() -> None:
+    schema = {"$defs": {"n": {"type": "object", "properties": {"title": {"$ref": "#/$defs/n"}}}},
+              "$ref": "#/$defs/n"}
+    assert condition_problems("expect", schema, None) == []
+    assert make_rule_validator(schema).is_valid({"title": {"title": {}}}) is True
 
 
 def test_sound_conditions_pass() -> None:
