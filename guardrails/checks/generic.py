@@ -147,7 +147,24 @@ _MAX_SCHEMA_NODES = 5000
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
+_checked: dict[str, list[RuleParamError]] = {}
+
+
 def condition_problems(key: str, schema: Any, kind: str | None) -> list[RuleParamError]:
+    """Everything wrong with a rule's ``where`` or ``expect`` JSON Schema (cached).
+
+    The metaschema check costs milliseconds; packs repeat conditions, and each
+    focus variant of a rule repeats its own, so results are kept by value.
+    """
+    memo = f"{key}\0{kind}\0{schema!r}"
+    if memo not in _checked:
+        if len(_checked) >= 2048:
+            _checked.clear()
+        _checked[memo] = _condition_problems(key, schema, kind)
+    return list(_checked[memo])
+
+
+def _condition_problems(key: str, schema: Any, kind: str | None) -> list[RuleParamError]:
     """Everything wrong with a rule's ``where`` or ``expect`` JSON Schema.
 
     Checked at load: the Draft 2020-12 metaschema, an allow-list of keywords
