@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails import validation, yamlio
-from guardrails.errors import ConfigError
+from guardrails.errors import ConfigError, UsageError, raise_all
 from guardrails.timeutil import parse_date, parse_duration, parse_timezone
 
 if TYPE_CHECKING:
@@ -246,32 +246,71 @@ def load_config(path: Path, options: RunOptions | None = None) -> Config:
         if data is None:
             raise ConfigError("the config file is empty", file=shown,
                               fix="add at least 'rules:' (see 'guardrails init')")
-    validation.validate(data, "config", file=shown, positions=positions,
-                        what="config", error_cls=ConfigError)
+    errors: list[UsageError] = []
+    if not isinstance(data, dict):
+        validation.validate(data, "config", file=shown, positions=positions,
+                            what="config", error_cls=ConfigError)
+    errors += validation.nonfinite_errors(data, file=shown, positions=positions,
+                                          error_cls=ConfigError)
+    errors += validation.errors_of(data, "config", file=shown, positions=positions,
+                                   what="config", error_cls=ConfigError)
     config = Config(path=path.resolve(), root=path.resolve().parent, data=data,
                     positions=positions, options=options)
-    _check_values(config, shown)
+    schema_lines = {e.line for e in errors}
+    errors += [e for e in _check_values(config, shown) if e.line not in schema_lines]
+    if errors:
+        # Every config error is reported at once; the rules are still collected
+        # with what is valid (``partial_config``) so their errors show too.
+        bad = {_top_key(config, e) for e in errors}
+        partial = Config(path=config.path, root=config.root, positions=positions,
+                         options=options,
+                         data={k: v for k, v in data.items() if k not in bad})
+        try:
+            raise_all(errors)
+        except UsageError as exc:
+            exc.partial_config = partial  # type: ignore[attr-defined]
+            raise
     return config
 
 
-def _check_values(config: Config, shown: str) -> None:
-    """What the schema cannot say: real dates, known timezones."""
+def _top_key(config: Config, error: UsageError) -> str | None:
+    """The top-level key an error's line belongs to (None: unknown)."""
+    best: tuple[int, str] | None = None
+    for path, (line, _col) in config.positions.items():
+        if (len(path) == 1 and isinstance(path[0], str) and error.line
+                and line <= error.line and (best is None or line > best[0])):
+            best = (line, path[0])
+    return best[1] if best else None
+
+
+def _check_values(config: Config, shown: str) -> list[UsageError]:
+    """What the schema cannot say: real dates, known timezones, windows above zero.
+
+    Runs on a document that may have failed the schema: a value of the wrong
+    type is left to the schema's error.
+    """
     data = config.data
+    focus = data.get("focus") if isinstance(data.get("focus"), dict) else {}
     checks: list[tuple[tuple[Any, ...], Any, Any]] = [
-        (("focus", "reviewed_on"), (data.get("focus") or {}).get("reviewed_on"), parse_date),
-        (("timezone",), data.get("timezone"), parse_timezone),
-        (("window",), data.get("window"), parse_duration),
+        (("focus", "reviewed_on"), focus.get("reviewed_on"), parse_date),
+        (("timezone",), data.get("timezone"), _timezone),
+        (("window",), data.get("window"), lambda v: parse_duration(v, positive=True)),
     ]
-    for i, w in enumerate(data.get("waivers") or []):
-        checks.append((("waivers", i, "expires"), w.get("expires"), parse_date))
+    waivers = data.get("waivers")
+    for i, w in enumerate(waivers if isinstance(waivers, list) else []):
+        if isinstance(w, dict):
+            checks.append((("waivers", i, "expires"), w.get("expires"), parse_date))
+    errors: list[UsageError] = []
     for path, value, parse in checks:
         if value is None:
             continue
         try:
             parse(value)
         except ValueError as exc:
-            raise ConfigError(f"invalid config value at {'.'.join(map(str, path))}: {exc}",
-                              file=shown, line=config.line_of(*path)) from None
+            errors.append(ConfigError(
+                f"invalid config value at {'.'.join(map(str, path))}: {exc}",
+                file=shown, line=config.line_of(*path)))
+    return errors
 
 
 def empty_config(root: Path, options: RunOptions | None = None) -> Config:
@@ -281,3 +320,22 @@ def empty_config(root: Path, options: RunOptions | None = None) -> Config:
 
 def known_focuses(extra: Mapping[str, Any] | list[str] = ()) -> list[str]:
     return sorted(set(BUILTIN_FOCUSES) | set(extra))
+
+
+def _timezone(value: Any) -> Any:
+    if not isinstance(value, str):
+        return None  # the schema reports the type
+    return parse_timezone(value)
+
+
+def unknown_waiver_warning(config: Config, waiver: Waiver, known: set[str]) -> str:
+    """The report-header warning for a waiver naming no rule: where it is, what was meant.
+
+    Never fatal (DATA.md): a waiver may outlive a rule that was removed.
+    """
+    import difflib
+
+    where = f"{config.display_path}:{waiver.line}: " if waiver.line else ""
+    close = difflib.get_close_matches(waiver.rule, sorted(known), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{where}waiver for {waiver.rule} names a rule that is not collected{hint}"
