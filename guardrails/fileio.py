@@ -54,8 +54,14 @@ def atomic_writer(path: str | Path, *, binary: bool = False,
         mode = "wb" if binary else "w"
         kwargs = {} if binary else {"encoding": encoding, "errors": "backslashreplace",
                                     "newline": "\n"}
-        with open(target, mode, **kwargs) as fh:  # noqa: PTH123
+        fh = open(target, mode, **kwargs)  # noqa: PTH123, SIM115
+        try:
             yield fh
+        except BaseException:
+            with contextlib.suppress(OSError):  # the body's error is the one to report
+                fh.close()
+            raise
+        fh.close()
         return
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:

@@ -81,8 +81,9 @@ def render(report: Report) -> str:
     verdict = "❌ gate fails" if report.exit_code == 1 else (
         "✅ gate passes" if report.exit_code == 0 else f"exit code {report.exit_code}")
     out = [f"## guardrails: {summary}", ""]
+    focus = f", focus {inline(report.focus)}" if report.focus else ""
     out.append(f"{verdict} (exit code {report.exit_code}); evaluated as of "
-               f"{inline(report.now)}" + (f", focus {inline(report.focus)}" if report.focus else ""))
+               f"{inline(report.now)}{focus}")
     out += ["", "| Outcome | Rules |", "| --- | ---: |"]
     for key, n in counts.items():
         out.append(f"| {ICONS[Outcome(key)]} {key} | {n} |")
