@@ -201,7 +201,8 @@ def cli() -> None:
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
               help="Write the preceding --format to FILE.")
 @click.option("--junitxml", metavar="FILE", help="Shorthand for --format junit --output FILE.")
-@click.option("--strict", is_flag=True, help="Warning-severity failures fail the run too.")
+@click.option("--strict", is_flag=True, help="Warning-severity failures and rules skipped "
+              "for lack of data fail the run too (also: 'strict: true' in the config).")
 @click.option("--offline", is_flag=True, help="Use cached HTTP data only.")
 @click.option("--now", "now", metavar="DATE", help="Evaluate as of this date or timestamp.")
 @click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR=1).")

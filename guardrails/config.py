@@ -114,6 +114,11 @@ class Config:
         return parse_timezone(name) if name else None
 
     @property
+    def strict(self) -> bool:
+        """``--strict`` or ``strict: true``: warning failures and no-data skips fail."""
+        return bool(self.options.strict or self.data.get("strict", False))
+
+    @property
     def allow_outside_root(self) -> bool:
         return bool(self.data.get("allow_outside_root", False))
 
@@ -320,6 +325,8 @@ def load_config(path: Path, options: RunOptions | None = None) -> Config:
     config = Config(path=path.resolve(), root=path.resolve().parent, data=data,
                     positions=positions, options=options)
     _check_values(config, shown)
+    if config.strict:
+        options.strict = True  # one switch for everything that reads the run's options
     return config
 
 

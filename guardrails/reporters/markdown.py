@@ -84,6 +84,10 @@ def render(report: Report) -> str:
     focus = f", focus {inline(report.focus)}" if report.focus else ""
     out.append(f"{verdict} (exit code {report.exit_code}); evaluated as of "
                f"{inline(report.now)}{focus}")
+    missing = report.no_data_count()
+    if missing:
+        out += ["", f"⚠️ {missing} of {len(report.results)} rules had no data to judge; "
+                "configure the sources that provide it (`--strict` makes them fail)."]
     out += ["", "| Outcome | Rules |", "| --- | ---: |"]
     for key, n in counts.items():
         out.append(f"| {ICONS[Outcome(key)]} {key} | {n} |")

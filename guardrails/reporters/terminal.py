@@ -185,6 +185,9 @@ class TerminalReporter(Reporter):
             self.sep("=", "short rule summary info", "cyan")
             for r in sorted(summary, key=_summary_order):
                 self.line(self._summary_line(r))
+        note = no_data_note(report)
+        if note and self.options.verbosity >= -1:
+            self.line(note, "yellow")
         self._final_line(report, session)
 
     # -- sections ------------------------------------------------------------
@@ -267,6 +270,23 @@ class TerminalReporter(Reporter):
             self.line(text, *style)
         else:
             self.sep("=", text, *style)
+
+
+def no_data_note(report: Report) -> str | None:
+    """``16 of 18 rules skipped: no data — configure sources``, or None when all had data.
+
+    A gate that skips most of its rules looks green; this line says so, and
+    points at ``--strict``, which makes those rules fail.
+    """
+    n = report.no_data_count()
+    if not n:
+        return None
+    total = len(report.results)
+    rules = f"{n} of {total} rule{'s' if total != 1 else ''}"
+    if any(r.no_data and r.outcome is not Outcome.SKIPPED for r in report.results):
+        return f"{rules} failed for lack of data (strict) — configure sources"
+    return (f"{rules} skipped: no data — configure sources "
+            "(--strict makes them fail)")
 
 
 def clean(r: Result) -> Result:
