@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 CONFIG_NAMES = ("guardrails.yaml", "guardrails.yml")
 BUILTIN_FOCUSES = ("stability", "throughput", "knowledge-sharing")
 DEFAULT_WINDOW = "90d"
+#: what ``guardrails init`` writes for focus.reviewed_on: the user fills in the real date
+REVIEWED_ON_PLACEHOLDER = "YYYY-MM-DD"
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,12 @@ class Config:
     @property
     def focus_reviewed_on(self) -> date | None:
         text = (self.data.get("focus") or {}).get("reviewed_on")
-        return parse_date(text) if text else None
+        return parse_date(text) if text and text != REVIEWED_ON_PLACEHOLDER else None
+
+    @property
+    def focus_reviewed_on_placeholder(self) -> bool:
+        """True while reviewed_on is still the placeholder ``guardrails init`` wrote."""
+        return (self.data.get("focus") or {}).get("reviewed_on") == REVIEWED_ON_PLACEHOLDER
 
     @property
     def rule_specs(self) -> list[str]:
@@ -334,7 +341,8 @@ def _check_values(config: Config, shown: str) -> None:
     """What the schema cannot say: real dates, known timezones."""
     data = config.data
     checks: list[tuple[tuple[Any, ...], Any, Any]] = [
-        (("focus", "reviewed_on"), (data.get("focus") or {}).get("reviewed_on"), parse_date),
+        (("focus", "reviewed_on"), None if config.focus_reviewed_on_placeholder
+         else (data.get("focus") or {}).get("reviewed_on"), parse_date),
         (("timezone",), data.get("timezone"), parse_timezone),
         (("window",), data.get("window"), parse_duration),
     ]
