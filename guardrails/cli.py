@@ -22,6 +22,8 @@ from guardrails.errors import UsageError
 from guardrails.session import ExitCode, wrap_session
 
 EXAMPLE_CONFIG = "examples/acme/guardrails.yaml"
+#: the years --now may name (git timestamps start in 1970; 9999 leaves no room for windows)
+NOW_RANGE = (1970, 9998)
 
 
 class GuardrailsGroup(click.Group):
@@ -100,8 +102,12 @@ def _now(value: str | None) -> Any:
     if value is None:
         return None
     try:
-        return parse_now(value)
-    except ValueError as exc:
+        now = parse_now(value)
+        if not NOW_RANGE[0] <= now.year <= NOW_RANGE[1]:
+            # Windows and offsets are subtracted from and added to it: keep them representable.
+            raise ValueError(f"the year must be within {NOW_RANGE[0]}..{NOW_RANGE[1]}")
+        return now
+    except (ValueError, OverflowError) as exc:
         raise UsageError(f"invalid --now {value!r}: {exc}",
                          fix="give a date (2026-11-20) or a timestamp (2026-11-20T12:00:00Z)"
                          ) from None
@@ -269,7 +275,8 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
         session.configure()
         from guardrails.reporters.setup import check_output_paths
 
-        written = [("--output", o) for _, o in pairs if o is not None]
+        written = [("--junitxml" if o == junitxml and f == "junit" else "--output", o)
+                   for f, o in pairs if o is not None]
         if write_baseline:
             written.append(("--write-baseline", write_baseline))
         check_output_paths(config, written, baseline)  # before anything runs
