@@ -13,6 +13,7 @@ import click
 from guardrails import facts as factsmod
 from guardrails.errors import UsageError
 from guardrails.model import Rule
+from guardrails.textsafe import printable
 
 if TYPE_CHECKING:
     from guardrails.session import Session
@@ -27,7 +28,8 @@ EXPLAIN_SECTIONS = (
 
 
 def _echo(text: str = "") -> None:
-    click.echo(text)
+    # Rule titles, ids and fact values come from files and HTTP answers: shown, not obeyed.
+    click.echo(printable(text, newlines=True))
 
 
 # ---------------------------------------------------------------------------
@@ -254,6 +256,10 @@ def _gather_all(session: Session, kinds: list[str]) -> None:
 
 
 def _cell(v: Any) -> str:
+    return printable(_cell_text(v))
+
+
+def _cell_text(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, datetime):

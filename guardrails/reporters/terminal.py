@@ -289,15 +289,21 @@ def no_data_note(report: Report) -> str | None:
             "(--strict makes them fail)")
 
 
+def _inert_line(text: str) -> str:
+    """One line of a traceback: printable, and never a CI workflow command (``::error``)."""
+    text = printable(text)
+    return "\\" + text if text.lstrip().startswith("::") else text
+
+
 def clean(r: Result) -> Result:
     """A copy of ``r`` whose data text cannot steer the terminal (see textsafe)."""
     waiver = ({k: printable(v) if isinstance(v, str) else v for k, v in r.waiver.items()}
               if r.waiver else r.waiver)
     return dataclasses.replace(
         r, id=printable(r.id), title=printable(r.title), file=printable(r.file),
-        message=printable(r.message, newlines=True),
+        message=printable(r.message),
         details=[printable(d) for d in r.details],
-        longrepr=printable(r.longrepr, newlines=True), waiver=waiver,
+        longrepr="\n".join(_inert_line(t) for t in r.longrepr.splitlines()), waiver=waiver,
         evidence=[dataclasses.replace(
             e, subject=printable(e.subject), detail=printable(e.detail),
             url=printable(e.url) if e.url else e.url,
