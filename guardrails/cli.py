@@ -291,6 +291,8 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
             with open_reporters(session, pairs) as reporters:
                 session.reporters = reporters
                 report = session.run()
+            if sys.stdout is not None:
+                sys.stdout.flush()  # a reader that went away is noticed here, not at exit
         except BrokenPipeError:
             # The reader of standard output went away (`guardrails check | head -0`):
             # the report was not delivered, so the gate cannot claim a verdict.

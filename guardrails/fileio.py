@@ -44,7 +44,7 @@ def atomic_writer(path: str | Path, *, binary: bool = False,
     """
     target = Path(os.path.realpath(path))
     try:
-        st = target.stat()
+        st = os.stat(path)  # follows links, /dev/stdout's magic one included
     except FileNotFoundError:
         st = None
     if st is not None and stat.S_ISDIR(st.st_mode):
@@ -54,7 +54,7 @@ def atomic_writer(path: str | Path, *, binary: bool = False,
         mode = "wb" if binary else "w"
         kwargs = {} if binary else {"encoding": encoding, "errors": "backslashreplace",
                                     "newline": "\n"}
-        fh = open(target, mode, **kwargs)  # noqa: PTH123, SIM115
+        fh = open(path, mode, **kwargs)  # noqa: PTH123, SIM115
         try:
             yield fh
         except BaseException:
