@@ -80,6 +80,9 @@ def check_output_paths(config: Config, outputs: Iterable[tuple[str, str]],
     ``outputs`` are ``(option, path)`` pairs such as ``("--output", "r.json")``.
     Raises :class:`UsageError` (exit 4) naming the path before anything runs.
     """
+    outputs = list(outputs)
+    if not outputs:
+        return
     files, folders = _inputs(config, baseline)
     root = _real(config.root)
     seen: dict[Path, str] = {}

@@ -109,6 +109,15 @@ def test_an_output_over_an_input_is_refused_before_the_run(
     assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
 
 
+def test_a_baseline_may_be_rewritten_in_place(project: Path) -> None:
+    assert check("--write-baseline", "base.json").exit_code == 1
+    first = json.loads((project / "base.json").read_text())
+    result = check("--baseline", "base.json", "--write-baseline", "base.json")
+    assert result.exit_code == 0, result.output  # the known failure is not new
+    assert json.loads((project / "base.json").read_text())["version"] == first["version"]
+    assert sorted(p.name for p in project.iterdir() if p.name.endswith(".tmp")) == []
+
+
 def test_a_symlink_out_of_the_root_is_refused(project: Path, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     outside = tmp_path_factory.mktemp("outside") / "victim.txt"
     outside.write_text("keep me")
