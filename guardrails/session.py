@@ -47,6 +47,7 @@ from guardrails.errors import (
 from guardrails.manager import GuardrailsPluginManager, create_manager
 from guardrails.model import Outcome, Report, Result, Rule
 from guardrails.plugin import EvalContext, Reporter, ReportOptions, Source, SourceEnv
+from guardrails.textsafe import printable
 from guardrails.timeutil import iso, parse_now
 
 LOG = logging.getLogger(__name__)
@@ -380,7 +381,8 @@ def wrap_session(func: Callable[[], int], err: TextIO | None = None) -> int:
     try:
         return int(func())
     except UsageError as exc:
-        print(f"ERROR: {exc}", file=err)
+        # Messages may quote an excerpt of a file: shown, never obeyed by the terminal.
+        print(f"ERROR: {printable(str(exc), newlines=True)}", file=err)
         return ExitCode.USAGE_ERROR
     except BrokenPipeError:
         # The reader went away (`guardrails facts | head`): stop quietly, as cat does.
