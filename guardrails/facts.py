@@ -9,6 +9,7 @@ from GitHub just as two files would.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -221,20 +222,48 @@ def is_production_success(d: Mapping[str, Any], environment: str = "production")
     return d.get("status") == "success" and d.get("environment", "production") == environment
 
 
-def _join_changes(changes: list[dict[str, Any]], deployments: list[dict[str, Any]]) -> None:
-    """change.deployment: the first successful production deployment that shipped it."""
-    first: dict[str, dict[str, Any]] = {}
-    prod = sorted(
-        (d for d in deployments if is_production_success(d) and d.get("finished_at")),
-        key=lambda d: d["finished_at"],
-    )
-    for d in prod:
+def _natural(text: object) -> tuple[Any, ...]:
+    """Sort key putting ``dep-9`` before ``dep-10``."""
+    parts = re.split(r"(\d+)", str(text))
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+
+
+def deployment_order(d: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Chronological order of deployments: finished_at, then natural id (dep-9 < dep-10)."""
+    return (d["finished_at"], _natural(d.get("id")))
+
+
+def first_by_ref(deployments: Iterable[Mapping[str, Any]],
+                 environment: str = "production") -> dict[str, Any]:
+    """Each shipped ref -> the earliest successful deployment to ``environment`` naming it."""
+    first: dict[str, Any] = {}
+    for d in deployments:
+        if not (is_production_success(d, environment) and d.get("finished_at")):
+            continue
         for ref in d.get("changes") or ():
-            first.setdefault(str(ref), d)
+            key = str(ref)
+            known = first.get(key)
+            if known is None or deployment_order(d) < deployment_order(known):
+                first[key] = d
+    return first
+
+
+def shipping_deployment(change: Mapping[str, Any], first: Mapping[str, Any]) -> Any:
+    """The earliest deployment naming the change by its id or by its merge sha."""
+    found = [first[str(k)] for k in (change.get("id"), change.get("merge_sha"))
+             if k is not None and str(k) in first]
+    return min(found, key=deployment_order) if found else None
+
+
+def _join_changes(changes: list[dict[str, Any]], deployments: list[dict[str, Any]]) -> None:
+    """change.deployment: the earliest successful production deployment that shipped it.
+
+    A deployment may name the change by its id or by its merge sha; whichever
+    deployment finished first ships it (equal times: the natural id order).
+    """
+    first = first_by_ref(deployments)
     for c in changes:
-        dep = first.get(str(c.get("id"))) or (
-            first.get(str(c["merge_sha"])) if c.get("merge_sha") else None
-        )
+        dep = shipping_deployment(c, first)
         if dep is not None:
             c["deployment"] = dep
 

@@ -154,7 +154,7 @@ class Session:
         for w in self.config.waivers:
             if w.rule not in known:
                 self.warnings.append(f"waiver for {w.rule} names a rule that is not collected")
-            elif not w.active(self.now):
+            elif not w.active(self.now, self.config.timezone):
                 who = f" ({w.subject})" if w.subject else ""
                 self.warnings.append(
                     f"waiver for {w.rule}{who} expired on {w.expires}: it no longer waives")

@@ -147,7 +147,7 @@ shallow clone); teams from the org data to name the owning team."""
             evidence.append(Evidence(f"module/{mid}", f"bus factor {bf} (min {lo}): {shares}",
                                      team=_module_team(by_id.get(mid, {}), index)))
         n = len(evidence)
-        threshold = {"min": lo}
+        threshold = {"max": 0}  # modules below the bus factor; the minimum is per module
         skipped = len(per_module) - len(active)
         details = [window]
         if skipped:

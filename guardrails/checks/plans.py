@@ -14,11 +14,15 @@ Fact = Mapping[str, Any]
 
 
 def latest_iterations(iterations: list[Fact], now: Any) -> dict[str, Fact]:
-    """Team id -> its iteration with the latest end among those started before ``now``."""
+    """Team id -> its iteration with the latest end among those started before ``now``.
+
+    An iteration ending before it starts is contradictory data: it is left
+    out here and counted by :func:`contradictory`.
+    """
     latest: dict[str, Fact] = {}
     for it in iterations:
         start, end = it.get("start"), it.get("end")
-        if start is None or end is None or not start < now:
+        if start is None or end is None or not start < now or end < start:
             continue  # a planned future iteration says nothing about today's load
         team = str(it.get("team"))
         if team not in latest or end > latest[team]["end"]:
@@ -46,12 +50,18 @@ class SlackInPlansCheck(Check):
     def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
         iterations = ctx.facts("iterations")
         if not iterations:
-            return no_data(rule, "no iterations data", "ratio")
+            return no_data(rule, "no iterations data", "count")
         latest = latest_iterations(iterations, ctx.now)
+        broken = sum(1 for it in iterations
+                     if it.get("start") is not None and it.get("end") is not None
+                     and it["end"] < it["start"])
+        broken_note = ([f"{fmt.plural(broken, 'iteration')} ending before it starts excluded "
+                        "(contradictory data)"] if broken else [])
         if not latest:
-            return no_data(rule, f"no iterations started before {ctx.now.date()}", "ratio")
+            res = no_data(rule, f"no iterations started before {ctx.now.date()}", "count")
+            res.details = broken_note
+            return res
         limit = float(rule.params.get("max", 0.8))
-        threshold = {"max": limit}
         ratios: dict[str, float] = {}
         evidence = []
         for team in sorted(latest):
@@ -70,11 +80,13 @@ class SlackInPlansCheck(Check):
                     f"({fmt.value(ratio, 'ratio')} > {fmt.value(limit, 'ratio')})",
                     team=team,
                 ))
-        # The value is the fullest plan, so value and threshold compare directly.
+        # Every team is judged on its own: the value counts the teams whose
+        # latest plan leaves no slack; the fullest plan is in the message.
         worst = max(ratios.values()) if ratios else None
         fullest = sorted(ratios.items(), key=lambda t: (-t[1], t[0]))
         shown = ", ".join(f"{t} {fmt.value(r, 'ratio')}" for t, r in fullest)
         details = [f"latest iteration per team: {shown}"] if ratios else []
+        details += broken_note
         n = len(evidence)
         if n:
             names = ", ".join(e.team or "" for e in evidence)
@@ -82,9 +94,9 @@ class SlackInPlansCheck(Check):
                    f"above {fmt.value(limit, 'ratio')} of capacity: {names}")
         else:
             msg = (f"every team's latest iteration leaves slack: fullest "
-                   f"{fmt.comparison(worst, 'ratio', threshold, True)}")
-        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=worst,
-                           unit="ratio", threshold=threshold, samples=len(latest),
+                   f"{fmt.comparison(worst, 'ratio', {'max': limit}, True)}")
+        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n,
+                           unit="count", threshold={"max": 0}, samples=len(latest),
                            evidence=evidence, details=details)
 
 

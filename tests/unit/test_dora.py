@@ -562,15 +562,17 @@ def test_time_to_restore_window_boundaries_and_as_of_now() -> None:
     assert "1 open incident excluded" in mv.details
 
 
-def test_time_to_restore_drops_resolutions_not_after_creation() -> None:
+def test_time_to_restore_keeps_zero_and_excludes_negative_durations() -> None:
+    # METRICS.md: resolved the moment it opened is a 0 s sample; resolved
+    # before opened (only an HTTP source can deliver it) is excluded and counted.
     ctx = context(incidents=[
         inc("INC-1", ago(5), resolved_at=ago(5)),  # zero
         inc("INC-2", ago(5), resolved_at=ago(6)),  # negative
         inc("INC-3", ago(5), resolved_at=ago(4)),  # 1d
     ])
     mv = compute(TTR, ctx)
-    assert (mv.value, mv.samples) == (1 * DAY, 1)
-    assert mv.details[-1] == "2 incidents resolved no later than opened dropped"
+    assert (mv.value, mv.samples) == (0.5 * DAY, 2)
+    assert mv.details[-1] == "1 incident resolved before opened excluded (contradictory data)"
 
 
 def test_time_to_restore_no_data() -> None:

@@ -269,8 +269,8 @@ def test_ci_feedback_time_fails_with_the_slowest_workflows() -> None:
     assert (result.value, result.samples) == (900.0, 5)
     assert result.message == "ci feedback time 15m > 10m"
     assert result.details == [WINDOW, "5 CI runs started in window",
-                              "1 run without a valid duration dropped "
-                              "(finished_at missing or before started_at)"]
+                              "1 run finishing before it started excluded "
+                              "(contradictory data)"]
     # e2e: median of 900 1200 1500 = 1200 s; lint: median of 60 120 = 90 s
     assert evidence(result) == [
         ("workflow/e2e", "median 20m over 3 runs; slowest 25m (run r3, 2026-11-03)", None),
