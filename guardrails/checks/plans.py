@@ -16,6 +16,8 @@ Fact = Mapping[str, Any]
 def latest_iterations(iterations: list[Fact], now: Any) -> dict[str, Fact]:
     """Team id -> its iteration with the latest end among those started before ``now``.
 
+    Equal ends: the later start wins, so the answer never depends on file order.
+
     An iteration ending before it starts is contradictory data: it is left
     out here and counted by :func:`contradictory`.
     """
@@ -25,7 +27,8 @@ def latest_iterations(iterations: list[Fact], now: Any) -> dict[str, Fact]:
         if start is None or end is None or not start < now or end < start:
             continue  # a planned future iteration says nothing about today's load
         team = str(it.get("team"))
-        if team not in latest or end > latest[team]["end"]:
+        # the latest end; equal ends: the later start (the shorter, newer plan)
+        if team not in latest or (end, start) > (latest[team]["end"], latest[team]["start"]):
             latest[team] = it
     return latest
 
