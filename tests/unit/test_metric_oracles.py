@@ -55,7 +55,7 @@ START = NOW - W
 DAY = 86400.0
 
 OFFSETS = {
-    "Z": timezone.utc,
+    "Z": UTC,
     "+05:30": timezone(timedelta(hours=5, minutes=30)),
     "-08:00": timezone(-timedelta(hours=8)),
 }
