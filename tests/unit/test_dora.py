@@ -589,3 +589,42 @@ def test_time_to_restore_no_data() -> None:
 def test_time_to_restore_ignores_the_environment_parameter() -> None:
     ctx = context(incidents=[inc("INC-1", ago(3), resolved_at=ago(3) + timedelta(hours=5))])
     assert compute(TTR, ctx, environment="staging").value == 5 * HOUR
+
+
+# ---------------------------------------------------------------------------
+# which deployment ships a change
+# ---------------------------------------------------------------------------
+
+
+def test_a_change_ships_with_the_earliest_deployment_naming_it_by_id_or_sha() -> None:
+    # dep-2 names the change by id, dep-1 (earlier) by its merge sha: dep-1 ships it
+    change = {"id": "7", "merge_sha": "ab" * 20, "first_commit_at": ago(10)}
+    ctx = context(
+        deployments=[dep("dep-2", ago(2), changes=["7"]),
+                     dep("dep-1", ago(4), changes=["ab" * 20])],
+        changes=[change])
+    assert change["deployment"]["id"] == "dep-1"
+    mv = compute(LT, ctx)
+    assert (mv.value, mv.samples) == (6 * DAY, 1)
+
+
+def test_a_change_first_shipped_before_the_window_is_not_in_it() -> None:
+    # shipped by sha 40 days ago (before the 30-day window), named again by id today
+    change = {"id": "7", "merge_sha": "cd" * 20, "first_commit_at": ago(45)}
+    ctx = context(
+        deployments=[dep("dep-1", ago(40), changes=["cd" * 20]),
+                     dep("dep-2", ago(1), changes=["7"])],
+        changes=[change])
+    mv = compute(LT, ctx)
+    assert mv.value is None
+    assert mv.no_data == "no changes shipped by production deployments in window"
+
+
+def test_lead_time_for_another_environment_also_takes_the_earliest() -> None:
+    change = {"id": "7", "merge_sha": "ef" * 20, "first_commit_at": ago(10)}
+    ctx = context(
+        deployments=[dep("s-2", ago(2), environment="staging", changes=["7"]),
+                     dep("s-1", ago(5), environment="staging", changes=["ef" * 20])],
+        changes=[change])
+    mv = compute(LT, ctx, environment="staging")
+    assert (mv.value, mv.samples) == (5 * DAY, 1)

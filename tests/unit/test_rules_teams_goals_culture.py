@@ -312,3 +312,21 @@ def test_teams_goals_culture_end_to_end(tmp_path: Path,
     assert westrum["value"] == 1
     assert "score 4.33 < 5.00" in westrum["evidence"][0]["detail"]
     assert [e["subject"] for e in westrum["evidence"]] == ["team/b"]
+
+
+def test_slack_in_plans_excludes_iterations_ending_before_they_start() -> None:
+    # contradictory data (only an HTTP source can deliver it): excluded and counted
+    bad = {"team": "a", "start": date(11, 9), "end": date(11, 2), "capacity": 10,
+           "committed": 10}
+    result = run(builtin_rule("teams::slack-in-plans"),
+                 iterations=[bad, iteration("a", date(10, 1), 13, 40, 20)])
+    assert (result.outcome, result.value) == (Outcome.PASSED, 0)
+    assert "1 iteration ending before it starts excluded (contradictory data)" in result.details
+
+
+def test_slack_in_plans_equal_ends_take_the_later_start() -> None:
+    long = iteration("a", date(11, 2), 14, 40, 20)  # 50%
+    short = iteration("a", date(11, 9), 7, 40, 38)  # same end, later start: 95%
+    for order in ([long, short], [short, long]):
+        result = run(builtin_rule("teams::slack-in-plans"), iterations=order)
+        assert (result.outcome, result.value) == (Outcome.FAILED, 1)
