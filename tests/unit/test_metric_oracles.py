@@ -246,9 +246,13 @@ def oracle_deployment_frequency(org: dict[str, Any]) -> tuple[float | None, int]
     return len(prod) / (90 / 7), len(prod)
 
 
-def oracle_lead_time(org: dict[str, Any]) -> tuple[float | None, int]:
-    """Median of (shipping deployment - change start) over changes shipped in the window."""
+def oracle_lead_time(org: dict[str, Any]) -> tuple[float | None, int, int]:
+    """Median of (shipping deployment - change start) over changes shipped in the window.
+
+    Also returns how many non-positive samples were dropped.
+    """
     samples = []
+    dropped = 0
     for c in org["changes"]:
         names = {str(c["id"]), c["merge_sha"]}
         naming = [d for d in org["deployments"]
@@ -265,9 +269,11 @@ def oracle_lead_time(org: dict[str, Any]) -> tuple[float | None, int]:
         seconds = (shipped - began).total_seconds()
         if seconds > 0:  # non-positive samples are dropped (and counted)
             samples.append(seconds)
+        else:
+            dropped += 1
     if not samples:
-        return None, 0
-    return statistics.median(samples), len(samples)
+        return None, 0, dropped
+    return statistics.median(samples), len(samples), dropped
 
 
 def oracle_change_failure_rate(org: dict[str, Any]) -> tuple[float | None, int]:
@@ -287,17 +293,29 @@ def oracle_change_failure_rate(org: dict[str, Any]) -> tuple[float | None, int]:
     return failed / len(prod), len(prod)
 
 
-def oracle_time_to_restore(org: dict[str, Any]) -> tuple[float | None, int]:
+def oracle_time_to_restore(org: dict[str, Any]) -> tuple[float | None, int, int]:
+    """Median restore time, the sample count, and the open incidents excluded."""
     samples = []
+    still_open = 0
     for i in org["incidents"]:
         created = _when(i["created_at"])
         resolved = _when(i.get("resolved_at"))
-        if not in_window(created) or resolved is None or resolved >= NOW:
-            continue  # outside the window, or still open as of now
+        if not in_window(created):
+            continue
+        if resolved is None or resolved >= NOW:
+            still_open += 1  # still open as of now: excluded and counted
+            continue
         samples.append((resolved - created).total_seconds())  # 0 s is a sample
     if not samples:
-        return None, 0
-    return statistics.median(samples), len(samples)
+        return None, 0, still_open
+    return statistics.median(samples), len(samples), still_open
+
+
+def counted(details: list[str], n: int, noun: str) -> bool:
+    """``n`` things said in the details (``1 open incident``, ``2 open incidents``)."""
+    text = f"{n} {noun}" + ("" if n == 1 else "s")
+    return any(d.startswith(text + " ") for d in details) if n else not any(
+        noun in d for d in details)
 
 
 @settings(SETTINGS, max_examples=fuzz_examples(800), deadline=None)
@@ -307,14 +325,17 @@ def test_dora_four_keys_match_the_oracle(org: dict[str, Any]) -> None:
     df, df_n = oracle_deployment_frequency(org)
     expect(results["stability::deployment-frequency"], df, df_n,
            None if df is None else df >= 1)
-    lt, lt_n = oracle_lead_time(org)
-    expect(results["stability::lead-time"], lt, lt_n, None if lt is None else lt <= 7 * DAY)
+    lt, lt_n, lt_dropped = oracle_lead_time(org)
+    res = results["stability::lead-time"]
+    expect(res, lt, lt_n, None if lt is None else lt <= 7 * DAY)
+    assert counted(res["details"], lt_dropped, "non-positive lead time"), res["details"]
     cfr, cfr_n = oracle_change_failure_rate(org)
     expect(results["stability::change-failure-rate"], cfr, cfr_n,
            None if cfr is None else cfr <= 0.15)
-    ttr, ttr_n = oracle_time_to_restore(org)
-    expect(results["stability::time-to-restore"], ttr, ttr_n,
-           None if ttr is None else ttr <= DAY)
+    ttr, ttr_n, still_open = oracle_time_to_restore(org)
+    res = results["stability::time-to-restore"]
+    expect(res, ttr, ttr_n, None if ttr is None else ttr <= DAY)
+    assert counted(res["details"], still_open, "open incident"), res["details"]
 
 
 # ---------------------------------------------------------------------------
