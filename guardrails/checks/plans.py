@@ -9,6 +9,7 @@ from guardrails import fmt
 from guardrails.checks.generic import no_data
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, hookimpl
+from guardrails.timeutil import day_of, iso
 
 Fact = Mapping[str, Any]
 
@@ -33,8 +34,14 @@ def latest_iterations(iterations: list[Fact], now: Any) -> dict[str, Fact]:
     return latest
 
 
-def _label(it: Fact) -> str:
-    dates = f"{it['start'].date()}..{it['end'].date()}"
+def _day(value: Any, tz: Any) -> str:
+    """A date field as the day it names (dates are kept as their first instant in ``tz``)."""
+    day = day_of(value, tz)
+    return day.isoformat() if day is not None else iso(value) or "?"
+
+
+def _label(it: Fact, tz: Any = None) -> str:
+    dates = f"{_day(it['start'], tz)}..{_day(it['end'], tz)}"
     return f"{it['name']} ({dates})" if it.get("name") else dates
 
 
@@ -55,6 +62,7 @@ class SlackInPlansCheck(Check):
         if not iterations:
             return no_data(rule, "no iterations data", "count")
         latest = latest_iterations(iterations, ctx.now)
+        tz = ctx.config.timezone if ctx.config is not None else None
         broken = sum(1 for it in iterations
                      if it.get("start") is not None and it.get("end") is not None
                      and it["end"] < it["start"])
@@ -71,7 +79,7 @@ class SlackInPlansCheck(Check):
             it = latest[team]
             capacity, committed = float(it["capacity"]), float(it["committed"])
             if capacity <= 0:
-                evidence.append(Evidence(f"team/{team}", f"{_label(it)}: no capacity planned "
+                evidence.append(Evidence(f"team/{team}", f"{_label(it, tz)}: no capacity planned "
                                          f"(committed {committed:g})", team=team))
                 continue
             ratio = committed / capacity
@@ -79,7 +87,7 @@ class SlackInPlansCheck(Check):
             if ratio > limit:
                 evidence.append(Evidence(
                     f"team/{team}",
-                    f"{_label(it)}: committed {committed:g} of {capacity:g} "
+                    f"{_label(it, tz)}: committed {committed:g} of {capacity:g} "
                     f"({fmt.value(ratio, 'ratio')} > {fmt.value(limit, 'ratio')})",
                     team=team,
                 ))

@@ -330,3 +330,27 @@ def test_slack_in_plans_equal_ends_take_the_later_start() -> None:
     for order in ([long, short], [short, long]):
         result = run(builtin_rule("teams::slack-in-plans"), iterations=order)
         assert (result.outcome, result.value) == (Outcome.FAILED, 1)
+
+
+def test_iteration_dates_are_days_in_the_config_timezone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # In +05:30 the iteration starting 2026-11-20 began at 2026-11-19T18:30Z, before
+    # --now 2026-11-20 (00:00Z); in UTC it starts at now and is not judged yet.
+    org = {"iterations.yaml": """\
+        iterations:
+          - {team: a, start: 2026-11-20, end: 2026-12-03, capacity: 10, committed: 10}
+        """}
+    for tz, outcome in (("'+05:30'", "failed"), ("UTC", "skipped")):
+        cfg = make_project(
+            tmp_path / tz.strip("'+:"),
+            config=("rules: [builtin:teams]\nsources:\n  files: {path: org}\n"
+                    f"timezone: {tz}\n"),
+            rules={}, org=org,
+        )
+        main(["check", "-c", str(cfg), "--now", "2026-11-20", "--format", "json",
+              "-k", "slack", *plugin_args()])
+        [slack] = json.loads(capsys.readouterr().out)["results"]
+        assert slack["outcome"] == outcome
+        if outcome == "failed":
+            # the evidence shows the days as written, not their UTC instants
+            assert slack["evidence"][0]["detail"].startswith("2026-11-20..2026-12-03:")
