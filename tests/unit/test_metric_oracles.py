@@ -189,7 +189,8 @@ def dora_orgs(draw: st.DrawFn) -> dict[str, Any]:
             "id": f"dep-{i}", "service": draw(st.sampled_from(["api", "web"])),
             "finished_at": (draw(instants), draw(offsets)),
             "status": draw(st.sampled_from(["success", "success", "success", "failure"])),
-            "environment": draw(st.sampled_from(["production", "production", "staging"])),
+            # absent means production (DATA.md)
+            "environment": draw(st.sampled_from(["production", "production", "staging", None])),
             "kind": draw(st.sampled_from(["normal", "normal", "rollback", "hotfix"])),
             "changes": draw(st.lists(st.sampled_from(refs), max_size=3, unique=True)),
         }
@@ -207,7 +208,8 @@ def dora_orgs(draw: st.DrawFn) -> dict[str, Any]:
         if deps and draw(st.booleans()):
             inc["caused_by"] = f"dep-{draw(st.integers(0, n_deps - 1))}"
         incidents.append(inc)
-    return {"changes": changes, "deployments": deps, "incidents": incidents}
+    return {"changes": changes, "deployments": deps, "incidents": incidents,
+            "csv": draw(st.booleans())}
 
 
 def _when(value: Any) -> datetime | None:
@@ -215,12 +217,23 @@ def _when(value: Any) -> datetime | None:
 
 
 def _write_record(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: stamp(*v) if isinstance(v, tuple) else v for k, v in record.items()}
+    return {k: stamp(*v) if isinstance(v, tuple) else v for k, v in record.items()
+            if v is not None}
 
 
 def dora_files(org: dict[str, Any]) -> dict[str, str]:
     files = {}
-    if org["deployments"]:
+    if org["deployments"] and org.get("csv"):
+        # CSV: an empty cell is an absent field, a list cell holds space-separated items
+        columns = ("id", "service", "finished_at", "status", "environment", "kind",
+                   "remediates", "changes")
+        rows = [",".join(columns)]
+        for d in org["deployments"]:
+            record = _write_record(d)
+            record["changes"] = " ".join(record["changes"])
+            rows.append(",".join(str(record.get(c, "")) for c in columns))
+        files["deployments.csv"] = "\n".join(rows) + "\n"
+    elif org["deployments"]:
         files["deployments.jsonl"] = jsonl([_write_record(d) for d in org["deployments"]])
     if org["incidents"]:
         files["incidents.json"] = json.dumps(
@@ -236,7 +249,7 @@ def dora_files(org: dict[str, Any]) -> dict[str, str]:
 
 
 def is_prod(d: dict[str, Any]) -> bool:
-    return d["status"] == "success" and d["environment"] == "production"
+    return d["status"] == "success" and d["environment"] in ("production", None)
 
 
 def oracle_deployment_frequency(org: dict[str, Any]) -> tuple[float | None, int]:
