@@ -138,8 +138,13 @@ def _warn(store: FactStore, msg: str) -> None:
         store.warnings.append(msg)
 
 
-def join(store: FactStore) -> None:
-    """Make the joins of DATA.md in place. Dangling references become warnings."""
+def join(store: FactStore, now: datetime | None = None) -> None:
+    """Make the joins of DATA.md in place. Dangling references become warnings.
+
+    With ``now``, the failure joins are made as of now (METRICS.md): an
+    incident opened, or a rollback/hotfix finishing, at or after ``now`` has
+    not happened yet, so it does not mark a deployment failed.
+    """
     facts = store._facts
     deployments = facts.get("deployments", [])
     incidents = facts.get("incidents", [])
@@ -188,7 +193,7 @@ def join(store: FactStore) -> None:
     if "deployments" in facts:
         caused: dict[str, list[dict[str, Any]]] = {}
         for inc in incidents:
-            if inc.get("caused_by") in dep_by_id:
+            if inc.get("caused_by") in dep_by_id and _known(inc.get("created_at"), now):
                 caused.setdefault(inc["caused_by"], []).append(inc)
         remediated: dict[str, list[str]] = {}
         for d in deployments:
@@ -199,7 +204,7 @@ def join(store: FactStore) -> None:
                 # "a later deployment": a remediation that finished before the
                 # deployment it claims to fix cannot have fixed it.
                 fixed = dep_by_id[target]
-                if _later(d, fixed):
+                if _later(d, fixed) and _known(d.get("finished_at"), now):
                     remediated.setdefault(target, []).append(d["id"])
             elif target not in inc_by_id:
                 _warn(store, f"deployment {d['id']} remediates {target}, "
@@ -211,6 +216,11 @@ def join(store: FactStore) -> None:
 
     if "changes" in facts and deployments:
         _join_changes(facts["changes"], deployments)
+
+
+def _known(ts: Any, now: datetime | None) -> bool:
+    """Whether a fact stamped ``ts`` has happened as of ``now`` (no stamp: in the data, so yes)."""
+    return now is None or not isinstance(ts, datetime) or ts < now
 
 
 def _later(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:

@@ -238,7 +238,7 @@ class Session:
                     continue
                 self.store.add(kind, items, name)
                 state.counts[kind] = len(items)
-        factsmod.join(self.store)
+        factsmod.join(self.store, self.now)
         self.pm.hook.guardrails_gather_finish(config=self.config, store=self.store)
         for state in self.sources.values():
             self.warnings.extend(state.source.warnings)

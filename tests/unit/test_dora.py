@@ -628,3 +628,23 @@ def test_lead_time_for_another_environment_also_takes_the_earliest() -> None:
         changes=[change])
     mv = compute(LT, ctx, environment="staging")
     assert (mv.value, mv.samples) == (5 * DAY, 1)
+
+
+def test_the_failure_joins_are_made_as_of_now() -> None:
+    # what a declarative rule sees in deployment.failed follows METRICS.md's
+    # "as of now": an incident opened, or a rollback finishing, at or after now
+    # has not happened yet
+    store = FactStore()
+    store.add("deployments", [
+        dep("dep-1", ago(3)), dep("dep-2", ago(2)),
+        dep("rb-1", NOW, kind="rollback", remediates="dep-2"),
+        dep("rb-0", ago(1), kind="rollback", remediates="dep-3"), dep("dep-3", ago(2))],
+        "test")
+    store.add("incidents", [inc("INC-1", NOW, caused_by="dep-1")], "test")
+    join(store, NOW)
+    failed = {d["id"]: d["failed"] for d in store.get("deployments")}
+    assert failed == {"dep-1": False, "dep-2": False, "rb-1": False, "rb-0": False,
+                      "dep-3": True}
+    join(store)  # without now (a library caller): every fact in the data counts
+    assert {d["id"] for d in store.get("deployments") if d["failed"]} == {
+        "dep-1", "dep-2", "dep-3"}
