@@ -253,16 +253,26 @@ def first_by_ref(deployments: Iterable[Mapping[str, Any]],
         for ref in d.get("changes") or ():
             key = str(ref)
             known = first.get(key)
-            if known is None or deployment_order(d) < deployment_order(known):
+            if known is None or earlier(d, known):
                 first[key] = d
     return first
+
+
+def earlier(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """``a`` before ``b`` in :func:`deployment_order`; the natural key only on ties."""
+    ta, tb = a["finished_at"], b["finished_at"]
+    if ta != tb:
+        return bool(ta < tb)
+    return _natural(a.get("id")) < _natural(b.get("id"))
 
 
 def shipping_deployment(change: Mapping[str, Any], first: Mapping[str, Any]) -> Any:
     """The earliest deployment naming the change by its id or by its merge sha."""
     found = [first[str(k)] for k in (change.get("id"), change.get("merge_sha"))
              if k is not None and str(k) in first]
-    return min(found, key=deployment_order) if found else None
+    if not found:
+        return None
+    return found[1] if len(found) == 2 and earlier(found[1], found[0]) else found[0]
 
 
 def _join_changes(changes: list[dict[str, Any]], deployments: list[dict[str, Any]]) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 
 from guardrails.errors import RuleFileError
 from guardrails.facts import (
-    deployment_order,
+    earlier,
     first_by_ref,
     is_production_success,
     shipping_deployment,
@@ -235,7 +235,7 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
             # earliest deployment naming it ships it.
             key = str(commit["sha"])
             known = by_commit.get(key)
-            if known is None or deployment_order(dep) < deployment_order(known[1]):
+            if known is None or earlier(dep, known[1]):
                 by_commit[key] = (commit, dep)
         elif in_window(dep.get("finished_at"), start, end):
             unknown += 1
