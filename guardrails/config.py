@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from guardrails import validation, yamlio
 from guardrails.errors import ConfigError, UsageError, raise_all
-from guardrails.timeutil import parse_date, parse_duration, parse_timezone
+from guardrails.timeutil import local_date, parse_date, parse_duration, parse_timezone
 
 if TYPE_CHECKING:
     import pluggy
@@ -32,9 +32,10 @@ class Waiver:
     subject: str | None = None
     line: int | None = None
 
-    def active(self, now: datetime) -> bool:
-        # The expiry date is the last day the waiver applies.
-        return now.date() <= self.expires
+    def active(self, now: datetime, tz: tzinfo | None = None) -> bool:
+        # The expiry date is the last day the waiver applies, a whole day in
+        # the config's timezone (UTC when unset), as every date without a time.
+        return local_date(now, tz) <= self.expires
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"reason": self.reason, "expires": self.expires.isoformat()}

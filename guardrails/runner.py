@@ -11,7 +11,7 @@ import logging
 import time
 import traceback
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from guardrails.config import Waiver
 from guardrails.errors import SourceError, UsageError
@@ -68,7 +68,8 @@ def run_check(rule: Rule, ctx: EvalContext) -> Result:
     return result_from(rule, cr)
 
 
-def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime) -> None:
+def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime,
+                  tz: tzinfo | None = None) -> None:
     """A failed rule covered by an active waiver becomes ``waived``.
 
     A waiver with a ``subject`` covers the evidence naming that subject (or
@@ -77,7 +78,7 @@ def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime) -> N
     """
     if result.outcome is not Outcome.FAILED:
         return
-    active = [w for w in waivers if w.rule == result.id and w.active(now)]
+    active = [w for w in waivers if w.rule == result.id and w.active(now, tz)]
     if not active:
         return
     whole = next((w for w in active if not w.subject), None)
@@ -126,6 +127,6 @@ def guardrails_evaluate_rule(rule: Rule, context: EvalContext) -> Result:
         fail_without_data(result)
     attribute_teams(result, context)
     if context.config is not None:
-        apply_waivers(result, context.config.waivers, context.now)
+        apply_waivers(result, context.config.waivers, context.now, context.config.timezone)
     result.duration = time.perf_counter() - start
     return result

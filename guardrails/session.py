@@ -203,7 +203,7 @@ class Session:
                 if builtin_ids is None:
                     builtin_ids = builtin_rule_ids()
                 self.warnings.append(unknown_waiver_warning(self.config, w, known | builtin_ids))
-            elif not w.active(self.now):
+            elif not w.active(self.now, self.config.timezone):
                 who = f" ({w.subject})" if w.subject else ""
                 self.warnings.append(
                     f"waiver for {w.rule}{who} expired on {w.expires}: it no longer waives")
@@ -287,7 +287,7 @@ class Session:
                     continue
                 self.store.add(kind, items, name)
                 state.counts[kind] = len(items)
-        factsmod.join(self.store)
+        factsmod.join(self.store, self.now)
         self.pm.hook.guardrails_gather_finish(config=self.config, store=self.store)
         for state in self.sources.values():
             self.warnings.extend(state.source.warnings)

@@ -311,7 +311,8 @@ def test_json_to_stdout_parses(project: Path) -> None:
     assert failed["id"] == "people::team-size"
     assert failed["evidence"] == [{"subject": "team/beta", "detail": "9 members (max 8)",
                                    "url": None, "team": "beta"}]
-    assert failed["threshold"] == {"min": 3, "max": 8}
+    # the value counts offending teams; the 3..8 bound is per team, in the message
+    assert (failed["value"], failed["unit"], failed["threshold"]) == (1, "count", {"max": 0})
 
 
 def test_junit_file_and_terminal_together(project: Path) -> None:
