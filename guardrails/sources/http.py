@@ -284,9 +284,10 @@ class HttpClient:
             url = page.next_url
             if url and not self._under_base(url):
                 target = urlsplit(url)
+                shown_target = _escape(target.scheme + ":" + target.path)[:80]
                 where = (f"to another host ({_escape(target.netloc)[:80]})"
                          if target.netloc.lower() != self._base.netloc.lower()
-                         else f"outside api_url ({_escape(target.scheme + ':' + target.path)[:80]})")
+                         else f"outside api_url ({shown_target})")
                 raise self._errors.error(
                     f"GET {first} ({purpose}): the next-page link points {where}; refusing "
                     "to follow it and send the token there")
