@@ -406,10 +406,20 @@ class GitSource(Source):
         return self._read_and_store(key, head, since)
 
     def _read_and_store(self, key: str, head: str, since: int) -> Iterator[dict[str, Any]]:
-        commits = []
-        for c in self._stream_log([f"--since=@{since}", head], since):
-            commits.append(c)
-            yield c
+        commits: list[dict[str, Any]] = []
+        # --since stops the walk at the first commit with an older committer
+        # date, so one commit with a bogus date (0, negative) would hide all
+        # history behind it; --since-as-filter (git >= 2.37) only filters.
+        try:
+            for c in self._stream_log([f"--since-as-filter=@{since}", head], since):
+                commits.append(c)
+                yield c
+        except SourceError as exc:
+            if commits or "since-as-filter" not in exc.message:
+                raise
+            for c in self._stream_log([f"--since=@{since}", head], since):
+                commits.append(c)
+                yield c
         gitcache.store(self.env.cache_dir, key, head, since, commits)
 
     def _read_log(self, revs: list[str], since: int | None = None) -> list[dict[str, Any]]:

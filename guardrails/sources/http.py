@@ -21,9 +21,11 @@ sources.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
+import socket
 import sys
 import threading
 import time
@@ -78,6 +80,8 @@ COMMON_PROPERTIES: dict[str, Any] = {
 
 _RETRY_STATUSES = (500, 502, 503, 504)
 _MAX_RATE_LIMIT_WAITS = 4
+_REDIRECTS = (301, 302, 303, 307, 308)
+_MAX_REDIRECTS = 5
 #: default cap on one decompressed answer body
 MAX_BODY_BYTES = 64 * 1024 * 1024
 # Bodies are read in small pieces: each piece of compressed input decompresses
@@ -236,6 +240,21 @@ class HttpClient:
             return self._from_entry(entry, shown, purpose)
         conditional = entry.conditional_headers() if entry is not None else {}
         resp = self._send(full, conditional, shown, purpose)
+        hops = 0
+        while resp.status_code in _REDIRECTS:
+            # Followed here, not by requests: only to a URL under api_url, a few times.
+            target = urljoin(full, resp.headers.get("Location", "")[:8192])
+            hops += 1
+            if not self._under_base(target):
+                raise self._errors.error(
+                    f"GET {shown} ({purpose}) answered {resp.status_code}, a redirect outside "
+                    f"api_url ({_escape(urlsplit(target).netloc or target)[:80]}); refusing to "
+                    "follow it")
+            if hops > _MAX_REDIRECTS:
+                raise self._errors.error(
+                    f"GET {shown} ({purpose}) redirected more than {_MAX_REDIRECTS} times "
+                    "(a redirect loop?)")
+            resp = self._send(target, {}, shown, purpose)
         if resp.status_code == 304 and entry is not None:
             self.stats.add(not_modified=1, cache_answers=1)
             return self._from_entry(entry, shown, purpose)
@@ -495,10 +514,10 @@ class HttpClient:
         worker.start()
         while not box.done.wait(_POLL):
             if self._cancelled.is_set():
-                box.abandoned = True
+                box.abandon()
                 raise Cancelled()
             if time.monotonic() > deadline:
-                box.abandoned = True
+                box.abandon()
                 raise self._errors.error(
                     f"GET {shown} ({purpose}) failed: no complete answer within "
                     f"{self.settings.deadline:g}s (timeout={self.settings.timeout:g}s per "
@@ -526,8 +545,11 @@ class HttpClient:
     def _fetch_into(self, session: requests.Session, url: str, headers: dict[str, str],
                     box: _Box, deadline: float) -> None:
         try:
-            resp = session.get(url, headers=headers, stream=True,
+            resp = session.get(url, headers=headers, stream=True, allow_redirects=False,
                                timeout=(self.settings.timeout, self.settings.timeout))
+            box.response = resp
+            if box.abandoned:
+                box.abandon()
             try:
                 body = bytearray()
                 if resp.status_code != 304:
@@ -556,7 +578,10 @@ class HttpClient:
 
     def _items(self, page: Page, items_key: str | None, purpose: str) -> list[Any]:
         data = page.data
-        items = data.get(items_key) if items_key and isinstance(data, dict) else data
+        if items_key:
+            items = data.get(items_key) if isinstance(data, dict) else None
+        else:
+            items = data
         if not isinstance(items, list):
             raise self._errors.not_a_list(self.shown(page.url), purpose, items_key)
         return items
@@ -621,6 +646,23 @@ class _Box:
     answer: Answer | None = None
     error: BaseException | None = None
     abandoned: bool = False
+    response: Any = None
+
+    def abandon(self) -> None:
+        """Give the request up: shut its socket, so a blocked read ends at once and
+        the server sees the client go (best effort: before the answer's headers
+        arrived there is no socket to reach, and the read ends at its timeout)."""
+        self.abandoned = True
+        raw = getattr(self.response, "raw", None)
+        # urllib3 keeps the socket on its connection, or (answers that close the
+        # connection) http.client hands it to the response's file object.
+        candidates = (getattr(getattr(raw, "_connection", None), "sock", None),
+                      getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw",
+                                      None), "_sock", None))
+        for sock in candidates:
+            if isinstance(sock, socket.socket):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
 
 def _is_transport_error(exc: BaseException) -> bool:
