@@ -164,7 +164,7 @@ class PagerDutySource(Source):
         if resolved is not None and resolved >= end:
             resolved = None  # resolved after --now: open as of then
         service = inc.get("service") or {}
-        sid = str(service.get("id", ""))
+        sid = str(service.get("id") or "")
         name = self.service_map.get(sid)
         if name is None:
             name = service.get("summary") or sid or None
