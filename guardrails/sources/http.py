@@ -25,6 +25,7 @@ import contextlib
 import logging
 import math
 import os
+import re
 import socket
 import sys
 import threading
@@ -209,7 +210,8 @@ class HttpClient:
             ResponseCache(Path(env.cache_dir) / "http" / source) if env.cache_dir else None
         )
         self._errors = HttpErrors(source, service, settings, has_token=self._token is not None,
-                                  netloc=self._base.netloc, scrub=self._scrub)
+                                  netloc=self._base.netloc.rpartition("@")[2],
+                                  scrub=self._scrub)
 
     # -- public ------------------------------------------------------------
 
@@ -398,7 +400,8 @@ class HttpClient:
         base_path = self._base.path.rstrip("/")
         if parts.netloc == self._base.netloc and base_path and path.startswith(base_path):
             path = path[len(base_path):] or "/"
-        text = path + (f"?{parts.query}" if parts.query else "")
+        query = _mask_query(parts.query)
+        text = path + (f"?{query}" if query else "")
         return _escape(self._scrub(text))
 
     def close(self) -> None:
@@ -670,6 +673,20 @@ def _is_transport_error(exc: BaseException) -> bool:
     from urllib3.exceptions import HTTPError as Urllib3Error
 
     return isinstance(exc, requests.RequestException | Urllib3Error | OSError)
+
+
+_SECRET_PARAM = re.compile(r"token|key|secret|passw|sig|auth|code", re.IGNORECASE)
+
+
+def _mask_query(query: str) -> str:
+    """A query string with the values of secret-looking parameters replaced by ***."""
+    if not query or not _SECRET_PARAM.search(query):
+        return query
+    out = []
+    for part in query.split("&"):
+        name, eq, value = part.partition("=")
+        out.append(f"{name}{eq}***" if eq and _SECRET_PARAM.search(name) else part)
+    return "&".join(out)
 
 
 def _escape(text: str) -> str:

@@ -204,6 +204,15 @@ class HttpErrors:
             return f"could not connect to {self.netloc} ({tries}); check api_url"
         if any(isinstance(e, ConnectTimeoutError | requests.ConnectTimeout) for e in chain):
             return f"could not connect within timeout={self.settings.timeout:g}s ({tries})"
+        import http.client
+
+        # urllib3 carries http.client's refusal as the second argument of its error
+        causes = chain + [a for e in chain for a in e.args if isinstance(a, BaseException)]
+        if any(isinstance(e, http.client.LineTooLong) or (
+                type(e) is http.client.HTTPException and "headers" in str(e))
+               for e in causes):
+            return ("the answer's headers are too large (a line over 64 KiB or more than "
+                    "100 lines); check api_url")
         if any(isinstance(e, ProtocolError | requests.exceptions.ChunkedEncodingError)
                for e in chain):
             return "the connection broke before the whole answer arrived (truncated answer)"

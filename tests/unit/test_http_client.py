@@ -402,3 +402,10 @@ def test_a_cache_entry_of_the_wrong_types_is_discarded(tmp_path: Path, raw: Any)
     assert cache.load(url) is None
     assert not path.exists()
     assert "discarded 1 unreadable cache entry" in (cache.take_discard_note() or "")
+
+
+def test_messages_never_show_secret_query_values_or_url_credentials() -> None:
+    c = client("https://user:pw@api.example/v3")
+    shown = c.shown("https://user:pw@api.example/v3/x?per_page=100&access_token=abc123")
+    assert shown == "/x?per_page=100&access_token=***"
+    assert "pw" not in c._errors.netloc
