@@ -63,7 +63,9 @@ COMMON_PROPERTIES: dict[str, Any] = {
     "api_url": {"type": "string", "pattern": "^https?://",
                 "description": "Base URL of the API (e.g. a GitHub Enterprise Server's /api/v3)."},
     "timeout": {"type": "number", "exclusiveMinimum": 0,
-                "description": "Seconds to wait for a connection and for each answer."},
+                "description": "Seconds one attempt may wait for a connection or data; a "
+                               "whole GET ends within timeout x (retries + 1), plus "
+                               "backoff and 1 s."},
     "retries": {"type": "integer", "minimum": 0, "maximum": 10,
                 "description": "Retries of connection errors, timeouts and 5xx answers."},
     "backoff_factor": {"type": "number", "minimum": 0,
