@@ -27,7 +27,17 @@ def result_from(rule: Rule, cr: CheckResult) -> Result:
         severity=rule.severity, file=rule.file, line=rule.line, tags=rule.tags,
         message=cr.message, value=cr.value, unit=cr.unit, threshold=cr.threshold,
         samples=cr.samples, evidence=list(cr.evidence), details=list(cr.details),
+        no_data=cr.outcome is Outcome.SKIPPED and cr.no_data is not False,
     )
+
+
+def fail_without_data(result: Result) -> None:
+    """``--strict`` / ``strict: true``: a rule skipped for lack of data fails."""
+    if result.outcome is Outcome.SKIPPED and result.no_data:
+        result.outcome = Outcome.FAILED
+        result.details.insert(0, "strict: a rule without data fails (configure the source "
+                                 "that provides it, or run without --strict)")
+        result.message = f"no data: {result.message}"
 
 
 def error_result(rule: Rule, message: str, longrepr: str = "") -> Result:
@@ -112,6 +122,8 @@ def attribute_teams(result: Result, ctx: EvalContext) -> None:
 def guardrails_evaluate_rule(rule: Rule, context: EvalContext) -> Result:
     start = time.perf_counter()
     result = run_check(rule, context)
+    if context.config is not None and context.config.strict:
+        fail_without_data(result)
     attribute_teams(result, context)
     if context.config is not None:
         apply_waivers(result, context.config.waivers, context.now)

@@ -15,16 +15,36 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$"
 
 
-def parse_duration(text: str | int | float) -> timedelta:
-    """Parse ``30m``, ``36h``, ``7d``, ``2w`` (or bare seconds) to a timedelta."""
+#: Longest duration accepted anywhere (a window, an age, a threshold): 100 years.
+MAX_DURATION = timedelta(days=36500)
+
+
+def parse_duration(text: str | int | float, *, positive: bool = False) -> timedelta:
+    """Parse ``30m``, ``36h``, ``7d``, ``2w`` (or bare seconds) to a timedelta.
+
+    Raises ValueError for text that is not a duration, for NaN and infinity,
+    for more than :data:`MAX_DURATION`, and (with ``positive``) for zero or
+    less: a window or threshold of ``0d`` would silently select nothing.
+    """
     if isinstance(text, bool):
         raise ValueError(f"not a duration: {text!r}")
     if isinstance(text, int | float):
-        return timedelta(seconds=text)
-    m = _DURATION.match(str(text))
-    if not m:
-        raise ValueError(f"not a duration: {text!r} (write e.g. 30m, 36h, 7d, 2w)")
-    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+        seconds = float(text)
+    else:
+        m = _DURATION.match(str(text)[:64])
+        if not m:
+            shown = str(text)[:40]
+            hint = (" (a duration is positive)" if shown.lstrip().startswith("-")
+                    else " (write e.g. 30m, 36h, 7d, 2w)")
+            raise ValueError(f"not a duration: {shown!r}{hint}")
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        raise ValueError(f"not a duration: {text!r} (not a finite number)")
+    if abs(seconds) > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration {text!r} is longer than 100 years")
+    if positive and seconds <= 0:
+        raise ValueError(f"duration {text!r} must be greater than zero")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(seconds: float) -> str:

@@ -29,6 +29,13 @@ class FocusRevisitedCheck(Check):
                                    file=where)],
             )
         reviewed = cfg.focus_reviewed_on if cfg is not None else None
+        if cfg is not None and cfg.focus_reviewed_on_placeholder:
+            return CheckResult(
+                Outcome.FAILED, "focus.reviewed_on is still the placeholder YYYY-MM-DD "
+                "written by 'guardrails init'", unit="seconds", threshold=threshold,
+                evidence=[Evidence(
+                    "config/focus", "replace YYYY-MM-DD with the date your team last agreed "
+                    "on the focus", file=where, line=cfg.line_of("focus", "reviewed_on"))])
         if reviewed is None:
             return CheckResult(
                 Outcome.FAILED, f"focus {focus!r} has no reviewed_on date",

@@ -319,6 +319,6 @@ def test_waivers_in_a_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "reason": "splitting beta in Q1", "expires": "2026-12-31", "subject": "team/beta"}
     assert report.exit_code == 0
     assert report.warnings == [
-        "waiver for people::no-such-rule names a rule that is not collected",
+        "guardrails.yaml:9: waiver for people::no-such-rule names a rule that is not collected",
         "waiver for people::some-teams expired on 2026-11-19: it no longer waives",
     ]
