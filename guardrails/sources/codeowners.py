@@ -40,6 +40,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from guardrails.textsafe import printable
+
 #: where GitHub looks, first found wins
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
@@ -358,9 +360,7 @@ def _excerpt(raw: str) -> str:
     text = raw.rstrip()
     if len(text) > 200:
         text = text[:200] + "..."
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return printable(text)
 
 
 def parse(text: str, file: str = "CODEOWNERS") -> CodeOwners:

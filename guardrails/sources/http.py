@@ -40,6 +40,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from guardrails.sources.http_cache import CacheEntry, CacheMiss, ResponseCache, offline_error
 from guardrails.sources.http_errors import HttpErrors, config_error, rate_limit_wait
 from guardrails.sources.http_shapes import Shape
+from guardrails.textsafe import printable as _escape
 
 if TYPE_CHECKING:
     import requests
@@ -689,13 +690,6 @@ def _mask_query(query: str) -> str:
         name, eq, value = part.partition("=")
         out.append(f"{name}{eq}***" if eq and _SECRET_PARAM.search(name) else part)
     return "&".join(out)
-
-
-def _escape(text: str) -> str:
-    """Control characters as escapes, so a hostile URL cannot move the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class _HeaderAuth:

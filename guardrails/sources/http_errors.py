@@ -22,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from guardrails.errors import ConfigError, SourceError
+from guardrails.textsafe import printable as _escape
 
 if TYPE_CHECKING:
     import requests
@@ -253,13 +254,6 @@ class _NonFinite(ValueError):
 
 def _no_constant(name: str) -> Any:
     raise _NonFinite(name)
-
-
-def _escape(text: str) -> str:
-    """Control characters as escapes, so an API's text cannot move the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def rate_limit_wait(resp: requests.Response) -> float | None:

@@ -23,6 +23,7 @@ from itertools import islice
 from typing import Any
 
 from guardrails.errors import SourceError
+from guardrails.textsafe import printable as _escape
 
 #: earliest and latest timestamp an answer may carry
 TS_MIN = datetime(1970, 1, 1, tzinfo=UTC)
@@ -44,12 +45,6 @@ def parse_api_timestamp(value: Any) -> datetime | None:
     if not TS_MIN <= ts < TS_MAX:
         return None
     return ts
-
-
-def _escape(text: str) -> str:
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class Shape:
