@@ -23,7 +23,11 @@ the real CLI on it, and asserts what the gate promises for bad input:
     fifos: [rel/path]
     mode: {rel/path: 0o444}    # chmod after laying out (e.g. read-only folders)
     git: [{message, author, email, date, files: {path: text}}]   # commits, oldest first
-    http: [{path, status, json | body, headers, delay, drip, gzip_bytes}]
+    raw_commits: [{author, committer, message, files}]   # after `git`: commit objects
+                               # written byte for byte (git hash-object --literally):
+                               # author/committer are the ident lines' text after
+                               # "author "/"committer " (e.g. "Ann <a@x> 1795000000 +0000")
+    http: [{path, status, json | body, headers, delay, drip, gzip_bytes}]   # "{http}" expanded
     env: {NAME: value}         # values expanded; NAMEs ending TOKEN/KEY/SECRET are secrets
     args: [check, --now, 2026-11-20]   # expanded
     subprocess: false          # true: run `python -m guardrails` (implied by signal/stdout)
@@ -146,6 +150,29 @@ def _make_git(root: Path, commits: list[dict[str, Any]]) -> None:
                   "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
 
 
+def _make_raw_commits(root: Path, raws: list[dict[str, Any]]) -> None:
+    """Commit objects git itself would refuse to write (odd names, dates), on HEAD."""
+    base = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(root.parent)}
+
+    def git(*args: str, data: bytes | None = None) -> str:
+        return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                              input=data, env=base).stdout.decode().strip()
+
+    for raw in raws:
+        for rel, text in (raw.get("files") or {}).items():
+            _write(root, rel, text)
+        git("add", "-A")
+        tree = git("write-tree")
+        parent = git("rev-parse", "HEAD")
+        author = str(raw["author"])
+        committer = str(raw.get("committer", author))
+        obj = (f"tree {tree}\nparent {parent}\nauthor {author}\ncommitter {committer}\n\n"
+               f"{raw.get('message', 'raw commit')}\n")
+        sha = git("hash-object", "-t", "commit", "--literally", "-w", "--stdin",
+                  data=obj.encode("utf-8", "surrogateescape"))
+        git("update-ref", "HEAD", sha)
+
+
 def _snapshot(root: Path) -> dict[str, str]:
     """Every entry under root: a file's hash, a link's target, a folder's mark."""
     snap: dict[str, str] = {}
@@ -247,6 +274,8 @@ def prepare(case: Case, tmp: Path, http_url: str | None) -> tuple[Path, dict[str
         os.mkfifo(root / rel)
     if spec.get("git") is not None:
         _make_git(root, spec["git"])
+    if spec.get("raw_commits"):
+        _make_raw_commits(root, spec["raw_commits"])
     for rel, mode in (spec.get("mode") or {}).items():
         os.chmod(root / rel, int(mode))
     return root, subs
@@ -256,8 +285,10 @@ def run_case(case: Case, tmp: Path, httpserver: Any | None) -> Outcome:
     spec = case.spec
     if spec.get("http"):
         assert httpserver is not None
-        _install_http(httpserver, spec["http"])
     url = httpserver.url_for("/") if httpserver is not None else None
+    if spec.get("http"):
+        # "{http}" in a route (a Link or Location header, a body) is the server's URL
+        _install_http(httpserver, _expand(spec["http"], {"http": str(url).rstrip("/")}))
     root, subs = prepare(case, tmp, url)
     before = _snapshot(root)
     args = [str(a) for a in _expand(spec["args"], subs)]

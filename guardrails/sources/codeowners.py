@@ -20,6 +20,17 @@ page:
 
 Owners are ``@user``, ``@org/team`` or an email address; a line with an owner
 of any other shape is invalid.
+
+The file is input an attacker may write (in the same pull request as the
+paths it owns), so matching is bounded: a pattern longer than
+:data:`MAX_PATTERN` characters, or holding control characters, is an
+invalid line, as is one with more than :data:`MAX_GLOBSTARS` ``**``; a
+pattern whose regex could backtrack for long (more than one ``**`` or
+more than one ``*`` in a segment, e.g. ``**/a/**/b``, ``*a*b*``) is
+matched by :class:`_Glob`, a segment-by-segment matcher whose time grows
+with path length times pattern length, instead of by ``re``
+(measured: ``**/a/**/a/**/z`` against a 600-character path took 17 s in
+``re``).
 """
 
 from __future__ import annotations
@@ -29,6 +40,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from guardrails.textsafe import printable
+
 #: where GitHub looks, first found wins
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
@@ -37,6 +50,13 @@ _USER = re.compile(r"^@[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s/]+\.[^@\s/]+$")
 # pathspec marks "matched as a directory" with this group; we need plain regexes.
 _DIR_GROUP = "(?P<ps_d>/)"
+#: longest pattern accepted, characters
+MAX_PATTERN = 1024
+#: most ``**`` in one pattern
+MAX_GLOBSTARS = 16
+# regex parts that repeat without bound: across segments, and within one
+_CROSSING = (".+", ".*")
+_IN_SEGMENT = ("[^/]*", "[^/]+")
 
 
 def owner_kind(owner: str) -> str | None:
@@ -85,6 +105,180 @@ def _regex(pattern: str) -> str:
     return text.replace(_DIR_GROUP, "/")
 
 
+def _risky(regex: str) -> bool:
+    """True when ``re`` could backtrack for long on this pattern's regex.
+
+    One unbounded repeat across segments and one within a segment keep a
+    match near-linear (``*.js``, ``a/**/b``, ``docs/*``); more can make it
+    polynomial or worse in the path's length.
+    """
+    crossing = sum(regex.count(q) for q in _CROSSING)
+    segment = sum(regex.count(q) for q in _IN_SEGMENT)
+    return crossing + segment > 2 or segment > 1 or crossing > 1
+
+
+class _Glob:
+    """A CODEOWNERS pattern matched segment by segment, without backtracking.
+
+    Gitignore rules as GitHub applies them: a pattern without an inner ``/``
+    matches at any depth, a leading ``**`` or inner ``**`` spans any number of
+    segments (a trailing one at least one), a match of a leading part of the
+    path owns everything below it, except that a trailing ``/`` needs a
+    directory and ``dir/*`` (a ``/`` before the last ``*``) only its direct
+    files. Work is bounded by (path segments x pattern segments) segment
+    comparisons, each linear in the segment's length.
+    """
+
+    def __init__(self, pattern: str) -> None:
+        p = pattern
+        self.dir_only = p.endswith("/")
+        if self.dir_only:
+            p = p[:-1]
+        anchored = "/" in p
+        if p.startswith("/"):
+            p = p[1:]
+        segs = p.split("/") if p else []
+        if not anchored:
+            segs = ["**", *segs]
+        collapsed: list[str] = []
+        for seg in segs:
+            if seg == "**" and collapsed and collapsed[-1] == "**":
+                continue
+            collapsed.append(seg)
+        self.segs = collapsed
+        # GitHub: "docs/*" owns docs/x.md but not docs/sub/x.md
+        self.direct_only = (anchored and not self.dir_only and bool(self.segs)
+                            and self.segs[-1] == "*" and "/" in pattern.rstrip("/"))
+        self._parts = [None if seg == "**" else _split_glob(seg) for seg in self.segs]
+
+    def match(self, path: str) -> bool:
+        names = path.split("/")
+        n, m = len(names), len(self.segs)
+        if m == 0 or "" in self.segs:  # "a//b": git paths have no empty segment
+            return False
+        trailing = self.segs[-1] == "**" and m > 1
+        # reach[j]: pattern segments so far match names[:j]
+        reach = [False] * (n + 1)
+        reach[0] = True
+        for i, parts in enumerate(self._parts):
+            nxt = [False] * (n + 1)
+            if parts is None:  # ** spans zero or more segments (trailing: one or more)
+                seen = False
+                for j in range(n + 1):
+                    if trailing and i == m - 1:
+                        if seen:
+                            nxt[j] = True
+                        seen = seen or reach[j]
+                    else:
+                        seen = seen or reach[j]
+                        nxt[j] = seen
+            else:
+                for j in range(n):
+                    if reach[j] and _match_segment(parts, names[j]):
+                        nxt[j + 1] = True
+            reach = nxt
+            if not any(reach):
+                return False
+        if trailing:
+            return reach[n]
+        for k in range(1, n + 1):
+            if not reach[k]:
+                continue
+            if k == n and not self.dir_only:
+                return True
+            if k < n and not self.direct_only:
+                return True
+        return False
+
+
+def _split_glob(seg: str) -> list[str]:
+    """A segment's glob as literal chunks between ``*``; ``?`` stays in the chunks."""
+    chunks: list[str] = []
+    cur: list[str] = []
+    i = 0
+    while i < len(seg):
+        ch = seg[i]
+        if ch == "\\" and i + 1 < len(seg):
+            cur.append("\\" + seg[i + 1])
+            i += 2
+            continue
+        if ch == "*":
+            chunks.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    chunks.append("".join(cur))
+    return chunks
+
+
+def _chunk_at(chunk: str, name: str, pos: int) -> int:
+    """Length matched when ``chunk`` (literals, ``?``, ``\\x``) matches at ``pos``, else -1."""
+    i = 0
+    j = pos
+    while i < len(chunk):
+        if j >= len(name):
+            return -1
+        ch = chunk[i]
+        if ch == "\\" and i + 1 < len(chunk):
+            if name[j] != chunk[i + 1]:
+                return -1
+            i += 2
+        elif ch == "?":
+            i += 1
+        else:
+            if name[j] != ch:
+                return -1
+            i += 1
+        j += 1
+    return j - pos
+
+
+def _chunk_find(chunk: str, name: str, start: int) -> tuple[int, int]:
+    """Leftmost (position, length) at or after ``start`` where ``chunk`` matches, or (-1, 0)."""
+    plain = "?" not in chunk and "\\" not in chunk
+    if plain:
+        at = name.find(chunk, start)
+        return (at, len(chunk)) if at >= 0 else (-1, 0)
+    for pos in range(start, len(name) + 1):
+        length = _chunk_at(chunk, name, pos)
+        if length >= 0:
+            return pos, length
+    return -1, 0
+
+
+def _match_segment(chunks: list[str], name: str) -> bool:
+    """Glob match of one path segment: greedy leftmost placement of the middle chunks
+    is exact for ``*``-only globs, so no backtracking is needed."""
+    if not name:
+        return False
+    if len(chunks) == 1:
+        return _chunk_at(chunks[0], name, 0) == len(name)
+    first, *middle, last = chunks
+    head = _chunk_at(first, name, 0)
+    if head < 0:
+        return False
+    pos = head
+    for chunk in middle:
+        at, length = _chunk_find(chunk, name, pos)
+        if at < 0:
+            return False
+        pos = at + length
+    # the last chunk must end the name, after pos
+    tail_len = _chunk_len(last)
+    start = len(name) - tail_len
+    return start >= pos and _chunk_at(last, name, start) == tail_len
+
+
+def _chunk_len(chunk: str) -> int:
+    """Characters ``chunk`` matches: an escape is two characters for one."""
+    n = i = 0
+    while i < len(chunk):
+        i += 2 if chunk[i] == "\\" and i + 1 < len(chunk) else 1
+        n += 1
+    return n
+
+
 @dataclass
 class CodeOwners:
     """A parsed CODEOWNERS file: valid entries in file order, and invalid lines."""
@@ -93,22 +287,35 @@ class CodeOwners:
     entries: list[Entry] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     _rx: re.Pattern[str] | None = None
+    _globs: list[tuple[int, _Glob]] = field(default_factory=list)
 
     def _matcher(self) -> re.Pattern[str]:
         if self._rx is None:
             # One alternation, last entry first: the first alternative that
             # matches is the last matching line. Far faster than a loop per path.
-            alts = [f"(?P<e{i}>{_regex(e.pattern)})" for i, e in reversed(
-                list(enumerate(self.entries)))]
+            # Risky patterns stay out of it and are tried with _Glob.
+            alts = []
+            self._globs = []
+            for i, e in reversed(list(enumerate(self.entries))):
+                rx = _regex(e.pattern)
+                if _risky(rx):
+                    self._globs.append((i, _Glob(e.pattern)))
+                else:
+                    alts.append(f"(?P<e{i}>{rx})")
             self._rx = re.compile("|".join(alts) or r"(?!)")
         return self._rx
 
     def match(self, path: str) -> Entry | None:
         """The entry that decides ``path`` (last matching line), or None."""
         m = self._matcher().match(path)
-        if m is None or m.lastgroup is None:
-            return None
-        return self.entries[int(m.lastgroup[1:])]
+        best = int(m.lastgroup[1:]) if m is not None and m.lastgroup is not None else -1
+        for i, glob in self._globs:  # last entry first
+            if i <= best:
+                break
+            if glob.match(path):
+                best = i
+                break
+        return self.entries[best] if best >= 0 else None
 
     def owners_of(self, path: str) -> tuple[str, ...] | None:
         """Owners of ``path``: None when no line matches, () for an ownerless line."""
@@ -126,13 +333,34 @@ class CodeOwners:
 
 
 def _check_pattern(pattern: str) -> str | None:
+    if not pattern.isprintable():
+        return "the pattern holds a control character (a NUL, tab or escape byte)"
+    if len(pattern) > MAX_PATTERN:
+        return f"the pattern is longer than {MAX_PATTERN} characters"
+    if pattern.count("**") > MAX_GLOBSTARS:
+        return f"the pattern has more than {MAX_GLOBSTARS} '**'"
     if pattern.startswith("!"):
         return "'!' negation does not work in CODEOWNERS"
     if "[" in pattern or "]" in pattern:
         return "'[ ]' character ranges do not work in CODEOWNERS"
     if pattern.startswith("\\#"):
         return "escaping a leading '#' with '\\' does not work in CODEOWNERS"
+    if (len(pattern) - len(pattern.rstrip("\\"))) % 2 == 1:
+        return ("the pattern ends with '\\', which escapes nothing (a space cannot be "
+                "escaped: CODEOWNERS splits a line at spaces)")
+    try:
+        _regex(pattern)
+    except Exception as exc:  # pathspec's own refusal, whatever its class
+        return f"not a valid gitignore pattern ({type(exc).__name__})"
     return None
+
+
+def _excerpt(raw: str) -> str:
+    """A short line for messages: control characters escaped, at most 200 characters."""
+    text = raw.rstrip()
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return printable(text)
 
 
 def parse(text: str, file: str = "CODEOWNERS") -> CodeOwners:
@@ -155,7 +383,7 @@ def parse(text: str, file: str = "CODEOWNERS") -> CodeOwners:
                 problem = (f"{', '.join(repr(b) for b in bad)} is not an owner "
                            "(write @user, @org/team or an email address)")
         if problem is not None:
-            co.errors.append(Problem(n, raw.rstrip(), problem))
+            co.errors.append(Problem(n, _excerpt(raw), problem))
             continue
         co.entries.append(Entry(pattern, tuple(owners), n))
     return co

@@ -35,10 +35,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -56,7 +57,13 @@ except ImportError:  # Windows
 
 DEFAULT_BOTS = ("[bot]", "dependabot", "renovate", "github-actions")
 ROOT_MODULE = "(root)"
-_FORMAT = "%x1e%H%x1f%aN%x1f%aE%x1f%at%x1f%ct"
+# Every field is NUL-terminated and non-empty (a letter before each value), and a
+# commit starts with the token "\x01<sha>"; paths come NUL-terminated (-z). A
+# name, email or path may hold any other byte, control characters included.
+_FORMAT = "%x00%x01%H%x00n%aN%x00e%aE%x00a%at%x00c%ct%x00"
+#: seconds since the epoch a date may have: 0001-01-01 .. 9999-12-31
+_EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
+_SHA_RE = re.compile(r"^[0-9a-fA-F]{4,64}$")
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 
 
@@ -97,7 +104,7 @@ class Git:
                               env={**os.environ, **_ENV}).returncode
 
     def stream(self, *args: str) -> Iterator[str]:
-        """Yield git's output records (split on RS) as they arrive."""
+        """Yield git's NUL-separated output tokens as they arrive."""
         proc = subprocess.Popen(self._argv(args), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env={**os.environ, **_ENV},
                                 encoding="utf-8", errors="surrogateescape")
@@ -109,7 +116,7 @@ class Git:
         try:
             buf = ""
             while chunk := proc.stdout.read(1 << 20):
-                parts = (buf + chunk).split("\x1e")
+                parts = (buf + chunk).split("\0")
                 buf = parts.pop()
                 yield from parts
             if buf:
@@ -122,50 +129,99 @@ class Git:
             raise SourceError("git", f"git {args[0]} failed in {self.path}: {err.strip()}")
 
 
-def parse_record(rec: str, numstat: bool) -> dict[str, Any] | None:
-    """One ``git log -z`` record (after the RS) -> raw commit dict."""
-    header, _, body = rec.partition("\0")
-    fields = header.split("\x1f")
-    if len(fields) != 5:
-        return None
-    sha, name, email, at, ct = fields
-    tokens = body.lstrip("\n").split("\0")
-    files: list[str] = []
-    renames: list[list[str]] = []
-    adds = dels = 0
-    i, n = 0, len(tokens)
-    while i < n:
-        tok = tokens[i]
-        if not tok:
-            i += 1
+def parse_log(tokens: Iterable[str], numstat: bool,
+              warn: Callable[[str], None] | None = None) -> Iterator[dict[str, Any]]:
+    """Raw commit dicts from the tokens of ``git log -z --format=_FORMAT``.
+
+    Positional, so no byte of a name, email or path can end a field or a
+    commit early: a header runs from its ``\x01<sha>`` token to the empty
+    token after it, and each file status is followed by exactly its paths.
+    A date git cannot print (missing, negative) or that lies past year 9999
+    is replaced (committer date, else the previous commit's) with a warning,
+    never dropping the commit.
+    """
+    it = iter(tokens)
+    state = {"last": None}
+    header: list[str] | None = None
+    current: dict[str, Any] | None = None
+    for tok in it:
+        if header is not None:
+            if tok == "":
+                current = _header(header, numstat, warn, state)
+                header = None
+            else:
+                header.append(tok)
             continue
+        if tok.startswith("\x01"):
+            if current is not None:
+                yield current
+            header, current = [tok[1:]], None
+            continue
+        if current is None or not tok.strip("\n"):
+            continue
+        tok = tok.lstrip("\n")
+        files: list[str] = current["files"]
         if numstat:
-            a, d, path = tok.split("\t", 2)
-            if a != "-":  # binary files have no line counts
-                adds += int(a)
-                dels += int(d)
+            parts = tok.split("\t", 2)
+            if len(parts) != 3:
+                continue
+            a, d, path = parts
+            if a.isdigit() and d.isdigit():  # binary files have no line counts ("-")
+                current["additions"] += int(a)
+                current["deletions"] += int(d)
             if path:
                 files.append(path)
-                i += 1
             else:
-                renames.append([tokens[i + 1], tokens[i + 2]])
-                files.append(tokens[i + 2])
-                i += 3
+                old, new = next(it, ""), next(it, "")
+                current.setdefault("renames", []).append([old, new])
+                files.append(new)
         elif tok[0] in "RC":
+            old, new = next(it, ""), next(it, "")
             if tok[0] == "R":
-                renames.append([tokens[i + 1], tokens[i + 2]])
-            files.append(tokens[i + 2])
-            i += 3
+                current.setdefault("renames", []).append([old, new])
+            files.append(new)
         else:
-            files.append(tokens[i + 1])
-            i += 2
-    out: dict[str, Any] = {"sha": sha, "author": name, "email": email, "at": int(at),
-                           "ct": int(ct), "files": files}
-    if renames:
-        out["renames"] = renames
+            files.append(next(it, ""))
+    if header is not None:
+        current = _header(header, numstat, warn, state)
+    if current is not None:
+        yield current
+
+
+def _header(fields: list[str], numstat: bool, warn: Callable[[str], None] | None,
+            state: dict[str, Any]) -> dict[str, Any]:
+    # sha first, the four prefixed fields last: a NUL inside a name cannot shift them
+    sha = fields[0]
+    rest = fields[1:]
+    while len(rest) < 4:
+        rest.insert(0, "?")
+    name, email, at_s, ct_s = "\\0".join(rest[:-3])[1:], rest[-3][1:], rest[-2][1:], rest[-1][1:]
+    at, ct = _epoch(at_s), _epoch(ct_s)
+    if at is None or ct is None:
+        fallback = ct if ct is not None else (at if at is not None else state["last"])
+        if fallback is None:
+            fallback = 0
+        if warn is not None:
+            which = " and ".join(w for w, v in (("author", at), ("committer", ct))
+                                 if v is None)
+            warn(f"git: commit {sha[:12]} has no usable {which} date (missing, negative or "
+                 "past year 9999); dated like its neighbours instead")
+        at = fallback if at is None else at
+        ct = fallback if ct is None else ct
+    state["last"] = ct
+    out: dict[str, Any] = {"sha": sha, "author": name, "email": email, "at": at, "ct": ct,
+                           "files": []}
     if numstat:
-        out["additions"], out["deletions"] = adds, dels
+        out["additions"], out["deletions"] = 0, 0
     return out
+
+
+def _epoch(text: str) -> int | None:
+    text = text.strip()
+    if not text or len(text) > 20 or not text.lstrip("-").isdigit() or not text.isascii():
+        return None
+    value = int(text)
+    return value if _EPOCH_MIN <= value <= _EPOCH_MAX else None
 
 
 class ModuleMap:
@@ -334,7 +390,7 @@ class GitSource(Source):
         since = self.since()
         cache_dir = self.env.cache_dir
         key = gitcache.cache_key(self.repo, {"bots": self.bots, "numstat": self.numstat})
-        cached = gitcache.load(cache_dir, key)
+        cached = gitcache.load(cache_dir, key, self._warn)
         if cached is not None and cached["since"] <= since:
             if cached["head"] == head:
                 self.cache_status = "hit"
@@ -350,10 +406,20 @@ class GitSource(Source):
         return self._read_and_store(key, head, since)
 
     def _read_and_store(self, key: str, head: str, since: int) -> Iterator[dict[str, Any]]:
-        commits = []
-        for c in self._stream_log([f"--since=@{since}", head], since):
-            commits.append(c)
-            yield c
+        commits: list[dict[str, Any]] = []
+        # --since stops the walk at the first commit with an older committer
+        # date, so one commit with a bogus date (0, negative) would hide all
+        # history behind it; --since-as-filter (git >= 2.37) only filters.
+        try:
+            for c in self._stream_log([f"--since-as-filter=@{since}", head], since):
+                commits.append(c)
+                yield c
+        except SourceError as exc:
+            if commits or "since-as-filter" not in exc.message:
+                raise
+            for c in self._stream_log([f"--since=@{since}", head], since):
+                commits.append(c)
+                yield c
         gitcache.store(self.env.cache_dir, key, head, since, commits)
 
     def _read_log(self, revs: list[str], since: int | None = None) -> list[dict[str, Any]]:
@@ -362,11 +428,9 @@ class GitSource(Source):
     def _stream_log(self, revs: list[str], since: int | None) -> Iterator[dict[str, Any]]:
         diff = "--numstat" if self.numstat else "--name-status"
         bot_memo: dict[tuple[str, str], bool] = {}  # few authors, many commits
-        for rec in self.git.stream("log", "-z", "--no-merges", "-M", diff, "--no-color",
-                                   "--no-ext-diff", f"--format={_FORMAT}", *revs, "--"):
-            c = parse_record(rec, self.numstat)
-            if c is None:
-                continue
+        tokens = self.git.stream("log", "-z", "--no-merges", "-M", diff, "--no-color",
+                                 "--no-ext-diff", f"--format={_FORMAT}", *revs, "--")
+        for c in parse_log(tokens, self.numstat, self._warn):
             who = (c["author"], c["email"])
             bot = bot_memo.get(who)
             if bot is None:
@@ -377,6 +441,10 @@ class GitSource(Source):
             if since is not None and c["at"] < since:
                 continue
             yield c
+
+    def _warn(self, text: str) -> None:
+        if len(self.warnings) < 200 and text not in self.warnings:
+            self.warnings.append(text)
 
     def tracked_files(self) -> list[str]:
         return [p for p in self.git.run("ls-files", "-z").split("\0") if p]
@@ -492,7 +560,8 @@ def shipped_by(repo: str | Path, change_sha: str, deployment_shas: Sequence[str]
     match.
     """
     git = Git(Path(repo))
-    names = [change_sha, *deployment_shas]
+    # one name a line on git's stdin: a newline or option in a sha must not add one
+    names = [s if _SHA_RE.match(s) else "0" * 40 for s in (change_sha, *deployment_shas)]
     out = git.run("cat-file", "--batch-check=%(objectname) %(objecttype)",
                   input="".join(f"{s}^{{commit}}\n" for s in names)).splitlines()
     full = [ln.split()[0] if ln.endswith(" commit") else None for ln in out]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ LOG = logging.getLogger(__name__)
 
 #: bump when the layout of a cached commit changes
 VERSION = 1
+_HEX = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+_EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
 
 
 def cache_key(repo: Path, options: dict[str, Any]) -> str:
@@ -35,8 +39,15 @@ def cache_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / "git" / f"{key}.json"
 
 
-def load(cache_dir: Path | None, key: str) -> dict[str, Any] | None:
-    """The cached ``{"head", "since", "commits"}`` or None (missing or unreadable)."""
+def load(cache_dir: Path | None, key: str,
+         warn: Callable[[str], None] | None = None) -> dict[str, Any] | None:
+    """The cached ``{"head", "since", "commits"}`` or None (missing or unreadable).
+
+    A file that does not read back as the layout :func:`store` writes (cut
+    short, edited, another version's) is ignored, with a warning through
+    ``warn`` when it is damaged, and the history is read again: a cache can
+    cost time, never a crash or a wrong fact.
+    """
     if cache_dir is None:
         return None
     path = cache_path(cache_dir, key)
@@ -45,13 +56,51 @@ def load(cache_dir: Path | None, key: str) -> dict[str, Any] | None:
             data = json.load(fh)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         # A broken cache is not the user's problem: read the history again.
-        LOG.debug("ignoring unreadable git cache %s: %s", path, exc)
+        _ignored(path, f"unreadable ({type(exc).__name__})", warn)
         return None
-    if not isinstance(data, dict) or data.get("version") != VERSION:
+    if isinstance(data, dict) and data.get("version") != VERSION:
+        return None  # another guardrails version's layout: not damage
+    problem = _problem(data)
+    if problem is not None:
+        _ignored(path, problem, warn)
         return None
     return data
+
+
+def _ignored(path: Path, why: str, warn: Callable[[str], None] | None) -> None:
+    LOG.debug("ignoring git cache %s: %s", path, why)
+    if warn is not None:
+        warn(f"git: ignored the damaged history cache {path.name} ({why}); read the "
+             "history again")
+
+
+def _problem(data: Any) -> str | None:
+    """Why ``data`` is not a cache :func:`store` wrote, or None when it is."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if not isinstance(data.get("head"), str) or not _HEX.match(data["head"]):
+        return "no valid head"
+    if type(data.get("since")) is not int:
+        return "no valid since"
+    commits = data.get("commits")
+    if not isinstance(commits, list):
+        return "no commit list"
+    for i, c in enumerate(commits):
+        if not (isinstance(c, dict) and isinstance(c.get("sha"), str)
+                and isinstance(c.get("author"), str) and isinstance(c.get("email"), str)
+                and type(c.get("at")) is int and type(c.get("ct")) is int
+                and _EPOCH_MIN <= c["at"] <= _EPOCH_MAX
+                and _EPOCH_MIN <= c["ct"] <= _EPOCH_MAX
+                and isinstance(c.get("files"), list)
+                and all(isinstance(f, str) for f in c["files"])
+                and all(isinstance(r, list) and len(r) == 2
+                        and all(isinstance(p, str) for p in r)
+                        for r in c.get("renames", ()) or ())
+                and all(type(c.get(k, 0)) is int for k in ("additions", "deletions"))):
+            return f"commit {i + 1} is malformed"
+    return None
 
 
 def store(cache_dir: Path | None, key: str, head: str, since: int,

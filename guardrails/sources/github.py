@@ -23,11 +23,13 @@ runs on the same day ask the same URLs and the cache can answer them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from guardrails.errors import SourceError
 from guardrails.plugin import Source, hookimpl
+from guardrails.sources import http_shapes as shapes
 from guardrails.sources.http import (
     COMMON_PROPERTIES,
     CacheMiss,
@@ -36,7 +38,6 @@ from guardrails.sources.http import (
     config_error,
     offline_error,
 )
-from guardrails.timeutil import parse_timestamp
 
 API_VERSION = "2022-11-28"
 
@@ -175,7 +176,8 @@ class GitHubSource(Source):
         start, end = self._window()
         merged: list[dict[str, Any]] = []
         params = {"state": "closed", "sort": "updated", "direction": "desc", "per_page": 100}
-        for items in client.pages(f"/repos/{self.repo}/pulls", params, purpose="changes"):
+        for items in client.pages(f"/repos/{self.repo}/pulls", params, purpose="changes",
+                                  shape=shapes.GH_PULL_LISTED):
             left_window = False
             for pr in items:
                 updated = _ts(pr.get("updated_at"))
@@ -187,41 +189,21 @@ class GitHubSource(Source):
                     merged.append(pr)
             if left_window:
                 break
-        return client.map(lambda pr: self._change(client, pr), merged, label="pull requests")
+        facts = client.map(lambda pr: self._change(client, pr), merged, label="pull requests")
+        return [f for f in facts if f is not None]
 
-    def _change(self, client: HttpClient, listed: dict[str, Any]) -> dict[str, Any]:
-        number = listed["number"]
+    def _change(self, client: HttpClient, listed: dict[str, Any]) -> dict[str, Any] | None:
+        number = int(listed["number"])
         base = f"/repos/{self.repo}/pulls/{number}"
-        pr = client.get(base, purpose="changes").data
+        pr = client.get(base, purpose="changes", shape=shapes.GH_PULL).data
         reviews = [r for page in client.pages(f"{base}/reviews", {"per_page": 100},
-                                              purpose="changes")
+                                              purpose="changes", shape=shapes.GH_REVIEW)
                    for r in page]
         commits = [c for page in client.pages(f"{base}/commits", {"per_page": 100},
-                                              purpose="changes")
+                                              purpose="changes", shape=shapes.GH_PR_COMMIT)
                    for c in page]
-        first_commit = min(
-            (t for c in commits if (t := _ts(_dig(c, "commit", "author", "date")))),
-            default=None,
-        )
-        fact: dict[str, Any] = {
-            "id": str(number),
-            "title": pr.get("title"),
-            "author": _dig(pr, "user", "login"),
-            "created_at": _ts(pr.get("created_at")),
-            "first_commit_at": first_commit,
-            "merged_at": _ts(pr.get("merged_at")),
-            "merge_sha": pr.get("merge_commit_sha"),
-            "additions": pr.get("additions"),
-            "deletions": pr.get("deletions"),
-            "repo": self.repo,
-            "url": pr.get("html_url"),
-            "reviews": [
-                {"user": _dig(r, "user", "login") or "ghost", "state": r["state"],
-                 "submitted_at": _ts(r.get("submitted_at"))}
-                for r in reviews if r.get("state") in _REVIEW_STATES
-            ],
-        }
-        return _compact(fact)
+        return change_fact(self.repo, pr, reviews, commits, self.warnings.append,
+                           where=client.shown(base))
 
     # -- deployments -----------------------------------------------------------
 
@@ -231,7 +213,7 @@ class GitHubSource(Source):
         params = {"environment": self.environment, "per_page": 100}
         # GitHub lists deployments newest first.
         for items in client.pages(f"/repos/{self.repo}/deployments", params,
-                                  purpose="deployments"):
+                                  purpose="deployments", shape=shapes.GH_DEPLOYMENT):
             older = False
             for d in items:
                 created = _ts(d.get("created_at"))
@@ -265,47 +247,24 @@ class GitHubSource(Source):
             base, head = pair
             return [c["sha"] for page in client.pages(
                 f"/repos/{self.repo}/compare/{base['sha']}...{head['sha']}",
-                {"per_page": 100}, purpose="deployments", items_key="commits")
-                for c in page if c.get("sha")]
+                {"per_page": 100}, purpose="deployments", items_key="commits",
+                shape=shapes.GH_COMPARE_COMMIT)
+                for c in page]
 
         for (_, head), shas in zip(pairs, client.map(compare, pairs, label="compares"),
                                    strict=True):
             head["changes"] = shas
 
     def _deployment(self, client: HttpClient, d: dict[str, Any]) -> dict[str, Any] | None:
-        statuses = [s for page in client.pages(
-            f"/repos/{self.repo}/deployments/{d['id']}/statuses", {"per_page": 100},
-            purpose="deployments") for s in page]
+        path = f"/repos/{self.repo}/deployments/{int(d['id'])}/statuses"
+        statuses = [s for page in client.pages(path, {"per_page": 100},
+                                               purpose="deployments",
+                                               shape=shapes.GH_DEPLOYMENT_STATUS)
+                    for s in page]
         _, end = self._window()
-        dated = sorted((s for s in statuses if _ts(s.get("created_at")) is not None),
-                       key=lambda s: _ts(s["created_at"]))
-        dated = [s for s in dated if _ts(s["created_at"]) < end]
-        created = _ts(d.get("created_at"))
-        if dated:
-            newest = dated[-1]
-            status = deployment_status([s.get("state", "") for s in dated])
-            finished = _ts(newest["created_at"])
-            url = newest.get("log_url") or newest.get("target_url") or newest.get(
-                "environment_url")
-        else:
-            # no status yet: GitHub shows it as pending
-            status, finished, url = "in_progress", created, None
-        if finished is None:
-            return None
-        return _compact({
-            "id": str(d["id"]),
-            "service": self.service,
-            "environment": d.get("environment", self.environment),
-            "production_environment": bool(d.get("production_environment",
-                                                 self.environment == "production")),
-            "sha": d.get("sha"),
-            "ref": d.get("ref"),
-            "started_at": created,
-            "finished_at": finished,
-            "status": status,
-            "creator": _dig(d, "creator", "login"),
-            "url": url or None,
-        })
+        return deployment_fact(d, statuses, end, service=self.service,
+                               environment=self.environment, warn=self.warnings.append,
+                               where=client.shown(path))
 
     # -- incidents -------------------------------------------------------------
 
@@ -314,71 +273,31 @@ class GitHubSource(Source):
         since = self._since_day().strftime("%Y-%m-%dT%H:%M:%SZ")
         params = {"labels": self.incident_label, "state": "all", "since": since,
                   "per_page": 100}
+        path = f"/repos/{self.repo}/issues"
         out = []
-        for items in client.pages(f"/repos/{self.repo}/issues", params, purpose="incidents"):
+        for items in client.pages(path, params, purpose="incidents", shape=shapes.GH_ISSUE):
             for issue in items:
-                if "pull_request" in issue:  # the issues listing includes pull requests
-                    continue
-                created = _ts(issue.get("created_at"))
-                if created is None or created >= end:
-                    continue
-                out.append(self._incident(issue, created, end))
+                fact = incident_fact(issue, end, severity_re=self._severity_re,
+                                     caused_by_re=self._caused_by_re, service=self.service,
+                                     warn=self.warnings.append, where=client.shown(path))
+                if fact is not None:
+                    out.append(fact)
         return out
-
-    def _incident(self, issue: dict[str, Any], created: datetime, end: datetime
-                  ) -> dict[str, Any]:
-        labels = [lb.get("name", "") if isinstance(lb, dict) else str(lb)
-                  for lb in issue.get("labels") or []]
-        severity = None
-        for label in labels:
-            m = self._severity_re.search(label)
-            if m:
-                level = m.group(1)
-                severity = f"SEV{level}" if level.isdigit() else level.upper()
-                break
-        m = self._caused_by_re.search(issue.get("body") or "")
-        closed = _ts(issue.get("closed_at")) if issue.get("state") == "closed" else None
-        if closed is not None and closed >= end:
-            closed = None  # resolved after --now: still open as of then
-        return _compact({
-            "id": str(issue["number"]),
-            "title": issue.get("title"),
-            "created_at": created,
-            "resolved_at": closed,
-            "status": "resolved" if closed else "open",
-            "severity": severity,
-            "caused_by": m.group(1) if m else None,
-            "service": self.service,
-            "url": issue.get("html_url"),
-        })
 
     # -- CI runs ---------------------------------------------------------------
 
     def _ci_runs(self, client: HttpClient) -> list[dict[str, Any]]:
         _, end = self._window()
         params = {"created": f">={self._since_day().date().isoformat()}", "per_page": 100}
+        path = f"/repos/{self.repo}/actions/runs"
         out = []
-        for items in client.pages(f"/repos/{self.repo}/actions/runs", params,
-                                  purpose="ci_runs", items_key="workflow_runs"):
+        for items in client.pages(path, params, purpose="ci_runs", items_key="workflow_runs",
+                                  shape=shapes.GH_RUN):
             for run in items:
-                conclusion = _CONCLUSIONS.get(run.get("conclusion") or "")
-                if run.get("status") != "completed" or conclusion is None:
-                    continue
-                started = _ts(run.get("run_started_at") or run.get("created_at"))
-                finished = _ts(run.get("updated_at"))
-                if started is None or finished is None or started >= end:
-                    continue
-                out.append(_compact({
-                    "id": str(run["id"]),
-                    "started_at": started,
-                    "finished_at": finished,
-                    "conclusion": conclusion,
-                    "workflow": run.get("name"),
-                    "branch": run.get("head_branch"),
-                    "sha": run.get("head_sha"),
-                    "event": run.get("event"),
-                    "url": run.get("html_url"),
-                }))
+                fact = ci_run_fact(run, end, warn=self.warnings.append,
+                                   where=client.shown(path))
+                if fact is not None:
+                    out.append(fact)
         return out
 
     # -- teams -----------------------------------------------------------------
@@ -386,23 +305,177 @@ class GitHubSource(Source):
     def _teams(self, client: HttpClient) -> list[dict[str, Any]]:
         org = self.teams_org
         teams = [t for page in client.pages(f"/orgs/{org}/teams", {"per_page": 100},
-                                            purpose="teams") for t in page]
+                                            purpose="teams", shape=shapes.GH_TEAM)
+                 for t in page]
 
         def members(team: dict[str, Any]) -> dict[str, Any]:
             people = [m for page in client.pages(
                 f"/orgs/{org}/teams/{team['slug']}/members", {"per_page": 100},
-                purpose="teams") for m in page]
-            return _compact({
-                "id": team["slug"],
-                "name": team.get("name"),
-                "github": team["slug"],
-                "mission": team.get("description") or None,
-                "parent": _dig(team, "parent", "slug"),
-                "members": [{"handle": m["login"]} for m in people if m.get("login")],
-                "url": team.get("html_url"),
-            })
+                purpose="teams", shape=shapes.GH_MEMBER) for m in page]
+            return team_fact(team, people)
 
         return client.map(members, teams, label="teams")
+
+
+# -- answers -> facts (pure: the answers were checked against http_shapes) -------------
+
+Warn = Callable[[str], None]
+
+
+def change_fact(repo: str, pr: dict[str, Any], reviews: list[dict[str, Any]],
+                commits: list[dict[str, Any]], warn: Warn, *, where: str = ""
+                ) -> dict[str, Any] | None:
+    """The ``changes`` fact of one pull request, or None (with a warning) when its
+    own dates contradict each other."""
+    number = int(pr["number"])
+    created, merged = _ts(pr.get("created_at")), _ts(pr.get("merged_at"))
+    if created is not None and merged is not None and merged < created:
+        warn(f"github: pull request #{number} ({where or repo}) was merged "
+             f"({_iso(merged)}) before it was created ({_iso(created)}); excluded")
+        return None
+    first_commit = min(
+        (t for c in commits if (t := _ts(_dig(c, "commit", "author", "date")))),
+        default=None,
+    )
+    fact: dict[str, Any] = {
+        "id": str(number),
+        "title": pr.get("title"),
+        "author": _dig(pr, "user", "login"),
+        "created_at": created,
+        "first_commit_at": first_commit,
+        "merged_at": merged,
+        "merge_sha": pr.get("merge_commit_sha"),
+        "additions": pr.get("additions"),
+        "deletions": pr.get("deletions"),
+        "repo": repo,
+        "url": pr.get("html_url"),
+        "reviews": [
+            {"user": _dig(r, "user", "login") or "ghost", "state": r["state"],
+             "submitted_at": _ts(r.get("submitted_at"))}
+            for r in reviews if r.get("state") in _REVIEW_STATES
+        ],
+    }
+    return _compact(fact)
+
+
+def deployment_fact(d: dict[str, Any], statuses: list[dict[str, Any]], end: datetime, *,
+                    service: str, environment: str, warn: Warn, where: str = ""
+                    ) -> dict[str, Any] | None:
+    """The ``deployments`` fact of one deployment and its statuses (None: excluded)."""
+    dated = sorted((s for s in statuses if _ts(s.get("created_at")) is not None),
+                   key=lambda s: _ts(s["created_at"]))
+    dated = [s for s in dated if _ts(s["created_at"]) < end]
+    created = _ts(d.get("created_at"))
+    if dated:
+        newest = dated[-1]
+        status = deployment_status([str(s.get("state", "")) for s in dated])
+        finished = _ts(newest["created_at"])
+        url = newest.get("log_url") or newest.get("target_url") or newest.get(
+            "environment_url")
+    else:
+        # no status yet: GitHub shows it as pending
+        status, finished, url = "in_progress", created, None
+    if finished is None:
+        return None
+    if created is not None and finished < created:
+        warn(f"github: deployment {d['id']} ({where}) finished ({_iso(finished)}) before it "
+             f"started ({_iso(created)}); excluded")
+        return None
+    return _compact({
+        "id": str(d["id"]),
+        "service": service,
+        "environment": d.get("environment", environment),
+        "production_environment": bool(d.get("production_environment",
+                                             environment == "production")),
+        "sha": d.get("sha"),
+        "ref": d.get("ref"),
+        "started_at": created,
+        "finished_at": finished,
+        "status": status,
+        "creator": _dig(d, "creator", "login"),
+        "url": url or None,
+    })
+
+
+def incident_fact(issue: dict[str, Any], end: datetime, *, severity_re: re.Pattern[str],
+                  caused_by_re: re.Pattern[str], service: str, warn: Warn, where: str = ""
+                  ) -> dict[str, Any] | None:
+    """The ``incidents`` fact of one labelled issue (None: a pull request, created after
+    the window, or dates that contradict)."""
+    if "pull_request" in issue:  # the issues listing includes pull requests
+        return None
+    created = _ts(issue.get("created_at"))
+    if created is None or created >= end:
+        return None
+    labels = [lb.get("name") or "" if isinstance(lb, dict) else str(lb)
+              for lb in issue.get("labels") or []]
+    severity = None
+    for label in labels:
+        m = severity_re.search(label[:200])
+        if m:
+            level = m.group(1) or ""
+            severity = f"SEV{level}" if level.isdigit() else level.upper()
+            break
+    m = caused_by_re.search((issue.get("body") or "")[:100_000])
+    closed = _ts(issue.get("closed_at")) if issue.get("state") == "closed" else None
+    if closed is not None and closed < created:
+        warn(f"github: incident issue #{issue['number']} ({where}) was closed "
+             f"({_iso(closed)}) before it was created ({_iso(created)}); excluded")
+        return None
+    if closed is not None and closed >= end:
+        closed = None  # resolved after --now: still open as of then
+    return _compact({
+        "id": str(issue["number"]),
+        "title": issue.get("title"),
+        "created_at": created,
+        "resolved_at": closed,
+        "status": "resolved" if closed else "open",
+        "severity": severity,
+        "caused_by": m.group(1) if m else None,
+        "service": service,
+        "url": issue.get("html_url"),
+    })
+
+
+def ci_run_fact(run: dict[str, Any], end: datetime, *, warn: Warn, where: str = ""
+                ) -> dict[str, Any] | None:
+    """The ``ci_runs`` fact of one workflow run (None: unfinished, no feedback, out of
+    the window, or dates that contradict)."""
+    conclusion = _CONCLUSIONS.get(run.get("conclusion") or "")
+    if run.get("status") != "completed" or conclusion is None:
+        return None
+    started = _ts(run.get("run_started_at") or run.get("created_at"))
+    finished = _ts(run.get("updated_at"))
+    if started is None or finished is None or started >= end:
+        return None
+    if finished < started:
+        warn(f"github: workflow run {run['id']} ({where}) finished ({_iso(finished)}) "
+             f"before it started ({_iso(started)}); excluded")
+        return None
+    return _compact({
+        "id": str(run["id"]),
+        "started_at": started,
+        "finished_at": finished,
+        "conclusion": conclusion,
+        "workflow": run.get("name"),
+        "branch": run.get("head_branch"),
+        "sha": run.get("head_sha"),
+        "event": run.get("event"),
+        "url": run.get("html_url"),
+    })
+
+
+def team_fact(team: dict[str, Any], people: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``teams`` fact of one team and its members."""
+    return _compact({
+        "id": team["slug"],
+        "name": team.get("name"),
+        "github": team["slug"],
+        "mission": team.get("description") or None,
+        "parent": _dig(team, "parent", "slug"),
+        "members": [{"handle": m["login"]} for m in people if m.get("login")],
+        "url": team.get("html_url"),
+    })
 
 
 def deployment_status(states: list[str]) -> str:
@@ -423,11 +496,15 @@ def deployment_status(states: list[str]) -> str:
 def _ts(value: Any) -> datetime | None:
     if not value:
         return None
-    try:
-        return parse_timestamp(value)
-    except ValueError:
+    ts = shapes.parse_api_timestamp(value)
+    if ts is None:  # http_shapes lets none through; a guard, not a path
         raise SourceError("github", f"the API answered a timestamp that does not parse: "
-                          f"{str(value)[:40]!r}") from None
+                          f"{str(value)[:40]!r}")
+    return ts
+
+
+def _iso(ts: datetime) -> str:
+    return ts.isoformat().replace("+00:00", "Z")
 
 
 def _dig(obj: Any, *keys: str) -> Any:

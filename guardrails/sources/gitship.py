@@ -13,12 +13,16 @@ attributed to it (which would invent years-long lead times).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from guardrails.errors import SourceError
 from guardrails.facts import is_production_success
 from guardrails.plugin import hookimpl
+
+# An abbreviated or full commit name; anything else in a deployment's sha is skipped.
+_SHA = re.compile(r"^[0-9a-fA-F]{4,64}$")
 
 
 def commit_deployments(repo: Path, deployments: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -30,6 +34,8 @@ def commit_deployments(repo: Path, deployments: list[dict[str, Any]]) -> dict[st
     prev: str | None = None
     for d in deployments:
         sha = str(d["sha"])
+        if not _SHA.match(sha):
+            continue  # data, not an argument: never let "--option" reach git's argv
         if prev is not None and sha != prev:
             try:
                 shipped = git.run("rev-list", sha, f"^{prev}", "--").split()

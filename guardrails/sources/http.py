@@ -21,8 +21,12 @@ sources.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import os
+import re
+import socket
 import sys
 import threading
 import time
@@ -31,10 +35,12 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from guardrails.sources.http_cache import CacheEntry, CacheMiss, ResponseCache, offline_error
 from guardrails.sources.http_errors import HttpErrors, config_error, rate_limit_wait
+from guardrails.sources.http_shapes import Shape
+from guardrails.textsafe import printable as _escape
 
 if TYPE_CHECKING:
     import requests
@@ -42,8 +48,9 @@ if TYPE_CHECKING:
     from guardrails.plugin import SourceEnv
 
 # Sources and tests import these from here, whichever module defines them.
-__all__ = ["COMMON_PROPERTIES", "CacheEntry", "CacheMiss", "HttpClient", "HttpSettings", "Page",
-           "ResponseCache", "Stats", "config_error", "offline_error"]
+__all__ = ["COMMON_PROPERTIES", "Answer", "CacheEntry", "CacheMiss", "Cancelled", "HttpClient",
+           "HttpSettings", "Page", "ResponseCache", "Shape", "Stats", "config_error",
+           "offline_error"]
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,7 +64,9 @@ COMMON_PROPERTIES: dict[str, Any] = {
     "api_url": {"type": "string", "pattern": "^https?://",
                 "description": "Base URL of the API (e.g. a GitHub Enterprise Server's /api/v3)."},
     "timeout": {"type": "number", "exclusiveMinimum": 0,
-                "description": "Seconds to wait for a connection and for each answer."},
+                "description": "Seconds one attempt may wait for a connection or data; a "
+                               "whole GET ends within timeout x (retries + 1), plus "
+                               "backoff and 1 s."},
     "retries": {"type": "integer", "minimum": 0, "maximum": 10,
                 "description": "Retries of connection errors, timeouts and 5xx answers."},
     "backoff_factor": {"type": "number", "minimum": 0,
@@ -68,10 +77,22 @@ COMMON_PROPERTIES: dict[str, Any] = {
                             "description": "Longest wait, seconds, for a rate limit to reset."},
     "workers": {"type": "integer", "minimum": 1, "maximum": 64,
                 "description": "Concurrent requests for per-item details."},
+    "max_body_bytes": {"type": "integer", "minimum": 1,
+                       "description": "Largest answer body, decompressed, in bytes "
+                                      "(default 64 MiB); a larger one fails the source."},
 }
 
 _RETRY_STATUSES = (500, 502, 503, 504)
 _MAX_RATE_LIMIT_WAITS = 4
+_REDIRECTS = (301, 302, 303, 307, 308)
+_MAX_REDIRECTS = 5
+#: default cap on one decompressed answer body
+MAX_BODY_BYTES = 64 * 1024 * 1024
+# Bodies are read in small pieces: each piece of compressed input decompresses
+# to at most ~1000 times its size before the cap is checked again.
+_CHUNK = 16 * 1024
+# How often a thread waiting for an answer looks at the deadline and at Ctrl-C.
+_POLL = 0.1
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,17 @@ class HttpSettings:
     max_pages: int = 100
     rate_limit_max_wait: float = 60.0
     workers: int = 8
+    max_body_bytes: int = MAX_BODY_BYTES
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one GET may take in all, whatever the server does.
+
+        Every attempt's timeout, the backoff between attempts, and one second
+        of grace, so a plain read timeout is reported as such first.
+        """
+        backoff = sum(min(30.0, self.backoff_factor * 2 ** i) for i in range(self.retries))
+        return self.timeout * (self.retries + 1) + backoff + 1.0
 
     @classmethod
     def from_options(
@@ -101,6 +133,7 @@ class HttpSettings:
             max_pages=int(options.get("max_pages", 100)),
             rate_limit_max_wait=float(options.get("rate_limit_max_wait", 60.0)),
             workers=int(options.get("workers", 8)),
+            max_body_bytes=int(options.get("max_body_bytes", MAX_BODY_BYTES)),
         )
 
 
@@ -173,22 +206,37 @@ class HttpClient:
         self._token_required = token_required
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
+        self._cancelled = threading.Event()
         self._base = urlsplit(settings.api_url)
         self._progress = sys.stderr.isatty() if progress is None else progress
         self.cache = (
             ResponseCache(Path(env.cache_dir) / "http" / source) if env.cache_dir else None
         )
         self._errors = HttpErrors(source, service, settings, has_token=self._token is not None,
-                                  netloc=self._base.netloc, scrub=self._scrub)
+                                  netloc=self._base.netloc.rpartition("@")[2],
+                                  scrub=self._scrub)
 
     # -- public ------------------------------------------------------------
 
     def get(
-        self, url: str, params: Mapping[str, Any] | None = None, *, purpose: str
+        self, url: str, params: Mapping[str, Any] | None = None, *, purpose: str,
+        shape: Shape | None = None,
     ) -> Page:
-        """GET one JSON answer (``url`` is a path under api_url or a full URL)."""
+        """GET one JSON answer (``url`` is a path under api_url or a full URL).
+
+        ``shape`` checks the decoded answer; one that does not fit is a SourceError
+        naming the URL path, so the code reading it can trust its types.
+        """
+        page = self._get(url, params, purpose=purpose)
+        if shape is not None:
+            shape.check(page.data, self.shown(page.url), purpose, self._errors.error)
+        return page
+
+    def _get(self, url: str, params: Mapping[str, Any] | None, *, purpose: str) -> Page:
         full = self._url(url, params)
         shown = self.shown(full)
+        if self._cancelled.is_set():
+            raise Cancelled()
         entry = self.cache.load(full) if self.cache else None
         if self.env.offline:
             if entry is None:
@@ -197,6 +245,21 @@ class HttpClient:
             return self._from_entry(entry, shown, purpose)
         conditional = entry.conditional_headers() if entry is not None else {}
         resp = self._send(full, conditional, shown, purpose)
+        hops = 0
+        while resp.status_code in _REDIRECTS:
+            # Followed here, not by requests: only to a URL under api_url, a few times.
+            target = urljoin(full, resp.headers.get("Location", "")[:8192])
+            hops += 1
+            if not self._under_base(target):
+                raise self._errors.error(
+                    f"GET {shown} ({purpose}) answered {resp.status_code}, a redirect outside "
+                    f"api_url ({_escape(urlsplit(target).netloc or target)[:80]}); refusing to "
+                    "follow it")
+            if hops > _MAX_REDIRECTS:
+                raise self._errors.error(
+                    f"GET {shown} ({purpose}) redirected more than {_MAX_REDIRECTS} times "
+                    "(a redirect loop?)")
+            resp = self._send(target, {}, shown, purpose)
         if resp.status_code == 304 and entry is not None:
             self.stats.add(not_modified=1, cache_answers=1)
             return self._from_entry(entry, shown, purpose)
@@ -207,6 +270,8 @@ class HttpClient:
         ctype = resp.headers.get("Content-Type", "")
         data = self._errors.decode(body, ctype, shown, purpose)
         next_url = resp.links.get("next", {}).get("url")
+        if next_url:
+            next_url = urljoin(full, next_url)
         if self.cache is not None:
             self.cache.save(CacheEntry.from_answer(full, body, resp.headers))
         return Page(data, full, next_url, from_cache=False)
@@ -218,22 +283,42 @@ class HttpClient:
         *,
         purpose: str,
         items_key: str | None = None,
+        shape: Shape | None = None,
     ) -> Iterator[list[Any]]:
-        """Items of every page of a listing, following ``Link: rel="next"``."""
+        """Items of every page of a listing, following ``Link: rel="next"``.
+
+        A next link must stay under api_url (never another host, scheme or
+        path: the token goes with every request) and must not repeat a page
+        already read (a loop). ``shape`` checks each item.
+        """
         url: str | None = self._url(path, params)
         first = self.shown(url)
+        seen: set[str] = set()
         count = 0
         while url:
             count += 1
             if count > self.settings.max_pages:
                 raise self._errors.page_cap(first, purpose)
+            seen.add(url)
             page = self.get(url, purpose=purpose)
-            yield self._items(page, items_key, purpose)
+            items = self._items(page, items_key, purpose)
+            if shape is not None:
+                shape.check_items(items, self.shown(page.url), purpose, self._errors.error)
+            yield items
             url = page.next_url
-            if url and not self._same_origin(url):
+            if url and not self._under_base(url):
+                target = urlsplit(url)
+                shown_target = _escape(target.scheme + ":" + target.path)[:80]
+                where = (f"to another host ({_escape(target.netloc)[:80]})"
+                         if target.netloc.lower() != self._base.netloc.lower()
+                         else f"outside api_url ({shown_target})")
                 raise self._errors.error(
-                    f"GET {first} ({purpose}): the next-page link points to another host "
-                    f"({urlsplit(url).netloc}); refusing to send the token there")
+                    f"GET {first} ({purpose}): the next-page link points {where}; refusing "
+                    "to follow it and send the token there")
+            if url and url in seen:
+                raise self._errors.error(
+                    f"GET {first} ({purpose}): the next-page link of page {count} repeats "
+                    "a page already read (a pagination loop); stopped rather than loop")
 
     def offset_pages(
         self,
@@ -243,6 +328,8 @@ class HttpClient:
         purpose: str,
         items_key: str,
         limit: int = 100,
+        shape: Shape | None = None,
+        page_shape: Shape | None = None,
     ) -> Iterator[list[Any]]:
         """Items of every page of an offset/limit listing, until ``more`` is false."""
         offset = 0
@@ -252,17 +339,23 @@ class HttpClient:
             count += 1
             if count > self.settings.max_pages:
                 raise self._errors.page_cap(first, purpose)
-            page = self.get(path, {**params, "limit": limit, "offset": offset}, purpose=purpose)
+            page = self.get(path, {**params, "limit": limit, "offset": offset}, purpose=purpose,
+                            shape=page_shape)
             items = self._items(page, items_key, purpose)
+            if shape is not None:
+                shape.check_items(items, self.shown(page.url), purpose, self._errors.error)
             yield items
-            if not page.data.get("more") or not items:
+            if page.data.get("more") is not True or not items:
                 return
             offset += len(items)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, label: str) -> list[R]:
         """``fn`` over ``items`` on at most ``workers`` threads, results in order.
 
-        The first failure cancels what has not started and is raised.
+        The first failure cancels what has not started and is raised. Ctrl-C
+        (KeyboardInterrupt in the calling thread) cancels queued calls at once,
+        tells running ones to give up at their next poll, and propagates without
+        waiting for slow answers.
         """
         todo = list(items)
         if not todo:
@@ -275,21 +368,33 @@ class HttpClient:
                 self._show_progress(label, i, total)
             self._end_progress()
             return out
-        with ThreadPoolExecutor(max_workers=self.settings.workers,
-                                thread_name_prefix=f"guardrails-{self.source}") as pool:
-            futures = [pool.submit(fn, item) for item in todo]
+        pool = ThreadPoolExecutor(max_workers=self.settings.workers,
+                                  thread_name_prefix=f"guardrails-{self.source}")
+        futures = [pool.submit(fn, item) for item in todo]
+        try:
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
                 self._show_progress(label, total - len(pending), total)
                 failed = next((f for f in done if f.exception() is not None), None)
                 if failed is not None:
-                    for f in pending:
-                        f.cancel()
-                    self._end_progress()
                     raise failed.exception()  # type: ignore[misc]
+        except BaseException as exc:
+            # Cancel the queue and do not join the running calls: a slow server
+            # must not hold up an error or Ctrl-C. An interrupt also stops the
+            # running calls at their next poll; an ordinary failure lets them end.
+            if not isinstance(exc, Exception):
+                self._cancelled.set()
+            pool.shutdown(wait=False, cancel_futures=True)
             self._end_progress()
-            return [f.result() for f in futures]
+            raise
+        pool.shutdown(wait=True)
+        self._end_progress()
+        return [f.result() for f in futures]
+
+    def cancel(self) -> None:
+        """Make every request of this client, running or to come, give up promptly."""
+        self._cancelled.set()
 
     def shown(self, url: str) -> str:
         """A URL as messages show it: path and query under api_url, never the token."""
@@ -298,8 +403,9 @@ class HttpClient:
         base_path = self._base.path.rstrip("/")
         if parts.netloc == self._base.netloc and base_path and path.startswith(base_path):
             path = path[len(base_path):] or "/"
-        text = path + (f"?{parts.query}" if parts.query else "")
-        return self._scrub(text)
+        query = _mask_query(parts.query)
+        text = path + (f"?{query}" if query else "")
+        return _escape(self._scrub(text))
 
     def close(self) -> None:
         """Close the session and collect cache warnings."""
@@ -320,9 +426,17 @@ class HttpClient:
             url += ("&" if "?" in url else "?") + query
         return url
 
-    def _same_origin(self, url: str) -> bool:
+    def _under_base(self, url: str) -> bool:
+        """True when ``url`` is api_url itself or below it (same scheme, host, port, path)."""
         parts = urlsplit(url)
-        return (parts.scheme, parts.netloc) == (self._base.scheme, self._base.netloc)
+        if (parts.scheme.lower(), parts.netloc.lower()) != (
+                self._base.scheme.lower(), self._base.netloc.lower()):
+            return False
+        base_path = self._base.path.rstrip("/")
+        path = parts.path
+        if "/../" in path + "/" or "/./" in path + "/" or "\\" in path:
+            return False
+        return not base_path or path == base_path or path.startswith(base_path + "/")
 
     def _scrub(self, text: str) -> str:
         if self._token and len(self._token) >= 4:
@@ -368,41 +482,112 @@ class HttpClient:
                 f"{self.service} API without a token (low rate limits, public data only)")
         return session
 
-    def _send(
-        self, url: str, headers: Mapping[str, str], shown: str, purpose: str
-    ) -> requests.Response:
-        import requests
-
+    def _send(self, url: str, headers: Mapping[str, str], shown: str, purpose: str) -> Answer:
         session = self._session_get()
         waited = 0.0
         for _ in range(_MAX_RATE_LIMIT_WAITS + 1):
             self.stats.add(requests=1)
-            try:
-                resp = session.get(url, headers=dict(headers),
-                                   timeout=(self.settings.timeout, self.settings.timeout))
-            except requests.RequestException as exc:
-                raise self._errors.transport(exc, shown, purpose) from None
+            resp = self._fetch(session, url, headers, shown, purpose)
             LOG.debug("GET %s -> %s", shown, resp.status_code)
             pause = rate_limit_wait(resp)
             if pause is None:
                 return resp
-            if waited + pause > self.settings.rate_limit_max_wait:
+            if not math.isfinite(pause) or waited + pause > self.settings.rate_limit_max_wait:
                 raise self._errors.rate_limited(resp, shown, purpose, pause)
             LOG.info("%s rate limit: waiting %.1fs", self.service, pause)
-            time.sleep(pause)
+            # An Event, not time.sleep: Ctrl-C and cancel() end the wait at once.
+            if self._cancelled.wait(pause):
+                raise Cancelled()
             waited += pause
             self.stats.add(rate_limit_wait=pause)
         raise self._errors.error(
             f"GET {shown} ({purpose}): still rate limited after {_MAX_RATE_LIMIT_WAITS} waits")
 
+    def _fetch(self, session: requests.Session, url: str, headers: Mapping[str, str],
+               shown: str, purpose: str) -> Answer:
+        """One GET, read whole, within ``settings.deadline`` seconds in all.
+
+        The request runs on a daemon thread while this one waits, polling the
+        deadline and cancel(): a server that drips a byte a second, or never
+        ends its headers, costs at most the deadline, and Ctrl-C is never held
+        up by a socket read (a daemon thread does not delay the exit).
+        """
+        deadline = time.monotonic() + self.settings.deadline
+        box = _Box()
+        worker = threading.Thread(
+            target=self._fetch_into, args=(session, url, dict(headers), box, deadline),
+            name=f"guardrails-{self.source}-get", daemon=True)
+        worker.start()
+        while not box.done.wait(_POLL):
+            if self._cancelled.is_set():
+                box.abandon()
+                raise Cancelled()
+            if time.monotonic() > deadline:
+                box.abandon()
+                raise self._errors.error(
+                    f"GET {shown} ({purpose}) failed: no complete answer within "
+                    f"{self.settings.deadline:g}s (timeout={self.settings.timeout:g}s per "
+                    f"attempt, {self.settings.retries + 1} attempt(s), with backoff); the "
+                    "server is too slow or sends its answer a trickle at a time")
+        if box.error is not None:
+            exc = box.error
+            if isinstance(exc, _TooBig):
+                raise self._errors.error(
+                    f"GET {shown} ({purpose}) answered more than max_body_bytes="
+                    f"{self.settings.max_body_bytes} bytes (after decompression); stopped "
+                    "reading. Raise sources."
+                    f"{self.source}.max_body_bytes if the answer is genuine")
+            if isinstance(exc, _Late):
+                raise self._errors.error(
+                    f"GET {shown} ({purpose}) failed: no complete answer within "
+                    f"{self.settings.deadline:g}s; the server sends its answer a trickle "
+                    "at a time")
+            if _is_transport_error(exc):
+                raise self._errors.transport(exc, shown, purpose) from None
+            raise exc
+        assert box.answer is not None
+        return box.answer
+
+    def _fetch_into(self, session: requests.Session, url: str, headers: dict[str, str],
+                    box: _Box, deadline: float) -> None:
+        try:
+            resp = session.get(url, headers=headers, stream=True, allow_redirects=False,
+                               timeout=(self.settings.timeout, self.settings.timeout))
+            box.response = resp
+            if box.abandoned:
+                box.abandon()
+            try:
+                body = bytearray()
+                if resp.status_code != 304:
+                    cap = self.settings.max_body_bytes
+                    for chunk in resp.raw.stream(_CHUNK, decode_content=True):
+                        body += chunk
+                        if len(body) > cap:
+                            raise _TooBig()
+                        if box.abandoned or time.monotonic() > deadline:
+                            raise _Late()
+                box.answer = Answer(resp.status_code, resp.reason or "", resp.headers,
+                                    bytes(body))
+            finally:
+                resp.close()
+        except BaseException as exc:  # handed to the waiting thread
+            box.error = exc
+        finally:
+            box.done.set()
+
     def _from_entry(self, entry: CacheEntry, shown: str, purpose: str) -> Page:
         data = self._errors.decode(entry.body.encode("utf-8"), entry.content_type, shown,
                                    purpose)
-        return Page(data, entry.url, entry.next_url(), from_cache=True)
+        next_url = entry.next_url()
+        return Page(data, entry.url, urljoin(entry.url, next_url) if next_url else None,
+                    from_cache=True)
 
     def _items(self, page: Page, items_key: str | None, purpose: str) -> list[Any]:
         data = page.data
-        items = data.get(items_key) if items_key and isinstance(data, dict) else data
+        if items_key:
+            items = data.get(items_key) if isinstance(data, dict) else None
+        else:
+            items = data
         if not isinstance(items, list):
             raise self._errors.not_a_list(self.shown(page.url), purpose, items_key)
         return items
@@ -416,6 +601,95 @@ class HttpClient:
         if self._progress:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+
+
+class Cancelled(KeyboardInterrupt):
+    """A request given up because the run was interrupted (Ctrl-C or cancel()).
+
+    A KeyboardInterrupt, so it ends the run as an interrupt (exit 2) wherever
+    it surfaces, and no ``except Exception`` turns it into a rule outcome.
+    """
+
+
+class _TooBig(Exception):
+    """The body grew past max_body_bytes."""
+
+
+class _Late(Exception):
+    """The deadline passed while the body was still arriving."""
+
+
+@dataclass
+class Answer:
+    """A whole HTTP answer: what the client and its error messages read of it."""
+
+    status_code: int
+    reason: str
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def links(self) -> dict[str, dict[str, str]]:
+        """The ``Link`` header by rel, as ``requests.Response.links`` gives it."""
+        from requests.utils import parse_header_links
+
+        header = self.headers.get("Link")
+        if not header:
+            return {}
+        out: dict[str, dict[str, str]] = {}
+        for link in parse_header_links(header[:64 * 1024]):
+            key = link.get("rel") or link.get("url")
+            if key:
+                out[key] = link
+        return out
+
+
+@dataclass
+class _Box:
+    """Where a request thread leaves its answer or its exception."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: Answer | None = None
+    error: BaseException | None = None
+    abandoned: bool = False
+    response: Any = None
+
+    def abandon(self) -> None:
+        """Give the request up: shut its socket, so a blocked read ends at once and
+        the server sees the client go (best effort: before the answer's headers
+        arrived there is no socket to reach, and the read ends at its timeout)."""
+        self.abandoned = True
+        raw = getattr(self.response, "raw", None)
+        # urllib3 keeps the socket on its connection, or (answers that close the
+        # connection) http.client hands it to the response's file object.
+        candidates = (getattr(getattr(raw, "_connection", None), "sock", None),
+                      getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw",
+                                      None), "_sock", None))
+        for sock in candidates:
+            if isinstance(sock, socket.socket):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    import requests
+    from urllib3.exceptions import HTTPError as Urllib3Error
+
+    return isinstance(exc, requests.RequestException | Urllib3Error | OSError)
+
+
+_SECRET_PARAM = re.compile(r"token|key|secret|passw|sig|auth|code", re.IGNORECASE)
+
+
+def _mask_query(query: str) -> str:
+    """A query string with the values of secret-looking parameters replaced by ***."""
+    if not query or not _SECRET_PARAM.search(query):
+        return query
+    out = []
+    for part in query.split("&"):
+        name, eq, value = part.partition("=")
+        out.append(f"{name}{eq}***" if eq and _SECRET_PARAM.search(name) else part)
+    return "&".join(out)
 
 
 class _HeaderAuth:

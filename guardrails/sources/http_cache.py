@@ -113,12 +113,18 @@ class ResponseCache:
         try:
             raw = json.loads(path.read_text("utf-8"))
             entry = CacheEntry(**raw)
-            if entry.url != url or not isinstance(entry.body, str):
+            if entry.url != url:
                 raise ValueError("entry does not belong to this URL")
+            for name in ("body", "content_type"):
+                if not isinstance(getattr(entry, name), str):
+                    raise ValueError(f"{name} is not text")
+            for name in ("link", "etag", "last_modified"):
+                if not isinstance(getattr(entry, name), str | None):
+                    raise ValueError(f"{name} is not text")
             return entry
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, TypeError) as exc:
+        except (OSError, ValueError, TypeError, RecursionError) as exc:
             LOG.warning("discarding unreadable cache entry %s: %s", path, exc)
             self.discarded.append(path)
             path.unlink(missing_ok=True)

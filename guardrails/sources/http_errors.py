@@ -22,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from guardrails.errors import ConfigError, SourceError
+from guardrails.textsafe import printable as _escape
 
 if TYPE_CHECKING:
     import requests
@@ -120,15 +121,21 @@ class HttpErrors:
         self, resp: requests.Response, shown: str, purpose: str, pause: float
     ) -> SourceError:
         """A rate limit that resets later than ``rate_limit_max_wait`` allows waiting."""
-        resets = datetime.fromtimestamp(time.time() + pause, UTC).replace(microsecond=0)
+        # A hostile Retry-After (10**9 s, or more digits than a float holds) must
+        # still make a message: show the reset time only when it is a real date.
+        in_words = f"in {pause:.0f}s" if pause < 1e9 else "in more than 30 years"
+        try:
+            resets = datetime.fromtimestamp(time.time() + pause, UTC).replace(microsecond=0)
+            at = f"at {resets.isoformat().replace('+00:00', 'Z')} ({in_words})"
+        except (OverflowError, ValueError, OSError):
+            at = in_words
         which = "" if resp.headers.get("X-RateLimit-Remaining") == "0" else "secondary "
         if self.service != "GitHub":
             which = ""
         token = f" for ${self.settings.token_env}" if self.has_token else " (no token)"
         return self.error(
             f"GET {shown} ({purpose}): the {self.service} API {which}rate limit{token} "
-            f"is exhausted; it resets at {resets.isoformat().replace('+00:00', 'Z')} "
-            f"(in {pause:.0f}s), longer than rate_limit_max_wait="
+            f"is exhausted; it resets {at}, longer than rate_limit_max_wait="
             f"{self.settings.rate_limit_max_wait:g}s. Run again after that.")
 
     def decode(self, body: bytes, ctype: str, shown: str, purpose: str) -> Any:
@@ -140,7 +147,7 @@ class HttpErrors:
                 f"GET {shown} ({purpose}) answered {got} instead of JSON; check api_url "
                 "(a proxy, login or error page answers like this)")
         try:
-            return json.loads(body.decode("utf-8"))
+            return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
         except UnicodeDecodeError:
             raise self.error(
                 f"GET {shown} ({purpose}) answered JSON that is not UTF-8") from None
@@ -148,6 +155,15 @@ class HttpErrors:
             raise self.error(
                 f"GET {shown} ({purpose}) answered invalid or truncated JSON "
                 f"({len(body)} bytes, {exc.msg} at character {exc.pos})") from None
+        except _NonFinite as exc:
+            raise self.error(
+                f"GET {shown} ({purpose}) answered JSON with {exc.args[0]}, which JSON "
+                "does not allow (a number must be finite)") from None
+        except (ValueError, RecursionError) as exc:
+            # an integer of more than 4300 digits, or arrays nested thousands deep
+            what = "nesting too deep" if isinstance(exc, RecursionError) else "a number too long"
+            raise self.error(
+                f"GET {shown} ({purpose}) answered JSON that cannot be read ({what})") from None
 
     def not_a_list(self, shown: str, purpose: str, items_key: str | None) -> SourceError:
         """A listing whose JSON does not hold the list of items it should."""
@@ -189,9 +205,23 @@ class HttpErrors:
             return f"could not connect to {self.netloc} ({tries}); check api_url"
         if any(isinstance(e, ConnectTimeoutError | requests.ConnectTimeout) for e in chain):
             return f"could not connect within timeout={self.settings.timeout:g}s ({tries})"
+        import http.client
+
+        # urllib3 carries http.client's refusal as the second argument of its error
+        causes = chain + [a for e in chain for a in e.args if isinstance(a, BaseException)]
+        if any(isinstance(e, http.client.LineTooLong) or (
+                type(e) is http.client.HTTPException and "headers" in str(e))
+               for e in causes):
+            return ("the answer's headers are too large (a line over 64 KiB or more than "
+                    "100 lines); check api_url")
         if any(isinstance(e, ProtocolError | requests.exceptions.ChunkedEncodingError)
                for e in chain):
             return "the connection broke before the whole answer arrived (truncated answer)"
+        from urllib3.exceptions import DecodeError
+
+        if any(isinstance(e, DecodeError | requests.exceptions.ContentDecodingError)
+               for e in chain):
+            return "the answer's Content-Encoding does not decode (a corrupt compressed body)"
         if isinstance(exc, requests.exceptions.SSLError):
             return "TLS error (certificate not trusted?)"
         if isinstance(exc, requests.exceptions.TooManyRedirects):
@@ -218,6 +248,14 @@ class HttpErrors:
                 "access to this resource")
 
 
+class _NonFinite(ValueError):
+    """NaN or Infinity in a JSON text."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NonFinite(name)
+
+
 def rate_limit_wait(resp: requests.Response) -> float | None:
     """Seconds to wait before retrying a rate-limited answer, or None when not limited.
 
@@ -235,10 +273,12 @@ def rate_limit_wait(resp: requests.Response) -> float | None:
         if seconds is not None:
             return seconds
     now = time.time()
-    if h.get("X-RateLimit-Remaining") == "0" and h.get("X-RateLimit-Reset", "").isdigit():
-        return max(0.0, int(h["X-RateLimit-Reset"]) - now) + 0.25
-    if h.get("RateLimit-Remaining") == "0" and h.get("RateLimit-Reset", "").isdigit():
-        return float(h["RateLimit-Reset"])
+    reset = h.get("X-RateLimit-Reset", "")[:30]
+    if h.get("X-RateLimit-Remaining") == "0" and reset.isascii() and reset.isdigit():
+        return max(0.0, float(reset) - now) + 0.25
+    reset = h.get("RateLimit-Reset", "")[:30]
+    if h.get("RateLimit-Remaining") == "0" and reset.isascii() and reset.isdigit():
+        return float(reset)
     if resp.status_code == 429 or "secondary rate limit" in (api_message(resp) or "").lower():
         return 60.0
     return None
@@ -246,12 +286,12 @@ def rate_limit_wait(resp: requests.Response) -> float | None:
 
 def parse_retry_after(value: str) -> float | None:
     """Seconds from a ``Retry-After`` value (delta-seconds or an HTTP date), None if neither."""
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
+    value = value.strip()[:100]
+    if value.isascii() and value.isdigit():
+        return float(value)  # inf for a number too long: refused by the caller
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -277,4 +317,4 @@ def api_message(resp: requests.Response) -> str | None:
             msg = f"{msg}: {'; '.join(str(e) for e in extra[:3])}"
     if not isinstance(msg, str):
         return None
-    return msg[:200]
+    return _escape(msg[:200])

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from guardrails.errors import SourceError
 from guardrails.plugin import Source, hookimpl
+from guardrails.sources import http_shapes as shapes
 from guardrails.sources.http import (
     COMMON_PROPERTIES,
     CacheMiss,
@@ -33,7 +34,7 @@ from guardrails.sources.http import (
     config_error,
     offline_error,
 )
-from guardrails.timeutil import iso, parse_timestamp
+from guardrails.timeutil import iso
 
 #: longest since/until range per request (PagerDuty allows six months)
 CHUNK = timedelta(days=180)
@@ -129,7 +130,8 @@ class PagerDutySource(Source):
                 "time_zone": "UTC", "sort_by": "created_at:asc", "total": "false",
             }
             for items in client.offset_pages("/incidents", params, purpose="incidents",
-                                             items_key="incidents"):
+                                             items_key="incidents", shape=shapes.PD_INCIDENT,
+                                             page_shape=shapes.PD_INCIDENTS):
                 for inc in items:
                     fact = self._fact(inc, end, unmapped)
                     if fact is not None and fact["id"] not in seen:
@@ -143,6 +145,8 @@ class PagerDutySource(Source):
 
     def _fact(self, inc: dict[str, Any], end: datetime, unmapped: dict[str, str]
               ) -> dict[str, Any] | None:
+        """The fact of one incident (checked against http_shapes.PD_INCIDENT), or None
+        when it was created after ``end`` or its dates contradict (with a warning)."""
         created = _ts(inc.get("created_at"))
         if created is None or created >= end:
             return None
@@ -150,16 +154,22 @@ class PagerDutySource(Source):
         resolved = _ts(inc.get("resolved_at"))
         if resolved is None and status == "resolved":
             resolved = _ts(inc.get("last_status_change_at"))
+        number = inc.get("incident_number")
+        if resolved is not None and resolved < created:
+            self.warnings.append(
+                f"pagerduty: incident #{number if number is not None else inc.get('id')} "
+                f"(GET /incidents) was resolved ({iso(resolved)}) before it was created "
+                f"({iso(created)}); excluded")
+            return None
         if resolved is not None and resolved >= end:
             resolved = None  # resolved after --now: open as of then
         service = inc.get("service") or {}
-        sid = str(service.get("id", ""))
+        sid = str(service.get("id") or "")
         name = self.service_map.get(sid)
         if name is None:
             name = service.get("summary") or sid or None
             if sid:
                 unmapped[sid] = str(name)
-        number = inc.get("incident_number")
         fact = {
             "id": str(number) if number is not None else str(inc.get("id")),
             "pagerduty_id": inc.get("id"),
@@ -190,11 +200,11 @@ class PagerDutySource(Source):
 def _ts(value: Any) -> datetime | None:
     if not value:
         return None
-    try:
-        return parse_timestamp(value)
-    except ValueError:
+    ts = shapes.parse_api_timestamp(value)
+    if ts is None:  # http_shapes lets none through; a guard, not a path
         raise SourceError("pagerduty", f"the API answered a timestamp that does not parse: "
-                          f"{str(value)[:40]!r}") from None
+                          f"{str(value)[:40]!r}")
+    return ts
 
 
 @hookimpl

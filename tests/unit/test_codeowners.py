@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo
+from helpers import fuzz_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from guardrails.plugin import SourceEnv
 from guardrails.sources import codeowners
@@ -134,3 +139,68 @@ def test_fact_shape_covers_every_tracked_file(tmp_path: Path) -> None:
         "src/a.py": {"owners": ["@acme/core"], "line": 1},
         "src/gen/b.py": {"owners": [], "line": 2},
     }
+
+
+# -- hostile CODEOWNERS (issue 9) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ("\\ @bob", "escapes nothing"),
+    ("[ @bob", "character ranges"),
+    ("a\x00b @bob", "control character"),
+    ("\x1b[2Jx @bob", "control character"),
+    ("a" * 1025 + " @bob", "longer than 1024 characters"),
+    ("**/a/" * 17 + "z @bob", "more than 16 '**'"),
+])
+def test_odd_lines_are_reported_not_raised(line: str, words: str) -> None:
+    co = codeowners.parse("* @ann\n" + line + "\n", "CODEOWNERS")
+    assert [e.line for e in co.entries] == [1]
+    assert [p.line for p in co.errors] == [2]
+    assert words in co.errors[0].message
+    assert co.errors[0].text.isprintable() and len(co.errors[0].text) <= 203
+
+
+def test_a_run_of_stars_is_one_star() -> None:
+    co = codeowners.parse("**/*** @ann\n")
+    assert not co.errors and co.owners_of("deep/down/x.py") == ("@ann",)
+
+
+@pytest.mark.parametrize(("pattern", "path"), [
+    ("**/a/**/a/**/a/**/z", "/".join(["a"] * 300) + "/q"),
+    ("*a*a*a*a*a*a*a*b", "a" * 4000),
+    ("/".join(["**/a"] * 16) + "/z", "/".join(["a"] * 2000)),
+])
+def test_backtracking_patterns_match_in_bounded_time(pattern: str, path: str) -> None:
+    # re took 17 s for the first against a 600-character path; the segment
+    # matcher takes milliseconds. The bound is generous: the machine is shared.
+    co = codeowners.parse(f"* @ann\n{pattern} @bob\n")
+    assert not co.errors
+    started = time.perf_counter()
+    assert co.owners_of(path) == ("@ann",)
+    assert time.perf_counter() - started < 5
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(400), deadline=None)
+@given(pattern=st.lists(st.sampled_from(["a", "b", "*", "?", "/", "**", "/**/", "\\*", "ab"]),
+                        min_size=1, max_size=7).map("".join),
+       path=st.lists(st.text("ab*\\", min_size=1, max_size=3), min_size=1,
+                     max_size=4).map("/".join))
+def test_the_segment_matcher_agrees_with_the_regex(pattern: str, path: str) -> None:
+    # _Glob replaces re only for risky patterns; on any pattern it must agree
+    if codeowners._check_pattern(pattern):
+        return
+    rx = codeowners._regex(pattern)
+    if not rx.startswith("^"):  # ".", "/", "(?!)": never risky, never handed to _Glob
+        return
+    assert codeowners._Glob(pattern).match(path) == bool(re.match(rx, path))
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(400), deadline=None)
+@given(text=st.text(max_size=300))
+def test_any_text_parses_to_entries_and_reported_lines(text: str) -> None:
+    co = codeowners.parse(text)
+    lines = sorted([e.line for e in co.entries] + [p.line for p in co.errors])
+    assert len(lines) == len(set(lines))
+    co.resolve(["a/b.py", "x"])

@@ -228,3 +228,119 @@ def test_a_repository_outside_the_config_folder_is_refused(tmp_path: Path) -> No
         GitSource({"path": "../repo"}, env).validate()
     env.allow_outside_root = True
     GitSource({"path": "../repo"}, env).validate()  # allowed when the config says so
+
+
+# -- hostile repositories (issue 9) -------------------------------------------------
+
+
+def _raw_commit(r: GitRepo, author: str, committer: str | None = None,
+                files: dict[str, str] | None = None) -> str:
+    """A commit object written byte for byte, as git itself would refuse to."""
+    if files:
+        r.write(files)
+    r.git("add", "-A")
+    tree = r.git("write-tree").strip()
+    parent = r.git("rev-parse", "HEAD").strip()
+    body = (f"tree {tree}\nparent {parent}\nauthor {author}\n"
+            f"committer {committer or author}\n\nraw\n")
+    sha = subprocess.run(["git", "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
+                         cwd=r.path, input=body.encode("utf-8", "surrogateescape"),
+                         capture_output=True, check=True).stdout.decode().strip()
+    r.git("update-ref", "HEAD", sha)
+    return sha
+
+
+T = int(datetime(2026, 2, 20, tzinfo=UTC).timestamp())
+
+
+def test_control_characters_in_names_and_paths_split_nothing(tmp_path: Path) -> None:
+    r = GitRepo(tmp_path / "repo")
+    r.commit({"a.txt": "a\n"}, date="2026-02-01T00:00:00Z")
+    odd = _raw_commit(r, f"Ev\x1f\x1e\x01il <e\x1fvil@example.com> {T} +0000",
+                      files={"we\x1eird\nname.txt": "x\n"})
+    _raw_commit(r, f"Ann <ann@example.com> {T + 60} +0000", files={"b.txt": "b\n"})
+    commits = source(r.path).gather({"commits"})["commits"]
+    assert len(commits) == 3
+    bad = next(c for c in commits if c["sha"] == odd)
+    assert bad["author"] == "Ev\x1f\x1e\x01il" and bad["email"] == "e\x1fvil@example.com"
+    assert bad["files"] == ["we\x1eird\nname.txt"]
+
+
+@pytest.mark.parametrize(("author", "words"), [
+    ("Nodate <n@example.com>", "no usable author date"),
+    ("Neg <n@example.com> -5000 +0000", "no usable author date"),
+    ("Far <f@example.com> 99999999999999 +0000", "no usable author date"),
+    ("Huge <h@example.com> 999999999999999999999999999999 +0000", "no usable author date"),
+])
+def test_an_unusable_author_date_keeps_the_commit_with_a_warning(
+        tmp_path: Path, author: str, words: str) -> None:
+    r = GitRepo(tmp_path / "repo")
+    r.commit({"a.txt": "a\n"}, date="2026-02-01T00:00:00Z")
+    sha = _raw_commit(r, author, committer=f"Ci <ci@example.com> {T} +0000",
+                      files={"b.txt": "b\n"})
+    src = source(r.path)
+    commits = src.gather({"commits"})["commits"]
+    odd = next(c for c in commits if c["sha"] == sha)
+    assert odd["authored_at"] == datetime.fromtimestamp(T, UTC)  # the committer date
+    assert len(commits) == 2
+    assert any(words in w and sha[:12] in w for w in src.warnings)
+
+
+def test_a_commit_dated_1970_does_not_hide_the_history_behind_it(tmp_path: Path) -> None:
+    r = GitRepo(tmp_path / "repo")
+    r.commit({"a.txt": "a\n"}, date="2026-02-01T00:00:00Z")
+    _raw_commit(r, "Zero <z@example.com> 0 +0000", files={"b.txt": "b\n"})
+    _raw_commit(r, f"Ann <ann@example.com> {T} +0000", files={"c.txt": "c\n"})
+    commits = source(r.path).gather({"commits"})["commits"]
+    assert {c["files"][0] for c in commits} == {"a.txt", "c.txt"}
+
+
+def test_parse_log_keeps_every_field_whatever_the_bytes() -> None:
+    from guardrails.sources.git import parse_log
+
+    # a NUL inside a name (git fsck refuses it, hash-object --literally does not)
+    # splits it in two tokens: the fields after it still land in place
+    tokens = ["", "\x01" + "a" * 40, "nA", "b", "e", "a", "c1", "", "\nM", "p\x1eq",
+              "", "", "\x01" + "b" * 40, "nB", "ex@y", "a1700000000", "c1700000000", "",
+              "\nR100", "old", "new"]
+    warnings: list[str] = []
+    out = list(parse_log(tokens, False, warnings.append))
+    assert [c["sha"][0] for c in out] == ["a", "b"]
+    assert out[0]["author"] == "A\\0b" and out[0]["email"] == "" and out[0]["at"] == 1
+    assert out[0]["files"] == ["p\x1eq"]
+    assert out[1]["files"] == ["new"] and out[1]["renames"] == [["old", "new"]]
+    assert len(warnings) == 1 and "no usable author date" in warnings[0]
+
+
+@pytest.mark.parametrize("content", [
+    "{not json", '{"version": 1, "head": "zz", "since": 0, "commits": []}',
+    '{"version": 1, "head": "' + "a" * 40 + '", "since": "0", "commits": []}',
+    '{"version": 1, "head": "' + "a" * 40 + '", "since": 0, "commits": [{"sha": 1}]}',
+    '{"version": 1, "head": "' + "a" * 40 + '", "since": 0, "commits": [{"sha": "x", '
+    '"author": "a", "email": "e", "at": 1e300, "ct": 1, "files": []}]}',
+    "[" * 50000,
+])
+def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: Path,
+                                                       content: str) -> None:
+    from guardrails.sources import gitcache
+
+    cache = tmp_path / "cache"
+    first = source(repo.path, cache)
+    expected = first.gather({"commits"})["commits"]
+    files = list((cache / "git").glob("*.json"))
+    assert len(files) == 1
+    files[0].write_text(content, encoding="utf-8")
+    again = source(repo.path, cache)
+    assert again.gather({"commits"})["commits"] == expected
+    assert again.cache_status == "miss"
+    assert any("ignored the damaged history cache" in w for w in again.warnings)
+    assert gitcache.load(cache, files[0].stem) is not None  # rewritten whole
+
+
+def test_a_deployment_sha_that_is_an_option_never_reaches_git(repo: GitRepo) -> None:
+    from guardrails.sources.gitship import commit_deployments
+
+    head = repo.head()
+    deployments = [{"sha": head}, {"sha": "--output=/tmp/x"}, {"sha": head}]
+    assert commit_deployments(repo.path, deployments) == {}
+    assert shipped_by(repo.path, head, ["--all", "x\nHEAD"]) is None

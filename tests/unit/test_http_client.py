@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import threading
 import time
@@ -19,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from guardrails.errors import SourceError
 from guardrails.plugin import SourceEnv
-from guardrails.sources.http import HttpClient, HttpSettings, ResponseCache
+from guardrails.sources.http import Cancelled, HttpClient, HttpSettings, ResponseCache
 
 TOKEN = "tok_SECRET_value_for_client_tests"
 
@@ -236,3 +237,175 @@ def test_progress_line_only_when_enabled(httpserver: Any,
     assert capsys.readouterr().err == ""
     client(httpserver.url_for("/"), workers=2, progress=True).map(str, range(3), label="items")
     assert "test: items 3/3" in capsys.readouterr().err
+
+
+# -- hostile answers (issue 9) -------------------------------------------------------
+
+
+def _drip(body: bytes, interval: float) -> Any:
+    def handler(request: Request) -> Response:
+        def chunks() -> Iterator[bytes]:
+            for i in range(len(body)):
+                yield body[i:i + 1]
+                time.sleep(interval)
+
+        return Response(chunks(), headers={"Content-Type": "application/json"},
+                        direct_passthrough=True)
+
+    return handler
+
+
+def test_a_dripping_answer_stops_at_the_total_deadline(httpserver: Any) -> None:
+    # each byte comes well within the per-read timeout; the whole never does
+    serve(httpserver, "/drip", Script(default=_drip(b"[" + b" " * 200 + b"]", 0.1)))
+    c = client(httpserver.url_for("/"), timeout=0.5, retries=0)
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=r"GET /drip \(t\) failed: no complete answer within"):
+        c.get("/drip", purpose="t")
+    assert time.monotonic() - started < 10  # 200 bytes would take 20 s
+
+
+def test_a_decompressed_body_over_the_cap_is_a_source_error(httpserver: Any) -> None:
+    import gzip
+
+    bomb = gzip.compress(b"[" + b" " * 5_000_000 + b"]", 9)
+    assert len(bomb) < 10_000
+    serve(httpserver, "/bomb", Script(default=Response(bomb, headers={
+        "Content-Type": "application/json", "Content-Encoding": "gzip"})))
+    with pytest.raises(SourceError, match=r"GET /bomb \(t\) answered more than "
+                                          r"max_body_bytes=65536 bytes"):
+        client(httpserver.url_for("/"), max_body_bytes=65536).get("/bomb", purpose="t")
+
+
+def test_a_body_under_the_cap_is_read_whole(httpserver: Any) -> None:
+    serve(httpserver, "/ok", Script(default=json_response(list(range(1000)))))
+    page = client(httpserver.url_for("/"), max_body_bytes=65536).get("/ok", purpose="t")
+    assert page.data == list(range(1000))
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    (b'[1, NaN]', "JSON with NaN"),
+    (b'{"a": -Infinity}', "JSON with -Infinity"),
+    (b"[" * 100_000, "nesting too deep"),
+    (b"[" + b"9" * 5000 + b"]", "a number too long"),
+    (b'[{"a": 1}, {"b"', "invalid or truncated JSON"),
+])
+def test_json_that_python_would_accept_or_crash_on_is_refused(
+        httpserver: Any, body: bytes, words: str) -> None:
+    serve(httpserver, "/j", Script(default=Response(body, content_type="application/json")))
+    with pytest.raises(SourceError, match=re.escape(words)) as info:
+        client(httpserver.url_for("/")).get("/j", purpose="t")
+    assert "GET /j (t)" in str(info.value)
+
+
+def test_a_next_link_back_to_a_page_already_read_stops(httpserver: Any) -> None:
+    url = httpserver.url_for("/loop")
+    serve(httpserver, "/loop", Script(default=json_response([1], headers={
+        "Link": f'<{url}>; rel="next"'})))
+    pages = client(httpserver.url_for("/")).pages("/loop", purpose="t")
+    assert next(pages) == [1]
+    with pytest.raises(SourceError, match="repeats a page already read"):
+        next(pages)
+
+
+def test_a_next_link_outside_the_base_path_is_refused(httpserver: Any) -> None:
+    base = httpserver.url_for("/api/v3")
+    serve(httpserver, "/api/v3/x", Script(default=json_response([1], headers={
+        "Link": f'<{httpserver.url_for("/admin/x")}>; rel="next"'})))
+    other = serve(httpserver, "/admin/x", Script(default=json_response([2])))
+    pages = client(base).pages("/x", purpose="t")
+    assert next(pages) == [1]
+    with pytest.raises(SourceError, match=r"outside api_url \(http:/admin/x\)"):
+        next(pages)
+    assert other.requests == []
+
+
+def test_a_redirect_to_another_host_is_not_followed(httpserver: Any) -> None:
+    serve(httpserver, "/r", Script(default=Response("", status=302, headers={
+        "Location": "http://evil.example/steal"})))
+    with pytest.raises(SourceError, match=r"redirect outside api_url \(evil.example\)"):
+        client(httpserver.url_for("/")).get("/r", purpose="t")
+
+
+def test_a_redirect_under_the_base_is_followed_a_few_times(httpserver: Any) -> None:
+    serve(httpserver, "/old", Script(default=Response("", status=301, headers={
+        "Location": "/new"})))
+    serve(httpserver, "/new", Script(default=json_response({"ok": True})))
+    assert client(httpserver.url_for("/")).get("/old", purpose="t").data == {"ok": True}
+    serve(httpserver, "/self", Script(default=Response("", status=301, headers={
+        "Location": "/self"})))
+    with pytest.raises(SourceError, match="redirected more than 5 times"):
+        client(httpserver.url_for("/")).get("/self", purpose="t")
+
+
+@pytest.mark.parametrize("value", ["1000000000", "9" * 400])
+def test_an_absurd_retry_after_fails_at_once(httpserver: Any, value: str) -> None:
+    serve(httpserver, "/rl", Script(default=json_response(
+        {"message": "slow down"}, status=429, headers={"Retry-After": value})))
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=r"GET /rl \(t\): the Test API rate limit") as info:
+        client(httpserver.url_for("/")).get("/rl", purpose="t")
+    assert "in more than 30 years" in str(info.value)
+    assert time.monotonic() - started < 10
+
+
+def test_cancel_ends_a_request_in_flight(httpserver: Any) -> None:
+    serve(httpserver, "/slow", Script(default=_drip(b"[" + b" " * 100 + b"]", 0.2)))
+    c = client(httpserver.url_for("/"), timeout=30, retries=0)
+    caught: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            c.get("/slow", purpose="t")
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            caught.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.5)
+    c.cancel()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+    assert caught and isinstance(caught[0], Cancelled) and isinstance(caught[0],
+                                                                      KeyboardInterrupt)
+
+
+def test_a_shape_mismatch_names_the_path_item_and_field(httpserver: Any) -> None:
+    from guardrails.sources import http_shapes as shapes
+
+    serve(httpserver, "/repos/a/b/pulls", Script(default=json_response(
+        [{"number": 1, "updated_at": "2026-11-01T00:00:00Z"},
+         {"number": 2, "updated_at": "not a time"}])))
+    c = client(httpserver.url_for("/"))
+    with pytest.raises(SourceError) as info:
+        list(c.pages("/repos/a/b/pulls", purpose="changes", shape=shapes.GH_PULL_LISTED))
+    text = str(info.value)
+    assert "GET /repos/a/b/pulls (changes)" in text
+    assert "pull request item 2 field 'updated_at' 'not a time'" in text
+    assert TOKEN not in text
+
+
+@pytest.mark.parametrize("raw", [
+    {"url": "U", "body": "[]", "content_type": 5},
+    {"url": "U", "body": "[]", "content_type": "application/json", "link": ["x"]},
+    {"url": "U", "body": None, "content_type": "application/json"},
+    [1, 2],
+])
+def test_a_cache_entry_of_the_wrong_types_is_discarded(tmp_path: Path, raw: Any) -> None:
+    cache = ResponseCache(tmp_path)
+    url = "https://api.example/x"
+    if isinstance(raw, dict):
+        raw = {**raw, "url": url}
+    path = cache.path_for(url)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    assert cache.load(url) is None
+    assert not path.exists()
+    assert "discarded 1 unreadable cache entry" in (cache.take_discard_note() or "")
+
+
+def test_messages_never_show_secret_query_values_or_url_credentials() -> None:
+    c = client("https://user:pw@api.example/v3")
+    shown = c.shown("https://user:pw@api.example/v3/x?per_page=100&access_token=abc123")
+    assert shown == "/x?per_page=100&access_token=***"
+    assert "pw" not in c._errors.netloc
