@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
@@ -20,6 +21,7 @@ from guardrails import validation, yamlio
 from guardrails.config import Config
 from guardrails.errors import RuleFileError, UsageError
 from guardrails.model import Rule, Severity
+from guardrails.paths import check_file
 from guardrails.plugin import Check, Metric, hookimpl
 
 COMMON_KEYS = (
@@ -71,14 +73,20 @@ def resolve_specs(config: Config, specs: Iterable[str], from_cli: bool = False) 
             path = config.resolve_inside(spec, *where)
         if path.is_dir():
             files = sorted(
-                p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+                p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
+                and (p.is_symlink() or not p.is_dir())
             )
+            for p in files:  # a link out of the root, to /proc, a FIFO...: refused by name
+                check_file(p, root=config.root, allow_outside=from_cli or config.allow_outside_root,
+                           display=_as_written(p, config), error=RuleFileError, what="rule file")
             if not files:
                 raise UsageError(f"rule folder {spec!r} holds no .yaml files",
                                  file=None if from_cli else config.display_path,
                                  line=None if from_cli else config.line_of(*where))
             out.extend(files)
-        elif path.is_file():
+        elif path.is_file() or os.path.lexists(path):
+            check_file(path, root=config.root, allow_outside=from_cli or config.allow_outside_root,
+                       display=spec, error=RuleFileError, what="rule file")
             out.append(path)
         else:
             raise UsageError(
@@ -90,6 +98,14 @@ def resolve_specs(config: Config, specs: Iterable[str], from_cli: bool = False) 
     # The same file named twice is collected once.
     seen: set[Path] = set()
     return [p for p in out if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
+
+
+def _as_written(path: Path, config: Config) -> str:
+    """A collected path relative to the config's folder, symbolic links not followed."""
+    try:
+        return str(path.relative_to(config.root))
+    except ValueError:
+        return str(path)
 
 
 def is_builtin(path: Path) -> bool:

@@ -39,11 +39,13 @@ from typing import Any, ClassVar
 
 from guardrails import validation, yamlio
 from guardrails.errors import DataFileError, UsageError
+from guardrails.excerpt import quoted
 from guardrails.facts import KINDS
+from guardrails.paths import check_file
 from guardrails.plugin import Source, SourceEnv, hookimpl
 from guardrails.sources import postmortem
 from guardrails.sources.files_formats import Layout, RecordCheck, Table, read_table, record_check
-from guardrails.timeutil import NaiveTimestamp, parse_date_or_timestamp, parse_timestamp
+from guardrails.timeutil import NaiveTimestamp, iso, parse_date_or_timestamp, parse_timestamp
 
 _TABULAR = (".csv", ".jsonl", ".json", ".yaml", ".yml")
 _DOCUMENT = (".yaml", ".yml", ".json")
@@ -83,6 +85,15 @@ _REFS: dict[str, tuple[str, ...]] = {
     "goals": ("id", "team"),
     "postmortems": ("incident",),
     "survey_answers": ("team",),
+}
+# kind -> (earlier, later): a record whose later field is before its earlier
+# one contradicts itself (METRICS.md) and is refused. Equal is fine: an
+# incident resolved the moment it opened is a 0 s sample.
+_ORDER: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "incidents": (("created_at", "resolved_at", "resolved before it was created"),),
+    "deployments": (("started_at", "finished_at", "finished before it started"),),
+    "ci_runs": (("started_at", "finished_at", "finished before it started"),),
+    "iterations": (("start", "end", "ends before it starts"),),
 }
 _TS, _DATE = "timestamp", "date"
 # kind -> (list field, {item field: timestamp|date}, item id fields)
@@ -133,7 +144,7 @@ class FilesSource(Source):
         """Parse and validate every data file present, keeping the results."""
         for kind in self._discover():
             self._load(kind)
-        if (self._root() / REVIEWS_FILE).is_file() and "changes" not in self._facts:
+        if self._readable(self._root() / REVIEWS_FILE) and "changes" not in self._facts:
             with _as_data_error():
                 self._reviews()  # reviews without pull requests: still checked
 
@@ -177,7 +188,7 @@ class FilesSource(Source):
         found: dict[str, list[Path]] = {}
         for entry in ENTRIES:
             paths = [folder / f"{entry.stem}{s}" for s in entry.suffixes]
-            paths = [p for p in paths if p.is_file()]
+            paths = [p for p in paths if self._readable(p)]
             if len(paths) > 1:
                 shown = " and ".join(self.env.display(p) for p in paths)
                 raise UsageError(
@@ -191,13 +202,33 @@ class FilesSource(Source):
         if pm_dir.is_dir():
             pms = sorted(
                 p for p in pm_dir.glob("*.md")
-                if p.is_file() and p.name.lower() != "readme.md"
-                and not p.name.startswith(("_", "."))
+                if p.name.lower() != "readme.md"
+                and not p.name.startswith(("_", ".")) and self._readable(p)
             )
             if pms:
                 found["postmortems"] = pms
         self._files = found
         return found
+
+    def _shown(self, path: Path) -> str:
+        """A path as the user names it: relative to the root, links not followed."""
+        try:
+            return str(path.relative_to(self.env.root.resolve()))
+        except ValueError:
+            return str(path)
+
+    def _readable(self, path: Path) -> bool:
+        """Whether ``path`` is there to read: absent is False, unsafe is an error.
+
+        A symbolic link out of the root, to ``/proc``, a device, a FIFO or a
+        socket is refused by name (see :mod:`guardrails.paths`); a folder
+        where a file is expected is not a data file.
+        """
+        if not os.path.lexists(path) or (path.is_dir() and not path.is_symlink()):
+            return False
+        check_file(path, root=self.env.root, allow_outside=self.env.allow_outside_root,
+                   display=self._shown(path), error=DataFileError, what="data file")
+        return True
 
     # --- loading ------------------------------------------------------------
 
@@ -291,7 +322,7 @@ class FilesSource(Source):
         return out
 
     def _attach_reviews(self, changes: list[dict[str, Any]]) -> None:
-        if not (self._root() / REVIEWS_FILE).is_file():
+        if not self._readable(self._root() / REVIEWS_FILE):
             return
         by_id = {c["id"]: c for c in changes}
         for change, line, review in self._reviews():
@@ -392,6 +423,9 @@ class _Normaliser:
         self.dates = k.dates
         self.refs = _REFS.get(kind, ())
         self.deployment = kind == "deployments"
+        self.order = _ORDER.get(kind, ())
+        self.singular = k.singular
+        self.id_field = k.id_field
         self.nested = _NESTED.get(kind)
         times = self.nested[1] if self.nested else {}
         self.nested_timestamps = tuple(n for n, how in times.items() if how is _TS)
@@ -416,6 +450,9 @@ class _Normaliser:
                 for j, change in enumerate(changes):
                     if type(change) is not str:
                         changes[j] = _ref(change)
+        for early, late, verb in self.order:
+            if early in record and late in record and record[late] < record[early]:
+                self._contradiction(record, table, i, early, late, verb)
         if self.nested is not None:
             list_field, _, ids = self.nested
             stamps, dates = self.nested_timestamps, self.nested_dates
@@ -429,6 +466,19 @@ class _Normaliser:
                 for name in ids:
                     if name in item and type(item[name]) is not str:
                         item[name] = _ref(item[name])
+
+
+    def _contradiction(self, record: dict[str, Any], table: Table, i: int,
+                       early: str, late: str, verb: str) -> None:
+        ident = record.get(self.id_field) if self.id_field else None
+        what = (f"{self.singular} {quoted(ident, 40)}" if ident is not None
+                else f"the {self.singular}")
+        raise DataFileError(
+            f"{what} {verb}: {late} {iso(record[late])} is before {early} {iso(record[early])}",
+            file=table.display, line=table.line(i, (late,)),
+            fix=f"correct {early} or {late} (a record whose dates contradict each other "
+            "is bad data, not a sample)",
+        )
 
 
 _fromisoformat = datetime.fromisoformat
@@ -460,7 +510,7 @@ def _set_timestamps(
                 if zone is UTC:
                     obj[name] = dt
                     continue
-                if zone is not None:
+                if zone is not None and 1 < dt.year < 9999:  # else to_utc may overflow
                     obj[name] = dt.astimezone(UTC)
                     continue
         obj[name] = _when(value, name, _TS, tz, table, i, (*where, name))
@@ -489,7 +539,7 @@ def _when(
         return parse_date_or_timestamp(value, tz)
     except NaiveTimestamp:
         raise DataFileError(
-            f"{name}: the timestamp {value!r} has no UTC offset",
+            f"{name}: the timestamp {quoted(value, 60)} has no UTC offset",
             file=table.display, line=table.line(i, path),
             fix="add 'Z' or an offset such as '+02:00', or set 'timezone:' in guardrails.yaml",
         ) from None

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from guardrails import validation
 from guardrails.errors import DataFileError, UsageError
+from guardrails.excerpt import quoted
 from guardrails.fastschema import compile_schema
 from guardrails.plugin import SourceEnv
 from guardrails.sources import files as files_module
@@ -507,20 +508,20 @@ def test_timestamps_read_as_timeutil_reads_them(stamp: str, with_tz: bool) -> No
     try:
         expected: Any = parse_timestamp(stamp, tz)
     except NaiveTimestamp:
-        expected = f"started_at: the timestamp {stamp!r} has no UTC offset"
+        expected = f"created_at: the timestamp {quoted(stamp, 60)} has no UTC offset"
     except ValueError as exc:
-        expected = f"started_at: {exc}"
+        expected = f"created_at: {exc}"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        write(root, "ci_runs.jsonl", json.dumps(
-            {"id": 1, "started_at": stamp, "finished_at": "2026-10-01T10:00:00Z"}) + "\n")
+        # An incident: one timestamp, so no order between two can interfere.
+        write(root, "incidents.jsonl", json.dumps({"id": 1, "created_at": stamp}) + "\n")
         try:
-            [run] = source(root, timezone=tz).gather({"ci_runs"})["ci_runs"]
+            [run] = source(root, timezone=tz).gather({"incidents"})["incidents"]
         except DataFileError as err:
             assert (err.message, err.line) == (expected, 1)
         else:
-            assert run["started_at"] == expected
-            assert run["started_at"].tzinfo is UTC
+            assert run["created_at"] == expected
+            assert run["created_at"].tzinfo is UTC
 
 
 def test_offsets_become_utc(tmp_path: Path) -> None:
