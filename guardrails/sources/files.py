@@ -134,6 +134,8 @@ class FilesSource(Source):
         self._folder: Path | None = None
         self._files: dict[str, list[Path]] | None = None
         self._facts: dict[str, list[dict[str, Any]]] = {}
+        self._tables: dict[str, Table] = {}
+        self._index: dict[str, dict[int, int]] = {}
 
     # --- the Source interface ---------------------------------------------
 
@@ -151,6 +153,33 @@ class FilesSource(Source):
     def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
         present = self._discover()
         return {k: list(self._load(k)) for k in sorted(kinds) if k in present}
+
+    def locate(self, kind: str, fact: Mapping[str, Any], field: str | None = None) -> str | None:
+        """``file:line`` of a fact this source read (of its ``field`` when given).
+
+        Used for warnings about the fact (a dangling reference). The record
+        index is built on the first question, so a clean run pays nothing.
+        """
+        if kind == "postmortems":
+            file = fact.get("file")
+            if not isinstance(file, str):
+                return None
+            lines = fact.get("lines") or []
+            for n, text in enumerate(lines[: fact.get("body_line") or len(lines)], 1):
+                if field and text.startswith(f"{field}:"):
+                    return f"{file}:{n}"
+            return file
+        table = self._tables.get(kind)
+        if table is None:
+            return None
+        index = self._index.get(kind)
+        if index is None:
+            index = self._index[kind] = {id(r): i for i, r in enumerate(table.records)}
+        i = index.get(id(fact))
+        if i is None:
+            return None
+        line = table.line(i, (field,) if field else ())
+        return f"{table.display}:{line}" if line else table.display
 
     def describe(self) -> str:
         shown = self.env.display(self._root())
@@ -277,6 +306,7 @@ class FilesSource(Source):
         _check_ids(kind, table, i if bad is not None else len(records))
         if bad is not None:
             raise bad
+        self._tables[kind] = table
         return records
 
     def _valid(
