@@ -89,6 +89,12 @@ def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
     return value  # type: ignore[no-any-return]
 
 
+def _quoted(value: Any) -> str:
+    from guardrails.excerpt import quoted
+
+    return quoted(value, 60) if isinstance(value, str) else _short(repr(value), 60)
+
+
 def _short(text: str, limit: int = 40) -> str:
     from guardrails.excerpt import excerpt
 
@@ -117,7 +123,7 @@ def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode):  # type: ig
             first = seen[key]
             raise DuplicateKeyError(
                 None, None,
-                f"duplicate key {key!r} (first defined on line {first.line + 1}); "
+                f"duplicate key {_quoted(key)} (first defined on line {first.line + 1}); "
                 "remove one of them",
                 key_node.start_mark,
             )

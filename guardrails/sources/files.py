@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 
 from guardrails import validation, yamlio
 from guardrails.errors import DataFileError, UsageError
-from guardrails.excerpt import quoted
+from guardrails.excerpt import excerpt, quoted
 from guardrails.facts import KINDS
 from guardrails.paths import check_file
 from guardrails.plugin import Source, SourceEnv, hookimpl
@@ -435,7 +435,7 @@ def _check_ids(kind: str, table: Table, upto: int) -> None:
     for i, ident in enumerate(ids):
         if ident in seen:
             raise DataFileError(
-                f"duplicate {KINDS[kind].singular} id {ident!r} "
+                f"duplicate {KINDS[kind].singular} id {quoted(ident, 60)} "
                 f"(first on line {table.line(seen[ident])})",
                 file=table.display, line=table.line(i),
                 fix="ids must be unique within a kind; remove or rename one",
@@ -550,6 +550,8 @@ def _raise_schema_error(check: RecordCheck, record: Any, table: Table, i: int) -
     err = check.first_error(record)
     if err is None:  # jsonschema is the authority; the fast predicate was stricter
         return
+    if len(err.message) > 160:  # jsonschema quotes the whole value: show a short excerpt
+        err.message = excerpt(err.message, 160)
     msg, fix = validation.describe_error(err)
     what = check.definition or KINDS[check.schema_name].singular
     raise DataFileError(

@@ -167,7 +167,7 @@ def _from_document(
     key = layout.keys[0]
     form = f"{{{json.dumps(key)}: [...]}}" if allow_list else f"`{key}: [...]`"
     if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in layout.keys:
-        found = (f"the keys {', '.join(map(repr, data))}" if isinstance(data, dict)
+        found = (f"the keys {excerpt(', '.join(map(repr, data)), 120)}" if isinstance(data, dict)
                  else f"a {type(data).__name__}")
         also = f" (or {', '.join(repr(k) for k in layout.keys[1:])})" if layout.keys[1:] else ""
         raise DataFileError(
@@ -178,7 +178,7 @@ def _from_document(
     name, records = next(iter(data.items()))
     if not isinstance(records, list):
         raise DataFileError(
-            f"{name!r} must hold a list of {layout.what} records",
+            f"{quoted(name, 40)} must hold a list of {layout.what} records",
             file=display, line=_key_line(text, name), fix=f"write {form}",
         )
     return Table(display, records, text=text, prefix=(name,))
@@ -397,10 +397,14 @@ _JSON_SPACE = " \t\n\r"  # what JSON calls whitespace; str.strip() would take mo
 
 
 def _to_int(cell: str) -> int:
+    if len(cell) > yamlio.MAX_INT_DIGITS:
+        raise ValueError(cell)
     return int(cell)
 
 
 def _to_number(cell: str) -> int | float:
+    if len(cell) > yamlio.MAX_INT_DIGITS:
+        raise ValueError(cell)
     try:
         return int(cell)
     except ValueError:
@@ -451,7 +455,10 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
                         record[name] = conv(record[name])
                     except ValueError:
                         raise DataFileError(
-                            f"column {name!r}: {record[name]!r} is not {expected}",
+                            f"column {quoted(name, 40)}: {quoted(record[name], 40)} is not "
+                            f"{expected}" + (f" of at most {yamlio.MAX_INT_DIGITS} characters"
+                                             if len(record[name]) > yamlio.MAX_INT_DIGITS
+                                             else ""),
                             file=display, line=start,
                             fix=f"write {expected} or leave the cell empty",
                         ) from None
@@ -468,7 +475,7 @@ def _check_header(columns: tuple[str, ...], display: str, layout: Layout) -> Non
     for name in columns:
         if name and name in seen:
             raise DataFileError(
-                f"the header names column {name!r} twice", file=display, line=1,
+                f"the header names column {quoted(name, 40)} twice", file=display, line=1,
                 fix="rename or remove one of them",
             )
         seen.add(name)
@@ -476,7 +483,7 @@ def _check_header(columns: tuple[str, ...], display: str, layout: Layout) -> Non
     if missing:
         raise DataFileError(
             f"the header lacks the required column(s) {', '.join(map(repr, missing))} "
-            f"(it has {', '.join(repr(c) for c in columns if c) or 'none'})",
+            f"(it has {excerpt(', '.join(repr(c) for c in columns if c), 120) or 'none'})",
             file=display, line=1,
             fix=f"add the column(s) to line 1; every {layout.what} needs them",
         )
