@@ -287,10 +287,31 @@ def load(
         ) from None
     finally:
         loader.dispose()
+    if "\\u" in text or "\\U" in text:
+        _no_lone_surrogates(data, text, display)
     pos: dict[PathKey, Position] = {}
     if positions and node is not None:
         _walk(node, (), pos)
     return data, pos
+
+
+def _no_lone_surrogates(data: Any, text: str, display: str) -> None:
+    """Refuse a ``"\\ud800"`` escape (libyaml does; PyYAML's Python scanner does not)."""
+    import json
+    import re
+
+    try:
+        json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        m = re.search(r"\\[uU]0{0,4}[dD][89a-fA-F]", text)
+        raise UsageError(
+            "invalid YAML: a \\u escape names half of a UTF-16 surrogate pair, "
+            "which is not a character", file=display,
+            line=text.count("\n", 0, m.start()) + 1 if m else None,
+            fix="write the character itself",
+        ) from None
+    except (TypeError, ValueError):  # not JSON-shaped (e.g. non-string keys): nothing to say
+        pass
 
 
 def load_file(path: Path, display: str | None = None, *, positions: bool = False):  # type: ignore[no-untyped-def]

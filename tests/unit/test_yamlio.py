@@ -328,3 +328,21 @@ def test_every_yaml_load_goes_through_yamlio() -> None:
                      r"load_all|safe_load_all)\b|CSafeLoader|SafeLoader\b", line)
     ]
     assert offenders == []
+
+
+def test_bounds_hold_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where libyaml is missing, PyYAML's Python parser is used: it accepts
+    # surrogate escapes and composes recursively. The bounds must still hold.
+    import yaml
+
+    class PyLoader(yaml.SafeLoader):
+        pass
+
+    PyLoader.yaml_implicit_resolvers = yamlio._Loader.yaml_implicit_resolvers
+    PyLoader.yaml_constructors = dict(yamlio._Loader.yaml_constructors)
+    monkeypatch.setattr(yamlio, "_Loader", PyLoader)
+    assert "surrogate" in load_error('a: 1\nb: "x\\ud800"\n').message
+    assert load_error('a: 1\nb: "x\\ud800"\n').line == 2
+    assert "levels deep" in load_error("[" * 5000 + "]" * 5000).message
+    assert "alias bomb" in load_error(_laughs(10)).message
+    assert "NaN" in load_error("a: .nan\n").message
