@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from guardrails.errors import SourceError
+from guardrails.excerpt import excerpt
 from guardrails.timeutil import iso
 
 
@@ -147,6 +148,7 @@ class FactStore:
 
 
 def _warn(store: FactStore, msg: str) -> None:
+    msg = excerpt(msg, 400)  # ids come from data: no escape sequences, no 10 kB id
     if msg not in store.warnings:
         store.warnings.append(msg)
 

@@ -360,7 +360,7 @@ class FilesSource(Source):
             if target is None:
                 self.warnings.append(
                     f"{self.env.display(self._root() / REVIEWS_FILE)}:{line}: "
-                    f"review of change {change}, which is not in the data"
+                    f"review of change {excerpt(change, 60)}, which is not in the data"
                 )
                 continue
             target.setdefault("reviews", []).append(review)
