@@ -260,7 +260,7 @@ def _dangling(store: FactStore) -> None:
             value = f.get(name)
             refs = value if isinstance(value, list) else () if value is None else (value,)
             for ref in refs:
-                if str(ref) in ids:
+                if str(ref) in ids or (name == "changes" and _looks_like_sha(str(ref))):
                     continue
                 missing += 1
                 if missing <= DANGLING_SHOWN:
@@ -273,6 +273,13 @@ def _dangling(store: FactStore) -> None:
 
 #: Dangling-reference warnings shown a reference field before the rest are counted.
 DANGLING_SHOWN = 20
+
+
+def _looks_like_sha(ref: str) -> bool:
+    """A commit sha: a deployment may name any commit it shipped, not only merge commits
+    (a code host lists every commit between two deployments), so it is not dangling."""
+    return (7 <= len(ref) <= 40 and all(c in "0123456789abcdef" for c in ref.lower())
+            and (len(ref) == 40 or not ref.isdigit()))
 
 
 def _label(kind: str, fact: Mapping[str, Any]) -> str:
