@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails.errors import UsageError
+from guardrails.fileio import atomic_write
 from guardrails.model import Outcome, Result, Rule
 from guardrails.plugin import hookimpl
 
@@ -255,7 +256,7 @@ class BaselinePlugin:
         target = Path(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(dump(self.recorded, now), encoding="utf-8")
+            atomic_write(target, dump(self.recorded, now))
         except OSError as exc:
             raise UsageError(f"cannot write --write-baseline {path}: {exc.strerror}") from None
 

@@ -7,6 +7,7 @@ usage errors to exit code 4 (click's default is 2, which pytest uses for
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from guardrails.errors import UsageError
 from guardrails.session import ExitCode, wrap_session
 
 EXAMPLE_CONFIG = "examples/acme/guardrails.yaml"
+#: the years --now may name (git timestamps start in 1970; 9999 leaves no room for windows)
+NOW_RANGE = (1970, 9998)
 
 
 class GuardrailsGroup(click.Group):
@@ -87,7 +90,10 @@ def _color(no_color: bool, color: bool | None) -> bool:
         return color
     if os.environ.get("FORCE_COLOR"):
         return True
-    return sys.stdout.isatty()
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except ValueError:  # closed
+        return False
 
 
 def _now(value: str | None) -> Any:
@@ -96,8 +102,12 @@ def _now(value: str | None) -> Any:
     if value is None:
         return None
     try:
-        return parse_now(value)
-    except ValueError as exc:
+        now = parse_now(value)
+        if not NOW_RANGE[0] <= now.year <= NOW_RANGE[1]:
+            # Windows and offsets are subtracted from and added to it: keep them representable.
+            raise ValueError(f"the year must be within {NOW_RANGE[0]}..{NOW_RANGE[1]}")
+        return now
+    except (ValueError, OverflowError) as exc:
         raise UsageError(f"invalid --now {value!r}: {exc}",
                          fix="give a date (2026-11-20) or a timestamp (2026-11-20T12:00:00Z)"
                          ) from None
@@ -197,7 +207,8 @@ def cli() -> None:
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
               help="Write the preceding --format to FILE.")
 @click.option("--junitxml", metavar="FILE", help="Shorthand for --format junit --output FILE.")
-@click.option("--strict", is_flag=True, help="Warning-severity failures fail the run too.")
+@click.option("--strict", is_flag=True, help="Warning-severity failures and rules skipped "
+              "for lack of data fail the run too (also: 'strict: true' in the config).")
 @click.option("--offline", is_flag=True, help="Use cached HTTP data only.")
 @click.option("--now", "now", metavar="DATE", help="Evaluate as of this date or timestamp.")
 @click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR=1).")
@@ -234,7 +245,9 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
     pairs = list(ctx.meta.get("guardrails.outputs", []))
     if junitxml:
         pairs.append(("junit", junitxml))
-    if not pairs or all(o is not None for _, o in pairs) and "terminal" not in dict(pairs):
+    # With stdout closed, files asked for are the whole report.
+    files_only = all(o is not None for _, o in pairs) and "terminal" not in dict(pairs)
+    if not pairs or files_only and sys.stdout is not None:
         pairs.insert(0, ("terminal", None))
 
     def body() -> int:
@@ -260,6 +273,13 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
             known = load(baseline)  # a bad file stops the run before any output
         session = Session(config)
         session.configure()
+        from guardrails.reporters.setup import check_output_paths
+
+        written = [("--junitxml" if o == junitxml and f == "junit" else "--output", o)
+                   for f, o in pairs if o is not None]
+        if write_baseline:
+            written.append(("--write-baseline", write_baseline))
+        check_output_paths(config, written, baseline)  # before anything runs
         tracker = None
         if baseline or write_baseline:
             from guardrails.baseline import BaselinePlugin
@@ -267,9 +287,19 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
             tracker = BaselinePlugin(known, source=baseline, record=bool(write_baseline))
             assert session.pm is not None
             session.pm.register(tracker, "baseline")
-        with open_reporters(session, pairs) as reporters:
-            session.reporters = reporters
-            report = session.run()
+        try:
+            with open_reporters(session, pairs) as reporters:
+                session.reporters = reporters
+                report = session.run()
+            if sys.stdout is not None:
+                sys.stdout.flush()  # a reader that went away is noticed here, not at exit
+        except BrokenPipeError:
+            # The reader of standard output went away (`guardrails check | head -0`):
+            # the report was not delivered, so the gate cannot claim a verdict.
+            _silence_stdout()
+            raise UsageError("standard output was closed before the report was written",
+                             fix="write the report to a file with --format FORMAT "
+                             "--output FILE") from None
         if tracker is not None:
             fixed = tracker.fixed_line()
             if fixed:
@@ -287,6 +317,15 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
         return report.exit_code
 
     return wrap_session(body)
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null so the interpreter's last flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real descriptor (tests)
+        pass
 
 
 def _session_for(config_file: str | None, plugins: tuple[str, ...], *,
@@ -414,9 +453,28 @@ def schema(name: str | None, document: bool, plugins: tuple[str, ...]) -> int:
     return wrap_session(lambda: print_schema(name, plugins, document))
 
 
+def _terminate(signum: int, _frame: Any) -> None:
+    """SIGTERM (a CI runner cancelling the job) ends the run as Ctrl-C does."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point: returns the exit code."""
-    return cli.main(args=argv, standalone_mode=False)
+    """Console entry point: returns the exit code.
+
+    SIGTERM is turned into ``KeyboardInterrupt`` for the time of the run, so
+    both signals take the same way out: exit code 2, "interrupted", every
+    report file left as it was (see guardrails.fileio).
+    """
+    import signal
+
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return cli.main(args=argv, standalone_mode=False)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from guardrails import validation, yamlio
 from guardrails.config import Config
-from guardrails.errors import RuleFileError, UsageError
+from guardrails.errors import LoadErrors, RuleFileError, UsageError, raise_all
 from guardrails.model import Rule, Severity
 from guardrails.paths import check_file
 from guardrails.plugin import Check, Metric, hookimpl
+from guardrails.timeutil import parse_duration
 
 COMMON_KEYS = (
     "id", "title", "check", "severity", "tags", "enabled", "window", "on_no_data",
@@ -37,9 +40,27 @@ BUILTIN_PREFIX = "builtin:"
 # ---------------------------------------------------------------------------
 
 
-def builtin_packs() -> dict[str, Any]:
-    """Builtin pack name -> importlib resource of its YAML file."""
-    folder = resources.files("guardrails.builtin_rules")
+def builtin_rules_dir() -> Path:
+    """The folder of the builtin packs.
+
+    Installed (wheel or editable), they are the package data
+    ``guardrails.builtin_rules``. Imported from a source checkout while a
+    wheel is installed elsewhere (as tox and nox run the suite), that
+    subpackage does not exist beside the checkout's ``guardrails/``: the
+    packs are then the checkout's top-level ``rules/`` folder.
+    """
+    try:
+        folder = Path(str(resources.files("guardrails.builtin_rules")))
+    except ModuleNotFoundError:
+        folder = None
+    if folder is not None and folder.is_dir():
+        return folder
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def builtin_packs() -> dict[str, Path]:
+    """Builtin pack name -> its YAML file."""
+    folder = builtin_rules_dir()
     return {
         p.name.rsplit(".", 1)[0]: p
         for p in sorted(folder.iterdir(), key=lambda p: p.name)
@@ -49,55 +70,72 @@ def builtin_packs() -> dict[str, Any]:
 
 def resolve_specs(config: Config, specs: Iterable[str], from_cli: bool = False) -> list[Path]:
     """``builtin:<pack>`` and paths (files or folders) -> rule files, in order."""
+    paths, errors = resolve_specs_all(config, specs, from_cli)
+    raise_all(errors)
+    return paths
+
+
+def resolve_specs_all(config: Config, specs: Iterable[str],
+                      from_cli: bool = False) -> tuple[list[Path], list[UsageError]]:
+    """Like :func:`resolve_specs`, with every bad spec as an error instead of the first."""
     out: list[Path] = []
+    errors: list[UsageError] = []
     for i, spec in enumerate(specs):
-        where: tuple[Any, ...] = ("rules", i)
-        if spec.startswith(BUILTIN_PREFIX):
-            name = spec[len(BUILTIN_PREFIX):]
-            packs = builtin_packs()
-            if name not in packs:
-                close = difflib.get_close_matches(name, list(packs), n=1)
-                raise UsageError(
-                    f"unknown builtin pack {name!r}",
-                    file=None if from_cli else config.display_path,
-                    line=None if from_cli else config.line_of(*where),
-                    fix=(f"did you mean 'builtin:{close[0]}'? " if close else "")
-                    + f"builtin packs: {', '.join(packs)}",
-                )
-            with resources.as_file(packs[name]) as p:
-                out.append(Path(p))
-            continue
-        if from_cli:
-            path = Path(spec).resolve()
-        else:
-            path = config.resolve_inside(spec, *where)
-        if path.is_dir():
-            files = sorted(
-                p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
-                and (p.is_symlink() or not p.is_dir())
-            )
-            for p in files:  # a link out of the root, to /proc, a FIFO...: refused by name
-                check_file(p, root=config.root, allow_outside=from_cli or config.allow_outside_root,
-                           display=_as_written(p, config), error=RuleFileError, what="rule file")
-            if not files:
-                raise UsageError(f"rule folder {spec!r} holds no .yaml files",
-                                 file=None if from_cli else config.display_path,
-                                 line=None if from_cli else config.line_of(*where))
-            out.extend(files)
-        elif path.is_file() or os.path.lexists(path):
-            check_file(path, root=config.root, allow_outside=from_cli or config.allow_outside_root,
-                       display=spec, error=RuleFileError, what="rule file")
-            out.append(path)
-        else:
-            raise UsageError(
-                f"rule file or folder {spec!r} does not exist",
-                file=None if from_cli else config.display_path,
-                line=None if from_cli else config.line_of(*where),
-                fix="check the path (relative to the config's folder), or use builtin:<pack>",
-            )
+        try:
+            out.extend(_resolve_one(config, spec, i, from_cli))
+        except UsageError as exc:
+            errors.append(exc)
     # The same file named twice is collected once.
     seen: set[Path] = set()
-    return [p for p in out if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
+    return [p for p in out if not (p in seen or seen.add(p))], errors  # type: ignore[func-returns-value]
+
+
+def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path]:
+    out: list[Path] = []
+    where: tuple[Any, ...] = ("rules", i)
+    if spec.startswith(BUILTIN_PREFIX):
+        name = spec[len(BUILTIN_PREFIX):]
+        packs = builtin_packs()
+        if name not in packs:
+            close = difflib.get_close_matches(name, list(packs), n=1)
+            raise UsageError(
+                f"unknown builtin pack {name!r}",
+                file=None if from_cli else config.display_path,
+                line=None if from_cli else config.line_of(*where),
+                fix=(f"did you mean 'builtin:{close[0]}'? " if close else "")
+                + f"builtin packs: {', '.join(packs)}",
+            )
+        out.append(packs[name])
+        return out
+    if from_cli:
+        path = Path(spec).resolve()
+    else:
+        path = config.resolve_inside(spec, *where)
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
+            and (p.is_symlink() or not p.is_dir())
+        )
+        for p in files:  # a link out of the root, to /proc, a FIFO...: refused by name
+            check_file(p, root=config.root, allow_outside=from_cli or config.allow_outside_root,
+                       display=_as_written(p, config), error=RuleFileError, what="rule file")
+        if not files:
+            raise UsageError(f"rule folder {spec!r} holds no .yaml files",
+                             file=None if from_cli else config.display_path,
+                             line=None if from_cli else config.line_of(*where))
+        out.extend(files)
+    elif path.is_file() or os.path.lexists(path):
+        check_file(path, root=config.root, allow_outside=from_cli or config.allow_outside_root,
+                   display=spec, error=RuleFileError, what="rule file")
+        out.append(path)
+    else:
+        raise UsageError(
+            f"rule file or folder {spec!r} does not exist",
+            file=None if from_cli else config.display_path,
+            line=None if from_cli else config.line_of(*where),
+            fix="check the path (relative to the config's folder), or use builtin:<pack>",
+        )
+    return out
 
 
 def _as_written(path: Path, config: Config) -> str:
@@ -110,9 +148,8 @@ def _as_written(path: Path, config: Config) -> str:
 
 def is_builtin(path: Path) -> bool:
     try:
-        with resources.as_file(resources.files("guardrails.builtin_rules")) as folder:
-            return Path(folder).resolve() in path.resolve().parents
-    except (FileNotFoundError, TypeError):
+        return builtin_rules_dir().resolve() in path.resolve().parents
+    except OSError:
         return False
 
 
@@ -162,14 +199,111 @@ def override_schema(check: Check, metric: Metric | None = None) -> dict[str, Any
     return {"type": "object", "properties": own, "additionalProperties": False}
 
 
+def _pack_schema() -> dict[str, Any]:
+    """The pack schema with rules left to the per-rule validation (errors once each)."""
+    schema = copy.deepcopy(validation.load_schema("rules"))
+    schema["properties"]["rules"]["items"] = {"type": "object"}
+    return schema
+
+
+def _base_rule_schema() -> dict[str, Any]:
+    schema = copy.deepcopy(validation.load_schema("rules")["$defs"]["rule"])
+    return schema
+
+
+#: Units a metric may be measured in, and what its thresholds may be.
+_NONNEGATIVE_UNITS = ("seconds", "ratio", "per_week", "lines", "count", "score")
+
+
+def threshold_problems(values: Mapping[str, Any], unit: str | None,
+                       what: str) -> list[tuple[str, str, str | None]]:
+    """(key, message, fix) for ``min``/``max`` that cannot mean what was written."""
+    out: list[tuple[str, str, str | None]] = []
+    numbers: dict[str, float] = {}
+    for key in ("min", "max"):
+        if key not in values:
+            continue
+        v = values[key]
+        if isinstance(v, str):
+            if unit is not None and unit != "seconds":
+                out.append((key, f"{key}: {v!r} is a duration, but {what} is measured in {unit}",
+                            "write a number" + (" between 0 and 1" if unit == "ratio" else "")))
+                continue
+            try:
+                numbers[key] = parse_duration(v, positive=True).total_seconds()
+            except ValueError as exc:
+                out.append((key, f"{key}: {exc}", "write a duration above zero, e.g. 36h or 7d"))
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            continue  # the schema or the NaN check reports it
+        if unit == "ratio" and not 0 <= v <= 1:
+            fix = (f"did you mean {v / 100:g}? ratios are written 0..1 ({v:g}% is {v / 100:g})"
+                   if 1 < v <= 100 else "write a ratio between 0 and 1")
+            out.append((key, f"{key}: {v:g} is outside 0..1, but {what} is a ratio", fix))
+            continue
+        if unit in _NONNEGATIVE_UNITS and v < 0:
+            out.append((key, f"{key}: {v:g} is negative, but {what} never is",
+                        "write a number of zero or more"))
+            continue
+        if unit == "seconds" and key == "max" and v <= 0:
+            out.append((key, f"{key}: {v:g} seconds is no duration at all",
+                        "write a duration above zero, e.g. 36h or 7d"))
+            continue
+        numbers[key] = float(v)
+    if "min" in numbers and "max" in numbers and numbers["min"] > numbers["max"]:
+        out.append(("min", f"min {values['min']!r} is above max {values['max']!r}: "
+                    "nothing can pass", "swap them, or lower min"))
+    return out
+
+
+def known_kinds(config: Config, checks: Mapping[str, Check],
+                metrics: Mapping[str, Metric]) -> set[str]:
+    """Fact kinds a rule may name: guardrails' own, and what plugins bring."""
+    from guardrails import facts as factsmod
+    from guardrails.plugin import SourceEnv
+    from guardrails.timeutil import parse_now
+
+    kinds = set(factsmod.KINDS)
+    for check in checks.values():
+        kinds |= set(getattr(check, "kinds", ()) or ())
+    for metric in metrics.values():
+        kinds |= set(metric.kinds)
+    pm = config.pluginmanager
+    if pm is None:
+        return kinds
+    types = {cls.name: cls for group in pm.hook.guardrails_gather_sources()
+             for cls in group or ()}
+    env = SourceEnv(root=config.root, now=parse_now(None), window=timedelta(days=90))
+    for name, opts in config.sources.items():
+        cls = types.get(name)
+        if cls is None:
+            continue
+        try:
+            kinds |= set(cls(opts, env).provides())
+        except Exception:  # noqa: BLE001 - a broken source is reported when gathering
+            continue
+    return kinds
+
+
 class RuleParser:
-    """Turns one pack file into Rules, with every error pointing at a line."""
+    """Turns one pack file into Rules, with every error pointing at a line.
+
+    Every error of the file is collected (bad rules do not hide the next
+    ones) and raised together as :class:`guardrails.errors.LoadErrors`.
+    """
 
     def __init__(self, config: Config, checks: Mapping[str, Check],
                  metrics: Mapping[str, Metric]) -> None:
         self.config = config
         self.checks = checks
         self.metrics = metrics
+        self._kinds: set[str] | None = None
+
+    @property
+    def kinds(self) -> set[str]:
+        if self._kinds is None:
+            self._kinds = known_kinds(self.config, self.checks, self.metrics)
+        return self._kinds
 
     def parse(self, path: Path) -> list[Rule]:
         shown = display_rule_path(path, self.config)
@@ -177,16 +311,39 @@ class RuleParser:
         if data is None:
             raise RuleFileError("the rule file is empty", file=shown,
                                 fix="add 'pack:' and 'rules:' (see 'guardrails schema rules')")
-        validation.validate(data, "rules", file=shown, positions=pos, what="rule file",
-                            error_cls=RuleFileError)
+        if not isinstance(data, dict):
+            raise RuleFileError(
+                f"a rule file is a mapping with 'pack:' and 'rules:', not a "
+                f"{_type_name(data)}", file=shown, line=1,
+                fix="start the file with 'pack: NAME' and put the rules under 'rules:'")
+        errors: list[UsageError] = validation.nonfinite_errors(
+            data, file=shown, positions=pos, error_cls=RuleFileError)
+        nan_rules = {p[1] for p in validation.nonfinite_paths(data)
+                     if len(p) > 1 and p[0] == "rules"}
+        errors += validation.errors_of(data, _pack_schema(), file=shown, positions=pos,
+                                       what="rule file", error_cls=RuleFileError)
+        if not isinstance(data.get("rules"), list) or not isinstance(data.get("pack"), str):
+            raise_all(errors)
         builtin = is_builtin(path)
         pack = data["pack"]
-        pack_tags = tuple(data.get("tags") or ())
+        tags = data.get("tags")
+        pack_tags = tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
         rules = []
         for i, entry in enumerate(data["rules"]):
-            rule = self._rule(entry, pack, pack_tags, shown, pos, ("rules", i), builtin)
+            if not isinstance(entry, dict) or i in nan_rules:
+                continue  # reported above
+            try:
+                rule = self._rule(entry, pack, pack_tags, shown, pos, ("rules", i), builtin)
+            except LoadErrors as exc:
+                errors.extend(exc.errors)
+                continue
+            except UsageError as exc:
+                errors.append(exc)
+                continue
             if rule is not None:
                 rules.append(rule)
+        errors.sort(key=lambda e: (e.line or 0, e.column or 0))
+        raise_all(errors)
         return rules
 
     def _err(self, msg: str, shown: str, pos: dict[Any, Any], path: tuple[Any, ...],
@@ -197,6 +354,9 @@ class RuleParser:
 
     def _rule(self, entry: dict[str, Any], pack: str, pack_tags: tuple[str, ...], shown: str,
               pos: dict[Any, Any], where: tuple[Any, ...], builtin: bool) -> Rule | None:
+        raise_all(validation.errors_of(entry, _base_rule_schema(), file=shown, positions=pos,
+                                       what="rule file", base_path=where,
+                                       error_cls=RuleFileError))
         name = entry["check"]
         check = self.checks.get(name)
         if check is None:
@@ -207,7 +367,7 @@ class RuleParser:
                 + f"known checks: {', '.join(sorted(self.checks))}",
             )
         metric = None
-        if name == "metric" and "metric" in entry:
+        if name == "metric" and isinstance(entry.get("metric"), str):
             metric = self.metrics.get(entry["metric"])
             if metric is None:
                 close = difflib.get_close_matches(str(entry["metric"]), list(self.metrics), n=1)
@@ -217,21 +377,30 @@ class RuleParser:
                     fix=(f"did you mean {close[0]!r}? " if close else "")
                     + f"known metrics: {', '.join(sorted(self.metrics))}",
                 )
-        validation.validate(entry, check_schema(check, metric), file=shown, positions=pos,
-                            what=f"rule {entry['id']!r}", base_path=where,
-                            error_cls=RuleFileError)
+        raise_all(validation.errors_of(entry, check_schema(check, metric), file=shown,
+                                       positions=pos, what=f"rule {entry['id']!r}",
+                                       base_path=where, error_cls=RuleFileError))
+        errors: list[UsageError] = []
         ov_schema = override_schema(check, metric)
         for focus, override in (entry.get("focus") or {}).items():
-            validation.validate(override, ov_schema, file=shown, positions=pos,
-                                what=f"focus override {focus!r} of rule {entry['id']!r}",
-                                base_path=(*where, "focus", focus), error_cls=RuleFileError)
+            errors += validation.errors_of(
+                override, ov_schema, file=shown, positions=pos,
+                what=f"focus override {focus!r} of rule {entry['id']!r}",
+                base_path=(*where, "focus", focus), error_cls=RuleFileError)
         nodeid = f"{pack}::{entry['id']}"
         cfg_override = self.config.overrides.get(nodeid)
         if cfg_override is not None:
-            validation.validate(cfg_override, ov_schema, file=self.config.display_path,
-                                positions=self.config.positions,
-                                what=f"override of {nodeid}", base_path=("overrides", nodeid),
-                                error_cls=RuleFileError)
+            cfg_errors = validation.nonfinite_errors(
+                cfg_override, file=self.config.display_path, positions=self.config.positions,
+                base_path=("overrides", nodeid), error_cls=RuleFileError)
+            cfg_errors += validation.errors_of(
+                cfg_override, ov_schema, file=self.config.display_path,
+                positions=self.config.positions, what=f"override of {nodeid}",
+                base_path=("overrides", nodeid), error_cls=RuleFileError)
+            if cfg_errors:
+                errors += cfg_errors
+                cfg_override = None
+        raise_all(errors)
         params = {k: copy.deepcopy(v) for k, v in entry.items() if k not in COMMON_KEYS}
         # Common keys the checks read as parameters.
         for key in ("window", "on_no_data"):
@@ -255,17 +424,37 @@ class RuleParser:
                     enabled = v
                 else:
                     params[k] = copy.deepcopy(v)
+        # Load-time checks of every variant the rule can run with: its own keys,
+        # each focus override, the config's override (whether active or not).
+        variants: list[tuple[dict[str, Any], tuple[Any, ...], str, Any]] = [
+            (defaults, where, shown, pos)]
+        for f, ov in (entry.get("focus") or {}).items():
+            variants.append(({**defaults, **{k: v for k, v in ov.items()
+                                             if k not in ("severity", "enabled")}},
+                             (*where, "focus", f), shown, pos))
+        if cfg_override:
+            variants.append(({**defaults, **{k: v for k, v in cfg_override.items()
+                                             if k not in ("severity", "enabled")}},
+                             ("overrides", nodeid), self.config.display_path,
+                             self.config.positions))
+        seen: set[str] = set()
+        for values, base, file, positions in variants:
+            # An override is judged on what it changes; the rest is the rule's own.
+            own = (None if base is where else
+                   set((entry.get("focus") or {}).get(base[-1], {}) if base[0] != "overrides"
+                       else cfg_override or {}))
+            for key, err in self._variant_problems(check, metric, entry["id"], values, base,
+                                                   where, file, positions):
+                if own is not None and key not in own and not (
+                        key in ("min", "max") and own & {"min", "max"}):
+                    continue
+                if str(err) not in seen:
+                    seen.add(str(err))
+                    errors.append(err)
+        raise_all(errors)
         if not enabled:
             self.config.disabled_rules.add(nodeid)
             return None
-        check_validate = getattr(check, "validate_rule", None)
-        if check_validate is not None:
-            try:
-                check_validate(params)
-            except ValueError as exc:
-                key = getattr(exc, "key", None)
-                raise self._err(f"rule {entry['id']!r}: {exc}", shown, pos,
-                                (*where, key) if key else where) from None
         loc = yamlio.nearest(pos, where)
         return Rule(
             pack=pack,
@@ -284,6 +473,83 @@ class RuleParser:
             focus_applied=applied,
             focus_overrides={k: dict(v) for k, v in (entry.get("focus") or {}).items()},
         )
+
+    def _variant_problems(self, check: Check, metric: Metric | None, rid: str,
+                          values: dict[str, Any], base: tuple[Any, ...],
+                          where: tuple[Any, ...], file: str,
+                          positions: Any) -> list[tuple[str | None, UsageError]]:
+        """(key, error) for one set of parameters; a key the variant overrides points at it."""
+        def err(key: str | None, msg: str, fix: str | None,
+                sub: tuple[Any, ...] = ()) -> UsageError:
+            if key is None:
+                path = base
+            elif base is not where and (*base, key) in positions:
+                path = (*base, key, *sub)
+            elif base is not where:
+                path = base
+            else:
+                path = (*where, key, *sub)
+            loc = yamlio.nearest(positions, path)
+            return RuleFileError(f"rule {rid!r}: {msg}", file=file,
+                                 line=loc[0] if loc else None,
+                                 column=loc[1] if loc else None, fix=fix)
+
+        out: list[tuple[str | None, UsageError]] = []
+        if "window" in values:
+            try:
+                parse_duration(values["window"], positive=True)
+            except ValueError as exc:
+                out.append(("window", err("window", f"window: {exc}",
+                                          "write a window above zero, e.g. 30d")))
+        unit = metric.unit if metric is not None else ("count" if check.name == "count"
+                                                       else None)
+        what = metric.name if metric is not None else f"check {check.name}"
+        for key, msg, fix in threshold_problems(values, unit, what):
+            out.append((key, err(key, msg, fix)))
+        check_validate = getattr(check, "validate_rule", None)
+        if check_validate is not None:
+            try:
+                if _accepts_kinds(check_validate):
+                    check_validate(values, known_kinds=self.kinds)
+                else:
+                    check_validate(values)
+            except ValueError as exc:
+                for one in getattr(exc, "errors", None) or [exc]:
+                    key = getattr(one, "key", None)
+                    out.append((key, err(key, str(one), getattr(one, "fix", None),
+                                         tuple(getattr(one, "path", ()) or ()))))
+        return out
+
+
+def _accepts_kinds(func: Callable[..., Any]) -> bool:
+    import inspect
+
+    try:
+        return "known_kinds" in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _type_name(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number",
+            bool: "boolean"}.get(type(value), type(value).__name__)
+
+
+def builtin_rule_ids() -> set[str]:
+    """``pack::id`` of every rule of the builtin packs (read, not validated)."""
+    out: set[str] = set()
+    for name, path in builtin_packs().items():
+        try:
+            data, _ = yamlio.load_file(path, f"rules/{name}.yaml")
+        except UsageError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        pack = data.get("pack", name)
+        for entry in data.get("rules") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                out.add(f"{pack}::{entry['id']}")
+    return out
 
 
 @hookimpl(trylast=True)
@@ -312,16 +578,23 @@ def registered_metrics(pm: Any) -> dict[str, Metric]:
     return out
 
 
-def check_duplicates(rules: list[Rule]) -> None:
+def duplicate_errors(rules: list[Rule]) -> list[UsageError]:
     seen: dict[str, Rule] = {}
+    out: list[UsageError] = []
     for r in rules:
         if r.nodeid in seen:
             first = seen[r.nodeid]
-            raise RuleFileError(
+            out.append(RuleFileError(
                 f"duplicate rule id {r.nodeid!r} (first defined at {first.file}:{first.line})",
                 file=r.file, line=r.line, fix="give each rule of a pack its own id",
-            )
-        seen[r.nodeid] = r
+            ))
+        else:
+            seen[r.nodeid] = r
+    return out
+
+
+def check_duplicates(rules: list[Rule]) -> None:
+    raise_all(duplicate_errors(rules))
 
 
 # ---------------------------------------------------------------------------
@@ -329,16 +602,36 @@ def check_duplicates(rules: list[Rule]) -> None:
 # ---------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
+#: Longest -k/-m expression, and deepest nesting of parentheses and 'not'.
+MAX_EXPRESSION_LENGTH = 4000
+MAX_EXPRESSION_DEPTH = 50
 
 
 def compile_expression(expr: str, option: str) -> Callable[[Callable[[str], bool]], bool]:
-    """Parse ``a and not (b or c)``; returns a function of a name matcher."""
-    tokens = _TOKEN.findall(expr)
-    pos = 0
+    """Parse ``a and not (b or c)``; returns a function of a name matcher.
+
+    Bounded: at most MAX_EXPRESSION_LENGTH characters and MAX_EXPRESSION_DEPTH
+    levels of parentheses and ``not``, so no expression reaches Python's
+    recursion limit (here or when the result is called).
+    """
+    shown = expr if len(expr) <= 60 else expr[:57] + "..."
+    shown = shown.encode("unicode_escape").decode("ascii")
 
     def err(msg: str) -> UsageError:
-        return UsageError(f"invalid {option} expression {expr!r}: {msg}",
+        return UsageError(f"invalid {option} expression {shown!r}: {msg}",
                           fix="use names with 'and', 'or', 'not' and parentheses")
+
+    if len(expr) > MAX_EXPRESSION_LENGTH:
+        raise err(f"longer than {MAX_EXPRESSION_LENGTH} characters")
+    tokens = _TOKEN.findall(expr)
+    pos = 0
+    depth = 0
+
+    def deeper() -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise err(f"nested deeper than {MAX_EXPRESSION_DEPTH} levels")
 
     def peek() -> str | None:
         return tokens[pos] if pos < len(tokens) else None
@@ -349,26 +642,33 @@ def compile_expression(expr: str, option: str) -> Callable[[Callable[[str], bool
         pos += 1
         return tok
 
+    # 'a or b or c' is one flat any() (not nested lambdas), so a long chain
+    # costs no stack depth when it is evaluated.
     def parse_or():  # type: ignore[no-untyped-def]
-        left = parse_and()
+        terms = [parse_and()]
         while peek() == "or":
             take()
-            right = parse_and()
-            left = (lambda a, b: lambda m: a(m) or b(m))(left, right)
-        return left
+            terms.append(parse_and())
+        if len(terms) == 1:
+            return terms[0]
+        return lambda m: any(t(m) for t in terms)
 
     def parse_and():  # type: ignore[no-untyped-def]
-        left = parse_not()
+        terms = [parse_not()]
         while peek() == "and":
             take()
-            right = parse_not()
-            left = (lambda a, b: lambda m: a(m) and b(m))(left, right)
-        return left
+            terms.append(parse_not())
+        if len(terms) == 1:
+            return terms[0]
+        return lambda m: all(t(m) for t in terms)
 
     def parse_not():  # type: ignore[no-untyped-def]
+        nonlocal depth
         if peek() == "not":
             take()
+            deeper()
             inner = parse_not()
+            depth -= 1
             return lambda m: not inner(m)
         return parse_atom()
 
@@ -377,11 +677,14 @@ def compile_expression(expr: str, option: str) -> Callable[[Callable[[str], bool
         if tok is None:
             raise err("unexpected end")
         if tok == "(":
+            nonlocal depth
             take()
+            deeper()
             inner = parse_or()
             if peek() != ")":
                 raise err("missing ')'")
             take()
+            depth -= 1
             return inner
         if tok in (")", "and", "or"):
             raise err(f"unexpected {tok!r}")

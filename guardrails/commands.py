@@ -13,6 +13,7 @@ import click
 from guardrails import facts as factsmod
 from guardrails.errors import UsageError
 from guardrails.model import Rule
+from guardrails.textsafe import printable
 
 if TYPE_CHECKING:
     from guardrails.session import Session
@@ -27,7 +28,8 @@ EXPLAIN_SECTIONS = (
 
 
 def _echo(text: str = "") -> None:
-    click.echo(text)
+    # Rule titles, ids and fact values come from files and HTTP answers: shown, not obeyed.
+    click.echo(printable(text, newlines=True))
 
 
 # ---------------------------------------------------------------------------
@@ -254,6 +256,10 @@ def _gather_all(session: Session, kinds: list[str]) -> None:
 
 
 def _cell(v: Any) -> str:
+    return printable(_cell_text(v))
+
+
+def _cell_text(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, datetime):
@@ -284,10 +290,12 @@ def _table(kind: str, items: list[dict[str, Any]], limit: int = 20) -> None:
 # ---------------------------------------------------------------------------
 
 INIT_CONFIG = """\
-# guardrails configuration: https://github.com/ (see README "Configuration")
+# guardrails configuration: see README "Configuration" and docs/configuration.md
 focus:
   current: stability          # stability | throughput | knowledge-sharing
-  reviewed_on: {today}        # when the team last agreed on the focus
+  # Fill in: the date your team last agreed on this focus. Until then the rule
+  # goals::focus-revisited fails and says so.
+  reviewed_on: YYYY-MM-DD
 rules:
   - builtin:stability
   - builtin:incidents
@@ -295,6 +303,7 @@ rules:
   - builtin:delivery
   - builtin:goals
   - builtin:culture
+  - ./guardrails/rules/       # your own rule packs (one .yaml file a pack)
 sources:
   files: {{path: org}}
 {git}# waivers:
@@ -303,6 +312,7 @@ sources:
 #     reason: splitting the team in Q1
 #     expires: 2027-01-31
 window: 90d
+# strict: true                # rules skipped for lack of data fail (as --strict)
 """
 
 INIT_TEAMS = """\
@@ -317,28 +327,58 @@ teams:
       - {handle: carol, name: Carol Example, email: carol@example.com}
 """
 
+INIT_RULES = """\
+# Your own rules: every .yaml file in this folder is a pack ('guardrails schema rules').
+# Rule ids are pack::id, here local::teams-declared.
+pack: local
+description: Rules of our own, next to the builtin packs.
+rules:
+  - id: teams-declared
+    title: At least one team is declared in org/teams.yaml
+    check: count
+    facts: teams
+    min: 1
+    severity: error
+    tags: [teams]
+"""
+
 
 def scaffold(directory: Path) -> int:
-    directory.mkdir(parents=True, exist_ok=True)
-    today = datetime.now(UTC).date().isoformat()
+    """Write guardrails.yaml, org/teams.yaml and guardrails/rules/local.yaml; never overwrite.
+
+    Every file is written whole (fileio.atomic_write); a folder where nothing
+    can be written (read-only, a file in the way) is a usage error naming it.
+    """
+    from guardrails.fileio import atomic_write
+
     targets = {
         # In a git repository, ownership rules (bus factor, CODEOWNERS) read its history.
         directory / "guardrails.yaml": INIT_CONFIG.format(
-            today=today, git="  git: {path: .}\n" if (directory / ".git").exists() else ""),
+            git="  git: {path: .}\n" if (directory / ".git").exists() else ""),
         directory / "org" / "teams.yaml": INIT_TEAMS,
+        directory / "guardrails" / "rules" / "local.yaml": INIT_RULES,
     }
-    existing = [p for p in targets if p.exists()]
+    existing = [p for p in targets if p.exists() or p.is_symlink()]
     if existing:
         raise UsageError(
             f"{', '.join(str(p) for p in existing)} already exist(s); nothing was written",
             fix="edit the existing files, or run 'guardrails init --dir NEW_FOLDER'",
         )
-    for path, text in targets.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        _echo(f"created {path}")
-    _echo("\nnext: add your data to org/ (see 'guardrails schema deployments'), "
-          "then run 'guardrails check'")
+    doing = f"create folder {directory}"
+    try:
+        for path in targets:
+            doing = f"create folder {path.parent}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+        for path, text in targets.items():
+            doing = f"write {path}"
+            atomic_write(path, text)
+            _echo(f"created {path}")
+    except OSError as exc:
+        raise UsageError(f"cannot {doing}: {exc.strerror or exc}",
+                         fix="run 'guardrails init' in a folder you can write to, "
+                         "or pass --dir FOLDER") from None
+    _echo("\nnext: fill in focus.reviewed_on in guardrails.yaml, add your data to org/ "
+          "(see 'guardrails schema deployments'), then run 'guardrails check'")
     return 0
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails import validation, yamlio
-from guardrails.errors import ConfigError
-from guardrails.timeutil import parse_date, parse_duration, parse_timezone
+from guardrails.errors import ConfigError, UsageError, raise_all
+from guardrails.timeutil import local_date, parse_date, parse_duration, parse_timezone
 
 if TYPE_CHECKING:
     import pluggy
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 CONFIG_NAMES = ("guardrails.yaml", "guardrails.yml")
 BUILTIN_FOCUSES = ("stability", "throughput", "knowledge-sharing")
 DEFAULT_WINDOW = "90d"
+#: what ``guardrails init`` writes for focus.reviewed_on: the user fills in the real date
+REVIEWED_ON_PLACEHOLDER = "YYYY-MM-DD"
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,10 @@ class Waiver:
     subject: str | None = None
     line: int | None = None
 
-    def active(self, now: datetime) -> bool:
-        # The expiry date is the last day the waiver applies.
-        return now.date() <= self.expires
+    def active(self, now: datetime, tz: tzinfo | None = None) -> bool:
+        # The expiry date is the last day the waiver applies, a whole day in
+        # the config's timezone (UTC when unset), as every date without a time.
+        return local_date(now, tz) <= self.expires
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"reason": self.reason, "expires": self.expires.isoformat()}
@@ -94,7 +97,13 @@ class Config:
     @property
     def focus_reviewed_on(self) -> date | None:
         text = (self.data.get("focus") or {}).get("reviewed_on")
-        return parse_date(text) if text else None
+        return parse_date(text) if text and text != REVIEWED_ON_PLACEHOLDER else None
+
+    @property
+    def focus_reviewed_on_placeholder(self) -> bool:
+        """True while reviewed_on is still the placeholder ``guardrails init`` wrote."""
+        focus = self.data.get("focus")
+        return isinstance(focus, dict) and focus.get("reviewed_on") == REVIEWED_ON_PLACEHOLDER
 
     @property
     def rule_specs(self) -> list[str]:
@@ -112,6 +121,11 @@ class Config:
     def timezone(self) -> tzinfo | None:
         name = self.data.get("timezone")
         return parse_timezone(name) if name else None
+
+    @property
+    def strict(self) -> bool:
+        """``--strict`` or ``strict: true``: warning failures and no-data skips fail."""
+        return bool(self.options.strict or self.data.get("strict", False))
 
     @property
     def allow_outside_root(self) -> bool:
@@ -176,14 +190,82 @@ def find_config(start: Path) -> Path | None:
 
 
 def _pyproject_table(path: Path) -> dict[str, Any] | None:
+    """The [tool.guardrails] table, None when absent; a non-table there is an error."""
     import tomllib
 
+    text = yamlio.read_text(path)
     try:
-        data = tomllib.loads(yamlio.read_text(path))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", file=str(path)) from None
-    table = data.get("tool", {}).get("guardrails")
-    return table if isinstance(table, dict) else None
+        raise ConfigError(f"invalid TOML: {exc}", file=_display(path)) from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"'tool' is {_toml_type(tool)}, but pyproject.toml keeps tool "
+                          "settings in tables ([tool.NAME])", file=_display(path),
+                          line=_toml_line(text, r"tool\s*="),
+                          fix="remove the 'tool = ...' line or make it a [tool] table")
+    table = tool.get("guardrails")
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"'tool.guardrails' is {_toml_type(table)}, not a table",
+                          file=_display(path),
+                          line=_toml_line(text, r"(tool\s*\.\s*)?guardrails\s*="),
+                          fix="write the settings under a [tool.guardrails] table")
+    return table
+
+
+def _toml_type(value: Any) -> str:
+    return {str: "a string", bool: "a boolean", int: "an integer", float: "a number",
+            list: "an array"}.get(type(value), "a " + type(value).__name__)
+
+
+def _toml_line(text: str, key: str) -> int | None:
+    """The first line assigning ``key`` (a regex), for messages."""
+    pattern = re.compile(r"^\s*" + key)
+    for n, line in enumerate(text.splitlines()[:100_000], start=1):
+        if pattern.match(line):
+            return n
+    return None
+
+
+#: what an environment variable name looks like (POSIX: upper case, digits, underscore)
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
+#: prefixes of well-known credentials (GitHub, GitLab, Slack, OpenAI-style, AWS key ids)
+_TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox",
+                   "sk-", "AKIA", "ASIA", "Bearer ", "token ")
+
+
+def looks_like_token(value: str) -> bool:
+    """True when ``value`` is not a plausible environment variable name (it may be a secret).
+
+    Names are upper case with digits and underscores, at most 64 characters;
+    anything else (lower case, dashes, hex runs, known token prefixes, long
+    digit-heavy strings) is treated as a credential pasted in by mistake.
+    """
+    if value.startswith(_TOKEN_PREFIXES) or not _ENV_NAME.match(value):
+        return True
+    digits = sum(ch.isdigit() for ch in value)
+    return len(value) >= 20 and digits >= 6
+
+
+def _check_token_envs(data: Any, positions: dict[tuple[Any, ...], tuple[int, int]],
+                      shown: str) -> None:
+    """``token_env`` must name a variable; a token written there is refused, never echoed."""
+    sources = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(sources, dict):
+        return
+    for name, block in sources.items():
+        value = block.get("token_env") if isinstance(block, dict) else None
+        if value is None:
+            continue
+        if not isinstance(value, str) or looks_like_token(value):
+            pos = yamlio.nearest(positions, ("sources", name, "token_env"))
+            raise ConfigError(
+                f"sources.{name}.token_env must be the NAME of an environment variable "
+                "(like GITHUB_TOKEN), and this value does not look like one; it may be "
+                "a token itself, so it is not shown",
+                file=shown, line=pos[0] if pos else None,
+                fix="put the token in an environment variable and write that variable's "
+                "name here; if a real token was in this file, revoke it")
 
 
 _TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -246,32 +328,89 @@ def load_config(path: Path, options: RunOptions | None = None) -> Config:
         if data is None:
             raise ConfigError("the config file is empty", file=shown,
                               fix="add at least 'rules:' (see 'guardrails init')")
-    validation.validate(data, "config", file=shown, positions=positions,
-                        what="config", error_cls=ConfigError)
+    if isinstance(data, dict):
+        _check_token_envs(data, positions, shown)  # first: schema messages quote values
+    errors: list[UsageError] = []
+    if not isinstance(data, dict):
+        validation.validate(data, "config", file=shown, positions=positions,
+                            what="config", error_cls=ConfigError)
+    errors += validation.nonfinite_errors(data, file=shown, positions=positions,
+                                          error_cls=ConfigError)
+    errors += validation.errors_of(data, "config", file=shown, positions=positions,
+                                   what="config", error_cls=ConfigError)
     config = Config(path=path.resolve(), root=path.resolve().parent, data=data,
                     positions=positions, options=options)
-    _check_values(config, shown)
+    schema_lines = {e.line for e in errors}
+    errors += [e for e in _check_values(config, shown) if e.line not in schema_lines]
+    if errors:
+        # Every config error is reported at once; the rules are still collected
+        # with what is valid (``partial_config``) so their errors show too.
+        bad = {_top_key(config, e) for e in errors}
+        partial = Config(path=config.path, root=config.root, positions=positions,
+                         options=options,
+                         data={k: v for k, v in data.items() if k not in bad})
+        try:
+            raise_all(errors)
+        except UsageError as exc:
+            exc.partial_config = partial  # type: ignore[attr-defined]
+            raise
+    if config.strict:
+        options.strict = True  # one switch for everything that reads the run's options
     return config
 
 
-def _check_values(config: Config, shown: str) -> None:
-    """What the schema cannot say: real dates, known timezones."""
+def _top_key(config: Config, error: UsageError) -> str | None:
+    """The top-level key an error's line belongs to (None: unknown)."""
+    best: tuple[int, str] | None = None
+    for path, (line, _col) in config.positions.items():
+        if (len(path) == 1 and isinstance(path[0], str) and error.line
+                and line <= error.line and (best is None or line > best[0])):
+            best = (line, path[0])
+    return best[1] if best else None
+
+
+def _check_values(config: Config, shown: str) -> list[UsageError]:
+    """What the schema cannot say: real dates, known timezones, windows above zero.
+
+    Runs on a document that may have failed the schema: a value of the wrong
+    type is left to the schema's error.
+    """
     data = config.data
+    focus = data.get("focus") if isinstance(data.get("focus"), dict) else {}
     checks: list[tuple[tuple[Any, ...], Any, Any]] = [
-        (("focus", "reviewed_on"), (data.get("focus") or {}).get("reviewed_on"), parse_date),
-        (("timezone",), data.get("timezone"), parse_timezone),
-        (("window",), data.get("window"), parse_duration),
+        (("focus", "reviewed_on"), None if config.focus_reviewed_on_placeholder
+         else focus.get("reviewed_on"), parse_date),
+        (("timezone",), data.get("timezone"), _timezone),
+        (("window",), data.get("window"), lambda v: parse_duration(v, positive=True)),
     ]
-    for i, w in enumerate(data.get("waivers") or []):
-        checks.append((("waivers", i, "expires"), w.get("expires"), parse_date))
+    waivers = data.get("waivers")
+    for i, w in enumerate(waivers if isinstance(waivers, list) else []):
+        if isinstance(w, dict):
+            checks.append((("waivers", i, "expires"), w.get("expires"), parse_date))
+    errors: list[UsageError] = []
+    cache_dir = data.get("cache_dir")
+    if isinstance(cache_dir, str) and cache_dir:
+        where = config.root / cache_dir
+        # The folder itself, or the first part of its path that exists, must be a folder.
+        probe = where
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if not probe.is_dir():
+            errors.append(ConfigError(
+                f"cache_dir {cache_dir!r} is not a folder"
+                + (f" ({probe.name} is a file)" if probe != where else " (it is a file)"),
+                file=shown, line=config.line_of("cache_dir"),
+                fix="name a folder (it is created when missing), e.g. .guardrails-cache"))
     for path, value, parse in checks:
         if value is None:
             continue
         try:
             parse(value)
         except ValueError as exc:
-            raise ConfigError(f"invalid config value at {'.'.join(map(str, path))}: {exc}",
-                              file=shown, line=config.line_of(*path)) from None
+            errors.append(ConfigError(
+                f"invalid config value at {'.'.join(map(str, path))}: {exc}",
+                file=shown, line=config.line_of(*path)))
+    return errors
 
 
 def empty_config(root: Path, options: RunOptions | None = None) -> Config:
@@ -281,3 +420,22 @@ def empty_config(root: Path, options: RunOptions | None = None) -> Config:
 
 def known_focuses(extra: Mapping[str, Any] | list[str] = ()) -> list[str]:
     return sorted(set(BUILTIN_FOCUSES) | set(extra))
+
+
+def _timezone(value: Any) -> Any:
+    if not isinstance(value, str):
+        return None  # the schema reports the type
+    return parse_timezone(value)
+
+
+def unknown_waiver_warning(config: Config, waiver: Waiver, known: set[str]) -> str:
+    """The report-header warning for a waiver naming no rule: where it is, what was meant.
+
+    Never fatal (DATA.md): a waiver may outlive a rule that was removed.
+    """
+    import difflib
+
+    where = f"{config.display_path}:{waiver.line}: " if waiver.line else ""
+    close = difflib.get_close_matches(waiver.rule, sorted(known), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{where}waiver for {waiver.rule} names a rule that is not collected{hint}"

@@ -79,3 +79,37 @@ class SourceError(GuardrailsError):
 
 class PluginError(GuardrailsError):
     """A plugin failed to load or registered something invalid."""
+
+
+class LoadErrors(UsageError):
+    """Every error found while loading the config and rule files, reported at once.
+
+    Like pytest's collection errors: each bad file, each bad rule is listed
+    once, then the run stops with exit code 4.
+    """
+
+    def __init__(self, errors: list[UsageError]) -> None:
+        flat: list[UsageError] = []
+        seen: set[str] = set()
+        for e in errors:
+            for one in (e.errors if isinstance(e, LoadErrors) else [e]):
+                if str(one) not in seen:
+                    seen.add(str(one))
+                    flat.append(one)
+        self.errors = flat
+        super().__init__(f"{len(flat)} errors while loading the config and rules")
+
+    def __str__(self) -> str:
+        if len(self.errors) == 1:
+            return str(self.errors[0])
+        lines = [f"{len(self.errors)} errors while loading the config and rules:"]
+        lines += [f"  {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def raise_all(errors: list[UsageError]) -> None:
+    """Raise nothing, the one error, or a LoadErrors holding them all."""
+    if len(errors) == 1 and not isinstance(errors[0], LoadErrors):
+        raise errors[0]
+    if errors:
+        raise LoadErrors(errors)

@@ -9,6 +9,7 @@ from GitHub just as two files would.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -153,8 +154,13 @@ def _warn(store: FactStore, msg: str) -> None:
         store.warnings.append(msg)
 
 
-def join(store: FactStore) -> None:
-    """Make the joins of DATA.md in place. Dangling references become warnings."""
+def join(store: FactStore, now: datetime | None = None) -> None:
+    """Make the joins of DATA.md in place. Dangling references become warnings.
+
+    With ``now``, the failure joins are made as of now (METRICS.md): an
+    incident opened, or a rollback/hotfix finishing, at or after ``now`` has
+    not happened yet, so it does not mark a deployment failed.
+    """
     facts = store._facts
     deployments = facts.get("deployments", [])
     incidents = facts.get("incidents", [])
@@ -206,7 +212,7 @@ def join(store: FactStore) -> None:
     if "deployments" in facts:
         caused: dict[str, list[dict[str, Any]]] = {}
         for inc in incidents:
-            if inc.get("caused_by") in dep_by_id:
+            if inc.get("caused_by") in dep_by_id and _known(inc.get("created_at"), now):
                 caused.setdefault(inc["caused_by"], []).append(inc)
         remediated: dict[str, list[str]] = {}
         for d in deployments:
@@ -217,7 +223,7 @@ def join(store: FactStore) -> None:
                 # "a later deployment": a remediation that finished before the
                 # deployment it claims to fix cannot have fixed it.
                 fixed = dep_by_id[target]
-                if _later(d, fixed):
+                if _later(d, fixed) and _known(d.get("finished_at"), now):
                     remediated.setdefault(target, []).append(d["id"])
             elif target not in inc_by_id:
                 _warn(store, f"{store.where('deployments', d, 'remediates')}"
@@ -288,6 +294,11 @@ def _label(kind: str, fact: Mapping[str, Any]) -> str:
     return f"{fact[id_field]} " if id_field and fact.get(id_field) is not None else ""
 
 
+def _known(ts: Any, now: datetime | None) -> bool:
+    """Whether a fact stamped ``ts`` has happened as of ``now`` (no stamp: in the data, so yes)."""
+    return now is None or not isinstance(ts, datetime) or ts < now
+
+
 def _later(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     ta, tb = a.get("finished_at"), b.get("finished_at")
     return ta is None or tb is None or ta > tb
@@ -297,20 +308,58 @@ def is_production_success(d: Mapping[str, Any], environment: str = "production")
     return d.get("status") == "success" and d.get("environment", "production") == environment
 
 
-def _join_changes(changes: list[dict[str, Any]], deployments: list[dict[str, Any]]) -> None:
-    """change.deployment: the first successful production deployment that shipped it."""
-    first: dict[str, dict[str, Any]] = {}
-    prod = sorted(
-        (d for d in deployments if is_production_success(d) and d.get("finished_at")),
-        key=lambda d: d["finished_at"],
-    )
-    for d in prod:
+def _natural(text: object) -> tuple[Any, ...]:
+    """Sort key putting ``dep-9`` before ``dep-10``."""
+    parts = re.split(r"(\d+)", str(text))
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+
+
+def deployment_order(d: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Chronological order of deployments: finished_at, then natural id (dep-9 < dep-10)."""
+    return (d["finished_at"], _natural(d.get("id")))
+
+
+def first_by_ref(deployments: Iterable[Mapping[str, Any]],
+                 environment: str = "production") -> dict[str, Any]:
+    """Each shipped ref -> the earliest successful deployment to ``environment`` naming it."""
+    first: dict[str, Any] = {}
+    for d in deployments:
+        if not (is_production_success(d, environment) and d.get("finished_at")):
+            continue
         for ref in d.get("changes") or ():
-            first.setdefault(str(ref), d)
+            key = str(ref)
+            known = first.get(key)
+            if known is None or earlier(d, known):
+                first[key] = d
+    return first
+
+
+def earlier(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """``a`` before ``b`` in :func:`deployment_order`; the natural key only on ties."""
+    ta, tb = a["finished_at"], b["finished_at"]
+    if ta != tb:
+        return bool(ta < tb)
+    return _natural(a.get("id")) < _natural(b.get("id"))
+
+
+def shipping_deployment(change: Mapping[str, Any], first: Mapping[str, Any]) -> Any:
+    """The earliest deployment naming the change by its id or by its merge sha."""
+    found = [first[str(k)] for k in (change.get("id"), change.get("merge_sha"))
+             if k is not None and str(k) in first]
+    if not found:
+        return None
+    return found[1] if len(found) == 2 and earlier(found[1], found[0]) else found[0]
+
+
+def _join_changes(changes: list[dict[str, Any]], deployments: list[dict[str, Any]]) -> None:
+    """change.deployment: the earliest successful production deployment that shipped it.
+
+    A deployment may name the change by its id or by its merge sha; whichever
+    deployment finished first ships it (equal times: the natural id order).
+    """
+    first = first_by_ref(deployments)
     for c in changes:
-        dep = first.get(str(c.get("id"))) or (
-            first.get(str(c["merge_sha"])) if c.get("merge_sha") else None
-        )
+        dep = shipping_deployment(c, first)
         if dep is not None:
             c["deployment"] = dep
 

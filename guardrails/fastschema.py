@@ -62,18 +62,22 @@ class _Unsupported(Exception):
     """The schema uses something the compiler does not translate."""
 
 
-def compile_schema(schema: Any) -> Predicate | None:
+def compile_schema(schema: Any, *, safe_regex: bool = False) -> Predicate | None:
     """A predicate equal to jsonschema's Draft 2020-12 ``is_valid``, or None.
 
     None means the schema uses a keyword (or a keyword value) outside the
     compiled subset; validate with jsonschema instead. Results are cached by
     the schema's ``repr``, so compiling the same rule schema twice is free.
+
+    ``safe_regex``: ``pattern`` runs on RE2 (linear time), as for schemas a
+    rule wrote; it must then be validated with
+    :func:`guardrails.validation.make_rule_validator`, which uses RE2 too.
     """
-    key = repr(schema)
+    key = f"{safe_regex}:{schema!r}"
     if key in _cache:
         return _cache[key]
     try:
-        predicate: Predicate | None = _Generator(schema).build()
+        predicate: Predicate | None = _Generator(schema, safe_regex).build()
     except (_Unsupported, RecursionError, SyntaxError):
         predicate = None
     if len(_cache) >= _CACHE_SIZE:
@@ -141,8 +145,9 @@ def _has_ref(schema: Any) -> bool:
 
 
 class _Generator:
-    def __init__(self, root: Any) -> None:
+    def __init__(self, root: Any, safe_regex: bool = False) -> None:
         self.root = root
+        self.safe_regex = safe_regex
         self.namespace: dict[str, Any] = {
             "_Number": numbers.Number, "_equal": _equal, "_in_enum": _in_enum,
         }
@@ -301,8 +306,13 @@ class _Generator:
             if not isinstance(schema["pattern"], str):
                 raise _Unsupported("pattern")
             try:
-                compiled = re.compile(schema["pattern"])
-            except re.error:
+                if self.safe_regex:
+                    from guardrails.saferegex import compile_pattern
+
+                    compiled = compile_pattern(schema["pattern"])
+                else:
+                    compiled = re.compile(schema["pattern"])
+            except (re.error, ValueError):
                 raise _Unsupported("pattern") from None
             tests.append(f"{self.const(compiled)}.search({v}) is None")
         if not tests:

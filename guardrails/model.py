@@ -109,10 +109,14 @@ class CheckResult:
     samples: int | None = None
     evidence: list[Evidence] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+    #: skipped because the facts it needs are missing (``--strict`` fails it);
+    #: None: every skip a check returns is taken to be for lack of data
+    no_data: bool | None = None
 
     @classmethod
-    def skipped(cls, reason: str) -> CheckResult:
-        return cls(Outcome.SKIPPED, reason)
+    def skipped(cls, reason: str, *, no_data: bool = True) -> CheckResult:
+        """Not evaluated; ``no_data=False`` for a rule that does not apply for another reason."""
+        return cls(Outcome.SKIPPED, reason, no_data=no_data)
 
 
 @dataclass
@@ -137,6 +141,8 @@ class Result:
     waiver: dict[str, Any] | None = None
     longrepr: str = ""
     duration: float = 0.0
+    #: the check had no data to judge (skipped, or failed under --strict)
+    no_data: bool = False
 
     @property
     def is_failure(self) -> bool:
@@ -150,6 +156,12 @@ class Result:
         return False
 
     def to_json(self) -> dict[str, Any]:
+        out = self._json()
+        if self.no_data:
+            out["no_data"] = True
+        return out
+
+    def _json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "outcome": self.outcome.value,
@@ -188,6 +200,7 @@ class Result:
             evidence=[Evidence.from_json(e) for e in data.get("evidence", [])],
             details=list(data.get("details", [])),
             waiver=data.get("waiver"),
+            no_data=bool(data.get("no_data", False)),
         )
 
 
@@ -211,8 +224,14 @@ class Report:
             counts[r.outcome.value] += 1
         return counts
 
+    def no_data_count(self) -> int:
+        """Rules that had no data to judge (skipped, or failed under --strict)."""
+        return sum(1 for r in self.results if r.no_data)
+
     def to_json(self) -> dict[str, Any]:
         summary: dict[str, Any] = dict(self.counts())
+        if self.no_data_count():
+            summary["no_data"] = self.no_data_count()
         summary["duration_s"] = round(self.duration, 2)
         summary["exit_code"] = int(self.exit_code)
         return {

@@ -5,7 +5,9 @@ config (guardrails.yaml or [tool.guardrails]), rule packs (YAML with a
 top-level ``pack:``, or under a configured rule folder) and org data files
 (under the files source's folder). Other files are ignored, so the hook can
 match broadly. No source is asked for facts and nothing touches the network.
-Every problem is printed as ``file:line: message``; the exit code is 0 or 4.
+Every problem is printed as ``file:line: message``, each once, all of them
+(like pytest's collection errors); the exit code is 0 or 4. A named file that
+does not exist is a problem too: a typo in a hook's ``files:`` must not pass.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from guardrails.errors import UsageError
+from guardrails.errors import LoadErrors, UsageError
 
 if TYPE_CHECKING:
     from guardrails.config import Config
@@ -57,8 +59,9 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
     except NoConfigError:
         config = empty_config(Path.cwd(), options)
     except UsageError as exc:
-        # The config itself is broken: nothing else can be checked against it.
-        print(f"{exc}", file=err)
+        # The config itself is broken (its rules' errors, if any, are listed with it).
+        for line in _lines(exc):
+            print(line, file=err)
         return 4
     session = Session(config)
     session.configure()
@@ -72,8 +75,13 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
 
     check_sources = not files and files_opts is not None  # no names: validate everything
     for path in paths:
+        if not path.exists():
+            problems.append(f"{path}: no such file (check the path; pre-commit passes only "
+                            "files that exist)")
+            continue
         if not path.is_file():
-            continue  # deleted in this commit
+            problems.append(f"{path}: not a regular file (name files, not folders)")
+            continue
         if path.name in CONFIG_NAMES or path.name == "pyproject.toml":
             continue  # loaded above
         if data_folder is not None and _under(path, data_folder):
@@ -82,12 +90,12 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
             try:
                 session.pm.hook.guardrails_collect_file(path=path.resolve(), config=config)
             except UsageError as exc:
-                problems.append(str(exc))
+                problems.extend(_lines(exc))
     if not files:
         try:
             session.collect()
         except UsageError as exc:
-            problems.append(str(exc))
+            problems.extend(_lines(exc))
     if check_sources:
         session.rules = []  # validate every data file; gather no facts
         # Only the files source reads files in the repository; HTTP sources are not asked.
@@ -95,7 +103,12 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
         try:
             session.gather()
         except UsageError as exc:
-            problems.append(str(exc))
-    for p in problems:
+            problems.extend(_lines(exc))
+    for p in dict.fromkeys(problems):  # each problem once
         print(p, file=err)
     return 4 if problems else 0
+
+
+def _lines(exc: UsageError) -> list[str]:
+    """One line per error (a LoadErrors holds several)."""
+    return [str(e) for e in exc.errors] if isinstance(exc, LoadErrors) else [str(exc)]

@@ -11,7 +11,7 @@ import logging
 import time
 import traceback
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from guardrails.config import Waiver
 from guardrails.errors import SourceError, UsageError
@@ -27,7 +27,17 @@ def result_from(rule: Rule, cr: CheckResult) -> Result:
         severity=rule.severity, file=rule.file, line=rule.line, tags=rule.tags,
         message=cr.message, value=cr.value, unit=cr.unit, threshold=cr.threshold,
         samples=cr.samples, evidence=list(cr.evidence), details=list(cr.details),
+        no_data=cr.outcome is Outcome.SKIPPED and cr.no_data is not False,
     )
+
+
+def fail_without_data(result: Result) -> None:
+    """``--strict`` / ``strict: true``: a rule skipped for lack of data fails."""
+    if result.outcome is Outcome.SKIPPED and result.no_data:
+        result.outcome = Outcome.FAILED
+        result.details.insert(0, "strict: a rule without data fails (configure the source "
+                                 "that provides it, or run without --strict)")
+        result.message = f"no data: {result.message}"
 
 
 def error_result(rule: Rule, message: str, longrepr: str = "") -> Result:
@@ -58,7 +68,8 @@ def run_check(rule: Rule, ctx: EvalContext) -> Result:
     return result_from(rule, cr)
 
 
-def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime) -> None:
+def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime,
+                  tz: tzinfo | None = None) -> None:
     """A failed rule covered by an active waiver becomes ``waived``.
 
     A waiver with a ``subject`` covers the evidence naming that subject (or
@@ -67,7 +78,7 @@ def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime) -> N
     """
     if result.outcome is not Outcome.FAILED:
         return
-    active = [w for w in waivers if w.rule == result.id and w.active(now)]
+    active = [w for w in waivers if w.rule == result.id and w.active(now, tz)]
     if not active:
         return
     whole = next((w for w in active if not w.subject), None)
@@ -112,8 +123,10 @@ def attribute_teams(result: Result, ctx: EvalContext) -> None:
 def guardrails_evaluate_rule(rule: Rule, context: EvalContext) -> Result:
     start = time.perf_counter()
     result = run_check(rule, context)
+    if context.config is not None and context.config.strict:
+        fail_without_data(result)
     attribute_teams(result, context)
     if context.config is not None:
-        apply_waivers(result, context.config.waivers, context.now)
+        apply_waivers(result, context.config.waivers, context.now, context.config.timezone)
     result.duration = time.perf_counter() - start
     return result

@@ -20,17 +20,34 @@ from typing import Any, TextIO
 from guardrails import facts as factsmod
 from guardrails import validation
 from guardrails.collect import (
-    check_duplicates,
+    builtin_rule_ids,
+    duplicate_errors,
     registered_checks,
     registered_metrics,
-    resolve_specs,
+    resolve_specs_all,
     select,
 )
-from guardrails.config import Config, RunOptions, find_config, known_focuses, load_config
-from guardrails.errors import ConfigError, GuardrailsError, PluginError, SourceError, UsageError
+from guardrails.config import (
+    Config,
+    RunOptions,
+    find_config,
+    known_focuses,
+    load_config,
+    unknown_waiver_warning,
+)
+from guardrails.errors import (
+    ConfigError,
+    GuardrailsError,
+    LoadErrors,
+    PluginError,
+    SourceError,
+    UsageError,
+    raise_all,
+)
 from guardrails.manager import GuardrailsPluginManager, create_manager
 from guardrails.model import Outcome, Report, Result, Rule
 from guardrails.plugin import EvalContext, Reporter, ReportOptions, Source, SourceEnv
+from guardrails.textsafe import printable
 from guardrails.timeutil import iso, parse_now
 
 LOG = logging.getLogger(__name__)
@@ -69,7 +86,7 @@ def build_config(config_file: str | Path | None, options: RunOptions,
     """Find (or take) the config file and load it."""
     cwd = (cwd or Path.cwd()).resolve()
     if config_file:
-        return load_config(Path(config_file), options)
+        return _load_reporting_rules(Path(config_file), options)
     found = find_config(cwd)
     if found is None:
         if options.paths:
@@ -82,7 +99,26 @@ def build_config(config_file: str | Path | None, options: RunOptions,
             fix="run 'guardrails init' to scaffold one, pass -c FILE, "
             "or try 'guardrails check --example' to see a report on the bundled example org",
         )
-    return load_config(found, options)
+    return _load_reporting_rules(found, options)
+
+
+def _load_reporting_rules(path: Path, options: RunOptions) -> Config:
+    """load_config; when the config is invalid, the rules' errors are reported with it."""
+    try:
+        return load_config(path, options)
+    except UsageError as exc:
+        partial = getattr(exc, "partial_config", None)
+        if partial is None or options.paths:
+            raise
+        try:
+            probe = Session(partial)
+            probe.configure()
+            probe.collect()
+        except UsageError as more:
+            raise LoadErrors([exc, more]) from None
+        except GuardrailsError:
+            pass  # a plugin that cannot load: the config error comes first
+        raise
 
 
 class Session:
@@ -128,16 +164,26 @@ class Session:
         if not specs:
             self.files = []
             return
-        paths = resolve_specs(self.config, specs, from_cli=bool(self.options.paths))
+        paths, errors = resolve_specs_all(self.config, specs, from_cli=bool(self.options.paths))
         rules: list[Rule] = []
         for path in paths:
-            got = self.pm.hook.guardrails_collect_file(path=path, config=self.config)
+            try:
+                got = self.pm.hook.guardrails_collect_file(path=path, config=self.config)
+            except UsageError as exc:  # every bad file is reported, like pytest's collection
+                errors.append(exc)
+                continue
             if got is None:
-                raise UsageError("no plugin can read this rule file", file=str(path),
-                                 fix="rule files are .yaml packs")
+                errors.append(UsageError("no plugin can read this rule file", file=str(path),
+                                         fix="rule files are .yaml packs"))
+                continue
             rules.extend(got)
-        check_duplicates(rules)
-        self._check_focus(rules)
+        errors += duplicate_errors(rules)
+        if not errors:
+            try:
+                self._check_focus(rules)
+            except UsageError as exc:
+                errors.append(exc)
+        raise_all(errors)
         self.collected = len(rules)
         selected, self.deselected = select(rules, self.options.keyword, self.options.markexpr)
         self.pm.hook.guardrails_collection_modifyitems(config=self.config, rules=selected)
@@ -151,10 +197,13 @@ class Session:
             if rule_id not in known:
                 self.warnings.append(f"override for {rule_id} names a rule that is not "
                                      "collected")
+        builtin_ids: set[str] | None = None
         for w in self.config.waivers:
             if w.rule not in known:
-                self.warnings.append(f"waiver for {w.rule} names a rule that is not collected")
-            elif not w.active(self.now):
+                if builtin_ids is None:
+                    builtin_ids = builtin_rule_ids()
+                self.warnings.append(unknown_waiver_warning(self.config, w, known | builtin_ids))
+            elif not w.active(self.now, self.config.timezone):
                 who = f" ({w.subject})" if w.subject else ""
                 self.warnings.append(
                     f"waiver for {w.rule}{who} expired on {w.expires}: it no longer waives")
@@ -240,7 +289,7 @@ class Session:
                 state.counts[kind] = len(items)
         self.store.locators = [loc for s in self.sources.values()
                                if (loc := getattr(s.source, "locate", None)) is not None]
-        factsmod.join(self.store)
+        factsmod.join(self.store, self.now)
         self.pm.hook.guardrails_gather_finish(config=self.config, store=self.store)
         for state in self.sources.values():
             self.warnings.extend(state.source.warnings)
@@ -334,7 +383,8 @@ def wrap_session(func: Callable[[], int], err: TextIO | None = None) -> int:
     try:
         return int(func())
     except UsageError as exc:
-        print(f"ERROR: {exc}", file=err)
+        # Messages may quote an excerpt of a file: shown, never obeyed by the terminal.
+        print(f"ERROR: {printable(str(exc), newlines=True)}", file=err)
         return ExitCode.USAGE_ERROR
     except BrokenPipeError:
         # The reader went away (`guardrails facts | head`): stop quietly, as cat does.

@@ -15,16 +15,36 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$"
 
 
-def parse_duration(text: str | int | float) -> timedelta:
-    """Parse ``30m``, ``36h``, ``7d``, ``2w`` (or bare seconds) to a timedelta."""
+#: Longest duration accepted anywhere (a window, an age, a threshold): 100 years.
+MAX_DURATION = timedelta(days=36500)
+
+
+def parse_duration(text: str | int | float, *, positive: bool = False) -> timedelta:
+    """Parse ``30m``, ``36h``, ``7d``, ``2w`` (or bare seconds) to a timedelta.
+
+    Raises ValueError for text that is not a duration, for NaN and infinity,
+    for more than :data:`MAX_DURATION`, and (with ``positive``) for zero or
+    less: a window or threshold of ``0d`` would silently select nothing.
+    """
     if isinstance(text, bool):
         raise ValueError(f"not a duration: {text!r}")
     if isinstance(text, int | float):
-        return timedelta(seconds=text)
-    m = _DURATION.match(str(text))
-    if not m:
-        raise ValueError(f"not a duration: {text!r} (write e.g. 30m, 36h, 7d, 2w)")
-    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+        seconds = float(text)
+    else:
+        m = _DURATION.match(str(text)[:64])
+        if not m:
+            shown = str(text)[:40]
+            hint = (" (a duration is positive)" if shown.lstrip().startswith("-")
+                    else " (write e.g. 30m, 36h, 7d, 2w)")
+            raise ValueError(f"not a duration: {shown!r}{hint}")
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        raise ValueError(f"not a duration: {text!r} (not a finite number)")
+    if abs(seconds) > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration {text!r} is longer than 100 years")
+    if positive and seconds <= 0:
+        raise ValueError(f"duration {text!r} must be greater than zero")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(seconds: float) -> str:
@@ -126,15 +146,69 @@ def _quote(value: object) -> str:
 
 
 def parse_date_or_timestamp(value: object, default_tz: tzinfo | None = None) -> datetime:
-    """A date (midnight UTC) or a timestamp, as an aware UTC datetime."""
+    """A date or a timestamp, as an aware UTC datetime.
+
+    A date without a time names a whole day in ``default_tz`` (the config's
+    ``timezone:``, UTC when unset) and is kept as the first instant of that
+    day; :func:`day_of` turns it back into the date.
+    """
     if isinstance(value, datetime):
         return parse_timestamp(value, default_tz)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return day_start(value, default_tz)
     if isinstance(value, str) and len(value.strip()) == 10:
-        d = parse_date(value)
-        return datetime(d.year, d.month, d.day, tzinfo=UTC)
+        return day_start(parse_date(value), default_tz)
     return parse_timestamp(value, default_tz)
+
+
+def day_start(d: date, tz: tzinfo | None = None) -> datetime:
+    """The first instant of the day ``d`` in ``tz`` (UTC when None), in UTC."""
+    return datetime(d.year, d.month, d.day, tzinfo=tz or UTC).astimezone(UTC)
+
+
+def day_end(d: date, tz: tzinfo | None = None) -> datetime:
+    """The first instant after the day ``d`` in ``tz`` (UTC when None), in UTC."""
+    return day_start(d + timedelta(days=1), tz)
+
+
+def local_date(ts: datetime, tz: tzinfo | None = None) -> date:
+    """The calendar date of the instant ``ts`` in ``tz`` (UTC when None)."""
+    return ts.astimezone(tz or UTC).date()
+
+
+def day_of(value: object, tz: tzinfo | None = None) -> date | None:
+    """The day a date-valued field names, or None when it is a precise instant.
+
+    Dates are kept as the first instant of their day in ``tz`` (see
+    :func:`parse_date_or_timestamp`), so a value at local midnight names the
+    whole day. A timestamp written as exactly local midnight reads the same:
+    the whole day that starts then.
+    """
+    if isinstance(value, datetime):
+        local = value.astimezone(tz or UTC) if value.tzinfo else value
+        if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+            return local.date()
+        return None
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def days_overdue(due: object, now: datetime, tz: tzinfo | None = None) -> int | None:
+    """Whole days ``now`` is past ``due``, or None when it is not past due.
+
+    A date (a whole day, inclusive) is past due once that day has ended in
+    ``tz``; the days counted are the calendar days after it up to today, so
+    an item due yesterday is 1 day overdue. A precise instant is past due
+    from that instant on (0 days overdue on the same calendar day).
+    """
+    day = day_of(due, tz)
+    today = local_date(now, tz)
+    if day is not None:
+        return (today - day).days if today > day else None
+    if isinstance(due, datetime) and due < now:
+        return max((today - local_date(due, tz)).days, 0)
+    return None
 
 
 def parse_now(text: str | None) -> datetime:

@@ -42,11 +42,70 @@ def validator_for(name: str):  # type: ignore[no-untyped-def]
     return make_validator(load_schema(name))
 
 
+class RefusedRetrieval(Exception):
+    """A ``$ref`` outside the schema: guardrails never fetches schemas."""
+
+
+def _refuse(uri: str) -> Any:
+    raise RefusedRetrieval(f"schema retrieval is off; {uri!r} is not fetched")
+
+
+@functools.cache
+def _registry() -> Any:
+    """A registry that never retrieves: no network, no file, for any ``$ref``."""
+    from referencing import Registry
+
+    return Registry(retrieve=_refuse)  # type: ignore[call-arg]
+
+
 def make_validator(schema: Mapping[str, Any]):  # type: ignore[no-untyped-def]
     import jsonschema
 
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_registry())
+
+
+def _re2_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    from jsonschema.exceptions import ValidationError
+
+    from guardrails.saferegex import compile_pattern
+
+    if isinstance(instance, str) and compile_pattern(pattern).search(instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _re2_pattern_properties(validator: Any, patterns: Mapping[str, Any], instance: Any,
+                            schema: Any) -> Any:
+    from guardrails.saferegex import compile_pattern
+
+    if not isinstance(instance, Mapping):
+        return
+    for pattern, subschema in patterns.items():
+        compiled = compile_pattern(pattern)
+        for k, v in instance.items():
+            if compiled.search(k) is not None:
+                yield from validator.descend(v, subschema, path=k, schema_path=pattern)
+
+
+@functools.cache
+def _rule_validator_class() -> Any:
+    import jsonschema
+
+    return jsonschema.validators.extend(
+        jsonschema.Draft202012Validator,
+        {"pattern": _re2_pattern, "patternProperties": _re2_pattern_properties},
+    )
+
+
+def make_rule_validator(schema: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+    """A Draft 2020-12 validator for a schema a *rule* wrote (``where``/``expect``).
+
+    Its regular expressions run on RE2 (linear time) and it never retrieves a
+    ``$ref`` target: such schemas are checked at load time by
+    :func:`guardrails.checks.generic.condition_problems`.
+    """
+    cls = _rule_validator_class()
+    return cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_registry())
 
 
 def _json_path(path: Iterable[Any]) -> str:
@@ -82,12 +141,60 @@ def _best(errors: list[Any]) -> Any:
     return best_match(errors)
 
 
-def describe_error(error: Any) -> tuple[str, str]:
+def describe_error(error: Any, base_path: PathKey = ()) -> tuple[str, str]:
     """(message, fix hint) for one jsonschema error."""
-    where = _json_path(error.absolute_path)
+    where = _json_path((*base_path, *error.absolute_path))
     schema_path = "/".join(str(p) for p in error.absolute_schema_path)
     msg = f"{error.message} at {where} (schema path: {schema_path})"
     return msg, _suggest(error)
+
+
+def _error_at(err: Any, *, file: str, pos_map: Mapping[Any, Any], what: str,
+              base_path: PathKey, error_cls: type[UsageError]) -> UsageError:
+    msg, fix = describe_error(err, base_path)
+    where = (*base_path, *err.absolute_path)
+    m = _UNEXPECTED.search(err.message) if err.validator in (
+        "additionalProperties", "unevaluatedProperties") else None
+    if m:
+        # Point at the unexpected key itself, not at the mapping holding it.
+        first = re.split(r"'?, '?", m.group(1))[0]
+        if (*where, first) in pos_map:
+            where = (*where, first)
+    loc = nearest(pos_map, where) if pos_map else None  # type: ignore[arg-type]
+    return error_cls(
+        f"invalid {what}: {msg}",
+        file=file,
+        line=loc[0] if loc else None,
+        column=loc[1] if loc else None,
+        fix=fix or None,
+    )
+
+
+def errors_of(
+    data: Any,
+    schema: str | Mapping[str, Any],
+    *,
+    file: str,
+    positions: Callable[[], dict[PathKey, Position]] | dict[PathKey, Position] | None = None,
+    what: str = "file",
+    base_path: PathKey = (),
+    error_cls: type[UsageError] = UsageError,
+) -> list[UsageError]:
+    """Every schema violation of ``data``: the most relevant one per place, in order."""
+    v = validator_for(schema) if isinstance(schema, str) else make_validator(schema)
+    errors = list(v.iter_errors(data))
+    if not errors:
+        return []
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for e in errors:
+        groups.setdefault(tuple(e.absolute_path), []).append(e)
+    pos_map = positions() if callable(positions) else (positions or {})
+    out = []
+    for group in groups.values():
+        out.append(_error_at(_best(group), file=file, pos_map=pos_map, what=what,
+                             base_path=base_path, error_cls=error_cls))
+    out.sort(key=lambda e: (e.line or 0, e.column or 0))
+    return out
 
 
 def validate(
@@ -105,22 +212,47 @@ def validate(
     errors = list(v.iter_errors(data))
     if not errors:
         return
-    err = _best(errors)
-    msg, fix = describe_error(err)
     pos_map = positions() if callable(positions) else (positions or {})
-    where = (*base_path, *err.absolute_path)
-    m = _UNEXPECTED.search(err.message) if err.validator in (
-        "additionalProperties", "unevaluatedProperties") else None
-    if m:
-        # Point at the unexpected key itself, not at the mapping holding it.
-        first = re.split(r"'?, '?", m.group(1))[0]
-        if (*where, first) in pos_map:
-            where = (*where, first)
-    loc = nearest(pos_map, where) if pos_map else None
-    raise error_cls(
-        f"invalid {what}: {msg}",
-        file=file,
-        line=loc[0] if loc else None,
-        column=loc[1] if loc else None,
-        fix=fix or None,
-    )
+    raise _error_at(_best(errors), file=file, pos_map=pos_map, what=what,
+                    base_path=base_path, error_cls=error_cls)
+
+
+def nonfinite_paths(data: Any, limit: int = 100) -> list[PathKey]:
+    """Paths of NaN and infinite numbers in a loaded document (``.nan``, ``.inf``).
+
+    JSON Schema's ``number`` accepts them, and every comparison with NaN is
+    false, so a threshold of ``.nan`` would pass everything: they are refused
+    wherever a config or rule file holds them. Iterative, so depth costs no stack.
+    """
+    out: list[PathKey] = []
+    stack: list[tuple[PathKey, Any]] = [((), data)]
+    seen: set[int] = set()
+    while stack and len(out) < limit:
+        path, node = stack.pop()
+        if isinstance(node, float):
+            if node != node or node in (float("inf"), float("-inf")):
+                out.append(path)
+        elif isinstance(node, Mapping):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.extend(((*path, k), v) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(node))))
+    return out
+
+
+def nonfinite_errors(data: Any, *, file: str, positions: Mapping[Any, Any] | None,
+                     base_path: PathKey = (),
+                     error_cls: type[UsageError] = UsageError) -> list[UsageError]:
+    out = []
+    for path in nonfinite_paths(data):
+        loc = nearest(positions, (*base_path, *path)) if positions else None  # type: ignore[arg-type]
+        out.append(error_cls(
+            f"{_json_path(path)} is NaN or infinite", file=file,
+            line=loc[0] if loc else None, column=loc[1] if loc else None,
+            fix="write a finite number (.nan, .inf and overflowing numbers are refused)"))
+    return out

@@ -14,9 +14,11 @@ for before anything is built from it:
   nodes actually written, so a "billion laughs" is refused at once, in flat
   memory (the check walks each written node once);
 - nesting: at most :data:`MAX_DEPTH` levels of mappings and sequences;
-- numbers: no NaN or infinity (``.nan``, ``.inf``, ``1e999``) and no integer
-  written with more than :data:`MAX_INT_DIGITS` characters (Python refuses to
-  print integers of more than 4300 digits; nobody needs more than 100).
+- numbers: no integer written with more than :data:`MAX_INT_DIGITS`
+  characters (Python refuses to print integers of more than 4300 digits;
+  nobody needs more than 100); with ``finite=True`` (org data) no NaN or
+  infinity (``.nan``, ``.inf``, ``1e999``) either. Config and rule files
+  check NaN in their validation, which lists every load error at once.
 """
 
 from __future__ import annotations
@@ -82,8 +84,7 @@ def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
     if not math.isfinite(value):
         raise BoundError(
             None, None,
-            f"{_short(node.value)} is {'NaN' if value != value else 'infinite'}; "
-            "guardrails accepts only finite numbers",
+            f"{_short(node.value)} is NaN or infinite; guardrails accepts only finite numbers",
             node.start_mark,
         )
     return value  # type: ignore[no-any-return]
@@ -134,7 +135,17 @@ def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode):  # type: ig
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+class _FiniteLoader(_Loader):
+    """For org data: NaN and infinity are refused where they are written.
+
+    Config and rule files keep them as floats: their validation reports a
+    NaN with every other load error at once (all-errors listing).
+    """
+
+
+_FiniteLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def check_bounds(root: yaml.Node) -> None:
@@ -270,10 +281,13 @@ def _yaml_error(exc: yaml.YAMLError, display: str) -> UsageError:
 
 
 def load(
-    text: str, display: str, *, positions: bool = False
+    text: str, display: str, *, positions: bool = False, finite: bool = False
 ) -> tuple[Any, dict[PathKey, Position]]:
-    """Parse one YAML document. With ``positions`` also map each path to (line, col)."""
-    loader = _Loader(text)
+    """Parse one YAML document. With ``positions`` also map each path to (line, col).
+
+    With ``finite`` (org data), ``.nan`` and ``.inf`` are refused at their position.
+    """
+    loader = (_FiniteLoader if finite else _Loader)(text)
     try:
         node = loader.get_single_node()
         if node is not None:

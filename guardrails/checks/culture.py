@@ -63,14 +63,13 @@ class WestrumScoreCheck(Check):
     def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
         answers = ctx.facts("survey_answers")
         if not answers:
-            return no_data(rule, "no survey_answers data", "score")
+            return no_data(rule, "no survey_answers data", "count")
         start, end = ctx.window_for(rule)
         in_win = [a for a in answers if in_window(a.get("date"), start, end)]
         if not in_win:
-            return no_data(rule, "no survey answers in window", "score")
+            return no_data(rule, "no survey answers in window", "count")
         lowest = float(rule.params.get("min", 5.0))
         needed = int(rule.params.get("min_responses", 3))
-        threshold = {"min": lowest}
 
         by_team: dict[str, list[Mapping[str, Any]]] = {}
         unscored = 0
@@ -90,7 +89,7 @@ class WestrumScoreCheck(Check):
                            + ", ".join(f"{t} ({n})" for t, n in small))
         if not judged:
             res = no_data(rule, f"no team has {needed} or more scored survey responses "
-                           "in window", "score")
+                           "in window", "count")
             res.details = details
             return res
 
@@ -112,14 +111,17 @@ class WestrumScoreCheck(Check):
             ))
         worst = min(scores.values())
         n = len(evidence)
+        # Every team is judged on its own: the value counts the teams below
+        # the minimum; the lowest score is in the message.
         if n:
             msg = (f"{n} of {fmt.plural(len(scores), 'team')} below a Westrum score of "
-                   f"{lowest:.2f}: " + ", ".join(e.team or "" for e in evidence))
+                   f"{lowest:.2f} (lowest {worst:.2f}): "
+                   + ", ".join(e.team or "" for e in evidence))
         else:
             msg = (f"{fmt.plural(len(scores), 'team')} judged, all at or above {lowest:.2f}; "
                    f"lowest {worst:.2f}")
-        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=worst,
-                           unit="score", threshold=threshold, samples=len(scores),
+        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n,
+                           unit="count", threshold={"max": 0}, samples=len(scores),
                            evidence=evidence, details=details)
 
     @staticmethod

@@ -207,21 +207,24 @@ def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetim
         return MetricValue(None, 0, details=details, no_data=reason)
     by_workflow: dict[str, list[tuple[float, Fact]]] = {}
     durations: list[float] = []
-    dropped = 0
+    dropped = running = 0
     for r in started:
-        if r.get("finished_at") is None:
-            dropped += 1
+        # As of now: a run finishing at or after now has not finished yet.
+        if r.get("finished_at") is None or r["finished_at"] >= end:
+            running += 1
             continue
         seconds = (r["finished_at"] - r["started_at"]).total_seconds()
-        if seconds < 0:  # finished before it started: a broken export, not a fast run
+        if seconds < 0:  # finished before it started: contradictory data, not a fast run
             dropped += 1
             continue
         durations.append(seconds)
         by_workflow.setdefault(str(r.get("workflow") or "(no workflow)"), []).append((seconds, r))
     details.append(f"{fmt.plural(len(durations), 'CI run')} started in window")
+    if running:
+        details.append(f"{fmt.plural(running, 'run')} not finished as of now excluded")
     if dropped:
-        details.append(f"{fmt.plural(dropped, 'run')} without a valid duration dropped "
-                       "(finished_at missing or before started_at)")
+        details.append(f"{fmt.plural(dropped, 'run')} finishing before it started excluded "
+                       "(contradictory data)")
     if not durations:
         return MetricValue(None, 0, details=details,
                            no_data="no CI runs with a valid duration in window")

@@ -26,7 +26,13 @@ from datetime import datetime
 from typing import Any
 
 from guardrails.errors import RuleFileError
-from guardrails.facts import is_production_success, subject
+from guardrails.facts import (
+    earlier,
+    first_by_ref,
+    is_production_success,
+    shipping_deployment,
+    subject,
+)
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
 from guardrails.timeutil import format_duration, in_window
@@ -172,37 +178,9 @@ class _Commits:
         return self.by_sha[hits[0]] if len(hits) == 1 else None
 
 
-def _chronological(deployments: Iterable[Fact]) -> list[Fact]:
-    """By finished_at; equal times by natural id (dep-9 before dep-10).
-
-    The natural key is only computed for ties: a regex per deployment was most
-    of this function's time on 100k deployments.
-    """
-    ordered = sorted(deployments, key=lambda d: d["finished_at"])
-    out: list[Fact] = []
-    i = 0
-    while i < len(ordered):
-        j = i + 1
-        while j < len(ordered) and ordered[j]["finished_at"] == ordered[i]["finished_at"]:
-            j += 1
-        run = ordered[i:j]
-        if len(run) > 1:
-            run.sort(key=lambda d: _natural(d.get("id")))
-        out.extend(run)
-        i = j
-    return out
-
-
 def _first_deployments(deployments: Iterable[Fact], env: str) -> dict[str, Fact]:
-    """Each shipped ref -> the first successful deployment to ``env`` naming it."""
-    ordered = _chronological(
-        d for d in _unique(deployments) if is_production_success(d, env) and d.get("finished_at")
-    )
-    first: dict[str, Fact] = {}
-    for d in ordered:
-        for ref in d.get("changes") or ():
-            first.setdefault(str(ref), d)
-    return first
+    """Each shipped ref -> the earliest successful deployment to ``env`` naming it."""
+    return first_by_ref(_unique(deployments), env)
 
 
 def _change_start(change: Fact, commits: _Commits) -> tuple[datetime | None, str]:
@@ -240,9 +218,7 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
         # it is made for "production", so other environments look refs up here.
         dep = c.get("deployment") if env == "production" else None
         if dep is None:
-            dep = first.get(str(c.get("id"))) or (
-                first.get(str(c["merge_sha"])) if c.get("merge_sha") else None
-            )
+            dep = shipping_deployment(c, first)
         if dep is not None and in_window(dep.get("finished_at"), start, end):
             began, label = _change_start(c, commits)
             shipped.append((began, label, subject("changes", c), dep))
@@ -250,12 +226,17 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
     # Deployments may name plain git commits (no pull request behind them).
     by_commit: dict[str, tuple[Fact, Fact]] = {}
     unknown = 0
-    for ref, dep in first.items():  # chronological: the first deployment wins
+    for ref, dep in first.items():
         if ref in change_refs:
             continue
         commit = commits.find(ref)
         if commit is not None:
-            by_commit.setdefault(str(commit["sha"]), (commit, dep))
+            # Several refs (a full sha and a prefix) may name one commit: the
+            # earliest deployment naming it ships it.
+            key = str(commit["sha"])
+            known = by_commit.get(key)
+            if known is None or earlier(dep, known[1]):
+                by_commit[key] = (commit, dep)
         elif in_window(dep.get("finished_at"), start, end):
             unknown += 1
     for commit, dep in by_commit.values():
@@ -400,9 +381,11 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
             still_open += 1
             continue
         seconds = (resolved - inc["created_at"]).total_seconds()
-        # Resolved no later than opened: a record filed after the fact, whose
-        # real restore time is unknown; a zero would flatter the median.
-        if seconds <= 0:
+        # Resolved before it was opened: contradictory data (the files source
+        # refuses it; an HTTP source may still deliver it). Excluded and
+        # counted, never a negative duration. Resolved the moment it opened
+        # is a real sample of 0 s (METRICS.md).
+        if seconds < 0:
             dropped += 1
             continue
         about = ", ".join(str(x) for x in (
@@ -416,7 +399,8 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
     if still_open:
         details.append(f"{_count(still_open, 'open incident')} excluded")
     if dropped:
-        details.append(f"{_count(dropped, 'incident')} resolved no later than opened dropped")
+        details.append(f"{_count(dropped, 'incident')} resolved before opened excluded "
+                       "(contradictory data)")
     if not samples:
         if not incidents:
             reason = "no incidents data"

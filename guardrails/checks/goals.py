@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, hookimpl
-from guardrails.timeutil import DURATION_PATTERN, format_duration, parse_duration
+from guardrails.timeutil import DURATION_PATTERN, format_duration, local_date, parse_duration
 
 
 class FocusRevisitedCheck(Check):
@@ -29,6 +29,13 @@ class FocusRevisitedCheck(Check):
                                    file=where)],
             )
         reviewed = cfg.focus_reviewed_on if cfg is not None else None
+        if cfg is not None and cfg.focus_reviewed_on_placeholder:
+            return CheckResult(
+                Outcome.FAILED, "focus.reviewed_on is still the placeholder YYYY-MM-DD "
+                "written by 'guardrails init'", unit="seconds", threshold=threshold,
+                evidence=[Evidence(
+                    "config/focus", "replace YYYY-MM-DD with the date your team last agreed "
+                    "on the focus", file=where, line=cfg.line_of("focus", "reviewed_on"))])
         if reviewed is None:
             return CheckResult(
                 Outcome.FAILED, f"focus {focus!r} has no reviewed_on date",
@@ -36,11 +43,15 @@ class FocusRevisitedCheck(Check):
                 evidence=[Evidence("config/focus", "add focus.reviewed_on: YYYY-MM-DD",
                                    file=where, line=cfg.line_of("focus") if cfg else None)],
             )
-        age = (ctx.now.date() - reviewed).days * 86400.0
+        # reviewed_on names a whole day in the config's timezone: the age is
+        # counted in calendar days from it to today there.
+        tz = cfg.timezone if cfg is not None else None
+        today = local_date(ctx.now, tz)
+        age = (today - reviewed).days * 86400.0
         if age < 0:
             return CheckResult(
                 Outcome.FAILED, f"focus reviewed_on {reviewed} is in the future (now "
-                f"{ctx.now.date()})", value=age, unit="seconds", threshold=threshold,
+                f"{today})", value=age, unit="seconds", threshold=threshold,
                 samples=1, evidence=[Evidence(
                     "config/focus", "set reviewed_on to the date the review happened",
                     file=where, line=cfg.line_of("focus", "reviewed_on") if cfg else None)])

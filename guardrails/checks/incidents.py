@@ -12,7 +12,6 @@ as the files source keeps them in the fact's ``lines``.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -23,6 +22,7 @@ from guardrails.facts import subject
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, hookimpl
 from guardrails.sources.postmortem import canonical, normalize_sections
+from guardrails.timeutil import day_of, days_overdue, iso
 
 Fact = Mapping[str, Any]
 
@@ -294,11 +294,14 @@ class PostmortemBlamelessCheck(Check):
                 evidence.append(Evidence(subject("postmortems", pm), f'"{phrase}"',
                                          file=pm.get("file"), line=line))
         files = list(dict.fromkeys(e.subject.split("/", 1)[1] for e in evidence))
-        n = len(evidence)
+        hits = len(evidence)
+        # The value counts offending postmortems (the subjects judged); the
+        # phrase hits are the evidence, one per phrase with file and line.
+        n = len(files)
         if n:
             more = f" and {len(files) - 5} more" if len(files) > 5 else ""
-            msg = (f"{fmt.plural(n, 'blame phrase')} in {len(files)} of "
-                   f"{fmt.plural(len(pms), 'postmortem')}: {', '.join(files[:5])}{more}")
+            msg = (f"{n} of {fmt.plural(len(pms), 'postmortem')} use blame language "
+                   f"({fmt.plural(hits, 'phrase')}): {', '.join(files[:5])}{more}")
         else:
             msg = f"no blame phrases in {fmt.plural(len(pms), 'postmortem')}"
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
@@ -318,13 +321,15 @@ class ActionItemsOnTimeCheck(Check):
     name = "incidents.action_items_on_time"
     kinds = ("postmortems",)
     schema = {"properties": {}}
-    doc = "No action item whose status is not 'done' has a due date before now."
+    doc = ("No action item whose status is not 'done' is past its due date (a date names "
+           "the whole day in the config's timezone).")
 
     def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
         pms, empty = _postmortems(ctx, rule)
         if empty is not None:
             return empty
         overdue: list[tuple[float, Evidence]] = []
+        tz = ctx.config.timezone if ctx.config is not None else None
         total = open_items = undated = 0
         for pm in pms:
             after = _front_line(pm, _ACTION_ITEMS_KEY) or 0
@@ -339,13 +344,17 @@ class ActionItemsOnTimeCheck(Check):
                 if due is None:
                     undated += 1
                     continue
-                if not due < ctx.now:
+                # A due date names the whole day in the config's timezone: not
+                # overdue until that day has ended (METRICS.md).
+                days = days_overdue(due, ctx.now, tz)
+                if days is None:
                     continue
-                days = math.ceil((ctx.now - due).total_seconds() / 86400)
                 owner = item.get("owner")
                 who = f"owner {owner}" if owner else "no owner"
-                detail = (f"{item.get('title')!r} ({who}, due {due.date()}): "
-                          f"{fmt.plural(days, 'day')} overdue")
+                day = day_of(due, tz)
+                shown = day.isoformat() if day is not None else iso(due)
+                late = fmt.plural(days, "day") if days else "less than a day"
+                detail = f"{item.get('title')!r} ({who}, due {shown}): {late} overdue"
                 line = _front_line(pm, str(item.get("title")), after)
                 overdue.append((days, Evidence(subject("postmortems", pm), detail,
                                                file=pm.get("file"), line=line)))
@@ -358,7 +367,7 @@ class ActionItemsOnTimeCheck(Check):
             details.append(f"{fmt.plural(undated, 'open item')} without a due date")
         n = len(evidence)
         msg = (f"{fmt.plural(n, 'open action item')} past due, the oldest "
-               f"{fmt.plural(overdue[0][0], 'day')} overdue" if n
+               f"{fmt.plural(int(overdue[0][0]), 'day')} overdue" if n
                else f"no open action item is past due ({open_items} open)")
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
                            threshold={"max": 0}, samples=total, evidence=evidence,

@@ -147,7 +147,7 @@ shallow clone); teams from the org data to name the owning team."""
             evidence.append(Evidence(f"module/{mid}", f"bus factor {bf} (min {lo}): {shares}",
                                      team=_module_team(by_id.get(mid, {}), index)))
         n = len(evidence)
-        threshold = {"min": lo}
+        threshold = {"max": 0}  # modules below the bus factor; the minimum is per module
         skipped = len(per_module) - len(active)
         details = [window]
         if skipped:
@@ -219,19 +219,22 @@ members from the org data; without teams, owners are not checked."""
                                      f"GitHub: {err['message']}: {err['text'].strip()}",
                                      file=co["file"], line=err["line"]))
         teams = _teams(ctx)
-        unknown = 0
+        # The value counts offending subjects: an unknown owner named on three
+        # lines is one owner (each line is its own evidence).
+        unknown_owners: set[str] = set()
         if teams:
             known = _known_owners(teams)
             for e in co.get("entries") or ():
                 for owner in e["owners"]:
                     if _owner_key(owner) not in known:
-                        unknown += 1
+                        unknown_owners.add(owner)
                         evidence.append(Evidence(
                             f"owner/{owner}", f"{co['file']} line {e['line']} ({e['pattern']}): "
                             f"{owner} is not a known {_kind_word(owner)}",
                             file=co["file"], line=e["line"]))
         else:
             details.append("no teams data: owners were not checked against the org")
+        unknown = len(unknown_owners)
         errors = len(co.get("errors") or ())
         n = len(unowned) + unknown + errors
         parts = []

@@ -25,7 +25,6 @@ class TeamSizeCheck(Check):
         if not teams:
             return CheckResult.skipped("no teams data")
         lo, hi = rule.params.get("min"), rule.params.get("max")
-        threshold = {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
         evidence = []
         for t in sorted(teams, key=lambda t: str(t["id"])):
             size = len(t.get("members") or [])
@@ -49,8 +48,9 @@ class TeamSizeCheck(Check):
             msg = f"{fmt.plural(n, 'team')} outside {bounds}: {names}"
         else:
             msg = f"all {len(teams)} teams have {bounds}"
+        # The value counts the teams outside the bounds; the bounds are per team.
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
-                           threshold=threshold, samples=len(teams), evidence=evidence)
+                           threshold={"max": 0}, samples=len(teams), evidence=evidence)
 
 
 @hookimpl

@@ -13,11 +13,13 @@ Escaping follows GitHub's workflow-command rules: in the message ``%``,
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from guardrails.model import Evidence, Outcome, Result, Rule, Severity
 from guardrails.plugin import Reporter, hookimpl
 from guardrails.reporters.sarif import Locator
+from guardrails.textsafe import printable
 
 if TYPE_CHECKING:
     from guardrails.model import Report
@@ -28,7 +30,15 @@ EVIDENCE_IN_MESSAGE = 20
 
 
 def escape_data(text: str) -> str:
-    """Escape a workflow command's message."""
+    """Escape a workflow command's message.
+
+    Line breaks are percent-encoded (GitHub shows them as breaks); any other
+    control character or escape sequence from data is shown inert
+    (textsafe.printable), so no line of data can become a command of its own
+    or colour the log.
+    """
+    text = "".join(part if part in ("\r", "\n") else printable(part)
+                   for part in re.split(r"(\r|\n)", text))
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

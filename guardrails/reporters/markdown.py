@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from guardrails.model import Outcome, Result, Severity
 from guardrails.plugin import DocumentReporter, Reporter, hookimpl
+from guardrails.textsafe import printable
 
 if TYPE_CHECKING:
     from guardrails.model import Report
@@ -33,16 +34,38 @@ EVIDENCE_SHOWN = 50
 
 
 def cell(text: object) -> str:
-    """Text safe inside a table cell: pipes escaped, one line."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace(
-        "\n", "<br>")
+    """Text safe inside a table cell (plain or in a code span): one line, pipes escaped.
+
+    No raw HTML can open: ``<`` and ``>`` become entities outside code spans
+    (see :func:`code`); control characters are shown, not obeyed.
+    """
+    return (printable(text).replace("\\", "\\\\").replace("|", "\\|")
+            .replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def code(text: object) -> str:
+    """``text`` as a code span in a table cell or list item; a backtick cannot close it."""
+    s = printable(text).replace("|", "\\|")
+    if "`" in s:
+        return inline(s)
+    return f"`{s}`"
 
 
 def inline(text: str) -> str:
     """Text safe in a list item: no HTML or link syntax from data leaks into the page."""
-    for ch in "\\`*_[]<>|":
+    text = printable(text)
+    for ch in "\\`*_[]<>|&!#":
         text = text.replace(ch, "\\" + ch)
-    return text.replace("\r", " ").replace("\n", " ")
+    return text
+
+
+def link_target(url: str) -> str | None:
+    """A URL usable inside ``(<...>)``, or None when it could break out of it."""
+    if not url.startswith(("https://", "http://")) or printable(url) != url:
+        return None
+    if any(ch in url for ch in "<> \t"):
+        return None
+    return url
 
 
 def word(r: Result) -> str:
@@ -58,8 +81,13 @@ def render(report: Report) -> str:
     verdict = "❌ gate fails" if report.exit_code == 1 else (
         "✅ gate passes" if report.exit_code == 0 else f"exit code {report.exit_code}")
     out = [f"## guardrails: {summary}", ""]
-    out.append(f"{verdict} (exit code {report.exit_code}); evaluated as of {report.now}"
-               + (f", focus {report.focus}" if report.focus else ""))
+    focus = f", focus {inline(report.focus)}" if report.focus else ""
+    out.append(f"{verdict} (exit code {report.exit_code}); evaluated as of "
+               f"{inline(report.now)}{focus}")
+    missing = report.no_data_count()
+    if missing:
+        out += ["", f"⚠️ {missing} of {len(report.results)} rules had no data to judge; "
+                "configure the sources that provide it (`--strict` makes them fail)."]
     out += ["", "| Outcome | Rules |", "| --- | ---: |"]
     for key, n in counts.items():
         out.append(f"| {ICONS[Outcome(key)]} {key} | {n} |")
@@ -67,12 +95,12 @@ def render(report: Report) -> str:
         out += ["", "| Rule | Outcome | Message |", "| --- | --- | --- |"]
         for r in report.results:
             msg = (r.message or "").splitlines()[0] if r.message else ""
-            out.append(f"| `{cell(r.id)}` | {ICONS[r.outcome]} {word(r)} | {cell(msg)} |")
+            out.append(f"| {code(r.id)} | {ICONS[r.outcome]} {word(r)} | {cell(msg)} |")
     failures = [r for r in report.results if r.is_failure]
     if failures:
         out += ["", "### Failures"]
     for r in failures:
-        out += ["", f"#### {ICONS[r.outcome]} `{cell(r.id)}`: {inline(r.title or r.id)}", ""]
+        out += ["", f"#### {ICONS[r.outcome]} {code(r.id)}: {inline(r.title or r.id)}", ""]
         if r.outcome is Outcome.FAILED and r.severity is Severity.WARNING:
             out += ["_severity warning: does not fail the run without `--strict`_", ""]
         out.append(inline(r.message or r.outcome.value))
@@ -81,16 +109,17 @@ def render(report: Report) -> str:
         if r.evidence:
             out.append("")
             for e in r.evidence[:EVIDENCE_SHOWN]:
-                label = f"`{cell(e.subject)}`"
-                if e.url:
-                    label = f"[{label}](<{e.url}>)"
+                label = code(e.subject)
+                target = link_target(e.url) if e.url else None
+                if target:
+                    label = f"[{label}](<{target}>)"
                 team = f" (team {inline(e.team)})" if e.team else ""
                 detail = f": {inline(e.detail)}" if e.detail else ""
                 out.append(f"- {label}{team}{detail}")
             if len(r.evidence) > EVIDENCE_SHOWN:
                 out.append(f"- ... {len(r.evidence) - EVIDENCE_SHOWN} more")
         if r.outcome is Outcome.FAILED:
-            out += ["", f"How to fix: `guardrails explain {r.id}`"]
+            out += ["", f"How to fix: {code('guardrails explain ' + r.id)}"]
     if report.warnings:
         out += ["", "### Notes", ""]
         out += [f"- {inline(w)}" for w in report.warnings]

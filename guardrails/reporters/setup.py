@@ -1,18 +1,33 @@
-"""Turning ``--format``/``--output`` pairs into open reporter objects."""
+"""Turning ``--format``/``--output`` pairs into open reporter objects.
+
+Output files are written whole or not at all (:mod:`guardrails.fileio`):
+each report goes to a temporary file beside its target and replaces it only
+when the run ends normally, so an interrupted or crashed run leaves the
+previous report as it was. Before anything runs, :func:`check_output_paths`
+refuses an output that would overwrite something the run reads (the config,
+a rule file, a data file, the baseline) or that a symlink inside the root
+sends outside it.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from guardrails.errors import UsageError
+from guardrails.fileio import atomic_writer
 from guardrails.plugin import Reporter
 
 if TYPE_CHECKING:
+    from guardrails.config import Config
     from guardrails.session import Session
+
+#: files the git source reads besides .git (codeowners.LOCATIONS)
+_CODEOWNERS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
 
 def reporter_types(session: Session) -> dict[str, type[Reporter]]:
@@ -22,6 +37,148 @@ def reporter_types(session: Session) -> dict[str, type[Reporter]]:
         for cls in group or ():
             out[cls.name] = cls
     return out
+
+
+def _real(path: str | Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _inputs(config: Config, baseline: str | None) -> tuple[dict[Path, str], dict[Path, str]]:
+    """(files, folders) the run reads, real paths -> what they are, for messages."""
+    from guardrails.collect import resolve_specs
+
+    files: dict[Path, str] = {}
+    folders: dict[Path, str] = {}
+    if config.path is not None:
+        files[_real(config.path)] = "the config file"
+    specs = config.options.paths or tuple(config.rule_specs)
+    if specs:
+        for p in resolve_specs(config, specs, from_cli=bool(config.options.paths)):
+            files.setdefault(_real(p), "a rule file")
+    sources = config.sources
+    if "files" in sources:
+        folders[_real(config.root / str(sources["files"].get("path", "org")))] = \
+            "a file in the org data folder"
+    if "git" in sources:
+        repo = _real(config.root / str(sources["git"].get("path", ".")))
+        folders[repo / ".git"] = "a file of the git repository"
+        for rel in _CODEOWNERS:
+            files.setdefault(repo / rel, "a CODEOWNERS file")
+    if baseline:
+        files.setdefault(_real(baseline), "the --baseline file")
+    return files, folders
+
+
+def check_output_paths(config: Config, outputs: Iterable[tuple[str, str]],
+                       baseline: str | None = None) -> None:
+    """Refuse outputs that would clobber an input, repeat, or leave the root by a symlink.
+
+    ``outputs`` are ``(option, path)`` pairs such as ``("--output", "r.json")``.
+    Raises :class:`UsageError` (exit 4) naming the path before anything runs.
+    """
+    outputs = list(outputs)
+    if not outputs:
+        return
+    files, folders = _inputs(config, baseline)
+    root = _real(config.root)
+    seen: dict[Path, str] = {}
+    for option, name in outputs:
+        real = _real(name)
+        what = files.get(real) or next(
+            (w for f, w in folders.items() if _inside(real, f)), None)
+        if what is not None and not (option == "--write-baseline"
+                                     and what == "the --baseline file"):
+            raise UsageError(
+                f"{option} {name} would write over {what} ({_shown(real, root)}), "
+                "which this run reads",
+                fix="write the report somewhere else, e.g. a reports/ folder")
+        lexical = Path(os.path.abspath(name))
+        if _inside(lexical, root) and not _inside(real, root):
+            raise UsageError(
+                f"{option} {name} is a symlink (or passes through one) that leads "
+                "outside the project root",
+                fix="give the real destination path, or remove the symlink")
+        if real in seen:
+            raise UsageError(f"{option} {name} is also the target of {seen[real]}",
+                             fix="give each format its own --output file")
+        if real.is_dir():
+            raise UsageError(f"{option} {name} is a folder", fix="give a file name")
+        seen[real] = f"{option} {name}"
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def stdout_stream() -> Any:
+    """Standard output for a report; text that cannot be encoded is escaped, never fatal."""
+    stream = sys.stdout
+    if stream is None:
+        raise UsageError("standard output is closed, so the report has nowhere to go",
+                         fix="write it to a file with --format FORMAT --output FILE")
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        stream.reconfigure(errors="backslashreplace")
+    return stream
+
+
+class _ReportStream:
+    """A report file's stream whose write errors (a full disk) are usage errors."""
+
+    def __init__(self, stream: Any, name: str) -> None:
+        self._stream = stream
+        self.name = name
+
+    def _failed(self, exc: OSError) -> UsageError:
+        return stream_error(self.name, exc)
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def report_file(name: str) -> Iterator[_ReportStream]:
+    """An output file written atomically; failing to write it is a usage error (exit 4)."""
+    in_body = False
+    try:
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
+        with atomic_writer(name) as fh:
+            stream = _ReportStream(fh, name)
+            try:
+                yield stream
+            except BaseException:
+                in_body = True
+                raise
+    except OSError as exc:
+        if in_body:
+            raise
+        raise stream_error(name, exc) from None
+
+
+def stream_error(name: str, exc: OSError) -> UsageError:
+    return UsageError(f"cannot write report {name}: {exc.strerror or exc}",
+                      fix="check the free space and permissions where it goes")
 
 
 @contextlib.contextmanager
@@ -41,31 +198,18 @@ def open_reporters(session: Session, pairs: list[tuple[str, str | None]]
             raise UsageError(f"unknown format {fmt!r}",
                              fix=f"known formats: {', '.join(sorted(types))}")
     options = report_options(session.options)
-    created: list[Path] = []
+    # An interrupted or crashed run: every temporary file goes, every previous
+    # report stays as it was; a clean run replaces each target whole.
     with contextlib.ExitStack() as stack:
         reporters: list[Reporter] = []
         for fmt, output in pairs:
             cls = types[fmt]
             if output is None:
-                stream = sys.stdout
+                stream = stdout_stream()
                 opts = options
             else:
-                path = Path(output)
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    if not path.exists():
-                        created.append(path)
-                    stream = stack.enter_context(path.open("w", encoding="utf-8", newline="\n"))
-                except OSError as exc:
-                    raise UsageError(f"cannot write --output {output}: {exc.strerror}") from None
+                stream = stack.enter_context(report_file(output))
                 # Files never get colour codes.
                 opts = type(options)(**{**options.__dict__, "color": False})
             reporters.append(cls(stream, opts))
-        try:
-            yield reporters
-        except BaseException:
-            # An interrupted or crashed run leaves no half-written report behind.
-            stack.close()
-            for path in created:
-                path.unlink(missing_ok=True)
-            raise
+        yield reporters

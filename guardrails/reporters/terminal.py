@@ -8,6 +8,7 @@ Everything but the timing is deterministic for the same data and ``--now``.
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import shutil
 from typing import TYPE_CHECKING, ClassVar
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from guardrails import __version__
 from guardrails.model import Evidence, Outcome, Report, Result, Rule, Severity
 from guardrails.plugin import Reporter, hookimpl
+from guardrails.textsafe import printable
 
 if TYPE_CHECKING:
     from guardrails.session import Session
@@ -95,7 +97,7 @@ class TerminalReporter(Reporter):
         focus = cfg.focus or "(none declared)"
         if cfg.focus and cfg.focus_reviewed_on:
             focus += f" (reviewed {cfg.focus_reviewed_on})"
-        self.line(f"rootdir: {cfg.root}, config: {cfg.display_path}, focus: {focus}")
+        self.line(printable(f"rootdir: {cfg.root}, config: {cfg.display_path}, focus: {focus}"))
         if session.sources:
             parts = []
             for state in session.sources.values():
@@ -107,7 +109,7 @@ class TerminalReporter(Reporter):
                     parts.append(f"{label} ({counts})")
                 else:
                     parts.append(f"{label} (not needed)" if not state.counts else label)
-            self.line("sources: " + ", ".join(parts))
+            self.line(printable("sources: " + ", ".join(parts)))
         assert session.pm is not None
         others = [i for i in getattr(session.pm, "infos", ())
                   if i.dist and i.dist != "execution-guardrails"]
@@ -115,9 +117,9 @@ class TerminalReporter(Reporter):
             self.line("plugins: " + ", ".join(f"{i.dist}-{i.version}" for i in others))
         for lines in session.pm.hook.guardrails_report_header(config=cfg):
             for text in lines or ():
-                self.line(text)
+                self.line(printable(text))
         for w in session.warnings:
-            self.line(f"warning: {w}", "yellow")
+            self.line(f"warning: {printable(w)}", "yellow")
         self._header_warnings = len(session.warnings)
         collected = f"collected {session.collected} rule{'s' if session.collected != 1 else ''}"
         if session.deselected:
@@ -126,6 +128,7 @@ class TerminalReporter(Reporter):
         self.line()
 
     def rule_result(self, result: Result, rule: Rule) -> None:
+        result = clean(result)
         self.done += 1
         if self.quiet:
             return
@@ -146,7 +149,7 @@ class TerminalReporter(Reporter):
             if self.current_file is not None:
                 self.write("\n")
             self.current_file = rule.file
-            prefix = f"{rule.file}{' (builtin)' if rule.builtin else ''} "
+            prefix = f"{printable(rule.file)}{' (builtin)' if rule.builtin else ''} "
             self.write(prefix)
             self.line_len = len(prefix)
         self.write(self.paint(letter(result), *style))
@@ -162,7 +165,7 @@ class TerminalReporter(Reporter):
     def finish(self, report: Report, session: Session) -> None:
         if self.current_file is not None:
             self.write("\n")
-        results = report.results
+        results = [clean(r) for r in report.results]
         failures = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.ERROR)]
         if failures and not self.quiet:
             self.line()
@@ -176,12 +179,15 @@ class TerminalReporter(Reporter):
             # Warnings that arose while rules ran (e.g. baseline failures now fixed).
             self.sep("=", "warnings summary", "yellow")
             for w in late:
-                self.line(w)
+                self.line(printable(w))
         summary = [r for r in results if r.outcome is not Outcome.PASSED]
         if summary and self.options.verbosity >= -1:
             self.sep("=", "short rule summary info", "cyan")
             for r in sorted(summary, key=_summary_order):
                 self.line(self._summary_line(r))
+        note = no_data_note(report)
+        if note and self.options.verbosity >= -1:
+            self.line(note, "yellow")
         self._final_line(report, session)
 
     # -- sections ------------------------------------------------------------
@@ -264,6 +270,45 @@ class TerminalReporter(Reporter):
             self.line(text, *style)
         else:
             self.sep("=", text, *style)
+
+
+def no_data_note(report: Report) -> str | None:
+    """``16 of 18 rules skipped: no data — configure sources``, or None when all had data.
+
+    A gate that skips most of its rules looks green; this line says so, and
+    points at ``--strict``, which makes those rules fail.
+    """
+    n = report.no_data_count()
+    if not n:
+        return None
+    total = len(report.results)
+    rules = f"{n} of {total} rule{'s' if total != 1 else ''}"
+    if any(r.no_data and r.outcome is not Outcome.SKIPPED for r in report.results):
+        return f"{rules} failed for lack of data (strict) — configure sources"
+    return (f"{rules} skipped: no data — configure sources "
+            "(--strict makes them fail)")
+
+
+def _inert_line(text: str) -> str:
+    """One line of a traceback: printable, and never a CI workflow command (``::error``)."""
+    text = printable(text)
+    return "\\" + text if text.lstrip().startswith("::") else text
+
+
+def clean(r: Result) -> Result:
+    """A copy of ``r`` whose data text cannot steer the terminal (see textsafe)."""
+    waiver = ({k: printable(v) if isinstance(v, str) else v for k, v in r.waiver.items()}
+              if r.waiver else r.waiver)
+    return dataclasses.replace(
+        r, id=printable(r.id), title=printable(r.title), file=printable(r.file),
+        message=printable(r.message),
+        details=[printable(d) for d in r.details],
+        longrepr="\n".join(_inert_line(t) for t in r.longrepr.splitlines()), waiver=waiver,
+        evidence=[dataclasses.replace(
+            e, subject=printable(e.subject), detail=printable(e.detail),
+            url=printable(e.url) if e.url else e.url,
+            team=printable(e.team) if e.team else e.team,
+            file=printable(e.file) if e.file else e.file) for e in r.evidence])
 
 
 def _count(n: int, kind: str) -> str:

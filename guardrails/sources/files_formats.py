@@ -155,7 +155,7 @@ def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
         return read_jsonl(text, display)
     if suffix == ".json":
         return _from_document(_load_json(text, display), text, display, layout, allow_list=True)
-    data, _ = yamlio.load(text, display)
+    data, _ = yamlio.load(text, display, finite=True)
     return _from_document(data, text, display, layout, allow_list=False)
 
 

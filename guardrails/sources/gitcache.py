@@ -10,14 +10,13 @@ crash or a concurrent run never leaves half a cache behind.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from guardrails.fileio import atomic_writer
 
 LOG = logging.getLogger(__name__)
 
@@ -63,16 +62,9 @@ def store(cache_dir: Path | None, key: str, head: str, since: int,
     path = cache_path(cache_dir, key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"version": VERSION, "head": head, "since": since,
-                           "commits": commits}, fh, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic_writer(path) as fh:
+            json.dump({"version": VERSION, "head": head, "since": since,
+                       "commits": commits}, fh, separators=(",", ":"))
     except OSError as exc:
         # A read-only cache folder must not fail the run; it is only slower.
         LOG.debug("could not write git cache %s: %s", path, exc)

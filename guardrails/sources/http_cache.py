@@ -13,13 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from guardrails.errors import SourceError
+from guardrails.fileio import atomic_write
 
 LOG = logging.getLogger(__name__)
 
@@ -139,14 +138,7 @@ class ResponseCache:
         path = self.path_for(entry.url)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(entry.__dict__, fh)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write(path, json.dumps(entry.__dict__))
         except OSError as exc:
             # A cache that cannot be written costs speed, not correctness.
             LOG.warning("cannot write HTTP cache entry %s: %s", path, exc)

@@ -94,6 +94,7 @@ def test_whole_report(project: Path) -> None:
         "FAILED ops::restore - time to restore 20h > 12h",
         "FAILED people::team-size - 1 team outside 3..8 members: beta (9)",
         "SKIPPED [1] ops::deploys - no deployments data",
+        "1 of 4 rules skipped: no data — configure sources (--strict makes them fail)",
         sep("=", "2 failed, 1 passed, 1 skipped in X.XXs"),
         "",
     ])
@@ -125,6 +126,7 @@ def test_quiet_prints_only_the_summary(project: Path) -> None:
         "FAILED ops::restore - time to restore 20h > 12h",
         "FAILED people::team-size - 1 team outside 3..8 members: beta (9)",
         "SKIPPED [1] ops::deploys - no deployments data",
+        "1 of 4 rules skipped: no data — configure sources (--strict makes them fail)",
         sep("=", "2 failed, 1 passed, 1 skipped in X.XXs"),
     ]
     assert mask_timing(check("-qq")) == "2 failed, 1 passed, 1 skipped in X.XXs\n"
@@ -172,6 +174,7 @@ def test_waived_and_warning_letters_and_summary(project: Path) -> None:
         "FAILED ops::restore - time to restore 20h > 12h (warning)",
         'WAIVED people::team-size - until 2026-12-31: "splitting beta" (team/beta)',
         "SKIPPED [1] ops::deploys - no deployments data",
+        "1 of 4 rules skipped: no data — configure sources (--strict makes them fail)",
         sep("=", "1 failed, 1 passed, 1 skipped, 1 waived in X.XXs"),
     ]
 

@@ -235,7 +235,7 @@ def test_check_parameter_type_error_points_at_the_key(tmp_path: Path) -> None:
                                    "    check: metric\n    metric: dora.lead_time\n"
                                    "    max: 1 week\n"})
     assert (err.line, err.column) == (6, 5)
-    assert "$.max" in err.message
+    assert "$.rules[0].max" in err.message
 
 
 def test_required_check_parameter(tmp_path: Path) -> None:

@@ -280,6 +280,19 @@ def test_waiver_expiry_day_is_inclusive(in_tmp: Path) -> None:
     assert not w.active(datetime(2026, 12, 1, 0, tzinfo=UTC))
 
 
+def test_waiver_expiry_day_is_a_day_in_the_config_timezone(in_tmp: Path) -> None:
+    # expires 2026-11-30: in +05:30 that day ends at 2026-11-30T18:30Z, in -08:00
+    # at 2026-12-01T08:00Z (METRICS.md: a date names the whole day in `timezone:`)
+    from guardrails.timeutil import parse_timezone
+
+    w = load_config(write(in_tmp, "guardrails.yaml", WAIVERS)).waivers[1]
+    east, west = parse_timezone("+05:30"), parse_timezone("-08:00")
+    assert w.active(datetime(2026, 11, 30, 18, 29, 59, tzinfo=UTC), east)
+    assert not w.active(datetime(2026, 11, 30, 18, 30, tzinfo=UTC), east)
+    assert w.active(datetime(2026, 12, 1, 7, 59, 59, tzinfo=UTC), west)
+    assert not w.active(datetime(2026, 12, 1, 8, 0, tzinfo=UTC), west)
+
+
 def test_waiver_json(in_tmp: Path) -> None:
     first, second = load_config(write(in_tmp, "guardrails.yaml", WAIVERS)).waivers
     assert first.to_json() == {"reason": "splitting the team in Q1", "expires": "2027-01-31",

@@ -562,15 +562,17 @@ def test_time_to_restore_window_boundaries_and_as_of_now() -> None:
     assert "1 open incident excluded" in mv.details
 
 
-def test_time_to_restore_drops_resolutions_not_after_creation() -> None:
+def test_time_to_restore_keeps_zero_and_excludes_negative_durations() -> None:
+    # METRICS.md: resolved the moment it opened is a 0 s sample; resolved
+    # before opened (only an HTTP source can deliver it) is excluded and counted.
     ctx = context(incidents=[
         inc("INC-1", ago(5), resolved_at=ago(5)),  # zero
         inc("INC-2", ago(5), resolved_at=ago(6)),  # negative
         inc("INC-3", ago(5), resolved_at=ago(4)),  # 1d
     ])
     mv = compute(TTR, ctx)
-    assert (mv.value, mv.samples) == (1 * DAY, 1)
-    assert mv.details[-1] == "2 incidents resolved no later than opened dropped"
+    assert (mv.value, mv.samples) == (0.5 * DAY, 2)
+    assert mv.details[-1] == "1 incident resolved before opened excluded (contradictory data)"
 
 
 def test_time_to_restore_no_data() -> None:
@@ -587,3 +589,62 @@ def test_time_to_restore_no_data() -> None:
 def test_time_to_restore_ignores_the_environment_parameter() -> None:
     ctx = context(incidents=[inc("INC-1", ago(3), resolved_at=ago(3) + timedelta(hours=5))])
     assert compute(TTR, ctx, environment="staging").value == 5 * HOUR
+
+
+# ---------------------------------------------------------------------------
+# which deployment ships a change
+# ---------------------------------------------------------------------------
+
+
+def test_a_change_ships_with_the_earliest_deployment_naming_it_by_id_or_sha() -> None:
+    # dep-2 names the change by id, dep-1 (earlier) by its merge sha: dep-1 ships it
+    change = {"id": "7", "merge_sha": "ab" * 20, "first_commit_at": ago(10)}
+    ctx = context(
+        deployments=[dep("dep-2", ago(2), changes=["7"]),
+                     dep("dep-1", ago(4), changes=["ab" * 20])],
+        changes=[change])
+    assert change["deployment"]["id"] == "dep-1"
+    mv = compute(LT, ctx)
+    assert (mv.value, mv.samples) == (6 * DAY, 1)
+
+
+def test_a_change_first_shipped_before_the_window_is_not_in_it() -> None:
+    # shipped by sha 40 days ago (before the 30-day window), named again by id today
+    change = {"id": "7", "merge_sha": "cd" * 20, "first_commit_at": ago(45)}
+    ctx = context(
+        deployments=[dep("dep-1", ago(40), changes=["cd" * 20]),
+                     dep("dep-2", ago(1), changes=["7"])],
+        changes=[change])
+    mv = compute(LT, ctx)
+    assert mv.value is None
+    assert mv.no_data == "no changes shipped by production deployments in window"
+
+
+def test_lead_time_for_another_environment_also_takes_the_earliest() -> None:
+    change = {"id": "7", "merge_sha": "ef" * 20, "first_commit_at": ago(10)}
+    ctx = context(
+        deployments=[dep("s-2", ago(2), environment="staging", changes=["7"]),
+                     dep("s-1", ago(5), environment="staging", changes=["ef" * 20])],
+        changes=[change])
+    mv = compute(LT, ctx, environment="staging")
+    assert (mv.value, mv.samples) == (5 * DAY, 1)
+
+
+def test_the_failure_joins_are_made_as_of_now() -> None:
+    # what a declarative rule sees in deployment.failed follows METRICS.md's
+    # "as of now": an incident opened, or a rollback finishing, at or after now
+    # has not happened yet
+    store = FactStore()
+    store.add("deployments", [
+        dep("dep-1", ago(3)), dep("dep-2", ago(2)),
+        dep("rb-1", NOW, kind="rollback", remediates="dep-2"),
+        dep("rb-0", ago(1), kind="rollback", remediates="dep-3"), dep("dep-3", ago(2))],
+        "test")
+    store.add("incidents", [inc("INC-1", NOW, caused_by="dep-1")], "test")
+    join(store, NOW)
+    failed = {d["id"]: d["failed"] for d in store.get("deployments")}
+    assert failed == {"dep-1": False, "dep-2": False, "rb-1": False, "rb-0": False,
+                      "dep-3": True}
+    join(store)  # without now (a library caller): every fact in the data counts
+    assert {d["id"] for d in store.get("deployments") if d["failed"]} == {
+        "dep-1", "dep-2", "dep-3"}

@@ -416,7 +416,7 @@ def test_team_size() -> None:
     res = TeamSizeCheck().evaluate(rule, context(teams=[team("gamma", 1), team("alpha", 3),
                                                         team("beta", 9)]))
     assert res.outcome is Outcome.FAILED
-    assert (res.value, res.samples, res.threshold) == (2, 3, {"min": 3, "max": 8})
+    assert (res.value, res.samples, res.threshold) == (2, 3, {"max": 0})
     assert res.message == "2 teams outside 3..8 members: beta (9), gamma (1)"
     assert [(e.subject, e.team) for e in res.evidence] == [("team/beta", "beta"),
                                                            ("team/gamma", "gamma")]

@@ -112,7 +112,7 @@ def test_bus_factor_definition(counts: dict[str, int], expected: int) -> None:
 def test_bus_factor_fails_for_the_module_one_person_carries(repo: GitRepo) -> None:
     res = BusFactorCheck().evaluate(_bf_rule(), _ctx(_store(repo.path)))
     assert res.outcome is Outcome.FAILED
-    assert (res.value, res.unit, res.threshold, res.samples) == (1, "count", {"min": 2}, 2)
+    assert (res.value, res.unit, res.threshold, res.samples) == (1, "count", {"max": 0}, 2)
     [ev] = res.evidence
     assert ev.subject == "module/api"
     assert ev.detail == ("bus factor 1 (min 2): Alice 60% (6 of 10), Bob 20% (2 of 10), "

@@ -269,8 +269,8 @@ def test_ci_feedback_time_fails_with_the_slowest_workflows() -> None:
     assert (result.value, result.samples) == (900.0, 5)
     assert result.message == "ci feedback time 15m > 10m"
     assert result.details == [WINDOW, "5 CI runs started in window",
-                              "1 run without a valid duration dropped "
-                              "(finished_at missing or before started_at)"]
+                              "1 run finishing before it started excluded "
+                              "(contradictory data)"]
     # e2e: median of 900 1200 1500 = 1200 s; lint: median of 60 120 = 90 s
     assert evidence(result) == [
         ("workflow/e2e", "median 20m over 3 runs; slowest 25m (run r3, 2026-11-03)", None),
@@ -395,3 +395,12 @@ def test_explain_shows_the_throughput_override(capsys: pytest.CaptureFixture[str
     for heading in ("What it checks", "Why it matters", "Default and where it comes from",
                     "How to fix a failure", "Data it needs"):
         assert heading in out
+
+
+def test_ci_run_still_running_at_now_is_not_a_sample() -> None:
+    # METRICS.md, as of now: a run finishing at or after now has not finished yet
+    runs = [ci_run("done", day(3), 120), ci_run("zero", day(4), 0),
+            ci_run("running", NOW - timedelta(minutes=5), 300)]  # finishes after now
+    result = run(builtin_rule("ci-feedback-time"), ci_runs=runs)
+    assert (result.value, result.samples) == (60.0, 2)  # median of 0 and 120
+    assert "1 run not finished as of now excluded" in result.details

@@ -94,9 +94,9 @@ def test_slack_in_plans_fails_on_full_and_capacity_less_plans() -> None:
     ]
     result = run(builtin_rule("teams::slack-in-plans"), iterations=iterations)
     assert result.outcome is Outcome.FAILED
-    # the fullest plan with a capacity: b at 0.9; teams a, b, c have a started iteration
+    # two teams offend (b at 0.9, c without capacity); a, b, c have a started iteration
     assert (result.value, result.unit, result.threshold, result.samples) == (
-        0.9, "ratio", {"max": 0.8}, 3)
+        2, "count", {"max": 0}, 3)
     assert evidence(result) == [
         ("team/b", "Sprint 7 (2026-11-09..2026-11-20): committed 45 of 50 (90.0% > 80.0%)",
          "b"),
@@ -112,7 +112,7 @@ def test_slack_in_plans_passes_at_exactly_80_percent() -> None:
     result = run(builtin_rule("teams::slack-in-plans"), iterations=iterations)
     # a: 30 / 40 = 0.75; e: 32 / 40 = 0.8, not above 0.8
     assert result.outcome is Outcome.PASSED
-    assert result.value == pytest.approx(0.8)
+    assert result.value == 0
     assert result.message == "every team's latest iteration leaves slack: fullest 80.0% <= 80.0%"
 
 
@@ -127,7 +127,8 @@ def test_slack_in_plans_max_is_a_parameter() -> None:
     iterations = [iteration("a", date(11, 2), 11, 40, 30)]  # 0.75
     assert builtin_rule("teams::slack-in-plans").params["max"] == 0.8
     result = run(builtin_rule("teams::slack-in-plans", max=0.7), iterations=iterations)
-    assert (result.outcome, result.threshold) == (Outcome.FAILED, {"max": 0.7})
+    assert (result.outcome, result.value) == (Outcome.FAILED, 1)
+    assert "above 70.0% of capacity" in result.message
 
 
 # ---------------------------------------------------------------------------
@@ -203,14 +204,14 @@ TEAM_C = [answer("C", date(10, 12), 7, 7, 7, 7, 7, 7)] * 2  # two responses: not
 def test_westrum_score_fails_a_team_below_five() -> None:
     result = run(builtin_rule("culture::westrum-score"), survey_answers=TEAM_A + TEAM_B + TEAM_C)
     assert result.outcome is Outcome.FAILED
-    assert result.value == pytest.approx(4.25)  # the lowest judged team
-    assert (result.unit, result.threshold, result.samples) == ("score", {"min": 5.0}, 2)
+    assert result.value == 1  # one judged team below the minimum (B, 4.25)
+    assert (result.unit, result.threshold, result.samples) == ("count", {"max": 0}, 2)
     # B's item means over the answers given: q1 (4+5+6+5)/4 = 5, q2 (4+5+2+3)/4 = 3.5,
     # q3..q6 (4+5+4)/3 = 4.33 -> the weakest item is q2
     assert evidence(result) == [(
         "team/B", "score 4.25 < 5.00 from 4 responses; weakest item q2 "
                   "(messengers are not punished) 3.50", "B")]
-    assert result.message == "1 of 2 teams below a Westrum score of 5.00: B"
+    assert result.message == "1 of 2 teams below a Westrum score of 5.00 (lowest 4.25): B"
     assert result.details == [
         WINDOW, "1 response without any answered question excluded",
         "fewer than 3 responses, not judged: C (2)", "team scores: B 4.25 (4), A 5.17 (3)"]
@@ -219,7 +220,7 @@ def test_westrum_score_fails_a_team_below_five() -> None:
 def test_westrum_score_is_the_mean_of_response_scores_not_of_all_answers() -> None:
     passed = run(builtin_rule("culture::westrum-score"), survey_answers=TEAM_A)
     assert passed.outcome is Outcome.PASSED
-    assert passed.value == pytest.approx(15.5 / 3)
+    assert passed.value == 0
     assert passed.message == "1 team judged, all at or above 5.00; lowest 5.17"
     # 5.1667 < 5.2, although the pooled mean 73 / 14 = 5.214 would pass
     failed = run(builtin_rule("culture::westrum-score", min=5.2), survey_answers=TEAM_A)
@@ -297,8 +298,9 @@ def test_teams_goals_culture_end_to_end(tmp_path: Path,
     results = {r["id"]: r for r in json.loads(capsys.readouterr().out)["results"]}
     assert code == 1
     slack = results["teams::slack-in-plans"]
-    # a: 30 / 40 = 0.75; b: 38 / 40 = 0.95
-    assert (slack["outcome"], slack["value"], slack["unit"]) == ("failed", 0.95, "ratio")
+    # a: 30 / 40 = 0.75; b: 38 / 40 = 0.95: one team offends
+    assert (slack["outcome"], slack["value"], slack["unit"]) == ("failed", 1, "count")
+    assert "95.0%" in slack["evidence"][0]["detail"]
     assert [(e["subject"], e["team"]) for e in slack["evidence"]] == [("team/b", "b")]
     goals = results["goals::measurable-goals"]
     assert (goals["outcome"], goals["value"]) == ("failed", 1)
@@ -306,6 +308,49 @@ def test_teams_goals_culture_end_to_end(tmp_path: Path,
     assert goals["evidence"][0]["team"] == "b"
     westrum = results["culture::westrum-score"]
     # a: 6, 5, 7 -> 6; b: 4, (3 + 5) / 2 = 4, 5 -> 13 / 3 = 4.333 (the blank row is excluded)
-    assert (westrum["outcome"], westrum["unit"], westrum["samples"]) == ("failed", "score", 2)
-    assert westrum["value"] == pytest.approx(13 / 3)
+    assert (westrum["outcome"], westrum["unit"], westrum["samples"]) == ("failed", "count", 2)
+    assert westrum["value"] == 1
+    assert "score 4.33 < 5.00" in westrum["evidence"][0]["detail"]
     assert [e["subject"] for e in westrum["evidence"]] == ["team/b"]
+
+
+def test_slack_in_plans_excludes_iterations_ending_before_they_start() -> None:
+    # contradictory data (only an HTTP source can deliver it): excluded and counted
+    bad = {"team": "a", "start": date(11, 9), "end": date(11, 2), "capacity": 10,
+           "committed": 10}
+    result = run(builtin_rule("teams::slack-in-plans"),
+                 iterations=[bad, iteration("a", date(10, 1), 13, 40, 20)])
+    assert (result.outcome, result.value) == (Outcome.PASSED, 0)
+    assert "1 iteration ending before it starts excluded (contradictory data)" in result.details
+
+
+def test_slack_in_plans_equal_ends_take_the_later_start() -> None:
+    long = iteration("a", date(11, 2), 14, 40, 20)  # 50%
+    short = iteration("a", date(11, 9), 7, 40, 38)  # same end, later start: 95%
+    for order in ([long, short], [short, long]):
+        result = run(builtin_rule("teams::slack-in-plans"), iterations=order)
+        assert (result.outcome, result.value) == (Outcome.FAILED, 1)
+
+
+def test_iteration_dates_are_days_in_the_config_timezone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # In +05:30 the iteration starting 2026-11-20 began at 2026-11-19T18:30Z, before
+    # --now 2026-11-20 (00:00Z); in UTC it starts at now and is not judged yet.
+    org = {"iterations.yaml": """\
+        iterations:
+          - {team: a, start: 2026-11-20, end: 2026-12-03, capacity: 10, committed: 10}
+        """}
+    for tz, outcome in (("'+05:30'", "failed"), ("UTC", "skipped")):
+        cfg = make_project(
+            tmp_path / tz.strip("'+:"),
+            config=("rules: [builtin:teams]\nsources:\n  files: {path: org}\n"
+                    f"timezone: {tz}\n"),
+            rules={}, org=org,
+        )
+        main(["check", "-c", str(cfg), "--now", "2026-11-20", "--format", "json",
+              "-k", "slack", *plugin_args()])
+        [slack] = json.loads(capsys.readouterr().out)["results"]
+        assert slack["outcome"] == outcome
+        if outcome == "failed":
+            # the evidence shows the days as written, not their UTC instants
+            assert slack["evidence"][0]["detail"].startswith("2026-11-20..2026-12-03:")

@@ -8,6 +8,9 @@ import pytest
 
 from guardrails.timeutil import (
     NaiveTimestamp,
+    day_end,
+    day_of,
+    days_overdue,
     format_duration,
     in_window,
     iso,
@@ -210,3 +213,41 @@ def test_iso_ends_in_z() -> None:
     assert iso(datetime(2026, 11, 20, 12, tzinfo=plus2)) == "2026-11-20T10:00:00Z"
     assert iso(date(2026, 11, 20)) == "2026-11-20"
     assert iso(None) is None
+
+
+EAST = timezone(timedelta(hours=5, minutes=30))
+WEST = timezone(-timedelta(hours=8))
+
+
+@pytest.mark.parametrize("tz, start", [
+    (None, datetime(2026, 11, 20, tzinfo=UTC)),
+    (EAST, datetime(2026, 11, 19, 18, 30, tzinfo=UTC)),
+    (WEST, datetime(2026, 11, 20, 8, 0, tzinfo=UTC)),
+])
+def test_a_date_is_the_first_instant_of_its_day_in_the_timezone(tz, start) -> None:  # type: ignore[no-untyped-def]
+    assert parse_date_or_timestamp("2026-11-20", tz) == start
+    assert day_of(start, tz) == date(2026, 11, 20)
+    assert day_end(date(2026, 11, 20), tz) == start + timedelta(days=1)
+    # a timestamp with a time of day is an instant, not a day
+    assert day_of(start + timedelta(hours=1), tz) is None
+
+
+@pytest.mark.parametrize("now, tz, expected", [
+    (datetime(2026, 11, 20, 23, 59, tzinfo=UTC), None, None),  # due today: not yet
+    (datetime(2026, 11, 21, 0, 0, tzinfo=UTC), None, 1),  # the day has ended
+    (datetime(2026, 11, 23, 9, 0, tzinfo=UTC), None, 3),
+    (datetime(2026, 11, 20, 18, 29, tzinfo=UTC), EAST, None),
+    (datetime(2026, 11, 20, 18, 30, tzinfo=UTC), EAST, 1),  # midnight in +05:30
+    (datetime(2026, 11, 21, 7, 59, tzinfo=UTC), WEST, None),  # still the 20th in -08:00
+    (datetime(2026, 11, 21, 8, 0, tzinfo=UTC), WEST, 1),
+])
+def test_days_overdue_counts_whole_days_after_the_due_day(now, tz, expected) -> None:  # type: ignore[no-untyped-def]
+    due = parse_date_or_timestamp("2026-11-20", tz)
+    assert days_overdue(due, now, tz) == expected
+
+
+def test_a_due_instant_is_overdue_from_that_moment() -> None:
+    due = parse_timestamp("2026-11-20T12:00:00Z")
+    assert days_overdue(due, due, None) is None
+    assert days_overdue(due, due + timedelta(seconds=1), None) == 0
+    assert days_overdue(due, due + timedelta(hours=12), None) == 1

@@ -1,0 +1,44 @@
+"""Data text shown inert (guardrails.textsafe.printable)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from helpers import fuzz_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guardrails.textsafe import printable
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("plain text, ünïcode ✓", "plain text, ünïcode ✓"),
+    ("\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07"),
+    ("\x1b[2J\x1b[31mred", "\\x1b[2J\\x1b[31mred"),
+    ("a\rb\nc", "a\\rb\\nc"),
+    ("tab\tstays", "tab\tstays"),
+    ("\x9b31m", "\\x9b31m"),  # the one-byte C1 CSI
+    ("abc\u202edcba", "abc\\u202edcba"),  # right-to-left override
+    ("bad\ud800", "bad\\ud800"),
+    ("\x00\x7f", "\\x00\\x7f"),
+    (None, ""),
+    (42, "42"),
+])
+def test_printable(raw: object, shown: str) -> None:
+    assert printable(raw) == shown
+
+
+def test_newlines_can_be_kept_for_blocks() -> None:
+    assert printable("one\ntwo\x1b", newlines=True) == "one\ntwo\\x1b"
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(300), deadline=None)
+@given(st.text(alphabet=st.characters(exclude_categories=[]), max_size=40))
+def test_nothing_unsafe_survives(text: str) -> None:
+    out = printable(text)
+    for ch in out:
+        assert unicodedata.category(ch) not in ("Cc", "Cs") or ch == "\t", repr(out)
+        assert ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    out.encode("utf-8")  # always encodable
