@@ -159,6 +159,7 @@ def check_bounds(root: yaml.Node) -> None:
     size: dict[int, int] = {}
     height: dict[int, int] = {}
     distinct = 0
+    scalar = yaml.ScalarNode
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
@@ -176,7 +177,15 @@ def check_bounds(root: yaml.Node) -> None:
         if not done:
             size[key] = -1  # in progress: met again below it, it contains itself
             stack.append((node, True))
-            stack.extend((c, False) for c in children if id(c) not in size)
+            for c in children:
+                ck = id(c)
+                if ck in size:
+                    continue
+                if type(c) is scalar:  # leaves inline: most nodes are scalars
+                    size[ck], height[ck] = 1, 0
+                    distinct += 1
+                else:
+                    stack.append((c, False))
             continue
         distinct += 1
         if any(size[id(c)] < 0 for c in children):
