@@ -116,9 +116,15 @@ def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path
             p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
             and (p.is_symlink() or not p.is_dir())
         )
+        refused: list[UsageError] = []
         for p in files:  # a link out of the root, to /proc, a FIFO...: refused by name
-            check_file(p, root=config.root, allow_outside=from_cli or config.allow_outside_root,
-                       display=_as_written(p, config), error=RuleFileError, what="rule file")
+            try:
+                check_file(p, root=config.root,
+                           allow_outside=from_cli or config.allow_outside_root,
+                           display=_as_written(p, config), error=RuleFileError, what="rule file")
+            except UsageError as exc:
+                refused.append(exc)
+        raise_all(refused)
         if not files:
             raise UsageError(f"rule folder {spec!r} holds no .yaml files",
                              file=None if from_cli else config.display_path,
