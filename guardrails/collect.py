@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import difflib
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
@@ -22,6 +23,7 @@ from guardrails import validation, yamlio
 from guardrails.config import Config
 from guardrails.errors import LoadErrors, RuleFileError, UsageError, raise_all
 from guardrails.model import Rule, Severity
+from guardrails.paths import check_file
 from guardrails.plugin import Check, Metric, hookimpl
 from guardrails.timeutil import parse_duration
 
@@ -111,14 +113,26 @@ def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path
         path = config.resolve_inside(spec, *where)
     if path.is_dir():
         files = sorted(
-            p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+            p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
+            and (p.is_symlink() or not p.is_dir())
         )
+        refused: list[UsageError] = []
+        for p in files:  # a link out of the root, to /proc, a FIFO...: refused by name
+            try:
+                check_file(p, root=config.root,
+                           allow_outside=from_cli or config.allow_outside_root,
+                           display=_as_written(p, config), error=RuleFileError, what="rule file")
+            except UsageError as exc:
+                refused.append(exc)
+        raise_all(refused)
         if not files:
             raise UsageError(f"rule folder {spec!r} holds no .yaml files",
                              file=None if from_cli else config.display_path,
                              line=None if from_cli else config.line_of(*where))
         out.extend(files)
-    elif path.is_file():
+    elif path.is_file() or os.path.lexists(path):
+        check_file(path, root=config.root, allow_outside=from_cli or config.allow_outside_root,
+                   display=spec, error=RuleFileError, what="rule file")
         out.append(path)
     else:
         raise UsageError(
@@ -128,6 +142,14 @@ def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path
             fix="check the path (relative to the config's folder), or use builtin:<pack>",
         )
     return out
+
+
+def _as_written(path: Path, config: Config) -> str:
+    """A collected path relative to the config's folder, symbolic links not followed."""
+    try:
+        return str(path.relative_to(config.root))
+    except ValueError:
+        return str(path)
 
 
 def is_builtin(path: Path) -> bool:

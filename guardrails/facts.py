@@ -10,12 +10,13 @@ from GitHub just as two files would.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from guardrails.errors import SourceError
+from guardrails.excerpt import excerpt
 from guardrails.timeutil import iso
 
 
@@ -109,6 +110,20 @@ class FactStore:
         self.provided_by: dict[str, list[str]] = {}
         self.failed: dict[str, SourceError] = {}
         self.warnings: list[str] = []
+        #: Callables (kind, fact, field) -> "file:line" or None: sources that know
+        #: where a fact was read (the files source) tell, so warnings name the row.
+        self.locators: list[Callable[[str, Mapping[str, Any], str | None], str | None]] = []
+
+    def where(self, kind: str, fact: Mapping[str, Any], field: str | None = None) -> str:
+        """``"file:line: "`` of a fact (and field) when a source knows it, else ``""``."""
+        for locate in self.locators:
+            try:
+                loc = locate(kind, fact, field)
+            except Exception:  # noqa: BLE001 - a location is a courtesy, never a failure
+                loc = None
+            if loc:
+                return f"{loc}: "
+        return ""
 
     def add(self, kind: str, facts: list[dict[str, Any]], source: str) -> None:
         self._facts.setdefault(kind, []).extend(facts)
@@ -134,6 +149,7 @@ class FactStore:
 
 
 def _warn(store: FactStore, msg: str) -> None:
+    msg = excerpt(msg, 400)  # ids come from data: no escape sequences, no 10 kB id
     if msg not in store.warnings:
         store.warnings.append(msg)
 
@@ -160,7 +176,8 @@ def join(store: FactStore, now: datetime | None = None) -> None:
         for s in facts.get("services", []):
             owned.setdefault(s.get("owner"), []).append(s["id"])
             if s.get("owner") not in team_ids:
-                _warn(store, f"service {s['id']} names owner {s.get('owner')}, "
+                _warn(store, f"{store.where('services', s, 'owner')}"
+                      f"service {s['id']} names owner {s.get('owner')}, "
                       "which is not a team in the data")
         for t in facts["teams"]:
             t["size"] = len(t.get("members") or [])
@@ -173,7 +190,8 @@ def join(store: FactStore, now: datetime | None = None) -> None:
             if ref in inc_by_id:
                 by_incident.setdefault(ref, pm)
             elif "incidents" in facts and ref is not None:
-                _warn(store, f"postmortem {pm.get('file', ref)} names incident {ref}, "
+                _warn(store, f"{store.where('postmortems', pm, 'incident')}"
+                      f"postmortem {pm.get('file', ref)} names incident {ref}, "
                       "which is not in the data")
         for inc in incidents:
             pm = by_incident.get(inc["id"])
@@ -187,7 +205,8 @@ def join(store: FactStore, now: datetime | None = None) -> None:
                 if dep is not None:
                     inc["deployment"] = dep
                 elif "deployments" in facts:
-                    _warn(store, f"incident {inc['id']} names deployment {dep_id}, "
+                    _warn(store, f"{store.where('incidents', inc, 'caused_by')}"
+                          f"incident {inc['id']} names deployment {dep_id}, "
                           "which is not in the data")
 
     if "deployments" in facts:
@@ -207,7 +226,8 @@ def join(store: FactStore, now: datetime | None = None) -> None:
                 if _later(d, fixed) and _known(d.get("finished_at"), now):
                     remediated.setdefault(target, []).append(d["id"])
             elif target not in inc_by_id:
-                _warn(store, f"deployment {d['id']} remediates {target}, "
+                _warn(store, f"{store.where('deployments', d, 'remediates')}"
+                      f"deployment {d['id']} remediates {target}, "
                       "which is not in the data")
         for d in deployments:
             d["incidents"] = caused.get(d["id"], [])
@@ -216,6 +236,62 @@ def join(store: FactStore, now: datetime | None = None) -> None:
 
     if "changes" in facts and deployments:
         _join_changes(facts["changes"], deployments)
+    _dangling(store)
+
+
+def _dangling(store: FactStore) -> None:
+    """Warn of references the joins above do not make: they point at nothing.
+
+    A reference is only checked when the kind it points at has data (an org
+    without services.yaml names services freely). Never fatal: exports are
+    partial (DATA.md). At most :data:`DANGLING_SHOWN` warnings a reference
+    field, then one line counting the rest.
+    """
+    facts = store._facts
+    checks: list[tuple[str, str, str, set[str]]] = []  # kind, field, target kind, known ids
+    if "teams" in facts:
+        teams = {str(t["id"]) for t in facts["teams"]} | {
+            str(t["github"]) for t in facts["teams"] if t.get("github")}
+        checks += [(k, "team", "team", teams) for k in ("iterations", "survey_answers", "goals")]
+    if "services" in facts:
+        services = {str(s["id"]) for s in facts["services"]}
+        checks += [(k, "service", "service", services) for k in ("incidents", "deployments")]
+    if facts.get("changes"):
+        known = {str(c["id"]) for c in facts["changes"] if "id" in c} | {
+            str(c["merge_sha"]) for c in facts["changes"] if c.get("merge_sha")}
+        checks.append(("deployments", "changes", "change", known))
+    for kind, name, target, ids in checks:
+        missing = 0
+        for f in facts.get(kind, ()):
+            value = f.get(name)
+            refs = value if isinstance(value, list) else () if value is None else (value,)
+            for ref in refs:
+                if str(ref) in ids or (name == "changes" and _looks_like_sha(str(ref))):
+                    continue
+                missing += 1
+                if missing <= DANGLING_SHOWN:
+                    _warn(store, f"{store.where(kind, f, name)}{KINDS[kind].singular} "
+                          f"{_label(kind, f)}names {target} {ref}, which is not in the data")
+        if missing > DANGLING_SHOWN:
+            _warn(store, f"... and {missing - DANGLING_SHOWN} more {KINDS[kind].singular} "
+                  f"{name} reference(s) to a {target} that is not in the data")
+
+
+#: Dangling-reference warnings shown a reference field before the rest are counted.
+DANGLING_SHOWN = 20
+
+
+def _looks_like_sha(ref: str) -> bool:
+    """A commit sha: a deployment may name any commit it shipped, not only merge commits
+    (a code host lists every commit between two deployments), so it is not dangling."""
+    return (7 <= len(ref) <= 40 and all(c in "0123456789abcdef" for c in ref.lower())
+            and (len(ref) == 40 or not ref.isdigit()))
+
+
+def _label(kind: str, fact: Mapping[str, Any]) -> str:
+    """``"<id> "`` of a fact that has an id, ``""`` for kinds without one."""
+    id_field = KINDS[kind].id_field
+    return f"{fact[id_field]} " if id_field and fact.get(id_field) is not None else ""
 
 
 def _known(ts: Any, now: datetime | None) -> bool:

@@ -287,6 +287,8 @@ class Session:
                     continue
                 self.store.add(kind, items, name)
                 state.counts[kind] = len(items)
+        self.store.locators = [loc for s in self.sources.values()
+                               if (loc := getattr(s.source, "locate", None)) is not None]
         factsmod.join(self.store, self.now)
         self.pm.hook.guardrails_gather_finish(config=self.config, store=self.store)
         for state in self.sources.values():

@@ -87,9 +87,10 @@ class GuardrailsTester:
         if name is None:
             pack = content.get("pack") if isinstance(content, Mapping) else None
             if pack is None and isinstance(content, str):
-                import yaml
+                from guardrails import yamlio
 
-                pack = (yaml.safe_load(textwrap.dedent(content)) or {}).get("pack")
+                data = yamlio.load(textwrap.dedent(content), "<rules>")[0]
+                pack = data.get("pack") if isinstance(data, dict) else None
             name = str(pack or "rules")
         return self.write(f"rules/{name}.yaml", content)
 

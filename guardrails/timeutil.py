@@ -100,17 +100,30 @@ def parse_timestamp(value: object, default_tz: tzinfo | None = None) -> datetime
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
+            raise ValueError(f"not an ISO 8601 timestamp: {_quote(value)}") from None
     else:
-        raise ValueError(f"not a timestamp: {value!r}")
+        raise ValueError(f"not a timestamp: {_quote(value)}")
     if dt.tzinfo is None:
         if default_tz is None:
             raise NaiveTimestamp(
-                f"timestamp {value!s} has no UTC offset (add 'Z' or '+02:00', "
+                f"timestamp {_quote(value)} has no UTC offset (add 'Z' or '+02:00', "
                 "or set 'timezone:' in guardrails.yaml)"
             )
         dt = dt.replace(tzinfo=default_tz)
-    return dt.astimezone(UTC)
+    return to_utc(dt, value)
+
+
+def to_utc(dt: datetime, value: object = None) -> datetime:
+    """``dt`` in UTC; a time whose UTC year falls outside 1..9999 is a ValueError."""
+    try:
+        return dt.astimezone(UTC)
+    except (OverflowError, ValueError):
+        from guardrails.excerpt import excerpt
+
+        raise ValueError(
+            f"the timestamp {excerpt(value if value is not None else dt, 40)} falls outside "
+            "the years 1..9999 once its UTC offset is applied"
+        ) from None
 
 
 def parse_date(value: object) -> date:
@@ -122,8 +135,14 @@ def parse_date(value: object) -> date:
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}") from None
-    raise ValueError(f"not a date: {value!r}")
+            raise ValueError(f"not an ISO date (YYYY-MM-DD): {_quote(value)}") from None
+    raise ValueError(f"not a date: {_quote(value)}")
+
+
+def _quote(value: object) -> str:
+    from guardrails.excerpt import quoted
+
+    return quoted(value, 60)
 
 
 def parse_date_or_timestamp(value: object, default_tz: tzinfo | None = None) -> datetime:

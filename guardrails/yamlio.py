@@ -4,10 +4,28 @@ PyYAML keeps the last of two equal keys silently; guardrails refuses them.
 Timestamps and dates stay strings (as they are in JSON and CSV), so every
 format reaches validation in the same shape. Positions are computed from the
 node tree: exact lines for error messages, never guesses.
+
+Every YAML text guardrails reads (config, rules, data files, postmortem front
+matter) goes through :func:`load`, which bounds the work a document can ask
+for before anything is built from it:
+
+- aliases: the node tree a document expands to (each ``*alias`` counting the
+  whole subtree it names) holds at most :data:`MAX_NODES` nodes beyond the
+  nodes actually written, so a "billion laughs" is refused at once, in flat
+  memory (the check walks each written node once);
+- nesting: at most :data:`MAX_DEPTH` levels of mappings and sequences;
+- numbers: no integer written with more than :data:`MAX_INT_DIGITS`
+  characters (Python refuses to print integers of more than 4300 digits;
+  nobody needs more than 100); with ``finite=True`` (org data) no NaN or
+  infinity (``.nan``, ``.inf``, ``1e999``) either. Config and rule files
+  check NaN in their validation, which lists every load error at once.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,8 +50,56 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+#: Nodes an alias expansion may add beyond the nodes written in the text.
+MAX_NODES = 100_000
+#: Levels of nested mappings and sequences.
+MAX_DEPTH = 100
+#: Characters of an integer scalar.
+MAX_INT_DIGITS = 100
+#: Bytes of a text file guardrails reads (config, rules, data).
+MAX_FILE_BYTES = 1 << 30
+
+
 class DuplicateKeyError(yaml.MarkedYAMLError):
     pass
+
+
+class BoundError(yaml.MarkedYAMLError):
+    """A document asks for more work than guardrails allows."""
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    if len(node.value) > MAX_INT_DIGITS:
+        raise BoundError(
+            None, None,
+            f"an integer of {len(node.value)} characters is larger than guardrails accepts "
+            f"(at most {MAX_INT_DIGITS} digits)",
+            node.start_mark,
+        )
+    return yaml.SafeLoader.construct_yaml_int(loader, node)  # type: ignore[no-any-return]
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    if not math.isfinite(value):
+        raise BoundError(
+            None, None,
+            f"{_short(node.value)} is NaN or infinite; guardrails accepts only finite numbers",
+            node.start_mark,
+        )
+    return value  # type: ignore[no-any-return]
+
+
+def _quoted(value: Any) -> str:
+    from guardrails.excerpt import quoted
+
+    return quoted(value, 60) if isinstance(value, str) else _short(repr(value), 60)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    from guardrails.excerpt import excerpt
+
+    return excerpt(text, limit)
 
 
 def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode):  # type: ignore[no-untyped-def]
@@ -58,7 +124,7 @@ def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode):  # type: ig
             first = seen[key]
             raise DuplicateKeyError(
                 None, None,
-                f"duplicate key {key!r} (first defined on line {first.line + 1}); "
+                f"duplicate key {_quoted(key)} (first defined on line {first.line + 1}); "
                 "remove one of them",
                 key_node.start_mark,
             )
@@ -68,15 +134,133 @@ def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode):  # type: ig
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+class _FiniteLoader(_Loader):
+    """For org data: NaN and infinity are refused where they are written.
+
+    Config and rule files keep them as floats: their validation reports a
+    NaN with every other load error at once (all-errors listing).
+    """
+
+
+_FiniteLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+def check_bounds(root: yaml.Node) -> None:
+    """Refuse a node graph nested too deep or expanding (through aliases) too far.
+
+    Aliased nodes are shared in the graph PyYAML composes, so the graph stays
+    small while the tree it stands for can be exponential. Each distinct node
+    is visited once (post-order, no recursion), its expanded size and height
+    computed from its children's.
+    """
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    distinct = 0
+    scalar = yaml.ScalarNode
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in size and not done:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            size[key], height[key] = 1, 0
+            distinct += 1
+            continue
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = list(node.value)
+        if not done:
+            size[key] = -1  # in progress: met again below it, it contains itself
+            stack.append((node, True))
+            for c in children:
+                ck = id(c)
+                if ck in size:
+                    continue
+                if type(c) is scalar:  # leaves inline: most nodes are scalars
+                    size[ck], height[ck] = 1, 0
+                    distinct += 1
+                else:
+                    stack.append((c, False))
+            continue
+        distinct += 1
+        if any(size[id(c)] < 0 for c in children):
+            raise BoundError(
+                None, None, "an alias refers to a node that contains it (a cycle)",
+                node.start_mark,
+            )
+        total = 1 + sum(size[id(c)] for c in children)
+        up = 1 + max((height.get(id(c), 0) for c in children), default=0)
+        size[key], height[key] = total, up
+        if up > MAX_DEPTH:
+            raise BoundError(
+                None, None,
+                f"the document nests mappings and sequences more than {MAX_DEPTH} levels deep",
+                node.start_mark,
+            )
+        if total - distinct > MAX_NODES:
+            raise BoundError(
+                None, None,
+                f"aliases expand the document to more than {MAX_NODES} nodes "
+                "(an alias bomb such as 'billion laughs')",
+                node.start_mark,
+            )
+
+
+def read_bytes(path: Path, display: str | None = None) -> bytes:
+    """The bytes of a regular file; a FIFO, device or socket is refused, never waited on.
+
+    The file is opened without blocking (a FIFO with no writer would hang a
+    plain ``open``) and checked on the open descriptor, so nothing can swap
+    it between the check and the read.
+    """
+    shown = display or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise UsageError(f"cannot read file: {exc.strerror}", file=shown) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            from guardrails.paths import kind_of
+
+            raise UsageError(
+                f"{kind_of(st.st_mode)}, not a regular file; guardrails reads only files",
+                file=shown, fix="replace it with a regular file",
+            )
+        if st.st_size > MAX_FILE_BYTES:
+            raise UsageError(
+                f"the file has {st.st_size} bytes, more than guardrails reads "
+                f"({MAX_FILE_BYTES} bytes)", file=shown, fix="split or trim the file",
+            )
+        chunks = []
+        left = MAX_FILE_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:
+            raise UsageError(
+                f"the file has more than {MAX_FILE_BYTES} bytes", file=shown,
+                fix="split or trim the file",
+            )
+        return b"".join(chunks)
+    except OSError as exc:
+        raise UsageError(f"cannot read file: {exc.strerror}", file=shown) from None
+    finally:
+        os.close(fd)
 
 
 def read_text(path: Path, display: str | None = None) -> str:
     """Read a UTF-8 text file (a BOM is tolerated); anything else is a UsageError."""
     shown = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read file: {exc.strerror}", file=shown) from None
+    raw = read_bytes(path, shown)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -95,7 +279,7 @@ def _yaml_error(exc: yaml.YAMLError, display: str) -> UsageError:
         mark = exc.context_mark
     context = getattr(exc, "context", None)
     msg = f"invalid YAML: {problem}"
-    if context and not isinstance(exc, DuplicateKeyError):
+    if context and not isinstance(exc, DuplicateKeyError | BoundError):
         msg += f" ({context})"
     return UsageError(
         msg,
@@ -106,21 +290,51 @@ def _yaml_error(exc: yaml.YAMLError, display: str) -> UsageError:
 
 
 def load(
-    text: str, display: str, *, positions: bool = False
+    text: str, display: str, *, positions: bool = False, finite: bool = False
 ) -> tuple[Any, dict[PathKey, Position]]:
-    """Parse one YAML document. With ``positions`` also map each path to (line, col)."""
-    loader = _Loader(text)
+    """Parse one YAML document. With ``positions`` also map each path to (line, col).
+
+    With ``finite`` (org data), ``.nan`` and ``.inf`` are refused at their position.
+    """
+    loader = (_FiniteLoader if finite else _Loader)(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            check_bounds(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, display) from None
+    except RecursionError:  # the pure-Python composer, without libyaml's own limit
+        raise UsageError(
+            f"invalid YAML: nested more than {MAX_DEPTH} levels deep", file=display,
+        ) from None
     finally:
         loader.dispose()
+    if "\\u" in text or "\\U" in text:
+        _no_lone_surrogates(data, text, display)
     pos: dict[PathKey, Position] = {}
     if positions and node is not None:
         _walk(node, (), pos)
     return data, pos
+
+
+def _no_lone_surrogates(data: Any, text: str, display: str) -> None:
+    """Refuse a ``"\\ud800"`` escape (libyaml does; PyYAML's Python scanner does not)."""
+    import json
+    import re
+
+    try:
+        json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        m = re.search(r"\\[uU]0{0,4}[dD][89a-fA-F]", text)
+        raise UsageError(
+            "invalid YAML: a \\u escape names half of a UTF-16 surrogate pair, "
+            "which is not a character", file=display,
+            line=text.count("\n", 0, m.start()) + 1 if m else None,
+            fix="write the character itself",
+        ) from None
+    except (TypeError, ValueError):  # not JSON-shaped (e.g. non-string keys): nothing to say
+        pass
 
 
 def load_file(path: Path, display: str | None = None, *, positions: bool = False):  # type: ignore[no-untyped-def]

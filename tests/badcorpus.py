@@ -18,6 +18,7 @@ the real CLI on it, and asserts what the gate promises for bad input:
     base: minimal | acme       # start from tests/data/bad/_base/minimal or examples/acme
     files: {rel/path: text}    # written into the root; "{http}", "{outside}", "{root}" expanded
     binary: {rel/path: hex}    # raw bytes (for encodings, NULs, ...)
+    generated: {rel/path: [[text, times], ...]}   # pieces repeated and joined (deep nesting)
     remove: [rel/path]
     symlinks: {rel/link: target}   # target expanded like files
     fifos: [rel/path]
@@ -257,6 +258,9 @@ def prepare(case: Case, tmp: Path, http_url: str | None) -> tuple[Path, dict[str
         _write(root, rel, _expand(text, subs))
     for rel, hexdata in (spec.get("binary") or {}).items():
         _write(root, rel, bytes.fromhex("".join(str(hexdata).split())))
+    for rel, pieces in (spec.get("generated") or {}).items():
+        _write(root, rel, "".join(_expand(str(text), subs) * int(times)
+                                  for text, times in pieces))
     for rel in spec.get("remove") or []:
         target = root / rel
         if target.is_dir():

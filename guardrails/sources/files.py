@@ -39,11 +39,13 @@ from typing import Any, ClassVar
 
 from guardrails import validation, yamlio
 from guardrails.errors import DataFileError, UsageError
+from guardrails.excerpt import excerpt, quoted
 from guardrails.facts import KINDS
+from guardrails.paths import check_file
 from guardrails.plugin import Source, SourceEnv, hookimpl
 from guardrails.sources import postmortem
 from guardrails.sources.files_formats import Layout, RecordCheck, Table, read_table, record_check
-from guardrails.timeutil import NaiveTimestamp, parse_date_or_timestamp, parse_timestamp
+from guardrails.timeutil import NaiveTimestamp, iso, parse_date_or_timestamp, parse_timestamp
 
 _TABULAR = (".csv", ".jsonl", ".json", ".yaml", ".yml")
 _DOCUMENT = (".yaml", ".yml", ".json")
@@ -84,6 +86,15 @@ _REFS: dict[str, tuple[str, ...]] = {
     "postmortems": ("incident",),
     "survey_answers": ("team",),
 }
+# kind -> (earlier, later): a record whose later field is before its earlier
+# one contradicts itself (METRICS.md) and is refused. Equal is fine: an
+# incident resolved the moment it opened is a 0 s sample.
+_ORDER: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "incidents": (("created_at", "resolved_at", "resolved before it was created"),),
+    "deployments": (("started_at", "finished_at", "finished before it started"),),
+    "ci_runs": (("started_at", "finished_at", "finished before it started"),),
+    "iterations": (("start", "end", "ends before it starts"),),
+}
 _TS, _DATE = "timestamp", "date"
 # kind -> (list field, {item field: timestamp|date}, item id fields)
 _NESTED: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
@@ -123,6 +134,8 @@ class FilesSource(Source):
         self._folder: Path | None = None
         self._files: dict[str, list[Path]] | None = None
         self._facts: dict[str, list[dict[str, Any]]] = {}
+        self._tables: dict[str, Table] = {}
+        self._index: dict[str, dict[int, int]] = {}
 
     # --- the Source interface ---------------------------------------------
 
@@ -133,13 +146,40 @@ class FilesSource(Source):
         """Parse and validate every data file present, keeping the results."""
         for kind in self._discover():
             self._load(kind)
-        if (self._root() / REVIEWS_FILE).is_file() and "changes" not in self._facts:
+        if self._readable(self._root() / REVIEWS_FILE) and "changes" not in self._facts:
             with _as_data_error():
                 self._reviews()  # reviews without pull requests: still checked
 
     def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
         present = self._discover()
         return {k: list(self._load(k)) for k in sorted(kinds) if k in present}
+
+    def locate(self, kind: str, fact: Mapping[str, Any], field: str | None = None) -> str | None:
+        """``file:line`` of a fact this source read (of its ``field`` when given).
+
+        Used for warnings about the fact (a dangling reference). The record
+        index is built on the first question, so a clean run pays nothing.
+        """
+        if kind == "postmortems":
+            file = fact.get("file")
+            if not isinstance(file, str):
+                return None
+            lines = fact.get("lines") or []
+            for n, text in enumerate(lines[: fact.get("body_line") or len(lines)], 1):
+                if field and text.startswith(f"{field}:"):
+                    return f"{file}:{n}"
+            return file
+        table = self._tables.get(kind)
+        if table is None:
+            return None
+        index = self._index.get(kind)
+        if index is None:
+            index = self._index[kind] = {id(r): i for i, r in enumerate(table.records)}
+        i = index.get(id(fact))
+        if i is None:
+            return None
+        line = table.line(i, (field,) if field else ())
+        return f"{table.display}:{line}" if line else table.display
 
     def describe(self) -> str:
         shown = self.env.display(self._root())
@@ -177,7 +217,7 @@ class FilesSource(Source):
         found: dict[str, list[Path]] = {}
         for entry in ENTRIES:
             paths = [folder / f"{entry.stem}{s}" for s in entry.suffixes]
-            paths = [p for p in paths if p.is_file()]
+            paths = [p for p in paths if self._readable(p)]
             if len(paths) > 1:
                 shown = " and ".join(self.env.display(p) for p in paths)
                 raise UsageError(
@@ -191,13 +231,33 @@ class FilesSource(Source):
         if pm_dir.is_dir():
             pms = sorted(
                 p for p in pm_dir.glob("*.md")
-                if p.is_file() and p.name.lower() != "readme.md"
-                and not p.name.startswith(("_", "."))
+                if p.name.lower() != "readme.md"
+                and not p.name.startswith(("_", ".")) and self._readable(p)
             )
             if pms:
                 found["postmortems"] = pms
         self._files = found
         return found
+
+    def _shown(self, path: Path) -> str:
+        """A path as the user names it: relative to the root, links not followed."""
+        try:
+            return str(path.relative_to(self.env.root.resolve()))
+        except ValueError:
+            return str(path)
+
+    def _readable(self, path: Path) -> bool:
+        """Whether ``path`` is there to read: absent is False, unsafe is an error.
+
+        A symbolic link out of the root, to ``/proc``, a device, a FIFO or a
+        socket is refused by name (see :mod:`guardrails.paths`); a folder
+        where a file is expected is not a data file.
+        """
+        if not os.path.lexists(path) or (path.is_dir() and not path.is_symlink()):
+            return False
+        check_file(path, root=self.env.root, allow_outside=self.env.allow_outside_root,
+                   display=self._shown(path), error=DataFileError, what="data file")
+        return True
 
     # --- loading ------------------------------------------------------------
 
@@ -246,6 +306,7 @@ class FilesSource(Source):
         _check_ids(kind, table, i if bad is not None else len(records))
         if bad is not None:
             raise bad
+        self._tables[kind] = table
         return records
 
     def _valid(
@@ -291,7 +352,7 @@ class FilesSource(Source):
         return out
 
     def _attach_reviews(self, changes: list[dict[str, Any]]) -> None:
-        if not (self._root() / REVIEWS_FILE).is_file():
+        if not self._readable(self._root() / REVIEWS_FILE):
             return
         by_id = {c["id"]: c for c in changes}
         for change, line, review in self._reviews():
@@ -299,7 +360,7 @@ class FilesSource(Source):
             if target is None:
                 self.warnings.append(
                     f"{self.env.display(self._root() / REVIEWS_FILE)}:{line}: "
-                    f"review of change {change}, which is not in the data"
+                    f"review of change {excerpt(change, 60)}, which is not in the data"
                 )
                 continue
             target.setdefault("reviews", []).append(review)
@@ -374,7 +435,7 @@ def _check_ids(kind: str, table: Table, upto: int) -> None:
     for i, ident in enumerate(ids):
         if ident in seen:
             raise DataFileError(
-                f"duplicate {KINDS[kind].singular} id {ident!r} "
+                f"duplicate {KINDS[kind].singular} id {quoted(ident, 60)} "
                 f"(first on line {table.line(seen[ident])})",
                 file=table.display, line=table.line(i),
                 fix="ids must be unique within a kind; remove or rename one",
@@ -392,6 +453,9 @@ class _Normaliser:
         self.dates = k.dates
         self.refs = _REFS.get(kind, ())
         self.deployment = kind == "deployments"
+        self.order = _ORDER.get(kind, ())
+        self.singular = k.singular
+        self.id_field = k.id_field
         self.nested = _NESTED.get(kind)
         times = self.nested[1] if self.nested else {}
         self.nested_timestamps = tuple(n for n, how in times.items() if how is _TS)
@@ -416,6 +480,9 @@ class _Normaliser:
                 for j, change in enumerate(changes):
                     if type(change) is not str:
                         changes[j] = _ref(change)
+        for early, late, verb in self.order:
+            if early in record and late in record and record[late] < record[early]:
+                self._contradiction(record, table, i, early, late, verb)
         if self.nested is not None:
             list_field, _, ids = self.nested
             stamps, dates = self.nested_timestamps, self.nested_dates
@@ -429,6 +496,19 @@ class _Normaliser:
                 for name in ids:
                     if name in item and type(item[name]) is not str:
                         item[name] = _ref(item[name])
+
+
+    def _contradiction(self, record: dict[str, Any], table: Table, i: int,
+                       early: str, late: str, verb: str) -> None:
+        ident = record.get(self.id_field) if self.id_field else None
+        what = (f"{self.singular} {quoted(ident, 40)}" if ident is not None
+                else f"the {self.singular}")
+        raise DataFileError(
+            f"{what} {verb}: {late} {iso(record[late])} is before {early} {iso(record[early])}",
+            file=table.display, line=table.line(i, (late,)),
+            fix=f"correct {early} or {late} (a record whose dates contradict each other "
+            "is bad data, not a sample)",
+        )
 
 
 _fromisoformat = datetime.fromisoformat
@@ -460,7 +540,7 @@ def _set_timestamps(
                 if zone is UTC:
                     obj[name] = dt
                     continue
-                if zone is not None:
+                if zone is not None and 1 < dt.year < 9999:  # else to_utc may overflow
                     obj[name] = dt.astimezone(UTC)
                     continue
         obj[name] = _when(value, name, _TS, tz, table, i, (*where, name))
@@ -470,6 +550,8 @@ def _raise_schema_error(check: RecordCheck, record: Any, table: Table, i: int) -
     err = check.first_error(record)
     if err is None:  # jsonschema is the authority; the fast predicate was stricter
         return
+    if len(err.message) > 160:  # jsonschema quotes the whole value: show a short excerpt
+        err.message = excerpt(err.message, 160)
     msg, fix = validation.describe_error(err)
     what = check.definition or KINDS[check.schema_name].singular
     raise DataFileError(
@@ -489,7 +571,7 @@ def _when(
         return parse_date_or_timestamp(value, tz)
     except NaiveTimestamp:
         raise DataFileError(
-            f"{name}: the timestamp {value!r} has no UTC offset",
+            f"{name}: the timestamp {quoted(value, 60)} has no UTC offset",
             file=table.display, line=table.line(i, path),
             fix="add 'Z' or an offset such as '+02:00', or set 'timezone:' in guardrails.yaml",
         ) from None

@@ -33,6 +33,7 @@ from typing import Any
 
 from guardrails import validation, yamlio
 from guardrails.errors import DataFileError, UsageError
+from guardrails.excerpt import excerpt, quoted
 from guardrails.fastschema import compile_schema
 from guardrails.yamlio import PathKey, Position
 
@@ -154,7 +155,7 @@ def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
         return read_jsonl(text, display)
     if suffix == ".json":
         return _from_document(_load_json(text, display), text, display, layout, allow_list=True)
-    data, _ = yamlio.load(text, display)
+    data, _ = yamlio.load(text, display, finite=True)
     return _from_document(data, text, display, layout, allow_list=False)
 
 
@@ -166,7 +167,7 @@ def _from_document(
     key = layout.keys[0]
     form = f"{{{json.dumps(key)}: [...]}}" if allow_list else f"`{key}: [...]`"
     if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in layout.keys:
-        found = (f"the keys {', '.join(map(repr, data))}" if isinstance(data, dict)
+        found = (f"the keys {excerpt(', '.join(map(repr, data)), 120)}" if isinstance(data, dict)
                  else f"a {type(data).__name__}")
         also = f" (or {', '.join(repr(k) for k in layout.keys[1:])})" if layout.keys[1:] else ""
         raise DataFileError(
@@ -177,7 +178,7 @@ def _from_document(
     name, records = next(iter(data.items()))
     if not isinstance(records, list):
         raise DataFileError(
-            f"{name!r} must hold a list of {layout.what} records",
+            f"{quoted(name, 40)} must hold a list of {layout.what} records",
             file=display, line=_key_line(text, name), fix=f"write {form}",
         )
     return Table(display, records, text=text, prefix=(name,))
@@ -218,13 +219,92 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+class _NotFinite(ValueError):
+    pass
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(text)
+    return value
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
+                            parse_float=_finite_float)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_LONG_INT = re.compile(r"\d{4301,}")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _line_of(text: str, pos: int | None) -> int | None:
+    return None if pos is None else text.count("\n", 0, pos) + 1
+
+
+def _infinite_at(text: str) -> int | None:
+    for m in _NUMBER.finditer(text):
+        token = m.group()
+        if ("e" in token or "E" in token or len(token) > 300) and not math.isfinite(float(token)):
+            return m.start()
+    return None
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether a decoded JSON value nests more than yamlio.MAX_DEPTH levels (no recursion)."""
+    stack = [(value, 1)]
+    limit = yamlio.MAX_DEPTH
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if type(item) is dict else item
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return False
+
+
+def _check_decoded(value: Any, text: str, display: str, line: int | None) -> None:
+    """Refuse what json accepts but guardrails does not: deep nesting, lone surrogates."""
+    if (type(value) is dict or type(value) is list) and (
+        text.count("[") + text.count("{") > yamlio.MAX_DEPTH) and _too_deep(value):
+        raise DataFileError(
+            f"the JSON value nests objects and arrays more than {yamlio.MAX_DEPTH} levels deep",
+            file=display, line=line, fix="flatten the record",
+        )
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            m = _LONE_SURROGATE.search(text)
+            raise DataFileError(
+                "invalid JSON text: a \\u escape names half of a UTF-16 surrogate pair "
+                "(a lone surrogate), which is not a character",
+                file=display, line=line or _line_of(text, m.start() if m else None),
+                fix="write the character itself, or both halves of the pair",
+            ) from None
 
 
 def _load_json(text: str, display: str, line: int | None = None) -> Any:
     """json.loads, refusing duplicate keys and NaN/Infinity, errors with lines."""
     try:
-        return _DECODER.decode(text)
+        value = _DECODER.decode(text)
+    except RecursionError:
+        raise DataFileError(
+            f"the JSON value nests objects and arrays more than {yamlio.MAX_DEPTH} levels deep",
+            file=display, line=line, fix="flatten the record",
+        ) from None
+    except _NotFinite as exc:
+        raise DataFileError(
+            f"invalid JSON: the number {excerpt(exc.args[0], 40)} is too large "
+            "(it would be infinite)", file=display,
+            line=line or _line_of(text, _infinite_at(text)),
+            fix="write a finite number",
+        ) from None
     except json.JSONDecodeError as exc:
         raise DataFileError(
             f"invalid JSON: {exc.msg}", file=display,
@@ -238,15 +318,25 @@ def _load_json(text: str, display: str, line: int | None = None) -> Any:
             except UsageError as yerr:
                 where = yerr.line
         raise DataFileError(
-            f"duplicate key {exc.args[0]!r} in a JSON object", file=display, line=where,
+            f"duplicate key {quoted(exc.args[0])} in a JSON object", file=display, line=where,
             fix="remove one of them",
         ) from None
     except ValueError as exc:
         where = line
+        if "integer string conversion" in str(exc):  # Python's 4300-digit limit
+            m = _LONG_INT.search(text)
+            raise DataFileError(
+                "invalid JSON: an integer of more than 4300 digits is larger than "
+                "guardrails accepts",
+                file=display, line=where or _line_of(text, m.start() if m else None),
+                fix="write a shorter number, or quote it as text",
+            ) from None
         if where is None:
             m = re.search(r"(?<![\w\"])-?(NaN|Infinity)(?![\w\"])", text)
             where = text.count("\n", 0, m.start()) + 1 if m else None
         raise DataFileError(f"invalid JSON: {exc}", file=display, line=where) from None
+    _check_decoded(value, text, display, line)
+    return value
 
 
 def _json_item_lines(text: str) -> list[int]:
@@ -288,7 +378,10 @@ def read_jsonl(text: str, display: str) -> Table:
             # a call chain) nearly doubles the cost of a short line.
             value, end = scan(raw, 0)
             clean = end == len(raw) or not raw[end:].strip(_JSON_SPACE)
-        except (StopIteration, ValueError):
+            # Deep nesting and \u escapes get the full checks of _load_json.
+            clean = clean and "\\u" not in raw and (
+                raw.count("[") + raw.count("{") <= yamlio.MAX_DEPTH)
+        except (StopIteration, ValueError, RecursionError):
             clean = False
         if not clean:  # leading space, trailing data, a duplicate key, a syntax error...
             value = _load_json(raw, display, line=n)
@@ -304,10 +397,14 @@ _JSON_SPACE = " \t\n\r"  # what JSON calls whitespace; str.strip() would take mo
 
 
 def _to_int(cell: str) -> int:
+    if len(cell) > yamlio.MAX_INT_DIGITS:
+        raise ValueError(cell)
     return int(cell)
 
 
 def _to_number(cell: str) -> int | float:
+    if len(cell) > yamlio.MAX_INT_DIGITS:
+        raise ValueError(cell)
     try:
         return int(cell)
     except ValueError:
@@ -358,7 +455,10 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
                         record[name] = conv(record[name])
                     except ValueError:
                         raise DataFileError(
-                            f"column {name!r}: {record[name]!r} is not {expected}",
+                            f"column {quoted(name, 40)}: {quoted(record[name], 40)} is not "
+                            f"{expected}" + (f" of at most {yamlio.MAX_INT_DIGITS} characters"
+                                             if len(record[name]) > yamlio.MAX_INT_DIGITS
+                                             else ""),
                             file=display, line=start,
                             fix=f"write {expected} or leave the cell empty",
                         ) from None
@@ -375,7 +475,7 @@ def _check_header(columns: tuple[str, ...], display: str, layout: Layout) -> Non
     for name in columns:
         if name and name in seen:
             raise DataFileError(
-                f"the header names column {name!r} twice", file=display, line=1,
+                f"the header names column {quoted(name, 40)} twice", file=display, line=1,
                 fix="rename or remove one of them",
             )
         seen.add(name)
@@ -383,7 +483,7 @@ def _check_header(columns: tuple[str, ...], display: str, layout: Layout) -> Non
     if missing:
         raise DataFileError(
             f"the header lacks the required column(s) {', '.join(map(repr, missing))} "
-            f"(it has {', '.join(repr(c) for c in columns if c) or 'none'})",
+            f"(it has {excerpt(', '.join(repr(c) for c in columns if c), 120) or 'none'})",
             file=display, line=1,
             fix=f"add the column(s) to line 1; every {layout.what} needs them",
         )

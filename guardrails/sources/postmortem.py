@@ -99,7 +99,8 @@ def _front_matter(
             fix="end the front matter with a line '---'",
         )
     try:
-        data, pos = yamlio.load("\n".join(lines[1:close]), display, positions=positions)
+        data, pos = yamlio.load("\n".join(lines[1:close]), display, positions=positions,
+                                finite=True)
     except UsageError as exc:
         # The YAML text starts on line 2 of the file.
         raise DataFileError(

@@ -120,6 +120,34 @@ def test_rule_path_outside_the_root(tmp_path: Path) -> None:
     assert [r.nodeid for r in allowed.rules] == ["p::a"]
 
 
+def test_rule_folder_link_outside_the_root(tmp_path: Path) -> None:
+    import os
+
+    write(tmp_path, "shared/p.yaml", COUNT_RULE)
+    project = tmp_path / "project"
+    (project / "rules").mkdir(parents=True)
+    os.symlink(tmp_path / "shared" / "p.yaml", project / "rules" / "p.yaml")
+    with pytest.raises(UsageError) as info:
+        collect(project, {})
+    assert info.value.file == "rules/p.yaml"
+    assert "resolves outside" in info.value.message
+    allowed = collect(project, {}, "rules:\n  - rules/\nallow_outside_root: true\n")
+    assert [r.nodeid for r in allowed.rules] == ["p::a"]
+
+
+def test_rule_folder_fifo_and_proc_link_are_refused_even_when_allowed(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "rules").mkdir()
+    os.symlink("/proc/self/environ", tmp_path / "rules" / "env.yaml")
+    os.mkfifo(tmp_path / "rules" / "pipe.yaml")
+    with pytest.raises(UsageError) as info:
+        collect(tmp_path, {}, "rules:\n  - rules/\nallow_outside_root: true\n")
+    text = str(info.value)
+    assert "rules/env.yaml" in text and "/proc/" in text
+    assert "rules/pipe.yaml" in text and "FIFO" in text
+
+
 # ---------------------------------------------------------------------------
 # rule file validation: exact positions
 # ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from guardrails import validation
 from guardrails.errors import DataFileError, UsageError
+from guardrails.excerpt import quoted
 from guardrails.fastschema import compile_schema
 from guardrails.plugin import SourceEnv
 from guardrails.sources import files as files_module
@@ -507,20 +508,20 @@ def test_timestamps_read_as_timeutil_reads_them(stamp: str, with_tz: bool) -> No
     try:
         expected: Any = parse_timestamp(stamp, tz)
     except NaiveTimestamp:
-        expected = f"started_at: the timestamp {stamp!r} has no UTC offset"
+        expected = f"created_at: the timestamp {quoted(stamp, 60)} has no UTC offset"
     except ValueError as exc:
-        expected = f"started_at: {exc}"
+        expected = f"created_at: {exc}"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        write(root, "ci_runs.jsonl", json.dumps(
-            {"id": 1, "started_at": stamp, "finished_at": "2026-10-01T10:00:00Z"}) + "\n")
+        # An incident: one timestamp, so no order between two can interfere.
+        write(root, "incidents.jsonl", json.dumps({"id": 1, "created_at": stamp}) + "\n")
         try:
-            [run] = source(root, timezone=tz).gather({"ci_runs"})["ci_runs"]
+            [run] = source(root, timezone=tz).gather({"incidents"})["incidents"]
         except DataFileError as err:
             assert (err.message, err.line) == (expected, 1)
         else:
-            assert run["started_at"] == expected
-            assert run["started_at"].tzinfo is UTC
+            assert run["created_at"] == expected
+            assert run["created_at"].tzinfo is UTC
 
 
 def test_offsets_become_utc(tmp_path: Path) -> None:
@@ -901,3 +902,193 @@ def test_compiled_check_agrees_with_jsonschema(name: str, data: st.DataObject, o
     expected = jsonschema.Draft202012Validator(schema).is_valid(record)
     compiled = compile_schema(schema)
     assert compiled is not None and compiled(record) is expected
+
+
+# ---------------------------------------------------------------------------
+# records that contradict themselves, numbers and years out of range
+# ---------------------------------------------------------------------------
+
+_CONTRADICTIONS = [
+    ("incidents.csv", "id,created_at,resolved_at\nI1,2026-10-02T10:00:00Z,2026-10-02T09:00:00Z\n",
+     2, "incident 'I1' resolved before it was created"),
+    ("deployments.yaml", "deployments:\n  - id: d1\n    service: api\n    status: success\n"
+     "    started_at: 2026-10-02T10:00:00Z\n    finished_at: 2026-10-02T09:00:00Z\n",
+     6, "deployment 'd1' finished before it started"),
+    ("ci_runs.jsonl", '{"id": 7, "started_at": "2026-10-02T10:00:00+00:00", '
+     '"finished_at": "2026-10-02T11:00:00+02:00"}\n', 1, "ci_run '7' finished before it started"),
+    ("iterations.json", '[{"team": "a", "start": "2026-10-14", "end": "2026-10-01",\n'
+     '  "capacity": 1, "committed": 1}]\n', 1, "the iteration ends before it starts"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "line", "message"), _CONTRADICTIONS)
+def test_contradictory_records_are_refused(
+    tmp_path: Path, name: str, text: str, line: int, message: str
+) -> None:
+    write(tmp_path, name, text)
+    err = failure(tmp_path)
+    assert err.file == f"org/{name}" and err.line == line
+    assert err.message.startswith(message)
+
+
+def test_equal_times_are_not_a_contradiction(tmp_path: Path) -> None:
+    # An incident resolved the moment it opened is a 0 s sample (METRICS.md).
+    write(tmp_path, "incidents.csv",
+          "id,created_at,resolved_at\nI1,2026-10-02T10:00:00Z,2026-10-02T12:00:00+02:00\n")
+    [inc] = source(tmp_path).gather({"incidents"})["incidents"]
+    assert inc["created_at"] == inc["resolved_at"]
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00",
+                                   "9999-12-31T23:59:59.999999-00:01"])
+def test_years_outside_1_to_9999_after_the_offset_are_refused(tmp_path: Path, stamp: str) -> None:
+    write(tmp_path, "incidents.csv", f"id,created_at\nI1,2026-10-01T00:00:00Z\nI2,{stamp}\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/incidents.csv", 3)
+    assert "outside the years 1..9999" in err.message
+
+
+def test_extreme_years_in_utc_are_accepted(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.csv",
+          "id,created_at\nI1,0001-01-01T00:00:00Z\nI2,9999-12-31T23:59:59+00:00\n")
+    got = source(tmp_path).gather({"incidents"})["incidents"]
+    assert [i["created_at"].year for i in got] == [1, 9999]
+
+
+@pytest.mark.parametrize(("name", "text", "line", "word"), [
+    ("iterations.json", '[\n{"team": "a", "start": "2026-10-01", "end": "2026-10-14",\n'
+     ' "capacity": 1e309, "committed": 1}]', 3, "infinite"),
+    ("pull_requests.jsonl", '{"id": "p1"}\n{"id": "p2", "additions": ' + "7" * 5000 + "}\n",
+     2, "4300 digits"),
+    ("pull_requests.csv", "id,additions\np1," + "7" * 200 + "\n", 2, "at most 100 characters"),
+    ("incidents.json", '[{"id": "I1", "created_at": "2026-10-01T00:00:00Z",\n'
+     ' "title": "\\udfff"}]', 2, "lone surrogate"),
+    ("iterations.yaml", "iterations:\n  - team: a\n    start: 2026-10-01\n    end: 2026-10-14\n"
+     "    capacity: .inf\n    committed: 1\n", 5, "infinite"),
+])
+def test_numbers_and_text_json_accepts_but_guardrails_refuses(
+    tmp_path: Path, name: str, text: str, line: int, word: str
+) -> None:
+    write(tmp_path, name, text)
+    err = failure(tmp_path)
+    assert (err.file, err.line) == (f"org/{name}", line)
+    assert word in err.message
+    assert "7" * 100 not in str(err)
+
+
+def test_surrogate_pairs_are_characters(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.jsonl",
+          '{"id": "I1", "created_at": "2026-10-01T00:00:00Z", "title": "\\ud83d\\ude00"}\n')
+    [inc] = source(tmp_path).gather({"incidents"})["incidents"]
+    assert inc["title"] == "\U0001f600"
+
+
+def test_deeply_nested_json_names_the_file(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.json", "[" * 100_000 + "]" * 100_000)
+    err = failure(tmp_path)
+    assert err.file == "org/incidents.json" and "levels deep" in err.message
+
+
+def test_a_long_value_is_quoted_short(tmp_path: Path) -> None:
+    write(tmp_path, "ci_runs.csv",
+          "id,started_at,finished_at\n1," + "\x1b]0;x" + "z" * 5000 + ",2026-10-01T00:00:00Z\n")
+    err = failure(tmp_path)
+    assert err.line == 2 and "z" * 100 not in str(err) and "\x1b" not in str(err)
+
+
+# ---------------------------------------------------------------------------
+# files outside the root, special files
+# ---------------------------------------------------------------------------
+
+
+def test_a_data_file_linking_outside_the_root_is_refused(tmp_path: Path) -> None:
+    import os
+
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.csv"
+    outside.write_text("id,created_at\nSECRET,2026-10-01T00:00:00Z\n", encoding="utf-8")
+    (tmp_path / "org").mkdir()
+    os.symlink(outside, tmp_path / "org" / "incidents.csv")
+    err = failure(tmp_path)
+    assert err.file == "org/incidents.csv" and "resolves outside" in err.message
+    assert "SECRET" not in str(err)
+    got = source(tmp_path, allow_outside_root=True).gather({"incidents"})["incidents"]
+    assert got[0]["id"] == "SECRET"
+
+
+def test_a_fifo_data_file_is_refused(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "org" / "postmortems").mkdir(parents=True)
+    os.mkfifo(tmp_path / "org" / "postmortems" / "inc-1.md")
+    err = failure(tmp_path)
+    assert err.file == "org/postmortems/inc-1.md" and "FIFO" in err.message
+
+
+# ---------------------------------------------------------------------------
+# dangling references: warnings naming file and row
+# ---------------------------------------------------------------------------
+
+
+def _joined(root: Path) -> list[str]:
+    from guardrails.facts import FactStore, join
+
+    src = source(root)
+    src.validate()
+    store = FactStore()
+    for kind, facts in src.gather(src.provides()).items():
+        store.add(kind, facts, "files")
+    store.locators = [src.locate]
+    join(store)
+    return store.warnings
+
+
+def test_dangling_references_are_warnings_with_file_and_line(tmp_path: Path) -> None:
+    write(tmp_path, "teams.yaml", "teams:\n  - id: alpha\n    members: [{handle: ann}]\n")
+    write(tmp_path, "services.yaml", "services:\n  - {id: api, owner: alpha}\n"
+          "  - {id: web, owner: nobody}\n")
+    write(tmp_path, "incidents.csv", "id,created_at,service,caused_by\n"
+          "I1,2026-10-01T00:00:00Z,api,d1\nI2,2026-10-01T00:00:00Z,pay,d9\n")
+    write(tmp_path, "deployments.jsonl",
+          '{"id": "d1", "service": "api", "finished_at": "2026-10-01T00:00:00Z", '
+          '"status": "success", "changes": ["p1", "sha1", "p404"]}\n'
+          '{"id": "d2", "service": "api", "finished_at": "2026-10-02T00:00:00Z", '
+          '"status": "success", "kind": "rollback", "remediates": "zzz"}\n')
+    write(tmp_path, "pull_requests.csv", "id,merge_sha\np1,\np2,sha1\n")
+    write(tmp_path, "iterations.csv", "team,start,end,capacity,committed\n"
+          "alpha,2026-10-01,2026-10-14,1,1\nbeta,2026-10-01,2026-10-14,1,1\n")
+    write(tmp_path, "surveys/westrum.csv", "team,date,q1\nalpha,2026-10-01,5\nzeta,2026-10-01,5\n")
+    write(tmp_path, "goals.yaml", "goals:\n  - id: g1\n    objective: x\n    team: omega\n")
+    write(tmp_path, "postmortems/inc-9.md", "---\nstatus: draft\nincident: I9\n---\n# x\n")
+    assert sorted(_joined(tmp_path)) == sorted([
+        "org/services.yaml:3: service web names owner nobody, which is not a team in the data",
+        "org/postmortems/inc-9.md:3: postmortem org/postmortems/inc-9.md names incident I9, "
+        "which is not in the data",
+        "org/incidents.csv:3: incident I2 names deployment d9, which is not in the data",
+        "org/deployments.jsonl:2: deployment d2 remediates zzz, which is not in the data",
+        "org/iterations.csv:3: iteration names team beta, which is not in the data",
+        "org/surveys/westrum.csv:3: survey_answer names team zeta, which is not in the data",
+        "org/goals.yaml:4: goal g1 names team omega, which is not in the data",
+        "org/incidents.csv:3: incident I2 names service pay, which is not in the data",
+        "org/deployments.jsonl:1: deployment d1 names change p404, which is not in the data",
+    ])
+
+
+def test_references_to_kinds_without_data_are_not_dangling(tmp_path: Path) -> None:
+    # No services.yaml, no pull requests, no teams: nothing to check against.
+    write(tmp_path, "incidents.csv", "id,created_at,service\nI1,2026-10-01T00:00:00Z,pay\n")
+    write(tmp_path, "deployments.csv", "id,service,finished_at,status,changes\n"
+          "d1,api,2026-10-01T00:00:00Z,success,p1 p2\n")
+    write(tmp_path, "iterations.csv", "team,start,end,capacity,committed\n"
+          "beta,2026-10-01,2026-10-14,1,1\n")
+    assert _joined(tmp_path) == []
+
+
+def test_many_dangling_references_are_counted_not_listed(tmp_path: Path) -> None:
+    from guardrails.facts import DANGLING_SHOWN
+
+    write(tmp_path, "teams.yaml", "teams:\n  - id: alpha\n    members: [{handle: ann}]\n")
+    rows = "".join(f"t{i},2026-10-01,5\n" for i in range(DANGLING_SHOWN + 5))
+    write(tmp_path, "surveys/westrum.csv", "team,date,q1\n" + rows)
+    warnings = _joined(tmp_path)
+    assert len(warnings) == DANGLING_SHOWN + 1
+    assert warnings[-1].startswith("... and 5 more survey_answer team reference(s)")

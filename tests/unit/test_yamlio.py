@@ -200,3 +200,159 @@ def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read file") as info:
         yamlio.load_file(tmp_path / "nope.yaml", "nope.yaml")
     assert info.value.file == "nope.yaml"
+
+
+# ---------------------------------------------------------------------------
+# bounded work: aliases, nesting, numbers, special files
+# ---------------------------------------------------------------------------
+
+
+def _laughs(levels: int, fan: int = 9) -> str:
+    text = "a0: &a0 [" + ", ".join(["lol"] * fan) + "]\n"
+    for i in range(1, levels):
+        text += f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * fan) + "]\n"
+    return text
+
+
+def test_billion_laughs_is_refused_in_flat_memory() -> None:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        err = load_error(_laughs(10))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "alias bomb" in err.message
+    assert err.file == "f.yaml" and err.line is not None
+    assert peak < 20 * 1024 * 1024  # the expanded tree would be ~10^9 nodes
+
+
+def test_aliases_below_the_bound_load() -> None:
+    data, _ = yamlio.load(_laughs(4), "f.yaml")  # 9^4 = 6561 leaves
+    assert len(data["a3"]) == 9 and data["a3"][0][0][0] == ["lol"] * 9
+
+
+def test_merge_keys_still_work() -> None:
+    data, _ = yamlio.load("base: &b {x: 1, y: 2}\nthing: {<<: *b, y: 3}\n", "f.yaml")
+    assert data["thing"] == {"x": 1, "y": 3}
+
+
+def test_alias_cycle_is_refused() -> None:
+    err = load_error("a: &a\n  - 1\n  - *a\n")
+    assert "cycle" in err.message and err.line == 1
+
+
+@pytest.mark.parametrize("depth", [yamlio.MAX_DEPTH, yamlio.MAX_DEPTH + 1])
+def test_nesting_depth_bound(depth: int) -> None:
+    text = "x: " + "[" * (depth - 1) + "]" * (depth - 1) + "\n"  # the mapping is a level
+    if depth <= yamlio.MAX_DEPTH:
+        yamlio.load(text, "f.yaml")
+    else:
+        assert "levels deep" in load_error(text).message
+
+
+def test_100k_deep_nesting_is_a_usage_error() -> None:
+    err = load_error("[" * 100_000 + "]" * 100_000)
+    assert err.file == "f.yaml"
+
+
+@pytest.mark.parametrize(("text", "word"), [
+    ("a: .nan\n", "NaN"), ("a: .NaN\n", "NaN"), ("a: .inf\n", "infinite"),
+    ("a: -.Inf\n", "infinite"), ("a: 1.0e+999\n", "infinite"),
+    ("a:\n  - 1\n  - .nan\n", "NaN"),
+])
+def test_non_finite_numbers_are_refused_with_position(text: str, word: str) -> None:
+    with pytest.raises(UsageError) as info:
+        yamlio.load(text, "f.yaml", finite=True)
+    err = info.value
+    assert "NaN or infinite" in err.message
+    assert err.line == text.count("\n", 0, text.index(".")) + 1
+
+
+def test_quoted_nan_is_text() -> None:
+    assert yamlio.load('a: ".nan"\n', "f.yaml", finite=True)[0] == {"a": ".nan"}
+
+
+def test_config_and_rules_keep_nan_for_their_own_validation() -> None:
+    # Their validation lists a NaN with every other load error at once.
+    import math
+
+    assert math.isnan(yamlio.load("max: .nan\n", "r.yaml")[0]["max"])
+
+
+def test_integer_size_bound() -> None:
+    ok = "9" * yamlio.MAX_INT_DIGITS
+    assert yamlio.load(f"a: {ok}\n", "f.yaml")[0]["a"] == int(ok)
+    err = load_error("a: 1\nb: " + "1" * 5000 + "\n")
+    assert (err.line, err.column) == (2, 4)
+    assert "5000 characters" in err.message
+    assert "1" * 100 not in str(err)
+
+
+def test_duplicate_key_quote_is_short_and_escaped() -> None:
+    key = "k\x1b[31m" + "x" * 500
+    err = load_error(f'"{key}": 1\n"{key}": 2\n'.replace("\x1b", "\\e"))
+    assert "\x1b" not in str(err) and "x" * 100 not in str(err)
+    assert "\\x1b" in err.message
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    fifo = tmp_path / "data.yaml"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | str] = []
+
+    def read() -> None:
+        try:
+            yamlio.read_text(fifo, "data.yaml")
+            outcome.append("read")
+        except UsageError as exc:
+            outcome.append(exc)
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    t.join(10)  # generous: the refusal is immediate; a blocking open would hang
+    assert outcome, "reading a FIFO blocked"
+    assert isinstance(outcome[0], UsageError) and "FIFO" in outcome[0].message
+
+
+def test_a_device_is_refused() -> None:
+    with pytest.raises(UsageError, match="device"):
+        yamlio.read_text(Path("/dev/null"), "null.yaml")
+
+
+def test_every_yaml_load_goes_through_yamlio() -> None:
+    # A yaml.safe_load elsewhere would skip the alias, depth and number bounds.
+    import re
+
+    package = Path(yamlio.__file__).parent
+    offenders = [
+        f"{p.relative_to(package)}:{n}"
+        for p in package.rglob("*.py") if p.name != "yamlio.py"
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\byaml\.(safe_load|load|full_load|unsafe_load|compose|parse|"
+                     r"load_all|safe_load_all)\b|CSafeLoader|SafeLoader\b", line)
+    ]
+    assert offenders == []
+
+
+def test_bounds_hold_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where libyaml is missing, PyYAML's Python parser is used: it accepts
+    # surrogate escapes and composes recursively. The bounds must still hold.
+    import yaml
+
+    class PyLoader(yaml.SafeLoader):
+        pass
+
+    PyLoader.yaml_implicit_resolvers = yamlio._Loader.yaml_implicit_resolvers
+    PyLoader.yaml_constructors = dict(yamlio._FiniteLoader.yaml_constructors)
+    monkeypatch.setattr(yamlio, "_Loader", PyLoader)
+    monkeypatch.setattr(yamlio, "_FiniteLoader", PyLoader)
+    assert "surrogate" in load_error('a: 1\nb: "x\\ud800"\n').message
+    assert load_error('a: 1\nb: "x\\ud800"\n').line == 2
+    assert "levels deep" in load_error("[" * 5000 + "]" * 5000).message
+    assert "alias bomb" in load_error(_laughs(10)).message
+    assert "NaN" in load_error("a: .nan\n").message

@@ -1,0 +1,97 @@
+"""Files guardrails reads stay inside the root, and are regular files.
+
+The root is the folder holding the config. A data or rule file that is a
+symbolic link resolving outside it is refused by name, unless the config says
+``allow_outside_root: true``. Whatever the config says, guardrails never reads
+a FIFO (it would wait for a writer forever), a device, a socket, or anything
+under ``/proc``, ``/sys`` or ``/dev`` (``/proc/self/environ`` holds the
+process's secrets). The error names the path the user wrote, never the
+content of what it points at.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from guardrails.errors import UsageError
+from guardrails.excerpt import excerpt
+
+#: Trees no data or rule file may resolve into, allow_outside_root or not.
+SYSTEM_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def kind_of(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "not a regular file"
+
+
+def check_file(
+    path: Path, *, root: Path, allow_outside: bool, display: str,
+    error: type[UsageError] = UsageError, line: int | None = None,
+    what: str = "file",
+) -> None:
+    """Refuse ``path`` unless it is (or links to) a regular file guardrails may read.
+
+    ``display`` is how the user names the path (relative to the root).
+    Checked with ``lstat``/``stat`` only: nothing is opened, so a FIFO cannot
+    block here.
+    """
+    shown = excerpt(display, 200)
+    try:
+        lst = os.lstat(path)
+    except OSError as exc:
+        raise error(f"cannot read the {what}: {exc.strerror}", file=shown, line=line) from None
+    link = stat.S_ISLNK(lst.st_mode)
+    try:
+        st = os.stat(path) if link else lst
+    except OSError:
+        raise error(
+            f"the {what} is a symbolic link to nothing (its target does not exist, "
+            "or the links loop)",
+            file=shown, line=line, fix="remove the link or make it point at a file",
+        ) from None
+    resolved = Path(os.path.realpath(path))
+    if any(resolved == t or resolved.is_relative_to(t) for t in SYSTEM_TREES):
+        raise error(
+            f"the {what} resolves into {_tree(resolved)}, which guardrails never reads",
+            file=shown, line=line, fix="point it at a regular file of your project",
+        )
+    if not stat.S_ISREG(st.st_mode):
+        via = "links to " if link else "is "
+        raise error(
+            f"the {what} {via}{kind_of(st.st_mode)}, not a regular file; "
+            "guardrails reads only regular files",
+            file=shown, line=line, fix="replace it with a regular file",
+        )
+    if not allow_outside and not is_inside(resolved, root):
+        raise error(
+            f"the {what} is a symbolic link that resolves outside the folder holding the "
+            "config; guardrails does not follow it",
+            file=shown, line=line,
+            fix="copy the file into the project, or set 'allow_outside_root: true' "
+            "in guardrails.yaml",
+        )
+
+
+def is_inside(resolved: Path, root: Path) -> bool:
+    real_root = Path(os.path.realpath(root))
+    return resolved == real_root or resolved.is_relative_to(real_root)
+
+
+def _tree(resolved: Path) -> str:
+    for t in SYSTEM_TREES:
+        if resolved == t or resolved.is_relative_to(t):
+            return f"{t}/"
+    return "a system folder"
