@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 from guardrails import fmt
@@ -40,10 +41,16 @@ def _answers(response: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
-def response_score(response: Mapping[str, Any]) -> float | None:
-    """Mean of the answered items, or None when none was answered."""
+def response_score(response: Mapping[str, Any]) -> Fraction | None:
+    """Mean of the answered items, or None when none was answered.
+
+    Exact (a Fraction): a team whose true mean is exactly the threshold
+    (6, 5 1/3 and 3 2/3 average to 5) must not fail on float rounding.
+    """
     answered = _answers(response)
-    return statistics.fmean(answered.values()) if answered else None
+    if not answered:
+        return None
+    return sum((Fraction(v) for v in answered.values()), Fraction(0)) / len(answered)
 
 
 class WestrumScoreCheck(Check):
@@ -93,14 +100,15 @@ class WestrumScoreCheck(Check):
             res.details = details
             return res
 
-        scores = {t: statistics.fmean(response_score(r) or 0.0 for r in rs)
-                  for t, rs in judged.items()}
+        exact = {t: sum((response_score(r) or Fraction(0) for r in rs), Fraction(0)) / len(rs)
+                 for t, rs in judged.items()}
+        scores = {t: float(s) for t, s in exact.items()}
         details.append("team scores: " + ", ".join(
             f"{t} {s:.2f} ({len(judged[t])})" for t, s in sorted(scores.items(),
                                                                 key=lambda t: (t[1], t[0]))))
         evidence = []
         for team, score in sorted(scores.items(), key=lambda t: (t[1], t[0])):
-            if score >= lowest:
+            if exact[team] >= Fraction(str(lowest)):
                 continue
             q, mean = self._weakest(judged[team])
             evidence.append(Evidence(

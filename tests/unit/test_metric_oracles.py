@@ -34,6 +34,7 @@ import statistics
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -581,17 +582,18 @@ def oracle_measurable(org: dict[str, Any]) -> tuple[int | None, int]:
 
 def oracle_westrum(org: dict[str, Any]) -> tuple[int | None, int]:
     tz = TIMEZONES[org["tz"]]
-    scores: dict[str, list[float]] = {}
+    # Exact arithmetic: a true mean of exactly 5 is not below 5.
+    scores: dict[str, list[Fraction]] = {}
     for a in org["answers"]:
         if not in_window(day_start(a["date"], tz)):
             continue
         answered = [q for q in a["qs"] if q is not None]
         if answered:
-            scores.setdefault(a["team"], []).append(sum(answered) / len(answered))
+            scores.setdefault(a["team"], []).append(Fraction(sum(answered), len(answered)))
     judged = {t: s for t, s in scores.items() if len(s) >= 3}
     if not judged:
         return None, 0
-    return sum(1 for s in judged.values() if sum(s) / len(s) < 5.0), len(judged)
+    return sum(1 for s in judged.values() if sum(s) / len(s) < 5), len(judged)
 
 
 @settings(SETTINGS, max_examples=fuzz_examples(500), deadline=None)

@@ -227,6 +227,16 @@ def test_westrum_score_is_the_mean_of_response_scores_not_of_all_answers() -> No
     assert failed.outcome is Outcome.FAILED
 
 
+def test_westrum_score_exactly_at_the_minimum_passes() -> None:
+    # 6, 16/3 and 11/3 average to exactly 5; summed as floats they fall just below it.
+    team = [answer("D", date(10, 12), None, None, None, None, 5, 7),
+            answer("D", date(10, 12), None, None, None, 2, 7, 7),
+            answer("D", date(10, 12), None, None, None, 1, 3, 7)]
+    assert (6 + 16 / 3 + 11 / 3) / 3 < 5.0  # the trap
+    result = run(builtin_rule("culture::westrum-score"), survey_answers=team)
+    assert (result.outcome, result.value) == (Outcome.PASSED, 0)
+
+
 def test_westrum_score_skips_without_enough_responses() -> None:
     result = run(builtin_rule("culture::westrum-score"), survey_answers=TEAM_C)
     assert (result.outcome, result.message) == (
