@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 from guardrails.errors import SourceError
 from guardrails.plugin import Source, hookimpl
+from guardrails.saferegex import compile_pattern
 from guardrails.sources import http_shapes as shapes
 from guardrails.sources.http import (
     COMMON_PROPERTIES,
@@ -38,6 +39,7 @@ from guardrails.sources.http import (
     config_error,
     offline_error,
 )
+from guardrails.textsafe import printable
 
 API_VERSION = "2022-11-28"
 
@@ -99,16 +101,18 @@ class GitHubSource(Source):
         self._caused_by_re = re.compile(r"caused-by:\s*(\S+)", re.IGNORECASE)
         self.client: HttpClient | None = None  # the last run's client, for its stats
 
-    def _regex(self, key: str, default: re.Pattern[str]) -> re.Pattern[str]:
+    def _regex(self, key: str, default: Any) -> Any:
+        # A configured pattern runs on RE2 (linear time): it is matched against
+        # issue bodies from the network, up to 100,000 characters each.
         if key not in self.options:
             return default
         text = str(self.options[key])
         try:
-            pattern = re.compile(text, re.IGNORECASE)
-        except re.error as exc:
-            raise config_error(self, key, f"{text!r} is not a valid regular expression "
-                               f"({exc})", "write a Python regular expression with one "
-                               "group") from None
+            pattern = compile_pattern("(?i)" + text)
+        except ValueError as exc:
+            raise config_error(self, key, f"{printable(text[:80])!r} is not a valid regular "
+                               f"expression ({exc})", "write an RE2 regular expression with "
+                               "one group") from None
         if pattern.groups < 1:
             raise config_error(self, key, f"{text!r} has no group",
                                "put the part to keep in parentheses, e.g. ^sev(\\d)$")

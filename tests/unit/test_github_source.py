@@ -275,6 +275,9 @@ def test_config_mistakes_are_usage_errors(httpserver: Any, tmp_path: Path) -> No
         make(httpserver, tmp_path, severity_label_pattern="sev(").validate()
     with pytest.raises(UsageError, match="no group"):
         make(httpserver, tmp_path, caused_by_pattern="caused-by").validate()
+    # patterns meet issue bodies from the network: RE2, no backreferences
+    with pytest.raises(UsageError, match="RE2"):
+        make(httpserver, tmp_path, caused_by_pattern=r"(a)\1").validate()
     with pytest.raises(UsageError, match="owner/name"):
         make(httpserver, tmp_path, repo="acme").validate()
 
