@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -146,6 +147,44 @@ class _FiniteLoader(_Loader):
 
 
 _FiniteLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+def _pure_python(cls: type) -> type:
+    """``cls`` with PyYAML's Python parser instead of libyaml's (same constructors)."""
+    py = type(cls.__name__ + "Py", (yaml.SafeLoader,), {"__doc__": cls.__doc__})
+    py.yaml_constructors = cls.yaml_constructors  # type: ignore[attr-defined]
+    py.yaml_implicit_resolvers = cls.yaml_implicit_resolvers  # type: ignore[attr-defined]
+    return py
+
+
+# libyaml composes nested collections by C recursion: before libyaml bounded
+# it (PyYAML < 6.0.4 ships an older one), a 100k-deep document overflowed
+# the C stack and killed the process. A text that *may* nest deeper than
+# MAX_DEPTH is parsed by the Python parser, whose recursion is caught.
+_LoaderPy = _pure_python(_Loader)
+_FiniteLoaderPy = _pure_python(_FiniteLoader)
+_DEEP_LINE = re.compile(rf"^[ \t?:-]{{{MAX_DEPTH},}}", re.MULTILINE)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def deep_offset(text: str, limit: int = MAX_DEPTH) -> int | None:
+    """Where ``text`` may start nesting collections more than ``limit`` deep, else None.
+
+    Over-approximates (brackets inside strings count too): an offset only
+    sends the text to the slower Python parser, which then judges exactly.
+    """
+    m = _DEEP_LINE.search(text)  # block nesting needs indentation or "- - -"
+    if m:
+        return m.start()
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        if m.group() in "[{":
+            depth += 1
+            if depth > limit:
+                return m.start()
+        elif depth:
+            depth -= 1
+    return None
 
 
 def check_bounds(root: yaml.Node) -> None:
@@ -296,7 +335,11 @@ def load(
 
     With ``finite`` (org data), ``.nan`` and ``.inf`` are refused at their position.
     """
-    loader = (_FiniteLoader if finite else _Loader)(text)
+    deep = deep_offset(text)
+    if deep is not None:
+        loader = (_FiniteLoaderPy if finite else _LoaderPy)(text)
+    else:
+        loader = (_FiniteLoader if finite else _Loader)(text)
     try:
         node = loader.get_single_node()
         if node is not None:
@@ -305,8 +348,12 @@ def load(
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, display) from None
     except RecursionError:  # the pure-Python composer, without libyaml's own limit
+        at = deep or 0
+        line = text.count("\n", 0, at) + 1
         raise UsageError(
-            f"invalid YAML: nested more than {MAX_DEPTH} levels deep", file=display,
+            "invalid YAML: exceeded maximum nesting depth: the document nests mappings "
+            f"and sequences more than {MAX_DEPTH} levels deep",
+            file=display, line=line, column=at - (text.rfind("\n", 0, at) + 1) + 1,
         ) from None
     finally:
         loader.dispose()

@@ -356,3 +356,21 @@ def test_bounds_hold_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "levels deep" in load_error("[" * 5000 + "]" * 5000).message
     assert "alias bomb" in load_error(_laughs(10)).message
     assert "NaN" in load_error("a: .nan\n").message
+
+
+def test_deep_documents_never_reach_libyaml_recursion() -> None:
+    # Older libyaml builds (PyYAML < 6.0.4) recurse in C without a limit: a
+    # 100k-deep document killed the process. Such texts go to the Python parser.
+    deep = "deployments: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    assert yamlio.deep_offset(deep) == len("deployments: ") + yamlio.MAX_DEPTH
+    with pytest.raises(UsageError, match="nesting depth") as info:
+        yamlio.load(deep, "org/deployments.yaml")
+    assert info.value.line == 1
+
+
+def test_brackets_inside_strings_only_cost_the_slower_parser() -> None:
+    text = "title: '" + "[" * 150 + "'\nlist: [1, [2]]\n"
+    assert yamlio.deep_offset(text) is not None  # over-approximation: strings count
+    data, _ = yamlio.load(text, "x.yaml")
+    assert data == {"title": "[" * 150, "list": [1, [2]]}
+    assert yamlio.deep_offset("a: [1, {b: [2]}]\n") is None
