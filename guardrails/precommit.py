@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from guardrails.errors import LoadErrors, UsageError
+from guardrails.model import ExitCode
 
 if TYPE_CHECKING:
     from guardrails.config import Config
@@ -62,7 +63,7 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
         # The config itself is broken (its rules' errors, if any, are listed with it).
         for line in _lines(exc):
             print(line, file=err)
-        return 4
+        return ExitCode.USAGE_ERROR
     session = Session(config)
     session.configure()
     assert session.pm is not None
@@ -97,16 +98,15 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
         except UsageError as exc:
             problems.extend(_lines(exc))
     if check_sources:
-        session.rules = []  # validate every data file; gather no facts
-        # Only the files source reads files in the repository; HTTP sources are not asked.
-        config.data = {**config.data, "sources": {"files": files_opts or {}}}
+        # Every data file is validated when the files source is built; no facts are
+        # gathered, and only the files source is asked (HTTP sources are not).
         try:
-            session.gather()
+            session.gather(kinds=set(), sources=["files"])
         except UsageError as exc:
             problems.extend(_lines(exc))
     for p in dict.fromkeys(problems):  # each problem once
         print(p, file=err)
-    return 4 if problems else 0
+    return ExitCode.USAGE_ERROR if problems else ExitCode.OK
 
 
 def _lines(exc: UsageError) -> list[str]:
