@@ -37,8 +37,11 @@ def explain(rule_id: str, config_file: str | None, focus: str | None,
 
     Works on the configured rules and on every builtin rule, with or without a config.
     """
-    return wrap_session(lambda: explain_rule(
-        session_for(config_file, plugins, focus=focus, allow_no_config=True), rule_id))
+    def body() -> int:
+        with session_for(config_file, plugins, focus=focus, allow_no_config=True) as session:
+            return explain_rule(session, rule_id)
+
+    return wrap_session(body)
 
 
 command = explain

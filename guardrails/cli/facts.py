@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 def facts(kind: str | None, config_file: str | None, fmt: str, now: str | None,
           offline: bool, rule_id: str | None, plugins: tuple[str, ...]) -> int:
     """Show the facts the sources gathered (all kinds, or KIND)."""
-    return wrap_session(lambda: show_facts(
-        session_for(config_file, plugins, now=now, offline=offline), kind, fmt, rule_id))
+    def body() -> int:
+        with session_for(config_file, plugins, now=now, offline=offline) as session:
+            return show_facts(session, kind, fmt, rule_id)
+
+    return wrap_session(body)
 
 
 command = facts

@@ -25,9 +25,12 @@ if TYPE_CHECKING:
 def list_cmd(config_file: str | None, keyword: str | None, markexpr: str | None,
              focus: str | None, fmt: str, plugins: tuple[str, ...]) -> int:
     """Show the collected rules (id, check, severity, tags) without evaluating."""
-    return wrap_session(lambda: list_rules(
-        session_for(config_file, plugins, keyword=keyword, markexpr=markexpr, focus=focus),
-        fmt))
+    def body() -> int:
+        with session_for(config_file, plugins, keyword=keyword, markexpr=markexpr,
+                         focus=focus) as session:
+            return list_rules(session, fmt)
+
+    return wrap_session(body)
 
 
 command = list_cmd

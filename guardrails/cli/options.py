@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,9 +87,11 @@ def example_config() -> str:
                      fix="run from a checkout of the guardrails repository")
 
 
+@contextlib.contextmanager
 def session_for(config_file: str | None, plugins: tuple[str, ...], *,
-                allow_no_config: bool = False, **options: Any) -> Session:
-    """A configured session for the commands that do not run a whole check.
+                allow_no_config: bool = False, **options: Any) -> Iterator[Session]:
+    """A configured session for the commands that do not run a whole check;
+    unconfigured (``guardrails_unconfigure``) however the command ends.
 
     ``options`` are :class:`RunOptions` fields (``keyword``, ``focus``,
     ``offline``...); ``now`` may be text from ``--now``.
@@ -108,5 +111,8 @@ def session_for(config_file: str | None, plugins: tuple[str, ...], *,
         config = empty_config(Path.cwd(), run_options)
         config.data["rules"] = []
     session = Session(config)
-    session.configure()
-    return session
+    try:
+        session.configure()
+        yield session
+    finally:
+        session.unconfigure()

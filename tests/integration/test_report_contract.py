@@ -177,3 +177,15 @@ def test_report_command_refuses_what_is_not_a_report(project: Path) -> None:
     live_outputs(project)
     res = run_cli(["report", "live.json", "-f", "nope"])
     assert res.exit_code == 4 and "unknown format 'nope'" in res.stderr
+
+
+def test_the_saved_report_validates_against_its_schema(project: Path) -> None:
+    import jsonschema
+
+    from guardrails.validation import load_schema
+
+    live_outputs(project)
+    data = json.loads((project / "live.json").read_text(encoding="utf-8"))
+    assert data["version"] == 2 and data["baseline"] is None
+    validator = jsonschema.Draft202012Validator(load_schema("report"))
+    assert [e.message for e in validator.iter_errors(data)] == []
