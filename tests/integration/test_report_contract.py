@@ -189,3 +189,11 @@ def test_the_saved_report_validates_against_its_schema(project: Path) -> None:
     assert data["version"] == 2 and data["baseline"] is None
     validator = jsonschema.Draft202012Validator(load_schema("report"))
     assert [e.message for e in validator.iter_errors(data)] == []
+    run_cli(["check", "-q", "--now", NOW, "--write-baseline", "b.json"])
+    # beta leaves: its team-size failure is fixed
+    (project / "org" / "teams.yaml").write_text(
+        "teams:\n  - {id: alpha, members: [{handle: a}, {handle: b}, {handle: c}]}\n")
+    run_cli(["check", "-q", "--now", NOW, "--baseline", "b.json", "-f", "json", "-o", "b.out"])
+    data = json.loads((project / "b.out").read_text(encoding="utf-8"))
+    assert data["baseline"]["fixed"] and data["baseline"]["file"] == "b.json"
+    assert [e.message for e in validator.iter_errors(data)] == []
