@@ -291,7 +291,7 @@ def guardrails_configure(config: Config) -> None:
 def guardrails_unconfigure(config: Config) -> None:
     pm = config.pluginmanager
     plugin = pm.get_plugin(PLUGIN_NAME) if pm is not None else None
-    if plugin is not None:
+    if pm is not None and plugin is not None:
         pm.unregister(plugin)
 
 

@@ -91,7 +91,7 @@ def report(report_file: str, fmt: str, output: str | None, verbose: int, quiet: 
                                 color=bool(color_choice(no_color, color)) and output is None,
                                 group_by=group_by)
         with contextlib.ExitStack() as stack:
-            out = stack.enter_context(open_file(output)) if output else stdout_stream()
+            out: Any = stack.enter_context(open_file(output)) if output else stdout_stream()
             render(saved, types[fmt](out, options))
             out.flush()
         return 0

@@ -109,7 +109,7 @@ def rule_descriptor(rule: RuleSummary) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": rule.id.split("::", 1)[-1],
-        "shortDescription": {"text": rule.title or rule.nodeid},
+        "shortDescription": {"text": rule.title or rule.id},
         "defaultConfiguration": {
             "level": "warning" if rule.severity is Severity.WARNING else "error",
         },

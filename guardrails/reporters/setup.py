@@ -258,6 +258,7 @@ class ReportOutputs:
     """
 
     def __init__(self, config: Config) -> None:
+        assert config.pluginmanager is not None  # set by Session.configure
         self.config = config
         self.pm = config.pluginmanager
         self.stack = contextlib.ExitStack()
@@ -309,13 +310,13 @@ def guardrails_configure(config: Config) -> None:
         return
     outputs = ReportOutputs(config)
     outputs.open()
-    config.pluginmanager.register(outputs, _ACTIVE)
+    outputs.pm.register(outputs, _ACTIVE)
 
 
 @hookimpl
 def guardrails_unconfigure(config: Config) -> None:
     pm = config.pluginmanager
     outputs = pm.get_plugin(_ACTIVE) if pm is not None else None
-    if outputs is not None:
+    if pm is not None and outputs is not None:
         pm.unregister(outputs)
         outputs.close()
