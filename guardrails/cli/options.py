@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -108,8 +109,8 @@ def session_for(config_file: str | None, plugins: tuple[str, ...], *,
     except NoConfigError:
         if not allow_no_config:
             raise
-        config = empty_config(Path.cwd(), run_options)
-        config.data["rules"] = []
+        # No config: no rules of its own (explain still finds every builtin rule).
+        config = dataclasses.replace(empty_config(Path.cwd(), run_options), data={"rules": []})
     session = Session(config)
     try:
         session.configure()
