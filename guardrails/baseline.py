@@ -25,6 +25,7 @@ baselined: a gate must not pass on data it could not read.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,12 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from guardrails.errors import UsageError
 from guardrails.fileio import atomic_write
-from guardrails.model import Outcome, Result, Rule
+from guardrails.model import BaselineSummary, Outcome, Result, Rule
 from guardrails.plugin import hookimpl
 
 if TYPE_CHECKING:
+    from guardrails.config import Config
+    from guardrails.model import Report
     from guardrails.plugin import EvalContext
-    from guardrails.session import Session
 
 FORMAT_VERSION = 1
 KNOWN_PREFIX = "known in baseline"
@@ -138,23 +140,24 @@ class BaselinePlugin:
     """Registered for one run: records failures and applies a known baseline.
 
     It wraps ``guardrails_evaluate_rule`` so it sees every result after
-    waivers and before any reporter does.
+    waivers and before any reporter does. The module's
+    ``guardrails_configure`` builds it from the run options
+    (``--baseline``/``--write-baseline`` on the command line,
+    ``--guardrails-baseline`` under pytest, ``RunOptions`` in the library).
     """
 
     def __init__(self, known: dict[str, Entry] | None = None, source: str | None = None,
-                 record: bool = False) -> None:
+                 record: bool = False, target: str | None = None) -> None:
         self.known = known
         self.source = source
-        self.record = record
+        self.record = record or target is not None
+        #: where --write-baseline writes once the reports are written
+        self.target = target
         self.recorded: list[Entry] = []
         #: (rule id, subject or "value X") of baselined failures that no longer fail
         self.fixed: list[tuple[str, str]] = []
         self.new: list[str] = []
-        self.session: Session | None = None
-
-    @hookimpl
-    def guardrails_session_start(self, session: Session) -> None:
-        self.session = session
+        self.known_rules: list[str] = []
 
     @hookimpl(wrapper=True)
     def guardrails_evaluate_rule(self, rule: Rule, context: EvalContext):  # type: ignore[no-untyped-def]
@@ -220,6 +223,7 @@ class BaselinePlugin:
         self._known(result, f"all {len(result.evidence)} failing subject(s) are baselined")
 
     def _known(self, result: Result, why: str) -> None:
+        self.known_rules.append(result.id)
         result.outcome = Outcome.SKIPPED
         result.details.insert(0, f"{KNOWN_PREFIX} {self.source}: {why}")
         result.message = f"{KNOWN_PREFIX} {self.source}: {result.message}"
@@ -234,23 +238,29 @@ class BaselinePlugin:
         return (f"{n} baseline failure{'s' if n != 1 else ''} fixed: {items}{more} "
                 f"(update {self.source} with --write-baseline to lock the gains in)")
 
-    @hookimpl
-    def guardrails_evaluate_logreport(self, result: Result) -> None:
-        # Keep one up-to-date "fixed" note in the session's warnings, so the JSON
-        # report and the Markdown summary carry it too.
-        if self.session is None or self.known is None:
-            return
-        line = self.fixed_line()
-        warnings = self.session.warnings
-        for i, w in enumerate(warnings):
-            if " fixed: " in w and "baseline failure" in w:
-                if line:
-                    warnings[i] = line
-                else:
-                    del warnings[i]
-                return
+    @hookimpl(tryfirst=True)
+    def guardrails_session_finish(self, report: Report) -> None:
+        # Before any reporter reads it: the report says what the baseline did, and
+        # its "fixed" note is a warning, so the JSON and Markdown reports carry it too.
+        report.baseline = BaselineSummary(
+            file=self.source, written=self.target, known=list(self.known_rules),
+            new=list(self.new), fixed=list(self.fixed), recorded=len(self.recorded))
+        line = self.fixed_line() if self.known is not None else None
         if line:
-            warnings.append(line)
+            report.warnings.append(line)
+
+    @hookimpl(trylast=True, specname="guardrails_session_finish")
+    def write_after_reports(self, report: Report) -> None:
+        if not report.completed:
+            return
+        fixed = self.fixed_line()
+        if fixed:
+            print(fixed, file=sys.stderr)
+        if self.target:
+            self.write(self.target, report.now)
+            n = len(self.recorded)
+            print(f"wrote {self.target}: {n} failing rule{'s' if n != 1 else ''} recorded",
+                  file=sys.stderr)
 
     def write(self, path: str | Path, now: str | None = None) -> None:
         target = Path(path)
@@ -259,6 +269,30 @@ class BaselinePlugin:
             atomic_write(target, dump(self.recorded, now))
         except OSError as exc:
             raise UsageError(f"cannot write --write-baseline {path}: {exc.strerror}") from None
+
+
+PLUGIN_NAME = "baseline"
+
+
+@hookimpl
+def guardrails_configure(config: Config) -> None:
+    """Register a :class:`BaselinePlugin` when the run options name a baseline."""
+    options = config.options
+    if not (options.baseline or options.write_baseline):
+        return
+    known = load(options.baseline) if options.baseline else None  # before any output
+    assert config.pluginmanager is not None
+    config.pluginmanager.register(
+        BaselinePlugin(known, source=options.baseline, target=options.write_baseline),
+        PLUGIN_NAME)
+
+
+@hookimpl
+def guardrails_unconfigure(config: Config) -> None:
+    pm = config.pluginmanager
+    plugin = pm.get_plugin(PLUGIN_NAME) if pm is not None else None
+    if pm is not None and plugin is not None:
+        pm.unregister(plugin)
 
 
 __all__ = ["BaselinePlugin", "Entry", "dump", "load"]

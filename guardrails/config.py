@@ -60,7 +60,16 @@ class RunOptions:
     color: bool | None = None
     paths: tuple[str, ...] = ()
     disabled_plugins: tuple[str, ...] = ()
+    #: modules named with ``-p NAME``, loaded after the config's ``plugins:``
+    plugins: tuple[str, ...] = ()
     group_by: str | None = None
+    #: ``(format, file or None for stdout)`` pairs, one reporter each
+    outputs: tuple[tuple[str, str | None], ...] = ()
+    #: the file of ``--junitxml`` (one of ``outputs``), so messages name that option
+    junitxml: str | None = None
+    #: options of the baseline plugin (``--baseline``/``--write-baseline``)
+    baseline: str | None = None
+    write_baseline: str | None = None
 
 
 @dataclass

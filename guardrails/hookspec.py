@@ -8,8 +8,14 @@ with ``-p no:NAME``.
 
 Phases, in the order a ``guardrails check`` run calls them:
 
-configure -> collect (checks, metrics, rule files) -> gather (sources, facts)
--> evaluate (one rule at a time) -> report -> session finish.
+configure -> session start -> collect (checks, metrics, rule files) -> gather
+(sources, facts) -> report start -> evaluate (one rule at a time, each result
+logged) -> session finish -> unconfigure.
+
+Session finish and unconfigure are called however the run ends (a usage
+error, an interrupt, a crash), as pytest's are. Reporters are plugin objects
+that implement the report, logreport and session-finish hooks, reading only
+the :class:`guardrails.model.Report` and its results.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ if TYPE_CHECKING:
     from guardrails.config import Config
     from guardrails.model import Report, Result, Rule
     from guardrails.plugin import Check, EvalContext, Metric, Reporter, Source
-    from guardrails.session import Session
 
 hookspec = pluggy.HookspecMarker("guardrails")
 
@@ -38,17 +43,25 @@ def guardrails_configure(config: Config) -> None:
     """Called once the config is loaded and every plugin is registered.
 
     A stateful plugin creates its object here and registers it with
-    ``config.pluginmanager``.
+    ``config.pluginmanager`` (the reporters of ``--format`` and the
+    baseline of ``--baseline`` are built this way from ``config.options``).
+    Raising :class:`guardrails.errors.UsageError` stops the run with exit
+    code 4 before anything is collected.
 
     :param config: the loaded, validated configuration.
+    :return: nothing; every implementation is called.
     """
 
 
 @hookspec
 def guardrails_unconfigure(config: Config) -> None:
-    """Called before the process ends, after the session finished.
+    """Called once the session finished, however it ended (also after an error).
+
+    A plugin object registered at configure unregisters itself and releases
+    what it holds (open report files) here.
 
     :param config: the configuration passed to :func:`guardrails_configure`.
+    :return: nothing; every implementation is called.
     """
 
 
@@ -99,6 +112,7 @@ def guardrails_collection_modifyitems(config: Config, rules: list[Rule]) -> None
 
     :param config: the configuration.
     :param rules: the selected rules, mutable.
+    :return: nothing; every implementation is called, in plugin order.
     """
 
 
@@ -126,6 +140,7 @@ def guardrails_gather_finish(config: Config, store: Any) -> None:
 
     :param config: the configuration.
     :param store: the :class:`guardrails.facts.FactStore`.
+    :return: nothing; every implementation is called.
     """
 
 
@@ -150,9 +165,13 @@ def guardrails_evaluate_rule(rule: Rule, context: EvalContext) -> Result | None:
 
 @hookspec
 def guardrails_evaluate_logreport(result: Result) -> None:
-    """Called with each rule's result as soon as it is known.
+    """Called with each rule's result as soon as it is known (everyone is told).
 
-    :param result: the result just computed.
+    Streaming reporters (terminal progress, GitHub annotations) write here.
+    The result is final: waivers and the baseline were applied.
+
+    :param result: the :class:`guardrails.model.Result` just computed.
+    :return: nothing; every implementation is called.
     """
 
 
@@ -171,10 +190,25 @@ def guardrails_report_formats() -> list[type[Reporter]]:
 
 @hookspec
 def guardrails_report_header(config: Config) -> list[str]:
-    """Return extra lines for the terminal header (everyone adds).
+    """Return extra lines for the report header (everyone adds).
+
+    Called once rules are collected and facts gathered. The lines are kept in
+    the report (``report.header.lines``), so a saved report shows them too.
 
     :param config: the configuration.
-    :return: lines to print after the builtin header lines.
+    :return: lines to print after the builtin header lines (or None).
+    """
+
+
+@hookspec
+def guardrails_report_start(report: Report) -> None:
+    """Called once rules are collected and facts gathered, before any rule runs.
+
+    ``report`` has its header, sources, selected rules, counts and the
+    warnings known so far, and no results yet; reporters print their header.
+
+    :param report: the :class:`guardrails.model.Report` of the run so far.
+    :return: nothing; every implementation is called.
     """
 
 
@@ -184,17 +218,29 @@ def guardrails_report_header(config: Config) -> list[str]:
 
 
 @hookspec
-def guardrails_session_start(session: Session) -> None:
+def guardrails_session_start(session: Any) -> None:
     """Called after configuration, before rules are collected.
 
-    :param session: the running session.
+    Raising here ends the run like any error in it (``KeyboardInterrupt``:
+    exit code 2; a bug: exit code 3).
+
+    :param session: the running :class:`guardrails.session.Session` (typed
+        ``Any`` here so this module does not import the session).
+    :return: nothing; every implementation is called.
     """
 
 
 @hookspec
-def guardrails_session_finish(session: Session, report: Report) -> None:
-    """Called after every rule was evaluated and reported.
+def guardrails_session_finish(report: Report) -> None:
+    """Called when the run is over, however it ended (everyone is told).
 
-    :param session: the running session.
-    :param report: the finished report (its ``exit_code`` is set).
+    Reporters write their documents and summaries here when
+    ``report.completed`` (exit code 0, 1 or 5); after a usage error, an
+    interrupt or a crash the report has that exit code and the results so
+    far, and reporters write nothing. A ``tryfirst`` implementation may
+    still add to the report (the baseline plugin adds its warning line)
+    before the reporters read it.
+
+    :param report: the :class:`guardrails.model.Report`, its ``exit_code`` set.
+    :return: nothing; every implementation is called.
     """

@@ -27,7 +27,8 @@ LOG = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "guardrails"
 LOCAL_PLUGIN_FILE = "guardrails_plugins.py"
-ESSENTIAL_PLUGINS = ("guardrails.collect", "guardrails.runner")
+ESSENTIAL_PLUGINS = ("guardrails.collect", "guardrails.runner", "guardrails.reporters.setup",
+                     "guardrails.baseline")
 
 
 @dataclass(frozen=True)

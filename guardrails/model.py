@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -159,6 +159,10 @@ class Result:
         out = self._json()
         if self.no_data:
             out["no_data"] = True
+        # Version 2: what a reporter shows besides the v1 keys.
+        out["duration"] = self.duration
+        if self.longrepr:
+            out["longrepr"] = self.longrepr
         return out
 
     def _json(self) -> dict[str, Any]:
@@ -201,15 +205,151 @@ class Result:
             details=list(data.get("details", [])),
             waiver=data.get("waiver"),
             no_data=bool(data.get("no_data", False)),
+            duration=data.get("duration", 0.0),
+            longrepr=data.get("longrepr", ""),
         )
 
 
+class ExitCode(enum.IntEnum):
+    """Exit codes, as pytest's."""
+
+    #: every rule passed (or was skipped, waived, or failed at severity warning)
+    OK = 0
+    #: at least one rule failed or errored
+    RULES_FAILED = 1
+    #: the run was interrupted (Ctrl-C, SIGTERM)
+    INTERRUPTED = 2
+    #: a bug in guardrails or a plugin: traceback shown
+    INTERNAL_ERROR = 3
+    #: bad option, config, rule or data file: message names file and line
+    USAGE_ERROR = 4
+    #: no rules were collected (or all were deselected)
+    NO_RULES_COLLECTED = 5
+
+
+#: exit codes of a run that went to its end (reporters render only those)
+COMPLETED = frozenset({ExitCode.OK, ExitCode.RULES_FAILED, ExitCode.NO_RULES_COLLECTED})
+
 SUMMARY_ORDER = (Outcome.FAILED, Outcome.PASSED, Outcome.SKIPPED, Outcome.ERROR, Outcome.WAIVED)
+
+#: the version of the report format :meth:`Report.to_json` writes (docs/report.md)
+REPORT_VERSION = 2
+
+
+@dataclass
+class PluginSummary:
+    """A plugin loaded for the run (the header's ``plugins:`` line)."""
+
+    name: str
+    module: str
+    dist: str | None = None
+    version: str | None = None
+
+
+@dataclass
+class Header:
+    """What the run was: versions, plugins, where and as of when.
+
+    ``lines`` are the extra lines plugins gave through
+    ``guardrails_report_header``; ``warnings_at_start`` is how many of the
+    report's warnings were known before the first rule ran (the terminal
+    shows those in the header, the others in the warnings summary).
+    """
+
+    guardrails: str = ""
+    python: str = ""
+    pluggy: str = ""
+    plugins: list[PluginSummary] = field(default_factory=list)
+    rootdir: str = ""
+    #: the config as shown (relative to the working folder), and its absolute path
+    config: str = ""
+    config_path: str | None = None
+    #: line of ``rules:`` in the config: where builtin packs are "defined"
+    config_rules_line: int | None = None
+    focus_reviewed_on: str | None = None
+    window_days: float | None = None
+    lines: list[str] = field(default_factory=list)
+    warnings_at_start: int = 0
+
+
+@dataclass
+class SourceSummary:
+    """One configured source: its label, the facts it gave, or why it failed.
+
+    ``state`` is ``ok`` (asked and answered), ``failed`` (``error`` says why)
+    or ``not needed`` (no collected rule reads its facts).
+    """
+
+    name: str
+    description: str
+    counts: dict[str, int] = field(default_factory=dict)
+    state: str = "ok"
+    error: str | None = None
+
+
+@dataclass
+class RuleSummary:
+    """A selected rule as reporters need it, evaluated or not (``-x`` may stop early)."""
+
+    id: str
+    title: str = ""
+    severity: Severity = Severity.ERROR
+    tags: tuple[str, ...] = ()
+    file: str = ""
+    line: int = 0
+    builtin: bool = False
+
+    @property
+    def pack(self) -> str:
+        return self.id.split("::", 1)[0]
+
+
+@dataclass
+class WaiverSummary:
+    """A configured waiver and whether it was in force at ``now``."""
+
+    rule: str
+    reason: str
+    expires: str
+    subject: str | None = None
+    active: bool = True
+
+
+@dataclass
+class BaselineSummary:
+    """What ``--baseline``/``--write-baseline`` did in this run."""
+
+    file: str | None = None
+    written: str | None = None
+    #: rules whose failure the baseline knows entirely (reported skipped)
+    known: list[str] = field(default_factory=list)
+    #: failing rules the baseline does not know (or that got worse)
+    new: list[str] = field(default_factory=list)
+    #: (rule id, subject) of baselined failures that no longer fail
+    fixed: list[tuple[str, str]] = field(default_factory=list)
+    #: failing rules recorded by --write-baseline
+    recorded: int = 0
+
+
+def _dataclass_json(obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        if isinstance(v, enum.Enum):
+            v = v.value
+        elif isinstance(v, tuple):
+            v = list(v)
+        out[f.name] = v
+    return out
 
 
 @dataclass
 class Report:
-    """A whole run: what the JSON report holds."""
+    """A whole run: everything any reporter shows, and what the JSON report holds.
+
+    Reporters read only this (and the :class:`Result` objects in it), so a
+    report read back with :meth:`from_json` renders as the live run did.
+    """
 
     now: str
     focus: str | None
@@ -217,6 +357,22 @@ class Report:
     duration: float = 0.0
     exit_code: int = 0
     warnings: list[str] = field(default_factory=list)
+    header: Header = field(default_factory=Header)
+    sources: list[SourceSummary] = field(default_factory=list)
+    rules: list[RuleSummary] = field(default_factory=list)
+    collected: int = 0
+    deselected: int = 0
+    #: why evaluation stopped before the last rule (-x, --maxfail), else None
+    stopped_early: str | None = None
+    waivers: list[WaiverSummary] = field(default_factory=list)
+    baseline: BaselineSummary | None = None
+    #: seconds per phase: collect, gather, evaluate
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def completed(self) -> bool:
+        """The run went to its end (not interrupted, no usage or internal error)."""
+        return self.exit_code in COMPLETED
 
     def counts(self) -> dict[str, int]:
         counts = {o.value: 0 for o in SUMMARY_ORDER}
@@ -229,28 +385,78 @@ class Report:
         return sum(1 for r in self.results if r.no_data)
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON report (schema ``guardrails schema report``), version 2."""
         summary: dict[str, Any] = dict(self.counts())
         if self.no_data_count():
             summary["no_data"] = self.no_data_count()
         summary["duration_s"] = round(self.duration, 2)
         summary["exit_code"] = int(self.exit_code)
+        header = _dataclass_json(self.header)
+        header["plugins"] = [_dataclass_json(p) for p in self.header.plugins]
+        baseline = None
+        if self.baseline is not None:
+            baseline = _dataclass_json(self.baseline)
+            baseline["fixed"] = [list(pair) for pair in self.baseline.fixed]
         return {
-            "version": 1,
+            "version": REPORT_VERSION,
             "now": self.now,
             "focus": self.focus,
             "summary": summary,
             "warnings": list(self.warnings),
             "results": [r.to_json() for r in self.results],
+            # version 2
+            "duration": self.duration,
+            "header": header,
+            "sources": [_dataclass_json(s) for s in self.sources],
+            "collection": {"collected": self.collected, "deselected": self.deselected,
+                           "stopped_early": self.stopped_early},
+            "rules": [_dataclass_json(r) for r in self.rules],
+            "waivers": [_dataclass_json(w) for w in self.waivers],
+            "baseline": baseline,
+            "timings": dict(self.timings),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Report:
+        """Read a JSON report of version 1 or 2 (docs/report.md: older versions).
+
+        A version 1 document has no header, sources, rules, waivers,
+        baseline or timings: those take their defaults, and the rules are
+        derived from the results (the ones a reporter lists).
+        """
+        version = data.get("version", 1)
+        if not isinstance(version, int) or not 1 <= version <= REPORT_VERSION:
+            raise ValueError(f"report format version {version!r}; this guardrails reads "
+                             f"versions 1 to {REPORT_VERSION}")
         summary = data.get("summary", {})
+        results = [Result.from_json(r) for r in data.get("results", [])]
+        h = dict(data.get("header") or {})
+        plugins = [PluginSummary(**p) for p in h.pop("plugins", [])]
+        collection = data.get("collection") or {}
+        rules = [RuleSummary(**{**r, "severity": Severity(r.get("severity", "error")),
+                                "tags": tuple(r.get("tags", ()))})
+                 for r in data.get("rules", [])]
+        if "rules" not in data:
+            rules = [RuleSummary(id=r.id, title=r.title, severity=r.severity, tags=r.tags,
+                                 file=r.file, line=r.line) for r in results]
+        b = data.get("baseline")
+        baseline = None
+        if b is not None:
+            baseline = BaselineSummary(**{**b, "fixed": [tuple(p) for p in b.get("fixed", [])]})
         return cls(
             now=data["now"],
             focus=data.get("focus"),
-            results=[Result.from_json(r) for r in data.get("results", [])],
-            duration=summary.get("duration_s", 0.0),
+            results=results,
+            duration=data.get("duration", summary.get("duration_s", 0.0)),
             exit_code=summary.get("exit_code", 0),
             warnings=list(data.get("warnings", [])),
+            header=Header(plugins=plugins, **h),
+            sources=[SourceSummary(**s) for s in data.get("sources", [])],
+            rules=rules,
+            collected=collection.get("collected", len(rules)),
+            deselected=collection.get("deselected", 0),
+            stopped_early=collection.get("stopped_early"),
+            waivers=[WaiverSummary(**w) for w in data.get("waivers", [])],
+            baseline=baseline,
+            timings=dict(data.get("timings", {})),
         )

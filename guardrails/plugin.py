@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from guardrails.config import Config
     from guardrails.facts import FactStore
     from guardrails.model import Report, Result
-    from guardrails.session import Session
 
 hookimpl = pluggy.HookimplMarker("guardrails")
 
@@ -194,48 +193,74 @@ class Metric:
 
 @dataclass
 class ReportOptions:
+    """How a reporter renders: the display options of the command line."""
+
     verbosity: int = 0
     color: bool = False
     group_by: str | None = None
     strict: bool = False
 
+    @classmethod
+    def from_run(cls, options: Any) -> ReportOptions:
+        """The display options of a run's :class:`guardrails.config.RunOptions`."""
+        return cls(verbosity=options.verbosity, color=bool(options.color),
+                   group_by=options.group_by, strict=options.strict)
 
-class Reporter:
-    """Renders a run. ``name`` is the ``--format`` value.
+
+class Reporter(abc.ABC):
+    """Renders a run; ``name`` is the ``--format`` value.
+
+    A reporter is a plugin object: the builtin ``guardrails.reporters.setup``
+    plugin builds one per ``--format`` at configure time, registers it with
+    the plugin manager and unregisters it at unconfigure, as pytest does with
+    its junitxml plugin. Its hook implementations (below) call
+    :meth:`start`, :meth:`logreport` and :meth:`finish`, which read only the
+    :class:`~guardrails.model.Report` and its results, never the session, so
+    ``guardrails report REPORT.json`` renders a saved report the same way by
+    calling them in that order.
 
     ``out`` is the stream to write to (stdout, or the ``--output`` file).
-    Streaming reporters write in :meth:`rule_result`; file reporters write in
-    :meth:`finish`.
     """
 
     name: ClassVar[str] = ""
-    default_output: ClassVar[str | None] = None  # file name when none given, None = stdout
 
     def __init__(self, out: TextIO, options: ReportOptions) -> None:
         self.out = out
         self.options = options
 
-    def start(self, session: Session) -> None:
-        """Called once rules are collected and facts gathered."""
+    def start(self, report: Report) -> None:  # noqa: B027 - optional: streaming reporters
+        """Rules are collected and facts gathered: ``report`` has no results yet."""
 
-    def rule_result(self, result: Result, rule: Rule) -> None:
-        """Called for every rule as soon as its result is known."""
+    def logreport(self, result: Result) -> None:  # noqa: B027 - optional: streaming reporters
+        """One rule's result, as soon as it is known."""
 
-    def finish(self, report: Report, session: Session) -> None:
-        """Called once with the whole report."""
+    @abc.abstractmethod
+    def finish(self, report: Report) -> None:
+        """The whole report of a run that went to its end."""
+
+    # -- the hooks through which a run reaches the methods above ---------------
+    @hookimpl
+    def guardrails_report_start(self, report: Report) -> None:
+        self.start(report)
+
+    @hookimpl
+    def guardrails_evaluate_logreport(self, result: Result) -> None:
+        self.logreport(result)
+
+    @hookimpl
+    def guardrails_session_finish(self, report: Report) -> None:
+        # An interrupted or crashed run gets no report (its files are discarded).
+        if report.completed:
+            self.finish(report)
 
 
 class DocumentReporter(Reporter):
-    """A reporter that writes one document when the run is over (JSON, XML...).
-
-    Subclasses implement :meth:`render`; ``session`` may be None when a report
-    is rendered outside a run (e.g. from a saved JSON report).
-    """
+    """A reporter that writes one document when the run is over (JSON, XML...)."""
 
     @abc.abstractmethod
-    def render(self, report: Report, session: Session | None) -> str:
+    def render(self, report: Report) -> str:
         """The whole document, as text."""
 
-    def finish(self, report: Report, session: Session | None) -> None:  # type: ignore[override]
-        self.out.write(self.render(report, session))
+    def finish(self, report: Report) -> None:
+        self.out.write(self.render(report))
         self.out.flush()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from guardrails.errors import LoadErrors, UsageError
+from guardrails.model import ExitCode
 
 if TYPE_CHECKING:
     from guardrails.config import Config
@@ -62,51 +63,53 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
         # The config itself is broken (its rules' errors, if any, are listed with it).
         for line in _lines(exc):
             print(line, file=err)
-        return 4
+        return ExitCode.USAGE_ERROR
     session = Session(config)
-    session.configure()
-    assert session.pm is not None
-    paths = [Path(f) for f in files]
-    folders = _rule_folders(config)
-    data_folder = None
-    files_opts = config.sources.get("files")
-    if files_opts is not None:
-        data_folder = (config.root / str(files_opts.get("path", "org"))).resolve()
+    try:
+        session.configure()
+        assert session.pm is not None
+        paths = [Path(f) for f in files]
+        folders = _rule_folders(config)
+        data_folder = None
+        files_opts = config.sources.get("files")
+        if files_opts is not None:
+            data_folder = (config.root / str(files_opts.get("path", "org"))).resolve()
 
-    check_sources = not files and files_opts is not None  # no names: validate everything
-    for path in paths:
-        if not path.exists():
-            problems.append(f"{path}: no such file (check the path; pre-commit passes only "
-                            "files that exist)")
-            continue
-        if not path.is_file():
-            problems.append(f"{path}: not a regular file (name files, not folders)")
-            continue
-        if path.name in CONFIG_NAMES or path.name == "pyproject.toml":
-            continue  # loaded above
-        if data_folder is not None and _under(path, data_folder):
-            check_sources = True
-        elif _is_pack(path) or any(_under(path, f) for f in folders):
+        check_sources = not files and files_opts is not None  # no names: validate everything
+        for path in paths:
+            if not path.exists():
+                problems.append(f"{path}: no such file (check the path; pre-commit passes only "
+                                "files that exist)")
+                continue
+            if not path.is_file():
+                problems.append(f"{path}: not a regular file (name files, not folders)")
+                continue
+            if path.name in CONFIG_NAMES or path.name == "pyproject.toml":
+                continue  # loaded above
+            if data_folder is not None and _under(path, data_folder):
+                check_sources = True
+            elif _is_pack(path) or any(_under(path, f) for f in folders):
+                try:
+                    session.pm.hook.guardrails_collect_file(path=path.resolve(), config=config)
+                except UsageError as exc:
+                    problems.extend(_lines(exc))
+        if not files:
             try:
-                session.pm.hook.guardrails_collect_file(path=path.resolve(), config=config)
+                session.collect()
             except UsageError as exc:
                 problems.extend(_lines(exc))
-    if not files:
-        try:
-            session.collect()
-        except UsageError as exc:
-            problems.extend(_lines(exc))
-    if check_sources:
-        session.rules = []  # validate every data file; gather no facts
-        # Only the files source reads files in the repository; HTTP sources are not asked.
-        config.data = {**config.data, "sources": {"files": files_opts or {}}}
-        try:
-            session.gather()
-        except UsageError as exc:
-            problems.extend(_lines(exc))
+        if check_sources:
+            # Every data file is validated when the files source is built; no facts are
+            # gathered, and only the files source is asked (HTTP sources are not).
+            try:
+                session.gather(kinds=set(), sources=["files"])
+            except UsageError as exc:
+                problems.extend(_lines(exc))
+    finally:
+        session.unconfigure()
     for p in dict.fromkeys(problems):  # each problem once
         print(p, file=err)
-    return 4 if problems else 0
+    return ExitCode.USAGE_ERROR if problems else ExitCode.OK
 
 
 def _lines(exc: UsageError) -> list[str]:

@@ -50,6 +50,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="guardrails config file (default: found from the current folder upwards)")
     group.addoption("--guardrails-now", default=None, metavar="DATE",
                     help="evaluate the rules as of this date (reproducible runs)")
+    group.addoption("--guardrails-baseline", default=None, metavar="FILE",
+                    help="failures FILE knows are skipped, as with 'guardrails check "
+                    "--baseline FILE'")
 
 
 class GuardrailsState:
@@ -63,7 +66,8 @@ class GuardrailsState:
 
         try:
             now = config.getoption("guardrails_now")
-            options = RunOptions(now=parse_now(now) if now else None)
+            options = RunOptions(now=parse_now(now) if now else None,
+                                 baseline=config.getoption("guardrails_baseline"))
             # Like guardrails itself: from where pytest was invoked, upwards (the
             # rootdir is often a parent project's, with no guardrails config).
             gconfig = build_config(config.getoption("guardrails_config"), options,
@@ -75,7 +79,6 @@ class GuardrailsState:
             # pytest prints it as "ERROR: ..." and exits 4, like guardrails itself.
             raise pytest.UsageError(f"guardrails: {exc}") from None
         self.gathered = False
-        self.context: Any = None
         self.gather_error: str | None = None
 
     def tags(self) -> set[str]:
@@ -91,14 +94,17 @@ class GuardrailsState:
             except UsageError as exc:
                 # A bad data file: every rule reports it, without our traceback.
                 self.gather_error = str(exc)
-            self.context = self.session.context()
         if self.gather_error is not None:
             pytest.fail(f"ERROR: {self.gather_error}", pytrace=False)
-        pm = self.session.pm
-        assert pm is not None
-        result = pm.hook.guardrails_evaluate_rule(rule=rule, context=self.context)
-        self.session.results.append(result)
+        (result,) = self.session.evaluate([rule])
         return result
+
+    def finish(self) -> None:
+        """The guardrails session ends with pytest's: its finish and unconfigure hooks run."""
+        try:
+            self.session.finish()
+        finally:
+            self.session.unconfigure()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -109,6 +115,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     for tag in sorted(state.tags()):
         config.addinivalue_line("markers", f"{tag}: guardrails rule tag")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        del config.stash[STATE_KEY]
+        state.finish()
 
 
 @pytest.hookimpl(wrapper=True)

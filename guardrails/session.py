@@ -1,21 +1,21 @@
-"""One run: configure -> collect -> gather -> evaluate -> report.
+"""One run: configure -> collect -> gather -> evaluate -> finish.
 
-``run()`` is the library entry point; the CLI is a thin layer over it.
-``wrap_session`` is the one place where exceptions become exit codes.
+:class:`Session` is the only conductor: every command and the pytest plugin
+go through its phases. ``run()`` is the library entry point; the CLI is a
+thin layer over it. :func:`guardrails.exits.wrap_session` is the one place
+where exceptions become exit codes (re-exported here).
 """
 
 from __future__ import annotations
 
-import enum
+import contextlib
 import gc
 import logging
-import sys
+import platform
 import time
-import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from guardrails import facts as factsmod
 from guardrails import validation
@@ -39,35 +39,28 @@ from guardrails.errors import (
     ConfigError,
     GuardrailsError,
     LoadErrors,
-    PluginError,
     SourceError,
     UsageError,
     raise_all,
 )
+from guardrails.exits import exit_code_for, wrap_session
 from guardrails.manager import GuardrailsPluginManager, create_manager
-from guardrails.model import Outcome, Report, Result, Rule
-from guardrails.plugin import EvalContext, Reporter, ReportOptions, Source, SourceEnv
-from guardrails.textsafe import printable
+from guardrails.model import (
+    ExitCode,
+    Header,
+    Outcome,
+    PluginSummary,
+    Report,
+    Result,
+    Rule,
+    RuleSummary,
+    SourceSummary,
+    WaiverSummary,
+)
+from guardrails.plugin import EvalContext, Source, SourceEnv
 from guardrails.timeutil import iso, parse_now
 
 LOG = logging.getLogger(__name__)
-
-
-class ExitCode(enum.IntEnum):
-    """Exit codes, as pytest's."""
-
-    #: every rule passed (or was skipped, waived, or failed at severity warning)
-    OK = 0
-    #: at least one rule failed or errored
-    RULES_FAILED = 1
-    #: the run was interrupted (Ctrl-C)
-    INTERRUPTED = 2
-    #: a bug in guardrails or a plugin: traceback shown
-    INTERNAL_ERROR = 3
-    #: bad option, config, rule or data file: message names file and line
-    USAGE_ERROR = 4
-    #: no rules were collected (or all were deselected)
-    NO_RULES_COLLECTED = 5
 
 
 class NoConfigError(UsageError):
@@ -122,13 +115,19 @@ def _load_reporting_rules(path: Path, options: RunOptions) -> Config:
 
 
 class Session:
-    """State of one ``check`` run; reporters read it."""
+    """The one conductor of a run: its phases are the only way through it.
 
-    def __init__(self, config: Config, reporters: list[Reporter] | None = None,
-                 pm: GuardrailsPluginManager | None = None) -> None:
+    ``configure()``, ``collect(paths)``, ``gather(kinds)``, ``evaluate()``
+    and ``finish()`` are public so that every command (``check``, ``list``,
+    ``facts``, ``validate``) and the pytest plugin go the same way; callers
+    pass arguments, they never assign to the session. :meth:`run` calls them
+    in order with ``session_finish``/``unconfigure`` in a ``finally``;
+    :meth:`main` adds the one mapping from exceptions to exit codes.
+    """
+
+    def __init__(self, config: Config, pm: GuardrailsPluginManager | None = None) -> None:
         self.config = config
         self.options = config.options
-        self.reporters = reporters or []
         self.now = self.options.now or parse_now(None)
         self.pm = pm
         self.rules: list[Rule] = []
@@ -145,28 +144,46 @@ class Session:
         #: seconds spent per phase (collect, gather, evaluate), for -v and benchmarks
         self.timings: dict[str, float] = {}
         self.metrics: dict[str, Any] = {}
+        self._configured = False
+        self._header_lines: list[str] = []
+        self._warnings_at_start = 0
+        self._report: Report | None = None
 
     # -- phases --------------------------------------------------------------
     def configure(self) -> None:
-        if self.checks:
-            return  # already configured (the CLI configures before opening reporters)
+        """Load the plugins and call ``guardrails_configure`` (once)."""
+        if self._configured:
+            return
         if self.pm is None:
-            self.pm = create_manager(self.options.disabled_plugins, self.config.plugins,
+            self.pm = create_manager(self.options.disabled_plugins,
+                                     [*self.config.plugins, *self.options.plugins],
                                      local_root=self.config.root)
         self.config.pluginmanager = self.pm
-        self.pm.hook.guardrails_configure(config=self.config)
         self.checks = registered_checks(self.pm)
         self.metrics = registered_metrics(self.pm)
+        self._configured = True
+        self.pm.hook.guardrails_configure(config=self.config)
 
-    def collect(self) -> None:
+    def unconfigure(self) -> None:
+        """Call ``guardrails_unconfigure`` (plugin objects unregister, files close)."""
+        if self._configured:
+            self._configured = False
+            assert self.pm is not None
+            self.pm.hook.guardrails_unconfigure(config=self.config)
+
+    def collect(self, paths: tuple[str, ...] | list[str] | None = None) -> list[Rule]:
+        """Collect and select the rules of ``paths`` (default: the command line's, else
+        the config's rule specs); return the selected rules."""
         assert self.pm is not None
-        specs = self.options.paths or tuple(self.config.rule_specs)
+        from_cli = paths is not None or bool(self.options.paths)
+        specs = tuple(paths) if paths is not None else (
+            self.options.paths or tuple(self.config.rule_specs))
+        self.rules, self.files = [], []
         if not specs:
-            self.files = []
-            return
-        paths, errors = resolve_specs_all(self.config, specs, from_cli=bool(self.options.paths))
+            return self.rules
+        found, errors = resolve_specs_all(self.config, specs, from_cli=from_cli)
         rules: list[Rule] = []
-        for path in paths:
+        for path in found:
             try:
                 got = self.pm.hook.guardrails_collect_file(path=path, config=self.config)
             except UsageError as exc:  # every bad file is reported, like pytest's collection
@@ -192,6 +209,10 @@ class Session:
         for r in selected:
             order.setdefault(r.file, []).append(r)
         self.files = list(order.items())
+        self._collection_warnings(rules)
+        return self.rules
+
+    def _collection_warnings(self, rules: list[Rule]) -> None:
         known = {r.nodeid for r in rules} | self.config.disabled_rules
         for rule_id in self.config.overrides:
             if rule_id not in known:
@@ -223,6 +244,7 @@ class Session:
             )
 
     def needed_kinds(self) -> set[str]:
+        """The fact kinds the selected rules read (with the kinds their joins need)."""
         needed: set[str] = set()
         for r in self.rules:
             check = self.checks.get(r.check)
@@ -234,12 +256,27 @@ class Session:
             needed |= {"teams", "services"}
         return factsmod.with_requirements(needed)
 
-    def gather(self) -> None:
+    def source_types(self) -> dict[str, type[Source]]:
+        """Source classes by name, as the plugins offer them."""
         assert self.pm is not None
         types: dict[str, type[Source]] = {}
         for group in self.pm.hook.guardrails_gather_sources():
             for cls in group or ():
                 types[cls.name] = cls
+        return types
+
+    def gather(self, kinds: set[str] | list[str] | None = None,
+               sources: tuple[str, ...] | list[str] | None = None) -> factsmod.FactStore:
+        """Build the configured sources, validate them, and gather facts.
+
+        :param kinds: fact kinds to gather (with the kinds their joins need);
+            default: the kinds the selected rules read.
+        :param sources: only these configured sources (``validate`` asks the
+            files source alone); default: every configured source.
+        :return: the fact store, joined.
+        """
+        assert self.pm is not None
+        types = self.source_types()
         env = SourceEnv(
             root=self.config.root, now=self.now, window=self.config.window,
             timezone=self.config.timezone, offline=self.options.offline,
@@ -247,6 +284,8 @@ class Session:
             config=self.config,
         )
         for name, opts in self.config.sources.items():
+            if sources is not None and name not in sources:
+                continue
             cls = types.get(name)
             if cls is None:
                 raise ConfigError(
@@ -260,14 +299,9 @@ class Session:
             self.sources[name] = SourceState(cls(opts, env))
         for state in self.sources.values():
             state.source.validate()
-        needed = self.needed_kinds()
-        provided = set().union(*(s.source.provides() for s in self.sources.values()))
-        for kind in sorted(needed - provided - set(factsmod.KINDS)):
-            users = ", ".join(r.nodeid for r in self.rules
-                              if kind in self.checks[r.check].needs(r, self.metrics))
-            self.warnings.append(f"{users} read(s) facts {kind!r}, which no configured "
-                                 f"source provides and guardrails does not know "
-                                 f"(known kinds: {', '.join(factsmod.KINDS)})")
+        needed = (self.needed_kinds() if kinds is None
+                  else factsmod.with_requirements(kinds))
+        self._warn_unprovided(needed)
         for name, state in self.sources.items():
             wanted = state.source.provides() & needed
             if not wanted:
@@ -294,28 +328,54 @@ class Session:
         for state in self.sources.values():
             self.warnings.extend(state.source.warnings)
         self.warnings.extend(self.store.warnings)
+        return self.store
+
+    def _warn_unprovided(self, needed: set[str]) -> None:
+        provided = set().union(*(s.source.provides() for s in self.sources.values()))
+        for kind in sorted(needed - provided - set(factsmod.KINDS)):
+            users = ", ".join(r.nodeid for r in self.rules
+                              if kind in self.checks[r.check].needs(r, self.metrics))
+            self.warnings.append(f"{users} read(s) facts {kind!r}, which no configured "
+                                 f"source provides and guardrails does not know "
+                                 f"(known kinds: {', '.join(factsmod.KINDS)})")
 
     def context(self) -> EvalContext:
+        """What checks read: facts, now, window, metrics."""
         return EvalContext(now=self.now, window=self.config.window, focus=self.config.focus,
                            store=self.store, metrics=self.metrics, config=self.config,
                            checks=self.checks)
 
-    def evaluate(self) -> None:
+    def start_report(self) -> Report:
+        """The report before any rule runs; ``guardrails_report_start`` is told."""
+        assert self.pm is not None
+        for lines in self.pm.hook.guardrails_report_header(config=self.config):
+            self._header_lines.extend(str(t) for t in lines or ())
+        self._warnings_at_start = len(self.warnings)
+        report = self.report()
+        self.pm.hook.guardrails_report_start(report=report)
+        return report
+
+    def evaluate(self, rules: list[Rule] | None = None) -> list[Result]:
+        """Evaluate ``rules`` (default: the selected ones), logging each result.
+
+        Stops early at ``--maxfail``/``-x``; returns the results of this call.
+        """
         assert self.pm is not None
         ctx = self.context()
         maxfail = 1 if self.options.exitfirst else self.options.maxfail
-        failures = 0
-        for rule in self.rules:
+        failures = sum(r.counts_against_exit(self.options.strict) for r in self.results)
+        out: list[Result] = []
+        for rule in (self.rules if rules is None else rules):
             result = self.pm.hook.guardrails_evaluate_rule(rule=rule, context=ctx)
             self.results.append(result)
+            out.append(result)
             self.pm.hook.guardrails_evaluate_logreport(result=result)
-            for rep in self.reporters:
-                rep.rule_result(result, rule)
             if result.counts_against_exit(self.options.strict):
                 failures += 1
                 if maxfail and failures >= maxfail:
                     self.stopped_early = f"stopping after {failures} failures"
                     break
+        return out
 
     def exit_code(self) -> ExitCode:
         if not self.rules:
@@ -324,96 +384,108 @@ class Session:
             return ExitCode.RULES_FAILED
         return ExitCode.OK
 
-    def report(self) -> Report:
-        return Report(now=iso(self.now) or "", focus=self.config.focus,
-                      results=list(self.results),
-                      duration=time.perf_counter() - self.start_time,
-                      exit_code=int(self.exit_code()), warnings=list(self.warnings))
+    def report(self, exit_code: int | None = None) -> Report:
+        """The run as a :class:`Report`: everything any reporter shows."""
+        import pluggy
+
+        from guardrails import __version__
+
+        assert self.pm is not None
+        cfg = self.config
+        code = int(self.exit_code() if exit_code is None else exit_code)
+        header = Header(
+            guardrails=__version__, python=platform.python_version(),
+            pluggy=pluggy.__version__,
+            plugins=[PluginSummary(i.name, i.module, i.dist, i.version)
+                     for i in getattr(self.pm, "infos", ())],
+            rootdir=str(cfg.root), config=cfg.display_path,
+            config_path=str(cfg.path) if cfg.path is not None else None,
+            config_rules_line=cfg.line_of("rules") if cfg.path is not None else None,
+            focus_reviewed_on=iso(cfg.focus_reviewed_on) if cfg.focus_reviewed_on else None,
+            window_days=cfg.window.total_seconds() / 86400,
+            lines=list(self._header_lines), warnings_at_start=self._warnings_at_start,
+        )
+        sources = []
+        for name, state in self.sources.items():
+            status = "failed" if state.error is not None else (
+                "ok" if state.counts else "not needed")
+            sources.append(SourceSummary(
+                name=name, description=state.source.describe(), counts=dict(state.counts),
+                state=status, error=state.error.message if state.error is not None else None))
+        return Report(
+            now=iso(self.now) or "", focus=cfg.focus, results=list(self.results),
+            duration=time.perf_counter() - self.start_time, exit_code=code,
+            warnings=list(self.warnings), header=header, sources=sources,
+            rules=[RuleSummary(id=r.nodeid, title=r.title, severity=r.severity, tags=r.tags,
+                               file=r.file, line=r.line, builtin=r.builtin)
+                   for r in self.rules],
+            collected=self.collected, deselected=self.deselected,
+            stopped_early=self.stopped_early,
+            waivers=[WaiverSummary(rule=w.rule, reason=w.reason, expires=str(w.expires),
+                                   subject=w.subject,
+                                   active=w.active(self.now, cfg.timezone))
+                     for w in cfg.waivers],
+            timings=dict(self.timings),
+        )
+
+    def finish(self, exit_code: int | None = None) -> Report:
+        """Build the final report and call ``guardrails_session_finish`` (once)."""
+        assert self.pm is not None
+        if self._report is None:
+            self._report = self.report(exit_code)
+            self.pm.hook.guardrails_session_finish(report=self._report)
+        return self._report
 
     def run(self) -> Report:
-        self.configure()
-        assert self.pm is not None
-        self.pm.hook.guardrails_session_start(session=self)
-        t0 = time.perf_counter()
-        self.collect()
-        t1 = time.perf_counter()
-        # Facts are hundreds of thousands of long-lived dicts: the cyclic garbage
-        # collector would rescan them again and again (0.8s of a 100k-deployment
-        # run) to find nothing. Paused while facts are built and read.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
+        """Every phase in order; ``session_finish`` and ``unconfigure`` always run.
+
+        Raises what the run raised (a usage error, an interrupt); the report
+        given to ``guardrails_session_finish`` then carries its exit code.
+        """
         try:
-            if self.rules:
-                self.gather()
-            t2 = time.perf_counter()
-            for rep in self.reporters:
-                rep.start(self)
-            t3 = time.perf_counter()
-            self.evaluate()
-            t4 = time.perf_counter()
+            self.configure()
+            assert self.pm is not None
+            self.pm.hook.guardrails_session_start(session=self)
+            t0 = time.perf_counter()
+            self.collect()
+            t1 = time.perf_counter()
+            # Facts are hundreds of thousands of long-lived dicts: the cyclic garbage
+            # collector would rescan them again and again (0.8s of a 100k-deployment
+            # run) to find nothing. Paused while facts are built and read.
+            gc_was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                if self.rules:
+                    self.gather()
+                t2 = time.perf_counter()
+                self.start_report()
+                t3 = time.perf_counter()
+                self.evaluate()
+                t4 = time.perf_counter()
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
+            self.timings = {"collect": t1 - t0, "gather": t2 - t1, "evaluate": t4 - t3}
+            return self.finish()
+        except BaseException as exc:
+            if self._configured and self._report is None:
+                with contextlib.suppress(Exception):  # the first error is the one to show
+                    self.finish(exit_code_for(exc))
+            raise
         finally:
-            if gc_was_enabled:
-                gc.enable()
-        self.timings = {"collect": t1 - t0, "gather": t2 - t1, "evaluate": t4 - t3}
-        report = self.report()
-        for rep in self.reporters:
-            rep.finish(report, self)
-        self.pm.hook.guardrails_session_finish(session=self, report=report)
-        self.pm.hook.guardrails_unconfigure(config=self.config)
-        return report
-
-
-def report_options(options: RunOptions) -> ReportOptions:
-    return ReportOptions(verbosity=options.verbosity, color=bool(options.color),
-                         group_by=options.group_by, strict=options.strict)
+            self.unconfigure()
 
 
 def run(config_file: str | Path | None = None, *, options: RunOptions | None = None,
-        reporters: list[Reporter] | None = None, cwd: Path | None = None) -> Report:
-    """Library API: run the checks and return the report (raises on usage errors)."""
+        cwd: Path | None = None) -> Report:
+    """Library API: run the checks and return the report (raises on usage errors).
+
+    Reporters and the baseline come from ``options`` (``outputs``,
+    ``baseline``, ``write_baseline``), as on the command line.
+    """
     options = options or RunOptions()
     config = build_config(config_file, options, cwd)
-    session = Session(config, reporters)
-    return session.run()
-
-
-def wrap_session(func: Callable[[], int], err: TextIO | None = None) -> int:
-    """Run ``func`` and map exceptions to exit codes, the only place that does."""
-    err = err or sys.stderr
-    try:
-        return int(func())
-    except UsageError as exc:
-        # Messages may quote an excerpt of a file: shown, never obeyed by the terminal.
-        print(f"ERROR: {printable(str(exc), newlines=True)}", file=err)
-        return ExitCode.USAGE_ERROR
-    except BrokenPipeError:
-        # The reader went away (`guardrails facts | head`): stop quietly, as cat does.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return ExitCode.OK
-    except PluginError as exc:
-        # A plugin that cannot load is a setup problem, named, without our traceback.
-        cause = exc.__cause__
-        where = ""
-        if cause is not None and cause.__traceback__ is not None:
-            frame = traceback.extract_tb(cause.__traceback__)[-1]
-            where = f" ({frame.filename}:{frame.lineno})"
-        print(f"ERROR: {exc}{where}", file=err)
-        return ExitCode.USAGE_ERROR
-    except KeyboardInterrupt:
-        print("\n!!! interrupted !!!", file=err)
-        return ExitCode.INTERRUPTED
-    except GuardrailsError as exc:
-        print(f"ERROR: {exc}", file=err)
-        traceback.print_exc(file=err)
-        return ExitCode.INTERNAL_ERROR
-    except Exception:
-        print("INTERNAL ERROR: guardrails crashed; please report this with the traceback:",
-              file=err)
-        traceback.print_exc(file=err)
-        return ExitCode.INTERNAL_ERROR
+    return Session(config).run()
 
 
 __all__ = ["ExitCode", "Outcome", "Session", "build_config", "run", "wrap_session"]

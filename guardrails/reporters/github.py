@@ -16,14 +16,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from guardrails.model import Evidence, Outcome, Result, Rule, Severity
+from guardrails.model import Evidence, Outcome, Result, Severity
 from guardrails.plugin import Reporter, hookimpl
 from guardrails.reporters.sarif import Locator
 from guardrails.textsafe import printable
 
 if TYPE_CHECKING:
     from guardrails.model import Report
-    from guardrails.session import Session
 
 #: evidence items listed in one annotation's message
 EVIDENCE_IN_MESSAGE = 20
@@ -99,21 +98,20 @@ class GithubReporter(Reporter):
     """Streams one annotation per failed rule, then a notice with the summary."""
 
     name = "github"
-    default_output = None
 
     def __init__(self, out, options) -> None:  # type: ignore[no-untyped-def]
         super().__init__(out, options)
         self.locator = Locator(None)
 
-    def start(self, session: Session) -> None:
-        self.locator = Locator(session)
+    def start(self, report: Report) -> None:
+        self.locator = Locator(report)
 
-    def rule_result(self, result: Result, rule: Rule) -> None:
+    def logreport(self, result: Result) -> None:
         for text in annotations(result, self.locator):
             self.out.write(text + "\n")
         self.out.flush()
 
-    def finish(self, report: Report, session: Session | None) -> None:
+    def finish(self, report: Report) -> None:
         counts = report.counts()
         summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no rules ran"
         self.out.write(command("notice", f"guardrails: {summary}", title="guardrails") + "\n")

@@ -29,7 +29,6 @@ from guardrails.timeutil import iso
 
 if TYPE_CHECKING:
     from guardrails.model import Report
-    from guardrails.session import Session
 
 #: decimal places kept for every float in the JSON report
 FLOAT_PLACES = 6
@@ -72,9 +71,8 @@ class JsonReporter(DocumentReporter):
     """Writes the JSON report once the run is over."""
 
     name = "json"
-    default_output = None
 
-    def render(self, report: Report, session: Session | None) -> str:
+    def render(self, report: Report) -> str:
         return render(report)
 
 

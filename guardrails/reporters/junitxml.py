@@ -50,11 +50,11 @@ from typing import TYPE_CHECKING, Any
 from guardrails import fmt
 from guardrails.model import Outcome
 from guardrails.plugin import DocumentReporter, Reporter, hookimpl
+from guardrails.reporters.json import stable
 from guardrails.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
     from guardrails.model import Evidence, Report, Result
-    from guardrails.session import Session
 
 # XML 1.0 Char production: tab, LF, CR and everything from U+0020 except
 # surrogates, U+FFFE and U+FFFF.
@@ -110,9 +110,12 @@ def findings_text(result: Result) -> str:
     if result.value is not None or result.threshold:
         shown = fmt.value(result.value, result.unit)
         measured = f"measured {shown}"
-        raw = f"{result.value!r} {result.unit or ''}".strip()
+        # The raw number as the JSON report holds it (six decimals: no float noise such
+        # as 887.7000000000005), so a saved report renders the same document again.
+        value = stable(result.value)
+        raw = f"{value!r} {result.unit or ''}".strip()
         # The raw number too when the human form rounds or converts it (25.0% is 0.25 ratio).
-        if result.value is not None and shown not in (raw, repr(result.value)):
+        if value is not None and shown not in (raw, repr(value)):
             measured += f" ({raw})"
         measured += f", threshold {_threshold_text(result.threshold, result.unit)}"
         if result.samples is not None:
@@ -218,9 +221,8 @@ class JUnitReporter(DocumentReporter):
     """Writes JUnit XML once the run is over (open ``out`` as UTF-8)."""
 
     name = "junit"
-    default_output = None
 
-    def render(self, report: Report, session: Session | None) -> str:
+    def render(self, report: Report) -> str:
         return render(report)
 
 

@@ -20,7 +20,6 @@ from guardrails.textsafe import printable
 
 if TYPE_CHECKING:
     from guardrails.model import Report
-    from guardrails.session import Session
 
 LOG = logging.getLogger(__name__)
 
@@ -130,9 +129,8 @@ class MarkdownReporter(DocumentReporter):
     """Writes the Markdown summary once the run is over."""
 
     name = "markdown"
-    default_output = None
 
-    def render(self, report: Report, session: Session | None) -> str:
+    def render(self, report: Report) -> str:
         return render(report)
 
 
@@ -158,5 +156,6 @@ def guardrails_report_formats() -> list[type[Reporter]]:
 
 
 @hookimpl
-def guardrails_session_finish(session: Session, report: Report) -> None:
-    append_step_summary(report)
+def guardrails_session_finish(report: Report) -> None:
+    if report.completed:
+        append_step_summary(report)

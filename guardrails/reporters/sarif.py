@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails import __version__
-from guardrails.model import Evidence, Outcome, Result, Rule, Severity
+from guardrails.model import Evidence, Outcome, Result, RuleSummary, Severity
 from guardrails.plugin import DocumentReporter, Reporter, hookimpl
 
 if TYPE_CHECKING:
     from guardrails.model import Report
-    from guardrails.session import Session
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/execution-guardrails/"
@@ -36,15 +35,17 @@ class Locator:
     is where CI runs ``guardrails check``. Rule files are shown relative to
     the config's folder, evidence files as their check wrote them, so both
     are tried; builtin packs live inside the installed package, so their
-    rules point at the config file that lists them instead.
+    rules point at the config file that lists them instead. Everything it
+    knows comes from the report (its header and rules).
     """
 
-    def __init__(self, session: Session | None) -> None:
+    def __init__(self, report: Report | None) -> None:
         self.cwd = Path.cwd().resolve()
-        self.root = session.config.root if session is not None else self.cwd
-        self.config_path = session.config.path if session is not None else None
-        self.config_line = session.config.line_of("rules") if session is not None else None
-        self.builtin = {r.nodeid for r in session.rules if r.builtin} if session else set()
+        header = report.header if report is not None else None
+        self.root = Path(header.rootdir) if header and header.rootdir else self.cwd
+        self.config_path = Path(header.config_path) if header and header.config_path else None
+        self.config_line = header.config_rules_line if header else None
+        self.builtin = {r.id for r in report.rules if r.builtin} if report else set()
 
     def path(self, name: str) -> str | None:
         p = Path(name)
@@ -104,11 +105,11 @@ def alert_text(r: Result, e: Evidence | None) -> str:
     return f"{e.subject}{detail} ({r.id}: {head})"
 
 
-def rule_descriptor(rule: Rule) -> dict[str, Any]:
+def rule_descriptor(rule: RuleSummary) -> dict[str, Any]:
     return {
-        "id": rule.nodeid,
-        "name": rule.id,
-        "shortDescription": {"text": rule.title or rule.nodeid},
+        "id": rule.id,
+        "name": rule.id.split("::", 1)[-1],
+        "shortDescription": {"text": rule.title or rule.id},
         "defaultConfiguration": {
             "level": "warning" if rule.severity is Severity.WARNING else "error",
         },
@@ -116,29 +117,10 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
     }
 
 
-def result_descriptors(results: list[Result]) -> list[dict[str, Any]]:
-    """Descriptors from results when no session (its collected rules) is at hand."""
-    out = []
-    for r in results:
-        out.append({
-            "id": r.id,
-            "name": r.id.split("::", 1)[-1],
-            "shortDescription": {"text": r.title or r.id},
-            "defaultConfiguration": {
-                "level": "warning" if r.severity is Severity.WARNING else "error",
-            },
-            "properties": {"tags": list(dict.fromkeys(r.tags)), "pack": r.pack},
-        })
-    return out
-
-
-def build(report: Report, session: Session | None) -> dict[str, Any]:
+def build(report: Report) -> dict[str, Any]:
     """The SARIF log of a report as a JSON-ready dict."""
-    locator = Locator(session)
-    if session is not None and session.rules:
-        descriptors = [rule_descriptor(rule) for rule in session.rules]
-    else:
-        descriptors = result_descriptors(report.results)
+    locator = Locator(report)
+    descriptors = [rule_descriptor(rule) for rule in report.rules]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     results: list[dict[str, Any]] = []
     for r in report.results:
@@ -188,18 +170,17 @@ def build(report: Report, session: Session | None) -> dict[str, Any]:
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Report, session: Session | None = None) -> str:
-    return json.dumps(build(report, session), indent=2, ensure_ascii=False) + "\n"
+def render(report: Report) -> str:
+    return json.dumps(build(report), indent=2, ensure_ascii=False) + "\n"
 
 
 class SarifReporter(DocumentReporter):
     """Writes the SARIF log once the run is over (usually to a file for upload)."""
 
     name = "sarif"
-    default_output = None
 
-    def render(self, report: Report, session: Session | None) -> str:
-        return render(report, session)
+    def render(self, report: Report) -> str:
+        return render(report)
 
 
 @hookimpl

@@ -12,6 +12,7 @@ sends outside it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -19,21 +20,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails.errors import UsageError
+from guardrails.exits import silence_stdout
 from guardrails.fileio import atomic_writer
-from guardrails.plugin import Reporter
+from guardrails.plugin import Reporter, ReportOptions, hookimpl
 
 if TYPE_CHECKING:
     from guardrails.config import Config
-    from guardrails.session import Session
+    from guardrails.model import Report
 
 #: files the git source reads besides .git (codeowners.LOCATIONS)
 _CODEOWNERS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
 
-def reporter_types(session: Session) -> dict[str, type[Reporter]]:
-    assert session.pm is not None
+def reporter_types(pm: Any) -> dict[str, type[Reporter]]:
+    """``--format`` name -> reporter class, as the plugins offer them."""
     out: dict[str, type[Reporter]] = {}
-    for group in session.pm.hook.guardrails_report_formats():
+    for group in pm.hook.guardrails_report_formats():
         for cls in group or ():
             out[cls.name] = cls
     return out
@@ -181,12 +183,47 @@ def stream_error(name: str, exc: OSError) -> UsageError:
                       fix="check the free space and permissions where it goes")
 
 
-@contextlib.contextmanager
-def open_reporters(session: Session, pairs: list[tuple[str, str | None]]
-                   ) -> Iterator[list[Reporter]]:
-    from guardrails.session import report_options
+class _StdoutStream:
+    """Standard output for a report: a reader that went away is a usage error.
 
-    types = reporter_types(session)
+    ``guardrails check | head -0``: the report was not delivered, so the gate
+    cannot claim a verdict (exit 4), and the interpreter's last flush is kept
+    quiet.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _closed(self) -> UsageError:
+        silence_stdout()
+        return UsageError("standard output was closed before the report was written",
+                          fix="write the report to a file with --format FORMAT "
+                          "--output FILE")
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            raise self._closed() from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise self._closed() from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def open_reporters(pm: Any, options: Any, stack: contextlib.ExitStack) -> list[Reporter]:
+    """One reporter per ``(format, output)`` pair of ``options.outputs``.
+
+    Output files are entered into ``stack``: closing it without an exception
+    replaces each target whole, with one leaves every previous report as it was.
+    """
+    pairs = list(options.outputs)
+    types = reporter_types(pm)
     to_stdout = [f for f, o in pairs if o is None]
     if len(to_stdout) > 1:
         raise UsageError(
@@ -197,19 +234,89 @@ def open_reporters(session: Session, pairs: list[tuple[str, str | None]]
         if fmt not in types:
             raise UsageError(f"unknown format {fmt!r}",
                              fix=f"known formats: {', '.join(sorted(types))}")
-    options = report_options(session.options)
-    # An interrupted or crashed run: every temporary file goes, every previous
-    # report stays as it was; a clean run replaces each target whole.
-    with contextlib.ExitStack() as stack:
-        reporters: list[Reporter] = []
-        for fmt, output in pairs:
-            cls = types[fmt]
-            if output is None:
-                stream = stdout_stream()
-                opts = options
-            else:
-                stream = stack.enter_context(report_file(output))
-                # Files never get colour codes.
-                opts = type(options)(**{**options.__dict__, "color": False})
-            reporters.append(cls(stream, opts))
-        yield reporters
+    display = ReportOptions.from_run(options)
+    reporters: list[Reporter] = []
+    for fmt, output in pairs:
+        cls = types[fmt]
+        if output is None:
+            stream: Any = _StdoutStream(stdout_stream())
+            opts = display
+        else:
+            stream = stack.enter_context(report_file(output))
+            # Files never get colour codes.
+            opts = dataclasses.replace(display, color=False)
+        reporters.append(cls(stream, opts))
+    return reporters
+
+
+class ReportOutputs:
+    """The reporters of one run, registered at configure, unregistered at unconfigure.
+
+    As pytest's junitxml plugin: the ``--format``/``--output`` options build
+    the reporter objects, which the plugin manager then calls through the
+    report hooks. Files are written whole when the run went to its end.
+    """
+
+    def __init__(self, config: Config) -> None:
+        assert config.pluginmanager is not None  # set by Session.configure
+        self.config = config
+        self.pm = config.pluginmanager
+        self.stack = contextlib.ExitStack()
+        self.reporters: list[Reporter] = []
+        self.completed = False
+
+    def open(self) -> None:
+        options = self.config.options
+        written = [("--junitxml" if f == "junit" and o == options.junitxml
+                    else "--output", o) for f, o in options.outputs if o is not None]
+        if options.write_baseline:
+            written.append(("--write-baseline", options.write_baseline))
+        check_output_paths(self.config, written, options.baseline)  # before anything runs
+        try:
+            self.reporters = open_reporters(self.pm, options, self.stack)
+        except BaseException:
+            self.stack.close()
+            raise
+        for i, rep in enumerate(self.reporters):
+            self.pm.register(rep, f"reporter-{i}-{rep.name}")
+
+    @hookimpl(tryfirst=True)
+    def guardrails_session_finish(self, report: Report) -> None:
+        self.completed = report.completed
+
+    @hookimpl(trylast=True, specname="guardrails_session_finish")
+    def flush_stdout(self, report: Report) -> None:
+        if report.completed and any(o is None for _, o in self.config.options.outputs):
+            # A reader that went away is noticed here, not at exit.
+            _StdoutStream(sys.stdout).flush()
+
+    def close(self) -> None:
+        for rep in self.reporters:
+            if self.pm.is_registered(rep):
+                self.pm.unregister(rep)
+        if self.completed:
+            self.stack.close()
+        else:
+            # Interrupted or failed: every temporary file goes, every previous report stays.
+            self.stack.__exit__(RuntimeError, RuntimeError("run did not finish"), None)
+
+
+_ACTIVE = "report-outputs"
+
+
+@hookimpl
+def guardrails_configure(config: Config) -> None:
+    if not config.options.outputs:
+        return
+    outputs = ReportOutputs(config)
+    outputs.open()
+    outputs.pm.register(outputs, _ACTIVE)
+
+
+@hookimpl
+def guardrails_unconfigure(config: Config) -> None:
+    pm = config.pluginmanager
+    outputs = pm.get_plugin(_ACTIVE) if pm is not None else None
+    if pm is not None and outputs is not None:
+        pm.unregister(outputs)
+        outputs.close()

@@ -9,17 +9,12 @@ Everything but the timing is deterministic for the same data and ``--now``.
 from __future__ import annotations
 
 import dataclasses
-import platform
 import shutil
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from guardrails import __version__
-from guardrails.model import Evidence, Outcome, Report, Result, Rule, Severity
+from guardrails.model import Evidence, Outcome, Report, Result, Severity
 from guardrails.plugin import Reporter, hookimpl
 from guardrails.textsafe import printable
-
-if TYPE_CHECKING:
-    from guardrails.session import Session
 
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "cyan": "36"}
 LETTERS = {
@@ -50,7 +45,7 @@ class TerminalReporter(Reporter):
         self.current_file: str | None = None
         self.line_len = 0
         self._last: set[str] = set()
-        self._header_warnings = 0
+        self._builtin: set[str] = set()
 
     # -- helpers -------------------------------------------------------------
     def paint(self, text: str, *styles: str) -> str:
@@ -83,51 +78,49 @@ class TerminalReporter(Reporter):
         return self.options.verbosity > 0
 
     # -- phases --------------------------------------------------------------
-    def start(self, session: Session) -> None:
-        self.total = len(session.rules)
-        self._last = {rules[-1].nodeid for _, rules in session.files if rules}
+    def start(self, report: Report) -> None:
+        self.total = len(report.rules)
+        last: dict[str, str] = {}
+        for r in report.rules:
+            last[r.file] = r.id
+        self._last = set(last.values())
+        self._builtin = {r.id for r in report.rules if r.builtin}
         if self.quiet:
             return
-        cfg = session.config
+        h = report.header
         self.sep("=", "guardrails session starts", "bold")
-        import pluggy
-
-        self.line(f"guardrails {__version__}, python {platform.python_version()}, "
-                  f"pluggy {pluggy.__version__}")
-        focus = cfg.focus or "(none declared)"
-        if cfg.focus and cfg.focus_reviewed_on:
-            focus += f" (reviewed {cfg.focus_reviewed_on})"
-        self.line(printable(f"rootdir: {cfg.root}, config: {cfg.display_path}, focus: {focus}"))
-        if session.sources:
+        self.line(f"guardrails {h.guardrails}, python {h.python}, pluggy {h.pluggy}")
+        focus = report.focus or "(none declared)"
+        if report.focus and h.focus_reviewed_on:
+            focus += f" (reviewed {h.focus_reviewed_on})"
+        self.line(printable(f"rootdir: {h.rootdir}, config: {h.config}, focus: {focus}"))
+        if report.sources:
             parts = []
-            for state in session.sources.values():
-                label = state.source.describe()
-                if state.error is not None:
-                    parts.append(f"{label} (FAILED: {state.error.message})")
-                elif state.counts:
-                    counts = ", ".join(_count(n, k) for k, n in state.counts.items())
+            for src in report.sources:
+                label = src.description
+                if src.state == "failed":
+                    parts.append(f"{label} (FAILED: {src.error})")
+                elif src.counts:
+                    counts = ", ".join(_count(n, k) for k, n in src.counts.items())
                     parts.append(f"{label} ({counts})")
                 else:
-                    parts.append(f"{label} (not needed)" if not state.counts else label)
+                    parts.append(f"{label} (not needed)")
             self.line(printable("sources: " + ", ".join(parts)))
-        assert session.pm is not None
-        others = [i for i in getattr(session.pm, "infos", ())
-                  if i.dist and i.dist != "execution-guardrails"]
+        others = [p for p in h.plugins if p.dist and p.dist != "execution-guardrails"]
         if others:
-            self.line("plugins: " + ", ".join(f"{i.dist}-{i.version}" for i in others))
-        for lines in session.pm.hook.guardrails_report_header(config=cfg):
-            for text in lines or ():
-                self.line(printable(text))
-        for w in session.warnings:
+            self.line("plugins: " + ", ".join(f"{p.dist}-{p.version}" for p in others))
+        for text in h.lines:
+            self.line(printable(text))
+        for w in report.warnings[:h.warnings_at_start]:
             self.line(f"warning: {printable(w)}", "yellow")
-        self._header_warnings = len(session.warnings)
-        collected = f"collected {session.collected} rule{'s' if session.collected != 1 else ''}"
-        if session.deselected:
-            collected += f" / {session.deselected} deselected / {len(session.rules)} selected"
+        n = report.collected
+        collected = f"collected {n} rule{'s' if n != 1 else ''}"
+        if report.deselected:
+            collected += f" / {report.deselected} deselected / {len(report.rules)} selected"
         self.line(collected, "bold")
         self.line()
 
-    def rule_result(self, result: Result, rule: Rule) -> None:
+    def logreport(self, result: Result) -> None:
         result = clean(result)
         self.done += 1
         if self.quiet:
@@ -145,24 +138,22 @@ class TerminalReporter(Reporter):
             head, word = f"{result.id} ", text[len(result.id) + 1:]
             self.line(head + self.paint(word, *style) + " " * pad + pct)
             return
-        if rule.file != self.current_file:
+        if result.file != self.current_file:
             if self.current_file is not None:
                 self.write("\n")
-            self.current_file = rule.file
-            prefix = f"{printable(rule.file)}{' (builtin)' if rule.builtin else ''} "
+            self.current_file = result.file
+            builtin = " (builtin)" if result.id in self._builtin else ""
+            prefix = f"{printable(result.file)}{builtin} "
             self.write(prefix)
             self.line_len = len(prefix)
         self.write(self.paint(letter(result), *style))
         self.line_len += 1
-        if self.done == self.total or self._last_of_file(rule):
+        if self.done == self.total or result.id in self._last:
             pad = max(self.width - self.line_len - len(pct), 1)
             self.write(" " * pad + pct + "\n")
             self.current_file = None
 
-    def _last_of_file(self, rule: Rule) -> bool:
-        return rule.nodeid in getattr(self, "_last", ())
-
-    def finish(self, report: Report, session: Session) -> None:
+    def finish(self, report: Report) -> None:
         if self.current_file is not None:
             self.write("\n")
         results = [clean(r) for r in report.results]
@@ -172,9 +163,12 @@ class TerminalReporter(Reporter):
             self.sep("=", "FAILURES", "bold")
             for r in failures:
                 self._failure_block(r)
-        if session.stopped_early and not self.quiet:
-            self.sep("!", session.stopped_early, "red")
-        late = report.warnings[self._header_warnings:]
+        if report.stopped_early and not self.quiet:
+            self.sep("!", report.stopped_early, "red")
+        # Warnings that arose while rules ran; with -q the header (and its warnings)
+        # was not shown, so all of them.
+        late = report.warnings if self.quiet else report.warnings[
+            report.header.warnings_at_start:]
         if late and self.options.verbosity >= -1:
             # Warnings that arose while rules ran (e.g. baseline failures now fixed).
             self.sep("=", "warnings summary", "yellow")
@@ -188,7 +182,7 @@ class TerminalReporter(Reporter):
         note = no_data_note(report)
         if note and self.options.verbosity >= -1:
             self.line(note, "yellow")
-        self._final_line(report, session)
+        self._final_line(report)
 
     # -- sections ------------------------------------------------------------
     def _failure_block(self, r: Result) -> None:
@@ -247,15 +241,15 @@ class TerminalReporter(Reporter):
                                   and r.severity is Severity.WARNING) else ""
         return f"{self.paint(word, *style)} {r.id} - {_short(r)}{suffix}"
 
-    def _final_line(self, report: Report, session: Session) -> None:
+    def _final_line(self, report: Report) -> None:
         counts = report.counts()
         parts = []
         for key, label in (("failed", "failed"), ("passed", "passed"), ("skipped", "skipped"),
                            ("waived", "waived")):
             if counts[key]:
                 parts.append(f"{counts[key]} {label}")
-        if session.deselected:
-            parts.append(f"{session.deselected} deselected")
+        if report.deselected:
+            parts.append(f"{report.deselected} deselected")
         if counts["error"]:
             parts.append(f"{counts['error']} error{'s' if counts['error'] != 1 else ''}")
         text = ", ".join(parts) if parts else "no rules ran"

@@ -132,7 +132,7 @@ def test_a_report_is_replaced_whole_by_a_good_run(project: Path) -> None:
     (project / "out").mkdir()
     (project / "out" / "r.json").write_text("previous")
     assert check("-f", "json", "-o", "out/r.json").exit_code == 1
-    assert json.loads((project / "out" / "r.json").read_text())["version"] == 1
+    assert json.loads((project / "out" / "r.json").read_text())["version"] == 2
     assert [p.name for p in (project / "out").iterdir()] == ["r.json"]
 
 
@@ -189,8 +189,6 @@ def _hostile_report() -> Report:
 
 def _render(fmt: str, report: Report, monkeypatch: pytest.MonkeyPatch) -> str:
     """Render through the reporter classes onto a strict UTF-8 'standard output'."""
-    from types import SimpleNamespace
-
     from guardrails.plugin import ReportOptions
     from guardrails.reporters import github, junitxml, markdown, sarif, terminal
     from guardrails.reporters import json as json_rep
@@ -203,11 +201,9 @@ def _render(fmt: str, report: Report, monkeypatch: pytest.MonkeyPatch) -> str:
                "junit": junitxml.JUnitReporter, "sarif": sarif.SarifReporter,
                "github": github.GithubReporter, "markdown": markdown.MarkdownReporter}
     rep = classes[fmt](stream, ReportOptions(verbosity=1, color=True))
-    if fmt in ("terminal", "github"):
-        rep.rule_result(report.results[0], None) if fmt == "github" else None
-        rep.finish(report, SimpleNamespace(stopped_early=None, deselected=0))
-    else:
-        rep.finish(report, None)
+    if fmt == "github":
+        rep.logreport(report.results[0])
+    rep.finish(report)
     stream.flush()
     return raw.getvalue().decode("utf-8")
 

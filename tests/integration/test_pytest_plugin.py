@@ -207,3 +207,20 @@ def test_builtin_rule_skips_point_at_the_shipped_pack(pytester: pytest.Pytester)
     # no data at all: every teams rule is skipped, reported at its line in rules/teams.yaml
     res.stdout.fnmatch_lines(["SKIPPED [[]1[]] *teams.yaml:*: no teams data"])
     assert "pytest_plugin.py" not in res.stdout.str()
+
+
+def test_baseline_option_skips_known_failures(project: pytest.Pytester) -> None:
+    from helpers import run_cli
+
+    # The baseline plugin is the same under pytest as under 'guardrails check'.
+    assert run_cli(["check", "-q", "--write-baseline", "b.json"]).exit_code == 1
+    res = project.runpytest_subprocess("--guardrails", "-v", "-rs", "-p", "no:cacheprovider",
+                                       "--guardrails-baseline", "b.json")
+    res.stdout.fnmatch_lines(["rules/people.yaml::people::team-size SKIPPED*",
+                              "*known in baseline b.json*"])
+    # team-size and the warning-severity roomy were failing: both known now
+    res.assert_outcomes(passed=1, skipped=3, xfailed=1, errors=1)
+    res = project.runpytest_subprocess("--guardrails", "-p", "no:cacheprovider",
+                                       "--guardrails-baseline", "missing.json")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    res.stderr.fnmatch_lines(["*missing.json: baseline file not found*"])

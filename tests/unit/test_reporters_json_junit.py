@@ -6,7 +6,6 @@ count below is written out by hand from those reports.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import re
@@ -97,7 +96,7 @@ def make_report() -> Report:
 
 def write_json(report: Report) -> str:
     out = io.StringIO()
-    JsonReporter(out, options=None).finish(report, None)  # type: ignore[arg-type]
+    JsonReporter(out, options=None).finish(report)  # type: ignore[arg-type]
     return out.getvalue()
 
 
@@ -119,8 +118,11 @@ def test_json_shape_and_schema() -> None:
     assert text.endswith("}\n")
     data = json.loads(text)
     assert schema_errors(data) == []
-    assert list(data) == ["version", "now", "focus", "summary", "warnings", "results"]
-    assert data["version"] == 1
+    # Version 2 keeps version 1's keys first, in their order, and adds the rest.
+    assert list(data) == ["version", "now", "focus", "summary", "warnings", "results",
+                          "duration", "header", "sources", "collection", "rules", "waivers",
+                          "baseline", "timings"]
+    assert data["version"] == 2
     assert data["now"] == "2026-11-20T00:00:00Z"
     assert data["summary"] == {"failed": 3, "passed": 1, "skipped": 1, "error": 1,
                                "waived": 1, "duration_s": 1.23, "exit_code": 1}
@@ -129,7 +131,7 @@ def test_json_shape_and_schema() -> None:
     cfr = data["results"][1]
     assert list(cfr) == ["id", "outcome", "severity", "title", "value", "unit", "threshold",
                          "samples", "message", "evidence", "waiver", "tags", "file", "line",
-                         "details"]
+                         "details", "duration"]
     assert cfr["evidence"] == [
         {"subject": "deployment/dep-5512", "detail": ODD, "url": URL},
         {"subject": "deployment/dep-5560", "detail": "no link", "url": None, "team": "web"},
@@ -145,15 +147,15 @@ def test_json_text_is_utf8_with_control_chars_escaped() -> None:
     assert "\x07" not in text
     assert "\\u0007bell" in text
     assert '<&>\\"' in text
-    assert '\n  "version": 1,\n' in text  # indent=2
+    assert '\n  "version": 2,\n' in text  # indent=2
 
 
 def test_json_roundtrip_through_report_from_json() -> None:
     report = make_report()
     back = Report.from_json(json.loads(write_json(report)))
-    # The JSON report carries neither per-rule durations nor tracebacks.
-    expected = [dataclasses.replace(r, duration=0.0, longrepr="") for r in report.results]
-    assert back.results == expected
+    # Version 2 carries per-rule durations and tracebacks too.
+    assert back.results == report.results
+    assert back == report
     assert back.now == "2026-11-20T00:00:00Z"
     assert back.focus == "stability"
     assert back.exit_code == 1
@@ -219,7 +221,7 @@ def test_schema_rejects(path: tuple, bad: object, fragment: str) -> None:
 
 def write_junit(report: Report) -> str:
     out = io.StringIO()
-    JUnitReporter(out, options=None).finish(report, None)  # type: ignore[arg-type]
+    JUnitReporter(out, options=None).finish(report)  # type: ignore[arg-type]
     return out.getvalue()
 
 

@@ -23,9 +23,9 @@ import io
 from collections import Counter
 from typing import Any
 
+from guardrails import Check, Reporter, Source, hookimpl
 from guardrails.errors import DataFileError, SourceError
 from guardrails.model import CheckResult, Evidence, Outcome
-from guardrails.plugin import Check, Reporter, Source, hookimpl
 from guardrails.timeutil import parse_timestamp
 
 __version__ = "0.1.0"
@@ -128,7 +128,7 @@ class CsvReporter(Reporter):
 
     name = "csv"
 
-    def finish(self, report, session):  # type: ignore[no-untyped-def]
+    def finish(self, report):  # type: ignore[no-untyped-def]
         out = csv.writer(self.out, lineterminator="\n")
         out.writerow(["rule", "outcome", "severity", "value", "subject", "detail"])
         for r in report.results:

@@ -1,0 +1,144 @@
+"""``guardrails check``: collect rules, gather facts, evaluate, report."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from guardrails.cli.options import (
+    color_choice,
+    config_option,
+    example_config,
+    parse_now_option,
+    plugin_option,
+    split_plugins,
+)
+from guardrails.config import RunOptions
+from guardrails.exits import wrap_session
+from guardrails.model import ExitCode
+
+
+def _output_pairs(args: list[str]) -> list[tuple[str, str | None]]:
+    """Pair each ``--format`` with the ``--output`` that follows it, in argv order."""
+    pairs: list[list[Any]] = []
+    it = iter(range(len(args)))
+    for i in it:
+        a = args[i]
+        if a == "--":
+            break
+        name, value = a, None
+        if a.startswith("--") and "=" in a:
+            name, value = a.split("=", 1)
+        elif a.startswith(("-f", "-o")) and len(a) > 2 and not a.startswith("--"):
+            name, value = a[:2], a[2:]
+        if name in ("--format", "-f", "--output", "-o"):
+            if value is None:
+                if i + 1 >= len(args):
+                    break
+                value = args[i + 1]
+                next(it, None)
+            if name in ("--format", "-f"):
+                pairs.append([value, None])
+            else:
+                if not pairs or pairs[-1][1] is not None:
+                    raise click.UsageError(
+                        f"--output {value} must follow the --format it is for "
+                        "(e.g. --format junit --output report.xml)")
+                pairs[-1][1] = value
+    return [(f, o) for f, o in pairs]
+
+
+class CheckCommand(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["guardrails.outputs"] = _output_pairs(list(args))
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=CheckCommand)
+@click.argument("paths", nargs=-1, type=click.Path())
+@config_option
+@click.option("-k", "keyword", metavar="EXPR", help="Only rules whose id or tags match "
+              "the substring expression (e.g. 'stability and not lead').")
+@click.option("-m", "markexpr", metavar="TAGS", help="Only rules with these tags "
+              "(expression: 'dora or teams').")
+@click.option("--focus", help="Evaluate under this execution focus (overrides the config).")
+@click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first failure.")
+@click.option("--maxfail", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Stop after N failures.")
+@click.option("-v", "--verbose", count=True, help="One line per rule; all evidence.")
+@click.option("-q", "--quiet", count=True, help="Only the summary sections (-qq: final line).")
+@click.option("-f", "--format", "formats", multiple=True, metavar="FORMAT",
+              help="terminal, json, junit (and plugins'); repeatable.")
+@click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
+              help="Write the preceding --format to FILE.")
+@click.option("--junitxml", metavar="FILE", help="Shorthand for --format junit --output FILE.")
+@click.option("--strict", is_flag=True, help="Warning-severity failures and rules skipped "
+              "for lack of data fail the run too (also: 'strict: true' in the config).")
+@click.option("--offline", is_flag=True, help="Use cached HTTP data only.")
+@click.option("--now", "now", metavar="DATE", help="Evaluate as of this date or timestamp.")
+@click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR=1).")
+@click.option("--color/--no-force-color", "color", default=None, hidden=True)
+@click.option("--group-by", type=click.Choice(["team"]), help="Group evidence by owning team.")
+@click.option("--example", is_flag=True, help="Run on the bundled example org.")
+@click.option("--baseline", "baseline", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Fail only on failures FILE does not know (see --write-baseline).")
+@click.option("--write-baseline", "write_baseline", metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Record the current failures in FILE, for later --baseline runs.")
+@plugin_option
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
+          keyword: str | None, markexpr: str | None, focus: str | None, exitfirst: bool,
+          maxfail: int, verbose: int, quiet: int, formats: tuple[str, ...],
+          outputs: tuple[str, ...], junitxml: str | None, strict: bool, offline: bool,
+          now: str | None, no_color: bool, color: bool | None, group_by: str | None,
+          example: bool, baseline: str | None, write_baseline: str | None,
+          plugins: tuple[str, ...]) -> int:
+    """Collect rules, gather facts, evaluate, report.
+
+    \b
+    Exit codes: 0 passed, 1 failed or error, 2 interrupted, 3 internal error,
+    4 usage or configuration error, 5 no rules collected.
+    \b
+    Examples:
+      guardrails check --now 2026-11-20
+      guardrails check -m dora --format json --output report.json --format terminal
+      guardrails check --junitxml guardrails.xml -q
+      guardrails check --write-baseline .guardrails-baseline.json
+      guardrails check --baseline .guardrails-baseline.json --format sarif --output g.sarif
+    """
+    pairs = list(ctx.meta.get("guardrails.outputs", []))
+    if junitxml:
+        pairs.append(("junit", junitxml))
+    # With stdout closed, files asked for are the whole report.
+    files_only = all(o is not None for _, o in pairs) and "terminal" not in dict(pairs)
+    if not pairs or files_only and sys.stdout is not None:
+        pairs.insert(0, ("terminal", None))
+
+    def body() -> int:
+        from guardrails.session import Session, build_config
+
+        disabled, extra = split_plugins(plugins)
+        options = RunOptions(
+            now=parse_now_option(now), focus=focus, keyword=keyword, markexpr=markexpr,
+            exitfirst=exitfirst, maxfail=maxfail, verbosity=verbose - quiet, strict=strict,
+            offline=offline, color=color_choice(no_color, color), paths=paths,
+            disabled_plugins=disabled, plugins=extra, group_by=group_by,
+            outputs=tuple(pairs), junitxml=junitxml, baseline=baseline,
+            write_baseline=write_baseline,
+        )
+        config = build_config(example_config() if example else config_file, options)
+        return Session(config).run().exit_code
+
+    code = wrap_session(body)
+    if example and code in (ExitCode.OK, ExitCode.RULES_FAILED):
+        # A demo, not a gate: the report is the point. Say what a gate would do.
+        click.echo(f"(example run: a CI gate would have exited {code}; "
+                   "see README 'Exit codes')", err=True)
+        return ExitCode.OK
+    return code
+
+
+command = check

@@ -1,0 +1,73 @@
+"""``guardrails list``: the collected rules, without evaluating them."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from guardrails.cli.options import config_option, echo, plugin_option, session_for
+from guardrails.exits import wrap_session
+from guardrails.model import ExitCode, Rule
+
+if TYPE_CHECKING:
+    from guardrails.session import Session
+
+
+@click.command("list")
+@config_option
+@click.option("-k", "keyword", metavar="EXPR")
+@click.option("-m", "markexpr", metavar="TAGS")
+@click.option("--focus")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@plugin_option
+def list_cmd(config_file: str | None, keyword: str | None, markexpr: str | None,
+             focus: str | None, fmt: str, plugins: tuple[str, ...]) -> int:
+    """Show the collected rules (id, check, severity, tags) without evaluating."""
+    def body() -> int:
+        with session_for(config_file, plugins, keyword=keyword, markexpr=markexpr,
+                         focus=focus) as session:
+            return list_rules(session, fmt)
+
+    return wrap_session(body)
+
+
+command = list_cmd
+
+
+def list_rules(session: Session, fmt: str) -> int:
+    """Print the selected rules; exit code 5 when there are none."""
+    rules = session.collect()
+    deselected = session.deselected
+    if fmt == "json":
+        echo(json.dumps([_rule_json(r) for r in rules], indent=2))
+        return ExitCode.OK if rules else ExitCode.NO_RULES_COLLECTED
+    if not rules:
+        echo("no rules collected")
+        return ExitCode.NO_RULES_COLLECTED
+    w_id = max(len(r.nodeid) for r in rules)
+    w_check = max(len(check_label(r)) for r in rules)
+    for r in rules:
+        tags = ", ".join(r.tags)
+        echo(f"{r.nodeid.ljust(w_id)}  {check_label(r).ljust(w_check)}  "
+              f"{r.severity.value:<7}  [{tags}]  {r.title}".rstrip())
+    extra = f", {deselected} deselected" if deselected else ""
+    echo(f"\n{len(rules)} rule{'s' if len(rules) != 1 else ''}{extra}")
+    return ExitCode.OK
+
+
+def check_label(r: Rule) -> str:
+    return f"metric:{r.params['metric']}" if r.check == "metric" else r.check
+
+
+def _rule_json(r: Rule) -> dict[str, Any]:
+    return {
+        "id": r.nodeid, "title": r.title, "check": r.check, "severity": r.severity.value,
+        "tags": list(r.tags), "params": _plain(dict(r.params)), "file": r.file, "line": r.line,
+        "focus": r.focus_applied,
+    }
+
+
+def _plain(v: Any) -> Any:
+    return json.loads(json.dumps(v, default=str))

@@ -1,0 +1,102 @@
+"""``guardrails report REPORT.json``: render a saved JSON report in any format.
+
+The reporter is the one a live run uses, fed the same way (its start, one
+result at a time, its finish), from the report alone: the JSON, JUnit, SARIF,
+GitHub and Markdown documents come out byte for byte as the run wrote them,
+the terminal report too when given the run's display options.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from guardrails.cli.options import color_choice, plugin_option, split_plugins
+from guardrails.errors import UsageError
+from guardrails.exits import wrap_session
+
+
+def load_report(path: str) -> Any:
+    """The :class:`~guardrails.model.Report` saved in ``path`` (version 1 or 2)."""
+    from guardrails.model import Report
+
+    fix = "give a file written by 'guardrails check --format json --output FILE'"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read report: {exc.strerror or exc}", file=path,
+                         fix=fix) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"report is not valid JSON: {exc.msg}", file=path, line=exc.lineno,
+                         column=exc.colno, fix=fix) from None
+    if not isinstance(data, dict):
+        raise UsageError("report is not a JSON object", file=path, fix=fix)
+    try:
+        return Report.from_json(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"not a guardrails JSON report: {type(exc).__name__}: {exc}",
+                         file=path, fix=fix) from None
+
+
+def render(report: Any, reporter: Any) -> None:
+    """Feed a saved report to a reporter as a live run would."""
+    reporter.start(report)
+    for result in report.results:
+        reporter.logreport(result)
+    reporter.finish(report)
+
+
+@click.command("report")
+@click.argument("report_file", metavar="REPORT.json", type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "fmt", default="terminal", metavar="FORMAT",
+              help="terminal, json, junit, sarif, github, markdown (and plugins').")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option("-v", "--verbose", count=True, help="Terminal: one line per rule; all evidence.")
+@click.option("-q", "--quiet", count=True, help="Terminal: only the summary sections.")
+@click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR=1).")
+@click.option("--color/--no-force-color", "color", default=None, hidden=True)
+@click.option("--group-by", type=click.Choice(["team"]), help="Group evidence by owning team.")
+@plugin_option
+def report(report_file: str, fmt: str, output: str | None, verbose: int, quiet: int,
+           no_color: bool, color: bool | None, group_by: str | None,
+           plugins: tuple[str, ...]) -> int:
+    """Render a saved JSON report again, in any format.
+
+    \b
+    Examples:
+      guardrails check --format json --output report.json
+      guardrails report report.json                       the terminal report
+      guardrails report report.json -f junit -o junit.xml
+    """
+
+    def body() -> int:
+        from guardrails.manager import create_manager
+        from guardrails.plugin import ReportOptions
+        from guardrails.reporters.setup import report_file as open_file
+        from guardrails.reporters.setup import reporter_types, stdout_stream
+
+        saved = load_report(report_file)
+        disabled, extra = split_plugins(plugins)
+        types = reporter_types(create_manager(disabled, extra))
+        if fmt not in types:
+            raise UsageError(f"unknown format {fmt!r}",
+                             fix=f"known formats: {', '.join(sorted(types))}")
+        options = ReportOptions(verbosity=verbose - quiet,
+                                color=bool(color_choice(no_color, color)) and output is None,
+                                group_by=group_by)
+        with contextlib.ExitStack() as stack:
+            out: Any = stack.enter_context(open_file(output)) if output else stdout_stream()
+            render(saved, types[fmt](out, options))
+            out.flush()
+        return 0
+
+    return wrap_session(body)
+
+
+command = report

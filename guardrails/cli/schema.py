@@ -1,0 +1,107 @@
+"""``guardrails schema [NAME]``: the JSON Schemas of rule files, config, report and data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from guardrails.cli.options import echo, plugin_option
+from guardrails.errors import UsageError
+from guardrails.exits import wrap_session
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--document", is_flag=True,
+              help="For a data kind: the schema of a whole YAML/JSON file (teams: [...]), "
+              "for editors, instead of one record's.")
+@plugin_option
+def schema(name: str | None, document: bool, plugins: tuple[str, ...]) -> int:
+    """Print the JSON Schema of rule files, the config, the report or a data file.
+
+    \b
+    Examples:
+      guardrails schema rules > .guardrails-rules.schema.json
+      guardrails schema deployments            one deployment record
+      guardrails schema teams --document       a whole org/teams.yaml
+    """
+    return wrap_session(lambda: print_schema(name, plugins, document))
+
+
+command = schema
+
+
+# The mapping keys a whole data file may use, per kind (DATA.md "Validation").
+DOCUMENT_KEYS = {
+    "teams": ("teams",), "services": ("services",), "goals": ("goals",),
+    "iterations": ("iterations",), "deployments": ("deployments",),
+    "incidents": ("incidents",), "changes": ("pull_requests", "changes"),
+    "ci_runs": ("ci_runs",), "survey_answers": ("survey_answers", "answers"),
+}
+
+
+def document_schema(name: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A whole data file: ``{<plural>: [record, ...]}`` (YAML) or a JSON list."""
+    keys = DOCUMENT_KEYS[name]
+    items = {k: v for k, v in record.items() if k not in ("$schema", "$id", "$defs")}
+    # The record's own definitions move to the document root, where its
+    # "#/$defs/..." references now resolve.
+    defs = {**record.get("$defs", {}), "record": items}
+    listing = {"type": "array", "items": {"$ref": "#/$defs/record"}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"{name} file",
+        "description": f"A whole {name} data file: a mapping with one of "
+                       f"{', '.join(keys)} holding the records, or (JSON) a list of them.",
+        "anyOf": [listing, *({"type": "object", "required": [k],
+                              "properties": {k: listing}, "additionalProperties": False}
+                             for k in keys)],
+        "$defs": defs,
+    }
+
+
+def print_schema(name: str | None, plugins: tuple[str, ...], document: bool = False) -> int:
+    from guardrails.validation import SCHEMA_NAMES, load_schema
+
+    if not name:
+        echo("schemas: " + ", ".join(SCHEMA_NAMES))
+        echo("usage: guardrails schema NAME")
+        return 0
+    if name == "rules":
+        schema = composed_rules_schema(plugins)
+    else:
+        if name not in SCHEMA_NAMES:
+            raise UsageError(f"no schema named {name!r}",
+                             fix=f"use one of: {', '.join(SCHEMA_NAMES)}")
+        schema = load_schema(name)
+        if document:
+            if name not in DOCUMENT_KEYS:
+                raise UsageError(f"--document applies to data kinds, not {name!r}",
+                                 fix=f"use one of: {', '.join(DOCUMENT_KEYS)}")
+            schema = document_schema(name, schema)
+    echo(json.dumps(schema, indent=2, ensure_ascii=False))
+    return 0
+
+
+def composed_rules_schema(plugins: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The pack schema with each registered check's own keys, for editors."""
+    import copy
+
+    from guardrails.collect import check_schema, registered_checks
+    from guardrails.manager import create_manager
+    from guardrails.validation import load_schema
+
+    disabled = tuple(p[3:] for p in plugins if p.startswith("no:"))
+    pm = create_manager(disabled)
+    schema = copy.deepcopy(load_schema("rules"))
+    rule = schema["$defs"]["rule"]
+    checks = registered_checks(pm)
+    rule["properties"]["check"]["enum"] = sorted(checks)
+    rule["allOf"] = [
+        {"if": {"properties": {"check": {"const": name}}, "required": ["check"]},
+         "then": check_schema(check)}
+        for name, check in sorted(checks.items())
+    ]
+    return schema

@@ -1,0 +1,105 @@
+"""The one mapping from exceptions to exit codes (pytest's ``wrap_session``).
+
+:func:`exit_code_for` says which code an exception means; :func:`wrap_session`
+runs a command body, prints what the user needs to read on stderr, and
+returns the code. Every command, the session and the pre-commit entry go
+through it, so an exception means the same exit code everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from guardrails.errors import GuardrailsError, PluginError, UsageError
+from guardrails.model import ExitCode
+from guardrails.textsafe import printable
+
+
+def _click_exception(exc: BaseException) -> Any:
+    """``exc`` when it is one of click's (only ever raised once click is imported)."""
+    click = sys.modules.get("click")
+    if click is not None and isinstance(exc, click.exceptions.Exit | click.exceptions.Abort
+                                        | click.ClickException):
+        return exc
+    return None
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code an exception ends a run with."""
+    clicked = _click_exception(exc)
+    if clicked is not None:
+        import click
+
+        if isinstance(clicked, click.exceptions.Exit):  # --help, --version
+            return int(clicked.exit_code)
+        if isinstance(clicked, click.exceptions.Abort):
+            return ExitCode.INTERRUPTED
+        # click's own usage errors: 4, not click's 2 (pytest's "interrupted")
+        return ExitCode.USAGE_ERROR
+    if isinstance(exc, UsageError | PluginError):
+        return ExitCode.USAGE_ERROR
+    if isinstance(exc, BrokenPipeError):
+        return ExitCode.OK
+    if isinstance(exc, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    return ExitCode.INTERNAL_ERROR
+
+
+def silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null so the interpreter's last flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real descriptor (tests)
+        pass
+
+
+def show(exc: BaseException, err: TextIO) -> None:
+    """Tell the user what ended the run, as much as they need and no more."""
+    clicked = _click_exception(exc)
+    if clicked is not None:
+        import click
+
+        if isinstance(clicked, click.exceptions.Abort):
+            print("\n!!! interrupted !!!", file=err)
+        elif isinstance(clicked, click.ClickException):
+            clicked.show(file=err)
+    elif isinstance(exc, UsageError):
+        # Messages may quote an excerpt of a file: shown, never obeyed by the terminal.
+        print(f"ERROR: {printable(str(exc), newlines=True)}", file=err)
+    elif isinstance(exc, BrokenPipeError):
+        # The reader went away (`guardrails facts | head`): stop quietly, as cat does.
+        silence_stdout()
+    elif isinstance(exc, PluginError):
+        # A plugin that cannot load is a setup problem, named, without our traceback.
+        cause = exc.__cause__
+        where = ""
+        if cause is not None and cause.__traceback__ is not None:
+            frame = traceback.extract_tb(cause.__traceback__)[-1]
+            where = f" ({frame.filename}:{frame.lineno})"
+        print(f"ERROR: {exc}{where}", file=err)
+    elif isinstance(exc, KeyboardInterrupt):
+        print("\n!!! interrupted !!!", file=err)
+    elif isinstance(exc, GuardrailsError):
+        print(f"ERROR: {exc}", file=err)
+        traceback.print_exception(exc, file=err)
+    else:
+        print("INTERNAL ERROR: guardrails crashed; please report this with the traceback:",
+              file=err)
+        traceback.print_exception(exc, file=err)
+
+
+def wrap_session(func: Callable[[], int], err: TextIO | None = None) -> int:
+    """Run ``func`` and map exceptions to exit codes, the only place that does."""
+    try:
+        return int(func())
+    except (Exception, KeyboardInterrupt) as exc:
+        show(exc, err or sys.stderr)
+        return exit_code_for(exc)
+
+
+__all__ = ["exit_code_for", "show", "silence_stdout", "wrap_session"]

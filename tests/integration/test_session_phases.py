@@ -1,0 +1,116 @@
+"""The session is the only conductor: its finish hooks always run, and the pieces
+around it keep to their side of the contract (reporters read the Report only;
+the public API is ``guardrails.__all__``)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import make_project, run_cli
+
+import guardrails
+from guardrails.config import RunOptions
+from guardrails.plugin import Reporter, ReportOptions
+from guardrails.session import run
+
+PACKAGE = Path(guardrails.__file__).resolve().parent
+
+RECORDER = """\
+import os
+from pathlib import Path
+
+from guardrails import hookimpl
+
+
+@hookimpl
+def guardrails_session_start(session):
+    if os.environ.get("INTERRUPT"):
+        raise KeyboardInterrupt
+    if os.environ.get("CRASH"):
+        raise RuntimeError("a bug in a plugin")
+
+
+@hookimpl
+def guardrails_session_finish(report):
+    with open("calls.log", "a") as fh:
+        fh.write(f"finish {report.exit_code} {len(report.results)}\\n")
+
+
+@hookimpl
+def guardrails_unconfigure(config):
+    with open("calls.log", "a") as fh:
+        fh.write("unconfigure\\n")
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    make_project(tmp_path, plugins=RECORDER)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("env", "code"), [({}, 1), ({"INTERRUPT": "1"}, 2),
+                                           ({"CRASH": "1"}, 3)])
+def test_finish_and_unconfigure_run_however_the_run_ends(project: Path, env: dict[str, str],
+                                                          code: int) -> None:
+    (project / "out").mkdir()
+    (project / "out" / "r.json").write_text("previous")
+    res = run_cli(["check", "-f", "json", "-o", "out/r.json"], env=env)
+    assert res.exit_code == code, res.output
+    log = (project / "calls.log").read_text().splitlines()
+    assert log[0].startswith(f"finish {code} ") and log[1:] == ["unconfigure"]
+    if code != 1:  # an unfinished run leaves the previous report as it was
+        assert (project / "out" / "r.json").read_text() == "previous"
+    else:
+        assert json.loads((project / "out" / "r.json").read_text())["summary"]["exit_code"] == 1
+
+
+def test_library_run_gets_reporters_and_baseline_from_its_options(project: Path) -> None:
+    run(options=RunOptions(write_baseline="b.json"))
+    report = run(options=RunOptions(baseline="b.json", outputs=(("json", "r.json"),)))
+    assert report.exit_code == 0 and report.baseline is not None
+    saved = json.loads((project / "r.json").read_text())
+    assert saved["baseline"]["known"] == report.baseline.known != []
+
+
+def test_a_reporter_must_implement_finish() -> None:
+    class Half(Reporter):
+        name = "half"
+
+    with pytest.raises(TypeError, match="finish"):
+        Half(sys.stdout, ReportOptions())  # type: ignore[abstract]
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "reporters").glob("*.py")) + [
+    PACKAGE / "plugin.py", PACKAGE / "hookspec.py", PACKAGE / "baseline.py"],
+    ids=lambda p: p.name)
+def test_reporters_and_plugin_api_never_import_the_session(path: Path) -> None:
+    assert "guardrails.session" not in _imports(path)
+
+
+def test_public_api_is_curated_and_light() -> None:
+    for name in guardrails.__all__:
+        assert getattr(guardrails, name) is not None
+    with pytest.raises(AttributeError):
+        guardrails.session_internals  # noqa: B018
+    code = ("import sys, guardrails; "
+            "print(sorted(m for m in sys.modules if m.startswith('guardrails')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "['guardrails']"  # nothing imported until a name is used
