@@ -21,7 +21,9 @@ from typing import Any
 
 from guardrails import validation, yamlio
 from guardrails.config import Config
+from guardrails.datakinds import BUILTIN
 from guardrails.errors import LoadErrors, RuleFileError, UsageError, raise_all
+from guardrails.kinds import KindRegistry
 from guardrails.model import Rule, Severity
 from guardrails.paths import check_file
 from guardrails.plugin import Check, Metric, hookimpl
@@ -31,7 +33,6 @@ COMMON_KEYS = (
     "id", "title", "check", "severity", "tags", "enabled", "window", "on_no_data",
     "description", "focus", "explain",
 )
-OVERRIDE_KEYS = ("severity", "enabled")
 BUILTIN_PREFIX = "builtin:"
 
 
@@ -262,19 +263,26 @@ def threshold_problems(values: Mapping[str, Any], unit: str | None,
     return out
 
 
+def fact_kinds(config: Config) -> KindRegistry:
+    """The kinds registered through ``guardrails_fact_kinds`` (DATA.md's without plugins)."""
+    pm = config.pluginmanager
+    if pm is None:
+        return BUILTIN
+    return KindRegistry.from_hook(pm.hook.guardrails_fact_kinds())
+
+
 def known_kinds(config: Config, checks: Mapping[str, Check],
                 metrics: Mapping[str, Metric]) -> set[str]:
     """Fact kinds a rule may name: guardrails' own, and what plugins bring."""
-    from guardrails import facts as factsmod
     from guardrails.plugin import SourceEnv
     from guardrails.timeutil import parse_now
 
-    kinds = set(factsmod.KINDS)
+    pm = config.pluginmanager
+    kinds = set(fact_kinds(config))
     for check in checks.values():
         kinds |= set(getattr(check, "kinds", ()) or ())
     for metric in metrics.values():
         kinds |= set(metric.kinds)
-    pm = config.pluginmanager
     if pm is None:
         return kinds
     types = {cls.name: cls for group in pm.hook.guardrails_gather_sources()
@@ -304,12 +312,20 @@ class RuleParser:
         self.checks = checks
         self.metrics = metrics
         self._kinds: set[str] | None = None
+        self._registry: KindRegistry | None = None
 
     @property
     def kinds(self) -> set[str]:
         if self._kinds is None:
             self._kinds = known_kinds(self.config, self.checks, self.metrics)
         return self._kinds
+
+    @property
+    def registry(self) -> KindRegistry:
+        """The registered fact kinds (their fields are checked in rules)."""
+        if self._registry is None:
+            self._registry = fact_kinds(self.config)
+        return self._registry
 
     def parse(self, path: Path) -> list[Rule]:
         shown = display_rule_path(path, self.config)
@@ -515,10 +531,10 @@ class RuleParser:
         check_validate = getattr(check, "validate_rule", None)
         if check_validate is not None:
             try:
-                if _accepts_kinds(check_validate):
-                    check_validate(values, known_kinds=self.kinds)
-                else:
-                    check_validate(values)
+                accepted = _keywords(check_validate)
+                extra = {k: v for k, v in (("known_kinds", self.kinds),
+                                           ("fact_kinds", self.registry)) if k in accepted}
+                check_validate(values, **extra)
             except ValueError as exc:
                 for one in getattr(exc, "errors", None) or [exc]:
                     key = getattr(one, "key", None)
@@ -527,13 +543,15 @@ class RuleParser:
         return out
 
 
-def _accepts_kinds(func: Callable[..., Any]) -> bool:
+def _keywords(func: Callable[..., Any]) -> set[str]:
+    """Parameter names of a check's ``validate_rule`` (``known_kinds`` and ``fact_kinds``
+    are passed only to those that take them)."""
     import inspect
 
     try:
-        return "known_kinds" in inspect.signature(func).parameters
+        return set(inspect.signature(func).parameters)
     except (TypeError, ValueError):
-        return False
+        return set()
 
 
 def _type_name(value: Any) -> str:
@@ -597,10 +615,6 @@ def duplicate_errors(rules: list[Rule]) -> list[UsageError]:
         else:
             seen[r.nodeid] = r
     return out
-
-
-def check_duplicates(rules: list[Rule]) -> None:
-    raise_all(duplicate_errors(rules))
 
 
 # ---------------------------------------------------------------------------

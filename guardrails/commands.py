@@ -190,7 +190,7 @@ def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None
         # Every kind any configured source provides.
         kinds = []
     if kind:
-        known = set(factsmod.KINDS) | _provided_kinds(session)
+        known = set(session.store.kinds) | _provided_kinds(session)
         if kind not in known:
             import difflib
 
@@ -200,12 +200,12 @@ def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None
                              + f"kinds: {', '.join(sorted(known))}")
         kinds = [kind]
     _gather_all(session, kinds)
-    shown = kinds or session.store.kinds()
+    shown = kinds or session.store.gathered()
     if fmt == "json":
         out: dict[str, Any] = {}
         for k in shown:
             out[k] = {"error": str(session.store.failed[k])} if k in session.store.failed else [
-                factsmod.to_jsonable(k, f) for f in session.store.get(k)]
+                factsmod.to_jsonable(k, f, session.store.kinds) for f in session.store.get(k)]
         _echo(json.dumps(out, indent=2, ensure_ascii=False, default=str))
         return 0
     for w in session.warnings:
@@ -245,9 +245,9 @@ def _provided_kinds(session: Session) -> set[str]:
 def _gather_all(session: Session, kinds: list[str]) -> None:
     original = session.needed_kinds
     if kinds:
-        wanted = factsmod.with_requirements(kinds)
+        wanted = session.store.kinds.with_requirements(kinds)
     else:
-        wanted = set(factsmod.KINDS)
+        wanted = set(session.store.kinds)
     session.needed_kinds = lambda: wanted  # type: ignore[method-assign]
     try:
         session.gather()

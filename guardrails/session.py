@@ -44,6 +44,7 @@ from guardrails.errors import (
     UsageError,
     raise_all,
 )
+from guardrails.kinds import KindRegistry
 from guardrails.manager import GuardrailsPluginManager, create_manager
 from guardrails.model import Outcome, Report, Result, Rule
 from guardrails.plugin import EvalContext, Reporter, ReportOptions, Source, SourceEnv
@@ -155,6 +156,7 @@ class Session:
                                      local_root=self.config.root)
         self.config.pluginmanager = self.pm
         self.pm.hook.guardrails_configure(config=self.config)
+        self.store.kinds = KindRegistry.from_hook(self.pm.hook.guardrails_fact_kinds())
         self.checks = registered_checks(self.pm)
         self.metrics = registered_metrics(self.pm)
 
@@ -232,7 +234,7 @@ class Session:
             # Teams and services are small and attribute any evidence to its
             # owning team (--group-by team, evidence "team", team/ waivers).
             needed |= {"teams", "services"}
-        return factsmod.with_requirements(needed)
+        return self.store.kinds.with_requirements(needed)
 
     def gather(self) -> None:
         assert self.pm is not None
@@ -244,7 +246,7 @@ class Session:
             root=self.config.root, now=self.now, window=self.config.window,
             timezone=self.config.timezone, offline=self.options.offline,
             cache_dir=self.config.cache_dir, allow_outside_root=self.config.allow_outside_root,
-            config=self.config,
+            config=self.config, facts=self.store.get,
         )
         for name, opts in self.config.sources.items():
             cls = types.get(name)
@@ -261,14 +263,19 @@ class Session:
         for state in self.sources.values():
             state.source.validate()
         needed = self.needed_kinds()
+        for state in self.sources.values():
+            if state.source.provides() & needed:  # what it reads from other sources
+                needed |= self.store.kinds.with_requirements(state.source.requires())
         provided = set().union(*(s.source.provides() for s in self.sources.values()))
-        for kind in sorted(needed - provided - set(factsmod.KINDS)):
+        for kind in sorted(needed - provided - set(self.store.kinds)):
             users = ", ".join(r.nodeid for r in self.rules
                               if kind in self.checks[r.check].needs(r, self.metrics))
             self.warnings.append(f"{users} read(s) facts {kind!r}, which no configured "
                                  f"source provides and guardrails does not know "
-                                 f"(known kinds: {', '.join(factsmod.KINDS)})")
-        for name, state in self.sources.items():
+                                 f"(known kinds: {', '.join(self.store.kinds)})")
+        # A source that reads other sources' facts gathers after them.
+        for name, state in sorted(self.sources.items(),
+                                  key=lambda item: bool(item[1].source.requires())):
             wanted = state.source.provides() & needed
             if not wanted:
                 continue

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import os
 import stat
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +90,13 @@ def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
 
 
 def _quoted(value: Any) -> str:
-    from guardrails.excerpt import quoted
+    from guardrails.textsafe import quoted
 
     return quoted(value, 60) if isinstance(value, str) else _short(repr(value), 60)
 
 
 def _short(text: str, limit: int = 40) -> str:
-    from guardrails.excerpt import excerpt
+    from guardrails.textsafe import excerpt
 
     return excerpt(text, limit)
 
@@ -374,5 +373,3 @@ def nearest(pos: dict[PathKey, Position], path: PathKey) -> Position | None:
             return None
         path = path[:-1]
 
-
-LazyPositions = Callable[[], dict[PathKey, Position]]

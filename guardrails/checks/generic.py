@@ -14,8 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from guardrails import fmt
-from guardrails.facts import KINDS, json_view, subject
+from guardrails.datakinds import BUILTIN
+from guardrails.facts import json_view, subject
 from guardrails.fastschema import compile_schema
+from guardrails.kinds import KindRegistry
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, Metric, hookimpl
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
@@ -49,9 +51,9 @@ def no_data(rule: Rule, reason: str, unit: str = "count") -> CheckResult:
     return CheckResult.skipped(reason)
 
 
-def _mentions_joins(kind: str, params: Mapping[str, Any]) -> bool:
+def _mentions_joins(kind: str, params: Mapping[str, Any], kinds: KindRegistry) -> bool:
     """Whether ``where``/``expect``/``evidence`` name one of the kind's joined fields."""
-    k = KINDS.get(kind)
+    k = kinds.get(kind)
     if k is None or not k.joined:
         return False
     text = json.dumps([params.get("where"), params.get("expect"), params.get("evidence")],
@@ -93,31 +95,26 @@ def _did_you_mean(name: str, known: Any) -> str | None:
 
 # --- fields of a fact kind -------------------------------------------------------
 
-#: Fields the sources and the joins add beyond the data schemas (facts.join,
-#: the files source, the HTTP sources).
+#: Fields the HTTP sources add to any kind beyond its data schema.
 _COMMON_FIELDS = frozenset({"url", "title"})
-_EXTRA_FIELDS: dict[str, frozenset[str]] = {
-    "teams": frozenset({"size", "services"}),
-    "deployments": frozenset({"incidents", "remediated_by", "failed"}),
-    "postmortems": frozenset({"id", "file", "sections", "section_lines",
-                              "sections_normalized", "lines", "body_line"}),
-}
 
 
-def kind_fields(kind: str) -> frozenset[str] | None:
-    """Field names a fact of ``kind`` may have; None when guardrails has no schema of it."""
-    from guardrails.validation import SCHEMA_NAMES, load_schema
+def kind_fields(kind: str, kinds: KindRegistry | None = None) -> frozenset[str] | None:
+    """Field names a fact of ``kind`` may have; None when its kind declares no schema.
 
-    if kind not in SCHEMA_NAMES or kind in ("config", "rules", "report"):
+    The schema's properties, the fields the kind's joins set, and the
+    fields its sources add (``FactKind.extra_fields``).
+    """
+    k = (BUILTIN if kinds is None else kinds).get(kind)
+    schema = k.schema_dict() if k is not None else None
+    if k is None or schema is None:
         return None
-    props = set(load_schema(kind).get("properties", {}))
-    k = KINDS.get(kind)
-    joined = set(k.joined) if k else set()
-    return frozenset(props | joined | _COMMON_FIELDS | _EXTRA_FIELDS.get(kind, frozenset()))
+    props = set(schema.get("properties", {}))
+    return frozenset(props | set(k.joined) | _COMMON_FIELDS | set(k.extra_fields))
 
 
-def _joined_kind(kind: str, name: str) -> str | None:
-    k = KINDS.get(kind)
+def _joined_kind(kind: str, name: str, kinds: KindRegistry) -> str | None:
+    k = kinds.get(kind)
     return k.joined.get(name) if k else None
 
 
@@ -150,21 +147,25 @@ _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _checked: dict[str, list[RuleParamError]] = {}
 
 
-def condition_problems(key: str, schema: Any, kind: str | None) -> list[RuleParamError]:
+def condition_problems(key: str, schema: Any, kind: str | None,
+                       kinds: KindRegistry | None = None) -> list[RuleParamError]:
     """Everything wrong with a rule's ``where`` or ``expect`` JSON Schema (cached).
 
     The metaschema check costs milliseconds; packs repeat conditions, and each
-    focus variant of a rule repeats its own, so results are kept by value.
+    focus variant of a rule repeats its own, so results are kept by value
+    (and by the kinds known: a plugin's kind has its own fields).
     """
-    memo = f"{key}\0{kind}\0{schema!r}"
+    kinds = BUILTIN if kinds is None else kinds
+    memo = f"{key}\0{kind}\0{kinds.fingerprint}\0{schema!r}"
     if memo not in _checked:
         if len(_checked) >= 2048:
             _checked.clear()
-        _checked[memo] = _condition_problems(key, schema, kind)
+        _checked[memo] = _condition_problems(key, schema, kind, kinds)
     return list(_checked[memo])
 
 
-def _condition_problems(key: str, schema: Any, kind: str | None) -> list[RuleParamError]:
+def _condition_problems(key: str, schema: Any, kind: str | None,
+                        kinds: KindRegistry) -> list[RuleParamError]:
     """Everything wrong with a rule's ``where`` or ``expect`` JSON Schema.
 
     Checked at load: the Draft 2020-12 metaschema, an allow-list of keywords
@@ -236,7 +237,7 @@ def _condition_problems(key: str, schema: Any, kind: str | None) -> list[RulePar
             out.append(RuleParamError(key, f"{key} is not a valid JSON Schema: {exc.message}",
                                       path=where))
     if not out and kind is not None:
-        out.extend(_field_problems(key, schema, kind, ()))
+        out.extend(_field_problems(key, schema, kind, (), kinds))
     return out
 
 
@@ -327,9 +328,9 @@ def _ref_problems(key: str, schema: Any) -> list[RuleParamError]:
 
 
 def _field_problems(key: str, schema: Any, kind: str, path: tuple[Any, ...],
-                    depth: int = 0) -> list[RuleParamError]:
+                    kinds: KindRegistry, depth: int = 0) -> list[RuleParamError]:
     """``properties``/``required`` names the fact kind does not have."""
-    fields = kind_fields(kind)
+    fields = kind_fields(kind, kinds)
     if fields is None or not isinstance(schema, dict) or depth > 50:
         return []
     out: list[RuleParamError] = []
@@ -339,10 +340,10 @@ def _field_problems(key: str, schema: Any, kind: str, path: tuple[Any, ...],
             if name not in fields:
                 out.append(_unknown_field(key, kind, name, fields, (*path, "properties", name)))
                 continue
-            target = _joined_kind(kind, name)
+            target = _joined_kind(kind, name, kinds)
             if target is not None and isinstance(sub, dict):
                 out.extend(_field_problems(key, sub, target, (*path, "properties", name),
-                                           depth + 1))
+                                           kinds, depth + 1))
     required = schema.get("required")
     if isinstance(required, list):
         for i, name in enumerate(required):
@@ -352,9 +353,10 @@ def _field_problems(key: str, schema: Any, kind: str, path: tuple[Any, ...],
         value = schema.get(word)
         if isinstance(value, list):
             for i, sub in enumerate(value):
-                out.extend(_field_problems(key, sub, kind, (*path, word, i), depth + 1))
+                out.extend(_field_problems(key, sub, kind, (*path, word, i), kinds,
+                                           depth + 1))
         elif isinstance(value, dict):
-            out.extend(_field_problems(key, value, kind, (*path, word), depth + 1))
+            out.extend(_field_problems(key, value, kind, (*path, word), kinds, depth + 1))
     return out
 
 
@@ -417,20 +419,22 @@ def render_template(template: str, view: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-def evidence_problems(template: Any, kind: str | None) -> list[RuleParamError]:
+def evidence_problems(template: Any, kind: str | None,
+                      kinds: KindRegistry | None = None) -> list[RuleParamError]:
     if not isinstance(template, str):
         return []
     try:
         names = template_fields(template)
     except ValueError as exc:
         return [RuleParamError("evidence", f"evidence template: {exc}")]
+    kinds = BUILTIN if kinds is None else kinds
     out = []
     for name in names:
         k: str | None = kind
         for step in name.split("."):
             if k is None:
                 break
-            fields = kind_fields(k)
+            fields = kind_fields(k, kinds)
             if fields is None:
                 break
             if step not in fields:
@@ -438,20 +442,12 @@ def evidence_problems(template: Any, kind: str | None) -> list[RuleParamError]:
                     "evidence", f"evidence template: {k} have no field {step!r} ('{{{name}}}')",
                     fix=_did_you_mean(step, fields) or f"{k} fields: {', '.join(sorted(fields))}"))
                 break
-            k = _joined_kind(k, step)
+            k = _joined_kind(k, step, kinds)
     return out
 
 
-def check_schemas(params: Mapping[str, Any], keys: tuple[str, ...]) -> None:
-    """Refuse invalid JSON Schemas in a rule at collection, not at evaluation."""
-    errors = [e for key in keys if key in params
-              for e in condition_problems(key, params[key], None)]
-    if errors:
-        raise RuleParamErrors(errors)
-
-
-def _timestamp_fields(kind: str) -> frozenset[str] | None:
-    k = KINDS.get(kind)
+def _timestamp_fields(kind: str, kinds: KindRegistry) -> frozenset[str] | None:
+    k = kinds.get(kind)
     if k is None:
         return None
     return frozenset((*k.timestamps, *k.dates))
@@ -460,9 +456,14 @@ def _timestamp_fields(kind: str) -> frozenset[str] | None:
 class _Selecting(Check):
     """Shared selection of ``each`` and ``count``."""
 
-    def validate_rule(self, params: Mapping[str, Any],
-                      known_kinds: Any = None) -> None:
-        """Load-time checks: the fact kind, its field names, schemas, templates, durations."""
+    def validate_rule(self, params: Mapping[str, Any], known_kinds: Any = None,
+                      fact_kinds: KindRegistry | None = None) -> None:
+        """Load-time checks: the fact kind, its field names, schemas, templates, durations.
+
+        ``known_kinds`` names every kind a rule may read (sources and checks add
+        kinds); ``fact_kinds`` are the registered kinds, whose fields are known.
+        """
+        kinds = BUILTIN if fact_kinds is None else fact_kinds
         errors: list[RuleParamError] = []
         kind = params.get("facts")
         if known_kinds is not None and isinstance(kind, str) and kind not in known_kinds:
@@ -475,9 +476,9 @@ class _Selecting(Check):
             kind = None
         for key in ("where", "expect"):
             if key in params:
-                errors.extend(condition_problems(key, params[key], kind))
-        errors.extend(evidence_problems(params.get("evidence"), kind))
-        stamps = _timestamp_fields(kind) if kind else None
+                errors.extend(condition_problems(key, params[key], kind, kinds))
+        errors.extend(evidence_problems(params.get("evidence"), kind, kinds))
+        stamps = _timestamp_fields(kind, kinds) if kind else None
         older = params.get("older_than")
         if isinstance(older, Mapping):
             try:
@@ -514,7 +515,8 @@ class _Selecting(Check):
         start, end = ctx.window_for(rule)
         # Joined facts are expanded only when a condition names them: views of
         # 100k facts with their joins nested are the cost of this check.
-        depth = 1 if _mentions_joins(kind, rule.params) else 0
+        kinds = ctx.store.kinds
+        depth = 1 if _mentions_joins(kind, rule.params, kinds) else 0
         raw, views = [], []
         memo: dict[tuple[int, int], dict[str, Any]] = {}
         for f in facts:
@@ -527,7 +529,7 @@ class _Selecting(Check):
                 ts = f.get(win_field)
                 if not isinstance(ts, datetime) or not start <= ts < end:
                     continue
-            view = json_view(kind, f, depth, memo)
+            view = json_view(kind, f, depth, memo, kinds)
             if where is not None and not where(view):
                 continue
             raw.append(f)
@@ -564,8 +566,8 @@ class EachCheck(_Selecting):
 
             detail = (render_template(template, view) if template
                       else best_match(errors).message)
-            evidence.append(Evidence(subject(kind, fact), detail, url=fact.get("url"),
-                                     team=_team_of(fact)))
+            evidence.append(Evidence(subject(kind, fact, ctx.store.kinds), detail,
+                                     url=fact.get("url"), team=_team_of(fact)))
         evidence.sort(key=lambda e: e.subject)
         n = len(evidence)
         ids = ", ".join(e.subject.split("/", 1)[1] for e in evidence[:5])
@@ -605,7 +607,8 @@ class CountCheck(_Selecting):
         shown = fmt.comparison(n, "count", threshold, ok)
         msg = f"{fmt.plural(n, kind.rstrip('s'))} selected: {shown}"
         evidence = [] if ok or lo is not None and n < lo else [
-            Evidence(subject(kind, f), url=f.get("url"), team=_team_of(f)) for f in raw
+            Evidence(subject(kind, f, ctx.store.kinds), url=f.get("url"), team=_team_of(f))
+            for f in raw
         ]
         return CheckResult(Outcome.PASSED if ok else Outcome.FAILED, msg, value=n,
                            unit="count", threshold=threshold, samples=n, evidence=evidence)

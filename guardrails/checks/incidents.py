@@ -21,7 +21,7 @@ from guardrails.checks.generic import no_data
 from guardrails.facts import subject
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, hookimpl
-from guardrails.sources.postmortem import canonical, normalize_sections
+from guardrails.sections import canonical, normalize_sections
 from guardrails.timeutil import day_of, days_overdue, iso
 
 Fact = Mapping[str, Any]

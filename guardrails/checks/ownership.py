@@ -3,8 +3,9 @@
 ``teams.bus_factor`` recomputes every module's authors for the rule's own
 window from the ``commits`` facts (each commit names its ``modules``), so two
 rules with different windows share one read of the history.
-``teams.codeowners_coverage`` reads the single ``codeowners`` fact (see
-:mod:`guardrails.sources.git`) and the teams of the org data.
+``teams.codeowners_coverage`` reads the single ``codeowners`` fact (whose
+owners the git source classifies as team, user or email) and the teams of
+the org data.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from guardrails import fmt
 from guardrails.errors import SourceError
+from guardrails.facts import is_bot
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, hookimpl
-from guardrails.sources.codeowners import owner_kind, team_slug
-from guardrails.sources.git import is_bot
 from guardrails.timeutil import DURATION_PATTERN
 
 _WINDOW = {"type": "string", "pattern": DURATION_PATTERN}
@@ -34,10 +35,6 @@ def bus_factor(counts: Mapping[str, int]) -> int:
         if 2 * acc >= total:
             return k
     return 0
-
-
-def _plural(n: int, noun: str, many: str | None = None) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {many or noun + 's'}"
 
 
 def _teams(ctx: EvalContext) -> list[dict[str, Any]]:
@@ -61,9 +58,8 @@ def _module_team(module: Mapping[str, Any], index: Mapping[str, str]) -> str | N
     if module.get("team"):
         return str(module["team"])
     tally: Counter[str] = Counter()
-    for owner, n in (module.get("owners") or {}).items():
-        slug = team_slug(owner)
-        if slug is not None and slug.lower() in index:
+    for slug, n in (module.get("owner_teams") or {}).items():
+        if slug.lower() in index:
             tally[index[slug.lower()]] += n
     if not tally:
         return None
@@ -151,13 +147,13 @@ shallow clone); teams from the org data to name the owning team."""
         skipped = len(per_module) - len(active)
         details = [window]
         if skipped:
-            details.append(f"{_plural(skipped, 'module')} with fewer than {min_commits} "
+            details.append(f"{fmt.plural(skipped, 'module')} with fewer than {min_commits} "
                            "commits not evaluated")
         if n:
             names = ", ".join(e.subject.split("/", 1)[1] for e in evidence)
-            msg = f"{_plural(n, 'module')} with bus factor below {lo}: {names}"
+            msg = f"{fmt.plural(n, 'module')} with bus factor below {lo}: {names}"
         else:
-            msg = f"all {_plural(len(active), 'active module')} have bus factor >= {lo}"
+            msg = f"all {fmt.plural(len(active), 'active module')} have bus factor >= {lo}"
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
                            threshold=threshold, samples=len(active), evidence=evidence,
                            details=details)
@@ -211,7 +207,7 @@ members from the org data; without teams, owners are not checked."""
         unowned = sorted(p for p, f in files.items() if not f.get("owners"))
         evidence = self._unowned(unowned, files, max_listed)
         details: list[str] = [f"{co['file']}: {len(files) - len(unowned)} of "
-                              f"{_plural(len(files), 'tracked file')} owned"]
+                              f"{fmt.plural(len(files), 'tracked file')} owned"]
         if len(unowned) > max_listed:
             details.append(f"{len(unowned)} unowned files grouped by directory")
         for err in co.get("errors") or ():
@@ -224,13 +220,15 @@ members from the org data; without teams, owners are not checked."""
         unknown_owners: set[str] = set()
         if teams:
             known = _known_owners(teams)
+            classified: Mapping[str, Mapping[str, str]] = co.get("owners") or {}
             for e in co.get("entries") or ():
                 for owner in e["owners"]:
-                    if _owner_key(owner) not in known:
+                    who = classified.get(owner) or {"kind": "email", "name": owner}
+                    if _owner_key(who) not in known:
                         unknown_owners.add(owner)
                         evidence.append(Evidence(
                             f"owner/{owner}", f"{co['file']} line {e['line']} ({e['pattern']}): "
-                            f"{owner} is not a known {_kind_word(owner)}",
+                            f"{owner} is not a known {_KIND_WORD[who['kind']]}",
                             file=co["file"], line=e["line"]))
         else:
             details.append("no teams data: owners were not checked against the org")
@@ -239,14 +237,14 @@ members from the org data; without teams, owners are not checked."""
         n = len(unowned) + unknown + errors
         parts = []
         if unowned:
-            parts.append(f"{len(unowned)} of {_plural(len(files), 'tracked file')} "
+            parts.append(f"{len(unowned)} of {fmt.plural(len(files), 'tracked file')} "
                          "have no owner")
         if unknown:
-            parts.append(f"{_plural(unknown, 'unknown owner')}")
+            parts.append(f"{fmt.plural(unknown, 'unknown owner')}")
         if errors:
-            parts.append(f"{_plural(errors, 'invalid line')} in {co['file']}")
+            parts.append(f"{fmt.plural(errors, 'invalid line')} in {co['file']}")
         msg = "; ".join(parts) if parts else (
-            f"all {_plural(len(files), 'tracked file')} have a known owner")
+            f"all {fmt.plural(len(files), 'tracked file')} have a known owner")
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
                            threshold={"max": 0}, samples=len(files), evidence=evidence,
                            details=details)
@@ -271,26 +269,21 @@ members from the org data; without teams, owners are not checked."""
             example = ", ".join(p.rpartition("/")[2] for p in ps[:3])
             more = ", ..." if len(ps) > 3 else ""
             out.append(Evidence(f"file/{d}/" if d else "file/(root)",
-                                f"{_plural(len(ps), 'unowned file')}: {example}{more}"))
+                                f"{fmt.plural(len(ps), 'unowned file')}: {example}{more}"))
         rest = order[max_listed:]
         if rest:
             count = sum(len(groups[d]) for d in rest)
-            out.append(Evidence("file/...", f"{_plural(count, 'more unowned file')} in "
-                                f"{_plural(len(rest), 'more directory', 'more directories')}"))
+            out.append(Evidence("file/...", f"{fmt.plural(count, 'more unowned file')} in "
+                                f"{fmt.plural(len(rest), 'more directory', 'more directories')}"))
         return out
 
 
-def _owner_key(owner: str) -> str:
-    if owner_kind(owner) == "team":
-        return "team:" + str(team_slug(owner)).lower()
-    if owner.startswith("@"):
-        return "user:" + owner[1:].lower()
-    return "email:" + owner.lower()
+def _owner_key(owner: Mapping[str, str]) -> str:
+    """``team:slug``, ``user:handle`` or ``email:address`` of a classified owner, lowercased."""
+    return f"{owner['kind']}:{owner['name'].lower()}"
 
 
-def _kind_word(owner: str) -> str:
-    return {"team": "team", "user": "member handle"}.get(owner_kind(owner) or "",
-                                                         "member email")
+_KIND_WORD = {"team": "team", "user": "member handle", "email": "member email"}
 
 
 def _known_owners(teams: Sequence[Mapping[str, Any]]) -> set[str]:
