@@ -81,7 +81,7 @@ def _plain(v: Any) -> Any:
 
 
 def _find_rule(session: Session, rule_id: str) -> Rule:
-    from guardrails.collect import builtin_packs
+    from guardrails.rulepaths import builtin_packs
 
     session.collect()
     candidates = list(session.rules)
@@ -443,8 +443,9 @@ def composed_rules_schema(plugins: tuple[str, ...] = ()) -> dict[str, Any]:
     """The pack schema with each registered check's own keys, for editors."""
     import copy
 
-    from guardrails.collect import check_schema, registered_checks
+    from guardrails.collect import registered_checks
     from guardrails.manager import create_manager
+    from guardrails.rulefile import check_schema
     from guardrails.validation import load_schema
 
     disabled = tuple(p[3:] for p in plugins if p.startswith("no:"))

@@ -19,14 +19,7 @@ from typing import Any, TextIO
 
 from guardrails import facts as factsmod
 from guardrails import validation
-from guardrails.collect import (
-    builtin_rule_ids,
-    duplicate_errors,
-    registered_checks,
-    registered_metrics,
-    resolve_specs_all,
-    select,
-)
+from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import (
     Config,
     RunOptions,
@@ -44,10 +37,13 @@ from guardrails.errors import (
     UsageError,
     raise_all,
 )
+from guardrails.expressions import select
 from guardrails.kinds import KindRegistry
 from guardrails.manager import GuardrailsPluginManager, create_manager
 from guardrails.model import Outcome, Report, Result, Rule
 from guardrails.plugin import EvalContext, Reporter, ReportOptions, Source, SourceEnv
+from guardrails.rulefile import builtin_rule_ids, duplicate_errors
+from guardrails.rulepaths import resolve_specs_all
 from guardrails.textsafe import printable
 from guardrails.timeutil import iso, parse_now
 

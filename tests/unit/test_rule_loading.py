@@ -21,10 +21,11 @@ from guardrails.checks.generic import (
     render_template,
     template_fields,
 )
-from guardrails.collect import compile_expression, threshold_problems
 from guardrails.config import RunOptions, load_config
 from guardrails.errors import LoadErrors, UsageError
+from guardrails.expressions import compile_expression
 from guardrails.fastschema import compile_schema
+from guardrails.rulefile import threshold_problems
 from guardrails.saferegex import compile_pattern
 from guardrails.session import Session, build_config
 from guardrails.timeutil import parse_duration

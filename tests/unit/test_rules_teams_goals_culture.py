@@ -19,11 +19,13 @@ from helpers import fact_context, make_project
 
 from guardrails.checks import culture, goalsets, plans
 from guardrails.cli import main
-from guardrails.collect import RuleParser, builtin_packs, registered_checks, registered_metrics
+from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import Config
 from guardrails.manager import create_manager
 from guardrails.model import Outcome, Result, Rule
 from guardrails.plugin import EvalContext
+from guardrails.rulefile import RuleParser
+from guardrails.rulepaths import builtin_packs
 from guardrails.runner import run_check
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
