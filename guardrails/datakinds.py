@@ -15,14 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pluggy
 
-from guardrails.kinds import FactKind, KindRegistry
-
-if TYPE_CHECKING:
-    from guardrails.facts import FactStore
+from guardrails.kinds import FactKind, JoinStore, KindRegistry
 
 hookimpl = pluggy.HookimplMarker("guardrails")
 
@@ -32,9 +29,9 @@ hookimpl = pluggy.HookimplMarker("guardrails")
 # ---------------------------------------------------------------------------
 
 
-def _join_teams(store: FactStore, now: datetime | None) -> None:
+def _join_teams(store: JoinStore, now: datetime | None) -> None:
     """team.size (members) and team.services (services it owns, by id)."""
-    facts = store._facts
+    facts = store.by_kind
     owned: dict[str, list[str]] = {}
     team_ids = {t["id"] for t in facts["teams"]} | {
         t["github"] for t in facts["teams"] if t.get("github")
@@ -50,9 +47,9 @@ def _join_teams(store: FactStore, now: datetime | None) -> None:
         t["services"] = owned.get(t["id"], [])
 
 
-def _join_incidents(store: FactStore, now: datetime | None) -> None:
+def _join_incidents(store: JoinStore, now: datetime | None) -> None:
     """incident.postmortem (the first by file name) and incident.deployment (caused_by)."""
-    facts = store._facts
+    facts = store.by_kind
     incidents = facts.get("incidents", [])
     inc_by_id = {i["id"]: i for i in incidents if "id" in i}
     dep_by_id = {d["id"]: d for d in facts.get("deployments", []) if "id" in d}
@@ -82,13 +79,13 @@ def _join_incidents(store: FactStore, now: datetime | None) -> None:
                            "which is not in the data")
 
 
-def _join_deployments(store: FactStore, now: datetime | None) -> None:
+def _join_deployments(store: JoinStore, now: datetime | None) -> None:
     """deployment.incidents, .remediated_by and .failed, as of ``now`` (METRICS.md).
 
     An incident opened, or a rollback/hotfix finishing, at or after ``now``
     has not happened yet, so it does not mark a deployment failed.
     """
-    facts = store._facts
+    facts = store.by_kind
     deployments = facts["deployments"]
     incidents = facts.get("incidents", [])
     dep_by_id = {d["id"]: d for d in deployments if "id" in d}
@@ -118,17 +115,17 @@ def _join_deployments(store: FactStore, now: datetime | None) -> None:
         d["failed"] = bool(d["incidents"] or d["remediated_by"])
 
 
-def _join_changes(store: FactStore, now: datetime | None) -> None:
+def _join_changes(store: JoinStore, now: datetime | None) -> None:
     """change.deployment: the earliest successful production deployment that shipped it.
 
     A deployment may name the change by its id or by its merge sha; whichever
     deployment finished first ships it (equal times: the natural id order).
     """
-    deployments = store._facts.get("deployments", [])
+    deployments = store.by_kind.get("deployments", [])
     if not deployments:
         return
     first = first_by_ref(deployments)
-    for c in store._facts["changes"]:
+    for c in store.by_kind["changes"]:
         dep = shipping_deployment(c, first)
         if dep is not None:
             c["deployment"] = dep

@@ -67,6 +67,11 @@ class FactStore:
                 return f"{loc}: "
         return ""
 
+    @property
+    def by_kind(self) -> dict[str, list[dict[str, Any]]]:
+        """Gathered facts by kind, for joins (a kind whose source failed is absent)."""
+        return self._facts
+
     def warn(self, msg: str) -> None:
         """Add a warning once; ids come from data, so it is cut short and made inert."""
         msg = excerpt(msg, 400)  # no escape sequences, no 10 kB id

@@ -12,16 +12,28 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from guardrails.errors import PluginError
 
-if TYPE_CHECKING:
-    from guardrails.facts import FactStore
+
+class JoinStore(Protocol):
+    """What a join reads and writes of the fact store (:class:`guardrails.facts.FactStore`)."""
+
+    @property
+    def by_kind(self) -> dict[str, list[dict[str, Any]]]:
+        """Gathered facts by kind (a kind whose source failed is absent)."""
+
+    def where(self, kind: str, fact: Mapping[str, Any], field: str | None = None) -> str:
+        """``"file:line: "`` of a fact when a source knows it, else ``""``."""
+
+    def warn(self, msg: str) -> None:
+        """Add a warning (once)."""
+
 
 #: A join: fills joined fields of the facts in a store once every source gathered.
 #: It receives the store and the run's "now" (None: every fact in the data counts).
-JoinFn = Callable[["FactStore", "datetime | None"], None]
+JoinFn = Callable[[JoinStore, "datetime | None"], None]
 
 
 @dataclass(frozen=True)
