@@ -570,9 +570,8 @@ class EachCheck(_Selecting):
                                      url=fact.get("url"), team=_team_of(fact)))
         evidence.sort(key=lambda e: e.subject)
         n = len(evidence)
-        ids = ", ".join(e.subject.split("/", 1)[1] for e in evidence[:5])
-        more = f" and {n - 5} more" if n > 5 else ""
-        msg = (f"{n} of {len(raw)} {kind} fail: {ids}{more}" if n
+        ids = fmt.ids([e.subject.split("/", 1)[1] for e in evidence])
+        msg = (f"{n} of {len(raw)} {kind} fail: {ids}" if n
                else f"all {len(raw)} {kind} pass")
         return CheckResult(
             Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",

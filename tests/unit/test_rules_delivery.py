@@ -33,8 +33,8 @@ WINDOW = "window 2026-08-22 .. 2026-11-20 (90 days)"
 PLUGINS = ("guardrails.checks.delivery",)
 #: every module behind the builtin packs of this issue (explain collects every pack)
 ALL_PLUGINS = ("guardrails.checks.incidents", "guardrails.checks.delivery",
-               "guardrails.checks.plans", "guardrails.checks.culture",
-               "guardrails.checks.goalsets")
+               "guardrails.checks.teams", "guardrails.checks.culture",
+               "guardrails.checks.goals")
 
 _pm = create_manager()
 CHECKS = registered_checks(_pm)
