@@ -27,13 +27,7 @@ def _registry(kinds: KindRegistry | None) -> KindRegistry:
 
 def subject(kind: str, fact: Mapping[str, Any], kinds: KindRegistry | None = None) -> str:
     """Evidence subject ``<singular>/<id>`` of a fact (``kinds``: the run's, else DATA.md's)."""
-    k = _registry(kinds).get(kind)
-    singular = k.singular if k else kind.rstrip("s")
-    key = k.id_field if k else "id"
-    ident = fact.get(key) if key else None
-    if ident is None:
-        ident = fact.get("id") or fact.get("file") or "?"
-    return f"{singular}/{ident}"
+    return _registry(kinds).subject(kind, fact)
 
 
 def is_bot(name: str, email: str, patterns: Sequence[str]) -> bool:
@@ -252,80 +246,3 @@ def _joined(kind: str, value: Any, depth: int,
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-class TeamIndex:
-    """Evidence subject -> owning team, through services, membership and joins.
-
-    Used to attribute evidence to teams (``--group-by team``, the JSON
-    evidence's ``team``, waivers with ``subject: team/<id>``). A subject maps
-    when its fact names a team, a service with an owner, or an author who is a
-    member of exactly one team. Lookups are lazy: only the kinds of the
-    subjects asked about are indexed, so a run with little evidence pays
-    little.
-    """
-
-    _KINDS = ("deployments", "incidents", "changes", "goals", "iterations", "ci_runs",
-              "services", "postmortems")
-
-    def __init__(self, store: FactStore) -> None:
-        self._facts = store._facts
-        self._kinds = store.kinds
-        teams = self._facts.get("teams", [])
-        self._team_ids = {str(t["id"]) for t in teams}
-        by_slug = {str(t["github"]): str(t["id"]) for t in teams if t.get("github")}
-        self._member_of: dict[str, set[str]] = {}
-        for t in teams:
-            for m in t.get("members") or ():
-                for key in (m.get("handle"), m.get("email")):
-                    if key:
-                        self._member_of.setdefault(str(key).lower(), set()).add(str(t["id"]))
-        self._owner_of_service = {
-            str(sv["id"]): by_slug.get(str(sv.get("owner")), str(sv.get("owner")))
-            for sv in self._facts.get("services", []) if sv.get("owner") is not None
-        }
-        self._by_id: dict[str, dict[str, Mapping[str, Any]]] = {}
-        self._singular = {store.kinds.singular(k): k for k in self._KINDS}
-
-    def _person(self, who: Any) -> str | None:
-        found = self._member_of.get(str(who).lower()) if who else None
-        return next(iter(found)) if found and len(found) == 1 else None
-
-    def of_fact(self, f: Mapping[str, Any]) -> str | None:
-        """The team a fact belongs to, if it says or implies one."""
-        team = f.get("team")
-        if team is not None and str(team) in self._team_ids:
-            return str(team)
-        svc = f.get("service")
-        if svc is not None and str(svc) in self._owner_of_service:
-            return self._owner_of_service[str(svc)]
-        return self._person(f.get("author"))
-
-    def _fact(self, kind: str, ident: str) -> Mapping[str, Any] | None:
-        table = self._by_id.get(kind)
-        if table is None:
-            table = self._by_id[kind] = {
-                subject(kind, f, self._kinds).split("/", 1)[1]: f
-                for f in self._facts.get(kind, [])}
-        return table.get(ident)
-
-    def get(self, subj: str, default: str | None = None) -> str | None:
-        singular, _, ident = subj.partition("/")
-        if singular == "team":
-            return ident if ident in self._team_ids else default
-        if singular == "service":
-            return self._owner_of_service.get(ident, default)
-        kind = self._singular.get(singular)
-        fact = self._fact(kind, ident) if kind else None
-        if fact is None:
-            return default
-        team = self.of_fact(fact)
-        if team is None and kind == "postmortems":
-            inc = self._fact("incidents", str(fact.get("incident")))
-            team = self.of_fact(inc) if inc is not None else None
-        return team if team is not None else default
-
-
-def team_index(store: FactStore) -> TeamIndex:
-    """The lazy subject -> team index of a store (see :class:`TeamIndex`)."""
-    return TeamIndex(store)

@@ -20,6 +20,8 @@ from guardrails.errors import PluginError
 class JoinStore(Protocol):
     """What a join reads and writes of the fact store (:class:`guardrails.facts.FactStore`)."""
 
+    kinds: KindRegistry
+
     @property
     def by_kind(self) -> dict[str, list[dict[str, Any]]]:
         """Gathered facts by kind (a kind whose source failed is absent)."""
@@ -114,6 +116,20 @@ class KindRegistry(Mapping[str, FactKind]):
         """The singular of a kind; an unknown kind loses one trailing ``s``."""
         k = self._kinds.get(name)
         return k.singular if k else name.rstrip("s")
+
+    def subject(self, name: str, fact: Mapping[str, Any]) -> str:
+        """Evidence subject ``<singular>/<id>`` of a fact of kind ``name``.
+
+        The id is the kind's ``id_field``, else the fact's ``id`` or ``file``,
+        else ``?``; an unknown kind names facts by ``id``.
+        """
+        k = self._kinds.get(name)
+        singular = k.singular if k else name.rstrip("s")
+        key = k.id_field if k else "id"
+        ident = fact.get(key) if key else None
+        if ident is None:
+            ident = fact.get("id") or fact.get("file") or "?"
+        return f"{singular}/{ident}"
 
     def with_requirements(self, kinds: Iterable[str]) -> set[str]:
         """The kinds plus everything their joins read (transitively)."""
