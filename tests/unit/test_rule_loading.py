@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import run_cli, write
 
-from guardrails.checks.generic import (
+from guardrails.checks.conditions import (
     condition_problems,
     evidence_problems,
     render_template,
