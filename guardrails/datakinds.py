@@ -32,7 +32,7 @@ hookimpl = pluggy.HookimplMarker("guardrails")
 def _join_teams(store: JoinStore, now: datetime | None) -> None:
     """team.size (members) and team.services (services it owns, by id)."""
     facts = store.by_kind
-    owned: dict[str, list[str]] = {}
+    owned: dict[Any, list[str]] = {}  # owner as the data writes it
     team_ids = {t["id"] for t in facts["teams"]} | {
         t["github"] for t in facts["teams"] if t.get("github")
     }
@@ -53,7 +53,7 @@ def _join_incidents(store: JoinStore, now: datetime | None) -> None:
     incidents = facts.get("incidents", [])
     inc_by_id = {i["id"]: i for i in incidents if "id" in i}
     dep_by_id = {d["id"]: d for d in facts.get("deployments", []) if "id" in d}
-    by_incident: dict[str, dict[str, Any]] = {}
+    by_incident: dict[Any, dict[str, Any]] = {}
     for pm in sorted(facts.get("postmortems", []), key=lambda p: str(p.get("file", ""))):
         ref = pm.get("incident")
         if ref in inc_by_id:
@@ -63,9 +63,9 @@ def _join_incidents(store: JoinStore, now: datetime | None) -> None:
                        f"postmortem {pm.get('file', ref)} names incident {ref}, "
                        "which is not in the data")
     for inc in incidents:
-        pm = by_incident.get(inc["id"])
-        if pm is not None:
-            inc["postmortem"] = pm
+        found = by_incident.get(inc["id"])
+        if found is not None:
+            inc["postmortem"] = found
         else:
             inc.pop("postmortem", None)
         dep_id = inc.get("caused_by")
