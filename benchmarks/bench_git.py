@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from guardrails.checks.ownership import BusFactorCheck, CodeownersCoverageCheck  # noqa: E402
+from guardrails.checks.teams import BusFactorCheck, CodeownersCoverageCheck  # noqa: E402
 from guardrails.facts import FactStore  # noqa: E402
 from guardrails.model import Rule  # noqa: E402
 from guardrails.plugin import EvalContext, SourceEnv  # noqa: E402

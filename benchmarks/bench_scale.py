@@ -114,7 +114,7 @@ def generate(root: Path, n: int) -> Path:
 
 def write_config(root: Path) -> None:
     """Every builtin pack, over the files source."""
-    from guardrails.collect import builtin_packs
+    from guardrails.rulepaths import builtin_packs
 
     packs = "\n".join(f"  - builtin:{p}" for p in builtin_packs())
     (root / "guardrails.yaml").write_text(

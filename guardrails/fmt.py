@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from guardrails.timeutil import format_duration
@@ -41,4 +42,11 @@ def comparison(v: float | int | None, unit: str | None, threshold: dict[str, Any
 
 
 def plural(n: int, word: str, plural_word: str | None = None) -> str:
+    """``1 team``, ``3 teams`` (``plural_word`` when adding an ``s`` is wrong)."""
     return f"{n} {word if n == 1 else (plural_word or word + 's')}"
+
+
+def ids(names: Sequence[str], shown: int = 5) -> str:
+    """The first ``shown`` names, comma-separated, then ``and N more``: ``a, b and 3 more``."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from guardrails.config import Config
+    from guardrails.kinds import FactKind
     from guardrails.model import Report, Result, Rule
     from guardrails.plugin import Check, EvalContext, Metric, Reporter, Source
 
@@ -119,6 +120,31 @@ def guardrails_collection_modifyitems(config: Config, rules: list[Rule]) -> None
 # ---------------------------------------------------------------------------
 # gather: sources of facts
 # ---------------------------------------------------------------------------
+
+
+@hookspec
+def guardrails_fact_kinds() -> list[FactKind]:
+    """Return the fact kinds this plugin defines, with their joins (everyone adds).
+
+    A registered kind is first-class: rules name it in ``facts:`` (an
+    unknown kind or field is a rule-file error), ``guardrails facts KIND``
+    shows it, evidence names its facts ``<singular>/<id>``, and ``each`` /
+    ``count`` rules select and validate its facts with JSON Schema. The
+    kinds of DATA.md are registered the same way, by the builtin
+    :mod:`guardrails.datakinds`; a kind that is not registered but that a
+    source provides still works, with an ``s`` stripped for its singular
+    and no field checks.
+
+    Joins run once every source gathered, in registration order (builtins
+    first): a kind's ``join(store, now)`` fills the fields named in its
+    ``joined``, and ``references`` are checked for dangling ids afterwards
+    (a warning naming file and row when the source can locate the fact).
+    Registering a name twice with different definitions is a plugin error.
+
+    :return: a list of :class:`guardrails.kinds.FactKind`: plural ``name``,
+        ``singular``, ``schema`` (JSON Schema of one fact), ``id_field``,
+        and the join keys ``joined``, ``requires`` and ``references``.
+    """
 
 
 @hookspec

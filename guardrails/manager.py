@@ -2,8 +2,8 @@
 
 Builtin plugins are entry points in the group ``guardrails`` of our own
 distribution; third-party plugins are entry points of theirs. Any of them can
-be blocked with ``-p no:NAME``. Only the essentials (the rule-file collector
-and the runner) cannot. A ``guardrails_plugins.py`` next to the config is
+be blocked with ``-p no:NAME``. Only the essentials (the rule-file collector,
+the runner and the fact kinds of DATA.md) cannot. A ``guardrails_plugins.py`` next to the config is
 loaded like pytest's ``conftest.py``; ``plugins:`` in the config names extra
 modules.
 """
@@ -27,8 +27,8 @@ LOG = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "guardrails"
 LOCAL_PLUGIN_FILE = "guardrails_plugins.py"
-ESSENTIAL_PLUGINS = ("guardrails.collect", "guardrails.runner", "guardrails.reporters.setup",
-                     "guardrails.baseline")
+ESSENTIAL_PLUGINS = ("guardrails.collect", "guardrails.runner", "guardrails.datakinds",
+                     "guardrails.reporters.setup", "guardrails.baseline")
 
 
 @dataclass(frozen=True)

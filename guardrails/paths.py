@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 
 from guardrails.errors import UsageError
-from guardrails.excerpt import excerpt
+from guardrails.textsafe import excerpt
 
 #: Trees no data or rule file may resolve into, allow_outside_root or not.
 SYSTEM_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))

@@ -44,6 +44,9 @@ class SourceEnv:
     cache_dir: Path | None = None
     allow_outside_root: bool = False
     config: Config | None = None
+    #: Facts other sources gathered, by kind (raises SourceError when that source
+    #: failed); for a source whose :meth:`Source.requires` names kinds. None outside a run.
+    facts: Callable[[str], list[dict[str, Any]]] | None = None
 
     def display(self, path: Path) -> str:
         """A path as the user should read it: relative to the root when inside."""
@@ -74,6 +77,11 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def provides(self) -> set[str]:
         """Fact kinds (plural names) this source can yield with its config."""
+
+    def requires(self) -> set[str]:
+        """Fact kinds this source reads from other sources (through ``env.facts``) to
+        gather its own; the session gathers those first. Most sources read none."""
+        return set()
 
     def validate(self) -> None:  # noqa: B027 - optional; most sources check nothing early
         """Eager validation run on every ``check`` (raise UsageError on bad input)."""
@@ -117,7 +125,7 @@ class EvalContext:
     def team_index(self) -> Any:
         """Evidence subject -> owning team (computed once per run)."""
         if self._teams is None:
-            from guardrails.facts import team_index
+            from guardrails.datakinds import team_index
 
             self._teams = team_index(self.store)
         return self._teams

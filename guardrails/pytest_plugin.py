@@ -141,7 +141,7 @@ def _real_path(display: str, state: GuardrailsState) -> Path:
     rules = [r for shown, rs in state.session.files if shown == display for r in rs]
     if rules and rules[0].builtin:
         # A builtin pack: the YAML file shipped inside the package.
-        from guardrails.collect import builtin_packs
+        from guardrails.rulepaths import builtin_packs
 
         pack = builtin_packs().get(Path(display).stem)
         if pack is not None:

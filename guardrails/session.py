@@ -19,14 +19,7 @@ from typing import Any
 
 from guardrails import facts as factsmod
 from guardrails import validation
-from guardrails.collect import (
-    builtin_rule_ids,
-    duplicate_errors,
-    registered_checks,
-    registered_metrics,
-    resolve_specs_all,
-    select,
-)
+from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import (
     Config,
     RunOptions,
@@ -44,6 +37,8 @@ from guardrails.errors import (
     raise_all,
 )
 from guardrails.exits import exit_code_for, wrap_session
+from guardrails.expressions import select
+from guardrails.kinds import KindRegistry
 from guardrails.manager import GuardrailsPluginManager, create_manager
 from guardrails.model import (
     ExitCode,
@@ -58,6 +53,8 @@ from guardrails.model import (
     WaiverSummary,
 )
 from guardrails.plugin import EvalContext, Source, SourceEnv
+from guardrails.rulefile import builtin_rule_ids, duplicate_errors
+from guardrails.rulepaths import resolve_specs_all
 from guardrails.timeutil import iso, parse_now
 
 LOG = logging.getLogger(__name__)
@@ -159,6 +156,7 @@ class Session:
                                      [*self.config.plugins, *self.options.plugins],
                                      local_root=self.config.root)
         self.config.pluginmanager = self.pm
+        self.store.kinds = KindRegistry.from_hook(self.pm.hook.guardrails_fact_kinds())
         self.checks = registered_checks(self.pm)
         self.metrics = registered_metrics(self.pm)
         self._configured = True
@@ -254,7 +252,7 @@ class Session:
             # Teams and services are small and attribute any evidence to its
             # owning team (--group-by team, evidence "team", team/ waivers).
             needed |= {"teams", "services"}
-        return factsmod.with_requirements(needed)
+        return self.store.kinds.with_requirements(needed)
 
     def source_types(self) -> dict[str, type[Source]]:
         """Source classes by name, as the plugins offer them."""
@@ -281,7 +279,7 @@ class Session:
             root=self.config.root, now=self.now, window=self.config.window,
             timezone=self.config.timezone, offline=self.options.offline,
             cache_dir=self.config.cache_dir, allow_outside_root=self.config.allow_outside_root,
-            config=self.config,
+            config=self.config, facts=self.store.get,
         )
         for name, opts in self.config.sources.items():
             if sources is not None and name not in sources:
@@ -300,9 +298,14 @@ class Session:
         for state in self.sources.values():
             state.source.validate()
         needed = (self.needed_kinds() if kinds is None
-                  else factsmod.with_requirements(kinds))
+                  else self.store.kinds.with_requirements(kinds))
+        for state in self.sources.values():
+            if state.source.provides() & needed:  # what it reads from other sources
+                needed |= self.store.kinds.with_requirements(state.source.requires())
         self._warn_unprovided(needed)
-        for name, state in self.sources.items():
+        # A source that reads other sources' facts gathers after them.
+        for name, state in sorted(self.sources.items(),
+                                  key=lambda item: bool(item[1].source.requires())):
             wanted = state.source.provides() & needed
             if not wanted:
                 continue
@@ -332,12 +335,12 @@ class Session:
 
     def _warn_unprovided(self, needed: set[str]) -> None:
         provided = set().union(*(s.source.provides() for s in self.sources.values()))
-        for kind in sorted(needed - provided - set(factsmod.KINDS)):
+        for kind in sorted(needed - provided - set(self.store.kinds)):
             users = ", ".join(r.nodeid for r in self.rules
                               if kind in self.checks[r.check].needs(r, self.metrics))
             self.warnings.append(f"{users} read(s) facts {kind!r}, which no configured "
                                  f"source provides and guardrails does not know "
-                                 f"(known kinds: {', '.join(factsmod.KINDS)})")
+                                 f"(known kinds: {', '.join(self.store.kinds)})")
 
     def context(self) -> EvalContext:
         """What checks read: facts, now, window, metrics."""

@@ -9,6 +9,12 @@ a carriage return can overwrite a line, a newline can forge a GitHub
 (``\\x1b``, ``\\r``, ``\\u202e``, ``\\ud800``), so the text stays readable and
 inert, with or without colour. Reporters call it on data; their own colour
 codes are added afterwards.
+
+Messages quote user text with :func:`excerpt` / :func:`quoted` instead: short
+and one line. An error message may show what it refuses, but only a little of
+it: a cell of a 10 MB CSV file, an escape sequence that would repaint the
+terminal, or a line of a file the user did not mean to show must not be
+echoed whole.
 """
 
 from __future__ import annotations
@@ -43,4 +49,32 @@ def printable(text: object, *, newlines: bool = False) -> str:
     return pattern.sub(_escape, s)
 
 
-__all__ = ["printable"]
+#: Characters of user text an error message quotes at most.
+LIMIT = 80
+
+# Every control character, newline and tab included (a quote stays on one line),
+# the Unicode line separators, and lone surrogates.
+_UNSAFE_QUOTE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _hex_escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+
+def excerpt(text: object, limit: int = LIMIT) -> str:
+    """``text`` cut to ``limit`` characters (with ``...``), control characters escaped."""
+    s = text if isinstance(text, str) else repr(text)
+    cut = len(s) > limit
+    if cut:
+        s = s[:limit]
+    s = _UNSAFE_QUOTE.sub(_hex_escape, s)
+    return s + "..." if cut else s
+
+
+def quoted(text: object, limit: int = LIMIT) -> str:
+    """:func:`excerpt` in single quotes, for values inside a sentence."""
+    return "'" + excerpt(text, limit).replace("'", "\\'") + "'"
+
+
+__all__ = ["LIMIT", "excerpt", "printable", "quoted"]

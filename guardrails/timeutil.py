@@ -118,7 +118,7 @@ def to_utc(dt: datetime, value: object = None) -> datetime:
     try:
         return dt.astimezone(UTC)
     except (OverflowError, ValueError):
-        from guardrails.excerpt import excerpt
+        from guardrails.textsafe import excerpt
 
         raise ValueError(
             f"the timestamp {excerpt(value if value is not None else dt, 40)} falls outside "
@@ -140,7 +140,7 @@ def parse_date(value: object) -> date:
 
 
 def _quote(value: object) -> str:
-    from guardrails.excerpt import quoted
+    from guardrails.textsafe import quoted
 
     return quoted(value, 60)
 

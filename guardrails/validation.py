@@ -102,7 +102,7 @@ def make_rule_validator(schema: Mapping[str, Any]):  # type: ignore[no-untyped-d
 
     Its regular expressions run on RE2 (linear time) and it never retrieves a
     ``$ref`` target: such schemas are checked at load time by
-    :func:`guardrails.checks.generic.condition_problems`.
+    :func:`guardrails.checks.conditions.condition_problems`.
     """
     cls = _rule_validator_class()
     return cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_registry())

@@ -27,7 +27,6 @@ import math
 import os
 import re
 import stat
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,13 +91,13 @@ def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
 
 
 def _quoted(value: Any) -> str:
-    from guardrails.excerpt import quoted
+    from guardrails.textsafe import quoted
 
     return quoted(value, 60) if isinstance(value, str) else _short(repr(value), 60)
 
 
 def _short(text: str, limit: int = 40) -> str:
-    from guardrails.excerpt import excerpt
+    from guardrails.textsafe import excerpt
 
     return excerpt(text, limit)
 
@@ -421,5 +420,3 @@ def nearest(pos: dict[PathKey, Position], path: PathKey) -> Position | None:
             return None
         path = path[:-1]
 
-
-LazyPositions = Callable[[], dict[PathKey, Position]]

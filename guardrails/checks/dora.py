@@ -25,14 +25,14 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from guardrails.errors import RuleFileError
-from guardrails.facts import (
+from guardrails.datakinds import (
     earlier,
     first_by_ref,
     is_production_success,
     shipping_deployment,
-    subject,
 )
+from guardrails.errors import RuleFileError
+from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
 from guardrails.timeutil import format_duration, in_window

@@ -21,7 +21,7 @@ from guardrails.checks.generic import no_data
 from guardrails.facts import subject
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, hookimpl
-from guardrails.sources.postmortem import canonical, normalize_sections
+from guardrails.sections import canonical, normalize_sections
 from guardrails.timeutil import day_of, days_overdue, iso
 
 Fact = Mapping[str, Any]
@@ -93,9 +93,8 @@ class PostmortemCompleteCheck(Check):
         required = list(rule.params.get("sections") or DEFAULT_SECTIONS)
         evidence = [ev for pm in pms if (ev := self._problems(pm, required)) is not None]
         n = len(evidence)
-        names = ", ".join(e.subject.split("/", 1)[1] for e in evidence[:5])
-        more = f" and {n - 5} more" if n > 5 else ""
-        msg = (f"{n} of {fmt.plural(len(pms), 'postmortem')} incomplete: {names}{more}" if n
+        names = fmt.ids([e.subject.split("/", 1)[1] for e in evidence])
+        msg = (f"{n} of {fmt.plural(len(pms), 'postmortem')} incomplete: {names}" if n
                else f"every postmortem is complete ({fmt.plural(len(pms), 'postmortem')})")
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
                            threshold={"max": 0}, samples=len(pms), evidence=evidence,
@@ -299,9 +298,8 @@ class PostmortemBlamelessCheck(Check):
         # phrase hits are the evidence, one per phrase with file and line.
         n = len(files)
         if n:
-            more = f" and {len(files) - 5} more" if len(files) > 5 else ""
             msg = (f"{n} of {fmt.plural(len(pms), 'postmortem')} use blame language "
-                   f"({fmt.plural(hits, 'phrase')}): {', '.join(files[:5])}{more}")
+                   f"({fmt.plural(hits, 'phrase')}): {fmt.ids(files)}")
         else:
             msg = f"no blame phrases in {fmt.plural(len(pms), 'postmortem')}"
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",

@@ -1,11 +1,36 @@
-"""Checks over teams: size (two-pizza teams)."""
+"""The named checks of pack ``teams``: size, slack in plans, bus factor, CODEOWNERS.
+
+- ``teams.size``: every team has between ``min`` and ``max`` members.
+- ``teams.slack_in_plans``: every team's latest iteration commits at most
+  ``max`` of its capacity (slack over maximum utilisation).
+- ``teams.bus_factor`` recomputes every module's authors for the rule's own
+  window from the ``commits`` facts (each commit names its ``modules``), so
+  two rules with different windows share one read of the history.
+- ``teams.codeowners_coverage`` reads the single ``codeowners`` fact (whose
+  owners the git source classifies as team, user or email) and the teams of
+  the org data.
+"""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from guardrails import fmt
+from guardrails.checks.generic import no_data
+from guardrails.errors import SourceError
+from guardrails.facts import is_bot
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, hookimpl
+from guardrails.timeutil import DURATION_PATTERN, day_of, iso
 
+Fact = Mapping[str, Any]
+
+
+# ---------------------------------------------------------------------------
+# size
+# ---------------------------------------------------------------------------
 
 class TeamSizeCheck(Check):
     """Every team has between ``min`` and ``max`` members."""
@@ -52,7 +77,387 @@ class TeamSizeCheck(Check):
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
                            threshold={"max": 0}, samples=len(teams), evidence=evidence)
 
+# ---------------------------------------------------------------------------
+# slack in plans
+# ---------------------------------------------------------------------------
+
+def latest_iterations(iterations: list[Fact], now: Any) -> dict[str, Fact]:
+    """Team id -> its iteration with the latest end among those started before ``now``.
+
+    Equal ends: the later start wins, so the answer never depends on file order.
+
+    An iteration ending before it starts is contradictory data: it is left
+    out here and counted by :func:`contradictory`.
+    """
+    latest: dict[str, Fact] = {}
+    for it in iterations:
+        start, end = it.get("start"), it.get("end")
+        if start is None or end is None or not start < now or end < start:
+            continue  # a planned future iteration says nothing about today's load
+        team = str(it.get("team"))
+        # the latest end; equal ends: the later start (the shorter, newer plan)
+        if team not in latest or (end, start) > (latest[team]["end"], latest[team]["start"]):
+            latest[team] = it
+    return latest
+
+
+def _day(value: Any, tz: Any) -> str:
+    """A date field as the day it names (dates are kept as their first instant in ``tz``)."""
+    day = day_of(value, tz)
+    return day.isoformat() if day is not None else iso(value) or "?"
+
+
+def _label(it: Fact, tz: Any = None) -> str:
+    dates = f"{_day(it['start'], tz)}..{_day(it['end'], tz)}"
+    return f"{it['name']} ({dates})" if it.get("name") else dates
+
+
+class SlackInPlansCheck(Check):
+    """Every team's latest iteration commits at most ``max`` of its capacity."""
+
+    name = "teams.slack_in_plans"
+    kinds = ("iterations",)
+    schema = {"properties": {"max": {
+        "type": "number", "exclusiveMinimum": 0,
+        "description": "Highest committed / capacity ratio of a team's latest iteration.",
+    }}}
+    doc = ("Every team's latest iteration that started before now has committed / capacity "
+           "of at most `max`.")
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        iterations = ctx.facts("iterations")
+        if not iterations:
+            return no_data(rule, "no iterations data", "count")
+        latest = latest_iterations(iterations, ctx.now)
+        tz = ctx.config.timezone if ctx.config is not None else None
+        broken = sum(1 for it in iterations
+                     if it.get("start") is not None and it.get("end") is not None
+                     and it["end"] < it["start"])
+        broken_note = ([f"{fmt.plural(broken, 'iteration')} ending before it starts excluded "
+                        "(contradictory data)"] if broken else [])
+        if not latest:
+            res = no_data(rule, f"no iterations started before {ctx.now.date()}", "count")
+            res.details = broken_note
+            return res
+        limit = float(rule.params.get("max", 0.8))
+        ratios: dict[str, float] = {}
+        evidence = []
+        for team in sorted(latest):
+            it = latest[team]
+            capacity, committed = float(it["capacity"]), float(it["committed"])
+            if capacity <= 0:
+                evidence.append(Evidence(f"team/{team}", f"{_label(it, tz)}: no capacity planned "
+                                         f"(committed {committed:g})", team=team))
+                continue
+            ratio = committed / capacity
+            ratios[team] = ratio
+            if ratio > limit:
+                evidence.append(Evidence(
+                    f"team/{team}",
+                    f"{_label(it, tz)}: committed {committed:g} of {capacity:g} "
+                    f"({fmt.value(ratio, 'ratio')} > {fmt.value(limit, 'ratio')})",
+                    team=team,
+                ))
+        # Every team is judged on its own: the value counts the teams whose
+        # latest plan leaves no slack; the fullest plan is in the message.
+        worst = max(ratios.values()) if ratios else None
+        fullest = sorted(ratios.items(), key=lambda t: (-t[1], t[0]))
+        shown = ", ".join(f"{t} {fmt.value(r, 'ratio')}" for t, r in fullest)
+        details = [f"latest iteration per team: {shown}"] if ratios else []
+        details += broken_note
+        n = len(evidence)
+        if n:
+            names = ", ".join(e.team or "" for e in evidence)
+            msg = (f"{n} of {fmt.plural(len(latest), 'team')} planned their latest iteration "
+                   f"above {fmt.value(limit, 'ratio')} of capacity: {names}")
+        else:
+            msg = (f"every team's latest iteration leaves slack: fullest "
+                   f"{fmt.comparison(worst, 'ratio', {'max': limit}, True)}")
+        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n,
+                           unit="count", threshold={"max": 0}, samples=len(latest),
+                           evidence=evidence, details=details)
+
+# ---------------------------------------------------------------------------
+# ownership: bus factor and CODEOWNERS coverage
+# ---------------------------------------------------------------------------
+
+_WINDOW = {"type": "string", "pattern": DURATION_PATTERN}
+#: top authors shown per offending module
+TOP_AUTHORS = 3
+
+
+def bus_factor(counts: Mapping[str, int]) -> int:
+    """CHAOSS bus factor: fewest people whose commits make at least half of all."""
+    total = sum(counts.values())
+    acc = 0
+    for k, n in enumerate(sorted(counts.values(), reverse=True), start=1):
+        acc += n
+        if 2 * acc >= total:
+            return k
+    return 0
+
+
+def _teams(ctx: EvalContext) -> list[dict[str, Any]]:
+    try:
+        return ctx.facts("teams")
+    except SourceError:
+        return []
+
+
+def _team_index(teams: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Code-host team slug (id or ``github``), lowercased -> team id."""
+    out: dict[str, str] = {}
+    for t in teams:
+        out[str(t["id"]).lower()] = str(t["id"])
+        if t.get("github"):
+            out[str(t["github"]).lower()] = str(t["id"])
+    return out
+
+
+def _module_team(module: Mapping[str, Any], index: Mapping[str, str]) -> str | None:
+    if module.get("team"):
+        return str(module["team"])
+    tally: Counter[str] = Counter()
+    for slug, n in (module.get("owner_teams") or {}).items():
+        if slug.lower() in index:
+            tally[index[slug.lower()]] += n
+    if not tally:
+        return None
+    return min(tally, key=lambda t: (-tally[t], t))
+
+
+class BusFactorCheck(Check):
+    """Every active module has a bus factor of at least ``min``."""
+
+    name = "teams.bus_factor"
+    kinds = ("commits", "modules", "teams")
+    schema = {
+        "properties": {
+            "min": {"type": "integer", "minimum": 1, "default": 2},
+            "min_commits": {"type": "integer", "minimum": 1, "default": 10},
+            "window": _WINDOW,
+            "bots": {"type": "array", "items": {"type": "string", "minLength": 1},
+                     "description": "More author patterns to leave out, on top of the "
+                                    "git source's bots."},
+        },
+    }
+    doc = """\
+What it checks: for every module (a path prefix, see the git source) with at
+least `min_commits` non-bot, non-merge commits in the window, the bus factor:
+the smallest number of people whose commits together make at least 50% of
+the module's commits. It fails when a module's bus factor is below `min`.
+
+Why it matters: knowledge sharing over hoarding. The seed text names "dealing
+with a bus factor" as the moment to put knowledge sharing before throughput,
+and warns of teams where "knowledge is hoarded by specific individuals". A
+module only one person changes stops when that person is away.
+
+Default and where it comes from: `min: 2`, `min_commits: 10`, window 90d.
+The definition is CHAOSS's bus factor (also called truck or contributor
+absence factor) at its 50% threshold; bots and merge commits are excluded
+everywhere, `.mailmap` merges identities, a commit's time is its author date.
+The knowledge-sharing focus raises `min` to 3.
+
+How to fix a failure: pair or mob on the module, rotate reviews and on-call
+work to its second and third contributors, write down what only one person
+knows; if the module really has one owner for good reason, waive it with an
+expiry date.
+
+Data it needs: the git source (commits and modules; full history, not a
+shallow clone); teams from the org data to name the owning team."""
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        # Read first: a failed git source raises here and the rule is an error, not a skip.
+        commits, modules = ctx.facts("commits"), ctx.facts("modules")
+        if "commits" not in ctx.store.provided_by:
+            return CheckResult.skipped("no commits data (configure the git source)")
+        lo = int(rule.param("min", 2))
+        min_commits = int(rule.param("min_commits", 10))
+        bots = tuple(rule.param("bots") or ())
+        start, end = ctx.window_for(rule)
+        per_module: dict[str, Counter[str]] = defaultdict(Counter)
+        for c in commits:
+            at = c.get("authored_at")
+            if at is None or not start <= at < end:
+                continue
+            if bots and is_bot(c.get("author", ""), c.get("email", ""), bots):
+                continue
+            for mid in c.get("modules") or ():
+                per_module[mid][c.get("author") or c.get("email") or "?"] += 1
+        active = {m: n for m, n in per_module.items() if sum(n.values()) >= min_commits}
+        window = ctx.window_text(rule)
+        if not active:
+            return CheckResult.skipped(
+                f"no module has {min_commits} or more commits in the {window}")
+        index = _team_index(_teams(ctx))
+        by_id = {m["id"]: m for m in modules}
+        evidence = []
+        for mid in sorted(active):
+            counts = active[mid]
+            bf = bus_factor(counts)
+            if bf >= lo:
+                continue
+            total = sum(counts.values())
+            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_AUTHORS]
+            shares = ", ".join(f"{a} {100 * n / total:.0f}% ({n} of {total})" for a, n in top)
+            evidence.append(Evidence(f"module/{mid}", f"bus factor {bf} (min {lo}): {shares}",
+                                     team=_module_team(by_id.get(mid, {}), index)))
+        n = len(evidence)
+        threshold = {"max": 0}  # modules below the bus factor; the minimum is per module
+        skipped = len(per_module) - len(active)
+        details = [window]
+        if skipped:
+            details.append(f"{fmt.plural(skipped, 'module')} with fewer than {min_commits} "
+                           "commits not evaluated")
+        if n:
+            names = ", ".join(e.subject.split("/", 1)[1] for e in evidence)
+            msg = f"{fmt.plural(n, 'module')} with bus factor below {lo}: {names}"
+        else:
+            msg = f"all {fmt.plural(len(active), 'active module')} have bus factor >= {lo}"
+        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+                           threshold=threshold, samples=len(active), evidence=evidence,
+                           details=details)
+
+
+class CodeownersCoverageCheck(Check):
+    """Every tracked file has an owner and every owner is a known team or member."""
+
+    name = "teams.codeowners_coverage"
+    kinds = ("codeowners", "teams")
+    schema = {
+        "properties": {
+            "max_listed": {"type": "integer", "minimum": 1, "default": 20,
+                           "description": "Unowned files listed one by one before they "
+                                          "are grouped by directory."},
+        },
+    }
+    doc = """\
+What it checks: in the CODEOWNERS file GitHub uses (.github/, root, then
+docs/, at HEAD), every file of `git ls-files` is matched by a line with at
+least one owner (last matching line wins; a line without owners leaves its
+paths unowned), every owner is known to the org data (`@org/slug` a team
+whose id or `github` is slug, `@user` a member handle, an email a member
+email), and every line is valid CODEOWNERS syntax.
+
+Why it matters: Conway's law, "you ship your org chart" (seed text):
+ownership should mirror the structure of the organisation. A file nobody
+owns gets no reviewer and no one on call for it; an owner that no longer
+exists is the same hole, hidden.
+
+Default and where it comes from: full coverage, GitHub's own resolution
+rules. A file whose owners are all unknown still counts as owned for
+coverage; the unknown owners are reported on their own.
+
+How to fix a failure: add a line (or a catch-all `*` line at the top) for the
+unowned paths, replace departed teams and people with current ones, and fix
+the invalid lines GitHub ignores (no `!`, no `[ ]`).
+
+Data it needs: the git source (CODEOWNERS and tracked files) and teams with
+members from the org data; without teams, owners are not checked."""
+
+    def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
+        facts = ctx.facts("codeowners")  # raises when the git source failed
+        if "codeowners" not in ctx.store.provided_by:
+            return CheckResult.skipped("no codeowners data (configure the git source)")
+        if not facts:
+            return CheckResult.skipped("no CODEOWNERS file")
+        co = facts[0]
+        max_listed = int(rule.param("max_listed", 20))
+        files: Mapping[str, Mapping[str, Any]] = co.get("files") or {}
+        unowned = sorted(p for p, f in files.items() if not f.get("owners"))
+        evidence = self._unowned(unowned, files, max_listed)
+        details: list[str] = [f"{co['file']}: {len(files) - len(unowned)} of "
+                              f"{fmt.plural(len(files), 'tracked file')} owned"]
+        if len(unowned) > max_listed:
+            details.append(f"{len(unowned)} unowned files grouped by directory")
+        for err in co.get("errors") or ():
+            evidence.append(Evidence(f"file/{co['file']}", f"line {err['line']} is ignored by "
+                                     f"GitHub: {err['message']}: {err['text'].strip()}",
+                                     file=co["file"], line=err["line"]))
+        teams = _teams(ctx)
+        # The value counts offending subjects: an unknown owner named on three
+        # lines is one owner (each line is its own evidence).
+        unknown_owners: set[str] = set()
+        if teams:
+            known = _known_owners(teams)
+            classified: Mapping[str, Mapping[str, str]] = co.get("owners") or {}
+            for e in co.get("entries") or ():
+                for owner in e["owners"]:
+                    who = classified.get(owner) or {"kind": "email", "name": owner}
+                    if _owner_key(who) not in known:
+                        unknown_owners.add(owner)
+                        evidence.append(Evidence(
+                            f"owner/{owner}", f"{co['file']} line {e['line']} ({e['pattern']}): "
+                            f"{owner} is not a known {_KIND_WORD[who['kind']]}",
+                            file=co["file"], line=e["line"]))
+        else:
+            details.append("no teams data: owners were not checked against the org")
+        unknown = len(unknown_owners)
+        errors = len(co.get("errors") or ())
+        n = len(unowned) + unknown + errors
+        parts = []
+        if unowned:
+            parts.append(f"{len(unowned)} of {fmt.plural(len(files), 'tracked file')} "
+                         "have no owner")
+        if unknown:
+            parts.append(f"{fmt.plural(unknown, 'unknown owner')}")
+        if errors:
+            parts.append(f"{fmt.plural(errors, 'invalid line')} in {co['file']}")
+        msg = "; ".join(parts) if parts else (
+            f"all {fmt.plural(len(files), 'tracked file')} have a known owner")
+        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+                           threshold={"max": 0}, samples=len(files), evidence=evidence,
+                           details=details)
+
+    @staticmethod
+    def _unowned(unowned: list[str], files: Mapping[str, Mapping[str, Any]],
+                 max_listed: int) -> list[Evidence]:
+        def why(p: str) -> str:
+            line = files[p].get("line")
+            return f"matched by line {line}, which has no owners" if line else (
+                "no CODEOWNERS line matches")
+
+        if len(unowned) <= max_listed:
+            return [Evidence(f"file/{p}", why(p)) for p in unowned]
+        groups: dict[str, list[str]] = defaultdict(list)
+        for p in unowned:
+            groups[p.rpartition("/")[0]].append(p)
+        order = sorted(groups, key=lambda d: (-len(groups[d]), d))
+        out = []
+        for d in order[:max_listed]:
+            ps = groups[d]
+            example = ", ".join(p.rpartition("/")[2] for p in ps[:3])
+            more = ", ..." if len(ps) > 3 else ""
+            out.append(Evidence(f"file/{d}/" if d else "file/(root)",
+                                f"{fmt.plural(len(ps), 'unowned file')}: {example}{more}"))
+        rest = order[max_listed:]
+        if rest:
+            count = sum(len(groups[d]) for d in rest)
+            out.append(Evidence("file/...", f"{fmt.plural(count, 'more unowned file')} in "
+                                f"{fmt.plural(len(rest), 'more directory', 'more directories')}"))
+        return out
+
+
+def _owner_key(owner: Mapping[str, str]) -> str:
+    """``team:slug``, ``user:handle`` or ``email:address`` of a classified owner, lowercased."""
+    return f"{owner['kind']}:{owner['name'].lower()}"
+
+
+_KIND_WORD = {"team": "team", "user": "member handle", "email": "member email"}
+
+
+def _known_owners(teams: Sequence[Mapping[str, Any]]) -> set[str]:
+    known = {"team:" + slug for slug in _team_index(teams)}
+    for t in teams:
+        for m in t.get("members") or ():
+            if m.get("handle"):
+                known.add("user:" + str(m["handle"]).lstrip("@").lower())
+            if m.get("email"):
+                known.add("email:" + str(m["email"]).lower())
+    return known
+
 
 @hookimpl
 def guardrails_collect_checks() -> list[Check]:
-    return [TeamSizeCheck()]
+    """The named checks of pack ``teams``."""
+    return [TeamSizeCheck(), SlackInPlansCheck(), BusFactorCheck(), CodeownersCoverageCheck()]

@@ -49,7 +49,7 @@ command = explain
 
 def find_rule(session: Session, rule_id: str) -> Rule:
     """The rule with this id: configured, or else builtin; a usage error names close ids."""
-    from guardrails.collect import builtin_packs
+    from guardrails.rulepaths import builtin_packs
 
     candidates = list(session.collect())
     if not any(r.nodeid == rule_id for r in candidates):

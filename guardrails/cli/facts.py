@@ -70,7 +70,7 @@ def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None
         # Every kind any configured source provides.
         kinds = []
     if kind:
-        known = set(factsmod.KINDS) | _provided_kinds(session)
+        known = set(session.store.kinds) | _provided_kinds(session)
         if kind not in known:
             import difflib
 
@@ -79,13 +79,13 @@ def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None
                              fix=(f"did you mean {close[0]!r}? " if close else "")
                              + f"kinds: {', '.join(sorted(known))}")
         kinds = [kind]
-    session.gather(kinds or set(factsmod.KINDS))
-    shown = kinds or session.store.kinds()
+    session.gather(kinds or set(session.store.kinds))
+    shown = kinds or session.store.gathered()
     if fmt == "json":
         out: dict[str, Any] = {}
         for k in shown:
             out[k] = {"error": str(session.store.failed[k])} if k in session.store.failed else [
-                factsmod.to_jsonable(k, f) for f in session.store.get(k)]
+                factsmod.to_jsonable(k, f, session.store.kinds) for f in session.store.get(k)]
         echo(json.dumps(out, indent=2, ensure_ascii=False, default=str))
         return 0
     for w in session.warnings:

@@ -89,8 +89,9 @@ def composed_rules_schema(plugins: tuple[str, ...] = ()) -> dict[str, Any]:
     """The pack schema with each registered check's own keys, for editors."""
     import copy
 
-    from guardrails.collect import check_schema, registered_checks
+    from guardrails.collect import registered_checks
     from guardrails.manager import create_manager
+    from guardrails.rulefile import check_schema
     from guardrails.validation import load_schema
 
     disabled = tuple(p[3:] for p in plugins if p.startswith("no:"))

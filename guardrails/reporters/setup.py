@@ -51,7 +51,7 @@ def _inside(path: Path, folder: Path) -> bool:
 
 def _inputs(config: Config, baseline: str | None) -> tuple[dict[Path, str], dict[Path, str]]:
     """(files, folders) the run reads, real paths -> what they are, for messages."""
-    from guardrails.collect import resolve_specs
+    from guardrails.rulepaths import resolve_specs
 
     files: dict[Path, str] = {}
     folders: dict[Path, str] = {}

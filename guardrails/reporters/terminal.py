@@ -307,10 +307,9 @@ def clean(r: Result) -> Result:
 
 def _count(n: int, kind: str) -> str:
     """``1 incident``, ``64 deployments``, ``1 ci_run`` (kinds are plural names)."""
-    from guardrails.facts import KINDS
+    from guardrails.datakinds import BUILTIN
 
-    k = KINDS.get(kind)
-    word = kind if n != 1 else (k.singular if k else kind.rstrip("s"))
+    word = kind if n != 1 else BUILTIN.singular(kind)
     return f"{n:,} {word}"
 
 

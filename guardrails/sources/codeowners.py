@@ -389,8 +389,25 @@ def parse(text: str, file: str = "CODEOWNERS") -> CodeOwners:
     return co
 
 
+def classify(owner: str) -> dict[str, str]:
+    """An owner as checks read it: ``{"kind": "team", "name": slug}`` for ``@org/slug``,
+    ``{"kind": "user", "name": handle}`` for ``@handle``, ``{"kind": "email", "name": address}``.
+    """
+    kind = owner_kind(owner)
+    if kind == "team":
+        return {"kind": kind, "name": str(team_slug(owner))}
+    if kind == "user":
+        return {"kind": kind, "name": owner[1:]}
+    return {"kind": "email", "name": owner}
+
+
 def to_fact(co: CodeOwners, tracked: Iterable[str]) -> dict[str, Any]:
-    """The single ``codeowners`` fact for a file and the tracked paths it governs."""
+    """The single ``codeowners`` fact for a file and the tracked paths it governs.
+
+    ``owners`` classifies every owner the entries name (see :func:`classify`),
+    so a check never parses CODEOWNERS syntax itself.
+    """
+    named = dict.fromkeys(o for e in co.entries for o in e.owners)
     return {
         "id": "CODEOWNERS",
         "file": co.file,
@@ -398,4 +415,5 @@ def to_fact(co: CodeOwners, tracked: Iterable[str]) -> dict[str, Any]:
                     for e in co.entries],
         "errors": [{"line": p.line, "text": p.text, "message": p.message} for p in co.errors],
         "files": co.resolve(tracked),
+        "owners": {o: classify(o) for o in named},
     }

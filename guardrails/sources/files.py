@@ -38,13 +38,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from guardrails import validation, yamlio
+from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import DataFileError, UsageError
-from guardrails.excerpt import excerpt, quoted
-from guardrails.facts import KINDS
 from guardrails.paths import check_file
 from guardrails.plugin import Source, SourceEnv, hookimpl
+from guardrails.sections import normalize_sections
 from guardrails.sources import postmortem
 from guardrails.sources.files_formats import Layout, RecordCheck, Table, read_table, record_check
+from guardrails.textsafe import excerpt, quoted
 from guardrails.timeutil import NaiveTimestamp, iso, parse_date_or_timestamp, parse_timestamp
 
 _TABULAR = (".csv", ".jsonl", ".json", ".yaml", ".yml")
@@ -383,7 +384,7 @@ class FilesSource(Source):
             file=display,
             sections=doc.sections,
             section_lines=doc.section_lines,
-            sections_normalized=postmortem.normalize_sections(doc.sections),
+            sections_normalized=normalize_sections(doc.sections),
             lines=doc.lines,
             body_line=doc.body_line,
         )

@@ -33,8 +33,8 @@ from typing import Any
 
 from guardrails import validation, yamlio
 from guardrails.errors import DataFileError, UsageError
-from guardrails.excerpt import excerpt, quoted
 from guardrails.fastschema import compile_schema
+from guardrails.textsafe import excerpt, quoted
 from guardrails.yamlio import PathKey, Position
 
 # ---------------------------------------------------------------------------

@@ -24,36 +24,30 @@ Facts (plural kind: shape):
   ``module_depth`` (files at the root form ``(root)``), a prefix of the
   explicit ``modules:`` list, or a service id; ``commits``/``authors`` count
   the history read; ``files`` the tracked files at HEAD; ``owners`` counts
-  the CODEOWNERS owners over those files.
+  the CODEOWNERS owners over those files, ``owner_teams`` the same by team
+  slug (``@org/slug`` owners only).
 - ``codeowners``: a single fact ``{id: "CODEOWNERS", file, entries: [{pattern,
   owners, line}], errors: [{line, text, message}], files: {path: {owners,
-  line}}}`` for the file GitHub would use, over ``git ls-files``; no fact when
-  the repository has no CODEOWNERS file.
+  line}}, owners: {owner: {kind, name}}}`` for the file GitHub would use, over
+  ``git ls-files``; ``kind`` is ``team``, ``user`` or ``email`` and ``name``
+  the team slug, handle or address. No fact when the repository has no
+  CODEOWNERS file.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import shutil
-import subprocess
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 from guardrails.errors import ConfigError, SourceError
+from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
 from guardrails.sources import codeowners as co_mod
 from guardrails.sources import gitcache
+from guardrails.sources.gitrun import Git
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
-
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
 
 DEFAULT_BOTS = ("[bot]", "dependabot", "renovate", "github-actions")
 ROOT_MODULE = "(root)"
@@ -63,70 +57,6 @@ ROOT_MODULE = "(root)"
 _FORMAT = "%x00%x01%H%x00n%aN%x00e%aE%x00a%at%x00c%ct%x00"
 #: seconds since the epoch a date may have: 0001-01-01 .. 9999-12-31
 _EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
-_SHA_RE = re.compile(r"^[0-9a-fA-F]{4,64}$")
-_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-
-
-def is_bot(name: str, email: str, patterns: Sequence[str]) -> bool:
-    """True when a pattern occurs (case-insensitively) in the name or email."""
-    n, e = name.lower(), email.lower()
-    return any(p.lower() in n or p.lower() in e for p in patterns)
-
-
-class Git:
-    """Runs git in one repository; counts invocations (the cache test reads it)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.calls = 0
-        self.exe = shutil.which("git")
-
-    def _argv(self, args: Sequence[str]) -> list[str]:
-        if self.exe is None:
-            raise SourceError("git", "git is not installed or not on PATH; install git "
-                              "or add it to PATH")
-        self.calls += 1
-        return [self.exe, "-C", str(self.path), "--no-pager", "-c", "log.showSignature=false",
-                *args]
-
-    def run(self, *args: str, input: str | None = None, ok: tuple[int, ...] = (0,)) -> str:
-        proc = subprocess.run(self._argv(args), input=input, capture_output=True,
-                              env={**os.environ, **_ENV}, check=False, encoding="utf-8",
-                              errors="surrogateescape")
-        if proc.returncode not in ok:
-            raise SourceError("git", f"git {args[0]} failed in {self.path}: "
-                              f"{proc.stderr.strip() or 'exit ' + str(proc.returncode)}")
-        return proc.stdout
-
-    def status(self, *args: str) -> int:
-        """Run git for its exit status only (e.g. ``merge-base --is-ancestor``)."""
-        return subprocess.run(self._argv(args), capture_output=True, check=False,
-                              env={**os.environ, **_ENV}).returncode
-
-    def stream(self, *args: str) -> Iterator[str]:
-        """Yield git's NUL-separated output tokens as they arrive."""
-        proc = subprocess.Popen(self._argv(args), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env={**os.environ, **_ENV},
-                                encoding="utf-8", errors="surrogateescape")
-        assert proc.stdout is not None and proc.stderr is not None
-        if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
-            # A 1 MiB pipe lets git run ahead while we parse (the default is 64 KiB).
-            with contextlib.suppress(OSError):
-                fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
-        try:
-            buf = ""
-            while chunk := proc.stdout.read(1 << 20):
-                parts = (buf + chunk).split("\0")
-                buf = parts.pop()
-                yield from parts
-            if buf:
-                yield buf
-            err = proc.stderr.read()
-        finally:
-            proc.stdout.close()
-            rc = proc.wait()
-        if rc != 0:
-            raise SourceError("git", f"git {args[0]} failed in {self.path}: {err.strip()}")
 
 
 def parse_log(tokens: Iterable[str], numstat: bool,
@@ -294,12 +224,15 @@ class GitSource(Source):
         self.bots = tuple(self.options.get("bots", DEFAULT_BOTS))
         self.numstat = bool(self.options.get("line_counts", False))
         self.git = Git(self.repo)
-        self.cache_status = "off"  # off | miss | hit | incremental
         self._head: str | None = None
         self._checked = False
 
     def provides(self) -> set[str]:
         return {"commits", "modules", "codeowners"}
+
+    def requires(self) -> set[str]:
+        """``modules: services`` maps paths to the services other sources gathered."""
+        return {"services"} if self.options.get("modules") == "services" else set()
 
     def describe(self) -> str:
         return f"git {self.env.display(self.repo)}"
@@ -393,16 +326,13 @@ class GitSource(Source):
         cached = gitcache.load(cache_dir, key, self._warn)
         if cached is not None and cached["since"] <= since:
             if cached["head"] == head:
-                self.cache_status = "hit"
                 return [c for c in cached["commits"] if c["at"] >= since]
             base = cached["head"]
             if self.git.status("merge-base", "--is-ancestor", base, head) == 0:
-                self.cache_status = "incremental"
                 new = self._read_log([f"{base}..{head}"])
                 commits = new + cached["commits"]
                 gitcache.store(cache_dir, key, head, cached["since"], commits)
                 return [c for c in commits if c["at"] >= since]
-        self.cache_status = "miss" if cache_dir is not None else "off"
         return self._read_and_store(key, head, since)
 
     def _read_and_store(self, key: str, head: str, since: int) -> Iterator[dict[str, Any]]:
@@ -472,11 +402,9 @@ class GitSource(Source):
         return ModuleMap(prefixes=prefixes), {m: {"paths": [p]} for p, m in prefixes.items()}
 
     def _services_map(self) -> tuple[ModuleMap, dict[str, dict[str, Any]]]:
-        from guardrails.sources.files import FilesSource
-
-        cfg = self.env.config
-        files_opts = (getattr(cfg, "sources", {}) or {}).get("files") if cfg else None
-        services = FilesSource(files_opts or {}, self.env).gather({"services"}).get("services")
+        # The services come through the fact store, from whichever source has them
+        # (the session gathers them first: see requires()).
+        services = self.env.facts("services") if self.env.facts is not None else []
         if not services:
             raise ConfigError("git source: 'modules: services' needs services with paths in "
                               "the org data (services.yaml)", file=self._config_file(),
@@ -524,7 +452,8 @@ class GitSource(Source):
             if mid not in mods:
                 paths = [] if mid == ROOT_MODULE else [mid]
                 mods[mid] = {"id": mid, "paths": paths, "commits": [], "authors": Counter(),
-                             "files": 0, "owners": Counter(), **meta.get(mid, {})}
+                             "files": 0, "owners": Counter(), "owner_teams": Counter(),
+                             **meta.get(mid, {})}
             return mods[mid]
 
         for mid in meta:
@@ -543,39 +472,16 @@ class GitSource(Source):
             m["files"] += 1
             for o in files.get(path, {}).get("owners", ()):
                 m["owners"][o] += 1
+                slug = co_mod.team_slug(o)
+                if slug is not None:
+                    m["owner_teams"][slug] += 1
         out = []
         for mid in sorted(mods):
             m = mods[mid]
             m["authors"], m["owners"] = dict(m["authors"]), dict(m["owners"])
+            m["owner_teams"] = dict(m["owner_teams"])
             out.append(m)
         return out
-
-
-def shipped_by(repo: str | Path, change_sha: str, deployment_shas: Sequence[str]) -> str | None:
-    """The first of ``deployment_shas`` (in the order given) that contains ``change_sha``.
-
-    One ``git rev-list --ancestry-path`` pass lists every commit that descends
-    from the change and is reachable from a deployment; the first deployment
-    that is the change itself or in that set shipped it. Unknown shas never
-    match.
-    """
-    git = Git(Path(repo))
-    # one name a line on git's stdin: a newline or option in a sha must not add one
-    names = [s if _SHA_RE.match(s) else "0" * 40 for s in (change_sha, *deployment_shas)]
-    out = git.run("cat-file", "--batch-check=%(objectname) %(objecttype)",
-                  input="".join(f"{s}^{{commit}}\n" for s in names)).splitlines()
-    full = [ln.split()[0] if ln.endswith(" commit") else None for ln in out]
-    change, deps = full[0], full[1:]
-    if change is None:
-        return None
-    known = [d for d in deps if d is not None]
-    if not known:
-        return None
-    desc = set(git.run("rev-list", "--ancestry-path", *known, f"^{change}", "--").split())
-    for given, d in zip(deployment_shas, deps, strict=True):
-        if d is not None and (d == change or d in desc):
-            return given
-    return None
 
 
 @hookimpl
@@ -588,4 +494,4 @@ def guardrails_gather_sources() -> list[type[Source]]:
 # this plugin.
 from guardrails.sources.gitship import guardrails_gather_finish  # noqa: E402
 
-__all__ = ["GitSource", "guardrails_gather_finish", "guardrails_gather_sources", "shipped_by"]
+__all__ = ["GitSource", "guardrails_gather_finish", "guardrails_gather_sources"]

@@ -17,9 +17,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from guardrails.datakinds import is_production_success
 from guardrails.errors import SourceError
-from guardrails.facts import is_production_success
 from guardrails.plugin import hookimpl
+from guardrails.sources.gitrun import Git
 
 # An abbreviated or full commit name; anything else in a deployment's sha is skipped.
 _SHA = re.compile(r"^[0-9a-fA-F]{4,64}$")
@@ -27,8 +28,6 @@ _SHA = re.compile(r"^[0-9a-fA-F]{4,64}$")
 
 def commit_deployments(repo: Path, deployments: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Full commit sha -> the first of ``deployments`` (in time order) that shipped it."""
-    from guardrails.sources.git import Git
-
     git = Git(repo)
     first: dict[str, dict[str, Any]] = {}
     prev: str | None = None

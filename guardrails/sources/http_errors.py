@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from guardrails.errors import ConfigError, SourceError
 from guardrails.textsafe import printable as _escape
@@ -27,7 +27,18 @@ from guardrails.textsafe import printable as _escape
 if TYPE_CHECKING:
     import requests
 
-    from guardrails.sources.http import HttpSettings
+
+class HttpSettings(Protocol):
+    """What the messages quote of a client's settings (``http.HttpSettings`` has it all).
+
+    A protocol, so this module needs nothing from the client that uses it.
+    """
+
+    token_env: str
+    retries: int
+    timeout: float
+    max_pages: int
+    rate_limit_max_wait: float
 
 
 def config_error(source: Any, key: str, message: str, fix: str) -> ConfigError:

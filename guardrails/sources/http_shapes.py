@@ -159,7 +159,6 @@ GH_DEPLOYMENT = Shape("deployment", _object(
 GH_DEPLOYMENT_STATUS = Shape("deployment status", _object(
     {"state": STR, "created_at": TS},
     {"log_url": STR_OR_NULL, "target_url": STR_OR_NULL, "environment_url": STR_OR_NULL}))
-GH_COMPARE = Shape("compare", _object({"commits": {"type": "array"}}))
 GH_COMPARE_COMMIT = Shape("commit", _object({"sha": SHA}))
 GH_ISSUE = Shape("issue", _object(
     {"number": ID, "created_at": TS},
@@ -167,7 +166,6 @@ GH_ISSUE = Shape("issue", _object(
      "body": STR_OR_NULL, "html_url": STR_OR_NULL,
      "labels": {"type": ["array", "null"], "items": {"anyOf": [
          STR, {"type": "object", "properties": {"name": STR_OR_NULL}}]}}}))
-GH_RUNS = Shape("workflow runs", _object({"workflow_runs": {"type": "array"}}))
 GH_RUN = Shape("workflow run", _object(
     {"id": ID},
     {"status": STR_OR_NULL, "conclusion": STR_OR_NULL, "run_started_at": TS_OR_NULL,

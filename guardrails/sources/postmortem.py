@@ -27,17 +27,6 @@ from guardrails import yamlio
 from guardrails.errors import DataFileError, UsageError
 from guardrails.yamlio import PathKey, Position
 
-#: Canonical section names (lowercase), as DATA.md lists them.
-KNOWN_SECTIONS = (
-    "summary", "impact", "timeline", "contributing factors", "detection",
-    "resolution", "lessons learned", "action items",
-)
-#: Other spellings that mean a known section.
-ALIASES = {
-    "root cause": "contributing factors",
-    "root causes": "contributing factors",
-}
-
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
@@ -153,19 +142,3 @@ def parse_sections(lines: list[str], body_line: int) -> tuple[dict[str, str], di
             collected.append(line)
     flush()
     return sections, section_lines
-
-
-def canonical(heading: str) -> str:
-    """Lowercase, single-spaced, aliases resolved: ``Root Causes:`` -> ``contributing factors``."""
-    name = " ".join(heading.strip().rstrip(":").split()).lower()
-    return ALIASES.get(name, name)
-
-
-def normalize_sections(sections: dict[str, str]) -> dict[str, str]:
-    """Sections under canonical names; a non-empty section wins over an empty alias."""
-    out: dict[str, str] = {}
-    for heading, text in sections.items():
-        name = canonical(heading)
-        if name not in out or (not out[name] and text):
-            out[name] = text
-    return out

@@ -486,6 +486,19 @@ def test_rule_paths_without_a_config(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "SKIPPED [1] people::team-size - no teams data" in result.stdout
 
 
+@pytest.mark.parametrize("name, message", [
+    ("checks-teams", "unknown check 'teams.size'"),
+    ("source-files", "unknown source 'files'"),
+])
+def test_a_builtin_plugin_is_disabled_by_its_entry_point_name(project: Path, name: str,
+                                                             message: str) -> None:
+    assert_usage_error(check("-p", f"no:{name}"), message)
+
+
+def test_the_fact_kinds_of_the_data_are_essential(project: Path) -> None:
+    assert_usage_error(check("-p", "no:guardrails.datakinds"), "is essential")
+
+
 def test_plugin_option_naming_a_loaded_module(project: Path) -> None:
     result = check("-p", "guardrails.checks.teams")
     assert result.exit_code == 1, result.output

@@ -84,6 +84,40 @@ def test_source_check_and_reporter_from_an_installed_plugin(site: Path, tmp_path
     assert loc["physicalLocation"]["region"]["startLine"] == 2
 
 
+EACH_RULES = """\
+pack: shifts
+rules:
+  - id: nobody-but-ann
+    check: each
+    facts: shifts
+    expect: {properties: {person: {enum: [ann, bob]}}}
+"""
+
+
+def test_a_plugin_kind_is_first_class(site: Path, tmp_path: Path) -> None:
+    write(tmp_path, "guardrails.yaml", "rules: [rules/]\nsources:\n  oncall: {path: shifts.csv}\n")
+    write(tmp_path, "shifts.csv", SHIFTS)
+    write(tmp_path, "rules/shifts.yaml", EACH_RULES)
+    # guardrails facts KIND knows the kind the plugin registered
+    res = run(["-m", "guardrails", "facts", "shifts", "--format", "json"], tmp_path, site)
+    assert res.returncode == 0, res.stdout + res.stderr
+    shifts = json.loads(res.stdout)["shifts"]
+    assert [s["person"] for s in shifts] == ["ann", "bob", "ann", "ann", "cy"]
+    assert shifts[0]["start"] == "2026-11-02T09:00:00Z"
+    # an each rule over it names its facts by the declared singular
+    res = run(["-m", "guardrails", "check", "--now", "2026-11-20", "--format", "json"],
+              tmp_path, site)
+    assert res.returncode == 1, res.stdout + res.stderr
+    (result,) = json.loads(res.stdout)["results"]
+    assert [e["subject"] for e in result["evidence"]] == ["shift/cy@2026-09-01T09:00:00Z"]
+    # and a field the kind's schema does not have is a rule-file error at load
+    write(tmp_path, "rules/shifts.yaml", EACH_RULES.replace("person:", "persn:"))
+    res = run(["-m", "guardrails", "check"], tmp_path, site)
+    assert res.returncode == 4
+    assert "shifts have no field 'persn'" in res.stderr
+    assert "did you mean 'person'?" in res.stderr
+
+
 def test_version_lists_the_plugin(site: Path, tmp_path: Path) -> None:
     res = run(["-m", "guardrails", "--version"], tmp_path, site)
     assert res.returncode == 0

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from helpers import write
 
-from guardrails.collect import builtin_packs, compile_expression, resolve_specs, select
 from guardrails.config import RunOptions, load_config
 from guardrails.errors import ConfigError, RuleFileError, UsageError
+from guardrails.expressions import compile_expression, select
 from guardrails.model import Rule, Severity
+from guardrails.rulepaths import builtin_packs, resolve_specs
 from guardrails.session import Session
 
 

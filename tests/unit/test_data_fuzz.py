@@ -27,8 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guardrails import validation
+from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import UsageError
-from guardrails.facts import KINDS, FactStore, join, to_jsonable
+from guardrails.facts import FactStore, join, to_jsonable
 from guardrails.plugin import SourceEnv
 from guardrails.sources.files import FilesSource
 

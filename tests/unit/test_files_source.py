@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 
 from guardrails import validation
 from guardrails.errors import DataFileError, UsageError
-from guardrails.excerpt import quoted
 from guardrails.fastschema import compile_schema
 from guardrails.plugin import SourceEnv
 from guardrails.sources import files as files_module
 from guardrails.sources.files import FilesSource
 from guardrails.sources.files_formats import record_check
+from guardrails.textsafe import quoted
 from guardrails.timeutil import NaiveTimestamp, parse_timestamp
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,9 +14,49 @@ from gitrepo import GitRepo
 
 from guardrails.errors import ConfigError, SourceError
 from guardrails.plugin import SourceEnv
-from guardrails.sources.git import GitSource, shipped_by
+from guardrails.sources.git import GitSource
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+class GitCalls:
+    """Every git invocation, logged by a wrapper script put first on PATH.
+
+    The cache tests observe what the source asked git (no ``git log`` on a
+    hit, a ``base..head`` range when incremental) from outside the product.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+        real = shutil.which("git")
+        assert real is not None
+        folder.mkdir()
+        self.log = folder / "calls.log"
+        wrapper = folder / "git"
+        wrapper.write_text(f'#!/bin/sh\nprintf "%s\\037" "$@" >> "{self.log}"\n'
+                           f'printf "\\n" >> "{self.log}"\nexec "{real}" "$@"\n')
+        wrapper.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+    def take(self) -> list[list[str]]:
+        """The argv (after git's own options) of every call the source made since the last
+        take (the test's own git calls, without the source's options, are left out)."""
+        text = self.log.read_text() if self.log.exists() else ""
+        self.log.write_text("")
+        out = []
+        for line in text.splitlines():
+            args = line.split("\x1f")[:-1]
+            if "log.showSignature=false" not in args:
+                continue
+            out.append(args[args.index("log.showSignature=false") + 1:])
+        return out
+
+    def commands(self) -> list[str]:
+        return [argv[0] for argv in self.take()]
+
+
+@pytest.fixture
+def git_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> GitCalls:
+    return GitCalls(monkeypatch, tmp_path / "git-wrapper")
 
 
 def source(root: Path, cache_dir: Path | None = None, window_days: int = 90,
@@ -106,19 +149,48 @@ def test_module_depth_and_explicit_prefixes(repo: GitRepo) -> None:
                                                             ["web/app"]]
 
 
-def test_services_as_modules(repo: GitRepo, tmp_path: Path) -> None:
-    org = repo.path / "org"
-    org.mkdir()
-    (org / "services.yaml").write_text(
-        "services:\n"
-        "  - {id: checkout, owner: payments, paths: [web/app]}\n"
-        "  - {id: core-svc, owner: platform, paths: [core/, api]}\n", encoding="utf-8")
-    mods = {m["id"]: m for m in source(repo.path, modules="services").gather(
-        {"modules"})["modules"]}
+SERVICES = [{"id": "checkout", "owner": "payments", "paths": ["web/app"]},
+            {"id": "core-svc", "owner": "platform", "paths": ["core/", "api"]}]
+
+
+def test_services_as_modules(repo: GitRepo) -> None:
+    # The services come from the fact store (env.facts), never from reading files itself.
+    src = source(repo.path, modules="services")
+    assert src.requires() == {"services"}
+    src.env.facts = {"services": SERVICES}.__getitem__
+    mods = {m["id"]: m for m in src.gather({"modules"})["modules"]}
     assert set(mods) == {"checkout", "core-svc"}
     assert mods["checkout"]["team"] == "payments"
     assert mods["checkout"]["authors"] == {"Bob": 1, "Carol": 1}
     assert mods["core-svc"]["authors"] == {"Alice": 1, "Bob": 1}
+    src = source(repo.path, modules="services")
+    src.env.facts = {"services": []}.__getitem__
+    with pytest.raises(ConfigError, match="'modules: services' needs services"):
+        src.gather({"modules"})
+
+
+def test_services_as_modules_in_a_run_gathers_services_first(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers import run_cli, write
+
+    # git is listed before files: the session still gathers services first
+    write(repo.path, "guardrails.yaml", """\
+        rules: []
+        sources:
+          git: {path: ., modules: services}
+          files: {path: org}
+        """)
+    write(repo.path, "org/services.yaml", """\
+        services:
+          - {id: checkout, owner: payments, paths: [web/app]}
+          - {id: core-svc, owner: platform, paths: [core/, api]}
+        """)
+    monkeypatch.chdir(repo.path)
+    res = run_cli(["facts", "modules", "--format", "json", "--now", "2026-03-01"])
+    assert res.exit_code == 0, res.output
+    mods = {m["id"]: m for m in json.loads(res.stdout)["modules"]}
+    assert set(mods) == {"checkout", "core-svc"}
+    assert mods["core-svc"]["team"] == "platform"
 
 
 def test_line_counts_with_numstat(tmp_path: Path) -> None:
@@ -144,34 +216,39 @@ def test_author_date_decides_the_window(tmp_path: Path) -> None:
     assert commits[0]["committed_at"] == datetime(2026, 2, 2, tzinfo=UTC)
 
 
-def test_cache_hit_reads_no_history(repo: GitRepo, tmp_path: Path) -> None:
+def test_cache_hit_reads_no_history(repo: GitRepo, tmp_path: Path,
+                                    git_calls: GitCalls) -> None:
     cache = tmp_path / "cache"
     first = source(repo.path, cache)
     want = first.gather({"commits"})["commits"]
-    assert first.cache_status == "miss"
+    assert git_calls.commands() == ["rev-parse", "rev-parse", "log"]  # a miss reads history
     second = source(repo.path, cache)
     again = second.gather({"commits"})["commits"]
-    assert second.cache_status == "hit"
     assert again == want
     # rev-parse (repo checks) and rev-parse HEAD only: no git log
-    assert second.git.calls == 2 and first.git.calls == 3
+    assert git_calls.commands() == ["rev-parse", "rev-parse"]
     assert not list((cache / "git").glob(".tmp-*"))
 
 
-def test_cache_reads_only_new_commits(repo: GitRepo, tmp_path: Path) -> None:
+def test_cache_reads_only_new_commits(repo: GitRepo, tmp_path: Path,
+                                     git_calls: GitCalls) -> None:
     cache = tmp_path / "cache"
     source(repo.path, cache).gather({"commits"})
+    base = repo.head()
     repo.commit({"web/new.js": "n"}, author="Dora", email="dora@example.com",
                 date="2026-02-10T00:00:00Z")
+    git_calls.take()
     src = source(repo.path, cache)
     commits = src.gather({"commits"})["commits"]
-    assert src.cache_status == "incremental"
+    logs = [argv for argv in git_calls.take() if argv[0] == "log"]
+    assert [argv[-2] for argv in logs] == [f"{base}..{repo.head()}"]  # only the new range
     assert [c["author"] for c in commits][:2] == ["Dora", "Bob"]
     assert len(commits) == 5
-    # a different config (bots) does not reuse that cache
+    # a different config (bots) does not reuse that cache: the whole window is read
     other = source(repo.path, cache, bots=["nobody"])
     other.gather({"commits"})
-    assert other.cache_status == "miss"
+    logs = [argv for argv in git_calls.take() if argv[0] == "log"]
+    assert len(logs) == 1 and ".." not in logs[0][-2]
 
 
 def test_not_a_repository_is_a_usage_error(tmp_path: Path) -> None:
@@ -197,22 +274,6 @@ def test_empty_repository_has_no_facts(tmp_path: Path) -> None:
     r = GitRepo(tmp_path / "r")
     assert source(r.path).gather({"commits", "modules", "codeowners"}) == {
         "commits": [], "modules": [], "codeowners": []}
-
-
-def test_shipped_by_finds_the_first_deployment_containing_the_change(tmp_path: Path) -> None:
-    r = GitRepo(tmp_path / "r")
-    d1 = r.commit({"a": "1"}, date="2026-01-01T00:00:00Z")
-    change = r.commit({"a": "2"}, date="2026-01-02T00:00:00Z")
-    r.git("checkout", "-q", "-b", "side", d1)
-    side = r.commit({"b": "1"}, date="2026-01-03T00:00:00Z")  # does not contain change
-    r.git("checkout", "-q", "main")
-    d2 = r.commit({"a": "3"}, date="2026-01-04T00:00:00Z")
-    d3 = r.commit({"a": "4"}, date="2026-01-05T00:00:00Z")
-    assert shipped_by(r.path, change, [d1, side, d2, d3]) == d2
-    assert shipped_by(r.path, change, [d1, "0" * 40, change, d3]) == change
-    assert shipped_by(r.path, change, [d1, side]) is None
-    assert shipped_by(r.path, d3, [d1, d2]) is None
-    assert shipped_by(r.path, change, [d3[:10]]) == d3[:10]
 
 
 def test_a_repository_outside_the_config_folder_is_refused(tmp_path: Path) -> None:
@@ -321,7 +382,8 @@ def test_parse_log_keeps_every_field_whatever_the_bytes() -> None:
     "[" * 50000,
 ])
 def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: Path,
-                                                       content: str) -> None:
+                                                       content: str,
+                                                       git_calls: GitCalls) -> None:
     from guardrails.sources import gitcache
 
     cache = tmp_path / "cache"
@@ -330,9 +392,10 @@ def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: 
     files = list((cache / "git").glob("*.json"))
     assert len(files) == 1
     files[0].write_text(content, encoding="utf-8")
+    git_calls.take()
     again = source(repo.path, cache)
     assert again.gather({"commits"})["commits"] == expected
-    assert again.cache_status == "miss"
+    assert git_calls.commands() == ["rev-parse", "rev-parse", "log"]  # a miss: read again
     assert any("ignored the damaged history cache" in w for w in again.warnings)
     assert gitcache.load(cache, files[0].stem) is not None  # rewritten whole
 
@@ -343,4 +406,3 @@ def test_a_deployment_sha_that_is_an_option_never_reaches_git(repo: GitRepo) -> 
     head = repo.head()
     deployments = [{"sha": head}, {"sha": "--output=/tmp/x"}, {"sha": head}]
     assert commit_deployments(repo.path, deployments) == {}
-    assert shipped_by(repo.path, head, ["--all", "x\nHEAD"]) is None

@@ -13,8 +13,9 @@ import pytest
 from httpfakes import FakeGitHub, json_response, threaded_httpserver
 from werkzeug.wrappers import Response
 
+from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import SourceError, UsageError
-from guardrails.facts import KINDS, FactStore, join
+from guardrails.facts import FactStore, join
 from guardrails.plugin import SourceEnv
 from guardrails.sources.github import GitHubSource, deployment_status, guardrails_gather_sources
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from gitrepo import GitRepo
 
-from guardrails.checks.ownership import BusFactorCheck, CodeownersCoverageCheck, bus_factor
+from guardrails.checks.teams import BusFactorCheck, CodeownersCoverageCheck, bus_factor
 from guardrails.facts import FactStore
 from guardrails.model import Outcome, Rule
 from guardrails.plugin import EvalContext, SourceEnv

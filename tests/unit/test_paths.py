@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from guardrails.errors import DataFileError, UsageError
-from guardrails.excerpt import excerpt, quoted
 from guardrails.paths import check_file
+from guardrails.textsafe import excerpt, quoted
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from guardrails import sections
 from guardrails.errors import DataFileError
 from guardrails.plugin import SourceEnv
 from guardrails.sources import postmortem
@@ -110,15 +111,15 @@ def test_postmortem_fact(tmp_path: Path) -> None:
 
 
 def test_canonical_names_and_aliases() -> None:
-    assert postmortem.canonical("Root cause") == "contributing factors"
-    assert postmortem.canonical("  ROOT   CAUSES ") == "contributing factors"
-    assert postmortem.canonical("Lessons Learned:") == "lessons learned"
-    assert postmortem.canonical("What went well") == "what went well"
+    assert sections.canonical("Root cause") == "contributing factors"
+    assert sections.canonical("  ROOT   CAUSES ") == "contributing factors"
+    assert sections.canonical("Lessons Learned:") == "lessons learned"
+    assert sections.canonical("What went well") == "what went well"
 
 
 def test_non_empty_alias_wins_over_empty_canonical() -> None:
-    sections = {"Contributing factors": "", "Root cause": "disk full", "Summary": "s"}
-    assert postmortem.normalize_sections(sections) == {
+    found = {"Contributing factors": "", "Root cause": "disk full", "Summary": "s"}
+    assert sections.normalize_sections(found) == {
         "contributing factors": "disk full", "summary": "s",
     }
 

@@ -15,16 +15,17 @@ from pathlib import Path
 import pytest
 from helpers import run_cli, write
 
-from guardrails.checks.generic import (
+from guardrails.checks.conditions import (
     condition_problems,
     evidence_problems,
     render_template,
     template_fields,
 )
-from guardrails.collect import compile_expression, threshold_problems
 from guardrails.config import RunOptions, load_config
 from guardrails.errors import LoadErrors, UsageError
+from guardrails.expressions import compile_expression
 from guardrails.fastschema import compile_schema
+from guardrails.rulefile import threshold_problems
 from guardrails.saferegex import compile_pattern
 from guardrails.session import Session, build_config
 from guardrails.timeutil import parse_duration

@@ -19,9 +19,9 @@ from helpers import fuzz_examples, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from guardrails.collect import RuleParser
 from guardrails.config import RunOptions, load_config
 from guardrails.errors import UsageError
+from guardrails.rulefile import RuleParser
 from guardrails.session import Session
 
 VALID_PACK: dict[str, Any] = {

@@ -19,11 +19,13 @@ from helpers import fact_context, make_project
 
 from guardrails.checks import delivery
 from guardrails.cli import main
-from guardrails.collect import RuleParser, builtin_packs, registered_checks, registered_metrics
+from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import Config
 from guardrails.manager import create_manager
 from guardrails.model import Outcome, Result, Rule
 from guardrails.plugin import EvalContext
+from guardrails.rulefile import RuleParser
+from guardrails.rulepaths import builtin_packs
 from guardrails.runner import run_check
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
@@ -31,8 +33,8 @@ WINDOW = "window 2026-08-22 .. 2026-11-20 (90 days)"
 PLUGINS = ("guardrails.checks.delivery",)
 #: every module behind the builtin packs of this issue (explain collects every pack)
 ALL_PLUGINS = ("guardrails.checks.incidents", "guardrails.checks.delivery",
-               "guardrails.checks.plans", "guardrails.checks.culture",
-               "guardrails.checks.goalsets")
+               "guardrails.checks.teams", "guardrails.checks.culture",
+               "guardrails.checks.goals")
 
 _pm = create_manager()
 CHECKS = registered_checks(_pm)

@@ -20,12 +20,14 @@ from helpers import fact_context, make_project, write
 
 from guardrails.checks import incidents
 from guardrails.cli import main
-from guardrails.collect import RuleParser, builtin_packs, registered_checks, registered_metrics
+from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import Config
 from guardrails.errors import RuleFileError
 from guardrails.manager import create_manager
 from guardrails.model import Outcome, Result, Rule
 from guardrails.plugin import SourceEnv
+from guardrails.rulefile import RuleParser
+from guardrails.rulepaths import builtin_packs
 from guardrails.runner import run_check
 from guardrails.sources.files import FilesSource
 

@@ -17,22 +17,27 @@ from typing import Any
 import pytest
 from helpers import fact_context, make_project
 
-from guardrails.checks import culture, goalsets, plans
+from guardrails.checks import culture
+from guardrails.checks import goals as goals_checks
+from guardrails.checks import teams as teams_checks
 from guardrails.cli import main
-from guardrails.collect import RuleParser, builtin_packs, registered_checks, registered_metrics
+from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import Config
 from guardrails.manager import create_manager
 from guardrails.model import Outcome, Result, Rule
 from guardrails.plugin import EvalContext
+from guardrails.rulefile import RuleParser
+from guardrails.rulepaths import builtin_packs
 from guardrails.runner import run_check
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 WINDOW = "window 2026-08-22 .. 2026-11-20 (90 days)"
-PLUGINS = ("guardrails.checks.plans", "guardrails.checks.goalsets", "guardrails.checks.culture")
+PLUGINS = ("guardrails.checks.teams", "guardrails.checks.goals", "guardrails.checks.culture")
 
 _pm = create_manager()
 CHECKS = registered_checks(_pm) | {
-    c.name: c for mod in (plans, goalsets, culture) for c in mod.guardrails_collect_checks()}
+    c.name: c for mod in (teams_checks, goals_checks, culture)
+    for c in mod.guardrails_collect_checks()}
 METRICS = registered_metrics(_pm)
 
 

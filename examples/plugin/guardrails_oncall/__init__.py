@@ -1,4 +1,4 @@
-"""On-call fairness for guardrails: a source, a check and a reporter in one plugin.
+"""On-call fairness for guardrails: a fact kind, a source, a check and a reporter.
 
 guardrails.yaml::
 
@@ -25,12 +25,31 @@ from typing import Any
 
 from guardrails import Check, Reporter, Source, hookimpl
 from guardrails.errors import DataFileError, SourceError
+from guardrails.kinds import FactKind
 from guardrails.model import CheckResult, Evidence, Outcome
 from guardrails.timeutil import parse_timestamp
 
 __version__ = "0.1.0"
 
 COLUMNS = ("person", "start", "end")
+
+#: The ``shifts`` kind: rules name it in ``facts:``, evidence names ``shift/<id>``,
+#: and ``each``/``count`` rules may only name these fields.
+SHIFTS = FactKind(
+    "shifts", "shift", id_field="id", timestamps=("start", "end"),
+    schema={
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "person@start"},
+            "person": {"type": "string"},
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"},
+            "file": {"type": "string"},
+            "line": {"type": "integer"},
+        },
+        "required": ["id", "person", "start", "end"],
+    },
+)
 
 
 class OncallSource(Source):
@@ -137,6 +156,11 @@ class CsvReporter(Reporter):
                               "" if r.value is None else r.value,
                               e.subject if e else "", e.detail if e else r.message])
         self.out.flush()
+
+
+@hookimpl
+def guardrails_fact_kinds() -> list[FactKind]:
+    return [SHIFTS]
 
 
 @hookimpl

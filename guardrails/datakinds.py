@@ -1,0 +1,333 @@
+"""The fact kinds of DATA.md and their joins: a builtin plugin.
+
+It implements ``guardrails_fact_kinds`` like any plugin that brings a kind;
+it is essential (``-p no:`` cannot block it) because the files source reads
+exactly these kinds. The joins are made here, once, after all sources
+gathered, so an incident from PagerDuty joins a deployment from GitHub just as
+two files would: a team carries its size and services, an incident its
+postmortem and the deployment that caused it, a deployment the incidents it
+caused and the deployments that remediated it, a change the deployment that
+shipped it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import pluggy
+
+from guardrails.kinds import FactKind, JoinStore, KindRegistry
+
+hookimpl = pluggy.HookimplMarker("guardrails")
+
+
+# ---------------------------------------------------------------------------
+# joins
+# ---------------------------------------------------------------------------
+
+
+def _join_teams(store: JoinStore, now: datetime | None) -> None:
+    """team.size (members) and team.services (services it owns, by id)."""
+    facts = store.by_kind
+    owned: dict[Any, list[str]] = {}  # owner as the data writes it
+    team_ids = {t["id"] for t in facts["teams"]} | {
+        t["github"] for t in facts["teams"] if t.get("github")
+    }
+    for s in facts.get("services", []):
+        owned.setdefault(s.get("owner"), []).append(s["id"])
+        if s.get("owner") not in team_ids:
+            store.warn(f"{store.where('services', s, 'owner')}"
+                       f"service {s['id']} names owner {s.get('owner')}, "
+                       "which is not a team in the data")
+    for t in facts["teams"]:
+        t["size"] = len(t.get("members") or [])
+        t["services"] = owned.get(t["id"], [])
+
+
+def _join_incidents(store: JoinStore, now: datetime | None) -> None:
+    """incident.postmortem (the first by file name) and incident.deployment (caused_by)."""
+    facts = store.by_kind
+    incidents = facts.get("incidents", [])
+    inc_by_id = {i["id"]: i for i in incidents if "id" in i}
+    dep_by_id = {d["id"]: d for d in facts.get("deployments", []) if "id" in d}
+    by_incident: dict[Any, dict[str, Any]] = {}
+    for pm in sorted(facts.get("postmortems", []), key=lambda p: str(p.get("file", ""))):
+        ref = pm.get("incident")
+        if ref in inc_by_id:
+            by_incident.setdefault(ref, pm)
+        elif ref is not None:
+            store.warn(f"{store.where('postmortems', pm, 'incident')}"
+                       f"postmortem {pm.get('file', ref)} names incident {ref}, "
+                       "which is not in the data")
+    for inc in incidents:
+        found = by_incident.get(inc["id"])
+        if found is not None:
+            inc["postmortem"] = found
+        else:
+            inc.pop("postmortem", None)
+        dep_id = inc.get("caused_by")
+        if dep_id is not None:
+            dep = dep_by_id.get(dep_id)
+            if dep is not None:
+                inc["deployment"] = dep
+            elif "deployments" in facts:
+                store.warn(f"{store.where('incidents', inc, 'caused_by')}"
+                           f"incident {inc['id']} names deployment {dep_id}, "
+                           "which is not in the data")
+
+
+def _join_deployments(store: JoinStore, now: datetime | None) -> None:
+    """deployment.incidents, .remediated_by and .failed, as of ``now`` (METRICS.md).
+
+    An incident opened, or a rollback/hotfix finishing, at or after ``now``
+    has not happened yet, so it does not mark a deployment failed.
+    """
+    facts = store.by_kind
+    deployments = facts["deployments"]
+    incidents = facts.get("incidents", [])
+    dep_by_id = {d["id"]: d for d in deployments if "id" in d}
+    inc_by_id = {i["id"]: i for i in incidents if "id" in i}
+    caused: dict[str, list[dict[str, Any]]] = {}
+    for inc in incidents:
+        if inc.get("caused_by") in dep_by_id and _known(inc.get("created_at"), now):
+            caused.setdefault(inc["caused_by"], []).append(inc)
+    remediated: dict[str, list[str]] = {}
+    for d in deployments:
+        target = d.get("remediates")
+        if target is None or d.get("kind") not in ("rollback", "hotfix"):
+            continue
+        if target in dep_by_id:
+            # "a later deployment": a remediation that finished before the
+            # deployment it claims to fix cannot have fixed it.
+            fixed = dep_by_id[target]
+            if _later(d, fixed) and _known(d.get("finished_at"), now):
+                remediated.setdefault(target, []).append(d["id"])
+        elif target not in inc_by_id:
+            store.warn(f"{store.where('deployments', d, 'remediates')}"
+                       f"deployment {d['id']} remediates {target}, "
+                       "which is not in the data")
+    for d in deployments:
+        d["incidents"] = caused.get(d["id"], [])
+        d["remediated_by"] = remediated.get(d["id"], [])
+        d["failed"] = bool(d["incidents"] or d["remediated_by"])
+
+
+def _join_changes(store: JoinStore, now: datetime | None) -> None:
+    """change.deployment: the earliest successful production deployment that shipped it.
+
+    A deployment may name the change by its id or by its merge sha; whichever
+    deployment finished first ships it (equal times: the natural id order).
+    """
+    deployments = store.by_kind.get("deployments", [])
+    if not deployments:
+        return
+    first = first_by_ref(deployments)
+    for c in store.by_kind["changes"]:
+        dep = shipping_deployment(c, first)
+        if dep is not None:
+            c["deployment"] = dep
+
+
+def _known(ts: Any, now: datetime | None) -> bool:
+    """Whether a fact stamped ``ts`` has happened as of ``now`` (no stamp: in the data, so yes)."""
+    return now is None or not isinstance(ts, datetime) or ts < now
+
+
+def _later(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    ta, tb = a.get("finished_at"), b.get("finished_at")
+    return ta is None or tb is None or ta > tb
+
+
+# ---------------------------------------------------------------------------
+# deployments in time order (the joins above, DORA metrics, lead time through git)
+# ---------------------------------------------------------------------------
+
+
+def is_production_success(d: Mapping[str, Any], environment: str = "production") -> bool:
+    """A successful deployment to ``environment`` (no environment: production)."""
+    return d.get("status") == "success" and d.get("environment", "production") == environment
+
+
+def _natural(text: object) -> tuple[Any, ...]:
+    """Sort key putting ``dep-9`` before ``dep-10``."""
+    parts = re.split(r"(\d+)", str(text))
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+
+
+def first_by_ref(deployments: Iterable[Mapping[str, Any]],
+                 environment: str = "production") -> dict[str, Any]:
+    """Each shipped ref -> the earliest successful deployment to ``environment`` naming it."""
+    first: dict[str, Any] = {}
+    for d in deployments:
+        if not (is_production_success(d, environment) and d.get("finished_at")):
+            continue
+        for ref in d.get("changes") or ():
+            key = str(ref)
+            known = first.get(key)
+            if known is None or earlier(d, known):
+                first[key] = d
+    return first
+
+
+def earlier(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """``a`` finished before ``b``; on equal times, the natural id order (dep-9 < dep-10)."""
+    ta, tb = a["finished_at"], b["finished_at"]
+    if ta != tb:
+        return bool(ta < tb)
+    return _natural(a.get("id")) < _natural(b.get("id"))
+
+
+def shipping_deployment(change: Mapping[str, Any], first: Mapping[str, Any]) -> Any:
+    """The earliest deployment naming the change by its id or by its merge sha."""
+    found = [first[str(k)] for k in (change.get("id"), change.get("merge_sha"))
+             if k is not None and str(k) in first]
+    if not found:
+        return None
+    return found[1] if len(found) == 2 and earlier(found[1], found[0]) else found[0]
+
+
+# ---------------------------------------------------------------------------
+# evidence -> team (--group-by team, evidence "team", team/ waivers)
+# ---------------------------------------------------------------------------
+
+
+class TeamIndex:
+    """Evidence subject -> owning team, through services, membership and joins.
+
+    Used to attribute evidence to teams (``--group-by team``, the JSON
+    evidence's ``team``, waivers with ``subject: team/<id>``). A subject maps
+    when its fact names a team, a service with an owner, or an author who is a
+    member of exactly one team. Lookups are lazy: only the kinds of the
+    subjects asked about are indexed, so a run with little evidence pays
+    little.
+    """
+
+    _KINDS = ("deployments", "incidents", "changes", "goals", "iterations", "ci_runs",
+              "services", "postmortems")
+
+    def __init__(self, store: JoinStore) -> None:
+        self._facts = store.by_kind
+        self._kinds = store.kinds
+        teams = self._facts.get("teams", [])
+        self._team_ids = {str(t["id"]) for t in teams}
+        by_slug = {str(t["github"]): str(t["id"]) for t in teams if t.get("github")}
+        self._member_of: dict[str, set[str]] = {}
+        for t in teams:
+            for m in t.get("members") or ():
+                for key in (m.get("handle"), m.get("email")):
+                    if key:
+                        self._member_of.setdefault(str(key).lower(), set()).add(str(t["id"]))
+        self._owner_of_service = {
+            str(sv["id"]): by_slug.get(str(sv.get("owner")), str(sv.get("owner")))
+            for sv in self._facts.get("services", []) if sv.get("owner") is not None
+        }
+        self._by_id: dict[str, dict[str, Mapping[str, Any]]] = {}
+        self._singular = {store.kinds.singular(k): k for k in self._KINDS}
+
+    def _person(self, who: Any) -> str | None:
+        found = self._member_of.get(str(who).lower()) if who else None
+        return next(iter(found)) if found and len(found) == 1 else None
+
+    def of_fact(self, f: Mapping[str, Any]) -> str | None:
+        """The team a fact belongs to, if it says or implies one."""
+        team = f.get("team")
+        if team is not None and str(team) in self._team_ids:
+            return str(team)
+        svc = f.get("service")
+        if svc is not None and str(svc) in self._owner_of_service:
+            return self._owner_of_service[str(svc)]
+        return self._person(f.get("author"))
+
+    def _fact(self, kind: str, ident: str) -> Mapping[str, Any] | None:
+        table = self._by_id.get(kind)
+        if table is None:
+            table = self._by_id[kind] = {
+                self._kinds.subject(kind, f).split("/", 1)[1]: f
+                for f in self._facts.get(kind, [])}
+        return table.get(ident)
+
+    def get(self, subj: str, default: str | None = None) -> str | None:
+        singular, _, ident = subj.partition("/")
+        if singular == "team":
+            return ident if ident in self._team_ids else default
+        if singular == "service":
+            return self._owner_of_service.get(ident, default)
+        kind = self._singular.get(singular)
+        fact = self._fact(kind, ident) if kind else None
+        if fact is None:
+            return default
+        team = self.of_fact(fact)
+        if team is None and kind == "postmortems":
+            inc = self._fact("incidents", str(fact.get("incident")))
+            team = self.of_fact(inc) if inc is not None else None
+        return team if team is not None else default
+
+
+def team_index(store: JoinStore) -> TeamIndex:
+    """The lazy subject -> team index of a store (see :class:`TeamIndex`)."""
+    return TeamIndex(store)
+
+
+# ---------------------------------------------------------------------------
+# the kinds
+# ---------------------------------------------------------------------------
+
+_TEAM_REF = {"team": "teams"}
+_SERVICE_REF = {"service": "services"}
+
+#: DATA.md's kinds, in the order their joins run and their dangling references
+#: are reported (teams, then services, then changes are the referenced kinds).
+BUILTIN = KindRegistry((
+    FactKind("teams", "team", schema="teams", requires=("services",),
+             joined={"services": "services"}, aliases=("github",), join=_join_teams,
+             extra_fields=("size",)),
+    FactKind("services", "service", schema="services"),
+    FactKind(
+        "incidents", "incident", schema="incidents",
+        timestamps=("created_at", "resolved_at"),
+        joined={"postmortem": "postmortems", "deployment": "deployments"},
+        requires=("postmortems", "deployments"), references=_SERVICE_REF,
+        join=_join_incidents,
+    ),
+    FactKind(
+        "deployments", "deployment", schema="deployments",
+        timestamps=("finished_at", "started_at"),
+        lists=("changes",),
+        joined={"incidents": "incidents", "remediated_by": "deployments"},
+        requires=("incidents",), references={**_SERVICE_REF, "changes": "changes"},
+        join=_join_deployments, extra_fields=("failed",),
+    ),
+    FactKind(
+        "changes", "change", schema="changes",
+        timestamps=("created_at", "first_commit_at", "merged_at"),
+        integers=("additions", "deletions"),
+        joined={"deployment": "deployments"},
+        requires=("deployments",), aliases=("merge_sha",), commit_refs=True,
+        join=_join_changes,
+    ),
+    FactKind("ci_runs", "ci_run", schema="ci_runs", timestamps=("started_at", "finished_at")),
+    FactKind(
+        "iterations", "iteration", schema="iterations", id_field=None, dates=("start", "end"),
+        numbers=("capacity", "committed", "unplanned"), references=_TEAM_REF,
+    ),
+    FactKind(
+        "survey_answers", "survey_answer", schema="survey_answers", id_field=None,
+        dates=("date",), integers=("q1", "q2", "q3", "q4", "q5", "q6"), references=_TEAM_REF,
+    ),
+    FactKind("goals", "goal", schema="goals", references=_TEAM_REF),
+    FactKind("postmortems", "postmortem", schema="postmortems", dates=("published_at",),
+             extra_fields=("id", "file", "sections", "section_lines", "sections_normalized",
+                           "lines", "body_line")),
+    FactKind("commits", "commit", id_field="sha", timestamps=("authored_at", "committed_at")),
+    FactKind("modules", "module"),
+    FactKind("codeowners", "codeowners", id_field="pattern"),
+))
+
+
+@hookimpl
+def guardrails_fact_kinds() -> list[FactKind]:
+    """The kinds of DATA.md, with their joins."""
+    return list(BUILTIN.values())

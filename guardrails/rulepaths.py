@@ -1,0 +1,151 @@
+"""Where rule files are: builtin packs, config and command-line specs, display paths.
+
+A spec is ``builtin:NAME`` (a pack shipped in the wheel), a file, or a folder
+of ``*.yaml`` packs; paths stay inside the folder holding the config unless
+``allow_outside_root`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from guardrails.config import Config
+from guardrails.errors import RuleFileError, UsageError, raise_all
+from guardrails.paths import check_file
+
+BUILTIN_PREFIX = "builtin:"
+
+
+def builtin_rules_dir() -> Path:
+    """The folder of the builtin packs.
+
+    Installed (wheel or editable), they are the package data
+    ``guardrails.builtin_rules``. Imported from a source checkout while a
+    wheel is installed elsewhere (as tox and nox run the suite), that
+    subpackage does not exist beside the checkout's ``guardrails/``: the
+    packs are then the checkout's top-level ``rules/`` folder.
+    """
+    try:
+        folder = Path(str(resources.files("guardrails.builtin_rules")))
+    except ModuleNotFoundError:
+        folder = None
+    if folder is not None and folder.is_dir():
+        return folder
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def builtin_packs() -> dict[str, Path]:
+    """Builtin pack name -> its YAML file."""
+    folder = builtin_rules_dir()
+    return {
+        p.name.rsplit(".", 1)[0]: p
+        for p in sorted(folder.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".yaml")
+    }
+
+
+def resolve_specs(config: Config, specs: Iterable[str], from_cli: bool = False) -> list[Path]:
+    """``builtin:<pack>`` and paths (files or folders) -> rule files, in order."""
+    paths, errors = resolve_specs_all(config, specs, from_cli)
+    raise_all(errors)
+    return paths
+
+
+def resolve_specs_all(config: Config, specs: Iterable[str],
+                      from_cli: bool = False) -> tuple[list[Path], list[UsageError]]:
+    """Like :func:`resolve_specs`, with every bad spec as an error instead of the first."""
+    out: list[Path] = []
+    errors: list[UsageError] = []
+    for i, spec in enumerate(specs):
+        try:
+            out.extend(_resolve_one(config, spec, i, from_cli))
+        except UsageError as exc:
+            errors.append(exc)
+    # The same file named twice is collected once.
+    seen: set[Path] = set()
+    return [p for p in out if not (p in seen or seen.add(p))], errors  # type: ignore[func-returns-value]
+
+
+def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path]:
+    out: list[Path] = []
+    where: tuple[Any, ...] = ("rules", i)
+    if spec.startswith(BUILTIN_PREFIX):
+        name = spec[len(BUILTIN_PREFIX):]
+        packs = builtin_packs()
+        if name not in packs:
+            close = difflib.get_close_matches(name, list(packs), n=1)
+            raise UsageError(
+                f"unknown builtin pack {name!r}",
+                file=None if from_cli else config.display_path,
+                line=None if from_cli else config.line_of(*where),
+                fix=(f"did you mean 'builtin:{close[0]}'? " if close else "")
+                + f"builtin packs: {', '.join(packs)}",
+            )
+        out.append(packs[name])
+        return out
+    if from_cli:
+        path = Path(spec).resolve()
+    else:
+        path = config.resolve_inside(spec, *where)
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
+            and (p.is_symlink() or not p.is_dir())
+        )
+        refused: list[UsageError] = []
+        for p in files:  # a link out of the root, to /proc, a FIFO...: refused by name
+            try:
+                check_file(p, root=config.root,
+                           allow_outside=from_cli or config.allow_outside_root,
+                           display=_as_written(p, config), error=RuleFileError, what="rule file")
+            except UsageError as exc:
+                refused.append(exc)
+        raise_all(refused)
+        if not files:
+            raise UsageError(f"rule folder {spec!r} holds no .yaml files",
+                             file=None if from_cli else config.display_path,
+                             line=None if from_cli else config.line_of(*where))
+        out.extend(files)
+    elif path.is_file() or os.path.lexists(path):
+        check_file(path, root=config.root, allow_outside=from_cli or config.allow_outside_root,
+                   display=spec, error=RuleFileError, what="rule file")
+        out.append(path)
+    else:
+        raise UsageError(
+            f"rule file or folder {spec!r} does not exist",
+            file=None if from_cli else config.display_path,
+            line=None if from_cli else config.line_of(*where),
+            fix="check the path (relative to the config's folder), or use builtin:<pack>",
+        )
+    return out
+
+
+def _as_written(path: Path, config: Config) -> str:
+    """A collected path relative to the config's folder, symbolic links not followed."""
+    try:
+        return str(path.relative_to(config.root))
+    except ValueError:
+        return str(path)
+
+
+def is_builtin(path: Path) -> bool:
+    try:
+        return builtin_rules_dir().resolve() in path.resolve().parents
+    except OSError:
+        return False
+
+
+def display_rule_path(path: Path, config: Config) -> str:
+    if is_builtin(path):
+        return f"rules/{path.name}"
+    for base in (config.root, Path.cwd()):
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
