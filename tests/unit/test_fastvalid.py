@@ -247,6 +247,9 @@ def test_rule_conditions_agree(schema: Any, facts: list[Any]) -> None:
     ({"type": "string"}, ("a",), False),  # a tuple is not JSON
     ({"properties": {"a": {"type": "string"}}}, {"a": b"x"}, False),  # nor bytes: jsonschema
     ({"properties": {"a": {}}, "additionalProperties": False}, {"a": 1, 2: 2}, False),
+    # A lone surrogate (from an HTTP answer): jsonschema-rs below 0.44 failed with SystemError.
+    ({"properties": {"a": {"maximum": 5}}}, {"a": "bad\ud800"}, True),
+    ({"properties": {"a": {"maximum": 5}}}, {"bad\ud800": 9}, True),
     (True, {"anything": 1}, True),
     (False, None, False),
 ])
