@@ -9,6 +9,8 @@ RE2-backed :func:`~guardrails.validation.make_rule_validator`.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -286,3 +288,21 @@ def test_built_once_per_schema() -> None:
     # 1 and True print differently, so they never share a validator.
     assert predicate({"const": 1})(1) is True  # type: ignore[misc]
     assert predicate({"const": True})(1) is False  # type: ignore[misc]
+
+
+def test_jsonschema_rs_is_imported_only_to_validate() -> None:
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['guardrails', '--version']\n"
+        "try:\n"
+        "    runpy.run_module('guardrails', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('jsonschema_rs' in sys.modules)\n"
+        "from guardrails.fastvalid import predicate\n"
+        "predicate({'type': 'object'})\n"
+        "print('jsonschema_rs' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[-2:] == ["False", "True"], out
