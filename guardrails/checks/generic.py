@@ -24,7 +24,7 @@ from guardrails.checks.conditions import (
 )
 from guardrails.datakinds import BUILTIN
 from guardrails.facts import json_view, subject
-from guardrails.fastschema import compile_schema
+from guardrails.fastvalid import predicate
 from guardrails.kinds import KindRegistry
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, Metric, hookimpl
@@ -70,8 +70,8 @@ def _mentions_joins(kind: str, params: Mapping[str, Any], kinds: KindRegistry) -
 
 
 def _accepts(schema: Mapping[str, Any]) -> Any:
-    """A fast predicate for a condition: compiled when possible, else jsonschema's."""
-    return compile_schema(schema, safe_regex=True) or make_rule_validator(schema).is_valid
+    """A fast predicate for a condition: jsonschema-rs's when it takes it, else jsonschema's."""
+    return predicate(schema, rule=True) or make_rule_validator(schema).is_valid
 
 
 class _Selecting(Check):
@@ -174,12 +174,12 @@ class EachCheck(_Selecting):
         if not raw:
             return no_data(rule, f"no {kind} match the rule's selection")
         expect = make_rule_validator(rule.params["expect"])
-        fast = compile_schema(rule.params["expect"], safe_regex=True)
+        fast = predicate(rule.params["expect"], rule=True)
         template = rule.params.get("evidence")
         evidence = []
         for fact, view in zip(raw, views, strict=True):
             if fast is not None and fast(view):
-                continue  # compiled check: same verdict as jsonschema, much faster
+                continue  # jsonschema-rs: same verdict as jsonschema, much faster
             errors = list(expect.iter_errors(view))
             if not errors:
                 continue

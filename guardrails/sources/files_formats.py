@@ -6,12 +6,12 @@ is wrong. Line lookups are lazy for YAML and JSON: positions are only computed
 from the node tree when an error is raised, so the fast path stays fast.
 
 :class:`RecordCheck` validates records against a shipped JSON Schema. jsonschema
-costs about 40 µs a record, too slow for a 100,000-row export, so the schema is
-also compiled into Python by :mod:`guardrails.fastschema`, which gives the
-same verdict. A record the compiled check rejects is handed to jsonschema,
-which stays the authority and words the error; a schema using a keyword the
-compiler does not translate is validated by jsonschema alone. The schema file
-remains the single source of truth.
+costs about 40 µs a record, too slow for a 100,000-row export, so records are
+checked by jsonschema-rs (:mod:`guardrails.fastvalid`), which gives the same
+verdict. A record it rejects is handed to jsonschema, which stays the
+authority and words the error; a schema :mod:`~guardrails.fastvalid` does not
+take is validated by jsonschema alone. The schema file remains the single
+source of truth.
 
 The readers avoid work per cell where they can: CSV cells are stripped by a
 C-level ``map`` and converted only in the columns that need it; JSON Lines are
@@ -33,7 +33,7 @@ from typing import Any
 
 from guardrails import validation, yamlio
 from guardrails.errors import DataFileError, UsageError
-from guardrails.fastschema import compile_schema
+from guardrails.fastvalid import predicate
 from guardrails.textsafe import excerpt, quoted
 from guardrails.yamlio import PathKey, Position
 
@@ -45,8 +45,8 @@ from guardrails.yamlio import PathKey, Position
 class RecordCheck:
     """Validate records of one kind (or of one ``$defs`` entry) against a schema.
 
-    ``fast`` is the compiled predicate (:mod:`guardrails.fastschema`) when the
-    schema compiles, else jsonschema's ``is_valid``; ``first_error`` always
+    ``fast`` is jsonschema-rs's verdict (:mod:`guardrails.fastvalid`) when it
+    takes the schema, else jsonschema's ``is_valid``; ``first_error`` always
     asks jsonschema.
     """
 
@@ -59,9 +59,9 @@ class RecordCheck:
         if definition:
             pointer = definition.replace("~", "~0").replace("/", "~1")
             # The definition through a $ref, so its own $refs still resolve.
-            fast = compile_schema({"$defs": root["$defs"], "$ref": f"#/$defs/{pointer}"})
+            fast = predicate({"$defs": root["$defs"], "$ref": f"#/$defs/{pointer}"})
         else:
-            fast = compile_schema(root)
+            fast = predicate(root)
         self.fast: Callable[[Any], bool] = fast or self.validator.is_valid
         self.compiled = fast is not None
         self.required: tuple[str, ...] = tuple(schema.get("required", ()))

@@ -24,7 +24,7 @@ from guardrails.checks.conditions import (
 from guardrails.config import RunOptions, load_config
 from guardrails.errors import LoadErrors, UsageError
 from guardrails.expressions import compile_expression
-from guardrails.fastschema import compile_schema
+from guardrails.fastvalid import predicate
 from guardrails.rulefile import threshold_problems
 from guardrails.saferegex import compile_pattern
 from guardrails.session import Session, build_config
@@ -188,6 +188,9 @@ def test_a_remote_ref_is_never_fetched(tmp_path: Path, httpserver) -> None:  # t
         with pytest.raises(Exception) as info:
             make({"$ref": url}).is_valid("x")
         assert "Unresolvable" in repr(info.value)
+    # The fast path does not take it: jsonschema (which refuses) decides.
+    assert predicate({"$ref": url}, rule=True) is None
+    assert predicate({"$ref": url}) is None
     assert httpserver.log == []
 
 
@@ -196,7 +199,7 @@ def test_catastrophic_pattern_runs_in_linear_time() -> None:
     schema = {"properties": {"title": {"pattern": "^(a+)+$"}}}
     assert compile_pattern("^(a+)+$").search(text) is None
     assert make_rule_validator(schema).is_valid({"title": text}) is False
-    fast = compile_schema(schema, safe_regex=True)
+    fast = predicate(schema, rule=True)
     assert fast is not None and fast({"title": text}) is False
     pp = {"patternProperties": {"^(a+)+$": {"type": "integer"}}}
     assert make_rule_validator(pp).is_valid({text: 1}) is True

@@ -1,0 +1,136 @@
+"""A fast yes/no from JSON Schema for hot loops, on jsonschema-rs.
+
+jsonschema walks the schema for every instance and builds error objects as it
+goes, about 40 µs a record: too slow for a 100,000-row export or for ``where``
+conditions over every fact. :func:`predicate` builds a jsonschema-rs
+validator (Rust, Draft 2020-12) once per schema and answers exactly what the
+jsonschema validator guardrails uses for that schema answers
+(:func:`guardrails.validation.make_validator` for data schemas,
+:func:`~guardrails.validation.make_rule_validator` for a rule's ``where`` and
+``expect``). jsonschema stays the authority on the words of an error: callers
+ask it only for an instance the fast check rejects.
+
+Where the two engines would disagree, jsonschema keeps the schema:
+
+- ``pattern`` runs through a custom keyword on the regex engine the jsonschema
+  validator uses: RE2 for a rule (linear time, and ``\\s``, ``\\b`` and ``.``
+  mean what they mean on RE2, not what they mean in ECMA-262), Python's ``re``
+  for a shipped data schema. Any other regex (``propertyNames`` aside) would
+  run on the Rust ``regex`` crate, which is linear time too.
+- A schema with ``format`` or ``patternProperties`` is not built here
+  (:func:`predicate` returns None): jsonschema's format checker depends on
+  which optional packages are installed, and ``patternProperties`` would match
+  keys with ECMA-262 semantics.
+- An instance jsonschema-rs cannot read (a datetime, a set, a non-text key)
+  is decided by jsonschema.
+
+Big integers and NaN reach neither engine from the loaders (they refuse them);
+jsonschema-rs decides them as jsonschema does anyway.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+Predicate = Callable[[Any], bool]
+
+__all__ = ["Predicate", "predicate"]
+
+#: Keywords whose jsonschema behaviour jsonschema-rs does not reproduce here.
+_JSONSCHEMA_ONLY = frozenset({"format", "patternProperties"})
+_CACHE_SIZE = 256
+_cache: dict[str, Predicate | None] = {}
+
+
+def predicate(schema: Any, *, rule: bool = False) -> Predicate | None:
+    """``is_valid`` of ``schema`` on jsonschema-rs, or None to use jsonschema.
+
+    ``rule``: the schema is a rule's condition, whose patterns run on RE2;
+    else a shipped data schema, whose patterns run on Python's ``re``. Results
+    are cached by the schema's ``repr`` (so ``1`` and ``True`` never share).
+    """
+    key = f"{rule}:{schema!r}"
+    if key in _cache:
+        return _cache[key]
+    built = _build(schema, rule) if not _mentions(schema, _JSONSCHEMA_ONLY) else None
+    if len(_cache) >= _CACHE_SIZE:
+        _cache.clear()
+    _cache[key] = built
+    return built
+
+
+def _mentions(schema: Any, words: frozenset[str]) -> bool:
+    """Whether any mapping in ``schema`` has one of ``words`` as a key (iterative)."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if not words.isdisjoint(node):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _build(schema: Any, rule: bool) -> Predicate | None:
+    import jsonschema_rs
+
+    try:
+        fast = jsonschema_rs.Draft202012Validator(
+            schema,
+            validate_formats=False,
+            keywords={"pattern": _Re2Pattern if rule else _PythonPattern},
+            # Linear time whatever the pattern, for any regex not run by the keyword.
+            pattern_options=jsonschema_rs.RegexOptions(),
+            retriever=_refuse,  # guardrails never fetches a schema
+        ).is_valid
+    except Exception:  # noqa: BLE001 - whatever jsonschema-rs refuses, jsonschema decides
+        return None
+
+    def slow(instance: Any) -> bool:
+        from guardrails.validation import make_rule_validator, make_validator
+
+        make = make_rule_validator if rule else make_validator
+        return bool(make(schema).is_valid(instance))
+
+    def is_valid(instance: Any) -> bool:
+        try:
+            return fast(instance)
+        except (ValueError, TypeError, OverflowError):
+            return slow(instance)  # a value jsonschema-rs cannot read
+
+    return is_valid
+
+
+def _refuse(uri: str) -> Any:
+    raise ValueError(f"schema retrieval is off; {uri!r} is not fetched")
+
+
+def _pattern_keyword(compile_pattern: Callable[[str], Any]) -> type:
+    """``pattern`` as a jsonschema-rs custom keyword, on the regex engine given."""
+
+    class Pattern:
+        def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
+            if not isinstance(value, str):
+                raise ValueError(f"pattern {value!r} is not a string")
+            self.search = compile_pattern(value).search
+
+        def validate(self, instance: Any) -> None:
+            if isinstance(instance, str) and self.search(instance) is None:
+                raise ValueError("does not match")
+
+    return Pattern
+
+
+def _re2(pattern: str) -> Any:
+    from guardrails.saferegex import compile_pattern
+
+    return compile_pattern(pattern)
+
+
+_Re2Pattern = _pattern_keyword(_re2)
+_PythonPattern = _pattern_keyword(functools.lru_cache(maxsize=256)(re.compile))
