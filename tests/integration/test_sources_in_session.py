@@ -38,7 +38,7 @@ def write_org(tmp_path: Path, api_url: str) -> Path:
         "sources:\n"
         "  files: {path: org}\n"
         f"  github: {{repo: acme/api, api_url: '{api_url}', token_env: GITHUB_TOKEN,\n"
-        "           timeout: 0.5, retries: 1, backoff_factor: 0.01}\n"
+        "           timeout: 5, retries: 1, backoff_factor: 0.01}\n"
         "cache_dir: cache\n"
     )
     return cfg

@@ -118,7 +118,7 @@ def _token(monkeypatch: pytest.MonkeyPatch) -> None:
 def make(httpserver: Any, tmp_path: Path, *, cache: bool = True, offline: bool = False,
          **options: Any) -> GitHubSource:
     opts = {"repo": "acme/api", "api_url": httpserver.url_for("").rstrip("/"),
-            "teams_org": "acme", "timeout": 0.5, "retries": 2, "backoff_factor": 0.01,
+            "teams_org": "acme", "timeout": 5, "retries": 2, "backoff_factor": 0.01,
             "rate_limit_max_wait": 3, "workers": 4, **options}
     env = SourceEnv(root=tmp_path, now=NOW, window=timedelta(days=30), offline=offline,
                     cache_dir=tmp_path / "cache" if cache else None)

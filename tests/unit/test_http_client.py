@@ -33,7 +33,7 @@ def make_httpserver() -> Iterator[Any]:
 
 def client(url: str, tmp_path: Path | None = None, *, offline: bool = False,
            progress: bool = False, **settings: Any) -> HttpClient:
-    values = {"timeout": 0.5, "retries": 2, "backoff_factor": 0.01,
+    values = {"timeout": 5, "retries": 2, "backoff_factor": 0.01,
               "rate_limit_max_wait": 2.0, "workers": 4, **settings}
     s = HttpSettings(api_url=url.rstrip("/"), token_env="TEST_API_TOKEN", **values)
     env = SourceEnv(root=Path("."), now=datetime(2026, 11, 30, tzinfo=UTC),

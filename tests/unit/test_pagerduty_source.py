@@ -62,7 +62,7 @@ def make(httpserver: Any, tmp_path: Path, *, offline: bool = False, cache: bool 
     opts = {"service_ids": ["PBILL", "PSRCH"], "api_url": httpserver.url_for("").rstrip("/"),
             "service_map": {"PBILL": "billing-api"},
             "severity_map": {"P1": "SEV1", "high": "SEV2", "low": "SEV4"},
-            "timeout": 0.5, "retries": 1, "backoff_factor": 0.01, **options}
+            "timeout": 5, "retries": 1, "backoff_factor": 0.01, **options}
     env = SourceEnv(root=tmp_path, now=NOW, window=timedelta(days=window_days),
                     offline=offline, cache_dir=tmp_path / "cache" if cache else None)
     return PagerDutySource(opts, env)
