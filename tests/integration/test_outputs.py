@@ -258,13 +258,16 @@ def test_sigterm_is_an_interrupt_and_leaves_outputs_untouched(
         waiting.set()
         time.sleep(10)
 
-    httpserver.expect_request("/repos/acme/api/pulls").respond_with_handler(slow)
+    # The server outlives tests: a prefix of this test's own keeps a late request
+    # from an earlier test from starting the clock before this process runs.
+    prefix = f"/sigterm-{os.getpid()}-{time.monotonic_ns()}"
+    httpserver.expect_request(f"{prefix}/repos/acme/api/pulls").respond_with_handler(slow)
     make_project(project, rules={"rules/c.yaml": (
         "pack: c\nrules:\n  - id: any\n    title: Any change\n    check: count\n"
         "    facts: changes\n    min: 1\n")})
     (project / "guardrails.yaml").write_text(
         "rules: [rules/]\nsources:\n"
-        f"  github: {{repo: acme/api, api_url: '{httpserver.url_for('/').rstrip('/')}'}}\n")
+        f"  github: {{repo: acme/api, api_url: '{httpserver.url_for(prefix)}'}}\n")
     (project / "report.json").write_text("previous")
     env = {**os.environ, "GUARDRAILS_CACHE_DIR": str(project / ".cache")}
     proc = subprocess.Popen(_guardrails("check", "--now", NOW, "-f", "json", "-o", "report.json"),
