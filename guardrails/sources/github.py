@@ -366,9 +366,9 @@ def deployment_fact(d: dict[str, Any], statuses: list[dict[str, Any]], end: date
                     service: str, environment: str, warn: Warn, where: str = ""
                     ) -> dict[str, Any] | None:
     """The ``deployments`` fact of one deployment and its statuses (None: excluded)."""
-    dated = sorted((s for s in statuses if _ts(s.get("created_at")) is not None),
-                   key=lambda s: _ts(s["created_at"]))
-    dated = [s for s in dated if _ts(s["created_at"]) < end]
+    timed = [(ts, s) for s in statuses if (ts := _ts(s.get("created_at"))) is not None]
+    timed.sort(key=lambda pair: pair[0])  # stable: equal times keep the API's order
+    dated = [s for ts, s in timed if ts < end]
     created = _ts(d.get("created_at"))
     if dated:
         newest = dated[-1]
