@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -385,7 +385,8 @@ def _check_values(config: Config, shown: str) -> list[UsageError]:
     type is left to the schema's error.
     """
     data = config.data
-    focus = data.get("focus") if isinstance(data.get("focus"), dict) else {}
+    raw_focus = data.get("focus")
+    focus = raw_focus if isinstance(raw_focus, dict) else {}
     checks: list[tuple[tuple[Any, ...], Any, Any]] = [
         (("focus", "reviewed_on"), None if config.focus_reviewed_on_placeholder
          else focus.get("reviewed_on"), parse_date),
@@ -427,7 +428,7 @@ def empty_config(root: Path, options: RunOptions | None = None) -> Config:
     return Config(path=None, root=root.resolve(), data={}, options=options or RunOptions())
 
 
-def known_focuses(extra: Mapping[str, Any] | list[str] = ()) -> list[str]:
+def known_focuses(extra: Iterable[str] = ()) -> list[str]:
     return sorted(set(BUILTIN_FOCUSES) | set(extra))
 
 

@@ -88,6 +88,8 @@ class LoadErrors(UsageError):
     once, then the run stops with exit code 4.
     """
 
+    errors: list[UsageError]
+
     def __init__(self, errors: list[UsageError]) -> None:
         flat: list[UsageError] = []
         seen: set[str] = set()

@@ -123,5 +123,9 @@ def select(rules: list[Rule], keyword: str | None, markexpr: str | None) -> tupl
         selected = [r for r in selected if k_ok(r)]
     if markexpr:
         match_m = compile_expression(markexpr, "-m")
-        selected = [r for r in selected if match_m(lambda name, r=r: name in r.tags)]
+
+        def m_ok(r: Rule) -> bool:
+            return match_m(lambda name: name in r.tags)
+
+        selected = [r for r in selected if m_ok(r)]
     return selected, len(rules) - len(selected)

@@ -20,7 +20,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 def _mode_for(target: Path) -> int:
@@ -35,7 +35,7 @@ def _mode_for(target: Path) -> int:
 
 @contextlib.contextmanager
 def atomic_writer(path: str | Path, *, binary: bool = False,
-                  encoding: str = "utf-8") -> Iterator[IO]:  # type: ignore[type-arg]
+                  encoding: str = "utf-8") -> Iterator[IO[Any]]:
     """Open ``path`` for writing; it appears (or is replaced) only on a clean exit.
 
     A symlink is followed: its target is replaced, the link stays. Raises
@@ -51,10 +51,12 @@ def atomic_writer(path: str | Path, *, binary: bool = False,
         raise IsADirectoryError(21, "Is a directory", str(path))
     if st is not None and not stat.S_ISREG(st.st_mode):
         # A device or terminal: nothing to keep intact, and renaming would replace it.
-        mode = "wb" if binary else "w"
-        kwargs = {} if binary else {"encoding": encoding, "errors": "backslashreplace",
-                                    "newline": "\n"}
-        fh = open(path, mode, **kwargs)  # noqa: PTH123, SIM115
+        fh: IO[Any]
+        if binary:
+            fh = open(path, "wb")  # noqa: PTH123, SIM115
+        else:
+            fh = open(path, "w", encoding=encoding,  # noqa: PTH123, SIM115
+                      errors="backslashreplace", newline="\n")
         try:
             yield fh
         except BaseException:

@@ -282,9 +282,9 @@ class RuleParser:
         raise_all(errors)
         params = {k: copy.deepcopy(v) for k, v in entry.items() if k not in COMMON_KEYS}
         # Common keys the checks read as parameters.
-        for key in ("window", "on_no_data"):
-            if key in entry:
-                params[key] = entry[key]
+        for common in ("window", "on_no_data"):
+            if common in entry:
+                params[common] = entry[common]
         defaults = dict(params)
         severity = entry.get("severity", "error")
         enabled = entry.get("enabled", True)
@@ -394,8 +394,8 @@ class RuleParser:
                 check_validate(values, **extra)
             except ValueError as exc:
                 for one in getattr(exc, "errors", None) or [exc]:
-                    key = getattr(one, "key", None)
-                    out.append((key, err(key, str(one), getattr(one, "fix", None),
+                    one_key = getattr(one, "key", None)
+                    out.append((one_key, err(one_key, str(one), getattr(one, "fix", None),
                                          tuple(getattr(one, "path", ()) or ()))))
         return out
 

@@ -10,14 +10,32 @@ string cannot hang a run. RE2 refuses what it cannot run in linear time
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Protocol
 
-import re2
+# google-re2 ships neither stubs nor a py.typed marker; this module is the typed
+# wrapper around it (Pattern below), so the rest of the code never sees Any.
+import re2  # type: ignore[import-untyped]
 
 #: RE2's memory budget for one compiled pattern; larger programs are refused.
 MAX_MEM = 8 << 20
 #: Longest pattern text accepted.
 MAX_LENGTH = 4096
+
+
+class Match(Protocol):
+    """The part of a match (``re2``'s or ``re``'s) this package uses."""
+
+    def group(self, index: int, /) -> str | Any: ...
+
+
+class Pattern(Protocol):
+    """The part of a compiled pattern this package uses; ``re.Pattern[str]`` has it too,
+    so code taking either (a built-in default or a configured RE2 one) types as this."""
+
+    @property
+    def groups(self) -> int: ...
+
+    def search(self, text: str, /) -> Match | None: ...
 
 
 def _options() -> Any:
@@ -28,14 +46,15 @@ def _options() -> Any:
 
 
 @functools.lru_cache(maxsize=512)
-def compile_pattern(pattern: str) -> Any:
+def compile_pattern(pattern: str) -> Pattern:
     """A compiled RE2 pattern; ValueError (with RE2's reason) when it is refused."""
     if not isinstance(pattern, str):
         raise ValueError(f"a pattern must be a string, not {type(pattern).__name__}")
     if len(pattern) > MAX_LENGTH:
         raise ValueError(f"pattern longer than {MAX_LENGTH} characters")
     try:
-        return re2.compile(pattern, _options())
+        compiled: Pattern = re2.compile(pattern, _options())
+        return compiled
     except re2.error as exc:
         reason = exc.args[0] if exc.args else exc
         if isinstance(reason, bytes):

@@ -310,11 +310,12 @@ def read_text(path: Path, display: str | None = None) -> str:
 
 
 def _yaml_error(exc: yaml.YAMLError, display: str) -> UsageError:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    mark = getattr(exc, "problem_mark", None) or context_mark
     problem = getattr(exc, "problem", None) or str(exc)
-    if "end of stream" in str(problem) and getattr(exc, "context_mark", None) is not None:
+    if "end of stream" in str(problem) and context_mark is not None:
         # An unclosed quote or bracket: where it was opened is what needs fixing.
-        mark = exc.context_mark
+        mark = context_mark
     context = getattr(exc, "context", None)
     msg = f"invalid YAML: {problem}"
     if context and not isinstance(exc, DuplicateKeyError | BoundError):

@@ -21,9 +21,9 @@ import re
 import statistics
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from guardrails.datakinds import (
     earlier,
@@ -104,7 +104,11 @@ def _severity_rank(incident: Fact) -> int:
     return int(m.group(1)) if m else 99
 
 
-def _slowest(items: list[tuple[float, str, Any]], what: str) -> tuple[list[Evidence], list[str]]:
+#: ``(seconds, subject, detail)``; the detail may be a callable making the text.
+Sample: TypeAlias = tuple[float, str, str | Callable[[], str]]
+
+
+def _slowest(items: list[Sample], what: str) -> tuple[list[Evidence], list[str]]:
     """Evidence for the slowest ``(seconds, subject, detail)`` samples, worst first.
 
     ``detail`` may be a callable making the text, so 100k samples do not each
@@ -243,7 +247,7 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
         if in_window(dep.get("finished_at"), start, end):
             shipped.append((commit.get("authored_at"), "authored", subject("commits", commit), dep))
 
-    samples: list[tuple[float, str, str]] = []
+    samples: list[Sample] = []
     dropped = no_start = 0
     for began, label, subj, dep in shipped:
         if began is None:
@@ -371,7 +375,7 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
     # Incidents count by when they were opened: one opened before the window
     # and resolved inside it belongs to the earlier window.
     created = [i for i in incidents if in_window(i.get("created_at"), start, end)]
-    samples: list[tuple[float, str, str]] = []
+    samples: list[Sample] = []
     still_open = dropped = 0
     for inc in created:
         resolved = inc.get("resolved_at")

@@ -141,7 +141,7 @@ class _Selecting(Check):
         raw, views = [], []
         memo: dict[tuple[int, int], dict[str, Any]] = {}
         for f in facts:
-            if older:
+            if older and cutoff is not None:  # the cutoff is set exactly when older_than is
                 ts = f.get(older["field"])
                 # A fact without the timestamp (an open incident) is not older.
                 if not isinstance(ts, datetime) or not ts < cutoff:

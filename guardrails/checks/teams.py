@@ -81,7 +81,7 @@ class TeamSizeCheck(Check):
 # slack in plans
 # ---------------------------------------------------------------------------
 
-def latest_iterations(iterations: list[Fact], now: Any) -> dict[str, Fact]:
+def latest_iterations(iterations: Sequence[Fact], now: Any) -> dict[str, Fact]:
     """Team id -> its iteration with the latest end among those started before ``now``.
 
     Equal ends: the later start wins, so the answer never depends on file order.

@@ -59,7 +59,7 @@ def kind(r: Result) -> str:
     return "error"
 
 
-def annotations(r: Result, locator: Locator) -> list[str]:
+def annotation_lines(r: Result, locator: Locator) -> list[str]:
     """The workflow-command lines for one result (none when it did not fail)."""
     if not r.is_failure:
         return []
@@ -107,7 +107,7 @@ class GithubReporter(Reporter):
         self.locator = Locator(report)
 
     def logreport(self, result: Result) -> None:
-        for text in annotations(result, self.locator):
+        for text in annotation_lines(result, self.locator):
             self.out.write(text + "\n")
         self.out.flush()
 

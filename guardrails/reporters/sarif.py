@@ -126,7 +126,8 @@ def build(report: Report) -> dict[str, Any]:
     for r in report.results:
         if not r.is_failure:
             continue
-        for e in (r.evidence or [None]):
+        alerts: list[Evidence | None] = list(r.evidence) if r.evidence else [None]
+        for e in alerts:
             item: dict[str, Any] = {
                 "ruleId": r.id,
                 "level": level(r),

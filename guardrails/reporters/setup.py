@@ -125,8 +125,11 @@ def stdout_stream() -> Any:
     if stream is None:
         raise UsageError("standard output is closed, so the report has nowhere to go",
                          fix="write it to a file with --format FORMAT --output FILE")
+    # Only a TextIOWrapper has reconfigure; a replaced sys.stdout may not.
+    reconfigure = getattr(stream, "reconfigure", None)
     with contextlib.suppress(AttributeError, ValueError, OSError):
-        stream.reconfigure(errors="backslashreplace")
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     return stream
 
 

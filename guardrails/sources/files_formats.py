@@ -232,6 +232,9 @@ def _finite_float(text: str) -> float:
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
                             parse_float=_finite_float)
+#: The decoder's scanner (text, index -> value, end index), which JSONDecoder.__init__
+#: stores on the instance; typeshed does not declare it, so it is read and typed here.
+_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = vars(_DECODER)["scan_once"]
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _LONG_INT = re.compile(r"\d{4301,}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -367,7 +370,7 @@ def _json_item_lines(text: str) -> list[int]:
 
 def read_jsonl(text: str, display: str) -> Table:
     """One JSON value a line; blank lines are allowed."""
-    scan = _DECODER.scan_once
+    scan = _SCAN_ONCE
     records: list[Any] = []
     starts: list[int] = []
     for n, raw in enumerate(text.split("\n"), 1):

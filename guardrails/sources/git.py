@@ -465,10 +465,10 @@ class GitSource(Source):
                 m["authors"][c["author"]] += 1
         files = owners_fact["files"] if owners_fact else {}
         for path in tracked:
-            mid = modmap.module_of(path)
-            if mid is None:
+            module = modmap.module_of(path)
+            if module is None:
                 continue
-            m = get(mid)
+            m = get(module)
             m["files"] += 1
             for o in files.get(path, {}).get("owners", ()):
                 m["owners"][o] += 1

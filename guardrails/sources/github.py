@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from guardrails.errors import SourceError
 from guardrails.plugin import Source, hookimpl
-from guardrails.saferegex import compile_pattern
+from guardrails.saferegex import Pattern, compile_pattern
 from guardrails.sources import http_shapes as shapes
 from guardrails.sources.http import (
     COMMON_PROPERTIES,
@@ -97,11 +97,11 @@ class GitHubSource(Source):
         self.teams_org = o.get("teams_org")
         self.settings = HttpSettings.from_options(
             o, api_url="https://api.github.com", token_env="GITHUB_TOKEN")
-        self._severity_re = re.compile(r"^sev(\d)$", re.IGNORECASE)
-        self._caused_by_re = re.compile(r"caused-by:\s*(\S+)", re.IGNORECASE)
+        self._severity_re: Pattern = re.compile(r"^sev(\d)$", re.IGNORECASE)
+        self._caused_by_re: Pattern = re.compile(r"caused-by:\s*(\S+)", re.IGNORECASE)
         self.client: HttpClient | None = None  # the last run's client, for its stats
 
-    def _regex(self, key: str, default: Any) -> Any:
+    def _regex(self, key: str, default: Pattern) -> Pattern:
         # A configured pattern runs on RE2 (linear time): it is matched against
         # issue bodies from the network, up to 100,000 characters each.
         if key not in self.options:
@@ -366,9 +366,9 @@ def deployment_fact(d: dict[str, Any], statuses: list[dict[str, Any]], end: date
                     service: str, environment: str, warn: Warn, where: str = ""
                     ) -> dict[str, Any] | None:
     """The ``deployments`` fact of one deployment and its statuses (None: excluded)."""
-    dated = sorted((s for s in statuses if _ts(s.get("created_at")) is not None),
-                   key=lambda s: _ts(s["created_at"]))
-    dated = [s for s in dated if _ts(s["created_at"]) < end]
+    timed = [(ts, s) for s in statuses if (ts := _ts(s.get("created_at"))) is not None]
+    timed.sort(key=lambda pair: pair[0])  # stable: equal times keep the API's order
+    dated = [s for ts, s in timed if ts < end]
     created = _ts(d.get("created_at"))
     if dated:
         newest = dated[-1]
@@ -401,8 +401,8 @@ def deployment_fact(d: dict[str, Any], statuses: list[dict[str, Any]], end: date
     })
 
 
-def incident_fact(issue: dict[str, Any], end: datetime, *, severity_re: re.Pattern[str],
-                  caused_by_re: re.Pattern[str], service: str, warn: Warn, where: str = ""
+def incident_fact(issue: dict[str, Any], end: datetime, *, severity_re: Pattern,
+                  caused_by_re: Pattern, service: str, warn: Warn, where: str = ""
                   ) -> dict[str, Any] | None:
     """The ``incidents`` fact of one labelled issue (None: a pull request, created after
     the window, or dates that contradict)."""

@@ -291,8 +291,9 @@ class HttpClient:
         path: the token goes with every request) and must not repeat a page
         already read (a loop). ``shape`` checks each item.
         """
-        url: str | None = self._url(path, params)
-        first = self.shown(url)
+        first_url = self._url(path, params)
+        first = self.shown(first_url)
+        url: str | None = first_url
         seen: set[str] = set()
         count = 0
         while url:

@@ -16,29 +16,48 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from guardrails.errors import ConfigError, SourceError
 from guardrails.textsafe import printable as _escape
 
-if TYPE_CHECKING:
-    import requests
+
+class HttpAnswer(Protocol):
+    """What the messages read of an HTTP answer (``http.Answer``, the whole body read).
+
+    A protocol, like :class:`HttpSettings`; a ``requests.Response`` has these too.
+    """
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def content(self) -> bytes: ...
 
 
 class HttpSettings(Protocol):
     """What the messages quote of a client's settings (``http.HttpSettings`` has it all).
 
-    A protocol, so this module needs nothing from the client that uses it.
+    A protocol, so this module needs nothing from the client that uses it. The
+    members are read-only properties: the client's settings are a frozen dataclass.
     """
 
-    token_env: str
-    retries: int
-    timeout: float
-    max_pages: int
-    rate_limit_max_wait: float
+    @property
+    def token_env(self) -> str: ...
+    @property
+    def retries(self) -> int: ...
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def max_pages(self) -> int: ...
+    @property
+    def rate_limit_max_wait(self) -> float: ...
 
 
 def config_error(source: Any, key: str, message: str, fix: str) -> ConfigError:
@@ -101,7 +120,7 @@ class HttpErrors:
         """A request that got no usable answer (after the adapter's retries)."""
         return self.error(f"GET {shown} ({purpose}) failed: {self._explain(exc)}")
 
-    def status(self, resp: requests.Response, shown: str, purpose: str) -> SourceError:
+    def status(self, resp: HttpAnswer, shown: str, purpose: str) -> SourceError:
         """An answer other than 200 (or a 304 the cache can serve)."""
         code = resp.status_code
         what = f"GET {shown} ({purpose}) answered {code} {resp.reason or ''}".rstrip()
@@ -129,7 +148,7 @@ class HttpErrors:
         return self.error(text)
 
     def rate_limited(
-        self, resp: requests.Response, shown: str, purpose: str, pause: float
+        self, resp: HttpAnswer, shown: str, purpose: str, pause: float
     ) -> SourceError:
         """A rate limit that resets later than ``rate_limit_max_wait`` allows waiting."""
         # A hostile Retry-After (10**9 s, or more digits than a float holds) must
@@ -239,7 +258,7 @@ class HttpErrors:
             return "too many redirects"
         return f"{type(exc).__name__} ({tries})"
 
-    def _permission_hint(self, resp: requests.Response) -> str:
+    def _permission_hint(self, resp: HttpAnswer) -> str:
         env_var = self.settings.token_env
         if not self.has_token:
             return (f"access denied without a token; set ${env_var} to a token that may read "
@@ -267,7 +286,7 @@ def _no_constant(name: str) -> Any:
     raise _NonFinite(name)
 
 
-def rate_limit_wait(resp: requests.Response) -> float | None:
+def rate_limit_wait(resp: HttpAnswer) -> float | None:
     """Seconds to wait before retrying a rate-limited answer, or None when not limited.
 
     GitHub: 403/429 with ``x-ratelimit-remaining: 0`` waits for
@@ -309,7 +328,7 @@ def parse_retry_after(value: str) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def api_message(resp: requests.Response) -> str | None:
+def api_message(resp: HttpAnswer) -> str | None:
     """The API's own short error text: GitHub ``message``, PagerDuty ``error.message``."""
     if "json" not in resp.headers.get("Content-Type", "").lower():
         return None
