@@ -81,7 +81,7 @@ def guardrails_collect_checks() -> list[Check]:
 
     :return: a list of :class:`guardrails.plugin.Check` instances.
     """
-    raise NotImplementedError  # a specification: pluggy calls the implementations
+    ...
 
 
 @hookspec
@@ -93,7 +93,7 @@ def guardrails_collect_metrics() -> list[Metric]:
 
     :return: a list of :class:`guardrails.plugin.Metric` instances.
     """
-    raise NotImplementedError  # a specification: pluggy calls the implementations
+    ...
 
 
 @hookspec(firstresult=True)
@@ -147,7 +147,7 @@ def guardrails_fact_kinds() -> list[FactKind]:
         ``singular``, ``schema`` (JSON Schema of one fact), ``id_field``,
         and the join keys ``joined``, ``requires`` and ``references``.
     """
-    raise NotImplementedError  # a specification: pluggy calls the implementations
+    ...
 
 
 @hookspec
@@ -159,7 +159,7 @@ def guardrails_gather_sources() -> list[type[Source]]:
 
     :return: a list of :class:`guardrails.plugin.Source` subclasses.
     """
-    raise NotImplementedError  # a specification: pluggy calls the implementations
+    ...
 
 
 @hookspec
@@ -216,7 +216,7 @@ def guardrails_report_formats() -> list[type[Reporter]]:
 
     :return: a list of :class:`guardrails.plugin.Reporter` subclasses.
     """
-    raise NotImplementedError  # a specification: pluggy calls the implementations
+    ...
 
 
 @hookspec
@@ -229,7 +229,7 @@ def guardrails_report_header(config: Config) -> list[str]:
     :param config: the configuration.
     :return: lines to print after the builtin header lines (or None).
     """
-    raise NotImplementedError  # a specification: pluggy calls the implementations
+    ...
 
 
 @hookspec
