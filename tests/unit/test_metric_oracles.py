@@ -171,6 +171,21 @@ durations = st.one_of(st.sampled_from([0, 0, 60, 3600, 86400]),
                       st.integers(min_value=0, max_value=20 * 86400))
 
 
+def draw_incidents(draw: st.DrawFn, n: int, n_deps: int = 0) -> list[dict[str, Any]]:
+    """``n`` incidents, some resolved (0 s included), some caused by one of ``n_deps``."""
+    incidents = []
+    for i in range(n):
+        created = draw(instants)
+        inc: dict[str, Any] = {"id": f"INC-{i}", "created_at": (created, draw(offsets)),
+                               "severity": draw(st.sampled_from(["SEV1", "SEV2", "SEV3"]))}
+        if draw(st.booleans()):
+            inc["resolved_at"] = (created + timedelta(seconds=draw(durations)), draw(offsets))
+        if n_deps and draw(st.booleans()):
+            inc["caused_by"] = f"dep-{draw(st.integers(0, n_deps - 1))}"
+        incidents.append(inc)
+    return incidents
+
+
 @st.composite
 def dora_orgs(draw: st.DrawFn) -> dict[str, Any]:
     n_changes = draw(st.integers(0, 6))
@@ -198,17 +213,7 @@ def dora_orgs(draw: st.DrawFn) -> dict[str, Any]:
         if d["kind"] != "normal" and n_deps > 1:
             d["remediates"] = f"dep-{draw(st.integers(0, n_deps - 1))}"
         deps.append(d)
-    n_inc = draw(st.integers(0, 6))
-    incidents = []
-    for i in range(n_inc):
-        created = draw(instants)
-        inc: dict[str, Any] = {"id": f"INC-{i}", "created_at": (created, draw(offsets)),
-                               "severity": draw(st.sampled_from(["SEV1", "SEV2", "SEV3"]))}
-        if draw(st.booleans()):
-            inc["resolved_at"] = (created + timedelta(seconds=draw(durations)), draw(offsets))
-        if deps and draw(st.booleans()):
-            inc["caused_by"] = f"dep-{draw(st.integers(0, n_deps - 1))}"
-        incidents.append(inc)
+    incidents = draw_incidents(draw, draw(st.integers(0, 6)), n_deps)
     return {"changes": changes, "deployments": deps, "incidents": incidents,
             "csv": draw(st.booleans())}
 
@@ -368,14 +373,7 @@ due_dates = st.one_of(
 @st.composite
 def incident_orgs(draw: st.DrawFn) -> dict[str, Any]:
     n_inc = draw(st.integers(0, 5))
-    incidents = []
-    for i in range(n_inc):
-        created = draw(instants)
-        inc: dict[str, Any] = {"id": f"INC-{i}", "created_at": (created, draw(offsets)),
-                               "severity": draw(st.sampled_from(["SEV1", "SEV2", "SEV3"]))}
-        if draw(st.booleans()):
-            inc["resolved_at"] = (created + timedelta(seconds=draw(durations)), draw(offsets))
-        incidents.append(inc)
+    incidents = draw_incidents(draw, n_inc)
     pms = []
     for j in range(draw(st.integers(0, 4))):
         items = []
