@@ -1,7 +1,9 @@
 """The generic checks: ``each``, ``count`` and ``metric``.
 
-``each`` and ``count`` select facts with JSON Schema (``where``) and optional
-time filters; ``each`` then validates every selected fact against ``expect``.
+``each`` and ``count`` select facts with ``where`` and optional time filters;
+``each`` then checks every selected fact against ``expect``. A mapping
+``where``/``expect`` is a JSON Schema, a string a CEL expression
+(:mod:`guardrails.celrules`). ``count`` with ``group_by`` counts per group.
 ``metric`` compares a named metric with ``min``/``max``.
 """
 
@@ -13,6 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from guardrails import fmt
+from guardrails.celrules.rules import (
+    CelRun,
+    expression_problems,
+    group_by_problems,
+    reached_kinds,
+)
 from guardrails.checks.conditions import (
     RuleParamError,
     RuleParamErrors,
@@ -33,7 +41,9 @@ from guardrails.validation import make_rule_validator
 
 _KIND = {"type": "string", "pattern": "^[a-z][a-z_]*$",
          "description": "Fact kind, plural: incidents, deployments, teams, ..."}
-_SCHEMA = {"type": "object", "description": "A JSON Schema applied to each fact."}
+_SCHEMA = {"type": ["object", "string"],
+           "description": "A JSON Schema (a mapping) or a CEL expression (a string) over "
+                          "`fact`, `now` and `window`, true for the facts it accepts."}
 _DURATION = {"type": "string", "pattern": DURATION_PATTERN}
 _NUMBER_OR_DURATION = {"anyOf": [{"type": "number"}, _DURATION]}
 
@@ -96,8 +106,12 @@ class _Selecting(Check):
         elif not isinstance(kind, str):
             kind = None
         for key in ("where", "expect"):
-            if key in params:
+            if isinstance(params.get(key), str):
+                errors.extend(expression_problems(key, params[key], kind, kinds))
+            elif key in params:
                 errors.extend(condition_problems(key, params[key], kind, kinds))
+        if "group_by" in params:
+            errors.extend(group_by_problems(params["group_by"], kind, kinds))
         errors.extend(evidence_problems(params.get("evidence"), kind, kinds))
         stamps = timestamp_fields(kind, kinds) if kind else None
         older = params.get("older_than")
@@ -124,12 +138,25 @@ class _Selecting(Check):
             raise RuleParamErrors(errors)
 
     def needs(self, rule: Rule, metrics: Mapping[str, Metric]) -> set[str]:
-        return {rule.params["facts"]}
+        return {rule.params["facts"], *reached_kinds(rule.params, rule.params["facts"])}
 
     def select(self, rule: Rule, ctx: EvalContext) -> tuple[list[Any], list[dict[str, Any]]]:
+        """The selected facts and their JSON views."""
+        raw, views, _ = self.select_run(rule, ctx)
+        return raw, views
+
+    def select_run(self, rule: Rule, ctx: EvalContext
+                   ) -> tuple[list[Any], list[dict[str, Any]], CelRun | None]:
+        """:meth:`select`, with the CEL evaluation (its errors) when a condition is CEL."""
         kind = rule.params["facts"]
         facts = ctx.facts(kind)
-        where = _accepts(rule.params["where"]) if "where" in rule.params else None
+        params = rule.params
+        run = (CelRun(rule, ctx) if isinstance(params.get("where"), str)
+               or isinstance(params.get("expect"), str) else None)
+        where = _accepts(params["where"]) if isinstance(params.get("where"), dict) else None
+        # JSON views only for JSON Schema conditions: a CEL rule reads facts directly.
+        want_views = isinstance(params.get("where"), dict) or isinstance(params.get("expect"),
+                                                                         dict)
         older = rule.params.get("older_than")
         cutoff = ctx.now - parse_duration(older["age"]) if older else None
         win_field = rule.params.get("in_window")
@@ -150,12 +177,15 @@ class _Selecting(Check):
                 ts = f.get(win_field)
                 if not isinstance(ts, datetime) or not start <= ts < end:
                     continue
-            view = json_view(kind, f, depth, memo, kinds)
-            if where is not None and not where(view):
+            if run is not None and not run.accepts(f):
                 continue
+            if want_views:
+                view = json_view(kind, f, depth, memo, kinds)
+                if where is not None and not where(view):
+                    continue
+                views.append(view)
             raw.append(f)
-            views.append(view)
-        return raw, views
+        return raw, views, run
 
 
 class EachCheck(_Selecting):
@@ -170,12 +200,26 @@ class EachCheck(_Selecting):
         kind = rule.params["facts"]
         if not ctx.facts(kind):
             return no_data(rule, f"no {kind} data")
-        raw, views = self.select(rule, ctx)
+        raw, views, run = self.select_run(rule, ctx)
+        if run is not None and run.errors and not raw:
+            return run.error_result(len(raw))
         if not raw:
             return no_data(rule, f"no {kind} match the rule's selection")
+        template = rule.params.get("evidence")
+        if run is not None and isinstance(rule.params["expect"], str):
+            failing = run.failing(raw)
+            if run.errors:
+                return run.error_result(len(raw))
+            evidence = [Evidence(subject(kind, f, ctx.store.kinds),
+                                 render_template(template, json_view(kind, f, 1, None,
+                                                                     ctx.store.kinds))
+                                 if template else run.detail(), url=f.get("url"),
+                                 team=_team_of(f)) for f in failing]
+            return _each_result(kind, evidence, len(raw))
+        if run is not None and run.errors:
+            return run.error_result(len(raw))
         expect = make_rule_validator(rule.params["expect"])
         fast = predicate(rule.params["expect"], rule=True)
-        template = rule.params.get("evidence")
         evidence = []
         for fact, view in zip(raw, views, strict=True):
             if fast is not None and fast(view):
@@ -189,15 +233,19 @@ class EachCheck(_Selecting):
                       else best_match(errors).message)
             evidence.append(Evidence(subject(kind, fact, ctx.store.kinds), detail,
                                      url=fact.get("url"), team=_team_of(fact)))
-        evidence.sort(key=lambda e: e.subject)
-        n = len(evidence)
-        ids = fmt.ids([e.subject.split("/", 1)[1] for e in evidence])
-        msg = (f"{n} of {len(raw)} {kind} fail: {ids}" if n
-               else f"all {len(raw)} {kind} pass")
-        return CheckResult(
-            Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
-            threshold={"max": 0}, samples=len(raw), evidence=evidence,
-        )
+        return _each_result(kind, evidence, len(raw))
+
+
+def _each_result(kind: str, evidence: list[Evidence], selected: int) -> CheckResult:
+    evidence.sort(key=lambda e: e.subject)
+    n = len(evidence)
+    ids = fmt.ids([e.subject.split("/", 1)[1] for e in evidence])
+    msg = (f"{n} of {selected} {kind} fail: {ids}" if n
+           else f"all {selected} {kind} pass")
+    return CheckResult(
+        Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+        threshold={"max": 0}, samples=selected, evidence=evidence,
+    )
 
 
 def _team_of(fact: Mapping[str, Any]) -> str | None:
