@@ -55,8 +55,8 @@ def expression_position(text: str, path: tuple[Any, ...],
         while first < len(lines) and not lines[first].strip():
             first += 1
         target = first + line_no
-        indent = len(lines[target]) - len(lines[target].lstrip(" ")) if target < len(lines) \
-            else 0
+        # The block's indentation is its first line's; deeper lines keep the rest.
+        indent = len(lines[first]) - len(lines[first].lstrip(" ")) if first < len(lines) else 0
         return target + 1, indent + col + 1
     if start.line == end.line:
         shift = 1 if style in ("'", '"') else 0

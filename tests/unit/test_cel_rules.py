@@ -1,0 +1,159 @@
+"""CEL expressions in rule files: load-time errors with positions, run-time errors, group_by."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import make_project, run_cli
+
+from guardrails.celrules.parse import MAX_DEPTH, CelSyntaxError, parse
+from guardrails.celrules.position import expression_position
+from guardrails.celrules.runtime import CelProblem, compile_expression
+from guardrails.datakinds import BUILTIN
+
+INCIDENTS = """\
+incidents:
+  - {id: INC-1, created_at: "2026-11-01T10:00:00Z", severity: SEV1, resolved_at: "2026-11-01T12:00:00Z"}
+  - {id: INC-2, created_at: "2026-11-02T10:00:00Z", severity: SEV2}
+"""
+
+
+def _rule(root: Path, body: str) -> Path:
+    return make_project(root, rules={"rules/r.yaml": "pack: p\nrules:\n" + body},
+                        org={"incidents.yaml": INCIDENTS})
+
+
+def _check(config: Path, *extra: str):  # type: ignore[no-untyped-def]
+    return run_cli(["check", "-c", str(config), "--now", "2026-11-20", *extra])
+
+
+def test_unknown_field_points_inside_the_expression(tmp_path: Path) -> None:
+    config = _rule(tmp_path, """\
+  - id: r
+    check: each
+    facts: incidents
+    expect: 'fact.severty == "SEV1"'
+""")
+    result = _check(config)
+    assert result.exit_code == 4
+    # line 6: the quote is column 13, the expression starts at 14, severty 5 further
+    assert "rules/r.yaml:6:19:" in result.output
+    assert "did you mean 'severity'?" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_type_error_in_a_block_scalar(tmp_path: Path) -> None:
+    config = _rule(tmp_path, """\
+  - id: r
+    check: each
+    facts: incidents
+    expect: |
+      has(fact.resolved_at) &&
+        fact.resolved_at < 5
+""")
+    result = _check(config)
+    assert result.exit_code == 4
+    assert "rules/r.yaml:8:26:" in result.output  # the '<' on the block's second line
+    assert "timestamp" in result.output
+
+
+@pytest.mark.parametrize(("expr", "words"), [
+    ('fact.severity ==', "syntax error"),
+    ('fact.created_at > now - duration("5d")', 'duration("120h")'),
+    ('nw > fact.created_at', "did you mean 'now'?"),
+    ('fact.title.lowerAscii() == "x"', "no function lowerAscii()"),
+    ('fact.severity', "gives a string, not true or false"),
+    ('fact.created_at - fact.resolved_at > 5', "duration"),
+    ('fact.postmortem.statuss == "closed"', "did you mean 'status'?"),
+    ('fact.title.matches("(a")', "matches()"),
+])
+def test_load_time_problems(expr: str, words: str) -> None:
+    with pytest.raises(CelProblem) as info:
+        compile_expression(expr, "incidents", BUILTIN)
+    assert words in f"{info.value} {info.value.fix}"
+
+
+def test_joined_facts_are_typed_fields() -> None:
+    c = compile_expression('fact.deployment.incidents.exists(i, i.severity == "SEV1")',
+                           "incidents", BUILTIN)
+    assert c.reaches == {"deployments", "incidents"}
+    assert compile_expression("fact.team.members.size() > 2", "services", BUILTIN).reaches \
+        == {"teams"}
+
+
+def test_bounds_refuse_hostile_expressions() -> None:
+    with pytest.raises(CelSyntaxError, match="deeper"):
+        parse("(" * (MAX_DEPTH + 2) + "1" + ")" * (MAX_DEPTH + 2))
+    with pytest.raises(CelSyntaxError, match="longer"):
+        parse("1 + " * 600 + "1")
+    with pytest.raises(CelSyntaxError, match="parts"):
+        parse("a||" * 600 + "a")
+
+
+def test_expression_position_of_quoted_and_plain_scalars() -> None:
+    text = "a:\n  b: 'x == ''y'' && z'\n  c: fact.x < 3\n"
+    assert expression_position(text, ("a", "c"), 7) == (3, 13)
+    # in single quotes, each '' before the character is one more column
+    assert expression_position(text, ("a", "b"), 12) == (2, 21)
+
+
+def test_a_run_time_error_is_that_facts_evidence(tmp_path: Path) -> None:
+    config = _rule(tmp_path, """\
+  - id: r
+    check: each
+    facts: incidents
+    expect: fact.resolved_at > fact.created_at
+""")
+    result = _check(config)
+    assert result.exit_code == 1
+    assert "ERROR p::r" in result.output
+    assert "incident/INC-2" in result.output and "no field 'resolved_at'" in result.output
+    assert "incident/INC-1" not in result.output
+
+
+def test_where_and_expect_select_and_judge(tmp_path: Path) -> None:
+    config = _rule(tmp_path, """\
+  - id: r
+    check: each
+    facts: incidents
+    where: has(fact.resolved_at)
+    expect: fact.resolved_at - fact.created_at <= duration("1h")
+    evidence: '{id} took from {created_at} to {resolved_at}'
+""")
+    result = _check(config)
+    assert result.exit_code == 1
+    assert "1 of 1 incidents fail: INC-1" in result.output
+    assert "INC-1 took from 2026-11-01T10:00:00Z to 2026-11-01T12:00:00Z" in result.output
+
+
+def test_group_by_counts_per_linked_team(tmp_path: Path) -> None:
+    config = make_project(tmp_path, rules={"rules/r.yaml": """\
+pack: p
+rules:
+  - id: services-per-team
+    check: count
+    facts: services
+    group_by: team
+    min: 1
+    max: 1
+"""}, org={"teams.yaml": "teams:\n  - {id: a, members: [{handle: x}]}\n"
+              "  - {id: b, members: [{handle: y}]}\n  - {id: c, members: [{handle: z}]}\n",
+           "services.yaml": "services:\n  - {id: s1, owner: a}\n  - {id: s2, owner: a}\n"
+                            "  - {id: s3, owner: b}\n"})
+    result = _check(config)
+    assert result.exit_code == 1
+    assert "2 of 3 teams outside 1..1 services: a (2), c (0)" in result.output
+
+
+def test_group_by_unknown_field_is_a_load_error(tmp_path: Path) -> None:
+    config = _rule(tmp_path, """\
+  - id: r
+    check: count
+    facts: incidents
+    group_by: servce
+    max: 3
+""")
+    result = _check(config)
+    assert result.exit_code == 4
+    assert "did you mean 'service'?" in result.output
