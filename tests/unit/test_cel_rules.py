@@ -14,7 +14,8 @@ from guardrails.datakinds import BUILTIN
 
 INCIDENTS = """\
 incidents:
-  - {id: INC-1, created_at: "2026-11-01T10:00:00Z", severity: SEV1, resolved_at: "2026-11-01T12:00:00Z"}
+  - {id: INC-1, created_at: "2026-11-01T10:00:00Z", severity: SEV1,
+     resolved_at: "2026-11-01T12:00:00Z"}
   - {id: INC-2, created_at: "2026-11-02T10:00:00Z", severity: SEV2}
 """
 
