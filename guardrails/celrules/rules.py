@@ -23,6 +23,7 @@ from guardrails.celrules.runtime import (
     compile_expression,
     context,
     evaluate,
+    measure,
 )
 from guardrails.checks.conditions import RuleParamError
 from guardrails.kinds import KindRegistry
@@ -47,9 +48,10 @@ def _error(key: str, exc: CelProblem) -> ExpressionError:
 
 def expression_problems(key: str, src: str, kind: str | None,
                         kinds: KindRegistry) -> list[RuleParamError]:
-    """What stops ``src`` (a rule's ``where`` or ``expect``) from running, at load."""
+    """What stops ``src`` (a rule's ``where``, ``expect`` or ``value``) from running, at load."""
     try:
-        compile_expression(src, kind if kind in kinds else None, kinds)
+        compile_expression(src, kind if kind in kinds else None, kinds,
+                           want="number" if key == "value" else "bool")
     except CelProblem as exc:
         return [_error(key, exc)]
     return []
@@ -79,6 +81,7 @@ def reached_kinds(params: Mapping[str, Any], kind: str,
     out: set[str] = set()
     sources: list[tuple[Any, str | None]] = [(params.get(k), "bool")
                                              for k in ("where", "expect")]
+    sources.append((params.get("value"), "number"))
     if isinstance(params.get("group_by"), str):
         sources.append((f"fact.{params['group_by']}", None))
     for src, want in sources:
@@ -123,7 +126,11 @@ class CelRun:
             self.where = compile_expression(rule.params["where"], known, kinds)
         if isinstance(rule.params.get("expect"), str):
             self.expect = compile_expression(rule.params["expect"], known, kinds)
-        self.uses = merge(c.uses["fact"] for c in (self.where, self.expect) if c is not None)
+        self.value: Compiled | None = None
+        if isinstance(rule.params.get("value"), str):
+            self.value = compile_expression(rule.params["value"], known, kinds, want="number")
+        self.uses = merge(c.uses["fact"] for c in (self.where, self.expect, self.value)
+                          if c is not None)
         self.facts = Facts(ctx.store, kinds)
         start, end = ctx.window_for(rule)
         self.base = {"now": ctx.now, "window": end - start}
@@ -149,7 +156,7 @@ class CelRun:
         except EvalError as exc:
             self.errors.append((fact, "where", str(exc)))
             return False
-        if ok and self.expect is not None:
+        if ok and (self.expect is not None or self.value is not None):
             self._contexts[id(fact)] = ctx  # expect reads the same conversion
         return ok
 
@@ -163,6 +170,19 @@ class CelRun:
                     out.append(fact)
             except EvalError as exc:
                 self.errors.append((fact, "expect", str(exc)))
+        self._contexts.clear()
+        return out
+
+    def measured(self, facts: Iterable[Mapping[str, Any]]
+                 ) -> list[tuple[Mapping[str, Any], int | float]]:
+        """(fact, value) of the ``value`` expression (errors go to :attr:`errors`)."""
+        assert self.value is not None
+        out = []
+        for fact in facts:
+            try:
+                out.append((fact, measure(self.value, self._context(fact))))
+            except EvalError as exc:
+                self.errors.append((fact, "value", str(exc)))
         self._contexts.clear()
         return out
 

@@ -89,7 +89,7 @@ def compile_expression(src: str, kind: str | None, kinds: KindRegistry, *,
     """Parse, check and compile ``src``; :class:`CelProblem` when it cannot run.
 
     ``want`` is the type the expression must give (``bool`` for ``where`` and
-    ``expect``; None for any).
+    ``expect``, ``number`` for ``value``; None for any).
     """
     key = (src, kind, kinds.fingerprint, many, want)
     got = _compiled.get(key)
@@ -120,7 +120,11 @@ def _compile(src: str, kind: str | None, kinds: KindRegistry, many: bool,
         typ = checker.check(tree)
     except CelTypeError as exc:
         raise CelProblem(str(exc), exc.offset, exc.fix) from None
-    if want is not None and typ.name not in (want, "dyn"):
+    if want == "number" and typ.name not in ("int", "uint", "double", "dyn"):
+        raise CelProblem(f"the expression gives a {typ}, not a number", 0,
+                         fix="measure something: fact.members.size(), "
+                             "(now - fact.created_at).getHours(), ...")
+    if want == "bool" and typ.name not in (want, "dyn"):
         raise CelProblem(f"the expression gives a {typ}, not true or false", 0,
                          fix="compare it: fact.size <= 8, has(fact.postmortem), ...")
     try:
@@ -304,14 +308,27 @@ def explain_runtime_error(exc: BaseException) -> str:
 
 def evaluate(compiled: Compiled, context: Any) -> bool:
     """Run ``compiled`` on a CEL context; :class:`EvalError` with a readable reason."""
-    try:
-        result = compiled.program.execute(context)
-    except Exception as exc:  # noqa: BLE001 - every runtime error is one fact's error
-        raise EvalError(explain_runtime_error(exc)) from None
+    result = _execute(compiled, context)
     if not isinstance(result, bool):
         raise EvalError(f"the expression gave {excerpt(repr(result), 80)}, "
                         "not true or false")
     return result
+
+
+def measure(compiled: Compiled, context: Any) -> int | float:
+    """Run a ``value`` expression: a number, else :class:`EvalError`."""
+    result = _execute(compiled, context)
+    if isinstance(result, bool) or not isinstance(result, int | float):
+        raise EvalError(f"the value expression gave {excerpt(repr(result), 80)}, "
+                        "not a number")
+    return result
+
+
+def _execute(compiled: Compiled, context: Any) -> Any:
+    try:
+        return compiled.program.execute(context)
+    except Exception as exc:  # noqa: BLE001 - every runtime error is one fact's error
+        raise EvalError(explain_runtime_error(exc)) from None
 
 
 def context(values: Mapping[str, Any]) -> Any:

@@ -106,7 +106,10 @@ class _Selecting(Check):
             kind = None
         elif not isinstance(kind, str):
             kind = None
-        for key in ("where", "expect"):
+        if "value" in params and "min" not in params and "max" not in params:
+            errors.append(RuleParamError("value", "value: needs min or max to compare with",
+                                         fix="add max: 8 (or min:) to the rule"))
+        for key in ("where", "expect", "value"):
             if isinstance(params.get(key), str):
                 errors.extend(expression_problems(key, params[key], kind, kinds))
             elif key in params:
@@ -153,7 +156,7 @@ class _Selecting(Check):
         facts = ctx.facts(kind)
         params = rule.params
         run = (CelRun(rule, ctx) if isinstance(params.get("where"), str)
-               or isinstance(params.get("expect"), str) else None)
+               or isinstance(params.get("expect"), str) or "value" in params else None)
         where = _accepts(params["where"]) if isinstance(params.get("where"), dict) else None
         # JSON views only for JSON Schema conditions: a CEL rule reads facts directly.
         want_views = isinstance(params.get("where"), dict) or isinstance(params.get("expect"),
@@ -192,10 +195,20 @@ class _Selecting(Check):
 class EachCheck(_Selecting):
     name = "each"
     schema = {
-        "properties": {**_FILTERS, "expect": _SCHEMA, "on_no_data": {"enum": ["skip", "fail"]}},
-        "required": ["facts", "expect"],
+        "properties": {
+            **_FILTERS, "expect": _SCHEMA, "on_no_data": {"enum": ["skip", "fail"]},
+            "value": {"type": "string", "description":
+                      "A CEL expression giving a number for each fact (in place of "
+                      "`expect`): every selected fact's value lies within min/max."},
+            "unit": {"type": "string", "pattern": "^[a-z][a-z _-]{0,30}$", "description":
+                     "What `value` counts, singular (member): shown in messages."},
+            "min": {"type": "number"}, "max": {"type": "number"},
+        },
+        "required": ["facts"],
+        "oneOf": [{"required": ["expect"]}, {"required": ["value"]}],
     }
-    doc = "Every selected fact must validate against the rule's `expect` JSON Schema."
+    doc = ("Every selected fact satisfies `expect` (a JSON Schema or a CEL expression), "
+           "or its CEL `value` lies within `min`/`max`.")
 
     def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
         kind = rule.params["facts"]
@@ -207,6 +220,11 @@ class EachCheck(_Selecting):
         if not raw:
             return no_data(rule, f"no {kind} match the rule's selection")
         template = rule.params.get("evidence")
+        if run is not None and run.value is not None:
+            measured = run.measured(raw)
+            if run.errors:
+                return run.error_result(len(raw))
+            return _within(rule, kind, measured, ctx)
         if run is not None and isinstance(rule.params["expect"], str):
             failing = run.failing(raw)
             if run.errors:
@@ -235,6 +253,40 @@ class EachCheck(_Selecting):
             evidence.append(Evidence(subject(kind, fact, ctx.store.kinds), detail,
                                      url=fact.get("url"), team=_team_of(fact)))
         return _each_result(kind, evidence, len(raw))
+
+
+def _number(v: float | int) -> str:
+    return str(v) if isinstance(v, int) else f"{v:g}"
+
+
+def _within(rule: Rule, kind: str, measured: list[tuple[Any, float | int]],
+            ctx: EvalContext) -> CheckResult:
+    """``each`` with ``value``: the facts whose value lies outside ``min``/``max``."""
+    lo, hi = rule.params.get("min"), rule.params.get("max")
+    unit = rule.params.get("unit", "")
+    kinds = ctx.store.kinds
+
+    def amount(v: float | int) -> str:
+        return (f"{_number(v)} {unit if v == 1 else unit + 's'}" if unit else _number(v))
+
+    evidence = []
+    for fact, v in sorted(measured, key=lambda fv: subject(kind, fv[0], kinds)):
+        bound = (f"max {_number(hi)}" if hi is not None and v > hi
+                 else f"min {_number(lo)}" if lo is not None and v < lo else None)
+        if bound is not None:
+            evidence.append((Evidence(subject(kind, fact, kinds), f"{amount(v)} ({bound})",
+                                      url=fact.get("url"), team=_team_of(fact)), v))
+    units = f" {unit}s" if unit else ""
+    bounds = (f"{_number(lo)}..{_number(hi)}{units}" if lo is not None and hi is not None
+              else f"at most {_number(hi)}{units}" if hi is not None
+              else f"at least {_number(lo or 0)}{units}")
+    n = len(evidence)
+    names = fmt.ids([f"{e.subject.split('/', 1)[1]} ({_number(v)})" for e, v in evidence])
+    msg = (f"{fmt.plural(n, kinds.singular(kind))} outside {bounds}: {names}" if n
+           else f"all {len(measured)} {kind} have {bounds}")
+    return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+                       threshold={"max": 0}, samples=len(measured),
+                       evidence=[e for e, _ in evidence])
 
 
 def _each_result(kind: str, evidence: list[Evidence], selected: int) -> CheckResult:
