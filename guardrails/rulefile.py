@@ -394,7 +394,8 @@ class RuleParser:
             try:
                 accepted = _keywords(check_validate)
                 extra = {k: v for k, v in (("known_kinds", self.kinds),
-                                           ("fact_kinds", self.registry)) if k in accepted}
+                                           ("fact_kinds", self.registry),
+                                           ("metrics", self.metrics)) if k in accepted}
                 check_validate(values, **extra)
             except ValueError as exc:
                 for one in getattr(exc, "errors", None) or [exc]:
@@ -423,8 +424,8 @@ class RuleParser:
 
 
 def _keywords(func: Callable[..., Any]) -> set[str]:
-    """Parameter names of a check's ``validate_rule`` (``known_kinds`` and ``fact_kinds``
-    are passed only to those that take them)."""
+    """Parameter names of a check's ``validate_rule`` (``known_kinds``, ``fact_kinds``
+    and ``metrics`` are passed only to those that take them)."""
     import inspect
 
     try:

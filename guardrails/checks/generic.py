@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from guardrails import fmt
+from guardrails.checks import grouping
 from guardrails.celrules.rules import (
     CelRun,
     expression_problems,
@@ -380,10 +381,25 @@ class MetricCheck(Check):
             "metric": {"type": "string", "description": "A named metric, e.g. dora.lead_time."},
             "min": _NUMBER_OR_DURATION,
             "max": _NUMBER_OR_DURATION,
+            "group_by": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+                         "description": "One value per group: team, or a field of the "
+                                        "metric's facts (service); min/max hold for "
+                                        "every group."},
         },
         "required": ["metric"],
     }
     doc = "A named metric compared with `min`/`max` over the rule's window."
+
+    def validate_rule(self, params: Mapping[str, Any], metrics: Any = None,
+                      fact_kinds: KindRegistry | None = None) -> None:
+        """Load-time check: ``group_by`` names ``team`` or a field of the metric's facts."""
+        if "group_by" not in params or metrics is None:
+            return
+        errors = grouping.group_by_problems(params["group_by"],
+                                            metrics.get(params.get("metric")),
+                                            BUILTIN if fact_kinds is None else fact_kinds)
+        if errors:
+            raise RuleParamErrors(errors)
 
     def needs(self, rule: Rule, metrics: Mapping[str, Metric]) -> set[str]:
         m = metrics.get(rule.params["metric"])
@@ -401,6 +417,8 @@ class MetricCheck(Check):
         metric = ctx.metrics.get(rule.params["metric"])
         if metric is None:
             raise LookupError(f"metric {rule.params['metric']!r} is not available")
+        if "group_by" in rule.params:
+            return grouping.grouped_metric(rule, ctx, metric, self.bound)
         start, end = ctx.window_for(rule)
         mv = metric.compute(ctx, rule, start, end)
         label = metric_label(metric.name)

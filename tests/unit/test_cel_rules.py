@@ -158,3 +158,63 @@ def test_group_by_unknown_field_is_a_load_error(tmp_path: Path) -> None:
     result = _check(config)
     assert result.exit_code == 4
     assert "did you mean 'service'?" in result.output
+
+
+ACME = Path(__file__).resolve().parents[2] / "examples" / "acme" / "org"
+
+
+def _acme(root: Path, rules: str) -> Path:
+    import shutil
+
+    shutil.copytree(ACME, root / "org")
+    return make_project(root, rules={"rules/r.yaml": "pack: p\nrules:\n" + rules}, org={})
+
+
+def test_metric_group_by_service_and_team(tmp_path: Path) -> None:
+    config = _acme(tmp_path, """\
+  - id: cfr
+    check: metric
+    metric: dora.change_failure_rate
+    group_by: service
+    max: 0.2
+  - id: reviews
+    check: metric
+    metric: delivery.independent_review_rate
+    group_by: team
+    min: 0.97
+""")
+    result = _check(config, "-v")
+    assert result.exit_code == 1
+    assert "change failure rate outside its bounds in 1 of 8 services: notifications" \
+        in result.output
+    assert "service/notifications  change failure rate 50.0% > 20.0%" in result.output
+    assert "independent review rate outside its bounds in 2 of 6 teams: core-infra, search" \
+        in result.output
+
+
+def test_metric_group_by_unknown_field(tmp_path: Path) -> None:
+    config = _acme(tmp_path, """\
+  - id: cfr
+    check: metric
+    metric: dora.change_failure_rate
+    group_by: servise
+    max: 0.2
+""")
+    result = _check(config)
+    assert result.exit_code == 4
+    assert "rules/r.yaml:6" in result.output and "did you mean 'service'?" in result.output
+
+
+def test_value_within_bounds_reads_like_the_named_check(tmp_path: Path) -> None:
+    config = _acme(tmp_path, """\
+  - id: size
+    check: each
+    facts: teams
+    value: fact.members.size()
+    unit: member
+    max: 8
+""")
+    result = _check(config)
+    assert result.exit_code == 1
+    assert "1 team outside at most 8 members: core-infra (11)" in result.output
+    assert "team/core-infra  11 members (max 8)" in result.output
