@@ -18,56 +18,38 @@ every node once. It also records which fields the expression reads (a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from guardrails.celrules.parse import Node
+from guardrails.celrules.types import (
+    ARITH,
+    BOOL,
+    CONVERSIONS,
+    CONVERTS_FROM,
+    DURATION,
+    DYN,
+    GLOBALS,
+    INT,
+    MACROS,
+    MAP,
+    METHODS,
+    NUMERIC,
+    STRING,
+    TIMESTAMP,
+    TYPE,
+    CelTypeError,
+    T,
+    comparable,
+    fix_for,
+    join_types,
+    literal_time,
+    schema_type,
+)
 from guardrails.checks.conditions import did_you_mean, kind_fields
 from guardrails.kinds import KindRegistry
 
-NUMERIC = frozenset({"int", "uint", "double"})
-
-
-class CelTypeError(ValueError):
-    """A name, field or type error at character ``offset`` of the expression."""
-
-    def __init__(self, message: str, offset: int, fix: str | None = None) -> None:
-        super().__init__(message)
-        self.offset = offset
-        self.fix = fix
-
-
-@dataclass(frozen=True)
-class T:
-    """A CEL type as the checker knows it.
-
-    ``name`` is a CEL type name (``int``, ``string``, ``timestamp``, ``list``,
-    ``map``, ``dyn``...) or ``fact`` (a fact of ``kind``) or ``object`` (a
-    nested object of a data schema, ``schema`` its JSON Schema).
-    """
-
-    name: str
-    elem: T | None = None
-    kind: str = ""
-    schema: Any = field(default=None, compare=False, hash=False)
-    root: Any = field(default=None, compare=False, hash=False)
-
-    def __str__(self) -> str:
-        if self.name == "list":
-            return f"list({self.elem})"
-        if self.name == "fact":
-            return self.kind.rstrip("s") if self.kind else "map"
-        if self.name == "object":
-            return "map"
-        return self.name
-
-
-DYN, BOOL, INT, UINT, DOUBLE = T("dyn"), T("bool"), T("int"), T("uint"), T("double")
-STRING, BYTES, NULL = T("string"), T("bytes"), T("null")
-TIMESTAMP, DURATION, MAP, TYPE = T("timestamp"), T("duration"), T("map"), T("type")
-
+__all__ = ["CelTypeError", "Checker", "T", "Uses", "variables"]
 
 class Uses(dict[str, "Uses"]):
     """The fields an expression reads below a fact: name -> what it reads of that.
@@ -89,68 +71,6 @@ class Uses(dict[str, "Uses"]):
 class _Val:
     type: T
     uses: Uses | None = None  # where this value's own reads are recorded (facts only)
-
-
-_DURATION_LIT = re.compile(r"-?(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+")
-_TIMESTAMP_LIT = re.compile(
-    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
-
-#: Member functions the runtime has: receiver type -> name -> (argument types, result).
-_METHODS: dict[str, dict[str, tuple[tuple[T, ...], T]]] = {
-    "string": {"size": ((), INT), "contains": ((STRING,), BOOL),
-               "startsWith": ((STRING,), BOOL), "endsWith": ((STRING,), BOOL),
-               "matches": ((STRING,), BOOL)},
-    "bytes": {"size": ((), INT)},
-    "list": {"size": ((), INT)},
-    "map": {"size": ((), INT)},
-    "timestamp": {n: ((), INT) for n in (
-        "getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek",
-        "getDayOfYear", "getHours", "getMinutes", "getSeconds", "getMilliseconds")},
-    "duration": {n: ((), INT) for n in (
-        "getHours", "getMinutes", "getSeconds", "getMilliseconds")},
-}
-_GLOBALS = ("has", "size", "int", "uint", "double", "string", "bytes", "timestamp",
-            "duration", "dyn", "type")
-_MACROS = ("all", "exists", "exists_one", "map", "filter")
-_CONVERSIONS = {"int": INT, "uint": UINT, "double": DOUBLE, "string": STRING,
-                "bytes": BYTES}
-#: What each conversion accepts (the runtime has no int(timestamp), for one).
-_CONVERTS_FROM = {
-    "int": {"int", "uint", "double", "string"},
-    "uint": {"int", "uint", "double", "string"},
-    "double": {"int", "uint", "double", "string"},
-    "string": {"int", "uint", "double", "string", "bytes", "bool", "timestamp", "duration"},
-    "bytes": {"string", "bytes"},
-}
-
-
-def _schema_type(schema: Any, root: Any, depth: int = 0) -> T:
-    """The CEL type of values a JSON Schema (of a data file) describes."""
-    if not isinstance(schema, Mapping) or depth > 8:
-        return DYN
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/") and isinstance(root, Mapping):
-        target = (root.get("$defs") or {}).get(ref[len("#/$defs/"):])
-        return _schema_type(target, root, depth + 1)
-    types = schema.get("type")
-    if isinstance(types, list):
-        real = [t for t in types if t != "null"]
-        types = real[0] if len(real) == 1 else None
-    if types is None and isinstance(schema.get("enum"), list):
-        values = schema["enum"]
-        if values and all(isinstance(v, str) for v in values):
-            return STRING
-    if types == "string":
-        fmt = schema.get("format")
-        return TIMESTAMP if fmt in ("date-time", "date") else STRING
-    simple = {"integer": INT, "number": DOUBLE, "boolean": BOOL}
-    if types in simple:
-        return simple[types]
-    if types == "array":
-        return T("list", _schema_type(schema.get("items"), root, depth + 1))
-    if types == "object":
-        return T("object", schema=schema, root=root) if "properties" in schema else MAP
-    return DYN
 
 
 class Checker:
@@ -191,7 +111,7 @@ class Checker:
                     fix=did_you_mean(name, fields)
                     or f"{owner.kind} fields: {', '.join(sorted(fields))}")
             schema = k.schema_dict() or {}
-            return _schema_type((schema.get("properties") or {}).get(name), schema)
+            return schema_type((schema.get("properties") or {}).get(name), schema)
         if owner.name == "object":
             props = owner.schema.get("properties") or {}
             if name not in props:
@@ -202,7 +122,7 @@ class Checker:
                         fix=did_you_mean(name, props) or f"{title} fields: "
                         f"{', '.join(sorted(props))}")
                 return DYN
-            return _schema_type(props[name], owner.root)
+            return schema_type(props[name], owner.root)
         if owner.name in ("map", "dyn"):
             return DYN
         raise CelTypeError(f"a {owner} has no fields (.{name})", pos)
@@ -255,7 +175,7 @@ class Checker:
             raise CelTypeError(f"a {t} cannot be indexed", n.pos)
         if op == "list":
             items = [self.value(a, whole=True).type for a in n.args]
-            return _Val(T("list", _join(items)))
+            return _Val(T("list", join_types(items)))
         if op == "map":
             for a in n.args:
                 self.value(a, whole=True)
@@ -273,7 +193,7 @@ class Checker:
             self._want_bool(c, n.args[0].pos, "the condition of '?:'")
             yes = self.value(n.args[1], whole=True).type
             no = self.value(n.args[2], whole=True).type
-            return _Val(_join([yes, no]))
+            return _Val(join_types([yes, no]))
         if op == "binary":
             return _Val(self._binary(n))
         if op == "call":
@@ -296,25 +216,26 @@ class Checker:
         if "dyn" in (a.name, b.name):
             return BOOL if op in ("<", "<=", ">", ">=", "==", "!=", "in") else DYN
         if op in ("==", "!="):
-            if not _comparable(a, b):
+            if not comparable(a, b):
                 raise CelTypeError(f"{op} compares a {a} with a {b}: never equal", n.pos,
-                                   fix=_fix(a, b))
+                                   fix=fix_for(a, b))
             return BOOL
         if op in ("<", "<=", ">", ">="):
             if not (a.name in NUMERIC and b.name in NUMERIC
                     or a.name == b.name and a.name in ("string", "bytes", "bool",
                                                        "timestamp", "duration")):
-                raise CelTypeError(f"{op} cannot order a {a} and a {b}", n.pos, fix=_fix(a, b))
+                raise CelTypeError(f"{op} cannot order a {a} and a {b}", n.pos, fix=fix_for(a, b))
             return BOOL
         if op == "in":
             if b.name == "list":
-                if b.elem is not None and not _comparable(a, b.elem):
-                    raise CelTypeError(f"'in' looks for a {a} in a {b}", n.pos, fix=_fix(a, b.elem))
+                if b.elem is not None and not comparable(a, b.elem):
+                    raise CelTypeError(f"'in' looks for a {a} in a {b}", n.pos,
+                                       fix=fix_for(a, b.elem))
                 return BOOL
             if b.name in ("map", "fact", "object"):
                 return BOOL
             raise CelTypeError(f"'in' needs a list or a map on its right, not a {b}", n.pos)
-        result = _ARITH.get((op, a.name, b.name))
+        result = ARITH.get((op, a.name, b.name))
         if result is not None:
             return result
         if op in "+-*/" and a.name == b.name and a.name in ("int", "uint", "double") \
@@ -323,14 +244,14 @@ class Checker:
         if op == "+" and a.name == b.name and a.name in ("string", "bytes"):
             return a
         if op == "+" and a.name == b.name == "list":
-            return T("list", _join([a.elem or DYN, b.elem or DYN]))
-        raise CelTypeError(f"{op} does not apply to a {a} and a {b}", n.pos, fix=_fix(a, b))
+            return T("list", join_types([a.elem or DYN, b.elem or DYN]))
+        raise CelTypeError(f"{op} does not apply to a {a} and a {b}", n.pos, fix=fix_for(a, b))
 
     def _call(self, n: Node) -> _Val:
         name = n.value
         if n.target is None:
             return self._global(n)
-        if name in _MACROS:
+        if name in MACROS:
             return self._macro(n)
         recv = self.value(n.target)
         t = recv.type
@@ -341,7 +262,7 @@ class Checker:
             if recv.uses is not None:
                 recv.uses.whole = True
             return _Val(DYN)
-        methods = _METHODS.get(family, {})
+        methods = METHODS.get(family, {})
         sig = methods.get(name)
         if sig is None:
             known = sorted(methods)
@@ -374,10 +295,10 @@ class Checker:
 
     def _global(self, n: Node) -> _Val:
         name = n.value
-        if name not in _GLOBALS:
+        if name not in GLOBALS:
             raise CelTypeError(f"unknown function {name}()", n.pos,
-                               fix=did_you_mean(name, _GLOBALS)
-                               or f"functions: {', '.join(_GLOBALS)}")
+                               fix=did_you_mean(name, GLOBALS)
+                               or f"functions: {', '.join(GLOBALS)}")
         if name == "has":
             if len(n.args) != 1 or n.args[0].op != "select":
                 raise CelTypeError("has() takes one field: has(fact.postmortem)", n.pos)
@@ -404,11 +325,11 @@ class Checker:
             if t.name != "string":
                 raise CelTypeError(f"{name}() reads a string, not a {t}", arg.pos)
             if arg.op == "lit":
-                _literal_time(name, arg)
+                literal_time(name, arg)
             return _Val(T(name))
-        if t.name not in _CONVERTS_FROM[name] | {"dyn"}:
+        if t.name not in CONVERTS_FROM[name] | {"dyn"}:
             raise CelTypeError(f"{name}() cannot convert a {t}", arg.pos)
-        return _Val(_CONVERSIONS[name])
+        return _Val(CONVERSIONS[name])
 
     def _macro(self, n: Node) -> _Val:
         name = n.value
@@ -451,66 +372,6 @@ class Checker:
 
 def _holds_facts(t: T) -> bool:
     return t.name == "fact" or t.name == "list" and t.elem is not None and t.elem.name == "fact"
-
-
-_ARITH: dict[tuple[str, str, str], T] = {
-    ("-", "timestamp", "timestamp"): DURATION,
-    ("-", "timestamp", "duration"): TIMESTAMP,
-    ("+", "timestamp", "duration"): TIMESTAMP,
-    ("+", "duration", "timestamp"): TIMESTAMP,
-    ("+", "duration", "duration"): DURATION,
-    ("-", "duration", "duration"): DURATION,
-}
-
-
-def _comparable(a: T, b: T) -> bool:
-    if "null" in (a.name, b.name) or "dyn" in (a.name, b.name):
-        return True
-    if a.name in NUMERIC and b.name in NUMERIC:
-        return True
-    maps = ("map", "fact", "object")
-    if a.name in maps and b.name in maps:
-        return True
-    if a.name == b.name == "list":
-        return _comparable(a.elem or DYN, b.elem or DYN)
-    return a.name == b.name
-
-
-def _join(types: list[T]) -> T:
-    if not types:
-        return DYN
-    first = types[0]
-    return first if all(t == first for t in types) else DYN
-
-
-def _fix(a: T, b: T) -> str:
-    pair = {a.name, b.name}
-    if pair == {"timestamp", "duration"} or "timestamp" in pair and pair & NUMERIC:
-        return ("timestamps compare with timestamps (now, fact.resolved_at, "
-                "timestamp(\"2026-01-01T00:00:00Z\")); a difference of two is a "
-                "duration: compare it with duration(\"120h\")")
-    if "duration" in pair and pair & NUMERIC | {"string"}:
-        return "write the length as a duration: duration(\"120h\"), duration(\"30m\")"
-    if pair == {"int", "double"}:
-        return "CEL does not mix int and double: write 2.0 for 2, or double(x)"
-    if "string" in pair and pair & NUMERIC:
-        return "convert one side: string(x), int(s) or double(s)"
-    return "CEL does not convert between types; convert one side with int(), double() " \
-           "or string()"
-
-
-def _literal_time(name: str, arg: Node) -> None:
-    text = arg.value
-    if name == "duration":
-        if not _DURATION_LIT.fullmatch(text):
-            days = re.fullmatch(r"(\d+)d", text)
-            fix = (f"write duration(\"{int(days.group(1)) * 24}h\")" if days else
-                   "units are h, m, s, ms, us, ns: duration(\"120h\"), duration(\"1h30m\")")
-            raise CelTypeError(f"duration({text!r}) is not a CEL duration", arg.pos, fix=fix)
-        return
-    if not _TIMESTAMP_LIT.fullmatch(text):
-        raise CelTypeError(f"timestamp({text!r}) is not an RFC 3339 timestamp", arg.pos,
-                           fix="write timestamp(\"2026-11-30T00:00:00Z\")")
 
 
 def variables(kind: str | None, kinds: KindRegistry, *, many: bool = False) -> dict[str, T]:

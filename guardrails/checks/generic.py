@@ -15,14 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from guardrails import fmt
-from guardrails.checks import grouping
 from guardrails.celrules.rules import (
     CelRun,
     expression_problems,
     group_by_problems,
-    groups,
     reached_kinds,
 )
+from guardrails.checks import grouping
 from guardrails.checks.conditions import (
     RuleParamError,
     RuleParamErrors,
@@ -331,7 +330,7 @@ class CountCheck(_Selecting):
         lo, hi = rule.params.get("min"), rule.params.get("max")
         threshold = {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
         if "group_by" in rule.params:
-            return _grouped_count(rule, ctx, raw, lo, hi, threshold)
+            return grouping.grouped_count(rule, ctx, raw, lo, hi, threshold)
         n = len(raw)
         ok = (lo is None or n >= lo) and (hi is None or n <= hi)
         shown = fmt.comparison(n, "count", threshold, ok)
@@ -342,32 +341,6 @@ class CountCheck(_Selecting):
         ]
         return CheckResult(Outcome.PASSED if ok else Outcome.FAILED, msg, value=n,
                            unit="count", threshold=threshold, samples=n, evidence=evidence)
-
-
-def _grouped_count(rule: Rule, ctx: EvalContext, raw: list[Any], lo: Any, hi: Any,
-                   threshold: dict[str, Any]) -> CheckResult:
-    """``count`` with ``group_by``: min/max per group, a failing group is evidence."""
-    kind = rule.params["facts"]
-    noun, by_group = groups(kind, raw, rule.params["group_by"], ctx.store, ctx.store.kinds)
-    if not by_group:
-        return no_data(rule, f"no {kind} have a {rule.params['group_by']}")
-    singular = kind.rstrip("s")
-    bad = []
-    for key in sorted(by_group):
-        n = len(by_group[key])
-        if (lo is None or n >= lo) and (hi is None or n <= hi):
-            continue
-        bound = f"max {hi:g}" if hi is not None and n > hi else f"min {lo:g}"
-        bad.append(Evidence(key, f"{fmt.plural(n, singular)} ({bound})",
-                            team=key.split("/", 1)[1] if key.startswith("team/") else None))
-    bounds = (f"outside {lo:g}..{hi:g}" if lo is not None and hi is not None
-              else f"above {hi:g}" if hi is not None else f"below {lo:g}")
-    detail = fmt.ids([f"{e.subject.split('/', 1)[1]} ({e.detail.split(' ', 1)[0]})"
-                      for e in bad])
-    msg = (f"{len(bad)} of {fmt.plural(len(by_group), noun)} {bounds} {kind}: {detail}"
-           if bad else f"no {noun} of {len(by_group)} {bounds} {kind}")
-    return CheckResult(Outcome.FAILED if bad else Outcome.PASSED, msg, value=len(bad),
-                       unit="count", threshold=threshold, samples=len(raw), evidence=bad)
 
 
 def metric_label(name: str) -> str:

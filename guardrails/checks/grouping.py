@@ -1,6 +1,8 @@
-"""``group_by`` for ``check: metric``: one value of the metric per group.
+"""``group_by``: ``count`` per group, and ``check: metric`` with one value per group.
 
-The metric is computed once per group on a view of the fact store that
+``count`` groups its selected facts (:func:`grouped_count`, the grouping
+itself in :func:`guardrails.celrules.rules.groups`). For a metric, the
+metric is computed once per group on a view of the fact store that
 holds only the group's facts, so every metric (DORA, delivery, a plugin's)
 groups without knowing it. A fact belongs to group ``v`` when:
 
@@ -22,6 +24,7 @@ from typing import Any
 
 from guardrails import fmt
 from guardrails.checks.conditions import RuleParamError, did_you_mean, kind_fields
+from guardrails.facts import FactStore
 from guardrails.kinds import KindRegistry
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import EvalContext, Metric
@@ -53,17 +56,20 @@ def group_by_problems(path: Any, metric: Metric | None,
                            or f"fields: team, {', '.join(sorted(known))}")]
 
 
-class GroupStore:
-    """A fact store showing one group's facts (other attributes: the store's own)."""
+class GroupStore(FactStore):
+    """The run's fact store showing one group's facts through :meth:`get`."""
 
-    def __init__(self, store: Any, keys: Mapping[str, KeyFn], value: str) -> None:
+    def __init__(self, store: FactStore, keys: Mapping[str, KeyFn], value: str) -> None:
+        super().__init__(store.kinds)
         self._store = store
+        self._facts = store.by_kind
+        self.provided_by = store.provided_by
+        self.failed = store.failed
+        self.warnings = store.warnings
+        self.locators = store.locators
         self._keys = keys
         self._value = value
         self._cache: dict[str, list[dict[str, Any]]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
 
     def get(self, kind: str) -> list[dict[str, Any]]:
         """The group's facts of ``kind`` (all of them when the kind is not grouped)."""
@@ -106,6 +112,35 @@ def _keys(ctx: EvalContext, metric: Metric, path: str) -> dict[str, KeyFn]:
                 out[kind] = through
                 break
     return out
+
+
+def grouped_count(rule: Rule, ctx: EvalContext, raw: list[Any], lo: Any, hi: Any,
+                   threshold: dict[str, Any]) -> CheckResult:
+    """``count`` with ``group_by``: min/max per group, a failing group is evidence."""
+    from guardrails.celrules.rules import groups
+    from guardrails.checks.generic import no_data
+
+    kind = rule.params["facts"]
+    noun, by_group = groups(kind, raw, rule.params["group_by"], ctx.store, ctx.store.kinds)
+    if not by_group:
+        return no_data(rule, f"no {kind} have a {rule.params['group_by']}")
+    singular = kind.rstrip("s")
+    bad = []
+    for key in sorted(by_group):
+        n = len(by_group[key])
+        if (lo is None or n >= lo) and (hi is None or n <= hi):
+            continue
+        bound = f"max {hi:g}" if hi is not None and n > hi else f"min {lo:g}"
+        bad.append(Evidence(key, f"{fmt.plural(n, singular)} ({bound})",
+                            team=key.split("/", 1)[1] if key.startswith("team/") else None))
+    bounds = (f"outside {lo:g}..{hi:g}" if lo is not None and hi is not None
+              else f"above {hi:g}" if hi is not None else f"below {lo:g}")
+    detail = fmt.ids([f"{e.subject.split('/', 1)[1]} ({e.detail.split(' ', 1)[0]})"
+                      for e in bad])
+    msg = (f"{len(bad)} of {fmt.plural(len(by_group), noun)} {bounds} {kind}: {detail}"
+           if bad else f"no {noun} of {len(by_group)} {bounds} {kind}")
+    return CheckResult(Outcome.FAILED if bad else Outcome.PASSED, msg, value=len(bad),
+                       unit="count", threshold=threshold, samples=len(raw), evidence=bad)
 
 
 def grouped_metric(rule: Rule, ctx: EvalContext, metric: Metric,
