@@ -49,6 +49,13 @@ from guardrails.celrules.types import (
 from guardrails.checks.conditions import did_you_mean, kind_fields
 from guardrails.kinds import KindRegistry
 
+
+def an(t: object) -> str:
+    """``a timestamp``, ``an int``."""
+    text = str(t)
+    return f"{'an' if text[:1] in 'aeiou' else 'a'} {text}"
+
+
 __all__ = ["CelTypeError", "Checker", "T", "Uses", "variables"]
 
 class Uses(dict[str, "Uses"]):
@@ -125,7 +132,7 @@ class Checker:
             return schema_type(props[name], owner.root)
         if owner.name in ("map", "dyn"):
             return DYN
-        raise CelTypeError(f"a {owner} has no fields (.{name})", pos)
+        raise CelTypeError(f"{an(owner)} has no fields (.{name})", pos)
 
     # --- the walk ----------------------------------------------------------------
     def check(self, node: Node) -> T:
@@ -161,7 +168,7 @@ class Checker:
             t = owner.type
             if t.name == "list":
                 if key.name not in ("int", "uint", "dyn"):
-                    raise CelTypeError(f"a list is indexed by an int, not a {key}", n.args[1].pos)
+                    raise CelTypeError(f"a list is indexed by an int, not {an(key)}", n.args[1].pos)
                 elem = t.elem or DYN
                 return _Val(elem, owner.uses if elem.name == "fact" else None)
             if t.name in ("fact", "object") and n.args[1].op == "lit" and key.name == "string":
@@ -172,7 +179,7 @@ class Checker:
                 owner.uses.whole = True
             if t.name in ("map", "dyn", "fact", "object"):
                 return _Val(DYN)
-            raise CelTypeError(f"a {t} cannot be indexed", n.pos)
+            raise CelTypeError(f"{an(t)} cannot be indexed", n.pos)
         if op == "list":
             items = [self.value(a, whole=True).type for a in n.args]
             return _Val(T("list", join_types(items)))
@@ -186,7 +193,7 @@ class Checker:
                 self._want_bool(t, n.args[0].pos, "'!'")
                 return _Val(BOOL)
             if t.name not in ("int", "double", "duration", "dyn"):
-                raise CelTypeError(f"'-' does not apply to a {t}", n.pos)
+                raise CelTypeError(f"'-' does not apply to {an(t)}", n.pos)
             return _Val(t)
         if op == "cond":
             c = self.value(n.args[0], whole=True).type
@@ -202,7 +209,7 @@ class Checker:
 
     def _want_bool(self, t: T, pos: int, what: str) -> None:
         if t.name not in ("bool", "dyn"):
-            raise CelTypeError(f"{what} needs true or false, not a {t}", pos,
+            raise CelTypeError(f"{what} needs true or false, not {an(t)}", pos,
                                fix="compare it: == , != , < , ... or use has()")
 
     def _binary(self, n: Node) -> T:
@@ -217,24 +224,25 @@ class Checker:
             return BOOL if op in ("<", "<=", ">", ">=", "==", "!=", "in") else DYN
         if op in ("==", "!="):
             if not comparable(a, b):
-                raise CelTypeError(f"{op} compares a {a} with a {b}: never equal", n.pos,
+                raise CelTypeError(f"{op} compares {an(a)} with {an(b)}: never equal", n.pos,
                                    fix=fix_for(a, b))
             return BOOL
         if op in ("<", "<=", ">", ">="):
             if not (a.name in NUMERIC and b.name in NUMERIC
                     or a.name == b.name and a.name in ("string", "bytes", "bool",
                                                        "timestamp", "duration")):
-                raise CelTypeError(f"{op} cannot order a {a} and a {b}", n.pos, fix=fix_for(a, b))
+                raise CelTypeError(f"{op} cannot order {an(a)} and {an(b)}", n.pos,
+                                   fix=fix_for(a, b))
             return BOOL
         if op == "in":
             if b.name == "list":
                 if b.elem is not None and not comparable(a, b.elem):
-                    raise CelTypeError(f"'in' looks for a {a} in a {b}", n.pos,
+                    raise CelTypeError(f"'in' looks for {an(a)} in {an(b)}", n.pos,
                                        fix=fix_for(a, b.elem))
                 return BOOL
             if b.name in ("map", "fact", "object"):
                 return BOOL
-            raise CelTypeError(f"'in' needs a list or a map on its right, not a {b}", n.pos)
+            raise CelTypeError(f"'in' needs a list or a map on its right, not {an(b)}", n.pos)
         result = ARITH.get((op, a.name, b.name))
         if result is not None:
             return result
@@ -245,7 +253,7 @@ class Checker:
             return a
         if op == "+" and a.name == b.name == "list":
             return T("list", join_types([a.elem or DYN, b.elem or DYN]))
-        raise CelTypeError(f"{op} does not apply to a {a} and a {b}", n.pos, fix=fix_for(a, b))
+        raise CelTypeError(f"{op} does not apply to {an(a)} and {an(b)}", n.pos, fix=fix_for(a, b))
 
     def _call(self, n: Node) -> _Val:
         name = n.value
@@ -267,9 +275,9 @@ class Checker:
         if sig is None:
             known = sorted(methods)
             raise CelTypeError(
-                f"a {t} has no function {name}()", n.pos,
+                f"{an(t)} has no function {name}()", n.pos,
                 fix=(did_you_mean(name, known) or "")
-                + (f" functions of a {t}: {', '.join(known)}" if known else ""))
+                + (f" functions of {an(t)}: {', '.join(known)}" if known else ""))
         self._args(n, sig[0])
         if name == "matches":
             self._regex(n.args[0])
@@ -282,7 +290,7 @@ class Checker:
         for a, w in zip(n.args, want, strict=True):
             got = self.value(a, whole=True).type
             if got.name not in (w.name, "dyn"):
-                raise CelTypeError(f"{n.value}() needs a {w} here, not a {got}", a.pos)
+                raise CelTypeError(f"{n.value}() needs {an(w)} here, not {an(got)}", a.pos)
 
     def _regex(self, arg: Node) -> None:
         if arg.op == "lit" and isinstance(arg.value, str):
@@ -315,7 +323,7 @@ class Checker:
         t = self.value(arg, whole=True).type
         if name == "size":
             if t.name not in ("string", "bytes", "list", "map", "fact", "object", "dyn"):
-                raise CelTypeError(f"size() of a {t}", arg.pos)
+                raise CelTypeError(f"size() of {an(t)}", arg.pos)
             return _Val(INT)
         if name in ("dyn", "type"):
             return _Val(DYN if name == "dyn" else TYPE)
@@ -323,12 +331,12 @@ class Checker:
             if t.name == name or t.name == "dyn":
                 return _Val(T(name))
             if t.name != "string":
-                raise CelTypeError(f"{name}() reads a string, not a {t}", arg.pos)
+                raise CelTypeError(f"{name}() reads a string, not {an(t)}", arg.pos)
             if arg.op == "lit":
                 literal_time(name, arg)
             return _Val(T(name))
         if t.name not in CONVERTS_FROM[name] | {"dyn"}:
-            raise CelTypeError(f"{name}() cannot convert a {t}", arg.pos)
+            raise CelTypeError(f"{name}() cannot convert {an(t)}", arg.pos)
         return _Val(CONVERSIONS[name])
 
     def _macro(self, n: Node) -> _Val:
@@ -343,7 +351,7 @@ class Checker:
             if rng.uses is not None:
                 rng.uses.whole = True
         else:
-            raise CelTypeError(f"{name}() needs a list or a map, not a {t}", n.target.pos)
+            raise CelTypeError(f"{name}() needs a list or a map, not {an(t)}", n.target.pos)
         arity = (2, 3) if name == "map" else (2,)
         if len(n.args) not in arity or n.args[0].op != "ident":
             raise CelTypeError(f"{name}() takes a variable name and an expression: "
