@@ -357,7 +357,7 @@ class Checker:
             raise CelTypeError(f"{name}() takes a variable name and an expression: "
                                f"{name}(x, ...)", n.pos)
         var = n.args[0].value
-        if var in ("fact", "now", "window", "facts"):
+        if var in ("fact", "now", "window") or var in self.uses:
             raise CelTypeError(f"{name}(): {var!r} is taken, name the variable otherwise",
                                n.args[0].pos)
         outer = self.scope.get(var)
@@ -382,13 +382,14 @@ def _holds_facts(t: T) -> bool:
     return t.name == "fact" or t.name == "list" and t.elem is not None and t.elem.name == "fact"
 
 
-def variables(kind: str | None, kinds: KindRegistry, *, many: bool = False) -> dict[str, T]:
-    """The variables a rule's expression sees: ``fact`` (or ``facts``), ``now``, ``window``."""
-    one = T("fact", kind=kind) if kind is not None and kind in kinds else MAP
+def variables(kind: str | None, kinds: KindRegistry, *,
+              lists: tuple[str, ...] = ()) -> dict[str, T]:
+    """What an expression sees: ``now``, ``window`` and ``fact`` (or, with ``lists``,
+    each of those kinds' facts as a list named after the kind)."""
     out = {"now": TIMESTAMP, "window": DURATION}
-    if many:
-        out["facts"] = T("list", one)
+    if lists:
+        for name in lists:
+            out[name] = T("list", T("fact", kind=name) if name in kinds else MAP)
     else:
-        out["fact"] = one
+        out["fact"] = T("fact", kind=kind) if kind is not None and kind in kinds else MAP
     return out
-

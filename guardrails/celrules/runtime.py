@@ -85,19 +85,21 @@ def _offset(src: str, line: int, col: int) -> int:
 
 
 def compile_expression(src: str, kind: str | None, kinds: KindRegistry, *,
-                       many: bool = False, want: str | None = "bool") -> Compiled:
+                       lists: tuple[str, ...] = (), want: str | None = "bool") -> Compiled:
     """Parse, check and compile ``src``; :class:`CelProblem` when it cannot run.
 
     ``want`` is the type the expression must give (``bool`` for ``where`` and
-    ``expect``, ``number`` for ``value``; None for any).
+    ``expect``, ``number`` for ``value``; None for any). With ``lists`` (kind
+    names), the expression sees those kinds' facts as lists named after them
+    (``check: expr``) instead of one ``fact``.
     """
-    key = (src, kind, kinds.fingerprint, many, want)
+    key = (src, kind, kinds.fingerprint, lists, want)
     got = _compiled.get(key)
     if got is None:
         if len(_compiled) >= 512:
             _compiled.clear()
         try:
-            got = _compile(src, kind, kinds, many, want)
+            got = _compile(src, kind, kinds, lists, want)
         except CelProblem as exc:
             got = exc
         _compiled[key] = got
@@ -109,13 +111,13 @@ def compile_expression(src: str, kind: str | None, kinds: KindRegistry, *,
 _compiled: dict[tuple[Any, ...], Compiled | CelProblem] = {}
 
 
-def _compile(src: str, kind: str | None, kinds: KindRegistry, many: bool,
+def _compile(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ...],
              want: str | None) -> Compiled:
     try:
         tree = parse(src)
     except CelSyntaxError as exc:
         raise CelProblem(f"syntax error: {exc}", exc.offset, exc.fix) from None
-    checker = Checker(kinds, variables(kind, kinds, many=many))
+    checker = Checker(kinds, variables(kind, kinds, lists=lists))
     try:
         typ = checker.check(tree)
     except CelTypeError as exc:
@@ -137,7 +139,7 @@ def _compile(src: str, kind: str | None, kinds: KindRegistry, many: bool,
         raise CelProblem(f"syntax error: {excerpt(first, 200)}", at) from None
     reached: set[str] = set()
     for name, uses in checker.uses.items():
-        root = kind if name in ("fact", "facts") else None
+        root = kind if name == "fact" else name if name in lists else None
         if root is not None:
             _reached(root, uses, kinds, reached, 0)
     return Compiled(src, typ, dict(checker.uses), program, frozenset(reached))
@@ -152,18 +154,6 @@ def _reached(kind: str, uses: Uses, kinds: KindRegistry, out: set[str], depth: i
         if link is not None:
             out.add(link.kind)
             _reached(link.kind, sub, kinds, out, depth + 1)
-
-
-def problem(src: Any, kind: str | None, kinds: KindRegistry, *,
-            many: bool = False) -> CelProblem | None:
-    """The load-time problem of an expression, or None when it compiles."""
-    if not isinstance(src, str):
-        return CelProblem("an expression is a string", 0)
-    try:
-        compile_expression(src, kind, kinds, many=many)
-    except CelProblem as exc:
-        return exc
-    return None
 
 
 class Facts:

@@ -431,7 +431,9 @@ def focus_note(rule: Rule, unit: str, bound: Any = None) -> str:
 
 @hookimpl
 def guardrails_collect_checks() -> list[Check]:
-    return [EachCheck(), CountCheck(), MetricCheck()]
+    from guardrails.celrules.exprcheck import ExprCheck
+
+    return [EachCheck(), CountCheck(), MetricCheck(), ExprCheck()]
 
 
 _no_data = no_data  # older name, kept for plugins written against it

@@ -218,3 +218,66 @@ def test_value_within_bounds_reads_like_the_named_check(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "1 team outside at most 8 members: core-infra (11)" in result.output
     assert "team/core-infra  11 members (max 8)" in result.output
+
+
+def test_expr_rule_over_whole_kinds(tmp_path: Path) -> None:
+    config = _acme(tmp_path, """\
+  - id: sev1-share
+    check: expr
+    facts: [incidents, deployments]
+    expect: >
+      incidents.filter(i, has(i.severity) && i.severity == "SEV1").size() * 20
+      <= deployments.size()
+  - id: open-incidents
+    check: expr
+    facts: incidents
+    value: incidents.filter(i, !has(i.resolved_at)).size()
+    max: 0
+""")
+    result = _check(config, "-v")
+    assert "p::sev1-share PASSED" in result.output
+    assert "incidents.filter(i, !has(i.resolved_at)).size(): 1 > 0" in result.output
+    assert result.exit_code == 1
+
+
+def test_expr_rule_names_are_the_kinds(tmp_path: Path) -> None:
+    config = _acme(tmp_path, """\
+  - id: typo
+    check: expr
+    facts: [incidents]
+    expect: incidnets.size() > 0
+""")
+    result = _check(config)
+    assert result.exit_code == 4
+    assert "rules/r.yaml:6:13:" in result.output and "did you mean 'incidents'?" in result.output
+
+
+PLUGIN = '''
+from guardrails.kinds import FactKind, Link
+from guardrails.plugin import hookimpl
+
+@hookimpl
+def guardrails_fact_kinds():
+    return [FactKind("oncall_shifts", "oncall_shift", schema={
+        "type": "object", "properties": {"id": {"type": "string"},
+        "team": {"type": "string"}, "hours": {"type": "number"}}},
+        links={"owner_team": Link("teams", via="team")})]
+'''
+
+
+def test_a_plugin_kind_declares_its_links(tmp_path: Path) -> None:
+    config = make_project(tmp_path, rules={"rules/r.yaml": """\
+pack: p
+rules:
+  - id: shifts
+    check: each
+    facts: oncall_shifts
+    expect: fact.owner_team.members.size() >= 2 && fact.hours <= 12.0
+  - id: typo
+    check: each
+    facts: oncall_shifts
+    expect: fact.owner_team.memebrs.size() >= 2
+"""}, plugins=PLUGIN)
+    result = _check(config)
+    assert result.exit_code == 4, result.output
+    assert "rules/r.yaml:10:29:" in result.output and "did you mean 'members'?" in result.output
