@@ -23,9 +23,10 @@ REPO = Path(__file__).resolve().parents[2]
 def _examples() -> str:
     text = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
     section = text.split("## CEL expressions", 1)[1].split("\n## ", 1)[0]
-    found = re.search(r"```yaml\n(.*?)```", section, re.S)
+    found = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.S)
+             if b.startswith("pack: cel-examples")]
     assert found, "docs/rules.md lost its CEL examples"
-    return found.group(1)
+    return found[0]
 
 
 EXAMPLES = _examples()
