@@ -22,6 +22,7 @@ import functools
 import importlib.machinery
 import importlib.util
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -45,7 +46,15 @@ class CelProblem(ValueError):
 
 @functools.cache
 def runtime() -> Any:
-    """The ``cel`` extension module, without its package's REPL imports."""
+    """The ``cel`` extension module, without its package's REPL imports.
+
+    The extension may be initialised once a process (a second initialisation
+    panics), so it is registered as ``cel.cel``, where the package's own
+    ``from .cel import *`` finds it, and reused when the package came first.
+    """
+    loaded = sys.modules.get("cel.cel")
+    if loaded is not None:
+        return loaded
     spec = importlib.util.find_spec("cel")
     try:
         assert spec is not None and spec.submodule_search_locations
@@ -56,12 +65,17 @@ def runtime() -> Any:
         mod_spec = importlib.util.spec_from_file_location("cel.cel", lib, loader=loader)
         assert mod_spec is not None
         module = importlib.util.module_from_spec(mod_spec)
-        loader.exec_module(module)
-        return module
     except Exception:  # noqa: BLE001 - any other layout: the package's own import
         import cel
 
         return cel
+    sys.modules["cel.cel"] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        del sys.modules["cel.cel"]
+        raise
+    return module
 
 
 @dataclass(frozen=True)

@@ -281,3 +281,17 @@ rules:
     result = _check(config)
     assert result.exit_code == 4, result.output
     assert "rules/r.yaml:10:29:" in result.output and "did you mean 'members'?" in result.output
+
+
+def test_the_runtime_and_the_cel_package_share_one_extension() -> None:
+    # The extension panics when initialised twice in a process: a plugin that
+    # imports the `cel` package after guardrails loaded the runtime must work.
+    import sys
+
+    from guardrails.celrules.runtime import runtime
+
+    module = runtime()
+    import cel
+
+    assert cel.compile("1 + 1").execute({}) == 2
+    assert sys.modules["cel.cel"] is module
