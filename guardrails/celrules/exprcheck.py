@@ -66,7 +66,6 @@ class ExprCheck(Check):
             "on_no_data": {"enum": ["skip", "fail"]},
         },
         "required": ["facts"],
-        "oneOf": [{"required": ["expect"]}, {"required": ["value"]}],
     }
     doc = ("One CEL expression over every fact of the named kinds (lists named after "
            "them): `expect` must be true, or `value` within `min`/`max`.")
@@ -74,6 +73,8 @@ class ExprCheck(Check):
     def validate_rule(self, params: Mapping[str, Any], known_kinds: Any = None,
                       fact_kinds: KindRegistry | None = None) -> None:
         """Load-time checks: the kinds, the expression, bounds for ``value``."""
+        from guardrails.checks.generic import expect_or_value
+
         kinds = BUILTIN if fact_kinds is None else fact_kinds
         errors: list[RuleParamError] = []
         names = _kinds(params)
@@ -86,7 +87,10 @@ class ExprCheck(Check):
         if "value" in params and "min" not in params and "max" not in params:
             errors.append(RuleParamError("value", "value: needs min or max to compare with",
                                          fix="add max: (or min:) to the rule"))
+        errors += expect_or_value(self.name, params)
         for key, want in (("expect", "bool"), ("value", "number")):
+            if key not in params:
+                continue
             if isinstance(params.get(key), str) and not errors:
                 try:
                     compile_expression(params[key], None, kinds, lists=names, want=want)

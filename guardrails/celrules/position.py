@@ -2,7 +2,7 @@
 
 An error inside a rule's expression names the file line and column of the
 character, not of the key: the rule file is composed again (only on this
-error path; the file already loaded, so its size and nesting are bounded)
+error path, by :func:`guardrails.yamlio.node_at`, under the loader's bounds)
 and the scalar's node tells where its text starts and how it is written.
 Exact for expressions on one line (plain or quoted) and for literal blocks
 (``|``); for a folded or multi-line flow scalar, where YAML joins lines, the
@@ -15,31 +15,13 @@ from typing import Any
 
 import yaml
 
-
-def _node_at(root: Any, path: tuple[Any, ...]) -> Any:
-    node = root
-    for step in path:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value
-                         if isinstance(k, yaml.ScalarNode) and k.value == step), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) \
-                and 0 <= step < len(node.value):
-            node = node.value[step]
-        else:
-            return None
-        if node is None:
-            return None
-    return node
+from guardrails import yamlio
 
 
 def expression_position(text: str, path: tuple[Any, ...],
                         offset: int) -> tuple[int, int] | None:
     """(line, column), both from 1, of character ``offset`` of the scalar at ``path``."""
-    try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
-    node = _node_at(root, path)
+    node = yamlio.node_at(text, path)
     if not isinstance(node, yaml.ScalarNode):
         return None
     start, end = node.start_mark, node.end_mark

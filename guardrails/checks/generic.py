@@ -85,6 +85,22 @@ def _accepts(schema: Mapping[str, Any]) -> Any:
     return predicate(schema, rule=True) or make_rule_validator(schema).is_valid
 
 
+def expect_or_value(check: str, params: Mapping[str, Any]) -> list[RuleParamError]:
+    """``each``/``expr`` take ``expect`` or ``value``: one of them, not both."""
+    if check not in ("each", "expr"):
+        return []
+    if "expect" in params and "value" in params:
+        return [RuleParamError("value", "give expect or value, not both",
+                               fix="value (a number within min/max) replaces expect")]
+    if "expect" not in params and "value" not in params:
+        missing = RuleParamError("expect", "'expect' is a required property",
+                                 fix="add expect: (a JSON Schema or a CEL expression), "
+                                     "or value: (a CEL number) with min/max")
+        missing.key = None  # type: ignore[assignment]  # no key to point at: the rule's line
+        return [missing]
+    return []
+
+
 class _Selecting(Check):
     """Shared selection of ``each`` and ``count``."""
 
@@ -109,6 +125,7 @@ class _Selecting(Check):
         if "value" in params and "min" not in params and "max" not in params:
             errors.append(RuleParamError("value", "value: needs min or max to compare with",
                                          fix="add max: 8 (or min:) to the rule"))
+        errors += expect_or_value(self.name, params)
         for key in ("where", "expect", "value"):
             if isinstance(params.get(key), str):
                 errors.extend(expression_problems(key, params[key], kind, kinds))
@@ -205,7 +222,6 @@ class EachCheck(_Selecting):
             "min": {"type": "number"}, "max": {"type": "number"},
         },
         "required": ["facts"],
-        "oneOf": [{"required": ["expect"]}, {"required": ["value"]}],
     }
     doc = ("Every selected fact satisfies `expect` (a JSON Schema or a CEL expression), "
            "or its CEL `value` lies within `min`/`max`.")
