@@ -31,6 +31,7 @@ from guardrails.celrules.runtime import (
     evaluate,
     measure,
 )
+from guardrails.checks.common import expect_or_value, no_data
 from guardrails.checks.conditions import RuleParamError, RuleParamErrors, did_you_mean
 from guardrails.datakinds import BUILTIN
 from guardrails.kinds import KindRegistry
@@ -73,8 +74,6 @@ class ExprCheck(Check):
     def validate_rule(self, params: Mapping[str, Any], known_kinds: Any = None,
                       fact_kinds: KindRegistry | None = None) -> None:
         """Load-time checks: the kinds, the expression, bounds for ``value``."""
-        from guardrails.checks.generic import expect_or_value
-
         kinds = BUILTIN if fact_kinds is None else fact_kinds
         errors: list[RuleParamError] = []
         names = _kinds(params)
@@ -114,8 +113,6 @@ class ExprCheck(Check):
         return {*_kinds(rule.params), *reached}
 
     def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
-        from guardrails.checks.generic import no_data
-
         kinds = ctx.store.kinds
         names = _kinds(rule.params)
         for name in names:

@@ -2,12 +2,13 @@
 
 The runtime is ``common-expression-language`` (a Rust interpreter, the
 ``cel`` module), chosen by ``benchmarks/bench_cel.py`` (see
-benchmarks/RESULTS.md): about 20 µs a fact for a ``where`` and ``expect``
-pair where the pure-Python ``cel-python`` takes about 400 µs, and no
-protobuf conversion of every timestamp as Google's ``cel-expr-python``
-needs. Its package ``__init__`` imports a command-line REPL (typer, rich,
-prompt-toolkit: 160 ms); :func:`runtime` loads the compiled extension alone
-(10 ms) and falls back to the package import if that ever fails.
+benchmarks/RESULTS.md): about 25 µs of CPU a fact for a ``where`` and
+``expect`` pair, as fast as Google's ``cel-expr-python`` without its
+protobuf conversion of every timestamp, where the pure-Python
+``cel-python`` takes about 475 µs. Its package ``__init__`` imports a
+command-line REPL (typer, rich, prompt-toolkit: 160 ms); :func:`runtime`
+loads the compiled extension alone (10 ms) and falls back to the package
+import if that ever fails.
 
 Each expression is parsed and checked once (:mod:`.parse`, :mod:`.check`),
 compiled once, and evaluated per fact on a CEL map holding only the fields

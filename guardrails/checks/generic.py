@@ -22,6 +22,7 @@ from guardrails.celrules.rules import (
     reached_kinds,
 )
 from guardrails.checks import grouping
+from guardrails.checks.common import expect_or_value, metric_label, no_data
 from guardrails.checks.conditions import (
     RuleParamError,
     RuleParamErrors,
@@ -63,11 +64,7 @@ _FILTERS = {
 }
 
 
-def no_data(rule: Rule, reason: str, unit: str = "count") -> CheckResult:
-    """Skipped with ``reason``, or failed when the rule says ``on_no_data: fail``."""
-    if rule.params.get("on_no_data") == "fail":
-        return CheckResult(Outcome.FAILED, f"{reason} (on_no_data: fail)", unit=unit)
-    return CheckResult.skipped(reason)
+
 
 
 def _mentions_joins(kind: str, params: Mapping[str, Any], kinds: KindRegistry) -> bool:
@@ -85,20 +82,7 @@ def _accepts(schema: Mapping[str, Any]) -> Any:
     return predicate(schema, rule=True) or make_rule_validator(schema).is_valid
 
 
-def expect_or_value(check: str, params: Mapping[str, Any]) -> list[RuleParamError]:
-    """``each``/``expr`` take ``expect`` or ``value``: one of them, not both."""
-    if check not in ("each", "expr"):
-        return []
-    if "expect" in params and "value" in params:
-        return [RuleParamError("value", "give expect or value, not both",
-                               fix="value (a number within min/max) replaces expect")]
-    if "expect" not in params and "value" not in params:
-        missing = RuleParamError("expect", "'expect' is a required property",
-                                 fix="add expect: (a JSON Schema or a CEL expression), "
-                                     "or value: (a CEL number) with min/max")
-        missing.key = None  # type: ignore[assignment]  # no key to point at: the rule's line
-        return [missing]
-    return []
+
 
 
 class _Selecting(Check):
@@ -359,8 +343,7 @@ class CountCheck(_Selecting):
                            unit="count", threshold=threshold, samples=n, evidence=evidence)
 
 
-def metric_label(name: str) -> str:
-    return name.rsplit(".", 1)[-1].replace("_", " ")
+
 
 
 class MetricCheck(Check):

@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from guardrails import fmt
+from guardrails.checks.common import metric_label, no_data
 from guardrails.checks.conditions import RuleParamError, did_you_mean, kind_fields
 from guardrails.facts import FactStore
 from guardrails.kinds import KindRegistry
@@ -118,8 +119,6 @@ def grouped_count(rule: Rule, ctx: EvalContext, raw: list[Any], lo: Any, hi: Any
                    threshold: dict[str, Any]) -> CheckResult:
     """``count`` with ``group_by``: min/max per group, a failing group is evidence."""
     from guardrails.celrules.rules import groups
-    from guardrails.checks.generic import no_data
-
     kind = rule.params["facts"]
     noun, by_group = groups(kind, raw, rule.params["group_by"], ctx.store, ctx.store.kinds)
     if not by_group:
@@ -146,8 +145,6 @@ def grouped_count(rule: Rule, ctx: EvalContext, raw: list[Any], lo: Any, hi: Any
 def grouped_metric(rule: Rule, ctx: EvalContext, metric: Metric,
                    bound: Callable[[Any, str], float | None]) -> CheckResult:
     """Evaluate a metric rule per group: each group outside min/max is evidence."""
-    from guardrails.checks.generic import metric_label, no_data
-
     path = rule.params["group_by"]
     keys = _keys(ctx, metric, path)
     values: set[str] = set()
