@@ -298,6 +298,9 @@ class _Parser:
                 name = self.take()
                 if name.kind != "ident":
                     raise CelSyntaxError("expected a field name after '.'", name.pos)
+                if name.text in RESERVED or name.text in ("in", "true", "false", "null"):
+                    raise CelSyntaxError(f"{name.text!r} is a reserved word", name.pos,
+                                         fix=f"index the field: x[\"{name.text}\"]")
                 if self.at("("):
                     args = self.arguments()
                     node = self.node("call", name.pos, name.text, args, target=node)
