@@ -637,3 +637,13 @@ def test_an_unknown_pull_request_is_remembered_offline(fake: FakeGitHub, httpser
     assert src.gather({"incidents"}) == online
     assert fake.hits == []
     assert any("#555" in w for w in src.warnings)
+
+
+def test_a_failing_pull_request_read_fails_the_source(fake: FakeGitHub, httpserver: Any,
+                                                      tmp_path: Path) -> None:
+    # only a 404 means "no such pull request"; a broken server is not a missing cause
+    fake.add_issue(21, created_at="2026-11-26T12:00:00Z", labels=["incident"],
+                   body="caused-by: #101")
+    fake.fault_forever("/repos/acme/api/pulls/101", json_response({"message": "boom"}, 502))
+    with pytest.raises(SourceError, match=r"/pulls/101 \(incidents\) answered 502"):
+        make(httpserver, tmp_path).gather({"incidents"})
