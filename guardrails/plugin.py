@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 import pluggy
 
+from guardrails.fmt import number
 from guardrails.model import CheckResult, Evidence, Rule
 from guardrails.timeutil import parse_duration
 
@@ -139,7 +140,7 @@ class EvalContext:
     def window_text(self, rule: Rule) -> str:
         start, end = self.window_for(rule)
         days = (end - start).total_seconds() / 86400
-        return f"window {start.date()} .. {end.date()} ({days:g} days)"
+        return f"window {start.date()} .. {end.date()} ({number(days)} days)"
 
 
 class Check(abc.ABC):

@@ -70,7 +70,8 @@ class CheckCommand(click.Command):
 @click.option("-v", "--verbose", count=True, help="One line per rule; all evidence.")
 @click.option("-q", "--quiet", count=True, help="Only the summary sections (-qq: final line).")
 @click.option("-f", "--format", "formats", multiple=True, metavar="FORMAT",
-              help="terminal, json, junit (and plugins'); repeatable.")
+              help="terminal, json, junit, sarif, github, markdown (and plugins'); "
+              "repeatable.")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
               help="Write the preceding --format to FILE.")
 @click.option("--junitxml", metavar="FILE", help="Shorthand for --format junit --output FILE.")

@@ -12,6 +12,7 @@ from guardrails.cli.explain import find_rule
 from guardrails.cli.options import config_option, echo, plugin_option, session_for
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
+from guardrails.fmt import number
 from guardrails.textsafe import printable
 
 if TYPE_CHECKING:
@@ -130,9 +131,15 @@ def _cell_text(v: Any) -> str:
     if isinstance(v, datetime):
         return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
     if isinstance(v, dict):
-        return str(v.get("id") or v.get("file") or "yes")
+        # A joined fact shows its id; a table of its own (CODEOWNERS files) its size.
+        named = v.get("id") or v.get("file")
+        return str(named) if named is not None else (str(len(v)) if v else "-")
     if isinstance(v, list):
+        if any(isinstance(x, dict) and x.get("id") is None for x in v):
+            return str(len(v))  # records without ids (CODEOWNERS entries): how many
         return ",".join(str(x.get("id") if isinstance(x, dict) else x) for x in v) or "-"
+    if isinstance(v, float):
+        return number(v)
     return str(v)
 
 

@@ -10,7 +10,8 @@ History read: commits whose author date is at or after ``now - max(window,
 history)`` (``window`` is the config's; set ``history:`` to the longest
 window a rule uses), merges excluded (``--no-merges``), ``.mailmap`` applied
 (``%aN``/``%aE``), bots excluded: a ``bots`` pattern matches when it occurs,
-case-insensitively, in the author's name or email. Checks filter by their own
+case-insensitively, in the author's name or email, and a name ending in
+``[bot]`` or `` bot`` is always a bot (:func:`guardrails.facts.is_bot`). Checks filter by their own
 window. Parsed history is cached per HEAD (see :mod:`gitcache`).
 
 Facts (plural kind: shape):
