@@ -52,9 +52,10 @@ AUTH = {
     "bearer": ("Authorization", "Bearer {}"),
     "job-token": ("JOB-TOKEN", "{}"),
 }
-# Deployments this long before the window are read too: a rollback in the
-# window redeploys a sha one of them shipped.
-ROLLBACK_LOOKBACK = timedelta(days=30)
+# Deployments and merge requests this long before the window are read too: a
+# rollback in the window redeploys a sha an older deployment shipped, and a
+# deployment in the window ships merge requests merged before it.
+LOOKBACK = timedelta(days=30)
 _PROJECT_PATH = r"^(?!.*\.\.)[A-Za-z0-9_.][A-Za-z0-9_./-]{0,254}$"
 _PROJECT_REF = {"anyOf": [{"type": "integer", "minimum": 1},
                           {"type": "string", "pattern": _PROJECT_PATH}]}
@@ -84,6 +85,11 @@ class GitLabSource(Source):
                                        "project's name)."},
             "service_map": {"type": "object", "additionalProperties": {"type": "string"},
                             "description": "Project path -> service id."},
+            "incident_id": {"type": "string", "pattern": r"^[^{}]*\{iid\}[^{}]*$|"
+                            r"^[^{}]*\{path\}[^{}]*\{iid\}[^{}]*$",
+                            "description": "Incident id template: {path} and {iid} "
+                                           "(default {path}#{iid}; e.g. INC-{iid} when "
+                                           "postmortems name incidents so)."},
             "severity_label_pattern": {"type": "string"},
             "caused_by_pattern": {"type": "string"},
             "sizes": {"type": "boolean",
@@ -106,12 +112,14 @@ class GitLabSource(Source):
         self.environment = str(o.get("environment", "production"))
         self.service_map = {str(k): str(v) for k, v in (o.get("service_map") or {}).items()}
         self.auth = str(o.get("auth", "private-token"))
+        self.incident_id = str(o.get("incident_id", "{path}#{iid}"))
         self.settings = HttpSettings.from_options(
             o, api_url=self.url + "/api/v4", token_env="GITLAB_TOKEN")
         self._severity_re: Pattern = re.compile(
             r"^(?:severity::\s*(?:s|sev)?|s|sev)\s*(\d)$", re.IGNORECASE)
         self._caused_by_re: Pattern = re.compile(
-            r"caused[ -]by:?\s*([A-Za-z0-9_./-]*!\d+|deployment\s*#?\d+)", re.IGNORECASE)
+            r"caused[ -]by:?\s*((?:[A-Za-z0-9_./-]+\s+)?deployment\s*#?\d+"
+            r"|[A-Za-z0-9_./-]*!\d+)", re.IGNORECASE)
         self.client: HttpClient | None = None  # the last run's client, for its stats
         self._deployments_memo: dict[str, list[dict[str, Any]]] = {}
 
@@ -181,6 +189,8 @@ class GitLabSource(Source):
                 try:
                     out[kind] = [f for ref, path in projects
                                  for f in readers[kind](client, ref, path)]
+                    if kind == "incidents":
+                        self._link_causes(client, projects, out[kind])
                 except CacheMiss as miss:
                     misses.append(miss)
         except CacheMiss as miss:
@@ -224,9 +234,11 @@ class GitLabSource(Source):
 
     def _changes(self, client: HttpClient, ref: str, path: str) -> list[dict[str, Any]]:
         end = self.env.now
-        start = end - self.env.window
+        # merged up to LOOKBACK before the window: a deployment in the window may ship
+        # them (lead time); rules on merged changes filter by merged_at themselves
+        start = end - self.env.window - LOOKBACK
         base = f"/projects/{ref}/merge_requests"
-        params = {"state": "merged", "updated_after": self._since_day(),
+        params = {"state": "merged", "updated_after": self._since_day(LOOKBACK),
                   "order_by": "updated_at", "sort": "desc", "per_page": 100}
         merged = [mr for page in client.pages(base, params, purpose="changes",
                                               shape=shapes.GL_MR)
@@ -264,7 +276,7 @@ class GitLabSource(Source):
         start = end - self.env.window
         base = f"/projects/{ref}/deployments"
         params = {"environment": self.environment,
-                  "updated_after": self._since_day(ROLLBACK_LOOKBACK),
+                  "updated_after": self._since_day(LOOKBACK),
                   "order_by": "updated_at", "sort": "asc", "per_page": 100}
         listed = [d for page in client.pages(base, params, purpose="deployments",
                                              shape=shapes.GL_DEPLOYMENT) for d in page]
@@ -300,19 +312,25 @@ class GitLabSource(Source):
                 fact = gf.incident_fact(path, issue, end, severity_re=self._severity_re,
                                         caused_by_re=self._caused_by_re,
                                         service=self.service_of(path),
-                                        warn=self.warnings.append, where=client.shown(base))
+                                        warn=self.warnings.append, where=client.shown(base),
+                                        id_format=self.incident_id)
                 if fact is not None:
                     out.append(fact)
-        self._link_causes(client, ref, path, out)
         return out
 
-    def _link_causes(self, client: HttpClient, ref: str, path: str,
+    def _link_causes(self, client: HttpClient, projects: list[tuple[str, str]],
                      incidents: list[dict[str, Any]]) -> None:
-        """Turn each incident's parsed reference into ``caused_by`` (a deployment id)."""
+        """Turn each incident's parsed reference into ``caused_by`` (a deployment id).
+
+        A merge request reference needs the deployments: those of every project
+        read (an incident filed in one project may name another's change).
+        """
         wanted = [i for i in incidents if (i.get("_caused_by") or ("",))[0] == "mr"]
         first: dict[str, dict[str, Any]] = {}
         if wanted:
-            for d in self._deployments(client, ref, path):
+            deployments = [d for ref, path in projects
+                           for d in self._deployments(client, ref, path)]
+            for d in deployments:
                 if d["status"] != "success":
                     continue
                 for change in d.get("changes") or ():

@@ -33,9 +33,10 @@ PIPELINE_CONCLUSIONS = {"success": "success", "failed": "failure", "canceled": "
 #: GitLab incident severity (the issue's ``severity`` field) -> SEV level
 SEVERITIES = {"CRITICAL": "SEV1", "HIGH": "SEV2", "MEDIUM": "SEV3", "LOW": "SEV4"}
 
-#: ``!12``, ``group/project!12``, ``deployment 31``, ``deployment #31``
+#: ``!12``, ``group/project!12``, ``deployment 31``, ``group/project deployment #31``
 _REF = re.compile(r"^(?:(?P<path>[A-Za-z0-9_./-]{1,255})?!(?P<mr>\d{1,12})"
-                  r"|deployment\s*#?(?P<dep>\d{1,12}))$", re.IGNORECASE)
+                  r"|(?:(?P<dpath>[A-Za-z0-9_./-]{1,255})\s+)?deployment\s*#?(?P<dep>\d{1,12}))$",
+                  re.IGNORECASE)
 
 
 def mr_id(path: str, iid: int) -> str:
@@ -170,13 +171,13 @@ def parse_ref(text: str, path: str) -> tuple[str, str] | None:
     if m is None:
         return None
     if m.group("dep"):
-        return "deployment", deployment_id(path, int(m.group("dep")))
+        return "deployment", deployment_id(m.group("dpath") or path, int(m.group("dep")))
     return "mr", mr_id(m.group("path") or path, int(m.group("mr")))
 
 
 def incident_fact(path: str, issue: dict[str, Any], end: datetime, *, severity_re: Pattern,
-                  caused_by_re: Pattern, service: str, warn: Warn, where: str = ""
-                  ) -> dict[str, Any] | None:
+                  caused_by_re: Pattern, service: str, warn: Warn, where: str = "",
+                  id_format: str = "{path}#{iid}") -> dict[str, Any] | None:
     """The ``incidents`` fact of one incident issue (None: not an incident, created after
     the window, or dates that contradict). ``caused_by`` is left as a parsed reference
     (``_caused_by``) for the source to resolve against the deployments it read."""
@@ -203,7 +204,7 @@ def incident_fact(path: str, issue: dict[str, Any], end: datetime, *, severity_r
     if ref is None:
         m = caused_by_re.search((issue.get("description") or "")[:100_000])
         if m and m.group(1):
-            ref = parse_ref(m.group(1), path)
+            ref = parse_ref(m.group(1)[:300], path)
             if ref is None:
                 warn(f"gitlab: incident {path}#{issue['iid']} ({where}) says it was caused by "
                      f"{m.group(1)[:60]!r}, which is neither !<merge request> nor "
@@ -216,7 +217,7 @@ def incident_fact(path: str, issue: dict[str, Any], end: datetime, *, severity_r
     if closed is not None and closed >= end:
         closed = None  # resolved after --now: open as of then
     return compact({
-        "id": f"{path}#{issue['iid']}",
+        "id": id_format.format(path=path, iid=issue["iid"]),
         "title": issue.get("title"),
         "created_at": created,
         "resolved_at": closed,
