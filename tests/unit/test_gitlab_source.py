@@ -42,7 +42,9 @@ def populate(fake: FakeGitLab) -> None:
     fake.add_mr(API, 14, author="ann", created_at="2026-11-11T09:00:00Z", merged_at=None,
                 updated_at="2026-11-13T09:00:00Z")  # closed, not merged
     fake.add_mr(API, 9, author="old", created_at="2026-10-01T09:00:00Z",
-                merged_at="2026-10-20T09:00:00Z")  # before the window
+                merged_at="2026-10-20T09:00:00Z")  # before the window, inside the lookback
+    fake.add_mr(API, 8, author="old", created_at="2026-09-01T09:00:00Z",
+                merged_at="2026-09-02T09:00:00Z")  # before the lookback
     # 101 merged MRs of last week: two pages of 100
     for i in range(101):
         at = (datetime(2026, 11, 20, tzinfo=UTC) + timedelta(minutes=i)).strftime(
@@ -149,7 +151,9 @@ def test_every_kind_is_mapped(fake: FakeGitLab, httpserver: Any, tmp_path: Path)
     facts = src.gather(ALL)
 
     changes = {c["id"]: c for c in facts["changes"]}
-    assert len(changes) == 103  # 12, 13 and the 101; not the closed one nor the old one
+    # 12, 13, the 101 and 9 (merged 11 days before the window: a deployment in it may
+    # ship it); not the closed one, nor 8 (before the 30-day lookback)
+    assert len(changes) == 104 and f"{API}!9" in changes
     c = changes[f"{API}!12"]
     assert c["author"] == "mei" and c["repo"] == API
     assert c["merged_at"] == ts("2026-11-04T10:22:45.004Z")
@@ -291,7 +295,7 @@ def test_x_next_page_without_link(httpserver: Any, tmp_path: Path) -> None:
     populate(app)
     app.install(httpserver)
     facts = make(httpserver, tmp_path).gather({"changes"})
-    assert len(facts["changes"]) == 103
+    assert len(facts["changes"]) == 104
     # and --offline pages on from the cache the same way
     offline = make(httpserver, tmp_path, offline=True).gather({"changes"})
     assert offline == facts
