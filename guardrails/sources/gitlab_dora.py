@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from guardrails.errors import SourceError, UsageError
 from guardrails.sources import gitlab_shapes as shapes
+from guardrails.sources.http import CacheMiss
 
 if TYPE_CHECKING:
     from guardrails.session import Session
@@ -104,13 +105,16 @@ def _gitlab_values(source: GitLabSource, start: str, end: str) -> dict[str, Any]
                                                      purpose="DORA metrics",
                                                      shape=shapes.GL_DORA_POINT)
                           for p in page]
+            except CacheMiss:  # a SourceError too: first
+                return {n: "--offline, and GitLab's DORA answers are not in the cache"
+                        for n, _, _ in METRICS}
             except SourceError as exc:
                 if " answered 403" in str(exc) or " answered 404" in str(exc):
-                    out = {n: "GitLab's DORA API did not answer (it needs GitLab Ultimate and "
-                              "a token with read_api on this project or group)"
-                           for n, _, _ in METRICS}
-                    return out
-                raise
+                    why = ("GitLab's DORA API did not answer (it needs GitLab Ultimate and "
+                           "a token with read_api on this project or group)")
+                else:
+                    why = f"GitLab's DORA API failed: {exc}"
+                return {n: why for n, _, _ in METRICS}
             values = [p["value"] for p in points if p["value"] is not None]
             if name == "deployment_frequency":
                 out[name] = float(sum(values))

@@ -91,3 +91,38 @@ def test_group_and_table(httpserver: Any, tmp_path: Path) -> None:
     assert freq.split()[1:] == ["0.50/week", "1.00/week"]  # 4 deployments in 4 weeks
     assert any(line.strip() == "n/a" or line.split()[-1] == "n/a" for line in lines)
     assert any(h.path == "/api/v4/groups/acme/dora/metrics" for h in fake.hits)
+
+
+def test_a_rejected_token_is_reported_not_raised(httpserver: Any, tmp_path: Path) -> None:
+    setup(httpserver, tmp_path)
+    result = run_cli(["facts", "--compare", "gitlab-dora", "--format", "json", "-c",
+                      str(tmp_path / "guardrails.yaml"), "--now", "2026-11-29"],
+                     env={"GITLAB_TOKEN": "glpat-wrong-0000000000"})
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    data = json.loads(result.output)
+    assert "deployments" in data["errors"] and "401" in data["errors"]["deployments"]
+    notes = {r["note"] for r in data["metrics"]}
+    assert len(notes) == 1 and "401" in notes.pop()
+    assert all(r["ours"] is None for r in data["metrics"])
+    assert "glpat-wrong-0000000000" not in result.output
+
+
+def test_without_a_gitlab_source_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "guardrails.yaml").write_text("rules: [builtin:stability]\n", "utf-8")
+    result = run_cli(["facts", "--compare", "gitlab-dora", "-c",
+                      str(tmp_path / "guardrails.yaml")])
+    assert result.exit_code == 4
+    assert "needs a gitlab source" in result.output
+
+
+def test_offline_answers_from_the_cache(httpserver: Any, tmp_path: Path) -> None:
+    fake = setup(httpserver, tmp_path)
+    fake.dora = {"deployment_frequency": 2.0, "lead_time_for_changes": 86400.0,
+                 "change_failure_rate": 0.5, "time_to_restore_service": 7200.0}
+    online = compare(tmp_path)
+    fake.hits.clear()
+    result = run_cli(["facts", "--compare", "gitlab-dora", "--format", "json", "--offline",
+                      "-c", str(tmp_path / "guardrails.yaml"), "--now", "2026-11-29"],
+                     env={"GITLAB_TOKEN": TOKEN})
+    offline = {r["metric"]: r for r in json.loads(result.output)["metrics"]}
+    assert offline == online and fake.hits == []
