@@ -27,7 +27,6 @@ runs on the same day ask the same URLs and the cache can answer them.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -115,11 +114,13 @@ class GitLabSource(Source):
         self.incident_id = str(o.get("incident_id", "{path}#{iid}"))
         self.settings = HttpSettings.from_options(
             o, api_url=self.url + "/api/v4", token_env="GITLAB_TOKEN")
-        self._severity_re: Pattern = re.compile(
-            r"^(?:severity::\s*(?:s|sev)?|s|sev)\s*(\d)$", re.IGNORECASE)
-        self._caused_by_re: Pattern = re.compile(
-            r"caused[ -]by:?\s*((?:[A-Za-z0-9_./-]+\s+)?deployment\s*#?\d+"
-            r"|[A-Za-z0-9_./-]*!\d+)", re.IGNORECASE)
+        # RE2 (linear time), like a configured pattern: descriptions come from the
+        # network, up to 100,000 characters each.
+        self._severity_re: Pattern = compile_pattern(
+            r"(?i)^(?:severity::\s*(?:s|sev)?|s|sev)\s*(\d)$")
+        self._caused_by_re: Pattern = compile_pattern(
+            r"(?i)caused[ -]by:?\s*((?:[A-Za-z0-9_./-]+\s+)?deployment\s*#?\d+"
+            r"|[A-Za-z0-9_./-]*!\d+)")
         self.client: HttpClient | None = None  # the last run's client, for its stats
         self._deployments_memo: dict[str, list[dict[str, Any]]] = {}
 
