@@ -86,6 +86,7 @@ class FakeGitLab(FakeAPI):
         self.dora: dict[str, float | None] | None = None  # None: not Ultimate (403)
         self.dora_queries: list[dict[str, Any]] = []
         self.rate_remaining = 1999
+        self.page_cap = 100  # GitLab's largest per_page; tests lower it to page sooner
         self._ids = 100
         self._streams: dict[str, Callable[[Request], Response]] = {}
 
@@ -232,7 +233,7 @@ class FakeGitLab(FakeAPI):
     def paged(self, request: Request, items: list[Any]) -> Response:
         a = request.args
         page = max(1, int(a.get("page", 1)))
-        per_page = min(100, max(1, int(a.get("per_page", 20))))
+        per_page = min(self.page_cap, max(1, int(a.get("per_page", 20))))
         total_pages = max(1, -(-len(items) // per_page))
         chunk = items[(page - 1) * per_page: page * per_page]
         resp = json_response(chunk, headers=self.headers())
@@ -264,7 +265,7 @@ class FakeGitLab(FakeAPI):
             return json_response(
                 {"error": "Keyset pagination is not yet available for this type of request"},
                 405)
-        per_page = min(100, max(1, int(a.get("per_page", 20))))
+        per_page = min(self.page_cap, max(1, int(a.get("per_page", 20))))
         after = int(a.get("id_after", 0))
         rows = sorted((i for i in items if i["id"] > after), key=lambda i: i["id"])
         chunk = rows[:per_page]

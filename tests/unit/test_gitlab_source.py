@@ -45,8 +45,8 @@ def populate(fake: FakeGitLab) -> None:
                 merged_at="2026-10-20T09:00:00Z")  # before the window, inside the lookback
     fake.add_mr(API, 8, author="old", created_at="2026-09-01T09:00:00Z",
                 merged_at="2026-09-02T09:00:00Z")  # before the lookback
-    # 101 merged MRs of last week: two pages of 100
-    for i in range(101):
+    # 15 merged MRs of last week: with 10 a page (fake.page_cap), two pages
+    for i in range(15):
         at = (datetime(2026, 11, 20, tzinfo=UTC) + timedelta(minutes=i)).strftime(
             "%Y-%m-%dT%H:%M:%SZ")
         fake.add_mr(API, 100 + i, author="bot", created_at="2026-11-19T00:00:00Z",
@@ -110,6 +110,7 @@ def make_httpserver() -> Iterator[Any]:
 @pytest.fixture
 def fake(httpserver: Any) -> FakeGitLab:
     app = FakeGitLab(token=TOKEN)
+    app.page_cap = 10
     populate(app)
     app.install(httpserver)
     return app
@@ -151,9 +152,9 @@ def test_every_kind_is_mapped(fake: FakeGitLab, httpserver: Any, tmp_path: Path)
     facts = src.gather(ALL)
 
     changes = {c["id"]: c for c in facts["changes"]}
-    # 12, 13, the 101 and 9 (merged 11 days before the window: a deployment in it may
+    # 12, 13, the 15 and 9 (merged 11 days before the window: a deployment in it may
     # ship it); not the closed one, nor 8 (before the 30-day lookback)
-    assert len(changes) == 104 and f"{API}!9" in changes
+    assert len(changes) == 18 and f"{API}!9" in changes
     c = changes[f"{API}!12"]
     assert c["author"] == "mei" and c["repo"] == API
     assert c["merged_at"] == ts("2026-11-04T10:22:45.004Z")
@@ -165,6 +166,7 @@ def test_every_kind_is_mapped(fake: FakeGitLab, httpserver: Any, tmp_path: Path)
     assert changes[f"{API}!13"]["reviews"] == []
     mr_pages = [h for h in fake.hits if h.path == f"/api/v4/projects/{API}/merge_requests"]
     assert len(mr_pages) == 2  # followed the Link header
+    assert len([h for h in fake.hits if h.path == f"/api/v4/projects/{API}/pipelines"]) == 4
 
     deps = {d["id"].rpartition("/")[2]: d for d in facts["deployments"]}
     assert sorted(deps) == ["30", "31", "32", "33", "34", "35"]  # not staging, not skipped
@@ -240,7 +242,8 @@ def test_too_large_diff_leaves_size_unknown(httpserver: Any, tmp_path: Path) -> 
 
 def test_group_with_subgroups_uses_keyset_pages(httpserver: Any, tmp_path: Path) -> None:
     app = FakeGitLab(token=TOKEN)
-    for n in range(105):
+    app.page_cap = 10
+    for n in range(25):
         app.project(f"platform/sub{n % 3}/svc{n}")
     app.project("platform/old", archived=True)
     app.project("other/x")
@@ -251,10 +254,10 @@ def test_group_with_subgroups_uses_keyset_pages(httpserver: Any, tmp_path: Path)
     facts = src.gather({"changes"})
     assert [c["id"] for c in facts["changes"]] == ["platform/sub1/svc4!1"]
     listing = [h for h in app.hits if h.path == "/api/v4/groups/platform/projects"]
-    assert len(listing) == 2 and "id_after=" in listing[1].query
+    assert len(listing) == 3 and all("id_after=" in h.query for h in listing[1:])
     assert "pagination=keyset" in listing[0].query
     mr_calls = {h.path for h in app.hits if h.path.endswith("/merge_requests")}
-    assert len(mr_calls) == 105  # every project once, the archived one and other/ not
+    assert len(mr_calls) == 25  # every project once, the archived one and other/ not
 
 
 def test_several_projects_and_service_map(fake: FakeGitLab, httpserver: Any,
@@ -292,10 +295,11 @@ def test_bearer_and_job_token(httpserver: Any, tmp_path: Path) -> None:
 
 def test_x_next_page_without_link(httpserver: Any, tmp_path: Path) -> None:
     app = FakeGitLab(token=TOKEN, link_header=False)
+    app.page_cap = 10
     populate(app)
     app.install(httpserver)
     facts = make(httpserver, tmp_path).gather({"changes"})
-    assert len(facts["changes"]) == 104
+    assert len(facts["changes"]) == 18
     # and --offline pages on from the cache the same way
     offline = make(httpserver, tmp_path, offline=True).gather({"changes"})
     assert offline == facts
