@@ -35,7 +35,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from guardrails.sources.http_cache import CacheEntry, CacheMiss, ResponseCache, offline_error
 from guardrails.sources.http_errors import HttpErrors, config_error, rate_limit_wait
@@ -180,8 +180,9 @@ class HttpClient:
     :param settings: connection settings.
     :param env: the run's environment (``offline``, ``cache_dir``).
     :param headers: headers sent with every request.
-    :param auth_scheme: turns the token into the Authorization header value.
+    :param auth_scheme: turns the token into the auth header's value.
     :param token_required: fail when the token variable is unset (else warn).
+    :param auth_header: the header carrying the token (GitLab: ``PRIVATE-TOKEN``).
     """
 
     def __init__(
@@ -195,6 +196,7 @@ class HttpClient:
         *,
         token_required: bool = False,
         progress: bool | None = None,
+        auth_header: str = "Authorization",
     ) -> None:
         self.source = source
         self.service = service
@@ -205,6 +207,7 @@ class HttpClient:
         self.warnings: list[str] = []
         self._token = (os.environ.get(settings.token_env) or "").strip() or None
         self._auth_scheme = auth_scheme
+        self._auth_header = auth_header
         self._token_required = token_required
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
@@ -299,10 +302,17 @@ class HttpClient:
         ctype = resp.headers.get("Content-Type", "")
         data = self._errors.decode(body, ctype, shown, purpose)
         next_url = resp.links.get("next", {}).get("url")
+        headers: Mapping[str, str] = resp.headers
         if next_url:
             next_url = urljoin(full, next_url)
+        else:
+            # GitLab sends X-Next-Page with its Link header, and alone behind
+            # some proxies; kept as a Link in the cache so --offline pages on too.
+            next_url = _next_page(full, resp.headers.get("X-Next-Page"))
+            if next_url:
+                headers = {**resp.headers, "Link": f'<{next_url}>; rel="next"'}
         if self.cache is not None:
-            self.cache.save(CacheEntry.from_answer(full, body, resp.headers))
+            self.cache.save(CacheEntry.from_answer(full, body, headers))
         return Page(data, full, next_url, from_cache=False)
 
     def pages(
@@ -563,7 +573,7 @@ class HttpClient:
         if self._token:
             if not self._token.isascii() or not self._token.isprintable():
                 raise self._errors.bad_token()
-            session.auth = _HeaderAuth(self._auth_scheme(self._token))
+            session.auth = _HeaderAuth(self._auth_scheme(self._token), self._auth_header)
         elif self._token_required:
             raise self._errors.missing_token()
         else:
@@ -782,18 +792,29 @@ def _mask_query(query: str) -> str:
     return "&".join(out)
 
 
+def _next_page(url: str, header: str | None) -> str | None:
+    """``url`` with its ``page`` parameter set to an ``X-Next-Page`` value (None: no next page)."""
+    value = (header or "").strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 7 and int(value) > 0):
+        return None
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
+    return parts._replace(query=urlencode([*query, ("page", str(int(value)))])).geturl()
+
+
 class _HeaderAuth:
-    """Sets the Authorization header on each request.
+    """Sets the auth header (``Authorization`` unless the API wants another) on each request.
 
     Being the session's ``auth`` also stops requests from reading ~/.netrc
-    over it; requests drops the header itself on redirects to another host.
+    over it. Redirects are followed by the client, never to another host.
     """
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, header: str = "Authorization") -> None:
         self._value = value
+        self._header = header
 
     def __call__(self, request: Any) -> Any:
-        request.headers["Authorization"] = self._value
+        request.headers[self._header] = self._value
         return request
 
     def __repr__(self) -> str:
