@@ -27,7 +27,6 @@ import math
 import os
 import re
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from guardrails.progress import ProgressTask
 from guardrails.sources.http_cache import CacheEntry, CacheMiss, ResponseCache, offline_error
 from guardrails.sources.http_errors import HttpErrors, config_error, rate_limit_wait
 from guardrails.sources.http_shapes import Shape
@@ -192,7 +192,6 @@ class HttpClient:
         auth_scheme: Callable[[str], str],
         *,
         token_required: bool = False,
-        progress: bool | None = None,
     ) -> None:
         self.source = source
         self.service = service
@@ -208,7 +207,7 @@ class HttpClient:
         self._session_lock = threading.Lock()
         self._cancelled = threading.Event()
         self._base = urlsplit(settings.api_url)
-        self._progress = sys.stderr.isatty() if progress is None else progress
+        self._in_map = 0  # listings read inside map() report through map's task
         self.cache = (
             ResponseCache(Path(env.cache_dir) / "http" / source) if env.cache_dir else None
         )
@@ -296,30 +295,39 @@ class HttpClient:
         url: str | None = first_url
         seen: set[str] = set()
         count = 0
-        while url:
-            count += 1
-            if count > self.settings.max_pages:
-                raise self._errors.page_cap(first, purpose)
-            seen.add(url)
-            page = self.get(url, purpose=purpose)
-            items = self._items(page, items_key, purpose)
-            if shape is not None:
-                shape.check_items(items, self.shown(page.url), purpose, self._errors.error)
-            yield items
-            url = page.next_url
-            if url and not self._under_base(url):
-                target = urlsplit(url)
-                shown_target = _escape(target.scheme + ":" + target.path)[:80]
-                where = (f"to another host ({_escape(target.netloc)[:80]})"
-                         if target.netloc.lower() != self._base.netloc.lower()
-                         else f"outside api_url ({shown_target})")
-                raise self._errors.error(
-                    f"GET {first} ({purpose}): the next-page link points {where}; refusing "
-                    "to follow it and send the token there")
-            if url and url in seen:
-                raise self._errors.error(
-                    f"GET {first} ({purpose}): the next-page link of page {count} repeats "
-                    "a page already read (a pagination loop); stopped rather than loop")
+        with self._task(purpose, "pages") as task:
+            while url:
+                count += 1
+                if count > self.settings.max_pages:
+                    raise self._errors.page_cap(first, purpose)
+                seen.add(url)
+                page = self.get(url, purpose=purpose)
+                items = self._items(page, items_key, purpose)
+                if shape is not None:
+                    shape.check_items(items, self.shown(page.url), purpose,
+                                      self._errors.error)
+                task.advance()
+                yield items
+                url = self._next_page(page, first, purpose, count, seen)
+
+    def _next_page(self, page: Page, first: str, purpose: str, count: int,
+                   seen: set[str]) -> str | None:
+        """The next page's URL, refused when it leaves api_url or repeats a page."""
+        url = page.next_url
+        if url and not self._under_base(url):
+            target = urlsplit(url)
+            shown_target = _escape(target.scheme + ":" + target.path)[:80]
+            where = (f"to another host ({_escape(target.netloc)[:80]})"
+                     if target.netloc.lower() != self._base.netloc.lower()
+                     else f"outside api_url ({shown_target})")
+            raise self._errors.error(
+                f"GET {first} ({purpose}): the next-page link points {where}; refusing "
+                "to follow it and send the token there")
+        if url and url in seen:
+            raise self._errors.error(
+                f"GET {first} ({purpose}): the next-page link of page {count} repeats "
+                "a page already read (a pagination loop); stopped rather than loop")
+        return url
 
     def offset_pages(
         self,
@@ -336,19 +344,22 @@ class HttpClient:
         offset = 0
         count = 0
         first = self.shown(self._url(path, {**params, "limit": limit, "offset": 0}))
-        while True:
-            count += 1
-            if count > self.settings.max_pages:
-                raise self._errors.page_cap(first, purpose)
-            page = self.get(path, {**params, "limit": limit, "offset": offset}, purpose=purpose,
-                            shape=page_shape)
-            items = self._items(page, items_key, purpose)
-            if shape is not None:
-                shape.check_items(items, self.shown(page.url), purpose, self._errors.error)
-            yield items
-            if page.data.get("more") is not True or not items:
-                return
-            offset += len(items)
+        with self._task(purpose, "pages") as task:
+            while True:
+                count += 1
+                if count > self.settings.max_pages:
+                    raise self._errors.page_cap(first, purpose)
+                page = self.get(path, {**params, "limit": limit, "offset": offset},
+                                purpose=purpose, shape=page_shape)
+                items = self._items(page, items_key, purpose)
+                if shape is not None:
+                    shape.check_items(items, self.shown(page.url), purpose,
+                                      self._errors.error)
+                task.advance()
+                yield items
+                if page.data.get("more") is not True or not items:
+                    return
+                offset += len(items)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, label: str) -> list[R]:
         """``fn`` over ``items`` on at most ``workers`` threads, results in order.
@@ -361,13 +372,20 @@ class HttpClient:
         todo = list(items)
         if not todo:
             return []
+        with self._task(None, label, total=len(todo)) as task:
+            self._in_map += 1
+            try:
+                return self._map(fn, todo, task)
+            finally:
+                self._in_map -= 1
+
+    def _map(self, fn: Callable[[T], R], todo: list[T], task: ProgressTask) -> list[R]:
         total = len(todo)
         if self.settings.workers <= 1 or total == 1:
             out = []
-            for i, item in enumerate(todo, 1):
+            for item in todo:
                 out.append(fn(item))
-                self._show_progress(label, i, total)
-            self._end_progress()
+                task.advance()
             return out
         pool = ThreadPoolExecutor(max_workers=self.settings.workers,
                                   thread_name_prefix=f"guardrails-{self.source}")
@@ -376,7 +394,7 @@ class HttpClient:
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
-                self._show_progress(label, total - len(pending), total)
+                task.advance(len(done))
                 failed = next((f for f in done if f.exception() is not None), None)
                 if failed is not None:
                     raise failed.exception()  # type: ignore[misc]
@@ -387,10 +405,8 @@ class HttpClient:
             if not isinstance(exc, Exception):
                 self._cancelled.set()
             pool.shutdown(wait=False, cancel_futures=True)
-            self._end_progress()
             raise
         pool.shutdown(wait=True)
-        self._end_progress()
         return [f.result() for f in futures]
 
     def cancel(self) -> None:
@@ -593,15 +609,12 @@ class HttpClient:
             raise self._errors.not_a_list(self.shown(page.url), purpose, items_key)
         return items
 
-    def _show_progress(self, label: str, done: int, total: int) -> None:
-        if self._progress and total > 1:
-            sys.stderr.write(f"\r{self.source}: {label} {done}/{total}")
-            sys.stderr.flush()
-
-    def _end_progress(self) -> None:
-        if self._progress:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+    def _task(self, what: str | None, unit: str, total: int | None = None) -> ProgressTask:
+        """A progress task ``SOURCE: what`` (silent inside map(): its task counts)."""
+        if self._in_map:
+            return ProgressTask()
+        label = self.source if what is None else f"{self.source}: {what}"
+        return self.env.progress.task(label, total=total, unit=unit)
 
 
 class Cancelled(KeyboardInterrupt):
