@@ -9,6 +9,7 @@ where exceptions become exit codes (re-exported here).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import platform
@@ -395,8 +396,6 @@ class Session:
 
     def report(self, exit_code: int | None = None) -> Report:
         """The run as a :class:`Report`: everything any reporter shows."""
-        import pluggy
-
         from guardrails import __version__
 
         assert self.pm is not None
@@ -404,7 +403,7 @@ class Session:
         code = int(self.exit_code() if exit_code is None else exit_code)
         header = Header(
             guardrails=__version__, python=platform.python_version(),
-            pluggy=pluggy.__version__,
+            pluggy=_pluggy_version(),
             plugins=[PluginSummary(i.name, i.module, i.dist, i.version)
                      for i in getattr(self.pm, "infos", ())],
             rootdir=str(cfg.root), config=cfg.display_path,
@@ -500,3 +499,11 @@ def run(config_file: str | Path | None = None, *, options: RunOptions | None = N
 
 
 __all__ = ["ExitCode", "Outcome", "Session", "build_config", "run", "wrap_session"]
+
+
+@functools.cache
+def _pluggy_version() -> str:
+    """pluggy's version: its ``__version__`` reads the installed metadata on every access."""
+    import pluggy
+
+    return str(pluggy.__version__)

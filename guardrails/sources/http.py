@@ -83,6 +83,8 @@ COMMON_PROPERTIES: dict[str, Any] = {
 }
 
 _RETRY_STATUSES = (500, 502, 503, 504)
+# The content type of a cache entry that records a 404 (never a real answer's type).
+_NOT_FOUND = "guardrails/not-found"
 _MAX_RATE_LIMIT_WAITS = 4
 _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_REDIRECTS = 5
@@ -227,16 +229,39 @@ class HttpClient:
         naming the URL path, so the code reading it can trust its types.
         """
         page = self._get(url, params, purpose=purpose)
+        assert page is not None
         if shape is not None:
             shape.check(page.data, self.shown(page.url), purpose, self._errors.error)
         return page
 
-    def _get(self, url: str, params: Mapping[str, Any] | None, *, purpose: str) -> Page:
+    def get_if_found(
+        self, url: str, params: Mapping[str, Any] | None = None, *, purpose: str,
+        shape: Shape | None = None,
+    ) -> Page | None:
+        """As :meth:`get`, but None when the API answers 404 (a reference that names
+        nothing is data to warn about, not a failed source); every other failure
+        still raises."""
+        page = self._get(url, params, purpose=purpose, missing_ok=True)
+        if page is None:
+            return None
+        if shape is not None:
+            shape.check(page.data, self.shown(page.url), purpose, self._errors.error)
+        return page
+
+    def _get(self, url: str, params: Mapping[str, Any] | None, *, purpose: str,
+             missing_ok: bool = False) -> Page | None:
         full = self._url(url, params)
         shown = self.shown(full)
         if self._cancelled.is_set():
             raise Cancelled()
         entry = self.cache.load(full) if self.cache else None
+        if entry is not None and entry.content_type == _NOT_FOUND:
+            # a 404 remembered for get_if_found: offline it answers "not found";
+            # online it is asked again (it has no validator to revalidate with)
+            if self.env.offline and missing_ok:
+                self.stats.add(cache_answers=1)
+                return None
+            entry = None
         if self.env.offline:
             if entry is None:
                 raise CacheMiss(self.source, shown, purpose)
@@ -262,6 +287,10 @@ class HttpClient:
         if resp.status_code == 304 and entry is not None:
             self.stats.add(not_modified=1, cache_answers=1)
             return self._from_entry(entry, shown, purpose)
+        if resp.status_code == 404 and missing_ok:
+            if self.cache is not None:
+                self.cache.save(CacheEntry(url=full, body="", content_type=_NOT_FOUND))
+            return None
         if resp.status_code != 200:
             raise self._errors.status(resp, shown, purpose)
         body = resp.content
@@ -339,8 +368,16 @@ class HttpClient:
         limit: int = 100,
         shape: Shape | None = None,
         page_shape: Shape | None = None,
+        more: Callable[[Any], bool] | None = None,
+        max_results: int | None = None,
     ) -> Iterator[list[Any]]:
-        """Items of every page of an offset/limit listing, until ``more`` is false."""
+        """Items of every page of an offset/limit listing, until ``more`` is false.
+
+        ``more(data)`` says whether another page follows (default: the
+        answer's ``more`` is true, as PagerDuty writes it). ``max_results`` is
+        the API's own cap on ``offset + limit`` (Opsgenie: 20,000): a listing
+        that would need a page past it fails rather than end short.
+        """
         offset = 0
         count = 0
         first = self.shown(self._url(path, {**params, "limit": limit, "offset": 0}))
@@ -349,6 +386,12 @@ class HttpClient:
                 count += 1
                 if count > self.settings.max_pages:
                     raise self._errors.page_cap(first, purpose)
+                if max_results is not None and offset + limit > max_results:
+                    raise self._errors.error(
+                        f"GET {first} ({purpose}) has more than {offset} results, and the "
+                        f"{self.service} API serves no more than {max_results} of one "
+                        "listing; stopped rather than use partial data. Shorten the window "
+                        "or narrow the source's filters")
                 page = self.get(path, {**params, "limit": limit, "offset": offset},
                                 purpose=purpose, shape=page_shape)
                 items = self._items(page, items_key, purpose)
@@ -357,9 +400,60 @@ class HttpClient:
                                       self._errors.error)
                 task.advance()
                 yield items
-                if page.data.get("more") is not True or not items:
+                going_on = (more(page.data) if more is not None
+                            else page.data.get("more") is True)
+                if not going_on or not items:
                     return
                 offset += len(items)
+
+    def cursor_pages(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        purpose: str,
+        items: Callable[[Any], Any],
+        next_cursor: Callable[[Any], Any],
+        cursor_param: str = "offset",
+        shape: Shape | None = None,
+        page_shape: Shape | None = None,
+    ) -> Iterator[list[Any]]:
+        """Items of every page of a listing paged by an opaque cursor the answer names.
+
+        ``items(data)`` picks the page's list and ``next_cursor(data)`` the
+        cursor of the next page (None or "" at the end); the cursor goes back as
+        ``cursor_param``. A cursor that repeats one already sent is a loop and
+        stops the source, as does a listing longer than ``max_pages``.
+        """
+        first = self.shown(self._url(path, params))
+        cursor: str | None = None
+        seen: set[str] = set()
+        count = 0
+        with self._task(purpose, "pages") as task:
+            while True:
+                count += 1
+                if count > self.settings.max_pages:
+                    raise self._errors.page_cap(first, purpose)
+                query = dict(params) if cursor is None else {**params, cursor_param: cursor}
+                page = self.get(path, query, purpose=purpose, shape=page_shape)
+                found = items(page.data)
+                if not isinstance(found, list):
+                    raise self._errors.not_a_list(self.shown(page.url), purpose, None)
+                if shape is not None:
+                    shape.check_items(found, self.shown(page.url), purpose,
+                                      self._errors.error)
+                task.advance()
+                yield found
+                nxt = next_cursor(page.data)
+                if nxt is None or nxt == "" or not found:
+                    return
+                cursor = str(nxt)[:1000]
+                if cursor in seen:
+                    raise self._errors.error(
+                        f"GET {first} ({purpose}): the next-page cursor of page {count} "
+                        "repeats one already sent (a pagination loop); stopped rather "
+                        "than loop")
+                seen.add(cursor)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, label: str) -> list[R]:
         """``fn`` over ``items`` on at most ``workers`` threads, results in order.
