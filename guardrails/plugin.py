@@ -18,6 +18,7 @@ import pluggy
 
 from guardrails.fmt import number
 from guardrails.model import CheckResult, Evidence, Rule
+from guardrails.progress import Progress
 from guardrails.timeutil import parse_duration
 
 if TYPE_CHECKING:
@@ -48,6 +49,9 @@ class SourceEnv:
     #: Facts other sources gathered, by kind (raises SourceError when that source
     #: failed); for a source whose :meth:`Source.requires` names kinds. None outside a run.
     facts: Callable[[str], list[dict[str, Any]]] | None = None
+    #: where a long gather reports how far it got (``env.progress.task(...)``, see
+    #: guardrails.progress); draws nothing unless the command line asks for it
+    progress: Progress = field(default_factory=Progress)
 
     def display(self, path: Path) -> str:
         """A path as the user should read it: relative to the root when inside."""

@@ -27,7 +27,6 @@ import math
 import os
 import re
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
+from guardrails.progress import ProgressTask
 from guardrails.sources.http_cache import CacheEntry, CacheMiss, ResponseCache, offline_error
 from guardrails.sources.http_errors import HttpErrors, config_error, rate_limit_wait
 from guardrails.sources.http_shapes import Shape
@@ -195,7 +195,6 @@ class HttpClient:
         auth_scheme: Callable[[str], str],
         *,
         token_required: bool = False,
-        progress: bool | None = None,
         auth_header: str = "Authorization",
     ) -> None:
         self.source = source
@@ -213,7 +212,7 @@ class HttpClient:
         self._session_lock = threading.Lock()
         self._cancelled = threading.Event()
         self._base = urlsplit(settings.api_url)
-        self._progress = sys.stderr.isatty() if progress is None else progress
+        self._in_map = 0  # listings read inside map() report through map's task
         self.cache = (
             ResponseCache(Path(env.cache_dir) / "http" / source) if env.cache_dir else None
         )
@@ -335,30 +334,39 @@ class HttpClient:
         url: str | None = first_url
         seen: set[str] = set()
         count = 0
-        while url:
-            count += 1
-            if count > self.settings.max_pages:
-                raise self._errors.page_cap(first, purpose)
-            seen.add(url)
-            page = self.get(url, purpose=purpose)
-            items = self._items(page, items_key, purpose)
-            if shape is not None:
-                shape.check_items(items, self.shown(page.url), purpose, self._errors.error)
-            yield items
-            url = page.next_url
-            if url and not self._under_base(url):
-                target = urlsplit(url)
-                shown_target = _escape(target.scheme + ":" + target.path)[:80]
-                where = (f"to another host ({_escape(target.netloc)[:80]})"
-                         if target.netloc.lower() != self._base.netloc.lower()
-                         else f"outside api_url ({shown_target})")
-                raise self._errors.error(
-                    f"GET {first} ({purpose}): the next-page link points {where}; refusing "
-                    "to follow it and send the token there")
-            if url and url in seen:
-                raise self._errors.error(
-                    f"GET {first} ({purpose}): the next-page link of page {count} repeats "
-                    "a page already read (a pagination loop); stopped rather than loop")
+        with self._task(purpose, "pages") as task:
+            while url:
+                count += 1
+                if count > self.settings.max_pages:
+                    raise self._errors.page_cap(first, purpose)
+                seen.add(url)
+                page = self.get(url, purpose=purpose)
+                items = self._items(page, items_key, purpose)
+                if shape is not None:
+                    shape.check_items(items, self.shown(page.url), purpose,
+                                      self._errors.error)
+                task.advance()
+                yield items
+                url = self._next_page(page, first, purpose, count, seen)
+
+    def _next_page(self, page: Page, first: str, purpose: str, count: int,
+                   seen: set[str]) -> str | None:
+        """The next page's URL, refused when it leaves api_url or repeats a page."""
+        url = page.next_url
+        if url and not self._under_base(url):
+            target = urlsplit(url)
+            shown_target = _escape(target.scheme + ":" + target.path)[:80]
+            where = (f"to another host ({_escape(target.netloc)[:80]})"
+                     if target.netloc.lower() != self._base.netloc.lower()
+                     else f"outside api_url ({shown_target})")
+            raise self._errors.error(
+                f"GET {first} ({purpose}): the next-page link points {where}; refusing "
+                "to follow it and send the token there")
+        if url and url in seen:
+            raise self._errors.error(
+                f"GET {first} ({purpose}): the next-page link of page {count} repeats "
+                "a page already read (a pagination loop); stopped rather than loop")
+        return url
 
     def offset_pages(
         self,
@@ -383,26 +391,30 @@ class HttpClient:
         offset = 0
         count = 0
         first = self.shown(self._url(path, {**params, "limit": limit, "offset": 0}))
-        while True:
-            count += 1
-            if count > self.settings.max_pages:
-                raise self._errors.page_cap(first, purpose)
-            if max_results is not None and offset + limit > max_results:
-                raise self._errors.error(
-                    f"GET {first} ({purpose}) has more than {offset} results, and the "
-                    f"{self.service} API serves no more than {max_results} of one listing; "
-                    "stopped rather than use partial data. Shorten the window or narrow "
-                    "the source's filters")
-            page = self.get(path, {**params, "limit": limit, "offset": offset}, purpose=purpose,
-                            shape=page_shape)
-            items = self._items(page, items_key, purpose)
-            if shape is not None:
-                shape.check_items(items, self.shown(page.url), purpose, self._errors.error)
-            yield items
-            going_on = more(page.data) if more is not None else page.data.get("more") is True
-            if not going_on or not items:
-                return
-            offset += len(items)
+        with self._task(purpose, "pages") as task:
+            while True:
+                count += 1
+                if count > self.settings.max_pages:
+                    raise self._errors.page_cap(first, purpose)
+                if max_results is not None and offset + limit > max_results:
+                    raise self._errors.error(
+                        f"GET {first} ({purpose}) has more than {offset} results, and the "
+                        f"{self.service} API serves no more than {max_results} of one "
+                        "listing; stopped rather than use partial data. Shorten the window "
+                        "or narrow the source's filters")
+                page = self.get(path, {**params, "limit": limit, "offset": offset},
+                                purpose=purpose, shape=page_shape)
+                items = self._items(page, items_key, purpose)
+                if shape is not None:
+                    shape.check_items(items, self.shown(page.url), purpose,
+                                      self._errors.error)
+                task.advance()
+                yield items
+                going_on = (more(page.data) if more is not None
+                            else page.data.get("more") is True)
+                if not going_on or not items:
+                    return
+                offset += len(items)
 
     def cursor_pages(
         self,
@@ -427,27 +439,31 @@ class HttpClient:
         cursor: str | None = None
         seen: set[str] = set()
         count = 0
-        while True:
-            count += 1
-            if count > self.settings.max_pages:
-                raise self._errors.page_cap(first, purpose)
-            query = dict(params) if cursor is None else {**params, cursor_param: cursor}
-            page = self.get(path, query, purpose=purpose, shape=page_shape)
-            found = items(page.data)
-            if not isinstance(found, list):
-                raise self._errors.not_a_list(self.shown(page.url), purpose, None)
-            if shape is not None:
-                shape.check_items(found, self.shown(page.url), purpose, self._errors.error)
-            yield found
-            nxt = next_cursor(page.data)
-            if nxt is None or nxt == "" or not found:
-                return
-            cursor = str(nxt)[:1000]
-            if cursor in seen:
-                raise self._errors.error(
-                    f"GET {first} ({purpose}): the next-page cursor of page {count} repeats "
-                    "one already sent (a pagination loop); stopped rather than loop")
-            seen.add(cursor)
+        with self._task(purpose, "pages") as task:
+            while True:
+                count += 1
+                if count > self.settings.max_pages:
+                    raise self._errors.page_cap(first, purpose)
+                query = dict(params) if cursor is None else {**params, cursor_param: cursor}
+                page = self.get(path, query, purpose=purpose, shape=page_shape)
+                found = items(page.data)
+                if not isinstance(found, list):
+                    raise self._errors.not_a_list(self.shown(page.url), purpose, None)
+                if shape is not None:
+                    shape.check_items(found, self.shown(page.url), purpose,
+                                      self._errors.error)
+                task.advance()
+                yield found
+                nxt = next_cursor(page.data)
+                if nxt is None or nxt == "" or not found:
+                    return
+                cursor = str(nxt)[:1000]
+                if cursor in seen:
+                    raise self._errors.error(
+                        f"GET {first} ({purpose}): the next-page cursor of page {count} "
+                        "repeats one already sent (a pagination loop); stopped rather "
+                        "than loop")
+                seen.add(cursor)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, label: str) -> list[R]:
         """``fn`` over ``items`` on at most ``workers`` threads, results in order.
@@ -460,13 +476,20 @@ class HttpClient:
         todo = list(items)
         if not todo:
             return []
+        with self._task(None, label, total=len(todo)) as task:
+            self._in_map += 1
+            try:
+                return self._map(fn, todo, task)
+            finally:
+                self._in_map -= 1
+
+    def _map(self, fn: Callable[[T], R], todo: list[T], task: ProgressTask) -> list[R]:
         total = len(todo)
         if self.settings.workers <= 1 or total == 1:
             out = []
-            for i, item in enumerate(todo, 1):
+            for item in todo:
                 out.append(fn(item))
-                self._show_progress(label, i, total)
-            self._end_progress()
+                task.advance()
             return out
         pool = ThreadPoolExecutor(max_workers=self.settings.workers,
                                   thread_name_prefix=f"guardrails-{self.source}")
@@ -475,7 +498,7 @@ class HttpClient:
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
-                self._show_progress(label, total - len(pending), total)
+                task.advance(len(done))
                 failed = next((f for f in done if f.exception() is not None), None)
                 if failed is not None:
                     raise failed.exception()  # type: ignore[misc]
@@ -486,10 +509,8 @@ class HttpClient:
             if not isinstance(exc, Exception):
                 self._cancelled.set()
             pool.shutdown(wait=False, cancel_futures=True)
-            self._end_progress()
             raise
         pool.shutdown(wait=True)
-        self._end_progress()
         return [f.result() for f in futures]
 
     def cancel(self) -> None:
@@ -692,15 +713,12 @@ class HttpClient:
             raise self._errors.not_a_list(self.shown(page.url), purpose, items_key)
         return items
 
-    def _show_progress(self, label: str, done: int, total: int) -> None:
-        if self._progress and total > 1:
-            sys.stderr.write(f"\r{self.source}: {label} {done}/{total}")
-            sys.stderr.flush()
-
-    def _end_progress(self) -> None:
-        if self._progress:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+    def _task(self, what: str | None, unit: str, total: int | None = None) -> ProgressTask:
+        """A progress task ``SOURCE: what`` (silent inside map(): its task counts)."""
+        if self._in_map:
+            return ProgressTask()
+        label = self.source if what is None else f"{self.source}: {what}"
+        return self.env.progress.task(label, total=total, unit=unit)
 
 
 class Cancelled(KeyboardInterrupt):
