@@ -62,12 +62,16 @@ def _join_incidents(store: JoinStore, now: datetime | None) -> None:
             store.warn(f"{store.where('postmortems', pm, 'incident')}"
                        f"postmortem {pm.get('file', ref)} names incident {ref}, "
                        "which is not in the data")
+    deployments = facts.get("deployments")
+    cause = _CauseIndex(deployments) if deployments is not None else None
     for inc in incidents:
         found = by_incident.get(inc["id"])
         if found is not None:
             inc["postmortem"] = found
         else:
             inc.pop("postmortem", None)
+        if cause is not None and inc.get("caused_by") is None:
+            cause.resolve(store, inc)
         dep_id = inc.get("caused_by")
         if dep_id is not None:
             dep = dep_by_id.get(dep_id)
@@ -77,6 +81,49 @@ def _join_incidents(store: JoinStore, now: datetime | None) -> None:
                 store.warn(f"{store.where('incidents', inc, 'caused_by')}"
                            f"incident {inc['id']} names deployment {dep_id}, "
                            "which is not in the data")
+
+
+class _CauseIndex:
+    """An incident that names the change or commit that caused it (GitHub incident
+    signals: ``caused_by_change``, ``caused_by_commit``) gets ``caused_by``: the first
+    successful production deployment that shipped it, if that finished before the
+    incident opened (a later one cannot have caused it)."""
+
+    def __init__(self, deployments: list[dict[str, Any]]) -> None:
+        self.first = first_by_ref(deployments)
+        # a deployment ships its own sha too (the first one read has no `changes`)
+        for d in deployments:
+            sha = d.get("sha")
+            if sha and is_production_success(d) and d.get("finished_at"):
+                known = self.first.get(str(sha))
+                if known is None or earlier(d, known):
+                    self.first[str(sha)] = d
+
+    def resolve(self, store: JoinStore, inc: dict[str, Any]) -> None:
+        refs = [str(r) for r in (inc.get("caused_by_change"), inc.get("caused_by_commit"))
+                if r is not None]
+        if not refs:
+            return
+        dep = None
+        for ref in refs:
+            dep = self.first.get(ref)
+            if dep is None and _ABBREV.match(ref) and len(ref) < 40:
+                dep = next((d for k, d in sorted(self.first.items())
+                            if len(k) == 40 and k.startswith(ref.lower())), None)
+            if dep is not None:
+                break
+        created = inc.get("created_at")
+        if dep is not None and (created is None or dep["finished_at"] <= created):
+            inc["caused_by"] = dep["id"]
+            return
+        what = (f"pull request {inc['caused_by_change']}" if inc.get("caused_by_change")
+                else f"commit {inc.get('caused_by_commit')}")
+        store.warn(f"{store.where('incidents', inc, 'caused_by')}incident {inc['id']} names "
+                   f"{what} as its cause, but no successful production deployment in the data "
+                   "shipped it before the incident opened; its cause is unknown")
+
+
+_ABBREV = re.compile(r"^[0-9a-fA-F]{7,40}$")
 
 
 def _join_deployments(store: JoinStore, now: datetime | None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import math
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -63,16 +64,20 @@ def override_schema(check: Check, metric: Metric | None = None) -> dict[str, Any
     return {"type": "object", "properties": own, "additionalProperties": False}
 
 
+@functools.cache
 def _pack_schema() -> dict[str, Any]:
-    """The pack schema with rules left to the per-rule validation (errors once each)."""
+    """The pack schema with rules left to the per-rule validation (errors once each).
+
+    Built once (callers only read it)."""
     schema = copy.deepcopy(validation.load_schema("rules"))
     schema["properties"]["rules"]["items"] = {"type": "object"}
     return schema
 
 
+@functools.cache
 def _base_rule_schema() -> dict[str, Any]:
-    schema = copy.deepcopy(validation.load_schema("rules")["$defs"]["rule"])
-    return schema
+    """The common rule keys' schema, built once (callers only read it)."""
+    return copy.deepcopy(validation.load_schema("rules")["$defs"]["rule"])
 
 
 #: Units a metric may be measured in, and what its thresholds may be.
