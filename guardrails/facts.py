@@ -20,6 +20,9 @@ from guardrails.kinds import FactKind, KindRegistry
 from guardrails.textsafe import excerpt
 from guardrails.timeutil import iso
 
+#: (file as shown, line counted from 1 or None) where a source read a fact
+Location = tuple[str, int | None]
+
 
 def _registry(kinds: KindRegistry | None) -> KindRegistry:
     return BUILTIN if kinds is None else kinds
@@ -46,20 +49,55 @@ class FactStore:
         self.provided_by: dict[str, list[str]] = {}
         self.failed: dict[str, SourceError] = {}
         self.warnings: list[str] = []
-        #: Callables (kind, fact, field) -> "file:line" or None: sources that know
-        #: where a fact was read (the files source) tell, so warnings name the row.
-        self.locators: list[Callable[[str, Mapping[str, Any], str | None], str | None]] = []
+        #: Callables (kind, fact, field) -> (file, line or None), or None: sources that
+        #: know where a fact was read (the files source) tell, so warnings and evidence
+        #: name the row.
+        self.locators: list[Callable[[str, Mapping[str, Any], str | None], Location | None]] = []
+        self._subjects: dict[str, dict[str, Mapping[str, Any]]] = {}
 
-    def where(self, kind: str, fact: Mapping[str, Any], field: str | None = None) -> str:
-        """``"file:line: "`` of a fact (and field) when a source knows it, else ``""``."""
+    def locate(self, kind: str, fact: Mapping[str, Any],
+               field: str | None = None) -> Location | None:
+        """(file, line) of a fact (and field) when a source knows it, else None."""
         for locate in self.locators:
             try:
                 loc = locate(kind, fact, field)
             except Exception:  # noqa: BLE001 - a location is a courtesy, never a failure
                 loc = None
             if loc:
-                return f"{loc}: "
-        return ""
+                return loc
+        return None
+
+    def where(self, kind: str, fact: Mapping[str, Any], field: str | None = None) -> str:
+        """``"file:line: "`` of a fact (and field) when a source knows it, else ``""``."""
+        loc = self.locate(kind, fact, field)
+        if loc is None:
+            return ""
+        file, line = loc
+        return f"{file}:{line}: " if line else f"{file}: "
+
+    def record(self, subj: str) -> tuple[str, Mapping[str, Any]] | None:
+        """(kind, fact) an evidence subject (``deployment/dep-5560``) names, or None.
+
+        Subjects are indexed lazily, one kind at a time, on the first
+        question about that kind: a run with no evidence of a kind pays
+        nothing for it. Where two facts share a subject, the first gathered
+        answers.
+        """
+        singular, sep, _ = subj.partition("/")
+        if not sep:
+            return None
+        for kind, facts in self._facts.items():
+            if self.kinds.singular(kind) != singular:
+                continue
+            index = self._subjects.get(kind)
+            if index is None:
+                index = self._subjects[kind] = {}
+                for f in facts:
+                    index.setdefault(self.kinds.subject(kind, f), f)
+            fact = index.get(subj)
+            if fact is not None:
+                return kind, fact
+        return None
 
     @property
     def by_kind(self) -> dict[str, list[dict[str, Any]]]:
