@@ -161,7 +161,7 @@ def append_step_summary(report: Report, environ: Mapping[str, str] | None = None
             _append(name, (render(report) + "\n").encode("utf-8"))
             return Path(name)
     except OSError as exc:
-        why = exc.strerror or type(exc).__name__
+        why = f"cannot be appended to: {exc.strerror or type(exc).__name__}"
     # A summary is a courtesy: failing to write it must not change the gate's verdict.
     err.write(f"guardrails: job summary not written: {STEP_SUMMARY_ENV}={shown} {why}\n")
     return None
@@ -186,7 +186,7 @@ def _append(name: str, data: bytes) -> None:
     try:
         # Checked again on what was opened: the path may have changed since lstat.
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(0, "is not a regular file (a regular file is required)")
+            raise OSError(0, "it is not a regular file")
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
