@@ -255,7 +255,8 @@ class TerminalReporter(Reporter):
         if counts["error"]:
             parts.append(f"{counts['error']} error{'s' if counts['error'] != 1 else ''}")
         text = ", ".join(parts) if parts else "no rules ran"
-        text += f" in {report.duration:.2f}s"
+        # what a saved report holds (6 decimals), so a re-rendering prints the same digits
+        text += f" in {round(report.duration, 6):.2f}s"
         if report.exit_code == 1:
             style: tuple[str, ...] = ("red", "bold")
         elif not report.results or counts["failed"]:
