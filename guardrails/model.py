@@ -62,7 +62,15 @@ class Rule:
 
 @dataclass
 class Evidence:
-    """One offending subject, written ``<kind>/<id>`` (``team/core-infra``)."""
+    """One offending subject, written ``<kind>/<id>`` (``team/core-infra``).
+
+    ``file``/``line`` say where the evidence is: either a place the check
+    itself read and pointed at (a postmortem's paragraph, a CODEOWNERS line,
+    the config), or, with ``record`` true, the row of the data file the
+    subject's fact was loaded from, filled in after the check by the source
+    that read it (``org/deployments.csv:26``). Reporters label the first kind
+    by its place and the second by its subject (docs/report.md).
+    """
 
     subject: str
     detail: str = ""
@@ -70,6 +78,8 @@ class Evidence:
     team: str | None = None
     file: str | None = None
     line: int | None = None
+    #: file/line locate the subject's record in a data file (not a place the check chose)
+    record: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"subject": self.subject, "detail": self.detail, "url": self.url}
@@ -78,6 +88,8 @@ class Evidence:
         if self.file is not None:
             out["file"] = self.file
             out["line"] = self.line
+            if self.record:
+                out["record"] = True
         return out
 
     @classmethod
@@ -89,6 +101,7 @@ class Evidence:
             team=data.get("team"),
             file=data.get("file"),
             line=data.get("line"),
+            record=bool(data.get("record", False)),
         )
 
 
@@ -233,7 +246,7 @@ COMPLETED = frozenset({ExitCode.OK, ExitCode.RULES_FAILED, ExitCode.NO_RULES_COL
 SUMMARY_ORDER = (Outcome.FAILED, Outcome.PASSED, Outcome.SKIPPED, Outcome.ERROR, Outcome.WAIVED)
 
 #: the version of the report format :meth:`Report.to_json` writes (docs/report.md)
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 
 
 @dataclass
@@ -266,6 +279,9 @@ class Header:
     config_path: str | None = None
     #: line of ``rules:`` in the config: where builtin packs are "defined"
     config_rules_line: int | None = None
+    #: the git toplevel of the config's folder, or ``rootdir`` outside git (version 3);
+    #: SARIF and GitHub annotations give paths relative to it
+    repository_root: str = ""
     focus_reviewed_on: str | None = None
     window_days: float | None = None
     lines: list[str] = field(default_factory=list)
@@ -288,6 +304,29 @@ class SourceSummary:
 
 
 @dataclass
+class RuleHelp:
+    """What ``guardrails explain`` says about a rule, as data.
+
+    ``head`` are the lines before the sections (id and title, check,
+    where it is defined, parameters, focus overrides); ``sections`` are
+    (heading, text) pairs in explain's order, text unwrapped (a newline
+    separates paragraphs). :mod:`guardrails.rulehelp` renders it as text
+    (byte for byte what ``explain`` prints) and as Markdown (SARIF's help).
+    """
+
+    head: list[str] = field(default_factory=list)
+    sections: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"head": list(self.head), "sections": [list(s) for s in self.sections]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RuleHelp:
+        return cls(head=list(data.get("head", [])),
+                   sections=[(str(h), str(t)) for h, t in data.get("sections", [])])
+
+
+@dataclass
 class RuleSummary:
     """A selected rule as reporters need it, evaluated or not (``-x`` may stop early)."""
 
@@ -298,6 +337,8 @@ class RuleSummary:
     file: str = ""
     line: int = 0
     builtin: bool = False
+    #: what ``guardrails explain`` prints about the rule (version 3; see rulehelp)
+    help: RuleHelp | None = None
 
     @property
     def pack(self) -> str:
@@ -343,6 +384,12 @@ def _dataclass_json(obj: Any) -> dict[str, Any]:
     return out
 
 
+def _rule_json(rule: RuleSummary) -> dict[str, Any]:
+    out = _dataclass_json(rule)
+    out["help"] = rule.help.to_json() if rule.help is not None else None
+    return out
+
+
 @dataclass
 class Report:
     """A whole run: everything any reporter shows, and what the JSON report holds.
@@ -385,7 +432,7 @@ class Report:
         return sum(1 for r in self.results if r.no_data)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON report (schema ``guardrails schema report``), version 2."""
+        """The JSON report (schema ``guardrails schema report``), version 3."""
         summary: dict[str, Any] = dict(self.counts())
         if self.no_data_count():
             summary["no_data"] = self.no_data_count()
@@ -410,7 +457,7 @@ class Report:
             "sources": [_dataclass_json(s) for s in self.sources],
             "collection": {"collected": self.collected, "deselected": self.deselected,
                            "stopped_early": self.stopped_early},
-            "rules": [_dataclass_json(r) for r in self.rules],
+            "rules": [_rule_json(r) for r in self.rules],
             "waivers": [_dataclass_json(w) for w in self.waivers],
             "baseline": baseline,
             "timings": dict(self.timings),
@@ -418,7 +465,7 @@ class Report:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Report:
-        """Read a JSON report of version 1 or 2 (docs/report.md: older versions).
+        """Read a JSON report of version 1, 2 or 3 (docs/report.md: older versions).
 
         A version 1 document has no header, sources, rules, waivers,
         baseline or timings: those take their defaults, and the rules are
@@ -434,7 +481,8 @@ class Report:
         plugins = [PluginSummary(**p) for p in h.pop("plugins", [])]
         collection = data.get("collection") or {}
         rules = [RuleSummary(**{**r, "severity": Severity(r.get("severity", "error")),
-                                "tags": tuple(r.get("tags", ()))})
+                                "tags": tuple(r.get("tags", ())),
+                                "help": RuleHelp.from_json(r["help"]) if r.get("help") else None})
                  for r in data.get("rules", [])]
         if "rules" not in data:
             rules = [RuleSummary(id=r.id, title=r.title, severity=r.severity, tags=r.tags,

@@ -69,6 +69,11 @@ class Source(abc.ABC):
     :meth:`provides` and :meth:`gather`. ``gather`` raises
     :class:`guardrails.errors.SourceError` when the source cannot deliver; the
     rules that need its facts then become ``error`` outcomes.
+
+    A source that reads files may also define ``locate(kind, fact, field)``
+    returning ``(file, line)`` (line None when unknown) or None: warnings
+    about the fact then name that row, and evidence naming the fact gets it
+    as its location (``record``; docs/report.md). The files source does.
     """
 
     name: ClassVar[str] = ""

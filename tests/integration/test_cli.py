@@ -302,15 +302,17 @@ def test_json_to_stdout_parses(project: Path) -> None:
     result = check("--format", "json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert data["version"] == 2
+    assert data["version"] == 3
     assert data["now"] == "2026-11-20T00:00:00Z"
     assert data["summary"] | {"duration_s": 0} == {
         "failed": 1, "passed": 1, "skipped": 0, "error": 0, "waived": 0, "duration_s": 0,
         "exit_code": 1}
     failed = data["results"][0]
     assert failed["id"] == "people::team-size"
+    # version 3: the row of org/teams.yaml the team was read from
     assert failed["evidence"] == [{"subject": "team/beta", "detail": "9 members (max 8)",
-                                   "url": None, "team": "beta"}]
+                                   "url": None, "team": "beta", "file": "org/teams.yaml",
+                                   "line": 7, "record": True}]
     # the value counts offending teams; the 3..8 bound is per team, in the message
     assert (failed["value"], failed["unit"], failed["threshold"]) == (1, "count", {"max": 0})
 

@@ -108,7 +108,7 @@ def test_outcomes_map_onto_pytest(project: pytest.Pytester) -> None:
     res.stdout.fnmatch_lines([
         "*_ people::team-size _*",
         "1 team outside 3..8 members: beta (9)",
-        "  team/beta  9 members (max 8)",
+        "  team/beta  9 members (max 8) (org/teams.yaml:7)",  # the record's row
         "how to fix: guardrails explain people::team-size",
     ])
     res.stdout.fnmatch_lines(["*ERROR at setup of people::crashes*",

@@ -122,7 +122,7 @@ def test_json_shape_and_schema() -> None:
     assert list(data) == ["version", "now", "focus", "summary", "warnings", "results",
                           "duration", "header", "sources", "collection", "rules", "waivers",
                           "baseline", "timings"]
-    assert data["version"] == 2
+    assert data["version"] == 3
     assert data["now"] == "2026-11-20T00:00:00Z"
     assert data["summary"] == {"failed": 3, "passed": 1, "skipped": 1, "error": 1,
                                "waived": 1, "duration_s": 1.23, "exit_code": 1}
@@ -147,7 +147,7 @@ def test_json_text_is_utf8_with_control_chars_escaped() -> None:
     assert "\x07" not in text
     assert "\\u0007bell" in text
     assert '<&>\\"' in text
-    assert '\n  "version": 2,\n' in text  # indent=2
+    assert '\n  "version": 3,\n' in text  # indent=2
 
 
 def test_json_roundtrip_through_report_from_json() -> None:
@@ -441,3 +441,26 @@ def test_junit_duration_shows_human_and_raw_value() -> None:
         "stability::lead-time\n"
         "measured 2.1d (181440 seconds), threshold min 7d, 1 sample"
     )
+
+
+def test_durations_render_the_same_from_a_saved_report() -> None:
+    """0.00049999951 s prints 0.000 as is, 0.001 once saved with six decimals (0.0005);
+    0.0049999996 s prints 0.00 and 0.01 at two decimals. JUnit and the terminal
+    format what the JSON keeps, so the live and the saved renderings agree."""
+    from guardrails.plugin import ReportOptions
+    from guardrails.reporters.terminal import TerminalReporter
+
+    report = make_report()
+    report.duration = 0.0049999996
+    for r in report.results:
+        r.duration = 0.00049999951
+    again = Report.from_json(json.loads(write_json(report)))
+    assert write_junit(again) == write_junit(report)
+
+    def final_line(rep: Report) -> str:
+        out = io.StringIO()
+        TerminalReporter(out, ReportOptions(verbosity=-2)).finish(rep)
+        return out.getvalue().splitlines()[-1]
+
+    assert final_line(again) == final_line(report)
+    assert final_line(report).endswith(" in 0.01s")
