@@ -119,15 +119,11 @@ class HookMode:
                         allow_outside_root=config.allow_outside_root, config=config)
         fed: set[str] = set()
         for name, opts in config.sources.items():
-            cls = types.get(name)
-            if cls is None:
-                continue  # gather names the unknown source, with the fix
-            try:
-                source = cls(opts, env)
-                for path in self.changed:
-                    fed |= source.feeds(path)
-            except (UsageError, KeyError, TypeError, ValueError):
-                continue  # options gather refuses, naming them; nothing fed meanwhile
+            # An unknown source or bad options are refused here as gather would, even
+            # when no rule ends up judged: a hook must not pass on a config it cannot read.
+            source = self.session.source_class(name, types)(opts, env)
+            for path in self.changed:
+                fed |= source.feeds(path)
         return fed
 
     # -- offline: skipped, one line per source ------------------------------------
