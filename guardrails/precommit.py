@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -127,11 +128,27 @@ def _lines(exc: UsageError) -> list[str]:
 # one after the other, in one `git commit`; both load the same files, so a bad
 # file would be described twice. The first hook to meet an error prints it and
 # notes it in the git folder; the second prints only what is new. A run is
-# known by pre-commit's process id (the parent of both hooks), and only when
-# pre-commit says it runs us (PRE_COMMIT=1): run by hand, every error shows.
+# known by pre-commit's process (the parent of both hooks): its id and, where
+# /proc tells, its start time, since a container may give every run the same
+# pid; a record older than RECORD_TTL is stale anyway. Only when pre-commit
+# says it runs us (PRE_COMMIT=1): run by hand, every error shows.
 
 RECORD_NAME = "guardrails-hook-errors.json"
 _RECORD_MAX = 64 * 1024  # a record is a few hashes; a bigger file is not ours
+RECORD_TTL = 600.0  # seconds: longer than the hooks of one commit take
+
+
+def run_id() -> str:
+    """pre-commit's run: the parent process id, with its start time where /proc has it."""
+    ppid = os.getppid()
+    try:
+        with open(f"/proc/{ppid}/stat", "rb") as fh:
+            stat = fh.read(4096)
+        # Field 22, counted after the command name, which may hold spaces and ')'.
+        started = stat.rsplit(b")", 1)[1].split()[19].decode("ascii")
+    except (OSError, IndexError, UnicodeDecodeError):
+        started = ""
+    return f"{ppid}:{started}"
 
 
 def _git_dir(start: Path) -> Path | None:
@@ -174,8 +191,11 @@ def _shown_before(path: Path) -> dict[str, str]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if not isinstance(data, dict) or data.get("run") != os.getppid():
-        return {}  # another run's record: stale
+    if not isinstance(data, dict) or data.get("run") != run_id():
+        return {}  # another run's record
+    written = data.get("time")
+    if not isinstance(written, int | float) or not 0 <= time.time() - written < RECORD_TTL:
+        return {}  # stale
     shown = data.get("shown")
     if not isinstance(shown, dict):
         return {}
@@ -207,5 +227,6 @@ def show_errors(lines: list[str], who: str, err: TextIO) -> int:
     if path is not None and fresh:
         shown = {**before, **{_digest(line): who for line in fresh}}
         with contextlib.suppress(OSError):  # a courtesy: never fatal
-            atomic_write(path, json.dumps({"run": os.getppid(), "shown": shown}))
+            atomic_write(path, json.dumps({"run": run_id(), "time": time.time(),
+                                           "shown": shown}))
     return repeated

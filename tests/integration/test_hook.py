@@ -22,7 +22,7 @@ from helpers import TEAMS_YAML, write
 from httpfakes import FakeGitHub
 
 from guardrails.cli.main import main
-from guardrails.precommit import RECORD_NAME
+from guardrails.precommit import RECORD_NAME, RECORD_TTL, run_id
 
 NOW = "2026-11-20"
 
@@ -312,10 +312,15 @@ def test_invalid_file_is_printed_in_full_outside_a_pre_commit_run(
     assert not (repo.path / ".git" / RECORD_NAME).exists()
     # another pre-commit run's record (another parent process) hides nothing
     monkeypatch.setenv("PRE_COMMIT", "1")
-    digest_of_everything = {"run": os.getppid() + 1, "shown": {}}
-    (repo.path / ".git" / RECORD_NAME).write_text(json.dumps(digest_of_everything))
-    code, _, err = hook(capsys, "org/incidents.yaml")
-    assert err.count(ERROR_LINE) == 1
+    assert main(["validate", "org/incidents.yaml"]) == 4  # the record of "this" run
+    capsys.readouterr()
+    record = json.loads((repo.path / ".git" / RECORD_NAME).read_text())
+    assert record["run"] == run_id()
+    for other in ({**record, "run": f"{os.getppid() + 1}:0"},  # another pre-commit process
+                  {**record, "time": record["time"] - RECORD_TTL - 1}):  # an old record
+        (repo.path / ".git" / RECORD_NAME).write_text(json.dumps(other))
+        code, _, err = hook(capsys, "org/incidents.yaml")
+        assert err.count(ERROR_LINE) == 1 and "shown by" not in err
 
 
 def test_error_record_that_is_a_symlink_is_not_followed(
