@@ -334,3 +334,19 @@ def test_error_record_that_is_a_symlink_is_not_followed(
     assert main(["validate", "org/incidents.yaml"]) == 4
     assert capsys.readouterr().err.count(ERROR_LINE) == 1
     assert target.read_text() == "keep me\n"
+
+
+def test_baseline_lets_known_failures_pass(
+        repo: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    # CI adopted a baseline: the hook given the same file fails only on what is new.
+    assert main(["check", "--now", NOW, "--write-baseline", "base.json", "-q"]) == 1
+    capsys.readouterr()
+    code, out, err = hook(capsys, "--baseline", "base.json", "org/teams.yaml")
+    assert code == 0, out + err
+    assert judged(out) == set()
+    assert out.startswith("guardrails: 1 skipped in ")
+    # a new rule on teams is not in the baseline: it fails
+    write(repo.path, "guardrails/rules/more.yaml",
+          always_failing("more", {"teams-again": "teams"}))
+    code, out, err = hook(capsys, "--baseline", "base.json", "org/teams.yaml")
+    assert code == 1 and judged(out) == {"more::teams-again"}
