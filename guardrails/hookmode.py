@@ -20,8 +20,9 @@ commit hook runs before, so history rules are judged by the push gate
 rule, one line per HTTP source that could not answer offline, warnings about
 the changed files, and one summary line. Offline with nothing cached, the
 rules needing that source are skipped (not errors): a commit must not be
-blocked because nobody ran ``guardrails check`` online yet; the CI gate,
-which is not a hook, still fails on them.
+blocked because nobody ran ``guardrails check`` online yet (or since a new
+rule needed a request never cached); ``check`` in CI, which is not a hook,
+still makes them errors.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class HookMode:
         self.session: Session | None = None
         self.total = 0
         self.offline: dict[str, str] = {}
+        self._targets: set[Path] | None = None
 
     # -- which rules ------------------------------------------------------------
     @hookimpl
@@ -89,8 +91,10 @@ class HookMode:
         self.total = len(rules)
         if self.changed is None or self.session is None:
             return
-        everything = {config.path, config.root / "guardrails_plugins.py"}
-        if any(p is not None and p.resolve() in self.changed for p in everything):
+        from guardrails.manager import LOCAL_PLUGIN_FILE
+
+        everything = [config.path, config.root / LOCAL_PLUGIN_FILE]
+        if any(p is not None and self._is_changed(p) for p in everything):
             return
         fed = self.fed_kinds(config)
         kinds = self.session.store.kinds
@@ -106,9 +110,15 @@ class HookMode:
     def _defined_in_changed(self, rule: Rule, config: Config) -> bool:
         if rule.builtin or not rule.file:
             return False
+        return any(self._is_changed(base / rule.file) for base in (config.root, Path.cwd()))
+
+    def _is_changed(self, path: Path) -> bool:
+        """Whether ``path`` is a changed file, by its own name or what a link leads to."""
         assert self.changed is not None
-        return any((base / rule.file).resolve() in self.changed
-                   for base in (config.root, Path.cwd()))
+        if self._targets is None:
+            self._targets = {p.resolve() for p in self.changed}
+        return (path.parent.resolve() / path.name in self.changed
+                or path.resolve() in self._targets)
 
     def fed_kinds(self, config: Config) -> set[str]:
         """The fact kinds the changed files feed, as the configured sources say."""
