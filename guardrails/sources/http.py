@@ -37,13 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from guardrails.sources.http_cache import (
-    CacheEntry,
-    CacheMiss,
-    OfflineMiss,
-    ResponseCache,
-    offline_error,
-)
+from guardrails.sources.http_cache import CacheEntry, CacheMiss, ResponseCache, offline_error
 from guardrails.sources.http_errors import HttpErrors, config_error, rate_limit_wait
 from guardrails.sources.http_shapes import Shape
 from guardrails.textsafe import printable as _escape
@@ -55,7 +49,7 @@ if TYPE_CHECKING:
 
 # Sources and tests import these from here, whichever module defines them.
 __all__ = ["COMMON_PROPERTIES", "Answer", "CacheEntry", "CacheMiss", "Cancelled", "HttpClient",
-           "HttpSettings", "OfflineMiss", "Page", "ResponseCache", "Shape", "Stats", "config_error",
+           "HttpSettings", "Page", "ResponseCache", "Shape", "Stats", "config_error",
            "offline_error"]
 
 LOG = logging.getLogger(__name__)
