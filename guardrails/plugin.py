@@ -109,6 +109,15 @@ class Source(abc.ABC):
         """Short label for the report header, e.g. ``files org/``."""
         return self.name
 
+    def feeds(self, path: Path) -> set[str]:
+        """Fact kinds the file at ``path`` (absolute) feeds, if this source reads it.
+
+        The commit hook asks this to judge only the rules whose inputs a
+        commit touched. Sources that read no file of the working tree (HTTP
+        APIs; git, which reads committed history) feed nothing: the default.
+        """
+        return set()
+
 
 # ---------------------------------------------------------------------------
 # evaluation context, checks, metrics

@@ -268,6 +268,21 @@ class Session:
                 types[cls.name] = cls
         return types
 
+    def source_class(self, name: str, types: dict[str, type[Source]]) -> type[Source]:
+        """The class of configured source ``name``, its options validated (ConfigError)."""
+        cls = types.get(name)
+        if cls is None:
+            raise ConfigError(
+                f"unknown source {name!r}", file=self.config.display_path,
+                line=self.config.line_of("sources", name),
+                fix=f"known sources: {', '.join(sorted(types)) or '(none loaded)'}",
+            )
+        validation.validate(self.config.sources[name], cls.schema,
+                            file=self.config.display_path, positions=self.config.positions,
+                            what=f"source {name!r}", base_path=("sources", name),
+                            error_cls=ConfigError)
+        return cls
+
     def gather(self, kinds: set[str] | list[str] | None = None,
                sources: tuple[str, ...] | list[str] | None = None) -> factsmod.FactStore:
         """Build the configured sources, validate them, and gather facts.
@@ -290,17 +305,7 @@ class Session:
         for name, opts in self.config.sources.items():
             if sources is not None and name not in sources:
                 continue
-            cls = types.get(name)
-            if cls is None:
-                raise ConfigError(
-                    f"unknown source {name!r}", file=self.config.display_path,
-                    line=self.config.line_of("sources", name),
-                    fix=f"known sources: {', '.join(sorted(types)) or '(none loaded)'}",
-                )
-            validation.validate(opts, cls.schema, file=self.config.display_path,
-                                positions=self.config.positions, what=f"source {name!r}",
-                                base_path=("sources", name), error_cls=ConfigError)
-            self.sources[name] = SourceState(cls(opts, env))
+            self.sources[name] = SourceState(self.source_class(name, types)(opts, env))
         for state in self.sources.values():
             state.source.validate()
         needed = (self.needed_kinds() if kinds is None

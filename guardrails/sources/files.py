@@ -196,6 +196,26 @@ class FilesSource(Source):
         shown = self.env.display(self._root())
         return f"files {shown.rstrip('/')}/"
 
+    def feeds(self, path: Path) -> set[str]:
+        """The kind a data file of the folder holds (``reviews.csv`` feeds ``changes``)."""
+        folder = (self.env.root / self.path).resolve()
+        try:
+            # The parent resolved, not the name: a link's own name says what it holds.
+            rel = (path.parent.resolve() / path.name).relative_to(folder).as_posix()
+        except ValueError:
+            return set()
+        if rel == REVIEWS_FILE:
+            return {"changes"}
+        head, _, name = rel.rpartition("/")
+        if head == "postmortems" and name.endswith(".md"):
+            is_postmortem = name.lower() != "readme.md" and not name.startswith(("_", "."))
+            return {"postmortems"} if is_postmortem else set()
+        stem, dot, suffix = rel.rpartition(".")
+        for entry in ENTRIES:
+            if dot and stem == entry.stem and f".{suffix}" in entry.suffixes:
+                return {entry.kind}
+        return set()
+
     # --- where the files are ------------------------------------------------
 
     def _root(self) -> Path:
