@@ -224,3 +224,145 @@ def test_baseline_option_skips_known_failures(project: pytest.Pytester) -> None:
                                        "--guardrails-baseline", "missing.json")
     assert res.ret == pytest.ExitCode.USAGE_ERROR
     res.stderr.fnmatch_lines(["*missing.json: baseline file not found*"])
+
+
+# --- node ids: printed, passed back, rerun (issue 11) ------------------------------------
+
+MINE = """\
+pack: mine
+rules:
+  - id: docs.size
+    check: teams.size
+    max: 20
+"""
+
+
+def _failed_ids(res: pytest.RunResult) -> list[str]:
+    """The node ids of the short summary's FAILED lines (``-rf``)."""
+    return [line.split()[1] for line in res.stdout.lines if line.startswith("FAILED ")]
+
+
+def test_printed_ids_can_be_passed_back(pytester: pytest.Pytester) -> None:
+    # A project whose own tests are in tests/ (testpaths), with a rule folder,
+    # a nested local rule file and a builtin pack. (Not guardrails/rules/ as in
+    # DESIGN.md: under `python -m pytest` that folder would shadow this editable
+    # install's package; an installed wheel wins over it.)
+    pytester.makeini("[pytest]\ntestpaths = tests\n")
+    pytester.makefile(".yaml", guardrails="rules:\n  - builtin:teams\n  - rules/\n"
+                      "  - ./checks/rules/\nsources:\n  files: {path: org}\n")
+    (pytester.path / "rules").mkdir()
+    (pytester.path / "rules" / "people.yaml").write_text(RULES.split("  - id: tiny")[0])
+    (pytester.path / "checks" / "rules").mkdir(parents=True)
+    (pytester.path / "checks" / "rules" / "mine.yaml").write_text(MINE)
+    (pytester.path / "org").mkdir()
+    (pytester.path / "org" / "teams.yaml").write_text(TEAMS_YAML)
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "test_app.py").write_text("def test_app():\n    pass\n")
+
+    # No argument: the project's tests and every rule file (none is under tests/).
+    res = pytester.runpytest_subprocess("--guardrails", "-rf", "-p", "no:cacheprovider")
+    # builtin two-pizza-teams and people::team-size fail on beta (9 members)
+    failed = _failed_ids(res)
+    assert failed == ["guardrails.yaml::teams::two-pizza-teams",
+                      "rules/people.yaml::people::team-size"]
+    res.assert_outcomes(passed=2, failed=2, skipped=3)
+
+    # Passed back, the printed ids run those rules and nothing else (a folder
+    # holding no rule file, tests/, runs no rule).
+    res = pytester.runpytest_subprocess("--guardrails", "-v", "-p", "no:cacheprovider",
+                                        *failed, "tests")
+    res.assert_outcomes(failed=2, passed=1)
+    res.stdout.fnmatch_lines(["guardrails.yaml::teams::two-pizza-teams FAILED*",
+                              "rules/people.yaml::people::team-size FAILED*",
+                              "tests/test_app.py::test_app PASSED*"])
+    assert _failed_ids(res) == failed
+
+    # A path or a pack selects as pytest's own arguments do; a dotted rule id
+    # is printed as written (pytest's -v line would make it mine::docs::size).
+    res = pytester.runpytest_subprocess("--guardrails", "-v", "-p", "no:cacheprovider",
+                                        "checks/rules/mine.yaml", "guardrails.yaml::teams",
+                                        "-k", "not bus-factor and not codeowners")
+    res.stdout.fnmatch_lines(["checks/rules/mine.yaml::mine::docs.size PASSED*",
+                              "guardrails.yaml::teams::two-pizza-teams FAILED*",
+                              "guardrails.yaml::teams::slack-in-plans SKIPPED*"])
+    res.assert_outcomes(passed=1, failed=1, skipped=1, deselected=2)
+
+
+def test_last_failed_round_trip(project: pytest.Pytester) -> None:
+    # pytest's cache provider is on here (the suite's own addopts turn it off).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("PYTEST_ADDOPTS", raising=False)
+        res = project.runpytest_subprocess("--guardrails")
+        res.assert_outcomes(passed=2, failed=1, skipped=1, xfailed=1, errors=1, warnings=1)
+
+        # --lf: the failed rule and the errored one, nothing else
+        res = project.runpytest_subprocess("--guardrails", "--lf", "-v")
+        res.stdout.fnmatch_lines(["run-last-failure: rerun previous 2 failures*"])
+        res.assert_outcomes(failed=1, errors=1, deselected=4)
+        res.stdout.fnmatch_lines(["rules/people.yaml::people::team-size FAILED*",
+                                  "rules/people.yaml::people::crashes ERROR*"])
+
+        # beta shrinks to 8 members; --ff runs every rule, the two that failed
+        # first: team-size passes now, crashes still errors
+        (project.path / "org" / "teams.yaml").write_text(TEAMS_YAML.replace(
+            "      - {handle: lou}\n", ""))
+        res = project.runpytest_subprocess("--guardrails", "--ff", "-v")
+        res.stdout.fnmatch_lines(["run-last-failure: rerun previous 2 failures first*"])
+        res.assert_outcomes(passed=3, skipped=1, xfailed=1, errors=1, warnings=1)
+        ran = [line.split()[:2] for line in res.stdout.lines
+               if line.startswith("rules/people.yaml::people::") and line.endswith("%]")]
+        assert ran == [["rules/people.yaml::people::team-size", "PASSED"],
+                       ["rules/people.yaml::people::crashes", "ERROR"],
+                       ["rules/people.yaml::people::tiny-teams", "XFAIL"],
+                       ["rules/people.yaml::people::roomy", "PASSED"],
+                       ["rules/people.yaml::people::some-teams", "PASSED"],
+                       ["rules/people.yaml::people::incidents-have-titles", "SKIPPED"]]
+
+
+OUTCOMES_CONFTEST = '''\
+import json
+
+
+def pytest_runtest_logreport(report):
+    # under xdist the workers' reports reach the controller's hook too
+    outcome = report.outcome
+    if hasattr(report, "wasxfail"):
+        outcome = "xfailed"
+    elif report.when != "call" and report.failed:
+        outcome = "error"
+    elif report.when != "call" and not report.skipped:
+        return
+    OUT.setdefault(report.nodeid, outcome)
+
+
+OUT = {}
+
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput"):
+        with open("outcomes.json", "w") as fh:
+            json.dump(OUT, fh, sort_keys=True)
+'''
+
+
+def test_xdist_run_matches_serial(project: pytest.Pytester) -> None:
+    import json
+
+    project.makeconftest(OUTCOMES_CONFTEST)
+    serial = project.runpytest_subprocess("--guardrails", "-p", "no:cacheprovider")
+    serial_outcomes = json.loads((project.path / "outcomes.json").read_text())
+    (project.path / "gathered.log").unlink()
+    res = project.runpytest_subprocess("--guardrails", "-p", "no:cacheprovider", "-n", "2")
+    assert json.loads((project.path / "outcomes.json").read_text()) == serial_outcomes
+    assert serial_outcomes == {
+        "rules/people.yaml::people::team-size": "failed",
+        "rules/people.yaml::people::tiny-teams": "xfailed",
+        "rules/people.yaml::people::roomy": "passed",
+        "rules/people.yaml::people::some-teams": "passed",
+        "rules/people.yaml::people::incidents-have-titles": "skipped",
+        "rules/people.yaml::people::crashes": "error",
+    }
+    assert res.parseoutcomes() == serial.parseoutcomes()
+    assert res.ret == serial.ret == pytest.ExitCode.TESTS_FAILED
+    # facts are gathered once per worker that ran a rule
+    assert 1 <= len((project.path / "gathered.log").read_text().splitlines()) <= 2
