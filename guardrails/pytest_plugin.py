@@ -93,6 +93,10 @@ class GuardrailsState:
         # No path argument: every rule file joins the collection, wherever it is
         # (testpaths usually name only tests/). Path arguments select, as pytest's do.
         self.add_all = config.args_source is not pytest.Config.ArgsSource.ARGS
+        if not self.add_all:
+            problems = self._arg_problems(config.args, Path(str(config.invocation_params.dir)))
+            if problems:
+                raise pytest.UsageError("guardrails: " + "\n".join(problems))
         self.gathered = False
         self.gather_error: str | None = None
 
@@ -115,6 +119,28 @@ class GuardrailsState:
                              if (b.resolve() / display).is_file()), Path(display).resolve())
             out.setdefault(path, []).extend(rules)
         return out
+
+    def _arg_problems(self, args: list[str], cwd: Path) -> list[str]:
+        """Arguments pytest would answer with a bare "not found", said with their fix."""
+        gconfig = self.session.config
+        anchor = (gconfig.path.name if gconfig.path else "the config file")
+        builtin = {Path(r.file).name: r.pack for rs in self.files.values() for r in rs
+                   if r.builtin}
+        problems = []
+        for arg in args:
+            where, _, rest = arg.partition("::")
+            path = cwd / where
+            if where.startswith("rules/") and not path.exists() and path.name in builtin:
+                # The file a builtin rule shows in guardrails' own reports.
+                fixed = f"{_relative(gconfig.path, cwd)}::{rest or builtin[path.name]}"
+                problems.append(f"{arg}: builtin pack {builtin[path.name]!r} is collected "
+                                f"under {anchor}; pass {fixed!r}")
+            elif (path.suffix in (".yaml", ".yml") and path.is_file()
+                  and path.resolve() not in self.files and _looks_like_pack(path)):
+                problems.append(f"{arg}: a rule pack that "
+                                f"{gconfig.display_path} does not collect; add it to its "
+                                f"'rules:' list, or run 'guardrails check {where}'")
+        return problems
 
     def tags(self) -> set[str]:
         return {t for r in self.session.rules for t in r.tags}
@@ -140,6 +166,27 @@ class GuardrailsState:
             self.session.finish()
         finally:
             self.session.unconfigure()
+
+
+def _relative(path: Path | None, cwd: Path) -> str:
+    if path is None:
+        return ""
+    try:
+        return str(path.resolve().relative_to(cwd.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _looks_like_pack(path: Path) -> bool:
+    """A top-level ``pack:`` key in the file's first 64 KiB (a bounded read)."""
+    import re
+
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return re.search(r"(?m)^pack\s*:", head) is not None
 
 
 def pytest_configure(config: pytest.Config) -> None:

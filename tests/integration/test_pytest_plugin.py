@@ -288,6 +288,23 @@ def test_printed_ids_can_be_passed_back(pytester: pytest.Pytester) -> None:
     res.assert_outcomes(passed=1, failed=1, skipped=1, deselected=2)
 
 
+def test_arguments_pytest_cannot_find_name_their_fix(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", guardrails="rules: [builtin:teams]\n")
+    (pytester.path / "extra").mkdir()
+    (pytester.path / "extra" / "mine.yaml").write_text(MINE)
+    # guardrails' own reports show a builtin rule's file as rules/<pack>.yaml
+    res = pytester.runpytest_subprocess("--guardrails", "-p", "no:cacheprovider",
+                                        "rules/teams.yaml::teams::two-pizza-teams",
+                                        "extra/mine.yaml")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    res.stderr.fnmatch_lines([
+        "ERROR: guardrails: rules/teams.yaml::teams::two-pizza-teams: builtin pack 'teams' "
+        "is collected under guardrails.yaml; pass 'guardrails.yaml::teams::two-pizza-teams'",
+        "extra/mine.yaml: a rule pack that guardrails.yaml does not collect; add it to its "
+        "'rules:' list, or run 'guardrails check extra/mine.yaml'",
+    ])
+
+
 def test_last_failed_round_trip(project: pytest.Pytester) -> None:
     # pytest's cache provider is on here (the suite's own addopts turn it off).
     with pytest.MonkeyPatch.context() as mp:
