@@ -80,6 +80,22 @@ def guardrails_gather_finish(config, store):
 '''
 
 
+@pytest.fixture(autouse=True)
+def _only_our_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner runs load guardrails' pytest plugin alone (``-p xdist.plugin`` adds
+    xdist): every other installed plugin, hypothesis first, costs each inner
+    process about a second of CPU. ``installed_plugins`` undoes it."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PYTEST_PLUGINS", "guardrails.pytest_plugin")
+
+
+@pytest.fixture
+def installed_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner runs load every installed plugin, guardrails' through its entry point."""
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    monkeypatch.delenv("PYTEST_PLUGINS")
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makefile(".yaml", guardrails=CONFIG)
@@ -136,7 +152,8 @@ def test_select_with_k_and_m(project: pytest.Pytester) -> None:
     res.stdout.fnmatch_lines(["*rules/people.yaml:13: GuardrailsWarning: people::roomy*"])
 
 
-def test_without_flag_nothing_is_collected(project: pytest.Pytester) -> None:
+def test_without_flag_nothing_is_collected(project: pytest.Pytester,
+                                           installed_plugins: None) -> None:
     res = project.runpytest_subprocess("-p", "no:cacheprovider")
     assert res.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
@@ -148,7 +165,7 @@ def test_bad_config_is_a_usage_error(project: pytest.Pytester) -> None:
     res.stderr.fnmatch_lines(["*guardrails: missing.yaml: config file not found*"])
 
 
-def test_guardrails_tester_fixture(pytester: pytest.Pytester) -> None:
+def test_guardrails_tester_fixture(pytester: pytest.Pytester, installed_plugins: None) -> None:
     """A plugin author's test suite, using the fixture the pytest plugin offers."""
     pytester.makepyfile(textwrap.dedent('''
         def test_team_size(guardrails_tester):
@@ -306,34 +323,33 @@ def test_arguments_pytest_cannot_find_name_their_fix(pytester: pytest.Pytester) 
 
 
 def test_last_failed_round_trip(project: pytest.Pytester) -> None:
-    # pytest's cache provider is on here (the suite's own addopts turn it off).
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("PYTEST_ADDOPTS", raising=False)
-        res = project.runpytest_subprocess("--guardrails")
-        res.assert_outcomes(passed=2, failed=1, skipped=1, xfailed=1, errors=1, warnings=1)
+    # pytest's cache provider is on in these inner runs: no -p no:cacheprovider here,
+    # and the suite's own addopts do not reach them (pytester drops PYTEST_ADDOPTS).
+    res = project.runpytest_subprocess("--guardrails")
+    res.assert_outcomes(passed=2, failed=1, skipped=1, xfailed=1, errors=1, warnings=1)
 
-        # --lf: the failed rule and the errored one, nothing else
-        res = project.runpytest_subprocess("--guardrails", "--lf", "-v")
-        res.stdout.fnmatch_lines(["run-last-failure: rerun previous 2 failures*"])
-        res.assert_outcomes(failed=1, errors=1, deselected=4)
-        res.stdout.fnmatch_lines(["rules/people.yaml::people::team-size FAILED*",
-                                  "rules/people.yaml::people::crashes ERROR*"])
+    # --lf: the failed rule and the errored one, nothing else
+    res = project.runpytest_subprocess("--guardrails", "--lf", "-v")
+    res.stdout.fnmatch_lines(["run-last-failure: rerun previous 2 failures*"])
+    res.assert_outcomes(failed=1, errors=1, deselected=4)
+    res.stdout.fnmatch_lines(["rules/people.yaml::people::team-size FAILED*",
+                              "rules/people.yaml::people::crashes ERROR*"])
 
-        # beta shrinks to 8 members; --ff runs every rule, the two that failed
-        # first: team-size passes now, crashes still errors
-        (project.path / "org" / "teams.yaml").write_text(TEAMS_YAML.replace(
-            "      - {handle: lou}\n", ""))
-        res = project.runpytest_subprocess("--guardrails", "--ff", "-v")
-        res.stdout.fnmatch_lines(["run-last-failure: rerun previous 2 failures first*"])
-        res.assert_outcomes(passed=3, skipped=1, xfailed=1, errors=1, warnings=1)
-        ran = [line.split()[:2] for line in res.stdout.lines
-               if line.startswith("rules/people.yaml::people::") and line.endswith("%]")]
-        assert ran == [["rules/people.yaml::people::team-size", "PASSED"],
-                       ["rules/people.yaml::people::crashes", "ERROR"],
-                       ["rules/people.yaml::people::tiny-teams", "XFAIL"],
-                       ["rules/people.yaml::people::roomy", "PASSED"],
-                       ["rules/people.yaml::people::some-teams", "PASSED"],
-                       ["rules/people.yaml::people::incidents-have-titles", "SKIPPED"]]
+    # beta shrinks to 8 members; --ff runs every rule, the two that failed
+    # first: team-size passes now, crashes still errors
+    (project.path / "org" / "teams.yaml").write_text(TEAMS_YAML.replace(
+        "      - {handle: lou}\n", ""))
+    res = project.runpytest_subprocess("--guardrails", "--ff", "-v")
+    res.stdout.fnmatch_lines(["run-last-failure: rerun previous 2 failures first*"])
+    res.assert_outcomes(passed=3, skipped=1, xfailed=1, errors=1, warnings=1)
+    ran = [line.split()[:2] for line in res.stdout.lines
+           if line.startswith("rules/people.yaml::people::") and line.endswith("%]")]
+    assert ran == [["rules/people.yaml::people::team-size", "PASSED"],
+                   ["rules/people.yaml::people::crashes", "ERROR"],
+                   ["rules/people.yaml::people::tiny-teams", "XFAIL"],
+                   ["rules/people.yaml::people::roomy", "PASSED"],
+                   ["rules/people.yaml::people::some-teams", "PASSED"],
+                   ["rules/people.yaml::people::incidents-have-titles", "SKIPPED"]]
 
 
 OUTCOMES_CONFTEST = '''\
@@ -369,7 +385,8 @@ def test_xdist_run_matches_serial(project: pytest.Pytester) -> None:
     serial = project.runpytest_subprocess("--guardrails", "-p", "no:cacheprovider")
     serial_outcomes = json.loads((project.path / "outcomes.json").read_text())
     (project.path / "gathered.log").unlink()
-    res = project.runpytest_subprocess("--guardrails", "-p", "no:cacheprovider", "-n", "2")
+    res = project.runpytest_subprocess("--guardrails", "-p", "no:cacheprovider",
+                                       "-p", "xdist.plugin", "-n", "2")
     assert json.loads((project.path / "outcomes.json").read_text()) == serial_outcomes
     assert serial_outcomes == {
         "rules/people.yaml::people::team-size": "failed",
