@@ -86,17 +86,20 @@ class GuardrailsState:
             self.session.collect()
             #: real path of each rule file (builtin packs: the config file) -> its rules
             self.files = self._files_by_path()
+            # No path argument: every rule file joins the collection, wherever it is
+            # (testpaths usually name only tests/). Path arguments select, as pytest's do.
+            self.add_all = config.args_source is not pytest.Config.ArgsSource.ARGS
+            if not self.add_all:
+                problems = self._arg_problems(config.args,
+                                              Path(str(config.invocation_params.dir)))
+                if problems:
+                    raise UsageError("\n".join(problems))
         except (UsageError, ValueError) as exc:
+            if hasattr(self, "session"):
+                self.session.unconfigure()  # its plugins release what they hold
             # pytest prints it as "ERROR: ..." and exits 4, like guardrails itself.
             raise pytest.UsageError(f"guardrails: {exc}") from None
         self.names = {p.name for p in self.files}
-        # No path argument: every rule file joins the collection, wherever it is
-        # (testpaths usually name only tests/). Path arguments select, as pytest's do.
-        self.add_all = config.args_source is not pytest.Config.ArgsSource.ARGS
-        if not self.add_all:
-            problems = self._arg_problems(config.args, Path(str(config.invocation_params.dir)))
-            if problems:
-                raise pytest.UsageError("guardrails: " + "\n".join(problems))
         self.gathered = False
         self.gather_error: str | None = None
 
