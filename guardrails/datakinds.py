@@ -19,7 +19,7 @@ from typing import Any
 
 import pluggy
 
-from guardrails.kinds import FactKind, JoinStore, KindRegistry
+from guardrails.kinds import FactKind, JoinStore, KindRegistry, Link
 
 hookimpl = pluggy.HookimplMarker("guardrails")
 
@@ -62,12 +62,16 @@ def _join_incidents(store: JoinStore, now: datetime | None) -> None:
             store.warn(f"{store.where('postmortems', pm, 'incident')}"
                        f"postmortem {pm.get('file', ref)} names incident {ref}, "
                        "which is not in the data")
+    deployments = facts.get("deployments")
+    cause = _CauseIndex(deployments) if deployments is not None else None
     for inc in incidents:
         found = by_incident.get(inc["id"])
         if found is not None:
             inc["postmortem"] = found
         else:
             inc.pop("postmortem", None)
+        if cause is not None and inc.get("caused_by") is None:
+            cause.resolve(store, inc)
         dep_id = inc.get("caused_by")
         if dep_id is not None:
             dep = dep_by_id.get(dep_id)
@@ -77,6 +81,49 @@ def _join_incidents(store: JoinStore, now: datetime | None) -> None:
                 store.warn(f"{store.where('incidents', inc, 'caused_by')}"
                            f"incident {inc['id']} names deployment {dep_id}, "
                            "which is not in the data")
+
+
+class _CauseIndex:
+    """An incident that names the change or commit that caused it (GitHub incident
+    signals: ``caused_by_change``, ``caused_by_commit``) gets ``caused_by``: the first
+    successful production deployment that shipped it, if that finished before the
+    incident opened (a later one cannot have caused it)."""
+
+    def __init__(self, deployments: list[dict[str, Any]]) -> None:
+        self.first = first_by_ref(deployments)
+        # a deployment ships its own sha too (the first one read has no `changes`)
+        for d in deployments:
+            sha = d.get("sha")
+            if sha and is_production_success(d) and d.get("finished_at"):
+                known = self.first.get(str(sha))
+                if known is None or earlier(d, known):
+                    self.first[str(sha)] = d
+
+    def resolve(self, store: JoinStore, inc: dict[str, Any]) -> None:
+        refs = [str(r) for r in (inc.get("caused_by_change"), inc.get("caused_by_commit"))
+                if r is not None]
+        if not refs:
+            return
+        dep = None
+        for ref in refs:
+            dep = self.first.get(ref)
+            if dep is None and _ABBREV.match(ref) and len(ref) < 40:
+                dep = next((d for k, d in sorted(self.first.items())
+                            if len(k) == 40 and k.startswith(ref.lower())), None)
+            if dep is not None:
+                break
+        created = inc.get("created_at")
+        if dep is not None and (created is None or dep["finished_at"] <= created):
+            inc["caused_by"] = dep["id"]
+            return
+        what = (f"pull request {inc['caused_by_change']}" if inc.get("caused_by_change")
+                else f"commit {inc.get('caused_by_commit')}")
+        store.warn(f"{store.where('incidents', inc, 'caused_by')}incident {inc['id']} names "
+                   f"{what} as its cause, but no successful production deployment in the data "
+                   "shipped it before the incident opened; its cause is unknown")
+
+
+_ABBREV = re.compile(r"^[0-9a-fA-F]{7,40}$")
 
 
 def _join_deployments(store: JoinStore, now: datetime | None) -> None:
@@ -283,12 +330,15 @@ _SERVICE_REF = {"service": "services"}
 BUILTIN = KindRegistry((
     FactKind("teams", "team", schema="teams", requires=("services",),
              joined={"services": "services"}, aliases=("github",), join=_join_teams,
-             extra_fields=("size",)),
-    FactKind("services", "service", schema="services"),
+             extra_fields=("size",),
+             links={"services": Link("services", many=True, via="services")}),
+    FactKind("services", "service", schema="services",
+             links={"team": Link("teams", via="owner")}),
     FactKind(
         "incidents", "incident", schema="incidents",
         timestamps=("created_at", "resolved_at"),
         joined={"postmortem": "postmortems", "deployment": "deployments"},
+        links={"postmortem": Link("postmortems"), "deployment": Link("deployments")},
         requires=("postmortems", "deployments"), references=_SERVICE_REF,
         join=_join_incidents,
     ),
@@ -297,6 +347,9 @@ BUILTIN = KindRegistry((
         timestamps=("finished_at", "started_at"),
         lists=("changes",),
         joined={"incidents": "incidents", "remediated_by": "deployments"},
+        links={"incidents": Link("incidents", many=True),
+               "remediated_by": Link("deployments", many=True, via="remediated_by"),
+               "changes": Link("changes", many=True, via="changes")},
         requires=("incidents",), references={**_SERVICE_REF, "changes": "changes"},
         join=_join_deployments, extra_fields=("failed",),
     ),
@@ -305,6 +358,7 @@ BUILTIN = KindRegistry((
         timestamps=("created_at", "first_commit_at", "merged_at"),
         integers=("additions", "deletions"),
         joined={"deployment": "deployments"},
+        links={"deployment": Link("deployments")},
         requires=("deployments",), aliases=("merge_sha",), commit_refs=True,
         join=_join_changes,
     ),

@@ -142,10 +142,15 @@ def guardrails_fact_kinds() -> list[FactKind]:
     ``joined``, and ``references`` are checked for dangling ids afterwards
     (a warning naming file and row when the source can locate the fact).
     Registering a name twice with different definitions is a plugin error.
+    ``links`` (:class:`guardrails.kinds.Link`) name the fields CEL
+    expressions read as facts of another kind: filled by the join, or
+    resolved from an id field (``via``), so ``fact.owner_team.members`` is
+    checked at load and read at evaluation.
 
     :return: a list of :class:`guardrails.kinds.FactKind`: plural ``name``,
         ``singular``, ``schema`` (JSON Schema of one fact), ``id_field``,
-        and the join keys ``joined``, ``requires`` and ``references``.
+        the join keys ``joined``, ``requires`` and ``references``, and
+        ``links``.
     """
     ...
 
@@ -160,6 +165,22 @@ def guardrails_gather_sources() -> list[type[Source]]:
     :return: a list of :class:`guardrails.plugin.Source` subclasses.
     """
     ...
+
+
+@hookspec
+def guardrails_gather_start(report: Report) -> None:
+    """Called once rules are collected, before any source is asked for facts.
+
+    Reporters that show a run as it goes print the top of their header here
+    (the terminal report: its banner, root, config and focus), so gathering
+    years of git history or many HTTP pages does not start on a blank
+    screen. Not called when no rule is selected, nor when a saved report is
+    rendered again (``guardrails_report_start`` must print it all then).
+
+    :param report: the :class:`guardrails.model.Report` so far: its header
+        and selected rules, no sources and no results yet.
+    :return: nothing; every implementation is called.
+    """
 
 
 @hookspec

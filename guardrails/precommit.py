@@ -75,7 +75,7 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
         if files_opts is not None:
             data_folder = (config.root / str(files_opts.get("path", "org"))).resolve()
 
-        check_sources = not files and files_opts is not None  # no names: validate everything
+        check_sources = not files and bool(config.sources)  # no names: validate everything
         for path in paths:
             if not path.exists():
                 problems.append(f"{path}: no such file (check the path; pre-commit passes only "
@@ -100,9 +100,11 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
                 problems.extend(_lines(exc))
         if check_sources:
             # Every data file is validated when the files source is built; no facts are
-            # gathered, and only the files source is asked (HTTP sources are not).
+            # gathered. With no names, every configured source runs its eager
+            # validate() (a plugin's source checks its own files there; HTTP sources
+            # check only their config, and nothing goes to the network).
             try:
-                session.gather(kinds=set(), sources=["files"])
+                session.gather(kinds=set(), sources=None if not files else ["files"])
             except UsageError as exc:
                 problems.extend(_lines(exc))
     finally:

@@ -63,6 +63,10 @@ def run_check(rule: Rule, ctx: EvalContext) -> Result:
     if not isinstance(cr, CheckResult):
         return error_result(rule, f"check {rule.check} returned {type(cr).__name__}, "
                             "not a CheckResult")
+    if cr.outcome is Outcome.ERROR and cr.evidence:
+        # A check that could not evaluate some facts names them (a CEL expression
+        # failing on one fact): the evidence is kept.
+        return result_from(rule, cr)
     if cr.outcome not in (Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED):
         return error_result(rule, cr.message or f"check {rule.check} reported {cr.outcome}")
     return result_from(rule, cr)

@@ -1,4 +1,4 @@
-"""Fake GitHub and PagerDuty APIs for pytest-httpserver (and the HTTP benchmark).
+"""Fake GitHub, PagerDuty and Opsgenie APIs for pytest-httpserver (and the HTTP benchmark).
 
 Each fake is a small WSGI-style app over werkzeug requests: it filters,
 sorts and pages like the real API (GitHub: ``page``/``per_page`` with a
@@ -75,10 +75,11 @@ class FakeAPI(abc.ABC):
         else:
             resp = self.authorize(request) or self.route(request)
             resp = self.conditional(request, resp)
-        body = resp.get_data()
+        # a streamed (dripping) answer is not read here: that would drain it
+        size = -1 if resp.is_streamed else len(resp.get_data())
         with self._lock:
             self.hits.append(Hit(request.path, request.query_string.decode(),
-                                 dict(request.headers), resp.status_code, len(body)))
+                                 dict(request.headers), resp.status_code, size))
         return resp
 
     def conditional(self, request: Request, resp: Response) -> Response:
@@ -440,6 +441,110 @@ class FakePagerDuty(FakeAPI):
         chunk = found[offset: offset + limit]
         return json_response({"incidents": chunk, "limit": limit, "offset": offset,
                               "total": None, "more": offset + len(chunk) < len(found)})
+
+
+# ---------------------------------------------------------------------------
+# Opsgenie
+# ---------------------------------------------------------------------------
+
+
+class FakeOpsgenie(FakeAPI):
+    """Opsgenie's ``GET /v1/incidents`` (query on createdAt, sort, offset/limit with
+    ``paging.next``, the 20,000-result cap) and ``GET /v2/incident-timelines/<id>/entries``
+    (paged by ``nextOffset``), answering as the Incident API v1 / Timeline API v2 do."""
+
+    max_results = 20_000
+
+    def __init__(self, token: str | None = None, timeline_page: int = 100) -> None:
+        super().__init__(token)
+        self.incidents: list[dict[str, Any]] = []
+        self.timelines: dict[str, list[dict[str, Any]]] = {}
+        self.timeline_page = timeline_page
+
+    def add_incident(self, tiny: int, *, created_at: str, status: str = "open",
+                     priority: str = "P3", services: list[str] = (),
+                     teams: list[tuple[str, str]] = (), timeline: list[tuple[str, str]] = (),
+                     updated_at: str | None = None, impact_end: str | None = None,
+                     postmortem: str | None = None) -> dict[str, Any]:
+        """An incident; ``teams`` are (id, name) responders, ``timeline`` (type, eventTime)."""
+        inc_id = f"{tiny:08x}-38d6-4c85-92b8-5ebc900d42e2"
+        extra = {"region": "eu-west-1"}
+        if postmortem:
+            extra["postmortem"] = postmortem
+        inc = {
+            "id": inc_id, "tinyId": str(tiny), "message": f"Checkout errors {tiny}",
+            "status": status, "tags": ["checkout"], "createdAt": created_at,
+            "updatedAt": updated_at or created_at, "priority": priority,
+            "ownerTeam": teams[0][0] if teams else "",
+            "responders": [{"type": "team", "id": tid, "name": name} for tid, name in teams]
+            + [{"type": "user", "id": "u-1", "name": "oncall@acme.example"}],
+            "extraProperties": extra,
+            "links": {"web": f"https://acme.app.opsgenie.com/incident/detail/{inc_id}/details",
+                      "api": f"https://api.opsgenie.com/v1/incidents/{inc_id}"},
+            "impactStartDate": created_at, "actions": [],
+            "impactedServices": list(services),
+        }
+        if impact_end:
+            inc["impactEndDate"] = impact_end
+        self.incidents.append(inc)
+        entries = [("IncidentCreated", created_at)] + list(timeline)
+        self.timelines[inc_id] = [
+            {"id": f"{inc_id}-{i}", "group": "incident", "type": kind, "eventTime": at,
+             "hidden": False, "actor": {"name": "oncall@acme.example", "type": "user"},
+             "description": {"name": kind, "type": "plain_text", "content": kind}}
+            for i, (kind, at) in enumerate(entries)]
+        self.timelines[inc_id].append(
+            {"id": f"{inc_id}-note", "group": "custom", "type": "CustomUserEntry",
+             "eventTime": created_at, "hidden": False,
+             "actor": {"name": "oncall@acme.example", "type": "user"},
+             "description": {"name": "note", "type": "plain_text",
+                             "content": "IncidentResolved? not yet"}})
+        return inc
+
+    def envelope(self, data: Any, **extra: Any) -> Response:
+        return json_response({"data": data, **extra, "took": 0.012,
+                              "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9"})
+
+    def authorize(self, request: Request) -> Response | None:
+        if self.token is None:
+            return None
+        if request.headers.get("Authorization") != f"GenieKey {self.token}":
+            return json_response({"message": "Could not authenticate", "took": 0.0,
+                                  "requestId": "r-401"}, 401)
+        return None
+
+    def route(self, request: Request) -> Response:
+        a = request.args
+        if request.path == "/v1/incidents":
+            query = a.get("query", "")
+            low = re.search(r"createdAt>=(\d+)", query)
+            high = re.search(r"createdAt<(\d+)", query)
+            limit = min(100, int(a.get("limit", 20)))
+            offset = int(a.get("offset", 0))
+            if offset + limit > self.max_results:
+                return json_response({"message": "Offset + limit must be at most 20000",
+                                      "took": 0.0, "requestId": "r-422"}, 422)
+            found = [i for i in self.incidents
+                     if (not low or _iso(i["createdAt"]) * 1000 >= int(low.group(1)))
+                     and (not high or _iso(i["createdAt"]) * 1000 < int(high.group(1)))]
+            found.sort(key=lambda i: i["createdAt"], reverse=a.get("order") == "desc")
+            chunk = found[offset: offset + limit]
+            base = f"{request.host_url.rstrip('/')}/v1/incidents?"
+            paging = {"first": base + urlencode({"query": query, "offset": 0, "limit": limit})}
+            if offset + limit < len(found):
+                paging["next"] = base + urlencode(
+                    {"query": query, "offset": offset + limit, "limit": limit})
+            return self.envelope(chunk, paging=paging)
+        m = re.fullmatch(r"/v2/incident-timelines/([^/]+)/entries", request.path)
+        if m and m.group(1) in self.timelines:
+            entries = sorted(self.timelines[m.group(1)], key=lambda e: e["eventTime"],
+                             reverse=a.get("order") == "desc")
+            start = int(a.get("offset") or 0)
+            chunk = entries[start: start + self.timeline_page]
+            nxt = str(start + len(chunk)) if start + len(chunk) < len(entries) else None
+            return self.envelope({"entries": chunk, **({"nextOffset": nxt} if nxt else {})})
+        return json_response({"message": "Incident with id [x] does not exist", "took": 0.0,
+                              "requestId": "r-404"}, 404)
 
 
 def _iso(text: str) -> float:

@@ -65,24 +65,45 @@ def document_schema(name: str, record: dict[str, Any]) -> dict[str, Any]:
 def print_schema(name: str | None, plugins: tuple[str, ...], document: bool = False) -> int:
     from guardrails.validation import SCHEMA_NAMES, load_schema
 
+    kinds = _kind_schemas(plugins)
+    names = list(SCHEMA_NAMES) + [k for k, v in kinds.items()
+                                   if v is not None and k not in SCHEMA_NAMES]
     if not name:
-        echo("schemas: " + ", ".join(SCHEMA_NAMES))
+        echo("schemas: " + ", ".join(names))
         echo("usage: guardrails schema NAME")
         return 0
     if name == "rules":
         schema = composed_rules_schema(plugins)
-    else:
-        if name not in SCHEMA_NAMES:
-            raise UsageError(f"no schema named {name!r}",
-                             fix=f"use one of: {', '.join(SCHEMA_NAMES)}")
+    elif name in SCHEMA_NAMES:
         schema = load_schema(name)
-        if document:
-            if name not in DOCUMENT_KEYS:
-                raise UsageError(f"--document applies to data kinds, not {name!r}",
-                                 fix=f"use one of: {', '.join(DOCUMENT_KEYS)}")
-            schema = document_schema(name, schema)
+    elif name in kinds:
+        # A plugin's fact kind: the schema it registered (None: it declares none).
+        declared = kinds[name]
+        if declared is None:
+            raise UsageError(f"the fact kind {name!r} has no JSON Schema: a source builds "
+                             "its facts, nobody writes them in a data file",
+                             fix=f"`guardrails facts {name}` shows what they hold")
+        schema = dict(declared)
+    else:
+        raise UsageError(f"no schema named {name!r}", fix=f"use one of: {', '.join(names)}")
+    if document:
+        if name not in DOCUMENT_KEYS:
+            # Only the files source reads whole YAML/JSON documents; other kinds
+            # (git's, postmortem markdown, a plugin's) come in their own formats.
+            raise UsageError(f"--document applies to the files source's data kinds, not {name!r}",
+                             fix=f"use one of: {', '.join(DOCUMENT_KEYS)}")
+        schema = document_schema(name, schema)
     echo(json.dumps(schema, indent=2, ensure_ascii=False))
     return 0
+
+
+def _kind_schemas(plugins: tuple[str, ...]) -> dict[str, Any]:
+    """Every registered fact kind (plugins' included) -> its record schema or None."""
+    from guardrails.kinds import KindRegistry
+
+    pm = _manager(plugins)
+    registry = KindRegistry.from_hook(pm.hook.guardrails_fact_kinds())
+    return {name: registry[name].schema_dict() for name in registry}
 
 
 def composed_rules_schema(plugins: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -90,12 +111,10 @@ def composed_rules_schema(plugins: tuple[str, ...] = ()) -> dict[str, Any]:
     import copy
 
     from guardrails.collect import registered_checks
-    from guardrails.manager import create_manager
     from guardrails.rulefile import check_schema
     from guardrails.validation import load_schema
 
-    disabled = tuple(p[3:] for p in plugins if p.startswith("no:"))
-    pm = create_manager(disabled)
+    pm = _manager(plugins)
     schema = copy.deepcopy(load_schema("rules"))
     rule = schema["$defs"]["rule"]
     checks = registered_checks(pm)
@@ -106,3 +125,12 @@ def composed_rules_schema(plugins: tuple[str, ...] = ()) -> dict[str, Any]:
         for name, check in sorted(checks.items())
     ]
     return schema
+
+
+def _manager(plugins: tuple[str, ...]) -> Any:
+    """Installed plugins, less ``-p no:NAME``, plus ``-p MODULE`` (no config is read)."""
+    from guardrails.cli.options import split_plugins
+    from guardrails.manager import create_manager
+
+    disabled, extra = split_plugins(plugins)
+    return create_manager(disabled, extra)

@@ -11,8 +11,8 @@ through ``api_url``) and yields the facts of DATA.md:
   status (``inactive`` after an earlier ``success`` is a success: GitHub
   deactivates superseded deployments), and the commits each successful one
   shipped (compare API between consecutive ones) as ``changes``.
-- incidents: issues carrying ``incident_label``; severity from a label
-  matching ``severity_label_pattern``, ``caused_by`` from the body.
+- incidents (the ``incidents`` option, on unless false): issues carrying
+  one of its labels; see :mod:`guardrails.sources.github_incidents`.
 - ci_runs: completed GitHub Actions workflow runs.
 - teams (with ``teams_org``): the org's teams and their members.
 
@@ -22,15 +22,19 @@ runs on the same day ask the same URLs and the cache can answer them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from guardrails.errors import SourceError
 from guardrails.plugin import Source, hookimpl
-from guardrails.saferegex import Pattern, compile_pattern
 from guardrails.sources import http_shapes as shapes
+from guardrails.sources.github_incidents import SCHEMA as incidents_schema
+from guardrails.sources.github_incidents import (
+    IncidentOptions,
+    incident_fact,
+    incident_options,
+)
 from guardrails.sources.http import (
     COMMON_PROPERTIES,
     CacheMiss,
@@ -39,7 +43,6 @@ from guardrails.sources.http import (
     config_error,
     offline_error,
 )
-from guardrails.textsafe import printable
 
 API_VERSION = "2022-11-28"
 
@@ -76,6 +79,8 @@ class GitHubSource(Source):
             "service": {"type": "string",
                         "description": "Service id for deployments and incidents "
                                        "(default: the repository name)."},
+            "incidents": incidents_schema,
+            # the flat form of earlier versions (see github_incidents.incident_options)
             "incident_label": {"type": "string"},
             "severity_label_pattern": {"type": "string"},
             "caused_by_pattern": {"type": "string"},
@@ -93,30 +98,11 @@ class GitHubSource(Source):
         self.repo = str(o.get("repo", ""))
         self.environment = str(o.get("environment", "production"))
         self.service = str(o.get("service") or self.repo.rpartition("/")[2])
-        self.incident_label = str(o.get("incident_label", "incident"))
         self.teams_org = o.get("teams_org")
         self.settings = HttpSettings.from_options(
             o, api_url="https://api.github.com", token_env="GITHUB_TOKEN")
-        self._severity_re: Pattern = re.compile(r"^sev(\d)$", re.IGNORECASE)
-        self._caused_by_re: Pattern = re.compile(r"caused-by:\s*(\S+)", re.IGNORECASE)
+        self.incidents: IncidentOptions | None = None  # read by validate()
         self.client: HttpClient | None = None  # the last run's client, for its stats
-
-    def _regex(self, key: str, default: Pattern) -> Pattern:
-        # A configured pattern runs on RE2 (linear time): it is matched against
-        # issue bodies from the network, up to 100,000 characters each.
-        if key not in self.options:
-            return default
-        text = str(self.options[key])
-        try:
-            pattern = compile_pattern("(?i)" + text)
-        except ValueError as exc:
-            raise config_error(self, key, f"{printable(text[:80])!r} is not a valid regular "
-                               f"expression ({exc})", "write an RE2 regular expression with "
-                               "one group") from None
-        if pattern.groups < 1:
-            raise config_error(self, key, f"{text!r} has no group",
-                               "put the part to keep in parentheses, e.g. ^sev(\\d)$")
-        return pattern
 
     def validate(self) -> None:
         """Config checks a schema cannot make (raises ConfigError, a UsageError)."""
@@ -124,11 +110,13 @@ class GitHubSource(Source):
         if len(parts) != 2 or not all(parts):
             raise config_error(self, "repo", f"{self.repo!r} is not owner/name",
                                "write e.g. repo: acme/api")
-        self._severity_re = self._regex("severity_label_pattern", self._severity_re)
-        self._caused_by_re = self._regex("caused_by_pattern", self._caused_by_re)
+        self.incidents = incident_options(
+            self.options, lambda key, message, fix: config_error(self, key, message, fix))
 
     def provides(self) -> set[str]:
-        kinds = {"changes", "deployments", "incidents", "ci_runs"}
+        kinds = {"changes", "deployments", "ci_runs"}
+        if self.options.get("incidents", True) is not False:
+            kinds.add("incidents")
         if self.teams_org:
             kinds.add("teams")
         return kinds
@@ -275,18 +263,50 @@ class GitHubSource(Source):
     def _incidents(self, client: HttpClient) -> list[dict[str, Any]]:
         _, end = self._window()
         since = self._since_day().strftime("%Y-%m-%dT%H:%M:%SZ")
-        params = {"labels": self.incident_label, "state": "all", "since": since,
-                  "per_page": 100}
         path = f"/repos/{self.repo}/issues"
-        out = []
-        for items in client.pages(path, params, purpose="incidents", shape=shapes.GH_ISSUE):
-            for issue in items:
-                fact = incident_fact(issue, end, severity_re=self._severity_re,
-                                     caused_by_re=self._caused_by_re, service=self.service,
-                                     warn=self.warnings.append, where=client.shown(path))
-                if fact is not None:
-                    out.append(fact)
-        return out
+        opts = self.incidents
+        assert opts is not None  # gather() ran validate()
+        out: dict[str, dict[str, Any]] = {}
+        # GitHub's labels filter wants all the labels it names: list each on its own
+        for label in opts.labels:
+            params = {"labels": label, "state": "all", "since": since, "per_page": 100}
+            for items in client.pages(path, params, purpose="incidents",
+                                      shape=shapes.GH_ISSUE):
+                for issue in items:
+                    if str(issue["number"]) in out:
+                        continue
+                    fact = incident_fact(issue, end, severity_re=opts.severity_re,
+                                         caused_by_re=opts.caused_by_re, service=self.service,
+                                         warn=self.warnings.append, where=client.shown(path),
+                                         repo=self.repo)
+                    if fact is not None:
+                        out[fact["id"]] = fact
+        facts = sorted(out.values(), key=lambda f: (f["created_at"], int(f["id"])))
+        self._merge_commits(client, [f for f in facts if "caused_by_change" in f])
+        return facts
+
+    def _merge_commits(self, client: HttpClient, facts: list[dict[str, Any]]) -> None:
+        """Set ``caused_by_commit`` of incidents naming a pull request to its merge commit."""
+        numbers = sorted({int(f["caused_by_change"]) for f in facts})
+
+        def merge_sha(number: int) -> str | None:
+            page = client.get_if_found(f"/repos/{self.repo}/pulls/{number}",
+                                       purpose="incidents", shape=shapes.GH_PULL)
+            if page is None or not page.data.get("merged_at"):
+                return None
+            return page.data.get("merge_commit_sha")
+
+        shas = dict(zip(numbers, client.map(merge_sha, numbers, label="pull requests"),
+                        strict=True))
+        for f in facts:
+            sha = shas[int(f["caused_by_change"])]
+            if sha:
+                f["caused_by_commit"] = sha
+            else:
+                self.warnings.append(
+                    f"github: incident issue #{f['id']} names pull request "
+                    f"#{f['caused_by_change']} as its cause, which is not a merged pull "
+                    f"request of {self.repo}; its cause is unknown")
 
     # -- CI runs ---------------------------------------------------------------
 
@@ -398,46 +418,6 @@ def deployment_fact(d: dict[str, Any], statuses: list[dict[str, Any]], end: date
         "status": status,
         "creator": _dig(d, "creator", "login"),
         "url": url or None,
-    })
-
-
-def incident_fact(issue: dict[str, Any], end: datetime, *, severity_re: Pattern,
-                  caused_by_re: Pattern, service: str, warn: Warn, where: str = ""
-                  ) -> dict[str, Any] | None:
-    """The ``incidents`` fact of one labelled issue (None: a pull request, created after
-    the window, or dates that contradict)."""
-    if "pull_request" in issue:  # the issues listing includes pull requests
-        return None
-    created = _ts(issue.get("created_at"))
-    if created is None or created >= end:
-        return None
-    labels = [lb.get("name") or "" if isinstance(lb, dict) else str(lb)
-              for lb in issue.get("labels") or []]
-    severity = None
-    for label in labels:
-        m = severity_re.search(label[:200])
-        if m:
-            level = m.group(1) or ""
-            severity = f"SEV{level}" if level.isdigit() else level.upper()
-            break
-    m = caused_by_re.search((issue.get("body") or "")[:100_000])
-    closed = _ts(issue.get("closed_at")) if issue.get("state") == "closed" else None
-    if closed is not None and closed < created:
-        warn(f"github: incident issue #{issue['number']} ({where}) was closed "
-             f"({_iso(closed)}) before it was created ({_iso(created)}); excluded")
-        return None
-    if closed is not None and closed >= end:
-        closed = None  # resolved after --now: still open as of then
-    return _compact({
-        "id": str(issue["number"]),
-        "title": issue.get("title"),
-        "created_at": created,
-        "resolved_at": closed,
-        "status": "resolved" if closed else "open",
-        "severity": severity,
-        "caused_by": m.group(1) if m else None,
-        "service": service,
-        "url": issue.get("html_url"),
     })
 
 

@@ -11,7 +11,8 @@ the field, so the code that turns answers into facts can index and compare
 without guarding every access, and no answer can make it raise anything else.
 
 The schemas are written by hand from the fields the sources read (GitHub REST
-``2022-11-28``, PagerDuty REST v2); fields they do not read are not checked,
+``2022-11-28``, PagerDuty REST v2, Opsgenie Incident API v1 and
+Incident Timeline API v2); fields they do not read are not checked,
 so an API that adds fields keeps working.
 """
 
@@ -192,3 +193,27 @@ PD_INCIDENT = Shape("incident", _object(
                  "properties": {"id": STR_OR_NULL, "summary": STR_OR_NULL}},
      "priority": {"type": ["object", "null"],
                   "properties": {"summary": STR_OR_NULL, "name": STR_OR_NULL}}}))
+
+# -- Opsgenie ---------------------------------------------------------------------
+
+_OG_NAMED = {"type": ["object", "null"],
+             "properties": {"type": STR_OR_NULL, "id": STR_OR_NULL, "name": STR_OR_NULL}}
+OG_INCIDENTS = Shape("incidents page", _object(
+    {"data": {"type": "array"}},
+    {"paging": {"type": ["object", "null"], "properties": {"next": STR_OR_NULL}}}))
+OG_INCIDENT = Shape("incident", _object(
+    # the id goes into the timeline's URL path: a UUID, so a slug
+    {"id": SLUG, "createdAt": TS},
+    {"tinyId": {"type": ["string", "null"], "maxLength": 200}, "message": STR_OR_NULL,
+     "status": STR_OR_NULL, "priority": STR_OR_NULL, "updatedAt": TS_OR_NULL,
+     "impactEndDate": TS_OR_NULL, "ownerTeam": STR_OR_NULL,
+     "impactedServices": {"type": ["array", "null"], "items": STR},
+     "responders": {"type": ["array", "null"], "items": _OG_NAMED},
+     "extraProperties": {"type": ["object", "null"], "additionalProperties": STR_OR_NULL},
+     "links": {"type": ["object", "null"], "properties": {"web": STR_OR_NULL}}}))
+OG_TIMELINE = Shape("timeline page", _object(
+    {"data": _object({"entries": {"type": "array"}},
+                     {"nextOffset": {"type": ["string", "null"], "maxLength": 1000}})}))
+OG_TIMELINE_ENTRY = Shape("timeline entry", _object(
+    {"type": STR, "eventTime": TS},
+    {"group": STR_OR_NULL, "hidden": {"type": ["boolean", "null"]}}))

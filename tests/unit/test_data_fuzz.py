@@ -205,7 +205,7 @@ def _data_file(draw: st.DrawFn) -> tuple[str, str]:
     return f"{stem}{suffix}", _mutate(text, draw(_mutation))
 
 
-@settings(max_examples=fuzz_examples(300), deadline=None,
+@settings(max_examples=fuzz_examples(150), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(files=st.lists(_data_file(), min_size=1, max_size=3,
                       unique_by=lambda f: f[0].rsplit(".", 1)[0]))
@@ -233,7 +233,7 @@ _front = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=fuzz_examples(300), deadline=None,
+@settings(max_examples=fuzz_examples(150), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(front=_front, body=st.text(max_size=80), mutation=_mutation,
        raw=st.sampled_from([False, False, False, True]))

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from httpfakes import FakeGitHub, json_response, threaded_httpserver
@@ -18,6 +19,7 @@ from guardrails.errors import SourceError, UsageError
 from guardrails.facts import FactStore, join
 from guardrails.plugin import SourceEnv
 from guardrails.sources.github import GitHubSource, deployment_status, guardrails_gather_sources
+from guardrails.sources.github_incidents import parse_reference
 
 TOKEN = "ghp_TESTsecretTOKEN0123456789abcdef"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # window: 2026-10-31T12:00Z .. NOW
@@ -538,3 +540,110 @@ def test_token_never_leaks(fake: FakeGitHub, httpserver: Any, tmp_path: Path,
     assert len(texts) > 10
     assert all(TOKEN not in t for t in texts)
     assert all(h.headers.get("Authorization") == f"Bearer {TOKEN}" for h in fake.hits)
+
+
+# ---------------------------------------------------------------------------
+# incident signals: the incidents option
+# ---------------------------------------------------------------------------
+
+
+def test_incidents_option_reads_each_label_and_merges(httpserver: Any, tmp_path: Path) -> None:
+    app = FakeGitHub(token=TOKEN)
+    app.add_issue(1, created_at="2026-11-02T00:00:00Z", labels=["incident", "sev2"])
+    app.add_issue(2, created_at="2026-11-03T00:00:00Z", labels=["sev1"],
+                  closed_at="2026-11-03T01:00:00Z")
+    app.add_issue(3, created_at="2026-11-04T00:00:00Z", labels=["bug"])
+    app.install(httpserver)
+    src = make(httpserver, tmp_path, incidents={"labels": ["incident", "sev1", "sev2"]})
+    got = src.gather({"incidents"})["incidents"]
+    assert [(i["id"], i.get("severity"), i["status"]) for i in got] == [
+        ("1", "SEV2", "open"), ("2", "SEV1", "resolved")]
+    # GitHub's labels filter means "all of these": one listing a label
+    assert sorted(parse_qs(h.query)["labels"][0] for h in app.hits) == [
+        "incident", "sev1", "sev2"]
+
+
+def test_incidents_false_turns_them_off(httpserver: Any, tmp_path: Path) -> None:
+    src = make(httpserver, tmp_path, incidents=False)
+    assert src.provides() == ALL - {"incidents"}
+    src.validate()
+
+
+def test_incidents_option_mistakes_are_usage_errors(httpserver: Any, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="incident_label and incidents are both set"):
+        make(httpserver, tmp_path, incident_label="x", incidents={"labels": ["y"]}).validate()
+    with pytest.raises(UsageError, match="severity_label_pattern .* has no group"):
+        make(httpserver, tmp_path,
+             incidents={"severity_label_pattern": "sev"}).validate()
+    with pytest.raises(UsageError, match="holds a comma"):
+        make(httpserver, tmp_path, incidents={"labels": ["a,b"]}).validate()
+
+
+@pytest.mark.parametrize(("text", "kind", "value"), [
+    ("502", "deployment", "502"),
+    ("deployment 77", "deployment", "77"),
+    ("deploy #dep-9", "deployment", "dep-9"),
+    ("#123", "change", "123"),
+    ("PR 123", "change", "123"),
+    ("pull request #45.", "change", "45"),
+    ("https://github.com/acme/api/pull/101/files", "change", "101"),
+    ("3F9C2E1", "commit", "3f9c2e1"),
+    ("a" * 40, "commit", "a" * 40),
+])
+def test_cause_references(text: str, kind: str, value: str) -> None:
+    ref = parse_reference(text, "acme/api")
+    assert ref is not None and (ref.kind, ref.value) == (kind, value)
+
+
+def test_a_pull_request_of_another_repository_is_no_cause() -> None:
+    assert parse_reference("https://github.com/other/repo/pull/5", "acme/api") is None
+
+
+def test_a_pull_request_cause_joins_the_deployment_that_shipped_it(
+        fake: FakeGitHub, httpserver: Any, tmp_path: Path) -> None:
+    # 506 shipped PR 101's merge commit (compare 501...506), finished 2026-11-26T10:04Z
+    fake.add_issue(21, created_at="2026-11-26T12:00:00Z", labels=["incident", "sev2"],
+                   closed_at="2026-11-26T14:00:00Z", body="Checkout 500s.\ncaused-by: #101\n")
+    fake.add_issue(22, created_at="2026-11-26T12:30:00Z", labels=["incident"],
+                   body="caused by: PR 104")  # merged, never deployed
+    fake.add_issue(23, created_at="2026-11-27T00:00:00Z", labels=["incident"],
+                   body="Caused-by: #555")  # no such pull request
+    src = make(httpserver, tmp_path)
+    facts = src.gather({"incidents", "deployments"})
+    incidents = {i["id"]: i for i in facts["incidents"]}
+    assert incidents["21"]["caused_by_change"] == "101"
+    assert incidents["21"]["caused_by_commit"] == f"{101:040x}"
+    assert "caused_by" not in incidents["21"]
+    assert any("#23 names pull request #555" in w for w in src.warnings)
+
+    store = FactStore()
+    for kind, items in facts.items():
+        store.add(kind, items, "github")
+    join(store)
+    joined = {i["id"]: i for i in store.get("incidents")}
+    assert joined["21"]["caused_by"] == "506"
+    assert {d["id"]: d["failed"] for d in store.get("deployments")}["506"] is True
+    assert "caused_by" not in joined["22"]
+    assert any("incident 22 names pull request 104" in w for w in store.warnings)
+
+
+def test_an_unknown_pull_request_is_remembered_offline(fake: FakeGitHub, httpserver: Any,
+                                                       tmp_path: Path) -> None:
+    fake.add_issue(23, created_at="2026-11-27T00:00:00Z", labels=["incident"],
+                   body="caused-by: #555")
+    online = make(httpserver, tmp_path).gather({"incidents"})
+    fake.hits.clear()
+    src = make(httpserver, tmp_path, offline=True)
+    assert src.gather({"incidents"}) == online
+    assert fake.hits == []
+    assert any("#555" in w for w in src.warnings)
+
+
+def test_a_failing_pull_request_read_fails_the_source(fake: FakeGitHub, httpserver: Any,
+                                                      tmp_path: Path) -> None:
+    # only a 404 means "no such pull request"; a broken server is not a missing cause
+    fake.add_issue(21, created_at="2026-11-26T12:00:00Z", labels=["incident"],
+                   body="caused-by: #101")
+    fake.fault_forever("/repos/acme/api/pulls/101", json_response({"message": "boom"}, 502))
+    with pytest.raises(SourceError, match=r"/pulls/101 \(incidents\) answered 502"):
+        make(httpserver, tmp_path).gather({"incidents"})

@@ -1,4 +1,4 @@
-"""Fuzzing the code that turns GitHub and PagerDuty answers into facts.
+"""Fuzzing the code that turns GitHub, PagerDuty and Opsgenie answers into facts.
 
 Each parser family takes an answer as the source does: checked against its
 http_shapes schema, then turned into a fact. Whatever JSON arrives (random
@@ -28,6 +28,7 @@ from guardrails.sources.github import (
     incident_fact,
     team_fact,
 )
+from guardrails.sources.opsgenie import incident_fact as og_incident_fact
 from guardrails.sources.pagerduty import PagerDutySource
 
 END = datetime(2026, 11, 20, tzinfo=UTC)
@@ -108,6 +109,13 @@ INCIDENT = {"id": "PABC", "incident_number": 12, "created_at": "2026-11-10T10:00
             "resolved_at": "2026-11-10T12:00:00Z", "status": "resolved", "urgency": "high",
             "title": "t", "service": {"id": "PS1", "summary": "api"},
             "priority": {"summary": "P1"}, "html_url": "https://p"}
+OG_INCIDENT = {"id": "8743a1b2-11da-480e-8493-744660987bef", "tinyId": "12",
+               "createdAt": "2026-11-10T10:00:00Z", "updatedAt": "2026-11-10T12:00:00Z",
+               "status": "resolved", "priority": "P1", "message": "m",
+               "impactedServices": ["svc-1"], "impactEndDate": "2026-11-10T11:00:00Z",
+               "responders": [{"type": "team", "id": "t1", "name": "Web"}],
+               "extraProperties": {"postmortem": "https://wiki/pm"}, "links": {"web": "https://o"}}
+OG_ENTRY = {"group": "incident", "type": "IncidentResolved", "eventTime": "2026-11-10T11:30:00Z"}
 
 
 def _warnings() -> list[str]:
@@ -196,6 +204,32 @@ def test_pagerduty_incidents_become_facts_or_source_errors(page: Any) -> None:
             assert fact["resolved_at"] >= fact["created_at"]
 
 
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(200), deadline=None)
+@given(page=st.one_of(JSON, st.fixed_dictionaries(
+    {"data": st.lists(st.one_of(JSON, _mutated(OG_INCIDENT)), max_size=3), "paging": JSON})),
+    timeline=st.one_of(JSON, st.fixed_dictionaries({"data": st.fixed_dictionaries(
+        {"entries": st.lists(st.one_of(JSON, _mutated(OG_ENTRY)), max_size=3),
+         "nextOffset": JSON})})))
+def test_opsgenie_incidents_become_facts_or_source_errors(page: Any, timeline: Any) -> None:
+    if not _checked(shapes.OG_INCIDENTS, page):
+        return
+    if not _checked_items(shapes.OG_INCIDENT, page["data"]):
+        return
+    entries = None
+    if _checked(shapes.OG_TIMELINE, timeline) and _checked_items(
+            shapes.OG_TIMELINE_ENTRY, timeline["data"]["entries"]):
+        entries = timeline["data"]["entries"]
+    for inc in page["data"]:
+        fact = og_incident_fact(inc, entries, END, services={"svc-1": "api"}, teams={},
+                                priority_map={"P1": "SEV1"}, postmortem_property="postmortem",
+                                warn=_warnings().append, unmapped=set(), guessed=[])
+        if fact is not None and "resolved_at" in fact:
+            assert fact["created_at"] <= fact["resolved_at"] < END
+        if fact is not None:
+            assert fact["status"] in ("open", "resolved")
+
+
 @pytest.mark.parametrize(("shape", "data", "words"), [
     (shapes.PD_INCIDENTS, [{"id": "P1"}], "incidents page"),
     (shapes.GH_PULL, {"title": "x", "created_at": "2026-11-01T00:00:00Z"},
@@ -220,7 +254,8 @@ def test_the_realistic_records_pass_their_shapes() -> None:
                         (shapes.GH_DEPLOYMENT, DEPLOYMENT),
                         (shapes.GH_DEPLOYMENT_STATUS, STATUS), (shapes.GH_ISSUE, ISSUE),
                         (shapes.GH_RUN, RUN), (shapes.GH_TEAM, TEAM),
-                        (shapes.PD_INCIDENT, INCIDENT)]:
+                        (shapes.PD_INCIDENT, INCIDENT), (shapes.OG_INCIDENT, OG_INCIDENT),
+                        (shapes.OG_TIMELINE_ENTRY, OG_ENTRY)]:
         shape.check(data, PATH, "p", _error)
 
 

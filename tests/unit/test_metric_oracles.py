@@ -337,7 +337,7 @@ def counted(details: list[str], n: int, noun: str) -> bool:
         noun in d for d in details)
 
 
-@settings(SETTINGS, max_examples=fuzz_examples(800), deadline=None)
+@settings(SETTINGS, max_examples=fuzz_examples(300), deadline=None)
 @given(org=dora_orgs())
 def test_dora_four_keys_match_the_oracle(org: dict[str, Any]) -> None:
     results = run_engine(dora_files(org), ["stability"])
@@ -457,7 +457,7 @@ def oracle_action_items(org: dict[str, Any]) -> tuple[int | None, int, int]:
     return len(late), len(items), max(late, default=0)
 
 
-@settings(SETTINGS, max_examples=fuzz_examples(500), deadline=None)
+@settings(SETTINGS, max_examples=fuzz_examples(200), deadline=None)
 @given(org=incident_orgs())
 def test_incident_rules_match_the_oracle(org: dict[str, Any]) -> None:
     config = "" if org["tz"] == "UTC" else f"timezone: '{org['tz']}'\n"
@@ -594,7 +594,7 @@ def oracle_westrum(org: dict[str, Any]) -> tuple[int | None, int]:
     return sum(1 for s in judged.values() if sum(s) / len(s) < 5), len(judged)
 
 
-@settings(SETTINGS, max_examples=fuzz_examples(500), deadline=None)
+@settings(SETTINGS, max_examples=fuzz_examples(200), deadline=None)
 @given(org=people_orgs())
 def test_team_goal_and_culture_rules_match_the_oracle(org: dict[str, Any]) -> None:
     config = "" if org["tz"] == "UTC" else f"timezone: '{org['tz']}'\n"
@@ -683,7 +683,7 @@ def oracle_ci_feedback(org: dict[str, Any]) -> tuple[float | None, int]:
     return statistics.median(durations), len(durations)
 
 
-@settings(SETTINGS, max_examples=fuzz_examples(500), deadline=None)
+@settings(SETTINGS, max_examples=fuzz_examples(200), deadline=None)
 @given(org=delivery_orgs())
 def test_delivery_rules_match_the_oracle(org: dict[str, Any]) -> None:
     results = run_engine(delivery_files(org), ["delivery"])
@@ -702,7 +702,7 @@ def test_delivery_rules_match_the_oracle(org: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------
 
 
-@settings(SETTINGS, max_examples=fuzz_examples(150), deadline=None)
+@settings(SETTINGS, max_examples=fuzz_examples(60), deadline=None)
 @given(reviewed=st.one_of(st.none(), due_dates,
                           st.integers(85, 95).map(lambda n: date(2026, 11, 20)
                                                   - timedelta(days=n))),

@@ -142,7 +142,7 @@ def _project(root: Path) -> None:
 
 
 @pytest.mark.fuzz
-@settings(max_examples=fuzz_examples(400), deadline=None,
+@settings(max_examples=fuzz_examples(160), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(texts(VALID_CONFIG))
 def test_config_loader_loads_or_refuses(text: str) -> None:
@@ -170,7 +170,7 @@ def parser() -> Any:
 
 
 @pytest.mark.fuzz
-@settings(max_examples=fuzz_examples(400), deadline=None,
+@settings(max_examples=fuzz_examples(160), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
 @given(text=texts(VALID_PACK))
