@@ -171,6 +171,8 @@ def append(folder: Path, entries: Iterable[Entry]) -> list[Path]:
         by_file.setdefault(month_file(folder, e.now), []).append(line + "\n")
     if not by_file:
         return []
+    for path in by_file:  # before the lock file is made: a refused store stays as it was
+        _refuse_link(path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
