@@ -42,16 +42,6 @@ MAX_POINTS = 520
 STEP = timedelta(days=7)
 #: checks that read a window of their own besides ``check: metric``
 WINDOWED_CHECKS = frozenset({"metric", "teams.bus_factor", "culture.westrum_score"})
-#: metric -> (fact kind, timestamp that puts a fact in the window, dedupe by id first)
-SLICED: dict[str, tuple[str, str, bool]] = {
-    "dora.deployment_frequency": ("deployments", "finished_at", True),
-    "dora.time_to_restore": ("incidents", "created_at", True),
-    "delivery.change_size_p90": ("changes", "merged_at", False),
-    "delivery.independent_review_rate": ("changes", "merged_at", False),
-    "delivery.ci_feedback_time": ("ci_runs", "started_at", False),
-}
-
-
 def points(end: datetime, span: str) -> list[datetime]:
     """Weekly points ending at ``end``, oldest first: ``26w`` gives 26 of them.
 
@@ -72,140 +62,232 @@ def is_windowed(rule: Rule) -> bool:
     return rule.check in WINDOWED_CHECKS or "in_window" in rule.params
 
 
-class _SliceStore:
-    """A fact store that answers one kind with a slice; everything else as the store."""
+class _Table:
+    """Rows sorted by a timestamp (then by their fact's place in the data), sliced by
+    bisection; ``dups`` says whether two rows share a dedupe key (then a window keeps
+    the first in data order, as the metric does)."""
 
-    def __init__(self, store: Any, kind: str, facts: list[dict[str, Any]]) -> None:
-        self._store, self._kind, self._facts = store, kind, facts
+    def __init__(self, rows: list[tuple[datetime, int, Any]], keys: list[Any] | None = None
+                 ) -> None:
+        rows.sort(key=lambda r: (r[0], r[1]))
+        self.times = [r[0] for r in rows]
+        self.order = [r[1] for r in rows]
+        self.rows = [r[2] for r in rows]
+        self.dups = keys is not None and len(set(keys)) < len(keys)
 
-    def get(self, kind: str) -> list[dict[str, Any]]:
-        got = self._store.get(kind)  # raises when the kind's source failed
-        return self._facts if kind == self._kind else got
+    def span(self, start: datetime, end: datetime) -> tuple[int, int]:
+        return bisect_left(self.times, start), bisect_left(self.times, end)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
+    def window(self, start: datetime, end: datetime, key: Callable[[Any], Any] | None = None
+               ) -> list[Any]:
+        lo, hi = self.span(start, end)
+        if key is None or not self.dups:
+            return self.rows[lo:hi]
+        seen: set[Any] = set()
+        out = []
+        for _, row in sorted(zip(self.order[lo:hi], self.rows[lo:hi], strict=True),
+                             key=lambda t: t[0]):
+            if key(row) not in seen:
+                seen.add(key(row))
+                out.append(row)
+        return out
 
 
-class _Index:
-    """One kind's facts sorted by a timestamp, for window slices in original order."""
-
-    def __init__(self, facts: list[dict[str, Any]], field: str, dedupe: bool) -> None:
-        if dedupe:  # as the metric's _unique: the first fact of an id wins, wherever it lies
-            seen: set[Any] = set()
-            kept = []
-            for f in facts:
-                ident = f.get("id")
-                marker = ("id", ident) if ident is not None else ("obj", id(f))
-                if marker not in seen:
-                    seen.add(marker)
-                    kept.append(f)
-            facts = kept
-        keyed = sorted((f[field], i) for i, f in enumerate(facts)
-                       if isinstance(f.get(field), datetime))
-        self.facts = facts
-        self.times = [t for t, _ in keyed]
-        self.order = [i for _, i in keyed]
-
-    def window(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        lo, hi = bisect_left(self.times, start), bisect_left(self.times, end)
-        return [self.facts[i] for i in sorted(self.order[lo:hi])]
+def _stamp(fact: Mapping[str, Any], name: str) -> datetime | None:
+    ts = fact.get(name)
+    return ts if isinstance(ts, datetime) else None
 
 
 class Evaluator:
-    """Evaluates rules at many points over one gathered store."""
+    """Evaluates rules at many points over one gathered store.
+
+    The named metrics below are replaced by versions that read per-window
+    answers from tables built once (values and sample counts only: a history
+    keeps no evidence); every other metric and check runs as it is.
+    """
 
     def __init__(self, session: Any) -> None:
         self.session = session
         self.store = session.store
-        self.indexes: dict[tuple[str, str, bool], _Index] = {}
-        self.failures: dict[str, tuple[list[datetime], list[datetime | None]]] = {}
-        self.leads: dict[str, tuple[list[datetime], list[float]]] = {}
+        self.tables: dict[tuple[str, str], _Table] = {}
         self.metrics = self._fast_metrics(session.metrics)
         self._teams: Any = None
 
-    # -- the fast metrics -----------------------------------------------------
     def _fast_metrics(self, metrics: Mapping[str, Metric]) -> dict[str, Metric]:
-        out = dict(metrics)
-        for name, metric in metrics.items():
-            compute: Callable[..., MetricValue] | None = None
-            if name in SLICED:
-                compute = self._sliced(metric, *SLICED[name])
-            elif name == "dora.change_failure_rate":
-                compute = self._change_failure_rate
-            elif name == "dora.lead_time":
-                compute = self._lead_time
-            if compute is not None:
-                out[name] = dataclasses.replace(metric, compute=compute)
-        return out
+        fast: dict[str, Callable[..., MetricValue]] = {
+            "dora.deployment_frequency": self._deployment_frequency,
+            "dora.change_failure_rate": self._change_failure_rate,
+            "dora.lead_time": self._lead_time,
+            "dora.time_to_restore": self._time_to_restore,
+            "delivery.change_size_p90": self._change_size_p90,
+            "delivery.independent_review_rate": self._independent_review_rate,
+            "delivery.ci_feedback_time": self._ci_feedback_time,
+        }
+        return {name: dataclasses.replace(m, compute=self._either(fast[name], m.compute))
+                if name in fast else m for name, m in metrics.items()}
 
-    def _sliced(self, metric: Metric, kind: str, field: str, dedupe: bool
+    def _either(self, fast: Callable[..., MetricValue], real: Callable[..., MetricValue]
                 ) -> Callable[..., MetricValue]:
+        """The fast metric, or the real one where its evidence decides the outcome: a
+        waiver for some subjects of the rule, active at the point, waives the rule only
+        when it covers all the evidence, so there the evidence is made."""
+        config = self.session.config
+
         def compute(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
                     ) -> MetricValue:
-            facts = ctx.facts(kind)  # a failed source raises here, as in the metric
-            key = (kind, field, dedupe)
-            if key not in self.indexes:
-                self.indexes[key] = _Index(facts, field, dedupe)
-            view = _SliceStore(ctx.store, kind, self.indexes[key].window(start, end))
-            return metric.compute(dataclasses.replace(ctx, store=view),  # type: ignore[arg-type]
-                                  rule, start, end)
+            if any(w.rule == rule.nodeid and w.subject and w.active(ctx.now, config.timezone)
+                   for w in config.waivers):
+                return real(ctx, rule, start, end)
+            return fast(ctx, rule, start, end)
         return compute
+
+    def _table(self, key: tuple[str, str], build: Callable[[], _Table]) -> _Table:
+        if key not in self.tables:
+            self.tables[key] = build()
+        return self.tables[key]
+
+    # -- DORA -------------------------------------------------------------------
+    def _production(self, ctx: EvalContext, env: str) -> _Table:
+        """Each production deployment once (the first of an id), by finished_at."""
+        from guardrails.checks import dora
+
+        deployments = ctx.facts("deployments")
+
+        def build() -> _Table:
+            by_id = {d["id"]: d for d in reversed(deployments) if "id" in d}
+            rows = []
+            for i, d in enumerate(dora._unique(deployments)):
+                t = _stamp(d, "finished_at")
+                if t is None or not dora.is_production_success(d, env):
+                    continue
+                # When it became failed: its first incident or remediation (no stamp: always).
+                stamps = [inc.get("created_at") for inc in d.get("incidents") or ()]
+                stamps += [by_id[r].get("finished_at") for r in d.get("remediated_by") or ()
+                           if r in by_id]
+                known = [datetime.min.replace(tzinfo=t.tzinfo) if s is None else s
+                         for s in stamps]
+                rows.append((t, i, min(known) if known else None))
+            return _Table(rows)
+        return self._table(("production", env), build)
+
+    def _deployment_frequency(self, ctx: EvalContext, rule: Rule, start: datetime,
+                              end: datetime) -> MetricValue:
+        from guardrails.checks import dora
+
+        env = dora._environment(rule)
+        lo, hi = self._production(ctx, env).span(start, end)
+        if lo == hi:
+            return MetricValue(None, 0, no_data=f"no {env} deployments in window")
+        weeks = (end - start).total_seconds() / 86400 / 7
+        return MetricValue((hi - lo) / weeks, hi - lo)
 
     def _change_failure_rate(self, ctx: EvalContext, rule: Rule, start: datetime,
                              end: datetime) -> MetricValue:
         from guardrails.checks import dora
 
         env = dora._environment(rule)
-        deployments = ctx.facts("deployments")
         ctx.facts("incidents")  # a failed incident source makes the rule an error
-        if env not in self.failures:
-            by_id = {d["id"]: d for d in reversed(deployments) if "id" in d}
-            far_past = datetime.min.replace(tzinfo=end.tzinfo)
-            prod = sorted(
-                ((d["finished_at"], i, d) for i, d in enumerate(dora._unique(deployments))
-                 if dora.is_production_success(d, env)
-                 and isinstance(d.get("finished_at"), datetime)), key=lambda t: t[:2])
-            finished: list[datetime] = []
-            failed_at: list[datetime | None] = []
-            for t, _, d in prod:
-                # When it became failed: its first known incident or remediation.
-                stamps = [i.get("created_at") for i in d.get("incidents") or ()]
-                stamps += [by_id[r].get("finished_at") for r in d.get("remediated_by") or ()
-                           if r in by_id]
-                known = [far_past if s is None else s for s in stamps]
-                finished.append(t)
-                failed_at.append(min(known) if known else None)
-            self.failures[env] = (finished, failed_at)
-        finished, failed_at = self.failures[env]
-        lo, hi = bisect_left(finished, start), bisect_left(finished, end)
-        n = hi - lo
-        details = [ctx.window_text(rule)]
-        if not n:
-            reason = "no deployments data" if not deployments else f"no {env} deployments in window"
-            return MetricValue(None, 0, details=details, no_data=reason)
-        failed = sum(1 for s in failed_at[lo:hi] if s is not None and s < end)
-        details.append(f"{failed} of {n} {env} deployments failed")
-        return MetricValue(failed / n, n, details=details)
+        failed_at = self._production(ctx, env).window(start, end)
+        if not failed_at:
+            return MetricValue(None, 0, no_data=f"no {env} deployments in window")
+        failed = sum(1 for s in failed_at if s is not None and s < end)
+        return MetricValue(failed / len(failed_at), len(failed_at))
 
     def _lead_time(self, ctx: EvalContext, rule: Rule, start: datetime,
                    end: datetime) -> MetricValue:
         from guardrails.checks import dora
 
         env = dora._environment(rule)
-        deployments = ctx.facts("deployments")
-        if env not in self.leads:
-            far = datetime.min.replace(tzinfo=end.tzinfo), datetime.max.replace(tzinfo=end.tzinfo)
-            pairs = sorted(dora.lead_time_samples(ctx, rule, *far), key=lambda t: t[0])
-            self.leads[env] = ([t for t, _ in pairs], [s for _, s in pairs])
-        times, seconds = self.leads[env]
-        lo, hi = bisect_left(times, start), bisect_left(times, end)
-        details = [ctx.window_text(rule)]
-        if lo == hi:
-            reason = ("no deployments data" if not deployments
-                      else f"no changes shipped by {env} deployments in window")
-            return MetricValue(None, 0, details=details, no_data=reason)
-        window = seconds[lo:hi]
-        return MetricValue(float(statistics.median(window)), len(window), details=details)
+
+        def build() -> _Table:
+            tz = end.tzinfo
+            pairs = dora.lead_time_samples(ctx, rule, datetime.min.replace(tzinfo=tz),
+                                           datetime.max.replace(tzinfo=tz))
+            return _Table([(t, i, s) for i, (t, s) in enumerate(pairs)])
+        window = self._table(("lead", env), build).window(start, end)
+        if not window:
+            return MetricValue(None, 0, no_data=f"no changes shipped by {env} deployments "
+                               "in window")
+        return MetricValue(float(statistics.median(window)), len(window))
+
+    def _time_to_restore(self, ctx: EvalContext, rule: Rule, start: datetime,
+                         end: datetime) -> MetricValue:
+        from guardrails.checks import dora
+
+        incidents = ctx.facts("incidents")
+
+        def build() -> _Table:
+            rows = []
+            for i, inc in enumerate(dora._unique(incidents)):
+                t = _stamp(inc, "created_at")
+                if t is not None:
+                    res = inc.get("resolved_at")
+                    rows.append((t, i, (res, None if res is None else (res - t).total_seconds())))
+            return _Table(rows)
+        window = self._table(("incidents", "created_at"), build).window(start, end)
+        samples = [s for res, s in window if res is not None and res < end and s >= 0]
+        if not samples:
+            return MetricValue(None, 0, no_data="no resolved incidents created in window")
+        return MetricValue(float(statistics.median(samples)), len(samples))
+
+    # -- delivery -----------------------------------------------------------------
+    def _merged(self, ctx: EvalContext) -> _Table:
+        """Changes by merged_at: (id key, size or None, has author, independently approved)."""
+        from guardrails.checks import delivery
+
+        changes = ctx.facts("changes")
+
+        def build() -> _Table:
+            rows, keys = [], []
+            for i, c in enumerate(changes):
+                t = _stamp(c, "merged_at")
+                if t is None:
+                    continue
+                adds, dels = c.get("additions"), c.get("deletions")
+                size = adds + dels if isinstance(adds, int) and isinstance(dels, int) else None
+                authored = c.get("author") is not None
+                approved = authored and delivery._review_gap(c) is None
+                keys.append(str(c.get("id")))
+                rows.append((t, i, (keys[-1], size, authored, approved)))
+            return _Table(rows, keys)
+        return self._table(("changes", "merged_at"), build)
+
+    def _change_size_p90(self, ctx: EvalContext, rule: Rule, start: datetime,
+                         end: datetime) -> MetricValue:
+        from guardrails.checks import delivery
+
+        window = self._merged(ctx).window(start, end, key=lambda r: r[0])
+        sizes = [r[1] for r in window if r[1] is not None]
+        if not sizes:
+            return MetricValue(None, 0, no_data="no merged changes with additions and "
+                               "deletions in window")
+        return MetricValue(float(delivery.percentile(sizes, 0.9)), len(sizes))
+
+    def _independent_review_rate(self, ctx: EvalContext, rule: Rule, start: datetime,
+                                 end: datetime) -> MetricValue:
+        window = self._merged(ctx).window(start, end, key=lambda r: r[0])
+        authored = [r for r in window if r[2]]
+        if not authored:
+            return MetricValue(None, 0, no_data="no merged changes with an author in window")
+        return MetricValue(sum(1 for r in authored if r[3]) / len(authored), len(authored))
+
+    def _ci_feedback_time(self, ctx: EvalContext, rule: Rule, start: datetime,
+                          end: datetime) -> MetricValue:
+        runs = ctx.facts("ci_runs")
+
+        def build() -> _Table:
+            rows = []
+            for i, r in enumerate(runs):
+                t = _stamp(r, "started_at")
+                if t is not None:
+                    fin = r.get("finished_at")
+                    rows.append((t, i, (fin, None if fin is None else (fin - t).total_seconds())))
+            return _Table(rows)
+        window = self._table(("ci_runs", "started_at"), build).window(start, end)
+        durations = [s for fin, s in window if fin is not None and fin < end and s >= 0]
+        if not durations:
+            return MetricValue(None, 0, no_data="no CI runs with a valid duration in window")
+        return MetricValue(float(statistics.median(durations)), len(durations))
 
     # -- evaluation -------------------------------------------------------------
     def context(self, now: datetime) -> EvalContext:
@@ -247,5 +329,5 @@ def backfill(session: Any, at: list[datetime]) -> tuple[list[Entry], list[Rule]]
     return Evaluator(session).entries(at, rules), rules
 
 
-__all__ = ["MAX_POINTS", "SLICED", "WINDOWED_CHECKS", "Evaluator", "backfill", "is_windowed",
+__all__ = ["MAX_POINTS", "WINDOWED_CHECKS", "Evaluator", "backfill", "is_windowed",
            "points"]
