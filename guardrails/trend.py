@@ -192,12 +192,13 @@ def judge(s: Series, points: int = 8, fraction: float = 0.25,
     room_last, side, bound = headroom(last.value)
     room_first = headroom(first.value)[0]
     span = last.now - first.now
-    moved = ("rose" if last.value > first.value else "fell" if last.value < first.value
-             else "stayed")
+    shown = fmt.value(first.value, unit), fmt.value(last.value, unit)
+    moved = ("stayed" if shown[0] == shown[1] else "rose" if last.value > first.value
+             else "fell")
     words = (f"{label} {moved} from {fmt.value(first.value, unit)} to "
              f"{fmt.value(last.value, unit)} in {_span_text(span)}")
     if moved == "stayed":
-        words = f"{label} stayed at {fmt.value(last.value, unit)} for {_span_text(span)}"
+        words = f"{label} stayed at {shown[1]} for {_span_text(span)}"
     if room_last < 0:
         return Verdict(s.id, "failed", f"{words}; already beyond {fmt.value(bound, unit)}",
                        first.value, last.value)

@@ -7,7 +7,9 @@ first fills it from the data when it is empty.
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -87,8 +89,9 @@ def _backfill(config: Any, folder: Any, span: str, existing: list[Any]) -> int:
                          fix="a backfill evaluates 'check: metric' rules and rules with a "
                          "window (bus factor, Westrum score, in_window selections)")
     history.append(folder, entries)
+    shown = os.path.relpath(folder) if folder.is_relative_to(Path.cwd()) else str(folder)
     click.echo(f"backfilled {len(entries)} weekly points ({at[0].date()} .. {at[-1].date()}) "
-               f"of {len(rules)} time-windowed rules into {folder}", err=True)
+               f"of {len(rules)} time-windowed rules into {shown}", err=True)
     return len(entries)
 
 
