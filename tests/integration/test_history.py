@@ -238,3 +238,25 @@ def test_two_concurrent_record_runs_both_land(tmp_path: Path) -> None:
         assert p.returncode == 1, err
     entries = _entries(tmp_path)
     assert [e.now.day for e in entries] == [19, 20]
+
+
+def test_backfill_fast_path_without_subject_waivers(tmp_path: Path) -> None:
+    # Without Acme's subject waiver on small-batches, every metric takes its fast
+    # table path at every point; the oracle is still check --now.
+    text = (ACME / "guardrails.yaml").read_text()
+    cut = text.index("waivers:")
+    rest = text[cut:].split("\nwindow:", 1)[1]
+    (tmp_path / "guardrails.yaml").write_text(text[:cut] + "window:" + rest)
+    shutil.copytree(ACME / "org", tmp_path / "org")
+    cfg = str(tmp_path / "guardrails.yaml")
+    assert run_cli(["history", "-c", cfg, "--now", "2026-11-20", "--backfill", "9w"]).exit_code == 0
+    entries = _entries(tmp_path)
+    for entry in (entries[0], entries[-1]):
+        out = tmp_path / "r.json"
+        run_cli(["check", "-c", cfg, "--now", entry.now.date().isoformat(), "--format", "json",
+                 "--output", str(out), "-qq"])
+        real = {r["id"]: history.summarize(r) for r in json.loads(out.read_text())["results"]}
+        if entry is entries[-1]:  # failing, and not waived: the evidence path is not taken
+            assert real["delivery::small-batches"]["outcome"] == "failed"
+        for rid, summary in entry.results.items():
+            assert summary == real[rid], rid
