@@ -16,6 +16,7 @@ from guardrails.cli.options import (
     split_plugins,
 )
 from guardrails.config import RunOptions
+from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 from guardrails.model import ExitCode
 
@@ -161,6 +162,10 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
                 return Session(config).run().exit_code
             from guardrails import history
 
+            if example:
+                raise UsageError("--record keeps the history of your own org; the bundled "
+                                 "example is a demo and is not recorded",
+                                 fix="run 'guardrails check --record' with your guardrails.yaml")
             folder = history.history_dir(config)  # a bad store is refused before the run
             report = Session(config).run()
             history.append(folder, [history.entry_from_report(report)])
