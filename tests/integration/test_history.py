@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from helpers import cli_env, console_script, make_project, run_cli, write
 
 from guardrails import history
+from guardrails.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
 ACME = REPO / "examples" / "acme"
@@ -93,9 +94,9 @@ def test_history_table_sparkline_and_ascii(acme: Path) -> None:
     assert "█" in row
     # One rule: every point listed, oldest first.
     assert "  2026-11-20T00:00:00Z         12.5%  failed" in res.output
+    # Not a UTF-8 stdout: the plain ASCII ramp.
     ascii_run = CliRunner(charset="latin-1").invoke(
-        __import__("guardrails.cli", fromlist=["cli"]).cli,
-        ["history", "-c", cfg, "change-failure"], env=cli_env())
+        cli, ["history", "-c", cfg, "change-failure"], env=cli_env())
     assert ascii_run.exit_code == 0
     assert "#" in ascii_run.output.splitlines()[1]
     assert not any(ch in ascii_run.output for ch in "▁▂▃▄▅▆▇█")
@@ -204,6 +205,7 @@ CHILD = """\
 import sys, time
 from pathlib import Path
 from guardrails import history
+from guardrails.cli import cli
 with history.locked(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))
