@@ -205,9 +205,10 @@ def _lead_detail(seconds: float, label: str, began: datetime, dep: Fact) -> str:
             f"{dep.get('id')} {dep['finished_at'].date()}")
 
 
-def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> MetricValue:
-    """Median time from a change's start to its first production deployment."""
-    env = _environment(rule)
+def _shipped(ctx: EvalContext, env: str, start: datetime, end: datetime
+             ) -> tuple[list[Fact], _Commits, list[tuple[datetime | None, str, str, Fact]], int]:
+    """Changes and plain commits shipped by a first ``env`` deployment in the window:
+    ``(changes, commits, [(began, label, subject, deployment)], unknown refs)``."""
     deployments = ctx.facts("deployments")
     changes = _unique(ctx.facts("changes"))
     commits = _Commits(ctx.facts("commits"))
@@ -247,6 +248,26 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
         if in_window(dep.get("finished_at"), start, end):
             shipped.append((commit.get("authored_at"), "authored", subject("commits", commit), dep))
 
+    return changes, commits, shipped, unknown
+
+
+def lead_time_samples(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
+                      ) -> list[tuple[datetime, float]]:
+    """``(deployment finished_at, seconds)`` of every positive lead-time sample whose
+    deployment finished in ``[start, end)``: what :func:`lead_time` takes the median of.
+
+    The history backfill reads these once over all its windows and slices them.
+    """
+    _, _, shipped, _ = _shipped(ctx, _environment(rule), start, end)
+    return [(dep["finished_at"], s) for began, _, _, dep in shipped if began is not None
+            and (s := (dep["finished_at"] - began).total_seconds()) > 0]
+
+
+def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> MetricValue:
+    """Median time from a change's start to its first production deployment."""
+    env = _environment(rule)
+    deployments = ctx.facts("deployments")
+    changes, commits, shipped, unknown = _shipped(ctx, env, start, end)
     samples: list[Sample] = []
     dropped = no_start = 0
     for began, label, subj, dep in shipped:
