@@ -21,6 +21,7 @@ from guardrails.cli import explain as explain_module
 from guardrails.cli import facts as facts_module
 from guardrails.cli import init as init_module
 from guardrails.cli import list as list_module
+from guardrails.cli import merge as merge_module
 from guardrails.cli import report as report_module
 from guardrails.cli import schema as schema_module
 from guardrails.cli import validate as validate_module
@@ -90,7 +91,7 @@ def cli() -> None:
 
 
 for _module in (check_module, list_module, explain_module, facts_module, validate_module,
-                init_module, schema_module, report_module):
+                init_module, schema_module, report_module, merge_module):
     cli.add_command(_module.command)
 
 
