@@ -146,6 +146,8 @@ class _Rule:
     evidence_seen: int = 0
     severity: Severity = Severity.WARNING
     messages: list[str] = field(default_factory=list)
+    #: (repository, waiver) of the repositories where the rule was waived
+    waivers: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 class Merger:
@@ -216,6 +218,8 @@ class Merger:
             rule.thresholds.append(r.threshold)
         rule.values.append(r.value)
         rule.samples.append(r.samples)
+        if r.outcome is Outcome.WAIVED and isinstance(r.waiver, dict):
+            rule.waivers.append((repo, r.waiver))
         if r.outcome is not Outcome.PASSED and r.message:
             rule.messages.append(f"{repo}: {r.message}")
         if samples is not None:
@@ -300,7 +304,8 @@ class Merger:
         from guardrails import __version__
 
         files = [r["file"] for r in self.repos]
-        root = os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files])
+        root = (os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files])
+                if files else "")
         line = f"merged {fmt.plural(len(self.repos), 'repository report')}"
         if self.skipped:
             line += f", skipped {len(self.skipped)} (see warnings)"
@@ -323,6 +328,8 @@ class Merger:
             self._recompute(res, rule)
         else:
             self._combine(res, rule, by)
+        if res.outcome is Outcome.WAIVED:
+            res.waiver = _waiver(rule.waivers)
         if by[Outcome.ERROR]:
             res.outcome = Outcome.ERROR
             res.message = (f"could not be evaluated in {_names(by[Outcome.ERROR])}"
@@ -375,9 +382,12 @@ class Merger:
     def _combine(self, res: Result, rule: _Rule,
                  by: dict[Outcome, list[str]]) -> None:
         res.outcome = next(o for o in PRECEDENCE if by[o])
-        if res.unit == "count" and all(isinstance(v, int | float) for v in rule.values):
-            res.value = sum(v for v in rule.values if v is not None)
-            res.threshold = _strictest(rule.thresholds) or None
+        numbers = [v for v in rule.values if isinstance(v, int | float)]
+        if len(numbers) == len(rule.values) and res.unit == "count":
+            res.value = sum(numbers)  # offending subjects of every repository
+        elif len(numbers) == len(rule.values) and len(set(numbers)) == 1:
+            res.value = numbers[0]  # the same everywhere (one org-wide fact, e.g. focus age)
+        res.threshold = _strictest(rule.thresholds) or None
         if all(isinstance(n, int) for n in rule.samples):
             res.samples = sum(n for n in rule.samples if n is not None)
         bad = by[Outcome.FAILED] + by[Outcome.WAIVED]
@@ -390,6 +400,20 @@ class Merger:
             passed = len(by[Outcome.PASSED])
             res.message = f"passed in {fmt.plural(passed, 'repository', 'repositories')}"
         res.details.extend(rule.messages[:20])
+
+
+def _waiver(waivers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The waiver an org result shows: the one that expires first, and where."""
+    usable = [(r, w) for r, w in waivers if isinstance(w.get("reason"), str)
+              and isinstance(w.get("expires"), str)]
+    if not usable:
+        return {"reason": "waived in the repositories", "expires": "9999-12-31"}
+    repo, first = min(usable, key=lambda t: t[1]["expires"])
+    out: dict[str, Any] = {k: first[k] for k in ("reason", "expires", "subject") if k in first}
+    out["reason"] = f"{repo}: {first['reason']}"
+    if len(usable) > 1:
+        out["reason"] += f" (waived in {_names([r for r, _ in usable])})"
+    return out
 
 
 def _names(repos: list[str], limit: int = 10) -> str:
