@@ -73,7 +73,11 @@ class _Pool:
     """Every sample of one rule across repositories, packed."""
 
     agg: str
+    #: sample times in seconds after ``base`` (the first series' window start)
     times: array[int] = field(default_factory=lambda: array("q"))
+    base: int | None = None
+    #: where each repository's samples begin in the arrays (they are time-sorted within)
+    segments: list[int] = field(default_factory=list)
     values: array[float] = field(default_factory=lambda: array("d"))
     weights: array[int] | None = None
     n: int = 0
@@ -92,7 +96,15 @@ class _Pool:
                                 else array("q", [1]) * len(s.values))
         if s.weights is not None:
             self.thinned.append(repo)
-        self.times.extend(s.times)
+        self.segments.append(len(self.values))
+        base = int(s.start)
+        if self.base is None:
+            self.base = base
+        if base == self.base:  # the usual case: one --now, one window everywhere
+            self.times.extend(s.offsets)
+        else:
+            shift = base - self.base
+            self.times.extend(array("q", (o + shift for o in s.offsets)))
         self.values.extend(s.values)
         self.n += s.n
         self.total += s.total
@@ -111,17 +123,39 @@ class _Pool:
         return quantile(self.values, 0.5 if self.agg == "median" else 0.9, self.weights)
 
     def series(self) -> Series:
-        """The pooled samples as one series over the union of the windows, capped."""
-        start = int(self.start)
-        order = sorted(range(len(self.times)), key=self.times.__getitem__)
-        t = [self.times[i] - start for i in order]
-        v = [self.values[i] for i in order]
-        w = [self.weights[i] for i in order] if self.weights is not None else None
-        out = Series(agg=self.agg, start=_iso(self.start), end=_iso(self.end), t=t, v=v,
-                     n=self.n, total=self.total, w=w)
+        """The pooled samples as one series over the union of the windows, capped.
+
+        Within the cap, every sample in time order. Beyond it, each
+        repository's (time-sorted) samples are thinned as
+        :func:`guardrails.series.thin` does, with one ``k`` for all, so each
+        keeps its share; the kept samples are then put in time order (and
+        thinned once more should thousands of repositories still exceed the
+        cap). No sort of all the samples is needed.
+        """
+        count = len(self.values)
+        bounds = [*self.segments, count]
+        spans = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+        k = -(-count // SERIES_CAP)
+        while k > 1 and sum(-(-(b - a) // k) for a, b in spans) > SERIES_CAP:
+            k += 1
+        ws = self.weights
+        picked: list[tuple[int, float, int]] = []
+        for a, b in spans:
+            for j in range(a, b, k):
+                end = min(j + k, b)
+                weight = sum(ws[j:end]) if ws is not None else end - j
+                picked.append((self.times[j], self.values[j], weight))
+        picked.sort(key=lambda p: p[0])
+        shift = int(self.start) - (self.base or 0)  # the union starts at the earliest
+        t = [p[0] - shift for p in picked]
+        v = [p[1] for p in picked]
+        w: list[int] | None = [p[2] for p in picked]
         if len(v) > SERIES_CAP:
-            out.t, out.v, out.w = thin(t, v, w, SERIES_CAP)
-        return out
+            t, v, w = thin(t, v, w, SERIES_CAP)
+        if ws is None and k == 1:
+            w = None
+        return Series(agg=self.agg, start=_iso(self.start), end=_iso(self.end), t=t, v=v,
+                      n=self.n, total=self.total, w=w)
 
 
 def _iso(ts: float) -> str:

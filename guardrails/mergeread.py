@@ -7,8 +7,9 @@ What is bounded, and why:
 
 - size: at most :data:`MAX_FILE_BYTES` (a report of seven full metric series
   and a thousand evidence items is well under 2 MB); checked before reading;
-- nesting: at most :data:`MAX_DEPTH` levels (a report has 6; deeper input
-  would only make renderers recurse);
+- nesting: the report schema (loosened for older versions, closed where it
+  was open) fixes the shape, so no part nests deeper than a report does;
+  a document nested past Python's recursion limit is refused while decoded;
 - counts: at most :data:`MAX_RESULTS` results, :data:`MAX_EVIDENCE` evidence
   items per result, and series of at most ``SERIES_CAP`` samples whose
   arrays agree in length, hold finite numbers and times inside the window;
@@ -36,8 +37,6 @@ from guardrails.timeutil import parse_timestamp
 
 #: a larger file is skipped unread
 MAX_FILE_BYTES = 64 * 1024 * 1024
-#: deepest nesting of objects and arrays accepted
-MAX_DEPTH = 32
 #: most results one report may hold
 MAX_RESULTS = 5_000
 #: most evidence items one result may hold
@@ -50,12 +49,12 @@ class Unusable(Exception):
 
 @dataclass
 class Samples:
-    """One result's series as packed arrays: absolute times (s since epoch), values."""
+    """One result's series as packed arrays: times (s after ``int(start)``), values."""
 
     agg: str
     start: float
     end: float
-    times: array[int]
+    offsets: array[int]
     values: array[float]
     weights: array[int] | None
     n: int
@@ -102,7 +101,7 @@ def read_report(path: str) -> Loaded:
                 else "not valid JSON")
         raise Unusable(f"{what}: {exc.msg} at {where}") from None
     except RecursionError:
-        raise Unusable(f"nested deeper than {MAX_DEPTH} levels") from None
+        raise Unusable("nested too deep to be a report") from None
     except ValueError as exc:  # NaN/Infinity, integers of thousands of digits
         raise Unusable(f"not valid JSON ({exc})") from None
     return parse(data)
@@ -129,12 +128,12 @@ def parse(data: Any) -> Loaded:
         if not isinstance(ev, list) or len(ev) > MAX_EVIDENCE:
             raise Unusable(f"results[{i}].evidence must be a list of at most "
                            f"{MAX_EVIDENCE} items")
-    # Series arrays are checked as packed arrays below; everything else by depth.
+    # Series arrays are checked as packed arrays below; everything else by the schema.
     series = [r.get("series") for r in results]
     for r in results:
         r.pop("series", None)
-    _check_depth(data)
-    error = next(iter(_validator().iter_errors(data)), None)
+    fast, slow = _validators()
+    error = None if fast is not None and fast(data) else next(iter(slow.iter_errors(data)), None)
     if error is not None:
         where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
                               for p in error.absolute_path)
@@ -155,34 +154,39 @@ def parse(data: Any) -> Loaded:
 
 
 @functools.cache
-def _validator() -> Any:
+def _validators() -> tuple[Any, Any]:
     """The report schema, loosened to every version this guardrails reads.
 
     Only what older versions lack is relaxed: the version number, the keys
     versions 2 and 3 added, and the result keys a version 1 writer could
     leave out. Types and closed objects stay, so a foreign or forged file
-    is refused before any field of it is used.
+    is refused before any field of it is used. ``format: date`` goes too
+    (merge reads no date from a waiver; its ``pattern`` stays), so the fast
+    jsonschema-rs check decides (guardrails/fastvalid.py; 75 ms a report
+    with jsonschema), and jsonschema words the reason of a refused file.
     """
+    from guardrails.fastvalid import predicate
     from guardrails.jsonvalidators import make_validator
     from guardrails.validation import load_schema
 
-    schema = copy.deepcopy(load_schema("report"))
+    schema = _without_format(copy.deepcopy(load_schema("report")))
     schema["properties"]["version"] = {"type": "integer", "minimum": 1}
     schema["required"] = ["now", "results"]
     schema["$defs"]["result"]["required"] = ["id", "outcome", "severity"]
-    return make_validator(schema)
+    # Close the two places the schema leaves open, so it also bounds the depth.
+    schema["$defs"]["result"]["properties"]["threshold"]["additionalProperties"] = {
+        "type": ["number", "string", "boolean", "null"]}
+    schema["$defs"]["baseline"]["properties"]["fixed"]["items"]["items"] = {"type": "string"}
+    return predicate(schema), make_validator(schema)
 
 
-def _check_depth(data: Any) -> None:
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        obj, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise Unusable(f"nested deeper than {MAX_DEPTH} levels")
-        children = obj.values() if isinstance(obj, dict) else obj
-        for child in children:
-            if isinstance(child, dict | list):
-                stack.append((child, depth + 1))
+def _without_format(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without_format(v) for k, v in schema.items()
+                if not (k == "format" and isinstance(v, str))}
+    if isinstance(schema, list):
+        return [_without_format(v) for v in schema]
+    return schema
 
 
 def _series(s: Any, where: str) -> Series:
@@ -220,8 +224,10 @@ def packed(s: Series, where: str = "series") -> Samples:
                        "numbers") from None
     if k and (min(offsets) < 0 or max(offsets) > end - start):
         raise Unusable(f"{where}: a sample time lies outside its window")
-    if k and not (math.isfinite(min(values)) and math.isfinite(max(values))):
-        raise Unusable(f"{where}: a value is not a finite number")
+    # One pass: a NaN or infinity (or values so large they add up to one)
+    # makes the plain sum non-finite.
+    if not math.isfinite(sum(values)):
+        raise Unusable(f"{where}: a value is not a finite number (or is far too large)")
     if not math.isfinite(total):
         raise Unusable(f"{where}: 'total' is not a finite number")
     counted = sum(weights) if weights is not None else k
@@ -229,6 +235,4 @@ def packed(s: Series, where: str = "series") -> Samples:
         raise Unusable(f"{where}: a weight is below 1")
     if n != counted:
         raise Unusable(f"{where}: 'n' is {n} but the samples stand for {counted}")
-    base = int(start)
-    times = array("q", (base + o for o in offsets)) if k else array("q")
-    return Samples(s.agg, start, end, times, values, weights, n, total)
+    return Samples(s.agg, start, end, offsets, values, weights, n, total)
