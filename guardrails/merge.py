@@ -24,14 +24,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from guardrails import fmt
+from guardrails.mergepool import Pool, iso_ts
 from guardrails.mergeread import Loaded, Samples, Unusable, read_report
 from guardrails.model import (
     SERIES_CAP,
@@ -42,12 +42,10 @@ from guardrails.model import (
     Report,
     Result,
     RuleSummary,
-    Series,
     Severity,
     SourceSummary,
     WaiverSummary,
 )
-from guardrails.series import SECONDS_PER_WEEK, quantile, thin
 from guardrails.timeutil import iso, parse_timestamp
 
 LOG = logging.getLogger(__name__)
@@ -69,107 +67,13 @@ class Skipped:
 
 
 @dataclass
-class _Pool:
-    """Every sample of one rule across repositories, packed."""
-
-    agg: str
-    #: sample times in seconds after ``base`` (the first series' window start)
-    times: array[int] = field(default_factory=lambda: array("q"))
-    base: int | None = None
-    #: where each repository's samples begin in the arrays (they are time-sorted within)
-    segments: list[int] = field(default_factory=list)
-    values: array[float] = field(default_factory=lambda: array("d"))
-    weights: array[int] | None = None
-    n: int = 0
-    total: float = 0.0
-    per_week: float = 0.0
-    start: float = float("inf")
-    end: float = float("-inf")
-    windows: set[float] = field(default_factory=set)
-    thinned: list[str] = field(default_factory=list)
-
-    def add(self, s: Samples, repo: str) -> None:
-        if s.weights is not None and self.weights is None:
-            self.weights = array("q", [1]) * len(self.values)
-        if self.weights is not None:
-            self.weights.extend(s.weights if s.weights is not None
-                                else array("q", [1]) * len(s.values))
-        if s.weights is not None:
-            self.thinned.append(repo)
-        self.segments.append(len(self.values))
-        base = int(s.start)
-        if self.base is None:
-            self.base = base
-        if base == self.base:  # the usual case: one --now, one window everywhere
-            self.times.extend(s.offsets)
-        else:
-            shift = base - self.base
-            self.times.extend(array("q", (o + shift for o in s.offsets)))
-        self.values.extend(s.values)
-        self.n += s.n
-        self.total += s.total
-        weeks = (s.end - s.start) / SECONDS_PER_WEEK
-        self.per_week += s.n / weeks
-        self.windows.add(s.end - s.start)
-        self.start, self.end = min(self.start, s.start), max(self.end, s.end)
-
-    def value(self) -> float | None:
-        if self.n == 0:
-            return None
-        if self.agg == "rate":
-            return self.total / self.n
-        if self.agg == "per_week":
-            return self.per_week
-        return quantile(self.values, 0.5 if self.agg == "median" else 0.9, self.weights)
-
-    def series(self) -> Series:
-        """The pooled samples as one series over the union of the windows, capped.
-
-        Within the cap, every sample in time order. Beyond it, each
-        repository's (time-sorted) samples are thinned as
-        :func:`guardrails.series.thin` does, with one ``k`` for all, so each
-        keeps its share; the kept samples are then put in time order (and
-        thinned once more should thousands of repositories still exceed the
-        cap). No sort of all the samples is needed.
-        """
-        count = len(self.values)
-        bounds = [*self.segments, count]
-        spans = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
-        k = -(-count // SERIES_CAP)
-        while k > 1 and sum(-(-(b - a) // k) for a, b in spans) > SERIES_CAP:
-            k += 1
-        ws = self.weights
-        picked: list[tuple[int, float, int]] = []
-        for a, b in spans:
-            for j in range(a, b, k):
-                end = min(j + k, b)
-                weight = sum(ws[j:end]) if ws is not None else end - j
-                picked.append((self.times[j], self.values[j], weight))
-        picked.sort(key=lambda p: p[0])
-        shift = int(self.start) - (self.base or 0)  # the union starts at the earliest
-        t = [p[0] - shift for p in picked]
-        v = [p[1] for p in picked]
-        w: list[int] | None = [p[2] for p in picked]
-        if len(v) > SERIES_CAP:
-            t, v, w = thin(t, v, w, SERIES_CAP)
-        if ws is None and k == 1:
-            w = None
-        return Series(agg=self.agg, start=_iso(self.start), end=_iso(self.end), t=t, v=v,
-                      n=self.n, total=self.total, w=w)
-
-
-def _iso(ts: float) -> str:
-    return iso(datetime.fromtimestamp(ts, UTC)) or ""
-
-
-@dataclass
 class _Rule:
     """One rule id across repositories."""
 
     first: Result
     outcomes: list[tuple[str, Outcome]] = field(default_factory=list)
     thresholds: list[dict[str, Any]] = field(default_factory=list)
-    pool: _Pool | None = None
+    pool: Pool | None = None
     #: repositories whose result had a value but no samples (older reports)
     unsampled: list[str] = field(default_factory=list)
     #: repositories whose samples measure something else (another agg or unit)
@@ -258,7 +162,7 @@ class Merger:
             rule.messages.append(f"{repo}: {r.message}")
         if samples is not None:
             if rule.pool is None:
-                rule.pool = _Pool(samples.agg)
+                rule.pool = Pool(samples.agg)
             if samples.agg != rule.pool.agg or r.unit != rule.first.unit:
                 rule.mismatched.append(repo)
             else:
@@ -381,7 +285,7 @@ class Merger:
                               f"{fmt.plural(pooled, 'repository', 'repositories')} ({pool.agg})")
         if len(pool.windows) > 1:
             res.details.append("the repositories' windows differ; their union is "
-                               f"{_iso(pool.start)} to {_iso(pool.end)}")
+                               f"{iso_ts(pool.start)} to {iso_ts(pool.end)}")
         if rule.unsampled:
             res.details.append(f"no samples in {_names(rule.unsampled)} (report older "
                                "than format 3): not in the org value")
