@@ -54,6 +54,14 @@ LOG = logging.getLogger(__name__)
 ORG_EVIDENCE = 200
 #: warnings of the merged reports the org report keeps
 ORG_WARNINGS = 500
+#: messages of the repositories an org result lists in its details
+ORG_MESSAGES = 20
+#: teams the org report lists (evidence naming more teams still counts)
+ORG_TEAMS = 10_000
+#: distinct rule ids an org report holds; a report adding more is skipped
+ORG_RULES = 5_000
+#: characters of any one text copied from a report into the org report
+TEXT_LIMIT = 2_000
 #: outcome precedence when combining a rule's results across repositories
 PRECEDENCE = (Outcome.ERROR, Outcome.FAILED, Outcome.WAIVED, Outcome.PASSED, Outcome.SKIPPED)
 
@@ -114,6 +122,11 @@ class Merger:
             LOG.debug("skipping %s: %s", path, exc)
             self.skipped.append(Skipped(path, str(exc)))
             return
+        new = {r.id for r in loaded.report.results} - self.rules.keys()
+        if len(self.rules) + len(new) > ORG_RULES:
+            self.skipped.append(Skipped(path, f"would take the org report past {ORG_RULES} "
+                                              "distinct rules"))
+            return
         self.add(loaded, path)
 
     def _name(self, path: str) -> str:
@@ -158,8 +171,8 @@ class Merger:
         rule.samples.append(r.samples)
         if r.outcome is Outcome.WAIVED and isinstance(r.waiver, dict):
             rule.waivers.append((repo, r.waiver))
-        if r.outcome is not Outcome.PASSED and r.message:
-            rule.messages.append(f"{repo}: {r.message}")
+        if r.outcome is not Outcome.PASSED and r.message and len(rule.messages) < ORG_MESSAGES:
+            rule.messages.append(_cut(f"{repo}: {r.message}"))
         if samples is not None:
             if rule.pool is None:
                 rule.pool = Pool(samples.agg)
@@ -171,7 +184,7 @@ class Merger:
             rule.unsampled.append(repo)
         for e in r.evidence:
             rule.evidence_seen += 1
-            if e.team:
+            if e.team and (e.team in self.teams or len(self.teams) < ORG_TEAMS):
                 repo_teams.add(e.team)
                 team = self.teams.setdefault(e.team, {"team": e.team, "repositories": set(),
                                                       "rules": set(), "evidence": 0})
@@ -179,14 +192,15 @@ class Merger:
                 team["rules"].add(r.id)
                 team["evidence"] += 1
             if len(rule.evidence) < ORG_EVIDENCE:
-                rule.evidence.append(Evidence(e.subject, f"{repo}: {e.detail}", url=e.url,
+                rule.evidence.append(Evidence(_cut(e.subject), _cut(f"{repo}: {e.detail}"),
+                                              url=_cut(e.url) if e.url else None,
                                               team=e.team))
 
     def _context(self, repo: str, report: Report) -> None:
         for w in report.warnings:
             self.warnings_seen += 1
             if len(self.warnings) < ORG_WARNINGS:
-                self.warnings.append(f"{repo}: {w}")
+                self.warnings.append(_cut(f"{repo}: {w}"))
         for s in report.sources:
             known = self.sources.setdefault(s.name, SourceSummary(s.name, s.description,
                                                                   state="not needed"))
@@ -337,7 +351,7 @@ class Merger:
         else:
             passed = len(by[Outcome.PASSED])
             res.message = f"passed in {fmt.plural(passed, 'repository', 'repositories')}"
-        res.details.extend(rule.messages[:20])
+        res.details.extend(rule.messages)
 
 
 def _waiver(waivers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -352,6 +366,11 @@ def _waiver(waivers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     if len(usable) > 1:
         out["reason"] += f" (waived in {_names([r for r, _ in usable])})"
     return out
+
+
+def _cut(text: str) -> str:
+    """``text`` at most :data:`TEXT_LIMIT` characters: a report's texts are untrusted."""
+    return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT] + "..."
 
 
 def _names(repos: list[str], limit: int = 10) -> str:

@@ -38,7 +38,7 @@ from guardrails.timeutil import parse_timestamp
 #: a larger file is skipped unread
 MAX_FILE_BYTES = 64 * 1024 * 1024
 #: most results one report may hold
-MAX_RESULTS = 5_000
+MAX_RESULTS = 1_000
 #: most evidence items one result may hold
 MAX_EVIDENCE = 10_000
 
