@@ -35,6 +35,7 @@ from guardrails.errors import RuleFileError
 from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
+from guardrails.series import build
 from guardrails.timeutil import format_duration, in_window
 
 #: the median metrics show this many of their slowest samples as evidence
@@ -154,7 +155,8 @@ def deployment_frequency(
     details.append("by service: " + ", ".join(
         f"{s} {n}" for s, n in sorted(per_service.items(), key=lambda t: (-t[1], _natural(t[0])))
     ))
-    return MetricValue(len(prod) / weeks, len(prod), details=details)
+    series = build("per_week", start, end, ((d["finished_at"], 1) for d in prod))
+    return MetricValue(len(prod) / weeks, len(prod), details=details, series=series)
 
 
 # ---------------------------------------------------------------------------
@@ -269,6 +271,7 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
     deployments = ctx.facts("deployments")
     changes, commits, shipped, unknown = _shipped(ctx, env, start, end)
     samples: list[Sample] = []
+    points: list[tuple[datetime, float]] = []
     dropped = no_start = 0
     for began, label, subj, dep in shipped:
         if began is None:
@@ -284,6 +287,7 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
             continue
         samples.append((seconds, subj, functools.partial(
             _lead_detail, seconds, label, began, dep)))
+        points.append((dep["finished_at"], seconds))
 
     details = [ctx.window_text(rule),
                f"{_count(len(samples), 'change')} shipped by {env} deployments in window"]
@@ -309,7 +313,8 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
         return MetricValue(None, 0, details=details, no_data=reason)
     evidence, note = _slowest(samples, "changes")
     value = statistics.median(s for s, _, _ in samples)
-    return MetricValue(float(value), len(samples), evidence=evidence, details=details + note)
+    return MetricValue(float(value), len(samples), evidence=evidence, details=details + note,
+                       series=build("median", start, end, points))
 
 
 # ---------------------------------------------------------------------------
@@ -362,7 +367,11 @@ def change_failure_rate(
         Evidence(subject=subject("deployments", d), detail=_failure_detail(d, incs, fixes))
         for d, incs, fixes in sorted(failed, key=worst)
     ]
-    return MetricValue(len(failed) / len(prod), len(prod), evidence=evidence, details=details)
+    failed_ids = {id(d) for d, _, _ in failed}
+    series = build("rate", start, end,
+                   ((d["finished_at"], int(id(d) in failed_ids)) for d in prod))
+    return MetricValue(len(failed) / len(prod), len(prod), evidence=evidence, details=details,
+                       series=series)
 
 
 def _failure_detail(dep: Fact, incidents: list[Fact], fixes: list[Fact]) -> str:
@@ -397,6 +406,7 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
     # and resolved inside it belongs to the earlier window.
     created = [i for i in incidents if in_window(i.get("created_at"), start, end)]
     samples: list[Sample] = []
+    points: list[tuple[datetime, float]] = []
     still_open = dropped = 0
     for inc in created:
         resolved = inc.get("resolved_at")
@@ -418,6 +428,7 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
         ) if x)
         samples.append((seconds, subject("incidents", inc),
                         f"restored in {format_duration(seconds)} ({about})"))
+        points.append((inc["created_at"], seconds))
 
     details = [ctx.window_text(rule),
                f"{_count(len(samples), 'resolved incident')} created in window"]
@@ -436,7 +447,8 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
         return MetricValue(None, 0, details=details, no_data=reason)
     evidence, note = _slowest(samples, "incidents")
     value = statistics.median(s for s, _, _ in samples)
-    return MetricValue(float(value), len(samples), evidence=evidence, details=details + note)
+    return MetricValue(float(value), len(samples), evidence=evidence, details=details + note,
+                       series=build("median", start, end, points))
 
 
 # ---------------------------------------------------------------------------
