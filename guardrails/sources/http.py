@@ -296,4 +296,3 @@ def _mask_query(query: str) -> str:
         name, eq, value = part.partition("=")
         out.append(f"{name}{eq}***" if eq and _SECRET_PARAM.search(name) else part)
     return "&".join(out)
-

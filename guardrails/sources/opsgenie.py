@@ -36,7 +36,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from guardrails.errors import SourceError
 from guardrails.plugin import Source, hookimpl
 from guardrails.sources import http_shapes as shapes
 from guardrails.sources.http import (
@@ -313,13 +312,7 @@ def _ms(ts: datetime) -> int:
 
 
 def _ts(value: Any) -> datetime | None:
-    if not value:
-        return None
-    ts = shapes.parse_api_timestamp(value)
-    if ts is None:  # http_shapes lets none through; a guard, not a path
-        raise SourceError("opsgenie", f"the API answered a timestamp that does not parse: "
-                          f"{str(value)[:40]!r}")
-    return ts
+    return shapes.api_time("opsgenie", value)
 
 
 @hookimpl

@@ -23,7 +23,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from guardrails.errors import SourceError
 from guardrails.plugin import Source, hookimpl
 from guardrails.sources import http_shapes as shapes
 from guardrails.sources.http import (
@@ -199,13 +198,7 @@ class PagerDutySource(Source):
 
 
 def _ts(value: Any) -> datetime | None:
-    if not value:
-        return None
-    ts = shapes.parse_api_timestamp(value)
-    if ts is None:  # http_shapes lets none through; a guard, not a path
-        raise SourceError("pagerduty", f"the API answered a timestamp that does not parse: "
-                          f"{str(value)[:40]!r}")
-    return ts
+    return shapes.api_time("pagerduty", value)
 
 
 @hookimpl
