@@ -40,7 +40,7 @@ from guardrails.sources.http import (
     HttpClient,
     HttpSettings,
     config_error,
-    offline_error,
+    gathering,
 )
 from guardrails.timeutil import iso
 
@@ -138,19 +138,12 @@ class GitHubSource(Source):
                    "incidents": self._incidents, "ci_runs": self._ci_runs,
                    "teams": self._teams}
         out: dict[str, list[dict[str, Any]]] = {}
-        misses: list[CacheMiss] = []
-        try:
+        with gathering(client, self.warnings) as misses:
             for kind in sorted(kinds & self.provides()):
                 try:
                     out[kind] = readers[kind](client)
                 except CacheMiss as miss:
                     misses.append(miss)
-        finally:
-            client.close()
-            self.warnings.extend(w for w in client.warnings if w not in self.warnings)
-        if misses:
-            raise offline_error(self.name, misses, client.cache.root if client.cache else None,
-                                cached=client.stats.cache_answers)
         return out
 
     # -- window ----------------------------------------------------------------

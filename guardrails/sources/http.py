@@ -33,7 +33,8 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -62,7 +63,7 @@ if TYPE_CHECKING:
 # Sources and tests import these from here, whichever module defines them.
 __all__ = ["COMMON_PROPERTIES", "MAX_BODY_BYTES", "Answer", "CacheEntry", "CacheMiss",
            "Cancelled", "HttpClient", "HttpSettings", "Page", "ResponseCache", "Shape", "Stats",
-           "config_error", "next_page_url", "offline_error"]
+           "config_error", "gathering", "next_page_url", "offline_error"]
 
 
 # The content type of a cache entry that records a 404 (never a real answer's type).
@@ -296,3 +297,25 @@ def _mask_query(query: str) -> str:
         name, eq, value = part.partition("=")
         out.append(f"{name}{eq}***" if eq and _SECRET_PARAM.search(name) else part)
     return "&".join(out)
+
+
+@contextmanager
+def gathering(client: HttpClient, warnings: list[str]) -> Iterator[list[CacheMiss]]:
+    """One source run's reads with ``client``: yields the list to add cache misses to.
+
+    On the way out the client is closed and its warnings join ``warnings``
+    (each once), whatever happened; then, when ``--offline`` could not answer
+    something (a CacheMiss that escaped the block, or any added to the list),
+    one error names every miss. Any other exception passes through unchanged.
+    """
+    misses: list[CacheMiss] = []
+    try:
+        yield misses
+    except CacheMiss as miss:
+        misses.append(miss)
+    finally:
+        client.close()
+        warnings.extend(w for w in client.warnings if w not in warnings)
+    if misses:
+        raise offline_error(client.source, misses, client.cache.root if client.cache else None,
+                            cached=client.stats.cache_answers)

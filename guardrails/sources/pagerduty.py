@@ -27,11 +27,10 @@ from guardrails.plugin import Source, hookimpl
 from guardrails.sources import http_shapes as shapes
 from guardrails.sources.http import (
     COMMON_PROPERTIES,
-    CacheMiss,
     HttpClient,
     HttpSettings,
     config_error,
-    offline_error,
+    gathering,
 )
 from guardrails.timeutil import iso
 
@@ -94,15 +93,10 @@ class PagerDutySource(Source):
             token_required=True,
         )
         self.client = client
-        try:
-            return {"incidents": self._incidents(client)}
-        except CacheMiss as miss:
-            raise offline_error(self.name, [miss],
-                                client.cache.root if client.cache else None,
-                                cached=client.stats.cache_answers) from None
-        finally:
-            client.close()
-            self.warnings.extend(w for w in client.warnings if w not in self.warnings)
+        out: dict[str, list[dict[str, Any]]] = {}
+        with gathering(client, self.warnings):
+            out["incidents"] = self._incidents(client)
+        return out
 
     def chunks(self) -> list[tuple[datetime, datetime]]:
         """since/until pairs covering the window, whole UTC days, each at most CHUNK."""
