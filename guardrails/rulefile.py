@@ -147,8 +147,9 @@ def known_kinds(config: Config, checks: Mapping[str, Check],
         kinds |= set(metric.kinds)
     if pm is None:
         return kinds
-    types = {cls.name: cls for group in pm.hook.guardrails_gather_sources()
-             for cls in group or ()}
+    from guardrails.manager import Provided
+
+    types: Mapping[str, Any] = Provided(pm, "sources")
     env = SourceEnv(root=config.root, now=parse_now(None), window=timedelta(days=90))
     for name, opts in config.sources.items():
         cls = types.get(name)

@@ -173,13 +173,21 @@ class EachCheck(_Selecting):
         raw, views = self.select(rule, ctx)
         if not raw:
             return no_data(rule, f"no {kind} match the rule's selection")
-        expect = make_rule_validator(rule.params["expect"])
         fast = predicate(rule.params["expect"], rule=True)
         template = rule.params.get("evidence")
+        expect = None  # jsonschema: built only to decide what jsonschema-rs cannot, or to word
         evidence = []
         for fact, view in zip(raw, views, strict=True):
-            if fast is not None and fast(view):
-                continue  # jsonschema-rs: same verdict as jsonschema, much faster
+            if fast is not None:
+                if fast(view):
+                    continue  # jsonschema-rs: same verdict as jsonschema, much faster
+                if template:  # failed, and the rule words its own evidence
+                    evidence.append(Evidence(subject(kind, fact, ctx.store.kinds),
+                                             render_template(template, view),
+                                             url=fact.get("url"), team=_team_of(fact)))
+                    continue
+            if expect is None:
+                expect = make_rule_validator(rule.params["expect"])
             errors = list(expect.iter_errors(view))
             if not errors:
                 continue
