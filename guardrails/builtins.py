@@ -16,7 +16,7 @@ Third-party plugins keep their entry points and load eagerly, as before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: provision -> the hook whose results carry it (each result's ``.name``)
 PROVIDER_HOOKS = {
@@ -30,8 +30,7 @@ PROVIDER_HOOKS = {
 DIST = "execution-guardrails"
 
 
-@dataclass(frozen=True)
-class PluginInfo:
+class PluginInfo(NamedTuple):
     """A plugin as the header and ``--version`` list it."""
 
     name: str
@@ -40,8 +39,7 @@ class PluginInfo:
     version: str | None
 
 
-@dataclass(frozen=True)
-class Builtin:
+class Builtin(NamedTuple):
     """One builtin plugin module and what it provides, by name.
 
     ``hooks`` lists every ``guardrails_*`` hook the module implements. A hook
@@ -51,7 +49,8 @@ class Builtin:
     presence loads the module at start (the markdown reporter appends the
     GitHub job summary whenever ``GITHUB_STEP_SUMMARY`` is set). A builtin
     that brings fact ``kinds`` is loaded at start: the kind registry is built
-    on every run.
+    on every run. (A NamedTuple, not a dataclass: read at every start, and a
+    dataclass costs several times more to define.)
     """
 
     name: str

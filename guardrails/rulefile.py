@@ -8,7 +8,6 @@ suggestion). Every error of a file is collected and raised together.
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import math
 from collections.abc import Callable, Mapping
@@ -245,6 +244,8 @@ class RuleParser:
         name = entry["check"]
         check = self.checks.get(name)
         if check is None:
+            import difflib  # only for an error message
+
             close = difflib.get_close_matches(name, list(self.checks), n=1)
             raise self._err(
                 f"rule {entry['id']!r}: unknown check {name!r}", shown, pos, (*where, "check"),
@@ -255,6 +256,8 @@ class RuleParser:
         if name == "metric" and isinstance(entry.get("metric"), str):
             metric = self.metrics.get(entry["metric"])
             if metric is None:
+                import difflib  # only for an error message
+
                 close = difflib.get_close_matches(str(entry["metric"]), list(self.metrics), n=1)
                 raise self._err(
                     f"rule {entry['id']!r}: unknown metric {entry['metric']!r}",

@@ -7,7 +7,6 @@ of ``*.yaml`` packs; paths stay inside the folder holding the config unless
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -86,6 +85,8 @@ def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path
         name = spec[len(BUILTIN_PREFIX):]
         packs = builtin_packs()
         if name not in packs:
+            import difflib  # only for an error message
+
             close = difflib.get_close_matches(name, list(packs), n=1)
             raise UsageError(
                 f"unknown builtin pack {name!r}",

@@ -10,7 +10,6 @@ line, not an ``error`` outcome at evaluation.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +42,8 @@ class RuleParamErrors(ValueError):
 
 def did_you_mean(name: str, known: Any) -> str | None:
     """``did you mean 'x'?`` for the closest of ``known``, or None."""
+    import difflib  # only for an error message
+
     close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
 
