@@ -3,6 +3,7 @@
     python benchmarks/run.py            # start-up: check, validate, --version, --help
     python benchmarks/run.py startup --runs 31
     python benchmarks/run.py --profile check   # cProfile of one scenario, top 15
+    python benchmarks/run.py --phases          # CPU of check's phases, in one process
     python benchmarks/run.py scale      # 100k deployments, every pack (bench_scale.py)
     python benchmarks/run.py git        # git source floor ratio (bench_git.py)
     python benchmarks/run.py http       # HTTP sources first vs second run (bench_http.py)
@@ -138,6 +139,50 @@ def startup(runs: int = RUNS, names: list[str] | None = None) -> tuple[str, bool
     return text, ok_all
 
 
+PHASES = """
+import sys, time
+T = time.process_time
+t0 = T()
+import click, yaml, pluggy
+t1 = T()
+import guardrails.cli.check, guardrails.session
+from datetime import UTC, datetime
+from guardrails.config import RunOptions
+from guardrails.session import Session, build_config
+t2 = T()
+cfg = build_config(sys.argv[1], RunOptions(now=datetime(2026, 11, 20, tzinfo=UTC)))
+t3 = T()
+s = Session(cfg)
+s.configure()
+s.collect()
+t4 = T()
+s.gather()
+t5 = T()
+s.start_report()
+s.evaluate()
+s.finish()
+t6 = T()
+marks = (t0, t1, t2, t3, t4, t5, t6)
+print(*(round((b - a) * 1000, 1) for a, b in zip(marks, marks[1:])))
+"""
+PHASE_NAMES = ("floor imports (click, yaml, pluggy)", "importing the CLI and the session",
+               "config: load and validate", "configure + collect the rules",
+               "gather the facts", "evaluate + report")
+
+
+def phases(runs: int) -> int:
+    """CPU ms of ``check``'s phases in one process (median of ``runs`` processes)."""
+    compile_package()
+    got = []
+    for _ in range(runs):
+        out = subprocess.run([PY, "-c", PHASES, str(EXAMPLE)], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout
+        got.append([float(x) for x in out.split()])
+    for i, name in enumerate(PHASE_NAMES):
+        print(f"| {name} | {statistics.median(r[i] for r in got):.0f} |")
+    return 0
+
+
 def profile(name: str) -> int:
     """Run one scenario under cProfile (imports included), write the profile, print the top 15."""
     import pstats
@@ -187,6 +232,8 @@ def main(argv: list[str]) -> int:
             runs = int(next(it, str(RUNS)))
         elif a == "--profile":
             return profile(next(it, "check"))
+        elif a == "--phases":
+            return phases(9)
         elif a not in ("--record", "--smoke"):
             args.append(a)
     if smoke:
