@@ -130,23 +130,36 @@ class Provided(Mapping[str, T]):
         self._items = self._collect()
 
     def _collect(self) -> dict[str, T]:
+        hook = PROVIDER_HOOKS[self.what]
         out: dict[str, T] = {}
-        for group in getattr(self.pm.hook, PROVIDER_HOOKS[self.what])():
+        for group in getattr(self.pm.hook, hook)():
             for item in group or ():
                 out[item.name] = item
+        # A builtin's name wins over another plugin's, as when every builtin was
+        # registered first (pluggy calls the last registered first, so the
+        # builtin's answer came last); a lazily registered one is called first.
+        for b in BUILTINS:
+            module = self.pm.get_plugin(b.name) if b.provides(self.what) else None
+            if module is not None:
+                for item in getattr(module, hook)() or ():
+                    out[item.name] = item
         return out
 
     def _refresh(self, name: str | None) -> None:
         # Asked again even when nothing loads here: another Provided, or a
         # plugin at configure time, may have registered it since.
-        need: Callable[..., bool] | None = getattr(self.pm, "need", None)
-        if need is not None:
-            need(self.what, name)
+        self._need(name)
         self._items = self._collect()
 
+    def _need(self, name: str | None) -> bool:
+        need: Callable[..., bool] | None = getattr(self.pm, "need", None)
+        return need is not None and need(self.what, name)
+
     def __getitem__(self, name: str) -> T:
-        if name not in self._items:
-            self._refresh(name)
+        # The builtin that provides ``name`` is loaded even when another plugin
+        # already offers it: its answer wins (see _collect).
+        if self._need(name) or name not in self._items:
+            self._items = self._collect()
         return self._items[name]
 
     def __iter__(self) -> Iterator[str]:

@@ -102,6 +102,27 @@ def test_a_builtin_is_imported_when_first_needed(monkeypatch: pytest.MonkeyPatch
     assert [i.name for i in pm.infos][len(ESSENTIAL_PLUGINS):] == [b.name for b in BUILTINS]
 
 
+def test_a_builtin_name_wins_over_a_plugin_offering_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As when every builtin was registered at start: the builtin's answer came last."""
+    from guardrails import hookimpl
+    from guardrails.manager import Provided
+    from guardrails.sources.files import FilesSource
+
+    class Impostor:
+        name = "files"
+
+    class Plugin:
+        @hookimpl
+        def guardrails_gather_sources(self) -> list[type]:
+            return [Impostor]
+
+    pm = create_manager()
+    pm.register(Plugin(), name="impostor")
+    assert Provided(pm, "sources")["files"] is FilesSource
+    assert Provided(pm, "sources")["files"] is FilesSource  # loaded now, still the builtin
+
+
 def test_the_step_summary_variable_loads_the_markdown_reporter(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
