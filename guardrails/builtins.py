@@ -1,8 +1,9 @@
 """What each builtin plugin provides, so it is imported only when that is needed.
 
 A run on an org data folder needs the ``files`` source, a few checks and
-one reporter; importing the git, HTTP, SARIF and JUnit plugins too cost more
-than the run itself (benchmarks/RESULTS.md, "start-up"). The plugin manager
+one reporter; importing the git, HTTP, SARIF and JUnit plugins too (with
+requests and xml.etree) was a large share of its start-up
+(benchmarks/RESULTS.md, "start-up"). The plugin manager
 (:mod:`guardrails.manager`) therefore registers a builtin module on first
 need: when a source, check, metric or report format it names here is asked
 for by name, or when every one of a kind is listed (``known sources: ...``).
