@@ -325,12 +325,15 @@ def render_evidence(template: str, kind: str, fact: Mapping[str, Any], facts: Fa
 
 def _walk(kind: str | None, fact: Mapping[str, Any], name: str, facts: Facts) -> Any:
     value: Any = fact
-    for step in name.split("."):
+    steps = name.split(".")
+    for i, step in enumerate(steps):
         if not isinstance(value, Mapping):
             return None
         k = facts.kinds.get(kind) if kind is not None else None
         link = k.links.get(step) if k is not None else None
-        if link is not None:
+        if link is not None and not (link.via == step and i == len(steps) - 1):
+            # (a field holding its links' ids, named last, shows them as written:
+            # a deployment's changes include commits no change record names)
             value = facts._link(value, step, link.via, link.kind, link.many)
             kind = link.kind
         else:

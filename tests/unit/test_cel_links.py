@@ -135,3 +135,20 @@ rules:
     assert "did you mean 'name'?" in result.output
     assert "rules/r.yaml:12:" in result.output
     assert "services of teams is a list of services" in result.output
+
+
+def test_a_field_of_ids_named_last_shows_the_ids_as_written(tmp_path: Path) -> None:
+    config = make_project(tmp_path, rules={"rules/r.yaml": """\
+pack: p
+rules:
+  - id: r
+    check: each
+    facts: deployments
+    expect: fact.service == "none"
+    evidence: 'ships {changes}'
+"""}, org={"deployments.yaml": (
+        "deployments:\n  - {id: d1, service: web, environment: production, status: success,\n"
+        "     finished_at: '2026-11-10T10:00:00Z', changes: ['7', abc123]}\n"),
+        "changes.yaml": "changes:\n  - {id: '7', created_at: '2026-11-09T10:00:00Z'}\n"})
+    result = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "-v"])
+    assert "ships 7, abc123" in result.output, result.output
