@@ -83,7 +83,7 @@ def reached_kinds(params: Mapping[str, Any], kind: str,
     from guardrails.datakinds import BUILTIN
 
     key = ("each", kind, *(params.get(k) if isinstance(params.get(k), str) else None
-                           for k in ("where", "expect", "value", "group_by")))
+                           for k in ("where", "expect", "value", "group_by", "evidence")))
     registry = BUILTIN if kinds is None else kinds
     out: set[str] = set()
     if kind in registry:
@@ -98,9 +98,34 @@ def reached_kinds(params: Mapping[str, Any], kind: str,
                     out |= compile_expression(src, kind, registry, want=want).reaches
                 except CelProblem:
                     continue  # reported at load
+        out |= _template_reaches(params.get("evidence"), kind, registry)
     if kinds is not None:
         note_reaches(key, out)
     return out | noted_reaches(key)
+
+
+def _template_reaches(template: Any, kind: str, kinds: KindRegistry) -> set[str]:
+    """Kinds an evidence template's fields reach through links (``{team.name}``)."""
+    from guardrails.checks.conditions import template_fields
+
+    if not isinstance(template, str):
+        return set()
+    try:
+        names = template_fields(template)
+    except ValueError:
+        return set()  # reported at load
+    out: set[str] = set()
+    for name in names:
+        current: str | None = kind
+        for step in name.split("."):
+            k = kinds.get(current) if current is not None else None
+            link = k.links.get(step) if k is not None else None
+            if link is None:
+                current = k.joined.get(step) if k is not None else None
+                continue
+            out.add(link.kind)
+            current = link.kind
+    return out
 
 
 #: Kinds each rule's expressions reach, noted when rules are validated against

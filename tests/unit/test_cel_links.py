@@ -12,6 +12,7 @@ from helpers import make_project, run_cli
 # their makers only when the run gathered makers because of the link.
 PLUGIN = '''
 from guardrails.kinds import FactKind, Link
+from pathlib import Path
 from guardrails.plugin import Source, hookimpl
 
 SCHEMA = {"type": "object", "properties": {"id": {"type": "string"},
@@ -22,7 +23,6 @@ DATA = {
     "makers": [{"id": "m1", "name": "Acme", "country": "NL"},
                {"id": "m2", "name": "Bolt", "country": "FR"}],
 }
-ASKED = []
 
 @hookimpl
 def guardrails_fact_kinds():
@@ -35,7 +35,8 @@ class Shop(Source):
     def provides(self):
         return set(DATA)
     def gather(self, kinds):
-        ASKED.append(sorted(kinds))
+        with open(Path(__file__).with_name("asked.txt"), "a") as out:
+            out.write(" ".join(sorted(kinds)) + "\\n")
         return {k: DATA[k] for k in kinds if k in DATA}
 
 @hookimpl
@@ -82,18 +83,30 @@ def test_a_plugin_kinds_link_to_another_plugin_kind_is_gathered(tmp_path: Path) 
     assert [(e["subject"], e["detail"]) for e in dutch["evidence"]] == [
         ("widget/w2", "made by Bolt in FR")]
     assert results["p::all-made"]["outcome"] == "passed"
+    assert (tmp_path / "asked.txt").read_text().split() == ["makers", "widgets"]
 
 
-def test_a_rule_not_reaching_the_link_does_not_gather_it(tmp_path: Path) -> None:
-    code, results = _run(tmp_path, """\
+def test_only_what_a_rule_reaches_is_gathered(tmp_path: Path) -> None:
+    _, results = _run(tmp_path, """\
   - id: has-maker
     check: each
     facts: widgets
     expect: has(fact.maker)
+""")
+    assert results["p::has-maker"]["outcome"] == "passed"
+    assert (tmp_path / "asked.txt").read_text().split() == ["widgets"]
+
+
+def test_a_template_reaching_a_link_gathers_it(tmp_path: Path) -> None:
+    _, results = _run(tmp_path, """\
+  - id: named
+    check: each
+    facts: widgets
+    expect: fact.maker == "m1"
     evidence: 'made by {made_by.name}'
 """)
-    assert code == 0
-    assert results["p::has-maker"]["outcome"] == "passed"
+    assert [e["detail"] for e in results["p::named"]["evidence"]] == ["made by Bolt"]
+    assert (tmp_path / "asked.txt").read_text().split() == ["makers", "widgets"]
 
 
 def test_template_names_a_linked_field_of_a_builtin_kind(tmp_path: Path) -> None:
