@@ -338,14 +338,23 @@ def render_evidence(template: str, kind: str, fact: Mapping[str, Any], facts: Fa
         parts.append(text)
         if name is None:
             continue
-        value = _walk(kind, fact, name, facts)
-        if isinstance(value, date):
-            value = iso(value)
-        elif isinstance(value, list):
-            value = [iso(v) if isinstance(v, date) else v for v in value]
+        value = _json(_walk(kind, fact, name, facts), iso)
         shown = "-" if value is None else (repr(value) if conv == "r" else field_text(value))
         parts.append(shown[:500])
     return "".join(parts)
+
+
+def _json(value: Any, iso: Any, depth: int = 0) -> Any:
+    """``value`` as a condition's JSON view has it: ISO timestamps, no private keys."""
+    if isinstance(value, date):
+        return iso(value)
+    if depth > 3:
+        return value
+    if isinstance(value, Mapping):
+        return {k: _json(v, iso, depth + 1) for k, v in value.items() if str(k)[:1] != "_"}
+    if isinstance(value, list | tuple):
+        return [_json(v, iso, depth + 1) for v in value]
+    return value
 
 
 def _walk(kind: str | None, fact: Mapping[str, Any], name: str, facts: Facts) -> Any:
