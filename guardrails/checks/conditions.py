@@ -413,18 +413,29 @@ def evidence_problems(template: Any, kind: str | None,
     out = []
     for name in names:
         k: str | None = kind
-        for step in name.split("."):
-            if k is None:
-                break
-            fields = kind_fields(k, kinds)
+        steps = name.split(".")
+        for i, step in enumerate(steps):
+            reg = kinds.get(k) if k is not None else None
+            link = reg.links.get(step) if reg is not None else None
+            if link is not None:  # a linked fact, as in an expression (service.team)
+                if link.many and i < len(steps) - 1:
+                    out.append(RuleParamError(
+                        "evidence", f"evidence template: '{{{name}}}': {step} of {k} is a "
+                        f"list of {link.kind}; a template names it whole",
+                        fix=f"write '{{{'.'.join(steps[:i + 1])}}}' (their ids)"))
+                    break
+                k = link.kind
+                continue
+            fields = kind_fields(k, kinds) if k is not None else None
             if fields is None:
                 break
             if step not in fields:
+                known = fields | set(reg.links if reg is not None else ())
                 out.append(RuleParamError(
                     "evidence", f"evidence template: {k} have no field {step!r} ('{{{name}}}')",
-                    fix=did_you_mean(step, fields) or f"{k} fields: {', '.join(sorted(fields))}"))
+                    fix=did_you_mean(step, known) or f"{k} fields: {', '.join(sorted(known))}"))
                 break
-            k = _joined_kind(k, step, kinds)
+            k = _joined_kind(k, step, kinds) if k is not None else None
     return out
 
 
