@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from guardrails.cli.options import color_choice, plugin_option, split_plugins
+from guardrails.cli.options import color_choice, plugin_option, render_options, split_plugins
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 
@@ -35,11 +35,7 @@ class MergeCommand(click.Command):
                    "plugins'); repeatable, each with its --output.")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
               help="Write the preceding --format to FILE.")
-@click.option("-v", "--verbose", count=True, help="Terminal: one line per rule; all evidence.")
-@click.option("-q", "--quiet", count=True, help="Terminal: only the summary sections.")
-@click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR=1).")
-@click.option("--color/--no-force-color", "color", default=None, hidden=True)
-@click.option("--group-by", type=click.Choice(["team"]), help="Group evidence by owning team.")
+@render_options
 @plugin_option
 @click.pass_context
 def merge(ctx: click.Context, report_files: tuple[str, ...], formats: tuple[str, ...],

@@ -124,3 +124,18 @@ def session_for(config_file: str | None, plugins: tuple[str, ...], *,
         yield session
     finally:
         session.unconfigure()
+
+
+def render_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """How a saved report is drawn (``report`` and ``merge``): -v/-q, colour, grouping."""
+    for option in reversed([
+        click.option("-v", "--verbose", count=True,
+                     help="Terminal: one line per rule; all evidence."),
+        click.option("-q", "--quiet", count=True, help="Terminal: only the summary sections."),
+        click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR=1)."),
+        click.option("--color/--no-force-color", "color", default=None, hidden=True),
+        click.option("--group-by", type=click.Choice(["team"]),
+                     help="Group evidence by owning team."),
+    ]):
+        f = option(f)
+    return f

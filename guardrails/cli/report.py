@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from guardrails.cli.options import color_choice, plugin_option, split_plugins
+from guardrails.cli.options import color_choice, plugin_option, render_options, split_plugins
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 
@@ -57,11 +57,7 @@ def render(report: Any, reporter: Any) -> None:
 @click.option("-f", "--format", "fmt", default="terminal", metavar="FORMAT",
               help="terminal, json, junit, sarif, github, markdown (and plugins').")
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
-@click.option("-v", "--verbose", count=True, help="Terminal: one line per rule; all evidence.")
-@click.option("-q", "--quiet", count=True, help="Terminal: only the summary sections.")
-@click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR=1).")
-@click.option("--color/--no-force-color", "color", default=None, hidden=True)
-@click.option("--group-by", type=click.Choice(["team"]), help="Group evidence by owning team.")
+@render_options
 @plugin_option
 def report(report_file: str, fmt: str, output: str | None, verbose: int, quiet: int,
            no_color: bool, color: bool | None, group_by: str | None,
