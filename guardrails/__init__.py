@@ -21,6 +21,8 @@ _PUBLIC = {
     "MetricValue": "guardrails.plugin",
     "EvalContext": "guardrails.plugin",
     "SourceEnv": "guardrails.plugin",
+    "FactKind": "guardrails.kinds",
+    "Link": "guardrails.kinds",
     "Evidence": "guardrails.model",
     "CheckResult": "guardrails.model",
     "Outcome": "guardrails.model",
@@ -60,6 +62,8 @@ if TYPE_CHECKING:
     from guardrails.errors import (
         UsageError as UsageError,
     )
+    from guardrails.kinds import FactKind as FactKind
+    from guardrails.kinds import Link as Link
     from guardrails.model import CheckResult as CheckResult
     from guardrails.model import Evidence as Evidence
     from guardrails.model import ExitCode as ExitCode

@@ -23,10 +23,18 @@ import io
 from collections import Counter
 from typing import Any
 
-from guardrails import Check, Reporter, Source, hookimpl
-from guardrails.errors import DataFileError, SourceError
-from guardrails.kinds import FactKind
-from guardrails.model import CheckResult, Evidence, Outcome
+from guardrails import (
+    Check,
+    CheckResult,
+    DataFileError,
+    Evidence,
+    FactKind,
+    Outcome,
+    Reporter,
+    Source,
+    SourceError,
+    hookimpl,
+)
 from guardrails.timeutil import parse_timestamp
 
 __version__ = "0.1.0"
