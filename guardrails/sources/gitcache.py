@@ -113,9 +113,12 @@ def store(cache_dir: Path | None, key: str, head: str, since: int,
     path = cache_path(cache_dir, key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # json.dumps, not json.dump: dump() to a file runs the pure-Python encoder
+        # (chunk by chunk), dumps() the C one, about 8x faster on a long history.
+        text = json.dumps({"version": VERSION, "head": head, "since": since,
+                           "commits": commits}, separators=(",", ":"))
         with atomic_writer(path) as fh:
-            json.dump({"version": VERSION, "head": head, "since": since,
-                       "commits": commits}, fh, separators=(",", ":"))
+            fh.write(text)
     except OSError as exc:
         # A read-only cache folder must not fail the run; it is only slower.
         LOG.debug("could not write git cache %s: %s", path, exc)
