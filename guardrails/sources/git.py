@@ -282,9 +282,12 @@ class GitSource(Source):
         if self._checked:
             return self._head
         self.validate()
-        argv = ["rev-parse", "--is-shallow-repository", "--show-toplevel"]
+        # One process for three answers: shallow?, a work tree (else it fails) and
+        # HEAD's commit, printed last; exit 1 without it when there is no commit yet.
+        argv = ["rev-parse", "--is-shallow-repository", "--show-toplevel", "--verify", "-q",
+                "HEAD^{commit}"]
         try:
-            out = self.git.run(*argv).split("\n")
+            rc, text = self.git.run_status(*argv, ok=(0, 1))
         except SourceError as exc:
             if "not a git repository" in exc.message:
                 raise ConfigError(f"git source: {self.repo} is not a git repository",
@@ -292,11 +295,13 @@ class GitSource(Source):
                                   fix="point sources.git.path at a git checkout, or remove "
                                       "the git source") from None
             raise
+        out = text.split("\n")
         if out[0].strip() == "true":
             raise SourceError("git", f"{self.repo} is a shallow clone, so its history is "
                               "incomplete; run `git fetch --unshallow` (in GitHub Actions: "
                               "actions/checkout with fetch-depth: 0)")
-        head = self.git.run("rev-parse", "--verify", "-q", "HEAD^{commit}", ok=(0, 1)).strip()
+        # the last line: a work tree's path may itself hold a newline
+        head = text.rstrip("\n").rpartition("\n")[2].strip() if rc == 0 else ""
         self._head, self._checked = head or None, True
         return self._head
 

@@ -49,13 +49,19 @@ class Git:
                 *args]
 
     def run(self, *args: str, input: str | None = None, ok: tuple[int, ...] = (0,)) -> str:
+        """git's output; a :class:`SourceError` for an exit status not in ``ok``."""
+        return self.run_status(*args, input=input, ok=ok)[1]
+
+    def run_status(self, *args: str, input: str | None = None,
+                   ok: tuple[int, ...] = (0,)) -> tuple[int, str]:
+        """``(exit status, output)``; a :class:`SourceError` for a status not in ``ok``."""
         proc = subprocess.run(self._argv(args), input=input, capture_output=True,
                               env={**os.environ, **_ENV}, check=False, encoding="utf-8",
                               errors="surrogateescape")
         if proc.returncode not in ok:
             raise SourceError("git", f"git {args[0]} failed in {self.path}: "
                               f"{proc.stderr.strip() or 'exit ' + str(proc.returncode)}")
-        return proc.stdout
+        return proc.returncode, proc.stdout
 
     def status(self, *args: str) -> int:
         """Run git for its exit status only (e.g. ``merge-base --is-ancestor``)."""
