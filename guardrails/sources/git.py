@@ -467,7 +467,7 @@ class GitSource(Source):
                 task.advance(len(facts) - reported, fraction=reached)
                 reported = len(facts)
             paths = c["files"]
-            if current:
+            if current and not current.keys().isdisjoint(paths):
                 paths = [current.get(p, p) for p in paths]
             # A path seen before is one dict look-up (most commits touch known files).
             mods = {by_path[p] if p in by_path else mod_of(p) for p in paths}
@@ -479,7 +479,8 @@ class GitSource(Source):
                 "sha": c["sha"], "author": c["author"], "email": c["email"],
                 "authored_at": fromtimestamp(c["at"], UTC),
                 "committed_at": fromtimestamp(c["ct"], UTC),
-                "files": c["files"], "modules": sorted(mods),  # type: ignore[type-var]
+                "files": c["files"],
+                "modules": sorted(mods) if len(mods) > 1 else list(mods),  # type: ignore[type-var]
             }
             if "additions" in c:
                 f["additions"], f["deletions"] = c["additions"], c["deletions"]
