@@ -278,11 +278,16 @@ shallow clone); teams from the org data to name the owning team."""
         bots = tuple(rule.param("bots") or ())
         start, end = ctx.window_for(rule)
         per_module: dict[str, Counter[str]] = defaultdict(Counter)
+        bot_memo: dict[tuple[str, str], bool] = {}  # few authors, many commits
         for c in commits:
             at = c.get("authored_at")
             if at is None or not start <= at < end:
                 continue
-            if is_bot(c.get("author") or "", c.get("email") or "", bots):
+            who = (c.get("author") or "", c.get("email") or "")
+            bot = bot_memo.get(who)
+            if bot is None:
+                bot = bot_memo[who] = is_bot(*who, bots)
+            if bot:
                 continue
             for mid in c.get("modules") or ():
                 per_module[mid][c.get("author") or c.get("email") or "?"] += 1

@@ -75,26 +75,32 @@ def parse_log(tokens: Iterable[str], numstat: bool,
     never dropping the commit.
     """
     it = iter(tokens)
-    state = {"last": None}
-    header: list[str] | None = None
+    state: dict[str, Any] = {"last": None}
     current: dict[str, Any] | None = None
+    files: list[str] = []
+    # One loop, token by token (a generator step per token is the cost here).
     for tok in it:
-        if header is not None:
-            if tok == "":
-                current = _header(header, numstat, warn, state)
-                header = None
-            else:
-                header.append(tok)
+        if not tok:
             continue
-        if tok.startswith("\x01"):
+        first = tok[0]
+        if first == "\x01":
             if current is not None:
                 yield current
-            header, current = [tok[1:]], None
+            header = [tok[1:]]
+            for field in it:  # the header ends at the empty token after it
+                if not field:
+                    break
+                header.append(field)
+            current = _header(header, numstat, warn, state)
+            files = current["files"]
             continue
-        if current is None or not tok.strip("\n"):
+        if current is None:
             continue
-        tok = tok.lstrip("\n")
-        files: list[str] = current["files"]
+        if first == "\n":
+            tok = tok.lstrip("\n")
+            if not tok:
+                continue
+            first = tok[0]
         if numstat:
             parts = tok.split("\t", 2)
             if len(parts) != 3:
@@ -109,15 +115,13 @@ def parse_log(tokens: Iterable[str], numstat: bool,
                 old, new = next(it, ""), next(it, "")
                 current.setdefault("renames", []).append([old, new])
                 files.append(new)
-        elif tok[0] in "RC":
+        elif first == "R" or first == "C":
             old, new = next(it, ""), next(it, "")
-            if tok[0] == "R":
+            if first == "R":
                 current.setdefault("renames", []).append([old, new])
             files.append(new)
         else:
             files.append(next(it, ""))
-    if header is not None:
-        current = _header(header, numstat, warn, state)
     if current is not None:
         yield current
 
@@ -126,6 +130,18 @@ def _header(fields: list[str], numstat: bool, warn: Callable[[str], None] | None
             state: dict[str, Any]) -> dict[str, Any]:
     # sha first, the four prefixed fields last: a NUL inside a name cannot shift them
     sha = fields[0]
+    if len(fields) == 5:  # the usual shape: name, email and both dates as git wrote them
+        at_s, ct_s = fields[3][1:], fields[4][1:]
+        if (at_s.isdigit() and ct_s.isdigit() and at_s.isascii() and ct_s.isascii()
+                and len(at_s) < 12 and len(ct_s) < 12):  # below year 5138: in range
+            state["last"] = int(ct_s)
+            fast: dict[str, Any] = {"sha": sha, "author": fields[1][1:],
+                                    "email": fields[2][1:], "at": int(at_s),
+                                    "ct": state["last"],
+                                    "files": []}
+            if numstat:
+                fast["additions"], fast["deletions"] = 0, 0
+            return fast
     rest = fields[1:]
     while len(rest) < 4:
         rest.insert(0, "?")
@@ -266,9 +282,12 @@ class GitSource(Source):
         if self._checked:
             return self._head
         self.validate()
-        argv = ["rev-parse", "--is-shallow-repository", "--show-toplevel"]
+        # One process for three answers: shallow?, a work tree (else it fails) and
+        # HEAD's commit, printed last; exit 1 without it when there is no commit yet.
+        argv = ["rev-parse", "--is-shallow-repository", "--show-toplevel", "--verify", "-q",
+                "HEAD^{commit}"]
         try:
-            out = self.git.run(*argv).split("\n")
+            rc, text = self.git.run_status(*argv, ok=(0, 1))
         except SourceError as exc:
             if "not a git repository" in exc.message:
                 raise ConfigError(f"git source: {self.repo} is not a git repository",
@@ -276,11 +295,13 @@ class GitSource(Source):
                                   fix="point sources.git.path at a git checkout, or remove "
                                       "the git source") from None
             raise
+        out = text.split("\n")
         if out[0].strip() == "true":
             raise SourceError("git", f"{self.repo} is a shallow clone, so its history is "
                               "incomplete; run `git fetch --unshallow` (in GitHub Actions: "
                               "actions/checkout with fetch-depth: 0)")
-        head = self.git.run("rev-parse", "--verify", "-q", "HEAD^{commit}", ok=(0, 1)).strip()
+        # the last line: a work tree's path may itself hold a newline
+        head = text.rstrip("\n").rpartition("\n")[2].strip() if rc == 0 else ""
         self._head, self._checked = head or None, True
         return self._head
 
@@ -428,6 +449,13 @@ class GitSource(Source):
                       task: ProgressTask | None = None) -> list[dict[str, Any]]:
         current: dict[str, str] = {}  # old path -> its name at HEAD (renames followed)
         module_of = modmap.module_of
+        by_path: dict[str, str | None] = {}  # path (at HEAD) -> its module
+
+        def mod_of(path: str) -> str | None:
+            by_path[path] = mid = module_of(path)
+            return mid
+
+        fromtimestamp = datetime.fromtimestamp
         facts: list[dict[str, Any]] = []
         task = task or ProgressTask()
         # Newest first: how far back the walk is tells how much of the window is read.
@@ -438,18 +466,21 @@ class GitSource(Source):
                 reached = max(reached, (now - c["at"]) / span)
                 task.advance(len(facts) - reported, fraction=reached)
                 reported = len(facts)
-            if current:
-                mods = {module_of(current.get(p, p)) for p in c["files"]}
-            else:
-                mods = {module_of(p) for p in c["files"]}
+            paths = c["files"]
+            if current and not current.keys().isdisjoint(paths):
+                paths = [current.get(p, p) for p in paths]
+            # A path seen before is one dict look-up (most commits touch known files).
+            mods = {by_path[p] if p in by_path else mod_of(p) for p in paths}
             mods.discard(None)
-            for old, new in c.get("renames", ()):
-                current[old] = current.get(new, new)
+            if "renames" in c:
+                for old, new in c["renames"]:
+                    current[old] = current.get(new, new)
             f: dict[str, Any] = {
                 "sha": c["sha"], "author": c["author"], "email": c["email"],
-                "authored_at": datetime.fromtimestamp(c["at"], UTC),
-                "committed_at": datetime.fromtimestamp(c["ct"], UTC),
-                "files": c["files"], "modules": sorted(mods),  # type: ignore[arg-type]
+                "authored_at": fromtimestamp(c["at"], UTC),
+                "committed_at": fromtimestamp(c["ct"], UTC),
+                "files": c["files"],
+                "modules": sorted(mods) if len(mods) > 1 else list(mods),  # type: ignore[type-var]
             }
             if "additions" in c:
                 f["additions"], f["deletions"] = c["additions"], c["deletions"]

@@ -89,20 +89,36 @@ def _problem(data: Any) -> str | None:
     commits = data.get("commits")
     if not isinstance(commits, list):
         return "no commit list"
+    # Plain loops and exact types (json.load makes no subclasses): this runs over
+    # every cached commit on every warm run, so no generator per field.
     for i, c in enumerate(commits):
-        if not (isinstance(c, dict) and isinstance(c.get("sha"), str)
-                and isinstance(c.get("author"), str) and isinstance(c.get("email"), str)
-                and type(c.get("at")) is int and type(c.get("ct")) is int
-                and _EPOCH_MIN <= c["at"] <= _EPOCH_MAX
-                and _EPOCH_MIN <= c["ct"] <= _EPOCH_MAX
-                and isinstance(c.get("files"), list)
-                and all(isinstance(f, str) for f in c["files"])
-                and all(isinstance(r, list) and len(r) == 2
-                        and all(isinstance(p, str) for p in r)
-                        for r in c.get("renames", ()) or ())
-                and all(type(c.get(k, 0)) is int for k in ("additions", "deletions"))):
+        if not _commit_ok(c):
             return f"commit {i + 1} is malformed"
     return None
+
+
+def _commit_ok(c: Any) -> bool:
+    if type(c) is not dict:
+        return False
+    at, ct, files = c.get("at"), c.get("ct"), c.get("files")
+    if not (type(c.get("sha")) is str and type(c.get("author")) is str
+            and type(c.get("email")) is str and type(at) is int and type(ct) is int
+            and _EPOCH_MIN <= at <= _EPOCH_MAX and _EPOCH_MIN <= ct <= _EPOCH_MAX
+            and type(files) is list):
+        return False
+    for f in files:
+        if type(f) is not str:
+            return False
+    if "renames" in c:
+        renames = c["renames"]
+        if type(renames) is not list:  # null too: the reader iterates it
+            return False
+        for r in renames:
+            if not (type(r) is list and len(r) == 2 and type(r[0]) is str
+                    and type(r[1]) is str):
+                return False
+    return ("additions" not in c or type(c["additions"]) is int) and (
+        "deletions" not in c or type(c["deletions"]) is int)
 
 
 def store(cache_dir: Path | None, key: str, head: str, since: int,
@@ -113,9 +129,12 @@ def store(cache_dir: Path | None, key: str, head: str, since: int,
     path = cache_path(cache_dir, key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # json.dumps, not json.dump: dump() to a file runs the pure-Python encoder
+        # (chunk by chunk), dumps() the C one, about 8x faster on a long history.
+        text = json.dumps({"version": VERSION, "head": head, "since": since,
+                           "commits": commits}, separators=(",", ":"))
         with atomic_writer(path) as fh:
-            json.dump({"version": VERSION, "head": head, "since": since,
-                       "commits": commits}, fh, separators=(",", ":"))
+            fh.write(text)
     except OSError as exc:
         # A read-only cache folder must not fail the run; it is only slower.
         LOG.debug("could not write git cache %s: %s", path, exc)

@@ -224,12 +224,12 @@ def test_cache_hit_reads_no_history(repo: GitRepo, tmp_path: Path,
     cache = tmp_path / "cache"
     first = source(repo.path, cache)
     want = first.gather({"commits"})["commits"]
-    assert git_calls.commands() == ["rev-parse", "rev-parse", "log"]  # a miss reads history
+    assert git_calls.commands() == ["rev-parse", "log"]  # a miss reads history
     second = source(repo.path, cache)
     again = second.gather({"commits"})["commits"]
     assert again == want
-    # rev-parse (repo checks) and rev-parse HEAD only: no git log
-    assert git_calls.commands() == ["rev-parse", "rev-parse"]
+    # rev-parse only (repo checks and HEAD, one process): no git log
+    assert git_calls.commands() == ["rev-parse"]
     assert not list((cache / "git").glob(".tmp-*"))
 
 
@@ -386,6 +386,9 @@ V = str(VERSION)  # damaged files of this version's layout (another version's is
     '{"version": ' + V + ', "head": "' + "a" * 40 + '", "since": 0, "commits": [{"sha": "x", '
     '"author": "a", "email": "e", "at": 1e300, "ct": 1, "files": []}]}',
     "[" * 50000,
+    # renames must be a list when present (null used to pass and then crash the reader)
+    '{"version": ' + V + ', "head": "' + "a" * 40 + '", "since": 0, "commits": [{"sha": "x", '
+    '"author": "a", "email": "e", "at": 1, "ct": 1, "files": [], "renames": null}]}',
 ])
 def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: Path,
                                                        content: str,
@@ -401,7 +404,7 @@ def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: 
     git_calls.take()
     again = source(repo.path, cache)
     assert again.gather({"commits"})["commits"] == expected
-    assert git_calls.commands() == ["rev-parse", "rev-parse", "log"]  # a miss: read again
+    assert git_calls.commands() == ["rev-parse", "log"]  # a miss: read again
     assert any("ignored the damaged history cache" in w for w in again.warnings)
     assert gitcache.load(cache, files[0].stem) is not None  # rewritten whole
 
