@@ -93,6 +93,30 @@ class Evidence:
 
 
 @dataclass
+class Measure:
+    """One subject's own figure behind a rule that judges subjects one by one.
+
+    ``teams::two-pizza-teams`` counts the teams outside the bounds as its
+    value; its measures are every team's size (``team/web``, 6), so a report
+    can chart all of them, not only the offenders (version 3).
+    """
+
+    subject: str
+    value: float | int
+    team: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"subject": self.subject, "value": self.value}
+        if self.team is not None:
+            out["team"] = self.team
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Measure:
+        return cls(subject=data["subject"], value=data["value"], team=data.get("team"))
+
+
+@dataclass
 class CheckResult:
     """What a check returns for one rule.
 
@@ -109,6 +133,8 @@ class CheckResult:
     samples: int | None = None
     evidence: list[Evidence] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+    #: every judged subject's own figure (team sizes, bus factors), offenders or not
+    measures: list[Measure] = field(default_factory=list)
     #: skipped because the facts it needs are missing (``--strict`` fails it);
     #: None: every skip a check returns is taken to be for lack of data
     no_data: bool | None = None
@@ -143,6 +169,8 @@ class Result:
     duration: float = 0.0
     #: the check had no data to judge (skipped, or failed under --strict)
     no_data: bool = False
+    #: every judged subject's own figure (version 3; see :class:`Measure`)
+    measures: list[Measure] = field(default_factory=list)
 
     @property
     def is_failure(self) -> bool:
@@ -163,6 +191,9 @@ class Result:
         out["duration"] = self.duration
         if self.longrepr:
             out["longrepr"] = self.longrepr
+        # Version 3: present only for checks that judge subjects one by one.
+        if self.measures:
+            out["measures"] = [m.to_json() for m in self.measures]
         return out
 
     def _json(self) -> dict[str, Any]:
@@ -207,6 +238,7 @@ class Result:
             no_data=bool(data.get("no_data", False)),
             duration=data.get("duration", 0.0),
             longrepr=data.get("longrepr", ""),
+            measures=[Measure.from_json(m) for m in data.get("measures", [])],
         )
 
 
@@ -233,7 +265,7 @@ COMPLETED = frozenset({ExitCode.OK, ExitCode.RULES_FAILED, ExitCode.NO_RULES_COL
 SUMMARY_ORDER = (Outcome.FAILED, Outcome.PASSED, Outcome.SKIPPED, Outcome.ERROR, Outcome.WAIVED)
 
 #: the version of the report format :meth:`Report.to_json` writes (docs/report.md)
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 
 
 @dataclass
@@ -385,7 +417,7 @@ class Report:
         return sum(1 for r in self.results if r.no_data)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON report (schema ``guardrails schema report``), version 2."""
+        """The JSON report (schema ``guardrails schema report``), version 3."""
         summary: dict[str, Any] = dict(self.counts())
         if self.no_data_count():
             summary["no_data"] = self.no_data_count()
@@ -418,7 +450,7 @@ class Report:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Report:
-        """Read a JSON report of version 1 or 2 (docs/report.md: older versions).
+        """Read a JSON report of version 1, 2 or 3 (docs/report.md: older versions).
 
         A version 1 document has no header, sources, rules, waivers,
         baseline or timings: those take their defaults, and the rules are

@@ -186,7 +186,7 @@ def test_the_saved_report_validates_against_its_schema(project: Path) -> None:
 
     live_outputs(project)
     data = json.loads((project / "live.json").read_text(encoding="utf-8"))
-    assert data["version"] == 2 and data["baseline"] is None
+    assert data["version"] == 3 and data["baseline"] is None
     validator = jsonschema.Draft202012Validator(load_schema("report"))
     assert [e.message for e in validator.iter_errors(data)] == []
     run_cli(["check", "-q", "--now", NOW, "--write-baseline", "b.json"])

@@ -122,7 +122,7 @@ def test_json_shape_and_schema() -> None:
     assert list(data) == ["version", "now", "focus", "summary", "warnings", "results",
                           "duration", "header", "sources", "collection", "rules", "waivers",
                           "baseline", "timings"]
-    assert data["version"] == 2
+    assert data["version"] == 3
     assert data["now"] == "2026-11-20T00:00:00Z"
     assert data["summary"] == {"failed": 3, "passed": 1, "skipped": 1, "error": 1,
                                "waived": 1, "duration_s": 1.23, "exit_code": 1}
@@ -147,7 +147,7 @@ def test_json_text_is_utf8_with_control_chars_escaped() -> None:
     assert "\x07" not in text
     assert "\\u0007bell" in text
     assert '<&>\\"' in text
-    assert '\n  "version": 2,\n' in text  # indent=2
+    assert '\n  "version": 3,\n' in text  # indent=2
 
 
 def test_json_roundtrip_through_report_from_json() -> None:
