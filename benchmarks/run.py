@@ -4,6 +4,7 @@
     python benchmarks/run.py scale      # 100k deployments, every pack (bench_scale.py)
     python benchmarks/run.py git        # git source floor ratio (bench_git.py)
     python benchmarks/run.py http       # HTTP sources first vs second run (bench_http.py)
+    python benchmarks/run.py gitlab     # the gitlab source on the Acme twin (bench_gitlab.py)
     python benchmarks/run.py all
     ... --record                        # also update benchmarks/RESULTS.md
 
@@ -108,6 +109,7 @@ def main(argv: list[str]) -> int:
         "scale": lambda: _script("bench_scale.py", args[1:]),
         "git": lambda: _script("bench_git.py", args[1:]),
         "http": lambda: _script("bench_http.py", args[1:]),
+        "gitlab": lambda: _script("bench_gitlab.py", args[1:]),
     }
     names = list(jobs) if which == "all" else [which]
     ok_all = True

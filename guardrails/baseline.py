@@ -20,6 +20,14 @@ A rule whose failure is entirely known is reported ``skipped`` with the
 reason ``known in baseline FILE: ...`` and does not fail the gate (see
 docs/ci.md for why not ``waived`` or ``passed``). Errors are never
 baselined: a gate must not pass on data it could not read.
+
+A ``--baseline`` file that does not exist yet (the first CI run of a copied
+workflow) is an empty baseline, with a notice in the report's warnings and on
+stderr: every failure counts as new, the reports are written as usual and the
+run exits 0 or 1 like a run without a baseline. Never the other way round: a
+missing file must not make old failures pass, or a typo in its name would
+switch the gate off. A file that exists but cannot be read is still a usage
+error (exit 4).
 """
 
 from __future__ import annotations
@@ -90,7 +98,9 @@ def load(path: str | Path) -> dict[str, Entry]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UsageError("baseline file not found", file=shown, fix=fix) from None
+        what = ("baseline file is a symbolic link to nothing" if Path(path).is_symlink()
+                else "baseline file not found")
+        raise UsageError(what, file=shown, fix=fix) from None
     except OSError as exc:
         raise UsageError(f"cannot read baseline file: {exc.strerror}", file=shown,
                          fix=fix) from None
@@ -125,6 +135,22 @@ def load(path: str | Path) -> dict[str, Entry]:
     return out
 
 
+def missing_notice(path: str, writes_it: bool) -> str:
+    """The warning of a run whose ``--baseline`` file does not exist yet."""
+    then = (f"this run writes it (--write-baseline {path})" if writes_it else
+            f"to gate only new failures, record today's with 'guardrails check "
+            f"--write-baseline {path}' and commit that file")
+    return (f"baseline {path} does not exist yet, so every failure counts as new; "
+            f"{then} (docs/ci.md, 'Baselines')")
+
+
+def is_missing(path: str | Path) -> bool:
+    """True when nothing at all is at ``path`` (a dangling symlink is not missing:
+    :func:`load` reports it)."""
+    p = Path(path)
+    return not p.exists() and not p.is_symlink()
+
+
 def worse(value: float, known: float, threshold: dict[str, Any] | None) -> bool:
     """Whether ``value`` is worse than the baselined ``known`` for this threshold."""
     threshold = threshold or {}
@@ -147,9 +173,12 @@ class BaselinePlugin:
     """
 
     def __init__(self, known: dict[str, Entry] | None = None, source: str | None = None,
-                 record: bool = False, target: str | None = None) -> None:
+                 record: bool = False, target: str | None = None,
+                 missing: bool = False) -> None:
         self.known = known
         self.source = source
+        #: the --baseline file did not exist: ``known`` is empty and the run says so
+        self.missing = missing
         self.record = record or target is not None
         #: where --write-baseline writes once the reports are written
         self.target = target
@@ -248,6 +277,16 @@ class BaselinePlugin:
         line = self.fixed_line() if self.known is not None else None
         if line:
             report.warnings.append(line)
+        if self.missing_line():
+            report.warnings.append(self.missing_line())
+
+    def missing_line(self) -> str:
+        """The notice of a --baseline file that does not exist yet ("" otherwise)."""
+        if not (self.missing and self.source):
+            return ""
+        same = self.target is not None and Path(self.target).absolute() == \
+            Path(self.source).absolute()
+        return missing_notice(self.source, writes_it=same)
 
     @hookimpl(trylast=True, specname="guardrails_session_finish")
     def write_after_reports(self, report: Report) -> None:
@@ -256,6 +295,9 @@ class BaselinePlugin:
         fixed = self.fixed_line()
         if fixed:
             print(fixed, file=sys.stderr)
+        if self.missing_line():
+            # On stderr too: a CI job whose stdout carries --format github shows it.
+            print(f"notice: {self.missing_line()}", file=sys.stderr)
         if self.target:
             self.write(self.target, report.now)
             n = len(self.recorded)
@@ -280,10 +322,14 @@ def guardrails_configure(config: Config) -> None:
     options = config.options
     if not (options.baseline or options.write_baseline):
         return
-    known = load(options.baseline) if options.baseline else None  # before any output
+    missing = options.baseline is not None and is_missing(options.baseline)
+    known: dict[str, Entry] | None = None
+    if options.baseline:
+        known = {} if missing else load(options.baseline)  # before any output
     assert config.pluginmanager is not None
     config.pluginmanager.register(
-        BaselinePlugin(known, source=options.baseline, target=options.write_baseline),
+        BaselinePlugin(known, source=options.baseline, target=options.write_baseline,
+                       missing=missing),
         PLUGIN_NAME)
 
 
@@ -295,4 +341,4 @@ def guardrails_unconfigure(config: Config) -> None:
         pm.unregister(plugin)
 
 
-__all__ = ["BaselinePlugin", "Entry", "dump", "load"]
+__all__ = ["BaselinePlugin", "Entry", "dump", "is_missing", "load", "missing_notice"]

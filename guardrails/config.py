@@ -17,6 +17,8 @@ from guardrails.timeutil import local_date, parse_date, parse_duration, parse_ti
 if TYPE_CHECKING:
     import pluggy
 
+    from guardrails.progress import Progress
+
 CONFIG_NAMES = ("guardrails.yaml", "guardrails.yml")
 BUILTIN_FOCUSES = ("stability", "throughput", "knowledge-sharing")
 DEFAULT_WINDOW = "90d"
@@ -70,6 +72,9 @@ class RunOptions:
     #: options of the baseline plugin (``--baseline``/``--write-baseline``)
     baseline: str | None = None
     write_baseline: str | None = None
+    #: draws the sources' progress (``guardrails check`` on a terminal, ``--progress``);
+    #: None: nothing is drawn
+    progress: Progress | None = None
 
 
 @dataclass

@@ -30,9 +30,18 @@ def subject(kind: str, fact: Mapping[str, Any], kinds: KindRegistry | None = Non
     return _registry(kinds).subject(kind, fact)
 
 
-def is_bot(name: str, email: str, patterns: Sequence[str]) -> bool:
-    """True when a pattern occurs (case-insensitively) in an author's name or email."""
+def is_bot(name: str, email: str, patterns: Sequence[str] = ()) -> bool:
+    """True for an automated author.
+
+    A name or login ending in ``[bot]`` (GitHub apps: ``pre-commit-ci[bot]``) or
+    in the word ``bot`` (``Release Bot``, ``ci bot``) is a bot whatever the
+    patterns; otherwise a pattern occurring (case-insensitively) in the name or
+    email makes one.
+    """
     n, e = name.lower(), email.lower()
+    bare = n.rstrip()
+    if bare.endswith(("[bot]", " bot")):
+        return True
     return any(p.lower() in n or p.lower() in e for p in patterns)
 
 

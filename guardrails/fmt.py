@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from guardrails.timeutil import format_duration
 
 
+def number(v: float | int, places: int = 2) -> str:
+    """A number as a person writes it: ``887.7``, ``12``, ``1234567``, ``0.33``.
+
+    Never float noise (``887.7000000000005``) and never an exponent (``1.2e+06``):
+    at most ``places`` decimals, trailing zeros dropped.
+    """
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return str(v)
+    if isinstance(v, int):
+        return str(v)
+    if v != v or v in (float("inf"), float("-inf")):
+        return str(v)
+    text = f"{v:.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
 def value(v: float | int | None, unit: str | None) -> str:
+    """A measured value in its unit: ``12.5%``, ``3.5h``, ``887.7 lines``, ``4.03``."""
     if v is None:
         return "n/a"
     if unit == "ratio":
@@ -18,12 +37,10 @@ def value(v: float | int | None, unit: str | None) -> str:
     if unit == "per_week":
         return f"{v:.2f}/week"
     if unit == "lines":
-        return f"{v:g} lines"
+        return f"{number(v, 1)} lines"
     if unit == "score":
         return f"{v:.2f}"
-    if isinstance(v, float) and not v.is_integer():
-        return f"{v:.2f}"
-    return f"{v:g}"
+    return number(v)
 
 
 def comparison(v: float | int | None, unit: str | None, threshold: dict[str, Any] | None,
@@ -50,3 +67,43 @@ def ids(names: Sequence[str], shown: int = 5) -> str:
     """The first ``shown`` names, comma-separated, then ``and N more``: ``a, b and 3 more``."""
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
     return ", ".join(names[:shown]) + more
+
+
+#: items of a list shown in text before "and N more" (a template is cut at 500 characters anyway)
+_TEXT_ITEMS = 20
+
+
+def field_text(v: Any, depth: int = 0) -> str:
+    """A fact field as text for a person: ``a, b`` for a list, ``12.5`` for a float.
+
+    Lists and mappings are written without Python syntax (no brackets, quotes or
+    ``None``): a list of ids is ``a, b``; a joined fact shows its ``id`` (or
+    ``title``/``name``); other mappings ``key: value`` pairs. Nested containers
+    stop two levels down.
+    """
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return number(v)
+    if isinstance(v, str):
+        return v
+    if depth >= 2:
+        return "..."
+    if isinstance(v, Mapping):
+        for key in ("id", "title", "name"):
+            if v.get(key) not in (None, ""):
+                return field_text(v[key], depth + 1)
+        items = list(v.items())
+        shown = [f"{k}: {field_text(x, depth + 1)}" for k, x in items[:_TEXT_ITEMS]]
+        return "; ".join(shown) + _more(len(items)) if shown else "-"
+    if isinstance(v, list | tuple | set | frozenset):
+        seq = sorted(v, key=str) if isinstance(v, set | frozenset) else list(v)
+        shown = [field_text(x, depth + 1) for x in seq[:_TEXT_ITEMS]]
+        return ", ".join(shown) + _more(len(seq)) if shown else "-"
+    return str(v)
+
+
+def _more(n: int) -> str:
+    return f" and {n - _TEXT_ITEMS} more" if n > _TEXT_ITEMS else ""

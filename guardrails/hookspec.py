@@ -163,6 +163,22 @@ def guardrails_gather_sources() -> list[type[Source]]:
 
 
 @hookspec
+def guardrails_gather_start(report: Report) -> None:
+    """Called once rules are collected, before any source is asked for facts.
+
+    Reporters that show a run as it goes print the top of their header here
+    (the terminal report: its banner, root, config and focus), so gathering
+    years of git history or many HTTP pages does not start on a blank
+    screen. Not called when no rule is selected, nor when a saved report is
+    rendered again (``guardrails_report_start`` must print it all then).
+
+    :param report: the :class:`guardrails.model.Report` so far: its header
+        and selected rules, no sources and no results yet.
+    :return: nothing; every implementation is called.
+    """
+
+
+@hookspec
 def guardrails_gather_finish(config: Config, store: Any) -> None:
     """Called after every source answered and the joins were made.
 

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 import pluggy
 
+from guardrails.fmt import number
 from guardrails.model import CheckResult, Evidence, Rule
+from guardrails.progress import Progress
 from guardrails.timeutil import parse_duration
 
 if TYPE_CHECKING:
@@ -47,6 +49,9 @@ class SourceEnv:
     #: Facts other sources gathered, by kind (raises SourceError when that source
     #: failed); for a source whose :meth:`Source.requires` names kinds. None outside a run.
     facts: Callable[[str], list[dict[str, Any]]] | None = None
+    #: where a long gather reports how far it got (``env.progress.task(...)``, see
+    #: guardrails.progress); draws nothing unless the command line asks for it
+    progress: Progress = field(default_factory=Progress)
 
     def display(self, path: Path) -> str:
         """A path as the user should read it: relative to the root when inside."""
@@ -139,7 +144,7 @@ class EvalContext:
     def window_text(self, rule: Rule) -> str:
         start, end = self.window_for(rule)
         days = (end - start).total_seconds() / 86400
-        return f"window {start.date()} .. {end.date()} ({days:g} days)"
+        return f"window {start.date()} .. {end.date()} ({number(days)} days)"
 
 
 class Check(abc.ABC):

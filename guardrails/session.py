@@ -54,6 +54,7 @@ from guardrails.model import (
     WaiverSummary,
 )
 from guardrails.plugin import EvalContext, Source, SourceEnv
+from guardrails.progress import Progress
 from guardrails.rulefile import builtin_rule_ids, duplicate_errors
 from guardrails.rulepaths import resolve_specs_all
 from guardrails.timeutil import iso, parse_now
@@ -281,6 +282,7 @@ class Session:
             timezone=self.config.timezone, offline=self.options.offline,
             cache_dir=self.config.cache_dir, allow_outside_root=self.config.allow_outside_root,
             config=self.config, facts=self.store.get,
+            progress=self.options.progress or Progress(),
         )
         for name, opts in self.config.sources.items():
             if sources is not None and name not in sources:
@@ -310,13 +312,17 @@ class Session:
             wanted = state.source.provides() & needed
             if not wanted:
                 continue
-            try:
-                got = state.source.gather(wanted)
-            except SourceError as exc:
-                state.error = exc
-                for kind in wanted:
-                    self.store.fail(kind, exc)
-                continue
+            # One task per source: a source that reports no progress of its own
+            # still shows which one is working.
+            with env.progress.task(state.source.describe(), unit="facts") as task:
+                try:
+                    got = state.source.gather(wanted)
+                except SourceError as exc:
+                    state.error = exc
+                    for kind in wanted:
+                        self.store.fail(kind, exc)
+                    continue
+                task.advance(sum(len(v) for v in got.values() if isinstance(v, list)))
             for kind, items in got.items():
                 if isinstance(items, SourceError):
                     # A source may fail one kind (a missing token scope) and not the others.
@@ -458,6 +464,8 @@ class Session:
             gc.disable()
             try:
                 if self.rules:
+                    # The top of the header now: gathering years of history can take a while.
+                    self.pm.hook.guardrails_gather_start(report=self.report())
                     self.gather()
                 t2 = time.perf_counter()
                 self.start_report()

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from guardrails.datakinds import BUILTIN
+from guardrails.fmt import field_text
 from guardrails.kinds import KindRegistry
 
 
@@ -354,7 +355,11 @@ def template_fields(template: str) -> list[str]:
 
 
 def render_template(template: str, view: Mapping[str, Any]) -> str:
-    """Fill an evidence template; dotted names walk joined facts; absent is '-'."""
+    """Fill an evidence template; dotted names walk joined facts; absent is '-'.
+
+    Values are written for people (:func:`guardrails.fmt.field_text`: a list is
+    ``a, b``, not ``['a', 'b']``); ``!r`` asks for the Python form on purpose.
+    """
     import string
 
     parts = []
@@ -367,7 +372,7 @@ def render_template(template: str, view: Mapping[str, Any]) -> str:
             value = value.get(step) if isinstance(value, Mapping) else None
             if value is None:
                 break
-        shown = "-" if value is None else (repr(value) if conv == "r" else str(value))
+        shown = "-" if value is None else (repr(value) if conv == "r" else field_text(value))
         parts.append(shown[:500])
     return "".join(parts)
 

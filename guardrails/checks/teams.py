@@ -150,14 +150,15 @@ class SlackInPlansCheck(Check):
             capacity, committed = float(it["capacity"]), float(it["committed"])
             if capacity <= 0:
                 evidence.append(Evidence(f"team/{team}", f"{_label(it, tz)}: no capacity planned "
-                                         f"(committed {committed:g})", team=team))
+                                         f"(committed {fmt.number(committed)})", team=team))
                 continue
             ratio = committed / capacity
             ratios[team] = ratio
             if ratio > limit:
                 evidence.append(Evidence(
                     f"team/{team}",
-                    f"{_label(it, tz)}: committed {committed:g} of {capacity:g} "
+                    f"{_label(it, tz)}: committed {fmt.number(committed)} of "
+                    f"{fmt.number(capacity)} "
                     f"({fmt.value(ratio, 'ratio')} > {fmt.value(limit, 'ratio')})",
                     team=team,
                 ))
@@ -245,12 +246,13 @@ class BusFactorCheck(Check):
         },
     }
     doc = """\
-What it checks: for every module (a path prefix, see the git source) with at
-least `min_commits` non-bot, non-merge commits in the window, the bus factor:
+What it checks: for every module (a path prefix, see the git source) that
+still has files at HEAD and at least `min_commits` non-bot, non-merge commits
+in the window, the bus factor:
 the smallest number of people whose commits together make at least 50% of
 the module's commits. It fails when a module's bus factor is below `min`.
 
-Why it matters: knowledge sharing over hoarding. The seed text names "dealing
+Why it matters: knowledge sharing over hoarding. The "Aha Moments" essay on execution names "dealing
 with a bus factor" as the moment to put knowledge sharing before throughput,
 and warns of teams where "knowledge is hoarded by specific individuals". A
 module only one person changes stops when that person is away.
@@ -283,17 +285,24 @@ shallow clone); teams from the org data to name the owning team."""
             at = c.get("authored_at")
             if at is None or not start <= at < end:
                 continue
-            if bots and is_bot(c.get("author", ""), c.get("email", ""), bots):
+            if is_bot(c.get("author") or "", c.get("email") or "", bots):
                 continue
             for mid in c.get("modules") or ():
                 per_module[mid][c.get("author") or c.get("email") or "?"] += 1
-        active = {m: n for m, n in per_module.items() if sum(n.values()) >= min_commits}
+        by_id = {m["id"]: m for m in modules}
+        # Judge what exists: a module whose files were all deleted (at HEAD it has
+        # none) has nobody left to be away. Without module facts nothing can be told.
+        gone = sorted(m for m in per_module if by_id and not by_id.get(m, {}).get("files"))
+        few = sorted(m for m, n in per_module.items()
+                     if m not in gone and sum(n.values()) < min_commits)
+        active = {m: n for m, n in per_module.items() if m not in gone and m not in few}
         window = ctx.window_text(rule)
+        left_out = _left_out(few, gone, min_commits)
         if not active:
             return CheckResult.skipped(
-                f"no module has {min_commits} or more commits in the {window}")
+                f"no module has {min_commits} or more commits in the {window}"
+                + (f" ({'; '.join(left_out)})" if left_out else ""))
         index = _team_index(_teams(ctx))
-        by_id = {m["id"]: m for m in modules}
         evidence = []
         measures = []
         for mid in sorted(active):
@@ -310,11 +319,7 @@ shallow clone); teams from the org data to name the owning team."""
                                      team=_module_team(by_id.get(mid, {}), index)))
         n = len(evidence)
         threshold = {"max": 0}  # modules below the bus factor; the minimum is per module
-        skipped = len(per_module) - len(active)
-        details = [window]
-        if skipped:
-            details.append(f"{fmt.plural(skipped, 'module')} with fewer than {min_commits} "
-                           "commits not evaluated")
+        details = [window, *left_out]
         if n:
             names = ", ".join(e.subject.split("/", 1)[1] for e in evidence)
             msg = f"{fmt.plural(n, 'module')} with bus factor below {lo}: {names}"
@@ -323,6 +328,18 @@ shallow clone); teams from the org data to name the owning team."""
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
                            threshold=threshold, samples=len(active), evidence=evidence,
                            details=details, measures=measures)
+
+
+def _left_out(few: Sequence[str], gone: Sequence[str], min_commits: int) -> list[str]:
+    """Detail lines naming the modules the bus factor did not judge, and why."""
+    out = []
+    if few:
+        out.append(f"{fmt.plural(len(few), 'module')} with fewer than {min_commits} commits "
+                   f"not evaluated: {fmt.ids(few, 10)}")
+    if gone:
+        out.append(f"{fmt.plural(len(gone), 'module')} no longer at HEAD not evaluated: "
+                   f"{fmt.ids(gone, 10)}")
+    return out
 
 
 class CodeownersCoverageCheck(Check):
@@ -345,7 +362,7 @@ paths unowned), every owner is known to the org data (`@org/slug` a team
 whose id or `github` is slug, `@user` a member handle, an email a member
 email), and every line is valid CODEOWNERS syntax.
 
-Why it matters: Conway's law, "you ship your org chart" (seed text):
+Why it matters: Conway's law, "you ship your org chart" (Matt Stratton):
 ownership should mirror the structure of the organisation. A file nobody
 owns gets no reviewer and no one on call for it; an owner that no longer
 exists is the same hole, hidden.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,9 @@ from guardrails.cli.options import (
 from guardrails.config import RunOptions
 from guardrails.exits import wrap_session
 from guardrails.model import ExitCode
+
+if TYPE_CHECKING:
+    from guardrails.progress import Progress
 
 
 def _output_pairs(args: list[str]) -> list[tuple[str, str | None]]:
@@ -50,6 +53,22 @@ def _output_pairs(args: list[str]) -> list[tuple[str, str | None]]:
     return [(f, o) for f, o in pairs]
 
 
+def progress_for(flag: bool | None, verbosity: int) -> Progress | None:
+    """The progress display of a run: ``--progress``/``--no-progress`` decide; by
+    default, shown when stderr is a terminal and ``-q`` is not given."""
+    from guardrails.progress import TerminalProgress
+
+    stream = sys.stderr
+    if stream is None:
+        return None
+    if flag is None:
+        try:
+            flag = verbosity >= 0 and stream.isatty()
+        except ValueError:  # closed
+            flag = False
+    return TerminalProgress.for_stream(stream) if flag else None
+
+
 class CheckCommand(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta["guardrails.outputs"] = _output_pairs(list(args))
@@ -70,7 +89,8 @@ class CheckCommand(click.Command):
 @click.option("-v", "--verbose", count=True, help="One line per rule; all evidence.")
 @click.option("-q", "--quiet", count=True, help="Only the summary sections (-qq: final line).")
 @click.option("-f", "--format", "formats", multiple=True, metavar="FORMAT",
-              help="terminal, json, junit (and plugins'); repeatable.")
+              help="terminal, json, junit, sarif, github, markdown (and plugins'); "
+              "repeatable.")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
               help="Write the preceding --format to FILE.")
 @click.option("--junitxml", metavar="FILE", help="Shorthand for --format junit --output FILE.")
@@ -87,6 +107,9 @@ class CheckCommand(click.Command):
 @click.option("--write-baseline", "write_baseline", metavar="FILE",
               type=click.Path(dir_okay=False),
               help="Record the current failures in FILE, for later --baseline runs.")
+@click.option("--progress/--no-progress", "progress", default=None,
+              help="Show the sources' progress on stderr while facts are gathered (default: "
+              "when stderr is a terminal and not -q).")
 @plugin_option
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
@@ -95,7 +118,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
           outputs: tuple[str, ...], junitxml: str | None, strict: bool, offline: bool,
           now: str | None, no_color: bool, color: bool | None, group_by: str | None,
           example: bool, baseline: str | None, write_baseline: str | None,
-          plugins: tuple[str, ...]) -> int:
+          progress: bool | None, plugins: tuple[str, ...]) -> int:
     """Collect rules, gather facts, evaluate, report.
 
     \b
@@ -127,10 +150,14 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
             offline=offline, color=color_choice(no_color, color), paths=paths,
             disabled_plugins=disabled, plugins=extra, group_by=group_by,
             outputs=tuple(pairs), junitxml=junitxml, baseline=baseline,
-            write_baseline=write_baseline,
+            write_baseline=write_baseline, progress=progress_for(progress, verbose - quiet),
         )
-        config = build_config(example_config() if example else config_file, options)
-        return Session(config).run().exit_code
+        try:
+            config = build_config(example_config() if example else config_file, options)
+            return Session(config).run().exit_code
+        finally:
+            if options.progress is not None:
+                options.progress.close()
 
     code = wrap_session(body)
     if example and code in (ExitCode.OK, ExitCode.RULES_FAILED):

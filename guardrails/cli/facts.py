@@ -12,6 +12,7 @@ from guardrails.cli.explain import find_rule
 from guardrails.cli.options import config_option, echo, plugin_option, session_for
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
+from guardrails.fmt import number
 from guardrails.textsafe import printable
 
 if TYPE_CHECKING:
@@ -26,12 +27,17 @@ if TYPE_CHECKING:
 @click.option("--offline", is_flag=True)
 @click.option("--rule", "rule_id", metavar="RULE_ID",
               help="Only the facts this rule reads.")
+@click.option("--compare", "compare", type=click.Choice(["gitlab-dora"]),
+              help="Set the DORA metrics beside GitLab's own (GitLab Ultimate's DORA API).")
 @plugin_option
 def facts(kind: str | None, config_file: str | None, fmt: str, now: str | None,
-          offline: bool, rule_id: str | None, plugins: tuple[str, ...]) -> int:
+          offline: bool, rule_id: str | None, compare: str | None,
+          plugins: tuple[str, ...]) -> int:
     """Show the facts the sources gathered (all kinds, or KIND)."""
     def body() -> int:
         with session_for(config_file, plugins, now=now, offline=offline) as session:
+            if compare:
+                return show_comparison(session, fmt)
             return show_facts(session, kind, fmt, rule_id)
 
     return wrap_session(body)
@@ -102,6 +108,26 @@ def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None
     return 0
 
 
+def show_comparison(session: Session, fmt: str) -> int:
+    """Our DORA numbers beside GitLab's (``--compare gitlab-dora``)."""
+    from guardrails.sources import gitlab_dora
+
+    session.collect()
+    rows = gitlab_dora.compare(session)
+    failed = {k: str(e) for k, e in session.store.failed.items()}
+    if fmt == "json":
+        echo(json.dumps({"compare": "gitlab-dora", "errors": failed,
+                         "metrics": [vars(r) for r in rows]}, indent=2, ensure_ascii=False))
+        return 0
+    for w in session.warnings:
+        echo(f"warning: {w}")
+    for kind, err in sorted(failed.items()):
+        echo(f"{kind}: ERROR {err}")
+    for line in gitlab_dora.render(rows):
+        echo(line)
+    return 0
+
+
 def _provided_kinds(session: Session) -> set[str]:
     """Kinds the configured sources say they provide (plugins may add kinds)."""
     from guardrails.plugin import SourceEnv
@@ -130,9 +156,15 @@ def _cell_text(v: Any) -> str:
     if isinstance(v, datetime):
         return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
     if isinstance(v, dict):
-        return str(v.get("id") or v.get("file") or "yes")
+        # A joined fact shows its id; a table of its own (CODEOWNERS files) its size.
+        named = v.get("id") or v.get("file")
+        return str(named) if named is not None else (str(len(v)) if v else "-")
     if isinstance(v, list):
+        if any(isinstance(x, dict) and x.get("id") is None for x in v):
+            return str(len(v))  # records without ids (CODEOWNERS entries): how many
         return ",".join(str(x.get("id") if isinstance(x, dict) else x) for x in v) or "-"
+    if isinstance(v, float):
+        return number(v)
     return str(v)
 
 

@@ -23,7 +23,8 @@ command = init
 
 
 INIT_CONFIG = """\
-# guardrails configuration: see README "Configuration" and docs/configuration.md
+# guardrails configuration. Every key: docs/configuration.md in the guardrails
+# (execution-guardrails) repository; 'guardrails schema config' prints its JSON Schema.
 focus:
   current: stability          # stability | throughput | knowledge-sharing
   # Fill in: the date your team last agreed on this focus. Until then the rule

@@ -77,15 +77,22 @@ def split_plugins(plugins: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str,
 
 
 def example_config() -> str:
-    """The bundled example org: in a source checkout, or next to an installed package."""
-    here = Path(__file__).resolve().parents[2] / EXAMPLE_CONFIG
-    if here.is_file():
-        return str(here)
-    cwd = Path.cwd() / EXAMPLE_CONFIG
-    if cwd.is_file():
-        return str(cwd)
-    raise UsageError("the example org is not available in this installation",
-                     fix="run from a checkout of the guardrails repository")
+    """The bundled example org: inside the installed package, or in a source checkout.
+
+    A wheel carries examples/acme as ``guardrails/example/`` (pyproject.toml
+    maps it at build time); an editable install or a run from the checkout
+    reads examples/acme itself. Never the current folder: ``--example`` means
+    the same org wherever it is run.
+    """
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "example" / "guardrails.yaml",
+                      package.parent / EXAMPLE_CONFIG):
+        if candidate.is_file():
+            return str(candidate)
+    raise UsageError("the example org is not available in this installation "
+                     f"(looked for {package / 'example' / 'guardrails.yaml'})",
+                     fix="reinstall with 'python -m pip install execution-guardrails', or run "
+                         "from a checkout of the guardrails repository")
 
 
 @contextlib.contextmanager

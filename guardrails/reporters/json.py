@@ -1,6 +1,6 @@
 """``--format json``: the whole report as one JSON document.
 
-The shape is the one METRICS.md fixes ("JSON report") and
+The shape is the one docs/report.md and docs/metrics.md ("Units") fix and
 ``guardrails/schemas/report.json`` describes (``guardrails schema report``);
 :meth:`guardrails.model.Report.to_json` builds it, this module only makes the
 text stable:

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 from guardrails import fmt
 from guardrails.model import Outcome
 from guardrails.plugin import DocumentReporter, Reporter, hookimpl
-from guardrails.reporters.json import stable
+from guardrails.reporters.json import FLOAT_PLACES, stable
 from guardrails.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
@@ -113,9 +113,10 @@ def findings_text(result: Result) -> str:
         # The raw number as the JSON report holds it (six decimals: no float noise such
         # as 887.7000000000005), so a saved report renders the same document again.
         value = stable(result.value)
-        raw = f"{value!r} {result.unit or ''}".strip()
+        raw = f"{fmt.number(value, FLOAT_PLACES) if value is not None else ''} " \
+              f"{result.unit or ''}".strip()
         # The raw number too when the human form rounds or converts it (25.0% is 0.25 ratio).
-        if value is not None and shown not in (raw, repr(value)):
+        if value is not None and shown not in (raw, fmt.number(value, FLOAT_PLACES)):
             measured += f" ({raw})"
         measured += f", threshold {_threshold_text(result.threshold, result.unit)}"
         if result.samples is not None:

@@ -46,6 +46,7 @@ class TerminalReporter(Reporter):
         self.line_len = 0
         self._last: set[str] = set()
         self._builtin: set[str] = set()
+        self._banner_shown = False
 
     # -- helpers -------------------------------------------------------------
     def paint(self, text: str, *styles: str) -> str:
@@ -88,12 +89,7 @@ class TerminalReporter(Reporter):
         if self.quiet:
             return
         h = report.header
-        self.sep("=", "guardrails session starts", "bold")
-        self.line(f"guardrails {h.guardrails}, python {h.python}, pluggy {h.pluggy}")
-        focus = report.focus or "(none declared)"
-        if report.focus and h.focus_reviewed_on:
-            focus += f" (reviewed {h.focus_reviewed_on})"
-        self.line(printable(f"rootdir: {h.rootdir}, config: {h.config}, focus: {focus}"))
+        self.banner(report)
         if report.sources:
             parts = []
             for src in report.sources:
@@ -119,6 +115,24 @@ class TerminalReporter(Reporter):
             collected += f" / {report.deselected} deselected / {len(report.rules)} selected"
         self.line(collected, "bold")
         self.line()
+
+    def banner(self, report: Report) -> None:
+        """The top of the header, once: shown before facts are gathered in a live run."""
+        if self.quiet or self._banner_shown:
+            return
+        self._banner_shown = True
+        h = report.header
+        self.sep("=", "guardrails session starts", "bold")
+        self.line(f"guardrails {h.guardrails}, python {h.python}, pluggy {h.pluggy}")
+        focus = report.focus or "(none declared)"
+        if report.focus and h.focus_reviewed_on:
+            focus += f" (reviewed {h.focus_reviewed_on})"
+        self.line(printable(f"rootdir: {h.rootdir}, config: {h.config}, focus: {focus}"))
+        self.out.flush()  # before the sources' progress appears under it on stderr
+
+    @hookimpl
+    def guardrails_gather_start(self, report: Report) -> None:
+        self.banner(report)
 
     def logreport(self, result: Result) -> None:
         result = clean(result)

@@ -125,6 +125,12 @@ class FilesSource(Source):
                 "type": "string", "default": "org",
                 "description": "The org data folder, relative to the directory of the config.",
             },
+            "skip": {
+                "type": "array", "items": {"type": "string"},
+                "description": "Kinds (plural names) whose files are not read, because "
+                               "another source provides them (e.g. a code host's "
+                               "deployments).",
+            },
         },
         "additionalProperties": False,
     }
@@ -237,6 +243,8 @@ class FilesSource(Source):
             )
             if pms:
                 found["postmortems"] = pms
+        for kind in self.options.get("skip") or ():
+            found.pop(str(kind), None)
         self._files = found
         return found
 

@@ -10,7 +10,8 @@ History read: commits whose author date is at or after ``now - max(window,
 history)`` (``window`` is the config's; set ``history:`` to the longest
 window a rule uses), merges excluded (``--no-merges``), ``.mailmap`` applied
 (``%aN``/``%aE``), bots excluded: a ``bots`` pattern matches when it occurs,
-case-insensitively, in the author's name or email. Checks filter by their own
+case-insensitively, in the author's name or email, and a name ending in
+``[bot]`` or `` bot`` is always a bot (:func:`guardrails.facts.is_bot`). Checks filter by their own
 window. Parsed history is cached per HEAD (see :mod:`gitcache`).
 
 Facts (plural kind: shape):
@@ -44,6 +45,7 @@ from typing import Any, ClassVar
 from guardrails.errors import ConfigError, SourceError
 from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
+from guardrails.progress import ProgressTask
 from guardrails.sources import codeowners as co_mod
 from guardrails.sources import gitcache
 from guardrails.sources.gitrun import Git
@@ -57,6 +59,8 @@ ROOT_MODULE = "(root)"
 _FORMAT = "%x00%x01%H%x00n%aN%x00e%aE%x00a%at%x00c%ct%x00"
 #: seconds since the epoch a date may have: 0001-01-01 .. 9999-12-31
 _EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
+#: commits between two progress reports (a report is cheap, not free)
+_PROGRESS_EVERY = 500
 
 
 def parse_log(tokens: Iterable[str], numstat: bool,
@@ -297,7 +301,8 @@ class GitSource(Source):
         if kinds & {"commits", "modules"}:
             raw = self.history(head)
             modmap, meta = self.module_map()
-            commits = self._commit_facts(raw, modmap)
+            with self.env.progress.task("git: history", unit="commits") as task:
+                commits = self._commit_facts(raw, modmap, task)
             if "commits" in kinds:
                 out["commits"] = commits
             if "modules" in kinds:
@@ -419,12 +424,20 @@ class GitSource(Source):
                              "service": s["id"], "team": s.get("owner")}
         return ModuleMap(prefixes=prefixes), meta
 
-    def _commit_facts(self, raw: Iterable[dict[str, Any]],
-                      modmap: ModuleMap) -> list[dict[str, Any]]:
+    def _commit_facts(self, raw: Iterable[dict[str, Any]], modmap: ModuleMap,
+                      task: ProgressTask | None = None) -> list[dict[str, Any]]:
         current: dict[str, str] = {}  # old path -> its name at HEAD (renames followed)
         module_of = modmap.module_of
-        facts = []
+        facts: list[dict[str, Any]] = []
+        task = task or ProgressTask()
+        # Newest first: how far back the walk is tells how much of the window is read.
+        now, since = self.env.now.timestamp(), self.since()
+        span, reached, reported = max(now - since, 1.0), 0.0, 0
         for c in raw:  # newest first, so later renames are known when older commits come
+            if len(facts) - reported >= _PROGRESS_EVERY:
+                reached = max(reached, (now - c["at"]) / span)
+                task.advance(len(facts) - reported, fraction=reached)
+                reported = len(facts)
             if current:
                 mods = {module_of(current.get(p, p)) for p in c["files"]}
             else:
@@ -441,6 +454,7 @@ class GitSource(Source):
             if "additions" in c:
                 f["additions"], f["deletions"] = c["additions"], c["deletions"]
             facts.append(f)
+        task.advance(len(facts) - reported)
         return facts
 
     def _module_facts(self, commits: list[dict[str, Any]], tracked: list[str],

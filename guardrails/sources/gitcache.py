@@ -23,7 +23,9 @@ from guardrails.fileio import atomic_writer
 LOG = logging.getLogger(__name__)
 
 #: bump when the layout of a cached commit changes
-VERSION = 1
+#: 2: an author whose name ends in "[bot]" or " bot" is a bot (facts.is_bot), so v1
+#: histories may hold commits that are now left out
+VERSION = 2
 _HEX = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 _EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
 

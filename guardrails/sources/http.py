@@ -27,7 +27,6 @@ import math
 import os
 import re
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -35,8 +34,9 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
+from guardrails.progress import ProgressTask
 from guardrails.sources.http_cache import CacheEntry, CacheMiss, ResponseCache, offline_error
 from guardrails.sources.http_errors import HttpErrors, config_error, rate_limit_wait
 from guardrails.sources.http_shapes import Shape
@@ -180,8 +180,9 @@ class HttpClient:
     :param settings: connection settings.
     :param env: the run's environment (``offline``, ``cache_dir``).
     :param headers: headers sent with every request.
-    :param auth_scheme: turns the token into the Authorization header value.
+    :param auth_scheme: turns the token into the auth header's value.
     :param token_required: fail when the token variable is unset (else warn).
+    :param auth_header: the header carrying the token (GitLab: ``PRIVATE-TOKEN``).
     """
 
     def __init__(
@@ -194,7 +195,7 @@ class HttpClient:
         auth_scheme: Callable[[str], str],
         *,
         token_required: bool = False,
-        progress: bool | None = None,
+        auth_header: str = "Authorization",
     ) -> None:
         self.source = source
         self.service = service
@@ -205,12 +206,13 @@ class HttpClient:
         self.warnings: list[str] = []
         self._token = (os.environ.get(settings.token_env) or "").strip() or None
         self._auth_scheme = auth_scheme
+        self._auth_header = auth_header
         self._token_required = token_required
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
         self._cancelled = threading.Event()
         self._base = urlsplit(settings.api_url)
-        self._progress = sys.stderr.isatty() if progress is None else progress
+        self._in_map = 0  # listings read inside map() report through map's task
         self.cache = (
             ResponseCache(Path(env.cache_dir) / "http" / source) if env.cache_dir else None
         )
@@ -299,10 +301,17 @@ class HttpClient:
         ctype = resp.headers.get("Content-Type", "")
         data = self._errors.decode(body, ctype, shown, purpose)
         next_url = resp.links.get("next", {}).get("url")
+        headers: Mapping[str, str] = resp.headers
         if next_url:
             next_url = urljoin(full, next_url)
+        else:
+            # GitLab sends X-Next-Page with its Link header, and alone behind
+            # some proxies; kept as a Link in the cache so --offline pages on too.
+            next_url = _next_page(full, resp.headers.get("X-Next-Page"))
+            if next_url:
+                headers = {**resp.headers, "Link": f'<{next_url}>; rel="next"'}
         if self.cache is not None:
-            self.cache.save(CacheEntry.from_answer(full, body, resp.headers))
+            self.cache.save(CacheEntry.from_answer(full, body, headers))
         return Page(data, full, next_url, from_cache=False)
 
     def pages(
@@ -325,30 +334,39 @@ class HttpClient:
         url: str | None = first_url
         seen: set[str] = set()
         count = 0
-        while url:
-            count += 1
-            if count > self.settings.max_pages:
-                raise self._errors.page_cap(first, purpose)
-            seen.add(url)
-            page = self.get(url, purpose=purpose)
-            items = self._items(page, items_key, purpose)
-            if shape is not None:
-                shape.check_items(items, self.shown(page.url), purpose, self._errors.error)
-            yield items
-            url = page.next_url
-            if url and not self._under_base(url):
-                target = urlsplit(url)
-                shown_target = _escape(target.scheme + ":" + target.path)[:80]
-                where = (f"to another host ({_escape(target.netloc)[:80]})"
-                         if target.netloc.lower() != self._base.netloc.lower()
-                         else f"outside api_url ({shown_target})")
-                raise self._errors.error(
-                    f"GET {first} ({purpose}): the next-page link points {where}; refusing "
-                    "to follow it and send the token there")
-            if url and url in seen:
-                raise self._errors.error(
-                    f"GET {first} ({purpose}): the next-page link of page {count} repeats "
-                    "a page already read (a pagination loop); stopped rather than loop")
+        with self._task(purpose, "pages") as task:
+            while url:
+                count += 1
+                if count > self.settings.max_pages:
+                    raise self._errors.page_cap(first, purpose)
+                seen.add(url)
+                page = self.get(url, purpose=purpose)
+                items = self._items(page, items_key, purpose)
+                if shape is not None:
+                    shape.check_items(items, self.shown(page.url), purpose,
+                                      self._errors.error)
+                task.advance()
+                yield items
+                url = self._next_page(page, first, purpose, count, seen)
+
+    def _next_page(self, page: Page, first: str, purpose: str, count: int,
+                   seen: set[str]) -> str | None:
+        """The next page's URL, refused when it leaves api_url or repeats a page."""
+        url = page.next_url
+        if url and not self._under_base(url):
+            target = urlsplit(url)
+            shown_target = _escape(target.scheme + ":" + target.path)[:80]
+            where = (f"to another host ({_escape(target.netloc)[:80]})"
+                     if target.netloc.lower() != self._base.netloc.lower()
+                     else f"outside api_url ({shown_target})")
+            raise self._errors.error(
+                f"GET {first} ({purpose}): the next-page link points {where}; refusing "
+                "to follow it and send the token there")
+        if url and url in seen:
+            raise self._errors.error(
+                f"GET {first} ({purpose}): the next-page link of page {count} repeats "
+                "a page already read (a pagination loop); stopped rather than loop")
+        return url
 
     def offset_pages(
         self,
@@ -373,26 +391,30 @@ class HttpClient:
         offset = 0
         count = 0
         first = self.shown(self._url(path, {**params, "limit": limit, "offset": 0}))
-        while True:
-            count += 1
-            if count > self.settings.max_pages:
-                raise self._errors.page_cap(first, purpose)
-            if max_results is not None and offset + limit > max_results:
-                raise self._errors.error(
-                    f"GET {first} ({purpose}) has more than {offset} results, and the "
-                    f"{self.service} API serves no more than {max_results} of one listing; "
-                    "stopped rather than use partial data. Shorten the window or narrow "
-                    "the source's filters")
-            page = self.get(path, {**params, "limit": limit, "offset": offset}, purpose=purpose,
-                            shape=page_shape)
-            items = self._items(page, items_key, purpose)
-            if shape is not None:
-                shape.check_items(items, self.shown(page.url), purpose, self._errors.error)
-            yield items
-            going_on = more(page.data) if more is not None else page.data.get("more") is True
-            if not going_on or not items:
-                return
-            offset += len(items)
+        with self._task(purpose, "pages") as task:
+            while True:
+                count += 1
+                if count > self.settings.max_pages:
+                    raise self._errors.page_cap(first, purpose)
+                if max_results is not None and offset + limit > max_results:
+                    raise self._errors.error(
+                        f"GET {first} ({purpose}) has more than {offset} results, and the "
+                        f"{self.service} API serves no more than {max_results} of one "
+                        "listing; stopped rather than use partial data. Shorten the window "
+                        "or narrow the source's filters")
+                page = self.get(path, {**params, "limit": limit, "offset": offset},
+                                purpose=purpose, shape=page_shape)
+                items = self._items(page, items_key, purpose)
+                if shape is not None:
+                    shape.check_items(items, self.shown(page.url), purpose,
+                                      self._errors.error)
+                task.advance()
+                yield items
+                going_on = (more(page.data) if more is not None
+                            else page.data.get("more") is True)
+                if not going_on or not items:
+                    return
+                offset += len(items)
 
     def cursor_pages(
         self,
@@ -417,27 +439,31 @@ class HttpClient:
         cursor: str | None = None
         seen: set[str] = set()
         count = 0
-        while True:
-            count += 1
-            if count > self.settings.max_pages:
-                raise self._errors.page_cap(first, purpose)
-            query = dict(params) if cursor is None else {**params, cursor_param: cursor}
-            page = self.get(path, query, purpose=purpose, shape=page_shape)
-            found = items(page.data)
-            if not isinstance(found, list):
-                raise self._errors.not_a_list(self.shown(page.url), purpose, None)
-            if shape is not None:
-                shape.check_items(found, self.shown(page.url), purpose, self._errors.error)
-            yield found
-            nxt = next_cursor(page.data)
-            if nxt is None or nxt == "" or not found:
-                return
-            cursor = str(nxt)[:1000]
-            if cursor in seen:
-                raise self._errors.error(
-                    f"GET {first} ({purpose}): the next-page cursor of page {count} repeats "
-                    "one already sent (a pagination loop); stopped rather than loop")
-            seen.add(cursor)
+        with self._task(purpose, "pages") as task:
+            while True:
+                count += 1
+                if count > self.settings.max_pages:
+                    raise self._errors.page_cap(first, purpose)
+                query = dict(params) if cursor is None else {**params, cursor_param: cursor}
+                page = self.get(path, query, purpose=purpose, shape=page_shape)
+                found = items(page.data)
+                if not isinstance(found, list):
+                    raise self._errors.not_a_list(self.shown(page.url), purpose, None)
+                if shape is not None:
+                    shape.check_items(found, self.shown(page.url), purpose,
+                                      self._errors.error)
+                task.advance()
+                yield found
+                nxt = next_cursor(page.data)
+                if nxt is None or nxt == "" or not found:
+                    return
+                cursor = str(nxt)[:1000]
+                if cursor in seen:
+                    raise self._errors.error(
+                        f"GET {first} ({purpose}): the next-page cursor of page {count} "
+                        "repeats one already sent (a pagination loop); stopped rather "
+                        "than loop")
+                seen.add(cursor)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, label: str) -> list[R]:
         """``fn`` over ``items`` on at most ``workers`` threads, results in order.
@@ -450,13 +476,20 @@ class HttpClient:
         todo = list(items)
         if not todo:
             return []
+        with self._task(None, label, total=len(todo)) as task:
+            self._in_map += 1
+            try:
+                return self._map(fn, todo, task)
+            finally:
+                self._in_map -= 1
+
+    def _map(self, fn: Callable[[T], R], todo: list[T], task: ProgressTask) -> list[R]:
         total = len(todo)
         if self.settings.workers <= 1 or total == 1:
             out = []
-            for i, item in enumerate(todo, 1):
+            for item in todo:
                 out.append(fn(item))
-                self._show_progress(label, i, total)
-            self._end_progress()
+                task.advance()
             return out
         pool = ThreadPoolExecutor(max_workers=self.settings.workers,
                                   thread_name_prefix=f"guardrails-{self.source}")
@@ -465,7 +498,7 @@ class HttpClient:
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
-                self._show_progress(label, total - len(pending), total)
+                task.advance(len(done))
                 failed = next((f for f in done if f.exception() is not None), None)
                 if failed is not None:
                     raise failed.exception()  # type: ignore[misc]
@@ -476,10 +509,8 @@ class HttpClient:
             if not isinstance(exc, Exception):
                 self._cancelled.set()
             pool.shutdown(wait=False, cancel_futures=True)
-            self._end_progress()
             raise
         pool.shutdown(wait=True)
-        self._end_progress()
         return [f.result() for f in futures]
 
     def cancel(self) -> None:
@@ -563,7 +594,7 @@ class HttpClient:
         if self._token:
             if not self._token.isascii() or not self._token.isprintable():
                 raise self._errors.bad_token()
-            session.auth = _HeaderAuth(self._auth_scheme(self._token))
+            session.auth = _HeaderAuth(self._auth_scheme(self._token), self._auth_header)
         elif self._token_required:
             raise self._errors.missing_token()
         else:
@@ -682,15 +713,12 @@ class HttpClient:
             raise self._errors.not_a_list(self.shown(page.url), purpose, items_key)
         return items
 
-    def _show_progress(self, label: str, done: int, total: int) -> None:
-        if self._progress and total > 1:
-            sys.stderr.write(f"\r{self.source}: {label} {done}/{total}")
-            sys.stderr.flush()
-
-    def _end_progress(self) -> None:
-        if self._progress:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+    def _task(self, what: str | None, unit: str, total: int | None = None) -> ProgressTask:
+        """A progress task ``SOURCE: what`` (silent inside map(): its task counts)."""
+        if self._in_map:
+            return ProgressTask()
+        label = self.source if what is None else f"{self.source}: {what}"
+        return self.env.progress.task(label, total=total, unit=unit)
 
 
 class Cancelled(KeyboardInterrupt):
@@ -782,18 +810,29 @@ def _mask_query(query: str) -> str:
     return "&".join(out)
 
 
+def _next_page(url: str, header: str | None) -> str | None:
+    """``url`` with its ``page`` parameter set to an ``X-Next-Page`` value (None: no next page)."""
+    value = (header or "").strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 7 and int(value) > 0):
+        return None
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
+    return parts._replace(query=urlencode([*query, ("page", str(int(value)))])).geturl()
+
+
 class _HeaderAuth:
-    """Sets the Authorization header on each request.
+    """Sets the auth header (``Authorization`` unless the API wants another) on each request.
 
     Being the session's ``auth`` also stops requests from reading ~/.netrc
-    over it; requests drops the header itself on redirects to another host.
+    over it. Redirects are followed by the client, never to another host.
     """
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, header: str = "Authorization") -> None:
         self._value = value
+        self._header = header
 
     def __call__(self, request: Any) -> Any:
-        request.headers["Authorization"] = self._value
+        request.headers[self._header] = self._value
         return request
 
     def __repr__(self) -> str:

@@ -272,10 +272,34 @@ class HttpErrors:
             have = h.get("X-OAuth-Scopes")
             has = f"; it has: {have}" if have is not None else ""
             needs.append(f"scope {h['X-Accepted-OAuth-Scopes']} (classic token{has})")
+        scope = _wanted_scope(resp)
+        if scope:
+            needs.append(f"scope {scope}")
         if needs:
             return f"the token in ${env_var} lacks a permission: it needs " + " or ".join(needs)
         return (f"the token in ${env_var} is not allowed to read this; grant it read "
                 "access to this resource")
+
+
+def _wanted_scope(resp: HttpAnswer) -> str | None:
+    """The scope an OAuth-style 403 asks for (GitLab: ``WWW-Authenticate: Bearer ...
+    error="insufficient_scope", scope="read_api"``, or ``scope`` in the JSON body)."""
+    import re
+
+    header = resp.headers.get("WWW-Authenticate", "")[:1000]
+    if "insufficient_scope" in header:
+        m = re.search(r'scope="([^"]{1,100})"', header)
+        if m:
+            return _escape(m.group(1))
+    if "json" in resp.headers.get("Content-Type", "").lower():
+        try:
+            data = json.loads(resp.content.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if isinstance(data, dict) and data.get("error") == "insufficient_scope" \
+                and isinstance(data.get("scope"), str):
+            return _escape(data["scope"][:100])
+    return None
 
 
 class _NonFinite(ValueError):
@@ -308,7 +332,9 @@ def rate_limit_wait(resp: HttpAnswer) -> float | None:
         return max(0.0, float(reset) - now) + 0.25
     reset = h.get("RateLimit-Reset", "")[:30]
     if h.get("RateLimit-Remaining") == "0" and reset.isascii() and reset.isdigit():
-        return float(reset)
+        # seconds (IETF draft), or epoch seconds (GitLab): no delay is 30 years long
+        seconds = float(reset)
+        return max(0.0, seconds - now) + 0.25 if seconds > 1e9 else seconds
     if resp.status_code == 429 or "secondary rate limit" in (api_message(resp) or "").lower():
         return 60.0
     return None
@@ -340,6 +366,10 @@ def api_message(resp: HttpAnswer) -> str | None:
         return None
     msg = data.get("message")
     err = data.get("error")
+    if msg is None and isinstance(err, str):
+        # GitLab: {"error": "insufficient_scope", "error_description": "...", "scope": "..."}
+        desc = data.get("error_description")
+        msg = f"{err}: {desc}" if isinstance(desc, str) else err
     if msg is None and isinstance(err, dict):
         msg = err.get("message")
         extra = err.get("errors")

@@ -161,14 +161,49 @@ def test_errors_are_never_baselined(project: Path) -> None:
     assert "ERROR people::crashes" in res.stdout
 
 
+def test_a_missing_baseline_is_empty_and_says_so(project: Path) -> None:
+    """The first run of a copied CI workflow: no baseline committed yet."""
+    res = run_cli(["check", "--baseline", "b.json", "--format", "json"])
+    assert res.exit_code == 1, res.output  # every failure is new: the gate fails, not 4
+    notice = ("baseline b.json does not exist yet, so every failure counts as new; to gate "
+              "only new failures, record today's with 'guardrails check --write-baseline "
+              "b.json' and commit that file (docs/ci.md, 'Baselines')")
+    assert f"notice: {notice}" in res.stderr
+    report = json.loads(res.stdout)
+    assert report["warnings"] == [notice]
+    assert sorted(report["baseline"]["new"]) == ["people::biggest", "people::team-size"]
+    assert report["baseline"]["known"] == []
+    assert not (project / "b.json").exists()  # never written by itself
+
+
+def test_a_missing_baseline_in_a_missing_folder_is_missing_too(project: Path) -> None:
+    res = run_cli(["check", "-q", "--baseline", "ci/state/b.json"])
+    assert res.exit_code == 1
+    assert "baseline ci/state/b.json does not exist yet" in res.stderr
+
+
+def test_a_missing_baseline_written_in_the_same_run(project: Path) -> None:
+    res = run_cli(["check", "-q", "--baseline", "b.json", "--write-baseline", "b.json"])
+    assert res.exit_code == 1
+    assert "does not exist yet, so every failure counts as new; this run writes it" in (
+        res.stderr)
+    assert "wrote b.json: 2 failing rules recorded" in res.stderr
+    assert run_cli(["check", "-q", "--baseline", "b.json"]).exit_code == 0
+
+
+def test_a_dangling_symlink_is_not_a_missing_baseline(project: Path) -> None:
+    (project / "b.json").symlink_to(project / "gone.json")
+    res = run_cli(["check", "--baseline", "b.json"])
+    assert res.exit_code == 4
+    assert "b.json: baseline file is a symbolic link to nothing" in res.stderr
+
+
 @pytest.mark.parametrize(("text", "message"), [
-    (None, "b.json: baseline file not found"),
     ("{\n  oops", "b.json:2:3: baseline file is not valid JSON"),
     ('{"version": 99, "failures": []}', "baseline file has format version 99"),
 ])
-def test_bad_baseline_is_a_usage_error(project: Path, text: str | None, message: str) -> None:
-    if text is not None:
-        (project / "b.json").write_text(text)
+def test_bad_baseline_is_a_usage_error(project: Path, text: str, message: str) -> None:
+    (project / "b.json").write_text(text)
     res = run_cli(["check", "--baseline", "b.json"])
     assert res.exit_code == 4
     assert message in res.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import socket
@@ -20,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from guardrails.errors import SourceError
 from guardrails.plugin import SourceEnv
+from guardrails.progress import Progress, TerminalProgress
 from guardrails.sources.http import Cancelled, HttpClient, HttpSettings, ResponseCache
 
 TOKEN = "tok_SECRET_value_for_client_tests"
@@ -32,15 +34,16 @@ def make_httpserver() -> Iterator[Any]:
 
 
 def client(url: str, tmp_path: Path | None = None, *, offline: bool = False,
-           progress: bool = False, **settings: Any) -> HttpClient:
+           progress: Progress | None = None, **settings: Any) -> HttpClient:
     values = {"timeout": 5, "retries": 2, "backoff_factor": 0.01,
               "rate_limit_max_wait": 2.0, "workers": 4, **settings}
     s = HttpSettings(api_url=url.rstrip("/"), token_env="TEST_API_TOKEN", **values)
     env = SourceEnv(root=Path("."), now=datetime(2026, 11, 30, tzinfo=UTC),
                     window=timedelta(days=30), offline=offline,
-                    cache_dir=tmp_path / "cache" if tmp_path else None)
+                    cache_dir=tmp_path / "cache" if tmp_path else None,
+                    progress=progress or Progress())
     return HttpClient("test", "Test", s, env, headers={"Accept": "application/json"},
-                      auth_scheme=lambda t: f"Bearer {t}", progress=progress)
+                      auth_scheme=lambda t: f"Bearer {t}")
 
 
 @pytest.fixture(autouse=True)
@@ -231,12 +234,35 @@ def test_token_with_control_characters(httpserver: Any,
     assert "TEST_API_TOKEN" in str(err.value) and "SECRET" not in str(err.value)
 
 
-def test_progress_line_only_when_enabled(httpserver: Any,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_goes_to_the_runs_progress_object_never_to_stderr(
+        httpserver: Any, capsys: pytest.CaptureFixture[str]) -> None:
     client(httpserver.url_for("/"), workers=2).map(str, range(3), label="items")
+    assert capsys.readouterr().err == ""  # no progress object: nothing drawn
+    shown = io.StringIO()
+    drawn = TerminalProgress(shown, live=False, ticker=False)
+    assert client(httpserver.url_for("/"), workers=2, progress=drawn).map(
+        str, range(3), label="items") == ["0", "1", "2"]
     assert capsys.readouterr().err == ""
-    client(httpserver.url_for("/"), workers=2, progress=True).map(str, range(3), label="items")
-    assert "test: items 3/3" in capsys.readouterr().err
+    assert re.fullmatch(r"test  3/3 items  in \d+\.\ds\n", shown.getvalue())
+
+
+def test_listing_pages_are_counted_and_pages_inside_map_are_not(httpserver: Any) -> None:
+    base = httpserver.url_for("/")
+    httpserver.expect_request("/list", query_string="page=2").respond_with_json(
+        [3], headers={})
+    httpserver.expect_request("/list").respond_with_json(
+        [1, 2], headers={"Link": f'<{base}list?page=2>; rel="next"'})
+    shown = io.StringIO()
+    c = client(base, workers=1, progress=TerminalProgress(shown, live=False, ticker=False))
+    assert [i for page in c.pages("/list", purpose="numbers") for i in page] == [1, 2, 3]
+    assert re.fullmatch(r"test: numbers  2 pages  in \d+\.\ds\n", shown.getvalue())
+    shown.seek(0)
+    shown.truncate()
+    # Listings read for each item of a map() are that map's progress, not tasks of their own.
+    got = c.map(lambda _: sum(len(p) for p in c.pages("/list", purpose="numbers")),
+                range(2), label="lists")
+    assert got == [3, 3]
+    assert re.fullmatch(r"test  2/2 lists  in \d+\.\ds\n", shown.getvalue())
 
 
 # -- hostile answers (issue 9) -------------------------------------------------------

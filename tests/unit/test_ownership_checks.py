@@ -118,7 +118,7 @@ def test_bus_factor_fails_for_the_module_one_person_carries(repo: GitRepo) -> No
     assert ev.detail == ("bus factor 1 (min 2): Alice 60% (6 of 10), Bob 20% (2 of 10), "
                          "Carol 20% (2 of 10)")
     assert ev.team == "core"  # /api/ is owned by @acme/core-team, whose github slug it is
-    assert any("not evaluated" in d and "1 module" in d for d in res.details)
+    assert "1 module with fewer than 10 commits not evaluated: docs" in res.details
     # every active module's bus factor, passing or not, for charts (report version 3)
     assert [(m.subject, m.value, m.team) for m in res.measures] == [
         ("module/api", 1, "core"), ("module/web", 2, "web")]
@@ -134,6 +134,55 @@ def test_bus_factor_rule_window_and_bots(repo: GitRepo) -> None:
     assert [e.subject for e in res.evidence] == ["module/api", "module/web"]
     res = BusFactorCheck().evaluate(_bf_rule(min=1), _ctx(store))
     assert (res.outcome, res.value) == (Outcome.PASSED, 0)
+
+
+def test_bus_factor_judges_only_modules_that_exist_at_head(tmp_path: Path) -> None:
+    """legacy/: 12 commits by Eve in February, then deleted by Alice: 13 commits, bus
+    factor 1, but nothing of it is left at HEAD, so it is named, not failed.
+    api/: Alice 4, Bob 3, Carol 3 (bus factor 2), plus 20 by "Release Bot" and 4 by
+    "pre-commit-ci[bot]": bots by their names, so api stays at 10 commits."""
+    r = GitRepo(tmp_path / "repo")
+    for i in range(12):
+        r.commit({"legacy/old.py": f"{i}"}, author="Eve", email="eve@example.com",
+                 date=_day(2, i + 1))
+    for i, who in enumerate(["Alice"] * 4 + ["Bob"] * 3 + ["Carol"] * 3):
+        r.commit({"api/main.py": f"{i}"}, author=who, email=f"{who.lower()}@example.com",
+                 date=_day(1, i + 1))
+    for i in range(20):
+        r.commit({"api/version.txt": f"{i}"}, author="Release Bot",
+                 email="release@example.com", date=_day(1, i + 5))
+    for i in range(4):
+        r.commit({"api/.pre-commit-config.yaml": f"{i}"}, author="pre-commit-ci[bot]",
+                 email="66853113+pre-commit-ci@users.noreply.github.com", date=_day(2, i + 1))
+    r.commit({"legacy/old.py": None}, author="Alice", email="alice@example.com",
+             date=_day(2, 25))
+    store = _store(r.path)
+    assert {m["id"]: m["files"] for m in store.get("modules")} == {"api": 3, "legacy": 0}
+    res = BusFactorCheck().evaluate(_bf_rule(), _ctx(store))
+    assert (res.outcome, res.value, res.samples) == (Outcome.PASSED, 0, 1)
+    assert "1 module no longer at HEAD not evaluated: legacy" in res.details
+    # Commits from another source are judged the same way (the check applies the rule too).
+    commits = [{"sha": f"{i}", "author": "Nightly Bot", "email": "n@example.com",
+                "authored_at": NOW - timedelta(days=1), "modules": ["api"]} for i in range(30)]
+    store.add("commits", commits, "other")
+    res = BusFactorCheck().evaluate(_bf_rule(), _ctx(store))
+    assert (res.outcome, res.value) == (Outcome.PASSED, 0)
+
+
+@pytest.mark.parametrize(("name", "email", "bot"), [
+    ("Release Bot", "release@example.com", True),
+    ("ci bot ", "ci@example.com", True),
+    ("pre-commit-ci[bot]", "x@users.noreply.github.com", True),
+    ("renovate", "renovate@whitesourcesoftware.com", False),  # a default *pattern*, not a name rule
+    ("Talbot", "talbot@example.com", False),
+    ("Robot Framework Fan", "r@example.com", False),
+    ("Abbot", "abbot@example.com", False),
+])
+def test_a_name_ending_in_bot_is_a_bot(name: str, email: str, bot: bool) -> None:
+    from guardrails.facts import is_bot
+
+    assert is_bot(name, email) is bot
+    assert is_bot(name, email, ("renovate",)) is (bot or "renovate" in name)
 
 
 def test_bus_factor_skips_when_no_module_is_active(repo: GitRepo) -> None:

@@ -439,5 +439,5 @@ def test_junit_duration_shows_human_and_raw_value() -> None:
     assert failure.get("message") == "2.1d < 7d"
     assert failure.text == (
         "stability::lead-time\n"
-        "measured 2.1d (181440.0 seconds), threshold min 7d, 1 sample"
+        "measured 2.1d (181440 seconds), threshold min 7d, 1 sample"
     )
