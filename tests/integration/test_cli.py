@@ -302,7 +302,7 @@ def test_json_to_stdout_parses(project: Path) -> None:
     result = check("--format", "json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert data["version"] == 2
+    assert data["version"] == 3
     assert data["now"] == "2026-11-20T00:00:00Z"
     assert data["summary"] | {"duration_s": 0} == {
         "failed": 1, "passed": 1, "skipped": 0, "error": 0, "waived": 0, "duration_s": 0,

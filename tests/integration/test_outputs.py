@@ -132,7 +132,7 @@ def test_a_report_is_replaced_whole_by_a_good_run(project: Path) -> None:
     (project / "out").mkdir()
     (project / "out" / "r.json").write_text("previous")
     assert check("-f", "json", "-o", "out/r.json").exit_code == 1
-    assert json.loads((project / "out" / "r.json").read_text())["version"] == 2
+    assert json.loads((project / "out" / "r.json").read_text())["version"] == 3
     assert [p.name for p in (project / "out").iterdir()] == ["r.json"]
 
 
