@@ -221,17 +221,22 @@ def _band_text(b: Band, unit: str | None) -> str:
     return f"{fmt.value(b.low, unit)} to {fmt.value(b.high, unit)}"
 
 
-def _measure_chart(report: Report, rule: str, title: str, word: str
-                   ) -> dict[str, Any] | None:
+def _measure_chart(report: Report, rule: str, title: str, word: str, *,
+                   lowest_first: bool = False) -> dict[str, Any] | None:
+    """A bar chart and table of a rule's measures; ``lowest_first`` for "higher is safer"."""
     r = next((r for r in report.results if _local(r.id) == rule), None)
     if r is None:
         return None
     offenders = {e.subject for e in r.evidence}
+    measures = list(r.measures)
+    if lowest_first:
+        # Only the first bars fit the chart: show the riskiest (a bus factor of 1) first.
+        measures.sort(key=lambda m: (m.value, m.subject))
     rows = [{"subject": m.subject, "label": m.subject.split("/", 1)[-1], "team": m.team,
              "value": number(m.value), "value_text": fmt.value(m.value, None),
-             "over": m.subject in offenders} for m in r.measures]
+             "over": m.subject in offenders} for m in measures]
     bars = [Bar(m.subject.split("/", 1)[-1], float(m.value),
-                "bar-over" if m.subject in offenders else "bar") for m in r.measures]
+                "bar-over" if m.subject in offenders else "bar") for m in measures]
     svg = (bar_chart(bars, title=f"{title} ({r.id})", ident=f"bars-{rule}",
                      fmt=lambda v: fmt.value(v, None), limits=_param_limits(r))
            if rows else "")
@@ -303,7 +308,8 @@ def context(report: Report, history: Mapping[str, Sequence[Point]] | None = None
         "stopped_early": report.stopped_early, "deselected": report.deselected,
         "dora": dora_charts(report, history),
         "sizes": _measure_chart(report, TEAM_SIZE_RULE, "Team sizes", "members"),
-        "bus": _measure_chart(report, BUS_FACTOR_RULE, "Bus factor per module", "bus factor"),
+        "bus": _measure_chart(report, BUS_FACTOR_RULE, "Bus factor per module", "bus factor",
+                              lowest_first=True),
         "rules": [_rule_view(i, r) for i, r in enumerate(report.results)],
         "teams": team_views(report),
         "baseline": report.baseline,

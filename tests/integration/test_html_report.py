@@ -270,13 +270,15 @@ def test_bus_factor_measures_become_a_bar_chart_and_per_team_modules() -> None:
                 outcome=Outcome.FAILED, severity=Severity.ERROR, value=1, unit="count",
                 threshold={"max": 0}, samples=3,
                 evidence=[Evidence("module/api", "bus factor 1 (min 2): a 60%", team="core")],
-                measures=[Measure("module/api", 1, team="core"),
-                          Measure("module/web", 2, team="web"), Measure("module/docs", 3)])
+                measures=[Measure("module/docs", 3), Measure("module/web", 2, team="web"),
+                          Measure("module/api", 1, team="core")])
     page = parse(render(Report(now="2026-11-20T00:00:00Z", focus=None, results=[bf],
                                exit_code=1)))
     bars = [e.attrs["class"] for e in page.all("rect") if e.attrs.get("class", "")
             .startswith("bar")]
     assert bars == ["bar-over", "bar", "bar"]
+    labels = [e.text for e in page.all("text") if e.attrs.get("class") == "bar-label"]
+    assert labels == ["api", "web", "docs"]  # lowest bus factor first
     [limit] = [e.text for e in page.all("text") if e.attrs.get("class") == "threshold-label"]
     assert limit == "min 2"
     heads = [e.text for e in page.all("h3") if e.attrs.get("id", "").startswith("team-")]
