@@ -249,7 +249,9 @@ def test_hostile_text_stays_text_and_only_http_links_are_made() -> None:
     ("data:text/html,x", False), ("//evil.example/x", False), ("/relative", False),
     ("https://", False), ("https://a.example/ x", False), ("https://a.example/\n", False),
     ("https://a.example/\"", False), ("ftp://a.example/", False), (None, False),
-    ("https://a.example/" + "x" * 3000, False),
+    ("https://a.example/" + "x" * 3000, False), ("HTTPS://A.EXAMPLE/x", True),
+    ("https://a.example/\u202ex", False), ("https://user@evil.example/", False),
+    ("https://a.example/\\x", False), ("https://a.example/`x", False),
 ])
 def test_safe_url(url: str | None, ok: bool) -> None:
     assert safe_url(url) == (url if ok else None)
@@ -283,3 +285,16 @@ def test_bus_factor_measures_become_a_bar_chart_and_per_team_modules() -> None:
     assert limit == "min 2"
     heads = [e.text for e in page.all("h3") if e.attrs.get("id", "").startswith("team-")]
     assert heads == ["core", "web"]
+
+
+def test_a_teams_section_lists_some_evidence_and_links_to_the_rest() -> None:
+    from guardrails.reporters.html import TEAM_EVIDENCE_SHOWN
+
+    n = TEAM_EVIDENCE_SHOWN + 10
+    r = Result(id="p::r", pack="p", title="t", outcome=Outcome.FAILED, severity=Severity.ERROR,
+               evidence=[Evidence(f"change/{i}", "d", team="web") for i in range(n)])
+    page = parse(render(Report(now="2026-11-20T00:00:00Z", focus=None, results=[r],
+                               exit_code=1)))
+    more = [e for e in page.all("a") if e.text == "... 10 more"]
+    assert [e.attrs["href"] for e in more] == ["#rule-0"]
+    assert len([e for e in page.all("li") if e.text.startswith("change/")]) == TEAM_EVIDENCE_SHOWN
