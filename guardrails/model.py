@@ -113,7 +113,13 @@ class Measure:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Measure:
-        return cls(subject=data["subject"], value=data["value"], team=data.get("team"))
+        subject, value, team = data["subject"], data["value"], data.get("team")
+        # Charts compute with these: a saved report that says otherwise is refused.
+        if (not isinstance(subject, str) or isinstance(value, bool)
+                or not isinstance(value, int | float) or not isinstance(team, str | None)):
+            raise ValueError(f"measure {subject!r}: subject and team must be text, "
+                             "value a number")
+        return cls(subject=subject, value=value, team=team)
 
 
 @dataclass

@@ -171,7 +171,7 @@ def _rule_view(i: int, r: Result) -> dict[str, Any]:
     return {
         "anchor": f"rule-{i}", "id": r.id, "title": r.title or r.id, "outcome": r.outcome.value,
         "word": _word(r), "severity": r.severity.value, "message": r.message,
-        "value": number(r.value), "value_text": fmt.value(r.value, r.unit) if r.value is not None
+        "value": number(r.value), "value_text": fmt.value(r.value, r.unit) if number(r.value)
         else "", "threshold": _threshold_text(r), "samples": number(r.samples),
         "details": r.details, "evidence": evidence,
         "more": max(len(r.evidence) - EVIDENCE_SHOWN, 0), "waiver": r.waiver,

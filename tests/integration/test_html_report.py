@@ -298,3 +298,26 @@ def test_a_teams_section_lists_some_evidence_and_links_to_the_rest() -> None:
     more = [e for e in page.all("a") if e.text == "... 10 more"]
     assert [e.attrs["href"] for e in more] == ["#rule-0"]
     assert len([e for e in page.all("li") if e.text.startswith("change/")]) == TEAM_EVIDENCE_SHOWN
+
+
+def test_an_older_report_renders_without_measures_and_bad_measures_are_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = json.loads((REPO / "tests" / "data" / "acme-report.json").read_text("utf-8"))
+    data["version"] = 2
+    for r in data["results"]:
+        r.pop("measures", None)
+    Path("v2.json").write_text(json.dumps(data), encoding="utf-8")
+    res = run_cli(["report", "v2.json", "--format", "html", "--output", "v2.html"])
+    assert res.exit_code == 0, res.output
+    page = parse(Path("v2.html").read_text(encoding="utf-8"))
+    assert len(page.all("svg")) == 4  # the DORA keys; no team sizes to chart
+    assert [e.attrs["data-rule"] for e in page.all("tr") if "data-rule" in e.attrs] == [
+        r["id"] for r in data["results"]]
+    data["version"] = 3
+    data["results"][0]["measures"] = [{"subject": "team/x", "value": "11"}]
+    Path("bad.json").write_text(json.dumps(data), encoding="utf-8")
+    res = run_cli(["report", "bad.json", "--format", "html"])
+    assert res.exit_code == 4
+    assert "bad.json: not a guardrails JSON report" in res.stderr
+    assert "value a number" in res.stderr and "Traceback" not in res.stderr
