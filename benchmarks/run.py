@@ -5,6 +5,7 @@
     python benchmarks/run.py git        # git source floor ratio (bench_git.py)
     python benchmarks/run.py http       # HTTP sources first vs second run (bench_http.py)
     python benchmarks/run.py gitlab     # the gitlab source on the Acme twin (bench_gitlab.py)
+    python benchmarks/run.py pytest     # pytest --guardrails serial vs -n 2 (bench_pytest.py)
     python benchmarks/run.py all
     ... --record                        # also update benchmarks/RESULTS.md
 
@@ -110,6 +111,7 @@ def main(argv: list[str]) -> int:
         "git": lambda: _script("bench_git.py", args[1:]),
         "http": lambda: _script("bench_http.py", args[1:]),
         "gitlab": lambda: _script("bench_gitlab.py", args[1:]),
+        "pytest": lambda: _script("bench_pytest.py", args[1:]),
     }
     names = list(jobs) if which == "all" else [which]
     ok_all = True
@@ -121,7 +123,7 @@ def main(argv: list[str]) -> int:
         print(text)
         ok_all &= ok
         # bench_git.py and bench_http.py keep their own longer write-ups.
-        if rec and name in ("startup", "scale") and text.startswith("## "):
+        if rec and name in ("startup", "scale", "pytest") and text.startswith("## "):
             record(text)
     return 0 if ok_all else 1
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pluggy
 
-from guardrails.kinds import FactKind, JoinStore, KindRegistry
+from guardrails.kinds import FactKind, JoinStore, KindRegistry, Link
 
 hookimpl = pluggy.HookimplMarker("guardrails")
 
@@ -330,12 +330,15 @@ _SERVICE_REF = {"service": "services"}
 BUILTIN = KindRegistry((
     FactKind("teams", "team", schema="teams", requires=("services",),
              joined={"services": "services"}, aliases=("github",), join=_join_teams,
-             extra_fields=("size",)),
-    FactKind("services", "service", schema="services"),
+             extra_fields=("size",),
+             links={"services": Link("services", many=True, via="services")}),
+    FactKind("services", "service", schema="services",
+             links={"team": Link("teams", via="owner")}),
     FactKind(
         "incidents", "incident", schema="incidents",
         timestamps=("created_at", "resolved_at"),
         joined={"postmortem": "postmortems", "deployment": "deployments"},
+        links={"postmortem": Link("postmortems"), "deployment": Link("deployments")},
         requires=("postmortems", "deployments"), references=_SERVICE_REF,
         join=_join_incidents,
     ),
@@ -344,6 +347,9 @@ BUILTIN = KindRegistry((
         timestamps=("finished_at", "started_at"),
         lists=("changes",),
         joined={"incidents": "incidents", "remediated_by": "deployments"},
+        links={"incidents": Link("incidents", many=True),
+               "remediated_by": Link("deployments", many=True, via="remediated_by"),
+               "changes": Link("changes", many=True, via="changes")},
         requires=("incidents",), references={**_SERVICE_REF, "changes": "changes"},
         join=_join_deployments, extra_fields=("failed",),
     ),
@@ -352,6 +358,7 @@ BUILTIN = KindRegistry((
         timestamps=("created_at", "first_commit_at", "merged_at"),
         integers=("additions", "deletions"),
         joined={"deployment": "deployments"},
+        links={"deployment": Link("deployments")},
         requires=("deployments",), aliases=("merge_sha",), commit_refs=True,
         join=_join_changes,
     ),

@@ -92,7 +92,7 @@ def _build(schema: Any, rule: bool) -> Predicate | None:
         return None
 
     def slow(instance: Any) -> bool:
-        from guardrails.validation import make_rule_validator, make_validator
+        from guardrails.jsonvalidators import make_rule_validator, make_validator
 
         make = make_rule_validator if rule else make_validator
         return bool(make(schema).is_valid(instance))

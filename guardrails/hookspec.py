@@ -142,10 +142,15 @@ def guardrails_fact_kinds() -> list[FactKind]:
     ``joined``, and ``references`` are checked for dangling ids afterwards
     (a warning naming file and row when the source can locate the fact).
     Registering a name twice with different definitions is a plugin error.
+    ``links`` (:class:`guardrails.kinds.Link`) name the fields CEL
+    expressions read as facts of another kind: filled by the join, or
+    resolved from an id field (``via``), so ``fact.owner_team.members`` is
+    checked at load and read at evaluation.
 
     :return: a list of :class:`guardrails.kinds.FactKind`: plural ``name``,
         ``singular``, ``schema`` (JSON Schema of one fact), ``id_field``,
-        and the join keys ``joined``, ``requires`` and ``references``.
+        the join keys ``joined``, ``requires`` and ``references``, and
+        ``links``.
     """
     ...
 

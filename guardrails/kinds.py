@@ -39,6 +39,22 @@ JoinFn = Callable[[JoinStore, "datetime | None"], None]
 
 
 @dataclass(frozen=True)
+class Link:
+    """A field that expressions read as facts of another kind (``incident.postmortem``).
+
+    ``kind`` is the kind it holds, ``many`` whether it is a list. Without
+    ``via`` the kind's join puts the fact(s) in the field; with ``via`` the
+    fact's ``via`` field holds the id(s), resolved by id (or an alias of the
+    target kind) when an expression reads the field (``service.team`` from
+    ``owner``, ``team.services`` from the ids the join lists).
+    """
+
+    kind: str
+    many: bool = False
+    via: str | None = None
+
+
+@dataclass(frozen=True)
 class FactKind:
     """One kind of fact, as a rule names it in ``facts:``.
 
@@ -72,6 +88,8 @@ class FactKind:
     join: JoinFn | None = field(default=None, compare=False)
     #: fields sources and joins add beyond ``schema`` (for rules' field-name checks)
     extra_fields: tuple[str, ...] = ()
+    #: fields CEL expressions read as facts of another kind (see :class:`Link`)
+    links: Mapping[str, Link] = field(default_factory=dict)
 
     def schema_dict(self) -> Mapping[str, Any] | None:
         """The JSON Schema of one fact, loading a shipped one by name."""

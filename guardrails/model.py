@@ -62,7 +62,15 @@ class Rule:
 
 @dataclass
 class Evidence:
-    """One offending subject, written ``<kind>/<id>`` (``team/core-infra``)."""
+    """One offending subject, written ``<kind>/<id>`` (``team/core-infra``).
+
+    ``file``/``line`` say where the evidence is: either a place the check
+    itself read and pointed at (a postmortem's paragraph, a CODEOWNERS line,
+    the config), or, with ``record`` true, the row of the data file the
+    subject's fact was loaded from, filled in after the check by the source
+    that read it (``org/deployments.csv:26``). Reporters label the first kind
+    by its place and the second by its subject (docs/report.md).
+    """
 
     subject: str
     detail: str = ""
@@ -70,6 +78,8 @@ class Evidence:
     team: str | None = None
     file: str | None = None
     line: int | None = None
+    #: file/line locate the subject's record in a data file (not a place the check chose)
+    record: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"subject": self.subject, "detail": self.detail, "url": self.url}
@@ -78,6 +88,8 @@ class Evidence:
         if self.file is not None:
             out["file"] = self.file
             out["line"] = self.line
+            if self.record:
+                out["record"] = True
         return out
 
     @classmethod
@@ -89,6 +101,7 @@ class Evidence:
             team=data.get("team"),
             file=data.get("file"),
             line=data.get("line"),
+            record=bool(data.get("record", False)),
         )
 
 
@@ -304,6 +317,9 @@ class Header:
     config_path: str | None = None
     #: line of ``rules:`` in the config: where builtin packs are "defined"
     config_rules_line: int | None = None
+    #: the git toplevel of the config's folder, or ``rootdir`` outside git (version 3);
+    #: SARIF and GitHub annotations give paths relative to it
+    repository_root: str = ""
     focus_reviewed_on: str | None = None
     window_days: float | None = None
     lines: list[str] = field(default_factory=list)
@@ -326,6 +342,29 @@ class SourceSummary:
 
 
 @dataclass
+class RuleHelp:
+    """What ``guardrails explain`` says about a rule, as data.
+
+    ``head`` are the lines before the sections (id and title, check,
+    where it is defined, parameters, focus overrides); ``sections`` are
+    (heading, text) pairs in explain's order, text unwrapped (a newline
+    separates paragraphs). :mod:`guardrails.rulehelp` renders it as text
+    (byte for byte what ``explain`` prints) and as Markdown (SARIF's help).
+    """
+
+    head: list[str] = field(default_factory=list)
+    sections: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"head": list(self.head), "sections": [list(s) for s in self.sections]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RuleHelp:
+        return cls(head=list(data.get("head", [])),
+                   sections=[(str(h), str(t)) for h, t in data.get("sections", [])])
+
+
+@dataclass
 class RuleSummary:
     """A selected rule as reporters need it, evaluated or not (``-x`` may stop early)."""
 
@@ -336,6 +375,8 @@ class RuleSummary:
     file: str = ""
     line: int = 0
     builtin: bool = False
+    #: what ``guardrails explain`` prints about the rule (version 3; see rulehelp)
+    help: RuleHelp | None = None
 
     @property
     def pack(self) -> str:
@@ -378,6 +419,12 @@ def _dataclass_json(obj: Any) -> dict[str, Any]:
         elif isinstance(v, tuple):
             v = list(v)
         out[f.name] = v
+    return out
+
+
+def _rule_json(rule: RuleSummary) -> dict[str, Any]:
+    out = _dataclass_json(rule)
+    out["help"] = rule.help.to_json() if rule.help is not None else None
     return out
 
 
@@ -448,7 +495,7 @@ class Report:
             "sources": [_dataclass_json(s) for s in self.sources],
             "collection": {"collected": self.collected, "deselected": self.deselected,
                            "stopped_early": self.stopped_early},
-            "rules": [_dataclass_json(r) for r in self.rules],
+            "rules": [_rule_json(r) for r in self.rules],
             "waivers": [_dataclass_json(w) for w in self.waivers],
             "baseline": baseline,
             "timings": dict(self.timings),
@@ -472,7 +519,8 @@ class Report:
         plugins = [PluginSummary(**p) for p in h.pop("plugins", [])]
         collection = data.get("collection") or {}
         rules = [RuleSummary(**{**r, "severity": Severity(r.get("severity", "error")),
-                                "tags": tuple(r.get("tags", ()))})
+                                "tags": tuple(r.get("tags", ())),
+                                "help": RuleHelp.from_json(r["help"]) if r.get("help") else None})
                  for r in data.get("rules", [])]
         if "rules" not in data:
             rules = [RuleSummary(id=r.id, title=r.title, severity=r.severity, tags=r.tags,

@@ -95,3 +95,25 @@ def _tree(resolved: Path) -> str:
         if resolved == t or resolved.is_relative_to(t):
             return f"{t}/"
     return "a system folder"
+
+
+#: folders walked up from the config's folder looking for ``.git`` (a bound, not a limit
+#: anyone meets: paths deeper than this are refused by the OS long before)
+_MAX_PARENTS = 256
+
+
+def repository_root(folder: Path) -> Path:
+    """The git toplevel holding ``folder`` (resolved), or ``folder`` itself outside git.
+
+    Found as git finds it, by the nearest parent holding a ``.git`` entry
+    (a folder, or the file a worktree or submodule has), without running
+    git: reporters need only the path, and a run without the git source
+    should not pay for a subprocess.
+    """
+    start = folder.resolve()
+    for i, parent in enumerate((start, *start.parents)):
+        if i >= _MAX_PARENTS:
+            break
+        if os.path.lexists(parent / ".git"):
+            return parent
+    return start

@@ -69,6 +69,11 @@ class Source(abc.ABC):
     :meth:`provides` and :meth:`gather`. ``gather`` raises
     :class:`guardrails.errors.SourceError` when the source cannot deliver; the
     rules that need its facts then become ``error`` outcomes.
+
+    A source that reads files may also define ``locate(kind, fact, field)``
+    returning ``(file, line)`` (line None when unknown) or None: warnings
+    about the fact then name that row, and evidence naming the fact gets it
+    as its location (``record``; docs/report.md). The files source does.
     """
 
     name: ClassVar[str] = ""
@@ -103,6 +108,15 @@ class Source(abc.ABC):
     def describe(self) -> str:
         """Short label for the report header, e.g. ``files org/``."""
         return self.name
+
+    def feeds(self, path: Path) -> set[str]:
+        """Fact kinds the file at ``path`` (absolute) feeds, if this source reads it.
+
+        The commit hook asks this to judge only the rules whose inputs a
+        commit touched. Sources that read no file of the working tree (HTTP
+        APIs; git, which reads committed history) feed nothing: the default.
+        """
+        return set()
 
 
 # ---------------------------------------------------------------------------

@@ -12,6 +12,11 @@ does not exist is a problem too: a typo in a hook's ``files:`` must not pass.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -109,11 +114,121 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
                 problems.extend(_lines(exc))
     finally:
         session.unconfigure()
-    for p in dict.fromkeys(problems):  # each problem once
-        print(p, file=err)
+    show_errors(problems, "guardrails validate", err)
     return ExitCode.USAGE_ERROR if problems else ExitCode.OK
 
 
 def _lines(exc: UsageError) -> list[str]:
     """One line per error (a LoadErrors holds several)."""
     return [str(e) for e in exc.errors] if isinstance(exc, LoadErrors) else [str(exc)]
+
+
+# ---------------------------------------------------------------------------
+# each error once per pre-commit run
+# ---------------------------------------------------------------------------
+# pre-commit runs guardrails-validate and guardrails-check as two processes,
+# one after the other, in one `git commit`; both load the same files, so a bad
+# file would be described twice. The first hook to meet an error prints it and
+# notes it in the git folder; the second prints only what is new. A run is
+# known by pre-commit's process (the parent of both hooks): its id and, where
+# /proc tells, its start time, since a container may give every run the same
+# pid; a record older than RECORD_TTL is stale anyway. Only when pre-commit
+# says it runs us (PRE_COMMIT=1): run by hand, every error shows.
+
+RECORD_NAME = "guardrails-hook-errors.json"
+_RECORD_MAX = 64 * 1024  # a record is a few hashes; a bigger file is not ours
+RECORD_TTL = 600.0  # seconds: longer than the hooks of one commit take
+
+
+def run_id() -> str:
+    """pre-commit's run: the parent process id, with its start time where /proc has it."""
+    ppid = os.getppid()
+    try:
+        with open(f"/proc/{ppid}/stat", "rb") as fh:
+            stat = fh.read(4096)
+        # Field 22, counted after the command name, which may hold spaces and ')'.
+        started = stat.rsplit(b")", 1)[1].split()[19].decode("ascii")
+    except (OSError, IndexError, UnicodeDecodeError):
+        started = ""
+    return f"{ppid}:{started}"
+
+
+def _git_dir(start: Path) -> Path | None:
+    """The ``.git`` folder of the repository holding ``start`` (a worktree's too)."""
+    for folder in (start, *start.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():
+            try:
+                text = dot_git.read_text(encoding="utf-8", errors="replace")[:4096]
+            except OSError:
+                return None
+            if text.startswith("gitdir:"):
+                target = Path(text[len("gitdir:"):].strip())
+                target = target if target.is_absolute() else folder / target
+                return target if target.is_dir() else None
+            return None
+    return None
+
+
+def _record_path() -> Path | None:
+    if os.environ.get("PRE_COMMIT") != "1":
+        return None
+    git_dir = _git_dir(Path.cwd().resolve())
+    if git_dir is None or (git_dir / RECORD_NAME).is_symlink():
+        return None  # a link would send our write elsewhere
+    return git_dir / RECORD_NAME
+
+
+def _digest(line: str) -> str:
+    return hashlib.sha256(line.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _shown_before(path: Path) -> dict[str, str]:
+    """Digest of each error line already shown in this pre-commit run -> by which hook."""
+    try:
+        if path.stat().st_size > _RECORD_MAX:
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("run") != run_id():
+        return {}  # another run's record
+    written = data.get("time")
+    if not isinstance(written, int | float) or not 0 <= time.time() - written < RECORD_TTL:
+        return {}  # stale
+    shown = data.get("shown")
+    if not isinstance(shown, dict):
+        return {}
+    return {k: v for k, v in shown.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def show_errors(lines: list[str], who: str, err: TextIO) -> int:
+    """Print each error line once: once here, and once per pre-commit run.
+
+    Lines another guardrails hook of the same pre-commit run already printed
+    are left out, with one line saying so. Returns how many were left out.
+    """
+    from guardrails.fileio import atomic_write
+    from guardrails.textsafe import printable
+
+    lines = list(dict.fromkeys(lines))
+    path = _record_path()
+    before = _shown_before(path) if path is not None else {}
+    fresh = [line for line in lines if _digest(line) not in before]
+    for line in fresh:
+        print(printable(line, newlines=True), file=err)
+    repeated = len(lines) - len(fresh)
+    if repeated:
+        by = sorted({before[_digest(line)] for line in lines if _digest(line) in before})
+        what = "error" if repeated == 1 else "errors"
+        also = f" (and {len(fresh)} more above)" if fresh else ""
+        print(f"{repeated} {what} shown by {' and '.join(by)} above{also}: fix "
+              f"{'it' if repeated == 1 else 'them'} first", file=err)
+    if path is not None and fresh:
+        shown = {**before, **{_digest(line): who for line in fresh}}
+        with contextlib.suppress(OSError):  # a courtesy: never fatal
+            atomic_write(path, json.dumps({"run": run_id(), "time": time.time(),
+                                           "shown": shown}))
+    return repeated

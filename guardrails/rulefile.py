@@ -175,6 +175,7 @@ class RuleParser:
         self.metrics = metrics
         self._kinds: set[str] | None = None
         self._registry: KindRegistry | None = None
+        self._source: tuple[str, Path] | None = None  # the file being parsed
 
     @property
     def kinds(self) -> set[str]:
@@ -191,6 +192,7 @@ class RuleParser:
 
     def parse(self, path: Path) -> list[Rule]:
         shown = display_rule_path(path, self.config)
+        self._source = (shown, path)
         data, pos = yamlio.load_file(path, shown, positions=True)
         if data is None:
             raise RuleFileError("the rule file is empty", file=shown,
@@ -364,7 +366,7 @@ class RuleParser:
                           positions: Any) -> list[tuple[str | None, UsageError]]:
         """(key, error) for one set of parameters; a key the variant overrides points at it."""
         def err(key: str | None, msg: str, fix: str | None,
-                sub: tuple[Any, ...] = ()) -> UsageError:
+                sub: tuple[Any, ...] = (), offset: int | None = None) -> UsageError:
             if key is None:
                 path = base
             elif base is not where and (*base, key) in positions:
@@ -374,6 +376,8 @@ class RuleParser:
             else:
                 path = (*where, key, *sub)
             loc = yamlio.nearest(positions, path)
+            if offset is not None and path[-1:] == (key,):
+                loc = self._expression_position(file, path, offset) or loc
             return RuleFileError(f"rule {rid!r}: {msg}", file=file,
                                  line=loc[0] if loc else None,
                                  column=loc[1] if loc else None, fix=fix)
@@ -395,19 +399,38 @@ class RuleParser:
             try:
                 accepted = _keywords(check_validate)
                 extra = {k: v for k, v in (("known_kinds", self.kinds),
-                                           ("fact_kinds", self.registry)) if k in accepted}
+                                           ("fact_kinds", self.registry),
+                                           ("metrics", self.metrics)) if k in accepted}
                 check_validate(values, **extra)
             except ValueError as exc:
                 for one in getattr(exc, "errors", None) or [exc]:
                     one_key = getattr(one, "key", None)
                     out.append((one_key, err(one_key, str(one), getattr(one, "fix", None),
-                                         tuple(getattr(one, "path", ()) or ()))))
+                                         tuple(getattr(one, "path", ()) or ()),
+                                         getattr(one, "offset", None))))
         return out
+
+    def _expression_position(self, file: str, path: tuple[Any, ...],
+                             offset: int) -> tuple[int, int] | None:
+        """File line and column of character ``offset`` of the expression at ``path``."""
+        from guardrails.celrules.position import expression_position
+
+        if self._source is not None and self._source[0] == file:
+            source = self._source[1]
+        elif file == self.config.display_path and self.config.path is not None:
+            source = Path(self.config.path)
+        else:
+            return None
+        try:
+            text = yamlio.read_text(source, file)
+        except UsageError:
+            return None
+        return expression_position(text, path, offset)
 
 
 def _keywords(func: Callable[..., Any]) -> set[str]:
-    """Parameter names of a check's ``validate_rule`` (``known_kinds`` and ``fact_kinds``
-    are passed only to those that take them)."""
+    """Parameter names of a check's ``validate_rule`` (``known_kinds``, ``fact_kinds``
+    and ``metrics`` are passed only to those that take them)."""
     import inspect
 
     try:

@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 
 from guardrails.config import Waiver
 from guardrails.errors import SourceError, UsageError
+from guardrails.facts import FactStore
 from guardrails.model import CheckResult, Outcome, Result, Rule
 from guardrails.plugin import EvalContext, hookimpl
 
@@ -64,6 +65,10 @@ def run_check(rule: Rule, ctx: EvalContext) -> Result:
     if not isinstance(cr, CheckResult):
         return error_result(rule, f"check {rule.check} returned {type(cr).__name__}, "
                             "not a CheckResult")
+    if cr.outcome is Outcome.ERROR and cr.evidence:
+        # A check that could not evaluate some facts names them (a CEL expression
+        # failing on one fact): the evidence is kept.
+        return result_from(rule, cr)
     if cr.outcome not in (Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED):
         return error_result(rule, cr.message or f"check {rule.check} reported {cr.outcome}")
     return result_from(rule, cr)
@@ -120,6 +125,32 @@ def attribute_teams(result: Result, ctx: EvalContext) -> None:
             e.team = index.get(e.subject)
 
 
+def locate_evidence(result: Result, store: FactStore) -> None:
+    """Fill in where evidence about a data record came from, as the source knows it.
+
+    Evidence the check already located (a postmortem paragraph, a CODEOWNERS
+    line) keeps its place; evidence naming a fact a source can locate (the
+    files source knows the file and row of every record it loaded) gets that
+    file and line, marked ``record``. A fact with a web ``url`` (an issue,
+    an incident page from an HTTP source) lends it to evidence that has none.
+    """
+    for e in result.evidence:
+        if e.file is not None and e.url is not None:
+            continue
+        found = store.record(e.subject)
+        if found is None:
+            continue
+        kind, fact = found
+        if e.file is None:
+            loc = store.locate(kind, fact)
+            if loc is not None:
+                e.file, e.line, e.record = loc[0], loc[1], True
+        if e.url is None:
+            url = fact.get("url")
+            if isinstance(url, str) and url.startswith(("https://", "http://")):
+                e.url = url
+
+
 @hookimpl(trylast=True)
 def guardrails_evaluate_rule(rule: Rule, context: EvalContext) -> Result:
     start = time.perf_counter()
@@ -127,6 +158,7 @@ def guardrails_evaluate_rule(rule: Rule, context: EvalContext) -> Result:
     if context.config is not None and context.config.strict:
         fail_without_data(result)
     attribute_teams(result, context)
+    locate_evidence(result, context.store)
     if context.config is not None:
         apply_waivers(result, context.config.waivers, context.now, context.config.timezone)
     result.duration = time.perf_counter() - start

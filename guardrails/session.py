@@ -49,6 +49,7 @@ from guardrails.model import (
     Report,
     Result,
     Rule,
+    RuleHelp,
     RuleSummary,
     SourceSummary,
     WaiverSummary,
@@ -145,6 +146,8 @@ class Session:
         self.metrics: dict[str, Any] = {}
         self._configured = False
         self._header_lines: list[str] = []
+        self._repo_root: str | None = None
+        self._help: dict[str, RuleHelp] = {}
         self._warnings_at_start = 0
         self._report: Report | None = None
 
@@ -265,6 +268,21 @@ class Session:
                 types[cls.name] = cls
         return types
 
+    def source_class(self, name: str, types: dict[str, type[Source]]) -> type[Source]:
+        """The class of configured source ``name``, its options validated (ConfigError)."""
+        cls = types.get(name)
+        if cls is None:
+            raise ConfigError(
+                f"unknown source {name!r}", file=self.config.display_path,
+                line=self.config.line_of("sources", name),
+                fix=f"known sources: {', '.join(sorted(types)) or '(none loaded)'}",
+            )
+        validation.validate(self.config.sources[name], cls.schema,
+                            file=self.config.display_path, positions=self.config.positions,
+                            what=f"source {name!r}", base_path=("sources", name),
+                            error_cls=ConfigError)
+        return cls
+
     def gather(self, kinds: set[str] | list[str] | None = None,
                sources: tuple[str, ...] | list[str] | None = None) -> factsmod.FactStore:
         """Build the configured sources, validate them, and gather facts.
@@ -287,17 +305,7 @@ class Session:
         for name, opts in self.config.sources.items():
             if sources is not None and name not in sources:
                 continue
-            cls = types.get(name)
-            if cls is None:
-                raise ConfigError(
-                    f"unknown source {name!r}", file=self.config.display_path,
-                    line=self.config.line_of("sources", name),
-                    fix=f"known sources: {', '.join(sorted(types)) or '(none loaded)'}",
-                )
-            validation.validate(opts, cls.schema, file=self.config.display_path,
-                                positions=self.config.positions, what=f"source {name!r}",
-                                base_path=("sources", name), error_cls=ConfigError)
-            self.sources[name] = SourceState(cls(opts, env))
+            self.sources[name] = SourceState(self.source_class(name, types)(opts, env))
         for state in self.sources.values():
             state.source.validate()
         needed = (self.needed_kinds() if kinds is None
@@ -409,6 +417,7 @@ class Session:
             rootdir=str(cfg.root), config=cfg.display_path,
             config_path=str(cfg.path) if cfg.path is not None else None,
             config_rules_line=cfg.line_of("rules") if cfg.path is not None else None,
+            repository_root=self._repository_root(),
             focus_reviewed_on=iso(cfg.focus_reviewed_on) if cfg.focus_reviewed_on else None,
             window_days=cfg.window.total_seconds() / 86400,
             lines=list(self._header_lines), warnings_at_start=self._warnings_at_start,
@@ -425,7 +434,8 @@ class Session:
             duration=time.perf_counter() - self.start_time, exit_code=code,
             warnings=list(self.warnings), header=header, sources=sources,
             rules=[RuleSummary(id=r.nodeid, title=r.title, severity=r.severity, tags=r.tags,
-                               file=r.file, line=r.line, builtin=r.builtin)
+                               file=r.file, line=r.line, builtin=r.builtin,
+                               help=self._rule_help(r))
                    for r in self.rules],
             collected=self.collected, deselected=self.deselected,
             stopped_early=self.stopped_early,
@@ -435,6 +445,23 @@ class Session:
                      for w in cfg.waivers],
             timings=dict(self.timings),
         )
+
+    def _repository_root(self) -> str:
+        if self._repo_root is None:
+            from guardrails.paths import repository_root
+
+            self._repo_root = str(repository_root(self.config.root))
+        return self._repo_root
+
+    def _rule_help(self, rule: Rule) -> RuleHelp:
+        """What ``explain`` prints about the rule, kept once per rule for every report."""
+        from guardrails import rulehelp
+
+        got = self._help.get(rule.nodeid)
+        if got is None:
+            got = self._help[rule.nodeid] = rulehelp.build(
+                rule, self.checks.get(rule.check), self.metrics, self.config.focus)
+        return got
 
     def finish(self, exit_code: int | None = None) -> Report:
         """Build the final report and call ``guardrails_session_finish`` (once)."""

@@ -403,6 +403,33 @@ def _walk(node: yaml.Node, path: PathKey, pos: dict[PathKey, Position]) -> None:
             _walk(item, (*path, i), pos)
 
 
+def node_at(text: str, path: PathKey) -> yaml.Node | None:
+    """The node at ``path`` of a YAML text, with its marks and style; None when absent.
+
+    For messages that point inside a value (a character of a rule's CEL
+    expression). Composed under the same bounds as :func:`load`.
+    """
+    loader = (_LoaderPy if deep_offset(text) is not None else _Loader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            check_bounds(node)
+    except (yaml.YAMLError, UsageError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value
+                         if isinstance(k, yaml.ScalarNode) and k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) \
+                and 0 <= step < len(node.value):
+            node = node.value[step]
+        else:
+            return None
+    return node
+
+
 def positions_of(text: str) -> dict[PathKey, Position]:
     """Positions of every node in a YAML (or JSON) text; empty when unparseable."""
     try:

@@ -1,7 +1,9 @@
 """The generic checks: ``each``, ``count`` and ``metric``.
 
-``each`` and ``count`` select facts with JSON Schema (``where``) and optional
-time filters; ``each`` then validates every selected fact against ``expect``.
+``each`` and ``count`` select facts with ``where`` and optional time filters;
+``each`` then checks every selected fact against ``expect``. A mapping
+``where``/``expect`` is a JSON Schema, a string a CEL expression
+(:mod:`guardrails.celrules`). ``count`` with ``group_by`` counts per group.
 ``metric`` compares a named metric with ``min``/``max``.
 """
 
@@ -13,6 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from guardrails import fmt
+from guardrails.celrules.rules import (
+    CelRun,
+    expression_problems,
+    group_by_problems,
+    reached_kinds,
+)
+from guardrails.checks import grouping
+from guardrails.checks.common import expect_or_value, metric_label, no_data
 from guardrails.checks.conditions import (
     RuleParamError,
     RuleParamErrors,
@@ -33,7 +43,9 @@ from guardrails.validation import make_rule_validator
 
 _KIND = {"type": "string", "pattern": "^[a-z][a-z_]*$",
          "description": "Fact kind, plural: incidents, deployments, teams, ..."}
-_SCHEMA = {"type": "object", "description": "A JSON Schema applied to each fact."}
+_SCHEMA = {"type": ["object", "string"],
+           "description": "A JSON Schema (a mapping) or a CEL expression (a string) over "
+                          "`fact`, `now` and `window`, true for the facts it accepts."}
 _DURATION = {"type": "string", "pattern": DURATION_PATTERN}
 _NUMBER_OR_DURATION = {"anyOf": [{"type": "number"}, _DURATION]}
 
@@ -52,11 +64,7 @@ _FILTERS = {
 }
 
 
-def no_data(rule: Rule, reason: str, unit: str = "count") -> CheckResult:
-    """Skipped with ``reason``, or failed when the rule says ``on_no_data: fail``."""
-    if rule.params.get("on_no_data") == "fail":
-        return CheckResult(Outcome.FAILED, f"{reason} (on_no_data: fail)", unit=unit)
-    return CheckResult.skipped(reason)
+
 
 
 def _mentions_joins(kind: str, params: Mapping[str, Any], kinds: KindRegistry) -> bool:
@@ -72,6 +80,9 @@ def _mentions_joins(kind: str, params: Mapping[str, Any], kinds: KindRegistry) -
 def _accepts(schema: Mapping[str, Any]) -> Any:
     """A fast predicate for a condition: jsonschema-rs's when it takes it, else jsonschema's."""
     return predicate(schema, rule=True) or make_rule_validator(schema).is_valid
+
+
+
 
 
 class _Selecting(Check):
@@ -95,9 +106,17 @@ class _Selecting(Check):
             kind = None
         elif not isinstance(kind, str):
             kind = None
-        for key in ("where", "expect"):
-            if key in params:
+        if "value" in params and "min" not in params and "max" not in params:
+            errors.append(RuleParamError("value", "value: needs min or max to compare with",
+                                         fix="add max: 8 (or min:) to the rule"))
+        errors += expect_or_value(self.name, params)
+        for key in ("where", "expect", "value"):
+            if isinstance(params.get(key), str):
+                errors.extend(expression_problems(key, params[key], kind, kinds))
+            elif key in params:
                 errors.extend(condition_problems(key, params[key], kind, kinds))
+        if "group_by" in params:
+            errors.extend(group_by_problems(params["group_by"], kind, kinds))
         errors.extend(evidence_problems(params.get("evidence"), kind, kinds))
         stamps = timestamp_fields(kind, kinds) if kind else None
         older = params.get("older_than")
@@ -124,12 +143,25 @@ class _Selecting(Check):
             raise RuleParamErrors(errors)
 
     def needs(self, rule: Rule, metrics: Mapping[str, Metric]) -> set[str]:
-        return {rule.params["facts"]}
+        return {rule.params["facts"], *reached_kinds(rule.params, rule.params["facts"])}
 
     def select(self, rule: Rule, ctx: EvalContext) -> tuple[list[Any], list[dict[str, Any]]]:
+        """The selected facts and their JSON views."""
+        raw, views, _ = self.select_run(rule, ctx)
+        return raw, views
+
+    def select_run(self, rule: Rule, ctx: EvalContext
+                   ) -> tuple[list[Any], list[dict[str, Any]], CelRun | None]:
+        """:meth:`select`, with the CEL evaluation (its errors) when a condition is CEL."""
         kind = rule.params["facts"]
         facts = ctx.facts(kind)
-        where = _accepts(rule.params["where"]) if "where" in rule.params else None
+        params = rule.params
+        run = (CelRun(rule, ctx) if isinstance(params.get("where"), str)
+               or isinstance(params.get("expect"), str) or "value" in params else None)
+        where = _accepts(params["where"]) if isinstance(params.get("where"), dict) else None
+        # JSON views only for JSON Schema conditions: a CEL rule reads facts directly.
+        want_views = isinstance(params.get("where"), dict) or isinstance(params.get("expect"),
+                                                                         dict)
         older = rule.params.get("older_than")
         cutoff = ctx.now - parse_duration(older["age"]) if older else None
         win_field = rule.params.get("in_window")
@@ -150,32 +182,63 @@ class _Selecting(Check):
                 ts = f.get(win_field)
                 if not isinstance(ts, datetime) or not start <= ts < end:
                     continue
-            view = json_view(kind, f, depth, memo, kinds)
-            if where is not None and not where(view):
+            if run is not None and not run.accepts(f):
                 continue
+            if want_views:
+                view = json_view(kind, f, depth, memo, kinds)
+                if where is not None and not where(view):
+                    continue
+                views.append(view)
             raw.append(f)
-            views.append(view)
-        return raw, views
+        return raw, views, run
 
 
 class EachCheck(_Selecting):
     name = "each"
     schema = {
-        "properties": {**_FILTERS, "expect": _SCHEMA, "on_no_data": {"enum": ["skip", "fail"]}},
-        "required": ["facts", "expect"],
+        "properties": {
+            **_FILTERS, "expect": _SCHEMA, "on_no_data": {"enum": ["skip", "fail"]},
+            "value": {"type": "string", "description":
+                      "A CEL expression giving a number for each fact (in place of "
+                      "`expect`): every selected fact's value lies within min/max."},
+            "unit": {"type": "string", "pattern": "^[a-z][a-z _-]{0,30}$", "description":
+                     "What `value` counts, singular (member): shown in messages."},
+            "min": {"type": "number"}, "max": {"type": "number"},
+        },
+        "required": ["facts"],
     }
-    doc = "Every selected fact must validate against the rule's `expect` JSON Schema."
+    doc = ("Every selected fact satisfies `expect` (a JSON Schema or a CEL expression), "
+           "or its CEL `value` lies within `min`/`max`.")
 
     def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
         kind = rule.params["facts"]
         if not ctx.facts(kind):
             return no_data(rule, f"no {kind} data")
-        raw, views = self.select(rule, ctx)
+        raw, views, run = self.select_run(rule, ctx)
+        if run is not None and run.errors and not raw:
+            return run.error_result(len(raw))
         if not raw:
             return no_data(rule, f"no {kind} match the rule's selection")
+        template = rule.params.get("evidence")
+        if run is not None and run.value is not None:
+            measured = run.measured(raw)
+            if run.errors:
+                return run.error_result(len(raw))
+            return _within(rule, kind, measured, ctx)
+        if run is not None and isinstance(rule.params["expect"], str):
+            failing = run.failing(raw)
+            if run.errors:
+                return run.error_result(len(raw))
+            evidence = [Evidence(subject(kind, f, ctx.store.kinds),
+                                 render_template(template, json_view(kind, f, 1, None,
+                                                                     ctx.store.kinds))
+                                 if template else run.detail(), url=f.get("url"),
+                                 team=_team_of(f)) for f in failing]
+            return _each_result(kind, evidence, len(raw))
+        if run is not None and run.errors:
+            return run.error_result(len(raw))
         expect = make_rule_validator(rule.params["expect"])
         fast = predicate(rule.params["expect"], rule=True)
-        template = rule.params.get("evidence")
         evidence = []
         for fact, view in zip(raw, views, strict=True):
             if fast is not None and fast(view):
@@ -189,15 +252,53 @@ class EachCheck(_Selecting):
                       else best_match(errors).message)
             evidence.append(Evidence(subject(kind, fact, ctx.store.kinds), detail,
                                      url=fact.get("url"), team=_team_of(fact)))
-        evidence.sort(key=lambda e: e.subject)
-        n = len(evidence)
-        ids = fmt.ids([e.subject.split("/", 1)[1] for e in evidence])
-        msg = (f"{n} of {len(raw)} {kind} fail: {ids}" if n
-               else f"all {len(raw)} {kind} pass")
-        return CheckResult(
-            Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
-            threshold={"max": 0}, samples=len(raw), evidence=evidence,
-        )
+        return _each_result(kind, evidence, len(raw))
+
+
+def _number(v: float | int) -> str:
+    return str(v) if isinstance(v, int) else f"{v:g}"
+
+
+def _within(rule: Rule, kind: str, measured: list[tuple[Any, float | int]],
+            ctx: EvalContext) -> CheckResult:
+    """``each`` with ``value``: the facts whose value lies outside ``min``/``max``."""
+    lo, hi = rule.params.get("min"), rule.params.get("max")
+    unit = rule.params.get("unit", "")
+    kinds = ctx.store.kinds
+
+    def amount(v: float | int) -> str:
+        return (f"{_number(v)} {unit if v == 1 else unit + 's'}" if unit else _number(v))
+
+    evidence = []
+    for fact, v in sorted(measured, key=lambda fv: subject(kind, fv[0], kinds)):
+        bound = (f"max {_number(hi)}" if hi is not None and v > hi
+                 else f"min {_number(lo)}" if lo is not None and v < lo else None)
+        if bound is not None:
+            evidence.append((Evidence(subject(kind, fact, kinds), f"{amount(v)} ({bound})",
+                                      url=fact.get("url"), team=_team_of(fact)), v))
+    units = f" {unit}s" if unit else ""
+    bounds = (f"{_number(lo)}..{_number(hi)}{units}" if lo is not None and hi is not None
+              else f"at most {_number(hi)}{units}" if hi is not None
+              else f"at least {_number(lo or 0)}{units}")
+    n = len(evidence)
+    names = fmt.ids([f"{e.subject.split('/', 1)[1]} ({_number(v)})" for e, v in evidence])
+    msg = (f"{fmt.plural(n, kinds.singular(kind))} outside {bounds}: {names}" if n
+           else f"all {len(measured)} {kind} have {bounds}")
+    return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+                       threshold={"max": 0}, samples=len(measured),
+                       evidence=[e for e, _ in evidence])
+
+
+def _each_result(kind: str, evidence: list[Evidence], selected: int) -> CheckResult:
+    evidence.sort(key=lambda e: e.subject)
+    n = len(evidence)
+    ids = fmt.ids([e.subject.split("/", 1)[1] for e in evidence])
+    msg = (f"{n} of {selected} {kind} fail: {ids}" if n
+           else f"all {selected} {kind} pass")
+    return CheckResult(
+        Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
+        threshold={"max": 0}, samples=selected, evidence=evidence,
+    )
 
 
 def _team_of(fact: Mapping[str, Any]) -> str | None:
@@ -209,7 +310,11 @@ class CountCheck(_Selecting):
     name = "count"
     schema = {
         "properties": {**_FILTERS, "min": {"type": "number"}, "max": {"type": "number"},
-                       "on_no_data": {"enum": ["skip", "fail"]}},
+                       "on_no_data": {"enum": ["skip", "fail"]},
+                       "group_by": {"type": "string", "description":
+                                    "Count per group: a field (or a path through joined "
+                                    "facts) of the facts, e.g. team; min/max apply to "
+                                    "every group."}},
         "required": ["facts"],
         "anyOf": [{"required": ["min"]}, {"required": ["max"]}],
     }
@@ -219,10 +324,14 @@ class CountCheck(_Selecting):
         kind = rule.params["facts"]
         if not ctx.facts(kind):
             return no_data(rule, f"no {kind} data")
-        raw, _ = self.select(rule, ctx)
-        n = len(raw)
+        raw, _, run = self.select_run(rule, ctx)
+        if run is not None and run.errors:
+            return run.error_result(len(raw))
         lo, hi = rule.params.get("min"), rule.params.get("max")
         threshold = {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
+        if "group_by" in rule.params:
+            return grouping.grouped_count(rule, ctx, raw, lo, hi, threshold)
+        n = len(raw)
         ok = (lo is None or n >= lo) and (hi is None or n <= hi)
         shown = fmt.comparison(n, "count", threshold, ok)
         msg = f"{fmt.plural(n, kind.rstrip('s'))} selected: {shown}"
@@ -234,8 +343,7 @@ class CountCheck(_Selecting):
                            unit="count", threshold=threshold, samples=n, evidence=evidence)
 
 
-def metric_label(name: str) -> str:
-    return name.rsplit(".", 1)[-1].replace("_", " ")
+
 
 
 class MetricCheck(Check):
@@ -245,10 +353,25 @@ class MetricCheck(Check):
             "metric": {"type": "string", "description": "A named metric, e.g. dora.lead_time."},
             "min": _NUMBER_OR_DURATION,
             "max": _NUMBER_OR_DURATION,
+            "group_by": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+                         "description": "One value per group: team, or a field of the "
+                                        "metric's facts (service); min/max hold for "
+                                        "every group."},
         },
         "required": ["metric"],
     }
     doc = "A named metric compared with `min`/`max` over the rule's window."
+
+    def validate_rule(self, params: Mapping[str, Any], metrics: Any = None,
+                      fact_kinds: KindRegistry | None = None) -> None:
+        """Load-time check: ``group_by`` names ``team`` or a field of the metric's facts."""
+        if "group_by" not in params or metrics is None:
+            return
+        errors = grouping.group_by_problems(params["group_by"],
+                                            metrics.get(params.get("metric")),
+                                            BUILTIN if fact_kinds is None else fact_kinds)
+        if errors:
+            raise RuleParamErrors(errors)
 
     def needs(self, rule: Rule, metrics: Mapping[str, Metric]) -> set[str]:
         m = metrics.get(rule.params["metric"])
@@ -266,6 +389,8 @@ class MetricCheck(Check):
         metric = ctx.metrics.get(rule.params["metric"])
         if metric is None:
             raise LookupError(f"metric {rule.params['metric']!r} is not available")
+        if "group_by" in rule.params:
+            return grouping.grouped_metric(rule, ctx, metric, self.bound)
         start, end = ctx.window_for(rule)
         mv = metric.compute(ctx, rule, start, end)
         label = metric_label(metric.name)
@@ -305,7 +430,9 @@ def focus_note(rule: Rule, unit: str, bound: Any = None) -> str:
 
 @hookimpl
 def guardrails_collect_checks() -> list[Check]:
-    return [EachCheck(), CountCheck(), MetricCheck()]
+    from guardrails.celrules.exprcheck import ExprCheck
+
+    return [EachCheck(), CountCheck(), MetricCheck(), ExprCheck()]
 
 
 _no_data = no_data  # older name, kept for plugins written against it

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import textwrap
 from typing import TYPE_CHECKING
 
 import click
 
-from guardrails.cli.list import _plain, check_label
 from guardrails.cli.options import config_option, echo, plugin_option, session_for
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
@@ -16,14 +13,6 @@ from guardrails.model import Rule
 
 if TYPE_CHECKING:
     from guardrails.session import Session
-
-EXPLAIN_SECTIONS = (
-    ("what", "What it checks"),
-    ("why", "Why it matters"),
-    ("default", "Default and where it comes from"),
-    ("fix", "How to fix a failure"),
-    ("data", "Data it needs"),
-)
 
 
 @click.command()
@@ -79,43 +68,11 @@ def find_rule(session: Session, rule_id: str) -> Rule:
 
 
 def explain_rule(session: Session, rule_id: str) -> int:
-    """Print what a rule checks, in the fixed sections."""
+    """Print what a rule checks, in the fixed sections (the text SARIF's help carries)."""
+    from guardrails import rulehelp
+
     rule = find_rule(session, rule_id)
-    check = session.checks.get(rule.check)
-    echo(f"{rule.nodeid} - {rule.title}")
-    echo(f"check: {check_label(rule)}, severity: {rule.severity.value}, "
-          f"tags: {', '.join(rule.tags) or '-'}")
-    echo(f"defined in: {rule.file}:{rule.line}{' (builtin)' if rule.builtin else ''}")
-    params = {k: v for k, v in rule.params.items() if k != "metric"}
-    if params:
-        echo("parameters:")
-        for k, v in params.items():
-            note = ""
-            if rule.defaults.get(k) != v:
-                note = f"  (default {rule.defaults.get(k)!r}"
-                note += f", focus {rule.focus_applied})" if rule.focus_applied else ")"
-            echo(f"  {k}: {json.dumps(_plain(v))}{note}")
-    if rule.focus_overrides:
-        echo("focus overrides:")
-        for focus, ov in rule.focus_overrides.items():
-            shown = ", ".join(f"{k}: {json.dumps(_plain(v))}" for k, v in ov.items())
-            mark = "  <- current focus" if focus == session.config.focus else ""
-            echo(f"  {focus}: {shown}{mark}")
-    explain = dict(rule.explain)
-    if not explain.get("what"):
-        explain["what"] = rule.description or (check.doc if check else "")
-    needs = sorted(check.needs(rule, session.metrics)) if check else []
-    data = explain.get("data", "")
-    if needs:
-        data = (data + "\n" if data else "") + f"Fact kinds read: {', '.join(needs)}."
-    explain["data"] = data
-    for key, heading in EXPLAIN_SECTIONS:
-        text = (explain.get(key) or "").strip()
-        if not text:
-            continue
-        echo()
-        echo(heading)
-        for para in text.splitlines():
-            echo(textwrap.fill(para, width=88, initial_indent="  ", subsequent_indent="  ")
-                  if para.strip() else "")
+    help = rulehelp.build(rule, session.checks.get(rule.check), session.metrics,
+                          session.config.focus)
+    echo(rulehelp.text(help))
     return 0

@@ -19,6 +19,7 @@ from guardrails import __version__
 from guardrails.cli import check as check_module
 from guardrails.cli import explain as explain_module
 from guardrails.cli import facts as facts_module
+from guardrails.cli import hook as hook_module
 from guardrails.cli import init as init_module
 from guardrails.cli import list as list_module
 from guardrails.cli import report as report_module
@@ -90,7 +91,7 @@ def cli() -> None:
 
 
 for _module in (check_module, list_module, explain_module, facts_module, validate_module,
-                init_module, schema_module, report_module):
+                init_module, schema_module, report_module, hook_module):
     cli.add_command(_module.command)
 
 

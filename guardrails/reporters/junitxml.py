@@ -76,9 +76,19 @@ def junit_timestamp(now: str) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def saved(t: float) -> float:
+    """A duration as a saved JSON report holds it (six decimals, reporters/json.py).
+
+    Formatting the raw value live and the saved one on re-rendering may
+    round the last digit differently; formatting what the JSON keeps makes
+    both the same bytes.
+    """
+    return round(t, 6)
+
+
 def _seconds(t: float) -> str:
     # Plain decimals: Surefire's time pattern rejects exponents such as 1e-05.
-    return f"{max(t, 0.0):.3f}"
+    return f"{max(saved(t), 0.0):.3f}"
 
 
 def _threshold_text(threshold: dict[str, Any] | None, unit: str | None) -> str:
@@ -202,7 +212,7 @@ def build(report: Report) -> ET.Element:
             root, "testsuite", name=pack, tests=len(results),
             failures=_count(results, Outcome.FAILED), errors=_count(results, Outcome.ERROR),
             skipped=_count(results, Outcome.SKIPPED, Outcome.WAIVED),
-            time=_seconds(sum(r.duration for r in results)), timestamp=stamp,
+            time=_seconds(sum(saved(r.duration) for r in results)), timestamp=stamp,
         )
         if report.focus:
             _sub(_sub(suite, "properties"), "property", name="focus", value=report.focus)

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
+import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from guardrails.model import Outcome, Result, Severity
+from guardrails.paths import kind_of
 from guardrails.plugin import DocumentReporter, Reporter, hookimpl
-from guardrails.textsafe import printable
+from guardrails.textsafe import excerpt, printable
 
 if TYPE_CHECKING:
     from guardrails.model import Report
@@ -134,20 +138,60 @@ class MarkdownReporter(DocumentReporter):
         return render(report)
 
 
-def append_step_summary(report: Report, environ: dict[str, str] | None = None) -> Path | None:
-    """Append the summary to ``$GITHUB_STEP_SUMMARY`` when set; return that path."""
+def append_step_summary(report: Report, environ: Mapping[str, str] | None = None,
+                        err: TextIO | None = None) -> Path | None:
+    """Append the summary to ``$GITHUB_STEP_SUMMARY`` when set; return that path.
+
+    The path comes from the environment, so it is treated as hostile: a
+    symbolic link, a FIFO, a device or a folder is refused (one line on
+    stderr says why; the run's verdict does not change). The file is opened
+    without following a link (``O_NOFOLLOW``), checked again on the open
+    descriptor, and the whole summary is written with ``O_APPEND`` in one
+    ``write``: what other steps wrote is never overwritten, and a
+    concurrent writer cannot interleave inside it.
+    """
     name = (environ if environ is not None else os.environ).get(STEP_SUMMARY_ENV)
     if not name:
         return None
-    path = Path(name)
+    err = err if err is not None else sys.stderr
+    shown = excerpt(name, 200)
     try:
-        with path.open("a", encoding="utf-8", newline="\n") as fh:
-            fh.write(render(report) + "\n")
+        why = _refusal(name)
+        if why is None:
+            _append(name, (render(report) + "\n").encode("utf-8"))
+            return Path(name)
     except OSError as exc:
-        # A summary is a courtesy: failing to write it must not change the gate's verdict.
-        LOG.warning("cannot append to %s=%s: %s", STEP_SUMMARY_ENV, name, exc.strerror)
+        why = f"cannot be appended to: {exc.strerror or type(exc).__name__}"
+    # A summary is a courtesy: failing to write it must not change the gate's verdict.
+    err.write(f"guardrails: job summary not written: {STEP_SUMMARY_ENV}={shown} {why}\n")
+    return None
+
+
+def _refusal(name: str) -> str | None:
+    """Why ``name`` is no file to append to (None when it is a regular file or absent)."""
+    try:
+        st = os.lstat(name)
+    except FileNotFoundError:
         return None
-    return path
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symbolic link (a regular file is required)"
+    if not stat.S_ISREG(st.st_mode):
+        return f"is {kind_of(st.st_mode)} (a regular file is required)"
+    return None
+
+
+def _append(name: str, data: bytes) -> None:
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    fd = os.open(name, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        # Checked again on what was opened: the path may have changed since lstat.
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "it is not a regular file")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 @hookimpl

@@ -235,6 +235,8 @@ class TerminalReporter(Reporter):
         width = max((len(s) for s in labels), default=0)
         for e, label in zip(shown, labels, strict=True):
             text = f"{indent}{label.ljust(width)}  {e.detail}".rstrip()
+            if e.record and e.file and self.verbose:
+                text += f"  ({_place(e)})"
             if e.url and self.verbose:
                 text += f"  <{e.url}>"
             self.line(text)
@@ -267,7 +269,8 @@ class TerminalReporter(Reporter):
         if counts["error"]:
             parts.append(f"{counts['error']} error{'s' if counts['error'] != 1 else ''}")
         text = ", ".join(parts) if parts else "no rules ran"
-        text += f" in {report.duration:.2f}s"
+        # what a saved report holds (6 decimals), so a re-rendering prints the same digits
+        text += f" in {round(report.duration, 6):.2f}s"
         if report.exit_code == 1:
             style: tuple[str, ...] = ("red", "bold")
         elif not report.results or counts["failed"]:
@@ -327,9 +330,19 @@ def _count(n: int, kind: str) -> str:
     return f"{n:,} {word}"
 
 
+def _place(e: Evidence) -> str:
+    return f"{e.file}:{e.line}" if e.line else (e.file or "")
+
+
 def _label(e: Evidence) -> str:
-    if e.file:
-        return f"{e.file}:{e.line}" if e.line else e.file
+    """A place the check pointed at is the label; a data record is named by its subject.
+
+    The row a record came from (``org/deployments.csv:26``) says less to a
+    reader than ``deployment/dep-5560``, so it is shown after the detail,
+    with ``-v`` only.
+    """
+    if e.file and not e.record:
+        return _place(e)
     return e.subject
 
 

@@ -161,11 +161,16 @@ class FilesSource(Source):
         present = self._discover()
         return {k: list(self._load(k)) for k in sorted(kinds) if k in present}
 
-    def locate(self, kind: str, fact: Mapping[str, Any], field: str | None = None) -> str | None:
-        """``file:line`` of a fact this source read (of its ``field`` when given).
+    def locate(self, kind: str, fact: Mapping[str, Any],
+               field: str | None = None) -> tuple[str, int | None] | None:
+        """(file, line) of a fact this source read (of its ``field`` when given).
 
-        Used for warnings about the fact (a dangling reference). The record
-        index is built on the first question, so a clean run pays nothing.
+        Used for warnings about the fact (a dangling reference) and for the
+        location of evidence naming it (the row of ``deployment/dep-5560``).
+        The file is shown as the user names it (relative to the config's
+        folder); the line is None when unknown (a postmortem as a whole).
+        The record index is built on the first question, so a clean run
+        pays nothing.
         """
         if kind == "postmortems":
             file = fact.get("file")
@@ -174,8 +179,8 @@ class FilesSource(Source):
             lines = fact.get("lines") or []
             for n, text in enumerate(lines[: fact.get("body_line") or len(lines)], 1):
                 if field and text.startswith(f"{field}:"):
-                    return f"{file}:{n}"
-            return file
+                    return file, n
+            return file, None
         table = self._tables.get(kind)
         if table is None:
             return None
@@ -185,12 +190,31 @@ class FilesSource(Source):
         i = index.get(id(fact))
         if i is None:
             return None
-        line = table.line(i, (field,) if field else ())
-        return f"{table.display}:{line}" if line else table.display
+        return table.display, table.line(i, (field,) if field else ())
 
     def describe(self) -> str:
         shown = self.env.display(self._root())
         return f"files {shown.rstrip('/')}/"
+
+    def feeds(self, path: Path) -> set[str]:
+        """The kind a data file of the folder holds (``reviews.csv`` feeds ``changes``)."""
+        folder = (self.env.root / self.path).resolve()
+        try:
+            # The parent resolved, not the name: a link's own name says what it holds.
+            rel = (path.parent.resolve() / path.name).relative_to(folder).as_posix()
+        except ValueError:
+            return set()
+        if rel == REVIEWS_FILE:
+            return {"changes"}
+        head, _, name = rel.rpartition("/")
+        if head == "postmortems" and name.endswith(".md"):
+            is_postmortem = name.lower() != "readme.md" and not name.startswith(("_", "."))
+            return {"postmortems"} if is_postmortem else set()
+        stem, dot, suffix = rel.rpartition(".")
+        for entry in ENTRIES:
+            if dot and stem == entry.stem and f".{suffix}" in entry.suffixes:
+                return {entry.kind}
+        return set()
 
     # --- where the files are ------------------------------------------------
 

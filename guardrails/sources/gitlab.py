@@ -200,7 +200,8 @@ class GitLabSource(Source):
             client.close()
             self.warnings.extend(w for w in client.warnings if w not in self.warnings)
         if misses:
-            raise offline_error(self.name, misses, client.cache.root if client.cache else None)
+            raise offline_error(self.name, misses, client.cache.root if client.cache else None,
+                                cached=client.stats.cache_answers)
         return out
 
     def projects(self, client: HttpClient) -> list[tuple[str, str]]:

@@ -32,17 +32,36 @@ class CacheMiss(SourceError):
         self.purpose = purpose
 
 
-def offline_error(source: str, misses: list[CacheMiss], cache_dir: Path | None) -> SourceError:
-    """One error naming every fact kind (and its first URL) the cache could not answer."""
+class OfflineMiss(SourceError):
+    """Offline, and the cache could not answer every request a source needed.
+
+    ``cached`` counts the answers the cache did give in that run (None when
+    the source did not say): 0 means nothing was ever cached for it, which
+    the commit hook reports as one line and a skip rather than an error.
+    """
+
+    def __init__(self, source: str, message: str, misses: list[CacheMiss],
+                 cached: int | None) -> None:
+        super().__init__(source, message)
+        self.misses = misses
+        self.cached = cached
+
+
+def offline_error(source: str, misses: list[CacheMiss], cache_dir: Path | None,
+                  cached: int | None = None) -> OfflineMiss:
+    """One error naming every fact kind (and its first URL) the cache could not answer.
+
+    :param cached: how many answers the cache gave this source in the run.
+    """
     lacks = "; ".join(f"{m.purpose} (GET {m.shown})" for m in misses)
     if cache_dir is None:
-        return SourceError(source, f"offline, and no HTTP cache directory is configured, so "
-                           f"nothing can answer: {lacks}. Run without --offline.")
+        return OfflineMiss(source, f"offline, and no HTTP cache directory is configured, so "
+                           f"nothing can answer: {lacks}. Run without --offline.", misses, cached)
     where = f" in {cache_dir}"
-    return SourceError(
+    return OfflineMiss(
         source,
         f"offline, and the cache{where} lacks answers for: {lacks}. "
-        "Run once without --offline to fill the cache.",
+        "Run once without --offline to fill the cache.", misses, cached,
     )
 
 

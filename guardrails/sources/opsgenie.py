@@ -135,7 +135,8 @@ class OpsgenieSource(Source):
             return {"incidents": self._incidents(client)}
         except CacheMiss as miss:
             raise offline_error(self.name, [miss],
-                                client.cache.root if client.cache else None) from None
+                                client.cache.root if client.cache else None,
+                                cached=client.stats.cache_answers) from None
         finally:
             client.close()
             self.warnings.extend(w for w in client.warnings if w not in self.warnings)

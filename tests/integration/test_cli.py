@@ -309,8 +309,10 @@ def test_json_to_stdout_parses(project: Path) -> None:
         "exit_code": 1}
     failed = data["results"][0]
     assert failed["id"] == "people::team-size"
+    # version 3: the row of org/teams.yaml the team was read from
     assert failed["evidence"] == [{"subject": "team/beta", "detail": "9 members (max 8)",
-                                   "url": None, "team": "beta"}]
+                                   "url": None, "team": "beta", "file": "org/teams.yaml",
+                                   "line": 7, "record": True}]
     # the value counts offending teams; the 3..8 bound is per team, in the message
     assert (failed["value"], failed["unit"], failed["threshold"]) == (1, "count", {"max": 0})
 

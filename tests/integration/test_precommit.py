@@ -6,12 +6,15 @@ working tree, whose new files may not be committed yet, so the test copies
 the tree (tracked and untracked, minus ignored files) into a temporary git
 repository and points ``pre-commit try-repo`` at that. A second temporary
 repository is the user's project: a broken rule file is staged, the hook
-fails naming its file and line; the file is fixed, the hook passes.
+fails naming its file and line (once, though two hooks read it); the file
+is fixed, the hook passes; the check hook judges the rules the staged files
+feed, skips a README-only commit, and the pre-push gate runs every rule.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,11 +75,18 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return snapshot_of_working_tree(tmp_path_factory.mktemp("hook-repo"))
 
 
-def try_repo(project: Path, hook_repo: Path, hook: str, home: Path) -> subprocess.CompletedProcess:
+def try_repo(project: Path, hook_repo: Path, hook: str | None, home: Path,
+             *extra: str) -> subprocess.CompletedProcess:
     env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
     env.pop("GITHUB_STEP_SUMMARY", None)
-    return subprocess.run([PRE_COMMIT, "try-repo", str(hook_repo), hook, "--color", "never"],
+    env.pop("PRE_COMMIT", None)
+    hooks = [hook] if hook else []
+    return subprocess.run([PRE_COMMIT, "try-repo", str(hook_repo), *hooks, "--color", "never",
+                           *extra],
                           cwd=project, env=env, text=True, capture_output=True, timeout=300)
+
+
+CONFIG = "rules: [guardrails/rules/]\nsources:\n  files: {path: org}\n"
 
 
 def test_validate_hook_fails_on_broken_rule_then_passes(
@@ -84,25 +94,52 @@ def test_validate_hook_fails_on_broken_rule_then_passes(
     project = tmp_path / "project"
     project.mkdir()
     git(project, "init", "-q")
-    write(project, "guardrails.yaml", "rules: [rules/]\nsources:\n  files: {path: org}\n")
+    # the layout `guardrails init` writes, which the hooks' `files:` patterns fit
+    write(project, "guardrails.yaml", CONFIG)
     write(project, "org/teams.yaml", TEAMS_YAML)
-    write(project, "rules/people.yaml", BROKEN_RULES)
+    write(project, "guardrails/rules/people.yaml", BROKEN_RULES)
+    write(project, "README.md", "# project\n")
     git(project, "add", "-A")
     home = tmp_path / "pre-commit-home"
 
     res = try_repo(project, hook_repo, "guardrails-validate", home)
     out = res.stdout + res.stderr
     assert res.returncode == 1, out
-    assert "rules/people.yaml:6:5: invalid rule 'some-teams'" in out
+    assert "guardrails/rules/people.yaml:6:5: invalid rule 'some-teams'" in out
     assert "did you mean 'min'" in out
 
-    write(project, "rules/people.yaml", PEOPLE_RULES)
+    # Every commit hook of the repository in one pre-commit run: validate and check
+    # both meet the broken file; its error is printed once.
+    res = try_repo(project, hook_repo, None, home)
+    out = res.stdout + res.stderr
+    assert res.returncode == 1, out
+    assert out.count("invalid rule 'some-teams'") == 1, out
+    # (try-repo orders the hooks by id: check meets it first)
+    assert re.search(r"1 error shown by guardrails (check|validate) above: fix it first", out)
+
+    write(project, "guardrails/rules/people.yaml", PEOPLE_RULES)
     git(project, "add", "-A")
     res = try_repo(project, hook_repo, "guardrails-validate", home)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "guardrails validate" in res.stdout and "Passed" in res.stdout
 
-    # the check hook runs the rules: beta has 9 members, team-size fails (exit 1)
+    # the check hook runs the rules the staged files feed: beta has 9 members,
+    # team-size fails (exit 1), quietly
     res = try_repo(project, hook_repo, "guardrails-check", home)
     assert res.returncode == 1, res.stdout + res.stderr
-    assert "people::team-size" in res.stdout
+    assert "FAILED people::team-size" in res.stdout
+    assert "SKIPPED" not in res.stdout
+
+    # a commit that touches no config, rule or data file does not run it at all
+    git(project, "commit", "-q", "-m", "start")
+    write(project, "README.md", "# project, typo fixed\n")
+    git(project, "add", "README.md")
+    res = try_repo(project, hook_repo, "guardrails-check", home)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "(no files to check)" in res.stdout and "Skipped" in res.stdout
+
+    # the gate, at pre-push, runs every rule whatever changed
+    res = try_repo(project, hook_repo, "guardrails-gate", home, "--hook-stage", "pre-push")
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "FAILED people::team-size" in res.stdout
+    assert "guardrails: 1 failed, 1 passed in" in res.stdout

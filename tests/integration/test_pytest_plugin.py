@@ -80,6 +80,22 @@ def guardrails_gather_finish(config, store):
 '''
 
 
+@pytest.fixture(autouse=True)
+def _only_our_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner runs load guardrails' pytest plugin alone (``-p xdist.plugin`` adds
+    xdist): every other installed plugin, hypothesis first, costs each inner
+    process about a second of CPU. ``installed_plugins`` undoes it."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PYTEST_PLUGINS", "guardrails.pytest_plugin")
+
+
+@pytest.fixture
+def installed_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner runs load every installed plugin, guardrails' through its entry point."""
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    monkeypatch.delenv("PYTEST_PLUGINS")
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makefile(".yaml", guardrails=CONFIG)
@@ -108,7 +124,7 @@ def test_outcomes_map_onto_pytest(project: pytest.Pytester) -> None:
     res.stdout.fnmatch_lines([
         "*_ people::team-size _*",
         "1 team outside 3..8 members: beta (9)",
-        "  team/beta  9 members (max 8)",
+        "  team/beta  9 members (max 8) (org/teams.yaml:7)",  # the record's row
         "how to fix: guardrails explain people::team-size",
     ])
     res.stdout.fnmatch_lines(["*ERROR at setup of people::crashes*",
@@ -136,7 +152,8 @@ def test_select_with_k_and_m(project: pytest.Pytester) -> None:
     res.stdout.fnmatch_lines(["*rules/people.yaml:13: GuardrailsWarning: people::roomy*"])
 
 
-def test_without_flag_nothing_is_collected(project: pytest.Pytester) -> None:
+def test_without_flag_nothing_is_collected(project: pytest.Pytester,
+                                           installed_plugins: None) -> None:
     res = project.runpytest_subprocess("-p", "no:cacheprovider")
     assert res.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
@@ -148,7 +165,7 @@ def test_bad_config_is_a_usage_error(project: pytest.Pytester) -> None:
     res.stderr.fnmatch_lines(["*guardrails: missing.yaml: config file not found*"])
 
 
-def test_guardrails_tester_fixture(pytester: pytest.Pytester) -> None:
+def test_guardrails_tester_fixture(pytester: pytest.Pytester, installed_plugins: None) -> None:
     """A plugin author's test suite, using the fixture the pytest plugin offers."""
     pytester.makepyfile(textwrap.dedent('''
         def test_team_size(guardrails_tester):
@@ -225,3 +242,162 @@ def test_baseline_option_skips_known_failures(project: pytest.Pytester) -> None:
     # A baseline not written yet is an empty one, said out loud (docs/ci.md).
     assert res.ret == pytest.ExitCode.TESTS_FAILED
     res.stderr.fnmatch_lines(["*baseline missing.json does not exist yet*"])
+
+
+# --- node ids: printed, passed back, rerun (issue 11) ------------------------------------
+
+MINE = """\
+pack: mine
+rules:
+  - id: docs.size
+    check: teams.size
+    max: 20
+"""
+
+
+def _failed_ids(res: pytest.RunResult) -> list[str]:
+    """The node ids of the short summary's FAILED lines (``-rf``)."""
+    return [line.split()[1] for line in res.stdout.lines if line.startswith("FAILED ")]
+
+
+def test_printed_ids_can_be_passed_back(pytester: pytest.Pytester) -> None:
+    # A project whose own tests are in tests/ (testpaths), with a rule folder,
+    # a nested local rule file and a builtin pack. (Not guardrails/rules/ as in
+    # DESIGN.md: under `python -m pytest` that folder would shadow this editable
+    # install's package; an installed wheel wins over it.)
+    pytester.makeini("[pytest]\ntestpaths = tests\n")
+    pytester.makefile(".yaml", guardrails="rules:\n  - builtin:teams\n  - rules/\n"
+                      "  - ./checks/rules/\nsources:\n  files: {path: org}\n")
+    (pytester.path / "rules").mkdir()
+    (pytester.path / "rules" / "people.yaml").write_text(RULES.split("  - id: tiny")[0])
+    (pytester.path / "checks" / "rules").mkdir(parents=True)
+    (pytester.path / "checks" / "rules" / "mine.yaml").write_text(MINE)
+    (pytester.path / "org").mkdir()
+    (pytester.path / "org" / "teams.yaml").write_text(TEAMS_YAML)
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "test_app.py").write_text("def test_app():\n    pass\n")
+
+    # No argument: the project's tests and every rule file (none is under tests/).
+    res = pytester.runpytest_subprocess("--guardrails", "-rf", "-p", "no:cacheprovider")
+    # builtin two-pizza-teams and people::team-size fail on beta (9 members)
+    failed = _failed_ids(res)
+    assert failed == ["guardrails.yaml::teams::two-pizza-teams",
+                      "rules/people.yaml::people::team-size"]
+    res.assert_outcomes(passed=2, failed=2, skipped=3)
+
+    # Passed back, the printed ids run those rules and nothing else (a folder
+    # holding no rule file, tests/, runs no rule).
+    res = pytester.runpytest_subprocess("--guardrails", "-v", "-p", "no:cacheprovider",
+                                        *failed, "tests")
+    res.assert_outcomes(failed=2, passed=1)
+    res.stdout.fnmatch_lines(["guardrails.yaml::teams::two-pizza-teams FAILED*",
+                              "rules/people.yaml::people::team-size FAILED*",
+                              "tests/test_app.py::test_app PASSED*"])
+    assert _failed_ids(res) == failed
+
+    # A path or a pack selects as pytest's own arguments do; a dotted rule id
+    # is printed as written (pytest's -v line would make it mine::docs::size).
+    res = pytester.runpytest_subprocess("--guardrails", "-v", "-p", "no:cacheprovider",
+                                        "checks/rules/mine.yaml", "guardrails.yaml::teams",
+                                        "-k", "not bus-factor and not codeowners")
+    res.stdout.fnmatch_lines(["checks/rules/mine.yaml::mine::docs.size PASSED*",
+                              "guardrails.yaml::teams::two-pizza-teams FAILED*",
+                              "guardrails.yaml::teams::slack-in-plans SKIPPED*"])
+    res.assert_outcomes(passed=1, failed=1, skipped=1, deselected=2)
+
+
+def test_arguments_pytest_cannot_find_name_their_fix(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", guardrails="rules: [builtin:teams]\n")
+    (pytester.path / "extra").mkdir()
+    (pytester.path / "extra" / "mine.yaml").write_text(MINE)
+    # guardrails' own reports show a builtin rule's file as rules/<pack>.yaml
+    res = pytester.runpytest_subprocess("--guardrails", "-p", "no:cacheprovider",
+                                        "rules/teams.yaml::teams::two-pizza-teams",
+                                        "extra/mine.yaml")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    res.stderr.fnmatch_lines([
+        "ERROR: guardrails: rules/teams.yaml::teams::two-pizza-teams: builtin pack 'teams' "
+        "is collected under guardrails.yaml; pass 'guardrails.yaml::teams::two-pizza-teams'",
+        "extra/mine.yaml: a rule pack that guardrails.yaml does not collect; add it to its "
+        "'rules:' list, or run 'guardrails check extra/mine.yaml'",
+    ])
+
+
+def test_last_failed_round_trip(project: pytest.Pytester) -> None:
+    # pytest's cache provider is on in these inner runs: no -p no:cacheprovider here,
+    # and the suite's own addopts do not reach them (pytester drops PYTEST_ADDOPTS).
+    res = project.runpytest_subprocess("--guardrails")
+    res.assert_outcomes(passed=2, failed=1, skipped=1, xfailed=1, errors=1, warnings=1)
+
+    # --lf: the failed rule and the errored one, nothing else
+    res = project.runpytest_subprocess("--guardrails", "--lf", "-v")
+    res.stdout.fnmatch_lines(["run-last-failure: rerun previous 2 failures*"])
+    res.assert_outcomes(failed=1, errors=1, deselected=4)
+    res.stdout.fnmatch_lines(["rules/people.yaml::people::team-size FAILED*",
+                              "rules/people.yaml::people::crashes ERROR*"])
+
+    # beta shrinks to 8 members; --ff runs every rule, the two that failed
+    # first: team-size passes now, crashes still errors
+    (project.path / "org" / "teams.yaml").write_text(TEAMS_YAML.replace(
+        "      - {handle: lou}\n", ""))
+    res = project.runpytest_subprocess("--guardrails", "--ff", "-v")
+    res.stdout.fnmatch_lines(["run-last-failure: rerun previous 2 failures first*"])
+    res.assert_outcomes(passed=3, skipped=1, xfailed=1, errors=1, warnings=1)
+    ran = [line.split()[:2] for line in res.stdout.lines
+           if line.startswith("rules/people.yaml::people::") and line.endswith("%]")]
+    assert ran == [["rules/people.yaml::people::team-size", "PASSED"],
+                   ["rules/people.yaml::people::crashes", "ERROR"],
+                   ["rules/people.yaml::people::tiny-teams", "XFAIL"],
+                   ["rules/people.yaml::people::roomy", "PASSED"],
+                   ["rules/people.yaml::people::some-teams", "PASSED"],
+                   ["rules/people.yaml::people::incidents-have-titles", "SKIPPED"]]
+
+
+OUTCOMES_CONFTEST = '''\
+import json
+
+
+def pytest_runtest_logreport(report):
+    # under xdist the workers' reports reach the controller's hook too
+    outcome = report.outcome
+    if hasattr(report, "wasxfail"):
+        outcome = "xfailed"
+    elif report.when != "call" and report.failed:
+        outcome = "error"
+    elif report.when != "call" and not report.skipped:
+        return
+    OUT.setdefault(report.nodeid, outcome)
+
+
+OUT = {}
+
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput"):
+        with open("outcomes.json", "w") as fh:
+            json.dump(OUT, fh, sort_keys=True)
+'''
+
+
+def test_xdist_run_matches_serial(project: pytest.Pytester) -> None:
+    import json
+
+    project.makeconftest(OUTCOMES_CONFTEST)
+    serial = project.runpytest_subprocess("--guardrails", "-p", "no:cacheprovider")
+    serial_outcomes = json.loads((project.path / "outcomes.json").read_text())
+    (project.path / "gathered.log").unlink()
+    res = project.runpytest_subprocess("--guardrails", "-p", "no:cacheprovider",
+                                       "-p", "xdist.plugin", "-n", "2")
+    assert json.loads((project.path / "outcomes.json").read_text()) == serial_outcomes
+    assert serial_outcomes == {
+        "rules/people.yaml::people::team-size": "failed",
+        "rules/people.yaml::people::tiny-teams": "xfailed",
+        "rules/people.yaml::people::roomy": "passed",
+        "rules/people.yaml::people::some-teams": "passed",
+        "rules/people.yaml::people::incidents-have-titles": "skipped",
+        "rules/people.yaml::people::crashes": "error",
+    }
+    assert res.parseoutcomes() == serial.parseoutcomes()
+    assert res.ret == serial.ret == pytest.ExitCode.TESTS_FAILED
+    # facts are gathered once per worker that ran a rule
+    assert 1 <= len((project.path / "gathered.log").read_text().splitlines()) <= 2

@@ -128,6 +128,15 @@ def live_outputs(tmp_path: Path, *extra: str) -> dict[str, bytes]:
     return {fmt: (tmp_path / f"live.{fmt}").read_bytes() for fmt in FORMATS}
 
 
+def valid_sarif(data: bytes) -> None:
+    """Validate a SARIF log against the official OASIS 2.1.0 schema (tests/data/README.md)."""
+    import jsonschema
+
+    schema = json.loads((REPO / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
+                               ).validate(json.loads(data))
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_saved_report_renders_as_the_run_did(project: Path, fmt: str) -> None:
     live = live_outputs(project, "-v")
@@ -136,6 +145,11 @@ def test_a_saved_report_renders_as_the_run_did(project: Path, fmt: str) -> None:
     res = run_cli([*args, "-v"])
     assert res.exit_code == 0, res.output
     assert again.read_bytes() == live[fmt]
+    if fmt == "sarif":
+        valid_sarif(live[fmt])
+        # to standard output too, as `guardrails report REPORT.json -f sarif` prints it
+        res = run_cli(["report", str(project / "live.json"), "-f", "sarif"])
+        assert res.stdout.encode() == live[fmt]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -147,6 +161,8 @@ def test_the_example_org_renders_again_identically(tmp_path: Path, fmt: str,
     res = run_cli(["report", str(tmp_path / "live.json"), "-f", fmt, "-o", str(again)])
     assert res.exit_code == 0, res.output
     assert again.read_bytes() == live[fmt]
+    if fmt == "sarif":
+        valid_sarif(live[fmt])
 
 
 def test_a_version_1_report_is_read_with_defaults(project: Path) -> None:
@@ -165,6 +181,29 @@ def test_a_version_1_report_is_read_with_defaults(project: Path) -> None:
     assert res.exit_code == 0, res.output
     # Markdown reads only what version 1 had: the same document.
     assert (project / "v1.md").read_bytes() == (project / "live.markdown").read_bytes()
+
+
+def test_a_version_2_report_is_read_with_defaults(project: Path) -> None:
+    """Version 2 had no evidence ``record``, no ``repository_root``, no rule ``help``."""
+    live_outputs(project)
+    data = json.loads((project / "live.json").read_text(encoding="utf-8"))
+    data["version"] = 2
+    data["header"].pop("repository_root")
+    for rule in data["rules"]:
+        rule.pop("help")
+    for r in data["results"]:
+        for e in r["evidence"]:
+            e.pop("record", None)
+    old = Report.from_json(data)
+    assert old.header.repository_root == "" and all(r.help is None for r in old.rules)
+    (project / "v2.json").write_text(json.dumps(data), encoding="utf-8")
+    res = run_cli(["report", "v2.json", "-f", "sarif"])
+    assert res.exit_code == 0, res.output
+    valid_sarif(res.stdout.encode())
+    run = json.loads(res.stdout)["runs"][0]
+    # paths relative to rootdir, the config's folder; no help to give
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == project.resolve().as_uri() + "/"
+    assert all("help" not in r for r in run["tool"]["driver"]["rules"])
 
 
 def test_report_command_refuses_what_is_not_a_report(project: Path) -> None:

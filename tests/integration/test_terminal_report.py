@@ -146,7 +146,8 @@ def test_evidence_is_capped_unless_verbose(project: Path) -> None:
         "  team/t5  0 members (min 3)", "  ... 2 more (-v to show all)",
     ]
     verbose = check("-v").splitlines()
-    assert "  team/t7  0 members (min 3)" in verbose
+    # -v: every item, and the row of the data file the record was read from
+    assert "  team/t7  0 members (min 3)  (org/teams.yaml:8)" in verbose
     assert "  ... 2 more (-v to show all)" not in verbose
 
 

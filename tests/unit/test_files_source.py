@@ -1076,3 +1076,45 @@ def test_many_dangling_references_are_counted_not_listed(tmp_path: Path) -> None
     warnings = _joined(tmp_path)
     assert len(warnings) == DANGLING_SHOWN + 1
     assert warnings[-1].startswith("... and 5 more survey_answer team reference(s)")
+
+
+# --- which file feeds which kind (the commit hook's question) ---------------------
+
+
+@pytest.mark.parametrize(("rel", "kinds"), [
+    ("data/incidents.yaml", {"incidents"}),
+    ("data/incidents.csv", {"incidents"}),
+    ("data/pull_requests.jsonl", {"changes"}),
+    ("data/reviews.csv", {"changes"}),
+    ("data/surveys/westrum.csv", {"survey_answers"}),
+    ("data/postmortems/2026-01-01-outage.md", {"postmortems"}),
+    ("data/teams.json", {"teams"}),
+    # what the source does not read feeds nothing
+    ("data/postmortems/README.md", set()),
+    ("data/postmortems/_template.md", set()),
+    ("data/teams.csv", set()),          # teams are documents, not tables
+    ("data/Incidents.yaml", set()),     # names are exact, as the source reads them
+    ("data/incidents.yaml.bak", set()),
+    ("data/notes/incidents.yaml", set()),
+    ("incidents.yaml", set()),          # outside the folder
+    ("other/data/incidents.yaml", set()),
+])
+def test_feeds_names_the_kind_a_file_holds(tmp_path: Path, rel: str, kinds: set[str]) -> None:
+    env = SourceEnv(root=tmp_path, now=datetime(2026, 11, 20, tzinfo=UTC),
+                    window=timedelta(days=90))
+    source = FilesSource({"path": "data"}, env)
+    assert source.feeds(tmp_path / rel) == kinds
+    # the folder need not exist: feeds reads names, never the disk
+    assert not (tmp_path / "data").exists()
+
+
+def test_feeds_through_a_linked_root(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    (real / "org").mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    env = SourceEnv(root=link, now=datetime(2026, 11, 20, tzinfo=UTC),
+                    window=timedelta(days=90))
+    source = FilesSource({"path": "org"}, env)
+    assert source.feeds(real / "org" / "goals.yaml") == {"goals"}
+    assert source.feeds(link / "org" / "goals.yaml") == {"goals"}

@@ -441,3 +441,26 @@ def test_junit_duration_shows_human_and_raw_value() -> None:
         "stability::lead-time\n"
         "measured 2.1d (181440 seconds), threshold min 7d, 1 sample"
     )
+
+
+def test_durations_render_the_same_from_a_saved_report() -> None:
+    """0.00049999951 s prints 0.000 as is, 0.001 once saved with six decimals (0.0005);
+    0.0049999996 s prints 0.00 and 0.01 at two decimals. JUnit and the terminal
+    format what the JSON keeps, so the live and the saved renderings agree."""
+    from guardrails.plugin import ReportOptions
+    from guardrails.reporters.terminal import TerminalReporter
+
+    report = make_report()
+    report.duration = 0.0049999996
+    for r in report.results:
+        r.duration = 0.00049999951
+    again = Report.from_json(json.loads(write_json(report)))
+    assert write_junit(again) == write_junit(report)
+
+    def final_line(rep: Report) -> str:
+        out = io.StringIO()
+        TerminalReporter(out, ReportOptions(verbosity=-2)).finish(rep)
+        return out.getvalue().splitlines()[-1]
+
+    assert final_line(again) == final_line(report)
+    assert final_line(report).endswith(" in 0.01s")

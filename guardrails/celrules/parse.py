@@ -1,0 +1,405 @@
+"""A bounded parser for the Common Expression Language, for load-time checks.
+
+The runtime (``common-expression-language``, Rust) compiles and evaluates
+expressions but shows no syntax tree, so nothing could tell a rule's author
+that ``fact.severty`` names no field, or that ``fact.resolved_at < 5``
+compares a timestamp with a number, before a run. This module parses the
+grammar of the CEL specification (langdef.md: ternary, ``||``, ``&&``,
+relations with ``in``, arithmetic, unary ``!``/``-``, member access, calls,
+indexing, list and map literals, every literal form) into :class:`Node`
+trees that :mod:`guardrails.celrules.check` walks. Message construction
+(``Type{field: value}``) is refused: facts are maps, no rule needs it.
+
+Hostile input is bounded before any work: at most :data:`MAX_LENGTH`
+characters, :data:`MAX_DEPTH` levels of nesting and :data:`MAX_NODES` nodes,
+so no expression reaches Python's recursion limit here, nor the Rust
+parser's (which refuses deep nesting with an error of its own).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+#: Longest expression, deepest nesting, most nodes a rule's expression may have.
+MAX_LENGTH = 2000
+MAX_DEPTH = 24
+MAX_NODES = 1000
+
+RESERVED = frozenset({
+    "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let",
+    "loop", "package", "namespace", "return", "var", "void", "while",
+})
+
+
+class CelSyntaxError(ValueError):
+    """A syntax error at character ``offset`` of the expression."""
+
+    def __init__(self, message: str, offset: int, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.fix = fix
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One node of an expression.
+
+    ``op`` is one of ``lit`` (``value`` the Python value, ``kind`` its CEL
+    type), ``ident`` (``value`` the name), ``select`` (``value`` the field,
+    ``args[0]`` the operand), ``call`` (``value`` the function; ``target``
+    the receiver of a member call), ``index``, ``list``, ``map`` (args are
+    key, value, key, value...), ``unary``/``binary`` (``value`` the
+    operator) and ``cond`` (args: condition, then, else). ``pos`` is the
+    character offset where the node starts (an operator's node starts at the
+    operator, so errors point at it).
+    """
+
+    op: str
+    pos: int
+    value: Any = None
+    args: tuple[Node, ...] = ()
+    target: Node | None = None
+    kind: str = ""
+
+
+_TOKEN = re.compile(r"""
+    (?P<ws>[ \t\r\n\f]+|//[^\n]*)
+  | (?P<num>0[xX][0-9a-fA-F]+[uU]?|
+            (?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?[uU]?)
+  | (?P<str>(?:[rRbB]{1,2})?(?:\"\"\"|'''|"|'))
+  | (?P<ident>[_a-zA-Z][_a-zA-Z0-9]*)
+  | (?P<op>==|!=|<=|>=|&&|\|\||[-+*/%!<>?:.,\[\](){}])
+""", re.VERBOSE)
+
+_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "`": "`", "?": "?", "a": "\a", "b": "\b",
+            "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+@dataclass(slots=True)
+class _Tok:
+    kind: str  # num, str, ident, op, end
+    text: str
+    pos: int
+    value: Any = None
+    lit: str = ""
+
+
+def _string(src: str, pos: int, prefix: str, quote: str) -> tuple[str | bytes, int, str]:
+    """Read a string literal whose quote starts at ``pos``; (value, end, CEL type)."""
+    raw = "r" in prefix.lower()
+    is_bytes = "b" in prefix.lower()
+    i = pos + len(quote)
+    out: list[str] = []
+    start = pos - len(prefix)
+    while True:
+        if i >= len(src):
+            raise CelSyntaxError("unterminated string", start,
+                                 fix=f"close the string with {quote}")
+        if src.startswith(quote, i):
+            i += len(quote)
+            break
+        c = src[i]
+        if c == "\n" and len(quote) == 1:
+            raise CelSyntaxError("newline inside a string", start,
+                                 fix="close the string on its line, or use triple quotes")
+        if c == "\\" and not raw:
+            nxt = src[i + 1:i + 2]
+            if nxt in _ESCAPES:
+                out.append(_ESCAPES[nxt])
+                i += 2
+                continue
+            width = {"x": 2, "u": 4, "U": 8}.get(nxt)
+            if width is not None and re.fullmatch(f"[0-9a-fA-F]{{{width}}}",
+                                                  src[i + 2:i + 2 + width]):
+                code = int(src[i + 2:i + 2 + width], 16)
+                if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                    raise CelSyntaxError("escape names no character", i)
+                out.append(chr(code))
+                i += 2 + width
+                continue
+            if re.fullmatch(r"[0-3][0-7]{2}", src[i + 1:i + 4]):
+                out.append(chr(int(src[i + 1:i + 4], 8)))
+                i += 4
+                continue
+            raise CelSyntaxError(f"unknown escape '\\{nxt}' in a string", i,
+                                 fix="write '\\\\' for a backslash, or use a raw string r'...'")
+        out.append(c)
+        i += 1
+    text = "".join(out)
+    if is_bytes:
+        return text.encode("utf-8", "surrogatepass"), i, "bytes"
+    return text, i, "string"
+
+
+def _number(text: str, pos: int) -> tuple[Any, str]:
+    unsigned = text[-1] in "uU"
+    body = text[:-1] if unsigned else text
+    if body[:2] in ("0x", "0X"):
+        value: Any = int(body, 16)
+        kind = "uint" if unsigned else "int"
+    elif unsigned:
+        if any(c in body for c in ".eE"):
+            raise CelSyntaxError(f"{text} is not a number", pos, fix="a uint is written 12u")
+        value, kind = int(body), "uint"
+    elif any(c in body for c in ".eE"):
+        value, kind = float(body), "double"
+    else:
+        value, kind = int(body), "int"
+    limit = 2**64 - 1 if kind == "uint" else 2**63
+    if kind != "double" and value > limit:
+        raise CelSyntaxError(f"{text} is out of range", pos)
+    return value, kind
+
+
+def tokens(src: str) -> list[_Tok]:
+    """The tokens of ``src`` (comments and blanks dropped), ending with an ``end`` token."""
+    out: list[_Tok] = []
+    i = 0
+    while i < len(src):
+        m = _TOKEN.match(src, i)
+        if m is None:
+            raise CelSyntaxError(f"unexpected character {src[i]!r}", i)
+        kind = m.lastgroup or ""
+        text = m.group()
+        if kind == "ws":
+            i = m.end()
+            continue
+        if kind == "str":
+            quote = text.lstrip("rRbB")
+            prefix = text[:len(text) - len(quote)]
+            value, end, lit = _string(src, m.end() - len(quote), prefix, quote)
+            out.append(_Tok("str", src[i:end], i, value, lit))
+            i = end
+            continue
+        if kind == "num":
+            if m.end() < len(src) and (src[m.end()].isalpha() or src[m.end()] == "_"):
+                raise CelSyntaxError(f"unexpected {src[i:m.end() + 1]!r}", i)
+            value, lit = _number(text, i)
+            out.append(_Tok("num", text, i, value, lit))
+        else:
+            out.append(_Tok(kind, text, i))
+        i = m.end()
+    out.append(_Tok("end", "", len(src)))
+    return out
+
+
+_RELATIONS = ("<", "<=", ">", ">=", "==", "!=", "in")
+
+
+class _Parser:
+    def __init__(self, src: str) -> None:
+        self.src = src
+        self.toks = tokens(src)
+        self.i = 0
+        self.depth = 0
+        self.nodes = 0
+
+    # --- helpers ------------------------------------------------------------------
+    def peek(self) -> _Tok:
+        return self.toks[self.i]
+
+    def at(self, *texts: str) -> bool:
+        t = self.toks[self.i]
+        return t.kind in ("op", "ident") and t.text in texts
+
+    def take(self) -> _Tok:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def expect(self, text: str, what: str) -> _Tok:
+        t = self.peek()
+        if t.kind == "op" and t.text == text:
+            return self.take()
+        got = "the end of the expression" if t.kind == "end" else repr(t.text)
+        raise CelSyntaxError(f"expected {text!r} {what}, found {got}", t.pos)
+
+    def node(self, *a: Any, **k: Any) -> Node:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise CelSyntaxError(f"the expression has more than {MAX_NODES} parts", a[1],
+                                 fix="split the rule in two")
+        return Node(*a, **k)
+
+    def enter(self, pos: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise CelSyntaxError(f"the expression nests deeper than {MAX_DEPTH} levels", pos,
+                                 fix="flatten it: fewer parentheses, brackets or '?:'")
+
+    # --- grammar ------------------------------------------------------------------
+    def expr(self) -> Node:
+        start = self.peek().pos
+        self.enter(start)
+        cond = self.binary_or()
+        if self.at("?"):
+            q = self.take()
+            then = self.binary_or()
+            self.expect(":", "after the '?' branch")
+            other = self.expr()
+            cond = self.node("cond", q.pos, "?:", (cond, then, other))
+        self.depth -= 1
+        return cond
+
+    def binary_or(self) -> Node:
+        left = self.binary_and()
+        while self.at("||"):
+            op = self.take()
+            left = self.node("binary", op.pos, "||", (left, self.binary_and()))
+        return left
+
+    def binary_and(self) -> Node:
+        left = self.relation()
+        while self.at("&&"):
+            op = self.take()
+            left = self.node("binary", op.pos, "&&", (left, self.relation()))
+        return left
+
+    def relation(self) -> Node:
+        left = self.addition()
+        while self.at(*_RELATIONS) and (self.peek().kind == "op" or self.peek().text == "in"):
+            op = self.take()
+            left = self.node("binary", op.pos, op.text, (left, self.addition()))
+        return left
+
+    def addition(self) -> Node:
+        left = self.multiplication()
+        while self.at("+", "-"):
+            op = self.take()
+            left = self.node("binary", op.pos, op.text, (left, self.multiplication()))
+        return left
+
+    def multiplication(self) -> Node:
+        left = self.unary()
+        while self.at("*", "/", "%"):
+            op = self.take()
+            left = self.node("binary", op.pos, op.text, (left, self.unary()))
+        return left
+
+    def unary(self) -> Node:
+        if self.at("!", "-"):
+            op = self.take()
+            self.enter(op.pos)
+            operand = self.unary()
+            self.depth -= 1
+            if op.text == "-" and operand.op == "lit" and operand.kind in ("int", "double") \
+                    and isinstance(operand.value, int | float) and operand.pos == op.pos + 1:
+                return self.node("lit", op.pos, -operand.value, kind=operand.kind)
+            return self.node("unary", op.pos, op.text, (operand,))
+        return self.member()
+
+    def member(self) -> Node:
+        node = self.primary()
+        while True:
+            if self.at("."):
+                dot = self.take()
+                name = self.take()
+                if name.kind != "ident":
+                    raise CelSyntaxError("expected a field name after '.'", name.pos)
+                if name.text in RESERVED or name.text in ("in", "true", "false", "null"):
+                    raise CelSyntaxError(f"{name.text!r} is a reserved word", name.pos,
+                                         fix=f"index the field: x[\"{name.text}\"]")
+                if self.at("("):
+                    args = self.arguments()
+                    node = self.node("call", name.pos, name.text, args, target=node)
+                else:
+                    node = self.node("select", dot.pos + 1, name.text, (node,))
+            elif self.at("["):
+                b = self.take()
+                self.enter(b.pos)
+                index = self.expr()
+                self.depth -= 1
+                self.expect("]", "to close the index")
+                node = self.node("index", b.pos, "[]", (node, index))
+            elif self.at("{"):
+                raise CelSyntaxError("message construction is not available in rules",
+                                     self.peek().pos, fix="facts are maps: build a map {...}")
+            else:
+                return node
+
+    def arguments(self) -> tuple[Node, ...]:
+        open_ = self.take()
+        self.enter(open_.pos)
+        args: list[Node] = []
+        if not self.at(")"):
+            args.append(self.expr())
+            while self.at(","):
+                self.take()
+                args.append(self.expr())
+        self.expect(")", "to close the call")
+        self.depth -= 1
+        return tuple(args)
+
+    def primary(self) -> Node:
+        t = self.peek()
+        if t.kind == "num":
+            self.take()
+            return self.node("lit", t.pos, t.value, kind=t.lit)
+        if t.kind == "str":
+            self.take()
+            return self.node("lit", t.pos, t.value, kind=t.lit)
+        if t.kind == "ident":
+            self.take()
+            if t.text in ("true", "false"):
+                return self.node("lit", t.pos, t.text == "true", kind="bool")
+            if t.text == "null":
+                return self.node("lit", t.pos, None, kind="null")
+            if t.text in RESERVED or t.text == "in":
+                raise CelSyntaxError(f"{t.text!r} is a reserved word", t.pos)
+            if self.at("("):
+                return self.node("call", t.pos, t.text, self.arguments())
+            return self.node("ident", t.pos, t.text)
+        if t.kind == "op" and t.text == "(":
+            self.take()
+            inner = self.expr()
+            self.expect(")", "to close the parenthesis")
+            return inner
+        if t.kind == "op" and t.text == "[":
+            self.take()
+            self.enter(t.pos)
+            items: list[Node] = []
+            while not self.at("]"):
+                items.append(self.expr())
+                if not self.at(","):
+                    break
+                self.take()
+            self.expect("]", "to close the list")
+            self.depth -= 1
+            return self.node("list", t.pos, None, tuple(items))
+        if t.kind == "op" and t.text == "{":
+            self.take()
+            self.enter(t.pos)
+            entries: list[Node] = []
+            while not self.at("}"):
+                entries.append(self.expr())
+                self.expect(":", "between a map key and its value")
+                entries.append(self.expr())
+                if not self.at(","):
+                    break
+                self.take()
+            self.expect("}", "to close the map")
+            self.depth -= 1
+            return self.node("map", t.pos, None, tuple(entries))
+        if t.kind == "op" and t.text == ".":
+            raise CelSyntaxError("a leading '.' (root namespace) is not available in rules",
+                                 t.pos)
+        got = "the end of the expression" if t.kind == "end" else repr(t.text)
+        raise CelSyntaxError(f"unexpected {got}", t.pos)
+
+
+def parse(src: str) -> Node:
+    """The syntax tree of ``src``; :class:`CelSyntaxError` (with its offset) when invalid."""
+    if len(src) > MAX_LENGTH:
+        raise CelSyntaxError(f"the expression is longer than {MAX_LENGTH} characters",
+                             MAX_LENGTH, fix="split the rule in two")
+    if not src.strip():
+        raise CelSyntaxError("the expression is empty", 0)
+    p = _Parser(src)
+    tree = p.expr()
+    t = p.peek()
+    if t.kind != "end":
+        raise CelSyntaxError(f"unexpected {t.text!r} after a complete expression", t.pos,
+                             fix="join conditions with && or ||")
+    return tree

@@ -1,0 +1,266 @@
+"""CEL in the generic checks: load-time problems, selection, ``expect``, ``group_by``.
+
+A string ``where``/``expect`` of an ``each`` or ``count`` rule is a CEL
+expression over ``fact`` (one fact of the rule's kind), ``now`` and
+``window``. Problems are found at load (:func:`expression_problems`, with
+the character offset the rule loader turns into a file line and column);
+an expression that fails on one fact at evaluation puts that fact in the
+evidence of an ``error`` outcome (:class:`CelRun`), the run goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from guardrails.celrules.check import Uses
+from guardrails.celrules.runtime import (
+    CelProblem,
+    Compiled,
+    EvalError,
+    Facts,
+    compile_expression,
+    context,
+    evaluate,
+    measure,
+)
+from guardrails.checks.conditions import RuleParamError
+from guardrails.kinds import KindRegistry
+from guardrails.model import CheckResult, Evidence, Outcome, Rule
+from guardrails.textsafe import excerpt
+
+#: ``group_by`` names a field, or a path through links: ``team``, ``deployment.service``.
+GROUP_BY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,5}")
+
+
+class ExpressionError(RuleParamError):
+    """A problem inside an expression; ``offset`` is its character in the expression."""
+
+    def __init__(self, key: str, message: str, offset: int, fix: str | None = None) -> None:
+        super().__init__(key, message, fix)
+        self.offset = offset
+
+
+def _error(key: str, exc: CelProblem) -> ExpressionError:
+    return ExpressionError(key, f"{key}: {exc}", exc.offset, exc.fix)
+
+
+def expression_problems(key: str, src: str, kind: str | None,
+                        kinds: KindRegistry) -> list[RuleParamError]:
+    """What stops ``src`` (a rule's ``where``, ``expect`` or ``value``) from running, at load."""
+    try:
+        compile_expression(src, kind if kind in kinds else None, kinds,
+                           want="number" if key == "value" else "bool")
+    except CelProblem as exc:
+        return [_error(key, exc)]
+    return []
+
+
+def group_by_problems(path: Any, kind: str | None, kinds: KindRegistry) -> list[RuleParamError]:
+    """``group_by`` must name a field (or a path through links) of the rule's kind."""
+    if not isinstance(path, str) or not GROUP_BY.fullmatch(path):
+        return [RuleParamError("group_by", f"group_by: {str(path)[:80]!r} is not a field name",
+                               fix="name a field of the facts, e.g. group_by: team")]
+    try:
+        compile_expression(f"fact.{path}", kind if kind in kinds else None, kinds, want=None)
+    except CelProblem as exc:
+        return [ExpressionError("group_by", f"group_by: {exc}", max(exc.offset - 5, 0),
+                                exc.fix)]
+    return []
+
+
+def reached_kinds(params: Mapping[str, Any], kind: str,
+                  kinds: KindRegistry | None = None) -> set[str]:
+    """Kinds a rule's expressions read through links, to be gathered with its own."""
+    from guardrails.datakinds import BUILTIN
+
+    kinds = BUILTIN if kinds is None else kinds
+    if kind not in kinds:
+        return set()
+    out: set[str] = set()
+    sources: list[tuple[Any, str | None]] = [(params.get(k), "bool")
+                                             for k in ("where", "expect")]
+    sources.append((params.get("value"), "number"))
+    if isinstance(params.get("group_by"), str):
+        sources.append((f"fact.{params['group_by']}", None))
+    for src, want in sources:
+        if isinstance(src, str):
+            try:
+                out |= compile_expression(src, kind, kinds, want=want).reaches
+            except CelProblem:
+                continue  # reported at load
+    return out
+
+
+def merge(trees: Iterable[Uses]) -> Uses:
+    """One tree reading what every tree of ``trees`` reads."""
+    out = Uses()
+    for tree in trees:
+        out.whole = out.whole or tree.whole
+        for name, sub in tree.items():
+            out[name] = merge([out[name], sub]) if name in out else merge([sub])
+    return out
+
+
+def _team_of(fact: Mapping[str, Any]) -> str | None:
+    team = fact.get("team") or fact.get("owner")
+    return team if isinstance(team, str) else None
+
+
+class CelRun:
+    """One evaluation of a rule's CEL ``where``/``expect`` over its facts.
+
+    A fact is converted once for both expressions. Facts an expression fails
+    on are kept in :attr:`errors` as (fact, key, reason).
+    """
+
+    def __init__(self, rule: Rule, ctx: Any) -> None:
+        kinds = ctx.store.kinds
+        self.kind: str = rule.params["facts"]
+        self.kinds = kinds
+        known = self.kind if self.kind in kinds else None
+        self.where: Compiled | None = None
+        self.expect: Compiled | None = None
+        if isinstance(rule.params.get("where"), str):
+            self.where = compile_expression(rule.params["where"], known, kinds)
+        if isinstance(rule.params.get("expect"), str):
+            self.expect = compile_expression(rule.params["expect"], known, kinds)
+        self.value: Compiled | None = None
+        if isinstance(rule.params.get("value"), str):
+            self.value = compile_expression(rule.params["value"], known, kinds, want="number")
+        self.uses = merge(c.uses["fact"] for c in (self.where, self.expect, self.value)
+                          if c is not None)
+        self.facts = Facts(ctx.store, kinds)
+        start, end = ctx.window_for(rule)
+        self.base = {"now": ctx.now, "window": end - start}
+        self.errors: list[tuple[Mapping[str, Any], str, str]] = []
+        self._contexts: dict[int, Any] = {}
+
+    def _context(self, fact: Mapping[str, Any]) -> Any:
+        got = self._contexts.pop(id(fact), None)
+        if got is not None:
+            return got
+        try:
+            return context({**self.base, "fact": self.facts.convert(self.kind, fact, self.uses)})
+        except Exception as exc:  # noqa: BLE001 - a value CEL cannot hold (a huge integer)
+            raise EvalError(f"a field CEL cannot read: {excerpt(str(exc), 200)}") from None
+
+    def accepts(self, fact: Mapping[str, Any]) -> bool:
+        """Whether ``where`` accepts the fact (always, without a CEL ``where``)."""
+        if self.where is None:
+            return True
+        try:
+            ctx = self._context(fact)
+            ok = evaluate(self.where, ctx)
+        except EvalError as exc:
+            self.errors.append((fact, "where", str(exc)))
+            return False
+        if ok and (self.expect is not None or self.value is not None):
+            self._contexts[id(fact)] = ctx  # expect reads the same conversion
+        return ok
+
+    def failing(self, facts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The facts ``expect`` is false for (errors go to :attr:`errors`)."""
+        assert self.expect is not None
+        out = []
+        for fact in facts:
+            try:
+                if not evaluate(self.expect, self._context(fact)):
+                    out.append(fact)
+            except EvalError as exc:
+                self.errors.append((fact, "expect", str(exc)))
+        self._contexts.clear()
+        return out
+
+    def measured(self, facts: Iterable[Mapping[str, Any]]
+                 ) -> list[tuple[Mapping[str, Any], int | float]]:
+        """(fact, value) of the ``value`` expression (errors go to :attr:`errors`)."""
+        assert self.value is not None
+        out = []
+        for fact in facts:
+            try:
+                out.append((fact, measure(self.value, self._context(fact))))
+            except EvalError as exc:
+                self.errors.append((fact, "value", str(exc)))
+        self._contexts.clear()
+        return out
+
+    def detail(self) -> str:
+        """Evidence detail of a fact ``expect`` is false for, without a template."""
+        assert self.expect is not None
+        return f"not {excerpt(self.expect.source, 160)}"
+
+    def error_result(self, selected: int) -> CheckResult:
+        """The ``error`` outcome: every fact an expression failed on, with why."""
+        from guardrails import fmt
+
+        evidence = sorted(
+            (Evidence(self.kinds.subject(self.kind, f), f"{key}: {why}", url=f.get("url"),
+                      team=_team_of(f)) for f, key, why in self.errors),
+            key=lambda e: e.subject)
+        n = len(evidence)
+        ids = fmt.ids([e.subject.split("/", 1)[1] for e in evidence])
+        return CheckResult(
+            Outcome.ERROR, f"the expression failed on {n} {self.kind}: {ids}",
+            samples=selected, evidence=evidence,
+            details=["an optional field needs a guard: has(fact.postmortem) && "
+                     "fact.postmortem.status == ..."])
+
+
+def groups(kind: str, facts: Iterable[Mapping[str, Any]], path: str, store: Any,
+           kinds: KindRegistry) -> tuple[str, dict[str, list[Mapping[str, Any]]]]:
+    """Facts by the subject of their ``group_by`` value: (group noun, subject -> facts).
+
+    A path ending in a linked fact (``team`` of a service) groups by that
+    fact, and every fact of its kind is a group, also with no facts (so
+    ``min`` sees a team without services). Otherwise a value ``v`` of a
+    field that names another kind (``service``) is ``service/v``, any other
+    ``<field>/v``. Facts without a value are in no group.
+    """
+    conv = Facts(store, kinds)
+    steps = path.split(".")
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    current: str | None = kind
+    target: str | None = None
+    for i, step in enumerate(steps):
+        k = kinds.get(current) if current is not None else None
+        link = k.links.get(step) if k is not None else None
+        last = i == len(steps) - 1
+        if link is not None and not link.many:
+            current = link.kind
+            if last:
+                target = link.kind
+        else:
+            if last and k is not None:
+                target = k.references.get(step)
+            current = None
+    noun = kinds.singular(target) if target else steps[-1]
+    if target is not None and target in kinds and current == target:
+        try:
+            for f in store.get(target):
+                out.setdefault(kinds.subject(target, f), [])
+        except Exception:  # noqa: BLE001 - a failed source: groups come from the facts
+            pass
+    for fact in facts:
+        value: Any = fact
+        k_name: str | None = kind
+        for step in steps:
+            k = kinds.get(k_name) if k_name is not None else None
+            link = k.links.get(step) if k is not None else None
+            if link is not None and isinstance(value, Mapping):
+                value = conv._link(value, step, link.via, link.kind, link.many)
+                k_name = link.kind
+            else:
+                value = value.get(step) if isinstance(value, Mapping) else None
+                k_name = None
+            if value is None:
+                break
+        if value is None or isinstance(value, list):
+            continue
+        if isinstance(value, Mapping) and current is not None:
+            key = kinds.subject(current, value)
+        else:
+            key = f"{noun}/{excerpt(str(value), 100)}"
+        out.setdefault(key, []).append(fact)
+    return noun, out
