@@ -111,7 +111,8 @@ class Measure:
 
     ``teams::two-pizza-teams`` counts the teams outside the bounds as its
     value; its measures are every team's size (``team/web``, 6), so a report
-    can chart all of them, not only the offenders (version 3).
+    can chart all of them, not only the offenders (version 3). Every ``each``
+    rule with a ``value:`` gives them, and ``teams::bus-factor``.
     """
 
     subject: str

@@ -116,13 +116,14 @@ def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime,
 
 
 def attribute_teams(result: Result, ctx: EvalContext) -> None:
-    """Fill in the owning team of evidence the check did not attribute."""
-    if not result.evidence or all(e.team for e in result.evidence):
+    """Fill in the owning team of evidence and measures the check did not attribute."""
+    items = [*result.evidence, *result.measures]
+    if not items or all(x.team for x in items):
         return
     index = ctx.team_index()
-    for e in result.evidence:
-        if not e.team:
-            e.team = index.get(e.subject)
+    for x in items:
+        if not x.team:
+            x.team = index.get(x.subject)
 
 
 def locate_evidence(result: Result, store: FactStore) -> None:

@@ -321,3 +321,36 @@ def test_an_older_report_renders_without_measures_and_bad_measures_are_refused(
     assert res.exit_code == 4
     assert "bad.json: not a guardrails JSON report" in res.stderr
     assert "value a number" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_an_each_rule_with_a_value_gives_every_facts_value_with_its_team(
+        tmp_path: Path) -> None:
+    import shutil
+
+    from helpers import make_project
+
+    shutil.copytree(REPO / "examples" / "acme" / "org", tmp_path / "org")
+    config = make_project(tmp_path, org={}, rules={"rules/r.yaml": """\
+pack: p
+rules:
+  - id: service-size
+    check: each
+    facts: services
+    value: fact.id.size()
+    max: 100
+"""})
+    res = run_cli(["check", "-c", str(config), "--now", NOW, "-q", "--format", "json",
+                   "--output", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    [r] = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["results"]
+    services = yaml_ids(tmp_path / "org")
+    assert [m["subject"] for m in r["measures"]] == sorted(f"service/{s}" for s in services)
+    assert all(m["value"] == len(m["subject"].split("/", 1)[1]) for m in r["measures"])
+    # a service's owning team, as the evidence would name it
+    assert all(m.get("team") for m in r["measures"])
+
+
+def yaml_ids(org: Path) -> list[str]:
+    import yaml
+
+    return [s["id"] for s in yaml.safe_load((org / "services.yaml").read_text())["services"]]
