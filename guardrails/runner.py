@@ -16,7 +16,7 @@ from datetime import datetime, tzinfo
 from guardrails.config import Waiver
 from guardrails.errors import SourceError, UsageError
 from guardrails.facts import FactStore
-from guardrails.model import CheckResult, Outcome, Result, Rule
+from guardrails.model import CheckResult, Evidence, Measure, Outcome, Result, Rule
 from guardrails.plugin import EvalContext, hookimpl
 
 LOG = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime,
 
 def attribute_teams(result: Result, ctx: EvalContext) -> None:
     """Fill in the owning team of evidence and measures the check did not attribute."""
-    items = [*result.evidence, *result.measures]
+    items: list[Evidence | Measure] = [*result.evidence, *result.measures]
     if not items or all(x.team for x in items):
         return
     index = ctx.team_index()
