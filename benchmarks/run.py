@@ -6,6 +6,7 @@
     python benchmarks/run.py http       # HTTP sources first vs second run (bench_http.py)
     python benchmarks/run.py gitlab     # the gitlab source on the Acme twin (bench_gitlab.py)
     python benchmarks/run.py pytest     # pytest --guardrails serial vs -n 2 (bench_pytest.py)
+    python benchmarks/run.py merge      # guardrails merge, 1,000 reports (bench_merge.py)
     python benchmarks/run.py all
     ... --record                        # also update benchmarks/RESULTS.md
 
@@ -108,6 +109,7 @@ def main(argv: list[str]) -> int:
     jobs = {
         "startup": lambda: startup(),
         "scale": lambda: _script("bench_scale.py", args[1:]),
+        "merge": lambda: _script("bench_merge.py", args[1:]),
         "git": lambda: _script("bench_git.py", args[1:]),
         "http": lambda: _script("bench_http.py", args[1:]),
         "gitlab": lambda: _script("bench_gitlab.py", args[1:]),

@@ -137,6 +137,51 @@ class Measure:
 
 
 @dataclass
+class Series:
+    """The samples behind a metric's value, compact enough to ship in a report.
+
+    One sample per fact the value was computed from: ``t`` is its time in
+    whole seconds after the window's ``start`` (ascending), ``v`` its value
+    (seconds, lines, or 1/0 for "failed"/"approved" and the like). ``agg``
+    says how the value is made from them (``median``, ``p90``, ``rate`` =
+    sum / n, ``per_week`` = n / weeks of window), so reports can be merged
+    and the value recomputed from all their samples (``guardrails merge``).
+
+    ``n`` and ``total`` are the exact count and sum of the values even when
+    the series was thinned beyond :data:`SERIES_CAP` samples; then ``w``
+    holds how many samples each kept one stands for (docs/report.md).
+    """
+
+    agg: str
+    start: str
+    end: str
+    t: list[int] = field(default_factory=list)
+    v: list[float | int] = field(default_factory=list)
+    n: int = 0
+    total: float | int = 0
+    w: list[int] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"agg": self.agg, "start": self.start, "end": self.end,
+                               "n": self.n, "total": self.total, "t": list(self.t),
+                               "v": list(self.v)}
+        if self.w is not None:
+            out["w"] = list(self.w)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Series:
+        w = data.get("w")
+        return cls(agg=data["agg"], start=data["start"], end=data["end"], t=list(data["t"]),
+                   v=list(data["v"]), n=data["n"], total=data["total"],
+                   w=None if w is None else list(w))
+
+
+#: most samples one series keeps; beyond, it is thinned (guardrails/series.py)
+SERIES_CAP = 10_000
+
+
+@dataclass
 class CheckResult:
     """What a check returns for one rule.
 
@@ -155,6 +200,8 @@ class CheckResult:
     details: list[str] = field(default_factory=list)
     #: every judged subject's own figure (team sizes, bus factors), offenders or not
     measures: list[Measure] = field(default_factory=list)
+    #: the samples behind ``value`` (metric checks), for merging and trends
+    series: Series | None = None
     #: skipped because the facts it needs are missing (``--strict`` fails it);
     #: None: every skip a check returns is taken to be for lack of data
     no_data: bool | None = None
@@ -191,6 +238,8 @@ class Result:
     no_data: bool = False
     #: every judged subject's own figure (version 3; see :class:`Measure`)
     measures: list[Measure] = field(default_factory=list)
+    #: the samples behind ``value`` (version 3), None when the check gave none
+    series: Series | None = None
 
     @property
     def is_failure(self) -> bool:
@@ -214,6 +263,9 @@ class Result:
         # Version 3: present only for checks that judge subjects one by one.
         if self.measures:
             out["measures"] = [m.to_json() for m in self.measures]
+        # Version 3: the metric's samples.
+        if self.series is not None:
+            out["series"] = self.series.to_json()
         return out
 
     def _json(self) -> dict[str, Any]:
@@ -259,6 +311,7 @@ class Result:
             duration=data.get("duration", 0.0),
             longrepr=data.get("longrepr", ""),
             measures=[Measure.from_json(m) for m in data.get("measures", [])],
+            series=Series.from_json(data["series"]) if data.get("series") is not None else None,
         )
 
 
@@ -454,6 +507,8 @@ class Report:
     baseline: BaselineSummary | None = None
     #: seconds per phase: collect, gather, evaluate
     timings: dict[str, float] = field(default_factory=dict)
+    #: a merged report's repositories, teams and skipped files (``guardrails merge``)
+    org: dict[str, Any] | None = None
 
     @property
     def completed(self) -> bool:
@@ -483,7 +538,7 @@ class Report:
         if self.baseline is not None:
             baseline = _dataclass_json(self.baseline)
             baseline["fixed"] = [list(pair) for pair in self.baseline.fixed]
-        return {
+        out: dict[str, Any] = {
             "version": REPORT_VERSION,
             "now": self.now,
             "focus": self.focus,
@@ -501,6 +556,9 @@ class Report:
             "baseline": baseline,
             "timings": dict(self.timings),
         }
+        if self.org is not None:  # version 3: only a merged report has it
+            out["org"] = self.org
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Report:
@@ -546,4 +604,5 @@ class Report:
             waivers=[WaiverSummary(**w) for w in data.get("waivers", [])],
             baseline=baseline,
             timings=dict(data.get("timings", {})),
+            org=data.get("org"),
         )

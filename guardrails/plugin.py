@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 import pluggy
 
 from guardrails.fmt import number
-from guardrails.model import CheckResult, Evidence, Rule
+from guardrails.model import CheckResult, Evidence, Rule, Series
 from guardrails.progress import Progress
 from guardrails.timeutil import parse_duration
 
@@ -193,6 +193,8 @@ class MetricValue:
     evidence: list[Evidence] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
     no_data: str = ""  # the reason when value is None
+    #: the samples behind ``value`` (guardrails.series.build), for merging and trends
+    series: Series | None = None
 
 
 @dataclass(frozen=True)

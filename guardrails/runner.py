@@ -29,6 +29,7 @@ def result_from(rule: Rule, cr: CheckResult) -> Result:
         message=cr.message, value=cr.value, unit=cr.unit, threshold=cr.threshold,
         samples=cr.samples, evidence=list(cr.evidence), details=list(cr.details),
         measures=list(cr.measures),
+        series=cr.series,
         no_data=cr.outcome is Outcome.SKIPPED and cr.no_data is not False,
     )
 

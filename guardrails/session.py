@@ -15,6 +15,7 @@ import logging
 import platform
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,8 @@ class Session:
         self._help: dict[str, RuleHelp] = {}
         self._warnings_at_start = 0
         self._report: Report | None = None
+        #: how much further back than the window sources read (a history backfill's span)
+        self.lookback = timedelta(0)
 
     # -- phases --------------------------------------------------------------
     def configure(self) -> None:
@@ -296,7 +299,7 @@ class Session:
         assert self.pm is not None
         types = self.source_types()
         env = SourceEnv(
-            root=self.config.root, now=self.now, window=self.config.window,
+            root=self.config.root, now=self.now, window=self.config.window + self.lookback,
             timezone=self.config.timezone, offline=self.options.offline,
             cache_dir=self.config.cache_dir, allow_outside_root=self.config.allow_outside_root,
             config=self.config, facts=self.store.get,

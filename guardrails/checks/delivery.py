@@ -26,6 +26,7 @@ from guardrails import fmt
 from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
+from guardrails.series import build
 from guardrails.timeutil import format_duration, in_window
 
 #: evidence lists of "the largest" / "the slowest" stop here
@@ -135,7 +136,9 @@ def change_size_p90(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
         if c.get("title"):
             detail += f": {c['title']}"
         evidence.append(Evidence(subject("changes", c), detail, url=c.get("url"), team=team))
-    return MetricValue(float(value), len(sized), evidence=evidence, details=details)
+    series = build("p90", start, end, ((c["merged_at"], size) for size, c in sized))
+    return MetricValue(float(value), len(sized), evidence=evidence, details=details,
+                       series=series)
 
 
 # ---------------------------------------------------------------------------
@@ -189,7 +192,11 @@ def independent_review_rate(
         if c.get("title"):
             detail += f": {c['title']}"
         evidence.append(Evidence(subject("changes", c), detail, url=c.get("url"), team=team))
-    return MetricValue(ok / len(authored), len(authored), evidence=evidence, details=details)
+    gapped = {id(c) for c, _ in gaps}
+    series = build("rate", start, end,
+                   ((c["merged_at"], int(id(c) not in gapped)) for c in authored))
+    return MetricValue(ok / len(authored), len(authored), evidence=evidence, details=details,
+                       series=series)
 
 
 # ---------------------------------------------------------------------------
@@ -207,6 +214,7 @@ def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetim
         return MetricValue(None, 0, details=details, no_data=reason)
     by_workflow: dict[str, list[tuple[float, Fact]]] = {}
     durations: list[float] = []
+    points: list[tuple[datetime, float]] = []
     dropped = running = 0
     for r in started:
         # As of now: a run finishing at or after now has not finished yet.
@@ -218,6 +226,7 @@ def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetim
             dropped += 1
             continue
         durations.append(seconds)
+        points.append((r["started_at"], seconds))
         by_workflow.setdefault(str(r.get("workflow") or "(no workflow)"), []).append((seconds, r))
     details.append(f"{fmt.plural(len(durations), 'CI run')} started in window")
     if running:
@@ -246,7 +255,8 @@ def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetim
         for med, name, n, slow in medians[:EVIDENCE_LIMIT]
     ]
     return MetricValue(float(statistics.median(durations)), len(durations),
-                       evidence=evidence, details=details)
+                       evidence=evidence, details=details,
+                       series=build("median", start, end, points))
 
 
 # ---------------------------------------------------------------------------

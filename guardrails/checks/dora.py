@@ -35,6 +35,7 @@ from guardrails.errors import RuleFileError
 from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
+from guardrails.series import build
 from guardrails.timeutil import format_duration, in_window
 
 #: the median metrics show this many of their slowest samples as evidence
@@ -154,7 +155,8 @@ def deployment_frequency(
     details.append("by service: " + ", ".join(
         f"{s} {n}" for s, n in sorted(per_service.items(), key=lambda t: (-t[1], _natural(t[0])))
     ))
-    return MetricValue(len(prod) / weeks, len(prod), details=details)
+    series = build("per_week", start, end, ((d["finished_at"], 1) for d in prod))
+    return MetricValue(len(prod) / weeks, len(prod), details=details, series=series)
 
 
 # ---------------------------------------------------------------------------
@@ -205,9 +207,10 @@ def _lead_detail(seconds: float, label: str, began: datetime, dep: Fact) -> str:
             f"{dep.get('id')} {dep['finished_at'].date()}")
 
 
-def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> MetricValue:
-    """Median time from a change's start to its first production deployment."""
-    env = _environment(rule)
+def _shipped(ctx: EvalContext, env: str, start: datetime, end: datetime
+             ) -> tuple[list[Fact], _Commits, list[tuple[datetime | None, str, str, Fact]], int]:
+    """Changes and plain commits shipped by a first ``env`` deployment in the window:
+    ``(changes, commits, [(began, label, subject, deployment)], unknown refs)``."""
     deployments = ctx.facts("deployments")
     changes = _unique(ctx.facts("changes"))
     commits = _Commits(ctx.facts("commits"))
@@ -247,7 +250,28 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
         if in_window(dep.get("finished_at"), start, end):
             shipped.append((commit.get("authored_at"), "authored", subject("commits", commit), dep))
 
+    return changes, commits, shipped, unknown
+
+
+def lead_time_samples(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
+                      ) -> list[tuple[datetime, float]]:
+    """``(deployment finished_at, seconds)`` of every positive lead-time sample whose
+    deployment finished in ``[start, end)``: what :func:`lead_time` takes the median of.
+
+    The history backfill reads these once over all its windows and slices them.
+    """
+    _, _, shipped, _ = _shipped(ctx, _environment(rule), start, end)
+    return [(dep["finished_at"], s) for began, _, _, dep in shipped if began is not None
+            and (s := (dep["finished_at"] - began).total_seconds()) > 0]
+
+
+def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> MetricValue:
+    """Median time from a change's start to its first production deployment."""
+    env = _environment(rule)
+    deployments = ctx.facts("deployments")
+    changes, commits, shipped, unknown = _shipped(ctx, env, start, end)
     samples: list[Sample] = []
+    points: list[tuple[datetime, float]] = []
     dropped = no_start = 0
     for began, label, subj, dep in shipped:
         if began is None:
@@ -263,6 +287,7 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
             continue
         samples.append((seconds, subj, functools.partial(
             _lead_detail, seconds, label, began, dep)))
+        points.append((dep["finished_at"], seconds))
 
     details = [ctx.window_text(rule),
                f"{_count(len(samples), 'change')} shipped by {env} deployments in window"]
@@ -288,7 +313,8 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
         return MetricValue(None, 0, details=details, no_data=reason)
     evidence, note = _slowest(samples, "changes")
     value = statistics.median(s for s, _, _ in samples)
-    return MetricValue(float(value), len(samples), evidence=evidence, details=details + note)
+    return MetricValue(float(value), len(samples), evidence=evidence, details=details + note,
+                       series=build("median", start, end, points))
 
 
 # ---------------------------------------------------------------------------
@@ -341,7 +367,11 @@ def change_failure_rate(
         Evidence(subject=subject("deployments", d), detail=_failure_detail(d, incs, fixes))
         for d, incs, fixes in sorted(failed, key=worst)
     ]
-    return MetricValue(len(failed) / len(prod), len(prod), evidence=evidence, details=details)
+    failed_ids = {id(d) for d, _, _ in failed}
+    series = build("rate", start, end,
+                   ((d["finished_at"], int(id(d) in failed_ids)) for d in prod))
+    return MetricValue(len(failed) / len(prod), len(prod), evidence=evidence, details=details,
+                       series=series)
 
 
 def _failure_detail(dep: Fact, incidents: list[Fact], fixes: list[Fact]) -> str:
@@ -376,6 +406,7 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
     # and resolved inside it belongs to the earlier window.
     created = [i for i in incidents if in_window(i.get("created_at"), start, end)]
     samples: list[Sample] = []
+    points: list[tuple[datetime, float]] = []
     still_open = dropped = 0
     for inc in created:
         resolved = inc.get("resolved_at")
@@ -397,6 +428,7 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
         ) if x)
         samples.append((seconds, subject("incidents", inc),
                         f"restored in {format_duration(seconds)} ({about})"))
+        points.append((inc["created_at"], seconds))
 
     details = [ctx.window_text(rule),
                f"{_count(len(samples), 'resolved incident')} created in window"]
@@ -415,7 +447,8 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
         return MetricValue(None, 0, details=details, no_data=reason)
     evidence, note = _slowest(samples, "incidents")
     value = statistics.median(s for s, _, _ in samples)
-    return MetricValue(float(value), len(samples), evidence=evidence, details=details + note)
+    return MetricValue(float(value), len(samples), evidence=evidence, details=details + note,
+                       series=build("median", start, end, points))
 
 
 # ---------------------------------------------------------------------------

@@ -413,6 +413,7 @@ class MetricCheck(Check):
             Outcome.PASSED if ok else Outcome.FAILED, msg, value=mv.value, unit=metric.unit,
             threshold=threshold, samples=mv.samples,
             evidence=[] if ok else list(mv.evidence), details=list(mv.details),
+            series=mv.series,
         )
 
 

@@ -16,6 +16,7 @@ from guardrails.cli.options import (
     split_plugins,
 )
 from guardrails.config import RunOptions
+from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 from guardrails.model import ExitCode
 
@@ -110,6 +111,8 @@ class CheckCommand(click.Command):
 @click.option("--progress/--no-progress", "progress", default=None,
               help="Show the sources' progress on stderr while facts are gathered (default: "
               "when stderr is a terminal and not -q).")
+@click.option("--record", is_flag=True, help="Append this run's summary to the history store "
+              "(.guardrails/history/, or 'history_dir:' in the config); see 'guardrails history'.")
 @plugin_option
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
@@ -118,7 +121,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
           outputs: tuple[str, ...], junitxml: str | None, strict: bool, offline: bool,
           now: str | None, no_color: bool, color: bool | None, group_by: str | None,
           example: bool, baseline: str | None, write_baseline: str | None,
-          progress: bool | None, plugins: tuple[str, ...]) -> int:
+          progress: bool | None, plugins: tuple[str, ...], record: bool = False) -> int:
     """Collect rules, gather facts, evaluate, report.
 
     \b
@@ -130,6 +133,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
       guardrails check -m dora --format json --output report.json --format terminal
       guardrails check --junitxml guardrails.xml -q
       guardrails check --write-baseline .guardrails-baseline.json
+      guardrails check --record -q          (then: guardrails history, guardrails trend)
       guardrails check --baseline .guardrails-baseline.json --format sarif --output g.sarif
     """
     pairs = list(ctx.meta.get("guardrails.outputs", []))
@@ -154,7 +158,18 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
         )
         try:
             config = build_config(example_config() if example else config_file, options)
-            return Session(config).run().exit_code
+            if not record:
+                return Session(config).run().exit_code
+            from guardrails import history
+
+            if example:
+                raise UsageError("--record keeps the history of your own org; the bundled "
+                                 "example is a demo and is not recorded",
+                                 fix="run 'guardrails check --record' with your guardrails.yaml")
+            folder = history.history_dir(config)  # a bad store is refused before the run
+            report = Session(config).run()
+            history.append(folder, [history.entry_from_report(report)])
+            return report.exit_code
         finally:
             if options.progress is not None:
                 options.progress.close()

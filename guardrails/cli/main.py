@@ -19,9 +19,11 @@ from guardrails import __version__
 from guardrails.cli import check as check_module
 from guardrails.cli import explain as explain_module
 from guardrails.cli import facts as facts_module
+from guardrails.cli import history as history_module
 from guardrails.cli import hook as hook_module
 from guardrails.cli import init as init_module
 from guardrails.cli import list as list_module
+from guardrails.cli import merge as merge_module
 from guardrails.cli import report as report_module
 from guardrails.cli import schema as schema_module
 from guardrails.cli import validate as validate_module
@@ -91,8 +93,10 @@ def cli() -> None:
 
 
 for _module in (check_module, list_module, explain_module, facts_module, validate_module,
-                init_module, schema_module, report_module, hook_module):
+                init_module, schema_module, report_module, hook_module, merge_module):
     cli.add_command(_module.command)
+for _command in history_module.commands:
+    cli.add_command(_command)
 
 
 def _terminate(signum: int, _frame: Any) -> None:

@@ -21,7 +21,7 @@ from guardrails.exits import wrap_session
 
 
 def load_report(path: str) -> Any:
-    """The :class:`~guardrails.model.Report` saved in ``path`` (version 1 or 2)."""
+    """The :class:`~guardrails.model.Report` saved in ``path`` (version 1 to 3)."""
     from guardrails.model import Report
 
     fix = "give a file written by 'guardrails check --format json --output FILE'"

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 from helpers import fuzz_examples
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from guardrails import validation
+from guardrails import fastvalid, validation
 from guardrails.checks.generic import condition_problems
 from guardrails.fastvalid import predicate
 
@@ -58,7 +58,10 @@ def _jsonschema(schema: Any, rule: bool) -> Any:
 
 def _agree(schema: Any, instances: list[Any], rule: bool) -> None:
     fast = predicate(schema, rule=rule)
-    assert fast is not None, schema
+    if fast is None:
+        # Left to jsonschema on purpose (nothing to compare), and only then.
+        assert fastvalid._mentions(schema, fastvalid._JSONSCHEMA_ONLY), schema
+        return
     reference = _jsonschema(schema, rule)
     for instance in instances:
         assert fast(instance) is reference.is_valid(instance), (schema, instance)
@@ -216,6 +219,8 @@ _facts = st.one_of(_scalars, _json, st.dictionaries(_name, _json, max_size=3))
 @settings(max_examples=fuzz_examples(500), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(schema=_conditions, facts=st.lists(_facts, min_size=1, max_size=8))
+# Found by this test: the engines divide floats differently (fastvalid's docstring).
+@example(schema={"multipleOf": 0.1}, facts=[0.3])
 def test_rule_conditions_agree(schema: Any, facts: list[Any]) -> None:
     assume(not condition_problems("where", schema, None))  # what a rule may hold
     _agree(schema, facts, rule=True)

@@ -1,0 +1,124 @@
+"""Metric samples as a report carries them, and the statistics made from them.
+
+A metric check hands :func:`build` its samples as ``(time, value)`` pairs;
+the :class:`~guardrails.model.Series` that comes out is what the JSON report
+holds (docs/report.md, "Samples"), and :func:`value` recomputes the metric
+from any number of such series pooled together (``guardrails merge``), so an
+org-wide median is the median of every repository's samples, never an
+average of medians.
+
+Size is bounded: a series keeps at most :data:`~guardrails.model.SERIES_CAP`
+samples. Beyond, it is thinned in time order: each run of ``k`` consecutive
+samples is kept as its first one, weighted ``k`` (the sum of the run's
+weights). The exact count ``n`` and sum ``total`` are kept, so rates stay
+exact; medians and percentiles of a thinned series are those of the weighted
+samples, an approximation the merged report says it made.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from guardrails.model import SERIES_CAP, Series
+from guardrails.timeutil import iso
+
+#: how each ``agg`` turns samples into a value
+AGGREGATES = ("median", "p90", "rate", "per_week")
+
+SECONDS_PER_WEEK = 7 * 86400
+
+
+def build(agg: str, start: datetime, end: datetime,
+          points: Iterable[tuple[datetime, float | int]], cap: int = SERIES_CAP) -> Series:
+    """The series of ``points`` (each inside ``[start, end)``), sorted and bounded."""
+    pairs = sorted((int((ts - start).total_seconds() // 1), v) for ts, v in points)
+    t = [p[0] for p in pairs]
+    v = [p[1] for p in pairs]
+    total: float | int = (sum(v) if all(isinstance(x, int) for x in v)
+                          else math.fsum(v))
+    series = Series(agg=agg, start=iso(start) or "", end=iso(end) or "", t=t, v=v,
+                    n=len(v), total=total)
+    if len(v) > cap:
+        series.t, series.v, series.w = thin(t, v, None, cap)
+    return series
+
+
+def thin(t: Sequence[int], v: Sequence[float | int], w: Sequence[int] | None,
+         cap: int) -> tuple[list[int], list[float | int], list[int]]:
+    """At most ``cap`` samples: each run of ``k`` kept as its first, weighted by the run."""
+    k = math.ceil(len(v) / cap)
+    out_t: list[int] = []
+    out_v: list[float | int] = []
+    out_w: list[int] = []
+    for i in range(0, len(v), k):
+        out_t.append(t[i])
+        out_v.append(v[i])
+        out_w.append(sum(w[i:i + k]) if w is not None else min(k, len(v) - i))
+    return out_t, out_v, out_w
+
+
+def quantile(values: Sequence[float], p: float, weights: Sequence[int] | None = None) -> float:
+    """The ``p`` quantile with linear interpolation between closest ranks.
+
+    Without weights, ``values`` are sorted here. With weights, each value
+    counts as that many equal samples. ``p == 0.5`` is computed the way
+    ``statistics.median`` does (mean of the two middle samples), so a
+    repository's median comes out bit for bit the same when recomputed.
+    """
+    if not values:
+        raise ValueError("quantile of no values")
+    if weights is None:
+        xs = sorted(values)
+        n = len(xs)
+
+        def at(i: int) -> float:
+            return xs[i]
+    else:
+        order = sorted(range(len(values)), key=values.__getitem__)
+        xs = [values[i] for i in order]
+        cum: list[int] = []
+        acc = 0
+        for i in order:
+            acc += weights[i]
+            cum.append(acc)
+        n = acc
+
+        def at(i: int) -> float:
+            # the value at rank i of the expanded multiset
+            lo, hi = 0, len(cum) - 1
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if cum[mid] > i:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            return xs[lo]
+
+    h = (n - 1) * p
+    lo, hi = math.floor(h), math.ceil(h)
+    if p == 0.5:
+        return at(lo) if lo == hi else (at(lo) + at(hi)) / 2
+    a = at(lo)
+    return a + (h - lo) * (at(hi) - a)
+
+
+def value(agg: str, values: Sequence[float], weights: Sequence[int] | None, n: int,
+          total: float, weeks: float) -> float | None:
+    """The metric of pooled samples: ``n``/``total`` exact, ``weeks`` of window summed.
+
+    ``per_week`` is ``n / weeks`` where the caller passes the summed
+    per-repository rates instead when windows differ (see guardrails/merge.py).
+    """
+    if n == 0:
+        return None
+    if agg == "rate":
+        return total / n
+    if agg == "per_week":
+        return n / weeks
+    if agg == "median":
+        return quantile(values, 0.5, weights)
+    if agg == "p90":
+        return quantile(values, 0.9, weights)
+    raise ValueError(f"unknown aggregate {agg!r}")

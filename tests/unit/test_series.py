@@ -1,0 +1,89 @@
+"""Metric samples: the compact series a report carries, and the statistics made from it."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from guardrails.checks.delivery import percentile
+from guardrails.model import Outcome, Report, Result, Series, Severity
+from guardrails.reporters.json import render
+from guardrails.series import build, quantile, thin, value
+
+START = datetime(2026, 8, 22, tzinfo=UTC)
+END = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def test_build_sorts_by_time_and_keeps_exact_count_and_sum() -> None:
+    pts = [(START + timedelta(days=3, seconds=0.7), 5.5), (START, 2.0),
+           (START + timedelta(hours=1), 1.0)]
+    s = build("median", START, END, pts)
+    assert s.t == [0, 3600, 3 * 86400] and s.v == [2.0, 1.0, 5.5]
+    assert (s.n, s.total, s.w) == (3, 8.5, None)
+    assert s.start == "2026-08-22T00:00:00Z" and s.end == "2026-11-20T00:00:00Z"
+    rates = build("rate", START, END, [(START, 1), (START, 0), (START, 1)])
+    assert rates.total == 2 and isinstance(rates.total, int)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 1000])
+def test_quantile_is_statistics_median_and_the_delivery_percentile(n: int) -> None:
+    rng = random.Random(n)
+    xs = [rng.uniform(0, 1e6) for _ in range(n)]
+    assert quantile(xs, 0.5) == statistics.median(xs)
+    assert quantile(xs, 0.9) == percentile(xs, 0.9)
+
+
+def test_weighted_quantile_is_that_of_the_expanded_samples() -> None:
+    rng = random.Random(7)
+    for _ in range(50):
+        xs = [float(rng.randint(0, 30)) for _ in range(rng.randint(1, 12))]
+        ws = [rng.randint(1, 4) for _ in xs]
+        expanded = [x for x, w in zip(xs, ws, strict=True) for _ in range(w)]
+        assert quantile(xs, 0.5, ws) == statistics.median(expanded)
+        assert quantile(xs, 0.9, ws) == pytest.approx(percentile(expanded, 0.9))
+
+
+def test_a_series_beyond_the_cap_is_thinned_with_exact_count_and_sum() -> None:
+    pts = [(START + timedelta(minutes=i), i % 2) for i in range(25)]
+    s = build("rate", START, END, pts, cap=10)
+    assert len(s.v) == len(s.t) == len(s.w or ()) == 9  # runs of k = 3
+    assert sum(s.w or ()) == s.n == 25 and s.total == 12
+    assert s.t[:2] == [0, 180] and s.w == [3] * 8 + [1]
+    assert value("rate", s.v, s.w, s.n, s.total, 1) == 12 / 25
+    # thinning a thinned series adds the weights up
+    t2, v2, w2 = thin(s.t, s.v, s.w, 4)
+    assert sum(w2) == 25 and len(v2) == 3
+
+
+def test_value_of_each_aggregate() -> None:
+    assert value("per_week", [1, 1, 1], None, 3, 3, weeks=1.5) == 2
+    assert value("median", [3.0, 1.0, 2.0], None, 3, 6, 1) == 2
+    assert value("median", [], None, 0, 0, 1) is None
+    with pytest.raises(ValueError):
+        value("mean", [1.0], None, 1, 1, 1)
+
+
+def _report(series: Series | None) -> Report:
+    return Report(now="2026-11-20T00:00:00Z", focus=None, results=[Result(
+        id="stability::lead-time", pack="stability", title="t", outcome=Outcome.PASSED,
+        severity=Severity.ERROR, value=2.0, unit="seconds", samples=3, series=series)])
+
+
+def test_a_series_round_trips_through_the_json_report_thinned_or_not() -> None:
+    for s in (build("median", START, END, [(START, 1.5), (START, 2.5)]),
+              build("median", START, END, [(START + timedelta(seconds=i), float(i))
+                                          for i in range(30)], cap=7)):
+        report = _report(s)
+        assert Report.from_json(report.to_json()) == report
+        assert Report.from_json(json.loads(render(report))) == report
+
+
+def test_a_version_2_report_has_no_series() -> None:
+    data = _report(build("median", START, END, [(START, 1.0)])).to_json()
+    data["version"] = 2
+    del data["results"][0]["series"]
+    assert Report.from_json(data).results[0].series is None
