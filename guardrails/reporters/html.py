@@ -295,6 +295,51 @@ def team_views(report: Report) -> list[dict[str, Any]]:
     return out
 
 
+#: rows of a merged report's repository and team tables (the JSON report has all)
+ORG_ROWS = 500
+_COUNTS = ("failed", "error", "passed", "skipped", "waived")
+
+
+def org_view(org: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A merged report's repositories (counts, metric values) and teams, for tables.
+
+    ``org`` comes from other repositories' reports: every field is checked for
+    its type before use, as :mod:`guardrails.orgrender` does for Markdown.
+    """
+    if not isinstance(org, Mapping):
+        return None
+    repos = [r for r in org.get("repositories") or () if isinstance(r, Mapping)]
+    columns: dict[str, None] = {}
+    for repo in repos:
+        for r in repo.get("results") or ():
+            if isinstance(r, Mapping) and r.get("unit") not in (None, "count"):
+                columns.setdefault(str(r.get("id")))
+    rows = []
+    for repo in repos[:ORG_ROWS]:
+        summary = repo.get("summary")
+        if not isinstance(summary, Mapping):
+            summary = {}
+        by = {str(r.get("id")): r for r in repo.get("results") or () if isinstance(r, Mapping)}
+        cells = []
+        for c in columns:
+            r = by.get(c, {})
+            v = r.get("value")
+            cells.append({"value": number(v), "text": fmt.value(v, r.get("unit"))
+                          if number(v) else "", "outcome": str(r.get("outcome", ""))})
+        rows.append({"name": str(repo.get("name", "")),
+                     "counts": [number(summary.get(k, 0)) for k in _COUNTS],
+                     "cells": cells})
+    teams = [{"team": str(t.get("team", "")), "evidence": number(t.get("evidence")),
+              "rules": ", ".join(map(str, t.get("rules") or ())),
+              "repositories": fmt.ids([str(x) for x in t.get("repositories") or ()])}
+             for t in (org.get("teams") or ())[:ORG_ROWS] if isinstance(t, Mapping)]
+    skipped = [{"file": str(x.get("file", "")), "reason": str(x.get("reason", ""))}
+               for x in (org.get("skipped") or ())[:ORG_ROWS] if isinstance(x, Mapping)]
+    return {"columns": [c.split("::", 1)[-1] for c in columns], "counts": _COUNTS,
+            "repositories": rows, "more": max(len(repos) - ORG_ROWS, 0), "teams": teams,
+            "skipped": skipped}
+
+
 def context(report: Report, history: Mapping[str, Sequence[Point]] | None = None
             ) -> dict[str, Any]:
     """Everything the template shows, from the report alone."""
@@ -316,6 +361,7 @@ def context(report: Report, history: Mapping[str, Sequence[Point]] | None = None
         "rules": [_rule_view(i, r) for i, r in enumerate(report.results)],
         "teams": team_views(report),
         "baseline": report.baseline,
+        "org": org_view(report.org),
     }
 
 
