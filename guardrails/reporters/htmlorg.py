@@ -25,7 +25,6 @@ def number(value: Any) -> str:
     return json.dumps(value)
 
 
-
 #: rows of a merged report's repository and team tables (the JSON report has all)
 ORG_ROWS = 500
 _COUNTS = ("failed", "error", "passed", "skipped", "waived")
