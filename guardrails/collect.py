@@ -8,10 +8,12 @@ selection is :mod:`guardrails.expressions`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from guardrails.config import Config
+from guardrails.manager import Provided
 from guardrails.model import Rule
 from guardrails.plugin import Check, Metric, hookimpl
 from guardrails.rulefile import RuleParser
@@ -27,17 +29,11 @@ def guardrails_collect_file(path: Path, config: Config) -> list[Rule] | None:
     return RuleParser(config, checks, metrics).parse(path)
 
 
-def registered_checks(pm: Any) -> dict[str, Check]:
-    out: dict[str, Check] = {}
-    for group in pm.hook.guardrails_collect_checks():
-        for check in group or ():
-            out[check.name] = check
-    return out
+def registered_checks(pm: Any) -> Mapping[str, Check]:
+    """Check name -> check; a builtin check's plugin is imported on first lookup."""
+    return Provided(pm, "checks")
 
 
-def registered_metrics(pm: Any) -> dict[str, Metric]:
-    out: dict[str, Metric] = {}
-    for group in pm.hook.guardrails_collect_metrics():
-        for metric in group or ():
-            out[metric.name] = metric
-    return out
+def registered_metrics(pm: Any) -> Mapping[str, Metric]:
+    """Metric name -> metric; a builtin metric's plugin is imported on first lookup."""
+    return Provided(pm, "metrics")

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from typing import Any, TextIO
 
 from guardrails.errors import GuardrailsError, PluginError, UsageError
-from guardrails.model import ExitCode
 from guardrails.textsafe import printable
 
 
@@ -30,6 +28,8 @@ def _click_exception(exc: BaseException) -> Any:
 
 def exit_code_for(exc: BaseException) -> int:
     """The exit code an exception ends a run with."""
+    from guardrails.model import ExitCode  # here: --help and --version never need it
+
     clicked = _click_exception(exc)
     if clicked is not None:
         import click
@@ -76,6 +76,8 @@ def show(exc: BaseException, err: TextIO) -> None:
         silence_stdout()
     elif isinstance(exc, PluginError):
         # A plugin that cannot load is a setup problem, named, without our traceback.
+        import traceback
+
         cause = exc.__cause__
         where = ""
         if cause is not None and cause.__traceback__ is not None:
@@ -85,9 +87,13 @@ def show(exc: BaseException, err: TextIO) -> None:
     elif isinstance(exc, KeyboardInterrupt):
         print("\n!!! interrupted !!!", file=err)
     elif isinstance(exc, GuardrailsError):
+        import traceback
+
         print(f"ERROR: {exc}", file=err)
         traceback.print_exception(exc, file=err)
     else:
+        import traceback
+
         print("INTERNAL ERROR: guardrails crashed; please report this with the traceback:",
               file=err)
         traceback.print_exception(exc, file=err)

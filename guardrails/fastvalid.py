@@ -17,13 +17,17 @@ Where the two engines would disagree, jsonschema keeps the schema:
   mean what they mean on RE2, not what they mean in ECMA-262), Python's ``re``
   for a shipped data schema. Any other regex (``propertyNames`` aside) would
   run on the Rust ``regex`` crate, which is linear time too.
-- A schema with ``format``, ``patternProperties`` or ``multipleOf`` is not
-  built here (:func:`predicate` returns None): jsonschema's format checker
-  depends on which optional packages are installed, ``patternProperties``
-  would match keys with ECMA-262 semantics, and the two engines divide
-  floats differently (jsonschema-rs says 0.3 is a multiple of 0.1,
-  jsonschema, dividing in binary floating point, says it is not; found by
-  the differential test).
+- ``format: date`` runs through a custom keyword doing what jsonschema's
+  checker does (an ASCII ``YYYY-MM-DD`` that is a real date), so a config
+  with a waiver is validated without importing jsonschema (about 100 ms of
+  start-up). A schema with any other ``format``, or with
+  ``patternProperties`` or ``multipleOf``, is not built here
+  (:func:`predicate` returns None): jsonschema's other format checks depend
+  on which optional packages are installed, ``patternProperties`` would
+  match keys with ECMA-262 semantics, and the two engines divide floats
+  differently (jsonschema-rs says 0.3 is a multiple of 0.1, jsonschema,
+  dividing in binary floating point, says it is not; found by the
+  differential test).
 - An instance jsonschema-rs cannot read (a datetime, a set, a non-text key)
   is decided by jsonschema.
 
@@ -40,10 +44,10 @@ from typing import Any
 
 Predicate = Callable[[Any], bool]
 
-__all__ = ["Predicate", "predicate"]
+__all__ = ["Predicate", "mentions", "predicate"]
 
 #: Keywords whose jsonschema behaviour jsonschema-rs does not reproduce here.
-_JSONSCHEMA_ONLY = frozenset({"format", "patternProperties", "multipleOf"})
+_JSONSCHEMA_ONLY = frozenset({"patternProperties", "multipleOf"})
 _CACHE_SIZE = 256
 _cache: dict[str, Predicate | None] = {}
 
@@ -58,14 +62,14 @@ def predicate(schema: Any, *, rule: bool = False) -> Predicate | None:
     key = f"{rule}:{schema!r}"
     if key in _cache:
         return _cache[key]
-    built = _build(schema, rule) if not _mentions(schema, _JSONSCHEMA_ONLY) else None
+    built = _build(schema, rule) if not mentions(schema, _JSONSCHEMA_ONLY) else None
     if len(_cache) >= _CACHE_SIZE:
         _cache.clear()
     _cache[key] = built
     return built
 
 
-def _mentions(schema: Any, words: frozenset[str]) -> bool:
+def mentions(schema: Any, words: frozenset[str]) -> bool:
     """Whether any mapping in ``schema`` has one of ``words`` as a key (iterative)."""
     stack = [schema]
     while stack:
@@ -86,7 +90,7 @@ def _build(schema: Any, rule: bool) -> Predicate | None:
         fast = jsonschema_rs.Draft202012Validator(
             schema,
             validate_formats=False,
-            keywords={"pattern": _Re2Pattern if rule else _PythonPattern},
+            keywords={"pattern": _Re2Pattern if rule else _PythonPattern, "format": _Format},
             # Linear time whatever the pattern, for any regex not run by the keyword.
             pattern_options=jsonschema_rs.RegexOptions(),
             retriever=_refuse,  # guardrails never fetches a schema
@@ -127,6 +131,38 @@ def _pattern_keyword(compile_pattern: Callable[[str], Any]) -> type:
                 raise ValueError("does not match")
 
     return Pattern
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+
+
+def _is_date(instance: str) -> bool:
+    """jsonschema's ``date`` format check (``jsonschema._format.is_date``)."""
+    from datetime import date
+
+    try:
+        return bool(_DATE.fullmatch(instance) and date.fromisoformat(instance))
+    except ValueError:
+        return False
+
+
+#: formats whose jsonschema check needs no optional package, done the same way
+_FORMATS: dict[str, Callable[[str], bool]] = {"date": _is_date}
+
+
+class _Format:
+    """``format`` as a jsonschema-rs custom keyword; any format not in
+    :data:`_FORMATS` refuses the schema, which jsonschema then decides."""
+
+    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
+        check = _FORMATS.get(value) if isinstance(value, str) else None
+        if check is None:
+            raise ValueError(f"format {value!r} is left to jsonschema")
+        self.check = check
+
+    def validate(self, instance: Any) -> None:
+        if isinstance(instance, str) and not self.check(instance):
+            raise ValueError("not a valid date")
 
 
 def _re2(pattern: str) -> Any:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -65,6 +64,8 @@ def atomic_writer(path: str | Path, *, binary: bool = False,
             raise
         fh.close()
         return
+    import tempfile  # here: it imports shutil, bz2 and lzma, which a run without files skips
+
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         if binary:

@@ -1,29 +1,38 @@
-"""The plugin manager: builtin and third-party plugins load the same way.
+"""The plugin manager: builtin and third-party plugins, each blockable by name.
 
-Builtin plugins are entry points in the group ``guardrails`` of our own
-distribution; third-party plugins are entry points of theirs. Any of them can
-be blocked with ``-p no:NAME``. Only the essentials (the rule-file collector,
-the runner and the fact kinds of DATA.md) cannot. A ``guardrails_plugins.py`` next to the config is
-loaded like pytest's ``conftest.py``; ``plugins:`` in the config names extra
-modules.
+Builtin plugins are listed with what they provide in
+:mod:`guardrails.builtins` and registered on first need (a files-only run
+never imports the git, HTTP, SARIF or JUnit plugins); third-party plugins
+are entry points in the group ``guardrails`` and are registered at start.
+Any of them can be blocked with ``-p no:NAME``, and all of them, loaded or
+not yet, are listed in the header and by ``--version``. Only the essentials
+(the rule-file collector, the runner and the fact kinds of DATA.md) cannot be
+blocked. A ``guardrails_plugins.py`` next to the config is loaded like
+pytest's ``conftest.py``; ``plugins:`` in the config names extra modules.
+
+Code that wants a source, check, metric or reporter by name asks
+:class:`Provided` (``registered_checks`` and friends return one): a missing
+name loads the builtin that provides it, listing them all loads every one.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.util
 import logging
+import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
 from guardrails import hookspec
+from guardrails.builtins import BUILTINS, DIST, PROVIDER_HOOKS, Builtin, PluginInfo
 from guardrails.errors import PluginError, UsageError
+from guardrails.installed import third_party_plugins
 
 LOG = logging.getLogger(__name__)
 
@@ -33,20 +42,36 @@ ESSENTIAL_PLUGINS = ("guardrails.collect", "guardrails.runner", "guardrails.data
                      "guardrails.reporters.setup", "guardrails.baseline")
 
 
-@dataclass(frozen=True)
-class PluginInfo:
-    name: str
-    module: str
-    dist: str | None
-    version: str | None
-
-
 class GuardrailsPluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__("guardrails")
         self.add_hookspecs(hookspec)
         self.infos: list[PluginInfo] = []
         self.blocked_names: set[str] = set()
+        #: builtins not imported yet (not blocked), by plugin name
+        self.deferred: dict[str, Builtin] = {}
+
+    def need(self, what: str, name: str | None = None) -> bool:
+        """Register the deferred builtins that provide ``name`` of ``what``
+        (``"sources"``, ``"checks"``, ``"metrics"``, ``"formats"``, ``"kinds"``;
+        every one of ``what`` when ``name`` is None). True when any was loaded."""
+        todo = [b for b in self.deferred.values()
+                if (name in b.provides(what) if name is not None else b.provides(what))]
+        for b in todo:
+            self.load_builtin(b)
+        return bool(todo)
+
+    def load_builtin(self, builtin: Builtin) -> None:
+        """Import and register one deferred builtin (its info is listed already)."""
+        if self.deferred.pop(builtin.name, None) is None:
+            return
+        module = self._import(builtin.module, builtin.name)
+        if self.is_registered(module):  # already in, under another name
+            return
+        try:
+            self.register(module, name=builtin.name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin {builtin.name!r} is invalid: {exc}") from exc
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
         """In a plugin *module*, only ``guardrails_*`` names are hook implementations
@@ -63,14 +88,18 @@ class GuardrailsPluginManager(pluggy.PluginManager):
         name = name or modname
         if name in self.blocked_names or self.is_blocked(name):
             raise PluginError(f"plugin {name!r} is blocked")
+        module = self._import(modname, name)
+        self._register(module, name, modname, dist, version)
+        return module
+
+    @staticmethod
+    def _import(modname: str, name: str) -> ModuleType:
         try:
-            module = importlib.import_module(modname)
+            return importlib.import_module(modname)
         except Exception as exc:
             raise PluginError(
                 f"plugin {name!r} ({modname}) failed to import: {type(exc).__name__}: {exc}"
             ) from exc
-        self._register(module, name, modname, dist, version)
-        return module
 
     def _register(self, module: object, name: str, modname: str,
                   dist: str | None, version: str | None) -> None:
@@ -83,37 +112,63 @@ class GuardrailsPluginManager(pluggy.PluginManager):
         self.infos.append(PluginInfo(name, modname, dist, version))
 
 
-def _entry_points() -> list[tuple[str, str, str | None, str | None]]:
-    """The ``guardrails`` entry points installed: (name, value, dist, version).
+T = TypeVar("T")
 
-    Scanned once per process and ``sys.path`` (a long-lived caller such as a
-    test run or ``pytest --guardrails`` builds many managers). Each
-    distribution's metadata is parsed once, not twice per entry point:
-    ``ep.dist.name`` and ``ep.dist.version`` each re-read and re-parse the
-    METADATA file, 34 parses for our 17 builtin entry points, most of the
-    scan's cost.
+
+class Provided(Mapping[str, T]):
+    """Name -> what plugins provide of one kind, loading builtins on first need.
+
+    ``what`` is a key of :data:`guardrails.builtins.PROVIDER_HOOKS`. Looking a
+    name up that no loaded plugin provides registers the deferred builtin that
+    does (then asks the hook again); iterating or ``len`` registers every
+    builtin providing ``what`` (an error that lists the known names needs them).
     """
-    return list(_scan(tuple(sys.path)))
 
+    def __init__(self, pm: Any, what: str) -> None:
+        self.pm = pm
+        self.what = what
+        self._items = self._collect()
 
-@functools.cache
-def _scan(path: tuple[str, ...]) -> tuple[tuple[str, str, str | None, str | None], ...]:
-    from importlib.metadata import entry_points
+    def _collect(self) -> dict[str, T]:
+        hook = PROVIDER_HOOKS[self.what]
+        out: dict[str, T] = {}
+        for group in getattr(self.pm.hook, hook)():
+            for item in group or ():
+                out[item.name] = item
+        # A builtin's name wins over another plugin's, as when every builtin was
+        # registered first (pluggy calls the last registered first, so the
+        # builtin's answer came last); a lazily registered one is called first.
+        for b in BUILTINS:
+            module = self.pm.get_plugin(b.name) if b.provides(self.what) else None
+            if module is not None:
+                for item in getattr(module, hook)() or ():
+                    out[item.name] = item
+        return out
 
-    out = []
-    seen: dict[int, tuple[str | None, str | None]] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.dist is None:
-            dist, version = None, None
-        else:
-            if id(ep.dist) not in seen:
-                meta = ep.dist.metadata
-                seen[id(ep.dist)] = (meta["Name"], meta["Version"])
-            dist, version = seen[id(ep.dist)]
-        out.append((ep.name, ep.value, dist, version))
-    # Stable order: ours first, then by distribution and name.
-    out.sort(key=lambda e: (e[2] != "execution-guardrails", e[2] or "", e[0]))
-    return tuple(out)
+    def _refresh(self, name: str | None) -> None:
+        # Asked again even when nothing loads here: another Provided, or a
+        # plugin at configure time, may have registered it since.
+        self._need(name)
+        self._items = self._collect()
+
+    def _need(self, name: str | None) -> bool:
+        need: Callable[..., bool] | None = getattr(self.pm, "need", None)
+        return need is not None and need(self.what, name)
+
+    def __getitem__(self, name: str) -> T:
+        # The builtin that provides ``name`` is loaded even when another plugin
+        # already offers it: its answer wins (see _collect).
+        if self._need(name) or name not in self._items:
+            self._items = self._collect()
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self._refresh(None)
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        self._refresh(None)
+        return len(self._items)
 
 
 def create_manager(disabled: tuple[str, ...] | list[str] = (),
@@ -130,14 +185,22 @@ def create_manager(disabled: tuple[str, ...] | list[str] = (),
     from guardrails import __version__
 
     for modname in ESSENTIAL_PLUGINS:
-        pm.load_module(modname, name=modname, dist="execution-guardrails", version=__version__)
-    for name, value, dist, version in _entry_points():
-        if name in pm.blocked_names:
-            continue
-        modname = value.split(":", 1)[0]
-        pm.load_module(modname, name=name, dist=dist, version=version)
+        pm.load_module(modname, name=modname, dist=DIST, version=__version__)
+    for b in BUILTINS:
+        if b.name not in pm.blocked_names:
+            pm.deferred[b.name] = b
+            pm.infos.append(PluginInfo(b.name, b.module, DIST, __version__))
+    for b in list(pm.deferred.values()):
+        if b.kinds or any(os.environ.get(var) for var in b.env):
+            pm.load_builtin(b)
+    for name, modname, dist, version in third_party_plugins():
+        if name not in pm.blocked_names:
+            pm.load_module(modname, name=name, dist=dist, version=version)
+    by_module = {b.module: b for b in pm.deferred.values()}
     for modname in extra:
-        if modname not in pm.blocked_names:
+        if modname in by_module:  # -p naming a builtin's module: that builtin, now
+            pm.load_builtin(by_module[modname])
+        elif modname not in pm.blocked_names:
             pm.load_module(modname)
     if local_root is not None:
         load_local_plugin(pm, local_root)

@@ -8,7 +8,6 @@ suggestion). Every error of a file is collected and raised together.
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import math
 from collections.abc import Callable, Mapping
@@ -147,8 +146,9 @@ def known_kinds(config: Config, checks: Mapping[str, Check],
         kinds |= set(metric.kinds)
     if pm is None:
         return kinds
-    types = {cls.name: cls for group in pm.hook.guardrails_gather_sources()
-             for cls in group or ()}
+    from guardrails.manager import Provided
+
+    types: Mapping[str, Any] = Provided(pm, "sources")
     env = SourceEnv(root=config.root, now=parse_now(None), window=timedelta(days=90))
     for name, opts in config.sources.items():
         cls = types.get(name)
@@ -246,6 +246,8 @@ class RuleParser:
         name = entry["check"]
         check = self.checks.get(name)
         if check is None:
+            import difflib  # only for an error message
+
             close = difflib.get_close_matches(name, list(self.checks), n=1)
             raise self._err(
                 f"rule {entry['id']!r}: unknown check {name!r}", shown, pos, (*where, "check"),
@@ -256,6 +258,8 @@ class RuleParser:
         if name == "metric" and isinstance(entry.get("metric"), str):
             metric = self.metrics.get(entry["metric"])
             if metric is None:
+                import difflib  # only for an error message
+
                 close = difflib.get_close_matches(str(entry["metric"]), list(self.metrics), n=1)
                 raise self._err(
                     f"rule {entry['id']!r}: unknown metric {entry['metric']!r}",

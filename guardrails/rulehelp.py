@@ -36,7 +36,8 @@ def check_label(rule: Rule) -> str:
     return f"metric:{rule.params['metric']}" if rule.check == "metric" else rule.check
 
 
-def _plain(v: Any) -> Any:
+def plain_json(v: Any) -> Any:
+    """``v`` as plain JSON values (what ``json.dumps`` cannot write becomes its ``str``)."""
     return json.loads(json.dumps(v, default=str))
 
 
@@ -57,11 +58,11 @@ def build(rule: Rule, check: Check | None, metrics: Mapping[str, Metric],
             if rule.defaults.get(k) != v:
                 note = f"  (default {rule.defaults.get(k)!r}"
                 note += f", focus {rule.focus_applied})" if rule.focus_applied else ")"
-            head.append(f"  {k}: {json.dumps(_plain(v))}{note}")
+            head.append(f"  {k}: {json.dumps(plain_json(v))}{note}")
     if rule.focus_overrides:
         head.append("focus overrides:")
         for name, ov in rule.focus_overrides.items():
-            shown = ", ".join(f"{k}: {json.dumps(_plain(v))}" for k, v in ov.items())
+            shown = ", ".join(f"{k}: {json.dumps(plain_json(v))}" for k, v in ov.items())
             mark = "  <- current focus" if name == focus else ""
             head.append(f"  {name}: {shown}{mark}")
     explain = dict(rule.explain)

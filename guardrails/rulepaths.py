@@ -7,10 +7,8 @@ of ``*.yaml`` packs; paths stay inside the folder holding the config unless
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +28,22 @@ def builtin_rules_dir() -> Path:
     subpackage does not exist beside the checkout's ``guardrails/``: the
     packs are then the checkout's top-level ``rules/`` folder.
     """
+    here = Path(__file__).resolve().parent
+    # Looked for beside us first: importlib.resources costs a start-up more to
+    # import than these two stat calls (an editable install maps the package
+    # to the checkout's rules/, the second folder).
+    for folder in (here / "builtin_rules", here.parent / "rules"):
+        if (folder / "stability.yaml").is_file():
+            return folder
+    from importlib import resources
+
     try:
-        folder = Path(str(resources.files("guardrails.builtin_rules")))
+        found = Path(str(resources.files("guardrails.builtin_rules")))
     except ModuleNotFoundError:
-        folder = None
-    if folder is not None and folder.is_dir():
-        return folder
-    return Path(__file__).resolve().parent.parent / "rules"
+        found = None
+    if found is not None and found.is_dir():
+        return found
+    return here.parent / "rules"
 
 
 def builtin_packs() -> dict[str, Path]:
@@ -78,6 +85,8 @@ def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path
         name = spec[len(BUILTIN_PREFIX):]
         packs = builtin_packs()
         if name not in packs:
+            import difflib  # only for an error message
+
             close = difflib.get_close_matches(name, list(packs), n=1)
             raise UsageError(
                 f"unknown builtin pack {name!r}",

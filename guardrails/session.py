@@ -9,11 +9,11 @@ where exceptions become exit codes (re-exported here).
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import logging
 import platform
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -40,8 +40,9 @@ from guardrails.errors import (
 )
 from guardrails.exits import exit_code_for, wrap_session
 from guardrails.expressions import select
+from guardrails.installed import pluggy_version
 from guardrails.kinds import KindRegistry
-from guardrails.manager import GuardrailsPluginManager, create_manager
+from guardrails.manager import GuardrailsPluginManager, Provided, create_manager
 from guardrails.model import (
     ExitCode,
     Header,
@@ -141,10 +142,10 @@ class Session:
         self.warnings: list[str] = []
         self.stopped_early: str | None = None
         self.start_time = time.perf_counter()
-        self.checks: dict[str, Any] = {}
+        self.checks: Mapping[str, Any] = {}
         #: seconds spent per phase (collect, gather, evaluate), for -v and benchmarks
         self.timings: dict[str, float] = {}
-        self.metrics: dict[str, Any] = {}
+        self.metrics: Mapping[str, Any] = {}
         self._configured = False
         self._header_lines: list[str] = []
         self._repo_root: str | None = None
@@ -262,16 +263,12 @@ class Session:
             needed |= {"teams", "services"}
         return self.store.kinds.with_requirements(needed)
 
-    def source_types(self) -> dict[str, type[Source]]:
-        """Source classes by name, as the plugins offer them."""
+    def source_types(self) -> Mapping[str, type[Source]]:
+        """Source classes by name; a builtin source is imported on first lookup."""
         assert self.pm is not None
-        types: dict[str, type[Source]] = {}
-        for group in self.pm.hook.guardrails_gather_sources():
-            for cls in group or ():
-                types[cls.name] = cls
-        return types
+        return Provided(self.pm, "sources")
 
-    def source_class(self, name: str, types: dict[str, type[Source]]) -> type[Source]:
+    def source_class(self, name: str, types: Mapping[str, type[Source]]) -> type[Source]:
         """The class of configured source ``name``, its options validated (ConfigError)."""
         cls = types.get(name)
         if cls is None:
@@ -414,7 +411,7 @@ class Session:
         code = int(self.exit_code() if exit_code is None else exit_code)
         header = Header(
             guardrails=__version__, python=platform.python_version(),
-            pluggy=_pluggy_version(),
+            pluggy=pluggy_version(),
             plugins=[PluginSummary(i.name, i.module, i.dist, i.version)
                      for i in getattr(self.pm, "infos", ())],
             rootdir=str(cfg.root), config=cfg.display_path,
@@ -530,10 +527,3 @@ def run(config_file: str | Path | None = None, *, options: RunOptions | None = N
 
 __all__ = ["ExitCode", "Outcome", "Session", "build_config", "run", "wrap_session"]
 
-
-@functools.cache
-def _pluggy_version() -> str:
-    """pluggy's version: its ``__version__`` reads the installed metadata on every access."""
-    import pluggy
-
-    return str(pluggy.__version__)

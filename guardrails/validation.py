@@ -3,16 +3,20 @@
 Schemas ship in ``guardrails/schemas/*.json`` (Draft 2020-12) and are printed
 by ``guardrails schema NAME``. Errors name the file, the line and column of
 the offending node, the schema path, and what was expected.
+
+Valid input, nearly all of it, is answered by jsonschema-rs
+(:mod:`guardrails.fastvalid`); jsonschema is imported, and the words of an
+error built, only for input that fails, or for a schema jsonschema-rs leaves
+to it.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from guardrails.errors import UsageError
@@ -28,10 +32,25 @@ SCHEMA_NAMES = (
 )
 
 
+_SCHEMAS = Path(__file__).resolve().parent / "schemas"
+
+
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise UsageError(f"no schema named {name!r}",
+                         fix=f"use one of: {', '.join(SCHEMA_NAMES)}")
     try:
-        text = resources.files("guardrails.schemas").joinpath(f"{name}.json").read_text("utf-8")
+        # The file beside us; importlib.resources (for a zipped install) costs
+        # more to import than reading the file.
+        path = _SCHEMAS / f"{name}.json"
+        if path.is_file():
+            text = path.read_text("utf-8")
+        else:
+            from importlib import resources
+
+            text = resources.files("guardrails.schemas").joinpath(f"{name}.json").read_text(
+                "utf-8")
     except FileNotFoundError:
         raise UsageError(
             f"no schema named {name!r}",
@@ -57,6 +76,8 @@ _UNEXPECTED = re.compile(r"\('?(.*?)'? (?:was|were) unexpected\)")
 
 def _suggest(error: Any) -> str:
     """For an unknown key, suggest the closest allowed one."""
+    import difflib
+
     m = _UNEXPECTED.search(error.message)
     if not m:
         return ""
@@ -152,6 +173,11 @@ def validate(
     error_cls: type[UsageError] = UsageError,
 ) -> None:
     """Raise ``error_cls`` for the most relevant schema violation, if any."""
+    from guardrails.fastvalid import predicate
+
+    fast = predicate(load_schema(schema) if isinstance(schema, str) else schema)
+    if fast is not None and fast(data):
+        return
     v = validator_for(schema) if isinstance(schema, str) else make_validator(schema)
     errors = list(v.iter_errors(data))
     if not errors:

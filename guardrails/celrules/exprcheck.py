@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from guardrails import fmt
-from guardrails.celrules.rules import ExpressionError
+from guardrails.celrules.rules import ExpressionError, note_reaches, noted_reaches
 from guardrails.celrules.runtime import (
     CelProblem,
     Compiled,
@@ -49,6 +49,10 @@ _KINDS = {"anyOf": [
 def _kinds(params: Mapping[str, Any]) -> tuple[str, ...]:
     facts = params.get("facts")
     return (facts,) if isinstance(facts, str) else tuple(facts or ())
+
+
+def _reach_key(params: Mapping[str, Any]) -> tuple[Any, ...]:
+    return ("expr", _kinds(params), params.get("expect"), params.get("value"))
 
 
 class ExprCheck(Check):
@@ -92,9 +96,13 @@ class ExprCheck(Check):
                 continue
             if isinstance(params.get(key), str) and not errors:
                 try:
-                    compile_expression(params[key], None, kinds, lists=names, want=want)
+                    compiled = compile_expression(params[key], None, kinds, lists=names,
+                                                  want=want)
                 except CelProblem as exc:
                     errors.append(ExpressionError(key, f"{key}: {exc}", exc.offset, exc.fix))
+                else:
+                    if fact_kinds is not None:  # a plugin kind's links count in needs()
+                        note_reaches(_reach_key(params), compiled.reaches)
         if errors:
             raise RuleParamErrors(errors)
 
@@ -109,8 +117,8 @@ class ExprCheck(Check):
         try:
             reached = self._compiled(rule, BUILTIN)[1].reaches
         except CelProblem:
-            reached = frozenset()
-        return {*_kinds(rule.params), *reached}
+            reached = frozenset()  # a plugin's kind: validation noted what it reaches
+        return {*_kinds(rule.params), *reached, *noted_reaches(_reach_key(rule.params))}
 
     def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
         kinds = ctx.store.kinds

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from guardrails.celrules.check import Uses
@@ -72,25 +73,78 @@ def group_by_problems(path: Any, kind: str | None, kinds: KindRegistry) -> list[
 
 def reached_kinds(params: Mapping[str, Any], kind: str,
                   kinds: KindRegistry | None = None) -> set[str]:
-    """Kinds a rule's expressions read through links, to be gathered with its own."""
+    """Kinds a rule's expressions read through links, to be gathered with its own.
+
+    With ``kinds`` (the run's registry, as a rule's validation has it) the
+    links of every registered kind count, a plugin's included, and the answer
+    is noted for the rule (:func:`noted_reaches`); without, the builtin links
+    and what validation noted.
+    """
     from guardrails.datakinds import BUILTIN
 
-    kinds = BUILTIN if kinds is None else kinds
-    if kind not in kinds:
-        return set()
+    key = ("each", kind, *(params.get(k) if isinstance(params.get(k), str) else None
+                           for k in ("where", "expect", "value", "group_by", "evidence")))
+    registry = BUILTIN if kinds is None else kinds
     out: set[str] = set()
-    sources: list[tuple[Any, str | None]] = [(params.get(k), "bool")
-                                             for k in ("where", "expect")]
-    sources.append((params.get("value"), "number"))
-    if isinstance(params.get("group_by"), str):
-        sources.append((f"fact.{params['group_by']}", None))
-    for src, want in sources:
-        if isinstance(src, str):
-            try:
-                out |= compile_expression(src, kind, kinds, want=want).reaches
-            except CelProblem:
-                continue  # reported at load
+    if kind in registry:
+        sources: list[tuple[Any, str | None]] = [(params.get(k), "bool")
+                                                 for k in ("where", "expect")]
+        sources.append((params.get("value"), "number"))
+        if isinstance(params.get("group_by"), str):
+            sources.append((f"fact.{params['group_by']}", None))
+        for src, want in sources:
+            if isinstance(src, str):
+                try:
+                    out |= compile_expression(src, kind, registry, want=want).reaches
+                except CelProblem:
+                    continue  # reported at load
+        out |= _template_reaches(params.get("evidence"), kind, registry)
+    if kinds is not None:
+        note_reaches(key, out)
+    return out | noted_reaches(key)
+
+
+def _template_reaches(template: Any, kind: str, kinds: KindRegistry) -> set[str]:
+    """Kinds an evidence template's fields reach through links (``{team.name}``)."""
+    from guardrails.checks.conditions import template_fields
+
+    if not isinstance(template, str):
+        return set()
+    try:
+        names = template_fields(template)
+    except ValueError:
+        return set()  # reported at load
+    out: set[str] = set()
+    for name in names:
+        current: str | None = kind
+        for step in name.split("."):
+            k = kinds.get(current) if current is not None else None
+            link = k.links.get(step) if k is not None else None
+            if link is None:
+                current = k.joined.get(step) if k is not None else None
+                continue
+            out.add(link.kind)
+            current = link.kind
     return out
+
+
+#: Kinds each rule's expressions reach, noted when rules are validated against
+#: the run's registry: ``Check.needs`` is not given the registry, and a plugin
+#: kind's links are only in it. Keyed by the rule's expressions; a union over
+#: registries (gathering one kind too many is only slower), bounded.
+_noted: dict[tuple[Any, ...], frozenset[str]] = {}
+
+
+def note_reaches(key: tuple[Any, ...], reached: Iterable[str]) -> None:
+    """Remember the kinds a rule (``key``: its expressions) reaches through links."""
+    if len(_noted) >= 8192:
+        _noted.clear()
+    _noted[key] = _noted.get(key, frozenset()) | frozenset(reached)
+
+
+def noted_reaches(key: tuple[Any, ...]) -> frozenset[str]:
+    """The kinds noted for ``key`` by :func:`note_reaches` (none when never noted)."""
+    return _noted.get(key, frozenset())
 
 
 def merge(trees: Iterable[Uses]) -> Uses:
@@ -264,3 +318,61 @@ def groups(kind: str, facts: Iterable[Mapping[str, Any]], path: str, store: Any,
             key = f"{noun}/{excerpt(str(value), 100)}"
         out.setdefault(key, []).append(fact)
     return noun, out
+
+
+def render_evidence(template: str, kind: str, fact: Mapping[str, Any], facts: Facts) -> str:
+    """Fill an evidence template from a fact: dotted names follow joins and links.
+
+    ``{team.name}`` of a service reads its linked team (through ``owner``) as
+    an expression would; what a template may name is checked at load
+    (:func:`guardrails.checks.conditions.evidence_problems`). Timestamps are
+    ISO text, a fact shows its id, a list ``a, b``, an absent field ``-``.
+    """
+    import string
+
+    from guardrails.fmt import field_text
+    from guardrails.timeutil import iso
+
+    parts = []
+    for text, name, _spec, conv in string.Formatter().parse(template):
+        parts.append(text)
+        if name is None:
+            continue
+        value = _json(_walk(kind, fact, name, facts), iso)
+        shown = "-" if value is None else (repr(value) if conv == "r" else field_text(value))
+        parts.append(shown[:500])
+    return "".join(parts)
+
+
+def _json(value: Any, iso: Any, depth: int = 0) -> Any:
+    """``value`` as a condition's JSON view has it: ISO timestamps, no private keys."""
+    if isinstance(value, date):
+        return iso(value)
+    if depth > 3:
+        return value
+    if isinstance(value, Mapping):
+        return {k: _json(v, iso, depth + 1) for k, v in value.items() if str(k)[:1] != "_"}
+    if isinstance(value, list | tuple):
+        return [_json(v, iso, depth + 1) for v in value]
+    return value
+
+
+def _walk(kind: str | None, fact: Mapping[str, Any], name: str, facts: Facts) -> Any:
+    value: Any = fact
+    steps = name.split(".")
+    for i, step in enumerate(steps):
+        if not isinstance(value, Mapping):
+            return None
+        k = facts.kinds.get(kind) if kind is not None else None
+        link = k.links.get(step) if k is not None else None
+        if link is not None and not (link.via == step and i == len(steps) - 1):
+            # (a field holding its links' ids, named last, shows them as written:
+            # a deployment's changes include commits no change record names)
+            value = facts._link(value, step, link.via, link.kind, link.many)
+            kind = link.kind
+        else:
+            value = value.get(step)
+            kind = k.joined.get(step) if k is not None else None
+        if value is None:
+            return None
+    return value

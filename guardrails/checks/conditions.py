@@ -10,7 +10,6 @@ line, not an ``error`` outcome at evaluation.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +42,8 @@ class RuleParamErrors(ValueError):
 
 def did_you_mean(name: str, known: Any) -> str | None:
     """``did you mean 'x'?`` for the closest of ``known``, or None."""
+    import difflib  # only for an error message
+
     close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
 
@@ -127,11 +128,6 @@ def _condition_problems(key: str, schema: Any, kind: str | None,
     ``$ref`` only inside the schema, regular expressions RE2 can run, and the
     field names the schema gives against the fact kind.
     """
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
-    from guardrails.saferegex import compile_pattern
-
     out: list[RuleParamError] = []
     nodes = 0
     stack: list[tuple[tuple[Any, ...], Any]] = [((), schema)]
@@ -162,12 +158,16 @@ def _condition_problems(key: str, schema: Any, kind: str | None,
                     key, f"{key}: $schema {str(value)[:80]!r} is not Draft 2020-12",
                     fix=f"remove $schema or write {_DRAFT!r}", path=(*path, word)))
             elif word == "pattern" and isinstance(value, str):
+                from guardrails.saferegex import compile_pattern
+
                 try:
                     compile_pattern(value)
                 except ValueError as exc:
                     out.append(RuleParamError(key, f"{key}: pattern {value[:80]!r}: {exc}",
                                               path=(*path, word)))
             elif word == "patternProperties" and isinstance(value, dict):
+                from guardrails.saferegex import compile_pattern
+
                 for pat in value:
                     try:
                         compile_pattern(pat)
@@ -183,7 +183,10 @@ def _condition_problems(key: str, schema: Any, kind: str | None,
                 stack.append(((*path, word), value))
     if not out:
         out.extend(_ref_problems(key, schema))
-    if not out:
+    if not out and not _meta_valid(schema):
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
@@ -193,6 +196,27 @@ def _condition_problems(key: str, schema: Any, kind: str | None,
     if not out and kind is not None:
         out.extend(_field_problems(key, schema, kind, (), kinds))
     return out
+
+
+#: Keywords whose metaschema entry has a ``format`` (regex, uri, ...): jsonschema
+#: checks those formats, jsonschema-rs may not, so such schemas go to jsonschema.
+_FORMATTED = frozenset({"$id", "$schema", "$ref", "$anchor", "$dynamicRef", "$dynamicAnchor",
+                        "$vocabulary", "pattern", "patternProperties"})
+
+
+def _meta_valid(schema: Any) -> bool:
+    """A fast yes from jsonschema-rs that ``schema`` is a valid Draft 2020-12
+    schema; False means "ask jsonschema", which also words the error."""
+    from guardrails.fastvalid import mentions
+
+    if mentions(schema, _FORMATTED):
+        return False
+    try:
+        import jsonschema_rs
+
+        return bool(jsonschema_rs.meta.is_valid(schema))
+    except Exception:  # noqa: BLE001 - an older jsonschema-rs, an unreadable value
+        return False
 
 
 def _pointer(root: Any, ref: str) -> Any:
@@ -389,18 +413,29 @@ def evidence_problems(template: Any, kind: str | None,
     out = []
     for name in names:
         k: str | None = kind
-        for step in name.split("."):
-            if k is None:
-                break
-            fields = kind_fields(k, kinds)
+        steps = name.split(".")
+        for i, step in enumerate(steps):
+            reg = kinds.get(k) if k is not None else None
+            link = reg.links.get(step) if reg is not None else None
+            if link is not None:  # a linked fact, as in an expression (service.team)
+                if link.many and i < len(steps) - 1:
+                    out.append(RuleParamError(
+                        "evidence", f"evidence template: '{{{name}}}': {step} of {k} is a "
+                        f"list of {link.kind}; a template names it whole",
+                        fix=f"write '{{{'.'.join(steps[:i + 1])}}}' (their ids)"))
+                    break
+                k = link.kind
+                continue
+            fields = kind_fields(k, kinds) if k is not None else None
             if fields is None:
                 break
             if step not in fields:
+                known = fields | set(reg.links if reg is not None else ())
                 out.append(RuleParamError(
                     "evidence", f"evidence template: {k} have no field {step!r} ('{{{name}}}')",
-                    fix=did_you_mean(step, fields) or f"{k} fields: {', '.join(sorted(fields))}"))
+                    fix=did_you_mean(step, known) or f"{k} fields: {', '.join(sorted(known))}"))
                 break
-            k = _joined_kind(k, step, kinds)
+            k = _joined_kind(k, step, kinds) if k is not None else None
     return out
 
 

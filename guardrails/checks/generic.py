@@ -20,7 +20,9 @@ from guardrails.celrules.rules import (
     expression_problems,
     group_by_problems,
     reached_kinds,
+    render_evidence,
 )
+from guardrails.celrules.runtime import Facts
 from guardrails.checks import grouping
 from guardrails.checks.common import expect_or_value, metric_label, no_data
 from guardrails.checks.conditions import (
@@ -29,7 +31,6 @@ from guardrails.checks.conditions import (
     condition_problems,
     did_you_mean,
     evidence_problems,
-    render_template,
     timestamp_fields,
 )
 from guardrails.datakinds import BUILTIN
@@ -139,6 +140,8 @@ class _Selecting(Check):
                 "in_window", f"in_window: {win!r} is not a timestamp of {kind}",
                 fix=did_you_mean(win, stamps)
                 or f"timestamps of {kind}: {', '.join(sorted(stamps)) or '(none)'}"))
+        if kind is not None and fact_kinds is not None:
+            reached_kinds(params, kind, fact_kinds)  # a plugin kind's links count in needs()
         if errors:
             raise RuleParamErrors(errors)
 
@@ -230,26 +233,34 @@ class EachCheck(_Selecting):
             if run.errors:
                 return run.error_result(len(raw))
             evidence = [Evidence(subject(kind, f, ctx.store.kinds),
-                                 render_template(template, json_view(kind, f, 1, None,
-                                                                     ctx.store.kinds))
+                                 render_evidence(template, kind, f, run.facts)
                                  if template else run.detail(), url=f.get("url"),
                                  team=_team_of(f)) for f in failing]
             return _each_result(kind, evidence, len(raw))
         if run is not None and run.errors:
             return run.error_result(len(raw))
-        expect = make_rule_validator(rule.params["expect"])
         fast = predicate(rule.params["expect"], rule=True)
+        expect = None  # jsonschema: built only to decide what jsonschema-rs cannot, or to word
         evidence = []
+        conv = Facts(ctx.store, ctx.store.kinds)  # resolves linked fields of the template
         for fact, view in zip(raw, views, strict=True):
-            if fast is not None and fast(view):
-                continue  # jsonschema-rs: same verdict as jsonschema, much faster
+            if fast is not None:
+                if fast(view):
+                    continue  # jsonschema-rs: same verdict as jsonschema, much faster
+                if template:  # failed, and the rule words its own evidence
+                    evidence.append(Evidence(subject(kind, fact, ctx.store.kinds),
+                                             render_template(template, view),
+                                             url=fact.get("url"), team=_team_of(fact)))
+                    continue
+            if expect is None:
+                expect = make_rule_validator(rule.params["expect"])
             errors = list(expect.iter_errors(view))
             if not errors:
                 continue
             from jsonschema.exceptions import best_match
 
-            detail = (render_template(template, view) if template
-                      else best_match(errors).message)
+            detail = (render_evidence(template, kind, fact, conv)
+                      if template else best_match(errors).message)
             evidence.append(Evidence(subject(kind, fact, ctx.store.kinds), detail,
                                      url=fact.get("url"), team=_team_of(fact)))
         return _each_result(kind, evidence, len(raw))

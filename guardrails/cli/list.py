@@ -9,7 +9,9 @@ import click
 
 from guardrails.cli.options import config_option, echo, plugin_option, session_for
 from guardrails.exits import wrap_session
+from guardrails.fmt import plural
 from guardrails.model import ExitCode, Rule
+from guardrails.rulehelp import check_label, plain_json
 
 if TYPE_CHECKING:
     from guardrails.session import Session
@@ -53,21 +55,13 @@ def list_rules(session: Session, fmt: str) -> int:
         echo(f"{r.nodeid.ljust(w_id)}  {check_label(r).ljust(w_check)}  "
               f"{r.severity.value:<7}  [{tags}]  {r.title}".rstrip())
     extra = f", {deselected} deselected" if deselected else ""
-    echo(f"\n{len(rules)} rule{'s' if len(rules) != 1 else ''}{extra}")
+    echo(f"\n{plural(len(rules), 'rule')}{extra}")
     return ExitCode.OK
-
-
-def check_label(r: Rule) -> str:
-    return f"metric:{r.params['metric']}" if r.check == "metric" else r.check
 
 
 def _rule_json(r: Rule) -> dict[str, Any]:
     return {
         "id": r.nodeid, "title": r.title, "check": r.check, "severity": r.severity.value,
-        "tags": list(r.tags), "params": _plain(dict(r.params)), "file": r.file, "line": r.line,
+        "tags": list(r.tags), "params": plain_json(dict(r.params)), "file": r.file, "line": r.line,
         "focus": r.focus_applied,
     }
-
-
-def _plain(v: Any) -> Any:
-    return json.loads(json.dumps(v, default=str))

@@ -1,8 +1,11 @@
 """The command line: a thin click layer over :mod:`guardrails.session`.
 
 One module per command under ``guardrails.cli``; this one holds the group,
-``--version`` and the console entry point. Every command returns an exit
-code through :func:`guardrails.exits.wrap_session`; ``GuardrailsGroup.main``
+``--version`` and the console entry point. A command's module is imported
+only when that command runs (or its own ``--help`` is asked): the group's
+``--help`` reads the one-line summaries from :data:`COMMANDS`, which
+``tests/unit/test_startup.py`` holds equal to each command's own. Every
+command returns an exit code through :func:`guardrails.exits.wrap_session`; ``GuardrailsGroup.main``
 maps click's own usage errors to exit code 4 (click's default is 2, which
 pytest uses for "interrupted").
 """
@@ -16,21 +19,71 @@ from typing import Any
 import click
 
 from guardrails import __version__
-from guardrails.cli import check as check_module
-from guardrails.cli import explain as explain_module
-from guardrails.cli import facts as facts_module
-from guardrails.cli import history as history_module
-from guardrails.cli import hook as hook_module
-from guardrails.cli import init as init_module
-from guardrails.cli import list as list_module
-from guardrails.cli import merge as merge_module
-from guardrails.cli import report as report_module
-from guardrails.cli import schema as schema_module
-from guardrails.cli import validate as validate_module
 from guardrails.exits import wrap_session
+
+#: command name -> (module whose ``command`` it is, the first paragraph of its help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("guardrails.cli.check", "Collect rules, gather facts, evaluate, report."),
+    "explain": ("guardrails.cli.explain",
+                "What a rule checks, its parameters, its data needs, and why it matters."),
+    "facts": ("guardrails.cli.facts", "Show the facts the sources gathered (all kinds, or KIND)."),
+    "history": ("guardrails.cli.history",
+                "Metrics over time: a row per rule with a sparkline of its last points."),
+    "hook": ("guardrails.cli.hook",
+             "Run the rules whose inputs FILES are, quietly (the pre-commit hooks' entry)."),
+    "init": ("guardrails.cli.init",
+             "Scaffold guardrails.yaml and an org data folder (never overwrites)."),
+    "list": ("guardrails.cli.list",
+             "Show the collected rules (id, check, severity, tags) without evaluating."),
+    "merge": ("guardrails.cli.merge", "Merge per-repository JSON reports into one org report."),
+    "report": ("guardrails.cli.report", "Render a saved JSON report again, in any format."),
+    "schema": ("guardrails.cli.schema",
+               "Print the JSON Schema of rule files, the config, the report or a data file."),
+    "trend": ("guardrails.cli.history",
+              "Regressions before they fail: rules drifting toward their threshold."),
+    "validate": ("guardrails.cli.validate", "Validate the config, rule packs and org data "
+                 "files among FILES (offline, fast)."),
+}
 
 
 class GuardrailsGroup(click.Group):
+    """The group: commands from :data:`COMMANDS`, imported when used; click's
+    usage errors exit 4."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            module = importlib.import_module(COMMANDS[cmd_name][0])
+            # A module holds one ``command``, or several ``commands`` (history, trend).
+            for command in getattr(module, "commands", None) or [module.command]:
+                self.add_command(command, command.name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's command list, with the summaries of :data:`COMMANDS` for the
+        commands not imported yet (the same text click would make of their help)."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name in self.commands or name not in COMMANDS:
+                cmd = self.get_command(ctx, name)
+                if cmd is None or cmd.hidden:
+                    continue
+                rows.append((name, cmd.get_short_help_str(limit)))
+            else:
+                # A stand-in command: click shortens its help as it would the real one's.
+                stand_in = click.Command(name, help=COMMANDS[name][1])
+                rows.append((name, stand_in.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         def body() -> int:
@@ -46,23 +99,21 @@ class GuardrailsGroup(click.Group):
 
 
 def _print_version(ctx: click.Context, _param: Any, value: bool) -> None:
-    """``--version``: ours, then the plugins loaded with their versions (like pytest's)."""
+    """``--version``: ours, then the plugins installed with their versions (like pytest's).
+
+    Nothing is imported to list them: builtins come from guardrails.builtins,
+    third-party plugins from their entry points.
+    """
     if not value or ctx.resilient_parsing:
         return
     import platform
 
-    import pluggy
-
-    from guardrails.errors import GuardrailsError
-    from guardrails.manager import create_manager
+    from guardrails.builtins import available_plugins
+    from guardrails.installed import pluggy_version
 
     click.echo(f"guardrails {__version__} (python {platform.python_version()}, "
-               f"pluggy {pluggy.__version__})")
-    try:
-        infos = create_manager().infos
-    except GuardrailsError as exc:  # a broken plugin must not hide the version
-        click.echo(f"plugins: not loaded: {exc}")
-        ctx.exit(0)
+               f"pluggy {pluggy_version()})")
+    infos = available_plugins()
     ours = [i for i in infos if i.dist == "execution-guardrails"]
     others = [i for i in infos if i.dist != "execution-guardrails"]
     click.echo(f"builtin plugins: {', '.join(i.name for i in ours)}")
@@ -90,13 +141,6 @@ def cli() -> None:
       guardrails check --example           a report on the bundled example org
       guardrails explain stability::lead-time
     """
-
-
-for _module in (check_module, list_module, explain_module, facts_module, validate_module,
-                init_module, schema_module, report_module, hook_module, merge_module):
-    cli.add_command(_module.command)
-for _command in history_module.commands:
-    cli.add_command(_command)
 
 
 def _terminate(signum: int, _frame: Any) -> None:

@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +32,11 @@ if TYPE_CHECKING:
 _CODEOWNERS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
 
-def reporter_types(pm: Any) -> dict[str, type[Reporter]]:
-    """``--format`` name -> reporter class, as the plugins offer them."""
-    out: dict[str, type[Reporter]] = {}
-    for group in pm.hook.guardrails_report_formats():
-        for cls in group or ():
-            out[cls.name] = cls
-    return out
+def reporter_types(pm: Any) -> Mapping[str, type[Reporter]]:
+    """``--format`` name -> reporter class; a builtin reporter is imported on first lookup."""
+    from guardrails.manager import Provided
+
+    return Provided(pm, "formats")
 
 
 def _real(path: str | Path) -> Path:

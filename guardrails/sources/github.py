@@ -26,7 +26,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from guardrails.errors import SourceError
 from guardrails.plugin import Source, hookimpl
 from guardrails.sources import http_shapes as shapes
 from guardrails.sources.github_incidents import SCHEMA as incidents_schema
@@ -41,8 +40,9 @@ from guardrails.sources.http import (
     HttpClient,
     HttpSettings,
     config_error,
-    offline_error,
+    gathering,
 )
+from guardrails.timeutil import iso
 
 API_VERSION = "2022-11-28"
 
@@ -138,19 +138,12 @@ class GitHubSource(Source):
                    "incidents": self._incidents, "ci_runs": self._ci_runs,
                    "teams": self._teams}
         out: dict[str, list[dict[str, Any]]] = {}
-        misses: list[CacheMiss] = []
-        try:
+        with gathering(client, self.warnings) as misses:
             for kind in sorted(kinds & self.provides()):
                 try:
                     out[kind] = readers[kind](client)
                 except CacheMiss as miss:
                     misses.append(miss)
-        finally:
-            client.close()
-            self.warnings.extend(w for w in client.warnings if w not in self.warnings)
-        if misses:
-            raise offline_error(self.name, misses, client.cache.root if client.cache else None,
-                                cached=client.stats.cache_answers)
         return out
 
     # -- window ----------------------------------------------------------------
@@ -356,16 +349,16 @@ def change_fact(repo: str, pr: dict[str, Any], reviews: list[dict[str, Any]],
     created, merged = _ts(pr.get("created_at")), _ts(pr.get("merged_at"))
     if created is not None and merged is not None and merged < created:
         warn(f"github: pull request #{number} ({where or repo}) was merged "
-             f"({_iso(merged)}) before it was created ({_iso(created)}); excluded")
+             f"({iso(merged)}) before it was created ({iso(created)}); excluded")
         return None
     first_commit = min(
-        (t for c in commits if (t := _ts(_dig(c, "commit", "author", "date")))),
+        (t for c in commits if (t := _ts(shapes.dig(c, "commit", "author", "date")))),
         default=None,
     )
     fact: dict[str, Any] = {
         "id": str(number),
         "title": pr.get("title"),
-        "author": _dig(pr, "user", "login"),
+        "author": shapes.dig(pr, "user", "login"),
         "created_at": created,
         "first_commit_at": first_commit,
         "merged_at": merged,
@@ -375,12 +368,12 @@ def change_fact(repo: str, pr: dict[str, Any], reviews: list[dict[str, Any]],
         "repo": repo,
         "url": pr.get("html_url"),
         "reviews": [
-            {"user": _dig(r, "user", "login") or "ghost", "state": r["state"],
+            {"user": shapes.dig(r, "user", "login") or "ghost", "state": r["state"],
              "submitted_at": _ts(r.get("submitted_at"))}
             for r in reviews if r.get("state") in _REVIEW_STATES
         ],
     }
-    return _compact(fact)
+    return shapes.compact(fact)
 
 
 def deployment_fact(d: dict[str, Any], statuses: list[dict[str, Any]], end: datetime, *,
@@ -403,10 +396,10 @@ def deployment_fact(d: dict[str, Any], statuses: list[dict[str, Any]], end: date
     if finished is None:
         return None
     if created is not None and finished < created:
-        warn(f"github: deployment {d['id']} ({where}) finished ({_iso(finished)}) before it "
-             f"started ({_iso(created)}); excluded")
+        warn(f"github: deployment {d['id']} ({where}) finished ({iso(finished)}) before it "
+             f"started ({iso(created)}); excluded")
         return None
-    return _compact({
+    return shapes.compact({
         "id": str(d["id"]),
         "service": service,
         "environment": d.get("environment", environment),
@@ -417,7 +410,7 @@ def deployment_fact(d: dict[str, Any], statuses: list[dict[str, Any]], end: date
         "started_at": created,
         "finished_at": finished,
         "status": status,
-        "creator": _dig(d, "creator", "login"),
+        "creator": shapes.dig(d, "creator", "login"),
         "url": url or None,
     })
 
@@ -434,10 +427,10 @@ def ci_run_fact(run: dict[str, Any], end: datetime, *, warn: Warn, where: str = 
     if started is None or finished is None or started >= end:
         return None
     if finished < started:
-        warn(f"github: workflow run {run['id']} ({where}) finished ({_iso(finished)}) "
-             f"before it started ({_iso(started)}); excluded")
+        warn(f"github: workflow run {run['id']} ({where}) finished ({iso(finished)}) "
+             f"before it started ({iso(started)}); excluded")
         return None
-    return _compact({
+    return shapes.compact({
         "id": str(run["id"]),
         "started_at": started,
         "finished_at": finished,
@@ -452,12 +445,12 @@ def ci_run_fact(run: dict[str, Any], end: datetime, *, warn: Warn, where: str = 
 
 def team_fact(team: dict[str, Any], people: list[dict[str, Any]]) -> dict[str, Any]:
     """The ``teams`` fact of one team and its members."""
-    return _compact({
+    return shapes.compact({
         "id": team["slug"],
         "name": team.get("name"),
         "github": team["slug"],
         "mission": team.get("description") or None,
-        "parent": _dig(team, "parent", "slug"),
+        "parent": shapes.dig(team, "parent", "slug"),
         "members": [{"handle": m["login"]} for m in people if m.get("login")],
         "url": team.get("html_url"),
     })
@@ -479,30 +472,10 @@ def deployment_status(states: list[str]) -> str:
 
 
 def _ts(value: Any) -> datetime | None:
-    if not value:
-        return None
-    ts = shapes.parse_api_timestamp(value)
-    if ts is None:  # http_shapes lets none through; a guard, not a path
-        raise SourceError("github", f"the API answered a timestamp that does not parse: "
-                          f"{str(value)[:40]!r}")
-    return ts
+    return shapes.api_time("github", value)
 
 
-def _iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")
 
-
-def _dig(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
-def _compact(fact: dict[str, Any]) -> dict[str, Any]:
-    """Drop absent fields: DATA.md treats a missing field and null alike, rules read less."""
-    return {k: v for k, v in fact.items() if v is not None}
 
 
 @hookimpl

@@ -31,10 +31,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from guardrails.errors import SourceError
 from guardrails.saferegex import Pattern, compile_pattern
 from guardrails.sources import http_shapes as shapes
 from guardrails.textsafe import printable
+from guardrails.timeutil import iso
 
 Warn = Callable[[str], None]
 
@@ -188,7 +188,7 @@ def incident_fact(issue: dict[str, Any], end: datetime, *, severity_re: Pattern,
     closed = _ts(issue.get("closed_at")) if issue.get("state") == "closed" else None
     if closed is not None and closed < created:
         warn(f"github: incident issue #{issue['number']} ({where}) was closed "
-             f"({_iso(closed)}) before it was created ({_iso(created)}); excluded")
+             f"({iso(closed)}) before it was created ({iso(created)}); excluded")
         return None
     if closed is not None and closed >= end:
         closed = None  # resolved after --now: still open as of then
@@ -205,18 +205,8 @@ def incident_fact(issue: dict[str, Any], end: datetime, *, severity_re: Pattern,
         "service": service,
         "url": issue.get("html_url"),
     }
-    return {k: v for k, v in fact.items() if v is not None}
+    return shapes.compact(fact)
 
 
 def _ts(value: Any) -> datetime | None:
-    if not value:
-        return None
-    ts = shapes.parse_api_timestamp(value)
-    if ts is None:  # http_shapes lets none through; a guard, not a path
-        raise SourceError("github", f"the API answered a timestamp that does not parse: "
-                          f"{str(value)[:40]!r}")
-    return ts
-
-
-def _iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")
+    return shapes.api_time("github", value)

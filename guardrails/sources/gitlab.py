@@ -41,7 +41,7 @@ from guardrails.sources.http import (
     HttpClient,
     HttpSettings,
     config_error,
-    offline_error,
+    gathering,
 )
 from guardrails.textsafe import printable
 
@@ -183,8 +183,7 @@ class GitLabSource(Source):
         readers = {"changes": self._changes, "deployments": self._deployments,
                    "incidents": self._incidents, "ci_runs": self._ci_runs}
         out: dict[str, list[dict[str, Any]]] = {}
-        misses: list[CacheMiss] = []
-        try:
+        with gathering(client, self.warnings) as misses:
             projects = self.projects(client)
             for kind in sorted(kinds & self.provides()):
                 try:
@@ -194,14 +193,6 @@ class GitLabSource(Source):
                         self._link_causes(client, projects, out[kind])
                 except CacheMiss as miss:
                     misses.append(miss)
-        except CacheMiss as miss:
-            misses.append(miss)
-        finally:
-            client.close()
-            self.warnings.extend(w for w in client.warnings if w not in self.warnings)
-        if misses:
-            raise offline_error(self.name, misses, client.cache.root if client.cache else None,
-                                cached=client.stats.cache_answers)
         return out
 
     def projects(self, client: HttpClient) -> list[tuple[str, str]]:

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from guardrails.errors import SourceError
 from guardrails.saferegex import Pattern
 from guardrails.sources import http_shapes as shapes
+from guardrails.sources.http_shapes import compact, dig
+from guardrails.timeutil import iso
 
 Warn = Callable[[str], None]
 
@@ -261,29 +262,4 @@ def ci_run_fact(path: str, p: dict[str, Any], end: datetime, *, warn: Warn, wher
 
 def ts(value: Any) -> datetime | None:
     """An answer's timestamp (checked by the shapes) as an aware UTC datetime."""
-    if not value:
-        return None
-    parsed = shapes.parse_api_timestamp(value)
-    if parsed is None:  # the shapes let none through; a guard, not a path
-        raise SourceError("gitlab", f"the API answered a timestamp that does not parse: "
-                          f"{str(value)[:40]!r}")
-    return parsed
-
-
-def iso(t: datetime) -> str:
-    """A timestamp as messages show it."""
-    return t.isoformat().replace("+00:00", "Z")
-
-
-def dig(obj: Any, *keys: str) -> Any:
-    """``obj[k1][k2]...``, None where a level is missing or not an object."""
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
-def compact(fact: dict[str, Any]) -> dict[str, Any]:
-    """Drop absent fields: DATA.md treats a missing field and null alike."""
-    return {k: v for k, v in fact.items() if v is not None}
+    return shapes.api_time("gitlab", value)

@@ -14,6 +14,10 @@ The schemas are written by hand from the fields the sources read (GitHub REST
 ``2022-11-28``, PagerDuty REST v2, Opsgenie Incident API v1 and
 Incident Timeline API v2); fields they do not read are not checked,
 so an API that adds fields keeps working.
+
+Also here, for the code that turns checked answers into facts in every HTTP
+source: :func:`api_time` (a timestamp field, None when empty), :func:`dig`
+(nested fields) and :func:`compact` (absent fields dropped).
 """
 
 from __future__ import annotations
@@ -46,6 +50,36 @@ def parse_api_timestamp(value: Any) -> datetime | None:
     if not TS_MIN <= ts < TS_MAX:
         return None
     return ts
+
+
+
+def api_time(source: str, value: Any) -> datetime | None:
+    """A timestamp field of a checked answer as an aware UTC datetime (None when empty).
+
+    The shapes let no unparsable timestamp through, so the SourceError of
+    ``source`` raised for one here is a guard, not a path.
+    """
+    if not value:
+        return None
+    ts = parse_api_timestamp(value)
+    if ts is None:
+        raise SourceError(source, f"the API answered a timestamp that does not parse: "
+                          f"{str(value)[:40]!r}")
+    return ts
+
+
+def dig(obj: Any, *keys: str) -> Any:
+    """``obj[k1][k2]...``, None where a level is missing or not an object."""
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def compact(fact: dict[str, Any]) -> dict[str, Any]:
+    """Drop absent fields: DATA.md treats a missing field and null alike, rules read less."""
+    return {k: v for k, v in fact.items() if v is not None}
 
 
 class Shape:

@@ -36,16 +36,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from guardrails.errors import SourceError
 from guardrails.plugin import Source, hookimpl
 from guardrails.sources import http_shapes as shapes
 from guardrails.sources.http import (
     COMMON_PROPERTIES,
-    CacheMiss,
     HttpClient,
     HttpSettings,
     config_error,
-    offline_error,
+    gathering,
 )
 from guardrails.textsafe import printable
 from guardrails.timeutil import iso
@@ -131,15 +129,10 @@ class OpsgenieSource(Source):
             token_required=True,
         )
         self.client = client
-        try:
-            return {"incidents": self._incidents(client)}
-        except CacheMiss as miss:
-            raise offline_error(self.name, [miss],
-                                client.cache.root if client.cache else None,
-                                cached=client.stats.cache_answers) from None
-        finally:
-            client.close()
-            self.warnings.extend(w for w in client.warnings if w not in self.warnings)
+        out: dict[str, list[dict[str, Any]]] = {}
+        with gathering(client, self.warnings):
+            out["incidents"] = self._incidents(client)
+        return out
 
     def query(self) -> str:
         """The search query: created in the window, in whole UTC days."""
@@ -313,13 +306,7 @@ def _ms(ts: datetime) -> int:
 
 
 def _ts(value: Any) -> datetime | None:
-    if not value:
-        return None
-    ts = shapes.parse_api_timestamp(value)
-    if ts is None:  # http_shapes lets none through; a guard, not a path
-        raise SourceError("opsgenie", f"the API answered a timestamp that does not parse: "
-                          f"{str(value)[:40]!r}")
-    return ts
+    return shapes.api_time("opsgenie", value)
 
 
 @hookimpl

@@ -23,16 +23,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from guardrails.errors import SourceError
 from guardrails.plugin import Source, hookimpl
 from guardrails.sources import http_shapes as shapes
 from guardrails.sources.http import (
     COMMON_PROPERTIES,
-    CacheMiss,
     HttpClient,
     HttpSettings,
     config_error,
-    offline_error,
+    gathering,
 )
 from guardrails.timeutil import iso
 
@@ -95,15 +93,10 @@ class PagerDutySource(Source):
             token_required=True,
         )
         self.client = client
-        try:
-            return {"incidents": self._incidents(client)}
-        except CacheMiss as miss:
-            raise offline_error(self.name, [miss],
-                                client.cache.root if client.cache else None,
-                                cached=client.stats.cache_answers) from None
-        finally:
-            client.close()
-            self.warnings.extend(w for w in client.warnings if w not in self.warnings)
+        out: dict[str, list[dict[str, Any]]] = {}
+        with gathering(client, self.warnings):
+            out["incidents"] = self._incidents(client)
+        return out
 
     def chunks(self) -> list[tuple[datetime, datetime]]:
         """since/until pairs covering the window, whole UTC days, each at most CHUNK."""
@@ -199,13 +192,7 @@ class PagerDutySource(Source):
 
 
 def _ts(value: Any) -> datetime | None:
-    if not value:
-        return None
-    ts = shapes.parse_api_timestamp(value)
-    if ts is None:  # http_shapes lets none through; a guard, not a path
-        raise SourceError("pagerduty", f"the API answered a timestamp that does not parse: "
-                          f"{str(value)[:40]!r}")
-    return ts
+    return shapes.api_time("pagerduty", value)
 
 
 @hookimpl

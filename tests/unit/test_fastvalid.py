@@ -60,7 +60,7 @@ def _agree(schema: Any, instances: list[Any], rule: bool) -> None:
     fast = predicate(schema, rule=rule)
     if fast is None:
         # Left to jsonschema on purpose (nothing to compare), and only then.
-        assert fastvalid._mentions(schema, fastvalid._JSONSCHEMA_ONLY), schema
+        assert fastvalid.mentions(schema, fastvalid._JSONSCHEMA_ONLY), schema
         return
     reference = _jsonschema(schema, rule)
     for instance in instances:
@@ -285,6 +285,20 @@ def test_declines_what_jsonschema_decides(schema: Any) -> None:
     assert predicate(schema, rule=True) is None
 
 
+@pytest.mark.parametrize("rule", [False, True])
+@pytest.mark.parametrize("value", [
+    "2026-11-20", "2024-02-29", "2026-02-29", "2026-02-30", "2026-13-01", "2026-1-01",
+    "2026-11-20\n", " 2026-11-20", "20261120", "2026-11-20T00:00:00Z", "\uff12026-11-20",
+    "0000-01-01", "", 20261120, None,
+])
+def test_date_format_agrees_with_jsonschema(value: Any, rule: bool) -> None:
+    """``format: date`` (the config's waivers) is decided here as jsonschema decides it."""
+    schema = {"format": "date"}
+    fast = predicate(schema, rule=rule)
+    assert fast is not None
+    assert fast(value) is validation.make_validator(schema).is_valid(value)
+
+
 def test_built_once_per_schema() -> None:
     first = predicate({"type": "object", "required": ["id"]})
     assert first is not None
@@ -311,3 +325,25 @@ def test_jsonschema_rs_is_imported_only_to_validate() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out[-2:] == ["False", "True"], out
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "object", "properties": {"a": {"type": "string"}}},
+    {"type": "strng"}, {"minimum": "x"}, {"required": "a"}, {"properties": {"a": 3}},
+    {"enum": []}, {"items": [1]}, {"not": {"type": ["string", "string"]}},
+    {"anyOf": []}, {"minLength": -1}, {"multipleOf": 0}, {"const": None},
+])
+def test_rule_condition_metaschema_check_agrees_with_jsonschema(schema: Any) -> None:
+    """A rule's where/expect is checked against the metaschema by jsonschema-rs
+    first; jsonschema is asked only for a no (to word it)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    from guardrails.checks.conditions import _meta_valid
+
+    try:
+        Draft202012Validator.check_schema(schema)
+        valid = True
+    except SchemaError:
+        valid = False
+    assert _meta_valid(schema) is valid

@@ -532,13 +532,13 @@ def test_token_never_leaks(fake: FakeGitLab, httpserver: Any, tmp_path: Path,
 
 
 def test_gitlab_paging_and_rate_limit_headers_are_read_strictly() -> None:
-    from guardrails.sources.http import Answer, _next_page
+    from guardrails.sources.http import Answer, next_page_url
     from guardrails.sources.http_errors import rate_limit_wait
 
     url = "http://h/api/v4/projects/1/issues?page=1&per_page=100"
-    assert _next_page(url, "2") == "http://h/api/v4/projects/1/issues?per_page=100&page=2"
+    assert next_page_url(url, "2") == "http://h/api/v4/projects/1/issues?per_page=100&page=2"
     for hostile in ("", " ", "0", "-1", "2.5", "x", "99999999", "２"):
-        assert _next_page(url, hostile) is None, hostile
+        assert next_page_url(url, hostile) is None, hostile
     epoch = {"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(time.time()) + 30)}
     assert 28 < (rate_limit_wait(Answer(429, "", epoch, b"")) or 0) <= 31
     delta = {"RateLimit-Remaining": "0", "RateLimit-Reset": "5"}  # IETF draft: seconds

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import fact_context, make_project
 
+from guardrails.builtins import BUILTINS
 from guardrails.checks import delivery
 from guardrails.cli import main
 from guardrails.collect import registered_checks, registered_metrics
@@ -38,7 +38,7 @@ ALL_PLUGINS = ("guardrails.checks.incidents", "guardrails.checks.delivery",
 
 _pm = create_manager()
 CHECKS = registered_checks(_pm)
-METRICS = registered_metrics(_pm) | {m.name: m for m in delivery.guardrails_collect_metrics()}
+METRICS = dict(registered_metrics(_pm)) | {m.name: m for m in delivery.guardrails_collect_metrics()}
 
 TEAMS = [
     {"id": "api", "members": [{"handle": "ann"}, {"handle": "bob"}, {"handle": "cat"}]},
@@ -340,7 +340,7 @@ id,workflow,started_at,finished_at
 
 def plugin_args(modules: tuple[str, ...] = PLUGINS) -> list[str]:
     """``-p MODULE`` for the plugin modules not (yet) registered as entry points."""
-    wired = {ep.value.split(":")[0] for ep in entry_points(group="guardrails")}
+    wired = {b.module for b in BUILTINS}
     return [arg for mod in modules if mod not in wired for arg in ("-p", mod)]
 
 

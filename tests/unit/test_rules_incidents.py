@@ -11,13 +11,13 @@ import json
 import textwrap
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import fact_context, make_project, write
 
+from guardrails.builtins import BUILTINS
 from guardrails.checks import incidents
 from guardrails.cli import main
 from guardrails.collect import registered_checks, registered_metrics
@@ -36,7 +36,7 @@ NOW = datetime(2026, 11, 20, tzinfo=UTC)
 PLUGINS = ("guardrails.checks.incidents",)
 
 _pm = create_manager()
-CHECKS = registered_checks(_pm) | {c.name: c for c in incidents.guardrails_collect_checks()}
+CHECKS = dict(registered_checks(_pm)) | {c.name: c for c in incidents.guardrails_collect_checks()}
 METRICS = registered_metrics(_pm)
 
 
@@ -380,7 +380,7 @@ def test_action_items_skipped_without_any_item(tmp_path: Path) -> None:
 
 
 def plugin_args() -> list[str]:
-    wired = {ep.value.split(":")[0] for ep in entry_points(group="guardrails")}
+    wired = {b.module for b in BUILTINS}
     return [arg for mod in PLUGINS if mod not in wired for arg in ("-p", mod)]
 
 

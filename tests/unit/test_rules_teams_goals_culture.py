@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import fact_context, make_project
 
+from guardrails.builtins import BUILTINS
 from guardrails.checks import culture
 from guardrails.checks import goals as goals_checks
 from guardrails.checks import teams as teams_checks
@@ -35,7 +35,7 @@ WINDOW = "window 2026-08-22 .. 2026-11-20 (90 days)"
 PLUGINS = ("guardrails.checks.teams", "guardrails.checks.goals", "guardrails.checks.culture")
 
 _pm = create_manager()
-CHECKS = registered_checks(_pm) | {
+CHECKS = dict(registered_checks(_pm)) | {
     c.name: c for mod in (teams_checks, goals_checks, culture)
     for c in mod.guardrails_collect_checks()}
 METRICS = registered_metrics(_pm)
@@ -296,7 +296,7 @@ ORG = {
 
 def plugin_args() -> list[str]:
     """``-p MODULE`` for the plugin modules not (yet) registered as entry points."""
-    wired = {ep.value.split(":")[0] for ep in entry_points(group="guardrails")}
+    wired = {b.module for b in BUILTINS}
     return [arg for mod in PLUGINS if mod not in wired for arg in ("-p", mod)]
 
 

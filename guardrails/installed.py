@@ -1,0 +1,175 @@
+"""What is installed: the ``guardrails`` entry points and pluggy's version, cached.
+
+Third-party plugins are found through their entry points, and every report
+header names pluggy's version, which pluggy itself reads from its metadata.
+``importlib.metadata`` costs a start-up about as much as importing PyYAML
+(it imports the ``email`` package, then reads every distribution's
+metadata): measured in benchmarks/RESULTS.md, "start-up". The answers only
+changes when a distribution is installed, removed or rewritten, so it is kept
+in a small JSON file keyed by what such a change touches: the modification
+time of every ``sys.path`` folder (as ``importlib.metadata`` itself keys its
+in-process cache) and of every ``*.dist-info``/``*.egg-info`` folder's
+``entry_points.txt`` in them. A stale, unreadable or foreign cache file is
+ignored and rewritten; a cache folder that cannot be written costs only the
+scan. The folder is ``$GUARDRAILS_PLUGIN_CACHE_DIR``, else
+``$XDG_CACHE_HOME/guardrails``, else ``~/.cache/guardrails``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import sys
+import zlib
+from pathlib import Path
+
+GROUP = "guardrails"
+#: (entry point name, module, distribution name, distribution version)
+Entry = tuple[str, str, str | None, str | None]
+_FORMAT = 1
+
+
+
+
+def third_party_plugins() -> list[Entry]:
+    """The ``guardrails`` entry points of distributions other than ours (ours are
+    :data:`guardrails.builtins.BUILTINS`; an old install's metadata may still
+    name them as entry points)."""
+    return entry_points(skip_dist="execution-guardrails")
+
+
+def entry_points(skip_dist: str | None = None) -> list[Entry]:
+    """The ``guardrails`` entry points installed, ordered by distribution and name.
+
+    ``skip_dist``: a distribution whose entries are left out (ours: its
+    builtins are listed in :mod:`guardrails.builtins`, and an old install's
+    metadata may still name them as entry points).
+    """
+    return [e for e in _cached(tuple(sys.path))[0] if skip_dist is None or e[2] != skip_dist]
+
+
+def pluggy_version() -> str:
+    """pluggy's version (its ``__version__`` asks ``importlib.metadata`` each time)."""
+    return _cached(tuple(sys.path))[1]
+
+
+@functools.cache
+def _cached(path: tuple[str, ...]) -> tuple[tuple[Entry, ...], str]:
+    """Once per process and ``sys.path`` (a test run builds many managers)."""
+    key = _key(path)
+    file = _cache_file(key)
+    if file is not None:
+        got = _read(file, key)
+        if got is not None:
+            return got
+    import pluggy
+
+    got = (_scan(), str(pluggy.__version__))
+    if file is not None:
+        _write(file, key, got)
+    return got
+
+
+def _key(path: tuple[str, ...]) -> list[list[object]]:
+    """What an install or removal changes: folder and entry_points.txt mtimes."""
+    out: list[list[object]] = [[sys.version, GROUP]]
+    for entry in path:
+        try:
+            st = os.stat(entry or ".")
+        except OSError:
+            continue
+        out.append([entry, st.st_mtime_ns])
+        if not os.path.isdir(entry or "."):
+            continue
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    ep = os.stat(os.path.join(entry or ".", name, "entry_points.txt"))
+                except OSError:
+                    continue
+                out.append([name, ep.st_mtime_ns, ep.st_size])
+    return out
+
+
+def _cache_dir() -> Path | None:
+    explicit = os.environ.get("GUARDRAILS_PLUGIN_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if base:
+        return Path(base) / "guardrails"
+    try:
+        return Path.home() / ".cache" / "guardrails"
+    except RuntimeError:  # no home folder known
+        return None
+
+
+def _cache_file(key: list[list[object]]) -> Path | None:
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    # A name, not a proof: the whole key is stored in the file and compared.
+    # (zlib, not hashlib: hashlib loads OpenSSL, a cost this cache exists to avoid.)
+    text = json.dumps(key).encode("utf-8", "surrogatepass")
+    return folder / f"entry-points-{zlib.crc32(text):08x}{zlib.adler32(text):08x}.json"
+
+
+def _read(file: Path, key: list[list[object]]) -> tuple[tuple[Entry, ...], str] | None:
+    try:
+        data = json.loads(file.read_text("utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != _FORMAT or data.get("key") != key:
+        return None
+    entries, pluggy = data.get("entries"), data.get("pluggy")
+    if not isinstance(entries, list) or not isinstance(pluggy, str):
+        return None
+    out: list[Entry] = []
+    for e in entries:
+        if not (isinstance(e, list) and len(e) == 4 and all(isinstance(x, str) for x in e[:2])
+                and all(x is None or isinstance(x, str) for x in e[2:])):
+            return None
+        out.append((e[0], e[1], e[2], e[3]))
+    return tuple(out), pluggy
+
+
+def _write(file: Path, key: list[list[object]], got: tuple[tuple[Entry, ...], str]) -> None:
+    """Write whole or not at all; a cache that cannot be written is no error."""
+    with contextlib.suppress(OSError, ValueError):
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump({"format": _FORMAT, "key": key,
+                           "entries": [list(e) for e in got[0]], "pluggy": got[1]}, fh)
+            os.replace(tmp, file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def _scan() -> tuple[Entry, ...]:
+    """Ask ``importlib.metadata``; each distribution's metadata is parsed once
+    (``ep.dist.name`` and ``.version`` would each re-read and re-parse it)."""
+    from importlib.metadata import entry_points as installed
+
+    out: list[Entry] = []
+    seen: dict[int, tuple[str | None, str | None]] = {}
+    for ep in installed(group=GROUP):
+        if ep.dist is None:
+            dist, version = None, None
+        else:
+            if id(ep.dist) not in seen:
+                meta = ep.dist.metadata
+                seen[id(ep.dist)] = (meta["Name"], meta["Version"])
+            dist, version = seen[id(ep.dist)]
+        out.append((ep.name, ep.value.split(":", 1)[0], dist, version))
+    out.sort(key=lambda e: (e[2] or "", e[0]))
+    return tuple(out)

@@ -1,0 +1,253 @@
+"""Start-up: builtin plugins and commands are imported only when used (issue 15).
+
+The manifest in guardrails/builtins.py must say exactly what each builtin
+module provides (a module with hooks missing from it fails here, rather than
+silently never loading); a files-only run imports none of the git, HTTP,
+SARIF or JUnit modules; ``-p no:NAME`` still blocks a builtin that was never
+imported; third-party entry points are still found, through a cache that an
+install invalidates.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import make_project, run_cli
+
+import guardrails
+from guardrails import installed
+from guardrails.builtins import BUILTINS, PROVIDER_HOOKS
+from guardrails.manager import ESSENTIAL_PLUGINS, create_manager
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "acme" / "guardrails.yaml"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    make_project(tmp_path)
+    return tmp_path
+
+
+def check(*args: str):  # type: ignore[no-untyped-def]
+    return run_cli(["check", "--now", "2026-11-20", *args])
+
+
+def _hookimpls(module: object) -> dict[str, object]:
+    """``guardrails_*`` hook implementations visible in a module, by name."""
+    return {name: getattr(module, name) for name in dir(module)
+            if name.startswith("guardrails_") and hasattr(getattr(module, name), "guardrails_impl")}
+
+
+@pytest.mark.parametrize("builtin", BUILTINS, ids=lambda b: b.name)
+def test_the_manifest_says_what_each_builtin_provides(builtin) -> None:  # type: ignore[no-untyped-def]
+    module = importlib.import_module(builtin.module)
+    impls = _hookimpls(module)
+    assert sorted(impls) == sorted(builtin.hooks), (
+        f"{builtin.module} implements {sorted(impls)}; guardrails/builtins.py says "
+        f"{sorted(builtin.hooks)}")
+    for what, hook in PROVIDER_HOOKS.items():
+        got = [item.name for item in impls[hook]()] if hook in impls else []  # type: ignore[operator]
+        assert tuple(got) == builtin.provides(what), (builtin.name, what)
+
+
+def test_every_module_with_hooks_is_registered() -> None:
+    """A new plugin module left out of BUILTINS would never load: it fails here."""
+    registered = {b.module for b in BUILTINS} | set(ESSENTIAL_PLUGINS)
+    exported = {id(f) for m in registered for f in _hookimpls(importlib.import_module(m)).values()}
+    missing = []
+    for info in pkgutil.walk_packages(guardrails.__path__, "guardrails."):
+        if info.name in ("guardrails.pytest_plugin", "guardrails.testing"):
+            continue  # pytest's plugin, not ours
+        module = importlib.import_module(info.name)
+        own = {n: f for n, f in _hookimpls(module).items()
+               if getattr(inspect.getmodule(f), "__name__", None) == info.name}
+        if own and info.name not in registered and any(id(f) not in exported
+                                                         for f in own.values()):
+            missing.append(info.name)
+    assert missing == [], f"add these to guardrails/builtins.py BUILTINS: {missing}"
+
+
+def test_builtin_names_and_provisions_are_unique_and_ordered() -> None:
+    names = [b.name for b in BUILTINS]
+    assert names == sorted(names) and len(set(names)) == len(names)
+    for what in PROVIDER_HOOKS:
+        provided = [n for b in BUILTINS for n in b.provides(what)]
+        assert len(provided) == len(set(provided)), what
+
+
+def test_a_builtin_is_imported_when_first_needed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    pm = create_manager()
+    assert pm.get_plugin("source-git") is None and "source-git" in pm.deferred
+    from guardrails.manager import Provided
+
+    sources: Provided[object] = Provided(pm, "sources")
+    assert sources["git"].name == "git"  # type: ignore[attr-defined]
+    assert pm.get_plugin("source-git") is not None
+    assert pm.get_plugin("source-github") is None
+    assert "nosuch" not in sources
+    assert sorted(sources) == sorted(n for b in BUILTINS for n in b.sources)
+    assert pm.get_plugin("source-github") is not None
+    # the header lists every plugin, imported or not, in the same order
+    assert [i.name for i in pm.infos][len(ESSENTIAL_PLUGINS):] == [b.name for b in BUILTINS]
+
+
+def test_a_builtin_name_wins_over_a_plugin_offering_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As when every builtin was registered at start: the builtin's answer came last."""
+    from guardrails import hookimpl
+    from guardrails.manager import Provided
+    from guardrails.sources.files import FilesSource
+
+    class Impostor:
+        name = "files"
+
+    class Plugin:
+        @hookimpl
+        def guardrails_gather_sources(self) -> list[type]:
+            return [Impostor]
+
+    pm = create_manager()
+    pm.register(Plugin(), name="impostor")
+    assert Provided(pm, "sources")["files"] is FilesSource
+    assert Provided(pm, "sources")["files"] is FilesSource  # loaded now, still the builtin
+
+
+def test_the_step_summary_variable_loads_the_markdown_reporter(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    assert create_manager().get_plugin("reporter-markdown") is not None
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY")
+    assert create_manager().get_plugin("reporter-markdown") is None
+
+
+def test_a_lazily_loaded_reporter_is_blocked_by_name(project: Path) -> None:
+    result = check("-p", "no:reporter-json", "--format", "json")
+    assert result.exit_code == 4, result.output
+    assert "unknown format 'json'" in result.output
+
+
+def test_a_blocked_builtin_is_left_out_of_the_header(project: Path) -> None:
+    result = check("-p", "no:source-git", "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    plugins = [p["name"] for p in json.loads(result.stdout)["header"]["plugins"]]
+    assert "source-git" not in plugins and "source-github" in plugins
+
+
+def _modules_after(args: list[str], env: dict[str, str]) -> set[str]:
+    code = ("import json, sys\nfrom guardrails.cli import main\n"
+            "code = main(sys.argv[1:])\n"
+            "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    res = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                         env=env, timeout=120, check=False)
+    assert res.returncode in (0, 1), res.stdout + res.stderr
+    return set(json.loads(res.stderr.strip().splitlines()[-1]))
+
+
+UNNEEDED = {
+    "guardrails.sources.git", "guardrails.sources.gitrun", "guardrails.sources.http",
+    "guardrails.sources.github", "guardrails.sources.pagerduty", "guardrails.sources.gitlab",
+    "guardrails.sources.opsgenie", "guardrails.reporters.sarif", "guardrails.reporters.junitxml",
+    "guardrails.reporters.github", "guardrails.reporters.markdown", "guardrails.reporters.json",
+    "requests", "urllib3", "xml.etree.ElementTree", "hashlib", "subprocess_tee",
+    "jsonschema", "importlib.metadata",
+}
+
+
+def test_a_files_only_check_imports_no_git_http_sarif_or_junit(tmp_path: Path) -> None:
+    env = {**os.environ, "GUARDRAILS_PLUGIN_CACHE_DIR": str(tmp_path / "cache"),
+           "NO_COLOR": "1"}
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    args = ["check", "-c", str(EXAMPLE), "--now", "2026-11-20", "-q"]
+    first = _modules_after(args, env)  # writes the entry-point cache
+    assert "importlib.metadata" in first
+    mods = _modules_after(args, env)
+    assert sorted(UNNEEDED & mods) == []
+    assert {"guardrails.sources.files", "guardrails.reporters.terminal"} <= mods
+    # --version names every plugin without importing one
+    mods = _modules_after(["--version"], env)
+    assert sorted(m for m in mods if m.startswith(("guardrails.sources", "guardrails.checks",
+                                                   "guardrails.reporters"))) == []
+    assert "pluggy" not in mods and "importlib.metadata" not in mods
+
+
+def test_commands_are_listed_without_importing_them() -> None:
+    from guardrails.cli.main import COMMANDS, cli
+
+    folder = Path(guardrails.__file__).parent / "cli"
+    modules = {f"guardrails.cli.{p.stem}" for p in folder.glob("*.py")
+               if "\ncommand = " in p.read_text("utf-8")
+               or "\ncommands = " in p.read_text("utf-8")}
+    assert {m for m, _ in COMMANDS.values()} == modules
+    for name, (module, summary) in COMMANDS.items():
+        mod = importlib.import_module(module)
+        # A module holds one ``command``, or several ``commands`` (history and trend).
+        command = next(c for c in getattr(mod, "commands", None) or [mod.command]
+                       if c.name == name or not hasattr(mod, "commands"))
+        first = inspect.cleandoc(command.help or "").split("\n\n")[0].replace("\n", " ")
+        assert summary == (command.short_help or first), name
+        assert cli.get_command(None, name) is command  # type: ignore[arg-type]
+    assert run_cli(["--help"]).exit_code == 0
+
+
+def _fake_dist(site: Path, version: str) -> None:
+    info = site / f"guardrails_fake-{version}.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: guardrails-fake\n"
+                                   f"Version: {version}\n")
+    (info / "entry_points.txt").write_text("[guardrails]\nfake = guardrails_fake.plugin\n")
+
+
+def test_third_party_entry_points_are_found_and_the_cache_follows_installs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(tmp_path / "cache"))
+    site = tmp_path / "site"
+    _fake_dist(site, "1.0")
+    monkeypatch.syspath_prepend(str(site))
+    installed._cached.cache_clear()
+    try:
+        assert ("fake", "guardrails_fake.plugin", "guardrails-fake", "1.0") in \
+            installed.third_party_plugins()
+        assert len(list((tmp_path / "cache").glob("entry-points-*.json"))) == 1
+        installed._cached.cache_clear()  # a new process: read from the cache file
+        assert ("fake", "guardrails_fake.plugin", "guardrails-fake", "1.0") in \
+            installed.third_party_plugins()
+        # an upgrade replaces the dist-info folder: the cache no longer matches
+        import shutil
+
+        shutil.rmtree(site / "guardrails_fake-1.0.dist-info")
+        _fake_dist(site, "2.0")
+        installed._cached.cache_clear()
+        found = [e for e in installed.third_party_plugins() if e[0] == "fake"]
+        assert found == [("fake", "guardrails_fake.plugin", "guardrails-fake", "2.0")]
+    finally:
+        installed._cached.cache_clear()
+
+
+def test_a_corrupt_cache_file_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(tmp_path))
+    installed._cached.cache_clear()
+    try:
+        expected = installed.third_party_plugins()
+        for file in tmp_path.glob("entry-points-*.json"):
+            file.write_text('{"format": 1, "key": "x", "entries": [[1]]}')
+        installed._cached.cache_clear()
+        assert installed.third_party_plugins() == expected
+        for file in tmp_path.glob("entry-points-*.json"):
+            data = json.loads(file.read_text())
+            data["entries"] = [["evil", 3, None, None]]
+            file.write_text(json.dumps(data))
+        installed._cached.cache_clear()
+        assert installed.third_party_plugins() == expected
+    finally:
+        installed._cached.cache_clear()
