@@ -249,7 +249,7 @@ class EachCheck(_Selecting):
                     continue  # jsonschema-rs: same verdict as jsonschema, much faster
                 if template:  # failed, and the rule words its own evidence
                     evidence.append(Evidence(subject(kind, fact, ctx.store.kinds),
-                                             render_template(template, view),
+                                             render_evidence(template, kind, fact, conv),
                                              url=fact.get("url"), team=_team_of(fact)))
                     continue
             if expect is None:
