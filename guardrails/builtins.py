@@ -95,6 +95,7 @@ BUILTINS: tuple[Builtin, ...] = (
             checks=("teams.size", "teams.slack_in_plans", "teams.bus_factor",
                     "teams.codeowners_coverage")),
     Builtin("reporter-github", "guardrails.reporters.github", _REP, formats=("github",)),
+    Builtin("reporter-html", "guardrails.reporters.html", _REP, formats=("html",)),
     Builtin("reporter-json", "guardrails.reporters.json", _REP, formats=("json",)),
     Builtin("reporter-junit", "guardrails.reporters.junitxml", _REP, formats=("junit",)),
     Builtin("reporter-markdown", "guardrails.reporters.markdown",

@@ -49,10 +49,11 @@ _MONTH_FILE = re.compile(r"history-(\d{4})-(\d{2})\.jsonl")
 #: result keys a history entry leaves out: the evidence and words of one run,
 #: and the metric samples (``series``: up to 10,000 per metric, ~200 kB; a
 #: history is one value per run, and the samples stay in the run's report for
-#: ``guardrails merge``). Everything else a result carries (value, outcome,
+#: ``guardrails merge``; ``measures``, one figure per team or module, likewise
+#: stay in the report that charts them). Everything else a result carries (value, outcome,
 #: threshold, the sample count, and whatever later report versions add) is kept.
 _DROPPED = frozenset({"evidence", "details", "longrepr", "message", "file", "line",
-                      "duration", "waiver", "series"})
+                      "duration", "waiver", "series", "measures"})
 
 
 @dataclass

@@ -106,6 +106,37 @@ class Evidence:
 
 
 @dataclass
+class Measure:
+    """One subject's own figure behind a rule that judges subjects one by one.
+
+    ``teams::two-pizza-teams`` counts the teams outside the bounds as its
+    value; its measures are every team's size (``team/web``, 6), so a report
+    can chart all of them, not only the offenders (version 3). Every ``each``
+    rule with a ``value:`` gives them, and ``teams::bus-factor``.
+    """
+
+    subject: str
+    value: float | int
+    team: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"subject": self.subject, "value": self.value}
+        if self.team is not None:
+            out["team"] = self.team
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Measure:
+        subject, value, team = data["subject"], data["value"], data.get("team")
+        # Charts compute with these: a saved report that says otherwise is refused.
+        if (not isinstance(subject, str) or isinstance(value, bool)
+                or not isinstance(value, int | float) or not isinstance(team, str | None)):
+            raise ValueError(f"measure {subject!r}: subject and team must be text, "
+                             "value a number")
+        return cls(subject=subject, value=value, team=team)
+
+
+@dataclass
 class Series:
     """The samples behind a metric's value, compact enough to ship in a report.
 
@@ -167,6 +198,8 @@ class CheckResult:
     samples: int | None = None
     evidence: list[Evidence] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+    #: every judged subject's own figure (team sizes, bus factors), offenders or not
+    measures: list[Measure] = field(default_factory=list)
     #: the samples behind ``value`` (metric checks), for merging and trends
     series: Series | None = None
     #: skipped because the facts it needs are missing (``--strict`` fails it);
@@ -203,6 +236,8 @@ class Result:
     duration: float = 0.0
     #: the check had no data to judge (skipped, or failed under --strict)
     no_data: bool = False
+    #: every judged subject's own figure (version 3; see :class:`Measure`)
+    measures: list[Measure] = field(default_factory=list)
     #: the samples behind ``value`` (version 3), None when the check gave none
     series: Series | None = None
 
@@ -225,6 +260,9 @@ class Result:
         out["duration"] = self.duration
         if self.longrepr:
             out["longrepr"] = self.longrepr
+        # Version 3: present only for checks that judge subjects one by one.
+        if self.measures:
+            out["measures"] = [m.to_json() for m in self.measures]
         # Version 3: the metric's samples.
         if self.series is not None:
             out["series"] = self.series.to_json()
@@ -272,6 +310,7 @@ class Result:
             no_data=bool(data.get("no_data", False)),
             duration=data.get("duration", 0.0),
             longrepr=data.get("longrepr", ""),
+            measures=[Measure.from_json(m) for m in data.get("measures", [])],
             series=Series.from_json(data["series"]) if data.get("series") is not None else None,
         )
 

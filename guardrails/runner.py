@@ -16,7 +16,7 @@ from datetime import datetime, tzinfo
 from guardrails.config import Waiver
 from guardrails.errors import SourceError, UsageError
 from guardrails.facts import FactStore
-from guardrails.model import CheckResult, Outcome, Result, Rule
+from guardrails.model import CheckResult, Evidence, Measure, Outcome, Result, Rule
 from guardrails.plugin import EvalContext, hookimpl
 
 LOG = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ def result_from(rule: Rule, cr: CheckResult) -> Result:
         severity=rule.severity, file=rule.file, line=rule.line, tags=rule.tags,
         message=cr.message, value=cr.value, unit=cr.unit, threshold=cr.threshold,
         samples=cr.samples, evidence=list(cr.evidence), details=list(cr.details),
+        measures=list(cr.measures),
         series=cr.series,
         no_data=cr.outcome is Outcome.SKIPPED and cr.no_data is not False,
     )
@@ -116,13 +117,14 @@ def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime,
 
 
 def attribute_teams(result: Result, ctx: EvalContext) -> None:
-    """Fill in the owning team of evidence the check did not attribute."""
-    if not result.evidence or all(e.team for e in result.evidence):
+    """Fill in the owning team of evidence and measures the check did not attribute."""
+    items: list[Evidence | Measure] = [*result.evidence, *result.measures]
+    if not items or all(x.team for x in items):
         return
     index = ctx.team_index()
-    for e in result.evidence:
-        if not e.team:
-            e.team = index.get(e.subject)
+    for x in items:
+        if not x.team:
+            x.team = index.get(x.subject)
 
 
 def locate_evidence(result: Result, store: FactStore) -> None:

@@ -37,7 +37,7 @@ from guardrails.datakinds import BUILTIN
 from guardrails.facts import json_view, subject
 from guardrails.fastvalid import predicate
 from guardrails.kinds import KindRegistry
-from guardrails.model import CheckResult, Evidence, Outcome, Rule
+from guardrails.model import CheckResult, Evidence, Measure, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, Metric, hookimpl
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
 from guardrails.validation import make_rule_validator
@@ -281,7 +281,10 @@ def _within(rule: Rule, kind: str, measured: list[tuple[Any, float | int]],
         return (f"{_number(v)} {unit if v == 1 else unit + 's'}" if unit else _number(v))
 
     evidence = []
+    measures = []
     for fact, v in sorted(measured, key=lambda fv: subject(kind, fv[0], kinds)):
+        # Every fact's own value, within bounds or not: the HTML report charts them.
+        measures.append(Measure(subject(kind, fact, kinds), v, team=_team_of(fact)))
         bound = (f"max {_number(hi)}" if hi is not None and v > hi
                  else f"min {_number(lo)}" if lo is not None and v < lo else None)
         if bound is not None:
@@ -297,7 +300,7 @@ def _within(rule: Rule, kind: str, measured: list[tuple[Any, float | int]],
            else f"all {len(measured)} {kind} have {bounds}")
     return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
                        threshold={"max": 0}, samples=len(measured),
-                       evidence=[e for e, _ in evidence])
+                       evidence=[e for e, _ in evidence], measures=measures)
 
 
 def _each_result(kind: str, evidence: list[Evidence], selected: int) -> CheckResult:

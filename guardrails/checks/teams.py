@@ -21,7 +21,7 @@ from guardrails import fmt
 from guardrails.checks.generic import no_data
 from guardrails.errors import SourceError
 from guardrails.facts import is_bot
-from guardrails.model import CheckResult, Evidence, Outcome, Rule
+from guardrails.model import CheckResult, Evidence, Measure, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, hookimpl
 from guardrails.timeutil import DURATION_PATTERN, day_of, iso
 
@@ -51,8 +51,10 @@ class TeamSizeCheck(Check):
             return CheckResult.skipped("no teams data")
         lo, hi = rule.params.get("min"), rule.params.get("max")
         evidence = []
+        measures = []
         for t in sorted(teams, key=lambda t: str(t["id"])):
             size = len(t.get("members") or [])
+            measures.append(Measure(f"team/{t['id']}", size, team=t["id"]))
             if hi is not None and size > hi:
                 evidence.append(Evidence(f"team/{t['id']}",
                                          f"{fmt.plural(size, 'member')} (max {hi})",
@@ -75,7 +77,8 @@ class TeamSizeCheck(Check):
             msg = f"all {len(teams)} teams have {bounds}"
         # The value counts the teams outside the bounds; the bounds are per team.
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
-                           threshold={"max": 0}, samples=len(teams), evidence=evidence)
+                           threshold={"max": 0}, samples=len(teams), evidence=evidence,
+                           measures=measures)
 
 # ---------------------------------------------------------------------------
 # slack in plans
@@ -306,9 +309,12 @@ shallow clone); teams from the org data to name the owning team."""
                 + (f" ({'; '.join(left_out)})" if left_out else ""))
         index = _team_index(_teams(ctx))
         evidence = []
+        measures = []
         for mid in sorted(active):
             counts = active[mid]
             bf = bus_factor(counts)
+            measures.append(Measure(f"module/{mid}", bf,
+                                    team=_module_team(by_id.get(mid, {}), index)))
             if bf >= lo:
                 continue
             total = sum(counts.values())
@@ -326,7 +332,7 @@ shallow clone); teams from the org data to name the owning team."""
             msg = f"all {fmt.plural(len(active), 'active module')} have bus factor >= {lo}"
         return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
                            threshold=threshold, samples=len(active), evidence=evidence,
-                           details=details)
+                           details=details, measures=measures)
 
 
 def _left_out(few: Sequence[str], gone: Sequence[str], min_commits: int) -> list[str]:

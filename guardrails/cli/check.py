@@ -90,7 +90,7 @@ class CheckCommand(click.Command):
 @click.option("-v", "--verbose", count=True, help="One line per rule; all evidence.")
 @click.option("-q", "--quiet", count=True, help="Only the summary sections (-qq: final line).")
 @click.option("-f", "--format", "formats", multiple=True, metavar="FORMAT",
-              help="terminal, json, junit, sarif, github, markdown (and plugins'); "
+              help="terminal, json, junit, sarif, github, markdown, html (and plugins'); "
               "repeatable.")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
               help="Write the preceding --format to FILE.")

@@ -55,7 +55,7 @@ def render(report: Any, reporter: Any) -> None:
 @click.command("report")
 @click.argument("report_file", metavar="REPORT.json", type=click.Path(dir_okay=False))
 @click.option("-f", "--format", "fmt", default="terminal", metavar="FORMAT",
-              help="terminal, json, junit, sarif, github, markdown (and plugins').")
+              help="terminal, json, junit, sarif, github, markdown, html (and plugins').")
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
 @render_options
 @plugin_option

@@ -202,3 +202,34 @@ def test_older_versions_are_read_and_their_missing_samples_named(
 def test_unknown_format_is_a_usage_error(three: dict[str, Any]) -> None:
     res = run_cli(["merge", three["files"][0], "-f", "nope"])
     assert res.exit_code == 4 and "known formats" in res.output
+
+
+def test_html_shows_repositories_with_their_numbers(three: dict[str, Any]) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_html_report import assert_self_contained, parse
+
+    page_file = three["root"] / "org.html"
+    res = run_cli(["merge", *three["files"], "-f", "html", "-o", str(page_file),
+                   "-f", "json", "-o", str(three["root"] / "org-for-html.json")])
+    assert res.exit_code == 1, res.output
+    org = json.loads((three["root"] / "org-for-html.json").read_text(encoding="utf-8"))
+    page = parse(page_file.read_text(encoding="utf-8"))
+    rows = [e for e in page.all("tr") if "data-repository" in e.attrs]
+    assert [r.attrs["data-repository"] for r in rows] == list(SPLIT)
+    for repo in org["org"]["repositories"]:
+        start = page.elements.index(next(r for r in rows
+                                         if r.attrs["data-repository"] == repo["name"]))
+        cells = []
+        for el in page.elements[start + 1:]:
+            if el.tag == "tr":
+                break
+            if el.tag == "data":
+                cells.append(json.loads(el.attrs["value"]))
+        counts = [repo["summary"][k] for k in ("failed", "error", "passed", "skipped",
+                                                "waived")]
+        values = [r["value"] for r in repo["results"]
+                  if r["unit"] not in (None, "count") and r["value"] is not None]
+        assert cells == counts + values, repo["name"]
+    assert_self_contained(page, set())

@@ -24,7 +24,7 @@ from guardrails.timeutil import parse_now
 REPO = Path(__file__).resolve().parents[2]
 ACME = REPO / "examples" / "acme" / "guardrails.yaml"
 NOW = "2026-11-20"
-FORMATS = ("terminal", "json", "junit", "sarif", "github", "markdown")
+FORMATS = ("terminal", "json", "junit", "sarif", "github", "markdown", "html")
 
 RULES = """\
 pack: people

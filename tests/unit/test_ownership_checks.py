@@ -119,6 +119,9 @@ def test_bus_factor_fails_for_the_module_one_person_carries(repo: GitRepo) -> No
                          "Carol 20% (2 of 10)")
     assert ev.team == "core"  # /api/ is owned by @acme/core-team, whose github slug it is
     assert "1 module with fewer than 10 commits not evaluated: docs" in res.details
+    # every active module's bus factor, passing or not, for charts (report version 3)
+    assert [(m.subject, m.value, m.team) for m in res.measures] == [
+        ("module/api", 1, "core"), ("module/web", 2, "web")]
 
 
 def test_bus_factor_rule_window_and_bots(repo: GitRepo) -> None:

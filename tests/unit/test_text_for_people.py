@@ -70,7 +70,7 @@ def _noisy_report() -> Report:
 
 
 @pytest.mark.parametrize("fmt_name", ["terminal", "json", "junit", "sarif", "github",
-                                      "markdown"])
+                                      "markdown", "html"])
 def test_no_float_noise_or_exponent_in_any_format(fmt_name: str, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
