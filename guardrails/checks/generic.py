@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -154,7 +154,7 @@ class _Selecting(Check):
                    ) -> tuple[list[Any], list[dict[str, Any]], CelRun | None]:
         """:meth:`select`, with the CEL evaluation (its errors) when a condition is CEL."""
         kind = rule.params["facts"]
-        facts = ctx.facts(kind)
+        facts: Sequence[Mapping[str, Any]] = ctx.facts(kind)
         params = rule.params
         run = (CelRun(rule, ctx) if isinstance(params.get("where"), str)
                or isinstance(params.get("expect"), str) or "value" in params else None)
@@ -172,6 +172,8 @@ class _Selecting(Check):
         depth = 1 if _mentions_joins(kind, rule.params, kinds) else 0
         raw, views = [], []
         memo: dict[tuple[int, int], dict[str, Any]] = {}
+        if win_field:  # only the window's facts, found by bisection (in data order)
+            facts = ctx.store.index.window(kind, win_field, start, end)
         for f in facts:
             if older and cutoff is not None:  # the cutoff is set exactly when older_than is
                 ts = f.get(older["field"])

@@ -285,9 +285,7 @@ class FilesSource(Source):
         out = []
         for e in entries:
             path = pm_dir / e.name
-            if safe and e.is_file(follow_symlinks=False):
-                out.append(path)
-            elif self._readable(path):
+            if safe and e.is_file(follow_symlinks=False) or self._readable(path):
                 out.append(path)
         return out
 
