@@ -315,7 +315,8 @@ class FilesSource(Source):
         if kind in self._facts:
             return self._facts[kind]
         paths = self._discover()[kind]
-        with _as_data_error():
+        # The collector paused: reading makes a container per record and frees none.
+        with _as_data_error(), yamlio.gc_paused():
             if kind == "postmortems":
                 shown = self.env.display(paths[0].parent)
                 folder = "" if shown == "." else shown + os.sep
