@@ -29,8 +29,8 @@ import math
 import os
 import re
 import stat
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import yaml
