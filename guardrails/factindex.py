@@ -49,10 +49,12 @@ class _Timeline:
     __slots__ = ("facts", "positions", "times")
 
     def __init__(self, facts: Sequence[Fact], field: str) -> None:
-        keyed = sorted((f[field], i) for i, f in enumerate(facts)
-                       if isinstance(f.get(field), datetime))
-        self.times = [t for t, _ in keyed]
-        self.positions = [i for _, i in keyed]
+        stamps: list[Any] = [f.get(field) for f in facts]
+        # Positions sorted by their timestamp (a stable sort: ties stay in data order).
+        order = [i for i, t in enumerate(stamps) if isinstance(t, datetime)]
+        order.sort(key=stamps.__getitem__)
+        self.times: list[datetime] = [stamps[i] for i in order]
+        self.positions = order
         self.facts = facts
 
     def window(self, start: datetime, end: datetime) -> list[Fact]:
