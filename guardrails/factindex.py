@@ -57,9 +57,10 @@ class _Timeline:
         self.positions = order
         self.facts = facts
 
-    def window(self, start: datetime, end: datetime) -> list[Fact]:
-        """Facts with ``start <= ts < end``, in data order."""
-        lo, hi = bisect_left(self.times, start), bisect_left(self.times, end)
+    def window(self, start: datetime | None, end: datetime) -> list[Fact]:
+        """Facts with ``start <= ts < end`` (no ``start``: every ``ts < end``), in data order."""
+        lo = 0 if start is None else bisect_left(self.times, start)
+        hi = bisect_left(self.times, end)
         facts = self.facts
         return [facts[i] for i in sorted(self.positions[lo:hi])]
 
@@ -99,9 +100,11 @@ class FactIndex:
                 self.production(environment), "finished_at")
         return line.window(start, end)
 
-    def window(self, kind: str, field: str, start: datetime, end: datetime) -> list[Fact]:
-        """Facts of ``kind`` (all of them, duplicates too) with ``start <= field < end``,
-        in data order; facts whose ``field`` is no timestamp are not in any window."""
+    def window(self, kind: str, field: str, start: datetime | None,
+               end: datetime) -> list[Fact]:
+        """Facts of ``kind`` (all of them, duplicates too) with ``start <= field < end``
+        (no ``start``: ``field < end``), in data order; facts whose ``field`` is no
+        timestamp are not in any window."""
         key = f"{kind}\0{field}"
         line = self._timelines.get(key)
         if line is None:

@@ -172,8 +172,12 @@ class _Selecting(Check):
         depth = 1 if _mentions_joins(kind, rule.params, kinds) else 0
         raw, views = [], []
         memo: dict[tuple[int, int], dict[str, Any]] = {}
-        if win_field:  # only the window's facts, found by bisection (in data order)
+        # Only the window's (or the old enough) facts, found by bisection, in data order;
+        # the tests below still run on them.
+        if win_field:
             facts = ctx.store.index.window(kind, win_field, start, end)
+        elif older and cutoff is not None:
+            facts = ctx.store.index.window(kind, older["field"], None, cutoff)
         for f in facts:
             if older and cutoff is not None:  # the cutoff is set exactly when older_than is
                 ts = f.get(older["field"])
