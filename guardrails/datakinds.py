@@ -291,10 +291,23 @@ class TeamIndex:
     def _fact(self, kind: str, ident: str) -> Mapping[str, Any] | None:
         table = self._by_id.get(kind)
         if table is None:
-            table = self._by_id[kind] = {
-                self._kinds.subject(kind, f).split("/", 1)[1]: f
-                for f in self._facts.get(kind, [])}
+            table = self._by_id[kind] = self._id_table(kind)
         return table.get(ident)
+
+    def _id_table(self, kind: str) -> dict[str, Mapping[str, Any]]:
+        """The id part of each fact's subject -> the fact (the last with an id wins).
+
+        The id field read directly (``subject()`` per fact took most of the
+        time); facts without it are named as ``subject()`` names them.
+        """
+        k = self._kinds.get(kind)
+        key = k.id_field if k else "id"
+        subj = self._kinds.subject
+        table: dict[str, Mapping[str, Any]] = {}
+        for f in self._facts.get(kind, []):
+            v = f.get(key) if key else None
+            table[f"{v}" if v is not None else subj(kind, f).split("/", 1)[1]] = f
+        return table
 
     def get(self, subj: str, default: str | None = None) -> str | None:
         singular, _, ident = subj.partition("/")

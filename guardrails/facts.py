@@ -16,6 +16,7 @@ from typing import Any
 
 from guardrails.datakinds import BUILTIN
 from guardrails.errors import SourceError
+from guardrails.factindex import FactIndex
 from guardrails.kinds import FactKind, KindRegistry
 from guardrails.textsafe import excerpt
 from guardrails.timeutil import iso
@@ -63,6 +64,16 @@ class FactStore:
         #: name the row.
         self.locators: list[Callable[[str, Mapping[str, Any], str | None], Location | None]] = []
         self._subjects: dict[str, dict[str, Mapping[str, Any]]] = {}
+        self._index: FactIndex | None = None
+
+    @property
+    def index(self) -> FactIndex:
+        """The run's :class:`~guardrails.factindex.FactIndex` of these facts (built lazily)."""
+        if self._index is None:
+            # Through get(), so a store showing a subset (a group of group_by) indexes
+            # that subset; a kind whose source failed indexes as empty.
+            self._index = FactIndex(lambda kind: [] if kind in self.failed else self.get(kind))
+        return self._index
 
     def locate(self, kind: str, fact: Mapping[str, Any],
                field: str | None = None) -> Location | None:
@@ -137,6 +148,7 @@ class FactStore:
 
     def add(self, kind: str, facts: list[dict[str, Any]], source: str) -> None:
         self._facts.setdefault(kind, []).extend(facts)
+        self._index = None  # answers about the facts so far no longer hold
         self.provided_by.setdefault(kind, []).append(source)
 
     def fail(self, kind: str, error: SourceError) -> None:

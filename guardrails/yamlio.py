@@ -23,10 +23,13 @@ for before anything is built from it:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +331,25 @@ def _yaml_error(exc: yaml.YAMLError, display: str) -> UsageError:
     )
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a parser builds many objects.
+
+    Parsing allocates containers by the hundred thousand and frees none, so
+    every collection the allocations trigger walks a growing heap for
+    nothing: a 44,000-record YAML file took 40-55 s with the collector on and
+    about 4 s with it off. Reference counting still frees what dies; the
+    collector is switched back on (only if it was on) when the block ends.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def load(
     text: str, display: str, *, positions: bool = False, finite: bool = False
 ) -> tuple[Any, dict[PathKey, Position]]:
@@ -341,10 +363,11 @@ def load(
     else:
         loader = (_FiniteLoader if finite else _Loader)(text)
     try:
-        node = loader.get_single_node()
-        if node is not None:
-            check_bounds(node)
-        data = loader.construct_document(node) if node is not None else None
+        with gc_paused():
+            node = loader.get_single_node()
+            if node is not None:
+                check_bounds(node)
+            data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, display) from None
     except RecursionError:  # the pure-Python composer, without libyaml's own limit

@@ -78,7 +78,7 @@ def _merged_or_no_data(
     ctx: EvalContext, rule: Rule, start: datetime, end: datetime
 ) -> tuple[list[Fact], MetricValue | None]:
     changes = ctx.facts("changes")
-    merged = _merged(changes, start, end)
+    merged = _merged(ctx.store.index.window("changes", "merged_at", start, end), start, end)
     if merged:
         return merged, None
     reason = "no changes data" if not changes else "no merged changes in window"

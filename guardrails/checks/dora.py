@@ -27,8 +27,6 @@ from typing import Any, TypeAlias
 
 from guardrails.datakinds import (
     earlier,
-    first_by_ref,
-    is_production_success,
     shipping_deployment,
 )
 from guardrails.errors import RuleFileError
@@ -67,27 +65,15 @@ def _environment(rule: Rule) -> str:
     return env
 
 
-def _unique(facts: Iterable[Fact], key: str = "id") -> list[Fact]:
-    """Facts with the same id (e.g. from two sources) count once: the first wins."""
-    seen: set[Any] = set()
-    out: list[Fact] = []
-    for f in facts:
-        ident = f.get(key)
-        marker = ("id", ident) if ident is not None else ("obj", id(f))
-        if marker not in seen:
-            seen.add(marker)
-            out.append(f)
-    return out
-
-
 def _production(
-    deployments: Iterable[Fact], env: str, start: datetime, end: datetime
+    ctx: EvalContext, env: str, start: datetime, end: datetime
 ) -> list[Fact]:
-    """Successful deployments to ``env`` finished in ``[start, end)``, each once."""
-    return [
-        d for d in _unique(deployments)
-        if is_production_success(d, env) and in_window(d.get("finished_at"), start, end)
-    ]
+    """Successful deployments to ``env`` finished in ``[start, end)``, each once.
+
+    From the run's fact index: a window is two bisections of the production
+    deployments sorted once, returned in data order.
+    """
+    return ctx.store.index.production_in(env, start, end)
 
 
 def _known_by(ts: datetime | None, end: datetime) -> bool:
@@ -142,7 +128,7 @@ def deployment_frequency(
     """Production deployments in the window per week of window."""
     env = _environment(rule)
     deployments = ctx.facts("deployments")
-    prod = _production(deployments, env, start, end)
+    prod = _production(ctx, env, start, end)
     details = [ctx.window_text(rule), f"{_count(len(prod), env + ' deployment')} in window"]
     if not prod:
         # Zero deployments is reported as "no data" rather than 0 per week: an
@@ -184,9 +170,10 @@ class _Commits:
         return self.by_sha[hits[0]] if len(hits) == 1 else None
 
 
-def _first_deployments(deployments: Iterable[Fact], env: str) -> dict[str, Fact]:
-    """Each shipped ref -> the earliest successful deployment to ``env`` naming it."""
-    return first_by_ref(_unique(deployments), env)
+def _first_deployments(ctx: EvalContext, env: str) -> dict[str, Fact]:
+    """Each shipped ref -> the earliest successful deployment to ``env`` naming it
+    (computed once a run by the fact index)."""
+    return ctx.store.index.first_by_ref(env)
 
 
 def _change_start(change: Fact, commits: _Commits) -> tuple[datetime | None, str]:
@@ -212,9 +199,10 @@ def _shipped(ctx: EvalContext, env: str, start: datetime, end: datetime
     """Changes and plain commits shipped by a first ``env`` deployment in the window:
     ``(changes, commits, [(began, label, subject, deployment)], unknown refs)``."""
     deployments = ctx.facts("deployments")
-    changes = _unique(ctx.facts("changes"))
+    ctx.facts("changes")  # raises when the changes source failed
+    changes = ctx.store.index.unique("changes")
     commits = _Commits(ctx.facts("commits"))
-    first = _first_deployments(deployments, env)
+    first = _first_deployments(ctx, env)
 
     # (start, label, subject, deployment) per change shipped inside the window
     shipped: list[tuple[datetime | None, str, str, Fact]] = []
@@ -304,7 +292,7 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
             reason = "no deployments data"
         elif not changes and not commits.by_sha:
             reason = "no changes data"
-        elif not _production(deployments, env, start, end):
+        elif not _production(ctx, env, start, end):
             reason = f"no {env} deployments in window"
         elif dropped:
             reason = f"no positive lead times in window ({dropped} non-positive dropped)"
@@ -335,7 +323,7 @@ def change_failure_rate(
     # empty numerator.
     ctx.facts("incidents")
     by_id = {d["id"]: d for d in reversed(deployments) if "id" in d}
-    prod = _production(deployments, env, start, end)
+    prod = _production(ctx, env, start, end)
 
     # Rollbacks and hotfixes are deployments too (denominator), and can fail
     # themselves. The numerator is a subset of the denominator, each
@@ -401,7 +389,8 @@ def _failure_detail(dep: Fact, incidents: list[Fact], fixes: list[Fact]) -> str:
 
 def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> MetricValue:
     """Median resolved_at - created_at of resolved incidents created in the window."""
-    incidents = _unique(ctx.facts("incidents"))
+    ctx.facts("incidents")  # raises when the incidents source failed
+    incidents = ctx.store.index.unique("incidents")
     # Incidents count by when they were opened: one opened before the window
     # and resolved inside it belongs to the earlier window.
     created = [i for i in incidents if in_window(i.get("created_at"), start, end)]

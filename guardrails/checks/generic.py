@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -157,7 +157,7 @@ class _Selecting(Check):
                    ) -> tuple[list[Any], list[dict[str, Any]], CelRun | None]:
         """:meth:`select`, with the CEL evaluation (its errors) when a condition is CEL."""
         kind = rule.params["facts"]
-        facts = ctx.facts(kind)
+        facts: Sequence[Mapping[str, Any]] = ctx.facts(kind)
         params = rule.params
         run = (CelRun(rule, ctx) if isinstance(params.get("where"), str)
                or isinstance(params.get("expect"), str) or "value" in params else None)
@@ -175,6 +175,12 @@ class _Selecting(Check):
         depth = 1 if _mentions_joins(kind, rule.params, kinds) else 0
         raw, views = [], []
         memo: dict[tuple[int, int], dict[str, Any]] = {}
+        # Only the window's (or the old enough) facts, found by bisection, in data order;
+        # the tests below still run on them.
+        if win_field:
+            facts = ctx.store.index.window(kind, win_field, start, end)
+        elif older and cutoff is not None:
+            facts = ctx.store.index.window(kind, older["field"], None, cutoff)
         for f in facts:
             if older and cutoff is not None:  # the cutoff is set exactly when older_than is
                 ts = f.get(older["field"])

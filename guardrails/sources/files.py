@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 from guardrails import validation, yamlio
 from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import DataFileError, UsageError
-from guardrails.paths import check_file
+from guardrails.paths import check_file, folder_is_safe
 from guardrails.plugin import Source, SourceEnv, hookimpl
 from guardrails.sections import normalize_sections
 from guardrails.sources import postmortem
@@ -260,17 +260,34 @@ class FilesSource(Source):
                 found[entry.kind] = paths
         pm_dir = folder / "postmortems"
         if pm_dir.is_dir():
-            pms = sorted(
-                p for p in pm_dir.glob("*.md")
-                if p.name.lower() != "readme.md"
-                and not p.name.startswith(("_", ".")) and self._readable(p)
-            )
+            pms = self._postmortem_files(pm_dir)
             if pms:
                 found["postmortems"] = pms
         for kind in self.options.get("skip") or ():
             found.pop(str(kind), None)
         self._files = found
         return found
+
+    def _postmortem_files(self, pm_dir: Path) -> list[Path]:
+        """The postmortem files of ``pm_dir``, sorted by name, each checked readable.
+
+        One ``scandir``: a plain regular file (the usual case) needs no
+        ``realpath`` of its own once the folder is known to be safe
+        (:func:`guardrails.paths.folder_is_safe`); links and anything else
+        take the full :meth:`_readable` check.
+        """
+        safe = folder_is_safe(pm_dir, root=self.env.root,
+                              allow_outside=self.env.allow_outside_root)
+        with os.scandir(pm_dir) as it:
+            entries = sorted((e for e in it if e.name.endswith(".md")
+                              and e.name.lower() != "readme.md"
+                              and not e.name.startswith(("_", "."))), key=lambda e: e.name)
+        out = []
+        for e in entries:
+            path = pm_dir / e.name
+            if safe and e.is_file(follow_symlinks=False) or self._readable(path):
+                out.append(path)
+        return out
 
     def _shown(self, path: Path) -> str:
         """A path as the user names it: relative to the root, links not followed."""
@@ -298,7 +315,8 @@ class FilesSource(Source):
         if kind in self._facts:
             return self._facts[kind]
         paths = self._discover()[kind]
-        with _as_data_error():
+        # The collector paused: reading makes a container per record and frees none.
+        with _as_data_error(), yamlio.gc_paused():
             if kind == "postmortems":
                 shown = self.env.display(paths[0].parent)
                 folder = "" if shown == "." else shown + os.sep

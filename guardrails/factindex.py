@@ -1,0 +1,120 @@
+"""Facts indexed once per run, so each rule touches only the facts of its window.
+
+Every DORA rule used to de-duplicate every deployment, test each one for a
+successful production deployment and then for the window: four rules over
+1,000,000 deployments made millions of calls for answers that do not change
+within a run. :class:`FactIndex` (one per :class:`~guardrails.facts.FactStore`,
+built lazily, question by question) keeps:
+
+- each kind de-duplicated by id (the first fact with an id wins, as
+  ``dora._unique`` decided);
+- the successful deployments to an environment, sorted by ``finished_at``,
+  so a window is two bisections;
+- each shipped ref's first successful deployment to an environment.
+
+A window's facts come back in data order (sorted by their position after the
+bisection), so every result, tie-break and evidence order is what a full
+scan in data order gave. The index is dropped whenever facts are added.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from guardrails.datakinds import first_by_ref
+
+Fact = Mapping[str, Any]
+
+
+def unique(facts: Sequence[Fact], key: str = "id") -> list[Fact]:
+    """Facts with the same ``key`` (e.g. from two sources) count once: the first wins."""
+    seen: set[Any] = set()
+    out: list[Fact] = []
+    add, append = seen.add, out.append
+    for f in facts:
+        ident = f.get(key)
+        marker = ("id", ident) if ident is not None else ("obj", id(f))
+        if marker not in seen:
+            add(marker)
+            append(f)
+    return out
+
+
+class _Timeline:
+    """Facts sorted by one timestamp, with their data positions, for bisection."""
+
+    __slots__ = ("facts", "positions", "times")
+
+    def __init__(self, facts: Sequence[Fact], field: str) -> None:
+        stamps: list[Any] = [f.get(field) for f in facts]
+        # Positions sorted by their timestamp (a stable sort: ties stay in data order).
+        order = [i for i, t in enumerate(stamps) if isinstance(t, datetime)]
+        order.sort(key=stamps.__getitem__)
+        self.times: list[datetime] = [stamps[i] for i in order]
+        self.positions = order
+        self.facts = facts
+
+    def window(self, start: datetime | None, end: datetime) -> list[Fact]:
+        """Facts with ``start <= ts < end`` (no ``start``: every ``ts < end``), in data order."""
+        lo = 0 if start is None else bisect_left(self.times, start)
+        hi = bisect_left(self.times, end)
+        facts = self.facts
+        return [facts[i] for i in sorted(self.positions[lo:hi])]
+
+
+class FactIndex:
+    """Per-run answers about a store's facts, each computed on its first question."""
+
+    def __init__(self, facts_of: Callable[[str], Sequence[Fact]]) -> None:
+        self._facts_of = facts_of
+        self._unique: dict[tuple[str, str], list[Fact]] = {}
+        self._production: dict[str, list[Fact]] = {}
+        self._timelines: dict[str, _Timeline] = {}
+        self._first: dict[str, dict[str, Any]] = {}
+
+    def unique(self, kind: str, key: str = "id") -> list[Fact]:
+        """The facts of ``kind``, each id once (the first gathered wins)."""
+        out = self._unique.get((kind, key))
+        if out is None:
+            out = self._unique[kind, key] = unique(self._facts_of(kind), key)
+        return out
+
+    def production(self, environment: str = "production") -> list[Fact]:
+        """Unique successful deployments to ``environment``, in data order."""
+        out = self._production.get(environment)
+        if out is None:
+            out = self._production[environment] = [
+                d for d in self.unique("deployments")
+                if d.get("status") == "success"
+                and d.get("environment", "production") == environment]
+        return out
+
+    def production_in(self, environment: str, start: datetime, end: datetime) -> list[Fact]:
+        """Unique successful deployments to ``environment`` finished in ``[start, end)``."""
+        line = self._timelines.get(environment)
+        if line is None:
+            line = self._timelines[environment] = _Timeline(
+                self.production(environment), "finished_at")
+        return line.window(start, end)
+
+    def window(self, kind: str, field: str, start: datetime | None,
+               end: datetime) -> list[Fact]:
+        """Facts of ``kind`` (all of them, duplicates too) with ``start <= field < end``
+        (no ``start``: ``field < end``), in data order; facts whose ``field`` is no
+        timestamp are not in any window."""
+        key = f"{kind}\0{field}"
+        line = self._timelines.get(key)
+        if line is None:
+            line = self._timelines[key] = _Timeline(self._facts_of(kind), field)
+        return line.window(start, end)
+
+    def first_by_ref(self, environment: str = "production") -> dict[str, Any]:
+        """Each shipped ref -> the earliest successful unique deployment to ``environment``."""
+        out = self._first.get(environment)
+        if out is None:
+            out = self._first[environment] = first_by_ref(self.production(environment),
+                                                          environment)
+        return out

@@ -1,0 +1,80 @@
+"""The per-run fact index answers exactly what a full scan in data order answers."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from guardrails.errors import SourceError
+from guardrails.factindex import unique
+from guardrails.facts import FactStore
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _deployments(n: int, seed: int = 7) -> list[dict]:
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        d = {"id": f"d-{rnd.randrange(n)}",  # duplicate ids on purpose
+             "finished_at": T0 + timedelta(hours=rnd.randrange(50)),  # many ties
+             "status": rnd.choice(["success", "success", "failure"]),
+             "changes": [f"c-{rnd.randrange(n)}"]}
+        if rnd.random() < 0.3:
+            d["environment"] = rnd.choice(["production", "staging"])
+        if rnd.random() < 0.05:
+            del d["finished_at"]
+        out.append(d)
+    return out
+
+
+def _scan(facts: list[dict], env: str, start: datetime, end: datetime) -> list[dict]:
+    return [d for d in unique(facts)
+            if d.get("status") == "success" and d.get("environment", "production") == env
+            and d.get("finished_at") is not None and start <= d["finished_at"] < end]
+
+
+def test_production_window_is_the_full_scan_in_data_order() -> None:
+    deps = _deployments(400)
+    store = FactStore()
+    store.add("deployments", deps, "test")
+    for env in ("production", "staging"):
+        for lo, hi in ((0, 50), (10, 11), (10, 10), (49, 60), (-5, 3)):
+            start, end = T0 + timedelta(hours=lo), T0 + timedelta(hours=hi)
+            got = store.index.production_in(env, start, end)
+            assert [id(d) for d in got] == [id(d) for d in _scan(deps, env, start, end)]
+
+
+def test_window_keeps_duplicates_and_skips_facts_without_the_timestamp() -> None:
+    deps = _deployments(200)
+    store = FactStore()
+    store.add("deployments", deps, "test")
+    start, end = T0 + timedelta(hours=5), T0 + timedelta(hours=30)
+    want = [d for d in deps if "finished_at" in d and start <= d["finished_at"] < end]
+    assert [id(d) for d in store.index.window("deployments", "finished_at", start, end)] \
+        == [id(d) for d in want]
+    before = [d for d in deps if "finished_at" in d and d["finished_at"] < end]
+    assert [id(d) for d in store.index.window("deployments", "finished_at", None, end)] \
+        == [id(d) for d in before]
+
+
+def test_first_gathered_wins_and_adding_facts_drops_the_index() -> None:
+    store = FactStore()
+    a = {"id": "d-1", "status": "success", "finished_at": T0, "changes": ["c-1"]}
+    b = {"id": "d-1", "status": "success", "finished_at": T0 - timedelta(days=1),
+         "changes": ["c-1"]}
+    store.add("deployments", [a], "one")
+    assert store.index.first_by_ref()["c-1"] is a
+    store.add("deployments", [b], "two")  # same id from a second source: a still wins
+    assert store.index.unique("deployments") == [a]
+    assert store.index.first_by_ref()["c-1"] is a
+    c = {"id": "d-2", "status": "success", "finished_at": T0 - timedelta(days=2),
+         "changes": ["c-1"]}
+    store.add("deployments", [c], "three")
+    assert store.index.first_by_ref()["c-1"] is c
+
+
+def test_a_failed_kind_indexes_as_empty() -> None:
+    store = FactStore()
+    store.fail("deployments", SourceError("files", "down"))
+    assert store.index.production_in("production", T0, T0 + timedelta(days=1)) == []
