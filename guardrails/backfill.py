@@ -32,6 +32,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from guardrails.datakinds import is_production_success
+from guardrails.factindex import unique
 from guardrails.history import Entry, summarize
 from guardrails.model import Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue
@@ -149,16 +151,15 @@ class Evaluator:
     # -- DORA -------------------------------------------------------------------
     def _production(self, ctx: EvalContext, env: str) -> _Table:
         """Each production deployment once (the first of an id), by finished_at."""
-        from guardrails.checks import dora
 
         deployments = ctx.facts("deployments")
 
         def build() -> _Table:
             by_id = {d["id"]: d for d in reversed(deployments) if "id" in d}
             rows = []
-            for i, d in enumerate(dora._unique(deployments)):
+            for i, d in enumerate(unique(deployments)):
                 t = _stamp(d, "finished_at")
-                if t is None or not dora.is_production_success(d, env):
+                if t is None or not is_production_success(d, env):
                     continue
                 # When it became failed: its first incident or remediation (no stamp: always).
                 stamps = [inc.get("created_at") for inc in d.get("incidents") or ()]
@@ -212,13 +213,12 @@ class Evaluator:
 
     def _time_to_restore(self, ctx: EvalContext, rule: Rule, start: datetime,
                          end: datetime) -> MetricValue:
-        from guardrails.checks import dora
 
         incidents = ctx.facts("incidents")
 
         def build() -> _Table:
             rows = []
-            for i, inc in enumerate(dora._unique(incidents)):
+            for i, inc in enumerate(unique(incidents)):
                 t = _stamp(inc, "created_at")
                 if t is not None:
                     res = inc.get("resolved_at")

@@ -198,7 +198,7 @@ def _shipped(ctx: EvalContext, env: str, start: datetime, end: datetime
              ) -> tuple[list[Fact], _Commits, list[tuple[datetime | None, str, str, Fact]], int]:
     """Changes and plain commits shipped by a first ``env`` deployment in the window:
     ``(changes, commits, [(began, label, subject, deployment)], unknown refs)``."""
-    deployments = ctx.facts("deployments")
+    ctx.facts("deployments")  # raises when the deployments source failed
     ctx.facts("changes")  # raises when the changes source failed
     changes = ctx.store.index.unique("changes")
     commits = _Commits(ctx.facts("commits"))
