@@ -509,6 +509,9 @@ class Report:
     timings: dict[str, float] = field(default_factory=dict)
     #: a merged report's repositories, teams and skipped files (``guardrails merge``)
     org: dict[str, Any] | None = None
+    #: earlier values of each rule from the history store, ``{rule id: [[now, value],
+    #: ...]}`` oldest first (version 3; only when the project records history)
+    history: dict[str, list[list[Any]]] | None = None
 
     @property
     def completed(self) -> bool:
@@ -558,6 +561,8 @@ class Report:
         }
         if self.org is not None:  # version 3: only a merged report has it
             out["org"] = self.org
+        if self.history is not None:  # version 3: only where history is recorded
+            out["history"] = {k: [list(p) for p in v] for k, v in self.history.items()}
         return out
 
     @classmethod
@@ -605,4 +610,19 @@ class Report:
             baseline=baseline,
             timings=dict(data.get("timings", {})),
             org=data.get("org"),
+            history=_history_json(data.get("history")),
         )
+
+
+def _history_json(data: Any) -> dict[str, list[list[Any]]] | None:
+    """A report's ``history`` as written: ``{rule id: [[now, value], ...]}``."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not all(
+            isinstance(points, list) and all(
+                isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+                and isinstance(p[1], int | float) and not isinstance(p[1], bool)
+                for p in points)
+            for points in data.values()):
+        raise ValueError("history: expected {rule id: [[ISO time, number], ...]}")
+    return {str(k): [list(p) for p in v] for k, v in data.items()}

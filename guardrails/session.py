@@ -65,6 +65,9 @@ from guardrails.timeutil import iso, parse_now
 LOG = logging.getLogger(__name__)
 
 
+#: at most this many earlier points per rule go into a report (two years of weekly runs)
+HISTORY_POINTS = 104
+
 class NoConfigError(UsageError):
     pass
 
@@ -444,7 +447,34 @@ class Session:
                                    active=w.active(self.now, cfg.timezone))
                      for w in cfg.waivers],
             timings=dict(self.timings),
+            history=self._history_points(),
         )
+
+    def _history_points(self) -> dict[str, list[list[Any]]] | None:
+        """Each rule's earlier values from the history store (``check --record``), oldest
+        first and at most :data:`HISTORY_POINTS`, for charts over time; None when the
+        project keeps no history (or its store cannot be read: ``history`` says why)."""
+        from guardrails import history as hist
+        from guardrails.errors import GuardrailsError
+
+        try:
+            folder = hist.history_dir(self.config)
+            if not folder.is_dir():
+                return None
+            entries = hist.load(folder, self.config.root).entries
+        except (GuardrailsError, OSError):
+            return None
+        wanted = {r.id for r in self.results}
+        out: dict[str, list[list[Any]]] = {}
+        for entry in entries:
+            if self.now is not None and entry.now >= self.now:
+                continue
+            for rule, result in entry.results.items():
+                value = result.get("value")
+                if rule in wanted and isinstance(value, int | float) \
+                        and not isinstance(value, bool):
+                    out.setdefault(rule, []).append([iso(entry.now), value])
+        return {k: v[-HISTORY_POINTS:] for k, v in sorted(out.items())} or None
 
     def _repository_root(self) -> str:
         if self._repo_root is None:

@@ -343,6 +343,10 @@ def render(report: Report, history: Mapping[str, Sequence[Point]] | None = None)
     saved = Report.from_json(stable(report.to_json()))
     env = environment()
     css = env.get_template("report.css").render()
+    if history is None and saved.history:
+        # The earlier values the run found in the project's history store.
+        history = {rule: [Point(at, float(v)) for at, v in points]
+                   for rule, points in saved.history.items()}
     ctx = context(saved, history)
     for item in ctx["dora"]:
         item["svg"] = Markup(item["svg"])  # built by svgchart: escaped by ElementTree

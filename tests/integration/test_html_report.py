@@ -354,3 +354,35 @@ def yaml_ids(org: Path) -> list[str]:
     import yaml
 
     return [s["id"] for s in yaml.safe_load((org / "services.yaml").read_text())["services"]]
+
+
+def test_recorded_history_is_in_the_report_and_charted(tmp_path: Path) -> None:
+    """Runs recorded with --record come back as the report's ``history`` (earlier
+    points only, oldest first), the DORA charts draw them, and a saved report
+    renders the same page again."""
+    import shutil
+
+    project = tmp_path / "acme"
+    shutil.copytree(ACME.parent, project)
+    config = str(project / ACME.name)
+    for now in ("2026-10-30", "2026-11-06", "2026-11-13"):
+        assert run_cli(["check", "-c", config, "--now", now, "-q", "--record"]).exit_code == 1
+    # A run recorded after this one's now is not "earlier": it stays out.
+    assert run_cli(["check", "-c", config, "--now", "2026-12-04", "-q",
+                    "--record"]).exit_code == 1
+    res = run_cli(["check", "-c", config, "--now", NOW, "-q",
+                   "--format", "json", "--output", str(tmp_path / "r.json"),
+                   "--format", "html", "--output", str(tmp_path / "r.html")])
+    assert res.exit_code == 1, res.output
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    cfr = data["history"]["stability::change-failure-rate"]
+    assert [at for at, _ in cfr] == ["2026-10-30T00:00:00Z", "2026-11-06T00:00:00Z",
+                                     "2026-11-13T00:00:00Z"]
+    assert Report.from_json(data).to_json() == data
+    page = parse((tmp_path / "r.html").read_text(encoding="utf-8"))
+    descs = [e.text for e in page.all("desc") if "change failure rate" in e.text.lower()
+             or "2026-10-30" in e.text]
+    assert any("2026-10-30" in d and "2026-11-20" in d for d in descs), descs
+    assert run_cli(["report", str(tmp_path / "r.json"), "--format", "html",
+                    "--output", str(tmp_path / "again.html")]).exit_code == 0
+    assert (tmp_path / "again.html").read_bytes() == (tmp_path / "r.html").read_bytes()
