@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 CONFIG_NAMES = ("guardrails.yaml", "guardrails.yml")
 BUILTIN_FOCUSES = ("stability", "throughput", "knowledge-sharing")
 DEFAULT_WINDOW = "90d"
+#: where ``check --record`` keeps history unless ``history_dir:`` says otherwise
+DEFAULT_HISTORY_DIR = ".guardrails/history"
 #: what ``guardrails init`` writes for focus.reviewed_on: the user fills in the real date
 REVIEWED_ON_PLACEHOLDER = "YYYY-MM-DD"
 

@@ -32,12 +32,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from guardrails.config import DEFAULT_HISTORY_DIR
 from guardrails.errors import ConfigError, UsageError
 from guardrails.fileio import atomic_writer
 from guardrails.timeutil import iso, parse_timestamp
 
 #: the default store, relative to the folder holding the config
-DEFAULT_DIR = ".guardrails/history"
+DEFAULT_DIR = DEFAULT_HISTORY_DIR
 #: an entry's ``format`` and the version this guardrails writes and reads
 FORMAT = "guardrails-history"
 VERSION = 1

@@ -23,6 +23,7 @@ from guardrails import facts as factsmod
 from guardrails import validation
 from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import (
+    DEFAULT_HISTORY_DIR,
     Config,
     RunOptions,
     find_config,
@@ -454,6 +455,9 @@ class Session:
         """Each rule's earlier values from the history store (``check --record``), oldest
         first and at most :data:`HISTORY_POINTS`, for charts over time; None when the
         project keeps no history (or its store cannot be read: ``history`` says why)."""
+        text = self.config.data.get("history_dir") or DEFAULT_HISTORY_DIR
+        if not isinstance(text, str) or not (self.config.root / text).is_dir():
+            return None  # most runs keep no history: no import, no read
         from guardrails import history as hist
         from guardrails.errors import GuardrailsError
 

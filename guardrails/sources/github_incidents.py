@@ -171,15 +171,8 @@ def incident_fact(issue: dict[str, Any], end: datetime, *, severity_re: Pattern,
     created = _ts(issue.get("created_at"))
     if created is None or created >= end:
         return None
-    labels = [lb.get("name") or "" if isinstance(lb, dict) else str(lb)
-              for lb in issue.get("labels") or []]
-    severity = None
-    for label in labels:
-        m = severity_re.search(label[:200])
-        if m:
-            level = m.group(1) or ""
-            severity = f"SEV{level}" if level.isdigit() else level.upper()
-            break
+    labels = shapes.label_names(issue.get("labels"))
+    severity = shapes.severity_from_labels(labels, severity_re)
     m = caused_by_re.search((issue.get("body") or "")[:100_000])
     ref = parse_reference(str(m.group(1) or ""), repo) if m else None
     if m and ref is None:

@@ -187,16 +187,9 @@ def incident_fact(path: str, issue: dict[str, Any], end: datetime, *, severity_r
     created = ts(issue["created_at"])
     if created is None or created >= end:
         return None
-    labels = [lb.get("name") or "" if isinstance(lb, dict) else str(lb)
-              for lb in issue.get("labels") or []]
-    severity = SEVERITIES.get(str(issue.get("severity") or "").upper())
-    if severity is None:
-        for label in labels:
-            m = severity_re.search(label[:200])
-            if m:
-                level = m.group(1) or ""
-                severity = f"SEV{level}" if level.isdigit() else level.upper()
-                break
+    labels = shapes.label_names(issue.get("labels"))
+    severity = (SEVERITIES.get(str(issue.get("severity") or "").upper())
+                or shapes.severity_from_labels(labels, severity_re))
     ref = None
     for label in labels:  # a scoped label deployment::31 names the deployment
         if label.lower().startswith("deployment::") and label[12:].strip().isdigit():

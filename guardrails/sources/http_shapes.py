@@ -82,6 +82,22 @@ def compact(fact: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fact.items() if v is not None}
 
 
+def label_names(labels: Any) -> list[str]:
+    """An issue's labels as names: GitHub and GitLab give objects or plain strings."""
+    return [lb.get("name") or "" if isinstance(lb, dict) else str(lb) for lb in labels or []]
+
+
+def severity_from_labels(labels: list[str], pattern: Any) -> str | None:
+    """The first label the severity pattern matches: its group 1, ``SEV<n>`` for a digit
+    (``sev1``, ``S1``), else upper-cased (``critical``). ``pattern`` is an RE2 pattern."""
+    for label in labels:
+        m = pattern.search(label[:200])
+        if m:
+            level = m.group(1) or ""
+            return f"SEV{level}" if level.isdigit() else level.upper()
+    return None
+
+
 class Shape:
     """A JSON Schema for one answer, or for each item of a listing.
 
