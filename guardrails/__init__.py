@@ -36,6 +36,7 @@ _PUBLIC = {
     "DataFileError": "guardrails.errors",
     "SourceError": "guardrails.errors",
     "PluginError": "guardrails.errors",
+    "parse_timestamp": "guardrails.timeutil",
 }
 
 __all__ = ["__version__", *_PUBLIC]
@@ -94,6 +95,7 @@ if TYPE_CHECKING:
     from guardrails.plugin import (
         hookimpl as hookimpl,
     )
+    from guardrails.timeutil import parse_timestamp as parse_timestamp
 
 
 def __getattr__(name: str) -> Any:

@@ -114,3 +114,10 @@ def test_public_api_is_curated_and_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "['guardrails']"  # nothing imported until a name is used
+
+
+def test_the_example_plugin_imports_only_the_public_api() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "plugin"
+    plugin = example / "guardrails_oncall" / "__init__.py"
+    ours = {name for name in _imports(plugin) if name.split(".")[0] == "guardrails"}
+    assert ours == {"guardrails"}

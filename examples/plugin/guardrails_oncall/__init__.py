@@ -34,8 +34,8 @@ from guardrails import (
     Source,
     SourceError,
     hookimpl,
+    parse_timestamp,
 )
-from guardrails.timeutil import parse_timestamp
 
 __version__ = "0.1.0"
 
