@@ -71,6 +71,8 @@ class NoConfigError(UsageError):
 
 @dataclass
 class SourceState:
+    """A configured source in this run: what it gathered, or why it failed."""
+
     source: Source
     counts: dict[str, int] = field(default_factory=dict)
     error: SourceError | None = None
