@@ -56,6 +56,8 @@ def context(pm: Any) -> list[Any] | None:
     except AttributeError:
         return None
     for _name, plugin in plugins:
+        if plugin is None:  # a name blocked with -p no:NAME (in the key below)
+            continue
         if isinstance(plugin, ModuleType):
             ours = plugin.__name__.startswith("guardrails.") and (
                 sys.modules.get(plugin.__name__) is plugin)

@@ -147,10 +147,15 @@ def test_a_plugin_that_is_not_ours_turns_the_cache_off(tmp_path: Path, cache: Pa
 
 
 def test_blocking_a_builtin_plugin_is_part_of_the_key(tmp_path: Path, cache: Path) -> None:
-    collect(tmp_path / "p")
+    teams = "rules:\n  - builtin:teams\n"
+    collect(tmp_path / "p", teams)
+    [file] = pack_files(cache)
+    assert b'"reporter-html"' not in file.read_bytes().partition(b"\n")[0]
+    blocked = collect(tmp_path / "p", teams, disabled_plugins=("reporter-html",))
+    assert b'"reporter-html"' in file.read_bytes().partition(b"\n")[0]  # stored again
+    assert collect(tmp_path / "p", teams, disabled_plugins=("reporter-html",)) == blocked
     with pytest.raises(UsageError, match="unknown check 'teams.slack_in_plans'"):
-        collect(tmp_path / "p", "rules:\n  - builtin:teams\n",
-                disabled_plugins=("checks-teams",))
+        collect(tmp_path / "p", teams, disabled_plugins=("checks-teams",))
 
 
 def test_turned_off_the_entry_point_cache_is_neither_read_nor_written(
