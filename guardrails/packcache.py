@@ -58,12 +58,10 @@ def context(pm: Any) -> list[Any] | None:
     for _name, plugin in plugins:
         if plugin is None:  # a name blocked with -p no:NAME (in the key below)
             continue
-        if isinstance(plugin, ModuleType):
-            ours = plugin.__name__.startswith("guardrails.") and (
-                sys.modules.get(plugin.__name__) is plugin)
-        else:  # an object a plugin registered at configure time (a reporter)
-            ours = type(plugin).__module__.startswith("guardrails.")
-        if not ours:
+        # a module, or an object a plugin registered at configure time (a reporter)
+        module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(
+            type(plugin).__module__)
+        if not _ours(module):
             return None
     from guardrails import __version__
 
@@ -71,13 +69,23 @@ def context(pm: Any) -> list[Any] | None:
     return [sys.version, __version__, _code_fingerprint(), blocked]
 
 
+def _ours(module: ModuleType | None) -> bool:
+    """A module of this package, loaded from its folder (not a local plugin file)."""
+    if module is None or not module.__name__.startswith("guardrails."):
+        return False
+    file = getattr(module, "__file__", None)
+    return isinstance(file, str) and os.path.dirname(file).startswith(_PACKAGE)
+
+
+_PACKAGE = os.path.dirname(__file__)
+
+
 @functools.cache
 def _code_fingerprint() -> str:
     """A checksum of (name, size, mtime) of every file of the package: ~130 stat calls,
     once per process (a process runs the code it imported, whatever changes later)."""
-    root = Path(__file__).resolve().parent
     seen: list[str] = []
-    stack = [str(root)]
+    stack = [_PACKAGE]
     while stack:
         folder = stack.pop()
         with contextlib.suppress(OSError), os.scandir(folder) as it:
