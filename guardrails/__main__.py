@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sys
 
-from guardrails.cli import main
+from guardrails.cli import console
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

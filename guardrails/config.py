@@ -30,6 +30,8 @@ REVIEWED_ON_PLACEHOLDER = "YYYY-MM-DD"
 
 @dataclass(frozen=True)
 class Waiver:
+    """One entry of the config's ``waivers:`` (docs/configuration.md, "Waivers")."""
+
     rule: str
     reason: str
     expires: date

@@ -12,7 +12,9 @@ in-process cache) and of every ``*.dist-info``/``*.egg-info`` folder's
 ``entry_points.txt`` in them. A stale, unreadable or foreign cache file is
 ignored and rewritten; a cache folder that cannot be written costs only the
 scan. The folder is ``$GUARDRAILS_PLUGIN_CACHE_DIR``, else
-``$XDG_CACHE_HOME/guardrails``, else ``~/.cache/guardrails``.
+``$XDG_CACHE_HOME/guardrails``, else ``~/.cache/guardrails`` (the builtin
+packs' cache, :mod:`guardrails.packcache`, lives there too);
+``GUARDRAILS_NO_STARTUP_CACHE=1`` turns both off.
 """
 
 from __future__ import annotations
@@ -97,7 +99,13 @@ def _key(path: tuple[str, ...]) -> list[list[object]]:
     return out
 
 
-def _cache_dir() -> Path | None:
+def caches_disabled() -> bool:
+    """True when ``GUARDRAILS_NO_STARTUP_CACHE`` asks for no start-up cache at all."""
+    return os.environ.get("GUARDRAILS_NO_STARTUP_CACHE", "") not in ("", "0")
+
+
+def cache_dir() -> Path | None:
+    """The folder of the install-wide start-up caches (None: no home folder known)."""
     explicit = os.environ.get("GUARDRAILS_PLUGIN_CACHE_DIR")
     if explicit:
         return Path(explicit)
@@ -111,7 +119,9 @@ def _cache_dir() -> Path | None:
 
 
 def _cache_file(key: list[list[object]]) -> Path | None:
-    folder = _cache_dir()
+    if caches_disabled():
+        return None
+    folder = cache_dir()
     if folder is None:
         return None
     # A name, not a proof: the whole key is stored in the file and compared.

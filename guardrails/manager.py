@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -33,8 +32,6 @@ from guardrails import hookspec
 from guardrails.builtins import BUILTINS, DIST, PROVIDER_HOOKS, Builtin, PluginInfo
 from guardrails.errors import PluginError, UsageError
 from guardrails.installed import third_party_plugins
-
-LOG = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "guardrails"
 LOCAL_PLUGIN_FILE = "guardrails_plugins.py"

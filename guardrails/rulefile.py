@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from guardrails import validation, yamlio
+from guardrails import packcache, validation, yamlio
 from guardrails.config import Config
 from guardrails.datakinds import BUILTIN
 from guardrails.errors import LoadErrors, RuleFileError, UsageError, raise_all
@@ -133,8 +133,9 @@ def fact_kinds(config: Config) -> KindRegistry:
 
 
 def known_kinds(config: Config, checks: Mapping[str, Check],
-                metrics: Mapping[str, Metric]) -> set[str]:
-    """Fact kinds a rule may name: guardrails' own, and what plugins bring."""
+                metrics: Mapping[str, Metric], with_sources: bool = True) -> set[str]:
+    """Fact kinds a rule may name: guardrails' own, and what plugins bring
+    (and, ``with_sources``, what the config's sources provide)."""
     from guardrails.plugin import SourceEnv
     from guardrails.timeutil import parse_now
 
@@ -144,7 +145,7 @@ def known_kinds(config: Config, checks: Mapping[str, Check],
         kinds |= set(getattr(check, "kinds", ()) or ())
     for metric in metrics.values():
         kinds |= set(metric.kinds)
-    if pm is None:
+    if pm is None or not with_sources:
         return kinds
     from guardrails.manager import Provided
 
@@ -193,24 +194,33 @@ class RuleParser:
     def parse(self, path: Path) -> list[Rule]:
         shown = display_rule_path(path, self.config)
         self._source = (shown, path)
-        data, pos = yamlio.load_file(path, shown, positions=True)
-        if data is None:
-            raise RuleFileError("the rule file is empty", file=shown,
-                                fix="add 'pack:' and 'rules:' (see 'guardrails schema rules')")
-        if not isinstance(data, dict):
-            raise RuleFileError(
-                f"a rule file is a mapping with 'pack:' and 'rules:', not a "
-                f"{_type_name(data)}", file=shown, line=1,
-                fix="start the file with 'pack: NAME' and put the rules under 'rules:'")
-        errors: list[UsageError] = validation.nonfinite_errors(
-            data, file=shown, positions=pos, error_cls=RuleFileError)
-        nan_rules = {p[1] for p in validation.nonfinite_paths(data)
-                     if len(p) > 1 and p[0] == "rules"}
-        errors += validation.errors_of(data, _pack_schema(), file=shown, positions=pos,
-                                       what="rule file", error_cls=RuleFileError)
+        builtin = is_builtin(path)
+        # A builtin pack that loaded without an error before, under the same code
+        # and plugins, is not validated again (guardrails/packcache.py).
+        ctx = packcache.context(self.config.pluginmanager) if builtin else None
+        cached = packcache.load(path, ctx) if ctx is not None else None
+        errors: list[UsageError] = []
+        nan_rules: set[Any] = set()
+        if cached is not None:
+            data, pos = cached
+        else:
+            data, pos = yamlio.load_file(path, shown, positions=True)
+            if data is None:
+                raise RuleFileError("the rule file is empty", file=shown,
+                                    fix="add 'pack:' and 'rules:' (see 'guardrails schema rules')")
+            if not isinstance(data, dict):
+                raise RuleFileError(
+                    f"a rule file is a mapping with 'pack:' and 'rules:', not a "
+                    f"{_type_name(data)}", file=shown, line=1,
+                    fix="start the file with 'pack: NAME' and put the rules under 'rules:'")
+            errors += validation.nonfinite_errors(
+                data, file=shown, positions=pos, error_cls=RuleFileError)
+            nan_rules = {p[1] for p in validation.nonfinite_paths(data)
+                         if len(p) > 1 and p[0] == "rules"}
+            errors += validation.errors_of(data, _pack_schema(), file=shown, positions=pos,
+                                           what="rule file", error_cls=RuleFileError)
         if not isinstance(data.get("rules"), list) or not isinstance(data.get("pack"), str):
             raise_all(errors)
-        builtin = is_builtin(path)
         pack = data["pack"]
         tags = data.get("tags")
         pack_tags = tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
@@ -219,7 +229,8 @@ class RuleParser:
             if not isinstance(entry, dict) or i in nan_rules:
                 continue  # reported above
             try:
-                rule = self._rule(entry, pack, pack_tags, shown, pos, ("rules", i), builtin)
+                rule = self._rule(entry, pack, pack_tags, shown, pos, ("rules", i), builtin,
+                                  trusted=cached is not None)
             except LoadErrors as exc:
                 errors.extend(exc.errors)
                 continue
@@ -230,7 +241,17 @@ class RuleParser:
                 rules.append(rule)
         errors.sort(key=lambda e: (e.line or 0, e.column or 0))
         raise_all(errors)
+        if ctx is not None and cached is None and not self._kinds_from_sources():
+            packcache.store(path, data, pos, ctx)
         return rules
+
+    def _kinds_from_sources(self) -> bool:
+        """True when the kinds the rules were checked against include some that only
+        this config's sources bring: a pack valid here need not be under another config."""
+        if self._kinds is None:  # no rule asked: nothing depended on them
+            return False
+        return bool(self._kinds - known_kinds(self.config, self.checks, self.metrics,
+                                              with_sources=False))
 
     def _err(self, msg: str, shown: str, pos: dict[Any, Any], path: tuple[Any, ...],
              fix: str | None = None) -> RuleFileError:
@@ -239,10 +260,14 @@ class RuleParser:
                              column=loc[1] if loc else None, fix=fix)
 
     def _rule(self, entry: dict[str, Any], pack: str, pack_tags: tuple[str, ...], shown: str,
-              pos: dict[Any, Any], where: tuple[Any, ...], builtin: bool) -> Rule | None:
-        raise_all(validation.errors_of(entry, _base_rule_schema(), file=shown, positions=pos,
-                                       what="rule file", base_path=where,
-                                       error_cls=RuleFileError))
+              pos: dict[Any, Any], where: tuple[Any, ...], builtin: bool,
+              trusted: bool = False) -> Rule | None:
+        """One rule; ``trusted``: its own keys were validated when it was cached
+        (the config's override of it is still validated here)."""
+        if not trusted:
+            raise_all(validation.errors_of(entry, _base_rule_schema(), file=shown,
+                                           positions=pos, what="rule file", base_path=where,
+                                           error_cls=RuleFileError))
         name = entry["check"]
         check = self.checks.get(name)
         if check is None:
@@ -267,12 +292,13 @@ class RuleParser:
                     fix=(f"did you mean {close[0]!r}? " if close else "")
                     + f"known metrics: {', '.join(sorted(self.metrics))}",
                 )
-        raise_all(validation.errors_of(entry, check_schema(check, metric), file=shown,
-                                       positions=pos, what=f"rule {entry['id']!r}",
-                                       base_path=where, error_cls=RuleFileError))
+        if not trusted:
+            raise_all(validation.errors_of(entry, check_schema(check, metric), file=shown,
+                                           positions=pos, what=f"rule {entry['id']!r}",
+                                           base_path=where, error_cls=RuleFileError))
         errors: list[UsageError] = []
         ov_schema = override_schema(check, metric)
-        for focus, override in (entry.get("focus") or {}).items():
+        for focus, override in () if trusted else (entry.get("focus") or {}).items():
             errors += validation.errors_of(
                 override, ov_schema, file=shown, positions=pos,
                 what=f"focus override {focus!r} of rule {entry['id']!r}",
@@ -316,9 +342,9 @@ class RuleParser:
                     params[k] = copy.deepcopy(v)
         # Load-time checks of every variant the rule can run with: its own keys,
         # each focus override, the config's override (whether active or not).
-        variants: list[tuple[dict[str, Any], tuple[Any, ...], str, Any]] = [
+        variants: list[tuple[dict[str, Any], tuple[Any, ...], str, Any]] = [] if trusted else [
             (defaults, where, shown, pos)]
-        for f, ov in (entry.get("focus") or {}).items():
+        for f, ov in () if trusted else (entry.get("focus") or {}).items():
             variants.append(({**defaults, **{k: v for k, v in ov.items()
                                              if k not in ("severity", "enabled")}},
                              (*where, "focus", f), shown, pos))

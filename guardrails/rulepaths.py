@@ -7,6 +7,7 @@ of ``*.yaml`` packs; paths stay inside the folder holding the config unless
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,8 +20,10 @@ from guardrails.paths import check_file
 BUILTIN_PREFIX = "builtin:"
 
 
+@functools.cache
 def builtin_rules_dir() -> Path:
-    """The folder of the builtin packs.
+    """The folder of the builtin packs (found once a process: it is asked for
+    twice per pack collected).
 
     Installed (wheel or editable), they are the package data
     ``guardrails.builtin_rules``. Imported from a source checkout while a

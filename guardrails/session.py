@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import logging
 import platform
 import time
 from collections.abc import Mapping
@@ -63,9 +62,6 @@ from guardrails.rulefile import builtin_rule_ids, duplicate_errors
 from guardrails.rulepaths import resolve_specs_all
 from guardrails.timeutil import iso, parse_now
 
-LOG = logging.getLogger(__name__)
-
-
 #: at most this many earlier points per rule go into a report (two years of weekly runs)
 HISTORY_POINTS = 104
 
@@ -75,6 +71,8 @@ class NoConfigError(UsageError):
 
 @dataclass
 class SourceState:
+    """A configured source in this run: what it gathered, or why it failed."""
+
     source: Source
     counts: dict[str, int] = field(default_factory=dict)
     error: SourceError | None = None

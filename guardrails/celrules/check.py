@@ -76,6 +76,8 @@ class Uses(dict[str, "Uses"]):
 
 @dataclass
 class _Val:
+    """The static type of a sub-expression, and where its fact reads are recorded."""
+
     type: T
     uses: Uses | None = None  # where this value's own reads are recorded (facts only)
 

@@ -79,6 +79,8 @@ _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "`": "`", "?": "?", "a": "\a", "b": 
 
 @dataclass(slots=True)
 class _Tok:
+    """One token of an expression, at character ``pos``."""
+
     kind: str  # num, str, ident, op, end
     text: str
     pos: int

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from guardrails.cli.main import cli, main
+from guardrails.cli.main import cli, console, main
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "console", "main"]

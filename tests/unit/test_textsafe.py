@@ -42,3 +42,17 @@ def test_nothing_unsafe_survives(text: str) -> None:
         assert unicodedata.category(ch) not in ("Cc", "Cs") or ch == "\t", repr(out)
         assert ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
     out.encode("utf-8")  # always encodable
+
+
+def test_text_that_is_all_printable_cannot_hold_an_unsafe_character() -> None:
+    # printable() and excerpt() return such text as it is, without their patterns:
+    # that is right only while every character a pattern names is not printable.
+    import re
+
+    from guardrails.textsafe import _CLASSES
+
+    every = "".join(map(chr, range(0x110000)))
+    for name, cls in _CLASSES.items():
+        named = re.findall(cls, every)
+        assert named, name
+        assert not [hex(ord(c)) for c in named if c.isprintable()], name

@@ -1,0 +1,197 @@
+"""The builtin rule packs, parsed and validated once per install, not per run.
+
+Every ``guardrails check`` collects the builtin packs (``rules/*.yaml``):
+their YAML parsed with line positions, every rule validated against the pack
+schema, its check's schema and the check's own ``validate_rule``. That was
+about a sixth of a run's start-up (benchmarks/RESULTS.md, "start-up"), and
+its answer depends only on the pack file and guardrails' own code. So a
+builtin pack that loaded without a single error is kept, its data and
+positions, in a small JSON file per pack beside the entry-point cache
+(:mod:`guardrails.installed`); a later run builds its rules from it and
+skips the validation. What depends on the run is still done every time: the
+config's overrides (validated), ``focus``, disabled rules, display paths.
+
+An entry is used only when everything it was stored under matches: the cache
+format, Python's version, guardrails' version, the size and modification
+time of every file of the guardrails package (an edited check in a source
+checkout is seen), the builtin plugins blocked with ``-p no:``, and the pack
+file's path, size, modification time and checksum. A run with any plugin
+that is not guardrails' own (an entry point, ``plugins:``, a local
+``guardrails_plugins.py``) neither reads nor writes it: such a plugin could
+change what a rule may name. A corrupt, foreign or unreadable file is a miss
+(the pack is parsed and validated as before, and the file rewritten); a
+folder that cannot be written costs only the validation.
+``GUARDRAILS_NO_STARTUP_CACHE=1`` turns this cache and the entry-point cache
+off (docs/configuration.md, "Caches").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import math
+import os
+import sys
+import zlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from guardrails.installed import cache_dir, caches_disabled
+
+#: bump when what is stored, or how it is read, changes
+_FORMAT = 1
+
+Positions = dict[tuple[Any, ...], tuple[int, int]]
+
+
+def context(pm: Any) -> list[Any] | None:
+    """What an entry must have been stored under in this run, or None when the
+    cache must not be used (turned off, or a plugin that is not ours is registered)."""
+    if caches_disabled() or pm is None:
+        return None
+    try:
+        plugins = pm.list_name_plugin()
+    except AttributeError:
+        return None
+    for _name, plugin in plugins:
+        if plugin is None:  # a name blocked with -p no:NAME (in the key below)
+            continue
+        # a module, or an object a plugin registered at configure time (a reporter)
+        module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(
+            type(plugin).__module__)
+        if not _ours(module):
+            return None
+    from guardrails import __version__
+
+    blocked = sorted(getattr(pm, "blocked_names", ()) or ())
+    return [sys.version, __version__, _code_fingerprint(), blocked]
+
+
+def _ours(module: ModuleType | None) -> bool:
+    """A module of this package, loaded from its folder (not a local plugin file)."""
+    if module is None or not module.__name__.startswith("guardrails."):
+        return False
+    file = getattr(module, "__file__", None)
+    return isinstance(file, str) and os.path.dirname(file).startswith(_PACKAGE)
+
+
+_PACKAGE = os.path.dirname(__file__)
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """A checksum of (name, size, mtime) of every file of the package: ~130 stat calls,
+    once per process (a process runs the code it imported, whatever changes later)."""
+    seen: list[str] = []
+    stack = [_PACKAGE]
+    while stack:
+        folder = stack.pop()
+        with contextlib.suppress(OSError), os.scandir(folder) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        stack.append(entry.path)
+                elif entry.name.endswith((".py", ".json", ".yaml")):
+                    with contextlib.suppress(OSError):
+                        st = entry.stat()
+                        seen.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
+    return _checksum("\n".join(sorted(seen)).encode("utf-8", "surrogatepass"))
+
+
+def _checksum(data: bytes) -> str:
+    # zlib, not hashlib: hashlib loads OpenSSL, a start-up cost of its own.
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
+
+
+def _file_key(path: Path) -> list[Any] | None:
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            data = fh.read()
+    except OSError:
+        return None
+    return [str(path), st.st_size, st.st_mtime_ns, _checksum(data)]
+
+
+def _cache_file(path: Path) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    # One file per pack and install (the name, not a proof: the key is inside).
+    where = _checksum(f"{path}\0{sys.version}".encode("utf-8", "surrogatepass"))
+    return folder / f"pack-{path.stem[:40]}-{where}.json"
+
+
+def load(path: Path, ctx: list[Any]) -> tuple[dict[str, Any], Positions] | None:
+    """The stored data and positions of builtin pack ``path``, or None (a miss)."""
+    file = _cache_file(path)
+    if file is None:
+        return None
+    try:
+        header, _, payload = file.read_bytes().partition(b"\n")
+        head = json.loads(header)
+        if not (isinstance(head, dict) and head.get("format") == _FORMAT
+                and head.get("context") == ctx and head.get("payload") == _checksum(payload)
+                and head.get("file") == _file_key(path)):
+            return None
+        stored = json.loads(payload)
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(stored, dict):
+        return None
+    data, raw = stored.get("data"), stored.get("positions")
+    if not (isinstance(data, dict) and isinstance(data.get("pack"), str)
+            and isinstance(data.get("rules"), list) and isinstance(raw, list)):
+        return None
+    pos: Positions = {}
+    try:
+        for where, line, column in raw:
+            if not (isinstance(where, list) and type(line) is int and type(column) is int
+                    and all(p is None or type(p) in (str, int) for p in where)):
+                return None
+            pos[tuple(where)] = (line, column)
+    except (TypeError, ValueError):
+        return None
+    return data, pos
+
+
+def store(path: Path, data: Any, pos: Positions, ctx: list[Any]) -> None:
+    """Keep a pack that loaded without an error; what JSON cannot give back as it
+    was (a non-string key, a date) is not kept. Never raises."""
+    file = _cache_file(path)
+    key = _file_key(path)
+    if file is None or key is None or not isinstance(data, dict) or not _plain(data, 0):
+        return
+    with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
+        # Header line, then the payload it checksums: a damaged payload is a miss.
+        payload = json.dumps({"data": data, "positions": [[list(k), v[0], v[1]]
+                                                          for k, v in pos.items()]},
+                             ensure_ascii=False, allow_nan=False).encode("utf-8")
+        header = json.dumps({"format": _FORMAT, "context": ctx, "file": key,
+                             "payload": _checksum(payload)}).encode("utf-8")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(header + b"\n" + payload)
+            os.replace(tmp, file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def _plain(value: Any, depth: int) -> bool:
+    """True when JSON gives ``value`` back equal and of the same types."""
+    if depth > 64:
+        return False
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+    if kind is list:
+        return all(_plain(v, depth + 1) for v in value)
+    if kind is float:
+        return math.isfinite(value)
+    return value is None or kind in (str, int, bool)

@@ -1,0 +1,172 @@
+"""The builtin packs' cache: same rules warm or cold, and never trusted when it should not be."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import write
+
+from guardrails import rulepaths
+from guardrails.config import RunOptions, load_config
+from guardrails.errors import UsageError
+from guardrails.model import Rule
+from guardrails.session import Session
+
+ALL_BUILTIN = "rules:\n" + "".join(f"  - builtin:{name}\n" for name in rulepaths.builtin_packs())
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "startup-cache"
+    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(folder))
+    return folder
+
+
+def collect(root: Path, config: str = ALL_BUILTIN, **options: object) -> list[Rule]:
+    cfg = load_config(write(root, "guardrails.yaml", config), RunOptions(**options))
+    session = Session(cfg)
+    session.configure()
+    try:
+        return session.collect()
+    finally:
+        session.unconfigure()
+
+
+def pack_files(cache: Path) -> list[Path]:
+    return sorted(cache.glob("pack-*.json"))
+
+
+def test_a_warm_run_builds_the_same_rules_as_a_cold_one(
+        tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cold = collect(tmp_path / "p")
+    assert len(pack_files(cache)) == len(rulepaths.builtin_packs())
+    warm = collect(tmp_path / "p")
+    assert warm == cold
+    assert [r.line for r in warm] == [r.line for r in cold]
+    # focus overrides applied from the cache as from the file
+    focused = collect(tmp_path / "p", ALL_BUILTIN + "focus:\n  current: stability\n")
+    assert any(r.focus_applied == "stability" for r in focused)
+    monkeypatch.setenv("GUARDRAILS_NO_STARTUP_CACHE", "1")
+    for file in pack_files(cache):
+        file.unlink()
+    assert collect(tmp_path / "p", ALL_BUILTIN + "focus:\n  current: stability\n") == focused
+    assert pack_files(cache) == []  # turned off: nothing written either
+
+
+@pytest.mark.parametrize("damage", [
+    b"",
+    b"not json at all",
+    b'{"format": 1}\n{"data": {}}',
+    b"\xff\xfe\x00garbage\n\x00",
+    "header",      # another context (a foreign install or Python)
+    "payload",     # the payload damaged under a good header
+    "truncated",
+])
+def test_a_corrupt_or_foreign_cache_is_ignored_and_rewritten(
+        tmp_path: Path, cache: Path, damage: bytes | str) -> None:
+    expected = collect(tmp_path / "p")
+    for file in pack_files(cache):
+        good = file.read_bytes()
+        header, _, payload = good.partition(b"\n")
+        if damage == "header":
+            bad = header.replace(b'"context": [', b'"context": ["3.0", ', 1) + b"\n" + payload
+        elif damage == "payload":
+            bad = header + b"\n" + payload.replace(b'"id": "', b'"id": "X', 1)
+        elif damage == "truncated":
+            bad = good[: len(good) // 2]
+        else:
+            assert isinstance(damage, bytes)
+            bad = damage
+        assert bad != good
+        file.write_bytes(bad)
+    assert collect(tmp_path / "p") == expected
+    assert collect(tmp_path / "p") == expected  # rewritten, and read back
+    assert all(f.read_bytes().startswith(b'{"format": 1') for f in pack_files(cache))
+
+
+def _builtin_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "builtin"
+    shutil.copytree(rulepaths.builtin_rules_dir(), folder)
+    monkeypatch.setattr(rulepaths, "builtin_rules_dir", lambda: folder)
+    return folder
+
+
+def test_a_pack_that_changes_is_read_again(tmp_path: Path, cache: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _builtin_copy(tmp_path, monkeypatch)
+    config = "rules:\n  - builtin:teams\n"
+    before = collect(tmp_path / "p", config)
+    pack = folder / "teams.yaml"
+    text = pack.read_text("utf-8")
+    st = pack.stat()
+    # Same size, same modification time: only the checksum tells.
+    at = text.index("title: ") + len("title: ")
+    changed = text[:at] + ("Z" if text[at] != "Z" else "Y") + text[at + 1:]
+    assert len(changed) == len(text) and changed != text
+    pack.write_text(changed, "utf-8")
+    os.utime(pack, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = collect(tmp_path / "p", config)
+    assert [r.title for r in after] != [r.title for r in before]
+    # and a pack broken after it was cached is reported, not taken from the cache
+    pack.write_text(text.replace("check: ", "check: no_such_", 1), "utf-8")
+    with pytest.raises(UsageError, match="unknown check 'no_such_"):
+        collect(tmp_path / "p", config)
+
+
+def test_an_unwritable_cache_folder_costs_only_the_validation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.delenv("GUARDRAILS_NO_STARTUP_CACHE", raising=False)
+    first = collect(tmp_path / "p")
+    assert collect(tmp_path / "p") == first
+    assert blocker.read_text() == "not a folder"
+
+
+def test_the_configs_override_of_a_cached_rule_is_still_validated(
+        tmp_path: Path, cache: Path) -> None:
+    collect(tmp_path / "p")
+    assert pack_files(cache)
+    bad = ALL_BUILTIN + "overrides:\n  teams::two-pizza-teams:\n    no_such_key: 3\n"
+    with pytest.raises(UsageError, match="no_such_key"):
+        collect(tmp_path / "p", bad)
+    good = collect(tmp_path / "p", ALL_BUILTIN + "overrides:\n  teams::two-pizza-teams:\n"
+                   "    severity: warning\n")
+    assert {r.nodeid: r.severity for r in good}["teams::two-pizza-teams"] == "warning"
+
+
+def test_a_plugin_that_is_not_ours_turns_the_cache_off(tmp_path: Path, cache: Path) -> None:
+    root = tmp_path / "p"
+    write(root, "guardrails_plugins.py", "X = 1\n")
+    collect(root)
+    assert pack_files(cache) == []
+
+
+def test_blocking_a_builtin_plugin_is_part_of_the_key(tmp_path: Path, cache: Path) -> None:
+    teams = "rules:\n  - builtin:teams\n"
+    collect(tmp_path / "p", teams)
+    [file] = pack_files(cache)
+    assert b'"reporter-html"' not in file.read_bytes().partition(b"\n")[0]
+    blocked = collect(tmp_path / "p", teams, disabled_plugins=("reporter-html",))
+    assert b'"reporter-html"' in file.read_bytes().partition(b"\n")[0]  # stored again
+    assert collect(tmp_path / "p", teams, disabled_plugins=("reporter-html",)) == blocked
+    with pytest.raises(UsageError, match="unknown check 'teams.slack_in_plans'"):
+        collect(tmp_path / "p", teams, disabled_plugins=("checks-teams",))
+
+
+def test_turned_off_the_entry_point_cache_is_neither_read_nor_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from guardrails import installed
+
+    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(tmp_path / "c"))
+    monkeypatch.setenv("GUARDRAILS_NO_STARTUP_CACHE", "1")
+    installed._cached.cache_clear()
+    try:
+        assert installed.pluggy_version()
+        assert not (tmp_path / "c").exists()
+    finally:
+        installed._cached.cache_clear()
