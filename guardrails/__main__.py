@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sys
 
-from guardrails.cli import main
+from guardrails.entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -30,14 +30,20 @@ from typing import Any, TypeVar
 import pluggy
 
 from guardrails import hookspec
-from guardrails.builtins import BUILTINS, DIST, PROVIDER_HOOKS, Builtin, PluginInfo
+from guardrails.builtins import (
+    BUILTINS,
+    DIST,
+    LOCAL_PLUGIN_FILE,
+    PROVIDER_HOOKS,
+    Builtin,
+    PluginInfo,
+)
 from guardrails.errors import PluginError, UsageError
 from guardrails.installed import third_party_plugins
 
 LOG = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "guardrails"
-LOCAL_PLUGIN_FILE = "guardrails_plugins.py"
 ESSENTIAL_PLUGINS = ("guardrails.collect", "guardrails.runner", "guardrails.datakinds",
                      "guardrails.reporters.setup", "guardrails.baseline")
 

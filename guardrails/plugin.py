@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 import pluggy
 
 from guardrails.fmt import number
-from guardrails.model import CheckResult, Evidence, Rule, Series
 from guardrails.progress import Progress
 from guardrails.timeutil import parse_duration
 
 if TYPE_CHECKING:
     from guardrails.config import Config
     from guardrails.facts import FactStore
-    from guardrails.model import Report, Result
+
+    # Annotations only: model's ~20 dataclasses are not needed to define a source
+    # (``guardrails validate FILE`` builds the files source without them).
+    from guardrails.model import CheckResult, Evidence, Report, Result, Rule, Series
 
 hookimpl = pluggy.HookimplMarker("guardrails")
 
