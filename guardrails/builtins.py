@@ -29,8 +29,6 @@ PROVIDER_HOOKS = {
 }
 
 DIST = "execution-guardrails"
-#: a project's own plugin, next to its config (loaded like pytest's conftest.py)
-LOCAL_PLUGIN_FILE = "guardrails_plugins.py"
 
 
 class PluginInfo(NamedTuple):

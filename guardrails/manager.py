@@ -30,16 +30,9 @@ from typing import Any, TypeVar
 import pluggy
 
 from guardrails import hookspec
-from guardrails.builtins import (
-    BUILTINS,
-    DIST,
-    LOCAL_PLUGIN_FILE,
-    PROVIDER_HOOKS,
-    Builtin,
-    PluginInfo,
-)
+from guardrails.builtins import BUILTINS, DIST, PROVIDER_HOOKS, Builtin, PluginInfo
 from guardrails.errors import PluginError, UsageError
-from guardrails.installed import third_party_plugins
+from guardrails.installed import LOCAL_PLUGIN_FILE, third_party_plugins
 
 LOG = logging.getLogger(__name__)
 

@@ -99,9 +99,8 @@ def _validate_data_only(files: list[str], config_file: str | None, err: TextIO) 
     entry point). The session's path would then do exactly this: load the
     config, build the files source, validate each named data file.
     """
-    from guardrails.builtins import LOCAL_PLUGIN_FILE
     from guardrails.config import CONFIG_NAMES, RunOptions, find_config, load_config
-    from guardrails.installed import third_party_plugins
+    from guardrails.installed import LOCAL_PLUGIN_FILE, third_party_plugins
 
     paths = [Path(f) for f in files]
     if any(_missing(p) for p in paths):
@@ -316,7 +315,6 @@ def show_errors(lines: list[str], who: str, err: TextIO) -> int:
     Lines another guardrails hook of the same pre-commit run already printed
     are left out, with one line saying so. Returns how many were left out.
     """
-    from guardrails.fileio import atomic_write
     from guardrails.textsafe import printable
 
     lines = list(dict.fromkeys(lines))
@@ -333,6 +331,8 @@ def show_errors(lines: list[str], who: str, err: TextIO) -> int:
         print(f"{repeated} {what} shown by {' and '.join(by)} above{also}: fix "
               f"{'it' if repeated == 1 else 'them'} first", file=err)
     if path is not None and fresh:
+        from guardrails.fileio import atomic_write
+
         shown = {**before, **{_digest(line): who for line in fresh}}
         with contextlib.suppress(OSError):  # a courtesy: never fatal
             atomic_write(path, json.dumps({"run": run_id(), "time": time.time(),

@@ -42,3 +42,19 @@ def test_nothing_unsafe_survives(text: str) -> None:
         assert unicodedata.category(ch) not in ("Cc", "Cs") or ch == "\t", repr(out)
         assert ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
     out.encode("utf-8")  # always encodable
+
+
+def test_text_isprintable_accepts_has_nothing_to_escape() -> None:
+    """printable() and excerpt() return such text as it is, without their patterns."""
+    import re
+
+    from guardrails import textsafe
+
+    for source in (textsafe._UNSAFE, textsafe._UNSAFE_NL, textsafe._UNSAFE_QUOTE):
+        pattern = re.compile(source)
+        hits = [chr(c) for c in range(0x30000) if pattern.match(chr(c))]
+        assert len(hits) > 2000
+        assert not any(ch.isprintable() for ch in hits), source
+    assert printable("tab\there") == "tab\there"  # not printable, yet kept
+    assert printable("a\u202eb") == "a\\u202eb"
+    assert textsafe.excerpt("a\u2028b") == "a\\u2028b"
