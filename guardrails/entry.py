@@ -51,6 +51,18 @@ def _terminate(signum: int, _frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``guardrails ARGV`` (default: the process's arguments); return the exit code."""
+    return _run(argv, exiting=False)
+
+
+def console() -> int:
+    """The process's entry point (the ``guardrails`` script, ``python -m guardrails``).
+
+    As :func:`main`, for a process that ends when this returns.
+    """
+    return _run(None, exiting=True)
+
+
+def _run(argv: list[str] | None, *, exiting: bool) -> int:
     plain = plain_validate(sys.argv[1:] if argv is None else list(argv))
     if plain is None:
         from guardrails.cli.main import main as group_main
@@ -75,5 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-        if was_on:
+        if exiting:
+            # The interpreter's exit collects garbage over every object left, and
+            # finds none worth the walk: frozen, they are skipped (about a tenth
+            # of this command's CPU). The process ends here, so nothing else
+            # runs with the collector off.
+            gc.freeze()
+        elif was_on:
             gc.enable()

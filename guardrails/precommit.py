@@ -138,7 +138,7 @@ def _validate_data_files(config: Config, paths: list[Path]) -> list[str]:
 
     from guardrails import validation
     from guardrails.errors import ConfigError
-    from guardrails.plugin import SourceEnv
+    from guardrails.sourcebase import SourceEnv
     from guardrails.sources.files import FilesSource, validate_file
 
     options = config.sources["files"]

@@ -41,8 +41,8 @@ from guardrails import validation, yamlio
 from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import DataFileError, UsageError
 from guardrails.paths import check_file, folder_is_safe
-from guardrails.plugin import Source, SourceEnv, hookimpl
 from guardrails.sections import normalize_sections
+from guardrails.sourcebase import Source, SourceEnv, hookimpl
 from guardrails.sources import postmortem
 from guardrails.sources.files_formats import Layout, RecordCheck, Table, read_table, record_check
 from guardrails.textsafe import excerpt, quoted
