@@ -105,10 +105,10 @@ def _validate_data_only(files: list[str], config_file: str | None, err: TextIO) 
     paths = [Path(f) for f in files]
     if any(_missing(p) for p in paths):
         return None
-    found = Path(config_file) if config_file else find_config(Path.cwd())
-    if found is None:
-        return None
     try:
+        found = Path(config_file) if config_file else find_config(Path.cwd())
+        if found is None:
+            return None
         config = load_config(found, RunOptions(offline=True))
     except UsageError:
         return None  # reported with the rules' errors by the session's path

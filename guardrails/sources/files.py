@@ -448,8 +448,9 @@ def validate_file(source: FilesSource, path: Path) -> bool:
     and no other file's (its kind's schema and shape, ids unique in it, dates
     in order, a safe path; a postmortem alone; ``reviews.csv`` alone), plus
     the one check across files that names it: two files holding its kind.
-    Raises the :class:`DataFileError` the whole-folder validation raises for
-    the file. Returns False for a file that feeds no kind (not data, or a
+    Raises the error the whole-folder validation raises for the file (a
+    :class:`DataFileError`; a :class:`UsageError` for two files of one kind).
+    Returns False for a file that feeds no kind (not data, or a
     kind in ``skip``), which the folder's validation does not read either.
     """
     kinds = source.feeds(path)

@@ -114,3 +114,14 @@ def test_validating_one_data_file_imports_neither_click_nor_the_session(tmp_path
     unneeded = {"click", "guardrails.session", "guardrails.model", "guardrails.manager",
                 "guardrails.collect", "jsonschema", "importlib.metadata", "logging"}
     assert sorted(unneeded & set(mods)) == []
+
+
+def test_a_broken_pyproject_is_reported_as_the_session_reports_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_project(tmp_path, config=None)
+    (tmp_path / "pyproject.toml").write_text("[tool.guardrails\n")
+    monkeypatch.chdir(tmp_path)
+    err = io.StringIO()
+    assert precommit._validate_data_only(["org/teams.yaml"], None, err) is None
+    assert precommit.validate(["org/teams.yaml"], None, err) == 4
+    assert err.getvalue().startswith("pyproject.toml: invalid TOML")
