@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sys
 
-from guardrails.cli import console
+from guardrails.entry import console
 
 if __name__ == "__main__":
     sys.exit(console())

@@ -28,6 +28,8 @@ import zlib
 from pathlib import Path
 
 GROUP = "guardrails"
+#: a project's own plugin module, next to its config (loaded like pytest's conftest.py)
+LOCAL_PLUGIN_FILE = "guardrails_plugins.py"
 #: (entry point name, module, distribution name, distribution version)
 Entry = tuple[str, str, str | None, str | None]
 _FORMAT = 1

@@ -31,10 +31,9 @@ import pluggy
 from guardrails import hookspec
 from guardrails.builtins import BUILTINS, DIST, PROVIDER_HOOKS, Builtin, PluginInfo
 from guardrails.errors import PluginError, UsageError
-from guardrails.installed import third_party_plugins
+from guardrails.installed import LOCAL_PLUGIN_FILE, third_party_plugins
 
 ENTRY_POINT_GROUP = "guardrails"
-LOCAL_PLUGIN_FILE = "guardrails_plugins.py"
 ESSENTIAL_PLUGINS = ("guardrails.collect", "guardrails.runner", "guardrails.datakinds",
                      "guardrails.reporters.setup", "guardrails.baseline")
 

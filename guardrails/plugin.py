@@ -10,113 +10,24 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
-import pluggy
-
 from guardrails.fmt import number
-from guardrails.model import CheckResult, Evidence, Rule, Series
-from guardrails.progress import Progress
+
+# Sources and the hook marker live apart (see there), and are re-exported here.
+from guardrails.sourcebase import Source as Source
+from guardrails.sourcebase import SourceEnv as SourceEnv
+from guardrails.sourcebase import hookimpl as hookimpl
 from guardrails.timeutil import parse_duration
 
 if TYPE_CHECKING:
     from guardrails.config import Config
     from guardrails.facts import FactStore
-    from guardrails.model import Report, Result
 
-hookimpl = pluggy.HookimplMarker("guardrails")
-
-
-# ---------------------------------------------------------------------------
-# sources
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class SourceEnv:
-    """What every source gets besides its own config block."""
-
-    root: Path  # the directory holding the config
-    now: datetime
-    window: timedelta
-    timezone: tzinfo | None = None
-    offline: bool = False
-    cache_dir: Path | None = None
-    allow_outside_root: bool = False
-    config: Config | None = None
-    #: Facts other sources gathered, by kind (raises SourceError when that source
-    #: failed); for a source whose :meth:`Source.requires` names kinds. None outside a run.
-    facts: Callable[[str], list[dict[str, Any]]] | None = None
-    #: where a long gather reports how far it got (``env.progress.task(...)``, see
-    #: guardrails.progress); draws nothing unless the command line asks for it
-    progress: Progress = field(default_factory=Progress)
-
-    def display(self, path: Path) -> str:
-        """A path as the user should read it: relative to the root when inside."""
-        try:
-            return str(path.resolve().relative_to(self.root.resolve()))
-        except ValueError:
-            return str(path)
-
-
-class Source(abc.ABC):
-    """A plugin that yields facts.
-
-    Subclasses set ``name`` (the key under ``sources:`` in guardrails.yaml)
-    and ``schema`` (JSON Schema of that block), and implement
-    :meth:`provides` and :meth:`gather`. ``gather`` raises
-    :class:`guardrails.errors.SourceError` when the source cannot deliver; the
-    rules that need its facts then become ``error`` outcomes.
-
-    A source that reads files may also define ``locate(kind, fact, field)``
-    returning ``(file, line)`` (line None when unknown) or None: warnings
-    about the fact then name that row, and evidence naming the fact gets it
-    as its location (``record``; docs/report.md). The files source does.
-    """
-
-    name: ClassVar[str] = ""
-    schema: ClassVar[dict[str, Any]] = {"type": "object"}
-
-    def __init__(self, options: Mapping[str, Any], env: SourceEnv) -> None:
-        self.options = dict(options)
-        self.env = env
-        self.warnings: list[str] = []
-
-    @abc.abstractmethod
-    def provides(self) -> set[str]:
-        """Fact kinds (plural names) this source can yield with its config."""
-
-    def requires(self) -> set[str]:
-        """Fact kinds this source reads from other sources (through ``env.facts``) to
-        gather its own; the session gathers those first. Most sources read none."""
-        return set()
-
-    def validate(self) -> None:  # noqa: B027 - optional; most sources check nothing early
-        """Eager validation run on every ``check`` (raise UsageError on bad input)."""
-
-    @abc.abstractmethod
-    def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
-        """Return facts for the requested kinds it provides.
-
-        A kind's value may be a :class:`guardrails.errors.SourceError` instead
-        of a list: that kind failed (e.g. a missing token scope), the others
-        did not.
-        """
-
-    def describe(self) -> str:
-        """Short label for the report header, e.g. ``files org/``."""
-        return self.name
-
-    def feeds(self, path: Path) -> set[str]:
-        """Fact kinds the file at ``path`` (absolute) feeds, if this source reads it.
-
-        The commit hook asks this to judge only the rules whose inputs a
-        commit touched. Sources that read no file of the working tree (HTTP
-        APIs; git, which reads committed history) feed nothing: the default.
-        """
-        return set()
+    # Annotations only: model's ~20 dataclasses are not needed to define a source
+    # (``guardrails validate FILE`` builds the files source without them).
+    from guardrails.model import CheckResult, Evidence, Report, Result, Rule, Series
 
 
 # ---------------------------------------------------------------------------

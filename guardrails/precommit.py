@@ -13,7 +13,6 @@ does not exist is a problem too: a typo in a hook's ``files:`` must not pass.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import time
@@ -21,12 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from guardrails.errors import LoadErrors, UsageError
-from guardrails.model import ExitCode
 
 if TYPE_CHECKING:
     from guardrails.config import Config
 
 RULE_SUFFIXES = (".yaml", ".yml")
+# ExitCode.OK and ExitCode.USAGE_ERROR (guardrails.model): that module, ~20
+# dataclasses, is not imported to validate one data file (tests hold them equal).
+OK, USAGE_ERROR = 0, 4
 
 
 def _is_pack(path: Path) -> bool:
@@ -44,6 +45,12 @@ def _under(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
+def _in_data_folder(path: Path, folder: Path | None) -> bool:
+    """Whether ``path`` names a file of the data folder: its parent resolved, not the
+    file, since a link's own name says what it holds (a link to /proc is refused there)."""
+    return folder is not None and (path.parent.resolve() / path.name).is_relative_to(folder)
+
+
 def _rule_folders(config: Config) -> list[Path]:
     out = []
     for spec in config.rule_specs:
@@ -53,8 +60,110 @@ def _rule_folders(config: Config) -> list[Path]:
     return out
 
 
+def _data_folder(config: Config) -> Path | None:
+    files_opts = config.sources.get("files")
+    if files_opts is None:
+        return None
+    return (config.root / str(files_opts.get("path", "org"))).resolve()
+
+
+def _missing(path: Path) -> str | None:
+    """The problem with a named file that is not there to read, else None."""
+    if not path.exists():
+        return f"{path}: no such file (check the path; pre-commit passes only files that exist)"
+    if not path.is_file():
+        return f"{path}: not a regular file (name files, not folders)"
+    return None
+
+
 def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
-    """Validate the given files (all of the project's when none given); return 0 or 4."""
+    """Validate the given files (all of the project's when none given); return 0 or 4.
+
+    Named files are validated one by one: a data file alone (see
+    :func:`guardrails.sources.files.validate_file`), a rule file alone, the
+    config (always loaded). With no names, everything the config names.
+    """
+    if files:
+        code = _validate_data_only(files, config_file, err)
+        if code is not None:
+            return code
+    return _validate_in_session(files, config_file, err)
+
+
+def _validate_data_only(files: list[str], config_file: str | None, err: TextIO) -> int | None:
+    """The pre-commit case, without the plugin manager: None when it does not apply.
+
+    It applies when every named file exists and is the config or not a rule
+    file, the config loads cleanly, and nothing but the builtins could take
+    part (no ``plugins:``, no local guardrails_plugins.py, no third-party
+    entry point). The session's path would then do exactly this: load the
+    config, build the files source, validate each named data file.
+    """
+    from guardrails.config import CONFIG_NAMES, RunOptions, find_config, load_config
+    from guardrails.installed import LOCAL_PLUGIN_FILE, third_party_plugins
+
+    paths = [Path(f) for f in files]
+    if any(_missing(p) for p in paths):
+        return None
+    try:
+        found = Path(config_file) if config_file else find_config(Path.cwd())
+        if found is None:
+            return None
+        config = load_config(found, RunOptions(offline=True))
+    except UsageError:
+        return None  # reported with the rules' errors by the session's path
+    if (config.plugins or (config.root / LOCAL_PLUGIN_FILE).is_file()
+            or third_party_plugins()):
+        return None
+    folders = _rule_folders(config)
+    data_folder = _data_folder(config)
+    data: list[Path] = []
+    for path in paths:
+        if path.name in CONFIG_NAMES or path.name == "pyproject.toml":
+            continue  # loaded above
+        if _in_data_folder(path, data_folder):
+            data.append(path)
+        elif _is_pack(path) or any(_under(path, f) for f in folders):
+            return None  # a rule file: read by the check plugins
+    problems = _validate_data_files(config, data)
+    show_errors(problems, "guardrails validate", err)
+    return USAGE_ERROR if problems else OK
+
+
+def _validate_data_files(config: Config, paths: list[Path]) -> list[str]:
+    """Each named org data file validated alone, its problems as lines."""
+    if not paths:
+        return []
+    from datetime import UTC, datetime
+
+    from guardrails import validation
+    from guardrails.errors import ConfigError
+    from guardrails.sourcebase import SourceEnv
+    from guardrails.sources.files import FilesSource, validate_file
+
+    options = config.sources["files"]
+    try:
+        # As Session.source_class does, for the one source a data file needs.
+        validation.validate(options, FilesSource.schema, file=config.display_path,
+                            positions=config.positions, what="source 'files'",
+                            base_path=("sources", "files"), error_cls=ConfigError)
+    except UsageError as exc:
+        return _lines(exc)
+    env = SourceEnv(root=config.root, now=datetime.now(UTC), window=config.window,
+                    timezone=config.timezone, offline=True, cache_dir=config.cache_dir,
+                    allow_outside_root=config.allow_outside_root, config=config)
+    source = FilesSource(options, env)
+    problems: list[str] = []
+    for path in paths:
+        try:
+            validate_file(source, path)
+        except UsageError as exc:
+            problems.extend(_lines(exc))
+    return problems
+
+
+def _validate_in_session(files: list[str], config_file: str | None, err: TextIO) -> int:
+    """Through the session: plugins loaded, rule files collected by the check plugins."""
     from guardrails.config import CONFIG_NAMES, RunOptions, empty_config
     from guardrails.session import NoConfigError, Session, build_config
 
@@ -68,54 +177,48 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
         # The config itself is broken (its rules' errors, if any, are listed with it).
         for line in _lines(exc):
             print(line, file=err)
-        return ExitCode.USAGE_ERROR
+        return USAGE_ERROR
     session = Session(config)
     try:
         session.configure()
         assert session.pm is not None
         paths = [Path(f) for f in files]
         folders = _rule_folders(config)
-        data_folder = None
-        files_opts = config.sources.get("files")
-        if files_opts is not None:
-            data_folder = (config.root / str(files_opts.get("path", "org"))).resolve()
-
-        check_sources = not files and bool(config.sources)  # no names: validate everything
+        data_folder = _data_folder(config)
+        data: list[Path] = []
         for path in paths:
-            if not path.exists():
-                problems.append(f"{path}: no such file (check the path; pre-commit passes only "
-                                "files that exist)")
-                continue
-            if not path.is_file():
-                problems.append(f"{path}: not a regular file (name files, not folders)")
+            missing = _missing(path)
+            if missing:
+                problems.append(missing)
                 continue
             if path.name in CONFIG_NAMES or path.name == "pyproject.toml":
                 continue  # loaded above
-            if data_folder is not None and _under(path, data_folder):
-                check_sources = True
+            if _in_data_folder(path, data_folder):
+                data.append(path)
             elif _is_pack(path) or any(_under(path, f) for f in folders):
                 try:
                     session.pm.hook.guardrails_collect_file(path=path.resolve(), config=config)
                 except UsageError as exc:
                     problems.extend(_lines(exc))
+        problems.extend(_validate_data_files(config, data))
         if not files:
             try:
                 session.collect()
             except UsageError as exc:
                 problems.extend(_lines(exc))
-        if check_sources:
-            # Every data file is validated when the files source is built; no facts are
-            # gathered. With no names, every configured source runs its eager
-            # validate() (a plugin's source checks its own files there; HTTP sources
-            # check only their config, and nothing goes to the network).
-            try:
-                session.gather(kinds=set(), sources=None if not files else ["files"])
-            except UsageError as exc:
-                problems.extend(_lines(exc))
+            if config.sources:
+                # No names: every data file, and every configured source's
+                # eager validate() (a plugin's source checks its own files
+                # there; HTTP sources check only their config, and nothing
+                # goes to the network). No facts are gathered.
+                try:
+                    session.gather(kinds=set())
+                except UsageError as exc:
+                    problems.extend(_lines(exc))
     finally:
         session.unconfigure()
     show_errors(problems, "guardrails validate", err)
-    return ExitCode.USAGE_ERROR if problems else ExitCode.OK
+    return USAGE_ERROR if problems else OK
 
 
 def _lines(exc: UsageError) -> list[str]:
@@ -182,6 +285,8 @@ def _record_path() -> Path | None:
 
 
 def _digest(line: str) -> str:
+    import hashlib
+
     return hashlib.sha256(line.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
@@ -210,7 +315,6 @@ def show_errors(lines: list[str], who: str, err: TextIO) -> int:
     Lines another guardrails hook of the same pre-commit run already printed
     are left out, with one line saying so. Returns how many were left out.
     """
-    from guardrails.fileio import atomic_write
     from guardrails.textsafe import printable
 
     lines = list(dict.fromkeys(lines))
@@ -227,6 +331,8 @@ def show_errors(lines: list[str], who: str, err: TextIO) -> int:
         print(f"{repeated} {what} shown by {' and '.join(by)} above{also}: fix "
               f"{'it' if repeated == 1 else 'them'} first", file=err)
     if path is not None and fresh:
+        from guardrails.fileio import atomic_write
+
         shown = {**before, **{_digest(line): who for line in fresh}}
         with contextlib.suppress(OSError):  # a courtesy: never fatal
             atomic_write(path, json.dumps({"run": run_id(), "time": time.time(),

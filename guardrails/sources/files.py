@@ -41,8 +41,8 @@ from guardrails import validation, yamlio
 from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import DataFileError, UsageError
 from guardrails.paths import check_file, folder_is_safe
-from guardrails.plugin import Source, SourceEnv, hookimpl
 from guardrails.sections import normalize_sections
+from guardrails.sourcebase import Source, SourceEnv, hookimpl
 from guardrails.sources import postmortem
 from guardrails.sources.files_formats import Layout, RecordCheck, Table, read_table, record_check
 from guardrails.textsafe import excerpt, quoted
@@ -439,6 +439,53 @@ class FilesSource(Source):
             body_line=doc.body_line,
         )
         return front
+
+
+def validate_file(source: FilesSource, path: Path) -> bool:
+    """Validate one data file of the folder as :meth:`FilesSource.validate` would.
+
+    For ``guardrails validate FILE``: the checks that can fail on this file
+    and no other file's (its kind's schema and shape, ids unique in it, dates
+    in order, a safe path; a postmortem alone; ``reviews.csv`` alone), plus
+    the one check across files that names it: two files holding its kind.
+    Raises the error the whole-folder validation raises for the file (a
+    :class:`DataFileError`; a :class:`UsageError` for two files of one kind).
+    Returns False for a file that feeds no kind (not data, or a
+    kind in ``skip``), which the folder's validation does not read either.
+    """
+    kinds = source.feeds(path)
+    if not kinds:
+        return False
+    folder = source._root()
+    if path.name == REVIEWS_FILE and path.parent.resolve() == folder:
+        # Read even when "changes" is skipped, as validate() does.
+        if source._readable(folder / REVIEWS_FILE):
+            with _as_data_error():
+                source._reviews()
+        return True
+    kind = next(iter(kinds))
+    if kind in (source.options.get("skip") or ()):
+        return False
+    if kind == "postmortems":
+        pm_path = folder / "postmortems" / path.name
+        if source._readable(pm_path):
+            shown = source.env.display(pm_path.parent)
+            with _as_data_error(), yamlio.gc_paused():
+                source._postmortem(pm_path, "" if shown == "." else shown + os.sep)
+        return True
+    entry = next(e for e in ENTRIES if e.kind == kind)
+    paths = [folder / f"{entry.stem}{s}" for s in entry.suffixes]
+    paths = [p for p in paths if source._readable(p)]
+    if len(paths) > 1:
+        shown = " and ".join(source.env.display(p) for p in paths)
+        raise UsageError(
+            f"two files hold {entry.kind}: {shown}", file=source.env.display(paths[0]),
+            fix="keep one of them (the data of a kind lives in one file)",
+        )
+    if paths:
+        with _as_data_error(), yamlio.gc_paused():
+            source._tabular(kind, paths[0])
+    return True
 
 
 @contextlib.contextmanager

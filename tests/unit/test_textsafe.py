@@ -56,3 +56,11 @@ def test_text_that_is_all_printable_cannot_hold_an_unsafe_character() -> None:
         named = re.findall(cls, every)
         assert named, name
         assert not [hex(ord(c)) for c in named if c.isprintable()], name
+
+
+def test_escapes_still_apply_to_text_that_is_not_printable() -> None:
+    from guardrails import textsafe
+
+    assert printable("tab\there") == "tab\there"  # not printable, yet kept
+    assert printable("a\u202eb") == "a\\u202eb"
+    assert textsafe.excerpt("a\u2028b") == "a\\u2028b"

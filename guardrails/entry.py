@@ -1,0 +1,99 @@
+"""The console entry point (``guardrails``, ``python -m guardrails``).
+
+It answers one case itself: the pre-commit hook's ``guardrails validate
+[-c CONFIG] FILE...`` with plain arguments, run on every commit, where
+importing click would cost about a third of the time (benchmarks/RESULTS.md,
+"start-up"). Every other command line, ``validate --help`` and any form not
+read here included, goes to the click group (:func:`guardrails.cli.main.main`),
+which reads ``validate`` the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Any
+
+
+def plain_validate(args: list[str]) -> tuple[list[str], str | None] | None:
+    """(FILES, CONFIG) of ``validate ARGS`` when click would read them so, else None.
+
+    Only forms whose meaning is beyond doubt are read: file names not starting
+    with ``-``, and ``-c X``, ``--config X`` or ``--config=X`` at most once,
+    X naming no folder (click's ``dir_okay=False`` refuses one, in its own
+    words). No file named, ``--``, ``-h`` or any other option: click's.
+    """
+    if args[:1] != ["validate"]:
+        return None
+    files: list[str] = []
+    config: str | None = None
+    it = iter(args[1:])
+    for arg in it:
+        if arg in ("-c", "--config") or arg.startswith("--config="):
+            value = arg.partition("=")[2] if "=" in arg else next(it, None)
+            if config is not None or not value or value.startswith("-"):
+                return None
+            config = value
+        elif arg.startswith("-"):
+            return None
+        else:
+            files.append(arg)
+    if not files or (config is not None and os.path.isdir(config)):
+        return None
+    return files, config
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    """SIGTERM ends the run as Ctrl-C does, as in :func:`guardrails.cli.main.main`."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``guardrails ARGV`` (default: the process's arguments); return the exit code."""
+    return _run(argv, exiting=False)
+
+
+def console() -> int:
+    """The process's entry point (the ``guardrails`` script, ``python -m guardrails``).
+
+    As :func:`main`, for a process that ends when this returns.
+    """
+    return _run(None, exiting=True)
+
+
+def _run(argv: list[str] | None, *, exiting: bool) -> int:
+    plain = plain_validate(sys.argv[1:] if argv is None else list(argv))
+    if plain is None:
+        from guardrails.cli.main import console as group_console
+        from guardrails.cli.main import main as group_main
+
+        # the process's own arguments and exit: the group's console() (gc.freeze at exit)
+        return group_console() if exiting and argv is None else group_main(argv)
+    import gc
+    import signal
+
+    # The collector paused, as guardrails.yamlio.gc_paused does for parsing: the
+    # imports and the files read make objects by the ten thousand and free few,
+    # so a collection walks them for nothing (about 4 ms of this command's CPU).
+    was_on = gc.isenabled()
+    gc.disable()
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        from guardrails.exits import wrap_session
+        from guardrails.precommit import validate
+
+        return wrap_session(lambda: validate(plain[0], plain[1], sys.stderr))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if exiting:
+            # The interpreter's exit collects garbage over every object left, and
+            # finds none worth the walk: frozen, they are skipped (about a tenth
+            # of this command's CPU). The process ends here, so nothing else
+            # runs with the collector off.
+            gc.freeze()
+        elif was_on:
+            gc.enable()
