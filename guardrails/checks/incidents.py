@@ -186,16 +186,29 @@ def _word(word: str) -> str:
     return re.escape(word).replace("'", "['\u2019]")
 
 
-def first_words(phrases: Sequence[str]) -> re.Pattern[str]:
-    """A quick test: whether a text holds the first word of some phrase, anywhere.
+class QuickTest:
+    """Whether a text may hold a phrase: it holds the longest word of some phrase.
 
-    Every hit of :func:`phrase_pattern` in a prose block starts with such a
-    word, written in the block's (hence the body's) own characters: masking
-    only blanks characters, it never makes a word. A body this finds nothing
-    in has no hit, so its blocks need not be split and masked (most bodies).
+    Every hit of :func:`phrase_pattern` in a prose block has each of its
+    phrase's words written in the block's (hence the body's) own characters:
+    masking only blanks characters, it never makes a word. A body this finds
+    nothing in has no hit, so its blocks need not be split and masked (most
+    bodies). The longest word, not the first: "at" (of "at fault") is in
+    almost any text. ASCII text against ASCII words compares lowercased, as
+    ``re.IGNORECASE`` does for ASCII; anything else goes through the regex.
     """
-    words = sorted({_word(p.split()[0]) for p in phrases if p.split()})
-    return re.compile("|".join(words) or r"(?!)", re.IGNORECASE)
+
+    def __init__(self, phrases: Sequence[str]) -> None:
+        words = sorted({max(p.split(), key=len) for p in phrases if p.split()})
+        self._ascii = all(w.isascii() for w in words)
+        self._lowered = [w.lower() for w in words]
+        self._regex = re.compile("|".join(_word(w) for w in words) or r"(?!)", re.IGNORECASE)
+
+    def __call__(self, text: str) -> bool:
+        if self._ascii and text.isascii():
+            low = text.lower()
+            return any(w in low for w in self._lowered)
+        return self._regex.search(text) is not None
 
 
 def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
@@ -261,16 +274,16 @@ def _mask(text: str) -> str:
 
 
 def blame_hits(pm: Fact, pattern: re.Pattern[str], phrases: Sequence[str],
-               quick: re.Pattern[str] | None = None) -> list[tuple[int | None, str]]:
+               quick: QuickTest | None = None) -> list[tuple[int | None, str]]:
     """``(line, phrase)`` of every blame phrase in a postmortem's body.
 
-    ``quick`` (:func:`first_words` of ``phrases``) skips a body without any
-    phrase's first word in one search.
+    ``quick`` (a :class:`QuickTest` of ``phrases``) skips a body that cannot
+    hold a phrase in one pass over its text.
     """
     lines = pm.get("lines")
     if lines is not None:
         first = int(pm.get("body_line") or 1)
-        if quick is not None and not quick.search("\n".join(lines[max(first, 1) - 1:])):
+        if quick is not None and not quick("\n".join(lines[max(first, 1) - 1:])):
             return []
         blocks = prose_blocks(lines, first)
     else:  # a postmortem from a source that keeps sections only: no line numbers
@@ -309,7 +322,7 @@ class PostmortemBlamelessCheck(Check):
         if empty is not None:
             return empty
         phrases = phrase_list(rule.params)
-        pattern, quick = phrase_pattern(phrases), first_words(phrases)
+        pattern, quick = phrase_pattern(phrases), QuickTest(phrases)
         evidence = []
         for pm in pms:
             for line, phrase in blame_hits(pm, pattern, phrases, quick):

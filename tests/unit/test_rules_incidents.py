@@ -271,7 +271,7 @@ _PIECES = st.sampled_from([
     "human", "Human", "error", "ERROR", "failed", "to", "fat-finger", "fat", "finger",
     "didn't", "didn\u2019t", "bother", "blame", "blameless", "-blame", "forgot", " ", "  ",
     "\n", "\n\n", "    ", "`", "``", '"', "\u201c", "\u201d", "<!--", "-->", "```", "~~~",
-    "- ", "1. ", "# ", "x", ".",
+    "- ", "1. ", "# ", "x", ".", "\u017floppy", "\u212aarele\u017f\u017f", "at", "fault", "of",
 ])
 
 
@@ -282,7 +282,7 @@ def test_blame_quick_test_never_hides_a_hit(pieces: list[str], body_line: int) -
     phrases = incidents.phrase_list({})
     pattern = incidents.phrase_pattern(phrases)
     pm = {"lines": "".join(pieces).split("\n"), "body_line": body_line}
-    quick = incidents.first_words(phrases)
+    quick = incidents.QuickTest(phrases)
     assert incidents.blame_hits(pm, pattern, phrases, quick) == \
         incidents.blame_hits(pm, pattern, phrases)
 
