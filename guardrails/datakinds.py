@@ -258,6 +258,8 @@ class TeamIndex:
     def __init__(self, store: JoinStore) -> None:
         self._facts = store.by_kind
         self._kinds = store.kinds
+        # The fact store's own subject table, when it has one (FactStore.id_table)
+        self._shared_ids = getattr(store, "id_table", None)
         teams = self._facts.get("teams", [])
         self._team_ids = {str(t["id"]) for t in teams}
         by_slug = {str(t["github"]): str(t["id"]) for t in teams if t.get("github")}
@@ -300,6 +302,10 @@ class TeamIndex:
         The id field read directly (``subject()`` per fact took most of the
         time); facts without it are named as ``subject()`` names them.
         """
+        if self._shared_ids is not None:
+            shared, distinct = self._shared_ids(kind)
+            if distinct:  # one fact per id: the first with an id is also the last
+                return shared
         k = self._kinds.get(kind)
         key = k.id_field if k else "id"
         subj = self._kinds.subject

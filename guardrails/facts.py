@@ -106,16 +106,23 @@ class FactStore:
         singular, sep, ident = subj.partition("/")
         if not sep:
             return None
-        for kind, facts in self._facts.items():
+        for kind in self._facts:
             if self.kinds.singular(kind) != singular:
                 continue
-            index = self._subjects.get(kind)
-            if index is None:
-                index = self._subjects[kind] = self._id_index(kind, facts)
-            fact = index.get(ident)
+            fact = self.id_table(kind)[0].get(ident)
             if fact is not None:
                 return kind, fact
         return None
+
+    def id_table(self, kind: str) -> tuple[dict[str, Mapping[str, Any]], bool]:
+        """The id part of each subject of ``kind`` -> the first fact with it, and whether
+        every fact has an id of its own (then the first is also the last: the team
+        index uses the same table). Built once per kind, on the first question."""
+        facts = self._facts.get(kind, [])
+        index = self._subjects.get(kind)
+        if index is None:
+            index = self._subjects[kind] = self._id_index(kind, facts)
+        return index, len(index) == len(facts)
 
     def _id_index(self, kind: str, facts: list[dict[str, Any]]) -> dict[str, Mapping[str, Any]]:
         """The id part of each fact's subject -> the fact (KindRegistry.subject's rule).

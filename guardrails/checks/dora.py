@@ -30,6 +30,7 @@ from guardrails.datakinds import (
     shipping_deployment,
 )
 from guardrails.errors import RuleFileError
+from guardrails.factindex import Timeline
 from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
@@ -194,36 +195,56 @@ def _lead_detail(seconds: float, label: str, began: datetime, dep: Fact) -> str:
             f"{dep.get('id')} {dep['finished_at'].date()}")
 
 
+class _Shipping:
+    """Per run and environment: which deployment ships each change, ready for windows.
+
+    ``line`` holds ``(change, deployment)`` for every unique change some
+    successful deployment to the environment ships, by that deployment's
+    ``finished_at``; ``refs`` every change's id and merge sha; ``plain`` the
+    first deployments' refs naming no change (perhaps plain git commits).
+    Built once, so each lead-time window touches only its own changes.
+    """
+
+    def __init__(self, ctx: EvalContext, env: str) -> None:
+        index = ctx.store.index
+        first = _first_deployments(ctx, env)
+        refs: set[str] = set()
+        pairs: list[tuple[Fact, Fact]] = []
+        for c in index.unique("changes"):
+            refs.update(str(c[k]) for k in ("id", "merge_sha") if c.get(k) is not None)
+            # The join's answer may come from git ancestry, which only it knows;
+            # it is made for "production", so other environments look refs up here.
+            dep = c.get("deployment") if env == "production" else None
+            if dep is None:
+                dep = shipping_deployment(c, first)
+            if dep is not None:
+                pairs.append((c, dep))
+        self.refs = refs
+        self.line = Timeline(pairs, [dep.get("finished_at") for _, dep in pairs])
+        self.plain = [(ref, dep) for ref, dep in first.items() if ref not in refs]
+
+
 def _shipped(ctx: EvalContext, env: str, start: datetime, end: datetime
              ) -> tuple[list[Fact], _Commits, list[tuple[datetime | None, str, str, Fact]], int]:
     """Changes and plain commits shipped by a first ``env`` deployment in the window:
     ``(changes, commits, [(began, label, subject, deployment)], unknown refs)``."""
     ctx.facts("deployments")  # raises when the deployments source failed
     ctx.facts("changes")  # raises when the changes source failed
-    changes = ctx.store.index.unique("changes")
-    commits = _Commits(ctx.facts("commits"))
-    first = _first_deployments(ctx, env)
+    index = ctx.store.index
+    changes = index.unique("changes")
+    commits = index.memo(("dora.commits",), lambda: _Commits(ctx.facts("commits")))
+    shipping = index.memo(("dora.shipping", env), lambda: _Shipping(ctx, env))
 
     # (start, label, subject, deployment) per change shipped inside the window
     shipped: list[tuple[datetime | None, str, str, Fact]] = []
-    change_refs: set[str] = set()
-    for c in changes:
-        change_refs.update(str(c[k]) for k in ("id", "merge_sha") if c.get(k) is not None)
-        # The join's answer may come from git ancestry, which only it knows;
-        # it is made for "production", so other environments look refs up here.
-        dep = c.get("deployment") if env == "production" else None
-        if dep is None:
-            dep = shipping_deployment(c, first)
-        if dep is not None and in_window(dep.get("finished_at"), start, end):
-            began, label = _change_start(c, commits)
-            shipped.append((began, label, subject("changes", c), dep))
+    for c, dep in shipping.line.window(start, end):
+        began, label = _change_start(c, commits)
+        shipped.append((began, label, subject("changes", c), dep))
 
     # Deployments may name plain git commits (no pull request behind them).
     by_commit: dict[str, tuple[Fact, Fact]] = {}
     unknown = 0
-    for ref, dep in first.items():
-        if ref in change_refs:
-            continue
+    for ref, dep in shipping.plain:
         commit = commits.find(ref)
         if commit is not None:
             # Several refs (a full sha and a prefix) may name one commit: the
@@ -322,7 +343,9 @@ def change_failure_rate(
     # source failed this raises, so the rule errors instead of passing on an
     # empty numerator.
     ctx.facts("incidents")
-    by_id = {d["id"]: d for d in reversed(deployments) if "id" in d}
+    # id -> the first deployment with it (once a run: every window asks)
+    by_id = ctx.store.index.memo(("dora.deployments_by_id",), lambda: {
+        d["id"]: d for d in reversed(deployments) if "id" in d})
     prod = _production(ctx, env, start, end)
 
     # Rollbacks and hotfixes are deployments too (denominator), and can fail
