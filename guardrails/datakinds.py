@@ -208,12 +208,14 @@ def first_by_ref(deployments: Iterable[Mapping[str, Any]],
                  environment: str = "production") -> dict[str, Any]:
     """Each shipped ref -> the earliest successful deployment to ``environment`` naming it."""
     first: dict[str, Any] = {}
+    get = first.get
     for d in deployments:
-        if not (is_production_success(d, environment) and d.get("finished_at")):
+        if not (d.get("status") == "success" and d.get("environment", "production")
+                == environment and d.get("finished_at")):
             continue
         for ref in d.get("changes") or ():
-            key = str(ref)
-            known = first.get(key)
+            key = ref if type(ref) is str else str(ref)
+            known = get(key)
             if known is None or earlier(d, known):
                 first[key] = d
     return first

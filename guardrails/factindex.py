@@ -32,6 +32,9 @@ T = TypeVar("T")
 
 def unique(facts: Sequence[Fact], key: str = "id") -> list[Fact]:
     """Facts with the same ``key`` (e.g. from two sources) count once: the first wins."""
+    ids = [f.get(key) for f in facts]
+    if None not in ids and len(set(ids)) == len(ids):
+        return list(facts)  # every fact has an id of its own (the usual export)
     seen: set[Any] = set()
     out: list[Fact] = []
     add, append = seen.add, out.append

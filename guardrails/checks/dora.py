@@ -208,13 +208,15 @@ class _Shipping:
     def __init__(self, ctx: EvalContext, env: str) -> None:
         index = ctx.store.index
         first = _first_deployments(ctx, env)
-        refs: set[str] = set()
+        changes = index.unique("changes")
+        refs = {str(v) for c in changes if (v := c.get("id")) is not None}
+        refs.update(str(v) for c in changes if (v := c.get("merge_sha")) is not None)
         pairs: list[tuple[Fact, Fact]] = []
-        for c in index.unique("changes"):
-            refs.update(str(c[k]) for k in ("id", "merge_sha") if c.get(k) is not None)
+        joined = env == "production"
+        for c in changes:
             # The join's answer may come from git ancestry, which only it knows;
             # it is made for "production", so other environments look refs up here.
-            dep = c.get("deployment") if env == "production" else None
+            dep = c.get("deployment") if joined else None
             if dep is None:
                 dep = shipping_deployment(c, first)
             if dep is not None:
