@@ -27,7 +27,7 @@ from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
 from guardrails.series import build
-from guardrails.timeutil import format_duration, in_window
+from guardrails.timeutil import format_duration
 
 #: evidence lists of "the largest" / "the slowest" stop here
 EVIDENCE_LIMIT = 10
@@ -64,13 +64,14 @@ def _handle(handle: object) -> str:
 def _merged(changes: Iterable[Fact], start: datetime, end: datetime) -> list[Fact]:
     """Changes merged in ``[start, end)``, each id once (two sources may yield it)."""
     seen: set[str] = set()
-    out = []
+    out: list[Fact] = []
+    add, append = seen.add, out.append
     for c in changes:
         key = str(c.get("id"))
-        if key in seen or not in_window(c.get("merged_at"), start, end):
+        if key in seen or not ((t := c.get("merged_at")) is not None and start <= t < end):
             continue
-        seen.add(key)
-        out.append(c)
+        add(key)
+        append(c)
     return out
 
 
@@ -207,7 +208,9 @@ def independent_review_rate(
 def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> MetricValue:
     """Median of finished_at - started_at over CI runs started in the window."""
     runs = ctx.facts("ci_runs")
-    started = [r for r in runs if in_window(r.get("started_at"), start, end)]
+    # in_window written out: one comparison chain a run, no call (100k runs)
+    started = [r for r in runs
+               if (t := r.get("started_at")) is not None and start <= t < end]
     details = [ctx.window_text(rule)]
     if not started:
         reason = "no ci_runs data" if not runs else "no CI runs started in window"

@@ -418,7 +418,8 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
     incidents = ctx.store.index.unique("incidents")
     # Incidents count by when they were opened: one opened before the window
     # and resolved inside it belongs to the earlier window.
-    created = [i for i in incidents if in_window(i.get("created_at"), start, end)]
+    created = [i for i in incidents
+               if (t := i.get("created_at")) is not None and start <= t < end]
     samples: list[Sample] = []
     points: list[tuple[datetime, float]] = []
     still_open = dropped = 0
