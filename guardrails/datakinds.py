@@ -90,14 +90,23 @@ class _CauseIndex:
     incident opened (a later one cannot have caused it)."""
 
     def __init__(self, deployments: list[dict[str, Any]]) -> None:
-        self.first = first_by_ref(deployments)
-        # a deployment ships its own sha too (the first one read has no `changes`)
-        for d in deployments:
-            sha = d.get("sha")
-            if sha and is_production_success(d) and d.get("finished_at"):
-                known = self.first.get(str(sha))
-                if known is None or earlier(d, known):
-                    self.first[str(sha)] = d
+        self._deployments = deployments
+        self._first: dict[str, Any] | None = None
+
+    @property
+    def first(self) -> dict[str, Any]:
+        """Each shipped ref and sha -> its first deployment (made on the first incident
+        that names a change or commit: most data names the deployment itself)."""
+        if self._first is None:
+            first = self._first = first_by_ref(self._deployments)
+            # a deployment ships its own sha too (the first one read has no `changes`)
+            for d in self._deployments:
+                sha = d.get("sha")
+                if sha and is_production_success(d) and d.get("finished_at"):
+                    known = first.get(str(sha))
+                    if known is None or earlier(d, known):
+                        first[str(sha)] = d
+        return self._first
 
     def resolve(self, store: JoinStore, inc: dict[str, Any]) -> None:
         refs = [str(r) for r in (inc.get("caused_by_change"), inc.get("caused_by_commit"))

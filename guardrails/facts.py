@@ -202,19 +202,24 @@ def _dangling(store: FactStore) -> None:
         present = facts.get(target.name) if target.commit_refs else target.name in facts
         if not present:
             continue
+        referring = [(k.name, name) for k in kinds.values()
+                     for name, to in k.references.items() if to == target.name]
+        if not referring:
+            continue  # nothing names this kind: its ids are not needed
         rows = facts[target.name]
         ids = {str(f[target.id_field]) for f in rows
                if target.id_field and target.id_field in f}
         for alias in target.aliases:
             ids |= {str(f[alias]) for f in rows if f.get(alias)}
-        checks += [(k.name, name, target, ids) for k in kinds.values()
-                   for name, to in k.references.items() if to == target.name]
+        checks += [(kind, name, target, ids) for kind, name in referring]
     for kind, name, target, ids in checks:
         missing = 0
         singular = kinds.singular(kind)
         for f in facts.get(kind, ()):
             value = f.get(name)
-            refs = value if isinstance(value, list) else () if value is None else (value,)
+            if value is None or (type(value) is str and value in ids):
+                continue  # the usual case, without building a tuple
+            refs = value if isinstance(value, list) else (value,)
             for ref in refs:
                 if str(ref) in ids or (target.commit_refs and _looks_like_sha(str(ref))):
                     continue
