@@ -200,8 +200,8 @@ class _Shipping:
 
     ``line`` holds ``(change, deployment)`` for every unique change some
     successful deployment to the environment ships, by that deployment's
-    ``finished_at``; ``refs`` every change's id and merge sha; ``plain`` the
-    first deployments' refs naming no change (perhaps plain git commits).
+    ``finished_at``; ``plain`` the first deployments' refs naming no change's
+    id or merge sha (perhaps plain git commits).
     Built once, so each lead-time window touches only its own changes.
     """
 
@@ -221,7 +221,6 @@ class _Shipping:
                 dep = shipping_deployment(c, first)
             if dep is not None:
                 pairs.append((c, dep))
-        self.refs = refs
         self.line = Timeline(pairs, [dep.get("finished_at") for _, dep in pairs])
         self.plain = [(ref, dep) for ref, dep in first.items() if ref not in refs]
 
