@@ -64,6 +64,8 @@ class FactStore:
         #: name the row.
         self.locators: list[Callable[[str, Mapping[str, Any], str | None], Location | None]] = []
         self._subjects: dict[str, dict[str, Mapping[str, Any]]] = {}
+        #: singular -> the gathered kinds named so (for record(); reset by add())
+        self._by_singular: dict[str, list[str]] | None = None
         self._index: FactIndex | None = None
 
     @property
@@ -106,9 +108,12 @@ class FactStore:
         singular, sep, ident = subj.partition("/")
         if not sep:
             return None
-        for kind in self._facts:
-            if self.kinds.singular(kind) != singular:
-                continue
+        by_singular = self._by_singular
+        if by_singular is None:
+            by_singular = self._by_singular = {}
+            for kind in self._facts:
+                by_singular.setdefault(self.kinds.singular(kind), []).append(kind)
+        for kind in by_singular.get(singular, ()):
             fact = self.id_table(kind)[0].get(ident)
             if fact is not None:
                 return kind, fact
@@ -156,6 +161,7 @@ class FactStore:
     def add(self, kind: str, facts: list[dict[str, Any]], source: str) -> None:
         self._facts.setdefault(kind, []).extend(facts)
         self._index = None  # answers about the facts so far no longer hold
+        self._by_singular = None
         self.provided_by.setdefault(kind, []).append(source)
 
     def fail(self, kind: str, error: SourceError) -> None:
