@@ -19,6 +19,7 @@ scan in data order gave. The index is dropped whenever facts are added.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -61,7 +62,8 @@ class Timeline(Generic[T]):
         order = [i for i, t in enumerate(stamps) if isinstance(t, datetime)]
         order.sort(key=stamps.__getitem__)
         self.times: list[datetime] = [stamps[i] for i in order]
-        self.positions = order
+        # 8 bytes a position, not an int object each (1M facts: ~30 MB less)
+        self.positions = array("q", order)
         self.facts = items
 
     @classmethod

@@ -198,11 +198,11 @@ def _lead_detail(seconds: float, label: str, began: datetime, dep: Fact) -> str:
 class _Shipping:
     """Per run and environment: which deployment ships each change, ready for windows.
 
-    ``line`` holds ``(change, deployment)`` for every unique change some
-    successful deployment to the environment ships, by that deployment's
-    ``finished_at``; ``plain`` the first deployments' refs naming no change's
-    id or merge sha (perhaps plain git commits).
-    Built once, so each lead-time window touches only its own changes.
+    ``line`` holds every unique change some successful deployment to the
+    environment ships, by that deployment's ``finished_at``; ``plain`` the
+    first deployments' refs naming no change's id or merge sha (perhaps plain
+    git commits). Built once, so each lead-time window touches only its own
+    changes.
     """
 
     def __init__(self, ctx: EvalContext, env: str) -> None:
@@ -211,18 +211,26 @@ class _Shipping:
         changes = index.unique("changes")
         refs = {str(v) for c in changes if (v := c.get("id")) is not None}
         refs.update(str(v) for c in changes if (v := c.get("merge_sha")) is not None)
-        pairs: list[tuple[Fact, Fact]] = []
-        joined = env == "production"
+        self._first = first
+        self._joined = env == "production"
+        # Changes by their shipping deployment's finished_at (no stamp: not shipped);
+        # the deployment itself is found again for the window's changes only.
+        stamps: list[Any] = []
+        append, joined = stamps.append, self._joined
         for c in changes:
-            # The join's answer may come from git ancestry, which only it knows;
-            # it is made for "production", so other environments look refs up here.
             dep = c.get("deployment") if joined else None
             if dep is None:
                 dep = shipping_deployment(c, first)
-            if dep is not None:
-                pairs.append((c, dep))
-        self.line = Timeline(pairs, [dep.get("finished_at") for _, dep in pairs])
+            append(None if dep is None else dep.get("finished_at"))
+        self.line = Timeline(changes, stamps)
         self.plain = [(ref, dep) for ref, dep in first.items() if ref not in refs]
+
+    def deployment(self, change: Fact) -> Fact | None:
+        """The deployment to the environment that shipped ``change``, if any."""
+        # The join's answer may come from git ancestry, which only it knows;
+        # it is made for "production", so other environments look refs up here.
+        dep = change.get("deployment") if self._joined else None
+        return shipping_deployment(change, self._first) if dep is None else dep
 
 
 def _shipped(ctx: EvalContext, env: str, start: datetime, end: datetime
@@ -238,7 +246,10 @@ def _shipped(ctx: EvalContext, env: str, start: datetime, end: datetime
 
     # (start, label, subject, deployment) per change shipped inside the window
     shipped: list[tuple[datetime | None, str, str, Fact]] = []
-    for c, dep in shipping.line.window(start, end):
+    for c in shipping.line.window(start, end):
+        dep = shipping.deployment(c)
+        if dep is None:  # cannot be: the change has its deployment's stamp
+            continue
         began, label = _change_start(c, commits)
         shipped.append((began, label, subject("changes", c), dep))
 
