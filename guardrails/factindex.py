@@ -10,7 +10,11 @@ built lazily, question by question) keeps:
   ``dora._unique`` decided);
 - the successful deployments to an environment, sorted by ``finished_at``,
   so a window is two bisections;
-- each shipped ref's first successful deployment to an environment.
+- each shipped ref's first successful deployment to an environment;
+- any kind's facts by a timestamp field (:meth:`FactIndex.window`);
+- what a check derives once and reads for every rule or window
+  (:meth:`FactIndex.memo`: lead time's shipped changes, deployments by id),
+  each in a :class:`Timeline` when it is asked by time.
 
 A window's facts come back in data order (sorted by their position after the
 bisection), so every result, tie-break and evidence order is what a full
