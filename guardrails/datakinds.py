@@ -90,14 +90,23 @@ class _CauseIndex:
     incident opened (a later one cannot have caused it)."""
 
     def __init__(self, deployments: list[dict[str, Any]]) -> None:
-        self.first = first_by_ref(deployments)
-        # a deployment ships its own sha too (the first one read has no `changes`)
-        for d in deployments:
-            sha = d.get("sha")
-            if sha and is_production_success(d) and d.get("finished_at"):
-                known = self.first.get(str(sha))
-                if known is None or earlier(d, known):
-                    self.first[str(sha)] = d
+        self._deployments = deployments
+        self._first: dict[str, Any] | None = None
+
+    @property
+    def first(self) -> dict[str, Any]:
+        """Each shipped ref and sha -> its first deployment (made on the first incident
+        that names a change or commit: most data names the deployment itself)."""
+        if self._first is None:
+            first = self._first = first_by_ref(self._deployments)
+            # a deployment ships its own sha too (the first one read has no `changes`)
+            for d in self._deployments:
+                sha = d.get("sha")
+                if sha and is_production_success(d) and d.get("finished_at"):
+                    known = first.get(str(sha))
+                    if known is None or earlier(d, known):
+                        first[str(sha)] = d
+        return self._first
 
     def resolve(self, store: JoinStore, inc: dict[str, Any]) -> None:
         refs = [str(r) for r in (inc.get("caused_by_change"), inc.get("caused_by_commit"))
@@ -208,12 +217,14 @@ def first_by_ref(deployments: Iterable[Mapping[str, Any]],
                  environment: str = "production") -> dict[str, Any]:
     """Each shipped ref -> the earliest successful deployment to ``environment`` naming it."""
     first: dict[str, Any] = {}
+    get = first.get
     for d in deployments:
-        if not (is_production_success(d, environment) and d.get("finished_at")):
+        if not (d.get("status") == "success" and d.get("environment", "production")
+                == environment and d.get("finished_at")):
             continue
         for ref in d.get("changes") or ():
-            key = str(ref)
-            known = first.get(key)
+            key = ref if type(ref) is str else str(ref)
+            known = get(key)
             if known is None or earlier(d, known):
                 first[key] = d
     return first
@@ -258,6 +269,8 @@ class TeamIndex:
     def __init__(self, store: JoinStore) -> None:
         self._facts = store.by_kind
         self._kinds = store.kinds
+        # The fact store's own subject table, when it has one (FactStore.id_table)
+        self._shared_ids = getattr(store, "id_table", None)
         teams = self._facts.get("teams", [])
         self._team_ids = {str(t["id"]) for t in teams}
         by_slug = {str(t["github"]): str(t["id"]) for t in teams if t.get("github")}
@@ -300,6 +313,10 @@ class TeamIndex:
         The id field read directly (``subject()`` per fact took most of the
         time); facts without it are named as ``subject()`` names them.
         """
+        if self._shared_ids is not None:
+            shared, distinct = self._shared_ids(kind)
+            if distinct:  # one fact per id: the first with an id is also the last
+                return shared
         k = self._kinds.get(kind)
         key = k.id_field if k else "id"
         subj = self._kinds.subject

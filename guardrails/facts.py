@@ -64,6 +64,8 @@ class FactStore:
         #: name the row.
         self.locators: list[Callable[[str, Mapping[str, Any], str | None], Location | None]] = []
         self._subjects: dict[str, dict[str, Mapping[str, Any]]] = {}
+        #: singular -> the gathered kinds named so (for record(); reset by add())
+        self._by_singular: dict[str, list[str]] | None = None
         self._index: FactIndex | None = None
 
     @property
@@ -106,16 +108,26 @@ class FactStore:
         singular, sep, ident = subj.partition("/")
         if not sep:
             return None
-        for kind, facts in self._facts.items():
-            if self.kinds.singular(kind) != singular:
-                continue
-            index = self._subjects.get(kind)
-            if index is None:
-                index = self._subjects[kind] = self._id_index(kind, facts)
-            fact = index.get(ident)
+        by_singular = self._by_singular
+        if by_singular is None:
+            by_singular = self._by_singular = {}
+            for kind in self._facts:
+                by_singular.setdefault(self.kinds.singular(kind), []).append(kind)
+        for kind in by_singular.get(singular, ()):
+            fact = self.id_table(kind)[0].get(ident)
             if fact is not None:
                 return kind, fact
         return None
+
+    def id_table(self, kind: str) -> tuple[dict[str, Mapping[str, Any]], bool]:
+        """The id part of each subject of ``kind`` -> the first fact with it, and whether
+        every fact has an id of its own (then the first is also the last: the team
+        index uses the same table). Built once per kind, on the first question."""
+        facts = self._facts.get(kind, [])
+        index = self._subjects.get(kind)
+        if index is None:
+            index = self._subjects[kind] = self._id_index(kind, facts)
+        return index, len(index) == len(facts)
 
     def _id_index(self, kind: str, facts: list[dict[str, Any]]) -> dict[str, Mapping[str, Any]]:
         """The id part of each fact's subject -> the fact (KindRegistry.subject's rule).
@@ -149,6 +161,7 @@ class FactStore:
     def add(self, kind: str, facts: list[dict[str, Any]], source: str) -> None:
         self._facts.setdefault(kind, []).extend(facts)
         self._index = None  # answers about the facts so far no longer hold
+        self._by_singular = None
         self.provided_by.setdefault(kind, []).append(source)
 
     def fail(self, kind: str, error: SourceError) -> None:
@@ -195,19 +208,24 @@ def _dangling(store: FactStore) -> None:
         present = facts.get(target.name) if target.commit_refs else target.name in facts
         if not present:
             continue
+        referring = [(k.name, name) for k in kinds.values()
+                     for name, to in k.references.items() if to == target.name]
+        if not referring:
+            continue  # nothing names this kind: its ids are not needed
         rows = facts[target.name]
         ids = {str(f[target.id_field]) for f in rows
                if target.id_field and target.id_field in f}
         for alias in target.aliases:
             ids |= {str(f[alias]) for f in rows if f.get(alias)}
-        checks += [(k.name, name, target, ids) for k in kinds.values()
-                   for name, to in k.references.items() if to == target.name]
+        checks += [(kind, name, target, ids) for kind, name in referring]
     for kind, name, target, ids in checks:
         missing = 0
         singular = kinds.singular(kind)
         for f in facts.get(kind, ()):
             value = f.get(name)
-            refs = value if isinstance(value, list) else () if value is None else (value,)
+            if value is None or (type(value) is str and value in ids):
+                continue  # the usual case, without building a tuple
+            refs = value if isinstance(value, list) else (value,)
             for ref in refs:
                 if str(ref) in ids or (target.commit_refs and _looks_like_sha(str(ref))):
                     continue

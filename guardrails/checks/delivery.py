@@ -27,7 +27,7 @@ from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
 from guardrails.series import build
-from guardrails.timeutil import format_duration, in_window
+from guardrails.timeutil import format_duration
 
 #: evidence lists of "the largest" / "the slowest" stop here
 EVIDENCE_LIMIT = 10
@@ -64,13 +64,14 @@ def _handle(handle: object) -> str:
 def _merged(changes: Iterable[Fact], start: datetime, end: datetime) -> list[Fact]:
     """Changes merged in ``[start, end)``, each id once (two sources may yield it)."""
     seen: set[str] = set()
-    out = []
+    out: list[Fact] = []
+    add, append = seen.add, out.append
     for c in changes:
         key = str(c.get("id"))
-        if key in seen or not in_window(c.get("merged_at"), start, end):
+        if key in seen or not ((t := c.get("merged_at")) is not None and start <= t < end):
             continue
-        seen.add(key)
-        out.append(c)
+        add(key)
+        append(c)
     return out
 
 
@@ -85,10 +86,11 @@ def _merged_or_no_data(
     return merged, MetricValue(None, 0, details=[ctx.window_text(rule)], no_data=reason)
 
 
-def _by(change: Fact, teams: Mapping[str, str]) -> tuple[str, str | None]:
-    """``by alice (web)`` and the author's team, for evidence."""
+def _by(change: Fact, teams: Mapping[str, str], subj: str) -> tuple[str, str | None]:
+    """``by alice (web)`` and the author's team (``subj``: the change's subject), for
+    evidence."""
     author = change.get("author")
-    team = teams.get(subject("changes", change))
+    team = teams.get(subj)
     if author is None:
         return "by an unknown author", team
     return (f"by {author} ({team})" if team else f"by {author}"), team
@@ -130,12 +132,13 @@ def change_size_p90(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
         shown = largest[:EVIDENCE_LIMIT]
     evidence = []
     for size, c in shown:
-        by, team = _by(c, teams)
+        subj = subject("changes", c)
+        by, team = _by(c, teams, subj)
         detail = (f"{size} lines (+{c['additions']} -{c['deletions']}) {by}, "
                   f"merged {c['merged_at'].date()}")
         if c.get("title"):
             detail += f": {c['title']}"
-        evidence.append(Evidence(subject("changes", c), detail, url=c.get("url"), team=team))
+        evidence.append(Evidence(subj, detail, url=c.get("url"), team=team))
     series = build("p90", start, end, ((c["merged_at"], size) for size, c in sized))
     return MetricValue(float(value), len(sized), evidence=evidence, details=details,
                        series=series)
@@ -187,11 +190,12 @@ def independent_review_rate(
     details.append(f"{ok} of {len(authored)} approved by someone other than the author")
     evidence = []
     for c, gap in sorted(gaps, key=lambda t: (t[0]["merged_at"], str(t[0].get("id")))):
-        by, team = _by(c, teams)
+        subj = subject("changes", c)
+        by, team = _by(c, teams, subj)
         detail = f"{gap}, {by}, merged {c['merged_at'].date()}"
         if c.get("title"):
             detail += f": {c['title']}"
-        evidence.append(Evidence(subject("changes", c), detail, url=c.get("url"), team=team))
+        evidence.append(Evidence(subj, detail, url=c.get("url"), team=team))
     gapped = {id(c) for c, _ in gaps}
     series = build("rate", start, end,
                    ((c["merged_at"], int(id(c) not in gapped)) for c in authored))
@@ -207,7 +211,9 @@ def independent_review_rate(
 def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> MetricValue:
     """Median of finished_at - started_at over CI runs started in the window."""
     runs = ctx.facts("ci_runs")
-    started = [r for r in runs if in_window(r.get("started_at"), start, end)]
+    # in_window written out: one comparison chain a run, no call (100k runs)
+    started = [r for r in runs
+               if (t := r.get("started_at")) is not None and start <= t < end]
     details = [ctx.window_text(rule)]
     if not started:
         reason = "no ci_runs data" if not runs else "no CI runs started in window"

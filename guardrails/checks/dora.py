@@ -19,22 +19,18 @@ import functools
 import heapq
 import re
 import statistics
-from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from guardrails.datakinds import (
-    earlier,
-    shipping_deployment,
-)
+from guardrails.checks.shipped import shipped_in
 from guardrails.errors import RuleFileError
 from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
 from guardrails.series import build
-from guardrails.timeutil import format_duration, in_window
+from guardrails.timeutil import format_duration
 
 #: the median metrics show this many of their slowest samples as evidence
 EVIDENCE_LIMIT = 10
@@ -150,95 +146,9 @@ def deployment_frequency(
 # ---------------------------------------------------------------------------
 
 
-class _Commits:
-    """Commits by sha; a ref of 7+ hex digits also finds the one commit it prefixes."""
-
-    def __init__(self, commits: Iterable[Fact]) -> None:
-        self.by_sha = {str(c["sha"]).lower(): c for c in commits if c.get("sha")}
-        self._shas = sorted(self.by_sha)
-
-    def find(self, ref: object) -> Fact | None:
-        if ref is None or not self.by_sha:
-            return None
-        key = str(ref).lower()
-        if key in self.by_sha:
-            return self.by_sha[key]
-        if not re.fullmatch(r"[0-9a-f]{7,39}", key):
-            return None
-        i = bisect_left(self._shas, key)
-        hits = [s for s in self._shas[i:i + 2] if s.startswith(key)]
-        return self.by_sha[hits[0]] if len(hits) == 1 else None
-
-
-def _first_deployments(ctx: EvalContext, env: str) -> dict[str, Fact]:
-    """Each shipped ref -> the earliest successful deployment to ``env`` naming it
-    (computed once a run by the fact index)."""
-    return ctx.store.index.first_by_ref(env)
-
-
-def _change_start(change: Fact, commits: _Commits) -> tuple[datetime | None, str]:
-    """When work on a change began: first commit, else opened, else authored."""
-    if change.get("first_commit_at") is not None:
-        return change["first_commit_at"], "first commit"
-    if change.get("created_at") is not None:
-        return change["created_at"], "created"
-    for ref in (change.get("id"), change.get("merge_sha")):
-        commit = commits.find(ref)
-        if commit is not None and commit.get("authored_at") is not None:
-            return commit["authored_at"], "authored"
-    return None, ""
-
-
 def _lead_detail(seconds: float, label: str, began: datetime, dep: Fact) -> str:
     return (f"lead time {format_duration(seconds)}: {label} {began.date()} -> "
             f"{dep.get('id')} {dep['finished_at'].date()}")
-
-
-def _shipped(ctx: EvalContext, env: str, start: datetime, end: datetime
-             ) -> tuple[list[Fact], _Commits, list[tuple[datetime | None, str, str, Fact]], int]:
-    """Changes and plain commits shipped by a first ``env`` deployment in the window:
-    ``(changes, commits, [(began, label, subject, deployment)], unknown refs)``."""
-    ctx.facts("deployments")  # raises when the deployments source failed
-    ctx.facts("changes")  # raises when the changes source failed
-    changes = ctx.store.index.unique("changes")
-    commits = _Commits(ctx.facts("commits"))
-    first = _first_deployments(ctx, env)
-
-    # (start, label, subject, deployment) per change shipped inside the window
-    shipped: list[tuple[datetime | None, str, str, Fact]] = []
-    change_refs: set[str] = set()
-    for c in changes:
-        change_refs.update(str(c[k]) for k in ("id", "merge_sha") if c.get(k) is not None)
-        # The join's answer may come from git ancestry, which only it knows;
-        # it is made for "production", so other environments look refs up here.
-        dep = c.get("deployment") if env == "production" else None
-        if dep is None:
-            dep = shipping_deployment(c, first)
-        if dep is not None and in_window(dep.get("finished_at"), start, end):
-            began, label = _change_start(c, commits)
-            shipped.append((began, label, subject("changes", c), dep))
-
-    # Deployments may name plain git commits (no pull request behind them).
-    by_commit: dict[str, tuple[Fact, Fact]] = {}
-    unknown = 0
-    for ref, dep in first.items():
-        if ref in change_refs:
-            continue
-        commit = commits.find(ref)
-        if commit is not None:
-            # Several refs (a full sha and a prefix) may name one commit: the
-            # earliest deployment naming it ships it.
-            key = str(commit["sha"])
-            known = by_commit.get(key)
-            if known is None or earlier(dep, known[1]):
-                by_commit[key] = (commit, dep)
-        elif in_window(dep.get("finished_at"), start, end):
-            unknown += 1
-    for commit, dep in by_commit.values():
-        if in_window(dep.get("finished_at"), start, end):
-            shipped.append((commit.get("authored_at"), "authored", subject("commits", commit), dep))
-
-    return changes, commits, shipped, unknown
 
 
 def lead_time_samples(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
@@ -248,7 +158,7 @@ def lead_time_samples(ctx: EvalContext, rule: Rule, start: datetime, end: dateti
 
     The history backfill reads these once over all its windows and slices them.
     """
-    _, _, shipped, _ = _shipped(ctx, _environment(rule), start, end)
+    _, _, shipped, _ = shipped_in(ctx, _environment(rule), start, end)
     return [(dep["finished_at"], s) for began, _, _, dep in shipped if began is not None
             and (s := (dep["finished_at"] - began).total_seconds()) > 0]
 
@@ -257,7 +167,7 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
     """Median time from a change's start to its first production deployment."""
     env = _environment(rule)
     deployments = ctx.facts("deployments")
-    changes, commits, shipped, unknown = _shipped(ctx, env, start, end)
+    changes, commits, shipped, unknown = shipped_in(ctx, env, start, end)
     samples: list[Sample] = []
     points: list[tuple[datetime, float]] = []
     dropped = no_start = 0
@@ -322,7 +232,9 @@ def change_failure_rate(
     # source failed this raises, so the rule errors instead of passing on an
     # empty numerator.
     ctx.facts("incidents")
-    by_id = {d["id"]: d for d in reversed(deployments) if "id" in d}
+    # id -> the first deployment with it (once a run: every window asks)
+    by_id = ctx.store.index.memo(("dora.deployments_by_id",), lambda: {
+        d["id"]: d for d in reversed(deployments) if "id" in d})
     prod = _production(ctx, env, start, end)
 
     # Rollbacks and hotfixes are deployments too (denominator), and can fail
@@ -393,7 +305,8 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
     incidents = ctx.store.index.unique("incidents")
     # Incidents count by when they were opened: one opened before the window
     # and resolved inside it belongs to the earlier window.
-    created = [i for i in incidents if in_window(i.get("created_at"), start, end)]
+    created = [i for i in incidents
+               if (t := i.get("created_at")) is not None and start <= t < end]
     samples: list[Sample] = []
     points: list[tuple[datetime, float]] = []
     still_open = dropped = 0

@@ -78,6 +78,26 @@ def _mentions_joins(kind: str, params: Mapping[str, Any], kinds: KindRegistry) -
     return any(f'"{name}"' in text or "{" + name in text for name in k.joined)
 
 
+#: Keywords that apply a schema to properties they do not name: a ``where`` using
+#: one may look at joined facts without naming them, so it sees the full view.
+_UNNAMED = ("additionalProperties", "patternProperties", "unevaluatedProperties", "$ref",
+            "$dynamicRef", "$recursiveRef")
+
+
+def _where_depth(kind: str, where: Mapping[str, Any], depth: int, kinds: KindRegistry) -> int:
+    """How deep the view ``where`` is tested on must be: 0 when it names no joined
+    field of ``kind`` and applies no schema to unnamed properties, else ``depth``.
+
+    Joined fields at depth 0 are their subjects' text; a ``where`` that never
+    looks at them gives the same verdict on either view, and the full view
+    (joined facts nested) is then built only for the facts it accepts.
+    """
+    if depth == 0 or _mentions_joins(kind, {"where": where}, kinds):
+        return depth
+    text = json.dumps(where, default=str)
+    return depth if any(f'"{word}"' in text for word in _UNNAMED) else 0
+
+
 def _accepts(schema: Mapping[str, Any]) -> Any:
     """A fast predicate for a condition: jsonschema-rs's when it takes it, else jsonschema's."""
     return predicate(schema, rule=True) or make_rule_validator(schema).is_valid
@@ -173,6 +193,10 @@ class _Selecting(Check):
         # 100k facts with their joins nested are the cost of this check.
         kinds = ctx.store.kinds
         depth = 1 if _mentions_joins(kind, rule.params, kinds) else 0
+        # The where on a view without joined facts when it reads none: the joined
+        # view is built for the facts it accepts only.
+        shallow = (where is not None
+                   and _where_depth(kind, params["where"], depth, kinds) < depth)
         raw, views = [], []
         memo: dict[tuple[int, int], dict[str, Any]] = {}
         # Only the window's (or the old enough) facts, found by bisection, in data order;
@@ -194,9 +218,14 @@ class _Selecting(Check):
             if run is not None and not run.accepts(f):
                 continue
             if want_views:
-                view = json_view(kind, f, depth, memo, kinds)
-                if where is not None and not where(view):
-                    continue
+                if shallow:
+                    if not where(json_view(kind, f, 0, memo, kinds)):  # type: ignore[misc]
+                        continue
+                    view = json_view(kind, f, depth, memo, kinds)
+                else:
+                    view = json_view(kind, f, depth, memo, kinds)
+                    if where is not None and not where(view):
+                        continue
                 views.append(view)
             raw.append(f)
         return raw, views, run

@@ -58,30 +58,32 @@ def group_by_problems(path: Any, metric: Metric | None,
 
 
 class GroupStore(FactStore):
-    """The run's fact store showing one group's facts through :meth:`get`."""
+    """The run's fact store showing one group's facts through :meth:`get`.
 
-    def __init__(self, store: FactStore, keys: Mapping[str, KeyFn], value: str) -> None:
+    ``parts`` holds, for each grouped kind, its facts by group (in data
+    order), made in one pass for all groups by :func:`grouped_metric`.
+    """
+
+    def __init__(self, store: FactStore, parts: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+                 value: str) -> None:
         super().__init__(store.kinds)
         self._store = store
         self._facts = store.by_kind
+        self._subjects = store._subjects  # the same facts: the same subject tables
         self.provided_by = store.provided_by
         self.failed = store.failed
         self.warnings = store.warnings
         self.locators = store.locators
-        self._keys = keys
+        self._parts = parts
         self._value = value
-        self._cache: dict[str, list[dict[str, Any]]] = {}
 
     def get(self, kind: str) -> list[dict[str, Any]]:
         """The group's facts of ``kind`` (all of them when the kind is not grouped)."""
         facts = self._store.get(kind)
-        key = self._keys.get(kind)
-        if key is None:
+        part = self._parts.get(kind)
+        if part is None:
             return facts
-        got = self._cache.get(kind)
-        if got is None:
-            got = self._cache[kind] = [f for f in facts if key(f) == self._value]
-        return got
+        return part.get(self._value, [])
 
 
 def _keys(ctx: EvalContext, metric: Metric, path: str) -> dict[str, KeyFn]:
@@ -147,12 +149,19 @@ def grouped_metric(rule: Rule, ctx: EvalContext, metric: Metric,
     """Evaluate a metric rule per group: each group outside min/max is evidence."""
     path = rule.params["group_by"]
     keys = _keys(ctx, metric, path)
-    values: set[str] = set()
+    # Each grouped kind's facts split by group in one pass, not one pass a group.
+    parts: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for kind, key in keys.items():
+        part = parts[kind] = {}
         for f in ctx.facts(kind):
             v = key(f)
             if v is not None:
-                values.add(v)
+                got = part.get(v)
+                if got is None:
+                    part[v] = [f]
+                else:
+                    got.append(f)
+    values = {v for part in parts.values() for v in part}
     label = metric_label(metric.name)
     if not values:
         return no_data(rule, f"no {' or '.join(keys) or 'facts'} with a {path}", metric.unit)
@@ -165,7 +174,8 @@ def grouped_metric(rule: Rule, ctx: EvalContext, metric: Metric,
     details: list[str] = []
     measured = 0
     for value in sorted(values)[:MAX_GROUPS]:
-        sub = replace(ctx, store=GroupStore(ctx.store, keys, value), _teams=None)
+        # The team index reads every fact (not the group's): the run's one serves.
+        sub = replace(ctx, store=GroupStore(ctx.store, parts, value), _teams=ctx.team_index())
         mv = metric.compute(sub, rule, start, end)
         subject = f"{noun}/{value}"
         if mv.value is None:

@@ -172,14 +172,43 @@ def phrase_list(params: Mapping[str, Any]) -> list[str]:
 def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
     """One regex; group ``p<i>`` is ``phrases[i]``. Whole words, any case, any spacing."""
     def one(phrase: str) -> str:
-        words = [re.escape(w).replace("'", "['\u2019]") for w in phrase.split()]
-        return r"\s+".join(words)
+        return r"\s+".join(_word(w) for w in phrase.split())
 
     # Longest first, so "fat fingered" wins over "fat finger" at the same place.
     order = sorted(range(len(phrases)), key=lambda i: -len(phrases[i]))
     alts = "|".join(f"(?P<p{i}>{one(phrases[i])})" for i in order)
     # Hyphens join words: "blame" is not found in "blame-free" or "blameless".
     return re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])", re.IGNORECASE)
+
+
+def _word(word: str) -> str:
+    """One word of a phrase as a regex: literal, either apostrophe."""
+    return re.escape(word).replace("'", "['\u2019]")
+
+
+class QuickTest:
+    """Whether a text may hold a phrase: it holds the longest word of some phrase.
+
+    Every hit of :func:`phrase_pattern` in a prose block has each of its
+    phrase's words written in the block's (hence the body's) own characters:
+    masking only blanks characters, it never makes a word. A body this finds
+    nothing in has no hit, so its blocks need not be split and masked (most
+    bodies). The longest word, not the first: "at" (of "at fault") is in
+    almost any text. ASCII text against ASCII words compares lowercased, as
+    ``re.IGNORECASE`` does for ASCII; anything else goes through the regex.
+    """
+
+    def __init__(self, phrases: Sequence[str]) -> None:
+        words = sorted({max(p.split(), key=len) for p in phrases if p.split()})
+        self._ascii = all(w.isascii() for w in words)
+        self._lowered = [w.lower() for w in words]
+        self._regex = re.compile("|".join(_word(w) for w in words) or r"(?!)", re.IGNORECASE)
+
+    def __call__(self, text: str) -> bool:
+        if self._ascii and text.isascii():
+            low = text.lower()
+            return any(w in low for w in self._lowered)
+        return self._regex.search(text) is not None
 
 
 def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
@@ -244,12 +273,19 @@ def _mask(text: str) -> str:
     return text
 
 
-def blame_hits(pm: Fact, pattern: re.Pattern[str],
-               phrases: Sequence[str]) -> list[tuple[int | None, str]]:
-    """``(line, phrase)`` of every blame phrase in a postmortem's body."""
+def blame_hits(pm: Fact, pattern: re.Pattern[str], phrases: Sequence[str],
+               quick: QuickTest | None = None) -> list[tuple[int | None, str]]:
+    """``(line, phrase)`` of every blame phrase in a postmortem's body.
+
+    ``quick`` (a :class:`QuickTest` of ``phrases``) skips a body that cannot
+    hold a phrase in one pass over its text.
+    """
     lines = pm.get("lines")
     if lines is not None:
-        blocks = prose_blocks(lines, int(pm.get("body_line") or 1))
+        first = int(pm.get("body_line") or 1)
+        if quick is not None and not quick("\n".join(lines[max(first, 1) - 1:])):
+            return []
+        blocks = prose_blocks(lines, first)
     else:  # a postmortem from a source that keeps sections only: no line numbers
         sections = pm.get("sections") or {}
         blocks = ((None, f"{h}\n\n{t}") for h, t in sections.items())  # type: ignore[misc]
@@ -286,10 +322,10 @@ class PostmortemBlamelessCheck(Check):
         if empty is not None:
             return empty
         phrases = phrase_list(rule.params)
-        pattern = phrase_pattern(phrases)
+        pattern, quick = phrase_pattern(phrases), QuickTest(phrases)
         evidence = []
         for pm in pms:
-            for line, phrase in blame_hits(pm, pattern, phrases):
+            for line, phrase in blame_hits(pm, pattern, phrases, quick):
                 evidence.append(Evidence(subject("postmortems", pm), f'"{phrase}"',
                                          file=pm.get("file"), line=line))
         files = list(dict.fromkeys(e.subject.split("/", 1)[1] for e in evidence))

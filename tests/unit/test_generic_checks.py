@@ -15,10 +15,11 @@ import pytest
 from helpers import write
 
 from guardrails.checks import dora
-from guardrails.checks.generic import CountCheck, EachCheck, MetricCheck
+from guardrails.checks.generic import CountCheck, EachCheck, MetricCheck, _where_depth
 from guardrails.checks.goals import FocusRevisitedCheck
 from guardrails.checks.teams import TeamSizeCheck
 from guardrails.config import Config, RunOptions, load_config
+from guardrails.datakinds import BUILTIN
 from guardrails.facts import FactStore, join
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import EvalContext
@@ -123,6 +124,24 @@ def test_each_passes_when_every_selected_fact_validates() -> None:
     assert res.outcome is Outcome.PASSED
     assert (res.value, res.samples, res.evidence) == (0, 3, [])
     assert res.message == "all 3 incidents pass"
+
+
+def test_where_sees_joined_facts_only_when_it_may_look_at_them() -> None:
+    """A where naming no joined field is tested before the joined view is built; one that
+    names it, or applies a schema to unnamed properties, still sees the joined facts."""
+    kinds = BUILTIN
+    plain = {"properties": {"severity": {"enum": ["SEV1"]}}}
+    assert _where_depth("incidents", plain, 1, kinds) == 0
+    assert _where_depth("incidents", plain, 0, kinds) == 0
+    assert _where_depth("incidents", {"required": ["postmortem"]}, 1, kinds) == 1
+    pattern = {"patternProperties": {"^post": {"type": "object"}}}
+    assert _where_depth("incidents", pattern, 1, kinds) == 1
+    # patternProperties reaches "postmortem" unnamed: the joined postmortem (an object)
+    # is accepted, its subject's text would not be
+    rule = make_rule("each", facts="incidents", where=pattern, expect={
+        "properties": {"postmortem": {"properties": {"status": {"const": "draft"}}}}})
+    res = EachCheck().evaluate(rule, context(incidents=incidents(), postmortems=POSTMORTEMS))
+    assert [e.subject for e in res.evidence] == ["incident/INC-1"]
 
 
 def test_each_lists_at_most_five_ids_in_its_message() -> None:

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from helpers import fact_context, make_project, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from guardrails.builtins import BUILTINS
 from guardrails.checks import incidents
@@ -261,6 +263,28 @@ def test_blameless_passes_on_clean_text(tmp_path: Path) -> None:
                  postmortems=postmortems(tmp_path, {"clean.md": CLEAN}))
     assert result.outcome is Outcome.PASSED
     assert result.message == "no blame phrases in 1 postmortem"
+
+
+# Pieces that make and unmake blame hits: phrase words, masks (code, quotes,
+# comments) that may sit between two words, fences, indents, list items.
+_PIECES = st.sampled_from([
+    "human", "Human", "error", "ERROR", "failed", "to", "fat-finger", "fat", "finger",
+    "didn't", "didn\u2019t", "bother", "blame", "blameless", "-blame", "forgot", " ", "  ",
+    "\n", "\n\n", "    ", "`", "``", '"', "\u201c", "\u201d", "<!--", "-->", "```", "~~~",
+    "- ", "1. ", "# ", "x", ".", "\u017floppy", "\u212aarele\u017f\u017f", "at", "fault", "of",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=40), st.integers(min_value=0, max_value=6))
+def test_blame_quick_test_never_hides_a_hit(pieces: list[str], body_line: int) -> None:
+    """Skipping bodies without a phrase's first word finds exactly the same hits."""
+    phrases = incidents.phrase_list({})
+    pattern = incidents.phrase_pattern(phrases)
+    pm = {"lines": "".join(pieces).split("\n"), "body_line": body_line}
+    quick = incidents.QuickTest(phrases)
+    assert incidents.blame_hits(pm, pattern, phrases, quick) == \
+        incidents.blame_hits(pm, pattern, phrases)
 
 
 PHRASES = """\
