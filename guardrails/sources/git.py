@@ -49,7 +49,6 @@ from guardrails.errors import ConfigError, SourceError
 from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
-from guardrails.sources import codeowners as co_mod
 from guardrails.sources import gitcache
 from guardrails.sources.gitlog import LOG_FORMAT, parse_log
 from guardrails.sources.gitrun import Git
@@ -215,6 +214,8 @@ class GitSource(Source):
             tracked = self._tracked(hist)
             found = self._codeowners(hist)
             if found is not None:
+                from guardrails.sources import codeowners as co_mod  # only with a file
+
                 owners_fact = co_mod.to_fact(co_mod.parse(found[1], found[0]), tracked)
         if hist is not None and self._dirty:
             gitcache.store(self.env.cache_dir, self._cache_key(), hist)
@@ -262,8 +263,8 @@ class GitSource(Source):
             if self.git.status("merge-base", "--is-ancestor", base, head) == 0:
                 raw = self._read_log([f"{base}..{head}"]) + gitcache.raw_commits(hist)
                 facts = self._commit_facts(raw, modmap, task)
-                new = gitcache.build(head, hist["since"], raw, [f["modules"] for f in facts],
-                                     mkey)
+                mods = [f["modules"] for f in facts]
+                new = gitcache.build(hist["key"], head, hist["since"], raw, mods, mkey)
                 if hist["tracked_key"] is not None:  # the index's, not HEAD's: still good
                     new["tracked_key"], new["tracked"] = hist["tracked_key"], hist["tracked"]
                 self._dirty = True
@@ -271,7 +272,9 @@ class GitSource(Source):
         raw = []
         facts = self._commit_facts(self._read_all(head, since, raw), modmap, task)
         self._dirty = True
-        return gitcache.build(head, since, raw, [f["modules"] for f in facts], mkey), facts
+        hist = gitcache.build(self._cache_key(), head, since, raw, [f["modules"] for f in facts],
+                              mkey)
+        return hist, facts
 
     def _read_all(self, head: str, since: int,
                   into: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -349,9 +352,11 @@ class GitSource(Source):
 
     def read_codeowners(self) -> tuple[str, str] | None:
         """``(path, text)`` of the CODEOWNERS file GitHub would use, read at HEAD."""
-        req = "".join(f"HEAD:{p}\n" for p in co_mod.LOCATIONS)
+        from guardrails.sources.codeowners import LOCATIONS  # a warm run has it cached
+
+        req = "".join(f"HEAD:{p}\n" for p in LOCATIONS)
         out = self.git.run("cat-file", "--batch-check", input=req).splitlines()
-        for loc, line in zip(co_mod.LOCATIONS, out, strict=False):
+        for loc, line in zip(LOCATIONS, out, strict=False):
             parts = line.split()
             if len(parts) == 3 and parts[1] == "blob":
                 return loc, self.git.run("cat-file", "blob", parts[0])
@@ -461,6 +466,8 @@ class GitSource(Source):
             m = get(mid)
             m["commits"], m["authors"] = shas, Counter(authors)
         files = owners_fact["files"] if owners_fact else {}
+        if files:
+            from guardrails.sources.codeowners import team_slug
         for path in tracked:
             module = modmap.module_of(path)
             if module is None:
@@ -469,7 +476,7 @@ class GitSource(Source):
             m["files"] += 1
             for o in files.get(path, {}).get("owners", ()):
                 m["owners"][o] += 1
-                slug = co_mod.team_slug(o)
+                slug = team_slug(o)
                 if slug is not None:
                     m["owner_teams"][slug] += 1
         out = []

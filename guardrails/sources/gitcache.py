@@ -24,7 +24,6 @@ half a cache behind.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import logging
@@ -57,14 +56,17 @@ History = dict[str, Any]
 
 
 def cache_key(repo: Path, options: dict[str, Any]) -> str:
-    """A stable name for the history of ``repo`` read with ``options``."""
-    blob = json.dumps({"v": VERSION, "repo": str(repo.resolve()), "opts": options},
+    """What a history read of ``repo`` with ``options`` is: stored in the file and
+    compared on load, so a file never answers for another repository or config."""
+    return json.dumps({"v": VERSION, "repo": str(repo.resolve()), "opts": options},
                       sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
 def cache_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / "git" / f"{key}.bin"
+    """The file of ``key``. Two checksums make the name (hashlib's import costs a
+    warm run ~3 ms); a clash of names is a miss, never a wrong answer (see ``key``)."""
+    raw = key.encode("utf-8", "surrogateescape")
+    return cache_dir / "git" / f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.bin"
 
 
 def load(cache_dir: Path | None, key: str,
@@ -105,6 +107,8 @@ def load(cache_dir: Path | None, key: str,
     if problem is not None:
         _ignored(path, problem, warn)
         return None
+    if data["key"] != key:
+        return None  # another repository's or config's history under the same name
     return data  # type: ignore[no-any-return]
 
 
@@ -128,6 +132,8 @@ def _problem(data: Any) -> str | None:
     """
     if type(data) is not dict or data.get("version") != VERSION:
         return "not a history object"
+    if type(data.get("key")) is not str:
+        return "no key"
     if type(data.get("head")) is not str or not _HEX.match(data["head"]):
         return "no valid head"
     if type(data.get("since")) is not int:
@@ -171,7 +177,7 @@ def _problem(data: Any) -> str | None:
     return None
 
 
-def build(head: str, since: int, raw: list[dict[str, Any]], modules: list[list[str]],
+def build(key: str, head: str, since: int, raw: list[dict[str, Any]], modules: list[list[str]],
           modules_key: str) -> History:
     """A history from raw commits (newest first) and each one's modules.
 
@@ -187,7 +193,7 @@ def build(head: str, since: int, raw: list[dict[str, Any]], modules: list[list[s
             renames[i] = c["renames"]
     numstat = bool(raw) and "additions" in raw[0]
     return {
-        "version": VERSION, "head": head, "since": since,
+        "version": VERSION, "key": key, "head": head, "since": since,
         "sha": [c["sha"] for c in raw],
         "author": [one(c["author"], c["author"]) for c in raw],
         "email": [one(c["email"], c["email"]) for c in raw],
@@ -251,14 +257,13 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
     """Write the cache atomically (tempfile in the same folder, then os.replace)."""
     if cache_dir is None:
         return
+    data = {**data, "key": key}
     path = cache_path(cache_dir, key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = marshal.dumps(data, _MARSHAL_VERSION)
         with atomic_writer(path, binary=True) as fh:
             fh.write(MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
-        # the JSON layout of versions <= 2, if any: it is never read again
-        path.with_suffix(".json").unlink(missing_ok=True)
     except (OSError, ValueError) as exc:
         # A read-only cache folder must not fail the run; it is only slower.
         LOG.debug("could not write git cache %s: %s", path, exc)

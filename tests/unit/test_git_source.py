@@ -320,6 +320,23 @@ def test_a_new_rename_moves_the_cached_commits_to_the_new_module(
     assert by_day["2026-01-11"] == ["ui"]  # Bob's older commit, under its name at HEAD
 
 
+def test_another_repositorys_cache_under_this_ones_name_is_not_used(
+        repo: GitRepo, tmp_path: Path, git_calls: GitCalls) -> None:
+    other = GitRepo(tmp_path / "other")
+    other.commit({"x/y.py": "1\n"}, author="Eve", email="eve@example.com",
+                 date="2026-02-01T00:00:00Z")
+    cache = tmp_path / "cache"
+    mine, theirs = source(repo.path, cache), source(other.path, cache)
+    theirs.gather(ALL)
+    # a clash of file names (or a planted file): the stored key tells them apart
+    theirs_file = gitcache.cache_path(cache, theirs._cache_key())
+    mine_file = gitcache.cache_path(cache, mine._cache_key())
+    mine_file.write_bytes(theirs_file.read_bytes())
+    git_calls.take()
+    assert mine.gather(ALL) == source(repo.path).gather(ALL)
+    assert "log" in git_calls.commands() and mine.warnings == []
+
+
 def test_not_a_repository_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
     with pytest.raises(ConfigError, match="not a git repository"):
@@ -484,7 +501,7 @@ def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: 
     expected = first.gather({"commits", "modules", "codeowners"})
     files = list((cache / "git").glob("*.bin"))
     assert len(files) == 1
-    good = gitcache.load(cache, files[0].stem)
+    good = gitcache.load(cache, first._cache_key())
     assert good is not None
     files[0].write_bytes(DAMAGE[damage](good, files[0].read_bytes()))
     git_calls.take()
@@ -492,7 +509,7 @@ def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: 
     assert again.gather({"commits", "modules", "codeowners"}) == expected
     assert "log" in git_calls.commands()  # a miss: read again
     assert any("ignored the damaged history cache" in w for w in again.warnings)
-    assert gitcache.load(cache, files[0].stem) == good  # rewritten whole
+    assert gitcache.load(cache, first._cache_key()) == good  # rewritten whole
 
 
 def test_another_versions_cache_is_a_quiet_miss(repo: GitRepo, tmp_path: Path,
