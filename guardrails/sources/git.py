@@ -422,10 +422,12 @@ class GitSource(Source):
             if "renames" in c:
                 for old, new in c["renames"]:
                     current[old] = current.get(new, new)
+            at, ct = c["at"], c["ct"]
+            authored = fromtimestamp(at, UTC)  # one datetime when both dates are the same
             f: dict[str, Any] = {
                 "sha": c["sha"], "author": c["author"], "email": c["email"],
-                "authored_at": fromtimestamp(c["at"], UTC),
-                "committed_at": fromtimestamp(c["ct"], UTC),
+                "authored_at": authored,
+                "committed_at": authored if ct == at else fromtimestamp(ct, UTC),
                 "files": c["files"],
                 "modules": sorted(mods) if len(mods) > 1 else list(mods),  # type: ignore[type-var]
             }
