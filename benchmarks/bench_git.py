@@ -133,8 +133,11 @@ def run(cmd: list[str], before: Sequence[Path] = (),
     for p in before:  # outside the timing: a cold run starts without a cache
         shutil.rmtree(p, ignore_errors=True)
     start = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": str(source)}  # which checkout's guardrails
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    # Which checkout's guardrails: `python -m` puts the working directory first on
+    # sys.path, before PYTHONPATH, so both name the checkout.
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                            cwd=source)
     assert proc.stdout is not None
     while proc.stdout.read(1 << 16):  # read as a pipe reader would, to the end
         pass
