@@ -7,6 +7,7 @@ import marshal
 import os
 import shutil
 import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -532,3 +533,16 @@ def test_a_deployment_sha_that_is_an_option_never_reaches_git(repo: GitRepo) -> 
     head = repo.head()
     deployments = [{"sha": head}, {"sha": "--output=/tmp/x"}, {"sha": head}]
     assert commit_deployments(repo.path, deployments) == {}
+
+
+def test_the_spawn_runner_drains_both_pipes_and_keeps_the_bytes(tmp_path: Path) -> None:
+    from guardrails.sources.gitrun import _SPAWN, _spawn
+
+    if not _SPAWN:
+        pytest.skip("no posix_spawn here: subprocess runs git")
+    # More than a pipe holds on both streams, stderr first: a reader that drained
+    # one stream at a time would wait forever; "\r\n" must come back untranslated.
+    code = ("import sys; sys.stderr.write('e' * 300000); sys.stderr.flush(); "
+            "sys.stdout.write('o\\r\\n' * 100000); sys.exit(3)")
+    rc, out, err = _spawn([sys.executable, "-c", code])
+    assert (rc, out, err) == (3, "o\r\n" * 100000, "e" * 300000)
