@@ -239,8 +239,9 @@ class GitSource(Source):
         return gitcache.cache_key(self.repo, {"bots": self.bots, "numstat": self.numstat})
 
     def _history(self, head: str, modmap: ModuleMap, meta: dict[str, dict[str, Any]],
-                 task: ProgressTask) -> tuple[gitcache.History, list[dict[str, Any]]]:
-        """The history to cache and the ``commits`` facts since :meth:`since`.
+                 task: ProgressTask) -> tuple[gitcache.History | None, list[dict[str, Any]]]:
+        """The history to cache (None without a cache folder) and the ``commits``
+        facts since :meth:`since`.
 
         From the cache when it holds HEAD (facts built straight from its
         columns), else the cache plus ``git log OLD..HEAD`` when HEAD moved on
@@ -271,6 +272,8 @@ class GitSource(Source):
                 return new, [f for f, c in zip(facts, raw, strict=True) if c["at"] >= since]
         raw = []
         facts = self._commit_facts(self._read_all(head, since, raw), modmap, task)
+        if self.env.cache_dir is None:
+            return None, facts  # nowhere to keep it: no columns to build
         self._dirty = True
         hist = gitcache.build(self._cache_key(), head, since, raw, [f["modules"] for f in facts],
                               mkey)
