@@ -22,7 +22,13 @@ modules, 60 authors, one year, a CODEOWNERS file; window 365d), and any
 repository given on the command line (a work tree, or a bare mirror that is
 cloned first) with 365d and 3650d windows ending the day after its HEAD.
 
-    python benchmarks/bench_git.py [--pairs N] [--commits N] [REPO_PATH ...]
+    python benchmarks/bench_git.py [--pairs N] [--commits N | --no-synthetic]
+                                   [--baseline SRC_DIR] [REPO_PATH ...]
+
+``--baseline SRC_DIR`` adds two rows per repository and window: this
+checkout's cold and warm checks against the same checks run from another
+checkout's ``guardrails`` package (e.g. ``git archive main | tar -x -C
+SRC_DIR``), paired the same way, each with its own cache.
 
 Prints one table per repository; exits 0 (figures, not a verdict: a
 shared, noisy machine cannot pass or fail a ratio on its own).
@@ -121,13 +127,17 @@ def synthetic(commits: int = COMMITS) -> Path:
     return path
 
 
-def run(cmd: list[str], before: Sequence[Path] = ()) -> tuple[float, float, int]:
+def run(cmd: list[str], before: Sequence[Path] = (),
+        source: Path = ROOT) -> tuple[float, float, int]:
     """(wall s, CPU s of the process and its children, exit status) of one run."""
     for p in before:  # outside the timing: a cold run starts without a cache
         shutil.rmtree(p, ignore_errors=True)
     start = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's guardrails
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    # Which checkout's guardrails: `python -m` puts the working directory first on
+    # sys.path, before PYTHONPATH, so both name the checkout.
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                            cwd=source)
     assert proc.stdout is not None
     while proc.stdout.read(1 << 16):  # read as a pipe reader would, to the end
         pass
@@ -137,14 +147,14 @@ def run(cmd: list[str], before: Sequence[Path] = ()) -> tuple[float, float, int]
     return wall, usage.ru_utime + usage.ru_stime, proc.returncode
 
 
-def paired(a: list[str], b: list[str], pairs: int,
-           clear: Sequence[Path] = ()) -> dict[str, float]:
+def paired(a: list[str], b: list[str], pairs: int, clear: Sequence[Path] = (),
+           clear_b: Sequence[Path] = (), source_b: Path = ROOT) -> dict[str, float]:
     """Run A and B in turn (one warm-up each), medians and median pair ratios."""
-    run(a, clear), run(b)
+    run(a, clear), run(b, clear_b, source_b)
     rows = []
     for _ in range(pairs):
-        ra, rb = run(a, clear), run(b)
-        if ra[2] not in (0, 1) or rb[2] != 0:
+        ra, rb = run(a, clear), run(b, clear_b, source_b)
+        if ra[2] not in (0, 1) or rb[2] not in (0, 1):
             raise SystemExit(f"a run failed: {a if ra[2] not in (0, 1) else b}")
         rows.append((ra, rb))
     med = statistics.median
@@ -154,16 +164,20 @@ def paired(a: list[str], b: list[str], pairs: int,
             "cpu": med(r[0][1] / max(r[1][1], 1e-3) for r in rows)}
 
 
-def measure(label: str, repo: Path, now: datetime, days: int, pairs: int) -> list[str]:
+def measure(label: str, repo: Path, now: datetime, days: int, pairs: int,
+            baseline: Path | None = None) -> list[str]:
     since = int((now - timedelta(days=days)).timestamp())
     count = subprocess.run(["git", "-C", str(repo), "rev-list", "--count", "--no-merges",
                             f"--since=@{since}", "HEAD"], capture_output=True, text=True,
                            check=True).stdout.strip()
     work = Path(tempfile.mkdtemp(prefix="bench-git-"))
     try:
-        cache = work / "cache"
+        cache, base_cache = work / "cache", work / "base-cache"
         with_git, without = work / "git.yaml", work / "none.yaml"
         with_git.write_text(RULES % {"window": f"{days}d", "cache": cache}
+                            + f"sources:\n  git: {{path: '{repo}'}}\n", "utf-8")
+        base_git = work / "base.yaml"
+        base_git.write_text(RULES % {"window": f"{days}d", "cache": base_cache}
                             + f"sources:\n  git: {{path: '{repo}'}}\n", "utf-8")
         without.write_text(RULES % {"window": f"{days}d", "cache": cache}, "utf-8")
         check = [sys.executable, "-m", "guardrails", "check", "--now",
@@ -175,6 +189,11 @@ def measure(label: str, repo: Path, now: datetime, days: int, pairs: int) -> lis
         cold = paired([*check, str(with_git)], floor, pairs, [cache])
         work_floor = paired(same, floor, pairs)
         warm = paired([*check, str(with_git)], [*check, str(without)], pairs)
+        if baseline is not None:
+            base_cold = paired([*check, str(with_git)], [*check, str(base_git)], pairs,
+                               [cache], [base_cache], baseline)
+            base_warm = paired([*check, str(with_git)], [*check, str(base_git)], pairs,
+                               source_b=baseline)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     ms = "{:.0f} ms".format
@@ -184,10 +203,14 @@ def measure(label: str, repo: Path, now: datetime, days: int, pairs: int) -> lis
                 f"{ms(r['a_cpu'] * 1000)} | {cmd} {ms(r['b_wall'] * 1000)} / "
                 f"{ms(r['b_cpu'] * 1000)} | **{r['wall']:.2f}x** / **{r['cpu']:.2f}x** |")
 
-    return [f"| {label} {days}d | commits in the window | {count} | | |",
+    rows = [f"| {label} {days}d | commits in the window | {count} | | |",
             row("cold check", "floor `git log --name-only`", cold),
             row("same-work git log", "floor `git log --name-only`", work_floor),
             row("warm check", "start-up (no source)", warm)]
+    if baseline is not None:
+        rows += [row("cold check", "baseline's cold check", base_cold),
+                 row("warm check", "baseline's warm check", base_warm)]
+    return rows
 
 
 def head_day(repo: Path) -> datetime:
@@ -200,20 +223,28 @@ def head_day(repo: Path) -> datetime:
 
 def main(argv: list[str]) -> int:
     pairs, commits, repos = 9, COMMITS, []
+    baseline: Path | None = None
     it = iter(argv)
     for arg in it:
         if arg == "--pairs":
             pairs = int(next(it))
         elif arg == "--commits":
             commits = int(next(it))
+        elif arg == "--no-synthetic":
+            commits = 0
+        elif arg == "--baseline":
+            baseline = Path(next(it)).resolve()
         else:
             repos.append(Path(arg).resolve())
     import compileall  # bytecode as pip install leaves it (PYTHONDONTWRITEBYTECODE may be set)
 
     compileall.compile_dir(str(ROOT / "guardrails"), quiet=1)
+    if baseline is not None:
+        compileall.compile_dir(str(baseline / "guardrails"), quiet=1)
     lines = ["| repository, window | run (A) | A: wall / CPU | floor (B): wall / CPU "
              "| A/B median of pairs: wall / CPU |", "|---|---|---:|---:|---:|"]
-    lines += measure(f"synthetic {commits}", synthetic(commits), END, 365, pairs)
+    if commits:
+        lines += measure(f"synthetic {commits}", synthetic(commits), END, 365, pairs, baseline)
     for repo in repos:
         if not (repo / ".git").exists():  # a bare mirror: check out a work tree first
             work = CACHE / ("real-" + repo.parent.name)
@@ -221,7 +252,7 @@ def main(argv: list[str]) -> int:
                 subprocess.run(["git", "clone", "-q", str(repo), str(work)], check=True)
             repo = work
         for days in (365, 3650):
-            lines += measure(repo.name, repo, head_day(repo), days, pairs)
+            lines += measure(repo.name, repo, head_day(repo), days, pairs, baseline)
     print("\n".join(lines))
     git_version = subprocess.run(["git", "--version"], capture_output=True,
                                  text=True).stdout.strip()

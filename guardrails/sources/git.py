@@ -37,141 +37,27 @@ Facts (plural kind: shape):
 
 from __future__ import annotations
 
+import json
+import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from guardrails.errors import ConfigError, SourceError
 from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
-from guardrails.sources import codeowners as co_mod
 from guardrails.sources import gitcache
+from guardrails.sources.gitlog import LOG_FORMAT, parse_log
 from guardrails.sources.gitrun import Git
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
 
 DEFAULT_BOTS = ("[bot]", "dependabot", "renovate", "github-actions")
 ROOT_MODULE = "(root)"
-# Every field is NUL-terminated and non-empty (a letter before each value), and a
-# commit starts with the token "\x01<sha>"; paths come NUL-terminated (-z). A
-# name, email or path may hold any other byte, control characters included.
-_FORMAT = "%x00%x01%H%x00n%aN%x00e%aE%x00a%at%x00c%ct%x00"
-#: seconds since the epoch a date may have: 0001-01-01 .. 9999-12-31
-_EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
 #: commits between two progress reports (a report is cheap, not free)
 _PROGRESS_EVERY = 500
-
-
-def parse_log(tokens: Iterable[str], numstat: bool,
-              warn: Callable[[str], None] | None = None) -> Iterator[dict[str, Any]]:
-    """Raw commit dicts from the tokens of ``git log -z --format=_FORMAT``.
-
-    Positional, so no byte of a name, email or path can end a field or a
-    commit early: a header runs from its ``\x01<sha>`` token to the empty
-    token after it, and each file status is followed by exactly its paths.
-    A date git cannot print (missing, negative) or that lies past year 9999
-    is replaced (committer date, else the previous commit's) with a warning,
-    never dropping the commit.
-    """
-    it = iter(tokens)
-    state: dict[str, Any] = {"last": None}
-    current: dict[str, Any] | None = None
-    files: list[str] = []
-    # One loop, token by token (a generator step per token is the cost here).
-    for tok in it:
-        if not tok:
-            continue
-        first = tok[0]
-        if first == "\x01":
-            if current is not None:
-                yield current
-            header = [tok[1:]]
-            for field in it:  # the header ends at the empty token after it
-                if not field:
-                    break
-                header.append(field)
-            current = _header(header, numstat, warn, state)
-            files = current["files"]
-            continue
-        if current is None:
-            continue
-        if first == "\n":
-            tok = tok.lstrip("\n")
-            if not tok:
-                continue
-            first = tok[0]
-        if numstat:
-            parts = tok.split("\t", 2)
-            if len(parts) != 3:
-                continue
-            a, d, path = parts
-            if a.isdigit() and d.isdigit():  # binary files have no line counts ("-")
-                current["additions"] += int(a)
-                current["deletions"] += int(d)
-            if path:
-                files.append(path)
-            else:
-                old, new = next(it, ""), next(it, "")
-                current.setdefault("renames", []).append([old, new])
-                files.append(new)
-        elif first == "R" or first == "C":
-            old, new = next(it, ""), next(it, "")
-            if first == "R":
-                current.setdefault("renames", []).append([old, new])
-            files.append(new)
-        else:
-            files.append(next(it, ""))
-    if current is not None:
-        yield current
-
-
-def _header(fields: list[str], numstat: bool, warn: Callable[[str], None] | None,
-            state: dict[str, Any]) -> dict[str, Any]:
-    # sha first, the four prefixed fields last: a NUL inside a name cannot shift them
-    sha = fields[0]
-    if len(fields) == 5:  # the usual shape: name, email and both dates as git wrote them
-        at_s, ct_s = fields[3][1:], fields[4][1:]
-        if (at_s.isdigit() and ct_s.isdigit() and at_s.isascii() and ct_s.isascii()
-                and len(at_s) < 12 and len(ct_s) < 12):  # below year 5138: in range
-            state["last"] = int(ct_s)
-            fast: dict[str, Any] = {"sha": sha, "author": fields[1][1:],
-                                    "email": fields[2][1:], "at": int(at_s),
-                                    "ct": state["last"],
-                                    "files": []}
-            if numstat:
-                fast["additions"], fast["deletions"] = 0, 0
-            return fast
-    rest = fields[1:]
-    while len(rest) < 4:
-        rest.insert(0, "?")
-    name, email, at_s, ct_s = "\\0".join(rest[:-3])[1:], rest[-3][1:], rest[-2][1:], rest[-1][1:]
-    at, ct = _epoch(at_s), _epoch(ct_s)
-    if at is None or ct is None:
-        fallback = ct if ct is not None else (at if at is not None else state["last"])
-        if fallback is None:
-            fallback = 0
-        if warn is not None:
-            which = " and ".join(w for w, v in (("author", at), ("committer", ct))
-                                 if v is None)
-            warn(f"git: commit {sha[:12]} has no usable {which} date (missing, negative or "
-                 "past year 9999); dated like its neighbours instead")
-        at = fallback if at is None else at
-        ct = fallback if ct is None else ct
-    state["last"] = ct
-    out: dict[str, Any] = {"sha": sha, "author": name, "email": email, "at": at, "ct": ct,
-                           "files": []}
-    if numstat:
-        out["additions"], out["deletions"] = 0, 0
-    return out
-
-
-def _epoch(text: str) -> int | None:
-    text = text.strip()
-    if not text or len(text) > 20 or not text.lstrip("-").isdigit() or not text.isascii():
-        return None
-    value = int(text)
-    return value if _EPOCH_MIN <= value <= _EPOCH_MAX else None
 
 
 class ModuleMap:
@@ -245,7 +131,9 @@ class GitSource(Source):
         self.numstat = bool(self.options.get("line_counts", False))
         self.git = Git(self.repo)
         self._head: str | None = None
+        self._index: Path | None = None  # git's index file, when rev-parse named it
         self._checked = False
+        self._dirty = False  # the history cache must be (re)written
 
     def provides(self) -> set[str]:
         return {"commits", "modules", "codeowners"}
@@ -282,10 +170,11 @@ class GitSource(Source):
         if self._checked:
             return self._head
         self.validate()
-        # One process for three answers: shallow?, a work tree (else it fails) and
+        # One process for four answers: shallow?, where the index is (its stat tells
+        # whether cached tracked files still hold), a work tree (else it fails) and
         # HEAD's commit, printed last; exit 1 without it when there is no commit yet.
-        argv = ["rev-parse", "--is-shallow-repository", "--show-toplevel", "--verify", "-q",
-                "HEAD^{commit}"]
+        argv = ["rev-parse", "--is-shallow-repository", "--git-path", "index",
+                "--show-toplevel", "--verify", "-q", "HEAD^{commit}"]
         try:
             rc, text = self.git.run_status(*argv, ok=(0, 1))
         except SourceError as exc:
@@ -300,8 +189,11 @@ class GitSource(Source):
             raise SourceError("git", f"{self.repo} is a shallow clone, so its history is "
                               "incomplete; run `git fetch --unshallow` (in GitHub Actions: "
                               "actions/checkout with fetch-depth: 0)")
-        # the last line: a work tree's path may itself hold a newline
+        # the last line: a work tree's path may itself hold a newline (then the
+        # index's place is not told apart and tracked files are never cached)
         head = text.rstrip("\n").rpartition("\n")[2].strip() if rc == 0 else ""
+        if rc == 0 and len(out) == 5 and out[1]:
+            self._index = self.repo / out[1]
         self._head, self._checked = head or None, True
         return self._head
 
@@ -312,23 +204,28 @@ class GitSource(Source):
         out: dict[str, list[dict[str, Any]]] = {}
         tracked: list[str] | None = None
         owners_fact: dict[str, Any] | None = None
+        hist: gitcache.History | None = None
+        commits: list[dict[str, Any]] = []
+        modmap, meta = self.module_map() if kinds & {"commits", "modules"} else (None, {})
+        if modmap is not None and head is not None:
+            with self.env.progress.task("git: history", unit="commits") as task:
+                hist, commits = self._history(head, modmap, meta, task)
         if kinds & {"codeowners", "modules"} and head is not None:
-            tracked = self.tracked_files()
-            found = self.read_codeowners()
+            tracked = self._tracked(hist)
+            found = self._codeowners(hist)
             if found is not None:
+                from guardrails.sources import codeowners as co_mod  # only with a file
+
                 owners_fact = co_mod.to_fact(co_mod.parse(found[1], found[0]), tracked)
+        if hist is not None and self._dirty:
+            gitcache.store(self.env.cache_dir, self._cache_key(), hist)
         if "codeowners" in kinds:
             out["codeowners"] = [owners_fact] if owners_fact else []
-        if kinds & {"commits", "modules"}:
-            raw = self.history(head)
-            modmap, meta = self.module_map()
-            with self.env.progress.task("git: history", unit="commits") as task:
-                commits = self._commit_facts(raw, modmap, task)
-            if "commits" in kinds:
-                out["commits"] = commits
-            if "modules" in kinds:
-                out["modules"] = self._module_facts(commits, tracked or [], modmap, meta,
-                                                    owners_fact)
+        if "commits" in kinds:
+            out["commits"] = commits
+        if "modules" in kinds and modmap is not None:
+            out["modules"] = self._module_facts(commits, tracked or [], modmap, meta,
+                                                owners_fact)
         return out
 
     def since(self) -> int:
@@ -338,45 +235,66 @@ class GitSource(Source):
             length = max(length, parse_duration(self.options["history"]))
         return int((self.env.now - length).timestamp())
 
-    def history(self, head: str | None) -> Iterable[dict[str, Any]]:
-        """Raw commits since :meth:`since`, newest first, using the cache when it can.
+    def _cache_key(self) -> str:
+        return gitcache.cache_key(self.repo, {"bots": self.bots, "numstat": self.numstat})
 
-        On a cache miss this is a generator: commits are turned into facts
-        while git still writes, and the cache is written once it ran out.
+    def _history(self, head: str, modmap: ModuleMap, meta: dict[str, dict[str, Any]],
+                 task: ProgressTask) -> tuple[gitcache.History | None, list[dict[str, Any]]]:
+        """The history to cache (None without a cache folder) and the ``commits``
+        facts since :meth:`since`.
+
+        From the cache when it holds HEAD (facts built straight from its
+        columns), else the cache plus ``git log OLD..HEAD`` when HEAD moved on
+        from the cached one, else a full read, turned into facts while git
+        still writes. ``self._dirty`` tells whether the cache must be written.
         """
-        if head is None:
-            return []
         since = self.since()
-        cache_dir = self.env.cache_dir
-        key = gitcache.cache_key(self.repo, {"bots": self.bots, "numstat": self.numstat})
-        cached = gitcache.load(cache_dir, key, self._warn)
-        if cached is not None and cached["since"] <= since:
-            if cached["head"] == head:
-                return [c for c in cached["commits"] if c["at"] >= since]
-            base = cached["head"]
+        mkey = json.dumps([self.depth, modmap.prefixes, meta], sort_keys=True, default=str)
+        hist = gitcache.load(self.env.cache_dir, self._cache_key(), self._warn)
+        if hist is not None and hist["since"] <= since:
+            if hist["head"] == head:
+                if hist["modules_key"] != mkey:  # another module map: modules again
+                    facts = self._commit_facts(gitcache.raw_commits(hist), modmap)
+                    hist["modules"], hist["modules_key"] = [f["modules"] for f in facts], mkey
+                    self._dirty = True
+                commits = gitcache.commit_facts(hist, since)
+                task.advance(len(commits), fraction=1.0)
+                return hist, commits
+            base = hist["head"]
             if self.git.status("merge-base", "--is-ancestor", base, head) == 0:
-                new = self._read_log([f"{base}..{head}"])
-                commits = new + cached["commits"]
-                gitcache.store(cache_dir, key, head, cached["since"], commits)
-                return [c for c in commits if c["at"] >= since]
-        return self._read_and_store(key, head, since)
+                raw = self._read_log([f"{base}..{head}"]) + gitcache.raw_commits(hist)
+                facts = self._commit_facts(raw, modmap, task)
+                mods = [f["modules"] for f in facts]
+                new = gitcache.build(hist["key"], head, hist["since"], raw, mods, mkey)
+                if hist["tracked_key"] is not None:  # the index's, not HEAD's: still good
+                    new["tracked_key"], new["tracked"] = hist["tracked_key"], hist["tracked"]
+                self._dirty = True
+                return new, [f for f, c in zip(facts, raw, strict=True) if c["at"] >= since]
+        raw = []
+        facts = self._commit_facts(self._read_all(head, since, raw), modmap, task)
+        if self.env.cache_dir is None:
+            return None, facts  # nowhere to keep it: no columns to build
+        self._dirty = True
+        hist = gitcache.build(self._cache_key(), head, since, raw, [f["modules"] for f in facts],
+                              mkey)
+        return hist, facts
 
-    def _read_and_store(self, key: str, head: str, since: int) -> Iterator[dict[str, Any]]:
-        commits: list[dict[str, Any]] = []
+    def _read_all(self, head: str, since: int,
+                  into: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Commits since ``since`` reachable from ``head``, each also put in ``into``."""
         # --since stops the walk at the first commit with an older committer
         # date, so one commit with a bogus date (0, negative) would hide all
         # history behind it; --since-as-filter (git >= 2.37) only filters.
         try:
             for c in self._stream_log([f"--since-as-filter=@{since}", head], since):
-                commits.append(c)
+                into.append(c)
                 yield c
         except SourceError as exc:
-            if commits or "since-as-filter" not in exc.message:
+            if into or "since-as-filter" not in exc.message:
                 raise
             for c in self._stream_log([f"--since=@{since}", head], since):
-                commits.append(c)
+                into.append(c)
                 yield c
-        gitcache.store(self.env.cache_dir, key, head, since, commits)
 
     def _read_log(self, revs: list[str], since: int | None = None) -> list[dict[str, Any]]:
         return list(self._stream_log(revs, since))
@@ -385,7 +303,7 @@ class GitSource(Source):
         diff = "--numstat" if self.numstat else "--name-status"
         bot_memo: dict[tuple[str, str], bool] = {}  # few authors, many commits
         tokens = self.git.stream("log", "-z", "--no-merges", "-M", diff, "--no-color",
-                                 "--no-ext-diff", f"--format={_FORMAT}", *revs, "--")
+                                 "--no-ext-diff", f"--format={LOG_FORMAT}", *revs, "--")
         for c in parse_log(tokens, self.numstat, self._warn):
             who = (c["author"], c["email"])
             bot = bot_memo.get(who)
@@ -398,6 +316,36 @@ class GitSource(Source):
                 continue
             yield c
 
+    def _tracked(self, hist: gitcache.History | None) -> list[str]:
+        """Tracked files: from the cache while the index file is unchanged."""
+        key = self._index_key()
+        if hist is not None and key is not None and hist["tracked_key"] == key:
+            return hist["tracked"]  # type: ignore[no-any-return]
+        tracked = self.tracked_files()
+        if hist is not None and key is not None:
+            hist["tracked_key"], hist["tracked"], self._dirty = key, tracked, True
+        return tracked
+
+    def _index_key(self) -> list[int] | None:
+        """The index file's identity: any write replaces it (new inode, times)."""
+        if self._index is None:
+            return None
+        try:
+            st = os.stat(self._index)
+        except OSError:
+            return None
+        return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+    def _codeowners(self, hist: gitcache.History | None) -> tuple[str, str] | None:
+        """:meth:`read_codeowners`, from the cache when it was read at this HEAD."""
+        if hist is not None and hist["codeowners"] is not None:
+            return (hist["codeowners"][0], hist["codeowners"][1]) if hist["codeowners"] else None
+        found = self.read_codeowners()
+        if hist is not None:
+            hist["codeowners"], self._dirty = list(found) if found else [], True
+        return found
+
+
     def _warn(self, text: str) -> None:
         if len(self.warnings) < 200 and text not in self.warnings:
             self.warnings.append(text)
@@ -407,9 +355,11 @@ class GitSource(Source):
 
     def read_codeowners(self) -> tuple[str, str] | None:
         """``(path, text)`` of the CODEOWNERS file GitHub would use, read at HEAD."""
-        req = "".join(f"HEAD:{p}\n" for p in co_mod.LOCATIONS)
+        from guardrails.sources.codeowners import LOCATIONS  # a warm run has it cached
+
+        req = "".join(f"HEAD:{p}\n" for p in LOCATIONS)
         out = self.git.run("cat-file", "--batch-check", input=req).splitlines()
-        for loc, line in zip(co_mod.LOCATIONS, out, strict=False):
+        for loc, line in zip(LOCATIONS, out, strict=False):
             parts = line.split()
             if len(parts) == 3 and parts[1] == "blob":
                 return loc, self.git.run("cat-file", "blob", parts[0])
@@ -475,10 +425,12 @@ class GitSource(Source):
             if "renames" in c:
                 for old, new in c["renames"]:
                     current[old] = current.get(new, new)
+            at, ct = c["at"], c["ct"]
+            authored = fromtimestamp(at, UTC)  # one datetime when both dates are the same
             f: dict[str, Any] = {
                 "sha": c["sha"], "author": c["author"], "email": c["email"],
-                "authored_at": fromtimestamp(c["at"], UTC),
-                "committed_at": fromtimestamp(c["ct"], UTC),
+                "authored_at": authored,
+                "committed_at": authored if ct == at else fromtimestamp(ct, UTC),
                 "files": c["files"],
                 "modules": sorted(mods) if len(mods) > 1 else list(mods),  # type: ignore[type-var]
             }
@@ -503,12 +455,24 @@ class GitSource(Source):
 
         for mid in meta:
             get(mid)
+        # Shas and authors gathered per module first, then counted in one C call
+        # each: a Counter increment per commit and module was the cost here.
+        per: dict[str, tuple[list[str], list[str]]] = {}
         for c in commits:
-            for mid in c["modules"]:
-                m = get(mid)
-                m["commits"].append(c["sha"])
-                m["authors"][c["author"]] += 1
+            if c["modules"]:
+                sha, who = c["sha"], c["author"]
+                for mid in c["modules"]:
+                    lists = per.get(mid)
+                    if lists is None:
+                        lists = per[mid] = ([], [])
+                    lists[0].append(sha)
+                    lists[1].append(who)
+        for mid, (shas, authors) in per.items():
+            m = get(mid)
+            m["commits"], m["authors"] = shas, Counter(authors)
         files = owners_fact["files"] if owners_fact else {}
+        if files:
+            from guardrails.sources.codeowners import team_slug
         for path in tracked:
             module = modmap.module_of(path)
             if module is None:
@@ -517,7 +481,7 @@ class GitSource(Source):
             m["files"] += 1
             for o in files.get(path, {}).get("owners", ()):
                 m["owners"][o] += 1
-                slug = co_mod.team_slug(o)
+                slug = team_slug(o)
                 if slug is not None:
                     m["owner_teams"][slug] += 1
         out = []
@@ -539,4 +503,4 @@ def guardrails_gather_sources() -> list[type[Source]]:
 # this plugin.
 from guardrails.sources.gitship import guardrails_gather_finish  # noqa: E402
 
-__all__ = ["GitSource", "guardrails_gather_finish", "guardrails_gather_sources"]
+__all__ = ["GitSource", "guardrails_gather_finish", "guardrails_gather_sources", "parse_log"]

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import shutil
 import subprocess
+import sys
+import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitrepo import GitRepo
 
 from guardrails.errors import ConfigError, SourceError
 from guardrails.plugin import SourceEnv
+from guardrails.sources import gitcache
 from guardrails.sources.git import GitSource
-from guardrails.sources.gitcache import VERSION
+from guardrails.sources.gitcache import MAGIC
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -254,6 +260,84 @@ def test_cache_reads_only_new_commits(repo: GitRepo, tmp_path: Path,
     assert len(logs) == 1 and ".." not in logs[0][-2]
 
 
+ALL = {"commits", "modules", "codeowners"}
+
+
+def test_a_warm_run_asks_git_for_head_only(repo: GitRepo, tmp_path: Path,
+                                           git_calls: GitCalls) -> None:
+    cache = tmp_path / "cache"
+    repo.commit({".github/CODEOWNERS": "* @acme/core\n/web/ @acme/web\n"},
+                date="2026-01-21T00:00:00Z")
+    want = source(repo.path).gather(ALL)  # no cache at all
+    first = source(repo.path, cache).gather(ALL)
+    assert first == want
+    assert set(git_calls.commands()) >= {"rev-parse", "log", "ls-files", "cat-file"}
+    again = source(repo.path, cache).gather(ALL)
+    assert again == want
+    # history, tracked files and CODEOWNERS all from the cache: one rev-parse
+    assert git_calls.commands() == ["rev-parse"]
+    assert again["codeowners"][0]["files"]["web/x"]["owners"] == ["@acme/web"]
+
+
+def test_a_changed_index_lists_the_tracked_files_again(repo: GitRepo, tmp_path: Path,
+                                                       git_calls: GitCalls) -> None:
+    cache = tmp_path / "cache"
+    before = source(repo.path, cache).gather(ALL)
+    assert {m["id"]: m["files"] for m in before["modules"]}["web"] == 3
+    repo.write({"web/new.js": "n\n"})
+    repo.git("add", "web/new.js")  # staged, not committed: HEAD is the same
+    git_calls.take()
+    after = source(repo.path, cache).gather(ALL)
+    assert git_calls.commands() == ["rev-parse", "ls-files"]  # no git log
+    assert {m["id"]: m["files"] for m in after["modules"]}["web"] == 4
+    assert after["commits"] == before["commits"]
+    assert after == source(repo.path).gather(ALL)
+
+
+def test_another_module_map_reuses_the_cached_history(repo: GitRepo, tmp_path: Path,
+                                                      git_calls: GitCalls) -> None:
+    cache = tmp_path / "cache"
+    source(repo.path, cache).gather(ALL)
+    git_calls.take()
+    deeper = source(repo.path, cache, module_depth=2).gather(ALL)
+    assert "log" not in git_calls.commands()
+    assert deeper == source(repo.path, module_depth=2).gather(ALL)
+    assert {"web/app"} <= {m["id"] for m in deeper["modules"]}
+    assert source(repo.path, cache).gather(ALL) == source(repo.path).gather(ALL)
+
+
+def test_a_new_rename_moves_the_cached_commits_to_the_new_module(
+        repo: GitRepo, tmp_path: Path, git_calls: GitCalls) -> None:
+    cache = tmp_path / "cache"
+    source(repo.path, cache).gather(ALL)
+    repo.rename("web/app/main.js", "ui/main.js", author="Dora", email="dora@example.com",
+                date="2026-02-10T00:00:00Z")
+    git_calls.take()
+    got = source(repo.path, cache).gather(ALL)
+    logs = [argv for argv in git_calls.take() if argv[0] == "log"]
+    assert len(logs) == 1 and ".." in logs[0][-2]  # only the new commit read
+    assert got == source(repo.path).gather(ALL)
+    by_day = {c["authored_at"].date().isoformat(): c["modules"] for c in got["commits"]}
+    assert by_day["2026-01-11"] == ["ui"]  # Bob's older commit, under its name at HEAD
+
+
+def test_another_repositorys_cache_under_this_ones_name_is_not_used(
+        repo: GitRepo, tmp_path: Path, git_calls: GitCalls) -> None:
+    other = GitRepo(tmp_path / "other")
+    other.commit({"x/y.py": "1\n"}, author="Eve", email="eve@example.com",
+                 date="2026-02-01T00:00:00Z")
+    cache = tmp_path / "cache"
+    mine, theirs = source(repo.path, cache), source(other.path, cache)
+    theirs.gather(ALL)
+    # a clash of file names (or a planted file): the stored key tells them apart
+    theirs_file = gitcache.cache_path(cache, theirs._cache_key())
+    mine_file = gitcache.cache_path(cache, mine._cache_key())
+    mine_file.write_bytes(theirs_file.read_bytes())
+    git_calls.take()
+    assert mine.gather(ALL) == source(repo.path).gather(ALL)
+    assert "log" in git_calls.commands() and mine.warnings == []
+
+
 def test_not_a_repository_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
     with pytest.raises(ConfigError, match="not a git repository"):
@@ -376,37 +460,71 @@ def test_parse_log_keeps_every_field_whatever_the_bytes() -> None:
     assert len(warnings) == 1 and "no usable author date" in warnings[0]
 
 
-V = str(VERSION)  # damaged files of this version's layout (another version's is not damage)
+def _sealed(data: object) -> bytes:
+    """A cache file holding ``data`` with a right checksum (damage past the seal)."""
+    payload = marshal.dumps(data)
+    return MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
 
 
-@pytest.mark.parametrize("content", [
-    "{not json", '{"version": ' + V + ', "head": "zz", "since": 0, "commits": []}',
-    '{"version": ' + V + ', "head": "' + "a" * 40 + '", "since": "0", "commits": []}',
-    '{"version": ' + V + ', "head": "' + "a" * 40 + '", "since": 0, "commits": [{"sha": 1}]}',
-    '{"version": ' + V + ', "head": "' + "a" * 40 + '", "since": 0, "commits": [{"sha": "x", '
-    '"author": "a", "email": "e", "at": 1e300, "ct": 1, "files": []}]}',
-    "[" * 50000,
-    # renames must be a list when present (null used to pass and then crash the reader)
-    '{"version": ' + V + ', "head": "' + "a" * 40 + '", "since": 0, "commits": [{"sha": "x", '
-    '"author": "a", "email": "e", "at": 1, "ct": 1, "files": [], "renames": null}]}',
-])
+def _code() -> object:
+    return compile("print('never run')", "x", "exec")
+
+
+# Each takes the good cache (as data and as bytes) and returns the damaged bytes.
+DAMAGE: dict[str, Callable[[dict[str, Any], bytes], bytes]] = {
+    "not a cache": lambda d, b: b"{not json",
+    "cut short": lambda d, b: b[: len(b) // 2],
+    "only the magic line": lambda d, b: MAGIC,
+    "a flipped byte": lambda d, b: b[:-3] + bytes([b[-3] ^ 0x20]) + b[-2:],
+    "marshal garbage": lambda d, b: _sealed(b"x") [:len(MAGIC) + 4] + b"\xff" * 40,
+    "a list": lambda d, b: _sealed([1, 2]),
+    "a bad head": lambda d, b: _sealed({**d, "head": "zz"}),
+    "since as text": lambda d, b: _sealed({**d, "since": "0"}),
+    "a sha as a number": lambda d, b: _sealed({**d, "sha": [1] * len(d["sha"])}),
+    "a date past 9999": lambda d, b: _sealed({**d, "at": [10**300] * len(d["at"])}),
+    "a short column": lambda d, b: _sealed({**d, "modules": d["modules"][1:]}),
+    "a code object for files": lambda d, b: _sealed({**d, "files": [[_code()]] * len(d["sha"])}),
+    "a code object for the history": lambda d, b: _sealed(_code()),
+    "a rename that is null": lambda d, b: _sealed({**d, "renames": {0: None}}),
+    "a rename past the end": lambda d, b: _sealed({**d, "renames": {10**6: [["a", "b"]]}}),
+    "half the line counts": lambda d, b: _sealed({**d, "additions": [0] * len(d["sha"])}),
+    "tracked files as a dict": lambda d, b: _sealed({**d, "tracked_key": [1],
+                                                     "tracked": {"a": 1}}),
+}
+
+
 def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: Path,
-                                                       content: str,
                                                        git_calls: GitCalls) -> None:
-    from guardrails.sources import gitcache
-
+    # One repository for every kind of damage (a repository per case costs the
+    # suite seconds): each is written over the good file, read, and rewritten.
     cache = tmp_path / "cache"
     first = source(repo.path, cache)
-    expected = first.gather({"commits"})["commits"]
-    files = list((cache / "git").glob("*.json"))
+    expected = first.gather({"commits", "modules", "codeowners"})
+    files = list((cache / "git").glob("*.bin"))
     assert len(files) == 1
-    files[0].write_text(content, encoding="utf-8")
+    good = gitcache.load(cache, first._cache_key())
+    assert good is not None
+    good_bytes = files[0].read_bytes()
+    for damage, make in DAMAGE.items():
+        files[0].write_bytes(make(good, good_bytes))
+        git_calls.take()
+        again = source(repo.path, cache)
+        assert again.gather({"commits", "modules", "codeowners"}) == expected, damage
+        assert "log" in git_calls.commands(), damage  # a miss: read again
+        assert any("ignored the damaged history cache" in w for w in again.warnings), damage
+        assert gitcache.load(cache, first._cache_key()) == good, damage  # rewritten whole
+
+
+def test_another_versions_cache_is_a_quiet_miss(repo: GitRepo, tmp_path: Path,
+                                                git_calls: GitCalls) -> None:
+    cache = tmp_path / "cache"
+    expected = source(repo.path, cache).gather({"commits"})["commits"]
+    (path,) = (cache / "git").glob("*.bin")
+    path.write_bytes(b"guardrails git history v99\n" + path.read_bytes()[len(MAGIC):])
     git_calls.take()
     again = source(repo.path, cache)
     assert again.gather({"commits"})["commits"] == expected
-    assert git_calls.commands() == ["rev-parse", "log"]  # a miss: read again
-    assert any("ignored the damaged history cache" in w for w in again.warnings)
-    assert gitcache.load(cache, files[0].stem) is not None  # rewritten whole
+    assert git_calls.commands() == ["rev-parse", "log"] and again.warnings == []
 
 
 def test_a_deployment_sha_that_is_an_option_never_reaches_git(repo: GitRepo) -> None:
@@ -415,3 +533,16 @@ def test_a_deployment_sha_that_is_an_option_never_reaches_git(repo: GitRepo) -> 
     head = repo.head()
     deployments = [{"sha": head}, {"sha": "--output=/tmp/x"}, {"sha": head}]
     assert commit_deployments(repo.path, deployments) == {}
+
+
+def test_the_spawn_runner_drains_both_pipes_and_keeps_the_bytes(tmp_path: Path) -> None:
+    from guardrails.sources.gitrun import _SPAWN, _spawn
+
+    if not _SPAWN:
+        pytest.skip("no posix_spawn here: subprocess runs git")
+    # More than a pipe holds on both streams, stderr first: a reader that drained
+    # one stream at a time would wait forever; "\r\n" must come back untranslated.
+    code = ("import sys; sys.stderr.write('e' * 300000); sys.stderr.flush(); "
+            "sys.stdout.write('o\\r\\n' * 100000); sys.exit(3)")
+    rc, out, err = _spawn([sys.executable, "-c", code])
+    assert (rc, out, err) == (3, "o\r\n" * 100000, "e" * 300000)
