@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import jiter
+
 from guardrails import validation, yamlio
 from guardrails.errors import DataFileError, UsageError
 from guardrails.fastvalid import predicate
@@ -232,9 +234,6 @@ def _finite_float(text: str) -> float:
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
                             parse_float=_finite_float)
-#: The decoder's scanner (text, index -> value, end index), which JSONDecoder.__init__
-#: stores on the instance; typeshed does not declare it, so it is read and typed here.
-_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = vars(_DECODER)["scan_once"]
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _LONG_INT = re.compile(r"\d{4301,}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -369,31 +368,73 @@ def _json_item_lines(text: str) -> list[int]:
 
 
 def read_jsonl(text: str, display: str) -> Table:
-    """One JSON value a line; blank lines are allowed."""
-    scan = _SCAN_ONCE
+    """One JSON value a line; blank lines are allowed.
+
+    The fast path is jiter (:func:`_fast_line`), which refuses duplicate keys
+    itself; a line it does not take, or that may hold what jiter accepts and
+    guardrails does not, goes to :func:`_load_json` for the verdict and the
+    message.
+    """
+    risky = _risky_lines(text)
+    fast = _fast_line
     records: list[Any] = []
     starts: list[int] = []
     for n, raw in enumerate(text.split("\n"), 1):
         if not raw.strip():
             continue
-        try:
-            # The C scanner alone: json's decode() wrapper (two regex matches and
-            # a call chain) nearly doubles the cost of a short line.
-            value, end = scan(raw, 0)
-            clean = end == len(raw) or not raw[end:].strip(_JSON_SPACE)
-            # Deep nesting and \u escapes get the full checks of _load_json.
-            clean = clean and "\\u" not in raw and (
-                raw.count("[") + raw.count("{") <= yamlio.MAX_DEPTH)
-        except (StopIteration, ValueError, RecursionError):
-            clean = False
-        if not clean:  # leading space, trailing data, a duplicate key, a syntax error...
+        if n not in risky and "\\u" not in raw and (
+                raw.count("[") + raw.count("{") <= yamlio.MAX_DEPTH):
+            try:
+                value = fast(raw.encode())
+            except ValueError:  # a syntax error, a duplicate key, NaN...: the slow path words it
+                value = _load_json(raw, display, line=n)
+        else:
             value = _load_json(raw, display, line=n)
         records.append(value)
         starts.append(n)
     return Table(display, records, starts=starts)
 
 
-_JSON_SPACE = " \t\n\r"  # what JSON calls whitespace; str.strip() would take more
+#: jiter with what json refuses refused too: NaN and Infinity, duplicate keys.
+#: Strings are cached (jiter's cache: one object for each repeated key and
+#: short value, so 100,000 records share their keys and statuses).
+_fast_line: Callable[[bytes], Any] = functools.partial(
+    jiter.from_json, allow_inf_nan=False, catch_duplicate_keys=True, cache_mode="all")
+# Where a number may overflow to infinity, which jiter returns as inf: an
+# exponent of three digits or more, or 210 digits in a row (with an exponent
+# of at most 99, a finite double has at most 309 - 99 = 210 integer digits).
+_BIG_EXPONENT = re.compile(r"e[-+]?\d{3}")
+_BIG_EXPONENT_UPPER = re.compile(r"E[-+]?\d{3}")
+_LONG_DIGITS = re.compile(r"\d{210}")
+_MAX_RISKY = 10_000
+
+
+def _risky_lines(text: str) -> set[int] | _All:
+    """Lines where a number might overflow (three searches over the whole text)."""
+    found: list[int] = []
+    for pattern in (_BIG_EXPONENT, _BIG_EXPONENT_UPPER, _LONG_DIGITS):
+        for m in pattern.finditer(text):
+            if len(found) >= _MAX_RISKY:
+                return _ALL
+            found.append(m.start())
+    lines: set[int] = set()
+    line, pos = 1, 0
+    for at in sorted(found):  # one pass over the text, however many were found
+        line += text.count("\n", pos, at)
+        pos = at
+        lines.add(line)
+    return lines
+
+
+class _All:
+    """Every line (too many risky lines to list)."""
+
+    def __contains__(self, _: object) -> bool:
+        return True
+
+
+_ALL = _All()
+
 
 
 # --- CSV -------------------------------------------------------------------
