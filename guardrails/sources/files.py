@@ -32,7 +32,6 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
 from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
@@ -45,8 +44,8 @@ from guardrails.plugin import Source, SourceEnv, hookimpl
 from guardrails.sections import normalize_sections
 from guardrails.sources import postmortem
 from guardrails.sources.files_formats import Layout, RecordCheck, Table, read_table, record_check
+from guardrails.sources.files_normalise import NESTED, normaliser, set_timestamps
 from guardrails.textsafe import excerpt, quoted
-from guardrails.timeutil import NaiveTimestamp, iso, parse_date_or_timestamp, parse_timestamp
 
 _TABULAR = (".csv", ".jsonl", ".json", ".yaml", ".yml")
 _DOCUMENT = (".yaml", ".yml", ".json")
@@ -73,38 +72,6 @@ ENTRIES = (
 )
 REVIEWS_FILE = "reviews.csv"
 REVIEW_LINKS = ("pull_request", "change")
-
-# Fields holding ids, made strings so joins work across formats.
-_REFS: dict[str, tuple[str, ...]] = {
-    "teams": ("id", "parent"),
-    "services": ("id", "owner"),
-    "deployments": ("id", "service", "remediates"),
-    "incidents": ("id", "service", "caused_by"),
-    "changes": ("id",),
-    "ci_runs": ("id",),
-    "iterations": ("team",),
-    "goals": ("id", "team"),
-    "postmortems": ("incident",),
-    "survey_answers": ("team",),
-}
-# kind -> (earlier, later): a record whose later field is before its earlier
-# one contradicts itself (METRICS.md) and is refused. Equal is fine: an
-# incident resolved the moment it opened is a 0 s sample.
-_ORDER: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "incidents": (("created_at", "resolved_at", "resolved before it was created"),),
-    "deployments": (("started_at", "finished_at", "finished before it started"),),
-    "ci_runs": (("started_at", "finished_at", "finished before it started"),),
-    "iterations": (("start", "end", "ends before it starts"),),
-}
-_TS, _DATE = "timestamp", "date"
-# kind -> (list field, {item field: timestamp|date}, item id fields)
-_NESTED: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
-    "teams": ("members", {}, ("handle",)),
-    "changes": ("reviews", {"submitted_at": _TS}, ("user",)),
-    "postmortems": ("action_items", {"due": _DATE}, ()),
-    "goals": ("key_results", {"due": _DATE}, ()),
-}
-
 
 def _layout(kind: str, keys: tuple[str, ...]) -> Layout:
     k = KINDS[kind]
@@ -337,8 +304,8 @@ class FilesSource(Source):
         table = self._read(path, _layout(kind, entry.keys))
         check = record_check(kind)
         fast = check.fast
-        normalise = _Normaliser(kind, self.env.timezone).apply
-        nested = _NESTED.get(kind, ("",))[0]
+        normalise = normaliser(kind, self.env.timezone)
+        nested = NESTED.get(kind, ("",))[0]
         records = table.records
         i, bad = 0, None
         try:
@@ -365,10 +332,10 @@ class FilesSource(Source):
     ) -> dict[str, Any]:
         """Validate one record and return it normalised (in place)."""
         if type(record) is dict:
-            _drop_nulls(record, _NESTED.get(kind, ("",))[0])
+            _drop_nulls(record, NESTED.get(kind, ("",))[0])
         if not check.fast(record):
             _raise_schema_error(check, record, table, i)
-        _Normaliser(kind, self.env.timezone).apply(record, table, i)
+        normaliser(kind, self.env.timezone)(record, table, i)
         return record  # type: ignore[no-any-return]
 
     # --- reviews.csv ----------------------------------------------------------
@@ -398,7 +365,7 @@ class FilesSource(Source):
             if not check.fast(record):
                 _raise_schema_error(check, record, table, i)
             line = table.line(i)
-            _set_timestamps(record, ("submitted_at",), self.env.timezone, table, i, ())
+            set_timestamps(record, ("submitted_at",), self.env.timezone, table, i, ())
             out.append((change, line or 0, record))
         return out
 
@@ -454,13 +421,6 @@ def _as_data_error() -> Iterator[None]:
         ) from None
 
 
-def _ref(value: Any) -> Any:
-    """An id as text: the schema admits integers (1.0 included) where ids go."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value) if isinstance(value, int) else value
-
-
 def _drop_nulls(record: dict[str, Any], nested: str) -> None:
     """Remove null fields (null means absent), in place, also in nested items."""
     if None in record.values():
@@ -494,109 +454,6 @@ def _check_ids(kind: str, table: Table, upto: int) -> None:
         seen[ident] = i
 
 
-class _Normaliser:
-    """Timestamps to aware UTC datetimes and ids to text, for one kind, in place."""
-
-    def __init__(self, kind: str, tz: tzinfo | None) -> None:
-        k = KINDS[kind]
-        self.tz = tz
-        self.timestamps = k.timestamps
-        self.dates = k.dates
-        self.refs = _REFS.get(kind, ())
-        self.deployment = kind == "deployments"
-        self.order = _ORDER.get(kind, ())
-        self.singular = k.singular
-        self.id_field = k.id_field
-        self.nested = _NESTED.get(kind)
-        times = self.nested[1] if self.nested else {}
-        self.nested_timestamps = tuple(n for n, how in times.items() if how is _TS)
-        self.nested_dates = tuple(n for n, how in times.items() if how is _DATE)
-
-    def apply(self, record: dict[str, Any], table: Table, i: int) -> None:
-        """Normalise record ``i`` of ``table`` (errors name its line)."""
-        tz = self.tz
-        if self.timestamps:
-            _set_timestamps(record, self.timestamps, tz, table, i, ())
-        for name in self.dates:
-            if name in record:
-                record[name] = _when(record[name], name, _DATE, tz, table, i, (name,))
-        for name in self.refs:
-            if name in record and type(record[name]) is not str:
-                record[name] = _ref(record[name])
-        if self.deployment:
-            if "environment" not in record:
-                record["environment"] = "production"
-            changes = record.get("changes")
-            if changes:
-                for j, change in enumerate(changes):
-                    if type(change) is not str:
-                        changes[j] = _ref(change)
-        for early, late, verb in self.order:
-            if early in record and late in record and record[late] < record[early]:
-                self._contradiction(record, table, i, early, late, verb)
-        if self.nested is not None:
-            list_field, _, ids = self.nested
-            stamps, dates = self.nested_timestamps, self.nested_dates
-            for j, item in enumerate(record.get(list_field) or ()):
-                if stamps:
-                    _set_timestamps(item, stamps, tz, table, i, (list_field, j))
-                for name in dates:
-                    if name in item:
-                        item[name] = _when(item[name], name, _DATE, tz, table, i,
-                                           (list_field, j, name))
-                for name in ids:
-                    if name in item and type(item[name]) is not str:
-                        item[name] = _ref(item[name])
-
-
-    def _contradiction(self, record: dict[str, Any], table: Table, i: int,
-                       early: str, late: str, verb: str) -> None:
-        ident = record.get(self.id_field) if self.id_field else None
-        what = (f"{self.singular} {quoted(ident, 40)}" if ident is not None
-                else f"the {self.singular}")
-        raise DataFileError(
-            f"{what} {verb}: {late} {iso(record[late])} is before {early} {iso(record[early])}",
-            file=table.display, line=table.line(i, (late,)),
-            fix=f"correct {early} or {late} (a record whose dates contradict each other "
-            "is bad data, not a sample)",
-        )
-
-
-_fromisoformat = datetime.fromisoformat
-
-
-def _set_timestamps(
-    obj: dict[str, Any], names: tuple[str, ...], tz: tzinfo | None, table: Table, i: int,
-    where: tuple[Any, ...],
-) -> None:
-    """Make the fields ``names`` of ``obj`` aware UTC datetimes, in place.
-
-    The common ``2026-10-07T14:30:00Z`` (or ``+02:00``) takes one C call:
-    Python 3.11's ``fromisoformat`` reads ``Z`` itself. Whatever it does not
-    read as an aware time (no offset, spaces, ``z``, not a string) goes to
-    :func:`guardrails.timeutil.parse_timestamp`, for its verdict and its
-    exact messages.
-    """
-    for name in names:
-        if name not in obj:
-            continue
-        value = obj[name]
-        if type(value) is str:
-            try:
-                dt = _fromisoformat(value)
-            except ValueError:
-                dt = None
-            if dt is not None:
-                zone = dt.tzinfo
-                if zone is UTC:
-                    obj[name] = dt
-                    continue
-                if zone is not None and 1 < dt.year < 9999:  # else to_utc may overflow
-                    obj[name] = dt.astimezone(UTC)
-                    continue
-        obj[name] = _when(value, name, _TS, tz, table, i, (*where, name))
-
-
 def _raise_schema_error(check: RecordCheck, record: Any, table: Table, i: int) -> None:
     err = check.first_error(record)
     if err is None:  # jsonschema is the authority; the fast predicate was stricter
@@ -610,28 +467,6 @@ def _raise_schema_error(check: RecordCheck, record: Any, table: Table, i: int) -
         file=table.display, line=table.line(i, tuple(err.absolute_path)),
         fix=fix or f"see the fields in `guardrails schema {check.schema_name}`",
     )
-
-
-def _when(
-    value: Any, name: str, how: str, tz: tzinfo | None, table: Table, i: int,
-    path: tuple[Any, ...],
-) -> Any:
-    try:
-        if how == _TS:
-            return parse_timestamp(value, tz)
-        return parse_date_or_timestamp(value, tz)
-    except NaiveTimestamp:
-        raise DataFileError(
-            f"{name}: the timestamp {quoted(value, 60)} has no UTC offset",
-            file=table.display, line=table.line(i, path),
-            fix="add 'Z' or an offset such as '+02:00', or set 'timezone:' in guardrails.yaml",
-        ) from None
-    except ValueError as exc:
-        example = "2026-10-07T14:30:00Z" if how == _TS else "2026-11-30"
-        raise DataFileError(
-            f"{name}: {exc}", file=table.display, line=table.line(i, path),
-            fix=f"write e.g. {example}",
-        ) from None
 
 
 @hookimpl
