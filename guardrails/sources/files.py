@@ -75,9 +75,15 @@ REVIEW_LINKS = ("pull_request", "change")
 
 def _layout(kind: str, keys: tuple[str, ...]) -> Layout:
     k = KINDS[kind]
+    # CSV cells of every schema property but the id, times, numbers and lists are
+    # interned: most repeat (a status, a service, a team); one that does not (a
+    # title, a sha) costs a lookup and saves nothing.
+    unique = {k.id_field, *k.timestamps, *k.dates, *k.lists, *k.integers, *k.numbers}
+    check = record_check(kind)
+    columns = set(check.schema.get("properties", {})) - unique
     return Layout(
         what=k.singular, keys=keys, lists=frozenset(k.lists), integers=frozenset(k.integers),
-        numbers=frozenset(k.numbers), required=record_check(kind).required,
+        numbers=frozenset(k.numbers), required=check.required, shared=frozenset(columns),
     )
 
 

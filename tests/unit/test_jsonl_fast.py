@@ -125,7 +125,7 @@ def test_clean_lines_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None
     assert calls == []
     assert [r["n"] for r in table.records] == list(range(50))
     assert table.records[7]["f"] == 7 / 3
-    assert table.starts == list(range(1, 51))
+    assert list(table.starts or ()) == list(range(1, 51))
 
 
 def test_only_the_risky_line_goes_the_slow_way(monkeypatch: pytest.MonkeyPatch) -> None:
