@@ -116,6 +116,7 @@ class FilesSource(Source):
         self._facts: dict[str, list[dict[str, Any]]] = {}
         self._tables: dict[str, Table] = {}
         self._index: dict[str, dict[int, int]] = {}
+        self._plain: set[Path] = set()  # postmortem files scandir saw as plain files
 
     # --- the Source interface ---------------------------------------------
 
@@ -258,7 +259,10 @@ class FilesSource(Source):
         out = []
         for e in entries:
             path = pm_dir / e.name
-            if safe and e.is_file(follow_symlinks=False) or self._readable(path):
+            plain = e.is_file(follow_symlinks=False)
+            if plain:
+                self._plain.add(path)  # no lstat of its own later (see _postmortem)
+            if safe and plain or self._readable(path):
                 out.append(path)
         return out
 
@@ -394,7 +398,8 @@ class FilesSource(Source):
     def _postmortem(self, path: Path, folder: str | None = None) -> dict[str, Any]:
         # The folder's display prefix is worked out once: resolving each file's
         # path costs a stat a path component. A symlink may lead elsewhere.
-        display = (folder + path.name if folder is not None and not path.is_symlink()
+        plain = path in self._plain or not path.is_symlink()
+        display = (folder + path.name if folder is not None and plain
                    else self.env.display(path))
         text = yamlio.read_text(path, display)
         doc = postmortem.parse(text, display, positions=False)
