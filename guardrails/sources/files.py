@@ -315,14 +315,17 @@ class FilesSource(Source):
         check = record_check(kind)
         fast = check.fast
         normalise = normaliser(kind, self.env.timezone)
-        nested = NESTED.get(kind, ("",))[0]
+        # Nulls are dropped before validation (null means absent); a table
+        # that cannot hold one (CSV, JSON Lines without the word) is not searched.
+        nested = NESTED.get(kind, ("",))[0] if table.nulls else ""
+        nulls = table.nulls
         records = table.records
         i, bad = 0, None
         try:
             # Records are validated and normalised in place: the table's list
             # is the facts list, no copy of any record.
             for i, record in enumerate(records):
-                if type(record) is dict and (nested or None in record.values()):
+                if nulls and type(record) is dict and (nested or None in record.values()):
                     _drop_nulls(record, nested)
                 if not fast(record):
                     _raise_schema_error(check, record, table, i)

@@ -114,6 +114,9 @@ class Table:
     prefix: PathKey = ()  # document path of the record list
     positions: dict[PathKey, Position] | None = None
     single: bool = False  # the text is the one record (a postmortem's front matter)
+    #: whether a record may hold a null (None): never in CSV (an empty cell is
+    #: absent), in JSON Lines only where the text says ``null`` somewhere
+    nulls: bool = True
     _json_starts: list[int] | None = field(default=None, repr=False)
 
     def line(self, index: int, path: PathKey = ()) -> int | None:
@@ -406,7 +409,7 @@ def read_jsonl(text: str, display: str) -> Table:
             value = _load_json(line, display, line=n)
         records.append(value)
         starts.append(n)
-    return Table(display, records, starts=_compact(starts))
+    return Table(display, records, starts=_compact(starts), nulls=b"null" in data)
 
 
 def _compact(starts: list[int]) -> Sequence[int]:
@@ -558,7 +561,7 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
                 starts.append(start)
     except csv.Error as exc:
         raise _csv_error(exc, text, display, last + 1) from None
-    return Table(display, records, columns=columns, starts=_compact(starts))
+    return Table(display, records, columns=columns, starts=_compact(starts), nulls=False)
 
 
 def _check_header(columns: tuple[str, ...], display: str, layout: Layout) -> None:
