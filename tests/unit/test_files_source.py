@@ -1150,3 +1150,25 @@ def test_jsonl_repeated_values_are_one_object_and_lines_stay_right(tmp_path: Pat
     assert facts[0]["service"] is facts[2]["service"]
     assert [src.locate("incidents", f) for f in facts] == [
         ("org/incidents.jsonl", n) for n in (1, 2, 3)]
+
+
+def test_a_large_load_settles_its_facts_in_the_oldest_generation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loaded facts are moved out of the young generations once (see FilesSource.validate)."""
+    import gc
+
+    from guardrails.yamlio import gc_paused
+
+    write(tmp_path, "deployments.csv", "id,service,finished_at,status,changes\n"
+          "d-1,api,2026-10-01T10:00:00Z,success,c-1 c-2\n")  # a list value: the dict stays tracked
+
+    def in_oldest(threshold: int) -> bool:
+        monkeypatch.setattr(files_module, "_SETTLE_AT", threshold)
+        with gc_paused():  # no collection of the collector's own choosing in between
+            src = source(tmp_path)
+            src.validate()
+            fact = src.gather({"deployments"})["deployments"][0]
+            return any(o is fact for o in gc.get_objects(generation=2))
+
+    assert in_oldest(1)
+    assert not in_oldest(10)  # too few facts: left to the collector
