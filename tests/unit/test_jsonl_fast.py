@@ -163,6 +163,7 @@ def _json_text() -> st.SearchStrategy[str]:
         lambda t: "".join(t))
 
 
+@pytest.mark.fuzz
 @settings(max_examples=fuzz_examples(300), deadline=None)
 @given(_json_text())
 def test_generated_lines_get_the_full_decoders_verdict(line: str) -> None:
@@ -172,6 +173,7 @@ def test_generated_lines_get_the_full_decoders_verdict(line: str) -> None:
     assert _same(fast, ref), (line[:120], fast, ref)
 
 
+@pytest.mark.fuzz
 @settings(max_examples=fuzz_examples(100), deadline=None)
 @given(st.lists(_json_text(), min_size=1, max_size=6))
 def test_generated_files_read_as_line_by_line(lines: list[str]) -> None:

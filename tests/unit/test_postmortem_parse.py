@@ -232,6 +232,7 @@ _MD_LINES = st.sampled_from([
 ])
 
 
+@pytest.mark.fuzz
 @settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.lists(_MD_LINES, max_size=30), st.integers(min_value=1, max_value=4))
 def test_sections_match_the_every_line_reference(lines: list[str], body_line: int) -> None:

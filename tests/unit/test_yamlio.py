@@ -267,6 +267,7 @@ _NESTING = st.recursive(
 )
 
 
+@pytest.mark.fuzz
 @settings(max_examples=fuzz_examples(150), deadline=None)
 @given(_NESTING, st.integers(min_value=0, max_value=110))
 def test_the_walk_is_skipped_only_where_it_cannot_refuse(flow: str, blocks: int) -> None:
