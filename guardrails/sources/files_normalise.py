@@ -13,9 +13,10 @@ once a record.
 Why generated: the generic normaliser walked, for every record, every
 step of a chain (timestamps, dates, references, deployment defaults,
 order checks, nested items), most of them empty for the kind, each with a
-loop and a call. At 100,000 records of each kind (benchmarks/bench_scale.py,
-CPU in process) the generic chain took ~0.45 s and the generated functions
-~0.2 s; see benchmarks/RESULTS.md, "loading (issue 15, target 3)". The
+loop and a call. Normalising the 320,000 deployments, CI runs, pull
+requests and incidents of benchmarks/bench_scale.py's 100k org (CPU in
+process, 3 pairs): the generic chain 0.40-0.57 s, the generated functions
+0.25-0.30 s; see benchmarks/RESULTS.md, "loading (issue 15, target 3)". The
 generated text holds names only as ``repr`` literals of the builtin kind
 tables (never data), and every error still goes through :func:`when` and
 :func:`contradiction`, so messages (file, line, fix) are those of before.
