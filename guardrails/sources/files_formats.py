@@ -28,7 +28,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -517,7 +517,7 @@ def _to_number(cell: str) -> int | float:
 
 def read_csv(text: str, display: str, layout: Layout) -> Table:
     """A CSV file with a header line; empty cells are absent fields."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(_csv_lines(text), strict=True)
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -576,6 +576,28 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     except csv.Error as exc:
         raise _csv_error(exc, text, display, last + 1) from None
     return Table(display, records, columns=columns, starts=_compact(starts), nulls=False)
+
+
+_CSV_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _csv_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as ``io.StringIO(text, newline="")`` yields them, one at a time.
+
+    StringIO copies its text at four bytes a character (27 MiB for a 7 MiB
+    deployments.csv, 275 MiB at a million rows), alive while the file is read.
+    A line ends after \\n, \\r\\n or \\r, its ending kept (csv reads quoted
+    line breaks from it); the reader's line_num counts these lines.
+    """
+    if "\r" in text:
+        for m in _CSV_LINE.finditer(text):
+            yield m.group()
+        return
+    find, pos, end = text.find, 0, len(text)
+    while pos < end:
+        stop = find("\n", pos) + 1 or end
+        yield text[pos:stop]
+        pos = stop
 
 
 def _check_header(columns: tuple[str, ...], display: str, layout: Layout) -> None:

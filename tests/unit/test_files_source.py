@@ -1172,3 +1172,16 @@ def test_a_large_load_settles_its_facts_in_the_oldest_generation(
 
     assert in_oldest(1)
     assert not in_oldest(10)  # too few facts: left to the collector
+
+
+@pytest.mark.fuzz
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=["a", ",", '"', "\r", "\n", "\x0b", "\x0c", "\x1c", "\u2028", "\x85",
+                         " ", "é"], max_size=40))
+def test_csv_lines_split_as_stringio_does(text: str) -> None:
+    """The CSV reader's line source splits as io.StringIO(newline="") does (line_num too)."""
+    import io
+
+    from guardrails.sources.files_formats import _csv_lines
+
+    assert list(_csv_lines(text)) == list(io.StringIO(text, newline=""))
