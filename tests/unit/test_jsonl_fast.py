@@ -1,11 +1,11 @@
 """The JSON Lines fast path (jiter) against the full decoder, line by line.
 
-:func:`guardrails.sources.files_formats.read_jsonl` decodes a line with
+:func:`guardrails.sources.files_json.jsonl_records` decodes a line with
 jiter and sends what jiter refuses, or what it might accept although
 guardrails does not (a number overflowing to infinity, ``\\u`` escapes, deep
-nesting), to ``_load_json``: json's decoder with a hook refusing duplicate
+nesting), to ``load_json``: json's decoder with a hook refusing duplicate
 keys. These tests hold the two to one verdict: for every line, read_jsonl
-gives the value ``_load_json`` gives (same types: ``1``, ``1.0`` and
+gives the value ``load_json`` gives (same types: ``1``, ``1.0`` and
 ``True`` are told apart), or the same error (message, line, fix).
 """
 
@@ -20,8 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guardrails.errors import DataFileError
-from guardrails.sources import files_formats
-from guardrails.sources.files_formats import _load_json, read_jsonl
+from guardrails.sources import files_json
+from guardrails.sources.files_formats import read_jsonl
+from guardrails.sources.files_json import load_json
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -40,7 +41,7 @@ def _same(a: Any, b: Any) -> bool:
 def _reference(line: str) -> Any:
     """The slow path's verdict on one line: a value, or the error as a tuple."""
     try:
-        return _load_json(line, "x.jsonl", line=1)
+        return load_json(line, "x.jsonl", line=1)
     except DataFileError as exc:
         return ("error", exc.message, exc.line, exc.fix)
 
@@ -109,9 +110,9 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
 
     def spy(text: str, display: str, line: int | None = None) -> Any:
         calls.append(line)
-        return _load_json(text, display, line=line)
+        return load_json(text, display, line=line)
 
-    monkeypatch.setattr(files_formats, "_load_json", spy)
+    monkeypatch.setattr(files_json, "load_json", spy)
     return calls
 
 
