@@ -14,26 +14,32 @@ take is validated by jsonschema alone. The schema file remains the single
 source of truth.
 
 The readers avoid work per cell where they can: CSV cells are stripped by a
-C-level ``map`` and converted only in the columns that need it; JSON Lines are
-decoded by the C scanner directly, with the full decoder (and its messages)
-only for a line that does not decode cleanly.
+C-level ``map``, converted only in the columns that need it, and interned in
+the columns whose values repeat; JSON Lines are decoded by jiter (which
+refuses duplicate keys without a Python hook per object and shares repeated
+strings), with the full decoder (and its messages) only for a line jiter
+refuses or might read otherwise than guardrails does (:func:`read_jsonl`).
+Neither keeps a whole-file copy beside the text (io.StringIO's is four bytes
+a character). At 100k records a kind this took the scale benchmark's peak
+memory from 479 to ~340 MiB (benchmarks/RESULTS.md, "loading").
 """
 
 from __future__ import annotations
 
 import csv
 import functools
-import io
 import json
 import math
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from guardrails import validation, yamlio
-from guardrails.errors import DataFileError, UsageError
+from guardrails.errors import DataFileError
 from guardrails.fastvalid import predicate
+from guardrails.sources.files_json import json_item_lines, jsonl_records, load_json
 from guardrails.textsafe import excerpt, quoted
 from guardrails.yamlio import PathKey, Position
 
@@ -106,11 +112,14 @@ class Table:
     display: str
     records: list[Any]
     columns: tuple[str, ...] = ()  # the CSV header
-    starts: list[int] | None = None  # first line of each record (CSV, JSON Lines)
+    starts: Sequence[int] | None = None  # first line of each record (CSV, JSON Lines)
     text: str | None = None  # YAML/JSON source, for positions on demand
     prefix: PathKey = ()  # document path of the record list
     positions: dict[PathKey, Position] | None = None
     single: bool = False  # the text is the one record (a postmortem's front matter)
+    #: whether a record may hold a null (None): never in CSV (an empty cell is
+    #: absent), in JSON Lines only where the text says ``null`` somewhere
+    nulls: bool = True
     _json_starts: list[int] | None = field(default=None, repr=False)
 
     def line(self, index: int, path: PathKey = ()) -> int | None:
@@ -124,7 +133,7 @@ class Table:
         if loc is not None:
             return loc[0]
         if self.text is not None and self._json_starts is None:
-            self._json_starts = _json_item_lines(self.text)
+            self._json_starts = json_item_lines(self.text)
         if self._json_starts and index < len(self._json_starts):
             return self._json_starts[index]
         return None
@@ -140,6 +149,9 @@ class Layout:
     integers: frozenset[str] = frozenset()
     numbers: frozenset[str] = frozenset()
     required: tuple[str, ...] = ()  # columns a CSV header must have
+    #: CSV columns whose values repeat (statuses, services, teams): their
+    #: cells are interned, one string object for each distinct value
+    shared: frozenset[str] = frozenset()
 
 
 def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
@@ -154,7 +166,7 @@ def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
     if suffix == ".jsonl":
         return read_jsonl(text, display)
     if suffix == ".json":
-        return _from_document(_load_json(text, display), text, display, layout, allow_list=True)
+        return _from_document(load_json(text, display), text, display, layout, allow_list=True)
     data, _ = yamlio.load(text, display, finite=True)
     return _from_document(data, text, display, layout, allow_list=False)
 
@@ -200,200 +212,21 @@ def _key_line(text: str, key: str) -> int | None:
 # --- JSON ------------------------------------------------------------------
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        for k, _ in pairs:
-            if k in seen:
-                raise _DuplicateKey(k)
-            seen.add(k)
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-class _NotFinite(ValueError):
-    pass
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _NotFinite(text)
-    return value
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
-                            parse_float=_finite_float)
-#: The decoder's scanner (text, index -> value, end index), which JSONDecoder.__init__
-#: stores on the instance; typeshed does not declare it, so it is read and typed here.
-_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = vars(_DECODER)["scan_once"]
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-_LONG_INT = re.compile(r"\d{4301,}")
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_LONE_SURROGATE = re.compile(
-    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-)
-
-
-def _line_of(text: str, pos: int | None) -> int | None:
-    return None if pos is None else text.count("\n", 0, pos) + 1
-
-
-def _infinite_at(text: str) -> int | None:
-    for m in _NUMBER.finditer(text):
-        token = m.group()
-        if ("e" in token or "E" in token or len(token) > 300) and not math.isfinite(float(token)):
-            return m.start()
-    return None
-
-
-def _too_deep(value: Any) -> bool:
-    """Whether a decoded JSON value nests more than yamlio.MAX_DEPTH levels (no recursion)."""
-    stack = [(value, 1)]
-    limit = yamlio.MAX_DEPTH
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = item.values() if type(item) is dict else item
-        for child in children:
-            if type(child) is dict or type(child) is list:
-                stack.append((child, depth + 1))
-    return False
-
-
-def _check_decoded(value: Any, text: str, display: str, line: int | None) -> None:
-    """Refuse what json accepts but guardrails does not: deep nesting, lone surrogates."""
-    if (type(value) is dict or type(value) is list) and (
-        text.count("[") + text.count("{") > yamlio.MAX_DEPTH) and _too_deep(value):
-        raise DataFileError(
-            f"the JSON value nests objects and arrays more than {yamlio.MAX_DEPTH} levels deep",
-            file=display, line=line, fix="flatten the record",
-        )
-    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
-        try:
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            m = _LONE_SURROGATE.search(text)
-            raise DataFileError(
-                "invalid JSON text: a \\u escape names half of a UTF-16 surrogate pair "
-                "(a lone surrogate), which is not a character",
-                file=display, line=line or _line_of(text, m.start() if m else None),
-                fix="write the character itself, or both halves of the pair",
-            ) from None
-
-
-def _load_json(text: str, display: str, line: int | None = None) -> Any:
-    """json.loads, refusing duplicate keys and NaN/Infinity, errors with lines."""
-    try:
-        value = _DECODER.decode(text)
-    except RecursionError:
-        raise DataFileError(
-            f"the JSON value nests objects and arrays more than {yamlio.MAX_DEPTH} levels deep",
-            file=display, line=line, fix="flatten the record",
-        ) from None
-    except _NotFinite as exc:
-        raise DataFileError(
-            f"invalid JSON: the number {excerpt(exc.args[0], 40)} is too large "
-            "(it would be infinite)", file=display,
-            line=line or _line_of(text, _infinite_at(text)),
-            fix="write a finite number",
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise DataFileError(
-            f"invalid JSON: {exc.msg}", file=display,
-            line=line or exc.lineno, column=None if line else exc.colno,
-        ) from None
-    except _DuplicateKey as exc:
-        where = line
-        if where is None:
-            try:  # JSON is YAML: the YAML loader knows where the duplicate is.
-                yamlio.load(text, display)
-            except UsageError as yerr:
-                where = yerr.line
-        raise DataFileError(
-            f"duplicate key {quoted(exc.args[0])} in a JSON object", file=display, line=where,
-            fix="remove one of them",
-        ) from None
-    except ValueError as exc:
-        where = line
-        if "integer string conversion" in str(exc):  # Python's 4300-digit limit
-            m = _LONG_INT.search(text)
-            raise DataFileError(
-                "invalid JSON: an integer of more than 4300 digits is larger than "
-                "guardrails accepts",
-                file=display, line=where or _line_of(text, m.start() if m else None),
-                fix="write a shorter number, or quote it as text",
-            ) from None
-        if where is None:
-            m = re.search(r"(?<![\w\"])-?(NaN|Infinity)(?![\w\"])", text)
-            where = text.count("\n", 0, m.start()) + 1 if m else None
-        raise DataFileError(f"invalid JSON: {exc}", file=display, line=where) from None
-    _check_decoded(value, text, display, line)
-    return value
-
-
-def _json_item_lines(text: str) -> list[int]:
-    """Start line of each item of the top-level list (or of the single key's list)."""
-    decoder = json.JSONDecoder()
-    ws = re.compile(r"[ \t\n\r]*")
-    i = ws.match(text, 0).end()  # type: ignore[union-attr]
-    if text.startswith("{", i):
-        colon = text.find(":", i)
-        i = ws.match(text, colon + 1).end() if colon >= 0 else len(text)  # type: ignore[union-attr]
-    if not text.startswith("[", i):
-        return []
-    i += 1
-    lines: list[int] = []
-    try:
-        while True:
-            i = ws.match(text, i).end()  # type: ignore[union-attr]
-            if text.startswith("]", i):
-                return lines
-            lines.append(text.count("\n", 0, i) + 1)
-            _, i = decoder.raw_decode(text, i)
-            i = ws.match(text, i).end()  # type: ignore[union-attr]
-            if text.startswith(",", i):
-                i += 1
-    except ValueError:
-        return lines
-
-
 def read_jsonl(text: str, display: str) -> Table:
-    """One JSON value a line; blank lines are allowed."""
-    scan = _SCAN_ONCE
-    records: list[Any] = []
-    starts: list[int] = []
-    for n, raw in enumerate(text.split("\n"), 1):
-        if not raw.strip():
-            continue
-        try:
-            # The C scanner alone: json's decode() wrapper (two regex matches and
-            # a call chain) nearly doubles the cost of a short line.
-            value, end = scan(raw, 0)
-            clean = end == len(raw) or not raw[end:].strip(_JSON_SPACE)
-            # Deep nesting and \u escapes get the full checks of _load_json.
-            clean = clean and "\\u" not in raw and (
-                raw.count("[") + raw.count("{") <= yamlio.MAX_DEPTH)
-        except (StopIteration, ValueError, RecursionError):
-            clean = False
-        if not clean:  # leading space, trailing data, a duplicate key, a syntax error...
-            value = _load_json(raw, display, line=n)
-        records.append(value)
-        starts.append(n)
-    return Table(display, records, starts=starts)
+    """One JSON value a line; blank lines are allowed (see :func:`files_json.jsonl_records`)."""
+    records, starts, nulls = jsonl_records(text, display)
+    return Table(display, records, starts=_compact(starts), nulls=nulls)
 
 
-_JSON_SPACE = " \t\n\r"  # what JSON calls whitespace; str.strip() would take more
+def _compact(starts: list[int]) -> Sequence[int]:
+    """``starts`` as a range when the records are on consecutive lines (the usual case).
+
+    A list of 100,000 line numbers holds ~3.5 MiB of int objects; a range none.
+    """
+    if starts and starts[-1] - starts[0] == len(starts) - 1:
+        return range(starts[0], starts[-1] + 1)
+    return starts
+
 
 
 # --- CSV -------------------------------------------------------------------
@@ -419,7 +252,7 @@ def _to_number(cell: str) -> int | float:
 
 def read_csv(text: str, display: str, layout: Layout) -> Table:
     """A CSV file with a header line; empty cells are absent fields."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(_csv_lines(text), strict=True)
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -436,6 +269,10 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
             convert.append((name, _to_number, "a number"))
     width = len(columns)
     unnamed = "" in columns
+    # Shared cells interned: 100,000 deployments name 200 services and a few
+    # statuses; one object for each value saves ~50 bytes a cell (~20 MiB).
+    shared = [name for name in columns if name in layout.shared and name not in layout.lists]
+    intern = sys.intern
     strip = str.strip
     records: list[dict[str, Any]] = []
     starts: list[int] = []
@@ -452,6 +289,9 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
             record = {n: v for n, v in zip(columns, map(strip, row), strict=False) if v}
             if unnamed:
                 record.pop("", None)
+            for name in shared:
+                if name in record:
+                    record[name] = intern(record[name])
             for name, conv, expected in convert:
                 if name in record:
                     try:
@@ -470,7 +310,29 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
                 starts.append(start)
     except csv.Error as exc:
         raise _csv_error(exc, text, display, last + 1) from None
-    return Table(display, records, columns=columns, starts=starts)
+    return Table(display, records, columns=columns, starts=_compact(starts), nulls=False)
+
+
+_CSV_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _csv_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as ``io.StringIO(text, newline="")`` yields them, one at a time.
+
+    StringIO copies its text at four bytes a character (27 MiB for a 7 MiB
+    deployments.csv, 275 MiB at a million rows), alive while the file is read.
+    A line ends after \\n, \\r\\n or \\r, its ending kept (csv reads quoted
+    line breaks from it); the reader's line_num counts these lines.
+    """
+    if "\r" in text:
+        for m in _CSV_LINE.finditer(text):
+            yield m.group()
+        return
+    find, pos, end = text.find, 0, len(text)
+    while pos < end:
+        stop = find("\n", pos) + 1 or end
+        yield text[pos:stop]
+        pos = stop
 
 
 def _check_header(columns: tuple[str, ...], display: str, layout: Layout) -> None:

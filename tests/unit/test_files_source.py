@@ -1118,3 +1118,70 @@ def test_feeds_through_a_linked_root(tmp_path: Path) -> None:
     source = FilesSource({"path": "org"}, env)
     assert source.feeds(real / "org" / "goals.yaml") == {"goals"}
     assert source.feeds(link / "org" / "goals.yaml") == {"goals"}
+
+
+# ---------------------------------------------------------------------------
+# memory: shared values, compact line numbers (issue 15, target 3)
+# ---------------------------------------------------------------------------
+
+
+def test_csv_cells_that_repeat_are_one_object(tmp_path: Path) -> None:
+    write(tmp_path, "deployments.csv",
+          "id,service,finished_at,status\n"
+          "d-1,api,2026-10-01T10:00:00Z,success\n"
+          "\n"
+          "d-2, api ,2026-10-02T10:00:00Z,success\n")
+    src = source(tmp_path)
+    first, second = src.gather({"deployments"})["deployments"]
+    assert (first["service"], second["service"]) == ("api", "api")
+    assert first["service"] is second["service"]
+    assert first["status"] is second["status"]
+    # The lines of records after a blank line are still right.
+    assert src.locate("deployments", second, "status") == ("org/deployments.csv", 4)
+
+
+def test_jsonl_repeated_values_are_one_object_and_lines_stay_right(tmp_path: Path) -> None:
+    write(tmp_path, "incidents.jsonl",
+          '{"id": "i-1", "created_at": "2026-10-01T10:00:00Z", "service": "api"}\n'
+          '{"id": "i-2", "created_at": "2026-10-02T10:00:00Z", "service": "api"}\n'
+          '{"id": "i-3", "created_at": "2026-10-03T10:00:00Z", "service": "api"}\n')
+    src = source(tmp_path)
+    facts = src.gather({"incidents"})["incidents"]
+    assert facts[0]["service"] is facts[2]["service"]
+    assert [src.locate("incidents", f) for f in facts] == [
+        ("org/incidents.jsonl", n) for n in (1, 2, 3)]
+
+
+def test_a_large_load_settles_its_facts_in_the_oldest_generation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loaded facts are moved out of the young generations once (see FilesSource.validate)."""
+    import gc
+
+    from guardrails.yamlio import gc_paused
+
+    write(tmp_path, "deployments.csv", "id,service,finished_at,status,changes\n"
+          "d-1,api,2026-10-01T10:00:00Z,success,c-1 c-2\n")  # a list value: the dict stays tracked
+
+    def in_oldest(threshold: int) -> bool:
+        monkeypatch.setattr(files_module, "_SETTLE_AT", threshold)
+        with gc_paused():  # no collection of the collector's own choosing in between
+            src = source(tmp_path)
+            src.validate()
+            fact = src.gather({"deployments"})["deployments"][0]
+            return any(o is fact for o in gc.get_objects(generation=2))
+
+    assert in_oldest(1)
+    assert not in_oldest(10)  # too few facts: left to the collector
+
+
+@pytest.mark.fuzz
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=["a", ",", '"', "\r", "\n", "\x0b", "\x0c", "\x1c", "\u2028", "\x85",
+                         " ", "é"], max_size=40))
+def test_csv_lines_split_as_stringio_does(text: str) -> None:
+    """The CSV reader's line source splits as io.StringIO(newline="") does (line_num too)."""
+    import io
+
+    from guardrails.sources.files_formats import _csv_lines
+
+    assert list(_csv_lines(text)) == list(io.StringIO(text, newline=""))

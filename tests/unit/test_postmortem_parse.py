@@ -6,6 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import fuzz_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from guardrails import sections
 from guardrails.errors import DataFileError
@@ -189,3 +192,48 @@ def test_front_matter_must_be_a_mapping(tmp_path: Path) -> None:
     write_pm(tmp_path, "g.md", "---\n- INC-1\n---\n")
     err = failure(tmp_path)
     assert (err.file, err.line) == ("org/postmortems/g.md", 2)
+
+
+def _sections_reference(lines: list[str], body_line: int) -> tuple[dict[str, str], dict[str, int]]:
+    """parse_sections as first written: both regexes tried on every line."""
+    sections: dict[str, str] = {}
+    section_lines: dict[str, int] = {}
+    current: str | None = None
+    collected: list[str] = []
+    fence: str | None = None
+    for number in range(body_line, len(lines) + 1):
+        line = lines[number - 1]
+        m = postmortem._FENCE.match(line)
+        if fence is None and m:
+            fence = m.group(1)[0] * 3
+        elif fence is not None and line.strip().startswith(fence):
+            fence = None
+        elif fence is None:
+            h = postmortem._HEADING.match(line)
+            if h and len(h.group(1)) <= 2:
+                if current is not None and current not in sections:
+                    sections[current] = "\n".join(collected).strip()
+                current, collected = None, []
+                if len(h.group(1)) == 2:
+                    current = (h.group(2) or "").strip()
+                    section_lines.setdefault(current, number)
+                continue
+        if current is not None:
+            collected.append(line)
+    if current is not None and current not in sections:
+        sections[current] = "\n".join(collected).strip()
+    return sections, section_lines
+
+
+_MD_LINES = st.sampled_from([
+    "", " ", "text", "\ttext", "## Summary", "##Summary", "  ## Impact", "    ## code", "# Title",
+    "### Deeper", "```", "  ```", "\t```", "~~~", "````", "```python", "## Summary ##", "##",
+    "#", " #", "\t## Tab", "- item", "`inline`", "~strike~", "## Action items",
+])
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(200), deadline=None)
+@given(st.lists(_MD_LINES, max_size=30), st.integers(min_value=1, max_value=4))
+def test_sections_match_the_every_line_reference(lines: list[str], body_line: int) -> None:
+    assert postmortem.parse_sections(lines, body_line) == _sections_reference(lines, body_line)

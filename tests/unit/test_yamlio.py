@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from helpers import fuzz_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from guardrails import yamlio
 from guardrails.errors import UsageError
@@ -250,6 +254,44 @@ def test_nesting_depth_bound(depth: int) -> None:
         yamlio.load(text, "f.yaml")
     else:
         assert "levels deep" in load_error(text).message
+
+
+_NESTING = st.recursive(
+    st.sampled_from(["1", "a", "", "'x: y'", "2026-01-01"]),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.lists(st.tuples(st.sampled_from(["k", "? q", "'k-2'"]), inner), max_size=3).map(
+            lambda ps: "{" + ", ".join(f"{k}: {v}" for k, v in ps) + "}"),
+    ),
+    max_leaves=120,
+)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(150), deadline=None)
+@given(_NESTING, st.integers(min_value=0, max_value=110))
+def test_the_walk_is_skipped_only_where_it_cannot_refuse(flow: str, blocks: int) -> None:
+    """within_bounds (no walk) is never True for a text check_bounds refuses."""
+    text = "".join(f"{'  ' * i}k{i}:\n" for i in range(blocks)) + "  " * blocks + "v: " + flow
+    loader = yamlio._Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError:
+        return
+    finally:
+        loader.dispose()
+    try:
+        yamlio.check_bounds(node)
+    except yaml.YAMLError:
+        assert not yamlio.within_bounds(text)
+
+
+def test_within_bounds_needs_no_alias_and_few_indicators() -> None:
+    assert yamlio.within_bounds("incident: INC-1\nauthors: [a]\n")
+    assert not yamlio.within_bounds("a: &x [1]\nb: *x\n")  # an alias may expand
+    assert not yamlio.within_bounds("x: " + "[" * yamlio.MAX_DEPTH + "]" * yamlio.MAX_DEPTH)
+    assert "levels deep" in load_error(
+        "x: " + "[" * yamlio.MAX_DEPTH + "]" * yamlio.MAX_DEPTH + "\n").message
 
 
 def test_100k_deep_nesting_is_a_usage_error() -> None:
