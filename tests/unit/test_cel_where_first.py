@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from helpers import make_project, run_cli
 
-from guardrails.celrules.rules import CelRun
+from guardrails.celrules.celrun import CelRun
 
 PLUGIN = '''
 from guardrails.kinds import FactKind, Link
