@@ -5,7 +5,8 @@ expression over ``fact`` (one fact of the rule's kind), ``now`` and
 ``window``. Problems are found at load (:func:`expression_problems`, with
 the character offset the rule loader turns into a file line and column);
 an expression that fails on one fact at evaluation puts that fact in the
-evidence of an ``error`` outcome (:class:`CelRun`), the run goes on.
+evidence of an ``error`` outcome (:class:`~guardrails.celrules.celrun.CelRun`),
+the run goes on.
 """
 
 from __future__ import annotations
@@ -15,20 +16,13 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from guardrails.celrules.check import Uses
 from guardrails.celrules.runtime import (
     CelProblem,
-    Compiled,
-    EvalError,
     Facts,
     compile_expression,
-    context,
-    evaluate,
-    measure,
 )
 from guardrails.checks.conditions import RuleParamError
 from guardrails.kinds import KindRegistry
-from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.textsafe import excerpt
 
 #: ``group_by`` names a field, or a path through links: ``team``, ``deployment.service``.
@@ -145,121 +139,6 @@ def note_reaches(key: tuple[Any, ...], reached: Iterable[str]) -> None:
 def noted_reaches(key: tuple[Any, ...]) -> frozenset[str]:
     """The kinds noted for ``key`` by :func:`note_reaches` (none when never noted)."""
     return _noted.get(key, frozenset())
-
-
-def merge(trees: Iterable[Uses]) -> Uses:
-    """One tree reading what every tree of ``trees`` reads."""
-    out = Uses()
-    for tree in trees:
-        out.whole = out.whole or tree.whole
-        for name, sub in tree.items():
-            out[name] = merge([out[name], sub]) if name in out else merge([sub])
-    return out
-
-
-def _team_of(fact: Mapping[str, Any]) -> str | None:
-    team = fact.get("team") or fact.get("owner")
-    return team if isinstance(team, str) else None
-
-
-class CelRun:
-    """One evaluation of a rule's CEL ``where``/``expect`` over its facts.
-
-    A fact is converted once for both expressions. Facts an expression fails
-    on are kept in :attr:`errors` as (fact, key, reason).
-    """
-
-    def __init__(self, rule: Rule, ctx: Any) -> None:
-        kinds = ctx.store.kinds
-        self.kind: str = rule.params["facts"]
-        self.kinds = kinds
-        known = self.kind if self.kind in kinds else None
-        self.where: Compiled | None = None
-        self.expect: Compiled | None = None
-        if isinstance(rule.params.get("where"), str):
-            self.where = compile_expression(rule.params["where"], known, kinds)
-        if isinstance(rule.params.get("expect"), str):
-            self.expect = compile_expression(rule.params["expect"], known, kinds)
-        self.value: Compiled | None = None
-        if isinstance(rule.params.get("value"), str):
-            self.value = compile_expression(rule.params["value"], known, kinds, want="number")
-        self.uses = merge(c.uses["fact"] for c in (self.where, self.expect, self.value)
-                          if c is not None)
-        self.facts = Facts(ctx.store, kinds)
-        start, end = ctx.window_for(rule)
-        self.base = {"now": ctx.now, "window": end - start}
-        self.errors: list[tuple[Mapping[str, Any], str, str]] = []
-        self._contexts: dict[int, Any] = {}
-
-    def _context(self, fact: Mapping[str, Any]) -> Any:
-        got = self._contexts.pop(id(fact), None)
-        if got is not None:
-            return got
-        try:
-            return context({**self.base, "fact": self.facts.convert(self.kind, fact, self.uses)})
-        except Exception as exc:  # noqa: BLE001 - a value CEL cannot hold (a huge integer)
-            raise EvalError(f"a field CEL cannot read: {excerpt(str(exc), 200)}") from None
-
-    def accepts(self, fact: Mapping[str, Any]) -> bool:
-        """Whether ``where`` accepts the fact (always, without a CEL ``where``)."""
-        if self.where is None:
-            return True
-        try:
-            ctx = self._context(fact)
-            ok = evaluate(self.where, ctx)
-        except EvalError as exc:
-            self.errors.append((fact, "where", str(exc)))
-            return False
-        if ok and (self.expect is not None or self.value is not None):
-            self._contexts[id(fact)] = ctx  # expect reads the same conversion
-        return ok
-
-    def failing(self, facts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        """The facts ``expect`` is false for (errors go to :attr:`errors`)."""
-        assert self.expect is not None
-        out = []
-        for fact in facts:
-            try:
-                if not evaluate(self.expect, self._context(fact)):
-                    out.append(fact)
-            except EvalError as exc:
-                self.errors.append((fact, "expect", str(exc)))
-        self._contexts.clear()
-        return out
-
-    def measured(self, facts: Iterable[Mapping[str, Any]]
-                 ) -> list[tuple[Mapping[str, Any], int | float]]:
-        """(fact, value) of the ``value`` expression (errors go to :attr:`errors`)."""
-        assert self.value is not None
-        out = []
-        for fact in facts:
-            try:
-                out.append((fact, measure(self.value, self._context(fact))))
-            except EvalError as exc:
-                self.errors.append((fact, "value", str(exc)))
-        self._contexts.clear()
-        return out
-
-    def detail(self) -> str:
-        """Evidence detail of a fact ``expect`` is false for, without a template."""
-        assert self.expect is not None
-        return f"not {excerpt(self.expect.source, 160)}"
-
-    def error_result(self, selected: int) -> CheckResult:
-        """The ``error`` outcome: every fact an expression failed on, with why."""
-        from guardrails import fmt
-
-        evidence = sorted(
-            (Evidence(self.kinds.subject(self.kind, f), f"{key}: {why}", url=f.get("url"),
-                      team=_team_of(f)) for f, key, why in self.errors),
-            key=lambda e: e.subject)
-        n = len(evidence)
-        ids = fmt.ids([e.subject.split("/", 1)[1] for e in evidence])
-        return CheckResult(
-            Outcome.ERROR, f"the expression failed on {n} {self.kind}: {ids}",
-            samples=selected, evidence=evidence,
-            details=["an optional field needs a guard: has(fact.postmortem) && "
-                     "fact.postmortem.status == ..."])
 
 
 def groups(kind: str, facts: Iterable[Mapping[str, Any]], path: str, store: Any,

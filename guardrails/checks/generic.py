@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from guardrails import fmt
+from guardrails.celrules.celrun import CelRun
 from guardrails.celrules.rules import (
-    CelRun,
     expression_problems,
     group_by_problems,
     reached_kinds,
