@@ -533,7 +533,7 @@ class Session:
                 t4 = time.perf_counter()
             finally:
                 if gc_was_enabled:
-                    gc.enable()
+                    _resume_collector()
             self.timings = {"collect": t1 - t0, "gather": t2 - t1, "evaluate": t4 - t3}
             return self.finish()
         except BaseException as exc:
@@ -543,6 +543,23 @@ class Session:
             raise
         finally:
             self.unconfigure()
+
+
+def _resume_collector() -> None:
+    """Turn the cyclic garbage collector back on after the facts were built and read.
+
+    Everything made while it was off sits in the youngest generation, so the
+    first young collection after :func:`gc.enable` would walk every fact (2-3 ms
+    of a warm git run over 7,000 commits, far more at a million facts) to free
+    next to nothing. ``freeze`` then ``unfreeze`` moves every tracked object to
+    the oldest generation without walking it: later full collections still
+    find any garbage there. Skipped when the process froze objects of its own
+    (``unfreeze`` would release them too).
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
+    gc.enable()
 
 
 def run(config_file: str | Path | None = None, *, options: RunOptions | None = None,

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import make_project, run_cli
@@ -23,6 +24,7 @@ PACKAGE = Path(guardrails.__file__).resolve().parent
 RECORDER = """\
 import os
 from pathlib import Path
+from typing import Any
 
 from guardrails import hookimpl
 
@@ -121,3 +123,47 @@ def test_the_example_plugin_imports_only_the_public_api() -> None:
     plugin = example / "guardrails_oncall" / "__init__.py"
     ours = {name for name in _imports(plugin) if name.split(".")[0] == "guardrails"}
     assert ours == {"guardrails"}
+
+
+def test_the_collector_is_on_again_after_a_run_and_nothing_stays_frozen(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run pauses the cyclic collector while facts are built and read, then moves
+    what it made to the oldest generation (freeze + unfreeze): afterwards the
+    collector is on, nothing is left frozen (a library caller's sessions would leak),
+    a caller's own frozen objects stay frozen, garbage is still found, and a
+    collector the caller turned off stays off."""
+    import gc
+    import weakref
+
+    make_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+
+    class Node:
+        other: Any = None
+
+    def cycle() -> weakref.ref[Node]:
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        return weakref.ref(a)
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    try:
+        dead = cycle()
+        run()
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+        gc.collect()
+        assert dead() is None  # moved to the oldest generation, still collected
+        keep = [Node() for _ in range(10)]
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        run()
+        # still frozen (a frozen object freed by its count leaves the count: not ==)
+        assert gc.isenabled() and gc.get_freeze_count() > frozen // 2
+        gc.unfreeze()
+        gc.disable()
+        run()
+        assert not gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    assert keep

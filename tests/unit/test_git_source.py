@@ -546,3 +546,32 @@ def test_the_spawn_runner_drains_both_pipes_and_keeps_the_bytes(tmp_path: Path) 
             "sys.stdout.write('o\\r\\n' * 100000); sys.exit(3)")
     rc, out, err = _spawn([sys.executable, "-c", code])
     assert (rc, out, err) == (3, "o\r\n" * 100000, "e" * 300000)
+
+
+def test_which_finds_git_as_shutil_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The source looks git up without importing shutil: same answers as shutil.which
+    (order, a non-executable file or a folder named git skipped, an empty entry is the
+    working directory, an empty PATH finds nothing, no PATH the system default)."""
+    from guardrails.sources.gitrun import which
+
+    real = shutil.which("git")
+    assert real is not None
+    plain, folder, exe, cwd = (tmp_path / n for n in ("plain", "folder", "exe", "cwd"))
+    for d in (plain, folder / "git", exe, cwd):
+        d.mkdir(parents=True)
+    (plain / "git").write_text("not executable")
+    for d in (exe, cwd):
+        (d / "git").write_text("#!/bin/sh\n")
+        (d / "git").chmod(0o755)
+    monkeypatch.chdir(cwd)
+    paths = [os.environ["PATH"], f"{plain}:{folder}:{os.environ['PATH']}",
+             f"{plain}:{exe}:{os.environ['PATH']}", f"{plain}::{exe}", f"{exe}:{exe}", "",
+             str(plain), None]
+    for path in paths:
+        if path is None:
+            monkeypatch.delenv("PATH")
+        else:
+            monkeypatch.setenv("PATH", path)
+        assert which("git") == shutil.which("git"), path
+    monkeypatch.setenv("PATH", f"{plain}::{exe}")
+    assert which("git") == "git"  # the empty entry: the working directory's git

@@ -169,6 +169,31 @@ def test_bus_factor_judges_only_modules_that_exist_at_head(tmp_path: Path) -> No
     assert (res.outcome, res.value) == (Outcome.PASSED, 0)
 
 
+def test_authors_per_module_counts_what_the_rule_judges() -> None:
+    """Facts from any source: the window is [start, end), bots (the rule's too) and
+    commits without modules or date are left out, an author without a name is named
+    by email, then '?'; the same person under two emails counts once by name."""
+    from guardrails.checks.teams import _authors_per_module
+
+    start, end = NOW - timedelta(days=10), NOW
+    day = NOW - timedelta(days=1)
+
+    def c(author: Any, email: Any, mods: Any, at: Any = day) -> dict[str, Any]:
+        return {"author": author, "email": email, "modules": mods, "authored_at": at}
+
+    commits = [
+        c("Ann", "ann@example.com", ["api", "web"]), c("Ann", "ann@work.example", ["api"]),
+        c(None, "nobody@example.com", ["api"]), c("", "", ["web"]), c(None, None, ["web"]),
+        c("Ann", "ann@example.com", ["api"], at=start), c("Ann", "a@example.com", ["api"], at=end),
+        c("Ann", "a@example.com", ["api"], at=start - timedelta(seconds=1)),
+        c("Ann", "a@example.com", ["api"], at=None), c("Ann", "a@example.com", []),
+        c("Ann", "a@example.com", None), c("Nightly Bot", "n@example.com", ["api"]),
+        c("Cron", "cron@example.com", ["web"]), {"modules": ["api"]},
+    ]
+    per = _authors_per_module(commits, start, end, ("CRON",))
+    assert per == {"api": {"Ann": 3, "nobody@example.com": 1}, "web": {"Ann": 1, "?": 2}}
+
+
 @pytest.mark.parametrize(("name", "email", "bot"), [
     ("Release Bot", "release@example.com", True),
     ("ci bot ", "ci@example.com", True),
