@@ -64,9 +64,10 @@ class RecordCheck:
         if definition:
             pointer = definition.replace("~", "~0").replace("/", "~1")
             # The definition through a $ref, so its own $refs still resolve.
-            fast = predicate({"$defs": root["$defs"], "$ref": f"#/$defs/{pointer}"})
+            fast = predicate({"$defs": root["$defs"], "$ref": f"#/$defs/{pointer}"},
+                             remember=True)
         else:
-            fast = predicate(root)
+            fast = predicate(root, remember=True)
         self.fast: Callable[[Any], bool] = fast or self.validator.is_valid
         self.compiled = fast is not None
         self.required: tuple[str, ...] = tuple(schema.get("required", ()))

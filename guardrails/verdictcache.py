@@ -1,0 +1,182 @@
+"""Schema verdicts remembered across runs, so an unchanged org needs no schema engine.
+
+Importing jsonschema-rs costs ~9-14 ms of every run's start-up (its extension
+imports email.utils, socket, decimal and calendar; benchmarks/RESULTS.md,
+"start-up"), a tenth of ``guardrails check`` on the example org, to say "valid"
+about the same config and the same records as the run before. So
+:func:`guardrails.fastvalid.predicate` with ``remember=True`` (the config, rule
+and org data files; never a rule's own ``where``/``expect``) keeps the
+instances it found valid, as their exact canonical JSON text, in one small
+file beside the entry-point cache; a later run that meets exactly the same
+instance under exactly the same schema takes the stored "valid" and does not
+import the engine. Only "valid" is stored: anything else always goes to the
+engine, and jsonschema still words every error.
+
+What a stored verdict rests on is in its key: the cache format, Python's
+version, guardrails' version and the size and modification time of every file
+of the package (schemas and the custom keywords are code), the size and
+modification time of the jsonschema-rs extension, and the schema itself (by
+checksum of its ``repr``; schemas are the package's or a plugin's, never input).
+The instance is compared as text, not by a checksum, so crafted data cannot
+collide with a stored one; an instance JSON cannot give back exactly (a date,
+a non-text key, NaN, a tuple) is never looked up nor stored. The file is
+bounded (:data:`_MAX_BYTES`: a big org simply stops remembering), read once a
+process, and rewritten at exit only when the run met a verdict it did not
+have. A corrupt, foreign or unreadable file is a miss; nothing in it is ever
+executed. ``GUARDRAILS_NO_STARTUP_CACHE=1`` turns it off.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+#: bump when what is stored, or how it is read, changes
+_FORMAT = 1
+#: the most instance text kept (and read back) in all
+_MAX_BYTES = 512 * 1024
+
+_state: dict[str, Any] | None = None
+
+
+def _context() -> list[Any] | None:
+    from importlib.util import find_spec
+
+    from guardrails import __version__
+    from guardrails.packcache import _code_fingerprint
+
+    # The engine's files (its extension above all), found without importing it.
+    try:
+        spec = find_spec("jsonschema_rs")
+        folders = list(spec.submodule_search_locations or ()) if spec is not None else []
+        engine = sorted(f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
+                        for folder in folders for e in os.scandir(folder) if e.is_file())
+    except (ImportError, ValueError, OSError):
+        return None
+    if not engine:
+        return None
+    return [sys.version, __version__, _code_fingerprint(), engine]
+
+
+def _load() -> dict[str, Any]:
+    """This process's state: the file, its context, the stored and the seen verdicts."""
+    global _state
+    if _state is not None:
+        return _state
+    from guardrails.installed import cache_dir, caches_disabled
+
+    folder = None if caches_disabled() else cache_dir()
+    ctx = _context() if folder is not None else None
+    state: dict[str, Any] = {"file": None, "ctx": ctx, "known": {}, "seen": {},
+                             "size": 0, "new": False, "full": False}
+    _state = state
+    if folder is None or ctx is None:
+        return state
+    from guardrails.packcache import _checksum
+
+    file = folder / f"verdicts-{_checksum(sys.version.encode())}.json"
+    state["file"] = file
+    try:
+        if os.stat(file).st_size > 2 * _MAX_BYTES:
+            return state
+        head, _, payload = file.read_bytes().partition(b"\n")
+        meta = json.loads(head)
+        if not (isinstance(meta, dict) and meta.get("format") == _FORMAT
+                and meta.get("context") == ctx and meta.get("payload") == _checksum(payload)):
+            return state
+        stored = json.loads(payload)
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return state
+    if isinstance(stored, dict):
+        state["known"] = {k: frozenset(v) for k, v in stored.items()
+                          if isinstance(k, str) and isinstance(v, list)
+                          and all(isinstance(t, str) for t in v)}
+    return state
+
+
+def schema_key(schema_repr: str) -> str:
+    """What a schema is remembered by: checksum and length of its ``repr``."""
+    from guardrails.packcache import _checksum
+
+    return f"{_checksum(schema_repr.encode('utf-8', 'surrogatepass'))}:{len(schema_repr)}"
+
+
+def text_of(instance: Any) -> str | None:
+    """The exact canonical JSON text of ``instance``, or None when JSON cannot give it
+    back as it is (then it is neither looked up nor remembered)."""
+    from guardrails.packcache import _plain
+
+    if not _plain(instance, 0):
+        return None
+    try:
+        return json.dumps(instance, sort_keys=True, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":"))
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
+def active() -> bool:
+    """Whether verdicts are looked up and kept in this process (a cache folder is
+    known and this run's instances still fit)."""
+    state = _load()
+    return state["file"] is not None and not state["full"]
+
+
+def known_valid(key: str, text: str) -> bool:
+    """Whether a run with this code found ``text`` valid under schema ``key``."""
+    state = _load()
+    if text in state["known"].get(key, ()):
+        _seen(state, key, text, new=False)
+        return True
+    return False
+
+
+def remember(key: str, text: str) -> None:
+    """Keep ``text`` as valid under schema ``key`` for later runs (at exit)."""
+    _seen(_load(), key, text, new=True)
+
+
+def _seen(state: dict[str, Any], key: str, text: str, *, new: bool) -> None:
+    if state["file"] is None or state["full"]:
+        return
+    bucket = state["seen"].setdefault(key, set())
+    if text in bucket:
+        return
+    state["size"] += len(text) + 4
+    if state["size"] > _MAX_BYTES:
+        state["full"] = True  # too big to be worth it: keep nothing more, write nothing
+        state["seen"].clear()
+        return
+    bucket.add(text)
+    if new and not state["new"]:
+        state["new"] = True
+        atexit.register(_write, state)
+
+
+def _write(state: dict[str, Any]) -> None:
+    """Store this run's valid verdicts (what it met, stored or new). Never raises."""
+    file: Path | None = state["file"]
+    if file is None or state["full"] or not state["new"]:
+        return
+    from guardrails.packcache import _checksum
+
+    with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
+        payload = json.dumps({k: sorted(v) for k, v in sorted(state["seen"].items())},
+                             ensure_ascii=False).encode("utf-8", "surrogatepass")
+        head = json.dumps({"format": _FORMAT, "context": state["ctx"],
+                           "payload": _checksum(payload)}).encode("utf-8")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(head + b"\n" + payload)
+            os.replace(tmp, file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
