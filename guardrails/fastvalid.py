@@ -52,7 +52,9 @@ _CACHE_SIZE = 256
 _cache: dict[str, Predicate | None] = {}
 
 
-def predicate(schema: Any, *, rule: bool = False, remember: bool = False) -> Predicate | None:
+def predicate(
+    schema: Any, *, rule: bool = False, remember: bool = False, lazy: bool = False
+) -> Predicate | None:
     """``is_valid`` of ``schema`` on jsonschema-rs, or None to use jsonschema.
 
     ``rule``: the schema is a rule's condition, whose patterns run on RE2;
@@ -61,16 +63,19 @@ def predicate(schema: Any, *, rule: bool = False, remember: bool = False) -> Pre
     ``remember`` (data schemas only: the config, rule and org data files): an
     instance a run with this code found valid before is valid without
     importing jsonschema-rs (:mod:`guardrails.verdictcache`), and the engine
-    is built at the first instance that was not.
+    is built at the first instance that was not. ``lazy`` (data schemas): the
+    engine is built at the first instance, not here (the files source, which
+    remembers whole files, may need none).
     """
     remember = remember and not rule
-    key = f"{rule}:{remember}:{schema!r}"
+    lazy = (lazy or remember) and not rule
+    key = f"{rule}:{remember}:{lazy}:{schema!r}"
     if key in _cache:
         return _cache[key]
     if mentions(schema, _JSONSCHEMA_ONLY):
         built = None
-    elif remember:
-        built = _remembering(schema, repr(schema))
+    elif lazy:
+        built = _remembering(schema, repr(schema), remember)
     else:
         built = _build(schema, rule)
     if len(_cache) >= _CACHE_SIZE:
@@ -123,9 +128,10 @@ def _build(schema: Any, rule: bool) -> Predicate | None:
     return is_valid
 
 
-def _remembering(schema: Any, schema_repr: str) -> Predicate:
-    """``is_valid`` that first asks the verdicts of earlier runs, and builds the
-    engine (jsonschema-rs, or jsonschema where it refuses the schema) only on a miss."""
+def _remembering(schema: Any, schema_repr: str, lookup: bool) -> Predicate:
+    """``is_valid`` that builds the engine (jsonschema-rs, or jsonschema where it
+    refuses the schema) at its first use, and with ``lookup`` first asks the
+    verdicts of earlier runs, building the engine only on a miss."""
     from guardrails import verdictcache
 
     key = verdictcache.schema_key(schema_repr)
@@ -133,7 +139,7 @@ def _remembering(schema: Any, schema_repr: str) -> Predicate:
 
     def is_valid(instance: Any) -> bool:
         nonlocal engine
-        text = verdictcache.text_of(instance) if verdictcache.active() else None
+        text = verdictcache.text_of(instance) if lookup and verdictcache.active() else None
         if text is not None and verdictcache.known_valid(key, text):
             return True
         if engine is None:

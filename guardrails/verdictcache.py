@@ -17,10 +17,11 @@ version, guardrails' version and the size and modification time of every file
 of the package (schemas and the custom keywords are code), the size and
 modification time of the jsonschema-rs extension, and the schema itself (by
 checksum of its ``repr``; schemas are the package's or a plugin's, never input).
-The instance is compared as text, not by a checksum, so crafted data cannot
-collide with a stored one; an instance JSON cannot give back exactly (a date,
+The instance is compared by a cryptographic digest of its text, so crafted
+data cannot collide with a stored one; an instance JSON cannot give back exactly (a date,
 a non-text key, NaN, a tuple) is never looked up nor stored. The file is
-bounded (:data:`_MAX_BYTES`: a big org simply stops remembering), read once a
+bounded (:data:`MAX_ENTRIES` verdicts, texts up to :data:`MAX_BYTES`: a big
+org simply stops remembering), read once a
 process, and rewritten at exit only when the run met a verdict it did not
 have. A corrupt, foreign or unreadable file is a miss; nothing in it is ever
 executed. ``GUARDRAILS_NO_STARTUP_CACHE=1`` turns it off.
@@ -38,8 +39,10 @@ from typing import Any
 
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
-#: the most instance text kept (and read back) in all
-_MAX_BYTES = 512 * 1024
+#: the longest text (a config, a data file) looked up or kept
+MAX_BYTES = 1024 * 1024
+#: the most verdicts kept in all
+MAX_ENTRIES = 4096
 
 _state: dict[str, Any] | None = None
 
@@ -82,7 +85,7 @@ def _load() -> dict[str, Any]:
     file = folder / f"verdicts-{_checksum(sys.version.encode())}.json"
     state["file"] = file
     try:
-        if os.stat(file).st_size > 2 * _MAX_BYTES:
+        if os.stat(file).st_size > 128 * MAX_ENTRIES:
             return state
         head, _, payload = file.read_bytes().partition(b"\n")
         meta = json.loads(head)
@@ -114,45 +117,57 @@ def text_of(instance: Any) -> str | None:
     if not _plain(instance, 0):
         return None
     try:
-        return json.dumps(instance, sort_keys=True, ensure_ascii=False, allow_nan=False,
+        text = json.dumps(instance, sort_keys=True, ensure_ascii=False, allow_nan=False,
                           separators=(",", ":"))
     except (ValueError, TypeError, RecursionError):
         return None
+    return text if len(text) <= MAX_BYTES else None
 
 
 def active() -> bool:
     """Whether verdicts are looked up and kept in this process (a cache folder is
-    known and this run's instances still fit)."""
+    known and this run's verdicts still fit)."""
     state = _load()
     return state["file"] is not None and not state["full"]
+
+
+def _digest(text: str) -> str:
+    # BLAKE2b from CPython's own module: hashlib would load OpenSSL (~3 ms).
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter built without it
+        from hashlib import blake2b
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32,
+                   person=b"guardrails-valid").hexdigest()
 
 
 def known_valid(key: str, text: str) -> bool:
     """Whether a run with this code found ``text`` valid under schema ``key``."""
     state = _load()
-    if text in state["known"].get(key, ()):
-        _seen(state, key, text, new=False)
+    digest = _digest(text)
+    if digest in state["known"].get(key, ()):
+        _seen(state, key, digest, new=False)
         return True
     return False
 
 
 def remember(key: str, text: str) -> None:
     """Keep ``text`` as valid under schema ``key`` for later runs (at exit)."""
-    _seen(_load(), key, text, new=True)
+    _seen(_load(), key, _digest(text), new=True)
 
 
-def _seen(state: dict[str, Any], key: str, text: str, *, new: bool) -> None:
+def _seen(state: dict[str, Any], key: str, digest: str, *, new: bool) -> None:
     if state["file"] is None or state["full"]:
         return
     bucket = state["seen"].setdefault(key, set())
-    if text in bucket:
+    if digest in bucket:
         return
-    state["size"] += len(text) + 4
-    if state["size"] > _MAX_BYTES:
+    state["size"] += 1
+    if state["size"] > MAX_ENTRIES:
         state["full"] = True  # too big to be worth it: keep nothing more, write nothing
         state["seen"].clear()
         return
-    bucket.add(text)
+    bucket.add(digest)
     if new and not state["new"]:
         state["new"] = True
         atexit.register(_write, state)
