@@ -174,14 +174,20 @@ def _seen(state: dict[str, Any], key: str, digest: str, *, new: bool) -> None:
 
 
 def _write(state: dict[str, Any]) -> None:
-    """Store this run's valid verdicts (what it met, stored or new). Never raises."""
+    """Store this run's valid verdicts (what it met, stored or new), and the stored
+    ones it did not meet while they fit. Never raises."""
     file: Path | None = state["file"]
     if file is None or state["full"] or not state["new"]:
         return
     from guardrails.packcache import _checksum
 
+    seen: dict[str, set[str]] = {k: set(v) for k, v in state["seen"].items()}
+    # What earlier runs kept stays too (another project's files) while it fits.
+    if state["size"] + sum(map(len, state["known"].values())) <= MAX_ENTRIES:
+        for k, v in state["known"].items():
+            seen.setdefault(k, set()).update(v)
     with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
-        payload = json.dumps({k: sorted(v) for k, v in sorted(state["seen"].items())},
+        payload = json.dumps({k: sorted(v) for k, v in sorted(seen.items())},
                              ensure_ascii=False).encode("utf-8", "surrogatepass")
         head = json.dumps({"format": _FORMAT, "context": state["ctx"],
                            "payload": _checksum(payload)}).encode("utf-8")
