@@ -52,17 +52,32 @@ _CACHE_SIZE = 256
 _cache: dict[str, Predicate | None] = {}
 
 
-def predicate(schema: Any, *, rule: bool = False) -> Predicate | None:
+def predicate(
+    schema: Any, *, rule: bool = False, remember: bool = False, lazy: bool = False
+) -> Predicate | None:
     """``is_valid`` of ``schema`` on jsonschema-rs, or None to use jsonschema.
 
     ``rule``: the schema is a rule's condition, whose patterns run on RE2;
     else a shipped data schema, whose patterns run on Python's ``re``. Results
     are cached by the schema's ``repr`` (so ``1`` and ``True`` never share).
+    ``remember`` (data schemas only: the config, rule and org data files): an
+    instance a run with this code found valid before is valid without
+    importing jsonschema-rs (:mod:`guardrails.verdictcache`), and the engine
+    is built at the first instance that was not. ``lazy`` (data schemas): the
+    engine is built at the first instance, not here (the files source, which
+    remembers whole files, may need none).
     """
-    key = f"{rule}:{schema!r}"
+    remember = remember and not rule
+    lazy = (lazy or remember) and not rule
+    key = f"{rule}:{remember}:{lazy}:{schema!r}"
     if key in _cache:
         return _cache[key]
-    built = _build(schema, rule) if not mentions(schema, _JSONSCHEMA_ONLY) else None
+    if mentions(schema, _JSONSCHEMA_ONLY):
+        built = None
+    elif lazy:
+        built = _remembering(schema, repr(schema), remember)
+    else:
+        built = _build(schema, rule)
     if len(_cache) >= _CACHE_SIZE:
         _cache.clear()
     _cache[key] = built
@@ -111,6 +126,36 @@ def _build(schema: Any, rule: bool) -> Predicate | None:
             return slow(instance)  # a value jsonschema-rs cannot read
 
     return is_valid
+
+
+def _remembering(schema: Any, schema_repr: str, lookup: bool) -> Predicate:
+    """``is_valid`` that builds the engine (jsonschema-rs, or jsonschema where it
+    refuses the schema) at its first use, and with ``lookup`` first asks the
+    verdicts of earlier runs, building the engine only on a miss."""
+    from guardrails import verdictcache
+
+    key = verdictcache.schema_key(schema_repr)
+    engine: Predicate | None = None
+
+    def is_valid(instance: Any) -> bool:
+        nonlocal engine
+        text = verdictcache.text_of(instance) if lookup and verdictcache.active() else None
+        if text is not None and verdictcache.known_valid(key, text):
+            return True
+        if engine is None:
+            engine = _build(schema, False) or _jsonschema(schema)
+        ok = engine(instance)
+        if ok and text is not None:
+            verdictcache.remember(key, text)
+        return ok
+
+    return is_valid
+
+
+def _jsonschema(schema: Any) -> Predicate:
+    from guardrails.jsonvalidators import make_validator
+
+    return make_validator(schema).is_valid  # type: ignore[no-any-return]
 
 
 def _refuse(uri: str) -> Any:

@@ -143,7 +143,7 @@ def errors_of(
 
     # Most input is valid: a yes from jsonschema-rs (same answers, see fastvalid)
     # costs microseconds; jsonschema is asked only for the words of an error.
-    fast = predicate(load_schema(schema) if isinstance(schema, str) else schema)
+    fast = predicate(load_schema(schema) if isinstance(schema, str) else schema, remember=True)
     if fast is not None and fast(data):
         return []
     v = validator_for(schema) if isinstance(schema, str) else make_validator(schema)
@@ -175,7 +175,7 @@ def validate(
     """Raise ``error_cls`` for the most relevant schema violation, if any."""
     from guardrails.fastvalid import predicate
 
-    fast = predicate(load_schema(schema) if isinstance(schema, str) else schema)
+    fast = predicate(load_schema(schema) if isinstance(schema, str) else schema, remember=True)
     if fast is not None and fast(data):
         return
     v = validator_for(schema) if isinstance(schema, str) else make_validator(schema)

@@ -44,7 +44,16 @@ from guardrails.paths import check_file, folder_is_safe
 from guardrails.sections import normalize_sections
 from guardrails.sourcebase import Source, SourceEnv, hookimpl
 from guardrails.sources import postmortem
-from guardrails.sources.files_formats import Layout, RecordCheck, Table, read_table, record_check
+from guardrails.sources.files_formats import (
+    Layout,
+    RecordCheck,
+    Table,
+    always_valid,
+    file_known_valid,
+    read_table,
+    record_check,
+    remember_file,
+)
 from guardrails.sources.files_normalise import NESTED, normaliser, set_timestamps
 from guardrails.textsafe import excerpt, quoted
 
@@ -324,9 +333,14 @@ class FilesSource(Source):
 
     def _tabular(self, kind: str, path: Path) -> list[dict[str, Any]]:
         entry = next(e for e in ENTRIES if e.kind == kind)
-        table = self._read(path, _layout(kind, entry.keys))
+        display = self.env.display(path)
+        text = yamlio.read_text(path, display)
+        suffix = path.suffix.lower()
+        table = read_table(text, display, suffix, _layout(kind, entry.keys))
         check = record_check(kind)
-        fast = check.fast
+        # A file this code found valid before, to the byte, needs no schema engine.
+        known = file_known_valid(check, suffix, text)
+        fast = always_valid if known else check.fast
         normalise = normaliser(kind, self.env.timezone)
         # Nulls are dropped before validation (null means absent); a table
         # that cannot hold one (CSV, JSON Lines without the word) is not searched.
@@ -350,16 +364,20 @@ class FilesSource(Source):
         _check_ids(kind, table, i if bad is not None else len(records))
         if bad is not None:
             raise bad
+        if not known:
+            remember_file(check, suffix, text)
         self._tables[kind] = table
         return records
 
     def _valid(
-        self, record: Any, check: RecordCheck, kind: str, table: Table, i: int
+        self, record: Any, check: RecordCheck, kind: str, table: Table, i: int,
+        *, known: bool = False,
     ) -> dict[str, Any]:
-        """Validate one record and return it normalised (in place)."""
+        """Validate one record and return it normalised (in place); ``known``: its
+        file was found valid before, to the byte (no schema engine needed)."""
         if type(record) is dict:
             _drop_nulls(record, NESTED.get(kind, ("",))[0])
-        if not check.fast(record):
+        if not known and not check.fast(record):
             _raise_schema_error(check, record, table, i)
         normaliser(kind, self.env.timezone)(record, table, i)
         return record  # type: ignore[no-any-return]
@@ -422,7 +440,11 @@ class FilesSource(Source):
         # Front matter positions only when an error needs them: the YAML text
         # again, after a blank line for the opening '---' so lines match the file.
         table = Table(display, [doc.front], text=postmortem.front_matter_text(doc), single=True)
-        front = self._valid(doc.front, record_check("postmortems"), "postmortems", table, 0)
+        check = record_check("postmortems")
+        known = file_known_valid(check, ".md", text)
+        front = self._valid(doc.front, check, "postmortems", table, 0, known=known)
+        if not known:
+            remember_file(check, ".md", text)
         front.update(
             id=path.name,
             file=display,

@@ -40,6 +40,7 @@ from guardrails import validation, yamlio
 from guardrails.errors import DataFileError
 from guardrails.fastvalid import predicate
 from guardrails.textsafe import excerpt, quoted
+from guardrails.verdictcache import schema_key
 from guardrails.yamlio import PathKey, Position
 
 # ---------------------------------------------------------------------------
@@ -64,11 +65,13 @@ class RecordCheck:
         if definition:
             pointer = definition.replace("~", "~0").replace("/", "~1")
             # The definition through a $ref, so its own $refs still resolve.
-            fast = predicate({"$defs": root["$defs"], "$ref": f"#/$defs/{pointer}"})
+            fast = predicate({"$defs": root["$defs"], "$ref": f"#/$defs/{pointer}"}, lazy=True)
         else:
-            fast = predicate(root)
+            fast = predicate(root, lazy=True)
         self.fast: Callable[[Any], bool] = fast or self.validator.is_valid
         self.compiled = fast is not None
+        #: what a whole file's verdict is remembered by (guardrails.verdictcache)
+        self.key = f"file:{schema_name}:{definition}:{schema_key(repr(schema))}"
         self.required: tuple[str, ...] = tuple(schema.get("required", ()))
 
     @functools.cached_property
@@ -95,6 +98,28 @@ class RecordCheck:
 
 
 @functools.cache
+def file_known_valid(check: RecordCheck, suffix: str, text: str) -> bool:
+    """Whether every record of a file of exactly this text was valid under ``check``'s
+    schema in an earlier run with this code (then no schema engine is needed)."""
+    from guardrails import verdictcache
+
+    return (len(text) <= verdictcache.MAX_BYTES and verdictcache.active()
+            and verdictcache.known_valid(f"{check.key}:{suffix}", text))
+
+
+def remember_file(check: RecordCheck, suffix: str, text: str) -> None:
+    """Keep that every record of a file of this text is valid (the loop found no error)."""
+    from guardrails import verdictcache
+
+    if verdictcache.active():
+        verdictcache.remember(f"{check.key}:{suffix}", text)
+
+
+def always_valid(record: Any) -> bool:
+    """The verdict on a record of a file known valid."""
+    return True
+
+
 def record_check(schema_name: str, definition: str | None = None) -> RecordCheck:
     return RecordCheck(schema_name, definition)
 
