@@ -54,6 +54,7 @@ from guardrails.sources.files_formats import (
     record_check,
     remember_file,
 )
+from guardrails.sources.files_index import RecordRows
 from guardrails.sources.files_normalise import NESTED, normaliser, set_timestamps
 from guardrails.textsafe import excerpt, quoted
 
@@ -126,7 +127,7 @@ class FilesSource(Source):
         self._files: dict[str, list[Path]] | None = None
         self._facts: dict[str, list[dict[str, Any]]] = {}
         self._tables: dict[str, Table] = {}
-        self._index: dict[str, dict[int, int]] = {}
+        self._index: dict[str, RecordRows] = {}
         self._plain: set[Path] = set()  # postmortem files scandir saw as plain files
 
     # --- the Source interface ---------------------------------------------
@@ -182,8 +183,8 @@ class FilesSource(Source):
             return None
         index = self._index.get(kind)
         if index is None:
-            index = self._index[kind] = {id(r): i for i, r in enumerate(table.records)}
-        i = index.get(id(fact))
+            index = self._index[kind] = RecordRows(table.records)
+        i = index.row(fact)
         if i is None:
             return None
         return table.display, table.line(i, (field,) if field else ())
