@@ -1185,3 +1185,13 @@ def test_csv_lines_split_as_stringio_does(text: str) -> None:
     from guardrails.sources.files_formats import _csv_lines
 
     assert list(_csv_lines(text)) == list(io.StringIO(text, newline=""))
+
+
+def test_a_kind_has_one_record_check_and_no_file_text_is_kept() -> None:
+    # One RecordCheck a kind (5,000 postmortems must not build 5,000 schema
+    # checks), and the known-valid test keeps no file's text alive: a cache
+    # keyed by text held every data file for the run (~45 MiB at 100k facts).
+    from guardrails.sources import files_formats
+
+    assert files_formats.record_check("postmortems") is files_formats.record_check("postmortems")
+    assert not hasattr(files_formats.file_known_valid, "cache_info")
