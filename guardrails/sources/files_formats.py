@@ -97,7 +97,6 @@ class RecordCheck:
         return err
 
 
-@functools.cache
 def file_known_valid(check: RecordCheck, suffix: str, text: str) -> bool:
     """Whether every record of a file of exactly this text was valid under ``check``'s
     schema in an earlier run with this code (then no schema engine is needed)."""
@@ -120,6 +119,7 @@ def always_valid(record: Any) -> bool:
     return True
 
 
+@functools.cache
 def record_check(schema_name: str, definition: str | None = None) -> RecordCheck:
     return RecordCheck(schema_name, definition)
 
