@@ -62,6 +62,7 @@ def _spawn(argv: list[str]) -> tuple[int, str, str]:
     os.close(out_w)
     os.close(err_w)
     bufs: dict[int, list[bytes]] = {out_r: [], err_r: []}
+    done = False
     try:
         poller = select.poll()
         for fd in bufs:
@@ -75,11 +76,17 @@ def _spawn(argv: list[str]) -> tuple[int, str, str]:
                 else:  # end of that stream
                     poller.unregister(fd)
                     left.discard(fd)
+        done = True
     finally:
         # Closed before waiting: interrupted mid-read, git then fails its next
         # write instead of waiting on a full pipe forever.
         os.close(out_r)
         os.close(err_r)
+        if not done:  # interrupted (Ctrl-C, SIGTERM): git is killed, as subprocess.run does
+            import signal
+
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         status = os.waitpid(pid, 0)[1]
     out, err = (b"".join(bufs[fd]).decode("utf-8", "surrogateescape") for fd in (out_r, err_r))
     return os.waitstatus_to_exitcode(status), out, err
