@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -132,6 +134,8 @@ class GitSource(Source):
         self.git = Git(self.repo)
         self._head: str | None = None
         self._index: Path | None = None  # git's index file, when rev-parse named it
+        self._top: Path | None = None  # the work tree's top folder, when rev-parse named it
+        self._key: str | None = None
         self._checked = False
         self._dirty = False  # the history cache must be (re)written
 
@@ -194,6 +198,7 @@ class GitSource(Source):
         head = text.rstrip("\n").rpartition("\n")[2].strip() if rc == 0 else ""
         if rc == 0 and len(out) == 5 and out[1]:
             self._index = self.repo / out[1]
+            self._top = Path(out[2])
         self._head, self._checked = head or None, True
         return self._head
 
@@ -236,7 +241,24 @@ class GitSource(Source):
         return int((self.env.now - length).timestamp())
 
     def _cache_key(self) -> str:
-        return gitcache.cache_key(self.repo, {"bots": self.bots, "numstat": self.numstat})
+        # Authors are stored as .mailmap mapped them when git read the log (%aN/%aE),
+        # and git reads the work tree's .mailmap, committed or not: its text is
+        # part of what a cached history is.
+        if self._key is None:
+            self._key = gitcache.cache_key(self.repo, {"bots": self.bots, "numstat": self.numstat,
+                                                       "mailmap": self._mailmap_sum()})
+        return self._key
+
+    def _mailmap_sum(self) -> str | None:
+        """A checksum of the work tree's ``.mailmap`` (None: none, or not a plain file)."""
+        path = (self._top or self.repo) / ".mailmap"
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode):  # git ignores a symlinked one
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}:{len(data)}"
 
     def _history(self, head: str, modmap: ModuleMap, meta: dict[str, dict[str, Any]],
                  task: ProgressTask) -> tuple[gitcache.History | None, list[dict[str, Any]]]:
