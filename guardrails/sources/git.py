@@ -135,7 +135,6 @@ class GitSource(Source):
         self._head: str | None = None
         self._index: Path | None = None  # git's index file, when rev-parse named it
         self._top: Path | None = None  # the work tree's top folder, when rev-parse named it
-        self._key: str | None = None
         self._checked = False
         self._dirty = False  # the history cache must be (re)written
 
@@ -241,13 +240,7 @@ class GitSource(Source):
         return int((self.env.now - length).timestamp())
 
     def _cache_key(self) -> str:
-        # Authors are stored as .mailmap mapped them when git read the log (%aN/%aE),
-        # and git reads the work tree's .mailmap, committed or not: its text is
-        # part of what a cached history is.
-        if self._key is None:
-            self._key = gitcache.cache_key(self.repo, {"bots": self.bots, "numstat": self.numstat,
-                                                       "mailmap": self._mailmap_sum()})
-        return self._key
+        return gitcache.cache_key(self.repo, {"bots": self.bots, "numstat": self.numstat})
 
     def _mailmap_sum(self) -> str | None:
         """A checksum of the work tree's ``.mailmap`` (None: none, or not a plain file)."""
@@ -273,6 +266,12 @@ class GitSource(Source):
         since = self.since()
         mkey = json.dumps([self.depth, modmap.prefixes, meta], sort_keys=True, default=str)
         hist = gitcache.load(self.env.cache_dir, self._cache_key(), self._warn)
+        # Authors are stored as .mailmap mapped them when git read the log (%aN/%aE),
+        # and git reads the work tree's .mailmap, committed or not: another text
+        # than the cached history's means reading it all again (in the same file).
+        mailmap = self._mailmap_sum()
+        if hist is not None and hist.get("mailmap") != mailmap:
+            hist = None
         if hist is not None and hist["since"] <= since:
             if hist["head"] == head:
                 if hist["modules_key"] != mkey:  # another module map: modules again
@@ -290,7 +289,7 @@ class GitSource(Source):
                 new = gitcache.build(hist["key"], head, hist["since"], raw, mods, mkey)
                 if hist["tracked_key"] is not None:  # the index's, not HEAD's: still good
                     new["tracked_key"], new["tracked"] = hist["tracked_key"], hist["tracked"]
-                self._dirty = True
+                new["mailmap"], self._dirty = mailmap, True
                 return new, [f for f, c in zip(facts, raw, strict=True) if c["at"] >= since]
         raw = []
         facts = self._commit_facts(self._read_all(head, since, raw), modmap, task)
@@ -299,6 +298,7 @@ class GitSource(Source):
         self._dirty = True
         hist = gitcache.build(self._cache_key(), head, since, raw, [f["modules"] for f in facts],
                               mkey)
+        hist["mailmap"] = mailmap
         return hist, facts
 
     def _read_all(self, head: str, since: int,

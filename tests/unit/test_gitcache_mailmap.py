@@ -35,6 +35,7 @@ def test_a_committed_mailmap_maps_the_cached_commits_too(tmp_path: Path) -> None
     assert authors(r.path, cache) == ["Alice", "alice"]
     r.commit({".mailmap": MAILMAP}, date="2026-01-12T00:00:00Z")  # HEAD moves on
     assert authors(r.path, cache) == ["Alice", "Alice", "Alice"]
+    assert len(list((cache / "git").iterdir())) == 1  # the same file, rewritten
 
 
 def test_an_edited_mailmap_in_the_work_tree_is_seen(tmp_path: Path) -> None:
@@ -43,4 +44,5 @@ def test_an_edited_mailmap_in_the_work_tree_is_seen(tmp_path: Path) -> None:
     assert authors(r.path, cache) == ["Alice", "alice"]
     (r.path / ".mailmap").write_text(MAILMAP, encoding="utf-8")  # git reads it, uncommitted
     assert authors(r.path, cache) == ["Alice", "Alice"]
+    assert authors(r.path, cache) == ["Alice", "Alice"]  # and cached again
     assert authors(tmp_path / "repo", tmp_path / "nocache") == ["Alice", "Alice"]
