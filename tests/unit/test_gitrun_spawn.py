@@ -51,3 +51,22 @@ def test_much_stderr_and_stdout_do_not_block(tmp_path: Path) -> None:
               "head -c 300000 /dev/zero | tr '\\0' o; exit 3")
     rc, out = git.run_status("-c", f"alias.loud={script}", "loud", ok=(3,))
     assert rc == 3 and len(out) == 300_000 and set(out) == {"o"}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists /proc/self/fd")
+def test_inheritable_descriptors_do_not_reach_git(tmp_path: Path) -> None:
+    """A descriptor the process inherited (a CI runner's or a parent's pipe) is not
+    handed on to git and what git starts (an fsmonitor daemon can outlive the run
+    and hold the parent's pipe open): closed in the child, as subprocess's
+    close_fds did."""
+    import os
+
+    git = Git(_repo(tmp_path))
+    r, w = os.pipe()
+    try:
+        os.set_inheritable(w, True)
+        out = git.run("-c", "alias.fds=!ls /proc/self/fd", "fds")
+    finally:
+        os.close(r)
+        os.close(w)
+    assert str(w) not in out.split()
