@@ -135,7 +135,7 @@ def _cache_file(key: list[list[object]]) -> Path | None:
 def _read(file: Path, key: list[list[object]]) -> tuple[tuple[Entry, ...], str] | None:
     try:
         data = json.loads(file.read_text("utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("format") != _FORMAT or data.get("key") != key:
         return None

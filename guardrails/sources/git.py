@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -132,6 +134,7 @@ class GitSource(Source):
         self.git = Git(self.repo)
         self._head: str | None = None
         self._index: Path | None = None  # git's index file, when rev-parse named it
+        self._top: Path | None = None  # the work tree's top folder, when rev-parse named it
         self._checked = False
         self._dirty = False  # the history cache must be (re)written
 
@@ -194,6 +197,7 @@ class GitSource(Source):
         head = text.rstrip("\n").rpartition("\n")[2].strip() if rc == 0 else ""
         if rc == 0 and len(out) == 5 and out[1]:
             self._index = self.repo / out[1]
+            self._top = Path(out[2])
         self._head, self._checked = head or None, True
         return self._head
 
@@ -238,6 +242,17 @@ class GitSource(Source):
     def _cache_key(self) -> str:
         return gitcache.cache_key(self.repo, {"bots": self.bots, "numstat": self.numstat})
 
+    def _mailmap_sum(self) -> str | None:
+        """A checksum of the work tree's ``.mailmap`` (None: none, or not a plain file)."""
+        path = (self._top or self.repo) / ".mailmap"
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode):  # git ignores a symlinked one
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}:{len(data)}"
+
     def _history(self, head: str, modmap: ModuleMap, meta: dict[str, dict[str, Any]],
                  task: ProgressTask) -> tuple[gitcache.History | None, list[dict[str, Any]]]:
         """The history to cache (None without a cache folder) and the ``commits``
@@ -251,6 +266,12 @@ class GitSource(Source):
         since = self.since()
         mkey = json.dumps([self.depth, modmap.prefixes, meta], sort_keys=True, default=str)
         hist = gitcache.load(self.env.cache_dir, self._cache_key(), self._warn)
+        # Authors are stored as .mailmap mapped them when git read the log (%aN/%aE),
+        # and git reads the work tree's .mailmap, committed or not: another text
+        # than the cached history's means reading it all again (in the same file).
+        mailmap = self._mailmap_sum()
+        if hist is not None and hist.get("mailmap") != mailmap:
+            hist = None
         if hist is not None and hist["since"] <= since:
             if hist["head"] == head:
                 if hist["modules_key"] != mkey:  # another module map: modules again
@@ -268,7 +289,7 @@ class GitSource(Source):
                 new = gitcache.build(hist["key"], head, hist["since"], raw, mods, mkey)
                 if hist["tracked_key"] is not None:  # the index's, not HEAD's: still good
                     new["tracked_key"], new["tracked"] = hist["tracked_key"], hist["tracked"]
-                self._dirty = True
+                new["mailmap"], self._dirty = mailmap, True
                 return new, [f for f, c in zip(facts, raw, strict=True) if c["at"] >= since]
         raw = []
         facts = self._commit_facts(self._read_all(head, since, raw), modmap, task)
@@ -277,6 +298,7 @@ class GitSource(Source):
         self._dirty = True
         hist = gitcache.build(self._cache_key(), head, since, raw, [f["modules"] for f in facts],
                               mkey)
+        hist["mailmap"] = mailmap
         return hist, facts
 
     def _read_all(self, head: str, since: int,

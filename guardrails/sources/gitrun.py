@@ -39,7 +39,25 @@ _NAP = 0.01
 _SPAWN = hasattr(os, "posix_spawn") and hasattr(select, "poll")
 
 
-def _spawn(argv: list[str]) -> tuple[int, str, str]:
+def _inherited() -> list[int] | None:
+    """Inheritable descriptors above stderr, which subprocess's ``close_fds`` closes in
+    the child (posix_spawn hands them on), or None when they cannot be listed."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        out = []
+        for name in names:
+            if name.isdigit() and int(name) > 2:
+                with contextlib.suppress(OSError):  # the listing's own, closed since
+                    if os.get_inheritable(int(name)):
+                        out.append(int(name))
+        return out
+    return None
+
+
+def _spawn(argv: list[str], close: Sequence[int] = ()) -> tuple[int, str, str]:
     """``(exit status, stdout, stderr)`` of ``argv``, stdin empty.
 
     What ``subprocess.run(..., capture_output=True)`` does, with
@@ -47,14 +65,16 @@ def _spawn(argv: list[str]) -> tuple[int, str, str]:
     then costs ~4 ms less CPU (subprocess's import and machinery). Both
     pipes are drained as they fill, so no output size can block git. The
     bytes are decoded as they are (no newline translation: a path holding
-    ``\r`` stays itself).
+    ``\r`` stays itself). ``close``: descriptors closed in the child
+    (:func:`_inherited`).
     """
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     try:
         pid = os.posix_spawn(argv[0], argv, {**os.environ, **_ENV}, file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)])
+            (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2),
+            *((os.POSIX_SPAWN_CLOSE, fd) for fd in close)])
     except BaseException:
         for fd in (out_r, out_w, err_r, err_w):
             os.close(fd)
@@ -62,6 +82,7 @@ def _spawn(argv: list[str]) -> tuple[int, str, str]:
     os.close(out_w)
     os.close(err_w)
     bufs: dict[int, list[bytes]] = {out_r: [], err_r: []}
+    done = False
     try:
         poller = select.poll()
         for fd in bufs:
@@ -75,11 +96,17 @@ def _spawn(argv: list[str]) -> tuple[int, str, str]:
                 else:  # end of that stream
                     poller.unregister(fd)
                     left.discard(fd)
+        done = True
     finally:
         # Closed before waiting: interrupted mid-read, git then fails its next
         # write instead of waiting on a full pipe forever.
         os.close(out_r)
         os.close(err_r)
+        if not done:  # interrupted (Ctrl-C, SIGTERM): git is killed, as subprocess.run does
+            import signal
+
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         status = os.waitpid(pid, 0)[1]
     out, err = (b"".join(bufs[fd]).decode("utf-8", "surrogateescape") for fd in (out_r, err_r))
     return os.waitstatus_to_exitcode(status), out, err
@@ -138,8 +165,11 @@ class Git:
                    ok: tuple[int, ...] = (0,)) -> tuple[int, str]:
         """``(exit status, output)``; a :class:`SourceError` for a status not in ``ok``."""
         argv = self._argv(args)
-        if input is None and _SPAWN:
-            rc, out, err = _spawn(argv)
+        # Descriptors a parent passed down must not reach git (and a daemon it may
+        # start): where they cannot be listed, subprocess closes them.
+        inherited = _inherited() if input is None and _SPAWN else None
+        if inherited is not None:
+            rc, out, err = _spawn(argv, inherited)
         else:
             import subprocess  # not at import: a warm run needs none (see _spawn)
 

@@ -251,3 +251,22 @@ def test_a_corrupt_cache_file_is_ignored(tmp_path: Path, monkeypatch: pytest.Mon
         assert installed.third_party_plugins() == expected
     finally:
         installed._cached.cache_clear()
+
+
+def test_a_deeply_nested_cache_file_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A foreign or damaged entry-point cache nesting past json's recursion limit is a
+    miss like any other damage, not a RecursionError traceback."""
+    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(tmp_path))
+    installed._cached.cache_clear()
+    try:
+        expected = installed.third_party_plugins()
+        files = list(tmp_path.glob("entry-points-*.json"))
+        assert files
+        for file in files:
+            file.write_text("[" * 100_000)
+        installed._cached.cache_clear()
+        assert installed.third_party_plugins() == expected
+    finally:
+        installed._cached.cache_clear()

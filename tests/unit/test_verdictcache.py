@@ -154,3 +154,19 @@ def test_bounded(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert verdictcache.text_of({1: "a"}) is None  # JSON would not give it back as it was
     assert verdictcache.text_of({"a": float("nan")}) is None
     assert verdictcache.text_of("x" * (verdictcache.MAX_BYTES + 1)) is None
+
+
+def test_record_checks_made_once_and_file_texts_not_kept(cache: Path, tmp_path: Path) -> None:
+    """Review of issue 15: ``record_check`` is memoised (a kind's schema is parsed and its
+    check built once a process), and the whole-file verdict keeps no file text: a
+    long-lived process (the pytest plugin, library use) reading changing files would
+    otherwise hold every text it ever read."""
+    from guardrails.sources import files_formats
+
+    assert files_formats.record_check("teams") is files_formats.record_check("teams")
+    for i in range(3):
+        root = org(tmp_path / f"run{i}")
+        (root / "org" / "teams.yaml").write_text(TEAMS + f"# run {i}\n", encoding="utf-8")
+        gather(root)
+    info = getattr(files_formats.file_known_valid, "cache_info", None)
+    assert info is None or info().currsize == 0
