@@ -127,9 +127,32 @@ def _cache_file(key: list[list[object]]) -> Path | None:
     if folder is None:
         return None
     # A name, not a proof: the whole key is stored in the file and compared.
-    # (zlib, not hashlib: hashlib loads OpenSSL, a cost this cache exists to avoid.)
     text = json.dumps(key).encode("utf-8", "surrogatepass")
-    return folder / f"entry-points-{zlib.crc32(text):08x}{zlib.adler32(text):08x}.json"
+    return folder / f"entry-points-{checksum(text)}.json"
+
+
+def checksum(data: bytes) -> str:
+    """16 hex digits naming or checking a cache file's content (not a proof: every
+    cache also stores and compares its whole key)."""
+    # zlib, not hashlib: hashlib loads OpenSSL, a start-up cost the caches exist to avoid.
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
+
+
+def write_whole(file: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all: a temporary file beside it, then
+    ``os.replace``. Raises ``OSError`` like ``open``; callers treat that as a cache
+    they cannot keep. (Not :func:`guardrails.fileio.atomic_write`: its ``tempfile``
+    import brings shutil, bz2 and lzma, ~2 ms of every start-up.)"""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, file)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _read(file: Path, key: list[list[object]]) -> tuple[tuple[Entry, ...], str] | None:
@@ -154,17 +177,9 @@ def _read(file: Path, key: list[list[object]]) -> tuple[tuple[Entry, ...], str] 
 def _write(file: Path, key: list[list[object]], got: tuple[tuple[Entry, ...], str]) -> None:
     """Write whole or not at all; a cache that cannot be written is no error."""
     with contextlib.suppress(OSError, ValueError):
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump({"format": _FORMAT, "key": key,
-                           "entries": [list(e) for e in got[0]], "pluggy": got[1]}, fh)
-            os.replace(tmp, file)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_whole(file, json.dumps({"format": _FORMAT, "key": key,
+                                      "entries": [list(e) for e in got[0]],
+                                      "pluggy": got[1]}).encode("utf-8"))
 
 
 def _scan() -> tuple[Entry, ...]:

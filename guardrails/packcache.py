@@ -33,12 +33,11 @@ import json
 import math
 import os
 import sys
-import zlib
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from guardrails.installed import cache_dir, caches_disabled
+from guardrails.installed import cache_dir, caches_disabled, checksum, write_whole
 
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
@@ -97,12 +96,7 @@ def _code_fingerprint() -> str:
                     with contextlib.suppress(OSError):
                         st = entry.stat()
                         seen.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
-    return _checksum("\n".join(sorted(seen)).encode("utf-8", "surrogatepass"))
-
-
-def _checksum(data: bytes) -> str:
-    # zlib, not hashlib: hashlib loads OpenSSL, a start-up cost of its own.
-    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
+    return checksum("\n".join(sorted(seen)).encode("utf-8", "surrogatepass"))
 
 
 def _file_key(path: Path) -> list[Any] | None:
@@ -112,7 +106,7 @@ def _file_key(path: Path) -> list[Any] | None:
             data = fh.read()
     except OSError:
         return None
-    return [str(path), st.st_size, st.st_mtime_ns, _checksum(data)]
+    return [str(path), st.st_size, st.st_mtime_ns, checksum(data)]
 
 
 def _cache_file(path: Path) -> Path | None:
@@ -120,7 +114,7 @@ def _cache_file(path: Path) -> Path | None:
     if folder is None:
         return None
     # One file per pack and install (the name, not a proof: the key is inside).
-    where = _checksum(f"{path}\0{sys.version}".encode("utf-8", "surrogatepass"))
+    where = checksum(f"{path}\0{sys.version}".encode("utf-8", "surrogatepass"))
     return folder / f"pack-{path.stem[:40]}-{where}.json"
 
 
@@ -133,7 +127,7 @@ def load(path: Path, ctx: list[Any]) -> tuple[dict[str, Any], Positions] | None:
         header, _, payload = file.read_bytes().partition(b"\n")
         head = json.loads(header)
         if not (isinstance(head, dict) and head.get("format") == _FORMAT
-                and head.get("context") == ctx and head.get("payload") == _checksum(payload)
+                and head.get("context") == ctx and head.get("payload") == checksum(payload)
                 and head.get("file") == _file_key(path)):
             return None
         stored = json.loads(payload)
@@ -170,17 +164,8 @@ def store(path: Path, data: Any, pos: Positions, ctx: list[Any]) -> None:
                                                           for k, v in pos.items()]},
                              ensure_ascii=False, allow_nan=False).encode("utf-8")
         header = json.dumps({"format": _FORMAT, "context": ctx, "file": key,
-                             "payload": _checksum(payload)}).encode("utf-8")
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(header + b"\n" + payload)
-            os.replace(tmp, file)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+                             "payload": checksum(payload)}).encode("utf-8")
+        write_whole(file, header + b"\n" + payload)
 
 
 def _plain(value: Any, depth: int) -> bool:

@@ -37,6 +37,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from guardrails.installed import checksum, write_whole
+
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
 #: the longest text (a config, a data file) looked up or kept
@@ -80,9 +82,7 @@ def _load() -> dict[str, Any]:
     _state = state
     if folder is None or ctx is None:
         return state
-    from guardrails.packcache import _checksum
-
-    file = folder / f"verdicts-{_checksum(sys.version.encode())}.json"
+    file = folder / f"verdicts-{checksum(sys.version.encode())}.json"
     state["file"] = file
     try:
         if os.stat(file).st_size > 128 * MAX_ENTRIES:
@@ -90,7 +90,7 @@ def _load() -> dict[str, Any]:
         head, _, payload = file.read_bytes().partition(b"\n")
         meta = json.loads(head)
         if not (isinstance(meta, dict) and meta.get("format") == _FORMAT
-                and meta.get("context") == ctx and meta.get("payload") == _checksum(payload)):
+                and meta.get("context") == ctx and meta.get("payload") == checksum(payload)):
             return state
         stored = json.loads(payload)
     except (OSError, ValueError, UnicodeDecodeError, RecursionError):
@@ -104,9 +104,7 @@ def _load() -> dict[str, Any]:
 
 def schema_key(schema_repr: str) -> str:
     """What a schema is remembered by: checksum and length of its ``repr``."""
-    from guardrails.packcache import _checksum
-
-    return f"{_checksum(schema_repr.encode('utf-8', 'surrogatepass'))}:{len(schema_repr)}"
+    return f"{checksum(schema_repr.encode('utf-8', 'surrogatepass'))}:{len(schema_repr)}"
 
 
 def text_of(instance: Any) -> str | None:
@@ -179,8 +177,6 @@ def _write(state: dict[str, Any]) -> None:
     file: Path | None = state["file"]
     if file is None or state["full"] or not state["new"]:
         return
-    from guardrails.packcache import _checksum
-
     seen: dict[str, set[str]] = {k: set(v) for k, v in state["seen"].items()}
     # What earlier runs kept stays too (another project's files) while it fits.
     if state["size"] + sum(map(len, state["known"].values())) <= MAX_ENTRIES:
@@ -190,14 +186,5 @@ def _write(state: dict[str, Any]) -> None:
         payload = json.dumps({k: sorted(v) for k, v in sorted(seen.items())},
                              ensure_ascii=False).encode("utf-8", "surrogatepass")
         head = json.dumps({"format": _FORMAT, "context": state["ctx"],
-                           "payload": _checksum(payload)}).encode("utf-8")
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(head + b"\n" + payload)
-            os.replace(tmp, file)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+                           "payload": checksum(payload)}).encode("utf-8")
+        write_whole(file, head + b"\n" + payload)

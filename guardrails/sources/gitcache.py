@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.fileio import atomic_writer
+from guardrails.installed import checksum
 
 LOG = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def cache_path(cache_dir: Path, key: str) -> Path:
     """The file of ``key``. Two checksums make the name (hashlib's import costs a
     warm run ~3 ms); a clash of names is a miss, never a wrong answer (see ``key``)."""
     raw = key.encode("utf-8", "surrogateescape")
-    return cache_dir / "git" / f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.bin"
+    return cache_dir / "git" / f"{checksum(raw)}.bin"
 
 
 def load(cache_dir: Path | None, key: str,
