@@ -46,22 +46,28 @@ FACTORY: Any = _Factory()
 
 #: (class) -> function giving the tuple of an instance's compared fields
 _KEYS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+#: (class) -> function giving the tuple of an instance's hashed fields
+_HASHED: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 #: (class) -> names of the fields its repr shows
 _SHOWN: dict[type, tuple[str, ...]] = {}
 #: (id, thread) of the records whose repr is being built: a cycle shows as "..."
 _REPRS: set[tuple[int, int]] = set()
 
 
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    if len(names) >= 2:
+        return attrgetter(*names)
+
+    def key(obj: Any) -> tuple[Any, ...]:
+        return tuple(getattr(obj, n) for n in names)
+
+    return key
+
+
 def _key(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     key = _KEYS.get(cls)
     if key is None:
-        names = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
-        if len(names) >= 2:
-            key = attrgetter(*names)
-        else:
-            def key(obj: Any, _names: tuple[str, ...] = names) -> tuple[Any, ...]:
-                return tuple(getattr(obj, n) for n in _names)
-        _KEYS[cls] = key
+        key = _KEYS[cls] = _getter(tuple(f.name for f in dataclasses.fields(cls) if f.compare))
     return key
 
 
@@ -91,8 +97,14 @@ def _eq(self: Any, other: Any) -> Any:
 
 
 def _hash(self: Any) -> int:
-    """A frozen record's hash: of its compared fields, as dataclasses."""
-    return hash(_key(self.__class__)(self))
+    """A frozen record's hash: of its compared fields (less ``hash=False``), as dataclasses."""
+    cls = self.__class__
+    key = _HASHED.get(cls)
+    if key is None:
+        key = _HASHED[cls] = _getter(tuple(
+            f.name for f in dataclasses.fields(cls)
+            if (f.compare if f.hash is None else f.hash)))
+    return hash(key(self))
 
 
 @dataclass_transform(field_specifiers=(dataclasses.field, dataclasses.Field))

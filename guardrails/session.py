@@ -13,7 +13,7 @@ import gc
 import platform
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ from guardrails.model import (
 )
 from guardrails.plugin import EvalContext, Source, SourceEnv
 from guardrails.progress import Progress
+from guardrails.records import FACTORY, record
 from guardrails.rulefile import builtin_rule_ids, duplicate_errors
 from guardrails.rulepaths import resolve_specs_all
 from guardrails.timeutil import iso, parse_now
@@ -69,13 +70,19 @@ class NoConfigError(UsageError):
     pass
 
 
-@dataclass
+@record
 class SourceState:
     """A configured source in this run: what it gathered, or why it failed."""
 
     source: Source
     counts: dict[str, int] = field(default_factory=dict)
     error: SourceError | None = None
+
+    def __init__(self, source: Source, counts: dict[str, int] = FACTORY,
+                 error: SourceError | None = None) -> None:
+        self.source = source
+        self.counts = {} if counts is FACTORY else counts
+        self.error = error
 
 
 def build_config(config_file: str | Path | None, options: RunOptions,

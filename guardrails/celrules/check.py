@@ -19,7 +19,6 @@ every node once. It also records which fields the expression reads (a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from guardrails.celrules.parse import Node
 from guardrails.celrules.types import (
@@ -48,6 +47,7 @@ from guardrails.celrules.types import (
 )
 from guardrails.checks.conditions import did_you_mean, kind_fields
 from guardrails.kinds import KindRegistry
+from guardrails.records import record
 
 
 def an(t: object) -> str:
@@ -74,12 +74,16 @@ class Uses(dict[str, "Uses"]):
         return got
 
 
-@dataclass
+@record
 class _Val:
     """The static type of a sub-expression, and where its fact reads are recorded."""
 
     type: T
     uses: Uses | None = None  # where this value's own reads are recorded (facts only)
+
+    def __init__(self, type: T, uses: Uses | None = None) -> None:
+        self.type = type
+        self.uses = uses
 
 
 class Checker:

@@ -25,7 +25,7 @@ import importlib.util
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from typing import Any
 from guardrails.celrules.check import CelTypeError, Checker, T, Uses, variables
 from guardrails.celrules.parse import CelSyntaxError, parse
 from guardrails.kinds import KindRegistry
+from guardrails.records import record
 from guardrails.textsafe import excerpt
 
 
@@ -79,7 +80,7 @@ def runtime() -> Any:
     return module
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Compiled:
     """One checked, compiled expression."""
 
@@ -89,6 +90,15 @@ class Compiled:
     program: Any = field(compare=False)
     #: kinds the expression reaches through links (gathered with the rule's own)
     reaches: frozenset[str] = frozenset()
+
+    def __init__(self, source: str, type: T, uses: Mapping[str, Uses], program: Any,
+                 reaches: frozenset[str] = frozenset()) -> None:
+        _set = object.__setattr__
+        _set(self, "source", source)
+        _set(self, "type", type)
+        _set(self, "uses", uses)
+        _set(self, "program", program)
+        _set(self, "reaches", reaches)
 
 
 _RUST_POS = re.compile(r"<input>:(\d+):(\d+)")
