@@ -101,7 +101,8 @@ class Compiled:
         _set(self, "reaches", reaches)
 
 
-_RUST_POS = re.compile(r"<input>:(\d+):(\d+)")
+#: where the runtime's own parser says it stopped (compiled only for such an error)
+_RUST_POS = r"<input>:(\d+):(\d+)"
 
 
 def _offset(src: str, line: int, col: int) -> int:
@@ -158,7 +159,7 @@ def _compile(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, 
         program = runtime().compile(src)
     except Exception as exc:  # noqa: BLE001 - the runtime's own parser refused it
         text = str(exc)
-        m = _RUST_POS.search(text)
+        m = re.search(_RUST_POS, text)
         at = _offset(src, int(m.group(1)), int(m.group(2))) if m else 0
         first = text.split("\n", 1)[0]
         raise CelProblem(f"syntax error: {excerpt(first, 200)}", at) from None

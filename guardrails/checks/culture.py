@@ -12,7 +12,6 @@ The score is defined once here, and the rule's explain text says the same:
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -21,6 +20,7 @@ from guardrails import fmt
 from guardrails.checks.generic import no_data
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, hookimpl
+from guardrails.series import fmean
 from guardrails.timeutil import in_window
 
 #: the six Westrum items of the DORA survey, in column order
@@ -139,7 +139,7 @@ class WestrumScoreCheck(Check):
         for r in responses:
             for q, v in _answers(r).items():
                 per_item.setdefault(q, []).append(v)
-        means = {q: statistics.fmean(vs) for q, vs in per_item.items()}
+        means = {q: fmean(vs) for q, vs in per_item.items()}
         q = min(means, key=lambda k: (means[k], k))
         return q, means[q]
 

@@ -155,16 +155,16 @@ def main(argv: list[str] | None = None) -> int:
     both signals take the same way out: exit code 2, "interrupted", every
     report file left as it was (see guardrails.fileio).
     """
-    import signal
+    from guardrails.exits import sigterm_handler
 
     previous = None
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        previous = signal.signal(signal.SIGTERM, _terminate)
+        previous = sigterm_handler(_terminate)
     try:
         return cli.main(args=argv, standalone_mode=False)
     finally:
         if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+            sigterm_handler(previous)
 
 
 def console() -> int:
