@@ -65,6 +65,10 @@ def console() -> int:
 def _run(argv: list[str] | None, *, exiting: bool) -> int:
     plain = plain_validate(sys.argv[1:] if argv is None else list(argv))
     if plain is None:
+        if exiting and argv is None:
+            from guardrails import collector
+
+            collector.pause()  # start-up makes objects for good: see guardrails/collector.py
         from guardrails.cli.main import console as group_console
         from guardrails.cli.main import main as group_main
 

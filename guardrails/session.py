@@ -18,8 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from guardrails import collector, validation
 from guardrails import facts as factsmod
-from guardrails import validation
 from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import (
     DEFAULT_HISTORY_DIR,
@@ -523,6 +523,7 @@ class Session:
             t0 = time.perf_counter()
             self.collect()
             t1 = time.perf_counter()
+            collector.resume()  # the program's start-up is over (guardrails/collector.py)
             # Facts are hundreds of thousands of long-lived dicts: the cyclic garbage
             # collector would rescan them again and again (0.8s of a 100k-deployment
             # run) to find nothing. Paused while facts are built and read.
