@@ -68,8 +68,13 @@ class SourceEnv:
 
     def display(self, path: Path) -> str:
         """A path as the user should read it: relative to the root when inside."""
+        root = self.root
+        # The root resolved once, not once a path (a source shows dozens of paths).
+        known = self.__dict__.get("_real_root")
+        if known is None or known[0] is not root:
+            known = self.__dict__["_real_root"] = (root, root.resolve())
         try:
-            return str(path.resolve().relative_to(self.root.resolve()))
+            return str(path.resolve().relative_to(known[1]))
         except ValueError:
             return str(path)
 

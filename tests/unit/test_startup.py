@@ -164,6 +164,8 @@ UNNEEDED = {
     # the checks' medians are series.median, not statistics (and its random); SIGTERM is
     # set through _signal; click's "did you mean" (difflib) only for a mistyped option
     "statistics", "random", "signal", "difflib",
+    # the Westrum score's exact means are integer ratios, not fractions (decimal, numbers)
+    "fractions", "decimal", "numbers",
 }
 
 
