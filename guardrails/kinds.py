@@ -134,6 +134,10 @@ class FactKind:
         return self.schema
 
 
+#: FactKind's fields but ``join`` (a function: see :attr:`KindRegistry.stable_fingerprint`)
+_KIND_FIELDS = tuple(f for f in FactKind.__dataclass_fields__ if f != "join")
+
+
 class KindRegistry(Mapping[str, FactKind]):
     """Fact kinds by plural name, in registration order (joins run in that order)."""
 
@@ -163,6 +167,18 @@ class KindRegistry(Mapping[str, FactKind]):
     def fingerprint(self) -> str:
         """Text that differs between registries whose kinds differ (a cache key)."""
         return repr(sorted((n, repr(k)) for n, k in self._kinds.items()))
+
+    @functools.cached_property
+    def stable_fingerprint(self) -> str:
+        """As :attr:`fingerprint`, but the same text in every process (a key kept across
+        runs, guardrails/celrules/typecache.py): a join function by its name, not its
+        address."""
+        def shown(k: FactKind) -> str:
+            join = None if k.join is None else (
+                f"{getattr(k.join, '__module__', '?')}.{getattr(k.join, '__qualname__', '?')}")
+            return repr([*((f, getattr(k, f)) for f in _KIND_FIELDS), ("join", join)])
+
+        return repr(sorted((n, shown(k)) for n, k in self._kinds.items()))
 
     def singular(self, name: str) -> str:
         """The singular of a kind; an unknown kind loses one trailing ``s``."""

@@ -45,6 +45,7 @@ from guardrails.celrules.types import (
     literal_time,
     schema_type,
 )
+from guardrails.celrules.uses import Uses
 from guardrails.checks.conditions import did_you_mean, kind_fields
 from guardrails.kinds import KindRegistry
 from guardrails.records import record
@@ -57,22 +58,6 @@ def an(t: object) -> str:
 
 
 __all__ = ["CelTypeError", "Checker", "T", "Uses", "variables"]
-
-class Uses(dict[str, "Uses"]):
-    """The fields an expression reads below a fact: name -> what it reads of that.
-
-    ``whole`` marks a fact used as a value (compared, returned): all its
-    plain fields are then converted.
-    """
-
-    whole: bool = False
-
-    def child(self, name: str) -> Uses:
-        got = self.get(name)
-        if got is None:
-            got = self[name] = Uses()
-        return got
-
 
 @record
 class _Val:
