@@ -336,8 +336,9 @@ def _check_token_envs(data: Any, positions: dict[tuple[Any, ...], tuple[int, int
                 "name here; if a real token was in this file, revoke it")
 
 
-_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*=")
+# pyproject.toml's lines (compiled by re when a config is read from there, not at import)
+_TABLE = r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$"
+_KEY = r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*="
 
 
 def toml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
@@ -351,7 +352,7 @@ def toml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
     current: tuple[Any, ...] | None = None
     counts: dict[tuple[Any, ...], int] = {}
     for n, line in enumerate(text.splitlines(), start=1):
-        m = _TABLE.match(line)
+        m = re.match(_TABLE, line)
         if m:
             parts = [p.strip().strip("\"'") for p in m.group(2).split(".")]
             if parts[:2] != ["tool", "guardrails"]:
@@ -365,7 +366,7 @@ def toml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
             current = path
             pos.setdefault(path, (n, 1))
             continue
-        k = _KEY.match(line)
+        k = re.match(_KEY, line)
         if k and current is not None:
             pos.setdefault((*current, k.group(1).strip("\"'")), (n, 1))
     return pos

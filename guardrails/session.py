@@ -39,7 +39,6 @@ from guardrails.errors import (
     raise_all,
 )
 from guardrails.exits import exit_code_for, wrap_session
-from guardrails.expressions import select
 from guardrails.installed import pluggy_version
 from guardrails.kinds import KindRegistry
 from guardrails.manager import GuardrailsPluginManager, Provided, create_manager
@@ -218,7 +217,12 @@ class Session:
                 errors.append(exc)
         raise_all(errors)
         self.collected = len(rules)
-        selected, self.deselected = select(rules, self.options.keyword, self.options.markexpr)
+        selected, self.deselected = rules, 0
+        if self.options.keyword or self.options.markexpr:
+            from guardrails.expressions import select  # -k/-m only
+
+            selected, self.deselected = select(rules, self.options.keyword,
+                                               self.options.markexpr)
         self.pm.hook.guardrails_collection_modifyitems(config=self.config, rules=selected)
         self.rules = selected
         order: dict[str, list[Rule]] = {}

@@ -168,6 +168,7 @@ UNNEEDED = {
     "fractions", "decimal", "numbers",
     # the builtin packs' CEL expressions were checked by the first run (celrules/typecache)
     "guardrails.celrules.parse", "guardrails.celrules.check", "guardrails.celrules.types",
+    "guardrails.expressions",  # -k/-m only
 }
 
 
