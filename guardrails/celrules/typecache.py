@@ -66,7 +66,9 @@ def _load() -> dict[str, Any]:
     if folder is None:
         return state
     state["ctx"] = [sys.version, __version__, _code_fingerprint()]
-    file = state["file"] = folder / f"cel-types-{checksum(sys.version.encode())}.json"
+    # One file per context: installs sharing the folder do not overwrite each other's.
+    name = checksum(json.dumps(state["ctx"]).encode("utf-8", "surrogatepass"))
+    file = state["file"] = folder / f"cel-types-{name}.json"
     try:
         if os.stat(file).st_size > 4096 * MAX_ENTRIES:
             return state
