@@ -37,7 +37,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.installed import checksum, write_whole
+from guardrails.installed import checksum, write_cache
 
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
@@ -189,4 +189,4 @@ def _write(state: dict[str, Any]) -> None:
                              ensure_ascii=False).encode("utf-8", "surrogatepass")
         head = json.dumps({"format": _FORMAT, "context": state["ctx"],
                            "payload": checksum(payload)}).encode("utf-8")
-        write_whole(file, head + b"\n" + payload)
+        write_cache(file, head + b"\n" + payload)

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails.celrules.uses import Uses
-from guardrails.installed import checksum, write_whole
+from guardrails.installed import checksum, write_cache
 
 if TYPE_CHECKING:
     from guardrails.kinds import KindRegistry
@@ -146,4 +146,4 @@ def _write(state: dict[str, Any]) -> None:
             "utf-8", "surrogatepass")
         head = json.dumps({"format": _FORMAT, "context": state["ctx"],
                            "payload": checksum(payload)}).encode("utf-8")
-        write_whole(file, head + b"\n" + payload)
+        write_cache(file, head + b"\n" + payload)
