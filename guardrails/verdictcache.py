@@ -82,7 +82,9 @@ def _load() -> dict[str, Any]:
     _state = state
     if folder is None or ctx is None:
         return state
-    file = folder / f"verdicts-{checksum(sys.version.encode())}.json"
+    # One file per context (Python, this code, the engine): two checkouts or installs
+    # sharing the cache folder would otherwise overwrite each other's file on every run.
+    file = folder / f"verdicts-{checksum(json.dumps(ctx).encode('utf-8', 'surrogatepass'))}.json"
     state["file"] = file
     try:
         if os.stat(file).st_size > 128 * MAX_ENTRIES:
