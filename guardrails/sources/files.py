@@ -372,6 +372,19 @@ class FilesSource(Source):
         check = record_check(kind)
         table, text, pending = self._parse(kind, path, lambda: _layout(kind, entry.keys),
                                            check, cache)
+        clean = False
+        try:
+            records = self._checked(kind, table, text, suffix, check)
+            clean = True
+        finally:
+            # Kept only when every record passed; else (an error, an interrupt) dropped.
+            if cache is not None and pending is not None:
+                (cache.store if clean else cache.discard)(pending)
+        return records
+
+    def _checked(self, kind: str, table: Table, text: str | None, suffix: str,
+                 check: RecordCheck) -> list[dict[str, Any]]:
+        """Validate (unless known valid) and normalise ``table``'s records in place."""
         # A file this code found valid before, to the byte, needs no schema engine.
         known = text is None or file_known_valid(check, suffix, text)
         fast = always_valid if known else check.fast
@@ -400,8 +413,6 @@ class FilesSource(Source):
             raise bad
         if text is not None and not known:
             remember_file(check, suffix, text)
-        if pending is not None and cache is not None:
-            cache.store(pending)
         self._tables[kind] = table
         return records
 
@@ -427,6 +438,17 @@ class FilesSource(Source):
         table, text, pending = self._parse(
             "reviews", path, lambda: Layout(what="review", keys=("reviews",),
                                             required=check.required), check, cache)
+        clean = False
+        try:
+            out = self._review_rows(table, check, known=text is None)
+            clean = True
+        finally:
+            if cache is not None and pending is not None:
+                (cache.store if clean else cache.discard)(pending)
+        return out
+
+    def _review_rows(self, table: Table, check: RecordCheck, *,
+                     known: bool) -> list[tuple[str, int, dict[str, Any]]]:
         link = next((c for c in REVIEW_LINKS if c in table.columns), None)
         if link is None:
             raise DataFileError(
@@ -434,7 +456,6 @@ class FilesSource(Source):
                 file=table.display, line=1,
                 fix="add a 'pull_request' (or 'change') column holding the change id",
             )
-        known = text is None
         out = []
         for i, record in enumerate(table.records):
             change = record.pop(link, None)
@@ -448,8 +469,6 @@ class FilesSource(Source):
             line = table.line(i)
             set_timestamps(record, ("submitted_at",), self.env.timezone, table, i, ())
             out.append((change, line or 0, record))
-        if pending is not None and cache is not None:
-            cache.store(pending)
         return out
 
     def _attach_reviews(self, changes: list[dict[str, Any]]) -> None:

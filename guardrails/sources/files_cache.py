@@ -114,14 +114,15 @@ def _context() -> tuple[Any, ...]:
 
 
 class Stored:
-    """A table on its way to the cache: its file, header and (once taken) payload."""
+    """A table on its way to the cache: its file, header and (once taken) the
+    temporary file beside it that holds its payload until the load is clean."""
 
-    __slots__ = ("blob", "file", "head")
+    __slots__ = ("file", "head", "tmp")
 
     def __init__(self, file: Path, head: dict[str, Any]) -> None:
         self.file = file
         self.head = head
-        self.blob: bytes | None = None
+        self.tmp: Path | None = None
 
 
 class FactCache:
@@ -179,24 +180,50 @@ class FactCache:
 
     def snapshot(self, pending: Stored, table: Table) -> Stored | None:
         """``pending`` with the stored form of a table just parsed (taken before
-        anything changes its records), or None when marshal cannot keep it."""
+        anything changes its records), or None when it cannot be kept.
+
+        Written at once to a temporary file beside the cache file, which
+        :meth:`store` renames over it once every record passed and
+        :meth:`discard` removes otherwise: the payload (~16 MB for 100,000
+        pull requests) is not held in memory while the records are validated
+        and normalised (it was +13 MiB of the 100k run's peak).
+        """
         starts: Any = table.starts
         if isinstance(starts, range):
             starts = (starts.start, starts.stop)
         elif starts is not None:
             starts = list(starts)
         try:
-            pending.blob = marshal.dumps((table.records, table.columns, starts, table.prefix,
-                                          table.nulls, table.single, table.text is not None),
-                                         _MARSHAL_VERSION)
+            blob = marshal.dumps((table.records, table.columns, starts, table.prefix,
+                                  table.nulls, table.single, table.text is not None),
+                                 _MARSHAL_VERSION)
         except (ValueError, RecursionError):  # a type marshal cannot keep
             return None
+        tmp = pending.file.with_name(f".{pending.file.name}.{os.getpid()}.tmp")
+        try:
+            _write_new(tmp, pending.head, blob)
+        except (OSError, ValueError, TypeError):
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            return None
+        pending.tmp = tmp
         return pending
 
     def store(self, pending: Stored) -> None:
         """Keep a file that loaded without an error. Never raises."""
-        if pending.blob is not None:
-            _write(pending.file, pending.head, pending.blob)
+        if pending.tmp is not None:
+            try:
+                os.replace(pending.tmp, pending.file)
+            except OSError:
+                self.discard(pending)
+            pending.tmp = None
+
+    def discard(self, pending: Stored | None) -> None:
+        """Forget a table whose file had an error (or whose load was interrupted)."""
+        if pending is not None and pending.tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(pending.tmp)
+            pending.tmp = None
 
     # --- postmortems: one file for the folder ------------------------------------------
 
@@ -305,6 +332,17 @@ def _write(file: Path, head: dict[str, Any], payload: bytes) -> None:
     with contextlib.suppress(OSError, ValueError, TypeError):
         line = json.dumps({**head, "size": len(payload), "payload": checksum(payload)})
         write_whole(file, line.encode("utf-8") + b"\n", payload)
+
+
+def _write_new(tmp: Path, head: dict[str, Any], payload: bytes) -> None:
+    """Write a cache file's content to ``tmp`` (created, never through a link)."""
+    line = json.dumps({**head, "size": len(payload), "payload": checksum(payload)})
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(
+        os, "O_CLOEXEC", 0)
+    with open(os.open(tmp, flags, 0o644), "wb") as fh:
+        fh.write(line.encode("utf-8") + b"\n")
+        fh.write(payload)
 
 
 def _loads(payload: bytes | memoryview) -> Any:

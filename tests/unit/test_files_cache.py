@@ -210,6 +210,16 @@ def test_a_file_with_an_error_is_never_kept_and_reads_the_same(tmp_path: Path,
     assert first.exit_code == again.exit_code == off.exit_code == 4
     assert "finished before it started" in first.output
     assert first.output == again.output == off.output
+    # The snapshot taken before the error was dropped: no temporary file is left,
+    # and the entry kept is still the good version's.
+    assert [p.name for p in (cache / "files").iterdir() if p.name.endswith(".tmp")] == []
+    good = FactCache.open(cache, (tmp_path / "org").resolve())
+    assert good is not None
+    from guardrails.sources.files_formats import record_check
+
+    table, _ = good.table("deployments", ".csv", record_check("deployments").key,
+                          bad.read_bytes(), "x")
+    assert table is None
 
 
 def test_a_time_zone_change_is_not_hidden_by_the_cache(tmp_path: Path, cache: Path) -> None:
