@@ -333,7 +333,7 @@ class FilesSource(Source):
                 folder = "" if shown == "." else shown + os.sep
                 facts = [self._postmortem(p, folder, cache) for p in paths]
                 if cache is not None:
-                    cache.flush(record_check("postmortems").key)
+                    cache.flush()
             else:
                 facts = self._tabular(kind, paths[0], cache)
                 if kind == "changes":
@@ -341,7 +341,7 @@ class FilesSource(Source):
         self._facts[kind] = facts
         return facts
 
-    def _parse(self, name: str, path: Path, layout: Callable[[], Layout], check: RecordCheck,
+    def _parse(self, name: str, path: Path, layout: Callable[[], Layout],
                cache: FactCache | None) -> tuple[Table, str | None, Stored | None]:
         """The table of a tabular file: ``(table, text, pending)``.
 
@@ -355,7 +355,7 @@ class FilesSource(Source):
         suffix = path.suffix.lower()
         pending = None
         if cache is not None:
-            table, pending = cache.table(name, suffix, check.key, raw, display)
+            table, pending = cache.table(name, suffix, raw, display)
             if table is not None:
                 return table, None, None
         text = yamlio.decode_text(raw, display)
@@ -369,12 +369,10 @@ class FilesSource(Source):
                  ) -> list[dict[str, Any]]:
         entry = next(e for e in ENTRIES if e.kind == kind)
         suffix = path.suffix.lower()
-        check = record_check(kind)
-        table, text, pending = self._parse(kind, path, lambda: _layout(kind, entry.keys),
-                                           check, cache)
+        table, text, pending = self._parse(kind, path, lambda: _layout(kind, entry.keys), cache)
         clean = False
         try:
-            records = self._checked(kind, table, text, suffix, check)
+            records = self._checked(kind, table, text, suffix)
             clean = True
         finally:
             # Kept only when every record passed; else (an error, an interrupt) dropped.
@@ -382,9 +380,12 @@ class FilesSource(Source):
                 (cache.store if clean else cache.discard)(pending)
         return records
 
-    def _checked(self, kind: str, table: Table, text: str | None, suffix: str,
-                 check: RecordCheck) -> list[dict[str, Any]]:
-        """Validate (unless known valid) and normalise ``table``'s records in place."""
+    def _checked(self, kind: str, table: Table, text: str | None,
+                 suffix: str) -> list[dict[str, Any]]:
+        """Validate (unless known valid) and normalise ``table``'s records in place;
+        ``text`` None: the records came from the cache, found valid to the byte."""
+        # No schema at all for records from the cache (loading it is ~0.1 ms a kind).
+        check = record_check(kind) if text is not None else _NO_CHECK
         # A file this code found valid before, to the byte, needs no schema engine.
         known = text is None or file_known_valid(check, suffix, text)
         fast = always_valid if known else check.fast
@@ -434,21 +435,22 @@ class FilesSource(Source):
     def _reviews(self, cache: FactCache | None = None) -> list[tuple[str, int, dict[str, Any]]]:
         """(change id, line, review) of every row of reviews.csv."""
         path = self._root() / REVIEWS_FILE
-        check = record_check("changes", "review")
         table, text, pending = self._parse(
             "reviews", path, lambda: Layout(what="review", keys=("reviews",),
-                                            required=check.required), check, cache)
+                                            required=record_check("changes", "review").required),
+            cache)
         clean = False
         try:
-            out = self._review_rows(table, check, known=text is None)
+            out = self._review_rows(table, known=text is None)
             clean = True
         finally:
             if cache is not None and pending is not None:
                 (cache.store if clean else cache.discard)(pending)
         return out
 
-    def _review_rows(self, table: Table, check: RecordCheck, *,
+    def _review_rows(self, table: Table, *,
                      known: bool) -> list[tuple[str, int, dict[str, Any]]]:
+        check = _NO_CHECK if known else record_check("changes", "review")
         link = next((c for c in REVIEW_LINKS if c in table.columns), None)
         if link is None:
             raise DataFileError(
@@ -495,9 +497,9 @@ class FilesSource(Source):
         display = (folder + path.name if folder is not None and plain
                    else self.env.display(path))
         raw = yamlio.read_bytes(path, display)
-        check = record_check("postmortems")
         key = digest(raw) if cache is not None else ""
-        stored = cache.postmortem(check.key, key) if cache is not None else None
+        stored = cache.postmortem(key) if cache is not None else None
+        check = _NO_CHECK
         blob = None
         if stored is not None:  # parsed from these very bytes by a run that found it valid
             front, sections, section_lines, normalized, lines, body_line = stored
@@ -511,6 +513,7 @@ class FilesSource(Source):
             if cache is not None:  # taken before validation changes the front matter
                 blob = cache.snapshot_postmortem(
                     (front, sections, section_lines, normalized, lines, body_line))
+            check = record_check("postmortems")
             known = file_known_valid(check, ".md", text)
         # Front matter positions only when an error needs them: the YAML text
         # again, after a blank line for the opening '---' so lines match the file.
@@ -591,6 +594,17 @@ def _as_data_error() -> Iterator[None]:
         raise DataFileError(
             exc.message, file=exc.file, line=exc.line, column=exc.column, fix=exc.fix
         ) from None
+
+
+class _NoCheck:
+    """The schema check of records a run with this code found valid, to the byte:
+    never asked (``known`` is true wherever it is passed)."""
+
+    def fast(self, record: Any) -> bool:
+        raise AssertionError("records from the cache need no schema check")
+
+
+_NO_CHECK: Any = _NoCheck()
 
 
 def _drop_nulls(record: dict[str, Any], nested: str) -> None:

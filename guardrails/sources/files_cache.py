@@ -32,10 +32,10 @@ Never inside the org data folder: a ``cache_dir`` there turns this cache off.
 
 An entry answers only for exactly what it was made from: a BLAKE2b-256
 digest of the data file's bytes (not its size or modification time: an edit
-that keeps both is seen), its suffix and kind, the schema (checksum of its
-``repr``), the cache format, Python's version, guardrails' version and the
-size and modification time of every file of the package (the parsers and
-the kind tables are code), PyYAML's version and whether it uses libyaml, and
+that keeps both is seen), its suffix and kind, the cache format, Python's
+version, guardrails' version and the size and modification time of every
+file of the package (the parsers, the kind tables and the schemas are the
+package's files), PyYAML's version and whether it uses libyaml, and
 the jiter extension's files. Nothing else of the run enters what is kept:
 the time zone, ``--now`` and the source's options act after it.
 
@@ -156,14 +156,14 @@ class FactCache:
 
     # --- tabular files: one entry a kind -----------------------------------------
 
-    def table(self, kind: str, suffix: str, check: str, raw: bytes,
+    def table(self, kind: str, suffix: str, raw: bytes,
               display: str) -> tuple[Table | None, Stored | None]:
         """``(table, None)`` stored for a file of exactly these bytes (shown as
         ``display``), else ``(None, pending)``: what :meth:`snapshot` and :meth:`store`
         complete (None when the file is too big to keep)."""
         if len(raw) > MAX_DATA_BYTES:
             return None, None
-        entry = [kind, suffix, check, digest(raw)]
+        entry = [kind, suffix, digest(raw)]
         got = _read(self._file(kind))
         if got is not None and got[0].get("entry") == entry and got[0].get(
                 "context") == self._ctx:
@@ -227,11 +227,11 @@ class FactCache:
 
     # --- postmortems: one file for the folder ------------------------------------------
 
-    def postmortem(self, check: str, key: str) -> tuple[Any, ...] | None:
+    def postmortem(self, key: str) -> tuple[Any, ...] | None:
         """``(front, sections, section_lines, sections_normalized, lines, body_line)``
         stored for a postmortem whose bytes have digest ``key``, or None."""
         if self._pm_stored is None:
-            self._pm_stored = self._postmortems(check)
+            self._pm_stored = self._postmortems()
         blob = self._pm_stored.get(key)
         if blob is None:
             return None
@@ -254,7 +254,7 @@ class FactCache:
             self._pm_kept[key] = blob
             self._pm_new = True
 
-    def flush(self, check: str) -> None:
+    def flush(self) -> None:
         """Write the postmortems this run read, when any was new or one stored was not
         read again (a deleted or edited file). Never raises."""
         stored = self._pm_stored or {}
@@ -269,15 +269,15 @@ class FactCache:
         except (ValueError, RecursionError):
             return
         _write(self._file("postmortems"),
-               {"format": _FORMAT, "context": self._ctx, "entry": ["postmortems", check]},
+               {"format": _FORMAT, "context": self._ctx, "entry": ["postmortems"]},
                payload)
 
-    def _postmortems(self, check: str) -> dict[str, bytes]:
+    def _postmortems(self) -> dict[str, bytes]:
         got = _read(self._file("postmortems"))
         if got is None:
             return {}
         head, payload = got
-        if head.get("entry") != ["postmortems", check] or head.get("context") != self._ctx:
+        if head.get("entry") != ["postmortems"] or head.get("context") != self._ctx:
             return {}
         value = _loads(payload)
         if (type(value) is not dict or len(value) > MAX_POSTMORTEMS

@@ -215,10 +215,7 @@ def test_a_file_with_an_error_is_never_kept_and_reads_the_same(tmp_path: Path,
     assert [p.name for p in (cache / "files").iterdir() if p.name.endswith(".tmp")] == []
     good = FactCache.open(cache, (tmp_path / "org").resolve())
     assert good is not None
-    from guardrails.sources.files_formats import record_check
-
-    table, _ = good.table("deployments", ".csv", record_check("deployments").key,
-                          bad.read_bytes(), "x")
+    table, _ = good.table("deployments", ".csv", bad.read_bytes(), "x")
     assert table is None
 
 
@@ -315,16 +312,16 @@ def test_a_forged_entry_must_match_the_files_digest(tmp_path: Path, cache: Path)
     path = _kept(cache, "teams")
     head, _, payload = path.read_bytes().partition(b"\n")
     meta = json.loads(head)
-    meta["entry"][3] = "0" * 64
+    meta["entry"][2] = "0" * 64
     path.write_bytes(json.dumps(meta).encode() + b"\n" + payload)
     source_cache = FactCache.open(cache, (tmp_path / "org").resolve())
     assert source_cache is not None
     raw = (tmp_path / "org" / "teams.yaml").read_bytes()
-    table, pending = source_cache.table("teams", ".yaml", meta["entry"][2], raw, "teams.yaml")
+    table, pending = source_cache.table("teams", ".yaml", raw, "teams.yaml")
     assert table is None and pending is not None
-    meta["entry"][3] = files_cache.digest(raw)  # the right digest: a hit
+    meta["entry"][2] = files_cache.digest(raw)  # the right digest: a hit
     path.write_bytes(json.dumps(meta).encode() + b"\n" + payload)
-    table, pending = source_cache.table("teams", ".yaml", meta["entry"][2], raw, "teams.yaml")
+    table, pending = source_cache.table("teams", ".yaml", raw, "teams.yaml")
     assert table is not None and pending is None and table.records[0]["id"] == "web"
 
 
@@ -357,9 +354,7 @@ def test_deleted_and_edited_postmortems_are_dropped_from_the_cache(
     outputs(config, tmp_path)
     source_cache = FactCache.open(cache, (tmp_path / "org").resolve())
     assert source_cache is not None
-    from guardrails.sources.files_formats import record_check
-
-    assert len(source_cache._postmortems(record_check("postmortems").key)) == 1
+    assert len(source_cache._postmortems()) == 1
 
 
 def test_the_cache_names_no_content_of_the_header(tmp_path: Path, cache: Path) -> None:
@@ -368,4 +363,5 @@ def test_the_cache_names_no_content_of_the_header(tmp_path: Path, cache: Path) -
     outputs(config, tmp_path)
     head = json.loads(_kept(cache, "teams").read_bytes().partition(b"\n")[0])
     assert set(head) == {"format", "context", "entry", "size", "payload"}
-    assert re.fullmatch(r"[0-9a-f]{64}", head["entry"][3])
+    assert head["entry"][:2] == ["teams", ".yaml"]
+    assert re.fullmatch(r"[0-9a-f]{64}", head["entry"][2])
