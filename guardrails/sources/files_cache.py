@@ -211,7 +211,8 @@ class FactCache:
                                  _MARSHAL_VERSION)
         except (ValueError, RecursionError):  # a type marshal cannot keep
             return None
-        tmp = pending.file.with_name(f".{pending.file.name}.{os.getpid()}.tmp")
+        # The process and the object: two loads of one kind at once never share it.
+        tmp = pending.file.with_name(f".{pending.file.name}.{os.getpid()}.{id(pending):x}.tmp")
         try:
             _write_new(tmp, pending.head, blob)
         except (OSError, ValueError, TypeError):
@@ -369,7 +370,10 @@ def _table_shape(value: Any) -> bool:
     if not (type(value) is tuple and len(value) == 7):
         return False
     records, columns, starts, prefix, nulls, single, has_text = value
-    if not (type(records) is list and type(columns) is tuple and type(prefix) is tuple
+    # Every record kept was a valid one, an object (a dict); what is inside each was
+    # checked by the schema before it was kept, and is trusted as __pycache__ is.
+    if not (type(records) is list and set(map(type, records)) <= {dict}
+            and type(columns) is tuple and type(prefix) is tuple
             and type(nulls) is bool and type(single) is bool and type(has_text) is bool
             and set(map(type, columns)) <= {str} and set(map(type, prefix)) <= {str, int}):
         return False
