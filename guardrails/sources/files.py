@@ -512,7 +512,7 @@ class FilesSource(Source):
                                             doc.body_line)
             if cache is not None:  # taken before validation changes the front matter
                 blob = cache.snapshot_postmortem(
-                    (front, sections, section_lines, normalized, lines, body_line))
+                    (front, sections, section_lines, normalized, lines, body_line), len(raw))
             check = record_check("postmortems")
             known = file_known_valid(check, ".md", text)
         # Front matter positions only when an error needs them: the YAML text

@@ -254,8 +254,11 @@ class FactCache:
         self._pm_kept[key] = blob
         return value  # type: ignore[no-any-return]
 
-    def snapshot_postmortem(self, value: tuple[Any, ...]) -> bytes | None:
-        """The stored form of a postmortem just parsed, or None when marshal cannot keep it."""
+    def snapshot_postmortem(self, value: tuple[Any, ...], size: int) -> bytes | None:
+        """The stored form of a postmortem of ``size`` bytes just parsed, or None when
+        it is not to be kept (too big, or a type marshal cannot keep)."""
+        if size > MAX_DATA_BYTES:
+            return None
         try:
             return marshal.dumps(value, _MARSHAL_VERSION)
         except (ValueError, RecursionError):
@@ -280,6 +283,10 @@ class FactCache:
         try:
             payload = marshal.dumps(self._pm_kept, _MARSHAL_VERSION)
         except (ValueError, RecursionError):
+            return
+        if len(payload) > MAX_CACHE_BYTES - _HEAD_BYTES:  # would never be read back
+            with contextlib.suppress(OSError):
+                os.unlink(self._file("postmortems"))
             return
         _write(self._file("postmortems"),
                {"format": _FORMAT, "context": self._ctx, "entry": ["postmortems"]},
