@@ -21,9 +21,10 @@ config's ``timezone``, which would then be part of the key and of every
 error a time zone change must still raise.)
 
 What it saves (benchmarks/RESULTS.md, section "factcache"; CPU, paired runs
-on a shared 2-core VM): gathering the example org's facts 34 -> 23 ms in
-process (the whole ``check`` 0.93-0.97x of main's, within that machine's
-noise); at 100,000 facts a whole run 5.8 -> 3.5 s (0.62x), peak memory
+on a shared 2-core VM): gathering the example org's facts 34 -> 21 ms in
+process (with the normalisers kept compiled, files_normalisers.py; the
+whole ``check`` 0.88-0.93x of main's CPU, near that machine's noise); at
+100,000 facts a whole run 5.8 -> 3.5 s (0.62x), peak memory
 311 -> 295 MiB. A cold run, which also writes the cache, costs 1.02x a run
 with the cache off, and ~1 MiB of peak (each table's payload goes to a
 temporary file at once, not held while its records are checked).

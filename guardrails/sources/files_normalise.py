@@ -6,9 +6,13 @@ aware UTC datetimes, dates become dates, ids and references become text (so
 its default environment, and a record whose dates contradict each other is
 refused. What a kind needs is known when the source starts (its
 :class:`~guardrails.datakinds.FactKind` and the tables below), so
-:func:`normaliser` writes one straight-line Python function per kind and
-time zone, compiles it once, and the loop over 100,000 records calls it
-once a record.
+:func:`normaliser` writes one straight-line Python function per kind
+and the loop over 100,000 records calls it once a record. The functions'
+text is also written into :mod:`guardrails.sources.files_normalisers`
+(``python -m guardrails.sources.files_normalise``), so that Python's
+bytecode cache keeps them compiled: compiling them was ~2.5 ms of every run
+on the example org; a kind whose text there is not today's is compiled at
+run time.
 
 Why generated: the generic normaliser walked, for every record, every
 step of a chain (timestamps, dates, references, deployment defaults,
