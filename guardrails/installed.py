@@ -139,15 +139,16 @@ def _cache_file(key: list[list[object]]) -> Path | None:
     return folder / f"entry-points-{checksum(text)}.json"
 
 
-def checksum(data: bytes) -> str:
+def checksum(data: bytes | memoryview) -> str:
     """16 hex digits naming or checking a cache file's content (not a proof: every
     cache also stores and compares its whole key)."""
     # zlib, not hashlib: hashlib loads OpenSSL, a start-up cost the caches exist to avoid.
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
-def write_whole(file: Path, data: bytes) -> None:
-    """Write a cache file whole or not at all: a temporary file beside it, then
+def write_whole(file: Path, *chunks: bytes) -> None:
+    """Write a cache file whole or not at all (``chunks`` one after the other, so a
+    big payload is not copied to join a header): a temporary file beside it, then
     ``os.replace``. Raises ``OSError`` like ``open``; callers treat that as a cache
     they cannot keep. (Not :func:`guardrails.fileio.atomic_write`: its ``tempfile``
     import brings shutil, bz2 and lzma, ~2 ms of every start-up.)"""
@@ -155,7 +156,8 @@ def write_whole(file: Path, data: bytes) -> None:
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            for data in chunks:
+                fh.write(data)
         os.replace(tmp, file)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -317,7 +317,11 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
 def read_text(path: Path, display: str | None = None) -> str:
     """Read a UTF-8 text file (a BOM is tolerated); anything else is a UsageError."""
     shown = display or str(path)
-    raw = read_bytes(path, shown)
+    return decode_text(read_bytes(path, shown), shown)
+
+
+def decode_text(raw: bytes, shown: str) -> str:
+    """The bytes of file ``shown`` as UTF-8 text (a BOM is tolerated), as :func:`read_text`."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

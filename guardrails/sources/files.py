@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -44,6 +44,7 @@ from guardrails.paths import check_file, folder_is_safe
 from guardrails.sections import normalize_sections
 from guardrails.sourcebase import Source, SourceEnv, hookimpl
 from guardrails.sources import postmortem
+from guardrails.sources.files_cache import FactCache, Stored, digest
 from guardrails.sources.files_formats import (
     Layout,
     RecordCheck,
@@ -129,6 +130,8 @@ class FilesSource(Source):
         self._tables: dict[str, Table] = {}
         self._index: dict[str, RecordRows] = {}
         self._plain: set[Path] = set()  # postmortem files scandir saw as plain files
+        self._cache: FactCache | None = None
+        self._cache_opened = False
 
     # --- the Source interface ---------------------------------------------
 
@@ -141,7 +144,7 @@ class FilesSource(Source):
             self._load(kind)
         if self._readable(self._root() / REVIEWS_FILE) and "changes" not in self._facts:
             with _as_data_error():
-                self._reviews()  # reviews without pull requests: still checked
+                self._reviews(self._fact_cache())  # reviews without pull requests: still checked
         if sum(map(len, self._facts.values())) >= _SETTLE_AT:
             # Loading ran with the collector paused, so every object it made
             # is in the youngest generation, and each of the run's later
@@ -311,36 +314,80 @@ class FilesSource(Source):
 
     # --- loading ------------------------------------------------------------
 
+    def _fact_cache(self) -> FactCache | None:
+        """The records remembered from earlier runs (guardrails.sources.files_cache)."""
+        if not self._cache_opened:
+            self._cache_opened = True
+            self._cache = FactCache.open(self.env.cache_dir, self._root())
+        return self._cache
+
     def _load(self, kind: str) -> list[dict[str, Any]]:
         if kind in self._facts:
             return self._facts[kind]
         paths = self._discover()[kind]
+        cache = self._fact_cache()
         # The collector paused: reading makes a container per record and frees none.
         with _as_data_error(), yamlio.gc_paused():
             if kind == "postmortems":
                 shown = self.env.display(paths[0].parent)
                 folder = "" if shown == "." else shown + os.sep
-                facts = [self._postmortem(p, folder) for p in paths]
+                facts = [self._postmortem(p, folder, cache) for p in paths]
+                if cache is not None:
+                    cache.flush()
             else:
-                facts = self._tabular(kind, paths[0])
+                facts = self._tabular(kind, paths[0], cache)
                 if kind == "changes":
                     self._attach_reviews(facts)
         self._facts[kind] = facts
         return facts
 
-    def _read(self, path: Path, layout: Layout) -> Table:
-        display = self.env.display(path)
-        return read_table(yamlio.read_text(path, display), display, path.suffix.lower(), layout)
+    def _parse(self, name: str, path: Path, layout: Callable[[], Layout],
+               cache: FactCache | None) -> tuple[Table, str | None, Stored | None]:
+        """The table of a tabular file: ``(table, text, pending)``.
 
-    def _tabular(self, kind: str, path: Path) -> list[dict[str, Any]]:
-        entry = next(e for e in ENTRIES if e.kind == kind)
+        From the cache (``text`` None) when a run with this code found these very
+        bytes valid: no parser, no schema engine. Else parsed from ``text``;
+        ``pending`` is then what to hand :meth:`FactCache.store` once every record
+        passed (taken now, before the records are changed in place).
+        """
         display = self.env.display(path)
-        text = yamlio.read_text(path, display)
+        raw = yamlio.read_bytes(path, display)
         suffix = path.suffix.lower()
-        table = read_table(text, display, suffix, _layout(kind, entry.keys))
-        check = record_check(kind)
+        pending = None
+        if cache is not None:
+            table, pending = cache.table(name, suffix, raw, display)
+            if table is not None:
+                return table, None, None
+        text = yamlio.decode_text(raw, display)
+        del raw  # a big file's bytes are not kept beside its text
+        table = read_table(text, display, suffix, layout())
+        if pending is not None and cache is not None:
+            pending = cache.snapshot(pending, table)
+        return table, text, pending
+
+    def _tabular(self, kind: str, path: Path, cache: FactCache | None = None,
+                 ) -> list[dict[str, Any]]:
+        entry = next(e for e in ENTRIES if e.kind == kind)
+        suffix = path.suffix.lower()
+        table, text, pending = self._parse(kind, path, lambda: _layout(kind, entry.keys), cache)
+        clean = False
+        try:
+            records = self._checked(kind, table, text, suffix)
+            clean = True
+        finally:
+            # Kept only when every record passed; else (an error, an interrupt) dropped.
+            if cache is not None and pending is not None:
+                (cache.store if clean else cache.discard)(pending)
+        return records
+
+    def _checked(self, kind: str, table: Table, text: str | None,
+                 suffix: str) -> list[dict[str, Any]]:
+        """Validate (unless known valid) and normalise ``table``'s records in place;
+        ``text`` None: the records came from the cache, found valid to the byte."""
+        # No schema at all for records from the cache (loading it is ~0.1 ms a kind).
+        check = record_check(kind) if text is not None else _NO_CHECK
         # A file this code found valid before, to the byte, needs no schema engine.
-        known = file_known_valid(check, suffix, text)
+        known = text is None or file_known_valid(check, suffix, text)
         fast = always_valid if known else check.fast
         normalise = normaliser(kind, self.env.timezone)
         # Nulls are dropped before validation (null means absent); a table
@@ -365,7 +412,7 @@ class FilesSource(Source):
         _check_ids(kind, table, i if bad is not None else len(records))
         if bad is not None:
             raise bad
-        if not known:
+        if text is not None and not known:
             remember_file(check, suffix, text)
         self._tables[kind] = table
         return records
@@ -385,12 +432,25 @@ class FilesSource(Source):
 
     # --- reviews.csv ----------------------------------------------------------
 
-    def _reviews(self) -> list[tuple[str, int, dict[str, Any]]]:
+    def _reviews(self, cache: FactCache | None = None) -> list[tuple[str, int, dict[str, Any]]]:
         """(change id, line, review) of every row of reviews.csv."""
         path = self._root() / REVIEWS_FILE
-        layout = Layout(what="review", keys=("reviews",),
-                        required=record_check("changes", "review").required)
-        table = self._read(path, layout)
+        table, text, pending = self._parse(
+            "reviews", path, lambda: Layout(what="review", keys=("reviews",),
+                                            required=record_check("changes", "review").required),
+            cache)
+        clean = False
+        try:
+            out = self._review_rows(table, known=text is None)
+            clean = True
+        finally:
+            if cache is not None and pending is not None:
+                (cache.store if clean else cache.discard)(pending)
+        return out
+
+    def _review_rows(self, table: Table, *,
+                     known: bool) -> list[tuple[str, int, dict[str, Any]]]:
+        check = _NO_CHECK if known else record_check("changes", "review")
         link = next((c for c in REVIEW_LINKS if c in table.columns), None)
         if link is None:
             raise DataFileError(
@@ -398,7 +458,6 @@ class FilesSource(Source):
                 file=table.display, line=1,
                 fix="add a 'pull_request' (or 'change') column holding the change id",
             )
-        check = record_check("changes", "review")
         out = []
         for i, record in enumerate(table.records):
             change = record.pop(link, None)
@@ -407,7 +466,7 @@ class FilesSource(Source):
                     f"the review names no change: the {link!r} cell is empty",
                     file=table.display, line=table.line(i), fix="write the change id",
                 )
-            if not check.fast(record):
+            if not known and not check.fast(record):
                 _raise_schema_error(check, record, table, i)
             line = table.line(i)
             set_timestamps(record, ("submitted_at",), self.env.timezone, table, i, ())
@@ -418,7 +477,7 @@ class FilesSource(Source):
         if not self._readable(self._root() / REVIEWS_FILE):
             return
         by_id = {c["id"]: c for c in changes}
-        for change, line, review in self._reviews():
+        for change, line, review in self._reviews(self._fact_cache()):
             target = by_id.get(change)
             if target is None:
                 self.warnings.append(
@@ -430,30 +489,49 @@ class FilesSource(Source):
 
     # --- postmortems ------------------------------------------------------------
 
-    def _postmortem(self, path: Path, folder: str | None = None) -> dict[str, Any]:
+    def _postmortem(self, path: Path, folder: str | None = None,
+                    cache: FactCache | None = None) -> dict[str, Any]:
         # The folder's display prefix is worked out once: resolving each file's
         # path costs a stat a path component. A symlink may lead elsewhere.
         plain = path in self._plain or not path.is_symlink()
         display = (folder + path.name if folder is not None and plain
                    else self.env.display(path))
-        text = yamlio.read_text(path, display)
-        doc = postmortem.parse(text, display, positions=False)
+        raw = yamlio.read_bytes(path, display)
+        key = digest(raw) if cache is not None else ""
+        stored = cache.postmortem(key) if cache is not None else None
+        check = _NO_CHECK
+        blob = None
+        if stored is not None:  # parsed from these very bytes by a run that found it valid
+            front, sections, section_lines, normalized, lines, body_line = stored
+            known = True
+        else:
+            text = yamlio.decode_text(raw, display)
+            doc = postmortem.parse(text, display, positions=False)
+            front, sections, section_lines = doc.front, doc.sections, doc.section_lines
+            normalized, lines, body_line = (normalize_sections(doc.sections), doc.lines,
+                                            doc.body_line)
+            if cache is not None:  # taken before validation changes the front matter
+                blob = cache.snapshot_postmortem(
+                    (front, sections, section_lines, normalized, lines, body_line), len(raw))
+            check = record_check("postmortems")
+            known = file_known_valid(check, ".md", text)
         # Front matter positions only when an error needs them: the YAML text
         # again, after a blank line for the opening '---' so lines match the file.
-        table = Table(display, [doc.front], text=postmortem.front_matter_text(doc), single=True)
-        check = record_check("postmortems")
-        known = file_known_valid(check, ".md", text)
-        front = self._valid(doc.front, check, "postmortems", table, 0, known=known)
-        if not known:
+        table = Table(display, [front], text=postmortem.front_text(lines, body_line),
+                      single=True)
+        front = self._valid(front, check, "postmortems", table, 0, known=known)
+        if stored is None and not known:
             remember_file(check, ".md", text)
+        if blob is not None and cache is not None:
+            cache.keep_postmortem(key, blob)
         front.update(
             id=path.name,
             file=display,
-            sections=doc.sections,
-            section_lines=doc.section_lines,
-            sections_normalized=normalize_sections(doc.sections),
-            lines=doc.lines,
-            body_line=doc.body_line,
+            sections=sections,
+            section_lines=section_lines,
+            sections_normalized=normalized,
+            lines=lines,
+            body_line=body_line,
         )
         return front
 
@@ -516,6 +594,17 @@ def _as_data_error() -> Iterator[None]:
         raise DataFileError(
             exc.message, file=exc.file, line=exc.line, column=exc.column, fix=exc.fix
         ) from None
+
+
+class _NoCheck:
+    """The schema check of records a run with this code found valid, to the byte:
+    never asked (``known`` is true wherever it is passed)."""
+
+    def fast(self, record: Any) -> bool:
+        raise AssertionError("records from the cache need no schema check")
+
+
+_NO_CHECK: Any = _NoCheck()
 
 
 def _drop_nulls(record: dict[str, Any], nested: str) -> None:

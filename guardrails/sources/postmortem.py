@@ -71,7 +71,12 @@ def front_matter_text(doc: Document) -> str:
     The opening ``---`` becomes an empty line, so line 2 of the file is line
     2 of this text.
     """
-    return "\n" + "\n".join(doc.lines[1:doc.body_line - 2])
+    return front_text(doc.lines, doc.body_line)
+
+
+def front_text(lines: list[str], body_line: int) -> str:
+    """:func:`front_matter_text` of a document's ``lines`` and ``body_line``."""
+    return "\n" + "\n".join(lines[1:body_line - 2])
 
 
 def _front_matter(

@@ -1,0 +1,403 @@
+"""The files source's parsed records, remembered across runs by their file's bytes.
+
+Gathering the org data was the largest single phase of ``guardrails check``
+on the example org (~32 ms of ~170 ms of CPU: YAML over a dozen files,
+postmortem front matter and sections, CSV, JSON Lines) and, at 100,000
+facts, ~3 s of a 5-6 s run against a 1.6-1.9 s parse floor. Between two runs
+(a pre-commit hook, an engineer re-running ``check``) the files rarely
+change, so each data file that loaded without an error is kept here, in
+the form its parser gave: the records as parsed (before nulls are dropped,
+before validation and normalisation), plus what the source keeps to name a
+record's line (CSV and JSON Lines line starts; YAML and JSON are located
+from the file's text, which a run reads anyway); for a postmortem its front
+matter, sections, section lines and lines. A later run that reads the same
+bytes takes the records from here and skips the parser and the schema
+engine; the same generated normaliser, the id check and the rest of the
+source then run as without the cache, so every fact, warning, evidence line
+and error is the same. (Why not the normalised facts: they hold datetimes,
+which marshal cannot keep, so a stored form would need one C call a
+timestamp to rebuild them, as the normaliser takes; and they depend on the
+config's ``timezone``, which would then be part of the key and of every
+error a time zone change must still raise.)
+
+What it saves (benchmarks/RESULTS.md, section "factcache"; CPU, paired runs
+on a shared 2-core VM): gathering the example org's facts 34 -> 21 ms in
+process (with the normalisers kept compiled, files_normalisers.py; the
+whole ``check`` 0.88-0.93x of main's CPU, near that machine's noise); at
+100,000 facts a whole run 5.8 -> 3.5 s (0.62x), peak memory
+311 -> 295 MiB. A cold run, which also writes the cache, costs 1.02x a run
+with the cache off, and ~1 MiB of peak (each table's payload goes to a
+temporary file at once, not held while its records are checked).
+
+Why our own code: what is kept is one :mod:`marshal` call over what the
+parser built (a C call each way, several times faster than JSON and able to
+keep shared strings shared), checked the way the house's other caches are
+(:mod:`guardrails.packcache`, :mod:`guardrails.verdictcache`,
+:mod:`guardrails.sources.gitcache`); a general-purpose cache library would
+bring pickle or a database and still need this key and these checks.
+
+Where: ``<cache_dir>/files/`` (``cache_dir`` of the config, else
+``$GUARDRAILS_CACHE_DIR``, else ``$XDG_CACHE_HOME/guardrails`` or
+``~/.cache/guardrails``): one file per kind and org data folder
+(``KIND-<checksum>.bin``; all the postmortems of a folder in one file).
+Never inside the org data folder: a ``cache_dir`` there turns this cache off.
+``GUARDRAILS_NO_STARTUP_CACHE=1`` turns it off too.
+
+An entry answers only for exactly what it was made from: a BLAKE2b-256
+digest of the data file's bytes (not its size or modification time: an edit
+that keeps both is seen), its suffix and kind, the cache format, Python's
+version, guardrails' version and the size and modification time of every
+file of the package (the parsers, the kind tables and the schemas are the
+package's files), PyYAML's version and whether it uses libyaml, and
+the jiter extension's files. Nothing else of the run enters what is kept:
+the time zone, ``--now`` and the source's options act after it.
+
+A cache file is input like any other: it is opened without following a
+link and without blocking (a FIFO, a folder or a device there is a miss),
+refused unread above :data:`MAX_CACHE_BYTES`, and its payload is checked
+against the CRC-32 and Adler-32 in its header before :mod:`marshal` reads
+it (so a cut-short or damaged file never reaches marshal), then checked for
+the exact shape written. marshal builds data and never runs it (the trust
+is that of Python's own ``__pycache__`` files, which are marshal too). Any
+mismatch is a silent miss: the report is the same whatever the cache holds.
+Files are written whole through a temporary file and ``os.replace``
+(:func:`guardrails.installed.write_whole`); a folder that cannot be written
+costs only the time the cache would save. A data file above
+:data:`MAX_DATA_BYTES` is not kept (its snapshot would add its size to the
+run's peak memory while it loads).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import marshal
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+from guardrails.installed import caches_disabled, checksum, write_whole
+from guardrails.sources.files_formats import Table
+from guardrails.yamlio import decode_text
+
+#: bump when what is stored, or how it is read, changes
+_FORMAT = 1
+_MARSHAL_VERSION = 4  # shared objects (interned cells, YAML aliases) stored once
+#: a data file bigger than this is parsed every run and never kept
+MAX_DATA_BYTES = 64 << 20
+#: a cache file bigger than this is a miss, never read
+MAX_CACHE_BYTES = 256 << 20
+#: postmortems kept for one folder; a bigger folder keeps none
+MAX_POSTMORTEMS = 50_000
+_HEAD_BYTES = 16 << 10  # the JSON header line is short; a longer one is foreign
+
+
+def digest(raw: bytes) -> str:
+    """What a data file is remembered by: BLAKE2b-256 of its bytes."""
+    # CPython's own module: hashlib would load OpenSSL (~3 ms of a start).
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter built without it
+        from hashlib import blake2b
+    return blake2b(raw, digest_size=32, person=b"guardrails-facts").hexdigest()
+
+
+@functools.cache
+def _context() -> tuple[Any, ...]:
+    """What every entry rests on besides its file's bytes (once a process)."""
+    from importlib.util import find_spec
+
+    import yaml
+
+    from guardrails import __version__
+    from guardrails.packcache import _code_fingerprint
+
+    # jiter reads JSON Lines: its files, found without importing it.
+    engine: list[str] = []
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        spec = find_spec("jiter")
+        folders = list(spec.submodule_search_locations or ()) if spec is not None else []
+        engine = sorted(f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
+                        for folder in folders for e in os.scandir(folder) if e.is_file())
+    return (_FORMAT, sys.version, __version__, _code_fingerprint(), yaml.__version__,
+            bool(getattr(yaml, "__with_libyaml__", False)), checksum("\n".join(engine).encode()))
+
+
+class Stored:
+    """A table on its way to the cache: its file, header and (once taken) the
+    temporary file beside it that holds its payload until the load is clean."""
+
+    __slots__ = ("file", "head", "tmp")
+
+    def __init__(self, file: Path, head: dict[str, Any]) -> None:
+        self.file = file
+        self.head = head
+        self.tmp: Path | None = None
+
+
+class FactCache:
+    """The stored records of one org data folder's files (see the module's docstring)."""
+
+    def __init__(self, folder: Path, data_folder: Path) -> None:
+        self.folder = folder
+        self._name = checksum(f"{data_folder}\0{sys.version}".encode("utf-8", "surrogateescape"))
+        self._ctx = list(_context())
+        # postmortems: digest -> stored entry (bytes), read on the first lookup
+        self._pm_stored: dict[str, bytes] | None = None
+        self._pm_kept: dict[str, bytes] = {}
+        self._pm_new = False
+
+    @classmethod
+    def open(cls, cache_dir: Path | None, data_folder: Path) -> FactCache | None:
+        """The cache of ``data_folder`` (resolved) under ``cache_dir``, or None when
+        caches are off, no folder is known, or it lies inside the data folder."""
+        if cache_dir is None or caches_disabled():
+            return None
+        try:
+            where = Path(cache_dir).resolve()
+        except (OSError, RuntimeError):
+            return None
+        if where.is_relative_to(data_folder):
+            return None  # never write inside the data folder
+        return cls(where / "files", data_folder)
+
+    def _file(self, kind: str) -> Path:
+        return self.folder / f"{kind}-{self._name}.bin"
+
+    # --- tabular files: one entry a kind -----------------------------------------
+
+    def table(self, kind: str, suffix: str, raw: bytes,
+              display: str) -> tuple[Table | None, Stored | None]:
+        """``(table, None)`` stored for a file of exactly these bytes (shown as
+        ``display``), else ``(None, pending)``: what :meth:`snapshot` and :meth:`store`
+        complete (None when the file is too big to keep)."""
+        if len(raw) > MAX_DATA_BYTES:
+            return None, None
+        entry = [kind, suffix, digest(raw)]
+        got = _read(self._file(kind))
+        if got is not None and got[0].get("entry") == entry and got[0].get(
+                "context") == self._ctx:
+            value = _loads(got[1])
+            if _table_shape(value):
+                records, columns, starts, prefix, nulls, single, has_text = value
+                # YAML and JSON records are located from the text (on demand).
+                text = decode_text(raw, display) if has_text else None
+                return Table(display, records, columns=columns,
+                             starts=range(*starts) if type(starts) is tuple else starts,
+                             text=text, prefix=prefix, nulls=nulls, single=single), None
+        return None, Stored(self._file(kind), {"format": _FORMAT, "context": self._ctx,
+                                               "entry": entry})
+
+    def snapshot(self, pending: Stored, table: Table) -> Stored | None:
+        """``pending`` with the stored form of a table just parsed (taken before
+        anything changes its records), or None when it cannot be kept.
+
+        Written at once to a temporary file beside the cache file, which
+        :meth:`store` renames over it once every record passed and
+        :meth:`discard` removes otherwise: the payload (~16 MB for 100,000
+        pull requests) is not held in memory while the records are validated
+        and normalised (it was +13 MiB of the 100k run's peak).
+        """
+        starts: Any = table.starts
+        if isinstance(starts, range):
+            starts = (starts.start, starts.stop)
+        elif starts is not None:
+            starts = list(starts)
+        try:
+            blob = marshal.dumps((table.records, table.columns, starts, table.prefix,
+                                  table.nulls, table.single, table.text is not None),
+                                 _MARSHAL_VERSION)
+        except (ValueError, RecursionError):  # a type marshal cannot keep
+            return None
+        # The process and the object: two loads of one kind at once never share it.
+        tmp = pending.file.with_name(f".{pending.file.name}.{os.getpid()}.{id(pending):x}.tmp")
+        try:
+            _write_new(tmp, pending.head, blob)
+        except (OSError, ValueError, TypeError):
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            return None
+        pending.tmp = tmp
+        return pending
+
+    def store(self, pending: Stored) -> None:
+        """Keep a file that loaded without an error. Never raises."""
+        if pending.tmp is not None:
+            try:
+                os.replace(pending.tmp, pending.file)
+            except OSError:
+                self.discard(pending)
+            pending.tmp = None
+
+    def discard(self, pending: Stored | None) -> None:
+        """Forget a table whose file had an error (or whose load was interrupted)."""
+        if pending is not None and pending.tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(pending.tmp)
+            pending.tmp = None
+
+    # --- postmortems: one file for the folder ------------------------------------------
+
+    def postmortem(self, key: str) -> tuple[Any, ...] | None:
+        """``(front, sections, section_lines, sections_normalized, lines, body_line)``
+        stored for a postmortem whose bytes have digest ``key``, or None."""
+        if self._pm_stored is None:
+            self._pm_stored = self._postmortems()
+        blob = self._pm_stored.get(key)
+        if blob is None:
+            return None
+        value = _loads(blob)
+        if not _postmortem_shape(value):
+            return None
+        self._pm_kept[key] = blob
+        return value  # type: ignore[no-any-return]
+
+    def snapshot_postmortem(self, value: tuple[Any, ...], size: int) -> bytes | None:
+        """The stored form of a postmortem of ``size`` bytes just parsed, or None when
+        it is not to be kept (too big, or a type marshal cannot keep)."""
+        if size > MAX_DATA_BYTES:
+            return None
+        try:
+            return marshal.dumps(value, _MARSHAL_VERSION)
+        except (ValueError, RecursionError):
+            return None
+
+    def keep_postmortem(self, key: str, blob: bytes) -> None:
+        """Keep a postmortem that loaded without an error (written by :meth:`flush`)."""
+        if key not in self._pm_kept:
+            self._pm_kept[key] = blob
+            self._pm_new = True
+
+    def flush(self) -> None:
+        """Write the postmortems this run read, when any was new or one stored was not
+        read again (a deleted or edited file). Never raises."""
+        stored = self._pm_stored or {}
+        if not (self._pm_new or len(stored) != len(self._pm_kept)):
+            return
+        if not self._pm_kept or len(self._pm_kept) > MAX_POSTMORTEMS:
+            with contextlib.suppress(OSError):
+                os.unlink(self._file("postmortems"))
+            return
+        try:
+            payload = marshal.dumps(self._pm_kept, _MARSHAL_VERSION)
+        except (ValueError, RecursionError):
+            return
+        if len(payload) > MAX_CACHE_BYTES - _HEAD_BYTES:  # would never be read back
+            with contextlib.suppress(OSError):
+                os.unlink(self._file("postmortems"))
+            return
+        _write(self._file("postmortems"),
+               {"format": _FORMAT, "context": self._ctx, "entry": ["postmortems"]},
+               payload)
+
+    def _postmortems(self) -> dict[str, bytes]:
+        got = _read(self._file("postmortems"))
+        if got is None:
+            return {}
+        head, payload = got
+        if head.get("entry") != ["postmortems"] or head.get("context") != self._ctx:
+            return {}
+        value = _loads(payload)
+        if (type(value) is not dict or len(value) > MAX_POSTMORTEMS
+                or not set(map(type, value)) <= {str}
+                or not set(map(type, value.values())) <= {bytes}):
+            return {}
+        return value
+
+
+def _read(file: Path) -> tuple[dict[str, Any], memoryview] | None:
+    """(header, payload) of a cache file whose payload matches its header's checksum,
+    or None. A link, FIFO, folder or device is never opened for reading nor waited on."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(
+        os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(file, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CACHE_BYTES:
+            return None
+        chunks, left = [], MAX_CACHE_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 16 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if len(data) > MAX_CACHE_BYTES:
+        return None
+    end = data.find(b"\n", 0, _HEAD_BYTES)
+    if end < 0:
+        return None
+    try:
+        head = json.loads(data[:end])
+    except (ValueError, RecursionError):
+        return None
+    payload = memoryview(data)[end + 1:]
+    if not (isinstance(head, dict) and head.get("format") == _FORMAT
+            and head.get("size") == len(payload) and head.get("payload") == checksum(payload)):
+        return None
+    return head, payload
+
+
+def _write(file: Path, head: dict[str, Any], payload: bytes) -> None:
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        line = json.dumps({**head, "size": len(payload), "payload": checksum(payload)})
+        write_whole(file, line.encode("utf-8") + b"\n", payload)
+
+
+def _write_new(tmp: Path, head: dict[str, Any], payload: bytes) -> None:
+    """Write a cache file's content to ``tmp`` (created, never through a link)."""
+    line = json.dumps({**head, "size": len(payload), "payload": checksum(payload)})
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(
+        os, "O_CLOEXEC", 0)
+    with open(os.open(tmp, flags, 0o644), "wb") as fh:
+        fh.write(line.encode("utf-8") + b"\n")
+        fh.write(payload)
+
+
+def _loads(payload: bytes | memoryview) -> Any:
+    try:
+        return marshal.loads(payload)
+    except (ValueError, EOFError, TypeError, RecursionError):
+        return None
+
+
+def _table_shape(value: Any) -> bool:
+    """Exactly what :meth:`FactCache.snapshot` writes."""
+    if not (type(value) is tuple and len(value) == 7):
+        return False
+    records, columns, starts, prefix, nulls, single, has_text = value
+    # Every record kept was a valid one, an object (a dict); what is inside each was
+    # checked by the schema before it was kept, and is trusted as __pycache__ is.
+    if not (type(records) is list and set(map(type, records)) <= {dict}
+            and type(columns) is tuple and type(prefix) is tuple
+            and type(nulls) is bool and type(single) is bool and type(has_text) is bool
+            and set(map(type, columns)) <= {str} and set(map(type, prefix)) <= {str, int}):
+        return False
+    if starts is None:
+        return True
+    if type(starts) is tuple:
+        return (len(starts) == 2 and set(map(type, starts)) <= {int}
+                and starts[1] - starts[0] == len(records))
+    return type(starts) is list and len(starts) == len(records) and set(map(type, starts)) <= {int}
+
+
+def _postmortem_shape(value: Any) -> bool:
+    """Exactly what the files source keeps of a postmortem."""
+    if not (type(value) is tuple and len(value) == 6):
+        return False
+    front, sections, section_lines, normalized, lines, body_line = value
+    return (type(front) is dict and type(sections) is dict and type(section_lines) is dict
+            and type(normalized) is dict and type(lines) is list and type(body_line) is int
+            and set(map(type, lines)) <= {str})
