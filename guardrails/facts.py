@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from guardrails.datakinds import BUILTIN
+from guardrails.deferredfacts import DeferredFacts, FactsByKind
 from guardrails.errors import SourceError
 from guardrails.factindex import FactIndex
 from guardrails.kinds import FactKind, KindRegistry
@@ -55,7 +56,8 @@ class FactStore:
     def __init__(self, kinds: KindRegistry | None = None) -> None:
         #: the kinds this run knows (from ``guardrails_fact_kinds``); DATA.md's by default
         self.kinds = _registry(kinds)
-        self._facts: dict[str, list[dict[str, Any]]] = {}
+        #: kind -> facts; a kind a source handed over as DeferredFacts is built on first read
+        self._facts: dict[str, list[dict[str, Any]]] = FactsByKind()
         self.provided_by: dict[str, list[str]] = {}
         self.failed: dict[str, SourceError] = {}
         self.warnings: list[str] = []
@@ -158,8 +160,13 @@ class FactStore:
         if msg not in self.warnings:
             self.warnings.append(msg)
 
-    def add(self, kind: str, facts: list[dict[str, Any]], source: str) -> None:
-        self._facts.setdefault(kind, []).extend(facts)
+    def add(self, kind: str, facts: list[dict[str, Any]] | DeferredFacts, source: str) -> None:
+        """Add a source's facts of ``kind`` (a list, or DeferredFacts kept unbuilt)."""
+        by_kind = self._facts
+        if isinstance(by_kind, FactsByKind):
+            by_kind.put(kind, facts)
+        else:  # a subclass's plain dict
+            by_kind.setdefault(kind, []).extend(facts)
         self._index = None  # answers about the facts so far no longer hold
         self._by_singular = None
         self.provided_by.setdefault(kind, []).append(source)
@@ -173,11 +180,30 @@ class FactStore:
             raise self.failed[kind]
         return self._facts.get(kind, [])
 
+    def columns(self, kind: str) -> DeferredFacts | None:
+        """The facts of ``kind`` as columns (``.column(field)``), or None: read the facts.
+
+        Only while they are as the one source that gave them handed them over,
+        deferred and not yet read by anyone (see :mod:`guardrails.deferredfacts`);
+        raises the SourceError if a source of ``kind`` failed, as :meth:`get`.
+        A store that shows a subset of the facts (a subclass overriding
+        :meth:`get`) has no columns.
+        """
+        if kind in self.failed:
+            raise self.failed[kind]
+        by_kind = self._facts
+        if type(self).get is not FactStore.get or not isinstance(by_kind, FactsByKind):
+            return None
+        return by_kind.deferred(kind)
+
     def gathered(self) -> list[str]:
         return sorted(set(self._facts) | set(self.failed))
 
     def counts(self) -> dict[str, int]:
-        return {k: len(v) for k, v in self._facts.items()}
+        by_kind = self._facts
+        if isinstance(by_kind, FactsByKind):  # a deferred kind's length builds nothing
+            return {k: by_kind.count(k) for k in by_kind}
+        return {k: len(v) for k, v in by_kind.items()}
 
 
 def join(store: FactStore, now: datetime | None = None) -> None:

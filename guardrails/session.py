@@ -332,7 +332,8 @@ class Session:
                     for kind in wanted:
                         self.store.fail(kind, exc)
                     continue
-                task.advance(sum(len(v) for v in got.values() if isinstance(v, list)))
+                task.advance(sum(len(v) for v in got.values()
+                                 if isinstance(v, list | factsmod.DeferredFacts)))
             for kind, items in got.items():
                 if isinstance(items, SourceError):
                     # A source may fail one kind (a missing token scope) and not the others.

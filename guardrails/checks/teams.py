@@ -265,6 +265,41 @@ def _authors_per_module(commits: Sequence[Fact], start: Any, end: Any,
 _UNSEEN: Any = object()
 
 
+def _authors_per_module_columns(ctx: EvalContext, start: Any, end: Any,
+                                bots: Sequence[str]) -> dict[str, Counter[str]] | None:
+    """:func:`_authors_per_module` over the columns of the ``commits`` facts, when the
+    store still has them (a warm git run: no dict per commit is ever built), else None.
+
+    The same counts: a commit's ``authored_at`` column holds its POSIX seconds,
+    compared with the window's; names, bots and modules as above.
+    """
+    cols = ctx.store.columns("commits")
+    if cols is None or start.tzinfo is None or end.tzinfo is None:
+        return None
+    ats, authors, emails, modules = (cols.column(f) for f in (
+        "authored_at", "author", "email", "modules"))
+    if ats is None or authors is None or emails is None or modules is None:
+        return None
+    lo, hi = start.timestamp(), end.timestamp()
+    names: dict[tuple[str, str], str | None] = {}
+    per: dict[str, list[str]] = {}
+    for at, author, email, mods in zip(ats, authors, emails, modules, strict=True):
+        if not mods or not lo <= at < hi:
+            continue
+        who = (author or "", email or "")
+        name = names.get(who, _UNSEEN)
+        if name is _UNSEEN:
+            name = names[who] = None if is_bot(*who, bots) else (who[0] or who[1] or "?")
+        if name is None:
+            continue
+        for mid in mods:
+            lst = per.get(mid)
+            if lst is None:
+                lst = per[mid] = []
+            lst.append(name)
+    return {mid: Counter(lst) for mid, lst in per.items()}
+
+
 class BusFactorCheck(Check):
     """Every active module has a bus factor of at least ``min``."""
 
@@ -308,14 +343,18 @@ shallow clone); teams from the org data to name the owning team."""
 
     def evaluate(self, rule: Rule, ctx: EvalContext) -> CheckResult:
         # Read first: a failed git source raises here and the rule is an error, not a skip.
-        commits, modules = ctx.facts("commits"), ctx.facts("modules")
+        # Columns when the store has them (no dict per commit), else the facts.
+        ctx.store.columns("commits")
+        modules = ctx.facts("modules")
         if "commits" not in ctx.store.provided_by:
             return CheckResult.skipped("no commits data (configure the git source)")
         lo = int(rule.param("min", 2))
         min_commits = int(rule.param("min_commits", 10))
         bots = tuple(rule.param("bots") or ())
         start, end = ctx.window_for(rule)
-        per_module = _authors_per_module(commits, start, end, bots)
+        per_module = _authors_per_module_columns(ctx, start, end, bots)
+        if per_module is None:
+            per_module = _authors_per_module(ctx.facts("commits"), start, end, bots)
         by_id = {m["id"]: m for m in modules}
         # Judge what exists: a module whose files were all deleted (at HEAD it has
         # none) has nobody left to be away. Without module facts nothing can be told.

@@ -47,6 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from guardrails.deferredfacts import DeferredFacts
 from guardrails.errors import ConfigError, SourceError
 from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
@@ -203,13 +204,15 @@ class GitSource(Source):
 
     # --- gathering -----------------------------------------------------------
 
-    def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
+    def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]] | DeferredFacts]:
+        """The facts of ``kinds``; a warm run's ``commits`` are :class:`DeferredFacts`
+        (built on first read; the bus factor reads their columns)."""
         head = self._open()
-        out: dict[str, list[dict[str, Any]]] = {}
+        out: dict[str, list[dict[str, Any]] | DeferredFacts] = {}
         tracked: list[str] | None = None
         owners_fact: dict[str, Any] | None = None
         hist: gitcache.History | None = None
-        commits: list[dict[str, Any]] = []
+        commits: list[dict[str, Any]] | DeferredFacts = []
         modmap, meta = self.module_map() if kinds & {"commits", "modules"} else (None, {})
         if modmap is not None and head is not None:
             with self.env.progress.task("git: history", unit="commits") as task:
@@ -228,8 +231,8 @@ class GitSource(Source):
         if "commits" in kinds:
             out["commits"] = commits
         if "modules" in kinds and modmap is not None:
-            out["modules"] = self._module_facts(commits, tracked or [], modmap, meta,
-                                                owners_fact)
+            out["modules"] = self._module_facts(_sha_author_modules(commits), tracked or [],
+                                                modmap, meta, owners_fact)
         return out
 
     def since(self) -> int:
@@ -254,7 +257,8 @@ class GitSource(Source):
         return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}:{len(data)}"
 
     def _history(self, head: str, modmap: ModuleMap, meta: dict[str, dict[str, Any]],
-                 task: ProgressTask) -> tuple[gitcache.History | None, list[dict[str, Any]]]:
+                 task: ProgressTask
+                 ) -> tuple[gitcache.History | None, list[dict[str, Any]] | DeferredFacts]:
         """The history to cache (None without a cache folder) and the ``commits``
         facts since :meth:`since`.
 
@@ -278,7 +282,7 @@ class GitSource(Source):
                     facts = self._commit_facts(gitcache.raw_commits(hist), modmap)
                     hist["modules"], hist["modules_key"] = [f["modules"] for f in facts], mkey
                     self._dirty = True
-                commits = gitcache.commit_facts(hist, since)
+                commits = gitcache.deferred_commit_facts(hist, since)
                 task.advance(len(commits), fraction=1.0)
                 return hist, commits
             base = hist["head"]
@@ -462,9 +466,10 @@ class GitSource(Source):
         task.advance(len(facts) - reported)
         return facts
 
-    def _module_facts(self, commits: list[dict[str, Any]], tracked: list[str],
+    def _module_facts(self, commits: Iterable[tuple[str, str, list[str]]], tracked: list[str],
                       modmap: ModuleMap, meta: dict[str, dict[str, Any]],
                       owners_fact: dict[str, Any] | None) -> list[dict[str, Any]]:
+        """The ``modules`` facts from each commit's ``(sha, author, modules)``."""
         mods: dict[str, dict[str, Any]] = {}
 
         def get(mid: str) -> dict[str, Any]:
@@ -480,10 +485,9 @@ class GitSource(Source):
         # Shas and authors gathered per module first, then counted in one C call
         # each: a Counter increment per commit and module was the cost here.
         per: dict[str, tuple[list[str], list[str]]] = {}
-        for c in commits:
-            if c["modules"]:
-                sha, who = c["sha"], c["author"]
-                for mid in c["modules"]:
+        for sha, who, modules in commits:
+            if modules:
+                for mid in modules:
                     lists = per.get(mid)
                     if lists is None:
                         lists = per[mid] = ([], [])
@@ -513,6 +517,17 @@ class GitSource(Source):
             m["owner_teams"] = dict(m["owner_teams"])
             out.append(m)
         return out
+
+
+def _sha_author_modules(commits: list[dict[str, Any]] | DeferredFacts
+                        ) -> Iterable[tuple[str, str, list[str]]]:
+    """Each commit's sha, author and modules: from the columns of deferred facts
+    (building none), else from the dicts."""
+    if isinstance(commits, DeferredFacts):
+        cols = [commits.column(f) for f in ("sha", "author", "modules")]
+        if all(c is not None for c in cols):
+            return zip(*cols, strict=True)  # type: ignore[call-overload, no-any-return]
+    return ((c["sha"], c["author"], c["modules"]) for c in commits)
 
 
 @hookimpl

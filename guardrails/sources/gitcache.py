@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from guardrails.deferredfacts import DeferredFacts
 from guardrails.fileio import atomic_writer
 from guardrails.installed import checksum
 
@@ -262,6 +263,36 @@ def commit_facts(data: History, since: int) -> list[dict[str, Any]]:
         for f, (_, a, d) in zip(out, (x for x in counts if x[0] >= since), strict=True):
             f["additions"], f["deletions"] = a, d
     return out
+
+
+#: a ``commits`` fact's field -> the history column holding it (dates: POSIX seconds)
+_FIELD_COLUMNS = {"sha": "sha", "author": "author", "email": "email", "authored_at": "at",
+                  "committed_at": "ct", "files": "files", "modules": "modules",
+                  "additions": "additions", "deletions": "deletions"}
+
+
+def deferred_commit_facts(data: History, since: int) -> DeferredFacts:
+    """:func:`commit_facts`, built only when read; until then checks may read the
+    history's columns (cut to the commits authored at or after ``since``)."""
+    ats: list[int] = data["at"]
+    # The usual warm run reads the window the cache was written for: no cut at all.
+    whole = not ats or min(ats) >= since
+    keep = None if whole else [at >= since for at in ats]
+    memo: dict[str, list[Any]] = {}
+
+    def column(field: str) -> list[Any] | None:
+        name = _FIELD_COLUMNS.get(field)
+        col = data.get(name) if name is not None else None
+        if col is None:
+            return None
+        if keep is not None:
+            if field not in memo:
+                memo[field] = list(itertools.compress(col, keep))
+            return memo[field]
+        return col  # type: ignore[no-any-return]
+
+    count = len(ats) if keep is None else sum(keep)
+    return DeferredFacts(count, lambda: commit_facts(data, since), column)
 
 
 def store(cache_dir: Path | None, key: str, data: History) -> None:
