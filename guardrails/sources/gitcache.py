@@ -31,7 +31,6 @@ import logging
 import marshal
 import os
 import re
-import stat
 import zlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ from typing import Any
 
 from guardrails.deferredfacts import DeferredFacts
 from guardrails.installed import checksum, write_whole
+from guardrails.sources.gitcachedir import prune, read_regular
 
 LOG = logging.getLogger(__name__)
 
@@ -55,15 +55,6 @@ _COLUMNS = {"sha": str, "author": str, "email": str, "at": int, "ct": int,
             "files": list, "modules": list}
 #: the marshal format written (4: shared objects stored once; readable since 3.4)
 _MARSHAL_VERSION = 4
-#: history files kept in ``<cache_dir>/git``: the most recently written or read
-KEEP = 16
-#: a bigger file is not read (a history of ~10 million commits; pytest's 10 years: 0.8 MB)
-MAX_BYTES = 1 << 30
-#: the names this module writes: history files and the temporary files beside them
-_OURS = re.compile(r"^(?:[0-9a-f]{16}\.bin|\.[0-9a-f]{16}\.bin\.[0-9]+\.tmp)$")
-#: a temporary file this old was left by a run that died while writing
-_STALE_TMP_SECONDS = 3600
-
 History = dict[str, Any]
 
 
@@ -94,7 +85,7 @@ def load(cache_dir: Path | None, key: str,
         return None
     path = cache_path(cache_dir, key)
     try:
-        blob = _read_regular(path)
+        blob = read_regular(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -127,28 +118,6 @@ def load(cache_dir: Path | None, key: str,
     with contextlib.suppress(OSError):  # used: the last to be pruned (see prune)
         os.utime(path)
     return data  # type: ignore[no-any-return]
-
-
-def _read_regular(path: Path) -> bytes | None:
-    """The bytes of ``path`` when it is a regular file of at most :data:`MAX_BYTES`,
-    else None. Opened without blocking: a FIFO (or a device) put in its place
-    must cost a miss, never a run that waits for a writer forever."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
-            return None
-        chunks = []
-        left = st.st_size + 1  # one byte more: a file that grew is read to its end
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 24))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def _ignored(path: Path, why: str, warn: Callable[[str], None] | None) -> None:
@@ -348,40 +317,3 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
         LOG.debug("could not write git cache %s: %s", path, exc)
         return
     prune(path.parent, keep=path)
-
-
-def prune(folder: Path, keep: Path | None = None, now: float | None = None) -> None:
-    """Bound the folder: at most :data:`KEEP` history files, the most recently
-    written or read (a read touches its file), and no temporary file left by a
-    run that died while writing. Only names this module makes are removed."""
-    import time  # here: only a run that wrote a history prunes
-
-    now = time.time() if now is None else now
-    found: list[tuple[float, str]] = []
-    try:
-        with os.scandir(folder) as it:
-            for entry in it:
-                if not _OURS.match(entry.name):
-                    continue
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if entry.name.endswith(".tmp"):
-                    if now - st.st_mtime > _STALE_TMP_SECONDS:
-                        _unlink(folder / entry.name)
-                elif keep is None or entry.name != keep.name:
-                    found.append((st.st_mtime, entry.name))
-    except OSError as exc:
-        LOG.debug("could not prune git cache %s: %s", folder, exc)
-        return
-    found.sort(reverse=True)  # newest first
-    for _, name in found[KEEP - (keep is not None):]:
-        _unlink(folder / name)
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError as exc:
-        LOG.debug("could not remove %s: %s", path, exc)

@@ -13,7 +13,7 @@ import pytest
 from gitrepo import GitRepo
 
 from guardrails.plugin import SourceEnv
-from guardrails.sources import gitcache
+from guardrails.sources import gitcache, gitcachedir
 from guardrails.sources.git import GitSource
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -78,7 +78,7 @@ def test_the_cache_folder_keeps_the_most_recent_histories(repo: GitRepo, tmp_pat
     cache = tmp_path / "cache"
     folder = cache / "git"
     folder.mkdir(parents=True)
-    fakes = [_fake(folder, i, age=1000 * (i + 1)) for i in range(gitcache.KEEP + 4)]
+    fakes = [_fake(folder, i, age=1000 * (i + 1)) for i in range(gitcachedir.KEEP + 4)]
     mine = folder / "notes.txt"  # not a name the cache makes: never removed
     mine.write_text("mine")
     stale, fresh = folder / ".00000000000000aa.bin.42.tmp", folder / ".00000000000000bb.bin.43.tmp"
@@ -89,9 +89,9 @@ def test_the_cache_folder_keeps_the_most_recent_histories(repo: GitRepo, tmp_pat
     _gather_within(src)  # a miss: writes its history, then prunes
     path = gitcache.cache_path(cache, src._cache_key())
     left = sorted(p.name for p in folder.glob("*.bin"))
-    assert len(left) == gitcache.KEEP and path.name in left
+    assert len(left) == gitcachedir.KEEP and path.name in left
     # the newest fakes stay (the oldest went first)
-    assert left == sorted([path.name, *(p.name for p in fakes[:gitcache.KEEP - 1])])
+    assert left == sorted([path.name, *(p.name for p in fakes[:gitcachedir.KEEP - 1])])
     assert mine.exists() and fresh.exists() and not stale.exists()
 
 
@@ -104,7 +104,7 @@ def test_a_cache_read_counts_as_recent_use(repo: GitRepo, tmp_path: Path) -> Non
     _gather_within(_source(repo.path, cache))  # a hit
     assert path.stat().st_mtime > time.time() - 600
     # so it outlives histories written after it was last written, but before it was read
-    for i in range(gitcache.KEEP):
+    for i in range(gitcachedir.KEEP):
         _fake(cache / "git", i, age=300 + i)
-    gitcache.prune(cache / "git")
-    assert path.exists() and len(list((cache / "git").glob("*.bin"))) == gitcache.KEEP
+    gitcachedir.prune(cache / "git")
+    assert path.exists() and len(list((cache / "git").glob("*.bin"))) == gitcachedir.KEEP
