@@ -43,10 +43,12 @@ def is_bot(name: str, email: str, patterns: Sequence[str] = ()) -> bool:
     patterns; otherwise a pattern occurring (case-insensitively) in the name or
     email makes one.
     """
-    n, e = name.lower(), email.lower()
-    bare = n.rstrip()
-    if bare.endswith(("[bot]", " bot")):
+    n = name.lower()
+    if n.rstrip().endswith(("[bot]", " bot")):
         return True
+    if not patterns:  # the usual case, asked once per author: no generator to build
+        return False
+    e = email.lower()
     return any(p.lower() in n or p.lower() in e for p in patterns)
 
 

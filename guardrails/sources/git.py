@@ -41,7 +41,6 @@ import json
 import os
 import stat
 import zlib
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,11 +53,11 @@ from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
 from guardrails.sources import gitcache
 from guardrails.sources.gitlog import LOG_FORMAT, parse_log
+from guardrails.sources.gitmodules import ROOT_MODULE, module_facts
 from guardrails.sources.gitrun import Git
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
 
 DEFAULT_BOTS = ("[bot]", "dependabot", "renovate", "github-actions")
-ROOT_MODULE = "(root)"
 #: commits between two progress reports (a report is cheap, not free)
 _PROGRESS_EVERY = 500
 
@@ -231,8 +230,7 @@ class GitSource(Source):
         if "commits" in kinds:
             out["commits"] = commits
         if "modules" in kinds and modmap is not None:
-            out["modules"] = self._module_facts(_sha_author_modules(commits), tracked or [],
-                                                modmap, meta, owners_fact)
+            out["modules"] = module_facts(commits, tracked or [], modmap, meta, owners_fact)
         return out
 
     def since(self) -> int:
@@ -280,7 +278,7 @@ class GitSource(Source):
             if hist["head"] == head:
                 if hist["modules_key"] != mkey:  # another module map: modules again
                     facts = self._commit_facts(gitcache.raw_commits(hist), modmap)
-                    hist["modules"], hist["modules_key"] = [f["modules"] for f in facts], mkey
+                    gitcache.set_modules(hist, [f["modules"] for f in facts], mkey)
                     self._dirty = True
                 commits = gitcache.deferred_commit_facts(hist, since)
                 task.advance(len(commits), fraction=1.0)
@@ -465,69 +463,6 @@ class GitSource(Source):
             facts.append(f)
         task.advance(len(facts) - reported)
         return facts
-
-    def _module_facts(self, commits: Iterable[tuple[str, str, list[str]]], tracked: list[str],
-                      modmap: ModuleMap, meta: dict[str, dict[str, Any]],
-                      owners_fact: dict[str, Any] | None) -> list[dict[str, Any]]:
-        """The ``modules`` facts from each commit's ``(sha, author, modules)``."""
-        mods: dict[str, dict[str, Any]] = {}
-
-        def get(mid: str) -> dict[str, Any]:
-            if mid not in mods:
-                paths = [] if mid == ROOT_MODULE else [mid]
-                mods[mid] = {"id": mid, "paths": paths, "commits": [], "authors": Counter(),
-                             "files": 0, "owners": Counter(), "owner_teams": Counter(),
-                             **meta.get(mid, {})}
-            return mods[mid]
-
-        for mid in meta:
-            get(mid)
-        # Shas and authors gathered per module first, then counted in one C call
-        # each: a Counter increment per commit and module was the cost here.
-        per: dict[str, tuple[list[str], list[str]]] = {}
-        for sha, who, modules in commits:
-            if modules:
-                for mid in modules:
-                    lists = per.get(mid)
-                    if lists is None:
-                        lists = per[mid] = ([], [])
-                    lists[0].append(sha)
-                    lists[1].append(who)
-        for mid, (shas, authors) in per.items():
-            m = get(mid)
-            m["commits"], m["authors"] = shas, Counter(authors)
-        files = owners_fact["files"] if owners_fact else {}
-        if files:
-            from guardrails.sources.codeowners import team_slug
-        for path in tracked:
-            module = modmap.module_of(path)
-            if module is None:
-                continue
-            m = get(module)
-            m["files"] += 1
-            for o in files.get(path, {}).get("owners", ()):
-                m["owners"][o] += 1
-                slug = team_slug(o)
-                if slug is not None:
-                    m["owner_teams"][slug] += 1
-        out = []
-        for mid in sorted(mods):
-            m = mods[mid]
-            m["authors"], m["owners"] = dict(m["authors"]), dict(m["owners"])
-            m["owner_teams"] = dict(m["owner_teams"])
-            out.append(m)
-        return out
-
-
-def _sha_author_modules(commits: list[dict[str, Any]] | DeferredFacts
-                        ) -> Iterable[tuple[str, str, list[str]]]:
-    """Each commit's sha, author and modules: from the columns of deferred facts
-    (building none), else from the dicts."""
-    if isinstance(commits, DeferredFacts):
-        cols = [commits.column(f) for f in ("sha", "author", "modules")]
-        if all(c is not None for c in cols):
-            return zip(*cols, strict=True)  # type: ignore[call-overload, no-any-return]
-    return ((c["sha"], c["author"], c["modules"]) for c in commits)
 
 
 @hookimpl
