@@ -21,6 +21,7 @@ everyone reading it (every read that hands out values builds them first).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
@@ -37,16 +38,22 @@ class DeferredFacts(Sequence[dict[str, Any]]):
         in the facts' order, or None when the source has no column for it.
         A timestamp field's column holds POSIX seconds (``int``), not
         datetimes: readers compare numbers.
+    :param positions: optionally, ``positions(field)`` as :meth:`positions`
+        answers, when the source has it ready (None: compute it).
     """
 
-    __slots__ = ("_build", "_column", "_count", "_facts")
+    __slots__ = ("_build", "_column", "_count", "_facts", "_positions", "_ready")
 
     def __init__(self, count: int, build: Callable[[], Facts],
-                 column: Callable[[str], Sequence[Any] | None]) -> None:
+                 column: Callable[[str], Sequence[Any] | None],
+                 positions: Callable[[str], dict[Any, Sequence[int]] | None] | None = None
+                 ) -> None:
         self._count = count
+        self._ready = positions
         self._build: Callable[[], Facts] | None = build
         self._column = column
         self._facts: Facts | None = None
+        self._positions: dict[str, dict[Any, Sequence[int]] | None] = {}
 
     def facts(self) -> Facts:
         """The facts as a list of dicts (built on the first call)."""
@@ -61,6 +68,16 @@ class DeferredFacts(Sequence[dict[str, Any]]):
     def column(self, field: str) -> Sequence[Any] | None:
         """Every fact's ``field`` (timestamps as POSIX seconds), or None."""
         return self._column(field)
+
+    def positions(self, field: str) -> dict[Any, Sequence[int]] | None:
+        """For a field holding lists: each value -> the positions (ascending) of the
+        facts whose list holds it (e.g. module -> its commits); None without a
+        column. Computed once (:func:`positions_of`)."""
+        if field not in self._positions:
+            ready = self._ready(field) if self._ready is not None else None
+            col = self._column(field) if ready is None else None
+            self._positions[field] = ready if col is None else positions_of(col)
+        return self._positions[field]
 
     def __len__(self) -> int:
         return self._count
@@ -86,6 +103,37 @@ class DeferredFacts(Sequence[dict[str, Any]]):
     def __repr__(self) -> str:
         built = "built" if self._facts is not None else "not built"
         return f"<DeferredFacts of {self._count} facts, {built}>"
+
+
+def positions_of(lists: Sequence[Sequence[Any]]) -> dict[Any, Sequence[int]]:
+    """Each value found in ``lists`` -> the positions (ascending) of the lists holding it.
+
+    The lists are grouped by identity first, one append each: a column that
+    gives equal lists the same object (the git cache's modules: a few hundred
+    sets for thousands of commits) makes a few hundred groups, and each group
+    counts for each of its values at once. Lists that are all distinct objects
+    each form a group of one; the answer is the same.
+    """
+    groups: dict[int, list[int]] = {}
+    members: dict[int, Sequence[Any]] = {}
+    for i, values in enumerate(lists):
+        if values:
+            key = id(values)  # the lists live in ``lists`` throughout: ids stay unique
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = []
+                members[key] = values
+            group.append(i)
+    per: dict[Any, list[list[int]]] = {}
+    for key, group in groups.items():
+        for value in dict.fromkeys(members[key]):  # a value twice in a list counts once
+            have = per.get(value)
+            if have is None:
+                per[value] = [group]
+            else:
+                have.append(group)
+    return {v: gs[0] if len(gs) == 1 else sorted(itertools.chain.from_iterable(gs))
+            for v, gs in per.items()}
 
 
 class FactsByKind(dict[str, Facts]):

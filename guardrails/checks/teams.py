@@ -271,43 +271,36 @@ def _authors_per_module_columns(ctx: EvalContext, start: Any, end: Any,
     """:func:`_authors_per_module` over the columns of the ``commits`` facts, when the
     store still has them (a warm git run: no dict per commit is ever built), else None.
 
-    The same counts, taken differently: the commits in the window are counted
-    per (author, email, modules list) in one C call, and each distinct triple
-    (a few thousand for tens of thousands of commits: the cached history shares
-    one list per set of modules) is then named and added to its modules. A
-    commit's ``authored_at`` column holds its POSIX seconds.
+    The same counts, taken per module in C calls: each commit named once (each
+    distinct author once), then each module's commits (``positions``) in the
+    window counted in one ``Counter`` call. A commit's ``authored_at`` column
+    holds its POSIX seconds.
     """
     cols = ctx.store.columns("commits")
     if cols is None or start.tzinfo is None or end.tzinfo is None:
         return None
-    ats, authors, emails, modules = (cols.column(f) for f in (
-        "authored_at", "author", "email", "modules"))
-    if ats is None or authors is None or emails is None or modules is None:
+    ats, authors, emails = (cols.column(f) for f in ("authored_at", "author", "email"))
+    per_module = cols.positions("modules")
+    if ats is None or authors is None or emails is None or per_module is None:
         return None
-    lo, hi = start.timestamp(), end.timestamp()
-    rows: Iterable[tuple[str, str, int]] = zip(authors, emails, map(id, modules), strict=True)
-    if ats and not (min(ats) >= lo and max(ats) < hi):
-        rows = itertools.compress(rows, [lo <= at < hi for at in ats])
-    counted = Counter(rows)
-    lists = dict(zip(map(id, modules), modules, strict=True))  # ids unique: all alive
     names: dict[tuple[str, str], str | None] = {}  # (author, email) -> name; None: a bot
-    per: dict[str, dict[str, int]] = {}  # plain dicts: a Counter's += costs twice as much
-    for (author, email, key), n in counted.items():
-        mods = lists[key]
-        if not mods:
-            continue
-        who = (author or "", email or "")
-        name = names.get(who, _UNSEEN)
-        if name is _UNSEEN:
-            name = names[who] = None if is_bot(*who, bots) else (who[0] or who[1] or "?")
-        if name is None:
-            continue
-        for mid in mods:
-            counts = per.get(mid)
-            if counts is None:
-                counts = per[mid] = {}
-            counts[name] = counts.get(name, 0) + n
-    return {mid: Counter(counts) for mid, counts in per.items()}
+    for who in set(zip(authors, emails, strict=True)):
+        a, e = who[0] or "", who[1] or ""
+        names[who] = None if is_bot(a, e, bots) else (a or e or "?")
+    named = list(map(names.__getitem__, zip(authors, emails, strict=True)))
+    lo, hi = start.timestamp(), end.timestamp()
+    inside = None if not ats or (min(ats) >= lo and max(ats) < hi) else [
+        lo <= at < hi for at in ats]
+    out: dict[str, Counter[str]] = {}
+    for mid, idx in per_module.items():
+        who_col: Iterable[str | None] = map(named.__getitem__, idx)
+        if inside is not None:
+            who_col = itertools.compress(who_col, map(inside.__getitem__, idx))
+        counts = Counter(who_col)
+        counts.pop(None, None)  # bots
+        if counts:
+            out[mid] = counts  # type: ignore[assignment]
+    return out
 
 
 class BusFactorCheck(Check):

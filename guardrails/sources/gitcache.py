@@ -6,8 +6,8 @@ commits, newest first, column by column (``sha``, ``author``, ``email``, the
 dates ``at`` and ``ct``, ``files`` as numbers into a table of ``paths`` with
 ``nfiles`` per commit, sparse ``renames``, ``additions``/``deletions`` with
 line counts), plus what a run derives from them: each commit's ``modules``
-(the number of its set in ``modsets``; valid for the module map named by
-``modules_key``), the tracked files (valid while the index file keeps the
+(the number of its set in ``modsets``, and ``modpos``: each module's commits;
+valid for the module map named by ``modules_key``), the tracked files (valid while the index file keeps the
 stat named by ``tracked_key``) and the CODEOWNERS file at HEAD. A warm run
 turns that into facts, or hands its columns to the checks
 (:func:`deferred_commit_facts`), without asking git for anything but HEAD.
@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from guardrails.deferredfacts import DeferredFacts
+from guardrails.deferredfacts import DeferredFacts, positions_of
 from guardrails.installed import checksum, write_whole
 from guardrails.sources.gitcachedir import prune, read_regular
 
@@ -52,7 +52,8 @@ LOG = logging.getLogger(__name__)
 #: 2: an author whose name ends in "[bot]" or " bot" is a bot (facts.is_bot)
 #: 3: marshalled columns with modules, tracked files and CODEOWNERS (was JSON)
 #: 4: dates, file and module-set numbers as packed integers, paths and module sets
-#:    stored once (a warm run unpacks 5 objects where it built ~40,000)
+#:    stored once, each module's commits (a warm run unpacks a few dozen objects
+#:    where it built ~40,000)
 VERSION = 4
 MAGIC = b"guardrails git history v4\n"
 _HEX = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
@@ -208,6 +209,19 @@ def _problem(data: Any) -> str | None:
         return "the module sets are malformed"
     if n and max(data["modules"]) >= len(sets):
         return "column 'modules' is malformed"
+    modpos: Any = data.get("modpos")
+    if not (type(modpos) is dict and _strs(modpos)):
+        return "the module positions are malformed"
+    for mid, raw in modpos.items():
+        col = array(_U32)
+        if type(raw) is not bytes or len(raw) % col.itemsize:
+            return "the module positions are malformed"
+        col.frombytes(raw)
+        if _SWAP:
+            col.byteswap()
+        if not col or max(col) >= n:
+            return "the module positions are malformed"
+        modpos[mid] = col
     for name in ("additions", "deletions"):
         col = data.get(name)
         if col is not None and not (_only(col, int) and len(col) == n):
@@ -279,6 +293,8 @@ def set_modules(data: History, modules: list[list[str]], modules_key: str) -> No
     data["modules"] = array(_U32, [number(tuple(m), len(set_no)) for m in modules])
     data["modsets"] = [list(ms) for ms in set_no]
     data["modules_key"] = modules_key
+    # each module's commits, ready for a run that reads the whole history (the usual)
+    data["modpos"] = {mid: array(_U32, idx) for mid, idx in positions_of(modules_of(data)).items()}
 
 
 def files_of(data: History) -> list[list[str]]:
@@ -370,8 +386,18 @@ def deferred_commit_facts(data: History, since: int) -> DeferredFacts:
             memo[field] = col
         return memo[field]
 
+    def positions(field: str) -> Any:
+        return data["modpos"] if field == "modules" and keep is None else None
+
     count = len(ats) if keep is None else sum(keep)
-    return DeferredFacts(count, lambda: commit_facts(data, since), column)
+    return DeferredFacts(count, lambda: commit_facts(data, since), column, positions)
+
+
+def _pack(code: str, values: Iterable[int]) -> bytes:
+    col = array(code, values)
+    if _SWAP:
+        col.byteswap()
+    return col.tobytes()
 
 
 def store(cache_dir: Path | None, key: str, data: History) -> None:
@@ -382,10 +408,8 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
         return
     data = {**data, "key": key}
     for name in _PACKED:  # little-endian bytes, whatever the machine
-        col = array(_PACKED[name], data[name])
-        if _SWAP:
-            col.byteswap()
-        data[name] = col.tobytes()
+        data[name] = _pack(_PACKED[name], data[name])
+    data["modpos"] = {mid: _pack(_U32, idx) for mid, idx in data["modpos"].items()}
     path = cache_path(cache_dir, key)
     try:
         payload = marshal.dumps(data, _MARSHAL_VERSION)

@@ -8,12 +8,11 @@ CODEOWNERS owners of those files. A warm run reads the commits' columns
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from guardrails.deferredfacts import DeferredFacts
+from guardrails.deferredfacts import DeferredFacts, positions_of
 
 if TYPE_CHECKING:
     from guardrails.sources.git import ModuleMap
@@ -22,46 +21,16 @@ ROOT_MODULE = "(root)"
 
 
 def _columns(commits: list[dict[str, Any]] | DeferredFacts
-             ) -> tuple[Sequence[str], Sequence[str], Sequence[list[str]]]:
-    """The commits' shas, authors and modules: deferred facts' columns (building
-    no dict), else taken from the dicts."""
+             ) -> tuple[Sequence[str], Sequence[str], dict[str, Sequence[int]]]:
+    """The commits' shas and authors, and each module's commits (positions):
+    deferred facts' columns (building no dict), else taken from the dicts."""
     if isinstance(commits, DeferredFacts):
-        shas, authors, modules = (commits.column(f) for f in ("sha", "author", "modules"))
-        if shas is not None and authors is not None and modules is not None:
-            return shas, authors, modules
+        shas, authors = commits.column("sha"), commits.column("author")
+        per_module = commits.positions("modules")
+        if shas is not None and authors is not None and per_module is not None:
+            return shas, authors, per_module
     return ([c["sha"] for c in commits], [c["author"] for c in commits],
-            [c["modules"] for c in commits])
-
-
-def commits_per_module(modules: Sequence[list[str]]) -> dict[str, Sequence[int]]:
-    """Module id -> the positions (ascending) of the commits that touched it.
-
-    Commits are first grouped by their modules list, one append per commit: the
-    cached history gives every commit with the same set of modules the same
-    list (so a few hundred groups for thousands of commits), and each group
-    then counts for each of its modules at once. Distinct lists (commits parsed
-    from git) each form a group of one; the answer is the same.
-    """
-    groups: dict[int, list[int]] = {}
-    lists: dict[int, list[str]] = {}
-    for i, mods in enumerate(modules):
-        if mods:
-            key = id(mods)  # the lists live in ``modules`` throughout: ids stay unique
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = []
-                lists[key] = mods
-            group.append(i)
-    per: dict[str, list[list[int]]] = {}
-    for key, group in groups.items():
-        for mid in lists[key]:
-            have = per.get(mid)
-            if have is None:
-                per[mid] = [group]
-            else:
-                have.append(group)
-    return {mid: gs[0] if len(gs) == 1 else sorted(itertools.chain.from_iterable(gs))
-            for mid, gs in per.items()}
+            positions_of([c["modules"] for c in commits]))
 
 
 def module_facts(commits: list[dict[str, Any]] | DeferredFacts, tracked: list[str],
@@ -80,10 +49,10 @@ def module_facts(commits: list[dict[str, Any]] | DeferredFacts, tracked: list[st
 
     for mid in meta:
         get(mid)
-    shas, authors, modules = _columns(commits)
+    shas, authors, per_module = _columns(commits)
     # Shas and authors taken per module in C calls (a Counter increment per commit
     # and module was the cost here); authors count in history order, as before.
-    for mid, idx in commits_per_module(modules).items():
+    for mid, idx in per_module.items():
         m = get(mid)
         m["commits"] = list(map(shas.__getitem__, idx))
         m["authors"] = Counter(map(authors.__getitem__, idx))

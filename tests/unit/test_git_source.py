@@ -501,6 +501,9 @@ DAMAGE: dict[str, Callable[[dict[str, Any], bytes], bytes]] = {
         "I", len(d["modsets"]), len(d["modules"]))}),
     "a module set holding a number": lambda d, b: _sealed({**d, "modsets": [[1]]}),
     "paths as one string": lambda d, b: _sealed({**d, "paths": "\0".join(d["paths"])}),
+    "a module's commit past the end": lambda d, b: _sealed({**d, "modpos": {
+        m: _packed("I", len(d["sha"]), 1) for m in d["modpos"]}}),
+    "module positions as a list": lambda d, b: _sealed({**d, "modpos": [1]}),
     "a short column": lambda d, b: _sealed({**d, "modules": d["modules"][1:]}),
     "a code object for files": lambda d, b: _sealed({**d, "files": [[_code()]] * len(d["sha"])}),
     "a code object for the history": lambda d, b: _sealed(_code()),
