@@ -40,15 +40,18 @@ class DeferredFacts(Sequence[dict[str, Any]]):
         datetimes: readers compare numbers.
     :param positions: optionally, ``positions(field)`` as :meth:`positions`
         answers, when the source has it ready (None: compute it).
+    :param bounds: optionally, ``field -> (smallest, largest)`` of the columns the
+        source knows them for (:meth:`bounds` computes the others).
     """
 
-    __slots__ = ("_build", "_column", "_count", "_facts", "_positions", "_ready")
+    __slots__ = ("_bounds", "_build", "_column", "_count", "_facts", "_positions", "_ready")
 
     def __init__(self, count: int, build: Callable[[], Facts],
                  column: Callable[[str], Sequence[Any] | None],
-                 positions: Callable[[str], dict[Any, Sequence[int]] | None] | None = None
-                 ) -> None:
+                 positions: Callable[[str], dict[Any, Sequence[int]] | None] | None = None,
+                 bounds: dict[str, tuple[Any, Any]] | None = None) -> None:
         self._count = count
+        self._bounds: dict[str, tuple[Any, Any] | None] = dict(bounds or {})
         self._ready = positions
         self._build: Callable[[], Facts] | None = build
         self._column = column
@@ -78,6 +81,13 @@ class DeferredFacts(Sequence[dict[str, Any]]):
             col = self._column(field) if ready is None else None
             self._positions[field] = ready if col is None else positions_of(col)
         return self._positions[field]
+
+    def bounds(self, field: str) -> tuple[Any, Any] | None:
+        """``(smallest, largest)`` value of a column (None: no column, or no facts)."""
+        if field not in self._bounds:
+            col = self._column(field) if self._count else None
+            self._bounds[field] = (min(col), max(col)) if col else None
+        return self._bounds[field]
 
     def __len__(self) -> int:
         return self._count

@@ -289,7 +289,8 @@ def _authors_per_module_columns(ctx: EvalContext, start: Any, end: Any,
         names[who] = None if is_bot(a, e, bots) else (a or e or "?")
     named = list(map(names.__getitem__, zip(authors, emails, strict=True)))
     lo, hi = start.timestamp(), end.timestamp()
-    inside = None if not ats or (min(ats) >= lo and max(ats) < hi) else [
+    bounds = cols.bounds("authored_at")
+    inside = None if bounds is None or (bounds[0] >= lo and bounds[1] < hi) else [
         lo <= at < hi for at in ats]
     out: dict[str, Counter[str]] = {}
     for mid, idx in per_module.items():

@@ -274,13 +274,34 @@ class GitSource(Source):
         mailmap = self._mailmap_sum()
         if hist is not None and hist.get("mailmap") != mailmap:
             hist = None
+        if hist is not None and (hist["head"] != head or hist["modules_key"] != mkey):
+            why = gitcache.check.rest_problem(hist)  # the raw commits are read below
+            if why is not None:
+                gitcache.ignored(self.env.cache_dir, self._cache_key(), why, self._warn)
+                hist = None
         if hist is not None and hist["since"] <= since:
             if hist["head"] == head:
                 if hist["modules_key"] != mkey:  # another module map: modules again
                     facts = self._commit_facts(gitcache.raw_commits(hist), modmap)
                     gitcache.set_modules(hist, [f["modules"] for f in facts], mkey)
                     self._dirty = True
-                commits = gitcache.deferred_commit_facts(hist, since)
+                cached: gitcache.History = hist
+
+                def damaged(why: str) -> list[dict[str, Any]]:
+                    # Files or committer dates failed their check as facts were built:
+                    # the facts come from git, and the cache is written again.
+                    gitcache.ignored(self.env.cache_dir, self._cache_key(), why, self._warn)
+                    raw: list[dict[str, Any]] = []
+                    facts = self._commit_facts(self._read_all(head, since, raw), modmap)
+                    new = gitcache.build(self._cache_key(), head, since, raw,
+                                         [f["modules"] for f in facts], mkey)
+                    new["mailmap"] = mailmap
+                    for name in ("tracked_key", "tracked", "codeowners"):  # checked: kept
+                        new[name] = cached[name]
+                    gitcache.store(self.env.cache_dir, self._cache_key(), new)
+                    return facts
+
+                commits = gitcache.deferred_commit_facts(hist, since, damaged)
                 task.advance(len(commits), fraction=1.0)
                 return hist, commits
             base = hist["head"]

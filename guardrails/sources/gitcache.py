@@ -7,9 +7,9 @@ dates ``at`` and ``ct``, ``files`` as numbers into a table of ``paths`` with
 ``nfiles`` per commit, sparse ``renames``, ``additions``/``deletions`` with
 line counts), plus what a run derives from them: each commit's ``modules``
 (the number of its set in ``modsets``, and ``modpos``: each module's commits;
-valid for the module map named by ``modules_key``), the tracked files (valid while the index file keeps the
-stat named by ``tracked_key``) and the CODEOWNERS file at HEAD. A warm run
-turns that into facts, or hands its columns to the checks
+valid for the module map named by ``modules_key``), the tracked files (valid
+while the index file keeps the stat named by ``tracked_key``) and the
+CODEOWNERS file at HEAD. A warm run turns that into facts, or hands its columns to the checks
 (:func:`deferred_commit_facts`), without asking git for anything but HEAD.
 
 The columns are written with :mod:`marshal` (one C call to read back,
@@ -33,8 +33,6 @@ import json
 import logging
 import marshal
 import os
-import re
-import sys
 import zlib
 from array import array
 from collections.abc import Callable, Iterable
@@ -44,31 +42,25 @@ from typing import Any
 
 from guardrails.deferredfacts import DeferredFacts, positions_of
 from guardrails.installed import checksum, write_whole
+from guardrails.sources import gitcachecheck as check
+from guardrails.sources.gitcachecheck import (
+    MAGIC,
+    MARSHAL_VERSION,
+    PACKED,
+    SWAP,
+    U32,
+    VERSION,
+)
 from guardrails.sources.gitcachedir import prune, read_regular
 
 LOG = logging.getLogger(__name__)
 
-#: bump when the layout changes
-#: 2: an author whose name ends in "[bot]" or " bot" is a bot (facts.is_bot)
-#: 3: marshalled columns with modules, tracked files and CODEOWNERS (was JSON)
-#: 4: dates, file and module-set numbers as packed integers, paths and module sets
-#:    stored once, each module's commits (a warm run unpacks a few dozen objects
-#:    where it built ~40,000)
-VERSION = 4
-MAGIC = b"guardrails git history v4\n"
-_HEX = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
-_EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
-#: the marshal format written (4: shared objects stored once; readable since 3.4)
-_MARSHAL_VERSION = 4
-#: packed columns: name -> array typecode (dates signed 64-bit, counts and numbers
-#: unsigned 32-bit), stored little-endian whatever the machine
-_U32 = "I" if array("I").itemsize == 4 else "L"
-_PACKED = {"at": "q", "ct": "q", "nfiles": _U32, "files": _U32, "modules": _U32}
-#: packed columns with one entry per commit (``files`` has one per file of each commit)
-_PER_COMMIT = ("at", "ct", "nfiles", "modules")
-_SWAP = sys.byteorder != "little"
-
 History = dict[str, Any]
+
+
+class Damaged(ValueError):
+    """A column only commit facts read (committer dates, files) failed its check
+    when they were built (:func:`gitcachecheck.rest_problem`)."""
 
 
 def cache_key(repo: Path, options: dict[str, Any]) -> str:
@@ -122,7 +114,7 @@ def load(cache_dir: Path | None, key: str,
     except (ValueError, EOFError, TypeError, RecursionError) as exc:
         _ignored(path, f"unreadable ({type(exc).__name__})", warn)
         return None
-    problem = _problem(data)
+    problem = check.problem(data)
     if problem is not None:
         _ignored(path, problem, warn)
         return None
@@ -133,121 +125,18 @@ def load(cache_dir: Path | None, key: str,
     return data  # type: ignore[no-any-return]
 
 
+def ignored(cache_dir: Path | None, key: str, why: str,
+            warn: Callable[[str], None] | None) -> None:
+    """Tell that the cache of ``key`` was found damaged (``why``) and is not used."""
+    if cache_dir is not None:
+        _ignored(cache_path(cache_dir, key), why, warn)
+
+
 def _ignored(path: Path, why: str, warn: Callable[[str], None] | None) -> None:
     LOG.debug("ignoring git cache %s: %s", path, why)
     if warn is not None:
         warn(f"git: ignored the damaged history cache {path.name} ({why}); read the "
              "history again")
-
-
-def _only(values: Any, kind: type) -> bool:
-    """``values`` is a list of exactly ``kind`` (no subclass): C loops, no generator."""
-    return type(values) is list and set(map(type, values)) <= {kind}
-
-
-def _strs(values: Iterable[Any]) -> bool:
-    """Every one of ``values`` is a string: ``str.join`` checks that in C, fastest."""
-    try:
-        "".join(values)
-    except TypeError:
-        return False
-    return True
-
-
-def _unpack(data: dict[str, Any]) -> str | None:
-    """Turn the packed columns of a loaded file into arrays; why not, or None."""
-    for name, code in _PACKED.items():
-        raw = data.get(name)
-        if type(raw) is not bytes:
-            return f"column {name!r} is malformed"
-        col = array(code)
-        if len(raw) % col.itemsize:
-            return f"column {name!r} is cut short"
-        col.frombytes(raw)
-        if _SWAP:
-            col.byteswap()
-        data[name] = col
-    return None
-
-
-def _problem(data: Any) -> str | None:
-    """Why ``data`` is not a history :func:`store` wrote, or None when it is (its
-    packed columns then unpacked to arrays).
-
-    Whole columns at a time (``set(map(type, ...))``, ``min``/``max`` run in C):
-    this runs over every cached commit on every warm run.
-    """
-    if type(data) is not dict or data.get("version") != VERSION:
-        return "not a history object"
-    if type(data.get("key")) is not str:
-        return "no key"
-    if type(data.get("head")) is not str or not _HEX.match(data["head"]):
-        return "no valid head"
-    if type(data.get("since")) is not int:
-        return "no valid since"
-    n = len(data["sha"]) if type(data.get("sha")) is list else -1
-    for name in ("sha", "author", "email"):
-        col: Any = data.get(name)
-        if not (type(col) is list and _strs(col) and len(col) == n):
-            return f"column {name!r} is malformed"
-    problem = _unpack(data)
-    if problem is not None:
-        return problem
-    for name in _PER_COMMIT:
-        if len(data[name]) != n:
-            return f"column {name!r} is malformed"
-    for name in ("at", "ct"):
-        if n and not (min(data[name]) >= _EPOCH_MIN and max(data[name]) <= _EPOCH_MAX):
-            return f"column {name!r} holds a date out of range"
-    paths, files = data.get("paths"), data["files"]
-    if not (type(paths) is list and _strs(paths)):
-        return "the path table is malformed"
-    if sum(data["nfiles"]) != len(files) or (files and max(files) >= len(paths)):
-        return "column 'files' is malformed"
-    sets: Any = data.get("modsets")
-    if not (_only(sets, list) and _strs(itertools.chain.from_iterable(sets))):
-        return "the module sets are malformed"
-    if n and max(data["modules"]) >= len(sets):
-        return "column 'modules' is malformed"
-    modpos: Any = data.get("modpos")
-    if not (type(modpos) is dict and _strs(modpos)):
-        return "the module positions are malformed"
-    for mid, raw in modpos.items():
-        col = array(_U32)
-        if type(raw) is not bytes or len(raw) % col.itemsize:
-            return "the module positions are malformed"
-        col.frombytes(raw)
-        if _SWAP:
-            col.byteswap()
-        if not col or max(col) >= n:
-            return "the module positions are malformed"
-        modpos[mid] = col
-    for name in ("additions", "deletions"):
-        col = data.get(name)
-        if col is not None and not (_only(col, int) and len(col) == n):
-            return f"column {name!r} is malformed"
-    if (data.get("additions") is None) != (data.get("deletions") is None):
-        return "line counts are half there"
-    renames = data.get("renames")
-    if type(renames) is not dict:
-        return "no rename map"
-    if renames:  # whole levels at a time: keys, lists of pairs, pairs, paths
-        if not (_only(list(renames), int) and min(renames) >= 0 and max(renames) < n
-                and _only(list(renames.values()), list)):
-            return "a rename is malformed"
-        pairs = list(itertools.chain.from_iterable(renames.values()))
-        if not (_only(pairs, list) and set(map(len, pairs)) == {2}
-                and _only(list(itertools.chain.from_iterable(pairs)), str)):
-            return "a rename is malformed"
-    if type(data.get("modules_key")) is not str:
-        return "no modules key"
-    owners = data.get("codeowners")
-    if owners is not None and not (_only(owners, str) and len(owners) in (0, 2)):
-        return "CODEOWNERS is malformed"
-    tkey, tracked = data.get("tracked_key"), data.get("tracked")
-    if tkey is not None and not (_only(tkey, int) and _only(tracked, str)):
-        return "tracked files are malformed"
-    return None
 
 
 def build(key: str, head: str, since: int, raw: list[dict[str, Any]], modules: list[list[str]],
@@ -268,7 +157,7 @@ def build(key: str, head: str, since: int, raw: list[dict[str, Any]], modules: l
     numstat = bool(raw) and "additions" in raw[0]
     path_no: dict[str, int] = {}
     number = path_no.setdefault
-    files = array(_U32, [number(p, len(path_no)) for c in raw for p in c["files"]])
+    files = array(U32, [number(p, len(path_no)) for c in raw for p in c["files"]])
     data: History = {
         "version": VERSION, "key": key, "head": head, "since": since,
         "sha": [c["sha"] for c in raw],
@@ -276,7 +165,7 @@ def build(key: str, head: str, since: int, raw: list[dict[str, Any]], modules: l
         "email": [one(c["email"], c["email"]) for c in raw],
         "at": array("q", [c["at"] for c in raw]), "ct": array("q", [c["ct"] for c in raw]),
         "paths": list(path_no), "files": files,
-        "nfiles": array(_U32, [len(c["files"]) for c in raw]),
+        "nfiles": array(U32, [len(c["files"]) for c in raw]),
         "renames": renames,
         "additions": [c.get("additions", 0) for c in raw] if numstat else None,
         "deletions": [c.get("deletions", 0) for c in raw] if numstat else None,
@@ -290,11 +179,11 @@ def set_modules(data: History, modules: list[list[str]], modules_key: str) -> No
     """Store each commit's modules (computed with the module map ``modules_key``)."""
     set_no: dict[tuple[str, ...], int] = {}
     number = set_no.setdefault
-    data["modules"] = array(_U32, [number(tuple(m), len(set_no)) for m in modules])
+    data["modules"] = array(U32, [number(tuple(m), len(set_no)) for m in modules])
     data["modsets"] = [list(ms) for ms in set_no]
     data["modules_key"] = modules_key
     # each module's commits, ready for a run that reads the whole history (the usual)
-    data["modpos"] = {mid: array(_U32, idx) for mid, idx in positions_of(modules_of(data)).items()}
+    data["modpos"] = {mid: array(U32, idx) for mid, idx in positions_of(modules_of(data)).items()}
 
 
 def files_of(data: History) -> list[list[str]]:
@@ -340,6 +229,9 @@ def commit_facts(data: History, since: int) -> list[dict[str, Any]]:
     (the datetimes are the cost: a commit committed when it was authored
     shares one); each fact has lists of its own.
     """
+    why = check.rest_problem(data)
+    if why is not None:
+        raise Damaged(why)
     fts = datetime.fromtimestamp
     out: list[dict[str, Any]] = []
     append = out.append
@@ -360,14 +252,19 @@ def commit_facts(data: History, since: int) -> list[dict[str, Any]]:
     return out
 
 
-def deferred_commit_facts(data: History, since: int) -> DeferredFacts:
+def deferred_commit_facts(data: History, since: int,
+                          damaged: Callable[[str], list[dict[str, Any]]]) -> DeferredFacts:
     """:func:`commit_facts`, built only when read; until then checks may read the
     history's columns (cut to the commits authored at or after ``since``; dates
     as POSIX seconds). Columns are the history's own: to read, never to change.
+
+    ``damaged(why)`` gives the facts instead (from git) when a column only facts
+    read fails its check as they are built: a cache costs time, never a fact.
     """
     ats = data["at"]
     # The usual warm run reads the window the cache was written for: no cut at all.
-    keep = None if not ats or min(ats) >= since else [at >= since for at in ats]
+    at_bounds = data.get("_at_bounds") or ((min(ats), max(ats)) if ats else (0, 0))
+    keep = None if at_bounds[0] >= since else [at >= since for at in ats]
     columns: dict[str, Callable[[], Any]] = {
         "sha": lambda: data["sha"], "author": lambda: data["author"],
         "email": lambda: data["email"], "authored_at": lambda: data["at"],
@@ -380,6 +277,8 @@ def deferred_commit_facts(data: History, since: int) -> DeferredFacts:
     def column(field: str) -> Any:
         if field not in memo:
             make = columns.get(field)
+            if field in ("files", "committed_at") and check.rest_problem(data) is not None:
+                make = None  # no column: readers build the facts (from git)
             col = make() if make is not None else None
             if col is not None and keep is not None:
                 col = list(itertools.compress(col, keep))
@@ -389,13 +288,20 @@ def deferred_commit_facts(data: History, since: int) -> DeferredFacts:
     def positions(field: str) -> Any:
         return data["modpos"] if field == "modules" and keep is None else None
 
+    def build() -> list[dict[str, Any]]:
+        try:
+            return commit_facts(data, since)
+        except Damaged as exc:
+            return damaged(str(exc))
+
     count = len(ats) if keep is None else sum(keep)
-    return DeferredFacts(count, lambda: commit_facts(data, since), column, positions)
+    known = {"authored_at": at_bounds} if keep is None and ats else None
+    return DeferredFacts(count, build, column, positions, known)
 
 
 def _pack(code: str, values: Iterable[int]) -> bytes:
     col = array(code, values)
-    if _SWAP:
+    if SWAP:
         col.byteswap()
     return col.tobytes()
 
@@ -406,13 +312,14 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
     prune the folder (:func:`gitcachedir.prune`)."""
     if cache_dir is None:
         return
-    data = {**data, "key": key}
-    for name in _PACKED:  # little-endian bytes, whatever the machine
-        data[name] = _pack(_PACKED[name], data[name])
-    data["modpos"] = {mid: _pack(_U32, idx) for mid, idx in data["modpos"].items()}
+    data = {k: v for k, v in data.items() if not k.startswith("_")}  # run-time notes
+    data["key"] = key
+    for name in PACKED:  # little-endian bytes, whatever the machine
+        data[name] = _pack(PACKED[name], data[name])
+    data["modpos"] = {mid: _pack(U32, idx) for mid, idx in data["modpos"].items()}
     path = cache_path(cache_dir, key)
     try:
-        payload = marshal.dumps(data, _MARSHAL_VERSION)
+        payload = marshal.dumps(data, MARSHAL_VERSION)
         write_whole(path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
     except (OSError, ValueError) as exc:
         # A read-only cache folder must not fail the run; it is only slower.

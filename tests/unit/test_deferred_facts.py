@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import marshal
 import pickle
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from guardrails.facts import FactStore
 from guardrails.model import Rule
 from guardrails.plugin import EvalContext, SourceEnv
 from guardrails.sources.git import GitSource
+from guardrails.sources.gitcache import MAGIC
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -195,3 +198,27 @@ def test_bus_factor_reads_the_facts_a_plugin_changed(repo: GitRepo, tmp_path: Pa
     ctx = EvalContext(now=NOW, window=timedelta(days=90), focus=None, store=store)
     res = BusFactorCheck().evaluate(rule, ctx)
     assert res.evidence and all("Zed 100%" in e.detail for e in res.evidence)
+
+
+def test_damage_found_only_when_the_facts_are_built_costs_a_read_not_a_fact(
+        repo: GitRepo, tmp_path: Path) -> None:
+    """Files and committer dates are checked when commit facts are built (a warm run
+    that only counts never pays for it): damaged there, the facts come from git."""
+    cache = tmp_path / "cache"
+    want = _gather(repo.path, cache)
+    (path,) = (cache / "git").glob("*.bin")
+    data = marshal.loads(path.read_bytes()[len(MAGIC) + 4:])
+    data["files"] = data["files"][:-4] + (10**6).to_bytes(4, "little")  # past the table
+    payload = marshal.dumps(data)
+    path.write_bytes(MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+    env = SourceEnv(root=repo.path, now=NOW, window=timedelta(days=365), cache_dir=cache)
+    src = GitSource({}, env)
+    got = src.gather({"commits", "modules", "codeowners"})
+    commits = got["commits"]
+    assert isinstance(commits, DeferredFacts) and src.warnings == []
+    assert commits.column("author") == [c["author"] for c in want["commits"]]
+    assert commits.column("files") is None  # no column from a damaged one
+    assert commits.facts() == want["commits"]  # from git
+    assert any("ignored the damaged history cache" in w for w in src.warnings)
+    again = _gather(repo.path, cache)["commits"]  # written again, whole
+    assert again.column("files") == [c["files"] for c in want["commits"]]
