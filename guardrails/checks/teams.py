@@ -283,11 +283,19 @@ def _authors_per_module_columns(ctx: EvalContext, start: Any, end: Any,
     per_module = cols.positions("modules")
     if ats is None or authors is None or emails is None or per_module is None:
         return None
-    names: dict[tuple[str, str], str | None] = {}  # (author, email) -> name; None: a bot
-    for who in set(zip(authors, emails, strict=True)):
-        a, e = who[0] or "", who[1] or ""
-        names[who] = None if is_bot(a, e, bots) else (a or e or "?")
-    named = list(map(names.__getitem__, zip(authors, emails, strict=True)))
+    distinct = set(authors)
+    named: list[str | None]
+    if not bots and "" not in distinct and None not in distinct:
+        # Without patterns a bot is told by its name alone, and a named author is
+        # called by name: one answer per author, no (author, email) pair to build.
+        by_author = {a: None if is_bot(a, "", ()) else a for a in distinct}
+        named = list(map(by_author.__getitem__, authors))
+    else:
+        names: dict[tuple[str, str], str | None] = {}  # (author, email) -> name; None: bot
+        for who in set(zip(authors, emails, strict=True)):
+            a, e = who[0] or "", who[1] or ""
+            names[who] = None if is_bot(a, e, bots) else (a or e or "?")
+        named = list(map(names.__getitem__, zip(authors, emails, strict=True)))
     lo, hi = start.timestamp(), end.timestamp()
     bounds = cols.bounds("authored_at")
     inside = None if bounds is None or (bounds[0] >= lo and bounds[1] < hi) else [
