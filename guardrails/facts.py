@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardrails.datakinds import BUILTIN
-from guardrails.deferredfacts import DeferredFacts, FactsByKind
 from guardrails.errors import SourceError
 from guardrails.factindex import FactIndex
 from guardrails.kinds import FactKind, KindRegistry
 from guardrails.textsafe import excerpt
 from guardrails.timeutil import iso
+
+if TYPE_CHECKING:
+    from guardrails.deferredfacts import DeferredFacts
 
 #: (file as shown, line counted from 1 or None) where a source read a fact
 Location = tuple[str, int | None]
@@ -58,8 +60,9 @@ class FactStore:
     def __init__(self, kinds: KindRegistry | None = None) -> None:
         #: the kinds this run knows (from ``guardrails_fact_kinds``); DATA.md's by default
         self.kinds = _registry(kinds)
-        #: kind -> facts; a kind a source handed over as DeferredFacts is built on first read
-        self._facts: dict[str, list[dict[str, Any]]] = FactsByKind()
+        #: kind -> facts; becomes a FactsByKind (deferredfacts: built on first read)
+        #: when a source hands over DeferredFacts
+        self._facts: dict[str, list[dict[str, Any]]] = {}
         self.provided_by: dict[str, list[str]] = {}
         self.failed: dict[str, SourceError] = {}
         self.warnings: list[str] = []
@@ -164,11 +167,19 @@ class FactStore:
 
     def add(self, kind: str, facts: list[dict[str, Any]] | DeferredFacts, source: str) -> None:
         """Add a source's facts of ``kind`` (a list, or DeferredFacts kept unbuilt)."""
-        by_kind = self._facts
-        if isinstance(by_kind, FactsByKind):
-            by_kind.put(kind, facts)
-        else:  # a subclass's plain dict
-            by_kind.setdefault(kind, []).extend(facts)
+        if type(facts) is not list:
+            # Imported here: only a warm git run hands over deferred facts.
+            from guardrails.deferredfacts import DeferredFacts, FactsByKind
+
+            if isinstance(facts, DeferredFacts):
+                if not isinstance(self._facts, FactsByKind):
+                    self._facts = FactsByKind(self._facts)
+                self._facts.put(kind, facts)
+                self._index = None
+                self._by_singular = None
+                self.provided_by.setdefault(kind, []).append(source)
+                return
+        self._facts.setdefault(kind, []).extend(facts)
         self._index = None  # answers about the facts so far no longer hold
         self._by_singular = None
         self.provided_by.setdefault(kind, []).append(source)
@@ -193,18 +204,19 @@ class FactStore:
         """
         if kind in self.failed:
             raise self.failed[kind]
-        by_kind = self._facts
-        if type(self).get is not FactStore.get or not isinstance(by_kind, FactsByKind):
+        deferred = getattr(self._facts, "deferred", None)  # a FactsByKind's
+        if type(self).get is not FactStore.get or deferred is None:
             return None
-        return by_kind.deferred(kind)
+        return deferred(kind)  # type: ignore[no-any-return]
 
     def gathered(self) -> list[str]:
         return sorted(set(self._facts) | set(self.failed))
 
     def counts(self) -> dict[str, int]:
         by_kind = self._facts
-        if isinstance(by_kind, FactsByKind):  # a deferred kind's length builds nothing
-            return {k: by_kind.count(k) for k in by_kind}
+        count = getattr(by_kind, "count", None)  # a FactsByKind's: builds nothing
+        if count is not None:
+            return {k: count(k) for k in by_kind}
         return {k: len(v) for k, v in by_kind.items()}
 
 

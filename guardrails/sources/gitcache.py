@@ -33,6 +33,7 @@ import json
 import logging
 import marshal
 import os
+import stat
 import zlib
 from array import array
 from collections.abc import Callable, Iterable
@@ -51,9 +52,11 @@ from guardrails.sources.gitcachecheck import (
     U32,
     VERSION,
 )
-from guardrails.sources.gitcachedir import prune, read_regular
 
 LOG = logging.getLogger(__name__)
+
+#: a bigger file is not read (a history of ~10 million commits; pytest's 10 years: 0.8 MB)
+MAX_BYTES = 1 << 30
 
 History = dict[str, Any]
 
@@ -130,6 +133,28 @@ def ignored(cache_dir: Path | None, key: str, why: str,
     """Tell that the cache of ``key`` was found damaged (``why``) and is not used."""
     if cache_dir is not None:
         _ignored(cache_path(cache_dir, key), why, warn)
+
+
+def read_regular(path: Path) -> bytes | None:
+    """The bytes of ``path`` when it is a regular file of at most :data:`MAX_BYTES`,
+    else None. Opened without blocking: a FIFO (or a device) put in its place
+    must cost a miss, never a run that waits for a writer forever."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
+            return None
+        chunks = []
+        left = st.st_size + 1  # one byte more: a file that grew is read to its end
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 24))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _ignored(path: Path, why: str, warn: Callable[[str], None] | None) -> None:
@@ -325,4 +350,6 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
         # A read-only cache folder must not fail the run; it is only slower.
         LOG.debug("could not write git cache %s: %s", path, exc)
         return
+    from guardrails.sources.gitcachedir import prune  # only a run that wrote prunes
+
     prune(path.parent, keep=path)

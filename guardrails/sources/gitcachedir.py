@@ -1,9 +1,8 @@
-"""The git history cache's folder: reading a file safely, and keeping the folder bounded.
+"""The git history cache's folder, kept bounded.
 
-A cache path is input: whatever sits there (a FIFO, a device, a huge file)
-costs a miss, never a run that waits or fills memory. The folder keeps the
-:data:`KEEP` history files most recently written or read; a removed one
-costs one full read of its repository's history.
+The folder keeps the :data:`KEEP` history files most recently written or
+read; a removed one costs one full read of its repository's history.
+Imported only by a run that writes a history (a warm run reads one).
 """
 
 from __future__ import annotations
@@ -11,41 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import re
-import stat
 from pathlib import Path
 
 LOG = logging.getLogger(__name__)
 
 #: history files kept in ``<cache_dir>/git``: the most recently written or read
 KEEP = 16
-#: a bigger file is not read (a history of ~10 million commits; pytest's 10 years: 0.8 MB)
-MAX_BYTES = 1 << 30
 #: the names this module writes: history files and the temporary files beside them
 _OURS = re.compile(r"^(?:[0-9a-f]{16}\.bin|\.[0-9a-f]{16}\.bin\.[0-9]+\.tmp)$")
 #: a temporary file this old was left by a run that died while writing
 _STALE_TMP_SECONDS = 3600
-
-def read_regular(path: Path) -> bytes | None:
-    """The bytes of ``path`` when it is a regular file of at most :data:`MAX_BYTES`,
-    else None. Opened without blocking: a FIFO (or a device) put in its place
-    must cost a miss, never a run that waits for a writer forever."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
-            return None
-        chunks = []
-        left = st.st_size + 1  # one byte more: a file that grew is read to its end
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 24))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
 
 def prune(folder: Path, keep: Path | None = None, now: float | None = None) -> None:
     """Bound the folder: at most :data:`KEEP` history files, the most recently
