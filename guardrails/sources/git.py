@@ -491,9 +491,18 @@ def guardrails_gather_sources() -> list[type[Source]]:
     return [GitSource]
 
 
-# The git source also answers "which deployment shipped this change" once all
-# sources gathered; re-exported here so it belongs to (and is disabled with)
-# this plugin.
-from guardrails.sources.gitship import guardrails_gather_finish  # noqa: E402
+@hookimpl
+def guardrails_gather_finish(config: Any, store: Any) -> None:
+    """The git source also answers "which deployment shipped this change" once all
+    sources gathered (:mod:`gitship`); here so it belongs to (and is disabled with)
+    this plugin, imported only when there are changes to ship."""
+    if config is None or "git" not in config.sources:
+        return
+    if not store.by_kind.get("changes") or not store.by_kind.get("deployments"):
+        return
+    from guardrails.sources import gitship
+
+    gitship.ship(config, store)
+
 
 __all__ = ["GitSource", "guardrails_gather_finish", "guardrails_gather_sources", "parse_log"]
