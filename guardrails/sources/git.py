@@ -53,44 +53,13 @@ from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
 from guardrails.sources import gitcache
 from guardrails.sources.gitlog import LOG_FORMAT, parse_log
-from guardrails.sources.gitmodules import ROOT_MODULE, module_facts
+from guardrails.sources.gitmodules import ROOT_MODULE, ModuleMap, module_facts
 from guardrails.sources.gitrun import Git
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
 
 DEFAULT_BOTS = ("[bot]", "dependabot", "renovate", "github-actions")
 #: commits between two progress reports (a report is cheap, not free)
 _PROGRESS_EVERY = 500
-
-
-class ModuleMap:
-    """Maps a path to its module id: by depth, or by the longest matching prefix."""
-
-    def __init__(self, depth: int = 1, prefixes: dict[str, str] | None = None) -> None:
-        self.depth = depth
-        self.prefixes = prefixes  # normalised prefix -> module id
-        self._memo: dict[str, str | None] = {}
-
-    def module_of(self, path: str) -> str | None:
-        d = path.rpartition("/")[0]
-        if d in self._memo:
-            return self._memo[d]
-        if self.prefixes is None:
-            parts = d.split("/") if d else []
-            mid: str | None = "/".join(parts[: self.depth]) or ROOT_MODULE
-        else:
-            mid = None
-            probe = d
-            while True:  # longest prefix first: walk up the directory
-                if probe in self.prefixes:
-                    mid = self.prefixes[probe]
-                    break
-                if not probe:
-                    break
-                probe = probe.rpartition("/")[0]
-            if mid is None and path in self.prefixes:
-                mid = self.prefixes[path]
-        self._memo[d] = mid
-        return mid
 
 
 def _norm_prefix(p: str) -> str:

@@ -1,4 +1,5 @@
-"""The ``modules`` facts of the git source, from the commits and the tracked files.
+"""The git source's modules: the map from a path to its module, and the ``modules``
+facts from the commits and the tracked files.
 
 Each module counts the commits that touched it (their shas, in history
 order) and their authors, the tracked files under it at HEAD, and the
@@ -10,14 +11,42 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from guardrails.deferredfacts import DeferredFacts, positions_of
 
-if TYPE_CHECKING:
-    from guardrails.sources.git import ModuleMap
-
 ROOT_MODULE = "(root)"
+
+
+class ModuleMap:
+    """Maps a path to its module id: by depth, or by the longest matching prefix."""
+
+    def __init__(self, depth: int = 1, prefixes: dict[str, str] | None = None) -> None:
+        self.depth = depth
+        self.prefixes = prefixes  # normalised prefix -> module id
+        self._memo: dict[str, str | None] = {}
+
+    def module_of(self, path: str) -> str | None:
+        d = path.rpartition("/")[0]
+        if d in self._memo:
+            return self._memo[d]
+        if self.prefixes is None:
+            parts = d.split("/") if d else []
+            mid: str | None = "/".join(parts[: self.depth]) or ROOT_MODULE
+        else:
+            mid = None
+            probe = d
+            while True:  # longest prefix first: walk up the directory
+                if probe in self.prefixes:
+                    mid = self.prefixes[probe]
+                    break
+                if not probe:
+                    break
+                probe = probe.rpartition("/")[0]
+            if mid is None and path in self.prefixes:
+                mid = self.prefixes[path]
+        self._memo[d] = mid
+        return mid
 
 
 def _columns(commits: list[dict[str, Any]] | DeferredFacts
