@@ -312,6 +312,19 @@ def _authors_per_module_columns(ctx: EvalContext, start: Any, end: Any,
     return out
 
 
+def _modules_by_id(ctx: EvalContext) -> dict[str, Mapping[str, Any]]:
+    """Module id -> what the bus factor reads of it (``files``, ``team``,
+    ``owner_teams``): from the columns of unbuilt module facts, else the facts."""
+    cols = ctx.store.columns("modules")
+    if cols is not None:
+        ids, files, team, owner_teams = (cols.column(f) for f in (
+            "id", "files", "team", "owner_teams"))
+        if ids is not None and files is not None and team is not None and owner_teams is not None:
+            return {mid: {"files": n, "team": t, "owner_teams": o}
+                    for mid, n, t, o in zip(ids, files, team, owner_teams, strict=True)}
+    return {m["id"]: m for m in ctx.facts("modules")}
+
+
 class BusFactorCheck(Check):
     """Every active module has a bus factor of at least ``min``."""
 
@@ -357,7 +370,7 @@ shallow clone); teams from the org data to name the owning team."""
         # Read first: a failed git source raises here and the rule is an error, not a skip.
         # Columns when the store has them (no dict per commit), else the facts.
         ctx.store.columns("commits")
-        modules = ctx.facts("modules")
+        by_id = _modules_by_id(ctx)
         if "commits" not in ctx.store.provided_by:
             return CheckResult.skipped("no commits data (configure the git source)")
         lo = int(rule.param("min", 2))
@@ -367,7 +380,6 @@ shallow clone); teams from the org data to name the owning team."""
         per_module = _authors_per_module_columns(ctx, start, end, bots)
         if per_module is None:
             per_module = _authors_per_module(ctx.facts("commits"), start, end, bots)
-        by_id = {m["id"]: m for m in modules}
         # Judge what exists: a module whose files were all deleted (at HEAD it has
         # none) has nobody left to be away. Without module facts nothing can be told.
         gone = sorted(m for m in per_module if by_id and not by_id.get(m, {}).get("files"))

@@ -64,8 +64,14 @@ def _columns(commits: list[dict[str, Any]] | DeferredFacts
 
 def module_facts(commits: list[dict[str, Any]] | DeferredFacts, tracked: list[str],
                  modmap: ModuleMap, meta: dict[str, dict[str, Any]],
-                 owners_fact: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The ``modules`` facts, sorted by id (see the module's docstring)."""
+                 owners_fact: dict[str, Any] | None) -> list[dict[str, Any]] | DeferredFacts:
+    """The ``modules`` facts, sorted by id (see the module's docstring).
+
+    From deferred commits, deferred too: the tracked files and owners are
+    counted now (the bus factor reads ``id``, ``files``, ``team`` and
+    ``owner_teams`` as columns), each module's commits and authors when
+    the facts are first read.
+    """
     mods: dict[str, dict[str, Any]] = {}
 
     def get(mid: str) -> dict[str, Any]:
@@ -79,12 +85,8 @@ def module_facts(commits: list[dict[str, Any]] | DeferredFacts, tracked: list[st
     for mid in meta:
         get(mid)
     shas, authors, per_module = _columns(commits)
-    # Shas and authors taken per module in C calls (a Counter increment per commit
-    # and module was the cost here); authors count in history order, as before.
-    for mid, idx in per_module.items():
-        m = get(mid)
-        m["commits"] = list(map(shas.__getitem__, idx))
-        m["authors"] = Counter(map(authors.__getitem__, idx))
+    for mid in per_module:
+        get(mid)
     files = owners_fact["files"] if owners_fact else {}
     if files:
         from guardrails.sources.codeowners import team_slug
@@ -99,10 +101,33 @@ def module_facts(commits: list[dict[str, Any]] | DeferredFacts, tracked: list[st
             slug = team_slug(o)
             if slug is not None:
                 m["owner_teams"][slug] += 1
-    out = []
-    for mid in sorted(mods):
-        m = mods[mid]
-        m["authors"], m["owners"] = dict(m["authors"]), dict(m["owners"])
-        m["owner_teams"] = dict(m["owner_teams"])
-        out.append(m)
-    return out
+    ids = sorted(mods)
+
+    def build() -> list[dict[str, Any]]:
+        # Shas and authors taken per module in C calls (a Counter increment per commit
+        # and module was the cost here); authors count in history order, as before.
+        for mid, idx in per_module.items():
+            m = mods[mid]
+            m["commits"] = list(map(shas.__getitem__, idx))
+            m["authors"] = Counter(map(authors.__getitem__, idx))
+        out = []
+        for mid in ids:
+            m = mods[mid]
+            m["authors"], m["owners"] = dict(m["authors"]), dict(m["owners"])
+            m["owner_teams"] = dict(m["owner_teams"])
+            out.append(m)
+        return out
+
+    if not isinstance(commits, DeferredFacts):
+        return build()
+
+    def column(field: str) -> list[Any] | None:
+        if field == "id":
+            return ids
+        if field in ("files", "team", "service"):
+            return [mods[mid].get(field) for mid in ids]
+        if field == "owner_teams":  # copies: the facts turn theirs into dicts in place
+            return [dict(mods[mid]["owner_teams"]) for mid in ids]
+        return None
+
+    return DeferredFacts(len(ids), build, column)

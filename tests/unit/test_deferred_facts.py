@@ -108,7 +108,8 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
     """api: Alice 6, Bob 2, Carol 2 (Feb 2026); web: Alice 4, Bob 3, Carol 3 (Jan 2026),
     one commit committed a day after it was authored; dependabot 3 in api; old history."""
     r = GitRepo(tmp_path_factory.mktemp("deferred") / "repo")
-    r.commit({"api/old.py": "o", "web/old.js": "o"}, date="2025-05-01T10:00:00Z")
+    r.commit({"api/old.py": "o", "web/old.js": "o", "CODEOWNERS": "/api/ @acme/core-team\n"},
+             date="2025-05-01T10:00:00Z")
     i = 0
     for name, n in [("Alice", 6), ("Bob", 2), ("Carol", 2)]:
         for _ in range(n):
@@ -134,10 +135,14 @@ def _gather(path: Path, cache: Path | None, days: int = 365) -> dict[str, Any]:
     return GitSource({}, env).gather({"commits", "modules", "codeowners"})
 
 
+TEAMS = [{"id": "core", "github": "core-team", "members": [{"handle": "alice"}]}]
+
+
 def _store(got: dict[str, Any]) -> FactStore:
     store = FactStore()
     for kind, facts in got.items():
         store.add(kind, facts, "git")
+    store.add("teams", [dict(t) for t in TEAMS], "files")
     return store
 
 
@@ -180,12 +185,15 @@ def test_bus_factor_from_columns_equals_the_one_from_facts(repo: GitRepo, tmp_pa
         return BusFactorCheck().evaluate(rule, ctx)
 
     warm = _store(_gather(repo.path, tmp_path / "cache"))
-    assert warm.columns("commits") is not None
+    assert warm.columns("commits") is not None and warm.columns("modules") is not None
     from_columns = run(warm)
-    assert warm.columns("commits") is not None  # the check built no fact
+    # the check built no fact
+    assert warm.columns("commits") is not None and warm.columns("modules") is not None
     from_facts = run(_store(_gather(repo.path, None)))
     assert from_columns == from_facts
     assert from_facts.evidence or from_facts.measures
+    # api's team comes from CODEOWNERS (@acme/core-team -> core), read as columns
+    assert ("module/api", "core") in [(m.subject, m.team) for m in from_columns.measures]
 
 
 def test_bus_factor_reads_the_facts_a_plugin_changed(repo: GitRepo, tmp_path: Path) -> None:
@@ -193,11 +201,14 @@ def test_bus_factor_reads_the_facts_a_plugin_changed(repo: GitRepo, tmp_path: Pa
     store = _store(_gather(repo.path, tmp_path / "cache"))
     for c in store.get("commits"):  # a gather_finish hook rewriting authors
         c["author"] = "Zed"
+    for m in store.get("modules"):  # and naming every module's team
+        m["team"] = "zed-team"
     rule = Rule(pack="teams", id="bus-factor", title="Bus factor", check="teams.bus_factor",
                 params={"min": 2, "min_commits": 10})
     ctx = EvalContext(now=NOW, window=timedelta(days=90), focus=None, store=store)
     res = BusFactorCheck().evaluate(rule, ctx)
     assert res.evidence and all("Zed 100%" in e.detail for e in res.evidence)
+    assert {e.team for e in res.evidence} == {"zed-team"}
 
 
 def test_damage_found_only_when_the_facts_are_built_costs_a_read_not_a_fact(
