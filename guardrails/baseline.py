@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,7 @@ from guardrails.errors import UsageError
 from guardrails.fileio import atomic_write
 from guardrails.model import BaselineSummary, Outcome, Result, Rule
 from guardrails.plugin import hookimpl
+from guardrails.records import FACTORY, record
 
 if TYPE_CHECKING:
     from guardrails.config import Config
@@ -53,7 +54,7 @@ FORMAT_VERSION = 1
 KNOWN_PREFIX = "known in baseline"
 
 
-@dataclass
+@record
 class Entry:
     """One baselined failing rule."""
 
@@ -63,6 +64,16 @@ class Entry:
     unit: str | None = None
     threshold: dict[str, Any] | None = None
     metric: bool = False
+
+    def __init__(self, rule: str, subjects: list[str] = FACTORY, value: float | int | None = None,
+                 unit: str | None = None, threshold: dict[str, Any] | None = None,
+                 metric: bool = False) -> None:
+        self.rule = rule
+        self.subjects = [] if subjects is FACTORY else subjects
+        self.value = value
+        self.unit = unit
+        self.threshold = threshold
+        self.metric = metric
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails import validation, yamlio
 from guardrails.errors import ConfigError, UsageError, raise_all
+from guardrails.records import FACTORY, record
 from guardrails.timeutil import local_date, parse_date, parse_duration, parse_timezone
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ DEFAULT_HISTORY_DIR = ".guardrails/history"
 REVIEWED_ON_PLACEHOLDER = "YYYY-MM-DD"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Waiver:
     """One entry of the config's ``waivers:`` (docs/configuration.md, "Waivers")."""
 
@@ -37,6 +38,15 @@ class Waiver:
     expires: date
     subject: str | None = None
     line: int | None = None
+
+    def __init__(self, rule: str, reason: str, expires: date, subject: str | None = None,
+                 line: int | None = None) -> None:
+        _set = object.__setattr__
+        _set(self, "rule", rule)
+        _set(self, "reason", reason)
+        _set(self, "expires", expires)
+        _set(self, "subject", subject)
+        _set(self, "line", line)
 
     def active(self, now: datetime, tz: tzinfo | None = None) -> bool:
         # The expiry date is the last day the waiver applies, a whole day in
@@ -50,7 +60,7 @@ class Waiver:
         return out
 
 
-@dataclass
+@record
 class RunOptions:
     """What the command line adds to the config for one run."""
 
@@ -80,8 +90,36 @@ class RunOptions:
     #: None: nothing is drawn
     progress: Progress | None = None
 
+    def __init__(self, now: datetime | None = None, focus: str | None = None,
+                 keyword: str | None = None, markexpr: str | None = None, exitfirst: bool = False,
+                 maxfail: int = 0, verbosity: int = 0, strict: bool = False, offline: bool = False,
+                 color: bool | None = None, paths: tuple[str, ...] = (),
+                 disabled_plugins: tuple[str, ...] = (), plugins: tuple[str, ...] = (),
+                 group_by: str | None = None, outputs: tuple[tuple[str, str | None], ...] = (),
+                 junitxml: str | None = None, baseline: str | None = None,
+                 write_baseline: str | None = None, progress: Progress | None = None) -> None:
+        self.now = now
+        self.focus = focus
+        self.keyword = keyword
+        self.markexpr = markexpr
+        self.exitfirst = exitfirst
+        self.maxfail = maxfail
+        self.verbosity = verbosity
+        self.strict = strict
+        self.offline = offline
+        self.color = color
+        self.paths = paths
+        self.disabled_plugins = disabled_plugins
+        self.plugins = plugins
+        self.group_by = group_by
+        self.outputs = outputs
+        self.junitxml = junitxml
+        self.baseline = baseline
+        self.write_baseline = write_baseline
+        self.progress = progress
 
-@dataclass
+
+@record
 class Config:
     """The validated configuration of one run."""
 
@@ -93,6 +131,18 @@ class Config:
     pluginmanager: pluggy.PluginManager | None = None
     #: ids of rules parsed but switched off (enabled: false): known, not collected
     disabled_rules: set[str] = field(default_factory=set)
+
+    def __init__(self, path: Path | None, root: Path, data: dict[str, Any],
+                 positions: dict[tuple[Any, ...], tuple[int, int]] = FACTORY,
+                 options: RunOptions = FACTORY, pluginmanager: pluggy.PluginManager | None = None,
+                 disabled_rules: set[str] = FACTORY) -> None:
+        self.path = path
+        self.root = root
+        self.data = data
+        self.positions = {} if positions is FACTORY else positions
+        self.options = RunOptions() if options is FACTORY else options
+        self.pluginmanager = pluginmanager
+        self.disabled_rules = set() if disabled_rules is FACTORY else disabled_rules
 
     # -- derived views -----------------------------------------------------
     @property
@@ -286,8 +336,9 @@ def _check_token_envs(data: Any, positions: dict[tuple[Any, ...], tuple[int, int
                 "name here; if a real token was in this file, revoke it")
 
 
-_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*=")
+# pyproject.toml's lines (compiled by re when a config is read from there, not at import)
+_TABLE = r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$"
+_KEY = r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*="
 
 
 def toml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
@@ -301,7 +352,7 @@ def toml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
     current: tuple[Any, ...] | None = None
     counts: dict[tuple[Any, ...], int] = {}
     for n, line in enumerate(text.splitlines(), start=1):
-        m = _TABLE.match(line)
+        m = re.match(_TABLE, line)
         if m:
             parts = [p.strip().strip("\"'") for p in m.group(2).split(".")]
             if parts[:2] != ["tool", "guardrails"]:
@@ -315,7 +366,7 @@ def toml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
             current = path
             pos.setdefault(path, (n, 1))
             continue
-        k = _KEY.match(line)
+        k = re.match(_KEY, line)
         if k and current is not None:
             pos.setdefault((*current, k.group(1).strip("\"'")), (n, 1))
     return pos

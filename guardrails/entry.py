@@ -65,13 +65,18 @@ def console() -> int:
 def _run(argv: list[str] | None, *, exiting: bool) -> int:
     plain = plain_validate(sys.argv[1:] if argv is None else list(argv))
     if plain is None:
+        if exiting and argv is None:
+            from guardrails import collector
+
+            collector.pause()  # start-up makes objects for good: see guardrails/collector.py
         from guardrails.cli.main import console as group_console
         from guardrails.cli.main import main as group_main
 
         # the process's own arguments and exit: the group's console() (gc.freeze at exit)
         return group_console() if exiting and argv is None else group_main(argv)
     import gc
-    import signal
+
+    from guardrails.exits import sigterm_handler
 
     # The collector paused, as guardrails.yamlio.gc_paused does for parsing: the
     # imports and the files read make objects by the ten thousand and free few,
@@ -80,7 +85,7 @@ def _run(argv: list[str] | None, *, exiting: bool) -> int:
     gc.disable()
     previous = None
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        previous = signal.signal(signal.SIGTERM, _terminate)
+        previous = sigterm_handler(_terminate)
     try:
         from guardrails.exits import wrap_session
         from guardrails.precommit import validate
@@ -88,7 +93,7 @@ def _run(argv: list[str] | None, *, exiting: bool) -> int:
         return wrap_session(lambda: validate(plain[0], plain[1], sys.stderr))
     finally:
         if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+            sigterm_handler(previous)
         if exiting:
             # The interpreter's exit collects garbage over every object left, and
             # finds none worth the walk: frozen, they are skipped (about a tenth

@@ -17,6 +17,23 @@ from guardrails.errors import GuardrailsError, PluginError, UsageError
 from guardrails.textsafe import printable
 
 
+def sigterm_handler(handler: Any) -> Any:
+    """Install ``handler`` for SIGTERM; return the one it replaces (``signal.signal``).
+
+    Through the C module ``_signal``: the ``signal`` module builds three enums at
+    import (~0.7 ms of every run's start-up, benchmarks/RESULTS.md); the only
+    difference is that SIG_DFL/SIG_IGN come back as plain ints, which this
+    function takes back as well. ValueError outside the main thread, as ever.
+    """
+    try:
+        from _signal import SIGTERM  # type: ignore[import-not-found]
+        from _signal import signal as install  # type: ignore[import-not-found]
+    except ImportError:  # an interpreter without it: the public module
+        from signal import SIGTERM
+        from signal import signal as install
+    return install(SIGTERM, handler)
+
+
 def _click_exception(exc: BaseException) -> Any:
     """``exc`` when it is one of click's (only ever raised once click is imported)."""
     click = sys.modules.get("click")

@@ -11,7 +11,10 @@ time of every ``sys.path`` folder (as ``importlib.metadata`` itself keys its
 in-process cache) and of every ``*.dist-info``/``*.egg-info`` folder's
 ``entry_points.txt`` in them. A stale, unreadable or foreign cache file is
 ignored and rewritten; a cache folder that cannot be written costs only the
-scan. The folder is ``$GUARDRAILS_PLUGIN_CACHE_DIR``, else
+scan. Every install, virtual environment and ``sys.path`` has files of its
+own there, so each family of files is pruned to its :data:`KEEP` most
+recently written when a new one is written (:func:`prune`). The folder is
+``$GUARDRAILS_PLUGIN_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/guardrails``, else ``~/.cache/guardrails`` (the builtin
 packs' cache, :mod:`guardrails.packcache`, lives there too);
 ``GUARDRAILS_NO_STARTUP_CACHE=1`` turns both off.
@@ -33,7 +36,12 @@ LOCAL_PLUGIN_FILE = "guardrails_plugins.py"
 #: (entry point name, module, distribution name, distribution version)
 Entry = tuple[str, str, str | None, str | None]
 _FORMAT = 1
-
+#: files kept per family (``entry-points-``, ``pack-teams-``, ...) in a cache folder
+KEEP = 16
+#: folder entries looked at when pruning (a hostile folder of millions costs no more)
+_PRUNE_SCAN = 10_000
+#: a temporary file older than this (seconds) was left by a killed process
+_STALE_TMP = 3600
 
 
 
@@ -155,6 +163,63 @@ def write_whole(file: Path, data: bytes) -> None:
         raise
 
 
+def write_cache(file: Path, data: bytes, *, keep: int = KEEP) -> None:
+    """:func:`write_whole`, then :func:`prune` the folder to the ``keep`` most
+    recent files of ``file``'s family: its name up to the 16-digit checksum.
+    Raises ``OSError`` like :func:`write_whole`."""
+    write_whole(file, data)
+    name = file.name
+    cut = len(name) - len(file.suffix) - 16
+    if cut > 0:
+        prune(file.parent, name[:cut], file.suffix, keep)
+
+
+def prune(folder: Path, prefix: str, suffix: str, keep: int = KEEP) -> None:
+    """Delete all but the ``keep`` most recently written cache files named
+    ``prefix`` + 16 hex digits + ``suffix`` in ``folder``, and temporary files of
+    that family a killed process left more than an hour ago. Only regular files
+    with exactly such names, never through a symbolic link; looks at no more than
+    :data:`_PRUNE_SCAN` entries; never raises (a cache it cannot tidy is no error).
+    """
+    import time
+
+    found: list[tuple[int, str]] = []
+    stale: list[str] = []
+    now = time.time()
+    width = len(prefix) + 16
+    try:
+        with os.scandir(folder) as entries:
+            for n, entry in enumerate(entries):
+                if n >= _PRUNE_SCAN:
+                    break
+                name = entry.name
+                tmp = name.startswith(".") and name.endswith(".tmp")
+                bare = name
+                if tmp and suffix in name:  # .NAME.PID.tmp
+                    bare = name[1:name.index(suffix, 1) + len(suffix)]
+                if not (len(bare) == width + len(suffix) and bare.startswith(prefix)
+                        and bare.endswith(suffix) and _hex16(bare[len(prefix):width])):
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                st = entry.stat(follow_symlinks=False)
+                if tmp:
+                    if now - st.st_mtime > _STALE_TMP:
+                        stale.append(name)
+                else:
+                    found.append((st.st_mtime_ns, name))
+    except OSError:
+        return
+    found.sort(reverse=True)
+    for name in stale + [name for _, name in found[max(keep, 1):]]:
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, name))
+
+
+def _hex16(text: str) -> bool:
+    return len(text) == 16 and all(c in "0123456789abcdef" for c in text)
+
+
 def _read(file: Path, key: list[list[object]]) -> tuple[tuple[Entry, ...], str] | None:
     try:
         data = json.loads(file.read_text("utf-8"))
@@ -177,7 +242,7 @@ def _read(file: Path, key: list[list[object]]) -> tuple[tuple[Entry, ...], str] 
 def _write(file: Path, key: list[list[object]], got: tuple[tuple[Entry, ...], str]) -> None:
     """Write whole or not at all; a cache that cannot be written is no error."""
     with contextlib.suppress(OSError, ValueError):
-        write_whole(file, json.dumps({"format": _FORMAT, "key": key,
+        write_cache(file, json.dumps({"format": _FORMAT, "key": key,
                                       "entries": [list(e) for e in got[0]],
                                       "pluggy": got[1]}).encode("utf-8"))
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any, Protocol
 
 from guardrails.errors import PluginError
+from guardrails.records import FACTORY, record
 
 
 class JoinStore(Protocol):
@@ -38,7 +39,7 @@ class JoinStore(Protocol):
 JoinFn = Callable[[JoinStore, "datetime | None"], None]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Link:
     """A field that expressions read as facts of another kind (``incident.postmortem``).
 
@@ -53,8 +54,14 @@ class Link:
     many: bool = False
     via: str | None = None
 
+    def __init__(self, kind: str, many: bool = False, via: str | None = None) -> None:
+        _set = object.__setattr__
+        _set(self, "kind", kind)
+        _set(self, "many", many)
+        _set(self, "via", via)
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class FactKind:
     """One kind of fact, as a rule names it in ``facts:``.
 
@@ -91,6 +98,33 @@ class FactKind:
     #: fields CEL expressions read as facts of another kind (see :class:`Link`)
     links: Mapping[str, Link] = field(default_factory=dict)
 
+    def __init__(self, name: str, singular: str, id_field: str | None = "id",
+                 schema: Mapping[str, Any] | str | None = None, timestamps: tuple[str, ...] = (),
+                 dates: tuple[str, ...] = (), lists: tuple[str, ...] = (),
+                 integers: tuple[str, ...] = (), numbers: tuple[str, ...] = (),
+                 joined: Mapping[str, str] = FACTORY, requires: tuple[str, ...] = (),
+                 references: Mapping[str, str] = FACTORY, aliases: tuple[str, ...] = (),
+                 commit_refs: bool = False, join: JoinFn | None = None,
+                 extra_fields: tuple[str, ...] = (), links: Mapping[str, Link] = FACTORY) -> None:
+        _set = object.__setattr__
+        _set(self, "name", name)
+        _set(self, "singular", singular)
+        _set(self, "id_field", id_field)
+        _set(self, "schema", schema)
+        _set(self, "timestamps", timestamps)
+        _set(self, "dates", dates)
+        _set(self, "lists", lists)
+        _set(self, "integers", integers)
+        _set(self, "numbers", numbers)
+        _set(self, "joined", {} if joined is FACTORY else joined)
+        _set(self, "requires", requires)
+        _set(self, "references", {} if references is FACTORY else references)
+        _set(self, "aliases", aliases)
+        _set(self, "commit_refs", commit_refs)
+        _set(self, "join", join)
+        _set(self, "extra_fields", extra_fields)
+        _set(self, "links", {} if links is FACTORY else links)
+
     def schema_dict(self) -> Mapping[str, Any] | None:
         """The JSON Schema of one fact, loading a shipped one by name."""
         if isinstance(self.schema, str):
@@ -98,6 +132,10 @@ class FactKind:
 
             return load_schema(self.schema)
         return self.schema
+
+
+#: FactKind's fields but ``join`` (a function: see :attr:`KindRegistry.stable_fingerprint`)
+_KIND_FIELDS = tuple(f for f in FactKind.__dataclass_fields__ if f != "join")
 
 
 class KindRegistry(Mapping[str, FactKind]):
@@ -129,6 +167,18 @@ class KindRegistry(Mapping[str, FactKind]):
     def fingerprint(self) -> str:
         """Text that differs between registries whose kinds differ (a cache key)."""
         return repr(sorted((n, repr(k)) for n, k in self._kinds.items()))
+
+    @functools.cached_property
+    def stable_fingerprint(self) -> str:
+        """As :attr:`fingerprint`, but the same text in every process (a key kept across
+        runs, guardrails/celrules/typecache.py): a join function by its name, not its
+        address."""
+        def shown(k: FactKind) -> str:
+            join = None if k.join is None else (
+                f"{getattr(k.join, '__module__', '?')}.{getattr(k.join, '__qualname__', '?')}")
+            return repr([*((f, getattr(k, f)) for f in _KIND_FIELDS), ("join", join)])
+
+        return repr(sorted((n, shown(k)) for n, k in self._kinds.items()))
 
     def singular(self, name: str) -> str:
         """The singular of a kind; an unknown kind loses one trailing ``s``."""

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any
+
+from guardrails.records import FACTORY, record
 
 
 class Outcome(enum.StrEnum):
@@ -25,7 +27,7 @@ class Severity(enum.StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """One collected rule with its effective parameters.
 
@@ -52,6 +54,29 @@ class Rule:
     focus_applied: str | None = None
     focus_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
+    def __init__(self, pack: str, id: str, title: str, check: str, params: Mapping[str, Any],
+                 severity: Severity = Severity.ERROR, tags: tuple[str, ...] = (), file: str = "",
+                 line: int = 0, builtin: bool = False, description: str = "",
+                 explain: Mapping[str, str] = FACTORY, defaults: Mapping[str, Any] = FACTORY,
+                 focus_applied: str | None = None,
+                 focus_overrides: Mapping[str, Mapping[str, Any]] = FACTORY) -> None:
+        _set = object.__setattr__
+        _set(self, "pack", pack)
+        _set(self, "id", id)
+        _set(self, "title", title)
+        _set(self, "check", check)
+        _set(self, "params", params)
+        _set(self, "severity", severity)
+        _set(self, "tags", tags)
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "builtin", builtin)
+        _set(self, "description", description)
+        _set(self, "explain", {} if explain is FACTORY else explain)
+        _set(self, "defaults", {} if defaults is FACTORY else defaults)
+        _set(self, "focus_applied", focus_applied)
+        _set(self, "focus_overrides", {} if focus_overrides is FACTORY else focus_overrides)
+
     @property
     def nodeid(self) -> str:
         return f"{self.pack}::{self.id}"
@@ -60,7 +85,7 @@ class Rule:
         return self.params.get(name, default)
 
 
-@dataclass
+@record
 class Evidence:
     """One offending subject, written ``<kind>/<id>`` (``team/core-infra``).
 
@@ -80,6 +105,17 @@ class Evidence:
     line: int | None = None
     #: file/line locate the subject's record in a data file (not a place the check chose)
     record: bool = False
+
+    def __init__(self, subject: str, detail: str = "", url: str | None = None,
+                 team: str | None = None, file: str | None = None, line: int | None = None,
+                 record: bool = False) -> None:
+        self.subject = subject
+        self.detail = detail
+        self.url = url
+        self.team = team
+        self.file = file
+        self.line = line
+        self.record = record
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"subject": self.subject, "detail": self.detail, "url": self.url}
@@ -105,7 +141,7 @@ class Evidence:
         )
 
 
-@dataclass
+@record
 class Measure:
     """One subject's own figure behind a rule that judges subjects one by one.
 
@@ -118,6 +154,11 @@ class Measure:
     subject: str
     value: float | int
     team: str | None = None
+
+    def __init__(self, subject: str, value: float | int, team: str | None = None) -> None:
+        self.subject = subject
+        self.value = value
+        self.team = team
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"subject": self.subject, "value": self.value}
@@ -136,7 +177,7 @@ class Measure:
         return cls(subject=subject, value=value, team=team)
 
 
-@dataclass
+@record
 class Series:
     """The samples behind a metric's value, compact enough to ship in a report.
 
@@ -161,6 +202,18 @@ class Series:
     total: float | int = 0
     w: list[int] | None = None
 
+    def __init__(self, agg: str, start: str, end: str, t: list[int] = FACTORY,
+                 v: list[float | int] = FACTORY, n: int = 0, total: float | int = 0,
+                 w: list[int] | None = None) -> None:
+        self.agg = agg
+        self.start = start
+        self.end = end
+        self.t = [] if t is FACTORY else t
+        self.v = [] if v is FACTORY else v
+        self.n = n
+        self.total = total
+        self.w = w
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"agg": self.agg, "start": self.start, "end": self.end,
                                "n": self.n, "total": self.total, "t": list(self.t),
@@ -181,7 +234,7 @@ class Series:
 SERIES_CAP = 10_000
 
 
-@dataclass
+@record
 class CheckResult:
     """What a check returns for one rule.
 
@@ -206,13 +259,30 @@ class CheckResult:
     #: None: every skip a check returns is taken to be for lack of data
     no_data: bool | None = None
 
+    def __init__(self, outcome: Outcome, message: str = "", value: float | int | None = None,
+                 unit: str | None = None, threshold: dict[str, Any] | None = None,
+                 samples: int | None = None, evidence: list[Evidence] = FACTORY,
+                 details: list[str] = FACTORY, measures: list[Measure] = FACTORY,
+                 series: Series | None = None, no_data: bool | None = None) -> None:
+        self.outcome = outcome
+        self.message = message
+        self.value = value
+        self.unit = unit
+        self.threshold = threshold
+        self.samples = samples
+        self.evidence = [] if evidence is FACTORY else evidence
+        self.details = [] if details is FACTORY else details
+        self.measures = [] if measures is FACTORY else measures
+        self.series = series
+        self.no_data = no_data
+
     @classmethod
     def skipped(cls, reason: str, *, no_data: bool = True) -> CheckResult:
         """Not evaluated; ``no_data=False`` for a rule that does not apply for another reason."""
         return cls(Outcome.SKIPPED, reason, no_data=no_data)
 
 
-@dataclass
+@record
 class Result:
     """The report of one rule: its outcome and everything shown about it."""
 
@@ -240,6 +310,36 @@ class Result:
     measures: list[Measure] = field(default_factory=list)
     #: the samples behind ``value`` (version 3), None when the check gave none
     series: Series | None = None
+
+    def __init__(self, id: str, pack: str, title: str, outcome: Outcome, severity: Severity,
+                 file: str = "", line: int = 0, tags: tuple[str, ...] = (), message: str = "",
+                 value: float | int | None = None, unit: str | None = None,
+                 threshold: dict[str, Any] | None = None, samples: int | None = None,
+                 evidence: list[Evidence] = FACTORY, details: list[str] = FACTORY,
+                 waiver: dict[str, Any] | None = None, longrepr: str = "", duration: float = 0.0,
+                 no_data: bool = False, measures: list[Measure] = FACTORY,
+                 series: Series | None = None) -> None:
+        self.id = id
+        self.pack = pack
+        self.title = title
+        self.outcome = outcome
+        self.severity = severity
+        self.file = file
+        self.line = line
+        self.tags = tags
+        self.message = message
+        self.value = value
+        self.unit = unit
+        self.threshold = threshold
+        self.samples = samples
+        self.evidence = [] if evidence is FACTORY else evidence
+        self.details = [] if details is FACTORY else details
+        self.waiver = waiver
+        self.longrepr = longrepr
+        self.duration = duration
+        self.no_data = no_data
+        self.measures = [] if measures is FACTORY else measures
+        self.series = series
 
     @property
     def is_failure(self) -> bool:
@@ -341,7 +441,7 @@ SUMMARY_ORDER = (Outcome.FAILED, Outcome.PASSED, Outcome.SKIPPED, Outcome.ERROR,
 REPORT_VERSION = 3
 
 
-@dataclass
+@record
 class PluginSummary:
     """A plugin loaded for the run (the header's ``plugins:`` line)."""
 
@@ -350,8 +450,15 @@ class PluginSummary:
     dist: str | None = None
     version: str | None = None
 
+    def __init__(self, name: str, module: str, dist: str | None = None,
+                 version: str | None = None) -> None:
+        self.name = name
+        self.module = module
+        self.dist = dist
+        self.version = version
 
-@dataclass
+
+@record
 class Header:
     """What the run was: versions, plugins, where and as of when.
 
@@ -379,8 +486,28 @@ class Header:
     lines: list[str] = field(default_factory=list)
     warnings_at_start: int = 0
 
+    def __init__(self, guardrails: str = "", python: str = "", pluggy: str = "",
+                 plugins: list[PluginSummary] = FACTORY, rootdir: str = "", config: str = "",
+                 config_path: str | None = None, config_rules_line: int | None = None,
+                 repository_root: str = "", focus_reviewed_on: str | None = None,
+                 window_days: float | None = None, lines: list[str] = FACTORY,
+                 warnings_at_start: int = 0) -> None:
+        self.guardrails = guardrails
+        self.python = python
+        self.pluggy = pluggy
+        self.plugins = [] if plugins is FACTORY else plugins
+        self.rootdir = rootdir
+        self.config = config
+        self.config_path = config_path
+        self.config_rules_line = config_rules_line
+        self.repository_root = repository_root
+        self.focus_reviewed_on = focus_reviewed_on
+        self.window_days = window_days
+        self.lines = [] if lines is FACTORY else lines
+        self.warnings_at_start = warnings_at_start
 
-@dataclass
+
+@record
 class SourceSummary:
     """One configured source: its label, the facts it gave, or why it failed.
 
@@ -394,8 +521,16 @@ class SourceSummary:
     state: str = "ok"
     error: str | None = None
 
+    def __init__(self, name: str, description: str, counts: dict[str, int] = FACTORY,
+                 state: str = "ok", error: str | None = None) -> None:
+        self.name = name
+        self.description = description
+        self.counts = {} if counts is FACTORY else counts
+        self.state = state
+        self.error = error
 
-@dataclass
+
+@record
 class RuleHelp:
     """What ``guardrails explain`` says about a rule, as data.
 
@@ -409,6 +544,11 @@ class RuleHelp:
     head: list[str] = field(default_factory=list)
     sections: list[tuple[str, str]] = field(default_factory=list)
 
+    def __init__(self, head: list[str] = FACTORY,
+                 sections: list[tuple[str, str]] = FACTORY) -> None:
+        self.head = [] if head is FACTORY else head
+        self.sections = [] if sections is FACTORY else sections
+
     def to_json(self) -> dict[str, Any]:
         return {"head": list(self.head), "sections": [list(s) for s in self.sections]}
 
@@ -418,7 +558,7 @@ class RuleHelp:
                    sections=[(str(h), str(t)) for h, t in data.get("sections", [])])
 
 
-@dataclass
+@record
 class RuleSummary:
     """A selected rule as reporters need it, evaluated or not (``-x`` may stop early)."""
 
@@ -432,12 +572,24 @@ class RuleSummary:
     #: what ``guardrails explain`` prints about the rule (version 3; see rulehelp)
     help: RuleHelp | None = None
 
+    def __init__(self, id: str, title: str = "", severity: Severity = Severity.ERROR,
+                 tags: tuple[str, ...] = (), file: str = "", line: int = 0, builtin: bool = False,
+                 help: RuleHelp | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.severity = severity
+        self.tags = tags
+        self.file = file
+        self.line = line
+        self.builtin = builtin
+        self.help = help
+
     @property
     def pack(self) -> str:
         return self.id.split("::", 1)[0]
 
 
-@dataclass
+@record
 class WaiverSummary:
     """A configured waiver and whether it was in force at ``now``."""
 
@@ -447,8 +599,16 @@ class WaiverSummary:
     subject: str | None = None
     active: bool = True
 
+    def __init__(self, rule: str, reason: str, expires: str, subject: str | None = None,
+                 active: bool = True) -> None:
+        self.rule = rule
+        self.reason = reason
+        self.expires = expires
+        self.subject = subject
+        self.active = active
 
-@dataclass
+
+@record
 class BaselineSummary:
     """What ``--baseline``/``--write-baseline`` did in this run."""
 
@@ -462,6 +622,16 @@ class BaselineSummary:
     fixed: list[tuple[str, str]] = field(default_factory=list)
     #: failing rules recorded by --write-baseline
     recorded: int = 0
+
+    def __init__(self, file: str | None = None, written: str | None = None,
+                 known: list[str] = FACTORY, new: list[str] = FACTORY,
+                 fixed: list[tuple[str, str]] = FACTORY, recorded: int = 0) -> None:
+        self.file = file
+        self.written = written
+        self.known = [] if known is FACTORY else known
+        self.new = [] if new is FACTORY else new
+        self.fixed = [] if fixed is FACTORY else fixed
+        self.recorded = recorded
 
 
 def _dataclass_json(obj: Any) -> dict[str, Any]:
@@ -482,7 +652,7 @@ def _rule_json(rule: RuleSummary) -> dict[str, Any]:
     return out
 
 
-@dataclass
+@record
 class Report:
     """A whole run: everything any reporter shows, and what the JSON report holds.
 
@@ -512,6 +682,32 @@ class Report:
     #: earlier values of each rule from the history store, ``{rule id: [[now, value],
     #: ...]}`` oldest first (version 3; only when the project records history)
     history: dict[str, list[list[Any]]] | None = None
+
+    def __init__(self, now: str, focus: str | None, results: list[Result] = FACTORY,
+                 duration: float = 0.0, exit_code: int = 0, warnings: list[str] = FACTORY,
+                 header: Header = FACTORY, sources: list[SourceSummary] = FACTORY,
+                 rules: list[RuleSummary] = FACTORY, collected: int = 0, deselected: int = 0,
+                 stopped_early: str | None = None, waivers: list[WaiverSummary] = FACTORY,
+                 baseline: BaselineSummary | None = None, timings: dict[str, float] = FACTORY,
+                 org: dict[str, Any] | None = None,
+                 history: dict[str, list[list[Any]]] | None = None) -> None:
+        self.now = now
+        self.focus = focus
+        self.results = [] if results is FACTORY else results
+        self.duration = duration
+        self.exit_code = exit_code
+        self.warnings = [] if warnings is FACTORY else warnings
+        self.header = Header() if header is FACTORY else header
+        self.sources = [] if sources is FACTORY else sources
+        self.rules = [] if rules is FACTORY else rules
+        self.collected = collected
+        self.deselected = deselected
+        self.stopped_early = stopped_early
+        self.waivers = [] if waivers is FACTORY else waivers
+        self.baseline = baseline
+        self.timings = {} if timings is FACTORY else timings
+        self.org = org
+        self.history = history
 
     @property
     def completed(self) -> bool:

@@ -37,7 +37,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from guardrails.installed import cache_dir, caches_disabled, checksum, write_whole
+from guardrails.installed import cache_dir, caches_disabled, checksum, write_cache
 
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
@@ -165,7 +165,7 @@ def store(path: Path, data: Any, pos: Positions, ctx: list[Any]) -> None:
                              ensure_ascii=False, allow_nan=False).encode("utf-8")
         header = json.dumps({"format": _FORMAT, "context": ctx, "file": key,
                              "payload": checksum(payload)}).encode("utf-8")
-        write_whole(file, header + b"\n" + payload)
+        write_cache(file, header + b"\n" + payload)
 
 
 def _plain(value: Any, depth: int) -> bool:

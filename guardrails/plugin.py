@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 from guardrails.fmt import number
+from guardrails.records import FACTORY, record
 
 # Sources and the hook marker live apart (see there), and are re-exported here.
 from guardrails.sourcebase import Source as Source
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class EvalContext:
     """Everything a check may read."""
 
@@ -47,6 +48,18 @@ class EvalContext:
     config: Config | None = None
     checks: Mapping[str, Check] = field(default_factory=dict)
     _teams: Any = field(default=None, repr=False)
+
+    def __init__(self, now: datetime, window: timedelta, focus: str | None, store: FactStore,
+                 metrics: Mapping[str, Metric] = FACTORY, config: Config | None = None,
+                 checks: Mapping[str, Check] = FACTORY, _teams: Any = None) -> None:
+        self.now = now
+        self.window = window
+        self.focus = focus
+        self.store = store
+        self.metrics = {} if metrics is FACTORY else metrics
+        self.config = config
+        self.checks = {} if checks is FACTORY else checks
+        self._teams = _teams
 
     def facts(self, kind: str) -> list[dict[str, Any]]:
         """Facts of a kind; raises SourceError when its source failed."""
@@ -95,7 +108,7 @@ class Check(abc.ABC):
         """Evaluate one rule; raise to make it an ``error`` (the runner contains it)."""
 
 
-@dataclass
+@record
 class MetricValue:
     """A computed metric: ``value`` is None when there were no samples."""
 
@@ -107,8 +120,18 @@ class MetricValue:
     #: the samples behind ``value`` (guardrails.series.build), for merging and trends
     series: Series | None = None
 
+    def __init__(self, value: float | None, samples: int = 0, evidence: list[Evidence] = FACTORY,
+                 details: list[str] = FACTORY, no_data: str = "",
+                 series: Series | None = None) -> None:
+        self.value = value
+        self.samples = samples
+        self.evidence = [] if evidence is FACTORY else evidence
+        self.details = [] if details is FACTORY else details
+        self.no_data = no_data
+        self.series = series
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class Metric:
     """A named metric for ``check: metric``.
 
@@ -125,13 +148,24 @@ class Metric:
     #: JSON Schema properties of extra rule keys this metric reads (e.g. environment)
     params: Mapping[str, Any] = field(default_factory=dict)
 
+    def __init__(self, name: str, unit: str, kinds: tuple[str, ...],
+                 compute: Callable[[EvalContext, Rule, datetime, datetime], MetricValue],
+                 description: str = "", params: Mapping[str, Any] = FACTORY) -> None:
+        _set = object.__setattr__
+        _set(self, "name", name)
+        _set(self, "unit", unit)
+        _set(self, "kinds", kinds)
+        _set(self, "compute", compute)
+        _set(self, "description", description)
+        _set(self, "params", {} if params is FACTORY else params)
+
 
 # ---------------------------------------------------------------------------
 # reporters
 # ---------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class ReportOptions:
     """How a reporter renders: the display options of the command line."""
 
@@ -139,6 +173,13 @@ class ReportOptions:
     color: bool = False
     group_by: str | None = None
     strict: bool = False
+
+    def __init__(self, verbosity: int = 0, color: bool = False, group_by: str | None = None,
+                 strict: bool = False) -> None:
+        self.verbosity = verbosity
+        self.color = color
+        self.group_by = group_by
+        self.strict = strict
 
     @classmethod
     def from_run(cls, options: Any) -> ReportOptions:

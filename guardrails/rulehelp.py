@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +78,8 @@ def build(rule: Rule, check: Check | None, metrics: Mapping[str, Metric],
 
 def text(help: RuleHelp) -> str:
     """The help as ``guardrails explain`` prints it (lines joined by newlines)."""
+    import textwrap  # here: a check run builds help but seldom prints it as text
+
     lines = list(help.head)
     for heading, body in help.sections:
         lines += ["", heading]

@@ -145,9 +145,15 @@ def _as_written(path: Path, config: Config) -> str:
         return str(path)
 
 
+@functools.cache
+def _builtin_rules_real() -> Path:
+    """:func:`builtin_rules_dir` with its links resolved (once a process, as that is)."""
+    return builtin_rules_dir().resolve()
+
+
 def is_builtin(path: Path) -> bool:
     try:
-        return builtin_rules_dir().resolve() in path.resolve().parents
+        return _builtin_rules_real() in path.resolve().parents
     except OSError:
         return False
 

@@ -13,13 +13,13 @@ import gc
 import platform
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from guardrails import collector, validation
 from guardrails import facts as factsmod
-from guardrails import validation
 from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import (
     DEFAULT_HISTORY_DIR,
@@ -39,7 +39,6 @@ from guardrails.errors import (
     raise_all,
 )
 from guardrails.exits import exit_code_for, wrap_session
-from guardrails.expressions import select
 from guardrails.installed import pluggy_version
 from guardrails.kinds import KindRegistry
 from guardrails.manager import GuardrailsPluginManager, Provided, create_manager
@@ -58,6 +57,7 @@ from guardrails.model import (
 )
 from guardrails.plugin import EvalContext, Source, SourceEnv
 from guardrails.progress import Progress
+from guardrails.records import FACTORY, record
 from guardrails.rulefile import builtin_rule_ids, duplicate_errors
 from guardrails.rulepaths import resolve_specs_all
 from guardrails.timeutil import iso, parse_now
@@ -69,13 +69,19 @@ class NoConfigError(UsageError):
     pass
 
 
-@dataclass
+@record
 class SourceState:
     """A configured source in this run: what it gathered, or why it failed."""
 
     source: Source
     counts: dict[str, int] = field(default_factory=dict)
     error: SourceError | None = None
+
+    def __init__(self, source: Source, counts: dict[str, int] = FACTORY,
+                 error: SourceError | None = None) -> None:
+        self.source = source
+        self.counts = {} if counts is FACTORY else counts
+        self.error = error
 
 
 def build_config(config_file: str | Path | None, options: RunOptions,
@@ -211,7 +217,12 @@ class Session:
                 errors.append(exc)
         raise_all(errors)
         self.collected = len(rules)
-        selected, self.deselected = select(rules, self.options.keyword, self.options.markexpr)
+        selected, self.deselected = rules, 0
+        if self.options.keyword or self.options.markexpr:
+            from guardrails.expressions import select  # -k/-m only
+
+            selected, self.deselected = select(rules, self.options.keyword,
+                                               self.options.markexpr)
         self.pm.hook.guardrails_collection_modifyitems(config=self.config, rules=selected)
         self.rules = selected
         order: dict[str, list[Rule]] = {}
@@ -516,6 +527,7 @@ class Session:
             t0 = time.perf_counter()
             self.collect()
             t1 = time.perf_counter()
+            collector.resume()  # the program's start-up is over (guardrails/collector.py)
             # Facts are hundreds of thousands of long-lived dicts: the cyclic garbage
             # collector would rescan them again and again (0.8s of a 100k-deployment
             # run) to find nothing. Paused while facts are built and read.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pluggy
 
 from guardrails.progress import Progress
+from guardrails.records import FACTORY, record
 
 if TYPE_CHECKING:
     from guardrails.config import Config
@@ -30,7 +31,7 @@ __all__ = ["Source", "SourceEnv", "hookimpl"]
 
 
 
-@dataclass
+@record
 class SourceEnv:
     """What every source gets besides its own config block."""
 
@@ -49,10 +50,32 @@ class SourceEnv:
     #: guardrails.progress); draws nothing unless the command line asks for it
     progress: Progress = field(default_factory=Progress)
 
+    def __init__(self, root: Path, now: datetime, window: timedelta,
+                 timezone: tzinfo | None = None, offline: bool = False,
+                 cache_dir: Path | None = None, allow_outside_root: bool = False,
+                 config: Config | None = None,
+                 facts: Callable[[str], list[dict[str, Any]]] | None = None,
+                 progress: Progress = FACTORY) -> None:
+        self.root = root
+        self.now = now
+        self.window = window
+        self.timezone = timezone
+        self.offline = offline
+        self.cache_dir = cache_dir
+        self.allow_outside_root = allow_outside_root
+        self.config = config
+        self.facts = facts
+        self.progress = Progress() if progress is FACTORY else progress
+
     def display(self, path: Path) -> str:
         """A path as the user should read it: relative to the root when inside."""
+        root = self.root
+        # The root resolved once, not once a path (a source shows dozens of paths).
+        known = self.__dict__.get("_real_root")
+        if known is None or known[0] is not root:
+            known = self.__dict__["_real_root"] = (root, root.resolve())
         try:
-            return str(path.resolve().relative_to(self.root.resolve()))
+            return str(path.resolve().relative_to(known[1]))
         except ValueError:
             return str(path)
 

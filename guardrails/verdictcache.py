@@ -37,7 +37,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.installed import checksum, write_whole
+from guardrails.installed import checksum, write_cache
 
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
@@ -82,7 +82,9 @@ def _load() -> dict[str, Any]:
     _state = state
     if folder is None or ctx is None:
         return state
-    file = folder / f"verdicts-{checksum(sys.version.encode())}.json"
+    # One file per context (Python, this code, the engine): two checkouts or installs
+    # sharing the cache folder would otherwise overwrite each other's file on every run.
+    file = folder / f"verdicts-{checksum(json.dumps(ctx).encode('utf-8', 'surrogatepass'))}.json"
     state["file"] = file
     try:
         if os.stat(file).st_size > 128 * MAX_ENTRIES:
@@ -187,4 +189,4 @@ def _write(state: dict[str, Any]) -> None:
                              ensure_ascii=False).encode("utf-8", "surrogatepass")
         head = json.dumps({"format": _FORMAT, "context": state["ctx"],
                            "payload": checksum(payload)}).encode("utf-8")
-        write_whole(file, head + b"\n" + payload)
+        write_cache(file, head + b"\n" + payload)

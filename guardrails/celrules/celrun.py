@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from guardrails.celrules.check import Uses
 from guardrails.celrules.runtime import (
     Compiled,
     EvalError,
@@ -21,6 +20,7 @@ from guardrails.celrules.runtime import (
     evaluate,
     measure,
 )
+from guardrails.celrules.uses import Uses
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.textsafe import excerpt
 

@@ -19,7 +19,6 @@ every node once. It also records which fields the expression reads (a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from guardrails.celrules.parse import Node
 from guardrails.celrules.types import (
@@ -46,8 +45,10 @@ from guardrails.celrules.types import (
     literal_time,
     schema_type,
 )
+from guardrails.celrules.uses import Uses
 from guardrails.checks.conditions import did_you_mean, kind_fields
 from guardrails.kinds import KindRegistry
+from guardrails.records import record
 
 
 def an(t: object) -> str:
@@ -58,28 +59,16 @@ def an(t: object) -> str:
 
 __all__ = ["CelTypeError", "Checker", "T", "Uses", "variables"]
 
-class Uses(dict[str, "Uses"]):
-    """The fields an expression reads below a fact: name -> what it reads of that.
-
-    ``whole`` marks a fact used as a value (compared, returned): all its
-    plain fields are then converted.
-    """
-
-    whole: bool = False
-
-    def child(self, name: str) -> Uses:
-        got = self.get(name)
-        if got is None:
-            got = self[name] = Uses()
-        return got
-
-
-@dataclass
+@record
 class _Val:
     """The static type of a sub-expression, and where its fact reads are recorded."""
 
     type: T
     uses: Uses | None = None  # where this value's own reads are recorded (facts only)
+
+    def __init__(self, type: T, uses: Uses | None = None) -> None:
+        self.type = type
+        self.uses = uses
 
 
 class Checker:

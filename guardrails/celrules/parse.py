@@ -19,8 +19,9 @@ parser's (which refuses deep nesting with an error of its own).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from guardrails.records import record
 
 #: Longest expression, deepest nesting, most nodes a rule's expression may have.
 MAX_LENGTH = 2000
@@ -42,7 +43,7 @@ class CelSyntaxError(ValueError):
         self.fix = fix
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Node:
     """One node of an expression.
 
@@ -63,6 +64,16 @@ class Node:
     target: Node | None = None
     kind: str = ""
 
+    def __init__(self, op: str, pos: int, value: Any = None, args: tuple[Node, ...] = (),
+                 target: Node | None = None, kind: str = "") -> None:
+        _set = object.__setattr__
+        _set(self, "op", op)
+        _set(self, "pos", pos)
+        _set(self, "value", value)
+        _set(self, "args", args)
+        _set(self, "target", target)
+        _set(self, "kind", kind)
+
 
 _TOKEN = re.compile(r"""
     (?P<ws>[ \t\r\n\f]+|//[^\n]*)
@@ -77,7 +88,7 @@ _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "`": "`", "?": "?", "a": "\a", "b": 
             "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Tok:
     """One token of an expression, at character ``pos``."""
 
@@ -86,6 +97,13 @@ class _Tok:
     pos: int
     value: Any = None
     lit: str = ""
+
+    def __init__(self, kind: str, text: str, pos: int, value: Any = None, lit: str = "") -> None:
+        self.kind = kind
+        self.text = text
+        self.pos = pos
+        self.value = value
+        self.lit = lit
 
 
 def _string(src: str, pos: int, prefix: str, quote: str) -> tuple[str | bytes, int, str]:

@@ -10,9 +10,10 @@ command-line REPL (typer, rich, prompt-toolkit: 160 ms); :func:`runtime`
 loads the compiled extension alone (10 ms) and falls back to the package
 import if that ever fails.
 
-Each expression is parsed and checked once (:mod:`.parse`, :mod:`.check`),
-compiled once, and evaluated per fact on a CEL map holding only the fields
-it reads (the checker's :class:`~guardrails.celrules.check.Uses`): converting
+Each expression is parsed and checked once (:mod:`.parse`, :mod:`.check`;
+once per install when :mod:`.typecache` keeps the result), compiled once,
+and evaluated per fact on a CEL map holding only the fields it reads (the
+checker's :class:`~guardrails.celrules.uses.Uses`): converting
 a whole fact, with its joins, would cost more than the evaluation, and the
 joins are cyclic (an incident's deployment lists the incident).
 """
@@ -25,15 +26,18 @@ import importlib.util
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from guardrails.celrules.check import CelTypeError, Checker, T, Uses, variables
-from guardrails.celrules.parse import CelSyntaxError, parse
+from guardrails.celrules.uses import Uses
 from guardrails.kinds import KindRegistry
+from guardrails.records import record
 from guardrails.textsafe import excerpt
+
+if TYPE_CHECKING:
+    from guardrails.celrules.types import T
 
 
 class CelProblem(ValueError):
@@ -79,19 +83,34 @@ def runtime() -> Any:
     return module
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Compiled:
-    """One checked, compiled expression."""
+    """One checked, compiled expression.
+
+    ``type`` is what the checker found it gives; None when the check was an
+    earlier run's (:mod:`guardrails.celrules.typecache`), which kept only what
+    evaluation needs: the fields it reads and the kinds it reaches.
+    """
 
     source: str
-    type: T
+    type: T | None
     uses: Mapping[str, Uses]
     program: Any = field(compare=False)
     #: kinds the expression reaches through links (gathered with the rule's own)
     reaches: frozenset[str] = frozenset()
 
+    def __init__(self, source: str, type: T | None, uses: Mapping[str, Uses], program: Any,
+                 reaches: frozenset[str] = frozenset()) -> None:
+        _set = object.__setattr__
+        _set(self, "source", source)
+        _set(self, "type", type)
+        _set(self, "uses", uses)
+        _set(self, "program", program)
+        _set(self, "reaches", reaches)
 
-_RUST_POS = re.compile(r"<input>:(\d+):(\d+)")
+
+#: where the runtime's own parser says it stopped (compiled only for such an error)
+_RUST_POS = r"<input>:(\d+):(\d+)"
 
 
 def _offset(src: str, line: int, col: int) -> int:
@@ -128,6 +147,42 @@ _compiled: dict[tuple[Any, ...], Compiled | CelProblem] = {}
 
 def _compile(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ...],
              want: str | None) -> Compiled:
+    from guardrails.celrules import typecache
+
+    key = typecache.key_of(src, kind, kinds, lists, want)
+    known = typecache.lookup(key) if key is not None else None
+    typ: T | None = None
+    if known is None:
+        typ, uses = _check(src, kind, kinds, lists, want)
+    else:
+        uses = known[0]  # an earlier run's check of the very same expression and kinds
+    try:
+        program = runtime().compile(src)
+    except Exception as exc:  # noqa: BLE001 - the runtime's own parser refused it
+        text = str(exc)
+        m = re.search(_RUST_POS, text)
+        at = _offset(src, int(m.group(1)), int(m.group(2))) if m else 0
+        first = text.split("\n", 1)[0]
+        raise CelProblem(f"syntax error: {excerpt(first, 200)}", at) from None
+    if known is not None:
+        return Compiled(src, typ, uses, program, known[1])
+    reached: set[str] = set()
+    for name, tree in uses.items():
+        root = kind if name == "fact" else name if name in lists else None
+        if root is not None:
+            _reached(root, tree, kinds, reached, 0)
+    if key is not None:
+        typecache.remember(key, uses, frozenset(reached))
+    return Compiled(src, typ, uses, program, frozenset(reached))
+
+
+def _check(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ...],
+           want: str | None) -> tuple[T, dict[str, Uses]]:
+    """Parse and type ``src``: its type and what it reads; :class:`CelProblem` if it cannot
+    run. (Imported here: a run whose expressions are in the type cache needs neither.)"""
+    from guardrails.celrules.check import CelTypeError, Checker, variables
+    from guardrails.celrules.parse import CelSyntaxError, parse
+
     try:
         tree = parse(src)
     except CelSyntaxError as exc:
@@ -144,20 +199,7 @@ def _compile(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, 
     if want == "bool" and typ.name not in (want, "dyn"):
         raise CelProblem(f"the expression gives a {typ}, not true or false", 0,
                          fix="compare it: fact.size <= 8, has(fact.postmortem), ...")
-    try:
-        program = runtime().compile(src)
-    except Exception as exc:  # noqa: BLE001 - the runtime's own parser refused it
-        text = str(exc)
-        m = _RUST_POS.search(text)
-        at = _offset(src, int(m.group(1)), int(m.group(2))) if m else 0
-        first = text.split("\n", 1)[0]
-        raise CelProblem(f"syntax error: {excerpt(first, 200)}", at) from None
-    reached: set[str] = set()
-    for name, uses in checker.uses.items():
-        root = kind if name == "fact" else name if name in lists else None
-        if root is not None:
-            _reached(root, uses, kinds, reached, 0)
-    return Compiled(src, typ, dict(checker.uses), program, frozenset(reached))
+    return typ, dict(checker.uses)
 
 
 def _reached(kind: str, uses: Uses, kinds: KindRegistry, out: set[str], depth: int) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from guardrails.celrules.parse import Node
+from guardrails.records import record
 
 NUMERIC = frozenset({"int", "uint", "double"})
 
@@ -28,7 +29,7 @@ class CelTypeError(ValueError):
         self.fix = fix
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class T:
     """A CEL type as the checker knows it.
 
@@ -42,6 +43,15 @@ class T:
     kind: str = ""
     schema: Any = field(default=None, compare=False, hash=False)
     root: Any = field(default=None, compare=False, hash=False)
+
+    def __init__(self, name: str, elem: T | None = None, kind: str = "", schema: Any = None,
+                 root: Any = None) -> None:
+        _set = object.__setattr__
+        _set(self, "name", name)
+        _set(self, "elem", elem)
+        _set(self, "kind", kind)
+        _set(self, "schema", schema)
+        _set(self, "root", root)
 
     def __str__(self) -> str:
         if self.name == "list":

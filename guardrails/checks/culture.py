@@ -12,15 +12,15 @@ The score is defined once here, and the rule's explain text says the same:
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Mapping
-from fractions import Fraction
+import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from guardrails import fmt
 from guardrails.checks.generic import no_data
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, hookimpl
+from guardrails.series import fmean
 from guardrails.timeutil import in_window
 
 #: the six Westrum items of the DORA survey, in column order
@@ -41,16 +41,43 @@ def _answers(response: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
-def response_score(response: Mapping[str, Any]) -> Fraction | None:
+#: an exact rational number: (numerator, denominator > 0), in lowest terms
+Ratio = tuple[int, int]
+
+
+def _ratio(num: int, den: int) -> Ratio:
+    g = math.gcd(num, den)
+    return num // g, den // g
+
+
+def _mean(values: Iterable[Ratio], n: int) -> Ratio:
+    """The exact mean of ``n`` rationals (as ``sum(Fraction) / n``, without importing
+    fractions, with decimal and numbers behind it: ~2.5 ms of start-up)."""
+    num, den = 0, 1
+    for a, b in values:
+        num, den = _ratio(num * b + a * den, den * b)
+    return _ratio(num, den * n)
+
+
+def _decimal_ratio(text: str) -> Ratio:
+    """The exact value of a float's ``str`` (``5.0``, ``4.75``, ``1e-05``), as
+    ``Fraction(text)`` reads it."""
+    mantissa, _, exponent = text.lower().partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    num, power = int(whole + fraction), int(exponent or 0) - len(fraction)
+    return _ratio(num * 10 ** power, 1) if power >= 0 else _ratio(num, 10 ** -power)
+
+
+def response_score(response: Mapping[str, Any]) -> Ratio | None:
     """Mean of the answered items, or None when none was answered.
 
-    Exact (a Fraction): a team whose true mean is exactly the threshold
-    (6, 5 1/3 and 3 2/3 average to 5) must not fail on float rounding.
+    Exact (a ratio of integers): a team whose true mean is exactly the
+    threshold (6, 5 1/3 and 3 2/3 average to 5) must not fail on float rounding.
     """
     answered = _answers(response)
     if not answered:
         return None
-    return sum((Fraction(v) for v in answered.values()), Fraction(0)) / len(answered)
+    return _mean((v.as_integer_ratio() for v in answered.values()), len(answered))
 
 
 class WestrumScoreCheck(Check):
@@ -100,15 +127,17 @@ class WestrumScoreCheck(Check):
             res.details = details
             return res
 
-        exact = {t: sum((response_score(r) or Fraction(0) for r in rs), Fraction(0)) / len(rs)
+        exact = {t: _mean((response_score(r) or (0, 1) for r in rs), len(rs))
                  for t, rs in judged.items()}
-        scores = {t: float(s) for t, s in exact.items()}
+        scores = {t: num / den for t, (num, den) in exact.items()}  # as float(Fraction)
         details.append("team scores: " + ", ".join(
             f"{t} {s:.2f} ({len(judged[t])})" for t, s in sorted(scores.items(),
                                                                 key=lambda t: (t[1], t[0]))))
         evidence = []
+        low_num, low_den = _decimal_ratio(str(lowest))
         for team, score in sorted(scores.items(), key=lambda t: (t[1], t[0])):
-            if exact[team] >= Fraction(str(lowest)):
+            num, den = exact[team]
+            if num * low_den >= low_num * den:  # exact[team] >= lowest, exactly
                 continue
             q, mean = self._weakest(judged[team])
             evidence.append(Evidence(
@@ -139,7 +168,7 @@ class WestrumScoreCheck(Check):
         for r in responses:
             for q, v in _answers(r).items():
                 per_item.setdefault(q, []).append(v)
-        means = {q: statistics.fmean(vs) for q, vs in per_item.items()}
+        means = {q: fmean(vs) for q, vs in per_item.items()}
         q = min(means, key=lambda k: (means[k], k))
         return q, means[q]
 

@@ -17,7 +17,6 @@ team index: a member of exactly one team), so waivers for ``team/<id>`` and
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -26,7 +25,7 @@ from guardrails import fmt
 from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
-from guardrails.series import build
+from guardrails.series import build, median
 from guardrails.timeutil import format_duration
 
 #: evidence lists of "the largest" / "the slowest" stop here
@@ -246,7 +245,7 @@ def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetim
     medians = []
     for name, items in by_workflow.items():
         slowest = max(items, key=lambda t: t[0])
-        med = statistics.median(s for s, _ in items)
+        med = median(s for s, _ in items)
         medians.append((med, name, len(items), slowest))
     medians.sort(key=lambda t: (-t[0], t[1]))
     if len(medians) > EVIDENCE_LIMIT:
@@ -260,7 +259,7 @@ def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetim
         )
         for med, name, n, slow in medians[:EVIDENCE_LIMIT]
     ]
-    return MetricValue(float(statistics.median(durations)), len(durations),
+    return MetricValue(float(median(durations)), len(durations),
                        evidence=evidence, details=details,
                        series=build("median", start, end, points))
 

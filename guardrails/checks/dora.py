@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import heapq
 import re
-import statistics
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -29,7 +28,7 @@ from guardrails.errors import RuleFileError
 from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
-from guardrails.series import build
+from guardrails.series import build, median
 from guardrails.timeutil import format_duration
 
 #: the median metrics show this many of their slowest samples as evidence
@@ -210,7 +209,7 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
             reason = f"no changes shipped by {env} deployments in window"
         return MetricValue(None, 0, details=details, no_data=reason)
     evidence, note = _slowest(samples, "changes")
-    value = statistics.median(s for s, _, _ in samples)
+    value = median(s for s, _, _ in samples)
     return MetricValue(float(value), len(samples), evidence=evidence, details=details + note,
                        series=build("median", start, end, points))
 
@@ -355,7 +354,7 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
             reason = "no resolved incidents created in window"
         return MetricValue(None, 0, details=details, no_data=reason)
     evidence, note = _slowest(samples, "incidents")
-    value = statistics.median(s for s, _, _ in samples)
+    value = median(s for s, _, _ in samples)
     return MetricValue(float(value), len(samples), evidence=evidence, details=details + note,
                        series=build("median", start, end, points))
 

@@ -291,6 +291,8 @@ def blame_hits(pm: Fact, pattern: re.Pattern[str], phrases: Sequence[str],
         blocks = ((None, f"{h}\n\n{t}") for h, t in sections.items())  # type: ignore[misc]
     hits: list[tuple[int | None, str]] = []
     for start, text in blocks:
+        if quick is not None and not quick(text):
+            continue  # as for the body: a block without any phrase's longest word has no hit
         masked = _mask(text)
         for m in pattern.finditer(masked):
             assert m.lastgroup is not None

@@ -70,10 +70,46 @@ def progress_for(flag: bool | None, verbosity: int) -> Progress | None:
     return TerminalProgress.for_stream(stream) if flag else None
 
 
+def _short_options_first(parser: Any, ctx: click.Context) -> Any:
+    """``parser``, reading ``-c``/``-q`` as short options without trying them as long ones.
+
+    click's parser tries every single-dash word (``-q``) as a long option first;
+    the miss builds a "No such option" error, with its "did you mean" list from
+    difflib and its wording through gettext, and then reads the word as short
+    options. A word no long option matches, with no ``=``, and that does not start
+    with ``--`` goes straight to the short options here: the path click takes
+    after the miss, without the error (difflib's import, ~1 ms of ``check``'s
+    start-up, benchmarks/RESULTS.md). Any other word, or a click whose parser
+    lacks these (private) parts, is read by click as before.
+    """
+    try:
+        from click.parser import _normalize_opt
+    except ImportError:
+        return parser
+    process = getattr(parser, "_process_opts", None)
+    short = getattr(parser, "_match_short_opt", None)
+    longs = getattr(parser, "_long_opt", None)
+    prefixes = getattr(parser, "_opt_prefixes", None)
+    if process is None or short is None or longs is None or prefixes is None:
+        return parser
+
+    def process_opts(arg: str, state: Any) -> None:
+        if "=" not in arg and arg[:2] not in prefixes and _normalize_opt(arg, ctx) not in longs:
+            short(arg, state)
+        else:
+            process(arg, state)
+
+    parser._process_opts = process_opts
+    return parser
+
+
 class CheckCommand(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta["guardrails.outputs"] = _output_pairs(list(args))
         return super().parse_args(ctx, args)
+
+    def make_parser(self, ctx: click.Context) -> Any:
+        return _short_options_first(super().make_parser(ctx), ctx)
 
 
 @click.command(cls=CheckCommand)

@@ -63,6 +63,17 @@ class GuardrailsGroup(click.Group):
                 self.add_command(command, command.name)
         return self.commands.get(cmd_name)
 
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name != "check":
+            # The program paused the collector for start-up (guardrails/collector.py):
+            # only check takes it back later, at its first gather.
+            from guardrails import collector
+
+            collector.resume()
+        return name, command, rest
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """click's command list, with the summaries of :data:`COMMANDS` for the
         commands not imported yet (the same text click would make of their help)."""
@@ -155,16 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     both signals take the same way out: exit code 2, "interrupted", every
     report file left as it was (see guardrails.fileio).
     """
-    import signal
+    from guardrails.exits import sigterm_handler
 
     previous = None
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        previous = signal.signal(signal.SIGTERM, _terminate)
+        previous = sigterm_handler(_terminate)
     try:
         return cli.main(args=argv, standalone_mode=False)
     finally:
         if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+            sigterm_handler(previous)
 
 
 def console() -> int:

@@ -278,7 +278,8 @@ _PIECES = st.sampled_from([
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_PIECES, max_size=40), st.integers(min_value=0, max_value=6))
 def test_blame_quick_test_never_hides_a_hit(pieces: list[str], body_line: int) -> None:
-    """Skipping bodies without a phrase's first word finds exactly the same hits."""
+    """Skipping bodies, and prose blocks, without a phrase's longest word finds exactly the
+    same hits."""
     phrases = incidents.phrase_list({})
     pattern = incidents.phrase_pattern(phrases)
     pm = {"lines": "".join(pieces).split("\n"), "body_line": body_line}

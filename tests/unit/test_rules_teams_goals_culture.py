@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from helpers import fact_context, make_project
+from hypothesis import given
+from hypothesis import strategies as st
 
 from guardrails.builtins import BUILTINS
 from guardrails.checks import culture
@@ -369,3 +371,20 @@ def test_iteration_dates_are_days_in_the_config_timezone(
         if outcome == "failed":
             # the evidence shows the days as written, not their UTC instants
             assert slack["evidence"][0]["detail"].startswith("2026-11-20..2026-12-03:")
+
+
+@given(st.lists(st.one_of(st.integers(1, 7), st.floats(1, 7, allow_nan=False)), min_size=1,
+                max_size=12),
+       st.floats(1, 7, allow_nan=False))
+def test_westrum_exact_arithmetic_is_that_of_fractions(values: list[float], lowest: float) -> None:
+    """The score's exact means and the threshold comparison, written with integer
+    ratios (no fractions import at start-up), are those of ``fractions.Fraction``."""
+    from fractions import Fraction
+
+    want = sum((Fraction(v) for v in values), Fraction(0)) / len(values)
+    num, den = culture._mean((float(v).as_integer_ratio() for v in values), len(values))
+    assert (num, den) == (want.numerator, want.denominator)
+    assert num / den == float(want)
+    low = culture._decimal_ratio(str(lowest))
+    assert Fraction(*low) == Fraction(str(lowest))
+    assert (num * low[1] >= low[0] * den) == (want >= Fraction(str(lowest)))

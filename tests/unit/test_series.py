@@ -12,7 +12,7 @@ import pytest
 from guardrails.checks.delivery import percentile
 from guardrails.model import Outcome, Report, Result, Series, Severity
 from guardrails.reporters.json import render
-from guardrails.series import build, quantile, thin, value
+from guardrails.series import build, fmean, median, quantile, thin, value
 
 START = datetime(2026, 8, 22, tzinfo=UTC)
 END = datetime(2026, 11, 20, tzinfo=UTC)
@@ -35,6 +35,23 @@ def test_quantile_is_statistics_median_and_the_delivery_percentile(n: int) -> No
     xs = [rng.uniform(0, 1e6) for _ in range(n)]
     assert quantile(xs, 0.5) == statistics.median(xs)
     assert quantile(xs, 0.9) == percentile(xs, 0.9)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 101])
+def test_median_and_fmean_are_those_of_statistics(n: int) -> None:
+    """The checks' own median and fmean (no statistics import at start-up) give
+    exactly what statistics gives: the same value and the same type."""
+    rng = random.Random(n)
+    for data in ([rng.randint(0, 50) for _ in range(n)],
+                 [rng.uniform(0, 1e6) for _ in range(n)],
+                 [rng.choice((1, 2.5, 3, 7.25)) for _ in range(n)]):
+        got, want = median(iter(data)), statistics.median(data)
+        assert got == want and type(got) is type(want)
+        assert fmean(data) == statistics.fmean(data)
+    with pytest.raises(statistics.StatisticsError):
+        median(iter([]))
+    with pytest.raises(statistics.StatisticsError):
+        fmean([])
 
 
 def test_weighted_quantile_is_that_of_the_expanded_samples() -> None:

@@ -170,3 +170,23 @@ def test_record_checks_made_once_and_file_texts_not_kept(cache: Path, tmp_path: 
         gather(root)
     info = getattr(files_formats.file_known_valid, "cache_info", None)
     assert info is None or info().currsize == 0
+
+
+def test_two_installs_sharing_the_folder_keep_their_own_file(
+        tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two checkouts (or venvs) of different code share ~/.cache/guardrails: each keeps
+    its verdicts, rather than each run overwriting the other's and missing."""
+    root = org(tmp_path)
+    real = verdictcache._context()
+    assert real is not None
+    for code in ("other", "this"):
+        monkeypatch.setattr(verdictcache, "_context", lambda code=code: [*real, code])
+        gather(root)
+        new_process()
+    assert len(stored(cache)) == 2
+    for code in ("other", "this"):
+        monkeypatch.setattr(verdictcache, "_context", lambda code=code: [*real, code])
+        gather(root)
+        state = verdictcache._state
+        assert state is not None and not state["new"]  # all known: its own file was kept
+        new_process()

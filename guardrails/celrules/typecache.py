@@ -1,0 +1,149 @@
+"""CEL expressions checked by an earlier run, remembered: no parser, no type checker.
+
+A rule's expression is parsed (:mod:`.parse`) and typed against its fact kind
+(:mod:`.check`) before the runtime compiles it; on the example org, importing
+those two modules and their types is ~2.5 ms of every ``check`` for the same
+three builtin expressions as the run before (benchmarks/RESULTS.md,
+"start-up, boot3"). So :func:`guardrails.celrules.runtime.compile_expression`
+keeps what the check found for an expression that passed it and compiled, the
+fields it reads (:class:`~guardrails.celrules.uses.Uses`) and the kinds it
+reaches through links, in one small file beside the other start-up caches
+(docs/configuration.md, "Caches"); a later run meeting the same expression
+takes them from there and only compiles it with the runtime, which still
+refuses what it cannot run.
+
+The key holds everything the check reads: the expression, its kind, the names
+it sees as lists, the type it must give, and the run's whole kind registry
+(:attr:`~guardrails.kinds.KindRegistry.stable_fingerprint`: every kind's
+schema, fields and links, a plugin's included), by a BLAKE2b-256 digest; the
+file's context is Python's version, guardrails' version and the size and
+modification time of every file of the package (the checker and the shipped
+schemas are code). Only a success is stored: an expression with a problem is
+checked, and its problem worded, every time. The file is bounded
+(:data:`MAX_ENTRIES`), read once a process and rewritten at exit only when
+the run met an expression it did not have; a corrupt, foreign or unreadable
+file is a miss and nothing in it is executed. ``GUARDRAILS_NO_STARTUP_CACHE=1``
+turns it off.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from guardrails.celrules.uses import Uses
+from guardrails.installed import checksum, write_cache
+
+if TYPE_CHECKING:
+    from guardrails.kinds import KindRegistry
+
+#: bump when what is stored, or how it is read, changes
+_FORMAT = 1
+#: the most expressions kept
+MAX_ENTRIES = 1024
+
+_state: dict[str, Any] | None = None
+
+
+def _load() -> dict[str, Any]:
+    """This process's state: the file, its context, the stored and the new entries."""
+    global _state
+    if _state is not None:
+        return _state
+    from guardrails import __version__
+    from guardrails.installed import cache_dir, caches_disabled
+    from guardrails.packcache import _code_fingerprint
+
+    folder = None if caches_disabled() else cache_dir()
+    state: dict[str, Any] = {"file": None, "known": {}, "new": {}, "ctx": None,
+                             "dirty": False}
+    _state = state
+    if folder is None:
+        return state
+    state["ctx"] = [sys.version, __version__, _code_fingerprint()]
+    # One file per context: installs sharing the folder do not overwrite each other's.
+    name = checksum(json.dumps(state["ctx"]).encode("utf-8", "surrogatepass"))
+    file = state["file"] = folder / f"cel-types-{name}.json"
+    try:
+        if os.stat(file).st_size > 4096 * MAX_ENTRIES:
+            return state
+        head, _, payload = file.read_bytes().partition(b"\n")
+        meta = json.loads(head)
+        if not (isinstance(meta, dict) and meta.get("format") == _FORMAT
+                and meta.get("context") == state["ctx"]
+                and meta.get("payload") == checksum(payload)):
+            return state
+        stored = json.loads(payload)
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return state
+    if isinstance(stored, dict) and len(stored) <= MAX_ENTRIES:
+        state["known"] = stored
+    return state
+
+
+def key_of(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ...],
+           want: str | None) -> str | None:
+    """What an expression's check is remembered by, or None when nothing is kept."""
+    if _load()["file"] is None:
+        return None
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter built without it (hashlib loads OpenSSL)
+        from hashlib import blake2b
+    text = json.dumps([src, kind, list(lists), want, kinds.stable_fingerprint],
+                      ensure_ascii=False)
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32,
+                   person=b"guardrails-cel").hexdigest()
+
+
+def lookup(key: str) -> tuple[dict[str, Uses], frozenset[str]] | None:
+    """(uses by variable, kinds reached) a run found for ``key``; None when unknown."""
+    entry = _load()["known"].get(key)
+    if entry is None:
+        return None
+    try:
+        plain_uses, reached = entry
+        if not (isinstance(plain_uses, dict) and isinstance(reached, list)
+                and all(isinstance(k, str) for k in reached)):
+            raise ValueError("not an entry")
+        uses = {str(name): Uses.from_plain(tree) for name, tree in plain_uses.items()}
+    except (ValueError, TypeError):
+        return None  # damaged: checked again, and stored right at exit
+    _load()["new"][key] = entry
+    return uses, frozenset(reached)
+
+
+def remember(key: str, uses: dict[str, Uses], reached: frozenset[str]) -> None:
+    """Keep what the check of ``key`` found (written at exit)."""
+    state = _load()
+    if state["file"] is None or len(state["new"]) >= MAX_ENTRIES:
+        return
+    state["new"][key] = [{name: tree.to_plain() for name, tree in uses.items()},
+                         sorted(reached)]
+    if not state["dirty"]:
+        state["dirty"] = True
+        atexit.register(_write, state)
+
+
+def _write(state: dict[str, Any]) -> None:
+    """Store this run's entries, and the stored ones it did not meet while they fit.
+    Never raises."""
+    file: Path | None = state["file"]
+    if file is None or not state["dirty"]:
+        return
+    entries = dict(state["new"])
+    for key, entry in state["known"].items():
+        if len(entries) >= MAX_ENTRIES:
+            break
+        entries.setdefault(key, entry)
+    with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
+        payload = json.dumps(entries, sort_keys=True, ensure_ascii=False).encode(
+            "utf-8", "surrogatepass")
+        head = json.dumps({"format": _FORMAT, "context": state["ctx"],
+                           "payload": checksum(payload)}).encode("utf-8")
+        write_cache(file, head + b"\n" + payload)
