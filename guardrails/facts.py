@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardrails.datakinds import BUILTIN
 from guardrails.errors import SourceError
@@ -20,6 +20,9 @@ from guardrails.factindex import FactIndex
 from guardrails.kinds import FactKind, KindRegistry
 from guardrails.textsafe import excerpt
 from guardrails.timeutil import iso
+
+if TYPE_CHECKING:
+    from guardrails.deferredfacts import DeferredFacts
 
 #: (file as shown, line counted from 1 or None) where a source read a fact
 Location = tuple[str, int | None]
@@ -42,10 +45,12 @@ def is_bot(name: str, email: str, patterns: Sequence[str] = ()) -> bool:
     patterns; otherwise a pattern occurring (case-insensitively) in the name or
     email makes one.
     """
-    n, e = name.lower(), email.lower()
-    bare = n.rstrip()
-    if bare.endswith(("[bot]", " bot")):
+    n = name.lower()
+    if n.rstrip().endswith(("[bot]", " bot")):
         return True
+    if not patterns:  # the usual case, asked once per author: no generator to build
+        return False
+    e = email.lower()
     return any(p.lower() in n or p.lower() in e for p in patterns)
 
 
@@ -55,6 +60,8 @@ class FactStore:
     def __init__(self, kinds: KindRegistry | None = None) -> None:
         #: the kinds this run knows (from ``guardrails_fact_kinds``); DATA.md's by default
         self.kinds = _registry(kinds)
+        #: kind -> facts; becomes a FactsByKind (deferredfacts: built on first read)
+        #: when a source hands over DeferredFacts
         self._facts: dict[str, list[dict[str, Any]]] = {}
         self.provided_by: dict[str, list[str]] = {}
         self.failed: dict[str, SourceError] = {}
@@ -158,7 +165,20 @@ class FactStore:
         if msg not in self.warnings:
             self.warnings.append(msg)
 
-    def add(self, kind: str, facts: list[dict[str, Any]], source: str) -> None:
+    def add(self, kind: str, facts: list[dict[str, Any]] | DeferredFacts, source: str) -> None:
+        """Add a source's facts of ``kind`` (a list, or DeferredFacts kept unbuilt)."""
+        if type(facts) is not list:
+            # Imported here: only a warm git run hands over deferred facts.
+            from guardrails.deferredfacts import DeferredFacts, FactsByKind
+
+            if isinstance(facts, DeferredFacts):
+                if not isinstance(self._facts, FactsByKind):
+                    self._facts = FactsByKind(self._facts)
+                self._facts.put(kind, facts)
+                self._index = None
+                self._by_singular = None
+                self.provided_by.setdefault(kind, []).append(source)
+                return
         self._facts.setdefault(kind, []).extend(facts)
         self._index = None  # answers about the facts so far no longer hold
         self._by_singular = None
@@ -173,11 +193,31 @@ class FactStore:
             raise self.failed[kind]
         return self._facts.get(kind, [])
 
+    def columns(self, kind: str) -> DeferredFacts | None:
+        """The facts of ``kind`` as columns (``.column(field)``), or None: read the facts.
+
+        Only while they are as the one source that gave them handed them over,
+        deferred and not yet read by anyone (see :mod:`guardrails.deferredfacts`);
+        raises the SourceError if a source of ``kind`` failed, as :meth:`get`.
+        A store that shows a subset of the facts (a subclass overriding
+        :meth:`get`) has no columns.
+        """
+        if kind in self.failed:
+            raise self.failed[kind]
+        deferred = getattr(self._facts, "deferred", None)  # a FactsByKind's
+        if type(self).get is not FactStore.get or deferred is None:
+            return None
+        return deferred(kind)  # type: ignore[no-any-return]
+
     def gathered(self) -> list[str]:
         return sorted(set(self._facts) | set(self.failed))
 
     def counts(self) -> dict[str, int]:
-        return {k: len(v) for k, v in self._facts.items()}
+        by_kind = self._facts
+        count = getattr(by_kind, "count", None)  # a FactsByKind's: builds nothing
+        if count is not None:
+            return {k: count(k) for k in by_kind}
+        return {k: len(v) for k, v in by_kind.items()}
 
 
 def join(store: FactStore, now: datetime | None = None) -> None:

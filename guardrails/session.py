@@ -12,7 +12,7 @@ import contextlib
 import gc
 import platform
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import field
 from datetime import timedelta
 from pathlib import Path
@@ -343,7 +343,7 @@ class Session:
                     for kind in wanted:
                         self.store.fail(kind, exc)
                     continue
-                task.advance(sum(len(v) for v in got.values() if isinstance(v, list)))
+                task.advance(sum(len(v) for v in got.values() if isinstance(v, Sequence)))
             for kind, items in got.items():
                 if isinstance(items, SourceError):
                     # A source may fail one kind (a missing token scope) and not the others.

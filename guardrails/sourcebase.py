@@ -23,6 +23,7 @@ from guardrails.records import FACTORY, record
 
 if TYPE_CHECKING:
     from guardrails.config import Config
+    from guardrails.deferredfacts import DeferredFacts
 
 hookimpl = pluggy.HookimplMarker("guardrails")
 
@@ -115,12 +116,13 @@ class Source(abc.ABC):
         """Eager validation run on every ``check`` (raise UsageError on bad input)."""
 
     @abc.abstractmethod
-    def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
+    def gather(self, kinds: set[str]) -> Mapping[str, list[dict[str, Any]] | DeferredFacts]:
         """Return facts for the requested kinds it provides.
 
         A kind's value may be a :class:`guardrails.errors.SourceError` instead
         of a list: that kind failed (e.g. a missing token scope), the others
-        did not.
+        did not. It may also be a :class:`guardrails.deferredfacts.DeferredFacts`:
+        facts built on first read, which checks may read as columns until then.
         """
 
     def describe(self) -> str:

@@ -41,56 +41,25 @@ import json
 import os
 import stat
 import zlib
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from guardrails.deferredfacts import DeferredFacts
 from guardrails.errors import ConfigError, SourceError
 from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
 from guardrails.sources import gitcache
 from guardrails.sources.gitlog import LOG_FORMAT, parse_log
+from guardrails.sources.gitmodules import ROOT_MODULE, ModuleMap, module_facts
 from guardrails.sources.gitrun import Git
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
 
 DEFAULT_BOTS = ("[bot]", "dependabot", "renovate", "github-actions")
-ROOT_MODULE = "(root)"
 #: commits between two progress reports (a report is cheap, not free)
 _PROGRESS_EVERY = 500
-
-
-class ModuleMap:
-    """Maps a path to its module id: by depth, or by the longest matching prefix."""
-
-    def __init__(self, depth: int = 1, prefixes: dict[str, str] | None = None) -> None:
-        self.depth = depth
-        self.prefixes = prefixes  # normalised prefix -> module id
-        self._memo: dict[str, str | None] = {}
-
-    def module_of(self, path: str) -> str | None:
-        d = path.rpartition("/")[0]
-        if d in self._memo:
-            return self._memo[d]
-        if self.prefixes is None:
-            parts = d.split("/") if d else []
-            mid: str | None = "/".join(parts[: self.depth]) or ROOT_MODULE
-        else:
-            mid = None
-            probe = d
-            while True:  # longest prefix first: walk up the directory
-                if probe in self.prefixes:
-                    mid = self.prefixes[probe]
-                    break
-                if not probe:
-                    break
-                probe = probe.rpartition("/")[0]
-            if mid is None and path in self.prefixes:
-                mid = self.prefixes[path]
-        self._memo[d] = mid
-        return mid
 
 
 def _norm_prefix(p: str) -> str:
@@ -203,13 +172,15 @@ class GitSource(Source):
 
     # --- gathering -----------------------------------------------------------
 
-    def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
+    def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]] | DeferredFacts]:
+        """The facts of ``kinds``; a warm run's ``commits`` are :class:`DeferredFacts`
+        (built on first read; the bus factor reads their columns)."""
         head = self._open()
-        out: dict[str, list[dict[str, Any]]] = {}
+        out: dict[str, list[dict[str, Any]] | DeferredFacts] = {}
         tracked: list[str] | None = None
         owners_fact: dict[str, Any] | None = None
         hist: gitcache.History | None = None
-        commits: list[dict[str, Any]] = []
+        commits: list[dict[str, Any]] | DeferredFacts = []
         modmap, meta = self.module_map() if kinds & {"commits", "modules"} else (None, {})
         if modmap is not None and head is not None:
             with self.env.progress.task("git: history", unit="commits") as task:
@@ -228,8 +199,7 @@ class GitSource(Source):
         if "commits" in kinds:
             out["commits"] = commits
         if "modules" in kinds and modmap is not None:
-            out["modules"] = self._module_facts(commits, tracked or [], modmap, meta,
-                                                owners_fact)
+            out["modules"] = module_facts(commits, tracked or [], modmap, meta, owners_fact)
         return out
 
     def since(self) -> int:
@@ -254,7 +224,8 @@ class GitSource(Source):
         return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}:{len(data)}"
 
     def _history(self, head: str, modmap: ModuleMap, meta: dict[str, dict[str, Any]],
-                 task: ProgressTask) -> tuple[gitcache.History | None, list[dict[str, Any]]]:
+                 task: ProgressTask
+                 ) -> tuple[gitcache.History | None, list[dict[str, Any]] | DeferredFacts]:
         """The history to cache (None without a cache folder) and the ``commits``
         facts since :meth:`since`.
 
@@ -272,13 +243,34 @@ class GitSource(Source):
         mailmap = self._mailmap_sum()
         if hist is not None and hist.get("mailmap") != mailmap:
             hist = None
+        if hist is not None and (hist["head"] != head or hist["modules_key"] != mkey):
+            why = gitcache.check.rest_problem(hist)  # the raw commits are read below
+            if why is not None:
+                gitcache.ignored(self.env.cache_dir, self._cache_key(), why, self._warn)
+                hist = None
         if hist is not None and hist["since"] <= since:
             if hist["head"] == head:
                 if hist["modules_key"] != mkey:  # another module map: modules again
                     facts = self._commit_facts(gitcache.raw_commits(hist), modmap)
-                    hist["modules"], hist["modules_key"] = [f["modules"] for f in facts], mkey
+                    gitcache.set_modules(hist, [f["modules"] for f in facts], mkey)
                     self._dirty = True
-                commits = gitcache.commit_facts(hist, since)
+                cached: gitcache.History = hist
+
+                def damaged(why: str) -> list[dict[str, Any]]:
+                    # Files or committer dates failed their check as facts were built:
+                    # the facts come from git, and the cache is written again.
+                    gitcache.ignored(self.env.cache_dir, self._cache_key(), why, self._warn)
+                    raw: list[dict[str, Any]] = []
+                    facts = self._commit_facts(self._read_all(head, since, raw), modmap)
+                    new = gitcache.build(self._cache_key(), head, since, raw,
+                                         [f["modules"] for f in facts], mkey)
+                    new["mailmap"] = mailmap
+                    for name in ("tracked_key", "tracked", "codeowners"):  # checked: kept
+                        new[name] = cached[name]
+                    gitcache.store(self.env.cache_dir, self._cache_key(), new)
+                    return facts
+
+                commits = gitcache.deferred_commit_facts(hist, since, damaged)
                 task.advance(len(commits), fraction=1.0)
                 return hist, commits
             base = hist["head"]
@@ -462,67 +454,24 @@ class GitSource(Source):
         task.advance(len(facts) - reported)
         return facts
 
-    def _module_facts(self, commits: list[dict[str, Any]], tracked: list[str],
-                      modmap: ModuleMap, meta: dict[str, dict[str, Any]],
-                      owners_fact: dict[str, Any] | None) -> list[dict[str, Any]]:
-        mods: dict[str, dict[str, Any]] = {}
-
-        def get(mid: str) -> dict[str, Any]:
-            if mid not in mods:
-                paths = [] if mid == ROOT_MODULE else [mid]
-                mods[mid] = {"id": mid, "paths": paths, "commits": [], "authors": Counter(),
-                             "files": 0, "owners": Counter(), "owner_teams": Counter(),
-                             **meta.get(mid, {})}
-            return mods[mid]
-
-        for mid in meta:
-            get(mid)
-        # Shas and authors gathered per module first, then counted in one C call
-        # each: a Counter increment per commit and module was the cost here.
-        per: dict[str, tuple[list[str], list[str]]] = {}
-        for c in commits:
-            if c["modules"]:
-                sha, who = c["sha"], c["author"]
-                for mid in c["modules"]:
-                    lists = per.get(mid)
-                    if lists is None:
-                        lists = per[mid] = ([], [])
-                    lists[0].append(sha)
-                    lists[1].append(who)
-        for mid, (shas, authors) in per.items():
-            m = get(mid)
-            m["commits"], m["authors"] = shas, Counter(authors)
-        files = owners_fact["files"] if owners_fact else {}
-        if files:
-            from guardrails.sources.codeowners import team_slug
-        for path in tracked:
-            module = modmap.module_of(path)
-            if module is None:
-                continue
-            m = get(module)
-            m["files"] += 1
-            for o in files.get(path, {}).get("owners", ()):
-                m["owners"][o] += 1
-                slug = team_slug(o)
-                if slug is not None:
-                    m["owner_teams"][slug] += 1
-        out = []
-        for mid in sorted(mods):
-            m = mods[mid]
-            m["authors"], m["owners"] = dict(m["authors"]), dict(m["owners"])
-            m["owner_teams"] = dict(m["owner_teams"])
-            out.append(m)
-        return out
-
 
 @hookimpl
 def guardrails_gather_sources() -> list[type[Source]]:
     return [GitSource]
 
 
-# The git source also answers "which deployment shipped this change" once all
-# sources gathered; re-exported here so it belongs to (and is disabled with)
-# this plugin.
-from guardrails.sources.gitship import guardrails_gather_finish  # noqa: E402
+@hookimpl
+def guardrails_gather_finish(config: Any, store: Any) -> None:
+    """The git source also answers "which deployment shipped this change" once all
+    sources gathered (:mod:`gitship`); here so it belongs to (and is disabled with)
+    this plugin, imported only when there are changes to ship."""
+    if config is None or "git" not in config.sources:
+        return
+    if not store.by_kind.get("changes") or not store.by_kind.get("deployments"):
+        return
+    from guardrails.sources import gitship
+
+    gitship.ship(config, store)
+
 
 __all__ = ["GitSource", "guardrails_gather_finish", "guardrails_gather_sources", "parse_log"]

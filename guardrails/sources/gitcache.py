@@ -2,58 +2,68 @@
 
 One file per (repository, source options) under ``<cache_dir>/git/<key>.bin``
 holding the HEAD it was read at, the oldest author time it covers and the
-commits, newest first, column by column (``sha``, ``author``, ``email``,
-``at``, ``ct``, ``files``, sparse ``renames``, ``additions``/``deletions``
-with line counts), plus what a run derives from them: each commit's
-``modules`` (valid for the module map named by ``modules_key``), the tracked
-files (valid while the index file keeps the stat named by ``tracked_key``)
-and the CODEOWNERS file at HEAD. A warm run turns that into facts without
-asking git for anything but HEAD.
+commits, newest first, column by column (``sha``, ``author``, ``email``, the
+dates ``at`` and ``ct``, ``files`` as numbers into a table of ``paths`` with
+``nfiles`` per commit, sparse ``renames``, ``additions``/``deletions`` with
+line counts), plus what a run derives from them: each commit's ``modules``
+(the number of its set in ``modsets``, and ``modpos``: each module's commits;
+valid for the module map named by ``modules_key``), the tracked files (valid
+while the index file keeps the stat named by ``tracked_key``) and the
+CODEOWNERS file at HEAD. A warm run turns that into facts, or hands its columns to the checks
+(:func:`deferred_commit_facts`), without asking git for anything but HEAD.
 
 The columns are written with :mod:`marshal` (one C call to read back,
-several times faster than JSON for this shape) after a magic line and a
+several times faster than JSON for this shape), numbers packed as
+little-endian integers (one object for a column), after a magic line and a
 CRC-32 of the payload. A cache is input like any other file: one that is cut
 short, damaged, edited or foreign is ignored (with a warning) and the history
 read again. :mod:`marshal` builds data, never runs it, and every column is
-checked for its exact type (a code object or anything else unexpected is
-refused) before use. When HEAD moved on and the cached HEAD is its ancestor,
-only the new commits are read (``git log OLD..HEAD``) and put in front.
-Files are replaced atomically, so a crash or a concurrent run never leaves
-half a cache behind.
+checked for its exact type and every number for its range (a code object or
+anything else unexpected is refused) before use. When HEAD moved on and the
+cached HEAD is its ancestor, only the new commits are read (``git log
+OLD..HEAD``) and put in front. Files are replaced whole, so a crash or a
+concurrent run never leaves half a cache behind (see :mod:`gitcachedir`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
 import marshal
-import re
+import os
+import stat
 import zlib
+from array import array
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from guardrails.fileio import atomic_writer
-from guardrails.installed import checksum
+from guardrails.deferredfacts import DeferredFacts, positions_of
+from guardrails.installed import checksum, write_whole
+from guardrails.sources import gitcachecheck as check
+from guardrails.sources.gitcachecheck import (
+    MAGIC,
+    MARSHAL_VERSION,
+    PACKED,
+    SWAP,
+    U32,
+    VERSION,
+)
 
 LOG = logging.getLogger(__name__)
 
-#: bump when the layout changes
-#: 2: an author whose name ends in "[bot]" or " bot" is a bot (facts.is_bot)
-#: 3: marshalled columns with modules, tracked files and CODEOWNERS (was JSON)
-VERSION = 3
-MAGIC = b"guardrails git history v3\n"
-_HEX = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
-_EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
-#: the columns with one entry per commit, and the type of each entry
-_COLUMNS = {"sha": str, "author": str, "email": str, "at": int, "ct": int,
-            "files": list, "modules": list}
-#: the marshal format written (4: shared objects stored once; readable since 3.4)
-_MARSHAL_VERSION = 4
+#: a bigger file is not read (a history of ~10 million commits; pytest's 10 years: 0.8 MB)
+MAX_BYTES = 1 << 30
 
 History = dict[str, Any]
+
+
+class Damaged(ValueError):
+    """A column only commit facts read (committer dates, files) failed its check
+    when they were built (:func:`gitcachecheck.rest_problem`)."""
 
 
 def cache_key(repo: Path, options: dict[str, Any]) -> str:
@@ -83,11 +93,14 @@ def load(cache_dir: Path | None, key: str,
         return None
     path = cache_path(cache_dir, key)
     try:
-        blob = path.read_bytes()
+        blob = read_regular(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
         _ignored(path, f"unreadable ({type(exc).__name__})", warn)
+        return None
+    if blob is None:
+        _ignored(path, "not a regular file, or too big", warn)
         return None
     if not blob.startswith(MAGIC):
         if blob.startswith(MAGIC[:MAGIC.index(b" v")]):
@@ -104,13 +117,44 @@ def load(cache_dir: Path | None, key: str,
     except (ValueError, EOFError, TypeError, RecursionError) as exc:
         _ignored(path, f"unreadable ({type(exc).__name__})", warn)
         return None
-    problem = _problem(data)
+    problem = check.problem(data)
     if problem is not None:
         _ignored(path, problem, warn)
         return None
     if data["key"] != key:
         return None  # another repository's or config's history under the same name
+    with contextlib.suppress(OSError):  # used: the last to be pruned (see prune)
+        os.utime(path)
     return data  # type: ignore[no-any-return]
+
+
+def ignored(cache_dir: Path | None, key: str, why: str,
+            warn: Callable[[str], None] | None) -> None:
+    """Tell that the cache of ``key`` was found damaged (``why``) and is not used."""
+    if cache_dir is not None:
+        _ignored(cache_path(cache_dir, key), why, warn)
+
+
+def read_regular(path: Path) -> bytes | None:
+    """The bytes of ``path`` when it is a regular file of at most :data:`MAX_BYTES`,
+    else None. Opened without blocking: a FIFO (or a device) put in its place
+    must cost a miss, never a run that waits for a writer forever."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
+            return None
+        chunks = []
+        left = st.st_size + 1  # one byte more: a file that grew is read to its end
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 24))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _ignored(path: Path, why: str, warn: Callable[[str], None] | None) -> None:
@@ -120,81 +164,14 @@ def _ignored(path: Path, why: str, warn: Callable[[str], None] | None) -> None:
              "history again")
 
 
-def _only(values: Any, kind: type) -> bool:
-    """``values`` is a list of exactly ``kind`` (no subclass): C loops, no generator."""
-    return type(values) is list and set(map(type, values)) <= {kind}
-
-
-def _strs(values: Iterable[Any]) -> bool:
-    """Every one of ``values`` is a string: ``str.join`` checks that in C, fastest."""
-    try:
-        "".join(values)
-    except TypeError:
-        return False
-    return True
-
-
-def _problem(data: Any) -> str | None:
-    """Why ``data`` is not a history :func:`store` wrote, or None when it is.
-
-    Whole columns at a time (``set(map(type, ...))`` runs in C): this runs
-    over every cached commit on every warm run.
-    """
-    if type(data) is not dict or data.get("version") != VERSION:
-        return "not a history object"
-    if type(data.get("key")) is not str:
-        return "no key"
-    if type(data.get("head")) is not str or not _HEX.match(data["head"]):
-        return "no valid head"
-    if type(data.get("since")) is not int:
-        return "no valid since"
-    n = len(data["sha"]) if type(data.get("sha")) is list else -1
-    for name, kind in _COLUMNS.items():
-        col: Any = data.get(name)
-        ok = _strs(col) if kind is str else _only(col, kind)  # marshal makes no subclass
-        if not (type(col) is list and ok and len(col) == n):
-            return f"column {name!r} is malformed"
-    for name in ("at", "ct"):
-        if n and not (min(data[name]) >= _EPOCH_MIN and max(data[name]) <= _EPOCH_MAX):
-            return f"column {name!r} holds a date out of range"
-    for name in ("files", "modules"):
-        if not _strs(itertools.chain.from_iterable(data[name])):
-            return f"column {name!r} is malformed"
-    for name in ("additions", "deletions"):
-        col = data.get(name)
-        if col is not None and not (_only(col, int) and len(col) == n):
-            return f"column {name!r} is malformed"
-    if (data.get("additions") is None) != (data.get("deletions") is None):
-        return "line counts are half there"
-    renames = data.get("renames")
-    if type(renames) is not dict:
-        return "no rename map"
-    if renames:  # whole levels at a time: keys, lists of pairs, pairs, paths
-        if not (_only(list(renames), int) and min(renames) >= 0 and max(renames) < n
-                and _only(list(renames.values()), list)):
-            return "a rename is malformed"
-        pairs = list(itertools.chain.from_iterable(renames.values()))
-        if not (_only(pairs, list) and set(map(len, pairs)) == {2}
-                and _only(list(itertools.chain.from_iterable(pairs)), str)):
-            return "a rename is malformed"
-    if type(data.get("modules_key")) is not str:
-        return "no modules key"
-    owners = data.get("codeowners")
-    if owners is not None and not (_only(owners, str) and len(owners) in (0, 2)):
-        return "CODEOWNERS is malformed"
-    tkey, tracked = data.get("tracked_key"), data.get("tracked")
-    if tkey is not None and not (_only(tkey, int) and _only(tracked, str)):
-        return "tracked files are malformed"
-    return None
-
-
 def build(key: str, head: str, since: int, raw: list[dict[str, Any]], modules: list[list[str]],
           modules_key: str) -> History:
     """A history from raw commits (newest first) and each one's modules.
 
-    Repeated strings (authors, paths, module ids) become one object, which
-    marshal then writes once: the file is about half the size and reads
-    twice as fast.
+    Repeated strings (authors, emails) become one object, which marshal then
+    writes once; each path and each distinct set of modules is stored once and
+    named by its number, dates as packed integers: a warm run unpacks a few
+    objects instead of building one per commit and file.
     """
     memo: dict[str, str] = {}
     one = memo.setdefault
@@ -203,20 +180,53 @@ def build(key: str, head: str, since: int, raw: list[dict[str, Any]], modules: l
         if "renames" in c:
             renames[i] = c["renames"]
     numstat = bool(raw) and "additions" in raw[0]
-    return {
+    path_no: dict[str, int] = {}
+    number = path_no.setdefault
+    files = array(U32, [number(p, len(path_no)) for c in raw for p in c["files"]])
+    data: History = {
         "version": VERSION, "key": key, "head": head, "since": since,
         "sha": [c["sha"] for c in raw],
         "author": [one(c["author"], c["author"]) for c in raw],
         "email": [one(c["email"], c["email"]) for c in raw],
-        "at": [c["at"] for c in raw], "ct": [c["ct"] for c in raw],
-        "files": [[one(p, p) for p in c["files"]] for c in raw],
+        "at": array("q", [c["at"] for c in raw]), "ct": array("q", [c["ct"] for c in raw]),
+        "paths": list(path_no), "files": files,
+        "nfiles": array(U32, [len(c["files"]) for c in raw]),
         "renames": renames,
         "additions": [c.get("additions", 0) for c in raw] if numstat else None,
         "deletions": [c.get("deletions", 0) for c in raw] if numstat else None,
-        "modules_key": modules_key,
-        "modules": [[one(m, m) for m in mods] for mods in modules],
         "codeowners": None, "tracked_key": None, "tracked": [],
     }
+    set_modules(data, modules, modules_key)
+    return data
+
+
+def set_modules(data: History, modules: list[list[str]], modules_key: str) -> None:
+    """Store each commit's modules (computed with the module map ``modules_key``)."""
+    set_no: dict[tuple[str, ...], int] = {}
+    number = set_no.setdefault
+    data["modules"] = array(U32, [number(tuple(m), len(set_no)) for m in modules])
+    data["modsets"] = [list(ms) for ms in set_no]
+    data["modules_key"] = modules_key
+    # each module's commits, ready for a run that reads the whole history (the usual)
+    data["modpos"] = {mid: array(U32, idx) for mid, idx in positions_of(modules_of(data)).items()}
+
+
+def files_of(data: History) -> list[list[str]]:
+    """Each commit's paths (lists of their own; the strings shared)."""
+    paths, files = data["paths"], data["files"]
+    out: list[list[str]] = []
+    append = out.append
+    i = 0
+    for k in data["nfiles"]:
+        append([paths[j] for j in files[i:i + k]])
+        i += k
+    return out
+
+
+def modules_of(data: History) -> list[list[str]]:
+    """Each commit's modules: one shared list per distinct set, to read only."""
+    sets = data["modsets"]
+    return [sets[i] for i in data["modules"]]
 
 
 def raw_commits(data: History) -> list[dict[str, Any]]:
@@ -226,7 +236,7 @@ def raw_commits(data: History) -> list[dict[str, Any]]:
     adds, dels = data.get("additions"), data.get("deletions")
     for i, (sha, author, email, at, ct, files) in enumerate(zip(
             data["sha"], data["author"], data["email"], data["at"], data["ct"],
-            data["files"], strict=True)):
+            files_of(data), strict=True)):
         c: dict[str, Any] = {"sha": sha, "author": author, "email": email, "at": at,
                              "ct": ct, "files": files}
         if adds is not None and dels is not None:
@@ -242,20 +252,23 @@ def commit_facts(data: History, since: int) -> list[dict[str, Any]]:
 
     The same dicts the source builds from git's output, built in one loop
     (the datetimes are the cost: a commit committed when it was authored
-    shares one).
+    shares one); each fact has lists of its own.
     """
+    why = check.rest_problem(data)
+    if why is not None:
+        raise Damaged(why)
     fts = datetime.fromtimestamp
     out: list[dict[str, Any]] = []
     append = out.append
     for sha, author, email, at, ct, files, mods in zip(
             data["sha"], data["author"], data["email"], data["at"], data["ct"],
-            data["files"], data["modules"], strict=True):
+            files_of(data), modules_of(data), strict=True):
         if at < since:
             continue
         authored = fts(at, UTC)
         append({"sha": sha, "author": author, "email": email, "authored_at": authored,
                 "committed_at": authored if ct == at else fts(ct, UTC), "files": files,
-                "modules": mods})
+                "modules": list(mods)})
     adds, dels = data.get("additions"), data.get("deletions")
     if adds is not None and dels is not None:
         counts: Iterable[tuple[int, int, int]] = zip(data["at"], adds, dels, strict=True)
@@ -264,17 +277,79 @@ def commit_facts(data: History, since: int) -> list[dict[str, Any]]:
     return out
 
 
+def deferred_commit_facts(data: History, since: int,
+                          damaged: Callable[[str], list[dict[str, Any]]]) -> DeferredFacts:
+    """:func:`commit_facts`, built only when read; until then checks may read the
+    history's columns (cut to the commits authored at or after ``since``; dates
+    as POSIX seconds). Columns are the history's own: to read, never to change.
+
+    ``damaged(why)`` gives the facts instead (from git) when a column only facts
+    read fails its check as they are built: a cache costs time, never a fact.
+    """
+    ats = data["at"]
+    # The usual warm run reads the window the cache was written for: no cut at all.
+    at_bounds = data.get("_at_bounds") or ((min(ats), max(ats)) if ats else (0, 0))
+    keep = None if at_bounds[0] >= since else [at >= since for at in ats]
+    columns: dict[str, Callable[[], Any]] = {
+        "sha": lambda: data["sha"], "author": lambda: data["author"],
+        "email": lambda: data["email"], "authored_at": lambda: data["at"],
+        "committed_at": lambda: data["ct"], "files": lambda: files_of(data),
+        "modules": lambda: modules_of(data), "additions": lambda: data.get("additions"),
+        "deletions": lambda: data.get("deletions"),
+    }
+    memo: dict[str, Any] = {}
+
+    def column(field: str) -> Any:
+        if field not in memo:
+            make = columns.get(field)
+            if field in ("files", "committed_at") and check.rest_problem(data) is not None:
+                make = None  # no column: readers build the facts (from git)
+            col = make() if make is not None else None
+            if col is not None and keep is not None:
+                col = list(itertools.compress(col, keep))
+            memo[field] = col
+        return memo[field]
+
+    def positions(field: str) -> Any:
+        return data["modpos"] if field == "modules" and keep is None else None
+
+    def build() -> list[dict[str, Any]]:
+        try:
+            return commit_facts(data, since)
+        except Damaged as exc:
+            return damaged(str(exc))
+
+    count = len(ats) if keep is None else sum(keep)
+    known = {"authored_at": at_bounds} if keep is None and ats else None
+    return DeferredFacts(count, build, column, positions, known)
+
+
+def _pack(code: str, values: Iterable[int]) -> bytes:
+    col = array(code, values)
+    if SWAP:
+        col.byteswap()
+    return col.tobytes()
+
+
 def store(cache_dir: Path | None, key: str, data: History) -> None:
-    """Write the cache atomically (tempfile in the same folder, then os.replace)."""
+    """Write the cache whole or not at all (a temporary file beside it, then
+    ``os.replace``, which also replaces a FIFO or a link put in its place), then
+    prune the folder (:func:`gitcachedir.prune`)."""
     if cache_dir is None:
         return
-    data = {**data, "key": key}
+    data = {k: v for k, v in data.items() if not k.startswith("_")}  # run-time notes
+    data["key"] = key
+    for name in PACKED:  # little-endian bytes, whatever the machine
+        data[name] = _pack(PACKED[name], data[name])
+    data["modpos"] = {mid: _pack(U32, idx) for mid, idx in data["modpos"].items()}
     path = cache_path(cache_dir, key)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        payload = marshal.dumps(data, _MARSHAL_VERSION)
-        with atomic_writer(path, binary=True) as fh:
-            fh.write(MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+        payload = marshal.dumps(data, MARSHAL_VERSION)
+        write_whole(path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
     except (OSError, ValueError) as exc:
         # A read-only cache folder must not fail the run; it is only slower.
         LOG.debug("could not write git cache %s: %s", path, exc)
+        return
+    from guardrails.sources.gitcachedir import prune  # only a run that wrote prunes
+
+    prune(path.parent, keep=path)

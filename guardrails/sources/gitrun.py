@@ -17,11 +17,6 @@ from pathlib import Path
 
 from guardrails.errors import SourceError
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
-
 # No prompt for credentials, no lock files taken behind the user's back, and
 # git's messages in English so errors can be recognised.
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
@@ -205,6 +200,10 @@ class Git:
                                 stderr=subprocess.PIPE, env={**os.environ, **_ENV})
         assert proc.stdout is not None and proc.stderr is not None
         fd = proc.stdout.fileno()
+        try:
+            import fcntl  # here: a warm run streams nothing
+        except ImportError:  # Windows
+            fcntl = None  # type: ignore[assignment]
         if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
             # A 1 MiB pipe lets git run ahead while we parse (the default is 64 KiB).
             with contextlib.suppress(OSError):

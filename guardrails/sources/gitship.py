@@ -19,7 +19,6 @@ from typing import Any
 
 from guardrails.datakinds import is_production_success
 from guardrails.errors import SourceError
-from guardrails.plugin import hookimpl
 from guardrails.sources.gitrun import Git
 
 # An abbreviated or full commit name; anything else in a deployment's sha is skipped.
@@ -46,11 +45,10 @@ def commit_deployments(repo: Path, deployments: list[dict[str, Any]]) -> dict[st
     return first
 
 
-@hookimpl
-def guardrails_gather_finish(config: Any, store: Any) -> None:
-    if config is None or "git" not in config.sources:
-        return
-    facts = store._facts
+def ship(config: Any, store: Any) -> None:
+    """Give each change no deployment names the production deployment that shipped
+    it (see the module's docstring): the git plugin's ``guardrails_gather_finish``."""
+    facts = store.by_kind
     changes, deployments = facts.get("changes"), facts.get("deployments")
     if not changes or not deployments:
         return

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import zlib
+from array import array
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -466,6 +467,14 @@ def _sealed(data: object) -> bytes:
     return MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
 
 
+def _packed(code: str, value: int, n: int) -> bytes:
+    """``n`` copies of ``value`` as a packed little-endian column."""
+    col = array(code, [value] * n)
+    if sys.byteorder != "little":
+        col.byteswap()
+    return col.tobytes()
+
+
 def _code() -> object:
     return compile("print('never run')", "x", "exec")
 
@@ -482,6 +491,19 @@ DAMAGE: dict[str, Callable[[dict[str, Any], bytes], bytes]] = {
     "since as text": lambda d, b: _sealed({**d, "since": "0"}),
     "a sha as a number": lambda d, b: _sealed({**d, "sha": [1] * len(d["sha"])}),
     "a date past 9999": lambda d, b: _sealed({**d, "at": [10**300] * len(d["at"])}),
+    "a packed date past 9999": lambda d, b: _sealed({**d, "at": _packed("q", 2**62, len(d["at"]))}),
+    "a date column cut mid-number": lambda d, b: _sealed({**d, "ct": bytes(d["ct"])[:-3]}),
+    "a path number past the table": lambda d, b: _sealed({**d, "files": _packed(
+        "I", len(d["paths"]), len(d["files"]))}),
+    "file counts that do not add up": lambda d, b: _sealed({**d, "nfiles": _packed(
+        "I", 1, len(d["nfiles"]) - 1) + _packed("I", 0, 1)}),
+    "a module set number past the end": lambda d, b: _sealed({**d, "modules": _packed(
+        "I", len(d["modsets"]), len(d["modules"]))}),
+    "a module set holding a number": lambda d, b: _sealed({**d, "modsets": [[1]]}),
+    "paths as one string": lambda d, b: _sealed({**d, "paths": "\0".join(d["paths"])}),
+    "a module's commit past the end": lambda d, b: _sealed({**d, "modpos": {
+        m: _packed("I", len(d["sha"]), 1) for m in d["modpos"]}}),
+    "module positions as a list": lambda d, b: _sealed({**d, "modpos": [1]}),
     "a short column": lambda d, b: _sealed({**d, "modules": d["modules"][1:]}),
     "a code object for files": lambda d, b: _sealed({**d, "files": [[_code()]] * len(d["sha"])}),
     "a code object for the history": lambda d, b: _sealed(_code()),
