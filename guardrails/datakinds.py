@@ -327,10 +327,19 @@ class TeamIndex:
         }
         self._by_id: dict[str, dict[str, Mapping[str, Any]]] = {}
         self._singular = {store.kinds.singular(k): k for k in self._KINDS}
+        self._people: dict[str, object] = {}  # author as written -> their one team or None
 
     def _person(self, who: Any) -> str | None:
-        found = self._member_of.get(str(who).lower()) if who else None
-        return next(iter(found)) if found and len(found) == 1 else None
+        if not who:
+            return None
+        # A few hundred authors write tens of thousands of changes: each is asked once.
+        key = who if type(who) is str else str(who)
+        known = self._people.get(key, _UNASKED)
+        if known is _UNASKED:
+            found = self._member_of.get(key.lower())
+            known = self._people[key] = (next(iter(found)) if found and len(found) == 1
+                                         else None)
+        return known  # type: ignore[return-value]
 
     def of_fact(self, f: Mapping[str, Any]) -> str | None:
         """The team a fact belongs to, if it says or implies one."""
@@ -382,6 +391,9 @@ class TeamIndex:
             inc = self._fact("incidents", str(fact.get("incident")))
             team = self.of_fact(inc) if inc is not None else None
         return team if team is not None else default
+
+
+_UNASKED = object()
 
 
 def team_index(store: JoinStore) -> TeamIndex:

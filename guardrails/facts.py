@@ -115,8 +115,12 @@ class FactStore:
             by_singular = self._by_singular = {}
             for kind in self._facts:
                 by_singular.setdefault(self.kinds.singular(kind), []).append(kind)
+        tables = self._subjects
         for kind in by_singular.get(singular, ()):
-            fact = self.id_table(kind)[0].get(ident)
+            table = tables.get(kind)  # id_table(kind)[0], without a call a subject
+            if table is None:
+                table = self.id_table(kind)[0]
+            fact = table.get(ident)
             if fact is not None:
                 return kind, fact
         return None
