@@ -19,7 +19,8 @@ built lazily, question by question) keeps:
 
 A window's facts come back in data order (the pass is in data order; after
 a bisection they are sorted by position), so every result, tie-break and
-evidence order is what a full scan in data order gave. The index is dropped whenever facts are added.
+evidence order is what a full scan in data order gave. The index is dropped
+whenever facts are added.
 """
 
 from __future__ import annotations
