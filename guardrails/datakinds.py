@@ -165,10 +165,35 @@ def _join_deployments(store: JoinStore, now: datetime | None) -> None:
             store.warn(f"{store.where('deployments', d, 'remediates')}"
                        f"deployment {d['id']} remediates {target}, "
                        "which is not in the data")
+    # Most deployments caused nothing and were not remediated: they share one
+    # empty list (a list each was ~11 MiB at 100,000 deployments). Facts are
+    # read-only once gathered (docs/plugins.md, "Facts"), and this one says so.
+    none = NO_ITEMS
     for d in deployments:
-        d["incidents"] = caused.get(d["id"], [])
-        d["remediated_by"] = remediated.get(d["id"], [])
-        d["failed"] = bool(d["incidents"] or d["remediated_by"])
+        ident = d["id"]
+        incs = caused.get(ident, none)
+        fixes = remediated.get(ident, none)
+        d["incidents"] = incs
+        d["remediated_by"] = fixes
+        d["failed"] = bool(incs or fixes)
+
+
+class _NoItems(list):  # type: ignore[type-arg]
+    """The empty list joins share between facts: changing it raises instead of
+    changing every fact that holds it. Otherwise a list (``[]``, JSON, CEL)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a joined list is shared between facts and read-only once facts "
+                        "are gathered (docs/plugins.md, \"Facts\"): assign a new list")
+
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+#: The one empty list the builtin joins put where a fact has nothing joined.
+NO_ITEMS: list[Any] = _NoItems()
 
 
 def _join_changes(store: JoinStore, now: datetime | None) -> None:
@@ -180,11 +205,27 @@ def _join_changes(store: JoinStore, now: datetime | None) -> None:
     deployments = store.by_kind.get("deployments", [])
     if not deployments:
         return
-    first = first_by_ref(deployments)
+    # The run's fact index (FactStore.index) makes the same table for lead time:
+    # when every deployment has an id of its own, its unique deployments are
+    # these, so the table is made once a run, here.
+    index = getattr(store, "index", None)
+    if index is not None and index.unique("deployments") is deployments:
+        first = index.first_by_ref("production")
+    else:
+        first = first_by_ref(deployments)
+    get = first.get
     for c in store.by_kind["changes"]:
-        dep = shipping_deployment(c, first)
-        if dep is not None:
-            c["deployment"] = dep
+        # shipping_deployment() inlined: one call per change was a third of this join
+        ident, sha = c.get("id"), c.get("merge_sha")
+        by_id = None if ident is None else get(ident if type(ident) is str else str(ident))
+        by_sha = None if sha is None else get(sha if type(sha) is str else str(sha))
+        if by_sha is None:
+            if by_id is not None:
+                c["deployment"] = by_id
+        elif by_id is None or (by_sha is not by_id and earlier(by_sha, by_id)):
+            c["deployment"] = by_sha
+        else:
+            c["deployment"] = by_id
 
 
 def _known(ts: Any, now: datetime | None) -> bool:
@@ -286,10 +327,19 @@ class TeamIndex:
         }
         self._by_id: dict[str, dict[str, Mapping[str, Any]]] = {}
         self._singular = {store.kinds.singular(k): k for k in self._KINDS}
+        self._people: dict[str, object] = {}  # author as written -> their one team or None
 
     def _person(self, who: Any) -> str | None:
-        found = self._member_of.get(str(who).lower()) if who else None
-        return next(iter(found)) if found and len(found) == 1 else None
+        if not who:
+            return None
+        # A few hundred authors write tens of thousands of changes: each is asked once.
+        key = who if type(who) is str else str(who)
+        known = self._people.get(key, _UNASKED)
+        if known is _UNASKED:
+            found = self._member_of.get(key.lower())
+            known = self._people[key] = (next(iter(found)) if found and len(found) == 1
+                                         else None)
+        return known  # type: ignore[return-value]
 
     def of_fact(self, f: Mapping[str, Any]) -> str | None:
         """The team a fact belongs to, if it says or implies one."""
@@ -341,6 +391,9 @@ class TeamIndex:
             inc = self._fact("incidents", str(fact.get("incident")))
             team = self.of_fact(inc) if inc is not None else None
         return team if team is not None else default
+
+
+_UNASKED = object()
 
 
 def team_index(store: JoinStore) -> TeamIndex:

@@ -5,7 +5,9 @@ A fact is a plain ``dict`` (JSON-shaped, timestamps as aware UTC
 Schema. Sources yield facts already normalised; once all sources gathered,
 :func:`join` runs the joins of the kinds registered through the
 ``guardrails_fact_kinds`` hook (DATA.md's are in :mod:`guardrails.datakinds`)
-and warns of references to facts that are not in the data.
+and warns of references to facts that are not in the data. Facts are read-only
+after that (and the ``guardrails_gather_finish`` hook): joined values are shared
+between facts (docs/plugins.md, "Facts").
 """
 
 from __future__ import annotations
@@ -120,8 +122,12 @@ class FactStore:
             by_singular = self._by_singular = {}
             for kind in self._facts:
                 by_singular.setdefault(self.kinds.singular(kind), []).append(kind)
+        tables = self._subjects
         for kind in by_singular.get(singular, ()):
-            fact = self.id_table(kind)[0].get(ident)
+            table = tables.get(kind)  # id_table(kind)[0], without a call a subject
+            if table is None:
+                table = self.id_table(kind)[0]
+            fact = table.get(ident)
             if fact is not None:
                 return kind, fact
         return None
@@ -265,6 +271,12 @@ def _dangling(store: FactStore) -> None:
             value = f.get(name)
             if value is None or (type(value) is str and value in ids):
                 continue  # the usual case, without building a tuple
+            if type(value) is list:
+                try:
+                    if ids.issuperset(value):
+                        continue  # a list of known ids (only strings are in ``ids``)
+                except TypeError:
+                    pass  # an unhashable item: named below
             refs = value if isinstance(value, list) else (value,)
             for ref in refs:
                 if str(ref) in ids or (target.commit_refs and _looks_like_sha(str(ref))):

@@ -187,7 +187,10 @@ def guardrails_gather_start(report: Report) -> None:
 def guardrails_gather_finish(config: Config, store: Any) -> None:
     """Called after every source answered and the joins were made.
 
-    A plugin may add derived facts or joins to ``store`` here.
+    A plugin may add derived facts or joins to ``store`` here: the last
+    time facts change. Afterwards they are read-only (docs/plugins.md,
+    "Facts"); joined lists are shared between facts, so a joined field is
+    changed by assigning a new list, never in place.
 
     :param config: the configuration.
     :param store: the :class:`guardrails.facts.FactStore`.

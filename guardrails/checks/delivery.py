@@ -121,17 +121,23 @@ def change_size_p90(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
         return MetricValue(None, 0, details=details,
                            no_data="no merged changes with additions and deletions in window")
     value = percentile((s for s, _ in sized), 0.9)
-    largest = sorted(sized, key=lambda t: (-t[0], str(t[1].get("id"))))
+
+    def largest(items: list[tuple[int, Fact]]) -> list[tuple[int, Fact]]:
+        return sorted(items, key=lambda t: (-t[0], str(t[1].get("id"))))
+
     limit = rule.params.get("max")
     if isinstance(limit, int | float) and not isinstance(limit, bool):
         # Every change over the limit is evidence, so a waiver for one team
         # waives the rule only when that team made all the oversized changes.
-        shown = [t for t in largest if t[0] > limit] or largest[:EVIDENCE_LIMIT]
+        # Only those are sorted (the order of a sorted whole's part).
+        shown = (largest([t for t in sized if t[0] > limit])
+                 or largest(sized)[:EVIDENCE_LIMIT])
     else:
-        shown = largest[:EVIDENCE_LIMIT]
+        shown = largest(sized)[:EVIDENCE_LIMIT]
     evidence = []
     for size, c in shown:
-        subj = subject("changes", c)
+        ident = c.get("id")  # subject("changes", c), without a call per change
+        subj = f"change/{ident}" if ident is not None else subject("changes", c)
         by, team = _by(c, teams, subj)
         detail = (f"{size} lines (+{c['additions']} -{c['deletions']}) {by}, "
                   f"merged {c['merged_at'].date()}")

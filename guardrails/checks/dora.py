@@ -248,6 +248,8 @@ def change_failure_rate(
     # deployment once however many reasons it failed for, so 0 <= rate <= 1.
     failed: list[tuple[Fact, list[Fact], list[Fact]]] = []
     for d in prod:
+        if not d.get("incidents") and not d.get("remediated_by"):
+            continue  # most deployments: nothing joined, so not failed
         # The join already kept only remediations finishing after their target.
         incidents = [i for i in d.get("incidents") or () if _known_by(i.get("created_at"), end)]
         fixes = [by_id[r] for r in d.get("remediated_by") or ()

@@ -120,7 +120,10 @@ def shipped_in(ctx: EvalContext, env: str, start: datetime, end: datetime
         if dep is None:  # cannot be: the change has its deployment's stamp
             continue
         began, label = _change_start(c, commits)
-        shipped.append((began, label, subject("changes", c), dep))
+        ident = c.get("id")  # subject("changes", c), without two calls a change
+        shipped.append((began, label,
+                        f"change/{ident}" if ident is not None else subject("changes", c),
+                        dep))
 
     # Deployments may name plain git commits (no pull request behind them).
     by_commit: dict[str, tuple[Fact, Fact]] = {}

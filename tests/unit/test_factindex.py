@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from guardrails.errors import SourceError
-from guardrails.factindex import unique
+from guardrails.factindex import Timeline, unique
 from guardrails.facts import FactStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -78,3 +78,24 @@ def test_a_failed_kind_indexes_as_empty() -> None:
     store = FactStore()
     store.fail("deployments", SourceError("files", "down"))
     assert store.index.production_in("production", T0, T0 + timedelta(days=1)) == []
+
+
+def test_a_timeline_answers_any_sequence_of_windows_as_a_full_scan() -> None:
+    """The first window is a pass, the same window again a copy, a different one sorts."""
+    rnd = random.Random(3)
+    items = [object() for _ in range(300)]
+    stamps = [rnd.choice([None, "2026-01-01", T0 + timedelta(hours=rnd.randrange(40))])
+              for _ in items]
+    bounds = [None, *(T0 + timedelta(hours=h) for h in (-3, 0, 5, 5, 17, 39, 40, 60))]
+    for _ in range(60):
+        line: Timeline[object] = Timeline(items, stamps)
+        for _ in range(rnd.randrange(1, 5)):
+            start = rnd.choice(bounds)
+            end = rnd.choice(bounds[1:])
+            if rnd.random() < 0.4 and line._first is not None:  # the same window again
+                start, end = line._first[0], line._first[1]
+            want = [x for x, t in zip(items, stamps, strict=True) if isinstance(t, datetime)
+                    and (start is None or start <= t) and t < end]
+            got = line.window(start, end)
+            assert [id(x) for x in got] == [id(x) for x in want]
+            got.clear()  # the caller's own list: the timeline is not changed by this
