@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import marshal
 import os
@@ -93,6 +94,13 @@ MAX_CACHE_BYTES = 256 << 20
 #: postmortems kept for one folder; a bigger folder keeps none
 MAX_POSTMORTEMS = 50_000
 _HEAD_BYTES = 16 << 10  # the JSON header line is short; a longer one is foreign
+#: nesting a kept value may have (records, front matter); deeper is a miss
+MAX_DEPTH = 64
+#: what a parser gives and a kept value may hold (a YAML date is never kept: marshal)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_DATA = _SCALARS | {list, dict}
+_IS_DICT, _IS_LIST = {dict}.__contains__, {list}.__contains__
+_SLICE = 4096
 
 
 def digest(raw: bytes) -> str:
@@ -369,8 +377,36 @@ def _write_new(tmp: Path, head: dict[str, Any], payload: bytes) -> None:
 def _loads(payload: bytes | memoryview) -> Any:
     try:
         return marshal.loads(payload)
-    except (ValueError, EOFError, TypeError, RecursionError):
+    except (ValueError, EOFError, TypeError, RecursionError, MemoryError):
+        # MemoryError: a forged size (a list "of 2**31 items") where memory is capped
         return None
+
+
+def _plain(values: list[Any]) -> bool:
+    """Every one of ``values`` is plain data (scalars, lists, dicts keyed by scalars)
+    nested at most :data:`MAX_DEPTH` deep. A level at a time in C loops, a slice
+    of values at a time (the levels' lists stay small): a forged value (a code
+    object, a set, a list nested past the recursion limit) would crash a reader
+    or reach a report, and every value a parser gave and the schema passed is of
+    this shape (a miss costs only the parse)."""
+    compress, chain = itertools.compress, itertools.chain.from_iterable
+    for at in range(0, len(values), _SLICE):
+        level = values[at:at + _SLICE]
+        for _ in range(MAX_DEPTH + 1):
+            kinds = list(map(type, level))
+            types = set(kinds)
+            if not types <= _DATA:
+                return False
+            dicts = list(compress(level, map(_IS_DICT, kinds))) if dict in types else []
+            lists = list(compress(level, map(_IS_LIST, kinds))) if list in types else []
+            if not dicts and not lists:
+                break
+            if not set(map(type, chain(dicts))) <= _SCALARS:
+                return False
+            level = [*chain(map(dict.values, dicts)), *chain(lists)]
+        else:
+            return False
+    return True
 
 
 def _table_shape(value: Any) -> bool:
@@ -378,12 +414,13 @@ def _table_shape(value: Any) -> bool:
     if not (type(value) is tuple and len(value) == 7):
         return False
     records, columns, starts, prefix, nulls, single, has_text = value
-    # Every record kept was a valid one, an object (a dict); what is inside each was
-    # checked by the schema before it was kept, and is trusted as __pycache__ is.
+    # Every record kept was a valid one, an object (a dict) of plain data: a record
+    # holding anything else (a code object, a set, nesting past MAX_DEPTH) is forged.
     if not (type(records) is list and set(map(type, records)) <= {dict}
             and type(columns) is tuple and type(prefix) is tuple
             and type(nulls) is bool and type(single) is bool and type(has_text) is bool
-            and set(map(type, columns)) <= {str} and set(map(type, prefix)) <= {str, int}):
+            and set(map(type, columns)) <= {str} and set(map(type, prefix)) <= {str, int}
+            and _plain(records)):
         return False
     if starts is None:
         return True
@@ -400,4 +437,5 @@ def _postmortem_shape(value: Any) -> bool:
     front, sections, section_lines, normalized, lines, body_line = value
     return (type(front) is dict and type(sections) is dict and type(section_lines) is dict
             and type(normalized) is dict and type(lines) is list and type(body_line) is int
-            and set(map(type, lines)) <= {str})
+            and set(map(type, lines)) <= {str}
+            and _plain([front, sections, section_lines, normalized]))

@@ -254,7 +254,8 @@ def _kept(cache: Path, kind: str) -> Path:
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "truncated", "foreign", "empty", "huge",
-                                    "fifo", "folder", "link", "other-version", "shape"])
+                                    "fifo", "folder", "link", "other-version", "shape",
+                                    "deep", "not-data"])
 def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_org(tmp_path)
@@ -301,6 +302,10 @@ def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
                                    kind == "deployments" else {"x": 1})
             meta.update(size=len(forged), payload=checksum(forged))
             path.write_bytes(json.dumps(meta).encode() + b"\n" + forged)
+        elif damage in ("deep", "not-data"):
+            # The checksums right and the shape written, a record's value not what a
+            # parser gives: nested past any recursion limit, or a code object.
+            path.write_bytes(_forged_value(head, payload, kind, damage))
     assert outputs(config, tmp_path, facts=False) == want
     for kind in ("deployments", "postmortems"):
         if damage == "huge":
@@ -320,6 +325,32 @@ def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
         # rewritten: the next run takes every record from the cache again
         _no_parsing(monkeypatch)
         assert outputs(config, tmp_path, facts=False) == want
+
+
+def _forged_value(head: bytes, payload: bytes, kind: str, damage: str) -> bytes:
+    """A cache file as written but for one record's value (see the test above)."""
+    import marshal
+
+    from guardrails.installed import checksum
+
+    value: Any = compile("1", "forged", "eval")
+    if damage == "deep":
+        value = []
+        for _ in range(1900):  # marshal writes at most ~2000 levels
+            value = [value]
+    stored = marshal.loads(payload)
+    if kind == "deployments":
+        records = stored[0]
+        records[0] = {**records[0], "changes": value}
+        forged = marshal.dumps(stored, 4)
+    else:  # postmortems: digest -> the stored form of one postmortem
+        key = next(iter(stored))
+        front, *rest = marshal.loads(stored[key])
+        stored[key] = marshal.dumps(({**front, "incident": value}, *rest), 4)
+        forged = marshal.dumps(stored, 4)
+    meta = json.loads(head)
+    meta.update(size=len(forged), payload=checksum(forged))
+    return json.dumps(meta).encode() + b"\n" + forged
 
 
 def test_a_forged_entry_must_match_the_files_digest(tmp_path: Path, cache: Path) -> None:
