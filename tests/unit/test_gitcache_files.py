@@ -152,3 +152,19 @@ def test_a_forged_size_where_memory_is_capped_is_a_miss(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", _FORGED_SIZE, str(tmp_path / "cache"),
                            str(tmp_path / "org")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout == "miss\n", done.stderr[-2000:]
+
+
+def test_pruning_removes_only_the_exact_names_it_makes(tmp_path: Path) -> None:
+    folder = tmp_path / "git"
+    folder.mkdir()
+    for i in range(gitcachedir.KEEP):
+        _fake(folder, i, age=10 + i)
+    # Oldest of all, and named like a history but for a final newline (a regular
+    # expression's "$" matches before one): not ours, never removed.
+    near = [folder / f"{0xff:016x}.bin\n", folder / f".{0xfe:016x}.bin.7.tmp\n"]
+    for p in near:
+        p.write_bytes(b"mine")
+        os.utime(p, (time.time() - 9000, time.time() - 9000))
+    gitcachedir.prune(folder)
+    assert all(p.exists() for p in near)
+    assert len(list(folder.glob("*.bin"))) == gitcachedir.KEEP
