@@ -39,7 +39,8 @@ bring pickle or a database and still need this key and these checks.
 Where: ``<cache_dir>/files/`` (``cache_dir`` of the config, else
 ``$GUARDRAILS_CACHE_DIR``, else ``$XDG_CACHE_HOME/guardrails`` or
 ``~/.cache/guardrails``): one file per kind and org data folder
-(``KIND-<checksum>.bin``; all the postmortems of a folder in one file).
+(``KIND-<checksum>.bin``; all the postmortems of a folder in one file),
+each kind pruned to the 16 most recently written when one is written.
 Never inside the org data folder: a ``cache_dir`` there turns this cache off.
 ``GUARDRAILS_NO_STARTUP_CACHE=1`` turns it off too.
 
@@ -80,7 +81,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.installed import caches_disabled, checksum, write_whole
+from guardrails.installed import caches_disabled, checksum, prune, write_whole
 from guardrails.sources.files_formats import Table
 from guardrails.yamlio import decode_text
 
@@ -238,6 +239,8 @@ class FactCache:
                 os.replace(pending.tmp, pending.file)
             except OSError:
                 self.discard(pending)
+            else:
+                _prune(pending.file)
             pending.tmp = None
 
     def discard(self, pending: Stored | None) -> None:
@@ -300,6 +303,7 @@ class FactCache:
         _write(self._file("postmortems"),
                {"format": _FORMAT, "context": self._ctx, "entry": ["postmortems"]},
                payload)
+        _prune(self._file("postmortems"))
 
     def _postmortems(self) -> dict[str, bytes]:
         got = _read(self._file("postmortems"))
@@ -355,6 +359,14 @@ def _read(file: Path) -> tuple[dict[str, Any], memoryview] | None:
             and head.get("size") == len(payload) and head.get("payload") == checksum(payload)):
         return None
     return head, payload
+
+
+def _prune(file: Path) -> None:
+    """Keep the :data:`~guardrails.installed.KEEP` most recently written files of
+    ``file``'s kind (one per data folder: a CI runner checking out to a new path
+    each run would add a set every run), and no temporary file a killed run left.
+    Only names this cache makes (``KIND-`` + 16 hex digits + ``.bin``); never raises."""
+    prune(file.parent, file.name[:-len(".bin") - 16], ".bin")
 
 
 def _write(file: Path, head: dict[str, Any], payload: bytes) -> None:

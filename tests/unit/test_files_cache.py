@@ -423,3 +423,31 @@ def test_postmortems_too_many_bytes_to_read_back_are_not_written(
     assert outputs(config, tmp_path, facts=False) == want
     assert not list((cache / "files").glob("postmortems-*.bin"))
     assert outputs(config, tmp_path, facts=False) == want
+
+
+def test_the_cache_folder_keeps_the_most_recent_folders_of_each_kind(
+        tmp_path: Path, cache: Path) -> None:
+    # One file per kind and data folder: a CI runner that checks out to a new path
+    # each time would add a set of files every run. Each kind keeps the 16 most
+    # recently written; nothing the cache did not name is touched.
+    import time
+
+    from guardrails.installed import KEEP
+
+    folder = cache / "files"
+    folder.mkdir(parents=True)
+    old = [folder / f"deployments-{i:016x}.bin" for i in range(KEEP + 4)]
+    for i, path in enumerate(old):
+        path.write_bytes(b"from another folder")
+        os.utime(path, (time.time() - 1000 * (i + 1),) * 2)
+    mine = [folder / "deployments-notes.bin", folder / "README"]
+    for path in mine:
+        path.write_bytes(b"mine")
+        os.utime(path, (1, 1))
+    config = write_org(tmp_path)
+    outputs(config, tmp_path, facts=False)
+    kept = sorted(p.name for p in folder.glob("deployments-*.bin") if p not in mine)
+    assert len(kept) == KEEP and _kept(cache, "teams").exists()
+    # the newest stayed, beside the one this run wrote
+    assert set(kept) > {p.name for p in old[:KEEP - 1]}
+    assert all(p.exists() for p in mine)
