@@ -190,7 +190,7 @@ class FactCache:
         if got is not None and got[0].get("entry") == entry and got[0].get(
                 "context") == self._ctx:
             value = _loads(got[1])
-            if _table_shape(value):
+            if _table_shape(value, len(got[1])):
                 records, columns, starts, prefix, nulls, single, has_text = value
                 # YAML and JSON records are located from the text (on demand).
                 text = decode_text(raw, display) if has_text else None
@@ -261,7 +261,7 @@ class FactCache:
         if blob is None:
             return None
         value = _loads(blob)
-        if not _postmortem_shape(value):
+        if not _postmortem_shape(value, len(blob)):
             return None
         self._pm_kept[key] = blob
         return value  # type: ignore[no-any-return]
@@ -394,23 +394,43 @@ def _loads(payload: bytes | memoryview) -> Any:
         return None
 
 
-def _plain(values: list[Any]) -> bool:
-    """Every one of ``values`` is plain data (scalars, lists, dicts keyed by scalars)
-    nested at most :data:`MAX_DEPTH` deep. A level at a time in C loops, a slice
-    of values at a time (the levels' lists stay small): a forged value (a code
-    object, a set, a list nested past the recursion limit) would crash a reader
-    or reach a report, and every value a parser gave and the schema passed is of
-    this shape (a miss costs only the parse)."""
+def _plain(values: list[Any], size: int) -> bool:
+    """Every one of ``values``, read from a payload of ``size`` bytes, is plain data
+    (scalars, lists, dicts keyed by scalars) nested at most :data:`MAX_DEPTH` deep.
+
+    A level at a time in C loops, a slice of values at a time (the levels' lists
+    stay small): a forged value (a code object, a set, a list nested past the
+    recursion limit) would crash a reader or reach a report, and every value a
+    parser gave and the schema passed is of this shape (a miss costs only the
+    parse). Each value marshal reads takes at least a byte of the payload, so
+    a walk meeting more values than that met a list or dict more than once (a
+    YAML alias, or forged sharing: 80 lists each holding the next twice are
+    2**80 paths): it is walked again, each container once.
+    """
+    got = _walk(values, size)
+    return _walk(values, None) is True if got is None else got
+
+
+def _walk(values: list[Any], budget: int | None) -> bool | None:
+    """:func:`_plain`'s walk: None once more than ``budget`` values were met; with
+    no budget, a container met again is not walked again."""
     compress, chain = itertools.compress, itertools.chain.from_iterable
+    seen: set[int] | None = set() if budget is None else None  # ids: all alive, no reuse
+    met = 0
     for at in range(0, len(values), _SLICE):
         level = values[at:at + _SLICE]
-        for _ in range(MAX_DEPTH + 1):
+        for depth in range(MAX_DEPTH + 1):
+            met += len(level)
+            if budget is not None and met > budget:
+                return None
             kinds = list(map(type, level))
             types = set(kinds)
             if not types <= _DATA:
                 return False
             dicts = list(compress(level, map(_IS_DICT, kinds))) if dict in types else []
             lists = list(compress(level, map(_IS_LIST, kinds))) if list in types else []
+            if seen is not None and depth:
+                dicts, lists = _unseen(dicts, seen), _unseen(lists, seen)
             if not dicts and not lists:
                 break
             if not set(map(type, chain(dicts))) <= _SCALARS:
@@ -421,7 +441,22 @@ def _plain(values: list[Any]) -> bool:
     return True
 
 
-def _table_shape(value: Any) -> bool:
+def _unseen(containers: list[Any], seen: set[int]) -> list[Any]:
+    """The ``containers`` not in ``seen`` (by identity), now added to it."""
+    fresh = set(map(id, containers))
+    if len(fresh) == len(containers) and seen.isdisjoint(fresh):
+        seen |= fresh  # the usual case, all new and distinct: C loops only
+        return containers
+    out = []
+    for c in containers:
+        key = id(c)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def _table_shape(value: Any, size: int) -> bool:
     """Exactly what :meth:`FactCache.snapshot` writes."""
     if not (type(value) is tuple and len(value) == 7):
         return False
@@ -432,7 +467,7 @@ def _table_shape(value: Any) -> bool:
             and type(columns) is tuple and type(prefix) is tuple
             and type(nulls) is bool and type(single) is bool and type(has_text) is bool
             and set(map(type, columns)) <= {str} and set(map(type, prefix)) <= {str, int}
-            and _plain(records)):
+            and _plain(records, size)):
         return False
     if starts is None:
         return True
@@ -442,7 +477,7 @@ def _table_shape(value: Any) -> bool:
     return type(starts) is list and len(starts) == len(records) and set(map(type, starts)) <= {int}
 
 
-def _postmortem_shape(value: Any) -> bool:
+def _postmortem_shape(value: Any, size: int) -> bool:
     """Exactly what the files source keeps of a postmortem."""
     if not (type(value) is tuple and len(value) == 6):
         return False
@@ -450,4 +485,4 @@ def _postmortem_shape(value: Any) -> bool:
     return (type(front) is dict and type(sections) is dict and type(section_lines) is dict
             and type(normalized) is dict and type(lines) is list and type(body_line) is int
             and set(map(type, lines)) <= {str}
-            and _plain([front, sections, section_lines, normalized]))
+            and _plain([front, sections, section_lines, normalized], size))

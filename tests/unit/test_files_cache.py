@@ -255,7 +255,7 @@ def _kept(cache: Path, kind: str) -> Path:
 
 @pytest.mark.parametrize("damage", ["corrupt", "truncated", "foreign", "empty", "huge",
                                     "fifo", "folder", "link", "other-version", "shape",
-                                    "deep", "not-data"])
+                                    "deep", "not-data", "shared"])
 def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_org(tmp_path)
@@ -302,9 +302,10 @@ def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
                                    kind == "deployments" else {"x": 1})
             meta.update(size=len(forged), payload=checksum(forged))
             path.write_bytes(json.dumps(meta).encode() + b"\n" + forged)
-        elif damage in ("deep", "not-data"):
+        elif damage in ("deep", "not-data", "shared"):
             # The checksums right and the shape written, a record's value not what a
-            # parser gives: nested past any recursion limit, or a code object.
+            # parser gives: nested past any recursion limit, a code object, or 80
+            # lists each holding the next twice (2**80 paths through 80 objects).
             path.write_bytes(_forged_value(head, payload, kind, damage))
     assert outputs(config, tmp_path, facts=False) == want
     for kind in ("deployments", "postmortems"):
@@ -338,6 +339,10 @@ def _forged_value(head: bytes, payload: bytes, kind: str, damage: str) -> bytes:
         value = []
         for _ in range(1900):  # marshal writes at most ~2000 levels
             value = [value]
+    elif damage == "shared":
+        value = []
+        for _ in range(80):
+            value = [value, value]
     stored = marshal.loads(payload)
     if kind == "deployments":
         records = stored[0]
