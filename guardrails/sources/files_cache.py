@@ -58,9 +58,14 @@ link and without blocking (a FIFO, a folder or a device there is a miss),
 refused unread above :data:`MAX_CACHE_BYTES`, and its payload is checked
 against the CRC-32 and Adler-32 in its header before :mod:`marshal` reads
 it (so a cut-short or damaged file never reaches marshal), then checked for
-the exact shape written. marshal builds data and never runs it (the trust
-is that of Python's own ``__pycache__`` files, which are marshal too). Any
-mismatch is a silent miss: the report is the same whatever the cache holds.
+the exact shape written, every record and front matter for plain data
+(scalars, lists and dicts, at most :data:`MAX_DEPTH` deep: no code object, set
+or nesting that would crash a reader). marshal builds data and never runs it.
+Any mismatch is a silent miss, and the file is parsed as without the cache. A
+file forged whole (checksums and digest right, other records of the right
+shape) is believed, as Python believes its ``__pycache__`` (marshal too):
+whoever can write the cache folder can change what a run reads, as whoever
+can write the data folder can.
 Files are written whole through a temporary file and ``os.replace``
 (:func:`guardrails.installed.write_whole`); a folder that cannot be written
 costs only the time the cache would save. A data file above
