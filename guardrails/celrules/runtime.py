@@ -60,6 +60,11 @@ def runtime() -> Any:
     loaded = sys.modules.get("cel.cel")
     if loaded is not None:
         return loaded
+    # The extension imports logging as it loads and uses it only to log, which it
+    # does not here: its code runs when first used (guardrails/deferred.py).
+    from guardrails.deferred import defer_logging
+
+    defer_logging()
     spec = importlib.util.find_spec("cel")
     try:
         assert spec is not None and spec.submodule_search_locations

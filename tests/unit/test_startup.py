@@ -169,6 +169,9 @@ UNNEEDED = {
     # the builtin packs' CEL expressions were checked by the first run (celrules/typecache)
     "guardrails.celrules.parse", "guardrails.celrules.check", "guardrails.celrules.types",
     "guardrails.expressions",  # -k/-m only
+    # logging's code (the CEL extension imports it unused: guardrails/deferred.py) and
+    # its imports; evidence templates are read by _string's parser, not string.Formatter
+    "traceback", "textwrap", "string",
 }
 
 
