@@ -68,8 +68,30 @@ def console() -> int:
     code, whenever something may want it: see :func:`normal_exit_wanted`.
     """
     code = _run(None, exiting=True)
-    _end_now(code)
+    if _the_program(sys._getframe(1)):
+        _end_now(code)
     return code
+
+
+def _the_program(caller: Any) -> bool:
+    """Whether ``caller`` (console()'s) is the process's own program, nothing above it.
+
+    The console script's top level, or ``python -m guardrails``'s (under runpy
+    only); not a program that runs ours inside itself (``runpy.run_module``
+    from its own code, a test harness calling :func:`console`): it goes on.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or caller.f_code.co_name != "<module>" or caller.f_globals is not vars(main):
+        return False
+    frame = caller.f_back
+    while frame is not None:
+        if frame.f_code.co_filename not in ("<frozen runpy>", _RUNPY):
+            return False
+        frame = frame.f_back
+    return True
+
+
+_RUNPY = os.path.join(os.path.dirname(os.__file__), "runpy.py")
 
 
 def normal_exit_wanted() -> str | None:

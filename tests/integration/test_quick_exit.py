@@ -127,3 +127,12 @@ def test_what_asks_for_the_normal_shutdown(monkeypatch: pytest.MonkeyPatch) -> N
 def test_main_never_ends_the_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert entry.main(["--version"]) == 0  # returned: the test goes on
     assert capsys.readouterr().out.startswith("guardrails ")
+
+
+def test_a_program_running_ours_inside_itself_goes_on(tmp_path: Path) -> None:
+    host = ("import runpy, sys\nsys.argv = ['guardrails', '--version']\n"
+            "try:\n    runpy.run_module('guardrails', run_name='__main__')\n"
+            "except SystemExit as exc:\n    print('still here', exc.code)\n")
+    res = subprocess.run([sys.executable, "-c", host], capture_output=True, text=True,
+                         timeout=120, check=False, cwd=tmp_path)
+    assert res.returncode == 0 and res.stdout.splitlines()[-1] == "still here 0", res.stderr
