@@ -61,11 +61,13 @@ def console() -> int:
     ends here: once the command is done, standard output and error are
     flushed, the atexit handlers run (plugins', the caches' writes, logging's)
     and the process exits with the command's code at once (``os._exit``),
-    skipping the interpreter's teardown of every module and object, ~6-7 ms
-    of an example ``check`` that nothing reads (benchmarks/RESULTS.md,
+    skipping the interpreter's teardown of every module and object, ~3-4 ms
+    of CPU of an example ``check`` that nothing reads (benchmarks/RESULTS.md,
     "start-up, boot4"). Every report file is closed by then (the reporters'
     ExitStack). The normal shutdown happens instead, and this returns the
-    code, whenever something may want it: see :func:`normal_exit_wanted`.
+    code, whenever something may want it (:func:`normal_exit_wanted`), or
+    when the caller is not the program's own top level (a program running
+    ours inside itself through ``runpy``).
     """
     code = _run(None, exiting=True)
     if _the_program(sys._getframe(1)):
