@@ -25,9 +25,9 @@ CHECK = ["check", "-c", str(CONFIG), "--now", "2026-11-20", "--no-color"]
 
 # A plugin module (-p exitplugin) that leaves three traces in $MARKS: its atexit
 # handler's, a module global's finaliser (run by the interpreter's teardown only)
-# and, when EXITPLUGIN_THREAD is set, a non-daemon thread's, written after a pause.
+# and, when EXITPLUGIN_THREAD is set, a non-daemon thread's, written at shutdown.
 PLUGIN = '''
-import atexit, os, threading, time
+import atexit, os, threading
 MARKS = os.environ["MARKS"]
 
 def _mark(what, _open=open, _join=os.path.join):  # bound: teardown clears globals
@@ -42,7 +42,9 @@ class _Torn:
 
 _torn = _Torn()
 if os.environ.get("EXITPLUGIN_THREAD"):
-    threading.Thread(target=lambda: (time.sleep(0.3), _mark("thread"))).start()
+    # still running when the command ends, however slow the machine: the main
+    # thread is "joined" only by the interpreter's shutdown (threading._shutdown)
+    threading.Thread(target=lambda: (threading.main_thread().join(), _mark("thread"))).start()
 '''
 
 
