@@ -21,7 +21,7 @@ from guardrails.celrules.runtime import (
     Facts,
     compile_expression,
 )
-from guardrails.checks.conditions import RuleParamError
+from guardrails.checks.conditions import RuleParamError, template_parts
 from guardrails.kinds import KindRegistry
 from guardrails.textsafe import excerpt
 
@@ -207,13 +207,11 @@ def render_evidence(template: str, kind: str, fact: Mapping[str, Any], facts: Fa
     (:func:`guardrails.checks.conditions.evidence_problems`). Timestamps are
     ISO text, a fact shows its id, a list ``a, b``, an absent field ``-``.
     """
-    import string
-
     from guardrails.fmt import field_text
     from guardrails.timeutil import iso
 
     parts = []
-    for text, name, _spec, conv in string.Formatter().parse(template):
+    for text, name, _spec, conv in template_parts(template):
         parts.append(text)
         if name is None:
             continue

@@ -60,6 +60,9 @@ def runtime() -> Any:
     loaded = sys.modules.get("cel.cel")
     if loaded is not None:
         return loaded
+    # The extension imports logging as it loads and uses it only to log, which it
+    # does not here: the guardrails program defers logging's code to its first use
+    # (guardrails/entry.py, guardrails/deferred.py); a library caller's is its own.
     spec = importlib.util.find_spec("cel")
     try:
         assert spec is not None and spec.submodule_search_locations

@@ -10,7 +10,7 @@ line, not an ``error`` outcome at evaluation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from guardrails.datakinds import BUILTIN
@@ -351,6 +351,23 @@ def _unknown_field(key: str, kind: str, name: str, fields: frozenset[str],
 _MAX_TEMPLATE = 1000
 
 
+def template_parts(template: str) -> Iterable[tuple[str, str | None, str | None, str | None]]:
+    """``string.Formatter().parse(template)``: (text, field, spec, conversion) tuples.
+
+    Read by the C parser that ``Formatter.parse`` itself calls: importing
+    ``string`` builds ``string.Template`` and compiles its regex (~0.5 ms of a
+    start-up, benchmarks/RESULTS.md, "start-up, boot4"). Same ValueError for
+    unbalanced braces.
+    """
+    try:
+        from _string import formatter_parser  # type: ignore[import-not-found]
+    except ImportError:  # an interpreter without it: the public class
+        import string
+
+        return string.Formatter().parse(template)
+    return formatter_parser(template)  # type: ignore[no-any-return]
+
+
 def template_fields(template: str) -> list[str]:
     """The field paths of an evidence template: ``'{severity} {postmortem.status}'``.
 
@@ -358,12 +375,10 @@ def template_fields(template: str) -> list[str]:
     conversions other than !s/!r, format specs (a ``{title:>99999999}`` would
     build a huge string), or unbalanced braces.
     """
-    import string
-
     if len(template) > _MAX_TEMPLATE:
         raise ValueError(f"template longer than {_MAX_TEMPLATE} characters")
     out = []
-    for _text, name, spec, conv in string.Formatter().parse(template):
+    for _text, name, spec, conv in template_parts(template):
         if name is None:
             continue
         if not name or name.isdigit():
@@ -384,10 +399,8 @@ def render_template(template: str, view: Mapping[str, Any]) -> str:
     Values are written for people (:func:`guardrails.fmt.field_text`: a list is
     ``a, b``, not ``['a', 'b']``); ``!r`` asks for the Python form on purpose.
     """
-    import string
-
     parts = []
-    for text, name, _spec, conv in string.Formatter().parse(template):
+    for text, name, _spec, conv in template_parts(template):
         parts.append(text)
         if name is None:
             continue

@@ -185,9 +185,11 @@ def console() -> int:
     Before the process ends, every object left is moved out of the collector's
     reach (``gc.freeze``): CPython's shutdown runs full collections over every
     object the run made, ~20 ms of a ~0.2 s ``check`` (benchmarks/RESULTS.md,
-    "start-up"), to find garbage the exit frees anyway. Shutdown itself is
-    unchanged: atexit handlers run and files close. Not in :func:`main`, which
-    tests and libraries call in a process that goes on.
+    "start-up"), to find garbage the exit frees anyway. Not in :func:`main`,
+    which tests and libraries call in a process that goes on. The program's
+    entry (:func:`guardrails.entry.console`) then usually skips the shutdown:
+    it flushes the standard streams, runs the atexit handlers and calls
+    ``os._exit`` (see there for when it does not).
     """
     code = main()
     import gc

@@ -145,13 +145,21 @@ class Table:
     #: absent), in JSON Lines only where the text says ``null`` somewhere
     nulls: bool = True
     _json_starts: list[int] | None = field(default=None, repr=False)
+    #: where the positions of ``text`` are kept across runs (files_cache.Positions)
+    positions_store: Any = field(default=None, repr=False, compare=False)
 
     def line(self, index: int, path: PathKey = ()) -> int | None:
         """Line of record ``index`` (or of ``path`` inside it), counted from 1."""
         if self.starts is not None:
             return self.starts[index]
         if self.positions is None:
-            self.positions = yamlio.positions_of(self.text or "")
+            store = self.positions_store
+            got = store.load() if store is not None else None
+            if got is None:
+                got = yamlio.positions_of(self.text or "")
+                if store is not None:
+                    store.keep(got)
+            self.positions = got
         where = (*self.prefix, *path) if self.single else (*self.prefix, index, *path)
         loc = yamlio.nearest(self.positions, where)
         if loc is not None:

@@ -456,3 +456,58 @@ def test_the_cache_folder_keeps_the_most_recent_folders_of_each_kind(
     # the newest stayed, beside the one this run wrote
     assert set(kept) > {p.name for p in old[:KEEP - 1]}
     assert all(p.exists() for p in mine)
+
+
+@pytest.mark.parametrize("damage", ["none", "garbage", "shape", "other-entry"])
+def test_positions_found_once_are_read_back(damage: str, tmp_path: Path, cache: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # Evidence in a YAML file is located by parsing its text with positions; the
+    # first warm run keeps them beside the records, the next reads them back.
+    want = outputs(ACME, tmp_path, env={"GUARDRAILS_NO_STARTUP_CACHE": "1"}, facts=False)
+    outputs(ACME, tmp_path, facts=False)  # cold: the records kept
+    assert outputs(ACME, tmp_path, facts=False) == want  # warm: positions found, kept
+    kept = {p.name.split("-")[0]: p for p in (cache / "files").glob("*.pos")}
+    assert {"incidents", "teams"} <= set(kept)
+    head, _, payload = kept["incidents"].read_bytes().partition(b"\n")
+    if damage == "garbage":
+        kept["incidents"].write_bytes(b"\x00garbage" * 50)
+    elif damage == "shape":  # the checksums right, the payload not positions
+        import marshal
+
+        from guardrails.installed import checksum
+
+        meta = json.loads(head)
+        forged = marshal.dumps({("a",): ("1", 2)})
+        meta.update(size=len(forged), payload=checksum(forged))
+        kept["incidents"].write_bytes(json.dumps(meta).encode() + b"\n" + forged)
+    elif damage == "other-entry":  # the teams file's positions under the incidents' name
+        kept["incidents"].write_bytes(kept["teams"].read_bytes())
+    if damage != "none":
+        assert outputs(ACME, tmp_path, facts=False) == want  # a miss: found again, kept
+        assert kept["incidents"].read_bytes().partition(b"\n")[2] == payload
+    from guardrails.sources import files_formats
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("positions parsed although they were kept")
+
+    monkeypatch.setattr(files_formats.yamlio, "positions_of", refuse)
+    assert outputs(ACME, tmp_path, facts=False) == want
+
+
+def test_evidence_positions_files_are_pruned_like_the_records(
+        tmp_path: Path, cache: Path) -> None:
+    import time
+
+    from guardrails.installed import KEEP
+
+    folder = cache / "files"
+    folder.mkdir(parents=True)
+    old = [folder / f"incidents-{i:016x}.pos" for i in range(KEEP + 4)]
+    for i, path in enumerate(old):
+        path.write_bytes(b"from another folder")
+        os.utime(path, (time.time() - 1000 * (i + 1),) * 2)
+    outputs(ACME, tmp_path, facts=False)  # cold: the records kept
+    outputs(ACME, tmp_path, facts=False)  # warm: the positions found and kept
+    kept = list(folder.glob("incidents-*.pos"))
+    assert len(kept) == KEEP
+    assert old[-1] not in kept and old[0] in kept
