@@ -9,7 +9,6 @@ same for the columns only building commit facts reads, when they are built.
 from __future__ import annotations
 
 import itertools
-import re
 import sys
 from array import array
 from collections.abc import Iterable
@@ -23,7 +22,6 @@ from typing import Any
 #:    where it built ~40,000)
 VERSION = 4
 MAGIC = b"guardrails git history v4\n"
-_HEX = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 _EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
 #: the marshal format written (4: shared objects stored once; readable since 3.4)
 MARSHAL_VERSION = 4
@@ -50,6 +48,13 @@ def strs(values: Iterable[Any]) -> bool:
     except TypeError:
         return False
     return True
+
+
+def is_sha(value: Any) -> bool:
+    """A full commit id: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits. No regular
+    expression: compiling one was a tenth of a millisecond of every warm run."""
+    return (type(value) is str and len(value) in (40, 64) and value.isascii()
+            and not value.strip("0123456789abcdef"))
 
 
 def unpack(data: dict[str, Any]) -> str | None:
@@ -81,7 +86,7 @@ def problem(data: Any) -> str | None:
         return "not a history object"
     if type(data.get("key")) is not str:
         return "no key"
-    if type(data.get("head")) is not str or not _HEX.match(data["head"]):
+    if not is_sha(data.get("head")):
         return "no valid head"
     if type(data.get("since")) is not int:
         return "no valid since"

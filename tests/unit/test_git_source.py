@@ -488,6 +488,8 @@ DAMAGE: dict[str, Callable[[dict[str, Any], bytes], bytes]] = {
     "marshal garbage": lambda d, b: _sealed(b"x") [:len(MAGIC) + 4] + b"\xff" * 40,
     "a list": lambda d, b: _sealed([1, 2]),
     "a bad head": lambda d, b: _sealed({**d, "head": "zz"}),
+    "a head with a newline after it": lambda d, b: _sealed({**d, "head": d["head"] + "\n"}),
+    "a head in capitals": lambda d, b: _sealed({**d, "head": d["head"].upper()}),
     "since as text": lambda d, b: _sealed({**d, "since": "0"}),
     "a sha as a number": lambda d, b: _sealed({**d, "sha": [1] * len(d["sha"])}),
     "a date past 9999": lambda d, b: _sealed({**d, "at": [10**300] * len(d["at"])}),
