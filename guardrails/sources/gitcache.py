@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.deferredfacts import DeferredFacts, positions_of
+from guardrails.errors import SourceError
 from guardrails.installed import checksum, write_whole
 from guardrails.sources import gitcachecheck as check
 from guardrails.sources.gitcachecheck import (
@@ -185,7 +186,7 @@ def build(key: str, head: str, since: int, raw: list[dict[str, Any]], modules: l
     files = array(U32, [number(p, len(path_no)) for c in raw for p in c["files"]])
     data: History = {
         "version": VERSION, "key": key, "head": head, "since": since,
-        "sha": [c["sha"] for c in raw],
+        "sha": _joined_shas(raw, head),
         "author": [one(c["author"], c["author"]) for c in raw],
         "email": [one(c["email"], c["email"]) for c in raw],
         "at": array("q", [c["at"] for c in raw]), "ct": array("q", [c["ct"] for c in raw]),
@@ -198,6 +199,22 @@ def build(key: str, head: str, since: int, raw: list[dict[str, Any]], modules: l
     }
     set_modules(data, modules, modules_key)
     return data
+
+
+def _joined_shas(raw: list[dict[str, Any]], head: str) -> str:
+    """The shas as one string (marshal reads one object, not one per commit): each
+    as long as HEAD's (40 hex digits, 64 in a SHA-256 repository)."""
+    if any(len(c["sha"]) != len(head) for c in raw):
+        raise SourceError("git", f"commit ids of two lengths in one history (HEAD {head})")
+    return "".join(c["sha"] for c in raw)
+
+
+def shas_of(data: History) -> list[str]:
+    """Each commit's sha (split from the stored string once, on first use)."""
+    if "_shas" not in data:
+        joined, width = data["sha"], len(data["head"])
+        data["_shas"] = [joined[i:i + width] for i in range(0, len(joined), width)]
+    return data["_shas"]  # type: ignore[no-any-return]
 
 
 def set_modules(data: History, modules: list[list[str]], modules_key: str) -> None:
@@ -235,7 +252,7 @@ def raw_commits(data: History) -> list[dict[str, Any]]:
     renames = data["renames"]
     adds, dels = data.get("additions"), data.get("deletions")
     for i, (sha, author, email, at, ct, files) in enumerate(zip(
-            data["sha"], data["author"], data["email"], data["at"], data["ct"],
+            shas_of(data), data["author"], data["email"], data["at"], data["ct"],
             files_of(data), strict=True)):
         c: dict[str, Any] = {"sha": sha, "author": author, "email": email, "at": at,
                              "ct": ct, "files": files}
@@ -261,7 +278,7 @@ def commit_facts(data: History, since: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     append = out.append
     for sha, author, email, at, ct, files, mods in zip(
-            data["sha"], data["author"], data["email"], data["at"], data["ct"],
+            shas_of(data), data["author"], data["email"], data["at"], data["ct"],
             files_of(data), modules_of(data), strict=True):
         if at < since:
             continue
@@ -291,7 +308,7 @@ def deferred_commit_facts(data: History, since: int,
     at_bounds = data.get("_at_bounds") or ((min(ats), max(ats)) if ats else (0, 0))
     keep = None if at_bounds[0] >= since else [at >= since for at in ats]
     columns: dict[str, Callable[[], Any]] = {
-        "sha": lambda: data["sha"], "author": lambda: data["author"],
+        "sha": lambda: shas_of(data), "author": lambda: data["author"],
         "email": lambda: data["email"], "authored_at": lambda: data["at"],
         "committed_at": lambda: data["ct"], "files": lambda: files_of(data),
         "modules": lambda: modules_of(data), "additions": lambda: data.get("additions"),

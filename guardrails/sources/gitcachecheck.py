@@ -20,8 +20,9 @@ from typing import Any
 #: 4: dates, file and module-set numbers as packed integers, paths and module sets
 #:    stored once, each module's commits (a warm run unpacks a few dozen objects
 #:    where it built ~40,000)
-VERSION = 4
-MAGIC = b"guardrails git history v4\n"
+#: 5: the shas as one string (one object where there was one per commit)
+VERSION = 5
+MAGIC = b"guardrails git history v5\n"
 _EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
 #: the marshal format written (4: shared objects stored once; readable since 3.4)
 MARSHAL_VERSION = 4
@@ -90,8 +91,11 @@ def problem(data: Any) -> str | None:
         return "no valid head"
     if type(data.get("since")) is not int:
         return "no valid since"
-    n = len(data["sha"]) if type(data.get("sha")) is list else -1
-    for name in ("sha", "author", "email"):
+    sha, width = data.get("sha"), len(data["head"])
+    if not (type(sha) is str and sha.isascii() and len(sha) % width == 0):
+        return "column 'sha' is malformed"
+    n = len(sha) // width
+    for name in ("author", "email"):
         col: Any = data.get(name)
         if not (type(col) is list and strs(col) and len(col) == n):
             return f"column {name!r} is malformed"
