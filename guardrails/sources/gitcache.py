@@ -36,6 +36,7 @@ import os
 import stat
 import zlib
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,6 +227,14 @@ def set_modules(data: History, modules: list[list[str]], modules_key: str) -> No
     data["modules_key"] = modules_key
     # each module's commits, ready for a run that reads the whole history (the usual)
     data["modpos"] = {mid: array(U32, idx) for mid, idx in positions_of(modules_of(data)).items()}
+    # and their authors counted, [author, commits, author, commits, ...] by number in
+    # ``authors`` (the bus factor: no count per commit and module on every run)
+    author_no: dict[str, int] = {}
+    one = author_no.setdefault
+    nums = [one(a, len(author_no)) for a in data["author"]]
+    data["authors"] = list(author_no)
+    data["modauthors"] = {mid: array(U32, itertools.chain.from_iterable(
+        Counter(map(nums.__getitem__, idx)).items())) for mid, idx in data["modpos"].items()}
 
 
 def files_of(data: History) -> list[list[str]]:
@@ -330,6 +339,13 @@ def deferred_commit_facts(data: History, since: int,
     def positions(field: str) -> Any:
         return data["modpos"] if field == "modules" and keep is None else None
 
+    def tallies(field: str, by: str) -> Any:
+        if field != "modules" or by != "author" or keep is not None:
+            return None
+        table = data["authors"]
+        return {mid: dict(zip(map(table.__getitem__, col[::2]), col[1::2], strict=True))
+                for mid, col in data["modauthors"].items()}
+
     def build() -> list[dict[str, Any]]:
         try:
             return commit_facts(data, since)
@@ -338,7 +354,7 @@ def deferred_commit_facts(data: History, since: int,
 
     count = len(ats) if keep is None else sum(keep)
     known = {"authored_at": at_bounds} if keep is None and ats else None
-    return DeferredFacts(count, build, column, positions, known)
+    return DeferredFacts(count, build, column, positions, known, tallies)
 
 
 def _pack(code: str, values: Iterable[int]) -> bytes:
@@ -358,7 +374,8 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
     data["key"] = key
     for name in PACKED:  # little-endian bytes, whatever the machine
         data[name] = _pack(PACKED[name], data[name])
-    data["modpos"] = {mid: _pack(U32, idx) for mid, idx in data["modpos"].items()}
+    for name in ("modpos", "modauthors"):
+        data[name] = {mid: _pack(U32, col) for mid, col in data[name].items()}
     path = cache_path(cache_dir, key)
     try:
         payload = marshal.dumps(data, MARSHAL_VERSION)

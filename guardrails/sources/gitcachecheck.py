@@ -20,7 +20,8 @@ from typing import Any
 #: 4: dates, file and module-set numbers as packed integers, paths and module sets
 #:    stored once, each module's commits (a warm run unpacks a few dozen objects
 #:    where it built ~40,000)
-#: 5: the shas as one string (one object where there was one per commit)
+#: 5: the shas as one string (one object where there was one per commit), each
+#:    module's authors counted
 VERSION = 5
 MAGIC = b"guardrails git history v5\n"
 _EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
@@ -74,6 +75,17 @@ def unpack(data: dict[str, Any]) -> str | None:
     return None
 
 
+def _numbers(raw: Any) -> array[int] | None:
+    """A packed column of unsigned numbers as an array, or None when it is not one."""
+    col = array(U32)
+    if type(raw) is not bytes or len(raw) % col.itemsize:
+        return None
+    col.frombytes(raw)
+    if SWAP:
+        col.byteswap()
+    return col
+
+
 def problem(data: Any) -> str | None:
     """Why ``data`` is not a history the cache wrote, or None when it is (its
     packed columns then unpacked to arrays).
@@ -120,15 +132,21 @@ def problem(data: Any) -> str | None:
     if not (type(modpos) is dict and strs(modpos)):
         return "the module positions are malformed"
     for mid, raw in modpos.items():
-        col = array(U32)
-        if type(raw) is not bytes or len(raw) % col.itemsize:
-            return "the module positions are malformed"
-        col.frombytes(raw)
-        if SWAP:
-            col.byteswap()
+        col = _numbers(raw)
         if not col or max(col) >= n:
             return "the module positions are malformed"
         modpos[mid] = col
+    table: Any = data.get("authors")
+    if not (type(table) is list and strs(table)):
+        return "the author table is malformed"
+    tally: Any = data.get("modauthors")
+    if not (type(tally) is dict and tally.keys() == modpos.keys()):
+        return "the module authors are malformed"
+    for mid, raw in tally.items():  # [author, commits, author, commits, ...]
+        col = _numbers(raw)
+        if not col or len(col) % 2 or max(col[::2]) >= len(table) or min(col[1::2]) < 1:
+            return "the module authors are malformed"
+        tally[mid] = col
     for name in ("additions", "deletions"):
         col = data.get(name)
         if col is not None and not (_only(col, int) and len(col) == n):

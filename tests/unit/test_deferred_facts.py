@@ -93,6 +93,18 @@ def test_store_merges_deferred_facts_with_another_source() -> None:
     assert again.get("commits") == [*ROWS, {"id": "x"}]
 
 
+def test_tally_counts_each_value_per_list_value_or_takes_the_sources() -> None:
+    rows = [{"m": ["x", "y"], "a": "A"}, {"m": ["x"], "a": "B"}, {"m": [], "a": "A"},
+            {"m": ["x"], "a": "A"}]
+    cols = {f: [r[f] for r in rows] for f in ("m", "a")}
+    d = DeferredFacts(len(rows), lambda: rows, cols.get)
+    assert d.tally("m", "a") == {"x": {"A": 2, "B": 1}, "y": {"A": 1}}
+    assert d.tally("m", "nope") is None and d.tally("nope", "a") is None
+    ready = DeferredFacts(len(rows), lambda: rows, cols.get,
+                          tallies=lambda f, by: {"x": {"Z": 9}} if by == "a" else None)
+    assert ready.tally("m", "a") == {"x": {"Z": 9}}
+
+
 def test_store_columns_raise_a_failed_source() -> None:
     store = FactStore()
     store.fail("commits", SourceError("git", "boom"))
@@ -163,6 +175,10 @@ def test_warm_run_hands_over_unbuilt_commits_equal_to_the_cold_ones(repo: GitRep
         for field in ("authored_at", "committed_at"):
             assert list(commits.column(field)) == [int(c[field].timestamp())
                                                    for c in want["commits"]]
+        # the cache's counts of each module's authors are those of the facts
+        counted = DeferredFacts(len(want["commits"]), lambda w=want: w["commits"],
+                                lambda f, w=want: [c[f] for c in w["commits"]])
+        assert commits.tally("modules", "author") == counted.tally("modules", "author")
     # the late commit's two dates differ, and both columns say so
     late = _gather(repo.path, tmp_path / "cache")["commits"]
     i = late.column("sha").index(repo.head())

@@ -509,6 +509,16 @@ DAMAGE: dict[str, Callable[[dict[str, Any], bytes], bytes]] = {
     "a module's commit past the end": lambda d, b: _sealed({**d, "modpos": {
         m: _packed("I", len(d["author"]), 1) for m in d["modpos"]}}),
     "module positions as a list": lambda d, b: _sealed({**d, "modpos": [1]}),
+    "a module's author past the table": lambda d, b: _sealed({**d, "modauthors": {
+        m: _packed("I", len(d["authors"]), 2) for m in d["modauthors"]}}),
+    "an author with no commits": lambda d, b: _sealed({**d, "modauthors": {
+        m: _packed("I", 0, 2) for m in d["modauthors"]}}),
+    "module authors cut mid-pair": lambda d, b: _sealed({**d, "modauthors": {
+        m: _packed("I", 0, 1) for m in d["modauthors"]}}),
+    "authors of other modules": lambda d, b: _sealed({**d, "modauthors": {"elsewhere": _packed(
+        "I", 1, 2)}}),
+    "an author table of numbers": lambda d, b: _sealed({**d, "authors": [1] * len(
+        d["authors"])}),
     "a short column": lambda d, b: _sealed({**d, "modules": d["modules"][1:]}),
     "a code object for files": lambda d, b: _sealed({**d, "files": [[_code()]] * len(d["author"])}),
     "a code object for the history": lambda d, b: _sealed(_code()),
