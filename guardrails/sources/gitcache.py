@@ -328,7 +328,8 @@ def deferred_commit_facts(data: History, since: int,
     def column(field: str) -> Any:
         if field not in memo:
             make = columns.get(field)
-            if field in ("files", "committed_at") and check.rest_problem(data) is not None:
+            if field in ("files", "committed_at", "modules") and check.rest_problem(
+                    data) is not None:
                 make = None  # no column: readers build the facts (from git)
             col = make() if make is not None else None
             if col is not None and keep is not None:

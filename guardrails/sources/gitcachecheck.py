@@ -92,7 +92,7 @@ def problem(data: Any) -> str | None:
 
     Whole columns at a time (``set(map(type, ...))``, ``min``/``max`` run in C):
     this runs over every cached commit on every warm run. What only building
-    commit facts reads (committer dates, files) is checked by
+    commit facts reads (committer dates, files, each commit's module set) is checked by
     :func:`rest_problem` when they are built.
     """
     if type(data) is not dict or data.get("version") != VERSION:
@@ -126,8 +126,6 @@ def problem(data: Any) -> str | None:
     sets: Any = data.get("modsets")
     if not (_only(sets, list) and strs(itertools.chain.from_iterable(sets))):
         return "the module sets are malformed"
-    if n and max(data["modules"]) >= len(sets):
-        return "column 'modules' is malformed"
     modpos: Any = data.get("modpos")
     if not (type(modpos) is dict and strs(modpos)):
         return "the module positions are malformed"
@@ -176,8 +174,8 @@ def problem(data: Any) -> str | None:
 
 
 def rest_problem(data: History) -> str | None:
-    """:func:`problem` for what only commit facts read (committer dates, files);
-    checked once, on first use."""
+    """:func:`problem` for what only commit facts read (committer dates, files, each
+    commit's module set); checked once, on first use."""
     if "_rest" not in data:
         ct, files, paths = data["ct"], data["files"], data["paths"]
         why = None
@@ -185,5 +183,7 @@ def rest_problem(data: History) -> str | None:
             why = "column 'ct' holds a date out of range"
         elif sum(data["nfiles"]) != len(files) or (files and max(files) >= len(paths)):
             why = "column 'files' is malformed"
+        elif data["modules"] and max(data["modules"]) >= len(data["modsets"]):
+            why = "column 'modules' is malformed"  # a warm run reads each module's commits
         data["_rest"] = why
     return data["_rest"]  # type: ignore[no-any-return]

@@ -227,15 +227,18 @@ def test_bus_factor_reads_the_facts_a_plugin_changed(repo: GitRepo, tmp_path: Pa
     assert {e.team for e in res.evidence} == {"zed-team"}
 
 
+@pytest.mark.parametrize("column", ["files", "modules"])
 def test_damage_found_only_when_the_facts_are_built_costs_a_read_not_a_fact(
-        repo: GitRepo, tmp_path: Path) -> None:
-    """Files and committer dates are checked when commit facts are built (a warm run
-    that only counts never pays for it): damaged there, the facts come from git."""
+        repo: GitRepo, tmp_path: Path, column: str) -> None:
+    """Files, committer dates and module sets are checked when commit facts are built
+    (a warm run that only counts never pays for it): damaged there, the facts come
+    from git."""
     cache = tmp_path / "cache"
     want = _gather(repo.path, cache)
     (path,) = (cache / "git").glob("*.bin")
     data = marshal.loads(path.read_bytes()[len(MAGIC) + 4:])
-    data["files"] = data["files"][:-4] + (10**6).to_bytes(4, "little")  # past the table
+    # a path number past the table, a module set number past the sets
+    data[column] = data[column][:-4] + (10**6).to_bytes(4, "little")
     payload = marshal.dumps(data)
     path.write_bytes(MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
     env = SourceEnv(root=repo.path, now=NOW, window=timedelta(days=365), cache_dir=cache)
@@ -244,8 +247,9 @@ def test_damage_found_only_when_the_facts_are_built_costs_a_read_not_a_fact(
     commits = got["commits"]
     assert isinstance(commits, DeferredFacts) and src.warnings == []
     assert commits.column("author") == [c["author"] for c in want["commits"]]
-    assert commits.column("files") is None  # no column from a damaged one
+    assert commits.column(column) is None  # no column from a damaged one
+    assert got["modules"] == want["modules"]  # each module's commits: still right
     assert commits.facts() == want["commits"]  # from git
     assert any("ignored the damaged history cache" in w for w in src.warnings)
     again = _gather(repo.path, cache)["commits"]  # written again, whole
-    assert again.column("files") == [c["files"] for c in want["commits"]]
+    assert again.column(column) == [c[column] for c in want["commits"]]

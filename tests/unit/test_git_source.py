@@ -502,8 +502,6 @@ DAMAGE: dict[str, Callable[[dict[str, Any], bytes], bytes]] = {
         "I", len(d["paths"]), len(d["files"]))}),
     "file counts that do not add up": lambda d, b: _sealed({**d, "nfiles": _packed(
         "I", 1, len(d["nfiles"]) - 1) + _packed("I", 0, 1)}),
-    "a module set number past the end": lambda d, b: _sealed({**d, "modules": _packed(
-        "I", len(d["modsets"]), len(d["modules"]))}),
     "a module set holding a number": lambda d, b: _sealed({**d, "modsets": [[1]]}),
     "paths as one string": lambda d, b: _sealed({**d, "paths": "\0".join(d["paths"])}),
     "a module's commit past the end": lambda d, b: _sealed({**d, "modpos": {
