@@ -22,6 +22,7 @@ everyone reading it (every read that hands out values builds them first).
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
@@ -43,15 +44,21 @@ class DeferredFacts(Sequence[dict[str, Any]]):
         answers, when the source has it ready (None: compute it).
     :param bounds: optionally, ``field -> (smallest, largest)`` of the columns the
         source knows them for (:meth:`bounds` computes the others).
+    :param tallies: optionally, ``tallies(field, by)`` as :meth:`tally` answers,
+        when the source has it counted already (None: count it).
     """
 
-    __slots__ = ("_bounds", "_build", "_column", "_count", "_facts", "_positions", "_ready")
+    __slots__ = ("_bounds", "_build", "_column", "_count", "_facts", "_positions", "_ready",
+                 "_tallies")
 
     def __init__(self, count: int, build: Callable[[], Facts],
                  column: Callable[[str], Sequence[Any] | None],
                  positions: Callable[[str], dict[Any, Sequence[int]] | None] | None = None,
-                 bounds: dict[str, tuple[Any, Any]] | None = None) -> None:
+                 bounds: dict[str, tuple[Any, Any]] | None = None,
+                 tallies: Callable[[str, str], dict[Any, dict[Any, int]] | None] | None = None
+                 ) -> None:
         self._count = count
+        self._tallies = tallies
         self._bounds: dict[str, tuple[Any, Any] | None] = dict(bounds or {})
         self._ready = positions
         self._build: Callable[[], Facts] | None = build
@@ -84,6 +91,20 @@ class DeferredFacts(Sequence[dict[str, Any]]):
             col = self._column(field) if ready is None else None
             self._positions[field] = ready if col is None else positions_of(col)
         return self._positions[field]
+
+    def tally(self, field: str, by: str) -> dict[Any, dict[Any, int]] | None:
+        """For a field holding lists: each value -> how many of the facts whose list
+        holds it have each value of ``by`` (e.g. module -> ``{author: commits}``), or
+        None without the columns. A fresh answer on each call, the caller's to keep.
+        The source may have it counted already (the git cache: a warm run counts no
+        commit)."""
+        ready = self._tallies(field, by) if self._tallies is not None else None
+        if ready is not None:
+            return ready
+        per, col = self.positions(field), self._column(by)
+        if per is None or col is None:
+            return None
+        return {v: dict(Counter(map(col.__getitem__, idx))) for v, idx in per.items()}
 
     def bounds(self, field: str) -> tuple[Any, Any] | None:
         """``(smallest, largest)`` value of a column (None: no column, or no facts)."""

@@ -284,7 +284,24 @@ def _authors_per_module_columns(ctx: EvalContext, start: Any, end: Any,
     if ats is None or authors is None or emails is None or per_module is None:
         return None
     distinct = set(authors)
+    lo, hi = start.timestamp(), end.timestamp()
+    bounds = cols.bounds("authored_at")
+    whole = bounds is None or (bounds[0] >= lo and bounds[1] < hi)
     named: list[str | None]
+    if whole and not bots and "" not in distinct and None not in distinct:
+        # Every commit in the window, each author named by name: the counts per
+        # module and author (the git cache has them: no count per commit).
+        tallies = cols.tally("modules", "author")
+        if tallies is not None:
+            found = [a for a in distinct if is_bot(a, "", ())]
+            out: dict[str, Counter[str]] = {}
+            for mid, tally in tallies.items():
+                counts = Counter(tally)
+                for bot in found:
+                    counts.pop(bot, None)
+                if counts:
+                    out[mid] = counts
+            return out
     if not bots and "" not in distinct and None not in distinct:
         # Without patterns a bot is told by its name alone, and a named author is
         # called by name: one answer per author, no (author, email) pair to build.
@@ -296,11 +313,8 @@ def _authors_per_module_columns(ctx: EvalContext, start: Any, end: Any,
             a, e = who[0] or "", who[1] or ""
             names[who] = None if is_bot(a, e, bots) else (a or e or "?")
         named = list(map(names.__getitem__, zip(authors, emails, strict=True)))
-    lo, hi = start.timestamp(), end.timestamp()
-    bounds = cols.bounds("authored_at")
-    inside = None if bounds is None or (bounds[0] >= lo and bounds[1] < hi) else [
-        lo <= at < hi for at in ats]
-    out: dict[str, Counter[str]] = {}
+    inside = None if whole else [lo <= at < hi for at in ats]
+    out = {}
     for mid, idx in per_module.items():
         who_col: Iterable[str | None] = map(named.__getitem__, idx)
         if inside is not None:

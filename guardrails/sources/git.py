@@ -52,7 +52,6 @@ from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
 from guardrails.sources import gitcache
-from guardrails.sources.gitlog import LOG_FORMAT, parse_log
 from guardrails.sources.gitmodules import ROOT_MODULE, ModuleMap, module_facts
 from guardrails.sources.gitrun import Git
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
@@ -314,6 +313,8 @@ class GitSource(Source):
         return list(self._stream_log(revs, since))
 
     def _stream_log(self, revs: list[str], since: int | None) -> Iterator[dict[str, Any]]:
+        from guardrails.sources.gitlog import LOG_FORMAT, parse_log  # a warm run reads no log
+
         diff = "--numstat" if self.numstat else "--name-status"
         bot_memo: dict[tuple[str, str], bool] = {}  # few authors, many commits
         tokens = self.git.stream("log", "-z", "--no-merges", "-M", diff, "--no-color",
@@ -474,4 +475,14 @@ def guardrails_gather_finish(config: Any, store: Any) -> None:
     gitship.ship(config, store)
 
 
-__all__ = ["GitSource", "guardrails_gather_finish", "guardrails_gather_sources", "parse_log"]
+def __getattr__(name: str) -> Any:
+    """``parse_log`` (kept here for callers), imported on first use: a warm run
+    parses no log."""
+    if name == "parse_log":
+        from guardrails.sources.gitlog import parse_log
+
+        return parse_log
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["GitSource", "guardrails_gather_finish", "guardrails_gather_sources"]

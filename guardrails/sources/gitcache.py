@@ -36,12 +36,14 @@ import os
 import stat
 import zlib
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from guardrails.deferredfacts import DeferredFacts, positions_of
+from guardrails.errors import SourceError
 from guardrails.installed import checksum, write_whole
 from guardrails.sources import gitcachecheck as check
 from guardrails.sources.gitcachecheck import (
@@ -186,7 +188,7 @@ def build(key: str, head: str, since: int, raw: list[dict[str, Any]], modules: l
     files = array(U32, [number(p, len(path_no)) for c in raw for p in c["files"]])
     data: History = {
         "version": VERSION, "key": key, "head": head, "since": since,
-        "sha": [c["sha"] for c in raw],
+        "sha": _joined_shas(raw, head),
         "author": [one(c["author"], c["author"]) for c in raw],
         "email": [one(c["email"], c["email"]) for c in raw],
         "at": array("q", [c["at"] for c in raw]), "ct": array("q", [c["ct"] for c in raw]),
@@ -201,6 +203,22 @@ def build(key: str, head: str, since: int, raw: list[dict[str, Any]], modules: l
     return data
 
 
+def _joined_shas(raw: list[dict[str, Any]], head: str) -> str:
+    """The shas as one string (marshal reads one object, not one per commit): each
+    as long as HEAD's (40 hex digits, 64 in a SHA-256 repository)."""
+    if any(len(c["sha"]) != len(head) for c in raw):
+        raise SourceError("git", f"commit ids of two lengths in one history (HEAD {head})")
+    return "".join(c["sha"] for c in raw)
+
+
+def shas_of(data: History) -> list[str]:
+    """Each commit's sha (split from the stored string once, on first use)."""
+    if "_shas" not in data:
+        joined, width = data["sha"], len(data["head"])
+        data["_shas"] = [joined[i:i + width] for i in range(0, len(joined), width)]
+    return data["_shas"]  # type: ignore[no-any-return]
+
+
 def set_modules(data: History, modules: list[list[str]], modules_key: str) -> None:
     """Store each commit's modules (computed with the module map ``modules_key``)."""
     set_no: dict[tuple[str, ...], int] = {}
@@ -210,6 +228,14 @@ def set_modules(data: History, modules: list[list[str]], modules_key: str) -> No
     data["modules_key"] = modules_key
     # each module's commits, ready for a run that reads the whole history (the usual)
     data["modpos"] = {mid: array(U32, idx) for mid, idx in positions_of(modules_of(data)).items()}
+    # and their authors counted, [author, commits, author, commits, ...] by number in
+    # ``authors`` (the bus factor: no count per commit and module on every run)
+    author_no: dict[str, int] = {}
+    one = author_no.setdefault
+    nums = [one(a, len(author_no)) for a in data["author"]]
+    data["authors"] = list(author_no)
+    data["modauthors"] = {mid: array(U32, itertools.chain.from_iterable(
+        Counter(map(nums.__getitem__, idx)).items())) for mid, idx in data["modpos"].items()}
 
 
 def files_of(data: History) -> list[list[str]]:
@@ -236,7 +262,7 @@ def raw_commits(data: History) -> list[dict[str, Any]]:
     renames = data["renames"]
     adds, dels = data.get("additions"), data.get("deletions")
     for i, (sha, author, email, at, ct, files) in enumerate(zip(
-            data["sha"], data["author"], data["email"], data["at"], data["ct"],
+            shas_of(data), data["author"], data["email"], data["at"], data["ct"],
             files_of(data), strict=True)):
         c: dict[str, Any] = {"sha": sha, "author": author, "email": email, "at": at,
                              "ct": ct, "files": files}
@@ -262,7 +288,7 @@ def commit_facts(data: History, since: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     append = out.append
     for sha, author, email, at, ct, files, mods in zip(
-            data["sha"], data["author"], data["email"], data["at"], data["ct"],
+            shas_of(data), data["author"], data["email"], data["at"], data["ct"],
             files_of(data), modules_of(data), strict=True):
         if at < since:
             continue
@@ -292,7 +318,7 @@ def deferred_commit_facts(data: History, since: int,
     at_bounds = data.get("_at_bounds") or ((min(ats), max(ats)) if ats else (0, 0))
     keep = None if at_bounds[0] >= since else [at >= since for at in ats]
     columns: dict[str, Callable[[], Any]] = {
-        "sha": lambda: data["sha"], "author": lambda: data["author"],
+        "sha": lambda: shas_of(data), "author": lambda: data["author"],
         "email": lambda: data["email"], "authored_at": lambda: data["at"],
         "committed_at": lambda: data["ct"], "files": lambda: files_of(data),
         "modules": lambda: modules_of(data), "additions": lambda: data.get("additions"),
@@ -303,7 +329,8 @@ def deferred_commit_facts(data: History, since: int,
     def column(field: str) -> Any:
         if field not in memo:
             make = columns.get(field)
-            if field in ("files", "committed_at") and check.rest_problem(data) is not None:
+            if field in ("files", "committed_at", "modules") and check.rest_problem(
+                    data) is not None:
                 make = None  # no column: readers build the facts (from git)
             col = make() if make is not None else None
             if col is not None and keep is not None:
@@ -314,6 +341,13 @@ def deferred_commit_facts(data: History, since: int,
     def positions(field: str) -> Any:
         return data["modpos"] if field == "modules" and keep is None else None
 
+    def tallies(field: str, by: str) -> Any:
+        if field != "modules" or by != "author" or keep is not None:
+            return None
+        table = data["authors"]
+        return {mid: dict(zip(map(table.__getitem__, col[::2]), col[1::2], strict=True))
+                for mid, col in data["modauthors"].items()}
+
     def build() -> list[dict[str, Any]]:
         try:
             return commit_facts(data, since)
@@ -322,7 +356,7 @@ def deferred_commit_facts(data: History, since: int,
 
     count = len(ats) if keep is None else sum(keep)
     known = {"authored_at": at_bounds} if keep is None and ats else None
-    return DeferredFacts(count, build, column, positions, known)
+    return DeferredFacts(count, build, column, positions, known, tallies)
 
 
 def _pack(code: str, values: Iterable[int]) -> bytes:
@@ -342,7 +376,8 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
     data["key"] = key
     for name in PACKED:  # little-endian bytes, whatever the machine
         data[name] = _pack(PACKED[name], data[name])
-    data["modpos"] = {mid: _pack(U32, idx) for mid, idx in data["modpos"].items()}
+    for name in ("modpos", "modauthors"):
+        data[name] = {mid: _pack(U32, col) for mid, col in data[name].items()}
     path = cache_path(cache_dir, key)
     try:
         payload = marshal.dumps(data, MARSHAL_VERSION)

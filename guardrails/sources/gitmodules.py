@@ -10,7 +10,7 @@ CODEOWNERS owners of those files. A warm run reads the commits' columns
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from guardrails.deferredfacts import DeferredFacts, positions_of
@@ -50,15 +50,19 @@ class ModuleMap:
 
 
 def _columns(commits: list[dict[str, Any]] | DeferredFacts
-             ) -> tuple[Sequence[str], Sequence[str], dict[str, Sequence[int]]]:
-    """The commits' shas and authors, and each module's commits (positions):
-    deferred facts' columns (building no dict), else taken from the dicts."""
+             ) -> tuple[Callable[[], Sequence[str]], Sequence[str], dict[str, Sequence[int]]]:
+    """The commits' shas (a call: read only when the facts are built) and authors,
+    and each module's commits (positions): deferred facts' columns (building no
+    dict), else taken from the dicts."""
     if isinstance(commits, DeferredFacts):
-        shas, authors = commits.column("sha"), commits.column("author")
-        per_module = commits.positions("modules")
-        if shas is not None and authors is not None and per_module is not None:
+        authors, per_module = commits.column("author"), commits.positions("modules")
+        if authors is not None and per_module is not None:
+            def shas() -> Sequence[str]:
+                col = commits.column("sha")
+                return col if col is not None else [c["sha"] for c in commits]
             return shas, authors, per_module
-    return ([c["sha"] for c in commits], [c["author"] for c in commits],
+    listed = [c["sha"] for c in commits]
+    return (lambda: listed, [c["author"] for c in commits],
             positions_of([c["modules"] for c in commits]))
 
 
@@ -106,9 +110,10 @@ def module_facts(commits: list[dict[str, Any]] | DeferredFacts, tracked: list[st
     def build() -> list[dict[str, Any]]:
         # Shas and authors taken per module in C calls (a Counter increment per commit
         # and module was the cost here); authors count in history order, as before.
+        sha_of = shas().__getitem__
         for mid, idx in per_module.items():
             m = mods[mid]
-            m["commits"] = list(map(shas.__getitem__, idx))
+            m["commits"] = list(map(sha_of, idx))
             m["authors"] = Counter(map(authors.__getitem__, idx))
         out = []
         for mid in ids:

@@ -93,6 +93,18 @@ def test_store_merges_deferred_facts_with_another_source() -> None:
     assert again.get("commits") == [*ROWS, {"id": "x"}]
 
 
+def test_tally_counts_each_value_per_list_value_or_takes_the_sources() -> None:
+    rows = [{"m": ["x", "y"], "a": "A"}, {"m": ["x"], "a": "B"}, {"m": [], "a": "A"},
+            {"m": ["x"], "a": "A"}]
+    cols = {f: [r[f] for r in rows] for f in ("m", "a")}
+    d = DeferredFacts(len(rows), lambda: rows, cols.get)
+    assert d.tally("m", "a") == {"x": {"A": 2, "B": 1}, "y": {"A": 1}}
+    assert d.tally("m", "nope") is None and d.tally("nope", "a") is None
+    ready = DeferredFacts(len(rows), lambda: rows, cols.get,
+                          tallies=lambda f, by: {"x": {"Z": 9}} if by == "a" else None)
+    assert ready.tally("m", "a") == {"x": {"Z": 9}}
+
+
 def test_store_columns_raise_a_failed_source() -> None:
     store = FactStore()
     store.fail("commits", SourceError("git", "boom"))
@@ -163,6 +175,10 @@ def test_warm_run_hands_over_unbuilt_commits_equal_to_the_cold_ones(repo: GitRep
         for field in ("authored_at", "committed_at"):
             assert list(commits.column(field)) == [int(c[field].timestamp())
                                                    for c in want["commits"]]
+        # the cache's counts of each module's authors are those of the facts
+        counted = DeferredFacts(len(want["commits"]), lambda w=want: w["commits"],
+                                lambda f, w=want: [c[f] for c in w["commits"]])
+        assert commits.tally("modules", "author") == counted.tally("modules", "author")
     # the late commit's two dates differ, and both columns say so
     late = _gather(repo.path, tmp_path / "cache")["commits"]
     i = late.column("sha").index(repo.head())
@@ -211,15 +227,18 @@ def test_bus_factor_reads_the_facts_a_plugin_changed(repo: GitRepo, tmp_path: Pa
     assert {e.team for e in res.evidence} == {"zed-team"}
 
 
+@pytest.mark.parametrize("column", ["files", "modules"])
 def test_damage_found_only_when_the_facts_are_built_costs_a_read_not_a_fact(
-        repo: GitRepo, tmp_path: Path) -> None:
-    """Files and committer dates are checked when commit facts are built (a warm run
-    that only counts never pays for it): damaged there, the facts come from git."""
+        repo: GitRepo, tmp_path: Path, column: str) -> None:
+    """Files, committer dates and module sets are checked when commit facts are built
+    (a warm run that only counts never pays for it): damaged there, the facts come
+    from git."""
     cache = tmp_path / "cache"
     want = _gather(repo.path, cache)
     (path,) = (cache / "git").glob("*.bin")
     data = marshal.loads(path.read_bytes()[len(MAGIC) + 4:])
-    data["files"] = data["files"][:-4] + (10**6).to_bytes(4, "little")  # past the table
+    # a path number past the table, a module set number past the sets
+    data[column] = data[column][:-4] + (10**6).to_bytes(4, "little")
     payload = marshal.dumps(data)
     path.write_bytes(MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
     env = SourceEnv(root=repo.path, now=NOW, window=timedelta(days=365), cache_dir=cache)
@@ -228,8 +247,9 @@ def test_damage_found_only_when_the_facts_are_built_costs_a_read_not_a_fact(
     commits = got["commits"]
     assert isinstance(commits, DeferredFacts) and src.warnings == []
     assert commits.column("author") == [c["author"] for c in want["commits"]]
-    assert commits.column("files") is None  # no column from a damaged one
+    assert commits.column(column) is None  # no column from a damaged one
+    assert got["modules"] == want["modules"]  # each module's commits: still right
     assert commits.facts() == want["commits"]  # from git
     assert any("ignored the damaged history cache" in w for w in src.warnings)
     again = _gather(repo.path, cache)["commits"]  # written again, whole
-    assert again.column("files") == [c["files"] for c in want["commits"]]
+    assert again.column(column) == [c[column] for c in want["commits"]]

@@ -488,8 +488,13 @@ DAMAGE: dict[str, Callable[[dict[str, Any], bytes], bytes]] = {
     "marshal garbage": lambda d, b: _sealed(b"x") [:len(MAGIC) + 4] + b"\xff" * 40,
     "a list": lambda d, b: _sealed([1, 2]),
     "a bad head": lambda d, b: _sealed({**d, "head": "zz"}),
+    "a head with a newline after it": lambda d, b: _sealed({**d, "head": d["head"] + "\n"}),
+    "a head in capitals": lambda d, b: _sealed({**d, "head": d["head"].upper()}),
     "since as text": lambda d, b: _sealed({**d, "since": "0"}),
-    "a sha as a number": lambda d, b: _sealed({**d, "sha": [1] * len(d["sha"])}),
+    "a sha as a number": lambda d, b: _sealed({**d, "sha": 1}),
+    "shas as a list": lambda d, b: _sealed({**d, "sha": [d["head"]] * len(d["author"])}),
+    "a sha cut short": lambda d, b: _sealed({**d, "sha": d["sha"][:-1]}),
+    "a sha too many": lambda d, b: _sealed({**d, "sha": d["sha"] + d["head"]}),
     "a date past 9999": lambda d, b: _sealed({**d, "at": [10**300] * len(d["at"])}),
     "a packed date past 9999": lambda d, b: _sealed({**d, "at": _packed("q", 2**62, len(d["at"]))}),
     "a date column cut mid-number": lambda d, b: _sealed({**d, "ct": bytes(d["ct"])[:-3]}),
@@ -497,19 +502,27 @@ DAMAGE: dict[str, Callable[[dict[str, Any], bytes], bytes]] = {
         "I", len(d["paths"]), len(d["files"]))}),
     "file counts that do not add up": lambda d, b: _sealed({**d, "nfiles": _packed(
         "I", 1, len(d["nfiles"]) - 1) + _packed("I", 0, 1)}),
-    "a module set number past the end": lambda d, b: _sealed({**d, "modules": _packed(
-        "I", len(d["modsets"]), len(d["modules"]))}),
     "a module set holding a number": lambda d, b: _sealed({**d, "modsets": [[1]]}),
     "paths as one string": lambda d, b: _sealed({**d, "paths": "\0".join(d["paths"])}),
     "a module's commit past the end": lambda d, b: _sealed({**d, "modpos": {
-        m: _packed("I", len(d["sha"]), 1) for m in d["modpos"]}}),
+        m: _packed("I", len(d["author"]), 1) for m in d["modpos"]}}),
     "module positions as a list": lambda d, b: _sealed({**d, "modpos": [1]}),
+    "a module's author past the table": lambda d, b: _sealed({**d, "modauthors": {
+        m: _packed("I", len(d["authors"]), 2) for m in d["modauthors"]}}),
+    "an author with no commits": lambda d, b: _sealed({**d, "modauthors": {
+        m: _packed("I", 0, 2) for m in d["modauthors"]}}),
+    "module authors cut mid-pair": lambda d, b: _sealed({**d, "modauthors": {
+        m: _packed("I", 0, 1) for m in d["modauthors"]}}),
+    "authors of other modules": lambda d, b: _sealed({**d, "modauthors": {"elsewhere": _packed(
+        "I", 1, 2)}}),
+    "an author table of numbers": lambda d, b: _sealed({**d, "authors": [1] * len(
+        d["authors"])}),
     "a short column": lambda d, b: _sealed({**d, "modules": d["modules"][1:]}),
-    "a code object for files": lambda d, b: _sealed({**d, "files": [[_code()]] * len(d["sha"])}),
+    "a code object for files": lambda d, b: _sealed({**d, "files": [[_code()]] * len(d["author"])}),
     "a code object for the history": lambda d, b: _sealed(_code()),
     "a rename that is null": lambda d, b: _sealed({**d, "renames": {0: None}}),
     "a rename past the end": lambda d, b: _sealed({**d, "renames": {10**6: [["a", "b"]]}}),
-    "half the line counts": lambda d, b: _sealed({**d, "additions": [0] * len(d["sha"])}),
+    "half the line counts": lambda d, b: _sealed({**d, "additions": [0] * len(d["author"])}),
     "tracked files as a dict": lambda d, b: _sealed({**d, "tracked_key": [1],
                                                      "tracked": {"a": 1}}),
 }
@@ -549,12 +562,14 @@ def test_a_cache_that_lies_about_its_commits_and_files_reads_git_without_a_crash
     assert len(expected) > 1
     good = gitcache.load(cache, first._cache_key())
     assert good is not None
-    one = {name: good[name][:1] for name in ("sha", "author", "email", "at", "ct", "modules")}
+    one = {name: good[name][:1] for name in ("author", "email", "at", "ct", "modules")}
+    one["sha"] = good["head"]  # the shas are one string: one commit's is one sha long
     (path,) = (cache / "git").glob("*.bin")
     path.write_bytes(_sealed({**good, **one, "nfiles": _packed("I", 1, 1),
                               "files": _packed("I", len(good["paths"]), 1),
                               "modpos": {m: _packed("I", 0, 1) for m in good["modpos"]},
                               "renames": {}, "additions": None, "deletions": None}))
+    assert gitcache.load(cache, first._cache_key()) is not None  # the lie passes the load
     again = source(repo.path, cache)
     got = again.gather({"commits"})["commits"]
     assert list(got) == expected and len(got) == len(expected)
