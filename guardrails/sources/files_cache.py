@@ -39,7 +39,8 @@ bring pickle or a database and still need this key and these checks.
 Where: ``<cache_dir>/files/`` (``cache_dir`` of the config, else
 ``$GUARDRAILS_CACHE_DIR``, else ``$XDG_CACHE_HOME/guardrails`` or
 ``~/.cache/guardrails``): one file per kind and org data folder
-(``KIND-<checksum>.bin``; all the postmortems of a folder in one file).
+(``KIND-<checksum>.bin``; all the postmortems of a folder in one file),
+each kind pruned to the 16 most recently written when one is written.
 Never inside the org data folder: a ``cache_dir`` there turns this cache off.
 ``GUARDRAILS_NO_STARTUP_CACHE=1`` turns it off too.
 
@@ -57,9 +58,14 @@ link and without blocking (a FIFO, a folder or a device there is a miss),
 refused unread above :data:`MAX_CACHE_BYTES`, and its payload is checked
 against the CRC-32 and Adler-32 in its header before :mod:`marshal` reads
 it (so a cut-short or damaged file never reaches marshal), then checked for
-the exact shape written. marshal builds data and never runs it (the trust
-is that of Python's own ``__pycache__`` files, which are marshal too). Any
-mismatch is a silent miss: the report is the same whatever the cache holds.
+the exact shape written, every record and front matter for plain data
+(scalars, lists and dicts, at most :data:`MAX_DEPTH` deep: no code object, set
+or nesting that would crash a reader). marshal builds data and never runs it.
+Any mismatch is a silent miss, and the file is parsed as without the cache. A
+file forged whole (checksums and digest right, other records of the right
+shape) is believed, as Python believes its ``__pycache__`` (marshal too):
+whoever can write the cache folder can change what a run reads, as whoever
+can write the data folder can.
 Files are written whole through a temporary file and ``os.replace``
 (:func:`guardrails.installed.write_whole`); a folder that cannot be written
 costs only the time the cache would save. A data file above
@@ -71,6 +77,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import marshal
 import os
@@ -79,7 +86,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.installed import caches_disabled, checksum, write_whole
+from guardrails.installed import caches_disabled, checksum, prune, write_whole
 from guardrails.sources.files_formats import Table
 from guardrails.yamlio import decode_text
 
@@ -93,6 +100,13 @@ MAX_CACHE_BYTES = 256 << 20
 #: postmortems kept for one folder; a bigger folder keeps none
 MAX_POSTMORTEMS = 50_000
 _HEAD_BYTES = 16 << 10  # the JSON header line is short; a longer one is foreign
+#: nesting a kept value may have (records, front matter); deeper is a miss
+MAX_DEPTH = 64
+#: what a parser gives and a kept value may hold (a YAML date is never kept: marshal)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_DATA = _SCALARS | {list, dict}
+_IS_DICT, _IS_LIST = {dict}.__contains__, {list}.__contains__
+_SLICE = 4096
 
 
 def digest(raw: bytes) -> str:
@@ -181,7 +195,7 @@ class FactCache:
         if got is not None and got[0].get("entry") == entry and got[0].get(
                 "context") == self._ctx:
             value = _loads(got[1])
-            if _table_shape(value):
+            if _table_shape(value, len(got[1])):
                 records, columns, starts, prefix, nulls, single, has_text = value
                 # YAML and JSON records are located from the text (on demand).
                 text = decode_text(raw, display) if has_text else None
@@ -230,6 +244,8 @@ class FactCache:
                 os.replace(pending.tmp, pending.file)
             except OSError:
                 self.discard(pending)
+            else:
+                _prune(pending.file)
             pending.tmp = None
 
     def discard(self, pending: Stored | None) -> None:
@@ -250,7 +266,7 @@ class FactCache:
         if blob is None:
             return None
         value = _loads(blob)
-        if not _postmortem_shape(value):
+        if not _postmortem_shape(value, len(blob)):
             return None
         self._pm_kept[key] = blob
         return value  # type: ignore[no-any-return]
@@ -292,6 +308,7 @@ class FactCache:
         _write(self._file("postmortems"),
                {"format": _FORMAT, "context": self._ctx, "entry": ["postmortems"]},
                payload)
+        _prune(self._file("postmortems"))
 
     def _postmortems(self) -> dict[str, bytes]:
         got = _read(self._file("postmortems"))
@@ -349,6 +366,14 @@ def _read(file: Path) -> tuple[dict[str, Any], memoryview] | None:
     return head, payload
 
 
+def _prune(file: Path) -> None:
+    """Keep the :data:`~guardrails.installed.KEEP` most recently written files of
+    ``file``'s kind (one per data folder: a CI runner checking out to a new path
+    each run would add a set every run), and no temporary file a killed run left.
+    Only names this cache makes (``KIND-`` + 16 hex digits + ``.bin``); never raises."""
+    prune(file.parent, file.name[:-len(".bin") - 16], ".bin")
+
+
 def _write(file: Path, head: dict[str, Any], payload: bytes) -> None:
     with contextlib.suppress(OSError, ValueError, TypeError):
         line = json.dumps({**head, "size": len(payload), "payload": checksum(payload)})
@@ -369,21 +394,85 @@ def _write_new(tmp: Path, head: dict[str, Any], payload: bytes) -> None:
 def _loads(payload: bytes | memoryview) -> Any:
     try:
         return marshal.loads(payload)
-    except (ValueError, EOFError, TypeError, RecursionError):
+    except (ValueError, EOFError, TypeError, RecursionError, MemoryError):
+        # MemoryError: a forged size (a list "of 2**31 items") where memory is capped
         return None
 
 
-def _table_shape(value: Any) -> bool:
+def _plain(values: list[Any], size: int) -> bool:
+    """Every one of ``values``, read from a payload of ``size`` bytes, is plain data
+    (scalars, lists, dicts keyed by scalars) nested at most :data:`MAX_DEPTH` deep.
+
+    A level at a time in C loops, a slice of values at a time (the levels' lists
+    stay small): a forged value (a code object, a set, a list nested past the
+    recursion limit) would crash a reader or reach a report, and every value a
+    parser gave and the schema passed is of this shape (a miss costs only the
+    parse). Each value marshal reads takes at least a byte of the payload, so
+    a walk meeting more values than that met a list or dict more than once (a
+    YAML alias, or forged sharing: 80 lists each holding the next twice are
+    2**80 paths): it is walked again, each container once.
+    """
+    got = _walk(values, size)
+    return _walk(values, None) is True if got is None else got
+
+
+def _walk(values: list[Any], budget: int | None) -> bool | None:
+    """:func:`_plain`'s walk: None once more than ``budget`` values were met; with
+    no budget, a container met again is not walked again."""
+    compress, chain = itertools.compress, itertools.chain.from_iterable
+    seen: set[int] | None = set() if budget is None else None  # ids: all alive, no reuse
+    met = 0
+    for at in range(0, len(values), _SLICE):
+        level = values[at:at + _SLICE]
+        for depth in range(MAX_DEPTH + 1):
+            met += len(level)
+            if budget is not None and met > budget:
+                return None
+            kinds = list(map(type, level))
+            types = set(kinds)
+            if not types <= _DATA:
+                return False
+            dicts = list(compress(level, map(_IS_DICT, kinds))) if dict in types else []
+            lists = list(compress(level, map(_IS_LIST, kinds))) if list in types else []
+            if seen is not None and depth:
+                dicts, lists = _unseen(dicts, seen), _unseen(lists, seen)
+            if not dicts and not lists:
+                break
+            if not set(map(type, chain(dicts))) <= _SCALARS:
+                return False
+            level = [*chain(map(dict.values, dicts)), *chain(lists)]
+        else:
+            return False
+    return True
+
+
+def _unseen(containers: list[Any], seen: set[int]) -> list[Any]:
+    """The ``containers`` not in ``seen`` (by identity), now added to it."""
+    fresh = set(map(id, containers))
+    if len(fresh) == len(containers) and seen.isdisjoint(fresh):
+        seen |= fresh  # the usual case, all new and distinct: C loops only
+        return containers
+    out = []
+    for c in containers:
+        key = id(c)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def _table_shape(value: Any, size: int) -> bool:
     """Exactly what :meth:`FactCache.snapshot` writes."""
     if not (type(value) is tuple and len(value) == 7):
         return False
     records, columns, starts, prefix, nulls, single, has_text = value
-    # Every record kept was a valid one, an object (a dict); what is inside each was
-    # checked by the schema before it was kept, and is trusted as __pycache__ is.
+    # Every record kept was a valid one, an object (a dict) of plain data: a record
+    # holding anything else (a code object, a set, nesting past MAX_DEPTH) is forged.
     if not (type(records) is list and set(map(type, records)) <= {dict}
             and type(columns) is tuple and type(prefix) is tuple
             and type(nulls) is bool and type(single) is bool and type(has_text) is bool
-            and set(map(type, columns)) <= {str} and set(map(type, prefix)) <= {str, int}):
+            and set(map(type, columns)) <= {str} and set(map(type, prefix)) <= {str, int}
+            and _plain(records, size)):
         return False
     if starts is None:
         return True
@@ -393,11 +482,12 @@ def _table_shape(value: Any) -> bool:
     return type(starts) is list and len(starts) == len(records) and set(map(type, starts)) <= {int}
 
 
-def _postmortem_shape(value: Any) -> bool:
+def _postmortem_shape(value: Any, size: int) -> bool:
     """Exactly what the files source keeps of a postmortem."""
     if not (type(value) is tuple and len(value) == 6):
         return False
     front, sections, section_lines, normalized, lines, body_line = value
     return (type(front) is dict and type(sections) is dict and type(section_lines) is dict
             and type(normalized) is dict and type(lines) is list and type(body_line) is int
-            and set(map(type, lines)) <= {str})
+            and set(map(type, lines)) <= {str}
+            and _plain([front, sections, section_lines, normalized], size))

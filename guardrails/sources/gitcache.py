@@ -114,7 +114,8 @@ def load(cache_dir: Path | None, key: str,
         return None
     try:
         data = marshal.loads(body)
-    except (ValueError, EOFError, TypeError, RecursionError) as exc:
+    # MemoryError: a forged size (a list "of 2**31 items") where memory is capped
+    except (ValueError, EOFError, TypeError, RecursionError, MemoryError) as exc:
         _ignored(path, f"unreadable ({type(exc).__name__})", warn)
         return None
     problem = check.problem(data)

@@ -32,7 +32,7 @@ def prune(folder: Path, keep: Path | None = None, now: float | None = None) -> N
     try:
         with os.scandir(folder) as it:
             for entry in it:
-                if not _OURS.match(entry.name):
+                if not _OURS.fullmatch(entry.name):  # match: "$" lets a final "\n" by
                     continue
                 try:
                     st = entry.stat(follow_symlinks=False)

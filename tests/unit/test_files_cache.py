@@ -254,7 +254,8 @@ def _kept(cache: Path, kind: str) -> Path:
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "truncated", "foreign", "empty", "huge",
-                                    "fifo", "folder", "link", "other-version", "shape"])
+                                    "fifo", "folder", "link", "other-version", "shape",
+                                    "deep", "not-data", "shared"])
 def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_org(tmp_path)
@@ -301,6 +302,11 @@ def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
                                    kind == "deployments" else {"x": 1})
             meta.update(size=len(forged), payload=checksum(forged))
             path.write_bytes(json.dumps(meta).encode() + b"\n" + forged)
+        elif damage in ("deep", "not-data", "shared"):
+            # The checksums right and the shape written, a record's value not what a
+            # parser gives: nested past any recursion limit, a code object, or 80
+            # lists each holding the next twice (2**80 paths through 80 objects).
+            path.write_bytes(_forged_value(head, payload, kind, damage))
     assert outputs(config, tmp_path, facts=False) == want
     for kind in ("deployments", "postmortems"):
         if damage == "huge":
@@ -320,6 +326,36 @@ def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
         # rewritten: the next run takes every record from the cache again
         _no_parsing(monkeypatch)
         assert outputs(config, tmp_path, facts=False) == want
+
+
+def _forged_value(head: bytes, payload: bytes, kind: str, damage: str) -> bytes:
+    """A cache file as written but for one record's value (see the test above)."""
+    import marshal
+
+    from guardrails.installed import checksum
+
+    value: Any = compile("1", "forged", "eval")
+    if damage == "deep":
+        value = []
+        for _ in range(1900):  # marshal writes at most ~2000 levels
+            value = [value]
+    elif damage == "shared":
+        value = []
+        for _ in range(80):
+            value = [value, value]
+    stored = marshal.loads(payload)
+    if kind == "deployments":
+        records = stored[0]
+        records[0] = {**records[0], "changes": value}
+        forged = marshal.dumps(stored, 4)
+    else:  # postmortems: digest -> the stored form of one postmortem
+        key = next(iter(stored))
+        front, *rest = marshal.loads(stored[key])
+        stored[key] = marshal.dumps(({**front, "incident": value}, *rest), 4)
+        forged = marshal.dumps(stored, 4)
+    meta = json.loads(head)
+    meta.update(size=len(forged), payload=checksum(forged))
+    return json.dumps(meta).encode() + b"\n" + forged
 
 
 def test_a_forged_entry_must_match_the_files_digest(tmp_path: Path, cache: Path) -> None:
@@ -392,3 +428,31 @@ def test_postmortems_too_many_bytes_to_read_back_are_not_written(
     assert outputs(config, tmp_path, facts=False) == want
     assert not list((cache / "files").glob("postmortems-*.bin"))
     assert outputs(config, tmp_path, facts=False) == want
+
+
+def test_the_cache_folder_keeps_the_most_recent_folders_of_each_kind(
+        tmp_path: Path, cache: Path) -> None:
+    # One file per kind and data folder: a CI runner that checks out to a new path
+    # each time would add a set of files every run. Each kind keeps the 16 most
+    # recently written; nothing the cache did not name is touched.
+    import time
+
+    from guardrails.installed import KEEP
+
+    folder = cache / "files"
+    folder.mkdir(parents=True)
+    old = [folder / f"deployments-{i:016x}.bin" for i in range(KEEP + 4)]
+    for i, path in enumerate(old):
+        path.write_bytes(b"from another folder")
+        os.utime(path, (time.time() - 1000 * (i + 1),) * 2)
+    mine = [folder / "deployments-notes.bin", folder / "README"]
+    for path in mine:
+        path.write_bytes(b"mine")
+        os.utime(path, (1, 1))
+    config = write_org(tmp_path)
+    outputs(config, tmp_path, facts=False)
+    kept = sorted(p.name for p in folder.glob("deployments-*.bin") if p not in mine)
+    assert len(kept) == KEEP and _kept(cache, "teams").exists()
+    # the newest stayed, beside the one this run wrote
+    assert set(kept) > {p.name for p in old[:KEEP - 1]}
+    assert all(p.exists() for p in mine)

@@ -537,6 +537,30 @@ def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: 
         assert gitcache.load(cache, first._cache_key()) == good, damage  # rewritten whole
 
 
+def test_a_cache_that_lies_about_its_commits_and_files_reads_git_without_a_crash(
+        repo: GitRepo, tmp_path: Path) -> None:
+    # A forged cache (checksum right, HEAD right) that keeps one commit of several
+    # and names a file past its path table: the warm run hands over deferred facts
+    # announcing one commit; building them finds the files damaged and reads git,
+    # which gives them all. Those are the facts, never an AssertionError.
+    cache = tmp_path / "cache"
+    first = source(repo.path, cache)
+    expected = list(first.gather({"commits"})["commits"])
+    assert len(expected) > 1
+    good = gitcache.load(cache, first._cache_key())
+    assert good is not None
+    one = {name: good[name][:1] for name in ("sha", "author", "email", "at", "ct", "modules")}
+    (path,) = (cache / "git").glob("*.bin")
+    path.write_bytes(_sealed({**good, **one, "nfiles": _packed("I", 1, 1),
+                              "files": _packed("I", len(good["paths"]), 1),
+                              "modpos": {m: _packed("I", 0, 1) for m in good["modpos"]},
+                              "renames": {}, "additions": None, "deletions": None}))
+    again = source(repo.path, cache)
+    got = again.gather({"commits"})["commits"]
+    assert list(got) == expected and len(got) == len(expected)
+    assert any("ignored the damaged history cache" in w for w in again.warnings)
+
+
 def test_another_versions_cache_is_a_quiet_miss(repo: GitRepo, tmp_path: Path,
                                                 git_calls: GitCalls) -> None:
     cache = tmp_path / "cache"
