@@ -44,7 +44,7 @@ from typing import Any
 
 Predicate = Callable[[Any], bool]
 
-__all__ = ["Predicate", "mentions", "predicate"]
+__all__ = ["Predicate", "every_item", "mentions", "predicate"]
 
 #: Keywords whose jsonschema behaviour jsonschema-rs does not reproduce here.
 _JSONSCHEMA_ONLY = frozenset({"patternProperties", "multipleOf"})
@@ -84,6 +84,87 @@ def predicate(
     return built
 
 
+def every_item(schema: Any) -> Predicate | None:
+    """Whether every item of a list is valid under data schema ``schema``, in one
+    jsonschema-rs call (a loop of ``predicate(schema)`` costs a Python call and a
+    conversion setup per item: 100,000 deployments 0.14 -> 0.10 s), or None where
+    that call would not say exactly what ``predicate`` says of each item.
+
+    True only when jsonschema-rs finds the list valid under ``{"type": "array",
+    "items": schema}``, which by JSON Schema's definition of ``items`` is every
+    item valid under ``schema``; False when one is not, or when jsonschema-rs
+    cannot read one (a datetime...): the caller then asks each item, so the
+    verdict on each record, and the first error, are as before. The schema is
+    moved under ``$defs`` of the array's schema, its ``$defs`` beside it; so a
+    schema with anything that a move could change the meaning of (an ``$id``,
+    an anchor, a ``$ref`` other than ``#/$defs/...``) gets None, as does one
+    :func:`predicate` leaves to jsonschema. The engine is built at the first call.
+    """
+    key = f"every:{schema!r}"
+    if key in _cache:
+        return _cache[key]
+    built = None
+    if isinstance(schema, dict) and not mentions(schema, _JSONSCHEMA_ONLY | _MOVE_SENSITIVE) \
+            and _refs_are_local_defs(schema):
+        defs = dict(schema.get("$defs") or {})
+        name = "guardrails-item"
+        while name in defs:
+            name += "-"
+        defs[name] = {k: v for k, v in schema.items() if k not in ("$schema", "$defs")}
+        built = _every(
+            {"type": "array", "items": {"$ref": f"#/$defs/{name}"}, "$defs": defs})
+    if len(_cache) >= _CACHE_SIZE:
+        _cache.clear()
+    _cache[key] = built
+    return built
+
+
+#: keywords whose meaning depends on where a schema sits in its document
+_MOVE_SENSITIVE = frozenset({"$id", "$anchor", "$dynamicAnchor", "$dynamicRef",
+                             "$recursiveAnchor", "$recursiveRef"})
+
+
+def _refs_are_local_defs(schema: Any) -> bool:
+    """Whether every ``$ref`` in ``schema`` points into its top-level ``$defs``."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if ref is not None and not (isinstance(ref, str) and ref.startswith("#/$defs/")):
+                return False
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
+
+
+def _every(array_schema: Any) -> Predicate:
+    engine: Any = None
+
+    def all_valid(items: list[Any]) -> bool:
+        nonlocal engine
+        if engine is None:
+            engine = _engine(array_schema, False) or _refused
+        try:
+            # A slice at a time: jsonschema-rs reads its whole argument into values
+            # of its own first (100,000 pull requests at once: +17 MiB of peak);
+            # 500 records are as fast a record and cost ~0.1 MiB.
+            return all(engine(items[k:k + _EVERY_CHUNK])
+                       for k in range(0, len(items), _EVERY_CHUNK))
+        except (ValueError, TypeError, OverflowError):
+            return False  # an item jsonschema-rs cannot read: the caller asks each item
+
+    return all_valid
+
+
+_EVERY_CHUNK = 500
+
+
+def _refused(items: Any) -> bool:
+    return False
+
+
 def mentions(schema: Any, words: frozenset[str]) -> bool:
     """Whether any mapping in ``schema`` has one of ``words`` as a key (iterative)."""
     stack = [schema]
@@ -98,11 +179,12 @@ def mentions(schema: Any, words: frozenset[str]) -> bool:
     return False
 
 
-def _build(schema: Any, rule: bool) -> Predicate | None:
+def _engine(schema: Any, rule: bool) -> Predicate | None:
+    """jsonschema-rs's bare ``is_valid`` of ``schema``, or None where it refuses it."""
     import jsonschema_rs
 
     try:
-        fast = jsonschema_rs.Draft202012Validator(
+        return jsonschema_rs.Draft202012Validator(  # type: ignore[no-any-return]
             schema,
             validate_formats=False,
             keywords={"pattern": _Re2Pattern if rule else _PythonPattern, "format": _Format},
@@ -111,6 +193,12 @@ def _build(schema: Any, rule: bool) -> Predicate | None:
             retriever=_refuse,  # guardrails never fetches a schema
         ).is_valid
     except Exception:  # noqa: BLE001 - whatever jsonschema-rs refuses, jsonschema decides
+        return None
+
+
+def _build(schema: Any, rule: bool) -> Predicate | None:
+    fast = _engine(schema, rule)
+    if fast is None:
         return None
 
     def slow(instance: Any) -> bool:

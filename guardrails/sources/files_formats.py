@@ -38,7 +38,7 @@ from typing import Any
 
 from guardrails import validation, yamlio
 from guardrails.errors import DataFileError
-from guardrails.fastvalid import predicate
+from guardrails.fastvalid import every_item, predicate
 from guardrails.textsafe import excerpt, quoted
 from guardrails.verdictcache import schema_key
 from guardrails.yamlio import PathKey, Position
@@ -65,11 +65,16 @@ class RecordCheck:
         if definition:
             pointer = definition.replace("~", "~0").replace("/", "~1")
             # The definition through a $ref, so its own $refs still resolve.
-            fast = predicate({"$defs": root["$defs"], "$ref": f"#/$defs/{pointer}"}, lazy=True)
+            engine_schema = {"$defs": root["$defs"], "$ref": f"#/$defs/{pointer}"}
         else:
-            fast = predicate(root, lazy=True)
+            engine_schema = root
+        fast = predicate(engine_schema, lazy=True)
         self.fast: Callable[[Any], bool] = fast or self.validator.is_valid
         self.compiled = fast is not None
+        #: True when every record of a list is valid, in one call; False when one
+        #: is not or it cannot tell (then ask ``fast`` of each): see fastvalid.every_item
+        self.every: Callable[[Any], bool] = (every_item(engine_schema) if fast is not None
+                                             else None) or _cannot_tell
         #: what a whole file's verdict is remembered by (guardrails.verdictcache)
         self.key = f"file:{schema_name}:{definition}:{schema_key(repr(schema))}"
         self.required: tuple[str, ...] = tuple(schema.get("required", ()))
@@ -112,6 +117,10 @@ def remember_file(check: RecordCheck, suffix: str, text: str) -> None:
 
     if verdictcache.active():
         verdictcache.remember(f"{check.key}:{suffix}", text)
+
+
+def _cannot_tell(records: Any) -> bool:
+    return False
 
 
 def always_valid(record: Any) -> bool:

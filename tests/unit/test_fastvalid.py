@@ -138,6 +138,57 @@ def test_data_records_agree(name: str, definition: str | None, data: st.DataObje
     _agree(schema, [record], rule=False)
 
 
+@pytest.mark.fuzz
+@pytest.mark.parametrize(("name", "definition"), _targets())
+@settings(max_examples=fuzz_examples(40), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_item_is_each_item(name: str, definition: str | None,
+                                 data: st.DataObject) -> None:
+    """A list's one-call verdict is True exactly when every record is valid to
+    ``predicate`` (and so to jsonschema), for every shipped data schema."""
+    root = validation.load_schema(name)
+    records = data.draw(st.lists(_records(root["$defs"][definition] if definition else root),
+                                 max_size=4))
+    schema = root
+    if definition:
+        pointer = definition.replace("~", "~0").replace("/", "~1")
+        schema = {"$defs": root["$defs"], "$ref": f"#/$defs/{pointer}"}
+    every = fastvalid.every_item(schema)
+    assert every is not None  # every shipped data schema can be checked in one call
+    one = predicate(schema)
+    assert one is not None
+    assert every(records) is all(one(r) for r in records), records
+
+
+def test_every_item_cannot_read_is_no() -> None:
+    """An item jsonschema-rs cannot read is a no (each item is then asked), not an error."""
+    from datetime import datetime
+
+    every = fastvalid.every_item(validation.load_schema("deployments"))
+    assert every is not None
+    good = {"id": "d-1", "service": "api", "finished_at": "2026-10-01T10:00:00Z",
+            "status": "success"}
+    assert every([good, good]) is True
+    assert every([good, {**good, "finished_at": datetime(2026, 10, 1)}]) is False
+    assert every([good, {**good, "status": 3}]) is False
+    assert every([]) is True
+    assert every([good] * 1200) is True  # in slices
+    assert every([good] * 1100 + [{**good, "status": 3}]) is False
+
+
+@pytest.mark.parametrize("schema", [
+    {"$id": "https://example.com/s", "type": "object"},
+    {"type": "object", "properties": {"a": {"$ref": "#"}}},
+    {"type": "object", "properties": {"a": {"$ref": "other.json"}}},
+    {"$defs": {"x": {"$anchor": "x"}}, "$ref": "#x"},
+    {"type": "object", "patternProperties": {"^a": {"type": "string"}}},
+])
+def test_every_item_declines_what_a_move_could_change(schema: Any) -> None:
+    """A schema whose meaning may depend on where it sits is checked item by item."""
+    assert fastvalid.every_item(schema) is None
+
+
 # ---------------------------------------------------------------------------
 # rule conditions: random schemas, random facts
 # ---------------------------------------------------------------------------
