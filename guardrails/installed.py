@@ -26,6 +26,7 @@ import contextlib
 import functools
 import json
 import os
+import stat
 import sys
 import zlib
 from pathlib import Path
@@ -36,6 +37,8 @@ LOCAL_PLUGIN_FILE = "guardrails_plugins.py"
 #: (entry point name, module, distribution name, distribution version)
 Entry = tuple[str, str, str | None, str | None]
 _FORMAT = 1
+#: the biggest entry-point cache file read (thousands of plugins fit)
+_MAX_BYTES = 4 << 20
 #: files kept per family (``entry-points-``, ``pack-teams-``, ...) in a cache folder
 KEEP = 16
 #: folder entries looked at when pruning (a hostile folder of millions costs no more)
@@ -146,6 +149,38 @@ def checksum(data: bytes | memoryview) -> str:
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
+def read_regular(file: Path, limit: int) -> bytes | None:
+    """The bytes of cache file ``file`` when it is a regular file of at most
+    ``limit`` bytes, else None; never raises ``OSError``. Opened without
+    following a final symbolic link and without blocking: a FIFO, folder or
+    device put at a cache's path is a miss, never a run that waits forever for
+    a writer (``Path.read_bytes`` would)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(
+        os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(file, flags)
+    except OSError:
+        return None
+    chunks: list[bytes] = []
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        left = limit + 1  # one byte more: a file that grew past the limit is refused
+        while left > 0:
+            chunk = os.read(fd, min(left, 16 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return None if len(data) > limit else data
+
+
 def write_whole(file: Path, *chunks: bytes) -> None:
     """Write a cache file whole or not at all (``chunks`` one after the other, so a
     big payload is not copied to join a header): a temporary file beside it, then
@@ -223,9 +258,12 @@ def _hex16(text: str) -> bool:
 
 
 def _read(file: Path, key: list[list[object]]) -> tuple[tuple[Entry, ...], str] | None:
+    raw = read_regular(file, _MAX_BYTES)
+    if raw is None:
+        return None
     try:
-        data = json.loads(file.read_text("utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("format") != _FORMAT or data.get("key") != key:
         return None

@@ -37,10 +37,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from guardrails.installed import cache_dir, caches_disabled, checksum, write_cache
+from guardrails.installed import (
+    cache_dir,
+    caches_disabled,
+    checksum,
+    read_regular,
+    write_cache,
+)
 
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
+#: the biggest pack cache file read (a builtin pack with its positions is ~100 KB)
+_MAX_BYTES = 16 << 20
 
 Positions = dict[tuple[Any, ...], tuple[int, int]]
 
@@ -123,8 +131,11 @@ def load(path: Path, ctx: list[Any]) -> tuple[dict[str, Any], Positions] | None:
     file = _cache_file(path)
     if file is None:
         return None
+    raw = read_regular(file, _MAX_BYTES)
+    if raw is None:
+        return None
     try:
-        header, _, payload = file.read_bytes().partition(b"\n")
+        header, _, payload = raw.partition(b"\n")
         head = json.loads(header)
         if not (isinstance(head, dict) and head.get("format") == _FORMAT
                 and head.get("context") == ctx and head.get("payload") == checksum(payload)

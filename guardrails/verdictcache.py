@@ -37,7 +37,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.installed import checksum, write_cache
+from guardrails.installed import checksum, read_regular, write_cache
 
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
@@ -86,10 +86,11 @@ def _load() -> dict[str, Any]:
     # sharing the cache folder would otherwise overwrite each other's file on every run.
     file = folder / f"verdicts-{checksum(json.dumps(ctx).encode('utf-8', 'surrogatepass'))}.json"
     state["file"] = file
+    raw = read_regular(file, 128 * MAX_ENTRIES)  # a FIFO there is a miss, not a hang
+    if raw is None:
+        return state
     try:
-        if os.stat(file).st_size > 128 * MAX_ENTRIES:
-            return state
-        head, _, payload = file.read_bytes().partition(b"\n")
+        head, _, payload = raw.partition(b"\n")
         meta = json.loads(head)
         if not (isinstance(meta, dict) and meta.get("format") == _FORMAT
                 and meta.get("context") == ctx and meta.get("payload") == checksum(payload)):

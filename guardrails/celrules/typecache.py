@@ -31,13 +31,12 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails.celrules.uses import Uses
-from guardrails.installed import checksum, write_cache
+from guardrails.installed import checksum, read_regular, write_cache
 
 if TYPE_CHECKING:
     from guardrails.kinds import KindRegistry
@@ -69,10 +68,11 @@ def _load() -> dict[str, Any]:
     # One file per context: installs sharing the folder do not overwrite each other's.
     name = checksum(json.dumps(state["ctx"]).encode("utf-8", "surrogatepass"))
     file = state["file"] = folder / f"cel-types-{name}.json"
+    raw = read_regular(file, 4096 * MAX_ENTRIES)  # a FIFO there is a miss, not a hang
+    if raw is None:
+        return state
     try:
-        if os.stat(file).st_size > 4096 * MAX_ENTRIES:
-            return state
-        head, _, payload = file.read_bytes().partition(b"\n")
+        head, _, payload = raw.partition(b"\n")
         meta = json.loads(head)
         if not (isinstance(meta, dict) and meta.get("format") == _FORMAT
                 and meta.get("context") == state["ctx"]

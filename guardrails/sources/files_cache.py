@@ -81,12 +81,11 @@ import itertools
 import json
 import marshal
 import os
-import stat
 import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.installed import caches_disabled, checksum, prune, write_whole
+from guardrails.installed import caches_disabled, checksum, prune, read_regular, write_whole
 from guardrails.sources.files_formats import Table
 from guardrails.yamlio import decode_text
 
@@ -375,29 +374,8 @@ class FactCache:
 def _read(file: Path) -> tuple[dict[str, Any], memoryview] | None:
     """(header, payload) of a cache file whose payload matches its header's checksum,
     or None. A link, FIFO, folder or device is never opened for reading nor waited on."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(
-        os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(file, flags)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CACHE_BYTES:
-            return None
-        chunks, left = [], MAX_CACHE_BYTES + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 16 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    if len(data) > MAX_CACHE_BYTES:
+    data = read_regular(file, MAX_CACHE_BYTES)
+    if data is None:
         return None
     end = data.find(b"\n", 0, _HEAD_BYTES)
     if end < 0:

@@ -357,3 +357,34 @@ def test_pruning_a_folder_it_cannot_read_is_no_error(tmp_path: Path) -> None:
     installed.prune(tmp_path / "missing", "entry-points-", ".json")
     (tmp_path / "file").write_text("x")
     installed.prune(tmp_path / "file", "entry-points-", ".json")
+
+
+def test_a_fifo_or_folder_at_a_start_up_cache_path_is_a_miss_not_a_hang(
+        tmp_path: Path) -> None:
+    """Every start-up cache file (entry points, packs, CEL checks, schema verdicts)
+    replaced by a FIFO (which a plain read would wait on forever) or a folder: the
+    run ends, with the report it gives without caches."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "GUARDRAILS_PLUGIN_CACHE_DIR": str(cache), "NO_COLOR": "1"}
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    args = [sys.executable, "-m", "guardrails", "check", "-c", str(EXAMPLE),
+            "--now", "2026-11-20", "-q", "--no-color"]
+    first = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120,
+                           check=False)
+    names = sorted(p.name for p in cache.iterdir())
+    assert {n.split("-")[0] for n in names} >= {"entry", "pack", "cel", "verdicts"}, names
+    for n, name in enumerate(names):
+        (cache / name).unlink()
+        if n % 2:
+            (cache / name).mkdir()
+        else:
+            os.mkfifo(cache / name)
+    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60,
+                           check=False)  # a hang fails here, as TimeoutExpired
+    import re
+
+    def timeless(text: str) -> str:
+        return re.sub(r"in [0-9.]+m?s\b", "in Ts", text)
+
+    assert (again.returncode, timeless(again.stdout)) == (first.returncode,
+                                                          timeless(first.stdout))
