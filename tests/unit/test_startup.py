@@ -286,10 +286,17 @@ def test_a_deeply_nested_cache_file_is_ignored(
         installed._cached.cache_clear()
 
 
+def _click_says(option: str, *possible: str) -> str:
+    """click's own wording of an unknown option (it changed between click versions)."""
+    from click.exceptions import NoSuchOption
+
+    return NoSuchOption(option, possibilities=list(possible) or None).format_message()
+
+
 @pytest.mark.parametrize(("args", "said"), [
-    (["--quite"], "No such option '--quite'. Did you mean '--quiet'?"),
-    (["-Q"], "No such option '-Q'."),
-    (["-qZ"], "No such option '-Z'."),
+    (["--quite"], _click_says("--quite", "--quiet")),
+    (["-Q"], _click_says("-Q")),
+    (["-qZ"], _click_says("-Z")),
     (["-c=nosuch.yaml"], "=nosuch.yaml: config file not found"),
 ])
 def test_check_reads_short_options_as_click_does(project: Path, args: list[str],
