@@ -30,6 +30,7 @@ import stat
 import sys
 import zlib
 from pathlib import Path
+from typing import Any
 
 GROUP = "guardrails"
 #: a project's own plugin module, next to its config (loaded like pytest's conftest.py)
@@ -179,6 +180,34 @@ def read_regular(file: Path, limit: int) -> bytes | None:
         os.close(fd)
     data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     return None if len(data) > limit else data
+
+
+def load_json_cache(file: Path, limit: int, head: dict[str, Any]) -> Any:
+    """The JSON payload of a cache file :func:`store_json_cache` wrote with exactly
+    ``head``, or None: a header line (``head`` plus the payload's checksum), then
+    the payload. Anything else (another format, context or file, a damaged
+    payload, no regular file) is a miss; never raises ``OSError``."""
+    raw = read_regular(file, limit)
+    if raw is None:
+        return None
+    line, _, payload = raw.partition(b"\n")
+    try:
+        meta = json.loads(line)
+        if not isinstance(meta, dict):
+            return None
+        stored = meta.pop("payload", None)
+        if meta != head or stored != checksum(payload):
+            return None
+        return json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def store_json_cache(file: Path, head: dict[str, Any], payload: bytes) -> None:
+    """Write what :func:`load_json_cache` reads back (through :func:`write_cache`:
+    whole or not at all, the family pruned). Raises ``OSError`` like it."""
+    line = json.dumps({**head, "payload": checksum(payload)}).encode("utf-8")
+    write_cache(file, line + b"\n" + payload)
 
 
 def write_whole(file: Path, *chunks: bytes) -> None:

@@ -41,8 +41,8 @@ from guardrails.installed import (
     cache_dir,
     caches_disabled,
     checksum,
-    read_regular,
-    write_cache,
+    load_json_cache,
+    store_json_cache,
 )
 
 #: bump when what is stored, or how it is read, changes
@@ -131,19 +131,10 @@ def load(path: Path, ctx: list[Any]) -> tuple[dict[str, Any], Positions] | None:
     file = _cache_file(path)
     if file is None:
         return None
-    raw = read_regular(file, _MAX_BYTES)
-    if raw is None:
+    key = _file_key(path)
+    if key is None:
         return None
-    try:
-        header, _, payload = raw.partition(b"\n")
-        head = json.loads(header)
-        if not (isinstance(head, dict) and head.get("format") == _FORMAT
-                and head.get("context") == ctx and head.get("payload") == checksum(payload)
-                and head.get("file") == _file_key(path)):
-            return None
-        stored = json.loads(payload)
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
-        return None
+    stored = load_json_cache(file, _MAX_BYTES, {"format": _FORMAT, "context": ctx, "file": key})
     if not isinstance(stored, dict):
         return None
     data, raw = stored.get("data"), stored.get("positions")
@@ -174,9 +165,7 @@ def store(path: Path, data: Any, pos: Positions, ctx: list[Any]) -> None:
         payload = json.dumps({"data": data, "positions": [[list(k), v[0], v[1]]
                                                           for k, v in pos.items()]},
                              ensure_ascii=False, allow_nan=False).encode("utf-8")
-        header = json.dumps({"format": _FORMAT, "context": ctx, "file": key,
-                             "payload": checksum(payload)}).encode("utf-8")
-        write_cache(file, header + b"\n" + payload)
+        store_json_cache(file, {"format": _FORMAT, "context": ctx, "file": key}, payload)
 
 
 def _plain(value: Any, depth: int) -> bool:

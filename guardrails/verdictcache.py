@@ -37,7 +37,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.installed import checksum, read_regular, write_cache
+from guardrails.installed import checksum, load_json_cache, store_json_cache
 
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
@@ -86,18 +86,8 @@ def _load() -> dict[str, Any]:
     # sharing the cache folder would otherwise overwrite each other's file on every run.
     file = folder / f"verdicts-{checksum(json.dumps(ctx).encode('utf-8', 'surrogatepass'))}.json"
     state["file"] = file
-    raw = read_regular(file, 128 * MAX_ENTRIES)  # a FIFO there is a miss, not a hang
-    if raw is None:
-        return state
-    try:
-        head, _, payload = raw.partition(b"\n")
-        meta = json.loads(head)
-        if not (isinstance(meta, dict) and meta.get("format") == _FORMAT
-                and meta.get("context") == ctx and meta.get("payload") == checksum(payload)):
-            return state
-        stored = json.loads(payload)
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
-        return state
+    # a FIFO there is a miss, not a hang
+    stored = load_json_cache(file, 128 * MAX_ENTRIES, {"format": _FORMAT, "context": ctx})
     if isinstance(stored, dict):
         state["known"] = {k: frozenset(v) for k, v in stored.items()
                           if isinstance(k, str) and isinstance(v, list)
@@ -188,6 +178,4 @@ def _write(state: dict[str, Any]) -> None:
     with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
         payload = json.dumps({k: sorted(v) for k, v in sorted(seen.items())},
                              ensure_ascii=False).encode("utf-8", "surrogatepass")
-        head = json.dumps({"format": _FORMAT, "context": state["ctx"],
-                           "payload": checksum(payload)}).encode("utf-8")
-        write_cache(file, head + b"\n" + payload)
+        store_json_cache(file, {"format": _FORMAT, "context": state["ctx"]}, payload)

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails.celrules.uses import Uses
-from guardrails.installed import checksum, read_regular, write_cache
+from guardrails.installed import checksum, load_json_cache, store_json_cache
 
 if TYPE_CHECKING:
     from guardrails.kinds import KindRegistry
@@ -68,19 +68,9 @@ def _load() -> dict[str, Any]:
     # One file per context: installs sharing the folder do not overwrite each other's.
     name = checksum(json.dumps(state["ctx"]).encode("utf-8", "surrogatepass"))
     file = state["file"] = folder / f"cel-types-{name}.json"
-    raw = read_regular(file, 4096 * MAX_ENTRIES)  # a FIFO there is a miss, not a hang
-    if raw is None:
-        return state
-    try:
-        head, _, payload = raw.partition(b"\n")
-        meta = json.loads(head)
-        if not (isinstance(meta, dict) and meta.get("format") == _FORMAT
-                and meta.get("context") == state["ctx"]
-                and meta.get("payload") == checksum(payload)):
-            return state
-        stored = json.loads(payload)
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
-        return state
+    # a FIFO there is a miss, not a hang
+    stored = load_json_cache(file, 4096 * MAX_ENTRIES,
+                             {"format": _FORMAT, "context": state["ctx"]})
     if isinstance(stored, dict) and len(stored) <= MAX_ENTRIES:
         state["known"] = stored
     return state
@@ -144,6 +134,4 @@ def _write(state: dict[str, Any]) -> None:
     with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
         payload = json.dumps(entries, sort_keys=True, ensure_ascii=False).encode(
             "utf-8", "surrogatepass")
-        head = json.dumps({"format": _FORMAT, "context": state["ctx"],
-                           "payload": checksum(payload)}).encode("utf-8")
-        write_cache(file, head + b"\n" + payload)
+        store_json_cache(file, {"format": _FORMAT, "context": state["ctx"]}, payload)
