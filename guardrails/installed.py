@@ -23,6 +23,7 @@ packs' cache, :mod:`guardrails.packcache`, lives there too);
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
@@ -210,16 +211,53 @@ def store_json_cache(file: Path, head: dict[str, Any], payload: bytes) -> None:
     write_cache(file, line + b"\n" + payload)
 
 
-def write_whole(file: Path, *chunks: bytes) -> None:
-    """Write a cache file whole or not at all (``chunks`` one after the other, so a
-    big payload is not copied to join a header): a temporary file beside it, then
-    ``os.replace``. Raises ``OSError`` like ``open``; callers treat that as a cache
-    they cannot keep. (Not :func:`guardrails.fileio.atomic_write`: its ``tempfile``
-    import brings shutil, bz2 and lzma, ~2 ms of every start-up.)"""
+def create_temp(file: Path, mode: int = 0o666) -> tuple[int, Path]:
+    """A new, empty temporary file beside ``file``, open for writing: ``(fd, path)``.
+
+    Named ``.NAME.<16 random hex digits>.tmp`` and created with ``O_EXCL`` and
+    ``O_NOFOLLOW``, so whatever was put at a name beforehand (a link to a file
+    elsewhere, a FIFO, a file) is never opened, nor written through: a name
+    that is taken is passed over. ``mode`` as ``open`` (less the umask). The
+    folder is created when missing. Raises ``OSError``."""
     file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(
+        os, "O_CLOEXEC", 0)
+    for _ in range(4):
+        # Random, not the process id: a name known in advance could be taken on purpose.
+        tmp = file.with_name(f".{file.name}.{os.urandom(8).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, mode), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name beside", str(file))
+
+
+def within(folder: Path, root: Path) -> None:
+    """Raise ``OSError`` when ``folder``, a folder under ``root``, is reached through a
+    symbolic link below ``root``: a cache's own subfolder linked elsewhere (by a
+    repository checked out there, say) must not have the cache written into the
+    link's target. ``root`` itself may be a link (the user chose it)."""
+    here = os.path.realpath(root)
+    for part in folder.relative_to(root).parts:
+        here = os.path.join(here, part)
+        if os.path.islink(here):
+            raise OSError(errno.ELOOP, "a symbolic link in a cache folder", here)
+
+
+def write_whole(file: Path, *chunks: bytes, root: Path | None = None) -> None:
+    """Write a cache file whole or not at all (``chunks`` one after the other, so a
+    big payload is not copied to join a header): a new temporary file beside it
+    (:func:`create_temp`: never through a link), then ``os.replace``, which
+    replaces a link at ``file`` itself, never its target. With ``root``, the
+    cache folder ``file`` must stay in: no folder between them may be a link
+    (:func:`within`). Raises ``OSError`` like ``open``; callers treat that as a
+    cache they cannot keep. (Not :func:`guardrails.fileio.atomic_write`: its
+    ``tempfile`` import brings shutil, bz2 and lzma, ~2 ms of every start-up.)"""
+    if root is not None:
+        within(file.parent, root)
+    fd, tmp = create_temp(file)
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:
             for data in chunks:
                 fh.write(data)
         os.replace(tmp, file)
@@ -261,7 +299,7 @@ def prune(folder: Path, prefix: str, suffix: str, keep: int = KEEP) -> None:
                 name = entry.name
                 tmp = name.startswith(".") and name.endswith(".tmp")
                 bare = name
-                if tmp and suffix in name:  # .NAME.PID.tmp
+                if tmp and suffix in name:  # .NAME.RANDOM.tmp (.NAME.PID.tmp before)
                     bare = name[1:name.index(suffix, 1) + len(suffix)]
                 if not (len(bare) == width + len(suffix) and bare.startswith(prefix)
                         and bare.endswith(suffix) and _hex16(bare[len(prefix):width])):
