@@ -61,7 +61,9 @@ it (so a cut-short or damaged file never reaches marshal), then checked for
 the exact shape written, every record and front matter for plain data
 (scalars, lists and dicts, at most :data:`MAX_DEPTH` deep: no code object, set
 or nesting that would crash a reader). marshal builds data and never runs it.
-Any mismatch is a silent miss, and the file is parsed as without the cache. A
+Any mismatch is a silent miss, and the file is parsed as without the cache
+(a payload claiming a list or tuple longer than it can hold is one at once:
+:func:`guardrails.installed.load_marshal` bounds the memory a load may take). A
 file forged whole (checksums and digest right, other records of the right
 shape) is believed, as Python believes its ``__pycache__`` (marshal too):
 whoever can write the cache folder can change what a run reads, as whoever
@@ -90,6 +92,7 @@ from guardrails.installed import (
     caches_disabled,
     checksum,
     create_temp,
+    load_marshal,
     prune,
     read_regular,
     write_whole,
@@ -430,9 +433,9 @@ def _write_new(file: Path, head: dict[str, Any], payload: bytes) -> Path:
 
 def _loads(payload: bytes | memoryview) -> Any:
     try:
-        return marshal.loads(payload)
+        return load_marshal(payload)
     except (ValueError, EOFError, TypeError, RecursionError, MemoryError):
-        # MemoryError: a forged size (a list "of 2**31 items") where memory is capped
+        # MemoryError: a forged size (a list "of 2**31 items"): load_marshal caps memory
         return None
 
 

@@ -44,7 +44,7 @@ from typing import Any
 
 from guardrails.deferredfacts import DeferredFacts, positions_of
 from guardrails.errors import SourceError
-from guardrails.installed import checksum, write_whole
+from guardrails.installed import checksum, load_marshal, write_whole
 from guardrails.sources import gitcachecheck as check
 from guardrails.sources.gitcachecheck import (
     MAGIC,
@@ -115,8 +115,8 @@ def load(cache_dir: Path | None, key: str,
         _ignored(path, "cut short or damaged (checksum)", warn)
         return None
     try:
-        data = marshal.loads(body)
-    # MemoryError: a forged size (a list "of 2**31 items") where memory is capped
+        data = load_marshal(body)
+    # MemoryError: a forged size (a list "of 2**31 items"): load_marshal caps memory
     except (ValueError, EOFError, TypeError, RecursionError, MemoryError) as exc:
         _ignored(path, f"unreadable ({type(exc).__name__})", warn)
         return None
