@@ -1,7 +1,7 @@
 """Writing files the user keeps: whole or not at all.
 
 Every file guardrails writes (``--output`` reports, ``--junitxml``,
-``--write-baseline``, the git and HTTP caches, ``init``'s scaffold) goes
+``--write-baseline``, ``init``'s scaffold) goes
 through :func:`atomic_writer`: the text goes to a temporary file in the same
 folder, which replaces the target with ``os.replace`` only once it is
 complete. A crash, Ctrl-C or SIGTERM in between leaves the previous file as

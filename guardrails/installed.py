@@ -23,12 +23,14 @@ packs' cache, :mod:`guardrails.packcache`, lives there too);
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
 import stat
 import sys
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -210,16 +212,53 @@ def store_json_cache(file: Path, head: dict[str, Any], payload: bytes) -> None:
     write_cache(file, line + b"\n" + payload)
 
 
-def write_whole(file: Path, *chunks: bytes) -> None:
-    """Write a cache file whole or not at all (``chunks`` one after the other, so a
-    big payload is not copied to join a header): a temporary file beside it, then
-    ``os.replace``. Raises ``OSError`` like ``open``; callers treat that as a cache
-    they cannot keep. (Not :func:`guardrails.fileio.atomic_write`: its ``tempfile``
-    import brings shutil, bz2 and lzma, ~2 ms of every start-up.)"""
+def create_temp(file: Path, mode: int = 0o666) -> tuple[int, Path]:
+    """A new, empty temporary file beside ``file``, open for writing: ``(fd, path)``.
+
+    Named ``.NAME.<16 random hex digits>.tmp`` and created with ``O_EXCL`` and
+    ``O_NOFOLLOW``, so whatever was put at a name beforehand (a link to a file
+    elsewhere, a FIFO, a file) is never opened, nor written through: a name
+    that is taken is passed over. ``mode`` as ``open`` (less the umask). The
+    folder is created when missing. Raises ``OSError``."""
     file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(
+        os, "O_CLOEXEC", 0)
+    for _ in range(4):
+        # Random, not the process id: a name known in advance could be taken on purpose.
+        tmp = file.with_name(f".{file.name}.{os.urandom(8).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, mode), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name beside", str(file))
+
+
+def within(folder: Path, root: Path) -> None:
+    """Raise ``OSError`` when ``folder``, a folder under ``root``, is reached through a
+    symbolic link below ``root``: a cache's own subfolder linked elsewhere (by a
+    repository checked out there, say) must not have the cache written into the
+    link's target. ``root`` itself may be a link (the user chose it)."""
+    here = os.path.realpath(root)
+    for part in folder.relative_to(root).parts:
+        here = os.path.join(here, part)
+        if os.path.islink(here):
+            raise OSError(errno.ELOOP, "a symbolic link in a cache folder", here)
+
+
+def write_whole(file: Path, *chunks: bytes, root: Path | None = None) -> None:
+    """Write a cache file whole or not at all (``chunks`` one after the other, so a
+    big payload is not copied to join a header): a new temporary file beside it
+    (:func:`create_temp`: never through a link), then ``os.replace``, which
+    replaces a link at ``file`` itself, never its target. With ``root``, the
+    cache folder ``file`` must stay in: no folder between them may be a link
+    (:func:`within`). Raises ``OSError`` like ``open``; callers treat that as a
+    cache they cannot keep. (Not :func:`guardrails.fileio.atomic_write`: its
+    ``tempfile`` import brings shutil, bz2 and lzma, ~2 ms of every start-up.)"""
+    if root is not None:
+        within(file.parent, root)
+    fd, tmp = create_temp(file)
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:
             for data in chunks:
                 fh.write(data)
         os.replace(tmp, file)
@@ -261,7 +300,7 @@ def prune(folder: Path, prefix: str, suffix: str, keep: int = KEEP) -> None:
                 name = entry.name
                 tmp = name.startswith(".") and name.endswith(".tmp")
                 bare = name
-                if tmp and suffix in name:  # .NAME.PID.tmp
+                if tmp and suffix in name:  # .NAME.RANDOM.tmp (.NAME.PID.tmp before)
                     bare = name[1:name.index(suffix, 1) + len(suffix)]
                 if not (len(bare) == width + len(suffix) and bare.startswith(prefix)
                         and bare.endswith(suffix) and _hex16(bare[len(prefix):width])):
@@ -334,3 +373,66 @@ def _scan() -> tuple[Entry, ...]:
         out.append((ep.name, ep.value.split(":", 1)[0], dist, version))
     out.sort(key=lambda e: (e[2] or "", e[0]))
     return tuple(out)
+
+
+#: room a marshal load may take beyond what the process holds: bytes per payload byte
+#: (a real payload needs at most ~36, a list of empty dicts; records ~5) and a floor
+_MARSHAL_ROOM_PER_BYTE = 64
+_MARSHAL_ROOM = 128 << 20
+
+
+def load_marshal(payload: bytes | memoryview) -> Any:
+    """``marshal.loads(payload)``, its memory bounded by the payload's size.
+
+    marshal makes a list or tuple as long as the data claims before it reads
+    one item, so five forged bytes claiming 2**31 - 1 items cost ~4.5 s of CPU
+    (a list) or ~43 s and 16 GiB (a tuple) before it finds that the data ends
+    (CPython 3.11, measured 2026-12-01). The claims sit anywhere in the stream;
+    checking each against the bytes left would mean walking the stream in
+    Python, slower than the parse a cache saves. So, where the system offers
+    it (Linux: ``RLIMIT_DATA`` counts ``malloc``'s mappings, not the stack),
+    the load runs with the process's data capped at what it holds now plus
+    :data:`_MARSHAL_ROOM_PER_BYTE` bytes a payload byte plus
+    :data:`_MARSHAL_ROOM`: such a claim fails at once with ``MemoryError``, and
+    no forged file costs more than that room. The cap is lifted right after;
+    another thread allocating during the load shares it (guardrails runs none
+    that allocates much then). Elsewhere, marshal's own bounds. Raises what
+    ``marshal.loads`` raises.
+    """
+    import marshal
+
+    lift = _cap_data(len(payload))
+    if lift is None:
+        return marshal.loads(payload)
+    try:
+        return marshal.loads(payload)
+    finally:
+        lift()
+
+
+def _cap_data(size: int) -> Callable[[], None] | None:
+    """Cap the process's data for a load of ``size`` bytes (see :func:`load_marshal`);
+    returns what lifts the cap, or None when there is none to set (not Linux, or
+    the process's own limit is already as tight)."""
+    try:
+        fd = os.open("/proc/self/status", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:  # not Linux
+        return None
+    try:
+        status = os.read(fd, 1 << 14)
+    finally:
+        os.close(fd)
+    try:
+        held = int(status.split(b"VmData:", 1)[1].split(None, 1)[0]) * 1024
+        import resource  # here: ~0.4 ms, paid only by a run that reads a cache
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        cap = held + _MARSHAL_ROOM_PER_BYTE * size + _MARSHAL_ROOM
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        if soft != resource.RLIM_INFINITY and soft <= cap:
+            return None
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    except (IndexError, ValueError, OSError, ImportError):
+        return None
+    return lambda: resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))

@@ -3,16 +3,19 @@
 ``@dataclass`` on CPython 3.11 writes each class's ``__init__``, ``__repr__``
 and ``__eq__`` (a frozen class's ``__setattr__``, ``__delattr__`` and
 ``__hash__`` too) as source text and compiles it with ``exec`` every time the
-module is imported: ~0.1-0.2 ms a method, ~13 ms of ``guardrails check``'s
-start-up over the ~25 classes it imports (benchmarks/RESULTS.md, "start-up,
-boot3"). A class decorated with :func:`record` is still a dataclass
-(``dataclasses.fields``, ``replace``, ``asdict``, ``__match_args__`` and
-subclassing with ``@dataclass`` work as before) but writes its own
-``__init__``, which Python compiles into the module's bytecode once, and takes
-the shared :func:`_repr`, :func:`_eq` and :func:`_hash` below, which give what
-the generated ones give. A frozen record still gets its generated
-``__setattr__``/``__delattr__`` (dataclasses refuses a class that defines its
-own), so its ``__init__`` sets fields with ``object.__setattr__``.
+module is imported: ~0.12 ms a method. The 27 records a warm ``guardrails
+check`` of the example org imports would take ~12 ms as ``@dataclass`` (99
+methods) and take ~3 ms as records (measured 2026-12-01, CPython 3.11.7,
+shared 2-CPU VM, best of 20; the script is in benchmarks/RESULTS.md,
+"harden"; first measured in "start-up, boot3"). A class decorated with
+:func:`record` is still a dataclass (``dataclasses.fields``, ``replace``,
+``asdict``, ``__match_args__`` and subclassing with ``@dataclass`` work as
+before) but writes its own ``__init__``, which Python compiles into the
+module's bytecode once, and takes the shared :func:`_repr`, :func:`_eq` and
+:func:`_hash` below, which give what the generated ones give. A frozen
+record still gets its generated ``__setattr__``/``__delattr__`` (dataclasses
+refuses a class that defines its own), so its ``__init__`` sets fields with
+``object.__setattr__``.
 
 The hand-written ``__init__`` must take the fields in order with their
 defaults, a field with a ``default_factory`` defaulting to :data:`FACTORY`

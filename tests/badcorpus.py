@@ -10,7 +10,8 @@ the real CLI on it, and asserts what the gate promises for bad input:
 * no traceback, no ``forbid`` string, no value of a secret environment
   variable, and no byte of the canary file that sits *outside* the root;
 * no file the user wrote was changed, removed or added, except the
-  ``outputs`` the case names.
+  ``outputs`` the case names; nothing in the folder outside the root (which
+  holds the canary, and which links in a case may name) was changed or added.
 
 ``case.yaml`` keys (all optional except ``about``, ``args`` and ``exit``)::
 
@@ -295,6 +296,7 @@ def run_case(case: Case, tmp: Path, httpserver: Any | None) -> Outcome:
         _install_http(httpserver, _expand(spec["http"], {"http": str(url).rstrip("/")}))
     root, subs = prepare(case, tmp, url)
     before = _snapshot(root)
+    outside_before = _snapshot(Path(subs["outside_dir"]))
     args = [str(a) for a in _expand(spec["args"], subs)]
     env = {k: str(v) for k, v in _expand(spec.get("env") or {}, subs).items()}
     started = time.monotonic()
@@ -314,6 +316,10 @@ def run_case(case: Case, tmp: Path, httpserver: Any | None) -> Outcome:
 
     changed = sorted(rel for rel in set(before) | set(after)
                      if before.get(rel) != after.get(rel) and not may_change(rel))
+    outside_after = _snapshot(Path(subs["outside_dir"]))
+    changed += sorted(f"(outside the root) {rel}"
+                      for rel in set(outside_before) | set(outside_after)
+                      if outside_before.get(rel) != outside_after.get(rel))
     return Outcome(code, output, elapsed, changed)
 
 

@@ -61,13 +61,16 @@ it (so a cut-short or damaged file never reaches marshal), then checked for
 the exact shape written, every record and front matter for plain data
 (scalars, lists and dicts, at most :data:`MAX_DEPTH` deep: no code object, set
 or nesting that would crash a reader). marshal builds data and never runs it.
-Any mismatch is a silent miss, and the file is parsed as without the cache. A
+Any mismatch is a silent miss, and the file is parsed as without the cache
+(a payload claiming a list or tuple longer than it can hold is one at once:
+:func:`guardrails.installed.load_marshal` bounds the memory a load may take). A
 file forged whole (checksums and digest right, other records of the right
 shape) is believed, as Python believes its ``__pycache__`` (marshal too):
 whoever can write the cache folder can change what a run reads, as whoever
 can write the data folder can.
-Files are written whole through a temporary file and ``os.replace``
-(:func:`guardrails.installed.write_whole`); a folder that cannot be written
+Files are written whole through a new temporary file of random name, never
+through a link, and ``os.replace`` (:func:`guardrails.installed.write_whole`);
+a ``files`` folder that is a link turns the cache off; a folder that cannot be written
 costs only the time the cache would save. A data file above
 :data:`MAX_DATA_BYTES` is not kept (its snapshot would add its size to the
 run's peak memory while it loads).
@@ -85,7 +88,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.installed import caches_disabled, checksum, prune, read_regular, write_whole
+from guardrails.installed import (
+    caches_disabled,
+    checksum,
+    create_temp,
+    load_marshal,
+    prune,
+    read_regular,
+    write_whole,
+)
 from guardrails.sources.files_formats import Table
 from guardrails.yamlio import decode_text
 
@@ -218,6 +229,8 @@ class FactCache:
             return None
         if where.is_relative_to(data_folder):
             return None  # never write inside the data folder
+        if os.path.islink(where / "files"):
+            return None  # nor into the place a link there names
         return cls(where / "files", data_folder)
 
     def _file(self, kind: str) -> Path:
@@ -272,15 +285,10 @@ class FactCache:
                                  _MARSHAL_VERSION)
         except (ValueError, RecursionError):  # a type marshal cannot keep
             return None
-        # The process and the object: two loads of one kind at once never share it.
-        tmp = pending.file.with_name(f".{pending.file.name}.{os.getpid()}.{id(pending):x}.tmp")
         try:
-            _write_new(tmp, pending.head, blob)
+            pending.tmp = _write_new(pending.file, pending.head, blob)
         except (OSError, ValueError, TypeError):
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             return None
-        pending.tmp = tmp
         return pending
 
     def store(self, pending: Stored) -> None:
@@ -406,22 +414,28 @@ def _write(file: Path, head: dict[str, Any], payload: bytes) -> None:
         write_whole(file, line.encode("utf-8") + b"\n", payload)
 
 
-def _write_new(tmp: Path, head: dict[str, Any], payload: bytes) -> None:
-    """Write a cache file's content to ``tmp`` (created, never through a link)."""
+def _write_new(file: Path, head: dict[str, Any], payload: bytes) -> Path:
+    """Write a cache file's content to a new temporary file beside ``file`` (random
+    name, never through a link: :func:`~guardrails.installed.create_temp`), and
+    return its path; on failure it is removed again."""
     line = json.dumps({**head, "size": len(payload), "payload": checksum(payload)})
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(
-        os, "O_CLOEXEC", 0)
-    with open(os.open(tmp, flags, 0o644), "wb") as fh:
-        fh.write(line.encode("utf-8") + b"\n")
-        fh.write(payload)
+    fd, tmp = create_temp(file, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(line.encode("utf-8") + b"\n")
+            fh.write(payload)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
 
 
 def _loads(payload: bytes | memoryview) -> Any:
     try:
-        return marshal.loads(payload)
+        return load_marshal(payload)
     except (ValueError, EOFError, TypeError, RecursionError, MemoryError):
-        # MemoryError: a forged size (a list "of 2**31 items") where memory is capped
+        # MemoryError: a forged size (a list "of 2**31 items"): load_marshal caps memory
         return None
 
 

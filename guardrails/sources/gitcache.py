@@ -44,7 +44,7 @@ from typing import Any
 
 from guardrails.deferredfacts import DeferredFacts, positions_of
 from guardrails.errors import SourceError
-from guardrails.installed import checksum, write_whole
+from guardrails.installed import checksum, load_marshal, write_whole
 from guardrails.sources import gitcachecheck as check
 from guardrails.sources.gitcachecheck import (
     MAGIC,
@@ -115,8 +115,8 @@ def load(cache_dir: Path | None, key: str,
         _ignored(path, "cut short or damaged (checksum)", warn)
         return None
     try:
-        data = marshal.loads(body)
-    # MemoryError: a forged size (a list "of 2**31 items") where memory is capped
+        data = load_marshal(body)
+    # MemoryError: a forged size (a list "of 2**31 items"): load_marshal caps memory
     except (ValueError, EOFError, TypeError, RecursionError, MemoryError) as exc:
         _ignored(path, f"unreadable ({type(exc).__name__})", warn)
         return None
@@ -141,8 +141,10 @@ def ignored(cache_dir: Path | None, key: str, why: str,
 def read_regular(path: Path) -> bytes | None:
     """The bytes of ``path`` when it is a regular file of at most :data:`MAX_BYTES`,
     else None. Opened without blocking: a FIFO (or a device) put in its place
-    must cost a miss, never a run that waits for a writer forever."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    must cost a miss, never a run that waits for a writer forever; a link put
+    in its place is not followed (``OSError``)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
@@ -368,8 +370,9 @@ def _pack(code: str, values: Iterable[int]) -> bytes:
 
 def store(cache_dir: Path | None, key: str, data: History) -> None:
     """Write the cache whole or not at all (a temporary file beside it, then
-    ``os.replace``, which also replaces a FIFO or a link put in its place), then
-    prune the folder (:func:`gitcachedir.prune`)."""
+    ``os.replace``, which also replaces a FIFO or a link put in its place; never
+    written through a link, nor into a ``git`` folder that is one), then prune
+    the folder (:func:`gitcachedir.prune`)."""
     if cache_dir is None:
         return
     data = {k: v for k, v in data.items() if not k.startswith("_")}  # run-time notes
@@ -381,7 +384,8 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
     path = cache_path(cache_dir, key)
     try:
         payload = marshal.dumps(data, MARSHAL_VERSION)
-        write_whole(path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+        write_whole(path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload,
+                    root=cache_dir)
     except (OSError, ValueError) as exc:
         # A read-only cache folder must not fail the run; it is only slower.
         LOG.debug("could not write git cache %s: %s", path, exc)

@@ -17,7 +17,7 @@ LOG = logging.getLogger(__name__)
 #: history files kept in ``<cache_dir>/git``: the most recently written or read
 KEEP = 16
 #: the names this module writes: history files and the temporary files beside them
-_OURS = re.compile(r"^(?:[0-9a-f]{16}\.bin|\.[0-9a-f]{16}\.bin\.[0-9]+\.tmp)$")
+_OURS = re.compile(r"^(?:[0-9a-f]{16}\.bin|\.[0-9a-f]{16}\.bin\.[0-9a-f]+\.tmp)$")
 #: a temporary file this old was left by a run that died while writing
 _STALE_TMP_SECONDS = 3600
 

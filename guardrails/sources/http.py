@@ -119,7 +119,8 @@ class HttpClient(TransportMixin, PagingMixin, ConcurrencyMixin):
         self._base = urlsplit(settings.api_url)
         self._in_map = 0  # listings read inside map() report through map's task
         self.cache = (
-            ResponseCache(Path(env.cache_dir) / "http" / source) if env.cache_dir else None
+            ResponseCache(Path(env.cache_dir) / "http" / source, base=Path(env.cache_dir))
+            if env.cache_dir else None
         )
         self._errors = HttpErrors(source, service, settings, has_token=self._token is not None,
                                   netloc=self._base.netloc.rpartition("@")[2],

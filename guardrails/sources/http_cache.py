@@ -10,17 +10,23 @@ a cache file. :class:`CacheMiss` and :func:`offline_error` say what
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from guardrails.errors import SourceError
-from guardrails.fileio import atomic_write
+from guardrails.installed import read_regular, write_whole
+from guardrails.sources.http_settings import MAX_BODY_BYTES
 
 LOG = logging.getLogger(__name__)
+#: the biggest entry read back: a body of MAX_BODY_BYTES, each byte escaped as JSON
+#: (``\u0000``, 6 bytes) at worst, and its headers
+_MAX_ENTRY_BYTES = 6 * MAX_BODY_BYTES + (1 << 20)
 
 
 class CacheMiss(SourceError):
@@ -112,13 +118,18 @@ class CacheEntry:
 class ResponseCache:
     """GET answers on disk, one JSON file per URL (key: SHA-256 of the URL).
 
-    Writes go to a temporary file in the same folder and are moved into place
-    with ``os.replace``, so a crash never leaves half an entry; an entry that
-    does not read back is deleted and treated as absent.
+    Writes go to a new, randomly named temporary file in the same folder and
+    are moved into place with ``os.replace``, so a crash never leaves half an
+    entry, and nothing is ever written through a symbolic link: not one at an
+    entry's name (it is replaced), nor a folder under ``base`` that is one
+    (the entry is not kept). An entry that does not read back (a link, a FIFO
+    or a folder in its place too) is deleted and treated as absent.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, base: Path | None = None) -> None:
         self.root = root
+        #: the cache folder the user chose (``root`` is a folder under it)
+        self.base = root if base is None else base
         self.discarded: list[Path] = []
 
     def path_for(self, url: str) -> Path:
@@ -130,7 +141,12 @@ class ResponseCache:
         """The stored answer for ``url``, or None when absent or unreadable."""
         path = self.path_for(url)
         try:
-            raw = json.loads(path.read_text("utf-8"))
+            data = read_regular(path, _MAX_ENTRY_BYTES)
+            if data is None:
+                if not os.path.lexists(path):
+                    return None
+                raise ValueError("not a regular file, or too big")
+            raw = json.loads(data.decode("utf-8"))
             entry = CacheEntry(**raw)
             if entry.url != url:
                 raise ValueError("entry does not belong to this URL")
@@ -146,7 +162,8 @@ class ResponseCache:
         except (OSError, ValueError, TypeError, RecursionError) as exc:
             LOG.warning("discarding unreadable cache entry %s: %s", path, exc)
             self.discarded.append(path)
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a folder there: left, never used
+                path.unlink(missing_ok=True)
             return None
 
     def take_discard_note(self) -> str | None:
@@ -162,8 +179,7 @@ class ResponseCache:
         """Store ``entry`` atomically; a failed write is logged, not raised."""
         path = self.path_for(entry.url)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, json.dumps(entry.__dict__))
+            write_whole(path, json.dumps(entry.__dict__).encode("utf-8"), root=self.base)
         except OSError as exc:
             # A cache that cannot be written costs speed, not correctness.
             LOG.warning("cannot write HTTP cache entry %s: %s", path, exc)

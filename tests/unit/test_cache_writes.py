@@ -1,0 +1,202 @@
+"""Cache writes never go through a symbolic link, nor out of the cache folder.
+
+Every cache guardrails keeps (entry points, packs, verdicts, CEL types, the
+files source's records, the git history, HTTP answers) is written through a
+new temporary file beside its final name, then ``os.replace``. The temporary
+file used to have a name known in advance (``.NAME.<pid>.tmp``) and was
+opened following links, so a link planted there (by a repository checked out
+into the cache folder, say) made guardrails write the cache over the link's
+target. Here links are planted at that old name, at the final name and in
+place of a cache's own folder, and the file they point at must stay as it
+was; the cache is still written (or, for a linked folder, quietly not kept).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from gitrepo import GitRepo
+from helpers import make_project, mask_timing, run_cli
+
+from guardrails import installed
+from guardrails.plugin import SourceEnv
+from guardrails.sources import gitcache
+from guardrails.sources.git import GitSource
+from guardrails.sources.http_cache import CacheEntry, ResponseCache
+
+SECRET = b"the user's own file, outside every cache\n"
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    target = tmp_path / "outside" / "precious.txt"
+    target.parent.mkdir()
+    target.write_bytes(SECRET)
+    return target
+
+
+def _untouched(outside: Path) -> None:
+    assert outside.read_bytes() == SECRET
+    assert sorted(p.name for p in outside.parent.iterdir()) == ["precious.txt"]
+
+
+def test_a_link_at_the_old_temporary_name_is_never_written_through(
+        tmp_path: Path, outside: Path) -> None:
+    file = tmp_path / "cache" / "pack-people-0123456789abcdef.json"
+    file.parent.mkdir()
+    planted = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    planted.symlink_to(outside)
+    installed.write_whole(file, b"head\n", b"payload")
+    _untouched(outside)
+    assert file.read_bytes() == b"head\npayload"
+    assert planted.is_symlink()  # left as it was: never opened
+    assert [p.name for p in file.parent.iterdir() if p.name.endswith(".tmp")] == [planted.name]
+
+
+def test_a_link_at_the_final_name_is_replaced_not_followed(
+        tmp_path: Path, outside: Path) -> None:
+    file = tmp_path / "cache" / "verdicts-0123456789abcdef.json"
+    file.parent.mkdir()
+    file.symlink_to(outside)
+    installed.store_json_cache(file, {"format": 1}, b'{"a": 1}')
+    _untouched(outside)
+    assert not file.is_symlink()
+    assert installed.load_json_cache(file, 1 << 20, {"format": 1}) == {"a": 1}
+
+
+def test_a_taken_temporary_name_is_passed_over(
+        tmp_path: Path, outside: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    file = tmp_path / "cache" / "entry-points-0123456789abcdef.json"
+    file.parent.mkdir()
+    draws = iter([b"\x01" * 8, b"\x01" * 8, b"\x02" * 8])
+    monkeypatch.setattr(installed.os, "urandom", lambda n: next(draws))
+    (file.parent / f".{file.name}.{'01' * 8}.tmp").symlink_to(outside)
+    installed.write_whole(file, b"data")
+    _untouched(outside)
+    assert file.read_bytes() == b"data"
+
+
+def test_when_every_name_is_taken_nothing_is_written(
+        tmp_path: Path, outside: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    file = tmp_path / "cache" / "entry-points-0123456789abcdef.json"
+    file.parent.mkdir()
+    monkeypatch.setattr(installed.os, "urandom", lambda n: b"\x01" * n)
+    (file.parent / f".{file.name}.{'01' * 8}.tmp").symlink_to(outside)
+    with pytest.raises(FileExistsError):
+        installed.write_whole(file, b"data")
+    _untouched(outside)
+    assert not file.exists()
+
+
+def test_a_cache_subfolder_that_is_a_link_is_not_written_into(
+        tmp_path: Path, outside: Path) -> None:
+    root = tmp_path / "cache"
+    root.mkdir()
+    (root / "git").symlink_to(outside.parent, target_is_directory=True)
+    with pytest.raises(OSError, match="symbolic link"):
+        installed.write_whole(root / "git" / "0123456789abcdef.bin", b"x", root=root)
+    _untouched(outside)
+
+
+def test_the_cache_folder_itself_may_be_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "chosen").symlink_to(real, target_is_directory=True)
+    root = tmp_path / "chosen"
+    installed.write_whole(root / "git" / "0123456789abcdef.bin", b"x", root=root)
+    assert (real / "git" / "0123456789abcdef.bin").read_bytes() == b"x"
+
+
+# --- each cache, as a run uses it ---------------------------------------------------------
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def _git_source(path: Path, cache: Path) -> GitSource:
+    return GitSource({}, SourceEnv(root=path, now=NOW, window=timedelta(days=90),
+                                   cache_dir=cache))
+
+
+def test_the_git_history_cache(tmp_path: Path, outside: Path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"a.py": "1"}, date="2026-01-10T00:00:00Z")
+    cache = tmp_path / "cache"
+    src = _git_source(repo.path, cache)
+    path = gitcache.cache_path(cache, src._cache_key())
+    path.parent.mkdir(parents=True)
+    path.symlink_to(outside)
+    path.with_name(f".{path.name}.{os.getpid()}.tmp").symlink_to(outside)
+    commits = src.gather({"commits"})["commits"]
+    _untouched(outside)
+    assert path.is_file() and not path.is_symlink()  # replaced: the next run is a hit
+    assert _git_source(repo.path, cache).gather({"commits"})["commits"] == commits
+
+    linked = tmp_path / "linked"
+    (linked / "git").parent.mkdir()
+    (linked / "git").symlink_to(outside.parent, target_is_directory=True)
+    again = _git_source(repo.path, linked)
+    assert again.gather({"commits"})["commits"] == commits  # read from git, nothing kept
+    _untouched(outside)
+
+
+def test_the_http_cache(tmp_path: Path, outside: Path) -> None:
+    root = tmp_path / "cache"
+    cache = ResponseCache(root / "http" / "github", base=root)
+    entry = CacheEntry(url="https://api.example.com/x", body="[]",
+                       content_type="application/json", etag='"1"')
+    path = cache.path_for(entry.url)
+    path.parent.mkdir(parents=True)
+    path.symlink_to(outside)
+    assert cache.load(entry.url) is None  # a link is no entry (and is removed)
+    assert not path.exists() and not path.is_symlink()
+    path.symlink_to(outside)
+    cache.save(entry)
+    _untouched(outside)
+    assert not path.is_symlink() and cache.load(entry.url) == entry
+
+    (root / "http").rename(tmp_path / "old-http")
+    (root / "http").symlink_to(outside.parent, target_is_directory=True)
+    cache.save(entry)  # logged, not raised, and nothing written there
+    _untouched(outside)
+
+
+def _run(config: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    report = config.parent / "report.json"
+    res = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "--no-color",
+                   "--format", "terminal", "--format", "json", "--output", str(report)], env=env)
+    data = json.loads(report.read_text("utf-8"))
+    data.pop("duration", None)
+    data.pop("timings", None)
+    data["summary"].pop("duration_s", None)
+    for r in data["results"]:
+        r.pop("duration", None)
+    return res.exit_code, mask_timing(res.output), json.dumps(data, sort_keys=True)
+
+
+def test_a_check_with_links_at_every_cache_file_writes_none_through_them(
+        tmp_path: Path, outside: Path) -> None:
+    config = make_project(tmp_path / "project")
+    caches = tmp_path / "caches"
+    env = {"GUARDRAILS_CACHE_DIR": str(caches / "run"),
+           "GUARDRAILS_PLUGIN_CACHE_DIR": str(caches / "startup")}
+    want = _run(config, {"GUARDRAILS_NO_STARTUP_CACHE": "1"})
+    assert _run(config, env) == want  # cold: every cache written
+    written = [p for p in caches.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "files" for p in written)
+    for p in written:  # each replaced by a link to the user's file, and its old temp name too
+        p.unlink()
+        p.symlink_to(outside)
+        p.with_name(f".{p.name}.{os.getpid()}.tmp").symlink_to(outside)
+    assert _run(config, env) == want  # every cache a miss, and written again
+    _untouched(outside)
+    assert all(not p.is_symlink() for p in written if p.exists())
+
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "files").symlink_to(outside.parent, target_is_directory=True)
+    assert _run(config, {**env, "GUARDRAILS_CACHE_DIR": str(linked)}) == want
+    _untouched(outside)
