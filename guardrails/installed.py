@@ -22,6 +22,7 @@ packs' cache, :mod:`guardrails.packcache`, lives there too);
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import errno
 import functools
@@ -379,6 +380,7 @@ def _scan() -> tuple[Entry, ...]:
 #: (a real payload needs at most ~36, a list of empty dicts; records ~5) and a floor
 _MARSHAL_ROOM_PER_BYTE = 64
 _MARSHAL_ROOM = 128 << 20
+_CAP_LOCK = _thread.allocate_lock()  # _thread: builtin, threading is not on check's path
 
 
 def load_marshal(payload: bytes | memoryview) -> Any:
@@ -394,20 +396,24 @@ def load_marshal(payload: bytes | memoryview) -> Any:
     the load runs with the process's data capped at what it holds now plus
     :data:`_MARSHAL_ROOM_PER_BYTE` bytes a payload byte plus
     :data:`_MARSHAL_ROOM`: such a claim fails at once with ``MemoryError``, and
-    no forged file costs more than that room. The cap is lifted right after;
+    no forged file costs more than that room. The cap is lifted right after,
+    and loads take turns (each puts back the limit it found);
     another thread allocating during the load shares it (guardrails runs none
     that allocates much then). Elsewhere, marshal's own bounds. Raises what
     ``marshal.loads`` raises.
     """
     import marshal
 
-    lift = _cap_data(len(payload))
-    if lift is None:
-        return marshal.loads(payload)
-    try:
-        return marshal.loads(payload)
-    finally:
-        lift()
+    # One capped load at a time: two threads each saving the limit they found
+    # and putting it back could otherwise leave the other's cap in place.
+    with _CAP_LOCK:
+        lift = _cap_data(len(payload))
+        if lift is None:
+            return marshal.loads(payload)
+        try:
+            return marshal.loads(payload)
+        finally:
+            lift()
 
 
 def _cap_data(size: int) -> Callable[[], None] | None:

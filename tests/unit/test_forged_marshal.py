@@ -110,3 +110,30 @@ def test_load_marshal_reads_what_marshal_wrote() -> None:
     assert resource.getrlimit(resource.RLIMIT_DATA) == before
     with pytest.raises(EOFError):
         installed.load_marshal(b"[\x05\x00\x00\x00N")  # a short claim: marshal's own error
+
+
+
+@capped
+def test_capped_loads_take_turns() -> None:
+    # Each load saves the limit it finds and puts it back. Two at once could
+    # interleave so that one saves the other's cap and restores it after the
+    # other lifted it, leaving the process capped: so loads take turns.
+    import threading
+
+    before = resource.getrlimit(resource.RLIMIT_DATA)
+    payload = marshal.dumps([{"id": str(i)} for i in range(10)])
+    done = threading.Event()
+    loaded: list[object] = []
+
+    def load() -> None:
+        loaded.append(installed.load_marshal(payload))
+        done.set()
+
+    with installed._CAP_LOCK:  # a load in progress
+        thread = threading.Thread(target=load)
+        thread.start()
+        assert not done.wait(0.3)  # the second waits for the first
+    assert done.wait(30)
+    thread.join()
+    assert loaded == [[{"id": str(i)} for i in range(10)]]
+    assert resource.getrlimit(resource.RLIMIT_DATA) == before
