@@ -116,9 +116,10 @@ class _CauseIndex:
         dep = None
         for ref in refs:
             dep = self.first.get(ref)
-            if dep is None and _ABBREV.match(ref) and len(ref) < 40:
+            if dep is None and _ABBREV.match(ref) and len(ref) not in (40, 64):
+                # an abbreviated sha: the first whole SHA-1 or SHA-256 it starts
                 dep = next((d for k, d in sorted(self.first.items())
-                            if len(k) == 40 and k.startswith(ref.lower())), None)
+                            if len(k) in (40, 64) and k.startswith(ref.lower())), None)
             if dep is not None:
                 break
         created = inc.get("created_at")
@@ -132,7 +133,7 @@ class _CauseIndex:
                    "shipped it before the incident opened; its cause is unknown")
 
 
-_ABBREV = re.compile(r"^[0-9a-fA-F]{7,40}$")
+_ABBREV = re.compile(r"^[0-9a-fA-F]{7,64}$")
 
 
 def _join_deployments(store: JoinStore, now: datetime | None) -> None:

@@ -297,9 +297,10 @@ DANGLING_SHOWN = 20
 
 def _looks_like_sha(ref: str) -> bool:
     """A commit sha: a deployment may name any commit it shipped, not only merge commits
-    (a code host lists every commit between two deployments), so it is not dangling."""
-    return (7 <= len(ref) <= 40 and all(c in "0123456789abcdef" for c in ref.lower())
-            and (len(ref) == 40 or not ref.isdigit()))
+    (a code host lists every commit between two deployments), so it is not dangling.
+    SHA-1 (40 digits) or SHA-256 (64) whole, or abbreviated with a letter in it."""
+    return (7 <= len(ref) <= 64 and all(c in "0123456789abcdef" for c in ref.lower())
+            and (len(ref) in (40, 64) or not ref.isdigit()))
 
 
 def _label(kind: FactKind, fact: Mapping[str, Any]) -> str:

@@ -63,7 +63,7 @@ SCHEMA: dict[str, Any] = {
 _PR_WORDS = re.compile(r"^(?:pull request|pull|pr)\s*#?\s*(\d{1,12})$", re.IGNORECASE)
 _HASH = re.compile(r"^#(\d{1,12})$")
 _DEPLOY_WORDS = re.compile(r"^(?:deployment|deploy)\s*#?\s*(\S{1,200})$", re.IGNORECASE)
-_SHA = re.compile(r"^[0-9a-f]{7,40}$", re.IGNORECASE)
+_SHA = re.compile(r"^[0-9a-f]{7,64}$", re.IGNORECASE)  # SHA-1 or SHA-256
 _PULL_PATH = re.compile(r"^/([^/]+)/([^/]+)/pull/(\d{1,12})(?:/.*)?$")
 
 
@@ -93,7 +93,7 @@ def parse_reference(text: str, repo: str) -> Reference | None:
         if m:
             return Reference(kind, m.group(1))
     # a sha has a letter (or is full length): "502" stays a deployment id
-    if _SHA.match(text) and (not text.isdigit() or len(text) == 40):
+    if _SHA.match(text) and (not text.isdigit() or len(text) in (40, 64)):
         return Reference("commit", text.lower())
     return Reference("deployment", text)
 

@@ -1057,6 +1057,32 @@ def test_dangling_references_are_warnings_with_file_and_line(tmp_path: Path) -> 
     ])
 
 
+
+def test_sha256_commits_are_commit_references(tmp_path: Path) -> None:
+    # A SHA-256 repository's commits have 64 digits: a deployment naming one (whole
+    # or abbreviated) names a commit it shipped, and an incident caused by an
+    # abbreviation of one is joined to the deployment that shipped it.
+    sha256 = "4f" * 32
+    write(tmp_path, "deployments.jsonl",
+          '{"id": "d1", "service": "api", "finished_at": "2026-10-01T00:00:00Z", '
+          f'"status": "success", "sha": "{sha256}", '
+          f'"changes": ["{sha256}", "{sha256[:12]}", "{"1" * 64}", "p404"]}}\n')
+    write(tmp_path, "pull_requests.csv", "id,merge_sha\np1,\n")
+    write(tmp_path, "incidents.csv", "id,created_at,service,caused_by_commit\n"
+          f"I1,2026-10-02T00:00:00Z,api,{sha256[:10]}\n")
+    assert _joined(tmp_path) == [
+        "org/deployments.jsonl:1: deployment d1 names change p404, which is not in the data"]
+    from guardrails.facts import FactStore, join
+
+    src = source(tmp_path)
+    src.validate()
+    store = FactStore()
+    for kind, facts in src.gather(src.provides()).items():
+        store.add(kind, facts, "files")
+    join(store)
+    assert [i.get("caused_by") for i in store.get("incidents")] == ["d1"]
+
+
 def test_references_to_kinds_without_data_are_not_dangling(tmp_path: Path) -> None:
     # No services.yaml, no pull requests, no teams: nothing to check against.
     write(tmp_path, "incidents.csv", "id,created_at,service\nI1,2026-10-01T00:00:00Z,pay\n")

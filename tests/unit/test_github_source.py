@@ -589,6 +589,9 @@ def test_incidents_option_mistakes_are_usage_errors(httpserver: Any, tmp_path: P
     ("https://github.com/acme/api/pull/101/files", "change", "101"),
     ("3F9C2E1", "commit", "3f9c2e1"),
     ("a" * 40, "commit", "a" * 40),
+    ("B" * 64, "commit", "b" * 64),  # a SHA-256 repository's commit
+    ("1" * 64, "commit", "1" * 64),
+    ("1" * 50, "deployment", "1" * 50),
 ])
 def test_cause_references(text: str, kind: str, value: str) -> None:
     ref = parse_reference(text, "acme/api")
