@@ -58,6 +58,9 @@ from guardrails.timeutil import DURATION_PATTERN, parse_duration
 if TYPE_CHECKING:
     from guardrails.sources.gitcolumns import LogColumns
 
+#: where GitHub looks for CODEOWNERS, in its order (:data:`codeowners.LOCATIONS`, not
+#: imported from there: the parser is imported only when a file is found)
+CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 DEFAULT_BOTS = ("[bot]", "dependabot", "renovate", "github-actions")
 
 
@@ -375,14 +378,19 @@ class GitSource(Source):
 
     def read_codeowners(self) -> tuple[str, str] | None:
         """``(path, text)`` of the CODEOWNERS file GitHub would use, read at HEAD."""
-        from guardrails.sources.codeowners import LOCATIONS  # a warm run has it cached
-
-        req = "".join(f"HEAD:{p}\n" for p in LOCATIONS)
-        out = self.git.run("cat-file", "--batch-check", input=req).splitlines()
-        for loc, line in zip(LOCATIONS, out, strict=False):
-            parts = line.split()
-            if len(parts) == 3 and parts[1] == "blob":
-                return loc, self.git.run("cat-file", "blob", parts[0])
+        # ls-tree, not `cat-file --batch-check` (which needs stdin, so subprocess: its
+        # import is ~3 ms of a cold run); paths from the top whatever the folder
+        entries = self.git.run("ls-tree", "-z", "--full-tree", "HEAD", "--",
+                               *CODEOWNERS_LOCATIONS)
+        blobs: dict[str, str] = {}
+        for entry in entries.split("\0"):
+            meta, tab, path = entry.partition("\t")
+            parts = meta.split()
+            if tab and len(parts) == 3 and parts[1] == "blob":
+                blobs[path] = parts[2]
+        for loc in CODEOWNERS_LOCATIONS:  # GitHub's order: the first found is used
+            if loc in blobs:
+                return loc, self.git.run("cat-file", "blob", blobs[loc])
         return None
 
     # --- modules --------------------------------------------------------------
