@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guardrails.deferredfacts import DeferredFacts, positions_of
+from guardrails.deferredfacts import DeferredFacts
 from guardrails.errors import SourceError
 from guardrails.installed import checksum, write_whole
 from guardrails.sources import gitcachecheck as check
@@ -206,22 +206,42 @@ def shas_of(data: History) -> list[str]:
 
 
 def set_modules(data: History, modules: list[list[str]], modules_key: str) -> None:
-    """Store each commit's modules (computed with the module map ``modules_key``)."""
+    """Store each commit's modules (computed with the module map ``modules_key``).
+
+    Whole columns in C calls, a Python step per distinct module set (a few
+    hundred for thousands of commits; equal sets are best passed as one list,
+    as :func:`gitmodules.commit_modules` does): set numbers by first
+    appearance, each module's commits, each module's commits per author.
+    """
     set_no: dict[tuple[str, ...], int] = {}
     number = set_no.setdefault
-    data["modules"] = array(U32, [number(tuple(m), len(set_no)) for m in modules])
-    data["modsets"] = [list(ms) for ms in set_no]
+    distinct = dict(zip(map(id, modules), modules, strict=True))  # the lists all live on
+    no_of = {key: number(tuple(m), len(set_no)) for key, m in distinct.items()}
+    nums = array(U32, map(no_of.__getitem__, map(id, modules)))
+    data["modules"] = nums
+    data["modsets"] = sets = [list(ms) for ms in set_no]
     data["modules_key"] = modules_key
-    # each module's commits, ready for a run that reads the whole history (the usual)
-    data["modpos"] = {mid: array(U32, idx) for mid, idx in positions_of(modules_of(data)).items()}
+    # each module's commits, ready for a run that reads the whole history (the usual):
+    # the commits of each set (a stable sort keeps them in order), merged per module
+    order = sorted(range(len(nums)), key=nums.__getitem__)
+    counts = Counter(nums)
+    groups: dict[str, list[list[int]]] = {}
+    start = 0
+    for no, members in enumerate(sets):
+        end = start + counts[no]
+        for mid in dict.fromkeys(members):  # a module twice in a set counts once
+            groups.setdefault(mid, []).append(order[start:end])
+        start = end
+    data["modpos"] = {mid: array(U32, gs[0] if len(gs) == 1 else sorted(
+        itertools.chain.from_iterable(gs))) for mid, gs in groups.items()}
     # and their authors counted, [author, commits, author, commits, ...] by number in
     # ``authors`` (the bus factor: no count per commit and module on every run)
-    author_no: dict[str, int] = {}
-    one = author_no.setdefault
-    nums = [one(a, len(author_no)) for a in data["author"]]
+    authors = data["author"]
+    author_no = {a: n for n, a in enumerate(dict.fromkeys(authors))}
+    by_number = list(map(author_no.__getitem__, authors))
     data["authors"] = list(author_no)
     data["modauthors"] = {mid: array(U32, itertools.chain.from_iterable(
-        Counter(map(nums.__getitem__, idx)).items())) for mid, idx in data["modpos"].items()}
+        Counter(map(by_number.__getitem__, idx)).items())) for mid, idx in data["modpos"].items()}
 
 
 def files_of(data: History) -> list[list[str]]:

@@ -90,16 +90,12 @@ def commit_modules(data: dict[str, Any], modmap: ModuleMap) -> list[list[str]]:
                 if last >= 0:
                     mods[j] = module_of(names[last])
     starts = itertools.chain((0,), ends)
-    sets = map(frozenset, map(mods.__getitem__, map(slice, starts, ends)))
+    sets = list(map(frozenset, map(mods.__getitem__, map(slice, starts, ends))))
     shared: dict[frozenset[str | None], list[str]] = {}
-    out = []
-    for found in sets:
-        mids = shared.get(found)
-        if mids is None:
-            real = [m for m in found if m is not None]
-            mids = shared[found] = sorted(real) if len(real) > 1 else real
-        out.append(mids)
-    return out
+    for found in dict.fromkeys(sets):
+        real = [m for m in found if m is not None]
+        shared[found] = sorted(real) if len(real) > 1 else real
+    return list(map(shared.__getitem__, sets))
 
 
 def _columns(commits: list[dict[str, Any]] | DeferredFacts
