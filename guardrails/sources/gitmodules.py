@@ -80,15 +80,19 @@ def commit_modules(data: dict[str, Any], modmap: ModuleMap) -> list[list[str]]:
                 at, names = moves.setdefault(old, ([], []))
                 at.append(k)
                 names.append(target)
-        number = {p: n for n, p in enumerate(paths) if p in moves}
-        if number:
-            renamed = frozenset(number.values())
-            for j in itertools.compress(range(len(files)), map(renamed.__contains__, files)):
-                k = bisect_left(ends, j + 1)  # the commit of file j
-                at, names = moves[paths[files[j]]]
+        # by path number: the commits of its renames and the modules they send it to
+        by_number = {n: (moves[p][0], list(map(module_of, moves[p][1])))
+                     for n, p in enumerate(paths) if p in moves}
+        if by_number:
+            commit_of = list(itertools.chain.from_iterable(
+                map(itertools.repeat, range(len(nfiles)), nfiles)))
+            for j in itertools.compress(range(len(files)),
+                                        map(by_number.__contains__, files)):
+                k = commit_of[j]
+                at, targets = by_number[files[j]]
                 last = bisect_left(at, k) - 1  # the newest rename before commit k
                 if last >= 0:
-                    mods[j] = module_of(names[last])
+                    mods[j] = targets[last]
     starts = itertools.chain((0,), ends)
     sets = list(map(frozenset, map(mods.__getitem__, map(slice, starts, ends))))
     shared: dict[frozenset[str | None], list[str]] = {}
