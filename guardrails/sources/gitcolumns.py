@@ -246,9 +246,15 @@ class LogColumns:
         known = self._bytes_no
         new = [p for p in dict.fromkeys(flat) if p not in known] if known else list(
             dict.fromkeys(flat))
-        number = self.paths.setdefault
-        for raw, text in zip(new, _texts(b"\0".join(new)) if new else (), strict=True):
-            known[raw] = number(text, len(self.paths))
+        texts = _texts(b"\0".join(new)) if new else []
+        start = len(self.paths)
+        if self.paths.keys().isdisjoint(texts):  # the usual: numbered in C calls
+            self.paths.update(zip(texts, itertools.count(start)))
+            known.update(zip(new, itertools.count(start)))
+        else:  # a path the positional parser numbered first (bytes and text differ)
+            number = self.paths.setdefault
+            for raw, text in zip(new, texts, strict=True):
+                known[raw] = number(text, len(self.paths))
         self.files.extend(map(known.__getitem__, flat))
         for k, pairs in renames.items():
             self.renames[base + k] = [_texts(b"\0".join(pair)) for pair in pairs]
