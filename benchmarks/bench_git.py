@@ -12,7 +12,9 @@ child it waited for, from ``os.wait4``):
   --since=@<window start> HEAD`` with its output read to the end through a
   pipe. A second, informative floor adds what the source must do on top:
   ``--since-as-filter`` (the whole history is walked, so a commit dated 1970
-  cannot hide the history behind it), ``-M --name-status`` and ``-z``.
+  cannot hide the history behind it), ``-M --name-status`` and ``-z``, run
+  as the source runs it (``GIT_FLUSH=0``: git fills its buffer instead of
+  writing each commit to the pipe, as it does for a file).
 - warm: the same check with the cache in place, against start-up: the same
   config without the source (nothing to gather).
 
@@ -127,15 +129,15 @@ def synthetic(commits: int = COMMITS) -> Path:
     return path
 
 
-def run(cmd: list[str], before: Sequence[Path] = (),
-        source: Path = ROOT) -> tuple[float, float, int]:
+def run(cmd: list[str], before: Sequence[Path] = (), source: Path = ROOT,
+        extra_env: dict[str, str] | None = None) -> tuple[float, float, int]:
     """(wall s, CPU s of the process and its children, exit status) of one run."""
     for p in before:  # outside the timing: a cold run starts without a cache
         shutil.rmtree(p, ignore_errors=True)
     start = time.perf_counter()
     # Which checkout's guardrails: `python -m` puts the working directory first on
     # sys.path, before PYTHONPATH, so both name the checkout.
-    env = {**os.environ, "PYTHONPATH": str(source)}
+    env = {**os.environ, "PYTHONPATH": str(source), **(extra_env or {})}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
                             cwd=source)
     assert proc.stdout is not None
@@ -148,12 +150,13 @@ def run(cmd: list[str], before: Sequence[Path] = (),
 
 
 def paired(a: list[str], b: list[str], pairs: int, clear: Sequence[Path] = (),
-           clear_b: Sequence[Path] = (), source_b: Path = ROOT) -> dict[str, float]:
+           clear_b: Sequence[Path] = (), source_b: Path = ROOT,
+           env_a: dict[str, str] | None = None) -> dict[str, float]:
     """Run A and B in turn (one warm-up each), medians and median pair ratios."""
-    run(a, clear), run(b, clear_b, source_b)
+    run(a, clear, extra_env=env_a), run(b, clear_b, source_b)
     rows = []
     for _ in range(pairs):
-        ra, rb = run(a, clear), run(b, clear_b, source_b)
+        ra, rb = run(a, clear, extra_env=env_a), run(b, clear_b, source_b)
         if ra[2] not in (0, 1) or rb[2] not in (0, 1):
             raise SystemExit(f"a run failed: {a if ra[2] not in (0, 1) else b}")
         rows.append((ra, rb))
@@ -187,7 +190,7 @@ def measure(label: str, repo: Path, now: datetime, days: int, pairs: int,
         same = [*git, "-z", "--no-merges", "-M", "--name-status", FLOOR_FORMAT,
                 f"--since-as-filter=@{since}", "HEAD"]
         cold = paired([*check, str(with_git)], floor, pairs, [cache])
-        work_floor = paired(same, floor, pairs)
+        work_floor = paired(same, floor, pairs, env_a={"GIT_FLUSH": "0"})
         warm = paired([*check, str(with_git)], [*check, str(without)], pairs)
         if baseline is not None:
             base_cold = paired([*check, str(with_git)], [*check, str(base_git)], pairs,

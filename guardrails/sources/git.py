@@ -41,10 +41,9 @@ import json
 import os
 import stat
 import zlib
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from guardrails.deferredfacts import DeferredFacts
 from guardrails.errors import ConfigError, SourceError
@@ -52,13 +51,17 @@ from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
 from guardrails.sources import gitcache
-from guardrails.sources.gitmodules import ROOT_MODULE, ModuleMap, module_facts
+from guardrails.sources.gitmodules import ROOT_MODULE, ModuleMap, commit_modules, module_facts
 from guardrails.sources.gitrun import Git
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
 
+if TYPE_CHECKING:
+    from guardrails.sources.gitcolumns import LogColumns
+
+#: where GitHub looks for CODEOWNERS, in its order (:data:`codeowners.LOCATIONS`, not
+#: imported from there: the parser is imported only when a file is found)
+CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 DEFAULT_BOTS = ("[bot]", "dependabot", "renovate", "github-actions")
-#: commits between two progress reports (a report is cheap, not free)
-_PROGRESS_EVERY = 500
 
 
 def _norm_prefix(p: str) -> str:
@@ -223,15 +226,14 @@ class GitSource(Source):
         return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}:{len(data)}"
 
     def _history(self, head: str, modmap: ModuleMap, meta: dict[str, dict[str, Any]],
-                 task: ProgressTask
-                 ) -> tuple[gitcache.History | None, list[dict[str, Any]] | DeferredFacts]:
+                 task: ProgressTask) -> tuple[gitcache.History | None, DeferredFacts]:
         """The history to cache (None without a cache folder) and the ``commits``
-        facts since :meth:`since`.
+        facts since :meth:`since`, built when first read (the checks read columns).
 
-        From the cache when it holds HEAD (facts built straight from its
-        columns), else the cache plus ``git log OLD..HEAD`` when HEAD moved on
-        from the cached one, else a full read, turned into facts while git
-        still writes. ``self._dirty`` tells whether the cache must be written.
+        From the cache when it holds HEAD, else the cache plus ``git log
+        OLD..HEAD`` when HEAD moved on from the cached one, else a full read
+        straight into columns. ``self._dirty`` tells whether the cache must be
+        written.
         """
         since = self.since()
         mkey = json.dumps([self.depth, modmap.prefixes, meta], sort_keys=True, default=str)
@@ -250,8 +252,7 @@ class GitSource(Source):
         if hist is not None and hist["since"] <= since:
             if hist["head"] == head:
                 if hist["modules_key"] != mkey:  # another module map: modules again
-                    facts = self._commit_facts(gitcache.raw_commits(hist), modmap)
-                    gitcache.set_modules(hist, [f["modules"] for f in facts], mkey)
+                    gitcache.set_modules(hist, commit_modules(hist, modmap), mkey)
                     self._dirty = True
                 cached: gitcache.History = hist
 
@@ -259,77 +260,84 @@ class GitSource(Source):
                     # Files or committer dates failed their check as facts were built:
                     # the facts come from git, and the cache is written again.
                     gitcache.ignored(self.env.cache_dir, self._cache_key(), why, self._warn)
-                    raw: list[dict[str, Any]] = []
-                    facts = self._commit_facts(self._read_all(head, since, raw), modmap)
-                    new = gitcache.build(self._cache_key(), head, since, raw,
-                                         [f["modules"] for f in facts], mkey)
+                    new = self._read_all(head, since, modmap, mkey, ProgressTask())
                     new["mailmap"] = mailmap
                     for name in ("tracked_key", "tracked", "codeowners"):  # checked: kept
                         new[name] = cached[name]
                     gitcache.store(self.env.cache_dir, self._cache_key(), new)
-                    return facts
+                    return gitcache.commit_facts(new, since)
 
                 commits = gitcache.deferred_commit_facts(hist, since, damaged)
                 task.advance(len(commits), fraction=1.0)
                 return hist, commits
             base = hist["head"]
             if self.git.status("merge-base", "--is-ancestor", base, head) == 0:
-                raw = self._read_log([f"{base}..{head}"]) + gitcache.raw_commits(hist)
-                facts = self._commit_facts(raw, modmap, task)
-                mods = [f["modules"] for f in facts]
-                new = gitcache.build(hist["key"], head, hist["since"], raw, mods, mkey)
+                cols = self._columns()
+                self._read_log(cols, [f"{base}..{head}"])
+                cols.extend(gitcache.raw_commits(hist))
+                new = gitcache.build(hist["key"], head, hist["since"], cols)
+                gitcache.set_modules(new, commit_modules(new, modmap), mkey)
                 if hist["tracked_key"] is not None:  # the index's, not HEAD's: still good
                     new["tracked_key"], new["tracked"] = hist["tracked_key"], hist["tracked"]
                 new["mailmap"], self._dirty = mailmap, True
-                return new, [f for f, c in zip(facts, raw, strict=True) if c["at"] >= since]
-        raw = []
-        facts = self._commit_facts(self._read_all(head, since, raw), modmap, task)
-        if self.env.cache_dir is None:
-            return None, facts  # nowhere to keep it: no columns to build
-        self._dirty = True
-        hist = gitcache.build(self._cache_key(), head, since, raw, [f["modules"] for f in facts],
-                              mkey)
+                task.advance(len(cols), fraction=1.0)
+                return new, gitcache.deferred_commit_facts(new, since, self._no_damage)
+        hist = self._read_all(head, since, modmap, mkey, task)
         hist["mailmap"] = mailmap
-        return hist, facts
+        self._dirty = self.env.cache_dir is not None
+        return (hist if self._dirty else None), gitcache.deferred_commit_facts(
+            hist, since, self._no_damage)
 
-    def _read_all(self, head: str, since: int,
-                  into: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """Commits since ``since`` reachable from ``head``, each also put in ``into``."""
+    @staticmethod
+    def _no_damage(why: str) -> list[dict[str, Any]]:
+        # Columns built in this run from git's output cannot fail their own check;
+        # if they ever did, the run must say so rather than guess.
+        raise SourceError("git", f"the history read from git is inconsistent ({why})")
+
+    def _columns(self, since: int | None = None) -> LogColumns:
+        from guardrails.sources.gitcolumns import LogColumns  # a warm run reads no log
+
+        bots = self.bots
+        return LogColumns(lambda author, email: is_bot(author, email, bots), since,
+                          self._warn, self.numstat)
+
+    def _read_all(self, head: str, since: int, modmap: ModuleMap, mkey: str,
+                  task: ProgressTask) -> gitcache.History:
+        """Every commit authored since ``since`` reachable from ``head``, as a history
+        with its modules."""
+        now = self.env.now.timestamp()
+        span = max(now - since, 1.0)
+        reported = [0]
+
+        def progress(count: int, oldest: int) -> None:
+            # newest first: how far back the walk is tells how much of the window is read
+            task.advance(count - reported[0], fraction=min(max((now - oldest) / span, 0), 1))
+            reported[0] = count
+
         # --since stops the walk at the first commit with an older committer
         # date, so one commit with a bogus date (0, negative) would hide all
         # history behind it; --since-as-filter (git >= 2.37) only filters.
+        cols = self._columns(since)
         try:
-            for c in self._stream_log([f"--since-as-filter=@{since}", head], since):
-                into.append(c)
-                yield c
+            self._read_log(cols, [f"--since-as-filter=@{since}", head], progress)
         except SourceError as exc:
-            if into or "since-as-filter" not in exc.message:
+            if len(cols) or "since-as-filter" not in exc.message:
                 raise
-            for c in self._stream_log([f"--since=@{since}", head], since):
-                into.append(c)
-                yield c
+            cols = self._columns(since)
+            self._read_log(cols, [f"--since=@{since}", head], progress)
+        task.advance(len(cols) - reported[0])
+        hist = gitcache.build(self._cache_key(), head, since, cols)
+        gitcache.set_modules(hist, commit_modules(hist, modmap), mkey)
+        return hist
 
-    def _read_log(self, revs: list[str], since: int | None = None) -> list[dict[str, Any]]:
-        return list(self._stream_log(revs, since))
-
-    def _stream_log(self, revs: list[str], since: int | None) -> Iterator[dict[str, Any]]:
-        from guardrails.sources.gitlog import LOG_FORMAT, parse_log  # a warm run reads no log
+    def _read_log(self, cols: LogColumns, revs: list[str],
+                  progress: Callable[[int, int], None] | None = None) -> None:
+        from guardrails.sources.gitlog import LOG_FORMAT
 
         diff = "--numstat" if self.numstat else "--name-status"
-        bot_memo: dict[tuple[str, str], bool] = {}  # few authors, many commits
-        tokens = self.git.stream("log", "-z", "--no-merges", "-M", diff, "--no-color",
-                                 "--no-ext-diff", f"--format={LOG_FORMAT}", *revs, "--")
-        for c in parse_log(tokens, self.numstat, self._warn):
-            who = (c["author"], c["email"])
-            bot = bot_memo.get(who)
-            if bot is None:
-                bot = bot_memo[who] = is_bot(*who, self.bots)
-            if bot:
-                continue
-            # --since walks by committer date; a commit's time is its author date.
-            if since is not None and c["at"] < since:
-                continue
-            yield c
+        cols.read(self.git.blocks("log", "-z", "--no-merges", "-M", diff, "--no-color",
+                                  "--no-ext-diff", f"--format={LOG_FORMAT}", *revs, "--"),
+                  progress)
 
     def _tracked(self, hist: gitcache.History | None) -> list[str]:
         """Tracked files: from the cache while the index file is unchanged."""
@@ -370,14 +378,19 @@ class GitSource(Source):
 
     def read_codeowners(self) -> tuple[str, str] | None:
         """``(path, text)`` of the CODEOWNERS file GitHub would use, read at HEAD."""
-        from guardrails.sources.codeowners import LOCATIONS  # a warm run has it cached
-
-        req = "".join(f"HEAD:{p}\n" for p in LOCATIONS)
-        out = self.git.run("cat-file", "--batch-check", input=req).splitlines()
-        for loc, line in zip(LOCATIONS, out, strict=False):
-            parts = line.split()
-            if len(parts) == 3 and parts[1] == "blob":
-                return loc, self.git.run("cat-file", "blob", parts[0])
+        # ls-tree, not `cat-file --batch-check` (which needs stdin, so subprocess: its
+        # import is ~3 ms of a cold run); paths from the top whatever the folder
+        entries = self.git.run("ls-tree", "-z", "--full-tree", "HEAD", "--",
+                               *CODEOWNERS_LOCATIONS)
+        blobs: dict[str, str] = {}
+        for entry in entries.split("\0"):
+            meta, tab, path = entry.partition("\t")
+            parts = meta.split()
+            if tab and len(parts) == 3 and parts[1] == "blob":
+                blobs[path] = parts[2]
+        for loc in CODEOWNERS_LOCATIONS:  # GitHub's order: the first found is used
+            if loc in blobs:
+                return loc, self.git.run("cat-file", "blob", blobs[loc])
         return None
 
     # --- modules --------------------------------------------------------------
@@ -409,51 +422,6 @@ class GitSource(Source):
             meta[s["id"]] = {"paths": [_norm_prefix(str(p)) for p in s.get("paths") or ()],
                              "service": s["id"], "team": s.get("owner")}
         return ModuleMap(prefixes=prefixes), meta
-
-    def _commit_facts(self, raw: Iterable[dict[str, Any]], modmap: ModuleMap,
-                      task: ProgressTask | None = None) -> list[dict[str, Any]]:
-        current: dict[str, str] = {}  # old path -> its name at HEAD (renames followed)
-        module_of = modmap.module_of
-        by_path: dict[str, str | None] = {}  # path (at HEAD) -> its module
-
-        def mod_of(path: str) -> str | None:
-            by_path[path] = mid = module_of(path)
-            return mid
-
-        fromtimestamp = datetime.fromtimestamp
-        facts: list[dict[str, Any]] = []
-        task = task or ProgressTask()
-        # Newest first: how far back the walk is tells how much of the window is read.
-        now, since = self.env.now.timestamp(), self.since()
-        span, reached, reported = max(now - since, 1.0), 0.0, 0
-        for c in raw:  # newest first, so later renames are known when older commits come
-            if len(facts) - reported >= _PROGRESS_EVERY:
-                reached = max(reached, (now - c["at"]) / span)
-                task.advance(len(facts) - reported, fraction=reached)
-                reported = len(facts)
-            paths = c["files"]
-            if current and not current.keys().isdisjoint(paths):
-                paths = [current.get(p, p) for p in paths]
-            # A path seen before is one dict look-up (most commits touch known files).
-            mods = {by_path[p] if p in by_path else mod_of(p) for p in paths}
-            mods.discard(None)
-            if "renames" in c:
-                for old, new in c["renames"]:
-                    current[old] = current.get(new, new)
-            at, ct = c["at"], c["ct"]
-            authored = fromtimestamp(at, UTC)  # one datetime when both dates are the same
-            f: dict[str, Any] = {
-                "sha": c["sha"], "author": c["author"], "email": c["email"],
-                "authored_at": authored,
-                "committed_at": authored if ct == at else fromtimestamp(ct, UTC),
-                "files": c["files"],
-                "modules": sorted(mods) if len(mods) > 1 else list(mods),  # type: ignore[type-var]
-            }
-            if "additions" in c:
-                f["additions"], f["deletions"] = c["additions"], c["deletions"]
-            facts.append(f)
-        task.advance(len(facts) - reported)
-        return facts
 
 
 @hookimpl

@@ -40,9 +40,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from guardrails.deferredfacts import DeferredFacts, positions_of
+from guardrails.deferredfacts import DeferredFacts
 from guardrails.errors import SourceError
 from guardrails.installed import checksum, load_marshal, write_whole
 from guardrails.sources import gitcachecheck as check
@@ -54,6 +54,9 @@ from guardrails.sources.gitcachecheck import (
     U32,
     VERSION,
 )
+
+if TYPE_CHECKING:
+    from guardrails.sources.gitcolumns import LogColumns
 
 LOG = logging.getLogger(__name__)
 
@@ -169,48 +172,31 @@ def _ignored(path: Path, why: str, warn: Callable[[str], None] | None) -> None:
              "history again")
 
 
-def build(key: str, head: str, since: int, raw: list[dict[str, Any]], modules: list[list[str]],
-          modules_key: str) -> History:
-    """A history from raw commits (newest first) and each one's modules.
+def build(key: str, head: str, since: int, cols: LogColumns) -> History:
+    """A history (without modules: :func:`set_modules`) from the columns of the
+    commits read (newest first).
 
-    Repeated strings (authors, emails) become one object, which marshal then
-    writes once; each path and each distinct set of modules is stored once and
-    named by its number, dates as packed integers: a warm run unpacks a few
-    objects instead of building one per commit and file.
+    Repeated strings (authors, emails) are one object each, which marshal then
+    writes once; each path is stored once and named by its number, dates as
+    packed integers: a warm run unpacks a few objects instead of building one
+    per commit and file.
     """
-    memo: dict[str, str] = {}
-    one = memo.setdefault
-    renames: dict[int, list[list[str]]] = {}
-    for i, c in enumerate(raw):
-        if "renames" in c:
-            renames[i] = c["renames"]
-    numstat = bool(raw) and "additions" in raw[0]
-    path_no: dict[str, int] = {}
-    number = path_no.setdefault
-    files = array(U32, [number(p, len(path_no)) for c in raw for p in c["files"]])
-    data: History = {
+    return {
         "version": VERSION, "key": key, "head": head, "since": since,
-        "sha": _joined_shas(raw, head),
-        "author": [one(c["author"], c["author"]) for c in raw],
-        "email": [one(c["email"], c["email"]) for c in raw],
-        "at": array("q", [c["at"] for c in raw]), "ct": array("q", [c["ct"] for c in raw]),
-        "paths": list(path_no), "files": files,
-        "nfiles": array(U32, [len(c["files"]) for c in raw]),
-        "renames": renames,
-        "additions": [c.get("additions", 0) for c in raw] if numstat else None,
-        "deletions": [c.get("deletions", 0) for c in raw] if numstat else None,
+        "sha": _joined_shas(cols.shas, head), "author": cols.authors, "email": cols.emails,
+        "at": cols.at, "ct": cols.ct, "paths": list(cols.paths), "files": cols.files,
+        "nfiles": cols.nfiles, "renames": cols.renames,
+        "additions": cols.additions, "deletions": cols.deletions,
         "codeowners": None, "tracked_key": None, "tracked": [],
     }
-    set_modules(data, modules, modules_key)
-    return data
 
 
-def _joined_shas(raw: list[dict[str, Any]], head: str) -> str:
+def _joined_shas(shas: list[str], head: str) -> str:
     """The shas as one string (marshal reads one object, not one per commit): each
     as long as HEAD's (40 hex digits, 64 in a SHA-256 repository)."""
-    if any(len(c["sha"]) != len(head) for c in raw):
+    if shas and set(map(len, shas)) != {len(head)}:
         raise SourceError("git", f"commit ids of two lengths in one history (HEAD {head})")
-    return "".join(c["sha"] for c in raw)
+    return "".join(shas)
 
 
 def shas_of(data: History) -> list[str]:
@@ -222,22 +208,42 @@ def shas_of(data: History) -> list[str]:
 
 
 def set_modules(data: History, modules: list[list[str]], modules_key: str) -> None:
-    """Store each commit's modules (computed with the module map ``modules_key``)."""
+    """Store each commit's modules (computed with the module map ``modules_key``).
+
+    Whole columns in C calls, a Python step per distinct module set (a few
+    hundred for thousands of commits; equal sets are best passed as one list,
+    as :func:`gitmodules.commit_modules` does): set numbers by first
+    appearance, each module's commits, each module's commits per author.
+    """
     set_no: dict[tuple[str, ...], int] = {}
     number = set_no.setdefault
-    data["modules"] = array(U32, [number(tuple(m), len(set_no)) for m in modules])
-    data["modsets"] = [list(ms) for ms in set_no]
+    distinct = dict(zip(map(id, modules), modules, strict=True))  # the lists all live on
+    no_of = {key: number(tuple(m), len(set_no)) for key, m in distinct.items()}
+    nums = array(U32, map(no_of.__getitem__, map(id, modules)))
+    data["modules"] = nums
+    data["modsets"] = sets = [list(ms) for ms in set_no]
     data["modules_key"] = modules_key
-    # each module's commits, ready for a run that reads the whole history (the usual)
-    data["modpos"] = {mid: array(U32, idx) for mid, idx in positions_of(modules_of(data)).items()}
+    # each module's commits, ready for a run that reads the whole history (the usual):
+    # the commits of each set (a stable sort keeps them in order), merged per module
+    order = sorted(range(len(nums)), key=nums.__getitem__)
+    counts = Counter(nums)
+    groups: dict[str, list[list[int]]] = {}
+    start = 0
+    for no, members in enumerate(sets):
+        end = start + counts[no]
+        for mid in dict.fromkeys(members):  # a module twice in a set counts once
+            groups.setdefault(mid, []).append(order[start:end])
+        start = end
+    data["modpos"] = {mid: array(U32, gs[0] if len(gs) == 1 else sorted(
+        itertools.chain.from_iterable(gs))) for mid, gs in groups.items()}
     # and their authors counted, [author, commits, author, commits, ...] by number in
     # ``authors`` (the bus factor: no count per commit and module on every run)
-    author_no: dict[str, int] = {}
-    one = author_no.setdefault
-    nums = [one(a, len(author_no)) for a in data["author"]]
+    authors = data["author"]
+    author_no = {a: n for n, a in enumerate(dict.fromkeys(authors))}
+    by_number = list(map(author_no.__getitem__, authors))
     data["authors"] = list(author_no)
     data["modauthors"] = {mid: array(U32, itertools.chain.from_iterable(
-        Counter(map(nums.__getitem__, idx)).items())) for mid, idx in data["modpos"].items()}
+        Counter(map(by_number.__getitem__, idx)).items())) for mid, idx in data["modpos"].items()}
 
 
 def files_of(data: History) -> list[list[str]]:

@@ -18,7 +18,8 @@ _EPOCH_MIN, _EPOCH_MAX = -62135596800, 253402300799
 
 
 def parse_log(tokens: Iterable[str], numstat: bool,
-              warn: Callable[[str], None] | None = None) -> Iterator[dict[str, Any]]:
+              warn: Callable[[str], None] | None = None,
+              state: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
     """Raw commit dicts from the tokens of ``git log -z --format=LOG_FORMAT``.
 
     Positional, so no byte of a name, email or path can end a field or a
@@ -26,10 +27,13 @@ def parse_log(tokens: Iterable[str], numstat: bool,
     token after it, and each file status is followed by exactly its paths.
     A date git cannot print (missing, negative) or that lies past year 9999
     is replaced (committer date, else the previous commit's) with a warning,
-    never dropping the commit.
+    never dropping the commit. ``state``: ``{"last": committer date of the
+    commit before}`` when the output was read up to here another way
+    (:mod:`gitcolumns`), updated as commits are read.
     """
     it = iter(tokens)
-    state: dict[str, Any] = {"last": None}
+    if state is None:
+        state = {"last": None}
     current: dict[str, Any] | None = None
     files: list[str] = []
     # One loop, token by token (a generator step per token is the cost here).

@@ -9,6 +9,8 @@ CODEOWNERS owners of those files. A warm run reads the commits' columns
 
 from __future__ import annotations
 
+import itertools
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -47,6 +49,57 @@ class ModuleMap:
                 mid = self.prefixes[path]
         self._memo[d] = mid
         return mid
+
+
+def commit_modules(data: dict[str, Any], modmap: ModuleMap) -> list[list[str]]:
+    """Each commit's modules (sorted ids; one shared list per distinct set, to read
+    only) from a history's columns (:mod:`gitcache`: ``paths``, ``files``,
+    ``nfiles``, ``renames``; newest first).
+
+    A file counts under its name at HEAD: walking back, a rename ``old -> new``
+    sends ``old``, in the commits older than the rename, to wherever ``new``
+    went (renames followed). The renames are replayed in history order, as a
+    walk commit by commit would apply them, and only the files named like a
+    renamed file are looked at again; every other file keeps the module of its
+    path (one look-up per distinct path, one ``frozenset`` per commit in C).
+    """
+    paths, files, nfiles = data["paths"], data["files"], data["nfiles"]
+    module_of = modmap.module_of
+    path_mod = list(map(module_of, paths))
+    mods = list(map(path_mod.__getitem__, files))  # the module of each file of each commit
+    ends = list(itertools.accumulate(nfiles))
+    renames: dict[int, list[list[str]]] = data["renames"]
+    if renames:
+        # Replay the renames newest first (a commit's own renames apply to the older
+        # commits only): old path -> [(commit, its name at HEAD from the next one on)].
+        current: dict[str, str] = {}
+        moves: dict[str, tuple[list[int], list[str]]] = {}
+        for k in sorted(renames):
+            for old, new in renames[k]:
+                current[old] = target = current.get(new, new)
+                at, names = moves.setdefault(old, ([], []))
+                at.append(k)
+                names.append(target)
+        # by path number: the commits of its renames and the modules they send it to
+        by_number = {n: (moves[p][0], list(map(module_of, moves[p][1])))
+                     for n, p in enumerate(paths) if p in moves}
+        if by_number:
+            commit_of = list(itertools.chain.from_iterable(
+                map(itertools.repeat, range(len(nfiles)), nfiles)))
+            for j in itertools.compress(range(len(files)),
+                                        map(by_number.__contains__, files)):
+                k = commit_of[j]
+                at, targets = by_number[files[j]]
+                last = bisect_left(at, k) - 1  # the newest rename before commit k
+                if last >= 0:
+                    mods[j] = targets[last]
+    starts = itertools.chain((0,), ends)
+    sets = list(map(frozenset, map(mods.__getitem__, map(slice, starts, ends))))
+    shared: dict[frozenset[str | None], list[str]] = {}
+    for found in dict.fromkeys(sets):
+        real = [m for m in found if m is not None]
+        shared[found] = sorted(real) if len(real) > 1 else real
+    return list(map(shared.__getitem__, sets))
 
 
 def _columns(commits: list[dict[str, Any]] | DeferredFacts

@@ -6,14 +6,13 @@ Shared by the git source (history, CODEOWNERS) and by lead time through git
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import itertools
 import os
 import select
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from guardrails.errors import SourceError
 
@@ -56,17 +55,34 @@ def _spawn(argv: list[str], close: Sequence[int] = ()) -> tuple[int, str, str]:
     """``(exit status, stdout, stderr)`` of ``argv``, stdin empty.
 
     What ``subprocess.run(..., capture_output=True)`` does, with
-    ``os.posix_spawn`` and a poll loop: a warm run's one ``git rev-parse``
-    then costs ~4 ms less CPU (subprocess's import and machinery). Both
-    pipes are drained as they fill, so no output size can block git. The
-    bytes are decoded as they are (no newline translation: a path holding
-    ``\r`` stays itself). ``close``: descriptors closed in the child
-    (:func:`_inherited`).
+    ``os.posix_spawn`` and a poll loop (:func:`_spawned`): a warm run's one
+    ``git rev-parse`` then costs ~4 ms less CPU (subprocess's import and
+    machinery). The bytes are decoded as they are (no newline translation: a
+    path holding ``\r`` stays itself). ``close``: descriptors closed in the
+    child (:func:`_inherited`).
+    """
+    done: list[Any] = []
+    out = b"".join(_spawned(argv, close, done, nap=False))
+    rc, err = done
+    return rc, out.decode("utf-8", "surrogateescape"), err.decode("utf-8", "surrogateescape")
+
+
+def _spawned(argv: list[str], close: Sequence[int], done: list[Any], nap: bool,
+             env: dict[str, str] | None = None) -> Iterator[bytes]:
+    """Yield ``argv``'s stdout as it comes (stdin empty); then put ``[exit status,
+    stderr bytes]`` in ``done``.
+
+    Both pipes are drained as they fill, so no output size can block the
+    child. ``nap``: after a short read wait :data:`_NAP` before the next, so
+    a long output is taken in a few large reads (git log writes a commit at a
+    time). Stopped early (an error in the reader, Ctrl-C), the child is
+    killed and waited for, as ``subprocess.run`` does.
     """
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     try:
-        pid = os.posix_spawn(argv[0], argv, {**os.environ, **_ENV}, file_actions=[
+        pid = os.posix_spawn(argv[0], argv, {**os.environ, **_ENV, **(env or {})},
+                             file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2),
             *((os.POSIX_SPAWN_CLOSE, fd) for fd in close)])
@@ -76,35 +92,56 @@ def _spawn(argv: list[str], close: Sequence[int] = ()) -> tuple[int, str, str]:
         raise
     os.close(out_w)
     os.close(err_w)
-    bufs: dict[int, list[bytes]] = {out_r: [], err_r: []}
-    done = False
+    if nap:
+        _bigger_pipe(out_r)
+    errs: list[bytes] = []
+    finished = False
     try:
         poller = select.poll()
-        for fd in bufs:
+        for fd in (out_r, err_r):
             poller.register(fd, select.POLLIN)
-        left = set(bufs)
+        left = {out_r, err_r}
         while left:
+            got = 0
             for fd, _ in poller.poll():
                 data = os.read(fd, _READ)
-                if data:
-                    bufs[fd].append(data)
-                else:  # end of that stream
+                got += len(data)
+                if not data:  # end of that stream
                     poller.unregister(fd)
                     left.discard(fd)
-        done = True
+                elif fd == out_r:
+                    yield data
+                else:
+                    errs.append(data)
+            if nap and left and got < _BATCH:
+                # git log writes a commit at a time: reading each as it comes is a
+                # wake-up per commit (thousands). Waiting a moment lets the pipe
+                # fill, so a read takes many commits; git never waits on us.
+                time.sleep(_NAP)
+        finished = True
     finally:
         # Closed before waiting: interrupted mid-read, git then fails its next
         # write instead of waiting on a full pipe forever.
         os.close(out_r)
         os.close(err_r)
-        if not done:  # interrupted (Ctrl-C, SIGTERM): git is killed, as subprocess.run does
+        if not finished:  # interrupted (Ctrl-C, SIGTERM, the reader gave up): killed
             import signal
 
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         status = os.waitpid(pid, 0)[1]
-    out, err = (b"".join(bufs[fd]).decode("utf-8", "surrogateescape") for fd in (out_r, err_r))
-    return os.waitstatus_to_exitcode(status), out, err
+    done[:] = [os.waitstatus_to_exitcode(status), b"".join(errs)]
+
+
+def _bigger_pipe(fd: int) -> None:
+    """A 1 MiB pipe lets git run ahead while we parse (the default is 64 KiB)."""
+    try:
+        import fcntl  # here: a warm run streams nothing
+    except ImportError:  # Windows
+        return
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
 def which(name: str) -> str | None:
@@ -184,49 +221,51 @@ class Git:
         return subprocess.run(self._argv(args), capture_output=True, check=False,
                               env={**os.environ, **_ENV}).returncode
 
-    def stream(self, *args: str) -> Iterator[str]:
-        """Yield git's NUL-separated output tokens as they arrive."""
-        return itertools.chain.from_iterable(self.chunks(*args))
+    def blocks(self, *args: str) -> Iterator[bytes]:
+        """Yield git's stdout as it arrives, in blocks of bytes (as many as a read
+        took after a short nap: a few dozen reads for a long log); a
+        :class:`SourceError` after the last one when git fails.
 
-    def chunks(self, *args: str) -> Iterator[list[str]]:
-        """Yield git's NUL-separated output tokens as they arrive, a list at a time.
-
-        Lists, not single tokens: a long history is ~100,000 tokens, and a
-        generator step per token costs more than splitting them.
+        ``GIT_FLUSH=0``: git then fills its output buffer before each write
+        instead of flushing after every commit (thousands of writes and
+        wake-ups fewer for a long history; git's own choice for a file).
         """
+        argv = self._argv(args)
+        env = {"GIT_FLUSH": "0"}
+        inherited = _inherited() if _SPAWN else None
+        done: list[Any] = []
+        if inherited is not None:
+            yield from _spawned(argv, inherited, done, nap=True, env=env)
+            rc, err = done
+        else:
+            rc, err = yield from self._popen_blocks(argv, env)
+        if rc != 0:
+            text = err.decode("utf-8", "surrogateescape").strip()
+            raise SourceError("git", f"git {args[0]} failed in {self.path}: {text}")
+
+    @staticmethod
+    def _popen_blocks(argv: list[str], env: dict[str, str]
+                      ) -> Generator[bytes, None, tuple[int, bytes]]:
+        """:meth:`blocks` through :mod:`subprocess`, where posix_spawn is missing or
+        inherited descriptors cannot be listed (subprocess closes them)."""
         import subprocess
 
-        proc = subprocess.Popen(self._argv(args), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env={**os.environ, **_ENV})
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, **_ENV, **env})
         assert proc.stdout is not None and proc.stderr is not None
         fd = proc.stdout.fileno()
+        _bigger_pipe(fd)
+        err, finished = b"", False
         try:
-            import fcntl  # here: a warm run streams nothing
-        except ImportError:  # Windows
-            fcntl = None  # type: ignore[assignment]
-        if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
-            # A 1 MiB pipe lets git run ahead while we parse (the default is 64 KiB).
-            with contextlib.suppress(OSError):
-                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
-        try:
-            buf = ""
             while chunk := os.read(fd, _READ):
-                parts = (buf + decoder.decode(chunk)).split("\0")
-                buf = parts.pop()
-                yield parts
+                yield chunk
                 if len(chunk) < _BATCH:
-                    # git log writes a commit at a time: reading each as it comes is a
-                    # wake-up per commit (thousands). Waiting a moment lets the pipe
-                    # fill, so a read takes many commits; git never waits on us.
                     time.sleep(_NAP)
-            buf += decoder.decode(b"", final=True)
-            if buf:
-                yield [buf]
-            err = proc.stderr.read().decode("utf-8", "surrogateescape")
+            err, finished = proc.stderr.read(), True
         finally:
             proc.stdout.close()
             proc.stderr.close()
+            if not finished:  # the reader gave up: as subprocess.run does
+                proc.kill()
             rc = proc.wait()
-        if rc != 0:
-            raise SourceError("git", f"git {args[0]} failed in {self.path}: {err.strip()}")
+        return rc, err

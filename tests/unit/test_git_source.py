@@ -272,7 +272,7 @@ def test_a_warm_run_asks_git_for_head_only(repo: GitRepo, tmp_path: Path,
     want = source(repo.path).gather(ALL)  # no cache at all
     first = source(repo.path, cache).gather(ALL)
     assert first == want
-    assert set(git_calls.commands()) >= {"rev-parse", "log", "ls-files", "cat-file"}
+    assert set(git_calls.commands()) >= {"rev-parse", "log", "ls-files", "ls-tree", "cat-file"}
     again = source(repo.path, cache).gather(ALL)
     assert again == want
     # history, tracked files and CODEOWNERS all from the cache: one rev-parse
@@ -636,3 +636,24 @@ def test_which_finds_git_as_shutil_does(tmp_path: Path, monkeypatch: pytest.Monk
         assert which("git") == shutil.which("git"), path
     monkeypatch.setenv("PATH", f"{plain}::{exe}")
     assert which("git") == "git"  # the empty entry: the working directory's git
+
+
+def test_the_codeowners_places_are_the_parsers() -> None:
+    """The source looks where the CODEOWNERS parser says GitHub looks (kept apart so
+    that a run without a CODEOWNERS file never imports the parser)."""
+    from guardrails.sources import codeowners, git
+
+    assert git.CODEOWNERS_LOCATIONS == codeowners.LOCATIONS
+
+
+def test_codeowners_found_from_a_subfolder_and_never_a_folder(tmp_path: Path) -> None:
+    """The first CODEOWNERS of GitHub's order that is a file at HEAD, whatever folder
+    of the work tree the source reads (paths from the top); a folder of that name
+    is no file."""
+    r = GitRepo(tmp_path / "repo")
+    r.commit({"CODEOWNERS/readme.txt": "a folder\n", "docs/CODEOWNERS": "* @acme/docs\n",
+              "sub/a.py": "a\n"}, date="2026-02-01T00:00:00Z")
+    src = source(r.path / "sub")
+    assert src.read_codeowners() == ("docs/CODEOWNERS", "* @acme/docs\n")
+    r.commit({".github/CODEOWNERS": "* @acme/gh\n"}, date="2026-02-02T00:00:00Z")
+    assert source(r.path).read_codeowners() == (".github/CODEOWNERS", "* @acme/gh\n")

@@ -70,3 +70,34 @@ def test_inheritable_descriptors_do_not_reach_git(tmp_path: Path) -> None:
         os.close(r)
         os.close(w)
     assert str(w) not in out.split()
+
+
+@pytest.mark.parametrize("spawn", [True, False], ids=["posix_spawn", "subprocess"])
+def test_blocks_stream_stdout_whole_and_fail_with_stderr(tmp_path: Path, spawn: bool,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Git.blocks (the log's stream): every byte of stdout in order, more than a pipe
+    holds, GIT_FLUSH=0 in git's environment; a failing git is a SourceError naming
+    its stderr, after the output. Without a descriptor listing, through subprocess."""
+    from guardrails.errors import SourceError
+
+    if not spawn:
+        monkeypatch.setattr(gitrun, "_inherited", lambda: None)
+    git = Git(_repo(tmp_path))
+    script = "!head -c 300000 /dev/zero | tr '\\0' o; printf \"$GIT_FLUSH\"; echo bad >&2; exit 3"
+    got = bytearray()
+    with pytest.raises(SourceError, match="bad"):
+        for block in git.blocks("-c", f"alias.loud={script}", "loud"):
+            got += block
+    assert len(got) == 300_001 and got.endswith(b"o0")
+    assert b"".join(git.blocks("-c", "alias.ok=!printf 'a\\0b'", "ok")) == b"a\0b"
+
+
+def test_a_reader_that_stops_early_leaves_no_git_behind(tmp_path: Path) -> None:
+    """The log's reader giving up (an error while parsing) kills git at once rather
+    than waiting for it to finish on its own."""
+    git = Git(_repo(tmp_path))
+    blocks = git.blocks("-c", "alias.slow=!printf x; exec sleep 12", "slow")
+    started = time.monotonic()
+    assert next(blocks) == b"x"
+    blocks.close()  # what a parser's exception does to the generator
+    assert time.monotonic() - started < 6
