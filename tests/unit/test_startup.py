@@ -146,9 +146,9 @@ def test_a_blocked_builtin_is_left_out_of_the_header(project: Path) -> None:
 
 def _modules_after(args: list[str], env: dict[str, str]) -> set[str]:
     # As the program starts (guardrails.entry.console, which ends the process itself):
-    # logging deferred to its first use.
+    # logging deferred to its first use, a plain check read without click.
     code = ("import json, sys\nfrom guardrails.deferred import defer_logging\n"
-            "defer_logging()\nfrom guardrails.cli import main\n"
+            "defer_logging()\nfrom guardrails.entry import main\n"
             "code = main(sys.argv[1:])\n"
             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
     res = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
@@ -175,6 +175,9 @@ UNNEEDED = {
     # logging's code (the CEL extension imports it unused: guardrails/deferred.py) and
     # its imports; evidence templates are read by _string's parser, not string.Formatter
     "traceback", "textwrap", "string",
+    # a plain check's command line is read by guardrails.checkcmd: no click, nor its
+    # gettext/locale (its own help strings) and uuid (click.types)
+    "click", "gettext", "locale", "uuid", "guardrails.cli",
 }
 
 
