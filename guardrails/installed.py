@@ -71,6 +71,32 @@ def pluggy_version() -> str:
     return _cached(tuple(sys.path))[1]
 
 
+def python_version(version: str | None = None) -> str:
+    """``platform.python_version()``, without importing :mod:`platform` for CPython.
+
+    ``platform`` compiles about twenty regular expressions as it is imported,
+    ~1.5 ms of every ``check`` (whose report names the Python version;
+    benchmarks/RESULTS.md, "start-up, boot5"). CPython's ``sys.version`` starts
+    with the version ``platform`` reads from it (``3.11.7``, ``3.13.0rc1``,
+    ``3.14.0a1+``); any other text, or another interpreter, asks ``platform``.
+    ``version`` stands for ``sys.version`` (tests).
+    """
+    text = sys.version if version is None else version
+    head = text.split(" ", 1)[0]
+    parts = head.split(".")
+    if (sys.implementation.name == "cpython" and len(parts) == 3
+            and text[len(head):len(head) + 2] == " (" and ") [" in text
+            and all(p.isascii() and p.isdigit() for p in parts[:2])
+            and parts[2][:1].isdigit() and parts[2].isascii()
+            and parts[2].rstrip("+").isalnum()):
+        return head
+    import platform
+
+    if version is None:
+        return platform.python_version()
+    return str(platform._sys_version(version)[1])  # type: ignore[attr-defined]
+
+
 @functools.cache
 def _cached(path: tuple[str, ...]) -> tuple[tuple[Entry, ...], str]:
     """Once per process and ``sys.path`` (a test run builds many managers)."""

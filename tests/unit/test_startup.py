@@ -178,6 +178,9 @@ UNNEEDED = {
     # a plain check's command line is read by guardrails.checkcmd: no click, nor its
     # gettext/locale (its own help strings) and uuid (click.types)
     "click", "gettext", "locale", "uuid", "guardrails.cli",
+    # the report's Python version without platform's regexes (installed.python_version);
+    # threading only when progress is drawn
+    "platform", "threading",
 }
 
 
@@ -196,6 +199,21 @@ def test_a_files_only_check_imports_no_git_http_sarif_or_junit(tmp_path: Path) -
     assert sorted(m for m in mods if m.startswith(("guardrails.sources", "guardrails.checks",
                                                    "guardrails.reporters"))) == []
     assert "pluggy" not in mods and "importlib.metadata" not in mods
+
+
+@pytest.mark.parametrize("text", [
+    sys.version,
+    "3.11.7 (main, Dec  1 2026, 10:00:00) [GCC 12.2.0]",
+    "3.13.0rc1 (main, Oct  1 2026, 10:00:00) [Clang 17.0.6 ]",
+    "3.14.0a1+ (heads/main:0123abc, Oct  1 2026, 00:00:00) [GCC 14.1.0]",
+    "3.11 (main, Dec  1 2026, 10:00:00) [GCC 12.2.0]",  # platform adds the .0
+    "3.11.7 (#1, Dec  1 2026, 10:00:00) [GCC 12.2.0]",
+])
+def test_the_python_version_is_platform_s(text: str) -> None:
+    import platform
+
+    assert installed.python_version(text) == platform._sys_version(text)[1]  # type: ignore[attr-defined]
+    assert installed.python_version() == platform.python_version()
 
 
 def test_commands_are_listed_without_importing_them() -> None:
