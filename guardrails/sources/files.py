@@ -32,7 +32,6 @@ import contextlib
 import gc
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,6 +40,7 @@ from guardrails import validation, yamlio
 from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import DataFileError, UsageError
 from guardrails.paths import check_file, folder_is_safe
+from guardrails.records import record as record_class
 from guardrails.sections import normalize_sections
 from guardrails.sourcebase import Source, SourceEnv, hookimpl
 from guardrails.sources import postmortem
@@ -63,12 +63,20 @@ _TABULAR = (".csv", ".jsonl", ".json", ".yaml", ".yml")
 _DOCUMENT = (".yaml", ".yml", ".json")
 
 
-@dataclass(frozen=True)
+@record_class(frozen=True)
 class _Entry:
     kind: str  # plural fact kind
     stem: str  # file path inside the folder, without suffix
     suffixes: tuple[str, ...]
     keys: tuple[str, ...]  # accepted mapping keys of YAML/JSON documents
+
+    def __init__(self, kind: str, stem: str, suffixes: tuple[str, ...],
+                 keys: tuple[str, ...]) -> None:
+        _set = object.__setattr__
+        _set(self, "kind", kind)
+        _set(self, "stem", stem)
+        _set(self, "suffixes", suffixes)
+        _set(self, "keys", keys)
 
 
 ENTRIES = (

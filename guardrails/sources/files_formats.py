@@ -33,12 +33,13 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from guardrails import validation, yamlio
 from guardrails.errors import DataFileError
 from guardrails.fastvalid import every_item, predicate
+from guardrails.records import record
 from guardrails.textsafe import excerpt, quoted
 from guardrails.verdictcache import schema_key
 from guardrails.yamlio import PathKey, Position
@@ -138,7 +139,7 @@ def record_check(schema_name: str, definition: str | None = None) -> RecordCheck
 # ---------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class Table:
     """Records of one data file and where they are in it."""
 
@@ -156,6 +157,23 @@ class Table:
     _json_starts: list[int] | None = field(default=None, repr=False)
     #: where the positions of ``text`` are kept across runs (files_cache.Positions)
     positions_store: Any = field(default=None, repr=False, compare=False)
+
+    def __init__(self, display: str, records: list[Any], columns: tuple[str, ...] = (),
+                 starts: Sequence[int] | None = None, text: str | None = None,
+                 prefix: PathKey = (), positions: dict[PathKey, Position] | None = None,
+                 single: bool = False, nulls: bool = True,
+                 _json_starts: list[int] | None = None, positions_store: Any = None) -> None:
+        self.display = display
+        self.records = records
+        self.columns = columns
+        self.starts = starts
+        self.text = text
+        self.prefix = prefix
+        self.positions = positions
+        self.single = single
+        self.nulls = nulls
+        self._json_starts = _json_starts
+        self.positions_store = positions_store
 
     def line(self, index: int, path: PathKey = ()) -> int | None:
         """Line of record ``index`` (or of ``path`` inside it), counted from 1."""
@@ -182,7 +200,7 @@ class Table:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Layout:
     """How a kind's records are spelled in files."""
 
@@ -195,6 +213,18 @@ class Layout:
     #: CSV columns whose values repeat (statuses, services, teams): their
     #: cells are interned, one string object for each distinct value
     shared: frozenset[str] = frozenset()
+
+    def __init__(self, what: str, keys: tuple[str, ...], lists: frozenset[str] = frozenset(),
+                 integers: frozenset[str] = frozenset(), numbers: frozenset[str] = frozenset(),
+                 required: tuple[str, ...] = (), shared: frozenset[str] = frozenset()) -> None:
+        _set = object.__setattr__
+        _set(self, "what", what)
+        _set(self, "keys", keys)
+        _set(self, "lists", lists)
+        _set(self, "integers", integers)
+        _set(self, "numbers", numbers)
+        _set(self, "required", required)
+        _set(self, "shared", shared)
 
 
 def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:

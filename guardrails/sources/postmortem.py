@@ -20,11 +20,12 @@ fenced code blocks are text, not sections.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from guardrails import yamlio
 from guardrails.errors import DataFileError, UsageError
+from guardrails.records import FACTORY, record
 from guardrails.yamlio import PathKey, Position
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
@@ -32,7 +33,7 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _MAY_OPEN = " #`~"  # the first characters _HEADING and _FENCE can match
 
 
-@dataclass
+@record
 class Document:
     """A parsed postmortem file."""
 
@@ -42,6 +43,16 @@ class Document:
     body_line: int  # first line after the closing ``---``
     sections: dict[str, str] = field(default_factory=dict)
     section_lines: dict[str, int] = field(default_factory=dict)
+
+    def __init__(self, front: dict[str, Any], positions: dict[PathKey, Position],
+                 lines: list[str], body_line: int, sections: dict[str, str] = FACTORY,
+                 section_lines: dict[str, int] = FACTORY) -> None:
+        self.front = front
+        self.positions = positions
+        self.lines = lines
+        self.body_line = body_line
+        self.sections = {} if sections is FACTORY else sections
+        self.section_lines = {} if section_lines is FACTORY else section_lines
 
 
 def split_lines(text: str) -> list[str]:
