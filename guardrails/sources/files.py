@@ -309,7 +309,7 @@ class FilesSource(Source):
     def _shown(self, path: Path) -> str:
         """A path as the user names it: relative to the root, links not followed."""
         try:
-            return str(path.relative_to(self.env.root.resolve()))
+            return str(path.relative_to(self.env.real_root()))
         except ValueError:
             return str(path)
 
@@ -323,7 +323,8 @@ class FilesSource(Source):
         if not os.path.lexists(path) or (path.is_dir() and not path.is_symlink()):
             return False
         check_file(path, root=self.env.root, allow_outside=self.env.allow_outside_root,
-                   display=self._shown(path), error=DataFileError, what="data file")
+                   display=self._shown(path), error=DataFileError, what="data file",
+                   real_root=self.env.real_root())
         return True
 
     # --- loading ------------------------------------------------------------

@@ -181,6 +181,8 @@ UNNEEDED = {
     # the report's Python version without platform's regexes (installed.python_version);
     # threading only when progress is drawn
     "platform", "threading",
+    # CSV is parsed only when the org data cache misses (sources/files_formats.read_csv)
+    "csv",
 }
 
 
