@@ -248,13 +248,15 @@ def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
             blank_before = False
             continue
         in_code = False
-        starts_block = bool(_HEADING.match(line) or _LIST_ITEM.match(line))
-        if starts_block and block:
+        # Each pattern asked once a line (a heading is never a list item: "#" vs "-*+0-9")
+        heading = _HEADING.match(line) is not None
+        item = not heading and _LIST_ITEM.match(line) is not None
+        if (heading or item) and block:
             yield start, "\n".join(block)
             block = []
-        if _HEADING.match(line):
+        if heading:
             in_list = False
-        elif _LIST_ITEM.match(line):
+        elif item:
             in_list = True
         elif blank_before and not line[0].isspace():
             in_list = False
