@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path
@@ -141,6 +142,7 @@ class FilesSource(Source):
         self._tables: dict[str, Table] = {}
         self._index: dict[str, RecordRows] = {}
         self._plain: set[Path] = set()  # postmortem files scandir saw as plain files
+        self._safe: dict[Path, bool] = {}  # folder -> folder_is_safe (see _readable)
         self._cache: FactCache | None = None
         self._cache_opened = False
 
@@ -320,12 +322,28 @@ class FilesSource(Source):
         socket is refused by name (see :mod:`guardrails.paths`); a folder
         where a file is expected is not a data file.
         """
-        if not os.path.lexists(path) or (path.is_dir() and not path.is_symlink()):
+        try:
+            mode = os.lstat(path).st_mode
+        except (OSError, ValueError):
+            return False  # as os.path.lexists says
+        # A plain regular file of a safe folder passes check_file without a realpath of
+        # its own (paths.folder_is_safe): its folder resolved once, not its every part.
+        if stat.S_ISREG(mode) and self._safe_folder(path.parent):
+            return True
+        if stat.S_ISDIR(mode):
             return False
         check_file(path, root=self.env.root, allow_outside=self.env.allow_outside_root,
                    display=self._shown(path), error=DataFileError, what="data file",
                    real_root=self.env.real_root())
         return True
+
+    def _safe_folder(self, folder: Path) -> bool:
+        """:func:`guardrails.paths.folder_is_safe` of ``folder``, once a folder."""
+        known = self._safe.get(folder)
+        if known is None:
+            known = self._safe[folder] = folder_is_safe(
+                folder, root=self.env.root, allow_outside=self.env.allow_outside_root)
+        return known
 
     # --- loading ------------------------------------------------------------
 
