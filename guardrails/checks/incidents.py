@@ -200,14 +200,18 @@ class QuickTest:
 
     def __init__(self, phrases: Sequence[str]) -> None:
         words = sorted({max(p.split(), key=len) for p in phrases if p.split()})
+        self._words = words
         self._ascii = all(w.isascii() for w in words)
         self._lowered = [w.lower() for w in words]
-        self._regex = re.compile("|".join(_word(w) for w in words) or r"(?!)", re.IGNORECASE)
+        self._regex: re.Pattern[str] | None = None  # compiled for the first non-ASCII text
 
     def __call__(self, text: str) -> bool:
         if self._ascii and text.isascii():
             low = text.lower()
             return any(w in low for w in self._lowered)
+        if self._regex is None:
+            self._regex = re.compile("|".join(_word(w) for w in self._words) or r"(?!)",
+                                     re.IGNORECASE)
         return self._regex.search(text) is not None
 
 
