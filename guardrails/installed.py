@@ -4,7 +4,9 @@ Third-party plugins are found through their entry points, and every report
 header names pluggy's version, which pluggy itself reads from its metadata.
 ``importlib.metadata`` costs a start-up about as much as importing PyYAML
 (it imports the ``email`` package, then reads every distribution's
-metadata): measured in benchmarks/RESULTS.md, "start-up". The answers only
+metadata): measured in benchmarks/RESULTS.md, "start-up". The scan reads the
+metadata folders itself where their layout is the usual one
+(:mod:`guardrails.distscan`), else asks ``importlib.metadata``. The answers only
 changes when a distribution is installed, removed or rewritten, so it is kept
 in a small JSON file keyed by what such a change touches: the modification
 time of every ``sys.path`` folder (as ``importlib.metadata`` itself keys its
@@ -106,9 +108,7 @@ def _cached(path: tuple[str, ...]) -> tuple[tuple[Entry, ...], str]:
         got = _read(file, key)
         if got is not None:
             return got
-    import pluggy
-
-    got = (_scan(), str(pluggy.__version__))
+    got = _scan_plainly() or (_scan(), _pluggy_version())
     if file is not None:
         _write(file, key, got)
     return got
@@ -340,6 +340,30 @@ def _write(file: Path, key: list[list[object]], got: tuple[tuple[Entry, ...], st
         write_cache(file, json.dumps({"format": _FORMAT, "key": key,
                                       "entries": [list(e) for e in got[0]],
                                       "pluggy": got[1]}).encode("utf-8"))
+
+
+def _scan_plainly() -> tuple[tuple[Entry, ...], str] | None:
+    """:func:`_scan` and pluggy's version read from the metadata folders themselves
+    (:mod:`guardrails.distscan`), or None where only ``importlib.metadata`` reads
+    them as it does."""
+    from guardrails.distscan import pluggy_version, scan
+
+    got = scan(GROUP)
+    if got is None:
+        return None
+    found, scanned = got
+    version = pluggy_version(scanned)
+    if version is None:
+        return None
+    out = [(name, value.split(":", 1)[0], dist, ver) for name, value, dist, ver in found]
+    out.sort(key=lambda e: (e[2] or "", e[0]))
+    return tuple(out), str(version)
+
+
+def _pluggy_version() -> str:
+    import pluggy
+
+    return str(pluggy.__version__)
 
 
 def _scan() -> tuple[Entry, ...]:
