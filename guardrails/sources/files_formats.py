@@ -396,7 +396,8 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     return Table(display, records, columns=columns, starts=_compact(starts), nulls=False)
 
 
-_CSV_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+#: a CSV line with its ending (\n, \r\n or \r): compiled for the first text with a \r
+_CSV_LINE = r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+"
 
 
 def _csv_lines(text: str) -> Iterator[str]:
@@ -408,7 +409,7 @@ def _csv_lines(text: str) -> Iterator[str]:
     line breaks from it); the reader's line_num counts these lines.
     """
     if "\r" in text:
-        for m in _CSV_LINE.finditer(text):
+        for m in re.finditer(_CSV_LINE, text):
             yield m.group()
         return
     find, pos, end = text.find, 0, len(text)

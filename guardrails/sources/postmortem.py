@@ -19,6 +19,7 @@ fenced code blocks are text, not sections.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import field
 from typing import Any
@@ -28,9 +29,16 @@ from guardrails.errors import DataFileError, UsageError
 from guardrails.records import FACTORY, record
 from guardrails.yamlio import PathKey, Position
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_MAY_OPEN = " #`~"  # the first characters _HEADING and _FENCE can match
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(heading, fence): compiled when a postmortem is first parsed (a warm run reads
+    them from the org data cache, and compiles neither)."""
+    return (re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$"),
+            re.compile(r"^ {0,3}(`{3,}|~{3,})"))
+
+
+_MAY_OPEN = " #`~"  # the first characters the heading and fence patterns can match
 
 
 @record
@@ -139,6 +147,8 @@ def parse_sections(lines: list[str], body_line: int) -> tuple[dict[str, str], di
         if current is not None and current not in sections:
             sections[current] = "\n".join(collected).strip()
 
+    heading_re, fence_re = _patterns()
+
     for number in range(body_line, len(lines) + 1):
         line = lines[number - 1]
         if fence is None and (not line or line[0] not in _MAY_OPEN):
@@ -147,13 +157,13 @@ def parse_sections(lines: list[str], body_line: int) -> tuple[dict[str, str], di
             if current is not None:
                 collected.append(line)
             continue
-        m = _FENCE.match(line)
+        m = fence_re.match(line)
         if fence is None and m:
             fence = m.group(1)[0] * 3
         elif fence is not None and line.strip().startswith(fence):
             fence = None
         elif fence is None:
-            h = _HEADING.match(line)
+            h = heading_re.match(line)
             if h and len(h.group(1)) <= 2:
                 flush()
                 current, collected = None, []
