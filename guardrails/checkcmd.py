@@ -190,13 +190,16 @@ def plain_check(args: list[str]) -> dict[str, Any] | None:
     again), and paths: every value non-empty and not starting with ``-``.
     The result also holds ``pairs``, the ``--format``/``--output`` pairs
     (:func:`output_pairs`). None for anything else, and when click would
-    complete words for a shell (``_GUARDRAILS_COMPLETE``), would refuse a
+    complete words for a shell (``_GUARDRAILS_COMPLETE``), would expand a word
+    (Windows: ``~``, a variable, a wildcard), would refuse a
     value (a ``--maxfail`` that is not digits, a ``--group-by`` other than
     ``team``, a ``-c`` naming a folder or an unreadable file), or would stop
     at an ``--output`` before any ``--format``.
     """
     if args[:1] != ["check"] or "_GUARDRAILS_COMPLETE" in os.environ:
         return None
+    if os.name == "nt" and any(c in word for word in args for c in "~$%*?["):
+        return None  # click expands ~, variables and wildcards in Windows arguments
     got: dict[str, Any] = dict(DEFAULTS)
     seen: set[str] = set()
     paths: list[str] = []

@@ -102,6 +102,13 @@ def test_not_check_and_shell_completion_go_to_click(monkeypatch: pytest.MonkeyPa
     assert plain_check(["check"]) is None
 
 
+def test_words_click_expands_on_windows_go_to_click(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "name", "nt")
+    assert plain_check(["check", "-q"]) is not None
+    for word in ("rules/*.yaml", "~/g.yaml", "$HOME/g.yaml", "%USERPROFILE%", "r[12].yaml"):
+        assert plain_check(["check", "-c", word]) is None, word
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
                     reason="root reads every file")
 def test_an_unreadable_config_is_left_to_click(tmp_path: Path) -> None:
