@@ -28,6 +28,8 @@ def plain_validate(args: list[str]) -> tuple[list[str], str | None] | None:
     """
     if args[:1] != ["validate"]:
         return None
+    if os.name == "nt" and any(c in word for word in args for c in "~$%*?["):
+        return None  # click expands ~, variables and wildcards in Windows arguments
     files: list[str] = []
     config: str | None = None
     it = iter(args[1:])
