@@ -199,7 +199,10 @@ def _document(path: Path, raw: bytes) -> tuple[Path, dict[str, Any]] | None:
     folder = None if caches_disabled() else cache_dir()
     if folder is None:
         return None
-    from _blake2 import blake2b  # type: ignore[import-not-found]  # hashlib loads OpenSSL
+    try:  # CPython's own BLAKE2b: hashlib would load OpenSSL (~3 ms)
+        from _blake2 import blake2b  # type: ignore[import-not-found]
+    except ImportError:  # an interpreter built without it
+        from hashlib import blake2b
 
     from guardrails import __version__
 

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from guardrails.checkcmd import OutputOrderError, output_pairs, run
-from guardrails.checkcmd import progress_for as progress_for  # its home until the body moved
+from guardrails.checkcmd import progress_for as progress_for  # re-exported (was defined here)
 from guardrails.cli.options import config_option, plugin_option
 from guardrails.model import ExitCode
 
