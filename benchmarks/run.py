@@ -190,7 +190,7 @@ T = time.process_time
 t0 = T()
 import click, yaml, pluggy
 t1 = T()
-import guardrails.cli.check, guardrails.session
+import guardrails.checkcmd, guardrails.session  # what a plain `check` line imports
 from datetime import UTC, datetime
 from guardrails.config import RunOptions
 from guardrails.session import Session, build_config

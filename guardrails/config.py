@@ -393,7 +393,18 @@ def load_config(path: Path, options: RunOptions | None = None) -> Config:
                               fix="add [tool.guardrails] or use a guardrails.yaml")
         positions = toml_positions(yamlio.read_text(path, shown))
     else:
-        data, positions = yamlio.load_file(path, shown, positions=True)
+        # The parse of these very bytes, kept by an earlier run (packcache.load_document):
+        # a warm run parses no YAML, and never imports PyYAML.
+        from guardrails import packcache
+
+        raw = yamlio.read_bytes(path, shown)
+        cached = packcache.load_document(path, raw)
+        if cached is None:
+            data, positions = yamlio.load(yamlio.decode_text(raw, shown), shown,
+                                          positions=True)
+            packcache.store_document(path, raw, data, positions)
+        else:
+            data, positions = cached
         if data is None:
             raise ConfigError("the config file is empty", file=shown,
                               fix="add at least 'rules:' (see 'guardrails init')")

@@ -1,11 +1,13 @@
 """The console entry point (``guardrails``, ``python -m guardrails``).
 
-It answers one case itself: the pre-commit hook's ``guardrails validate
-[-c CONFIG] FILE...`` with plain arguments, run on every commit, where
+It answers two cases itself, with plain arguments: the pre-commit hook's
+``guardrails validate [-c CONFIG] FILE...``, run on every commit, where
 importing click would cost about a third of the time (benchmarks/RESULTS.md,
-"start-up"). Every other command line, ``validate --help`` and any form not
-read here included, goes to the click group (:func:`guardrails.cli.main.main`),
-which reads ``validate`` the same way.
+"start-up"), and ``guardrails check`` with the options a job or an engineer
+types (:func:`guardrails.checkcmd.plain_check` says which), where click is
+about a tenth ("start-up, boot5"). Every other command line, ``--help`` and
+any form not read here included, goes to the click group
+(:func:`guardrails.cli.main.main`), which reads these the same way.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def plain_validate(args: list[str]) -> tuple[list[str], str | None] | None:
     """
     if args[:1] != ["validate"]:
         return None
+    if os.name == "nt" and any(c in word for word in args for c in "~$%*?["):
+        return None  # click expands ~, variables and wildcards in Windows arguments
     files: list[str] = []
     config: str | None = None
     it = iter(args[1:])
@@ -151,8 +155,32 @@ def _flushed() -> bool:
     return True
 
 
+def _check(values: dict[str, Any], *, program: bool) -> int:
+    """``check`` with the values :func:`guardrails.checkcmd.plain_check` read, as the
+    click group runs it (:func:`guardrails.cli.main.main`): SIGTERM as Ctrl-C for the
+    time of the run, every exception through ``wrap_session``; the program's own
+    run ends with the objects left frozen, as the group's ``console()`` does."""
+    from guardrails.checkcmd import run
+    from guardrails.exits import sigterm_handler, wrap_session
+
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        previous = sigterm_handler(_terminate)
+    try:
+        code = wrap_session(lambda: run(**values))
+    finally:
+        if previous is not None:
+            sigterm_handler(previous)
+    if program:
+        import gc
+
+        gc.freeze()
+    return code
+
+
 def _run(argv: list[str] | None, *, exiting: bool) -> int:
-    plain = plain_validate(sys.argv[1:] if argv is None else list(argv))
+    args = sys.argv[1:] if argv is None else list(argv)
+    plain = plain_validate(args)
     if plain is None:
         if exiting and argv is None:
             from guardrails import collector
@@ -162,6 +190,11 @@ def _run(argv: list[str] | None, *, exiting: bool) -> int:
             from guardrails.deferred import defer_logging
 
             defer_logging()
+        from guardrails.checkcmd import plain_check
+
+        values = plain_check(args)
+        if values is not None:
+            return _check(values, program=exiting and argv is None)
         from guardrails.cli.main import console as group_console
         from guardrails.cli.main import main as group_main
 

@@ -4,7 +4,9 @@ Third-party plugins are found through their entry points, and every report
 header names pluggy's version, which pluggy itself reads from its metadata.
 ``importlib.metadata`` costs a start-up about as much as importing PyYAML
 (it imports the ``email`` package, then reads every distribution's
-metadata): measured in benchmarks/RESULTS.md, "start-up". The answers only
+metadata): measured in benchmarks/RESULTS.md, "start-up". The scan reads the
+metadata folders itself where their layout is the usual one
+(:mod:`guardrails.distscan`), else asks ``importlib.metadata``. The answers only
 changes when a distribution is installed, removed or rewritten, so it is kept
 in a small JSON file keyed by what such a change touches: the modification
 time of every ``sys.path`` folder (as ``importlib.metadata`` itself keys its
@@ -74,6 +76,32 @@ def pluggy_version() -> str:
     return _cached(tuple(sys.path))[1]
 
 
+def python_version(version: str | None = None) -> str:
+    """``platform.python_version()``, without importing :mod:`platform` for CPython.
+
+    ``platform`` compiles about twenty regular expressions as it is imported,
+    ~1.5 ms of every ``check`` (whose report names the Python version;
+    benchmarks/RESULTS.md, "start-up, boot5"). CPython's ``sys.version`` starts
+    with the version ``platform`` reads from it (``3.11.7``, ``3.13.0rc1``,
+    ``3.14.0a1+``); any other text, or another interpreter, asks ``platform``.
+    ``version`` stands for ``sys.version`` (tests).
+    """
+    text = sys.version if version is None else version
+    head = text.split(" ", 1)[0]
+    parts = head.split(".")
+    if (sys.implementation.name == "cpython" and len(parts) == 3
+            and text[len(head):len(head) + 2] == " (" and ") [" in text
+            and all(p.isascii() and p.isdigit() for p in parts[:2])
+            and parts[2][:1].isdigit() and parts[2].isascii()
+            and parts[2].rstrip("+").isalnum()):
+        return head
+    import platform
+
+    if version is None:
+        return platform.python_version()
+    return str(platform._sys_version(version)[1])  # type: ignore[attr-defined]
+
+
 @functools.cache
 def _cached(path: tuple[str, ...]) -> tuple[tuple[Entry, ...], str]:
     """Once per process and ``sys.path`` (a test run builds many managers)."""
@@ -83,9 +111,7 @@ def _cached(path: tuple[str, ...]) -> tuple[tuple[Entry, ...], str]:
         got = _read(file, key)
         if got is not None:
             return got
-    import pluggy
-
-    got = (_scan(), str(pluggy.__version__))
+    got = _scan_plainly() or (_scan(), _pluggy_version())
     if file is not None:
         _write(file, key, got)
     return got
@@ -354,6 +380,30 @@ def _write(file: Path, key: list[list[object]], got: tuple[tuple[Entry, ...], st
         write_cache(file, json.dumps({"format": _FORMAT, "key": key,
                                       "entries": [list(e) for e in got[0]],
                                       "pluggy": got[1]}).encode("utf-8"))
+
+
+def _scan_plainly() -> tuple[tuple[Entry, ...], str] | None:
+    """:func:`_scan` and pluggy's version read from the metadata folders themselves
+    (:mod:`guardrails.distscan`), or None where only ``importlib.metadata`` reads
+    them as it does."""
+    from guardrails.distscan import pluggy_version, scan
+
+    got = scan(GROUP)
+    if got is None:
+        return None
+    found, scanned = got
+    version = pluggy_version(scanned)
+    if version is None:
+        return None
+    out = [(name, value.split(":", 1)[0], dist, ver) for name, value, dist, ver in found]
+    out.sort(key=lambda e: (e[2] or "", e[0]))
+    return tuple(out), str(version)
+
+
+def _pluggy_version() -> str:
+    import pluggy
+
+    return str(pluggy.__version__)
 
 
 def _scan() -> tuple[Entry, ...]:

@@ -139,7 +139,15 @@ def load(path: Path, ctx: list[Any]) -> tuple[dict[str, Any], Positions] | None:
         return None
     data, raw = stored.get("data"), stored.get("positions")
     if not (isinstance(data, dict) and isinstance(data.get("pack"), str)
-            and isinstance(data.get("rules"), list) and isinstance(raw, list)):
+            and isinstance(data.get("rules"), list)):
+        return None
+    pos = _positions(raw)
+    return None if pos is None else (data, pos)
+
+
+def _positions(raw: Any) -> Positions | None:
+    """Stored positions (``[[path], line, column]``...) back as a dict; None when forged."""
+    if not isinstance(raw, list):
         return None
     pos: Positions = {}
     try:
@@ -150,7 +158,12 @@ def load(path: Path, ctx: list[Any]) -> tuple[dict[str, Any], Positions] | None:
             pos[tuple(where)] = (line, column)
     except (TypeError, ValueError):
         return None
-    return data, pos
+    return pos
+
+
+def _payload(data: Any, pos: Positions) -> bytes:
+    return json.dumps({"data": data, "positions": [[list(k), v[0], v[1]] for k, v in pos.items()]},
+                      ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def store(path: Path, data: Any, pos: Positions, ctx: list[Any]) -> None:
@@ -162,10 +175,68 @@ def store(path: Path, data: Any, pos: Positions, ctx: list[Any]) -> None:
         return
     with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
         # Header line, then the payload it checksums: a damaged payload is a miss.
-        payload = json.dumps({"data": data, "positions": [[list(k), v[0], v[1]]
-                                                          for k, v in pos.items()]},
-                             ensure_ascii=False, allow_nan=False).encode("utf-8")
-        store_json_cache(file, {"format": _FORMAT, "context": ctx, "file": key}, payload)
+        store_json_cache(file, {"format": _FORMAT, "context": ctx, "file": key},
+                         _payload(data, pos))
+
+
+@functools.cache
+def yaml_files() -> tuple[str, ...]:
+    """PyYAML's files (name, size, modification time; its libyaml extension among
+    them), found without importing it: what a YAML parse rests on besides our code."""
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec("yaml")
+        folders = list(spec.submodule_search_locations or ()) if spec is not None else []
+        return tuple(sorted(f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
+                            for folder in folders for e in os.scandir(folder) if e.is_file()))
+    except (ImportError, ValueError, OSError):
+        return ()
+
+
+def _document(path: Path, raw: bytes) -> tuple[Path, dict[str, Any]] | None:
+    """The cache file and header of YAML file ``path`` holding exactly ``raw``."""
+    folder = None if caches_disabled() else cache_dir()
+    if folder is None:
+        return None
+    try:  # CPython's own BLAKE2b: hashlib would load OpenSSL (~3 ms)
+        from _blake2 import blake2b  # type: ignore[import-not-found]
+    except ImportError:  # an interpreter built without it
+        from hashlib import blake2b
+
+    from guardrails import __version__
+
+    where = checksum(f"{path}\0{sys.version}".encode("utf-8", "surrogatepass"))
+    digest = blake2b(raw, digest_size=32, person=b"guardrails-yaml").hexdigest()
+    return folder / f"doc-{path.stem[:40]}-{where}.json", {
+        "format": _FORMAT, "context": [sys.version, __version__, _code_fingerprint(),
+                                       list(yaml_files())],
+        "file": [str(path), len(raw), digest]}
+
+
+def load_document(path: Path, raw: bytes) -> tuple[Any, Positions] | None:
+    """The data and positions an earlier run parsed from exactly these bytes ``raw`` of
+    YAML file ``path`` (the config), or None: a miss, or the caches are off."""
+    where = _document(path, raw)
+    if where is None:
+        return None
+    stored = load_json_cache(where[0], _MAX_BYTES, where[1])
+    if not isinstance(stored, dict) or "data" not in stored:
+        return None
+    pos = _positions(stored.get("positions"))
+    return None if pos is None else (stored["data"], pos)
+
+
+def store_document(path: Path, raw: bytes, data: Any, pos: Positions) -> None:
+    """Keep the parse of ``raw`` for :func:`load_document`; what JSON cannot give back
+    as it was (a non-string key, a NaN) is not kept. Never raises."""
+    if not _plain(data, 0):
+        return
+    where = _document(path, raw)
+    if where is None:
+        return
+    with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
+        store_json_cache(where[0], where[1], _payload(data, pos))
 
 
 def _plain(value: Any, depth: int) -> bool:

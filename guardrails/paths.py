@@ -40,11 +40,12 @@ def kind_of(mode: int) -> str:
 def check_file(
     path: Path, *, root: Path, allow_outside: bool, display: str,
     error: type[UsageError] = UsageError, line: int | None = None,
-    what: str = "file",
+    what: str = "file", real_root: Path | None = None,
 ) -> None:
     """Refuse ``path`` unless it is (or links to) a regular file guardrails may read.
 
-    ``display`` is how the user names the path (relative to the root).
+    ``display`` is how the user names the path (relative to the root);
+    ``real_root`` is ``root`` resolved, when the caller knows it already.
     Checked with ``lstat``/``stat`` only: nothing is opened, so a FIFO cannot
     block here.
     """
@@ -75,7 +76,7 @@ def check_file(
             "guardrails reads only regular files",
             file=shown, line=line, fix="replace it with a regular file",
         )
-    if not allow_outside and not is_inside(resolved, root):
+    if not allow_outside and not is_inside(resolved, root, real_root):
         raise error(
             f"the {what} is a symbolic link that resolves outside the folder holding the "
             "config; guardrails does not follow it",
@@ -100,8 +101,11 @@ def folder_is_safe(folder: Path, *, root: Path, allow_outside: bool) -> bool:
     return allow_outside or is_inside(resolved, root)
 
 
-def is_inside(resolved: Path, root: Path) -> bool:
-    real_root = Path(os.path.realpath(root))
+def is_inside(resolved: Path, root: Path, real_root: Path | None = None) -> bool:
+    """Whether ``resolved`` (a resolved path) is ``root`` or inside it (``real_root``:
+    ``root`` resolved, when known)."""
+    if real_root is None:
+        real_root = Path(os.path.realpath(root))
     return resolved == real_root or resolved.is_relative_to(real_root)
 
 

@@ -33,12 +33,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
+from _thread import get_ident
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from guardrails.textsafe import printable
+
+if TYPE_CHECKING:
+    import threading
 
 SPINNER = "|/-\\"
 
@@ -118,6 +121,9 @@ class TerminalProgress(Progress):
     def __init__(self, stream: TextIO, *, live: bool, width: int = 80, delay: float = 1.0,
                  interval: float | None = None, clock: Callable[[], float] = time.monotonic,
                  ticker: bool = True) -> None:
+        # here, not at the top: every run imports this module, few draw progress
+        import threading
+
         self.stream = stream
         self.live = live
         self.width = max(20, width)
@@ -146,7 +152,7 @@ class TerminalProgress(Progress):
 
     # -- what sources call -------------------------------------------------------
     def task(self, label: str, *, total: int | None = None, unit: str = "") -> ProgressTask:
-        if threading.get_ident() != self._thread_id:
+        if get_ident() != self._thread_id:
             return _SILENT  # worker threads report through the task their caller opened
         with self.lock:
             t = _Task(self, label, total, unit, self.clock())
@@ -241,6 +247,8 @@ class TerminalProgress(Progress):
     def _start_ticker(self) -> None:
         if not self._use_ticker or (self._ticker is not None and self._ticker.is_alive()):
             return
+        import threading
+
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._run, args=(self._stop,),
                                         name="guardrails-progress", daemon=True)
@@ -249,6 +257,8 @@ class TerminalProgress(Progress):
     def _stop_ticker(self) -> None:
         self._stop.set()
         ticker = self._ticker
+        import threading
+
         if ticker is not None and ticker is not threading.current_thread():
             ticker.join(timeout=1.0)
         self._ticker = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import platform
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import field
@@ -39,7 +38,7 @@ from guardrails.errors import (
     raise_all,
 )
 from guardrails.exits import exit_code_for, wrap_session
-from guardrails.installed import pluggy_version
+from guardrails.installed import pluggy_version, python_version
 from guardrails.kinds import KindRegistry
 from guardrails.manager import GuardrailsPluginManager, Provided, create_manager
 from guardrails.model import (
@@ -423,7 +422,7 @@ class Session:
         cfg = self.config
         code = int(self.exit_code() if exit_code is None else exit_code)
         header = Header(
-            guardrails=__version__, python=platform.python_version(),
+            guardrails=__version__, python=python_version(),
             pluggy=pluggy_version(),
             plugins=[PluginSummary(i.name, i.module, i.dist, i.version)
                      for i in getattr(self.pm, "infos", ())],

@@ -67,15 +67,20 @@ class SourceEnv:
         self.facts = facts
         self.progress = Progress() if progress is FACTORY else progress
 
-    def display(self, path: Path) -> str:
-        """A path as the user should read it: relative to the root when inside."""
+    def real_root(self) -> Path:
+        """The root with its links resolved, once an env (and again if ``root`` is
+        replaced): a source shows and checks dozens of paths against it."""
         root = self.root
-        # The root resolved once, not once a path (a source shows dozens of paths).
         known = self.__dict__.get("_real_root")
         if known is None or known[0] is not root:
             known = self.__dict__["_real_root"] = (root, root.resolve())
+        return known[1]
+
+    def display(self, path: Path) -> str:
+        """A path as the user should read it: relative to the root when inside."""
+        real = self.real_root()
         try:
-            return str(path.resolve().relative_to(known[1]))
+            return str(path.resolve().relative_to(real))
         except ValueError:
             return str(path)
 

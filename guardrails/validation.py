@@ -71,14 +71,15 @@ def _json_path(path: Iterable[Any]) -> str:
     return out
 
 
-_UNEXPECTED = re.compile(r"\('?(.*?)'? (?:was|were) unexpected\)")
+#: the keys of an "... was/were unexpected" message (compiled by re's cache, on an error only)
+_UNEXPECTED = r"\('?(.*?)'? (?:was|were) unexpected\)"
 
 
 def _suggest(error: Any) -> str:
     """For an unknown key, suggest the closest allowed one."""
     import difflib
 
-    m = _UNEXPECTED.search(error.message)
+    m = re.search(_UNEXPECTED, error.message)
     if not m:
         return ""
     schema = error.schema if isinstance(error.schema, Mapping) else {}
@@ -111,7 +112,7 @@ def _error_at(err: Any, *, file: str, pos_map: Mapping[Any, Any], what: str,
               base_path: PathKey, error_cls: type[UsageError]) -> UsageError:
     msg, fix = describe_error(err, base_path)
     where = (*base_path, *err.absolute_path)
-    m = _UNEXPECTED.search(err.message) if err.validator in (
+    m = re.search(_UNEXPECTED, err.message) if err.validator in (
         "additionalProperties", "unevaluatedProperties") else None
     if m:
         # Point at the unexpected key itself, not at the mapping holding it.

@@ -200,14 +200,18 @@ class QuickTest:
 
     def __init__(self, phrases: Sequence[str]) -> None:
         words = sorted({max(p.split(), key=len) for p in phrases if p.split()})
+        self._words = words
         self._ascii = all(w.isascii() for w in words)
         self._lowered = [w.lower() for w in words]
-        self._regex = re.compile("|".join(_word(w) for w in words) or r"(?!)", re.IGNORECASE)
+        self._regex: re.Pattern[str] | None = None  # compiled for the first non-ASCII text
 
     def __call__(self, text: str) -> bool:
         if self._ascii and text.isascii():
             low = text.lower()
             return any(w in low for w in self._lowered)
+        if self._regex is None:
+            self._regex = re.compile("|".join(_word(w) for w in self._words) or r"(?!)",
+                                     re.IGNORECASE)
         return self._regex.search(text) is not None
 
 
@@ -248,13 +252,15 @@ def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
             blank_before = False
             continue
         in_code = False
-        starts_block = bool(_HEADING.match(line) or _LIST_ITEM.match(line))
-        if starts_block and block:
+        # Each pattern asked once a line (a heading is never a list item: "#" vs "-*+0-9")
+        heading = _HEADING.match(line) is not None
+        item = not heading and _LIST_ITEM.match(line) is not None
+        if (heading or item) and block:
             yield start, "\n".join(block)
             block = []
-        if _HEADING.match(line):
+        if heading:
             in_list = False
-        elif _LIST_ITEM.match(line):
+        elif item:
             in_list = True
         elif blank_before and not line[0].isspace():
             in_list = False

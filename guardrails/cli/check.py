@@ -2,72 +2,22 @@
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from guardrails.cli.options import (
-    color_choice,
-    config_option,
-    example_config,
-    parse_now_option,
-    plugin_option,
-    split_plugins,
-)
-from guardrails.config import RunOptions
-from guardrails.errors import UsageError
-from guardrails.exits import wrap_session
+from guardrails.checkcmd import OutputOrderError, output_pairs, run
+from guardrails.checkcmd import progress_for as progress_for  # re-exported (was defined here)
+from guardrails.cli.options import config_option, plugin_option
 from guardrails.model import ExitCode
-
-if TYPE_CHECKING:
-    from guardrails.progress import Progress
 
 
 def _output_pairs(args: list[str]) -> list[tuple[str, str | None]]:
     """Pair each ``--format`` with the ``--output`` that follows it, in argv order."""
-    pairs: list[list[Any]] = []
-    it = iter(range(len(args)))
-    for i in it:
-        a = args[i]
-        if a == "--":
-            break
-        name, value = a, None
-        if a.startswith("--") and "=" in a:
-            name, value = a.split("=", 1)
-        elif a.startswith(("-f", "-o")) and len(a) > 2 and not a.startswith("--"):
-            name, value = a[:2], a[2:]
-        if name in ("--format", "-f", "--output", "-o"):
-            if value is None:
-                if i + 1 >= len(args):
-                    break
-                value = args[i + 1]
-                next(it, None)
-            if name in ("--format", "-f"):
-                pairs.append([value, None])
-            else:
-                if not pairs or pairs[-1][1] is not None:
-                    raise click.UsageError(
-                        f"--output {value} must follow the --format it is for "
-                        "(e.g. --format junit --output report.xml)")
-                pairs[-1][1] = value
-    return [(f, o) for f, o in pairs]
-
-
-def progress_for(flag: bool | None, verbosity: int) -> Progress | None:
-    """The progress display of a run: ``--progress``/``--no-progress`` decide; by
-    default, shown when stderr is a terminal and ``-q`` is not given."""
-    from guardrails.progress import TerminalProgress
-
-    stream = sys.stderr
-    if stream is None:
-        return None
-    if flag is None:
-        try:
-            flag = verbosity >= 0 and stream.isatty()
-        except ValueError:  # closed
-            flag = False
-    return TerminalProgress.for_stream(stream) if flag else None
+    try:
+        return output_pairs(args)
+    except OutputOrderError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _short_options_first(parser: Any, ctx: click.Context) -> Any:
@@ -172,45 +122,12 @@ def check(ctx: click.Context, paths: tuple[str, ...], config_file: str | None,
       guardrails check --record -q          (then: guardrails history, guardrails trend)
       guardrails check --baseline .guardrails-baseline.json --format sarif --output g.sarif
     """
-    pairs = list(ctx.meta.get("guardrails.outputs", []))
-    if junitxml:
-        pairs.append(("junit", junitxml))
-    # With stdout closed, files asked for are the whole report.
-    files_only = all(o is not None for _, o in pairs) and "terminal" not in dict(pairs)
-    if not pairs or files_only and sys.stdout is not None:
-        pairs.insert(0, ("terminal", None))
-
-    def body() -> int:
-        from guardrails.session import Session, build_config
-
-        disabled, extra = split_plugins(plugins)
-        options = RunOptions(
-            now=parse_now_option(now), focus=focus, keyword=keyword, markexpr=markexpr,
-            exitfirst=exitfirst, maxfail=maxfail, verbosity=verbose - quiet, strict=strict,
-            offline=offline, color=color_choice(no_color, color), paths=paths,
-            disabled_plugins=disabled, plugins=extra, group_by=group_by,
-            outputs=tuple(pairs), junitxml=junitxml, baseline=baseline,
-            write_baseline=write_baseline, progress=progress_for(progress, verbose - quiet),
-        )
-        try:
-            config = build_config(example_config() if example else config_file, options)
-            if not record:
-                return Session(config).run().exit_code
-            from guardrails import history
-
-            if example:
-                raise UsageError("--record keeps the history of your own org; the bundled "
-                                 "example is a demo and is not recorded",
-                                 fix="run 'guardrails check --record' with your guardrails.yaml")
-            folder = history.history_dir(config)  # a bad store is refused before the run
-            report = Session(config).run()
-            history.append(folder, [history.entry_from_report(report)])
-            return report.exit_code
-        finally:
-            if options.progress is not None:
-                options.progress.close()
-
-    code = wrap_session(body)
+    code = run(pairs=list(ctx.meta.get("guardrails.outputs", [])), paths=paths,
+               config_file=config_file, keyword=keyword, markexpr=markexpr, focus=focus,
+               exitfirst=exitfirst, maxfail=maxfail, verbose=verbose, quiet=quiet,
+               junitxml=junitxml, strict=strict, offline=offline, now=now, no_color=no_color,
+               color=color, group_by=group_by, example=example, baseline=baseline,
+               write_baseline=write_baseline, progress=progress, plugins=plugins, record=record)
     if example and code in (ExitCode.OK, ExitCode.RULES_FAILED):
         # A demo, not a gate: the report is the point. Say what a gate would do.
         click.echo(f"(example run: a CI gate would have exited {code}; "

@@ -1,11 +1,10 @@
-"""Options and helpers the commands share: click option decorators, -p, --now, colour."""
+"""Options and helpers the commands share: click option decorators, -p, --now, colour
+(what the values mean is :mod:`guardrails.runargs`, without click)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,50 +12,23 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from guardrails.config import RunOptions
-from guardrails.errors import UsageError
+from guardrails.runargs import (  # re-exported: the click commands' helpers are these
+    EXAMPLE_CONFIG,
+    NOW_RANGE,
+    color_choice,
+    example_config,
+    parse_now_option,
+    split_plugins,
+)
 from guardrails.textsafe import printable
 
 if TYPE_CHECKING:
     from guardrails.session import Session
 
-EXAMPLE_CONFIG = "examples/acme/guardrails.yaml"
-#: the years --now may name (git timestamps start in 1970; 9999 leaves no room for windows)
-NOW_RANGE = (1970, 9998)
-
 
 def echo(text: str = "") -> None:
     """Print a line; rule titles, ids and fact values come from files: shown, not obeyed."""
     click.echo(printable(text, newlines=True))
-
-
-def color_choice(no_color: bool, color: bool | None) -> bool:
-    if no_color or os.environ.get("NO_COLOR"):
-        return False
-    if color is not None:
-        return color
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    try:
-        return sys.stdout is not None and sys.stdout.isatty()
-    except ValueError:  # closed
-        return False
-
-
-def parse_now_option(value: str | None) -> Any:
-    from guardrails.timeutil import parse_now
-
-    if value is None:
-        return None
-    try:
-        now = parse_now(value)
-        if not NOW_RANGE[0] <= now.year <= NOW_RANGE[1]:
-            # Windows and offsets are subtracted from and added to it: keep them representable.
-            raise ValueError(f"the year must be within {NOW_RANGE[0]}..{NOW_RANGE[1]}")
-        return now
-    except (ValueError, OverflowError) as exc:
-        raise UsageError(f"invalid --now {value!r}: {exc}",
-                         fix="give a date (2026-11-20) or a timestamp (2026-11-20T12:00:00Z)"
-                         ) from None
 
 
 def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,31 +40,6 @@ def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def plugin_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("-p", "plugins", multiple=True, metavar="NAME",
                         help="'no:NAME' disables a plugin; a module name loads one.")(f)
-
-
-def split_plugins(plugins: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    disabled = tuple(p[3:] for p in plugins if p.startswith("no:"))
-    extra = tuple(p for p in plugins if not p.startswith("no:"))
-    return disabled, extra
-
-
-def example_config() -> str:
-    """The bundled example org: inside the installed package, or in a source checkout.
-
-    A wheel carries examples/acme as ``guardrails/example/`` (pyproject.toml
-    maps it at build time); an editable install or a run from the checkout
-    reads examples/acme itself. Never the current folder: ``--example`` means
-    the same org wherever it is run.
-    """
-    package = Path(__file__).resolve().parents[1]
-    for candidate in (package / "example" / "guardrails.yaml",
-                      package.parent / EXAMPLE_CONFIG):
-        if candidate.is_file():
-            return str(candidate)
-    raise UsageError("the example org is not available in this installation "
-                     f"(looked for {package / 'example' / 'guardrails.yaml'})",
-                     fix="reinstall with 'python -m pip install execution-guardrails', or run "
-                         "from a checkout of the guardrails repository")
 
 
 @contextlib.contextmanager
@@ -139,3 +86,8 @@ def render_options(f: Callable[..., Any]) -> Callable[..., Any]:
     ]):
         f = option(f)
     return f
+
+
+__all__ = ["EXAMPLE_CONFIG", "NOW_RANGE", "color_choice", "config_option", "echo",
+           "example_config", "parse_now_option", "plugin_option", "render_options",
+           "session_for", "split_plugins"]

@@ -31,8 +31,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import stat
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,6 +41,7 @@ from guardrails import validation, yamlio
 from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import DataFileError, UsageError
 from guardrails.paths import check_file, folder_is_safe
+from guardrails.records import record as record_class
 from guardrails.sections import normalize_sections
 from guardrails.sourcebase import Source, SourceEnv, hookimpl
 from guardrails.sources import postmortem
@@ -63,12 +64,20 @@ _TABULAR = (".csv", ".jsonl", ".json", ".yaml", ".yml")
 _DOCUMENT = (".yaml", ".yml", ".json")
 
 
-@dataclass(frozen=True)
+@record_class(frozen=True)
 class _Entry:
     kind: str  # plural fact kind
     stem: str  # file path inside the folder, without suffix
     suffixes: tuple[str, ...]
     keys: tuple[str, ...]  # accepted mapping keys of YAML/JSON documents
+
+    def __init__(self, kind: str, stem: str, suffixes: tuple[str, ...],
+                 keys: tuple[str, ...]) -> None:
+        _set = object.__setattr__
+        _set(self, "kind", kind)
+        _set(self, "stem", stem)
+        _set(self, "suffixes", suffixes)
+        _set(self, "keys", keys)
 
 
 ENTRIES = (
@@ -133,6 +142,7 @@ class FilesSource(Source):
         self._tables: dict[str, Table] = {}
         self._index: dict[str, RecordRows] = {}
         self._plain: set[Path] = set()  # postmortem files scandir saw as plain files
+        self._safe: dict[Path, bool] = {}  # folder -> folder_is_safe (see _readable)
         self._cache: FactCache | None = None
         self._cache_opened = False
 
@@ -301,7 +311,7 @@ class FilesSource(Source):
     def _shown(self, path: Path) -> str:
         """A path as the user names it: relative to the root, links not followed."""
         try:
-            return str(path.relative_to(self.env.root.resolve()))
+            return str(path.relative_to(self.env.real_root()))
         except ValueError:
             return str(path)
 
@@ -312,11 +322,28 @@ class FilesSource(Source):
         socket is refused by name (see :mod:`guardrails.paths`); a folder
         where a file is expected is not a data file.
         """
-        if not os.path.lexists(path) or (path.is_dir() and not path.is_symlink()):
+        try:
+            mode = os.lstat(path).st_mode
+        except (OSError, ValueError):
+            return False  # as os.path.lexists says
+        # A plain regular file of a safe folder passes check_file without a realpath of
+        # its own (paths.folder_is_safe): its folder resolved once, not its every part.
+        if stat.S_ISREG(mode) and self._safe_folder(path.parent):
+            return True
+        if stat.S_ISDIR(mode):
             return False
         check_file(path, root=self.env.root, allow_outside=self.env.allow_outside_root,
-                   display=self._shown(path), error=DataFileError, what="data file")
+                   display=self._shown(path), error=DataFileError, what="data file",
+                   real_root=self.env.real_root())
         return True
+
+    def _safe_folder(self, folder: Path) -> bool:
+        """:func:`guardrails.paths.folder_is_safe` of ``folder``, once a folder."""
+        known = self._safe.get(folder)
+        if known is None:
+            known = self._safe[folder] = folder_is_safe(
+                folder, root=self.env.root, allow_outside=self.env.allow_outside_root)
+        return known
 
     # --- loading ------------------------------------------------------------
 

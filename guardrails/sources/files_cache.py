@@ -49,7 +49,7 @@ digest of the data file's bytes (not its size or modification time: an edit
 that keeps both is seen), its suffix and kind, the cache format, Python's
 version, guardrails' version and the size and modification time of every
 file of the package (the parsers, the kind tables and the schemas are the
-package's files), PyYAML's version and whether it uses libyaml, and
+package's files), PyYAML's files (its version and libyaml extension), and
 the jiter extension's files. Nothing else of the run enters what is kept:
 the time zone, ``--now`` and the source's options act after it.
 
@@ -136,10 +136,8 @@ def _context() -> tuple[Any, ...]:
     """What every entry rests on besides its file's bytes (once a process)."""
     from importlib.util import find_spec
 
-    import yaml
-
     from guardrails import __version__
-    from guardrails.packcache import _code_fingerprint
+    from guardrails.packcache import _code_fingerprint, yaml_files
 
     # jiter reads JSON Lines: its files, found without importing it.
     engine: list[str] = []
@@ -148,8 +146,9 @@ def _context() -> tuple[Any, ...]:
         folders = list(spec.submodule_search_locations or ()) if spec is not None else []
         engine = sorted(f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
                         for folder in folders for e in os.scandir(folder) if e.is_file())
-    return (_FORMAT, sys.version, __version__, _code_fingerprint(), yaml.__version__,
-            bool(getattr(yaml, "__with_libyaml__", False)), checksum("\n".join(engine).encode()))
+    # PyYAML by its files (version, libyaml extension), not imported: a warm run needs none
+    return (_FORMAT, sys.version, __version__, _code_fingerprint(),
+            checksum("\n".join(yaml_files()).encode()), checksum("\n".join(engine).encode()))
 
 
 class Stored:

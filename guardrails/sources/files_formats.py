@@ -26,22 +26,25 @@ memory from 479 to ~340 MiB (benchmarks/RESULTS.md, "loading").
 
 from __future__ import annotations
 
-import csv
 import functools
 import json
 import math
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import field
+from typing import TYPE_CHECKING, Any
 
 from guardrails import validation, yamlio
 from guardrails.errors import DataFileError
 from guardrails.fastvalid import every_item, predicate
+from guardrails.records import record
 from guardrails.textsafe import excerpt, quoted
 from guardrails.verdictcache import schema_key
 from guardrails.yamlio import PathKey, Position
+
+if TYPE_CHECKING:
+    import csv
 
 # ---------------------------------------------------------------------------
 # schema checks
@@ -138,7 +141,7 @@ def record_check(schema_name: str, definition: str | None = None) -> RecordCheck
 # ---------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class Table:
     """Records of one data file and where they are in it."""
 
@@ -156,6 +159,23 @@ class Table:
     _json_starts: list[int] | None = field(default=None, repr=False)
     #: where the positions of ``text`` are kept across runs (files_cache.Positions)
     positions_store: Any = field(default=None, repr=False, compare=False)
+
+    def __init__(self, display: str, records: list[Any], columns: tuple[str, ...] = (),
+                 starts: Sequence[int] | None = None, text: str | None = None,
+                 prefix: PathKey = (), positions: dict[PathKey, Position] | None = None,
+                 single: bool = False, nulls: bool = True,
+                 _json_starts: list[int] | None = None, positions_store: Any = None) -> None:
+        self.display = display
+        self.records = records
+        self.columns = columns
+        self.starts = starts
+        self.text = text
+        self.prefix = prefix
+        self.positions = positions
+        self.single = single
+        self.nulls = nulls
+        self._json_starts = _json_starts
+        self.positions_store = positions_store
 
     def line(self, index: int, path: PathKey = ()) -> int | None:
         """Line of record ``index`` (or of ``path`` inside it), counted from 1."""
@@ -182,7 +202,7 @@ class Table:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Layout:
     """How a kind's records are spelled in files."""
 
@@ -195,6 +215,18 @@ class Layout:
     #: CSV columns whose values repeat (statuses, services, teams): their
     #: cells are interned, one string object for each distinct value
     shared: frozenset[str] = frozenset()
+
+    def __init__(self, what: str, keys: tuple[str, ...], lists: frozenset[str] = frozenset(),
+                 integers: frozenset[str] = frozenset(), numbers: frozenset[str] = frozenset(),
+                 required: tuple[str, ...] = (), shared: frozenset[str] = frozenset()) -> None:
+        _set = object.__setattr__
+        _set(self, "what", what)
+        _set(self, "keys", keys)
+        _set(self, "lists", lists)
+        _set(self, "integers", integers)
+        _set(self, "numbers", numbers)
+        _set(self, "required", required)
+        _set(self, "shared", shared)
 
 
 def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
@@ -301,6 +333,8 @@ def _to_number(cell: str) -> int | float:
 
 def read_csv(text: str, display: str, layout: Layout) -> Table:
     """A CSV file with a header line; empty cells are absent fields."""
+    import csv  # here: a warm run reads its tables from the org data cache
+
     reader = csv.reader(_csv_lines(text), strict=True)
     try:
         header = next(reader)
@@ -362,7 +396,8 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     return Table(display, records, columns=columns, starts=_compact(starts), nulls=False)
 
 
-_CSV_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+#: a CSV line with its ending (\n, \r\n or \r): compiled for the first text with a \r
+_CSV_LINE = r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+"
 
 
 def _csv_lines(text: str) -> Iterator[str]:
@@ -374,7 +409,7 @@ def _csv_lines(text: str) -> Iterator[str]:
     line breaks from it); the reader's line_num counts these lines.
     """
     if "\r" in text:
-        for m in _CSV_LINE.finditer(text):
+        for m in re.finditer(_CSV_LINE, text):
             yield m.group()
         return
     find, pos, end = text.find, 0, len(text)

@@ -19,20 +19,29 @@ fenced code blocks are text, not sections.
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from guardrails import yamlio
 from guardrails.errors import DataFileError, UsageError
+from guardrails.records import FACTORY, record
 from guardrails.yamlio import PathKey, Position
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_MAY_OPEN = " #`~"  # the first characters _HEADING and _FENCE can match
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(heading, fence): compiled when a postmortem is first parsed (a warm run reads
+    them from the org data cache, and compiles neither)."""
+    return (re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$"),
+            re.compile(r"^ {0,3}(`{3,}|~{3,})"))
 
 
-@dataclass
+_MAY_OPEN = " #`~"  # the first characters the heading and fence patterns can match
+
+
+@record
 class Document:
     """A parsed postmortem file."""
 
@@ -42,6 +51,16 @@ class Document:
     body_line: int  # first line after the closing ``---``
     sections: dict[str, str] = field(default_factory=dict)
     section_lines: dict[str, int] = field(default_factory=dict)
+
+    def __init__(self, front: dict[str, Any], positions: dict[PathKey, Position],
+                 lines: list[str], body_line: int, sections: dict[str, str] = FACTORY,
+                 section_lines: dict[str, int] = FACTORY) -> None:
+        self.front = front
+        self.positions = positions
+        self.lines = lines
+        self.body_line = body_line
+        self.sections = {} if sections is FACTORY else sections
+        self.section_lines = {} if section_lines is FACTORY else section_lines
 
 
 def split_lines(text: str) -> list[str]:
@@ -128,6 +147,8 @@ def parse_sections(lines: list[str], body_line: int) -> tuple[dict[str, str], di
         if current is not None and current not in sections:
             sections[current] = "\n".join(collected).strip()
 
+    heading_re, fence_re = _patterns()
+
     for number in range(body_line, len(lines) + 1):
         line = lines[number - 1]
         if fence is None and (not line or line[0] not in _MAY_OPEN):
@@ -136,13 +157,13 @@ def parse_sections(lines: list[str], body_line: int) -> tuple[dict[str, str], di
             if current is not None:
                 collected.append(line)
             continue
-        m = _FENCE.match(line)
+        m = fence_re.match(line)
         if fence is None and m:
             fence = m.group(1)[0] * 3
         elif fence is not None and line.strip().startswith(fence):
             fence = None
         elif fence is None:
-            h = _HEADING.match(line)
+            h = heading_re.match(line)
             if h and len(h.group(1)) <= 2:
                 flush()
                 current, collected = None, []

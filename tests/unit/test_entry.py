@@ -47,6 +47,14 @@ def test_which_command_lines_are_read_without_click(args: list[str], read: objec
     assert entry.plain_validate(args) == read
 
 
+def test_words_click_expands_on_windows_are_left_to_click(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "name", "nt")
+    assert entry.plain_validate(["validate", "a.yaml"]) == (["a.yaml"], None)
+    assert entry.plain_validate(["validate", "org/*.yaml"]) is None
+    assert entry.plain_validate(["validate", "-c", "~/g.yaml", "a.yaml"]) is None
+
+
 def test_a_config_naming_a_folder_is_left_to_click(tmp_path: Path) -> None:
     assert entry.plain_validate(["validate", "-c", str(tmp_path), "a.yaml"]) is None
 

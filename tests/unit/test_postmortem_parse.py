@@ -201,15 +201,16 @@ def _sections_reference(lines: list[str], body_line: int) -> tuple[dict[str, str
     current: str | None = None
     collected: list[str] = []
     fence: str | None = None
+    heading_re, fence_re = postmortem._patterns()
     for number in range(body_line, len(lines) + 1):
         line = lines[number - 1]
-        m = postmortem._FENCE.match(line)
+        m = fence_re.match(line)
         if fence is None and m:
             fence = m.group(1)[0] * 3
         elif fence is not None and line.strip().startswith(fence):
             fence = None
         elif fence is None:
-            h = postmortem._HEADING.match(line)
+            h = heading_re.match(line)
             if h and len(h.group(1)) <= 2:
                 if current is not None and current not in sections:
                     sections[current] = "\n".join(collected).strip()
