@@ -80,7 +80,7 @@ def _merged_or_no_data(
     changes = ctx.facts("changes")
     index = ctx.store.index
     # Made once a run for small-batches and independent-review (one window): both
-    # read it, neither changes it (~0.9 s of CPU at a million facts, twice).
+    # read it, neither changes it (~0.9 s under the profiler at a million facts, each).
     merged = index.memo(
         ("delivery.merged", start.isoformat(), end.isoformat()),
         lambda: _merged(index.window("changes", "merged_at", start, end), start, end))

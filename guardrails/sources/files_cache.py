@@ -76,7 +76,7 @@ costs only the time the cache would save. A data file above
 run's peak memory while it loads), nor a table whose stored form would be
 refused when read (above :data:`MAX_CACHE_BYTES`). At a million facts every
 file is kept (pull requests 250 MB, stored in ~160 MB): a warm run there
-takes ~0.7x a cold one's CPU at a lower peak (benchmarks/RESULTS.md,
+takes 0.72-0.79x a cold one's CPU at a lower peak (benchmarks/RESULTS.md,
 "scale, scale5").
 """
 
