@@ -336,6 +336,35 @@ def _check_token_envs(data: Any, positions: dict[tuple[Any, ...], tuple[int, int
                 "name here; if a real token was in this file, revoke it")
 
 
+def _refuse_nul(data: dict[str, Any], positions: dict[tuple[Any, ...], tuple[int, int]],
+                shown: str) -> None:
+    """No key or text of the config holds a NUL character (YAML's ``"\\0"``,
+    TOML's ``"\\u0000"``): no path, name or expression can, and the system
+    refuses it in a path (``ValueError``, not an error a user could read)."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    while stack:  # bounded: the loaders bound the document's nodes (aliases counted) and depth
+        where, value = stack.pop()
+        if type(value) is dict:
+            for key, item in value.items():
+                if type(key) is str and "\0" in key:
+                    _nul_error((*where, key), positions, shown)
+                stack.append(((*where, key), item))
+        elif type(value) is list:
+            stack.extend(((*where, i), item) for i, item in enumerate(value))
+        elif type(value) is str and "\0" in value:
+            _nul_error(where, positions, shown)
+
+
+def _nul_error(where: tuple[Any, ...], positions: dict[tuple[Any, ...], tuple[int, int]],
+               shown: str) -> None:
+    pos = yamlio.nearest(positions, where)
+    name = ".".join(str(part).replace("\0", "\\0") for part in where)
+    raise ConfigError(f"{name} holds a NUL character (\\0), which no path, name or "
+                      "expression of the config can hold",
+                      file=shown, line=pos[0] if pos else None,
+                      fix="remove the \\0 (or \\u0000) escape from that value")
+
+
 # pyproject.toml's lines (compiled by re when a config is read from there, not at import)
 _TABLE = r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$"
 _KEY = r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*="
@@ -410,6 +439,7 @@ def load_config(path: Path, options: RunOptions | None = None) -> Config:
                               fix="add at least 'rules:' (see 'guardrails init')")
     if isinstance(data, dict):
         _check_token_envs(data, positions, shown)  # first: schema messages quote values
+        _refuse_nul(data, positions, shown)
     errors: list[UsageError] = []
     if not isinstance(data, dict):
         validation.validate(data, "config", file=shown, positions=positions,

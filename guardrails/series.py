@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from itertools import compress, islice
+from operator import eq, itemgetter
 from typing import Any
 
 from guardrails.model import SERIES_CAP, Series
@@ -30,6 +32,7 @@ AGGREGATES = ("median", "p90", "rate", "per_week")
 
 SECONDS_PER_WEEK = 7 * 86400
 _SECOND = timedelta(seconds=1)
+_time = itemgetter(0)
 
 
 def build(agg: str, start: datetime, end: datetime,
@@ -39,9 +42,7 @@ def build(agg: str, start: datetime, end: datetime,
     # (int(total_seconds() // 1) gives the same for any time within ~285 years of
     # start, where a float still holds microseconds exactly), ~40% faster a sample.
     pairs = [((ts - start) // _SECOND, v) for ts, v in points]
-    pairs.sort()
-    t = [p[0] for p in pairs]
-    v = [p[1] for p in pairs]
+    t, v = _sorted(pairs)
     # every value an int (bools too) -> an exact int sum; one isinstance per type
     total: float | int = (sum(v) if all(issubclass(k, int) for k in set(map(type, v)))
                           else math.fsum(v))
@@ -50,6 +51,30 @@ def build(agg: str, start: datetime, end: datetime,
     if len(v) > cap:
         series.t, series.v, series.w = thin(t, v, None, cap)
     return series
+
+
+def _sorted(pairs: list[tuple[int, Any]]) -> tuple[list[int], list[Any]]:
+    """The times and values of ``pairs`` in the order ``pairs.sort()`` gives (by time,
+    then by value), sorted in place.
+
+    Sorted by time alone, whose keys are ints that CPython compares on a fast path of
+    its own, not as tuples; then only the runs of equal times are sorted as pairs
+    (a few in thousands: times are whole seconds). 250,000 samples (a 90-day window
+    at a million facts): ~0.25 s -> ~0.1 s a series; seven series a run.
+    """
+    pairs.sort(key=_time)
+    t = [p[0] for p in pairs]
+    # i where t[i] == t[i + 1], found in C; each run of such i is one run of ties
+    ties = list(compress(range(len(t) - 1), map(eq, t, islice(t, 1, None))))
+    at = 0
+    while at < len(ties):
+        first = last = ties[at]
+        at += 1
+        while at < len(ties) and ties[at] == last + 1:
+            last = ties[at]
+            at += 1
+        pairs[first:last + 2] = sorted(pairs[first:last + 2])
+    return t, [p[1] for p in pairs]
 
 
 def thin(t: Sequence[int], v: Sequence[float | int], w: Sequence[int] | None,

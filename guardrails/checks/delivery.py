@@ -78,7 +78,12 @@ def _merged_or_no_data(
     ctx: EvalContext, rule: Rule, start: datetime, end: datetime
 ) -> tuple[list[Fact], MetricValue | None]:
     changes = ctx.facts("changes")
-    merged = _merged(ctx.store.index.window("changes", "merged_at", start, end), start, end)
+    index = ctx.store.index
+    # Made once a run for small-batches and independent-review (one window): both
+    # read it, neither changes it (~0.9 s under the profiler at a million facts, each).
+    merged = index.memo(
+        ("delivery.merged", start.isoformat(), end.isoformat()),
+        lambda: _merged(index.window("changes", "merged_at", start, end), start, end))
     if merged:
         return merged, None
     reason = "no changes data" if not changes else "no merged changes in window"

@@ -286,12 +286,13 @@ def _failure_detail(dep: Fact, incidents: list[Fact], fixes: list[Fact]) -> str:
     """``2026-09-03 billing-api caused INC-731 (SEV2), rolled back by dep-5514``."""
     actions = []
     if incidents:
-        named = [
-            f"{i.get('id')} ({i['severity']})" if i.get("severity") else str(i.get("id"))
-            for i in sorted(incidents, key=lambda i: (_severity_rank(i), _natural(i.get("id"))))
-        ]
+        # One incident (the usual case) needs no sort key: a regex and a split each.
+        ordered = incidents if len(incidents) == 1 else sorted(
+            incidents, key=lambda i: (_severity_rank(i), _natural(i.get("id"))))
+        named = [f"{i.get('id')} ({i['severity']})" if i.get("severity") else str(i.get("id"))
+                 for i in ordered]
         actions.append("caused " + ", ".join(named))
-    for kind in ("rollback", "hotfix"):
+    for kind in ("rollback", "hotfix") if fixes else ():
         ids = [str(f.get("id")) for f in sorted(
             (f for f in fixes if f.get("kind") == kind),
             key=lambda f: (f.get("finished_at") is None, f.get("finished_at") or 0,

@@ -443,12 +443,18 @@ class FilesSource(Source):
         try:
             # Records are validated and normalised in place: the table's list
             # is the facts list, no copy of any record.
-            for i, record in enumerate(records):
-                if nulls and type(record) is dict and (nested or None in record.values()):
-                    _drop_nulls(record, nested)
-                if not fast(record):
-                    _raise_schema_error(check, record, table, i)
-                normalise(record, table, i)
+            if fast is always_valid and not nulls:
+                # Known valid, no null to drop (the cache's records, a file seen
+                # before): normalising is all there is (~25 ms less a 320,000-record org).
+                for i, record in enumerate(records):
+                    normalise(record, table, i)
+            else:
+                for i, record in enumerate(records):
+                    if nulls and type(record) is dict and (nested or None in record.values()):
+                        _drop_nulls(record, nested)
+                    if not fast(record):
+                        _raise_schema_error(check, record, table, i)
+                    normalise(record, table, i)
         except DataFileError as exc:
             bad = exc
         # Ids are compared once all are text; a duplicate before a bad record

@@ -73,7 +73,11 @@ through a link, and ``os.replace`` (:func:`guardrails.installed.write_whole`);
 a ``files`` folder that is a link turns the cache off; a folder that cannot be written
 costs only the time the cache would save. A data file above
 :data:`MAX_DATA_BYTES` is not kept (its snapshot would add its size to the
-run's peak memory while it loads).
+run's peak memory while it loads), nor a table whose stored form would be
+refused when read (above :data:`MAX_CACHE_BYTES`). At a million facts every
+file is kept (pull requests 250 MB, stored in ~160 MB): a warm run there
+takes 0.72-0.79x a cold one's CPU at a lower peak (benchmarks/RESULTS.md,
+"scale, scale5").
 """
 
 from __future__ import annotations
@@ -103,10 +107,12 @@ from guardrails.yamlio import decode_text
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
 _MARSHAL_VERSION = 4  # shared objects (interned cells, YAML aliases) stored once
-#: a data file bigger than this is parsed every run and never kept
-MAX_DATA_BYTES = 64 << 20
-#: a cache file bigger than this is a miss, never read
-MAX_CACHE_BYTES = 256 << 20
+#: a data file bigger than this is parsed every run and never kept (512 MiB: the
+#: 250 MB pull requests of a million facts are kept; its snapshot, ~0.65x its size,
+#: goes to disk at once, beside the text and records the load holds anyway)
+MAX_DATA_BYTES = 512 << 20
+#: a cache file bigger than this is a miss, never read (nor written)
+MAX_CACHE_BYTES = 768 << 20
 #: postmortems kept for one folder; a bigger folder keeps none
 MAX_POSTMORTEMS = 50_000
 #: node positions kept for one YAML/JSON file at most (~40 bytes each stored)
@@ -283,6 +289,8 @@ class FactCache:
                                   table.nulls, table.single, table.text is not None),
                                  _MARSHAL_VERSION)
         except (ValueError, RecursionError):  # a type marshal cannot keep
+            return None
+        if len(blob) > MAX_CACHE_BYTES - _HEAD_BYTES:  # would never be read back
             return None
         try:
             pending.tmp = _write_new(pending.file, pending.head, blob)

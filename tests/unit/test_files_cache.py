@@ -430,6 +430,18 @@ def test_postmortems_too_many_bytes_to_read_back_are_not_written(
     assert outputs(config, tmp_path, facts=False) == want
 
 
+def test_tables_too_many_bytes_to_read_back_are_not_written(
+        tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A table's snapshot above what a read accepts would be written for nothing.
+    config = write_org(tmp_path)
+    monkeypatch.setattr(files_cache, "MAX_CACHE_BYTES", files_cache._HEAD_BYTES + 10)
+    want = outputs(config, tmp_path, env={"GUARDRAILS_NO_STARTUP_CACHE": "1"}, facts=False)
+    assert outputs(config, tmp_path, facts=False) == want
+    assert not list((cache / "files").glob("*.bin"))
+    assert not list((cache / "files").glob(".*.tmp"))
+    assert outputs(config, tmp_path, facts=False) == want
+
+
 def test_the_cache_folder_keeps_the_most_recent_folders_of_each_kind(
         tmp_path: Path, cache: Path) -> None:
     # One file per kind and data folder: a CI runner that checks out to a new path

@@ -29,6 +29,21 @@ def test_build_sorts_by_time_and_keeps_exact_count_and_sum() -> None:
     assert rates.total == 2 and isinstance(rates.total, int)
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_build_orders_samples_as_sorting_the_pairs_does(seed: int) -> None:
+    # Sorted by time, then the runs of equal times by value (the order of
+    # sorted((time, value))), each value of its own type (True stays True).
+    rng = random.Random(seed)
+    span = rng.choice([3, 50, 86400])
+    pts = [(START + timedelta(seconds=rng.randrange(span), microseconds=rng.randrange(10)),
+            rng.choice([0, 1, True, False, 1.0, 0.5, rng.randrange(3), rng.random()]))
+           for _ in range(rng.randrange(0, 300))]
+    want = sorted(((ts - START) // timedelta(seconds=1), v) for ts, v in pts)
+    s = build("median", START, END, pts)
+    assert s.t == [t for t, _ in want]
+    assert [(type(v), v) for v in s.v] == [(type(v), v) for _, v in want]
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 1000])
 def test_quantile_is_statistics_median_and_the_delivery_percentile(n: int) -> None:
     rng = random.Random(n)

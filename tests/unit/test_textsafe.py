@@ -64,3 +64,22 @@ def test_escapes_still_apply_to_text_that_is_not_printable() -> None:
     assert printable("tab\there") == "tab\there"  # not printable, yet kept
     assert printable("a\u202eb") == "a\\u202eb"
     assert textsafe.excerpt("a\u2028b") == "a\\u2028b"
+
+
+def test_the_terminal_shows_evidence_inert_and_keeps_what_is_already_printable() -> None:
+    from guardrails.model import Evidence, Outcome, Result, Severity
+    from guardrails.reporters.terminal import clean
+
+    plain = Evidence("deployment/d-1", "failed, by ann", url="https://x/1", team="web",
+                     file="org/deployments.csv", line=2, record=True)
+    hostile = Evidence("change/\x1b[2J", "by \x1b]0;pwned\x07", url="https://x/\x9b",
+                       team="we\u202eb", file="org/a\rb.csv", line=3, record=True)
+    r = Result(id="p::r", pack="p", title="t", outcome=Outcome.FAILED, severity=Severity.ERROR,
+               evidence=[plain, hostile])
+    shown = clean(r).evidence
+    assert shown[0] is plain  # nothing to escape: the reporter reads it as it is
+    assert (shown[1].subject, shown[1].detail, shown[1].url, shown[1].team, shown[1].file) == (
+        "change/\\x1b[2J", "by \\x1b]0;pwned\\x07", "https://x/\\x9b", "we\\u202eb",
+        "org/a\\rb.csv")
+    assert (shown[1].line, shown[1].record) == (3, True)
+    assert hostile.subject == "change/\x1b[2J"  # the result itself is not changed
