@@ -21,7 +21,7 @@ from typing import Any
 from guardrails import fmt
 from guardrails.checks.generic import no_data
 from guardrails.errors import SourceError
-from guardrails.facts import is_bot
+from guardrails.facts import bots_by_name, is_bot
 from guardrails.model import CheckResult, Evidence, Measure, Outcome, Rule
 from guardrails.plugin import Check, EvalContext, hookimpl
 from guardrails.timeutil import DURATION_PATTERN, day_of, iso
@@ -293,7 +293,7 @@ def _authors_per_module_columns(ctx: EvalContext, start: Any, end: Any,
         # module and author (the git cache has them: no count per commit).
         tallies = cols.tally("modules", "author")
         if tallies is not None:
-            found = [a for a in distinct if is_bot(a, "", ())]
+            found = bots_by_name(distinct)
             out: dict[str, Counter[str]] = {}
             for mid, tally in tallies.items():
                 counts = Counter(tally)
@@ -305,7 +305,8 @@ def _authors_per_module_columns(ctx: EvalContext, start: Any, end: Any,
     if not bots and "" not in distinct and None not in distinct:
         # Without patterns a bot is told by its name alone, and a named author is
         # called by name: one answer per author, no (author, email) pair to build.
-        by_author = {a: None if is_bot(a, "", ()) else a for a in distinct}
+        by_author: dict[str, str | None] = dict(zip(distinct, distinct, strict=True))
+        by_author.update(dict.fromkeys(bots_by_name(distinct)))
         named = list(map(by_author.__getitem__, authors))
     else:
         names: dict[tuple[str, str], str | None] = {}  # (author, email) -> name; None: bot

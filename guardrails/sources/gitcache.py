@@ -58,7 +58,14 @@ from guardrails.sources.gitcachecheck import (
 if TYPE_CHECKING:
     from guardrails.sources.gitcolumns import LogColumns
 
-LOG = logging.getLogger(__name__)
+
+def _log() -> logging.Logger:
+    """This module's logger, asked for when something is logged: ``getLogger``
+    executes ``logging`` (~10 ms with ``traceback``, ``threading``, ``string`` and
+    ``textwrap``), which the ``guardrails`` program defers to its first use
+    (:mod:`guardrails.deferred`) and a warm run never needs."""
+    return logging.getLogger(__name__)
+
 
 #: a bigger file is not read (a history of ~10 million commits; pytest's 10 years: 0.8 MB)
 MAX_BYTES = 1 << 30
@@ -166,7 +173,7 @@ def read_regular(path: Path) -> bytes | None:
 
 
 def _ignored(path: Path, why: str, warn: Callable[[str], None] | None) -> None:
-    LOG.debug("ignoring git cache %s: %s", path, why)
+    _log().debug("ignoring git cache %s: %s", path, why)
     if warn is not None:
         warn(f"git: ignored the damaged history cache {path.name} ({why}); read the "
              "history again")
@@ -394,7 +401,7 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
                     root=cache_dir)
     except (OSError, ValueError) as exc:
         # A read-only cache folder must not fail the run; it is only slower.
-        LOG.debug("could not write git cache %s: %s", path, exc)
+        _log().debug("could not write git cache %s: %s", path, exc)
         return
     from guardrails.sources.gitcachedir import prune  # only a run that wrote prunes
 

@@ -1,0 +1,72 @@
+"""The warm git run's shortcuts tell what the plain per-item code tells, and the
+run leaves ``logging`` unexecuted (benchmarks/RESULTS.md, "git source, gitwarm4")."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from gitrepo import GitRepo
+from helpers import fuzz_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guardrails.facts import bots_by_name, is_bot
+from guardrails.sources.gitmodules import ModuleMap
+
+NAMES = st.lists(st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["dependabot[bot]", "Release Bot ", "ci bot\t", "Robot", "BOT", "bot",
+                     "İ bot", "abbot", "x [BOT]\x85", "pre-commit-ci[bot]", "Bottle"]),
+), max_size=30)
+
+
+@given(NAMES)
+@settings(max_examples=fuzz_examples(200), deadline=None)
+def test_bots_by_name_is_is_bot_by_name(names: list[str]) -> None:
+    assert bots_by_name(names) == [a for a in names if is_bot(a, "", ())]
+
+
+PATH = st.lists(st.sampled_from(["", "a", "b", "a/b", "src", "x.py", "a.b", " "]),
+                min_size=1, max_size=4).map("/".join)
+
+
+@given(st.lists(PATH, max_size=30), st.integers(1, 3),
+       st.none() | st.dictionaries(PATH, st.sampled_from(["m1", "m2", "(root)"]), max_size=4))
+@settings(max_examples=fuzz_examples(200), deadline=None)
+def test_count_files_is_module_of_path_by_path(paths: list[str], depth: int,
+                                               prefixes: dict[str, str] | None) -> None:
+    want = Counter(map(ModuleMap(depth, prefixes).module_of, paths))
+    assert ModuleMap(depth, prefixes).count_files(paths) == want
+
+
+def test_a_warm_git_check_leaves_logging_unexecuted(tmp_path: Path) -> None:
+    # As the program runs (guardrails.entry.console defers logging's code): a warm git
+    # run logs nothing, so it must not execute logging (~10 ms: traceback, threading...).
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"src/a.py": "1", "README": "r"})
+    repo.commit({"src/a.py": "2"}, author="Bob", email="bob@example.com")
+    (tmp_path / "guardrails.yaml").write_text(
+        "rules:\n  - builtin:teams\nsources:\n  git: {path: repo}\n"
+        f"cache_dir: {tmp_path / 'cache'}\n", "utf-8")
+    code = ("import json, sys\nfrom guardrails.deferred import defer_logging, deferred\n"
+            "defer_logging()\nfrom guardrails.entry import main\n"
+            "code = main(sys.argv[1:])\n"
+            "print(json.dumps([deferred(sys.modules['logging']), sorted(sys.modules)]),"
+            " file=sys.stderr)\n")
+    args = [sys.executable, "-c", code, "check", "-c", str(tmp_path / "guardrails.yaml"),
+            "--now", "2026-01-10", "-q"]
+    env = {**os.environ, "GUARDRAILS_PLUGIN_CACHE_DIR": str(tmp_path / "plugins")}
+    for _ in range(2):  # cold: the history cache is written; then warm
+        res = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120,
+                             check=False)
+        assert res.returncode in (0, 1), res.stdout + res.stderr
+    logging_deferred, mods = json.loads(res.stderr.strip().splitlines()[-1])
+    assert "guardrails.sources.gitcache" in mods  # the warm path ran
+    assert "guardrails.sources.gitcolumns" not in mods  # ... and read no log
+    assert logging_deferred is True
+    assert not {"traceback", "textwrap", "threading"} & set(mods)
