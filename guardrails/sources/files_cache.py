@@ -63,13 +63,13 @@ the exact shape written, every record and front matter for plain data
 or nesting that would crash a reader). marshal builds data and never runs it.
 Any mismatch is a silent miss, and the file is parsed as without the cache
 (a payload claiming a list or tuple longer than it can hold is one at once:
-:func:`guardrails.installed.load_marshal` bounds the memory a load may take). A
+:func:`guardrails.cachefiles.load_marshal` bounds the memory a load may take). A
 file forged whole (checksums and digest right, other records of the right
 shape) is believed, as Python believes its ``__pycache__`` (marshal too):
 whoever can write the cache folder can change what a run reads, as whoever
 can write the data folder can.
 Files are written whole through a new temporary file of random name, never
-through a link, and ``os.replace`` (:func:`guardrails.installed.write_whole`);
+through a link, and ``os.replace`` (:func:`guardrails.cachefiles.write_whole`);
 a ``files`` folder that is a link turns the cache off; a folder that cannot be written
 costs only the time the cache would save. A data file above
 :data:`MAX_DATA_BYTES` is not kept (its snapshot would add its size to the
@@ -92,7 +92,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.installed import (
+from guardrails.cachefiles import (
     caches_disabled,
     checksum,
     create_temp,
@@ -407,7 +407,7 @@ def _read(file: Path) -> tuple[dict[str, Any], memoryview] | None:
 
 
 def _prune(file: Path) -> None:
-    """Keep the :data:`~guardrails.installed.KEEP` most recently written files of
+    """Keep the :data:`~guardrails.cachefiles.KEEP` most recently written files of
     ``file``'s kind (one per data folder: a CI runner checking out to a new path
     each run would add a set every run), and no temporary file a killed run left.
     Only names this cache makes (``KIND-`` + 16 hex digits + ``.bin`` or, for
@@ -423,7 +423,7 @@ def _write(file: Path, head: dict[str, Any], payload: bytes) -> None:
 
 def _write_new(file: Path, head: dict[str, Any], payload: bytes) -> Path:
     """Write a cache file's content to a new temporary file beside ``file`` (random
-    name, never through a link: :func:`~guardrails.installed.create_temp`), and
+    name, never through a link: :func:`~guardrails.cachefiles.create_temp`), and
     return its path; on failure it is removed again."""
     line = json.dumps({**head, "size": len(payload), "payload": checksum(payload)})
     fd, tmp = create_temp(file, 0o644)
