@@ -37,7 +37,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from guardrails.installed import (
+from guardrails.cachefiles import (
     cache_dir,
     caches_disabled,
     checksum,

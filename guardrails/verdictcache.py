@@ -37,7 +37,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.installed import checksum, load_json_cache, store_json_cache
+from guardrails.cachefiles import checksum, load_json_cache, store_json_cache
 
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
@@ -73,7 +73,7 @@ def _load() -> dict[str, Any]:
     global _state
     if _state is not None:
         return _state
-    from guardrails.installed import cache_dir, caches_disabled
+    from guardrails.cachefiles import cache_dir, caches_disabled
 
     folder = None if caches_disabled() else cache_dir()
     ctx = _context() if folder is not None else None

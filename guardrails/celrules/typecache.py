@@ -35,8 +35,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guardrails.cachefiles import checksum, load_json_cache, store_json_cache
 from guardrails.celrules.uses import Uses
-from guardrails.installed import checksum, load_json_cache, store_json_cache
 
 if TYPE_CHECKING:
     from guardrails.kinds import KindRegistry
@@ -55,7 +55,7 @@ def _load() -> dict[str, Any]:
     if _state is not None:
         return _state
     from guardrails import __version__
-    from guardrails.installed import cache_dir, caches_disabled
+    from guardrails.cachefiles import cache_dir, caches_disabled
     from guardrails.packcache import _code_fingerprint
 
     folder = None if caches_disabled() else cache_dir()

@@ -53,28 +53,16 @@ package's files), PyYAML's files (its version and libyaml extension), and
 the jiter extension's files. Nothing else of the run enters what is kept:
 the time zone, ``--now`` and the source's options act after it.
 
-A cache file is input like any other: it is opened without following a
-link and without blocking (a FIFO, a folder or a device there is a miss),
-refused unread above :data:`MAX_CACHE_BYTES`, and its payload is checked
-against the CRC-32 and Adler-32 in its header before :mod:`marshal` reads
-it (so a cut-short or damaged file never reaches marshal), then checked for
-the exact shape written, every record and front matter for plain data
-(scalars, lists and dicts, at most :data:`MAX_DEPTH` deep: no code object, set
-or nesting that would crash a reader). marshal builds data and never runs it.
-Any mismatch is a silent miss, and the file is parsed as without the cache
-(a payload claiming a list or tuple longer than it can hold is one at once:
-:func:`guardrails.installed.load_marshal` bounds the memory a load may take). A
-file forged whole (checksums and digest right, other records of the right
-shape) is believed, as Python believes its ``__pycache__`` (marshal too):
-whoever can write the cache folder can change what a run reads, as whoever
-can write the data folder can.
-Files are written whole through a new temporary file of random name, never
-through a link, and ``os.replace`` (:func:`guardrails.installed.write_whole`);
-a ``files`` folder that is a link turns the cache off; a folder that cannot be written
-costs only the time the cache would save. A data file above
-:data:`MAX_DATA_BYTES` is not kept (its snapshot would add its size to the
-run's peak memory while it loads), nor a table whose stored form would be
-refused when read (above :data:`MAX_CACHE_BYTES`). At a million facts every
+How a cache file is read back (checked before and after :mod:`marshal`
+reads it; any mismatch is a silent miss, and the file is parsed as without
+the cache) and written (whole, never through a link) is
+:mod:`guardrails.sources.files_cachefile`, with the evidence positions kept
+beside a table's records. A ``files`` folder that is a link turns the cache
+off; a folder that cannot be written costs only the time the cache would
+save. A data file above :data:`MAX_DATA_BYTES` is not kept (its snapshot
+would add its size to the run's peak memory while it loads), nor a table
+whose stored form would be refused when read (above
+:data:`~guardrails.sources.files_cachefile.MAX_CACHE_BYTES`). At a million facts every
 file is kept (pull requests 250 MB, stored in ~160 MB): a warm run there
 takes 0.72-0.79x a cold one's CPU at a lower peak (benchmarks/RESULTS.md,
 "scale, scale5").
@@ -84,47 +72,40 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
-import json
 import marshal
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.installed import (
-    caches_disabled,
-    checksum,
-    create_temp,
-    load_marshal,
-    prune,
-    read_regular,
-    write_whole,
+from guardrails.cachefiles import caches_disabled, checksum
+
+# MAX_CACHE_BYTES, MAX_DEPTH and MAX_POSITIONS stay importable from here (re-exported).
+from guardrails.sources.files_cachefile import (  # noqa: F401
+    FORMAT,
+    MARSHAL_VERSION,
+    MAX_CACHE_BYTES,
+    MAX_DEPTH,
+    MAX_POSITIONS,
+    Positions,
+    fits,
+    loads,
+    postmortem_shape,
+    prune_kind,
+    read_entry,
+    table_shape,
+    write_entry,
+    write_pending,
 )
 from guardrails.sources.files_formats import Table
 from guardrails.yamlio import decode_text
 
-#: bump when what is stored, or how it is read, changes
-_FORMAT = 1
-_MARSHAL_VERSION = 4  # shared objects (interned cells, YAML aliases) stored once
 #: a data file bigger than this is parsed every run and never kept (512 MiB: the
 #: 250 MB pull requests of a million facts are kept; its snapshot, ~0.65x its size,
 #: goes to disk at once, beside the text and records the load holds anyway)
 MAX_DATA_BYTES = 512 << 20
-#: a cache file bigger than this is a miss, never read (nor written)
-MAX_CACHE_BYTES = 768 << 20
 #: postmortems kept for one folder; a bigger folder keeps none
 MAX_POSTMORTEMS = 50_000
-#: node positions kept for one YAML/JSON file at most (~40 bytes each stored)
-MAX_POSITIONS = 200_000
-_HEAD_BYTES = 16 << 10  # the JSON header line is short; a longer one is foreign
-#: nesting a kept value may have (records, front matter); deeper is a miss
-MAX_DEPTH = 64
-#: what a parser gives and a kept value may hold (a YAML date is never kept: marshal)
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-_DATA = _SCALARS | {list, dict}
-_IS_DICT, _IS_LIST = {dict}.__contains__, {list}.__contains__
-_SLICE = 4096
 
 
 def digest(raw: bytes) -> str:
@@ -153,7 +134,7 @@ def _context() -> tuple[Any, ...]:
         engine = sorted(f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
                         for folder in folders for e in os.scandir(folder) if e.is_file())
     # PyYAML by its files (version, libyaml extension), not imported: a warm run needs none
-    return (_FORMAT, sys.version, __version__, _code_fingerprint(),
+    return (FORMAT, sys.version, __version__, _code_fingerprint(),
             checksum("\n".join(yaml_files()).encode()), checksum("\n".join(engine).encode()))
 
 
@@ -167,47 +148,6 @@ class Stored:
         self.file = file
         self.head = head
         self.tmp: Path | None = None
-
-
-class Positions:
-    """The node positions of a YAML or JSON file's text, kept beside its records.
-
-    Evidence naming a record of such a file finds its line by parsing the text
-    again with positions (:meth:`Table.line`), ~2.5 ms for the example org's
-    two YAML files; the first warm run that does keeps what it found, under
-    the same entry as the records (kind, suffix, digest of the bytes), so the
-    next reads it back. At most :data:`MAX_POSITIONS` nodes a file.
-    """
-
-    __slots__ = ("file", "head")
-
-    def __init__(self, file: Path, head: dict[str, Any]) -> None:
-        self.file = file
-        self.head = head
-
-    def load(self) -> dict[Any, tuple[int, int]] | None:
-        """The stored positions of exactly this file, or None."""
-        got = _read(self.file)
-        if got is None or got[0].get("entry") != self.head["entry"] or got[0].get(
-                "context") != self.head["context"]:
-            return None
-        value = _loads(got[1])
-        if type(value) is not dict or not all(
-                type(k) is tuple and type(v) is tuple and len(v) == 2
-                and type(v[0]) is int and type(v[1]) is int for k, v in value.items()):
-            return None
-        return value
-
-    def keep(self, positions: dict[Any, tuple[int, int]]) -> None:
-        """Store ``positions`` for later runs. Never raises."""
-        if len(positions) > MAX_POSITIONS:
-            return
-        try:
-            blob = marshal.dumps(positions, _MARSHAL_VERSION)
-        except (ValueError, RecursionError):
-            return
-        _write(self.file, self.head, blob)
-        _prune(self.file)
 
 
 class FactCache:
@@ -251,11 +191,11 @@ class FactCache:
         if len(raw) > MAX_DATA_BYTES:
             return None, None
         entry = [kind, suffix, digest(raw)]
-        got = _read(self._file(kind))
+        got = read_entry(self._file(kind))
         if got is not None and got[0].get("entry") == entry and got[0].get(
                 "context") == self._ctx:
-            value = _loads(got[1])
-            if _table_shape(value, len(got[1])):
+            value = loads(got[1])
+            if table_shape(value, len(got[1])):
                 records, columns, starts, prefix, nulls, single, has_text = value
                 # YAML and JSON records are located from the text (on demand).
                 text = decode_text(raw, display) if has_text else None
@@ -264,9 +204,9 @@ class FactCache:
                              text=text, prefix=prefix, nulls=nulls, single=single,
                              positions_store=Positions(
                                  self._file(kind).with_suffix(".pos"),
-                                 {"format": _FORMAT, "context": self._ctx, "entry": entry})
+                                 {"format": FORMAT, "context": self._ctx, "entry": entry})
                              if has_text else None), None
-        return None, Stored(self._file(kind), {"format": _FORMAT, "context": self._ctx,
+        return None, Stored(self._file(kind), {"format": FORMAT, "context": self._ctx,
                                                "entry": entry})
 
     def snapshot(self, pending: Stored, table: Table) -> Stored | None:
@@ -287,13 +227,13 @@ class FactCache:
         try:
             blob = marshal.dumps((table.records, table.columns, starts, table.prefix,
                                   table.nulls, table.single, table.text is not None),
-                                 _MARSHAL_VERSION)
+                                 MARSHAL_VERSION)
         except (ValueError, RecursionError):  # a type marshal cannot keep
             return None
-        if len(blob) > MAX_CACHE_BYTES - _HEAD_BYTES:  # would never be read back
+        if not fits(blob):  # would never be read back
             return None
         try:
-            pending.tmp = _write_new(pending.file, pending.head, blob)
+            pending.tmp = write_pending(pending.file, pending.head, blob)
         except (OSError, ValueError, TypeError):
             return None
         return pending
@@ -306,7 +246,7 @@ class FactCache:
             except OSError:
                 self.discard(pending)
             else:
-                _prune(pending.file)
+                prune_kind(pending.file)
             pending.tmp = None
 
     def discard(self, pending: Stored | None) -> None:
@@ -326,8 +266,8 @@ class FactCache:
         blob = self._pm_stored.get(key)
         if blob is None:
             return None
-        value = _loads(blob)
-        if not _postmortem_shape(value, len(blob)):
+        value = loads(blob)
+        if not postmortem_shape(value, len(blob)):
             return None
         self._pm_kept[key] = blob
         return value  # type: ignore[no-any-return]
@@ -338,7 +278,7 @@ class FactCache:
         if size > MAX_DATA_BYTES:
             return None
         try:
-            return marshal.dumps(value, _MARSHAL_VERSION)
+            return marshal.dumps(value, MARSHAL_VERSION)
         except (ValueError, RecursionError):
             return None
 
@@ -359,182 +299,28 @@ class FactCache:
                 os.unlink(self._file("postmortems"))
             return
         try:
-            payload = marshal.dumps(self._pm_kept, _MARSHAL_VERSION)
+            payload = marshal.dumps(self._pm_kept, MARSHAL_VERSION)
         except (ValueError, RecursionError):
             return
-        if len(payload) > MAX_CACHE_BYTES - _HEAD_BYTES:  # would never be read back
+        if not fits(payload):  # would never be read back
             with contextlib.suppress(OSError):
                 os.unlink(self._file("postmortems"))
             return
-        _write(self._file("postmortems"),
-               {"format": _FORMAT, "context": self._ctx, "entry": ["postmortems"]},
-               payload)
-        _prune(self._file("postmortems"))
+        write_entry(self._file("postmortems"),
+                    {"format": FORMAT, "context": self._ctx, "entry": ["postmortems"]},
+                    payload)
+        prune_kind(self._file("postmortems"))
 
     def _postmortems(self) -> dict[str, bytes]:
-        got = _read(self._file("postmortems"))
+        got = read_entry(self._file("postmortems"))
         if got is None:
             return {}
         head, payload = got
         if head.get("entry") != ["postmortems"] or head.get("context") != self._ctx:
             return {}
-        value = _loads(payload)
+        value = loads(payload)
         if (type(value) is not dict or len(value) > MAX_POSTMORTEMS
                 or not set(map(type, value)) <= {str}
                 or not set(map(type, value.values())) <= {bytes}):
             return {}
         return value
-
-
-def _read(file: Path) -> tuple[dict[str, Any], memoryview] | None:
-    """(header, payload) of a cache file whose payload matches its header's checksum,
-    or None. A link, FIFO, folder or device is never opened for reading nor waited on."""
-    data = read_regular(file, MAX_CACHE_BYTES)
-    if data is None:
-        return None
-    end = data.find(b"\n", 0, _HEAD_BYTES)
-    if end < 0:
-        return None
-    try:
-        head = json.loads(data[:end])
-    except (ValueError, RecursionError):
-        return None
-    payload = memoryview(data)[end + 1:]
-    if not (isinstance(head, dict) and head.get("format") == _FORMAT
-            and head.get("size") == len(payload) and head.get("payload") == checksum(payload)):
-        return None
-    return head, payload
-
-
-def _prune(file: Path) -> None:
-    """Keep the :data:`~guardrails.installed.KEEP` most recently written files of
-    ``file``'s kind (one per data folder: a CI runner checking out to a new path
-    each run would add a set every run), and no temporary file a killed run left.
-    Only names this cache makes (``KIND-`` + 16 hex digits + ``.bin`` or, for
-    evidence positions, ``.pos``); never raises."""
-    prune(file.parent, file.name[:-len(file.suffix) - 16], file.suffix)
-
-
-def _write(file: Path, head: dict[str, Any], payload: bytes) -> None:
-    with contextlib.suppress(OSError, ValueError, TypeError):
-        line = json.dumps({**head, "size": len(payload), "payload": checksum(payload)})
-        write_whole(file, line.encode("utf-8") + b"\n", payload)
-
-
-def _write_new(file: Path, head: dict[str, Any], payload: bytes) -> Path:
-    """Write a cache file's content to a new temporary file beside ``file`` (random
-    name, never through a link: :func:`~guardrails.installed.create_temp`), and
-    return its path; on failure it is removed again."""
-    line = json.dumps({**head, "size": len(payload), "payload": checksum(payload)})
-    fd, tmp = create_temp(file, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(line.encode("utf-8") + b"\n")
-            fh.write(payload)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return tmp
-
-
-def _loads(payload: bytes | memoryview) -> Any:
-    try:
-        return load_marshal(payload)
-    except (ValueError, EOFError, TypeError, RecursionError, MemoryError):
-        # MemoryError: a forged size (a list "of 2**31 items"): load_marshal caps memory
-        return None
-
-
-def _plain(values: list[Any], size: int) -> bool:
-    """Every one of ``values``, read from a payload of ``size`` bytes, is plain data
-    (scalars, lists, dicts keyed by scalars) nested at most :data:`MAX_DEPTH` deep.
-
-    A level at a time in C loops, a slice of values at a time (the levels' lists
-    stay small): a forged value (a code object, a set, a list nested past the
-    recursion limit) would crash a reader or reach a report, and every value a
-    parser gave and the schema passed is of this shape (a miss costs only the
-    parse). Each value marshal reads takes at least a byte of the payload, so
-    a walk meeting more values than that met a list or dict more than once (a
-    YAML alias, or forged sharing: 80 lists each holding the next twice are
-    2**80 paths): it is walked again, each container once.
-    """
-    got = _walk(values, size)
-    return _walk(values, None) is True if got is None else got
-
-
-def _walk(values: list[Any], budget: int | None) -> bool | None:
-    """:func:`_plain`'s walk: None once more than ``budget`` values were met; with
-    no budget, a container met again is not walked again."""
-    compress, chain = itertools.compress, itertools.chain.from_iterable
-    seen: set[int] | None = set() if budget is None else None  # ids: all alive, no reuse
-    met = 0
-    for at in range(0, len(values), _SLICE):
-        level = values[at:at + _SLICE]
-        for depth in range(MAX_DEPTH + 1):
-            met += len(level)
-            if budget is not None and met > budget:
-                return None
-            kinds = list(map(type, level))
-            types = set(kinds)
-            if not types <= _DATA:
-                return False
-            dicts = list(compress(level, map(_IS_DICT, kinds))) if dict in types else []
-            lists = list(compress(level, map(_IS_LIST, kinds))) if list in types else []
-            if seen is not None and depth:
-                dicts, lists = _unseen(dicts, seen), _unseen(lists, seen)
-            if not dicts and not lists:
-                break
-            if not set(map(type, chain(dicts))) <= _SCALARS:
-                return False
-            level = [*chain(map(dict.values, dicts)), *chain(lists)]
-        else:
-            return False
-    return True
-
-
-def _unseen(containers: list[Any], seen: set[int]) -> list[Any]:
-    """The ``containers`` not in ``seen`` (by identity), now added to it."""
-    fresh = set(map(id, containers))
-    if len(fresh) == len(containers) and seen.isdisjoint(fresh):
-        seen |= fresh  # the usual case, all new and distinct: C loops only
-        return containers
-    out = []
-    for c in containers:
-        key = id(c)
-        if key not in seen:
-            seen.add(key)
-            out.append(c)
-    return out
-
-
-def _table_shape(value: Any, size: int) -> bool:
-    """Exactly what :meth:`FactCache.snapshot` writes."""
-    if not (type(value) is tuple and len(value) == 7):
-        return False
-    records, columns, starts, prefix, nulls, single, has_text = value
-    # Every record kept was a valid one, an object (a dict) of plain data: a record
-    # holding anything else (a code object, a set, nesting past MAX_DEPTH) is forged.
-    if not (type(records) is list and set(map(type, records)) <= {dict}
-            and type(columns) is tuple and type(prefix) is tuple
-            and type(nulls) is bool and type(single) is bool and type(has_text) is bool
-            and set(map(type, columns)) <= {str} and set(map(type, prefix)) <= {str, int}
-            and _plain(records, size)):
-        return False
-    if starts is None:
-        return True
-    if type(starts) is tuple:
-        return (len(starts) == 2 and set(map(type, starts)) <= {int}
-                and starts[1] - starts[0] == len(records))
-    return type(starts) is list and len(starts) == len(records) and set(map(type, starts)) <= {int}
-
-
-def _postmortem_shape(value: Any, size: int) -> bool:
-    """Exactly what the files source keeps of a postmortem."""
-    if not (type(value) is tuple and len(value) == 6):
-        return False
-    front, sections, section_lines, normalized, lines, body_line = value
-    return (type(front) is dict and type(sections) is dict and type(section_lines) is dict
-            and type(normalized) is dict and type(lines) is list and type(body_line) is int
-            and set(map(type, lines)) <= {str}
-            and _plain([front, sections, section_lines, normalized], size))

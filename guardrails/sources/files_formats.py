@@ -157,7 +157,7 @@ class Table:
     #: absent), in JSON Lines only where the text says ``null`` somewhere
     nulls: bool = True
     _json_starts: list[int] | None = field(default=None, repr=False)
-    #: where the positions of ``text`` are kept across runs (files_cache.Positions)
+    #: where the positions of ``text`` are kept across runs (files_cachefile.Positions)
     positions_store: Any = field(default=None, repr=False, compare=False)
 
     def __init__(self, display: str, records: list[Any], columns: tuple[str, ...] = (),

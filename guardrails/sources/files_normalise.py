@@ -189,7 +189,7 @@ def normaliser(kind: str, tz: tzinfo | None) -> Normalise:
 
 
 def _checksum(source: str) -> str:
-    from guardrails.installed import checksum
+    from guardrails.cachefiles import checksum
 
     return checksum(source.encode("utf-8"))
 

@@ -42,9 +42,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guardrails.cachefiles import checksum, load_marshal, write_whole
 from guardrails.deferredfacts import DeferredFacts
 from guardrails.errors import SourceError
-from guardrails.installed import checksum, load_marshal, write_whole
 from guardrails.sources import gitcachecheck as check
 from guardrails.sources.gitcachecheck import (
     MAGIC,

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from guardrails.cachefiles import read_regular, write_whole
 from guardrails.errors import SourceError
-from guardrails.installed import read_regular, write_whole
 from guardrails.sources.http_settings import MAX_BODY_BYTES
 
 LOG = logging.getLogger(__name__)

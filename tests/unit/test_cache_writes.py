@@ -22,7 +22,7 @@ import pytest
 from gitrepo import GitRepo
 from helpers import make_project, mask_timing, run_cli
 
-from guardrails import installed
+from guardrails import cachefiles
 from guardrails.plugin import SourceEnv
 from guardrails.sources import gitcache
 from guardrails.sources.git import GitSource
@@ -50,7 +50,7 @@ def test_a_link_at_the_old_temporary_name_is_never_written_through(
     file.parent.mkdir()
     planted = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     planted.symlink_to(outside)
-    installed.write_whole(file, b"head\n", b"payload")
+    cachefiles.write_whole(file, b"head\n", b"payload")
     _untouched(outside)
     assert file.read_bytes() == b"head\npayload"
     assert planted.is_symlink()  # left as it was: never opened
@@ -62,10 +62,10 @@ def test_a_link_at_the_final_name_is_replaced_not_followed(
     file = tmp_path / "cache" / "verdicts-0123456789abcdef.json"
     file.parent.mkdir()
     file.symlink_to(outside)
-    installed.store_json_cache(file, {"format": 1}, b'{"a": 1}')
+    cachefiles.store_json_cache(file, {"format": 1}, b'{"a": 1}')
     _untouched(outside)
     assert not file.is_symlink()
-    assert installed.load_json_cache(file, 1 << 20, {"format": 1}) == {"a": 1}
+    assert cachefiles.load_json_cache(file, 1 << 20, {"format": 1}) == {"a": 1}
 
 
 def test_a_taken_temporary_name_is_passed_over(
@@ -73,9 +73,9 @@ def test_a_taken_temporary_name_is_passed_over(
     file = tmp_path / "cache" / "entry-points-0123456789abcdef.json"
     file.parent.mkdir()
     draws = iter([b"\x01" * 8, b"\x01" * 8, b"\x02" * 8])
-    monkeypatch.setattr(installed.os, "urandom", lambda n: next(draws))
+    monkeypatch.setattr(cachefiles.os, "urandom", lambda n: next(draws))
     (file.parent / f".{file.name}.{'01' * 8}.tmp").symlink_to(outside)
-    installed.write_whole(file, b"data")
+    cachefiles.write_whole(file, b"data")
     _untouched(outside)
     assert file.read_bytes() == b"data"
 
@@ -84,10 +84,10 @@ def test_when_every_name_is_taken_nothing_is_written(
         tmp_path: Path, outside: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     file = tmp_path / "cache" / "entry-points-0123456789abcdef.json"
     file.parent.mkdir()
-    monkeypatch.setattr(installed.os, "urandom", lambda n: b"\x01" * n)
+    monkeypatch.setattr(cachefiles.os, "urandom", lambda n: b"\x01" * n)
     (file.parent / f".{file.name}.{'01' * 8}.tmp").symlink_to(outside)
     with pytest.raises(FileExistsError):
-        installed.write_whole(file, b"data")
+        cachefiles.write_whole(file, b"data")
     _untouched(outside)
     assert not file.exists()
 
@@ -98,7 +98,7 @@ def test_a_cache_subfolder_that_is_a_link_is_not_written_into(
     root.mkdir()
     (root / "git").symlink_to(outside.parent, target_is_directory=True)
     with pytest.raises(OSError, match="symbolic link"):
-        installed.write_whole(root / "git" / "0123456789abcdef.bin", b"x", root=root)
+        cachefiles.write_whole(root / "git" / "0123456789abcdef.bin", b"x", root=root)
     _untouched(outside)
 
 
@@ -107,7 +107,7 @@ def test_the_cache_folder_itself_may_be_a_link(tmp_path: Path) -> None:
     real.mkdir()
     (tmp_path / "chosen").symlink_to(real, target_is_directory=True)
     root = tmp_path / "chosen"
-    installed.write_whole(root / "git" / "0123456789abcdef.bin", b"x", root=root)
+    cachefiles.write_whole(root / "git" / "0123456789abcdef.bin", b"x", root=root)
     assert (real / "git" / "0123456789abcdef.bin").read_bytes() == b"x"
 
 

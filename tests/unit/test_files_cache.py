@@ -1,4 +1,5 @@
-"""The files source's cache of parsed records (guardrails/sources/files_cache.py).
+"""The files source's cache of parsed records (guardrails/sources/files_cache.py and
+files_cachefile.py).
 
 A run with the cache cold, warm or off must print the same report, byte for
 byte but the timings; a cache file that is damaged, foreign, huge, a FIFO, a
@@ -19,7 +20,7 @@ import pytest
 from helpers import mask_timing, run_cli
 
 from guardrails.sources import files as files_mod
-from guardrails.sources import files_cache
+from guardrails.sources import files_cache, files_cachefile
 from guardrails.sources.files_cache import FactCache
 
 REPO = Path(__file__).resolve().parents[2]
@@ -278,7 +279,7 @@ def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
         elif damage == "empty":
             path.write_bytes(b"")
         elif damage == "huge":
-            monkeypatch.setattr(files_cache, "MAX_CACHE_BYTES", len(data) - 1)
+            monkeypatch.setattr(files_cachefile, "MAX_CACHE_BYTES", len(data) - 1)
             path.write_bytes(data)
         elif damage == "fifo":
             os.mkfifo(path)  # opened without blocking: a miss, never a hang
@@ -423,7 +424,7 @@ def test_the_cache_names_no_content_of_the_header(tmp_path: Path, cache: Path) -
 def test_postmortems_too_many_bytes_to_read_back_are_not_written(
         tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_org(tmp_path)
-    monkeypatch.setattr(files_cache, "MAX_CACHE_BYTES", files_cache._HEAD_BYTES + 10)
+    monkeypatch.setattr(files_cachefile, "MAX_CACHE_BYTES", files_cachefile.HEAD_BYTES + 10)
     want = outputs(config, tmp_path, env={"GUARDRAILS_NO_STARTUP_CACHE": "1"}, facts=False)
     assert outputs(config, tmp_path, facts=False) == want
     assert not list((cache / "files").glob("postmortems-*.bin"))
@@ -434,7 +435,7 @@ def test_tables_too_many_bytes_to_read_back_are_not_written(
         tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A table's snapshot above what a read accepts would be written for nothing.
     config = write_org(tmp_path)
-    monkeypatch.setattr(files_cache, "MAX_CACHE_BYTES", files_cache._HEAD_BYTES + 10)
+    monkeypatch.setattr(files_cachefile, "MAX_CACHE_BYTES", files_cachefile.HEAD_BYTES + 10)
     want = outputs(config, tmp_path, env={"GUARDRAILS_NO_STARTUP_CACHE": "1"}, facts=False)
     assert outputs(config, tmp_path, facts=False) == want
     assert not list((cache / "files").glob("*.bin"))

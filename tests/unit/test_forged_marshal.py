@@ -4,7 +4,7 @@ marshal makes a list or tuple as long as its data claims before reading an
 item: a files-cache ``.bin`` (or git history) whose checksums are right and
 whose payload claims 2**31 - 1 items cost ~4.5 s (a list) or ~43 s and
 16 GiB (a tuple) before marshal found the data short.
-``guardrails.installed.load_marshal`` caps the process's data for the load
+``guardrails.cachefiles.load_marshal`` caps the process's data for the load
 (Linux), so such a claim fails at once; the run is as without the cache.
 Without the cap the first tests here would take seconds; with it, they take
 milliseconds.
@@ -22,15 +22,15 @@ from pathlib import Path
 import pytest
 from helpers import make_project, mask_timing, run_cli
 
-from guardrails import installed
-from guardrails.installed import checksum
+from guardrails import cachefiles
+from guardrails.cachefiles import checksum
 from guardrails.sources import gitcache
 
 CLAIM = (2**31 - 1).to_bytes(4, "little")
 
 
 def _cap_works() -> bool:
-    lift = installed._cap_data(0)
+    lift = cachefiles._cap_data(0)
     if lift is None:
         return False
     lift()
@@ -96,7 +96,7 @@ def test_a_forged_size_in_the_git_cache_is_a_miss(tmp_path: Path) -> None:
 @pytest.mark.parametrize("code", [b"[", b"(", b"\xdb", b"\xa8"])
 def test_load_marshal_refuses_a_claim_beyond_its_room(code: bytes) -> None:
     with pytest.raises(MemoryError):
-        installed.load_marshal(code + CLAIM + b"N")
+        cachefiles.load_marshal(code + CLAIM + b"N")
 
 
 def test_load_marshal_reads_what_marshal_wrote() -> None:
@@ -106,10 +106,10 @@ def test_load_marshal_reads_what_marshal_wrote() -> None:
     for value in ([{} for _ in range(200_000)], [None] * 1_000_000,
                   {"records": [{"id": f"d{i}", "n": i, "at": None} for i in range(50_000)]},
                   (), b"", "text"):
-        assert installed.load_marshal(marshal.dumps(value, 4)) == value
+        assert cachefiles.load_marshal(marshal.dumps(value, 4)) == value
     assert resource.getrlimit(resource.RLIMIT_DATA) == before
     with pytest.raises(EOFError):
-        installed.load_marshal(b"[\x05\x00\x00\x00N")  # a short claim: marshal's own error
+        cachefiles.load_marshal(b"[\x05\x00\x00\x00N")  # a short claim: marshal's own error
 
 
 
@@ -126,10 +126,10 @@ def test_capped_loads_take_turns() -> None:
     loaded: list[object] = []
 
     def load() -> None:
-        loaded.append(installed.load_marshal(payload))
+        loaded.append(cachefiles.load_marshal(payload))
         done.set()
 
-    with installed._CAP_LOCK:  # a load in progress
+    with cachefiles._CAP_LOCK:  # a load in progress
         thread = threading.Thread(target=load)
         thread.start()
         assert not done.wait(0.3)  # the second waits for the first
