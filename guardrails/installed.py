@@ -33,23 +33,7 @@ import os
 import sys
 from pathlib import Path
 
-# The cache-file plumbing lived here until it became a module of its own; its
-# names stay importable from here for code written against that (other branches).
-from guardrails.cachefiles import (  # noqa: F401
-    KEEP,
-    cache_dir,
-    caches_disabled,
-    checksum,
-    create_temp,
-    load_json_cache,
-    load_marshal,
-    prune,
-    read_regular,
-    store_json_cache,
-    within,
-    write_cache,
-    write_whole,
-)
+from guardrails.cachefiles import cache_dir, caches_disabled, checksum, read_regular, write_cache
 
 GROUP = "guardrails"
 #: a project's own plugin module, next to its config (loaded like pytest's conftest.py)

@@ -85,7 +85,7 @@ def test_a_forged_cache_file_is_a_miss_and_rewritten(
     elif damage == "payload":  # a value changed under the header's checksum
         bad = header + b"\n" + payload.replace(b"a reorg", b"A reorg")
     else:  # a good checksum over positions of the wrong shape
-        from guardrails.installed import checksum
+        from guardrails.cachefiles import checksum
 
         forged = payload.replace(b'"positions": [', b'"positions": [["x"], ', 1)
         head = header.replace(checksum(payload).encode(), checksum(forged).encode())

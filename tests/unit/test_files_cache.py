@@ -296,7 +296,7 @@ def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
         elif damage == "shape":  # the checksums right, the payload not what is written
             import marshal
 
-            from guardrails.installed import checksum
+            from guardrails.cachefiles import checksum
 
             meta = json.loads(head)
             forged = marshal.dumps(([1, 2], (), None, (), False, False, False) if
@@ -333,7 +333,7 @@ def _forged_value(head: bytes, payload: bytes, kind: str, damage: str) -> bytes:
     """A cache file as written but for one record's value (see the test above)."""
     import marshal
 
-    from guardrails.installed import checksum
+    from guardrails.cachefiles import checksum
 
     value: Any = compile("1", "forged", "eval")
     if damage == "deep":
@@ -450,7 +450,7 @@ def test_the_cache_folder_keeps_the_most_recent_folders_of_each_kind(
     # recently written; nothing the cache did not name is touched.
     import time
 
-    from guardrails.installed import KEEP
+    from guardrails.cachefiles import KEEP
 
     folder = cache / "files"
     folder.mkdir(parents=True)
@@ -487,7 +487,7 @@ def test_positions_found_once_are_read_back(damage: str, tmp_path: Path, cache: 
     elif damage == "shape":  # the checksums right, the payload not positions
         import marshal
 
-        from guardrails.installed import checksum
+        from guardrails.cachefiles import checksum
 
         meta = json.loads(head)
         forged = marshal.dumps({("a",): ("1", 2)})
@@ -511,7 +511,7 @@ def test_evidence_positions_files_are_pruned_like_the_records(
         tmp_path: Path, cache: Path) -> None:
     import time
 
-    from guardrails.installed import KEEP
+    from guardrails.cachefiles import KEEP
 
     folder = cache / "files"
     folder.mkdir(parents=True)

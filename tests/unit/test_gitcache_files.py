@@ -118,7 +118,7 @@ def test_a_cache_read_counts_as_recent_use(repo: GitRepo, tmp_path: Path) -> Non
 _FORGED_SIZE = """
 import json, marshal, resource, sys, zlib
 from pathlib import Path
-from guardrails.installed import checksum
+from guardrails.cachefiles import checksum
 from guardrails.sources import gitcache
 from guardrails.sources.files_cache import FactCache, _context, digest
 
