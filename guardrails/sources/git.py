@@ -271,10 +271,15 @@ class GitSource(Source):
                 task.advance(len(commits), fraction=1.0)
                 return hist, commits
             base = hist["head"]
-            if self.git.status("merge-base", "--is-ancestor", base, head) == 0:
+            # The stored files are renumbered below: checked first (a warm run checks
+            # them only when facts are built); a damaged history is read again whole.
+            damage = gitcache.check.rest_problem(hist)
+            if damage is not None:
+                gitcache.ignored(self.env.cache_dir, self._cache_key(), damage, self._warn)
+            elif self.git.status("merge-base", "--is-ancestor", base, head) == 0:
                 cols = self._columns()
                 self._read_log(cols, [f"{base}..{head}"])
-                cols.extend(gitcache.raw_commits(hist))
+                cols.extend_stored(gitcache.shas_of(hist), hist)
                 new = gitcache.build(hist["key"], head, hist["since"], cols)
                 gitcache.set_modules(new, commit_modules(new, modmap), mkey)
                 if hist["tracked_key"] is not None:  # the index's, not HEAD's: still good
@@ -441,16 +446,6 @@ def guardrails_gather_finish(config: Any, store: Any) -> None:
     from guardrails.sources import gitship
 
     gitship.ship(config, store)
-
-
-def __getattr__(name: str) -> Any:
-    """``parse_log`` (kept here for callers), imported on first use: a warm run
-    parses no log."""
-    if name == "parse_log":
-        from guardrails.sources.gitlog import parse_log
-
-        return parse_log
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["GitSource", "guardrails_gather_finish", "guardrails_gather_sources"]

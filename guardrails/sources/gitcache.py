@@ -271,24 +271,6 @@ def modules_of(data: History) -> list[list[str]]:
     return [sets[i] for i in data["modules"]]
 
 
-def raw_commits(data: History) -> list[dict[str, Any]]:
-    """The raw commit dicts (as the log parser yields them) of a history."""
-    out: list[dict[str, Any]] = []
-    renames = data["renames"]
-    adds, dels = data.get("additions"), data.get("deletions")
-    for i, (sha, author, email, at, ct, files) in enumerate(zip(
-            shas_of(data), data["author"], data["email"], data["at"], data["ct"],
-            files_of(data), strict=True)):
-        c: dict[str, Any] = {"sha": sha, "author": author, "email": email, "at": at,
-                             "ct": ct, "files": files}
-        if adds is not None and dels is not None:
-            c["additions"], c["deletions"] = adds[i], dels[i]
-        if i in renames:
-            c["renames"] = renames[i]
-        out.append(c)
-    return out
-
-
 def commit_facts(data: History, since: int) -> list[dict[str, Any]]:
     """The ``commits`` facts of a history: those authored at or after ``since``.
 

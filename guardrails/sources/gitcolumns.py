@@ -262,8 +262,7 @@ class LogColumns:
     # --- adding commits one by one ------------------------------------------------
 
     def add(self, c: dict[str, Any]) -> None:
-        """Add one raw commit (:func:`gitlog.parse_log`'s shape, or
-        :func:`gitcache.raw_commits`')."""
+        """Add one raw commit (:func:`gitlog.parse_log`'s shape)."""
         one = self._names.setdefault
         if "renames" in c:
             self.renames[len(self.at)] = c["renames"]
@@ -280,10 +279,27 @@ class LogColumns:
             self.additions.append(c.get("additions", 0))
             self.deletions.append(c.get("deletions", 0))
 
-    def extend(self, commits: Iterable[dict[str, Any]]) -> None:
-        """:meth:`add` each of ``commits`` (no filter: they were kept once)."""
-        for c in commits:
-            self.add(c)
+    def extend_stored(self, shas: list[str], data: dict[str, Any]) -> None:
+        """Append the commits of a stored history (``gitcache``'s columns, checked
+        whole, ``shas`` split from its ``sha``) after those read: column by
+        column, each stored path renumbered once (no filter: they were kept once)."""
+        base = len(self.at)
+        one = self._names.setdefault
+        self.shas += shas
+        self.authors += map(one, data["author"], data["author"])
+        self.emails += map(one, data["email"], data["email"])
+        self.at.extend(data["at"])
+        self.ct.extend(data["ct"])
+        number, paths = self.paths.setdefault, self.paths
+        remap = [number(p, len(paths)) for p in data["paths"]]
+        self.files.extend(map(remap.__getitem__, data["files"]))
+        self.nfiles.extend(data["nfiles"])
+        for k, pairs in data["renames"].items():
+            self.renames[base + k] = pairs
+        if self.additions is not None and self.deletions is not None:
+            n = len(data["at"])
+            self.additions += data.get("additions") or [0] * n
+            self.deletions += data.get("deletions") or [0] * n
 
 
 def _rename_sections(statuses: list[bytes]) -> list[int]:
