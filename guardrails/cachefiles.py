@@ -25,6 +25,7 @@ from __future__ import annotations
 import _thread
 import contextlib
 import errno
+import functools
 import json
 import os
 import stat
@@ -65,6 +66,33 @@ def checksum(data: bytes | memoryview) -> str:
     cache also stores and compares its whole key)."""
     # zlib, not hashlib: hashlib loads OpenSSL, a start-up cost the caches exist to avoid.
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
+
+
+def blake2(data: bytes, person: bytes) -> str:
+    """BLAKE2b-256 (hex) of ``data`` personalised by ``person``: what a cache keys a
+    file's or an expression's exact content by. CPython's own ``_blake2``:
+    ``hashlib`` would load OpenSSL (~3 ms of a start)."""
+    try:
+        from _blake2 import blake2b  # type: ignore[import-not-found]
+    except ImportError:  # an interpreter built without it
+        from hashlib import blake2b
+    return blake2b(data, digest_size=32, person=person).hexdigest()
+
+
+@functools.cache
+def package_files(name: str) -> tuple[str, ...]:
+    """The files of installed package ``name`` (name, size, modification time; an
+    extension module among them), found without importing it: what a cached parse
+    or check rests on besides our code. Empty when it is not found or unreadable."""
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec(name)
+        folders = list(spec.submodule_search_locations or ()) if spec is not None else []
+        return tuple(sorted(f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
+                            for folder in folders for e in os.scandir(folder) if e.is_file()))
+    except (ImportError, ValueError, OSError):
+        return ()
 
 
 def read_regular(file: Path, limit: int) -> bytes | None:

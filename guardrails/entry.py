@@ -161,13 +161,13 @@ def _check(values: dict[str, Any], *, program: bool) -> int:
     time of the run, every exception through ``wrap_session``; the program's own
     run ends with the objects left frozen, as the group's ``console()`` does."""
     from guardrails.checkcmd import run
-    from guardrails.exits import sigterm_handler, wrap_session
+    from guardrails.exits import sigterm_handler
 
     previous = None
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
         previous = sigterm_handler(_terminate)
     try:
-        code = wrap_session(lambda: run(**values))
+        code = run(**values)  # run's body goes through wrap_session itself
     finally:
         if previous is not None:
             sigterm_handler(previous)

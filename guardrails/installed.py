@@ -30,6 +30,7 @@ import contextlib
 import functools
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def _key(path: tuple[str, ...]) -> list[list[object]]:
         except OSError:
             continue
         out.append([entry, st.st_mtime_ns])
-        if not os.path.isdir(entry or "."):
+        if not stat.S_ISDIR(st.st_mode):
             continue
         try:
             names = sorted(os.listdir(entry or "."))

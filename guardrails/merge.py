@@ -249,11 +249,10 @@ class Merger:
         return out
 
     def _header(self) -> Header:
-        import platform
-
         import pluggy
 
         from guardrails import __version__
+        from guardrails.installed import python_version
 
         files = [r["file"] for r in self.repos]
         root = (os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files])
@@ -261,7 +260,7 @@ class Merger:
         line = f"merged {fmt.plural(len(self.repos), 'repository report')}"
         if self.skipped:
             line += f", skipped {len(self.skipped)} (see warnings)"
-        return Header(guardrails=__version__, python=platform.python_version(),
+        return Header(guardrails=__version__, python=python_version(),
                       pluggy=str(pluggy.__version__), rootdir=root, lines=[line])
 
     def _org_result(self, rid: str, rule: _Rule) -> Result:

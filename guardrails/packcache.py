@@ -38,10 +38,12 @@ from types import ModuleType
 from typing import Any
 
 from guardrails.cachefiles import (
+    blake2,
     cache_dir,
     caches_disabled,
     checksum,
     load_json_cache,
+    package_files,
     store_json_cache,
 )
 
@@ -179,19 +181,9 @@ def store(path: Path, data: Any, pos: Positions, ctx: list[Any]) -> None:
                          _payload(data, pos))
 
 
-@functools.cache
 def yaml_files() -> tuple[str, ...]:
-    """PyYAML's files (name, size, modification time; its libyaml extension among
-    them), found without importing it: what a YAML parse rests on besides our code."""
-    from importlib.util import find_spec
-
-    try:
-        spec = find_spec("yaml")
-        folders = list(spec.submodule_search_locations or ()) if spec is not None else []
-        return tuple(sorted(f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
-                            for folder in folders for e in os.scandir(folder) if e.is_file()))
-    except (ImportError, ValueError, OSError):
-        return ()
+    """PyYAML's files (its libyaml extension among them), found without importing it."""
+    return package_files("yaml")
 
 
 def _document(path: Path, raw: bytes) -> tuple[Path, dict[str, Any]] | None:
@@ -199,15 +191,10 @@ def _document(path: Path, raw: bytes) -> tuple[Path, dict[str, Any]] | None:
     folder = None if caches_disabled() else cache_dir()
     if folder is None:
         return None
-    try:  # CPython's own BLAKE2b: hashlib would load OpenSSL (~3 ms)
-        from _blake2 import blake2b  # type: ignore[import-not-found]
-    except ImportError:  # an interpreter built without it
-        from hashlib import blake2b
-
     from guardrails import __version__
 
     where = checksum(f"{path}\0{sys.version}".encode("utf-8", "surrogatepass"))
-    digest = blake2b(raw, digest_size=32, person=b"guardrails-yaml").hexdigest()
+    digest = blake2(raw, b"guardrails-yaml")
     return folder / f"doc-{path.stem[:40]}-{where}.json", {
         "format": _FORMAT, "context": [sys.version, __version__, _code_fingerprint(),
                                        list(yaml_files())],

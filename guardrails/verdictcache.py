@@ -32,12 +32,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.cachefiles import checksum, load_json_cache, store_json_cache
+from guardrails.cachefiles import blake2, checksum, load_json_cache, package_files, store_json_cache
 
 #: bump when what is stored, or how it is read, changes
 _FORMAT = 1
@@ -50,19 +49,11 @@ _state: dict[str, Any] | None = None
 
 
 def _context() -> list[Any] | None:
-    from importlib.util import find_spec
-
     from guardrails import __version__
     from guardrails.packcache import _code_fingerprint
 
     # The engine's files (its extension above all), found without importing it.
-    try:
-        spec = find_spec("jsonschema_rs")
-        folders = list(spec.submodule_search_locations or ()) if spec is not None else []
-        engine = sorted(f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
-                        for folder in folders for e in os.scandir(folder) if e.is_file())
-    except (ImportError, ValueError, OSError):
-        return None
+    engine = list(package_files("jsonschema_rs"))
     if not engine:
         return None
     return [sys.version, __version__, _code_fingerprint(), engine]
@@ -123,13 +114,7 @@ def active() -> bool:
 
 
 def _digest(text: str) -> str:
-    # BLAKE2b from CPython's own module: hashlib would load OpenSSL (~3 ms).
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # an interpreter built without it
-        from hashlib import blake2b
-    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32,
-                   person=b"guardrails-valid").hexdigest()
+    return blake2(text.encode("utf-8", "surrogatepass"), b"guardrails-valid")
 
 
 def known_valid(key: str, text: str) -> bool:

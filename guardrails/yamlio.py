@@ -46,23 +46,6 @@ from guardrails.yamlbase import (
 if TYPE_CHECKING:
     import yaml
 
-#: what guardrails.yamlparse holds (PyYAML's loader classes and the parse itself),
-#: reached through this module as before; PyYAML is imported on the first use
-_PARSER_NAMES = frozenset({
-    "DuplicateKeyError", "BoundError", "_Loader", "_FiniteLoader", "_LoaderPy",
-    "_FiniteLoaderPy", "_Base", "_construct_int", "_construct_float", "_construct_map",
-    "_pure_python", "_yaml_error", "_walk",
-})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _PARSER_NAMES:
-        from guardrails import yamlparse
-
-        return getattr(yamlparse, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def load(
     text: str, display: str, *, positions: bool = False, finite: bool = False
 ) -> tuple[Any, dict[PathKey, Position]]:

@@ -35,7 +35,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guardrails.cachefiles import checksum, load_json_cache, store_json_cache
+from guardrails.cachefiles import blake2, checksum, load_json_cache, store_json_cache
 from guardrails.celrules.uses import Uses
 
 if TYPE_CHECKING:
@@ -81,14 +81,9 @@ def key_of(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ..
     """What an expression's check is remembered by, or None when nothing is kept."""
     if _load()["file"] is None:
         return None
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # an interpreter built without it (hashlib loads OpenSSL)
-        from hashlib import blake2b
     text = json.dumps([src, kind, list(lists), want, kinds.stable_fingerprint],
                       ensure_ascii=False)
-    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32,
-                   person=b"guardrails-cel").hexdigest()
+    return blake2(text.encode("utf-8", "surrogatepass"), b"guardrails-cel")
 
 
 def lookup(key: str) -> tuple[dict[str, Uses], frozenset[str]] | None:

@@ -117,12 +117,10 @@ def _print_version(ctx: click.Context, _param: Any, value: bool) -> None:
     """
     if not value or ctx.resilient_parsing:
         return
-    import platform
-
     from guardrails.builtins import available_plugins
-    from guardrails.installed import pluggy_version
+    from guardrails.installed import pluggy_version, python_version
 
-    click.echo(f"guardrails {__version__} (python {platform.python_version()}, "
+    click.echo(f"guardrails {__version__} (python {python_version()}, "
                f"pluggy {pluggy_version()})")
     infos = available_plugins()
     ours = [i for i in infos if i.dist == "execution-guardrails"]

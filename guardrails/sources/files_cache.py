@@ -78,15 +78,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.cachefiles import caches_disabled, checksum
-
-# MAX_CACHE_BYTES, MAX_DEPTH and MAX_POSITIONS stay importable from here (re-exported).
-from guardrails.sources.files_cachefile import (  # noqa: F401
+from guardrails.cachefiles import blake2, caches_disabled, checksum, package_files
+from guardrails.sources.files_cachefile import (
     FORMAT,
     MARSHAL_VERSION,
-    MAX_CACHE_BYTES,
-    MAX_DEPTH,
-    MAX_POSITIONS,
     Positions,
     fits,
     loads,
@@ -110,29 +105,17 @@ MAX_POSTMORTEMS = 50_000
 
 def digest(raw: bytes) -> str:
     """What a data file is remembered by: BLAKE2b-256 of its bytes."""
-    # CPython's own module: hashlib would load OpenSSL (~3 ms of a start).
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # an interpreter built without it
-        from hashlib import blake2b
-    return blake2b(raw, digest_size=32, person=b"guardrails-facts").hexdigest()
+    return blake2(raw, b"guardrails-facts")
 
 
 @functools.cache
 def _context() -> tuple[Any, ...]:
     """What every entry rests on besides its file's bytes (once a process)."""
-    from importlib.util import find_spec
-
     from guardrails import __version__
     from guardrails.packcache import _code_fingerprint, yaml_files
 
     # jiter reads JSON Lines: its files, found without importing it.
-    engine: list[str] = []
-    with contextlib.suppress(ImportError, ValueError, OSError):
-        spec = find_spec("jiter")
-        folders = list(spec.submodule_search_locations or ()) if spec is not None else []
-        engine = sorted(f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
-                        for folder in folders for e in os.scandir(folder) if e.is_file())
+    engine = package_files("jiter")
     # PyYAML by its files (version, libyaml extension), not imported: a warm run needs none
     return (FORMAT, sys.version, __version__, _code_fingerprint(),
             checksum("\n".join(yaml_files()).encode()), checksum("\n".join(engine).encode()))

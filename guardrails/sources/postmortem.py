@@ -75,7 +75,7 @@ def parse(text: str, display: str, *, positions: bool = True) -> Document:
     """Split front matter from body and collect the ``##`` sections.
 
     With ``positions=False`` the front matter's positions are not collected
-    (``Document.positions`` is empty); :func:`front_matter_text` gives the
+    (``Document.positions`` is empty); :func:`front_text` gives the
     text to compute them from when an error needs them.
     """
     lines = split_lines(text)
@@ -84,17 +84,10 @@ def parse(text: str, display: str, *, positions: bool = True) -> Document:
     return Document(front, where, lines, body_line, sections, section_lines)
 
 
-def front_matter_text(doc: Document) -> str:
-    """The front matter as YAML text whose line numbers are the file's.
-
-    The opening ``---`` becomes an empty line, so line 2 of the file is line
-    2 of this text.
-    """
-    return front_text(doc.lines, doc.body_line)
-
-
 def front_text(lines: list[str], body_line: int) -> str:
-    """:func:`front_matter_text` of a document's ``lines`` and ``body_line``."""
+    """The front matter of a document's ``lines`` (its body starting at line
+    ``body_line``) as YAML text whose line numbers are the file's: the opening
+    ``---`` becomes an empty line, so line 2 of the file is line 2 of this text."""
     return "\n" + "\n".join(lines[1:body_line - 2])
 
 

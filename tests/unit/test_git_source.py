@@ -445,7 +445,7 @@ def test_a_commit_dated_1970_does_not_hide_the_history_behind_it(tmp_path: Path)
 
 
 def test_parse_log_keeps_every_field_whatever_the_bytes() -> None:
-    from guardrails.sources.git import parse_log
+    from guardrails.sources.gitlog import parse_log
 
     # a NUL inside a name (git fsck refuses it, hash-object --literally does not)
     # splits it in two tokens: the fields after it still land in place

@@ -10,7 +10,7 @@ from helpers import fuzz_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guardrails import yamlio
+from guardrails import yamlio, yamlparse
 from guardrails.errors import UsageError
 
 
@@ -273,7 +273,7 @@ _NESTING = st.recursive(
 def test_the_walk_is_skipped_only_where_it_cannot_refuse(flow: str, blocks: int) -> None:
     """within_bounds (no walk) is never True for a text check_bounds refuses."""
     text = "".join(f"{'  ' * i}k{i}:\n" for i in range(blocks)) + "  " * blocks + "v: " + flow
-    loader = yamlio._Loader(text)
+    loader = yamlparse._Loader(text)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError:
@@ -390,10 +390,8 @@ def test_bounds_hold_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
     class PyLoader(yaml.SafeLoader):
         pass
 
-    from guardrails import yamlparse
-
-    PyLoader.yaml_implicit_resolvers = yamlio._Loader.yaml_implicit_resolvers
-    PyLoader.yaml_constructors = dict(yamlio._FiniteLoader.yaml_constructors)
+    PyLoader.yaml_implicit_resolvers = yamlparse._Loader.yaml_implicit_resolvers
+    PyLoader.yaml_constructors = dict(yamlparse._FiniteLoader.yaml_constructors)
     monkeypatch.setattr(yamlparse, "_Loader", PyLoader)
     monkeypatch.setattr(yamlparse, "_FiniteLoader", PyLoader)
     assert "surrogate" in load_error('a: 1\nb: "x\\ud800"\n').message
