@@ -526,11 +526,11 @@ class Session:
             t0 = time.perf_counter()
             self.collect()
             t1 = time.perf_counter()
-            collector.resume()  # the program's start-up is over (guardrails/collector.py)
             # Facts are hundreds of thousands of long-lived dicts: the cyclic garbage
             # collector would rescan them again and again (0.8s of a 100k-deployment
-            # run) to find nothing. Paused while facts are built and read.
-            gc_was_enabled = gc.isenabled()
+            # run) to find nothing. Paused while facts are built and read; the
+            # program's own pause of start-up (guardrails/collector.py) ends with it.
+            gc_was_enabled = collector.take_pause() or gc.isenabled()
             gc.disable()
             try:
                 if self.rules:
@@ -544,7 +544,7 @@ class Session:
                 t4 = time.perf_counter()
             finally:
                 if gc_was_enabled:
-                    _resume_collector()
+                    collector.enable_unwalked()
             self.timings = {"collect": t1 - t0, "gather": t2 - t1, "evaluate": t4 - t3}
             return self.finish()
         except BaseException as exc:
@@ -554,23 +554,6 @@ class Session:
             raise
         finally:
             self.unconfigure()
-
-
-def _resume_collector() -> None:
-    """Turn the cyclic garbage collector back on after the facts were built and read.
-
-    Everything made while it was off sits in the youngest generation, so the
-    first young collection after :func:`gc.enable` would walk every fact (2-3 ms
-    of a warm git run over 7,000 commits, far more at a million facts) to free
-    next to nothing. ``freeze`` then ``unfreeze`` moves every tracked object to
-    the oldest generation without walking it: later full collections still
-    find any garbage there. Skipped when the process froze objects of its own
-    (``unfreeze`` would release them too).
-    """
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
-    gc.enable()
 
 
 def run(config_file: str | Path | None = None, *, options: RunOptions | None = None,

@@ -168,7 +168,7 @@ class FilesSource(Source):
             # quarter. Small data skips it (a full collection of the
             # interpreter's own objects costs more than it saves). With the
             # collector off, whoever turned it off moves them when turning
-            # it back on (Session.run's _resume_collector: freeze + unfreeze,
+            # it back on (Session.run's collector.enable_unwalked: freeze + unfreeze,
             # no walk); a collection here walked ~4M objects for nothing
             # (0.15-0.3 s of CPU at 100k facts).
             gc.collect()
