@@ -199,16 +199,29 @@ def write_whole(file: Path, *chunks: bytes, root: Path | None = None) -> None:
     ``tempfile`` import brings shutil, bz2 and lzma, ~2 ms of every start-up.)"""
     if root is not None:
         within(file.parent, root)
-    fd, tmp = create_temp(file)
+    tmp = write_temp(file, *chunks)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            for data in chunks:
-                fh.write(data)
         os.replace(tmp, file)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_temp(file: Path, *chunks: bytes) -> Path:
+    """``chunks`` written to a new temporary file beside ``file`` (:func:`create_temp`),
+    whose path is returned for the caller to put in place; removed again when the
+    write fails. Raises ``OSError``."""
+    fd, tmp = create_temp(file)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for data in chunks:
+                fh.write(data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
 
 
 def write_cache(file: Path, data: bytes, *, keep: int = KEEP) -> None:

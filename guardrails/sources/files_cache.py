@@ -174,23 +174,21 @@ class FactCache:
         if len(raw) > MAX_DATA_BYTES:
             return None, None
         entry = [kind, suffix, digest(raw)]
-        got = read_entry(self._file(kind))
-        if got is not None and got[0].get("entry") == entry and got[0].get(
-                "context") == self._ctx:
-            value = loads(got[1])
-            if table_shape(value, len(got[1])):
+        file = self._file(kind)
+        head = {"format": FORMAT, "context": self._ctx, "entry": entry}
+        payload = read_entry(file, entry, self._ctx)
+        if payload is not None:
+            value = loads(payload)
+            if table_shape(value, len(payload)):
                 records, columns, starts, prefix, nulls, single, has_text = value
                 # YAML and JSON records are located from the text (on demand).
                 text = decode_text(raw, display) if has_text else None
                 return Table(display, records, columns=columns,
                              starts=range(*starts) if type(starts) is tuple else starts,
                              text=text, prefix=prefix, nulls=nulls, single=single,
-                             positions_store=Positions(
-                                 self._file(kind).with_suffix(".pos"),
-                                 {"format": FORMAT, "context": self._ctx, "entry": entry})
+                             positions_store=Positions(file.with_suffix(".pos"), head)
                              if has_text else None), None
-        return None, Stored(self._file(kind), {"format": FORMAT, "context": self._ctx,
-                                               "entry": entry})
+        return None, Stored(file, head)
 
     def snapshot(self, pending: Stored, table: Table) -> Stored | None:
         """``pending`` with the stored form of a table just parsed (taken before
@@ -295,11 +293,8 @@ class FactCache:
         prune_kind(self._file("postmortems"))
 
     def _postmortems(self) -> dict[str, bytes]:
-        got = read_entry(self._file("postmortems"))
-        if got is None:
-            return {}
-        head, payload = got
-        if head.get("entry") != ["postmortems"] or head.get("context") != self._ctx:
+        payload = read_entry(self._file("postmortems"), ["postmortems"], self._ctx)
+        if payload is None:
             return {}
         value = loads(payload)
         if (type(value) is not dict or len(value) > MAX_POSTMORTEMS

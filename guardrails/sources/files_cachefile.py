@@ -35,16 +35,15 @@ import contextlib
 import itertools
 import json
 import marshal
-import os
 from pathlib import Path
 from typing import Any
 
 from guardrails.cachefiles import (
     checksum,
-    create_temp,
     load_marshal,
     prune,
     read_regular,
+    write_temp,
     write_whole,
 )
 
@@ -84,11 +83,10 @@ class Positions:
 
     def load(self) -> dict[Any, tuple[int, int]] | None:
         """The stored positions of exactly this file, or None."""
-        got = read_entry(self.file)
-        if got is None or got[0].get("entry") != self.head["entry"] or got[0].get(
-                "context") != self.head["context"]:
+        payload = read_entry(self.file, self.head["entry"], self.head["context"])
+        if payload is None:
             return None
-        value = loads(got[1])
+        value = loads(payload)
         if type(value) is not dict or not all(
                 type(k) is tuple and type(v) is tuple and len(v) == 2
                 and type(v[0]) is int and type(v[1]) is int for k, v in value.items()):
@@ -107,9 +105,11 @@ class Positions:
         prune_kind(self.file)
 
 
-def read_entry(file: Path) -> tuple[dict[str, Any], memoryview] | None:
-    """(header, payload) of a cache file whose payload matches its header's checksum,
-    or None. A link, FIFO, folder or device is never opened for reading nor waited on."""
+def read_entry(file: Path, entry: Any, context: Any) -> memoryview | None:
+    """The payload of a cache file written for ``entry`` under ``context`` whose
+    bytes match its header's checksum, or None. The header is compared first: a
+    stale entry (its data file edited) is not checksummed. A link, FIFO, folder
+    or device is never opened for reading nor waited on."""
     data = read_regular(file, MAX_CACHE_BYTES)
     if data is None:
         return None
@@ -122,9 +122,10 @@ def read_entry(file: Path) -> tuple[dict[str, Any], memoryview] | None:
         return None
     payload = memoryview(data)[end + 1:]
     if not (isinstance(head, dict) and head.get("format") == FORMAT
+            and head.get("entry") == entry and head.get("context") == context
             and head.get("size") == len(payload) and head.get("payload") == checksum(payload)):
         return None
-    return head, payload
+    return payload
 
 
 def prune_kind(file: Path) -> None:
@@ -140,25 +141,20 @@ def write_entry(file: Path, head: dict[str, Any], payload: bytes) -> None:
     """Write ``head`` (with the payload's size and checksum) and ``payload`` to
     ``file``, whole or not at all; a file that cannot be written is no error."""
     with contextlib.suppress(OSError, ValueError, TypeError):
-        line = json.dumps({**head, "size": len(payload), "payload": checksum(payload)})
-        write_whole(file, line.encode("utf-8") + b"\n", payload)
+        write_whole(file, _head_line(head, payload), payload)
 
 
 def write_pending(file: Path, head: dict[str, Any], payload: bytes) -> Path:
     """Write a cache file's content to a new temporary file beside ``file`` (random
-    name, never through a link: :func:`~guardrails.cachefiles.create_temp`), and
-    return its path; on failure it is removed again."""
+    name, never through a link: :func:`~guardrails.cachefiles.write_temp`), and
+    return its path for the caller to put in place."""
+    return write_temp(file, _head_line(head, payload), payload)
+
+
+def _head_line(head: dict[str, Any], payload: bytes) -> bytes:
+    """A cache file's first line: ``head`` with the payload's size and checksum."""
     line = json.dumps({**head, "size": len(payload), "payload": checksum(payload)})
-    fd, tmp = create_temp(file, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(line.encode("utf-8") + b"\n")
-            fh.write(payload)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return tmp
+    return line.encode("utf-8") + b"\n"
 
 
 def fits(payload: bytes) -> bool:
