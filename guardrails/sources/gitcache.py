@@ -30,7 +30,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import logging
+import logging  # getLogger only when logging: a warm run never executes logging
 import marshal
 import os
 import stat
@@ -57,14 +57,6 @@ from guardrails.sources.gitcachecheck import (
 
 if TYPE_CHECKING:
     from guardrails.sources.gitcolumns import LogColumns
-
-
-def _log() -> logging.Logger:
-    """This module's logger, asked for when something is logged: ``getLogger``
-    executes ``logging`` (~10 ms with ``traceback``, ``threading``, ``string`` and
-    ``textwrap``), which the ``guardrails`` program defers to its first use
-    (:mod:`guardrails.deferred`) and a warm run never needs."""
-    return logging.getLogger(__name__)
 
 
 #: a bigger file is not read (a history of ~10 million commits; pytest's 10 years: 0.8 MB)
@@ -173,7 +165,7 @@ def read_regular(path: Path) -> bytes | None:
 
 
 def _ignored(path: Path, why: str, warn: Callable[[str], None] | None) -> None:
-    _log().debug("ignoring git cache %s: %s", path, why)
+    logging.getLogger(__name__).debug("ignoring git cache %s: %s", path, why)
     if warn is not None:
         warn(f"git: ignored the damaged history cache {path.name} ({why}); read the "
              "history again")
@@ -383,7 +375,7 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
                     root=cache_dir)
     except (OSError, ValueError) as exc:
         # A read-only cache folder must not fail the run; it is only slower.
-        _log().debug("could not write git cache %s: %s", path, exc)
+        logging.getLogger(__name__).debug("could not write git cache %s: %s", path, exc)
         return
     from guardrails.sources.gitcachedir import prune  # only a run that wrote prunes
 

@@ -7,19 +7,10 @@ Imported only by a run that writes a history (a warm run reads one).
 
 from __future__ import annotations
 
-import logging
+import logging  # getLogger only when logging: a warm run never executes logging
 import os
 import re
 from pathlib import Path
-
-
-def _log() -> logging.Logger:
-    """This module's logger, asked for when something is logged: ``getLogger``
-    executes ``logging`` (~10 ms with ``traceback``, ``threading``, ``string`` and
-    ``textwrap``), which the ``guardrails`` program defers to its first use
-    (:mod:`guardrails.deferred`) and a warm run never needs."""
-    return logging.getLogger(__name__)
-
 
 #: history files kept in ``<cache_dir>/git``: the most recently written or read
 KEEP = 16
@@ -51,7 +42,7 @@ def prune(folder: Path, keep: Path | None = None, now: float | None = None) -> N
                 elif keep is None or entry.name != keep.name:
                     found.append((st.st_mtime, entry.name))
     except OSError as exc:
-        _log().debug("could not prune git cache %s: %s", folder, exc)
+        logging.getLogger(__name__).debug("could not prune git cache %s: %s", folder, exc)
         return
     found.sort(reverse=True)  # newest first
     for _, name in found[KEEP - (keep is not None):]:
@@ -62,4 +53,4 @@ def _unlink(path: Path) -> None:
     try:
         os.unlink(path)
     except OSError as exc:
-        _log().debug("could not remove %s: %s", path, exc)
+        logging.getLogger(__name__).debug("could not remove %s: %s", path, exc)
