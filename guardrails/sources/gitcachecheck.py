@@ -65,19 +65,17 @@ def unpack(data: dict[str, Any]) -> str | None:
         raw = data.get(name)
         if type(raw) is not bytes:
             return f"column {name!r} is malformed"
-        col = array(code)
-        if len(raw) % col.itemsize:
+        col = _numbers(raw, code)
+        if col is None:
             return f"column {name!r} is cut short"
-        col.frombytes(raw)
-        if SWAP:
-            col.byteswap()
         data[name] = col
     return None
 
 
-def _numbers(raw: Any) -> array[int] | None:
-    """A packed column of unsigned numbers as an array, or None when it is not one."""
-    col = array(U32)
+def _numbers(raw: Any, code: str = U32) -> array[int] | None:
+    """A packed column of numbers (array type ``code``) as an array, or None when it
+    is not one."""
+    col = array(code)
     if type(raw) is not bytes or len(raw) % col.itemsize:
         return None
     col.frombytes(raw)
