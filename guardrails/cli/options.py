@@ -13,10 +13,7 @@ import click
 
 from guardrails.config import RunOptions
 from guardrails.runargs import (  # re-exported: the click commands' helpers are these
-    EXAMPLE_CONFIG,
-    NOW_RANGE,
     color_choice,
-    example_config,
     parse_now_option,
     split_plugins,
 )
@@ -88,6 +85,5 @@ def render_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-__all__ = ["EXAMPLE_CONFIG", "NOW_RANGE", "color_choice", "config_option", "echo",
-           "example_config", "parse_now_option", "plugin_option", "render_options",
-           "session_for", "split_plugins"]
+__all__ = ["color_choice", "config_option", "echo", "parse_now_option", "plugin_option",
+           "render_options", "session_for", "split_plugins"]
