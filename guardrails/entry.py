@@ -12,7 +12,6 @@ any form not read here included, goes to the click group
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from typing import Any
@@ -46,11 +45,6 @@ def plain_validate(args: list[str]) -> tuple[list[str], str | None] | None:
     if not files or (config is not None and os.path.isdir(config)):
         return None
     return files, config
-
-
-def _terminate(signum: int, _frame: Any) -> None:
-    """SIGTERM ends the run as Ctrl-C does, as in :func:`guardrails.cli.main.main`."""
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,16 +155,10 @@ def _check(values: dict[str, Any], *, program: bool) -> int:
     time of the run, every exception through ``wrap_session``; the program's own
     run ends with the objects left frozen, as the group's ``console()`` does."""
     from guardrails.checkcmd import run
-    from guardrails.exits import sigterm_handler
+    from guardrails.exits import sigterm_as_interrupt
 
-    previous = None
-    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        previous = sigterm_handler(_terminate)
-    try:
+    with sigterm_as_interrupt():
         code = run(**values)  # run's body goes through wrap_session itself
-    finally:
-        if previous is not None:
-            sigterm_handler(previous)
     if program:
         import gc
 
@@ -202,24 +190,20 @@ def _run(argv: list[str] | None, *, exiting: bool) -> int:
         return group_console() if exiting and argv is None else group_main(argv)
     import gc
 
-    from guardrails.exits import sigterm_handler
+    from guardrails.exits import sigterm_as_interrupt
 
     # The collector paused, as guardrails.yamlio.gc_paused does for parsing: the
     # imports and the files read make objects by the ten thousand and free few,
     # so a collection walks them for nothing (about 4 ms of this command's CPU).
     was_on = gc.isenabled()
     gc.disable()
-    previous = None
-    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        previous = sigterm_handler(_terminate)
     try:
         from guardrails.exits import wrap_session
         from guardrails.precommit import validate
 
-        return wrap_session(lambda: validate(plain[0], plain[1], sys.stderr))
+        with sigterm_as_interrupt():
+            return wrap_session(lambda: validate(plain[0], plain[1], sys.stderr))
     finally:
-        if previous is not None:
-            sigterm_handler(previous)
         if exiting:
             # The interpreter's exit collects garbage over every object left, and
             # finds none worth the walk: frozen, they are skipped (about a tenth

@@ -8,13 +8,33 @@ through it, so an exception means the same exit code everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from guardrails.errors import GuardrailsError, PluginError, UsageError
 from guardrails.textsafe import printable
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """For the time of the block, SIGTERM (a CI runner cancelling the job) ends the
+    run as Ctrl-C does: exit code 2, "interrupted", every report file left as it
+    was (see guardrails.fileio). Outside the main thread signals are left alone."""
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread
+        previous = sigterm_handler(_terminate)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            sigterm_handler(previous)
 
 
 def sigterm_handler(handler: Any) -> Any:

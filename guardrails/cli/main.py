@@ -12,7 +12,6 @@ pytest uses for "interrupted").
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from typing import Any
 
@@ -152,11 +151,6 @@ def cli() -> None:
     """
 
 
-def _terminate(signum: int, _frame: Any) -> None:
-    """SIGTERM (a CI runner cancelling the job) ends the run as Ctrl-C does."""
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: returns the exit code.
 
@@ -164,16 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     both signals take the same way out: exit code 2, "interrupted", every
     report file left as it was (see guardrails.fileio).
     """
-    from guardrails.exits import sigterm_handler
+    from guardrails.exits import sigterm_as_interrupt
 
-    previous = None
-    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        previous = sigterm_handler(_terminate)
-    try:
+    with sigterm_as_interrupt():
         return cli.main(args=argv, standalone_mode=False)
-    finally:
-        if previous is not None:
-            sigterm_handler(previous)
 
 
 def console() -> int:
