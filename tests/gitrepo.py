@@ -23,10 +23,14 @@ _ISOLATED = {
 class GitRepo:
     """A repository under ``path`` with helpers to write files and commit."""
 
-    def __init__(self, path: Path, branch: str = "main") -> None:
+    def __init__(self, path: Path, branch: str = "main",
+                 object_format: str | None = None) -> None:
+        """``object_format``: ``sha256`` for a SHA-256 repository (``RuntimeError``
+        from a git that cannot make one)."""
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self.git("init", "-q", "-b", branch)
+        fmt = [f"--object-format={object_format}"] if object_format else []
+        self.git("init", "-q", "-b", branch, *fmt)
 
     def env(self, name: str = "Alice", email: str = "alice@example.com",
             date: str = "2026-01-01T12:00:00Z",

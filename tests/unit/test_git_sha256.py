@@ -8,7 +8,6 @@ facts and the same report as a run without the cache.
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,10 @@ NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def _sha256_repo(path: Path) -> GitRepo:
-    path.mkdir(parents=True)
-    made = subprocess.run(["git", "init", "-q", "--object-format=sha256", "-b", "main"],
-                          cwd=path, capture_output=True, text=True, check=False)
-    if made.returncode != 0:
-        pytest.skip(f"this git cannot make SHA-256 repositories: {made.stderr.strip()}")
-    return GitRepo(path)  # re-initialising keeps the object format
+    try:  # GitRepo's git runs isolated from the user's and the system's config
+        return GitRepo(path, object_format="sha256")
+    except RuntimeError as exc:
+        pytest.skip(f"this git cannot make SHA-256 repositories: {str(exc).strip()}")
 
 
 @pytest.fixture
