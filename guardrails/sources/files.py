@@ -403,15 +403,8 @@ class FilesSource(Source):
         entry = next(e for e in ENTRIES if e.kind == kind)
         suffix = path.suffix.lower()
         table, text, pending = self._parse(kind, path, lambda: _layout(kind, entry.keys), cache)
-        clean = False
-        try:
-            records = self._checked(kind, table, text, suffix)
-            clean = True
-        finally:
-            # Kept only when every record passed; else (an error, an interrupt) dropped.
-            if cache is not None and pending is not None:
-                (cache.store if clean else cache.discard)(pending)
-        return records
+        with _kept_if_clean(cache, pending):
+            return self._checked(kind, table, text, suffix)
 
     def _checked(self, kind: str, table: Table, text: str | None,
                  suffix: str) -> list[dict[str, Any]]:
@@ -489,14 +482,8 @@ class FilesSource(Source):
             "reviews", path, lambda: Layout(what="review", keys=("reviews",),
                                             required=record_check("changes", "review").required),
             cache)
-        clean = False
-        try:
-            out = self._review_rows(table, known=text is None)
-            clean = True
-        finally:
-            if cache is not None and pending is not None:
-                (cache.store if clean else cache.discard)(pending)
-        return out
+        with _kept_if_clean(cache, pending):
+            return self._review_rows(table, known=text is None)
 
     def _review_rows(self, table: Table, *,
                      known: bool) -> list[tuple[str, int, dict[str, Any]]]:
@@ -631,6 +618,21 @@ def validate_file(source: FilesSource, path: Path) -> bool:
         with _as_data_error(), yamlio.gc_paused():
             source._tabular(kind, paths[0])
     return True
+
+
+@contextlib.contextmanager
+def _kept_if_clean(cache: FactCache | None, pending: Stored | None) -> Iterator[None]:
+    """A parsed file's pending cache entry is kept when the block ends normally
+    (every record passed), and dropped on an error or an interrupt."""
+    if cache is None or pending is None:
+        yield
+        return
+    try:
+        yield
+    except BaseException:
+        cache.discard(pending)
+        raise
+    cache.store(pending)
 
 
 @contextlib.contextmanager
