@@ -86,19 +86,20 @@ def check_file(
         )
 
 
-def folder_is_safe(folder: Path, *, root: Path, allow_outside: bool) -> bool:
+def folder_is_safe(folder: Path, *, root: Path, allow_outside: bool,
+                   real_root: Path | None = None) -> bool:
     """Whether every plain file directly in ``folder`` passes :func:`check_file`.
 
     A regular file that is not a link resolves to ``realpath(folder)/name``, so
     the system-tree and inside-the-root questions have one answer for all of
     them: asked once here, a folder of 5,000 postmortems is listed with one
     ``realpath`` instead of 5,000. Links and other entries still need
-    :func:`check_file` each.
+    :func:`check_file` each. ``real_root``: ``root`` resolved, when known.
     """
     resolved = Path(os.path.realpath(folder))
     if any(resolved == t or resolved.is_relative_to(t) for t in SYSTEM_TREES):
         return False
-    return allow_outside or is_inside(resolved, root)
+    return allow_outside or is_inside(resolved, root, real_root)
 
 
 def is_inside(resolved: Path, root: Path, real_root: Path | None = None) -> bool:

@@ -237,7 +237,7 @@ class FilesSource(Source):
     def _root(self) -> Path:
         if self._folder is not None:
             return self._folder
-        root = self.env.root.resolve()
+        root = self.env.real_root()
         folder = (self.env.root / self.path).resolve()
         if not self.env.allow_outside_root and not folder.is_relative_to(root):
             raise UsageError(
@@ -292,8 +292,7 @@ class FilesSource(Source):
         (:func:`guardrails.paths.folder_is_safe`); links and anything else
         take the full :meth:`_readable` check.
         """
-        safe = folder_is_safe(pm_dir, root=self.env.root,
-                              allow_outside=self.env.allow_outside_root)
+        safe = self._safe_folder(pm_dir)
         with os.scandir(pm_dir) as it:
             entries = sorted((e for e in it if e.name.endswith(".md")
                               and e.name.lower() != "readme.md"
@@ -342,7 +341,8 @@ class FilesSource(Source):
         known = self._safe.get(folder)
         if known is None:
             known = self._safe[folder] = folder_is_safe(
-                folder, root=self.env.root, allow_outside=self.env.allow_outside_root)
+                folder, root=self.env.root, allow_outside=self.env.allow_outside_root,
+                real_root=self.env.real_root())
         return known
 
     # --- loading ------------------------------------------------------------
