@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +20,9 @@ import pytest
 import yaml
 from acmegitlab import ORG, acme_gitlab, twin_config
 from helpers import run_cli
-from httpfakes import threaded_httpserver
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "glpat-ACMEtwinTOKEN000000000"
-
-
-@pytest.fixture(scope="module")
-def make_httpserver() -> Iterator[Any]:
-    with threaded_httpserver() as server:
-        yield server
 
 
 def twin_report(httpserver: Any, tmp_path: Path, *extra: str) -> tuple[int, dict[str, Any], str]:

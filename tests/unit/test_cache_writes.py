@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo
-from helpers import make_project, mask_timing, run_cli
+from helpers import make_project, mask_timing, run_cli, without_timings
 
 from guardrails import cachefiles
 from guardrails.plugin import SourceEnv
@@ -168,12 +168,7 @@ def _run(config: Path, env: dict[str, str]) -> tuple[int, str, str]:
     report = config.parent / "report.json"
     res = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "--no-color",
                    "--format", "terminal", "--format", "json", "--output", str(report)], env=env)
-    data = json.loads(report.read_text("utf-8"))
-    data.pop("duration", None)
-    data.pop("timings", None)
-    data["summary"].pop("duration_s", None)
-    for r in data["results"]:
-        r.pop("duration", None)
+    data = without_timings(json.loads(report.read_text("utf-8")))
     return res.exit_code, mask_timing(res.output), json.dumps(data, sort_keys=True)
 
 
