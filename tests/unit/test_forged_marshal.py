@@ -82,8 +82,9 @@ def test_a_forged_size_in_the_files_cache_is_a_miss(where: str, tmp_path: Path) 
 
 
 @capped
-def test_a_forged_size_in_the_git_cache_is_a_miss(tmp_path: Path) -> None:
-    payload = b"(" + CLAIM
+@pytest.mark.parametrize("code", [b"[", b"("])  # a list, a tuple
+def test_a_forged_size_in_the_git_cache_is_a_miss(code: bytes, tmp_path: Path) -> None:
+    payload = code + CLAIM
     path = gitcache.cache_path(tmp_path, "forged")
     path.parent.mkdir(parents=True)
     path.write_bytes(gitcache.MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
