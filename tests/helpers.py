@@ -118,6 +118,17 @@ def run_cli(args: Sequence[str], env: Mapping[str, str | None] | None = None) ->
     return CliRunner().invoke(cli, list(args), env=cli_env(env), catch_exceptions=False)
 
 
+def check_report(config: Path, out: Path, *args: str,
+                 env: Mapping[str, str | None] | None = None) -> tuple[Result, dict[str, Any]]:
+    """``guardrails check -c CONFIG --now 2026-11-20 --format json --output OUT ARGS``
+    in-process, and the JSON report it wrote (a run that wrote none fails the test,
+    with the run's output as the message)."""
+    result = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "--format", "json",
+                      "--output", str(out), *args], env)
+    assert out.exists(), result.output
+    return result, json.loads(out.read_text(encoding="utf-8"))
+
+
 def check(*args: str, env: Mapping[str, str | None] | None = None) -> Result:
     """``guardrails check --now 2026-11-20 ARGS`` in-process (cwd is the caller's)."""
     return run_cli(["check", "--now", "2026-11-20", *args], env)
