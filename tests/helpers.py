@@ -129,6 +129,20 @@ def check_report(config: Path, out: Path, *args: str,
     return result, json.loads(out.read_text(encoding="utf-8"))
 
 
+def check_outputs(config: Path, report: Path, *args: str,
+                  env: Mapping[str, str | None] | None = None) -> list[str]:
+    """What a user sees of ``guardrails check -c CONFIG --now 2026-11-20 --no-color ARGS``
+    printing the terminal report and writing the JSON one to REPORT: its exit code, its
+    output (timing masked) and the JSON report less its timings, as text, so that two
+    runs (a cache cold, warm, off...) compare equal exactly when they showed the same."""
+    result = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "--no-color",
+                      "--format", "terminal", "--format", "json", "--output", str(report),
+                      *args], env)
+    data = without_timings(json.loads(report.read_text(encoding="utf-8")))
+    return [f"exit {result.exit_code}", mask_timing(result.output),
+            json.dumps(data, indent=1, sort_keys=True)]
+
+
 def check(*args: str, env: Mapping[str, str | None] | None = None) -> Result:
     """``guardrails check --now 2026-11-20 ARGS`` in-process (cwd is the caller's)."""
     return run_cli(["check", "--now", "2026-11-20", *args], env)
