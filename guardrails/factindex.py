@@ -164,6 +164,10 @@ class FactIndex:
         out = self._memo[key] = build()
         return out
 
+    def drop(self, key: tuple[str, ...]) -> None:
+        """Forget what :meth:`memo` made for ``key`` (a table only the joins read)."""
+        self._memo.pop(key, None)
+
     def unique(self, kind: str, key: str = "id") -> list[Fact]:
         """The facts of ``kind``, each id once (the first gathered wins)."""
         out = self._unique.get((kind, key))

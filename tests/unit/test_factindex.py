@@ -117,3 +117,20 @@ def test_a_timeline_of_a_field_answers_as_one_of_its_stamps() -> None:
             start, end = rnd.choice(bounds), rnd.choice(bounds[1:])
             assert [id(x) for x in by_field.window(start, end)] \
                 == [id(x) for x in by_stamps.window(start, end)]
+
+
+def test_the_joins_share_their_id_tables_and_keep_none_for_the_run() -> None:
+    from guardrails.facts import join
+
+    for kinds in (("incidents", "deployments"), ("incidents",), ("deployments",)):
+        store = FactStore()
+        dep = {"id": "d-1", "status": "success", "finished_at": T0, "changes": []}
+        inc = {"id": "INC-1", "created_at": T0 + timedelta(hours=1), "caused_by": "d-1"}
+        if "deployments" in kinds:
+            store.add("deployments", [dep], "test")
+        if "incidents" in kinds:
+            store.add("incidents", [inc], "test")
+        join(store, T0 + timedelta(days=1))
+        assert not [k for k in store.index._memo if k[0] == "datakinds.by_id"]
+        if kinds == ("incidents", "deployments"):
+            assert inc["deployment"] is dep and dep["incidents"] == [inc] and dep["failed"]
