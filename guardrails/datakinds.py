@@ -295,13 +295,20 @@ _DIGITS = re.compile(r"(\d+)")
 
 
 def first_by_ref(deployments: Iterable[Mapping[str, Any]],
-                 environment: str = "production") -> dict[str, Any]:
-    """Each shipped ref -> the earliest successful deployment to ``environment`` naming it."""
+                 environment: str = "production", *, successful: bool = False,
+                 ) -> dict[str, Any]:
+    """Each shipped ref -> the earliest successful deployment to ``environment`` naming it.
+
+    ``successful``: every deployment given is known to be a successful one to
+    ``environment`` (the fact index's production list), so only ``finished_at``
+    is tested (two lookups and comparisons a deployment fewer).
+    """
     first: dict[str, Any] = {}
     get = first.get
     for d in deployments:
-        if not (d.get("status") == "success" and d.get("environment", "production")
-                == environment and d.get("finished_at")):
+        if not (d.get("finished_at") if successful else (
+                d.get("status") == "success" and d.get("environment", "production")
+                == environment and d.get("finished_at"))):
             continue
         for ref in d.get("changes") or ():
             key = ref if type(ref) is str else str(ref)

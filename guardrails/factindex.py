@@ -208,6 +208,6 @@ class FactIndex:
         """Each shipped ref -> the earliest successful unique deployment to ``environment``."""
         out = self._first.get(environment)
         if out is None:
-            out = self._first[environment] = first_by_ref(self.production(environment),
-                                                          environment)
+            out = self._first[environment] = first_by_ref(
+                self.production(environment), environment, successful=True)
         return out
