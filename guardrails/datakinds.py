@@ -51,8 +51,8 @@ def _join_incidents(store: JoinStore, now: datetime | None) -> None:
     """incident.postmortem (the first by file name) and incident.deployment (caused_by)."""
     facts = store.by_kind
     incidents = facts.get("incidents", [])
-    inc_by_id = {i["id"]: i for i in incidents if "id" in i}
-    dep_by_id = {d["id"]: d for d in facts.get("deployments", []) if "id" in d}
+    inc_by_id = _by_id(store, "incidents")
+    dep_by_id = _by_id(store, "deployments")
     by_incident: dict[Any, dict[str, Any]] = {}
     for pm in sorted(facts.get("postmortems", []), key=lambda p: str(p.get("file", ""))):
         ref = pm.get("incident")
@@ -81,6 +81,8 @@ def _join_incidents(store: JoinStore, now: datetime | None) -> None:
                 store.warn(f"{store.where('incidents', inc, 'caused_by')}"
                            f"incident {inc['id']} names deployment {dep_id}, "
                            "which is not in the data")
+    if "deployments" not in facts:
+        _drop_by_id(store)  # no deployment join to read them
 
 
 class _CauseIndex:
@@ -145,8 +147,9 @@ def _join_deployments(store: JoinStore, now: datetime | None) -> None:
     facts = store.by_kind
     deployments = facts["deployments"]
     incidents = facts.get("incidents", [])
-    dep_by_id = {d["id"]: d for d in deployments if "id" in d}
-    inc_by_id = {i["id"]: i for i in incidents if "id" in i}
+    dep_by_id = _by_id(store, "deployments")
+    inc_by_id = _by_id(store, "incidents")
+    _drop_by_id(store)  # read by the incidents join (before) and this one only
     caused: dict[str, list[dict[str, Any]]] = {}
     for inc in incidents:
         if inc.get("caused_by") in dep_by_id and _known(inc.get("created_at"), now):
@@ -177,6 +180,35 @@ def _join_deployments(store: JoinStore, now: datetime | None) -> None:
         d["incidents"] = incs
         d["remediated_by"] = fixes
         d["failed"] = bool(incs or fixes)
+
+
+def _by_id(store: JoinStore, kind: str) -> dict[Any, dict[str, Any]]:
+    """Id -> the last fact of ``kind`` with that id (facts without one left out).
+
+    The incident join and the deployment join both read the deployments and the
+    incidents by id: made once, in the run's fact index, for the two (a table
+    of 100,000 deployments was made twice), then dropped (:func:`_drop_by_id`)
+    so it is not kept for the run.
+    """
+    facts = store.by_kind.get(kind, [])
+
+    def build() -> dict[Any, dict[str, Any]]:
+        return {f["id"]: f for f in facts if "id" in f}
+
+    index = getattr(store, "index", None)
+    if index is None:
+        return build()
+    # keyed by the list too: a join store whose facts of the kind changed since
+    # (a later join of another store) never reads an older table
+    table = index.memo(("datakinds.by_id", kind), lambda: (facts, build()))
+    return table[1] if table[0] is facts else build()
+
+
+def _drop_by_id(store: JoinStore) -> None:
+    index = getattr(store, "index", None)
+    if index is not None:
+        index.drop(("datakinds.by_id", "deployments"))
+        index.drop(("datakinds.by_id", "incidents"))
 
 
 class _NoItems(list):  # type: ignore[type-arg]
@@ -252,18 +284,31 @@ def is_production_success(d: Mapping[str, Any], environment: str = "production")
 
 def _natural(text: object) -> tuple[Any, ...]:
     """Sort key putting ``dep-9`` before ``dep-10``."""
-    parts = re.split(r"(\d+)", str(text))
-    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+    # The digit runs are every other part; a compiled pattern and one map, no
+    # generator: ~1 us a key instead of ~4.5 (evidence sorts make thousands).
+    parts = _DIGITS.split(text if type(text) is str else str(text))
+    parts[1::2] = map(int, parts[1::2])
+    return tuple(parts)
+
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 def first_by_ref(deployments: Iterable[Mapping[str, Any]],
-                 environment: str = "production") -> dict[str, Any]:
-    """Each shipped ref -> the earliest successful deployment to ``environment`` naming it."""
+                 environment: str = "production", *, successful: bool = False,
+                 ) -> dict[str, Any]:
+    """Each shipped ref -> the earliest successful deployment to ``environment`` naming it.
+
+    ``successful``: every deployment given is known to be a successful one to
+    ``environment`` (the fact index's production list), so only ``finished_at``
+    is tested (two lookups and comparisons a deployment fewer).
+    """
     first: dict[str, Any] = {}
     get = first.get
     for d in deployments:
-        if not (d.get("status") == "success" and d.get("environment", "production")
-                == environment and d.get("finished_at")):
+        if not (d.get("finished_at") if successful else (
+                d.get("status") == "success" and d.get("environment", "production")
+                == environment and d.get("finished_at"))):
             continue
         for ref in d.get("changes") or ():
             key = ref if type(ref) is str else str(ref)

@@ -64,7 +64,8 @@ def unique(facts: Sequence[Fact], key: str = "id") -> list[Fact]:
 class Timeline(Generic[T]):
     """Items by one timestamp each, for windows; sorted for bisection when it pays.
 
-    ``stamps[i]`` is the timestamp of ``items[i]``; an item whose stamp is no
+    ``stamps[i]`` is the timestamp of ``items[i]`` (or, made by :meth:`of`, the
+    fact's field, read by the first window's pass); an item whose stamp is no
     datetime is in no window. A check run asks most timelines for one window
     (every rule of a run has the same one): the first window is one pass in
     data order, kept, and asked again it is copied; a second, different window
@@ -73,11 +74,14 @@ class Timeline(Generic[T]):
     run's one pass over them.
     """
 
-    __slots__ = ("_first", "_stamps", "facts", "positions", "times")
+    __slots__ = ("_field", "_first", "_stamps", "facts", "positions", "times")
 
-    def __init__(self, items: Sequence[T], stamps: Sequence[Any]) -> None:
+    def __init__(self, items: Sequence[T], stamps: Sequence[Any] | None,
+                 field: str | None = None) -> None:
         self.facts = items
+        #: the stamps, or None while they are read from each item's ``field`` (:meth:`of`)
         self._stamps: Sequence[Any] | None = stamps
+        self._field = field
         #: (start, end, items) of the first window asked, until the timeline is sorted
         self._first: tuple[datetime | None, datetime, list[T]] | None = None
         self.times: list[datetime] | None = None
@@ -85,8 +89,10 @@ class Timeline(Generic[T]):
 
     @classmethod
     def of(cls, facts: Sequence[Fact], field: str) -> Timeline[Fact]:
-        """Facts by their ``field``."""
-        return Timeline(facts, [f.get(field) for f in facts])
+        """Facts by their ``field``, read from the facts themselves until a second
+        window sorts them: the first window's pass needs no list of 100,000 stamps
+        beside the facts (~10 ms of ~23 a 100,000-fact kind)."""
+        return Timeline(facts, None, field)
 
     def window(self, start: datetime | None, end: datetime) -> list[T]:
         """Items with ``start <= ts < end`` (no ``start``: every ``ts < end``), in data order."""
@@ -108,7 +114,14 @@ class Timeline(Generic[T]):
     def _scan(self, start: datetime | None, end: datetime) -> list[T]:
         """The window by one pass in data order: what bisecting the sorted stamps finds."""
         facts, stamps = self.facts, self._stamps
-        assert stamps is not None
+        if stamps is None:  # by the facts' field (of()): the same tests, one pass
+            field = self._field
+            assert field is not None
+            rows: Sequence[Any] = facts  # facts (mappings): of() made this timeline
+            if start is None:
+                return [f for f in rows if isinstance(t := f.get(field), datetime) and t < end]
+            return [f for f in rows
+                    if isinstance(t := f.get(field), datetime) and start <= t < end]
         if start is None:
             return [facts[i] for i, t in enumerate(stamps)
                     if isinstance(t, datetime) and t < end]
@@ -117,7 +130,9 @@ class Timeline(Generic[T]):
 
     def _sort(self) -> None:
         stamps = self._stamps
-        assert stamps is not None
+        if stamps is None:
+            rows: Sequence[Any] = self.facts  # facts (mappings): of() made this timeline
+            stamps = [f.get(self._field) for f in rows]
         # Positions sorted by their timestamp (a stable sort: ties stay in data order).
         order = [i for i, t in enumerate(stamps) if isinstance(t, datetime)]
         order.sort(key=stamps.__getitem__)
@@ -148,6 +163,10 @@ class FactIndex:
             return self._memo[key]  # type: ignore[no-any-return]
         out = self._memo[key] = build()
         return out
+
+    def drop(self, key: tuple[str, ...]) -> None:
+        """Forget what :meth:`memo` made for ``key`` (a table only the joins read)."""
+        self._memo.pop(key, None)
 
     def unique(self, kind: str, key: str = "id") -> list[Fact]:
         """The facts of ``kind``, each id once (the first gathered wins)."""
@@ -189,6 +208,6 @@ class FactIndex:
         """Each shipped ref -> the earliest successful unique deployment to ``environment``."""
         out = self._first.get(environment)
         if out is None:
-            out = self._first[environment] = first_by_ref(self.production(environment),
-                                                          environment)
+            out = self._first[environment] = first_by_ref(
+                self.production(environment), environment, successful=True)
         return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -78,8 +78,17 @@ class Shipping:
         index = ctx.store.index
         first = _first_deployments(ctx, env)
         changes = index.unique("changes")
-        refs = {str(v) for c in changes if (v := c.get("id")) is not None}
-        refs.update(str(v) for c in changes if (v := c.get("merge_sha")) is not None)
+        store = ctx.store
+        ids: Container[str]
+        if changes is store.by_kind.get("changes"):
+            # Every change has an id of its own (unique() handed the store's list back):
+            # the store's subject table holds exactly their texts, and it is made once
+            # a run anyway (evidence about changes is located through it): no second
+            # set of 100,000 str() ids.
+            ids = store.id_table("changes")[0]
+        else:
+            ids = {str(v) for c in changes if (v := c.get("id")) is not None}
+        shas = {str(v) for c in changes if (v := c.get("merge_sha")) is not None}
         self._first = first
         self._joined = env == "production"
         # Changes by their shipping deployment's finished_at (no stamp: not shipped);
@@ -92,7 +101,8 @@ class Shipping:
                 dep = shipping_deployment(c, first)
             append(None if dep is None else dep.get("finished_at"))
         self.line = Timeline(changes, stamps)
-        self.plain = [(ref, dep) for ref, dep in first.items() if ref not in refs]
+        self.plain = [(ref, dep) for ref, dep in first.items()
+                      if ref not in ids and ref not in shas]
 
     def deployment(self, change: Fact) -> Fact | None:
         """The deployment to the environment that shipped ``change``, if any."""

@@ -452,7 +452,12 @@ class FilesSource(Source):
             bad = exc
         # Ids are compared once all are text; a duplicate before a bad record
         # is still the first problem reported, as a reader going down the file sees it.
-        _check_ids(kind, table, i if bad is not None else len(records))
+        # Records from the cache come from a load of these very bytes that passed
+        # this check (an entry is kept only when every record passed: _kept_if_clean),
+        # and ids normalise alike under any time zone: not compared again (~15 ms a
+        # 100,000-record kind, ~0.76 s a warm run at a million facts).
+        if text is not None or bad is not None:
+            _check_ids(kind, table, i if bad is not None else len(records))
         if bad is not None:
             raise bad
         if text is not None and not known:

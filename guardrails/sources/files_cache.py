@@ -11,10 +11,11 @@ before validation and normalisation), plus what the source keeps to name a
 record's line (CSV and JSON Lines line starts; YAML and JSON are located
 from the file's text, which a run reads anyway); for a postmortem its front
 matter, sections, section lines and lines. A later run that reads the same
-bytes takes the records from here and skips the parser and the schema
-engine; the same generated normaliser, the id check and the rest of the
-source then run as without the cache, so every fact, warning, evidence line
-and error is the same. (Why not the normalised facts: they hold datetimes,
+bytes takes the records from here and skips the parser, the schema
+engine and the duplicate-id check (which these bytes passed, and ids
+normalise alike under any time zone); the same generated normaliser and the
+rest of the source then run as without the cache, so every fact, warning,
+evidence line and error is the same. (Why not the normalised facts: they hold datetimes,
 which marshal cannot keep, so a stored form would need one C call a
 timestamp to rebuild them, as the normaliser takes; and they depend on the
 config's ``timezone``, which would then be part of the key and of every

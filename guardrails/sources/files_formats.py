@@ -412,11 +412,28 @@ def _csv_lines(text: str) -> Iterator[str]:
         for m in re.finditer(_CSV_LINE, text):
             yield m.group()
         return
+    # A block of whole lines at a time, split in C: str.splitlines also ends a line
+    # at \v, \f, \x1c-\x1e, \x85, \u2028 and \u2029, which csv does not, so a block
+    # holding one (more lines than line feeds) is split at each \n in Python instead.
+    # One generator step a line was ~0.3 us of a 100,000-row file's ~0.5 s.
     find, pos, end = text.find, 0, len(text)
     while pos < end:
-        stop = find("\n", pos) + 1 or end
-        yield text[pos:stop]
+        stop = find("\n", pos + _CSV_BLOCK) + 1 or end
+        block = text[pos:stop]
+        lines = block.splitlines(True)
+        if len(lines) == block.count("\n") + (block[-1] != "\n"):
+            yield from lines
+        else:
+            at = pos
+            while at < stop:
+                nl = find("\n", at, stop) + 1 or stop
+                yield text[at:nl]
+                at = nl
         pos = stop
+
+
+#: characters of CSV text split into lines at a time (then up to the next line feed)
+_CSV_BLOCK = 1 << 16
 
 
 def _check_header(columns: tuple[str, ...], display: str, layout: Layout) -> None:

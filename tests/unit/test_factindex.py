@@ -99,3 +99,38 @@ def test_a_timeline_answers_any_sequence_of_windows_as_a_full_scan() -> None:
             got = line.window(start, end)
             assert [id(x) for x in got] == [id(x) for x in want]
             got.clear()  # the caller's own list: the timeline is not changed by this
+
+
+def test_a_timeline_of_a_field_answers_as_one_of_its_stamps() -> None:
+    """Timeline.of reads the field from the facts (no stamps list) until a second window
+    sorts them: any sequence of windows answers as the timeline of the stamps."""
+    rnd = random.Random(5)
+    facts = [{"at": rnd.choice([None, "2026-01-01", T0 + timedelta(hours=rnd.randrange(40))])}
+             for _ in range(300)]
+    for f in facts[::7]:
+        del f["at"]  # no such field: in no window
+    bounds = [None, *(T0 + timedelta(hours=h) for h in (-3, 0, 5, 17, 39, 40))]
+    for _ in range(60):
+        by_field = Timeline.of(facts, "at")
+        by_stamps: Timeline[dict] = Timeline(facts, [f.get("at") for f in facts])
+        for _ in range(rnd.randrange(1, 5)):
+            start, end = rnd.choice(bounds), rnd.choice(bounds[1:])
+            assert [id(x) for x in by_field.window(start, end)] \
+                == [id(x) for x in by_stamps.window(start, end)]
+
+
+def test_the_joins_share_their_id_tables_and_keep_none_for_the_run() -> None:
+    from guardrails.facts import join
+
+    for kinds in (("incidents", "deployments"), ("incidents",), ("deployments",)):
+        store = FactStore()
+        dep = {"id": "d-1", "status": "success", "finished_at": T0, "changes": []}
+        inc = {"id": "INC-1", "created_at": T0 + timedelta(hours=1), "caused_by": "d-1"}
+        if "deployments" in kinds:
+            store.add("deployments", [dep], "test")
+        if "incidents" in kinds:
+            store.add("incidents", [inc], "test")
+        join(store, T0 + timedelta(days=1))
+        assert not [k for k in store.index._memo if k[0] == "datakinds.by_id"]
+        if kinds == ("incidents", "deployments"):
+            assert inc["deployment"] is dep and dep["incidents"] == [inc] and dep["failed"]

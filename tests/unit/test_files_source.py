@@ -1222,6 +1222,25 @@ def test_csv_lines_split_as_stringio_does(text: str) -> None:
     assert list(_csv_lines(text)) == list(io.StringIO(text, newline=""))
 
 
+@pytest.mark.fuzz
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=["a", ",", '"', "\n", "\x0b", "\x0c", "\x1c", "\u2028", "\x85",
+                         " ", "é"], max_size=60), st.integers(min_value=1, max_value=9))
+def test_csv_lines_in_blocks_split_as_stringio_does(text: str, block: int) -> None:
+    """Split a block of lines at a time (splitlines in C), every block boundary and a
+    block holding a line break csv does not know give the lines StringIO gives."""
+    import io
+
+    from guardrails.sources import files_formats
+
+    was = files_formats._CSV_BLOCK
+    files_formats._CSV_BLOCK = block
+    try:
+        assert list(files_formats._csv_lines(text)) == list(io.StringIO(text, newline=""))
+    finally:
+        files_formats._CSV_BLOCK = was
+
+
 def test_a_kind_has_one_record_check_and_no_file_text_is_kept() -> None:
     # One RecordCheck a kind (5,000 postmortems must not build 5,000 schema
     # checks), and the known-valid test keeps no file's text alive: a cache
