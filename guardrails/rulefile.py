@@ -135,7 +135,50 @@ def fact_kinds(config: Config) -> KindRegistry:
 def known_kinds(config: Config, checks: Mapping[str, Check],
                 metrics: Mapping[str, Metric], with_sources: bool = True) -> set[str]:
     """Fact kinds a rule may name: guardrails' own, and what plugins bring
-    (and, ``with_sources``, what the config's sources provide)."""
+    (and, ``with_sources``, what the config's sources provide).
+
+    Worked out once per config, plugin set and sources (``config.memo``): every
+    pack of a run asked it again, each time listing every check and metric and
+    asking each source (the files source looks through the org folder), ~1 ms a
+    pack of a cold run. A new plugin, another ``sources:`` or other check and
+    metric mappings are another key."""
+    memo = getattr(config, "memo", None)
+    if not isinstance(memo, dict) or _mapping_key(checks) is None or \
+            _mapping_key(metrics) is None:
+        return _known_kinds(config, checks, metrics, with_sources)
+    key = _kinds_key(config, checks, metrics, with_sources)
+    if key in memo:
+        return set(memo[key])
+    kinds = _known_kinds(config, checks, metrics, with_sources)
+    if len(memo) > 16:  # bounded: a long-lived config asked under many plugin sets
+        memo.clear()
+    # Keyed by the plugins registered after: listing the checks registers them all.
+    memo[_kinds_key(config, checks, metrics, with_sources)] = frozenset(kinds)
+    return kinds
+
+
+def _kinds_key(config: Config, checks: Mapping[str, Check], metrics: Mapping[str, Metric],
+               with_sources: bool) -> tuple[Any, ...]:
+    pm = config.pluginmanager
+    plugins = tuple(name for name, _ in pm.list_name_plugin()) if pm is not None else ()
+    return ("known_kinds", with_sources, pm, plugins, _mapping_key(checks),
+            _mapping_key(metrics), repr(config.data.get("sources")) if with_sources else "",
+            str(config.root))
+
+
+def _mapping_key(mapping: Mapping[str, Any]) -> Any:
+    """What a checks or metrics mapping answers from: the plugin manager of a
+    :class:`~guardrails.manager.Provided` (the same for every pack of a run);
+    None for any other mapping (not remembered)."""
+    from guardrails.manager import Provided
+
+    if isinstance(mapping, Provided):
+        return (mapping.what, mapping.pm)
+    return None
+
+
+def _known_kinds(config: Config, checks: Mapping[str, Check],
+                 metrics: Mapping[str, Metric], with_sources: bool) -> set[str]:
     from guardrails.plugin import SourceEnv
     from guardrails.timeutil import parse_now
 
