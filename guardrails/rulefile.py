@@ -241,13 +241,18 @@ class RuleParser:
         # A builtin pack that loaded without an error before, under the same code
         # and plugins, is not validated again (guardrails/packcache.py).
         ctx = packcache.context(self.config.pluginmanager) if builtin else None
-        cached = packcache.load(path, ctx) if ctx is not None else None
+        key, raw = packcache.read_pack(path) if builtin else (None, None)
+        cached = packcache.load(path, ctx, key) if ctx is not None and key else None
         errors: list[UsageError] = []
         nan_rules: set[Any] = set()
         if cached is not None:
             data, pos = cached
         else:
-            data, pos = yamlio.load_file(path, shown, positions=True)
+            # A builtin pack's parse ships with the package (guardrails/packdata.py),
+            # used for exactly the bytes it was made from; any other file is parsed.
+            ready = packcache.precompiled(path, raw) if raw is not None else None
+            data, pos = ready if ready is not None else yamlio.load_file(
+                path, shown, positions=True)
             if data is None:
                 raise RuleFileError("the rule file is empty", file=shown,
                                     fix="add 'pack:' and 'rules:' (see 'guardrails schema rules')")
@@ -285,7 +290,7 @@ class RuleParser:
         errors.sort(key=lambda e: (e.line or 0, e.column or 0))
         raise_all(errors)
         if ctx is not None and cached is None and not self._kinds_from_sources():
-            packcache.store(path, data, pos, ctx)
+            packcache.store(path, data, pos, ctx, key)
         return rules
 
     def _kinds_from_sources(self) -> bool:
