@@ -126,20 +126,19 @@ def _text(value: str) -> str:
     return value
 
 
+_KINDS = {dict: "object", list: "array", bool: "boolean", type(None): "null"}
+
+
 def _kind(value: Any) -> str:
     """The JSON type of ``value``; Undecided for what is not plain JSON."""
     kind = type(value)
-    if kind is dict:
-        return "object"  # its keys are checked where they are read (_keys)
-    if kind is list:
-        return "array"
     if kind is str:
-        _text(value)
+        if not value.isascii():
+            _text(value)
         return "string"
-    if kind is bool:
-        return "boolean"
-    if value is None:
-        return "null"
+    found = _KINDS.get(kind)
+    if found is not None:
+        return found  # an object's keys are checked where they are read (_keys)
     if _number(value):
         return "integer" if kind is int or value.is_integer() else "number"
     raise Undecided(f"a {kind.__name__}")
@@ -254,7 +253,7 @@ class _Compiler:
             wanted = frozenset(names)
             if "number" in wanted:
                 wanted = wanted | {"integer"}
-            return "type", lambda k: k in wanted
+            return "type", wanted  # type: ignore[return-value] # a set, read by _dispatch
         if key == "enum":
             if not isinstance(value, list):
                 raise _Refused("enum")
@@ -266,8 +265,16 @@ class _Compiler:
         if key == "properties":
             if not isinstance(value, dict):
                 raise _Refused("properties")
-            subs = tuple((name, self.build(sub)) for name, sub in value.items())
-            return "object", lambda v: all(check(v[name]) for name, check in subs if name in v)
+            subs = {name: self.build(sub) for name, sub in value.items()}
+
+            def properties(v: dict[str, Any]) -> bool:
+                for name, item in v.items():
+                    check = subs.get(name) if type(name) is str else None
+                    if check is not None and not check(item):
+                        return False
+                return True
+
+            return "object", properties
         if key == "required":
             if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
                 raise _Refused("required")
@@ -365,7 +372,10 @@ class _Compiler:
         if not isinstance(props, dict):
             raise _Refused("properties")
         named = frozenset(props)
-        sub = self.build(schema["additionalProperties"])
+        extra = schema["additionalProperties"]
+        if extra is False:  # the usual record: no key but the named ones
+            return lambda v: all(key in named for key in _keys(v))
+        sub = self.build(extra)
         return lambda v: all(sub(item) for key, item in _items(v) if key not in named)
 
 
@@ -395,20 +405,26 @@ def _items(value: dict[str, Any]) -> Any:
     return _keys(value).items()
 
 
-def _dispatch(by_kind: dict[str, list[Check]]) -> Check:
+def _dispatch(by_kind: dict[str, list[Any]]) -> Check:
     """The check of one schema from its keywords' checks, by the JSON type they read."""
-    wanted = tuple(by_kind.pop("type", ()))
+    allowed: frozenset[str] | None = None
+    for names in by_kind.pop("type", ()):  # one "type" a schema; each narrows
+        allowed = names if allowed is None else allowed & names
     anyone = tuple(by_kind.pop("any", ()))
     typed = {kind: tuple(checks) for kind, checks in by_kind.items()}
     numbers = typed.pop("number", ())
     if numbers:
         typed["number"] = typed["integer"] = numbers
+    if not anyone and not typed:  # the common leaf: {"type": "string"} and the like
+        if allowed is None:
+            return lambda v: _kind(v) is not None
+        only = allowed
+        return lambda v: _kind(v) in only
 
     def check(v: Any) -> bool:
         kind = _kind(v)
-        for ok in wanted:
-            if not ok(kind):
-                return False
+        if allowed is not None and kind not in allowed:
+            return False
         for ok in anyone:
             if not ok(v):
                 return False
