@@ -54,6 +54,8 @@ _FORMAT = 1
 _MAX_BYTES = 16 << 20
 
 Positions = dict[tuple[Any, ...], tuple[int, int]]
+#: what the digests of guardrails/packdata.py are personalised with (guardrails.packgen)
+PERSON = b"guardrails-pack"
 
 
 def context(pm: Any) -> list[Any] | None:
@@ -147,7 +149,6 @@ def precompiled(path: Path, raw: bytes) -> tuple[dict[str, Any], Positions] | No
     each pack's BLAKE2b digest beside its parse, and tests/unit/test_packdata.py
     fails when regenerating it would change one byte. Fresh objects every call."""
     from guardrails import packdata
-    from guardrails.packgen import PERSON
 
     entry = packdata.PACKS.get(path.stem)
     if entry is None or blake2(raw, PERSON) != entry[0]:

@@ -26,11 +26,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from guardrails.packcache import PERSON  # what the digests are personalised with
+
 HERE = Path(__file__).resolve().parent
 TARGET = HERE / "packdata.py"
-#: what the digests are personalised with (guardrails.packcache.precompiled)
-PERSON = b"guardrails-pack"
-
 _HEADER = '''"""The builtin packs, parsed ahead of time by ``python -m guardrails.packgen``.
 
 Do not edit: regenerate (tests/unit/test_packdata.py fails until this file is
