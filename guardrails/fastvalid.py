@@ -221,8 +221,8 @@ def _small_first(schema: Any) -> Predicate | None:
             if smallschema.take():
                 try:
                     return small(instance)
-                except smallschema.Undecided:
-                    pass
+                except (smallschema.Undecided, RecursionError):
+                    pass  # jsonschema-rs reads it (or refuses it: then jsonschema)
             full = _build_rs(schema, False) or _jsonschema(schema)
         return full(instance)
 
