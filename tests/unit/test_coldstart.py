@@ -76,3 +76,26 @@ def test_other_sources_are_another_answer(tmp_path: Path,
     rulefile.known_kinds(config, checks, metrics)
     rulefile.known_kinds(config, checks, metrics)
     assert calls == [True] * 4
+
+
+def test_a_checks_keywords_are_read_once_per_function() -> None:
+    import inspect
+
+    class Check:
+        def validate_rule(self, values: Any, known_kinds: Any = None) -> None: ...
+
+    class Callable:
+        def __call__(self, values: Any, fact_kinds: Any) -> None: ...
+
+    first, second = Check(), Check()
+    assert rulefile._keywords(first.validate_rule) == {"values", "known_kinds"}
+    key = (Check.validate_rule, True)
+    assert key in rulefile._SIGNATURES
+    assert rulefile._keywords(second.validate_rule) is rulefile._SIGNATURES[key]
+
+    def plain(values: Any, metrics: Any) -> None: ...
+
+    assert rulefile._keywords(plain) == set(inspect.signature(plain).parameters)
+    obj = Callable()  # a callable object is read each time (it may change)
+    assert rulefile._keywords(obj) == {"values", "fact_kinds"}
+    assert all(k[0] is not obj for k in rulefile._SIGNATURES)
