@@ -261,10 +261,11 @@ class RuleParser:
                     f"a rule file is a mapping with 'pack:' and 'rules:', not a "
                     f"{_type_name(data)}", file=shown, line=1,
                     fix="start the file with 'pack: NAME' and put the rules under 'rules:'")
-            errors += validation.nonfinite_errors(
-                data, file=shown, positions=pos, error_cls=RuleFileError)
-            nan_rules = {p[1] for p in validation.nonfinite_paths(data)
-                         if len(p) > 1 and p[0] == "rules"}
+            if ready is None:  # guardrails.packgen writes finite numbers only
+                errors += validation.nonfinite_errors(
+                    data, file=shown, positions=pos, error_cls=RuleFileError)
+                nan_rules = {p[1] for p in validation.nonfinite_paths(data)
+                             if len(p) > 1 and p[0] == "rules"}
             errors += validation.errors_of(data, _pack_schema(), file=shown, positions=pos,
                                            what="rule file", error_cls=RuleFileError)
         if not isinstance(data.get("rules"), list) or not isinstance(data.get("pack"), str):
