@@ -220,6 +220,7 @@ class RuleParser:
         self._kinds: set[str] | None = None
         self._registry: KindRegistry | None = None
         self._source: tuple[str, Path] | None = None  # the file being parsed
+        self._remember = True  # whether schema verdicts of the file's own content are kept
 
     @property
     def kinds(self) -> set[str]:
@@ -243,6 +244,9 @@ class RuleParser:
         ctx = packcache.context(self.config.pluginmanager) if builtin else None
         key, raw = packcache.read_pack(path) if builtin else (None, None)
         cached = packcache.load(path, ctx, key) if ctx is not None and key else None
+        # A pack the pack cache will keep is not also remembered entry by entry in
+        # the schema verdicts (~2 ms of a cold run's canonical JSON and digests).
+        self._remember = ctx is None
         errors: list[UsageError] = []
         nan_rules: set[Any] = set()
         if cached is not None:
@@ -267,7 +271,8 @@ class RuleParser:
                 nan_rules = {p[1] for p in validation.nonfinite_paths(data)
                              if len(p) > 1 and p[0] == "rules"}
             errors += validation.errors_of(data, _pack_schema(), file=shown, positions=pos,
-                                           what="rule file", error_cls=RuleFileError)
+                                           what="rule file", error_cls=RuleFileError,
+                                           remember=self._remember)
         if not isinstance(data.get("rules"), list) or not isinstance(data.get("pack"), str):
             raise_all(errors)
         pack = data["pack"]
@@ -316,7 +321,7 @@ class RuleParser:
         if not trusted:
             raise_all(validation.errors_of(entry, _base_rule_schema(), file=shown,
                                            positions=pos, what="rule file", base_path=where,
-                                           error_cls=RuleFileError))
+                                           error_cls=RuleFileError, remember=self._remember))
         name = entry["check"]
         check = self.checks.get(name)
         if check is None:
@@ -344,14 +349,16 @@ class RuleParser:
         if not trusted:
             raise_all(validation.errors_of(entry, check_schema(check, metric), file=shown,
                                            positions=pos, what=f"rule {entry['id']!r}",
-                                           base_path=where, error_cls=RuleFileError))
+                                           base_path=where, error_cls=RuleFileError,
+                                           remember=self._remember))
         errors: list[UsageError] = []
         ov_schema = override_schema(check, metric)
         for focus, override in () if trusted else (entry.get("focus") or {}).items():
             errors += validation.errors_of(
                 override, ov_schema, file=shown, positions=pos,
                 what=f"focus override {focus!r} of rule {entry['id']!r}",
-                base_path=(*where, "focus", focus), error_cls=RuleFileError)
+                base_path=(*where, "focus", focus), error_cls=RuleFileError,
+                remember=self._remember)
         nodeid = f"{pack}::{entry['id']}"
         cfg_override = self.config.overrides.get(nodeid)
         if cfg_override is not None:

@@ -99,3 +99,32 @@ def test_a_checks_keywords_are_read_once_per_function() -> None:
     obj = Callable()  # a callable object is read each time (it may change)
     assert rulefile._keywords(obj) == {"values", "fact_kinds"}
     assert all(k[0] is not obj for k in rulefile._SIGNATURES)
+
+
+def test_a_pack_the_pack_cache_keeps_is_not_remembered_entry_by_entry(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from guardrails import verdictcache
+
+    monkeypatch.delenv("GUARDRAILS_NO_STARTUP_CACHE")
+    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(verdictcache, "_state", None)  # this process's, as a new run's
+    monkeypatch.setattr(verdictcache, "_write", lambda state: None)
+    texts: list[str] = []
+    real = verdictcache.text_of
+
+    def text_of(instance: Any) -> str | None:
+        texts.append(repr(instance))
+        return real(instance)
+
+    monkeypatch.setattr(verdictcache, "text_of", text_of)
+    write(tmp_path, "rules/own.yaml", "pack: own\nrules:\n  - {id: a, check: count, "
+                                      "facts: teams, max: 3}\n")
+    session = _session(tmp_path, ALL_BUILTIN + "  - rules/own.yaml\n")
+    rules = session.collect()
+    assert {r.pack for r in rules} >= {"own", "stability"}
+    builtin_ids = {repr(r.id) for r in rules if r.builtin}
+    # the builtin packs' entries (kept whole by the pack cache) are not remembered
+    assert not any(f"'id': {i}" in t for t in texts for i in builtin_ids)
+    # a pack of the project's own is, and the config
+    assert any("'id': 'a'" in t for t in texts)
+    assert any("'rules':" in t and "builtin:stability" in t for t in texts)
