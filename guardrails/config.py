@@ -143,6 +143,9 @@ class Config:
         self.options = RunOptions() if options is FACTORY else options
         self.pluginmanager = pluginmanager
         self.disabled_rules = set() if disabled_rules is FACTORY else disabled_rules
+        #: what loading the rules worked out once for this config (not a field: no
+        #: part of its value; :func:`guardrails.rulefile.known_kinds` keeps the kinds)
+        self.memo: dict[Any, Any] = {}
 
     # -- derived views -----------------------------------------------------
     @property

@@ -197,6 +197,39 @@ def _engine(schema: Any, rule: bool) -> Predicate | None:
 
 
 def _build(schema: Any, rule: bool) -> Predicate | None:
+    if not rule:  # a data schema: its first instances on guardrails.smallschema
+        small = _small_first(schema)
+        if small is not None:
+            return small
+    return _build_rs(schema, rule)
+
+
+def _small_first(schema: Any) -> Predicate | None:
+    """``is_valid`` answered by :mod:`guardrails.smallschema` (no jsonschema-rs import,
+    no validator to build) while its budget lasts and it reads the instance; else by
+    what :func:`_build_rs` builds at that moment (jsonschema where it refuses)."""
+    from guardrails import smallschema
+
+    small = smallschema.compile_schema(schema)
+    if small is None:
+        return None
+    full: Predicate | None = None
+
+    def is_valid(instance: Any) -> bool:
+        nonlocal full
+        if full is None:
+            if smallschema.take():
+                try:
+                    return small(instance)
+                except (smallschema.Undecided, RecursionError):
+                    pass  # jsonschema-rs reads it (or refuses it: then jsonschema)
+            full = _build_rs(schema, False) or _jsonschema(schema)
+        return full(instance)
+
+    return is_valid
+
+
+def _build_rs(schema: Any, rule: bool) -> Predicate | None:
     fast = _engine(schema, rule)
     if fast is None:
         return None

@@ -97,6 +97,8 @@ def python_version(version: str | None = None) -> str:
 @functools.cache
 def _cached(path: tuple[str, ...]) -> tuple[tuple[Entry, ...], str]:
     """Once per process and ``sys.path`` (a test run builds many managers)."""
+    if caches_disabled():  # no file to name nor to check: the key's ~70 stat calls are moot
+        return _scan_plainly() or (_scan(), _pluggy_version())
     key = _key(path)
     file = _cache_file(key)
     if file is not None:

@@ -135,7 +135,50 @@ def fact_kinds(config: Config) -> KindRegistry:
 def known_kinds(config: Config, checks: Mapping[str, Check],
                 metrics: Mapping[str, Metric], with_sources: bool = True) -> set[str]:
     """Fact kinds a rule may name: guardrails' own, and what plugins bring
-    (and, ``with_sources``, what the config's sources provide)."""
+    (and, ``with_sources``, what the config's sources provide).
+
+    Worked out once per config, plugin set and sources (``config.memo``): every
+    pack of a run asked it again, each time listing every check and metric and
+    asking each source (the files source looks through the org folder), ~1 ms a
+    pack of a cold run. A new plugin, another ``sources:`` or other check and
+    metric mappings are another key."""
+    memo = getattr(config, "memo", None)
+    if not isinstance(memo, dict) or _mapping_key(checks) is None or \
+            _mapping_key(metrics) is None:
+        return _known_kinds(config, checks, metrics, with_sources)
+    key = _kinds_key(config, checks, metrics, with_sources)
+    if key in memo:
+        return set(memo[key])
+    kinds = _known_kinds(config, checks, metrics, with_sources)
+    if len(memo) > 16:  # bounded: a long-lived config asked under many plugin sets
+        memo.clear()
+    # Keyed by the plugins registered after: listing the checks registers them all.
+    memo[_kinds_key(config, checks, metrics, with_sources)] = frozenset(kinds)
+    return kinds
+
+
+def _kinds_key(config: Config, checks: Mapping[str, Check], metrics: Mapping[str, Metric],
+               with_sources: bool) -> tuple[Any, ...]:
+    pm = config.pluginmanager
+    plugins = tuple(name for name, _ in pm.list_name_plugin()) if pm is not None else ()
+    return ("known_kinds", with_sources, pm, plugins, _mapping_key(checks),
+            _mapping_key(metrics), repr(config.data.get("sources")) if with_sources else "",
+            str(config.root))
+
+
+def _mapping_key(mapping: Mapping[str, Any]) -> Any:
+    """What a checks or metrics mapping answers from: the plugin manager of a
+    :class:`~guardrails.manager.Provided` (the same for every pack of a run);
+    None for any other mapping (not remembered)."""
+    from guardrails.manager import Provided
+
+    if isinstance(mapping, Provided):
+        return (mapping.what, mapping.pm)
+    return None
+
+
+def _known_kinds(config: Config, checks: Mapping[str, Check],
+                 metrics: Mapping[str, Metric], with_sources: bool) -> set[str]:
     from guardrails.plugin import SourceEnv
     from guardrails.timeutil import parse_now
 
@@ -177,6 +220,7 @@ class RuleParser:
         self._kinds: set[str] | None = None
         self._registry: KindRegistry | None = None
         self._source: tuple[str, Path] | None = None  # the file being parsed
+        self._remember = True  # whether schema verdicts of the file's own content are kept
 
     @property
     def kinds(self) -> set[str]:
@@ -198,13 +242,21 @@ class RuleParser:
         # A builtin pack that loaded without an error before, under the same code
         # and plugins, is not validated again (guardrails/packcache.py).
         ctx = packcache.context(self.config.pluginmanager) if builtin else None
-        cached = packcache.load(path, ctx) if ctx is not None else None
+        key, raw = packcache.read_pack(path) if builtin else (None, None)
+        cached = packcache.load(path, ctx, key) if ctx is not None and key else None
+        # A pack the pack cache will keep is not also remembered entry by entry in
+        # the schema verdicts (~2 ms of a cold run's canonical JSON and digests).
+        self._remember = ctx is None
         errors: list[UsageError] = []
         nan_rules: set[Any] = set()
         if cached is not None:
             data, pos = cached
         else:
-            data, pos = yamlio.load_file(path, shown, positions=True)
+            # A builtin pack's parse ships with the package (guardrails/packdata.py),
+            # used for exactly the bytes it was made from; any other file is parsed.
+            ready = packcache.precompiled(path, raw) if raw is not None else None
+            data, pos = ready if ready is not None else yamlio.load_file(
+                path, shown, positions=True)
             if data is None:
                 raise RuleFileError("the rule file is empty", file=shown,
                                     fix="add 'pack:' and 'rules:' (see 'guardrails schema rules')")
@@ -213,12 +265,14 @@ class RuleParser:
                     f"a rule file is a mapping with 'pack:' and 'rules:', not a "
                     f"{_type_name(data)}", file=shown, line=1,
                     fix="start the file with 'pack: NAME' and put the rules under 'rules:'")
-            errors += validation.nonfinite_errors(
-                data, file=shown, positions=pos, error_cls=RuleFileError)
-            nan_rules = {p[1] for p in validation.nonfinite_paths(data)
-                         if len(p) > 1 and p[0] == "rules"}
+            if ready is None:  # guardrails.packgen writes finite numbers only
+                errors += validation.nonfinite_errors(
+                    data, file=shown, positions=pos, error_cls=RuleFileError)
+                nan_rules = {p[1] for p in validation.nonfinite_paths(data)
+                             if len(p) > 1 and p[0] == "rules"}
             errors += validation.errors_of(data, _pack_schema(), file=shown, positions=pos,
-                                           what="rule file", error_cls=RuleFileError)
+                                           what="rule file", error_cls=RuleFileError,
+                                           remember=self._remember)
         if not isinstance(data.get("rules"), list) or not isinstance(data.get("pack"), str):
             raise_all(errors)
         pack = data["pack"]
@@ -242,7 +296,7 @@ class RuleParser:
         errors.sort(key=lambda e: (e.line or 0, e.column or 0))
         raise_all(errors)
         if ctx is not None and cached is None and not self._kinds_from_sources():
-            packcache.store(path, data, pos, ctx)
+            packcache.store(path, data, pos, ctx, key)
         return rules
 
     def _kinds_from_sources(self) -> bool:
@@ -267,7 +321,7 @@ class RuleParser:
         if not trusted:
             raise_all(validation.errors_of(entry, _base_rule_schema(), file=shown,
                                            positions=pos, what="rule file", base_path=where,
-                                           error_cls=RuleFileError))
+                                           error_cls=RuleFileError, remember=self._remember))
         name = entry["check"]
         check = self.checks.get(name)
         if check is None:
@@ -295,14 +349,16 @@ class RuleParser:
         if not trusted:
             raise_all(validation.errors_of(entry, check_schema(check, metric), file=shown,
                                            positions=pos, what=f"rule {entry['id']!r}",
-                                           base_path=where, error_cls=RuleFileError))
+                                           base_path=where, error_cls=RuleFileError,
+                                           remember=self._remember))
         errors: list[UsageError] = []
         ov_schema = override_schema(check, metric)
         for focus, override in () if trusted else (entry.get("focus") or {}).items():
             errors += validation.errors_of(
                 override, ov_schema, file=shown, positions=pos,
                 what=f"focus override {focus!r} of rule {entry['id']!r}",
-                base_path=(*where, "focus", focus), error_cls=RuleFileError)
+                base_path=(*where, "focus", focus), error_cls=RuleFileError,
+                remember=self._remember)
         nodeid = f"{pack}::{entry['id']}"
         cfg_override = self.config.overrides.get(nodeid)
         if cfg_override is not None:
@@ -458,15 +514,29 @@ class RuleParser:
         return expression_position(text, path, offset)
 
 
-def _keywords(func: Callable[..., Any]) -> set[str]:
+def _keywords(func: Callable[..., Any]) -> frozenset[str]:
     """Parameter names of a check's ``validate_rule`` (``known_kinds``, ``fact_kinds``
-    and ``metrics`` are passed only to those that take them)."""
+    and ``metrics`` are passed only to those that take them). Read once per function:
+    ``inspect.signature`` is ~40 us, asked for every rule and variant of a cold run."""
+    # A bound method's function, bound the same way for every instance; only a
+    # method or a plain function is remembered (a callable object may change).
+    inner = getattr(func, "__func__", None)
+    key = (inner, True) if inner is not None and getattr(func, "__self__", None) is not None \
+        else (func, False) if type(func).__name__ == "function" else None
+    if key is not None and key in _SIGNATURES:
+        return _SIGNATURES[key]
     import inspect
 
     try:
-        return set(inspect.signature(func).parameters)
+        names = frozenset(inspect.signature(func).parameters)
     except (TypeError, ValueError):
-        return set()
+        names = frozenset()
+    if key is not None and len(_SIGNATURES) < 256:
+        _SIGNATURES[key] = names
+    return names
+
+
+_SIGNATURES: dict[tuple[Any, bool], frozenset[str]] = {}
 
 
 def _type_name(value: Any) -> str:

@@ -138,13 +138,18 @@ def errors_of(
     what: str = "file",
     base_path: PathKey = (),
     error_cls: type[UsageError] = UsageError,
+    remember: bool = True,
 ) -> list[UsageError]:
-    """Every schema violation of ``data``: the most relevant one per place, in order."""
+    """Every schema violation of ``data``: the most relevant one per place, in order.
+
+    ``remember``: a yes is kept for later runs (guardrails.verdictcache); False for
+    what another cache keeps as a whole (a builtin pack the pack cache stores)."""
     from guardrails.fastvalid import predicate
 
     # Most input is valid: a yes from jsonschema-rs (same answers, see fastvalid)
     # costs microseconds; jsonschema is asked only for the words of an error.
-    fast = predicate(load_schema(schema) if isinstance(schema, str) else schema, remember=True)
+    fast = predicate(load_schema(schema) if isinstance(schema, str) else schema,
+                     remember=remember)
     if fast is not None and fast(data):
         return []
     v = validator_for(schema) if isinstance(schema, str) else make_validator(schema)

@@ -1,0 +1,117 @@
+"""Writes :mod:`guardrails.packdata`: the builtin packs, parsed ahead of time.
+
+    python -m guardrails.packgen          # rewrite guardrails/packdata.py
+    python -m guardrails.packgen --check  # exit 1 when it is not what this writes
+
+A run without its caches (a CI job's first run, ``GUARDRAILS_NO_STARTUP_CACHE``)
+parsed the six builtin packs with PyYAML, line positions and all, ~3-4 ms of
+CPU that gives the same answer for every user. :mod:`guardrails.packdata` holds
+that answer as Python literals, each pack with the BLAKE2b digest of the exact
+bytes it was parsed from; :func:`guardrails.packcache.precompiled` gives a
+pack's data and positions only when the file's bytes have that digest, and
+otherwise the file is parsed as before. So an edited pack is never answered
+from an old parse, and tests/unit/test_packdata.py regenerates the module and
+fails (naming the command above) when the committed one differs by one byte:
+a pack edited without regenerating, or a change to the parser.
+
+Only plain data is written (strings, numbers, booleans, null, lists and
+mappings); a pack holding anything else is refused here, and stays parsed at
+run time.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from guardrails.packcache import PERSON  # what the digests are personalised with
+
+HERE = Path(__file__).resolve().parent
+TARGET = HERE / "packdata.py"
+_HEADER = '''"""The builtin packs, parsed ahead of time by ``python -m guardrails.packgen``.
+
+Do not edit: regenerate (tests/unit/test_packdata.py fails until this file is
+what the generator writes). Each pack's data and positions are used only for a
+file whose bytes have its digest (guardrails/packcache.py, ``precompiled``).
+"""
+
+# fmt: off
+# ruff: noqa: E501
+
+'''
+
+
+def _literal(value: Any, depth: int = 0) -> str:
+    """``value`` as a Python literal that evaluates to an equal value of the same types."""
+    if depth > 64:
+        raise ValueError("nested too deep")
+    kind = type(value)
+    if value is None or kind in (bool, int, str):
+        return repr(value)
+    if kind is float:
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} is not finite")
+        return repr(value)
+    if kind is list:
+        return "[" + ", ".join(_literal(v, depth + 1) for v in value) + "]"
+    if kind is dict:
+        return "{" + ", ".join(f"{_literal(k, depth + 1)}: {_literal(v, depth + 1)}"
+                               for k, v in value.items()) + "}"
+    raise ValueError(f"a {kind.__name__} is not plain data")
+
+
+def _key(path: tuple[Any, ...]) -> str:
+    for part in path:
+        if part is not None and type(part) not in (str, int):
+            raise ValueError(f"a position key {part!r} is not a string or an index")
+    return repr(path)
+
+
+def render(packs: dict[str, Path]) -> str:
+    """The module's text for builtin packs ``packs`` (name -> YAML file)."""
+    from guardrails import yamlio
+    from guardrails.cachefiles import blake2
+
+    out = [_HEADER]
+    digests: dict[str, str] = {}
+    for name, path in sorted(packs.items()):
+        raw = path.read_bytes()
+        data, pos = yamlio.load(yamlio.decode_text(raw, path.name), path.name, positions=True)
+        digests[name] = blake2(raw, PERSON)
+        positions = "{" + ", ".join(f"{_key(k)}: ({v[0]}, {v[1]})" for k, v in pos.items()) + "}"
+        out.append(f"def {_function(name)}():  # rules/{name}.yaml\n"
+                   f"    return ({_literal(data)},\n            {positions})\n\n\n")
+    out.append("#: pack name -> (BLAKE2b digest of the YAML file's bytes, function giving its "
+               "data and positions)\n")
+    out.append("PACKS = {\n" + "".join(
+        f"    {name!r}: ({digests[name]!r}, {_function(name)}),\n"
+        for name in sorted(packs)) + "}\n")
+    return "".join(out)
+
+
+def _function(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"pack name {name!r} is not an identifier")
+    return f"_{name}"
+
+
+def main(argv: list[str]) -> int:
+    """Write (or with ``--check`` compare) :data:`TARGET`."""
+    from guardrails.rulepaths import builtin_packs
+
+    text = render(builtin_packs())
+    if "--check" in argv:
+        current = TARGET.read_text("utf-8") if TARGET.is_file() else ""
+        if current != text:
+            print(f"{TARGET} is out of date: run python -m guardrails.packgen", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.write_text(text, "utf-8")
+    print(f"wrote {TARGET}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

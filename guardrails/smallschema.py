@@ -1,0 +1,436 @@
+"""A small JSON Schema engine in Python for the first few instances of a run.
+
+A run whose caches are empty (a CI job's first run) or off validates its
+config, every rule of the builtin packs and the example org's records: a few
+hundred small instances. jsonschema-rs answers each in microseconds, but
+importing it costs ~11 ms of CPU (its module imports ``email``, ``decimal``,
+``socket``, ``random`` and ``calendar``) and building its 28 validators ~3
+ms more, ~10% of such a run. This engine answers the same yes or no for the
+schemas guardrails ships (data, config, rule packs, the checks' own keys)
+without either, and is used for the first :data:`BUDGET` instances of a
+process (:func:`guardrails.fastvalid.predicate`); past that, or for any
+schema or instance outside what it reads exactly, jsonschema-rs answers as
+before. jsonschema stays the authority on the words of an error, as ever.
+
+What it reads (Draft 2020-12, as :mod:`guardrails.fastvalid` builds
+jsonschema-rs for a shipped data schema): ``type``, ``enum``, ``const``,
+``properties``, ``additionalProperties``, ``required``, ``propertyNames``,
+``minProperties``/``maxProperties``, ``dependentRequired``, ``items``,
+``prefixItems``, ``minItems``/``maxItems``, ``uniqueItems``, ``minLength``/``maxLength``,
+``pattern`` (Python's ``re``, as fastvalid's custom keyword), ``format:
+date`` (as fastvalid's custom keyword), ``minimum``, ``maximum``,
+``exclusiveMinimum``, ``exclusiveMaximum``, ``allOf``, ``anyOf``,
+``oneOf``, ``not``, ``if``/``then``/``else``, a ``$ref`` to
+``#/$defs/NAME`` of the root, boolean schemas, and the annotations
+(``title``, ``description``, ``default``, ``examples``, ``$comment``, the
+root's ``$schema`` and ``$id``). Any other keyword, a ``$id`` below the root,
+or a value of a keyword that is not what the draft allows, and
+:func:`compile_schema` gives None: jsonschema-rs decides that schema.
+
+Instances are read as JSON: ``dict`` with ``str`` keys, ``list``, ``str``,
+``int``, ``float``, ``bool`` and ``None``, of exactly those types (a tuple, a
+date, a subclass are undecided, :class:`Undecided`, and jsonschema-rs or
+jsonschema decide them as before); an integer beyond 2**53, a NaN or an
+infinity, a string with a lone surrogate likewise. Numbers compare as JSON
+numbers (``1 == 1.0``, ``true`` is not ``1``), strings' lengths count code
+points. tests/unit/test_smallschema.py holds its answers equal to
+jsonschema-rs's and jsonschema's on random instances of every schema
+guardrails ships and on random schemas.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["BUDGET", "Undecided", "compile_schema", "take"]
+
+#: instances a process answers here before jsonschema-rs takes over: a cold run of
+#: the example org validates ~700; a big org's thousands go to the faster engine
+BUDGET = 2000
+
+Check = Callable[[Any], bool]
+_used = 0
+
+
+def take() -> bool:
+    """Count one instance against :data:`BUDGET`; False once it is spent."""
+    global _used
+    _used += 1
+    return _used <= BUDGET
+
+
+class Undecided(Exception):
+    """An instance this engine does not read exactly: ask jsonschema-rs."""
+
+
+class _Refused(Exception):
+    """A schema this engine does not read exactly."""
+
+
+#: keywords that only annotate
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment",
+                          "deprecated", "readOnly", "writeOnly"})
+_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
+_BIG = 2 ** 53
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+
+
+def compile_schema(schema: Any) -> Check | None:
+    """``is_valid`` of ``schema`` (raising :class:`Undecided` for an instance it does
+    not read), or None when the schema holds anything this engine does not read."""
+    try:
+        return _Compiler(schema).root()
+    except (_Refused, RecursionError):
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _search(pattern: str) -> Callable[[str], Any]:
+    return re.compile(pattern).search
+
+
+def _is_date(text: str) -> bool:
+    """fastvalid's ``format: date`` keyword (jsonschema's ``is_date``)."""
+    from datetime import date
+
+    try:
+        return bool(_DATE.fullmatch(text) and date.fromisoformat(text))
+    except ValueError:
+        return False
+
+
+def _number(value: Any) -> bool:
+    """Whether ``value`` is a JSON number this engine reads (bool is not one)."""
+    kind = type(value)
+    if kind is int:
+        if -_BIG <= value <= _BIG:
+            return True
+        raise Undecided("a big integer")
+    if kind is float:
+        if math.isfinite(value):
+            return True
+        raise Undecided("not a finite number")
+    return False
+
+
+def _text(value: str) -> str:
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Undecided("a lone surrogate") from None
+    return value
+
+
+_KINDS = {dict: "object", list: "array", bool: "boolean", type(None): "null"}
+
+
+def _kind(value: Any) -> str:
+    """The JSON type of ``value``; Undecided for what is not plain JSON."""
+    kind = type(value)
+    if kind is str:
+        if not value.isascii():
+            _text(value)
+        return "string"
+    found = _KINDS.get(kind)
+    if found is not None:
+        return found  # an object's keys are checked where they are read (_keys)
+    if _number(value):
+        return "integer" if kind is int or value.is_integer() else "number"
+    raise Undecided(f"a {kind.__name__}")
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """JSON equality (``b`` from the schema, plain data): 1 == 1.0, true != 1."""
+    ka, kb = _kind(a), _kind(b)
+    numbers = ("integer", "number")
+    if ka in numbers and kb in numbers:
+        return bool(a == b)
+    if ka != kb:
+        return False
+    if ka == "array":
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    if ka == "object":
+        return _keys(a).keys() == _keys(b).keys() and all(_equal(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def _plain(value: Any, depth: int = 0) -> None:
+    """Refuse a schema value (an enum's, a const's) that is not plain JSON."""
+    if depth > 32:
+        raise _Refused("nested too deep")
+    try:
+        kind = _kind(value)
+    except Undecided:
+        raise _Refused("not plain data") from None
+    if kind == "array":
+        for v in value:
+            _plain(v, depth + 1)
+    elif kind == "object":
+        for v in value.values():
+            _plain(v, depth + 1)
+
+
+def _count(value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise _Refused("not a non-negative integer")
+    return int(value)
+
+
+def _limit(value: Any) -> float | int:
+    if type(value) not in (int, float) or not math.isfinite(value) or abs(value) > _BIG:
+        raise _Refused("not a number")
+    return value  # type: ignore[no-any-return]
+
+
+class _Compiler:
+    def __init__(self, root: Any) -> None:
+        self.root_schema = root
+        self.refs: dict[str, list[Check]] = {}
+
+    def root(self) -> Check:
+        if isinstance(self.root_schema, dict):
+            for key in ("$schema", "$id"):
+                if key in self.root_schema and not isinstance(self.root_schema[key], str):
+                    raise _Refused(key)
+            schema = self.root_schema.get("$schema")
+            if schema is not None and "2020-12" not in schema:
+                raise _Refused("another draft")
+        return self.build(self.root_schema, top=True)
+
+    def ref(self, target: Any) -> Check:
+        if not isinstance(target, str) or not target.startswith("#/$defs/"):
+            raise _Refused("a $ref other than #/$defs/NAME")
+        name = target[len("#/$defs/"):]
+        if not name or "/" in name or "~" in name or "%" in name:
+            raise _Refused("an escaped $ref")
+        defs = self.root_schema.get("$defs") if isinstance(self.root_schema, dict) else None
+        if not isinstance(defs, dict) or name not in defs:
+            raise _Refused("a $ref to nothing")
+        if name not in self.refs:
+            holder: list[Check] = []
+            self.refs[name] = holder  # a recursive $ref finds the holder filled later
+            holder.append(self.build(defs[name]))
+        holder = self.refs[name]
+        return lambda v: holder[0](v)
+
+    def build(self, schema: Any, top: bool = False) -> Check:
+        """One schema's check: the instance's JSON type found once, then the keywords
+        that apply to that type."""
+        if schema is True:
+            return lambda v: _kind(v) is not None
+        if schema is False:
+            return lambda v: _kind(v) is None
+        if not isinstance(schema, dict):
+            raise _Refused("a schema that is not an object")
+        by_kind: dict[str, list[Check]] = {}
+        for key in schema:
+            if key in _ANNOTATIONS:
+                continue
+            if key in ("$schema", "$id", "$defs"):
+                if not top:
+                    raise _Refused(f"{key} below the root")
+                continue
+            if key in ("then", "else", "additionalProperties"):
+                continue  # with "if", and with "properties", below
+            kind, check = self.keyword(key, schema[key], schema)
+            by_kind.setdefault(kind, []).append(check)
+        if "additionalProperties" in schema:
+            by_kind.setdefault("object", []).append(self.additional(schema))
+        return _dispatch(by_kind)
+
+    def keyword(self, key: str, value: Any,  # noqa: C901, PLR0911, PLR0912
+                schema: dict[str, Any]) -> tuple[str, Check]:
+        """(the JSON type it applies to, or "any"; its check of such an instance)."""
+        if key == "type":
+            names = [value] if isinstance(value, str) else value
+            if not isinstance(names, list) or not names or not set(names) <= _TYPES:
+                raise _Refused("type")
+            wanted = frozenset(names)
+            if "number" in wanted:
+                wanted = wanted | {"integer"}
+            return "type", wanted  # type: ignore[return-value] # a set, read by _dispatch
+        if key == "enum":
+            if not isinstance(value, list):
+                raise _Refused("enum")
+            _plain(value)
+            return "any", lambda v: any(_equal(v, e) for e in value)
+        if key == "const":
+            _plain(value)
+            return "any", lambda v: _equal(v, value)
+        if key == "properties":
+            if not isinstance(value, dict):
+                raise _Refused("properties")
+            subs = {name: self.build(sub) for name, sub in value.items()}
+
+            def properties(v: dict[str, Any]) -> bool:
+                for name, item in v.items():
+                    check = subs.get(name) if type(name) is str else None
+                    if check is not None and not check(item):
+                        return False
+                return True
+
+            return "object", properties
+        if key == "required":
+            if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+                raise _Refused("required")
+            names = tuple(value)
+            return "object", lambda v: all(n in v for n in names)
+        if key == "propertyNames":
+            sub = self.build(value)
+            return "object", lambda v: all(sub(k) for k in _keys(v))
+        if key in ("minProperties", "maxProperties"):
+            n = _count(value)
+            if key == "minProperties":
+                return "object", lambda v: len(_keys(v)) >= n
+            return "object", lambda v: len(_keys(v)) <= n
+        if key == "dependentRequired":
+            if not isinstance(value, dict) or not all(
+                    isinstance(vs, list) and all(isinstance(n, str) for n in vs)
+                    for vs in value.values()):
+                raise _Refused("dependentRequired")
+            deps = tuple((k, tuple(vs)) for k, vs in value.items())
+            return "object", lambda v: all(
+                all(n in v for n in needs) for k, needs in deps if k in v)
+        if key == "items":
+            sub = self.build(value)
+            skip = len(schema["prefixItems"]) if isinstance(schema.get("prefixItems"),
+                                                            list) else 0
+            return "array", lambda v: all(sub(x) for x in v[skip:])
+        if key == "prefixItems":
+            if not isinstance(value, list):
+                raise _Refused("prefixItems")
+            firsts = tuple(self.build(sub) for sub in value)
+            return "array", lambda v: all(
+                check(x) for check, x in zip(firsts, v, strict=False))
+        if key == "uniqueItems":
+            if type(value) is not bool:
+                raise _Refused("uniqueItems")
+            return "array", _unique if value else _yes
+        if key in ("minItems", "maxItems"):
+            n = _count(value)
+            if key == "minItems":
+                return "array", lambda v: len(v) >= n
+            return "array", lambda v: len(v) <= n
+        if key in ("minLength", "maxLength"):
+            n = _count(value)
+            if key == "minLength":
+                return "string", lambda v: len(v) >= n
+            return "string", lambda v: len(v) <= n
+        if key == "pattern":
+            if not isinstance(value, str):
+                raise _Refused("pattern")
+            try:
+                search = _search(value)
+            except re.error:
+                raise _Refused("a pattern Python cannot compile") from None
+            return "string", lambda v: search(v) is not None
+        if key == "format":
+            if value != "date":
+                raise _Refused("a format other than date")
+            return "string", _is_date
+        if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            limit = _limit(value)
+            compare: Check = {
+                "minimum": lambda v: v >= limit, "maximum": lambda v: v <= limit,
+                "exclusiveMinimum": lambda v: v > limit,
+                "exclusiveMaximum": lambda v: v < limit}[key]
+            return "number", compare
+        if key in ("allOf", "anyOf", "oneOf"):
+            if not isinstance(value, list) or not value:
+                raise _Refused(key)
+            subs_list = tuple(self.build(sub) for sub in value)
+            if key == "allOf":
+                return "any", lambda v: all(check(v) for check in subs_list)
+            if key == "anyOf":
+                return "any", lambda v: any(check(v) for check in subs_list)
+            return "any", lambda v: sum(1 for check in subs_list if check(v)) == 1
+        if key == "not":
+            sub = self.build(value)
+            return "any", lambda v: not sub(v)
+        if key == "if":
+            cond = self.build(value)
+            then = self.build(schema["then"]) if "then" in schema else None
+            other = self.build(schema["else"]) if "else" in schema else None
+
+            def if_then_else(v: Any) -> bool:
+                if cond(v):
+                    return then is None or then(v)
+                return other is None or other(v)
+
+            return "any", if_then_else
+        if key == "$ref":
+            return "any", self.ref(value)
+        raise _Refused(f"keyword {key!r}")
+
+    def additional(self, schema: dict[str, Any]) -> Check:
+        props = schema.get("properties", {})
+        if not isinstance(props, dict):
+            raise _Refused("properties")
+        named = frozenset(props)
+        extra = schema["additionalProperties"]
+        if extra is False:  # the usual record: no key but the named ones
+            return lambda v: all(key in named for key in _keys(v))
+        sub = self.build(extra)
+        return lambda v: all(sub(item) for key, item in _items(v) if key not in named)
+
+
+def _unique(items: list[Any]) -> bool:
+    """No two items equal as JSON values (1 and 1.0 are; true and 1 are not)."""
+    for i, item in enumerate(items):
+        for other in items[i + 1:]:
+            if _equal(item, other):
+                return False
+    return True
+
+
+def _yes(value: Any) -> bool:
+    return True
+
+
+def _keys(value: dict[str, Any]) -> dict[str, Any]:
+    """An object's keys are read: each must be text (else jsonschema-rs cannot read it)."""
+    for key in value:
+        if type(key) is not str:
+            raise Undecided("a key that is not text")
+        _text(key)
+    return value
+
+
+def _items(value: dict[str, Any]) -> Any:
+    return _keys(value).items()
+
+
+def _dispatch(by_kind: dict[str, list[Any]]) -> Check:
+    """The check of one schema from its keywords' checks, by the JSON type they read."""
+    allowed: frozenset[str] | None = None
+    for names in by_kind.pop("type", ()):  # one "type" a schema; each narrows
+        allowed = names if allowed is None else allowed & names
+    anyone = tuple(by_kind.pop("any", ()))
+    typed = {kind: tuple(checks) for kind, checks in by_kind.items()}
+    numbers = typed.pop("number", ())
+    if numbers:
+        typed["number"] = typed["integer"] = numbers
+    if not anyone and not typed:  # the common leaf: {"type": "string"} and the like
+        if allowed is None:
+            return lambda v: _kind(v) is not None
+        only = allowed
+        return lambda v: _kind(v) in only
+
+    def check(v: Any) -> bool:
+        kind = _kind(v)
+        if allowed is not None and kind not in allowed:
+            return False
+        for ok in anyone:
+            if not ok(v):
+                return False
+        for ok in typed.get(kind, ()):  # noqa: SIM110 - a loop: no generator per call
+            if not ok(v):
+                return False
+        return True
+
+    return check

@@ -1,0 +1,69 @@
+"""guardrails/packdata.py, the builtin packs parsed ahead of time, is exactly what
+``python -m guardrails.packgen`` writes, and is used only for the very bytes it
+was made from (guardrails/packcache.py, ``precompiled``)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from guardrails import packcache, packgen, yamlio
+from guardrails.rulepaths import builtin_packs
+
+
+def _typed(value: object) -> object:
+    """``value`` with the type of every part spelled out (1 == 1.0 == True in Python)."""
+    if isinstance(value, dict):
+        return {(type(k).__name__, k): _typed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [type(value).__name__, *(_typed(v) for v in value)]
+    return (type(value).__name__, value)
+
+
+def test_the_module_is_what_the_generator_writes() -> None:
+    text = packgen.render(builtin_packs())
+    current = packgen.TARGET.read_text("utf-8")
+    assert current == text, (
+        "guardrails/packdata.py is out of date (a builtin pack or the YAML parser "
+        "changed): run  python -m guardrails.packgen  and commit the result")
+    assert packgen.main(["--check"]) == 0
+
+
+@pytest.mark.parametrize("name", sorted(builtin_packs()))
+def test_each_pack_is_its_parse(name: str) -> None:
+    path = builtin_packs()[name]
+    raw = path.read_bytes()
+    got = packcache.precompiled(path, raw)
+    assert got is not None
+    data, pos = yamlio.load(yamlio.decode_text(raw, name), name, positions=True)
+    assert _typed(got[0]) == _typed(data)
+    assert list(got[1].items()) == list(pos.items())
+    # fresh objects every call: a caller may change what it was given
+    again = packcache.precompiled(path, raw)
+    assert again is not None and again[0] == got[0] and again[0] is not got[0]
+    assert again[0]["rules"][0] is not got[0]["rules"][0]
+
+
+def test_other_bytes_are_parsed(tmp_path: Path) -> None:
+    path = builtin_packs()["culture"]
+    raw = path.read_bytes()
+    copy = tmp_path / "culture.yaml"
+    copy.write_bytes(raw)
+    assert packcache.precompiled(copy, raw) is not None  # the bytes decide, not the place
+    edited = raw.replace(b"min: 5.0", b"min: 4.0")
+    assert edited != raw
+    assert packcache.precompiled(copy, edited) is None
+    assert packcache.precompiled(copy, raw + b"\n") is None
+    assert packcache.precompiled(tmp_path / "unknown.yaml", raw) is None
+
+
+def test_only_plain_data_is_written() -> None:
+    import datetime
+
+    for bad in (float("nan"), float("inf"), datetime.date(2026, 1, 1), {1, 2}, (1, 2), b"x"):
+        with pytest.raises(ValueError):
+            packgen._literal({"k": bad})
+    value = {"a": [1, 1.0, True, None, "é\n", {"b": -0.5}]}
+    assert _typed(ast.literal_eval(packgen._literal(value))) == _typed(value)
