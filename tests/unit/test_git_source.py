@@ -235,8 +235,8 @@ def test_cache_hit_reads_no_history(repo: GitRepo, tmp_path: Path,
     second = source(repo.path, cache)
     again = second.gather({"commits"})["commits"]
     assert again == want
-    # rev-parse only (repo checks and HEAD, one process): no git log
-    assert git_calls.commands() == ["rev-parse"]
+    # no git at all: HEAD read from git's files (githead) and the cache holds it
+    assert git_calls.commands() == []
     assert not list((cache / "git").glob(".tmp-*"))
 
 
@@ -264,7 +264,7 @@ def test_cache_reads_only_new_commits(repo: GitRepo, tmp_path: Path,
 ALL = {"commits", "modules", "codeowners"}
 
 
-def test_a_warm_run_asks_git_for_head_only(repo: GitRepo, tmp_path: Path,
+def test_a_warm_run_asks_git_nothing(repo: GitRepo, tmp_path: Path,
                                            git_calls: GitCalls) -> None:
     cache = tmp_path / "cache"
     repo.commit({".github/CODEOWNERS": "* @acme/core\n/web/ @acme/web\n"},
@@ -275,8 +275,8 @@ def test_a_warm_run_asks_git_for_head_only(repo: GitRepo, tmp_path: Path,
     assert set(git_calls.commands()) >= {"rev-parse", "log", "ls-files", "ls-tree", "cat-file"}
     again = source(repo.path, cache).gather(ALL)
     assert again == want
-    # history, tracked files and CODEOWNERS all from the cache: one rev-parse
-    assert git_calls.commands() == ["rev-parse"]
+    # history, tracked files and CODEOWNERS all from the cache, HEAD from git's files
+    assert git_calls.commands() == []
     assert again["codeowners"][0]["files"]["web/x"]["owners"] == ["@acme/web"]
 
 
@@ -289,7 +289,7 @@ def test_a_changed_index_lists_the_tracked_files_again(repo: GitRepo, tmp_path: 
     repo.git("add", "web/new.js")  # staged, not committed: HEAD is the same
     git_calls.take()
     after = source(repo.path, cache).gather(ALL)
-    assert git_calls.commands() == ["rev-parse", "ls-files"]  # no git log
+    assert git_calls.commands() == ["ls-files"]  # no git log
     assert {m["id"]: m["files"] for m in after["modules"]}["web"] == 4
     assert after["commits"] == before["commits"]
     assert after == source(repo.path).gather(ALL)
