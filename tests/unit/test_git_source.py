@@ -597,9 +597,9 @@ def test_a_deployment_sha_that_is_an_option_never_reaches_git(repo: GitRepo) -> 
 
 
 def test_the_spawn_runner_drains_both_pipes_and_keeps_the_bytes(tmp_path: Path) -> None:
-    from guardrails.sources.gitrun import _SPAWN, _spawn
+    from guardrails.sources.gitrun import _spawn, spawn_ok
 
-    if not _SPAWN:
+    if not spawn_ok():
         pytest.skip("no posix_spawn here: subprocess runs git")
     # More than a pipe holds on both streams, stderr first: a reader that drained
     # one stream at a time would wait forever; "\r\n" must come back untranslated.

@@ -68,5 +68,6 @@ def test_a_warm_git_check_leaves_logging_unexecuted(tmp_path: Path) -> None:
     logging_deferred, mods = json.loads(res.stderr.strip().splitlines()[-1])
     assert "guardrails.sources.gitcache" in mods  # the warm path ran
     assert "guardrails.sources.gitcolumns" not in mods  # ... and read no log
+    assert "select" not in mods  # ... nor ran git at all: HEAD from git's files (githead)
     assert logging_deferred is True
     assert not {"traceback", "textwrap", "threading"} & set(mods)
