@@ -14,8 +14,14 @@ CODEOWNERS file at HEAD. A warm run turns that into facts, or hands its columns 
 
 The columns are written with :mod:`marshal` (one C call to read back,
 several times faster than JSON for this shape), numbers packed as
-little-endian integers (one object for a column), after a magic line and a
-CRC-32 of the payload. A cache is input like any other file: one that is cut
+little-endian integers (one object for a column), in two parts after a
+magic line, each part's CRC-32 and the first part's length: first what a
+warm run reads (HEAD, the window, authors and author dates, each module's
+commits and authors counted, tracked files, CODEOWNERS), then the columns
+only building commit facts reads (:data:`gitcachecheck.COLD`: shas,
+committer dates, files, renames, ...), unmarshalled and checked when first
+read (:func:`gitcachecheck.rest_problem`): a warm run that only counts
+never pays for two thirds of the file. A cache is input like any other file: one that is cut
 short, damaged, edited or foreign is ignored (with a warning) and the history
 read again. :mod:`marshal` builds data, never runs it, and every column is
 checked for its exact type and every number for its range (a code object or
@@ -34,6 +40,7 @@ import logging  # getLogger only when logging: a warm run never executes logging
 import marshal
 import os
 import stat
+import struct
 import zlib
 from array import array
 from collections import Counter
@@ -61,6 +68,9 @@ if TYPE_CHECKING:
 
 #: a bigger file is not read (a history of ~10 million commits; pytest's 10 years: 0.8 MB)
 MAX_BYTES = 1 << 30
+#: after the magic line: the two parts' CRC-32s and the first part's length
+_HEADER = struct.Struct(">III")
+_BODY = len(MAGIC) + _HEADER.size
 
 History = dict[str, Any]
 
@@ -111,13 +121,14 @@ def load(cache_dir: Path | None, key: str,
             return None  # another guardrails version's layout: not damage
         _ignored(path, "not a history cache", warn)
         return None
-    head = len(MAGIC) + 4
-    body = memoryview(blob)[head:]
-    if len(blob) < head or zlib.crc32(body) != int.from_bytes(blob[len(MAGIC):head], "big"):
+    hot_crc, cold_crc, hot_len = _HEADER.unpack_from(blob, len(MAGIC)) if len(
+        blob) >= _BODY else (0, 0, -1)
+    body = memoryview(blob)[_BODY:]
+    if not 0 <= hot_len <= len(body) or zlib.crc32(body[:hot_len]) != hot_crc:
         _ignored(path, "cut short or damaged (checksum)", warn)
         return None
     try:
-        data = load_marshal(body)
+        data = load_marshal(body[:hot_len])
     # MemoryError: a forged size (a list "of 2**31 items"): load_marshal caps memory
     except (ValueError, EOFError, TypeError, RecursionError, MemoryError) as exc:
         _ignored(path, f"unreadable ({type(exc).__name__})", warn)
@@ -128,6 +139,7 @@ def load(cache_dir: Path | None, key: str,
         return None
     if data["key"] != key:
         return None  # another repository's or config's history under the same name
+    data["_cold"], data["_cold_crc"] = body[hot_len:], cold_crc  # see check.rest_problem
     with contextlib.suppress(OSError):  # used: the last to be pruned (see prune)
         os.utime(path)
     return data  # type: ignore[no-any-return]
@@ -293,6 +305,11 @@ def commit_facts(data: History, since: int) -> list[dict[str, Any]]:
     return out
 
 
+#: the fact fields read from the file's second part (:data:`gitcachecheck.COLD`)
+_COLD_FIELDS = frozenset(("sha", "committed_at", "files", "modules", "additions",
+                          "deletions"))
+
+
 def deferred_commit_facts(data: History, since: int,
                           damaged: Callable[[str], list[dict[str, Any]]]) -> DeferredFacts:
     """:func:`commit_facts`, built only when read; until then checks may read the
@@ -318,8 +335,7 @@ def deferred_commit_facts(data: History, since: int,
     def column(field: str) -> Any:
         if field not in memo:
             make = columns.get(field)
-            if field in ("files", "committed_at", "modules") and check.rest_problem(
-                    data) is not None:
+            if field in _COLD_FIELDS and check.rest_problem(data) is not None:
                 make = None  # no column: readers build the facts (from git)
             col = make() if make is not None else None
             if col is not None and keep is not None:
@@ -348,6 +364,13 @@ def deferred_commit_facts(data: History, since: int,
     return DeferredFacts(count, build, column, positions, known, tallies)
 
 
+def seal(hot: bytes, cold: bytes, cold_crc: int | None = None) -> bytes:
+    """A cache file's bytes from its two marshalled parts (see the module's
+    docstring); ``cold_crc``: the second part's checksum as it was read."""
+    crc = zlib.crc32(cold) if cold_crc is None else cold_crc
+    return MAGIC + _HEADER.pack(zlib.crc32(hot), crc, len(hot)) + hot + cold
+
+
 def _pack(code: str, values: Iterable[int]) -> bytes:
     col = array(code, values)
     if SWAP:
@@ -362,17 +385,26 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
     the folder (:func:`gitcachedir.prune`)."""
     if cache_dir is None:
         return
+    # The second part as it was read, when nothing read it (a run that only listed
+    # the tracked files again): written back as it is, checksum and all.
+    raw_cold, cold_crc = data.get("_cold"), data.get("_cold_crc")
+    if raw_cold is None and not data.keys() >= check.COLD_KEYS:
+        return  # found damaged: nothing whole to write (the facts came from git)
     data = {k: v for k, v in data.items() if not k.startswith("_")}  # run-time notes
     data["key"] = key
     for name in PACKED:  # little-endian bytes, whatever the machine
-        data[name] = _pack(PACKED[name], data[name])
+        if name in data:
+            data[name] = _pack(PACKED[name], data[name])
     for name in ("modpos", "modauthors"):
         data[name] = {mid: _pack(U32, col) for mid, col in data[name].items()}
     path = cache_path(cache_dir, key)
     try:
-        payload = marshal.dumps(data, MARSHAL_VERSION)
-        write_whole(path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload,
-                    root=cache_dir)
+        hot = marshal.dumps({k: v for k, v in data.items() if k not in check.COLD_KEYS},
+                            MARSHAL_VERSION)
+        if raw_cold is None:
+            cold = marshal.dumps({k: data[k] for k in check.COLD}, MARSHAL_VERSION)
+        write_whole(path, seal(hot, bytes(raw_cold) if raw_cold is not None else cold,
+                               cold_crc), root=cache_dir)
     except (OSError, ValueError) as exc:
         # A read-only cache folder must not fail the run; it is only slower.
         logging.getLogger(__name__).debug("could not write git cache %s: %s", path, exc)

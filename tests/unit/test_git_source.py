@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import zlib
 from array import array
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from guardrails.plugin import SourceEnv
 from guardrails.sources import gitcache
 from guardrails.sources.git import GitSource
 from guardrails.sources.gitcache import MAGIC
+from guardrails.sources.gitcachecheck import COLD
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -462,9 +462,13 @@ def test_parse_log_keeps_every_field_whatever_the_bytes() -> None:
 
 
 def _sealed(data: object) -> bytes:
-    """A cache file holding ``data`` with a right checksum (damage past the seal)."""
-    payload = marshal.dumps(data)
-    return MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+    """A cache file holding ``data`` with right checksums (damage past the seal): a
+    history's columns in the part the cache keeps them in, anything else whole in
+    the first part."""
+    if not isinstance(data, dict):
+        return gitcache.seal(marshal.dumps(data), marshal.dumps({}))
+    hot = {k: v for k, v in data.items() if k not in COLD and not k.startswith("_")}
+    return gitcache.seal(marshal.dumps(hot), marshal.dumps({k: data.get(k) for k in COLD}))
 
 
 def _packed(code: str, value: int, n: int) -> bytes:
@@ -538,7 +542,7 @@ def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: 
     files = list((cache / "git").glob("*.bin"))
     assert len(files) == 1
     good = gitcache.load(cache, first._cache_key())
-    assert good is not None
+    assert good is not None and gitcache.check.rest_problem(good) is None  # both parts
     good_bytes = files[0].read_bytes()
     for damage, make in DAMAGE.items():
         files[0].write_bytes(make(good, good_bytes))
@@ -547,7 +551,9 @@ def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: 
         assert again.gather({"commits", "modules", "codeowners"}) == expected, damage
         assert "log" in git_calls.commands(), damage  # a miss: read again
         assert any("ignored the damaged history cache" in w for w in again.warnings), damage
-        assert gitcache.load(cache, first._cache_key()) == good, damage  # rewritten whole
+        again_good = gitcache.load(cache, first._cache_key())
+        assert again_good is not None and gitcache.check.rest_problem(again_good) is None
+        assert again_good == good, damage  # rewritten whole
 
 
 def test_a_cache_that_lies_about_its_commits_and_files_reads_git_without_a_crash(
@@ -561,7 +567,7 @@ def test_a_cache_that_lies_about_its_commits_and_files_reads_git_without_a_crash
     expected = list(first.gather({"commits"})["commits"])
     assert len(expected) > 1
     good = gitcache.load(cache, first._cache_key())
-    assert good is not None
+    assert good is not None and gitcache.check.rest_problem(good) is None
     one = {name: good[name][:1] for name in ("author", "email", "at", "ct", "modules")}
     one["sha"] = good["head"]  # the shas are one string: one commit's is one sha long
     (path,) = (cache / "git").glob("*.bin")

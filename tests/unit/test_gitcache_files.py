@@ -116,7 +116,7 @@ def test_a_cache_read_counts_as_recent_use(repo: GitRepo, tmp_path: Path) -> Non
 # marshal asks for 16 GiB before it finds the payload ends. Where memory is capped
 # that is a MemoryError, which must be a miss like any other damage, never a crash.
 _FORGED_SIZE = """
-import json, marshal, resource, sys, zlib
+import json, marshal, resource, sys
 from pathlib import Path
 from guardrails.cachefiles import checksum
 from guardrails.sources import gitcache
@@ -127,7 +127,7 @@ payload = b"[" + (2**31 - 1).to_bytes(4, "little")
 key = "forged"
 path = gitcache.cache_path(cache, key)
 path.parent.mkdir(parents=True)
-path.write_bytes(gitcache.MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+path.write_bytes(gitcache.seal(payload, marshal.dumps({})))
 data = Path(sys.argv[2])
 data.mkdir()
 facts = FactCache.open(cache, data.resolve())
