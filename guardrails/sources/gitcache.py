@@ -322,6 +322,7 @@ def deferred_commit_facts(data: History, since: int,
     ats = data["at"]
     # The usual warm run reads the window the cache was written for: no cut at all.
     at_bounds = data.get("_at_bounds") or ((min(ats), max(ats)) if ats else (0, 0))
+    data["_at_bounds"] = at_bounds
     keep = None if at_bounds[0] >= since else [at >= since for at in ats]
     columns: dict[str, Callable[[], Any]] = {
         "sha": lambda: shas_of(data), "author": lambda: data["author"],
@@ -390,8 +391,10 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
     raw_cold, cold_crc = data.get("_cold"), data.get("_cold_crc")
     if raw_cold is None and not data.keys() >= check.COLD_KEYS:
         return  # found damaged: nothing whole to write (the facts came from git)
+    ats = data["at"]
+    bounds = data.get("_at_bounds") or ((min(ats), max(ats)) if ats else (0, 0))
     data = {k: v for k, v in data.items() if not k.startswith("_")}  # run-time notes
-    data["key"] = key
+    data["key"], data["at_bounds"] = key, list(bounds)
     for name in PACKED:  # little-endian bytes, whatever the machine
         if name in data:
             data[name] = _pack(PACKED[name], data[name])

@@ -123,10 +123,16 @@ def problem(data: Any) -> str | None:
         return problem
     if len(data["at"]) != n:
         return "column 'at' is malformed"
-    bounds = (min(data["at"]), max(data["at"])) if n else (0, 0)
-    if not (bounds[0] >= _EPOCH_MIN and bounds[1] <= _EPOCH_MAX):
-        return "column 'at' holds a date out of range"
-    data["_at_bounds"] = bounds  # the window's cut and the checks use them again
+    # The author dates' bounds as the writer found them (min/max over the column was
+    # a tenth of a warm run's own cost): the window's cut and the bus factor read
+    # them; that the column keeps within them is checked with the rest, before any
+    # date becomes a datetime. A file whose bounds lie about its column was forged,
+    # and could as well have forged the dates (or the counts) themselves.
+    bounds: Any = data.get("at_bounds")
+    if not (_only(bounds, int) and len(bounds) == 2
+            and _EPOCH_MIN <= bounds[0] <= bounds[1] <= _EPOCH_MAX):
+        return "the author dates' bounds are malformed"
+    data["_at_bounds"] = (bounds[0], bounds[1]) if n else None
     sets: Any = data.get("modsets")
     if not (_only(sets, list) and strs(itertools.chain.from_iterable(sets))):
         return "the module sets are malformed"
@@ -231,8 +237,10 @@ def rest_problem(data: History) -> str | None:
     if "_rest" not in data:
         why = _load_cold(data)
         if why is None:
-            ct, files, paths = data["ct"], data["files"], data["paths"]
-            if ct and not (min(ct) >= _EPOCH_MIN and max(ct) <= _EPOCH_MAX):
+            ct, files, paths, at = data["ct"], data["files"], data["paths"], data["at"]
+            if at and "at_bounds" in data and (min(at), max(at)) != data["_at_bounds"]:
+                why = "column 'at' is not within its bounds"
+            elif ct and not (min(ct) >= _EPOCH_MIN and max(ct) <= _EPOCH_MAX):
                 why = "column 'ct' holds a date out of range"
             elif sum(data["nfiles"]) != len(files) or (files and max(files) >= len(paths)):
                 why = "column 'files' is malformed"

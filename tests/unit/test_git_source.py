@@ -501,6 +501,9 @@ DAMAGE: dict[str, Callable[[dict[str, Any], bytes], bytes]] = {
     "a sha too many": lambda d, b: _sealed({**d, "sha": d["sha"] + d["head"]}),
     "a date past 9999": lambda d, b: _sealed({**d, "at": [10**300] * len(d["at"])}),
     "a packed date past 9999": lambda d, b: _sealed({**d, "at": _packed("q", 2**62, len(d["at"]))}),
+    "author date bounds that lie": lambda d, b: _sealed({**d, "at_bounds": [0, 1]}),
+    "author date bounds past 9999": lambda d, b: _sealed({**d, "at_bounds": [0, 2**62]}),
+    "author date bounds as text": lambda d, b: _sealed({**d, "at_bounds": ["0", "1"]}),
     "a date column cut mid-number": lambda d, b: _sealed({**d, "ct": bytes(d["ct"])[:-3]}),
     "a path number past the table": lambda d, b: _sealed({**d, "files": _packed(
         "I", len(d["paths"]), len(d["files"]))}),
