@@ -98,37 +98,39 @@ def load(cache_dir: Path | None, key: str,
          warn: Callable[[str], None] | None = None) -> History | None:
     """The cached history (see the module's docstring) or None (missing or unreadable).
 
-    A file that does not read back as the layout :func:`store` writes (cut
-    short, edited, another version's) is ignored, with a warning through
-    ``warn`` when it is damaged, and the history is read again: a cache can
-    cost time, never a crash or a wrong fact.
+    Only the file's first part is read here; the second is read (from the
+    same file, unchanged since: else it is damage) when first needed
+    (:func:`gitcachecheck.rest_problem`). A file that does not read back as
+    the layout :func:`store` writes (cut short, edited, another version's) is
+    ignored, with a warning through ``warn`` when it is damaged, and the
+    history is read again: a cache can cost time, never a crash or a wrong fact.
     """
     if cache_dir is None:
         return None
     path = cache_path(cache_dir, key)
     try:
-        blob = read_regular(path)
+        got = _read_first(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
         _ignored(path, f"unreadable ({type(exc).__name__})", warn)
         return None
-    if blob is None:
+    if got is None:
         _ignored(path, "not a regular file, or too big", warn)
         return None
-    if not blob.startswith(MAGIC):
-        if blob.startswith(MAGIC[:MAGIC.index(b" v")]):
+    head, hot, ident = got
+    if not head.startswith(MAGIC):
+        if head.startswith(MAGIC[:MAGIC.index(b" v")]):
             return None  # another guardrails version's layout: not damage
         _ignored(path, "not a history cache", warn)
         return None
-    hot_crc, cold_crc, hot_len = _HEADER.unpack_from(blob, len(MAGIC)) if len(
-        blob) >= _BODY else (0, 0, -1)
-    body = memoryview(blob)[_BODY:]
-    if not 0 <= hot_len <= len(body) or zlib.crc32(body[:hot_len]) != hot_crc:
+    hot_crc, cold_crc, hot_len = _HEADER.unpack_from(head, len(MAGIC)) if len(
+        head) == _BODY else (0, 0, -1)
+    if hot_len != len(hot) or zlib.crc32(hot) != hot_crc:
         _ignored(path, "cut short or damaged (checksum)", warn)
         return None
     try:
-        data = load_marshal(body[:hot_len])
+        data = load_marshal(hot)
     # MemoryError: a forged size (a list "of 2**31 items"): load_marshal caps memory
     except (ValueError, EOFError, TypeError, RecursionError, MemoryError) as exc:
         _ignored(path, f"unreadable ({type(exc).__name__})", warn)
@@ -139,7 +141,11 @@ def load(cache_dir: Path | None, key: str,
         return None
     if data["key"] != key:
         return None  # another repository's or config's history under the same name
-    data["_cold"], data["_cold_crc"] = body[hot_len:], cold_crc  # see check.rest_problem
+
+    def cold() -> bytes | None:
+        return _read_rest(path, _BODY + hot_len, ident)
+
+    data["_cold"], data["_cold_crc"] = cold, cold_crc  # see check.rest_problem
     with contextlib.suppress(OSError):  # used: the last to be pruned (see prune)
         os.utime(path)
     return data  # type: ignore[no-any-return]
@@ -152,26 +158,59 @@ def ignored(cache_dir: Path | None, key: str, why: str,
         _ignored(cache_path(cache_dir, key), why, warn)
 
 
-def read_regular(path: Path) -> bytes | None:
-    """The bytes of ``path`` when it is a regular file of at most :data:`MAX_BYTES`,
-    else None. Opened without blocking: a FIFO (or a device) put in its place
-    must cost a miss, never a run that waits for a writer forever; a link put
-    in its place is not followed (``OSError``)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
-                 | getattr(os, "O_CLOEXEC", 0))
+#: opened without blocking (a FIFO or a device put at a cache's path must cost a
+#: miss, never a run that waits for a writer forever), never through a final link
+_OPEN = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_upto(fd: int, size: int, offset: int) -> bytes:
+    """``size`` bytes of ``fd`` from ``offset``, fewer only at the file's end."""
+    chunks: list[bytes] = []
+    while size > 0:
+        chunk = os.pread(fd, min(size, 1 << 24), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+        offset += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _read_first(path: Path) -> tuple[bytes, bytes, tuple[int, ...]] | None:
+    """The magic line and header, the first part (as long as the header says, or
+    what there is) and the file's identity, when ``path`` is a regular file of
+    at most :data:`MAX_BYTES`; else None. Raises ``OSError`` (a link: not followed).
+    Only what a warm run reads is read: two thirds of pytest's file are not."""
+    fd = os.open(path, _OPEN)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
             return None
-        chunks = []
-        left = st.st_size + 1  # one byte more: a file that grew is read to its end
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 24))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+        head = _read_upto(fd, _BODY, 0)
+        hot_len = _HEADER.unpack_from(head, len(MAGIC))[2] if len(head) == _BODY else 0
+        hot = _read_upto(fd, min(hot_len, st.st_size), _BODY)
+        # not the times: a run that reads the file touches it (see prune); a run that
+        # writes it replaces it (a new inode), and the second part has its checksum
+        return head, hot, (st.st_dev, st.st_ino, st.st_size)
+    finally:
+        os.close(fd)
+
+
+def _read_rest(path: Path, offset: int, ident: tuple[int, ...]) -> bytes | None:
+    """The file's second part, from ``offset`` to its end, when the file is still the
+    one read first (``ident``); None when it was replaced or cannot be read."""
+    try:
+        fd = os.open(path, _OPEN)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino, st.st_size) != ident:
+            return None
+        data = _read_upto(fd, st.st_size - offset, offset)
+        return data if len(data) == st.st_size - offset else None
+    except OSError:
+        return None
     finally:
         os.close(fd)
 
@@ -389,6 +428,11 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
     # The second part as it was read, when nothing read it (a run that only listed
     # the tracked files again): written back as it is, checksum and all.
     raw_cold, cold_crc = data.get("_cold"), data.get("_cold_crc")
+    if callable(raw_cold):
+        raw_cold = raw_cold()
+        if raw_cold is None:
+            return  # the file was replaced meanwhile: no second part to write back
+        data["_cold"] = raw_cold  # read now: the file is about to be replaced
     if raw_cold is None and not data.keys() >= check.COLD_KEYS:
         return  # found damaged: nothing whole to write (the facts came from git)
     ats = data["at"]

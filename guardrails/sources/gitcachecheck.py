@@ -210,6 +210,11 @@ def _load_cold(data: History) -> str | None:
     raw = data.pop("_cold", None)
     if raw is None:
         return None  # built in this run, or loaded already
+    if callable(raw):  # read from the file now (gitcache.load)
+        raw = raw()
+        if raw is None:
+            data.pop("_cold_crc")
+            return "the file was replaced or cut while in use"
     if zlib.crc32(raw) != data.pop("_cold_crc"):
         return "cut short or damaged (checksum)"
     from guardrails.cachefiles import load_marshal

@@ -116,3 +116,35 @@ def test_counting_reads_only_the_first_part_and_a_rewrite_keeps_the_second(
     assert {k: list(v) for k, v in third.got.items()} == {
         k: list(v) for k, v in gather(None).got.items()}
     assert again.warnings == third.warnings == []
+
+
+def test_a_cache_file_replaced_before_its_second_part_is_read_costs_a_read(
+        tmp_path: Path) -> None:
+    """The second part is read from the file when facts are first built: replaced
+    meanwhile (another run wrote it), it is not mixed with the first part read
+    before; the facts come from git."""
+    from datetime import UTC, datetime, timedelta
+
+    from guardrails.plugin import SourceEnv
+    from guardrails.sources.git import GitSource
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"src/a.py": "1"}, date="2026-01-02T00:00:00Z")
+    repo.commit({"src/a.py": "2"}, author="Bob", email="bob@example.com",
+                date="2026-01-03T00:00:00Z")
+
+    def source(cache_dir: Path | None) -> GitSource:
+        return GitSource({}, SourceEnv(root=repo.path, now=datetime(2026, 1, 10, tzinfo=UTC),
+                                       window=timedelta(days=90), cache_dir=cache_dir))
+
+    want = list(source(None).gather({"commits"})["commits"])
+    cache = tmp_path / "cache"
+    source(cache).gather({"commits"})
+    warm = source(cache)
+    commits = warm.gather({"commits"})["commits"]  # the first part read, facts unbuilt
+    (path,) = (cache / "git").glob("*.bin")
+    copy = path.with_name("copy")
+    copy.write_bytes(path.read_bytes())
+    os.replace(copy, path)  # the same bytes, another file
+    assert list(commits) == want
+    assert any("replaced" in w for w in warm.warnings), warm.warnings
