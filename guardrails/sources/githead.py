@@ -28,8 +28,10 @@ layout only, and answers None (ask git, as before) for anything else:
 The sha read is a claim, never the last word: the git source uses it only
 when its history cache was written at that very commit (git confirmed it was
 a commit then, and a commit's history never changes), and asks git
-otherwise. Every read is bounded, never follows a final link and never waits
-on a FIFO.
+otherwise. (So a repository whose HEAD commit was deleted from its object
+store since, a corruption git would report, keeps its cached history; the
+object is not looked up: that would mean reading pack indexes.) Every read
+is bounded, never follows a final link and never waits on a FIFO.
 """
 
 from __future__ import annotations
