@@ -78,7 +78,10 @@ def peek(repo: Path) -> Answer | None:
     for name in ("commondir", "shallow"):
         if os.path.lexists(gitdir / name):
             return None
-    config = _read(gitdir / "config", _SMALL)
+    try:
+        config = _read(gitdir / "config", _SMALL)
+    except FileNotFoundError:
+        return None  # git would take its defaults: odd enough to ask it
     if config is None or not plain_config(config):
         return None
     sha = _head(gitdir)

@@ -123,6 +123,18 @@ def test_a_config_that_may_move_the_repository_asks_git(repo: GitRepo,
     assert githead.peek(repo.path) is None
 
 
+def test_a_missing_or_odd_config_file_asks_git(repo: GitRepo) -> None:
+    config = repo.path / ".git/config"
+    text = config.read_bytes()
+    config.unlink()
+    assert githead.peek(repo.path) is None
+    config.mkdir()
+    assert githead.peek(repo.path) is None
+    config.rmdir()
+    config.write_bytes(text)
+    assert githead.peek(repo.path) is not None
+
+
 def test_plain_config_reads_only_what_it_understands() -> None:
     plain = (b"[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n"
              b"; a comment\n[remote \"origin\"]\n\turl = /x\n[branch \"main\"]\n\tremote = o\n")
