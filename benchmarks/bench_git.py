@@ -54,6 +54,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from childrun import run_child
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"
 COMMITS, FILES, AUTHORS, MODULES = 100_000, 2_000, 60, 40
@@ -137,19 +139,12 @@ def run(cmd: list[str], before: Sequence[Path] = (), source: Path = ROOT,
     """(wall s, CPU s of the process and its children, exit status) of one run."""
     for p in before:  # outside the timing: a cold run starts without a cache
         shutil.rmtree(p, ignore_errors=True)
-    start = time.perf_counter()
     # Which checkout's guardrails: `python -m` puts the working directory first on
     # sys.path, before PYTHONPATH, so both name the checkout.
     env = {**os.environ, "PYTHONPATH": str(source), **(extra_env or {})}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-                            cwd=source)
-    assert proc.stdout is not None
-    while proc.stdout.read(1 << 16):  # read as a pipe reader would, to the end
-        pass
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, proc.returncode
+    # its output read as a pipe reader would, to the end
+    done = run_child(cmd, cwd=source, env=env, drain_stdout=True)
+    return done.wall, done.cpu, done.exit_code
 
 
 def paired(a: list[str], b: list[str], pairs: int, clear: Sequence[Path] = (),

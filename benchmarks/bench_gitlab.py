@@ -15,7 +15,6 @@ import os
 import platform
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,8 +24,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from acmegitlab import acme_gitlab  # noqa: E402
-from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
-from werkzeug.wrappers import Request  # noqa: E402
+from loopback import serving  # noqa: E402
 
 from guardrails.plugin import SourceEnv  # noqa: E402
 from guardrails.sources.gitlab import GitLabSource  # noqa: E402
@@ -34,15 +32,6 @@ from guardrails.sources.gitlab import GitLabSource  # noqa: E402
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 KINDS = {"changes", "deployments", "incidents", "ci_runs"}
 TOKEN = "glpat-benchmark000000000000"
-
-
-class KeepAliveHandler(WSGIRequestHandler):
-    """HTTP/1.1 with keep-alive, as GitLab speaks it."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, *args: object, **kwargs: object) -> None:
-        pass
 
 
 def run(url: str, cache: Path, workers: int) -> tuple[dict[str, int], float]:
@@ -60,22 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GITLAB_TOKEN"] = TOKEN
 
     fake = acme_gitlab(TOKEN)
-    server = make_server("127.0.0.1", 0, Request.application(fake.handle), threaded=True,
-                         request_handler=KeepAliveHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
     rows = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for label in ("first (cold cache)", "second (304s)"):
-                fake.hits.clear()
-                counts, seconds = run(url, Path(tmp), args.workers)
-                bodies = sum(1 for h in fake.hits if h.status == 200)
-                body_bytes = sum(h.body_bytes for h in fake.hits if h.status == 200)
-                rows.append((label, counts, len(fake.hits), bodies, body_bytes, seconds))
-    finally:
-        server.shutdown()
+    with serving(fake.handle) as url, tempfile.TemporaryDirectory() as tmp:
+        for label in ("first (cold cache)", "second (304s)"):
+            fake.hits.clear()
+            counts, seconds = run(url, Path(tmp), args.workers)
+            bodies = sum(1 for h in fake.hits if h.status == 200)
+            body_bytes = sum(h.body_bytes for h in fake.hits if h.status == 200)
+            rows.append((label, counts, len(fake.hits), bodies, body_bytes, seconds))
 
     print(f"gitlab source, Acme twin, workers={args.workers}, "
           f"{platform.python_implementation()} {platform.python_version()}, "

@@ -16,7 +16,6 @@ import os
 import platform
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,23 +25,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from httpfakes import FakeAPI, FakeGitHub, FakeOpsgenie  # noqa: E402
-from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
-from werkzeug.wrappers import Request  # noqa: E402
+from loopback import serving  # noqa: E402
 
 from guardrails.plugin import Source, SourceEnv  # noqa: E402
 from guardrails.sources.github import GitHubSource  # noqa: E402
 from guardrails.sources.opsgenie import OpsgenieSource  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
-
-
-class KeepAliveHandler(WSGIRequestHandler):
-    """HTTP/1.1 with keep-alive, as api.github.com speaks it."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, *args: object, **kwargs: object) -> None:
-        pass
 
 
 def build(prs: int) -> FakeGitHub:
@@ -97,25 +86,17 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["OPSGENIE_API_KEY"] = "bench-key-not-secret"
 
     fake: FakeAPI = build_opsgenie(args.items) if args.source == "opsgenie" else build(args.items)
-    server = make_server("127.0.0.1", 0, Request.application(fake.handle), threaded=True,
-                         request_handler=KeepAliveHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
     rows = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for label in ("first (cold cache)", "second (304s)"):
-                fake.hits.clear()
-                count, seconds, src = run(url, Path(tmp), args.workers, args.source)
-                client = getattr(src, "client", None)
-                stats = client.stats if client else None
-                bodies = sum(1 for h in fake.hits if h.status == 200)
-                body_bytes = sum(h.body_bytes for h in fake.hits if h.status == 200)
-                rows.append((label, count, len(fake.hits), bodies, body_bytes,
-                             stats.body_bytes if stats else 0, seconds))
-    finally:
-        server.shutdown()
+    with serving(fake.handle) as url, tempfile.TemporaryDirectory() as tmp:
+        for label in ("first (cold cache)", "second (304s)"):
+            fake.hits.clear()
+            count, seconds, src = run(url, Path(tmp), args.workers, args.source)
+            client = getattr(src, "client", None)
+            stats = client.stats if client else None
+            bodies = sum(1 for h in fake.hits if h.status == 200)
+            body_bytes = sum(h.body_bytes for h in fake.hits if h.status == 200)
+            rows.append((label, count, len(fake.hits), bodies, body_bytes,
+                         stats.body_bytes if stats else 0, seconds))
 
     what = "incidents" if args.source == "opsgenie" else "merged PRs"
     print(f"{args.source} source, {args.items} {what}, workers={args.workers}, "

@@ -33,16 +33,14 @@ import subprocess
 import sys
 import time
 
+from childrun import run_child
+
 
 def run_once(cmd: list[str]) -> tuple[float, float, float, int]:
-    """(cpu s, wall s, peak MiB, exit code) of one whole process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return (usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, proc.returncode)
+    """(cpu s, wall s, peak MiB, exit code) of one whole process, its input and output
+    thrown away."""
+    done = run_child(cmd, stdin=subprocess.DEVNULL)
+    return done.cpu, done.wall, done.peak_mib, done.exit_code
 
 
 def spread(values: list[float], unit: str = "", scale: float = 1.0) -> str:

@@ -42,9 +42,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from childrun import run_child
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -96,18 +97,10 @@ def _run(cmd: list[str], cwd: Path, name: str = "") -> tuple[float, float]:
         shutil.rmtree(CACHES, ignore_errors=True)
     elif name == "check-off":
         env["GUARDRAILS_NO_STARTUP_CACHE"] = "1"
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.stderr:
-        proc.stderr.close()
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{err}")
-    return usage.ru_utime + usage.ru_stime, wall
+    done = run_child(cmd, cwd=cwd, env=env, keep_stderr=True)
+    if done.exit_code not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} exited {done.exit_code}:\n{done.stderr}")
+    return done.cpu, done.wall
 
 
 def machine() -> str:

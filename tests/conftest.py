@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from helpers import make_project
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """helpers.make_project's default project in tmp_path, as the working directory
+    (people::team-size fails on beta, some-teams passes). A module whose tests need
+    another project defines a ``project`` fixture of its own."""
+    monkeypatch.chdir(tmp_path)
+    make_project(tmp_path)
+    return tmp_path
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +40,22 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     monkeypatch.setenv("GUARDRAILS_CACHE_DIR", str(cache))
     monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(_startup_cache))
     monkeypatch.delenv("GUARDRAILS_NO_STARTUP_CACHE", raising=False)
+
+
+@pytest.fixture
+def startup_cache(_isolated_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own start-up cache folder (``GUARDRAILS_PLUGIN_CACHE_DIR``), not yet
+    made, with the start-up caches on: for tests that read what a run wrote there."""
+    folder = tmp_path / "startup-cache"
+    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def make_httpserver() -> Iterator[Any]:
+    """pytest-httpserver's loopback server, one a test module, answering each request
+    on its own thread (tests/httpfakes.py's threaded_httpserver): every ``httpserver``."""
+    from httpfakes import threaded_httpserver
+
+    with threaded_httpserver() as server:
+        yield server

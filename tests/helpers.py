@@ -6,12 +6,16 @@ wrote and can state expected error positions by hand.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
@@ -114,9 +118,100 @@ def run_cli(args: Sequence[str], env: Mapping[str, str | None] | None = None) ->
     return CliRunner().invoke(cli, list(args), env=cli_env(env), catch_exceptions=False)
 
 
+def check_report(config: Path, out: Path, *args: str,
+                 env: Mapping[str, str | None] | None = None) -> tuple[Result, dict[str, Any]]:
+    """``guardrails check -c CONFIG --now 2026-11-20 --format json --output OUT ARGS``
+    in-process, and the JSON report it wrote (a run that wrote none fails the test,
+    with the run's output as the message)."""
+    result = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "--format", "json",
+                      "--output", str(out), *args], env)
+    assert out.exists(), result.output
+    return result, json.loads(out.read_text(encoding="utf-8"))
+
+
+def check_outputs(config: Path, report: Path, *args: str,
+                  env: Mapping[str, str | None] | None = None) -> list[str]:
+    """What a user sees of ``guardrails check -c CONFIG --now 2026-11-20 --no-color ARGS``
+    printing the terminal report and writing the JSON one to REPORT: its exit code, its
+    output (timing masked) and the JSON report less its timings, as text, so that two
+    runs (a cache cold, warm, off...) compare equal exactly when they showed the same."""
+    result = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "--no-color",
+                      "--format", "terminal", "--format", "json", "--output", str(report),
+                      *args], env)
+    data = without_timings(json.loads(report.read_text(encoding="utf-8")))
+    return [f"exit {result.exit_code}", mask_timing(result.output),
+            json.dumps(data, indent=1, sort_keys=True)]
+
+
+def check(*args: str, env: Mapping[str, str | None] | None = None) -> Result:
+    """``guardrails check --now 2026-11-20 ARGS`` in-process (cwd is the caller's)."""
+    return run_cli(["check", "--now", "2026-11-20", *args], env)
+
+
 def console_script() -> Path:
     """The installed ``guardrails`` console script of the running interpreter's venv."""
     return Path(sys.executable).parent / ("guardrails.exe" if os.name == "nt" else "guardrails")
+
+
+def without_timings(report: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON report less what varies from run to run, the times taken: the run's
+    ``duration`` and ``timings``, the summary's ``duration_s``, each result's ``duration``."""
+    out = {k: v for k, v in report.items() if k not in ("duration", "timings")}
+    out["summary"] = {k: v for k, v in report["summary"].items() if k != "duration_s"}
+    out["results"] = [{k: v for k, v in r.items() if k != "duration"}
+                      for r in report["results"]]
+    return out
+
+
+@dataclass
+class Imported:
+    """What one ``guardrails`` process (see :func:`modules_after`) ended with."""
+
+    #: the code ``guardrails.entry.main`` returned (the process exits with it)
+    code: int
+    #: every module in ``sys.modules`` once ``main`` returned
+    modules: set[str]
+    #: whether logging's code was still deferred (only with ``defer_logging=True``)
+    logging_deferred: bool | None
+    #: the process's stdout and stderr, for a failing assertion's message
+    output: str
+
+
+#: the program a probe runs: ``guardrails.entry.main``, then what it imported on stderr
+_PROBE = """\
+import json, sys
+{start}from guardrails.entry import main
+code = main(sys.argv[1:])
+mods = sorted(sys.modules)
+print(json.dumps([code, mods, {deferred}]), file=sys.stderr)
+sys.exit(code)
+"""
+#: as the console script starts (guardrails.entry.console): logging's code deferred
+_DEFER = "from guardrails.deferred import defer_logging, deferred\ndefer_logging()\n"
+
+
+def modules_after(args: Sequence[str], env: Mapping[str, str], *, cwd: Path | None = None,
+                  defer_logging: bool = False) -> Imported:
+    """Run ``guardrails ARGS`` in a fresh interpreter through ``guardrails.entry.main``
+    and say which modules it imported: a test of what a command leaves unimported.
+
+    ``defer_logging``: start as the console script does (``guardrails.entry.console``
+    defers logging's code to its first use), and report whether it was still deferred.
+    Without it nothing but ``guardrails.entry`` is imported before ``main`` runs.
+    """
+    code = _PROBE.format(
+        start=_DEFER if defer_logging else "",
+        deferred="deferred(sys.modules['logging'])" if defer_logging else "None")
+    res = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=dict(env),
+                         capture_output=True, text=True, timeout=120, check=False)
+    output = res.stdout + res.stderr
+    try:
+        returned, modules, logging_deferred = json.loads(res.stderr.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise AssertionError(f"guardrails {' '.join(args)} ended early "
+                             f"(exit {res.returncode}):\n{output}") from None
+    assert returned == res.returncode, output
+    return Imported(returned, set(modules), logging_deferred, output)
 
 
 _TIMING = re.compile(r" in \d+\.\d\ds\b")

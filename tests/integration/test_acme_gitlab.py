@@ -13,24 +13,16 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from acmegitlab import ORG, acme_gitlab, twin_config
-from helpers import run_cli
-from httpfakes import threaded_httpserver
+from helpers import check_report
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "glpat-ACMEtwinTOKEN000000000"
-
-
-@pytest.fixture(scope="module")
-def make_httpserver() -> Iterator[Any]:
-    with threaded_httpserver() as server:
-        yield server
 
 
 def twin_report(httpserver: Any, tmp_path: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
@@ -38,11 +30,9 @@ def twin_report(httpserver: Any, tmp_path: Path, *extra: str) -> tuple[int, dict
     cfg = twin_config(httpserver.url_for("").rstrip("/"))
     cfg["cache_dir"] = "cache"
     (tmp_path / "guardrails.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), "utf-8")
-    out = tmp_path / "report.json"
-    result = run_cli(["check", "-c", str(tmp_path / "guardrails.yaml"), "--now", "2026-11-20",
-                      "--format", "json", "--output", str(out), *extra],
-                     env={"GITLAB_TOKEN": TOKEN})
-    return result.exit_code, json.loads(out.read_text("utf-8")), result.output
+    result, report = check_report(tmp_path / "guardrails.yaml", tmp_path / "report.json",
+                                  *extra, env={"GITLAB_TOKEN": TOKEN})
+    return result.exit_code, report, result.output
 
 
 def test_the_gitlab_twin_reports_what_the_exports_report(httpserver: Any,

@@ -16,18 +16,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from helpers import run_cli
+from helpers import check_report
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "data" / "acme-report.json"
 
 
 def acme_report(tmp_path: Path) -> dict[str, Any]:
-    out = tmp_path / "report.json"
-    result = run_cli(["check", "-c", str(REPO / "examples/acme/guardrails.yaml"),
-                      "--now", "2026-11-20", "--format", "json", "--output", str(out)])
+    result, data = check_report(REPO / "examples/acme/guardrails.yaml", tmp_path / "report.json")
     assert result.exit_code == 1, result.output
-    data = json.loads(out.read_text(encoding="utf-8"))
     data["summary"].pop("duration_s")
     return data
 

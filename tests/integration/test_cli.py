@@ -14,24 +14,12 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from helpers import PEOPLE_RULES, cli_env, console_script, make_project, run_cli
+from helpers import PEOPLE_RULES, check, cli_env, console_script, make_project, run_cli
 
 from guardrails.cli import main
 from guardrails.config import load_config
 
 NOW = "2026-11-20"
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The default project (people::team-size fails on beta, some-teams passes), as cwd."""
-    monkeypatch.chdir(tmp_path)
-    make_project(tmp_path)
-    return tmp_path
-
-
-def check(*args: str, env: dict[str, str | None] | None = None):  # type: ignore[no-untyped-def]
-    return run_cli(["check", "--now", NOW, *args], env)
 
 
 def assert_usage_error(result, *needles: str) -> None:  # type: ignore[no-untyped-def]

@@ -9,11 +9,10 @@ a record (the row is shown with ``-v``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from helpers import make_project, run_cli
+from helpers import check_report, make_project, run_cli
 
 from guardrails.facts import FactStore
 from guardrails.model import Evidence, Outcome, Result, Severity
@@ -110,9 +109,7 @@ def test_warnings_still_name_file_and_row(tmp_path: Path) -> None:
 @pytest.fixture
 def acme_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     monkeypatch.chdir(REPO)
-    out = tmp_path / "r.json"
-    run_cli(["check", "-c", str(ACME), "--now", NOW, "-q", "-f", "json", "-o", str(out)])
-    return json.loads(out.read_text(encoding="utf-8"))
+    return check_report(ACME, tmp_path / "r.json", "-q")[1]
 
 
 def test_example_org_evidence_names_its_rows(acme_json: dict) -> None:

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gitlabfake import FakeGitLab
 from helpers import run_cli
-from httpfakes import threaded_httpserver
 
 TOKEN = "glpat-DORAcompareTOKEN00000"
 P = "acme/api"
-
-
-@pytest.fixture(scope="module")
-def make_httpserver() -> Iterator[Any]:
-    with threaded_httpserver() as server:
-        yield server
 
 
 def setup(httpserver: Any, tmp_path: Path, where: str = f"project: {P}") -> FakeGitLab:

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers import make_project, run_cli
+from helpers import check, make_project, run_cli
 
 from guardrails.config import looks_like_token
 from guardrails.model import Evidence, Outcome, Report, Result, Severity
@@ -35,17 +35,6 @@ rules:
     min: 1
     severity: warning
 """
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    make_project(tmp_path)
-    return tmp_path
-
-
-def check(*args: str):  # type: ignore[no-untyped-def]
-    return run_cli(["check", "--now", NOW, *args])
 
 
 # ---------------------------------------------------------------------------

@@ -13,14 +13,13 @@ was; the cache is still written (or, for a linked folder, quietly not kept).
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo
-from helpers import make_project, mask_timing, run_cli
+from helpers import check_outputs, make_project
 
 from guardrails import cachefiles
 from guardrails.plugin import SourceEnv
@@ -164,17 +163,8 @@ def test_the_http_cache(tmp_path: Path, outside: Path) -> None:
     _untouched(outside)
 
 
-def _run(config: Path, env: dict[str, str]) -> tuple[int, str, str]:
-    report = config.parent / "report.json"
-    res = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "--no-color",
-                   "--format", "terminal", "--format", "json", "--output", str(report)], env=env)
-    data = json.loads(report.read_text("utf-8"))
-    data.pop("duration", None)
-    data.pop("timings", None)
-    data["summary"].pop("duration_s", None)
-    for r in data["results"]:
-        r.pop("duration", None)
-    return res.exit_code, mask_timing(res.output), json.dumps(data, sort_keys=True)
+def _run(config: Path, env: dict[str, str]) -> list[str]:
+    return check_outputs(config, config.parent / "report.json", env=env)
 
 
 def test_a_check_with_links_at_every_cache_file_writes_none_through_them(

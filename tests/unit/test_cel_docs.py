@@ -8,14 +8,13 @@ stopped selecting anything would be noticed).
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import run_cli, write
+from helpers import check_report, write
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,11 +45,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     shutil.copytree(REPO / "examples" / "acme" / "org", root / "org")
     write(root, "rules/examples.yaml", EXAMPLES)
     config = write(root, "guardrails.yaml", "rules: [rules/]\nsources: {files: {path: org}}\n")
-    out = root / "report.json"
-    result = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "--format", "json",
-                      "--output", str(out)])
+    result, data = check_report(config, root / "report.json")
     assert result.exit_code in (0, 1), result.output
-    return {r["id"].split("::")[1]: r for r in json.loads(out.read_text())["results"]}
+    return {r["id"].split("::")[1]: r for r in data["results"]}
 
 
 def test_there_are_ten_examples() -> None:

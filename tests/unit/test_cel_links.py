@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from helpers import make_project, run_cli
+from helpers import check_report, make_project, run_cli
 
 # Two plugin kinds, one linking the other by id; the source yields only the
 # kinds it is asked for, as a real source does, so a rule over widgets sees
@@ -55,11 +54,7 @@ sources:
 def _run(tmp_path: Path, rules: str) -> tuple[int, dict[str, dict]]:  # type: ignore[type-arg]
     config = make_project(tmp_path, config=CONFIG, org={},
                           rules={"rules/r.yaml": "pack: p\nrules:\n" + rules}, plugins=PLUGIN)
-    out = tmp_path / "report.json"
-    result = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "--format", "json",
-                      "--output", str(out)])
-    assert out.exists(), result.output
-    report = json.loads(out.read_text(encoding="utf-8"))
+    result, report = check_report(config, tmp_path / "report.json")
     return result.exit_code, {r["id"]: r for r in report["results"]}
 
 

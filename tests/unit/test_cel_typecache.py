@@ -28,12 +28,11 @@ EXPRESSIONS = [
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path / "startup-cache"
-    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(folder))
+def cache(startup_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The start-up cache folder, and the process's state of the cache forgotten."""
     monkeypatch.setattr(typecache, "_state", None)
     runtime._compiled.clear()
-    yield folder
+    yield startup_cache
     monkeypatch.setattr(typecache, "_state", None)
     runtime._compiled.clear()
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import make_project, run_cli
+from helpers import check_report, make_project
 
 from guardrails.celrules.celrun import CelRun
 
@@ -55,11 +55,8 @@ CONFIG = "rules:\n  - rules/\nsources:\n  shop: {}\n"
 def _run(tmp_path: Path, rules: str) -> dict[str, dict]:  # type: ignore[type-arg]
     config = make_project(tmp_path, config=CONFIG, org={},
                           rules={"rules/r.yaml": "pack: p\nrules:\n" + rules}, plugins=PLUGIN)
-    out = tmp_path / "report.json"
-    result = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "--format", "json",
-                      "--output", str(out)])
-    assert out.exists(), result.output
-    return {r["id"]: r for r in json.loads(out.read_text(encoding="utf-8"))["results"]}
+    _, report = check_report(config, tmp_path / "report.json")
+    return {r["id"]: r for r in report["results"]}
 
 
 RULE = """\
@@ -172,11 +169,9 @@ def _results(tmp_path: Path, rules: str) -> dict[str, dict]:  # type: ignore[typ
     shutil.copytree(ACME, tmp_path / "org")
     config = make_project(tmp_path, rules={"rules/r.yaml": "pack: p\nrules:\n" + rules},
                           org={})
-    out = tmp_path / "report.json"
-    run_cli(["check", "-c", str(config), "--now", "2026-11-20", "--format", "json",
-             "--output", str(out)])
-    results = json.loads(out.read_text(encoding="utf-8"))["results"]
-    return {r["id"]: {k: v for k, v in r.items() if "duration" not in k} for r in results}
+    _, report = check_report(config, tmp_path / "report.json")
+    return {r["id"]: {k: v for k, v in r.items() if "duration" not in k}
+            for r in report["results"]}
 
 
 def test_the_example_org_gives_the_same_results_both_ways(tmp_path: Path,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import make_project, run_cli
+from helpers import run_cli
 
 from guardrails import collector
 
@@ -26,13 +26,6 @@ def collector_restored() -> Iterator[None]:
         gc.enable()
     else:
         gc.disable()
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    make_project(tmp_path)
-    return tmp_path
 
 
 def test_pause_and_resume() -> None:

@@ -27,14 +27,6 @@ waivers:
 """
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "startup-cache"
-    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(folder))
-    monkeypatch.delenv("GUARDRAILS_NO_STARTUP_CACHE", raising=False)
-    return folder
-
-
 def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every YAML parse from now on."""
     seen: list[str] = []
@@ -49,10 +41,10 @@ def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_a_warm_load_is_the_cold_one_without_a_parse(
-        tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, startup_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "guardrails.yaml", CONFIG)
     cold = load_config(path, RunOptions())
-    assert len(list(cache.glob("doc-guardrails-*.json"))) == 1
+    assert len(list(startup_cache.glob("doc-guardrails-*.json"))) == 1
     seen = _parses(monkeypatch)
     warm = load_config(path, RunOptions())
     assert seen == []
@@ -60,7 +52,7 @@ def test_a_warm_load_is_the_cold_one_without_a_parse(
     assert warm.line_of("waivers", 0, "reason") == cold.line_of("waivers", 0, "reason") == 8
 
 
-def test_a_changed_byte_is_parsed_again(tmp_path: Path, cache: Path,
+def test_a_changed_byte_is_parsed_again(tmp_path: Path, startup_cache: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "guardrails.yaml", CONFIG)
     load_config(path, RunOptions())
@@ -74,10 +66,10 @@ def test_a_changed_byte_is_parsed_again(tmp_path: Path, cache: Path,
 
 @pytest.mark.parametrize("damage", ["garbage", "payload", "positions"])
 def test_a_forged_cache_file_is_a_miss_and_rewritten(
-        tmp_path: Path, cache: Path, damage: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, startup_cache: Path, damage: str, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "guardrails.yaml", CONFIG)
     cold = load_config(path, RunOptions())
-    (file,) = cache.glob("doc-guardrails-*.json")
+    (file,) = startup_cache.glob("doc-guardrails-*.json")
     good = file.read_bytes()
     header, _, payload = good.partition(b"\n")
     if damage == "garbage":
@@ -98,16 +90,16 @@ def test_a_forged_cache_file_is_a_miss_and_rewritten(
     assert file.read_bytes() == good
 
 
-def test_what_json_cannot_give_back_is_not_kept(tmp_path: Path, cache: Path) -> None:
+def test_what_json_cannot_give_back_is_not_kept(tmp_path: Path, startup_cache: Path) -> None:
     path = write(tmp_path, "guardrails.yaml", CONFIG + "1: a number as a key\n")
     with pytest.raises(UsageError):
         load_config(path, RunOptions())  # the schema refuses the key, as before
-    assert list(cache.glob("doc-*.json")) == []
+    assert list(startup_cache.glob("doc-*.json")) == []
 
 
 def test_turned_off_it_is_neither_read_nor_written(
-        tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, startup_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GUARDRAILS_NO_STARTUP_CACHE", "1")
     path = write(tmp_path, "guardrails.yaml", CONFIG)
     load_config(path, RunOptions())
-    assert list(cache.glob("doc-*.json")) == []
+    assert list(startup_cache.glob("doc-*.json")) == []

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import mask_timing, run_cli
+from helpers import check_outputs, run_cli
 
 from guardrails.sources import files as files_mod
 from guardrails.sources import files_cache, files_cachefile
@@ -129,26 +129,11 @@ def write_org(root: Path, files: dict[str, str] | None = None) -> Path:
     return root / "guardrails.yaml"
 
 
-def _strip_timings(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_timings(v) for k, v in value.items()
-                if k not in ("duration", "duration_s", "timings")}
-    if isinstance(value, list):
-        return [_strip_timings(v) for v in value]
-    return value
-
-
 def outputs(config: Path, tmp: Path, env: dict[str, str | None] | None = None, *,
             facts: bool = True) -> list[str]:
     """What a user sees of one run: the terminal report (-v), the JSON report and the
     facts, timings masked."""
-    report = tmp / "report.json"
-    check = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "-v", "--no-color",
-                     "--format", "terminal", "--format", "json", "--output", str(report)],
-                    env=env)
-    data = json.loads(report.read_text("utf-8"))
-    out = [f"exit {check.exit_code}", mask_timing(check.output),
-           json.dumps(_strip_timings(data), indent=1, sort_keys=True)]
+    out = check_outputs(config, tmp / "report.json", "-v", env=env)
     if facts:
         shown = run_cli(["facts", "-c", str(config), "--now", "2026-11-20", "--format", "json"],
                         env=env)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from gitrepo import GitRepo
-from helpers import make_project, mask_timing, run_cli
+from helpers import check_outputs, make_project
 
 from guardrails.plugin import SourceEnv
 from guardrails.sources import gitcache
@@ -102,10 +102,8 @@ sources:
 """)
     repo.commit(date="2026-10-06T10:00:00Z", message="project files")
 
-    def run(env: dict[str, str]) -> tuple[int, str]:
-        res = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "-v", "--no-color"],
-                      env=env)
-        return res.exit_code, mask_timing(res.output)
+    def run(env: dict[str, str]) -> list[str]:
+        return check_outputs(config, tmp_path / "report.json", "-v", env=env)
 
     want = run({"GUARDRAILS_NO_STARTUP_CACHE": "1"})
     assert "owners::bus PASSED" in want[1] and "git . (1 codeowners, " in want[1], want[1]

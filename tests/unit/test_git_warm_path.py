@@ -3,15 +3,12 @@ run leaves ``logging`` unexecuted (benchmarks/RESULTS.md, "git source, gitwarm4"
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 from gitrepo import GitRepo
-from helpers import fuzz_examples
+from helpers import fuzz_examples, modules_after
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -53,19 +50,12 @@ def test_a_warm_git_check_leaves_logging_unexecuted(tmp_path: Path) -> None:
     (tmp_path / "guardrails.yaml").write_text(
         "rules:\n  - builtin:teams\nsources:\n  git: {path: repo}\n"
         f"cache_dir: {tmp_path / 'cache'}\n", "utf-8")
-    code = ("import json, sys\nfrom guardrails.deferred import defer_logging, deferred\n"
-            "defer_logging()\nfrom guardrails.entry import main\n"
-            "code = main(sys.argv[1:])\n"
-            "print(json.dumps([deferred(sys.modules['logging']), sorted(sys.modules)]),"
-            " file=sys.stderr)\n")
-    args = [sys.executable, "-c", code, "check", "-c", str(tmp_path / "guardrails.yaml"),
-            "--now", "2026-01-10", "-q"]
+    args = ["check", "-c", str(tmp_path / "guardrails.yaml"), "--now", "2026-01-10", "-q"]
     env = {**os.environ, "GUARDRAILS_PLUGIN_CACHE_DIR": str(tmp_path / "plugins")}
     for _ in range(2):  # cold: the history cache is written; then warm
-        res = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120,
-                             check=False)
-        assert res.returncode in (0, 1), res.stdout + res.stderr
-    logging_deferred, mods = json.loads(res.stderr.strip().splitlines()[-1])
+        ran = modules_after(args, env, defer_logging=True)
+        assert ran.code in (0, 1), ran.output
+    logging_deferred, mods = ran.logging_deferred, ran.modules
     assert "guardrails.sources.gitcache" in mods  # the warm path ran
     assert "guardrails.sources.gitcolumns" not in mods  # ... and read no log
     assert "select" not in mods  # ... nor ran git at all: HEAD from git's files (githead)

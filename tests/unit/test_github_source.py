@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from httpfakes import FakeGitHub, json_response, threaded_httpserver
+from httpfakes import FakeGitHub, json_response
 from werkzeug.wrappers import Response
 
 from guardrails.datakinds import BUILTIN as KINDS
@@ -96,12 +95,6 @@ def populate(fake: FakeGitHub) -> None:
 
     fake.add_team("platform", ["alice", "bob", "carol"])
     fake.add_team("payments", ["dave"], parent="platform")
-
-
-@pytest.fixture(scope="module")
-def make_httpserver() -> Iterator[Any]:
-    with threaded_httpserver() as server:
-        yield server
 
 
 @pytest.fixture

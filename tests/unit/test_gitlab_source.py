@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from gitlabfake import FakeGitLab, fixture
-from httpfakes import json_response, threaded_httpserver
+from httpfakes import json_response
 from werkzeug.wrappers import Response
 
 from guardrails.datakinds import BUILTIN as KINDS
@@ -99,12 +99,6 @@ def populate(fake: FakeGitLab) -> None:
 
 def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-@pytest.fixture(scope="module")
-def make_httpserver() -> Iterator[Any]:
-    with threaded_httpserver() as server:
-        yield server
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from httpfakes import json_response, threaded_httpserver
+from httpfakes import json_response
 from werkzeug.wrappers import Request, Response
 
 from guardrails.errors import SourceError
@@ -25,12 +25,6 @@ from guardrails.progress import Progress, TerminalProgress
 from guardrails.sources.http import Cancelled, HttpClient, HttpSettings, ResponseCache
 
 TOKEN = "tok_SECRET_value_for_client_tests"
-
-
-@pytest.fixture(scope="module")
-def make_httpserver() -> Iterator[Any]:
-    with threaded_httpserver() as server:
-        yield server
 
 
 def client(url: str, tmp_path: Path | None = None, *, offline: bool = False,

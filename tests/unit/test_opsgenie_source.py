@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from httpfakes import FakeOpsgenie, json_response, threaded_httpserver
+from httpfakes import FakeOpsgenie, json_response
 from werkzeug.wrappers import Response
 
 from guardrails.errors import SourceError, UsageError
@@ -25,12 +25,6 @@ LIST = "/v1/incidents"
 
 def timeline_path(tiny: int) -> str:
     return f"/v2/incident-timelines/{tiny:08x}-38d6-4c85-92b8-5ebc900d42e2/entries"
-
-
-@pytest.fixture(scope="module")
-def make_httpserver() -> Iterator[Any]:
-    with threaded_httpserver() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)

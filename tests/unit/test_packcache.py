@@ -18,13 +18,6 @@ from guardrails.session import Session
 ALL_BUILTIN = "rules:\n" + "".join(f"  - builtin:{name}\n" for name in rulepaths.builtin_packs())
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "startup-cache"
-    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(folder))
-    return folder
-
-
 def collect(root: Path, config: str = ALL_BUILTIN, **options: object) -> list[Rule]:
     cfg = load_config(write(root, "guardrails.yaml", config), RunOptions(**options))
     session = Session(cfg)
@@ -40,9 +33,9 @@ def pack_files(cache: Path) -> list[Path]:
 
 
 def test_a_warm_run_builds_the_same_rules_as_a_cold_one(
-        tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, startup_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cold = collect(tmp_path / "p")
-    assert len(pack_files(cache)) == len(rulepaths.builtin_packs())
+    assert len(pack_files(startup_cache)) == len(rulepaths.builtin_packs())
     warm = collect(tmp_path / "p")
     assert warm == cold
     assert [r.line for r in warm] == [r.line for r in cold]
@@ -50,10 +43,10 @@ def test_a_warm_run_builds_the_same_rules_as_a_cold_one(
     focused = collect(tmp_path / "p", ALL_BUILTIN + "focus:\n  current: stability\n")
     assert any(r.focus_applied == "stability" for r in focused)
     monkeypatch.setenv("GUARDRAILS_NO_STARTUP_CACHE", "1")
-    for file in pack_files(cache):
+    for file in pack_files(startup_cache):
         file.unlink()
     assert collect(tmp_path / "p", ALL_BUILTIN + "focus:\n  current: stability\n") == focused
-    assert pack_files(cache) == []  # turned off: nothing written either
+    assert pack_files(startup_cache) == []  # turned off: nothing written either
 
 
 @pytest.mark.parametrize("damage", [
@@ -66,9 +59,9 @@ def test_a_warm_run_builds_the_same_rules_as_a_cold_one(
     "truncated",
 ])
 def test_a_corrupt_or_foreign_cache_is_ignored_and_rewritten(
-        tmp_path: Path, cache: Path, damage: bytes | str) -> None:
+        tmp_path: Path, startup_cache: Path, damage: bytes | str) -> None:
     expected = collect(tmp_path / "p")
-    for file in pack_files(cache):
+    for file in pack_files(startup_cache):
         good = file.read_bytes()
         header, _, payload = good.partition(b"\n")
         if damage == "header":
@@ -84,7 +77,7 @@ def test_a_corrupt_or_foreign_cache_is_ignored_and_rewritten(
         file.write_bytes(bad)
     assert collect(tmp_path / "p") == expected
     assert collect(tmp_path / "p") == expected  # rewritten, and read back
-    assert all(f.read_bytes().startswith(b'{"format": 1') for f in pack_files(cache))
+    assert all(f.read_bytes().startswith(b'{"format": 1') for f in pack_files(startup_cache))
 
 
 def _builtin_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -94,7 +87,7 @@ def _builtin_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def test_a_pack_that_changes_is_read_again(tmp_path: Path, cache: Path,
+def test_a_pack_that_changes_is_read_again(tmp_path: Path, startup_cache: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _builtin_copy(tmp_path, monkeypatch)
     config = "rules:\n  - builtin:teams\n"
@@ -128,9 +121,9 @@ def test_an_unwritable_cache_folder_costs_only_the_validation(
 
 
 def test_the_configs_override_of_a_cached_rule_is_still_validated(
-        tmp_path: Path, cache: Path) -> None:
+        tmp_path: Path, startup_cache: Path) -> None:
     collect(tmp_path / "p")
-    assert pack_files(cache)
+    assert pack_files(startup_cache)
     bad = ALL_BUILTIN + "overrides:\n  teams::two-pizza-teams:\n    no_such_key: 3\n"
     with pytest.raises(UsageError, match="no_such_key"):
         collect(tmp_path / "p", bad)
@@ -139,17 +132,17 @@ def test_the_configs_override_of_a_cached_rule_is_still_validated(
     assert {r.nodeid: r.severity for r in good}["teams::two-pizza-teams"] == "warning"
 
 
-def test_a_plugin_that_is_not_ours_turns_the_cache_off(tmp_path: Path, cache: Path) -> None:
+def test_a_plugin_that_is_not_ours_turns_the_cache_off(tmp_path: Path, startup_cache: Path) -> None:
     root = tmp_path / "p"
     write(root, "guardrails_plugins.py", "X = 1\n")
     collect(root)
-    assert pack_files(cache) == []
+    assert pack_files(startup_cache) == []
 
 
-def test_blocking_a_builtin_plugin_is_part_of_the_key(tmp_path: Path, cache: Path) -> None:
+def test_blocking_a_builtin_plugin_is_part_of_the_key(tmp_path: Path, startup_cache: Path) -> None:
     teams = "rules:\n  - builtin:teams\n"
     collect(tmp_path / "p", teams)
-    [file] = pack_files(cache)
+    [file] = pack_files(startup_cache)
     assert b'"reporter-html"' not in file.read_bytes().partition(b"\n")[0]
     blocked = collect(tmp_path / "p", teams, disabled_plugins=("reporter-html",))
     assert b'"reporter-html"' in file.read_bytes().partition(b"\n")[0]  # stored again

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from httpfakes import FakePagerDuty, json_response, threaded_httpserver
+from httpfakes import FakePagerDuty, json_response
 
 from guardrails.errors import SourceError, UsageError
 from guardrails.plugin import SourceEnv
@@ -17,12 +16,6 @@ from guardrails.sources.pagerduty import PagerDutySource, guardrails_gather_sour
 
 TOKEN = "u+PDtestSECRETtoken_0123456789"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def make_httpserver() -> Iterator[Any]:
-    with threaded_httpserver() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)

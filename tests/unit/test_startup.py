@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import make_project, run_cli
+from helpers import check, modules_after, run_cli
 
 import guardrails
 from guardrails import cachefiles, installed
@@ -29,17 +29,6 @@ from guardrails.manager import ESSENTIAL_PLUGINS, create_manager
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "acme" / "guardrails.yaml"
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    make_project(tmp_path)
-    return tmp_path
-
-
-def check(*args: str):  # type: ignore[no-untyped-def]
-    return run_cli(["check", "--now", "2026-11-20", *args])
 
 
 def _hookimpls(module: object) -> dict[str, object]:
@@ -147,14 +136,9 @@ def test_a_blocked_builtin_is_left_out_of_the_header(project: Path) -> None:
 def _modules_after(args: list[str], env: dict[str, str]) -> set[str]:
     # As the program starts (guardrails.entry.console, which ends the process itself):
     # logging deferred to its first use, a plain check read without click.
-    code = ("import json, sys\nfrom guardrails.deferred import defer_logging\n"
-            "defer_logging()\nfrom guardrails.entry import main\n"
-            "code = main(sys.argv[1:])\n"
-            "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
-    res = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                         env=env, timeout=120, check=False)
-    assert res.returncode in (0, 1), res.stdout + res.stderr
-    return set(json.loads(res.stderr.strip().splitlines()[-1]))
+    ran = modules_after(args, env, defer_logging=True)
+    assert ran.code in (0, 1), ran.output
+    return ran.modules
 
 
 UNNEEDED = {

@@ -23,11 +23,10 @@ PM = (ACME / "postmortems" / PM_NAME).read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path / "startup-cache"
-    monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(folder))
+def cache(startup_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The start-up cache folder, and the process's state of the cache forgotten."""
     monkeypatch.setattr(verdictcache, "_state", None)
-    yield folder
+    yield startup_cache
     monkeypatch.setattr(verdictcache, "_state", None)
 
 
