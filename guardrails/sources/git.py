@@ -50,7 +50,7 @@ from guardrails.errors import ConfigError, SourceError
 from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
-from guardrails.sources import gitcache
+from guardrails.sources import gitcache, githead
 from guardrails.sources.gitmodules import ROOT_MODULE, ModuleMap, commit_modules, module_facts
 from guardrails.sources.gitrun import Git
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
@@ -107,6 +107,7 @@ class GitSource(Source):
         self._index: Path | None = None  # git's index file, when rev-parse named it
         self._top: Path | None = None  # the work tree's top folder, when rev-parse named it
         self._checked = False
+        self._claimed = False  # HEAD was read from git's files, not asked of git (githead)
         self._dirty = False  # the history cache must be (re)written
 
     def provides(self) -> set[str]:
@@ -139,11 +140,34 @@ class GitSource(Source):
         cfg = self.env.config
         return getattr(cfg, "display_path", None) if cfg is not None else None
 
-    def _open(self) -> str | None:
-        """Check the repository once; return HEAD's sha (None for an empty repo)."""
+    def _open(self, warm: bool = False) -> str | None:
+        """Check the repository once; return HEAD's sha (None for an empty repo).
+
+        ``warm``: a run that will look in the history cache may take HEAD from
+        git's files (:func:`githead.peek`, the plain layout only); that HEAD is a
+        claim (``self._claimed``) that only the cache holding that very commit
+        settles: else :meth:`_confirm` asks git.
+        """
         if self._checked:
             return self._head
         self.validate()
+        if warm and self.env.cache_dir is not None and self.git.exe is not None:
+            found = githead.peek(self.repo)
+            if found is not None:
+                self._head, self._index, self._top = found
+                self._checked = self._claimed = True
+                return self._head
+        return self._rev_parse()
+
+    def _confirm(self) -> str | None:
+        """HEAD as git tells it, when it was only read from git's files."""
+        if self._claimed:
+            self._claimed, self._index, self._top = False, None, None
+            self._head = self._rev_parse()
+        return self._head
+
+    def _rev_parse(self) -> str | None:
+        """Ask git whether the repository is usable, and for HEAD."""
         # One process for four answers: shallow?, where the index is (its stat tells
         # whether cached tracked files still hold), a work tree (else it fails) and
         # HEAD's commit, printed last; exit 1 without it when there is no commit yet.
@@ -177,16 +201,21 @@ class GitSource(Source):
     def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]] | DeferredFacts]:
         """The facts of ``kinds``; a warm run's ``commits`` are :class:`DeferredFacts`
         (built on first read; the bus factor reads their columns)."""
-        head = self._open()
+        head = self._open(warm=bool(kinds & {"commits", "modules"}))
         out: dict[str, list[dict[str, Any]] | DeferredFacts] = {}
         tracked: list[str] | None = None
         owners_fact: dict[str, Any] | None = None
         hist: gitcache.History | None = None
         commits: list[dict[str, Any]] | DeferredFacts = []
         modmap, meta = self.module_map() if kinds & {"commits", "modules"} else (None, {})
+        cached = None
+        if modmap is not None and head is not None:
+            cached = gitcache.load(self.env.cache_dir, self._cache_key(), self._warn)
+        if cached is None or cached["head"] != head:  # a claimed HEAD the cache cannot settle
+            head = self._confirm()
         if modmap is not None and head is not None:
             with self.env.progress.task("git: history", unit="commits") as task:
-                hist, commits = self._history(head, modmap, meta, task)
+                hist, commits = self._history(head, cached, modmap, meta, task)
         if kinds & {"codeowners", "modules"} and head is not None:
             tracked = self._tracked(hist)
             found = self._codeowners(hist)
@@ -225,19 +254,20 @@ class GitSource(Source):
             return None
         return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}:{len(data)}"
 
-    def _history(self, head: str, modmap: ModuleMap, meta: dict[str, dict[str, Any]],
-                 task: ProgressTask) -> tuple[gitcache.History | None, DeferredFacts]:
+    def _history(self, head: str, hist: gitcache.History | None, modmap: ModuleMap,
+                 meta: dict[str, dict[str, Any]], task: ProgressTask
+                 ) -> tuple[gitcache.History | None, DeferredFacts]:
         """The history to cache (None without a cache folder) and the ``commits``
         facts since :meth:`since`, built when first read (the checks read columns).
 
-        From the cache when it holds HEAD, else the cache plus ``git log
+        ``hist``: the cached history (:func:`gitcache.load`), or None. From the
+        cache when it holds HEAD, else the cache plus ``git log
         OLD..HEAD`` when HEAD moved on from the cached one, else a full read
         straight into columns. ``self._dirty`` tells whether the cache must be
         written.
         """
         since = self.since()
         mkey = json.dumps([self.depth, modmap.prefixes, meta], sort_keys=True, default=str)
-        hist = gitcache.load(self.env.cache_dir, self._cache_key(), self._warn)
         # Authors are stored as .mailmap mapped them when git read the log (%aN/%aE),
         # and git reads the work tree's .mailmap, committed or not: another text
         # than the cached history's means reading it all again (in the same file).

@@ -14,8 +14,14 @@ CODEOWNERS file at HEAD. A warm run turns that into facts, or hands its columns 
 
 The columns are written with :mod:`marshal` (one C call to read back,
 several times faster than JSON for this shape), numbers packed as
-little-endian integers (one object for a column), after a magic line and a
-CRC-32 of the payload. A cache is input like any other file: one that is cut
+little-endian integers (one object for a column), in two parts after a
+magic line, each part's CRC-32 and the first part's length: first what a
+warm run reads (HEAD, the window, authors and author dates, each module's
+commits and authors counted, tracked files, CODEOWNERS), then the columns
+only building commit facts reads (:data:`gitcachecheck.COLD`: shas,
+committer dates, files, renames, ...), unmarshalled and checked when first
+read (:func:`gitcachecheck.rest_problem`): a warm run that only counts
+never pays for two thirds of the file. A cache is input like any other file: one that is cut
 short, damaged, edited or foreign is ignored (with a warning) and the history
 read again. :mod:`marshal` builds data, never runs it, and every column is
 checked for its exact type and every number for its range (a code object or
@@ -61,6 +67,16 @@ if TYPE_CHECKING:
 
 #: a bigger file is not read (a history of ~10 million commits; pytest's 10 years: 0.8 MB)
 MAX_BYTES = 1 << 30
+#: after the magic line: the two parts' CRC-32s and the first part's length, each
+#: 4 bytes big-endian (int.from_bytes: struct's import would cost a warm run ~0.3 ms)
+_BODY = len(MAGIC) + 12
+
+
+def _header(head: bytes) -> tuple[int, int, int]:
+    """``(first part's CRC-32, second part's CRC-32, first part's length)``."""
+    at = len(MAGIC)
+    return (int.from_bytes(head[at:at + 4], "big"), int.from_bytes(head[at + 4:at + 8], "big"),
+            int.from_bytes(head[at + 8:at + 12], "big"))
 
 History = dict[str, Any]
 
@@ -88,36 +104,38 @@ def load(cache_dir: Path | None, key: str,
          warn: Callable[[str], None] | None = None) -> History | None:
     """The cached history (see the module's docstring) or None (missing or unreadable).
 
-    A file that does not read back as the layout :func:`store` writes (cut
-    short, edited, another version's) is ignored, with a warning through
-    ``warn`` when it is damaged, and the history is read again: a cache can
-    cost time, never a crash or a wrong fact.
+    Only the file's first part is read here; the second is read (from the
+    same file, unchanged since: else it is damage) when first needed
+    (:func:`gitcachecheck.rest_problem`). A file that does not read back as
+    the layout :func:`store` writes (cut short, edited, another version's) is
+    ignored, with a warning through ``warn`` when it is damaged, and the
+    history is read again: a cache can cost time, never a crash or a wrong fact.
     """
     if cache_dir is None:
         return None
     path = cache_path(cache_dir, key)
     try:
-        blob = read_regular(path)
+        got = _read_first(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
         _ignored(path, f"unreadable ({type(exc).__name__})", warn)
         return None
-    if blob is None:
+    if got is None:
         _ignored(path, "not a regular file, or too big", warn)
         return None
-    if not blob.startswith(MAGIC):
-        if blob.startswith(MAGIC[:MAGIC.index(b" v")]):
+    head, hot, ident = got
+    if not head.startswith(MAGIC):
+        if head.startswith(MAGIC[:MAGIC.index(b" v")]):
             return None  # another guardrails version's layout: not damage
         _ignored(path, "not a history cache", warn)
         return None
-    head = len(MAGIC) + 4
-    body = memoryview(blob)[head:]
-    if len(blob) < head or zlib.crc32(body) != int.from_bytes(blob[len(MAGIC):head], "big"):
+    hot_crc, cold_crc, hot_len = _header(head) if len(head) == _BODY else (0, 0, -1)
+    if hot_len != len(hot) or zlib.crc32(hot) != hot_crc:
         _ignored(path, "cut short or damaged (checksum)", warn)
         return None
     try:
-        data = load_marshal(body)
+        data = load_marshal(hot)
     # MemoryError: a forged size (a list "of 2**31 items"): load_marshal caps memory
     except (ValueError, EOFError, TypeError, RecursionError, MemoryError) as exc:
         _ignored(path, f"unreadable ({type(exc).__name__})", warn)
@@ -128,6 +146,11 @@ def load(cache_dir: Path | None, key: str,
         return None
     if data["key"] != key:
         return None  # another repository's or config's history under the same name
+
+    def cold() -> bytes | None:
+        return _read_rest(path, _BODY + hot_len, ident)
+
+    data["_cold"], data["_cold_crc"] = cold, cold_crc  # see check.rest_problem
     with contextlib.suppress(OSError):  # used: the last to be pruned (see prune)
         os.utime(path)
     return data  # type: ignore[no-any-return]
@@ -140,26 +163,59 @@ def ignored(cache_dir: Path | None, key: str, why: str,
         _ignored(cache_path(cache_dir, key), why, warn)
 
 
-def read_regular(path: Path) -> bytes | None:
-    """The bytes of ``path`` when it is a regular file of at most :data:`MAX_BYTES`,
-    else None. Opened without blocking: a FIFO (or a device) put in its place
-    must cost a miss, never a run that waits for a writer forever; a link put
-    in its place is not followed (``OSError``)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
-                 | getattr(os, "O_CLOEXEC", 0))
+#: opened without blocking (a FIFO or a device put at a cache's path must cost a
+#: miss, never a run that waits for a writer forever), never through a final link
+_OPEN = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_upto(fd: int, size: int, offset: int) -> bytes:
+    """``size`` bytes of ``fd`` from ``offset``, fewer only at the file's end."""
+    chunks: list[bytes] = []
+    while size > 0:
+        chunk = os.pread(fd, min(size, 1 << 24), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+        offset += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _read_first(path: Path) -> tuple[bytes, bytes, tuple[int, ...]] | None:
+    """The magic line and header, the first part (as long as the header says, or
+    what there is) and the file's identity, when ``path`` is a regular file of
+    at most :data:`MAX_BYTES`; else None. Raises ``OSError`` (a link: not followed).
+    Only what a warm run reads is read: two thirds of pytest's file are not."""
+    fd = os.open(path, _OPEN)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
             return None
-        chunks = []
-        left = st.st_size + 1  # one byte more: a file that grew is read to its end
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 24))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+        head = _read_upto(fd, _BODY, 0)
+        hot_len = _header(head)[2] if len(head) == _BODY else 0
+        hot = _read_upto(fd, min(hot_len, st.st_size), _BODY)
+        # not the times: a run that reads the file touches it (see prune); a run that
+        # writes it replaces it (a new inode), and the second part has its checksum
+        return head, hot, (st.st_dev, st.st_ino, st.st_size)
+    finally:
+        os.close(fd)
+
+
+def _read_rest(path: Path, offset: int, ident: tuple[int, ...]) -> bytes | None:
+    """The file's second part, from ``offset`` to its end, when the file is still the
+    one read first (``ident``); None when it was replaced or cannot be read."""
+    try:
+        fd = os.open(path, _OPEN)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino, st.st_size) != ident:
+            return None
+        data = _read_upto(fd, st.st_size - offset, offset)
+        return data if len(data) == st.st_size - offset else None
+    except OSError:
+        return None
     finally:
         os.close(fd)
 
@@ -293,6 +349,11 @@ def commit_facts(data: History, since: int) -> list[dict[str, Any]]:
     return out
 
 
+#: the fact fields read from the file's second part (:data:`gitcachecheck.COLD`)
+_COLD_FIELDS = frozenset(("sha", "committed_at", "files", "modules", "additions",
+                          "deletions"))
+
+
 def deferred_commit_facts(data: History, since: int,
                           damaged: Callable[[str], list[dict[str, Any]]]) -> DeferredFacts:
     """:func:`commit_facts`, built only when read; until then checks may read the
@@ -305,6 +366,7 @@ def deferred_commit_facts(data: History, since: int,
     ats = data["at"]
     # The usual warm run reads the window the cache was written for: no cut at all.
     at_bounds = data.get("_at_bounds") or ((min(ats), max(ats)) if ats else (0, 0))
+    data["_at_bounds"] = at_bounds
     keep = None if at_bounds[0] >= since else [at >= since for at in ats]
     columns: dict[str, Callable[[], Any]] = {
         "sha": lambda: shas_of(data), "author": lambda: data["author"],
@@ -318,8 +380,7 @@ def deferred_commit_facts(data: History, since: int,
     def column(field: str) -> Any:
         if field not in memo:
             make = columns.get(field)
-            if field in ("files", "committed_at", "modules") and check.rest_problem(
-                    data) is not None:
+            if field in _COLD_FIELDS and check.rest_problem(data) is not None:
                 make = None  # no column: readers build the facts (from git)
             col = make() if make is not None else None
             if col is not None and keep is not None:
@@ -348,6 +409,14 @@ def deferred_commit_facts(data: History, since: int,
     return DeferredFacts(count, build, column, positions, known, tallies)
 
 
+def seal(hot: bytes, cold: bytes, cold_crc: int | None = None) -> bytes:
+    """A cache file's bytes from its two marshalled parts (see the module's
+    docstring); ``cold_crc``: the second part's checksum as it was read."""
+    crc = zlib.crc32(cold) if cold_crc is None else cold_crc
+    return (MAGIC + zlib.crc32(hot).to_bytes(4, "big") + crc.to_bytes(4, "big")
+            + len(hot).to_bytes(4, "big") + hot + cold)
+
+
 def _pack(code: str, values: Iterable[int]) -> bytes:
     col = array(code, values)
     if SWAP:
@@ -362,17 +431,33 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
     the folder (:func:`gitcachedir.prune`)."""
     if cache_dir is None:
         return
+    # The second part as it was read, when nothing read it (a run that only listed
+    # the tracked files again): written back as it is, checksum and all.
+    raw_cold, cold_crc = data.get("_cold"), data.get("_cold_crc")
+    if callable(raw_cold):
+        raw_cold = raw_cold()
+        if raw_cold is None:
+            return  # the file was replaced meanwhile: no second part to write back
+        data["_cold"] = raw_cold  # read now: the file is about to be replaced
+    if raw_cold is None and not data.keys() >= check.COLD_KEYS:
+        return  # found damaged: nothing whole to write (the facts came from git)
+    ats = data["at"]
+    bounds = data.get("_at_bounds") or ((min(ats), max(ats)) if ats else (0, 0))
     data = {k: v for k, v in data.items() if not k.startswith("_")}  # run-time notes
-    data["key"] = key
+    data["key"], data["at_bounds"] = key, list(bounds)
     for name in PACKED:  # little-endian bytes, whatever the machine
-        data[name] = _pack(PACKED[name], data[name])
+        if name in data:
+            data[name] = _pack(PACKED[name], data[name])
     for name in ("modpos", "modauthors"):
         data[name] = {mid: _pack(U32, col) for mid, col in data[name].items()}
     path = cache_path(cache_dir, key)
     try:
-        payload = marshal.dumps(data, MARSHAL_VERSION)
-        write_whole(path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload,
-                    root=cache_dir)
+        hot = marshal.dumps({k: v for k, v in data.items() if k not in check.COLD_KEYS},
+                            MARSHAL_VERSION)
+        if raw_cold is None:
+            cold = marshal.dumps({k: data[k] for k in check.COLD}, MARSHAL_VERSION)
+        write_whole(path, seal(hot, bytes(raw_cold) if raw_cold is not None else cold,
+                               cold_crc), root=cache_dir)
     except (OSError, ValueError) as exc:
         # A read-only cache folder must not fail the run; it is only slower.
         logging.getLogger(__name__).debug("could not write git cache %s: %s", path, exc)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import time
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
@@ -29,8 +28,15 @@ _BATCH = 1 << 16
 _NAP = 0.01
 
 
-#: os.posix_spawn and poll (POSIX): see _spawn
-_SPAWN = hasattr(os, "posix_spawn") and hasattr(select, "poll")
+def spawn_ok() -> bool:
+    """``os.posix_spawn`` and ``select.poll`` are there (POSIX): see :func:`_spawn`.
+    Asked when git is run: a warm run runs none, and ``select`` (an extension
+    module) is not imported for it."""
+    if not hasattr(os, "posix_spawn"):
+        return False
+    import select
+
+    return hasattr(select, "poll")
 
 
 def _inherited() -> list[int] | None:
@@ -96,6 +102,8 @@ def _spawned(argv: list[str], close: Sequence[int], done: list[Any], nap: bool,
         _bigger_pipe(out_r)
     errs: list[bytes] = []
     finished = False
+    import select  # imported already by spawn_ok
+
     try:
         poller = select.poll()
         for fd in (out_r, err_r):
@@ -199,7 +207,7 @@ class Git:
         argv = self._argv(args)
         # Descriptors a parent passed down must not reach git (and a daemon it may
         # start): where they cannot be listed, subprocess closes them.
-        inherited = _inherited() if input is None and _SPAWN else None
+        inherited = _inherited() if input is None and spawn_ok() else None
         if inherited is not None:
             rc, out, err = _spawn(argv, inherited)
         else:
@@ -232,7 +240,7 @@ class Git:
         """
         argv = self._argv(args)
         env = {"GIT_FLUSH": "0"}
-        inherited = _inherited() if _SPAWN else None
+        inherited = _inherited() if spawn_ok() else None
         done: list[Any] = []
         if inherited is not None:
             yield from _spawned(argv, inherited, done, nap=True, env=env)

@@ -6,7 +6,6 @@ import copy
 import json
 import marshal
 import pickle
-import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from guardrails.errors import SourceError
 from guardrails.facts import FactStore
 from guardrails.model import Rule
 from guardrails.plugin import EvalContext, SourceEnv
+from guardrails.sources import gitcache
 from guardrails.sources.git import GitSource
 from guardrails.sources.gitcache import MAGIC
 
@@ -238,11 +238,13 @@ def test_damage_found_only_when_the_facts_are_built_costs_a_read_not_a_fact(
     cache = tmp_path / "cache"
     want = _gather(repo.path, cache)
     (path,) = (cache / "git").glob("*.bin")
-    data = marshal.loads(path.read_bytes()[len(MAGIC) + 4:])
+    blob = path.read_bytes()
+    # after the magic line: two CRC-32s, the first part's length, the two parts
+    body, hot_len = blob[len(MAGIC) + 12:], int.from_bytes(blob[len(MAGIC) + 8:][:4], "big")
+    cold = marshal.loads(body[hot_len:])  # the columns only building facts reads
     # a path number past the table, a module set number past the sets
-    data[column] = data[column][:-4] + (10**6).to_bytes(4, "little")
-    payload = marshal.dumps(data)
-    path.write_bytes(MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+    cold[column] = cold[column][:-4] + (10**6).to_bytes(4, "little")
+    path.write_bytes(gitcache.seal(body[:hot_len], marshal.dumps(cold)))
     env = SourceEnv(root=repo.path, now=NOW, window=timedelta(days=365), cache_dir=cache)
     src = GitSource({}, env)
     got = src.gather({"commits", "modules", "codeowners"})

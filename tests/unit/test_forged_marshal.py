@@ -85,10 +85,13 @@ def test_a_forged_size_in_the_git_cache_is_a_miss(code: bytes, tmp_path: Path) -
     payload = code + CLAIM
     path = gitcache.cache_path(tmp_path, "forged")
     path.parent.mkdir(parents=True)
-    path.write_bytes(gitcache.MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+    path.write_bytes(gitcache.seal(payload, marshal.dumps({})))
     warned: list[str] = []
     assert gitcache.load(tmp_path, "forged", warned.append) is None
     assert len(warned) == 1 and "MemoryError" in warned[0], warned
+    # the file's second part, loaded when facts are built: the same cap, a damage
+    data = {"_cold": memoryview(payload), "_cold_crc": zlib.crc32(payload)}
+    assert gitcache.check.rest_problem(data) == "unreadable (MemoryError)"
 
 
 @capped

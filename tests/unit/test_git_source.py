@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import zlib
 from array import array
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from guardrails.plugin import SourceEnv
 from guardrails.sources import gitcache
 from guardrails.sources.git import GitSource
 from guardrails.sources.gitcache import MAGIC
+from guardrails.sources.gitcachecheck import COLD
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -235,8 +235,8 @@ def test_cache_hit_reads_no_history(repo: GitRepo, tmp_path: Path,
     second = source(repo.path, cache)
     again = second.gather({"commits"})["commits"]
     assert again == want
-    # rev-parse only (repo checks and HEAD, one process): no git log
-    assert git_calls.commands() == ["rev-parse"]
+    # no git at all: HEAD read from git's files (githead) and the cache holds it
+    assert git_calls.commands() == []
     assert not list((cache / "git").glob(".tmp-*"))
 
 
@@ -264,7 +264,7 @@ def test_cache_reads_only_new_commits(repo: GitRepo, tmp_path: Path,
 ALL = {"commits", "modules", "codeowners"}
 
 
-def test_a_warm_run_asks_git_for_head_only(repo: GitRepo, tmp_path: Path,
+def test_a_warm_run_asks_git_nothing(repo: GitRepo, tmp_path: Path,
                                            git_calls: GitCalls) -> None:
     cache = tmp_path / "cache"
     repo.commit({".github/CODEOWNERS": "* @acme/core\n/web/ @acme/web\n"},
@@ -275,8 +275,8 @@ def test_a_warm_run_asks_git_for_head_only(repo: GitRepo, tmp_path: Path,
     assert set(git_calls.commands()) >= {"rev-parse", "log", "ls-files", "ls-tree", "cat-file"}
     again = source(repo.path, cache).gather(ALL)
     assert again == want
-    # history, tracked files and CODEOWNERS all from the cache: one rev-parse
-    assert git_calls.commands() == ["rev-parse"]
+    # history, tracked files and CODEOWNERS all from the cache, HEAD from git's files
+    assert git_calls.commands() == []
     assert again["codeowners"][0]["files"]["web/x"]["owners"] == ["@acme/web"]
 
 
@@ -289,7 +289,7 @@ def test_a_changed_index_lists_the_tracked_files_again(repo: GitRepo, tmp_path: 
     repo.git("add", "web/new.js")  # staged, not committed: HEAD is the same
     git_calls.take()
     after = source(repo.path, cache).gather(ALL)
-    assert git_calls.commands() == ["rev-parse", "ls-files"]  # no git log
+    assert git_calls.commands() == ["ls-files"]  # no git log
     assert {m["id"]: m["files"] for m in after["modules"]}["web"] == 4
     assert after["commits"] == before["commits"]
     assert after == source(repo.path).gather(ALL)
@@ -462,9 +462,13 @@ def test_parse_log_keeps_every_field_whatever_the_bytes() -> None:
 
 
 def _sealed(data: object) -> bytes:
-    """A cache file holding ``data`` with a right checksum (damage past the seal)."""
-    payload = marshal.dumps(data)
-    return MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+    """A cache file holding ``data`` with right checksums (damage past the seal): a
+    history's columns in the part the cache keeps them in, anything else whole in
+    the first part."""
+    if not isinstance(data, dict):
+        return gitcache.seal(marshal.dumps(data), marshal.dumps({}))
+    hot = {k: v for k, v in data.items() if k not in COLD and not k.startswith("_")}
+    return gitcache.seal(marshal.dumps(hot), marshal.dumps({k: data.get(k) for k in COLD}))
 
 
 def _packed(code: str, value: int, n: int) -> bytes:
@@ -497,6 +501,9 @@ DAMAGE: dict[str, Callable[[dict[str, Any], bytes], bytes]] = {
     "a sha too many": lambda d, b: _sealed({**d, "sha": d["sha"] + d["head"]}),
     "a date past 9999": lambda d, b: _sealed({**d, "at": [10**300] * len(d["at"])}),
     "a packed date past 9999": lambda d, b: _sealed({**d, "at": _packed("q", 2**62, len(d["at"]))}),
+    "author date bounds that lie": lambda d, b: _sealed({**d, "at_bounds": [0, 1]}),
+    "author date bounds past 9999": lambda d, b: _sealed({**d, "at_bounds": [0, 2**62]}),
+    "author date bounds as text": lambda d, b: _sealed({**d, "at_bounds": ["0", "1"]}),
     "a date column cut mid-number": lambda d, b: _sealed({**d, "ct": bytes(d["ct"])[:-3]}),
     "a path number past the table": lambda d, b: _sealed({**d, "files": _packed(
         "I", len(d["paths"]), len(d["files"]))}),
@@ -538,7 +545,7 @@ def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: 
     files = list((cache / "git").glob("*.bin"))
     assert len(files) == 1
     good = gitcache.load(cache, first._cache_key())
-    assert good is not None
+    assert good is not None and gitcache.check.rest_problem(good) is None  # both parts
     good_bytes = files[0].read_bytes()
     for damage, make in DAMAGE.items():
         files[0].write_bytes(make(good, good_bytes))
@@ -547,7 +554,9 @@ def test_a_damaged_git_cache_is_ignored_with_a_warning(repo: GitRepo, tmp_path: 
         assert again.gather({"commits", "modules", "codeowners"}) == expected, damage
         assert "log" in git_calls.commands(), damage  # a miss: read again
         assert any("ignored the damaged history cache" in w for w in again.warnings), damage
-        assert gitcache.load(cache, first._cache_key()) == good, damage  # rewritten whole
+        again_good = gitcache.load(cache, first._cache_key())
+        assert again_good is not None and gitcache.check.rest_problem(again_good) is None
+        assert again_good == good, damage  # rewritten whole
 
 
 def test_a_cache_that_lies_about_its_commits_and_files_reads_git_without_a_crash(
@@ -561,7 +570,7 @@ def test_a_cache_that_lies_about_its_commits_and_files_reads_git_without_a_crash
     expected = list(first.gather({"commits"})["commits"])
     assert len(expected) > 1
     good = gitcache.load(cache, first._cache_key())
-    assert good is not None
+    assert good is not None and gitcache.check.rest_problem(good) is None
     one = {name: good[name][:1] for name in ("author", "email", "at", "ct", "modules")}
     one["sha"] = good["head"]  # the shas are one string: one commit's is one sha long
     (path,) = (cache / "git").glob("*.bin")
@@ -597,9 +606,9 @@ def test_a_deployment_sha_that_is_an_option_never_reaches_git(repo: GitRepo) -> 
 
 
 def test_the_spawn_runner_drains_both_pipes_and_keeps_the_bytes(tmp_path: Path) -> None:
-    from guardrails.sources.gitrun import _SPAWN, _spawn
+    from guardrails.sources.gitrun import _spawn, spawn_ok
 
-    if not _SPAWN:
+    if not spawn_ok():
         pytest.skip("no posix_spawn here: subprocess runs git")
     # More than a pipe holds on both streams, stderr first: a reader that drained
     # one stream at a time would wait forever; "\r\n" must come back untranslated.

@@ -58,5 +58,83 @@ def test_a_warm_git_check_leaves_logging_unexecuted(tmp_path: Path) -> None:
     logging_deferred, mods = ran.logging_deferred, ran.modules
     assert "guardrails.sources.gitcache" in mods  # the warm path ran
     assert "guardrails.sources.gitcolumns" not in mods  # ... and read no log
+    assert "select" not in mods  # ... nor ran git at all: HEAD from git's files (githead)
     assert logging_deferred is True
     assert not {"traceback", "textwrap", "threading"} & set(mods)
+
+
+def test_counting_reads_only_the_first_part_and_a_rewrite_keeps_the_second(
+        tmp_path: Path) -> None:
+    """What the bus factor reads of a warm run's commits (authors, emails, author
+    dates, each module's commits and authors counted) is in the cache file's first
+    part; the second (shas, files, committer dates...) is unmarshalled only when
+    facts are built, and a run that rewrites the file without reading it (the
+    tracked files listed again) writes it back as it was: facts still right."""
+    from datetime import UTC, datetime, timedelta
+
+    from guardrails.plugin import SourceEnv
+    from guardrails.sources import gitcache
+    from guardrails.sources.git import GitSource
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"src/a.py": "1", "README": "r"}, date="2026-01-02T00:00:00Z")
+    repo.commit({"src/a.py": "2"}, author="Bob", email="bob@example.com",
+                date="2026-01-03T00:00:00Z")
+    cache = tmp_path / "cache"
+
+    def gather(cache_dir: Path | None) -> GitSource:
+        src = GitSource({}, SourceEnv(root=repo.path, now=datetime(2026, 1, 10, tzinfo=UTC),
+                                      window=timedelta(days=90), cache_dir=cache_dir))
+        src.got = src.gather({"commits", "modules", "codeowners"})  # type: ignore[attr-defined]
+        return src
+
+    want = {k: list(v) for k, v in gather(None).got.items()}  # type: ignore[attr-defined]
+    key = gather(cache)._cache_key()
+    data = gitcache.load(cache, key)
+    assert data is not None and gitcache.check.cold_pending(data)
+    commits = gitcache.deferred_commit_facts(data, 0, lambda why: [])
+    assert sorted(commits.column("author") or []) == ["Alice", "Bob"]
+    assert commits.column("email") is not None and commits.bounds("authored_at")
+    assert commits.positions("modules") and commits.tally("modules", "author")
+    assert gitcache.check.cold_pending(data)  # counted without the second part
+    assert len(commits.column("sha") or []) == 2 and not gitcache.check.cold_pending(data)
+    repo.write({"src/b.py": "new"})
+    repo.git("add", "src/b.py")  # the index moves: the first part is written again
+    again = gather(cache)
+    assert {k: list(v) for k, v in again.got.items()} != want  # one more tracked file
+    third = gather(cache)
+    assert {k: list(v) for k, v in third.got.items()} == {
+        k: list(v) for k, v in gather(None).got.items()}
+    assert again.warnings == third.warnings == []
+
+
+def test_a_cache_file_replaced_before_its_second_part_is_read_costs_a_read(
+        tmp_path: Path) -> None:
+    """The second part is read from the file when facts are first built: replaced
+    meanwhile (another run wrote it), it is not mixed with the first part read
+    before; the facts come from git."""
+    from datetime import UTC, datetime, timedelta
+
+    from guardrails.plugin import SourceEnv
+    from guardrails.sources.git import GitSource
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"src/a.py": "1"}, date="2026-01-02T00:00:00Z")
+    repo.commit({"src/a.py": "2"}, author="Bob", email="bob@example.com",
+                date="2026-01-03T00:00:00Z")
+
+    def source(cache_dir: Path | None) -> GitSource:
+        return GitSource({}, SourceEnv(root=repo.path, now=datetime(2026, 1, 10, tzinfo=UTC),
+                                       window=timedelta(days=90), cache_dir=cache_dir))
+
+    want = list(source(None).gather({"commits"})["commits"])
+    cache = tmp_path / "cache"
+    source(cache).gather({"commits"})
+    warm = source(cache)
+    commits = warm.gather({"commits"})["commits"]  # the first part read, facts unbuilt
+    (path,) = (cache / "git").glob("*.bin")
+    copy = path.with_name("copy")
+    copy.write_bytes(path.read_bytes())
+    os.replace(copy, path)  # the same bytes, another file
+    assert list(commits) == want
+    assert any("replaced" in w for w in warm.warnings), warm.warnings

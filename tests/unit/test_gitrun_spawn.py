@@ -12,7 +12,7 @@ import pytest
 from guardrails.sources import gitrun
 from guardrails.sources.gitrun import Git
 
-pytestmark = pytest.mark.skipif(not gitrun._SPAWN or gitrun.which("git") is None,
+pytestmark = pytest.mark.skipif(not gitrun.spawn_ok() or gitrun.which("git") is None,
                                 reason="needs os.posix_spawn, poll and git")
 
 
