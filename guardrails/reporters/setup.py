@@ -73,6 +73,20 @@ def _inputs(config: Config, baseline: str | None) -> tuple[dict[Path, str], dict
     return files, folders
 
 
+def _rule_folders(config: Config) -> list[Path]:
+    """The folders named as rule specs (real paths): every .yaml under one is a pack."""
+    from guardrails.rulepaths import BUILTIN_PREFIX
+
+    cli = bool(config.options.paths)
+    out = []
+    for spec in config.options.paths or tuple(config.rule_specs):
+        if not spec.startswith(BUILTIN_PREFIX):
+            path = _real(spec if cli else config.root / spec)
+            if path.is_dir():
+                out.append(path)
+    return out
+
+
 def check_output_paths(config: Config, outputs: Iterable[tuple[str, str]],
                        baseline: str | None = None) -> None:
     """Refuse outputs that would clobber an input, repeat, or leave the root by a symlink.
@@ -96,6 +110,14 @@ def check_output_paths(config: Config, outputs: Iterable[tuple[str, str]],
                 f"{option} {name} would write over {what} ({_shown(real, root)}), "
                 "which this run reads",
                 fix="write the report somewhere else, e.g. a reports/ folder")
+        if real.suffix in (".yaml", ".yml"):
+            # a new report there would be collected as a rule pack by the next run
+            folder = next((f for f in _rule_folders(config) if _inside(real, f)), None)
+            if folder is not None:
+                raise UsageError(
+                    f"{option} {name} would add a .yaml file to the rule folder "
+                    f"{_shown(folder, root)}, which the next run collects as a rule pack",
+                    fix="write the report somewhere else, e.g. a reports/ folder")
         lexical = Path(os.path.abspath(name))
         if _inside(lexical, root) and not _inside(real, root):
             raise UsageError(
