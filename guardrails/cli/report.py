@@ -102,9 +102,15 @@ def report(report_file: str, fmt: str, output: str | None, verbose: int, quiet: 
     def body() -> int:
         from guardrails.manager import create_manager
         from guardrails.plugin import ReportOptions
+        from guardrails.reporters.setup import (
+            check_render_outputs,
+            reporter_types,
+            stdout_stream,
+        )
         from guardrails.reporters.setup import report_file as open_file
-        from guardrails.reporters.setup import reporter_types, stdout_stream
 
+        if output:
+            check_render_outputs([report_file], [("--output", output)])
         saved = load_report(report_file)
         disabled, extra = split_plugins(plugins)
         types = reporter_types(create_manager(disabled, extra))
