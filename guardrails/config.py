@@ -266,6 +266,11 @@ def _pyproject_table(path: Path) -> dict[str, Any] | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", file=_display(path)) from None
+    except RecursionError:  # tomllib recurses per nested array or inline table
+        raise ConfigError("invalid TOML: arrays or inline tables nested too deep to read",
+                          file=_display(path),
+                          fix="flatten the nesting (no config nests more than a few "
+                          "levels)") from None
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigError(f"'tool' is {_toml_type(tool)}, but pyproject.toml keeps tool "
