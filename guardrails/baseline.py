@@ -33,6 +33,9 @@ error (exit 4).
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import field
@@ -51,6 +54,8 @@ if TYPE_CHECKING:
     from guardrails.plugin import EvalContext
 
 FORMAT_VERSION = 1
+#: a larger --baseline file is refused unread (one of thousands of failures is ~100 KB)
+_MAX_BYTES = 64 * 1024 * 1024
 KNOWN_PREFIX = "known in baseline"
 
 
@@ -102,11 +107,26 @@ def dump(entries: Iterable[Entry], now: str | None = None) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def load(path: str | Path) -> dict[str, Entry]:
     """Read a baseline file; anything unreadable is a usage error naming the file."""
     shown = str(path)
     fix = "point --baseline at a file written by 'guardrails check --write-baseline FILE'"
     try:
+        # a FIFO would block the open until a writer comes: checked first, by stat
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            from guardrails.paths import kind_of
+
+            raise UsageError(f"cannot read baseline file: it is {kind_of(st.st_mode)}, not "
+                             "a regular file", file=shown, fix=fix)
+        if st.st_size > _MAX_BYTES:
+            raise UsageError(f"cannot read baseline file: {st.st_size} bytes, over the "
+                             f"{_MAX_BYTES // 2**20} MiB a baseline may have",
+                             file=shown, fix=fix)
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         what = ("baseline file is a symbolic link to nothing" if Path(path).is_symlink()
@@ -115,11 +135,20 @@ def load(path: str | Path) -> dict[str, Entry]:
     except OSError as exc:
         raise UsageError(f"cannot read baseline file: {exc.strerror}", file=shown,
                          fix=fix) from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"baseline file is not UTF-8 text (byte offset {exc.start})",
+                         file=shown, fix=fix) from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise UsageError(f"baseline file is not valid JSON: {exc.msg}", file=shown,
                          line=exc.lineno, column=exc.colno, fix=fix) from None
+    except RecursionError:
+        raise UsageError("baseline file is nested too deep to be a baseline", file=shown,
+                         fix=fix) from None
+    except ValueError as exc:  # NaN/Infinity, integers of thousands of digits
+        raise UsageError(f"baseline file is not valid JSON ({exc})", file=shown,
+                         fix=fix) from None
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
         got = data.get("version") if isinstance(data, dict) else None
         raise UsageError(f"baseline file has format version {got!r}, "
@@ -130,14 +159,18 @@ def load(path: str | Path) -> dict[str, Entry]:
         raise UsageError("baseline file has no 'failures' list", file=shown, fix=fix)
     for i, item in enumerate(failures):
         ok = (isinstance(item, dict) and isinstance(item.get("rule"), str)
-              and isinstance(item.get("subjects", []), list))
+              and isinstance(item.get("subjects", []), list)
+              and all(isinstance(s, str) for s in item.get("subjects", [])))
         if not ok:
-            raise UsageError(f"baseline entry {i} needs a 'rule' and a 'subjects' list",
-                             file=shown, fix=fix)
+            raise UsageError(f"baseline entry {i} needs a 'rule' and a 'subjects' list "
+                             "of strings", file=shown, fix=fix)
         metric = item.get("kind") == "metric"
-        if metric and not isinstance(item.get("value"), int | float):
+        value = item.get("value")
+        # 1e999 decodes to infinity: a baselined value no failure could ever be worse than
+        if metric and (not isinstance(value, int | float) or isinstance(value, bool)
+                       or not math.isfinite(value)):
             raise UsageError(f"baseline entry {i} ({item['rule']}) is a metric without a "
-                             "numeric 'value'", file=shown, fix=fix)
+                             "finite numeric 'value'", file=shown, fix=fix)
         out[item["rule"]] = Entry(
             rule=item["rule"], subjects=[str(s) for s in item.get("subjects", [])],
             value=item.get("value"), unit=item.get("unit"), threshold=item.get("threshold"),

@@ -113,6 +113,12 @@ def run(*, pairs: list[tuple[str, str | None]], paths: tuple[str, ...],
             outputs=tuple(pairs), junitxml=junitxml, baseline=baseline,
             write_baseline=write_baseline, progress=progress_for(progress, verbose - quiet),
         )
+        if example and config_file is not None:
+            # one of the two would be ignored without a word
+            raise UsageError("--example runs the bundled example org with its own config, "
+                             f"so -c/--config {config_file} cannot be given with it",
+                             fix="drop --example to run your config, or drop -c to see the "
+                             "example")
         try:
             config = build_config(example_config() if example else config_file, options)
             if not record:

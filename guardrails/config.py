@@ -268,7 +268,19 @@ def _pyproject_table(path: Path) -> dict[str, Any] | None:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", file=_display(path)) from None
+        # tomllib puts the place in its message only: "... (at line 3, column 14)"
+        at = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
+        what = str(exc)[:at.start()].rstrip() if at else str(exc)
+        raise ConfigError(f"invalid TOML: {what}",
+                          file=_display(path), line=int(at.group(1)) if at else None,
+                          column=int(at.group(2)) if at else None,
+                          fix="correct the TOML there (pyproject.toml is read whole, "
+                          "[tool.guardrails] or not)") from None
+    except RecursionError:  # tomllib recurses per nested array or inline table
+        raise ConfigError("invalid TOML: arrays or inline tables nested too deep to read",
+                          file=_display(path),
+                          fix="flatten the nesting (no config nests more than a few "
+                          "levels)") from None
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigError(f"'tool' is {_toml_type(tool)}, but pyproject.toml keeps tool "

@@ -9,6 +9,7 @@ through it, so an exception means the same exit code everywhere.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -141,8 +142,21 @@ def wrap_session(func: Callable[[], int], err: TextIO | None = None) -> int:
     try:
         return int(func())
     except (Exception, KeyboardInterrupt) as exc:
-        show(exc, err or sys.stderr)
-        return exit_code_for(exc)
+        shown = _path_too_long(exc)
+        show(shown, err or sys.stderr)
+        return exit_code_for(shown)
+
+
+def _path_too_long(exc: BaseException) -> BaseException:
+    """A path the user gave that the system cannot even look up (over NAME_MAX or
+    PATH_MAX), wherever it was first touched: a usage error naming it, not a crash."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        from guardrails.textsafe import excerpt
+
+        name = excerpt(str(exc.filename), 60) if exc.filename is not None else None
+        return UsageError("the file name is too long for this system", file=name,
+                          fix="give a shorter path (at most 255 bytes a name, 4096 in all)")
+    return exc
 
 
 __all__ = ["exit_code_for", "show", "silence_stdout", "wrap_session"]

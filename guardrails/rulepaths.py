@@ -105,11 +105,21 @@ def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path
     else:
         path = config.resolve_inside(spec, *where)
     if path.is_dir():
+        entries = list(path.rglob("*"))
         files = sorted(
-            p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
+            p for p in entries if p.suffix in (".yaml", ".yml")
             and (p.is_symlink() or not p.is_dir())
         )
         refused: list[UsageError] = []
+        # rglob lists a link to a folder but does not enter it: the packs behind it
+        # would be left out without a word, a rule folder quietly smaller
+        refused += [RuleFileError(
+            "a symbolic link to a folder in a rule folder; guardrails does not follow it "
+            "when collecting rule files, so its packs would not run",
+            file=_as_written(p, config),
+            fix="name the linked folder in 'rules:' itself (inside the root), or remove "
+            "the link") for p in sorted(entries)
+            if p.suffix not in (".yaml", ".yml") and p.is_symlink() and p.is_dir()]
         for p in files:  # a link out of the root, to /proc, a FIFO...: refused by name
             try:
                 check_file(p, root=config.root,

@@ -4,6 +4,12 @@
 go through its phases. ``run()`` is the library entry point; the CLI is a
 thin layer over it. :func:`guardrails.exits.wrap_session` is the one place
 where exceptions become exit codes (re-exported here).
+
+This module is the conductor: configure, collect and select the rules,
+evaluate them, finish. Two phases are ideas of their own and live apart, each
+called through the session's method of the same name: gathering facts from the
+configured sources (:mod:`guardrails.gathering`) and building the Report
+(:mod:`guardrails.runreport`).
 """
 
 from __future__ import annotations
@@ -11,17 +17,15 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import field
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from guardrails import collector, validation
+from guardrails import collector, gathering, runreport
 from guardrails import facts as factsmod
 from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import (
-    DEFAULT_HISTORY_DIR,
     Config,
     RunOptions,
     find_config,
@@ -29,58 +33,19 @@ from guardrails.config import (
     load_config,
     unknown_waiver_warning,
 )
-from guardrails.errors import (
-    ConfigError,
-    GuardrailsError,
-    LoadErrors,
-    SourceError,
-    UsageError,
-    raise_all,
-)
+from guardrails.errors import GuardrailsError, LoadErrors, UsageError, raise_all
 from guardrails.exits import exit_code_for, wrap_session
-from guardrails.installed import pluggy_version, python_version
 from guardrails.kinds import KindRegistry
 from guardrails.manager import GuardrailsPluginManager, Provided, create_manager
-from guardrails.model import (
-    ExitCode,
-    Header,
-    Outcome,
-    PluginSummary,
-    Report,
-    Result,
-    Rule,
-    RuleHelp,
-    RuleSummary,
-    SourceSummary,
-    WaiverSummary,
-)
-from guardrails.plugin import EvalContext, Source, SourceEnv
-from guardrails.progress import Progress
-from guardrails.records import FACTORY, record
+from guardrails.model import ExitCode, Outcome, Report, Result, Rule, RuleHelp
+from guardrails.plugin import EvalContext, Source
 from guardrails.rulefile import builtin_rule_ids, duplicate_errors
 from guardrails.rulepaths import resolve_specs_all
-from guardrails.timeutil import iso, parse_now
+from guardrails.timeutil import parse_now
 
-#: at most this many earlier points per rule go into a report (two years of weekly runs)
-HISTORY_POINTS = 104
 
 class NoConfigError(UsageError):
     pass
-
-
-@record
-class SourceState:
-    """A configured source in this run: what it gathered, or why it failed."""
-
-    source: Source
-    counts: dict[str, int] = field(default_factory=dict)
-    error: SourceError | None = None
-
-    def __init__(self, source: Source, counts: dict[str, int] = FACTORY,
-                 error: SourceError | None = None) -> None:
-        self.source = source
-        self.counts = {} if counts is FACTORY else counts
-        self.error = error
 
 
 def build_config(config_file: str | Path | None, options: RunOptions,
@@ -143,7 +108,7 @@ class Session:
         self.collected: int = 0
         self.deselected: int = 0
         self.files: list[tuple[str, list[Rule]]] = []
-        self.sources: dict[str, SourceState] = {}
+        self.sources: dict[str, gathering.SourceState] = {}
         self.store = factsmod.FactStore()
         self.results: list[Result] = []
         self.warnings: list[str] = []
@@ -282,22 +247,12 @@ class Session:
 
     def source_class(self, name: str, types: Mapping[str, type[Source]]) -> type[Source]:
         """The class of configured source ``name``, its options validated (ConfigError)."""
-        cls = types.get(name)
-        if cls is None:
-            raise ConfigError(
-                f"unknown source {name!r}", file=self.config.display_path,
-                line=self.config.line_of("sources", name),
-                fix=f"known sources: {', '.join(sorted(types)) or '(none loaded)'}",
-            )
-        validation.validate(self.config.sources[name], cls.schema,
-                            file=self.config.display_path, positions=self.config.positions,
-                            what=f"source {name!r}", base_path=("sources", name),
-                            error_cls=ConfigError)
-        return cls
+        return gathering.source_class(self.config, name, types)
 
     def gather(self, kinds: set[str] | list[str] | None = None,
                sources: tuple[str, ...] | list[str] | None = None) -> factsmod.FactStore:
-        """Build the configured sources, validate them, and gather facts.
+        """Build the configured sources, validate them, and gather facts
+        (:func:`guardrails.gathering.gather`).
 
         :param kinds: fact kinds to gather (with the kinds their joins need);
             default: the kinds the selected rules read.
@@ -305,69 +260,7 @@ class Session:
             files source alone); default: every configured source.
         :return: the fact store, joined.
         """
-        assert self.pm is not None
-        types = self.source_types()
-        env = SourceEnv(
-            root=self.config.root, now=self.now, window=self.config.window + self.lookback,
-            timezone=self.config.timezone, offline=self.options.offline,
-            cache_dir=self.config.cache_dir, allow_outside_root=self.config.allow_outside_root,
-            config=self.config, facts=self.store.get,
-            progress=self.options.progress or Progress(),
-        )
-        for name, opts in self.config.sources.items():
-            if sources is not None and name not in sources:
-                continue
-            self.sources[name] = SourceState(self.source_class(name, types)(opts, env))
-        for state in self.sources.values():
-            state.source.validate()
-        needed = (self.needed_kinds() if kinds is None
-                  else self.store.kinds.with_requirements(kinds))
-        for state in self.sources.values():
-            if state.source.provides() & needed:  # what it reads from other sources
-                needed |= self.store.kinds.with_requirements(state.source.requires())
-        self._warn_unprovided(needed)
-        # A source that reads other sources' facts gathers after them.
-        for name, state in sorted(self.sources.items(),
-                                  key=lambda item: bool(item[1].source.requires())):
-            wanted = state.source.provides() & needed
-            if not wanted:
-                continue
-            # One task per source: a source that reports no progress of its own
-            # still shows which one is working.
-            with env.progress.task(state.source.describe(), unit="facts") as task:
-                try:
-                    got = state.source.gather(wanted)
-                except SourceError as exc:
-                    state.error = exc
-                    for kind in wanted:
-                        self.store.fail(kind, exc)
-                    continue
-                task.advance(sum(len(v) for v in got.values() if isinstance(v, Sequence)))
-            for kind, items in got.items():
-                if isinstance(items, SourceError):
-                    # A source may fail one kind (a missing token scope) and not the others.
-                    self.store.fail(kind, items)
-                    state.counts[kind] = 0
-                    continue
-                self.store.add(kind, items, name)
-                state.counts[kind] = len(items)
-        self.store.locators = [loc for s in self.sources.values()
-                               if (loc := getattr(s.source, "locate", None)) is not None]
-        factsmod.join(self.store, self.now)
-        self.pm.hook.guardrails_gather_finish(config=self.config, store=self.store)
-        for state in self.sources.values():
-            self.warnings.extend(state.source.warnings)
-        self.warnings.extend(self.store.warnings)
-        return self.store
-
-    def _warn_unprovided(self, needed: set[str]) -> None:
-        provided = set().union(*(s.source.provides() for s in self.sources.values()))
-        for kind in sorted(needed - provided - set(self.store.kinds)):
-            users = ", ".join(r.nodeid for r in self.rules
-                              if kind in self.checks[r.check].needs(r, self.metrics))
-            self.warnings.append(f"{users} read(s) facts {kind!r}, which no configured "
-                                 f"source provides and guardrails does not know "
-                                 f"(known kinds: {', '.join(self.store.kinds)})")
+        return gathering.gather(self, kinds, sources)
 
     def context(self) -> EvalContext:
         """What checks read: facts, now, window, metrics."""
@@ -415,95 +308,9 @@ class Session:
         return ExitCode.OK
 
     def report(self, exit_code: int | None = None) -> Report:
-        """The run as a :class:`Report`: everything any reporter shows."""
-        from guardrails import __version__
-
-        assert self.pm is not None
-        cfg = self.config
-        code = int(self.exit_code() if exit_code is None else exit_code)
-        header = Header(
-            guardrails=__version__, python=python_version(),
-            pluggy=pluggy_version(),
-            plugins=[PluginSummary(i.name, i.module, i.dist, i.version)
-                     for i in getattr(self.pm, "infos", ())],
-            rootdir=str(cfg.root), config=cfg.display_path,
-            config_path=str(cfg.path) if cfg.path is not None else None,
-            config_rules_line=cfg.line_of("rules") if cfg.path is not None else None,
-            repository_root=self._repository_root(),
-            focus_reviewed_on=iso(cfg.focus_reviewed_on) if cfg.focus_reviewed_on else None,
-            window_days=cfg.window.total_seconds() / 86400,
-            lines=list(self._header_lines), warnings_at_start=self._warnings_at_start,
-        )
-        sources = []
-        for name, state in self.sources.items():
-            status = "failed" if state.error is not None else (
-                "ok" if state.counts else "not needed")
-            sources.append(SourceSummary(
-                name=name, description=state.source.describe(), counts=dict(state.counts),
-                state=status, error=state.error.message if state.error is not None else None))
-        return Report(
-            now=iso(self.now) or "", focus=cfg.focus, results=list(self.results),
-            duration=time.perf_counter() - self.start_time, exit_code=code,
-            warnings=list(self.warnings), header=header, sources=sources,
-            rules=[RuleSummary(id=r.nodeid, title=r.title, severity=r.severity, tags=r.tags,
-                               file=r.file, line=r.line, builtin=r.builtin,
-                               help=self._rule_help(r))
-                   for r in self.rules],
-            collected=self.collected, deselected=self.deselected,
-            stopped_early=self.stopped_early,
-            waivers=[WaiverSummary(rule=w.rule, reason=w.reason, expires=str(w.expires),
-                                   subject=w.subject,
-                                   active=w.active(self.now, cfg.timezone))
-                     for w in cfg.waivers],
-            timings=dict(self.timings),
-            history=self._history_points(),
-        )
-
-    def _history_points(self) -> dict[str, list[list[Any]]] | None:
-        """Each rule's earlier values from the history store (``check --record``), oldest
-        first and at most :data:`HISTORY_POINTS`, for charts over time; None when the
-        project keeps no history (or its store cannot be read: ``history`` says why)."""
-        text = self.config.data.get("history_dir") or DEFAULT_HISTORY_DIR
-        if not isinstance(text, str) or not (self.config.root / text).is_dir():
-            return None  # most runs keep no history: no import, no read
-        from guardrails import history as hist
-        from guardrails.errors import GuardrailsError
-
-        try:
-            folder = hist.history_dir(self.config)
-            if not folder.is_dir():
-                return None
-            entries = hist.load(folder, self.config.root).entries
-        except (GuardrailsError, OSError):
-            return None
-        wanted = {r.id for r in self.results}
-        out: dict[str, list[list[Any]]] = {}
-        for entry in entries:
-            if self.now is not None and entry.now >= self.now:
-                continue
-            for rule, result in entry.results.items():
-                value = result.get("value")
-                if rule in wanted and isinstance(value, int | float) \
-                        and not isinstance(value, bool):
-                    out.setdefault(rule, []).append([iso(entry.now), value])
-        return {k: v[-HISTORY_POINTS:] for k, v in sorted(out.items())} or None
-
-    def _repository_root(self) -> str:
-        if self._repo_root is None:
-            from guardrails.paths import repository_root
-
-            self._repo_root = str(repository_root(self.config.root))
-        return self._repo_root
-
-    def _rule_help(self, rule: Rule) -> RuleHelp:
-        """What ``explain`` prints about the rule, kept once per rule for every report."""
-        from guardrails import rulehelp
-
-        got = self._help.get(rule.nodeid)
-        if got is None:
-            got = self._help[rule.nodeid] = rulehelp.build(
-                rule, self.checks.get(rule.check), self.metrics, self.config.focus)
-        return got
+        """The run as a :class:`Report`: everything any reporter shows
+        (:func:`guardrails.runreport.build_report`)."""
+        return runreport.build_report(self, exit_code)
 
     def finish(self, exit_code: int | None = None) -> Report:
         """Build the final report and call ``guardrails_session_finish`` (once)."""

@@ -202,7 +202,7 @@ def check_bounds(root: yaml.Node) -> None:
             )
 
 
-def _yaml_error(exc: yaml.YAMLError, display: str) -> UsageError:
+def _yaml_error(exc: yaml.YAMLError, display: str, text: str = "") -> UsageError:
     context_mark = getattr(exc, "context_mark", None)
     mark = getattr(exc, "problem_mark", None) or context_mark
     problem = getattr(exc, "problem", None) or str(exc)
@@ -213,11 +213,19 @@ def _yaml_error(exc: yaml.YAMLError, display: str) -> UsageError:
     msg = f"invalid YAML: {problem}"
     if context and not isinstance(exc, DuplicateKeyError | BoundError):
         msg += f" ({context})"
+    fix = None
+    if mark is not None:
+        lines = text.split("\n", mark.line + 1)
+        row = lines[mark.line] if mark.line < len(lines) else ""
+        if "\t" in row[:len(row) - len(row.lstrip())] or row[mark.column:mark.column + 1] == "\t":
+            # a tab indenting the line: "cannot start any token", or odd indentation
+            fix = "indent with spaces: YAML does not allow tabs for indentation"
     return UsageError(
         msg,
         file=display,
         line=mark.line + 1 if mark else None,
         column=mark.column + 1 if mark else None,
+        fix=fix,
     )
 
 
@@ -241,7 +249,7 @@ def load(
             check_bounds(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, display) from None
+        raise _yaml_error(exc, display, text) from None
     except RecursionError:  # the pure-Python composer, without libyaml's own limit
         at = deep or 0
         line = text.count("\n", 0, at) + 1

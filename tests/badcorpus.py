@@ -29,6 +29,8 @@ the real CLI on it, and asserts what the gate promises for bad input:
                                # written byte for byte (git hash-object --literally):
                                # author/committer are the ident lines' text after
                                # "author "/"committer " (e.g. "Ann <a@x> 1795000000 +0000")
+    git_config: {core.fsmonitor: "..."}   # after `git`: the repository's own .git/config
+                               # (values expanded: a hostile clone's settings)
     http: [{path, status, json | body, headers, delay, drip, gzip_bytes}]   # "{http}" expanded
     env: {NAME: value}         # values expanded; NAMEs ending TOKEN/KEY/SECRET are secrets
     args: [check, --now, 2026-11-20]   # expanded
@@ -281,6 +283,8 @@ def prepare(case: Case, tmp: Path, http_url: str | None) -> tuple[Path, dict[str
         _make_git(root, spec["git"])
     if spec.get("raw_commits"):
         _make_raw_commits(root, spec["raw_commits"])
+    for key, value in (spec.get("git_config") or {}).items():
+        _git(root, "config", str(key), _expand(str(value), subs))
     for rel, mode in (spec.get("mode") or {}).items():
         os.chmod(root / rel, int(mode))
     return root, subs

@@ -62,7 +62,33 @@ def group_by_problems(path: Any, kind: str | None, kinds: KindRegistry) -> list[
     except CelProblem as exc:
         return [ExpressionError("group_by", f"group_by: {exc}", max(exc.offset - 5, 0),
                                 exc.fix)]
-    return []
+    return list_group_problems(path, [kind] if kind else [], kinds, "count")
+
+
+def list_group_problems(path: str, kinds_of: Iterable[str], kinds: KindRegistry,
+                        check: str) -> list[RuleParamError]:
+    """``group_by`` naming a list (``members``, ``changes``): a fact is grouped by its one
+    value, so with a list no fact is in a group and the rule would skip on every run,
+    a mistake in the rule that must stop the gate at load instead."""
+    from guardrails.celrules.runtime import _check
+
+    lists = []
+    for kind in kinds_of:
+        if kind not in kinds:
+            return []  # a plugin's kind without a schema may hold anything
+        try:  # the type itself (compile_expression may come from the type cache without it)
+            typ = _check(f"fact.{path}", kind, kinds, (), None)[0]
+        except CelProblem:
+            continue  # not a field of this kind
+        if typ.name != "list":
+            return []  # some kind's facts have one value: those are grouped
+        lists.append(f"{path} of {kind} is a list ({typ})")
+    if not lists:
+        return []
+    return [RuleParamError(
+        "group_by", f"group_by: {'; '.join(lists)}; {check} puts a fact in the group of "
+        "its one value, so no fact would be in a group and the rule would always skip",
+        fix="group by a field with one value per fact, e.g. group_by: team")]
 
 
 def reached_kinds(params: Mapping[str, Any], kind: str,

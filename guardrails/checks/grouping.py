@@ -50,7 +50,9 @@ def group_by_problems(path: Any, metric: Metric | None,
             return []  # a kind without a schema may have it
         known |= set(fields)
     if path in known:
-        return []
+        from guardrails.celrules.rules import list_group_problems
+
+        return list_group_problems(path, metric.kinds, kinds, f"metric {metric.name}")
     return [RuleParamError("group_by", f"group_by: the facts of {metric.name} "
                            f"({', '.join(metric.kinds)}) have no field {path!r}",
                            fix=did_you_mean(path, known | {"team"})

@@ -160,12 +160,24 @@ def history_command(rules: tuple[str, ...], config_file: str | None, span: str |
     return wrap_session(body)
 
 
+class _Fraction(click.FloatRange):
+    """A share in (0, 1]; ``nan`` fails every comparison, so a plain FloatRange lets
+    it through, and then no rule ever warns: refused like any value out of range."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if rv != rv:
+            self.fail(f"{value!r} is not a number in the range 0<x<=1.", param, ctx)
+        return rv
+
+
 @click.command("trend")
 @click.argument("rules", nargs=-1)
 @config_option
 @click.option("--points", type=click.IntRange(min=3, max=1000), default=8, show_default=True,
               help="Judge the last N points of each rule.")
-@click.option("--fraction", type=click.FloatRange(min=0, max=1, min_open=True), default=0.25,
+@click.option("--fraction", type=_Fraction(min=0, max=1, min_open=True), default=0.25,
               show_default=True, help="Warn when more than this share of the headroom to the "
               "threshold was lost over those points.")
 @click.option("--horizon", metavar="DURATION",

@@ -98,6 +98,25 @@ def scaffold(directory: Path) -> int:
             f"{', '.join(str(p) for p in existing)} already exist(s); nothing was written",
             fix="edit the existing files, or run 'guardrails init --dir NEW_FOLDER'",
         )
+    # A folder on the way (org/, guardrails/) that is a link out of the scaffold's
+    # folder would take the files elsewhere: check refuses that folder, init writes
+    # nothing through it.
+    import os
+
+    from guardrails.paths import is_inside
+
+    real_dir = Path(os.path.realpath(directory))
+    for path in targets:
+        if not is_inside(Path(os.path.realpath(path.parent)), real_dir):
+            parts = path.parent.relative_to(directory).parts
+            link = next(p for p in (directory.joinpath(*parts[:i + 1])
+                                    for i in range(len(parts)))
+                        if not is_inside(Path(os.path.realpath(p)), real_dir))
+            raise UsageError(
+                f"{link} is a symbolic link that leads outside "
+                f"{directory}; nothing was written",
+                fix="remove the link (init never writes through one), or run "
+                "'guardrails init --dir NEW_FOLDER'")
     doing = f"create folder {directory}"
     try:
         for path in targets:

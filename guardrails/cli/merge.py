@@ -61,7 +61,12 @@ def merge(ctx: click.Context, report_files: tuple[str, ...], formats: tuple[str,
         from guardrails.manager import create_manager
         from guardrails.merge import merge as merge_reports
         from guardrails.plugin import ReportOptions
-        from guardrails.reporters.setup import report_file, reporter_types, stdout_stream
+        from guardrails.reporters.setup import (
+            check_render_outputs,
+            report_file,
+            reporter_types,
+            stdout_stream,
+        )
 
         disabled, extra = split_plugins(plugins)
         types = reporter_types(create_manager(disabled, extra))
@@ -73,6 +78,7 @@ def merge(ctx: click.Context, report_files: tuple[str, ...], formats: tuple[str,
         if sum(1 for _, out in wanted if out is None) > 1:
             raise UsageError("two formats would both write to standard output",
                              fix="give each --format but one its --output FILE")
+        check_render_outputs(report_files, [("--output", out) for _, out in wanted if out])
         org, skipped = merge_reports(report_files)
         for s in skipped:
             click.echo(f"guardrails merge: skipped {s.file}: {s.reason}", err=True)

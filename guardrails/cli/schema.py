@@ -111,7 +111,7 @@ def composed_rules_schema(plugins: tuple[str, ...] = ()) -> dict[str, Any]:
     import copy
 
     from guardrails.collect import registered_checks
-    from guardrails.rulefile import check_schema
+    from guardrails.ruleparams import check_schema
     from guardrails.validation import load_schema
 
     pm = _manager(plugins)

@@ -73,6 +73,50 @@ def _inputs(config: Config, baseline: str | None) -> tuple[dict[Path, str], dict
     return files, folders
 
 
+def _rule_folders(config: Config) -> list[Path]:
+    """The folders named as rule specs (real paths): every .yaml under one is a pack."""
+    from guardrails.rulepaths import BUILTIN_PREFIX
+
+    cli = bool(config.options.paths)
+    out = []
+    for spec in config.options.paths or tuple(config.rule_specs):
+        if not spec.startswith(BUILTIN_PREFIX):
+            path = _real(spec if cli else config.root / spec)
+            if path.is_dir():
+                out.append(path)
+    return out
+
+
+def check_render_outputs(inputs: Iterable[str], outputs: Iterable[tuple[str, str]]) -> None:
+    """``report`` and ``merge``: refuse an output over a report they read, and over the
+    config, a rule or a data file of the project the current folder's config
+    describes (as ``check`` refuses them), before anything is written.
+
+    These commands take no config, so they find the one ``check`` would, from
+    the current folder and from each output's folder; a config that does not
+    load leaves only the report inputs guarded.
+    """
+    outputs = [(o, n) for o, n in outputs if n]
+    if not outputs:
+        return
+    reads = {_real(p): p for p in inputs}
+    for option, name in outputs:
+        if _real(name) in reads:
+            raise UsageError(f"{option} {name} would write over the report "
+                             f"{reads[_real(name)]}, which this command reads",
+                             fix="write the output to another file")
+    from guardrails.config import find_config, load_config
+
+    found = {find_config(Path.cwd())} | {find_config(Path(n).parent) for _, n in outputs}
+    for path in sorted(p for p in found if p is not None):
+        try:
+            config = load_config(path)
+            files, folders = _inputs(config, None)
+        except UsageError:  # not this command's to report: check and validate say it
+            continue
+        _refuse_clobbers(config, outputs, files, folders, "which 'guardrails check' reads")
+
+
 def check_output_paths(config: Config, outputs: Iterable[tuple[str, str]],
                        baseline: str | None = None) -> None:
     """Refuse outputs that would clobber an input, repeat, or leave the root by a symlink.
@@ -84,6 +128,12 @@ def check_output_paths(config: Config, outputs: Iterable[tuple[str, str]],
     if not outputs:
         return
     files, folders = _inputs(config, baseline)
+    _refuse_clobbers(config, outputs, files, folders)
+
+
+def _refuse_clobbers(config: Config, outputs: list[tuple[str, str]],
+                     files: dict[Path, str], folders: dict[Path, str],
+                     reads: str = "which this run reads") -> None:
     root = _real(config.root)
     seen: dict[Path, str] = {}
     for option, name in outputs:
@@ -94,8 +144,16 @@ def check_output_paths(config: Config, outputs: Iterable[tuple[str, str]],
                                      and what == "the --baseline file"):
             raise UsageError(
                 f"{option} {name} would write over {what} ({_shown(real, root)}), "
-                "which this run reads",
+                f"{reads}",
                 fix="write the report somewhere else, e.g. a reports/ folder")
+        if real.suffix in (".yaml", ".yml"):
+            # a new report there would be collected as a rule pack by the next run
+            folder = next((f for f in _rule_folders(config) if _inside(real, f)), None)
+            if folder is not None:
+                raise UsageError(
+                    f"{option} {name} would add a .yaml file to the rule folder "
+                    f"{_shown(folder, root)}, which the next run collects as a rule pack",
+                    fix="write the report somewhere else, e.g. a reports/ folder")
         lexical = Path(os.path.abspath(name))
         if _inside(lexical, root) and not _inside(real, root):
             raise UsageError(

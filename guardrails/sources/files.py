@@ -274,6 +274,7 @@ class FilesSource(Source):
                 )
             if paths:
                 found[entry.kind] = paths
+        self._warn_strays(folder)
         pm_dir = folder / "postmortems"
         if pm_dir.is_dir():
             pms = self._postmortem_files(pm_dir)
@@ -283,6 +284,46 @@ class FilesSource(Source):
             found.pop(str(kind), None)
         self._files = found
         return found
+
+    def _warn_strays(self, folder: Path) -> None:
+        """Warn of a file that looks like data but is no file this source reads.
+
+        A misspelt or mis-cased name (``deploymnets.csv``, ``Teams.yaml``) and a
+        folder named as a data file would otherwise read as "no deployments data",
+        a skip the user takes for missing data rather than a typo. One listing of
+        the folder (and of ``surveys/``); names far from every data file (a
+        ``notes.yaml`` kept there) are left alone.
+        """
+        names = {f"{e.stem}{s}": e.kind for e in ENTRIES for s in e.suffixes}
+        names[REVIEWS_FILE] = "changes"
+        for sub in ("", "surveys/"):
+            try:
+                with os.scandir(folder / sub) as it:
+                    found = sorted((e.name, e.is_dir()) for e in islice(it, 10_000))
+            except OSError:
+                continue
+            stems = sorted({n[len(sub):].rpartition(".")[0] for n in names
+                            if n.startswith(sub) and "/" not in n[len(sub):]})
+            for name, is_dir in found:
+                stem, dot, suffix = name.rpartition(".")
+                if not dot or f".{suffix.lower()}" not in _TABULAR or name.startswith("."):
+                    continue
+                shown = self.env.display(folder / sub / name)
+                if sub + name in names:
+                    if is_dir:
+                        self.warnings.append(f"{shown} is a folder, not a data file: no "
+                                             f"{names[sub + name]} are read from it")
+                    continue
+                import difflib  # only for a stray file
+
+                close = difflib.get_close_matches(stem.lower(), stems, n=1, cutoff=0.75)
+                if close:
+                    meant = sub + close[0] + "." + suffix.lower()
+                    if meant not in names:
+                        meant = next(n for n in names if n.startswith(sub + close[0] + "."))
+                    self.warnings.append(
+                        f"{shown} is not a data file guardrails reads (did you mean "
+                        f"{meant}?): none of its records are read")
 
     def _postmortem_files(self, pm_dir: Path) -> list[Path]:
         """The postmortem files of ``pm_dir``, sorted by name, each checked readable.

@@ -43,6 +43,7 @@ from guardrails.sources.http import (
     config_error,
     gathering,
 )
+from guardrails.sources.http_settings import API_URL_PATTERN
 from guardrails.textsafe import printable
 
 #: auth option -> (header, value from the token)
@@ -68,7 +69,7 @@ class GitLabSource(Source):
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "url": {"type": "string", "pattern": "^https?://",
+            "url": {"type": "string", "pattern": API_URL_PATTERN,
                     "description": "The GitLab instance (default https://gitlab.com)."},
             "project": {**_PROJECT_REF, "description": "group/sub/project or numeric id."},
             "projects": {"type": "array", "minItems": 1, "items": _PROJECT_REF},

@@ -194,8 +194,10 @@ class Git:
         if self.exe is None:
             raise SourceError("git", "git is not installed or not on PATH; install git "
                               "or add it to PATH")
-        return [self.exe, "-C", str(self.path), "--no-pager", "-c", "log.showSignature=false",
-                *args]
+        # core.fsmonitor names a command git runs on an index refresh (ls-files): a
+        # repository's own .git/config is input, and nothing it names may run
+        return [self.exe, "-C", str(self.path), "--no-pager", "-c", "core.fsmonitor=false",
+                "-c", "log.showSignature=false", *args]
 
     def run(self, *args: str, input: str | None = None, ok: tuple[int, ...] = (0,)) -> str:
         """git's output; a :class:`SourceError` for an exit status not in ``ok``."""

@@ -14,12 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+#: an API's base URL: no user info, query or fragment. Paths are appended to it (a query
+#: would swallow them), pages and redirects are compared with its host, and a token
+#: there would travel in every URL; a token goes in token_env.
+API_URL_PATTERN = "^https?://[^/?#@\\s]+(/[^?#\\s]*)?$"
+
 #: JSON Schema properties every HTTP source accepts (merged into its own schema)
 COMMON_PROPERTIES: dict[str, Any] = {
     "token_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
                   "description": "Environment variable holding the API token."},
-    "api_url": {"type": "string", "pattern": "^https?://",
-                "description": "Base URL of the API (e.g. a GitHub Enterprise Server's /api/v3)."},
+    "api_url": {"type": "string", "pattern": API_URL_PATTERN,
+                "description": "Base URL of the API (e.g. a GitHub Enterprise Server's "
+                               "/api/v3), without user info, query or fragment."},
     "timeout": {"type": "number", "exclusiveMinimum": 0,
                 "description": "Seconds one attempt may wait for a connection or data; a "
                                "whole GET ends within timeout x (retries + 1), plus "

@@ -45,6 +45,7 @@ from guardrails.sources.http import (
     config_error,
     gathering,
 )
+from guardrails.sources.http_settings import API_URL_PATTERN
 from guardrails.textsafe import printable
 from guardrails.timeutil import iso
 
@@ -69,7 +70,7 @@ class OpsgenieSource(Source):
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "url": {"type": "string", "pattern": "^https?://",
+            "url": {"type": "string", "pattern": API_URL_PATTERN,
                     "description": "API host: https://api.opsgenie.com, or "
                                    "https://api.eu.opsgenie.com for the EU instance."},
             "services": {**_NAMES, "description": "Opsgenie service ids whose incidents to "

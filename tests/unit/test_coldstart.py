@@ -1,6 +1,6 @@
 """A cold run's rule loading does its work once: the kinds a rule may name are
 worked out once per run (not once per pack), and the builtin packs are read
-once each (guardrails/rulefile.py, guardrails/packcache.py)."""
+once each (guardrails/ruleparams.py, guardrails/packcache.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from helpers import write
 
-from guardrails import rulefile, rulepaths
+from guardrails import ruleparams, rulepaths
 from guardrails.config import RunOptions, load_config
 from guardrails.model import Rule
 from guardrails.session import Session
@@ -27,13 +27,13 @@ def no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 def _counted(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Record every time the kinds are really worked out (with_sources each)."""
     calls: list[bool] = []
-    real = rulefile._known_kinds
+    real = ruleparams._known_kinds
 
     def known(config: Any, checks: Any, metrics: Any, with_sources: bool) -> set[str]:
         calls.append(with_sources)
         return real(config, checks, metrics, with_sources)
 
-    monkeypatch.setattr(rulefile, "_known_kinds", known)
+    monkeypatch.setattr(ruleparams, "_known_kinds", known)
     return calls
 
 
@@ -53,8 +53,8 @@ def test_the_kinds_are_worked_out_once_a_run(tmp_path: Path,
     assert calls == [True]
     # the same answer as working them out afresh
     config = session.config
-    assert rulefile.known_kinds(config, session.checks, session.metrics) == \
-        rulefile._known_kinds(config, session.checks, session.metrics, True)
+    assert ruleparams.known_kinds(config, session.checks, session.metrics) == \
+        ruleparams._known_kinds(config, session.checks, session.metrics, True)
     # another session (another plugin manager) works them out again
     _session(tmp_path / "b", WITH_FILES).collect()
     assert calls.count(True) == 3
@@ -65,16 +65,16 @@ def test_other_sources_are_another_answer(tmp_path: Path,
     calls = _counted(monkeypatch)
     session = _session(tmp_path, WITH_FILES)
     config = session.config
-    first = rulefile.known_kinds(config, session.checks, session.metrics)
+    first = ruleparams.known_kinds(config, session.checks, session.metrics)
     assert calls == [True]
     config.data["sources"] = {}
-    without = rulefile.known_kinds(config, session.checks, session.metrics)
+    without = ruleparams.known_kinds(config, session.checks, session.metrics)
     assert calls == [True, True]
     assert without <= first
     # plain mappings (not the plugin manager's) are never remembered
     checks, metrics = dict(session.checks), dict(session.metrics)
-    rulefile.known_kinds(config, checks, metrics)
-    rulefile.known_kinds(config, checks, metrics)
+    ruleparams.known_kinds(config, checks, metrics)
+    ruleparams.known_kinds(config, checks, metrics)
     assert calls == [True] * 4
 
 
@@ -88,17 +88,17 @@ def test_a_checks_keywords_are_read_once_per_function() -> None:
         def __call__(self, values: Any, fact_kinds: Any) -> None: ...
 
     first, second = Check(), Check()
-    assert rulefile._keywords(first.validate_rule) == {"values", "known_kinds"}
+    assert ruleparams._keywords(first.validate_rule) == {"values", "known_kinds"}
     key = (Check.validate_rule, True)
-    assert key in rulefile._SIGNATURES
-    assert rulefile._keywords(second.validate_rule) is rulefile._SIGNATURES[key]
+    assert key in ruleparams._SIGNATURES
+    assert ruleparams._keywords(second.validate_rule) is ruleparams._SIGNATURES[key]
 
     def plain(values: Any, metrics: Any) -> None: ...
 
-    assert rulefile._keywords(plain) == set(inspect.signature(plain).parameters)
+    assert ruleparams._keywords(plain) == set(inspect.signature(plain).parameters)
     obj = Callable()  # a callable object is read each time (it may change)
-    assert rulefile._keywords(obj) == {"values", "fact_kinds"}
-    assert all(k[0] is not obj for k in rulefile._SIGNATURES)
+    assert ruleparams._keywords(obj) == {"values", "fact_kinds"}
+    assert all(k[0] is not obj for k in ruleparams._SIGNATURES)
 
 
 def test_a_pack_the_pack_cache_keeps_is_not_remembered_entry_by_entry(

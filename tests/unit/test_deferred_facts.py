@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from gitrepo import GitRepo
 
-from guardrails.checks.teams import BusFactorCheck
+from guardrails.checks.ownership import BusFactorCheck
 from guardrails.deferredfacts import DeferredFacts, FactsByKind
 from guardrails.errors import SourceError
 from guardrails.facts import FactStore

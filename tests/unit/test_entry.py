@@ -125,4 +125,4 @@ def test_a_broken_pyproject_is_reported_as_the_session_reports_it(
     err = io.StringIO()
     assert precommit._validate_data_only(["org/teams.yaml"], None, err) is None
     assert precommit.validate(["org/teams.yaml"], None, err) == 4
-    assert err.getvalue().startswith("pyproject.toml: invalid TOML")
+    assert err.getvalue().startswith("pyproject.toml:1:17: invalid TOML")

@@ -193,13 +193,18 @@ class Calls:
         real = shutil.which("git")
         folder.mkdir()
         self.log = folder / "log"
-        (folder / "git").write_text(f'#!/bin/sh\necho "$6" >> "{self.log}"\n'
-                                    f'exec "{real}" "$@"\n')
+        # the subcommand: the first argument after git's own options (-C DIR,
+        # -c NAME=VALUE, --no-pager), however many the source passes
+        (folder / "git").write_text(
+            "#!/bin/sh\n"
+            "name() { while [ $# -gt 0 ]; do case \"$1\" in -C|-c) shift 2;; "
+            f"--*) shift;; *) echo \"$1\" >> \"{self.log}\"; return;; esac; done; }}\n"
+            f'name "$@"\nexec "{real}" "$@"\n')
         (folder / "git").chmod(0o755)
         monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
 
     def take(self) -> list[str]:
-        """The commands since the last take (argv[6]: after -C, --no-pager and -c)."""
+        """The subcommands git ran since the last take."""
         text = self.log.read_text() if self.log.exists() else ""
         self.log.write_text("")
         return text.split()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from gitrepo import GitRepo
 
-from guardrails.checks.teams import BusFactorCheck, CodeownersCoverageCheck, bus_factor
+from guardrails.checks.ownership import BusFactorCheck, CodeownersCoverageCheck, bus_factor
 from guardrails.facts import FactStore
 from guardrails.model import Outcome, Rule
 from guardrails.plugin import EvalContext, SourceEnv
@@ -173,7 +173,7 @@ def test_authors_per_module_counts_what_the_rule_judges() -> None:
     """Facts from any source: the window is [start, end), bots (the rule's too) and
     commits without modules or date are left out, an author without a name is named
     by email, then '?'; the same person under two emails counts once by name."""
-    from guardrails.checks.teams import _authors_per_module
+    from guardrails.checks.ownership import _authors_per_module
 
     start, end = NOW - timedelta(days=10), NOW
     day = NOW - timedelta(days=1)

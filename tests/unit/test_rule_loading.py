@@ -25,7 +25,7 @@ from guardrails.config import RunOptions, load_config
 from guardrails.errors import LoadErrors, UsageError
 from guardrails.expressions import compile_expression
 from guardrails.fastvalid import predicate
-from guardrails.rulefile import threshold_problems
+from guardrails.ruleparams import threshold_problems
 from guardrails.saferegex import compile_pattern
 from guardrails.session import Session, build_config
 from guardrails.timeutil import parse_duration

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_fastvalid import _conditions, _facts, _records, _targets
 
-from guardrails import fastvalid, rulefile, smallschema, validation
+from guardrails import fastvalid, ruleparams, smallschema, validation
 from guardrails.smallschema import Undecided, compile_schema
 
 _references: dict[str, Any] = {}
@@ -105,7 +105,8 @@ def _builtin_rule_schemas() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for check in checks.values():
         for metric in [None, *metrics.values()] if check.name == "metric" else [None]:
-            out += [rulefile.check_schema(check, metric), rulefile.override_schema(check, metric)]
+            out += [ruleparams.check_schema(check, metric),
+                    ruleparams.override_schema(check, metric)]
     return out
 
 
