@@ -153,7 +153,7 @@ def _compile(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, 
     from guardrails.celrules import typecache
 
     key = typecache.key_of(src, kind, kinds, lists, want)
-    known = typecache.lookup(key) if key is not None else None
+    known = typecache.lookup(key)
     typ: T | None = None
     if known is None:
         typ, uses = _check(src, kind, kinds, lists, want)
@@ -174,8 +174,7 @@ def _compile(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, 
         root = kind if name == "fact" else name if name in lists else None
         if root is not None:
             _reached(root, tree, kinds, reached, 0)
-    if key is not None:
-        typecache.remember(key, uses, frozenset(reached))
+    typecache.remember(key, uses, frozenset(reached))
     return Compiled(src, typ, uses, program, frozenset(reached))
 
 

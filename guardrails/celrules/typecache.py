@@ -24,6 +24,16 @@ checked, and its problem worded, every time. The file is bounded
 the run met an expression it did not have; a corrupt, foreign or unreadable
 file is a miss and nothing in it is executed. ``GUARDRAILS_NO_STARTUP_CACHE=1``
 turns it off.
+
+Under the file, :mod:`guardrails.celrules.shipped`: the same entries for the
+builtin packs' expressions over the builtin kinds, written ahead of time by
+``python -m guardrails.celrules.shipgen``, so that a run without its caches (a
+CI job's first run, or with them off) checks none of them either. It is code,
+not a cache: answered by the same key (expression, kind, lists, wanted type
+and the run's whole kind registry, so a plugin's kind or any change to a
+builtin kind is a miss and the expression is checked), used with the caches
+off too, and kept current with the checker by tests/unit/test_cel_shipped.py,
+which regenerates it and fails on one byte of difference.
 """
 
 from __future__ import annotations
@@ -47,6 +57,19 @@ _FORMAT = 1
 MAX_ENTRIES = 1024
 
 _state: dict[str, Any] | None = None
+#: a registry's stable fingerprint -> its JSON text (the key's costly part)
+_fingerprints: dict[str, str] = {}
+#: the shipped entries (None: not imported yet; shipgen sets {} while it regenerates them)
+_shipped: dict[str, Any] | None = None
+
+
+def _shipped_entries() -> dict[str, Any]:
+    global _shipped
+    if _shipped is None:
+        from guardrails.celrules.shipped import ENTRIES
+
+        _shipped = ENTRIES
+    return _shipped
 
 
 def _load() -> dict[str, Any]:
@@ -77,20 +100,30 @@ def _load() -> dict[str, Any]:
 
 
 def key_of(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ...],
-           want: str | None) -> str | None:
-    """What an expression's check is remembered by, or None when nothing is kept."""
-    if _load()["file"] is None:
-        return None
-    text = json.dumps([src, kind, list(lists), want, kinds.stable_fingerprint],
-                      ensure_ascii=False)
+           want: str | None) -> str:
+    """What an expression's check is remembered (or shipped) by."""
+    fingerprint = kinds.stable_fingerprint
+    tail = _fingerprints.get(fingerprint)
+    if tail is None:
+        # the registry's JSON (~6 KB of escaped text) once a registry, not once an
+        # expression: the same text as dumping the whole list
+        if len(_fingerprints) >= 16:
+            _fingerprints.clear()
+        tail = _fingerprints[fingerprint] = json.dumps(fingerprint, ensure_ascii=False)
+    head = json.dumps([src, kind, list(lists), want], ensure_ascii=False)
+    text = f"{head[:-1]}, {tail}]"
     return blake2(text.encode("utf-8", "surrogatepass"), b"guardrails-cel")
 
 
 def lookup(key: str) -> tuple[dict[str, Uses], frozenset[str]] | None:
-    """(uses by variable, kinds reached) a run found for ``key``; None when unknown."""
+    """(uses by variable, kinds reached) a run found (or shipgen shipped) for ``key``;
+    None when unknown."""
     entry = _load()["known"].get(key)
-    if entry is None:
-        return None
+    shipped = entry is None
+    if shipped:
+        entry = _shipped_entries().get(key)
+        if entry is None:
+            return None
     try:
         plain_uses, reached = entry
         if not (isinstance(plain_uses, dict) and isinstance(reached, list)
@@ -99,7 +132,8 @@ def lookup(key: str) -> tuple[dict[str, Uses], frozenset[str]] | None:
         uses = {str(name): Uses.from_plain(tree) for name, tree in plain_uses.items()}
     except (ValueError, TypeError):
         return None  # damaged: checked again, and stored right at exit
-    _load()["new"][key] = entry
+    if not shipped:  # kept in the file (a shipped entry needs no file)
+        _load()["new"][key] = entry
     return uses, frozenset(reached)
 
 

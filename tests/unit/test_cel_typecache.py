@@ -29,8 +29,10 @@ EXPRESSIONS = [
 
 @pytest.fixture
 def cache(startup_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The start-up cache folder, and the process's state of the cache forgotten."""
+    """The start-up cache folder, and the process's state of the cache forgotten; the
+    shipped entries (tests/unit/test_cel_shipped.py) off: these tests are about the file."""
     monkeypatch.setattr(typecache, "_state", None)
+    monkeypatch.setattr(typecache, "_shipped", {})
     runtime._compiled.clear()
     yield startup_cache
     monkeypatch.setattr(typecache, "_state", None)
