@@ -49,7 +49,7 @@ from guardrails.plugin import hookimpl
 from guardrails.records import FACTORY, record
 
 if TYPE_CHECKING:
-    from guardrails.config import Config
+    from guardrails.configmodel import Config
     from guardrails.model import Report
     from guardrails.plugin import EvalContext
 

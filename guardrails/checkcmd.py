@@ -88,7 +88,7 @@ def run(*, pairs: list[tuple[str, str | None]], paths: tuple[str, ...],
     ``pairs`` are the ``--format``/``--output`` pairs in the order given
     (:func:`output_pairs`); ``formats``/``outputs`` themselves are not read.
     """
-    from guardrails.config import RunOptions
+    from guardrails.configmodel import RunOptions
     from guardrails.exits import wrap_session
 
     pairs = list(pairs)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from guardrails.config import Config
+from guardrails.configmodel import Config
 from guardrails.manager import Provided
 from guardrails.model import Rule
 from guardrails.plugin import Check, Metric, hookimpl

@@ -1,249 +1,45 @@
-"""Finding, loading and validating guardrails.yaml (or [tool.guardrails])."""
+"""Finding, loading and validating guardrails.yaml (or [tool.guardrails]).
+
+A config is found from a folder upwards, read (a YAML file's parse kept by
+an earlier run, or pyproject.toml's table: :mod:`guardrails.configtoml`),
+and refused with every error at once: the schema, what the schema cannot say
+(real dates, known time zones, windows above zero, a cache folder that is a
+folder), a token pasted where a variable's name belongs (never echoed), a
+NUL character. The result is a :class:`guardrails.configmodel.Config`; the
+model's names (and :class:`guardrails.waivers.Waiver`) stay importable from
+here, where commands, tests and plugins have always imported them.
+"""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable
-from dataclasses import field
-from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from guardrails import validation, yamlio
+from guardrails.configmodel import (
+    BUILTIN_FOCUSES,
+    DEFAULT_HISTORY_DIR,
+    DEFAULT_WINDOW,
+    REVIEWED_ON_PLACEHOLDER,
+    Config,
+    RunOptions,
+    empty_config,
+    known_focuses,
+)
+from guardrails.configtoml import pyproject_table, shown_path, toml_positions
 from guardrails.errors import ConfigError, UsageError, raise_all
-from guardrails.records import FACTORY, record
-from guardrails.timeutil import local_date, parse_date, parse_duration, parse_timezone
+from guardrails.timeutil import parse_date, parse_duration, parse_timezone
+from guardrails.waivers import Waiver, unknown_waiver_warning
 
-if TYPE_CHECKING:
-    import pluggy
-
-    from guardrails.progress import Progress
+__all__ = [
+    "BUILTIN_FOCUSES", "CONFIG_NAMES", "DEFAULT_HISTORY_DIR", "DEFAULT_WINDOW",
+    "REVIEWED_ON_PLACEHOLDER", "Config", "RunOptions", "Waiver", "empty_config",
+    "find_config", "known_focuses", "load_config", "looks_like_token", "toml_positions",
+    "unknown_waiver_warning",
+]
 
 CONFIG_NAMES = ("guardrails.yaml", "guardrails.yml")
-BUILTIN_FOCUSES = ("stability", "throughput", "knowledge-sharing")
-DEFAULT_WINDOW = "90d"
-#: where ``check --record`` keeps history unless ``history_dir:`` says otherwise
-DEFAULT_HISTORY_DIR = ".guardrails/history"
-#: what ``guardrails init`` writes for focus.reviewed_on: the user fills in the real date
-REVIEWED_ON_PLACEHOLDER = "YYYY-MM-DD"
-
-
-@record(frozen=True)
-class Waiver:
-    """One entry of the config's ``waivers:`` (docs/configuration.md, "Waivers")."""
-
-    rule: str
-    reason: str
-    expires: date
-    subject: str | None = None
-    line: int | None = None
-
-    def __init__(self, rule: str, reason: str, expires: date, subject: str | None = None,
-                 line: int | None = None) -> None:
-        _set = object.__setattr__
-        _set(self, "rule", rule)
-        _set(self, "reason", reason)
-        _set(self, "expires", expires)
-        _set(self, "subject", subject)
-        _set(self, "line", line)
-
-    def active(self, now: datetime, tz: tzinfo | None = None) -> bool:
-        # The expiry date is the last day the waiver applies, a whole day in
-        # the config's timezone (UTC when unset), as every date without a time.
-        return local_date(now, tz) <= self.expires
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"reason": self.reason, "expires": self.expires.isoformat()}
-        if self.subject:
-            out["subject"] = self.subject
-        return out
-
-
-@record
-class RunOptions:
-    """What the command line adds to the config for one run."""
-
-    now: datetime | None = None
-    focus: str | None = None
-    keyword: str | None = None
-    markexpr: str | None = None
-    exitfirst: bool = False
-    maxfail: int = 0
-    verbosity: int = 0
-    strict: bool = False
-    offline: bool = False
-    color: bool | None = None
-    paths: tuple[str, ...] = ()
-    disabled_plugins: tuple[str, ...] = ()
-    #: modules named with ``-p NAME``, loaded after the config's ``plugins:``
-    plugins: tuple[str, ...] = ()
-    group_by: str | None = None
-    #: ``(format, file or None for stdout)`` pairs, one reporter each
-    outputs: tuple[tuple[str, str | None], ...] = ()
-    #: the file of ``--junitxml`` (one of ``outputs``), so messages name that option
-    junitxml: str | None = None
-    #: options of the baseline plugin (``--baseline``/``--write-baseline``)
-    baseline: str | None = None
-    write_baseline: str | None = None
-    #: draws the sources' progress (``guardrails check`` on a terminal, ``--progress``);
-    #: None: nothing is drawn
-    progress: Progress | None = None
-
-    def __init__(self, now: datetime | None = None, focus: str | None = None,
-                 keyword: str | None = None, markexpr: str | None = None, exitfirst: bool = False,
-                 maxfail: int = 0, verbosity: int = 0, strict: bool = False, offline: bool = False,
-                 color: bool | None = None, paths: tuple[str, ...] = (),
-                 disabled_plugins: tuple[str, ...] = (), plugins: tuple[str, ...] = (),
-                 group_by: str | None = None, outputs: tuple[tuple[str, str | None], ...] = (),
-                 junitxml: str | None = None, baseline: str | None = None,
-                 write_baseline: str | None = None, progress: Progress | None = None) -> None:
-        self.now = now
-        self.focus = focus
-        self.keyword = keyword
-        self.markexpr = markexpr
-        self.exitfirst = exitfirst
-        self.maxfail = maxfail
-        self.verbosity = verbosity
-        self.strict = strict
-        self.offline = offline
-        self.color = color
-        self.paths = paths
-        self.disabled_plugins = disabled_plugins
-        self.plugins = plugins
-        self.group_by = group_by
-        self.outputs = outputs
-        self.junitxml = junitxml
-        self.baseline = baseline
-        self.write_baseline = write_baseline
-        self.progress = progress
-
-
-@record
-class Config:
-    """The validated configuration of one run."""
-
-    path: Path | None
-    root: Path
-    data: dict[str, Any]
-    positions: dict[tuple[Any, ...], tuple[int, int]] = field(default_factory=dict)
-    options: RunOptions = field(default_factory=RunOptions)
-    pluginmanager: pluggy.PluginManager | None = None
-    #: ids of rules parsed but switched off (enabled: false): known, not collected
-    disabled_rules: set[str] = field(default_factory=set)
-
-    def __init__(self, path: Path | None, root: Path, data: dict[str, Any],
-                 positions: dict[tuple[Any, ...], tuple[int, int]] = FACTORY,
-                 options: RunOptions = FACTORY, pluginmanager: pluggy.PluginManager | None = None,
-                 disabled_rules: set[str] = FACTORY) -> None:
-        self.path = path
-        self.root = root
-        self.data = data
-        self.positions = {} if positions is FACTORY else positions
-        self.options = RunOptions() if options is FACTORY else options
-        self.pluginmanager = pluginmanager
-        self.disabled_rules = set() if disabled_rules is FACTORY else disabled_rules
-        #: what loading the rules worked out once for this config (not a field: no
-        #: part of its value; :func:`guardrails.rulefile.known_kinds` keeps the kinds)
-        self.memo: dict[Any, Any] = {}
-
-    # -- derived views -----------------------------------------------------
-    @property
-    def display_path(self) -> str:
-        if self.path is None:
-            return "(none)"
-        try:
-            return str(self.path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(self.path)
-
-    def line_of(self, *path: Any) -> int | None:
-        pos = yamlio.nearest(self.positions, path)
-        return pos[0] if pos else None
-
-    @property
-    def focus(self) -> str | None:
-        return self.options.focus or (self.data.get("focus") or {}).get("current")
-
-    @property
-    def focus_reviewed_on(self) -> date | None:
-        text = (self.data.get("focus") or {}).get("reviewed_on")
-        return parse_date(text) if text and text != REVIEWED_ON_PLACEHOLDER else None
-
-    @property
-    def focus_reviewed_on_placeholder(self) -> bool:
-        """True while reviewed_on is still the placeholder ``guardrails init`` wrote."""
-        focus = self.data.get("focus")
-        return isinstance(focus, dict) and focus.get("reviewed_on") == REVIEWED_ON_PLACEHOLDER
-
-    @property
-    def rule_specs(self) -> list[str]:
-        return list(self.data.get("rules") or [])
-
-    @property
-    def sources(self) -> dict[str, dict[str, Any]]:
-        return {k: dict(v) for k, v in (self.data.get("sources") or {}).items()}
-
-    @property
-    def window(self) -> timedelta:
-        return parse_duration(self.data.get("window", DEFAULT_WINDOW))
-
-    @property
-    def timezone(self) -> tzinfo | None:
-        name = self.data.get("timezone")
-        return parse_timezone(name) if name else None
-
-    @property
-    def strict(self) -> bool:
-        """``--strict`` or ``strict: true``: warning failures and no-data skips fail."""
-        return bool(self.options.strict or self.data.get("strict", False))
-
-    @property
-    def allow_outside_root(self) -> bool:
-        return bool(self.data.get("allow_outside_root", False))
-
-    @property
-    def overrides(self) -> dict[str, dict[str, Any]]:
-        return dict(self.data.get("overrides") or {})
-
-    @property
-    def plugins(self) -> list[str]:
-        return list(self.data.get("plugins") or [])
-
-    @property
-    def waivers(self) -> list[Waiver]:
-        out = []
-        for i, w in enumerate(self.data.get("waivers") or []):
-            out.append(Waiver(
-                rule=w["rule"], reason=w["reason"], expires=parse_date(w["expires"]),
-                subject=w.get("subject"), line=self.line_of("waivers", i),
-            ))
-        return out
-
-    @property
-    def cache_dir(self) -> Path:
-        configured = self.data.get("cache_dir")
-        if configured:
-            return (self.root / configured).resolve()
-        env = os.environ.get("GUARDRAILS_CACHE_DIR")
-        if env:
-            return Path(env)
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
-        return Path(base) / "guardrails"
-
-    def resolve_inside(self, text: str, *path: Any) -> Path:
-        """A path from the config, relative to its folder; outside is refused."""
-        p = (self.root / text).resolve()
-        if not self.allow_outside_root:
-            try:
-                p.relative_to(self.root.resolve())
-            except ValueError:
-                raise ConfigError(
-                    f"path {text!r} resolves outside the folder holding the config ({self.root})",
-                    file=self.display_path, line=self.line_of(*path),
-                    fix="move it inside, or set 'allow_outside_root: true' in the config",
-                ) from None
-        return p
 
 
 def find_config(start: Path) -> Path | None:
@@ -255,58 +51,8 @@ def find_config(start: Path) -> Path | None:
             if candidate.is_file():
                 return candidate
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and _pyproject_table(pyproject) is not None:
+        if pyproject.is_file() and pyproject_table(pyproject) is not None:
             return pyproject
-    return None
-
-
-def _pyproject_table(path: Path) -> dict[str, Any] | None:
-    """The [tool.guardrails] table, None when absent; a non-table there is an error."""
-    import tomllib
-
-    text = yamlio.read_text(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib puts the place in its message only: "... (at line 3, column 14)"
-        at = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
-        what = str(exc)[:at.start()].rstrip() if at else str(exc)
-        raise ConfigError(f"invalid TOML: {what}",
-                          file=_display(path), line=int(at.group(1)) if at else None,
-                          column=int(at.group(2)) if at else None,
-                          fix="correct the TOML there (pyproject.toml is read whole, "
-                          "[tool.guardrails] or not)") from None
-    except RecursionError:  # tomllib recurses per nested array or inline table
-        raise ConfigError("invalid TOML: arrays or inline tables nested too deep to read",
-                          file=_display(path),
-                          fix="flatten the nesting (no config nests more than a few "
-                          "levels)") from None
-    tool = data.get("tool", {})
-    if not isinstance(tool, dict):
-        raise ConfigError(f"'tool' is {_toml_type(tool)}, but pyproject.toml keeps tool "
-                          "settings in tables ([tool.NAME])", file=_display(path),
-                          line=_toml_line(text, r"tool\s*="),
-                          fix="remove the 'tool = ...' line or make it a [tool] table")
-    table = tool.get("guardrails")
-    if table is not None and not isinstance(table, dict):
-        raise ConfigError(f"'tool.guardrails' is {_toml_type(table)}, not a table",
-                          file=_display(path),
-                          line=_toml_line(text, r"(tool\s*\.\s*)?guardrails\s*="),
-                          fix="write the settings under a [tool.guardrails] table")
-    return table
-
-
-def _toml_type(value: Any) -> str:
-    return {str: "a string", bool: "a boolean", int: "an integer", float: "a number",
-            list: "an array"}.get(type(value), "a " + type(value).__name__)
-
-
-def _toml_line(text: str, key: str) -> int | None:
-    """The first line assigning ``key`` (a regex), for messages."""
-    pattern = re.compile(r"^\s*" + key)
-    for n, line in enumerate(text.splitlines()[:100_000], start=1):
-        if pattern.match(line):
-            return n
     return None
 
 
@@ -380,58 +126,15 @@ def _nul_error(where: tuple[Any, ...], positions: dict[tuple[Any, ...], tuple[in
                       fix="remove the \\0 (or \\u0000) escape from that value")
 
 
-# pyproject.toml's lines (compiled by re when a config is read from there, not at import)
-_TABLE = r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$"
-_KEY = r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*="
-
-
-def toml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
-    """Lines of the keys under [tool.guardrails] in a pyproject.toml.
-
-    tomllib keeps no positions; this maps table headers and ``key =`` lines
-    (arrays of tables counted) so errors can name a line. Keys inside inline
-    tables and multi-line values map to the line of their outer key.
-    """
-    pos: dict[tuple[Any, ...], tuple[int, int]] = {}
-    current: tuple[Any, ...] | None = None
-    counts: dict[tuple[Any, ...], int] = {}
-    for n, line in enumerate(text.splitlines(), start=1):
-        m = re.match(_TABLE, line)
-        if m:
-            parts = [p.strip().strip("\"'") for p in m.group(2).split(".")]
-            if parts[:2] != ["tool", "guardrails"]:
-                current = None
-                continue
-            path = tuple(parts[2:])
-            if m.group(1) == "[[":
-                i = counts.get(path, 0)
-                counts[path] = i + 1
-                path = (*path, i)
-            current = path
-            pos.setdefault(path, (n, 1))
-            continue
-        k = re.match(_KEY, line)
-        if k and current is not None:
-            pos.setdefault((*current, k.group(1).strip("\"'")), (n, 1))
-    return pos
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def load_config(path: Path, options: RunOptions | None = None) -> Config:
     """Load and validate one config file."""
     options = options or RunOptions()
-    shown = _display(path)
+    shown = shown_path(path)
     if not path.is_file():
         raise ConfigError("config file not found", file=shown,
                           fix="check the -c/--config path, or run 'guardrails init'")
     if path.name == "pyproject.toml":
-        data = _pyproject_table(path)
+        data = pyproject_table(path)
         if data is None:
             raise ConfigError("pyproject.toml has no [tool.guardrails] table", file=shown,
                               fix="add [tool.guardrails] or use a guardrails.yaml")
@@ -539,29 +242,8 @@ def _check_values(config: Config, shown: str) -> list[UsageError]:
     return errors
 
 
-def empty_config(root: Path, options: RunOptions | None = None) -> Config:
-    """A config for runs with explicit rule paths and no config file."""
-    return Config(path=None, root=root.resolve(), data={}, options=options or RunOptions())
-
-
-def known_focuses(extra: Iterable[str] = ()) -> list[str]:
-    return sorted(set(BUILTIN_FOCUSES) | set(extra))
-
-
 def _timezone(value: Any) -> Any:
     if not isinstance(value, str):
         return None  # the schema reports the type
     return parse_timezone(value)
 
-
-def unknown_waiver_warning(config: Config, waiver: Waiver, known: set[str]) -> str:
-    """The report-header warning for a waiver naming no rule: where it is, what was meant.
-
-    Never fatal (DATA.md): a waiver may outlive a rule that was removed.
-    """
-    import difflib
-
-    where = f"{config.display_path}:{waiver.line}: " if waiver.line else ""
-    close = difflib.get_close_matches(waiver.rule, sorted(known), n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"{where}waiver for {waiver.rule} names a rule that is not collected{hint}"

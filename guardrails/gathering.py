@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from guardrails import facts as factsmod
 from guardrails import validation
-from guardrails.config import Config
+from guardrails.configmodel import Config
 from guardrails.errors import ConfigError, SourceError
 from guardrails.plugin import Source, SourceEnv
 from guardrails.progress import Progress
 from guardrails.records import FACTORY, record
 
 if TYPE_CHECKING:
-    from guardrails.config import RunOptions
+    from guardrails.configmodel import RunOptions
     from guardrails.manager import GuardrailsPluginManager
     from guardrails.model import Rule
 

@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from guardrails.config import DEFAULT_HISTORY_DIR
+from guardrails.configmodel import DEFAULT_HISTORY_DIR
 from guardrails.errors import ConfigError, UsageError
 from guardrails.fileio import atomic_writer
 from guardrails.timeutil import iso, parse_timestamp

@@ -36,7 +36,7 @@ from guardrails.plugin import SourceEnv, hookimpl
 from guardrails.textsafe import printable
 
 if TYPE_CHECKING:
-    from guardrails.config import Config
+    from guardrails.configmodel import Config
     from guardrails.facts import FactStore
     from guardrails.model import Report
     from guardrails.session import Session
@@ -226,7 +226,7 @@ def run_hook(files: list[str] | None, config_file: str | None, *, offline: bool,
     file, printed once per pre-commit run, see :func:`guardrails.precommit.show_errors`),
     5 (the config collects no rule). No rule reading the changed files is 0.
     """
-    from guardrails.config import RunOptions
+    from guardrails.configmodel import RunOptions
     from guardrails.precommit import _lines, show_errors
     from guardrails.session import Session, build_config
 

@@ -27,7 +27,7 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from guardrails.config import Config
+    from guardrails.configmodel import Config
     from guardrails.kinds import FactKind
     from guardrails.model import Report, Result, Rule
     from guardrails.plugin import Check, EvalContext, Metric, Reporter, Source

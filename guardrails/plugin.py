@@ -23,7 +23,7 @@ from guardrails.sourcebase import hookimpl as hookimpl
 from guardrails.timeutil import parse_duration
 
 if TYPE_CHECKING:
-    from guardrails.config import Config
+    from guardrails.configmodel import Config
     from guardrails.facts import FactStore
 
     # Annotations only: model's ~20 dataclasses are not needed to define a source

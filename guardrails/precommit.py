@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 from guardrails.errors import LoadErrors, UsageError
 
 if TYPE_CHECKING:
-    from guardrails.config import Config
+    from guardrails.configmodel import Config
 
 RULE_SUFFIXES = (".yaml", ".yml")
 # ExitCode.OK and ExitCode.USAGE_ERROR (guardrails.model): that module, ~20

@@ -68,7 +68,7 @@ class GuardrailsState:
     """One guardrails session shared by every rule item of the pytest process."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from guardrails.config import RunOptions
+        from guardrails.configmodel import RunOptions
         from guardrails.errors import UsageError
         from guardrails.session import Session, build_config
         from guardrails.timeutil import parse_now

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails import packcache, validation, yamlio
-from guardrails.config import Config
+from guardrails.configmodel import Config
 from guardrails.errors import LoadErrors, RuleFileError, UsageError, raise_all
 from guardrails.kinds import KindRegistry
 from guardrails.model import Rule, Severity

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from guardrails import validation
-from guardrails.config import Config
+from guardrails.configmodel import Config
 from guardrails.datakinds import BUILTIN
 from guardrails.kinds import KindRegistry
 from guardrails.plugin import Check, Metric

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from guardrails.config import Config
+from guardrails.configmodel import Config
 from guardrails.errors import RuleFileError, UsageError, raise_all
 from guardrails.paths import check_file
 

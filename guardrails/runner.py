@@ -11,11 +11,11 @@ import time
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
-from guardrails.config import Waiver
 from guardrails.errors import SourceError, UsageError
 from guardrails.facts import FactStore
 from guardrails.model import CheckResult, Evidence, Measure, Outcome, Result, Rule
 from guardrails.plugin import EvalContext, hookimpl
+from guardrails.waivers import Waiver
 
 
 def result_from(rule: Rule, cr: CheckResult) -> Result:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from guardrails.config import DEFAULT_HISTORY_DIR, Config
+from guardrails.configmodel import DEFAULT_HISTORY_DIR, Config
 from guardrails.installed import pluggy_version, python_version
 from guardrails.model import (
     ExitCode,

@@ -25,14 +25,8 @@ from typing import Any
 from guardrails import collector, gathering, runreport
 from guardrails import facts as factsmod
 from guardrails.collect import registered_checks, registered_metrics
-from guardrails.config import (
-    Config,
-    RunOptions,
-    find_config,
-    known_focuses,
-    load_config,
-    unknown_waiver_warning,
-)
+from guardrails.config import find_config, load_config
+from guardrails.configmodel import Config, RunOptions, known_focuses
 from guardrails.errors import GuardrailsError, LoadErrors, UsageError, raise_all
 from guardrails.exits import exit_code_for, wrap_session
 from guardrails.kinds import KindRegistry
@@ -42,6 +36,7 @@ from guardrails.plugin import EvalContext, Source
 from guardrails.rulefile import builtin_rule_ids, duplicate_errors
 from guardrails.rulepaths import resolve_specs_all
 from guardrails.timeutil import parse_now
+from guardrails.waivers import unknown_waiver_warning
 
 
 class NoConfigError(UsageError):
@@ -57,7 +52,7 @@ def build_config(config_file: str | Path | None, options: RunOptions,
     found = find_config(cwd)
     if found is None:
         if options.paths:
-            from guardrails.config import empty_config
+            from guardrails.configmodel import empty_config
 
             return empty_config(cwd, options)
         raise NoConfigError(

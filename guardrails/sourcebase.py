@@ -22,7 +22,7 @@ from guardrails.progress import Progress
 from guardrails.records import FACTORY, record
 
 if TYPE_CHECKING:
-    from guardrails.config import Config
+    from guardrails.configmodel import Config
     from guardrails.deferredfacts import DeferredFacts
 
 hookimpl = pluggy.HookimplMarker("guardrails")

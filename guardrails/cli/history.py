@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from guardrails.cli.options import config_option, parse_now_option, plugin_option, split_plugins
-from guardrails.config import RunOptions
+from guardrails.configmodel import RunOptions
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 from guardrails.model import ExitCode

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from guardrails.config import RunOptions
+from guardrails.configmodel import RunOptions
 from guardrails.runargs import (  # re-exported: the click commands' helpers are these
     color_choice,
     parse_now_option,
@@ -48,7 +48,7 @@ def session_for(config_file: str | None, plugins: tuple[str, ...], *,
     ``options`` are :class:`RunOptions` fields (``keyword``, ``focus``,
     ``offline``...); ``now`` may be text from ``--now``.
     """
-    from guardrails.config import empty_config
+    from guardrails.configmodel import empty_config
     from guardrails.session import NoConfigError, Session, build_config
 
     disabled, extra = split_plugins(plugins)

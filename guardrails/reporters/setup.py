@@ -25,7 +25,7 @@ from guardrails.fileio import atomic_writer
 from guardrails.plugin import Reporter, ReportOptions, hookimpl
 
 if TYPE_CHECKING:
-    from guardrails.config import Config
+    from guardrails.configmodel import Config
     from guardrails.model import Report
 
 #: files the git source reads besides .git (codeowners.LOCATIONS)

@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 from helpers import check_outputs, run_cli
 
-from guardrails.sources import files as files_mod
-from guardrails.sources import files_cache, files_cachefile
+from guardrails.sources import files_cache, files_cachefile, files_postmortems, files_tables
 from guardrails.sources.files_cache import FactCache
 
 REPO = Path(__file__).resolve().parents[2]
@@ -158,8 +157,8 @@ def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a data file was parsed although its records were cached")
 
-    monkeypatch.setattr(files_mod, "read_table", refuse)
-    monkeypatch.setattr(files_mod.postmortem, "parse", refuse)
+    monkeypatch.setattr(files_tables, "read_table", refuse)
+    monkeypatch.setattr(files_postmortems.postmortem, "parse", refuse)
 
 
 @pytest.mark.parametrize("which", ["acme", "mixed"])

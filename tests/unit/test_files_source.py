@@ -19,6 +19,7 @@ from guardrails.errors import DataFileError, UsageError
 from guardrails.fastvalid import predicate
 from guardrails.plugin import SourceEnv
 from guardrails.sources import files as files_module
+from guardrails.sources import files_tables
 from guardrails.sources.files import FilesSource
 from guardrails.sources.files_formats import record_check
 from guardrails.textsafe import quoted
@@ -1266,7 +1267,7 @@ def test_one_call_for_a_whole_file_says_what_each_record_says(
     write(tmp_path, "deployments.jsonl", "\n".join(lines) + "\n")
 
     def outcome(batch_at: int) -> Any:
-        monkeypatch.setattr(files_module, "_BATCH_AT", batch_at)
+        monkeypatch.setattr(files_tables, "BATCH_AT", batch_at)
         try:
             return source(tmp_path).gather({"deployments"})["deployments"]
         except DataFileError as exc:

@@ -1,0 +1,250 @@
+"""Finding the org data folder's files, and refusing the unsafe ones (``files`` source).
+
+Which file holds which kind (:data:`ENTRIES`, ``reviews.csv``), where the
+folder is (under the config's directory unless ``allow_outside_root``), the
+one file of each kind present, the postmortem files, whether a path is safe
+to read (no link out of the root, no device or FIFO: see
+:mod:`guardrails.paths`), and the warnings about stray names that look like
+a misspelt data file. :class:`FolderFinding` is a mixin of
+:class:`guardrails.sources.files.FilesSource`, which reads what it finds;
+reading one table is :mod:`guardrails.sources.files_tables`'s.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from guardrails.errors import DataFileError, UsageError
+from guardrails.paths import check_file, folder_is_safe
+from guardrails.records import record as record_class
+from guardrails.sourcebase import SourceEnv
+
+_TABULAR = (".csv", ".jsonl", ".json", ".yaml", ".yml")
+_DOCUMENT = (".yaml", ".yml", ".json")
+
+
+@record_class(frozen=True)
+class _Entry:
+    kind: str  # plural fact kind
+    stem: str  # file path inside the folder, without suffix
+    suffixes: tuple[str, ...]
+    keys: tuple[str, ...]  # accepted mapping keys of YAML/JSON documents
+
+    def __init__(self, kind: str, stem: str, suffixes: tuple[str, ...],
+                 keys: tuple[str, ...]) -> None:
+        _set = object.__setattr__
+        _set(self, "kind", kind)
+        _set(self, "stem", stem)
+        _set(self, "suffixes", suffixes)
+        _set(self, "keys", keys)
+
+
+ENTRIES = (
+    _Entry("teams", "teams", _DOCUMENT, ("teams",)),
+    _Entry("services", "services", _DOCUMENT, ("services",)),
+    _Entry("goals", "goals", _DOCUMENT, ("goals",)),
+    _Entry("iterations", "iterations", _TABULAR, ("iterations",)),
+    _Entry("deployments", "deployments", _TABULAR, ("deployments",)),
+    _Entry("incidents", "incidents", _TABULAR, ("incidents",)),
+    _Entry("changes", "pull_requests", _TABULAR, ("pull_requests", "changes")),
+    _Entry("ci_runs", "ci_runs", _TABULAR, ("ci_runs",)),
+    _Entry("survey_answers", "surveys/westrum", _TABULAR, ("survey_answers", "answers")),
+)
+REVIEWS_FILE = "reviews.csv"
+
+
+class FolderFinding:
+    """The folder half of the files source: where its files are, and safe.
+
+    Mixed into :class:`guardrails.sources.files.FilesSource`, whose
+    ``__init__`` sets the state named below (found files, the folder,
+    postmortem files seen plain, each folder's safety) and whose
+    ``warnings`` collect the stray-name warnings.
+    """
+
+    path: str
+    options: dict[str, Any]
+    env: SourceEnv
+    warnings: list[str]
+    _folder: Path | None
+    _files: dict[str, list[Path]] | None
+    _plain: set[Path]  # postmortem files scandir saw as plain files
+    _safe: dict[Path, bool]  # folder -> folder_is_safe (see _readable)
+
+    def feeds(self, path: Path) -> set[str]:
+        """The kind a data file of the folder holds (``reviews.csv`` feeds ``changes``)."""
+        folder = (self.env.root / self.path).resolve()
+        try:
+            # The parent resolved, not the name: a link's own name says what it holds.
+            rel = (path.parent.resolve() / path.name).relative_to(folder).as_posix()
+        except ValueError:
+            return set()
+        if rel == REVIEWS_FILE:
+            return {"changes"}
+        head, _, name = rel.rpartition("/")
+        if head == "postmortems" and name.endswith(".md"):
+            is_postmortem = name.lower() != "readme.md" and not name.startswith(("_", "."))
+            return {"postmortems"} if is_postmortem else set()
+        stem, dot, suffix = rel.rpartition(".")
+        for entry in ENTRIES:
+            if dot and stem == entry.stem and f".{suffix}" in entry.suffixes:
+                return {entry.kind}
+        return set()
+
+    # --- where the files are ------------------------------------------------
+
+    def _root(self) -> Path:
+        if self._folder is not None:
+            return self._folder
+        root = self.env.real_root()
+        folder = (self.env.root / self.path).resolve()
+        if not self.env.allow_outside_root and not folder.is_relative_to(root):
+            raise UsageError(
+                f"sources.files.path {self.path!r} resolves to {folder}, "
+                f"outside the directory holding the config ({root})",
+                fix="move the org data folder under that directory, "
+                "or set 'allow_outside_root: true' in guardrails.yaml",
+            )
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            raise UsageError(
+                f"the org data folder {self.path!r} of sources.files.path {what} "
+                f"(looked for {folder})",
+                fix="run 'guardrails init' to scaffold one, "
+                "or set sources.files.path in guardrails.yaml to your data folder",
+            )
+        self._folder = folder
+        return folder
+
+    def _discover(self) -> dict[str, list[Path]]:
+        if self._files is not None:
+            return self._files
+        folder = self._root()
+        found: dict[str, list[Path]] = {}
+        for entry in ENTRIES:
+            paths = [folder / f"{entry.stem}{s}" for s in entry.suffixes]
+            paths = [p for p in paths if self._readable(p)]
+            if len(paths) > 1:
+                shown = " and ".join(self.env.display(p) for p in paths)
+                raise UsageError(
+                    f"two files hold {entry.kind}: {shown}",
+                    file=self.env.display(paths[0]),
+                    fix="keep one of them (the data of a kind lives in one file)",
+                )
+            if paths:
+                found[entry.kind] = paths
+        self._warn_strays(folder)
+        pm_dir = folder / "postmortems"
+        if pm_dir.is_dir():
+            pms = self._postmortem_files(pm_dir)
+            if pms:
+                found["postmortems"] = pms
+        for kind in self.options.get("skip") or ():
+            found.pop(str(kind), None)
+        self._files = found
+        return found
+
+    def _warn_strays(self, folder: Path) -> None:
+        """Warn of a file that looks like data but is no file this source reads.
+
+        A misspelt or mis-cased name (``deploymnets.csv``, ``Teams.yaml``) and a
+        folder named as a data file would otherwise read as "no deployments data",
+        a skip the user takes for missing data rather than a typo. One listing of
+        the folder (and of ``surveys/``); names far from every data file (a
+        ``notes.yaml`` kept there) are left alone.
+        """
+        names = {f"{e.stem}{s}": e.kind for e in ENTRIES for s in e.suffixes}
+        names[REVIEWS_FILE] = "changes"
+        for sub in ("", "surveys/"):
+            try:
+                with os.scandir(folder / sub) as it:
+                    found = sorted((e.name, e.is_dir()) for e in islice(it, 10_000))
+            except OSError:
+                continue
+            stems = sorted({n[len(sub):].rpartition(".")[0] for n in names
+                            if n.startswith(sub) and "/" not in n[len(sub):]})
+            for name, is_dir in found:
+                stem, dot, suffix = name.rpartition(".")
+                if not dot or f".{suffix.lower()}" not in _TABULAR or name.startswith("."):
+                    continue
+                shown = self.env.display(folder / sub / name)
+                if sub + name in names:
+                    if is_dir:
+                        self.warnings.append(f"{shown} is a folder, not a data file: no "
+                                             f"{names[sub + name]} are read from it")
+                    continue
+                import difflib  # only for a stray file
+
+                close = difflib.get_close_matches(stem.lower(), stems, n=1, cutoff=0.75)
+                if close:
+                    meant = sub + close[0] + "." + suffix.lower()
+                    if meant not in names:
+                        meant = next(n for n in names if n.startswith(sub + close[0] + "."))
+                    self.warnings.append(
+                        f"{shown} is not a data file guardrails reads (did you mean "
+                        f"{meant}?): none of its records are read")
+
+    def _postmortem_files(self, pm_dir: Path) -> list[Path]:
+        """The postmortem files of ``pm_dir``, sorted by name, each checked readable.
+
+        One ``scandir``: a plain regular file (the usual case) needs no
+        ``realpath`` of its own once the folder is known to be safe
+        (:func:`guardrails.paths.folder_is_safe`); links and anything else
+        take the full :meth:`_readable` check.
+        """
+        safe = self._safe_folder(pm_dir)
+        with os.scandir(pm_dir) as it:
+            entries = sorted((e for e in it if e.name.endswith(".md")
+                              and e.name.lower() != "readme.md"
+                              and not e.name.startswith(("_", "."))), key=lambda e: e.name)
+        out = []
+        for e in entries:
+            path = pm_dir / e.name
+            plain = e.is_file(follow_symlinks=False)
+            if plain:
+                self._plain.add(path)  # no lstat of its own later (see _postmortem)
+            if safe and plain or self._readable(path):
+                out.append(path)
+        return out
+
+    def _shown(self, path: Path) -> str:
+        """A path as the user names it: relative to the root, links not followed."""
+        try:
+            return str(path.relative_to(self.env.real_root()))
+        except ValueError:
+            return str(path)
+
+    def _readable(self, path: Path) -> bool:
+        """Whether ``path`` is there to read: absent is False, unsafe is an error.
+
+        A symbolic link out of the root, to ``/proc``, a device, a FIFO or a
+        socket is refused by name (see :mod:`guardrails.paths`); a folder
+        where a file is expected is not a data file.
+        """
+        try:
+            mode = os.lstat(path).st_mode
+        except (OSError, ValueError):
+            return False  # as os.path.lexists says
+        # A plain regular file of a safe folder passes check_file without a realpath of
+        # its own (paths.folder_is_safe): its folder resolved once, not its every part.
+        if stat.S_ISREG(mode) and self._safe_folder(path.parent):
+            return True
+        if stat.S_ISDIR(mode):
+            return False
+        check_file(path, root=self.env.root, allow_outside=self.env.allow_outside_root,
+                   display=self._shown(path), error=DataFileError, what="data file",
+                   real_root=self.env.real_root())
+        return True
+
+    def _safe_folder(self, folder: Path) -> bool:
+        """:func:`guardrails.paths.folder_is_safe` of ``folder``, once a folder."""
+        known = self._safe.get(folder)
+        if known is None:
+            known = self._safe[folder] = folder_is_safe(
+                folder, root=self.env.root, allow_outside=self.env.allow_outside_root,
+                real_root=self.env.real_root())
+        return known
