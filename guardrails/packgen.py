@@ -101,15 +101,20 @@ def main(argv: list[str]) -> int:
     """Write (or with ``--check`` compare) :data:`TARGET`."""
     from guardrails.rulepaths import builtin_packs
 
-    text = render(builtin_packs())
+    return write_or_check(TARGET, render(builtin_packs()), argv, "guardrails.packgen")
+
+
+def write_or_check(target: Path, text: str, argv: list[str], module: str) -> int:
+    """A generator's command line: write ``text`` to ``target``, or with ``--check``
+    exit 1 (saying which ``python -m MODULE`` regenerates it) when they differ."""
     if "--check" in argv:
-        current = TARGET.read_text("utf-8") if TARGET.is_file() else ""
+        current = target.read_text("utf-8") if target.is_file() else ""
         if current != text:
-            print(f"{TARGET} is out of date: run python -m guardrails.packgen", file=sys.stderr)
+            print(f"{target} is out of date: run python -m {module}", file=sys.stderr)
             return 1
         return 0
-    TARGET.write_text(text, "utf-8")
-    print(f"wrote {TARGET}")
+    target.write_text(text, "utf-8")
+    print(f"wrote {target}")
     return 0
 
 

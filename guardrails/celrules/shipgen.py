@@ -105,17 +105,9 @@ def render() -> str:
 
 def main(argv: list[str]) -> int:
     """Write (or with ``--check`` compare) :data:`TARGET`."""
-    text = render()
-    if "--check" in argv:
-        current = TARGET.read_text("utf-8") if TARGET.is_file() else ""
-        if current != text:
-            print(f"{TARGET} is out of date: run python -m guardrails.celrules.shipgen",
-                  file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, "utf-8")
-    print(f"wrote {TARGET}")
-    return 0
+    from guardrails.packgen import write_or_check
+
+    return write_or_check(TARGET, render(), argv, "guardrails.celrules.shipgen")
 
 
 if __name__ == "__main__":

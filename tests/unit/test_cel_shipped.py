@@ -5,12 +5,11 @@ caches the parser and checker."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import modules_after
 
 from guardrails.celrules import runtime, shipgen, shipped, typecache
 from guardrails.celrules.runtime import CelProblem, compile_expression
@@ -90,19 +89,12 @@ def test_a_damaged_entry_is_checked(fresh: None, monkeypatch: pytest.MonkeyPatch
 
 
 def test_a_run_without_caches_loads_no_cel_checker(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[2]
-    code = (
-        "import runpy, sys, atexit\n"
-        "atexit.register(lambda: print(*(m in sys.modules for m in ("
-        "'guardrails.celrules.parse', 'guardrails.celrules.check', "
-        "'guardrails.celrules.runtime')), file=sys.stderr))\n"
-        "sys.argv = ['guardrails', 'check', '-c', sys.argv[1], '--now', '2026-11-20', '-q']\n"
-        "runpy.run_module('guardrails', run_name='__main__')\n"
-    )
+    example = Path(__file__).resolve().parents[2] / "examples" / "acme" / "guardrails.yaml"
     env = {"GUARDRAILS_NO_STARTUP_CACHE": "1", "PATH": "/usr/bin:/bin",
            "GUARDRAILS_CACHE_DIR": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-c", code,
-                           str(root / "examples" / "acme" / "guardrails.yaml")],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
-    assert proc.returncode == 1, proc.stderr  # the example has failures
-    assert proc.stderr.split()[-3:] == ["False", "False", "True"], proc.stderr
+    ran = modules_after(["check", "-c", str(example), "--now", "2026-11-20", "-q"], env,
+                        cwd=tmp_path)
+    assert ran.code == 1, ran.output  # the example has failures
+    assert "guardrails.celrules.parse" not in ran.modules, ran.output
+    assert "guardrails.celrules.check" not in ran.modules, ran.output
+    assert "guardrails.celrules.runtime" in ran.modules, ran.output  # its expressions did run
