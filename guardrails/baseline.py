@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import field
@@ -107,48 +105,14 @@ def dump(entries: Iterable[Entry], now: str | None = None) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def load(path: str | Path) -> dict[str, Entry]:
     """Read a baseline file; anything unreadable is a usage error naming the file."""
     shown = str(path)
     fix = "point --baseline at a file written by 'guardrails check --write-baseline FILE'"
-    try:
-        # a FIFO would block the open until a writer comes: checked first, by stat
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            from guardrails.paths import kind_of
+    from guardrails.jsonfile import read_json
 
-            raise UsageError(f"cannot read baseline file: it is {kind_of(st.st_mode)}, not "
-                             "a regular file", file=shown, fix=fix)
-        if st.st_size > _MAX_BYTES:
-            raise UsageError(f"cannot read baseline file: {st.st_size} bytes, over the "
-                             f"{_MAX_BYTES // 2**20} MiB a baseline may have",
-                             file=shown, fix=fix)
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        what = ("baseline file is a symbolic link to nothing" if Path(path).is_symlink()
-                else "baseline file not found")
-        raise UsageError(what, file=shown, fix=fix) from None
-    except OSError as exc:
-        raise UsageError(f"cannot read baseline file: {exc.strerror}", file=shown,
-                         fix=fix) from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"baseline file is not UTF-8 text (byte offset {exc.start})",
-                         file=shown, fix=fix) from None
-    try:
-        data = json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"baseline file is not valid JSON: {exc.msg}", file=shown,
-                         line=exc.lineno, column=exc.colno, fix=fix) from None
-    except RecursionError:
-        raise UsageError("baseline file is nested too deep to be a baseline", file=shown,
-                         fix=fix) from None
-    except ValueError as exc:  # NaN/Infinity, integers of thousands of digits
-        raise UsageError(f"baseline file is not valid JSON ({exc})", file=shown,
-                         fix=fix) from None
+    data = read_json(path, noun="baseline file", limit=_MAX_BYTES, fix=fix,
+                     too_deep="a baseline")
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
         got = data.get("version") if isinstance(data, dict) else None
         raise UsageError(f"baseline file has format version {got!r}, "

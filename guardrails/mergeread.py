@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from guardrails.jsonfile import refuse_constant
 from guardrails.model import REPORT_VERSION, SERIES_CAP, Report, Series
 from guardrails.series import AGGREGATES
 from guardrails.timeutil import parse_timestamp
@@ -61,10 +62,6 @@ class Samples:
     total: float
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 @dataclass
 class Loaded:
     """A report read for merging: its format version and each result's samples."""
@@ -89,7 +86,7 @@ def read_report(path: str) -> Loaded:
     except OSError as exc:
         raise Unusable(f"cannot read: {exc.strerror or exc}") from None
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        data = json.loads(raw.decode("utf-8"), parse_constant=refuse_constant)
     except UnicodeDecodeError:
         raise Unusable("not UTF-8 text") from None
     except json.JSONDecodeError as exc:

@@ -9,10 +9,6 @@ the terminal report too when given the run's display options.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import stat
-from pathlib import Path
 from typing import Any
 
 import click
@@ -22,47 +18,16 @@ from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def load_report(path: str) -> Any:
     """The :class:`~guardrails.model.Report` saved in ``path`` (version 1 to 3)."""
+    from guardrails.jsonfile import read_json
     from guardrails.mergeread import MAX_FILE_BYTES
     from guardrails.model import Report
-    from guardrails.paths import kind_of
 
     fix = "give a file written by 'guardrails check --format json --output FILE'"
     # A saved report is an artefact another job wrote: as hostile as merge's inputs.
-    # Checked before opening (a FIFO would wait for a writer forever), bounded in
-    # size, and refused whole when json cannot decode it (NaN, thousands of digits,
-    # nesting deeper than the recursion limit).
-    try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise UsageError(f"cannot read report: it is {kind_of(st.st_mode)}, not a "
-                             "regular file", file=path, fix=fix)
-        if st.st_size > MAX_FILE_BYTES:
-            raise UsageError(f"cannot read report: {st.st_size} bytes, over the "
-                             f"{MAX_FILE_BYTES // 2**20} MiB limit for one report",
-                             file=path, fix=fix)
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read report: {exc.strerror or exc}", file=path,
-                         fix=fix) from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"report is not UTF-8 text (byte offset {exc.start})", file=path,
-                         fix=fix) from None
-    try:
-        data = json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"report is not valid JSON: {exc.msg}", file=path, line=exc.lineno,
-                         column=exc.colno, fix=fix) from None
-    except RecursionError:
-        raise UsageError("report is nested too deep to be a guardrails report", file=path,
-                         fix=fix) from None
-    except ValueError as exc:  # NaN/Infinity, integers of thousands of digits
-        raise UsageError(f"report is not valid JSON ({exc})", file=path, fix=fix) from None
+    data = read_json(path, noun="report", limit=MAX_FILE_BYTES, fix=fix,
+                     too_deep="a guardrails report")
     if not isinstance(data, dict):
         raise UsageError("report is not a JSON object", file=path, fix=fix)
     try:

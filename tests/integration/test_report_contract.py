@@ -212,7 +212,7 @@ def test_report_command_refuses_what_is_not_a_report(project: Path) -> None:
     assert res.exit_code == 4
     assert "x.json: not a guardrails JSON report" in res.stderr
     res = run_cli(["report", "missing.json"])
-    assert res.exit_code == 4 and "cannot read report" in res.stderr
+    assert res.exit_code == 4 and "missing.json: report not found" in res.stderr
     live_outputs(project)
     res = run_cli(["report", "live.json", "-f", "nope"])
     assert res.exit_code == 4 and "unknown format 'nope'" in res.stderr
