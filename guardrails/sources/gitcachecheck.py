@@ -143,7 +143,8 @@ def below(raw: bytes, n: int, step: int = 1) -> bool:
     i = second.find(top)
     if second.endswith(top * (len(second) - i)):
         return max(lows[i:]) <= lo
-    return max(itertools.compress(lows, map(hi.__eq__, second))) <= lo
+    mask = second.translate(bytes(hi) + b"\1" + bytes(255 - hi))  # 1 where second is hi
+    return max(itertools.compress(lows, mask)) <= lo
 
 
 def problem(data: Any) -> str | None:
