@@ -107,11 +107,52 @@ def _numbers(raw: Any, code: str = U32) -> Sequence[int] | None:
     return col
 
 
+_BYTE = bytes(range(256))
+
+
+def below(raw: bytes, n: int, step: int = 1) -> bool:
+    """Every ``step``-th number, from the first, of the packed column ``raw`` (unsigned
+    32-bit, stored little-endian whatever the machine; as :func:`_numbers` takes it)
+    is below ``n``.
+
+    ``max`` over a column makes an int object of each number past 256 (a third
+    of a warm run's millisecond for pytest's module positions); up to ``n`` of
+    2**16 this reads the numbers a byte column at a time with ``bytes`` methods,
+    in C: the two high bytes must be zero and the second at most that of
+    ``n - 1``; only the numbers whose second byte is that very byte have their
+    low byte compared (written ascending, as module positions are, they are the
+    column's last: a slice; else picked out by a mask).
+    """
+    stride = 4 * step
+    if len(raw) % stride:
+        return False
+    if not 0 < n <= 0x10000:
+        col = _numbers(raw)
+        return col is not None and max(col[::step], default=-1) < n
+    hi, lo = (n - 1) >> 8, (n - 1) & 0xFF
+    top = _BYTE[hi:hi + 1]
+    if raw[2::stride].translate(None, b"\0") or raw[3::stride].translate(None, b"\0"):
+        return False
+    second = raw[1::stride]
+    over = second.translate(None, _BYTE[:hi])  # the second bytes from hi up
+    if not over:
+        return True
+    if over.translate(None, top):
+        return False  # a second byte above hi
+    lows = raw[0::stride]
+    i = second.find(top)
+    if second.endswith(top * (len(second) - i)):
+        return max(lows[i:]) <= lo
+    mask = second.translate(bytes(hi) + b"\1" + bytes(255 - hi))  # 1 where second is hi
+    return max(itertools.compress(lows, mask)) <= lo
+
+
 def problem(data: Any) -> str | None:
     """Why ``data`` is not a history the cache wrote, or None when it is (its
     packed columns then unpacked to arrays).
 
-    Whole columns at a time (``set(map(type, ...))``, ``min``/``max`` run in C):
+    Whole columns at a time (``set(map(type, ...))``, ``min``/``max``, :func:`below`
+    run in C):
     this runs over every cached commit on every warm run. The file's second
     part (:data:`COLD`: shas, committer dates, files, each commit's module set)
     is loaded and checked by :func:`rest_problem` when first read.
@@ -156,7 +197,7 @@ def problem(data: Any) -> str | None:
         return "the module positions are malformed"
     for mid, raw in modpos.items():
         col = _numbers(raw)
-        if not col or max(col) >= n:
+        if not col or not below(raw, n):
             return "the module positions are malformed"
         modpos[mid] = col
     table: Any = data.get("authors")
@@ -167,7 +208,7 @@ def problem(data: Any) -> str | None:
         return "the module authors are malformed"
     for mid, raw in tally.items():  # [author, commits, author, commits, ...]
         col = _numbers(raw)
-        if not col or len(col) % 2 or max(col[::2]) >= len(table) or min(col[1::2]) < 1:
+        if not col or not below(raw, len(table), 2) or min(col[1::2]) < 1:
             return "the module authors are malformed"
         tally[mid] = col
     if type(data.get("modules_key")) is not str:

@@ -514,8 +514,15 @@ DAMAGE: dict[str, Callable[[dict[str, Any], bytes], bytes]] = {
     "a module's commit past the end": lambda d, b: _sealed({**d, "modpos": {
         m: _packed("I", len(d["author"]), 1) for m in d["modpos"]}}),
     "module positions as a list": lambda d, b: _sealed({**d, "modpos": [1]}),
+    "a module's oldest commit one past the end": lambda d, b: _sealed({**d, "modpos": {
+        m: _packed("I", 0, 1) + _packed("I", len(d["author"]), 1) for m in d["modpos"]}}),
+    "a module's commit far past the end, then one in it": lambda d, b: _sealed({**d, "modpos": {
+        m: _packed("I", 2**24 + 1, 1) + _packed("I", 0, 1) for m in d["modpos"]}}),
     "a module's author past the table": lambda d, b: _sealed({**d, "modauthors": {
         m: _packed("I", len(d["authors"]), 2) for m in d["modauthors"]}}),
+    "a module's author just past the table": lambda d, b: _sealed({**d, "modauthors": {
+        m: _packed("I", 0, 2) + _packed("I", len(d["authors"]), 1) + _packed("I", 1, 1)
+        for m in d["modauthors"]}}),
     "an author with no commits": lambda d, b: _sealed({**d, "modauthors": {
         m: _packed("I", 0, 2) for m in d["modauthors"]}}),
     "module authors cut mid-pair": lambda d, b: _sealed({**d, "modauthors": {
