@@ -258,6 +258,19 @@ class _Compiler:
             if not isinstance(value, list):
                 raise _Refused("enum")
             _plain(value)
+            if value and all(type(e) is str for e in value):
+                # The usual enum (a status, a state): text against text is ==, as
+                # _equal finds it; any other value is _equal's to judge.
+                members = frozenset(value)
+
+                def text_enum(v: Any) -> bool:
+                    if type(v) is str:
+                        if not v.isascii():
+                            _text(v)
+                        return v in members
+                    return any(_equal(v, e) for e in value)
+
+                return "any", text_enum
             return "any", lambda v: any(_equal(v, e) for e in value)
         if key == "const":
             _plain(value)
