@@ -258,6 +258,19 @@ class _Compiler:
             if not isinstance(value, list):
                 raise _Refused("enum")
             _plain(value)
+            if value and all(type(e) is str for e in value):
+                # The usual enum (a status, a state): text against text is ==, as
+                # _equal finds it; any other value is _equal's to judge.
+                members = frozenset(value)
+
+                def text_enum(v: Any) -> bool:
+                    if type(v) is str:
+                        if not v.isascii():
+                            _text(v)
+                        return v in members
+                    return any(_equal(v, e) for e in value)
+
+                return "any", text_enum
             return "any", lambda v: any(_equal(v, e) for e in value)
         if key == "const":
             _plain(value)
@@ -278,8 +291,8 @@ class _Compiler:
         if key == "required":
             if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
                 raise _Refused("required")
-            names = tuple(value)
-            return "object", lambda v: all(n in v for n in names)
+            names = frozenset(value)
+            return "object", lambda v: v.keys() >= names  # every name a key
         if key == "propertyNames":
             sub = self.build(value)
             return "object", lambda v: all(sub(k) for k in _keys(v))
@@ -374,7 +387,7 @@ class _Compiler:
         named = frozenset(props)
         extra = schema["additionalProperties"]
         if extra is False:  # the usual record: no key but the named ones
-            return lambda v: all(key in named for key in _keys(v))
+            return lambda v: named.issuperset(_keys(v))
         sub = self.build(extra)
         return lambda v: all(sub(item) for key, item in _items(v) if key not in named)
 
@@ -397,12 +410,25 @@ def _keys(value: dict[str, Any]) -> dict[str, Any]:
     for key in value:
         if type(key) is not str:
             raise Undecided("a key that is not text")
-        _text(key)
+        if not key.isascii():  # _text's test inline: one call less a key
+            _text(key)
     return value
 
 
 def _items(value: dict[str, Any]) -> Any:
     return _keys(value).items()
+
+
+_STRING = frozenset({"string"})
+
+
+def _string_leaf(v: Any) -> bool:
+    """``{"type": "string"}``: ``_kind(v) == "string"``, text tested inline."""
+    if type(v) is str:
+        if not v.isascii():
+            _text(v)
+        return True
+    return _kind(v) == "string"
 
 
 def _dispatch(by_kind: dict[str, list[Any]]) -> Check:
@@ -419,10 +445,20 @@ def _dispatch(by_kind: dict[str, list[Any]]) -> Check:
         if allowed is None:
             return lambda v: _kind(v) is not None
         only = allowed
+        if only == _STRING:
+            return _string_leaf
         return lambda v: _kind(v) in only
 
     def check(v: Any) -> bool:
-        kind = _kind(v)
+        # _kind inline for text and containers (one call less a value: most of
+        # a record's values); numbers and what is not plain JSON go to _kind.
+        t = type(v)
+        if t is str:
+            if not v.isascii():
+                _text(v)
+            kind = "string"
+        else:
+            kind = _KINDS.get(t) or _kind(v)
         if allowed is not None and kind not in allowed:
             return False
         for ok in anyone:

@@ -71,16 +71,26 @@ class RecordCheck:
             engine_schema = {"$defs": root["$defs"], "$ref": f"#/$defs/{pointer}"}
         else:
             engine_schema = root
+        self._engine_schema = engine_schema
         fast = predicate(engine_schema, lazy=True)
         self.fast: Callable[[Any], bool] = fast or self.validator.is_valid
         self.compiled = fast is not None
-        #: True when every record of a list is valid, in one call; False when one
-        #: is not or it cannot tell (then ask ``fast`` of each): see fastvalid.every_item
-        self.every: Callable[[Any], bool] = (every_item(engine_schema) if fast is not None
-                                             else None) or _cannot_tell
-        #: what a whole file's verdict is remembered by (guardrails.verdictcache)
-        self.key = f"file:{schema_name}:{definition}:{schema_key(repr(schema))}"
         self.required: tuple[str, ...] = tuple(schema.get("required", ()))
+
+    # every and key are built at their first use: a small file (all of the
+    # example's) never asks for every(), and a run without caches never for key;
+    # built here they were ~1 ms of the example's run (the schema walked and
+    # copied for every_item, its repr hashed).
+    @functools.cached_property
+    def every(self) -> Callable[[Any], bool]:
+        """True when every record of a list is valid, in one call; False when one
+        is not or it cannot tell (then ask ``fast`` of each): see fastvalid.every_item."""
+        return (every_item(self._engine_schema) if self.compiled else None) or _cannot_tell
+
+    @functools.cached_property
+    def key(self) -> str:
+        """What a whole file's verdict is remembered by (guardrails.verdictcache)."""
+        return f"file:{self.schema_name}:{self.definition}:{schema_key(repr(self.schema))}"
 
     @functools.cached_property
     def validator(self) -> Any:

@@ -137,6 +137,21 @@ def test_only_the_risky_line_goes_the_slow_way(monkeypatch: pytest.MonkeyPatch) 
     assert [r["a"] for r in table.records] == [1, 2.5e300, 3]
 
 
+def test_hex_digests_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """"e" and three digits inside a string (a commit sha) is text, not an exponent;
+    a number's exponent after every place a JSON number may stand is still risky."""
+    calls = _spy(monkeypatch)
+    text = "".join(json.dumps({"id": str(i), "merge_sha": f"c50e3f1b{i}e450972e123",
+                               "t": "8e450 x1e999"}) + "\n" for i in range(20))
+    assert [r["id"] for r in read_jsonl(text, "x.jsonl").records] == [str(i) for i in range(20)]
+    assert calls == []
+    risky = ["1e400", "[1e400]", '{"a":1e400}', '{"a": -1.5e999}', '[0,\t2E+308]',
+             '{"a":\r-0.0e-500}', "[" + "1" * 450 + "e300]"]
+    for line in risky:  # most are refused (infinite); each is the slow decoder's to judge
+        assert _same(_fast(line), _reference(line))
+    assert calls == [1] * len(risky)  # each went to the slow decoder
+
+
 # --- generated hostile text -------------------------------------------------
 
 _KEYS = st.sampled_from(['"a"', '"\\u0061"', '"b"', '"a/"', '"a\\/"', '""', '"\\""', '"\\u0022"',
@@ -145,7 +160,8 @@ _NUMBERS = st.sampled_from(["0", "-0", "1", "-1.5", "1e5", "1E+5", "2e308", "1e4
                             "1" * 310, "9" * 250 + "e80", "0.1", "1.7976931348623157e308",
                             "12345678901234567890", "01", "1.", "NaN", "Infinity"])
 _STRINGS = st.sampled_from(['"x"', '"APPROVED"', '"2026-10-07T14:30:00Z"', '"\\u0041"',
-                            '"\\ud83d\\ude00"', '"\\udc00"', '"a\\nb"', '"tab\there"', '"e1E999"'])
+                            '"\\ud83d\\ude00"', '"\\udc00"', '"a\\nb"', '"tab\there"', '"e1E999"',
+                            '"8e450"', '"c50e3f1b1e400"'])
 _SPACE = st.sampled_from(["", " ", "\t", "  ", "\r", "\x0c"])
 
 
