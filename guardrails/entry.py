@@ -67,7 +67,16 @@ def console() -> int:
     when the caller is not the program's own top level (a program running
     ours inside itself through ``runpy``).
     """
-    code = _run(None, exiting=True)
+    try:
+        code = _run(None, exiting=True)
+    except KeyboardInterrupt as exc:
+        # The one interrupt of the run (later signals are ignored, see
+        # guardrails.exits) landing after the command's own wrap_session returned,
+        # in the few instructions before its signal block ends: still exit 2.
+        from guardrails.exits import exit_code_for, show
+
+        show(exc, sys.stderr)
+        code = exit_code_for(exc)
     if _the_program(sys._getframe(1)):
         _end_now(code)
     return code
@@ -157,7 +166,7 @@ def _check(values: dict[str, Any], *, program: bool) -> int:
     from guardrails.checkcmd import run
     from guardrails.exits import sigterm_as_interrupt
 
-    with sigterm_as_interrupt():
+    with sigterm_as_interrupt(program=program):
         code = run(**values)  # run's body goes through wrap_session itself
     if program:
         import gc
@@ -201,7 +210,7 @@ def _run(argv: list[str] | None, *, exiting: bool) -> int:
         from guardrails.exits import wrap_session
         from guardrails.precommit import validate
 
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(program=exiting):
             return wrap_session(lambda: validate(plain[0], plain[1], sys.stderr))
     finally:
         if exiting:

@@ -19,40 +19,100 @@ from guardrails.errors import GuardrailsError, PluginError, UsageError
 from guardrails.textsafe import printable
 
 
-def _terminate(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+class _Interrupts:
+    """The handlers one run installs for SIGTERM (and SIGINT, when it has Python's
+    own handler) and what they replace.
+
+    The first signal raises KeyboardInterrupt once; every later one is ignored
+    while the run unwinds. ``timeout`` sends SIGTERM to the process and again to
+    its process group, and people press Ctrl-C twice: a second KeyboardInterrupt
+    landing in the first one's clean-up (cancelling the worker pool, printing
+    "interrupted", a weakref finaliser, the end of the signal block) escaped as a
+    traceback, left rate-limit waits uncancelled (the exit then waited them out)
+    or killed the run with the signal's own status instead of exit 2.
+    """
+
+    def __init__(self) -> None:
+        self.previous: dict[int, Any] = {}
+        self.hit = False
+
+    def take(self) -> None:
+        """Install :meth:`terminate` (ValueError outside the main thread)."""
+        sig = _signal_module()
+        self.previous[sig.SIGTERM] = sig.signal(sig.SIGTERM, self.terminate)
+        if sig.getsignal(sig.SIGINT) is sig.default_int_handler:  # a host's own: left alone
+            self.previous[sig.SIGINT] = sig.signal(sig.SIGINT, self.terminate)
+
+    def _install(self, handler: Any) -> None:
+        sig = _signal_module()
+        for signum in self.previous:
+            sig.signal(signum, handler)
+
+    def terminate(self, signum: int, _frame: Any) -> None:
+        """The first signal of the run: later ones are ignored, then the interrupt."""
+        self._install(_signal_module().SIG_IGN)  # first, before anything can run
+        self.hit = True
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    def restore(self) -> None:
+        """Put back what the run replaced (a library caller's process goes on)."""
+        sig = _signal_module()
+        for signum, handler in self.previous.items():
+            sig.signal(signum, handler)
+
+    def end_on_signal(self) -> None:
+        """The program's last moments (flushes, atexit handlers, joining threads): a
+        signal now ends the process at once with exit 2, never a traceback from an
+        atexit handler or the interpreter's shutdown. Caches and reports are
+        written beside their file and renamed, so nothing is left half-written."""
+        self._install(self.late)
+
+    def late(self, _signum: int, _frame: Any) -> None:
+        """A signal after the run's signal block (the program only): exit 2 now."""
+        if not self.hit:
+            with contextlib.suppress(OSError):
+                os.write(2, b"\n!!! interrupted !!!\n")
+        with contextlib.suppress(Exception):  # a write in progress: reentrant flush
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:
+                    stream.flush()
+        os._exit(2)  # ExitCode.INTERRUPTED
+
+
+def _signal_module() -> Any:
+    """The C module ``_signal``: the ``signal`` module builds three enums at
+    import (~0.7 ms of every run's start-up, benchmarks/RESULTS.md); SIG_DFL/SIG_IGN
+    come back as plain ints, which it takes back as well."""
+    try:
+        import _signal as module  # type: ignore[import-not-found]
+    except ImportError:  # an interpreter without it: the public module
+        import signal as module
+    return module
 
 
 @contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt(*, program: bool = False) -> Iterator[None]:
     """For the time of the block, SIGTERM (a CI runner cancelling the job) ends the
     run as Ctrl-C does: exit code 2, "interrupted", every report file left as it
-    was (see guardrails.fileio). Outside the main thread signals are left alone."""
-    previous = None
-    with contextlib.suppress(ValueError):  # not the main thread
-        previous = sigterm_handler(_terminate)
+    was (see guardrails.fileio). Outside the main thread signals are left alone.
+
+    The first SIGTERM or SIGINT raises KeyboardInterrupt; more while the run
+    unwinds are ignored (see :class:`_Interrupts`). After the block a library
+    caller gets its handlers back; ``program`` (the process ends after the
+    block) instead makes any later signal end the process at once with exit 2.
+    """
+    interrupts: _Interrupts | None = _Interrupts()
+    try:
+        interrupts.take()  # type: ignore[union-attr]
+    except ValueError:  # not the main thread
+        interrupts = None
     try:
         yield
     finally:
-        if previous is not None:
-            sigterm_handler(previous)
-
-
-def sigterm_handler(handler: Any) -> Any:
-    """Install ``handler`` for SIGTERM; return the one it replaces (``signal.signal``).
-
-    Through the C module ``_signal``: the ``signal`` module builds three enums at
-    import (~0.7 ms of every run's start-up, benchmarks/RESULTS.md); the only
-    difference is that SIG_DFL/SIG_IGN come back as plain ints, which this
-    function takes back as well. ValueError outside the main thread, as ever.
-    """
-    try:
-        from _signal import SIGTERM  # type: ignore[import-not-found]
-        from _signal import signal as install  # type: ignore[import-not-found]
-    except ImportError:  # an interpreter without it: the public module
-        from signal import SIGTERM
-        from signal import signal as install
-    return install(SIGTERM, handler)
+        if interrupts is not None and program:
+            interrupts.end_on_signal()
+        elif interrupts is not None:
+            interrupts.restore()
 
 
 def _click_exception(exc: BaseException) -> Any:

@@ -151,16 +151,17 @@ def cli() -> None:
     """
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, program: bool = False) -> int:
     """Console entry point: returns the exit code.
 
     SIGTERM is turned into ``KeyboardInterrupt`` for the time of the run, so
     both signals take the same way out: exit code 2, "interrupted", every
-    report file left as it was (see guardrails.fileio).
+    report file left as it was (see guardrails.fileio). ``program``: the
+    process ends when this returns (see :func:`guardrails.exits.sigterm_as_interrupt`).
     """
     from guardrails.exits import sigterm_as_interrupt
 
-    with sigterm_as_interrupt():
+    with sigterm_as_interrupt(program=program):
         return cli.main(args=argv, standalone_mode=False)
 
 
@@ -177,7 +178,7 @@ def console() -> int:
     it flushes the standard streams, runs the atexit handlers and calls
     ``os._exit`` (see there for when it does not).
     """
-    code = main()
+    code = main(program=True)
     import gc
 
     gc.freeze()

@@ -12,9 +12,10 @@ its methods read the client's attributes named in :class:`_Pool`.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
 from guardrails.progress import ProgressTask
@@ -67,15 +68,23 @@ class ConcurrencyMixin:
             return out
         pool = ThreadPoolExecutor(max_workers=self.settings.workers,
                                   thread_name_prefix=f"guardrails-{self.source}")
-        futures = [pool.submit(fn, item) for item in todo]
+        # Finished calls are handed over through a queue, not concurrent.futures'
+        # wait(): wait() takes every pending future's lock one at a time, and an
+        # interrupt between two takes leaves locks held for good; the workers then
+        # block finishing their calls and the interpreter's exit waits for them
+        # forever. A SimpleQueue's get holds nothing an interrupt can strand.
+        finished: queue.SimpleQueue[Future[R]] = queue.SimpleQueue()
+        futures: list[Future[R]] = []
         try:
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
-                task.advance(len(done))
-                failed = next((f for f in done if f.exception() is not None), None)
-                if failed is not None:
-                    raise failed.exception()  # type: ignore[misc]
+            for item in todo:  # inside the try: an interrupt here cancels as well
+                future = pool.submit(fn, item)
+                futures.append(future)
+                future.add_done_callback(finished.put)
+            for _ in range(total):
+                done = _next(finished)
+                task.advance()
+                if done.exception() is not None:
+                    raise done.exception()  # type: ignore[misc]
         except BaseException as exc:
             # Cancel the queue and do not join the running calls: a slow server
             # must not hold up an error or Ctrl-C. An interrupt also stops the
@@ -86,3 +95,12 @@ class ConcurrencyMixin:
             raise
         pool.shutdown(wait=True)
         return [f.result() for f in futures]
+
+
+def _next(finished: queue.SimpleQueue[Future[R]]) -> Future[R]:
+    """The next finished call; waits in short slices so nothing can hold it for good."""
+    while True:
+        try:
+            return finished.get(timeout=0.2)
+        except queue.Empty:
+            continue
