@@ -51,7 +51,6 @@ from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
 from guardrails.sources import gitcache, githead
-from guardrails.sources.gitexe import which
 from guardrails.sources.gitmodules import ROOT_MODULE, ModuleMap, commit_modules, module_facts
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
 
@@ -103,7 +102,7 @@ class GitSource(Source):
         self.depth = int(self.options.get("module_depth", 1))
         self.bots = tuple(self.options.get("bots", DEFAULT_BOTS))
         self.numstat = bool(self.options.get("line_counts", False))
-        self.exe = which("git")  # the runner (gitrun) only once git is run: a warm run runs none
+        self.exe = githead.which("git")  # the runner (gitrun): once git is run (a warm run: never)
         self._git: Git | None = None
         self._head: str | None = None
         self._index: Path | None = None  # git's index file, when rev-parse named it
@@ -114,7 +113,7 @@ class GitSource(Source):
 
     @property
     def git(self) -> Git:
-        """Runs git in the repository (imported on first use: see :mod:`gitexe`)."""
+        """Runs git in the repository (imported on first use: see :func:`githead.which`)."""
         if self._git is None:
             from guardrails.sources.gitrun import Git
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.errors import SourceError
-from guardrails.sources.gitexe import which
+from guardrails.sources.githead import which
 
 # No prompt for credentials, no lock files taken behind the user's back, and
 # git's messages in English so errors can be recognised.
