@@ -127,25 +127,28 @@ def _authors_per_module_columns(ctx: EvalContext, start: Any, end: Any,
     per_module = cols.positions("modules")
     if ats is None or authors is None or emails is None or per_module is None:
         return None
-    distinct = set(authors)
     lo, hi = start.timestamp(), end.timestamp()
     bounds = cols.bounds("authored_at")
     whole = bounds is None or (bounds[0] >= lo and bounds[1] < hi)
     named: list[str | None]
-    if whole and not bots and "" not in distinct and None not in distinct:
-        # Every commit in the window, each author named by name: the counts per
-        # module and author (the git cache has them: no count per commit).
-        tallies = cols.tally("modules", "author")
-        if tallies is not None:
-            found = bots_by_name(distinct)
-            out: dict[str, Counter[str]] = {}
-            for mid, tally in tallies.items():
-                counts = Counter(tally)
-                for bot in found:
-                    counts.pop(bot, None)
-                if counts:
-                    out[mid] = counts
-            return out
+    tallies = cols.tally("modules", "author") if whole and not bots else None
+    # Every commit in the window: the counts per module and author (the git cache
+    # has them: no count per commit), when each counted author is named by name.
+    # Only the authors counted matter (a commit in no module counts nowhere): the
+    # tallies' own keys, ~2,600 on pytest's 10 years, not a set of every commit's
+    # author (7,300, ~0.1 ms of a warm run).
+    seen: set[str | None] = set().union(*tallies.values()) if tallies is not None else set()
+    if tallies is not None and "" not in seen and None not in seen:
+        found = bots_by_name(seen)  # type: ignore[arg-type]  # no None: just checked
+        out: dict[str, Counter[str]] = {}
+        for mid, tally in tallies.items():
+            counts = Counter(tally)
+            for bot in found:
+                counts.pop(bot, None)
+            if counts:
+                out[mid] = counts
+        return out
+    distinct = set(authors)
     if not bots and "" not in distinct and None not in distinct:
         # Without patterns a bot is told by its name alone, and a named author is
         # called by name: one answer per author, no (author, email) pair to build.

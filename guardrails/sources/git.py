@@ -52,11 +52,11 @@ from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
 from guardrails.sources import gitcache, githead
 from guardrails.sources.gitmodules import ROOT_MODULE, ModuleMap, commit_modules, module_facts
-from guardrails.sources.gitrun import Git
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
 
 if TYPE_CHECKING:
     from guardrails.sources.gitcolumns import LogColumns
+    from guardrails.sources.gitrun import Git
 
 #: where GitHub looks for CODEOWNERS, in its order (:data:`codeowners.LOCATIONS`, not
 #: imported from there: the parser is imported only when a file is found)
@@ -102,13 +102,23 @@ class GitSource(Source):
         self.depth = int(self.options.get("module_depth", 1))
         self.bots = tuple(self.options.get("bots", DEFAULT_BOTS))
         self.numstat = bool(self.options.get("line_counts", False))
-        self.git = Git(self.repo)
+        self.exe = githead.which("git")  # the runner (gitrun): once git is run (a warm run: never)
+        self._git: Git | None = None
         self._head: str | None = None
         self._index: Path | None = None  # git's index file, when rev-parse named it
         self._top: Path | None = None  # the work tree's top folder, when rev-parse named it
         self._checked = False
         self._claimed = False  # HEAD was read from git's files, not asked of git (githead)
         self._dirty = False  # the history cache must be (re)written
+
+    @property
+    def git(self) -> Git:
+        """Runs git in the repository (imported on first use: see :func:`githead.which`)."""
+        if self._git is None:
+            from guardrails.sources.gitrun import Git
+
+            self._git = Git(self.repo, self.exe)
+        return self._git
 
     def provides(self) -> set[str]:
         return {"commits", "modules", "codeowners"}
@@ -151,7 +161,7 @@ class GitSource(Source):
         if self._checked:
             return self._head
         self.validate()
-        if warm and self.env.cache_dir is not None and self.git.exe is not None:
+        if warm and self.env.cache_dir is not None and self.exe is not None:
             found = githead.peek(self.repo)
             if found is not None:
                 self._head, self._index, self._top = found

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.errors import SourceError
+from guardrails.sources.githead import which
 
 # No prompt for credentials, no lock files taken behind the user's back, and
 # git's messages in English so errors can be recognised.
@@ -152,43 +153,13 @@ def _bigger_pipe(fd: int) -> None:
             fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
-def which(name: str) -> str | None:
-    """``shutil.which(name)`` without importing :mod:`shutil` on POSIX.
-
-    shutil brings bz2 and lzma with it (~1.7 ms, a twentieth of a warm git
-    run's own cost). The same search as shutil's on POSIX: each ``PATH``
-    entry in order (no ``PATH``: the system default), the first existing,
-    executable non-directory wins; an empty entry is the working directory.
-    Elsewhere (``PATHEXT``, the current folder first) shutil's own.
-    """
-    if os.name != "posix" or os.sep in name:
-        import shutil
-
-        return shutil.which(name)
-    path = os.environ.get("PATH")
-    if path is None:
-        try:
-            path = os.confstr("CS_PATH")
-        except (AttributeError, ValueError):
-            path = os.defpath
-    seen: set[str] = set()
-    for folder in path.split(os.pathsep) if path else ():
-        if folder in seen:
-            continue
-        seen.add(folder)
-        candidate = os.path.join(folder, name)
-        if (os.path.exists(candidate) and os.access(candidate, os.F_OK | os.X_OK)
-                and not os.path.isdir(candidate)):
-            return candidate
-    return None
-
-
 class Git:
     """Runs git in one repository."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, exe: str | None = None) -> None:
+        """``exe``: git's path when the caller looked it up already (else looked up)."""
         self.path = path
-        self.exe = which("git")
+        self.exe = exe if exe is not None else which("git")
 
     def _argv(self, args: Sequence[str]) -> list[str]:
         if self.exe is None:

@@ -629,7 +629,7 @@ def test_which_finds_git_as_shutil_does(tmp_path: Path, monkeypatch: pytest.Monk
     """The source looks git up without importing shutil: same answers as shutil.which
     (order, a non-executable file or a folder named git skipped, an empty entry is the
     working directory, an empty PATH finds nothing, no PATH the system default)."""
-    from guardrails.sources.gitrun import which
+    from guardrails.sources.githead import which
 
     real = shutil.which("git")
     assert real is not None

@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 from gitrepo import GitRepo
+from helpers import fuzz_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from guardrails.checks.ownership import BusFactorCheck, CodeownersCoverageCheck, bus_factor
 from guardrails.facts import FactStore
@@ -192,6 +195,41 @@ def test_authors_per_module_counts_what_the_rule_judges() -> None:
     ]
     per = _authors_per_module(commits, start, end, ("CRON",))
     assert per == {"api": {"Ann": 3, "nobody@example.com": 1}, "web": {"Ann": 1, "?": 2}}
+
+
+_WHO = st.sampled_from([("Ann", "a@x"), ("", "e@x"), ("", ""), ("Bob", ""), ("ci bot", "c@x"),
+                         ("dependabot[bot]", "d@x"), ("Ann", "b@x"), ("Robot", "r@x")])
+
+
+@given(st.lists(st.tuples(_WHO, st.lists(st.sampled_from(["api", "web", "(root)"]),
+                                         max_size=2, unique=True),
+                          st.integers(-3, 3)), max_size=25),
+       st.sampled_from([(), ("ann",), ("@x",)]), st.integers(-4, 4))
+@settings(max_examples=fuzz_examples(200), deadline=None)
+def test_authors_per_module_from_columns_is_from_facts(
+        rows: list[tuple[tuple[str, str], list[str], int]], bots: tuple[str, ...],
+        shift: int) -> None:
+    """The columns' counts (a warm git run) are the facts' counts, whatever the
+    authors: one with no name counts by email only where its commit has a module
+    (the cached tallies are taken when every author counted has a name: gitwarm7)."""
+    from guardrails.checks.ownership import _authors_per_module, _authors_per_module_columns
+    from guardrails.deferredfacts import DeferredFacts
+    from guardrails.facts import FactStore
+
+    commits = [{"author": a, "email": e, "modules": mods,
+                "authored_at": NOW + timedelta(days=d)} for (a, e), mods, d in rows]
+    start, end = NOW + timedelta(days=shift), NOW + timedelta(days=4)
+
+    def column(f: str) -> list[Any]:
+        if f == "authored_at":
+            return [int(c[f].timestamp()) for c in commits]
+        return [c[f] for c in commits]
+
+    store = FactStore()
+    store.add("commits", DeferredFacts(len(commits), lambda: commits, column), "git")
+    ctx = EvalContext(now=NOW, window=timedelta(days=90), focus=None, store=store)
+    got = _authors_per_module_columns(ctx, start, end, bots)
+    assert got == _authors_per_module(commits, start, end, bots)
 
 
 @pytest.mark.parametrize(("name", "email", "bot"), [
