@@ -214,6 +214,18 @@ def modules_after(args: Sequence[str], env: Mapping[str, str], *, cwd: Path | No
     return Imported(returned, set(modules), logging_deferred, output)
 
 
+def example_without_caches(folder: Path) -> Imported:
+    """:func:`modules_after` of ``check`` on the example org with the start-up caches
+    off (``folder`` as working directory and cache): what a run without caches imports."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "acme" / "guardrails.yaml"
+    env = {"GUARDRAILS_NO_STARTUP_CACHE": "1", "PATH": "/usr/bin:/bin",
+           "GUARDRAILS_CACHE_DIR": str(folder)}
+    ran = modules_after(["check", "-c", str(example), "--now", "2026-11-20", "-q"], env,
+                        cwd=folder)
+    assert ran.code == 1, ran.output  # the example has failures
+    return ran
+
+
 _TIMING = re.compile(r" in \d+\.\d\ds\b")
 
 
