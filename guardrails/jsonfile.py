@@ -1,8 +1,9 @@
 """A JSON file another job wrote, read as hostile input: a saved report, a baseline.
 
 ``guardrails report FILE`` and ``check --baseline FILE`` read artefacts that came
-from elsewhere (a CI job's upload, a colleague's branch), so the file is checked
-before it is opened (a FIFO would wait for a writer forever), bounded in size, and
+from elsewhere (a CI job's upload, a colleague's branch), so the file is opened
+without blocking and checked on its descriptor (a FIFO would wait for a writer
+forever), bounded in size, and
 refused whole when ``json`` cannot decode it: NaN and Infinity (not JSON), integers
 of thousands of digits, nesting deeper than the recursion limit. Every refusal is
 a :class:`~guardrails.errors.UsageError` naming the file and the fix (exit 4).
@@ -36,16 +37,28 @@ def read_json(path: str | Path, *, noun: str, limit: int, fix: str, too_deep: st
     """
     shown = str(path)
     try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            from guardrails.paths import kind_of
+        # opened without blocking and checked on the descriptor: a FIFO (which would
+        # wait for a writer) cannot be swapped in between the check and the read
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                from guardrails.paths import kind_of
 
-            raise UsageError(f"cannot read {noun}: it is {kind_of(st.st_mode)}, not a "
-                             "regular file", file=shown, fix=fix)
-        if st.st_size > limit:
-            raise UsageError(f"cannot read {noun}: {st.st_size} bytes, over the "
-                             f"{limit // 2**20} MiB limit for one {noun}", file=shown, fix=fix)
-        text = Path(path).read_text(encoding="utf-8")
+                raise UsageError(f"cannot read {noun}: it is {kind_of(st.st_mode)}, not a "
+                                 "regular file", file=shown, fix=fix)
+            if st.st_size > limit:
+                raise UsageError(f"cannot read {noun}: {st.st_size} bytes, over the "
+                                 f"{limit // 2**20} MiB limit for one {noun}", file=shown,
+                                 fix=fix)
+            with os.fdopen(os.dup(fd), "rb") as stream:
+                raw = stream.read(limit + 1)
+        finally:
+            os.close(fd)
+        if len(raw) > limit:
+            raise UsageError(f"cannot read {noun}: over the {limit // 2**20} MiB limit for "
+                             f"one {noun}", file=shown, fix=fix)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         what = (f"{noun} is a symbolic link to nothing" if Path(path).is_symlink()
                 else f"{noun} not found")

@@ -45,6 +45,8 @@ import os
 import stat
 from pathlib import Path
 
+from guardrails.cachefiles import read_regular
+
 #: ``GIT_*`` variables that leave the repository's layout, HEAD and index alone
 _HARMLESS = ("GIT_SSL_", "GIT_HTTP_", "GIT_CURL_", "GIT_PROXY_", "GIT_SSH", "GIT_ASKPASS",
              "GIT_TERMINAL_PROMPT", "GIT_OPTIONAL_LOCKS", "GIT_FLUSH", "GIT_PAGER",
@@ -83,37 +85,12 @@ def peek(repo: Path) -> Answer | None:
     for name in ("commondir", "shallow"):
         if os.path.lexists(gitdir / name):
             return None
-    try:
-        config = _read(gitdir / "config", _SMALL)
-    except FileNotFoundError:
-        return None  # git would take its defaults: odd enough to ask it
+    # a missing config (git would take its defaults) is odd enough to ask git
+    config = read_regular(gitdir / "config", _SMALL)
     if config is None or not plain_config(config):
         return None
     sha = _head(gitdir)
     return None if sha is None else (sha, gitdir / "index", repo)
-
-
-def _read(path: Path, limit: int) -> bytes | None:
-    """The bytes of regular file ``path`` (at most ``limit``), or None; a missing
-    file raises :class:`FileNotFoundError`, so a caller can tell it apart."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(
-        os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-            return None
-        data = os.read(fd, limit + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return data if len(data) <= limit else None
 
 
 def plain_config(raw: bytes) -> bool:
@@ -177,10 +154,7 @@ def _sha(raw: bytes) -> str | None:
 
 def _head(gitdir: Path) -> str | None:
     """HEAD's sha as git's files claim it, or None (see the module's docstring)."""
-    try:
-        raw = _read(gitdir / "HEAD", _SMALL)
-    except FileNotFoundError:
-        return None
+    raw = read_regular(gitdir / "HEAD", _SMALL)
     if raw is None:
         return None
     if not raw.startswith(b"ref: "):
@@ -189,19 +163,15 @@ def _head(gitdir: Path) -> str | None:
     if not (name.endswith("\n") and _refname(name[:-1])):
         return None
     name = name[:-1]
-    try:
-        loose = _read(gitdir / name, _SMALL)
-    except FileNotFoundError:
+    loose = read_regular(gitdir / name, _SMALL)
+    if loose is None and not os.path.lexists(gitdir / name):
         return _packed(gitdir, name)
     return None if loose is None else _sha(loose)  # a symbolic ref: ask git
 
 
 def _packed(gitdir: Path, name: str) -> str | None:
     """The sha ``packed-refs`` gives ``name``, or None (absent, unreadable, odd)."""
-    try:
-        data = _read(gitdir / "packed-refs", _PACKED)
-    except FileNotFoundError:
-        return None
+    data = read_regular(gitdir / "packed-refs", _PACKED)
     if data is None or not (data.startswith(b"# pack-refs with:") or data[:1] in _HEXB):
         return None
     tail = b" " + name.encode("ascii") + b"\n"
