@@ -136,8 +136,8 @@ def load(path: str | Path) -> dict[str, Entry]:
             raise UsageError(f"baseline entry {i} ({item['rule']}) is a metric without a "
                              "finite numeric 'value'", file=shown, fix=fix)
         out[item["rule"]] = Entry(
-            rule=item["rule"], subjects=[str(s) for s in item.get("subjects", [])],
-            value=item.get("value"), unit=item.get("unit"), threshold=item.get("threshold"),
+            rule=item["rule"], subjects=list(item.get("subjects", [])),
+            value=value, unit=item.get("unit"), threshold=item.get("threshold"),
             metric=metric,
         )
     return out

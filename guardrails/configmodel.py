@@ -121,7 +121,7 @@ class Config:
         self.pluginmanager = pluginmanager
         self.disabled_rules = set() if disabled_rules is FACTORY else disabled_rules
         #: what loading the rules worked out once for this config (not a field: no
-        #: part of its value; :func:`guardrails.rulefile.known_kinds` keeps the kinds)
+        #: part of its value; :func:`guardrails.ruleparams.known_kinds` keeps the kinds)
         self.memo: dict[Any, Any] = {}
 
     # -- derived views -----------------------------------------------------

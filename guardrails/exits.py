@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from guardrails.errors import GuardrailsError, PluginError, UsageError
-from guardrails.textsafe import printable
+from guardrails.textsafe import excerpt, printable
 
 
 class _Interrupts:
@@ -211,8 +211,6 @@ def _path_too_long(exc: BaseException) -> BaseException:
     """A path the user gave that the system cannot even look up (over NAME_MAX or
     PATH_MAX), wherever it was first touched: a usage error naming it, not a crash."""
     if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
-        from guardrails.textsafe import excerpt
-
         name = excerpt(str(exc.filename), 60) if exc.filename is not None else None
         return UsageError("the file name is too long for this system", file=name,
                           fix="give a shorter path (at most 255 bytes a name, 4096 in all)")

@@ -62,8 +62,6 @@ class SessionView(Protocol):
 
     def source_types(self) -> Mapping[str, type[Source]]: ...
 
-    def source_class(self, name: str, types: Mapping[str, type[Source]]) -> type[Source]: ...
-
     def needed_kinds(self) -> set[str]: ...
 
 
@@ -106,7 +104,7 @@ def gather(session: SessionView, kinds: set[str] | list[str] | None = None,
     for name, opts in session.config.sources.items():
         if sources is not None and name not in sources:
             continue
-        session.sources[name] = SourceState(session.source_class(name, types)(opts, env))
+        session.sources[name] = SourceState(source_class(session.config, name, types)(opts, env))
     for state in session.sources.values():
         state.source.validate()
     needed = (session.needed_kinds() if kinds is None

@@ -43,8 +43,9 @@ file whose bytes have its digest (guardrails/packcache.py, ``precompiled``).
 '''
 
 
-def _literal(value: Any, depth: int = 0) -> str:
-    """``value`` as a Python literal that evaluates to an equal value of the same types."""
+def _literal(value: Any, depth: int = 0, *, sort_keys: bool = False) -> str:
+    """``value`` as a Python literal that evaluates to an equal value of the same types
+    (``sort_keys``: mappings written in key order, as celrules.shipgen writes them)."""
     if depth > 64:
         raise ValueError("nested too deep")
     kind = type(value)
@@ -55,10 +56,12 @@ def _literal(value: Any, depth: int = 0) -> str:
             raise ValueError(f"{value!r} is not finite")
         return repr(value)
     if kind is list:
-        return "[" + ", ".join(_literal(v, depth + 1) for v in value) + "]"
+        return "[" + ", ".join(_literal(v, depth + 1, sort_keys=sort_keys) for v in value) + "]"
     if kind is dict:
-        return "{" + ", ".join(f"{_literal(k, depth + 1)}: {_literal(v, depth + 1)}"
-                               for k, v in value.items()) + "}"
+        items = sorted(value.items()) if sort_keys else value.items()
+        return "{" + ", ".join(f"{_literal(k, depth + 1)}: "
+                               f"{_literal(v, depth + 1, sort_keys=sort_keys)}"
+                               for k, v in items) + "}"
     raise ValueError(f"a {kind.__name__} is not plain data")
 
 

@@ -26,6 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from guardrails.packgen import _literal, write_or_check
+
 HERE = Path(__file__).resolve().parent
 TARGET = HERE / "shipped.py"
 _HEADER = '''"""The builtin packs' CEL checks done ahead: ``python -m guardrails.celrules.shipgen``.
@@ -83,30 +85,17 @@ def entries() -> dict[str, Any]:
     return dict(sorted(state["new"].items()))
 
 
-def _literal(value: Any) -> str:
-    """``value`` (strings, booleans, lists, mappings) as a Python literal, keys sorted."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {_literal(v)}" for k, v in sorted(value.items())) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    if isinstance(value, str | bool):
-        return repr(value)
-    raise TypeError(f"not a type cache entry: {type(value).__name__}")
-
-
 def render() -> str:
     """The module's text."""
     lines = [_HEADER, "ENTRIES: dict[str, Any] = {\n"]
     for key, entry in entries().items():
-        lines.append(f"    {key!r}: {_literal(entry)},\n")
+        lines.append(f"    {key!r}: {_literal(entry, sort_keys=True)},\n")
     lines.append("}\n")
     return "".join(lines)
 
 
 def main(argv: list[str]) -> int:
     """Write (or with ``--check`` compare) :data:`TARGET`."""
-    from guardrails.packgen import write_or_check
-
     return write_or_check(TARGET, render(), argv, "guardrails.celrules.shipgen")
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import sys
 from pathlib import Path
@@ -57,8 +58,6 @@ _FORMAT = 1
 MAX_ENTRIES = 1024
 
 _state: dict[str, Any] | None = None
-#: a registry's stable fingerprint -> its JSON text (the key's costly part)
-_fingerprints: dict[str, str] = {}
 #: the shipped entries (None: not imported yet; shipgen sets {} while it regenerates them)
 _shipped: dict[str, Any] | None = None
 
@@ -99,17 +98,18 @@ def _load() -> dict[str, Any]:
     return state
 
 
+@functools.lru_cache(maxsize=16)
+def _registry_json(fingerprint: str) -> str:
+    """A registry's stable fingerprint as JSON text: the key's costly part."""
+    return json.dumps(fingerprint, ensure_ascii=False)
+
+
 def key_of(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ...],
            want: str | None) -> str:
     """What an expression's check is remembered (or shipped) by."""
-    fingerprint = kinds.stable_fingerprint
-    tail = _fingerprints.get(fingerprint)
-    if tail is None:
-        # the registry's JSON (~6 KB of escaped text) once a registry, not once an
-        # expression: the same text as dumping the whole list
-        if len(_fingerprints) >= 16:
-            _fingerprints.clear()
-        tail = _fingerprints[fingerprint] = json.dumps(fingerprint, ensure_ascii=False)
+    # the registry's JSON (~6 KB of escaped text) once a registry, not once an
+    # expression: the same text as dumping the whole list
+    tail = _registry_json(kinds.stable_fingerprint)
     head = json.dumps([src, kind, list(lists), want], ensure_ascii=False)
     text = f"{head[:-1]}, {tail}]"
     return blake2(text.encode("utf-8", "surrogatepass"), b"guardrails-cel")

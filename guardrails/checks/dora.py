@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from guardrails.checks.shipped import shipped_in
+from guardrails.datakinds import natural_key
 from guardrails.errors import RuleFileError
 from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
@@ -42,16 +43,6 @@ Fact = Mapping[str, Any]
 # ---------------------------------------------------------------------------
 
 
-def _natural(text: object) -> tuple[Any, ...]:
-    """Sort key putting ``dep-9`` before ``dep-10``."""
-    # The digit runs are every other part; a compiled pattern and one map, no
-    # generator: ~1 us a key instead of ~4.5 (evidence sorts make thousands).
-    parts = _DIGITS.split(text if type(text) is str else str(text))
-    parts[1::2] = map(int, parts[1::2])
-    return tuple(parts)
-
-
-_DIGITS = re.compile(r"(\d+)")
 
 
 def _environment(rule: Rule) -> str:
@@ -121,7 +112,7 @@ def _slowest(items: list[Sample], what: str) -> tuple[list[Evidence], list[str]]
         top = [t for t in items if t[0] >= cut]
     else:
         top = list(items)
-    ordered = sorted(top, key=lambda t: (-t[0], _natural(t[1])))
+    ordered = sorted(top, key=lambda t: (-t[0], natural_key(t[1])))
     evidence = [Evidence(subject=s, detail=d() if callable(d) else d)
                 for _, s, d in ordered[:EVIDENCE_LIMIT]]
     note = []
@@ -152,7 +143,7 @@ def deployment_frequency(
     weeks = (end - start).total_seconds() / 86400 / 7
     per_service = Counter(str(d.get("service", "?")) for d in prod)
     details.append("by service: " + ", ".join(
-        f"{s} {n}" for s, n in sorted(per_service.items(), key=lambda t: (-t[1], _natural(t[0])))
+        f"{s} {n}" for s, n in sorted(per_service.items(), key=lambda t: (-t[1], natural_key(t[0])))
     ))
     series = build("per_week", start, end, ((d["finished_at"], 1) for d in prod))
     return MetricValue(len(prod) / weeks, len(prod), details=details, series=series)
@@ -287,7 +278,7 @@ def change_failure_rate(
 
     def worst(item: tuple[Fact, list[Fact], list[Fact]]) -> tuple[Any, ...]:
         d, incs, _ = item
-        return (min((_severity_rank(i) for i in incs), default=100), _natural(d.get("id")))
+        return (min((_severity_rank(i) for i in incs), default=100), natural_key(d.get("id")))
 
     evidence = [
         Evidence(subject=subject("deployments", d), detail=_failure_detail(d, incs, fixes))
@@ -306,7 +297,7 @@ def _failure_detail(dep: Fact, incidents: list[Fact], fixes: list[Fact]) -> str:
     if incidents:
         # One incident (the usual case) needs no sort key: a regex and a split each.
         ordered = incidents if len(incidents) == 1 else sorted(
-            incidents, key=lambda i: (_severity_rank(i), _natural(i.get("id"))))
+            incidents, key=lambda i: (_severity_rank(i), natural_key(i.get("id"))))
         named = [f"{i.get('id')} ({i['severity']})" if i.get("severity") else str(i.get("id"))
                  for i in ordered]
         actions.append("caused " + ", ".join(named))
@@ -314,7 +305,7 @@ def _failure_detail(dep: Fact, incidents: list[Fact], fixes: list[Fact]) -> str:
         ids = [str(f.get("id")) for f in sorted(
             (f for f in fixes if f.get("kind") == kind),
             key=lambda f: (f.get("finished_at") is None, f.get("finished_at") or 0,
-                           _natural(f.get("id"))),
+                           natural_key(f.get("id"))),
         )]
         if ids:
             actions.append(f"{_REMEDY[kind]} " + ", ".join(ids))

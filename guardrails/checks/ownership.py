@@ -75,6 +75,12 @@ def _module_team(module: Mapping[str, Any], index: Mapping[str, str]) -> str | N
     return min(tally, key=lambda t: (-tally[t], t))
 
 
+
+def _author_name(author: str, email: str, bots: Any) -> str | None:
+    """Whom a commit counts for: its author's name, else the email, else ``?``; None
+    for a bot. One rule for the per-commit and the column paths (held equal by a test)."""
+    return None if is_bot(author, email, bots) else (author or email or "?")
+
 def _authors_per_module(commits: Sequence[Fact], start: Any, end: Any,
                         bots: Sequence[str]) -> dict[str, Counter[str]]:
     """Module id -> its authors' commit counts, over the non-bot commits authored in
@@ -96,7 +102,7 @@ def _authors_per_module(commits: Sequence[Fact], start: Any, end: Any,
         who = (c.get("author") or "", c.get("email") or "")
         name = names.get(who, _UNSEEN)
         if name is _UNSEEN:  # few authors, many commits
-            name = names[who] = None if is_bot(*who, bots) else (who[0] or who[1] or "?")
+            name = names[who] = _author_name(*who, bots)
         if name is None:
             continue
         for mid in mods:
@@ -158,8 +164,7 @@ def _authors_per_module_columns(ctx: EvalContext, start: Any, end: Any,
     else:
         names: dict[tuple[str, str], str | None] = {}  # (author, email) -> name; None: bot
         for who in set(zip(authors, emails, strict=True)):
-            a, e = who[0] or "", who[1] or ""
-            names[who] = None if is_bot(a, e, bots) else (a or e or "?")
+            names[who] = _author_name(who[0] or "", who[1] or "", bots)
         named = list(map(names.__getitem__, zip(authors, emails, strict=True)))
     inside = None if whole else [lo <= at < hi for at in ats]
     out = {}

@@ -354,6 +354,17 @@ _COLD_FIELDS = frozenset(("sha", "committed_at", "files", "modules", "additions"
                           "deletions"))
 
 
+
+def _at_bounds(data: dict[str, Any]) -> tuple[int, int]:
+    """The first and last author date of a loaded cache: the checked bounds stored
+    with them when the load had them, else worked out (and kept for the run)."""
+    bounds = data.get("_at_bounds")
+    if not bounds:
+        ats = data["at"]
+        bounds = data["_at_bounds"] = (min(ats), max(ats)) if ats else (0, 0)
+    return bounds
+
+
 def deferred_commit_facts(data: History, since: int,
                           damaged: Callable[[str], list[dict[str, Any]]]) -> DeferredFacts:
     """:func:`commit_facts`, built only when read; until then checks may read the
@@ -365,8 +376,7 @@ def deferred_commit_facts(data: History, since: int,
     """
     ats = data["at"]
     # The usual warm run reads the window the cache was written for: no cut at all.
-    at_bounds = data.get("_at_bounds") or ((min(ats), max(ats)) if ats else (0, 0))
-    data["_at_bounds"] = at_bounds
+    at_bounds = _at_bounds(data)
     keep = None if at_bounds[0] >= since else [at >= since for at in ats]
     columns: dict[str, Callable[[], Any]] = {
         "sha": lambda: shas_of(data), "author": lambda: data["author"],
@@ -441,8 +451,7 @@ def store(cache_dir: Path | None, key: str, data: History) -> None:
         data["_cold"] = raw_cold  # read now: the file is about to be replaced
     if raw_cold is None and not data.keys() >= check.COLD_KEYS:
         return  # found damaged: nothing whole to write (the facts came from git)
-    ats = data["at"]
-    bounds = data.get("_at_bounds") or ((min(ats), max(ats)) if ats else (0, 0))
+    bounds = _at_bounds(data)
     data = {k: v for k, v in data.items() if not k.startswith("_")}  # run-time notes
     data["key"], data["at_bounds"] = key, list(bounds)
     for name in PACKED:  # little-endian bytes, whatever the machine
