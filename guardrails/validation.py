@@ -109,7 +109,8 @@ def describe_error(error: Any, base_path: PathKey = ()) -> tuple[str, str]:
 
 
 #: a URL's user info (``user:pass@``) and its query and fragment (``?access_token=...``)
-_URL_PARTS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s']*@)?([^?#\s']*)([?#][^\s']*)?")
+#: (compiled at first use, by re's own cache: only an error quoting a URL needs it)
+_URL_PARTS = r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s']*@)?([^?#\s']*)([?#][^\s']*)?"
 
 
 def _hide_url_secrets(text: str) -> str:
@@ -117,7 +118,7 @@ def _hide_url_secrets(text: str) -> str:
     quotes the value it refuses, and an ``api_url`` may carry a token there."""
     if "://" not in text:
         return text
-    return _URL_PARTS.sub(lambda m: m.group(1) + ("***@" if m.group(2) else "") + m.group(3)
+    return re.sub(_URL_PARTS, lambda m: m.group(1) + ("***@" if m.group(2) else "") + m.group(3)
                           + (m.group(4)[0] + "***" if m.group(4) else ""), text)
 
 

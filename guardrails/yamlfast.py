@@ -38,6 +38,9 @@ _FRACTION = re.compile(r"-?(?:0|[1-9][0-9]{0,14})\.[0-9]{1,15}")
 #: characters of a scalar starting with a digit or sign that may still make it a
 #: number, a date-time or something else YAML 1.1 resolves
 _NUMBERISH = frozenset("0123456789abcdefABCDEFxXoOiInN_:.+-")
+#: ... of one with no fraction, exponent, .inf, .nan, hex or binary: an integer, base 10 or 60
+_SEXAGESIMAL = frozenset("0123456789_:+-")
+_DATE_CHARS = frozenset("0123456789-")
 #: characters a text may not hold here: not printable YAML, or breaking lines as YAML 1.1 does
 _ODD = frozenset("\u2028\u2029\ufeff\ufffe\uffff")
 _WORDS: dict[str, Any] = {
@@ -224,13 +227,13 @@ def _plain(text: str) -> Any:
             return int(text)
         if _FRACTION.fullmatch(text):
             return float(text)
-        if any(c not in _NUMBERISH for c in text):
+        if not _NUMBERISH.issuperset(text):
             return text  # a character no number, sexagesimal or special float has
         body = text[1:] if first in "+-" else text
         if "." not in text and body[:2] not in ("0x", "0b") \
-                and any(c not in "0123456789_:+-" for c in text):
+                and not _SEXAGESIMAL.issuperset(text):
             return text  # a letter, yet no fraction, exponent, .inf, .nan, hex or binary
-        if first.isdigit() and "-" in text and not (set(text) - set("0123456789-")):
+        if first.isdigit() and "-" in text and _DATE_CHARS.issuperset(text):
             return text  # digits and inner dashes (a date): no int or float is written so
         raise _Decline
     if not first.isalpha() and first not in "_/$(":
@@ -292,9 +295,9 @@ def _flow_scalar(body: str, n: int, at: int, path: PathKey,
         if len(body) < 2 or body[-1] != body[0] or body[0] in body[1:-1]:
             raise _Decline
         inner = body[1:-1]
-        if any(c in _FLOW_STOP for c in inner):
+        if not _FLOW_STOP.isdisjoint(inner):
             raise _Decline
         return inner
-    if any(c in _FLOW_STOP for c in body):
+    if not _FLOW_STOP.isdisjoint(body):
         raise _Decline
     return _plain(body)
