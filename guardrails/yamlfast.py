@@ -32,7 +32,8 @@ PathKey = tuple[Any, ...]
 #: Collections nested deeper than this go to PyYAML (which bounds depth itself).
 _MAX_NEST = 40
 
-_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +|$)")
+#: a key as a plain name; libyaml refuses an implicit key of more than 1,024 characters
+_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]{0,999}):(?: +|$)")
 _INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
 _FRACTION = re.compile(r"-?(?:0|[1-9][0-9]{0,14})\.[0-9]{1,15}")
 #: characters of a scalar starting with a digit or sign that may still make it a
