@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guardrails.celrules.uses import Uses
+from guardrails.celrules.uses import Checked, Uses
 from guardrails.kinds import KindRegistry
 from guardrails.records import record
 from guardrails.textsafe import excerpt
@@ -84,33 +84,6 @@ def runtime() -> Any:
         del sys.modules["cel.cel"]
         raise
     return module
-
-
-@record(frozen=True)
-class Checked:
-    """What the check of one expression found: the fields it reads, the kinds it
-    reaches through links, and the type it gives (``type_name``, a CEL type name
-    such as ``list``, and ``type_text``, its words: ``list(string)``).
-
-    ``fresh`` is False when the check was an earlier run's (or shipped ahead):
-    :mod:`guardrails.celrules.typecache` keeps all of this, so nothing here needs
-    the parser or the type checker.
-    """
-
-    uses: Mapping[str, Uses]
-    reaches: frozenset[str]
-    type_name: str
-    type_text: str
-    fresh: bool
-
-    def __init__(self, uses: Mapping[str, Uses], reaches: frozenset[str], type_name: str,
-                 type_text: str, fresh: bool) -> None:
-        _set = object.__setattr__
-        _set(self, "uses", uses)
-        _set(self, "reaches", reaches)
-        _set(self, "type_name", type_name)
-        _set(self, "type_text", type_text)
-        _set(self, "fresh", fresh)
 
 
 @record(frozen=True)
@@ -199,18 +172,17 @@ def _checked(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, 
     key = typecache.key_of(src, kind, kinds, lists, want)
     known = typecache.lookup(key)
     if known is not None:  # an earlier run's check of the very same expression and kinds
-        return Checked(*known, fresh=False)
+        return known
     typ, uses = _check(src, kind, kinds, lists, want)
     reached: set[str] = set()
     for name, tree in uses.items():
         root = kind if name == "fact" else name if name in lists else None
         if root is not None:
-            _reached(root, tree, kinds, reached, 0)
-    # Kept even should the runtime refuse it below: a later run meeting it compiles it
+            tree.reached(root, kinds, reached)
+    # Kept even should the runtime refuse it: a later run meeting it compiles it
     # again, and is refused in the same words.
     checked = Checked(uses, frozenset(reached), typ.name, str(typ), fresh=True)
-    typecache.remember(key, checked.uses, checked.reaches, checked.type_name,
-                       checked.type_text)
+    typecache.remember(key, checked)
     return checked
 
 
@@ -252,17 +224,6 @@ def _check(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ..
         raise CelProblem(f"the expression gives a {typ}, not true or false", 0,
                          fix="compare it: fact.size <= 8, has(fact.postmortem), ...")
     return typ, dict(checker.uses)
-
-
-def _reached(kind: str, uses: Uses, kinds: KindRegistry, out: set[str], depth: int) -> None:
-    k = kinds.get(kind)
-    if k is None or depth > 20:
-        return
-    for name, sub in uses.items():
-        link = k.links.get(name)
-        if link is not None:
-            out.add(link.kind)
-            _reached(link.kind, sub, kinds, out, depth + 1)
 
 
 class Facts:

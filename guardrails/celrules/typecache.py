@@ -45,12 +45,11 @@ import contextlib
 import functools
 import json
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails.cachefiles import blake2, checksum, load_json_cache, store_json_cache
-from guardrails.celrules.uses import Uses
+from guardrails.celrules.uses import Checked, Uses
 
 if TYPE_CHECKING:
     from guardrails.kinds import KindRegistry
@@ -118,9 +117,8 @@ def key_of(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ..
     return blake2(text.encode("utf-8", "surrogatepass"), b"guardrails-cel")
 
 
-def lookup(key: str) -> tuple[dict[str, Uses], frozenset[str], str, str] | None:
-    """(uses by variable, kinds reached, type name, type text) a run found (or shipgen
-    shipped) for ``key``; None when unknown."""
+def lookup(key: str) -> Checked | None:
+    """What a run found (or shipgen shipped) for ``key``; None when unknown."""
     entry = _load()["known"].get(key)
     shipped = entry is None
     if shipped:
@@ -138,17 +136,16 @@ def lookup(key: str) -> tuple[dict[str, Uses], frozenset[str], str, str] | None:
         return None  # damaged: checked again, and stored right at exit
     if not shipped:  # kept in the file (a shipped entry needs no file)
         _load()["new"][key] = entry
-    return uses, frozenset(reached), type_name, type_text
+    return Checked(uses, frozenset(reached), type_name, type_text, fresh=False)
 
 
-def remember(key: str, uses: Mapping[str, Uses], reached: frozenset[str], type_name: str,
-             type_text: str) -> None:
+def remember(key: str, checked: Checked) -> None:
     """Keep what the check of ``key`` found (written at exit)."""
     state = _load()
     if state["file"] is None or len(state["new"]) >= MAX_ENTRIES:
         return
-    state["new"][key] = [{name: tree.to_plain() for name, tree in uses.items()},
-                         sorted(reached), type_name, type_text]
+    state["new"][key] = [{name: tree.to_plain() for name, tree in checked.uses.items()},
+                         sorted(checked.reaches), checked.type_name, checked.type_text]
     if not state["dirty"]:
         state["dirty"] = True
         atexit.register(_write, state)
