@@ -110,10 +110,15 @@ class RuleParser:
             data, pos = cached
         else:
             # A builtin pack's parse ships with the package (guardrails/packdata.py),
-            # used for exactly the bytes it was made from; any other file is parsed.
+            # used for exactly the bytes it was made from; any other file is parsed,
+            # an edited builtin pack from the bytes read_pack already has.
             ready = packcache.precompiled(path, raw) if raw is not None else None
-            data, pos = ready if ready is not None else yamlio.load_file(
-                path, shown, positions=True)
+            if ready is not None:
+                data, pos = ready
+            else:
+                text = (yamlio.decode_text(raw, shown) if raw is not None
+                        else yamlio.read_text(path, shown))
+                data, pos = yamlio.load(text, shown, positions=True)
             if data is None:
                 raise RuleFileError("the rule file is empty", file=shown,
                                     fix="add 'pack:' and 'rules:' (see 'guardrails schema rules')")

@@ -92,4 +92,62 @@ def quoted(text: object, limit: int = LIMIT) -> str:
     return "'" + excerpt(text, limit).replace("'", "\\'") + "'"
 
 
-__all__ = ["LIMIT", "excerpt", "printable", "quoted"]
+# -- URLs: what a message may show of one -------------------------------------------
+
+#: Query parameters whose values a message shows: the paging and filter parameters
+#: guardrails' own sources send (and their APIs' next links carry back), none of
+#: which holds a credential. Any other parameter, a token pasted into ``api_url``
+#: or a signature in a server's next link, is shown as ``***``.
+SHOWN_PARAMS = frozenset({
+    "archived", "created", "direction", "end_date", "environment", "environment_tiers[]",
+    "id_after", "include_subgroups", "interval", "issue_type", "labels", "limit", "metric",
+    "offset", "order", "order_by", "page", "pagination", "per_page", "query", "scope",
+    "service_ids[]", "since", "sort", "sort_by", "start_date", "state", "statuses[]",
+    "time_zone", "total", "until", "updated_after", "with_shared",
+})
+
+
+def safe_query(query: str) -> str:
+    """A URL's query as a message may show it: each ``name=value`` part whose name is
+    in :data:`SHOWN_PARAMS` as it is, every other part ``***``, name and all (an unknown
+    name may itself be the secret, ``?ghp_...``).
+
+    The one rule for every URL guardrails prints, a config value quoted by a schema
+    error (:func:`hide_url_secrets`) or a request named in a source's message
+    (``HttpClient.shown``): a token is never printed, whatever its parameter is called,
+    and ``page=3&per_page=100`` still says which request failed.
+    """
+    if not query:
+        return query
+    from urllib.parse import unquote_plus
+
+    return "&".join(
+        part if (name := part.partition("=")[0]) and "=" in part
+        and unquote_plus(name) in SHOWN_PARAMS else "***"
+        for part in query.split("&"))
+
+
+#: a URL's scheme, user info (``user:pass@``), the rest up to its query, the query and
+#: the fragment; it ends at white space or a quote (a schema error quotes the value)
+_URL = r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s']*@)?([^?#\s']*)(\?[^#\s']*)?(#[^\s']*)?"
+
+
+def hide_url_secrets(text: str) -> str:
+    """``text`` with every URL's user info shown as ``***@``, its query as
+    :func:`safe_query` shows it and its fragment as ``#***``: a schema error quotes
+    the value it refuses, and an ``api_url`` may carry a token in any of them."""
+    if "://" not in text:
+        return text
+    return _url_pattern().sub(
+        lambda m: m.group(1) + ("***@" if m.group(2) else "") + m.group(3)
+        + ("?" + safe_query(m.group(4)[1:]) if m.group(4) else "")
+        + ("#***" if m.group(5) else ""), text)
+
+
+@functools.cache
+def _url_pattern() -> re.Pattern[str]:
+    return re.compile(_URL)  # compiled only for a message quoting a URL
+
+
+__all__ = ["LIMIT", "SHOWN_PARAMS", "excerpt", "hide_url_secrets", "printable", "quoted",
+           "safe_query"]

@@ -23,6 +23,7 @@ from guardrails.errors import UsageError
 from guardrails.jsonvalidators import RefusedRetrieval as RefusedRetrieval
 from guardrails.jsonvalidators import make_rule_validator as make_rule_validator
 from guardrails.jsonvalidators import make_validator as make_validator
+from guardrails.textsafe import hide_url_secrets
 from guardrails.yamlio import PathKey, Position, nearest
 
 SCHEMA_NAMES = (
@@ -104,22 +105,8 @@ def describe_error(error: Any, base_path: PathKey = ()) -> tuple[str, str]:
     """(message, fix hint) for one jsonschema error."""
     where = _json_path((*base_path, *error.absolute_path))
     schema_path = "/".join(str(p) for p in error.absolute_schema_path)
-    msg = f"{_hide_url_secrets(error.message)} at {where} (schema path: {schema_path})"
+    msg = f"{hide_url_secrets(error.message)} at {where} (schema path: {schema_path})"
     return msg, _suggest(error)
-
-
-#: a URL's user info (``user:pass@``) and its query and fragment (``?access_token=...``)
-#: (compiled at first use, by re's own cache: only an error quoting a URL needs it)
-_URL_PARTS = r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s']*@)?([^?#\s']*)([?#][^\s']*)?"
-
-
-def _hide_url_secrets(text: str) -> str:
-    """``text`` with every URL's user info and query shown as ``***``: a schema error
-    quotes the value it refuses, and an ``api_url`` may carry a token there."""
-    if "://" not in text:
-        return text
-    return re.sub(_URL_PARTS, lambda m: m.group(1) + ("***@" if m.group(2) else "") + m.group(3)
-                          + (m.group(4)[0] + "***" if m.group(4) else ""), text)
 
 
 def _error_at(err: Any, *, file: str, pos_map: Mapping[Any, Any], what: str,

@@ -19,6 +19,7 @@ from typing import Any
 from guardrails.celrules.runtime import (
     CelProblem,
     Facts,
+    check_expression,
     compile_expression,
 )
 from guardrails.checks.conditions import RuleParamError, template_parts
@@ -70,19 +71,17 @@ def list_group_problems(path: str, kinds_of: Iterable[str], kinds: KindRegistry,
     """``group_by`` naming a list (``members``, ``changes``): a fact is grouped by its one
     value, so with a list no fact is in a group and the rule would skip on every run,
     a mistake in the rule that must stop the gate at load instead."""
-    from guardrails.celrules.runtime import _check
-
     lists = []
     for kind in kinds_of:
         if kind not in kinds:
             return []  # a plugin's kind without a schema may hold anything
-        try:  # the type itself (compile_expression may come from the type cache without it)
-            typ = _check(f"fact.{path}", kind, kinds, (), None)[0]
+        try:  # for count, the check group_by_problems just made (or the type cache's)
+            checked = check_expression(f"fact.{path}", kind, kinds, want=None)
         except CelProblem:
             continue  # not a field of this kind
-        if typ.name != "list":
+        if checked.type_name != "list":
             return []  # some kind's facts have one value: those are grouped
-        lists.append(f"{path} of {kind} is a list ({typ})")
+        lists.append(f"{path} of {kind} is a list ({checked.type_text})")
     if not lists:
         return []
     return [RuleParamError(

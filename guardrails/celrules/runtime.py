@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guardrails.celrules.uses import Uses
+from guardrails.celrules.uses import Checked, Uses
 from guardrails.kinds import KindRegistry
 from guardrails.records import record
 from guardrails.textsafe import excerpt
@@ -88,28 +88,27 @@ def runtime() -> Any:
 
 @record(frozen=True)
 class Compiled:
-    """One checked, compiled expression.
-
-    ``type`` is what the checker found it gives; None when the check was an
-    earlier run's (:mod:`guardrails.celrules.typecache`), which kept only what
-    evaluation needs: the fields it reads and the kinds it reaches.
-    """
+    """One checked (:class:`Checked`), compiled expression."""
 
     source: str
-    type: T | None
-    uses: Mapping[str, Uses]
+    checked: Checked
     program: Any = field(compare=False)
-    #: kinds the expression reaches through links (gathered with the rule's own)
-    reaches: frozenset[str] = frozenset()
 
-    def __init__(self, source: str, type: T | None, uses: Mapping[str, Uses], program: Any,
-                 reaches: frozenset[str] = frozenset()) -> None:
+    def __init__(self, source: str, checked: Checked, program: Any) -> None:
         _set = object.__setattr__
         _set(self, "source", source)
-        _set(self, "type", type)
-        _set(self, "uses", uses)
+        _set(self, "checked", checked)
         _set(self, "program", program)
-        _set(self, "reaches", reaches)
+
+    @property
+    def uses(self) -> Mapping[str, Uses]:
+        """The fields the expression reads, by variable (``fact``, a list's name)."""
+        return self.checked.uses
+
+    @property
+    def reaches(self) -> frozenset[str]:
+        """Kinds the expression reaches through links (gathered with the rule's own)."""
+        return self.checked.reaches
 
 
 #: where the runtime's own parser says it stopped (compiled only for such an error)
@@ -130,13 +129,30 @@ def compile_expression(src: str, kind: str | None, kinds: KindRegistry, *,
     names), the expression sees those kinds' facts as lists named after them
     (``check: expr``) instead of one ``fact``.
     """
-    key = (src, kind, kinds.fingerprint, lists, want)
+    got = _memo(("compiled", src, kind, kinds.fingerprint, lists, want),
+                lambda: _compile(src, kind, kinds, lists, want))
+    assert isinstance(got, Compiled)
+    return got
+
+
+def check_expression(src: str, kind: str | None, kinds: KindRegistry, *,
+                     lists: tuple[str, ...] = (), want: str | None = "bool") -> Checked:
+    """What :func:`compile_expression` checks, without compiling: once a process, and
+    from the type cache when an earlier run (or the shipped entries) checked it."""
+    got = _memo(("checked", src, kind, kinds.fingerprint, lists, want),
+                lambda: _checked(src, kind, kinds, lists, want))
+    assert isinstance(got, Checked)
+    return got
+
+
+def _memo(key: tuple[Any, ...], make: Any) -> Checked | Compiled:
+    """``make()`` once a process for ``key``; a :class:`CelProblem` is kept and raised."""
     got = _compiled.get(key)
     if got is None:
         if len(_compiled) >= 512:
             _compiled.clear()
         try:
-            got = _compile(src, kind, kinds, lists, want)
+            got = make()
         except CelProblem as exc:
             got = exc
         _compiled[key] = got
@@ -145,20 +161,34 @@ def compile_expression(src: str, kind: str | None, kinds: KindRegistry, *,
     return got
 
 
-_compiled: dict[tuple[Any, ...], Compiled | CelProblem] = {}
+#: checks and compilations of this process (keys: "checked"/"compiled", then the arguments)
+_compiled: dict[tuple[Any, ...], Checked | Compiled | CelProblem] = {}
 
 
-def _compile(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ...],
-             want: str | None) -> Compiled:
+def _checked(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ...],
+             want: str | None) -> Checked:
     from guardrails.celrules import typecache
 
     key = typecache.key_of(src, kind, kinds, lists, want)
     known = typecache.lookup(key)
-    typ: T | None = None
-    if known is None:
-        typ, uses = _check(src, kind, kinds, lists, want)
-    else:
-        uses = known[0]  # an earlier run's check of the very same expression and kinds
+    if known is not None:  # an earlier run's check of the very same expression and kinds
+        return known
+    typ, uses = _check(src, kind, kinds, lists, want)
+    reached: set[str] = set()
+    for name, tree in uses.items():
+        root = kind if name == "fact" else name if name in lists else None
+        if root is not None:
+            tree.reached(root, kinds, reached)
+    # Kept even should the runtime refuse it: a later run meeting it compiles it
+    # again, and is refused in the same words.
+    checked = Checked(uses, frozenset(reached), typ.name, str(typ), fresh=True)
+    typecache.remember(key, checked)
+    return checked
+
+
+def _compile(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ...],
+             want: str | None) -> Compiled:
+    checked = check_expression(src, kind, kinds, lists=lists, want=want)
     try:
         program = runtime().compile(src)
     except Exception as exc:  # noqa: BLE001 - the runtime's own parser refused it
@@ -167,15 +197,7 @@ def _compile(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, 
         at = _offset(src, int(m.group(1)), int(m.group(2))) if m else 0
         first = text.split("\n", 1)[0]
         raise CelProblem(f"syntax error: {excerpt(first, 200)}", at) from None
-    if known is not None:
-        return Compiled(src, typ, uses, program, known[1])
-    reached: set[str] = set()
-    for name, tree in uses.items():
-        root = kind if name == "fact" else name if name in lists else None
-        if root is not None:
-            _reached(root, tree, kinds, reached, 0)
-    typecache.remember(key, uses, frozenset(reached))
-    return Compiled(src, typ, uses, program, frozenset(reached))
+    return Compiled(src, checked, program)
 
 
 def _check(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ...],
@@ -202,17 +224,6 @@ def _check(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ..
         raise CelProblem(f"the expression gives a {typ}, not true or false", 0,
                          fix="compare it: fact.size <= 8, has(fact.postmortem), ...")
     return typ, dict(checker.uses)
-
-
-def _reached(kind: str, uses: Uses, kinds: KindRegistry, out: set[str], depth: int) -> None:
-    k = kinds.get(kind)
-    if k is None or depth > 20:
-        return
-    for name, sub in uses.items():
-        link = k.links.get(name)
-        if link is not None:
-            out.add(link.kind)
-            _reached(link.kind, sub, kinds, out, depth + 1)
 
 
 class Facts:

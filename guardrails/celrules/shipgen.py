@@ -35,7 +35,8 @@ _HEADER = '''"""The builtin packs' CEL checks done ahead: ``python -m guardrails
 Do not edit: regenerate (tests/unit/test_cel_shipped.py fails until this file is
 what the generator writes). Keys and entries are the type cache's
 (guardrails/celrules/typecache.py): a key holds the expression, its kind, lists,
-wanted type and the whole kind registry; an entry is (fields read, kinds reached).
+wanted type and the whole kind registry; an entry is (fields read, kinds reached,
+type name, type text).
 """
 
 # fmt: off

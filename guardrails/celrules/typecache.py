@@ -4,13 +4,15 @@ A rule's expression is parsed (:mod:`.parse`) and typed against its fact kind
 (:mod:`.check`) before the runtime compiles it; on the example org, importing
 those two modules and their types is ~2.5 ms of every ``check`` for the same
 three builtin expressions as the run before (benchmarks/RESULTS.md,
-"start-up, boot3"). So :func:`guardrails.celrules.runtime.compile_expression`
-keeps what the check found for an expression that passed it and compiled, the
-fields it reads (:class:`~guardrails.celrules.uses.Uses`) and the kinds it
-reaches through links, in one small file beside the other start-up caches
-(docs/configuration.md, "Caches"); a later run meeting the same expression
-takes them from there and only compiles it with the runtime, which still
-refuses what it cannot run.
+"start-up, boot3"). So :func:`guardrails.celrules.runtime.check_expression`
+keeps what the check found for an expression that passed it: the fields it
+reads (:class:`~guardrails.celrules.uses.Uses`), the kinds it reaches through
+links and the type it gives (a ``group_by`` naming a list is refused by its
+type, :func:`guardrails.celrules.rules.list_group_problems`), in one small
+file beside the other start-up caches (docs/configuration.md, "Caches"); a
+later run meeting the same expression takes them from there and only
+compiles it with the runtime, which still refuses what it cannot run (in
+the words it refused it with the first time).
 
 The key holds everything the check reads: the expression, its kind, the names
 it sees as lists, the type it must give, and the run's whole kind registry
@@ -47,13 +49,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails.cachefiles import blake2, checksum, load_json_cache, store_json_cache
-from guardrails.celrules.uses import Uses
+from guardrails.celrules.uses import Checked, Uses
 
 if TYPE_CHECKING:
     from guardrails.kinds import KindRegistry
 
-#: bump when what is stored, or how it is read, changes
-_FORMAT = 1
+#: bump when what is stored, or how it is read, changes (2: the type was added)
+_FORMAT = 2
 #: the most expressions kept
 MAX_ENTRIES = 1024
 
@@ -115,9 +117,8 @@ def key_of(src: str, kind: str | None, kinds: KindRegistry, lists: tuple[str, ..
     return blake2(text.encode("utf-8", "surrogatepass"), b"guardrails-cel")
 
 
-def lookup(key: str) -> tuple[dict[str, Uses], frozenset[str]] | None:
-    """(uses by variable, kinds reached) a run found (or shipgen shipped) for ``key``;
-    None when unknown."""
+def lookup(key: str) -> Checked | None:
+    """What a run found (or shipgen shipped) for ``key``; None when unknown."""
     entry = _load()["known"].get(key)
     shipped = entry is None
     if shipped:
@@ -125,25 +126,26 @@ def lookup(key: str) -> tuple[dict[str, Uses], frozenset[str]] | None:
         if entry is None:
             return None
     try:
-        plain_uses, reached = entry
+        plain_uses, reached, type_name, type_text = entry
         if not (isinstance(plain_uses, dict) and isinstance(reached, list)
-                and all(isinstance(k, str) for k in reached)):
+                and all(isinstance(k, str) for k in reached)
+                and isinstance(type_name, str) and isinstance(type_text, str)):
             raise ValueError("not an entry")
         uses = {str(name): Uses.from_plain(tree) for name, tree in plain_uses.items()}
     except (ValueError, TypeError):
         return None  # damaged: checked again, and stored right at exit
     if not shipped:  # kept in the file (a shipped entry needs no file)
         _load()["new"][key] = entry
-    return uses, frozenset(reached)
+    return Checked(uses, frozenset(reached), type_name, type_text, fresh=False)
 
 
-def remember(key: str, uses: dict[str, Uses], reached: frozenset[str]) -> None:
+def remember(key: str, checked: Checked) -> None:
     """Keep what the check of ``key`` found (written at exit)."""
     state = _load()
     if state["file"] is None or len(state["new"]) >= MAX_ENTRIES:
         return
-    state["new"][key] = [{name: tree.to_plain() for name, tree in uses.items()},
-                         sorted(reached)]
+    state["new"][key] = [{name: tree.to_plain() for name, tree in checked.uses.items()},
+                         sorted(checked.reaches), checked.type_name, checked.type_text]
     if not state["dirty"]:
         state["dirty"] = True
         atexit.register(_write, state)

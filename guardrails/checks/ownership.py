@@ -4,7 +4,10 @@ Both ask who answers for the code, not how a team is sized or loaded (that is
 :mod:`guardrails.checks.teams`, which registers all four checks of the pack
 and re-exports these): they read the git source's facts and match people and
 code-host teams against the org data, sharing the helpers that do so
-(:func:`_teams`, :func:`_team_index`).
+(:func:`_teams`, :func:`_team_index`). Both are declared here (schema,
+documentation, what they read first), since collecting the pack needs them;
+the judging of a CODEOWNERS file is :mod:`guardrails.checks.codeowners_coverage`,
+imported only by a run that has one.
 
 - ``teams.bus_factor`` recomputes every module's authors for the rule's own
   window from the ``commits`` facts (each commit names its ``modules``), so
@@ -17,7 +20,7 @@ code-host teams against the org data, sharing the helpers that do so
 from __future__ import annotations
 
 import itertools
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -341,97 +344,10 @@ members from the org data; without teams, owners are not checked."""
             return CheckResult.skipped("no codeowners data (configure the git source)")
         if not facts:
             return CheckResult.skipped("no CODEOWNERS file")
-        co = facts[0]
-        max_listed = int(rule.param("max_listed", 20))
-        files: Mapping[str, Mapping[str, Any]] = co.get("files") or {}
-        unowned = sorted(p for p, f in files.items() if not f.get("owners"))
-        evidence = self._unowned(unowned, files, max_listed)
-        details: list[str] = [f"{co['file']}: {len(files) - len(unowned)} of "
-                              f"{fmt.plural(len(files), 'tracked file')} owned"]
-        if len(unowned) > max_listed:
-            details.append(f"{len(unowned)} unowned files grouped by directory")
-        for err in co.get("errors") or ():
-            evidence.append(Evidence(f"file/{co['file']}", f"line {err['line']} is ignored by "
-                                     f"GitHub: {err['message']}: {err['text'].strip()}",
-                                     file=co["file"], line=err["line"]))
+        # Imported here: a run without a CODEOWNERS file (the example org, most git
+        # runs) judges none and imports none of it.
+        from guardrails.checks.codeowners_coverage import coverage
+
         teams = _teams(ctx)
-        # The value counts offending subjects: an unknown owner named on three
-        # lines is one owner (each line is its own evidence).
-        unknown_owners: set[str] = set()
-        if teams:
-            known = _known_owners(teams)
-            classified: Mapping[str, Mapping[str, str]] = co.get("owners") or {}
-            for e in co.get("entries") or ():
-                for owner in e["owners"]:
-                    who = classified.get(owner) or {"kind": "email", "name": owner}
-                    if _owner_key(who) not in known:
-                        unknown_owners.add(owner)
-                        evidence.append(Evidence(
-                            f"owner/{owner}", f"{co['file']} line {e['line']} ({e['pattern']}): "
-                            f"{owner} is not a known {_KIND_WORD[who['kind']]}",
-                            file=co["file"], line=e["line"]))
-        else:
-            details.append("no teams data: owners were not checked against the org")
-        unknown = len(unknown_owners)
-        errors = len(co.get("errors") or ())
-        n = len(unowned) + unknown + errors
-        parts = []
-        if unowned:
-            parts.append(f"{len(unowned)} of {fmt.plural(len(files), 'tracked file')} "
-                         "have no owner")
-        if unknown:
-            parts.append(f"{fmt.plural(unknown, 'unknown owner')}")
-        if errors:
-            parts.append(f"{fmt.plural(errors, 'invalid line')} in {co['file']}")
-        msg = "; ".join(parts) if parts else (
-            f"all {fmt.plural(len(files), 'tracked file')} have a known owner")
-        return CheckResult(Outcome.FAILED if n else Outcome.PASSED, msg, value=n, unit="count",
-                           threshold={"max": 0}, samples=len(files), evidence=evidence,
-                           details=details)
-
-    @staticmethod
-    def _unowned(unowned: list[str], files: Mapping[str, Mapping[str, Any]],
-                 max_listed: int) -> list[Evidence]:
-        def why(p: str) -> str:
-            line = files[p].get("line")
-            return f"matched by line {line}, which has no owners" if line else (
-                "no CODEOWNERS line matches")
-
-        if len(unowned) <= max_listed:
-            return [Evidence(f"file/{p}", why(p)) for p in unowned]
-        groups: dict[str, list[str]] = defaultdict(list)
-        for p in unowned:
-            groups[p.rpartition("/")[0]].append(p)
-        order = sorted(groups, key=lambda d: (-len(groups[d]), d))
-        out = []
-        for d in order[:max_listed]:
-            ps = groups[d]
-            example = ", ".join(p.rpartition("/")[2] for p in ps[:3])
-            more = ", ..." if len(ps) > 3 else ""
-            out.append(Evidence(f"file/{d}/" if d else "file/(root)",
-                                f"{fmt.plural(len(ps), 'unowned file')}: {example}{more}"))
-        rest = order[max_listed:]
-        if rest:
-            count = sum(len(groups[d]) for d in rest)
-            out.append(Evidence("file/...", f"{fmt.plural(count, 'more unowned file')} in "
-                                f"{fmt.plural(len(rest), 'more directory', 'more directories')}"))
-        return out
-
-
-def _owner_key(owner: Mapping[str, str]) -> str:
-    """``team:slug``, ``user:handle`` or ``email:address`` of a classified owner, lowercased."""
-    return f"{owner['kind']}:{owner['name'].lower()}"
-
-
-_KIND_WORD = {"team": "team", "user": "member handle", "email": "member email"}
-
-
-def _known_owners(teams: Sequence[Mapping[str, Any]]) -> set[str]:
-    known = {"team:" + slug for slug in _team_index(teams)}
-    for t in teams:
-        for m in t.get("members") or ():
-            if m.get("handle"):
-                known.add("user:" + str(m["handle"]).lstrip("@").lower())
-            if m.get("email"):
-                known.add("email:" + str(m["email"]).lower())
-    return known
+        return coverage(facts[0], int(rule.param("max_listed", 20)), teams,
+                        set(_team_index(teams)))

@@ -106,12 +106,20 @@ def scaffold(directory: Path) -> int:
     from guardrails.paths import is_inside
 
     real_dir = Path(os.path.realpath(directory))
+    inside: dict[Path, bool] = {directory: True}  # each folder on the way resolved once
+
+    def stays_in(folder: Path) -> bool:
+        if folder not in inside:
+            inside[folder] = is_inside(Path(os.path.realpath(folder)), directory, real_dir)
+        return inside[folder]
+
     for path in targets:
-        if not is_inside(Path(os.path.realpath(path.parent)), real_dir):
+        if not stays_in(path.parent):
+            # name the first folder that leads out (org/ itself, or guardrails/ of
+            # guardrails/rules/): the link to remove
             parts = path.parent.relative_to(directory).parts
             link = next(p for p in (directory.joinpath(*parts[:i + 1])
-                                    for i in range(len(parts)))
-                        if not is_inside(Path(os.path.realpath(p)), real_dir))
+                                    for i in range(len(parts))) if not stays_in(p))
             raise UsageError(
                 f"{link} is a symbolic link that leads outside "
                 f"{directory}; nothing was written",

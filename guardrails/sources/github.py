@@ -16,18 +16,28 @@ through ``api_url``) and yields the facts of DATA.md:
 - ci_runs: completed GitHub Actions workflow runs.
 - teams (with ``teams_org``): the org's teams and their members.
 
+This module asks (which listings, how far back, what to fetch per item);
+turning each checked answer into a fact is :mod:`guardrails.sources.github_facts`.
+
 Query parameters depending on the window are rounded to whole UTC days so
 runs on the same day ask the same URLs and the cache can answer them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from guardrails.plugin import Source, hookimpl
 from guardrails.sources import http_shapes as shapes
+from guardrails.sources.github_facts import (
+    change_fact,
+    ci_run_fact,
+    deployment_fact,
+    deployment_status,
+    team_fact,
+)
+from guardrails.sources.github_facts import ts as _ts
 from guardrails.sources.github_incidents import SCHEMA as incidents_schema
 from guardrails.sources.github_incidents import (
     IncidentOptions,
@@ -42,23 +52,14 @@ from guardrails.sources.http import (
     config_error,
     gathering,
 )
-from guardrails.timeutil import iso
 
 API_VERSION = "2022-11-28"
 
-#: GitHub deployment status state -> DATA.md deployment status
-_DEPLOY_STATES = {
-    "success": "success", "failure": "failure", "error": "error",
-    "inactive": "inactive", "in_progress": "in_progress", "queued": "in_progress",
-    "pending": "in_progress",
-}
-#: Actions conclusion -> DATA.md ci_run conclusion; others (skipped, neutral,
-#: action_required, stale) gave no feedback and are left out
-_CONCLUSIONS = {
-    "success": "success", "failure": "failure", "timed_out": "failure",
-    "startup_failure": "failure", "cancelled": "cancelled",
-}
-_REVIEW_STATES = {"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"}
+# The answers' conversions (github_facts) and incidents (github_incidents) are
+# re-exported: they have always been importable from here.
+__all__ = ["API_VERSION", "GitHubSource", "change_fact", "ci_run_fact", "deployment_fact",
+           "deployment_status", "guardrails_gather_sources", "incident_fact", "team_fact"]
+
 # deployments created this long before the window may still finish inside it
 _DEPLOY_SLACK = timedelta(days=1)
 
@@ -333,149 +334,6 @@ class GitHubSource(Source):
             return team_fact(team, people)
 
         return client.map(members, teams, label="teams")
-
-
-# -- answers -> facts (pure: the answers were checked against http_shapes) -------------
-
-Warn = Callable[[str], None]
-
-
-def change_fact(repo: str, pr: dict[str, Any], reviews: list[dict[str, Any]],
-                commits: list[dict[str, Any]], warn: Warn, *, where: str = ""
-                ) -> dict[str, Any] | None:
-    """The ``changes`` fact of one pull request, or None (with a warning) when its
-    own dates contradict each other."""
-    number = int(pr["number"])
-    created, merged = _ts(pr.get("created_at")), _ts(pr.get("merged_at"))
-    if created is not None and merged is not None and merged < created:
-        warn(f"github: pull request #{number} ({where or repo}) was merged "
-             f"({iso(merged)}) before it was created ({iso(created)}); excluded")
-        return None
-    first_commit = min(
-        (t for c in commits if (t := _ts(shapes.dig(c, "commit", "author", "date")))),
-        default=None,
-    )
-    fact: dict[str, Any] = {
-        "id": str(number),
-        "title": pr.get("title"),
-        "author": shapes.dig(pr, "user", "login"),
-        "created_at": created,
-        "first_commit_at": first_commit,
-        "merged_at": merged,
-        "merge_sha": pr.get("merge_commit_sha"),
-        "additions": pr.get("additions"),
-        "deletions": pr.get("deletions"),
-        "repo": repo,
-        "url": pr.get("html_url"),
-        "reviews": [
-            {"user": shapes.dig(r, "user", "login") or "ghost", "state": r["state"],
-             "submitted_at": _ts(r.get("submitted_at"))}
-            for r in reviews if r.get("state") in _REVIEW_STATES
-        ],
-    }
-    return shapes.compact(fact)
-
-
-def deployment_fact(d: dict[str, Any], statuses: list[dict[str, Any]], end: datetime, *,
-                    service: str, environment: str, warn: Warn, where: str = ""
-                    ) -> dict[str, Any] | None:
-    """The ``deployments`` fact of one deployment and its statuses (None: excluded)."""
-    timed = [(ts, s) for s in statuses if (ts := _ts(s.get("created_at"))) is not None]
-    timed.sort(key=lambda pair: pair[0])  # stable: equal times keep the API's order
-    dated = [s for ts, s in timed if ts < end]
-    created = _ts(d.get("created_at"))
-    if dated:
-        newest = dated[-1]
-        status = deployment_status([str(s.get("state", "")) for s in dated])
-        finished = _ts(newest["created_at"])
-        url = newest.get("log_url") or newest.get("target_url") or newest.get(
-            "environment_url")
-    else:
-        # no status yet: GitHub shows it as pending
-        status, finished, url = "in_progress", created, None
-    if finished is None:
-        return None
-    if created is not None and finished < created:
-        warn(f"github: deployment {d['id']} ({where}) finished ({iso(finished)}) before it "
-             f"started ({iso(created)}); excluded")
-        return None
-    return shapes.compact({
-        "id": str(d["id"]),
-        "service": service,
-        "environment": d.get("environment", environment),
-        "production_environment": bool(d.get("production_environment",
-                                             environment == "production")),
-        "sha": d.get("sha"),
-        "ref": d.get("ref"),
-        "started_at": created,
-        "finished_at": finished,
-        "status": status,
-        "creator": shapes.dig(d, "creator", "login"),
-        "url": url or None,
-    })
-
-
-def ci_run_fact(run: dict[str, Any], end: datetime, *, warn: Warn, where: str = ""
-                ) -> dict[str, Any] | None:
-    """The ``ci_runs`` fact of one workflow run (None: unfinished, no feedback, out of
-    the window, or dates that contradict)."""
-    conclusion = _CONCLUSIONS.get(run.get("conclusion") or "")
-    if run.get("status") != "completed" or conclusion is None:
-        return None
-    started = _ts(run.get("run_started_at") or run.get("created_at"))
-    finished = _ts(run.get("updated_at"))
-    if started is None or finished is None or started >= end:
-        return None
-    if finished < started:
-        warn(f"github: workflow run {run['id']} ({where}) finished ({iso(finished)}) "
-             f"before it started ({iso(started)}); excluded")
-        return None
-    return shapes.compact({
-        "id": str(run["id"]),
-        "started_at": started,
-        "finished_at": finished,
-        "conclusion": conclusion,
-        "workflow": run.get("name"),
-        "branch": run.get("head_branch"),
-        "sha": run.get("head_sha"),
-        "event": run.get("event"),
-        "url": run.get("html_url"),
-    })
-
-
-def team_fact(team: dict[str, Any], people: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ``teams`` fact of one team and its members."""
-    return shapes.compact({
-        "id": team["slug"],
-        "name": team.get("name"),
-        "github": team["slug"],
-        "mission": team.get("description") or None,
-        "parent": shapes.dig(team, "parent", "slug"),
-        "members": [{"handle": m["login"]} for m in people if m.get("login")],
-        "url": team.get("html_url"),
-    })
-
-
-def deployment_status(states: list[str]) -> str:
-    """DATA.md status from a deployment's status states, oldest first.
-
-    The newest state decides; ``inactive`` counts as ``success`` when the
-    state before the trailing inactive ones was ``success``.
-    """
-    if not states:
-        return "in_progress"
-    newest = states[-1]
-    if newest == "inactive":
-        earlier = [s for s in states if s != "inactive"]
-        return "success" if earlier and earlier[-1] == "success" else "inactive"
-    return _DEPLOY_STATES.get(newest, newest)
-
-
-def _ts(value: Any) -> datetime | None:
-    return shapes.api_time("github", value)
-
-
-
 
 
 @hookimpl

@@ -31,7 +31,6 @@ without HTTP sources.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -54,6 +53,7 @@ from guardrails.sources.http_settings import (
 from guardrails.sources.http_shapes import Shape
 from guardrails.sources.http_transport import Answer, Cancelled, TransportMixin
 from guardrails.textsafe import printable as _escape
+from guardrails.textsafe import safe_query
 
 if TYPE_CHECKING:
     import requests
@@ -231,7 +231,7 @@ class HttpClient(TransportMixin, PagingMixin, ConcurrencyMixin):
         base_path = self._base.path.rstrip("/")
         if parts.netloc == self._base.netloc and base_path and path.startswith(base_path):
             path = path[len(base_path):] or "/"
-        query = _mask_query(parts.query)
+        query = safe_query(parts.query)
         text = path + (f"?{query}" if query else "")
         return _escape(self._scrub(text))
 
@@ -284,20 +284,6 @@ class HttpClient(TransportMixin, PagingMixin, ConcurrencyMixin):
             return ProgressTask()
         label = self.source if what is None else f"{self.source}: {what}"
         return self.env.progress.task(label, total=total, unit=unit)
-
-
-_SECRET_PARAM = re.compile(r"token|key|secret|passw|sig|auth|code", re.IGNORECASE)
-
-
-def _mask_query(query: str) -> str:
-    """A query string with the values of secret-looking parameters replaced by ***."""
-    if not query or not _SECRET_PARAM.search(query):
-        return query
-    out = []
-    for part in query.split("&"):
-        name, eq, value = part.partition("=")
-        out.append(f"{name}{eq}***" if eq and _SECRET_PARAM.search(name) else part)
-    return "&".join(out)
 
 
 @contextmanager

@@ -48,19 +48,20 @@ def _answers() -> list[tuple[object, ...]]:
     out = []
     for src, kind, want in BUILTIN_EXPRESSIONS:
         c = compile_expression(src, kind, BUILTIN, want=want)
-        out.append(({n: u.to_plain() for n, u in c.uses.items()}, c.reaches, c.type is None))
+        out.append(({n: u.to_plain() for n, u in c.uses.items()}, c.reaches,
+                    (c.checked.type_name, c.checked.type_text), not c.checked.fresh))
     return out
 
 
 def test_a_shipped_answer_is_the_checks(fresh: None, monkeypatch: pytest.MonkeyPatch) -> None:
     from_table = _answers()
     assert all(hit for *_, hit in from_table)  # none was checked
-    assert any(reaches for _, reaches, _ in from_table)  # a postmortem's link is kept
+    assert any(reaches for _, reaches, *_ in from_table)  # a postmortem's link is kept
     monkeypatch.setattr(typecache, "_shipped", {})
     runtime._compiled.clear()
     checked = _answers()
     assert not any(hit for *_, hit in checked)
-    assert [a[:2] for a in from_table] == [a[:2] for a in checked]
+    assert [a[:3] for a in from_table] == [a[:3] for a in checked]
 
 
 def test_another_registry_or_expression_is_checked(fresh: None) -> None:
@@ -74,7 +75,7 @@ def test_another_registry_or_expression_is_checked(fresh: None) -> None:
     # one more kind (a plugin's) is another key: checked, and found good
     widgets = KindRegistry([*BUILTIN.values(), FactKind("widgets", "widget")])
     assert compile_expression("fact.members.size()", "teams", widgets,
-                              want="number").type is not None
+                              want="number").checked.fresh
     # and so is the same text wanting another type, or any other text
     with pytest.raises(CelProblem, match="not true or false"):
         compile_expression("fact.members.size()", "teams", BUILTIN, want="bool")

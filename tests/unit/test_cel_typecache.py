@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import modules_after
 
 from guardrails.celrules import runtime, typecache
 from guardrails.celrules.runtime import CelProblem, compile_expression
@@ -23,6 +24,7 @@ EXPRESSIONS = [
     ('fact.deployment.incidents.exists(i, i.severity == "SEV1")', "changes", (), "bool"),
     ("fact.team.members.size() > 2", "services", (), "bool"),
     ("fact", "teams", (), None),
+    ("fact.members", "teams", (), None),  # a group_by: its type (a list) is kept too
     ("deployments.size() + incidents.size()", None, ("deployments", "incidents"), "number"),
 ]
 
@@ -56,7 +58,8 @@ def compiled_all(kinds: KindRegistry = BUILTIN) -> list[tuple[object, ...]]:
     out = []
     for src, kind, lists, want in EXPRESSIONS:
         c = compile_expression(src, kind, kinds, lists=lists, want=want)
-        out.append((plain(dict(c.uses)), c.reaches, c.type is None))
+        out.append((plain(dict(c.uses)), c.reaches, (c.checked.type_name, c.checked.type_text),
+                    not c.checked.fresh))
     return out
 
 
@@ -66,11 +69,11 @@ def test_a_warm_run_reads_the_same_fields_without_checking(cache: Path) -> None:
     new_process()
     assert len(list(cache.glob("cel-types-*.json"))) == 1
     warm = compiled_all()
-    assert [c[:2] for c in warm] == [c[:2] for c in cold]
-    assert all(hit for *_, hit in warm)  # from the cache: no type, checked by the earlier run
-    assert any(reaches for _, reaches, _ in warm)  # links were remembered too
+    assert [c[:3] for c in warm] == [c[:3] for c in cold]
+    assert all(hit for *_, hit in warm)  # from the cache: checked by the earlier run
+    assert any(reaches for _, reaches, *_ in warm)  # links were remembered too
     new_process()
-    assert [c[:2] for c in compiled_all()] == [c[:2] for c in cold]
+    assert [c[:3] for c in compiled_all()] == [c[:3] for c in cold]
 
 
 def test_a_problem_is_never_stored_and_worded_each_time(cache: Path) -> None:
@@ -115,7 +118,7 @@ def test_a_damaged_or_foreign_file_is_a_miss(cache: Path) -> None:
         typecache._state = None
         runtime._compiled.clear()
         warm = compiled_all()
-        assert [c[:2] for c in warm] == [c[:2] for c in cold]
+        assert [c[:3] for c in warm] == [c[:3] for c in cold]
         assert not any(hit for *_, hit in warm)
 
 
@@ -138,3 +141,47 @@ def test_uses_trees_round_trip_and_refuse_anything_else() -> None:
     for bad in ([True], [1, {}], [False, []], [False, {"x": 3}], deep, "x"):
         with pytest.raises(ValueError):
             Uses.from_plain(bad)
+
+
+def test_a_warm_run_with_group_by_imports_no_checker(tmp_path: Path) -> None:
+    """``group_by`` is checked once at load (its type refuses a list) and that check is
+    kept with its type: a warm run of rules grouping by a field, ``count`` and
+    ``metric``, needs neither the CEL parser nor the type checker."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "acme"
+    (tmp_path / "rules.yaml").write_text(
+        "pack: local\nrules:\n"
+        "  - {id: per-team, title: At most 3 services a team, check: count,\n"
+        "     facts: services, group_by: team, max: 3}\n"
+        "  - {id: per-service, title: Failure rate per service, check: metric,\n"
+        "     metric: dora.change_failure_rate, group_by: service, max: 0.5}\n", "utf-8")
+    (tmp_path / "guardrails.yaml").write_text(
+        f"rules:\n  - rules.yaml\nsources:\n  files:\n    path: {example / 'org'}\n"
+        "allow_outside_root: true\n", "utf-8")
+    env = {"PATH": "/usr/bin:/bin", "GUARDRAILS_CACHE_DIR": str(tmp_path / "cache"),
+           "GUARDRAILS_PLUGIN_CACHE_DIR": str(tmp_path / "startup")}
+    args = ["check", "-c", str(tmp_path / "guardrails.yaml"), "--now", "2026-11-20", "-q"]
+    cold = modules_after(args, env, cwd=tmp_path)
+    assert cold.code == 0 and "2 passed" in cold.output, cold.output
+    assert "guardrails.celrules.check" in cold.modules  # checked once, then kept
+    warm = modules_after(args, env, cwd=tmp_path)
+    assert warm.code == 0 and "2 passed" in warm.output, warm.output
+    assert "guardrails.celrules.rules" in warm.modules  # the rule's group_by was validated
+    assert not {"guardrails.celrules.check", "guardrails.celrules.parse"} & warm.modules
+
+
+def test_group_by_is_type_checked_once(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``count``'s group_by compiles ``fact.PATH`` and refuses a list by the same check."""
+    from guardrails.celrules.rules import group_by_problems
+
+    calls: list[str] = []
+    check = runtime._check
+
+    def counted(src: str, *args: object) -> object:
+        calls.append(src)
+        return check(src, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runtime, "_check", counted)
+    (problem,) = group_by_problems("members", "teams", BUILTIN)
+    assert "members of teams is a list (list(map))" in str(problem)
+    assert group_by_problems("name", "teams", BUILTIN) == []
+    assert calls == ["fact.members", "fact.name"]

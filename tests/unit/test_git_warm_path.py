@@ -61,6 +61,8 @@ def test_a_warm_git_check_leaves_logging_unexecuted(tmp_path: Path) -> None:
     assert "select" not in mods  # ... nor ran git at all: HEAD from git's files (githead)
     # ... nor imported the runner: git's path is looked up apart (githead.which), gitwarm7
     assert "guardrails.sources.gitrun" not in mods
+    # ... nor the judging of a CODEOWNERS file, which this repository has none of
+    assert "guardrails.checks.codeowners_coverage" not in mods
     assert logging_deferred is True
     assert not {"traceback", "textwrap", "threading"} & set(mods)
 

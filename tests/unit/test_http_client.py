@@ -427,5 +427,20 @@ def test_a_cache_entry_of_the_wrong_types_is_discarded(tmp_path: Path, raw: Any)
 def test_messages_never_show_secret_query_values_or_url_credentials() -> None:
     c = client("https://user:pw@api.example/v3")
     shown = c.shown("https://user:pw@api.example/v3/x?per_page=100&access_token=abc123")
-    assert shown == "/x?per_page=100&access_token=***"
+    assert shown == "/x?per_page=100&***"  # the one rule of guardrails.textsafe.safe_query
     assert "pw" not in c._errors.netloc
+
+
+def test_a_failing_page_s_message_shows_its_paging_but_no_signature(httpserver: Any) -> None:
+    """A next link's query (a server's, so any parameter) in the message of the page
+    that failed: page and per_page say which request it was, a signature is ***."""
+    base = httpserver.url_for("/")
+    httpserver.expect_request("/list", query_string="per_page=2&page=2&sig=s3cr3tSIGvalue"
+                              ).respond_with_json({"message": "down"}, status=502)
+    httpserver.expect_request("/list").respond_with_json([1, 2], headers={
+        "Link": f'<{base}list?per_page=2&page=2&sig=s3cr3tSIGvalue>; rel="next"'})
+    c = client(base, retries=0)
+    with pytest.raises(SourceError) as exc:
+        list(c.pages("/list", {"per_page": 2}, purpose="numbers"))
+    assert "GET /list?per_page=2&page=2&*** (numbers) answered 502" in str(exc.value)
+    assert "s3cr3t" not in str(exc.value)

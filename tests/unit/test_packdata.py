@@ -67,3 +67,43 @@ def test_only_plain_data_is_written() -> None:
             packgen._literal({"k": bad})
     value = {"a": [1, 1.0, True, None, "é\n", {"b": -0.5}]}
     assert _typed(ast.literal_eval(packgen._literal(value))) == _typed(value)
+
+
+def _collected(tmp_path: Path) -> list[object]:
+    """The rules of a run naming every builtin pack (the start-up caches off: no pack
+    cache answers), as the session collects them."""
+    from guardrails.config import RunOptions, load_config
+    from guardrails.session import Session
+
+    (tmp_path / "org").mkdir(exist_ok=True)
+    config = tmp_path / "guardrails.yaml"
+    config.write_text("rules:\n" + "".join(f"  - builtin:{name}\n" for name in
+                                          sorted(builtin_packs()))
+                      + "sources:\n  files:\n    path: org\n", "utf-8")
+    session = Session(load_config(config, RunOptions()))
+    session.configure()
+    try:
+        return list(session.collect())
+    finally:
+        session.unconfigure()
+
+
+def test_an_edited_pack_is_parsed_from_the_bytes_read_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A builtin pack whose bytes the shipped parse does not hold (edited in place) is
+    parsed from the bytes packcache.read_pack read, not read from disk again."""
+    from guardrails import packdata
+
+    monkeypatch.setenv("GUARDRAILS_NO_STARTUP_CACHE", "1")
+    shipped = _collected(tmp_path)
+    monkeypatch.setattr(packdata, "PACKS", {})  # no parse of these bytes ships
+
+    packs = set(builtin_packs().values())
+    read_bytes = yamlio.read_bytes
+
+    def no_second_read(path: Path, display: str | None = None) -> bytes:
+        assert path not in packs, f"{path} was read again"
+        return read_bytes(path, display)
+
+    monkeypatch.setattr(yamlio, "read_bytes", no_second_read)
+    assert _collected(tmp_path) == shipped

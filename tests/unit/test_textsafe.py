@@ -9,7 +9,7 @@ from helpers import fuzz_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guardrails.textsafe import printable
+from guardrails.textsafe import hide_url_secrets, printable, safe_query
 
 
 @pytest.mark.parametrize(("raw", "shown"), [
@@ -83,3 +83,31 @@ def test_the_terminal_shows_evidence_inert_and_keeps_what_is_already_printable()
         "org/a\\rb.csv")
     assert (shown[1].line, shown[1].record) == (3, True)
     assert hostile.subject == "change/\x1b[2J"  # the result itself is not changed
+
+
+@pytest.mark.parametrize(("query", "shown"), [
+    ("", ""),
+    ("page=3&per_page=100", "page=3&per_page=100"),
+    ("per_page=100&access_token=abc123", "per_page=100&***"),
+    ("ghp_pastedTOKEN", "***"),  # no name: the part itself may be the token
+    ("page", "***"),  # a shown name without a value is not a parameter of ours
+    ("service_ids%5B%5D=P1&statuses%5B%5D=resolved",  # PagerDuty's, as urlencode writes
+     "service_ids%5B%5D=P1&statuses%5B%5D=resolved"),
+    ("X-Amz-Signature=abc&X-Amz-Credential=AKIA", "***&***"),
+    ("t=abc&page=2", "***&page=2"),
+])
+def test_a_query_shows_only_guardrails_own_parameters(query: str, shown: str) -> None:
+    assert safe_query(query) == shown
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("no URL here", "no URL here"),
+    ("'https://ghe.example/api/v3?access_token=ghp_x' is not a 'uri'",
+     "'https://ghe.example/api/v3?***' is not a 'uri'"),
+    ("https://deploy:hunter2@gitlab.example/api/v4?page=2#tok",
+     "https://***@gitlab.example/api/v4?page=2#***"),
+    ("a http://h/x?per_page=1&key=k and https://h/y?x", "a http://h/x?per_page=1&*** and https://h/y?***"),
+])
+def test_urls_in_a_message_hide_user_info_fragment_and_unknown_parameters(
+        text: str, shown: str) -> None:
+    assert hide_url_secrets(text) == shown
