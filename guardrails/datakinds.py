@@ -118,7 +118,7 @@ class _CauseIndex:
         dep = None
         for ref in refs:
             dep = self.first.get(ref)
-            if dep is None and _ABBREV.match(ref) and len(ref) not in (40, 64):
+            if dep is None and re.match(_ABBREV, ref) and len(ref) not in (40, 64):
                 # an abbreviated sha: the first whole SHA-1 or SHA-256 it starts
                 dep = next((d for k, d in sorted(self.first.items())
                             if len(k) in (40, 64) and k.startswith(ref.lower())), None)
@@ -135,7 +135,7 @@ class _CauseIndex:
                    "shipped it before the incident opened; its cause is unknown")
 
 
-_ABBREV = re.compile(r"^[0-9a-fA-F]{7,64}$")
+_ABBREV = r"^[0-9a-fA-F]{7,64}$"  # compiled at first use (re's cache): few incidents name one
 
 
 def _join_deployments(store: JoinStore, now: datetime | None) -> None:

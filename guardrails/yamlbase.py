@@ -28,8 +28,10 @@ MAX_INT_DIGITS = 100
 MAX_FILE_BYTES = 1 << 30
 
 
-_DEEP_LINE = re.compile(rf"^[ \t?:-]{{{MAX_DEPTH},}}", re.MULTILINE)
-_BRACKETS = re.compile(r"[\[\]{}]")
+# Compiled at first use (re's own cache): only PyYAML's path asks (guardrails.yamlparse);
+# a run whose YAML the caches or guardrails.yamlfast answer never compiles them.
+_DEEP_LINE = rf"^[ \t?:-]{{{MAX_DEPTH},}}"
+_BRACKETS = r"[\[\]{}]"
 
 
 def deep_offset(text: str, limit: int = MAX_DEPTH) -> int | None:
@@ -38,11 +40,11 @@ def deep_offset(text: str, limit: int = MAX_DEPTH) -> int | None:
     Over-approximates (brackets inside strings count too): an offset only
     sends the text to the slower Python parser, which then judges exactly.
     """
-    m = _DEEP_LINE.search(text)  # block nesting needs indentation or "- - -"
+    m = re.search(_DEEP_LINE, text, re.MULTILINE)  # block nesting needs indentation or "- - -"
     if m:
         return m.start()
     depth = 0
-    for m in _BRACKETS.finditer(text):
+    for m in re.finditer(_BRACKETS, text):
         if m.group() in "[{":
             depth += 1
             if depth > limit:

@@ -52,7 +52,14 @@ def load(
     """Parse one YAML document. With ``positions`` also map each path to (line, col).
 
     With ``finite`` (org data), ``.nan`` and ``.inf`` are refused at their position.
+    The plainest texts are read by :mod:`guardrails.yamlfast` (same answer, no
+    PyYAML import); everything else, and every error, by PyYAML.
     """
+    from guardrails.yamlfast import load as fast
+
+    done = fast(text, positions=positions)
+    if done is not None:
+        return done
     from guardrails.yamlparse import load as parse
 
     return parse(text, display, positions=positions, finite=finite)

@@ -57,6 +57,22 @@ ENTRIES = (
 REVIEWS_FILE = "reviews.csv"
 
 
+#: entries of a folder kept from its listing; a bigger folder's data files are
+#: found by a stat of each name (its stray names: among the first listed)
+_LISTED = 10_000
+
+
+def _listing(folder: Path) -> tuple[dict[str, os.DirEntry[str]], bool]:
+    """(name -> entry, whether that is every entry) of ``folder``; ({}, False) when
+    it cannot be listed (absent, not a folder, no permission)."""
+    try:
+        with os.scandir(folder) as it:
+            entries = list(islice(it, _LISTED + 1))
+    except OSError:
+        return {}, False
+    return {e.name: e for e in entries[:_LISTED]}, len(entries) <= _LISTED
+
+
 class FolderFinding:
     """The folder half of the files source: where its files are, and safe.
 
@@ -124,10 +140,25 @@ class FolderFinding:
         if self._files is not None:
             return self._files
         folder = self._root()
+        # One listing of the folder (and of surveys/) answers which data files are
+        # there and which names are strays, instead of a stat of each of the ~40
+        # names a kind may have and a listing again for the strays. A name is a
+        # data file only as listed, case included: on a case-insensitive disk a
+        # stat of "teams.yaml" finds "Teams.yaml", which the warnings call a stray.
+        listed = {sub: _listing(folder / sub) for sub in ("", "surveys/")}
         found: dict[str, list[Path]] = {}
         for entry in ENTRIES:
-            paths = [folder / f"{entry.stem}{s}" for s in entry.suffixes]
-            paths = [p for p in paths if self._readable(p)]
+            sub = entry.stem[:entry.stem.rfind("/") + 1]
+            names, whole = listed[sub]
+            paths = []
+            for s in entry.suffixes:
+                path = folder / f"{entry.stem}{s}"
+                if whole:
+                    seen = names.get(path.name)
+                    if seen is not None and self._listed_readable(path, seen):
+                        paths.append(path)
+                elif self._readable(path):
+                    paths.append(path)
             if len(paths) > 1:
                 shown = " and ".join(self.env.display(p) for p in paths)
                 raise UsageError(
@@ -137,7 +168,7 @@ class FolderFinding:
                 )
             if paths:
                 found[entry.kind] = paths
-        self._warn_strays(folder)
+        self._warn_strays(folder, listed)
         pm_dir = folder / "postmortems"
         if pm_dir.is_dir():
             pms = self._postmortem_files(pm_dir)
@@ -148,21 +179,33 @@ class FolderFinding:
         self._files = found
         return found
 
-    def _warn_strays(self, folder: Path) -> None:
+    def _listed_readable(self, path: Path, seen: os.DirEntry[str]) -> bool:
+        """:meth:`_readable` of a listed ``path``, its listing saving the ``lstat``
+        of a plain regular file or folder."""
+        try:
+            if seen.is_file(follow_symlinks=False) and self._safe_folder(path.parent):
+                return True
+            if seen.is_dir(follow_symlinks=False):
+                return False
+        except OSError:
+            pass
+        return self._readable(path)
+
+    def _warn_strays(self, folder: Path,
+                     listed: dict[str, tuple[dict[str, os.DirEntry[str]], bool]]) -> None:
         """Warn of a file that looks like data but is no file this source reads.
 
         A misspelt or mis-cased name (``deploymnets.csv``, ``Teams.yaml``) and a
         folder named as a data file would otherwise read as "no deployments data",
-        a skip the user takes for missing data rather than a typo. One listing of
-        the folder (and of ``surveys/``); names far from every data file (a
-        ``notes.yaml`` kept there) are left alone.
+        a skip the user takes for missing data rather than a typo. ``listed``:
+        the listing of the folder and of ``surveys/`` (:func:`_listing`); names far
+        from every data file (a ``notes.yaml`` kept there) are left alone.
         """
         names = {f"{e.stem}{s}": e.kind for e in ENTRIES for s in e.suffixes}
         names[REVIEWS_FILE] = "changes"
         for sub in ("", "surveys/"):
             try:
-                with os.scandir(folder / sub) as it:
-                    found = sorted((e.name, e.is_dir()) for e in islice(it, 10_000))
+                found = sorted((e.name, e.is_dir()) for e in listed[sub][0].values())
             except OSError:
                 continue
             stems = sorted({n[len(sub):].rpartition(".")[0] for n in names

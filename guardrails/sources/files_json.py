@@ -56,10 +56,12 @@ def _finite_float(text: str) -> float:
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
                             parse_float=_finite_float)
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-_LONG_INT = re.compile(r"\d{4301,}")
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_LONE_SURROGATE = re.compile(
+# Patterns of the error paths and of text holding a \u escape, compiled at first use
+# (re's own cache), not by every run that imports this module.
+_NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_LONG_INT = r"\d{4301,}"
+_SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+_LONE_SURROGATE = (
     r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
     r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 )
@@ -70,7 +72,7 @@ def _line_of(text: str, pos: int | None) -> int | None:
 
 
 def _infinite_at(text: str) -> int | None:
-    for m in _NUMBER.finditer(text):
+    for m in re.finditer(_NUMBER, text):
         token = m.group()
         if ("e" in token or "E" in token or len(token) > 300) and not math.isfinite(float(token)):
             return m.start()
@@ -100,11 +102,11 @@ def _check_decoded(value: Any, text: str, display: str, line: int | None) -> Non
             f"the JSON value nests objects and arrays more than {yamlio.MAX_DEPTH} levels deep",
             file=display, line=line, fix="flatten the record",
         )
-    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+    if "\\u" in text and re.search(_SURROGATE_ESCAPE, text):
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            m = _LONE_SURROGATE.search(text)
+            m = re.search(_LONE_SURROGATE, text)
             raise DataFileError(
                 "invalid JSON text: a \\u escape names half of a UTF-16 surrogate pair "
                 "(a lone surrogate), which is not a character",
@@ -148,7 +150,7 @@ def load_json(text: str, display: str, line: int | None = None) -> Any:
     except ValueError as exc:
         where = line
         if "integer string conversion" in str(exc):  # Python's 4300-digit limit
-            m = _LONG_INT.search(text)
+            m = re.search(_LONG_INT, text)
             raise DataFileError(
                 "invalid JSON: an integer of more than 4300 digits is larger than "
                 "guardrails accepts",

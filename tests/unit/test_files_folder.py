@@ -1,0 +1,79 @@
+"""Which files of the org data folder the files source reads: one listing, names as listed."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from guardrails.errors import DataFileError, UsageError
+from guardrails.plugin import SourceEnv
+from guardrails.sources import files_folder
+from guardrails.sources.files import FilesSource
+
+TEAMS = "teams:\n  - id: web\n    name: Web\n    members:\n      - handle: ana\n"
+WESTRUM = "team,respondent,submitted_at,q1,q2,q3,q4,q5,q6,q7\n"
+
+
+def _source(root: Path) -> FilesSource:
+    env = SourceEnv(root=root, now=datetime(2026, 11, 1, tzinfo=UTC), window=timedelta(days=90))
+    return FilesSource({"path": "org"}, env)
+
+
+def _org(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / "org" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def test_a_mis_cased_name_is_warned_about_and_not_read(tmp_path: Path) -> None:
+    """Only the name as listed counts, so the warning and the reading agree on every disk
+    (on a case-insensitive one a stat of teams.yaml would find Teams.yaml)."""
+    _org(tmp_path, {"Teams.yaml": TEAMS, "surveys/Westrum.csv": WESTRUM})
+    src = _source(tmp_path)
+    assert src.provides() == set()
+    assert src.warnings == [
+        "org/Teams.yaml is not a data file guardrails reads (did you mean teams.yaml?): "
+        "none of its records are read",
+        "org/surveys/Westrum.csv is not a data file guardrails reads (did you mean "
+        "surveys/westrum.csv?): none of its records are read",
+    ]
+
+
+def test_listed_files_are_read_and_two_of_a_kind_refused(tmp_path: Path) -> None:
+    _org(tmp_path, {"teams.yaml": TEAMS, "surveys/westrum.csv": WESTRUM})
+    src = _source(tmp_path)
+    assert src.provides() == {"teams", "survey_answers"} and src.warnings == []
+    assert [t["id"] for t in src.gather({"teams"})["teams"]] == ["web"]
+    _org(tmp_path, {"teams.yml": TEAMS})
+    with pytest.raises(UsageError, match="two files hold teams: org/teams.yaml and org/teams.yml"):
+        _source(tmp_path).validate()
+
+
+def test_a_folder_named_as_a_data_file_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "org" / "incidents.csv").mkdir(parents=True)
+    src = _source(tmp_path)
+    assert src.provides() == set()
+    assert src.warnings == ["org/incidents.csv is a folder, not a data file: "
+                            "no incidents are read from it"]
+
+
+def test_a_listed_link_is_still_checked(tmp_path: Path) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
+    outside.write_text(TEAMS, encoding="utf-8")
+    (tmp_path / "org").mkdir()
+    os.symlink(outside, tmp_path / "org" / "teams.yaml")
+    with pytest.raises(DataFileError, match="resolves outside"):
+        _source(tmp_path).validate()
+
+
+def test_a_folder_too_big_to_keep_listed_is_read_name_by_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the listing's bound the data files are still found (a stat a name)."""
+    monkeypatch.setattr(files_folder, "_LISTED", 3)
+    _org(tmp_path, {"teams.yaml": TEAMS, **{f"note{i}.txt": "" for i in range(5)}})
+    src = _source(tmp_path)
+    assert src.provides() == {"teams"}

@@ -1,0 +1,232 @@
+"""guardrails.yamlfast answers what PyYAML answers (through guardrails.yamlparse), or
+leaves the text to it.
+
+A differential test: random documents built from YAML's traps (YAML 1.1 words
+and numbers, indicators, quotes, comments, flow and block styles, odd
+indentation, non-ASCII text) and random damage to them; wherever the fast
+reader answers, PyYAML must give the same values of the same types and the
+same positions, and must not refuse the text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import example_without_caches, fuzz_examples
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from guardrails import yamlfast, yamlio, yamlparse
+from guardrails.errors import UsageError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_PLAIN = [
+    "yes", "No", "ON", "off", "y", "n", "true", "False", "TRUE", "null", "Null", "~",
+    "0", "-0", "7", "-12", "007", "012", "08", "0x1F", "0b101", "0o17", "1_000", "1:20",
+    "-1:20", "190:20:30", "1.5", "-1.5", ".5", "1.", "1e5", "1.0e+5", "1.0e5", ".inf",
+    "-.inf", "+.INF", ".NaN", ".nan", "+1", "+.5", "-.5", "0.0", "-0.0", "00", "0.", "1__0",
+    "3.14159", "1,000", "12345678901234567890", "1" * 30, "1" * 20 + ".5", "2026-10-02",
+    "2026-10-02T10:00:00Z", "2026-10-02 10:00", "2026-13-45", "20261002", "90d", "1d",
+    "1e-3", "1.5e-3", "0xfg", "0b2", "5-", "1-2-3", "C#", "a #b", "a:b", "a: b", "a:",
+    "http://x.y/z", "delivery::small-batches", "a, b", "a [b]", "a {b}", "x]", "x}",
+    "-x", "- x", "-", "?x", "? x", ":x", "%x", "@x", "`x", "!x", "!!str x", "&a x", "*a",
+    "|", ">", "<<", "=", "Tomás", "日本", "é", "a'b", 'a"b', "x  y", "_x", "/path",
+    "$HOME", "(p)", "...", "---", "a\\b", "ü1", "😀", "ᵃ", "٣", "²", "A", "Sprint 41",
+    "builtin:stability", "x\u00a0y", "\u00a0x", "dep-5398",
+]
+_QUOTED = ['""', "''", '"a b"', "'a b'", '"a: b"', "'a # b'", '"it\'s"', "'it''s'",
+           '"a\\"b"', '"\\u00e9"', '"tab\\tx"', "'x'y", '"x"y', '"x" # c', "'[a]'",
+           '"a, b"', "'{k: v}'", '"yes"', "'1.5'", '"~"']
+_KEYS = ["a", "b", "key", "id", "x-1", "_k", "on", "no", "y", "null", "9k", "a b", "Ämne",
+         "<<", "'q'", '"dq"', "k:x", "True", "a", "b", "k" * 1000, "k" * 1030]
+
+scalars = st.sampled_from(_PLAIN + _QUOTED)
+keys = st.sampled_from(_KEYS)
+
+
+def _tree(depth: int) -> st.SearchStrategy[Any]:
+    if depth == 0:
+        return scalars
+    sub = _tree(depth - 1)
+    return st.one_of(
+        scalars,
+        st.lists(sub, max_size=4),
+        st.lists(st.tuples(keys, sub), max_size=4),
+    )
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    """A YAML text rendered from a random tree in random styles."""
+    step = draw(st.sampled_from([1, 2, 3, 4, 2, 2, 4, 40]))
+    out: list[str] = []
+
+    def comment() -> str:
+        return draw(st.sampled_from(["", "", "", "  # c", " #c", "#c", "   # a: b"]))
+
+    def inline(node: Any) -> str | None:
+        if isinstance(node, str):
+            return node
+        if all(isinstance(c, str) for c in node) or \
+                all(isinstance(c, tuple) and isinstance(c[1], str) for c in node):
+            if isinstance(node, list) and node and isinstance(node[0], tuple):
+                return "{" + draw(st.sampled_from([", ", ",", " , "])).join(
+                    f"{k}: {v}" for k, v in node) + "}"
+            if not node:
+                return draw(st.sampled_from(["[]", "{}", "[ ]"]))
+            if draw(st.booleans()):
+                return "[" + ", ".join(node) + "]"
+        return None
+
+    def emit(node: Any, indent: int, lead: str) -> None:
+        """Write ``node`` whose first line starts with ``lead`` (a key or a dash)."""
+        flat = inline(node)
+        if flat is not None and (isinstance(node, str) or draw(st.booleans())):
+            out.append(f"{lead} {flat}{comment()}" if lead else f"{' ' * indent}{flat}")
+            return
+        if isinstance(node, str):
+            out.append(f"{lead} {node}")
+            return
+        items = node or ["x"]
+        mapping = isinstance(items[0], tuple)
+        inner = indent + (draw(st.integers(0, 4)) if not mapping and lead.strip() != "-"
+                          else step)
+        if lead:
+            if lead.strip() == "-" and mapping and draw(st.booleans()):
+                compact = True
+            else:
+                out.append(lead + comment())
+                compact = False
+        else:
+            compact = False
+        for n, item in enumerate(items):
+            if draw(st.integers(0, 6)) == 0:
+                out.append(draw(st.sampled_from(["", "# note", "   ", "  # x: y"])))
+            pad = " " * inner
+            if compact and n == 0:
+                pad = lead + " "
+                inner_col = len(pad)
+            elif compact:
+                pad = " " * inner_col
+            if mapping:
+                k, v = item if isinstance(item, tuple) else ("k", item)
+                emit(v, (inner_col if compact else inner) + step, f"{pad}{k}:")
+            else:
+                emit(item, inner + step, f"{pad}-")
+
+    tree = draw(_tree(3))
+    emit(tree, 0, "")
+    text = "\n".join(out)
+    if draw(st.booleans()):
+        text = draw(st.sampled_from(["", "# head\n", "\n\n", "  \n"])) + text + "\n"
+    return text
+
+
+@st.composite
+def damaged(draw: st.DrawFn) -> str:
+    """A document with a few characters of YAML's syntax put in at random places."""
+    text = draw(documents())
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(text)))
+        bit = draw(st.sampled_from([":", ": ", " ", "  ", "#", " #", "-", "- ", '"', "'", "[",
+                                    "]", "{", "}", ",", "\n", "\n ", "\t", "*", "&", "!",
+                                    "|", "?", "\u2028", "\r", "\ufeff", "\x85"]))
+        text = text[:at] + bit + text[at:]
+    return text
+
+
+def _typed(value: Any) -> Any:
+    """``value`` with every leaf's type kept (True is not 1, 1.0 is not 1)."""
+    if isinstance(value, dict):
+        return ("map", [(_typed(k), _typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("seq", [_typed(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+def _agree(text: str) -> bool:
+    """Whether the fast reader answered; if it did, its answer is PyYAML's."""
+    got = yamlfast.load(text, positions=True)
+    if got is None:
+        return False
+    try:
+        want = yamlparse.load(text, "<t>", positions=True, finite=True)
+    except UsageError as exc:
+        raise AssertionError(f"PyYAML refuses what the fast reader read: {exc}\n{text}") \
+            from None
+    assert _typed(got[0]) == _typed(want[0]), text
+    assert got[1] == want[1], text
+    plain = yamlfast.load(text)
+    assert plain is not None and _typed(plain[0]) == _typed(want[0]) and plain[1] == {}
+    return True
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(250), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(documents())
+@example("a: 1\nb: [x, 2.5]\nc:\n  - k: yes\n    m: 2026-10-02\n")
+@example("teams:\n- id: x\n")
+@example("a: 1e999\nb: 90d\n")
+@example("a:\n  - \n  - b\n")
+def test_the_fast_reader_agrees_with_pyyaml(text: str) -> None:
+    _agree(text)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(250), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(damaged())
+def test_the_fast_reader_agrees_with_pyyaml_on_damaged_text(text: str) -> None:
+    _agree(text)
+
+
+def test_the_strategies_reach_the_fast_path() -> None:
+    """The fuzz would prove nothing if the fast reader declined everything it is given."""
+    answered = 0
+
+    @settings(max_examples=150, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(documents())
+    def run(text: str) -> None:
+        nonlocal answered
+        answered += _agree(text)
+
+    run()
+    assert answered >= 10  # ~15% are read (the rest hold a trap it declines)
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x 1\nb: *x\n", "a: !!str 1\n", "a: |\n  x\n", "a: >\n  x\n", "a: 1\na: 2\n",
+    "a: x\n  y\n", "? a\n: b\n", "--- \na: 1\n", "%YAML 1.1\n---\na: 1\n", "a:\t1\n",
+    "a: \"x\\ny\"\n", "a: 0x1F\n", "a: 012\n", "a: 1:20\n", "a: .inf\n", "on: 1\n",
+    "a: b: c\n", "- a\nb: 1\n", "a: [x, [y]]\n", "a: [x,\n  y]\n", "a:\n- x\n", "a: 1.0e+999\n",
+    "a: " + "1" * 200 + "\n", "", "# only a comment\n", "plain\n", "a: 'x''y'\n",
+    "a:\r\n  b: 1\n", "a: \u2028\n", "k" * 1030 + ": v\n", "a: {" + "k" * 1030 + ": v}\n",
+    "a: x\nb:\n" + "".join(" " * i + "- k:\n" for i in range(2, 200, 2)),
+])
+def test_it_declines_what_it_does_not_read_exactly(text: str) -> None:
+    assert yamlfast.load(text, positions=True) is None
+
+
+@pytest.mark.parametrize("name", ["guardrails.yaml", "org/teams.yaml", "org/services.yaml",
+                                  "org/goals.yaml", "org/incidents.yaml",
+                                  "org/iterations.yaml"])
+def test_the_example_org_takes_the_fast_path(name: str) -> None:
+    text = yamlio.read_text(ROOT / "examples" / "acme" / name)
+    assert _agree(text), name
+
+
+def test_errors_are_pyyamls(tmp_path: Path) -> None:
+    """A text the fast reader declines is PyYAML's, with PyYAML's error worded as before."""
+    with pytest.raises(UsageError) as err:
+        yamlio.load("a: 1\na: 2\n", "x.yaml")
+    assert "duplicate key 'a'" in str(err.value) and err.value.line == 2
+
+
+def test_a_cold_run_of_the_example_imports_no_pyyaml(tmp_path: Path) -> None:
+    ran = example_without_caches(tmp_path)
+    assert "yaml" not in ran.modules, ran.output
