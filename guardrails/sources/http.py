@@ -267,8 +267,20 @@ class HttpClient(TransportMixin, PagingMixin, ConcurrencyMixin):
         return not base_path or path == base_path or path.startswith(base_path + "/")
 
     def _scrub(self, text: str) -> str:
-        if self._token and len(self._token) >= 4:
-            text = text.replace(self._token, "***")
+        token = self._token
+        if not token or len(token) < 4:
+            return text
+        text = text.replace(token, "***")
+        # A quote cut short (an API's message is kept to 200 characters, a wrong
+        # value to 60) can end inside the token: mask a start of it as well.
+        start = text.find(token[:4])
+        while start != -1:
+            end = start + 4
+            while end < len(text) and end - start < len(token) and \
+                    text[end] == token[end - start]:
+                end += 1
+            text = text[:start] + "***" + text[end:]
+            start = text.find(token[:4], start + 3)
         return text
 
     def _from_entry(self, entry: CacheEntry, shown: str, purpose: str) -> Page:
