@@ -67,6 +67,17 @@ def printable(text: object, *, newlines: bool = False) -> str:
     return _pattern("unsafe" if newlines else "unsafe_nl").sub(_escape, s)
 
 
+def inert_line(text: str) -> str:
+    """One printed line that no CI runner takes for a command of its own.
+
+    GitHub Actions reads any output line that starts with ``::`` (after leading
+    blanks) as a workflow command (``::error``, ``::add-mask``,
+    ``::stop-commands``); a line whose start comes from data (a file's name, a
+    rule's title, a line of a description) gets a leading backslash instead.
+    """
+    return "\\" + text if text.lstrip().startswith("::") else text
+
+
 #: Characters of user text an error message quotes at most.
 LIMIT = 80
 
@@ -92,4 +103,4 @@ def quoted(text: object, limit: int = LIMIT) -> str:
     return "'" + excerpt(text, limit).replace("'", "\\'") + "'"
 
 
-__all__ = ["LIMIT", "excerpt", "printable", "quoted"]
+__all__ = ["LIMIT", "excerpt", "inert_line", "printable", "quoted"]
