@@ -105,12 +105,13 @@ class LoadErrors(UsageError):
         """One line per error: a newline or escape inside one (a file name, a quoted
         value) is shown as ``\\n``/``\\x1b``, so no error can forge a line of its own
         (or a CI ``::error`` command)."""
-        from guardrails.textsafe import printable
+        from guardrails.textsafe import inert_line, printable
 
         if len(self.errors) == 1:
             return printable(str(self.errors[0]))
         lines = [f"{len(self.errors)} errors while loading the config and rules:"]
-        lines += [f"  {printable(str(e))}" for e in self.errors]
+        # indented, but a CI runner strips that: a file named '::error..' stays inert
+        lines += [inert_line(f"  {printable(str(e))}") for e in self.errors]
         return "\n".join(lines)
 
 
