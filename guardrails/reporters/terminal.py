@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from guardrails.model import Evidence, Outcome, Report, Result, Severity
 from guardrails.plugin import Reporter, hookimpl
+from guardrails.progress import MAX_COLUMNS
 from guardrails.textsafe import inert_line, printable
 
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "cyan": "36"}
@@ -42,7 +43,8 @@ def terminal_columns(fallback: int = 80) -> int:
             columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
         except (AttributeError, ValueError, OSError):
             columns = 0
-    return columns or fallback
+    # $COLUMNS=1000000000 drew gigabyte separator lines, 10**20 raised OverflowError
+    return min(columns, MAX_COLUMNS) if columns else fallback
 
 
 def letter(result: Result) -> str:
