@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 from guardrails.progress import ProgressTask
 from guardrails.sources.http_cache import CacheEntry, CacheMiss, ResponseCache, offline_error
@@ -262,7 +262,14 @@ class HttpClient(TransportMixin, PagingMixin, ConcurrencyMixin):
             return False
         base_path = self._base.path.rstrip("/")
         path = parts.path
-        if "/../" in path + "/" or "/./" in path + "/" or "\\" in path:
+        # Dot segments climb out of api_url's path, also percent-encoded: requests
+        # decodes %2e to '.' and sends '/api/../other' (a server reads '/other'), and
+        # some read '..;' as '..'. Decoded a few times, so '%252e' is one too.
+        decoded = path
+        for _ in range(3):
+            decoded = unquote(decoded)
+        if "\\" in decoded or any(seg.split(";", 1)[0] in (".", "..")
+                                   for seg in decoded.split("/")):
             return False
         return not base_path or path == base_path or path.startswith(base_path + "/")
 
