@@ -12,6 +12,7 @@ here, where commands, tests and plugins have always imported them.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,16 @@ def _check_values(config: Config, shown: str) -> list[UsageError]:
                 + (f" ({probe.name} is a file)" if probe != where else " (it is a file)"),
                 file=shown, line=config.line_of("cache_dir"),
                 fix="name a folder (it is created when missing), e.g. .guardrails-cache"))
+        elif not config.allow_outside_root and not _inside(where, config.root):
+            # Caches are trusted by later runs: a config (input like any other) may not
+            # send them, nor what they hold, out of the project (as history_dir).
+            errors.append(ConfigError(
+                f"cache_dir {cache_dir!r} resolves outside the folder holding the config "
+                "(through '..', an absolute path or a symbolic link); guardrails writes "
+                "no cache a config names outside it",
+                file=shown, line=config.line_of("cache_dir"),
+                fix="name a folder inside the project (e.g. .guardrails-cache), set "
+                    "$GUARDRAILS_CACHE_DIR instead, or set 'allow_outside_root: true'"))
     for path, value, parse in checks:
         if value is None:
             continue
@@ -241,6 +252,12 @@ def _check_values(config: Config, shown: str) -> list[UsageError]:
                 f"invalid config value at {'.'.join(map(str, path))}: {exc}",
                 file=shown, line=config.line_of(*path)))
     return errors
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, every link on the way followed, is ``root`` or below it."""
+    real, top = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+    return real == top or real.is_relative_to(top)
 
 
 def _timezone(value: Any) -> Any:

@@ -198,14 +198,22 @@ class Config:
         return out
 
     @property
-    def cache_dir(self) -> Path:
+    def cache_dir(self) -> Path | None:
+        """The project caches' folder; None when there is none to name (no config
+        value, no variable, and no home folder: $HOME unset and the user not in the
+        password database, as in a container run under an arbitrary uid)."""
         configured = self.data.get("cache_dir")
         if configured:
             return (self.root / configured).resolve()
         env = os.environ.get("GUARDRAILS_CACHE_DIR")
         if env:
             return Path(env)
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+        base = os.environ.get("XDG_CACHE_HOME")
+        if not base:
+            try:
+                base = os.path.join(Path.home(), ".cache")
+            except RuntimeError:  # "Could not determine home directory": run without
+                return None
         return Path(base) / "guardrails"
 
     def resolve_inside(self, text: str, *path: Any) -> Path:

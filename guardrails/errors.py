@@ -102,10 +102,16 @@ class LoadErrors(UsageError):
         super().__init__(f"{len(flat)} errors while loading the config and rules")
 
     def __str__(self) -> str:
+        """One line per error: a newline or escape inside one (a file name, a quoted
+        value) is shown as ``\\n``/``\\x1b``, so no error can forge a line of its own
+        (or a CI ``::error`` command)."""
+        from guardrails.textsafe import inert_line, printable
+
         if len(self.errors) == 1:
-            return str(self.errors[0])
+            return printable(str(self.errors[0]))
         lines = [f"{len(self.errors)} errors while loading the config and rules:"]
-        lines += [f"  {e}" for e in self.errors]
+        # indented, but a CI runner strips that: a file named '::error..' stays inert
+        lines += [inert_line(f"  {printable(str(e))}") for e in self.errors]
         return "\n".join(lines)
 
 

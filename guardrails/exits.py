@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-from guardrails.errors import GuardrailsError, PluginError, UsageError
+from guardrails.errors import GuardrailsError, LoadErrors, PluginError, UsageError
 from guardrails.textsafe import excerpt, printable
 
 
@@ -167,8 +167,11 @@ def show(exc: BaseException, err: TextIO) -> None:
         elif isinstance(clicked, click.ClickException):
             clicked.show(file=err)
     elif isinstance(exc, UsageError):
-        # Messages may quote an excerpt of a file: shown, never obeyed by the terminal.
-        print(f"ERROR: {printable(str(exc), newlines=True)}", file=err)
+        # Messages may quote an excerpt of a file or a file's name: shown, never obeyed
+        # by the terminal; each error on one line (LoadErrors: one line each), so a
+        # newline in a name cannot start a line of its own (a CI ::error command).
+        text = str(exc) if isinstance(exc, LoadErrors) else printable(str(exc))
+        print(f"ERROR: {text}", file=err)
     elif isinstance(exc, BrokenPipeError):
         # The reader went away (`guardrails facts | head`): stop quietly, as cat does.
         silence_stdout()

@@ -223,7 +223,11 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
 
 def _lines(exc: UsageError) -> list[str]:
     """One line per error (a LoadErrors holds several)."""
-    return [str(e) for e in exc.errors] if isinstance(exc, LoadErrors) else [str(exc)]
+    from guardrails.textsafe import printable
+
+    # each error one line: a newline in a file name or a quoted value is shown as \n
+    errors = exc.errors if isinstance(exc, LoadErrors) else [exc]
+    return [printable(str(e)) for e in errors]
 
 
 # ---------------------------------------------------------------------------
@@ -315,14 +319,14 @@ def show_errors(lines: list[str], who: str, err: TextIO) -> int:
     Lines another guardrails hook of the same pre-commit run already printed
     are left out, with one line saying so. Returns how many were left out.
     """
-    from guardrails.textsafe import printable
+    from guardrails.textsafe import inert_line, printable
 
     lines = list(dict.fromkeys(lines))
     path = _record_path()
     before = _shown_before(path) if path is not None else {}
     fresh = [line for line in lines if _digest(line) not in before]
     for line in fresh:
-        print(printable(line, newlines=True), file=err)
+        print(inert_line(printable(line)), file=err)
     repeated = len(lines) - len(fresh)
     if repeated:
         by = sorted({before[_digest(line)] for line in lines if _digest(line) in before})

@@ -271,13 +271,18 @@ class TerminalProgress(Progress):
                 return
 
 
+#: most columns a line is drawn for: $COLUMNS=1000000000 made every separator line
+#: a gigabyte, and a number past an index (10**20) an OverflowError
+MAX_COLUMNS = 10_000
+
+
 def _width(stream: TextIO) -> int:
     """Columns of the terminal: $COLUMNS as shutil reads it, else the stream's own
-    (a new pseudo-terminal may say 0), else 80."""
+    (a new pseudo-terminal may say 0), else 80; at most :data:`MAX_COLUMNS`."""
     with contextlib.suppress(ValueError):
         columns = int(os.environ.get("COLUMNS", ""))
         if columns > 0:
-            return columns
+            return min(columns, MAX_COLUMNS)
     with contextlib.suppress(OSError, ValueError, AttributeError):
         columns = os.get_terminal_size(stream.fileno()).columns
         if columns > 0:

@@ -80,13 +80,18 @@ def text(help: RuleHelp) -> str:
     """The help as ``guardrails explain`` prints it (lines joined by newlines)."""
     import textwrap  # here: a check run builds help but seldom prints it as text
 
-    lines = list(help.head)
+    from guardrails.textsafe import inert_line, printable
+
+    # The head's lines quote the rule's title, tags and file: each stays one line (a
+    # newline there is shown as \n). No line, of the head or of a rule's text, may
+    # pass for a CI workflow command ('::error', indented or not).
+    lines = [printable(line) for line in help.head]
     for heading, body in help.sections:
         lines += ["", heading]
         for para in body.splitlines():
             lines.append(textwrap.fill(para, width=WIDTH, initial_indent="  ",
                                        subsequent_indent="  ") if para.strip() else "")
-    return "\n".join(lines)
+    return "\n".join(inert_line(line) for line in "\n".join(lines).split("\n"))
 
 
 def summary(help: RuleHelp) -> str:

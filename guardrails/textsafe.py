@@ -67,6 +67,17 @@ def printable(text: object, *, newlines: bool = False) -> str:
     return _pattern("unsafe" if newlines else "unsafe_nl").sub(_escape, s)
 
 
+def inert_line(text: str) -> str:
+    """One printed line that no CI runner takes for a command of its own.
+
+    GitHub Actions reads any output line that starts with ``::`` (after leading
+    blanks) as a workflow command (``::error``, ``::add-mask``,
+    ``::stop-commands``); a line whose start comes from data (a file's name, a
+    rule's title, a line of a description) gets a leading backslash instead.
+    """
+    return "\\" + text if text.lstrip().startswith("::") else text
+
+
 #: Characters of user text an error message quotes at most.
 LIMIT = 80
 
@@ -149,5 +160,5 @@ def _url_pattern() -> re.Pattern[str]:
     return re.compile(_URL)  # compiled only for a message quoting a URL
 
 
-__all__ = ["LIMIT", "SHOWN_PARAMS", "excerpt", "hide_url_secrets", "printable", "quoted",
-           "safe_query"]
+__all__ = ["LIMIT", "SHOWN_PARAMS", "excerpt", "hide_url_secrets", "inert_line", "printable",
+           "quoted", "safe_query"]

@@ -31,7 +31,9 @@ the real CLI on it, and asserts what the gate promises for bad input:
                                # "author "/"committer " (e.g. "Ann <a@x> 1795000000 +0000")
     git_config: {core.fsmonitor: "..."}   # after `git`: the repository's own .git/config
                                # (values expanded: a hostile clone's settings)
-    http: [{path, status, json | body, headers, delay, drip, gzip_bytes}]   # "{http}" expanded
+    http: [{path, status, json | body | body_pieces | body_hex, headers, delay, drip,
+            gzip_bytes}]       # "{http}" expanded; body_pieces: [[text, times], ...] joined;
+                               # body_hex: raw bytes (a ready-made compressed body)
     env: {NAME: value}         # values expanded; NAMEs ending TOKEN/KEY/SECRET are secrets
     args: [check, --now, 2026-11-20]   # expanded
     subprocess: false          # true: run `python -m guardrails` (implied by signal/stdout)
@@ -215,6 +217,12 @@ def _install_http(httpserver: Any, routes: list[dict[str, Any]]) -> None:
             if "json" in route:
                 body = json.dumps(route["json"]).encode()
                 headers.setdefault("Content-Type", "application/json; charset=utf-8")
+            elif "body_pieces" in route:  # a huge JSON body from a few pieces
+                body = "".join(str(text) * int(times)
+                               for text, times in route["body_pieces"]).encode()
+                headers.setdefault("Content-Type", "application/json; charset=utf-8")
+            elif "body_hex" in route:
+                body = bytes.fromhex("".join(str(route["body_hex"]).split()))
             else:
                 body = str(route.get("body", "")).encode("utf-8", "surrogatepass")
             if route.get("drip"):

@@ -95,10 +95,10 @@ def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None
         echo(json.dumps(out, indent=2, ensure_ascii=False, default=str))
         return 0
     for w in session.warnings:
-        echo(f"warning: {w}")
+        echo(printable(f"warning: {w}"))
     for k in shown:
         if k in session.store.failed:
-            echo(f"{k}: ERROR {session.store.failed[k]}")
+            echo(printable(f"{k}: ERROR {session.store.failed[k]}"))
             continue
         items = session.store.get(k)
         sources = ", ".join(session.store.provided_by.get(k, [])) or "no source"
@@ -120,9 +120,9 @@ def show_comparison(session: Session, fmt: str) -> int:
                          "metrics": [vars(r) for r in rows]}, indent=2, ensure_ascii=False))
         return 0
     for w in session.warnings:
-        echo(f"warning: {w}")
+        echo(printable(f"warning: {w}"))
     for kind, err in sorted(failed.items()):
-        echo(f"{kind}: ERROR {err}")
+        echo(printable(f"{kind}: ERROR {err}"))
     for line in gitlab_dora.render(rows):
         echo(line)
     return 0

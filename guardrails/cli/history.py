@@ -19,6 +19,7 @@ from guardrails.configmodel import RunOptions
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 from guardrails.model import ExitCode
+from guardrails.textsafe import inert_line, printable
 
 NO_HISTORY = ("no history yet: record runs with 'guardrails check --record', or derive "
               "weeks of it from the data with 'guardrails history --backfill 26w'")
@@ -42,7 +43,7 @@ def _load(config: Any, folder: Any) -> Any:
 
     loaded = history.load(folder, config.root)
     for w in loaded.warnings:
-        click.echo(f"warning: {w}", err=True)
+        click.echo(printable(f"warning: {w}"), err=True)
     return loaded
 
 
@@ -80,7 +81,7 @@ def _backfill(config: Any, folder: Any, span: str, existing: list[Any]) -> int:
             if was:
                 gc.enable()
         for w in session.warnings:
-            click.echo(f"warning: {w}", err=True)
+            click.echo(printable(f"warning: {w}"), err=True)
         entries, rules = backfill.backfill(session, at)
     finally:
         session.unconfigure()
@@ -148,13 +149,15 @@ def history_command(rules: tuple[str, ...], config_file: str | None, span: str |
                        else f"no recorded rule matches {' '.join(rules)}")
             return ExitCode.NO_RULES_COLLECTED
         plain = ascii_only or not _utf8()
+        # Rule ids and titles come from the history files (input like any other):
+        # shown, never obeyed by the terminal, one line each, no CI '::' command.
         for line in trend.table(all_series, last, plain):
-            click.echo(line)
+            click.echo(inert_line(printable(line)))
         if verbose or len(all_series) == 1:
             for s in all_series:
                 click.echo("")
                 for line in trend.points_table(s, last):
-                    click.echo(line)
+                    click.echo(inert_line(printable(line)))
         return ExitCode.OK
 
     return wrap_session(body)
@@ -233,7 +236,7 @@ def trend_command(rules: tuple[str, ...], config_file: str | None, points: int,
         else:
             order = {"warning": 0, "failed": 1, "passed": 2, "skipped": 3}
             for v in sorted(verdicts, key=lambda v: (order[v.outcome], v.id)):
-                click.echo(f"{v.outcome.upper():8} {v.id}: {v.message}")
+                click.echo(inert_line(printable(f"{v.outcome.upper():8} {v.id}: {v.message}")))
             summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
             click.echo(f"== {summary} ==")
         if not verdicts:

@@ -12,6 +12,7 @@ from guardrails.exits import wrap_session
 from guardrails.fmt import plural
 from guardrails.model import ExitCode, Rule
 from guardrails.rulehelp import check_label, plain_json
+from guardrails.textsafe import inert_line, printable
 
 if TYPE_CHECKING:
     from guardrails.session import Session
@@ -52,8 +53,10 @@ def list_rules(session: Session, fmt: str) -> int:
     w_check = max(len(check_label(r)) for r in rules)
     for r in rules:
         tags = ", ".join(r.tags)
-        echo(f"{r.nodeid.ljust(w_id)}  {check_label(r).ljust(w_check)}  "
-              f"{r.severity.value:<7}  [{tags}]  {r.title}".rstrip())
+        # one line per rule: a newline in a title or tag is shown as \n, never a line
+        # of its own (a forged '::error' command in a CI log)
+        echo(inert_line(printable(f"{r.nodeid.ljust(w_id)}  {check_label(r).ljust(w_check)}  "
+                                  f"{r.severity.value:<7}  [{tags}]  {r.title}".rstrip())))
     extra = f", {deselected} deselected" if deselected else ""
     echo(f"\n{plural(len(rules), 'rule')}{extra}")
     return ExitCode.OK

@@ -15,6 +15,7 @@ import click
 from guardrails.cli.options import color_choice, plugin_option, render_options, split_plugins
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
+from guardrails.textsafe import printable
 
 
 class MergeCommand(click.Command):
@@ -81,7 +82,8 @@ def merge(ctx: click.Context, report_files: tuple[str, ...], formats: tuple[str,
         check_render_outputs(report_files, [("--output", out) for _, out in wanted if out])
         org, skipped = merge_reports(report_files)
         for s in skipped:
-            click.echo(f"guardrails merge: skipped {s.file}: {s.reason}", err=True)
+            # a report's name and what it holds are input: shown, not obeyed, one line
+            click.echo(printable(f"guardrails merge: skipped {s.file}: {s.reason}"), err=True)
         if not org.org or not org.org["reports"]:
             raise UsageError(
                 f"none of the {len(report_files)} report files could be merged",

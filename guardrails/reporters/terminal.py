@@ -15,7 +15,8 @@ from typing import ClassVar
 
 from guardrails.model import Evidence, Outcome, Report, Result, Severity
 from guardrails.plugin import Reporter, hookimpl
-from guardrails.textsafe import printable
+from guardrails.progress import MAX_COLUMNS
+from guardrails.textsafe import inert_line, printable
 
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "cyan": "36"}
 LETTERS = {
@@ -42,7 +43,8 @@ def terminal_columns(fallback: int = 80) -> int:
             columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
         except (AttributeError, ValueError, OSError):
             columns = 0
-    return columns or fallback
+    # $COLUMNS=1000000000 drew gigabyte separator lines, 10**20 raised OverflowError
+    return min(columns, MAX_COLUMNS) if columns else fallback
 
 
 def letter(result: Result) -> str:
@@ -76,7 +78,8 @@ class TerminalReporter(Reporter):
         self.out.write(text)
 
     def line(self, text: str = "", *styles: str) -> None:
-        self.out.write(self.paint(text, *styles) + "\n")
+        # A line may start with data (a file's name): never a CI '::' command.
+        self.out.write(self.paint(inert_line(text), *styles) + "\n")
 
     def sep(self, char: str, title: str = "", *styles: str) -> None:
         if title:
@@ -174,7 +177,7 @@ class TerminalReporter(Reporter):
                 self.write("\n")
             self.current_file = result.file
             builtin = " (builtin)" if result.id in self._builtin else ""
-            prefix = f"{printable(result.file)}{builtin} "
+            prefix = inert_line(f"{printable(result.file)}{builtin} ")
             self.write(prefix)
             self.line_len = len(prefix)
         self.write(self.paint(letter(result), *style))
@@ -319,8 +322,7 @@ def no_data_note(report: Report) -> str | None:
 
 def _inert_line(text: str) -> str:
     """One line of a traceback: printable, and never a CI workflow command (``::error``)."""
-    text = printable(text)
-    return "\\" + text if text.lstrip().startswith("::") else text
+    return inert_line(printable(text))
 
 
 def clean(r: Result) -> Result:

@@ -61,6 +61,8 @@ if TYPE_CHECKING:
 #: where GitHub looks for CODEOWNERS, in its order (:data:`codeowners.LOCATIONS`, not
 #: imported from there: the parser is imported only when a file is found)
 CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
+#: GitHub's limit: "CODEOWNERS files must be under 3 MB in size"
+CODEOWNERS_MAX_BYTES = 3 * 1024 * 1024
 DEFAULT_BOTS = ("[bot]", "dependabot", "renovate", "github-actions")
 
 
@@ -407,7 +409,12 @@ class GitSource(Source):
     def _codeowners(self, hist: gitcache.History | None) -> tuple[str, str] | None:
         """:meth:`read_codeowners`, from the cache when it was read at this HEAD."""
         if hist is not None and hist["codeowners"] is not None:
-            return (hist["codeowners"][0], hist["codeowners"][1]) if hist["codeowners"] else None
+            if not hist["codeowners"]:
+                return None
+            loc, text = hist["codeowners"][0], hist["codeowners"][1]
+            if len(text) >= CODEOWNERS_MAX_BYTES // 4:  # kept by a version without the cap
+                return self.read_codeowners()
+            return loc, text
         found = self.read_codeowners()
         if hist is not None:
             hist["codeowners"], self._dirty = list(found) if found else [], True
@@ -425,17 +432,25 @@ class GitSource(Source):
         """``(path, text)`` of the CODEOWNERS file GitHub would use, read at HEAD."""
         # ls-tree, not `cat-file --batch-check` (which needs stdin, so subprocess: its
         # import is ~3 ms of a cold run); paths from the top whatever the folder
-        entries = self.git.run("ls-tree", "-z", "--full-tree", "HEAD", "--",
+        entries = self.git.run("ls-tree", "-z", "-l", "--full-tree", "HEAD", "--",
                                *CODEOWNERS_LOCATIONS)
-        blobs: dict[str, str] = {}
+        blobs: dict[str, tuple[str, str]] = {}
         for entry in entries.split("\0"):
             meta, tab, path = entry.partition("\t")
             parts = meta.split()
-            if tab and len(parts) == 3 and parts[1] == "blob":
-                blobs[path] = parts[2]
+            if tab and len(parts) == 4 and parts[1] == "blob":
+                blobs[path] = (parts[2], parts[3])
         for loc in CODEOWNERS_LOCATIONS:  # GitHub's order: the first found is used
             if loc in blobs:
-                return loc, self.git.run("cat-file", "blob", blobs[loc])
+                sha, size = blobs[loc]
+                # GitHub does not load a CODEOWNERS of 3 MB or more; nor do we: a file
+                # of 10 MB (git packs it to a few KB) was matched for minutes
+                if not size.isdigit() or int(size) >= CODEOWNERS_MAX_BYTES:
+                    raise SourceError("git", (
+                        f"{loc} is {size} bytes, over GitHub's limit of 3 MB for a CODEOWNERS "
+                        "file (GitHub does not load it, so no path has code owners there); "
+                        "shrink it, e.g. with directory patterns instead of one line a file"))
+                return loc, self.git.run("cat-file", "blob", sha)
         return None
 
     # --- modules --------------------------------------------------------------

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 from guardrails.progress import ProgressTask
 from guardrails.sources.http_cache import CacheEntry, CacheMiss, ResponseCache, offline_error
@@ -262,13 +262,32 @@ class HttpClient(TransportMixin, PagingMixin, ConcurrencyMixin):
             return False
         base_path = self._base.path.rstrip("/")
         path = parts.path
-        if "/../" in path + "/" or "/./" in path + "/" or "\\" in path:
+        # Dot segments climb out of api_url's path, also percent-encoded: requests
+        # decodes %2e to '.' and sends '/api/../other' (a server reads '/other'), and
+        # some read '..;' as '..'. Decoded a few times, so '%252e' is one too.
+        decoded = path
+        for _ in range(3):
+            decoded = unquote(decoded)
+        if "\\" in decoded or any(seg.split(";", 1)[0] in (".", "..")
+                                   for seg in decoded.split("/")):
             return False
         return not base_path or path == base_path or path.startswith(base_path + "/")
 
     def _scrub(self, text: str) -> str:
-        if self._token and len(self._token) >= 4:
-            text = text.replace(self._token, "***")
+        token = self._token
+        if not token or len(token) < 4:
+            return text
+        text = text.replace(token, "***")
+        # A quote cut short (an API's message is kept to 200 characters, a wrong
+        # value to 60) can end inside the token: mask a start of it as well.
+        start = text.find(token[:4])
+        while start != -1:
+            end = start + 4
+            while end < len(text) and end - start < len(token) and \
+                    text[end] == token[end - start]:
+                end += 1
+            text = text[:start] + "***" + text[end:]
+            start = text.find(token[:4], start + 3)
         return text
 
     def _from_entry(self, entry: CacheEntry, shown: str, purpose: str) -> Page:

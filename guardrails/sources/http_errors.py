@@ -292,14 +292,21 @@ def _wanted_scope(resp: HttpAnswer) -> str | None:
         if m:
             return _escape(m.group(1))
     if "json" in resp.headers.get("Content-Type", "").lower():
-        try:
-            data = json.loads(resp.content.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            return None
+        data = _error_json(resp)
         if isinstance(data, dict) and data.get("error") == "insufficient_scope" \
                 and isinstance(data.get("scope"), str):
             return _escape(data["scope"][:100])
     return None
+
+
+def _error_json(resp: HttpAnswer) -> Any:
+    """The JSON of an error answer, or None when it does not read: not UTF-8, not JSON,
+    an integer of more than 4300 digits, or nesting deeper than Python's recursion
+    limit (a RecursionError, which ended the run with a traceback)."""
+    try:
+        return json.loads(resp.content.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
 
 
 class _NonFinite(ValueError):
@@ -358,10 +365,7 @@ def api_message(resp: HttpAnswer) -> str | None:
     """The API's own short error text: GitHub ``message``, PagerDuty ``error.message``."""
     if "json" not in resp.headers.get("Content-Type", "").lower():
         return None
-    try:
-        data = json.loads(resp.content.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        return None
+    data = _error_json(resp)
     if not isinstance(data, dict):
         return None
     msg = data.get("message")

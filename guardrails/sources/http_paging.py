@@ -66,6 +66,7 @@ class PagingMixin:
         url: str | None = first_url
         seen: set[str] = set()
         count = 0
+        asked = (params or {}).get("per_page")
         with self._task(purpose, "pages") as task:
             while url:
                 count += 1
@@ -74,6 +75,7 @@ class PagingMixin:
                 seen.add(url)
                 page = self.get(url, purpose=purpose)
                 items = self._items(page, items_key, purpose)
+                _page_size(self, items, asked, "per_page", page, purpose)
                 if shape is not None:
                     shape.check_items(items, self.shown(page.url), purpose,
                                       self._errors.error)
@@ -137,6 +139,7 @@ class PagingMixin:
                 page = self.get(path, {**params, "limit": limit, "offset": offset},
                                 purpose=purpose, shape=page_shape)
                 items = self._items(page, items_key, purpose)
+                _page_size(self, items, limit, "limit", page, purpose)
                 if shape is not None:
                     shape.check_items(items, self.shown(page.url), purpose,
                                       self._errors.error)
@@ -181,6 +184,7 @@ class PagingMixin:
                 found = items(page.data)
                 if not isinstance(found, list):
                     raise self._errors.not_a_list(self.shown(page.url), purpose, None)
+                _page_size(self, found, params.get("limit"), "limit", page, purpose)
                 if shape is not None:
                     shape.check_items(found, self.shown(page.url), purpose,
                                       self._errors.error)
@@ -206,6 +210,21 @@ class PagingMixin:
         if not isinstance(items, list):
             raise self._errors.not_a_list(self.shown(page.url), purpose, items_key)
         return items
+
+
+def _page_size(client: _Lister, items: list[Any], asked: Any, name: str, page: Page,
+               purpose: str) -> None:
+    """Refuse a page holding more items than the request asked for.
+
+    ``max_pages`` bounds a listing only together with the page size: one answer of
+    700,000 pull requests (64 MB) was taken whole, and each then cost its own
+    requests (an hour of them); an API never answers more than ``per_page``/``limit``.
+    """
+    if isinstance(asked, int) and not isinstance(asked, bool) and len(items) > asked:
+        raise client._errors.error(
+            f"GET {client.shown(page.url)} ({purpose}) answered {len(items)} items on one "
+            f"page, more than the {name}={asked} asked for; stopped rather than read a "
+            "listing without bound (check api_url: the API never does this)")
 
 
 def next_page_url(url: str, header: str | None) -> str | None:

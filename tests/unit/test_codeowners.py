@@ -204,3 +204,29 @@ def test_any_text_parses_to_entries_and_reported_lines(text: str) -> None:
     lines = sorted([e.line for e in co.entries] + [p.line for p in co.errors])
     assert len(lines) == len(set(lines))
     co.resolve(["a/b.py", "x"])
+
+
+def test_last_matching_line_wins_across_the_pieces_of_the_alternation() -> None:
+    # Lines are matched in compiled pieces of 100 (one alternation of 20,000 lines
+    # cost re 14 us a line and path): the piece order must keep "last line wins".
+    lines = [f"/other{i}/ @org/t{i}" for i in range(250)]
+    lines[4] = "/src/ @org/early"
+    lines[119] = "*.py @org/middle"
+    lines[240] = "/src/a/ @org/late"
+    co = codeowners.parse("".join(f"{line}\n" for line in lines))
+    assert co.owners_of("src/a/x.py") == ("@org/late",)   # lines 5, 120, 241: 241
+    assert co.owners_of("src/b/x.py") == ("@org/middle",)  # lines 5, 120: 120
+    assert co.owners_of("src/b/x.txt") == ("@org/early",)
+    assert co.owners_of("other7/x") == ("@org/t7",)
+    assert co.owners_of("nowhere/x") is None
+
+
+def test_a_codeowners_over_githubs_3_mb_fails_the_source(tmp_path: Path) -> None:
+    # GitHub does not load it; matching a 10 MB one (a few KB in git's pack) took
+    # minutes. The source fails with the file and the limit named.
+    from guardrails.errors import SourceError
+
+    repo = GitRepo(tmp_path / "r")
+    repo.commit({"CODEOWNERS": "/a/ @org/t\n" * 300_000, "a/x.txt": "a"})
+    with pytest.raises(SourceError, match=r"CODEOWNERS is 3300000 bytes, over GitHub's limit"):
+        _source(repo.path).gather({"codeowners"})

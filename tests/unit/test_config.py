@@ -335,3 +335,25 @@ def test_sneaky_relative_path_that_comes_back_inside_is_fine(in_tmp: Path) -> No
     project = in_tmp / "project"
     cfg = load_config(write(project, "guardrails.yaml", "rules: []\n"))
     assert cfg.resolve_inside("../project/rules", "rules") == (project / "rules").resolve()
+
+
+def test_no_home_folder_means_no_project_cache_not_a_crash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A container run under an arbitrary uid: $HOME unset and no password entry, so
+    # Path.home() raises RuntimeError (was a traceback, exit 3, for every check).
+    from guardrails.testing import GuardrailsTester
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    for name in ("HOME", "XDG_CACHE_HOME", "GUARDRAILS_CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    project = GuardrailsTester(tmp_path)
+    project.write_config("rules: [builtin:teams]\nsources:\n  files: {path: org}\n")
+    project.write("org/teams.yaml",
+                  "teams:\n  - {id: core, name: Core, members: [{handle: ann}]}\n")
+    assert load_config(tmp_path / "guardrails.yaml").cache_dir is None
+    result = project.run("check", "--now", "2026-11-20")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "teams::two-pizza-teams" in result.stdout

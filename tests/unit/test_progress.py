@@ -204,3 +204,15 @@ def test_a_stream_that_fails_never_breaks_the_run() -> None:
 
 def test_for_stream_is_live_on_a_terminal_only() -> None:
     assert TerminalProgress.for_stream(io.StringIO()).live is False
+
+
+def test_columns_from_the_environment_are_capped(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # $COLUMNS is input: 10**9 drew gigabyte lines, 10**20 raised OverflowError
+    from guardrails.progress import MAX_COLUMNS, _width
+    from guardrails.reporters.terminal import terminal_columns
+
+    for value, want in (("1000000000", MAX_COLUMNS), ("99999999999999999999", MAX_COLUMNS),
+                        ("132", 132)):
+        monkeypatch.setenv("COLUMNS", value)
+        assert terminal_columns() == want
+        assert _width(io.StringIO()) == want
