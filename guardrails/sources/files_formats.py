@@ -345,6 +345,8 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     """A CSV file with a header line; empty cells are absent fields."""
     import csv  # here: a warm run reads its tables from the org data cache
 
+    if "\0" in text:  # one scan of the text in C, not a test a cell
+        _refuse_nul(text, display)
     reader = csv.reader(_csv_lines(text), strict=True)
     try:
         header = next(reader)
@@ -373,12 +375,12 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     try:
         for row in reader:
             start, last = last + 1, reader.line_num
-            if len(row) > width:
-                raise DataFileError(
-                    f"the row has {len(row)} cells but the header (line 1) names {width} columns",
-                    file=display, line=start,
-                    fix="quote cells that contain commas, or add the missing column names",
-                )
+            if len(row) != width and any(row):
+                # A row of another width is a misaligned file (a lost or extra comma,
+                # a line broken outside quotes): its cells would land in the wrong
+                # columns, or fields would go missing without a word. A blank line
+                # (no cells) and a row of empty cells hold no record either way.
+                raise _width_error(len(row), width, display, start)
             record = {n: v for n, v in zip(columns, map(strip, row), strict=False) if v}
             if unnamed:
                 record.pop("", None)
@@ -404,6 +406,36 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     except csv.Error as exc:
         raise _csv_error(exc, text, display, last + 1) from None
     return Table(display, records, columns=columns, starts=_compact(starts), nulls=False)
+
+
+def _width_error(cells: int, width: int, display: str, line: int) -> DataFileError:
+    if cells > width:
+        return DataFileError(
+            f"the row has {cells} cells but the header (line 1) names {width} columns",
+            file=display, line=line,
+            fix="quote cells that contain commas, or add the missing column names",
+        )
+    return DataFileError(
+        f"the row has {cells} cells but the header (line 1) names {width} columns: "
+        "its cells may sit under the wrong columns",
+        file=display, line=line,
+        fix=f"write all {width} cells, an empty cell (,,) for a field that is absent; "
+        "quote a cell that holds a line break",
+    )
+
+
+def _refuse_nul(text: str, display: str) -> None:
+    """A NUL character is no text an export writes: a UTF-16 file read as UTF-8 (a NUL
+    after every ASCII letter) or binary damage. Refused, never read into a cell."""
+    before = text[:text.index("\0")]
+    # lines end as the CSV reader ends them: \n, \r\n or \r
+    line = before.count("\n") + before.count("\r") - before.count("\r\n") + 1
+    raise DataFileError(
+        "the file holds a NUL character (\\0)"
+        + (", as a UTF-16 file does" if text.count("\0", 0, 200) > 20 else ""),
+        file=display, line=line,
+        fix="save the file as UTF-8 text, and remove the NUL characters",
+    )
 
 
 #: a CSV line with its ending (\n, \r\n or \r): compiled for the first text with a \r
