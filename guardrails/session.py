@@ -36,7 +36,7 @@ from guardrails.plugin import EvalContext, Source
 from guardrails.rulefile import builtin_rule_ids, duplicate_errors
 from guardrails.rulepaths import resolve_specs_all
 from guardrails.timeutil import parse_now
-from guardrails.waivers import unknown_waiver_warning
+from guardrails.waivers import unknown_waiver_warning, unused_waiver_warnings
 
 
 class NoConfigError(UsageError):
@@ -311,6 +311,10 @@ class Session:
         """Build the final report and call ``guardrails_session_finish`` (once)."""
         assert self.pm is not None
         if self._report is None:
+            if self.results and self.config.data.get("waivers"):
+                self.warnings += unused_waiver_warnings(
+                    self.config, self.config.waivers, self.results, self.config.waivers_met,
+                    self.now, self.config.timezone)
             self._report = self.report(exit_code)
             self.pm.hook.guardrails_session_finish(report=self._report)
         return self._report
