@@ -30,7 +30,12 @@ from guardrails.configmodel import Config, RunOptions, known_focuses
 from guardrails.errors import GuardrailsError, LoadErrors, UsageError, raise_all
 from guardrails.exits import exit_code_for, wrap_session
 from guardrails.kinds import KindRegistry
-from guardrails.manager import GuardrailsPluginManager, Provided, create_manager
+from guardrails.manager import (
+    GuardrailsPluginManager,
+    Provided,
+    create_manager,
+    unknown_blocked_warnings,
+)
 from guardrails.model import ExitCode, Outcome, Report, Result, Rule, RuleHelp
 from guardrails.plugin import EvalContext, Source
 from guardrails.rulefile import builtin_rule_ids, duplicate_errors
@@ -132,6 +137,8 @@ class Session:
                                      [*self.config.plugins, *self.options.plugins],
                                      local_root=self.config.root)
         self.config.pluginmanager = self.pm
+        if getattr(self.pm, "blocked_unknown", None):  # a manager of ours (tests pass theirs)
+            self.warnings += unknown_blocked_warnings(self.pm)
         self.store.kinds = KindRegistry.from_hook(self.pm.hook.guardrails_fact_kinds())
         self.checks = registered_checks(self.pm)
         self.metrics = registered_metrics(self.pm)
