@@ -249,15 +249,60 @@ def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
     if suffix == ".csv":
         return read_csv(text, display, layout)
     if suffix == ".jsonl":
-        return read_jsonl(text, display)
-    if suffix == ".json":
+        table = read_jsonl(text, display)
+    elif suffix == ".json":
         # JSON (and jiter) imported for JSON files only: a YAML-only run or the
         # pre-commit hook on one YAML file never needs them (~1.3 ms a start)
         from guardrails.sources.files_json import load_json
 
-        return _from_document(load_json(text, display), text, display, layout, allow_list=True)
-    data, _ = yamlio.load(text, display, finite=True)
-    return _from_document(data, text, display, layout, allow_list=False)
+        table = _from_document(load_json(text, display), text, display, layout, allow_list=True)
+    else:
+        data, _ = yamlio.load(text, display, finite=True)
+        table = _from_document(data, text, display, layout, allow_list=False)
+    # A raw NUL is refused by the JSON and YAML parsers themselves; an escaped one
+    # (JSON "\u0000", YAML "\0") is looked for only when the text spells one.
+    if any(m in text for m in (_JSON_NULS if suffix in (".json", ".jsonl") else _YAML_NULS)):
+        _refuse_escaped_nul(table, display)
+    return table
+
+
+_JSON_NULS = ("\\u0000",)
+_YAML_NULS = ("\\0", "\\x00", "\\u0000", "\\U00000000")
+
+
+def _refuse_escaped_nul(table: Table, display: str) -> None:
+    """No key or text of a record holds a NUL (as the config's own check, config.py):
+    ``"a\\u0000pi"`` is not the service ``api``, yet reads as it on a terminal."""
+    for index, rec in enumerate(table.records):
+        path = _nul_path(rec)
+        if path is None:
+            continue
+        shown = ".".join(str(p).replace("\0", "\\0") for p in path)
+        raise DataFileError(
+            (f"field {quoted(shown, 60)}" if path else "the record")
+            + " holds a NUL character (an escaped \\0 or \\u0000)",
+            file=display, line=table.line(index, path),
+            fix="remove the escape: no id, name or text holds a NUL",
+        )
+
+
+def _nul_path(record: Any) -> PathKey | None:
+    """The path of the first key or text holding a NUL in ``record``, else None
+    (its nesting is bounded by the parsers: 100 levels)."""
+    stack: list[tuple[Any, PathKey]] = [(record, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if "\0" in value:
+                return path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and "\0" in key:
+                    return (*path, key)
+                stack.append((item, (*path, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, i)) for i, item in enumerate(value))
+    return None
 
 
 def _from_document(
