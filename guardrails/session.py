@@ -185,10 +185,12 @@ class Session:
         self.collected = len(rules)
         selected, self.deselected = rules, 0
         if self.options.keyword or self.options.markexpr:
-            from guardrails.expressions import select  # -k/-m only
+            from guardrails.expressions import select, unmatched_names  # -k/-m only
 
             selected, self.deselected = select(rules, self.options.keyword,
                                                self.options.markexpr)
+            self.warnings += unmatched_names(rules, self.options.keyword,
+                                             self.options.markexpr)
         self.pm.hook.guardrails_collection_modifyitems(config=self.config, rules=selected)
         self.rules = selected
         order: dict[str, list[Rule]] = {}
