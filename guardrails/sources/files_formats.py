@@ -259,10 +259,7 @@ def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
     else:
         data, _ = yamlio.load(text, display, finite=True)
         table = _from_document(data, text, display, layout, allow_list=False)
-    # A raw NUL is refused by the JSON and YAML parsers themselves; an escaped one
-    # (JSON "\u0000", YAML "\0") is looked for only when the text spells one.
-    if any(m in text for m in (_JSON_NULS if suffix in (".json", ".jsonl") else _YAML_NULS)):
-        _refuse_escaped_nul(table, display)
+    refuse_escaped_nul(table, text, display, json=suffix in (".json", ".jsonl"))
     return table
 
 
@@ -270,9 +267,15 @@ _JSON_NULS = ("\\u0000",)
 _YAML_NULS = ("\\0", "\\x00", "\\u0000", "\\U00000000")
 
 
-def _refuse_escaped_nul(table: Table, display: str) -> None:
+def refuse_escaped_nul(table: Table, text: str, display: str, *, json: bool) -> None:
     """No key or text of a record holds a NUL (as the config's own check, config.py):
-    ``"a\\u0000pi"`` is not the service ``api``, yet reads as it on a terminal."""
+    ``"a\\u0000pi"`` is not the service ``api``, yet reads as it on a terminal.
+
+    A raw NUL is refused by the JSON and YAML parsers themselves; an escaped one
+    (JSON ``\\u0000``, YAML ``\\0``) is looked for only when ``text`` spells one.
+    """
+    if not any(m in text for m in (_JSON_NULS if json else _YAML_NULS)):
+        return
     for index, rec in enumerate(table.records):
         path = _nul_path(rec)
         if path is None:
@@ -391,7 +394,7 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     import csv  # here: a warm run reads its tables from the org data cache
 
     if "\0" in text:  # one scan of the text in C, not a test a cell
-        _refuse_nul(text, display)
+        refuse_nul(text, display)
     reader = csv.reader(_csv_lines(text), strict=True)
     try:
         header = next(reader)
@@ -469,9 +472,10 @@ def _width_error(cells: int, width: int, display: str, line: int) -> DataFileErr
     )
 
 
-def _refuse_nul(text: str, display: str) -> None:
+def refuse_nul(text: str, display: str) -> None:
     """A NUL character is no text an export writes: a UTF-16 file read as UTF-8 (a NUL
-    after every ASCII letter) or binary damage. Refused, never read into a cell."""
+    after every ASCII letter) or binary damage. Refused, never read into a cell (or a
+    postmortem's text)."""
     before = text[:text.index("\0")]
     # lines end as the CSV reader ends them: \n, \r\n or \r
     line = before.count("\n") + before.count("\r") - before.count("\r\n") + 1
