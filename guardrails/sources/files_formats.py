@@ -259,7 +259,12 @@ def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
     else:
         data, _ = yamlio.load(text, display, finite=True)
         table = _from_document(data, text, display, layout, allow_list=False)
-    refuse_escaped_nul(table, text, display, json=suffix in (".json", ".jsonl"))
+    # A raw NUL is refused by the JSON and YAML parsers themselves; an escaped one
+    # (JSON "\u0000", YAML "\0") is looked for only when the text spells one.
+    if spells_nul(text, json=suffix in (".json", ".jsonl")):
+        from guardrails.sources.files_nul import refuse_escaped_nul
+
+        refuse_escaped_nul(table, display)
     return table
 
 
@@ -267,45 +272,13 @@ _JSON_NULS = ("\\u0000",)
 _YAML_NULS = ("\\0", "\\x00", "\\u0000", "\\U00000000")
 
 
-def refuse_escaped_nul(table: Table, text: str, display: str, *, json: bool) -> None:
-    """No key or text of a record holds a NUL (as the config's own check, config.py):
-    ``"a\\u0000pi"`` is not the service ``api``, yet reads as it on a terminal.
-
-    A raw NUL is refused by the JSON and YAML parsers themselves; an escaped one
-    (JSON ``\\u0000``, YAML ``\\0``) is looked for only when ``text`` spells one.
-    """
-    if not any(m in text for m in (_JSON_NULS if json else _YAML_NULS)):
-        return
-    for index, rec in enumerate(table.records):
-        path = _nul_path(rec)
-        if path is None:
-            continue
-        shown = ".".join(str(p).replace("\0", "\\0") for p in path)
-        raise DataFileError(
-            (f"field {quoted(shown, 60)}" if path else "the record")
-            + " holds a NUL character (an escaped \\0 or \\u0000)",
-            file=display, line=table.line(index, path),
-            fix="remove the escape: no id, name or text holds a NUL",
-        )
+def spells_nul(text: str, *, json: bool) -> bool:
+    """Whether ``text`` may spell a NUL escape (then its records are searched)."""
+    return any(m in text for m in (_JSON_NULS if json else _YAML_NULS))
 
 
-def _nul_path(record: Any) -> PathKey | None:
-    """The path of the first key or text holding a NUL in ``record``, else None
-    (its nesting is bounded by the parsers: 100 levels)."""
-    stack: list[tuple[Any, PathKey]] = [(record, ())]
-    while stack:
-        value, path = stack.pop()
-        if isinstance(value, str):
-            if "\0" in value:
-                return path
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if isinstance(key, str) and "\0" in key:
-                    return (*path, key)
-                stack.append((item, (*path, key)))
-        elif isinstance(value, list):
-            stack.extend((item, (*path, i)) for i, item in enumerate(value))
-    return None
+_JSON_NULS = ("\\u0000",)
+_YAML_NULS = ("\\0", "\\x00", "\\u0000", "\\U00000000")
 
 
 def _from_document(
@@ -394,6 +367,8 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     import csv  # here: a warm run reads its tables from the org data cache
 
     if "\0" in text:  # one scan of the text in C, not a test a cell
+        from guardrails.sources.files_nul import refuse_nul
+
         refuse_nul(text, display)
     reader = csv.reader(_csv_lines(text), strict=True)
     try:
@@ -469,21 +444,6 @@ def _width_error(cells: int, width: int, display: str, line: int) -> DataFileErr
         file=display, line=line,
         fix=f"write all {width} cells, an empty cell (,,) for a field that is absent; "
         "quote a cell that holds a line break",
-    )
-
-
-def refuse_nul(text: str, display: str) -> None:
-    """A NUL character is no text an export writes: a UTF-16 file read as UTF-8 (a NUL
-    after every ASCII letter) or binary damage. Refused, never read into a cell (or a
-    postmortem's text)."""
-    before = text[:text.index("\0")]
-    # lines end as the CSV reader ends them: \n, \r\n or \r
-    line = before.count("\n") + before.count("\r") - before.count("\r\n") + 1
-    raise DataFileError(
-        "the file holds a NUL character (\\0)"
-        + (", as a UTF-16 file does" if text.count("\0", 0, 200) > 20 else ""),
-        file=display, line=line,
-        fix="save the file as UTF-8 text, and remove the NUL characters",
     )
 
 

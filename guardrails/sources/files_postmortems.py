@@ -24,9 +24,8 @@ from guardrails.sources.files_formats import (
     Table,
     file_known_valid,
     record_check,
-    refuse_escaped_nul,
-    refuse_nul,
     remember_file,
+    spells_nul,
 )
 from guardrails.sources.files_tables import NO_CHECK, valid_record
 
@@ -48,6 +47,8 @@ def read_postmortem(path: Path, display: str, timezone: tzinfo | None,
     else:
         text = yamlio.decode_text(raw, display)
         if "\0" in text:  # the YAML front matter refuses one; the markdown would not
+            from guardrails.sources.files_nul import refuse_nul
+
             refuse_nul(text, display)
         doc = postmortem.parse(text, display, positions=False)
         front, sections, section_lines = doc.front, doc.sections, doc.section_lines
@@ -62,8 +63,10 @@ def read_postmortem(path: Path, display: str, timezone: tzinfo | None,
     # again, after a blank line for the opening '---' so lines match the file.
     table = Table(display, [front], text=postmortem.front_text(lines, body_line),
                   single=True)
-    if stored is None:
-        refuse_escaped_nul(table, table.text or "", display, json=False)
+    if stored is None and spells_nul(table.text or "", json=False):
+        from guardrails.sources.files_nul import refuse_escaped_nul
+
+        refuse_escaped_nul(table, display)
     front = valid_record(front, check, "postmortems", table, 0, timezone, known=known)
     if stored is None and not known:
         remember_file(check, ".md", text)
