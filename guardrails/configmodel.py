@@ -123,6 +123,10 @@ class Config:
         #: what loading the rules worked out once for this config (not a field: no
         #: part of its value; :func:`guardrails.ruleparams.known_kinds` keeps the kinds)
         self.memo: dict[Any, Any] = {}
+        #: (rule, subject) of every waiver that met a failure of its rule while rules
+        #: ran (subject None: the whole rule): run state, read by the stale-waiver
+        #: warning (guardrails.waivers.unused_waiver_warnings), not a field
+        self.waivers_met: set[tuple[str, str | None]] = set()
 
     # -- derived views -----------------------------------------------------
     @property

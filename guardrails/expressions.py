@@ -129,3 +129,42 @@ def select(rules: list[Rule], keyword: str | None, markexpr: str | None) -> tupl
 
         selected = [r for r in selected if m_ok(r)]
     return selected, len(rules) - len(selected)
+
+
+def unmatched_names(rules: list[Rule], keyword: str | None, markexpr: str | None) -> list[str]:
+    """A warning for each name of ``-k``/``-m`` that matches no collected rule.
+
+    A misspelt name selects nothing by itself, so ``-m 'dora or incidnets'`` runs
+    the dora rules alone, green, as if the incidents were checked: said, never
+    silent. A warning, not an error (pytest says nothing): a shared CI command
+    may name a tag that only some repositories' rules carry.
+    """
+    import difflib
+
+    out: list[str] = []
+    tags = sorted({t for r in rules for t in r.tags})
+    for option, expr in (("-k", keyword), ("-m", markexpr)):
+        if not expr:
+            continue
+        names = dict.fromkeys(t for t in _TOKEN.findall(expr)
+                              if t not in ("(", ")", "and", "or", "not"))
+        for name in names:
+            if option == "-m":
+                if name in tags:
+                    continue
+                close = difflib.get_close_matches(name, tags, n=1, cutoff=0.7)
+                what = "no tag of the collected rules"
+            else:
+                low = name.lower()
+                if any(low in h for r in rules for h in (r.nodeid.lower(),
+                                                         *(t.lower() for t in r.tags))):
+                    continue
+                words = sorted({w for r in rules for w in re.split(r"[^A-Za-z0-9_]+", r.nodeid)
+                                if w} | set(tags))
+                close = difflib.get_close_matches(name, words, n=1, cutoff=0.7)
+                what = "no id or tag of the collected rules"
+            shown = name if len(name) <= 60 else name[:57] + "..."
+            shown = shown.encode("unicode_escape").decode("ascii")
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            out.append(f"{option} name {shown!r} matches {what}{hint}")
+    return out

@@ -46,6 +46,8 @@ class GuardrailsPluginManager(pluggy.PluginManager):
         self.blocked_names: set[str] = set()
         #: builtins not imported yet (not blocked), by plugin name
         self.deferred: dict[str, Builtin] = {}
+        #: ``-p no:NAME`` names that match no plugin of this install (blocking nothing)
+        self.blocked_unknown: list[str] = []
 
     def need(self, what: str, name: str | None = None) -> bool:
         """Register the deferred builtins that provide ``name`` of ``what``
@@ -189,9 +191,12 @@ def create_manager(disabled: tuple[str, ...] | list[str] = (),
     for b in list(pm.deferred.values()):
         if b.kinds or any(os.environ.get(var) for var in b.env):
             pm.load_builtin(b)
-    for name, modname, dist, version in third_party_plugins():
+    third_party = third_party_plugins()
+    for name, modname, dist, version in third_party:
         if name not in pm.blocked_names:
             pm.load_module(modname, name=name, dist=dist, version=version)
+    known = {b.name for b in BUILTINS} | {e[0] for e in third_party} | {"local"}
+    pm.blocked_unknown = [n for n in dict.fromkeys(disabled) if n not in known]
     by_module = {b.module: b for b in pm.deferred.values()}
     for modname in extra:
         if modname in by_module:  # -p naming a builtin's module: that builtin, now
@@ -201,6 +206,28 @@ def create_manager(disabled: tuple[str, ...] | list[str] = (),
     if local_root is not None:
         load_local_plugin(pm, local_root)
     return pm
+
+
+def unknown_blocked_warnings(pm: GuardrailsPluginManager) -> list[str]:
+    """A warning for each ``-p no:NAME`` that names no plugin: it blocked nothing.
+
+    pytest says nothing here; guardrails says so, since the name to block is not
+    always the name a user knows (``-p no:github`` blocks nothing: the plugin is
+    ``source-github``, and the source would still be asked). A warning, not an
+    error: a shared CI template may block a plugin this install does not have.
+    """
+    import difflib
+
+    names = sorted({b.name for b in BUILTINS} | {i.name for i in pm.infos} | {"local"})
+    # a builtin is also looked up by what follows its kind: "git" for "source-git"
+    by_word = {n.partition("-")[2] or n: n for n in names} | {n: n for n in names}
+    out = []
+    for name in pm.blocked_unknown:
+        close = difflib.get_close_matches(name, sorted(by_word), n=1, cutoff=0.75)
+        hint = f"did you mean '-p no:{by_word[close[0]]}'? " if close else ""
+        out.append(f"-p no:{name} names no installed plugin and blocked nothing ({hint}"
+                   "'guardrails --version' lists the plugins)")
+    return out
 
 
 def load_local_plugin(pm: GuardrailsPluginManager, root: Path) -> None:

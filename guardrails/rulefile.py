@@ -140,6 +140,9 @@ class RuleParser:
         pack = data["pack"]
         tags = data.get("tags")
         pack_tags = tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
+        if cached is None:
+            errors += [self._err(msg, shown, pos, ("tags", i), fix)
+                       for i, msg, fix in tag_problems(tags)]
         rules = []
         for i, entry in enumerate(data["rules"]):
             if not isinstance(entry, dict) or i in nan_rules:
@@ -213,7 +216,9 @@ class RuleParser:
                                            positions=pos, what=f"rule {entry['id']!r}",
                                            base_path=where, error_cls=RuleFileError,
                                            remember=self._remember))
-        errors: list[UsageError] = []
+        errors: list[UsageError] = [] if trusted else [
+            self._err(f"rule {entry['id']!r}: {msg}", shown, pos, (*where, "tags", i), fix)
+            for i, msg, fix in tag_problems(entry.get("tags"))]
         ov_schema = override_schema(check, metric)
         for focus, override in () if trusted else (entry.get("focus") or {}).items():
             errors += validation.errors_of(
@@ -351,6 +356,38 @@ class RuleParser:
         except UsageError:
             return None
         return expression_position(text, path, offset)
+
+
+#: what -k and -m read as an operator, not a name (guardrails.expressions)
+_EXPRESSION_WORDS = ("and", "or", "not")
+
+
+def tag_problems(tags: Any) -> list[tuple[int, str, str]]:
+    """(index, message, fix) for each tag ``-m``/``-k`` could never select.
+
+    A ``-m`` expression splits names at spaces and parentheses and reads
+    ``and``/``or``/``not`` as operators, so a tag such as ``x or y`` would sit in
+    the report while no selection can name it: refused at load, not discovered
+    when ``-m 'x or y'`` quietly selects rules tagged ``x`` or ``y``.
+    """
+    import re
+
+    out: list[tuple[int, str, str]] = []
+    for i, tag in enumerate(tags if isinstance(tags, list) else ()):
+        if not isinstance(tag, str):
+            continue  # the schema's error
+        if tag and not re.search(r"[\s()]", tag) and tag not in _EXPRESSION_WORDS:
+            continue
+        one = "-".join(re.split(r"[\s()]+", tag)).strip("-")
+        shown = ascii(tag) if len(tag) <= 60 else ascii(tag[:57] + "...")
+        why = ("is empty" if not tag else
+               f"is the operator {tag!r} of -m/-k expressions" if tag in _EXPRESSION_WORDS
+               else "holds a space or a parenthesis")
+        out.append((i, f"tag {shown} {why}, so no -m or -k expression can select it",
+                    (f"write it as one word, e.g. {one!r}; " if one and one != tag
+                     and one not in _EXPRESSION_WORDS else "")
+                    + "a tag is one word: no spaces, no parentheses, not 'and', 'or' or 'not'"))
+    return out
 
 
 def _type_name(value: Any) -> str:

@@ -120,6 +120,14 @@ def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path
             fix="name the linked folder in 'rules:' itself (inside the root), or remove "
             "the link") for p in sorted(entries)
             if p.suffix not in (".yaml", ".yml") and p.is_symlink() and p.is_dir()]
+        # Packs are collected by their suffix in lower case (as pytest's test_*.py):
+        # a Stability.YAML would be left out without a word
+        refused += [RuleFileError(
+            f"the suffix {p.suffix!r} is not in lower case: only .yaml and .yml files "
+            "of a rule folder are collected, so its rules would not run",
+            file=_as_written(p, config), fix=f"rename it to {p.stem + p.suffix.lower()!r}")
+            for p in sorted(entries) if p.suffix.lower() in (".yaml", ".yml")
+            and p.suffix not in (".yaml", ".yml") and not p.is_dir()]
         for p in files:  # a link out of the root, to /proc, a FIFO...: refused by name
             try:
                 check_file(p, root=config.root,

@@ -76,24 +76,34 @@ def run_check(rule: Rule, ctx: EvalContext) -> Result:
 
 
 def apply_waivers(result: Result, waivers: Iterable[Waiver], now: datetime,
-                  tz: tzinfo | None = None) -> None:
+                  tz: tzinfo | None = None,
+                  met: set[tuple[str, str | None]] | None = None) -> None:
     """A failed rule covered by an active waiver becomes ``waived``.
 
     A waiver with a ``subject`` covers the evidence naming that subject (or
     carrying that team). When it covers all evidence the rule is waived;
     otherwise the covered evidence is dropped and the rule still fails.
+    ``met`` gets the (rule, subject) of each active waiver that meets the
+    failure (a subject waiver: evidence it covers), also one a waiver of the
+    whole rule made moot: the rest waived nothing (:mod:`guardrails.waivers`).
     """
     if result.outcome is not Outcome.FAILED:
         return
     active = [w for w in waivers if w.rule == result.id and w.active(now, tz)]
     if not active:
         return
+    by_subject = {w.subject: w for w in active if w.subject}
+    if met is not None:
+        met.update((result.id, w.subject) for w in active if not w.subject)
+        for ev in result.evidence:
+            for subj in (ev.subject, f"team/{ev.team}" if ev.team else None):
+                if subj in by_subject:
+                    met.add((result.id, subj))
     whole = next((w for w in active if not w.subject), None)
     if whole is not None:
         result.outcome = Outcome.WAIVED
         result.waiver = whole.to_json()
         return
-    by_subject = {w.subject: w for w in active}
 
     def cover(ev) -> Waiver | None:  # type: ignore[no-untyped-def]
         return by_subject.get(ev.subject) or (
@@ -162,6 +172,7 @@ def guardrails_evaluate_rule(rule: Rule, context: EvalContext) -> Result:
     attribute_teams(result, context)
     locate_evidence(result, context.store)
     if context.config is not None:
-        apply_waivers(result, context.config.waivers, context.now, context.config.timezone)
+        apply_waivers(result, context.config.waivers, context.now, context.config.timezone,
+                      context.config.waivers_met)
     result.duration = time.perf_counter() - start
     return result

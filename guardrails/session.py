@@ -30,13 +30,18 @@ from guardrails.configmodel import Config, RunOptions, known_focuses
 from guardrails.errors import GuardrailsError, LoadErrors, UsageError, raise_all
 from guardrails.exits import exit_code_for, wrap_session
 from guardrails.kinds import KindRegistry
-from guardrails.manager import GuardrailsPluginManager, Provided, create_manager
+from guardrails.manager import (
+    GuardrailsPluginManager,
+    Provided,
+    create_manager,
+    unknown_blocked_warnings,
+)
 from guardrails.model import ExitCode, Outcome, Report, Result, Rule, RuleHelp
 from guardrails.plugin import EvalContext, Source
 from guardrails.rulefile import builtin_rule_ids, duplicate_errors
 from guardrails.rulepaths import resolve_specs_all
 from guardrails.timeutil import parse_now
-from guardrails.waivers import unknown_waiver_warning
+from guardrails.waivers import unknown_waiver_warning, unused_waiver_warnings
 
 
 class NoConfigError(UsageError):
@@ -132,6 +137,8 @@ class Session:
                                      [*self.config.plugins, *self.options.plugins],
                                      local_root=self.config.root)
         self.config.pluginmanager = self.pm
+        if getattr(self.pm, "blocked_unknown", None):  # a manager of ours (tests pass theirs)
+            self.warnings += unknown_blocked_warnings(self.pm)
         self.store.kinds = KindRegistry.from_hook(self.pm.hook.guardrails_fact_kinds())
         self.checks = registered_checks(self.pm)
         self.metrics = registered_metrics(self.pm)
@@ -178,10 +185,12 @@ class Session:
         self.collected = len(rules)
         selected, self.deselected = rules, 0
         if self.options.keyword or self.options.markexpr:
-            from guardrails.expressions import select  # -k/-m only
+            from guardrails.expressions import select, unmatched_names  # -k/-m only
 
             selected, self.deselected = select(rules, self.options.keyword,
                                                self.options.markexpr)
+            self.warnings += unmatched_names(rules, self.options.keyword,
+                                             self.options.markexpr)
         self.pm.hook.guardrails_collection_modifyitems(config=self.config, rules=selected)
         self.rules = selected
         order: dict[str, list[Rule]] = {}
@@ -311,6 +320,10 @@ class Session:
         """Build the final report and call ``guardrails_session_finish`` (once)."""
         assert self.pm is not None
         if self._report is None:
+            if self.results and self.config.data.get("waivers"):
+                self.warnings += unused_waiver_warnings(
+                    self.config, self.config.waivers, self.results, self.config.waivers_met,
+                    self.now, self.config.timezone)
             self._report = self.report(exit_code)
             self.pm.hook.guardrails_session_finish(report=self._report)
         return self._report

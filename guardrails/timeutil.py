@@ -9,10 +9,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+# One spelling, ASCII only: no space, no digit of another script (\d and \s match
+# those in Python and Rust, not in an editor's JavaScript), so the pattern the
+# shipped schemas publish means the same in every validator and here.
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
-DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$"
+DURATION_PATTERN = r"^[0-9]+(\.[0-9]+)?[smhdw]$"
+#: what a duration error says to write (config, rule and CLI errors alike)
+DURATION_FORMS = ("a number and one unit, no space, ASCII digits: 30m, 36h, 7d, 2w, 1.5h "
+                  "(units s, m, h, d, w)")
 
 
 #: Longest duration accepted anywhere (a window, an age, a threshold): 100 years.
@@ -21,6 +27,9 @@ MAX_DURATION = timedelta(days=36500)
 
 def parse_duration(text: str | int | float, *, positive: bool = False) -> timedelta:
     """Parse ``30m``, ``36h``, ``7d``, ``2w`` (or bare seconds) to a timedelta.
+
+    Text is exactly ASCII digits (an optional decimal part) and one unit letter:
+    ``12 h``, `` 7d`` and ``١d`` (an Arabic-Indic one) are refused.
 
     Raises ValueError for text that is not a duration, for NaN and infinity,
     for more than :data:`MAX_DURATION`, and (with ``positive``) for zero or
@@ -31,11 +40,11 @@ def parse_duration(text: str | int | float, *, positive: bool = False) -> timede
     if isinstance(text, int | float):
         seconds = float(text)
     else:
-        m = _DURATION.match(str(text)[:64])
+        m = _DURATION.fullmatch(str(text)[:64])
         if not m:
             shown = str(text)[:40]
             hint = (" (a duration is positive)" if shown.lstrip().startswith("-")
-                    else " (write e.g. 30m, 36h, 7d, 2w)")
+                    else f" (write e.g. 30m, 36h, 7d, 2w: {DURATION_FORMS})")
             raise ValueError(f"not a duration: {shown!r}{hint}")
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     if seconds != seconds or seconds in (float("inf"), float("-inf")):

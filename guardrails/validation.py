@@ -112,6 +112,11 @@ def describe_error(error: Any, base_path: PathKey = ()) -> tuple[str, str]:
 def _error_at(err: Any, *, file: str, pos_map: Mapping[Any, Any], what: str,
               base_path: PathKey, error_cls: type[UsageError]) -> UsageError:
     msg, fix = describe_error(err, base_path)
+    if err.validator == "pattern" and not fix:
+        from guardrails.timeutil import DURATION_FORMS, DURATION_PATTERN
+
+        if err.validator_value == DURATION_PATTERN:  # a regex alone shows no way out
+            fix = f"write a duration: {DURATION_FORMS}"
     where = (*base_path, *err.absolute_path)
     m = re.search(_UNEXPECTED, err.message) if err.validator in (
         "additionalProperties", "unevaluatedProperties") else None

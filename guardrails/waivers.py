@@ -1,4 +1,5 @@
-"""The config's waivers: one ``waivers:`` entry, and the warning for one naming no rule.
+"""The config's waivers: one ``waivers:`` entry, and the warnings for one naming no
+rule or waiving nothing.
 
 A waiver names a rule (and optionally one subject), a reason and the last day
 it applies; the runner turns a waived failure into ``waived``
@@ -9,11 +10,16 @@ loader's (:mod:`guardrails.config`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from guardrails.outcomes import Outcome
 from guardrails.records import record
 from guardrails.timeutil import local_date
+
+if TYPE_CHECKING:
+    from guardrails.results import Result
 
 
 class Located(Protocol):
@@ -53,6 +59,49 @@ class Waiver:
         if self.subject:
             out["subject"] = self.subject
         return out
+
+
+def unused_waiver_warnings(config: Located, waivers: Iterable[Waiver], results: Iterable[Result],
+                           met: set[tuple[str, str | None]], now: datetime,
+                           tz: tzinfo | None = None) -> list[str]:
+    """Report-header warnings for active waivers that waived nothing in this run.
+
+    Only a waiver whose rule ran to a verdict counts (``passed``, ``failed`` or
+    ``waived``, with data): a rule deselected by ``-k``/``-m``, not reached after
+    ``-x``, skipped for lack of data or in ``error`` (its source failed) says
+    nothing about its waivers. A warning, never an error: the waived problem
+    may have been fixed before the waiver expires, and a gate must not turn red
+    because it did. Left in place, though, a waiver of a passing rule would
+    hide its next failure, and a misspelt subject waives nothing at all.
+    """
+    ran = {r.id: r for r in results
+           if r.outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WAIVED) and not r.no_data}
+    out = []
+    for w in waivers:
+        result = ran.get(w.rule)
+        if result is None or (w.rule, w.subject) in met or not w.active(now, tz):
+            continue
+        where = f"{config.display_path}:{w.line}: " if w.line else ""
+        who = f" ({w.subject})" if w.subject else ""
+        if result.outcome is Outcome.PASSED:
+            why = "the rule passed"
+            fix = f"remove it once the fix holds (it expires on {w.expires})"
+        elif w.subject and result.evidence:
+            import difflib
+
+            subjects = sorted({e.subject for e in result.evidence}
+                              | {f"team/{e.team}" for e in result.evidence if e.team})
+            close = difflib.get_close_matches(w.subject, subjects, n=1, cutoff=0.6)
+            why = f"no evidence of the rule names {w.subject}"
+            fix = (f"did you mean {close[0]!r}? " if close else "") + \
+                "write a subject the rule reports (as shown under it), or remove the waiver"
+        else:
+            # A whole-rule waiver of a failed rule always meets it; a failure that
+            # names no subject (a count below its minimum, no data under
+            # on_no_data: fail) judged none, so a subject waiver's fit is unknown.
+            continue
+        out.append(f"{where}waiver for {w.rule}{who} waived nothing in this run: {why}; {fix}")
+    return out
 
 
 def unknown_waiver_warning(config: Located, waiver: Waiver, known: set[str]) -> str:

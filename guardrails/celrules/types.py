@@ -68,9 +68,11 @@ STRING, BYTES, NULL = T("string"), T("bytes"), T("null")
 TIMESTAMP, DURATION, MAP, TYPE = T("timestamp"), T("duration"), T("map"), T("type")
 
 
-DURATION_LITERAL = re.compile(r"-?(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+")
+# ASCII digits only (re.ASCII): the CEL runtime refuses a digit of another script,
+# which would make the rule an error at every run instead of at load.
+DURATION_LITERAL = re.compile(r"-?(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+", re.ASCII)
 TIMESTAMP_LITERAL = re.compile(
-    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)", re.ASCII)
 
 #: Member functions the runtime has: receiver type -> name -> (argument types, result).
 METHODS: dict[str, dict[str, tuple[tuple[T, ...], T]]] = {
@@ -180,7 +182,7 @@ def literal_time(name: str, arg: Node) -> None:
     text = arg.value
     if name == "duration":
         if not DURATION_LITERAL.fullmatch(text):
-            days = re.fullmatch(r"(\d+)d", text)
+            days = re.fullmatch(r"([0-9]+)d", text)
             fix = (f"write duration(\"{int(days.group(1)) * 24}h\")" if days else
                    "units are h, m, s, ms, us, ns: duration(\"120h\"), duration(\"1h30m\")")
             raise CelTypeError(f"duration({text!r}) is not a CEL duration", arg.pos, fix=fix)

@@ -249,15 +249,36 @@ def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
     if suffix == ".csv":
         return read_csv(text, display, layout)
     if suffix == ".jsonl":
-        return read_jsonl(text, display)
-    if suffix == ".json":
+        table = read_jsonl(text, display)
+    elif suffix == ".json":
         # JSON (and jiter) imported for JSON files only: a YAML-only run or the
         # pre-commit hook on one YAML file never needs them (~1.3 ms a start)
         from guardrails.sources.files_json import load_json
 
-        return _from_document(load_json(text, display), text, display, layout, allow_list=True)
-    data, _ = yamlio.load(text, display, finite=True)
-    return _from_document(data, text, display, layout, allow_list=False)
+        table = _from_document(load_json(text, display), text, display, layout, allow_list=True)
+    else:
+        data, _ = yamlio.load(text, display, finite=True)
+        table = _from_document(data, text, display, layout, allow_list=False)
+    # A raw NUL is refused by the JSON and YAML parsers themselves; an escaped one
+    # (JSON "\u0000", YAML "\0") is looked for only when the text spells one.
+    if spells_nul(text, json=suffix in (".json", ".jsonl")):
+        from guardrails.sources.files_nul import refuse_escaped_nul
+
+        refuse_escaped_nul(table, display)
+    return table
+
+
+_JSON_NULS = ("\\u0000",)
+_YAML_NULS = ("\\0", "\\x00", "\\u0000", "\\U00000000")
+
+
+def spells_nul(text: str, *, json: bool) -> bool:
+    """Whether ``text`` may spell a NUL escape (then its records are searched)."""
+    return any(m in text for m in (_JSON_NULS if json else _YAML_NULS))
+
+
+_JSON_NULS = ("\\u0000",)
+_YAML_NULS = ("\\0", "\\x00", "\\u0000", "\\U00000000")
 
 
 def _from_document(
@@ -345,6 +366,10 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     """A CSV file with a header line; empty cells are absent fields."""
     import csv  # here: a warm run reads its tables from the org data cache
 
+    if "\0" in text:  # one scan of the text in C, not a test a cell
+        from guardrails.sources.files_nul import refuse_nul
+
+        refuse_nul(text, display)
     reader = csv.reader(_csv_lines(text), strict=True)
     try:
         header = next(reader)
@@ -373,12 +398,12 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     try:
         for row in reader:
             start, last = last + 1, reader.line_num
-            if len(row) > width:
-                raise DataFileError(
-                    f"the row has {len(row)} cells but the header (line 1) names {width} columns",
-                    file=display, line=start,
-                    fix="quote cells that contain commas, or add the missing column names",
-                )
+            if len(row) != width and any(row):
+                # A row of another width is a misaligned file (a lost or extra comma,
+                # a line broken outside quotes): its cells would land in the wrong
+                # columns, or fields would go missing without a word. A blank line
+                # (no cells) and a row of empty cells hold no record either way.
+                raise _width_error(len(row), width, display, start)
             record = {n: v for n, v in zip(columns, map(strip, row), strict=False) if v}
             if unnamed:
                 record.pop("", None)
@@ -404,6 +429,22 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     except csv.Error as exc:
         raise _csv_error(exc, text, display, last + 1) from None
     return Table(display, records, columns=columns, starts=_compact(starts), nulls=False)
+
+
+def _width_error(cells: int, width: int, display: str, line: int) -> DataFileError:
+    if cells > width:
+        return DataFileError(
+            f"the row has {cells} cells but the header (line 1) names {width} columns",
+            file=display, line=line,
+            fix="quote cells that contain commas, or add the missing column names",
+        )
+    return DataFileError(
+        f"the row has {cells} cells but the header (line 1) names {width} columns: "
+        "its cells may sit under the wrong columns",
+        file=display, line=line,
+        fix=f"write all {width} cells, an empty cell (,,) for a field that is absent; "
+        "quote a cell that holds a line break",
+    )
 
 
 #: a CSV line with its ending (\n, \r\n or \r): compiled for the first text with a \r

@@ -25,6 +25,7 @@ from guardrails.sources.files_formats import (
     file_known_valid,
     record_check,
     remember_file,
+    spells_nul,
 )
 from guardrails.sources.files_tables import NO_CHECK, valid_record
 
@@ -45,6 +46,10 @@ def read_postmortem(path: Path, display: str, timezone: tzinfo | None,
         known = True
     else:
         text = yamlio.decode_text(raw, display)
+        if "\0" in text:  # the YAML front matter refuses one; the markdown would not
+            from guardrails.sources.files_nul import refuse_nul
+
+            refuse_nul(text, display)
         doc = postmortem.parse(text, display, positions=False)
         front, sections, section_lines = doc.front, doc.sections, doc.section_lines
         normalized, lines, body_line = (normalize_sections(doc.sections), doc.lines,
@@ -58,6 +63,10 @@ def read_postmortem(path: Path, display: str, timezone: tzinfo | None,
     # again, after a blank line for the opening '---' so lines match the file.
     table = Table(display, [front], text=postmortem.front_text(lines, body_line),
                   single=True)
+    if stored is None and spells_nul(table.text or "", json=False):
+        from guardrails.sources.files_nul import refuse_escaped_nul
+
+        refuse_escaped_nul(table, display)
     front = valid_record(front, check, "postmortems", table, 0, timezone, known=known)
     if stored is None and not known:
         remember_file(check, ".md", text)

@@ -10,7 +10,7 @@ from helpers import write
 
 from guardrails.config import RunOptions, load_config
 from guardrails.errors import ConfigError, RuleFileError, UsageError
-from guardrails.expressions import compile_expression, select
+from guardrails.expressions import compile_expression, select, unmatched_names
 from guardrails.model import Rule, Severity
 from guardrails.rulepaths import builtin_packs, resolve_specs
 from guardrails.session import Session
@@ -483,6 +483,24 @@ def test_keyword_and_mark_together() -> None:
     assert (ids(selected), deselected) == ([], 5)
     selected, deselected = select(RULES, "failure", "dora")
     assert (ids(selected), deselected) == (["stability::change-failure-rate"], 4)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "markexpr", "expected"),
+    [
+        ("LEAD or pizza", "dora and not knowledge", []),  # every name matches something
+        ("dora", None, []),  # a substring of a tag
+        ("lead or laed", None, ["-k name 'laed' matches no id or tag of the collected rules "
+                                "(did you mean 'lead'?)"]),
+        (None, "not dor", ["-m name 'dor' matches no tag of the collected rules "
+                           "(did you mean 'dora'?)"]),  # -m is exact: 'dor' is no tag
+        (None, "stability or incidnets or incidnets",  # each name once
+         ["-m name 'incidnets' matches no tag of the collected rules"]),
+    ],
+)
+def test_names_that_match_no_rule(keyword: str | None, markexpr: str | None,
+                                  expected: list[str]) -> None:
+    assert unmatched_names(RULES, keyword, markexpr) == expected
 
 
 def test_no_expression_selects_everything() -> None:

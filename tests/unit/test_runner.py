@@ -321,3 +321,110 @@ def test_waivers_in_a_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "guardrails.yaml:9: waiver for people::no-such-rule names a rule that is not collected",
         "waiver for people::some-teams expired on 2026-11-19: it no longer waives",
     ]
+
+
+UNUSED_WAIVERS_CONFIG = """\
+rules: [rules/]
+sources:
+  files: {path: org}
+waivers:
+  - rule: people::team-size
+    subject: team/betta
+    reason: typo of beta
+    expires: 2026-12-31
+  - rule: people::team-size
+    subject: team/beta
+    reason: splitting beta in Q1
+    expires: 2026-12-31
+  - rule: people::some-teams
+    reason: the rule passes
+    expires: 2026-12-31
+  - rule: people::deploys
+    subject: deployment/d1
+    reason: no deployment data, so the rule is skipped
+    expires: 2026-12-31
+"""
+
+DEPLOYS_RULE = """\
+  - id: deploys
+    check: count
+    facts: deployments
+    min: 1
+"""
+
+
+def test_waivers_that_waived_nothing_warn(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = make_project(tmp_path, config=UNUSED_WAIVERS_CONFIG,
+                        rules={"rules/people.yaml": PEOPLE_RULES + DEPLOYS_RULE})
+    report = Session(load_config(path, RunOptions(now=NOW))).run()
+    by_id = {r.id: r for r in report.results}
+    assert by_id["people::team-size"].outcome is Outcome.WAIVED
+    assert by_id["people::deploys"].outcome is Outcome.SKIPPED
+    assert report.exit_code == 0  # a warning, never a red gate
+    assert report.warnings == [
+        "guardrails.yaml:5: waiver for people::team-size (team/betta) waived nothing in this "
+        "run: no evidence of the rule names team/betta; did you mean 'team/beta'? write a "
+        "subject the rule reports (as shown under it), or remove the waiver",
+        "guardrails.yaml:13: waiver for people::some-teams waived nothing in this run: the "
+        "rule passed; remove it once the fix holds (it expires on 2026-12-31)",
+    ]
+
+
+#: deploys first, failing for lack of data (on_no_data: fail), so -x stops there
+ORDERED_RULES = """\
+pack: people
+rules:
+  - id: deploys
+    check: count
+    facts: deployments
+    min: 1
+    on_no_data: fail
+  - id: team-size
+    check: teams.size
+    max: 8
+    tags: [size]
+  - id: some-teams
+    check: count
+    facts: teams
+    min: 1
+    tags: [size]
+"""
+
+
+@pytest.mark.parametrize("options", [
+    {"keyword": "deploys"}, {"markexpr": "not size"}, {"exitfirst": True},
+])
+def test_a_rule_that_did_not_run_leaves_its_waivers_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]) -> None:
+    # -k/-m deselect team-size and some-teams, or -x stops before them: their
+    # waivers met nothing in this run, and say nothing (nor does the waiver of
+    # deploys, which failed for lack of data: it did not judge deployment/d1).
+    monkeypatch.chdir(tmp_path)
+    path = make_project(tmp_path, config=UNUSED_WAIVERS_CONFIG,
+                        rules={"rules/people.yaml": ORDERED_RULES})
+    report = Session(load_config(path, RunOptions(now=NOW, strict=False, **options))).run()
+    assert "people::deploys" in {r.id for r in report.results}
+    assert not {"people::team-size", "people::some-teams"} & {r.id for r in report.results}
+    assert [w for w in report.warnings if "waived nothing" in w] == []
+
+
+def test_a_rule_in_error_leaves_its_waivers_alone(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # postmortems is in error (its source failed), crash crashed: neither judged.
+    monkeypatch.chdir(tmp_path)
+    config = CONFIG + """\
+waivers:
+  - rule: people::postmortems
+    subject: incident/I1
+    reason: written next week
+    expires: 2026-12-31
+  - rule: people::crash
+    reason: fixed in the next release
+    expires: 2026-12-31
+"""
+    report = session_for(tmp_path, config).run()
+    assert {r.outcome for r in report.results if r.id in (
+        "people::postmortems", "people::crash")} == {Outcome.ERROR}
+    assert [w for w in report.warnings if "waived nothing" in w] == []
