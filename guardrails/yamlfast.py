@@ -51,8 +51,10 @@ _WORDS: dict[str, Any] = {
 }
 #: first characters of a plain scalar that YAML reserves or reads as structure
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`<=")
-#: characters ending a plain scalar in [...] or {...}, or left to PyYAML there
-_FLOW_STOP = frozenset(",[]{}#:'\"")
+#: characters ending a plain scalar in [...] or {...}, or left to PyYAML there ('?'
+#: ends one for PyYAML's pure-Python scanner, which guardrails uses for deep texts and
+#: where libyaml is missing, but not for libyaml: the two disagree, so it is declined)
+_FLOW_STOP = frozenset(",[]{}#:'\"?")
 
 
 class _Decline(Exception):

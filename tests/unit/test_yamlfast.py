@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from helpers import example_without_caches, fuzz_examples
@@ -152,13 +153,20 @@ def _agree(text: str) -> bool:
     got = yamlfast.load(text, positions=True)
     if got is None:
         return False
-    try:
-        want = yamlparse.load(text, "<t>", positions=True, finite=True)
-    except UsageError as exc:
-        raise AssertionError(f"PyYAML refuses what the fast reader read: {exc}\n{text}") \
-            from None
-    assert _typed(got[0]) == _typed(want[0]), text
-    assert got[1] == want[1], text
+    # Both of guardrails' PyYAML paths: libyaml, and the pure-Python loader it takes
+    # for a deep text (yamlparse.deep_offset) or where libyaml is not installed.
+    for pure in (False, True):
+        try:
+            if pure:
+                with mock.patch.object(yamlparse, "deep_offset", lambda _text: 0):
+                    want = yamlparse.load(text, "<t>", positions=True, finite=True)
+            else:
+                want = yamlparse.load(text, "<t>", positions=True, finite=True)
+        except UsageError as exc:
+            raise AssertionError(f"PyYAML (pure Python: {pure}) refuses what the fast "
+                                 f"reader read: {exc}\n{text}") from None
+        assert _typed(got[0]) == _typed(want[0]), (pure, text)
+        assert got[1] == want[1], (pure, text)
     plain = yamlfast.load(text)
     assert plain is not None and _typed(plain[0]) == _typed(want[0]) and plain[1] == {}
     return True
@@ -172,6 +180,8 @@ def _agree(text: str) -> bool:
 @example("teams:\n- id: x\n")
 @example("a: 1e999\nb: 90d\n")
 @example("a:\n  - \n  - b\n")
+@example("a: [a?b]\n")  # '?' ends a flow scalar for the pure-Python scanner only
+@example("a: {k: x ?y}\n")
 def test_the_fast_reader_agrees_with_pyyaml(text: str) -> None:
     _agree(text)
 
