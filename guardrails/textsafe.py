@@ -135,12 +135,17 @@ def safe_query(query: str) -> str:
     return "&".join(
         part if (name := part.partition("=")[0]) and "=" in part
         and unquote_plus(name) in SHOWN_PARAMS else "***"
-        for part in query.split("&"))
+        # a part ends at "&" and at ";", which servers read alike: the second part of
+        # "?page=1;access_token=..." is not the page's value
+        for part in re.split(r"[&;]", query))
 
 
-#: a URL's scheme, user info (``user:pass@``), the rest up to its query, the query and
-#: the fragment; it ends at white space or a quote (a schema error quotes the value)
-_URL = r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s']*@)?([^?#\s']*)(\?[^#\s']*)?(#[^\s']*)?"
+#: a URL's scheme, user info (``user:pass@``, up to the authority's last ``@``: a
+#: password may hold one), the rest up to its query, the query and the fragment; it
+#: ends at white space or a quote (a schema error quotes the value; one holding a
+#: quote or white space is not quoted at all, see guardrails.validation)
+_URL = (r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#\s'\"]*@)?([^?#\s'\"]*)(\?[^#\s'\"]*)?"
+        r"(#[^\s'\"]*)?")
 
 
 def hide_url_secrets(text: str) -> str:

@@ -105,8 +105,32 @@ def describe_error(error: Any, base_path: PathKey = ()) -> tuple[str, str]:
     """(message, fix hint) for one jsonschema error."""
     where = _json_path((*base_path, *error.absolute_path))
     schema_path = "/".join(str(p) for p in error.absolute_schema_path)
-    msg = f"{hide_url_secrets(error.message)} at {where} (schema path: {schema_path})"
+    msg = f"{_shown_message(error)} at {where} (schema path: {schema_path})"
     return msg, _suggest(error)
+
+
+#: what a schema error says in place of a value it may not quote
+_UNSHOWN = "the value (not shown: it may hold a secret)"
+
+
+def _shown_message(error: Any) -> str:
+    """A schema error's message with no secret a refused text value may carry.
+
+    A URL with a scheme is quoted with :func:`hide_url_secrets` masking its user
+    info, query and fragment. A text holding one of the characters a secret rides
+    in (``? # @ ;``) that this cannot mask reliably (no ``://``, so no URL to find:
+    ``ghe.example/api?token=...``, ``https:/x?token=...``; or a quote or white
+    space, where a quoted URL's end cannot be told) is not quoted at all.
+    """
+    value = error.instance
+    message = str(error.message)
+    if isinstance(value, str) and any(c in value for c in "?#@;") and (
+            "://" not in value or any(c in value for c in "'\" \t\n\r")):
+        shown = repr(value)
+        if shown not in message:
+            return f"{_UNSHOWN} is not valid here ({error.validator})"
+        message = message.replace(shown, _UNSHOWN)
+    return hide_url_secrets(message)
 
 
 def _error_at(err: Any, *, file: str, pos_map: Mapping[Any, Any], what: str,

@@ -95,6 +95,7 @@ def test_the_terminal_shows_evidence_inert_and_keeps_what_is_already_printable()
      "service_ids%5B%5D=P1&statuses%5B%5D=resolved"),
     ("X-Amz-Signature=abc&X-Amz-Credential=AKIA", "***&***"),
     ("t=abc&page=2", "***&page=2"),
+    ("page=1;access_token=ghp_SECRETabc", "page=1&***"),  # ";" parts a query too
 ])
 def test_a_query_shows_only_guardrails_own_parameters(query: str, shown: str) -> None:
     assert safe_query(query) == shown
@@ -107,7 +108,29 @@ def test_a_query_shows_only_guardrails_own_parameters(query: str, shown: str) ->
     ("https://deploy:hunter2@gitlab.example/api/v4?page=2#tok",
      "https://***@gitlab.example/api/v4?page=2#***"),
     ("a http://h/x?per_page=1&key=k and https://h/y?x", "a http://h/x?per_page=1&*** and https://h/y?***"),
+    ("'https://deploy:p@ss@ghe.example/api/v3' is bad",  # user info up to the last @
+     "'https://***@ghe.example/api/v3' is bad"),
 ])
 def test_urls_in_a_message_hide_user_info_fragment_and_unknown_parameters(
         text: str, shown: str) -> None:
     assert hide_url_secrets(text) == shown
+
+
+@pytest.mark.parametrize("api_url", [
+    "ghe.example/api/v3?access_token=ghp_SECRETabc",  # no scheme: no URL to find
+    "https:/ghe.example/api/v3?access_token=ghp_SECRETabc",  # a typo in the scheme
+    "https://ghe.example/a'b?access_token=ghp_SECRETabc",  # a quote ends a quoted URL
+    "https://ghe.example/a b?access_token=ghp_SECRETabc",
+    "https://deploy:ghp_SECRETabc@ghe.example/api/v3;x",
+    "https://ghe.example/api/v3?page=1;access_token=ghp_SECRETabc",
+])
+def test_a_schema_error_never_quotes_a_secret_of_a_refused_url(api_url: str) -> None:
+    """The schema error on api_url (it allows no user info, query or fragment) shows
+    none of a token pasted into it, however the URL is spelt."""
+    from guardrails.sources.http_settings import COMMON_PROPERTIES
+    from guardrails.validation import errors_of
+
+    schema = {"type": "object", "properties": {"api_url": COMMON_PROPERTIES["api_url"]}}
+    problems = [str(e) for e in errors_of({"api_url": api_url}, schema, file="x.yaml")]
+    assert problems and all("api_url" in p for p in problems), problems
+    assert not any("SECRET" in p for p in problems), problems
