@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import stat
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -57,20 +56,40 @@ ENTRIES = (
 REVIEWS_FILE = "reviews.csv"
 
 
-#: entries of a folder kept from its listing; a bigger folder's data files are
-#: found by a stat of each name (its stray names: among the first listed)
+#: entries of a folder kept from its listing besides its data files' names (the
+#: stray-name warnings look at these; a bigger folder's further strays are not named)
 _LISTED = 10_000
+#: the names of the data files, by the folder they sit in ("" or "surveys/")
+_WANTED = {sub: frozenset(f"{e.stem[len(sub):]}{s}" for e in ENTRIES
+                          if e.stem.startswith(sub) and "/" not in e.stem[len(sub):]
+                          for s in e.suffixes)
+           for sub in ("", "surveys/")}
 
 
-def _listing(folder: Path) -> tuple[dict[str, os.DirEntry[str]], bool]:
-    """(name -> entry, whether that is every entry) of ``folder``; ({}, False) when
-    it cannot be listed (absent, not a folder, no permission)."""
+def _listing(folder: Path, wanted: frozenset[str]) -> tuple[dict[str, os.DirEntry[str]], bool]:
+    """(name -> entry, whether the listing answers for ``wanted``) of ``folder``.
+
+    Every entry named in ``wanted`` is kept however big the folder is, so a data
+    file is found by its name as listed, case included, on every disk and at
+    every size; of the others only the first :data:`_LISTED`. An absent folder
+    lists nothing; one that cannot be listed (no permission) gives ({}, False),
+    and its files are then looked up name by name.
+    """
+    found: dict[str, os.DirEntry[str]] = {}
+    others = 0
     try:
         with os.scandir(folder) as it:
-            entries = list(islice(it, _LISTED + 1))
+            for e in it:
+                if e.name in wanted:
+                    found[e.name] = e
+                elif others < _LISTED:
+                    found[e.name] = e
+                    others += 1
+    except (FileNotFoundError, NotADirectoryError):
+        return {}, True
     except OSError:
         return {}, False
-    return {e.name: e for e in entries[:_LISTED]}, len(entries) <= _LISTED
+    return found, True
 
 
 class FolderFinding:
@@ -145,7 +164,7 @@ class FolderFinding:
         # names a kind may have and a listing again for the strays. A name is a
         # data file only as listed, case included: on a case-insensitive disk a
         # stat of "teams.yaml" finds "Teams.yaml", which the warnings call a stray.
-        listed = {sub: _listing(folder / sub) for sub in ("", "surveys/")}
+        listed = {sub: _listing(folder / sub, _WANTED[sub]) for sub in ("", "surveys/")}
         found: dict[str, list[Path]] = {}
         for entry in ENTRIES:
             sub = entry.stem[:entry.stem.rfind("/") + 1]

@@ -70,10 +70,18 @@ def test_a_listed_link_is_still_checked(tmp_path: Path) -> None:
         _source(tmp_path).validate()
 
 
-def test_a_folder_too_big_to_keep_listed_is_read_name_by_name(
+def test_a_folder_past_the_listing_bound_finds_its_data_files_as_listed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past the listing's bound the data files are still found (a stat a name)."""
+    """Past the bound on the other entries kept, the data files are still found from
+    the one listing, by their names as listed (as in a small folder, so the size of a
+    folder never changes which files are read), and the strays named stay bounded."""
     monkeypatch.setattr(files_folder, "_LISTED", 3)
-    _org(tmp_path, {"teams.yaml": TEAMS, **{f"note{i}.txt": "" for i in range(5)}})
+    _org(tmp_path, {"teams.yaml": TEAMS, "services.yaml": "services: []\n",
+                    **{f"deploymnts{i}.csv": "" for i in range(6)}})
     src = _source(tmp_path)
-    assert src.provides() == {"teams"}
+    assert src.provides() == {"teams", "services"}
+    assert 1 <= len(src.warnings) <= 3 and all("deploymnts" in w for w in src.warnings)
+
+
+def test_an_absent_surveys_folder_lists_nothing(tmp_path: Path) -> None:
+    assert files_folder._listing(tmp_path / "org" / "surveys", frozenset()) == ({}, True)
