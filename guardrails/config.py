@@ -59,7 +59,7 @@ def find_config(start: Path) -> Path | None:
 
 #: what an environment variable name looks like (POSIX: upper case, digits, underscore)
 #: (compiled at first use, by re's own cache: only a config naming a token asks)
-_ENV_NAME = r"^[A-Z_][A-Z0-9_]{0,63}$"
+_ENV_NAME = r"[A-Z_][A-Z0-9_]{0,63}"  # whole text: fullmatch ("$" lets a final newline by)
 #: prefixes of well-known credentials (GitHub, GitLab, Slack, OpenAI-style, AWS key ids)
 _TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox",
                    "sk-", "AKIA", "ASIA", "Bearer ", "token ")
@@ -72,7 +72,7 @@ def looks_like_token(value: str) -> bool:
     anything else (lower case, dashes, hex runs, known token prefixes, long
     digit-heavy strings) is treated as a credential pasted in by mistake.
     """
-    if value.startswith(_TOKEN_PREFIXES) or not re.match(_ENV_NAME, value):
+    if value.startswith(_TOKEN_PREFIXES) or not re.fullmatch(_ENV_NAME, value):
         return True
     digits = sum(ch.isdigit() for ch in value)
     return len(value) >= 20 and digits >= 6

@@ -357,3 +357,15 @@ def test_no_home_folder_means_no_project_cache_not_a_crash(
     result = project.run("check", "--now", "2026-11-20")
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "teams::two-pizza-teams" in result.stdout
+
+
+@pytest.mark.parametrize(("value", "token"), [
+    ("GITHUB_TOKEN", False),
+    ("GITHUB_TOKEN\n", True),  # "$" of re.match would let the final newline by
+    ("ghp_abc", True),
+    ("github_token", True),
+])
+def test_looks_like_token_takes_only_a_whole_variable_name(value: str, token: bool) -> None:
+    from guardrails.config import looks_like_token
+
+    assert looks_like_token(value) is token
