@@ -52,8 +52,9 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 def test_a_plain_file_is_read_in_blocks_as_the_row_loop_reads_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files_csvplain, "BLOCK_CHARS", 4096)
     rows = [f"t-{i},team-{i % 3},{'a b' if i % 2 else ''},{i},{i / 4}, tail {i} "
-            for i in range(6000)]  # ~4 blocks
+            for i in range(1000)]  # ~10 blocks
     for end in ("\n", "\r\n"):
         text = f"id,team,tags,n,x,note{end}" + end.join(rows) + end
         slow = read(text, False, monkeypatch)
@@ -105,7 +106,7 @@ def csv_texts(draw: st.DrawFn) -> str:
 
 
 @pytest.mark.fuzz
-@settings(max_examples=fuzz_examples(300), deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(csv_texts(), st.integers(min_value=1, max_value=12))
 def test_plain_and_row_loop_agree(text: str, block: int) -> None:
     """Random texts (quotes, carriage returns, odd spaces, wide and narrow rows,
