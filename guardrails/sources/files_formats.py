@@ -330,11 +330,13 @@ def read_jsonl(text: str, display: str) -> Table:
     return Table(display, records, starts=_compact(starts), nulls=nulls)
 
 
-def _compact(starts: list[int]) -> Sequence[int]:
+def _compact(starts: Sequence[int]) -> Sequence[int]:
     """``starts`` as a range when the records are on consecutive lines (the usual case).
 
     A list of 100,000 line numbers holds ~3.5 MiB of int objects; a range none.
     """
+    if isinstance(starts, range):
+        return starts
     if starts and starts[-1] - starts[0] == len(starts) - 1:
         return range(starts[0], starts[-1] + 1)
     return starts
@@ -390,6 +392,13 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     # Shared cells interned: 100,000 deployments name 200 services and a few
     # statuses; one object for each value saves ~50 bytes a cell (~20 MiB).
     shared = [name for name in columns if name in layout.shared and name not in layout.lists]
+    if reader.line_num == 1:  # a plain text's rows in C calls a block at a time
+        from guardrails.sources.files_csvplain import plain_records
+
+        plain = plain_records(text, columns, convert, shared)
+        if plain is not None:
+            return Table(display, plain[0], columns=columns, starts=_compact(plain[1]),
+                         nulls=False)
     intern = sys.intern
     strip = str.strip
     records: list[dict[str, Any]] = []

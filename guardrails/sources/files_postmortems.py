@@ -58,7 +58,11 @@ def read_postmortem(path: Path, display: str, timezone: tzinfo | None,
             blob = cache.snapshot_postmortem(
                 (front, sections, section_lines, normalized, lines, body_line), len(raw))
         check = record_check("postmortems")
-        known = file_known_valid(check, ".md", text)
+        # The schema verdict is remembered by the fact cache when it keeps the file
+        # (a stored postmortem is known valid): looking it up and keeping it in the
+        # verdict cache too cost two digests a file, and 4,096 postmortems filled
+        # that cache, which then kept nothing (not even the config's verdict).
+        known = blob is None and file_known_valid(check, ".md", text)
     # Front matter positions only when an error needs them: the YAML text
     # again, after a blank line for the opening '---' so lines match the file.
     table = Table(display, [front], text=postmortem.front_text(lines, body_line),
@@ -68,7 +72,7 @@ def read_postmortem(path: Path, display: str, timezone: tzinfo | None,
 
         refuse_escaped_nul(table, display)
     front = valid_record(front, check, "postmortems", table, 0, timezone, known=known)
-    if stored is None and not known:
+    if stored is None and not known and blob is None:
         remember_file(check, ".md", text)
     if blob is not None and cache is not None:
         cache.keep_postmortem(key, blob)

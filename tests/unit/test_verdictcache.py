@@ -46,8 +46,9 @@ def org(root: Path) -> Path:
     return root
 
 
-def gather(root: Path) -> dict[str, list[dict[str, Any]]]:
-    env = SourceEnv(root=root, now=datetime(2026, 11, 1, tzinfo=UTC), window=timedelta(days=90))
+def gather(root: Path, cache_dir: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    env = SourceEnv(root=root, now=datetime(2026, 11, 1, tzinfo=UTC), window=timedelta(days=90),
+                    cache_dir=cache_dir)
     src = FilesSource({"path": "org"}, env)
     src.validate()
     return src.gather(src.provides())
@@ -71,6 +72,21 @@ def test_a_warm_run_gives_the_same_facts_and_keeps_digests_not_data(
     assert warm == cold
     state = verdictcache._state
     assert state is not None and not state["new"]  # every file known: nothing to write
+
+
+def test_a_postmortem_the_fact_cache_keeps_is_not_kept_here_too(
+        tmp_path: Path, cache: Path) -> None:
+    # The fact cache holds a postmortem it keeps as known valid: a digest of it here
+    # too cost two a file, and 4,096 postmortems filled this cache (then it kept nothing).
+    root = org(tmp_path)
+    facts = tmp_path / "facts"
+    cold = gather(root, facts)
+    new_process()
+    (file,) = stored(cache)
+    assert file.read_text(encoding="utf-8").count("file:") == 2  # teams, deployments
+    assert list((facts / "files").glob("postmortems-*.bin"))
+    assert gather(root, facts) == cold
+    assert verdictcache._state is None  # every file from the fact cache: no verdict asked
 
 
 @pytest.mark.parametrize(("name", "bad"), [

@@ -1,0 +1,115 @@
+"""The body of a plain CSV file read a block of lines at a time, in C calls.
+
+:func:`guardrails.sources.files_formats.read_csv` reads a CSV file a row at
+a time: ``csv.reader``, then a dict comprehension that strips each cell and
+drops the empty ones, then the shared cells interned and the list, integer
+and number cells converted, each a Python step a cell. At 100,000
+deployments that loop took longer than ``csv.DictReader`` over the same file
+(the scale benchmark's parse floor; benchmarks/RESULTS.md, "scale7"). Most
+exports are plainer than CSV allows: no quote, no NUL, every line ended by
+``\n`` or every one by ``\r\n``, every row as wide as the header. In such a
+text the cells of a line are exactly ``line.split(",")`` (without a quote
+csv reads nothing else) and each row is one line, so :func:`plain_records`
+splits a block of lines, turns the rows into columns (``zip``), strips,
+interns and converts a column at a time (``map``), and builds each record
+with ``dict(compress(zip(names, values), cells))``, which keeps exactly the
+non-empty cells, in column order: the records the row loop builds.
+
+It declines (None) rather than decides: anything outside that form (a quote
+anywhere, a ``\r`` not ending a line or a mix of line endings, NUL, a line
+longer than csv's field size limit, a row of another width, a blank line, an
+integer or number that does not convert) sends the whole file to the row
+loop, which reads it, or words its first error, as before.
+tests/unit/test_csv_plain.py holds the two to the same records, types, key
+order and lines (or error) on random texts.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from itertools import compress, repeat
+from typing import Any
+
+#: characters of lines turned into records at a time (then up to the next line
+#: end): bounds the lines, rows and columns a block makes beside the records
+BLOCK_CHARS = 1 << 16
+#: what str.strip removes besides the line feed (ASCII: str.isspace); a text
+#: holding none of them, and only ASCII, has no cell to strip
+_ASCII_SPACE = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
+
+Convert = tuple[str, Callable[[str], Any], str]
+
+
+def plain_records(text: str, columns: tuple[str, ...], convert: list[Convert],
+                  shared: list[str]) -> tuple[list[dict[str, Any]], Sequence[int]] | None:
+    """``(records, start lines)`` of the rows after the header line of ``text``, as
+    the row loop of ``read_csv`` builds them, or None when ``text`` is not plain
+    (see the module's docstring). ``convert``, ``shared``: read_csv's."""
+    import csv
+
+    if '"' in text or "\0" in text:
+        return None
+    end = "\n"
+    if "\r" in text:  # every line ended by \r\n (a spreadsheet's export), or declined
+        returns = text.count("\r")
+        if returns != text.count("\r\n") or returns != text.count("\n"):
+            return None
+        end = "\r\n"
+    head = text.find(end)
+    if head < 0:
+        return None
+    limit = csv.field_size_limit()
+    width = len(columns)
+    names = tuple(name for name in columns if name)  # an unnamed column is dropped
+    strip = not (text.isascii() and not any(c in text for c in _ASCII_SPACE))
+    converters = {name: conv for name, conv, _ in convert}
+    interned = set(shared)
+    plain_values = not converters  # the values are the (stripped, interned) cells
+    intern = sys.intern
+    records: list[dict[str, Any]] = []
+    pos, stop = head + len(end), len(text)
+    if text.endswith(end):
+        stop -= len(end)  # the last line's ending
+    while pos < stop:
+        # A block of whole lines (BLOCK_CHARS, then to the next line end): its lines,
+        # rows and columns are all this makes beside the records, whatever the file's size.
+        cut = text.find(end, pos + BLOCK_CHARS, stop)
+        cut = stop if cut < 0 else cut
+        lines = text[pos:cut].split(end)
+        pos = cut + len(end)
+        if max(map(len, lines)) > limit:
+            return None  # csv refuses the field: the row loop words it
+        rows = list(map(str.split, lines, repeat(",")))
+        del lines
+        if set(map(len, rows)) != {width}:
+            return None  # a blank line, a row too wide or too narrow: the row loop's
+        cells: list[Any] = []
+        values: list[Any] = []
+        for name, column in zip(columns, zip(*rows, strict=True), strict=True):
+            if not name:
+                continue
+            col: Any = tuple(map(str.strip, column)) if strip else column
+            if name in interned:
+                col = tuple(map(intern, col))
+            cells.append(col)
+            conv = converters.get(name)
+            if conv is not None:
+                try:
+                    col = [conv(c) if c else c for c in col]
+                except ValueError:
+                    return None  # the row loop words it, at its line
+            values.append(col)
+        del rows
+        if plain_values:
+            records.extend([dict(compress(zip(names, r, strict=True), r))
+                            for r in zip(*cells, strict=True)])
+        else:
+            records.extend([dict(compress(zip(names, v, strict=True), c))
+                            for v, c in zip(zip(*values, strict=True), zip(*cells, strict=True),
+                                            strict=True)])
+    if records and all(records):
+        return records, range(2, len(records) + 2)
+    # Rows of empty cells are spreadsheet leftovers, not records.
+    starts = [n for n, r in enumerate(records, 2) if r]
+    return [r for r in records if r], starts
