@@ -184,13 +184,13 @@ def show(exc: BaseException, err: TextIO) -> None:
         if cause is not None and cause.__traceback__ is not None:
             frame = traceback.extract_tb(cause.__traceback__)[-1]
             where = f" ({frame.filename}:{frame.lineno})"
-        print(f"ERROR: {exc}{where}", file=err)
+        print(printable(f"ERROR: {exc}{where}"), file=err)  # a plugin's name may hold \n
     elif isinstance(exc, KeyboardInterrupt):
         print("\n!!! interrupted !!!", file=err)
     elif isinstance(exc, GuardrailsError):
         import traceback
 
-        print(f"ERROR: {exc}", file=err)
+        print(printable(f"ERROR: {exc}"), file=err)
         traceback.print_exception(exc, file=err)
     else:
         import traceback

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from guardrails.errors import UsageError
 from guardrails.model import CheckResult, ExitCode, Outcome, Result, Rule, Severity
 from guardrails.plugin import SourceEnv, hookimpl
-from guardrails.textsafe import printable
+from guardrails.textsafe import inert_line, printable
 
 if TYPE_CHECKING:
     from guardrails.configmodel import Config
@@ -182,9 +182,10 @@ class HookMode:
             if at is None and r.file and r.line and r.id not in builtin:
                 at = f"{r.file}:{r.line}"
             first = (r.message or "").splitlines()[0] if r.message else ""
-            self.out.write(f"{at + ': ' if at else ''}{word} {r.id} - {first}{warn}\n")
+            self.out.write(inert_line(printable(
+                f"{at + ': ' if at else ''}{word} {r.id} - {first}{warn}")) + "\n")
         for line in self.offline.values():
-            self.out.write(line + "\n")
+            self.out.write(inert_line(printable(line)) + "\n")
         for w in report.warnings:
             if w.split(":", 1)[0] in touched:  # about a file this commit changes
                 self.out.write(printable(w) + "\n")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from guardrails import fmt
-from guardrails.textsafe import printable
+from guardrails.textsafe import inert_line, printable
 
 #: rows per table; the rest are counted
 MAX_ROWS = 500
@@ -101,4 +101,5 @@ def terminal(org: dict[str, Any]) -> str:
             out.append("teams named in evidence:")
         out.append(f"  {printable(t['team'])}: {fmt.plural(t['evidence'], 'item')} in "
                    f"{printable(', '.join(t['rules']))} ({printable(fmt.ids(t['repositories']))})")
-    return "\n".join(out) + "\n\n"
+    # a line starting with a report's or a team's name ("::error ...") is no CI command
+    return "\n".join(inert_line(line) for line in out) + "\n\n"

@@ -223,11 +223,12 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
 
 def _lines(exc: UsageError) -> list[str]:
     """One line per error (a LoadErrors holds several)."""
-    from guardrails.textsafe import printable
+    from guardrails.textsafe import inert_line, printable
 
-    # each error one line: a newline in a file name or a quoted value is shown as \n
+    # each error one line: a newline in a file name or a quoted value is shown as \n,
+    # and a line starting with "::" (a file named so) is no workflow command
     errors = exc.errors if isinstance(exc, LoadErrors) else [exc]
-    return [printable(str(e)) for e in errors]
+    return [inert_line(printable(str(e))) for e in errors]
 
 
 # ---------------------------------------------------------------------------

@@ -59,12 +59,14 @@ def printable(text: object, *, newlines: bool = False) -> str:
 
     ``newlines=True`` keeps line breaks (for multi-line blocks a reporter
     splits itself); by default a newline is shown as ``\\n`` so one value
-    stays one line.
+    stays one line. ``##[`` is shown as ``##\\[``: a CI runner obeys it anywhere.
     """
     s = "" if text is None else str(text)
-    if s.isprintable():
-        return s
-    return _pattern("unsafe" if newlines else "unsafe_nl").sub(_escape, s)
+    if not s.isprintable():
+        s = _pattern("unsafe" if newlines else "unsafe_nl").sub(_escape, s)
+    # GitHub's runner also takes "##[error]..." for a command anywhere in a line (its
+    # older syntax, "##[stop-commands]" among them): broken up, shown, never obeyed
+    return s.replace("##[", "##\\[") if "##[" in s else s
 
 
 def inert_line(text: str) -> str:

@@ -17,7 +17,7 @@ from guardrails.runargs import (  # re-exported: the click commands' helpers are
     parse_now_option,
     split_plugins,
 )
-from guardrails.textsafe import printable
+from guardrails.textsafe import inert_line, printable
 
 if TYPE_CHECKING:
     from guardrails.session import Session
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 def echo(text: str = "") -> None:
     """Print a line; rule titles, ids and fact values come from files: shown, not obeyed."""
-    click.echo(printable(text, newlines=True))
+    # each line inert too: a line starting with "::" is a GitHub workflow command
+    click.echo("\n".join(inert_line(line)
+                         for line in printable(text, newlines=True).split("\n")))
 
 
 def config_option(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -134,3 +134,22 @@ def test_a_schema_error_never_quotes_a_secret_of_a_refused_url(api_url: str) -> 
     problems = [str(e) for e in errors_of({"api_url": api_url}, schema, file="x.yaml")]
     assert problems and all("api_url" in p for p in problems), problems
     assert not any("SECRET" in p for p in problems), problems
+
+
+def test_the_merged_table_starts_no_line_with_a_workflow_command() -> None:
+    """guardrails merge's table: a report saved as '::error ....json' names a row, and a
+    team named so a line of the teams; no line may start, even indented, with '::'."""
+    from guardrails.orgrender import terminal
+
+    org = {"repositories": [{"name": "::error title=forged::pwn", "summary": {}}],
+           "teams": [{"team": "::warning::team", "evidence": 1, "rules": ["p::r"],
+                      "repositories": ["a"]}]}
+    lines = terminal(org).splitlines()
+    assert any("::error title=forged::pwn" in line for line in lines)
+    assert not [line for line in lines if line.lstrip().startswith("::")], lines
+
+
+def test_the_older_runner_syntax_is_broken_up_wherever_it_stands() -> None:
+    assert printable("INC-1 ##[error]x") == "INC-1 ##\\[error]x"
+    assert printable("a\n##[stop-commands]t", newlines=True) == "a\n##\\[stop-commands]t"
+    assert printable("plain") == "plain"
