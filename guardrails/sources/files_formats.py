@@ -407,11 +407,12 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     try:
         for row in reader:
             start, last = last + 1, reader.line_num
-            if len(row) != width and any(row):
-                # A row of another width is a misaligned file (a lost or extra comma,
-                # a line broken outside quotes): its cells would land in the wrong
-                # columns, or fields would go missing without a word. A blank line
-                # (no cells) and a row of empty cells hold no record either way.
+            if len(row) > width and any(map(strip, row[width:])):
+                # A value past the header's last column (an unquoted comma, a line
+                # broken outside quotes) has no column: it would be lost without a
+                # word. Empty cells past it are a spreadsheet's trailing commas, and a
+                # short row's missing cells are absent fields, as csv.DictReader and
+                # pandas read them (Excel leaves off a row's trailing empty cells).
                 raise _width_error(len(row), width, display, start)
             record = {n: v for n, v in zip(columns, map(strip, row), strict=False) if v}
             if unnamed:
@@ -441,18 +442,11 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
 
 
 def _width_error(cells: int, width: int, display: str, line: int) -> DataFileError:
-    if cells > width:
-        return DataFileError(
-            f"the row has {cells} cells but the header (line 1) names {width} columns",
-            file=display, line=line,
-            fix="quote cells that contain commas, or add the missing column names",
-        )
     return DataFileError(
-        f"the row has {cells} cells but the header (line 1) names {width} columns: "
-        "its cells may sit under the wrong columns",
+        f"the row has {cells} cells but the header (line 1) names {width} columns, "
+        "and a cell past the last column holds a value",
         file=display, line=line,
-        fix=f"write all {width} cells, an empty cell (,,) for a field that is absent; "
-        "quote a cell that holds a line break",
+        fix="quote cells that contain commas, or add the missing column names",
     )
 
 
