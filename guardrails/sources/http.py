@@ -279,15 +279,21 @@ class HttpClient(TransportMixin, PagingMixin, ConcurrencyMixin):
             return text
         text = text.replace(token, "***")
         # A quote cut short (an API's message is kept to 200 characters, a wrong
-        # value to 60) can end inside the token: mask a start of it as well.
-        start = text.find(token[:4])
+        # value to 60) can end inside the token: mask a start of it as well, one
+        # reaching 4 characters past the token's public prefix ("ghp_",
+        # "github_pat_", "glpat-": up to its last "_" or "-" in the first 12), so
+        # "docs.github.com" stays readable beside a github_pat_ token.
+        cut = max(token.rfind("_", 0, 12), token.rfind("-", 0, 12)) + 1
+        least = min(len(token), max(cut + 4, 6))
+        head = token[:least]
+        start = text.find(head)
         while start != -1:
-            end = start + 4
+            end = start + least
             while end < len(text) and end - start < len(token) and \
                     text[end] == token[end - start]:
                 end += 1
             text = text[:start] + "***" + text[end:]
-            start = text.find(token[:4], start + 3)
+            start = text.find(head, start + 3)
         return text
 
     def _from_entry(self, entry: CacheEntry, shown: str, purpose: str) -> Page:

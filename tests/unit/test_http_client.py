@@ -444,3 +444,18 @@ def test_a_failing_page_s_message_shows_its_paging_but_no_signature(httpserver: 
         list(c.pages("/list", {"per_page": 2}, purpose="numbers"))
     assert "GET /list?per_page=2&page=2&*** (numbers) answered 502" in str(exc.value)
     assert "s3cr3t" not in str(exc.value)
+
+
+@pytest.mark.parametrize(("token", "text", "shown"), [
+    # a fine-grained token: its public prefix is no secret, "github" stays readable
+    ("github_pat_11ABCDEFG0123456789secret",
+     "see https://docs.github.com/rest; sent github_pat_11ABCDEFG012",
+     "see https://docs.github.com/rest; sent ***"),
+    ("ghp_fake0123456789abcdefFAKE", "token ghp_fake01", "token ***"),  # cut inside
+    ("ghp_fake0123456789abcdefFAKE", "ghp_ tokens start so", "ghp_ tokens start so"),
+    ("glpat-SECRET0123456789", "was glpat-SECRET0123456789!", "was ***!"),
+])
+def test_a_cut_token_is_masked_and_its_public_prefix_alone_is_not(
+        monkeypatch: pytest.MonkeyPatch, token: str, text: str, shown: str) -> None:
+    monkeypatch.setenv("TEST_API_TOKEN", token)
+    assert client("http://127.0.0.1:9")._scrub(text) == shown
