@@ -195,7 +195,8 @@ def create_manager(disabled: tuple[str, ...] | list[str] = (),
     for name, modname, dist, version in third_party:
         if name not in pm.blocked_names:
             pm.load_module(modname, name=name, dist=dist, version=version)
-    known = {b.name for b in BUILTINS} | {e[0] for e in third_party} | {"local"}
+    # a config's plugins: list (and -p) name modules, which -p no:MODULE blocks too
+    known = {b.name for b in BUILTINS} | {e[0] for e in third_party} | {"local"} | set(extra)
     pm.blocked_unknown = [n for n in dict.fromkeys(disabled) if n not in known]
     by_module = {b.module: b for b in pm.deferred.values()}
     for modname in extra:

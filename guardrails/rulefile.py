@@ -376,13 +376,16 @@ def tag_problems(tags: Any) -> list[tuple[int, str, str]]:
     for i, tag in enumerate(tags if isinstance(tags, list) else ()):
         if not isinstance(tag, str):
             continue  # the schema's error
-        if tag and not re.search(r"[\s()]", tag) and tag not in _EXPRESSION_WORDS:
+        if tag and tag.isprintable() and not re.search(r"[\s()]", tag) \
+                and tag not in _EXPRESSION_WORDS:
             continue
-        one = "-".join(re.split(r"[\s()]+", tag)).strip("-")
+        clean = "".join(c for c in tag if c.isprintable() or c.isspace())
+        one = "-".join(re.split(r"[\s()]+", clean)).strip("-")
         shown = ascii(tag) if len(tag) <= 60 else ascii(tag[:57] + "...")
         why = ("is empty" if not tag else
                f"is the operator {tag!r} of -m/-k expressions" if tag in _EXPRESSION_WORDS
-               else "holds a space or a parenthesis")
+               else "holds a space or a parenthesis" if re.search(r"[\s()]", tag)
+               else "holds a control character")
         out.append((i, f"tag {shown} {why}, so no -m or -k expression can select it",
                     (f"write it as one word, e.g. {one!r}; " if one and one != tag
                      and one not in _EXPRESSION_WORDS else "")

@@ -43,6 +43,10 @@ def list_rules(session: Session, fmt: str) -> int:
     """Print the selected rules; exit code 5 when there are none."""
     rules = session.collect()
     deselected = session.deselected
+    # what configuring and collecting warned of (a -m/-k name matching no rule, a
+    # -p no: naming no plugin): list is where a selection is previewed
+    for w in session.warnings:
+        click.echo(inert_line(printable(f"warning: {w}")), err=True)
     if fmt == "json":
         echo(json.dumps([_rule_json(r) for r in rules], indent=2))
         return ExitCode.OK if rules else ExitCode.NO_RULES_COLLECTED

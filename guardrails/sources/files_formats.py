@@ -277,10 +277,6 @@ def spells_nul(text: str, *, json: bool) -> bool:
     return any(m in text for m in (_JSON_NULS if json else _YAML_NULS))
 
 
-_JSON_NULS = ("\\u0000",)
-_YAML_NULS = ("\\0", "\\x00", "\\u0000", "\\U00000000")
-
-
 def _from_document(
     data: Any, text: str, display: str, layout: Layout, *, allow_list: bool
 ) -> Table:
