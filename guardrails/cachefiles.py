@@ -163,16 +163,23 @@ def create_temp(file: Path, mode: int = 0o666) -> tuple[int, Path]:
     elsewhere, a FIFO, a file) is never opened, nor written through: a name
     that is taken is passed over. ``mode`` as ``open`` (less the umask). The
     folder is created when missing. Raises ``OSError``."""
-    file.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(
         os, "O_CLOEXEC", 0)
-    for _ in range(4):
+    made = False
+    for _ in range(5):
         # Random, not the process id: a name known in advance could be taken on purpose.
         tmp = file.with_name(f".{file.name}.{os.urandom(8).hex()}.tmp")
         try:
             return os.open(tmp, flags, mode), tmp
         except FileExistsError:
             continue
+        except FileNotFoundError:
+            # The folder is made only when missing (open first: a mkdir before every
+            # write was a system call of every cache file a cold run writes).
+            if made:
+                raise
+            file.parent.mkdir(parents=True, exist_ok=True)
+            made = True
     raise FileExistsError(errno.EEXIST, "no free temporary name beside", str(file))
 
 
