@@ -249,12 +249,19 @@ def prune(folder: Path, prefix: str, suffix: str, keep: int = KEEP) -> None:
     with exactly such names, never through a symbolic link; looks at no more than
     :data:`_PRUNE_SCAN` entries; never raises (a cache it cannot tidy is no error).
     """
+    prune_families(folder, ((prefix, suffix),), keep)
+
+
+def prune_families(folder: Path, families: Any, keep: int = KEEP) -> None:
+    """:func:`prune` for each ``(prefix, suffix)`` of ``families``, in one listing
+    of ``folder`` (a cache that writes one file for several kinds tidies them
+    all at once). Never raises."""
     import time
 
-    found: list[tuple[int, str]] = []
+    wanted: dict[tuple[str, str], list[tuple[int, str]]] = {
+        (prefix, suffix): [] for prefix, suffix in families}
     stale: list[str] = []
     now = time.time()
-    width = len(prefix) + 16
     try:
         with os.scandir(folder) as entries:
             for n, entry in enumerate(entries):
@@ -262,11 +269,15 @@ def prune(folder: Path, prefix: str, suffix: str, keep: int = KEEP) -> None:
                     break
                 name = entry.name
                 tmp = name.startswith(".") and name.endswith(".tmp")
-                bare = name
-                if tmp and suffix in name:  # .NAME.RANDOM.tmp (.NAME.PID.tmp before)
-                    bare = name[1:name.index(suffix, 1) + len(suffix)]
-                if not (len(bare) == width + len(suffix) and bare.startswith(prefix)
-                        and bare.endswith(suffix) and _hex16(bare[len(prefix):width])):
+                for prefix, suffix in wanted:
+                    bare = name
+                    if tmp and suffix in name:  # .NAME.RANDOM.tmp (.NAME.PID.tmp before)
+                        bare = name[1:name.index(suffix, 1) + len(suffix)]
+                    width = len(prefix) + 16
+                    if (len(bare) == width + len(suffix) and bare.startswith(prefix)
+                            and bare.endswith(suffix) and _hex16(bare[len(prefix):width])):
+                        break
+                else:
                     continue
                 if not entry.is_file(follow_symlinks=False):
                     continue
@@ -275,11 +286,14 @@ def prune(folder: Path, prefix: str, suffix: str, keep: int = KEEP) -> None:
                     if now - st.st_mtime > _STALE_TMP:
                         stale.append(name)
                 else:
-                    found.append((st.st_mtime_ns, name))
+                    wanted[prefix, suffix].append((st.st_mtime_ns, name))
     except OSError:
         return
-    found.sort(reverse=True)
-    for name in stale + [name for _, name in found[max(keep, 1):]]:
+    doomed = list(stale)
+    for found in wanted.values():
+        found.sort(reverse=True)
+        doomed += [name for _, name in found[max(keep, 1):]]
+    for name in doomed:
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(folder, name))
 
