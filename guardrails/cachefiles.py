@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-#: files kept per family (``entry-points-``, ``pack-teams-``, ...) in a cache folder
+#: files kept per family (``entry-points-``, ``packs-``, ...) in a cache folder
 KEEP = 16
 #: folder entries looked at when pruning (a hostile folder of millions costs no more)
 _PRUNE_SCAN = 10_000

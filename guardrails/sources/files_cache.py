@@ -39,9 +39,14 @@ bring pickle or a database and still need this key and these checks.
 
 Where: ``<cache_dir>/files/`` (``cache_dir`` of the config, else
 ``$GUARDRAILS_CACHE_DIR``, else ``$XDG_CACHE_HOME/guardrails`` or
-``~/.cache/guardrails``): one file per kind and org data folder
-(``KIND-<checksum>.bin``; all the postmortems of a folder in one file),
-each kind pruned to the 16 most recently written when one is written.
+``~/.cache/guardrails``): per org data folder, one ``tables-<checksum>.bin``
+for every table whose stored form is at most :data:`BUNDLE_MAX` (written once
+by :meth:`FactCache.flush`, after loading: a cold run of the example wrote
+nine table files before, each a temporary file, a write, a rename and a
+prune), a ``KIND-<checksum>.bin`` for each bigger table (written as soon as it
+is parsed, as before), and all the postmortems in one file; each family
+pruned to the 16 most recently written when one is written (the tables file
+and the kinds it holds in one listing of the folder).
 Never inside the org data folder: a ``cache_dir`` there turns this cache off.
 ``GUARDRAILS_NO_STARTUP_CACHE=1`` turns it off too.
 
