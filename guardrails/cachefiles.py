@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-#: files kept per family (``entry-points-``, ``pack-teams-``, ...) in a cache folder
+#: files kept per family (``entry-points-``, ``packs-``, ...) in a cache folder
 KEEP = 16
 #: folder entries looked at when pruning (a hostile folder of millions costs no more)
 _PRUNE_SCAN = 10_000
@@ -163,16 +163,23 @@ def create_temp(file: Path, mode: int = 0o666) -> tuple[int, Path]:
     elsewhere, a FIFO, a file) is never opened, nor written through: a name
     that is taken is passed over. ``mode`` as ``open`` (less the umask). The
     folder is created when missing. Raises ``OSError``."""
-    file.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(
         os, "O_CLOEXEC", 0)
-    for _ in range(4):
+    made = False
+    for _ in range(5):
         # Random, not the process id: a name known in advance could be taken on purpose.
         tmp = file.with_name(f".{file.name}.{os.urandom(8).hex()}.tmp")
         try:
             return os.open(tmp, flags, mode), tmp
         except FileExistsError:
             continue
+        except FileNotFoundError:
+            # The folder is made only when missing (open first: a mkdir before every
+            # write was a system call of every cache file a cold run writes).
+            if made:
+                raise
+            file.parent.mkdir(parents=True, exist_ok=True)
+            made = True
     raise FileExistsError(errno.EEXIST, "no free temporary name beside", str(file))
 
 
@@ -242,12 +249,19 @@ def prune(folder: Path, prefix: str, suffix: str, keep: int = KEEP) -> None:
     with exactly such names, never through a symbolic link; looks at no more than
     :data:`_PRUNE_SCAN` entries; never raises (a cache it cannot tidy is no error).
     """
+    prune_families(folder, ((prefix, suffix),), keep)
+
+
+def prune_families(folder: Path, families: Any, keep: int = KEEP) -> None:
+    """:func:`prune` for each ``(prefix, suffix)`` of ``families``, in one listing
+    of ``folder`` (a cache that writes one file for several kinds tidies them
+    all at once). Never raises."""
     import time
 
-    found: list[tuple[int, str]] = []
+    wanted: dict[tuple[str, str], list[tuple[int, str]]] = {
+        (prefix, suffix): [] for prefix, suffix in families}
     stale: list[str] = []
     now = time.time()
-    width = len(prefix) + 16
     try:
         with os.scandir(folder) as entries:
             for n, entry in enumerate(entries):
@@ -255,11 +269,15 @@ def prune(folder: Path, prefix: str, suffix: str, keep: int = KEEP) -> None:
                     break
                 name = entry.name
                 tmp = name.startswith(".") and name.endswith(".tmp")
-                bare = name
-                if tmp and suffix in name:  # .NAME.RANDOM.tmp (.NAME.PID.tmp before)
-                    bare = name[1:name.index(suffix, 1) + len(suffix)]
-                if not (len(bare) == width + len(suffix) and bare.startswith(prefix)
-                        and bare.endswith(suffix) and _hex16(bare[len(prefix):width])):
+                for prefix, suffix in wanted:
+                    bare = name
+                    if tmp and suffix in name:  # .NAME.RANDOM.tmp (.NAME.PID.tmp before)
+                        bare = name[1:name.index(suffix, 1) + len(suffix)]
+                    width = len(prefix) + 16
+                    if (len(bare) == width + len(suffix) and bare.startswith(prefix)
+                            and bare.endswith(suffix) and _hex16(bare[len(prefix):width])):
+                        break
+                else:
                     continue
                 if not entry.is_file(follow_symlinks=False):
                     continue
@@ -268,11 +286,14 @@ def prune(folder: Path, prefix: str, suffix: str, keep: int = KEEP) -> None:
                     if now - st.st_mtime > _STALE_TMP:
                         stale.append(name)
                 else:
-                    found.append((st.st_mtime_ns, name))
+                    wanted[prefix, suffix].append((st.st_mtime_ns, name))
     except OSError:
         return
-    found.sort(reverse=True)
-    for name in stale + [name for _, name in found[max(keep, 1):]]:
+    doomed = list(stale)
+    for found in wanted.values():
+        found.sort(reverse=True)
+        doomed += [name for _, name in found[max(keep, 1):]]
+    for name in doomed:
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(folder, name))
 

@@ -6,9 +6,13 @@ schema, its check's schema and the check's own ``validate_rule``. That was
 about a sixth of a run's start-up (benchmarks/RESULTS.md, "start-up"), and
 its answer depends only on the pack file and guardrails' own code. So a
 builtin pack that loaded without a single error is kept, its data and
-positions, in a small JSON file per pack beside the entry-point cache
-(:mod:`guardrails.installed`); a later run builds its rules from it and
-skips the validation. What depends on the run is still done every time: the
+positions, in one JSON file for all the builtin packs beside the entry-point
+cache (:mod:`guardrails.installed`): a header line (format, context, and each
+pack's key, offset, length and checksum), then the packs' JSON one after the
+other, written once after the collection (:func:`flush`; one file, not six:
+each file written is a temporary file, a write, a rename and a prune). A later
+run reads that file once, parses only the packs it collects, builds their
+rules from it and skips the validation. What depends on the run is still done every time: the
 config's overrides (validated), ``focus``, disabled rules, display paths.
 
 An entry is used only when everything it was stored under matches: the cache
@@ -27,6 +31,7 @@ off (docs/configuration.md, "Caches").
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import json
@@ -45,13 +50,19 @@ from guardrails.cachefiles import (
     checksum,
     load_json_cache,
     package_files,
+    read_regular,
     store_json_cache,
+    write_cache,
 )
 
-#: bump when what is stored, or how it is read, changes
+#: bump when what is stored, or how it is read, changes (the config's parse)
 _FORMAT = 1
+#: the same for the packs file (2: one file for all the builtin packs, not one a pack)
+_PACKS_FORMAT = 2
 #: the biggest pack cache file read (a builtin pack with its positions is ~100 KB)
 _MAX_BYTES = 16 << 20
+#: the most packs one packs file keeps (the builtin packs of one or a few folders)
+_MAX_PACKS = 64
 
 Positions = dict[tuple[Any, ...], tuple[int, int]]
 #: what the digests of guardrails/packdata.py are personalised with (guardrails.packgen)
@@ -157,26 +168,74 @@ def precompiled(path: Path, raw: bytes) -> tuple[dict[str, Any], Positions] | No
     return data, pos
 
 
-def _cache_file(path: Path) -> Path | None:
+def _packs_file() -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    # One file per pack and install (the name, not a proof: the key is inside).
-    where = checksum(f"{path}\0{sys.version}".encode("utf-8", "surrogatepass"))
-    return folder / f"pack-{path.stem[:40]}-{where}.json"
+    # One file for every builtin pack of this install and Python (the name, not a
+    # proof: the context and each pack's key are inside).
+    where = checksum(f"{_PACKAGE}\0{sys.version}".encode("utf-8", "surrogatepass"))
+    return folder / f"packs-{where}.json"
+
+
+#: this collection's packs file: its context, the segments it held, what was stored since
+_batch: dict[str, Any] | None = None
+_exit_flush = False
+
+
+def _open(ctx: list[Any]) -> dict[str, Any]:
+    """The packs file of this collection under ``ctx``, read once (a new context or
+    folder flushes the one before)."""
+    global _batch
+    file = _packs_file()
+    if _batch is not None and _batch["file"] == file and _batch["ctx"] == ctx:
+        return _batch
+    flush()
+    batch: dict[str, Any] = {"file": file, "ctx": ctx, "body": b"", "index": {}, "new": {}}
+    _batch = batch
+    raw = read_regular(file, _MAX_BYTES) if file is not None else None
+    if raw:
+        line, _, body = raw.partition(b"\n")
+        try:
+            meta = json.loads(line)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            meta = None
+        if (isinstance(meta, dict) and meta.get("format") == _PACKS_FORMAT
+                and meta.get("context") == ctx and isinstance(meta.get("packs"), dict)):
+            batch["body"], batch["index"] = body, meta["packs"]
+    return batch
+
+
+def _segment(batch: dict[str, Any], name: str, key: list[Any] | None) -> bytes | None:
+    """The stored payload of pack ``name`` when its entry is well formed, stored under
+    ``key`` (any key when None) and its bytes match their checksum; else None."""
+    entry = batch["index"].get(name)
+    if not (isinstance(entry, list) and len(entry) == 4):
+        return None
+    stored_key, start, length, digest = entry
+    body: bytes = batch["body"]
+    if (key is not None and stored_key != key) or not isinstance(stored_key, list) or not (
+            type(start) is int and type(length) is int and start >= 0
+            and 0 <= length <= len(body) - start):
+        return None
+    payload = body[start:start + length]
+    return payload if checksum(payload) == digest else None
 
 
 def load(path: Path, ctx: list[Any], key: list[Any] | None = None
          ) -> tuple[dict[str, Any], Positions] | None:
     """The stored data and positions of builtin pack ``path``, or None (a miss);
     ``key``: its :func:`read_pack` key when read already."""
-    file = _cache_file(path)
-    if file is None:
-        return None
     key = key or _file_key(path)
     if key is None:
         return None
-    stored = load_json_cache(file, _MAX_BYTES, {"format": _FORMAT, "context": ctx, "file": key})
+    payload = _segment(_open(ctx), str(path), key)
+    if payload is None:
+        return None
+    try:
+        stored = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
     if not isinstance(stored, dict):
         return None
     data, raw = stored.get("data"), stored.get("positions")
@@ -210,16 +269,53 @@ def _payload(data: Any, pos: Positions) -> bytes:
 
 def store(path: Path, data: Any, pos: Positions, ctx: list[Any],
           key: list[Any] | None = None) -> None:
-    """Keep a pack that loaded without an error; what JSON cannot give back as it
-    was (a non-string key, a date) is not kept. ``key``: as :func:`load`'s. Never raises."""
-    file = _cache_file(path)
+    """Keep a pack that loaded without an error, for :func:`flush` to write with the
+    others (one file, not one a pack: each file written is a temporary file, a
+    write, a rename and a prune); what JSON cannot give back as it was (a
+    non-string key, a date) is not kept. ``key``: as :func:`load`'s. Never raises."""
+    global _exit_flush
     key = key or _file_key(path)
-    if file is None or key is None or not isinstance(data, dict) or not _plain(data, 0):
+    if key is None or not isinstance(data, dict) or not _plain(data, 0):
         return
+    with contextlib.suppress(ValueError, TypeError, RecursionError):
+        batch = _open(ctx)
+        if batch["file"] is None:
+            return
+        batch["new"][str(path)] = (key, _payload(data, pos))
+        if not _exit_flush:  # a parse outside a session's collection (flush() not called)
+            _exit_flush = True
+            atexit.register(flush)
+
+
+def flush() -> None:
+    """Write the packs stored since the packs file was read, with the entries it held
+    for the packs this run did not store again (while they fit), as one file; then
+    forget it, so the next collection reads the file again. Called after a
+    collection (:meth:`guardrails.session.Session.collect`) and at exit. Never raises."""
+    global _batch
+    batch, _batch = _batch, None
+    if batch is None or not batch["new"] or batch["file"] is None:
+        return
+    index: dict[str, list[Any]] = {}
+    chunks: list[bytes] = []
+    size = 0
+
+    def add(name: str, key: list[Any], payload: bytes) -> None:
+        nonlocal size
+        index[name] = [key, size, len(payload), checksum(payload)]
+        chunks.append(payload)
+        size += len(payload)
+
+    for name, (key, payload) in batch["new"].items():
+        add(name, key, payload)
+    for name, entry in batch["index"].items():  # what earlier runs kept stays, while it fits
+        kept = None if name in index or len(index) >= _MAX_PACKS else _segment(batch, name, None)
+        if kept is not None and size + len(kept) <= _MAX_BYTES // 2:
+            add(name, entry[0], kept)
     with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
-        # Header line, then the payload it checksums: a damaged payload is a miss.
-        store_json_cache(file, {"format": _FORMAT, "context": ctx, "file": key},
-                         _payload(data, pos))
+        head = json.dumps({"format": _PACKS_FORMAT, "context": batch["ctx"], "packs": index},
+                          ensure_ascii=False).encode("utf-8", "surrogatepass")
+        write_cache(batch["file"], head + b"\n" + b"".join(chunks))
 
 
 def yaml_files() -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from guardrails import collector, gathering, runreport
+from guardrails import collector, gathering, packcache, runreport
 from guardrails import facts as factsmod
 from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import find_config, load_config
@@ -164,17 +164,20 @@ class Session:
             return self.rules
         found, errors = resolve_specs_all(self.config, specs, from_cli=from_cli)
         rules: list[Rule] = []
-        for path in found:
-            try:
-                got = self.pm.hook.guardrails_collect_file(path=path, config=self.config)
-            except UsageError as exc:  # every bad file is reported, like pytest's collection
-                errors.append(exc)
-                continue
-            if got is None:
-                errors.append(UsageError("no plugin can read this rule file", file=str(path),
-                                         fix="rule files are .yaml packs"))
-                continue
-            rules.extend(got)
+        try:
+            for path in found:
+                try:
+                    got = self.pm.hook.guardrails_collect_file(path=path, config=self.config)
+                except UsageError as exc:  # every bad file is reported, like pytest's collection
+                    errors.append(exc)
+                    continue
+                if got is None:
+                    errors.append(UsageError("no plugin can read this rule file", file=str(path),
+                                             fix="rule files are .yaml packs"))
+                    continue
+                rules.extend(got)
+        finally:
+            packcache.flush()  # the builtin packs kept, all in one file (packcache.py)
         errors += duplicate_errors(rules)
         if not errors:
             try:

@@ -107,6 +107,7 @@ class FilesSource(FolderFinding, Source):
         if self._readable(self._root() / REVIEWS_FILE) and "changes" not in self._facts:
             with as_data_error():
                 self._reviews(self._fact_cache())  # reviews without pull requests: still checked
+        self._flush_cache()
         if gc.isenabled() and sum(map(len, self._facts.values())) >= _SETTLE_AT:
             # Loading ran with the collector paused, so every object it made
             # is in the youngest generation, and each of the run's later
@@ -124,7 +125,15 @@ class FilesSource(FolderFinding, Source):
 
     def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]]]:
         present = self._discover()
-        return {k: list(self._load(k)) for k in sorted(kinds) if k in present}
+        gathered = {k: list(self._load(k)) for k in sorted(kinds) if k in present}
+        self._flush_cache()
+        return gathered
+
+    def _flush_cache(self) -> None:
+        """Write what the fact cache kept of this load: the small tables in one file
+        (guardrails.sources.files_cache), once, not a file a kind."""
+        if self._cache is not None:
+            self._cache.flush()
 
     def locate(self, kind: str, fact: Mapping[str, Any],
                field: str | None = None) -> tuple[str, int | None] | None:
@@ -183,7 +192,7 @@ class FilesSource(FolderFinding, Source):
                 folder = "" if shown == "." else shown + os.sep
                 facts = [self._postmortem(p, folder, cache) for p in paths]
                 if cache is not None:
-                    cache.flush()
+                    cache.flush_postmortems()
             else:
                 facts = self._tabular(kind, paths[0], cache)
                 if kind == "changes":

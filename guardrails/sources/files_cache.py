@@ -39,9 +39,14 @@ bring pickle or a database and still need this key and these checks.
 
 Where: ``<cache_dir>/files/`` (``cache_dir`` of the config, else
 ``$GUARDRAILS_CACHE_DIR``, else ``$XDG_CACHE_HOME/guardrails`` or
-``~/.cache/guardrails``): one file per kind and org data folder
-(``KIND-<checksum>.bin``; all the postmortems of a folder in one file),
-each kind pruned to the 16 most recently written when one is written.
+``~/.cache/guardrails``): per org data folder, one ``tables-<checksum>.bin``
+for every table whose stored form is at most :data:`BUNDLE_MAX` (written once
+by :meth:`FactCache.flush`, after loading: a cold run of the example wrote
+nine table files before, each a temporary file, a write, a rename and a
+prune), a ``KIND-<checksum>.bin`` for each bigger table (written as soon as it
+is parsed, as before), and all the postmortems in one file; each family
+pruned to the 16 most recently written when one is written (the tables file
+and the kinds it holds in one listing of the folder).
 Never inside the org data folder: a ``cache_dir`` there turns this cache off.
 ``GUARDRAILS_NO_STARTUP_CACHE=1`` turns it off too.
 
@@ -71,6 +76,7 @@ takes 0.72-0.79x a cold one's CPU at a lower peak (benchmarks/RESULTS.md,
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import marshal
@@ -79,7 +85,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardrails.cachefiles import blake2, caches_disabled, checksum, package_files
+from guardrails.cachefiles import (
+    blake2,
+    caches_disabled,
+    checksum,
+    package_files,
+    prune_families,
+)
 from guardrails.sources.files_cachefile import (
     FORMAT,
     MARSHAL_VERSION,
@@ -102,6 +114,13 @@ from guardrails.yamlio import decode_text
 MAX_DATA_BYTES = 512 << 20
 #: postmortems kept for one folder; a bigger folder keeps none
 MAX_POSTMORTEMS = 50_000
+#: a table whose stored form is at most this big is kept in the folder's one tables
+#: file (held in memory until :meth:`FactCache.flush`); a bigger one in a file of its own,
+#: written beside it at once (each file written costs a cold run a temporary file, a
+#: write, a rename and a prune: ~0.5 ms; the example org's nine tables are ~40 KB)
+BUNDLE_MAX = 1 << 20
+#: tables the one tables file holds at most (one a kind)
+_BUNDLE_ENTRIES = 64
 
 
 def digest(raw: bytes) -> str:
@@ -126,12 +145,13 @@ class Stored:
     """A table on its way to the cache: its file, header and (once taken) the
     temporary file beside it that holds its payload until the load is clean."""
 
-    __slots__ = ("file", "head", "tmp")
+    __slots__ = ("blob", "file", "head", "tmp")
 
     def __init__(self, file: Path, head: dict[str, Any]) -> None:
         self.file = file
         self.head = head
         self.tmp: Path | None = None
+        self.blob: bytes | None = None  # a small table's payload, for the tables file
 
 
 class FactCache:
@@ -145,6 +165,11 @@ class FactCache:
         self._pm_stored: dict[str, bytes] | None = None
         self._pm_kept: dict[str, bytes] = {}
         self._pm_new = False
+        # the small tables: kind -> (entry, payload), stored (read on the first lookup)
+        # and kept by this run (written by flush)
+        self._tb_stored: dict[str, tuple[list[Any], bytes]] | None = None
+        self._tb_new: dict[str, tuple[list[Any], bytes] | None] = {}
+        self._tb_exit = False
 
     @classmethod
     def open(cls, cache_dir: Path | None, data_folder: Path) -> FactCache | None:
@@ -177,7 +202,10 @@ class FactCache:
         entry = [kind, suffix, digest(raw)]
         file = self._file(kind)
         head = {"format": FORMAT, "context": self._ctx, "entry": entry}
-        payload = read_entry(file, entry, self._ctx)
+        small = self._tables().get(kind)
+        payload: bytes | memoryview | None = (
+            small[1] if small is not None and small[0] == entry
+            else read_entry(file, entry, self._ctx))
         if payload is not None:
             value = loads(payload)
             if table_shape(value, len(payload)):
@@ -214,6 +242,9 @@ class FactCache:
             return None
         if not fits(blob):  # would never be read back
             return None
+        if len(blob) <= BUNDLE_MAX:
+            pending.blob = blob  # for the one tables file (flush)
+            return pending
         try:
             pending.tmp = write_pending(pending.file, pending.head, blob)
         except (OSError, ValueError, TypeError):
@@ -222,21 +253,72 @@ class FactCache:
 
     def store(self, pending: Stored) -> None:
         """Keep a file that loaded without an error. Never raises."""
-        if pending.tmp is not None:
+        kind = pending.head["entry"][0]
+        if pending.blob is not None:
+            self._tb_new[kind] = (pending.head["entry"], pending.blob)
+            pending.blob = None
+            if not self._tb_exit:  # flush() after gathering; at exit for any other path
+                self._tb_exit = True
+                atexit.register(self.flush)
+        elif pending.tmp is not None:
             try:
                 os.replace(pending.tmp, pending.file)
             except OSError:
                 self.discard(pending)
             else:
                 prune_kind(pending.file)
+                self._tb_new[kind] = None  # a big table: out of the tables file
             pending.tmp = None
 
     def discard(self, pending: Stored | None) -> None:
         """Forget a table whose file had an error (or whose load was interrupted)."""
+        if pending is not None:
+            pending.blob = None
         if pending is not None and pending.tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(pending.tmp)
             pending.tmp = None
+
+    # --- small tables: one file for the folder -----------------------------------------
+
+    def _tables(self) -> dict[str, tuple[list[Any], bytes]]:
+        """The small tables stored for this folder: kind -> (entry, payload)."""
+        if self._tb_stored is None:
+            self._tb_stored = {}
+            payload = read_entry(self._file("tables"), ["tables"], self._ctx)
+            value = loads(payload) if payload is not None else None
+            if (type(value) is dict and len(value) <= _BUNDLE_ENTRIES and all(
+                    type(k) is str and type(v) is tuple and len(v) == 2
+                    and type(v[0]) is list and type(v[1]) is bytes
+                    for k, v in value.items())):
+                self._tb_stored = value
+        return self._tb_stored
+
+    def _flush_tables(self) -> None:
+        """Write the small tables this run kept, with those stored for kinds it did
+        not read again (``-k`` reads only some), as one file. Never raises."""
+        if not self._tb_new:
+            return
+        merged = {**self._tables(), **self._tb_new}
+        self._tb_stored, self._tb_new = None, {}
+        tables = {k: v for k, v in merged.items() if v is not None}
+        if not tables or len(tables) > _BUNDLE_ENTRIES:
+            with contextlib.suppress(OSError):
+                os.unlink(self._file("tables"))
+            return
+        try:
+            payload = marshal.dumps(tables, MARSHAL_VERSION)
+        except (ValueError, RecursionError):
+            return
+        if fits(payload):
+            write_entry(self._file("tables"),
+                        {"format": FORMAT, "context": self._ctx, "entry": ["tables"]},
+                        payload)
+            # One listing tidies the tables files and each kind's own files (from
+            # other folders, or a big table's: those kinds' own files are not
+            # written when they fit in here).
+            prune_families(self.folder, [("tables-", ".bin"), *(
+                (f"{kind}-", ".bin") for kind in sorted(tables))])
 
     # --- postmortems: one file for the folder ------------------------------------------
 
@@ -271,11 +353,19 @@ class FactCache:
             self._pm_new = True
 
     def flush(self) -> None:
+        """Write the small tables this run kept (one file) and the postmortems
+        (:meth:`flush_postmortems`). Called after loading (and at exit); a second
+        call writes only what is new since the first. Never raises."""
+        self._flush_tables()
+        self.flush_postmortems()
+
+    def flush_postmortems(self) -> None:
         """Write the postmortems this run read, when any was new or one stored was not
         read again (a deleted or edited file). Never raises."""
         stored = self._pm_stored or {}
         if not (self._pm_new or len(stored) != len(self._pm_kept)):
             return
+        self._pm_stored, self._pm_new = dict(self._pm_kept), False  # written once
         if not self._pm_kept or len(self._pm_kept) > MAX_POSTMORTEMS:
             with contextlib.suppress(OSError):
                 os.unlink(self._file("postmortems"))

@@ -48,7 +48,7 @@ from guardrails.cachefiles import (
 )
 
 #: bump when what is stored, or how it is read, changes
-FORMAT = 1
+FORMAT = 2  # 2: the small tables of a folder in one file (files_cache.BUNDLE_MAX)
 MARSHAL_VERSION = 4  # shared objects (interned cells, YAML aliases) stored once
 #: a cache file bigger than this is a miss, never read (nor written)
 MAX_CACHE_BYTES = 768 << 20

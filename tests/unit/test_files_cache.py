@@ -145,6 +145,25 @@ def cache_files(folder: Path) -> list[str]:
         else []
 
 
+def kept_kinds(folder: Path) -> set[str]:
+    """The kinds kept: in files of their own, or in the folder's one tables file."""
+    import marshal
+
+    kinds = {name.split("-")[0] for name in cache_files(folder)} - {"tables"}
+    for tables in (folder / "files").glob("tables-*.bin"):
+        kinds |= set(marshal.loads(tables.read_bytes().partition(b"\n")[2]))
+    return kinds
+
+
+@pytest.fixture(params=["one-file", "own-files"])
+def layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Small tables in the folder's one tables file (as the example's), or every table
+    in a file of its own (as a big one's: files_cache.BUNDLE_MAX)."""
+    if request.param == "own-files":
+        monkeypatch.setattr(files_cache, "BUNDLE_MAX", -1)
+    return str(request.param)
+
+
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
@@ -168,8 +187,9 @@ def test_cold_warm_and_off_print_the_same(which: str, tmp_path: Path, cache: Pat
     off = outputs(config, tmp_path, env={"GUARDRAILS_NO_STARTUP_CACHE": "1"})
     assert cache_files(cache) == []  # turned off: nothing kept
     cold = outputs(config, tmp_path)
-    kept = cache_files(cache)
-    kinds = {name.split("-")[0] for name in kept}
+    # two files: the tables, the postmortems (each file written costs a cold run)
+    assert {name.split("-")[0] for name in cache_files(cache)} == {"tables", "postmortems"}
+    kinds = kept_kinds(cache)
     expected = {"teams", "services", "goals", "iterations", "deployments", "incidents",
                 "changes", "ci_runs", "survey_answers", "postmortems"}
     assert kinds == (expected if which == "acme" else {*expected, "reviews"})
@@ -234,14 +254,20 @@ def test_changed_bytes_with_the_same_size_and_mtime_are_read_again(
 
 
 def _kept(cache: Path, kind: str) -> Path:
-    (found,) = (cache / "files").glob(f"{kind}-*.bin")
+    """The file holding ``kind``: its own, else the folder's one tables file."""
+    (found,) = list((cache / "files").glob(f"{kind}-*.bin")) or list(
+        (cache / "files").glob("tables-*.bin"))
     return found
+
+
+def _in_tables(path: Path) -> bool:
+    return path.name.startswith("tables-")
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "truncated", "foreign", "empty", "huge",
                                     "fifo", "folder", "link", "other-version", "shape",
                                     "deep", "not-data", "shared"])
-def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
+def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path, layout: str,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_org(tmp_path)
     want = outputs(config, tmp_path, env={"GUARDRAILS_NO_STARTUP_CACHE": "1"}, facts=False)
@@ -285,13 +311,17 @@ def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
             meta = json.loads(head)
             forged = marshal.dumps(([1, 2], (), None, (), False, False, False) if
                                    kind == "deployments" else {"x": 1})
+            if _in_tables(path):  # the tables file's shape right, one table's not
+                stored = marshal.loads(payload)
+                stored[kind] = (stored[kind][0], forged)
+                forged = marshal.dumps(stored)
             meta.update(size=len(forged), payload=checksum(forged))
             path.write_bytes(json.dumps(meta).encode() + b"\n" + forged)
         elif damage in ("deep", "not-data", "shared"):
             # The checksums right and the shape written, a record's value not what a
             # parser gives: nested past any recursion limit, a code object, or 80
             # lists each holding the next twice (2**80 paths through 80 objects).
-            path.write_bytes(_forged_value(head, payload, kind, damage))
+            path.write_bytes(_forged_value(head, payload, kind, damage, _in_tables(path)))
     assert outputs(config, tmp_path, facts=False) == want
     for kind in ("deployments", "postmortems"):
         if damage == "huge":
@@ -313,7 +343,8 @@ def test_a_bad_cache_file_is_a_miss(damage: str, tmp_path: Path, cache: Path,
         assert outputs(config, tmp_path, facts=False) == want
 
 
-def _forged_value(head: bytes, payload: bytes, kind: str, damage: str) -> bytes:
+def _forged_value(head: bytes, payload: bytes, kind: str, damage: str,
+                  in_tables: bool = False) -> bytes:
     """A cache file as written but for one record's value (see the test above)."""
     import marshal
 
@@ -330,9 +361,13 @@ def _forged_value(head: bytes, payload: bytes, kind: str, damage: str) -> bytes:
             value = [value, value]
     stored = marshal.loads(payload)
     if kind == "deployments":
-        records = stored[0]
+        table = marshal.loads(stored[kind][1]) if in_tables else stored
+        records = table[0]
         records[0] = {**records[0], "changes": value}
-        forged = marshal.dumps(stored, 4)
+        forged = marshal.dumps(table, 4)
+        if in_tables:
+            stored[kind] = (stored[kind][0], forged)
+            forged = marshal.dumps(stored, 4)
     else:  # postmortems: digest -> the stored form of one postmortem
         key = next(iter(stored))
         front, *rest = marshal.loads(stored[key])
@@ -343,22 +378,39 @@ def _forged_value(head: bytes, payload: bytes, kind: str, damage: str) -> bytes:
     return json.dumps(meta).encode() + b"\n" + forged
 
 
-def test_a_forged_entry_must_match_the_files_digest(tmp_path: Path, cache: Path) -> None:
+def test_a_forged_entry_must_match_the_files_digest(tmp_path: Path, cache: Path,
+                                                     layout: str) -> None:
     # An entry is found by the digest of the file's bytes, not by its name or size.
+    import marshal
+
+    from guardrails.cachefiles import checksum
+
     config = write_org(tmp_path)
     outputs(config, tmp_path)
     path = _kept(cache, "teams")
     head, _, payload = path.read_bytes().partition(b"\n")
     meta = json.loads(head)
-    meta["entry"][2] = "0" * 64
-    path.write_bytes(json.dumps(meta).encode() + b"\n" + payload)
+    raw = (tmp_path / "org" / "teams.yaml").read_bytes()
+
+    def forge(digest: str) -> None:
+        if _in_tables(path):  # the entry beside the table in the tables file
+            stored = marshal.loads(payload)
+            stored["teams"] = (["teams", ".yaml", digest], stored["teams"][1])
+            forged = marshal.dumps(stored, 4)
+            meta.update(size=len(forged), payload=checksum(forged))
+            path.write_bytes(json.dumps(meta).encode() + b"\n" + forged)
+        else:
+            meta["entry"][2] = digest
+            path.write_bytes(json.dumps(meta).encode() + b"\n" + payload)
+
+    forge("0" * 64)
     source_cache = FactCache.open(cache, (tmp_path / "org").resolve())
     assert source_cache is not None
-    raw = (tmp_path / "org" / "teams.yaml").read_bytes()
     table, pending = source_cache.table("teams", ".yaml", raw, "teams.yaml")
     assert table is None and pending is not None
-    meta["entry"][2] = files_cache.digest(raw)  # the right digest: a hit
-    path.write_bytes(json.dumps(meta).encode() + b"\n" + payload)
+    forge(files_cache.digest(raw))  # the right digest: a hit
+    source_cache = FactCache.open(cache, (tmp_path / "org").resolve())
+    assert source_cache is not None
     table, pending = source_cache.table("teams", ".yaml", raw, "teams.yaml")
     assert table is not None and pending is None and table.records[0]["id"] == "web"
 
@@ -380,7 +432,7 @@ def test_a_big_data_file_is_not_kept(tmp_path: Path, cache: Path,
     size = (tmp_path / "org" / "pull_requests.json").stat().st_size
     monkeypatch.setattr(files_cache, "MAX_DATA_BYTES", size - 1)
     outputs(config, tmp_path)
-    kinds = {name.split("-")[0] for name in cache_files(cache)}
+    kinds = kept_kinds(cache)
     assert "changes" not in kinds and "teams" in kinds
 
 
@@ -395,12 +447,17 @@ def test_deleted_and_edited_postmortems_are_dropped_from_the_cache(
     assert len(source_cache._postmortems()) == 1
 
 
-def test_the_cache_names_no_content_of_the_header(tmp_path: Path, cache: Path) -> None:
+def test_the_cache_names_no_content_of_the_header(tmp_path: Path, cache: Path,
+                                                   layout: str) -> None:
     # The header line is JSON (read without marshal); the records follow it.
     config = write_org(tmp_path)
     outputs(config, tmp_path)
     head = json.loads(_kept(cache, "teams").read_bytes().partition(b"\n")[0])
     assert set(head) == {"format", "context", "entry", "size", "payload"}
+    assert head["format"] == 2
+    if layout == "one-file":
+        assert head["entry"] == ["tables"]  # each table's entry is in the payload
+        return
     assert head["entry"][:2] == ["teams", ".yaml"]
     assert re.fullmatch(r"[0-9a-f]{64}", head["entry"][2])
 
@@ -508,3 +565,56 @@ def test_evidence_positions_files_are_pruned_like_the_records(
     kept = list(folder.glob("incidents-*.pos"))
     assert len(kept) == KEEP
     assert old[-1] not in kept and old[0] in kept
+
+
+@pytest.mark.parametrize("shape", ["list-entry", "text-payload", "number-key", "a-list",
+                                   "too-many", "short-pair"])
+def test_a_tables_file_of_another_shape_is_a_miss(shape: str, tmp_path: Path,
+                                                  cache: Path) -> None:
+    """The folder's one tables file, its checksums right, holding anything but
+    ``{kind: (entry list, payload bytes)}``: every table read again, none trusted."""
+    import marshal
+
+    from guardrails.cachefiles import checksum
+
+    config = write_org(tmp_path)
+    want = outputs(config, tmp_path, env={"GUARDRAILS_NO_STARTUP_CACHE": "1"}, facts=False)
+    outputs(config, tmp_path, facts=False)
+    path = _kept(cache, "teams")
+    head, _, payload = path.read_bytes().partition(b"\n")
+    stored = marshal.loads(payload)
+    entry, blob = stored["teams"]
+    forged: Any = {
+        "list-entry": {**stored, "teams": [entry, blob]},
+        "text-payload": {**stored, "teams": (entry, "text")},
+        "number-key": {**stored, 1: (entry, blob)},
+        "a-list": list(stored.items()),
+        "too-many": {**stored, **{f"k{i}": (entry, blob) for i in range(70)}},
+        "short-pair": {**stored, "teams": (entry,)},
+    }[shape]
+    data = marshal.dumps(forged, 4)
+    meta = json.loads(head)
+    meta.update(size=len(data), payload=checksum(data))
+    path.write_bytes(json.dumps(meta).encode() + b"\n" + data)
+    source_cache = FactCache.open(cache, (tmp_path / "org").resolve())
+    assert source_cache is not None
+    raw = (tmp_path / "org" / "teams.yaml").read_bytes()
+    assert source_cache.table("teams", ".yaml", raw, "teams.yaml")[0] is None
+    assert outputs(config, tmp_path, facts=False) == want  # a miss, then kept again
+    assert kept_kinds(cache) >= {"teams", "deployments"}
+
+
+def test_a_run_that_reads_some_kinds_keeps_the_others_in_the_tables_file(
+        tmp_path: Path, cache: Path) -> None:
+    config = write_org(tmp_path)
+    outputs(config, tmp_path, facts=False)
+    everything = kept_kinds(cache)
+    (tmp_path / "org" / "teams.yaml").write_text(
+        (tmp_path / "org" / "teams.yaml").read_text("utf-8") + "\n", "utf-8")
+    shown = run_cli(["facts", "-c", str(config), "teams", "--format", "json"])
+    assert shown.exit_code == 0
+    assert kept_kinds(cache) == everything  # teams stored again, the others still there
+    source_cache = FactCache.open(cache, (tmp_path / "org").resolve())
+    assert source_cache is not None
+    raw = (tmp_path / "org" / "teams.yaml").read_bytes()
+    assert source_cache.table("teams", ".yaml", raw, "teams.yaml")[0] is not None

@@ -63,20 +63,28 @@ FORGED = {
 
 
 @capped
-@pytest.mark.parametrize("where", sorted(FORGED))
+@pytest.mark.parametrize("where", [*sorted(FORGED), "tables"])
 def test_a_forged_size_in_the_files_cache_is_a_miss(where: str, tmp_path: Path) -> None:
+    """A table forged inside the folder's one tables file (``records``, ``value``), or
+    the tables file's own payload claiming 2**31 - 1 items (``tables``)."""
     config = make_project(tmp_path / "project")
     cache = tmp_path / "cache"
     env = {"GUARDRAILS_CACHE_DIR": str(cache)}
     want = _report(config, {"GUARDRAILS_NO_STARTUP_CACHE": "1"})
     assert _report(config, env) == want
-    (kept,) = (cache / "files").glob("teams-*.bin")
-    good = kept.read_bytes()
-    _forge(kept, FORGED[where])
+    (kept,) = (cache / "files").glob("tables-*.bin")
+    good = marshal.loads(kept.read_bytes().partition(b"\n")[2])
+    if where == "tables":
+        _forge(kept, b"[" + CLAIM + b"N")
+    else:
+        forged = dict(good)
+        forged["teams"] = (good["teams"][0], FORGED[where])
+        _forge(kept, marshal.dumps(forged))
     before = resource.getrlimit(resource.RLIMIT_DATA)
     assert _report(config, env) == want
     assert resource.getrlimit(resource.RLIMIT_DATA) == before  # the cap was lifted
-    assert kept.read_bytes() == good  # the miss parsed the file and kept it again
+    # the miss parsed the file and kept it again
+    assert marshal.loads(kept.read_bytes().partition(b"\n")[2]) == good
 
 
 @capped

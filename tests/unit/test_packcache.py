@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -29,13 +30,16 @@ def collect(root: Path, config: str = ALL_BUILTIN, **options: object) -> list[Ru
 
 
 def pack_files(cache: Path) -> list[Path]:
-    return sorted(cache.glob("pack-*.json"))
+    return sorted(cache.glob("packs-*.json"))
 
 
 def test_a_warm_run_builds_the_same_rules_as_a_cold_one(
         tmp_path: Path, startup_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cold = collect(tmp_path / "p")
-    assert len(pack_files(startup_cache)) == len(rulepaths.builtin_packs())
+    # One file for all the builtin packs (each file written costs a cold run ~0.5 ms)
+    [file] = pack_files(startup_cache)
+    head = json.loads(file.read_bytes().partition(b"\n")[0])
+    assert head["format"] == 2 and len(head["packs"]) == len(rulepaths.builtin_packs())
     warm = collect(tmp_path / "p")
     assert warm == cold
     assert [r.line for r in warm] == [r.line for r in cold]
@@ -77,7 +81,7 @@ def test_a_corrupt_or_foreign_cache_is_ignored_and_rewritten(
         file.write_bytes(bad)
     assert collect(tmp_path / "p") == expected
     assert collect(tmp_path / "p") == expected  # rewritten, and read back
-    assert all(f.read_bytes().startswith(b'{"format": 1') for f in pack_files(startup_cache))
+    assert all(f.read_bytes().startswith(b'{"format": 2') for f in pack_files(startup_cache))
 
 
 def _builtin_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -163,3 +167,45 @@ def test_turned_off_the_entry_point_cache_is_neither_read_nor_written(
         assert not (tmp_path / "c").exists()
     finally:
         installed._cached.cache_clear()
+
+
+@pytest.mark.parametrize("forge", [
+    lambda e: [e[0], e[1], e[2] + 10**6, e[3]],        # a length past the end
+    lambda e: [e[0], -1, e[2], e[3]],                   # an offset before the start
+    lambda e: [e[0], e[1] + 1, e[2], e[3]],             # another span: its checksum fails
+    lambda e: [e[0], e[1], e[2], "0" * 16],             # a checksum that is not the span's
+    lambda e: [[*e[0][:-1], "0" * 16], *e[1:]],         # the key of other pack bytes
+    lambda e: [e[0], float(e[1]), e[2], e[3]],          # not an integer
+    lambda e: {"key": e[0]},                            # not an entry
+    lambda e: e[:3],
+])
+def test_a_forged_entry_of_the_packs_file_is_a_miss(
+        tmp_path: Path, startup_cache: Path, forge: object) -> None:
+    expected = collect(tmp_path / "p")
+    [file] = pack_files(startup_cache)
+    line, _, body = file.read_bytes().partition(b"\n")
+    head = json.loads(line)
+    head["packs"] = {name: forge(entry)  # type: ignore[operator]
+                     for name, entry in head["packs"].items()}
+    file.write_bytes(json.dumps(head).encode() + b"\n" + body)
+    assert collect(tmp_path / "p") == expected  # validated again, not trusted
+    again = json.loads(file.read_bytes().partition(b"\n")[0])
+    # rewritten (compared as text: 12109.0 == 12109 in Python)
+    assert json.dumps(again["packs"]) != json.dumps(head["packs"])
+    assert len(again["packs"]) == len(head["packs"])
+    assert collect(tmp_path / "p") == expected
+
+
+def test_a_run_of_some_packs_keeps_the_others_and_writes_nothing_when_all_hit(
+        tmp_path: Path, startup_cache: Path) -> None:
+    teams = "rules:\n  - builtin:teams\n"
+    only = collect(tmp_path / "p", teams)
+    [file] = pack_files(startup_cache)
+    assert len(json.loads(file.read_bytes().partition(b"\n")[0])["packs"]) == 1
+    everything = collect(tmp_path / "p")  # teams from the file, the others stored beside it
+    head = json.loads(file.read_bytes().partition(b"\n")[0])
+    assert len(head["packs"]) == len(rulepaths.builtin_packs())
+    before = file.stat().st_mtime_ns, file.read_bytes()
+    assert collect(tmp_path / "p", teams) == only  # all hits: the file is not written again
+    assert collect(tmp_path / "p") == everything
+    assert (file.stat().st_mtime_ns, file.read_bytes()) == before
