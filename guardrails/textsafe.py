@@ -35,6 +35,8 @@ _CLASSES = {
     # Every control character, newline and tab included (a quote stays on one
     # line), the Unicode line separators, and lone surrogates.
     "quote": r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]",
+    # What JSON may hold raw that a terminal or a log reader acts on (inert_json).
+    "json": "[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]",
 }
 
 
@@ -78,6 +80,23 @@ def inert_line(text: str) -> str:
     rule's title, a line of a description) gets a leading backslash instead.
     """
     return "\\" + text if text.lstrip().startswith("::") else text
+
+
+def inert_json(text: str) -> str:
+    """JSON text (as ``json.dumps`` writes it) that a terminal or a CI runner shows
+    and never obeys, and that still parses to the same values.
+
+    ``json.dumps`` escapes C0 controls, not C1 controls (``\\x9b`` is a CSI on
+    some terminals), bidirectional overrides or line separators, and ``##[``, which
+    GitHub's runner obeys anywhere in a line, may sit inside any string: each is
+    written as a ``\\uXXXX`` escape instead. JSON's own structure is ASCII, so
+    these stand only inside strings, where the escape means the same character.
+    """
+    if "##[" in text:
+        text = text.replace("##[", "##\\u005b")
+    if text.isascii():
+        return text
+    return _pattern("json").sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 #: Characters of user text an error message quotes at most.

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from guardrails.cli.explain import find_rule
-from guardrails.cli.options import config_option, echo, plugin_option, session_for
+from guardrails.cli.options import config_option, echo, echo_json, plugin_option, session_for
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 from guardrails.fmt import number
@@ -92,7 +91,7 @@ def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None
         for k in shown:
             out[k] = {"error": str(session.store.failed[k])} if k in session.store.failed else [
                 factsmod.to_jsonable(k, f, session.store.kinds) for f in session.store.get(k)]
-        echo(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+        echo_json(out, indent=2, ensure_ascii=False, default=str)
         return 0
     for w in session.warnings:
         echo(printable(f"warning: {w}"))
@@ -116,8 +115,8 @@ def show_comparison(session: Session, fmt: str) -> int:
     rows = gitlab_dora.compare(session)
     failed = {k: str(e) for k, e in session.store.failed.items()}
     if fmt == "json":
-        echo(json.dumps({"compare": "gitlab-dora", "errors": failed,
-                         "metrics": [vars(r) for r in rows]}, indent=2, ensure_ascii=False))
+        echo_json({"compare": "gitlab-dora", "errors": failed,
+                   "metrics": [vars(r) for r in rows]}, indent=2, ensure_ascii=False)
         return 0
     for w in session.warnings:
         echo(printable(f"warning: {w}"))

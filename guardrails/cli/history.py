@@ -19,7 +19,7 @@ from guardrails.configmodel import RunOptions
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 from guardrails.model import ExitCode
-from guardrails.textsafe import inert_line, printable
+from guardrails.textsafe import inert_json, inert_line, printable
 
 NO_HISTORY = ("no history yet: record runs with 'guardrails check --record', or derive "
               "weeks of it from the data with 'guardrails history --backfill 26w'")
@@ -138,11 +138,11 @@ def history_command(rules: tuple[str, ...], config_file: str | None, span: str |
             loaded = _load(config, folder)
         all_series = trend.series(loaded.entries, rules)
         if fmt == "json":
-            click.echo(json.dumps({"series": [
+            click.echo(inert_json(json.dumps({"series": [
                 {"id": s.id, "title": s.title, "unit": s.unit, "threshold": s.threshold,
                  "points": [{"now": p.now.isoformat().replace("+00:00", "Z"), "value": p.value,
                              "outcome": p.outcome} for p in s.points[-last:]]}
-                for s in all_series]}, indent=2))
+                for s in all_series]}, indent=2)))
             return ExitCode.OK if all_series else ExitCode.NO_RULES_COLLECTED
         if not all_series:
             click.echo(NO_HISTORY if not loaded.entries
@@ -228,8 +228,8 @@ def trend_command(rules: tuple[str, ...], config_file: str | None, points: int,
         counts = {k: sum(v.outcome == k for v in verdicts)
                   for k in ("warning", "failed", "passed", "skipped")}
         if fmt == "json":
-            click.echo(json.dumps({"summary": counts,
-                                   "results": [v.to_json() for v in verdicts]}, indent=2))
+            click.echo(inert_json(json.dumps({"summary": counts,
+                                   "results": [v.to_json() for v in verdicts]}, indent=2)))
         elif not verdicts:
             click.echo(NO_HISTORY if not loaded.entries
                        else f"no recorded rule matches {' '.join(rules)}")

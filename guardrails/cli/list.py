@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from guardrails.cli.options import config_option, echo, plugin_option, session_for
+from guardrails.cli.options import config_option, echo, echo_json, plugin_option, session_for
 from guardrails.exits import wrap_session
 from guardrails.fmt import plural
 from guardrails.model import ExitCode, Rule
@@ -48,7 +47,7 @@ def list_rules(session: Session, fmt: str) -> int:
     for w in session.warnings:
         click.echo(inert_line(printable(f"warning: {w}")), err=True)
     if fmt == "json":
-        echo(json.dumps([_rule_json(r) for r in rules], indent=2))
+        echo_json([_rule_json(r) for r in rules], indent=2)
         return ExitCode.OK if rules else ExitCode.NO_RULES_COLLECTED
     if not rules:
         echo("no rules collected")

@@ -17,7 +17,7 @@ from guardrails.runargs import (  # re-exported: the click commands' helpers are
     parse_now_option,
     split_plugins,
 )
-from guardrails.textsafe import inert_line, printable
+from guardrails.textsafe import inert_json, inert_line, printable
 
 if TYPE_CHECKING:
     from guardrails.session import Session
@@ -28,6 +28,15 @@ def echo(text: str = "") -> None:
     # each line inert too: a line starting with "::" is a GitHub workflow command
     click.echo("\n".join(inert_line(line)
                          for line in printable(text, newlines=True).split("\n")))
+
+
+def echo_json(data: Any, **dumps: Any) -> None:
+    """Print ``data`` as JSON that parses back to it and that no terminal or CI runner
+    obeys (:func:`guardrails.textsafe.inert_json`); never through :func:`echo`,
+    whose escapes would make the text invalid JSON."""
+    import json
+
+    click.echo(inert_json(json.dumps(data, **dumps)))
 
 
 def config_option(f: Callable[..., Any]) -> Callable[..., Any]:

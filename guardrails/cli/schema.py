@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-from guardrails.cli.options import echo, plugin_option
+from guardrails.cli.options import echo, echo_json, plugin_option
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 
@@ -93,7 +92,7 @@ def print_schema(name: str | None, plugins: tuple[str, ...], document: bool = Fa
             raise UsageError(f"--document applies to the files source's data kinds, not {name!r}",
                              fix=f"use one of: {', '.join(DOCUMENT_KEYS)}")
         schema = document_schema(name, schema)
-    echo(json.dumps(schema, indent=2, ensure_ascii=False))
+    echo_json(schema, indent=2, ensure_ascii=False)
     return 0
 
 

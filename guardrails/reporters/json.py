@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from guardrails.plugin import DocumentReporter, Reporter, hookimpl
+from guardrails.textsafe import inert_json
 from guardrails.timeutil import iso
 
 if TYPE_CHECKING:
@@ -64,7 +65,8 @@ def stable(value: Any) -> Any:
 def render(report: Report) -> str:
     """The JSON report as text, ending in a newline."""
     data = stable(report.to_json())
-    return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    # a report printed to a terminal or a CI log: shown, never obeyed
+    return inert_json(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False)) + "\n"
 
 
 class JsonReporter(DocumentReporter):

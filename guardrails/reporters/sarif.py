@@ -35,6 +35,7 @@ from urllib.parse import quote
 from guardrails import __version__, rulehelp
 from guardrails.model import Evidence, Outcome, Result, RuleSummary, Severity
 from guardrails.plugin import DocumentReporter, Reporter, hookimpl
+from guardrails.textsafe import inert_json
 
 if TYPE_CHECKING:
     from guardrails.model import Report
@@ -248,7 +249,7 @@ def build(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(build(report), indent=2, ensure_ascii=False) + "\n"
+    return inert_json(json.dumps(build(report), indent=2, ensure_ascii=False)) + "\n"
 
 
 class SarifReporter(DocumentReporter):

@@ -520,3 +520,25 @@ def test_console_script_in_a_real_process(project: Path) -> None:
                          env=full_env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 4
     assert "Traceback" not in bad.stderr
+
+
+HOSTILE = "core##[error title=forged]x\x85\u2028\u202e\x9b[2J"
+
+
+def test_json_outputs_parse_back_and_obey_nothing(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """facts/list/check --format json: valid JSON that gives the data back as written,
+    with no '##[' (a GitHub runner command anywhere in a line), C1 control, bidi
+    override or line separator left raw for a terminal or CI log to act on."""
+    monkeypatch.chdir(tmp_path)
+    make_project(tmp_path, org={"teams.yaml": "teams:\n  - id: " + json.dumps(HOSTILE)
+                                + "\n    members: [{handle: a}]\n"},
+                 rules={"rules/people.yaml": PEOPLE_RULES.replace(
+                     "Teams have 3 to 8 members", json.dumps(HOSTILE))})
+    outs = [run_cli(["facts", "--format", "json", "teams"]).output,
+            run_cli(["list", "--format", "json"]).output,
+            run_cli(["check", "--now", "2026-11-20", "--format", "json"]).output]
+    for out in outs:
+        text = out[out.index("{") if out.lstrip().startswith("{") else out.index("["):]
+        assert HOSTILE in json.dumps(json.loads(text), ensure_ascii=False)  # as written
+        assert "##[" not in out and not any(c in out for c in "\x85\u2028\u202e\x9b")
