@@ -119,13 +119,15 @@ def _shown_message(error: Any) -> str:
     A URL with a scheme is quoted with :func:`hide_url_secrets` masking its user
     info, query and fragment. A text holding one of the characters a secret rides
     in (``? # @ ;``) that this cannot mask reliably (no ``://``, so no URL to find:
-    ``ghe.example/api?token=...``, ``https:/x?token=...``; or a quote or white
-    space, where a quoted URL's end cannot be told) is not quoted at all.
+    ``ghe.example/api?token=...``, ``https:/x?token=...``; or a quote, white space
+    or a character the quote shows escaped (``\\x0c``), where the URL's parts
+    cannot be told) is not quoted at all.
     """
     value = error.instance
     message = str(error.message)
     if isinstance(value, str) and any(c in value for c in "?#@;") and (
-            "://" not in value or any(c in value for c in "'\" \t\n\r")):
+            "://" not in value or not value.isprintable()
+            or any(c.isspace() or c in "'\"" for c in value)):
         shown = repr(value)
         if shown not in message:
             return f"{_UNSHOWN} is not valid here ({error.validator})"

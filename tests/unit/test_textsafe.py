@@ -123,6 +123,9 @@ def test_urls_in_a_message_hide_user_info_fragment_and_unknown_parameters(
     "https://ghe.example/a b?access_token=ghp_SECRETabc",
     "https://deploy:ghp_SECRETabc@ghe.example/api/v3;x",
     "https://ghe.example/api/v3?page=1;access_token=ghp_SECRETabc",
+    "https://h/p?page=1\faccess_token=ghp_SECRETabc",  # shown as \x0c: one page= part
+    "https://h/p?page=1\u2028access_token=ghp_SECRETabc",
+    "https://h/p?page=1\xa0access_token=ghp_SECRETabc",
 ])
 def test_a_schema_error_never_quotes_a_secret_of_a_refused_url(api_url: str) -> None:
     """The schema error on api_url (it allows no user info, query or fragment) shows
