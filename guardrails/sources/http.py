@@ -77,6 +77,10 @@ _MAX_REDIRECTS = 5
 # ---------------------------------------------------------------------------
 
 
+#: prefixes that name a kind of token (GitHub's and GitLab's), no secret of their own
+_PUBLIC_PREFIXES = ("github_pat_", "ghp_", "gho_", "ghs_", "ghu_", "ghr_", "glpat-")
+
+
 class HttpClient(TransportMixin, PagingMixin, ConcurrencyMixin):
     """GET JSON from one API for one source run.
 
@@ -279,12 +283,12 @@ class HttpClient(TransportMixin, PagingMixin, ConcurrencyMixin):
             return text
         text = text.replace(token, "***")
         # A quote cut short (an API's message is kept to 200 characters, a wrong
-        # value to 60) can end inside the token: mask a start of it as well, one
-        # reaching 4 characters past the token's public prefix ("ghp_",
-        # "github_pat_", "glpat-": up to its last "_" or "-" in the first 12), so
-        # "docs.github.com" stays readable beside a github_pat_ token.
-        cut = max(token.rfind("_", 0, 12), token.rfind("-", 0, 12)) + 1
-        least = min(len(token), max(cut + 4, 6))
+        # value to 60) can end inside the token: mask a start of it as well, any 4
+        # characters of it, or 4 past a well-known public prefix ("ghp_",
+        # "github_pat_", "glpat-"), so "docs.github.com" stays readable beside a
+        # github_pat_ token while no more than 3 secret characters can show.
+        public = next((p for p in _PUBLIC_PREFIXES if token.startswith(p)), "")
+        least = min(len(token), len(public) + 4)
         head = token[:least]
         start = text.find(head)
         while start != -1:

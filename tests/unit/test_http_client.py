@@ -454,6 +454,9 @@ def test_a_failing_page_s_message_shows_its_paging_but_no_signature(httpserver: 
     ("ghp_fake0123456789abcdefFAKE", "token ghp_fake01", "token ***"),  # cut inside
     ("ghp_fake0123456789abcdefFAKE", "ghp_ tokens start so", "ghp_ tokens start so"),
     ("glpat-SECRET0123456789", "was glpat-SECRET0123456789!", "was ***!"),
+    # no known prefix: any 4 of its first characters are masked, an "_" is no prefix
+    ("abcdefghij_kLMNOPQRST", "... 'abcdefghij", "... '***"),
+    ("0123456789abcdef0123", "sent 0123456", "sent ***"),
 ])
 def test_a_cut_token_is_masked_and_its_public_prefix_alone_is_not(
         monkeypatch: pytest.MonkeyPatch, token: str, text: str, shown: str) -> None:
