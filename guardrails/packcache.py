@@ -58,7 +58,7 @@ from guardrails.cachefiles import (
 #: bump when what is stored, or how it is read, changes (the config's parse)
 _FORMAT = 1
 #: the same for the packs file (2: one file for all the builtin packs, not one a pack)
-_PACKS_FORMAT = 2
+_PACKS_FORMAT = 3  # 3: an entry's checksum binds its pack's name and key
 #: the biggest pack cache file read (a builtin pack with its positions is ~100 KB)
 _MAX_BYTES = 16 << 20
 #: the most packs one packs file keeps (the builtin packs of one or a few folders)
@@ -219,7 +219,18 @@ def _segment(batch: dict[str, Any], name: str, key: list[Any] | None) -> bytes |
             and 0 <= length <= len(body) - start):
         return None
     payload = body[start:start + length]
-    return payload if checksum(payload) == digest else None
+    return payload if _digest(name, stored_key, payload) == digest else None
+
+
+def _digest(name: str, key: list[Any], payload: bytes) -> Any:
+    """An entry's checksum: of its pack's name and key as well as its bytes, so two
+    entries' places swapped in the header (each checksum still right for its bytes)
+    give no pack another pack's parse."""
+    try:
+        head = json.dumps([name, key], ensure_ascii=False).encode("utf-8", "surrogatepass")
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return checksum(head + b"\n" + payload)
 
 
 def load(path: Path, ctx: list[Any], key: list[Any] | None = None
@@ -302,7 +313,7 @@ def flush() -> None:
 
     def add(name: str, key: list[Any], payload: bytes) -> None:
         nonlocal size
-        index[name] = [key, size, len(payload), checksum(payload)]
+        index[name] = [key, size, len(payload), _digest(name, key, payload)]
         chunks.append(payload)
         size += len(payload)
 

@@ -39,7 +39,7 @@ def test_a_warm_run_builds_the_same_rules_as_a_cold_one(
     # One file for all the builtin packs (each file written costs a cold run ~0.5 ms)
     [file] = pack_files(startup_cache)
     head = json.loads(file.read_bytes().partition(b"\n")[0])
-    assert head["format"] == 2 and len(head["packs"]) == len(rulepaths.builtin_packs())
+    assert head["format"] == 3 and len(head["packs"]) == len(rulepaths.builtin_packs())
     warm = collect(tmp_path / "p")
     assert warm == cold
     assert [r.line for r in warm] == [r.line for r in cold]
@@ -81,7 +81,7 @@ def test_a_corrupt_or_foreign_cache_is_ignored_and_rewritten(
         file.write_bytes(bad)
     assert collect(tmp_path / "p") == expected
     assert collect(tmp_path / "p") == expected  # rewritten, and read back
-    assert all(f.read_bytes().startswith(b'{"format": 2') for f in pack_files(startup_cache))
+    assert all(f.read_bytes().startswith(b'{"format": 3') for f in pack_files(startup_cache))
 
 
 def _builtin_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -209,3 +209,18 @@ def test_a_run_of_some_packs_keeps_the_others_and_writes_nothing_when_all_hit(
     assert collect(tmp_path / "p", teams) == only  # all hits: the file is not written again
     assert collect(tmp_path / "p") == everything
     assert (file.stat().st_mtime_ns, file.read_bytes()) == before
+
+
+def test_two_entries_swapped_in_the_packs_file_give_no_pack_the_others_parse(
+        tmp_path: Path, startup_cache: Path) -> None:
+    """Each entry's checksum is right for its own bytes; swapping two entries' places
+    in the header must still not hand a pack another pack's parse."""
+    expected = collect(tmp_path / "p")
+    [file] = pack_files(startup_cache)
+    line, _, body = file.read_bytes().partition(b"\n")
+    head = json.loads(line)
+    a, b = sorted(head["packs"])[:2]
+    ea, eb = head["packs"][a], head["packs"][b]
+    head["packs"][a], head["packs"][b] = [ea[0], *eb[1:]], [eb[0], *ea[1:]]
+    file.write_bytes(json.dumps(head).encode() + b"\n" + body)
+    assert collect(tmp_path / "p") == expected
