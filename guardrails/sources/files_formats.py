@@ -403,12 +403,14 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     try:
         for row in reader:
             start, last = last + 1, reader.line_num
-            if len(row) > width and any(map(strip, row[width:])):
-                # A value past the header's last column (an unquoted comma, a line
-                # broken outside quotes) has no column: it would be lost without a
-                # word. Empty cells past it are a spreadsheet's trailing commas, and a
-                # short row's missing cells are absent fields, as csv.DictReader and
-                # pandas read them (Excel leaves off a row's trailing empty cells).
+            if len(row) != width and (len(row) < width and any(map(strip, row))
+                                      or any(map(strip, row[width:]))):
+                # A short row is a misaligned file (a lost comma: its cells would sit
+                # under the wrong columns without a word) or a spreadsheet that left
+                # off trailing empty cells; the two cannot be told apart, so it is an
+                # error with the fix. A value past the header's last column has no
+                # column and would be lost. Empty cells past it (trailing commas), a
+                # blank line and a line of spaces hold nothing and are skipped.
                 raise _width_error(len(row), width, display, start)
             record = {n: v for n, v in zip(columns, map(strip, row), strict=False) if v}
             if unnamed:
@@ -438,11 +440,20 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
 
 
 def _width_error(cells: int, width: int, display: str, line: int) -> DataFileError:
+    if cells > width:
+        return DataFileError(
+            f"the row has {cells} cells but the header (line 1) names {width} columns, "
+            "and a cell past the last column holds a value",
+            file=display, line=line,
+            fix="quote cells that contain commas, or add the missing column names",
+        )
     return DataFileError(
-        f"the row has {cells} cells but the header (line 1) names {width} columns, "
-        "and a cell past the last column holds a value",
+        f"the row has {cells} cells but the header (line 1) names {width} columns: "
+        "its cells may sit under the wrong columns",
         file=display, line=line,
-        fix="quote cells that contain commas, or add the missing column names",
+        fix=f"write all {width} cells, an empty cell (,,) for a field that is absent "
+        "(a spreadsheet that leaves off a row's trailing empty cells: add the commas); "
+        "quote a cell that holds a line break",
     )
 
 

@@ -319,24 +319,26 @@ def test_csv_row_with_too_many_cells(tmp_path: Path) -> None:
     assert "3 cells" in err.message and "2 columns" in err.message
 
 
-def test_csv_as_spreadsheets_write_it_short_rows_trailing_commas_and_space_lines(
+def test_csv_trailing_commas_and_lines_of_spaces_are_nothing_a_short_row_an_error(
         tmp_path: Path) -> None:
-    """Excel leaves off a row's trailing empty cells and may write trailing commas past
-    the header; a line of spaces is blank. None of it is an error: a short row's last
-    fields are absent (as csv.DictReader reads them), empty cells past the header hold
-    nothing."""
+    """Empty cells past the header (trailing commas) and a line of spaces hold nothing;
+    a short row is an error naming its line, since a lost comma cannot be told from
+    trailing cells left off."""
     write(tmp_path, "ci_runs.csv",
           "id,started_at,finished_at,workflow,status\n"
-          "r-1,2026-10-01T00:00:00Z,2026-10-01T00:01:00Z\n"
           "r-2,2026-10-02T00:00:00Z,2026-10-02T00:01:00Z,ci,success,,\n"
           "   \n")
     assert source(tmp_path).gather({"ci_runs"})["ci_runs"] == [
-        {"id": "r-1", "started_at": datetime(2026, 10, 1, tzinfo=UTC),
-         "finished_at": datetime(2026, 10, 1, 0, 1, tzinfo=UTC)},
         {"id": "r-2", "started_at": datetime(2026, 10, 2, tzinfo=UTC),
          "finished_at": datetime(2026, 10, 2, 0, 1, tzinfo=UTC), "workflow": "ci",
          "status": "success"},
     ]
+    write(tmp_path, "ci_runs.csv",
+          "id,started_at,finished_at,workflow,status\n"
+          "r-1,2026-10-01T00:00:00Z,2026-10-01T00:01:00Z\n")
+    err = failure(tmp_path)
+    assert (err.file, err.line) == ("org/ci_runs.csv", 2)
+    assert "3 cells" in err.message and "add the commas" in (err.fix or "")
 
 
 def test_csv_unterminated_quote_points_at_its_opening(tmp_path: Path) -> None:
