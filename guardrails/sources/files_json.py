@@ -247,6 +247,7 @@ _MISS = object()
 # - more than MAX_DEPTH brackets on a line (jiter's own limit is deeper).
 # (two patterns: one opening with a class of letters scans five times slower)
 _BIG_EXPONENTS = (re.compile(rb"e[-+]?\d{3}"), re.compile(rb"E[-+]?\d{3}"))
+_ESCAPE_U = re.compile(rb"\\u")
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _DIGIT_RUN = b"0" * 210
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[{\n")
@@ -264,12 +265,13 @@ def _slow_lines(data: bytes) -> set[int] | _All:
             found.append(m.start())
             if len(found) > _MAX_SLOW:
                 return _ALL
-    at = data.find(b"\\u")
-    while at >= 0:
-        found.append(at)
-        if len(found) > _MAX_SLOW:
-            return _ALL
-        at = data.find(b"\\u", at + 2)
+    # A text without a backslash (a memchr) holds no escape; else a regex finds them
+    # (bytes.find of the two bytes scans at every "u": ~22 ms in 25 MB, the regex ~7).
+    if b"\\" in data:
+        for m in _ESCAPE_U.finditer(data):
+            found.append(m.start())
+            if len(found) > _MAX_SLOW:
+                return _ALL
     # Digit runs a megabyte at a time: a translated copy of a whole 25 MB file
     # at once, freed, left glibc's heap that much larger (RSS up ~65 MiB in
     # one run of two). Chunks overlap by a run's length, so none is missed.
