@@ -91,6 +91,7 @@ class FilesSource(FolderFinding, Source):
         self._tables: dict[str, Table] = {}
         self._index: dict[str, RecordRows] = {}
         self._plain: set[Path] = set()  # postmortem files scandir saw as plain files
+        self._strays_warned = False  # _warn_strays ran (once an instance)
         self._safe: dict[Path, bool] = {}  # folder -> folder_is_safe (see _readable)
         self._cache: FactCache | None = None
         self._cache_opened = False
@@ -98,6 +99,10 @@ class FilesSource(FolderFinding, Source):
     # --- the Source interface ---------------------------------------------
 
     def provides(self) -> set[str]:
+        if self._files is None:  # asked before (or without) a validation
+            kinds = self._kinds_present()
+            if kinds is not None:
+                return kinds
         return set(self._discover())
 
     def validate(self) -> None:

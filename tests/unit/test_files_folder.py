@@ -85,3 +85,33 @@ def test_a_folder_past_the_listing_bound_finds_its_data_files_as_listed(
 
 def test_an_absent_surveys_folder_lists_nothing(tmp_path: Path) -> None:
     assert files_folder._listing(tmp_path / "org" / "surveys", frozenset()) == ({}, True)
+
+
+PM = "---\nincident: INC-1\n---\n## Summary\nx\n"
+
+
+@pytest.mark.parametrize(("files", "links", "skip"), [
+    ({"teams.yaml": TEAMS, "postmortems/a.md": PM, "postmortems/b.md": PM}, {}, ()),
+    ({"teams.yaml": TEAMS, "postmortems/README.md": "x", "postmortems/_draft.md": PM,
+      "postmortems/.hidden.md": PM, "postmortems/notes.txt": "x"}, {}, ()),
+    ({"postmortems/a.md": PM}, {}, ("postmortems",)),
+    ({"teams.yaml": TEAMS, "elsewhere/a.md": PM}, {"postmortems/a.md": "elsewhere/a.md"}, ()),
+    ({"teams.yaml": TEAMS, "Teams.yml": TEAMS, "postmortems/a.md": PM}, {}, ()),
+    ({"teams.yaml": TEAMS}, {}, ()),
+])
+def test_what_a_source_provides_before_validating_is_what_validating_finds(
+        tmp_path: Path, files: dict[str, str], links: dict[str, str],
+        skip: tuple[str, ...]) -> None:
+    """provides() on a fresh source (the rule parser's) answers without the list of
+    postmortem paths when it can, and says what _discover says, warnings once."""
+    _org(tmp_path, files)
+    (tmp_path / "org" / "postmortems").mkdir(exist_ok=True)
+    for rel, target in links.items():
+        os.symlink(tmp_path / "org" / target, tmp_path / "org" / rel)
+    env = SourceEnv(root=tmp_path, now=datetime(2026, 11, 1, tzinfo=UTC),
+                    window=timedelta(days=90))
+    fresh, full = (FilesSource({"path": "org", "skip": list(skip)}, env) for _ in range(2))
+    assert fresh.provides() == set(full._discover())
+    assert fresh._files is None or links  # the quick answer made no list of paths
+    assert fresh.provides() == set(fresh._discover())
+    assert fresh.warnings == full.warnings  # strays warned once however it was asked

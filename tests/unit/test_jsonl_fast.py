@@ -152,6 +152,20 @@ def test_hex_digests_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None
     assert calls == [1] * len(risky)  # each went to the slow decoder
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 8])
+def test_an_exponent_across_a_chunk_boundary_is_found_once(
+        monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """The text is scanned a chunk at a time (a copy with digits as "0", "E" as "e"):
+    an exponent that starts in one chunk and ends in the next is still seen, once."""
+    monkeypatch.setattr(files_json, "_CHUNK", chunk)
+    calls = _spy(monkeypatch)
+    text = '[1]\n[2E+300]\n[3]\n{"a": 4e-999}\n["5e999"]\n'
+    table = read_jsonl(text, "x.jsonl")
+    assert calls == [2, 4]
+    assert table.records[:3] == [[1], [2e300], [3]]
+    assert files_json._slow_lines(text.encode()) == {2, 4}
+
+
 # --- generated hostile text -------------------------------------------------
 
 _KEYS = st.sampled_from(['"a"', '"\\u0061"', '"b"', '"a/"', '"a\\/"', '""', '"\\""', '"\\u0022"',

@@ -85,6 +85,32 @@ def test_the_terminal_shows_evidence_inert_and_keeps_what_is_already_printable()
     assert hostile.subject == "change/\x1b[2J"  # the result itself is not changed
 
 
+@pytest.mark.parametrize(("verbosity", "group_by"), [(0, None), (1, None), (0, "team")])
+def test_the_terminal_cleans_the_evidence_it_shows_and_counts_the_rest(
+        verbosity: int, group_by: str | None) -> None:
+    """Evidence is cleaned where a failure block shows it (five items without -v)."""
+    import io
+
+    from guardrails.model import Evidence, Outcome, Result, Severity
+    from guardrails.plugin import ReportOptions
+    from guardrails.reporters.terminal import TerminalReporter
+
+    items = [Evidence(f"change/c-{i}\x1b[2J", f"by \x1b]0;pwned\x07 {i}", team="we\x07b")
+             for i in range(7)]
+    r = Result(id="p::r", pack="p", title="t", outcome=Outcome.FAILED, severity=Severity.ERROR,
+               evidence=items)
+    out = io.StringIO()
+    rep = TerminalReporter(out, ReportOptions(verbosity=verbosity, group_by=group_by))
+    rep._evidence(r.evidence)
+    text = out.getvalue()
+    assert "\x1b" not in text and "\x07" not in text
+    shown = 7 if verbosity else 5
+    assert text.count("change/c-") == shown
+    assert ("... 2 more (-v to show all)" in text) is (not verbosity)
+    assert ("team we\\x07b:" in text) is (group_by == "team")
+    assert items[0].subject == "change/c-0\x1b[2J"  # the result itself is not changed
+
+
 @pytest.mark.parametrize(("query", "shown"), [
     ("", ""),
     ("page=3&per_page=100", "page=3&per_page=100"),

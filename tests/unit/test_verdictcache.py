@@ -89,6 +89,19 @@ def test_a_postmortem_the_fact_cache_keeps_is_not_kept_here_too(
     assert verdictcache._state is None  # every file from the fact cache: no verdict asked
 
 
+def test_a_file_too_big_to_be_looked_up_is_not_kept(
+        tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A text over MAX_BYTES is never looked up, so keeping its digest (the encoding
+    # and BLAKE2 of a whole file) kept a verdict no run could read.
+    root = org(tmp_path)
+    monkeypatch.setattr(verdictcache, "MAX_BYTES", len(DEPLOYS) - 1)
+    cold = gather(root)
+    new_process()
+    (file,) = stored(cache)
+    assert file.read_text(encoding="utf-8").count("file:") == 2  # teams, the postmortem
+    assert gather(root) == cold
+
+
 @pytest.mark.parametrize(("name", "bad"), [
     ("teams.yaml", TEAMS.replace("name: Payments", "name: [1]")),
     ("deployments.csv", DEPLOYS.replace("production,success", "production,maybe", 1)),
