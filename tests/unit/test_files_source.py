@@ -761,6 +761,33 @@ def test_a_bad_record_before_a_duplicate_is_reported_first(tmp_path: Path) -> No
     assert "no UTC offset" in err.message
 
 
+@pytest.mark.parametrize("bad_at", [None, 1_100, 1_400])
+def test_ids_of_a_big_file_are_compared_as_in_a_small_one(tmp_path: Path,
+                                                           bad_at: int | None) -> None:
+    """A file of at least BATCH_AT records is checked in one engine call and its ids
+    taken as each record is normalised: a duplicate (rows 1,000 and 1,300) is named
+    with both lines, and against a bad record the first in the file is reported."""
+    rows = [f"d-{n},api,2026-10-01T10:00:00Z,success" for n in range(1_500)]
+    rows[1_300] = "d-1000,api,2026-10-01T10:00:00Z,success"
+    if bad_at is not None:
+        rows[bad_at] = f"d-{bad_at},api,2026-10-01T10:00:00,success"  # no UTC offset
+    assert len(rows) >= files_tables.BATCH_AT
+    write(tmp_path, "deployments.csv", "id,service,finished_at,status\n" + "\n".join(rows) + "\n")
+    err = failure(tmp_path)
+    if bad_at == 1_100:
+        assert (err.file, err.line) == ("org/deployments.csv", 1_102)
+        assert "no UTC offset" in err.message
+    else:  # the duplicate comes first
+        assert (err.file, err.line) == ("org/deployments.csv", 1_302)
+        assert "duplicate deployment id 'd-1000' (first on line 1002)" in err.message
+    rows[1_300] = "d-1300,api,2026-10-01T10:00:00Z,success"
+    if bad_at is None:
+        write(tmp_path, "deployments.csv",
+              "id,service,finished_at,status\n" + "\n".join(rows) + "\n")
+        got = source(tmp_path).gather({"deployments"})["deployments"]
+        assert [d["id"] for d in got] == [f"d-{n}" for n in range(1_500)]
+
+
 # ---------------------------------------------------------------------------
 # the folder
 # ---------------------------------------------------------------------------
