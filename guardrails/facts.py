@@ -198,11 +198,13 @@ class FactStore:
                 self._facts.put(kind, facts)
                 self._index = None
                 self._by_singular = None
+                self._subjects.pop(kind, None)
                 self.provided_by.setdefault(kind, []).append(source)
                 return
         self._facts.setdefault(kind, []).extend(facts)
         self._index = None  # answers about the facts so far no longer hold
         self._by_singular = None
+        self._subjects.pop(kind, None)  # its id table too: built again on the next question
         self.provided_by.setdefault(kind, []).append(source)
 
     def fail(self, kind: str, error: SourceError) -> None:

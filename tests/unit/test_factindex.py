@@ -134,3 +134,18 @@ def test_the_joins_share_their_id_tables_and_keep_none_for_the_run() -> None:
         assert not [k for k in store.index._memo if k[0] == "datakinds.by_id"]
         if kinds == ("incidents", "deployments"):
             assert inc["deployment"] is dep and dep["incidents"] == [inc] and dep["failed"]
+
+
+def test_facts_added_after_a_subject_was_looked_up_are_found() -> None:
+    """A second source's facts of a kind whose id table was built already (a subject
+    looked up between two adds) are named by their subjects too: add() drops the
+    kind's table, as it drops the index."""
+    store = FactStore()
+    store.add("deployments", [{"id": "dep-1", "service": "web"}], "files")
+    assert store.record("deployment/dep-1") is not None
+    assert store.record("deployment/dep-2") is None
+    store.add("deployments", [{"id": "dep-2", "service": "api"}], "http")
+    found = store.record("deployment/dep-2")
+    assert found is not None and found[1]["service"] == "api"
+    table, unique_ids = store.id_table("deployments")
+    assert sorted(table) == ["dep-1", "dep-2"] and unique_ids
