@@ -87,6 +87,13 @@ class RecordCheck:
         is not or it cannot tell (then ask ``fast`` of each): see fastvalid.every_item."""
         return (every_item(self._engine_schema) if self.compiled else None) or _cannot_tell
 
+    def every_small(self, records: list[Any]) -> bool:
+        """True when every record of a small list is surely valid, checked a column
+        at a time (guardrails.schemabatch); False when one is not or it cannot tell."""
+        from guardrails.schemabatch import all_valid
+
+        return self.compiled and all_valid(self._engine_schema, records)
+
     @functools.cached_property
     def key(self) -> str:
         """What a whole file's verdict is remembered by (guardrails.verdictcache)."""
