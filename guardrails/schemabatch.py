@@ -18,7 +18,9 @@ is False: "cannot tell", and the caller checks record by record as before, which
 finds the first bad record and its words. Keywords read: ``type``, ``enum`` (of
 text), ``properties``, ``required``, ``additionalProperties``, ``items``,
 ``minimum``/``maximum`` and their exclusive forms, ``minLength``/``maxLength``,
-a ``$ref`` to ``#/$defs/NAME`` of the root, and the annotations.
+``minItems``/``maxItems``, ``pattern`` (Python's ``re``, as smallschema),
+``format: date``, ``allOf``, ``anyOf``, a ``$ref`` to ``#/$defs/NAME`` of
+the root, and the annotations.
 tests/unit/test_schemabatch.py holds its True to the record-by-record
 answer on random tables of every data schema and on random schemas.
 """
@@ -26,10 +28,11 @@ answer on random tables of every data schema and on random schemas.
 from __future__ import annotations
 
 import math
+import re
 from itertools import chain, repeat
 from typing import Any
 
-from guardrails.smallschema import _ANNOTATIONS, _BIG, _TYPES
+from guardrails.smallschema import _ANNOTATIONS, _BIG, _TYPES, _is_date, _search
 
 __all__ = ["all_valid"]
 
@@ -46,6 +49,8 @@ _LIMITS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum
 _MISSING = object()
 #: $refs followed without going one level deeper into the values
 _MAX_REFS = 16
+#: values an anyOf is asked of one by one, when no branch holds them all
+_EACH = 64
 
 
 def all_valid(schema: Any, instances: list[Any]) -> bool:
@@ -148,6 +153,36 @@ def _valid(schema: Any, values: list[Any], root: Any, refs: int) -> bool:  # noq
             lengths = list(map(len, values))
             if not (min(lengths) >= value if key == "minLength" else max(lengths) <= value):
                 return False
+        elif key == "pattern":
+            if types != {str} or not isinstance(value, str):
+                return False
+            try:
+                search = _search(value)
+            except re.error:
+                return False
+            if not all(map(search, values)):
+                return False
+        elif key == "format":
+            if value != "date" or types != {str} or not all(map(_is_date, values)):
+                return False
+        elif key in ("allOf", "anyOf"):
+            # anyOf: one branch holding every value, else (a short list) each value
+            # holding one
+            if not isinstance(value, list) or not value:
+                return False
+            if key == "allOf":
+                if not all(_valid(sub, values, root, refs) for sub in value):
+                    return False
+            elif not any(_valid(sub, values, root, refs) for sub in value) and (
+                    len(values) > _EACH or not all(
+                        any(_valid(sub, [v], root, refs) for sub in value) for v in values)):
+                return False
+        elif key in ("minItems", "maxItems"):
+            if types != {list} or type(value) is not int or value < 0:
+                return False
+            lengths = list(map(len, values))
+            if not (min(lengths) >= value if key == "minItems" else max(lengths) <= value):
+                return False
         elif key == "$ref":
             target = _target(value, root)
             if target is None or refs >= _MAX_REFS or not _valid(target, values, root, refs + 1):
@@ -166,7 +201,9 @@ def _object(key: str, value: Any, schema: dict[str, Any], values: list[Any], roo
     if not isinstance(props, dict):
         return False
     if key == "properties":
-        for name, sub in props.items():
+        # only the properties some value has (a rule names a few of its check's keys)
+        for name in props.keys() & set(chain.from_iterable(values)):
+            sub = props[name]
             got = list(map(dict.get, values, repeat(name), repeat(_MISSING)))
             if _MISSING in got:
                 got = [v for v in got if v is not _MISSING]

@@ -17,6 +17,7 @@ from helpers import fuzz_examples
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_fastvalid import _conditions, _facts, _records, _targets
+from test_smallschema import _SCHEMAS, _rule_schemas
 
 from guardrails import validation
 from guardrails.schemabatch import all_valid
@@ -63,6 +64,41 @@ def test_data_tables(name: str, definition: str | None, data: st.DataObject) -> 
 
 
 @pytest.mark.fuzz
+@pytest.mark.parametrize("which", ["config", "rules", "checks"])
+@settings(max_examples=fuzz_examples(25), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_config_rule_and_check_schemas(which: str, data: st.DataObject) -> None:
+    """What guardrails.validation.errors_of asks of it for a rule pack and its rules."""
+    schemas = _SCHEMAS[:1] if which == "config" else _SCHEMAS[1:] if which == "rules" else \
+        _rule_schemas()
+    schema = data.draw(st.sampled_from(schemas))
+    _holds(schema, [data.draw(_records(schema)) for _ in range(data.draw(st.integers(1, 3)))])
+
+
+def test_the_builtin_packs_are_read_whole() -> None:
+    """A cold run's pack checks (the pack, each rule's common and check keys) need no
+    schema engine: every one is answered here."""
+    from guardrails import packcache, rulefile, ruleparams
+    from guardrails.collect import registered_checks, registered_metrics
+    from guardrails.manager import create_manager
+    from guardrails.rulepaths import builtin_rules_dir
+
+    pm = create_manager()
+    checks, metrics = registered_checks(pm), registered_metrics(pm)
+    rules = validation.load_schema("rules")
+    for path in sorted(builtin_rules_dir().glob("*.yaml")):
+        data, _ = packcache.precompiled(path, path.read_bytes()) or (None, None)
+        assert data is not None, path
+        assert all_valid(rules, [data]), path
+        for entry in data["rules"]:
+            check = checks[entry["check"]]
+            metric = metrics.get(entry.get("metric", "")) if entry["check"] == "metric" else None
+            assert all_valid(rulefile._base_rule_schema(), [entry]), entry
+            assert all_valid(ruleparams.check_schema(check, metric), [entry]), entry
+
+
+@pytest.mark.fuzz
 @pytest.mark.filterwarnings("ignore:Possible nested set:FutureWarning")
 @settings(max_examples=fuzz_examples(300), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -89,6 +125,10 @@ def test_random_schemas(schema: Any, facts: list[Any]) -> None:
     ({"type": ["number", "string"]}, [0.5, 2, "x"]),
     ({"$defs": {"a": {"type": "string"}}, "properties": {"k": {"$ref": "#/$defs/a"}}},
      [{"k": "x"}, {}]),
+    ({"anyOf": [{"type": "string"}, {"type": "integer"}]}, ["a", 1]),
+    ({"type": "string", "pattern": "^2", "format": "date"}, ["2026-01-02"]),
+    ({"type": "array", "minItems": 1, "items": {"type": "string"}}, [["a"], ["b", "c"]]),
+
 ])
 def test_says_yes_to_plain_valid_lists(schema: Any, facts: list[Any]) -> None:
     assert all_valid(schema, facts)
@@ -100,7 +140,9 @@ def test_says_yes_to_plain_valid_lists(schema: Any, facts: list[Any]) -> None:
     ({"type": "number"}, [1, float("inf")]),
     ({"type": "object"}, [{1: "a"}]),  # a key that is not text
     ({"type": "array"}, [(1,)]),  # not plain JSON
-    ({"pattern": "x"}, ["x"]),  # a keyword not read here
+    ({"multipleOf": 2}, [4]),  # a keyword not read here
+    ({"pattern": "^a"}, ["ab", "ba"]),
+    ({"anyOf": [{"type": "string"}, {"type": "integer"}]}, ["a", 1.5]),
     ({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}, [1]),  # a $ref loop
     ({"required": ["a"]}, [{"a": 1}, {"b": 1}]),
     ({"type": "integer"}, [1.5]),
