@@ -178,10 +178,17 @@ def errors_of(
     what another cache keeps as a whole (a builtin pack the pack cache stores)."""
     from guardrails.fastvalid import predicate
 
+    loaded = load_schema(schema) if isinstance(schema, str) else schema
+    # A yes read straight off the schema, no engine built (a cold run's rule packs:
+    # 48 checks under 28 schemas), where no verdict is to be remembered.
+    if not (remember and _verdicts_kept()):
+        from guardrails.schemabatch import all_valid
+
+        if all_valid(loaded, [data]):
+            return []
     # Most input is valid: a yes from jsonschema-rs (same answers, see fastvalid)
     # costs microseconds; jsonschema is asked only for the words of an error.
-    fast = predicate(load_schema(schema) if isinstance(schema, str) else schema,
-                     remember=remember)
+    fast = predicate(loaded, remember=remember)
     if fast is not None and fast(data):
         return []
     v = validator_for(schema) if isinstance(schema, str) else make_validator(schema)
@@ -198,6 +205,12 @@ def errors_of(
                              base_path=base_path, error_cls=error_cls))
     out.sort(key=lambda e: (e.line or 0, e.column or 0))
     return out
+
+
+def _verdicts_kept() -> bool:
+    from guardrails import verdictcache
+
+    return verdictcache.active()
 
 
 def validate(

@@ -97,16 +97,17 @@ def checked_records(kind: str, table: Table, text: str | None, suffix: str,
     nested = NESTED.get(kind, ("",))[0] if table.nulls else ""
     nulls = table.nulls
     records = table.records
-    if not known and len(records) >= BATCH_AT:
-        # One engine call for the whole list (the nulls dropped first); a no
-        # sends every record through the loop's own check, so the first bad
-        # record and its words are the same.
+    if not known and records:
+        # One verdict for the whole list (the nulls dropped first): a small
+        # table's columns at a time (schemabatch), a big one's in one engine
+        # call; a no sends every record through the loop's own check, so the
+        # first bad record and its words are the same.
         if nulls:
             for record in records:
                 if type(record) is dict and (nested or None in record.values()):
                     drop_nulls(record, nested)
             nulls = False
-        if check.every(records):
+        if check.every(records) if len(records) >= BATCH_AT else check.every_small(records):
             fast = always_valid
     i, bad = 0, None
     # A parsed file's ids are taken as each record is normalised (a required field of

@@ -1,0 +1,227 @@
+"""Whether every record of a small table is valid, a column at a time.
+
+A run without caches (a CI job's first run) checks each record of the org
+data against its kind's schema with :mod:`guardrails.smallschema`, whose
+Python check of one record is ~15-45 function calls: ~10% of the example
+org's cold run for its ~680 records (benchmarks/RESULTS.md, "start-up,
+coldstart6"). :func:`all_valid` answers for the whole list at once instead,
+with C-level passes over each property's column (the values' types, one
+``isascii`` of their joined text, ``min``/``max`` of the numbers, subset tests
+for ``required`` and ``additionalProperties: false``).
+
+It says True only where :func:`guardrails.smallschema.compile_schema`'s check
+of each record would say True without :class:`~guardrails.smallschema.Undecided`
+(every value it looks at plain JSON: an exact ``dict`` with text keys, ``list``,
+``str`` without a lone surrogate, an ``int`` within 2**53, a finite ``float``,
+``bool``, ``None``). Anything else (a keyword not read here, an invalid record)
+is False: "cannot tell", and the caller checks record by record as before, which
+finds the first bad record and its words. Keywords read: ``type``, ``enum`` (of
+text), ``properties``, ``required``, ``additionalProperties``, ``items``,
+``minimum``/``maximum`` and their exclusive forms, ``minLength``/``maxLength``,
+``minItems``/``maxItems``, ``pattern`` (Python's ``re``, as smallschema),
+``format: date``, ``allOf``, ``anyOf``, a ``$ref`` to ``#/$defs/NAME`` of
+the root, and the annotations.
+tests/unit/test_schemabatch.py holds its True to the record-by-record
+answer on random tables of every data schema and on random schemas.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from itertools import chain, repeat
+from typing import Any
+
+from guardrails.smallschema import _ANNOTATIONS, _BIG, _TYPES, _is_date, _search
+
+__all__ = ["all_valid"]
+
+#: the Python types of the plain JSON values read here
+_PLAIN = frozenset({dict, list, str, int, float, bool, type(None)})
+#: ... of each JSON type (a float is an "integer" too when it is a whole number)
+_PY: dict[str, frozenset[type]] = {
+    "object": frozenset({dict}), "array": frozenset({list}), "string": frozenset({str}),
+    "integer": frozenset({int}), "number": frozenset({int, float}),
+    "boolean": frozenset({bool}), "null": frozenset({type(None)})}
+_NUMBERS = frozenset({int, float})
+_OBJECT_KEYS = frozenset({"properties", "required", "additionalProperties"})
+_LIMITS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+_MISSING = object()
+#: $refs followed without going one level deeper into the values
+_MAX_REFS = 16
+#: values an anyOf is asked of one by one, when no branch holds them all
+_EACH = 64
+
+
+def all_valid(schema: Any, instances: list[Any]) -> bool:
+    """True when every instance is surely valid under ``schema`` (see the module)."""
+    try:
+        return _valid(schema, instances, schema, 0)
+    except RecursionError:
+        return False
+
+
+def _of(values: list[Any], types: set[type], kind: type) -> list[Any]:
+    return values if len(types) == 1 else [v for v in values if type(v) is kind]
+
+
+def _plain(values: list[Any], types: set[type]) -> bool:
+    """Every value plain JSON at its top (a dict's keys included), as read here."""
+    if not types <= _PLAIN:
+        return False
+    if str in types and not _text("".join(_of(values, types, str))):
+        return False
+    if int in types:
+        ints = _of(values, types, int)
+        if min(ints) < -_BIG or max(ints) > _BIG:
+            return False
+    if float in types and not all(map(math.isfinite, _of(values, types, float))):
+        return False
+    if dict in types:
+        keys = list(chain.from_iterable(_of(values, types, dict)))
+        if keys and (set(map(type, keys)) != {str} or not _text("".join(keys))):
+            return False
+    return True
+
+
+def _text(text: str) -> bool:
+    """No lone surrogate (smallschema's ``_text``), for the whole column at once."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _valid(schema: Any, values: list[Any], root: Any, refs: int) -> bool:  # noqa: C901, PLR0911, PLR0912
+    if not values:
+        return True
+    types = set(map(type, values))
+    if not _plain(values, types):
+        return False
+    if schema is True:
+        return True
+    if not isinstance(schema, dict):
+        return False
+    for key, value in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        if key in ("$schema", "$id", "$defs"):
+            if schema is not root or (key != "$defs" and not isinstance(value, str)):
+                return False
+            if key == "$schema" and "2020-12" not in value:
+                return False
+        elif key == "type":
+            names = [value] if isinstance(value, str) else value
+            if not isinstance(names, list) or not names or not set(names) <= _TYPES:
+                return False
+            allowed = frozenset().union(*(_PY[n] for n in names))
+            if float in types and "integer" in names and "number" not in names:
+                if not all(map(float.is_integer, _of(values, types, float))):
+                    return False
+                allowed |= {float}
+            if not types <= allowed:
+                return False
+        elif key == "enum":
+            if not (isinstance(value, list) and value and all(type(e) is str for e in value)):
+                return False
+            if types != {str} or not set(values) <= set(value):
+                return False
+        elif key in _OBJECT_KEYS:
+            if types != {dict}:
+                return False
+            if not _object(key, value, schema, values, root):
+                return False
+        elif key == "items":
+            if types != {list} or "prefixItems" in schema:
+                return False
+            if not _valid(value, list(chain.from_iterable(values)), root, 0):
+                return False
+        elif key in _LIMITS:
+            if not types <= _NUMBERS or type(value) not in (int, float) \
+                    or not abs(value) <= _BIG:
+                return False
+            low, high = min(values), max(values)
+            if not {"minimum": low >= value, "maximum": high <= value,
+                    "exclusiveMinimum": low > value, "exclusiveMaximum": high < value}[key]:
+                return False
+        elif key in ("minLength", "maxLength"):
+            if types != {str} or type(value) is not int or value < 0:
+                return False
+            lengths = list(map(len, values))
+            if not (min(lengths) >= value if key == "minLength" else max(lengths) <= value):
+                return False
+        elif key == "pattern":
+            if types != {str} or not isinstance(value, str):
+                return False
+            try:
+                search = _search(value)
+            except re.error:
+                return False
+            if not all(map(search, values)):
+                return False
+        elif key == "format":
+            if value != "date" or types != {str} or not all(map(_is_date, values)):
+                return False
+        elif key in ("allOf", "anyOf"):
+            # anyOf: one branch holding every value, else (a short list) each value
+            # holding one
+            if not isinstance(value, list) or not value:
+                return False
+            if key == "allOf":
+                if not all(_valid(sub, values, root, refs) for sub in value):
+                    return False
+            elif not any(_valid(sub, values, root, refs) for sub in value) and (
+                    len(values) > _EACH or not all(
+                        any(_valid(sub, [v], root, refs) for sub in value) for v in values)):
+                return False
+        elif key in ("minItems", "maxItems"):
+            if types != {list} or type(value) is not int or value < 0:
+                return False
+            lengths = list(map(len, values))
+            if not (min(lengths) >= value if key == "minItems" else max(lengths) <= value):
+                return False
+        elif key == "$ref":
+            target = _target(value, root)
+            if target is None or refs >= _MAX_REFS or not _valid(target, values, root, refs + 1):
+                return False
+        else:
+            return False
+    return True
+
+
+def _object(key: str, value: Any, schema: dict[str, Any], values: list[Any], root: Any) -> bool:
+    if key == "required":
+        if not isinstance(value, list) or not all(type(n) is str for n in value):
+            return False
+        return all(map(frozenset(value).issubset, values))
+    props = schema.get("properties", {})
+    if not isinstance(props, dict):
+        return False
+    if key == "properties":
+        # only the properties some value has (a rule names a few of its check's keys)
+        for name in props.keys() & set(chain.from_iterable(values)):
+            sub = props[name]
+            got = list(map(dict.get, values, repeat(name), repeat(_MISSING)))
+            if _MISSING in got:
+                got = [v for v in got if v is not _MISSING]
+            if not _valid(sub, got, root, 0):
+                return False
+        return True
+    named = frozenset(props)
+    if value is False:
+        return all(map(named.issuperset, values))
+    extra = set(chain.from_iterable(values)) - named
+    return all(_valid(value, [v[k] for v in values if k in v], root, 0) for k in extra)
+
+
+def _target(ref: Any, root: Any) -> Any:
+    if not isinstance(ref, str) or not ref.startswith("#/$defs/"):
+        return None
+    name = ref[len("#/$defs/"):]
+    defs = root.get("$defs") if isinstance(root, dict) else None
+    if not name or "/" in name or "~" in name or "%" in name or not isinstance(defs, dict):
+        return None
+    return defs.get(name)
