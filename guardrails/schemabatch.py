@@ -46,6 +46,9 @@ _PY: dict[str, frozenset[type]] = {
 _NUMBERS = frozenset({int, float})
 _OBJECT_KEYS = frozenset({"properties", "required", "additionalProperties"})
 _LIMITS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+#: the length keywords and the one type each applies to
+_SIZES: dict[str, type] = {"minLength": str, "maxLength": str, "minItems": list,
+                           "maxItems": list}
 _MISSING = object()
 #: $refs followed without going one level deeper into the values
 _MAX_REFS = 16
@@ -147,11 +150,11 @@ def _valid(schema: Any, values: list[Any], root: Any, refs: int) -> bool:  # noq
             if not {"minimum": low >= value, "maximum": high <= value,
                     "exclusiveMinimum": low > value, "exclusiveMaximum": high < value}[key]:
                 return False
-        elif key in ("minLength", "maxLength"):
-            if types != {str} or type(value) is not int or value < 0:
+        elif key in _SIZES:
+            if types != {_SIZES[key]} or type(value) is not int or value < 0:
                 return False
             lengths = list(map(len, values))
-            if not (min(lengths) >= value if key == "minLength" else max(lengths) <= value):
+            if not (min(lengths) >= value if key.startswith("min") else max(lengths) <= value):
                 return False
         elif key == "pattern":
             if types != {str} or not isinstance(value, str):
@@ -176,12 +179,6 @@ def _valid(schema: Any, values: list[Any], root: Any, refs: int) -> bool:  # noq
             elif not any(_valid(sub, values, root, refs) for sub in value) and (
                     len(values) > _EACH or not all(
                         any(_valid(sub, [v], root, refs) for sub in value) for v in values)):
-                return False
-        elif key in ("minItems", "maxItems"):
-            if types != {list} or type(value) is not int or value < 0:
-                return False
-            lengths = list(map(len, values))
-            if not (min(lengths) >= value if key == "minItems" else max(lengths) <= value):
                 return False
         elif key == "$ref":
             target = _target(value, root)
