@@ -549,11 +549,17 @@ def _check_header(columns: tuple[str, ...], display: str, layout: Layout) -> Non
         seen.add(name)
     missing = [r for r in layout.required if r not in seen]
     if missing:
+        from guardrails.sources.files_fields import close_field, normalised
+
+        hints = [f"{quoted(c, 40)} to {quoted(m)}" for m in missing
+                 if (c := next((c for c in columns if c and (
+                     normalised(c) == m or close_field(normalised(c), (m,)))), None))]
         raise DataFileError(
             f"the header lacks the required column(s) {', '.join(map(repr, missing))} "
             f"(it has {excerpt(', '.join(repr(c) for c in columns if c), 120) or 'none'})",
             file=display, line=1,
-            fix=f"add the column(s) to line 1; every {layout.what} needs them",
+            fix=(f"rename {', '.join(hints)} (a misspelling?), or " if hints else "")
+            + f"add the column(s) to line 1; every {layout.what} needs them",
         )
 
 
