@@ -58,7 +58,7 @@ def normalised(name: str) -> str:
     return _SEPARATORS.sub("_", _CAMEL.sub("_", name.strip())).lower()
 
 
-def names_of(table: Table) -> set[str]:
+def names_of(table: Table) -> set[Any]:
     """The field names the file writes: its CSV header, or every record's keys."""
     if table.columns:
         return {c for c in table.columns if c}
@@ -77,7 +77,8 @@ def stray_fields(table: Table, known: Collection[str], singular: str,
     hold (reviews.csv's link column).
     """
     names = names_of(table)
-    unknown = sorted(names.difference(known, extra_known))
+    # A YAML key may be a number, a boolean or null (``1: x``): no field, named as written.
+    unknown = sorted(names.difference(known, extra_known), key=str)
     if not unknown:
         return []
     by_norm = {normalised(k): k for k in set(known) - names}
@@ -86,7 +87,7 @@ def stray_fields(table: Table, known: Collection[str], singular: str,
     a = "an" if singular[:1] in "aeiou" else "a"
     warnings = []
     for name in unknown:
-        meant = by_norm.get(normalised(name))
+        meant = by_norm.get(normalised(str(name)))
         if meant is not None:
             raise DataFileError(
                 f"{what} {quoted(name, 40)} is not {a} {singular} field, but {quoted(meant)} "
@@ -95,7 +96,7 @@ def stray_fields(table: Table, known: Collection[str], singular: str,
                 fix=f"rename {quoted(name, 40)} to {quoted(meant)} (field names are "
                 "lower case, words joined by '_')",
             )
-        close = close_field(normalised(name), fields)
+        close = close_field(normalised(str(name)), fields)
         if close:
             line = _line_of(table, name)
             warnings.append(
@@ -139,7 +140,7 @@ def slips(a: str, b: str, limit: int) -> int:
     return min(prev[-1], limit + 1)
 
 
-def _line_of(table: Table, name: str) -> int | None:
+def _line_of(table: Table, name: Any) -> int | None:
     """The header's line, or the line of the first record holding ``name``."""
     if table.columns:
         return 1

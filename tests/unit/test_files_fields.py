@@ -70,6 +70,14 @@ def test_records_keys_are_all_looked_at_and_the_first_line_named() -> None:
                    "reads it (it is kept for your own rules); did you mean 'status'?"]
 
 
+def test_keys_that_are_no_text_are_no_field_and_no_crash() -> None:
+    """YAML reads ``1:``, ``null:`` and ``3.5:`` as keys of other types."""
+    records = [{"id": "a", 1: "x", None: "y", 3.5: "z", False: "t"}, {"id": "b", "statsu": "q"}]
+    got = stray_fields(Table("d.yaml", records, starts=range(1, 3)), KNOWN, "deployment")
+    assert got == ["d.yaml:2: field 'statsu' is not a deployment field: no builtin check "
+                   "reads it (it is kept for your own rules); did you mean 'status'?"]
+
+
 def test_a_field_written_otherwise_is_an_error_when_the_file_lacks_the_field() -> None:
     table = Table("d.csv", [], columns=("id", "Environment"))
     with pytest.raises(DataFileError) as err:
