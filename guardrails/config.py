@@ -30,6 +30,7 @@ from guardrails.configmodel import (
 )
 from guardrails.configtoml import pyproject_table, shown_path, toml_positions
 from guardrails.errors import ConfigError, UsageError, raise_all
+from guardrails.textsafe import excerpt
 from guardrails.timeutil import parse_date, parse_duration, parse_timezone
 from guardrails.waivers import Waiver, unknown_waiver_warning
 
@@ -215,10 +216,19 @@ def _check_values(config: Config, shown: str) -> list[UsageError]:
         (("window",), data.get("window"), lambda v: parse_duration(v, positive=True)),
     ]
     waivers = data.get("waivers")
+    errors: list[UsageError] = []
+    first: dict[tuple[str, str | None], int] = {}  # (rule, subject) -> index of its first waiver
     for i, w in enumerate(waivers if isinstance(waivers, list) else []):
         if isinstance(w, dict):
             checks.append((("waivers", i, "expires"), w.get("expires"), parse_date))
-    errors: list[UsageError] = []
+            rule, subject = w.get("rule"), w.get("subject")
+            if not isinstance(rule, str) or not isinstance(subject, str | None):
+                continue  # the schema reports the type
+            key = (rule, subject)
+            if key in first:
+                errors.append(_duplicate_waiver(config, shown, key, first[key], i))
+            else:
+                first[key] = i
     cache_dir = data.get("cache_dir")
     if isinstance(cache_dir, str) and cache_dir:
         where = config.root / cache_dir
@@ -252,6 +262,21 @@ def _check_values(config: Config, shown: str) -> list[UsageError]:
                 f"invalid config value at {'.'.join(map(str, path))}: {exc}",
                 file=shown, line=config.line_of(*path)))
     return errors
+
+
+def _duplicate_waiver(config: Config, shown: str, key: tuple[str, str | None], earlier: int,
+                      i: int) -> ConfigError:
+    """Two waivers of one rule and subject: which reason and expiry hold is a guess
+    (the first active one waives; the other's date silently extends it)."""
+    rule, subject = key
+    what = f"{rule} ({subject})" if subject else f"{rule} (the whole rule)"
+    return ConfigError(
+        f"a second waiver for {excerpt(what, 120)}; the first is on line "
+        f"{config.line_of('waivers', earlier)}",
+        file=shown, line=config.line_of("waivers", i),
+        fix="keep one waiver per rule and subject: to renew one, change its expires "
+            "and reason rather than adding another",
+    )
 
 
 def _inside(path: Path, root: Path) -> bool:

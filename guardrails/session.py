@@ -41,7 +41,11 @@ from guardrails.plugin import EvalContext, Source
 from guardrails.rulefile import builtin_rule_ids, duplicate_errors
 from guardrails.rulepaths import resolve_specs_all
 from guardrails.timeutil import parse_now
-from guardrails.waivers import unknown_waiver_warning, unused_waiver_warnings
+from guardrails.waivers import (
+    far_waiver_warning,
+    unknown_waiver_warning,
+    unused_waiver_warnings,
+)
 
 
 class NoConfigError(UsageError):
@@ -219,6 +223,8 @@ class Session:
                 who = f" ({w.subject})" if w.subject else ""
                 self.warnings.append(
                     f"waiver for {w.rule}{who} expired on {w.expires}: it no longer waives")
+            elif far := far_waiver_warning(self.config, w, self.now, self.config.timezone):
+                self.warnings.append(far)
 
     def _check_focus(self, rules: list[Rule]) -> None:
         focus = self.config.focus

@@ -37,6 +37,10 @@ _CLASSES = {
     "quote": r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]",
     # What JSON may hold raw that a terminal or a log reader acts on (inert_json).
     "json": "[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]",
+    # What XML 1.0 cannot carry (C0 controls but tab, LF and CR; lone surrogates;
+    # U+FFFE/U+FFFF) and what "json" names (xml_text).
+    "xml": "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+           "\ud800-\udfff\ufffe\uffff]",
 }
 
 
@@ -97,6 +101,26 @@ def inert_json(text: str) -> str:
     if text.isascii():
         return text
     return _pattern("json").sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def xml_text(text: object) -> str:
+    """``text`` for an XML 1.0 document (JUnit), shown and never obeyed: the characters
+    XML cannot carry, and those :func:`inert_json` escapes (C1 controls and DEL, the
+    bidirectional overrides and isolates, the line separators), as ``\\xNN`` /
+    ``\\uNNNN``. Tab, line feed and carriage return are kept: findings are lines.
+    """
+    s = "" if text is None else str(text)
+    if s.isprintable():
+        return s
+    return _pattern("xml").sub(_hex_escape, s)
+
+
+def inert_xml(document: str) -> str:
+    """An XML document whose ``##[`` (GitHub's runner obeys it anywhere in a logged line,
+    and a report written to standard output is logged) is ``##&#91;``: a character
+    reference, the same ``[`` to every XML reader. XML's own markup never holds ``##[``,
+    so it stands only in text and attribute values."""
+    return document.replace("##[", "##&#91;") if "##[" in document else document
 
 
 #: Characters of user text an error message quotes at most.

@@ -11,7 +11,7 @@ loader's (:mod:`guardrails.config`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol
 
 from guardrails.outcomes import Outcome
@@ -20,6 +20,11 @@ from guardrails.timeutil import local_date
 
 if TYPE_CHECKING:
     from guardrails.results import Result
+
+
+#: days after --now within which a waiver should expire: a waiver is a promise to
+#: look again, and one that runs for years is a rule switched off without a word
+REVIEW_WITHIN_DAYS = 365
 
 
 class Located(Protocol):
@@ -115,3 +120,23 @@ def unknown_waiver_warning(config: Located, waiver: Waiver, known: set[str]) -> 
     close = difflib.get_close_matches(waiver.rule, sorted(known), n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"{where}waiver for {waiver.rule} names a rule that is not collected{hint}"
+
+
+def far_waiver_warning(config: Located, waiver: Waiver, now: datetime,
+                       tz: tzinfo | None = None) -> str | None:
+    """The report-header warning for an active waiver expiring more than
+    :data:`REVIEW_WITHIN_DAYS` days after ``now`` (None for any other).
+
+    A warning, not an error: the waiver is well formed and still waives; a
+    gate must not turn red because someone promised to look again too late.
+    """
+    today = local_date(now, tz)
+    bound = today + timedelta(days=REVIEW_WITHIN_DAYS)
+    if waiver.expires <= bound:
+        return None
+    where = f"{config.display_path}:{waiver.line}: " if waiver.line else ""
+    who = f" ({waiver.subject})" if waiver.subject else ""
+    days = (waiver.expires - today).days
+    return (f"{where}waiver for {waiver.rule}{who} expires on {waiver.expires}, {days} days "
+            f"after {today}: a waiver should be reviewed within {REVIEW_WITHIN_DAYS} days; "
+            f"set expires on or before {bound} and renew it then if it is still needed")

@@ -58,6 +58,16 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 
 def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
     value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    if ":" in node.value or "_" in node.value:  # YAML 1.1's base 60 and separators
+        what = "a base-60 (sexagesimal) number" if ":" in node.value else \
+            "a number with '_' separators"
+        error = BoundError(
+            None, None,
+            f"{_short(node.value)} is read by YAML 1.1 as {what}, {value!r}, which is rarely "
+            "what an org data file means", node.start_mark)
+        error.fix = (f"quote it if it is text ('{_short(node.value)}'), or write the plain "  # type: ignore[attr-defined]
+                     f"number {value!r}")
+        raise error
     if not math.isfinite(value):
         raise BoundError(
             None, None,
@@ -123,6 +133,41 @@ class _FiniteLoader(_Loader):
 
 
 _FiniteLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+def _construct_plain_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """An org data integer written as JSON, a spreadsheet or a person writes one.
+
+    YAML 1.1 (PyYAML's reading) also takes ``4:05`` as the base-60 integer 245,
+    ``017`` as octal 15, ``0x1F`` as 31 and ``1_000`` as 1000: a survey answer,
+    a count or an id (``id: 017`` became the id "15") silently read as a number
+    nobody meant. Refused at its position, with the value YAML 1.1 saw and the fix.
+    """
+    value = _construct_int(loader, node)
+    text = node.value
+    body = text.lstrip("+-")
+    if ":" in text:
+        what = "a base-60 (sexagesimal) integer"
+    elif body[:2].lower() == "0x":
+        what = "a hexadecimal integer"
+    elif body[:2].lower() == "0b":
+        what = "a binary integer"
+    elif len(body) > 1 and body[0] == "0":
+        what = "an octal integer (a leading 0)"
+    elif "_" in text:
+        what = "an integer with '_' separators"
+    else:
+        return value
+    error = BoundError(
+        None, None,
+        f"{_short(text)} is read by YAML 1.1 as {what}, {value}, which is rarely what "
+        "an org data file means", node.start_mark)
+    error.fix = (f"quote it if it is text ('{_short(text)}'), or write the plain number "  # type: ignore[attr-defined]
+                 f"{value}")
+    raise error
+
+
+_FiniteLoader.add_constructor("tag:yaml.org,2002:int", _construct_plain_int)
 
 
 def _pure_python(cls: type) -> type:
@@ -213,8 +258,8 @@ def _yaml_error(exc: yaml.YAMLError, display: str, text: str = "") -> UsageError
     msg = f"invalid YAML: {problem}"
     if context and not isinstance(exc, DuplicateKeyError | BoundError):
         msg += f" ({context})"
-    fix = None
-    if mark is not None:
+    fix = getattr(exc, "fix", None)
+    if mark is not None and fix is None:
         lines = text.split("\n", mark.line + 1)
         row = lines[mark.line] if mark.line < len(lines) else ""
         if "\t" in row[:len(row) - len(row.lstrip())] or row[mark.column:mark.column + 1] == "\t":

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import make_project
+
+#: variables that send every git command to one repository, whatever its folder:
+#: `git rebase --exec` exports GIT_DIR in a linked worktree (and a git hook runs
+#: with some of them), and the tests' git commands in their temporary folders then
+#: committed to, and wrote core.bare, user.* and a hostile core.fsmonitor into, the
+#: repository holding the checkout (s23-strict2's report). Dropped at import, before
+#: any fixture or xdist worker runs git; the tests that need one set it themselves.
+GIT_LOCATION_VARIABLES = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_SHALLOW_FILE", "GIT_QUARANTINE_PATH",
+)
+for _name in GIT_LOCATION_VARIABLES:
+    os.environ.pop(_name, None)
 
 
 @pytest.fixture

@@ -36,13 +36,17 @@ inside a ``<testcase>`` (Jenkins' JUnit plugin keeps them with
 ``timestamp`` is ``report.now`` in UTC without offset
 (``2026-11-20T00:00:00``), the form Ant's schema allows and Jenkins parses.
 Characters XML 1.0 cannot carry (most C0 controls, lone surrogates) are
-written as Python escapes (``\\x07``, ``\\ufffe``); the document is UTF-8
-with an XML declaration.
+written as Python escapes (``\\x07``, ``\\ufffe``), and so are those the
+terminal and JSON reports never show raw (guardrails/textsafe.py): C1
+controls and DEL (``\\x9b`` is a CSI in a log), the bidirectional overrides
+and isolates (U+202A-U+202E, U+2066-U+2069: a CI view renders the text as
+HTML, where they reorder it) and the line separators. ``##[`` is written
+``##&#91;`` (GitHub's runner obeys it anywhere in a logged line). The
+document is UTF-8 with an XML declaration.
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
@@ -51,20 +55,17 @@ from guardrails import fmt
 from guardrails.model import Outcome
 from guardrails.plugin import DocumentReporter, Reporter, hookimpl
 from guardrails.reporters.json import FLOAT_PLACES, stable
+from guardrails.textsafe import inert_xml, xml_text
 from guardrails.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
     from guardrails.model import Evidence, Report, Result
 
-# XML 1.0 Char production: tab, LF, CR and everything from U+0020 except
-# surrogates, U+FFFE and U+FFFF.
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
 def xml_safe(text: Any) -> str:
-    """``text`` as ``str`` with characters XML 1.0 forbids shown as ``\\xNN``/``\\uNNNN``."""
-    s = "" if text is None else str(text)
-    return _ILLEGAL_XML.sub(lambda m: repr(m.group())[1:-1], s)
+    """``text`` as ``str`` with characters XML 1.0 forbids, and those a CI view or a log
+    would obey (bidi overrides, C1 controls), shown as ``\\xNN``/``\\uNNNN``
+    (:func:`guardrails.textsafe.xml_text`)."""
+    return xml_text(text)
 
 
 def junit_timestamp(now: str) -> str:
@@ -225,7 +226,8 @@ def render(report: Report) -> str:
     """The JUnit XML document, with its declaration, as text."""
     root = build(report)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+    return inert_xml('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode")
+                     + "\n")
 
 
 class JUnitReporter(DocumentReporter):

@@ -13,6 +13,12 @@ and Markdown) and a ``helpUri``. For every failed or errored rule:
   message, or the rule's own message when it has no evidence. Once per
   rule, so code scanning does not stack many alerts on one line.
 
+The run's warnings (a dangling reference, a misspelt column, a waiver that
+waived nothing) are ``toolExecutionNotifications`` of the one invocation,
+level ``warning``, with a location when the warning starts with a file of
+the repository and a line: they are about the run's inputs, not findings
+of a rule, so they are not results (code scanning would open alerts).
+
 URIs are relative to the repository root (``header.repository_root``: the
 git toplevel of the config's folder) with ``uriBaseId`` ``%SRCROOT%``,
 which ``originalUriBaseIds`` maps to that folder. Everything comes from the
@@ -28,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -218,6 +225,25 @@ def results_of(r: Result, locator: Locator, index: dict[str, int]) -> list[dict[
     return out
 
 
+#: the place a warning starts with (``org/incidents.yaml:10: incident ...``)
+_WARNING_AT = re.compile(r"([^\s:][^:\n]*):([0-9]{1,9}): ")
+
+
+def notifications(warnings: list[str], locator: Locator) -> list[dict[str, Any]]:
+    """The run's warnings as SARIF notifications (``invocations[0]``), in report order:
+    what the terminal report lists in its header and warnings summary. A warning that
+    starts with a file inside the repository and a line points there."""
+    out = []
+    for text in warnings:
+        item: dict[str, Any] = {"level": "warning", "message": {"text": text}}
+        m = _WARNING_AT.match(text)
+        found = locator.path(m.group(1)) if m else None
+        if m and found is not None:
+            item["locations"] = [_location((found, int(m.group(2))))]
+        out.append(item)
+    return out
+
+
 def build(report: Report) -> dict[str, Any]:
     """The SARIF log of a report as a JSON-ready dict."""
     locator = Locator(report)
@@ -238,10 +264,13 @@ def build(report: Report) -> dict[str, Any]:
     root = locator.root_uri()
     if root is not None:
         run["originalUriBaseIds"] = {SRCROOT: {"uri": root}}
-    run["invocations"] = [{
+    invocation: dict[str, Any] = {
         "executionSuccessful": report.exit_code in (0, 1),
         "exitCode": int(report.exit_code),
-    }]
+    }
+    if report.warnings:
+        invocation["toolExecutionNotifications"] = notifications(report.warnings, locator)
+    run["invocations"] = [invocation]
     run["results"] = results
     if report.now:
         run["properties"] = {"now": report.now, "focus": report.focus}

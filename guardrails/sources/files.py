@@ -35,14 +35,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from guardrails import yamlio
+from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import UsageError
 from guardrails.sourcebase import Source, SourceEnv, hookimpl
 from guardrails.sources.files_cache import FactCache
+from guardrails.sources.files_fields import known_fields, stray_fields
 from guardrails.sources.files_folder import ENTRIES, REVIEWS_FILE, FolderFinding
 from guardrails.sources.files_formats import Layout, Table, record_check
 from guardrails.sources.files_index import RecordRows
 from guardrails.sources.files_postmortems import read_postmortem
 from guardrails.sources.files_tables import (
+    REVIEW_LINKS,
     as_data_error,
     checked_records,
     kept_if_clean,
@@ -213,6 +216,9 @@ class FilesSource(FolderFinding, Source):
                                            lambda: layout_of(kind, entry.keys), cache)
         with kept_if_clean(cache, pending):
             records = checked_records(kind, table, text, suffix, self.env.timezone)
+            # Once a file, on cached records too: a warm run warns as the cold one did.
+            self.warnings.extend(stray_fields(table, known_fields(record_check(kind).schema),
+                                              KINDS[kind].singular))
             self._tables[kind] = table
             return records
 
@@ -227,7 +233,11 @@ class FilesSource(FolderFinding, Source):
                            required=record_check("changes", "review").required),
             cache)
         with kept_if_clean(cache, pending):
-            return review_rows(table, self.env.timezone, known=text is None)
+            rows = review_rows(table, self.env.timezone, known=text is None)
+            self.warnings.extend(stray_fields(
+                table, known_fields(record_check("changes", "review").schema), "review",
+                REVIEW_LINKS))
+            return rows
 
     def _attach_reviews(self, changes: list[dict[str, Any]]) -> None:
         if not self._readable(self._root() / REVIEWS_FILE):

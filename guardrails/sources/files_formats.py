@@ -362,14 +362,22 @@ def _compact(starts: Sequence[int]) -> Sequence[int]:
 # --- CSV -------------------------------------------------------------------
 
 
+# int() and float() read more than a spreadsheet writes: '1_000' (1000), digits
+# of any script ('٣', full-width '５'), NaN and infinity. A cell a person or a
+# mistaken export wrote so is refused rather than read as a number nobody
+# meant. Cells are stripped before (as every cell is), so a plain ASCII cell
+# without '_' holds exactly the sign, digits, point and exponent int() and
+# float() read. Two C calls a cell: the plain reader converts 100,000s of them.
+
+
 def _to_int(cell: str) -> int:
-    if len(cell) > yamlio.MAX_INT_DIGITS:
+    if len(cell) > yamlio.MAX_INT_DIGITS or not cell.isascii() or "_" in cell:
         raise ValueError(cell)
     return int(cell)
 
 
 def _to_number(cell: str) -> int | float:
-    if len(cell) > yamlio.MAX_INT_DIGITS:
+    if len(cell) > yamlio.MAX_INT_DIGITS or not cell.isascii() or "_" in cell:
         raise ValueError(cell)
     try:
         return int(cell)
@@ -378,6 +386,25 @@ def _to_number(cell: str) -> int | float:
     if not math.isfinite(value):
         raise ValueError(cell)
     return value
+
+
+def _number_error(name: str, index: int, cell: str, expected: str, display: str,
+                  line: int) -> DataFileError:
+    """Why ``cell`` of column ``name`` (the ``index``-th, from 1) is not ``expected``."""
+    what = f"column {quoted(name, 40)} (cell {index}): {quoted(cell, 40)} is not {expected}"
+    example = "3.5" if expected == "a number" else "1000"
+    if len(cell) > yamlio.MAX_INT_DIGITS:
+        what += f" of at most {yamlio.MAX_INT_DIGITS} characters"
+    elif not cell.isascii():
+        what += (" (it holds a character outside ASCII: digits of another script, "
+                 "full-width digits or a look-alike sign)")
+    elif "_" in cell:
+        what += " ('_' is not a digit separator in a data file)"
+    return DataFileError(
+        what, file=display, line=line,
+        fix=f"write {expected} in plain ASCII digits, without '_' or other separators "
+        f"(e.g. {example}), or leave the cell empty",
+    )
 
 
 def read_csv(text: str, display: str, layout: Layout) -> Table:
@@ -443,14 +470,8 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
                     try:
                         record[name] = conv(record[name])
                     except ValueError:
-                        raise DataFileError(
-                            f"column {quoted(name, 40)}: {quoted(record[name], 40)} is not "
-                            f"{expected}" + (f" of at most {yamlio.MAX_INT_DIGITS} characters"
-                                             if len(record[name]) > yamlio.MAX_INT_DIGITS
-                                             else ""),
-                            file=display, line=start,
-                            fix=f"write {expected} or leave the cell empty",
-                        ) from None
+                        raise _number_error(name, columns.index(name) + 1, record[name],
+                                            expected, display, start) from None
             if record:  # rows of empty cells are spreadsheet leftovers, not records
                 records.append(record)
                 starts.append(start)
@@ -528,11 +549,17 @@ def _check_header(columns: tuple[str, ...], display: str, layout: Layout) -> Non
         seen.add(name)
     missing = [r for r in layout.required if r not in seen]
     if missing:
+        from guardrails.sources.files_fields import close_field, normalised
+
+        hints = [f"{quoted(c, 40)} to {quoted(m)}" for m in missing
+                 if (c := next((c for c in columns if c and (
+                     normalised(c) == m or close_field(normalised(c), (m,)))), None))]
         raise DataFileError(
             f"the header lacks the required column(s) {', '.join(map(repr, missing))} "
             f"(it has {excerpt(', '.join(repr(c) for c in columns if c), 120) or 'none'})",
             file=display, line=1,
-            fix=f"add the column(s) to line 1; every {layout.what} needs them",
+            fix=(f"rename {', '.join(hints)} (a misspelling?), or " if hints else "")
+            + f"add the column(s) to line 1; every {layout.what} needs them",
         )
 
 

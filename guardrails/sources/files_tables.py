@@ -284,5 +284,24 @@ def raise_schema_error(check: RecordCheck, record: Any, table: Table, i: int) ->
     raise DataFileError(
         f"invalid {what}: {msg}",
         file=table.display, line=table.line(i, tuple(err.absolute_path)),
-        fix=fix or f"see the fields in `guardrails schema {check.schema_name}`",
+        fix=_misspelt_required(err) or fix
+        or f"see the fields in `guardrails schema {check.schema_name}`",
     )
+
+
+def _misspelt_required(err: Any) -> str | None:
+    """For a missing required field the record holds under another spelling
+    (``Status``, ``stauts``): the rename, as the CSV header's error says it."""
+    if err.validator != "required" or not isinstance(err.instance, dict):
+        return None
+    from guardrails.sources.files_fields import close_field, normalised
+
+    hints = []
+    for field in err.validator_value:
+        if field in err.instance:
+            continue
+        key = next((k for k in err.instance if isinstance(k, str) and (
+            normalised(k) == field or close_field(normalised(k), (field,)))), None)
+        if key is not None:
+            hints.append(f"{quoted(key, 40)} to {quoted(field)}")
+    return f"rename {', '.join(hints)} (a misspelling?)" if hints else None

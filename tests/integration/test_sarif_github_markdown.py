@@ -180,6 +180,43 @@ def test_sarif_validates_and_points_at_files(project: Path) -> None:
     assert run["invocations"] == [{"executionSuccessful": True, "exitCode": 1}]
 
 
+def test_sarif_carries_the_runs_warnings_as_notifications(project: Path) -> None:
+    """Warnings are about the run's inputs, not findings: notifications of the one
+    invocation, in report order, located when they start with a repository file."""
+    (project / "org" / "incidents.csv").write_text(
+        "id,created_at,sevrity\ni1,2026-11-01T00:00:00Z,SEV1\n")
+    config = project / "guardrails.yaml"
+    config.write_text(config.read_text() + "waivers:\n  - {rule: people::nope, reason: x, "
+                      "expires: '2026-12-01'}\n")
+    res = run_cli(["check", "--format", "sarif", "--now", "2026-11-20"])
+    run = valid_sarif(res.stdout)["runs"][0]
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert [n["level"] for n in notes] == ["warning"] * 2
+    texts = [n["message"]["text"] for n in notes]
+    assert texts[0].startswith("guardrails.yaml:6: waiver for people::nope names a rule")
+    assert texts[1].startswith("org/incidents.csv:1: column 'sevrity' is not an incident")
+    assert [where(n) for n in notes] == [
+        ("%SRCROOT%", "guardrails.yaml", 6), ("%SRCROOT%", "org/incidents.csv", 1)]
+    # The JSON report's list, in the same order; a saved report renders the same log.
+    out = project / "r.json"
+    run_cli(["check", "--format", "json", "--output", str(out), "--now", "2026-11-20"])
+    assert json.loads(out.read_text())["warnings"] == texts
+    again = run_cli(["report", str(out), "--format", "sarif"])
+    assert valid_sarif(again.stdout)["runs"][0]["invocations"] == run["invocations"]
+
+
+def test_sarif_notification_without_a_place_has_no_location() -> None:
+    from guardrails.reporters.sarif import Locator, notifications
+
+    got = notifications(["waiver for a::b expired on 2026-01-01: it no longer waives",
+                         "/elsewhere/x.yaml:3: outside the repository"], Locator(None))
+    assert got == [
+        {"level": "warning",
+         "message": {"text": "waiver for a::b expired on 2026-01-01: it no longer waives"}},
+        {"level": "warning", "message": {"text": "/elsewhere/x.yaml:3: outside the repository"}},
+    ]
+
+
 def test_sarif_rules_carry_explain_as_help(project: Path) -> None:
     log = valid_sarif(run_cli(["check", "--format", "sarif", "-c", "guardrails.yaml"]).stdout)
     rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}

@@ -79,9 +79,43 @@ def test_what_it_declines_goes_to_the_row_loop(monkeypatch: pytest.MonkeyPatch) 
         read_csv("id,n\na,1\nb,x\n", "things.csv", LAYOUT)
 
 
+@pytest.mark.parametrize("cell", ["1_000", "\u0663", "\uff15", "1\u00a0000", "\u0663.\u0665",
+                                  "1_0.5", "\u22125", "nan", "0x10"])
+@pytest.mark.parametrize("column", ["n", "x"])
+def test_a_number_cell_is_plain_ascii_or_refused(cell: str, column: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """int() and float() read '1_000', digits of other scripts and full-width ones;
+    no spreadsheet writes them, so each is an error naming file, line, column, fix."""
+    text = f"id,{column}\na,1\nb,{cell}\n"
+    for plain in (True, False):
+        out = read(text, plain, monkeypatch)
+        assert out[0] == "error" and out[2] == 3, out
+        assert f"column '{column}' (cell 2)" in out[1]
+        assert "plain ASCII digits" in out[3] and "leave the cell empty" in out[3]
+    assert "'_' is not a digit separator" in read("id,n\na,1_0\n", True, monkeypatch)[1]
+    assert "outside ASCII" in read("id,n\na,\u0661\n", True, monkeypatch)[1]
+
+
+@pytest.mark.parametrize(("cell", "n", "x"), [
+    ("7", 7, 7), ("-0", 0, 0), ("+5", 5, 5), (" 12 ", 12, 12), ("007", 7, 7),
+    ("3.5", None, 3.5), (".5", None, 0.5), ("1E+03", None, 1000.0), ("-2e-1", None, -0.2),
+])
+def test_plain_ascii_numbers_are_read(cell: str, n: int | None, x: float,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a spreadsheet (or a person) writes; white space around any cell is dropped."""
+    for plain in (True, False):
+        got = read(f"id,x\na,{cell}\n", plain, monkeypatch)
+        assert got[0] == [[("id", "a", str), ("x", x, type(x))]]
+        got = read(f"id,n\na,{cell}\n", plain, monkeypatch)
+        if n is None:
+            assert got[0] == "error"
+        else:
+            assert got[0] == [[("id", "a", str), ("n", n, int)]]
+
+
 #: cells mostly plain (what the plain reader reads), some with its traps
 CELL = st.one_of(
-    st.text(alphabet=["a", "1", "-", ".", " ", "e", "0"], max_size=4),
+    st.text(alphabet=["a", "1", "-", ".", " ", "e", "0", "_", "\u0663", "\uff15"], max_size=4),
     st.integers(-20, 20).map(str), st.just(""),
     st.text(alphabet=["a", "1", " ", "\t", "\x0b", "\x1c", "\xa0", "\u2028", "é", '"', "\r",
                       "\x00"], max_size=4),

@@ -340,6 +340,32 @@ def test_junit_escapes_markup_and_forbidden_characters() -> None:
     assert root.find("testsuite").find("properties") is None  # no focus
 
 
+def test_junit_shows_bidi_c1_and_line_separators_escaped_not_obeyed() -> None:
+    """What the terminal and JSON reports never show raw (guardrails/textsafe.py) stays
+    out of the JUnit XML too: a CI view renders it as HTML, where U+202E reorders the
+    line ("Trojan Source"), and a log shows it, where \\x9b is a CSI."""
+    hostile = "a\u202eb\u2066c\u2069 \x85\x9b[31m \x7f \u2028\u2029 ##[error]x"
+    bad = Result(id=f"p::{hostile}", pack="p", title=hostile, outcome=Outcome.FAILED,
+                 severity=Severity.ERROR, message=hostile,
+                 evidence=[Evidence(f"team/{hostile}", hostile)])
+    text = write_junit(Report(now="2026-11-20", focus=None, results=[bad]))
+    for ch in "\u202e\u2066\u2069\x85\x9b\x7f\u2028\u2029":
+        assert ch not in text, repr(ch)
+    assert "##[" not in text  # GitHub's runner obeys it anywhere in a logged line
+    shown = "a\\u202eb\\u2066c\\u2069 \\x85\\x9b[31m \\x7f \\u2028\\u2029 ##[error]x"
+    case = parse(text).find("testsuite/testcase")
+    assert case.get("name") == shown  # a character reference reads back as '['
+    assert case.find("failure").get("message") == shown
+    assert case.find("failure").text.endswith(f"  team/{shown}  {shown}")
+    # Text that needs nothing is left as it is, line breaks and tabs included.
+    plain = Result(id="p::r", pack="p", title="Zürich → 東京\tok", outcome=Outcome.FAILED,
+                   severity=Severity.ERROR, message="one\ntwo")
+    got = parse(write_junit(Report(now="2026-11-20", focus=None, results=[plain])))
+    failure = got.find("testsuite/testcase/failure")
+    assert failure.get("message") == "one\ntwo"
+    assert failure.text.startswith("p::r: Zürich → 東京\tok\none\ntwo")
+
+
 @pytest.mark.parametrize(
     ("now", "stamp"),
     [
