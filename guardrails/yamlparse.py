@@ -59,15 +59,8 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
     value = yaml.SafeLoader.construct_yaml_float(loader, node)
     if ":" in node.value or "_" in node.value:  # YAML 1.1's base 60 and separators
-        what = "a base-60 (sexagesimal) number" if ":" in node.value else \
-            "a number with '_' separators"
-        error = BoundError(
-            None, None,
-            f"{_short(node.value)} is read by YAML 1.1 as {what}, {value!r}, which is rarely "
-            "what an org data file means", node.start_mark)
-        error.fix = (f"quote it if it is text ('{_short(node.value)}'), or write the plain "  # type: ignore[attr-defined]
-                     f"number {value!r}")
-        raise error
+        raise _yaml11_number(node, "a base-60 (sexagesimal) number" if ":" in node.value
+                             else "a number with '_' separators", value)
     if not math.isfinite(value):
         raise BoundError(
             None, None,
@@ -158,13 +151,19 @@ def _construct_plain_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
         what = "an integer with '_' separators"
     else:
         return value
+    raise _yaml11_number(node, what, value)
+
+
+def _yaml11_number(node: yaml.ScalarNode, what: str, value: float) -> BoundError:
+    """The error for a plain scalar YAML 1.1 reads as a number nobody meant (``what``:
+    how it read it; ``value``: what it made of it), with the fix."""
     error = BoundError(
         None, None,
-        f"{_short(text)} is read by YAML 1.1 as {what}, {value}, which is rarely what "
-        "an org data file means", node.start_mark)
-    error.fix = (f"quote it if it is text ('{_short(text)}'), or write the plain number "  # type: ignore[attr-defined]
-                 f"{value}")
-    raise error
+        f"{_short(node.value)} is read by YAML 1.1 as {what}, {value!r}, which is rarely "
+        "what an org data file means", node.start_mark)
+    error.fix = (f"quote it if it is text ('{_short(node.value)}'), or write the plain "  # type: ignore[attr-defined]
+                 f"number {value!r}")
+    return error
 
 
 _FiniteLoader.add_constructor("tag:yaml.org,2002:int", _construct_plain_int)
