@@ -1,6 +1,6 @@
 """The body of a plain CSV file read a block of lines at a time, in C calls.
 
-:func:`guardrails.sources.files_formats.read_csv` reads a CSV file a row at
+:func:`guardrails.sources.files_csv.csv_rows` reads a CSV file a row at
 a time: ``csv.reader``, then a dict comprehension that strips each cell and
 drops the empty ones, then the shared cells interned and the list, integer
 and number cells converted, each a Python step a cell. At 100,000

@@ -1267,7 +1267,7 @@ def test_csv_lines_split_as_stringio_does(text: str) -> None:
     """The CSV reader's line source splits as io.StringIO(newline="") does (line_num too)."""
     import io
 
-    from guardrails.sources.files_formats import _csv_lines
+    from guardrails.sources.files_csv import _csv_lines
 
     assert list(_csv_lines(text)) == list(io.StringIO(text, newline=""))
 
@@ -1281,14 +1281,14 @@ def test_csv_lines_in_blocks_split_as_stringio_does(text: str, block: int) -> No
     block holding a line break csv does not know give the lines StringIO gives."""
     import io
 
-    from guardrails.sources import files_formats
+    from guardrails.sources import files_csv
 
-    was = files_formats._CSV_BLOCK
-    files_formats._CSV_BLOCK = block
+    was = files_csv._CSV_BLOCK
+    files_csv._CSV_BLOCK = block
     try:
-        assert list(files_formats._csv_lines(text)) == list(io.StringIO(text, newline=""))
+        assert list(files_csv._csv_lines(text)) == list(io.StringIO(text, newline=""))
     finally:
-        files_formats._CSV_BLOCK = was
+        files_csv._CSV_BLOCK = was
 
 
 def test_a_kind_has_one_record_check_and_no_file_text_is_kept() -> None:

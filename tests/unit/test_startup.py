@@ -165,7 +165,7 @@ UNNEEDED = {
     # the report's Python version without platform's regexes (installed.python_version);
     # threading only when progress is drawn
     "platform", "threading",
-    # CSV is parsed only when the org data cache misses (sources/files_formats.read_csv)
+    # CSV is parsed only when the org data cache misses (sources/files_csv.csv_rows)
     "csv",
     # no YAML parsed warm: the config from packcache.load_document, packs and org data
     # from their caches; PyYAML (and its ~20 regexes) is imported by yamlparse on a miss
