@@ -59,12 +59,14 @@ class PagingMixin:
 
         A next link must stay under api_url (never another host, scheme or
         path: the token goes with every request) and must not repeat a page
-        already read (a loop). ``shape`` checks each item.
+        already read (a loop). ``shape`` checks each item. An item whose
+        ``id`` an earlier item of the listing had is left out (:func:`_new_items`).
         """
         first_url = self._url(path, params)
         first = self.shown(first_url)
         url: str | None = first_url
         seen: set[str] = set()
+        ids: set[tuple[type, Any]] = set()
         count = 0
         asked = (params or {}).get("per_page")
         with self._task(purpose, "pages") as task:
@@ -80,7 +82,7 @@ class PagingMixin:
                     shape.check_items(items, self.shown(page.url), purpose,
                                       self._errors.error)
                 task.advance()
-                yield items
+                yield _new_items(items, ids)
                 url = self._next_page(page, first, purpose, count, seen)
 
     def _next_page(self: _Lister, page: Page, first: str, purpose: str, count: int,
@@ -235,3 +237,26 @@ def next_page_url(url: str, header: str | None) -> str | None:
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
     return parts._replace(query=urlencode([*query, ("page", str(int(value)))])).geturl()
+
+
+def _new_items(items: list[Any], ids: set[tuple[type, Any]]) -> list[Any]:
+    """``items`` less those whose ``id`` (a text or an integer) ``ids`` holds; adds theirs.
+
+    A listing read page by page while the service adds to it (a pull request
+    merged, a deployment made during the run) shifts by one: the last item of
+    a page comes again at the top of the next, and counted twice it would be
+    two deployments, two changes, one more failure in a rate. GitHub's and
+    GitLab's items carry a unique ``id``; the first answer of it is kept.
+    Items without one (a commit is named by ``sha``, a DORA point by its date)
+    are kept as they come.
+    """
+    out = []
+    for item in items:
+        key = item.get("id") if type(item) is dict else None
+        if type(key) is str or type(key) is int:
+            k = (type(key), key)
+            if k in ids:
+                continue
+            ids.add(k)
+        out.append(item)
+    return out

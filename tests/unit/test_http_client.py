@@ -462,3 +462,19 @@ def test_a_cut_token_is_masked_and_its_public_prefix_alone_is_not(
         monkeypatch: pytest.MonkeyPatch, token: str, text: str, shown: str) -> None:
     monkeypatch.setenv("TEST_API_TOKEN", token)
     assert client("http://127.0.0.1:9")._scrub(text) == shown
+
+
+def test_an_item_a_shifted_listing_repeats_on_the_next_page_is_read_once(
+        httpserver: Any) -> None:
+    """A listing that grew while it was read repeats the last item of page 1 at the top
+    of page 2: read once (counted twice it would be one more deployment or change).
+    Items without an id, and ids of another type, are kept as they come."""
+    serve(httpserver, "/deployments", Script(json_response(
+        [{"id": 1, "n": "a"}, {"id": 2, "n": "b"}, {"sha": "f00"}],
+        headers={"Link": f'<{httpserver.url_for("/deployments2")}>; rel="next"'})))
+    serve(httpserver, "/deployments2", Script(json_response(
+        [{"id": 2, "n": "b again"}, {"id": "2", "n": "text id"}, {"sha": "f00"},
+         {"id": 3, "n": "c"}])))
+    pages = list(client(httpserver.url_for("/")).pages("/deployments", purpose="t"))
+    assert pages == [[{"id": 1, "n": "a"}, {"id": 2, "n": "b"}, {"sha": "f00"}],
+                     [{"id": "2", "n": "text id"}, {"sha": "f00"}, {"id": 3, "n": "c"}]]
