@@ -1,13 +1,11 @@
 """Reading CSV org data files: a header line, one record a row, cells as text.
 
 Split from :mod:`guardrails.sources.files_formats`, whose ``read_csv`` makes
-a :class:`~guardrails.sources.files_formats.Table` of what :func:`csv_rows`
-reads (this module imports nothing of it but the Layout type, so the two
-import no circle):
-what a spreadsheet writes and what it must not be taken for. Empty cells are
-absent fields; number columns hold plain ASCII numbers only; a row of the
-wrong width is an error naming its line; a plain text (no quoted line breaks)
-is read a block of lines at a time in C calls
+a :class:`~guardrails.sources.files_table.Table` of what :func:`csv_rows`
+reads: what a spreadsheet writes and what it must not be taken for. Empty
+cells are absent fields; number columns hold plain ASCII numbers only; a row
+of the wrong width is an error naming its line; a plain text (no quoted line
+breaks) is read a block of lines at a time in C calls
 (:mod:`guardrails.sources.files_csvplain`).
 """
 
@@ -21,12 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from guardrails import yamlio
 from guardrails.errors import DataFileError
+from guardrails.sources.files_table import Layout
 from guardrails.textsafe import excerpt, quoted
 
 if TYPE_CHECKING:
     import csv
-
-    from guardrails.sources.files_formats import Layout
 
 
 

@@ -40,13 +40,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from guardrails.errors import DataFileError
+from guardrails.sources.files_table import Table
 from guardrails.textsafe import quoted
-
-if TYPE_CHECKING:
-    from guardrails.sources.files_formats import Table
 
 #: letters of a field's name per slip (a letter left out, added or changed, or two
 #: swapped) an unknown name may differ by and still be taken for a misspelling of it
