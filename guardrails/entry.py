@@ -55,17 +55,18 @@ def main(argv: list[str] | None = None) -> int:
 def console() -> int:
     """The process's entry point (the ``guardrails`` script, ``python -m guardrails``).
 
-    As :func:`main`, for a process that ends when this returns, and usually
-    ends here: once the command is done, standard output and error are
-    flushed, the atexit handlers run (plugins', the caches' writes, logging's)
-    and the process exits with the command's code at once (``os._exit``),
-    skipping the interpreter's teardown of every module and object, ~3-4 ms
-    of CPU of an example ``check`` that nothing reads (benchmarks/RESULTS.md,
-    "start-up, boot4"). Every report file is closed by then (the reporters'
-    ExitStack). The normal shutdown happens instead, and this returns the
-    code, whenever something may want it (:func:`normal_exit_wanted`), or
-    when the caller is not the program's own top level (a program running
-    ours inside itself through ``runpy``).
+    As :func:`main`, for a process that ends when this returns, and usually ends
+    here: once the command is done, standard output and error are flushed,
+    threads that are not daemons are waited for (as the shutdown would:
+    :func:`_threads_waited_for`), the atexit handlers run (plugins', the caches'
+    writes, logging's) and the process exits with the command's code at once
+    (``os._exit``), skipping the interpreter's teardown of every module and
+    object, ~3-4 ms of CPU of an example ``check`` that nothing reads
+    (benchmarks/RESULTS.md, "start-up, boot4"). Every report file is closed by
+    then (the reporters' ExitStack). The normal shutdown happens instead, and
+    this returns the code, whenever something may want it
+    (:func:`normal_exit_wanted`), or when the caller is not the program's own
+    top level (a program running ours inside itself through ``runpy``).
     """
     try:
         code = _run(None, exiting=True)
@@ -106,7 +107,6 @@ _RUNPY = os.path.join(os.path.dirname(os.__file__), "runpy.py")
 def normal_exit_wanted() -> str | None:
     """Why this process must end through the interpreter's shutdown, or None.
 
-    Another live thread that is not a daemon (the interpreter waits for it);
     ``GUARDRAILS_NORMAL_EXIT`` set (not empty, not ``0``); Python's
     development mode, warning options (``-W``: ResourceWarnings show at
     teardown), ``-i``/``PYTHONINSPECT``; a tracer, a profiler or coverage
@@ -120,12 +120,34 @@ def normal_exit_wanted() -> str | None:
         return "interactive inspection"
     if sys.gettrace() is not None or sys.getprofile() is not None or "coverage" in sys.modules:
         return "a tracer, profiler or coverage"
-    threading = sys.modules.get("threading")  # never imported: no thread of its making
-    if threading is not None:
-        main = threading.main_thread()
-        if any(t is not main and t.is_alive() and not t.daemon for t in threading.enumerate()):
-            return "another thread"
     return None
+
+
+def _threads_waited_for() -> bool:
+    """Wait for the threads that are not daemons, as the interpreter's shutdown does
+    first (``threading._shutdown``: the threading module's exit hooks, which tell
+    idle pool workers to stop, then a join of every such thread); False when
+    that cannot be done here and the interpreter's own shutdown must.
+
+    A run interrupted while HTTP workers wait out a rate limit leaves them to
+    wind down. The interpreter's shutdown used to do that, and then, after the
+    atexit handlers, its signal teardown put back the default action for
+    SIGTERM and SIGINT while the modules were torn down: a second signal
+    (``timeout``'s to the process group, a CI runner giving up) landing there
+    killed the process with -15 instead of exit 2. Waited for here, a signal
+    keeps ending the run with exit 2 (guardrails.exits) until ``os._exit``.
+    """
+    threading = sys.modules.get("threading")  # never imported: no thread of its making
+    if threading is None:
+        return True
+    main = threading.main_thread()
+    if not any(t is not main and t.is_alive() and not t.daemon for t in threading.enumerate()):
+        return True
+    shutdown = getattr(threading, "_shutdown", None)  # every CPython since 3.4
+    if shutdown is None or threading.current_thread() is not main:
+        return False
+    shutdown()
+    return True
 
 
 def _end_now(code: int) -> None:
@@ -138,7 +160,7 @@ def _end_now(code: int) -> None:
     """
     if normal_exit_wanted() is not None:
         return
-    if not _flushed():
+    if not _flushed() or not _threads_waited_for():
         return
     import atexit
 

@@ -2,8 +2,8 @@
 
 Whole processes, as a user runs them: report files complete, exit codes kept,
 a plugin's atexit handler run, a reader gone handled as before, and the
-interpreter's own shutdown whenever something may want it (another thread,
-``GUARDRAILS_NORMAL_EXIT``).
+interpreter's own shutdown whenever something may want it
+(``GUARDRAILS_NORMAL_EXIT``); a live thread waited for first.
 """
 
 from __future__ import annotations
@@ -102,11 +102,16 @@ def test_exit_codes_are_kept(tmp_path: Path, args: list[str], code: int) -> None
     assert got == code, err
 
 
-def test_a_live_thread_gets_the_normal_shutdown(tmp_path: Path) -> None:
+def test_a_live_thread_is_waited_for_before_the_atexit_handlers(tmp_path: Path) -> None:
+    # The interpreter's order (threads, then atexit), without its teardown: a
+    # signal in that teardown met the default action (-15), guardrails.entry.
     code, _out, err, marks = _run([*CHECK, "-q", "-p", "exitplugin"], tmp_path,
                                   EXITPLUGIN_THREAD="1")
     assert code == 1, err
-    assert marks == {"atexit", "teardown", "thread"}  # waited for, then torn down
+    assert marks == {"atexit", "thread"}
+    normal = _run([*CHECK, "-q", "-p", "exitplugin"], tmp_path, EXITPLUGIN_THREAD="1",
+                  GUARDRAILS_NORMAL_EXIT="1")
+    assert normal[0] == 1 and normal[3] == {"atexit", "teardown", "thread"}
 
 
 @pytest.mark.parametrize("args", [[*CHECK, "-q"], ["--version"]])
