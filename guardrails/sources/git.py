@@ -32,7 +32,8 @@ Facts (plural kind: shape):
   line}}, owners: {owner: {kind, name}}}`` for the file GitHub would use, over
   ``git ls-files``; ``kind`` is ``team``, ``user`` or ``email`` and ``name``
   the team slug, handle or address. No fact when the repository has no
-  CODEOWNERS file.
+  CODEOWNERS file. A file of 3 MB or more (GitHub does not load it) fails
+  ``codeowners`` and ``modules`` (which count its owners), not ``commits``.
 """
 
 from __future__ import annotations
@@ -210,13 +211,21 @@ class GitSource(Source):
 
     # --- gathering -----------------------------------------------------------
 
-    def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]] | DeferredFacts]:
+    def gather(self, kinds: set[str]
+               ) -> dict[str, list[dict[str, Any]] | DeferredFacts | SourceError]:
         """The facts of ``kinds``; a warm run's ``commits`` are :class:`DeferredFacts`
-        (built on first read; the bus factor reads their columns)."""
+        (built on first read; the bus factor reads their columns).
+
+        A CODEOWNERS that cannot be read (over GitHub's 3 MB) fails the kinds
+        that hold what it says, ``codeowners`` and ``modules`` (their ``owners``
+        and ``owner_teams``): each is that :class:`SourceError`, so the rules on
+        them are errors; ``commits`` and their rules are unaffected.
+        """
         head = self._open(warm=bool(kinds & {"commits", "modules"}))
-        out: dict[str, list[dict[str, Any]] | DeferredFacts] = {}
+        out: dict[str, list[dict[str, Any]] | DeferredFacts | SourceError] = {}
         tracked: list[str] | None = None
         owners_fact: dict[str, Any] | None = None
+        unowned: SourceError | None = None  # why CODEOWNERS could not be read
         hist: gitcache.History | None = None
         commits: list[dict[str, Any]] | DeferredFacts = []
         modmap, meta = self.module_map() if kinds & {"commits", "modules"} else (None, {})
@@ -230,7 +239,10 @@ class GitSource(Source):
                 hist, commits = self._history(head, cached, modmap, meta, task)
         if kinds & {"codeowners", "modules"} and head is not None:
             tracked = self._tracked(hist)
-            found = self._codeowners(hist)
+            try:
+                found = self._codeowners(hist)
+            except SourceError as exc:  # the other kinds do not need the file
+                found, unowned = None, exc
             if found is not None:
                 from guardrails.sources import codeowners as co_mod  # only with a file
 
@@ -238,11 +250,12 @@ class GitSource(Source):
         if hist is not None and self._dirty:
             gitcache.store(self.env.cache_dir, self._cache_key(), hist)
         if "codeowners" in kinds:
-            out["codeowners"] = [owners_fact] if owners_fact else []
+            out["codeowners"] = unowned or ([owners_fact] if owners_fact else [])
         if "commits" in kinds:
             out["commits"] = commits
         if "modules" in kinds and modmap is not None:
-            out["modules"] = module_facts(commits, tracked or [], modmap, meta, owners_fact)
+            out["modules"] = unowned or module_facts(commits, tracked or [], modmap, meta,
+                                                     owners_fact)
         return out
 
     def since(self) -> int:
@@ -448,7 +461,8 @@ class GitSource(Source):
                 if not size.isdigit() or int(size) >= CODEOWNERS_MAX_BYTES:
                     raise SourceError("git", (
                         f"{loc} is {size} bytes, over GitHub's limit of 3 MB for a CODEOWNERS "
-                        "file (GitHub does not load it, so no path has code owners there); "
+                        "file (GitHub does not load it, so no path has code owners there, and "
+                        "the codeowners and modules facts cannot say who owns what); "
                         "shrink it, e.g. with directory patterns instead of one line a file"))
                 return loc, self.git.run("cat-file", "blob", sha)
         return None

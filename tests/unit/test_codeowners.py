@@ -219,14 +219,3 @@ def test_last_matching_line_wins_across_the_pieces_of_the_alternation() -> None:
     assert co.owners_of("src/b/x.txt") == ("@org/early",)
     assert co.owners_of("other7/x") == ("@org/t7",)
     assert co.owners_of("nowhere/x") is None
-
-
-def test_a_codeowners_over_githubs_3_mb_fails_the_source(tmp_path: Path) -> None:
-    # GitHub does not load it; matching a 10 MB one (a few KB in git's pack) took
-    # minutes. The source fails with the file and the limit named.
-    from guardrails.errors import SourceError
-
-    repo = GitRepo(tmp_path / "r")
-    repo.commit({"CODEOWNERS": "/a/ @org/t\n" * 300_000, "a/x.txt": "a"})
-    with pytest.raises(SourceError, match=r"CODEOWNERS is 3300000 bytes, over GitHub's limit"):
-        _source(repo.path).gather({"codeowners"})
