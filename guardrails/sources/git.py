@@ -51,7 +51,7 @@ from guardrails.errors import ConfigError, SourceError
 from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
-from guardrails.sources import gitcache, githead
+from guardrails.sources import gitcache, githead, githistory
 from guardrails.sources.gitmodules import ROOT_MODULE, ModuleMap, commit_modules, module_facts
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
 
@@ -226,7 +226,7 @@ class GitSource(Source):
         tracked: list[str] | None = None
         owners_fact: dict[str, Any] | None = None
         unowned: SourceError | None = None  # why CODEOWNERS could not be read
-        hist: gitcache.History | None = None
+        hist: githistory.History | None = None
         commits: list[dict[str, Any]] | DeferredFacts = []
         modmap, meta = self.module_map() if kinds & {"commits", "modules"} else (None, {})
         cached = None
@@ -279,9 +279,9 @@ class GitSource(Source):
             return None
         return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}:{len(data)}"
 
-    def _history(self, head: str, hist: gitcache.History | None, modmap: ModuleMap,
+    def _history(self, head: str, hist: githistory.History | None, modmap: ModuleMap,
                  meta: dict[str, dict[str, Any]], task: ProgressTask
-                 ) -> tuple[gitcache.History | None, DeferredFacts]:
+                 ) -> tuple[githistory.History | None, DeferredFacts]:
         """The history to cache (None without a cache folder) and the ``commits``
         facts since :meth:`since`, built when first read (the checks read columns).
 
@@ -307,9 +307,9 @@ class GitSource(Source):
         if hist is not None and hist["since"] <= since:
             if hist["head"] == head:
                 if hist["modules_key"] != mkey:  # another module map: modules again
-                    gitcache.set_modules(hist, commit_modules(hist, modmap), mkey)
+                    githistory.set_modules(hist, commit_modules(hist, modmap), mkey)
                     self._dirty = True
-                cached: gitcache.History = hist
+                cached: githistory.History = hist
 
                 def damaged(why: str) -> list[dict[str, Any]]:
                     # Files or committer dates failed their check as facts were built:
@@ -320,9 +320,9 @@ class GitSource(Source):
                     for name in ("tracked_key", "tracked", "codeowners"):  # checked: kept
                         new[name] = cached[name]
                     gitcache.store(self.env.cache_dir, self._cache_key(), new)
-                    return gitcache.commit_facts(new, since)
+                    return githistory.commit_facts(new, since)
 
-                commits = gitcache.deferred_commit_facts(hist, since, damaged)
+                commits = githistory.deferred_commit_facts(hist, since, damaged)
                 task.advance(len(commits), fraction=1.0)
                 return hist, commits
             base = hist["head"]
@@ -334,18 +334,18 @@ class GitSource(Source):
             elif self.git.status("merge-base", "--is-ancestor", base, head) == 0:
                 cols = self._columns()
                 self._read_log(cols, [f"{base}..{head}"])
-                cols.extend_stored(gitcache.shas_of(hist), hist)
-                new = gitcache.build(hist["key"], head, hist["since"], cols)
-                gitcache.set_modules(new, commit_modules(new, modmap), mkey)
+                cols.extend_stored(githistory.shas_of(hist), hist)
+                new = githistory.build(hist["key"], head, hist["since"], cols)
+                githistory.set_modules(new, commit_modules(new, modmap), mkey)
                 if hist["tracked_key"] is not None:  # the index's, not HEAD's: still good
                     new["tracked_key"], new["tracked"] = hist["tracked_key"], hist["tracked"]
                 new["mailmap"], self._dirty = mailmap, True
                 task.advance(len(cols), fraction=1.0)
-                return new, gitcache.deferred_commit_facts(new, since, self._no_damage)
+                return new, githistory.deferred_commit_facts(new, since, self._no_damage)
         hist = self._read_all(head, since, modmap, mkey, task)
         hist["mailmap"] = mailmap
         self._dirty = self.env.cache_dir is not None
-        return (hist if self._dirty else None), gitcache.deferred_commit_facts(
+        return (hist if self._dirty else None), githistory.deferred_commit_facts(
             hist, since, self._no_damage)
 
     @staticmethod
@@ -362,7 +362,7 @@ class GitSource(Source):
                           self._warn, self.numstat)
 
     def _read_all(self, head: str, since: int, modmap: ModuleMap, mkey: str,
-                  task: ProgressTask) -> gitcache.History:
+                  task: ProgressTask) -> githistory.History:
         """Every commit authored since ``since`` reachable from ``head``, as a history
         with its modules."""
         now = self.env.now.timestamp()
@@ -386,8 +386,8 @@ class GitSource(Source):
             cols = self._columns(since)
             self._read_log(cols, [f"--since=@{since}", head], progress)
         task.advance(len(cols) - reported[0])
-        hist = gitcache.build(self._cache_key(), head, since, cols)
-        gitcache.set_modules(hist, commit_modules(hist, modmap), mkey)
+        hist = githistory.build(self._cache_key(), head, since, cols)
+        githistory.set_modules(hist, commit_modules(hist, modmap), mkey)
         return hist
 
     def _read_log(self, cols: LogColumns, revs: list[str],
@@ -399,7 +399,7 @@ class GitSource(Source):
                                   "--no-ext-diff", f"--format={LOG_FORMAT}", *revs, "--"),
                   progress)
 
-    def _tracked(self, hist: gitcache.History | None) -> list[str]:
+    def _tracked(self, hist: githistory.History | None) -> list[str]:
         """Tracked files: from the cache while the index file is unchanged."""
         key = self._index_key()
         if hist is not None and key is not None and hist["tracked_key"] == key:
@@ -419,7 +419,7 @@ class GitSource(Source):
             return None
         return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
-    def _codeowners(self, hist: gitcache.History | None) -> tuple[str, str] | None:
+    def _codeowners(self, hist: githistory.History | None) -> tuple[str, str] | None:
         """:meth:`read_codeowners`, from the cache when it was read at this HEAD."""
         if hist is not None and hist["codeowners"] is not None:
             if not hist["codeowners"]:
