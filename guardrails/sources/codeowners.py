@@ -139,16 +139,11 @@ def _bounded(pattern: str) -> str:
     Only the last piece of ``dir/**/x/*``, which must end the path, is tried at
     each place, once.
     """
-    p = pattern
-    dir_only = p.endswith("/")
-    if dir_only:
-        p = p[:-1]
-    anchored = "/" in p
-    if p.startswith("/"):
-        p = p[1:]
-    segs = p.split("/") if p else []
-    if not anchored:
-        segs = ["**", *segs]
+    dir_only = pattern.endswith("/")
+    body = pattern[:-1] if dir_only else pattern
+    anchored = "/" in body  # else it matches at any depth: a leading **
+    body = body.removeprefix("/")
+    segs = (body.split("/") if body else []) if anchored else ["**", *filter(None, [body])]
     segs = [s for i, s in enumerate(segs) if not (s == "**" and i and segs[i - 1] == "**")]
     if not segs or "" in segs:  # "a//b": git paths have no empty segment
         return r"(?!)"

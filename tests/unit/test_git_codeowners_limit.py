@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo
-from helpers import check_report, run_cli, write
+from helpers import GIT_RULES, check_report, run_cli, write
 
 from guardrails.errors import SourceError
 from guardrails.plugin import SourceEnv
@@ -25,26 +25,12 @@ from guardrails.sources.git import GitSource
 TOO_BIG = "/a/ @org/t\n" * 300_000  # 3,300,000 bytes
 WHY = r"CODEOWNERS is 3300000 bytes, over GitHub's limit of 3 MB"
 
-RULES = """\
-pack: own
-rules:
-  - id: bus
-    title: Every module has two authors
-    check: teams.bus_factor
-    min_commits: 2
-  - id: coverage
-    title: Every file has an owner
-    check: teams.codeowners_coverage
+RULES = GIT_RULES + """\
   - id: owned-modules
     title: Every module has owners
     check: each
     facts: modules
     expect: {properties: {owners: {minProperties: 1}}}
-  - id: history
-    title: Someone committed
-    check: count
-    facts: commits
-    min: 1
   - id: authors
     title: Every commit has an author
     check: each

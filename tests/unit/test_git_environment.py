@@ -13,28 +13,11 @@ from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo
-from helpers import check_outputs, write
+from helpers import GIT_RULES, check_outputs, write
 
 from guardrails.plugin import SourceEnv
 from guardrails.sources import gitrun
 from guardrails.sources.git import GitSource
-
-RULES = """\
-pack: own
-rules:
-  - id: bus
-    title: Every module has two authors
-    check: teams.bus_factor
-    min_commits: 2
-  - id: coverage
-    title: Every file has an owner
-    check: teams.codeowners_coverage
-  - id: history
-    title: Someone committed
-    check: count
-    facts: commits
-    min: 1
-"""
 
 
 def _repo(path: Path, author: str, folder: str, owner: str) -> GitRepo:
@@ -68,7 +51,7 @@ def two(tmp_path: Path) -> tuple[GitRepo, GitRepo]:
     one (Bob's ``b``, owned by @acme/b), with the project's files in the first."""
     ours = _repo(tmp_path / "ours", "Alice", "a", "@acme/a")
     other = _repo(tmp_path / "other", "Bob", "b", "@acme/b")
-    write(ours.path, "rules/own.yaml", RULES)
+    write(ours.path, "rules/own.yaml", GIT_RULES)
     return ours, other
 
 
