@@ -130,14 +130,13 @@ def gather(session: SessionView, kinds: set[str] | list[str] | None = None,
                     session.store.fail(kind, exc)
                 continue
             task.advance(sum(len(v) for v in got.values() if isinstance(v, Sequence)))
+        failed = [kind for kind, items in got.items() if isinstance(items, SourceError)]
+        if failed:
+            _failed_kinds(session, state, got, failed)
         for kind, items in got.items():
-            if isinstance(items, SourceError):
-                # A source may fail one kind (a missing token scope) and not the others.
-                session.store.fail(kind, items)
-                state.counts[kind] = 0
-                continue
-            session.store.add(kind, items, name)
-            state.counts[kind] = len(items)
+            if not isinstance(items, SourceError):
+                session.store.add(kind, items, name)
+                state.counts[kind] = len(items)
     session.store.locators = [loc for s in session.sources.values()
                            if (loc := getattr(s.source, "locate", None)) is not None]
     factsmod.join(session.store, session.now)
@@ -146,6 +145,23 @@ def gather(session: SessionView, kinds: set[str] | list[str] | None = None,
         session.warnings.extend(state.source.warnings)
     session.warnings.extend(session.store.warnings)
     return session.store
+
+
+def _failed_kinds(session: SessionView, state: SourceState,
+                  got: Mapping[str, Any], failed: list[str]) -> None:
+    """A source failed some kinds and not the others (a missing token scope, an
+    unreadable CODEOWNERS): the rules on those kinds are errors with the reason,
+    the kinds are not counted (the report's header shows no "0 codeowners"), and
+    a warning says which kinds and why. A source that failed every kind asked of
+    it failed, as if it had raised."""
+    for kind in failed:
+        session.store.fail(kind, got[kind])
+    reasons = dict.fromkeys(got[kind].message for kind in failed)
+    if len(failed) == len(got):
+        state.error = got[failed[0]]
+        return
+    session.warnings.append(f"{state.source.describe()}: no {', '.join(sorted(failed))} "
+                            f"facts: {'; '.join(reasons)}")
 
 
 def warn_unprovided(session: SessionView, needed: set[str]) -> None:

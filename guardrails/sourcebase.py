@@ -24,6 +24,7 @@ from guardrails.records import FACTORY, record
 if TYPE_CHECKING:
     from guardrails.configmodel import Config
     from guardrails.deferredfacts import DeferredFacts
+    from guardrails.errors import SourceError
 
 hookimpl = pluggy.HookimplMarker("guardrails")
 
@@ -121,7 +122,8 @@ class Source(abc.ABC):
         """Eager validation run on every ``check`` (raise UsageError on bad input)."""
 
     @abc.abstractmethod
-    def gather(self, kinds: set[str]) -> Mapping[str, list[dict[str, Any]] | DeferredFacts]:
+    def gather(self, kinds: set[str]
+               ) -> Mapping[str, list[dict[str, Any]] | DeferredFacts | SourceError]:
         """Return facts for the requested kinds it provides.
 
         A kind's value may be a :class:`guardrails.errors.SourceError` instead

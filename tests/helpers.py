@@ -60,6 +60,25 @@ rules:
     min: 1
 """
 
+#: one rule on each kind the git source gives: the bus factor (commits and
+#: modules), CODEOWNERS coverage, a count of the commits (more rules may follow)
+GIT_RULES = """\
+pack: own
+rules:
+  - id: bus
+    title: Every module has two authors
+    check: teams.bus_factor
+    min_commits: 2
+  - id: coverage
+    title: Every file has an owner
+    check: teams.codeowners_coverage
+  - id: history
+    title: Someone committed
+    check: count
+    facts: commits
+    min: 1
+"""
+
 DEFAULT_CONFIG = """\
 rules:
   - rules/

@@ -12,7 +12,8 @@ window a rule uses), merges excluded (``--no-merges``), ``.mailmap`` applied
 (``%aN``/``%aE``), bots excluded: a ``bots`` pattern matches when it occurs,
 case-insensitively, in the author's name or email, and a name ending in
 ``[bot]`` or `` bot`` is always a bot (:func:`guardrails.facts.is_bot`). Checks filter by their own
-window. Parsed history is cached per HEAD (see :mod:`gitcache`).
+window. Parsed history is cached per HEAD (see :mod:`gitcache`), and read from
+the cache or git by :mod:`gitread`.
 
 Facts (plural kind: shape):
 
@@ -32,30 +33,25 @@ Facts (plural kind: shape):
   line}}, owners: {owner: {kind, name}}}`` for the file GitHub would use, over
   ``git ls-files``; ``kind`` is ``team``, ``user`` or ``email`` and ``name``
   the team slug, handle or address. No fact when the repository has no
-  CODEOWNERS file.
+  CODEOWNERS file. A file of 3 MB or more (GitHub does not load it) fails
+  ``codeowners`` and ``modules`` (which count its owners), not ``commits``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import stat
-import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from guardrails.deferredfacts import DeferredFacts
 from guardrails.errors import ConfigError, SourceError
-from guardrails.facts import is_bot
 from guardrails.plugin import Source, hookimpl
 from guardrails.progress import ProgressTask
-from guardrails.sources import gitcache, githead
-from guardrails.sources.gitmodules import ROOT_MODULE, ModuleMap, commit_modules, module_facts
+from guardrails.sources import gitcache, githead, githistory
+from guardrails.sources.gitmodules import ROOT_MODULE, ModuleMap, module_facts
 from guardrails.timeutil import DURATION_PATTERN, parse_duration
 
 if TYPE_CHECKING:
-    from guardrails.sources.gitcolumns import LogColumns
     from guardrails.sources.gitrun import Git
 
 #: where GitHub looks for CODEOWNERS, in its order (:data:`codeowners.LOCATIONS`, not
@@ -210,14 +206,22 @@ class GitSource(Source):
 
     # --- gathering -----------------------------------------------------------
 
-    def gather(self, kinds: set[str]) -> dict[str, list[dict[str, Any]] | DeferredFacts]:
+    def gather(self, kinds: set[str]
+               ) -> dict[str, list[dict[str, Any]] | DeferredFacts | SourceError]:
         """The facts of ``kinds``; a warm run's ``commits`` are :class:`DeferredFacts`
-        (built on first read; the bus factor reads their columns)."""
+        (built on first read; the bus factor reads their columns).
+
+        A CODEOWNERS that cannot be read (over GitHub's 3 MB) fails the kinds
+        that hold what it says, ``codeowners`` and ``modules`` (their ``owners``
+        and ``owner_teams``): each is that :class:`SourceError`, so the rules on
+        them are errors; ``commits`` and their rules are unaffected.
+        """
         head = self._open(warm=bool(kinds & {"commits", "modules"}))
-        out: dict[str, list[dict[str, Any]] | DeferredFacts] = {}
+        out: dict[str, list[dict[str, Any]] | DeferredFacts | SourceError] = {}
         tracked: list[str] | None = None
         owners_fact: dict[str, Any] | None = None
-        hist: gitcache.History | None = None
+        unowned: SourceError | None = None  # why CODEOWNERS could not be read
+        hist: githistory.History | None = None
         commits: list[dict[str, Any]] | DeferredFacts = []
         modmap, meta = self.module_map() if kinds & {"commits", "modules"} else (None, {})
         cached = None
@@ -230,7 +234,10 @@ class GitSource(Source):
                 hist, commits = self._history(head, cached, modmap, meta, task)
         if kinds & {"codeowners", "modules"} and head is not None:
             tracked = self._tracked(hist)
-            found = self._codeowners(hist)
+            try:
+                found = self._codeowners(hist)
+            except SourceError as exc:  # the other kinds do not need the file
+                found, unowned = None, exc
             if found is not None:
                 from guardrails.sources import codeowners as co_mod  # only with a file
 
@@ -238,11 +245,12 @@ class GitSource(Source):
         if hist is not None and self._dirty:
             gitcache.store(self.env.cache_dir, self._cache_key(), hist)
         if "codeowners" in kinds:
-            out["codeowners"] = [owners_fact] if owners_fact else []
+            out["codeowners"] = unowned or ([owners_fact] if owners_fact else [])
         if "commits" in kinds:
             out["commits"] = commits
         if "modules" in kinds and modmap is not None:
-            out["modules"] = module_facts(commits, tracked or [], modmap, meta, owners_fact)
+            out["modules"] = unowned or module_facts(commits, tracked or [], modmap, meta,
+                                                     owners_fact)
         return out
 
     def since(self) -> int:
@@ -255,138 +263,21 @@ class GitSource(Source):
     def _cache_key(self) -> str:
         return gitcache.cache_key(self.repo, {"bots": self.bots, "numstat": self.numstat})
 
-    def _mailmap_sum(self) -> str | None:
-        """A checksum of the work tree's ``.mailmap`` (None: none, or not a plain file)."""
-        path = (self._top or self.repo) / ".mailmap"
-        try:
-            if not stat.S_ISREG(os.lstat(path).st_mode):  # git ignores a symlinked one
-                return None
-            data = path.read_bytes()
-        except OSError:
-            return None
-        return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}:{len(data)}"
-
-    def _history(self, head: str, hist: gitcache.History | None, modmap: ModuleMap,
+    def _history(self, head: str, hist: githistory.History | None, modmap: ModuleMap,
                  meta: dict[str, dict[str, Any]], task: ProgressTask
-                 ) -> tuple[gitcache.History | None, DeferredFacts]:
-        """The history to cache (None without a cache folder) and the ``commits``
-        facts since :meth:`since`, built when first read (the checks read columns).
+                 ) -> tuple[githistory.History | None, DeferredFacts]:
+        """The history to cache and the ``commits`` facts (:mod:`gitread`)."""
+        from guardrails.sources.gitread import HistoryReader
 
-        ``hist``: the cached history (:func:`gitcache.load`), or None. From the
-        cache when it holds HEAD, else the cache plus ``git log
-        OLD..HEAD`` when HEAD moved on from the cached one, else a full read
-        straight into columns. ``self._dirty`` tells whether the cache must be
-        written.
-        """
-        since = self.since()
-        mkey = json.dumps([self.depth, modmap.prefixes, meta], sort_keys=True, default=str)
-        # Authors are stored as .mailmap mapped them when git read the log (%aN/%aE),
-        # and git reads the work tree's .mailmap, committed or not: another text
-        # than the cached history's means reading it all again (in the same file).
-        mailmap = self._mailmap_sum()
-        if hist is not None and hist.get("mailmap") != mailmap:
-            hist = None
-        if hist is not None and (hist["head"] != head or hist["modules_key"] != mkey):
-            why = gitcache.check.rest_problem(hist)  # the raw commits are read below
-            if why is not None:
-                gitcache.ignored(self.env.cache_dir, self._cache_key(), why, self._warn)
-                hist = None
-        if hist is not None and hist["since"] <= since:
-            if hist["head"] == head:
-                if hist["modules_key"] != mkey:  # another module map: modules again
-                    gitcache.set_modules(hist, commit_modules(hist, modmap), mkey)
-                    self._dirty = True
-                cached: gitcache.History = hist
+        reader = HistoryReader(lambda: self.git, key=self._cache_key(),
+                               cache_dir=self.env.cache_dir, now=self.env.now,
+                               depth=self.depth, bots=self.bots, numstat=self.numstat,
+                               mailmap=(self._top or self.repo) / ".mailmap", warn=self._warn)
+        got = reader.read(head, hist, self.since(), modmap, meta, task)
+        self._dirty = self._dirty or reader.dirty
+        return got
 
-                def damaged(why: str) -> list[dict[str, Any]]:
-                    # Files or committer dates failed their check as facts were built:
-                    # the facts come from git, and the cache is written again.
-                    gitcache.ignored(self.env.cache_dir, self._cache_key(), why, self._warn)
-                    new = self._read_all(head, since, modmap, mkey, ProgressTask())
-                    new["mailmap"] = mailmap
-                    for name in ("tracked_key", "tracked", "codeowners"):  # checked: kept
-                        new[name] = cached[name]
-                    gitcache.store(self.env.cache_dir, self._cache_key(), new)
-                    return gitcache.commit_facts(new, since)
-
-                commits = gitcache.deferred_commit_facts(hist, since, damaged)
-                task.advance(len(commits), fraction=1.0)
-                return hist, commits
-            base = hist["head"]
-            # The stored files are renumbered below: checked first (a warm run checks
-            # them only when facts are built); a damaged history is read again whole.
-            damage = gitcache.check.rest_problem(hist)
-            if damage is not None:
-                gitcache.ignored(self.env.cache_dir, self._cache_key(), damage, self._warn)
-            elif self.git.status("merge-base", "--is-ancestor", base, head) == 0:
-                cols = self._columns()
-                self._read_log(cols, [f"{base}..{head}"])
-                cols.extend_stored(gitcache.shas_of(hist), hist)
-                new = gitcache.build(hist["key"], head, hist["since"], cols)
-                gitcache.set_modules(new, commit_modules(new, modmap), mkey)
-                if hist["tracked_key"] is not None:  # the index's, not HEAD's: still good
-                    new["tracked_key"], new["tracked"] = hist["tracked_key"], hist["tracked"]
-                new["mailmap"], self._dirty = mailmap, True
-                task.advance(len(cols), fraction=1.0)
-                return new, gitcache.deferred_commit_facts(new, since, self._no_damage)
-        hist = self._read_all(head, since, modmap, mkey, task)
-        hist["mailmap"] = mailmap
-        self._dirty = self.env.cache_dir is not None
-        return (hist if self._dirty else None), gitcache.deferred_commit_facts(
-            hist, since, self._no_damage)
-
-    @staticmethod
-    def _no_damage(why: str) -> list[dict[str, Any]]:
-        # Columns built in this run from git's output cannot fail their own check;
-        # if they ever did, the run must say so rather than guess.
-        raise SourceError("git", f"the history read from git is inconsistent ({why})")
-
-    def _columns(self, since: int | None = None) -> LogColumns:
-        from guardrails.sources.gitcolumns import LogColumns  # a warm run reads no log
-
-        bots = self.bots
-        return LogColumns(lambda author, email: is_bot(author, email, bots), since,
-                          self._warn, self.numstat)
-
-    def _read_all(self, head: str, since: int, modmap: ModuleMap, mkey: str,
-                  task: ProgressTask) -> gitcache.History:
-        """Every commit authored since ``since`` reachable from ``head``, as a history
-        with its modules."""
-        now = self.env.now.timestamp()
-        span = max(now - since, 1.0)
-        reported = [0]
-
-        def progress(count: int, oldest: int) -> None:
-            # newest first: how far back the walk is tells how much of the window is read
-            task.advance(count - reported[0], fraction=min(max((now - oldest) / span, 0), 1))
-            reported[0] = count
-
-        # --since stops the walk at the first commit with an older committer
-        # date, so one commit with a bogus date (0, negative) would hide all
-        # history behind it; --since-as-filter (git >= 2.37) only filters.
-        cols = self._columns(since)
-        try:
-            self._read_log(cols, [f"--since-as-filter=@{since}", head], progress)
-        except SourceError as exc:
-            if len(cols) or "since-as-filter" not in exc.message:
-                raise
-            cols = self._columns(since)
-            self._read_log(cols, [f"--since=@{since}", head], progress)
-        task.advance(len(cols) - reported[0])
-        hist = gitcache.build(self._cache_key(), head, since, cols)
-        gitcache.set_modules(hist, commit_modules(hist, modmap), mkey)
-        return hist
-
-    def _read_log(self, cols: LogColumns, revs: list[str],
-                  progress: Callable[[int, int], None] | None = None) -> None:
-        from guardrails.sources.gitlog import LOG_FORMAT
-
-        diff = "--numstat" if self.numstat else "--name-status"
-        cols.read(self.git.blocks("log", "-z", "--no-merges", "-M", diff, "--no-color",
-                                  "--no-ext-diff", f"--format={LOG_FORMAT}", *revs, "--"),
-                  progress)
-
-    def _tracked(self, hist: gitcache.History | None) -> list[str]:
+    def _tracked(self, hist: githistory.History | None) -> list[str]:
         """Tracked files: from the cache while the index file is unchanged."""
         key = self._index_key()
         if hist is not None and key is not None and hist["tracked_key"] == key:
@@ -406,7 +297,7 @@ class GitSource(Source):
             return None
         return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
-    def _codeowners(self, hist: gitcache.History | None) -> tuple[str, str] | None:
+    def _codeowners(self, hist: githistory.History | None) -> tuple[str, str] | None:
         """:meth:`read_codeowners`, from the cache when it was read at this HEAD."""
         if hist is not None and hist["codeowners"] is not None:
             if not hist["codeowners"]:
@@ -448,7 +339,8 @@ class GitSource(Source):
                 if not size.isdigit() or int(size) >= CODEOWNERS_MAX_BYTES:
                     raise SourceError("git", (
                         f"{loc} is {size} bytes, over GitHub's limit of 3 MB for a CODEOWNERS "
-                        "file (GitHub does not load it, so no path has code owners there); "
+                        "file (GitHub does not load it, so no path has code owners there, and "
+                        "the codeowners and modules facts cannot say who owns what); "
                         "shrink it, e.g. with directory patterns instead of one line a file"))
                 return loc, self.git.run("cat-file", "blob", sha)
         return None

@@ -7,7 +7,7 @@ cold run used to turn each commit into a dict, then a fact, then columns;
 :class:`LogColumns` reads the bytes into the columns a warm run loads (one
 list or packed array per field, each path stored once), and the facts are
 built from them only when something reads them
-(:func:`gitcache.deferred_commit_facts`).
+(:func:`githistory.deferred_commit_facts`).
 
 How, on the usual output (the fast path, whole blocks of commits in C calls):
 the bytes are split on NUL; a commit is its 6 header tokens and, after the

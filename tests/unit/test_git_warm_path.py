@@ -77,7 +77,7 @@ def test_counting_reads_only_the_first_part_and_a_rewrite_keeps_the_second(
     from datetime import UTC, datetime, timedelta
 
     from guardrails.plugin import SourceEnv
-    from guardrails.sources import gitcache
+    from guardrails.sources import gitcache, githistory
     from guardrails.sources.git import GitSource
 
     repo = GitRepo(tmp_path / "repo")
@@ -96,7 +96,7 @@ def test_counting_reads_only_the_first_part_and_a_rewrite_keeps_the_second(
     key = gather(cache)._cache_key()
     data = gitcache.load(cache, key)
     assert data is not None and gitcache.check.cold_pending(data)
-    commits = gitcache.deferred_commit_facts(data, 0, lambda why: [])
+    commits = githistory.deferred_commit_facts(data, 0, lambda why: [])
     assert sorted(commits.column("author") or []) == ["Alice", "Bob"]
     assert commits.column("email") is not None and commits.bounds("authored_at")
     assert commits.positions("modules") and commits.tally("modules", "author")
