@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 from guardrails import yamlio
 from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import UsageError
+from guardrails.safeopen import SafeOpener
 from guardrails.sourcebase import Source, SourceEnv, hookimpl
 from guardrails.sources.files_cache import FactCache
 from guardrails.sources.files_fields import known_fields, stray_fields
@@ -113,8 +114,9 @@ class FilesSource(FolderFinding, Source):
         for kind in self._discover():
             self._load(kind)
         if self._readable(self._root() / REVIEWS_FILE) and "changes" not in self._facts:
-            with as_data_error():
-                self._reviews(self._fact_cache())  # reviews without pull requests: still checked
+            with as_data_error(), self._opener() as opener:
+                # reviews without pull requests: still checked
+                self._reviews(self._fact_cache(), opener)
         self._flush_cache()
         if gc.isenabled() and sum(map(len, self._facts.values())) >= _SETTLE_AT:
             # Loading ran with the collector paused, so every object it made
@@ -194,26 +196,26 @@ class FilesSource(FolderFinding, Source):
         paths = self._discover()[kind]
         cache = self._fact_cache()
         # The collector paused: reading makes a container per record and frees none.
-        with as_data_error(), yamlio.gc_paused():
+        with as_data_error(), yamlio.gc_paused(), self._opener() as opener:
             if kind == "postmortems":
                 shown = self.env.display(paths[0].parent)
                 folder = "" if shown == "." else shown + os.sep
-                facts = [self._postmortem(p, folder, cache) for p in paths]
+                facts = [self._postmortem(p, folder, cache, opener) for p in paths]
                 if cache is not None:
                     cache.flush_postmortems()
             else:
-                facts = self._tabular(kind, paths[0], cache)
+                facts = self._tabular(kind, paths[0], cache, opener)
                 if kind == "changes":
-                    self._attach_reviews(facts)
+                    self._attach_reviews(facts, opener)
         self._facts[kind] = facts
         return facts
 
-    def _tabular(self, kind: str, path: Path, cache: FactCache | None = None,
-                 ) -> list[dict[str, Any]]:
+    def _tabular(self, kind: str, path: Path, cache: FactCache | None,
+                 opener: SafeOpener) -> list[dict[str, Any]]:
         entry = next(e for e in ENTRIES if e.kind == kind)
         suffix = path.suffix.lower()
         table, text, pending = parse_table(kind, path, self.env.display(path),
-                                           lambda: layout_of(kind, entry.keys), cache)
+                                           lambda: layout_of(kind, entry.keys), cache, opener)
         with kept_if_clean(cache, pending):
             records = checked_records(kind, table, text, suffix, self.env.timezone)
             # Once a file, on cached records too: a warm run warns as the cold one did.
@@ -224,14 +226,15 @@ class FilesSource(FolderFinding, Source):
 
     # --- reviews.csv ----------------------------------------------------------
 
-    def _reviews(self, cache: FactCache | None = None) -> list[tuple[str, int, dict[str, Any]]]:
+    def _reviews(self, cache: FactCache | None, opener: SafeOpener,
+                 ) -> list[tuple[str, int, dict[str, Any]]]:
         """(change id, line, review) of every row of reviews.csv."""
         path = self._root() / REVIEWS_FILE
         table, text, pending = parse_table(
             "reviews", path, self.env.display(path),
             lambda: Layout(what="review", keys=("reviews",),
                            required=record_check("changes", "review").required),
-            cache)
+            cache, opener)
         with kept_if_clean(cache, pending):
             rows = review_rows(table, self.env.timezone, known=text is None)
             self.warnings.extend(stray_fields(
@@ -239,11 +242,11 @@ class FilesSource(FolderFinding, Source):
                 REVIEW_LINKS))
             return rows
 
-    def _attach_reviews(self, changes: list[dict[str, Any]]) -> None:
+    def _attach_reviews(self, changes: list[dict[str, Any]], opener: SafeOpener) -> None:
         if not self._readable(self._root() / REVIEWS_FILE):
             return
         by_id = {c["id"]: c for c in changes}
-        for change, line, review in self._reviews(self._fact_cache()):
+        for change, line, review in self._reviews(self._fact_cache(), opener):
             target = by_id.get(change)
             if target is None:
                 self.warnings.append(
@@ -255,14 +258,14 @@ class FilesSource(FolderFinding, Source):
 
     # --- postmortems ------------------------------------------------------------
 
-    def _postmortem(self, path: Path, folder: str | None = None,
-                    cache: FactCache | None = None) -> dict[str, Any]:
+    def _postmortem(self, path: Path, folder: str | None, cache: FactCache | None,
+                    opener: SafeOpener) -> dict[str, Any]:
         # The folder's display prefix is worked out once: resolving each file's
         # path costs a stat a path component. A symlink may lead elsewhere.
         plain = path in self._plain or not path.is_symlink()
         display = (folder + path.name if folder is not None and plain
                    else self.env.display(path))
-        return read_postmortem(path, display, self.env.timezone, cache)
+        return read_postmortem(path, display, self.env.timezone, cache, opener)
 
 
 def validate_file(source: FilesSource, path: Path) -> bool:
@@ -284,8 +287,8 @@ def validate_file(source: FilesSource, path: Path) -> bool:
     if path.name == REVIEWS_FILE and path.parent.resolve() == folder:
         # Read even when "changes" is skipped, as validate() does.
         if source._readable(folder / REVIEWS_FILE):
-            with as_data_error():
-                source._reviews()
+            with as_data_error(), source._opener() as opener:
+                source._reviews(None, opener)
         return True
     kind = next(iter(kinds))
     if kind in (source.options.get("skip") or ()):
@@ -294,8 +297,9 @@ def validate_file(source: FilesSource, path: Path) -> bool:
         pm_path = folder / "postmortems" / path.name
         if source._readable(pm_path):
             shown = source.env.display(pm_path.parent)
-            with as_data_error(), yamlio.gc_paused():
-                source._postmortem(pm_path, "" if shown == "." else shown + os.sep)
+            with as_data_error(), yamlio.gc_paused(), source._opener() as opener:
+                source._postmortem(pm_path, "" if shown == "." else shown + os.sep, None,
+                                   opener)
         return True
     entry = next(e for e in ENTRIES if e.kind == kind)
     paths = [folder / f"{entry.stem}{s}" for s in entry.suffixes]
@@ -307,8 +311,8 @@ def validate_file(source: FilesSource, path: Path) -> bool:
             fix="keep one of them (the data of a kind lives in one file)",
         )
     if paths:
-        with as_data_error(), yamlio.gc_paused():
-            source._tabular(kind, paths[0])
+        with as_data_error(), yamlio.gc_paused(), source._opener() as opener:
+            source._tabular(kind, paths[0], None, opener)
     return True
 
 

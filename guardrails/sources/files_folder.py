@@ -4,7 +4,8 @@ Which file holds which kind (:data:`ENTRIES`, ``reviews.csv``), where the
 folder is (under the config's directory unless ``allow_outside_root``), the
 one file of each kind present, the postmortem files, whether a path is safe
 to read (no link out of the root, no device or FIFO: see
-:mod:`guardrails.paths`), and the warnings about stray names that look like
+:mod:`guardrails.paths`; opened so that no link swapped in after the check is
+followed: :mod:`guardrails.safeopen`), and the warnings about stray names that look like
 a misspelt data file. :class:`FolderFinding` is a mixin of
 :class:`guardrails.sources.files.FilesSource`, which reads what it finds;
 reading one table is :mod:`guardrails.sources.files_tables`'s.
@@ -20,6 +21,7 @@ from typing import Any
 from guardrails.errors import DataFileError, UsageError
 from guardrails.paths import check_file, folder_is_safe
 from guardrails.records import record as record_class
+from guardrails.safeopen import SafeOpener
 from guardrails.sourcebase import SourceEnv
 
 _TABULAR = (".csv", ".jsonl", ".json", ".yaml", ".yml")
@@ -345,6 +347,13 @@ class FolderFinding:
                    display=self._shown(path), error=DataFileError, what="data file",
                    real_root=self.env.real_root())
         return True
+
+    def _opener(self) -> SafeOpener:
+        """What opens the files :meth:`_readable` passed, so that the file read is the
+        file checked (guardrails.safeopen); one a load, its folders opened once."""
+        return SafeOpener(self.env.root, allow_outside=self.env.allow_outside_root,
+                          error=DataFileError, what="data file",
+                          real_root=self.env.real_root(), shown=self._shown)
 
     def _safe_folder(self, folder: Path) -> bool:
         """:func:`guardrails.paths.folder_is_safe` of ``folder``, once a folder."""

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import tzinfo
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardrails import validation, yamlio
 from guardrails.datakinds import BUILTIN as KINDS
@@ -36,6 +36,9 @@ from guardrails.sources.files_formats import (
 )
 from guardrails.sources.files_normalise import NESTED, normaliser, set_timestamps
 from guardrails.textsafe import excerpt, quoted
+
+if TYPE_CHECKING:
+    from guardrails.safeopen import SafeOpener
 
 #: records of a file from which they are first checked in one engine call
 #: (fastvalid.every_item); below, the second engine's build costs more than it saves
@@ -59,15 +62,17 @@ def layout_of(kind: str, keys: tuple[str, ...]) -> Layout:
 
 
 def parse_table(name: str, path: Path, display: str, layout: Callable[[], Layout],
-                cache: FactCache | None) -> tuple[Table, str | None, Stored | None]:
+                cache: FactCache | None, opener: SafeOpener | None = None,
+                ) -> tuple[Table, str | None, Stored | None]:
     """The table of a tabular file: ``(table, text, pending)``.
 
     From the cache (``text`` None) when a run with this code found these very
     bytes valid: no parser, no schema engine. Else parsed from ``text``;
     ``pending`` is then what to hand :meth:`FactCache.store` once every record
-    passed (taken now, before the records are changed in place).
+    passed (taken now, before the records are changed in place). ``opener``:
+    what opens the file checked (guardrails.safeopen).
     """
-    raw = yamlio.read_bytes(path, display)
+    raw = yamlio.read_bytes(path, display, opener)
     suffix = path.suffix.lower()
     pending = None
     if cache is not None:
