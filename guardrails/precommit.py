@@ -181,6 +181,7 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
 def _validate_in_session(files: list[str], config_file: str | None, err: TextIO) -> int:
     """Through the session: plugins loaded, rule files collected by the check plugins."""
     from guardrails.config import CONFIG_NAMES, RunOptions, empty_config
+    from guardrails.rulepaths import named_anywhere
     from guardrails.session import NoConfigError, Session, build_config
 
     options = RunOptions(offline=True)
@@ -216,7 +217,8 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
                 data.append(path)
             elif _is_pack(path) or any(_under(path, f) for f in folders):
                 try:
-                    session.pm.hook.guardrails_collect_file(path=path.resolve(), config=config)
+                    named = named_anywhere(config, path.resolve())  # as check's FILE
+                    session.pm.hook.guardrails_collect_file(path=named, config=config)
                 except UsageError as exc:
                     problems.extend(_lines(exc))
         found, warnings = _validate_data_files(config, data)

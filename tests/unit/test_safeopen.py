@@ -155,3 +155,35 @@ def test_a_rule_file_swapped_for_a_link_out_is_refused(tmp_path: Path) -> None:
 def test_a_missing_file_is_the_plain_read_error(root: Path) -> None:
     with _opener(root) as opener, pytest.raises(UsageError, match="cannot read file"):
         _read(opener, root / "org" / "teams.yaml")
+
+
+def test_rule_files_not_held_to_the_root_still_open(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builtin packs (guardrails' own, wherever installed) and a rule file named to
+    ``guardrails validate`` are read wherever they are, as before the opener."""
+    import io
+    import shutil
+
+    from guardrails import precommit, rulepaths
+    from guardrails.configmodel import empty_config
+
+    builtin = tmp_path / "site" / "rules"
+    shutil.copytree(rulepaths.builtin_rules_dir(), builtin)
+    monkeypatch.setattr(rulepaths, "builtin_rules_dir", lambda: builtin)
+    monkeypatch.setattr(rulepaths, "is_builtin", lambda path: False)  # as a copy elsewhere
+    root = tmp_path / "root"
+    root.mkdir()
+    config = empty_config(root)
+    (pack,) = rulepaths.resolve_specs(config, ["builtin:teams"])
+    with rulepaths.rule_opener(config, pack) as opener:
+        assert yamlio.read_text(pack, "rules/teams.yaml", opener).startswith(
+            pack.read_text("utf-8")[:20])
+    (root / "guardrails.yaml").write_text("rules: []\n", encoding="utf-8")
+    (tmp_path / "shared.yaml").write_text(
+        "pack: shared\nrules:\n  - {id: some-teams, check: count, facts: teams, min: 1}\n",
+        encoding="utf-8")
+    os.symlink(tmp_path / "shared.yaml", root / "shared.yaml")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PRE_COMMIT", raising=False)
+    err = io.StringIO()
+    assert precommit._validate_in_session(["shared.yaml"], None, err) == 0, err.getvalue()
