@@ -6,7 +6,8 @@ directory holding the config. Files it reads (every one optional)::
     teams.yaml  services.yaml  goals.yaml        (.yaml, .yml or .json)
     deployments.*  incidents.*  pull_requests.*  ci_runs.*  iterations.*
     surveys/westrum.*                            (.csv, .jsonl, .json, .yaml, .yml)
-    reviews.csv                                  reviews of pull requests
+    reviews.csv                                  reviews of pull requests (or .jsonl,
+                                                 .json, .yaml, .yml)
     postmortems/*.md                             YAML front matter + ## sections
 
 Choices made here, beyond DATA.md:
@@ -14,10 +15,12 @@ Choices made here, beyond DATA.md:
 - ``pull_requests`` yield the kind ``changes``; a YAML file may use the key
   ``pull_requests:`` or ``changes:``, and ``surveys/westrum.yaml`` the key
   ``survey_answers:`` or ``answers:``.
-- ``reviews.csv`` holds one review a row: ``pull_request`` (or ``change``)
-  names the change id, then ``user``, ``state`` and ``submitted_at``. Its rows
-  are appended to the change's ``reviews``; a row naming no known change is a
-  warning.
+- ``reviews.csv`` (or any tabular format, the YAML/JSON key ``reviews:``)
+  holds one review a row: ``pull_request`` (or ``change``) names the change
+  id, then ``user``, ``state`` and ``submitted_at``. It is found and checked
+  as every data file is (one of its formats, a safe path, its field names);
+  its rows are appended to the change's ``reviews``; a row naming no known
+  change is a warning.
 - ``null`` in JSON/YAML means absent, as an empty CSV cell does.
 - Ids and references (``id``, ``service``, ``owner``, ``team``, ``caused_by``,
   ``remediates``, ``incident``, a deployment's ``changes``...) become strings,
@@ -41,7 +44,7 @@ from guardrails.safeopen import SafeOpener
 from guardrails.sourcebase import Source, SourceEnv, hookimpl
 from guardrails.sources.files_cache import FactCache
 from guardrails.sources.files_fields import known_fields, stray_fields
-from guardrails.sources.files_folder import ENTRIES, REVIEWS_FILE, FolderFinding
+from guardrails.sources.files_folder import ENTRIES, REVIEWS, FolderFinding, entry_of
 from guardrails.sources.files_formats import Layout, Table, record_check
 from guardrails.sources.files_index import RecordRows
 from guardrails.sources.files_postmortems import read_postmortem
@@ -95,6 +98,7 @@ class FilesSource(FolderFinding, Source):
         self._tables: dict[str, Table] = {}
         self._index: dict[str, RecordRows] = {}
         self._plain: set[Path] = set()  # postmortem files scandir saw as plain files
+        self._nested: list[Path] = []  # the reviews file (_discover)
         self._strays_warned = False  # _warn_strays ran (once an instance)
         self._safe: dict[Path, bool] = {}  # folder -> folder_is_safe (see _readable)
         self._cache: FactCache | None = None
@@ -113,10 +117,11 @@ class FilesSource(FolderFinding, Source):
         """Parse and validate every data file present, keeping the results."""
         for kind in self._discover():
             self._load(kind)
-        if self._readable(self._root() / REVIEWS_FILE) and "changes" not in self._facts:
+        reviews = self._reviews_file()
+        if reviews is not None and "changes" not in self._facts:
             with as_data_error(), self._opener() as opener:
                 # reviews without pull requests: still checked
-                self._reviews(self._fact_cache(), opener)
+                self._reviews(self._fact_cache(), opener, reviews)
         self._flush_cache()
         if gc.isenabled() and sum(map(len, self._facts.values())) >= _SETTLE_AT:
             # Loading ran with the collector paused, so every object it made
@@ -226,12 +231,11 @@ class FilesSource(FolderFinding, Source):
 
     # --- reviews.csv ----------------------------------------------------------
 
-    def _reviews(self, cache: FactCache | None, opener: SafeOpener,
+    def _reviews(self, cache: FactCache | None, opener: SafeOpener, path: Path,
                  ) -> list[tuple[str, int, dict[str, Any]]]:
-        """(change id, line, review) of every row of reviews.csv."""
-        path = self._root() / REVIEWS_FILE
+        """(change id, line, review) of every row of the reviews file at ``path``."""
         table, text, pending = parse_table(
-            "reviews", path, self.env.display(path),
+            REVIEWS, path, self.env.display(path),
             lambda: Layout(what="review", keys=("reviews",),
                            required=record_check("changes", "review").required),
             cache, opener)
@@ -243,14 +247,15 @@ class FilesSource(FolderFinding, Source):
             return rows
 
     def _attach_reviews(self, changes: list[dict[str, Any]], opener: SafeOpener) -> None:
-        if not self._readable(self._root() / REVIEWS_FILE):
+        path = self._reviews_file()
+        if path is None:
             return
         by_id = {c["id"]: c for c in changes}
-        for change, line, review in self._reviews(self._fact_cache(), opener):
+        for change, line, review in self._reviews(self._fact_cache(), opener, path):
             target = by_id.get(change)
             if target is None:
                 self.warnings.append(
-                    f"{self.env.display(self._root() / REVIEWS_FILE)}:{line}: "
+                    f"{self.env.display(path)}:{line}: "
                     f"review of change {excerpt(change, 60)}, which is not in the data"
                 )
                 continue
@@ -273,7 +278,7 @@ def validate_file(source: FilesSource, path: Path) -> bool:
 
     For ``guardrails validate FILE``: the checks that can fail on this file
     and no other file's (its kind's schema and shape, ids unique in it, dates
-    in order, a safe path; a postmortem alone; ``reviews.csv`` alone), plus
+    in order, a safe path; a postmortem alone; the reviews file alone), plus
     the one check across files that names it: two files holding its kind.
     Raises the error the whole-folder validation raises for the file (a
     :class:`DataFileError`; a :class:`UsageError` for two files of one kind).
@@ -284,16 +289,10 @@ def validate_file(source: FilesSource, path: Path) -> bool:
     if not kinds:
         return False
     folder = source._root()
-    if path.name == REVIEWS_FILE and path.parent.resolve() == folder:
-        # Read even when "changes" is skipped, as validate() does.
-        if source._readable(folder / REVIEWS_FILE):
-            with as_data_error(), source._opener() as opener:
-                source._reviews(None, opener)
-        return True
     kind = next(iter(kinds))
-    if kind in (source.options.get("skip") or ()):
-        return False
     if kind == "postmortems":
+        if kind in (source.options.get("skip") or ()):
+            return False
         pm_path = folder / "postmortems" / path.name
         if source._readable(pm_path):
             shown = source.env.display(pm_path.parent)
@@ -301,7 +300,11 @@ def validate_file(source: FilesSource, path: Path) -> bool:
                 source._postmortem(pm_path, "" if shown == "." else shown + os.sep, None,
                                    opener)
         return True
-    entry = next(e for e in ENTRIES if e.kind == kind)
+    entry = entry_of(source._relative(path) or "")
+    assert entry is not None  # feeds() found it
+    # The reviews are read even when "changes" is skipped, as validate() does.
+    if entry.into is None and kind in (source.options.get("skip") or ()):
+        return False
     paths = [folder / f"{entry.stem}{s}" for s in entry.suffixes]
     paths = [p for p in paths if source._readable(p)]
     if len(paths) > 1:
@@ -312,7 +315,10 @@ def validate_file(source: FilesSource, path: Path) -> bool:
         )
     if paths:
         with as_data_error(), yamlio.gc_paused(), source._opener() as opener:
-            source._tabular(kind, paths[0], None, opener)
+            if entry.into is not None:
+                source._reviews(None, opener, paths[0])
+            else:
+                source._tabular(kind, paths[0], None, opener)
     return True
 
 

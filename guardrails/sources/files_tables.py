@@ -178,11 +178,13 @@ def valid_record(
 
 def review_rows(table: Table, timezone: tzinfo | None, *,
                 known: bool) -> list[tuple[str, int, dict[str, Any]]]:
-    """(change id, line, review) of every row of a parsed ``reviews.csv``;
-    ``known``: its bytes were found valid before (no schema check)."""
+    """(change id, line, review) of every row of a parsed reviews file (``reviews.csv``,
+    or JSON Lines, JSON, YAML records); ``known``: its bytes were found valid before
+    (no schema check)."""
     check = NO_CHECK if known else record_check("changes", "review")
+    csv = bool(table.columns)
     link = next((c for c in REVIEW_LINKS if c in table.columns), None)
-    if link is None:
+    if csv and link is None:
         raise DataFileError(
             "the header names no column 'pull_request' saying which change a review is of",
             file=table.display, line=1,
@@ -190,12 +192,27 @@ def review_rows(table: Table, timezone: tzinfo | None, *,
         )
     out = []
     for i, record in enumerate(table.records):
+        if type(record) is not dict:  # a document's item that is no mapping
+            raise_schema_error(record_check("changes", "review"), record, table, i)
+            continue
+        if not csv:  # each record says which of the two it uses; null means absent
+            if table.nulls:
+                drop_nulls(record, "")
+            link = next((c for c in REVIEW_LINKS if c in record), REVIEW_LINKS[0])
+        assert link is not None
         change = record.pop(link, None)
         if change is None:
             raise DataFileError(
-                f"the review names no change: the {link!r} cell is empty",
+                f"the review names no change: the {link!r} cell is empty" if csv else
+                "the review names no change: it has no 'pull_request' (or 'change')",
                 file=table.display, line=table.line(i), fix="write the change id",
             )
+        if not isinstance(change, str):  # ids are text, as every reference (DATA.md)
+            change = str(change) if type(change) is int else change
+        if not isinstance(change, str):
+            raise DataFileError(
+                f"the review's {link!r} is a {type(change).__name__}, not a change id",
+                file=table.display, line=table.line(i), fix="write the change id")
         if not known and not check.fast(record):
             raise_schema_error(check, record, table, i)
         line = table.line(i)
