@@ -35,7 +35,7 @@ class _Entry:
     stem: str  # file path inside the folder, without suffix
     suffixes: tuple[str, ...]
     keys: tuple[str, ...]  # accepted mapping keys of YAML/JSON documents
-    into: str | None  # the fact kind whose records hold this file's rows (reviews: changes)
+    into: str | None = None  # the fact kind whose records hold its rows (reviews: changes)
 
     def __init__(self, kind: str, stem: str, suffixes: tuple[str, ...],
                  keys: tuple[str, ...], into: str | None = None) -> None:
