@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.errors import UsageError
-from guardrails.paths import check_file, is_inside
+from guardrails.paths import check_file, in_system_tree, is_inside
 
 __all__ = ["SafeOpener", "open_checked"]
 
@@ -113,12 +113,14 @@ class SafeOpener:
     def _open_beneath(self, folder: Path, name: str, display: str, path: Path) -> int:
         """``folder/name`` opened without following a link, ``folder`` resolved."""
         if not is_inside(folder, self.root, self.real_root):
-            # A folder outside the root: only allow_outside_root lets one be read.
-            # Checked (again) as it is opened: the link-out-of-the-root error, or
-            # with allow_outside_root the refusals that hold whatever it says.
-            self._check(path, display)
-            if not self.allow_outside:
+            # A folder outside the root: only allow_outside_root lets one be read,
+            # and never one in /proc, /sys or /dev. Refused, it is checked again as
+            # it is opened, for the error the check gives (a link out of the root).
+            if not self.allow_outside or in_system_tree(folder):
+                self._check(path, display)
                 raise self._changed(self.shown(path) if self.shown is not None else display)
+            # A plain file there opens as checked; a link is met as one (ELOOP) and
+            # checked by open() (a realpath a file only for links, not for each file).
             return os.open(folder / name, READ_FLAGS | _NOFOLLOW)
         return os.open(name, READ_FLAGS | _NOFOLLOW, dir_fd=self._folder(folder))
 

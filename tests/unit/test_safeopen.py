@@ -187,3 +187,19 @@ def test_rule_files_not_held_to_the_root_still_open(
     monkeypatch.delenv("PRE_COMMIT", raising=False)
     err = io.StringIO()
     assert precommit._validate_in_session(["shared.yaml"], None, err) == 0, err.getvalue()
+
+
+def test_a_folder_outside_the_root_is_read_only_when_allowed(root: Path) -> None:
+    """allow_outside_root: a plain file of a folder outside opens as checked, and a link
+    swapped in there is still checked (never /proc); without it, the check's error."""
+    shared = root.parent / "outside"
+    with _opener(root, allow=True) as opener:
+        assert _read(opener, shared / "teams.yaml") == SECRET.encode()
+    _swap_for_link(shared / "teams.yaml", Path("/proc/self/environ"))
+    with _opener(root, allow=True) as opener, pytest.raises(DataFileError, match="never reads"):
+        _read(opener, shared / "teams.yaml")
+    (shared / "other.yaml").write_text(SECRET, encoding="utf-8")
+    os.symlink(shared, root / "org" / "shared")
+    with _opener(root) as opener, pytest.raises(DataFileError) as info:
+        _read(opener, root / "org" / "shared" / "other.yaml")
+    assert "resolves outside" in info.value.message and "SECRET" not in str(info.value)
