@@ -35,7 +35,7 @@ from typing import Any
 from guardrails.errors import UsageError
 from guardrails.paths import check_file, in_system_tree, is_inside
 
-__all__ = ["SafeOpener", "open_checked"]
+__all__ = ["SafeOpener"]
 
 #: how a file is opened for reading: never waiting on a FIFO, not inherited by children
 READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
@@ -152,10 +152,3 @@ class SafeOpener:
             fix="run again once nothing else writes to the project's files; "
             "guardrails reads only the file it checked",
         )
-
-
-def open_checked(path: Path, display: str, *, root: Path, allow_outside: bool,
-                 error: type[UsageError] = UsageError, what: str = "file") -> int:
-    """One file opened by a :class:`SafeOpener` of its own (a rule file, say)."""
-    with SafeOpener(root, allow_outside=allow_outside, error=error, what=what) as opener:
-        return opener.open(path, display)
