@@ -19,9 +19,12 @@ that gap:
 
 Every file so opened lies beneath the root (unless ``allow_outside_root``
 let it out, where the checks of :mod:`guardrails.paths` hold as they are
-made). A link met where the check saw none, that the check would now pass,
-means the tree is changing under the run: that is an error too, never a
-silent read of something else.
+made). A link met again on the resolved path as it is opened (the tree
+changing under the run as it is read) is an error too, never a silent read
+of something else. Where the system has no ``O_NOFOLLOW`` or no ``dir_fd``
+for ``open`` (not Linux, macOS or the BSDs), files open as the checks left
+them. Folders are opened with ``O_PATH`` where there is one: searching a
+folder is all a name in it needs, not the right to list it.
 """
 
 from __future__ import annotations
