@@ -10,7 +10,10 @@ blocking (:func:`read_regular`); named and checked by a cheap checksum
 (:func:`checksum`: zlib, not hashlib, which loads OpenSSL); written whole or
 not at all through a new temporary file of random name, never through a link
 (:func:`create_temp`, :func:`write_whole`, :func:`within`); each family of
-files pruned to its :data:`KEEP` most recently written (:func:`prune`); and a
+files pruned to its :data:`KEEP` most recently written (:func:`prune`), and
+files of a name this version no longer writes (an earlier version's) deleted
+by the same listing when a cache is written (``retired``, :func:`named`),
+never on a read; and a
 :mod:`marshal` payload loaded with its memory bounded (:func:`load_marshal`).
 The install-wide caches' folder is ``$GUARDRAILS_PLUGIN_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/guardrails``, else ``~/.cache/guardrails`` (:func:`cache_dir`;
@@ -40,6 +43,8 @@ KEEP = 16
 _PRUNE_SCAN = 10_000
 #: a temporary file older than this (seconds) was left by a killed process
 _STALE_TMP = 3600
+#: files of retired names deleted by one prune at most (the rest by later writes)
+RETIRED_MAX = 64
 
 
 def caches_disabled() -> bool:
@@ -231,15 +236,17 @@ def write_temp(file: Path, *chunks: bytes) -> Path:
     return tmp
 
 
-def write_cache(file: Path, data: bytes, *, keep: int = KEEP) -> None:
+def write_cache(file: Path, data: bytes, *, keep: int = KEEP,
+                retired: Callable[[str], bool] | None = None) -> None:
     """:func:`write_whole`, then :func:`prune` the folder to the ``keep`` most
-    recent files of ``file``'s family: its name up to the 16-digit checksum.
+    recent files of ``file``'s family: its name up to the 16-digit checksum
+    (and delete the ``retired`` files there, see :func:`prune_families`).
     Raises ``OSError`` like :func:`write_whole`."""
     write_whole(file, data)
     name = file.name
     cut = len(name) - len(file.suffix) - 16
     if cut > 0:
-        prune(file.parent, name[:cut], file.suffix, keep)
+        prune_families(file.parent, ((name[:cut], file.suffix),), keep, retired)
 
 
 def prune(folder: Path, prefix: str, suffix: str, keep: int = KEEP) -> None:
@@ -252,15 +259,31 @@ def prune(folder: Path, prefix: str, suffix: str, keep: int = KEEP) -> None:
     prune_families(folder, ((prefix, suffix),), keep)
 
 
-def prune_families(folder: Path, families: Any, keep: int = KEEP) -> None:
+def named(name: str, prefix: str, suffix: str, middle: int = 0) -> bool:
+    """Whether ``name`` is ``prefix``, at most ``middle`` more characters, 16 hex
+    digits and ``suffix``: the shape of a cache file's name (``pack-teams-`` +
+    checksum + ``.json``). For a ``retired`` test of :func:`prune_families`."""
+    width = len(name) - len(prefix) - len(suffix) - 16
+    return (0 <= width <= middle and name.startswith(prefix) and name.endswith(suffix)
+            and _hex16(name[len(name) - len(suffix) - 16:len(name) - len(suffix)]))
+
+
+def prune_families(folder: Path, families: Any, keep: int = KEEP,
+                   retired: Callable[[str], bool] | None = None) -> None:
     """:func:`prune` for each ``(prefix, suffix)`` of ``families``, in one listing
     of ``folder`` (a cache that writes one file for several kinds tidies them
-    all at once). Never raises."""
+    all at once). With ``retired``, the regular files whose name it accepts
+    (what an earlier version wrote and this one never reads: its test must
+    match only names our caches made) are deleted in the same listing, at most
+    :data:`RETIRED_MAX` a call, and a temporary file of such a name a killed
+    process left. Called when a cache file is written, never on a read. Never
+    raises."""
     import time
 
     wanted: dict[tuple[str, str], list[tuple[int, str]]] = {
         (prefix, suffix): [] for prefix, suffix in families}
     stale: list[str] = []
+    gone: list[str] = []
     now = time.time()
     try:
         with os.scandir(folder) as entries:
@@ -269,6 +292,13 @@ def prune_families(folder: Path, families: Any, keep: int = KEEP) -> None:
                     break
                 name = entry.name
                 tmp = name.startswith(".") and name.endswith(".tmp")
+                if retired is not None and len(gone) < RETIRED_MAX and retired(
+                        name[1:].rsplit(".", 2)[0] if tmp else name):
+                    if entry.is_file(follow_symlinks=False) and not (
+                            tmp and now - entry.stat(follow_symlinks=False).st_mtime
+                            <= _STALE_TMP):
+                        gone.append(name)
+                    continue
                 for prefix, suffix in wanted:
                     bare = name
                     if tmp and suffix in name:  # .NAME.RANDOM.tmp (.NAME.PID.tmp before)
@@ -289,7 +319,7 @@ def prune_families(folder: Path, families: Any, keep: int = KEEP) -> None:
                     wanted[prefix, suffix].append((st.st_mtime_ns, name))
     except OSError:
         return
-    doomed = list(stale)
+    doomed = stale + gone
     for found in wanted.values():
         found.sort(reverse=True)
         doomed += [name for _, name in found[max(keep, 1):]]

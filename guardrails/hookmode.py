@@ -18,7 +18,8 @@ The git source feeds nothing: it reads committed history (HEAD), which a
 commit hook runs before, so history rules are judged by the push gate
 (``--all``), which runs every rule. Output is quiet: one line per failed
 rule, one line per HTTP source that could not answer offline, warnings about
-the changed files, and one summary line. Offline with nothing cached, the
+the changed files (those ``guardrails validate`` did not print already in
+this pre-commit run), and one summary line. Offline with nothing cached, the
 rules needing that source are skipped (not errors): a commit must not be
 blocked because nobody ran ``guardrails check`` online yet (or since a new
 rule needed a request never cached); ``check`` in CI, which is not a hook,
@@ -186,8 +187,13 @@ class HookMode:
                 f"{at + ': ' if at else ''}{word} {r.id} - {first}{warn}")) + "\n")
         for line in self.offline.values():
             self.out.write(inert_line(printable(line)) + "\n")
-        for w in report.warnings:
-            if w.split(":", 1)[0] in touched:  # about a file this commit changes
+        from guardrails.precommit import not_shown_yet
+
+        about = [w for w in report.warnings
+                 if w.split(":", 1)[0] in touched]  # about a file this commit changes
+        shown = set(not_shown_yet([f"warning: {w}" for w in about]))
+        for w in about:
+            if f"warning: {w}" in shown:  # else guardrails validate printed it already
                 self.out.write(printable(w) + "\n")
         self.out.write(self.summary(report) + "\n")
 

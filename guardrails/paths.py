@@ -64,7 +64,7 @@ def check_file(
             file=shown, line=line, fix="remove the link or make it point at a file",
         ) from None
     resolved = Path(os.path.realpath(path))
-    if any(resolved == t or resolved.is_relative_to(t) for t in SYSTEM_TREES):
+    if in_system_tree(resolved):
         raise error(
             f"the {what} resolves into {_tree(resolved)}, which guardrails never reads",
             file=shown, line=line, fix="point it at a regular file of your project",
@@ -97,9 +97,14 @@ def folder_is_safe(folder: Path, *, root: Path, allow_outside: bool,
     :func:`check_file` each. ``real_root``: ``root`` resolved, when known.
     """
     resolved = Path(os.path.realpath(folder))
-    if any(resolved == t or resolved.is_relative_to(t) for t in SYSTEM_TREES):
+    if in_system_tree(resolved):
         return False
     return allow_outside or is_inside(resolved, root, real_root)
+
+
+def in_system_tree(resolved: Path) -> bool:
+    """Whether ``resolved`` (a resolved path) is in /proc, /sys or /dev."""
+    return any(resolved == t or resolved.is_relative_to(t) for t in SYSTEM_TREES)
 
 
 def is_inside(resolved: Path, root: Path, real_root: Path | None = None) -> bool:

@@ -8,6 +8,9 @@ match broadly. No source is asked for facts and nothing touches the network.
 Every problem is printed as ``file:line: message``, each once, all of them
 (like pytest's collection errors); the exit code is 0 or 4. A named file that
 does not exist is a problem too: a typo in a hook's ``files:`` must not pass.
+The warnings ``check`` would print about what was validated (a misspelt field
+or file name, a waiver expiring more than a year out) go to stderr first, in
+``check``'s words (``warning: ...``); they never change the exit code.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from guardrails.errors import LoadErrors, UsageError
 
@@ -120,20 +123,24 @@ def _validate_data_only(files: list[str], config_file: str | None, err: TextIO) 
     data: list[Path] = []
     for path in paths:
         if path.name in CONFIG_NAMES or path.name == "pyproject.toml":
+            if config.waivers or config.overrides:
+                return None  # its warnings (a waiver expiring years out) need the rules
             continue  # loaded above
         if _in_data_folder(path, data_folder):
             data.append(path)
         elif _is_pack(path) or any(_under(path, f) for f in folders):
             return None  # a rule file: read by the check plugins
-    problems = _validate_data_files(config, data)
+    problems, warnings = _validate_data_files(config, data)
+    show_warnings(warnings, "guardrails validate", err)
     show_errors(problems, "guardrails validate", err)
     return USAGE_ERROR if problems else OK
 
 
-def _validate_data_files(config: Config, paths: list[Path]) -> list[str]:
-    """Each named org data file validated alone, its problems as lines."""
+def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], list[str]]:
+    """Each named org data file validated alone: (its problems as lines, the warnings
+    about it)."""
     if not paths:
-        return []
+        return [], []
     from datetime import UTC, datetime
 
     from guardrails import validation
@@ -148,23 +155,33 @@ def _validate_data_files(config: Config, paths: list[Path]) -> list[str]:
                             positions=config.positions, what="source 'files'",
                             base_path=("sources", "files"), error_cls=ConfigError)
     except UsageError as exc:
-        return _lines(exc)
+        return _lines(exc), []
     env = SourceEnv(root=config.root, now=datetime.now(UTC), window=config.window,
                     timezone=config.timezone, offline=True, cache_dir=config.cache_dir,
                     allow_outside_root=config.allow_outside_root, config=config)
     source = FilesSource(options, env)
     problems: list[str] = []
+    strays: list[str] = []  # named files of the folder that are no data file
     for path in paths:
         try:
-            validate_file(source, path)
+            if not validate_file(source, path):
+                strays.append(env.display(path.parent.resolve() / path.name) + " ")
         except UsageError as exc:
             problems.extend(_lines(exc))
-    return problems
+    warnings = list(source.warnings)
+    if strays:  # a misspelt name (deploymnets.csv): check's warning about that file
+        try:
+            source.provides()
+        except UsageError:
+            return problems, warnings
+        warnings += [w for w in source.warnings[len(warnings):] if w.startswith(tuple(strays))]
+    return problems, warnings
 
 
 def _validate_in_session(files: list[str], config_file: str | None, err: TextIO) -> int:
     """Through the session: plugins loaded, rule files collected by the check plugins."""
     from guardrails.config import CONFIG_NAMES, RunOptions, empty_config
+    from guardrails.rulepaths import named_anywhere
     from guardrails.session import NoConfigError, Session, build_config
 
     options = RunOptions(offline=True)
@@ -179,6 +196,7 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
             print(line, file=err)
         return USAGE_ERROR
     session = Session(config)
+    warnings: list[str] = []
     try:
         session.configure()
         assert session.pm is not None
@@ -192,15 +210,19 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
                 problems.append(missing)
                 continue
             if path.name in CONFIG_NAMES or path.name == "pyproject.toml":
+                if path.resolve() == config.path:
+                    _config_warnings(session)
                 continue  # loaded above
             if _in_data_folder(path, data_folder):
                 data.append(path)
             elif _is_pack(path) or any(_under(path, f) for f in folders):
                 try:
-                    session.pm.hook.guardrails_collect_file(path=path.resolve(), config=config)
+                    named = named_anywhere(config, path.resolve())  # as check's FILE
+                    session.pm.hook.guardrails_collect_file(path=named, config=config)
                 except UsageError as exc:
                     problems.extend(_lines(exc))
-        problems.extend(_validate_data_files(config, data))
+        found, warnings = _validate_data_files(config, data)
+        problems.extend(found)
         if not files:
             try:
                 session.collect()
@@ -217,8 +239,17 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
                     problems.extend(_lines(exc))
     finally:
         session.unconfigure()
+    show_warnings([*session.warnings, *warnings], "guardrails validate", err)
     show_errors(problems, "guardrails validate", err)
     return USAGE_ERROR if problems else OK
+
+
+def _config_warnings(session: Any) -> None:
+    """The named config's warnings, which need its rules (a waiver or override naming
+    no rule, a waiver expiring years out): in ``session.warnings`` as ``check`` words
+    them. A rule that fails to load is the check hook's to report, not this file's."""
+    with contextlib.suppress(UsageError):
+        session.collect()
 
 
 def _lines(exc: UsageError) -> list[str]:
@@ -314,11 +345,27 @@ def _shown_before(path: Path) -> dict[str, str]:
     return {k: v for k, v in shown.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-def show_errors(lines: list[str], who: str, err: TextIO) -> int:
+def show_warnings(warnings: list[str], who: str, err: TextIO) -> None:
+    """Print each warning as ``check`` does (``warning: ...``), once, and once per
+    pre-commit run: the check hook leaves out a warning this one printed
+    (:func:`not_shown_yet`). Never a reason to fail."""
+    show_errors([f"warning: {w}" for w in warnings], who, err, note_repeats=False)
+
+
+def not_shown_yet(lines: list[str]) -> list[str]:
+    """The ``lines`` no guardrails hook of this pre-commit run printed yet (all of them
+    outside pre-commit)."""
+    path = _record_path()
+    before = _shown_before(path) if path is not None else {}
+    return [line for line in lines if _digest(line) not in before]
+
+
+def show_errors(lines: list[str], who: str, err: TextIO, *, note_repeats: bool = True) -> int:
     """Print each error line once: once here, and once per pre-commit run.
 
     Lines another guardrails hook of the same pre-commit run already printed
-    are left out, with one line saying so. Returns how many were left out.
+    are left out, with one line saying so (unless not ``note_repeats``).
+    Returns how many were left out.
     """
     from guardrails.textsafe import inert_line, printable
 
@@ -329,7 +376,7 @@ def show_errors(lines: list[str], who: str, err: TextIO) -> int:
     for line in fresh:
         print(inert_line(printable(line)), file=err)
     repeated = len(lines) - len(fresh)
-    if repeated:
+    if repeated and note_repeats:
         by = sorted({before[_digest(line)] for line in lines if _digest(line) in before})
         what = "error" if repeated == 1 else "errors"
         also = f" (and {len(fresh)} more above)" if fresh else ""

@@ -13,6 +13,7 @@ question; its public names are re-exported here, where they always were.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 from collections.abc import Mapping
@@ -33,7 +34,7 @@ from guardrails.ruleparams import (
     threshold_problems,
     variant_problems,
 )
-from guardrails.rulepaths import builtin_packs, display_rule_path, is_builtin
+from guardrails.rulepaths import builtin_packs, display_rule_path, is_builtin, rule_opener
 
 COMMON_KEYS = (
     "id", "title", "check", "severity", "tags", "enabled", "window", "on_no_data",
@@ -116,8 +117,11 @@ class RuleParser:
             if ready is not None:
                 data, pos = ready
             else:
-                text = (yamlio.decode_text(raw, shown) if raw is not None
-                        else yamlio.read_text(path, shown))
+                if raw is not None:
+                    text = yamlio.decode_text(raw, shown)
+                else:
+                    with rule_opener(self.config, path) as opener:
+                        text = yamlio.read_text(path, shown, opener)
                 data, pos = yamlio.load(text, shown, positions=True)
             if data is None:
                 raise RuleFileError("the rule file is empty", file=shown,
@@ -345,14 +349,18 @@ class RuleParser:
         """File line and column of character ``offset`` of the expression at ``path``."""
         from guardrails.celrules.position import expression_position
 
+        opener = None
         if self._source is not None and self._source[0] == file:
             source = self._source[1]
+            if not is_builtin(source):
+                opener = rule_opener(self.config, source)
         elif file == self.config.display_path and self.config.path is not None:
             source = Path(self.config.path)
         else:
             return None
         try:
-            text = yamlio.read_text(source, file)
+            with opener if opener is not None else contextlib.nullcontext():
+                text = yamlio.read_text(source, file, opener)
         except UsageError:
             return None
         return expression_position(text, path, offset)

@@ -16,6 +16,7 @@ from typing import Any
 from guardrails.configmodel import Config
 from guardrails.errors import RuleFileError, UsageError, raise_all
 from guardrails.paths import check_file
+from guardrails.safeopen import SafeOpener
 
 BUILTIN_PREFIX = "builtin:"
 
@@ -76,6 +77,8 @@ def resolve_specs_all(config: Config, specs: Iterable[str],
             out.extend(_resolve_one(config, spec, i, from_cli))
         except UsageError as exc:
             errors.append(exc)
+    if from_cli:  # checked as named on the command line: opened so too (rule_opener)
+        config.memo.setdefault(_ANYWHERE, set()).update(out)
     # The same file named twice is collected once.
     seen: set[Path] = set()
     return [p for p in out if not (p in seen or seen.add(p))], errors  # type: ignore[func-returns-value]
@@ -99,6 +102,7 @@ def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path
                 + f"builtin packs: {', '.join(packs)}",
             )
         out.append(packs[name])
+        config.memo.setdefault(_ANYWHERE, set()).add(packs[name])  # guardrails' own
         return out
     if from_cli:
         path = Path(spec).resolve()
@@ -153,6 +157,26 @@ def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path
             fix="check the path (relative to the config's folder), or use builtin:<pack>",
         )
     return out
+
+
+#: config.memo's key of the rule files not held to the root: named on the command line
+#: (check_file let them out) or builtin packs (guardrails' own files)
+_ANYWHERE = "rule files not held to the root"
+
+
+def named_anywhere(config: Config, path: Path) -> Path:
+    """``path``, a rule file the command line named (``guardrails validate FILE``),
+    let out of the root as :func:`resolve_specs` lets such a file out."""
+    config.memo.setdefault(_ANYWHERE, set()).add(path)
+    return path
+
+
+def rule_opener(config: Config, path: Path) -> SafeOpener:
+    """What opens rule file ``path`` as :func:`_resolve_one` checked it: a link swapped
+    in since is followed only where the check would follow it (guardrails.safeopen)."""
+    allow = config.allow_outside_root or path in config.memo.get(_ANYWHERE, ())
+    return SafeOpener(config.root, allow_outside=allow, error=RuleFileError,
+                      what="rule file")
 
 
 def _as_written(path: Path, config: Config) -> str:

@@ -46,6 +46,8 @@ from guardrails.yamlbase import (
 if TYPE_CHECKING:
     import yaml
 
+    from guardrails.safeopen import SafeOpener
+
 def load(
     text: str, display: str, *, positions: bool = False, finite: bool = False
 ) -> tuple[Any, dict[PathKey, Position]]:
@@ -80,16 +82,20 @@ def node_at(text: str, path: PathKey) -> yaml.Node | None:
     return find(text, path)
 
 
-def read_bytes(path: Path, display: str | None = None) -> bytes:
+def read_bytes(path: Path, display: str | None = None,
+               opener: SafeOpener | None = None) -> bytes:
     """The bytes of a regular file; a FIFO, device or socket is refused, never waited on.
 
     The file is opened without blocking (a FIFO with no writer would hang a
     plain ``open``) and checked on the open descriptor, so nothing can swap
-    it between the check and the read.
+    it between the check and the read. A file checked against the root is
+    opened by its ``opener`` (:mod:`guardrails.safeopen`): no symbolic link
+    swapped in after the check is followed out of the root.
     """
     shown = display or str(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = (opener.open(path, shown) if opener is not None
+              else os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)))
     except OSError as exc:
         raise UsageError(f"cannot read file: {exc.strerror}", file=shown) from None
     try:
@@ -126,10 +132,11 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
         os.close(fd)
 
 
-def read_text(path: Path, display: str | None = None) -> str:
+def read_text(path: Path, display: str | None = None,
+              opener: SafeOpener | None = None) -> str:
     """Read a UTF-8 text file (a BOM is tolerated); anything else is a UsageError."""
     shown = display or str(path)
-    return decode_text(read_bytes(path, shown), shown)
+    return decode_text(read_bytes(path, shown, opener), shown)
 
 
 def decode_text(raw: bytes, shown: str) -> str:

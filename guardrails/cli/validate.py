@@ -17,7 +17,8 @@ def validate(files: tuple[str, ...], config_file: str | None) -> int:
     """Validate the config, rule packs and org data files among FILES (offline, fast).
 
     Files guardrails does not read are ignored; with no FILES, everything the
-    config names is validated. Exit code 0, or 4 with file:line messages.
+    config names is validated. Exit code 0, or 4 with file:line messages;
+    check's warnings about the same files are printed too and never fail.
     Used by the guardrails-validate pre-commit hook.
     """
     from guardrails.precommit import validate as run_validate

@@ -6,7 +6,8 @@ directory holding the config. Files it reads (every one optional)::
     teams.yaml  services.yaml  goals.yaml        (.yaml, .yml or .json)
     deployments.*  incidents.*  pull_requests.*  ci_runs.*  iterations.*
     surveys/westrum.*                            (.csv, .jsonl, .json, .yaml, .yml)
-    reviews.csv                                  reviews of pull requests
+    reviews.csv                                  reviews of pull requests (or .jsonl,
+                                                 .json, .yaml, .yml)
     postmortems/*.md                             YAML front matter + ## sections
 
 Choices made here, beyond DATA.md:
@@ -14,10 +15,12 @@ Choices made here, beyond DATA.md:
 - ``pull_requests`` yield the kind ``changes``; a YAML file may use the key
   ``pull_requests:`` or ``changes:``, and ``surveys/westrum.yaml`` the key
   ``survey_answers:`` or ``answers:``.
-- ``reviews.csv`` holds one review a row: ``pull_request`` (or ``change``)
-  names the change id, then ``user``, ``state`` and ``submitted_at``. Its rows
-  are appended to the change's ``reviews``; a row naming no known change is a
-  warning.
+- ``reviews.csv`` (or any tabular format, the YAML/JSON key ``reviews:``)
+  holds one review a row: ``pull_request`` (or ``change``) names the change
+  id, then ``user``, ``state`` and ``submitted_at``. It is found and checked
+  as every data file is (one of its formats, a safe path, its field names);
+  its rows are appended to the change's ``reviews``; a row naming no known
+  change is a warning.
 - ``null`` in JSON/YAML means absent, as an empty CSV cell does.
 - Ids and references (``id``, ``service``, ``owner``, ``team``, ``caused_by``,
   ``remediates``, ``incident``, a deployment's ``changes``...) become strings,
@@ -37,10 +40,11 @@ from typing import Any, ClassVar
 from guardrails import yamlio
 from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import UsageError
+from guardrails.safeopen import SafeOpener
 from guardrails.sourcebase import Source, SourceEnv, hookimpl
 from guardrails.sources.files_cache import FactCache
 from guardrails.sources.files_fields import known_fields, stray_fields
-from guardrails.sources.files_folder import ENTRIES, REVIEWS_FILE, FolderFinding
+from guardrails.sources.files_folder import ENTRIES, REVIEWS, FolderFinding, entry_of
 from guardrails.sources.files_formats import Layout, Table, record_check
 from guardrails.sources.files_index import RecordRows
 from guardrails.sources.files_postmortems import read_postmortem
@@ -94,6 +98,7 @@ class FilesSource(FolderFinding, Source):
         self._tables: dict[str, Table] = {}
         self._index: dict[str, RecordRows] = {}
         self._plain: set[Path] = set()  # postmortem files scandir saw as plain files
+        self._nested: list[Path] = []  # the reviews file (_discover)
         self._strays_warned = False  # _warn_strays ran (once an instance)
         self._safe: dict[Path, bool] = {}  # folder -> folder_is_safe (see _readable)
         self._cache: FactCache | None = None
@@ -112,9 +117,11 @@ class FilesSource(FolderFinding, Source):
         """Parse and validate every data file present, keeping the results."""
         for kind in self._discover():
             self._load(kind)
-        if self._readable(self._root() / REVIEWS_FILE) and "changes" not in self._facts:
-            with as_data_error():
-                self._reviews(self._fact_cache())  # reviews without pull requests: still checked
+        reviews = self._reviews_file()
+        if reviews is not None and "changes" not in self._facts:
+            with as_data_error(), self._opener() as opener:
+                # reviews without pull requests: still checked
+                self._reviews(self._fact_cache(), opener, reviews)
         self._flush_cache()
         if gc.isenabled() and sum(map(len, self._facts.values())) >= _SETTLE_AT:
             # Loading ran with the collector paused, so every object it made
@@ -194,26 +201,26 @@ class FilesSource(FolderFinding, Source):
         paths = self._discover()[kind]
         cache = self._fact_cache()
         # The collector paused: reading makes a container per record and frees none.
-        with as_data_error(), yamlio.gc_paused():
+        with as_data_error(), yamlio.gc_paused(), self._opener() as opener:
             if kind == "postmortems":
                 shown = self.env.display(paths[0].parent)
                 folder = "" if shown == "." else shown + os.sep
-                facts = [self._postmortem(p, folder, cache) for p in paths]
+                facts = [self._postmortem(p, folder, cache, opener) for p in paths]
                 if cache is not None:
                     cache.flush_postmortems()
             else:
-                facts = self._tabular(kind, paths[0], cache)
+                facts = self._tabular(kind, paths[0], cache, opener)
                 if kind == "changes":
-                    self._attach_reviews(facts)
+                    self._attach_reviews(facts, opener)
         self._facts[kind] = facts
         return facts
 
-    def _tabular(self, kind: str, path: Path, cache: FactCache | None = None,
-                 ) -> list[dict[str, Any]]:
+    def _tabular(self, kind: str, path: Path, cache: FactCache | None,
+                 opener: SafeOpener) -> list[dict[str, Any]]:
         entry = next(e for e in ENTRIES if e.kind == kind)
         suffix = path.suffix.lower()
         table, text, pending = parse_table(kind, path, self.env.display(path),
-                                           lambda: layout_of(kind, entry.keys), cache)
+                                           lambda: layout_of(kind, entry.keys), cache, opener)
         with kept_if_clean(cache, pending):
             records = checked_records(kind, table, text, suffix, self.env.timezone)
             # Once a file, on cached records too: a warm run warns as the cold one did.
@@ -224,14 +231,14 @@ class FilesSource(FolderFinding, Source):
 
     # --- reviews.csv ----------------------------------------------------------
 
-    def _reviews(self, cache: FactCache | None = None) -> list[tuple[str, int, dict[str, Any]]]:
-        """(change id, line, review) of every row of reviews.csv."""
-        path = self._root() / REVIEWS_FILE
+    def _reviews(self, cache: FactCache | None, opener: SafeOpener, path: Path,
+                 ) -> list[tuple[str, int, dict[str, Any]]]:
+        """(change id, line, review) of every row of the reviews file at ``path``."""
         table, text, pending = parse_table(
-            "reviews", path, self.env.display(path),
+            REVIEWS, path, self.env.display(path),
             lambda: Layout(what="review", keys=("reviews",),
                            required=record_check("changes", "review").required),
-            cache)
+            cache, opener)
         with kept_if_clean(cache, pending):
             rows = review_rows(table, self.env.timezone, known=text is None)
             self.warnings.extend(stray_fields(
@@ -239,15 +246,16 @@ class FilesSource(FolderFinding, Source):
                 REVIEW_LINKS))
             return rows
 
-    def _attach_reviews(self, changes: list[dict[str, Any]]) -> None:
-        if not self._readable(self._root() / REVIEWS_FILE):
+    def _attach_reviews(self, changes: list[dict[str, Any]], opener: SafeOpener) -> None:
+        path = self._reviews_file()
+        if path is None:
             return
         by_id = {c["id"]: c for c in changes}
-        for change, line, review in self._reviews(self._fact_cache()):
+        for change, line, review in self._reviews(self._fact_cache(), opener, path):
             target = by_id.get(change)
             if target is None:
                 self.warnings.append(
-                    f"{self.env.display(self._root() / REVIEWS_FILE)}:{line}: "
+                    f"{self.env.display(path)}:{line}: "
                     f"review of change {excerpt(change, 60)}, which is not in the data"
                 )
                 continue
@@ -255,14 +263,14 @@ class FilesSource(FolderFinding, Source):
 
     # --- postmortems ------------------------------------------------------------
 
-    def _postmortem(self, path: Path, folder: str | None = None,
-                    cache: FactCache | None = None) -> dict[str, Any]:
+    def _postmortem(self, path: Path, folder: str | None, cache: FactCache | None,
+                    opener: SafeOpener) -> dict[str, Any]:
         # The folder's display prefix is worked out once: resolving each file's
         # path costs a stat a path component. A symlink may lead elsewhere.
         plain = path in self._plain or not path.is_symlink()
         display = (folder + path.name if folder is not None and plain
                    else self.env.display(path))
-        return read_postmortem(path, display, self.env.timezone, cache)
+        return read_postmortem(path, display, self.env.timezone, cache, opener)
 
 
 def validate_file(source: FilesSource, path: Path) -> bool:
@@ -270,7 +278,7 @@ def validate_file(source: FilesSource, path: Path) -> bool:
 
     For ``guardrails validate FILE``: the checks that can fail on this file
     and no other file's (its kind's schema and shape, ids unique in it, dates
-    in order, a safe path; a postmortem alone; ``reviews.csv`` alone), plus
+    in order, a safe path; a postmortem alone; the reviews file alone), plus
     the one check across files that names it: two files holding its kind.
     Raises the error the whole-folder validation raises for the file (a
     :class:`DataFileError`; a :class:`UsageError` for two files of one kind).
@@ -281,23 +289,22 @@ def validate_file(source: FilesSource, path: Path) -> bool:
     if not kinds:
         return False
     folder = source._root()
-    if path.name == REVIEWS_FILE and path.parent.resolve() == folder:
-        # Read even when "changes" is skipped, as validate() does.
-        if source._readable(folder / REVIEWS_FILE):
-            with as_data_error():
-                source._reviews()
-        return True
     kind = next(iter(kinds))
-    if kind in (source.options.get("skip") or ()):
-        return False
     if kind == "postmortems":
+        if kind in (source.options.get("skip") or ()):
+            return False
         pm_path = folder / "postmortems" / path.name
         if source._readable(pm_path):
             shown = source.env.display(pm_path.parent)
-            with as_data_error(), yamlio.gc_paused():
-                source._postmortem(pm_path, "" if shown == "." else shown + os.sep)
+            with as_data_error(), yamlio.gc_paused(), source._opener() as opener:
+                source._postmortem(pm_path, "" if shown == "." else shown + os.sep, None,
+                                   opener)
         return True
-    entry = next(e for e in ENTRIES if e.kind == kind)
+    entry = entry_of(source._relative(path) or "")
+    assert entry is not None  # feeds() found it
+    # The reviews are read even when "changes" is skipped, as validate() does.
+    if entry.into is None and kind in (source.options.get("skip") or ()):
+        return False
     paths = [folder / f"{entry.stem}{s}" for s in entry.suffixes]
     paths = [p for p in paths if source._readable(p)]
     if len(paths) > 1:
@@ -307,8 +314,11 @@ def validate_file(source: FilesSource, path: Path) -> bool:
             fix="keep one of them (the data of a kind lives in one file)",
         )
     if paths:
-        with as_data_error(), yamlio.gc_paused():
-            source._tabular(kind, paths[0])
+        with as_data_error(), yamlio.gc_paused(), source._opener() as opener:
+            if entry.into is not None:
+                source._reviews(None, opener, paths[0])
+            else:
+                source._tabular(kind, paths[0], None, opener)
     return True
 
 

@@ -46,7 +46,9 @@ nine table files before, each a temporary file, a write, a rename and a
 prune), a ``KIND-<checksum>.bin`` for each bigger table (written as soon as it
 is parsed, as before), and all the postmortems in one file; each family
 pruned to the 16 most recently written when one is written (the tables file
-and the kinds it holds in one listing of the folder).
+and the kinds it holds in one listing of the folder; the folder's own file of
+a kind just stored in the tables file, which earlier versions wrote and no run
+reads now, is deleted then).
 Never inside the org data folder: a ``cache_dir`` there turns this cache off.
 ``GUARDRAILS_NO_STARTUP_CACHE=1`` turns it off too.
 
@@ -299,7 +301,8 @@ class FactCache:
         not read again (``-k`` reads only some), as one file. Never raises."""
         if not self._tb_new:
             return
-        merged = {**self._tables(), **self._tb_new}
+        new = self._tb_new
+        merged = {**self._tables(), **new}
         self._tb_stored, self._tb_new = None, {}
         tables = {k: v for k, v in merged.items() if v is not None}
         if not tables or len(tables) > _BUNDLE_ENTRIES:
@@ -316,9 +319,12 @@ class FactCache:
                         payload)
             # One listing tidies the tables files and each kind's own files (from
             # other folders, or a big table's: those kinds' own files are not
-            # written when they fit in here).
+            # written when they fit in here), and deletes this folder's own file
+            # of each kind this run stored here (an earlier version wrote one a
+            # kind; a table that was big once): no run reads it while it fits here.
+            mine = {self._file(kind).name for kind, v in new.items() if v is not None}
             prune_families(self.folder, [("tables-", ".bin"), *(
-                (f"{kind}-", ".bin") for kind in sorted(tables))])
+                (f"{kind}-", ".bin") for kind in sorted(tables))], retired=mine.__contains__)
 
     # --- postmortems: one file for the folder ------------------------------------------
 

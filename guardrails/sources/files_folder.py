@@ -1,10 +1,12 @@
 """Finding the org data folder's files, and refusing the unsafe ones (``files`` source).
 
-Which file holds which kind (:data:`ENTRIES`, ``reviews.csv``), where the
+Which file holds which kind (:data:`ENTRIES`; ``reviews.*`` holds rows of
+the changes' records), where the
 folder is (under the config's directory unless ``allow_outside_root``), the
 one file of each kind present, the postmortem files, whether a path is safe
 to read (no link out of the root, no device or FIFO: see
-:mod:`guardrails.paths`), and the warnings about stray names that look like
+:mod:`guardrails.paths`; opened so that no link swapped in after the check is
+followed: :mod:`guardrails.safeopen`), and the warnings about stray names that look like
 a misspelt data file. :class:`FolderFinding` is a mixin of
 :class:`guardrails.sources.files.FilesSource`, which reads what it finds;
 reading one table is :mod:`guardrails.sources.files_tables`'s.
@@ -20,6 +22,7 @@ from typing import Any
 from guardrails.errors import DataFileError, UsageError
 from guardrails.paths import check_file, folder_is_safe
 from guardrails.records import record as record_class
+from guardrails.safeopen import SafeOpener
 from guardrails.sourcebase import SourceEnv
 
 _TABULAR = (".csv", ".jsonl", ".json", ".yaml", ".yml")
@@ -28,20 +31,29 @@ _DOCUMENT = (".yaml", ".yml", ".json")
 
 @record_class(frozen=True)
 class _Entry:
-    kind: str  # plural fact kind
+    kind: str  # plural fact kind (or, with ``into``, the list of that kind's records)
     stem: str  # file path inside the folder, without suffix
     suffixes: tuple[str, ...]
     keys: tuple[str, ...]  # accepted mapping keys of YAML/JSON documents
+    into: str | None = None  # the fact kind whose records hold its rows (reviews: changes)
 
     def __init__(self, kind: str, stem: str, suffixes: tuple[str, ...],
-                 keys: tuple[str, ...]) -> None:
+                 keys: tuple[str, ...], into: str | None = None) -> None:
         _set = object.__setattr__
         _set(self, "kind", kind)
         _set(self, "stem", stem)
         _set(self, "suffixes", suffixes)
         _set(self, "keys", keys)
+        _set(self, "into", into)
+
+    @property
+    def feeds(self) -> str:
+        """The fact kind a file of this entry feeds."""
+        return self.into or self.kind
 
 
+#: the entry whose rows are no kind of their own: each is appended to its change's reviews
+REVIEWS = "reviews"
 ENTRIES = (
     _Entry("teams", "teams", _DOCUMENT, ("teams",)),
     _Entry("services", "services", _DOCUMENT, ("services",)),
@@ -52,8 +64,9 @@ ENTRIES = (
     _Entry("changes", "pull_requests", _TABULAR, ("pull_requests", "changes")),
     _Entry("ci_runs", "ci_runs", _TABULAR, ("ci_runs",)),
     _Entry("survey_answers", "surveys/westrum", _TABULAR, ("survey_answers", "answers")),
+    # one review a row, appended to its change's reviews (guardrails.sources.files)
+    _Entry("reviews", "reviews", _TABULAR, ("reviews",), into="changes"),
 )
-REVIEWS_FILE = "reviews.csv"
 
 
 #: entries of a folder kept from its listing besides its data files' names (the
@@ -64,6 +77,15 @@ _WANTED = {sub: frozenset(f"{e.stem[len(sub):]}{s}" for e in ENTRIES
                           if e.stem.startswith(sub) and "/" not in e.stem[len(sub):]
                           for s in e.suffixes)
            for sub in ("", "surveys/")}
+
+
+def entry_of(rel: str) -> _Entry | None:
+    """The entry of the data file at ``rel`` (a path inside the folder), or None."""
+    stem, dot, suffix = rel.rpartition(".")
+    for entry in ENTRIES:
+        if dot and stem == entry.stem and f".{suffix}" in entry.suffixes:
+            return entry
+    return None
 
 
 def _listing(folder: Path, wanted: frozenset[str]) -> tuple[dict[str, os.DirEntry[str]], bool]:
@@ -114,29 +136,31 @@ class FolderFinding:
     warnings: list[str]
     _folder: Path | None
     _files: dict[str, list[Path]] | None
+    _nested: list[Path]  # the reviews file found by _discover (none or one)
     _plain: set[Path]  # postmortem files scandir saw as plain files
     _strays_warned: bool
     _safe: dict[Path, bool]  # folder -> folder_is_safe (see _readable)
 
     def feeds(self, path: Path) -> set[str]:
         """The kind a data file of the folder holds (``reviews.csv`` feeds ``changes``)."""
-        folder = (self.env.root / self.path).resolve()
-        try:
-            # The parent resolved, not the name: a link's own name says what it holds.
-            rel = (path.parent.resolve() / path.name).relative_to(folder).as_posix()
-        except ValueError:
+        rel = self._relative(path)
+        if rel is None:
             return set()
-        if rel == REVIEWS_FILE:
-            return {"changes"}
         head, _, name = rel.rpartition("/")
         if head == "postmortems" and name.endswith(".md"):
             is_postmortem = name.lower() != "readme.md" and not name.startswith(("_", "."))
             return {"postmortems"} if is_postmortem else set()
-        stem, dot, suffix = rel.rpartition(".")
-        for entry in ENTRIES:
-            if dot and stem == entry.stem and f".{suffix}" in entry.suffixes:
-                return {entry.kind}
-        return set()
+        entry = entry_of(rel)
+        return {entry.feeds} if entry is not None else set()
+
+    def _relative(self, path: Path) -> str | None:
+        """``path`` relative to the data folder (its parent resolved, not the name: a
+        link's own name says what it holds), or None outside it."""
+        folder = (self.env.root / self.path).resolve()
+        try:
+            return (path.parent.resolve() / path.name).relative_to(folder).as_posix()
+        except ValueError:
+            return None
 
     # --- where the files are ------------------------------------------------
 
@@ -180,10 +204,17 @@ class FolderFinding:
             pms = self._postmortem_files(pm_dir)
             if pms:
                 found["postmortems"] = pms
+        # Not a kind: the rows of the changes' records (guardrails.sources.files).
+        self._nested = found.pop(REVIEWS, [])
         for kind in self.options.get("skip") or ():
             found.pop(str(kind), None)
         self._files = found
         return found
+
+    def _reviews_file(self) -> Path | None:
+        """The folder's reviews file (``reviews.csv``, ``.jsonl``...), None when absent."""
+        self._discover()
+        return self._nested[0] if self._nested else None
 
     def _kinds_present(self) -> set[str] | None:
         """The kinds :meth:`_discover` would find, without its list of postmortem
@@ -192,7 +223,7 @@ class FolderFinding:
         rule parser's, once a run): 5,000 postmortems cost ~20 ms of paths."""
         folder = self._root()
         listed = {sub: _listing(folder / sub, _WANTED[sub]) for sub in ("", "surveys/")}
-        kinds = set(self._table_files(folder, listed))
+        kinds = set(self._table_files(folder, listed)) - {REVIEWS}
         self._strays_once(folder, listed)
         pm_dir = folder / "postmortems"
         if pm_dir.is_dir():
@@ -265,8 +296,7 @@ class FolderFinding:
         the listing of the folder and of ``surveys/`` (:func:`_listing`); names far
         from every data file (a ``notes.yaml`` kept there) are left alone.
         """
-        names = {f"{e.stem}{s}": e.kind for e in ENTRIES for s in e.suffixes}
-        names[REVIEWS_FILE] = "changes"
+        names = {f"{e.stem}{s}": e.feeds for e in ENTRIES for s in e.suffixes}
         for sub in ("", "surveys/"):
             try:
                 found = sorted((e.name, e.is_dir()) for e in listed[sub][0].values())
@@ -345,6 +375,13 @@ class FolderFinding:
                    display=self._shown(path), error=DataFileError, what="data file",
                    real_root=self.env.real_root())
         return True
+
+    def _opener(self) -> SafeOpener:
+        """What opens the files :meth:`_readable` passed, so that the file read is the
+        file checked (guardrails.safeopen); one a load, its folders opened once."""
+        return SafeOpener(self.env.root, allow_outside=self.env.allow_outside_root,
+                          error=DataFileError, what="data file",
+                          real_root=self.env.real_root(), shown=self._shown)
 
     def _safe_folder(self, folder: Path) -> bool:
         """:func:`guardrails.paths.folder_is_safe` of ``folder``, once a folder."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardrails import yamlio
 from guardrails.sections import normalize_sections
@@ -29,14 +29,19 @@ from guardrails.sources.files_formats import (
 )
 from guardrails.sources.files_tables import NO_CHECK, valid_record
 
+if TYPE_CHECKING:
+    from guardrails.safeopen import SafeOpener
+
 
 def read_postmortem(path: Path, display: str, timezone: tzinfo | None,
-                    cache: FactCache | None = None) -> dict[str, Any]:
+                    cache: FactCache | None = None,
+                    opener: SafeOpener | None = None) -> dict[str, Any]:
     """The fact of the postmortem at ``path`` (shown as ``display``), validated.
 
     Raises :class:`guardrails.errors.DataFileError` naming the line at fault.
+    ``opener``: what opens the file checked (guardrails.safeopen).
     """
-    raw = yamlio.read_bytes(path, display)
+    raw = yamlio.read_bytes(path, display, opener)
     key = digest(raw) if cache is not None else ""
     stored = cache.postmortem(key) if cache is not None else None
     check = NO_CHECK

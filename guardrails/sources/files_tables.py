@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import tzinfo
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardrails import validation, yamlio
 from guardrails.datakinds import BUILTIN as KINDS
@@ -36,6 +36,9 @@ from guardrails.sources.files_formats import (
 )
 from guardrails.sources.files_normalise import NESTED, normaliser, set_timestamps
 from guardrails.textsafe import excerpt, quoted
+
+if TYPE_CHECKING:
+    from guardrails.safeopen import SafeOpener
 
 #: records of a file from which they are first checked in one engine call
 #: (fastvalid.every_item); below, the second engine's build costs more than it saves
@@ -59,15 +62,17 @@ def layout_of(kind: str, keys: tuple[str, ...]) -> Layout:
 
 
 def parse_table(name: str, path: Path, display: str, layout: Callable[[], Layout],
-                cache: FactCache | None) -> tuple[Table, str | None, Stored | None]:
+                cache: FactCache | None, opener: SafeOpener | None = None,
+                ) -> tuple[Table, str | None, Stored | None]:
     """The table of a tabular file: ``(table, text, pending)``.
 
     From the cache (``text`` None) when a run with this code found these very
     bytes valid: no parser, no schema engine. Else parsed from ``text``;
     ``pending`` is then what to hand :meth:`FactCache.store` once every record
-    passed (taken now, before the records are changed in place).
+    passed (taken now, before the records are changed in place). ``opener``:
+    what opens the file checked (guardrails.safeopen).
     """
-    raw = yamlio.read_bytes(path, display)
+    raw = yamlio.read_bytes(path, display, opener)
     suffix = path.suffix.lower()
     pending = None
     if cache is not None:
@@ -173,11 +178,13 @@ def valid_record(
 
 def review_rows(table: Table, timezone: tzinfo | None, *,
                 known: bool) -> list[tuple[str, int, dict[str, Any]]]:
-    """(change id, line, review) of every row of a parsed ``reviews.csv``;
-    ``known``: its bytes were found valid before (no schema check)."""
+    """(change id, line, review) of every row of a parsed reviews file (``reviews.csv``,
+    or JSON Lines, JSON, YAML records); ``known``: its bytes were found valid before
+    (no schema check)."""
     check = NO_CHECK if known else record_check("changes", "review")
+    csv = bool(table.columns)
     link = next((c for c in REVIEW_LINKS if c in table.columns), None)
-    if link is None:
+    if csv and link is None:
         raise DataFileError(
             "the header names no column 'pull_request' saying which change a review is of",
             file=table.display, line=1,
@@ -185,12 +192,27 @@ def review_rows(table: Table, timezone: tzinfo | None, *,
         )
     out = []
     for i, record in enumerate(table.records):
+        if type(record) is not dict:  # a document's item that is no mapping
+            raise_schema_error(record_check("changes", "review"), record, table, i)
+            continue
+        if not csv:  # each record says which of the two it uses; null means absent
+            if table.nulls:
+                drop_nulls(record, "")
+            link = next((c for c in REVIEW_LINKS if c in record), REVIEW_LINKS[0])
+        assert link is not None
         change = record.pop(link, None)
         if change is None:
             raise DataFileError(
-                f"the review names no change: the {link!r} cell is empty",
+                f"the review names no change: the {link!r} cell is empty" if csv else
+                "the review names no change: it has no 'pull_request' (or 'change')",
                 file=table.display, line=table.line(i), fix="write the change id",
             )
+        if not isinstance(change, str):  # ids are text, as every reference (DATA.md)
+            change = str(change) if type(change) is int else change
+        if not isinstance(change, str):
+            raise DataFileError(
+                f"the review's {link!r} is a {type(change).__name__}, not a change id",
+                file=table.display, line=table.line(i), fix="write the change id")
         if not known and not check.fast(record):
             raise_schema_error(check, record, table, i)
         line = table.line(i)

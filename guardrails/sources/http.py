@@ -51,7 +51,7 @@ from guardrails.sources.http_settings import (
     Stats,
 )
 from guardrails.sources.http_shapes import Shape
-from guardrails.sources.http_transport import Answer, Cancelled, TransportMixin
+from guardrails.sources.http_transport import Answer, BodyBudget, Cancelled, TransportMixin
 from guardrails.textsafe import printable as _escape
 from guardrails.textsafe import safe_query
 
@@ -126,6 +126,7 @@ class HttpClient(TransportMixin, PagingMixin, ConcurrencyMixin):
             ResponseCache(Path(env.cache_dir) / "http" / source, base=Path(env.cache_dir))
             if env.cache_dir else None
         )
+        self._budget = BodyBudget(settings.max_body_bytes)  # bodies held at once, all threads
         self._errors = HttpErrors(source, service, settings, has_token=self._token is not None,
                                   netloc=self._base.netloc.rpartition("@")[2],
                                   scrub=self._scrub)
@@ -182,21 +183,30 @@ class HttpClient(TransportMixin, PagingMixin, ConcurrencyMixin):
             return self._from_entry(entry, shown, purpose)
         conditional = entry.conditional_headers() if entry is not None else {}
         resp = self._send(full, conditional, shown, purpose)
-        hops = 0
-        while resp.status_code in _REDIRECTS:
-            # Followed here, not by requests: only to a URL under api_url, a few times.
-            target = urljoin(full, resp.headers.get("Location", "")[:8192])
-            hops += 1
-            if not self._under_base(target):
-                raise self._errors.error(
-                    f"GET {shown} ({purpose}) answered {resp.status_code}, a redirect outside "
-                    f"api_url ({_escape(urlsplit(target).netloc or target)[:80]}); refusing to "
-                    "follow it")
-            if hops > _MAX_REDIRECTS:
-                raise self._errors.error(
-                    f"GET {shown} ({purpose}) redirected more than {_MAX_REDIRECTS} times "
-                    "(a redirect loop?)")
-            resp = self._send(target, {}, shown, purpose)
+        try:
+            hops = 0
+            while resp.status_code in _REDIRECTS:
+                # Followed here, not by requests: only to a URL under api_url, a few times.
+                target = urljoin(full, resp.headers.get("Location", "")[:8192])
+                hops += 1
+                if not self._under_base(target):
+                    raise self._errors.error(
+                        f"GET {shown} ({purpose}) answered {resp.status_code}, a redirect outside "
+                        f"api_url ({_escape(urlsplit(target).netloc or target)[:80]}); refusing to "
+                        "follow it")
+                if hops > _MAX_REDIRECTS:
+                    raise self._errors.error(
+                        f"GET {shown} ({purpose}) redirected more than {_MAX_REDIRECTS} times "
+                        "(a redirect loop?)")
+                resp.release()
+                resp = self._send(target, {}, shown, purpose)
+            return self._answered(resp, full, shown, purpose, entry, missing_ok)
+        finally:
+            resp.release()  # decoded and cached: its bytes leave the client's budget
+
+    def _answered(self, resp: Answer, full: str, shown: str, purpose: str,
+                  entry: CacheEntry | None, missing_ok: bool) -> Page | None:
+        """The page of answer ``resp`` to GET ``full`` (no redirect)."""
         if resp.status_code == 304 and entry is not None:
             self.stats.add(not_modified=1, cache_answers=1)
             return self._from_entry(entry, shown, purpose)

@@ -41,11 +41,13 @@ COMMON_PROPERTIES: dict[str, Any] = {
     "workers": {"type": "integer", "minimum": 1, "maximum": 64,
                 "description": "Concurrent requests for per-item details."},
     "max_body_bytes": {"type": "integer", "minimum": 1,
-                       "description": "Largest answer body, decompressed, in bytes "
-                                      "(default 64 MiB); a larger one fails the source."},
+                       "description": "Most answer bytes, decompressed, the source holds at "
+                                      "once: one answer, and all the answers its workers "
+                                      "read side by side together (default 64 MiB); past "
+                                      "it the source fails."},
 }
 
-#: default cap on one decompressed answer body
+#: default cap on the decompressed answer bytes a source holds at once (one answer's too)
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
 

@@ -6,7 +6,10 @@ by :class:`_HeaderAuth` and never read from ~/.netrc), the rate-limit loop that
 waits for a limit that resets soon, and the one GET that runs on a daemon
 thread so a trickling server costs at most ``settings.deadline`` and Ctrl-C is
 never held up by a socket read. :class:`Answer` is what it hands back;
-:class:`Cancelled` is what an interrupted request raises.
+:class:`Cancelled` is what an interrupted request raises. The answer bytes
+a client holds at once, over all its worker threads, stay within
+``max_body_bytes`` (:class:`BodyBudget`): a hostile server cannot make each
+of ``workers`` threads hold a body of that size.
 
 :class:`TransportMixin` is one part of :class:`guardrails.sources.http.HttpClient`;
 its methods read the client's attributes named in :class:`_Wire`. ``requests``
@@ -60,6 +63,7 @@ class _Wire(Protocol):
     _session_lock: threading.Lock
     _cancelled: threading.Event
     _errors: HttpErrors
+    _budget: BodyBudget
 
     def _session_get(self) -> requests.Session: ...
     def _make_session(self) -> requests.Session: ...
@@ -124,6 +128,7 @@ class TransportMixin:
             pause = rate_limit_wait(resp)
             if pause is None:
                 return resp
+            resp.release()  # not kept (its message is read from it): out of the budget
             if not math.isfinite(pause) or waited + pause > self.settings.rate_limit_max_wait:
                 raise self._errors.rate_limited(resp, shown, purpose, pause)
             LOG.info("%s rate limit: waiting %.1fs", self.service, pause)
@@ -163,6 +168,14 @@ class TransportMixin:
                     "server is too slow or sends its answer a trickle at a time")
         if box.error is not None:
             exc = box.error
+            if isinstance(exc, _TooBig) and exc.read is not None:
+                raise self._errors.error(
+                    f"GET {shown} ({purpose}) stopped reading at {exc.read} bytes: with the "
+                    f"answers this source's other requests held, more than max_body_bytes="
+                    f"{self.settings.max_body_bytes} bytes (after decompression) at once, "
+                    f"the most a source holds over its {self.settings.workers} worker(s). "
+                    f"Raise sources.{self.source}.max_body_bytes if the answers are genuine "
+                    f"(or lower sources.{self.source}.workers)")
             if isinstance(exc, _TooBig):
                 raise self._errors.error(
                     f"GET {shown} ({purpose}) answered more than max_body_bytes="
@@ -182,6 +195,8 @@ class TransportMixin:
 
     def _fetch_into(self: _Wire, session: requests.Session, url: str, headers: dict[str, str],
                     box: _Box, deadline: float) -> None:
+        budget = self._budget
+        held = 0  # bytes of this answer taken from the budget
         try:
             resp = session.get(url, headers=headers, stream=True, allow_redirects=False,
                                timeout=(self.settings.timeout, self.settings.timeout))
@@ -196,15 +211,21 @@ class TransportMixin:
                         body += chunk
                         if len(body) > cap:
                             raise _TooBig()
+                        if not budget.take(len(chunk)):
+                            raise _TooBig(len(body))  # with what the others hold
+                        held += len(chunk)
                         if box.abandoned or time.monotonic() > deadline:
                             raise _Late()
-                box.answer = Answer(resp.status_code, resp.reason or "", resp.headers,
-                                    bytes(body))
+                answer = Answer(resp.status_code, resp.reason or "", resp.headers,
+                                bytes(body), budget.giver(held))
+                held = 0  # the answer's now, given back by its release()
+                box.deliver(answer)
             finally:
                 resp.close()
         except BaseException as exc:  # handed to the waiting thread
             box.error = exc
         finally:
+            budget.give(held)
             box.done.set()
 
 
@@ -217,7 +238,51 @@ class Cancelled(KeyboardInterrupt):
 
 
 class _TooBig(Exception):
-    """The body grew past max_body_bytes."""
+    """The body grew past max_body_bytes; ``read``: the bytes it had when the answers
+    the client held at once did (None: this body alone)."""
+
+    def __init__(self, read: int | None = None) -> None:
+        super().__init__()
+        self.read = read
+
+
+class BodyBudget:
+    """The answer bytes one client holds at once, over all its threads, bounded.
+
+    A GET takes each piece of its body from here as it arrives (the piece that
+    would pass ``total`` fails it); its :class:`Answer` gives the bytes back
+    once the client has decoded and cached it (:meth:`Answer.release`), and a
+    failed or abandoned read gives back what it took at once. So ``workers``
+    threads reading side by side hold at most ``total`` bytes of bodies, not
+    ``workers`` times it.
+    """
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.held = 0
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> bool:
+        with self._lock:
+            if self.held + n > self.total:
+                return False
+            self.held += n
+            return True
+
+    def give(self, n: int) -> None:
+        if n:
+            with self._lock:
+                self.held -= n
+
+    def giver(self, n: int) -> Callable[[], None]:
+        """What gives ``n`` bytes back once, however often it is called."""
+        left = [n]
+
+        def give_back() -> None:
+            with self._lock:
+                self.held -= left[0]
+                left[0] = 0
+        return give_back
 
 
 class _Late(Exception):
@@ -232,6 +297,13 @@ class Answer:
     reason: str
     headers: Mapping[str, str]
     content: bytes
+    #: gives the body's bytes back to the client's BodyBudget (once it is decoded)
+    _release: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+    def release(self) -> None:
+        """Give the body's bytes back to the budget they came from (idempotent)."""
+        if self._release is not None:
+            self._release()
 
     @property
     def links(self) -> dict[str, dict[str, str]]:
@@ -258,12 +330,26 @@ class _Box:
     error: BaseException | None = None
     abandoned: bool = False
     response: Any = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def deliver(self, answer: Answer) -> None:
+        """Leave ``answer`` for the waiting thread; one it gave up on gives its bytes
+        back at once (nobody will release it)."""
+        with self.lock:
+            self.answer = answer
+            if not self.abandoned:
+                return
+        answer.release()
 
     def abandon(self) -> None:
         """Give the request up: shut its socket, so a blocked read ends at once and
         the server sees the client go (best effort: before the answer's headers
         arrived there is no socket to reach, and the read ends at its timeout)."""
-        self.abandoned = True
+        with self.lock:
+            self.abandoned = True
+            answer = self.answer
+        if answer is not None:
+            answer.release()
         raw = getattr(self.response, "raw", None)
         # urllib3 keeps the socket on its connection, or (answers that close the
         # connection) http.client hands it to the response's file object.

@@ -323,6 +323,64 @@ def test_invalid_file_is_printed_in_full_outside_a_pre_commit_run(
         assert err.count(ERROR_LINE) == 1 and "shown by" not in err
 
 
+FAR_WAIVER = """\
+waivers:
+  - rule: sel::on-teams
+    reason: splitting the team
+    expires: 2099-01-31
+"""
+MISSPELT = PULL_REQUESTS.replace("author,", "autor,")
+FIELD_WARNING = ("org/pull_requests.csv:1: column 'autor' is not a change field: no builtin "
+                 "check reads it (it is kept for your own rules); did you mean 'author'?")
+
+
+def test_validate_prints_the_warnings_check_prints_without_failing(
+        repo: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    """A waiver years out, a misspelt column, a misspelt file name: check warns of them,
+    and so does validate (on stderr, in check's words), with or without names, exit 0."""
+    write(repo.path, "guardrails.yaml", LAYOUT["guardrails.yaml"] + FAR_WAIVER)
+    write(repo.path, "org/pull_requests.csv", MISSPELT)
+    write(repo.path, "org/incidnets.yaml", INCIDENTS)
+    assert main(["check", "--now", NOW]) == 1
+    checked = [line.removeprefix("warning: ") for line in capsys.readouterr().out.splitlines()
+               if line.startswith("warning: ")]
+    far = next(w for w in checked if "2099-01-31" in w)
+    assert far.startswith("guardrails.yaml:5: waiver for sel::on-teams expires on 2099-01-31")
+    stray = ("org/incidnets.yaml is not a data file guardrails reads (did you mean "
+             "incidents.yaml?): none of its records are read")
+    assert FIELD_WARNING in checked and stray in checked
+    for args, expected in (([], [far, FIELD_WARNING, stray]),
+                           (["guardrails.yaml"], [far]),
+                           (["org/pull_requests.csv", "org/incidnets.yaml"],
+                            [FIELD_WARNING, stray])):
+        assert main(["validate", *args]) == 0, args
+        out, err = capsys.readouterr()
+        assert out == ""
+        shown = [line.removeprefix("warning: ") for line in err.splitlines()]
+        assert all(line.startswith("warning: ") for line in err.splitlines()), err
+        # the same words (the date differs: validate has no --now)
+        assert sorted(w.split(" days after ")[0].rsplit(",", 1)[0] for w in shown) == sorted(
+            w.split(" days after ")[0].rsplit(",", 1)[0] for w in expected), args
+    # warnings beside an error: printed, and the exit code is the error's
+    write(repo.path, "org/incidents.yaml", BROKEN_INCIDENTS)
+    assert main(["validate", "org/pull_requests.csv", "org/incidents.yaml"]) == 4
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"warning: {FIELD_WARNING}" and lines[1].startswith(ERROR_LINE)
+
+
+def test_a_warning_validate_printed_is_not_repeated_by_the_check_hook(
+        repo: GitRepo, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    write(repo.path, "org/pull_requests.csv", MISSPELT)
+    code, out, _ = hook(capsys, "--offline", "org/pull_requests.csv")
+    assert FIELD_WARNING in out.splitlines()  # run by hand: the hook warns
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    assert main(["validate", "org/pull_requests.csv"]) == 0
+    assert capsys.readouterr().err == f"warning: {FIELD_WARNING}\n"
+    code, out, err = hook(capsys, "--offline", "org/pull_requests.csv")
+    assert FIELD_WARNING not in out + err and code == 1
+
+
 def test_error_record_that_is_a_symlink_is_not_followed(
         repo: GitRepo, capsys: pytest.CaptureFixture[str], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

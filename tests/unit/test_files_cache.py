@@ -618,3 +618,30 @@ def test_a_run_that_reads_some_kinds_keeps_the_others_in_the_tables_file(
     assert source_cache is not None
     raw = (tmp_path / "org" / "teams.yaml").read_bytes()
     assert source_cache.table("teams", ".yaml", raw, "teams.yaml")[0] is not None
+
+
+def test_writing_the_tables_file_deletes_the_folders_own_files_it_supersedes(
+        tmp_path: Path, cache: Path) -> None:
+    """An older release kept each table in a file of its own (KIND-<checksum>.bin); the
+    tables file holds the small ones now, so writing it deletes this folder's own file
+    of each kind it holds, and nothing of another folder's, a link or a big table's."""
+    config = write_org(tmp_path)
+    mine = FactCache(cache / "files", (tmp_path / "org").resolve())
+    folder = cache / "files"
+    folder.mkdir(parents=True)
+    retired = [mine._file(kind) for kind in ("teams", "deployments", "incidents")]
+    for path in retired:
+        path.write_bytes(b"an older release's table")
+    others = [folder / f"teams-{1:016x}.bin",  # another data folder's
+              mine._file("teams").with_suffix(".pos"),  # positions: still read
+              folder / f"{mine._file('teams').name}.bak"]
+    for path in others:
+        path.write_bytes(b"not this write's to delete")
+    target = tmp_path / "elsewhere.bin"
+    target.write_bytes(b"keep me")
+    mine._file("goals").symlink_to(target)
+    want = outputs(config, tmp_path, env={"GUARDRAILS_NO_STARTUP_CACHE": "1"}, facts=False)
+    assert outputs(config, tmp_path, facts=False) == want  # cold: the tables file written
+    assert list(folder.glob("tables-*.bin")) and not any(p.exists() for p in retired)
+    assert all(p.read_bytes() == b"not this write's to delete" for p in others)
+    assert mine._file("goals").is_symlink() and target.read_bytes() == b"keep me"

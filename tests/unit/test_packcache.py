@@ -224,3 +224,67 @@ def test_two_entries_swapped_in_the_packs_file_give_no_pack_the_others_parse(
     head["packs"][a], head["packs"][b] = [ea[0], *eb[1:]], [eb[0], *ea[1:]]
     file.write_bytes(json.dumps(head).encode() + b"\n" + body)
     assert collect(tmp_path / "p") == expected
+
+
+def test_writing_the_packs_file_deletes_the_one_pack_files_of_older_releases(
+        tmp_path: Path, startup_cache: Path) -> None:
+    """Format 1 kept a file a pack (pack-NAME-<checksum>.json), which no run reads now:
+    writing the packs file deletes them, and nothing else: not a link of that name
+    (nor its target), not a folder, not a name of another shape, not another cache's."""
+    import time
+
+    from guardrails import cachefiles
+
+    startup_cache.mkdir(parents=True, exist_ok=True)
+    retired = [startup_cache / f"pack-{name}-{i:016x}.json"
+               for i, name in enumerate(["teams", "stability", "x" * 40])]
+    left = startup_cache / f".pack-teams-{9:016x}.json.{'a' * 16}.tmp"  # a killed write
+    for path in [*retired, left]:
+        path.write_text("{}")
+    os.utime(left, (time.time() - 7200,) * 2)
+    target = tmp_path / "elsewhere.json"
+    target.write_text("keep me")
+    kept = [startup_cache / f"pack-{'y' * 41}-{1:016x}.json",  # longer than a stem was
+            startup_cache / f"pack--{2:016x}.json", startup_cache / f"pack-teams-{3:016x}.yaml",
+            startup_cache / f"doc-guardrails-{4:016x}.json", startup_cache / "pack-teams.json",
+            startup_cache / "notes.txt"]
+    for path in kept:
+        path.write_text("mine")
+    link = startup_cache / f"pack-link-{5:016x}.json"
+    link.symlink_to(target)
+    folder = startup_cache / f"pack-dir-{6:016x}.json"
+    folder.mkdir()
+    collect(tmp_path / "p")  # cold: the packs file is written
+    assert pack_files(startup_cache) and not any(p.exists() for p in [*retired, left])
+    assert all(p.read_text() == "mine" for p in kept)
+    assert link.is_symlink() and target.read_text() == "keep me" and folder.is_dir()
+    # bounded: a folder of many retired files loses RETIRED_MAX of them a write
+    many = [startup_cache / f"pack-teams-{i:016x}.json" for i in range(100, 300)]
+    for path in many:
+        path.write_text("{}")
+    for file in pack_files(startup_cache):
+        file.unlink()
+    collect(tmp_path / "p")
+    assert sum(p.exists() for p in many) == len(many) - cachefiles.RETIRED_MAX
+    # a warm run (nothing written) deletes nothing
+    collect(tmp_path / "p")
+    assert sum(p.exists() for p in many) == len(many) - cachefiles.RETIRED_MAX
+
+
+def test_a_retired_file_that_cannot_be_deleted_is_no_error(
+        tmp_path: Path, startup_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A delete refused (a read-only folder; this suite may run as root, whom no mode
+    stops, so the refusal is the system call's): the run goes on, the file stays."""
+    startup_cache.mkdir(parents=True, exist_ok=True)
+    stuck = startup_cache / f"pack-teams-{1:016x}.json"
+    stuck.write_text("{}")
+    unlink = os.unlink
+
+    def refuse(path: object, *args: object, **kwargs: object) -> None:
+        if str(path) == str(stuck):
+            raise PermissionError(13, "Permission denied", str(path))
+        unlink(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    assert collect(tmp_path / "p") and pack_files(startup_cache)
+    assert stuck.exists()
