@@ -6,10 +6,11 @@ the work tree's top, HEAD's commit): ~2 ms of a process for what a few
 small files hold. :func:`peek` reads those files instead, for the plain
 layout only, and answers None (ask git, as before) for anything else:
 
-- any ``GIT_*`` variable that can move the repository, its config, index,
-  objects or refs (``GIT_DIR``, ``GIT_INDEX_FILE``, ``GIT_CONFIG_PARAMETERS``
-  from ``git -c``, ...; a hook runs with several): only those known to touch
-  transport, identity, output or the global config pass (:data:`_HARMLESS`);
+- a ``GIT_*`` variable that is neither left out of every git the source runs
+  (:data:`MOVING`: ``GIT_DIR``, ``GIT_INDEX_FILE``, ``GIT_CONFIG_PARAMETERS``
+  from ``git -c``, ...; a hook runs with several, and git never sees them, so
+  neither does this reader) nor known to touch only transport, identity,
+  output or the global config (:data:`_HARMLESS`): a variable of a newer git;
 - ``path`` that is not the top of its work tree (git would search upward), a
   ``.git`` that is a file (linked worktrees, submodules) or a link, or a
   folder git would not take for a repository (no ``objects`` or ``refs``
@@ -47,6 +48,27 @@ from pathlib import Path
 
 from guardrails.cachefiles import read_regular
 
+#: Variables that point git at another repository, work tree, index, object store,
+#: history or configuration than the folder it is run in (``-C``), never passed on:
+#: a git hook runs with several (pre-commit sets GIT_INDEX_FILE, ``git rebase
+#: --exec`` exports GIT_DIR), and the source reads the repository its config
+#: names. git's own list (``git rev-parse --local-env-vars``, held to it by a
+#: test), the ``git -c`` ones of ``GIT_CONFIG_COUNT``, and those that change how
+#: git finds the repository, which refs it sees or how it reads a path argument.
+#: The user's own configuration stays (``GIT_CONFIG_GLOBAL``, ``..._SYSTEM``,
+#: ``..._NOSYSTEM``), as do transport, identity and tracing variables.
+MOVING = frozenset((
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT", "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE", "GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE", "GIT_PREFIX", "GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_NAMESPACE",
+    "GIT_QUARANTINE_PATH", "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS",
+    "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS",
+))
+#: and every numbered ``GIT_CONFIG_KEY_<n>`` / ``GIT_CONFIG_VALUE_<n>``
+MOVING_PREFIXES = ("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")
 #: ``GIT_*`` variables that leave the repository's layout, HEAD and index alone
 _HARMLESS = ("GIT_SSL_", "GIT_HTTP_", "GIT_CURL_", "GIT_PROXY_", "GIT_SSH", "GIT_ASKPASS",
              "GIT_TERMINAL_PROMPT", "GIT_OPTIONAL_LOCKS", "GIT_FLUSH", "GIT_PAGER",
@@ -69,7 +91,8 @@ def peek(repo: Path) -> Answer | None:
     for a plain repository whose top is ``repo`` (resolved), or None: ask git
     (see the module's docstring)."""
     for name in os.environ:
-        if name.startswith("GIT_") and not name.startswith(_HARMLESS):
+        if (name.startswith("GIT_") and not name.startswith(_HARMLESS)
+                and name not in MOVING and not name.startswith(MOVING_PREFIXES)):
             return None
     gitdir = repo / ".git"
     try:

@@ -21,32 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.errors import SourceError
-from guardrails.sources.githead import which
+from guardrails.sources.githead import MOVING, MOVING_PREFIXES, which
 
 # No prompt for credentials, no lock files taken behind the user's back, and
 # git's messages in English so errors can be recognised.
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-#: variables that point git at another repository, work tree, index, object store,
-#: history or configuration than the folder it is run in (``-C``), never passed on:
-#: a git hook runs with several (pre-commit sets GIT_INDEX_FILE, ``git rebase
-#: --exec`` exports GIT_DIR), and the source reads the repository its config
-#: names. git's own list (``git rev-parse --local-env-vars``, held to it by a
-#: test), the ``git -c`` ones of ``GIT_CONFIG_COUNT``, and those that change how
-#: git finds the repository, which refs it sees or how it reads a path argument.
-#: The user's own configuration stays (``GIT_CONFIG_GLOBAL``, ``..._SYSTEM``,
-#: ``..._NOSYSTEM``), as do transport, identity and tracing variables.
-MOVING = frozenset((
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS",
-    "GIT_CONFIG_COUNT", "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE",
-    "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE", "GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS",
-    "GIT_REPLACE_REF_BASE", "GIT_PREFIX", "GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE",
-    "GIT_COMMON_DIR",
-    "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_NAMESPACE",
-    "GIT_QUARANTINE_PATH", "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS",
-    "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS",
-))
-#: and every numbered ``GIT_CONFIG_KEY_<n>`` / ``GIT_CONFIG_VALUE_<n>``
-MOVING_PREFIXES = ("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")
 #: most bytes one read takes (the pipe's size)
 _READ = 1 << 20
 #: a read shorter than this means git is slower than us: nap before the next one

@@ -91,10 +91,22 @@ def test_variables_that_leave_the_repository_alone_keep_the_shortcut(
 
 @pytest.mark.parametrize("name", ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE",
                                   "GIT_COMMON_DIR", "GIT_CONFIG_PARAMETERS",
-                                  "GIT_OBJECT_DIRECTORY", "GIT_SHALLOW_FILE", "GIT_NEW_ONE"])
-def test_a_variable_that_may_move_the_repository_asks_git(
-        repo: GitRepo, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    monkeypatch.setenv(name, str(repo.path / ".git"))
+                                  "GIT_OBJECT_DIRECTORY", "GIT_SHALLOW_FILE",
+                                  "GIT_CONFIG_KEY_0"])
+def test_a_hooks_variables_keep_the_shortcut_as_git_never_sees_them(
+        repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    # A commit hook runs with GIT_INDEX_FILE and the like, pointing anywhere: the
+    # source leaves them out of every git it runs (gitrun.environment), so what
+    # git answers there, and what this reader answers, is the configured repository.
+    want = _git_says(repo)
+    other = _repo(tmp_path / "other")
+    monkeypatch.setenv(name, str(other.path / ".git"))
+    assert _peek(repo.path) == want
+
+
+def test_a_variable_it_does_not_know_asks_git(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_NEW_ONE", str(repo.path / ".git"))  # a newer git's
     assert githead.peek(repo.path) is None
 
 
