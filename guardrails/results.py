@@ -8,7 +8,7 @@ A check returns a :class:`CheckResult`; the runner makes it the rule's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import field
 from typing import Any
 
@@ -26,6 +26,10 @@ class Evidence:
     subject's fact was loaded from, filled in after the check by the source
     that read it (``org/deployments.csv:26``). Reporters label the first kind
     by its place and the second by its subject (docs/report.md).
+
+    That row may be found when first read rather than after the check
+    (:func:`place_later`): to the reader the three fields are plain
+    attributes either way.
     """
 
     subject: str
@@ -47,6 +51,25 @@ class Evidence:
         self.file = file
         self.line = line
         self.record = record
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for an attribute the instance lacks: file, line and record
+        # of evidence whose row is still to be found (place_later).
+        state = self.__dict__
+        find = state.get("_place")
+        if find is None or name not in _PLACE:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        # A field set since place_later (by a plugin) stays as it was set.
+        for key, value in zip(_PLACE, find(state["subject"]), strict=True):
+            state.setdefault(key, value)
+        state.pop("_place", None)
+        return state[name]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a copy or a pickle keeps: the fields, the row found first."""
+        if "_place" in self.__dict__:
+            self.__getattr__("file")
+        return self.__dict__
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"subject": self.subject, "detail": self.detail, "url": self.url}
@@ -70,6 +93,40 @@ class Evidence:
             line=data.get("line"),
             record=bool(data.get("record", False)),
         )
+
+
+#: the fields place_later can leave to be found when first read; no class-level
+#: defaults for them, so an instance without them reaches Evidence.__getattr__
+_PLACE = ("file", "line", "record", "url")
+for _name in _PLACE:
+    delattr(Evidence, _name)
+#: what a find() of place_later answers: file, line, record, url
+Place = tuple[str | None, int | None, bool, str | None]
+
+
+def place_pending(evidence: Evidence) -> bool:
+    """Whether ``evidence``'s place is still to be found (:func:`place_later`): its
+    ``file``, ``line`` and ``record`` then name a data record's row or nothing, never a
+    place a check chose, and its ``url`` is the record's when the check gave none."""
+    return "_place" in evidence.__dict__
+
+
+def place_later(evidence: Evidence, find: Callable[[str], Place]) -> None:
+    """Fill ``evidence``'s ``file``, ``line``, ``record`` (None, None, False now) and
+    ``url`` (when None) with what ``find(subject)`` answers when one is first read.
+
+    Why: a source finds a record's row through an index of its whole table
+    (guardrails.sources.files_index), the record through the store's table of its
+    kind's ids: ~0.1 s of a cold 100k run's CPU for ~25,000 evidence items, of
+    which the terminal report without ``-v`` shows no row (benchmarks/RESULTS.md,
+    "s24-cold100k"). Any reader gets the fields found at once would give: the
+    facts and the source's tables do not change after gathering.
+    """
+    state = evidence.__dict__
+    del state["file"], state["line"], state["record"]
+    if state["url"] is None:
+        del state["url"]
+    state["_place"] = find
 
 
 @record
