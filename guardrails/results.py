@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import field
 from typing import Any
 
+from guardrails import later
 from guardrails.outcomes import Outcome, Severity
 from guardrails.records import FACTORY, record
 
@@ -52,24 +53,9 @@ class Evidence:
         self.line = line
         self.record = record
 
-    def __getattr__(self, name: str) -> Any:
-        # Reached only for an attribute the instance lacks: file, line and record
-        # of evidence whose row is still to be found (place_later).
-        state = self.__dict__
-        find = state.get("_place")
-        if find is None or name not in _PLACE:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        # A field set since place_later (by a plugin) stays as it was set.
-        for key, value in zip(_PLACE, find(state["subject"]), strict=True):
-            state.setdefault(key, value)
-        state.pop("_place", None)
-        return state[name]
-
-    def __getstate__(self) -> dict[str, Any]:
-        """What a copy or a pickle keeps: the fields, the row found first."""
-        if "_place" in self.__dict__:
-            self.__getattr__("file")
-        return self.__dict__
+    # file, line, record, url of a row still to be found (place_later): guardrails.later
+    __getattr__ = later.filled
+    __getstate__ = later.state
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"subject": self.subject, "detail": self.detail, "url": self.url}
@@ -95,11 +81,9 @@ class Evidence:
         )
 
 
-#: the fields place_later can leave to be found when first read; no class-level
-#: defaults for them, so an instance without them reaches Evidence.__getattr__
+#: the fields place_later fills when first read (no class-level defaults: guardrails.later)
 _PLACE = ("file", "line", "record", "url")
-for _name in _PLACE:
-    delattr(Evidence, _name)
+later.no_class_defaults(Evidence, _PLACE)
 #: what a find() of place_later answers: file, line, record, url
 Place = tuple[str | None, int | None, bool, str | None]
 
@@ -108,25 +92,19 @@ def place_pending(evidence: Evidence) -> bool:
     """Whether ``evidence``'s place is still to be found (:func:`place_later`): its
     ``file``, ``line`` and ``record`` then name a data record's row or nothing, never a
     place a check chose, and its ``url`` is the record's when the check gave none."""
-    return "_place" in evidence.__dict__
+    return later.pending(evidence)
 
 
-def place_later(evidence: Evidence, find: Callable[[str], Place]) -> None:
+def place_later(evidence: Evidence, find: Callable[[Evidence], Place]) -> None:
     """Fill ``evidence``'s ``file``, ``line``, ``record`` (None, None, False now) and
-    ``url`` (when None) with what ``find(subject)`` answers when one is first read.
+    ``url`` (when None) with what ``find(evidence)`` answers when one is first read.
 
     Why: a source finds a record's row through an index of its whole table
     (guardrails.sources.files_index), the record through the store's table of its
     kind's ids: ~0.1 s of a cold 100k run's CPU for ~25,000 evidence items, of
-    which the terminal report without ``-v`` shows no row (benchmarks/RESULTS.md,
-    "s24-cold100k"). Any reader gets the fields found at once would give: the
-    facts and the source's tables do not change after gathering.
+    which the terminal report without ``-v`` shows no row (guardrails.later).
     """
-    state = evidence.__dict__
-    del state["file"], state["line"], state["record"]
-    if state["url"] is None:
-        del state["url"]
-    state["_place"] = find
+    later.fill_later(evidence, _PLACE, find, keep=("url",) if evidence.url is not None else ())
 
 
 @record
@@ -210,6 +188,10 @@ class Series:
             out["w"] = list(self.w)
         return out
 
+    # t, v, n, total, w of a series still to be sorted (series.build): guardrails.later
+    __getattr__ = later.filled
+    __getstate__ = later.state
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Series:
         w = data.get("w")
@@ -220,6 +202,9 @@ class Series:
 
 #: most samples one series keeps; beyond, it is thinned (guardrails/series.py)
 SERIES_CAP = 10_000
+#: the fields series.build fills when first read
+SAMPLES = ("t", "v", "n", "total", "w")
+later.no_class_defaults(Series, SAMPLES)
 
 
 @record

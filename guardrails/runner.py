@@ -170,9 +170,10 @@ def locate_evidence(result: Result, store: FactStore) -> None:
             e.url = _url(fact)
 
 
-def _place(store: FactStore, subject: str) -> Place:
-    """(file, line, record, url) of evidence about ``subject`` without a place."""
-    found = store.record(subject)
+def _place(store: FactStore, evidence: Evidence) -> Place:
+    """(file, line, record, url) of evidence without a place, as its subject's record
+    gives them."""
+    found = store.record(evidence.subject)
     if found is None:
         return None, None, False, None
     kind, fact = found
