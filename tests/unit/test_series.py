@@ -149,3 +149,12 @@ def test_a_sample_build_cannot_read_is_the_checks_error_at_once() -> None:
     with pytest.raises(TypeError):
         build("median", START, END, [(START, 1.0), (START, None)])
     assert build("median", START, END, [(START, 1.0), (START, 1.5)]).total == 2.5
+
+
+@pytest.mark.parametrize("values", [[2.5, 1.0, -0.0], [3, 1, 2], [2**70, 1, 3], [True, 1, 0.5]])
+def test_samples_kept_as_machine_words_read_back_as_they_were(values: list) -> None:
+    """Held until read as arrays where every value is a float, or an int that fits:
+    each comes back the very number, of its own type (True stays True)."""
+    pts = [(START + timedelta(seconds=i), v) for i, v in enumerate(values)]
+    got = build("median", START, END, pts).v
+    assert got == values and list(map(type, got)) == list(map(type, values))
