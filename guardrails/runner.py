@@ -8,13 +8,16 @@ of that rule; the run goes on.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
+from functools import partial
+from typing import Any
 
 from guardrails.errors import SourceError, UsageError
 from guardrails.facts import FactStore
 from guardrails.model import CheckResult, Evidence, Measure, Outcome, Result, Rule
 from guardrails.plugin import EvalContext, hookimpl
+from guardrails.results import Place, place_later
 from guardrails.waivers import Waiver
 
 
@@ -145,9 +148,15 @@ def locate_evidence(result: Result, store: FactStore) -> None:
     files source knows the file and row of every record it loaded) gets that
     file and line, marked ``record``. A fact with a web ``url`` (an issue,
     an incident page from an HTTP source) lends it to evidence that has none.
+    Evidence with no place yet gets both when first read
+    (:func:`guardrails.results.place_later`).
     """
+    find = partial(_place, store)
     for e in result.evidence:
         if e.file is not None and e.url is not None:
+            continue
+        if e.file is None and e.line is None and not e.record and type(e.subject) is str:
+            place_later(e, find)
             continue
         found = store.record(e.subject)
         if found is None:
@@ -158,9 +167,25 @@ def locate_evidence(result: Result, store: FactStore) -> None:
             if loc is not None:
                 e.file, e.line, e.record = loc[0], loc[1], True
         if e.url is None:
-            url = fact.get("url")
-            if isinstance(url, str) and url.startswith(("https://", "http://")):
-                e.url = url
+            e.url = _url(fact)
+
+
+def _place(store: FactStore, evidence: Evidence) -> Place:
+    """(file, line, record, url) of evidence without a place, as its subject's record
+    gives them."""
+    found = store.record(evidence.subject)
+    if found is None:
+        return None, None, False, None
+    kind, fact = found
+    loc = store.locate(kind, fact)
+    file, line, record = (loc[0], loc[1], True) if loc is not None else (None, None, False)
+    return file, line, record, _url(fact)
+
+
+def _url(fact: Mapping[str, Any]) -> str | None:
+    """The fact's web page, lent to evidence without one."""
+    url = fact.get("url")
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
 
 @hookimpl(trylast=True)

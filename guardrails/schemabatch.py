@@ -23,6 +23,13 @@ text), ``properties``, ``required``, ``additionalProperties``, ``items``,
 the root, and the annotations.
 tests/unit/test_schemabatch.py holds its True to the record-by-record
 answer on random tables of every data schema and on random schemas.
+
+:func:`columns_valid` answers the same for a plain CSV table of any size
+from what its reader saw of each column (guardrails.sources.files_csvplain),
+without a pass over the records: a big table's one engine call (jsonschema-rs
+reading every record) was ~90 ms of a cold run at 100,000 deployments and CI
+runs (benchmarks/RESULTS.md, "s24-cold100k"); tests/unit/test_csv_columns.py
+holds it to the record-by-record answer likewise.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from typing import Any
 
 from guardrails.smallschema import _ANNOTATIONS, _BIG, _TYPES, _is_date, _search
 
-__all__ = ["all_valid"]
+__all__ = ["all_valid", "columns_valid"]
 
 #: the Python types of the plain JSON values read here
 _PLAIN = frozenset({dict, list, str, int, float, bool, type(None)})
@@ -62,6 +69,84 @@ def all_valid(schema: Any, instances: list[Any]) -> bool:
         return _valid(schema, instances, schema, 0)
     except RecursionError:
         return False
+
+
+def columns_valid(schema: Any, cells: dict[str, Any]) -> bool:
+    """True when every record of a plain CSV table is surely valid under ``schema``,
+    told from what its reader saw of each column (files_csvplain.Column: the values'
+    type, the distinct values of a shared column, whether a cell is empty, whether
+    one is not), without reading a record.
+
+    Every record is a ``dict`` of the non-empty cells of its row, by column name,
+    their text without a lone surrogate (else the reader gives no columns). So the
+    record-level keywords are answered by the columns: ``required`` by a column
+    without an empty cell, ``properties`` and ``additionalProperties`` by each
+    column holding a value. A column's distinct values go through :func:`_valid`;
+    a column whose values were not kept (ids, timestamps, lists) is answered only
+    where its schema cannot refuse a value of its type (:func:`_any_of_type`).
+    Why (benchmarks/RESULTS.md, "s24-cold100k"): jsonschema-rs reading 100,000
+    deployments and 100,000 CI runs was ~90 ms of a cold 100k run; these few
+    facts a column cost the reader ~5 ms.
+    """
+    try:
+        return isinstance(schema, dict) and bool(cells) and _table(schema, cells)
+    except RecursionError:
+        return False
+
+
+def _table(schema: dict[str, Any], cells: dict[str, Any]) -> bool:  # noqa: PLR0911
+    props = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    if not isinstance(props, dict):
+        return False
+    for key, value in schema.items():
+        if key in _ANNOTATIONS or key in ("properties", "additionalProperties", "$defs"):
+            continue
+        if key == "$schema":
+            if not isinstance(value, str) or "2020-12" not in value:
+                return False
+        elif key == "type":
+            if value != "object" and not (isinstance(value, list) and "object" in value
+                                          and set(value) <= _TYPES):
+                return False
+        elif key == "required":
+            if not isinstance(value, list) or not all(
+                    type(n) is str and n in cells and cells[n][2] for n in value):
+                return False
+        else:
+            return False
+    for name, (kind, values, _full, some) in cells.items():
+        if not some:
+            continue  # no record holds it
+        sub = props.get(name, extra)
+        if sub is False:
+            return False
+        if values is not None:
+            if not _valid(sub, values, schema, 0):
+                return False
+        elif not _any_of_type(sub, kind):
+            return False
+    return True
+
+
+def _any_of_type(schema: Any, kind: type | None) -> bool:
+    """Whether ``schema`` holds every text (``kind`` str) or every non-empty list of
+    texts (``kind`` list): keywords that read no value but its type."""
+    if schema is True:
+        return kind in (str, list)
+    if not isinstance(schema, dict) or kind not in (str, list):
+        return False
+    name = "string" if kind is str else "array"
+    for key, value in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        if key == "type":
+            names = [value] if isinstance(value, str) else value
+            if not isinstance(names, list) or name not in names or not set(names) <= _TYPES:
+                return False
+        elif not (key == "items" and kind is list and _any_of_type(value, str)):
+            return False
+    return True
 
 
 def _of(values: list[Any], types: set[type], kind: type) -> list[Any]:

@@ -17,14 +17,19 @@ samples, an approximation the merged report says it made.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from array import array
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import compress, islice
 from operator import eq, itemgetter
 from typing import Any
 
+from guardrails import later
 from guardrails.model import SERIES_CAP, Series
+from guardrails.results import SAMPLES
 from guardrails.timeutil import iso
 
 #: how each ``agg`` turns samples into a value
@@ -37,20 +42,60 @@ _time = itemgetter(0)
 
 def build(agg: str, start: datetime, end: datetime,
           points: Iterable[tuple[datetime, float | int]], cap: int = SERIES_CAP) -> Series:
-    """The series of ``points`` (each inside ``[start, end)``), sorted and bounded."""
+    """The series of ``points`` (each inside ``[start, end)``), sorted and bounded.
+
+    The samples are read now; when they are all numbers (so that nothing below can
+    fail) they are sorted, summed and thinned when a report first reads the series
+    (guardrails.later): ~50% of the ~0.1-0.25 s seven series cost a 100k run, and
+    the terminal report reads none (benchmarks/RESULTS.md, "s24-cold100k").
+    """
     # Whole seconds since start, floored: timedelta // timedelta is integer arithmetic
     # (int(total_seconds() // 1) gives the same for any time within ~285 years of
     # start, where a float still holds microseconds exactly), ~40% faster a sample.
-    pairs = [((ts - start) // _SECOND, v) for ts, v in points]
-    t, v = _sorted(pairs)
+    given = list(points)
+    # Times and values as machine words until read: held beside the run's facts, a
+    # list of (int, value) pairs was ~1.5 MiB a series (+11 MiB of the 100k run's
+    # peak), a list of the values ~0.5 MiB (+6 MiB of a warm run's).
+    times = array("q", [(ts - start) // _SECOND for ts, _ in given])
+    values: Sequence[Any] = list(map(_value, given))
+    del given
+    series = Series(agg=agg, start=iso(start) or "", end=iso(end) or "")
+    types = set(map(type, values))
+    if types <= _NUMBERS:
+        later.fill_later(series, SAMPLES, partial(_samples, times, _words(values, types), cap))
+    else:  # anything else sorted and summed now: its error is the check's
+        series.t, series.v, series.n, series.total, series.w = _samples(times, values, cap,
+                                                                        series)
+    return series
+
+
+def _words(values: list[Any], types: set[type]) -> Sequence[Any]:
+    """``values`` as an array when all are floats or all ints (not bools) that fit one:
+    each reads back as the very number, of its type."""
+    if types == {float}:
+        return array("d", values)
+    if types == {int}:
+        with contextlib.suppress(OverflowError):
+            return array("q", values)
+    return values
+
+
+_value = itemgetter(1)
+#: sample values whose sort and sum cannot fail
+_NUMBERS = frozenset({int, float, bool})
+
+
+def _samples(times: Sequence[int], values: Sequence[Any], cap: int,
+             series: Series) -> tuple[list[int], list[Any], int, float | int, list[int] | None]:
+    """``(t, v, n, total, w)`` of the samples ``times`` and ``values``."""
+    t, v = _sorted(list(zip(times, values, strict=True)))
     # every value an int (bools too) -> an exact int sum; one isinstance per type
     total: float | int = (sum(v) if all(issubclass(k, int) for k in set(map(type, v)))
                           else math.fsum(v))
-    series = Series(agg=agg, start=iso(start) or "", end=iso(end) or "", t=t, v=v,
-                    n=len(v), total=total)
     if len(v) > cap:
-        series.t, series.v, series.w = thin(t, v, None, cap)
-    return series
+        kept_t, kept_v, w = thin(t, v, None, cap)
+        return kept_t, kept_v, len(v), total, w
+    return t, v, len(v), total, None
 
 
 def _sorted(pairs: list[tuple[int, Any]]) -> tuple[list[int], list[Any]]:

@@ -16,6 +16,7 @@ from typing import ClassVar
 from guardrails.model import Evidence, Outcome, Report, Result, Severity
 from guardrails.plugin import Reporter, hookimpl
 from guardrails.progress import MAX_COLUMNS
+from guardrails.results import place_pending
 from guardrails.textsafe import inert_line, printable
 
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "cyan": "36"}
@@ -252,15 +253,16 @@ class TerminalReporter(Reporter):
         self._evidence_lines(evidence, indent="  ")
 
     def _evidence_lines(self, evidence: list[Evidence], indent: str) -> None:
-        shown = [_clean_evidence(e)
-                 for e in (evidence if self.verbose else evidence[:EVIDENCE_SHOWN])]
+        verbose = self.verbose
+        shown = [_clean_evidence(e, places=verbose)
+                 for e in (evidence if verbose else evidence[:EVIDENCE_SHOWN])]
         labels = [_label(e) for e in shown]
         width = max((len(s) for s in labels), default=0)
         for e, label in zip(shown, labels, strict=True):
             text = f"{indent}{label.ljust(width)}  {e.detail}".rstrip()
-            if e.record and e.file and self.verbose:
+            if verbose and e.record and e.file:
                 text += f"  ({_place(e)})"
-            if e.url and self.verbose:
+            if verbose and e.url:
                 text += f"  <{e.url}>"
             self.line(text)
         hidden = len(evidence) - len(shown)
@@ -344,17 +346,21 @@ def clean(r: Result, *, evidence: bool = True) -> Result:
         evidence=[_clean_evidence(e) for e in r.evidence] if evidence else r.evidence)
 
 
-def _clean_evidence(e: Evidence) -> Evidence:
+def _clean_evidence(e: Evidence, places: bool = True) -> Evidence:
     """``e``, or a copy of it whose text cannot steer the terminal.
 
     Printable text comes back from :func:`printable` as the very object, and
     then ``e`` itself is used (the reporter only reads it): a copy of each of
     the ~25,000 evidence items of a 100,000-fact run, twice a run, was
-    ~0.1 s of its CPU.
+    ~0.1 s of its CPU. ``places=False`` (without ``-v``): a place still to be
+    found, which will not be shown, is left unread (results.place_later).
     """
     subject, detail = printable(e.subject), printable(e.detail)
-    url = printable(e.url) if e.url else e.url
     team = printable(e.team) if e.team else e.team
+    if (not places and place_pending(e) and subject is e.subject and detail is e.detail
+            and team is e.team):
+        return e
+    url = printable(e.url) if e.url else e.url
     file = printable(e.file) if e.file else e.file
     if (subject is e.subject and detail is e.detail and url is e.url and team is e.team
             and file is e.file):
@@ -381,7 +387,7 @@ def _label(e: Evidence) -> str:
     reader than ``deployment/dep-5560``, so it is shown after the detail,
     with ``-v`` only.
     """
-    if e.file and not e.record:
+    if not place_pending(e) and e.file and not e.record:  # pending: a record's, or none
         return _place(e)
     return e.subject
 

@@ -72,10 +72,11 @@ def _number_error(name: str, index: int, cell: str, expected: str, display: str,
     )
 
 
-def csv_rows(text: str, display: str,
-             layout: Layout) -> tuple[list[dict[str, Any]], tuple[str, ...], Sequence[int]]:
+def csv_rows(text: str, display: str, layout: Layout) -> tuple[
+        list[dict[str, Any]], tuple[str, ...], Sequence[int], dict[str, Any] | None]:
     """A CSV file with a header line: its records (empty cells are absent fields), its
-    columns, and the line each record starts on."""
+    columns, the line each record starts on, and what the plain reader saw of each
+    column (files_csvplain.Column; None when the row loop read it)."""
     import csv  # here: a warm run reads its tables from the org data cache
 
     if "\0" in text:  # one scan of the text in C, not a test a cell
@@ -107,7 +108,7 @@ def csv_rows(text: str, display: str,
 
         plain = plain_records(text, columns, convert, shared)
         if plain is not None:
-            return plain[0], columns, plain[1]
+            return plain[0], columns, plain[1], plain[2]
     intern = sys.intern
     strip = str.strip
     records: list[dict[str, Any]] = []
@@ -143,7 +144,7 @@ def csv_rows(text: str, display: str,
                 starts.append(start)
     except csv.Error as exc:
         raise _csv_error(exc, text, display, last + 1) from None
-    return records, columns, starts
+    return records, columns, starts, None
 
 
 def _width_error(cells: int, width: int, display: str, line: int) -> DataFileError:

@@ -22,6 +22,9 @@ integer or number that does not convert) sends the whole file to the row
 loop, which reads it, or words its first error, as before.
 tests/unit/test_csv_plain.py holds the two to the same records, types, key
 order and lines (or error) on random texts.
+
+It also tells what it saw of each column (:data:`Column`), from which the
+schema check answers for the whole table (guardrails.schemabatch.columns_valid).
 """
 
 from __future__ import annotations
@@ -39,13 +42,24 @@ BLOCK_CHARS = 1 << 16
 _ASCII_SPACE = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
 
 Convert = tuple[str, Callable[[str], Any], str]
+#: what the reader saw of a column, for a verdict on the whole table
+#: (guardrails.schemabatch.columns_valid): the type of every non-empty value (str,
+#: list of text, or None: a number column), its distinct non-empty values when kept
+#: (the shared columns: few and interned), whether no cell is empty, whether one is not
+Column = tuple[type | None, list[Any] | None, bool, bool]
 
 
-def plain_records(text: str, columns: tuple[str, ...], convert: list[Convert],
-                  shared: list[str]) -> tuple[list[dict[str, Any]], Sequence[int]] | None:
-    """``(records, start lines)`` of the rows after the header line of ``text``, as
-    the row loop of ``read_csv`` builds them, or None when ``text`` is not plain
-    (see the module's docstring). ``convert``, ``shared``: read_csv's."""
+def plain_records(text: str, columns: tuple[str, ...], convert: list[Convert], shared: list[str],
+                  ) -> tuple[list[dict[str, Any]], Sequence[int], dict[str, Column] | None] | None:
+    """``(records, start lines, columns seen)`` of the rows after the header line of
+    ``text``, as the row loop of ``read_csv`` builds them, or None when ``text`` is not
+    plain (see the module's docstring). ``convert``, ``shared``: read_csv's.
+
+    The columns seen (:data:`Column` by name; None for a text holding a lone
+    surrogate, or a header naming a column twice) let the schema check answer for
+    the whole table from a few facts a column (guardrails.schemabatch.columns_valid)
+    instead of reading every record: they cost two C passes over each column's
+    cells, and a set update for each shared column."""
     import csv
 
     if '"' in text or "\0" in text:
@@ -62,11 +76,16 @@ def plain_records(text: str, columns: tuple[str, ...], convert: list[Convert],
     limit = csv.field_size_limit()
     width = len(columns)
     names = tuple(name for name in columns if name)  # an unnamed column is dropped
-    strip = not (text.isascii() and not any(c in text for c in _ASCII_SPACE))
+    ascii_text = text.isascii()
+    strip = not (ascii_text and not any(c in text for c in _ASCII_SPACE))
     converters = {name: conv for name, conv, _ in convert}
     interned = set(shared)
     plain_values = not converters  # the values are the (stripped, interned) cells
     intern = sys.intern
+    # per named column: [distinct cells (shared columns) or None, no cell empty, a cell not]
+    seen: dict[str, list[Any]] | None = None
+    if len(set(names)) == len(names) and (ascii_text or _encodes(text)):
+        seen = {name: [set() if name in interned else None, True, False] for name in names}
     records: list[dict[str, Any]] = []
     pos, stop = head + len(end), len(text)
     if text.endswith(end):
@@ -93,6 +112,14 @@ def plain_records(text: str, columns: tuple[str, ...], convert: list[Convert],
             if name in interned:
                 col = tuple(map(intern, col))
             cells.append(col)
+            if seen is not None:
+                saw = seen[name]
+                if saw[0] is not None:
+                    saw[0].update(col)
+                if saw[1] and not all(col):
+                    saw[1] = False
+                if not saw[2] and any(col):
+                    saw[2] = True
             conv = converters.get(name)
             if conv is not None:
                 try:
@@ -108,8 +135,34 @@ def plain_records(text: str, columns: tuple[str, ...], convert: list[Convert],
             records.extend([dict(compress(zip(names, v, strict=True), c))
                             for v, c in zip(zip(*values, strict=True), zip(*cells, strict=True),
                                             strict=True)])
+    found = _columns(seen, converters) if seen is not None else None
     if records and all(records):
-        return records, range(2, len(records) + 2)
+        return records, range(2, len(records) + 2), found
     # Rows of empty cells are spreadsheet leftovers, not records.
     starts = [n for n, r in enumerate(records, 2) if r]
-    return [r for r in records if r], starts
+    return [r for r in records if r], starts, found
+
+
+def _encodes(text: str) -> bool:
+    """Whether ``text`` holds no lone surrogate (a value schemabatch reads as plain)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _columns(seen: dict[str, list[Any]],
+             converters: dict[str, Callable[[str], Any]]) -> dict[str, Column]:
+    """The :data:`Column` of each named column from what the blocks saw."""
+    out: dict[str, Column] = {}
+    for name, (distinct, full, some) in seen.items():
+        conv = converters.get(name)
+        values = None
+        if distinct is not None:
+            distinct.discard("")
+            # each cell converted once already, in its block: no error here
+            values = list(distinct) if conv is None else [conv(c) for c in distinct]
+        out[name] = (str if conv is None else list if conv is str.split else None,
+                     values, full, some)
+    return out

@@ -81,6 +81,14 @@ class RecordCheck:
         is not or it cannot tell (then ask ``fast`` of each): see fastvalid.every_item."""
         return (every_item(self._engine_schema) if self.compiled else None) or _cannot_tell
 
+    def every_column(self, cells: dict[str, Any]) -> bool:
+        """True when every record of a plain CSV table is surely valid, told from what
+        its reader saw of each column (guardrails.schemabatch.columns_valid); False
+        when one is not or it cannot tell."""
+        from guardrails.schemabatch import columns_valid
+
+        return self.compiled and columns_valid(self._engine_schema, cells)
+
     def every_small(self, records: list[Any]) -> bool:
         """True when every record of a small list is surely valid, checked a column
         at a time (guardrails.schemabatch); False when one is not or it cannot tell."""
@@ -267,5 +275,6 @@ def read_csv(text: str, display: str, layout: Layout) -> Table:
     (:func:`guardrails.sources.files_csv.csv_rows`)."""
     from guardrails.sources.files_csv import csv_rows  # for CSV files only
 
-    records, columns, starts = csv_rows(text, display, layout)
-    return Table(display, records, columns=columns, starts=_compact(starts), nulls=False)
+    records, columns, starts, cells = csv_rows(text, display, layout)
+    return Table(display, records, columns=columns, starts=_compact(starts), nulls=False,
+                 cells=cells)

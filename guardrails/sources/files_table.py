@@ -36,12 +36,16 @@ class Table:
     _json_starts: list[int] | None = field(default=None, repr=False)
     #: where the positions of ``text`` are kept across runs (files_cachefile.Positions)
     positions_store: Any = field(default=None, repr=False, compare=False)
+    #: what the plain CSV reader saw of each column (files_csvplain.Column), for a
+    #: verdict on every record at once (schemabatch.columns_valid); None otherwise
+    cells: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def __init__(self, display: str, records: list[Any], columns: tuple[str, ...] = (),
                  starts: Sequence[int] | None = None, text: str | None = None,
                  prefix: PathKey = (), positions: dict[PathKey, Position] | None = None,
                  single: bool = False, nulls: bool = True,
-                 _json_starts: list[int] | None = None, positions_store: Any = None) -> None:
+                 _json_starts: list[int] | None = None, positions_store: Any = None,
+                 cells: dict[str, Any] | None = None) -> None:
         self.display = display
         self.records = records
         self.columns = columns
@@ -53,6 +57,7 @@ class Table:
         self.nulls = nulls
         self._json_starts = _json_starts
         self.positions_store = positions_store
+        self.cells = cells
 
     def line(self, index: int, path: PathKey = ()) -> int | None:
         """Line of record ``index`` (or of ``path`` inside it), counted from 1."""

@@ -142,3 +142,72 @@ def test_junit_lists_the_row_after_the_subject(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     res = run_cli(["check", "-f", "junit"])
     assert "team/beta  org/teams.yaml:7  9 members (max 8)" in res.stdout
+
+
+def counted(store: FactStore) -> list[str]:
+    """The subjects' kinds the store's locators are asked about, from now on."""
+    asked: list[str] = []
+    real = store.locators[0]
+
+    def locate(kind, fact, field=None):  # type: ignore[no-untyped-def]
+        asked.append(kind)
+        return real(kind, fact, field)
+
+    store.locators = [locate]
+    return asked
+
+
+def test_a_place_is_found_when_first_read_and_as_at_once(tmp_path: Path) -> None:
+    """The runner leaves a record's place to be found when a reader asks it
+    (results.place_later): the same file, line, record flag and lent url."""
+    import copy
+    import pickle
+
+    write(tmp_path, "deployments.jsonl",
+          '{"id": "d1", "service": "api", "finished_at": "2026-10-01T00:00:00Z",'
+          ' "status": "success", "url": "https://ci.example/d1"}\n')
+    _, store = loaded(tmp_path)
+    asked = counted(store)
+    items = [Evidence("deployment/d1"), Evidence("deployment/d1"), Evidence("deployment/d1"),
+             Evidence("deployment/nope")]
+    r = result_with(*items)
+    locate_evidence(r, store)
+    assert asked == []  # nothing found yet
+    assert items[0].line == 1 and asked == ["deployments"]
+    assert (items[0].file, items[0].record, items[0].url) == (
+        "org/deployments.jsonl", True, "https://ci.example/d1")
+    assert asked == ["deployments"]  # once an item
+    assert items[1] == Evidence("deployment/d1", url="https://ci.example/d1",
+                                file="org/deployments.jsonl", line=1, record=True)
+    items[2].file = "set/by/a/plugin.txt"  # a field set since stays as set
+    assert (items[2].file, items[2].line, items[2].record) == ("set/by/a/plugin.txt", 1, True)
+    assert items[3].to_json() == {"subject": "deployment/nope", "detail": "", "url": None}
+    again = result_with(Evidence("deployment/d1"), Evidence("deployment/d1", url="mine"))
+    locate_evidence(again, store)
+    for e in (copy.copy(again.evidence[0]), pickle.loads(pickle.dumps(again.evidence[1]))):
+        assert "_place" not in vars(e) and (e.file, e.line) == ("org/deployments.jsonl", 1)
+    assert again.evidence[1].url == "mine"  # the check's own url is kept
+
+
+def test_the_terminal_without_v_finds_no_place(tmp_path: Path) -> None:
+    """Without -v the terminal shows no record's row nor url: none is looked for.
+    With -v every shown item's is, and shown as before."""
+    import io
+
+    from guardrails.plugin import ReportOptions
+    from guardrails.reporters.terminal import TerminalReporter
+
+    write(tmp_path, "deployments.jsonl", "".join(
+        f'{{"id": "d{i}", "service": "api", "finished_at": "2026-10-01T00:00:00Z",'
+        f' "status": "success"}}\n' for i in range(8)))
+    _, store = loaded(tmp_path)
+    asked = counted(store)
+    for verbosity, looked in ((0, 0), (1, 8)):
+        r = result_with(*(Evidence(f"deployment/d{i}", "failed") for i in range(8)))
+        locate_evidence(r, store)
+        out = io.StringIO()
+        TerminalReporter(out, ReportOptions(verbosity=verbosity))._evidence(r.evidence)
+        assert len(asked) == looked
+        assert ("(org/deployments.jsonl:8)" in out.getvalue()) is bool(verbosity)
+        assert out.getvalue().startswith("  deployment/d0  failed")
+        asked.clear()

@@ -119,3 +119,42 @@ def test_a_version_2_report_has_no_series() -> None:
     data["version"] = 2
     del data["results"][0]["series"]
     assert Report.from_json(data).results[0].series is None
+
+
+def test_samples_are_sorted_when_first_read_and_as_at_once() -> None:
+    """build reads the samples at once and sorts, sums and thins them when a
+    reader first asks (guardrails.later): the same fields, compared, copied and
+    pickled as a series built whole."""
+    import copy
+    import pickle
+
+    rng = random.Random(7)
+    pts = [(START + timedelta(seconds=rng.randrange(86400)), rng.random()) for _ in range(50)]
+    whole = Series(agg="median", start="2026-08-22T00:00:00Z", end="2026-11-20T00:00:00Z",
+                   t=sorted((t - START) // timedelta(seconds=1) for t, _ in pts))
+    lazy = build("median", START, END, iter(pts), cap=20)
+    assert "t" not in vars(lazy)  # not sorted yet
+    assert lazy.t == build("median", START, END, pts, cap=20).t
+    assert (lazy.n, lazy.w is not None, len(lazy.t)) == (50, True, 17)
+    for other in (build("median", START, END, pts), copy.deepcopy(build("median", START, END,
+                                                                            pts))):
+        assert other.t == whole.t and other == pickle.loads(pickle.dumps(other))
+
+
+def test_a_sample_build_cannot_read_is_the_checks_error_at_once() -> None:
+    """A time that is not one fails in build (the rule's error, as before); values
+    that are not numbers are sorted and summed at once, failing there too."""
+    with pytest.raises(TypeError):
+        build("median", START, END, [(START, 1.0), (None, 2.0)])
+    with pytest.raises(TypeError):
+        build("median", START, END, [(START, 1.0), (START, None)])
+    assert build("median", START, END, [(START, 1.0), (START, 1.5)]).total == 2.5
+
+
+@pytest.mark.parametrize("values", [[2.5, 1.0, -0.0], [3, 1, 2], [2**70, 1, 3], [True, 1, 0.5]])
+def test_samples_kept_as_machine_words_read_back_as_they_were(values: list) -> None:
+    """Held until read as arrays where every value is a float, or an int that fits:
+    each comes back the very number, of its own type (True stays True)."""
+    pts = [(START + timedelta(seconds=i), v) for i, v in enumerate(values)]
+    got = build("median", START, END, pts).v
+    assert got == values and list(map(type, got)) == list(map(type, values))
