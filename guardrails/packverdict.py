@@ -37,11 +37,13 @@ pack invalid leaves that pack without a verdict, which
 tests/unit/test_packverdict.py refuses, and fails every test that collects
 the packs with the verdicts off. The fingerprint is the ``ascii()`` text of
 those definitions (literals of the code, so in the code's order); one that
-holds an object's address never matches twice, so has no verdict. What the config adds is validated on every run as before: its
-overrides of builtin rules, its own packs, ``focus``. The fact kinds a rule
-may name are the only input that grows with the config (its sources add
-kinds); a verdict is made with none of them, and validity only widens with
-more kinds, so it holds under any config.
+holds an object's address never matches twice, so has no verdict.
+
+What the config adds is validated on every run as before: its overrides of
+builtin rules, its own packs, ``focus``. The fact kinds a rule may name are
+the only input that grows with the config (its sources add kinds); a verdict
+is made with none of them, and validity only widens with more kinds, so it
+holds under any config.
 """
 
 from __future__ import annotations
