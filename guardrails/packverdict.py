@@ -48,6 +48,7 @@ holds under any config.
 
 from __future__ import annotations
 
+import operator
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -118,17 +119,21 @@ def fingerprint(data: Any, checks: Mapping[str, Any], metrics: Mapping[str, Any]
     try:
         for entry in rules:
             name = entry.get("check") if isinstance(entry, dict) else None
-            check = checks.get(name) if isinstance(name, str) else None
-            if check is None or not isinstance(name, str):
+            if not isinstance(name, str):
                 return None
             if name not in parts:
+                check = checks.get(name)
+                if check is None:
+                    return None
                 parts[name] = _text(check, ("schema", "kinds"))
             if name == "metric":
                 metric_name = entry.get("metric")
-                metric = metrics.get(metric_name) if isinstance(metric_name, str) else None
-                if metric is None:
+                if not isinstance(metric_name, str):
                     return None
                 if f"metric:{metric_name}" not in parts:
+                    metric = metrics.get(metric_name)
+                    if metric is None:
+                        return None
                     parts[f"metric:{metric_name}"] = _text(metric, ("params", "unit", "kinds"))
         schema = load_schema("rules")
         text = "\n".join([__version__, _text(schema, None),
@@ -138,7 +143,28 @@ def fingerprint(data: Any, checks: Mapping[str, Any], metrics: Mapping[str, Any]
     return blake2(text.encode("ascii"), PERSON)
 
 
+#: (ids of an object and of the values read) -> (those objects, their text): a check,
+#: metric or schema described once a process (six packs name the same few), and
+#: described again when any of them is another object (a check's schema replaced)
+_TEXTS: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
+
+
 def _text(item: Any, fields: tuple[str, ...] | None) -> str:
+    """:func:`_describe`, once for the same objects (a schema changed in place, not
+    replaced, is not seen: the schemas are literals of the code)."""
+    values = (item,) if fields is None else (
+        item, type(item), getattr(item, "name", None), *(getattr(item, f, None) for f in fields))
+    key = tuple(map(id, values))
+    known = _TEXTS.get(key)
+    if known is not None and all(map(operator.is_, known[0], values)):
+        return known[1]
+    text = _describe(item, fields)
+    if len(_TEXTS) < 1024:
+        _TEXTS[key] = (values, text)
+    return text
+
+
+def _describe(item: Any, fields: tuple[str, ...] | None) -> str:
     """``ascii()`` of ``item`` (a schema), or of its class, name and ``fields``: the
     schemas are literals of the code, so their order is the code's; an object whose
     text holds its address (``<... at 0x...>``) never matches, so has no verdict."""

@@ -93,9 +93,9 @@ class RuleParser:
         return self._registry
 
     def parse(self, path: Path) -> list[Rule]:
-        shown = display_rule_path(path, self.config)
+        builtin = is_builtin(path)  # resolves the path: once a pack
+        shown = f"rules/{path.name}" if builtin else display_rule_path(path, self.config)
         self._source = (shown, path)
-        builtin = is_builtin(path)
         key, raw = packcache.read_pack(path) if builtin else (None, None)
         # A builtin pack whose validation ships with the package and holds in this
         # run (guardrails/packverdict.py) is neither validated nor cached; one that
