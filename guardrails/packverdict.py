@@ -143,17 +143,19 @@ def fingerprint(data: Any, checks: Mapping[str, Any], metrics: Mapping[str, Any]
     return blake2(text.encode("ascii"), PERSON)
 
 
-#: (ids of an object and of the values read) -> (those objects, their text): a check,
-#: metric or schema described once a process (six packs name the same few), and
-#: described again when any of them is another object (a check's schema replaced)
+#: (ids of a schema, or of a check's or metric's class, name and the values read) ->
+#: (those objects, the text): each described once a process (six packs name the same
+#: few), and again when any of them is another object (a check's schema replaced)
 _TEXTS: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
 
 
 def _text(item: Any, fields: tuple[str, ...] | None) -> str:
     """:func:`_describe`, once for the same objects (a schema changed in place, not
     replaced, is not seen: the schemas are literals of the code)."""
+    # A check's instance is made anew by each collection of its plugin's hook: its
+    # class, name and the values read (class attributes) are what stay the same.
     values = (item,) if fields is None else (
-        item, type(item), getattr(item, "name", None), *(getattr(item, f, None) for f in fields))
+        type(item), getattr(item, "name", None), *(getattr(item, f, None) for f in fields))
     key = tuple(map(id, values))
     known = _TEXTS.get(key)
     if known is not None and all(map(operator.is_, known[0], values)):

@@ -271,8 +271,14 @@ def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
                 yield start, "\n".join(block)
             block, blank_before = [], True
             continue
-        m = _FENCE.match(line)
-        indented = line.startswith("\t") or len(line) - len(line.lstrip(" ")) >= 4
+        # Each pattern is asked only of a line whose first character after its spaces
+        # may start what it matches (a fence: ` or ~; a heading: #; a list item:
+        # -, *, + or a digit): most lines are prose, and a match call costs ~1,000
+        # instructions.
+        lead = line.lstrip(" ")
+        opening = lead[:1]
+        m = _FENCE.match(line) if opening in ("`", "~") else None
+        indented = line.startswith("\t") or len(line) - len(lead) >= 4
         if m or (indented and (in_code or (blank_before and not in_list))):
             if block:
                 yield start, "\n".join(block)
@@ -285,8 +291,9 @@ def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
             continue
         in_code = False
         # Each pattern asked once a line (a heading is never a list item: "#" vs "-*+0-9")
-        heading = _HEADING.match(line) is not None
-        item = not heading and _LIST_ITEM.match(line) is not None
+        heading = opening == "#" and _HEADING.match(line) is not None
+        item = not heading and (opening in ("-", "*", "+") or opening.isdigit()) \
+            and _LIST_ITEM.match(line) is not None
         if (heading or item) and block:
             yield start, "\n".join(block)
             block = []

@@ -8,13 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import write
+from helpers import collect_rules, write
 
 from guardrails import packdata, rulepaths
-from guardrails.config import RunOptions, load_config
 from guardrails.errors import UsageError
 from guardrails.model import Rule
-from guardrails.session import Session
 
 ALL_BUILTIN = "rules:\n" + "".join(f"  - builtin:{name}\n" for name in rulepaths.builtin_packs())
 
@@ -27,13 +25,7 @@ def _no_shipped_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def collect(root: Path, config: str = ALL_BUILTIN, **options: object) -> list[Rule]:
-    cfg = load_config(write(root, "guardrails.yaml", config), RunOptions(**options))
-    session = Session(cfg)
-    session.configure()
-    try:
-        return session.collect()
-    finally:
-        session.unconfigure()
+    return collect_rules(root, config, **options)
 
 
 def pack_files(cache: Path) -> list[Path]:

@@ -10,16 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import write
+from helpers import ALL_BUILTIN, collect_rules, write
 
 import guardrails
 from guardrails import packdata, packgen, packverdict, rulepaths, validation
-from guardrails.config import RunOptions, load_config
 from guardrails.errors import UsageError
-from guardrails.model import Rule
-from guardrails.session import Session
-
-ALL_BUILTIN = "rules:\n" + "".join(f"  - builtin:{name}\n" for name in rulepaths.builtin_packs())
 
 
 @pytest.fixture(autouse=True)
@@ -41,14 +36,7 @@ def _validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def collect(root: Path, config: str = ALL_BUILTIN, **options: Any) -> list[Rule]:
-    cfg = load_config(write(root, "guardrails.yaml", config), RunOptions(**options))
-    session = Session(cfg)
-    session.configure()
-    try:
-        return session.collect()
-    finally:
-        session.unconfigure()
+collect = collect_rules
 
 
 def test_every_builtin_pack_ships_its_verdict() -> None:

@@ -325,6 +325,31 @@ def test_blame_quick_test_never_hides_a_hit_beyond_ascii(pieces: list[str], body
         incidents.blame_hits(pm, pattern, phrases)
 
 
+_LINE_STARTS = st.sampled_from([
+    "", " ", "  ", "   ", "    ", "\t", "#", "##", "####### ", "# ", "-", "- ", "* ", "+ ",
+    "+", "1. ", "12) ", "1.", "\u0663. ", "\u00b2. ", "```", "~~~", "````", "`", "~",
+    "text", "x", "\u00e1", "-blame", "#tag",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_LINE_STARTS, max_size=3).map("".join), max_size=30),
+       st.integers(min_value=1, max_value=4))
+def test_prose_blocks_skip_a_pattern_only_where_it_cannot_match(lines: list[str],
+                                                                 first: int) -> None:
+    """prose_blocks asks each line pattern only of a line whose first character after
+    its spaces may start a match: wherever it does not ask, the pattern finds nothing."""
+    for line in lines:
+        lead = line.lstrip(" ")[:1]
+        if lead not in ("`", "~"):
+            assert incidents._FENCE.match(line) is None, line
+        if lead != "#":
+            assert incidents._HEADING.match(line) is None, line
+        if not (lead in ("-", "*", "+") or lead.isdigit()):
+            assert incidents._LIST_ITEM.match(line) is None, line
+    assert all(isinstance(n, int) for n, _ in incidents.prose_blocks(lines, first))
+
+
 PHRASES = """\
 ---
 incident: INC-11
