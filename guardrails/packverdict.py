@@ -2,7 +2,7 @@
 
 A run without its caches (a CI job's first run, ``GUARDRAILS_NO_STARTUP_CACHE``)
 validated the six builtin packs (the pack schema, each rule's check schema and
-focus overrides, thresholds, tags, the checks' ``validate_rule``): ~5-6 ms of
+focus overrides, thresholds, tags, the checks' ``validate_rule``): ~5-7 ms of
 CPU (benchmarks/RESULTS.md, "s24-coldstart7") that gives the same answer for
 every user of the same pack bytes and the same code. ``python -m
 guardrails.packgen`` runs that full validation on each builtin pack and writes,
