@@ -126,6 +126,9 @@ class Provided(Mapping[str, T]):
         self.pm = pm
         self.what = what
         self._items = self._collect()
+        #: names whose deferred builtin is loaded, or that none provides: a manager's
+        #: deferred builtins only ever leave (each lookup scanned them all, ~50 a run)
+        self._ensured: set[str] = set()
 
     def _collect(self) -> dict[str, T]:
         hook = PROVIDER_HOOKS[self.what]
@@ -156,7 +159,11 @@ class Provided(Mapping[str, T]):
     def __getitem__(self, name: str) -> T:
         # The builtin that provides ``name`` is loaded even when another plugin
         # already offers it: its answer wins (see _collect).
-        if self._need(name) or name not in self._items:
+        loaded = False
+        if name not in self._ensured:
+            loaded = self._need(name)
+            self._ensured.add(name)
+        if loaded or name not in self._items:
             self._items = self._collect()
         return self._items[name]
 

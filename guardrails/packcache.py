@@ -28,7 +28,9 @@ change what a rule may name. A corrupt, foreign or unreadable file is a miss
 (the pack is parsed and validated as before, and the file rewritten); a
 folder that cannot be written costs only the validation.
 ``GUARDRAILS_NO_STARTUP_CACHE=1`` turns this cache and the entry-point cache
-off (docs/configuration.md, "Caches").
+off (docs/configuration.md, "Caches"). A builtin pack whose shipped validation
+verdict holds in the run (:mod:`guardrails.packverdict`) never comes here: it
+is neither validated nor kept.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def context(pm: Any) -> list[Any] | None:
         # a module, or an object a plugin registered at configure time (a reporter)
         module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(
             type(plugin).__module__)
-        if not _ours(module):
+        if not ours(module):
             return None
     from guardrails import __version__
 
@@ -95,7 +97,7 @@ def context(pm: Any) -> list[Any] | None:
     return [sys.version, __version__, _code_fingerprint(), blocked]
 
 
-def _ours(module: ModuleType | None) -> bool:
+def ours(module: ModuleType | None) -> bool:
     """A module of this package, loaded from its folder (not a local plugin file)."""
     if module is None or not module.__name__.startswith("guardrails."):
         return False

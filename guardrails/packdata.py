@@ -2,7 +2,8 @@
 
 Do not edit: regenerate (tests/unit/test_packdata.py fails until this file is
 what the generator writes). Each pack's data and positions are used only for a
-file whose bytes have its digest (guardrails/packcache.py, ``precompiled``).
+file whose bytes have its digest (guardrails/packcache.py, ``precompiled``);
+its validation verdict only as guardrails/packverdict.py says.
 """
 
 # fmt: off
@@ -46,4 +47,15 @@ PACKS = {
     'incidents': ('8cc3a4d81f01578c2eea7a9556de230437938ded91eed4e7d799b980b673eb2d', _incidents),
     'stability': ('01b4265a711aab710f53ec481b2bea5c4e820f7e05388f48fce843b221749e08', _stability),
     'teams': ('02fd2cbfef9a5a49dcd0c222e60d75f973268e84057f61fdcaab279b397694be', _teams),
+}
+
+#: pack name -> fingerprint of what its full validation read, for each pack that passed it
+#: (guardrails/packverdict.py)
+VALIDATED = {
+    'culture': 'c02e39514abd39358b8be54fa0383086e296b240b92218dbb3e45fb4caf4d750',
+    'delivery': '56616fa6983ced11dddfc3ce477901c5462fd8b04d7049227c0a0f9ca4acc32c',
+    'goals': 'bab8599d0b3276971e903f2d4db6180888360a590a73e42b70f1b1372d87f79d',
+    'incidents': '1cfd80621239f50481740642b8b3c941bb151fd26918d62983003d1eb7ff80f3',
+    'stability': '8bc2e054fb62bb755257c89980c3774ee76424bfe56e5b92f33c630c3e13afbd',
+    'teams': '20f2d913fa7ac84060f7205d2849cbf4445d93a5ca19aa7253e9df7ded37275e',
 }

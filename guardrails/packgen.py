@@ -14,6 +14,10 @@ from an old parse, and tests/unit/test_packdata.py regenerates the module and
 fails (naming the command above) when the committed one differs by one byte:
 a pack edited without regenerating, or a change to the parser.
 
+It also writes each builtin pack's validation verdict (``VALIDATED``,
+:func:`verdicts`): the full validation runs here, and a run takes the pack as
+valid only as :mod:`guardrails.packverdict` says.
+
 Only plain data is written (strings, numbers, booleans, null, lists and
 mappings); a pack holding anything else is refused here, and stays parsed at
 run time.
@@ -22,6 +26,7 @@ run time.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +39,8 @@ _HEADER = '''"""The builtin packs, parsed ahead of time by ``python -m guardrail
 
 Do not edit: regenerate (tests/unit/test_packdata.py fails until this file is
 what the generator writes). Each pack's data and positions are used only for a
-file whose bytes have its digest (guardrails/packcache.py, ``precompiled``).
+file whose bytes have its digest (guardrails/packcache.py, ``precompiled``);
+its validation verdict only as guardrails/packverdict.py says.
 """
 
 # fmt: off
@@ -91,7 +97,64 @@ def render(packs: dict[str, Path]) -> str:
     out.append("PACKS = {\n" + "".join(
         f"    {name!r}: ({digests[name]!r}, {_function(name)}),\n"
         for name in sorted(packs)) + "}\n")
+    valid = verdicts(packs)
+    out.append("\n#: pack name -> fingerprint of what its full validation read, for each pack "
+               "that passed it\n#: (guardrails/packverdict.py)\n")
+    out.append("VALIDATED = {\n" + "".join(
+        f"    {name!r}: {valid[name]!r},\n" for name in sorted(valid)) + "}\n")
     return "".join(out)
+
+
+def verdicts(packs: dict[str, Path]) -> dict[str, str]:
+    """Pack name -> :func:`guardrails.packverdict.fingerprint`, for each builtin pack that
+    the full validation passes (no verdict trusted, no cache, no sources: the fewest
+    fact kinds a run can know, guardrails' own plugins only). A pack that fails is
+    left out, and said so on stderr: runs then validate it, and report its errors."""
+    import tempfile
+
+    from guardrails import packdata, packverdict, yamlio
+    from guardrails.config import RunOptions, load_config
+    from guardrails.errors import UsageError
+    from guardrails.manager import Provided
+    from guardrails.rulefile import RuleParser
+    from guardrails.session import Session
+
+    saved = getattr(packdata, "VALIDATED", {}), os.environ.get("GUARDRAILS_NO_STARTUP_CACHE")
+    packdata.VALIDATED = {}  # type: ignore[attr-defined]
+    os.environ["GUARDRAILS_NO_STARTUP_CACHE"] = "1"
+    out: dict[str, str] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            config = Path(tmp) / "guardrails.yaml"
+            config.write_text("rules: []\n", "utf-8")
+            session = Session(load_config(config, RunOptions()))
+            session.configure()
+            try:
+                pm = session.config.pluginmanager
+                checks: Provided[Any] = Provided(pm, "checks")
+                metrics: Provided[Any] = Provided(pm, "metrics")
+                for name, path in sorted(packs.items()):
+                    try:
+                        RuleParser(session.config, checks, metrics).parse(path)
+                    except UsageError as exc:
+                        print(f"rules/{name}.yaml does not validate, no verdict: {exc}",
+                              file=sys.stderr)
+                        continue
+                    raw = path.read_bytes()
+                    data, _ = yamlio.load(yamlio.decode_text(raw, path.name), path.name,
+                                          positions=True)
+                    found = packverdict.fingerprint(data, checks, metrics)
+                    if found is not None and packverdict.only_ours(pm):
+                        out[name] = found
+            finally:
+                session.unconfigure()
+    finally:
+        packdata.VALIDATED = saved[0]  # type: ignore[attr-defined]
+        if saved[1] is None:
+            os.environ.pop("GUARDRAILS_NO_STARTUP_CACHE", None)
+        else:
+            os.environ["GUARDRAILS_NO_STARTUP_CACHE"] = saved[1]
+    return out
 
 
 def _function(name: str) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from guardrails import packcache, validation, yamlio
+from guardrails import packcache, packverdict, validation, yamlio
 from guardrails.configmodel import Config
 from guardrails.errors import LoadErrors, RuleFileError, UsageError, raise_all
 from guardrails.kinds import KindRegistry
@@ -94,14 +94,23 @@ class RuleParser:
         return self._registry
 
     def parse(self, path: Path) -> list[Rule]:
-        shown = display_rule_path(path, self.config)
+        builtin = is_builtin(path)  # resolves the path: once a pack
+        shown = f"rules/{path.name}" if builtin else display_rule_path(path, self.config)
         self._source = (shown, path)
-        builtin = is_builtin(path)
-        # A builtin pack that loaded without an error before, under the same code
-        # and plugins, is not validated again (guardrails/packcache.py).
-        ctx = packcache.context(self.config.pluginmanager) if builtin else None
         key, raw = packcache.read_pack(path) if builtin else (None, None)
-        cached = packcache.load(path, ctx, key) if ctx is not None and key else None
+        # A builtin pack whose validation ships with the package and holds in this
+        # run (guardrails/packverdict.py) is neither validated nor cached; one that
+        # loaded without an error before, under the same code and plugins, is not
+        # validated again (guardrails/packcache.py).
+        cached = ctx = ready = None
+        if raw is not None:
+            cached = packcache.precompiled(path, raw)
+            if cached is not None and not packverdict.trusted(
+                    path, cached[0], self.config.pluginmanager, self.checks, self.metrics):
+                ready, cached = cached, None
+        if cached is None and builtin:
+            ctx = packcache.context(self.config.pluginmanager)
+            cached = packcache.load(path, ctx, key) if ctx is not None and key else None
         # A pack the pack cache will keep is not also remembered entry by entry in
         # the schema verdicts (~2 ms of a cold run's canonical JSON and digests).
         self._remember = ctx is None
@@ -113,7 +122,6 @@ class RuleParser:
             # A builtin pack's parse ships with the package (guardrails/packdata.py),
             # used for exactly the bytes it was made from; any other file is parsed,
             # an edited builtin pack from the bytes read_pack already has.
-            ready = packcache.precompiled(path, raw) if raw is not None else None
             if ready is not None:
                 data, pos = ready
             else:

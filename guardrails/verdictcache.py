@@ -120,8 +120,11 @@ def _digest(text: str) -> str:
 def known_valid(key: str, text: str) -> bool:
     """Whether a run with this code found ``text`` valid under schema ``key``."""
     state = _load()
+    known = state["known"].get(key)
+    if not known:  # nothing kept under this schema (a first run): no digest to take
+        return False
     digest = _digest(text)
-    if digest in state["known"].get(key, ()):
+    if digest in known:
         _seen(state, key, digest, new=False)
         return True
     return False

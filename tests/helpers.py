@@ -98,6 +98,31 @@ def write(root: Path, rel: str, text: str | bytes) -> Path:
     return path
 
 
+def _all_builtin() -> str:
+    from guardrails.rulepaths import builtin_packs
+
+    return "rules:\n" + "".join(f"  - builtin:{name}\n" for name in builtin_packs())
+
+
+#: a config naming every builtin pack
+ALL_BUILTIN = _all_builtin()
+
+
+def collect_rules(root: Path, config: str = ALL_BUILTIN, **options: Any) -> list[Any]:
+    """The rules a session collects for ``config`` written in ``root`` (RunOptions
+    ``options``)."""
+    from guardrails.config import RunOptions, load_config
+    from guardrails.session import Session
+
+    cfg = load_config(write(root, "guardrails.yaml", config), RunOptions(**options))
+    session = Session(cfg)
+    session.configure()
+    try:
+        return session.collect()
+    finally:
+        session.unconfigure()
+
+
 def make_project(
     root: Path,
     *,

@@ -51,6 +51,7 @@ from typing import Any
 
 def entries() -> dict[str, Any]:
     """Every typecache entry a run with all builtin packs and the builtin kinds makes."""
+    from guardrails import packdata
     from guardrails.celrules import runtime, typecache
     from guardrails.config import RunOptions, load_config
     from guardrails.rulepaths import builtin_packs
@@ -61,6 +62,9 @@ def entries() -> dict[str, Any]:
     state: dict[str, Any] = {"file": Path(os.devnull), "known": {}, "new": {}, "ctx": None,
                              "dirty": True}
     typecache._state, typecache._shipped = state, {}
+    # every pack validated, its expressions checked: no shipped verdict (packverdict)
+    verdicts = getattr(packdata, "VALIDATED", {})
+    packdata.VALIDATED = {}  # type: ignore[attr-defined]
     runtime._compiled.clear()
     os.environ["GUARDRAILS_NO_STARTUP_CACHE"] = "1"
     try:
@@ -77,6 +81,7 @@ def entries() -> dict[str, Any]:
             finally:
                 session.unconfigure()
     finally:
+        packdata.VALIDATED = verdicts  # type: ignore[attr-defined]
         typecache._state, typecache._shipped = saved[0], saved[1]
         if saved[2] is None:
             os.environ.pop("GUARDRAILS_NO_STARTUP_CACHE", None)

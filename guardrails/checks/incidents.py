@@ -186,6 +186,12 @@ def _word(word: str) -> str:
     return re.escape(word).replace("'", "['\u2019]")
 
 
+#: every character beyond ASCII that ``re.IGNORECASE`` matches to an ASCII one
+#: (Python 3.11's Unicode data: tests/unit/test_rules_incidents.py asks every code
+#: point), and the right single quote a phrase's apostrophe matches (:func:`_word`)
+_FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k", 0x2019: "'"}
+
+
 class QuickTest:
     """Whether a text may hold a phrase: it holds the longest word of some phrase.
 
@@ -214,6 +220,32 @@ class QuickTest:
                                      re.IGNORECASE)
         return self._regex.search(text) is not None
 
+    def lines(self, text: str) -> set[int] | None:
+        """The indexes of ``text``'s lines that may hold a word; None when a word is
+        not ASCII (ask :meth:`__call__`).
+
+        A word holds no line break, so a run of lines holds a word exactly when
+        one of its lines does: a body's blocks are answered from one search of
+        the body, not a search a block (each ``in`` of a short text costs ~1,500
+        instructions to set up; the example's nine bodies have ~230 blocks).
+        Text beyond ASCII is read through :data:`_FOLD` (what ``re.IGNORECASE``
+        matches to an ASCII character, and the right single quote an apostrophe
+        matches), every other such character as ``?``, one character for one:
+        a line it may hold a word on is never missed (a ``?`` may find one more),
+        without the case-blind regex, ~2,700 instructions a character."""
+        if not self._ascii:
+            return None
+        if not text.isascii():
+            text = text.translate(_FOLD).encode("ascii", "replace").decode("ascii")
+        low = text.lower()
+        found: set[int] = set()
+        for word in self._lowered:
+            at = low.find(word)
+            while at != -1:
+                found.add(low.count("\n", 0, at))
+                at = low.find(word, at + 1)
+        return found
+
 
 def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
     """``(line number, text)`` of the prose paragraphs from line ``first`` on.
@@ -239,8 +271,14 @@ def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
                 yield start, "\n".join(block)
             block, blank_before = [], True
             continue
-        m = _FENCE.match(line)
-        indented = line.startswith("\t") or len(line) - len(line.lstrip(" ")) >= 4
+        # Each pattern is asked only of a line whose first character after its spaces
+        # may start what it matches (a fence: ` or ~; a heading: #; a list item:
+        # -, *, + or a digit): most lines are prose, and a match call costs ~1,000
+        # instructions.
+        lead = line.lstrip(" ")
+        opening = lead[:1]
+        m = _FENCE.match(line) if opening in ("`", "~") else None
+        indented = line.startswith("\t") or len(line) - len(lead) >= 4
         if m or (indented and (in_code or (blank_before and not in_list))):
             if block:
                 yield start, "\n".join(block)
@@ -253,8 +291,9 @@ def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
             continue
         in_code = False
         # Each pattern asked once a line (a heading is never a list item: "#" vs "-*+0-9")
-        heading = _HEADING.match(line) is not None
-        item = not heading and _LIST_ITEM.match(line) is not None
+        heading = opening == "#" and _HEADING.match(line) is not None
+        item = not heading and (opening in ("-", "*", "+") or opening.isdigit()) \
+            and _LIST_ITEM.match(line) is not None
         if (heading or item) and block:
             yield start, "\n".join(block)
             block = []
@@ -284,21 +323,33 @@ def blame_hits(pm: Fact, pattern: re.Pattern[str], phrases: Sequence[str],
     """``(line, phrase)`` of every blame phrase in a postmortem's body.
 
     ``quick`` (a :class:`QuickTest` of ``phrases``) skips a body that cannot
-    hold a phrase in one pass over its text.
+    hold a phrase in one pass over its text, and each block of it without a
+    phrase's longest word: for an ASCII body, by the lines that one pass found
+    them on (:meth:`QuickTest.lines`).
     """
     lines = pm.get("lines")
+    held: set[int] | None = None  # the line numbers holding a word (an ASCII body)
     if lines is not None:
         first = int(pm.get("body_line") or 1)
-        if quick is not None and not quick("\n".join(lines[max(first, 1) - 1:])):
-            return []
+        if quick is not None:
+            body = "\n".join(lines[max(first, 1) - 1:])
+            found = quick.lines(body) if first >= 1 else None
+            if found is not None:
+                held = {first + i for i in found}
+            if not (held if found is not None else quick(body)):
+                return []
         blocks = prose_blocks(lines, first)
     else:  # a postmortem from a source that keeps sections only: no line numbers
         sections = pm.get("sections") or {}
         blocks = ((None, f"{h}\n\n{t}") for h, t in sections.items())  # type: ignore[misc]
     hits: list[tuple[int | None, str]] = []
     for start, text in blocks:
-        if quick is not None and not quick(text):
-            continue  # as for the body: a block without any phrase's longest word has no hit
+        # as for the body: a block without any phrase's longest word has no hit
+        if held is not None and start is not None:
+            if held.isdisjoint(range(start, start + text.count("\n") + 1)):
+                continue
+        elif quick is not None and not quick(text):
+            continue
         masked = _mask(text)
         for m in pattern.finditer(masked):
             assert m.lastgroup is not None

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from helpers import write
 
-from guardrails import ruleparams, rulepaths
+from guardrails import packdata, ruleparams, rulepaths
 from guardrails.config import RunOptions, load_config
 from guardrails.model import Rule
 from guardrails.session import Session
@@ -22,6 +22,8 @@ WITH_FILES = ALL_BUILTIN + "sources:\n  files: {path: org}\n"
 @pytest.fixture(autouse=True)
 def no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GUARDRAILS_NO_STARTUP_CACHE", "1")
+    # the packs validated here, not taken as valid on the shipped verdicts (packverdict)
+    monkeypatch.setattr(packdata, "VALIDATED", {})
 
 
 def _counted(monkeypatch: pytest.MonkeyPatch) -> list[bool]:

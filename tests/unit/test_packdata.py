@@ -26,8 +26,9 @@ def test_the_module_is_what_the_generator_writes() -> None:
     text = packgen.render(builtin_packs())
     current = packgen.TARGET.read_text("utf-8")
     assert current == text, (
-        "guardrails/packdata.py is out of date (a builtin pack or the YAML parser "
-        "changed): run  python -m guardrails.packgen  and commit the result")
+        "guardrails/packdata.py is out of date (a builtin pack, the YAML parser, a "
+        "builtin check or metric, or the pack validation changed): run  python -m "
+        "guardrails.packgen  and commit the result")
     assert packgen.main(["--check"]) == 0
 
 

@@ -288,6 +288,68 @@ def test_blame_quick_test_never_hides_a_hit(pieces: list[str], body_line: int) -
         incidents.blame_hits(pm, pattern, phrases)
 
 
+def test_the_quick_tests_fold_is_every_character_ignorecase_takes_for_ascii() -> None:
+    """QuickTest.lines reads text beyond ASCII through _FOLD and every other such
+    character as "?": each character re.IGNORECASE matches to an ASCII one must be
+    there, as that one."""
+    import re
+
+    ascii_class = re.compile(r"[\x00-\x7f]", re.IGNORECASE)
+    found = {c for c in range(0x80, 0x110000)
+             if not 0xD800 <= c <= 0xDFFF and ascii_class.fullmatch(chr(c))}
+    assert found == set(incidents._FOLD) - {0x2019}
+    for c, letter in incidents._FOLD.items():
+        assert re.fullmatch(incidents._word(letter), chr(c), re.IGNORECASE)
+
+
+_WIDE_PIECES = st.sampled_from([
+    "human", "error", "ERROR", "failed", "to", "didn't", "didn\u2019t", "bother", "blame",
+    "sloppy", "\u017floppy", "\u0130ncompetent", "\u0131ncompetent", "incompetent", "\u212a",
+    "careless", "\u00e1", "\u2014", "\u00e9rror", "?", "wh?t", " ", "\n", "\n\n", "`", '"',
+    "- ", "```", "x",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WIDE_PIECES, max_size=40), st.integers(min_value=0, max_value=4),
+       st.lists(st.sampled_from(["wh?t", "\u00e9rror", "x y", "didn't care", "\u212aarma"]),
+                max_size=2, unique=True))
+def test_blame_quick_test_never_hides_a_hit_beyond_ascii(pieces: list[str], body_line: int,
+                                                         extra: list[str]) -> None:
+    """Text beyond ASCII, and phrases with ``?`` or beyond ASCII: the same hits."""
+    phrases = incidents.phrase_list({"add_phrases": extra})
+    pattern = incidents.phrase_pattern(phrases)
+    pm = {"lines": "".join(pieces).split("\n"), "body_line": body_line}
+    quick = incidents.QuickTest(phrases)
+    assert incidents.blame_hits(pm, pattern, phrases, quick) == \
+        incidents.blame_hits(pm, pattern, phrases)
+
+
+_LINE_STARTS = st.sampled_from([
+    "", " ", "  ", "   ", "    ", "\t", "#", "##", "####### ", "# ", "-", "- ", "* ", "+ ",
+    "+", "1. ", "12) ", "1.", "\u0663. ", "\u00b2. ", "```", "~~~", "````", "`", "~",
+    "text", "x", "\u00e1", "-blame", "#tag",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_LINE_STARTS, max_size=3).map("".join), max_size=30),
+       st.integers(min_value=1, max_value=4))
+def test_prose_blocks_skip_a_pattern_only_where_it_cannot_match(lines: list[str],
+                                                                 first: int) -> None:
+    """prose_blocks asks each line pattern only of a line whose first character after
+    its spaces may start a match: wherever it does not ask, the pattern finds nothing."""
+    for line in lines:
+        lead = line.lstrip(" ")[:1]
+        if lead not in ("`", "~"):
+            assert incidents._FENCE.match(line) is None, line
+        if lead != "#":
+            assert incidents._HEADING.match(line) is None, line
+        if not (lead in ("-", "*", "+") or lead.isdigit()):
+            assert incidents._LIST_ITEM.match(line) is None, line
+    assert all(isinstance(n, int) for n, _ in incidents.prose_blocks(lines, first))
+
+
 PHRASES = """\
 ---
 incident: INC-11
