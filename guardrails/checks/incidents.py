@@ -13,10 +13,11 @@ as the files source keeps them in the fact's ``lines``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from guardrails import fmt
+from guardrails.checks.blamewords import COMMENT, QuickTest, blame_hits, phrase_list, phrase_pattern
 from guardrails.checks.generic import no_data
 from guardrails.facts import subject
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
@@ -28,17 +29,8 @@ Fact = Mapping[str, Any]
 
 DEFAULT_SECTIONS = ("Summary", "Impact", "Timeline", "Contributing factors")
 
-#: Blame aimed at people. Phrases match whole words, ignoring case.
-DEFAULT_PHRASES = (
-    "human error", "operator error", "should have", "failed to", "forgot", "careless",
-    "carelessness", "negligent", "negligence", "fault of", "at fault", "blame", "blamed",
-    "fat-finger", "fat-fingered", "fat finger", "fat fingered", "didn't bother", "incompetent",
-    "sloppy", "lazy", "reckless",
-)
-
 # A section holding only one of these was left as the template had it.
 _PLACEHOLDERS = {"", "tbd", "todo", "tba", "n/a", "-", "...", "…", "none yet"}
-_COMMENT = re.compile(r"<!--[\s\S]*?-->")
 
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
@@ -70,7 +62,7 @@ def _front_line(pm: Fact, text: str | re.Pattern[str], after: int = 0) -> int | 
 
 
 def _is_empty(text: str) -> bool:
-    return _COMMENT.sub("", text).strip().lower() in _PLACEHOLDERS
+    return COMMENT.sub("", text).strip().lower() in _PLACEHOLDERS
 
 
 class PostmortemCompleteCheck(Check):
@@ -137,226 +129,6 @@ class PostmortemCompleteCheck(Check):
 # ---------------------------------------------------------------------------
 # blameless
 # ---------------------------------------------------------------------------
-
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
-_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
-# What is not the author's own voice: code spans, HTML comments, quotations.
-_IGNORED = (
-    re.compile(r"(`+)[\s\S]+?\1"),
-    _COMMENT,
-    re.compile(r'"[^"]*"'),
-    re.compile("\u201c[^\u201d]*\u201d"),
-)
-
-
-def phrase_list(params: Mapping[str, Any]) -> list[str]:
-    """``phrases`` (or the default list), plus ``add_phrases``, minus ``remove_phrases``."""
-    phrases = list(params.get("phrases") or DEFAULT_PHRASES)
-    known = {p.lower() for p in phrases}
-    for p in params.get("add_phrases") or ():
-        if p.lower() not in known:
-            phrases.append(p)
-            known.add(p.lower())
-    removed = {p.lower() for p in params.get("remove_phrases") or ()}
-    unknown = sorted(removed - known)
-    if unknown:
-        raise ValueError(f"remove_phrases names {', '.join(map(repr, unknown))}, which is not "
-                         "in the phrase list")
-    out = [p for p in phrases if p.lower() not in removed]
-    if not out:
-        raise ValueError("the phrase list is empty: nothing would ever be found")
-    return out
-
-
-def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
-    """One regex; group ``p<i>`` is ``phrases[i]``. Whole words, any case, any spacing."""
-    def one(phrase: str) -> str:
-        return r"\s+".join(_word(w) for w in phrase.split())
-
-    # Longest first, so "fat fingered" wins over "fat finger" at the same place.
-    order = sorted(range(len(phrases)), key=lambda i: -len(phrases[i]))
-    alts = "|".join(f"(?P<p{i}>{one(phrases[i])})" for i in order)
-    # Hyphens join words: "blame" is not found in "blame-free" or "blameless".
-    return re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])", re.IGNORECASE)
-
-
-def _word(word: str) -> str:
-    """One word of a phrase as a regex: literal, either apostrophe."""
-    return re.escape(word).replace("'", "['\u2019]")
-
-
-#: every character beyond ASCII that ``re.IGNORECASE`` matches to an ASCII one
-#: (Python 3.11's Unicode data: tests/unit/test_rules_incidents.py asks every code
-#: point), and the right single quote a phrase's apostrophe matches (:func:`_word`)
-_FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k", 0x2019: "'"}
-
-
-class QuickTest:
-    """Whether a text may hold a phrase: it holds the longest word of some phrase.
-
-    Every hit of :func:`phrase_pattern` in a prose block has each of its
-    phrase's words written in the block's (hence the body's) own characters:
-    masking only blanks characters, it never makes a word. A body this finds
-    nothing in has no hit, so its blocks need not be split and masked (most
-    bodies). The longest word, not the first: "at" (of "at fault") is in
-    almost any text. ASCII text against ASCII words compares lowercased, as
-    ``re.IGNORECASE`` does for ASCII; anything else goes through the regex.
-    """
-
-    def __init__(self, phrases: Sequence[str]) -> None:
-        words = sorted({max(p.split(), key=len) for p in phrases if p.split()})
-        self._words = words
-        self._ascii = all(w.isascii() for w in words)
-        self._lowered = [w.lower() for w in words]
-        self._regex: re.Pattern[str] | None = None  # compiled for the first non-ASCII text
-
-    def __call__(self, text: str) -> bool:
-        if self._ascii and text.isascii():
-            low = text.lower()
-            return any(w in low for w in self._lowered)
-        if self._regex is None:
-            self._regex = re.compile("|".join(_word(w) for w in self._words) or r"(?!)",
-                                     re.IGNORECASE)
-        return self._regex.search(text) is not None
-
-    def lines(self, text: str) -> set[int] | None:
-        """The indexes of ``text``'s lines that may hold a word; None when a word is
-        not ASCII (ask :meth:`__call__`).
-
-        A word holds no line break, so a run of lines holds a word exactly when
-        one of its lines does: a body's blocks are answered from one search of
-        the body, not a search a block (each ``in`` of a short text costs ~1,500
-        instructions to set up; the example's nine bodies have ~230 blocks).
-        Text beyond ASCII is read through :data:`_FOLD` (what ``re.IGNORECASE``
-        matches to an ASCII character, and the right single quote an apostrophe
-        matches), every other such character as ``?``, one character for one:
-        a line it may hold a word on is never missed (a ``?`` may find one more),
-        without the case-blind regex, ~2,700 instructions a character."""
-        if not self._ascii:
-            return None
-        if not text.isascii():
-            text = text.translate(_FOLD).encode("ascii", "replace").decode("ascii")
-        low = text.lower()
-        found: set[int] = set()
-        for word in self._lowered:
-            at = low.find(word)
-            while at != -1:
-                found.add(low.count("\n", 0, at))
-                at = low.find(word, at + 1)
-        return found
-
-
-def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
-    """``(line number, text)`` of the prose paragraphs from line ``first`` on.
-
-    Fenced code blocks and indented code blocks (4+ spaces after a blank line,
-    outside lists) are left out. Headings and list items are blocks of their
-    own, so a quotation never runs across them.
-    """
-    block: list[str] = []
-    start = first
-    fence: str | None = None
-    in_code = in_list = False
-    blank_before = True
-    for number in range(first, len(lines) + 1):
-        line = lines[number - 1]
-        if fence is not None:
-            # Only a run of the same character, at least as long, closes a fence.
-            if re.fullmatch(rf"{re.escape(fence[0])}{{{len(fence)},}}", line.strip()):
-                fence = None
-            continue
-        if not line.strip():
-            if block:
-                yield start, "\n".join(block)
-            block, blank_before = [], True
-            continue
-        # Each pattern is asked only of a line whose first character after its spaces
-        # may start what it matches (a fence: ` or ~; a heading: #; a list item:
-        # -, *, + or a digit): most lines are prose, and a match call costs ~1,000
-        # instructions.
-        lead = line.lstrip(" ")
-        opening = lead[:1]
-        m = _FENCE.match(line) if opening in ("`", "~") else None
-        indented = line.startswith("\t") or len(line) - len(lead) >= 4
-        if m or (indented and (in_code or (blank_before and not in_list))):
-            if block:
-                yield start, "\n".join(block)
-            block = []
-            if m:
-                fence, in_code = m.group(1)[0] * len(m.group(1)), False
-            else:
-                in_code = True
-            blank_before = False
-            continue
-        in_code = False
-        # Each pattern asked once a line (a heading is never a list item: "#" vs "-*+0-9")
-        heading = opening == "#" and _HEADING.match(line) is not None
-        item = not heading and (opening in ("-", "*", "+") or opening.isdigit()) \
-            and _LIST_ITEM.match(line) is not None
-        if (heading or item) and block:
-            yield start, "\n".join(block)
-            block = []
-        if heading:
-            in_list = False
-        elif item:
-            in_list = True
-        elif blank_before and not line[0].isspace():
-            in_list = False
-        if not block:
-            start = number
-        block.append(line)
-        blank_before = False
-    if block:
-        yield start, "\n".join(block)
-
-
-def _mask(text: str) -> str:
-    """Blank out ignored spans, keeping newlines so offsets map to lines."""
-    for pattern in _IGNORED:
-        text = pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-    return text
-
-
-def blame_hits(pm: Fact, pattern: re.Pattern[str], phrases: Sequence[str],
-               quick: QuickTest | None = None) -> list[tuple[int | None, str]]:
-    """``(line, phrase)`` of every blame phrase in a postmortem's body.
-
-    ``quick`` (a :class:`QuickTest` of ``phrases``) skips a body that cannot
-    hold a phrase in one pass over its text, and each block of it without a
-    phrase's longest word: for an ASCII body, by the lines that one pass found
-    them on (:meth:`QuickTest.lines`).
-    """
-    lines = pm.get("lines")
-    held: set[int] | None = None  # the line numbers holding a word (an ASCII body)
-    if lines is not None:
-        first = int(pm.get("body_line") or 1)
-        if quick is not None:
-            body = "\n".join(lines[max(first, 1) - 1:])
-            found = quick.lines(body) if first >= 1 else None
-            if found is not None:
-                held = {first + i for i in found}
-            if not (held if found is not None else quick(body)):
-                return []
-        blocks = prose_blocks(lines, first)
-    else:  # a postmortem from a source that keeps sections only: no line numbers
-        sections = pm.get("sections") or {}
-        blocks = ((None, f"{h}\n\n{t}") for h, t in sections.items())  # type: ignore[misc]
-    hits: list[tuple[int | None, str]] = []
-    for start, text in blocks:
-        # as for the body: a block without any phrase's longest word has no hit
-        if held is not None and start is not None:
-            if held.isdisjoint(range(start, start + text.count("\n") + 1)):
-                continue
-        elif quick is not None and not quick(text):
-            continue
-        masked = _mask(text)
-        for m in pattern.finditer(masked):
-            assert m.lastgroup is not None
-            line = None if start is None else start + masked.count("\n", 0, m.start())
-            hits.append((line, phrases[int(m.lastgroup[1:])]))
-    return hits
-
 
 class PostmortemBlamelessCheck(Check):
     """No blame language aimed at people in postmortem text."""

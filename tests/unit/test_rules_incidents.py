@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guardrails.builtins import BUILTINS
-from guardrails.checks import incidents
+from guardrails.checks import blamewords, incidents
 from guardrails.cli import main
 from guardrails.collect import registered_checks, registered_metrics
 from guardrails.config import Config
@@ -280,12 +280,12 @@ _PIECES = st.sampled_from([
 def test_blame_quick_test_never_hides_a_hit(pieces: list[str], body_line: int) -> None:
     """Skipping bodies, and prose blocks, without a phrase's longest word finds exactly the
     same hits."""
-    phrases = incidents.phrase_list({})
-    pattern = incidents.phrase_pattern(phrases)
+    phrases = blamewords.phrase_list({})
+    pattern = blamewords.phrase_pattern(phrases)
     pm = {"lines": "".join(pieces).split("\n"), "body_line": body_line}
-    quick = incidents.QuickTest(phrases)
-    assert incidents.blame_hits(pm, pattern, phrases, quick) == \
-        incidents.blame_hits(pm, pattern, phrases)
+    quick = blamewords.QuickTest(phrases)
+    assert blamewords.blame_hits(pm, pattern, phrases, quick) == \
+        blamewords.blame_hits(pm, pattern, phrases)
 
 
 def test_the_quick_tests_fold_is_every_character_ignorecase_takes_for_ascii() -> None:
@@ -297,9 +297,9 @@ def test_the_quick_tests_fold_is_every_character_ignorecase_takes_for_ascii() ->
     ascii_class = re.compile(r"[\x00-\x7f]", re.IGNORECASE)
     found = {c for c in range(0x80, 0x110000)
              if not 0xD800 <= c <= 0xDFFF and ascii_class.fullmatch(chr(c))}
-    assert found == set(incidents._FOLD) - {0x2019}
-    for c, letter in incidents._FOLD.items():
-        assert re.fullmatch(incidents._word(letter), chr(c), re.IGNORECASE)
+    assert found == set(blamewords._FOLD) - {0x2019}
+    for c, letter in blamewords._FOLD.items():
+        assert re.fullmatch(blamewords._word(letter), chr(c), re.IGNORECASE)
 
 
 _WIDE_PIECES = st.sampled_from([
@@ -317,12 +317,12 @@ _WIDE_PIECES = st.sampled_from([
 def test_blame_quick_test_never_hides_a_hit_beyond_ascii(pieces: list[str], body_line: int,
                                                          extra: list[str]) -> None:
     """Text beyond ASCII, and phrases with ``?`` or beyond ASCII: the same hits."""
-    phrases = incidents.phrase_list({"add_phrases": extra})
-    pattern = incidents.phrase_pattern(phrases)
+    phrases = blamewords.phrase_list({"add_phrases": extra})
+    pattern = blamewords.phrase_pattern(phrases)
     pm = {"lines": "".join(pieces).split("\n"), "body_line": body_line}
-    quick = incidents.QuickTest(phrases)
-    assert incidents.blame_hits(pm, pattern, phrases, quick) == \
-        incidents.blame_hits(pm, pattern, phrases)
+    quick = blamewords.QuickTest(phrases)
+    assert blamewords.blame_hits(pm, pattern, phrases, quick) == \
+        blamewords.blame_hits(pm, pattern, phrases)
 
 
 _LINE_STARTS = st.sampled_from([
@@ -342,12 +342,12 @@ def test_prose_blocks_skip_a_pattern_only_where_it_cannot_match(lines: list[str]
     for line in lines:
         lead = line.lstrip(" ")[:1]
         if lead not in ("`", "~"):
-            assert incidents._FENCE.match(line) is None, line
+            assert blamewords._FENCE.match(line) is None, line
         if lead != "#":
-            assert incidents._HEADING.match(line) is None, line
+            assert blamewords._HEADING.match(line) is None, line
         if not (lead in ("-", "*", "+") or lead.isdigit()):
-            assert incidents._LIST_ITEM.match(line) is None, line
-    assert all(isinstance(n, int) for n, _ in incidents.prose_blocks(lines, first))
+            assert blamewords._LIST_ITEM.match(line) is None, line
+    assert all(isinstance(n, int) for n, _ in blamewords.prose_blocks(lines, first))
 
 
 PHRASES = """\
