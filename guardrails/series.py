@@ -57,7 +57,7 @@ def build(agg: str, start: datetime, end: datetime,
     # list of (int, value) pairs was ~1.5 MiB a series (+11 MiB of the 100k run's
     # peak), a list of the values ~0.5 MiB (+6 MiB of a warm run's).
     times = array("q", [(ts - start) // _SECOND for ts, _ in given])
-    values: Sequence[Any] = list(map(_value, given))
+    values: list[Any] = list(map(_value, given))
     del given
     series = Series(agg=agg, start=iso(start) or "", end=iso(end) or "")
     types = set(map(type, values))
