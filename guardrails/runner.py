@@ -158,16 +158,11 @@ def locate_evidence(result: Result, store: FactStore) -> None:
         if e.file is None and e.line is None and not e.record and type(e.subject) is str:
             place_later(e, find)
             continue
-        found = store.record(e.subject)
-        if found is None:
-            continue
-        kind, fact = found
-        if e.file is None:
-            loc = store.locate(kind, fact)
-            if loc is not None:
-                e.file, e.line, e.record = loc[0], loc[1], True
+        file, line, record, url = _place(store, e)  # now: part of its place is the check's
+        if e.file is None and record:
+            e.file, e.line, e.record = file, line, True
         if e.url is None:
-            e.url = _url(fact)
+            e.url = url
 
 
 def _place(store: FactStore, evidence: Evidence) -> Place:
