@@ -179,6 +179,21 @@ def test_empty_config(in_tmp: Path, text: str) -> None:
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        ("rules: [builtin:teams]\nwindow: 5\n", "write a duration"),
+        ("rules: [builtin:teams]\nwaivers:\n  - {rule: a::b, reason: r, expires: soon}\n",
+         "YYYY-MM-DD"),
+        ("rules: builtin:teams\n", "guardrails schema config"),
+    ],
+)
+def test_config_schema_violation_names_a_fix(in_tmp: Path, text: str, fix: str) -> None:
+    """DESIGN: a usage error names file, line and fix; a schema's own words name no fix."""
+    err = config_error(in_tmp, text)
+    assert err.fix and fix in err.fix, str(err)
+
+
 def test_wrong_type_names_file_line_and_schema_path(in_tmp: Path) -> None:
     err = config_error(in_tmp, "focus: {current: stability}\nrules: builtin:teams\n")
     assert (err.file, err.line, err.column) == ("guardrails.yaml", 2, 1)
