@@ -212,7 +212,9 @@ class Config:
         env = os.environ.get("GUARDRAILS_CACHE_DIR")
         if env:
             return Path(env)
-        base = os.environ.get("XDG_CACHE_HOME")
+        from guardrails.cachefiles import xdg_cache_home
+
+        base = xdg_cache_home()
         if not base:
             try:
                 base = os.path.join(Path.home(), ".cache")

@@ -384,3 +384,22 @@ def test_looks_like_token_takes_only_a_whole_variable_name(value: str, token: bo
     from guardrails.config import looks_like_token
 
     assert looks_like_token(value) is token
+
+
+def test_relative_xdg_cache_home_is_ignored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # XDG Base Directory spec: a relative path in XDG_CACHE_HOME is invalid and
+    # ignored; honouring it wrote a cache folder into the folder the run started in.
+    from guardrails import cachefiles
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("GUARDRAILS_CACHE_DIR", raising=False)
+    monkeypatch.delenv("GUARDRAILS_PLUGIN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    cfg = load_config(write(tmp_path / "project", "guardrails.yaml", "rules: []\n"))
+    assert cfg.cache_dir == home / ".cache" / "guardrails"
+    assert cachefiles.cache_dir() == home / ".cache" / "guardrails"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cfg.cache_dir == tmp_path / "xdg" / "guardrails"
+    assert cachefiles.cache_dir() == tmp_path / "xdg" / "guardrails"
