@@ -49,7 +49,8 @@ def render(report: Any, reporter: Any) -> None:
 @click.argument("report_file", metavar="REPORT.json", type=click.Path(dir_okay=False))
 @click.option("-f", "--format", "fmt", default="terminal", metavar="FORMAT",
               help="terminal, json, junit, sarif, github, markdown, html (and plugins').")
-@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option("-o", "--output", metavar="FILE",
+              help="Write to FILE instead of stdout ('-': stdout).")
 @render_options
 @plugin_option
 def report(report_file: str, fmt: str, output: str | None, verbose: int, quiet: int,
@@ -63,6 +64,10 @@ def report(report_file: str, fmt: str, output: str | None, verbose: int, quiet: 
       guardrails report report.json                       the terminal report
       guardrails report report.json -f junit -o junit.xml
     """
+
+    from guardrails.checkcmd import stdout_or_file
+
+    output = stdout_or_file(output)
 
     def body() -> int:
         from guardrails.manager import create_manager
