@@ -661,6 +661,20 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
     assert "empty" in err.message
 
 
+@pytest.mark.parametrize(("text", "shape"), [
+    ("# exported later\n", "found nothing (only comments or blank lines)"),
+    ("just text\n", "found a text"),
+    ("- {id: a}\n", "found a list"),
+])
+def test_wrong_document_is_named_in_the_authors_words(tmp_path: Path, text: str,
+                                                      shape: str) -> None:
+    """Not Python's type names ('found a NoneType')."""
+    write(tmp_path, "teams.yaml", text)
+    err = failure(tmp_path)
+    assert shape in err.message, err.message
+    assert "Type" not in err.message and err.fix
+
+
 def test_bad_jsonl_line(tmp_path: Path) -> None:
     write(tmp_path, "deployments.jsonl",
           '{"id": "d-1", "service": "a", "finished_at": "2026-10-01T10:00:00Z", '
