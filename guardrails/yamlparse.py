@@ -260,6 +260,8 @@ _ESCAPE_FIX = ("write the character itself; inside double quotes a backslash is 
 
 
 def _yaml_error(exc: yaml.YAMLError, display: str, text: str = "") -> UsageError:
+    if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.position, int):
+        return _reader_error(exc, display, text)
     context_mark = getattr(exc, "context_mark", None)
     mark = getattr(exc, "problem_mark", None) or context_mark
     problem = getattr(exc, "problem", None) or str(exc)
@@ -284,6 +286,21 @@ def _yaml_error(exc: yaml.YAMLError, display: str, text: str = "") -> UsageError
         column=mark.column + 1 if mark else None,
         fix=fix or (_ESCAPE_FIX if "escape" in str(problem) or "hexdecimal" in str(problem)
                     else _SYNTAX_FIX),
+    )
+
+
+def _reader_error(exc: yaml.reader.ReaderError, display: str, text: str) -> UsageError:
+    """A character YAML does not allow in its text (a raw NUL, BEL, ESC...): where it
+    is, by line and column, not PyYAML's offset into '<unicode string>'."""
+    at = min(exc.position, len(text))
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+    return UsageError(
+        f"invalid YAML: U+{code:04X}, a control or special character, is not allowed in "
+        "YAML text",
+        file=display, line=text.count("\n", 0, at) + 1,
+        column=at - (text.rfind("\n", 0, at) + 1) + 1,
+        fix="remove it, or write it as an escape inside double quotes (\"\\x07\"); a NUL "
+            "usually means a binary file, or text saved as UTF-16",
     )
 
 

@@ -449,3 +449,12 @@ def test_every_yaml_error_names_a_fix(text: str, finite: bool, fix: str) -> None
     assert err.fix and fix in err.fix, str(err)
     assert err.line is not None
     assert ". Fix: " in str(err)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\ufffe"])
+def test_a_raw_control_character_is_placed_by_line_and_column(char: str) -> None:
+    # was: no line, and PyYAML's 'in "<unicode string>", position 9' in the message
+    err = load_error(f"a: 1\nb: x{char}y\n")
+    assert (err.file, err.line, err.column) == ("f.yaml", 2, 5)
+    assert f"U+{ord(char):04X}" in err.message and "unicode string" not in err.message
+    assert err.fix and "remove it" in err.fix
