@@ -684,6 +684,20 @@ def test_bad_jsonl_line(tmp_path: Path) -> None:
     assert "invalid JSON" in err.message
 
 
+@pytest.mark.parametrize(("name", "text", "where", "fix"), [
+    # a raw BEL inside a string: Python's message ended "Invalid control character at"
+    ("deployments.jsonl", '\n{"id": "d-\x07"}\n', (2, 11), "as an escape"),
+    ("deployments.json", '[\n {"id": "d-1",}\n]\n', (2, 15), "no trailing comma"),
+])
+def test_invalid_json_names_line_column_and_fix(tmp_path: Path, name: str, text: str,
+                                                where: tuple[int, int], fix: str) -> None:
+    write(tmp_path, name, text)
+    err = failure(tmp_path)
+    assert (err.line, err.column) == where, str(err)
+    assert err.fix and fix in err.fix
+    assert not err.message.endswith(" at")
+
+
 def test_jsonl_line_that_is_not_an_object(tmp_path: Path) -> None:
     write(tmp_path, "ci_runs.jsonl", "\n\n[1, 2]\n")
     err = failure(tmp_path)
