@@ -184,10 +184,8 @@ def test_a_version_1_report_is_read_with_defaults(project: Path) -> None:
     assert (project / "v1.md").read_bytes() == (project / "live.markdown").read_bytes()
 
 
-def test_a_version_2_report_is_read_with_defaults(project: Path) -> None:
-    """Version 2 had no evidence ``record``, no ``repository_root``, no rule ``help``."""
-    live_outputs(project)
-    data = json.loads((project / "live.json").read_text(encoding="utf-8"))
+def _as_version_2(data: dict[str, Any]) -> dict[str, Any]:
+    """A version 3 report less what version 3 added to the header, rules and evidence."""
     data["version"] = 2
     data["header"].pop("repository_root")
     for rule in data["rules"]:
@@ -195,6 +193,13 @@ def test_a_version_2_report_is_read_with_defaults(project: Path) -> None:
     for r in data["results"]:
         for e in r["evidence"]:
             e.pop("record", None)
+    return data
+
+
+def test_a_version_2_report_is_read_with_defaults(project: Path) -> None:
+    """Version 2 had no evidence ``record``, no ``repository_root``, no rule ``help``."""
+    live_outputs(project)
+    data = _as_version_2(json.loads((project / "live.json").read_text(encoding="utf-8")))
     old = Report.from_json(data)
     assert old.header.repository_root == "" and all(r.help is None for r in old.rules)
     (project / "v2.json").write_text(json.dumps(data), encoding="utf-8")
@@ -247,16 +252,10 @@ def test_a_version_2_report_is_merged(project: Path) -> None:
     """merge reads versions 1 to 3: a version 2 report has no header.repository_root
     and no rules[].help (the merge schema required both, refusing every one)."""
     live_outputs(project)
-    data = json.loads((project / "live.json").read_text(encoding="utf-8"))
-    data["version"] = 2
-    data["header"].pop("repository_root")
-    for rule in data["rules"]:
-        rule.pop("help")
+    data = _as_version_2(json.loads((project / "live.json").read_text(encoding="utf-8")))
     for r in data["results"]:
         r.pop("series", None)
         r.pop("measures", None)
-        for e in r["evidence"]:
-            e.pop("record", None)
     (project / "v2.json").write_text(json.dumps(data), encoding="utf-8")
     res = run_cli(["merge", "v2.json", "live.json", "-f", "json", "-o", "org.json"])
     assert "skipped" not in res.stderr, res.stderr
