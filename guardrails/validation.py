@@ -236,6 +236,14 @@ def errors_of(
     return out
 
 
+def without_places_of(errors: list[UsageError],
+                      first: list[UsageError]) -> list[UsageError]:
+    """``errors`` less those at a place one of ``first`` already names: a NaN is
+    reported once, as NaN, not again as "nan is not of type 'string'"."""
+    taken = {(e.file, e.line, e.column) for e in first}
+    return [e for e in errors if (e.file, e.line, e.column) not in taken]
+
+
 def _verdicts_kept() -> bool:
     from guardrails import verdictcache
 

@@ -403,3 +403,18 @@ def test_relative_xdg_cache_home_is_ignored(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cfg.cache_dir == tmp_path / "xdg" / "guardrails"
     assert cachefiles.cache_dir() == tmp_path / "xdg" / "guardrails"
+
+
+@pytest.mark.parametrize("text", [
+    "rules: []\nwindow: .nan\n",
+    "rules: []\nwaivers:\n  - {rule: a::b, reason: r, expires: .inf}\n",
+])
+def test_a_nan_in_the_config_is_one_error_not_two(in_tmp: Path, text: str) -> None:
+    # "each mistake listed once": it was also "nan is not of type 'string'" at the same place
+    from guardrails.errors import LoadErrors, UsageError
+
+    with pytest.raises(UsageError) as info:
+        load_config(write(in_tmp, "guardrails.yaml", text))
+    err = info.value
+    errors = err.errors if isinstance(err, LoadErrors) else [err]
+    assert [e.message.split(" is ")[-1] for e in errors] == ["NaN or infinite"]
