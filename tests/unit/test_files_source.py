@@ -1357,3 +1357,29 @@ def test_one_call_for_a_whole_file_says_what_each_record_says(
         assert all(None not in d.values() for d in one_call)  # nulls dropped, as absent
     else:
         assert one_call[2] == bad_line
+
+
+def test_facts_without_ids_are_named_and_located_one_by_one(tmp_path: Path) -> None:
+    """An `each` rule over iterations (a kind without ids) named every offender
+    `iteration/?` and located them all at the first iteration's line."""
+    from guardrails.testing import GuardrailsTester
+
+    project = GuardrailsTester(tmp_path)
+    project.write_config("rules: [rules/]\nsources:\n  files: {path: org}\n")
+    project.write_rules("pack: x\nrules:\n  - id: unplanned\n    check: each\n"
+                        "    facts: iterations\n    expect: {required: [unplanned]}\n"
+                        "  - id: answers\n    check: each\n    facts: survey_answers\n"
+                        "    expect: {required: [q6]}\n")
+    project.write("org/iterations.yaml",
+                  "iterations:\n"
+                  "  - {team: a, name: S1, start: 2026-11-01, end: 2026-11-14,"
+                  " capacity: 10, committed: 5}\n"
+                  "  - {team: a, name: S2, start: 2026-11-15, end: 2026-11-28,"
+                  " capacity: 10, committed: 5}\n")
+    project.write("org/surveys/westrum.csv",
+                  "team,date,q1,q2,q3,q4,q5,q6\na,2026-11-02,5,5,5,5,5,\nb,2026-11-03,5,5,5,5,5,\n")
+    result = project.run("check", "--now", "2026-11-20")
+    got = [(e["subject"], e["line"]) for e in result.result("x::unplanned")["evidence"]]
+    assert got == [("iteration/a:S1", 2), ("iteration/a:S2", 3)]
+    got = [(e["subject"], e["line"]) for e in result.result("x::answers")["evidence"]]
+    assert got == [("survey_answer/a:2026-11-02", 2), ("survey_answer/b:2026-11-03", 3)]
