@@ -52,23 +52,13 @@ def caches_disabled() -> bool:
     return os.environ.get("GUARDRAILS_NO_STARTUP_CACHE", "") not in ("", "0")
 
 
-def xdg_cache_home() -> str | None:
-    """``$XDG_CACHE_HOME`` when it is an absolute path, else None.
-
-    The XDG Base Directory specification: a relative path there is invalid and is
-    ignored (honouring it wrote a cache folder into whatever folder the run started in).
-    """
-    base = os.environ.get("XDG_CACHE_HOME")
-    return base if base and os.path.isabs(base) else None
-
-
 def cache_dir() -> Path | None:
     """The folder of the install-wide start-up caches (None: no home folder known)."""
     explicit = os.environ.get("GUARDRAILS_PLUGIN_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = xdg_cache_home()
-    if base:
+    base = os.environ.get("XDG_CACHE_HOME")
+    if base and os.path.isabs(base):  # the XDG spec: a relative one is invalid, ignored
         return Path(base) / "guardrails"
     try:
         return Path.home() / ".cache" / "guardrails"

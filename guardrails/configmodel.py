@@ -212,10 +212,8 @@ class Config:
         env = os.environ.get("GUARDRAILS_CACHE_DIR")
         if env:
             return Path(env)
-        from guardrails.cachefiles import xdg_cache_home
-
-        base = xdg_cache_home()
-        if not base:
+        base = os.environ.get("XDG_CACHE_HOME")
+        if not base or not os.path.isabs(base):  # the XDG spec: a relative one is ignored
             try:
                 base = os.path.join(Path.home(), ".cache")
             except RuntimeError:  # "Could not determine home directory": run without
