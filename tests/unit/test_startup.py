@@ -154,7 +154,8 @@ UNNEEDED = {
     # the Westrum score's exact means are integer ratios, not fractions (decimal, numbers)
     "fractions", "decimal", "numbers",
     # the builtin packs' CEL expressions were checked by the first run (celrules/typecache)
-    "guardrails.celrules.parse", "guardrails.celrules.check", "guardrails.celrules.types",
+    "guardrails.celrules.parse", "guardrails.celrules.lexer", "guardrails.celrules.check",
+    "guardrails.celrules.types",
     "guardrails.expressions",  # -k/-m only
     # logging's code (the CEL extension imports it unused: guardrails/deferred.py) and
     # its imports; evidence templates are read by _string's parser, not string.Formatter
