@@ -38,9 +38,12 @@ def _valid(pattern: str) -> bool:
 
 
 def _pathspec(pattern: str) -> str | None:
-    """pathspec's regex of a pattern, when it is one that re.match uses as it is
-    (".", "/", "(?!)" are never risky: they never reach the bounded matcher)."""
+    """pathspec's regex of a pattern (as _regex takes it), when it is one that
+    re.match uses as it is ("." and "(?!)" are never risky: they never reach the
+    bounded matcher), and one where pathspec follows git."""
     rx = codeowners._regex(pattern)
+    if pattern.endswith("**/"):  # pathspec's "^docs/" owns docs/x.md; git does not
+        return None
     return rx if rx.startswith("^") else None
 
 
