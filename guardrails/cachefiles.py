@@ -236,12 +236,23 @@ def write_temp(file: Path, *chunks: bytes) -> Path:
     return tmp
 
 
+def startup_retired(name: str) -> bool:
+    """A file an earlier release's start-up caches wrote in their folder, which no
+    run reads now: the packs cache's format 1 kept one a builtin pack
+    (``pack-<stem>-<checksum>.json``, a stem of at most 41 characters)."""
+    return named(name, "pack-", ".json", 41) and name[-22] == "-" and len(name) > 27
+
+
 def write_cache(file: Path, data: bytes, *, keep: int = KEEP,
-                retired: Callable[[str], bool] | None = None) -> None:
-    """:func:`write_whole`, then :func:`prune` the folder to the ``keep`` most
-    recent files of ``file``'s family: its name up to the 16-digit checksum
-    (and delete the ``retired`` files there, see :func:`prune_families`).
-    Raises ``OSError`` like :func:`write_whole`."""
+                retired: Callable[[str], bool] | None = startup_retired) -> None:
+    """A start-up cache's write: :func:`write_whole`, then :func:`prune` the folder
+    to the ``keep`` most recent files of ``file``'s family: its name up to the
+    16-digit checksum, and delete the ``retired`` files there (by default what
+    earlier releases' start-up caches wrote, :func:`startup_retired`; see
+    :func:`prune_families`). Whichever start-up cache a run writes (a new
+    release's first run writes several) tidies them: the packs file, whose
+    write alone did, is rarely written now that the builtin packs' shipped
+    verdict holds. Raises ``OSError`` like :func:`write_whole`."""
     write_whole(file, data)
     name = file.name
     cut = len(name) - len(file.suffix) - 16

@@ -167,7 +167,7 @@ class HookMode:
     def guardrails_session_finish(self, report: Report) -> None:
         if not report.completed:
             return
-        from guardrails.reporters.terminal import clean
+        from guardrails.reporters.termtext import clean
 
         builtin = {r.id for r in report.rules if r.builtin}
         touched = self._changed_shown()

@@ -19,9 +19,10 @@ An entry is used only when everything it was stored under matches: the cache
 format, Python's version, guardrails' version, the size and modification
 time of every file of the guardrails package (an edited check in a source
 checkout is seen), the builtin plugins blocked with ``-p no:``, and the pack
-file's path, size, modification time and checksum. Writing the packs file
-deletes the files of one pack each that versions before it wrote
-(``pack-<stem>-<checksum>.json``; :func:`_retired`). A run with any plugin
+file's path, size, modification time and checksum. The files of one pack each
+that versions before it wrote (``pack-<stem>-<checksum>.json``) are deleted
+whenever any start-up cache file is written (:func:`guardrails.cachefiles.startup_retired`;
+the packs file itself rarely is, see below). A run with any plugin
 that is not guardrails' own (an entry point, ``plugins:``, a local
 ``guardrails_plugins.py``) neither reads nor writes it: such a plugin could
 change what a rule may name. A corrupt, foreign or unreadable file is a miss
@@ -53,7 +54,6 @@ from guardrails.cachefiles import (
     caches_disabled,
     checksum,
     load_json_cache,
-    named,
     package_files,
     read_regular,
     store_json_cache,
@@ -331,14 +331,7 @@ def flush() -> None:
     with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
         head = json.dumps({"format": _PACKS_FORMAT, "context": batch["ctx"], "packs": index},
                           ensure_ascii=False).encode("utf-8", "surrogatepass")
-        write_cache(batch["file"], head + b"\n" + b"".join(chunks), retired=_retired)
-
-
-def _retired(name: str) -> bool:
-    """A file this cache wrote before its packs file (format 1: one file a pack,
-    ``pack-<stem>-<checksum>.json``), which no run reads now: deleted when the
-    packs file is written (cachefiles.prune_families)."""
-    return named(name, "pack-", ".json", 41) and name[-22] == "-" and len(name) > 27
+        write_cache(batch["file"], head + b"\n" + b"".join(chunks))
 
 
 def yaml_files() -> tuple[str, ...]:

@@ -161,11 +161,11 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
                     allow_outside_root=config.allow_outside_root, config=config)
     source = FilesSource(options, env)
     problems: list[str] = []
-    strays: list[str] = []  # named files of the folder that are no data file
+    strays: set[Path] = set()  # named files of the folder that are no data file
     for path in paths:
         try:
             if not validate_file(source, path):
-                strays.append(env.display(path.parent.resolve() / path.name) + " ")
+                strays.add(path.parent.resolve() / path.name)  # as the source lists it
         except UsageError as exc:
             problems.extend(_lines(exc))
     warnings = list(source.warnings)
@@ -174,7 +174,10 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
             source.provides()
         except UsageError:
             return problems, warnings
-        warnings += [w for w in source.warnings[len(warnings):] if w.startswith(tuple(strays))]
+        # by the file's path, not its name's start (org/pull_request.csv is not
+        # org/pull_request.csv s.csv, which check would warn of too)
+        warnings += [w for p, w in source.stray_warnings.items()
+                     if p in strays and w not in warnings]
     return problems, warnings
 
 

@@ -1,8 +1,10 @@
 """The segment matcher CODEOWNERS patterns that could backtrack were matched with
 until the bounded regexes of :func:`guardrails.sources.codeowners._bounded`
 replaced it (in C, as one alternation with the other lines, instead of a
-Python loop a line and path: ~4 us each). Kept unchanged as the oracle the
-new matcher is held to (tests/unit/test_codeowners_matcher.py).
+Python loop a line and path: ~4 us each). Kept as the oracle the new matcher
+is held to (tests/unit/test_codeowners_matcher.py), changed once since: a
+trailing ``**/`` needs a folder after the ``**`` (git's rule; it owned
+``docs/x.md`` for ``docs/**/``).
 """
 
 from __future__ import annotations
@@ -72,8 +74,8 @@ class Glob:
             reach = nxt
             if not any(reach):
                 return False
-        if trailing:
-            return reach[n]
+        if trailing:  # with a trailing "/" the last ** is a folder: a name follows it
+            return any(reach[:n]) if self.dir_only else reach[n]
         for k in range(1, n + 1):
             if not reach[k]:
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,36 @@ def make_httpserver() -> Iterator[Any]:
 
     with threaded_httpserver() as server:
         yield server
+
+
+class _RecordedWaits(threading.Event):
+    """An HTTP client's cancel event whose timed waits are written down and end at
+    once (still True when cancelled): a rate-limit wait is asserted by the seconds
+    the client asked to wait, not by a clock."""
+
+    def __init__(self, waits: list[float]) -> None:
+        super().__init__()
+        self.waits = waits
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout is None:
+            return super().wait()
+        self.waits.append(timeout)
+        return self.is_set()
+
+
+@pytest.fixture
+def rate_limit_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The seconds every HTTP client made in this test waited out a rate limit, in
+    order; the waits themselves take no time."""
+    from guardrails.sources.http import HttpClient
+
+    waits: list[float] = []
+    made = HttpClient.__init__
+
+    def init(self: HttpClient, *args: Any, **kwargs: Any) -> None:
+        made(self, *args, **kwargs)
+        self._cancelled = _RecordedWaits(waits)
+
+    monkeypatch.setattr(HttpClient, "__init__", init)
+    return waits

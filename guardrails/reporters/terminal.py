@@ -8,7 +8,6 @@ Everything but the timing is deterministic for the same data and ``--now``.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from typing import ClassVar
@@ -16,7 +15,12 @@ from typing import ClassVar
 from guardrails.model import Evidence, Outcome, Report, Result, Severity
 from guardrails.plugin import Reporter, hookimpl
 from guardrails.progress import MAX_COLUMNS
-from guardrails.results import place_pending
+from guardrails.reporters.termtext import (
+    clean,
+    clean_evidence,
+    evidence_label,
+    evidence_place,
+)
 from guardrails.textsafe import inert_line, printable
 
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "cyan": "36"}
@@ -244,7 +248,7 @@ class TerminalReporter(Reporter):
             return
         if self.options.group_by == "team":
             groups: dict[str, list[Evidence]] = {}
-            for e in map(_clean_evidence, evidence):  # grouped by the shown team
+            for e in map(clean_evidence, evidence):  # grouped by the shown team
                 groups.setdefault(e.team or "(no team)", []).append(e)
             for team in sorted(groups, key=lambda t: (t == "(no team)", t)):
                 self.line(f"  team {team}:")
@@ -254,14 +258,14 @@ class TerminalReporter(Reporter):
 
     def _evidence_lines(self, evidence: list[Evidence], indent: str) -> None:
         verbose = self.verbose
-        shown = [_clean_evidence(e, places=verbose)
+        shown = [clean_evidence(e, places=verbose)
                  for e in (evidence if verbose else evidence[:EVIDENCE_SHOWN])]
-        labels = [_label(e) for e in shown]
+        labels = [evidence_label(e) for e in shown]
         width = max((len(s) for s in labels), default=0)
         for e, label in zip(shown, labels, strict=True):
             text = f"{indent}{label.ljust(width)}  {e.detail}".rstrip()
             if verbose and e.record and e.file:
-                text += f"  ({_place(e)})"
+                text += f"  ({evidence_place(e)})"
             if verbose and e.url:
                 text += f"  <{e.url}>"
             self.line(text)
@@ -325,71 +329,12 @@ def no_data_note(report: Report) -> str | None:
             "(--strict makes them fail)")
 
 
-def _inert_line(text: str) -> str:
-    """One line of a traceback: printable, and never a CI workflow command (``::error``)."""
-    return inert_line(printable(text))
-
-
-def clean(r: Result, *, evidence: bool = True) -> Result:
-    """A copy of ``r`` whose data text cannot steer the terminal (see textsafe).
-
-    ``evidence=False`` leaves the evidence as it is, for a caller that cleans
-    only the items it shows (:func:`_clean_evidence`).
-    """
-    waiver = ({k: printable(v) if isinstance(v, str) else v for k, v in r.waiver.items()}
-              if r.waiver else r.waiver)
-    return dataclasses.replace(
-        r, id=printable(r.id), title=printable(r.title), file=printable(r.file),
-        message=printable(r.message),
-        details=[printable(d) for d in r.details],
-        longrepr="\n".join(_inert_line(t) for t in r.longrepr.splitlines()), waiver=waiver,
-        evidence=[_clean_evidence(e) for e in r.evidence] if evidence else r.evidence)
-
-
-def _clean_evidence(e: Evidence, places: bool = True) -> Evidence:
-    """``e``, or a copy of it whose text cannot steer the terminal.
-
-    Printable text comes back from :func:`printable` as the very object, and
-    then ``e`` itself is used (the reporter only reads it): a copy of each of
-    the ~25,000 evidence items of a 100,000-fact run, twice a run, was
-    ~0.1 s of its CPU. ``places=False`` (without ``-v``): a place still to be
-    found, which will not be shown, is left unread (results.place_later).
-    """
-    subject, detail = printable(e.subject), printable(e.detail)
-    team = printable(e.team) if e.team else e.team
-    if (not places and place_pending(e) and subject is e.subject and detail is e.detail
-            and team is e.team):
-        return e
-    url = printable(e.url) if e.url else e.url
-    file = printable(e.file) if e.file else e.file
-    if (subject is e.subject and detail is e.detail and url is e.url and team is e.team
-            and file is e.file):
-        return e
-    return dataclasses.replace(e, subject=subject, detail=detail, url=url, team=team, file=file)
-
-
 def _count(n: int, kind: str) -> str:
     """``1 incident``, ``64 deployments``, ``1 ci_run`` (kinds are plural names)."""
     from guardrails.datakinds import BUILTIN
 
     word = kind if n != 1 else BUILTIN.singular(kind)
     return f"{n:,} {word}"
-
-
-def _place(e: Evidence) -> str:
-    return f"{e.file}:{e.line}" if e.line else (e.file or "")
-
-
-def _label(e: Evidence) -> str:
-    """A place the check pointed at is the label; a data record is named by its subject.
-
-    The row a record came from (``org/deployments.csv:26``) says less to a
-    reader than ``deployment/dep-5560``, so it is shown after the detail,
-    with ``-v`` only.
-    """
-    if not place_pending(e) and e.file and not e.record:  # pending: a record's, or none
-        return _place(e)
-    return e.subject
 
 
 def _short(r: Result) -> str:

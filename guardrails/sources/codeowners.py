@@ -14,7 +14,9 @@ page:
   them), and we report it with its line number.
 - ``docs/*`` matches files directly in ``docs/`` but not nested ones, while a
   pattern naming a directory (``apps/``, ``/docs/``, ``**/logs``,
-  ``/apps/github``) covers everything below it.
+  ``/apps/github``) covers everything below it. A trailing ``/`` needs a
+  directory (git's rule): ``*/``, ``**/`` and ``/**/`` own everything inside
+  any folder, ``docs/**/`` everything in a folder inside ``docs/``.
 - Paths are case-sensitive. ``#`` starts a comment at the start of a line
   or as a token of its own after the pattern.
 
@@ -103,6 +105,12 @@ def _regex(pattern: str) -> str:
     if rx is None:  # pathspec returns None for patterns that match nothing
         return r"(?!)"
     text = rx.pattern
+    if (not text.startswith("^") and text != ".") or pattern.endswith("**/"):
+        # pathspec's "/" for "*/", "**/", "/**/" is meant for a search (re.search),
+        # so re.match found it at no path's start: they owned nothing. Its "^docs/"
+        # for "docs/**/" owns docs/x.md, a file, where git wants a folder inside
+        # docs/ (docs/sub/x.md). _bounded follows git in both.
+        return _bounded(pattern)
     last = pattern.rstrip("/").rsplit("/", 1)[-1]
     if last == "*" and not pattern.endswith("/") and "/" in pattern.rstrip("/"):
         # GitHub: "docs/*" owns docs/x.md but not docs/sub/x.md.
@@ -163,8 +171,10 @@ def _bounded(pattern: str) -> str:
     started = bool(pieces[0])  # a segment matched: the next one after a "/"
     for i, piece in enumerate(pieces[1:], start=1):
         if not piece:  # a last **: at least one segment more; "**" alone: any path
+            # ... and with a trailing "/" that segment is a directory ("docs/**/"
+            # owns docs/sub/x.md, not docs/x.md; "**/" everything inside a folder)
             if len(segs) > 1:
-                return "".join(out) + "/"
+                return "".join(out) + ("/[^/]+/" if dir_only else "/")
             return "^[^/]*/" if dir_only else "^"
         skip = r"/(?:[^/]*/)*?" if started else r"(?:[^/]*/)*?"
         names = "/".join(piece)

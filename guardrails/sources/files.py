@@ -100,6 +100,7 @@ class FilesSource(FolderFinding, Source):
         self._plain: set[Path] = set()  # postmortem files scandir saw as plain files
         self._nested: list[Path] = []  # the reviews file (_discover)
         self._strays_warned = False  # _warn_strays ran (once an instance)
+        self.stray_warnings: dict[Path, str] = {}  # _warn_strays's, by the file's path
         self._safe: dict[Path, bool] = {}  # folder -> folder_is_safe (see _readable)
         self._cache: FactCache | None = None
         self._cache_opened = False

@@ -127,13 +127,15 @@ class FolderFinding:
     Mixed into :class:`guardrails.sources.files.FilesSource`, whose
     ``__init__`` sets the state named below (found files, the folder,
     postmortem files seen plain, each folder's safety) and whose
-    ``warnings`` collect the stray-name warnings.
+    ``warnings`` collect the stray-name warnings (``stray_warnings`` too, by
+    the path of the file each is about, for ``guardrails validate FILE``).
     """
 
     path: str
     options: dict[str, Any]
     env: SourceEnv
     warnings: list[str]
+    stray_warnings: dict[Path, str]
     _folder: Path | None
     _files: dict[str, list[Path]] | None
     _nested: list[Path]  # the reviews file found by _discover (none or one)
@@ -308,11 +310,12 @@ class FolderFinding:
                 stem, dot, suffix = name.rpartition(".")
                 if not dot or f".{suffix.lower()}" not in _TABULAR or name.startswith("."):
                     continue
-                shown = self.env.display(folder / sub / name)
+                path = folder / sub / name
+                shown = self.env.display(path)
                 if sub + name in names:
                     if is_dir:
-                        self.warnings.append(f"{shown} is a folder, not a data file: no "
-                                             f"{names[sub + name]} are read from it")
+                        self._warn_stray(path, f"{shown} is a folder, not a data file: no "
+                                               f"{names[sub + name]} are read from it")
                     continue
                 import difflib  # only for a stray file
 
@@ -321,9 +324,13 @@ class FolderFinding:
                     meant = sub + close[0] + "." + suffix.lower()
                     if meant not in names:
                         meant = next(n for n in names if n.startswith(sub + close[0] + "."))
-                    self.warnings.append(
-                        f"{shown} is not a data file guardrails reads (did you mean "
-                        f"{meant}?): none of its records are read")
+                    self._warn_stray(
+                        path, f"{shown} is not a data file guardrails reads (did you mean "
+                              f"{meant}?): none of its records are read")
+
+    def _warn_stray(self, path: Path, text: str) -> None:
+        self.warnings.append(text)
+        self.stray_warnings[path] = text
 
     def _postmortem_files(self, pm_dir: Path) -> list[Path]:
         """The postmortem files of ``pm_dir``, sorted by name, each checked readable.

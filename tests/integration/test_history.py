@@ -12,7 +12,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -209,23 +208,24 @@ from guardrails.cli import cli
 with history.locked(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))
-    print(repr(time.time()), flush=True)
+    Path(sys.argv[3]).write_text("done")
 """
 
 
 def test_lock_serialises_writers_across_processes(tmp_path: Path) -> None:
     folder = tmp_path / "h"
     folder.mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", CHILD, str(folder), "0.6"],
+    marker = tmp_path / "written-before-release"
+    holder = subprocess.Popen([sys.executable, "-c", CHILD, str(folder), "0.6", str(marker)],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None
     assert holder.stdout.readline().strip() == "locked"
     entry = history.Entry(now=datetime(2026, 11, 20, tzinfo=UTC), results={})
     history.append(folder, [entry])  # must wait for the other process to let go
-    done = time.time()
-    released = float(holder.stdout.readline())
+    # the holder wrote the marker inside the lock, just before letting go: an
+    # append that did not wait returns while it still sleeps, before the marker
+    assert marker.exists()
     holder.wait(timeout=10)
-    assert done >= released
     assert len(history.load(folder).entries) == 1
 
 

@@ -3,9 +3,10 @@ sends SIGTERM to the process and again to its process group; people press
 Ctrl-C twice): still exit 2, one message, no traceback, outputs untouched, and
 the run ends at once instead of waiting out a rate limit (guardrails/exits.py).
 
-The server answers 429 with ``Retry-After: 30``: the run is waiting out a rate
+The server answers 429 with ``Retry-After: 3600``: the run is waiting out a rate
 limit, on the main thread (the listing) or on the worker pool (each pull
-request's details), when the first signal lands; the second one is sent once
+request's details), when the first signal lands (an hour: a run that waited it
+out would hang, which the 20 s hang guard catches; no clock is read); the second one is sent once
 the run has said "interrupted", which is the window the first one's clean-up
 and the process's exit run in.
 """
@@ -69,7 +70,7 @@ def test_a_second_signal_while_the_first_unwinds_ends_cleanly(
             return _pulls(6)
         seen.set()
         return Response('{"message": "slow down"}', status=429,
-                        headers={"Retry-After": "30"}, content_type="application/json")
+                        headers={"Retry-After": "3600"}, content_type="application/json")
 
     # A prefix of this test's own: a late request of an earlier run cannot start it.
     prefix = f"/race-{os.getpid()}-{time.monotonic_ns()}"
@@ -80,7 +81,7 @@ def test_a_second_signal_while_the_first_unwinds_ends_cleanly(
     (tmp_path / "guardrails.yaml").write_text(
         "rules: [rules/]\nsources:\n"
         f"  github: {{repo: acme/api, api_url: '{httpserver.url_for(prefix)}', "
-        "rate_limit_max_wait: 100, workers: 4}\n")
+        "rate_limit_max_wait: 7200, workers: 4}\n")
     (tmp_path / "report.json").write_text("previous")
     env = {**os.environ, "GUARDRAILS_CACHE_DIR": str(tmp_path / ".cache")}
     # The program itself (python -m guardrails), as a CI job runs it.
@@ -91,24 +92,20 @@ def test_a_second_signal_while_the_first_unwinds_ends_cleanly(
     try:
         assert seen.wait(20)  # the run now waits out the rate limit
         time.sleep(0.1)
-        started = time.monotonic()
         proc.send_signal(getattr(signal, "SIG" + signals[0]))
         assert proc.stderr is not None
         err = _until(proc.stderr, b"interrupted", 10)
         proc.send_signal(getattr(signal, "SIG" + signals[1]))  # into the unwinding
         rest = proc.communicate(timeout=20)[1]
-        took = time.monotonic() - started
     except (subprocess.TimeoutExpired, AssertionError):
         proc.kill()
         proc.communicate()
         raise
     except ProcessLookupError:  # already gone: nothing to race; the test checks the rest
         rest = proc.communicate(timeout=20)[1]
-        took = 0.0
     text = (err + rest).decode(errors="replace")
     assert proc.returncode == 2, text
     assert "Traceback" not in text and "Exception ignored" not in text, text
     assert text.count("interrupted") == 1, text
-    assert took < 5, f"the run waited out the rate limit ({took:.1f}s)"
     assert (tmp_path / "report.json").read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

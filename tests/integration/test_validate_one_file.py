@@ -195,3 +195,25 @@ def test_two_files_of_one_kind_are_reported_by_either(
     for rel in ("org/teams.yaml", "org/teams.json"):
         _, fast, _ = one_file_errors(tmp_path, rel)
         assert len(fast) == 1 and "two files hold teams" in fast[0], rel
+
+
+def test_a_stray_file_is_warned_of_by_its_path_not_its_names_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two misspelt names, one the other's start and a space: check warns of both;
+    validate of the first warns of it alone (it matched warnings by the text's start,
+    so it printed the other's too)."""
+    from helpers import make_project
+
+    make_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for rel in ("org/pull_request.csv", "org/pull_request.csv s.csv"):
+        (tmp_path / rel).write_text("number,author\n1,ann\n")
+    warned: list[str] = []
+    folder_errors(tmp_path, warned)
+    assert sorted(w.split(" is not a data file")[0] for w in warned if "did you mean" in w) == [
+        "org/pull_request.csv", "org/pull_request.csv s.csv"]  # check warns of both
+    for rel in ("org/pull_request.csv", "org/pull_request.csv s.csv"):
+        code, fast, slow = one_file_errors(tmp_path, rel)
+        assert code == 0 and fast == slow == [
+            f"warning: {rel} is not a data file guardrails reads (did you mean "
+            "pull_requests.csv?): none of its records are read"], rel

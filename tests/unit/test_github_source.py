@@ -321,21 +321,21 @@ def test_slow_page_times_out(fake: FakeGitHub, httpserver: Any, tmp_path: Path) 
         return json_response([])
 
     fake.fault_forever("/repos/acme/api/issues", slow)
-    started = time.monotonic()
+    # only the timeout says this: the page itself would come, after 0.6 s
     with pytest.raises(SourceError, match=r"no answer within timeout=0.2s \(2 attempts\)"):
         make(httpserver, tmp_path, timeout=0.2, retries=1).gather({"incidents"})
-    assert time.monotonic() - started < 3
 
 
 def test_429_with_retry_after_waits_then_succeeds(fake: FakeGitHub, httpserver: Any,
-                                                  tmp_path: Path) -> None:
+                                                  tmp_path: Path,
+                                                  rate_limit_waits: list[float]) -> None:
     path = "/repos/acme/api/issues"
     fake.fault(path, json_response({"message": "You have exceeded a secondary rate limit."},
                                    429, {"Retry-After": "1"}))
-    started = time.monotonic()
     facts = make(httpserver, tmp_path).gather({"incidents"})
-    assert time.monotonic() - started >= 1.0
+    assert rate_limit_waits == [1.0]
     assert len(facts["incidents"]) == 2
+    assert [h.status for h in fake.hits if h.path == path] == [429, 200]
 
 
 def _rate_limited(reset_in: int) -> Response:
@@ -347,12 +347,13 @@ def _rate_limited(reset_in: int) -> Response:
 
 
 def test_primary_rate_limit_near_reset_waits(fake: FakeGitHub, httpserver: Any,
-                                             tmp_path: Path) -> None:
+                                             tmp_path: Path,
+                                             rate_limit_waits: list[float]) -> None:
     path = "/repos/acme/api/issues"
     fake.fault(path, _rate_limited(1))
-    reset = int(time.time()) + 1
     facts = make(httpserver, tmp_path).gather({"incidents"})
-    assert time.time() >= reset  # the retry waited for the reset
+    # the retry waited for the reset (at most a second away) and a quarter second more
+    assert len(rate_limit_waits) == 1 and 0.25 <= rate_limit_waits[0] <= 1.25
     assert len(facts["incidents"]) == 2
     assert [h.status for h in fake.hits if h.path == path] == [403, 200]
 

@@ -364,14 +364,14 @@ def test_502_forever_fails_after_retries(fake: FakeGitLab, httpserver: Any,
     assert "GitLab API is failing" in text
 
 
-def test_429_with_retry_after_waits(fake: FakeGitLab, httpserver: Any, tmp_path: Path) -> None:
+def test_429_with_retry_after_waits(fake: FakeGitLab, httpserver: Any, tmp_path: Path,
+                                    rate_limit_waits: list[float]) -> None:
     path = _issues_path(fake)
     fake.fault(path, json_response({"message": "Retry later"}, 429, {
         "Retry-After": "1", "RateLimit-Limit": "2000", "RateLimit-Remaining": "0",
         "RateLimit-Reset": str(int(time.time()) + 1)}))
-    started = time.monotonic()
     facts = make(httpserver, tmp_path).gather({"incidents"})
-    assert time.monotonic() - started >= 1.0
+    assert rate_limit_waits == [1.0]  # Retry-After wins over RateLimit-Reset
     assert len(facts["incidents"]) == 4
 
 
@@ -451,10 +451,9 @@ def test_slow_drip_is_cut_at_the_deadline(fake: FakeGitLab, httpserver: Any,
         return Response(body(), content_type="application/json", direct_passthrough=True)
 
     fake.stream_forever(_issues_path(fake), drip)
-    started = time.monotonic()
+    # only the deadline says this: the whole answer would come, after 4 s
     with pytest.raises(SourceError, match="no complete answer within"):
         make(httpserver, tmp_path, timeout=0.3, retries=0).gather({"incidents"})
-    assert time.monotonic() - started < 3
 
 
 @pytest.mark.parametrize("bad, field", [

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,27 +25,62 @@ def _repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not finished (a zombie has)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _pid_from(path: Path) -> int:
+    """The pid git's alias wrote to ``path`` (it writes it before anything else)."""
+    for _ in range(2000):  # a hang guard: 20 s for the alias to start
+        with contextlib.suppress(OSError, ValueError):
+            text = path.read_text()
+            if text.endswith("\n"):
+                return int(text)
+        time.sleep(0.01)
+    raise AssertionError(f"git's alias never wrote {path}")
+
+
+@contextlib.contextmanager
+def _left_running(pidfile: Path) -> Iterator[None]:
+    """Kills what git's alias left running (the sleep ``exec`` made of its shell)."""
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pidfile.read_text()), signal.SIGKILL)
+
+
 def test_interrupted_git_is_not_waited_for(tmp_path: Path) -> None:
     """Ctrl-C (or SIGTERM, turned into KeyboardInterrupt) while git runs without
     writing: the run ends at once, as subprocess.run did (it kills its child),
     instead of waiting for git to finish on its own."""
-    git = Git(_repo(tmp_path))
+    git = Git(_repo(tmp_path / "r"))
+    pidfile = tmp_path / "pid"
 
     def interrupt(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    def signal_when_started(main: int) -> None:
+        _pid_from(pidfile)
+        signal.pthread_kill(main, signal.SIGALRM)
+
     previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, 0.3)
-    started = time.monotonic()
+    sender = threading.Thread(target=signal_when_started, args=(threading.get_ident(),))
     try:
-        with pytest.raises(KeyboardInterrupt):
-            git.run_status("-c", "alias.slow=!exec sleep 12", "slow")
+        with _left_running(pidfile), pytest.raises(KeyboardInterrupt):
+            sender.start()
+            git.run_status("-c", f"alias.slow=!echo $$ > '{pidfile}'; exec sleep 12", "slow")
+        # git's child (the sleep) still runs: git, which waits for it, was not waited
+        # for. Without the kill, the call returns when the sleep has ended.
+        assert _alive(_pid_from(pidfile))
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        sender.join(timeout=30)
         signal.signal(signal.SIGALRM, previous)
-    # Without the kill this takes the full 12 s of git's child; 6 s leaves room
-    # for a loaded machine.
-    assert time.monotonic() - started < 6
 
 
 def test_much_stderr_and_stdout_do_not_block(tmp_path: Path) -> None:
@@ -95,9 +134,12 @@ def test_blocks_stream_stdout_whole_and_fail_with_stderr(tmp_path: Path, spawn: 
 def test_a_reader_that_stops_early_leaves_no_git_behind(tmp_path: Path) -> None:
     """The log's reader giving up (an error while parsing) kills git at once rather
     than waiting for it to finish on its own."""
-    git = Git(_repo(tmp_path))
-    blocks = git.blocks("-c", "alias.slow=!printf x; exec sleep 12", "slow")
-    started = time.monotonic()
-    assert next(blocks) == b"x"
-    blocks.close()  # what a parser's exception does to the generator
-    assert time.monotonic() - started < 6
+    git = Git(_repo(tmp_path / "r"))
+    pidfile = tmp_path / "pid"
+    with _left_running(pidfile):
+        blocks = git.blocks("-c", f"alias.slow=!echo $$ > '{pidfile}'; printf x; exec sleep 12",
+                            "slow")
+        assert next(blocks) == b"x"
+        blocks.close()  # what a parser's exception does to the generator
+        # the sleep still runs: git (waiting for it) was killed, not waited for
+        assert _alive(_pid_from(pidfile))

@@ -107,12 +107,12 @@ def test_retry_after_as_http_date(httpserver: Any) -> None:
     assert len(s.requests) == 2
 
 
-def test_long_retry_after_fails_without_waiting(httpserver: Any) -> None:
+def test_long_retry_after_fails_without_waiting(httpserver: Any,
+                                                rate_limit_waits: list[float]) -> None:
     serve(httpserver, "/x", Script(default=json_response({}, 429, {"Retry-After": "600"})))
-    started = time.monotonic()
     with pytest.raises(SourceError, match=r"rate limit.*is exhausted.*in 600s"):
         client(httpserver.url_for("/")).get("/x", purpose="t")
-    assert time.monotonic() - started < 1
+    assert rate_limit_waits == []
 
 
 def test_plain_403_is_not_a_rate_limit(httpserver: Any) -> None:
@@ -279,10 +279,9 @@ def test_a_dripping_answer_stops_at_the_total_deadline(httpserver: Any) -> None:
     # each byte comes well within the per-read timeout; the whole never does
     serve(httpserver, "/drip", Script(default=_drip(b"[" + b" " * 200 + b"]", 0.1)))
     c = client(httpserver.url_for("/"), timeout=0.5, retries=0)
-    started = time.monotonic()
+    # only the deadline says this (200 bytes would take 20 s and then parse)
     with pytest.raises(SourceError, match=r"GET /drip \(t\) failed: no complete answer within"):
         c.get("/drip", purpose="t")
-    assert time.monotonic() - started < 10  # 200 bytes would take 20 s
 
 
 def test_a_decompressed_body_over_the_cap_is_a_source_error(httpserver: Any) -> None:
@@ -359,14 +358,14 @@ def test_a_redirect_under_the_base_is_followed_a_few_times(httpserver: Any) -> N
 
 
 @pytest.mark.parametrize("value", ["1000000000", "9" * 400])
-def test_an_absurd_retry_after_fails_at_once(httpserver: Any, value: str) -> None:
+def test_an_absurd_retry_after_fails_at_once(httpserver: Any, value: str,
+                                             rate_limit_waits: list[float]) -> None:
     serve(httpserver, "/rl", Script(default=json_response(
         {"message": "slow down"}, status=429, headers={"Retry-After": value})))
-    started = time.monotonic()
     with pytest.raises(SourceError, match=r"GET /rl \(t\): the Test API rate limit") as info:
         client(httpserver.url_for("/")).get("/rl", purpose="t")
     assert "in more than 30 years" in str(info.value)
-    assert time.monotonic() - started < 10
+    assert rate_limit_waits == []
 
 
 def test_cancel_ends_a_request_in_flight(httpserver: Any) -> None:

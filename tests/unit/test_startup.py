@@ -154,7 +154,8 @@ UNNEEDED = {
     # the Westrum score's exact means are integer ratios, not fractions (decimal, numbers)
     "fractions", "decimal", "numbers",
     # the builtin packs' CEL expressions were checked by the first run (celrules/typecache)
-    "guardrails.celrules.parse", "guardrails.celrules.check", "guardrails.celrules.types",
+    "guardrails.celrules.parse", "guardrails.celrules.lexer", "guardrails.celrules.check",
+    "guardrails.celrules.types",
     "guardrails.expressions",  # -k/-m only
     # logging's code (the CEL extension imports it unused: guardrails/deferred.py) and
     # its imports; evidence templates are read by _string's parser, not string.Formatter
@@ -331,8 +332,8 @@ def test_check_short_options_stacked_and_attached(project: Path) -> None:
 def test_each_family_of_cache_files_is_pruned_to_the_most_recent(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every venv, install and sys.path writes cache files of its own: writing one
-    keeps its family to the KEEP newest and clears temporary files a killed process
-    left, and touches nothing else in the folder."""
+    keeps its family to the KEEP newest, clears temporary files a killed process
+    left and an older release's pack files, and touches nothing else in the folder."""
     monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(tmp_path))
     old = 1_000_000_000
     for i in range(cachefiles.KEEP + 5):
@@ -344,7 +345,9 @@ def test_each_family_of_cache_files_is_pruned_to_the_most_recent(
     os.utime(left_tmp, (old, old))
     fresh_tmp = tmp_path / f".entry-points-{2:016x}.json.98.tmp"
     fresh_tmp.write_text("being written")
-    others = [tmp_path / f"pack-teams-{3:016x}.json", tmp_path / "entry-points-notes.json",
+    retired = tmp_path / f"pack-teams-{3:016x}.json"  # an older release's: deleted too
+    retired.write_text("x")
+    others = [tmp_path / "entry-points-notes.json",
               tmp_path / f"entry-points-{4:016x}.json.bak", tmp_path / "mine.txt"]
     for other in others:
         other.write_text("x")
@@ -366,7 +369,7 @@ def test_each_family_of_cache_files_is_pruned_to_the_most_recent(
     newest = {f"entry-points-{i:016x}.json" for i in range(6, cachefiles.KEEP + 5)}
     assert newest <= set(kept)  # the 15 newest old ones, and the one just written
     assert not left_tmp.exists() and fresh_tmp.exists()
-    assert all(other.exists() for other in others)
+    assert all(other.exists() for other in others) and not retired.exists()
     assert (tmp_path / f"entry-points-{'f' * 16}.json").is_dir()
     assert target.read_text() == "keep me"
 
