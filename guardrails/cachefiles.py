@@ -58,7 +58,7 @@ def cache_dir() -> Path | None:
     if explicit:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME")
-    if base:
+    if base and os.path.isabs(base):  # the XDG spec: a relative one is invalid, ignored
         return Path(base) / "guardrails"
     try:
         return Path.home() / ".cache" / "guardrails"

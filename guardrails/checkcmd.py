@@ -31,7 +31,8 @@ class OutputOrderError(ValueError):
 
 
 def output_pairs(args: list[str]) -> list[tuple[str, str | None]]:
-    """Pair each ``--format`` with the ``--output`` that follows it, in argv order."""
+    """Pair each ``--format`` with the ``--output`` that follows it, in argv order
+    (``--output -``: standard output, a None in the pair)."""
     pairs: list[list[Any]] = []
     it = iter(range(len(args)))
     for i in it:
@@ -57,7 +58,13 @@ def output_pairs(args: list[str]) -> list[tuple[str, str | None]]:
                         f"--output {value} must follow the --format it is for "
                         "(e.g. --format junit --output report.xml)")
                 pairs[-1][1] = value
-    return [(f, o) for f, o in pairs]
+    return [(f, stdout_or_file(o)) for f, o in pairs]
+
+
+def stdout_or_file(output: str | None) -> str | None:
+    """An ``--output`` value as a reporter reads it: ``-`` is standard output (None),
+    as for most command-line tools; a file really named ``-`` is ``./-``."""
+    return None if output == "-" else output
 
 
 def progress_for(flag: bool | None, verbosity: int) -> Progress | None:
@@ -93,7 +100,7 @@ def run(*, pairs: list[tuple[str, str | None]], paths: tuple[str, ...],
 
     pairs = list(pairs)
     if junitxml:
-        pairs.append(("junit", junitxml))
+        pairs.append(("junit", stdout_or_file(junitxml)))
     # With stdout closed, files asked for are the whole report.
     files_only = all(o is not None for _, o in pairs) and "terminal" not in dict(pairs)
     if not pairs or files_only and sys.stdout is not None:

@@ -165,10 +165,11 @@ def load_config(path: Path, options: RunOptions | None = None) -> Config:
     if not isinstance(data, dict):
         validation.validate(data, "config", file=shown, positions=positions,
                             what="config", error_cls=ConfigError)
-    errors += validation.nonfinite_errors(data, file=shown, positions=positions,
-                                          error_cls=ConfigError)
-    errors += validation.errors_of(data, "config", file=shown, positions=positions,
-                                   what="config", error_cls=ConfigError)
+    nonfinite = validation.nonfinite_errors(data, file=shown, positions=positions,
+                                            error_cls=ConfigError)
+    errors += nonfinite + validation.without_places_of(
+        validation.errors_of(data, "config", file=shown, positions=positions,
+                             what="config", error_cls=ConfigError), nonfinite)
     config = Config(path=path.resolve(), root=path.resolve().parent, data=data,
                     positions=positions, options=options)
     schema_lines = {e.line for e in errors}

@@ -213,7 +213,7 @@ class Config:
         if env:
             return Path(env)
         base = os.environ.get("XDG_CACHE_HOME")
-        if not base:
+        if not base or not os.path.isabs(base):  # the XDG spec: a relative one is ignored
             try:
                 base = os.path.join(Path.home(), ".cache")
             except RuntimeError:  # "Could not determine home directory": run without

@@ -189,6 +189,8 @@ class KindRegistry(Mapping[str, FactKind]):
         """Evidence subject ``<singular>/<id>`` of a fact of kind ``name``.
 
         The id is the kind's ``id_field``, else the fact's ``id`` or ``file``,
+        else, for a kind without ids, its team and name or date
+        (``iteration/mobile:Mobile 60``, ``survey_answer/search:2026-10-12``),
         else ``?``; an unknown kind names facts by ``id``.
         """
         k = self._kinds.get(name)
@@ -196,7 +198,7 @@ class KindRegistry(Mapping[str, FactKind]):
         key = k.id_field if k else "id"
         ident = fact.get(key) if key else None
         if ident is None:
-            ident = fact.get("id") or fact.get("file") or "?"
+            ident = fact.get("id") or fact.get("file") or _named_by(fact)
         return f"{singular}/{ident}"
 
     def with_requirements(self, kinds: Iterable[str]) -> set[str]:
@@ -211,3 +213,19 @@ class KindRegistry(Mapping[str, FactKind]):
             if k in self._kinds:
                 todo.extend(self._kinds[k].requires)
         return out
+
+
+def _named_by(fact: Mapping[str, Any]) -> str:
+    """A fact without an id named by its team and its name, else its date or start
+    (an ``each`` rule over iterations listed every offender as ``iteration/?``,
+    all located at the first iteration's line)."""
+    parts = [str(fact[f]) for f in ("team", "name") if fact.get(f) is not None]
+    if len(parts) < 2:
+        when = fact.get("date") or fact.get("start")
+        if isinstance(when, datetime):  # a day, held as the instant it starts: UTC text
+            from guardrails.timeutil import iso
+
+            when = iso(when).removesuffix("T00:00:00Z")  # type: ignore[union-attr]
+        if when is not None:
+            parts.append(str(when))
+    return ":".join(parts) or "?"

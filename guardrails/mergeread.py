@@ -170,6 +170,14 @@ def _validators() -> tuple[Any, Any]:
     schema["properties"]["version"] = {"type": "integer", "minimum": 1}
     schema["required"] = ["now", "results"]
     schema["$defs"]["result"]["required"] = ["id", "outcome", "severity"]
+    # Version 3 added the header's repository_root and the rules' help: a version 2
+    # report lacks them (merge refused every version 2 report for it). The run's
+    # time is optional as Report.from_json reads it: a report with its timings
+    # taken out (to compare two runs byte for byte) is still the same report.
+    for place, key in ((schema["$defs"]["header"], "repository_root"),
+                       (schema["$defs"]["rule"], "help"),
+                       (schema["properties"]["summary"], "duration_s")):
+        place["required"] = [k for k in place["required"] if k != key]
     # Close the two places the schema leaves open, so it also bounds the depth.
     schema["$defs"]["result"]["properties"]["threshold"]["additionalProperties"] = {
         "type": ["number", "string", "boolean", "null"]}

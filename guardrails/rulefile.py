@@ -244,10 +244,10 @@ class RuleParser:
             cfg_errors = validation.nonfinite_errors(
                 cfg_override, file=self.config.display_path, positions=self.config.positions,
                 base_path=("overrides", nodeid), error_cls=RuleFileError)
-            cfg_errors += validation.errors_of(
+            cfg_errors += validation.without_places_of(validation.errors_of(
                 cfg_override, ov_schema, file=self.config.display_path,
                 positions=self.config.positions, what=f"override of {nodeid}",
-                base_path=("overrides", nodeid), error_cls=RuleFileError)
+                base_path=("overrides", nodeid), error_cls=RuleFileError), cfg_errors)
             if cfg_errors:
                 errors += cfg_errors
                 cfg_override = None

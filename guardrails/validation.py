@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -23,7 +24,7 @@ from guardrails.errors import UsageError
 from guardrails.jsonvalidators import RefusedRetrieval as RefusedRetrieval
 from guardrails.jsonvalidators import make_rule_validator as make_rule_validator
 from guardrails.jsonvalidators import make_validator as make_validator
-from guardrails.textsafe import hide_url_secrets
+from guardrails.textsafe import excerpt, hide_url_secrets
 from guardrails.yamlio import PathKey, Position, nearest
 
 SCHEMA_NAMES = (
@@ -135,14 +136,42 @@ def _shown_message(error: Any) -> str:
     return hide_url_secrets(message)
 
 
+def _default_fix(err: Any, error_cls: type[UsageError]) -> str:
+    """The way out of a schema error that names none of its own: what to write, or
+    where the fields are listed (DESIGN: every usage error names its fix)."""
+    from guardrails.errors import RuleFileError
+    from guardrails.timeutil import DURATION_FORMS, DURATION_PATTERN
+
+    schema = err.schema if isinstance(err.schema, Mapping) else {}
+    if err.validator == "pattern" and err.validator_value == DURATION_PATTERN or (
+            err.validator == "type" and schema.get("pattern") == DURATION_PATTERN):
+        return f"write a duration: {DURATION_FORMS}"  # a regex alone shows no way out
+    if err.validator == "format" and err.validator_value == "date":
+        return "write a date as YYYY-MM-DD (e.g. 2026-11-30)"
+    if err.validator == "minItems" and isinstance(err.validator_value, int):
+        n = err.validator_value
+        return f"give at least {n} item{'s' if n != 1 else ''} there, or leave the key out"
+    value = err.instance
+    if err.validator == "type" and isinstance(value, str) and "number" in str(
+            err.validator_value) and _reads_as_number(value):
+        return (f"write a number YAML reads as one, without quotes: YAML 1.1 reads "
+                f"{excerpt(value, 40)} as text (an exponent needs a dot and a sign: 1.0e+6)")
+    name = "rules" if issubclass(error_cls, RuleFileError) else "config"
+    return f"compare it with the fields in `guardrails schema {name}`"
+
+
+def _reads_as_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
 def _error_at(err: Any, *, file: str, pos_map: Mapping[Any, Any], what: str,
               base_path: PathKey, error_cls: type[UsageError]) -> UsageError:
     msg, fix = describe_error(err, base_path)
-    if err.validator == "pattern" and not fix:
-        from guardrails.timeutil import DURATION_FORMS, DURATION_PATTERN
-
-        if err.validator_value == DURATION_PATTERN:  # a regex alone shows no way out
-            fix = f"write a duration: {DURATION_FORMS}"
+    if not fix:
+        fix = _default_fix(err, error_cls)
     where = (*base_path, *err.absolute_path)
     m = re.search(_UNEXPECTED, err.message) if err.validator in (
         "additionalProperties", "unevaluatedProperties") else None
@@ -205,6 +234,14 @@ def errors_of(
                              base_path=base_path, error_cls=error_cls))
     out.sort(key=lambda e: (e.line or 0, e.column or 0))
     return out
+
+
+def without_places_of(errors: list[UsageError],
+                      first: list[UsageError]) -> list[UsageError]:
+    """``errors`` less those at a place one of ``first`` already names: a NaN is
+    reported once, as NaN, not again as "nan is not of type 'string'"."""
+    taken = {(e.file, e.line, e.column) for e in first}
+    return [e for e in errors if (e.file, e.line, e.column) not in taken]
 
 
 def _verdicts_kept() -> bool:

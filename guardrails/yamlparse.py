@@ -42,16 +42,20 @@ class DuplicateKeyError(yaml.MarkedYAMLError):
 
 
 class BoundError(yaml.MarkedYAMLError):
-    """A document asks for more work than guardrails allows."""
+    """A document asks for more work than guardrails allows (``fix``: the way out)."""
+
+    def __init__(self, problem: str, mark: yaml.Mark, fix: str) -> None:
+        super().__init__(None, None, problem, mark)
+        self.fix = fix
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     if len(node.value) > MAX_INT_DIGITS:
         raise BoundError(
-            None, None,
             f"an integer of {len(node.value)} characters is larger than guardrails accepts "
             f"(at most {MAX_INT_DIGITS} digits)",
             node.start_mark,
+            "write a number of at most 100 digits, or quote it if it is an id or other text",
         )
     return yaml.SafeLoader.construct_yaml_int(loader, node)  # type: ignore[no-any-return]
 
@@ -63,9 +67,9 @@ def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
                              else "a number with '_' separators", value)
     if not math.isfinite(value):
         raise BoundError(
-            None, None,
             f"{_short(node.value)} is NaN or infinite; guardrails accepts only finite numbers",
             node.start_mark,
+            "write a finite number, or leave the field out where it has no value",
         )
     return value  # type: ignore[no-any-return]
 
@@ -102,12 +106,13 @@ def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode):  # type: ig
             ) from None
         if key in seen and id(key_node) in explicit and seen_explicit.get(key):
             first = seen[key]
-            raise DuplicateKeyError(
+            error = DuplicateKeyError(
                 None, None,
-                f"duplicate key {_quoted(key)} (first defined on line {first.line + 1}); "
-                "remove one of them",
+                f"duplicate key {_quoted(key)} (first defined on line {first.line + 1})",
                 key_node.start_mark,
             )
+            error.fix = "remove one of them"  # type: ignore[attr-defined]
+            raise error
         seen[key] = key_node.start_mark
         seen_explicit[key] = id(key_node) in explicit
         data[key] = loader.construct_object(value_node, deep=True)
@@ -157,13 +162,10 @@ def _construct_plain_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 def _yaml11_number(node: yaml.ScalarNode, what: str, value: float) -> BoundError:
     """The error for a plain scalar YAML 1.1 reads as a number nobody meant (``what``:
     how it read it; ``value``: what it made of it), with the fix."""
-    error = BoundError(
-        None, None,
+    return BoundError(
         f"{_short(node.value)} is read by YAML 1.1 as {what}, {value!r}, which is rarely "
-        "what an org data file means", node.start_mark)
-    error.fix = (f"quote it if it is text ('{_short(node.value)}'), or write the plain "  # type: ignore[attr-defined]
-                 f"number {value!r}")
-    return error
+        "what an org data file means", node.start_mark,
+        f"quote it if it is text ('{_short(node.value)}'), or write the plain number {value!r}")
 
 
 _FiniteLoader.add_constructor("tag:yaml.org,2002:int", _construct_plain_int)
@@ -225,28 +227,41 @@ def check_bounds(root: yaml.Node) -> None:
         distinct += 1
         if any(size[id(c)] < 0 for c in children):
             raise BoundError(
-                None, None, "an alias refers to a node that contains it (a cycle)",
-                node.start_mark,
+                "an alias refers to a node that contains it (a cycle)", node.start_mark,
+                "write the value out where the alias (*name) stands inside its own anchor",
             )
         total = 1 + sum(size[id(c)] for c in children)
         up = 1 + max((height.get(id(c), 0) for c in children), default=0)
         size[key], height[key] = total, up
         if up > MAX_DEPTH:
             raise BoundError(
-                None, None,
                 f"the document nests mappings and sequences more than {MAX_DEPTH} levels deep",
-                node.start_mark,
+                node.start_mark, _NEST_FIX,
             )
         if total - distinct > MAX_NODES:
             raise BoundError(
-                None, None,
                 f"aliases expand the document to more than {MAX_NODES} nodes "
                 "(an alias bomb such as 'billion laughs')",
-                node.start_mark,
+                node.start_mark, "write the records out instead of repeating aliases of aliases",
             )
 
 
+#: the way out of a document nested too deep (the walk's bound and the parser's)
+_NEST_FIX = f"flatten the document: nest mappings and lists at most {MAX_DEPTH} levels deep"
+
+#: the way out of a syntax error PyYAML describes in its own words
+_SYNTAX_FIX = ("correct the YAML there or just above it: quote a value that holds ': ' or ' #' or "
+               "starts with one of *&!|>'\"%@`, close every quote and bracket, and line up "
+               "the indentation")
+
+#: the way out of a bad backslash escape inside double quotes
+_ESCAPE_FIX = ("write the character itself; inside double quotes a backslash is written \\\\ "
+               "(in single quotes it is plain)")
+
+
 def _yaml_error(exc: yaml.YAMLError, display: str, text: str = "") -> UsageError:
+    if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.position, int):
+        return _reader_error(exc, display, text)
     context_mark = getattr(exc, "context_mark", None)
     mark = getattr(exc, "problem_mark", None) or context_mark
     problem = getattr(exc, "problem", None) or str(exc)
@@ -257,7 +272,7 @@ def _yaml_error(exc: yaml.YAMLError, display: str, text: str = "") -> UsageError
     msg = f"invalid YAML: {problem}"
     if context and not isinstance(exc, DuplicateKeyError | BoundError):
         msg += f" ({context})"
-    fix = getattr(exc, "fix", None)
+    fix: str | None = getattr(exc, "fix", None)
     if mark is not None and fix is None:
         lines = text.split("\n", mark.line + 1)
         row = lines[mark.line] if mark.line < len(lines) else ""
@@ -269,7 +284,23 @@ def _yaml_error(exc: yaml.YAMLError, display: str, text: str = "") -> UsageError
         file=display,
         line=mark.line + 1 if mark else None,
         column=mark.column + 1 if mark else None,
-        fix=fix,
+        fix=fix or (_ESCAPE_FIX if "escape" in str(problem) or "hexdecimal" in str(problem)
+                    else _SYNTAX_FIX),
+    )
+
+
+def _reader_error(exc: yaml.reader.ReaderError, display: str, text: str) -> UsageError:
+    """A character YAML does not allow in its text (a raw NUL, BEL, ESC...): where it
+    is, by line and column, not PyYAML's offset into '<unicode string>'."""
+    at = min(exc.position, len(text))
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+    return UsageError(
+        f"invalid YAML: U+{code:04X}, a control or special character, is not allowed in "
+        "YAML text",
+        file=display, line=text.count("\n", 0, at) + 1,
+        column=at - (text.rfind("\n", 0, at) + 1) + 1,
+        fix="remove it, or write it as an escape inside double quotes (\"\\x07\"); a NUL "
+            "usually means a binary file, or text saved as UTF-16",
     )
 
 
@@ -301,6 +332,7 @@ def load(
             "invalid YAML: exceeded maximum nesting depth: the document nests mappings "
             f"and sequences more than {MAX_DEPTH} levels deep",
             file=display, line=line, column=at - (text.rfind("\n", 0, at) + 1) + 1,
+            fix=_NEST_FIX,
         ) from None
     finally:
         loader.dispose()

@@ -273,7 +273,8 @@ def change_failure_rate(
     if failed:
         caused = sum(1 for _, incs, _ in failed if incs)
         fixed = sum(1 for _, _, fx in failed if fx)
-        details.append(f"{caused} caused incidents, {fixed} were rolled back or hotfixed "
+        details.append(f"{caused} caused {'an incident' if caused == 1 else 'incidents'}, "
+                       f"{fixed} {'was' if fixed == 1 else 'were'} rolled back or hotfixed "
                        "(a deployment with both counts once)")
 
     def worst(item: tuple[Fact, list[Fact], list[Fact]]) -> tuple[Any, ...]:

@@ -21,8 +21,7 @@ from guardrails.exits import wrap_session
 def load_report(path: str) -> Any:
     """The :class:`~guardrails.model.Report` saved in ``path`` (version 1 to 3)."""
     from guardrails.jsonfile import read_json
-    from guardrails.mergeread import MAX_FILE_BYTES
-    from guardrails.model import Report
+    from guardrails.mergeread import MAX_FILE_BYTES, Unusable, parse
 
     fix = "give a file written by 'guardrails check --format json --output FILE'"
     # A saved report is an artefact another job wrote: as hostile as merge's inputs.
@@ -31,10 +30,14 @@ def load_report(path: str) -> Any:
     if not isinstance(data, dict):
         raise UsageError("report is not a JSON object", file=path, fix=fix)
     try:
-        return Report.from_json(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UsageError(f"not a guardrails JSON report: {type(exc).__name__}: {exc}",
-                         file=path, fix=fix) from None
+        # merge's checks: the report schema (types, closed objects) and its bounds,
+        # before any field is used (a forged 'id': 5 was a traceback, exit 3)
+        return parse(data).report
+    except Unusable as exc:
+        reason = str(exc)
+        if "upgrade guardrails" in reason:
+            fix = "upgrade guardrails (pip install -U execution-guardrails) to read it"
+        raise UsageError(reason, file=path, fix=fix) from None
 
 
 def render(report: Any, reporter: Any) -> None:
@@ -49,7 +52,8 @@ def render(report: Any, reporter: Any) -> None:
 @click.argument("report_file", metavar="REPORT.json", type=click.Path(dir_okay=False))
 @click.option("-f", "--format", "fmt", default="terminal", metavar="FORMAT",
               help="terminal, json, junit, sarif, github, markdown, html (and plugins').")
-@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option("-o", "--output", metavar="FILE",
+              help="Write to FILE instead of stdout ('-': stdout).")
 @render_options
 @plugin_option
 def report(report_file: str, fmt: str, output: str | None, verbose: int, quiet: int,
@@ -63,6 +67,10 @@ def report(report_file: str, fmt: str, output: str | None, verbose: int, quiet: 
       guardrails report report.json                       the terminal report
       guardrails report report.json -f junit -o junit.xml
     """
+
+    from guardrails.checkcmd import stdout_or_file
+
+    output = stdout_or_file(output)
 
     def body() -> int:
         from guardrails.manager import create_manager

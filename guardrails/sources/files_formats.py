@@ -206,6 +206,18 @@ def spells_nul(text: str, *, json: bool) -> bool:
     return any(m in text for m in (_JSON_NULS if json else _YAML_NULS))
 
 
+def _shape(data: Any) -> str:
+    """What a document holds, in a data file author's words (not Python's type names)."""
+    if data is None:
+        return "nothing (only comments or blank lines)"
+    if isinstance(data, bool):
+        return "true or false"
+    if isinstance(data, int | float):
+        return "a number"
+    return "a list" if isinstance(data, list) else "a text" if isinstance(data, str) else (
+        f"a {type(data).__name__}")
+
+
 def _from_document(
     data: Any, text: str, display: str, layout: Layout, *, allow_list: bool
 ) -> Table:
@@ -215,7 +227,7 @@ def _from_document(
     form = f"{{{json.dumps(key)}: [...]}}" if allow_list else f"`{key}: [...]`"
     if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in layout.keys:
         found = (f"the keys {excerpt(', '.join(map(repr, data)), 120)}" if isinstance(data, dict)
-                 else f"a {type(data).__name__}")
+                 else _shape(data))
         also = f" (or {', '.join(repr(k) for k in layout.keys[1:])})" if layout.keys[1:] else ""
         raise DataFileError(
             f"expected a mapping with the single key {key!r}{also}, found {found}",

@@ -132,9 +132,14 @@ def load_json(text: str, display: str, line: int | None = None) -> Any:
             fix="write a finite number",
         ) from None
     except json.JSONDecodeError as exc:
+        control = exc.msg.startswith("Invalid control character")
         raise DataFileError(
-            f"invalid JSON: {exc.msg}", file=display,
-            line=line or exc.lineno, column=None if line else exc.colno,
+            # Python's msg ends "...at" where str(exc) gives the place: ours is the column
+            f"invalid JSON: {exc.msg.removesuffix(' at')}", file=display,
+            line=(line or 1) + exc.lineno - 1, column=exc.colno,
+            fix=("write a control character in a string as an escape (\\u0007), or remove it"
+                 if control else "correct the JSON there: names and strings in double quotes, "
+                 "no trailing comma, no comments"),
         ) from None
     except _DuplicateKey as exc:
         where = line
@@ -160,7 +165,9 @@ def load_json(text: str, display: str, line: int | None = None) -> Any:
         if where is None:
             m = re.search(r"(?<![\w\"])-?(NaN|Infinity)(?![\w\"])", text)
             where = text.count("\n", 0, m.start()) + 1 if m else None
-        raise DataFileError(f"invalid JSON: {exc}", file=display, line=where) from None
+        raise DataFileError(f"invalid JSON: {exc}", file=display, line=where,
+                            fix="write a finite number (JSON has no NaN or Infinity)"
+                            if "NaN" in str(exc) or "Infinity" in str(exc) else None) from None
     _check_decoded(value, text, display, line)
     return value
 

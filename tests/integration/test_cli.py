@@ -156,6 +156,30 @@ def test_exit_4_when_two_formats_want_stdout(project: Path) -> None:
                        "would all write to standard output")
 
 
+@pytest.mark.parametrize("spelling", [["--output", "-"], ["--output=-"], ["-o-"]])
+def test_output_dash_is_standard_output(project: Path, spelling: list[str]) -> None:
+    """``--output -`` is stdout, as for most tools: the JSON alone (no terminal report
+    mixed in), and no file named ``-`` in the folder (it made both)."""
+    make_project(project)
+    result = check("--format", "json", *spelling)
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["summary"]["failed"] >= 1
+    assert not (project / "-").exists()
+    assert_usage_error(check("--format", "json", "-o", "-", "--format", "sarif", "-o", "-"),
+                       "would all write to standard output")
+
+
+def test_junitxml_dash_and_report_dash_are_standard_output(project: Path) -> None:
+    make_project(project)
+    result = check("--junitxml", "-")
+    assert result.stdout.startswith("<?xml"), result.stdout[:200]
+    check("--format", "json", "--output", "r.json")
+    rendered = run_cli(["report", "r.json", "-f", "markdown", "-o", "-"])
+    assert rendered.exit_code == 0, rendered.output
+    assert rendered.stdout.startswith("## guardrails")
+    assert not (project / "-").exists()
+
+
 def test_exit_4_when_output_comes_before_its_format(project: Path) -> None:
     assert_usage_error(check("--output", "r.json", "--format", "json"),
                        "must follow the --format it is for")

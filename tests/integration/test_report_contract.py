@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import make_project, run_cli
@@ -183,10 +184,8 @@ def test_a_version_1_report_is_read_with_defaults(project: Path) -> None:
     assert (project / "v1.md").read_bytes() == (project / "live.markdown").read_bytes()
 
 
-def test_a_version_2_report_is_read_with_defaults(project: Path) -> None:
-    """Version 2 had no evidence ``record``, no ``repository_root``, no rule ``help``."""
-    live_outputs(project)
-    data = json.loads((project / "live.json").read_text(encoding="utf-8"))
+def _as_version_2(data: dict[str, Any]) -> dict[str, Any]:
+    """A version 3 report less what version 3 added to the header, rules and evidence."""
     data["version"] = 2
     data["header"].pop("repository_root")
     for rule in data["rules"]:
@@ -194,6 +193,13 @@ def test_a_version_2_report_is_read_with_defaults(project: Path) -> None:
     for r in data["results"]:
         for e in r["evidence"]:
             e.pop("record", None)
+    return data
+
+
+def test_a_version_2_report_is_read_with_defaults(project: Path) -> None:
+    """Version 2 had no evidence ``record``, no ``repository_root``, no rule ``help``."""
+    live_outputs(project)
+    data = _as_version_2(json.loads((project / "live.json").read_text(encoding="utf-8")))
     old = Report.from_json(data)
     assert old.header.repository_root == "" and all(r.help is None for r in old.rules)
     (project / "v2.json").write_text(json.dumps(data), encoding="utf-8")
@@ -216,6 +222,44 @@ def test_report_command_refuses_what_is_not_a_report(project: Path) -> None:
     live_outputs(project)
     res = run_cli(["report", "live.json", "-f", "nope"])
     assert res.exit_code == 4 and "unknown format 'nope'" in res.stderr
+
+
+@pytest.mark.parametrize(("path", "value", "words"), [
+    (("results", 0, "id"), 5, "5 is not of type 'string' at $.results[0].id"),
+    (("summary",), None, "None is not of type 'object' at $.summary"),
+    (("results", 0, "value"), "abc", "at $.results[0].value"),
+    (("results", 0, "evidence"), [{"subject": 5}], "at $.results[0].evidence[0]"),
+    (("header",), [], "at $.header"),
+])
+def test_report_command_refuses_a_forged_report_before_rendering_it(
+        project: Path, path: tuple[Any, ...], value: Any, words: str) -> None:
+    """A saved report is another job's artefact: checked as merge checks its inputs
+    (an 'id' of 5 was a traceback, exit 3; a 'value' of "abc" rendered as a result)."""
+    live_outputs(project)
+    data = json.loads((project / "live.json").read_text(encoding="utf-8"))
+    place = data
+    for step in path[:-1]:
+        place = place[step]
+    place[path[-1]] = value
+    (project / "forged.json").write_text(json.dumps(data), encoding="utf-8")
+    for fmt in ("terminal", "json", "junit", "sarif", "github", "markdown", "html"):
+        res = run_cli(["report", "forged.json", "-f", fmt])
+        assert res.exit_code == 4, (fmt, res.output)
+        assert words in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+def test_a_version_2_report_is_merged(project: Path) -> None:
+    """merge reads versions 1 to 3: a version 2 report has no header.repository_root
+    and no rules[].help (the merge schema required both, refusing every one)."""
+    live_outputs(project)
+    data = _as_version_2(json.loads((project / "live.json").read_text(encoding="utf-8")))
+    for r in data["results"]:
+        r.pop("series", None)
+        r.pop("measures", None)
+    (project / "v2.json").write_text(json.dumps(data), encoding="utf-8")
+    res = run_cli(["merge", "v2.json", "live.json", "-f", "json", "-o", "org.json"])
+    assert "skipped" not in res.stderr, res.stderr
+    assert json.loads((project / "org.json").read_text("utf-8"))["org"]["reports"] == 2
 
 
 def test_the_saved_report_validates_against_its_schema(project: Path) -> None:

@@ -212,6 +212,28 @@ def test_rule_file_schema_violations(tmp_path: Path, text: str, line: int, colum
     assert "schema path: " in err.message
 
 
+@pytest.mark.parametrize(
+    ("value", "fix"),
+    [
+        ("1e308", "YAML 1.1 reads 1e308 as text"),  # no dot: a string to YAML 1.1
+        ("true", "guardrails schema rules"),
+        ("[1]", "guardrails schema rules"),
+    ],
+)
+def test_rule_file_schema_violation_names_a_fix(tmp_path: Path, value: str, fix: str) -> None:
+    """DESIGN: a usage error names file, line and fix; a schema's own words name no fix."""
+    text = f"pack: p\nrules:\n  - id: a\n    check: count\n    facts: teams\n    max: {value}\n"
+    err = collect_error(tmp_path, {"rules/p.yaml": text})
+    assert (err.file, err.line) == ("rules/p.yaml", 6)
+    assert err.fix and fix in err.fix
+    assert ". Fix: " in str(err)
+
+
+def test_empty_rules_list_says_what_to_add(tmp_path: Path) -> None:
+    err = collect_error(tmp_path, {"rules/p.yaml": "pack: p\nrules: []\n"})
+    assert err.fix and "at least 1 item" in err.fix
+
+
 def test_empty_rule_file(tmp_path: Path) -> None:
     err = collect_error(tmp_path, {"rules/p.yaml": "# todo\n"})
     assert err.file == "rules/p.yaml"

@@ -179,6 +179,21 @@ def test_empty_config(in_tmp: Path, text: str) -> None:
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        ("rules: [builtin:teams]\nwindow: 5\n", "write a duration"),
+        ("rules: [builtin:teams]\nwaivers:\n  - {rule: a::b, reason: r, expires: soon}\n",
+         "YYYY-MM-DD"),
+        ("rules: builtin:teams\n", "guardrails schema config"),
+    ],
+)
+def test_config_schema_violation_names_a_fix(in_tmp: Path, text: str, fix: str) -> None:
+    """DESIGN: a usage error names file, line and fix; a schema's own words name no fix."""
+    err = config_error(in_tmp, text)
+    assert err.fix and fix in err.fix, str(err)
+
+
 def test_wrong_type_names_file_line_and_schema_path(in_tmp: Path) -> None:
     err = config_error(in_tmp, "focus: {current: stability}\nrules: builtin:teams\n")
     assert (err.file, err.line, err.column) == ("guardrails.yaml", 2, 1)
@@ -369,3 +384,37 @@ def test_looks_like_token_takes_only_a_whole_variable_name(value: str, token: bo
     from guardrails.config import looks_like_token
 
     assert looks_like_token(value) is token
+
+
+def test_relative_xdg_cache_home_is_ignored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # XDG Base Directory spec: a relative path in XDG_CACHE_HOME is invalid and
+    # ignored; honouring it wrote a cache folder into the folder the run started in.
+    from guardrails import cachefiles
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("GUARDRAILS_CACHE_DIR", raising=False)
+    monkeypatch.delenv("GUARDRAILS_PLUGIN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    cfg = load_config(write(tmp_path / "project", "guardrails.yaml", "rules: []\n"))
+    assert cfg.cache_dir == home / ".cache" / "guardrails"
+    assert cachefiles.cache_dir() == home / ".cache" / "guardrails"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cfg.cache_dir == tmp_path / "xdg" / "guardrails"
+    assert cachefiles.cache_dir() == tmp_path / "xdg" / "guardrails"
+
+
+@pytest.mark.parametrize("text", [
+    "rules: []\nwindow: .nan\n",
+    "rules: []\nwaivers:\n  - {rule: a::b, reason: r, expires: .inf}\n",
+])
+def test_a_nan_in_the_config_is_one_error_not_two(in_tmp: Path, text: str) -> None:
+    # "each mistake listed once": it was also "nan is not of type 'string'" at the same place
+    from guardrails.errors import LoadErrors, UsageError
+
+    with pytest.raises(UsageError) as info:
+        load_config(write(in_tmp, "guardrails.yaml", text))
+    err = info.value
+    errors = err.errors if isinstance(err, LoadErrors) else [err]
+    assert [e.message.split(" is ")[-1] for e in errors] == ["NaN or infinite"]

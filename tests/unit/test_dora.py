@@ -367,7 +367,7 @@ def test_change_failure_rate_counts_each_failed_deployment_once() -> None:
     assert mv.details == [
         WINDOW_LINE,
         "2 of 5 production deployments failed",
-        "1 caused incidents, 2 were rolled back or hotfixed (a deployment with both counts once)",
+        "1 caused an incident, 2 were rolled back or hotfixed (a deployment with both counts once)",
     ]
     # NOW - 20d = 2026-09-11, NOW - 10d = 2026-09-21
     assert [(e.subject, e.detail) for e in mv.evidence] == [

@@ -661,6 +661,20 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
     assert "empty" in err.message
 
 
+@pytest.mark.parametrize(("text", "shape"), [
+    ("# exported later\n", "found nothing (only comments or blank lines)"),
+    ("just text\n", "found a text"),
+    ("- {id: a}\n", "found a list"),
+])
+def test_wrong_document_is_named_in_the_authors_words(tmp_path: Path, text: str,
+                                                      shape: str) -> None:
+    """Not Python's type names ('found a NoneType')."""
+    write(tmp_path, "teams.yaml", text)
+    err = failure(tmp_path)
+    assert shape in err.message, err.message
+    assert "Type" not in err.message and err.fix
+
+
 def test_bad_jsonl_line(tmp_path: Path) -> None:
     write(tmp_path, "deployments.jsonl",
           '{"id": "d-1", "service": "a", "finished_at": "2026-10-01T10:00:00Z", '
@@ -668,6 +682,20 @@ def test_bad_jsonl_line(tmp_path: Path) -> None:
     err = failure(tmp_path)
     assert (err.file, err.line) == ("org/deployments.jsonl", 3)
     assert "invalid JSON" in err.message
+
+
+@pytest.mark.parametrize(("name", "text", "where", "fix"), [
+    # a raw BEL inside a string: Python's message ended "Invalid control character at"
+    ("deployments.jsonl", '\n{"id": "d-\x07"}\n', (2, 11), "as an escape"),
+    ("deployments.json", '[\n {"id": "d-1",}\n]\n', (2, 15), "no trailing comma"),
+])
+def test_invalid_json_names_line_column_and_fix(tmp_path: Path, name: str, text: str,
+                                                where: tuple[int, int], fix: str) -> None:
+    write(tmp_path, name, text)
+    err = failure(tmp_path)
+    assert (err.line, err.column) == where, str(err)
+    assert err.fix and fix in err.fix
+    assert not err.message.endswith(" at")
 
 
 def test_jsonl_line_that_is_not_an_object(tmp_path: Path) -> None:
@@ -1329,3 +1357,29 @@ def test_one_call_for_a_whole_file_says_what_each_record_says(
         assert all(None not in d.values() for d in one_call)  # nulls dropped, as absent
     else:
         assert one_call[2] == bad_line
+
+
+def test_facts_without_ids_are_named_and_located_one_by_one(tmp_path: Path) -> None:
+    """An `each` rule over iterations (a kind without ids) named every offender
+    `iteration/?` and located them all at the first iteration's line."""
+    from guardrails.testing import GuardrailsTester
+
+    project = GuardrailsTester(tmp_path)
+    project.write_config("rules: [rules/]\nsources:\n  files: {path: org}\n")
+    project.write_rules("pack: x\nrules:\n  - id: unplanned\n    check: each\n"
+                        "    facts: iterations\n    expect: {required: [unplanned]}\n"
+                        "  - id: answers\n    check: each\n    facts: survey_answers\n"
+                        "    expect: {required: [q6]}\n")
+    project.write("org/iterations.yaml",
+                  "iterations:\n"
+                  "  - {team: a, name: S1, start: 2026-11-01, end: 2026-11-14,"
+                  " capacity: 10, committed: 5}\n"
+                  "  - {team: a, name: S2, start: 2026-11-15, end: 2026-11-28,"
+                  " capacity: 10, committed: 5}\n")
+    project.write("org/surveys/westrum.csv",
+                  "team,date,q1,q2,q3,q4,q5,q6\na,2026-11-02,5,5,5,5,5,\nb,2026-11-03,5,5,5,5,5,\n")
+    result = project.run("check", "--now", "2026-11-20")
+    got = [(e["subject"], e["line"]) for e in result.result("x::unplanned")["evidence"]]
+    assert got == [("iteration/a:S1", 2), ("iteration/a:S2", 3)]
+    got = [(e["subject"], e["line"]) for e in result.result("x::answers")["evidence"]]
+    assert got == [("survey_answer/a:2026-11-02", 2), ("survey_answer/b:2026-11-03", 3)]

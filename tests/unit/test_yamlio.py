@@ -417,3 +417,44 @@ def test_brackets_inside_strings_only_cost_the_slower_parser() -> None:
     data, _ = yamlio.load(text, "x.yaml")
     assert data == {"title": "[" * 150, "list": [1, [2]]}
     assert yamlio.deep_offset("a: [1, {b: [2]}]\n") is None
+
+
+# ---------------------------------------------------------------------------
+# every YAML error says how to fix it (DESIGN: file, line and what to do)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "finite", "fix"), [
+    ("a: 1\nb: text: more\n", False, "quote a value"),              # PyYAML's own words
+    ("a: 1\nb: 'never closed\nc: 3\n", False, "close every quote"),
+    ("a: [1, 2\n", False, "close every quote and bracket"),
+    ('a: "\\ud8"\n', False, "write the character itself"),
+    ('a: "C:\\q"\n', False, "a backslash is written \\\\"),
+    ("a: 1\na: 2\n", False, "remove one of them"),
+    ("a:\n\tb: 1\n", False, "indent with spaces"),
+    ("a: &a\n  - 1\n  - *a\n", False, "alias"),
+    ("x: " + "[" * 100 + "]" * 100 + "\n", False, "at most 100 levels"),
+    ("[" * 100_000 + "]" * 100_000, False, "at most 100 levels"),
+    ("a: 1" + "0" * 101 + "\n", False, "at most 100 digits"),
+    ("a: .nan\n", True, "finite number"),
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [" + ", ".join(["*a"] * 10) + "]\n"
+     "c: &c [" + ", ".join(["*b"] * 10) + "]\nd: &d [" + ", ".join(["*c"] * 10) + "]\n"
+     "e: &e [" + ", ".join(["*d"] * 10) + "]\nf: [" + ", ".join(["*e"] * 10) + "]\n",
+     False, "instead of repeating aliases"),
+])
+def test_every_yaml_error_names_a_fix(text: str, finite: bool, fix: str) -> None:
+    with pytest.raises(UsageError) as info:
+        yamlio.load(text, "f.yaml", finite=finite)
+    err = info.value
+    assert err.fix and fix in err.fix, str(err)
+    assert err.line is not None
+    assert ". Fix: " in str(err)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\ufffe"])
+def test_a_raw_control_character_is_placed_by_line_and_column(char: str) -> None:
+    # was: no line, and PyYAML's 'in "<unicode string>", position 9' in the message
+    err = load_error(f"a: 1\nb: x{char}y\n")
+    assert (err.file, err.line, err.column) == ("f.yaml", 2, 5)
+    assert f"U+{ord(char):04X}" in err.message and "unicode string" not in err.message
+    assert err.fix and "remove it" in err.fix
