@@ -80,6 +80,14 @@ class GuardrailsPluginManager(pluggy.PluginManager):
         if isinstance(plugin, ModuleType):
             if not name.startswith("guardrails_"):
                 return None
+            if type(plugin) is ModuleType:
+                # What getattr_static finds in a plain module is its own entry (no
+                # ModuleType attribute is named guardrails_*): a function's marker is
+                # read as pluggy reads it (~20,000 instructions less a hook, ~100 a run).
+                value = plugin.__dict__.get(name)
+                if type(value) is FunctionType:
+                    opts = value.__dict__.get("guardrails_impl")
+                    return opts if isinstance(opts, dict) else None
         elif _plainly_none(plugin, name):
             return None
         return super().parse_hookimpl_opts(plugin, name)

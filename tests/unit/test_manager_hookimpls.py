@@ -186,3 +186,54 @@ def test_registering_finds_the_hooks_pluggy_finds(plugin: Any,
                       for impl in caller.get_hookimpls() if impl.plugin is plugin)
 
     assert hooks(True) == hooks(False)
+
+
+def _plugin_modules() -> list[Any]:
+    from guardrails.builtins import BUILTINS
+    from guardrails.manager import ESSENTIAL_PLUGINS
+
+    names = sorted({b.module for b in BUILTINS} | set(ESSENTIAL_PLUGINS))
+    return [importlib.import_module(n) for n in names]
+
+
+def test_a_plain_modules_hooks_are_read_as_pluggy_reads_them() -> None:
+    pm = GuardrailsPluginManager()
+    modules = _plugin_modules()
+    assert len(modules) > 10
+    read = 0
+    for module in modules:
+        for name in dir(module):
+            if name.startswith("guardrails_"):
+                read += 1
+                assert pm.parse_hookimpl_opts(module, name) == \
+                    pluggy.PluginManager.parse_hookimpl_opts(pm, module, name), (module, name)
+    assert read > 20
+
+
+def test_a_module_holding_odd_hook_values_is_read_as_pluggy_reads_it() -> None:
+    import types
+
+    module = types.ModuleType("oddhooks")
+
+    @hookimpl
+    def guardrails_session_finish(report: Any) -> None:
+        """Marked."""
+
+    def guardrails_unmarked(report: Any) -> None:
+        """Not marked."""
+
+    def guardrails_bad_marker(report: Any) -> None:
+        """Marked with something that is not pluggy's options."""
+
+    guardrails_bad_marker.guardrails_impl = "yes"  # type: ignore[attr-defined]
+    module.guardrails_session_finish = guardrails_session_finish  # type: ignore[attr-defined]
+    module.guardrails_unmarked = guardrails_unmarked  # type: ignore[attr-defined]
+    module.guardrails_bad_marker = guardrails_bad_marker  # type: ignore[attr-defined]
+    module.guardrails_static = staticmethod(guardrails_session_finish)  # type: ignore[attr-defined]
+    module.guardrails_value = 3  # type: ignore[attr-defined]
+    pm = GuardrailsPluginManager()
+    for name in dir(module):
+        if name.startswith("guardrails_"):
+            assert pm.parse_hookimpl_opts(module, name) == \
+                pluggy.PluginManager.parse_hookimpl_opts(pm, module, name), name
+    assert pm.parse_hookimpl_opts(module, "guardrails_session_finish") is not None
