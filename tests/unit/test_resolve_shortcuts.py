@@ -1,4 +1,5 @@
-"""SourceEnv.resolved (a folder resolved once an env) is Path.resolve, links and all."""
+"""Resolving a path once a folder: SourceEnv.resolved and rulepaths.is_builtin answer as
+Path.resolve does, links and all."""
 
 from __future__ import annotations
 
@@ -71,3 +72,26 @@ def test_a_file_that_becomes_a_link_is_resolved_as_one(tmp_path: Path) -> None:
     os.replace(path, root / "org" / "teams-real.yaml")
     path.symlink_to(tmp_path / "elsewhere" / "deployments.csv")
     assert env.resolved(path) == tmp_path.resolve() / "elsewhere" / "deployments.csv"
+
+
+def test_is_builtin_answers_as_resolving_the_pack_would(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from guardrails import rulepaths
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "a.yaml").write_text("rules: []\n")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "b.yaml").write_text("rules: []\n")
+    (rules / "out.yaml").symlink_to(other / "b.yaml")
+    (rules / "in.yaml").symlink_to(rules / "a.yaml")
+    (tmp_path / "linked").symlink_to(rules, target_is_directory=True)
+    monkeypatch.setattr(rulepaths, "builtin_rules_dir", lambda: rules)
+    monkeypatch.setattr(rulepaths, "_builtin_rules_real", lambda: rules.resolve())
+    for path, want in [(rules / "a.yaml", True), (rules / "out.yaml", False),
+                       (rules / "in.yaml", True), (rules / "absent.yaml", True),
+                       (other / "b.yaml", False), (tmp_path / "linked" / "a.yaml", True),
+                       (tmp_path / "linked" / "out.yaml", False), (rules / "..", False)]:
+        assert rulepaths.is_builtin(path) is want, path
+        assert (rules.resolve() in path.resolve().parents) is want, path
