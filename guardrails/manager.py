@@ -21,9 +21,10 @@ import importlib
 import importlib.util
 import os
 import sys
+from abc import ABCMeta
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from types import ModuleType
+from types import FunctionType, GetSetDescriptorType, ModuleType
 from typing import Any, TypeVar
 
 import pluggy
@@ -76,7 +77,18 @@ class GuardrailsPluginManager(pluggy.PluginManager):
         (pytest does the same with ``pytest_``): pluggy otherwise inspects every
         attribute of every module, each import included, about 40 a module and 22
         modules a run. Plugin objects keep pluggy's rule (any name, ``specname``)."""
-        if isinstance(plugin, ModuleType) and not name.startswith("guardrails_"):
+        if isinstance(plugin, ModuleType):
+            if not name.startswith("guardrails_"):
+                return None
+            if type(plugin) is ModuleType:
+                # What getattr_static finds in a plain module is its own entry (no
+                # ModuleType attribute is named guardrails_*): a function's marker is
+                # read as pluggy reads it (~20,000 instructions less a hook, ~100 a run).
+                value = plugin.__dict__.get(name)
+                if type(value) is FunctionType:
+                    opts = value.__dict__.get("guardrails_impl")
+                    return opts if isinstance(opts, dict) else None
+        elif _plainly_none(plugin, name):
             return None
         return super().parse_hookimpl_opts(plugin, name)
 
@@ -108,6 +120,49 @@ class GuardrailsPluginManager(pluggy.PluginManager):
         except pluggy.PluginValidationError as exc:
             raise PluginError(f"plugin {name!r} is invalid: {exc}") from exc
         self.infos.append(PluginInfo(name, modname, dist, version))
+
+
+#: metaclasses whose classes' ``__dict__`` is their own (what inspect.getattr_static reads)
+_PLAIN_META = (type, ABCMeta)
+#: class attributes pluggy never takes for a hook (plain values, properties it does not
+#: run, the ``__dict__``/``__weakref__`` descriptors)
+_INERT = frozenset({int, float, str, bool, type(None), tuple, list, dict, set, frozenset,
+                    property, GetSetDescriptorType})
+_ABSENT = object()
+
+
+def _plainly_none(plugin: Any, name: str) -> bool:
+    """True when pluggy's own :meth:`parse_hookimpl_opts` answers None for ``name`` of
+    plugin *object* ``plugin``, told without ``inspect.getattr_static`` (~40,000
+    instructions a name; pluggy asks it of every name ``dir()`` lists, ~100 an object,
+    most of them ``object``'s own: the terminal reporter's and the report outputs'
+    registration cost ~2 ms of a run's start, benchmarks/RESULTS.md "s25-coldstart").
+
+    Said only where the answer is plain: the name is not in the instance's own
+    ``__dict__`` (pluggy reads that first), every class of the type's MRO has a plain
+    metaclass (so its ``__dict__`` is what getattr_static reads, in MRO order), and
+    the first class holding the name is ``object`` (slot wrappers and builtin
+    methods: never hookable), none does, or it holds a plain function without
+    the hookimpl marker or a value of :data:`_INERT`. Anything else (a class as
+    plugin, a ``staticmethod``, a marked function, an instance value, a slot) is
+    pluggy's to decide."""
+    if isinstance(plugin, type):
+        return False
+    try:
+        own = object.__getattribute__(plugin, "__dict__")
+    except AttributeError:
+        own = None
+    if own is not None and (type(own) is not dict or name in own):
+        return False
+    for klass in type(plugin).__mro__:
+        if type(klass) not in _PLAIN_META:
+            return False
+        found = klass.__dict__.get(name, _ABSENT)
+        if found is not _ABSENT:
+            kind = type(found)
+            return klass is object or kind in _INERT or (
+                kind is FunctionType and "guardrails_impl" not in found.__dict__)
+    return True
 
 
 T = TypeVar("T")

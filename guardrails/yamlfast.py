@@ -70,10 +70,17 @@ def load(text: str, *, positions: bool = False) -> tuple[Any, dict[PathKey, Posi
     """
     if "\t" in text or "\r" in text or "\\" in text:
         return None
-    for c in set(text):
-        o = ord(c)
-        if (o < 32 and c != "\n") or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or c in _ODD:
-            return None
+    # Every character refused below is one str.isprintable refuses (a control, a
+    # surrogate, a line or paragraph separator, a format character, a noncharacter):
+    # a text printable but for its line feeds holds none (one C pass, where the set
+    # of a text's characters cost ~50 instructions a character). Else each kind of
+    # character is asked (a no-break space is not printable, yet read here).
+    if not text.replace("\n", "").isprintable():
+        for c in set(text):
+            o = ord(c)
+            if (o < 32 and c != "\n") or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF \
+                    or c in _ODD:
+                return None
     lines: list[list[Any]] = []  # [line number from 0, column, content]
     for n, raw in enumerate(text.split("\n")):
         content = raw.lstrip(" ")

@@ -17,7 +17,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from guardrails import fmt
-from guardrails.checks.blamewords import COMMENT, QuickTest, blame_hits, phrase_list, phrase_pattern
+from guardrails.checks.blamewords import (
+    COMMENT,
+    QuickTest,
+    blame_hits,
+    phrase_list,
+    phrase_pattern,
+    searched_text,
+)
 from guardrails.checks.generic import no_data
 from guardrails.facts import subject
 from guardrails.model import CheckResult, Evidence, Outcome, Rule
@@ -153,7 +160,9 @@ class PostmortemBlamelessCheck(Check):
         if empty is not None:
             return empty
         phrases = phrase_list(rule.params)
-        pattern, quick = phrase_pattern(phrases), QuickTest(phrases)
+        quick = QuickTest(phrases)
+        # Only the phrases some postmortem may hold are compiled (phrase_pattern's words).
+        pattern = phrase_pattern(phrases, quick.words_in(searched_text(pm) for pm in pms))
         evidence = []
         for pm in pms:
             for line, phrase in blame_hits(pm, pattern, phrases, quick):

@@ -286,6 +286,33 @@ def test_blame_quick_test_never_hides_a_hit(pieces: list[str], body_line: int) -
     quick = blamewords.QuickTest(phrases)
     assert blamewords.blame_hits(pm, pattern, phrases, quick) == \
         blamewords.blame_hits(pm, pattern, phrases)
+    _reduced_pattern_finds_the_same(pm, phrases, pattern)
+
+
+def _reduced_pattern_finds_the_same(pm: dict[str, Any], phrases: list[str],
+                                    pattern: Any) -> None:
+    """The regex of only the phrases whose longest word the text may hold (as the
+    blameless check compiles it) finds what the whole list's finds, with and without
+    the quick test; also in a postmortem known by its sections only."""
+    quick = blamewords.QuickTest(phrases)
+    words = quick.words_in([blamewords.searched_text(pm)])
+    reduced = blamewords.phrase_pattern(phrases, words)
+    want = blamewords.blame_hits(pm, pattern, phrases)
+    assert blamewords.blame_hits(pm, reduced, phrases) == want
+    assert blamewords.blame_hits(pm, reduced, phrases, quick) == want
+    sections = {"Impact": "\n".join(pm["lines"][:3]), "Timeline": "\n".join(pm["lines"][3:])}
+    by_sections = {"sections": sections}
+    words = quick.words_in([blamewords.searched_text(by_sections)])
+    assert blamewords.blame_hits(by_sections, blamewords.phrase_pattern(phrases, words),
+                                 phrases) == blamewords.blame_hits(by_sections, pattern, phrases)
+
+
+def test_a_pattern_of_no_phrase_finds_nothing() -> None:
+    phrases = blamewords.phrase_list({})
+    never = blamewords.phrase_pattern(phrases, set())
+    pm = {"lines": ["We blame nobody; human error is a symptom."], "body_line": 1}
+    assert blamewords.blame_hits(pm, never, phrases) == []
+    assert blamewords.blame_hits(pm, blamewords.phrase_pattern(phrases), phrases) != []
 
 
 def test_the_quick_tests_fold_is_every_character_ignorecase_takes_for_ascii() -> None:
@@ -323,6 +350,8 @@ def test_blame_quick_test_never_hides_a_hit_beyond_ascii(pieces: list[str], body
     quick = blamewords.QuickTest(phrases)
     assert blamewords.blame_hits(pm, pattern, phrases, quick) == \
         blamewords.blame_hits(pm, pattern, phrases)
+    if quick.words_in([]) is not None:  # every word ASCII: the check compiles a reduced regex
+        _reduced_pattern_finds_the_same(pm, phrases, pattern)
 
 
 _LINE_STARTS = st.sampled_from([

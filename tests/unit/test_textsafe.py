@@ -85,6 +85,39 @@ def test_the_terminal_shows_evidence_inert_and_keeps_what_is_already_printable()
     assert hostile.subject == "change/\x1b[2J"  # the result itself is not changed
 
 
+@pytest.mark.parametrize("field", ["id", "title", "file", "message", "details", "longrepr",
+                                   "waiver", "evidence"])
+def test_a_result_with_nothing_to_escape_is_shown_as_it_is(field: str) -> None:
+    """A printable result is the very object; one unprintable text anywhere gets a copy
+    with that text escaped, the result itself unchanged."""
+    from guardrails.model import Evidence, Outcome, Result, Severity
+    from guardrails.reporters.terminal import clean
+
+    def result(bad: str) -> Result:
+        texts = {f: bad if f == field else "" for f in ("id", "title", "file", "message",
+                                                         "longrepr")}
+        return Result(id=texts["id"] or "p::r", pack="p", title=texts["title"] or "t",
+                      outcome=Outcome.FAILED, severity=Severity.ERROR,
+                      file=texts["file"] or "rules/p.yaml", message=texts["message"] or "m",
+                      details=[bad if field == "details" else "d"],
+                      longrepr=texts["longrepr"] or "line one\nline two",
+                      waiver={"reason": bad if field == "waiver" else "why", "days": 3},
+                      evidence=[Evidence("team/web", bad if field == "evidence" else "x")])
+
+    plain = result("fine")
+    assert clean(plain) is plain
+    assert clean(plain, evidence=False) is plain
+    hostile = result("a\x1b[2Jb")
+    shown = clean(hostile)
+    assert shown is not hostile
+    got = {"id": shown.id, "title": shown.title, "file": shown.file, "message": shown.message,
+           "details": shown.details[0], "longrepr": shown.longrepr,
+           "waiver": (shown.waiver or {}).get("reason"), "evidence": shown.evidence[0].detail}
+    assert got[field] == "a\\x1b[2Jb"
+    assert "\x1b" in (getattr(hostile, field) if field in ("id", "title", "file", "message",
+                                                           "longrepr") else "\x1b")
+
+
 @pytest.mark.parametrize(("verbosity", "group_by"), [(0, None), (1, None), (0, "team")])
 def test_the_terminal_cleans_the_evidence_it_shows_and_counts_the_rest(
         verbosity: int, group_by: str | None) -> None:

@@ -222,6 +222,27 @@ def test_it_declines_what_it_does_not_read_exactly(text: str) -> None:
     assert yamlfast.load(text, positions=True) is None
 
 
+def test_every_character_it_refuses_is_one_isprintable_refuses() -> None:
+    # load's quick pass takes a text printable but for its line feeds as holding
+    # none of the characters it refuses: true only while each of them is unprintable.
+    refused = [chr(o) for o in range(0x110000)
+               if (o < 32 and o != 10) or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF
+               or chr(o) in yamlfast._ODD]
+    assert len(refused) > 2000
+    assert not any(c.isprintable() for c in refused)
+
+
+@pytest.mark.parametrize("text", ["a: x\x85y\n", "a: x\x7fy\n", "a: \ufeffx\n", "a: x\x01\n",
+                                  "a: \ud800\n", "a: \uffff\n"])
+def test_a_refused_character_in_printable_company_is_still_declined(text: str) -> None:
+    assert yamlfast.load(text, positions=True) is None
+
+
+@pytest.mark.parametrize("text", ["a: x\xa0y\n", "a: caf\xe9\nb: [\u4e2d, x]\n"])
+def test_unprintable_yet_allowed_characters_are_still_read(text: str) -> None:
+    assert _agree(text)
+
+
 @pytest.mark.parametrize("name", ["guardrails.yaml", "org/teams.yaml", "org/services.yaml",
                                   "org/goals.yaml", "org/incidents.yaml",
                                   "org/iterations.yaml"])
