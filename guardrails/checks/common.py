@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from guardrails.checks.conditions import RuleParamError
@@ -35,3 +36,35 @@ def expect_or_value(check: str, params: Mapping[str, Any]) -> list[RuleParamErro
         missing.key = None  # type: ignore[assignment]  # no key to point at: the rule's line
         return [missing]
     return []
+
+
+#: ``window`` as a CEL name of its own (not ``fact.window``, not ``windows``)
+_READS_WINDOW = re.compile(r"(?<![\w.])window(?!\w)")
+
+
+def window_unread(params: Mapping[str, Any],
+                  stamps: Collection[str] | None) -> list[RuleParamError]:
+    """A rule's own ``window:`` on ``each``/``count`` that nothing reads.
+
+    Those checks select facts by the window only through ``in_window: FIELD`` or
+    a CEL condition naming ``window``; without either, ``window: 7d`` on a count
+    of deployments with ``min: 1`` would count every deployment ever and pass on
+    a team that stopped shipping months ago: a gate that looks right and is not.
+    The config's window is everyone's default and is not judged here.
+    """
+    if "window" not in params or "in_window" in params:
+        return []
+    for key in ("where", "expect", "value"):
+        text = params.get(key)
+        if isinstance(text, str) and _READS_WINDOW.search(text):
+            return []
+    message = ("window: is read by nothing in this rule: each and count select facts "
+               "by the window only through in_window: FIELD or a CEL condition naming "
+               "window, so every fact of the kind would be judged")
+    if stamps is not None and not stamps:
+        return [RuleParamError("window", message, fix=(
+            "remove window: (these facts have no timestamp: they are judged whole)"))]
+    known = f": {', '.join(sorted(stamps))}" if stamps else ""
+    return [RuleParamError("window", message, fix=(
+        f"add in_window: FIELD (a timestamp of the facts{known}) to judge the window's "
+        "facts only, or remove window: to judge them all"))]

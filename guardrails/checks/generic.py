@@ -24,7 +24,12 @@ from guardrails.celrules.rules import (
 )
 from guardrails.celrules.runtime import Facts
 from guardrails.checks import grouping
-from guardrails.checks.common import expect_or_value, metric_label, no_data
+from guardrails.checks.common import (
+    expect_or_value,
+    metric_label,
+    no_data,
+    window_unread,
+)
 from guardrails.checks.conditions import (
     RuleParamError,
     RuleParamErrors,
@@ -160,6 +165,7 @@ class _Selecting(Check):
                 "in_window", f"in_window: {win!r} is not a timestamp of {kind}",
                 fix=did_you_mean(win, stamps)
                 or f"timestamps of {kind}: {', '.join(sorted(stamps)) or '(none)'}"))
+        errors.extend(window_unread(params, stamps))
         if kind is not None and fact_kinds is not None:
             reached_kinds(params, kind, fact_kinds)  # a plugin kind's links count in needs()
         if errors:

@@ -498,3 +498,31 @@ def test_focus_without_review_date(tmp_path: Path) -> None:
     res = FocusRevisitedCheck().evaluate(make_rule("goals.focus_revisited"), context(cfg))
     assert res.outcome is Outcome.FAILED
     assert res.message == "focus 'throughput' has no reviewed_on date"
+
+
+@pytest.mark.parametrize("extra", [
+    {"in_window": "finished_at"},
+    {"where": "fact.finished_at >= now - window"},
+    {"where": "has(fact.finished_at) && now - fact.finished_at < window"},
+])
+def test_a_rule_window_read_by_in_window_or_cel_loads(extra: dict[str, Any]) -> None:
+    CountCheck().validate_rule({"facts": "deployments", "min": 1, "window": "7d", **extra})
+
+
+@pytest.mark.parametrize("check,params", [
+    (CountCheck, {"facts": "deployments", "min": 1, "window": "7d"}),
+    # a field named window, or a longer name, is not the rule's window
+    (CountCheck, {"facts": "deployments", "min": 1, "window": "7d",
+                  "where": "fact.window == 'x' || has(fact.windows)"}),
+    (EachCheck, {"facts": "incidents", "window": "30d",
+                 "expect": {"required": ["postmortem"]}}),
+])
+def test_a_rule_window_nothing_reads_is_a_load_error(check: Any,
+                                                      params: dict[str, Any]) -> None:
+    # min: 1 over every deployment ever would pass for a team that stopped shipping
+    from guardrails.checks.conditions import RuleParamErrors
+
+    with pytest.raises(RuleParamErrors) as info:
+        check().validate_rule(params)
+    (err,) = [e for e in info.value.errors if e.key == "window"]
+    assert "read by nothing" in str(err) and "in_window" in (err.fix or "")

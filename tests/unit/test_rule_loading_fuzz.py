@@ -29,7 +29,7 @@ VALID_PACK: dict[str, Any] = {
     "tags": ["x"],
     "rules": [
         {"id": "a", "check": "count", "facts": "teams", "min": 1, "max": 9,
-         "window": "30d", "severity": "warning", "tags": ["t"],
+         "severity": "warning", "tags": ["t"],
          "focus": {"stability": {"max": 5, "severity": "error"}}},
         {"id": "b", "check": "each", "facts": "incidents",
          "where": {"properties": {"severity": {"enum": ["SEV1"]}}, "required": ["severity"]},
@@ -38,7 +38,7 @@ VALID_PACK: dict[str, Any] = {
                     "properties": {"postmortem": {"properties": {"status": {"const": "x"}}}}},
          "evidence": "{severity} {title} {postmortem.published_at}"},
         {"id": "c", "check": "metric", "metric": "dora.change_failure_rate", "max": 0.15,
-         "explain": {"what": "w"}},
+         "window": "30d", "explain": {"what": "w"}},
         {"id": "d", "check": "metric", "metric": "dora.lead_time", "max": "7d", "min": 60},
         {"id": "e", "check": "teams.size", "min": 3, "max": 8, "enabled": False},
     ],
