@@ -149,7 +149,7 @@ class FactIndex:
                  distinct: Callable[[str, Sequence[Fact]], bool] | None = None) -> None:
         self._facts_of = facts_of
         #: (kind, its facts) -> whether each has an ``id`` of its own, when the store
-        #: knows (FactStore.distinct_ids): then :meth:`unique` makes no set of the ids
+        #: knows already (FactStore.distinct_ids): then :meth:`unique` makes no set of ids
         self._distinct = distinct
         self._unique: dict[tuple[str, str], list[Fact]] = {}
         self._production: dict[str, list[Fact]] = {}

@@ -152,12 +152,12 @@ def test_facts_added_after_a_subject_was_looked_up_are_found() -> None:
 
 
 def test_unique_by_the_stores_id_table_is_unique_of_the_facts() -> None:
-    """Where the store's id table holds every fact by an id of its own, the index's
-    ``unique`` is the store's list itself (no set of ids made); anywhere else (a
-    duplicate, a missing or null id, ids alike only as text, another id field) it is
-    what :func:`unique` answers, which keeps the first of each id."""
+    """Where the store's id table, once made, holds every fact by an id of its own,
+    the index's ``unique`` is the store's list itself (no set of ids made); anywhere
+    else (no table yet, a duplicate, a missing or null id, ids alike only as text,
+    another id field) it is what :func:`unique` answers, which keeps the first of each."""
     rng = random.Random(5)
-    for _ in range(300):
+    for n in range(400):
         facts = []
         for _ in range(rng.randrange(6)):
             f: dict = {"n": len(facts)}
@@ -172,14 +172,20 @@ def test_unique_by_the_stores_id_table_is_unique_of_the_facts() -> None:
         store = FactStore()
         store.add("deployments", facts, "files")
         own = store.by_kind["deployments"]
+        assert not store.distinct_ids("deployments", own)  # no table yet: not known
+        tabled = n % 2 == 0
+        if tabled:
+            store.id_table("deployments")
         got = store.index.unique("deployments")
         assert [id(f) for f in got] == [id(f) for f in unique(own)]
         ids = [f.get("id") for f in own]
         plain = None not in ids and len({str(i) for i in ids}) == len(ids)
-        assert store.distinct_ids("deployments", own) is plain
+        assert store.distinct_ids("deployments", own) is (plain and tabled)
+        assert not store.distinct_ids("deployments", list(own))  # a copy: not the store's
         if plain:
             assert got is own
     store = FactStore()
     store.add("commits", [{"sha": "a"}, {"sha": "a"}], "git")  # an id field of its own
+    store.id_table("commits")
     assert not store.distinct_ids("commits", store.by_kind["commits"])
     assert len(store.index.unique("commits", "sha")) == 1
