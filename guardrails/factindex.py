@@ -145,8 +145,12 @@ class Timeline(Generic[T]):
 class FactIndex:
     """Per-run answers about a store's facts, each computed on its first question."""
 
-    def __init__(self, facts_of: Callable[[str], Sequence[Fact]]) -> None:
+    def __init__(self, facts_of: Callable[[str], Sequence[Fact]],
+                 distinct: Callable[[str, Sequence[Fact]], bool] | None = None) -> None:
         self._facts_of = facts_of
+        #: (kind, its facts) -> whether each has an ``id`` of its own, when the store
+        #: knows already (FactStore.distinct_ids): then :meth:`unique` makes no set of ids
+        self._distinct = distinct
         self._unique: dict[tuple[str, str], list[Fact]] = {}
         self._production: dict[str, list[Fact]] = {}
         self._timelines: dict[str, Timeline[Fact]] = {}
@@ -172,7 +176,13 @@ class FactIndex:
         """The facts of ``kind``, each id once (the first gathered wins)."""
         out = self._unique.get((kind, key))
         if out is None:
-            out = self._unique[kind, key] = unique(self._facts_of(kind), key)
+            facts = self._facts_of(kind)
+            if (key == "id" and self._distinct is not None and isinstance(facts, list)
+                    and self._distinct(kind, facts)):
+                out = facts  # what unique() answers for facts with ids of their own
+            else:
+                out = unique(facts, key)
+            self._unique[kind, key] = out
         return out
 
     def production(self, environment: str = "production") -> list[Fact]:

@@ -88,6 +88,9 @@ class FactStore:
         #: name the row.
         self.locators: list[Callable[[str, Mapping[str, Any], str | None], Location | None]] = []
         self._subjects: dict[str, dict[str, Mapping[str, Any]]] = {}
+        #: kind -> whether its id table (made with it) holds every fact by an id of its
+        #: own: each fact has the kind's id field, not null, and no two the same text
+        self._plain_ids: dict[str, bool] = {}
         #: singular -> the gathered kinds named so (for record(); reset by add())
         self._by_singular: dict[str, list[str]] | None = None
         self._index: FactIndex | None = None
@@ -98,7 +101,8 @@ class FactStore:
         if self._index is None:
             # Through get(), so a store showing a subset (a group of group_by) indexes
             # that subset; a kind whose source failed indexes as empty.
-            self._index = FactIndex(lambda kind: [] if kind in self.failed else self.get(kind))
+            self._index = FactIndex(lambda kind: [] if kind in self.failed else self.get(kind),
+                                    self.distinct_ids)
         return self._index
 
     def locate(self, kind: str, fact: Mapping[str, Any],
@@ -157,6 +161,24 @@ class FactStore:
             index = self._subjects[kind] = self._id_index(kind, facts)
         return index, len(index) == len(facts)
 
+    def distinct_ids(self, kind: str, facts: Sequence[Mapping[str, Any]]) -> bool:
+        """Whether ``facts``, this store's own list of ``kind`` (not a copy, not a part),
+        each have an ``id`` of their own: the id field is ``id``, no fact's is null and
+        no two are the same, even as text. False when the kind's id table
+        (:meth:`id_table`) is not made yet: then it is not known here.
+
+        So the fact index's ``unique`` needs no list and set of 100,000 ids beside a
+        table a 100k run made for evidence (benchmarks/RESULTS.md, "s25-cold100k").
+        Made for it instead, the deployments' table lived from the joins on and a
+        cold run at a million facts peaked ~30 MiB higher.
+        """
+        own = self._facts.get(kind)
+        if (own is None or facts is not own or type(own) is not list or kind in self.failed
+                or kind not in self._subjects):
+            return False
+        k = self.kinds.get(kind)
+        return (k.id_field if k else "id") == "id" and self._plain_ids.get(kind, False)
+
     def _id_index(self, kind: str, facts: list[dict[str, Any]]) -> dict[str, Mapping[str, Any]]:
         """The id part of each fact's subject -> the fact (KindRegistry.subject's rule).
 
@@ -169,6 +191,7 @@ class FactStore:
         # reversed: the first fact with an id is the one left in the index
         index = ({str(v): f for f in reversed(facts) if (v := f.get(key)) is not None}
                  if key else {})
+        self._plain_ids[kind] = bool(key) and len(index) == len(facts)
         if len(index) < len(facts):  # facts without the id field (or duplicates)
             for f in reversed(facts):
                 if not key or f.get(key) is None:
@@ -199,12 +222,14 @@ class FactStore:
                 self._index = None
                 self._by_singular = None
                 self._subjects.pop(kind, None)
+                self._plain_ids.pop(kind, None)
                 self.provided_by.setdefault(kind, []).append(source)
                 return
         self._facts.setdefault(kind, []).extend(facts)
         self._index = None  # answers about the facts so far no longer hold
         self._by_singular = None
         self._subjects.pop(kind, None)  # its id table too: built again on the next question
+        self._plain_ids.pop(kind, None)
         self.provided_by.setdefault(kind, []).append(source)
 
     def fail(self, kind: str, error: SourceError) -> None:

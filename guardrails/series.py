@@ -21,10 +21,10 @@ import contextlib
 import math
 from array import array
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import compress, islice
-from operator import eq, itemgetter
+from operator import attrgetter, eq, itemgetter
 from typing import Any
 
 from guardrails import later
@@ -44,29 +44,63 @@ def build(agg: str, start: datetime, end: datetime,
           points: Iterable[tuple[datetime, float | int]], cap: int = SERIES_CAP) -> Series:
     """The series of ``points`` (each inside ``[start, end)``), sorted and bounded.
 
-    The samples are read now; when they are all numbers (so that nothing below can
-    fail) they are sorted, summed and thinned when a report first reads the series
-    (guardrails.later): ~50% of the ~0.1-0.25 s seven series cost a 100k run, and
-    the terminal report reads none (benchmarks/RESULTS.md, "s24-cold100k").
+    The samples are read now; when they are all numbers and every time a ``datetime``
+    in UTC, as ``start`` (so that nothing below can fail), their seconds since
+    ``start`` are taken, and they are sorted, summed and thinned, when a report first
+    reads the series (guardrails.later): the seven series of a 100k run cost ~0.1-0.25 s
+    made at once (benchmarks/RESULTS.md, "s24-cold100k", "s25-cold100k"), and the
+    terminal report reads none.
     """
-    # Whole seconds since start, floored: timedelta // timedelta is integer arithmetic
-    # (int(total_seconds() // 1) gives the same for any time within ~285 years of
-    # start, where a float still holds microseconds exactly), ~40% faster a sample.
     given = list(points)
-    # Times and values as machine words until read: held beside the run's facts, a
-    # list of (int, value) pairs was ~1.5 MiB a series (+11 MiB of the 100k run's
-    # peak), a list of the values ~0.5 MiB (+6 MiB of a warm run's).
-    times = array("q", [(ts - start) // _SECOND for ts, _ in given])
+    # The times as given (the facts' own datetimes: a list of references, 8 bytes a
+    # sample as the array of seconds was) and the values as machine words until read:
+    # held beside the run's facts, a list of (int, value) pairs was ~1.5 MiB a series
+    # (+11 MiB of the 100k run's peak), a list of the values ~0.5 MiB (+6 MiB of a
+    # warm run's).
+    stamps = list(map(_time, given))
     values: list[Any] = list(map(_value, given))
     del given
     series = Series(agg=agg, start=iso(start) or "", end=iso(end) or "")
     types = set(map(type, values))
-    if types <= _NUMBERS:
-        later.fill_later(series, SAMPLES, partial(_samples, times, _words(values, types), cap))
+    if types <= _NUMBERS and _utc_stamps(stamps, start):
+        # Nothing below can fail: the seconds, the sort, the sum and the thinning wait
+        # for the first read (~0.05 s of a cold 100k run's seven series: the seconds
+        # were a subtraction and a division a sample, made for reports that read none)
+        later.fill_later(series, SAMPLES,
+                         partial(_later_samples, stamps, start, _words(values, types), cap))
     else:  # anything else sorted and summed now: its error is the check's
-        series.t, series.v, series.n, series.total, series.w = _samples(times, values, cap,
-                                                                        series)
+        series.t, series.v, series.n, series.total, series.w = _samples(
+            _seconds(stamps, start), values, cap, series)
     return series
+
+
+def _seconds(stamps: list[Any], start: datetime) -> Sequence[int]:
+    """Whole seconds since ``start``, floored, of each stamp (raises what a stamp that is
+    no time raises). timedelta // timedelta is integer arithmetic (int(total_seconds()
+    // 1) gives the same for any time within ~285 years of start, where a float still
+    holds microseconds exactly), ~40% faster a sample."""
+    return array("q", [(ts - start) // _SECOND for ts in stamps])
+
+
+def _utc_stamps(stamps: list[Any], start: datetime) -> bool:
+    """Whether :func:`_seconds` cannot fail on ``stamps``: every one a plain ``datetime``
+    in UTC, as ``start`` is (two C passes), and each within the range an int64 of
+    seconds holds (any datetime is: years 1-9999)."""
+    return (start.tzinfo is UTC and type(start) is datetime
+            and set(map(type, stamps)) <= _DATETIME
+            and set(map(_tzinfo, stamps)) <= _UTC)
+
+
+def _later_samples(stamps: list[Any], start: datetime, values: Sequence[Any], cap: int,
+                   series: Series) -> tuple[list[int], list[Any], int, float | int,
+                                             list[int] | None]:
+    """:func:`_samples` of ``stamps`` as seconds since ``start``, when first read."""
+    return _samples(_seconds(stamps, start), values, cap, series)
+
+
+_DATETIME = frozenset({datetime})
+_UTC = frozenset({UTC})
+_tzinfo = attrgetter("tzinfo")
 
 
 def _words(values: list[Any], types: set[type]) -> Sequence[Any]:

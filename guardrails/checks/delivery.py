@@ -105,8 +105,9 @@ def _team_of(ctx: EvalContext) -> Callable[[Fact, str], str | None]:
     teams = ctx.team_index()
     store = ctx.store
     changes = store.by_kind.get("changes")
-    if (changes is not None and store.index.unique("changes") is changes
-            and store.id_table("changes")[1]):
+    # the subject table first: unique() then answers from it (FactStore.distinct_ids)
+    if (changes is not None and store.id_table("changes")[1]
+            and store.index.unique("changes") is changes):
         of_fact = teams.of_fact
         return lambda change, subj: of_fact(change)  # type: ignore[no-any-return]
     get = teams.get

@@ -72,6 +72,7 @@ class GroupStore(FactStore):
         self._store = store
         self._facts = store.by_kind
         self._subjects = store._subjects  # the same facts: the same subject tables
+        self._plain_ids = store._plain_ids  # and what each table says of its ids
         self.provided_by = store.provided_by
         self.failed = store.failed
         self.warnings = store.warnings

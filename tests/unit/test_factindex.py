@@ -149,3 +149,43 @@ def test_facts_added_after_a_subject_was_looked_up_are_found() -> None:
     assert found is not None and found[1]["service"] == "api"
     table, unique_ids = store.id_table("deployments")
     assert sorted(table) == ["dep-1", "dep-2"] and unique_ids
+
+
+def test_unique_by_the_stores_id_table_is_unique_of_the_facts() -> None:
+    """Where the store's id table, once made, holds every fact by an id of its own,
+    the index's ``unique`` is the store's list itself (no set of ids made); anywhere
+    else (no table yet, a duplicate, a missing or null id, ids alike only as text,
+    another id field) it is what :func:`unique` answers, which keeps the first of each."""
+    rng = random.Random(5)
+    for n in range(400):
+        facts = []
+        for _ in range(rng.randrange(6)):
+            f: dict = {"n": len(facts)}
+            pick = rng.randrange(7)
+            if pick < 4:
+                f["id"] = f"d-{rng.randrange(5)}"
+            elif pick == 4:
+                f["id"] = rng.randrange(5)  # an int id: "3" and 3 are alike as text only
+            elif pick == 5:
+                f["id"] = None
+            facts.append(f)
+        store = FactStore()
+        store.add("deployments", facts, "files")
+        own = store.by_kind["deployments"]
+        assert not store.distinct_ids("deployments", own)  # no table yet: not known
+        tabled = n % 2 == 0
+        if tabled:
+            store.id_table("deployments")
+        got = store.index.unique("deployments")
+        assert [id(f) for f in got] == [id(f) for f in unique(own)]
+        ids = [f.get("id") for f in own]
+        plain = None not in ids and len({str(i) for i in ids}) == len(ids)
+        assert store.distinct_ids("deployments", own) is (plain and tabled)
+        assert not store.distinct_ids("deployments", list(own))  # a copy: not the store's
+        if plain:
+            assert got is own
+    store = FactStore()
+    store.add("commits", [{"sha": "a"}, {"sha": "a"}], "git")  # an id field of its own
+    store.id_table("commits")
+    assert not store.distinct_ids("commits", store.by_kind["commits"])
+    assert len(store.index.unique("commits", "sha")) == 1

@@ -151,6 +151,34 @@ def test_a_sample_build_cannot_read_is_the_checks_error_at_once() -> None:
     assert build("median", START, END, [(START, 1.0), (START, 1.5)]).total == 2.5
 
 
+def test_seconds_wait_only_for_utc_datetimes_and_equal_those_taken_at_once() -> None:
+    """The seconds since the start wait for the first read only where they cannot
+    fail: every time a plain datetime in UTC, as the start. A naive time (which cannot
+    be subtracted from an aware start), one of another zone or of a subclass of
+    datetime, or a start in another zone: taken at once, as before, so the error is
+    the check's; and a lazy series' seconds are those taken at once."""
+    from zoneinfo import ZoneInfo
+
+    class Stamp(datetime):
+        pass
+
+    with pytest.raises(TypeError):
+        build("median", START, END, [(START, 1.0), (datetime(2026, 9, 1), 2.0)])
+    paris = ZoneInfo("Europe/Paris")
+    other = [(START, 1.0), (datetime(2026, 9, 1, 2, tzinfo=paris), 2.0),
+             (Stamp(2026, 9, 2, tzinfo=UTC), 3.0)]
+    for pts, start in ((other, START), (other[:1], START.astimezone(paris))):
+        now = build("median", start, END, pts)
+        assert "t" in vars(now)  # taken at once
+    assert build("median", START, END, other).t == [0, 864000, 950400]
+    rng = random.Random(11)
+    pts = [(START + timedelta(seconds=rng.randrange(10**7), microseconds=rng.randrange(10**6)),
+            rng.random()) for _ in range(300)]
+    lazy = build("median", START, END, pts)
+    assert "t" not in vars(lazy)
+    assert lazy.t == sorted((t - START) // timedelta(seconds=1) for t, _ in pts)
+
+
 @pytest.mark.parametrize("values", [[2.5, 1.0, -0.0], [3, 1, 2], [2**70, 1, 3], [True, 1, 0.5]])
 def test_samples_kept_as_machine_words_read_back_as_they_were(values: list) -> None:
     """Held until read as arrays where every value is a float, or an int that fits:
