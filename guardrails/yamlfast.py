@@ -250,6 +250,10 @@ def _plain(text: str) -> Any:
     if text in _WORDS:
         return _WORDS[text]
     if first.isdigit() or first == "-" or first == "." or first == "+":
+        if first.isdigit() and "-" in text and _DATE_CHARS.issuperset(text):
+            # digits and inner dashes (a date): no int or float is written so; asked
+            # first, as each test below lets such a text through to this answer
+            return text
         if _INT.fullmatch(text):
             return int(text)
         if _FRACTION.fullmatch(text):
@@ -260,8 +264,6 @@ def _plain(text: str) -> Any:
         if "." not in text and body[:2] not in ("0x", "0b") \
                 and not _SEXAGESIMAL.issuperset(text):
             return text  # a letter, yet no fraction, exponent, .inf, .nan, hex or binary
-        if first.isdigit() and "-" in text and _DATE_CHARS.issuperset(text):
-            return text  # digits and inner dashes (a date): no int or float is written so
         raise _Decline
     if not first.isalpha() and first not in "_/$(":
         raise _Decline
@@ -299,14 +301,17 @@ def _flow(text: str, n: int, col: int, path: PathKey,
         return seq
     out: dict[str, Any] = {}
     for at, body in items:
-        key, colon, value = body.partition(": ")
-        if not colon or not _KEY.fullmatch(key + ": ") or key in out or key in _WORDS:
+        # a name, ": " and more (the entry has no trailing blank: "k:" matches alone)
+        m = _KEY.match(body)
+        if m is None:
+            raise _Decline
+        key, after = m.group(1), m.end()
+        if after < len(key) + 2 or key in out or key in _WORDS:
             raise _Decline
         sub = (*path, key)
         if pos is not None:
             pos[sub] = (n + 1, at + 1)
-        stripped = value.lstrip(" ")
-        out[key] = _flow_scalar(stripped, n, at + len(body) - len(stripped), sub, None)
+        out[key] = _flow_scalar(body[after:], n, at + after, sub, None)
     return out
 
 
