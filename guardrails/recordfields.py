@@ -39,14 +39,24 @@ _NAMED = getattr(dataclasses, "_MODULE_IDENTIFIER_RE", None) or re.compile(
 _LOCK = allocate_lock()
 
 
-@dataclasses.dataclass(init=False, repr=False, eq=False)
-class _Template:
-    """Gives the ``__dataclass_params__`` dataclasses makes for a record."""
+#: what ``dataclass(init=False, repr=False, eq=False)`` sets in ``__dataclass_params__``
+#: (3.11 has the first six; 3.12 adds the rest)
+_GIVEN = {"init": False, "repr": False, "eq": False, "order": False, "unsafe_hash": False,
+          "frozen": False, "match_args": True, "kw_only": False, "slots": False,
+          "weakref_slot": False}
+_PARAMS: Any = dataclasses._DataclassParams  # type: ignore[attr-defined]
+try:
+    _PARAM_VALUES = tuple(_GIVEN[n] for n in _PARAMS.__slots__)
+except (AttributeError, KeyError):  # another Python's params: as a dataclass gives them
 
+    @dataclasses.dataclass(init=False, repr=False, eq=False)
+    class _Template:
+        """Gives the ``__dataclass_params__`` dataclasses makes for a record."""
 
-_PARAMS: Any = _Template.__dataclass_params__  # type: ignore[attr-defined]
-_PARAM_VALUES = tuple(getattr(_PARAMS, n) for n in type(_PARAMS).__slots__)
-del _Template
+    _PARAMS = type(_Template.__dataclass_params__)  # type: ignore[attr-defined]
+    _PARAM_VALUES = tuple(getattr(_Template.__dataclass_params__,  # type: ignore[attr-defined]
+                                  n) for n in _PARAMS.__slots__)
+    del _Template
 
 
 def _special(value: Any) -> bool:
@@ -129,7 +139,7 @@ def _fields(cls: type, given: dict[str, Any]) -> dict[str, Any]:
 def mark(cls: type, given: dict[str, Any]) -> type:
     """Make a plain record a dataclass as ``dataclass(init=False, repr=False, eq=False)``;
     ``given`` is what :func:`plain_fields` found."""
-    type.__setattr__(cls, "__dataclass_params__", type(_PARAMS)(*_PARAM_VALUES))
+    type.__setattr__(cls, "__dataclass_params__", _PARAMS(*_PARAM_VALUES))
     shown = []
     for name, value in given.items():
         if isinstance(value, _Field):
