@@ -17,6 +17,12 @@ record still gets its generated ``__setattr__``/``__delattr__`` (dataclasses
 refuses a class that defines its own), so its ``__init__`` sets fields with
 ``object.__setattr__``.
 
+A plain record (:func:`guardrails.recordfields.plain_fields`: a docstring, no base, no
+``ClassVar``/``InitVar``/``KW_ONLY``, the usual case) is not given to ``dataclasses``
+at all: :func:`guardrails.recordfields.mark` sets what that call sets and leaves
+``__dataclass_fields__`` to be built when first read (~0.3M instructions a class
+less at import).
+
 The hand-written ``__init__`` must take the fields in order with their
 defaults, a field with a ``default_factory`` defaulting to :data:`FACTORY`
 (shown as ``<factory>``, as dataclasses shows it), and call ``__post_init__``
@@ -31,6 +37,9 @@ from _thread import get_ident
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform
+
+from guardrails.recordfields import mark as _mark
+from guardrails.recordfields import plain_fields as _plain_fields
 
 T = TypeVar("T", bound=type)
 
@@ -128,27 +137,34 @@ def record(cls: T | None = None, /, *, frozen: bool = False,
             c.__eq__ = _eq  # type: ignore[assignment]
             # eq without hash: unhashable, unless frozen (dataclasses' rule)
             c.__hash__ = _hash if frozen else None  # type: ignore[assignment]
-        if not frozen or slots:  # slots: dataclasses' own pickling support for frozen ones
-            return dataclasses.dataclass(c, init=False, repr=False,  # type: ignore[return-value]
-                                         eq=False, frozen=frozen, slots=slots)
-        # Frozen: dataclasses would compile __setattr__/__delattr__ (two more exec calls,
-        # ~0.2 ms a class); the closures below do what those do, and the class is then
-        # marked frozen as dataclasses marks it (a subclass's frozenness is checked by it).
-        for name in ("__setattr__", "__delattr__"):
-            if name in c.__dict__:
-                raise TypeError(f"Cannot overwrite attribute {name} in class {c.__name__}")
-        made: Any = dataclasses.dataclass(c, init=False, repr=False, eq=False)
-        made.__setattr__, made.__delattr__ = _frozen_methods(made)
-        made.__dataclass_params__.frozen = True
-        return made
+        plain = None if slots else _plain_fields(c)
+        if plain is None:
+            if not frozen or slots:  # slots: dataclasses' own pickling support for frozen ones
+                return dataclasses.dataclass(c, init=False, repr=False,  # type: ignore[return-value]
+                                             eq=False, frozen=frozen, slots=slots)
+            made: Any = dataclasses.dataclass(c, init=False, repr=False, eq=False)
+            names = tuple(f.name for f in dataclasses.fields(made))
+        else:
+            made, names = _mark(c, plain), tuple(plain)
+        if frozen:
+            # Frozen: dataclasses would compile __setattr__/__delattr__ (two more exec calls,
+            # ~0.2 ms a class); the closures below do what those do, and the class is then
+            # marked frozen as dataclasses marks it (a subclass's frozenness is checked by it).
+            for name in ("__setattr__", "__delattr__"):
+                if name in c.__dict__:
+                    raise TypeError(f"Cannot overwrite attribute {name} in class {c.__name__}")
+            made.__setattr__, made.__delattr__ = _frozen_methods(made, names)
+            made.__dataclass_params__.frozen = True
+        return made  # type: ignore[no-any-return]
 
     return wrap if cls is None else wrap(cls)
 
 
-def _frozen_methods(owner: type) -> tuple[Callable[..., None], Callable[..., None]]:
+def _frozen_methods(owner: type, fields: tuple[str, ...]
+                    ) -> tuple[Callable[..., None], Callable[..., None]]:
     """A frozen class's ``__setattr__`` and ``__delattr__``, as dataclasses writes them."""
     cls: Any = owner
-    names = frozenset(f.name for f in dataclasses.fields(cls))
+    names = frozenset(fields)
     error = dataclasses.FrozenInstanceError
 
     def __setattr__(self: Any, name: str, value: Any) -> None:

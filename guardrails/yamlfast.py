@@ -131,11 +131,14 @@ class _Reader:
         return at == col
 
     def mapping(self, i: int, col: int, path: PathKey, depth: int) -> dict[str, Any]:
+        # The loop of _next_at, inline, and the line index kept in a local but around
+        # _nested (~120 of a run's 630 YAML lines are keys of this loop).
         out: dict[str, Any] = {}
         lines = self.lines
-        self.i = i
+        last = len(lines)
+        pos = self.pos if self.want else None
         while True:
-            n, _, content = lines[self.i]
+            n, _, content = lines[i]
             m = _KEY.match(content)
             if m is None:
                 raise _Decline
@@ -143,18 +146,26 @@ class _Reader:
             if key in out or key in _WORDS:
                 raise _Decline
             sub = (*path, key)
-            if self.want:
-                self.pos[sub] = (n + 1, col + 1)
-            rest = content[m.end():]
-            self.i += 1
-            if not rest or rest[0] == "#":
+            if pos is not None:
+                pos[sub] = (n + 1, col + 1)
+            after = m.end()
+            i += 1
+            if after == len(content) or content[after] == "#":
+                self.i = i
                 out[key] = self._nested(col, sub, depth)
-            else:
-                out[key] = _value(rest, n, col + m.end(), sub, self.pos if self.want else None)
-            if not self._next_at(col):
+                i = self.i
+            else:  # the value's position is the key's, set above
+                out[key] = _scalar(content[after:], n, col + after, sub, pos)
+            if i >= last:
+                self.i = i
                 return out
-            if lines[self.i][2][:1] == "-" and (lines[self.i][2] == "-"
-                                                or lines[self.i][2][1] == " "):
+            at, following = lines[i][1], lines[i][2]
+            if at > col:
+                raise _Decline  # more indented after a complete node: a continuation or an error
+            if at < col:
+                self.i = i
+                return out
+            if following[:1] == "-" and (following == "-" or following[1] == " "):
                 raise _Decline  # a sequence entry among keys
 
     def _nested(self, col: int, path: PathKey, depth: int) -> Any:
@@ -202,6 +213,12 @@ def _value(text: str, n: int, col: int, path: PathKey,
     """A scalar or one-line flow collection written at column ``col`` of line ``n``."""
     if pos is not None:
         pos.setdefault(path, (n + 1, col + 1))
+    return _scalar(text, n, col, path, pos)
+
+
+def _scalar(text: str, n: int, col: int, path: PathKey,
+            pos: dict[PathKey, Position] | None) -> Any:
+    """:func:`_value` once ``path``'s position is set (``pos`` is for a flow's entries)."""
     first = text[0]
     if first == "[" or first == "{":
         return _flow(text, n, col, path, pos)
@@ -233,6 +250,10 @@ def _plain(text: str) -> Any:
     if text in _WORDS:
         return _WORDS[text]
     if first.isdigit() or first == "-" or first == "." or first == "+":
+        if first.isdigit() and "-" in text and _DATE_CHARS.issuperset(text):
+            # digits and inner dashes (a date): no int or float is written so; asked
+            # first, as each test below lets such a text through to this answer
+            return text
         if _INT.fullmatch(text):
             return int(text)
         if _FRACTION.fullmatch(text):
@@ -243,8 +264,6 @@ def _plain(text: str) -> Any:
         if "." not in text and body[:2] not in ("0x", "0b") \
                 and not _SEXAGESIMAL.issuperset(text):
             return text  # a letter, yet no fraction, exponent, .inf, .nan, hex or binary
-        if first.isdigit() and "-" in text and _DATE_CHARS.issuperset(text):
-            return text  # digits and inner dashes (a date): no int or float is written so
         raise _Decline
     if not first.isalpha() and first not in "_/$(":
         raise _Decline
@@ -282,14 +301,17 @@ def _flow(text: str, n: int, col: int, path: PathKey,
         return seq
     out: dict[str, Any] = {}
     for at, body in items:
-        key, colon, value = body.partition(": ")
-        if not colon or not _KEY.fullmatch(key + ": ") or key in out or key in _WORDS:
+        # a name, ": " and more (the entry has no trailing blank: "k:" matches alone)
+        m = _KEY.match(body)
+        if m is None:
+            raise _Decline
+        key, after = m.group(1), m.end()
+        if after < len(key) + 2 or key in out or key in _WORDS:
             raise _Decline
         sub = (*path, key)
         if pos is not None:
             pos[sub] = (n + 1, at + 1)
-        stripped = value.lstrip(" ")
-        out[key] = _flow_scalar(stripped, n, at + len(body) - len(stripped), sub, None)
+        out[key] = _flow_scalar(body[after:], n, at + after, sub, None)
     return out
 
 

@@ -31,6 +31,8 @@ _DOCUMENT = (".yaml", ".yml", ".json")
 
 @record_class(frozen=True)
 class _Entry:
+    """A data file a folder may hold: its fact kind, path stem, suffixes and keys."""
+
     kind: str  # plural fact kind (or, with ``into``, the list of that kind's records)
     stem: str  # file path inside the folder, without suffix
     suffixes: tuple[str, ...]
