@@ -22,9 +22,9 @@ from guardrails.checks.conditions import (
     RuleParamErrors,
     condition_problems,
     did_you_mean,
-    evidence_problems,
     timestamp_fields,
 )
+from guardrails.checks.templates import evidence_problems
 from guardrails.datakinds import BUILTIN
 from guardrails.facts import json_view
 from guardrails.fastvalid import predicate
