@@ -92,8 +92,8 @@ from guardrails.cachefiles import (
     caches_disabled,
     checksum,
     package_files,
-    prune_families,
 )
+from guardrails.cacheprune import prune_families
 from guardrails.sources.files_cachefile import (
     FORMAT,
     MARSHAL_VERSION,
