@@ -173,9 +173,9 @@ class Evaluator:
 
     def _deployment_frequency(self, ctx: EvalContext, rule: Rule, start: datetime,
                               end: datetime) -> MetricValue:
-        from guardrails.checks import dora
+        from guardrails.checks import dora_common
 
-        env = dora._environment(rule)
+        env = dora_common.environment(rule)
         lo, hi = self._production(ctx, env).span(start, end)
         if lo == hi:
             return MetricValue(None, 0, no_data=f"no {env} deployments in window")
@@ -184,9 +184,9 @@ class Evaluator:
 
     def _change_failure_rate(self, ctx: EvalContext, rule: Rule, start: datetime,
                              end: datetime) -> MetricValue:
-        from guardrails.checks import dora
+        from guardrails.checks import dora_common
 
-        env = dora._environment(rule)
+        env = dora_common.environment(rule)
         ctx.facts("incidents")  # a failed incident source makes the rule an error
         failed_at = self._production(ctx, env).window(start, end)
         if not failed_at:
@@ -196,9 +196,9 @@ class Evaluator:
 
     def _lead_time(self, ctx: EvalContext, rule: Rule, start: datetime,
                    end: datetime) -> MetricValue:
-        from guardrails.checks import dora
+        from guardrails.checks import dora, dora_common
 
-        env = dora._environment(rule)
+        env = dora_common.environment(rule)
 
         def build() -> _Table:
             tz = end.tzinfo

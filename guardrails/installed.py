@@ -15,7 +15,7 @@ in-process cache) and of every ``*.dist-info``/``*.egg-info`` folder's
 ignored and rewritten; a cache folder that cannot be written costs only the
 scan. Every install, virtual environment and ``sys.path`` has files of its
 own there, so each family of files is pruned to its
-:data:`~guardrails.cachefiles.KEEP` most recently written when a new one is
+:data:`~guardrails.cacheprune.KEEP` most recently written when a new one is
 written. The folder is ``$GUARDRAILS_PLUGIN_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/guardrails``, else ``~/.cache/guardrails`` (the builtin
 packs' cache, :mod:`guardrails.packcache`, lives there too);

@@ -21,7 +21,7 @@ time of every file of the guardrails package (an edited check in a source
 checkout is seen), the builtin plugins blocked with ``-p no:``, and the pack
 file's path, size, modification time and checksum. The files of one pack each
 that versions before it wrote (``pack-<stem>-<checksum>.json``) are deleted
-whenever any start-up cache file is written (:func:`guardrails.cachefiles.startup_retired`;
+whenever any start-up cache file is written (:func:`guardrails.cacheprune.startup_retired`;
 the packs file itself rarely is, see below). A run with any plugin
 that is not guardrails' own (an entry point, ``plugins:``, a local
 ``guardrails_plugins.py``) neither reads nor writes it: such a plugin could

@@ -22,7 +22,8 @@ from guardrails.celrules.runtime import (
     check_expression,
     compile_expression,
 )
-from guardrails.checks.conditions import RuleParamError, template_parts
+from guardrails.checks.conditions import RuleParamError
+from guardrails.checks.templates import template_parts
 from guardrails.kinds import KindRegistry
 from guardrails.textsafe import excerpt
 
@@ -125,7 +126,7 @@ def reached_kinds(params: Mapping[str, Any], kind: str,
 
 def _template_reaches(template: Any, kind: str, kinds: KindRegistry) -> set[str]:
     """Kinds an evidence template's fields reach through links (``{team.name}``)."""
-    from guardrails.checks.conditions import template_fields
+    from guardrails.checks.templates import template_fields
 
     if not isinstance(template, str):
         return set()
@@ -229,7 +230,7 @@ def render_evidence(template: str, kind: str, fact: Mapping[str, Any], facts: Fa
 
     ``{team.name}`` of a service reads its linked team (through ``owner``) as
     an expression would; what a template may name is checked at load
-    (:func:`guardrails.checks.conditions.evidence_problems`). Timestamps are
+    (:func:`guardrails.checks.templates.evidence_problems`). Timestamps are
     ISO text, a fact shows its id, a list ``a, b``, an absent field ``-``.
     """
     from guardrails.fmt import field_text

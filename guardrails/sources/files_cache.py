@@ -92,15 +92,14 @@ from guardrails.cachefiles import (
     caches_disabled,
     checksum,
     package_files,
-    prune_families,
 )
+from guardrails.cacheprune import prune_families
 from guardrails.sources.files_cachefile import (
     FORMAT,
     MARSHAL_VERSION,
     Positions,
     fits,
     loads,
-    postmortem_shape,
     prune_kind,
     read_entry,
     table_shape,
@@ -108,14 +107,13 @@ from guardrails.sources.files_cachefile import (
     write_pending,
 )
 from guardrails.sources.files_formats import Table
+from guardrails.sources.files_postmortemcache import PostmortemEntries
 from guardrails.yamlio import decode_text
 
 #: a data file bigger than this is parsed every run and never kept (512 MiB: the
 #: 250 MB pull requests of a million facts are kept; its snapshot, ~0.65x its size,
 #: goes to disk at once, beside the text and records the load holds anyway)
 MAX_DATA_BYTES = 512 << 20
-#: postmortems kept for one folder; a bigger folder keeps none
-MAX_POSTMORTEMS = 50_000
 #: a table whose stored form is at most this big is kept in the folder's one tables
 #: file (held in memory until :meth:`FactCache.flush`); a bigger one in a file of its own,
 #: written beside it at once (each file written costs a cold run a temporary file, a
@@ -156,17 +154,21 @@ class Stored:
         self.blob: bytes | None = None  # a small table's payload, for the tables file
 
 
-class FactCache:
-    """The stored records of one org data folder's files (see the module's docstring)."""
+class FactCache(PostmortemEntries):
+    """The stored records of one org data folder's files (see the module's docstring;
+    the postmortems are
+    :class:`~guardrails.sources.files_postmortemcache.PostmortemEntries`)."""
+
+    @property
+    def max_data_bytes(self) -> int:
+        """:data:`MAX_DATA_BYTES`, for the postmortems' part."""
+        return MAX_DATA_BYTES
 
     def __init__(self, folder: Path, data_folder: Path) -> None:
         self.folder = folder
         self._name = checksum(f"{data_folder}\0{sys.version}".encode("utf-8", "surrogateescape"))
         self._ctx = list(_context())
-        # postmortems: digest -> stored entry (bytes), read on the first lookup
-        self._pm_stored: dict[str, bytes] | None = None
-        self._pm_kept: dict[str, bytes] = {}
-        self._pm_new = False
+        super().__init__()
         # the small tables: kind -> (entry, payload), stored (read on the first lookup)
         # and kept by this run (written by flush)
         self._tb_stored: dict[str, tuple[list[Any], bytes]] | None = None
@@ -326,76 +328,9 @@ class FactCache:
             prune_families(self.folder, [("tables-", ".bin"), *(
                 (f"{kind}-", ".bin") for kind in sorted(tables))], retired=mine.__contains__)
 
-    # --- postmortems: one file for the folder ------------------------------------------
-
-    def postmortem(self, key: str) -> tuple[Any, ...] | None:
-        """``(front, sections, section_lines, sections_normalized, lines, body_line)``
-        stored for a postmortem whose bytes have digest ``key``, or None."""
-        if self._pm_stored is None:
-            self._pm_stored = self._postmortems()
-        blob = self._pm_stored.get(key)
-        if blob is None:
-            return None
-        value = loads(blob)
-        if not postmortem_shape(value, len(blob)):
-            return None
-        self._pm_kept[key] = blob
-        return value  # type: ignore[no-any-return]
-
-    def snapshot_postmortem(self, value: tuple[Any, ...], size: int) -> bytes | None:
-        """The stored form of a postmortem of ``size`` bytes just parsed, or None when
-        it is not to be kept (too big, or a type marshal cannot keep)."""
-        if size > MAX_DATA_BYTES:
-            return None
-        try:
-            return marshal.dumps(value, MARSHAL_VERSION)
-        except (ValueError, RecursionError):
-            return None
-
-    def keep_postmortem(self, key: str, blob: bytes) -> None:
-        """Keep a postmortem that loaded without an error (written by :meth:`flush`)."""
-        if key not in self._pm_kept:
-            self._pm_kept[key] = blob
-            self._pm_new = True
-
     def flush(self) -> None:
         """Write the small tables this run kept (one file) and the postmortems
         (:meth:`flush_postmortems`). Called after loading (and at exit); a second
         call writes only what is new since the first. Never raises."""
         self._flush_tables()
         self.flush_postmortems()
-
-    def flush_postmortems(self) -> None:
-        """Write the postmortems this run read, when any was new or one stored was not
-        read again (a deleted or edited file). Never raises."""
-        stored = self._pm_stored or {}
-        if not (self._pm_new or len(stored) != len(self._pm_kept)):
-            return
-        self._pm_stored, self._pm_new = dict(self._pm_kept), False  # written once
-        if not self._pm_kept or len(self._pm_kept) > MAX_POSTMORTEMS:
-            with contextlib.suppress(OSError):
-                os.unlink(self._file("postmortems"))
-            return
-        try:
-            payload = marshal.dumps(self._pm_kept, MARSHAL_VERSION)
-        except (ValueError, RecursionError):
-            return
-        if not fits(payload):  # would never be read back
-            with contextlib.suppress(OSError):
-                os.unlink(self._file("postmortems"))
-            return
-        write_entry(self._file("postmortems"),
-                    {"format": FORMAT, "context": self._ctx, "entry": ["postmortems"]},
-                    payload)
-        prune_kind(self._file("postmortems"))
-
-    def _postmortems(self) -> dict[str, bytes]:
-        payload = read_entry(self._file("postmortems"), ["postmortems"], self._ctx)
-        if payload is None:
-            return {}
-        value = loads(payload)
-        if (type(value) is not dict or len(value) > MAX_POSTMORTEMS
-                or not set(map(type, value)) <= {str}
-                or not set(map(type, value.values())) <= {bytes}):
-            return {}
-        return value

@@ -41,11 +41,11 @@ from typing import Any
 from guardrails.cachefiles import (
     checksum,
     load_marshal,
-    prune,
     read_regular,
     write_temp,
     write_whole,
 )
+from guardrails.cacheprune import prune
 
 #: bump when what is stored, or how it is read, changes
 FORMAT = 2  # 2: the small tables of a folder in one file (files_cache.BUNDLE_MAX)
@@ -129,7 +129,7 @@ def read_entry(file: Path, entry: Any, context: Any) -> memoryview | None:
 
 
 def prune_kind(file: Path) -> None:
-    """Keep the :data:`~guardrails.cachefiles.KEEP` most recently written files of
+    """Keep the :data:`~guardrails.cacheprune.KEEP` most recently written files of
     ``file``'s kind (one per data folder: a CI runner checking out to a new path
     each run would add a set every run), and no temporary file a killed run left.
     Only names this cache makes (``KIND-`` + 16 hex digits + ``.bin`` or, for

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from guardrails import datakinds
-from guardrails.checks import delivery, dora
+from guardrails.checks import delivery, dora_stability
 
 
 def _natural(text: object) -> tuple[Any, ...]:
@@ -29,7 +29,7 @@ def test_natural_keys_are_the_plain_split() -> None:
 def test_severity_rank_is_the_pattern_every_time() -> None:
     for sev in ("SEV1", " sev 2 ", "SEV12", "P1", None, "", 3, "SEV", "SEV1"):
         m = re.fullmatch(r"\s*SEV\s*(\d+)\s*", str(sev or ""), re.I)
-        assert dora._severity_rank({"severity": sev}) == (int(m.group(1)) if m else 99)
+        assert dora_stability._severity_rank({"severity": sev}) == (int(m.group(1)) if m else 99)
 
 
 def _review_gap(change: Mapping[str, Any]) -> str | None:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from guardrails import fastvalid, validation
-from guardrails.checks.generic import condition_problems
+from guardrails.checks.conditions import condition_problems
 from guardrails.fastvalid import predicate
 
 DATA_SCHEMAS = ["teams", "services", "deployments", "incidents", "changes", "ci_runs",

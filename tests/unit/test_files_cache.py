@@ -491,7 +491,7 @@ def test_the_cache_folder_keeps_the_most_recent_folders_of_each_kind(
     # recently written; nothing the cache did not name is touched.
     import time
 
-    from guardrails.cachefiles import KEEP
+    from guardrails.cacheprune import KEEP
 
     folder = cache / "files"
     folder.mkdir(parents=True)
@@ -552,7 +552,7 @@ def test_evidence_positions_files_are_pruned_like_the_records(
         tmp_path: Path, cache: Path) -> None:
     import time
 
-    from guardrails.cachefiles import KEEP
+    from guardrails.cacheprune import KEEP
 
     folder = cache / "files"
     folder.mkdir(parents=True)

@@ -15,8 +15,9 @@ import pytest
 from helpers import write
 
 from guardrails.checks import dora
-from guardrails.checks.generic import CountCheck, EachCheck, MetricCheck, _where_depth
+from guardrails.checks.generic import CountCheck, EachCheck, MetricCheck
 from guardrails.checks.goals import FocusRevisitedCheck
+from guardrails.checks.selection import _where_depth
 from guardrails.checks.teams import TeamSizeCheck
 from guardrails.config import Config, RunOptions, load_config
 from guardrails.datakinds import BUILTIN

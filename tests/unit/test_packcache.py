@@ -232,7 +232,7 @@ def test_writing_the_packs_file_deletes_the_one_pack_files_of_older_releases(
     (nor its target), not a folder, not a name of another shape, not another cache's."""
     import time
 
-    from guardrails import cachefiles
+    from guardrails import cacheprune
 
     startup_cache.mkdir(parents=True, exist_ok=True)
     retired = [startup_cache / f"pack-{name}-{i:016x}.json"
@@ -264,10 +264,10 @@ def test_writing_the_packs_file_deletes_the_one_pack_files_of_older_releases(
     for file in pack_files(startup_cache):
         file.unlink()
     collect(tmp_path / "p")
-    assert sum(p.exists() for p in many) == len(many) - cachefiles.RETIRED_MAX
+    assert sum(p.exists() for p in many) == len(many) - cacheprune.RETIRED_MAX
     # a warm run (nothing written) deletes nothing
     collect(tmp_path / "p")
-    assert sum(p.exists() for p in many) == len(many) - cachefiles.RETIRED_MAX
+    assert sum(p.exists() for p in many) == len(many) - cacheprune.RETIRED_MAX
 
 
 def test_a_retired_file_that_cannot_be_deleted_is_no_error(

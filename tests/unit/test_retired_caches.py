@@ -10,7 +10,7 @@ from pathlib import Path
 
 from helpers import check_outputs, make_project
 
-from guardrails import cachefiles
+from guardrails import cachefiles, cacheprune
 
 
 def _retired(folder: Path, start: int, count: int) -> list[Path]:
@@ -41,7 +41,7 @@ def test_any_start_up_cache_write_deletes_an_older_releases_pack_files(
 def test_the_deletion_is_bounded_a_write(tmp_path: Path) -> None:
     folder = tmp_path / "cache"
     folder.mkdir()
-    many = _retired(folder, 100, cachefiles.RETIRED_MAX + 36)
+    many = _retired(folder, 100, cacheprune.RETIRED_MAX + 36)
     cachefiles.write_cache(folder / f"verdicts-{1:016x}.json", b"{}")
     assert sum(p.exists() for p in many) == 36
     cachefiles.write_cache(folder / f"verdicts-{2:016x}.json", b"{}")

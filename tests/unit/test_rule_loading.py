@@ -15,12 +15,8 @@ from pathlib import Path
 import pytest
 from helpers import run_cli, write
 
-from guardrails.checks.conditions import (
-    condition_problems,
-    evidence_problems,
-    render_template,
-    template_fields,
-)
+from guardrails.checks.conditions import condition_problems
+from guardrails.checks.templates import evidence_problems, render_template, template_fields
 from guardrails.config import RunOptions, load_config
 from guardrails.errors import LoadErrors, UsageError
 from guardrails.expressions import compile_expression

@@ -79,7 +79,7 @@ def test_config_rule_and_check_schemas(which: str, data: st.DataObject) -> None:
 def test_the_builtin_packs_are_read_whole() -> None:
     """A cold run's pack checks (the pack, each rule's common and check keys) need no
     schema engine: every one is answered here."""
-    from guardrails import packcache, rulefile, ruleparams
+    from guardrails import packcache, ruleentry, ruleparams
     from guardrails.collect import registered_checks, registered_metrics
     from guardrails.manager import create_manager
     from guardrails.rulepaths import builtin_rules_dir
@@ -94,7 +94,7 @@ def test_the_builtin_packs_are_read_whole() -> None:
         for entry in data["rules"]:
             check = checks[entry["check"]]
             metric = metrics.get(entry.get("metric", "")) if entry["check"] == "metric" else None
-            assert all_valid(rulefile._base_rule_schema(), [entry]), entry
+            assert all_valid(ruleentry._base_rule_schema(), [entry]), entry
             assert all_valid(ruleparams.check_schema(check, metric), [entry]), entry
 
 

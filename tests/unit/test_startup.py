@@ -23,7 +23,7 @@ import pytest
 from helpers import check, modules_after, run_cli
 
 import guardrails
-from guardrails import cachefiles, installed
+from guardrails import cacheprune, installed
 from guardrails.builtins import BUILTINS, PROVIDER_HOOKS
 from guardrails.manager import ESSENTIAL_PLUGINS, create_manager
 
@@ -336,7 +336,7 @@ def test_each_family_of_cache_files_is_pruned_to_the_most_recent(
     left and an older release's pack files, and touches nothing else in the folder."""
     monkeypatch.setenv("GUARDRAILS_PLUGIN_CACHE_DIR", str(tmp_path))
     old = 1_000_000_000
-    for i in range(cachefiles.KEEP + 5):
+    for i in range(cacheprune.KEEP + 5):
         stale = tmp_path / f"entry-points-{i:016x}.json"
         stale.write_text("{}")
         os.utime(stale, (old + i, old + i))
@@ -365,8 +365,8 @@ def test_each_family_of_cache_files_is_pruned_to_the_most_recent(
         installed._cached.cache_clear()
     kept = sorted(p.name for p in tmp_path.glob("entry-points-" + "?" * 16 + ".json")
                   if p.is_file() and not p.is_symlink())
-    assert len(kept) == cachefiles.KEEP
-    newest = {f"entry-points-{i:016x}.json" for i in range(6, cachefiles.KEEP + 5)}
+    assert len(kept) == cacheprune.KEEP
+    newest = {f"entry-points-{i:016x}.json" for i in range(6, cacheprune.KEEP + 5)}
     assert newest <= set(kept)  # the 15 newest old ones, and the one just written
     assert not left_tmp.exists() and fresh_tmp.exists()
     assert all(other.exists() for other in others) and not retired.exists()
@@ -375,9 +375,9 @@ def test_each_family_of_cache_files_is_pruned_to_the_most_recent(
 
 
 def test_pruning_a_folder_it_cannot_read_is_no_error(tmp_path: Path) -> None:
-    cachefiles.prune(tmp_path / "missing", "entry-points-", ".json")
+    cacheprune.prune(tmp_path / "missing", "entry-points-", ".json")
     (tmp_path / "file").write_text("x")
-    cachefiles.prune(tmp_path / "file", "entry-points-", ".json")
+    cacheprune.prune(tmp_path / "file", "entry-points-", ".json")
 
 
 def _cel_types_file(cache: Path) -> Path:

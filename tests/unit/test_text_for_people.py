@@ -16,7 +16,7 @@ import pytest
 from helpers import run_cli
 
 from guardrails import fmt
-from guardrails.checks.conditions import render_template
+from guardrails.checks.templates import render_template
 from guardrails.model import Evidence, Outcome, Report, Result, Severity
 
 NOISY = 887.7000000000005
