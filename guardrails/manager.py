@@ -88,7 +88,7 @@ class GuardrailsPluginManager(pluggy.PluginManager):
                 if type(value) is FunctionType:
                     opts = value.__dict__.get("guardrails_impl")
                     return opts if isinstance(opts, dict) else None
-        elif _plainly_none(plugin, name):
+        elif STATIC_READS and _plainly_none(plugin, name):
             return None
         return super().parse_hookimpl_opts(plugin, name)
 
@@ -129,6 +129,19 @@ _PLAIN_META = (type, ABCMeta)
 _INERT = frozenset({int, float, str, bool, type(None), tuple, list, dict, set, frozenset,
                     property, GetSetDescriptorType})
 _ABSENT = object()
+
+
+def reads_statically(manager_module: Any) -> bool:
+    """True for a pluggy that reads a plugin object's names without running them
+    (1.7 and later: ``inspect.getattr_static``, in its ``_static_hook_attr``), whose
+    answers :func:`_plainly_none` gives; an older pluggy reads them with ``getattr``
+    (a property runs), so every name is left to it (our floor is pluggy 1.5). Told by
+    the function, not by ``pluggy.__version__``, which imports importlib.metadata."""
+    return callable(getattr(manager_module, "_static_hook_attr", None))
+
+
+#: whether the installed pluggy reads names as :func:`_plainly_none` assumes
+STATIC_READS = reads_statically(sys.modules.get("pluggy._manager"))
 
 
 def _plainly_none(plugin: Any, name: str) -> bool:

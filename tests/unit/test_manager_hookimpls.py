@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+import inspect
 import io
 import pkgutil
 from typing import Any, Protocol
@@ -18,6 +19,11 @@ from guardrails.manager import GuardrailsPluginManager, _plainly_none
 from guardrails.plugin import Reporter, ReportOptions
 
 hookimpl = pluggy.HookimplMarker("guardrails")
+
+#: the quick answer is pluggy 1.7's (getattr_static); an older pluggy runs properties
+#: and is asked every name itself (manager.STATIC_READS), as the last test holds
+static_pluggy = pytest.mark.skipif(not manager.STATIC_READS,
+                                   reason="pluggy < 1.7 reads names with getattr")
 
 
 def _spare() -> None:
@@ -148,6 +154,7 @@ def _objects() -> list[Any]:
             _Base(), object(), *_reporters()]
 
 
+@static_pluggy
 @pytest.mark.parametrize("plugin", _objects(), ids=lambda p: type(p).__name__)
 def test_a_quick_none_is_pluggys_none(plugin: Any) -> None:
     pm = GuardrailsPluginManager()
@@ -160,6 +167,7 @@ def test_a_quick_none_is_pluggys_none(plugin: Any) -> None:
     assert (told == 0) == (type(plugin) in (_WithMeta, _Speaker))
 
 
+@static_pluggy
 def test_the_quick_answer_leaves_the_hooks_to_pluggy() -> None:
     # Each kind of marked attribute is still found (so the quick answer said nothing there).
     busy = _Busy()
@@ -172,6 +180,7 @@ def test_the_quick_answer_leaves_the_hooks_to_pluggy() -> None:
     assert not _plainly_none(_Busy, "plain")  # a class as plugin: pluggy's
 
 
+@static_pluggy
 @pytest.mark.parametrize("plugin", _objects(), ids=lambda p: type(p).__name__)
 def test_registering_finds_the_hooks_pluggy_finds(plugin: Any,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
@@ -237,3 +246,19 @@ def test_a_module_holding_odd_hook_values_is_read_as_pluggy_reads_it() -> None:
             assert pm.parse_hookimpl_opts(module, name) == \
                 pluggy.PluginManager.parse_hookimpl_opts(pm, module, name), name
     assert pm.parse_hookimpl_opts(module, "guardrails_session_finish") is not None
+
+
+def test_the_quick_answer_is_used_only_with_a_pluggy_that_reads_statically() -> None:
+    import types
+
+    old = types.ModuleType("pluggy._manager")  # pluggy 1.5/1.6: getattr, no such function
+    assert manager.reads_statically(old) is False
+    assert manager.reads_statically(None) is False
+    new = types.ModuleType("pluggy._manager")
+    new._static_hook_attr = lambda obj, name: None  # type: ignore[attr-defined]
+    assert manager.reads_statically(new) is True
+    installed = importlib.import_module("pluggy._manager")
+    assert manager.STATIC_READS is manager.reads_statically(installed)
+    runs_getattr = "getattr(plugin, name)" in inspect.getsource(
+        installed.PluginManager.parse_hookimpl_opts)
+    assert manager.STATIC_READS is not runs_getattr
