@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -693,7 +694,10 @@ def test_invalid_json_names_line_column_and_fix(tmp_path: Path, name: str, text:
                                                 where: tuple[int, int], fix: str) -> None:
     write(tmp_path, name, text)
     err = failure(tmp_path)
-    assert (err.line, err.column) == where, str(err)
+    line, column = where
+    if "trailing comma" in str(err) and sys.version_info >= (3, 13):
+        column -= 1  # 3.13's json points at the comma, not the brace after it
+    assert (err.line, err.column) == (line, column), str(err)
     assert err.fix and fix in err.fix
     assert not err.message.endswith(" at")
 

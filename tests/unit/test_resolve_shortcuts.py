@@ -57,11 +57,15 @@ def test_resolved_is_path_resolve(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_a_link_loop_is_refused_as_resolve_refuses_it(tmp_path: Path) -> None:
     root = _tree(tmp_path)
     env = _env(root)
-    with pytest.raises(RuntimeError) as want:
-        (root / "loop.csv").resolve()
-    with pytest.raises(RuntimeError) as got:
-        env.resolved(root / "loop.csv")
-    assert str(got.value) == str(want.value)
+    # 3.11 and 3.12 raise RuntimeError; 3.13's resolve returns the looping path
+    try:
+        want: object = (root / "loop.csv").resolve()
+    except RuntimeError as exc:
+        with pytest.raises(RuntimeError) as got:
+            env.resolved(root / "loop.csv")
+        assert str(got.value) == str(exc)
+    else:
+        assert env.resolved(root / "loop.csv") == want
 
 
 def test_a_file_that_becomes_a_link_is_resolved_as_one(tmp_path: Path) -> None:
