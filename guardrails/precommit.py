@@ -34,18 +34,29 @@ OK, USAGE_ERROR = 0, 4
 
 
 def _is_pack(path: Path) -> bool:
-    """A YAML file whose top level has ``pack:`` (cheap text test, no parsing)."""
+    """A YAML file whose top level has ``pack:`` (cheap text test, no parsing).
+
+    Read as every input file is (:func:`guardrails.yamlio.read_bytes`): a
+    regular file only, opened without blocking, at most the loader's limit.
+    A named file may be a link to anything (pre-commit passes a committed
+    link to ``/proc/kmsg``, which a plain read waits on forever, or to a
+    file of gigabytes, read whole); one that cannot be read so is no pack."""
     if path.suffix not in RULE_SUFFIXES:
         return False
+    from guardrails.yamlio import read_bytes
+
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_bytes(path).decode("utf-8", errors="replace")
+    except UsageError:
         return False
     return any(line.startswith("pack:") for line in text.splitlines())
 
 
 def _under(path: Path, folder: Path) -> bool:
-    return path.resolve().is_relative_to(folder.resolve())
+    """Whether ``path`` names a file of rule folder ``folder``: by its own name (its
+    parent resolved), as :func:`_in_data_folder` judges, so a link there is the
+    folder's file that ``check`` refuses, not a stray that is passed over."""
+    return (path.parent.resolve() / path.name).is_relative_to(folder.resolve())
 
 
 def _in_data_folder(path: Path, folder: Path | None) -> bool:
@@ -184,7 +195,6 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
 def _validate_in_session(files: list[str], config_file: str | None, err: TextIO) -> int:
     """Through the session: plugins loaded, rule files collected by the check plugins."""
     from guardrails.config import CONFIG_NAMES, RunOptions, empty_config
-    from guardrails.rulepaths import named_anywhere
     from guardrails.session import NoConfigError, Session, build_config
 
     options = RunOptions(offline=True)
@@ -218,12 +228,8 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
                 continue  # loaded above
             if _in_data_folder(path, data_folder):
                 data.append(path)
-            elif _is_pack(path) or any(_under(path, f) for f in folders):
-                try:
-                    named = named_anywhere(config, path.resolve())  # as check's FILE
-                    session.pm.hook.guardrails_collect_file(path=named, config=config)
-                except UsageError as exc:
-                    problems.extend(_lines(exc))
+            elif any(_under(path, f) for f in folders) or _is_pack(path):
+                problems.extend(_collect_named(session, config, path, folders))
         found, warnings = _validate_data_files(config, data)
         problems.extend(found)
         if not files:
@@ -245,6 +251,41 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
     show_warnings([*session.warnings, *warnings], "guardrails validate", err)
     show_errors(problems, "guardrails validate", err)
     return USAGE_ERROR if problems else OK
+
+
+def _collect_named(session: Any, config: Config, path: Path, folders: list[Path]) -> list[str]:
+    """The problems of rule file ``path``, named on the command line, as ``check``
+    finds them: a file of a configured rule folder as that folder's listing checks
+    it (a link out of the root or into /proc refused by its name: pre-commit
+    names a committed link, which the gate would refuse), any other pack as
+    ``check FILE`` does (let out of the root, never into /proc)."""
+    from guardrails.errors import RuleFileError
+    from guardrails.paths import check_file
+    from guardrails.rulepaths import resolve_specs_all
+
+    by_name = path.parent.resolve() / path.name
+    problems: list[str] = []
+    if any(by_name.is_relative_to(f.resolve()) for f in folders):
+        shown = (str(by_name.relative_to(config.root)) if by_name.is_relative_to(config.root)
+                 else str(path))
+        try:
+            check_file(by_name, root=config.root, allow_outside=config.allow_outside_root,
+                       display=shown, error=RuleFileError, what="rule file")
+        except UsageError as exc:
+            return _lines(exc)
+        named = [by_name]
+    else:
+        spec = str(path)  # a file named builtin:x.yaml is a file here, not a pack name
+        spec = spec if not spec.startswith("builtin:") else os.path.join(".", spec)
+        named, errors = resolve_specs_all(config, [spec], from_cli=True)
+        for refused in errors:
+            problems.extend(_lines(refused))
+    for one in named:
+        try:
+            session.pm.hook.guardrails_collect_file(path=one, config=config)
+        except UsageError as exc:
+            problems.extend(_lines(exc))
+    return problems
 
 
 def _config_warnings(session: Any) -> None:
