@@ -113,7 +113,13 @@ def _validate_data_only(files: list[str], config_file: str | None, err: TextIO) 
     entry point). The session's path would then do exactly this: load the
     config, build the files source, validate each named data file.
     """
-    from guardrails.config import CONFIG_NAMES, RunOptions, find_config, load_config
+    from guardrails.config import (
+        CONFIG_NAMES,
+        RunOptions,
+        find_config,
+        load_config,
+        refuse_foreign,
+    )
     from guardrails.installed import LOCAL_PLUGIN_FILE, third_party_plugins
 
     paths = [Path(f) for f in files]
@@ -123,6 +129,8 @@ def _validate_data_only(files: list[str], config_file: str | None, err: TextIO) 
         found = Path(config_file) if config_file else find_config(Path.cwd())
         if found is None:
             return None
+        if not config_file:
+            refuse_foreign(found, Path.cwd().resolve())  # the session's path says why
         config = load_config(found, RunOptions(offline=True))
     except UsageError:
         return None  # reported with the rules' errors by the session's path
