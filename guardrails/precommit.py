@@ -22,72 +22,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from guardrails import namedfiles as named
 from guardrails.errors import LoadErrors, UsageError
 
 if TYPE_CHECKING:
     from guardrails.configmodel import Config
 
-RULE_SUFFIXES = (".yaml", ".yml")
 # ExitCode.OK and ExitCode.USAGE_ERROR (guardrails.model): that module, ~20
 # dataclasses, is not imported to validate one data file (tests hold them equal).
 OK, USAGE_ERROR = 0, 4
-
-
-def _is_pack(path: Path) -> bool:
-    """A YAML file whose top level has ``pack:`` (cheap text test, no parsing).
-
-    Read as every input file is (:func:`guardrails.yamlio.read_bytes`): a
-    regular file only, opened without blocking, at most the loader's limit.
-    A named file may be a link to anything (pre-commit passes a committed
-    link to ``/proc/kmsg``, which a plain read waits on forever, or to a
-    file of gigabytes, read whole); one that cannot be read so is no pack."""
-    if path.suffix not in RULE_SUFFIXES:
-        return False
-    from guardrails.yamlio import read_bytes
-
-    try:
-        text = read_bytes(path).decode("utf-8", errors="replace")
-    except UsageError:
-        return False
-    return any(line.startswith("pack:") for line in text.splitlines())
-
-
-def _under(path: Path, folder: Path) -> bool:
-    """Whether ``path`` names a file of rule folder ``folder``: by its own name (its
-    parent resolved), as :func:`_in_data_folder` judges, so a link there is the
-    folder's file that ``check`` refuses, not a stray that is passed over."""
-    return (path.parent.resolve() / path.name).is_relative_to(folder.resolve())
-
-
-def _in_data_folder(path: Path, folder: Path | None) -> bool:
-    """Whether ``path`` names a file of the data folder: its parent resolved, not the
-    file, since a link's own name says what it holds (a link to /proc is refused there)."""
-    return folder is not None and (path.parent.resolve() / path.name).is_relative_to(folder)
-
-
-def _rule_folders(config: Config) -> list[Path]:
-    out = []
-    for spec in config.rule_specs:
-        if spec.startswith("builtin:"):
-            continue
-        out.append((config.root / spec).resolve())
-    return out
-
-
-def _data_folder(config: Config) -> Path | None:
-    files_opts = config.sources.get("files")
-    if files_opts is None:
-        return None
-    return (config.root / str(files_opts.get("path", "org"))).resolve()
-
-
-def _missing(path: Path) -> str | None:
-    """The problem with a named file that is not there to read, else None."""
-    if not path.exists():
-        return f"{path}: no such file (check the path; pre-commit passes only files that exist)"
-    if not path.is_file():
-        return f"{path}: not a regular file (name files, not folders)"
-    return None
 
 
 def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
@@ -123,7 +66,7 @@ def _validate_data_only(files: list[str], config_file: str | None, err: TextIO) 
     from guardrails.installed import LOCAL_PLUGIN_FILE, third_party_plugins
 
     paths = [Path(f) for f in files]
-    if any(_missing(p) for p in paths):
+    if any(named.missing(p) for p in paths):
         return None
     try:
         found = Path(config_file) if config_file else find_config(Path.cwd())
@@ -137,17 +80,17 @@ def _validate_data_only(files: list[str], config_file: str | None, err: TextIO) 
     if (config.plugins or (config.root / LOCAL_PLUGIN_FILE).is_file()
             or third_party_plugins()):
         return None
-    folders = _rule_folders(config)
-    data_folder = _data_folder(config)
+    folders = named.rule_folders(config)
+    data_folder = named.data_folder(config)
     data: list[Path] = []
     for path in paths:
         if path.name in CONFIG_NAMES or path.name == "pyproject.toml":
             if config.waivers or config.overrides:
                 return None  # its warnings (a waiver expiring years out) need the rules
             continue  # loaded above
-        if _in_data_folder(path, data_folder):
+        if named.in_data_folder(path, data_folder):
             data.append(path)
-        elif _is_pack(path) or any(_under(path, f) for f in folders):
+        elif named.is_pack(path) or any(named.in_rule_folder(path, f) for f in folders):
             return None  # a rule file: read by the check plugins
     problems, warnings = _validate_data_files(config, data)
     show_warnings(warnings, "guardrails validate", err)
@@ -222,11 +165,11 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
         session.configure()
         assert session.pm is not None
         paths = [Path(f) for f in files]
-        folders = _rule_folders(config)
-        data_folder = _data_folder(config)
+        folders = named.rule_folders(config)
+        data_folder = named.data_folder(config)
         data: list[Path] = []
         for path in paths:
-            missing = _missing(path)
+            missing = named.missing(path)
             if missing:
                 problems.append(missing)
                 continue
@@ -234,10 +177,11 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
                 if path.resolve() == config.path:
                     _config_warnings(session)
                 continue  # loaded above
-            if _in_data_folder(path, data_folder):
+            if named.in_data_folder(path, data_folder):
                 data.append(path)
-            elif any(_under(path, f) for f in folders) or _is_pack(path):
-                problems.extend(_collect_named(session, config, path, folders))
+            elif any(named.in_rule_folder(path, f) for f in folders) or named.is_pack(path):
+                for refused in named.collect_named(session, config, path, folders):
+                    problems.extend(_lines(refused))
         found, warnings = _validate_data_files(config, data)
         problems.extend(found)
         if not files:
@@ -259,41 +203,6 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
     show_warnings([*session.warnings, *warnings], "guardrails validate", err)
     show_errors(problems, "guardrails validate", err)
     return USAGE_ERROR if problems else OK
-
-
-def _collect_named(session: Any, config: Config, path: Path, folders: list[Path]) -> list[str]:
-    """The problems of rule file ``path``, named on the command line, as ``check``
-    finds them: a file of a configured rule folder as that folder's listing checks
-    it (a link out of the root or into /proc refused by its name: pre-commit
-    names a committed link, which the gate would refuse), any other pack as
-    ``check FILE`` does (let out of the root, never into /proc)."""
-    from guardrails.errors import RuleFileError
-    from guardrails.paths import check_file
-    from guardrails.rulepaths import resolve_specs_all
-
-    by_name = path.parent.resolve() / path.name
-    problems: list[str] = []
-    if any(by_name.is_relative_to(f.resolve()) for f in folders):
-        shown = (str(by_name.relative_to(config.root)) if by_name.is_relative_to(config.root)
-                 else str(path))
-        try:
-            check_file(by_name, root=config.root, allow_outside=config.allow_outside_root,
-                       display=shown, error=RuleFileError, what="rule file")
-        except UsageError as exc:
-            return _lines(exc)
-        named = [by_name]
-    else:
-        spec = str(path)  # a file named builtin:x.yaml is a file here, not a pack name
-        spec = spec if not spec.startswith("builtin:") else os.path.join(".", spec)
-        named, errors = resolve_specs_all(config, [spec], from_cli=True)
-        for refused in errors:
-            problems.extend(_lines(refused))
-    for one in named:
-        try:
-            session.pm.hook.guardrails_collect_file(path=one, config=config)
-        except UsageError as exc:
-            problems.extend(_lines(exc))
-    return problems
 
 
 def _config_warnings(session: Any) -> None:
