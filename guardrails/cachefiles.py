@@ -152,14 +152,26 @@ def store_json_cache(file: Path, head: dict[str, Any], payload: bytes) -> None:
     write_cache(file, line + b"\n" + payload)
 
 
-def create_temp(file: Path, mode: int = 0o666) -> tuple[int, Path]:
+#: a cache file's mode: the owner's alone. The HTTP cache holds answers read with a
+#: token (a private repository's pull requests, incidents), the files and git caches
+#: the org's data and its people's names and e-mails: nobody else on the machine
+#: reads them, whatever the umask (0o644 under the usual 022)
+FILE_MODE = 0o600
+#: a cache folder's mode when guardrails creates it (also ~/.cache: the XDG Base
+#: Directory specification asks for 0700)
+FOLDER_MODE = 0o700
+
+
+def create_temp(file: Path, mode: int = FILE_MODE) -> tuple[int, Path]:
     """A new, empty temporary file beside ``file``, open for writing: ``(fd, path)``.
 
     Named ``.NAME.<16 random hex digits>.tmp`` and created with ``O_EXCL`` and
     ``O_NOFOLLOW``, so whatever was put at a name beforehand (a link to a file
     elsewhere, a FIFO, a file) is never opened, nor written through: a name
-    that is taken is passed over. ``mode`` as ``open`` (less the umask). The
-    folder is created when missing. Raises ``OSError``."""
+    that is taken is passed over. ``mode`` as ``open`` (less the umask): the
+    owner's alone (:data:`FILE_MODE`). The folder is created when missing, it and
+    each folder above it that is missing too with :data:`FOLDER_MODE`
+    (:func:`make_folder`). Raises ``OSError``."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(
         os, "O_CLOEXEC", 0)
     made = False
@@ -175,9 +187,24 @@ def create_temp(file: Path, mode: int = 0o666) -> tuple[int, Path]:
             # write was a system call of every cache file a cold run writes).
             if made:
                 raise
-            file.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(file.parent)
             made = True
     raise FileExistsError(errno.EEXIST, "no free temporary name beside", str(file))
+
+
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` and each missing folder above it with :data:`FOLDER_MODE`
+    (``Path.mkdir(parents=True)`` gives the folders above the umask's default,
+    0o755: ``~/.cache`` made readable by everyone). An existing folder keeps its
+    mode: the user chose it. Raises ``OSError``."""
+    missing = []
+    here = folder
+    while not os.path.isdir(here) and here != here.parent:
+        missing.append(here)
+        here = here.parent
+    for one in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile (another run)
+            os.mkdir(one, FOLDER_MODE)
 
 
 def within(folder: Path, root: Path) -> None:

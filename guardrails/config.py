@@ -58,6 +58,36 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
+def refuse_foreign(found: Path, start: Path) -> None:
+    """Refuse a config :func:`find_config` found in a folder above ``start`` that
+    another account owns: anyone can create ``/tmp/guardrails.yaml`` (with a
+    ``guardrails_plugins.py`` beside it, run as code, or an ``api_url`` that
+    receives the token ``token_env`` names), and a run from ``/tmp/project``
+    without a config of its own would load it, as git's repository discovery did
+    before ``safe.directory``. Accepted owners: the user running guardrails, the
+    owner of ``start`` (a checkout owned by another user, read by root in a
+    container) and root. A config in ``start`` itself, or named by ``-c``, is the
+    user's choice and not checked."""
+    if found.parent == start or not hasattr(os, "getuid"):
+        return
+    try:
+        trusted = {0, os.getuid(), os.stat(start).st_uid}
+        # the name's owner too: a link planted there to a file of yours would make
+        # its folder the root, and the guardrails_plugins.py planted beside it run
+        owners = [os.lstat(found).st_uid, os.stat(found).st_uid]
+    except OSError:
+        return  # unreadable: loading it says so
+    owner = next((o for o in owners if o not in trusted), None)
+    if owner is not None:
+        raise ConfigError(
+            f"the config found above this folder belongs to another user (uid {owner}); "
+            "guardrails does not load a config another account may have planted in a "
+            "folder above yours (it can run code and receive your tokens)",
+            file=str(found),
+            fix=f"run guardrails from the folder holding your own config, or pass "
+                f"-c {found} if you trust this one")
+
+
 #: what an environment variable name looks like (POSIX: upper case, digits, underscore)
 #: (compiled at first use, by re's own cache: only a config naming a token asks)
 _ENV_NAME = r"[A-Z_][A-Z0-9_]{0,63}"  # whole text: fullmatch ("$" lets a final newline by)

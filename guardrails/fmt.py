@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from guardrails.timeutil import format_duration
@@ -61,6 +61,18 @@ def comparison(v: float | int | None, unit: str | None, threshold: dict[str, Any
 def plural(n: int, word: str, plural_word: str | None = None) -> str:
     """``1 team``, ``3 teams`` (``plural_word`` when adding an ``s`` is wrong)."""
     return f"{n} {word if n == 1 else (plural_word or word + 's')}"
+
+
+#: the widest a column of aligned text is padded to: a longer cell is shown whole
+#: and unpadded. One cell of a megabyte (an id in a data file, a rule file or a
+#: history store) padded every other row to a megabyte: 200 evidence lines, or
+#: 300 rows of ``guardrails history``, printed 20 MB or 320 MB from 1 MB of input
+PAD_MAX = 60
+
+
+def pad_width(cells: Iterable[str]) -> int:
+    """The width to pad a column of ``cells`` to: the longest, at most :data:`PAD_MAX`."""
+    return min(max((len(c) for c in cells), default=0), PAD_MAX)
 
 
 def ids(names: Sequence[str], shown: int = 5) -> str:

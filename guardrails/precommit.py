@@ -22,61 +22,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from guardrails import namedfiles as named
 from guardrails.errors import LoadErrors, UsageError
 
 if TYPE_CHECKING:
     from guardrails.configmodel import Config
 
-RULE_SUFFIXES = (".yaml", ".yml")
 # ExitCode.OK and ExitCode.USAGE_ERROR (guardrails.model): that module, ~20
 # dataclasses, is not imported to validate one data file (tests hold them equal).
 OK, USAGE_ERROR = 0, 4
-
-
-def _is_pack(path: Path) -> bool:
-    """A YAML file whose top level has ``pack:`` (cheap text test, no parsing)."""
-    if path.suffix not in RULE_SUFFIXES:
-        return False
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return any(line.startswith("pack:") for line in text.splitlines())
-
-
-def _under(path: Path, folder: Path) -> bool:
-    return path.resolve().is_relative_to(folder.resolve())
-
-
-def _in_data_folder(path: Path, folder: Path | None) -> bool:
-    """Whether ``path`` names a file of the data folder: its parent resolved, not the
-    file, since a link's own name says what it holds (a link to /proc is refused there)."""
-    return folder is not None and (path.parent.resolve() / path.name).is_relative_to(folder)
-
-
-def _rule_folders(config: Config) -> list[Path]:
-    out = []
-    for spec in config.rule_specs:
-        if spec.startswith("builtin:"):
-            continue
-        out.append((config.root / spec).resolve())
-    return out
-
-
-def _data_folder(config: Config) -> Path | None:
-    files_opts = config.sources.get("files")
-    if files_opts is None:
-        return None
-    return (config.root / str(files_opts.get("path", "org"))).resolve()
-
-
-def _missing(path: Path) -> str | None:
-    """The problem with a named file that is not there to read, else None."""
-    if not path.exists():
-        return f"{path}: no such file (check the path; pre-commit passes only files that exist)"
-    if not path.is_file():
-        return f"{path}: not a regular file (name files, not folders)"
-    return None
 
 
 def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
@@ -102,33 +56,41 @@ def _validate_data_only(files: list[str], config_file: str | None, err: TextIO) 
     entry point). The session's path would then do exactly this: load the
     config, build the files source, validate each named data file.
     """
-    from guardrails.config import CONFIG_NAMES, RunOptions, find_config, load_config
+    from guardrails.config import (
+        CONFIG_NAMES,
+        RunOptions,
+        find_config,
+        load_config,
+        refuse_foreign,
+    )
     from guardrails.installed import LOCAL_PLUGIN_FILE, third_party_plugins
 
     paths = [Path(f) for f in files]
-    if any(_missing(p) for p in paths):
+    if any(named.missing(p) for p in paths):
         return None
     try:
         found = Path(config_file) if config_file else find_config(Path.cwd())
         if found is None:
             return None
+        if not config_file:
+            refuse_foreign(found, Path.cwd().resolve())  # the session's path says why
         config = load_config(found, RunOptions(offline=True))
     except UsageError:
         return None  # reported with the rules' errors by the session's path
     if (config.plugins or (config.root / LOCAL_PLUGIN_FILE).is_file()
             or third_party_plugins()):
         return None
-    folders = _rule_folders(config)
-    data_folder = _data_folder(config)
+    folders = named.rule_folders(config)
+    data_folder = named.data_folder(config)
     data: list[Path] = []
     for path in paths:
         if path.name in CONFIG_NAMES or path.name == "pyproject.toml":
             if config.waivers or config.overrides:
                 return None  # its warnings (a waiver expiring years out) need the rules
             continue  # loaded above
-        if _in_data_folder(path, data_folder):
+        if named.in_data_folder(path, data_folder):
             data.append(path)
-        elif _is_pack(path) or any(_under(path, f) for f in folders):
+        elif named.is_pack(path) or any(named.in_rule_folder(path, f) for f in folders):
             return None  # a rule file: read by the check plugins
     problems, warnings = _validate_data_files(config, data)
     show_warnings(warnings, "guardrails validate", err)
@@ -184,7 +146,6 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
 def _validate_in_session(files: list[str], config_file: str | None, err: TextIO) -> int:
     """Through the session: plugins loaded, rule files collected by the check plugins."""
     from guardrails.config import CONFIG_NAMES, RunOptions, empty_config
-    from guardrails.rulepaths import named_anywhere
     from guardrails.session import NoConfigError, Session, build_config
 
     options = RunOptions(offline=True)
@@ -204,11 +165,11 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
         session.configure()
         assert session.pm is not None
         paths = [Path(f) for f in files]
-        folders = _rule_folders(config)
-        data_folder = _data_folder(config)
+        folders = named.rule_folders(config)
+        data_folder = named.data_folder(config)
         data: list[Path] = []
         for path in paths:
-            missing = _missing(path)
+            missing = named.missing(path)
             if missing:
                 problems.append(missing)
                 continue
@@ -216,14 +177,11 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
                 if path.resolve() == config.path:
                     _config_warnings(session)
                 continue  # loaded above
-            if _in_data_folder(path, data_folder):
+            if named.in_data_folder(path, data_folder):
                 data.append(path)
-            elif _is_pack(path) or any(_under(path, f) for f in folders):
-                try:
-                    named = named_anywhere(config, path.resolve())  # as check's FILE
-                    session.pm.hook.guardrails_collect_file(path=named, config=config)
-                except UsageError as exc:
-                    problems.extend(_lines(exc))
+            elif any(named.in_rule_folder(path, f) for f in folders) or named.is_pack(path):
+                for refused in named.collect_named(session, config, path, folders):
+                    problems.extend(_lines(refused))
         found, warnings = _validate_data_files(config, data)
         problems.extend(found)
         if not files:

@@ -164,13 +164,6 @@ def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path
 _ANYWHERE = "rule files not held to the root"
 
 
-def named_anywhere(config: Config, path: Path) -> Path:
-    """``path``, a rule file the command line named (``guardrails validate FILE``),
-    let out of the root as :func:`resolve_specs` lets such a file out."""
-    config.memo.setdefault(_ANYWHERE, set()).add(path)
-    return path
-
-
 def rule_opener(config: Config, path: Path) -> SafeOpener:
     """What opens rule file ``path`` as :func:`_resolve_one` checked it: a link swapped
     in since is followed only where the check would follow it (guardrails.safeopen)."""

@@ -25,7 +25,7 @@ from typing import Any
 from guardrails import collector, gathering, packcache, runreport
 from guardrails import facts as factsmod
 from guardrails.collect import registered_checks, registered_metrics
-from guardrails.config import find_config, load_config
+from guardrails.config import find_config, load_config, refuse_foreign
 from guardrails.configmodel import Config, RunOptions, known_focuses
 from guardrails.errors import GuardrailsError, LoadErrors, UsageError, raise_all
 from guardrails.exits import exit_code_for, wrap_session
@@ -59,6 +59,8 @@ def build_config(config_file: str | Path | None, options: RunOptions,
     if config_file:
         return _load_reporting_rules(Path(config_file), options)
     found = find_config(cwd)
+    if found is not None:
+        refuse_foreign(found, cwd)
     if found is None:
         if options.paths:
             from guardrails.configmodel import empty_config

@@ -119,7 +119,7 @@ def table(all_series: list[Series], last: int, ascii_only: bool) -> list[str]:
             fmt.value(valued[0].value, s.unit) if valued else "n/a",
             fmt.value(valued[-1].value, s.unit) if valued else "n/a",
             threshold_text(s.threshold, s.unit), pts[-1].outcome if pts else ""))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    widths = [fmt.pad_width(r[i] for r in rows) for i in range(len(rows[0]))]
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
             for r in rows]
 

@@ -8,7 +8,7 @@ import click
 
 from guardrails.cli.options import config_option, echo, echo_json, plugin_option, session_for
 from guardrails.exits import wrap_session
-from guardrails.fmt import plural
+from guardrails.fmt import pad_width, plural
 from guardrails.model import ExitCode, Rule
 from guardrails.rulehelp import check_label, plain_json
 from guardrails.textsafe import inert_line, printable
@@ -52,8 +52,8 @@ def list_rules(session: Session, fmt: str) -> int:
     if not rules:
         echo("no rules collected")
         return ExitCode.NO_RULES_COLLECTED
-    w_id = max(len(r.nodeid) for r in rules)
-    w_check = max(len(check_label(r)) for r in rules)
+    w_id = pad_width(r.nodeid for r in rules)
+    w_check = pad_width(check_label(r) for r in rules)
     for r in rules:
         tags = ", ".join(r.tags)
         # one line per rule: a newline in a title or tag is shown as \n, never a line

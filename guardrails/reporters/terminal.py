@@ -12,6 +12,7 @@ import os
 import sys
 from typing import ClassVar
 
+from guardrails.fmt import pad_width
 from guardrails.model import Evidence, Outcome, Report, Result, Severity
 from guardrails.plugin import Reporter, hookimpl
 from guardrails.progress import MAX_COLUMNS
@@ -261,7 +262,7 @@ class TerminalReporter(Reporter):
         shown = [clean_evidence(e, places=verbose)
                  for e in (evidence if verbose else evidence[:EVIDENCE_SHOWN])]
         labels = [evidence_label(e) for e in shown]
-        width = max((len(s) for s in labels), default=0)
+        width = pad_width(labels)  # a subject of a megabyte pads no other line
         for e, label in zip(shown, labels, strict=True):
             text = f"{indent}{label.ljust(width)}  {e.detail}".rstrip()
             if verbose and e.record and e.file:

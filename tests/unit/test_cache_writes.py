@@ -14,6 +14,7 @@ was; the cache is still written (or, for a linked folder, quietly not kept).
 from __future__ import annotations
 
 import os
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -190,3 +191,39 @@ def test_a_check_with_links_at_every_cache_file_writes_none_through_them(
     (linked / "files").symlink_to(outside.parent, target_is_directory=True)
     assert _run(config, {**env, "GUARDRAILS_CACHE_DIR": str(linked)}) == want
     _untouched(outside)
+
+
+def test_caches_and_the_folders_made_for_them_are_the_owners_alone(tmp_path: Path) -> None:
+    """Under the usual umask (022) a cache file was 0o644 and every folder made for it
+    0o755, ``~/.cache`` included: HTTP answers read with a token (a private
+    repository's pull requests), the org's records and its people's e-mails were
+    readable by every account on the machine."""
+    config = make_project(tmp_path / "project")
+    home_cache = tmp_path / "home" / ".cache"  # missing: the run makes it
+    env = {"GUARDRAILS_CACHE_DIR": str(home_cache / "guardrails" / "run"),
+           "GUARDRAILS_PLUGIN_CACHE_DIR": str(home_cache / "guardrails" / "startup")}
+    umask = os.umask(0o022)
+    try:
+        _run(config, env)
+        http = ResponseCache(home_cache / "guardrails" / "run" / "http" / "github",
+                             base=home_cache / "guardrails" / "run")
+        http.save(CacheEntry(url="https://api.example.com/x", body="[]",
+                             content_type="application/json", etag='"1"'))
+    finally:
+        os.umask(umask)
+    made = [home_cache, *home_cache.rglob("*")]
+    files = [p for p in made if p.is_file()]
+    assert {p.relative_to(home_cache).parts[2] if p.parent.name != "startup" else "startup"
+            for p in files} >= {"files", "http", "startup"}
+    modes = {str(p.relative_to(tmp_path)): oct(stat.S_IMODE(p.stat().st_mode)) for p in made}
+    assert modes == {name: oct(0o600) if (tmp_path / name).is_file() else oct(0o700)
+                     for name in modes}
+
+
+def test_an_existing_cache_folder_keeps_its_mode(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)  # the user's choice
+    cachefiles.write_whole(shared / "sub" / "x.bin", b"x")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE((shared / "sub").stat().st_mode) == 0o700

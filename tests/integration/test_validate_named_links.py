@@ -1,0 +1,92 @@
+"""``guardrails validate FILE`` (the pre-commit hook) on files that are not what they seem.
+
+pre-commit names every committed file matching the hook's pattern, links
+included: a committed link to ``/proc`` or out of the root, or a YAML file of
+gigabytes. The hook must say what ``check`` says about such a file (the gate
+refuses a link in a rule folder that leaves the root), and must not read more
+than any other input is read (a plain read of a link to ``/proc/kmsg`` waits
+forever; one of a 3 GiB file takes 3 GiB).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import write
+
+from guardrails import precommit
+
+PACK = """\
+pack: local
+rules:
+  - id: teams-listed
+    title: Teams are listed
+    check: count
+    facts: teams
+    min: 0
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "root"
+    write(root, "guardrails.yaml", "rules:\n  - rules/\nsources:\n  files: {path: org}\n")
+    write(root, "rules/ok.yaml", PACK)
+    write(root, "org/teams.yaml", "teams: []\n")
+    write(tmp_path, "outside/pack.yaml", PACK.replace("local", "outside"))
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PRE_COMMIT", raising=False)  # every error shows
+    return root
+
+
+def validate(*files: str) -> tuple[int, list[str]]:
+    err = io.StringIO()
+    code = precommit.validate(list(files), "guardrails.yaml", err)
+    return code, err.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("target", ["outside", "proc"])
+def test_a_link_in_a_rule_folder_fails_validate_as_it_fails_the_gate(
+        project: Path, target: str) -> None:
+    place = project.parent / "outside" / "pack.yaml" if target == "outside" else "/proc/self/status"
+    os.symlink(place, project / "rules" / "linked.yaml")
+    code, whole = validate()  # what the gate (every rule file collected) says
+    assert code == 4
+    about = [line for line in whole if "rules/linked.yaml" in line]
+    assert about, whole
+    # pre-commit names the committed link alone: the same error, not a pass
+    code, alone = validate("rules/linked.yaml")
+    assert (code, alone) == (4, about)
+
+
+def test_a_named_pack_outside_a_rule_folder_is_still_validated(project: Path) -> None:
+    write(project, "extra.yaml", "pack: extra\nrules: 3\n")
+    code, lines = validate("extra.yaml")
+    assert code == 4 and lines and lines[0].startswith("extra.yaml:2"), lines
+    assert validate("rules/ok.yaml") == (0, [])
+    write(project, "builtin:extra.yaml", "pack: extra\nrules: 3\n")  # a file, not a pack name
+    code, lines = validate("builtin:extra.yaml")
+    assert code == 4 and lines and lines[0].startswith("builtin:extra.yaml:2"), lines
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS as Linux sets it")
+def test_a_named_yaml_file_of_gigabytes_is_not_read_whole(project: Path) -> None:
+    with open(project / "dump.yaml", "wb") as fh:
+        fh.truncate(3 << 30)  # sparse: no disk used; a whole read takes 3 GiB of memory
+
+    def cap() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+
+    proc = subprocess.run([sys.executable, "-m", "guardrails", "validate", "dump.yaml"],
+                          cwd=project, preexec_fn=cap, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    # no guardrails file (no pack: it could be read): passed over, as any other file
+    assert proc.returncode == 0, proc.stderr
