@@ -69,6 +69,15 @@ def _noisy_report() -> Report:
     ])
 
 
+def test_excluded_counts_what_a_metric_leaves_out_and_why() -> None:
+    """One wording for 'excluded and counted' (METRICS.md), shared by the metrics that
+    leave records out: nothing when none was, the reason, the contradictory-data tag."""
+    assert fmt.excluded(0, "run", "not finished as of now") == []
+    assert fmt.excluded(1, "open incident") == ["1 open incident excluded"]
+    assert fmt.excluded(2, "run", "finishing before it started", contradictory=True) == [
+        "2 runs finishing before it started excluded (contradictory data)"]
+
+
 @pytest.mark.parametrize("fmt_name", ["terminal", "json", "junit", "sarif", "github",
                                       "markdown", "html"])
 def test_no_float_noise_or_exponent_in_any_format(fmt_name: str, tmp_path: Path,
