@@ -184,6 +184,7 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
 def _validate_in_session(files: list[str], config_file: str | None, err: TextIO) -> int:
     """Through the session: plugins loaded, rule files collected by the check plugins."""
     from guardrails.config import CONFIG_NAMES, RunOptions, empty_config
+    from guardrails.rulefile import duplicate_errors
     from guardrails.rulepaths import named_anywhere
     from guardrails.session import NoConfigError, Session, build_config
 
@@ -207,6 +208,7 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
         folders = _rule_folders(config)
         data_folder = _data_folder(config)
         data: list[Path] = []
+        packs: list[Any] = []  # the named packs' rules, for ids given twice (as check)
         for path in paths:
             missing = _missing(path)
             if missing:
@@ -221,9 +223,12 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
             elif _is_pack(path) or any(_under(path, f) for f in folders):
                 try:
                     named = named_anywhere(config, path.resolve())  # as check's FILE
-                    session.pm.hook.guardrails_collect_file(path=named, config=config)
+                    packs += session.pm.hook.guardrails_collect_file(path=named,
+                                                                     config=config) or []
                 except UsageError as exc:
                     problems.extend(_lines(exc))
+        for twice in duplicate_errors(packs):
+            problems.extend(_lines(twice))
         found, warnings = _validate_data_files(config, data)
         problems.extend(found)
         if not files:
