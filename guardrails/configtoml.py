@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails import yamlio
-from guardrails.errors import ConfigError
+from guardrails.errors import ConfigError, end_of_text
 
 
 def pyproject_table(path: Path) -> dict[str, Any] | None:
@@ -37,7 +37,7 @@ def pyproject_table(path: Path) -> dict[str, Any] | None:
             what, line, column = msg[:at.start()].rstrip(), int(at[1]), int(at[2])
         elif end:  # named at the last line that is not blank, just past its end
             what = msg[:end.start()].rstrip() + " at the end of the file"
-            line, column = _end_of(text)
+            line, column = end_of_text(text)
             fix = ("close what the last lines open (a string, array, inline table or "
                    "table header), or finish the 'key = value' there")
         else:
@@ -64,15 +64,6 @@ def pyproject_table(path: Path) -> dict[str, Any] | None:
                           line=_toml_line(text, r"(tool\s*\.\s*)?guardrails\s*="),
                           fix="write the settings under a [tool.guardrails] table")
     return table
-
-
-def _end_of(text: str) -> tuple[int, int]:
-    """Line and column just past the last character that is not blank: where a
-    file that ends too soon (an unclosed string or array, a key without its value)
-    stops, as an editor shows it."""
-    body = text.rstrip()
-    line = body.count("\n") + 1
-    return line, len(body) - (body.rfind("\n") + 1) + 1
 
 
 def _deepest(text: str) -> tuple[int, int]:
