@@ -168,3 +168,11 @@ def test_facts_table_has_no_python_none(tmp_path: Path, monkeypatch: pytest.Monk
     data = json.loads(run_cli(["facts", "codeowners", "--format", "json",
                                "--now", "2026-11-20"]).output)
     assert len(data["codeowners"][0]["entries"]) == 2
+
+
+def test_focus_revisited_explains_every_way_it_fails() -> None:
+    """The check fails on init's placeholder and on a date in the future, and counts
+    days in the config's timezone; explain said only 'no older than max_age'."""
+    what = " ".join(_explained("goals::focus-revisited")["What it checks"].split())
+    assert "placeholder YYYY-MM-DD" in what and "in the future" in what, what
+    assert "config's timezone" in what, what
