@@ -63,8 +63,27 @@ def output_pairs(args: list[str]) -> list[tuple[str, str | None]]:
 
 def stdout_or_file(output: str | None) -> str | None:
     """An ``--output`` value as a reporter reads it: ``-`` is standard output (None),
-    as for most command-line tools; a file really named ``-`` is ``./-``."""
-    return None if output == "-" else output
+    as for most command-line tools; a file really named ``-`` is ``./-``.
+
+    A path that is the very file standard output writes to (``/dev/stdout``,
+    ``/dev/fd/1``, ``/proc/self/fd/1``, or the file stdout is redirected to) is
+    standard output too: written as a file, the terminal report that a run with
+    only file outputs prints would be mixed into it.
+    """
+    if output is None or output == "-" or _is_stdout(output):
+        return None
+    return output
+
+
+def _is_stdout(path: str) -> bool:
+    """Whether ``path`` is the same file as standard output (device and inode)."""
+    stream = sys.stdout
+    if stream is None:
+        return False
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(stream.fileno()))
+    except (OSError, ValueError, AttributeError):  # no such file; stdout without a descriptor
+        return False
 
 
 def progress_for(flag: bool | None, verbosity: int) -> Progress | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails import yamlio
-from guardrails.errors import ConfigError
+from guardrails.errors import ConfigError, end_of_text
 
 
 def pyproject_table(path: Path) -> dict[str, Any] | None:
@@ -25,17 +25,30 @@ def pyproject_table(path: Path) -> dict[str, Any] | None:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        # tomllib puts the place in its message only: "... (at line 3, column 14)"
-        at = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
-        what = str(exc)[:at.start()].rstrip() if at else str(exc)
-        raise ConfigError(f"invalid TOML: {what}",
-                          file=shown_path(path), line=int(at.group(1)) if at else None,
-                          column=int(at.group(2)) if at else None,
-                          fix="correct the TOML there (pyproject.toml is read whole, "
+        # tomllib puts the place in its message only: "... (at line 3, column 14)",
+        # or "... (at end of document)" for a file that ends too soon
+        msg = str(exc)
+        at = re.search(r"\(at line (\d+), column (\d+)\)$", msg)
+        end = re.search(r"\(at end of document\)$", msg)
+        fix = "correct the TOML there"
+        line: int | None
+        column: int | None
+        if at:
+            what, line, column = msg[:at.start()].rstrip(), int(at[1]), int(at[2])
+        elif end:  # named at the last line that is not blank, just past its end
+            what = msg[:end.start()].rstrip() + " at the end of the file"
+            line, column = end_of_text(text)
+            fix = ("close what the last lines open (a string, array, inline table or "
+                   "table header), or finish the 'key = value' there")
+        else:
+            what, line, column = msg, getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        raise ConfigError(f"invalid TOML: {what}", file=shown_path(path), line=line,
+                          column=column, fix=f"{fix} (pyproject.toml is read whole, "
                           "[tool.guardrails] or not)") from None
     except RecursionError:  # tomllib recurses per nested array or inline table
+        line, column = _deepest(text)
         raise ConfigError("invalid TOML: arrays or inline tables nested too deep to read",
-                          file=shown_path(path),
+                          file=shown_path(path), line=line, column=column,
                           fix="flatten the nesting (no config nests more than a few "
                           "levels)") from None
     tool = data.get("tool", {})
@@ -51,6 +64,24 @@ def pyproject_table(path: Path) -> dict[str, Any] | None:
                           line=_toml_line(text, r"(tool\s*\.\s*)?guardrails\s*="),
                           fix="write the settings under a [tool.guardrails] table")
     return table
+
+
+def _deepest(text: str) -> tuple[int, int]:
+    """Line and column of the first bracket at the deepest nesting of ``[``/``{``
+    (strings not told apart: a place to look, for a file too deep to parse)."""
+    depth = best = 0
+    place = (1, 1)
+    line, start = 1, 0
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            line, start = line + 1, i + 1
+        elif ch in "[{":
+            depth += 1
+            if depth > best:
+                best, place = depth, (line, i - start + 1)
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return place
 
 
 def _toml_type(value: Any) -> str:

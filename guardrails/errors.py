@@ -121,3 +121,11 @@ def raise_all(errors: list[UsageError]) -> None:
         raise errors[0]
     if errors:
         raise LoadErrors(errors)
+
+
+def end_of_text(text: str) -> tuple[int, int]:
+    """Line and column just past the last character that is not blank: where a file
+    that ends too soon (an unclosed string, bracket or table, a key without its value)
+    stops, as an editor shows it; the parser's own place is after the last line."""
+    body = text.rstrip()
+    return body.count("\n") + 1, len(body) - (body.rfind("\n") + 1) + 1

@@ -75,6 +75,19 @@ def pad_width(cells: Iterable[str]) -> int:
     return min(max((len(c) for c in cells), default=0), PAD_MAX)
 
 
+def excluded(n: int, noun: str, why: str = "", *, contradictory: bool = False) -> list[str]:
+    """The detail line counting ``n`` records a metric leaves out, and why (METRICS.md:
+    excluded and counted, never silently dropped); none when ``n`` is 0.
+
+    ``excluded(2, "run", "finishing before it started", contradictory=True)`` is
+    ``["2 runs finishing before it started excluded (contradictory data)"]``.
+    """
+    if not n:
+        return []
+    words = f"{plural(n, noun)} {why} excluded" if why else f"{plural(n, noun)} excluded"
+    return [f"{words} (contradictory data)" if contradictory else words]
+
+
 def ids(names: Sequence[str], shown: int = 5) -> str:
     """The first ``shown`` names, comma-separated, then ``and N more``: ``a, b and 3 more``."""
     more = f" and {len(names) - shown} more" if len(names) > shown else ""

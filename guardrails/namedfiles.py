@@ -81,13 +81,14 @@ def missing(path: Path) -> str | None:
     return None
 
 
-def collect_named(session: Any, config: Config, path: Path,
-                  folders: list[Path]) -> list[UsageError]:
+def collect_named(session: Any, config: Config, path: Path, folders: list[Path],
+                  packs: list[Any]) -> list[UsageError]:
     """The errors of rule file ``path``, named on the command line, as ``check``
     finds them: a file of a configured rule folder as that folder's listing checks
     it (a link out of the root or into /proc refused by its name: pre-commit
     names a committed link, which the gate would refuse), any other pack as
-    ``check FILE`` does (let out of the root, never into /proc)."""
+    ``check FILE`` does (let out of the root, never into /proc). The rules
+    collected are added to ``packs`` (ids given twice are refused across them)."""
     from guardrails.errors import RuleFileError
     from guardrails.paths import check_file
     from guardrails.rulepaths import resolve_specs_all
@@ -110,7 +111,7 @@ def collect_named(session: Any, config: Config, path: Path,
         problems.extend(errors)
     for one in named:
         try:
-            session.pm.hook.guardrails_collect_file(path=one, config=config)
+            packs += session.pm.hook.guardrails_collect_file(path=one, config=config) or []
         except UsageError as exc:
             problems.append(exc)
     return problems

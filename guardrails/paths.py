@@ -77,6 +77,16 @@ def check_file(
             file=shown, line=line, fix="replace it with a regular file",
         )
     if not allow_outside and not is_inside(resolved, root, real_root):
+        folder = None if link else linked_folder(path, root)
+        if folder is not None:  # the file is plain; a folder on its way is the link
+            raise error(
+                f"the {what} is inside a folder that is a symbolic link: "
+                f"{excerpt(folder, 200)} resolves outside the folder holding the config; "
+                "guardrails does not follow it",
+                file=shown, line=line,
+                fix=f"make {excerpt(folder, 200)} a real folder of the project (copy its "
+                "files in), or set 'allow_outside_root: true' in guardrails.yaml",
+            )
         raise error(
             f"the {what} is a symbolic link that resolves outside the folder holding the "
             "config; guardrails does not follow it",
@@ -84,6 +94,21 @@ def check_file(
             fix="copy the file into the project, or set 'allow_outside_root: true' "
             "in guardrails.yaml",
         )
+
+
+def linked_folder(path: Path, root: Path) -> str | None:
+    """The first folder between ``root`` and ``path`` (lexically, ``root`` excluded)
+    that is a symbolic link, as a path relative to ``root``; None if none is."""
+    try:
+        parts = path.relative_to(root).parts[:-1]
+    except ValueError:
+        return None
+    current = root
+    for part in parts[:_MAX_PARENTS]:
+        current = current / part
+        if current.is_symlink():
+            return current.relative_to(root).as_posix()
+    return None
 
 
 def folder_is_safe(folder: Path, *, root: Path, allow_outside: bool,

@@ -146,6 +146,7 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
 def _validate_in_session(files: list[str], config_file: str | None, err: TextIO) -> int:
     """Through the session: plugins loaded, rule files collected by the check plugins."""
     from guardrails.config import CONFIG_NAMES, RunOptions, empty_config
+    from guardrails.rulefile import duplicate_errors
     from guardrails.session import NoConfigError, Session, build_config
 
     options = RunOptions(offline=True)
@@ -168,6 +169,7 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
         folders = named.rule_folders(config)
         data_folder = named.data_folder(config)
         data: list[Path] = []
+        packs: list[Any] = []  # the named packs' rules, for ids given twice (as check)
         for path in paths:
             missing = named.missing(path)
             if missing:
@@ -180,8 +182,10 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
             if named.in_data_folder(path, data_folder):
                 data.append(path)
             elif any(named.in_rule_folder(path, f) for f in folders) or named.is_pack(path):
-                for refused in named.collect_named(session, config, path, folders):
+                for refused in named.collect_named(session, config, path, folders, packs):
                     problems.extend(_lines(refused))
+        for twice in duplicate_errors(packs):
+            problems.extend(_lines(twice))
         found, warnings = _validate_data_files(config, data)
         problems.extend(found)
         if not files:

@@ -68,7 +68,7 @@ def build(rule: Rule, check: Check | None, metrics: Mapping[str, Metric],
     if not explain.get("what"):
         explain["what"] = rule.description or (check.doc if check else "")
     needs = sorted(check.needs(rule, metrics)) if check else []
-    data = explain.get("data", "")
+    data = (explain.get("data") or "").rstrip()  # a folded `data: >` ends in a newline
     if needs:
         data = (data + "\n" if data else "") + f"Fact kinds read: {', '.join(needs)}."
     explain["data"] = data

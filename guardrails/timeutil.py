@@ -78,6 +78,8 @@ def parse_timezone(name: str) -> tzinfo:
         return UTC
     m = re.match(r"^([+-])(\d{2}):?(\d{2})$", name)
     if m:
+        if int(m.group(2)) > 23 or int(m.group(3)) > 59:
+            raise ValueError(f"the UTC offset {name!r} is out of range: {OFFSET_RANGE}")
         delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
         return timezone(-delta if m.group(1) == "-" else delta)
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -109,6 +111,10 @@ def parse_timestamp(value: object, default_tz: tzinfo | None = None) -> datetime
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
+            offset = _bad_offset(text)
+            if offset is not None:
+                raise ValueError(f"the UTC offset {offset} of {_quote(value)} is out of "
+                                 f"range: {OFFSET_RANGE}") from None
             raise ValueError(f"not an ISO 8601 timestamp: {_quote(value)}") from None
     else:
         raise ValueError(f"not a timestamp: {_quote(value)}")
@@ -146,6 +152,26 @@ def parse_date(value: object) -> date:
         except ValueError:
             raise ValueError(f"not an ISO date (YYYY-MM-DD): {_quote(value)}") from None
     raise ValueError(f"not a date: {_quote(value)}")
+
+
+#: what an offset out of range is told (Python's own limit: under 24 hours either way)
+OFFSET_RANGE = ("an offset runs from -23:59 to +23:59 (hours 00..23, minutes 00..59); "
+                "write the offset the time was recorded in, e.g. +01:00, or Z for UTC")
+
+
+def _bad_offset(text: str) -> str | None:
+    """The offset ending ``text`` when it alone is out of range (hours over 23 or minutes
+    over 59) and the date and time before it read, else None."""
+    m = re.search(r"([+-])([0-9]{2}):?([0-9]{2})$", text)
+    if m is None or "T" not in text[:m.start()].upper() and " " not in text[:m.start()]:
+        return None
+    if int(m.group(2)) <= 23 and int(m.group(3)) <= 59:
+        return None
+    try:
+        datetime.fromisoformat(text[:m.start()])
+    except ValueError:
+        return None
+    return m.group(0)
 
 
 def _quote(value: object) -> str:

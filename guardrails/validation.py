@@ -146,7 +146,10 @@ def _default_fix(err: Any, error_cls: type[UsageError]) -> str:
     if err.validator == "pattern" and err.validator_value == DURATION_PATTERN or (
             err.validator == "type" and schema.get("pattern") == DURATION_PATTERN):
         return f"write a duration: {DURATION_FORMS}"  # a regex alone shows no way out
-    if err.validator == "format" and err.validator_value == "date":
+    if err.validator == "format" and err.validator_value == "date" or (
+            err.validator in ("anyOf", "oneOf") and isinstance(err.validator_value, list)
+            and any(isinstance(b, Mapping) and b.get("format") == "date"
+                    for b in err.validator_value)):
         return "write a date as YYYY-MM-DD (e.g. 2026-11-30)"
     if err.validator == "minItems" and isinstance(err.validator_value, int):
         n = err.validator_value

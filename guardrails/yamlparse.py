@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from guardrails.errors import UsageError
+from guardrails.errors import UsageError, end_of_text
 from guardrails.yamlbase import (
     MAX_DEPTH,
     MAX_INT_DIGITS,
@@ -265,8 +265,10 @@ def _yaml_error(exc: yaml.YAMLError, display: str, text: str = "") -> UsageError
     context_mark = getattr(exc, "context_mark", None)
     mark = getattr(exc, "problem_mark", None) or context_mark
     problem = getattr(exc, "problem", None) or str(exc)
-    if "end of stream" in str(problem) and context_mark is not None:
-        # An unclosed quote or bracket: where it was opened is what needs fixing.
+    if context_mark is not None and ("end of stream" in str(problem) or (
+            mark is not None and text and mark.index >= len(text.rstrip()))):
+        # An unclosed quote or bracket (the file ends inside it): where it was opened
+        # is what needs fixing, not the line after the last one.
         mark = context_mark
     context = getattr(exc, "context", None)
     msg = f"invalid YAML: {problem}"
@@ -279,11 +281,14 @@ def _yaml_error(exc: yaml.YAMLError, display: str, text: str = "") -> UsageError
         if "\t" in row[:len(row) - len(row.lstrip())] or row[mark.column:mark.column + 1] == "\t":
             # a tab indenting the line: "cannot start any token", or odd indentation
             fix = "indent with spaces: YAML does not allow tabs for indentation"
+    line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+    if mark is not None and text and mark.index >= len(text.rstrip()):
+        line, column = end_of_text(text)  # not the line after the last one
     return UsageError(
         msg,
         file=display,
-        line=mark.line + 1 if mark else None,
-        column=mark.column + 1 if mark else None,
+        line=line,
+        column=column,
         fix=fix or (_ESCAPE_FIX if "escape" in str(problem) or "hexdecimal" in str(problem)
                     else _SYNTAX_FIX),
     )

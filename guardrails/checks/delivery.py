@@ -145,8 +145,7 @@ def change_size_p90(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
         else:
             unsized += 1
     details = [ctx.window_text(rule), f"{fmt.plural(len(merged), 'change')} merged in window"]
-    if unsized:
-        details.append(f"{fmt.plural(unsized, 'change')} without additions/deletions excluded")
+    details += fmt.excluded(unsized, "change", "without additions/deletions")
     if not sized:
         return MetricValue(None, 0, details=details,
                            no_data="no merged changes with additions and deletions in window")
@@ -222,10 +221,8 @@ def independent_review_rate(
     teams = _team_of(ctx)
     authored = [c for c in merged if c.get("author") is not None]
     details = [ctx.window_text(rule), f"{fmt.plural(len(merged), 'change')} merged in window"]
-    if len(authored) < len(merged):
-        # Without an author nobody can tell whether a review was independent.
-        details.append(f"{fmt.plural(len(merged) - len(authored), 'change')} without author "
-                       "excluded")
+    # Without an author nobody can tell whether a review was independent.
+    details += fmt.excluded(len(merged) - len(authored), "change", "without author")
     if not authored:
         return MetricValue(None, 0, details=details,
                            no_data="no merged changes with an author in window")
@@ -279,11 +276,8 @@ def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetim
         points.append((r["started_at"], seconds))
         by_workflow.setdefault(str(r.get("workflow") or "(no workflow)"), []).append((seconds, r))
     details.append(f"{fmt.plural(len(durations), 'CI run')} started in window")
-    if running:
-        details.append(f"{fmt.plural(running, 'run')} not finished as of now excluded")
-    if dropped:
-        details.append(f"{fmt.plural(dropped, 'run')} finishing before it started excluded "
-                       "(contradictory data)")
+    details += fmt.excluded(running, "run", "not finished as of now")
+    details += fmt.excluded(dropped, "run", "finishing before it started", contradictory=True)
     if not durations:
         return MetricValue(None, 0, details=details,
                            no_data="no CI runs with a valid duration in window")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from guardrails import fmt
 from guardrails.checks.dora_common import (
     Fact,
     Sample,
@@ -159,11 +160,8 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
 
     details = [ctx.window_text(rule),
                f"{count(len(samples), 'resolved incident')} created in window"]
-    if still_open:
-        details.append(f"{count(still_open, 'open incident')} excluded")
-    if dropped:
-        details.append(f"{count(dropped, 'incident')} resolved before opened excluded "
-                       "(contradictory data)")
+    details += fmt.excluded(still_open, "open incident")
+    details += fmt.excluded(dropped, "incident", "resolved before opened", contradictory=True)
     if not samples:
         if not incidents:
             reason = "no incidents data"

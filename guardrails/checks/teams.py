@@ -141,8 +141,8 @@ class SlackInPlansCheck(Check):
         broken = sum(1 for it in iterations
                      if it.get("start") is not None and it.get("end") is not None
                      and it["end"] < it["start"])
-        broken_note = ([f"{fmt.plural(broken, 'iteration')} ending before it starts excluded "
-                        "(contradictory data)"] if broken else [])
+        broken_note = fmt.excluded(broken, "iteration", "ending before it starts",
+                                   contradictory=True)
         if not latest:
             res = no_data(rule, f"no iterations started before {ctx.now.date()}", "count")
             res.details = broken_note

@@ -33,8 +33,16 @@ inside a ``<testcase>`` (Jenkins' JUnit plugin keeps them with
 ``keepProperties: true``). Jenkins splits ``classname`` at its last dot, so
 ``guardrails.<pack>`` shows as package ``guardrails``, class ``<pack>``.
 
-``timestamp`` is ``report.now`` in UTC without offset
-(``2026-11-20T00:00:00``), the form Ant's schema allows and Jenkins parses.
+``timestamp`` is ``report.now`` in UTC with its offset written out
+(``2026-11-20T00:00:00+00:00``), the instant the run judged as of (``--now``
+when given, so the document is the same every run). A time without an offset
+is read in the reader's own zone by JavaScript's ``Date`` (the GitHub test
+reporters) and was UTC or local depending on the producer; pytest writes the
+offset too (``isoformat()``, since 8.3), so readers that take pytest's
+reports take this one. It is a valid ``xs:dateTime``, and the schema Jenkins'
+xUnit plugin checks against takes any string there; only the Ant task's own
+XSD forbids an offset, and a document for it also needs ``hostname``,
+``package`` and ``id``, which no reader here asks for.
 Characters XML 1.0 cannot carry (most C0 controls, lone surrogates) are
 written as Python escapes (``\\x07``, ``\\ufffe``), and so are those the
 terminal and JSON reports never show raw (guardrails/textsafe.py): C1
@@ -69,12 +77,13 @@ def xml_safe(text: Any) -> str:
 
 
 def junit_timestamp(now: str) -> str:
-    """``report.now`` as ``YYYY-MM-DDTHH:MM:SS`` in UTC, or as given if unreadable."""
+    """``report.now`` as ``YYYY-MM-DDTHH:MM:SS+00:00`` (UTC, the offset written), or
+    as given if unreadable."""
     try:
         dt = parse_timestamp(now, default_tz=UTC)  # a bare date reads as midnight
     except ValueError:
         return xml_safe(now)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def saved(t: float) -> float:

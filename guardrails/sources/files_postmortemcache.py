@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,17 @@ from guardrails.sources.files_cachefile import (
 MAX_POSTMORTEMS = 50_000
 
 
-class PostmortemEntries:
+class PostmortemEntries(ABC):
     """The postmortems of :class:`~guardrails.sources.files_cache.FactCache`: digest
-    -> stored entry, in the folder's one postmortems file."""
+    -> stored entry, in the folder's one postmortems file.
 
+    The host gives the abstract members below and ``_ctx`` (what an entry rests
+    on). Abstract, so a host that misses one cannot be made (mypy says so where
+    it is built, Python when it is): ``abc`` is loaded with the interpreter, so
+    this costs no import.
+    """
+
+    #: the cache's context, written into each entry and compared on reading
     _ctx: list[Any]
 
     def __init__(self) -> None:
@@ -45,13 +53,14 @@ class PostmortemEntries:
         self._pm_kept: dict[str, bytes] = {}
         self._pm_new = False
 
+    @abstractmethod
     def _file(self, kind: str) -> Path:
-        raise NotImplementedError
+        """The cache file of ``kind`` (``"postmortems"`` here) for the host's folder."""
 
     @property
+    @abstractmethod
     def max_data_bytes(self) -> int:
-        """The largest data file kept (the cache's)."""
-        raise NotImplementedError
+        """The largest data file kept (the host's)."""
 
     def postmortem(self, key: str) -> tuple[Any, ...] | None:
         """``(front, sections, section_lines, sections_normalized, lines, body_line)``

@@ -239,6 +239,55 @@ def test_a_closed_stdout_is_exit_4_without_traceback(project: Path) -> None:
     assert json.loads((project / "r.json").read_text())["summary"]["failed"] == 1
 
 
+def _stdout_of(project: Path, *args: str) -> tuple[int, str]:
+    proc = subprocess.run(_guardrails(*args), cwd=project, capture_output=True, check=False)
+    return proc.returncode, proc.stdout.decode()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd/1").exists(), reason="no /proc or /dev/fd here")
+@pytest.mark.parametrize("path", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+def test_an_output_that_is_stdout_is_read_as_dash(project: Path, path: str) -> None:
+    """``-o /dev/stdout`` (or any name of the file stdout writes to) is ``-o -``: the
+    report alone on stdout, no terminal report mixed into it."""
+    code, out = _stdout_of(project, "check", "--now", NOW, "-f", "json", "-o", path)
+    assert code == 1, out
+    assert json.loads(out)["summary"]["failed"] == 1  # JSON from its first byte to its last
+
+
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout here")
+def test_junitxml_report_and_merge_read_dev_stdout_as_dash(project: Path) -> None:
+    code, out = _stdout_of(project, "check", "--now", NOW, "--junitxml", "/dev/stdout")
+    assert code == 1 and out.startswith("<?xml"), out[:300]
+    ET.fromstring(out)
+    code, out = _stdout_of(project, "check", "--now", NOW, "-f", "json", "-o", "r.json")
+    assert code == 1, out
+    code, out = _stdout_of(project, "report", "r.json", "-f", "json", "-o", "/dev/stdout")
+    assert code == 0 and json.loads(out)["summary"]["failed"] == 1, out[:300]
+    code, out = _stdout_of(project, "merge", "r.json", "-f", "terminal", "-f", "json",
+                           "-o", "/dev/stdout")
+    assert code == 4 and out == ""  # stdout is taken, as with '-': two formats for it
+    # and for check too
+    code, out = _stdout_of(project, "check", "--now", NOW, "-f", "terminal", "-f", "json",
+                           "-o", "/dev/stdout")
+    assert code == 4 and out == ""
+
+
+def test_an_output_file_stdout_is_redirected_to_is_stdout(project: Path) -> None:
+    """``check -f json -o log >> log``: the report goes where the shell sends stdout,
+    after what the file held (it replaced the file, and the terminal report went to
+    the replaced one, unseen)."""
+    target = project / "log"
+    target.write_text("earlier line\n")
+    with target.open("ab") as fh:
+        proc = subprocess.run(_guardrails("check", "--now", NOW, "-f", "json", "-o",
+                                          str(target)), cwd=project, stdout=fh,
+                              stderr=subprocess.PIPE, check=False)
+    assert proc.returncode == 1, proc.stderr
+    earlier, report = target.read_text().split("\n", 1)
+    assert earlier == "earlier line"
+    assert json.loads(report)["summary"]["failed"] == 1
+
+
 def test_sigterm_is_an_interrupt_and_leaves_outputs_untouched(
         project: Path, httpserver) -> None:  # type: ignore[no-untyped-def]
     waiting = threading.Event()

@@ -645,3 +645,18 @@ def test_writing_the_tables_file_deletes_the_folders_own_files_it_supersedes(
     assert list(folder.glob("tables-*.bin")) and not any(p.exists() for p in retired)
     assert all(p.read_bytes() == b"not this write's to delete" for p in others)
     assert mine._file("goals").is_symlink() and target.read_bytes() == b"keep me"
+
+
+def test_the_postmortem_part_names_what_its_host_must_give() -> None:
+    """``PostmortemEntries`` needs ``_file`` and ``max_data_bytes`` from its host: a host
+    without one cannot be made (it was made, and failed with NotImplementedError at the
+    first postmortem), and ``FactCache`` gives both."""
+    from guardrails.sources.files_postmortemcache import PostmortemEntries
+
+    class NoSizeLimit(PostmortemEntries):
+        def _file(self, kind: str) -> Path:
+            return Path(kind)
+
+    with pytest.raises(TypeError, match="max_data_bytes"):
+        NoSizeLimit()  # type: ignore[abstract]
+    assert not getattr(FactCache, "__abstractmethods__", None)

@@ -45,6 +45,23 @@ def test_link_outside_is_refused_unless_allowed(root: Path) -> None:
     check_file(link, root=root, allow_outside=True, display="org/x.yaml")
 
 
+def test_a_file_in_a_linked_folder_names_the_folder_not_the_file(root: Path) -> None:
+    """A plain file reached through a folder that links out of the root: the folder
+    is the link, and the message says so (it called the file a symbolic link)."""
+    away = root.parent / "away" / "deeper"
+    away.mkdir(parents=True)
+    (away / "x.yaml").write_text("teams: []\n", encoding="utf-8")
+    (root / "org" / "sub").mkdir()
+    os.symlink(away, root / "org" / "sub" / "linked")
+    err = refused(root / "org" / "sub" / "linked" / "x.yaml", root)
+    assert err.message.startswith("the data file is inside a folder that is a symbolic "
+                                  "link: org/sub/linked resolves outside"), err.message
+    assert "is a symbolic link that" not in err.message
+    assert "org/sub/linked" in (err.fix or "") and "allow_outside_root" in (err.fix or "")
+    check_file(root / "org" / "sub" / "linked" / "x.yaml", root=root, allow_outside=True,
+               display="org/x.yaml")
+
+
 @pytest.mark.parametrize("target", ["/proc/self/environ", "/dev/zero", "/sys/kernel"])
 def test_system_trees_are_refused_even_when_outside_is_allowed(root: Path, target: str) -> None:
     link = root / "org" / "x.yaml"

@@ -10,6 +10,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 import jsonschema
 import pluggy
@@ -21,6 +22,7 @@ from guardrails.reporters import json as json_reporter
 from guardrails.reporters import junitxml
 from guardrails.reporters.json import JsonReporter
 from guardrails.reporters.junitxml import JUnitReporter
+from guardrails.timeutil import parse_timestamp
 from guardrails.validation import load_schema
 
 ODD = 'caused INC-731 <&>" in Zürich → 東京 \x07bell'
@@ -244,11 +246,11 @@ def test_junit_suites_and_counts() -> None:
     got = [(s.get("name"), s.get("tests"), s.get("failures"), s.get("errors"),
             s.get("skipped"), s.get("time"), s.get("timestamp")) for s in suites]
     assert got == [
-        ("stability", "2", "1", "0", "0", "0.046", "2026-11-20T00:00:00"),
-        ("delivery", "1", "1", "0", "0", "0.500", "2026-11-20T00:00:00"),
-        ("incidents", "2", "1", "1", "0", "0.250", "2026-11-20T00:00:00"),
-        ("culture", "1", "0", "0", "1", "0.000", "2026-11-20T00:00:00"),
-        ("teams", "1", "0", "0", "1", "0.000", "2026-11-20T00:00:00"),
+        ("stability", "2", "1", "0", "0", "0.046", "2026-11-20T00:00:00+00:00"),
+        ("delivery", "1", "1", "0", "0", "0.500", "2026-11-20T00:00:00+00:00"),
+        ("incidents", "2", "1", "1", "0", "0.250", "2026-11-20T00:00:00+00:00"),
+        ("culture", "1", "0", "0", "1", "0.000", "2026-11-20T00:00:00+00:00"),
+        ("teams", "1", "0", "0", "1", "0.000", "2026-11-20T00:00:00+00:00"),
     ]
     focus = suites[0].find("properties/property")
     assert focus is not None and focus.attrib == {"name": "focus", "value": "stability"}
@@ -369,9 +371,10 @@ def test_junit_shows_bidi_c1_and_line_separators_escaped_not_obeyed() -> None:
 @pytest.mark.parametrize(
     ("now", "stamp"),
     [
-        ("2026-11-20T10:30:00+02:00", "2026-11-20T08:30:00"),
-        ("2026-11-20T10:30:00.123456Z", "2026-11-20T10:30:00"),
-        ("2026-11-20", "2026-11-20T00:00:00"),
+        ("2026-11-20T10:30:00+02:00", "2026-11-20T08:30:00+00:00"),
+        ("2026-11-20T10:30:00.123456Z", "2026-11-20T10:30:00+00:00"),
+        ("2026-11-20", "2026-11-20T00:00:00+00:00"),
+        ("2026-11-20T01:30:00-05:00", "2026-11-20T06:30:00+00:00"),
         ("yesterday", "yesterday"),
     ],
 )
@@ -379,6 +382,9 @@ def test_junit_timestamp(now: str, stamp: str) -> None:
     r = Result(id="p::r", pack="p", title="t", outcome=Outcome.PASSED, severity=Severity.ERROR)
     root = parse(write_junit(Report(now=now, focus=None, results=[r])))
     assert root.find("testsuite").get("timestamp") == stamp
+    if stamp != now:  # one instant, whoever reads it: the offset is written
+        exact = parse_timestamp(now, default_tz=UTC).replace(microsecond=0)
+        assert datetime.fromisoformat(stamp) == exact
 
 
 # The structure of Jenkins' xUnit plugin schema for JUnit (junit-10.xsd),

@@ -137,6 +137,30 @@ def test_not_a_timestamp(value: object) -> None:
         parse_timestamp(value)
 
 
+@pytest.mark.parametrize("value", ["2026-11-20T10:00:00+25:00", "2026-11-20T10:00:00-24:00",
+                                   "2026-11-20 10:00+2500", "2026-11-20T10:00:00+23:75"])
+def test_an_offset_out_of_range_is_named_with_its_range(value: str) -> None:
+    """It read 'not an ISO 8601 timestamp', which sent the user to the date and time."""
+    with pytest.raises(ValueError) as info:
+        parse_timestamp(value)
+    message = str(info.value)
+    assert message.startswith("the UTC offset ") and "is out of range" in message
+    assert "-23:59 to +23:59" in message and "or Z for UTC" in message
+
+
+@pytest.mark.parametrize("value", ["2026-11-20T25:00:00+25:00", "2026-11-20+25:00",
+                                   "2026-13-20T10:00:00+25:00"])
+def test_a_bad_time_before_a_bad_offset_is_not_blamed_on_the_offset(value: str) -> None:
+    with pytest.raises(ValueError, match="not an ISO 8601 timestamp"):
+        parse_timestamp(value)
+
+
+def test_the_widest_offsets_python_takes_are_read() -> None:
+    assert parse_timestamp("2026-11-20T00:00:00-23:59") == datetime(2026, 11, 20, 23, 59,
+                                                                     tzinfo=UTC)
+    assert parse_timestamp("2026-11-20T23:59:00+23:59") == datetime(2026, 11, 20, tzinfo=UTC)
+
+
 def test_a_date_is_not_a_timestamp() -> None:
     with pytest.raises(ValueError, match="date"):
         parse_timestamp(date(2026, 11, 20))
@@ -149,6 +173,15 @@ def test_a_date_is_not_a_timestamp() -> None:
 )
 def test_parse_timezone_fixed(name: str, offset: timedelta) -> None:
     assert parse_timezone(name).utcoffset(datetime(2026, 1, 1)) == offset
+
+
+@pytest.mark.parametrize("name", ["+25:00", "-2400", "+02:75"])
+def test_parse_timezone_offset_out_of_range(name: str) -> None:
+    """It leaked datetime's own words ('a timedelta strictly between ...'), and took
+    +02:75 as +03:15."""
+    with pytest.raises(ValueError, match=f"the UTC offset '\\{name}' is out of range: an "
+                       "offset runs from -23:59 to \\+23:59"):
+        parse_timezone(name)
 
 
 def test_parse_timezone_unknown() -> None:
