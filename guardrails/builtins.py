@@ -15,8 +15,9 @@ entry disagrees with what the module really provides, fails
 Third-party plugins keep their entry points and load eagerly, as before.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: typing.NamedTuple turns each string
+# annotation into a ForwardRef, compiling it (~1.3M instructions for the two classes,
+# every run and ``--version``; benchmarks/RESULTS.md, "s26-startup").
 from typing import NamedTuple
 
 #: provision -> the hook whose results carry it (each result's ``.name``)

@@ -112,19 +112,30 @@ _PACKAGE = os.path.dirname(__file__)
 def _code_fingerprint() -> str:
     """A checksum of (name, size, mtime) of every file of the package: ~130 stat calls,
     once per process (a process runs the code it imported, whatever changes later)."""
+    # try/except, not contextlib.suppress: its object and two calls a file were a
+    # third of this (~0.75M instructions of every run; benchmarks/RESULTS.md, "s26-startup")
     seen: list[str] = []
     stack = [_PACKAGE]
     while stack:
         folder = stack.pop()
-        with contextlib.suppress(OSError), os.scandir(folder) as it:
-            for entry in it:
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name != "__pycache__":
-                        stack.append(entry.path)
-                elif entry.name.endswith((".py", ".json", ".yaml")):
-                    with contextlib.suppress(OSError):
-                        st = entry.stat()
+        try:
+            listing = os.scandir(folder)
+        except OSError:
+            continue
+        with listing as it:
+            try:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name != "__pycache__":
+                            stack.append(entry.path)
+                    elif entry.name.endswith((".py", ".json", ".yaml")):
+                        try:
+                            st = entry.stat()
+                        except OSError:
+                            continue
                         seen.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
+            except OSError:  # the folder's listing failed midway: what it gave is kept
+                pass
     return checksum("\n".join(sorted(seen)).encode("utf-8", "surrogatepass"))
 
 

@@ -9,10 +9,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
-# One spelling, ASCII only: no space, no digit of another script (\d and \s match
-# those in Python and Rust, not in an editor's JavaScript), so the pattern the
-# shipped schemas publish means the same in every validator and here.
-_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 DURATION_PATTERN = r"^[0-9]+(\.[0-9]+)?[smhdw]$"
@@ -40,13 +36,13 @@ def parse_duration(text: str | int | float, *, positive: bool = False) -> timede
     if isinstance(text, int | float):
         seconds = float(text)
     else:
-        m = _DURATION.fullmatch(str(text)[:64])
-        if not m:
+        m = _duration_parts(str(text)[:64])
+        if m is None:
             shown = str(text)[:40]
             hint = (" (a duration is positive)" if shown.lstrip().startswith("-")
                     else f" (write e.g. 30m, 36h, 7d, 2w: {DURATION_FORMS})")
             raise ValueError(f"not a duration: {shown!r}{hint}")
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+        seconds = float(m[0]) * _UNITS[m[1]]
     if seconds != seconds or seconds in (float("inf"), float("-inf")):
         raise ValueError(f"not a duration: {text!r} (not a finite number)")
     if abs(seconds) > MAX_DURATION.total_seconds():
@@ -54,6 +50,24 @@ def parse_duration(text: str | int | float, *, positive: bool = False) -> timede
     if positive and seconds <= 0:
         raise ValueError(f"duration {text!r} must be greater than zero")
     return timedelta(seconds=seconds)
+
+
+def _duration_parts(text: str) -> tuple[str, str] | None:
+    """(number, unit) of a duration written as :data:`DURATION_PATTERN` says, else None.
+
+    One spelling, ASCII only: no space, no digit of another script (\\d and \\s match
+    those in Python and Rust, not in an editor's JavaScript), so the pattern the
+    shipped schemas publish means the same in every validator and here. Told with
+    string methods (``isdigit`` of ASCII text is ``[0-9]+``): compiling the pattern
+    cost every run ~0.5M instructions (benchmarks/RESULTS.md, "s26-startup").
+    """
+    number, unit = text[:-1], text[-1:]
+    if unit not in _UNITS or not number.isascii():
+        return None
+    whole, dot, fraction = number.partition(".")
+    if not whole.isdigit() or (dot and not fraction.isdigit()):
+        return None
+    return number, unit
 
 
 def format_duration(seconds: float) -> str:

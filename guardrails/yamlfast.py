@@ -34,8 +34,6 @@ _MAX_NEST = 40
 
 #: a key as a plain name; libyaml refuses an implicit key of more than 1,024 characters
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]{0,999}):(?: +|$)")
-_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
-_FRACTION = re.compile(r"-?(?:0|[1-9][0-9]{0,14})\.[0-9]{1,15}")
 #: characters of a scalar starting with a digit or sign that may still make it a
 #: number, a date-time or something else YAML 1.1 resolves
 _NUMBERISH = frozenset("0123456789abcdefABCDEFxXoOiInN_:.+-")
@@ -254,10 +252,18 @@ def _plain(text: str) -> Any:
             # digits and inner dashes (a date): no int or float is written so; asked
             # first, as each test below lets such a text through to this answer
             return text
-        if _INT.fullmatch(text):
-            return int(text)
-        if _FRACTION.fullmatch(text):
-            return float(text)
+        # -?(0|[1-9][0-9]{0,17}), then -?(0|[1-9][0-9]{0,14})\.[0-9]{1,15}, told by
+        # string methods (isdigit of ASCII text is [0-9]+): the two regexes' compile
+        # cost every run ~0.8M instructions (benchmarks/RESULTS.md, "s26-startup")
+        body = text[1:] if first == "-" else text
+        if body.isascii():
+            whole, dot, fraction = body.partition(".")
+            if whole.isdigit() and (whole[0] != "0" or whole == "0"):
+                if not dot:
+                    if len(whole) <= 18:
+                        return int(text)
+                elif len(whole) <= 15 and fraction.isdigit() and len(fraction) <= 15:
+                    return float(text)
         if not _NUMBERISH.issuperset(text):
             return text  # a character no number, sexagesimal or special float has
         body = text[1:] if first in "+-" else text
