@@ -25,7 +25,7 @@ from guardrails import fmt
 from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
-from guardrails.series import build, median
+from guardrails.series import build_columns, median
 from guardrails.timeutil import format_duration
 
 #: evidence lists of "the largest" / "the slowest" stop here
@@ -177,7 +177,8 @@ def change_size_p90(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
         if c.get("title"):
             detail += f": {c['title']}"
         evidence.append(Evidence(subj, detail, url=c.get("url"), team=team))
-    series = build("p90", start, end, ((c["merged_at"], size) for size, c in sized))
+    series = build_columns("p90", start, end, [c["merged_at"] for _, c in sized],
+                           [size for size, _ in sized])
     return MetricValue(float(value), len(sized), evidence=evidence, details=details,
                        series=series)
 
@@ -238,8 +239,8 @@ def independent_review_rate(
             detail += f": {c['title']}"
         evidence.append(Evidence(subj, detail, url=c.get("url"), team=team))
     gapped = {id(c) for c, _ in gaps}
-    series = build("rate", start, end,
-                   ((c["merged_at"], int(id(c) not in gapped)) for c in authored))
+    series = build_columns("rate", start, end, [c["merged_at"] for c in authored],
+                           [int(id(c) not in gapped) for c in authored])
     return MetricValue(ok / len(authored), len(authored), evidence=evidence, details=details,
                        series=series)
 
@@ -261,7 +262,7 @@ def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetim
         return MetricValue(None, 0, details=details, no_data=reason)
     by_workflow: dict[str, list[tuple[float, Fact]]] = {}
     durations: list[float] = []
-    points: list[tuple[datetime, float]] = []
+    times: list[datetime] = []  # the samples' start times, for the series
     dropped = running = 0
     for r in started:
         # As of now: a run finishing at or after now has not finished yet.
@@ -273,7 +274,7 @@ def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetim
             dropped += 1
             continue
         durations.append(seconds)
-        points.append((r["started_at"], seconds))
+        times.append(r["started_at"])
         by_workflow.setdefault(str(r.get("workflow") or "(no workflow)"), []).append((seconds, r))
     details.append(f"{fmt.plural(len(durations), 'CI run')} started in window")
     details += fmt.excluded(running, "run", "not finished as of now")
@@ -300,7 +301,7 @@ def ci_feedback_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetim
     ]
     return MetricValue(float(median(durations)), len(durations),
                        evidence=evidence, details=details,
-                       series=build("median", start, end, points))
+                       series=build_columns("median", start, end, times, durations))
 
 
 # ---------------------------------------------------------------------------

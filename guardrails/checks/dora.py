@@ -37,7 +37,7 @@ from guardrails.checks.shipped import shipped_in
 from guardrails.datakinds import natural_key
 from guardrails.model import Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
-from guardrails.series import build, median
+from guardrails.series import build_columns, median
 from guardrails.timeutil import format_duration
 
 # ---------------------------------------------------------------------------
@@ -64,7 +64,8 @@ def deployment_frequency(
     details.append("by service: " + ", ".join(
         f"{s} {n}" for s, n in sorted(per_service.items(), key=lambda t: (-t[1], natural_key(t[0])))
     ))
-    series = build("per_week", start, end, ((d["finished_at"], 1) for d in prod))
+    series = build_columns("per_week", start, end, [d["finished_at"] for d in prod],
+                           [1] * len(prod))
     return MetricValue(len(prod) / weeks, len(prod), details=details, series=series)
 
 
@@ -96,7 +97,8 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
     deployments = ctx.facts("deployments")
     changes, commits, shipped, unknown = shipped_in(ctx, env, start, end)
     samples: list[Sample] = []
-    points: list[tuple[datetime, float]] = []
+    times: list[datetime] = []  # the samples' series: deployment finished_at, seconds
+    seconds_of: list[float] = []
     dropped = no_start = 0
     for began, label, subj, dep in shipped:
         if began is None:
@@ -112,7 +114,8 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
             continue
         samples.append((seconds, subj, functools.partial(
             _lead_detail, seconds, label, began, dep)))
-        points.append((dep["finished_at"], seconds))
+        times.append(dep["finished_at"])
+        seconds_of.append(seconds)
 
     details = [ctx.window_text(rule),
                f"{count(len(samples), 'change')} shipped by {env} deployments in window"]
@@ -137,9 +140,9 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
             reason = f"no changes shipped by {env} deployments in window"
         return MetricValue(None, 0, details=details, no_data=reason)
     evidence, note = slowest(samples, "changes")
-    value = median(s for s, _, _ in samples)
+    value = median(seconds_of)  # the samples' seconds, in the same order
     return MetricValue(float(value), len(samples), evidence=evidence, details=details + note,
-                       series=build("median", start, end, points))
+                       series=build_columns("median", start, end, times, seconds_of))
 # ---------------------------------------------------------------------------
 # plugin
 # ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from guardrails.datakinds import natural_key
 from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, MetricValue
-from guardrails.series import build, median
+from guardrails.series import build_columns, median
 from guardrails.timeutil import format_duration
 
 # ---------------------------------------------------------------------------
@@ -93,8 +93,8 @@ def change_failure_rate(
         for d, incs, fixes in sorted(failed, key=worst)
     ]
     failed_ids = {id(d) for d, _, _ in failed}
-    series = build("rate", start, end,
-                   ((d["finished_at"], int(id(d) in failed_ids)) for d in prod))
+    series = build_columns("rate", start, end, [d["finished_at"] for d in prod],
+                           [int(id(d) in failed_ids) for d in prod])
     return MetricValue(len(failed) / len(prod), len(prod), evidence=evidence, details=details,
                        series=series)
 
@@ -134,7 +134,8 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
     created = [i for i in incidents
                if (t := i.get("created_at")) is not None and start <= t < end]
     samples: list[Sample] = []
-    points: list[tuple[datetime, float]] = []
+    times: list[datetime] = []  # the samples' series: incident created_at, seconds
+    seconds_of: list[float] = []
     still_open = dropped = 0
     for inc in created:
         resolved = inc.get("resolved_at")
@@ -156,7 +157,8 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
         ) if x)
         samples.append((seconds, subject("incidents", inc),
                         f"restored in {format_duration(seconds)} ({about})"))
-        points.append((inc["created_at"], seconds))
+        times.append(inc["created_at"])
+        seconds_of.append(seconds)
 
     details = [ctx.window_text(rule),
                f"{count(len(samples), 'resolved incident')} created in window"]
@@ -173,7 +175,7 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
     evidence, note = slowest(samples, "incidents")
     value = median(s for s, _, _ in samples)
     return MetricValue(float(value), len(samples), evidence=evidence, details=details + note,
-                       series=build("median", start, end, points))
+                       series=build_columns("median", start, end, times, seconds_of))
 
 
 def _severity_rank(incident: Fact) -> int:

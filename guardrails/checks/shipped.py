@@ -88,14 +88,18 @@ class Shipping:
             ids = store.id_table("changes")[0]
         else:
             ids = {str(v) for c in changes if (v := c.get("id")) is not None}
-        shas = {str(v) for c in changes if (v := c.get("merge_sha")) is not None}
         self._first = first
         self._joined = env == "production"
         # Changes by their shipping deployment's finished_at (no stamp: not shipped);
-        # the deployment itself is found again for the window's changes only.
+        # the deployment itself is found again for the window's changes only. The
+        # merge shas are taken in the same pass, while each change is at hand (a
+        # second walk over 100,000 change dicts is a cache miss a change).
         stamps: list[Any] = []
-        append, joined = stamps.append, self._joined
+        shas: set[str] = set()
+        append, add, joined = stamps.append, shas.add, self._joined
         for c in changes:
+            if (v := c.get("merge_sha")) is not None:
+                add(str(v))
             dep = c.get("deployment") if joined else None
             if dep is None:
                 dep = shipping_deployment(c, first)

@@ -12,7 +12,7 @@ import pytest
 from guardrails.checks.delivery import percentile
 from guardrails.model import Outcome, Report, Result, Series, Severity
 from guardrails.reporters.json import render
-from guardrails.series import build, fmean, median, quantile, thin, value
+from guardrails.series import build, build_columns, fmean, median, quantile, thin, value
 
 START = datetime(2026, 8, 22, tzinfo=UTC)
 END = datetime(2026, 11, 20, tzinfo=UTC)
@@ -42,6 +42,39 @@ def test_build_orders_samples_as_sorting_the_pairs_does(seed: int) -> None:
     s = build("median", START, END, pts)
     assert s.t == [t for t, _ in want]
     assert [(type(v), v) for v in s.v] == [(type(v), v) for _, v in want]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_build_columns_is_build_of_the_zipped_samples(seed: int) -> None:
+    # What the metric checks hand over as two lists (times, values) makes the very
+    # series the (time, value) pairs make: lazy or at once, thinned or not.
+    rng = random.Random(seed)
+    n = rng.choice([0, 1, 5, 300, 2500])
+    times = [START + timedelta(seconds=rng.randrange(86400 * 90)) for _ in range(n)]
+    if seed % 4 == 1 and n:  # one naive time: taken at once (the check's error)
+        times[0] = times[0].replace(tzinfo=None)
+    values = [rng.choice([0, 1, True, 2.5, rng.random(), rng.randrange(5)]) for _ in range(n)]
+    cap = rng.choice([7, 1000])
+    want_error = got_error = None
+    try:
+        want = build("median", START, END, zip(times, values, strict=True), cap)
+        want_t, want_v, want_w = want.t, want.v, want.w
+    except TypeError as exc:
+        want_error = str(exc)
+    try:
+        got = build_columns("median", START, END, list(times), list(values), cap)
+        got_t, got_v, got_w = got.t, got.v, got.w
+    except TypeError as exc:
+        got_error = str(exc)
+    assert got_error == want_error
+    if want_error is None:
+        assert (got_t, got_w, got.n, got.total) == (want_t, want_w, want.n, want.total)
+        assert [(type(v), v) for v in got_v] == [(type(v), v) for v in want_v]
+
+
+def test_build_columns_refuses_lists_of_two_lengths() -> None:
+    with pytest.raises(ValueError, match="2 sample times for 1 values"):
+        build_columns("median", START, END, [START, START], [1.0])
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 1000])
