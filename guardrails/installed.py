@@ -214,7 +214,10 @@ def _scan() -> tuple[Entry, ...]:
         else:
             if id(ep.dist) not in seen:
                 meta = ep.dist.metadata
-                seen[id(ep.dist)] = (meta["Name"], meta["Version"])
+                # the first of each header, None without one: meta[...] of a missing
+                # header is None, deprecated in 3.13 (a KeyError to come)
+                seen[id(ep.dist)] = (meta.get_all("Name", [None])[0],
+                                     meta.get_all("Version", [None])[0])
             dist, version = seen[id(ep.dist)]
         out.append((ep.name, ep.value.split(":", 1)[0], dist, version))
     out.sort(key=lambda e: (e[2] or "", e[0]))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from badcorpus import Case, check, load_cases, run_case
+from badguards import wait_problems
 
 CASES = load_cases()
 
@@ -29,8 +30,11 @@ def test_the_reliability_page_names_every_area_of_the_corpus() -> None:
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_bad_input(case: Case, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     httpserver = request.getfixturevalue("httpserver") if case.spec.get("http") else None
+    # the rate limits' waits recorded (and taking no time) where a case bounds them
+    waits = (request.getfixturevalue("rate_limit_waits")
+             if "rate_limit_wait_at_most" in case.spec else None)
     outcome = run_case(case, tmp_path, httpserver)
-    problems = check(case, outcome)
+    problems = check(case, outcome) + wait_problems(case.spec, waits)
     assert not problems, (
         f"{case.name}: {case.spec['about']}\n  " + "\n  ".join(problems)
         + f"\n--- output (exit {outcome.code}) ---\n{outcome.output[-3000:]}")

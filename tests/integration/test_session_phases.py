@@ -146,11 +146,13 @@ def test_the_collector_is_on_again_after_a_run_and_nothing_stays_frozen(
         a.other, b.other = b, a
         return weakref.ref(a)
 
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    # 0 on 3.11 and 3.13; Python 3.12 starts with objects of its own frozen
+    interpreters = gc.get_freeze_count()
+    assert gc.isenabled()
     try:
         dead = cycle()
         run()
-        assert gc.isenabled() and gc.get_freeze_count() == 0
+        assert gc.isenabled() and gc.get_freeze_count() == interpreters
         gc.collect()
         assert dead() is None  # moved to the oldest generation, still collected
         keep = [Node() for _ in range(10)]

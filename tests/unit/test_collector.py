@@ -30,13 +30,17 @@ def collector_restored() -> Iterator[None]:
 
 def test_pause_and_resume() -> None:
     gc.enable()
+    # 0 on 3.11 and 3.13; Python 3.12 starts with objects of its own frozen (375 on
+    # 3.12.1, also with -I -S), and then the move below is skipped, as for a caller's
+    frozen = gc.get_freeze_count()
     collector.pause()
     assert not gc.isenabled() and collector.paused()
     young = gc.get_count()[0]
     collector.resume()
     assert gc.isenabled() and not collector.paused()
-    assert gc.get_freeze_count() == 0  # aged, not frozen: full collections still see it
-    assert gc.get_count()[0] <= young
+    assert gc.get_freeze_count() == frozen  # aged, not frozen: full collections still see it
+    if frozen == 0:
+        assert gc.get_count()[0] <= young  # moved to the oldest generation, unwalked
 
 
 def test_a_collector_turned_off_elsewhere_stays_off() -> None:

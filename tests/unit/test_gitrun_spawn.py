@@ -72,12 +72,18 @@ def test_interrupted_git_is_not_waited_for(tmp_path: Path) -> None:
     previous = signal.signal(signal.SIGALRM, interrupt)
     sender = threading.Thread(target=signal_when_started, args=(threading.get_ident(),))
     try:
-        with _left_running(pidfile), pytest.raises(KeyboardInterrupt):
-            sender.start()
-            git.run_status("-c", f"alias.slow=!echo $$ > '{pidfile}'; exec sleep 12", "slow")
-        # git's child (the sleep) still runs: git, which waits for it, was not waited
-        # for. Without the kill, the call returns when the sleep has ended.
-        assert _alive(_pid_from(pidfile))
+        # The sleep is killed on leaving _left_running, so it is asked about inside:
+        # asked after that SIGKILL, it was alive or dead by how soon the kernel
+        # finished it (the test failed now and then under load).
+        with _left_running(pidfile):
+            with pytest.raises(KeyboardInterrupt):
+                sender.start()
+                # 60 s: a hang guard only (a run that waits for git fails after it)
+                git.run_status("-c", f"alias.slow=!echo $$ > '{pidfile}'; exec sleep 60",
+                               "slow")
+            # git's child (the sleep) still runs: git, which waits for it, was not
+            # waited for. Without the kill, the call returns when the sleep has ended.
+            assert _alive(_pid_from(pidfile)), "the interrupted run waited for git"
     finally:
         sender.join(timeout=30)
         signal.signal(signal.SIGALRM, previous)
