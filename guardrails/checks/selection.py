@@ -26,7 +26,7 @@ from guardrails.checks.conditions import (
 )
 from guardrails.checks.templates import evidence_problems
 from guardrails.datakinds import BUILTIN
-from guardrails.facts import json_view
+from guardrails.factjson import json_view
 from guardrails.fastvalid import predicate
 from guardrails.kinds import KindRegistry
 from guardrails.model import Rule
