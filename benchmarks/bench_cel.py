@@ -127,7 +127,7 @@ def bench_celpy(fs: list[dict]) -> int:
 
 
 def bench_jsonschema(fs: list[dict]) -> int:
-    from guardrails.facts import json_view
+    from guardrails.factjson import json_view
     from guardrails.fastvalid import predicate
 
     w, e = predicate(WHERE_JS, rule=True), predicate(EXPECT_JS, rule=True)

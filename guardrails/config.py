@@ -173,16 +173,16 @@ def load_config(path: Path, options: RunOptions | None = None) -> Config:
                               fix="add [tool.guardrails] or use a guardrails.yaml")
         positions = toml_positions(yamlio.read_text(path, shown))
     else:
-        # The parse of these very bytes, kept by an earlier run (packcache.load_document):
+        # The parse of these very bytes, kept by an earlier run (configcache.load_document):
         # a warm run parses no YAML, and never imports PyYAML.
-        from guardrails import packcache
+        from guardrails import configcache
 
         raw = yamlio.read_bytes(path, shown)
-        cached = packcache.load_document(path, raw)
+        cached = configcache.load_document(path, raw)
         if cached is None:
             data, positions = yamlio.load(yamlio.decode_text(raw, shown), shown,
                                           positions=True)
-            packcache.store_document(path, raw, data, positions)
+            configcache.store_document(path, raw, data, positions)
         else:
             data, positions = cached
         if data is None:

@@ -1,4 +1,4 @@
-"""The fact store, the joins run over it, and facts as JSON.
+"""The fact store and the joins run over it.
 
 A fact is a plain ``dict`` (JSON-shaped, timestamps as aware UTC
 ``datetime``), so declarative rules can select and validate facts with JSON
@@ -7,13 +7,14 @@ Schema. Sources yield facts already normalised; once all sources gathered,
 ``guardrails_fact_kinds`` hook (DATA.md's are in :mod:`guardrails.datakinds`)
 and warns of references to facts that are not in the data. Facts are read-only
 after that (and the ``guardrails_gather_finish`` hook): joined values are shared
-between facts (docs/plugins.md, "Facts").
+between facts (docs/plugins.md, "Facts"). Facts as JSON, for output and for
+JSON Schema conditions, are :mod:`guardrails.factjson`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from itertools import compress, repeat
 from operator import contains
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,6 @@ from guardrails.errors import SourceError
 from guardrails.factindex import FactIndex
 from guardrails.kinds import FactKind, KindRegistry
 from guardrails.textsafe import excerpt
-from guardrails.timeutil import iso
 
 if TYPE_CHECKING:
     from guardrails.deferredfacts import DeferredFacts
@@ -349,88 +349,3 @@ def _label(kind: FactKind, fact: Mapping[str, Any]) -> str:
     """``"<id> "`` of a fact that has an id, ``""`` for kinds without one."""
     id_field = kind.id_field
     return f"{fact[id_field]} " if id_field and fact.get(id_field) is not None else ""
-
-
-def to_jsonable(kind: str, fact: Mapping[str, Any],
-                kinds: KindRegistry | None = None) -> dict[str, Any]:
-    """A fact for output: timestamps as ISO text, joined facts as their subjects."""
-    kinds = _registry(kinds)
-    k = kinds.get(kind)
-    joined = k.joined if k else {}
-    out: dict[str, Any] = {}
-    for key, value in fact.items():
-        if key.startswith("_"):
-            continue
-        if key in joined and value is not None:
-            target = joined[key]
-            if isinstance(value, list):
-                out[key] = [subject(target, v, kinds) if isinstance(v, Mapping) else v
-                            for v in value]
-            elif isinstance(value, Mapping):
-                out[key] = subject(target, value, kinds)
-            else:
-                out[key] = value
-        else:
-            out[key] = _plain(value)
-    return out
-
-
-def _plain(value: Any) -> Any:
-    if type(value) in _SCALARS:
-        return value
-    if isinstance(value, datetime | date):
-        return iso(value)
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items() if not str(k).startswith("_")}
-    if isinstance(value, list | tuple):
-        return [v if type(v) in _SCALARS else _plain(v) for v in value]
-    return value
-
-
-def json_view(kind: str, fact: Mapping[str, Any], depth: int = 1,
-              memo: dict[tuple[int, int], dict[str, Any]] | None = None,
-              kinds: KindRegistry | None = None) -> dict[str, Any]:
-    """A JSON-shaped copy of a fact for JSON Schema conditions.
-
-    Timestamps become ISO text; joined facts are included ``depth`` levels
-    deep (so ``expect`` can look at ``incident.postmortem.status``) and named
-    by their subject below that, which keeps the cyclic joins finite. ``memo``
-    shares the views of joined facts between calls (a deployment joined by
-    several incidents is converted once).
-    """
-    kinds = _registry(kinds)
-    k = kinds.get(kind)
-    joined = k.joined if k else {}
-    out: dict[str, Any] = {}
-    for key, value in fact.items():
-        if key[:1] == "_":
-            continue
-        if key in joined and value is not None:
-            target = joined[key]
-            if isinstance(value, list):
-                out[key] = [_joined(target, v, depth, memo, kinds) for v in value]
-            else:
-                out[key] = _joined(target, value, depth, memo, kinds)
-        elif type(value) in _SCALARS:
-            out[key] = value
-        else:
-            out[key] = _plain(value)
-    return out
-
-
-def _joined(kind: str, value: Any, depth: int,
-            memo: dict[tuple[int, int], dict[str, Any]] | None, kinds: KindRegistry) -> Any:
-    if not isinstance(value, Mapping):
-        return value
-    if depth <= 0:
-        return subject(kind, value, kinds)
-    if memo is None:
-        return json_view(kind, value, depth - 1, kinds=kinds)
-    key = (id(value), depth - 1)
-    view = memo.get(key)
-    if view is None:
-        view = memo[key] = json_view(kind, value, depth - 1, memo, kinds)
-    return view
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})

@@ -53,15 +53,10 @@ from guardrails.cachefiles import (
     cache_dir,
     caches_disabled,
     checksum,
-    load_json_cache,
-    package_files,
     read_regular,
-    store_json_cache,
     write_cache,
 )
 
-#: bump when what is stored, or how it is read, changes (the config's parse)
-_FORMAT = 1
 #: the same for the packs file (2: one file for all the builtin packs, not one a pack)
 _PACKS_FORMAT = 3  # 3: an entry's checksum binds its pack's name and key
 #: the biggest pack cache file read (a builtin pack with its positions is ~100 KB)
@@ -343,51 +338,6 @@ def flush() -> None:
         head = json.dumps({"format": _PACKS_FORMAT, "context": batch["ctx"], "packs": index},
                           ensure_ascii=False).encode("utf-8", "surrogatepass")
         write_cache(batch["file"], head + b"\n" + b"".join(chunks))
-
-
-def yaml_files() -> tuple[str, ...]:
-    """PyYAML's files (its libyaml extension among them), found without importing it."""
-    return package_files("yaml")
-
-
-def _document(path: Path, raw: bytes) -> tuple[Path, dict[str, Any]] | None:
-    """The cache file and header of YAML file ``path`` holding exactly ``raw``."""
-    folder = None if caches_disabled() else cache_dir()
-    if folder is None:
-        return None
-    from guardrails import __version__
-
-    where = checksum(f"{path}\0{sys.version}".encode("utf-8", "surrogatepass"))
-    digest = blake2(raw, b"guardrails-yaml")
-    return folder / f"doc-{path.stem[:40]}-{where}.json", {
-        "format": _FORMAT, "context": [sys.version, __version__, _code_fingerprint(),
-                                       list(yaml_files())],
-        "file": [str(path), len(raw), digest]}
-
-
-def load_document(path: Path, raw: bytes) -> tuple[Any, Positions] | None:
-    """The data and positions an earlier run parsed from exactly these bytes ``raw`` of
-    YAML file ``path`` (the config), or None: a miss, or the caches are off."""
-    where = _document(path, raw)
-    if where is None:
-        return None
-    stored = load_json_cache(where[0], _MAX_BYTES, where[1])
-    if not isinstance(stored, dict) or "data" not in stored:
-        return None
-    pos = _positions(stored.get("positions"))
-    return None if pos is None else (stored["data"], pos)
-
-
-def store_document(path: Path, raw: bytes, data: Any, pos: Positions) -> None:
-    """Keep the parse of ``raw`` for :func:`load_document`; what JSON cannot give back
-    as it was (a non-string key, a NaN) is not kept. Never raises."""
-    if not _plain(data, 0):
-        return
-    where = _document(path, raw)
-    if where is None:
-        return
-    with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
-        store_json_cache(where[0], where[1], _payload(data, pos))
 
 
 def _plain(value: Any, depth: int) -> bool:

@@ -68,7 +68,7 @@ class EvalContext:
     def team_index(self) -> Any:
         """Evidence subject -> owning team (computed once per run)."""
         if self._teams is None:
-            from guardrails.datakinds import team_index
+            from guardrails.teamindex import team_index
 
             self._teams = team_index(self.store)
         return self._teams

@@ -39,7 +39,8 @@ import re
 from itertools import chain, repeat
 from typing import Any
 
-from guardrails.smallschema import _ANNOTATIONS, _BIG, _TYPES, _is_date, _search
+from guardrails.smalljson import BIG
+from guardrails.smallschema import _ANNOTATIONS, _TYPES, _is_date, _search
 
 __all__ = ["all_valid", "columns_valid"]
 
@@ -161,7 +162,7 @@ def _plain(values: list[Any], types: set[type]) -> bool:
         return False
     if int in types:
         ints = _of(values, types, int)
-        if min(ints) < -_BIG or max(ints) > _BIG:
+        if min(ints) < -BIG or max(ints) > BIG:
             return False
     if float in types and not all(map(math.isfinite, _of(values, types, float))):
         return False
@@ -173,7 +174,7 @@ def _plain(values: list[Any], types: set[type]) -> bool:
 
 
 def _text(text: str) -> bool:
-    """No lone surrogate (smallschema's ``_text``), for the whole column at once."""
+    """No lone surrogate (smalljson's ``checked_text``), for the whole column at once."""
     if text.isascii():
         return True
     try:
@@ -229,7 +230,7 @@ def _valid(schema: Any, values: list[Any], root: Any, refs: int) -> bool:  # noq
                 return False
         elif key in _LIMITS:
             if not types <= _NUMBERS or type(value) not in (int, float) \
-                    or not abs(value) <= _BIG:
+                    or not abs(value) <= BIG:
                 return False
             low, high = min(values), max(values)
             if not {"minimum": low >= value, "maximum": high <= value,

@@ -27,12 +27,12 @@ root's ``$schema`` and ``$id``). Any other keyword, a ``$id`` below the root,
 or a value of a keyword that is not what the draft allows, and
 :func:`compile_schema` gives None: jsonschema-rs decides that schema.
 
-Instances are read as JSON: ``dict`` with ``str`` keys, ``list``, ``str``,
-``int``, ``float``, ``bool`` and ``None``, of exactly those types (a tuple, a
-date, a subclass are undecided, :class:`Undecided`, and jsonschema-rs or
-jsonschema decide them as before); an integer beyond 2**53, a NaN or an
-infinity, a string with a lone surrogate likewise. Numbers compare as JSON
-numbers (``1 == 1.0``, ``true`` is not ``1``), strings' lengths count code
+Instances are read as JSON (:mod:`guardrails.smalljson`): ``dict`` with ``str``
+keys, ``list``, ``str``, ``int``, ``float``, ``bool`` and ``None``, of exactly
+those types (a tuple, a date, a subclass are undecided, :class:`Undecided`, and
+jsonschema-rs or jsonschema decide them as before); an integer beyond 2**53, a
+NaN or an infinity, a string with a lone surrogate likewise. Numbers compare as
+JSON numbers (``1 == 1.0``, ``true`` is not ``1``), strings' lengths count code
 points. tests/unit/test_smallschema.py holds its answers equal to
 jsonschema-rs's and jsonschema's on random instances of every schema
 guardrails ships and on random schemas.
@@ -45,6 +45,18 @@ import math
 import re
 from collections.abc import Callable
 from typing import Any
+
+from guardrails.smalljson import (
+    BIG,
+    JSON_TYPES,
+    Undecided,
+    checked_text,
+    json_equal,
+    json_type,
+    text_items,
+    text_keys,
+    unique_items,
+)
 
 __all__ = ["BUDGET", "Undecided", "compile_schema", "take"]
 
@@ -63,10 +75,6 @@ def take() -> bool:
     return _used <= BUDGET
 
 
-class Undecided(Exception):
-    """An instance this engine does not read exactly: ask jsonschema-rs."""
-
-
 class _Refused(Exception):
     """A schema this engine does not read exactly."""
 
@@ -75,7 +83,6 @@ class _Refused(Exception):
 _ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment",
                           "deprecated", "readOnly", "writeOnly"})
 _TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
-_BIG = 2 ** 53
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
@@ -103,68 +110,12 @@ def _is_date(text: str) -> bool:
         return False
 
 
-def _number(value: Any) -> bool:
-    """Whether ``value`` is a JSON number this engine reads (bool is not one)."""
-    kind = type(value)
-    if kind is int:
-        if -_BIG <= value <= _BIG:
-            return True
-        raise Undecided("a big integer")
-    if kind is float:
-        if math.isfinite(value):
-            return True
-        raise Undecided("not a finite number")
-    return False
-
-
-def _text(value: str) -> str:
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise Undecided("a lone surrogate") from None
-    return value
-
-
-_KINDS = {dict: "object", list: "array", bool: "boolean", type(None): "null"}
-
-
-def _kind(value: Any) -> str:
-    """The JSON type of ``value``; Undecided for what is not plain JSON."""
-    kind = type(value)
-    if kind is str:
-        if not value.isascii():
-            _text(value)
-        return "string"
-    found = _KINDS.get(kind)
-    if found is not None:
-        return found  # an object's keys are checked where they are read (_keys)
-    if _number(value):
-        return "integer" if kind is int or value.is_integer() else "number"
-    raise Undecided(f"a {kind.__name__}")
-
-
-def _equal(a: Any, b: Any) -> bool:
-    """JSON equality (``b`` from the schema, plain data): 1 == 1.0, true != 1."""
-    ka, kb = _kind(a), _kind(b)
-    numbers = ("integer", "number")
-    if ka in numbers and kb in numbers:
-        return bool(a == b)
-    if ka != kb:
-        return False
-    if ka == "array":
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
-    if ka == "object":
-        return _keys(a).keys() == _keys(b).keys() and all(_equal(a[k], b[k]) for k in a)
-    return bool(a == b)
-
-
 def _plain(value: Any, depth: int = 0) -> None:
     """Refuse a schema value (an enum's, a const's) that is not plain JSON."""
     if depth > 32:
         raise _Refused("nested too deep")
     try:
-        kind = _kind(value)
+        kind = json_type(value)
     except Undecided:
         raise _Refused("not plain data") from None
     if kind == "array":
@@ -182,7 +133,7 @@ def _count(value: Any) -> int:
 
 
 def _limit(value: Any) -> float | int:
-    if type(value) not in (int, float) or not math.isfinite(value) or abs(value) > _BIG:
+    if type(value) not in (int, float) or not math.isfinite(value) or abs(value) > BIG:
         raise _Refused("not a number")
     return value  # type: ignore[no-any-return]
 
@@ -222,9 +173,9 @@ class _Compiler:
         """One schema's check: the instance's JSON type found once, then the keywords
         that apply to that type."""
         if schema is True:
-            return lambda v: _kind(v) is not None
+            return lambda v: json_type(v) is not None
         if schema is False:
-            return lambda v: _kind(v) is None
+            return lambda v: json_type(v) is None
         if not isinstance(schema, dict):
             raise _Refused("a schema that is not an object")
         by_kind: dict[str, list[Check]] = {}
@@ -260,21 +211,21 @@ class _Compiler:
             _plain(value)
             if value and all(type(e) is str for e in value):
                 # The usual enum (a status, a state): text against text is ==, as
-                # _equal finds it; any other value is _equal's to judge.
+                # json_equal finds it; any other value is json_equal's to judge.
                 members = frozenset(value)
 
                 def text_enum(v: Any) -> bool:
                     if type(v) is str:
                         if not v.isascii():
-                            _text(v)
+                            checked_text(v)
                         return v in members
-                    return any(_equal(v, e) for e in value)
+                    return any(json_equal(v, e) for e in value)
 
                 return "any", text_enum
-            return "any", lambda v: any(_equal(v, e) for e in value)
+            return "any", lambda v: any(json_equal(v, e) for e in value)
         if key == "const":
             _plain(value)
-            return "any", lambda v: _equal(v, value)
+            return "any", lambda v: json_equal(v, value)
         if key == "properties":
             if not isinstance(value, dict):
                 raise _Refused("properties")
@@ -295,12 +246,12 @@ class _Compiler:
             return "object", lambda v: v.keys() >= names  # every name a key
         if key == "propertyNames":
             sub = self.build(value)
-            return "object", lambda v: all(sub(k) for k in _keys(v))
+            return "object", lambda v: all(sub(k) for k in text_keys(v))
         if key in ("minProperties", "maxProperties"):
             n = _count(value)
             if key == "minProperties":
-                return "object", lambda v: len(_keys(v)) >= n
-            return "object", lambda v: len(_keys(v)) <= n
+                return "object", lambda v: len(text_keys(v)) >= n
+            return "object", lambda v: len(text_keys(v)) <= n
         if key == "dependentRequired":
             if not isinstance(value, dict) or not all(
                     isinstance(vs, list) and all(isinstance(n, str) for n in vs)
@@ -323,7 +274,7 @@ class _Compiler:
         if key == "uniqueItems":
             if type(value) is not bool:
                 raise _Refused("uniqueItems")
-            return "array", _unique if value else _yes
+            return "array", unique_items if value else _yes
         if key in ("minItems", "maxItems"):
             n = _count(value)
             if key == "minItems":
@@ -387,48 +338,25 @@ class _Compiler:
         named = frozenset(props)
         extra = schema["additionalProperties"]
         if extra is False:  # the usual record: no key but the named ones
-            return lambda v: named.issuperset(_keys(v))
+            return lambda v: named.issuperset(text_keys(v))
         sub = self.build(extra)
-        return lambda v: all(sub(item) for key, item in _items(v) if key not in named)
-
-
-def _unique(items: list[Any]) -> bool:
-    """No two items equal as JSON values (1 and 1.0 are; true and 1 are not)."""
-    for i, item in enumerate(items):
-        for other in items[i + 1:]:
-            if _equal(item, other):
-                return False
-    return True
+        return lambda v: all(sub(item) for key, item in text_items(v) if key not in named)
 
 
 def _yes(value: Any) -> bool:
     return True
 
 
-def _keys(value: dict[str, Any]) -> dict[str, Any]:
-    """An object's keys are read: each must be text (else jsonschema-rs cannot read it)."""
-    for key in value:
-        if type(key) is not str:
-            raise Undecided("a key that is not text")
-        if not key.isascii():  # _text's test inline: one call less a key
-            _text(key)
-    return value
-
-
-def _items(value: dict[str, Any]) -> Any:
-    return _keys(value).items()
-
-
 _STRING = frozenset({"string"})
 
 
 def _string_leaf(v: Any) -> bool:
-    """``{"type": "string"}``: ``_kind(v) == "string"``, text tested inline."""
+    """``{"type": "string"}``: ``json_type(v) == "string"``, text tested inline."""
     if type(v) is str:
         if not v.isascii():
-            _text(v)
+            checked_text(v)
         return True
-    return _kind(v) == "string"
+    return json_type(v) == "string"
 
 
 def _dispatch(by_kind: dict[str, list[Any]]) -> Check:
@@ -443,22 +371,22 @@ def _dispatch(by_kind: dict[str, list[Any]]) -> Check:
         typed["number"] = typed["integer"] = numbers
     if not anyone and not typed:  # the common leaf: {"type": "string"} and the like
         if allowed is None:
-            return lambda v: _kind(v) is not None
+            return lambda v: json_type(v) is not None
         only = allowed
         if only == _STRING:
             return _string_leaf
-        return lambda v: _kind(v) in only
+        return lambda v: json_type(v) in only
 
     def check(v: Any) -> bool:
-        # _kind inline for text and containers (one call less a value: most of
-        # a record's values); numbers and what is not plain JSON go to _kind.
+        # json_type inline for text and containers (one call less a value: most of
+        # a record's values); numbers and what is not plain JSON go to json_type.
         t = type(v)
         if t is str:
             if not v.isascii():
-                _text(v)
+                checked_text(v)
             kind = "string"
         else:
-            kind = _KINDS.get(t) or _kind(v)
+            kind = JSON_TYPES.get(t) or json_type(v)
         if allowed is not None and kind not in allowed:
             return False
         for ok in anyone:

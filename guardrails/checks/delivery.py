@@ -97,7 +97,7 @@ def _team_of(ctx: EvalContext) -> Callable[[Fact, str], str | None]:
     When every change has an id of its own, as text too (the store's list is
     ``unique()``'s and its subject table has a fact per id), a change's subject
     names that very change, and the team index would find it by its subject
-    only to ask :meth:`~guardrails.datakinds.TeamIndex.of_fact` of it: asked
+    only to ask :meth:`~guardrails.teamindex.TeamIndex.of_fact` of it: asked
     directly, without the subject's parse and lookups (~15,000 evidence
     items of small-batches at 100k). A store showing a subset (``group_by``)
     asks by the subject, as always.

@@ -8,7 +8,7 @@ groups without knowing it. A fact belongs to group ``v`` when:
 
 - ``group_by: team``: its team is ``v`` by the same attribution as
   ``--group-by team`` (its ``team``, its service's owner, or its author's
-  only team: :class:`guardrails.datakinds.TeamIndex`);
+  only team: :class:`guardrails.teamindex.TeamIndex`);
 - any other field: its field is ``v``, or, for a kind without that field,
   the fact it links to (``change.deployment``) has it.
 

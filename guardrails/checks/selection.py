@@ -26,7 +26,6 @@ from guardrails.checks.conditions import (
 )
 from guardrails.checks.templates import evidence_problems
 from guardrails.datakinds import BUILTIN
-from guardrails.facts import json_view
 from guardrails.fastvalid import predicate
 from guardrails.kinds import KindRegistry
 from guardrails.model import Rule
@@ -172,6 +171,8 @@ class Selecting(Check):
         # JSON views only for JSON Schema conditions: a CEL rule reads facts directly.
         want_views = isinstance(params.get("where"), dict) or isinstance(params.get("expect"),
                                                                          dict)
+        if want_views:  # imported here: a run with only CEL conditions never loads it
+            from guardrails.factjson import json_view
         older = rule.params.get("older_than")
         cutoff = ctx.now - parse_duration(older["age"]) if older else None
         win_field = rule.params.get("in_window")

@@ -64,7 +64,7 @@ _COLUMNS = {
 
 def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None) -> int:
     """Gather the facts asked for (a kind, a rule's, or all) and print them."""
-    from guardrails import facts as factsmod
+    from guardrails.factjson import to_jsonable
 
     session.collect()
     if rule_id:
@@ -90,7 +90,7 @@ def show_facts(session: Session, kind: str | None, fmt: str, rule_id: str | None
         out: dict[str, Any] = {}
         for k in shown:
             out[k] = {"error": str(session.store.failed[k])} if k in session.store.failed else [
-                factsmod.to_jsonable(k, f, session.store.kinds) for f in session.store.get(k)]
+                to_jsonable(k, f, session.store.kinds) for f in session.store.get(k)]
         echo_json(out, indent=2, ensure_ascii=False, default=str)
         return 0
     for w in session.warnings:

@@ -43,8 +43,9 @@ from guardrails.errors import UsageError
 from guardrails.safeopen import SafeOpener
 from guardrails.sourcebase import Source, SourceEnv, hookimpl
 from guardrails.sources.files_cache import FactCache
+from guardrails.sources.files_entries import ENTRIES, REVIEWS, entry_of
 from guardrails.sources.files_fields import known_fields, stray_fields
-from guardrails.sources.files_folder import ENTRIES, REVIEWS, FolderFinding, entry_of
+from guardrails.sources.files_folder import FolderFinding
 from guardrails.sources.files_formats import Layout, Table, record_check
 from guardrails.sources.files_index import RecordRows
 from guardrails.sources.files_postmortems import read_postmortem

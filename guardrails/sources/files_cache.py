@@ -132,7 +132,8 @@ def digest(raw: bytes) -> str:
 def _context() -> tuple[Any, ...]:
     """What every entry rests on besides its file's bytes (once a process)."""
     from guardrails import __version__
-    from guardrails.packcache import _code_fingerprint, yaml_files
+    from guardrails.configcache import yaml_files
+    from guardrails.packcache import _code_fingerprint
 
     # jiter reads JSON Lines: its files, found without importing it.
     engine = package_files("jiter")

@@ -1,15 +1,14 @@
 """Finding the org data folder's files, and refusing the unsafe ones (``files`` source).
 
-Which file holds which kind (:data:`ENTRIES`; ``reviews.*`` holds rows of
-the changes' records), where the
-folder is (under the config's directory unless ``allow_outside_root``), the
+Where the folder is (under the config's directory unless ``allow_outside_root``), the
 one file of each kind present, the postmortem files, whether a path is safe
 to read (no link out of the root, no device or FIFO: see
 :mod:`guardrails.paths`; opened so that no link swapped in after the check is
 followed: :mod:`guardrails.safeopen`), and the warnings about stray names that look like
 a misspelt data file. :class:`FolderFinding` is a mixin of
 :class:`guardrails.sources.files.FilesSource`, which reads what it finds;
-reading one table is :mod:`guardrails.sources.files_tables`'s.
+reading one table is :mod:`guardrails.sources.files_tables`'s, and which file
+holds which kind :mod:`guardrails.sources.files_entries`'s.
 """
 
 from __future__ import annotations
@@ -21,73 +20,13 @@ from typing import Any
 
 from guardrails.errors import DataFileError, UsageError
 from guardrails.paths import check_file, folder_is_safe
-from guardrails.records import record as record_class
 from guardrails.safeopen import SafeOpener
 from guardrails.sourcebase import SourceEnv
-
-_TABULAR = (".csv", ".jsonl", ".json", ".yaml", ".yml")
-_DOCUMENT = (".yaml", ".yml", ".json")
-
-
-@record_class(frozen=True)
-class _Entry:
-    """A data file a folder may hold: its fact kind, path stem, suffixes and keys."""
-
-    kind: str  # plural fact kind (or, with ``into``, the list of that kind's records)
-    stem: str  # file path inside the folder, without suffix
-    suffixes: tuple[str, ...]
-    keys: tuple[str, ...]  # accepted mapping keys of YAML/JSON documents
-    into: str | None = None  # the fact kind whose records hold its rows (reviews: changes)
-
-    def __init__(self, kind: str, stem: str, suffixes: tuple[str, ...],
-                 keys: tuple[str, ...], into: str | None = None) -> None:
-        _set = object.__setattr__
-        _set(self, "kind", kind)
-        _set(self, "stem", stem)
-        _set(self, "suffixes", suffixes)
-        _set(self, "keys", keys)
-        _set(self, "into", into)
-
-    @property
-    def feeds(self) -> str:
-        """The fact kind a file of this entry feeds."""
-        return self.into or self.kind
-
-
-#: the entry whose rows are no kind of their own: each is appended to its change's reviews
-REVIEWS = "reviews"
-ENTRIES = (
-    _Entry("teams", "teams", _DOCUMENT, ("teams",)),
-    _Entry("services", "services", _DOCUMENT, ("services",)),
-    _Entry("goals", "goals", _DOCUMENT, ("goals",)),
-    _Entry("iterations", "iterations", _TABULAR, ("iterations",)),
-    _Entry("deployments", "deployments", _TABULAR, ("deployments",)),
-    _Entry("incidents", "incidents", _TABULAR, ("incidents",)),
-    _Entry("changes", "pull_requests", _TABULAR, ("pull_requests", "changes")),
-    _Entry("ci_runs", "ci_runs", _TABULAR, ("ci_runs",)),
-    _Entry("survey_answers", "surveys/westrum", _TABULAR, ("survey_answers", "answers")),
-    # one review a row, appended to its change's reviews (guardrails.sources.files)
-    _Entry("reviews", "reviews", _TABULAR, ("reviews",), into="changes"),
-)
-
+from guardrails.sources.files_entries import ENTRIES, REVIEWS, TABULAR, WANTED, entry_of
 
 #: entries of a folder kept from its listing besides its data files' names (the
 #: stray-name warnings look at these; a bigger folder's further strays are not named)
 _LISTED = 10_000
-#: the names of the data files, by the folder they sit in ("" or "surveys/")
-_WANTED = {sub: frozenset(f"{e.stem[len(sub):]}{s}" for e in ENTRIES
-                          if e.stem.startswith(sub) and "/" not in e.stem[len(sub):]
-                          for s in e.suffixes)
-           for sub in ("", "surveys/")}
-
-
-def entry_of(rel: str) -> _Entry | None:
-    """The entry of the data file at ``rel`` (a path inside the folder), or None."""
-    stem, dot, suffix = rel.rpartition(".")
-    for entry in ENTRIES:
-        if dot and stem == entry.stem and f".{suffix}" in entry.suffixes:
-            return entry
-    return None
 
 
 def _listing(folder: Path, wanted: frozenset[str]) -> tuple[dict[str, os.DirEntry[str]], bool]:
@@ -200,7 +139,7 @@ class FolderFinding:
         # names a kind may have and a listing again for the strays. A name is a
         # data file only as listed, case included: on a case-insensitive disk a
         # stat of "teams.yaml" finds "Teams.yaml", which the warnings call a stray.
-        listed = {sub: _listing(folder / sub, _WANTED[sub]) for sub in ("", "surveys/")}
+        listed = {sub: _listing(folder / sub, WANTED[sub]) for sub in ("", "surveys/")}
         found = self._table_files(folder, listed)
         self._strays_once(folder, listed)
         pm_dir = folder / "postmortems"
@@ -226,7 +165,7 @@ class FolderFinding:
         ask :meth:`_discover`). For a source asked only what it provides (the
         rule parser's, once a run): 5,000 postmortems cost ~20 ms of paths."""
         folder = self._root()
-        listed = {sub: _listing(folder / sub, _WANTED[sub]) for sub in ("", "surveys/")}
+        listed = {sub: _listing(folder / sub, WANTED[sub]) for sub in ("", "surveys/")}
         kinds = set(self._table_files(folder, listed)) - {REVIEWS}
         self._strays_once(folder, listed)
         pm_dir = folder / "postmortems"
@@ -310,7 +249,7 @@ class FolderFinding:
                             if n.startswith(sub) and "/" not in n[len(sub):]})
             for name, is_dir in found:
                 stem, dot, suffix = name.rpartition(".")
-                if not dot or f".{suffix.lower()}" not in _TABULAR or name.startswith("."):
+                if not dot or f".{suffix.lower()}" not in TABULAR or name.startswith("."):
                     continue
                 path = folder / sub / name
                 shown = self.env.display(path)

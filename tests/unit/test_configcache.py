@@ -1,4 +1,4 @@
-"""The config's parse kept by its bytes (packcache.load_document): same Config warm
+"""The config's parse kept by its bytes (configcache.load_document): same Config warm
 or cold, a changed byte or a forged cache file is a miss, and a warm check parses
 no YAML at all (PyYAML not even imported: tests/unit/test_startup.py)."""
 

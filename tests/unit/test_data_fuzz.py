@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from guardrails import validation
 from guardrails.datakinds import BUILTIN as KINDS
 from guardrails.errors import UsageError
-from guardrails.facts import FactStore, join, to_jsonable
+from guardrails.factjson import to_jsonable
+from guardrails.facts import FactStore, join
 from guardrails.plugin import SourceEnv
 from guardrails.sources.files import FilesSource
 

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from guardrails.datakinds import NO_ITEMS, first_by_ref, shipping_deployment
-from guardrails.facts import FactStore, join, json_view, to_jsonable
+from guardrails.factjson import json_view, to_jsonable
+from guardrails.facts import FactStore, join
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -8,7 +8,8 @@ import pytest
 
 from guardrails.datakinds import BUILTIN
 from guardrails.errors import PluginError
-from guardrails.facts import FactStore, join, subject, to_jsonable
+from guardrails.factjson import to_jsonable
+from guardrails.facts import FactStore, join, subject
 from guardrails.kinds import FactKind, KindRegistry
 
 SHIFTS = FactKind("shifts", "shift", references={"team": "teams"},

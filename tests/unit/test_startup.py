@@ -168,7 +168,7 @@ UNNEEDED = {
     "platform", "threading",
     # CSV is parsed only when the org data cache misses (sources/files_csv.csv_rows)
     "csv",
-    # no YAML parsed warm: the config from packcache.load_document, packs and org data
+    # no YAML parsed warm: the config from configcache.load_document, packs and org data
     # from their caches; PyYAML (and its ~20 regexes) is imported by yamlparse on a miss
     "yaml", "guardrails.yamlparse",
 }
