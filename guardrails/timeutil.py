@@ -178,8 +178,9 @@ def parse_date(value: object) -> date:
 OFFSET_RANGE = ("an offset runs from -23:59 to +23:59 (hours 00..23, minutes and any "
                 "seconds 00..59); write the offset the time was recorded in, e.g. +01:00, "
                 "or Z for UTC")
-#: an offset ending a timestamp: +HH, +HH:MM or +HHMM, either with seconds (and a fraction)
-_OFFSET = re.compile(r"([+-])([0-9]{2})(?::?([0-9]{2})(?::?([0-9]{2})(?:\.[0-9]+)?)?)?$")
+#: an offset ending a timestamp: +HH, +HH:MM or +HHMM, either with seconds (and a
+#: fraction); compiled by ``re`` on first use, not at import (every run imports this module)
+_OFFSET = r"([+-])([0-9]{2})(?::?([0-9]{2})(?::?([0-9]{2})(?:\.[0-9]+)?)?)?$"
 
 
 def _bad_offset(text: str) -> str | None:
@@ -190,7 +191,7 @@ def _bad_offset(text: str) -> str | None:
     ``+02:75`` as ``+03:15``; the files source's fast path refuses what it would take
     here (:func:`guardrails.sources.files_normalise._timestamp_lines`).
     """
-    m = _OFFSET.search(text)
+    m = re.search(_OFFSET, text)
     if m is None or "T" not in text[:m.start()].upper() and " " not in text[:m.start()]:
         return None
     _, hours, minutes, seconds = m.groups()
