@@ -309,10 +309,18 @@ class BaselinePlugin:
         if self.target:
             self.write(self.target, report.now)
             n = len(self.recorded)
-            print(f"wrote {self.target}: {n} failing rule{'s' if n != 1 else ''} recorded",
+            where = "the baseline to standard output" if self.target == "-" else self.target
+            print(f"wrote {where}: {n} failing rule{'s' if n != 1 else ''} recorded",
                   file=sys.stderr)
 
     def write(self, path: str | Path, now: str | None = None) -> None:
+        if path == "-":  # the command line read '-' and stdout's own file so (checkcmd)
+            if sys.stdout is None:
+                raise UsageError("standard output is closed, so --write-baseline - has "
+                                 "nowhere to go", fix="write the baseline to a file")
+            sys.stdout.write(dump(self.recorded, now))
+            sys.stdout.flush()
+            return
         target = Path(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

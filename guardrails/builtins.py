@@ -11,7 +11,9 @@ for by name, or when every one of a kind is listed (``known sources: ...``).
 Adding a builtin plugin is one entry in :data:`BUILTINS`; a module with
 ``guardrails_*`` hook implementations that is not listed here, or whose
 entry disagrees with what the module really provides, fails
-``tests/unit/test_builtins_manifest.py`` (docs/plugins.md, "Builtin plugins").
+``tests/unit/test_startup.py`` (``test_every_module_with_hooks_is_registered``,
+``test_the_manifest_says_what_each_builtin_provides``; docs/plugins.md,
+"Builtin plugins").
 Third-party plugins keep their entry points and load eagerly, as before.
 """
 

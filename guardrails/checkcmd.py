@@ -120,9 +120,13 @@ def run(*, pairs: list[tuple[str, str | None]], paths: tuple[str, ...],
     pairs = list(pairs)
     if junitxml:
         pairs.append(("junit", stdout_or_file(junitxml)))
+    # --write-baseline - (or stdout's own file): the baseline is standard output's
+    # text, for a pipe, so no terminal report is added to it (as with --output -)
+    if write_baseline is not None and stdout_or_file(write_baseline) is None:
+        write_baseline = "-"
     # With stdout closed, files asked for are the whole report.
     files_only = all(o is not None for _, o in pairs) and "terminal" not in dict(pairs)
-    if not pairs or files_only and sys.stdout is not None:
+    if (not pairs or files_only and sys.stdout is not None) and write_baseline != "-":
         pairs.insert(0, ("terminal", None))
 
     def body() -> int:

@@ -6,7 +6,8 @@ top-level ``pack:``, or under a configured rule folder) and org data files
 (under the files source's folder). Other files are ignored, so the hook can
 match broadly. No source is asked for facts and nothing touches the network.
 Every problem is printed as ``file:line: message``, each once, all of them
-(like pytest's collection errors); the exit code is 0 or 4. A named file that
+(like pytest's collection errors; a data file's first 20, then how many more,
+see :mod:`guardrails.sources.files_allerrors`); the exit code is 0 or 4. A named file that
 does not exist is a problem too: a typo in a hook's ``files:`` must not pass.
 The warnings ``check`` would print about what was validated (a misspelt field
 or file name, a waiver expiring more than a year out) go to stderr first, in
@@ -109,6 +110,7 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
     from guardrails.errors import ConfigError
     from guardrails.sourcebase import SourceEnv
     from guardrails.sources.files import FilesSource, validate_file
+    from guardrails.sources.files_allerrors import collecting
 
     options = config.sources["files"]
     try:
@@ -126,8 +128,9 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
     strays: set[Path] = set()  # named files of the folder that are no data file
     for path in paths:
         try:
-            if not validate_file(source, path):
-                strays.add(path.parent.resolve() / path.name)  # as the source lists it
+            with collecting():  # up to LIMIT problems of a file, not the first alone
+                if not validate_file(source, path):
+                    strays.add(path.parent.resolve() / path.name)  # as the source lists it
         except UsageError as exc:
             problems.extend(_lines(exc))
     warnings = list(source.warnings)
@@ -198,8 +201,11 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
                 # eager validate() (a plugin's source checks its own files
                 # there; HTTP sources check only their config, and nothing
                 # goes to the network). No facts are gathered.
+                from guardrails.sources.files_allerrors import collecting
+
                 try:
-                    session.gather(kinds=set())
+                    with collecting():
+                        session.gather(kinds=set())
                 except UsageError as exc:
                     problems.extend(_lines(exc))
     finally:

@@ -122,14 +122,20 @@ def parse_timestamp(value: object, default_tz: tzinfo | None = None) -> datetime
         text = value.strip()
         if text.endswith(("z", "Z")):
             text = text[:-1] + "+00:00"
+        read: datetime | None
         try:
-            dt = datetime.fromisoformat(text)
+            read = datetime.fromisoformat(text)
         except ValueError:
+            read = None
+        # fromisoformat reads +02:75 as +03:15 (and +02:00:75 as +02:01:15): refused too
+        if read is None or read.utcoffset():
             offset = _bad_offset(text)
             if offset is not None:
                 raise ValueError(f"the UTC offset {offset} of {_quote(value)} is out of "
                                  f"range: {OFFSET_RANGE}") from None
+        if read is None:
             raise ValueError(f"not an ISO 8601 timestamp: {_quote(value)}") from None
+        dt = read
     else:
         raise ValueError(f"not a timestamp: {_quote(value)}")
     if dt.tzinfo is None:
@@ -169,17 +175,27 @@ def parse_date(value: object) -> date:
 
 
 #: what an offset out of range is told (Python's own limit: under 24 hours either way)
-OFFSET_RANGE = ("an offset runs from -23:59 to +23:59 (hours 00..23, minutes 00..59); "
-                "write the offset the time was recorded in, e.g. +01:00, or Z for UTC")
+OFFSET_RANGE = ("an offset runs from -23:59 to +23:59 (hours 00..23, minutes and any "
+                "seconds 00..59); write the offset the time was recorded in, e.g. +01:00, "
+                "or Z for UTC")
+#: an offset ending a timestamp: +HH, +HH:MM or +HHMM, either with seconds (and a
+#: fraction); compiled by ``re`` on first use, not at import (every run imports this module)
+_OFFSET = r"([+-])([0-9]{2})(?::?([0-9]{2})(?::?([0-9]{2})(?:\.[0-9]+)?)?)?$"
 
 
 def _bad_offset(text: str) -> str | None:
-    """The offset ending ``text`` when it alone is out of range (hours over 23 or minutes
-    over 59) and the date and time before it read, else None."""
-    m = re.search(r"([+-])([0-9]{2}):?([0-9]{2})$", text)
+    """The offset ending ``text`` when it alone is out of range (hours over 23, minutes
+    or seconds over 59) and the date and time before it read, else None.
+
+    Python's ``fromisoformat`` refuses only a total of 24 hours or more, so it reads
+    ``+02:75`` as ``+03:15``; the files source's fast path refuses what it would take
+    here (:func:`guardrails.sources.files_normalise._timestamp_lines`).
+    """
+    m = re.search(_OFFSET, text)
     if m is None or "T" not in text[:m.start()].upper() and " " not in text[:m.start()]:
         return None
-    if int(m.group(2)) <= 23 and int(m.group(3)) <= 59:
+    _, hours, minutes, seconds = m.groups()
+    if int(hours) <= 23 and int(minutes or 0) <= 59 and int(seconds or 0) <= 59:
         return None
     try:
         datetime.fromisoformat(text[:m.start()])

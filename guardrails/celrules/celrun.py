@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from guardrails.celrules.evalerrors import hints
 from guardrails.celrules.runtime import (
     Compiled,
     EvalError,
@@ -298,5 +299,4 @@ class CelRun:
         return CheckResult(
             Outcome.ERROR, f"the expression failed on {n} {self.kind}: {ids}",
             samples=selected, evidence=evidence,
-            details=["an optional field needs a guard: has(fact.postmortem) && "
-                     "fact.postmortem.status == ..."])
+            details=hints([why for _, _, why in self.errors]))

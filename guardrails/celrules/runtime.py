@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guardrails.celrules.evalerrors import EvalError, explain_runtime_error
 from guardrails.celrules.uses import Checked, Uses
 from guardrails.kinds import KindRegistry
 from guardrails.records import record
@@ -351,19 +352,6 @@ def _plain(value: Any, cut: bool = False, depth: int = 0) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v, cut, depth + 1) for v in value if v is not None]
     return str(value)
-
-
-class EvalError(Exception):
-    """An expression failed on one fact (a missing field without has(), a bad type)."""
-
-
-def explain_runtime_error(exc: BaseException) -> str:
-    """One line for an evaluation error, in the user's terms."""
-    if isinstance(exc, KeyError):
-        name = exc.args[0] if exc.args else "?"
-        return f"no field {name!r} in this fact (an optional field needs has(...) first)"
-    text = str(exc).split(". CEL does not coerce", 1)[0]
-    return excerpt(f"{type(exc).__name__}: {text}", 300)
 
 
 def evaluate(compiled: Compiled, context: Any) -> bool:

@@ -93,7 +93,8 @@ class CheckCommand(click.Command):
               help="Fail only on failures FILE does not know (see --write-baseline).")
 @click.option("--write-baseline", "write_baseline", metavar="FILE",
               type=click.Path(dir_okay=False),
-              help="Record the current failures in FILE, for later --baseline runs.")
+              help="Record the current failures in FILE, for later --baseline runs "
+              "('-': standard output, without the terminal report).")
 @click.option("--progress/--no-progress", "progress", default=None,
               help="Show the sources' progress on stderr while facts are gathered (default: "
               "when stderr is a terminal and not -q).")

@@ -289,6 +289,12 @@ def open_reporters(pm: Any, options: Any, stack: contextlib.ExitStack) -> list[R
             f"formats {', '.join(to_stdout)} would all write to standard output",
             fix="give all but one of them an --output FILE",
         )
+    if to_stdout and options.write_baseline == "-":
+        raise UsageError(
+            f"--write-baseline - and the {to_stdout[0]} report would both write to "
+            "standard output",
+            fix="give the report an --output FILE, or write the baseline to a file",
+        )
     for fmt, _ in pairs:
         if fmt not in types:
             raise UsageError(f"unknown format {fmt!r}",
@@ -328,7 +334,7 @@ class ReportOutputs:
         options = self.config.options
         written = [("--junitxml" if f == "junit" and o == options.junitxml
                     else "--output", o) for f, o in options.outputs if o is not None]
-        if options.write_baseline:
+        if options.write_baseline and options.write_baseline != "-":
             written.append(("--write-baseline", options.write_baseline))
         check_output_paths(self.config, written, options.baseline)  # before anything runs
         try:

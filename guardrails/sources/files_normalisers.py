@@ -9,11 +9,11 @@ Python's bytecode cache keeps them compiled.
 # ruff: noqa
 
 SOURCES = {
-    'changes': '56f5250b84cbd242',
-    'ci_runs': 'ba99521a950b9a6f',
-    'deployments': '399bded957cf3956',
+    'changes': 'cc7550b39913fe32',
+    'ci_runs': 'e18433a4fd4aafe7',
+    'deployments': '57cb19a36d914ece',
     'goals': '39c53829af028a26',
-    'incidents': 'c5a6cd8ba72eeb71',
+    'incidents': '1fc7ddb3af9800f8',
     'iterations': 'e473e2ed470fa22a',
     'postmortems': 'fa6a4b04b27ea3be',
     'services': '87da7b952c4d4c65',
@@ -34,7 +34,8 @@ def changes(tz, UTC, fromiso, when, ref, contradiction, TS, DATE, KIND):
                     pass
             if dt is not None and dt.tzinfo is UTC:
                 record['created_at'] = dt
-            elif dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999:
+            elif (dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999
+                  and v[-6] in '+-' and v[-2] < '6'):
                 record['created_at'] = dt.astimezone(UTC)
             else:
                 record['created_at'] = when(v, 'created_at', TS, tz, table, i, ('created_at',))
@@ -48,7 +49,8 @@ def changes(tz, UTC, fromiso, when, ref, contradiction, TS, DATE, KIND):
                     pass
             if dt is not None and dt.tzinfo is UTC:
                 record['first_commit_at'] = dt
-            elif dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999:
+            elif (dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999
+                  and v[-6] in '+-' and v[-2] < '6'):
                 record['first_commit_at'] = dt.astimezone(UTC)
             else:
                 record['first_commit_at'] = when(v, 'first_commit_at', TS, tz, table, i, ('first_commit_at',))
@@ -62,7 +64,8 @@ def changes(tz, UTC, fromiso, when, ref, contradiction, TS, DATE, KIND):
                     pass
             if dt is not None and dt.tzinfo is UTC:
                 record['merged_at'] = dt
-            elif dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999:
+            elif (dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999
+                  and v[-6] in '+-' and v[-2] < '6'):
                 record['merged_at'] = dt.astimezone(UTC)
             else:
                 record['merged_at'] = when(v, 'merged_at', TS, tz, table, i, ('merged_at',))
@@ -81,7 +84,8 @@ def changes(tz, UTC, fromiso, when, ref, contradiction, TS, DATE, KIND):
                             pass
                     if dt is not None and dt.tzinfo is UTC:
                         item['submitted_at'] = dt
-                    elif dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999:
+                    elif (dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999
+                          and v[-6] in '+-' and v[-2] < '6'):
                         item['submitted_at'] = dt.astimezone(UTC)
                     else:
                         item['submitted_at'] = when(v, 'submitted_at', TS, tz, table, i, ('reviews', j, 'submitted_at',))
@@ -102,7 +106,8 @@ def ci_runs(tz, UTC, fromiso, when, ref, contradiction, TS, DATE, KIND):
                     pass
             if dt is not None and dt.tzinfo is UTC:
                 record['started_at'] = dt
-            elif dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999:
+            elif (dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999
+                  and v[-6] in '+-' and v[-2] < '6'):
                 record['started_at'] = dt.astimezone(UTC)
             else:
                 record['started_at'] = when(v, 'started_at', TS, tz, table, i, ('started_at',))
@@ -116,7 +121,8 @@ def ci_runs(tz, UTC, fromiso, when, ref, contradiction, TS, DATE, KIND):
                     pass
             if dt is not None and dt.tzinfo is UTC:
                 record['finished_at'] = dt
-            elif dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999:
+            elif (dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999
+                  and v[-6] in '+-' and v[-2] < '6'):
                 record['finished_at'] = dt.astimezone(UTC)
             else:
                 record['finished_at'] = when(v, 'finished_at', TS, tz, table, i, ('finished_at',))
@@ -139,7 +145,8 @@ def deployments(tz, UTC, fromiso, when, ref, contradiction, TS, DATE, KIND):
                     pass
             if dt is not None and dt.tzinfo is UTC:
                 record['finished_at'] = dt
-            elif dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999:
+            elif (dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999
+                  and v[-6] in '+-' and v[-2] < '6'):
                 record['finished_at'] = dt.astimezone(UTC)
             else:
                 record['finished_at'] = when(v, 'finished_at', TS, tz, table, i, ('finished_at',))
@@ -153,7 +160,8 @@ def deployments(tz, UTC, fromiso, when, ref, contradiction, TS, DATE, KIND):
                     pass
             if dt is not None and dt.tzinfo is UTC:
                 record['started_at'] = dt
-            elif dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999:
+            elif (dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999
+                  and v[-6] in '+-' and v[-2] < '6'):
                 record['started_at'] = dt.astimezone(UTC)
             else:
                 record['started_at'] = when(v, 'started_at', TS, tz, table, i, ('started_at',))
@@ -201,7 +209,8 @@ def incidents(tz, UTC, fromiso, when, ref, contradiction, TS, DATE, KIND):
                     pass
             if dt is not None and dt.tzinfo is UTC:
                 record['created_at'] = dt
-            elif dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999:
+            elif (dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999
+                  and v[-6] in '+-' and v[-2] < '6'):
                 record['created_at'] = dt.astimezone(UTC)
             else:
                 record['created_at'] = when(v, 'created_at', TS, tz, table, i, ('created_at',))
@@ -215,7 +224,8 @@ def incidents(tz, UTC, fromiso, when, ref, contradiction, TS, DATE, KIND):
                     pass
             if dt is not None and dt.tzinfo is UTC:
                 record['resolved_at'] = dt
-            elif dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999:
+            elif (dt is not None and dt.tzinfo is not None and 1 < dt.year < 9999
+                  and v[-6] in '+-' and v[-2] < '6'):
                 record['resolved_at'] = dt.astimezone(UTC)
             else:
                 record['resolved_at'] = when(v, 'resolved_at', TS, tz, table, i, ('resolved_at',))

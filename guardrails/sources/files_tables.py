@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from guardrails import validation, yamlio
 from guardrails.datakinds import BUILTIN as KINDS
-from guardrails.errors import DataFileError, UsageError
+from guardrails.errors import DataFileError, LoadErrors, UsageError
 from guardrails.sources.files_cache import FactCache, Stored
 from guardrails.sources.files_formats import (
     Layout,
@@ -150,6 +150,11 @@ def checked_records(kind: str, table: Table, text: str | None, suffix: str,
                     take(record[id_field])
     except DataFileError as exc:
         bad = exc
+        from guardrails.sources import files_allerrors
+
+        if files_allerrors.limit() > 1:  # guardrails validate: the rest of the file too
+            raise _every_problem(kind, table, check, fast, normalise, exc, i,
+                                 ids if id_field is not None else None) from None
     # Ids are compared once all are text; a duplicate before a bad record
     # is still the first problem reported, as a reader going down the file sees it.
     # Records from the cache come from a load of these very bytes that passed
@@ -246,7 +251,7 @@ def as_data_error() -> Iterator[None]:
     """Unreadable text and YAML syntax errors (from yamlio) as DataFileError."""
     try:
         yield
-    except DataFileError:
+    except (DataFileError, LoadErrors):  # LoadErrors: a file's problems (files_allerrors)
         raise
     except UsageError as exc:
         raise DataFileError(
@@ -278,6 +283,39 @@ def drop_nulls(record: dict[str, Any], nested: str) -> None:
                     del item[key]
 
 
+def _every_problem(kind: str, table: Table, check: RecordCheck, fast: Callable[[Any], bool],
+                   normalise: Any, first: DataFileError, at: int, ids: list[Any] | None
+                   ) -> UsageError:
+    """The problems from record ``at`` on (files_allerrors), each record's steps as above."""
+    from guardrails.sources.files_allerrors import every_problem
+
+    id_field = KINDS[kind].id_field
+    nested = NESTED.get(kind, ("",))[0] if table.nulls else ""
+
+    def step(record: Any, i: int) -> Any:
+        if table.nulls and type(record) is dict:
+            drop_nulls(record, nested)
+        if not fast(record):
+            raise_schema_error(check, record, table, i)
+        normalise(record, table, i)
+        return record[id_field] if id_field is not None else None
+
+    if ids is None and id_field is not None:  # known valid before the first problem
+        ids = [r[id_field] for r in islice(table.records, at)]
+    return every_problem(first, at, table.records, list(enumerate(ids or ())), step,
+                         lambda ident, was, i: _duplicate(kind, table, ident, was, i),
+                         table.display)
+
+
+def _duplicate(kind: str, table: Table, ident: Any, first: int, i: int) -> DataFileError:
+    return DataFileError(
+        f"duplicate {KINDS[kind].singular} id {quoted(ident, 60)} "
+        f"(first on line {table.line(first)})",
+        file=table.display, line=table.line(i),
+        fix="ids must be unique within a kind; remove or rename one",
+    )
+
+
 def check_ids(kind: str, table: Table, upto: int, ids: list[Any] | None = None) -> None:
     """Refuse a repeated id among the first ``upto`` (normalised) records (``ids``:
     theirs, when taken already)."""
@@ -291,12 +329,7 @@ def check_ids(kind: str, table: Table, upto: int, ids: list[Any] | None = None) 
     seen: dict[str, int] = {}
     for i, ident in enumerate(ids):
         if ident in seen:
-            raise DataFileError(
-                f"duplicate {KINDS[kind].singular} id {quoted(ident, 60)} "
-                f"(first on line {table.line(seen[ident])})",
-                file=table.display, line=table.line(i),
-                fix="ids must be unique within a kind; remove or rename one",
-            )
+            raise _duplicate(kind, table, ident, seen[ident], i)
         seen[ident] = i
 
 

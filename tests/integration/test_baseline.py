@@ -9,7 +9,10 @@ worked out by hand from the teams file each test writes.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import make_project, run_cli
@@ -209,3 +212,60 @@ def test_bad_baseline_is_a_usage_error(project: Path, text: str, message: str) -
     assert message in res.stderr
     assert "b.json" in res.stderr
     assert "collected" not in res.stdout  # stopped before the run
+
+
+def _subprocess(project: Path, *args: str, stdout: Any = subprocess.PIPE
+                ) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-c", "import sys; from guardrails.cli import main; "
+                           "sys.exit(main(sys.argv[1:]))", *args], cwd=project,
+                          stdout=stdout, stderr=subprocess.PIPE, check=False)
+
+
+BASELINE = [{"rule": "people::biggest", "kind": "metric", "value": 9, "unit": "count",
+             "threshold": {"max": 8}, "subjects": ["team/beta"]},
+            {"rule": "people::team-size", "subjects": ["team/beta"]}]
+
+
+def test_write_baseline_dash_is_standard_output_alone(project: Path) -> None:
+    """As ``--output -``: the baseline alone on stdout (for a pipe), no terminal report
+    mixed into it; it wrote a file named '-'."""
+    res = run_cli(["check", "--write-baseline", "-", "--now", "2026-11-20"])
+    assert res.exit_code == 1
+    assert json.loads(res.stdout)["failures"] == BASELINE
+    assert not (project / "-").exists()
+    assert "wrote the baseline to standard output: 2 failing rules recorded" in res.stderr
+    res = run_cli(["check", "--write-baseline", "./-", "--now", "2026-11-20"])
+    assert json.loads((project / "-").read_text())["failures"] == BASELINE  # a file so named
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd/1").exists(), reason="no /proc or /dev/fd here")
+@pytest.mark.parametrize("path", ["/dev/stdout", "/proc/self/fd/1"])
+def test_write_baseline_to_stdouts_own_file_is_dash(project: Path, path: str) -> None:
+    proc = _subprocess(project, "check", "--now", "2026-11-20", "--write-baseline", path)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["failures"] == BASELINE  # no terminal report before it
+
+
+def test_write_baseline_to_the_file_stdout_is_redirected_to(project: Path) -> None:
+    """``check --write-baseline log >> log``: the baseline goes where the shell sends
+    stdout, after what the file held (it replaced the file, and the terminal report
+    went to the replaced one, unseen)."""
+    target = project / "log"
+    target.write_text("earlier line\n")
+    with target.open("ab") as fh:
+        proc = _subprocess(project, "check", "--now", "2026-11-20", "--write-baseline",
+                           str(target), stdout=fh)
+    assert proc.returncode == 1, proc.stderr
+    earlier, baseline = target.read_text().split("\n", 1)
+    assert earlier == "earlier line"
+    assert json.loads(baseline)["failures"] == BASELINE
+
+
+def test_write_baseline_dash_and_a_report_on_stdout_is_a_usage_error(project: Path) -> None:
+    res = run_cli(["check", "--write-baseline", "-", "-f", "json", "--now", "2026-11-20"])
+    assert res.exit_code == 4 and res.stdout == ""
+    assert ("--write-baseline - and the json report would both write to standard output"
+            in res.stderr)
+    res = run_cli(["check", "--write-baseline", "-", "-f", "json", "-o", "r.json"])
+    assert res.exit_code == 1 and json.loads(res.stdout)["failures"] == BASELINE
+    assert json.loads((project / "r.json").read_text())["summary"]["failed"] == 2

@@ -295,3 +295,40 @@ def test_the_runtime_and_the_cel_package_share_one_extension() -> None:
 
     assert cel.compile("1 + 1").execute({}) == 2
     assert sys.modules["cel.cel"] is module
+
+
+def test_a_bad_pattern_from_the_data_is_named_with_its_own_hint(tmp_path: Path) -> None:
+    """The rule became ``error`` with the hint 'an optional field needs a guard', which
+    sent the user after has(); the pattern is named, cut and escaped, with the regex
+    engine's reason."""
+    long_bad = "(" + "x" * 300 + "\\u0007"
+    config = make_project(tmp_path, rules={"rules/r.yaml": """\
+pack: p
+rules:
+  - id: r
+    check: each
+    facts: incidents
+    expect: fact.id.matches(fact.title)
+"""}, org={"incidents.yaml": f"""\
+incidents:
+  - {{id: INC-1, created_at: "2026-11-01T10:00:00Z", severity: SEV1, title: "a(b"}}
+  - {{id: INC-2, created_at: "2026-11-02T10:00:00Z", severity: SEV2, title: "{long_bad}"}}
+"""})
+    result = _check(config, "--no-color")
+    assert result.exit_code == 1 and "ERROR p::r" in result.output
+    assert "an optional field needs a guard" not in result.output
+    assert "must be a valid regular expression in RE2 syntax" in result.output
+    assert ("incident/INC-1  expect: matches(): the pattern 'a(b' is not a valid regular "
+            "expression for the RE2-syntax (Rust regex) engine: unclosed group") in result.output
+    [line] = [li for li in result.output.splitlines() if "incident/INC-2" in li]
+    assert "the pattern '(" + "x" * 59 + "...' is not a valid" in line
+    assert "\x07" not in result.output and len(line) < 300
+
+
+def test_a_missing_field_beside_a_bad_pattern_keeps_the_guard_hint() -> None:
+    from guardrails.celrules.evalerrors import GUARD_HINT, REGEX_HINT, hints
+
+    regex = "matches(): the pattern 'a(' is not a valid regular expression"
+    assert hints([regex]) == [REGEX_HINT]
+    assert hints([regex, "no field 'x' in this fact"]) == [REGEX_HINT, GUARD_HINT]
+    assert hints(["no field 'x' in this fact"]) == [GUARD_HINT]

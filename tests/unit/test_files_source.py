@@ -507,7 +507,8 @@ def test_bad_nested_date_names_its_yaml_line(tmp_path: Path) -> None:
 
 _digits = st.integers(0, 99).map(lambda n: f"{n:02d}")
 _offsets = st.sampled_from(["Z", "z", "+00:00", "-00:00", "+02:00", "-05:30", "+0100", "+14:00",
-                            "", " Z", "Z ", "+2", "+02:00:30"])
+                            "", " Z", "Z ", "+2", "+02:00:30", "+02:75", "+0275", "+02:00:75",
+                            "-00:60", "+24:00"])
 _stamps = st.one_of(
     st.builds(
         lambda day, sep, hh, mm, ss, frac, off, pad:
