@@ -55,7 +55,9 @@ def make(httpserver: Any, tmp_path: Path, *, offline: bool = False, cache: bool 
     opts = {"service_ids": ["PBILL", "PSRCH"], "api_url": httpserver.url_for("").rstrip("/"),
             "service_map": {"PBILL": "billing-api"},
             "severity_map": {"P1": "SEV1", "high": "SEV2", "low": "SEV4"},
-            "timeout": 5, "retries": 1, "backoff_factor": 0.01, **options}
+            # timeout: a hang guard; no test here is about one. At 5 s a request held
+            # up by a loaded machine was retried and test_incidents_are_mapped saw a hit twice
+            "timeout": 60, "retries": 1, "backoff_factor": 0.01, **options}
     env = SourceEnv(root=tmp_path, now=NOW, window=timedelta(days=window_days),
                     offline=offline, cache_dir=tmp_path / "cache" if cache else None)
     return PagerDutySource(opts, env)
