@@ -17,9 +17,18 @@ import pytest
 import yaml
 
 from guardrails.errors import DataFileError
+from guardrails.sourcebase import SourceEnv
 from guardrails.sources.files import FilesSource
 from guardrails.timeutil import parse_timestamp
-from tests.unit.test_files_source import make_env
+
+
+def make_env(root: Path) -> SourceEnv:
+    # here, not imported from test_files_source: a test module is no package to
+    # import from (`python -P -m pytest`, as CI runs the installed wheel, has no
+    # `tests` on sys.path)
+    return SourceEnv(root=root, now=datetime(2026, 11, 1, tzinfo=UTC),
+                     window=timedelta(days=90))
+
 
 OUT = "out of range"
 # offset -> its length as a timedelta, or OUT (refused, naming the offset)
