@@ -41,6 +41,7 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
     :func:`guardrails.sources.files.validate_file`), a rule file alone, the
     config (always loaded). With no names, everything the config names.
     """
+    files = named.distinct(files)
     if files:
         code = _validate_data_only(files, config_file, err)
         if code is not None:
@@ -173,6 +174,7 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
         data_folder = named.data_folder(config)
         data: list[Path] = []
         packs: list[Any] = []  # the named packs' rules, for ids given twice (as check)
+        collected: set[Path] = set()  # each pack once, however it was named
         for path in paths:
             missing = named.missing(path)
             if missing:
@@ -185,7 +187,8 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
             if named.in_data_folder(path, data_folder):
                 data.append(path)
             elif any(named.in_rule_folder(path, f) for f in folders) or named.is_pack(path):
-                for refused in named.collect_named(session, config, path, folders, packs):
+                for refused in named.collect_named(session, config, path, folders, packs,
+                                                     collected):
                     problems.extend(_lines(refused))
         for twice in duplicate_errors(packs):
             problems.extend(_lines(twice))
