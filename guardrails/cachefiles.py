@@ -29,6 +29,7 @@ import contextlib
 import errno
 import functools
 import json
+import math
 import os
 import stat
 import zlib
@@ -90,6 +91,56 @@ def package_files(name: str) -> tuple[str, ...]:
                             for folder in folders for e in os.scandir(folder) if e.is_file()))
     except (ImportError, ValueError, OSError):
         return ()
+
+
+_PACKAGE = os.path.dirname(__file__)
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The code a cache entry was made by, which every start-up cache keys on:
+    a checksum of (name, size, mtime) of every file of the package: ~130 stat calls,
+    once per process (a process runs the code it imported, whatever changes later)."""
+    # try/except, not contextlib.suppress: its object and two calls a file were a
+    # third of this (~0.75M instructions of every run; benchmarks/RESULTS.md, "s26-startup")
+    seen: list[str] = []
+    stack = [_PACKAGE]
+    while stack:
+        folder = stack.pop()
+        try:
+            listing = os.scandir(folder)
+        except OSError:
+            continue
+        with listing as it:
+            try:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name != "__pycache__":
+                            stack.append(entry.path)
+                    elif entry.name.endswith((".py", ".json", ".yaml")):
+                        try:
+                            st = entry.stat()
+                        except OSError:
+                            continue
+                        seen.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
+            except OSError:  # the folder's listing failed midway: what it gave is kept
+                pass
+    return checksum("\n".join(sorted(seen)).encode("utf-8", "surrogatepass"))
+
+
+def json_exact(value: Any, depth: int = 0) -> bool:
+    """True when JSON gives ``value`` back equal and of the same types (what a cache may
+    store as JSON and trust on reading back: no tuple, no float NaN, no key not text)."""
+    if depth > 64:
+        return False
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and json_exact(v, depth + 1) for k, v in value.items())
+    if kind is list:
+        return all(json_exact(v, depth + 1) for v in value)
+    if kind is float:
+        return math.isfinite(value)
+    return value is None or kind in (str, int, bool)
 
 
 def read_regular(file: Path, limit: int) -> bytes | None:

@@ -24,18 +24,13 @@ from guardrails.cachefiles import (
     cache_dir,
     caches_disabled,
     checksum,
+    code_fingerprint,
+    json_exact,
     load_json_cache,
     package_files,
     store_json_cache,
 )
-from guardrails.packcache import (
-    _MAX_BYTES,
-    Positions,
-    _code_fingerprint,
-    _payload,
-    _plain,
-    _positions,
-)
+from guardrails.packcache import MAX_BYTES, Positions, positions_from_stored, stored_payload
 
 #: bump when what is stored, or how it is read, changes (the config's parse)
 _FORMAT = 1
@@ -56,7 +51,7 @@ def _document(path: Path, raw: bytes) -> tuple[Path, dict[str, Any]] | None:
     where = checksum(f"{path}\0{sys.version}".encode("utf-8", "surrogatepass"))
     digest = blake2(raw, b"guardrails-yaml")
     return folder / f"doc-{path.stem[:40]}-{where}.json", {
-        "format": _FORMAT, "context": [sys.version, __version__, _code_fingerprint(),
+        "format": _FORMAT, "context": [sys.version, __version__, code_fingerprint(),
                                        list(yaml_files())],
         "file": [str(path), len(raw), digest]}
 
@@ -67,20 +62,20 @@ def load_document(path: Path, raw: bytes) -> tuple[Any, Positions] | None:
     where = _document(path, raw)
     if where is None:
         return None
-    stored = load_json_cache(where[0], _MAX_BYTES, where[1])
+    stored = load_json_cache(where[0], MAX_BYTES, where[1])
     if not isinstance(stored, dict) or "data" not in stored:
         return None
-    pos = _positions(stored.get("positions"))
+    pos = positions_from_stored(stored.get("positions"))
     return None if pos is None else (stored["data"], pos)
 
 
 def store_document(path: Path, raw: bytes, data: Any, pos: Positions) -> None:
     """Keep the parse of ``raw`` for :func:`load_document`; what JSON cannot give back
     as it was (a non-string key, a NaN) is not kept. Never raises."""
-    if not _plain(data, 0):
+    if not json_exact(data):
         return
     where = _document(path, raw)
     if where is None:
         return
     with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
-        store_json_cache(where[0], where[1], _payload(data, pos))
+        store_json_cache(where[0], where[1], stored_payload(data, pos))

@@ -140,8 +140,8 @@ def exit_code_for(exc: BaseException) -> int:
         return ExitCode.USAGE_ERROR
     if isinstance(exc, UsageError | PluginError):
         return ExitCode.USAGE_ERROR
-    if isinstance(exc, BrokenPipeError):
-        return ExitCode.OK
+    if isinstance(exc, StdoutGone):
+        return ExitCode.RULES_FAILED  # 1, as pytest's console_main and click on EPIPE
     if isinstance(exc, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
     return ExitCode.INTERNAL_ERROR
@@ -172,8 +172,9 @@ def show(exc: BaseException, err: TextIO) -> None:
         # newline in a name cannot start a line of its own (a CI ::error command).
         text = str(exc) if isinstance(exc, LoadErrors) else printable(str(exc))
         print(f"ERROR: {text}", file=err)
-    elif isinstance(exc, BrokenPipeError):
-        # The reader went away (`guardrails facts | head`): stop quietly, as cat does.
+    elif isinstance(exc, StdoutGone):
+        # The reader went away (`guardrails facts | head`): stop quietly, as pytest
+        # does (its console_main), and git (killed by SIGPIPE, as cat is).
         silence_stdout()
     elif isinstance(exc, PluginError):
         # A plugin that cannot load is a setup problem, named, without our traceback.
@@ -200,12 +201,89 @@ def show(exc: BaseException, err: TextIO) -> None:
         traceback.print_exception(exc, file=err)
 
 
-def wrap_session(func: Callable[[], int], err: TextIO | None = None) -> int:
-    """Run ``func`` and map exceptions to exit codes, the only place that does."""
+class StdoutGone(Exception):
+    """Standard output's reader went away (``guardrails list | head -1``): nothing more
+    to say to anyone, so a quiet exit 1 (pytest's ``console_main``, click's EPIPE)."""
+
+
+#: What a failed write to a full or broken standard output raises (``> /dev/full``,
+#: a quota, a disk gone); EPIPE is :class:`StdoutGone`.
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF})
+
+
+def stdout_write_error(exc: OSError, *, report: bool = False) -> Exception:
+    """What a failed write to standard output means: :class:`StdoutGone` for a reader
+    gone (EPIPE), else a usage error in one line (exit 4). Standard output is
+    pointed at /dev/null first, so the interpreter's last flush cannot fail again
+    with a traceback of its own (``Exception ignored ... OSError``, exit 120)."""
+    silence_stdout()
+    if isinstance(exc, BrokenPipeError):
+        return StdoutGone()
+    why = exc.strerror or str(exc)
+    if report:
+        return UsageError(f"cannot write the report to standard output: {why}",
+                          fix="check where standard output goes (a full disk?), or write "
+                          "the report to a file with --format FORMAT --output FILE")
+    return UsageError(f"cannot write to standard output: {why}",
+                      fix="check where standard output goes (a full disk?)")
+
+
+def _on_stdout(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failed write to standard output, wherever it was made
+    (click's own ``--help`` and ``--version``, a command's ``echo``, a plugin's
+    ``print``): a stream on descriptor 1 in the frame that raised it, else
+    standard output failing again when flushed (what could not be written stays
+    in its buffer)."""
+    if not isinstance(exc, OSError) or exc.filename is not None:
+        return False
+    if not isinstance(exc, BrokenPipeError) and exc.errno not in _WRITE_ERRNOS:
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None and any(_is_stdout(v) for v in tb.tb_frame.f_locals.values()):
+        return True
     try:
-        return int(func())
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+def _is_stdout(value: Any) -> bool:
+    if value is sys.stdout or value is sys.__stdout__:
+        return True
+    fileno = getattr(value, "fileno", None)
+    if not callable(fileno):
+        return False
+    try:
+        return bool(fileno() == 1)
+    except Exception:  # a closed file, a stream with no descriptor (io.StringIO)
+        return False
+
+
+def flush_stdout() -> None:
+    """Flush standard output, a failure being what it means (:func:`stdout_write_error`)."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as exc:
+        raise stdout_write_error(exc) from None
+
+
+def wrap_session(func: Callable[[], int], err: TextIO | None = None) -> int:
+    """Run ``func`` and map exceptions to exit codes, the only place that does.
+
+    Standard output is flushed before the code is returned: a full disk or a
+    reader gone is an exit code here, not a traceback at the interpreter's exit."""
+    try:
+        code = int(func())
+        flush_stdout()
+        return code
     except (Exception, KeyboardInterrupt) as exc:
-        shown = _path_too_long(exc)
+        shown = (stdout_write_error(exc) if isinstance(exc, OSError) and _on_stdout(exc)
+                 else _path_too_long(exc))
         show(shown, err or sys.stderr)
         return exit_code_for(shown)
 
@@ -220,4 +298,5 @@ def _path_too_long(exc: BaseException) -> BaseException:
     return exc
 
 
-__all__ = ["exit_code_for", "show", "silence_stdout", "wrap_session"]
+__all__ = ["StdoutGone", "exit_code_for", "flush_stdout", "show", "silence_stdout",
+           "stdout_write_error", "wrap_session"]

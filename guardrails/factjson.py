@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from guardrails.facts import _registry, subject
+from guardrails.facts import kinds_or_builtin, subject
 from guardrails.kinds import KindRegistry
 from guardrails.timeutil import iso
 
@@ -23,7 +23,7 @@ from guardrails.timeutil import iso
 def to_jsonable(kind: str, fact: Mapping[str, Any],
                 kinds: KindRegistry | None = None) -> dict[str, Any]:
     """A fact for output: timestamps as ISO text, joined facts as their subjects."""
-    kinds = _registry(kinds)
+    kinds = kinds_or_builtin(kinds)
     k = kinds.get(kind)
     joined = k.joined if k else {}
     out: dict[str, Any] = {}
@@ -67,7 +67,7 @@ def json_view(kind: str, fact: Mapping[str, Any], depth: int = 1,
     shares the views of joined facts between calls (a deployment joined by
     several incidents is converted once).
     """
-    kinds = _registry(kinds)
+    kinds = kinds_or_builtin(kinds)
     k = kinds.get(kind)
     joined = k.joined if k else {}
     out: dict[str, Any] = {}

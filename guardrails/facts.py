@@ -32,13 +32,14 @@ if TYPE_CHECKING:
 Location = tuple[str, int | None]
 
 
-def _registry(kinds: KindRegistry | None) -> KindRegistry:
+def kinds_or_builtin(kinds: KindRegistry | None) -> KindRegistry:
+    """The run's fact kinds, else DATA.md's builtin ones."""
     return BUILTIN if kinds is None else kinds
 
 
 def subject(kind: str, fact: Mapping[str, Any], kinds: KindRegistry | None = None) -> str:
     """Evidence subject ``<singular>/<id>`` of a fact (``kinds``: the run's, else DATA.md's)."""
-    return _registry(kinds).subject(kind, fact)
+    return kinds_or_builtin(kinds).subject(kind, fact)
 
 
 def is_bot(name: str, email: str, patterns: Sequence[str] = ()) -> bool:
@@ -76,7 +77,7 @@ class FactStore:
 
     def __init__(self, kinds: KindRegistry | None = None) -> None:
         #: the kinds this run knows (from ``guardrails_fact_kinds``); DATA.md's by default
-        self.kinds = _registry(kinds)
+        self.kinds = kinds_or_builtin(kinds)
         #: kind -> facts; becomes a FactsByKind (deferredfacts: built on first read)
         #: when a source hands over DeferredFacts
         self._facts: dict[str, list[dict[str, Any]]] = {}

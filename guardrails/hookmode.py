@@ -234,7 +234,7 @@ def run_hook(files: list[str] | None, config_file: str | None, *, offline: bool,
     5 (the config collects no rule). No rule reading the changed files is 0.
     """
     from guardrails.configmodel import RunOptions
-    from guardrails.precommit import _lines, show_errors
+    from guardrails.precommit import error_lines, show_errors
     from guardrails.session import Session, build_config
 
     options = RunOptions(now=now, offline=offline, verbosity=-1, color=False,
@@ -252,7 +252,7 @@ def run_hook(files: list[str] | None, config_file: str | None, *, offline: bool,
             raise
         report = session.run()  # configured already; run() unconfigures
     except UsageError as exc:
-        show_errors(_lines(exc), who, err)
+        show_errors(error_lines(exc), who, err)
         return ExitCode.USAGE_ERROR
     finally:
         out.flush()

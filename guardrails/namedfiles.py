@@ -81,14 +81,31 @@ def missing(path: Path) -> str | None:
     return None
 
 
+def distinct(files: list[str]) -> list[str]:
+    """The named files, each once: ``x.yaml ./x.yaml`` name one file, validated once (its
+    rule ids are not "given twice"). Known by name, its folder resolved, as the other
+    tests here judge a file; links named apart are told apart by :func:`collect_named`."""
+    seen: set[Path] = set()
+    out = []
+    for name in files:
+        path = Path(name)
+        key = path.parent.resolve() / path.name
+        if key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out
+
+
 def collect_named(session: Any, config: Config, path: Path, folders: list[Path],
-                  packs: list[Any]) -> list[UsageError]:
+                  packs: list[Any], collected: set[Path]) -> list[UsageError]:
     """The errors of rule file ``path``, named on the command line, as ``check``
     finds them: a file of a configured rule folder as that folder's listing checks
     it (a link out of the root or into /proc refused by its name: pre-commit
     names a committed link, which the gate would refuse), any other pack as
     ``check FILE`` does (let out of the root, never into /proc). The rules
-    collected are added to ``packs`` (ids given twice are refused across them)."""
+    collected are added to ``packs`` (ids given twice are refused across them);
+    a file already in ``collected`` is not collected again (``check x.yaml
+    link-to-x.yaml`` reads it once too), and those collected are added to it."""
     from guardrails.errors import RuleFileError
     from guardrails.paths import check_file
     from guardrails.rulepaths import resolve_specs_all
@@ -110,6 +127,9 @@ def collect_named(session: Any, config: Config, path: Path, folders: list[Path],
         named, errors = resolve_specs_all(config, [spec], from_cli=True)
         problems.extend(errors)
     for one in named:
+        if one in collected:
+            continue
+        collected.add(one)
         try:
             packs += session.pm.hook.guardrails_collect_file(path=one, config=config) or []
         except UsageError as exc:

@@ -38,9 +38,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
 import json
-import math
 import os
 import stat
 import sys
@@ -53,6 +51,8 @@ from guardrails.cachefiles import (
     cache_dir,
     caches_disabled,
     checksum,
+    code_fingerprint,
+    json_exact,
     read_regular,
     write_cache,
 )
@@ -60,7 +60,8 @@ from guardrails.cachefiles import (
 #: the same for the packs file (2: one file for all the builtin packs, not one a pack)
 _PACKS_FORMAT = 3  # 3: an entry's checksum binds its pack's name and key
 #: the biggest pack cache file read (a builtin pack with its positions is ~100 KB)
-_MAX_BYTES = 16 << 20
+#: the most a packs file may hold (read whole), and shared by the config cache
+MAX_BYTES = 16 << 20
 #: the most packs one packs file keeps (the builtin packs of one or a few folders)
 _MAX_PACKS = 64
 
@@ -89,7 +90,7 @@ def context(pm: Any) -> list[Any] | None:
     from guardrails import __version__
 
     blocked = sorted(getattr(pm, "blocked_names", ()) or ())
-    return [sys.version, __version__, _code_fingerprint(), blocked]
+    return [sys.version, __version__, code_fingerprint(), blocked]
 
 
 def ours(module: ModuleType | None) -> bool:
@@ -101,37 +102,6 @@ def ours(module: ModuleType | None) -> bool:
 
 
 _PACKAGE = os.path.dirname(__file__)
-
-
-@functools.cache
-def _code_fingerprint() -> str:
-    """A checksum of (name, size, mtime) of every file of the package: ~130 stat calls,
-    once per process (a process runs the code it imported, whatever changes later)."""
-    # try/except, not contextlib.suppress: its object and two calls a file were a
-    # third of this (~0.75M instructions of every run; benchmarks/RESULTS.md, "s26-startup")
-    seen: list[str] = []
-    stack = [_PACKAGE]
-    while stack:
-        folder = stack.pop()
-        try:
-            listing = os.scandir(folder)
-        except OSError:
-            continue
-        with listing as it:
-            try:
-                for entry in it:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.name != "__pycache__":
-                            stack.append(entry.path)
-                    elif entry.name.endswith((".py", ".json", ".yaml")):
-                        try:
-                            st = entry.stat()
-                        except OSError:
-                            continue
-                        seen.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
-            except OSError:  # the folder's listing failed midway: what it gave is kept
-                pass
-    return checksum("\n".join(sorted(seen)).encode("utf-8", "surrogatepass"))
 
 
 def _file_key(path: Path) -> list[Any] | None:
@@ -149,15 +119,15 @@ def read_pack(path: Path) -> tuple[list[Any] | None, bytes | None]:
         return None, None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_BYTES:
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
             return None, None
         with open(fd, "rb", closefd=False) as fh:
-            data = fh.read(_MAX_BYTES + 1)
+            data = fh.read(MAX_BYTES + 1)
     except OSError:
         return None, None
     finally:
         os.close(fd)
-    if len(data) > _MAX_BYTES:
+    if len(data) > MAX_BYTES:
         return None, None
     return [str(path), st.st_size, st.st_mtime_ns, checksum(data)], data
 
@@ -204,7 +174,7 @@ def _open(ctx: list[Any]) -> dict[str, Any]:
     flush()
     batch: dict[str, Any] = {"file": file, "ctx": ctx, "body": b"", "index": {}, "new": {}}
     _batch = batch
-    raw = read_regular(file, _MAX_BYTES) if file is not None else None
+    raw = read_regular(file, MAX_BYTES) if file is not None else None
     if raw:
         line, _, body = raw.partition(b"\n")
         try:
@@ -264,11 +234,11 @@ def load(path: Path, ctx: list[Any], key: list[Any] | None = None
     if not (isinstance(data, dict) and isinstance(data.get("pack"), str)
             and isinstance(data.get("rules"), list)):
         return None
-    pos = _positions(raw)
+    pos = positions_from_stored(raw)
     return None if pos is None else (data, pos)
 
 
-def _positions(raw: Any) -> Positions | None:
+def positions_from_stored(raw: Any) -> Positions | None:
     """Stored positions (``[[path], line, column]``...) back as a dict; None when forged."""
     if not isinstance(raw, list):
         return None
@@ -284,7 +254,7 @@ def _positions(raw: Any) -> Positions | None:
     return pos
 
 
-def _payload(data: Any, pos: Positions) -> bytes:
+def stored_payload(data: Any, pos: Positions) -> bytes:
     return json.dumps({"data": data, "positions": [[list(k), v[0], v[1]] for k, v in pos.items()]},
                       ensure_ascii=False, allow_nan=False).encode("utf-8")
 
@@ -297,13 +267,13 @@ def store(path: Path, data: Any, pos: Positions, ctx: list[Any],
     non-string key, a date) is not kept. ``key``: as :func:`load`'s. Never raises."""
     global _exit_flush
     key = key or _file_key(path)
-    if key is None or not isinstance(data, dict) or not _plain(data, 0):
+    if key is None or not isinstance(data, dict) or not json_exact(data):
         return
     with contextlib.suppress(ValueError, TypeError, RecursionError):
         batch = _open(ctx)
         if batch["file"] is None:
             return
-        batch["new"][str(path)] = (key, _payload(data, pos))
+        batch["new"][str(path)] = (key, stored_payload(data, pos))
         if not _exit_flush:  # a parse outside a session's collection (flush() not called)
             _exit_flush = True
             atexit.register(flush)
@@ -332,23 +302,9 @@ def flush() -> None:
         add(name, key, payload)
     for name, entry in batch["index"].items():  # what earlier runs kept stays, while it fits
         kept = None if name in index or len(index) >= _MAX_PACKS else _segment(batch, name, None)
-        if kept is not None and size + len(kept) <= _MAX_BYTES // 2:
+        if kept is not None and size + len(kept) <= MAX_BYTES // 2:
             add(name, entry[0], kept)
     with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
         head = json.dumps({"format": _PACKS_FORMAT, "context": batch["ctx"], "packs": index},
                           ensure_ascii=False).encode("utf-8", "surrogatepass")
         write_cache(batch["file"], head + b"\n" + b"".join(chunks))
-
-
-def _plain(value: Any, depth: int) -> bool:
-    """True when JSON gives ``value`` back equal and of the same types."""
-    if depth > 64:
-        return False
-    kind = type(value)
-    if kind is dict:
-        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
-    if kind is list:
-        return all(_plain(v, depth + 1) for v in value)
-    if kind is float:
-        return math.isfinite(value)
-    return value is None or kind in (str, int, bool)

@@ -41,6 +41,7 @@ def validate(files: list[str], config_file: str | None, err: TextIO) -> int:
     :func:`guardrails.sources.files.validate_file`), a rule file alone, the
     config (always loaded). With no names, everything the config names.
     """
+    files = named.distinct(files)
     if files:
         code = _validate_data_only(files, config_file, err)
         if code is not None:
@@ -119,7 +120,7 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
                             positions=config.positions, what="source 'files'",
                             base_path=("sources", "files"), error_cls=ConfigError)
     except UsageError as exc:
-        return _lines(exc), []
+        return error_lines(exc), []
     env = SourceEnv(root=config.root, now=datetime.now(UTC), window=config.window,
                     timezone=config.timezone, offline=True, cache_dir=config.cache_dir,
                     allow_outside_root=config.allow_outside_root, config=config)
@@ -132,7 +133,7 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
                 if not validate_file(source, path):
                     strays.add(path.parent.resolve() / path.name)  # as the source lists it
         except UsageError as exc:
-            problems.extend(_lines(exc))
+            problems.extend(error_lines(exc))
     warnings = list(source.warnings)
     if strays:  # a misspelt name (deploymnets.csv): check's warning about that file
         try:
@@ -160,7 +161,7 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
         config = empty_config(Path.cwd(), options)
     except UsageError as exc:
         # The config itself is broken (its rules' errors, if any, are listed with it).
-        for line in _lines(exc):
+        for line in error_lines(exc):
             print(line, file=err)
         return USAGE_ERROR
     session = Session(config)
@@ -173,6 +174,7 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
         data_folder = named.data_folder(config)
         data: list[Path] = []
         packs: list[Any] = []  # the named packs' rules, for ids given twice (as check)
+        collected: set[Path] = set()  # each pack once, however it was named
         for path in paths:
             missing = named.missing(path)
             if missing:
@@ -185,17 +187,18 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
             if named.in_data_folder(path, data_folder):
                 data.append(path)
             elif any(named.in_rule_folder(path, f) for f in folders) or named.is_pack(path):
-                for refused in named.collect_named(session, config, path, folders, packs):
-                    problems.extend(_lines(refused))
+                for refused in named.collect_named(session, config, path, folders, packs,
+                                                     collected):
+                    problems.extend(error_lines(refused))
         for twice in duplicate_errors(packs):
-            problems.extend(_lines(twice))
+            problems.extend(error_lines(twice))
         found, warnings = _validate_data_files(config, data)
         problems.extend(found)
         if not files:
             try:
                 session.collect()
             except UsageError as exc:
-                problems.extend(_lines(exc))
+                problems.extend(error_lines(exc))
             if config.sources:
                 # No names: every data file, and every configured source's
                 # eager validate() (a plugin's source checks its own files
@@ -207,7 +210,7 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
                     with collecting():
                         session.gather(kinds=set())
                 except UsageError as exc:
-                    problems.extend(_lines(exc))
+                    problems.extend(error_lines(exc))
     finally:
         session.unconfigure()
     show_warnings([*session.warnings, *warnings], "guardrails validate", err)
@@ -223,7 +226,7 @@ def _config_warnings(session: Any) -> None:
         session.collect()
 
 
-def _lines(exc: UsageError) -> list[str]:
+def error_lines(exc: UsageError) -> list[str]:
     """One line per error (a LoadErrors holds several)."""
     from guardrails.textsafe import inert_line, printable
 

@@ -90,18 +90,32 @@ def parse_timezone(name: str) -> tzinfo:
     """``UTC``, ``+02:00`` or an IANA name such as ``Europe/Berlin``."""
     if name.upper() in ("UTC", "Z"):
         return UTC
-    m = re.match(r"^([+-])(\d{2}):?(\d{2})$", name)
-    if m:
-        if int(m.group(2)) > 23 or int(m.group(3)) > 59:
+    if name[:1] in ("+", "-"):
+        parts = _offset_parts(name[1:])
+        if parts is None:
+            raise ValueError(f"not a UTC offset: {name!r} (write +HH:MM or +HHMM in ASCII "
+                             "digits, e.g. +02:00, or an IANA name such as Europe/Berlin)")
+        hours, minutes = parts
+        if hours > 23 or minutes > 59:
             raise ValueError(f"the UTC offset {name!r} is out of range: {OFFSET_RANGE}")
-        delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
-        return timezone(-delta if m.group(1) == "-" else delta)
+        delta = timedelta(hours=hours, minutes=minutes)
+        return timezone(-delta if name[0] == "-" else delta)
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown timezone {name!r}") from exc
+
+
+def _offset_parts(text: str) -> tuple[int, int] | None:
+    """(hours, minutes) of ``HH:MM`` or ``HHMM``, else None: ASCII digits only (``\\d``
+    and ``int`` take Arabic-Indic or fullwidth ones too) and nothing after them (a
+    pattern's ``$`` lets a final newline through)."""
+    digits = text[:2] + text[3:] if text[2:3] == ":" else text
+    if len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
+        return None
+    return int(digits[:2]), int(digits[2:])
 
 
 class NaiveTimestamp(ValueError):
@@ -179,8 +193,19 @@ OFFSET_RANGE = ("an offset runs from -23:59 to +23:59 (hours 00..23, minutes and
                 "seconds 00..59); write the offset the time was recorded in, e.g. +01:00, "
                 "or Z for UTC")
 #: an offset ending a timestamp: +HH, +HH:MM or +HHMM, either with seconds (and a
-#: fraction); compiled by ``re`` on first use, not at import (every run imports this module)
-_OFFSET = r"([+-])([0-9]{2})(?::?([0-9]{2})(?::?([0-9]{2})(?:\.[0-9]+)?)?)?$"
+#: fraction); ASCII digits, and ``\Z``: ``$`` would also match before a final newline
+_OFFSET = r"([+-])([0-9]{2})(?::?([0-9]{2})(?::?([0-9]{2})(?:\.[0-9]+)?)?)?\Z"
+_offset_re: re.Pattern[str] | None = None
+
+
+def _offset_pattern() -> re.Pattern[str]:
+    """:data:`_OFFSET` compiled on first use, once: it serves only offsets that are not
+    UTC (and errors), so a run that never meets one never compiles it, and one that
+    does is not handed to ``re``'s cache lookup again per timestamp."""
+    global _offset_re
+    if _offset_re is None:
+        _offset_re = re.compile(_OFFSET)
+    return _offset_re
 
 
 def _bad_offset(text: str) -> str | None:
@@ -191,7 +216,7 @@ def _bad_offset(text: str) -> str | None:
     ``+02:75`` as ``+03:15``; the files source's fast path refuses what it would take
     here (:func:`guardrails.sources.files_normalise._timestamp_lines`).
     """
-    m = re.search(_OFFSET, text)
+    m = _offset_pattern().search(text)
     if m is None or "T" not in text[:m.start()].upper() and " " not in text[:m.start()]:
         return None
     _, hours, minutes, seconds = m.groups()

@@ -50,13 +50,13 @@ _state: dict[str, Any] | None = None
 
 def _context() -> list[Any] | None:
     from guardrails import __version__
-    from guardrails.packcache import _code_fingerprint
+    from guardrails.cachefiles import code_fingerprint
 
     # The engine's files (its extension above all), found without importing it.
     engine = list(package_files("jsonschema_rs"))
     if not engine:
         return None
-    return [sys.version, __version__, _code_fingerprint(), engine]
+    return [sys.version, __version__, code_fingerprint(), engine]
 
 
 def _load() -> dict[str, Any]:
@@ -94,9 +94,9 @@ def schema_key(schema_repr: str) -> str:
 def text_of(instance: Any) -> str | None:
     """The exact canonical JSON text of ``instance``, or None when JSON cannot give it
     back as it is (then it is neither looked up nor remembered)."""
-    from guardrails.packcache import _plain
+    from guardrails.cachefiles import json_exact
 
-    if not _plain(instance, 0):
+    if not json_exact(instance):
         return None
     try:
         text = json.dumps(instance, sort_keys=True, ensure_ascii=False, allow_nan=False,

@@ -79,8 +79,7 @@ def _load() -> dict[str, Any]:
     if _state is not None:
         return _state
     from guardrails import __version__
-    from guardrails.cachefiles import cache_dir, caches_disabled
-    from guardrails.packcache import _code_fingerprint
+    from guardrails.cachefiles import cache_dir, caches_disabled, code_fingerprint
 
     folder = None if caches_disabled() else cache_dir()
     state: dict[str, Any] = {"file": None, "known": {}, "new": {}, "ctx": None,
@@ -88,7 +87,7 @@ def _load() -> dict[str, Any]:
     _state = state
     if folder is None:
         return state
-    state["ctx"] = [sys.version, __version__, _code_fingerprint()]
+    state["ctx"] = [sys.version, __version__, code_fingerprint()]
     # One file per context: installs sharing the folder do not overwrite each other's.
     name = checksum(json.dumps(state["ctx"]).encode("utf-8", "surrogatepass"))
     file = state["file"] = folder / f"cel-types-{name}.json"

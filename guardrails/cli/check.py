@@ -12,7 +12,7 @@ from guardrails.cli.options import config_option, plugin_option
 from guardrails.model import ExitCode
 
 
-def _output_pairs(args: list[str]) -> list[tuple[str, str | None]]:
+def click_output_pairs(args: list[str]) -> list[tuple[str, str | None]]:
     """Pair each ``--format`` with the ``--output`` that follows it, in argv order."""
     try:
         return output_pairs(args)
@@ -55,7 +55,7 @@ def _short_options_first(parser: Any, ctx: click.Context) -> Any:
 
 class CheckCommand(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        ctx.meta["guardrails.outputs"] = _output_pairs(list(args))
+        ctx.meta["guardrails.outputs"] = click_output_pairs(list(args))
         return super().parse_args(ctx, args)
 
     def make_parser(self, ctx: click.Context) -> Any:

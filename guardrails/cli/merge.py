@@ -22,9 +22,9 @@ class MergeCommand(click.Command):
     """Pairs each ``--format`` with the ``--output`` after it, as ``check`` does."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        from guardrails.cli.check import _output_pairs
+        from guardrails.cli.check import click_output_pairs
 
-        ctx.meta["guardrails.outputs"] = _output_pairs(list(args))
+        ctx.meta["guardrails.outputs"] = click_output_pairs(list(args))
         return super().parse_args(ctx, args)
 
 

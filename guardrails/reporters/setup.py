@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails.errors import UsageError
-from guardrails.exits import silence_stdout
+from guardrails.exits import silence_stdout, stdout_write_error
 from guardrails.fileio import atomic_writer
 from guardrails.plugin import Reporter, ReportOptions, hookimpl
 
@@ -264,12 +264,16 @@ class _StdoutStream:
             return int(self._stream.write(text))
         except BrokenPipeError:
             raise self._closed() from None
+        except OSError as exc:  # > /dev/full: exit 4 in one line, as --output /dev/full
+            raise stdout_write_error(exc, report=True) from None
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except BrokenPipeError:
             raise self._closed() from None
+        except OSError as exc:
+            raise stdout_write_error(exc, report=True) from None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

@@ -132,13 +132,13 @@ def digest(raw: bytes) -> str:
 def _context() -> tuple[Any, ...]:
     """What every entry rests on besides its file's bytes (once a process)."""
     from guardrails import __version__
+    from guardrails.cachefiles import code_fingerprint
     from guardrails.configcache import yaml_files
-    from guardrails.packcache import _code_fingerprint
 
     # jiter reads JSON Lines: its files, found without importing it.
     engine = package_files("jiter")
     # PyYAML by its files (version, libyaml extension), not imported: a warm run needs none
-    return (FORMAT, sys.version, __version__, _code_fingerprint(),
+    return (FORMAT, sys.version, __version__, code_fingerprint(),
             checksum("\n".join(yaml_files()).encode()), checksum("\n".join(engine).encode()))
 
 

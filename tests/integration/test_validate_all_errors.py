@@ -67,3 +67,23 @@ def test_check_still_stops_a_file_at_its_first_problem(project: Path) -> None:
     res = run_cli(["check", "--now", "2026-11-20"])
     assert res.exit_code == 4
     assert "bad1" in res.output and "bad2" not in res.output
+
+
+def test_every_id_given_again_in_a_file_of_good_records(project: Path) -> None:
+    # Each record passes alone, so no record's problem sends the file through the
+    # per-record steps: the ids alone were compared, and only the first repeat shown.
+    _ci_runs(project, [GOOD.format(n=n % 3) for n in range(30)])  # lines 2..31
+    res = run_cli(["validate", "org/ci_runs.csv"])
+    assert res.exit_code == 4, res.output
+    lines = [li for li in res.stderr.splitlines() if li.startswith("org/ci_runs.csv")]
+    assert [li.split(":")[1] for li in lines[:20]] == [str(n) for n in range(5, 25)]
+    assert "duplicate ci_run id 'r-0' (first on line 2)" in lines[0]
+    assert "duplicate ci_run id 'r-1' (first on line 3)" in lines[1]
+    assert lines[20].startswith("org/ci_runs.csv: and 7 more problems in this file "
+                                "(the first 20 are shown)")
+    assert len(lines) == 21
+    _ci_runs(project, [GOOD.format(n=1), GOOD.format(n=2), GOOD.format(n=1)])
+    lines = run_cli(["validate", "org/ci_runs.csv"]).stderr.splitlines()
+    assert [li.split(":")[1] for li in lines if li.startswith("org/")] == ["4"]  # one: no count
+    res = run_cli(["check", "--now", "2026-11-20"])  # check: the first alone, as ever
+    assert res.exit_code == 4 and res.output.count("duplicate ci_run id") == 1, res.output

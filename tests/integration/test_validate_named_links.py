@@ -90,3 +90,22 @@ def test_a_named_yaml_file_of_gigabytes_is_not_read_whole(project: Path) -> None
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     # no guardrails file (no pack: it could be read): passed over, as any other file
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("second", ["./extra.yaml", "extra.yaml", "rules/../extra.yaml",
+                                    "link.yaml"])
+def test_a_pack_named_twice_is_validated_once(project: Path, second: str) -> None:
+    # pre-commit, a hook's args or a shell glob may name one file twice, spelt
+    # apart: its rules are not "given twice" (check FILE FILE reads it once too)
+    write(project, "extra.yaml", PACK.replace("local", "extra"))
+    os.symlink("extra.yaml", project / "link.yaml")
+    assert validate("extra.yaml", second) == (0, [])
+    assert validate("rules/ok.yaml", "rules/../rules/ok.yaml") == (0, [])
+
+
+def test_two_packs_with_one_rule_id_are_still_refused(project: Path) -> None:
+    write(project, "extra.yaml", PACK)  # pack "local", as rules/ok.yaml: the same ids
+    code, lines = validate("rules/ok.yaml", "extra.yaml", "./extra.yaml")
+    assert code == 4
+    assert lines == ["extra.yaml:3: duplicate rule id 'local::teams-listed' (first defined "
+                     "at rules/ok.yaml:3). Fix: give each rule of a pack its own id"], lines

@@ -66,7 +66,7 @@ def folder_errors(root: Path, warnings: list[str] | None = None) -> list[str] | 
     try:
         session.gather(kinds=set(), sources=["files"])
     except UsageError as exc:
-        return precommit._lines(exc)
+        return precommit.error_lines(exc)
     finally:
         session.unconfigure()
     if warnings is not None:

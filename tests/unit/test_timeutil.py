@@ -184,6 +184,28 @@ def test_parse_timezone_offset_out_of_range(name: str) -> None:
         parse_timezone(name)
 
 
+@pytest.mark.parametrize("name", [
+    "+02:00\n",  # a pattern's $ matches before a final newline
+    "+\u0660\u0662:\u0660\u0660",  # Arabic-Indic digits: \\d and int() take them
+    "+\uff10\uff12\uff10\uff10",  # fullwidth
+    "+2:00", "+02:0", "+02:000", "+02:00 ", "-", "+",
+])
+def test_parse_timezone_takes_an_offset_in_one_spelling(name: str) -> None:
+    """An offset is +HH:MM or +HHMM in ASCII digits and nothing more, as every other
+    reader of the config (a JSON Schema validator, an editor) sees it."""
+    with pytest.raises(ValueError, match="not a UTC offset: .*ASCII digits"):
+        parse_timezone(name)
+
+
+def test_an_offset_is_found_at_the_very_end_only() -> None:
+    from guardrails.timeutil import _bad_offset
+
+    assert _bad_offset("2026-01-01T00:00:00+02:75") == "+02:75"
+    assert _bad_offset("2026-01-01T00:00:00+02:75\n") is None  # $ matched before the \n
+    with pytest.raises(ValueError, match="not an ISO 8601 timestamp"):
+        parse_timestamp("2026-01-01T00:00:00+0\u0662:00")
+
+
 def test_parse_timezone_unknown() -> None:
     with pytest.raises(ValueError, match="unknown timezone 'Mars/Olympus'"):
         parse_timezone("Mars/Olympus")
