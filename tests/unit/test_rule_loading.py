@@ -285,14 +285,22 @@ MANY = {
 }
 MANY_LINES = ["rules/a.yaml:5", "rules/a.yaml:10", "rules/a.yaml:14", "rules/a.yaml:16",
               "rules/b.yaml:4", "rules/b.yaml:5", "guardrails.yaml:5"]
+#: b1 given twice, both copies bad of their own: the repeat is an error too, in the
+#: same run (b.yaml:5 has two), naming the first copy
+TWICE = "rules/b.yaml:5: duplicate rule id 'b::b1' (first defined at rules/b.yaml:3)"
+
+
+def _times(where: str) -> int:
+    return 2 if where == "rules/b.yaml:5" else 1
 
 
 def test_every_error_is_reported_once(tmp_path: Path) -> None:
     err = load_error(tmp_path, MANY, CONFIG + "windwo: 30d\n")
     got = messages(err)
-    assert len(got) == len(MANY_LINES), got
+    assert len(got) == len(MANY_LINES) + 1, got
     for where in MANY_LINES:
-        assert sum(m.startswith(where + ":") for m in got) == 1, (where, got)
+        assert sum(m.startswith(where + ":") for m in got) == _times(where), (where, got)
+    assert sum(m.startswith(TWICE) for m in got) == 1, got
 
 
 def test_check_and_validate_report_the_same_errors(tmp_path: Path) -> None:
@@ -305,9 +313,11 @@ def test_check_and_validate_report_the_same_errors(tmp_path: Path) -> None:
         return {m.group(0) for m in re.finditer(r"(rules/\w\.yaml|guardrails\.yaml):\d+",
                                                 text)}
 
-    assert lines(checked.output) == lines(validated.output) == set(MANY_LINES)
+    # rules/b.yaml:3 is the first copy of b1, which the repeat's error names
+    assert lines(checked.output) == lines(validated.output) == {*MANY_LINES, "rules/b.yaml:3"}
     for where in MANY_LINES:
-        assert validated.output.count(where + ":") == 1
+        assert validated.output.count(where + ":") == _times(where)
+    assert checked.output.count(TWICE) == validated.output.count(TWICE) == 1
 
 
 def test_validate_a_missing_file_is_an_error(tmp_path: Path) -> None:
