@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from helpers import run_cli, write
+from helpers import in_child, python_in_child, run_cli, write
 
 from guardrails.checks.conditions import condition_problems
 from guardrails.checks.templates import evidence_problems, render_template, template_fields
@@ -22,7 +22,6 @@ from guardrails.errors import LoadErrors, UsageError
 from guardrails.expressions import compile_expression
 from guardrails.fastvalid import predicate
 from guardrails.ruleparams import threshold_problems
-from guardrails.saferegex import compile_pattern
 from guardrails.session import Session, build_config
 from guardrails.timeutil import parse_duration
 from guardrails.validation import make_rule_validator, make_validator
@@ -191,25 +190,36 @@ def test_a_remote_ref_is_never_fetched(tmp_path: Path, httpserver) -> None:  # t
 
 
 def test_catastrophic_pattern_runs_in_linear_time() -> None:
-    text = "a" * 100_000 + "b"
-    schema = {"properties": {"title": {"pattern": "^(a+)+$"}}}
-    assert compile_pattern("^(a+)+$").search(text) is None
-    assert make_rule_validator(schema).is_valid({"title": text}) is False
-    fast = predicate(schema, rule=True)
-    assert fast is not None and fast({"title": text}) is False
-    pp = {"patternProperties": {"^(a+)+$": {"type": "integer"}}}
-    assert make_rule_validator(pp).is_valid({text: 1}) is True
+    """In a child process with a hang guard: a backtracking engine would hang the
+    child (killed, the test failed as "hung"), never the suite."""
+    out = python_in_child("""
+        from guardrails.fastvalid import predicate
+        from guardrails.saferegex import compile_pattern
+        from guardrails.validation import make_rule_validator
+
+        text = "a" * 100_000 + "b"
+        schema = {"properties": {"title": {"pattern": "^(a+)+$"}}}
+        pp = {"patternProperties": {"^(a+)+$": {"type": "integer"}}}
+        fast = predicate(schema, rule=True)
+        print(compile_pattern("^(a+)+$").search(text) is None,
+              make_rule_validator(schema).is_valid({"title": text}),
+              fast is not None and fast({"title": text}),
+              make_rule_validator(pp).is_valid({text: 1}))
+    """)
+    assert out.split() == ["True", "False", "False", "True"]
 
 
 def test_each_check_with_catastrophic_pattern_finishes(tmp_path: Path) -> None:
+    """The whole check, in a child process with a hang guard (see above)."""
     write(tmp_path, "org/incidents.yaml",
           f"incidents:\n  - {{id: I-1, created_at: '2026-11-01T00:00:00Z', "
           f"title: '{'a' * 30000}b'}}\n")
     project(tmp_path, {"rules/p.yaml": pack(
         EACH + "    expect: {properties: {title: {pattern: '^(a+)+$'}}}\n")})
-    result = run_cli(["check", "--now", "2026-11-20"])
-    assert result.exit_code == 1
-    assert "1 of 1 incidents fail: I-1" in result.output
+    result = in_child(["-m", "guardrails", "check", "--now", "2026-11-20", "--no-color"],
+                      cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "1 of 1 incidents fail: I-1" in result.stdout
 
 
 # ---------------------------------------------------------------------------
