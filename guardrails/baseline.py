@@ -28,6 +28,11 @@ run exits 0 or 1 like a run without a baseline. Never the other way round: a
 missing file must not make old failures pass, or a typo in its name would
 switch the gate off. A file that exists but cannot be read is still a usage
 error (exit 4).
+
+``--baseline -`` reads the baseline from standard input (``<stdin>`` in
+messages and reports), at most 64 MiB of it; a terminal there is refused.
+``--write-baseline -`` writes it to standard output; a full disk or a reader
+gone is a usage error (exit 4), the baseline not recorded.
 """
 
 from __future__ import annotations
@@ -106,13 +111,19 @@ def dump(entries: Iterable[Entry], now: str | None = None) -> str:
 
 
 def load(path: str | Path) -> dict[str, Entry]:
-    """Read a baseline file; anything unreadable is a usage error naming the file."""
-    shown = str(path)
+    """Read a baseline file (``-``: standard input, named ``<stdin>``); anything
+    unreadable is a usage error naming the file."""
     fix = "point --baseline at a file written by 'guardrails check --write-baseline FILE'"
-    from guardrails.jsonfile import read_json
+    from guardrails.jsonfile import STDIN, read_json, read_json_stdin
 
-    data = read_json(path, noun="baseline file", limit=_MAX_BYTES, fix=fix,
-                     too_deep="a baseline")
+    if path == "-":
+        shown = STDIN
+        data = read_json_stdin(option="--baseline", noun="baseline file", limit=_MAX_BYTES,
+                               fix=fix, too_deep="a baseline")
+    else:
+        shown = str(path)
+        data = read_json(path, noun="baseline file", limit=_MAX_BYTES, fix=fix,
+                         too_deep="a baseline")
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
         got = data.get("version") if isinstance(data, dict) else None
         raise UsageError(f"baseline file has format version {got!r}, "
@@ -155,6 +166,8 @@ def missing_notice(path: str, writes_it: bool) -> str:
 def is_missing(path: str | Path) -> bool:
     """True when nothing at all is at ``path`` (a dangling symlink is not missing:
     :func:`load` reports it)."""
+    if path == "-":  # standard input: read, never missing
+        return False
     p = Path(path)
     return not p.exists() and not p.is_symlink()
 
@@ -318,8 +331,11 @@ class BaselinePlugin:
             if sys.stdout is None:
                 raise UsageError("standard output is closed, so --write-baseline - has "
                                  "nowhere to go", fix="write the baseline to a file")
-            sys.stdout.write(dump(self.recorded, now))
-            sys.stdout.flush()
+            try:
+                sys.stdout.write(dump(self.recorded, now))
+                sys.stdout.flush()
+            except OSError as exc:  # a full disk, a reader gone (exit 4, one line)
+                raise _stdout_error(exc) from None
             return
         target = Path(path)
         try:
@@ -327,6 +343,20 @@ class BaselinePlugin:
             atomic_write(target, dump(self.recorded, now))
         except OSError as exc:
             raise UsageError(f"cannot write --write-baseline {path}: {exc.strerror}") from None
+
+
+def _stdout_error(exc: OSError) -> UsageError:
+    """The usage error of ``--write-baseline -`` that standard output refused; the
+    interpreter's last flush of what is left is kept quiet (no second message)."""
+    from guardrails.exits import silence_stdout
+
+    silence_stdout()
+    what = ("standard output was closed before the baseline was written"
+            if isinstance(exc, BrokenPipeError)
+            else f"cannot write the baseline to standard output: {exc.strerror or exc}")
+    return UsageError(f"--write-baseline -: {what}, so it was not recorded",
+                      fix="write it to a file with --write-baseline FILE, or check the free "
+                      "space where standard output goes")
 
 
 PLUGIN_NAME = "baseline"
@@ -343,9 +373,11 @@ def guardrails_configure(config: Config) -> None:
     if options.baseline:
         known = {} if missing else load(options.baseline)  # before any output
     assert config.pluginmanager is not None
+    from guardrails.jsonfile import STDIN
+
     config.pluginmanager.register(
-        BaselinePlugin(known, source=options.baseline, target=options.write_baseline,
-                       missing=missing),
+        BaselinePlugin(known, source=STDIN if options.baseline == "-" else options.baseline,
+                       target=options.write_baseline, missing=missing),
         PLUGIN_NAME)
 
 

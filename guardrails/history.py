@@ -7,11 +7,16 @@ default, ``history_dir:`` in the config), never outside it: a folder (or a
 file in it) that resolves out of the root through a symbolic link is refused.
 
 Writing: every append takes an exclusive lock on ``.lock`` in the folder
-(``fcntl.flock`` on POSIX, ``msvcrt.locking`` elsewhere), then writes the
-month file anew through :func:`guardrails.fileio.atomic_writer` as the old
-bytes plus the new lines. A crash leaves the previous file whole; two
-concurrent runs serialise on the lock, so both entries land. Files only
-grow: nothing already written is changed.
+(``fcntl.flock`` on POSIX, ``msvcrt.locking`` elsewhere), then appends the
+new lines to the month file in place (``O_APPEND``), never rewriting it: the
+cost of an append does not grow with the file, and the file keeps its inode,
+owner and mode. The file is opened with ``O_NOFOLLOW | O_NONBLOCK`` and
+checked on its descriptor (a symbolic link, a FIFO or a device is refused,
+exit 4); only its last byte is read, to start the new lines on a line of
+their own. Two concurrent runs serialise on the lock, so both entries land.
+Files only grow: nothing already written is changed. A crash in the middle
+of an append can leave a torn last line: it is skipped on reading, with a
+warning, and the next append starts after it on a new line.
 
 Reading is hostile-input safe: a line that is not JSON, not an entry, or
 longer than :data:`MAX_LINE` bytes is skipped with a warning naming
@@ -21,6 +26,7 @@ longer than :data:`MAX_LINE` bytes is skipped with a warning naming
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -34,7 +40,6 @@ from typing import IO, Any
 
 from guardrails.configmodel import DEFAULT_HISTORY_DIR
 from guardrails.errors import ConfigError, UsageError
-from guardrails.fileio import atomic_writer
 from guardrails.timeutil import iso, parse_timestamp
 
 #: the default store, relative to the folder holding the config
@@ -155,15 +160,64 @@ def locked(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+def _not_regular(path: Path, mode: int) -> UsageError:
+    from guardrails.paths import kind_of
+
+    return UsageError(f"the history file is {kind_of(mode)}, not a regular file; guardrails "
+                      "appends history only to a regular file in the store",
+                      file=str(path), fix="remove it (the next --record creates the file "
+                      "anew), or point 'history_dir:' at another folder")
+
+
 def _refuse_link(path: Path) -> None:
+    """Refuse what is not a regular file before the folder and its lock are made."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         return
     if not stat.S_ISREG(st.st_mode):
-        raise UsageError(f"{path} is not a regular file (a symbolic link or device); "
-                         "guardrails does not write history through it",
-                         fix="remove it: the history file is created anew")
+        raise _not_regular(path, st.st_mode)
+
+
+def _open_append(path: Path) -> int:
+    """``path`` opened to append (created when missing), checked on its descriptor:
+    a symbolic link (``O_NOFOLLOW``), a FIFO or a device (``O_NONBLOCK``: never
+    waits for a reader, then ``fstat``) is refused, whatever was swapped in
+    after :func:`_refuse_link` looked."""
+    flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or os.path.islink(path):
+            raise _not_regular(path, stat.S_IFLNK) from None
+        if exc.errno == errno.ENXIO:  # a FIFO no one reads, a device without a driver
+            raise _not_regular(path, os.lstat(path).st_mode) from None
+        raise UsageError(f"cannot open the history file: {exc.strerror}", file=str(path),
+                         fix="the history folder and its files must be writable") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise _not_regular(path, st.st_mode)
+    return fd
+
+
+def _append_lines(path: Path, data: bytes) -> None:
+    """Append ``data`` to ``path`` in place, on a line of its own."""
+    fd = _open_append(path)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data  # a torn last line stays a line of its own (skipped on read)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        raise UsageError(f"cannot append to the history file: {exc.strerror}",
+                         file=str(path), fix="check the free space and permissions of the "
+                         "history folder; a line cut short is skipped when read") from None
+    finally:
+        os.close(fd)
 
 
 def append(folder: Path, entries: Iterable[Entry]) -> list[Path]:
@@ -183,16 +237,7 @@ def append(folder: Path, entries: Iterable[Entry]) -> list[Path]:
         raise UsageError(f"cannot create the history folder {folder}: {exc.strerror}") from None
     with locked(folder):
         for path, lines in sorted(by_file.items()):
-            _refuse_link(path)
-            try:
-                old = path.read_bytes()
-            except FileNotFoundError:
-                old = b""
-            if old and not old.endswith(b"\n"):
-                old += b"\n"  # a torn last line stays a line of its own (skipped on read)
-            with atomic_writer(path, binary=True) as fh:
-                fh.write(old)
-                fh.write("".join(lines).encode("utf-8"))
+            _append_lines(path, "".join(lines).encode("utf-8"))
     return sorted(by_file)
 
 
@@ -275,6 +320,11 @@ def load(folder: Path, root: Path | None = None) -> Loaded:
                 try:
                     entry = parse_entry(json.loads(raw), where)
                 except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+                    if not raw.endswith(b"\n"):  # the file's last line, cut short
+                        got.warnings.append(
+                            f"{where}: torn last line skipped (a run ended while appending "
+                            "it; the next --record starts on a new line after it)")
+                        continue
                     text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
                     got.warnings.append(f"{where}: corrupt history line skipped ({text})")
                     continue

@@ -16,12 +16,16 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
 from guardrails.errors import UsageError
 
-__all__ = ["read_json", "refuse_constant"]
+__all__ = ["STDIN", "decode_json", "read_json", "read_json_stdin", "refuse_constant"]
+
+#: how errors name standard input (``--baseline -``)
+STDIN = "<stdin>"
 
 
 def refuse_constant(name: str) -> Any:
@@ -55,10 +59,6 @@ def read_json(path: str | Path, *, noun: str, limit: int, fix: str, too_deep: st
                 raw = stream.read(limit + 1)
         finally:
             os.close(fd)
-        if len(raw) > limit:
-            raise UsageError(f"cannot read {noun}: over the {limit // 2**20} MiB limit for "
-                             f"one {noun}", file=shown, fix=fix)
-        text = raw.decode("utf-8")
     except FileNotFoundError:
         what = (f"{noun} is a symbolic link to nothing" if Path(path).is_symlink()
                 else f"{noun} not found")
@@ -66,6 +66,47 @@ def read_json(path: str | Path, *, noun: str, limit: int, fix: str, too_deep: st
     except OSError as exc:
         raise UsageError(f"cannot read {noun}: {exc.strerror or exc}", file=shown,
                          fix=fix) from None
+    return decode_json(raw, shown=shown, noun=noun, limit=limit, fix=fix, too_deep=too_deep)
+
+
+def read_json_stdin(*, option: str, noun: str, limit: int, fix: str, too_deep: str) -> Any:
+    """The decoded JSON of standard input (``option -``), named :data:`STDIN` in errors.
+
+    A terminal is refused (the run would wait for typing that never comes, or
+    for Ctrl-D), and at most ``limit + 1`` bytes are read, so an endless
+    producer (``yes |``) is refused past the limit instead of filling memory.
+    """
+    stream = sys.stdin
+    if stream is None or getattr(stream, "closed", False):
+        raise UsageError(f"standard input is closed, so {option} - has nothing to read",
+                         file=STDIN, fix=fix)
+    try:
+        tty = stream.isatty()
+    except (OSError, ValueError):
+        tty = False
+    if tty:
+        raise UsageError(f"{option} - reads the {noun} from standard input, which is a "
+                         "terminal here", file=STDIN,
+                         fix=f"pipe or redirect the file in ('{option} - < FILE'), or name "
+                         f"it: '{option} FILE'")
+    try:
+        raw = getattr(stream, "buffer", stream).read(limit + 1)
+    except (OSError, ValueError) as exc:  # a host that holds stdin (pytest's capture)
+        raise UsageError(f"cannot read {noun} from standard input: {exc}", file=STDIN,
+                         fix=fix) from None
+    if isinstance(raw, str):  # a text stream without a buffer
+        raw = raw.encode("utf-8", "surrogateescape")
+    return decode_json(raw, shown=STDIN, noun=noun, limit=limit, fix=fix, too_deep=too_deep)
+
+
+def decode_json(raw: bytes, *, shown: str, noun: str, limit: int, fix: str,
+                too_deep: str) -> Any:
+    """``raw`` (at most ``limit`` bytes, else refused) decoded as strict JSON."""
+    if len(raw) > limit:
+        raise UsageError(f"cannot read {noun}: over the {limit // 2**20} MiB limit for "
+                         f"one {noun}", file=shown, fix=fix)
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(f"{noun} is not UTF-8 text (byte offset {exc.start})", file=shown,
                          fix=fix) from None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,8 @@ from guardrails.rulepaths import builtin_packs, display_rule_path, is_builtin, r
 
 # Where they were before guardrails.ruleparams held them (the CLI, tests and plugins
 # import them from here).
-__all__ = ["COMMON_KEYS", "RuleParser", "builtin_rule_ids", "check_schema", "duplicate_errors",
+__all__ = ["COMMON_KEYS", "DECLARED", "RuleParser", "builtin_rule_ids", "check_schema",
+           "declared_rules", "duplicate_errors",
            "fact_kinds", "known_kinds", "override_schema", "threshold_problems"]
 
 
@@ -135,7 +137,18 @@ class RuleParser(RuleEntries):
             if rule is not None:
                 rules.append(rule)
         errors.sort(key=lambda e: (e.line or 0, e.column or 0))
-        raise_all(errors)
+        try:
+            raise_all(errors)
+        except UsageError as exc:
+            # The ids this file declares, for the ids given twice across files: a
+            # file with an error still holds the first copy of an id (see
+            # :func:`duplicate_errors`).
+            setattr(exc, DECLARED, [
+                (f"{pack}::{entry['id']}", shown, (yamlio.nearest(pos, ("rules", i))
+                                                   or (0, 0))[0])
+                for i, entry in enumerate(data["rules"])
+                if isinstance(entry, dict) and isinstance(entry.get("id"), str)])
+            raise
         if ctx is not None and cached is None and not self._kinds_from_sources():
             packcache.store(path, data, pos, ctx, key)
         return rules
@@ -171,16 +184,36 @@ def builtin_rule_ids() -> set[str]:
     return out
 
 
-def duplicate_errors(rules: list[Rule]) -> list[UsageError]:
-    seen: dict[str, Rule] = {}
+#: the attribute of a rule file's load error that lists the ``(full id, file, line)``
+#: of every rule entry with an id in that file (:meth:`RuleParser.parse`)
+DECLARED = "declared_rules"
+
+
+def declared_rules(exc: UsageError) -> list[tuple[str, str, int]]:
+    """The ``(full id, file, line)`` of the rules a file that failed to load declares
+    (none when it failed before its ``pack:`` and ``rules:`` could be read)."""
+    return list(getattr(exc, DECLARED, None) or ())
+
+
+def duplicate_errors(rules: Iterable[Rule | tuple[str, str, int]]) -> list[UsageError]:
+    """An error for every rule id given again, at the repeat, naming the first copy.
+
+    ``rules`` in collection order: the rules collected, and for a file that
+    failed to load the ids it declares (:func:`declared_rules`). So the first
+    copy is the first one written, even when its file (or the copy itself) has
+    another error: the repeat is reported in the same run, against the right
+    file and line.
+    """
+    seen: dict[str, tuple[str, int]] = {}
     out: list[UsageError] = []
     for r in rules:
-        if r.nodeid in seen:
-            first = seen[r.nodeid]
+        nodeid, file, line = (r.nodeid, r.file, r.line) if isinstance(r, Rule) else r
+        if nodeid in seen:
+            first_file, first_line = seen[nodeid]
             out.append(RuleFileError(
-                f"duplicate rule id {r.nodeid!r} (first defined at {first.file}:{first.line})",
-                file=r.file, line=r.line, fix="give each rule of a pack its own id",
+                f"duplicate rule id {nodeid!r} (first defined at {first_file}:{first_line})",
+                file=file, line=line, fix="give each rule of a pack its own id",
             ))
         else:
-            seen[r.nodeid] = r
+            seen[nodeid] = (file, line)
     return out

@@ -38,7 +38,7 @@ from guardrails.manager import (
 )
 from guardrails.model import ExitCode, Outcome, Report, Result, Rule, RuleHelp
 from guardrails.plugin import EvalContext, Source
-from guardrails.rulefile import builtin_rule_ids, duplicate_errors
+from guardrails.rulefile import builtin_rule_ids, declared_rules, duplicate_errors
 from guardrails.rulepaths import resolve_specs_all
 from guardrails.timeutil import parse_now
 from guardrails.waivers import (
@@ -170,21 +170,26 @@ class Session:
             return self.rules
         found, errors = resolve_specs_all(self.config, specs, from_cli=from_cli)
         rules: list[Rule] = []
+        # every id in collection order, a bad file's too: the first copy of an id
+        # given twice is named even when its file has another error
+        declared: list[Rule | tuple[str, str, int]] = []
         try:
             for path in found:
                 try:
                     got = self.pm.hook.guardrails_collect_file(path=path, config=self.config)
                 except UsageError as exc:  # every bad file is reported, like pytest's collection
                     errors.append(exc)
+                    declared += declared_rules(exc)
                     continue
                 if got is None:
                     errors.append(UsageError("no plugin can read this rule file", file=str(path),
                                              fix="rule files are .yaml packs"))
                     continue
                 rules.extend(got)
+                declared += got
         finally:
             packcache.flush()  # the builtin packs kept, all in one file (packcache.py)
-        errors += duplicate_errors(rules)
+        errors += duplicate_errors(declared)
         if not errors:
             try:
                 self._check_focus(rules)

@@ -37,8 +37,10 @@ the real CLI on it, and asserts what the gate promises for bad input:
     env: {NAME: value}         # values expanded; NAMEs ending TOKEN/KEY/SECRET are secrets
     args: [check, --now, 2026-11-20]   # expanded
     subprocess: false          # true: run `python -m guardrails` (implied by signal/stdout)
-    signal: {name: TERM, after: 1.5}   # send a signal to the subprocess (or
-                               # on_request: a path glob: once the server got one)
+    signal: {name: TERM, on_request: /repos/*}   # send a signal to the subprocess
+                               # once the server got a request matching the path glob
+                               # (never after a fixed sleep: a loaded machine may not
+                               # have reached that point yet; ``after`` is refused)
     stdout: closed             # run with stdout closed
     timeout: 20                # a subprocess's hang guard (seconds): past it, "hung"
     held_at_exit, max_rss_mb, regex_steps, rate_limit_wait_at_most:
@@ -60,7 +62,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -368,9 +369,6 @@ def _run_subprocess(spec: dict[str, Any], root: Path, args: list[str],
                           + (out or b"").decode(errors="replace")
                           + (err or b"").decode(errors="replace"))
         proc.send_signal(getattr(signal, "SIG" + str(sig["name"]).upper()))
-    elif sig:
-        time.sleep(float(sig.get("after", 1.0)))
-        proc.send_signal(getattr(signal, "SIG" + str(sig["name"]).upper()))
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -407,6 +405,9 @@ def check(case: Case, outcome: Outcome) -> list[str]:
             problems.append(f"the secret in ${name} was echoed")
     if outcome.changed:
         problems.append(f"user files changed: {outcome.changed}")
+    if (spec.get("signal") or {}).get("on_request") is None and spec.get("signal"):
+        problems.append("signal needs on_request (a path glob): a signal sent after a fixed "
+                        "sleep lands wherever a loaded machine has got to by then")
     if "max_seconds" in spec:
         problems.append("max_seconds judges speed on a shared machine: bound the work "
                         "instead (tests/badguards.py) and keep `timeout` as a hang guard")

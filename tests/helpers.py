@@ -197,6 +197,38 @@ def console_script() -> Path:
     return Path(sys.executable).parent / ("guardrails.exe" if os.name == "nt" else "guardrails")
 
 
+#: the hang guard of :func:`in_child` (seconds): generous, never what a test asserts
+HANG_GUARD = 600
+
+
+def in_child(args: Sequence[str], *, cwd: Path | None = None,
+             timeout: float = HANG_GUARD) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in a child process, killed after ``timeout`` seconds.
+
+    For work that a regression would make endless (a backtracking regex): the
+    child hangs and is killed, and the test fails saying so, instead of the
+    suite hanging. ``python -c CODE`` runs the installed package (``cwd``
+    defaults to the system's temporary folder, never a checkout's root).
+    """
+    import tempfile
+
+    try:
+        return subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                              timeout=timeout, check=False,
+                              cwd=cwd if cwd is not None else tempfile.gettempdir())
+    except subprocess.TimeoutExpired:  # the child is killed by subprocess.run
+        raise AssertionError(f"hung: no exit within {timeout:g} s (a hang guard, not a "
+                             f"speed limit): {' '.join(args)[:200]}") from None
+
+
+def python_in_child(code: str, *, timeout: float = HANG_GUARD) -> str:
+    """The standard output of Python ``code`` run by :func:`in_child`; a failure in
+    the child fails the test with its stderr."""
+    proc = in_child(["-c", textwrap.dedent(code)], timeout=timeout)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
 def without_timings(report: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON report less what varies from run to run, the times taken: the run's
     ``duration`` and ``timings``, the summary's ``duration_s``, each result's ``duration``."""

@@ -90,7 +90,8 @@ class CheckCommand(click.Command):
 @click.option("--group-by", type=click.Choice(["team"]), help="Group evidence by owning team.")
 @click.option("--example", is_flag=True, help="Run on the bundled example org.")
 @click.option("--baseline", "baseline", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Fail only on failures FILE does not know (see --write-baseline).")
+              help="Fail only on failures FILE does not know (see --write-baseline; "
+              "'-': read it from standard input, at most 64 MiB).")
 @click.option("--write-baseline", "write_baseline", metavar="FILE",
               type=click.Path(dir_okay=False),
               help="Record the current failures in FILE, for later --baseline runs "

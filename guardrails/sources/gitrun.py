@@ -61,6 +61,44 @@ def spawn_ok() -> bool:
     return hasattr(select, "poll")
 
 
+def _signal_module() -> Any:
+    """The C module ``_signal`` (the ``signal`` module builds enums at import)."""
+    try:
+        import _signal as module  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - an interpreter without it
+        import signal as module
+    return module
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """For the time of a spawn, SIGINT and SIGTERM are noted instead of raising,
+    then delivered again once the block has stored the child for clean-up.
+
+    A KeyboardInterrupt (Ctrl-C, or SIGTERM as :mod:`guardrails.exits` turns
+    it) raised between ``posix_spawn``/``Popen`` returning and the assignment
+    of its result would lose the child: never killed, never waited for. Only
+    signals whose handler is Python's own are held (a default or ignored
+    disposition raises nothing); a signal mask is not used, as other threads
+    could take the signal instead. Outside the main thread there is nothing to
+    hold: Python runs signal handlers in the main thread only.
+    """
+    sig = _signal_module()
+    held: dict[int, Any] = {}
+    noted: list[int] = []
+    try:
+        with contextlib.suppress(ValueError):  # not the main thread
+            for signum in (sig.SIGINT, sig.SIGTERM):
+                if callable(sig.getsignal(signum)):
+                    held[signum] = sig.signal(signum, lambda n, _frame: noted.append(n))
+        yield
+    finally:
+        for signum, handler in held.items():
+            sig.signal(signum, handler)
+        for signum in dict.fromkeys(noted):  # now the block's child is known
+            sig.raise_signal(signum)
+
+
 def _inherited() -> list[int] | None:
     """Inheritable descriptors above stderr, which subprocess's ``close_fds`` closes in
     the child (posix_spawn hands them on), or None when they cannot be listed."""
@@ -108,25 +146,24 @@ def _spawned(argv: list[str], close: Sequence[int], done: list[Any], nap: bool,
     """
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    try:
-        pid = os.posix_spawn(argv[0], argv, environment(env),
-                             file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2),
-            *((os.POSIX_SPAWN_CLOSE, fd) for fd in close)])
-    except BaseException:
-        for fd in (out_r, out_w, err_r, err_w):
-            os.close(fd)
-        raise
-    os.close(out_w)
-    os.close(err_w)
-    if nap:
-        _bigger_pipe(out_r)
+    pid: int | None = None
     errs: list[bytes] = []
     finished = False
-    import select  # imported already by spawn_ok
-
     try:
+        with _signals_held():  # an interrupt lands after pid is stored, never before
+            pid = os.posix_spawn(argv[0], argv, environment(env),
+                                 file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2),
+                *((os.POSIX_SPAWN_CLOSE, fd) for fd in close)])
+        fd, out_w = out_w, -1  # forgotten before closed: never closed twice
+        os.close(fd)
+        fd, err_w = err_w, -1
+        os.close(fd)
+        if nap:
+            _bigger_pipe(out_r)
+        import select  # imported already by spawn_ok
+
         poller = select.poll()
         for fd in (out_r, err_r):
             poller.register(fd, select.POLLIN)
@@ -152,14 +189,14 @@ def _spawned(argv: list[str], close: Sequence[int], done: list[Any], nap: bool,
     finally:
         # Closed before waiting: interrupted mid-read, git then fails its next
         # write instead of waiting on a full pipe forever.
-        os.close(out_r)
-        os.close(err_r)
-        if not finished:  # interrupted (Ctrl-C, SIGTERM, the reader gave up): killed
-            import signal
-
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        status = os.waitpid(pid, 0)[1]
+        for fd in (out_r, err_r, out_w, err_w):
+            if fd >= 0:
+                os.close(fd)
+        if pid is not None:
+            if not finished:  # interrupted (Ctrl-C, SIGTERM, the reader gave up): killed
+                with contextlib.suppress(OSError):
+                    os.kill(pid, _signal_module().SIGKILL)
+            status = os.waitpid(pid, 0)[1]
     done[:] = [os.waitstatus_to_exitcode(status), b"".join(errs)]
 
 
@@ -205,12 +242,7 @@ class Git:
         if inherited is not None:
             rc, out, err = _spawn(argv, inherited)
         else:
-            import subprocess  # not at import: a warm run needs none (see _spawn)
-
-            proc = subprocess.run(argv, input=input, capture_output=True,
-                                  env=environment(), check=False, encoding="utf-8",
-                                  errors="surrogateescape")
-            rc, out, err = proc.returncode, proc.stdout, proc.stderr
+            rc, out, err = _run(argv, input)
         if rc not in ok:
             raise SourceError("git", f"git {args[0]} failed in {self.path}: "
                               f"{err.strip() or 'exit ' + str(rc)}")
@@ -218,10 +250,7 @@ class Git:
 
     def status(self, *args: str) -> int:
         """Run git for its exit status only (e.g. ``merge-base --is-ancestor``)."""
-        import subprocess
-
-        return subprocess.run(self._argv(args), capture_output=True, check=False,
-                              env=environment()).returncode
+        return _run(self._argv(args), None)[0]
 
     def blocks(self, *args: str) -> Iterator[bytes]:
         """Yield git's stdout as it arrives, in blocks of bytes (as many as a read
@@ -252,22 +281,58 @@ class Git:
         inherited descriptors cannot be listed (subprocess closes them)."""
         import subprocess
 
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=environment(env))
-        assert proc.stdout is not None and proc.stderr is not None
-        fd = proc.stdout.fileno()
-        _bigger_pipe(fd)
+        proc: subprocess.Popen[bytes] | None = None
         err, finished = b"", False
         try:
+            with _signals_held():  # an interrupt lands after proc is stored, never before
+                proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        env=environment(env))
+            assert proc.stdout is not None and proc.stderr is not None
+            fd = proc.stdout.fileno()
+            _bigger_pipe(fd)
             while chunk := os.read(fd, _READ):
                 yield chunk
                 if len(chunk) < _BATCH:
                     time.sleep(_NAP)
             err, finished = proc.stderr.read(), True
         finally:
-            proc.stdout.close()
-            proc.stderr.close()
-            if not finished:  # the reader gave up: as subprocess.run does
-                proc.kill()
-            rc = proc.wait()
-        return rc, err
+            if proc is not None:
+                _reap(proc, finished)
+        assert proc is not None
+        return proc.returncode, err
+
+
+def _reap(proc: Any, finished: bool) -> None:
+    """Close ``proc``'s pipes and wait for it; killed first unless it ``finished``
+    (the reader gave up, or an interrupt): as subprocess.run does."""
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    if not finished:
+        with contextlib.suppress(OSError):
+            proc.kill()
+    proc.wait()
+
+
+def _run(argv: list[str], input: str | None) -> tuple[int, str, str]:
+    """``(exit status, stdout, stderr)`` of ``argv`` through :mod:`subprocess`:
+    ``subprocess.run(..., capture_output=True)``, with the child stored before an
+    interrupt can land (:func:`_signals_held`), then killed and waited for."""
+    import subprocess  # not at import: a warm run needs none (see _spawn)
+
+    proc: subprocess.Popen[str] | None = None
+    finished = False
+    try:
+        with _signals_held():
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None else None,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    env=environment(), encoding="utf-8",
+                                    errors="surrogateescape")
+        out, err = proc.communicate(input)
+        finished = True
+    finally:
+        if proc is not None:
+            _reap(proc, finished)
+    assert proc is not None
+    return proc.returncode, out, err

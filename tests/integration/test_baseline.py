@@ -269,3 +269,103 @@ def test_write_baseline_dash_and_a_report_on_stdout_is_a_usage_error(project: Pa
     res = run_cli(["check", "--write-baseline", "-", "-f", "json", "-o", "r.json"])
     assert res.exit_code == 1 and json.loads(res.stdout)["failures"] == BASELINE
     assert json.loads((project / "r.json").read_text())["summary"]["failed"] == 2
+
+
+def _stdin_cli(args: list[str], text: str | bytes) -> Any:
+    from click.testing import CliRunner
+    from helpers import cli_env
+
+    from guardrails.cli import cli
+
+    return CliRunner().invoke(cli, args, input=text, env=cli_env(), catch_exceptions=False)
+
+
+def test_baseline_dash_reads_standard_input(project: Path) -> None:
+    """``--baseline -``: the baseline piped in, named ``<stdin>`` wherever the run
+    names its baseline; a file named '-' is not read."""
+    (project / "-").write_text("not json")
+    written = json.dumps({"version": 1, "failures": BASELINE})
+    res = _stdin_cli(["check", "--baseline", "-", "-f", "json", "--now", "2026-11-20"],
+                     written)
+    assert res.exit_code == 0, res.output
+    got = results(res.stdout)
+    assert got["people::team-size"]["details"][0] == (
+        "known in baseline <stdin>: all 1 failing subject(s) are baselined")
+    assert json.loads(res.stdout)["baseline"]["file"] == "<stdin>"
+    assert "does not exist yet" not in res.output
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "<stdin>:1:1: baseline file is not valid JSON"),
+    ("{\n  oops", "<stdin>:2:3: baseline file is not valid JSON"),
+    (b"\xff", "<stdin>: baseline file is not UTF-8 text"),
+])
+def test_bad_baseline_on_standard_input_is_named_stdin(project: Path, text: str | bytes,
+                                                       message: str) -> None:
+    res = _stdin_cli(["check", "--baseline", "-"], text)
+    assert res.exit_code == 4
+    assert message in res.stderr and "collected" not in res.stdout
+
+
+def test_baseline_dash_past_64_mib_is_refused(project: Path, tmp_path: Path) -> None:
+    """At most 64 MiB are read from standard input (an endless producer is refused,
+    not held in memory); here a file of 64 MiB and one byte (sparse: no disk)."""
+    big = tmp_path / "big"
+    with big.open("wb") as fh:
+        fh.truncate(64 * 2**20 + 1)
+    with big.open("rb") as stdin:
+        proc = subprocess.run([sys.executable, "-c", "import sys; from guardrails.cli import "
+                               "main; sys.exit(main(sys.argv[1:]))", "check", "--baseline", "-"],
+                              cwd=project, stdin=stdin, capture_output=True, check=False,
+                              timeout=600)  # a hang guard only
+    assert proc.returncode == 4, proc.stderr
+    assert (b"<stdin>: cannot read baseline file: over the 64 MiB limit for one baseline file"
+            in proc.stderr)
+    assert b"Traceback" not in proc.stderr
+
+
+def test_baseline_dash_from_a_terminal_is_refused(project: Path) -> None:
+    """A terminal on stdin would wait for typing: refused at once, with the fix."""
+    pty = pytest.importorskip("pty")
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-c", "import sys; from guardrails.cli import "
+                               "main; sys.exit(main(sys.argv[1:]))", "check", "--baseline", "-"],
+                              cwd=project, stdin=follower, capture_output=True, check=False,
+                              timeout=600)  # a hang guard only: the bug waits for Ctrl-D
+    finally:
+        import os
+
+        os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 4, proc.stderr
+    assert (b"<stdin>: --baseline - reads the baseline file from standard input, which is a "
+            b"terminal here" in proc.stderr)
+    assert b"'--baseline - < FILE'" in proc.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_write_baseline_dash_on_a_full_disk_is_one_line_exit_4(project: Path) -> None:
+    with open("/dev/full", "wb") as full:
+        proc = _subprocess(project, "check", "-q", "--write-baseline", "-", stdout=full)
+    assert proc.returncode == 4, proc.stderr
+    lines = proc.stderr.decode().splitlines()
+    assert lines == ["ERROR: --write-baseline -: cannot write the baseline to standard output: "
+                     "No space left on device, so it was not recorded. Fix: write it to a file "
+                     "with --write-baseline FILE, or check the free space where standard "
+                     "output goes"]
+
+
+def test_write_baseline_dash_to_a_closed_pipe_is_exit_4(project: Path) -> None:
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written: EPIPE
+    try:
+        proc = _subprocess(project, "check", "-q", "--write-baseline", "-", stdout=write)
+    finally:
+        os.close(write)
+    assert proc.returncode == 4, proc.stderr
+    (line,) = proc.stderr.decode().splitlines()
+    assert "--write-baseline -: standard output was closed before the baseline was written" \
+        in line

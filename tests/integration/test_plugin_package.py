@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import write
+from helpers import HANG_GUARD, write
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,8 +58,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(args: list[str], cwd: Path, site: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(site), "NO_COLOR": "1", "COLUMNS": "80"}
     env.pop("GITHUB_STEP_SUMMARY", None)
+    # a hang guard only, never what is asserted: 120 s ran out at load 12
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=120)
+                          capture_output=True, timeout=HANG_GUARD)
 
 
 def test_source_check_and_reporter_from_an_installed_plugin(site: Path, tmp_path: Path) -> None:
@@ -132,7 +133,8 @@ def test_version_lists_the_plugin(site: Path, tmp_path: Path) -> None:
 
 
 def test_plugin_own_tests_use_guardrails_tester(site: Path) -> None:
-    res = run(["-m", "pytest", "-q", "-p", "no:cacheprovider",
+    # -n 0: the checkout's addopts ask for a worker per core, for two tests
+    res = run(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
                str(REPO / "examples" / "plugin" / "tests")], REPO, site)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "2 passed" in res.stdout

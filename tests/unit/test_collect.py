@@ -9,7 +9,7 @@ import pytest
 from helpers import write
 
 from guardrails.config import RunOptions, load_config
-from guardrails.errors import ConfigError, RuleFileError, UsageError
+from guardrails.errors import ConfigError, LoadErrors, RuleFileError, UsageError
 from guardrails.expressions import compile_expression, select, unmatched_names
 from guardrails.model import Rule, Severity
 from guardrails.rulepaths import builtin_packs, resolve_specs
@@ -320,6 +320,58 @@ def test_duplicate_rule_id_across_files(tmp_path: Path) -> None:
     err = collect_error(tmp_path, {"rules/a.yaml": COUNT_RULE, "rules/b.yaml": COUNT_RULE})
     assert (err.file, err.line) == ("rules/b.yaml", 3)
     assert "first defined at rules/a.yaml:3" in err.message
+
+
+NO_BOUNDS = "  - id: b\n    check: count\n    facts: teams\n"  # count needs min or max
+
+
+def _errors(err: UsageError) -> list[tuple[str | None, int | None, str]]:
+    return [(e.file, e.line, e.message)
+            for e in (err.errors if isinstance(err, LoadErrors) else [err])]
+
+
+def test_duplicate_rule_id_when_the_first_file_has_another_error(tmp_path: Path) -> None:
+    """The first copy's file fails to load for another rule: the repeat in the next
+    file is still refused in the same run, naming the first copy (it was not
+    reported at all, then only once a.yaml was fixed)."""
+    err = collect_error(tmp_path, {"rules/a.yaml": COUNT_RULE + NO_BOUNDS,
+                                   "rules/b.yaml": COUNT_RULE})
+    got = _errors(err)
+    assert [(f, n) for f, n, _ in got] == [("rules/a.yaml", 7), ("rules/b.yaml", 3)]
+    assert got[1][2] == "duplicate rule id 'p::a' (first defined at rules/a.yaml:3)"
+
+
+def test_duplicate_rule_id_when_the_first_copy_itself_is_bad(tmp_path: Path) -> None:
+    """Three copies, the first one with an error of its own: both repeats name the
+    first copy (the third was reported against the second, as its first)."""
+    bad_first = COUNT_RULE.replace("    min: 1\n", "")
+    err = collect_error(tmp_path, {"rules/a.yaml": bad_first, "rules/b.yaml": COUNT_RULE,
+                                   "rules/c.yaml": COUNT_RULE})
+    got = _errors(err)
+    assert got[0][:2] == ("rules/a.yaml", 3) and "invalid rule 'a'" in got[0][2]
+    assert got[1:] == [
+        ("rules/b.yaml", 3, "duplicate rule id 'p::a' (first defined at rules/a.yaml:3)"),
+        ("rules/c.yaml", 3, "duplicate rule id 'p::a' (first defined at rules/a.yaml:3)")]
+
+
+def test_duplicate_rule_id_in_one_bad_file(tmp_path: Path) -> None:
+    err = collect_error(tmp_path, {"rules/p.yaml": COUNT_RULE + NO_BOUNDS + COUNT_RULE.split(
+        "rules:\n", 1)[1]})
+    assert ("rules/p.yaml", 10, "duplicate rule id 'p::a' (first defined at rules/p.yaml:3)"
+            ) in _errors(err)
+
+
+def test_validate_names_the_first_copy_in_a_bad_file(tmp_path: Path) -> None:
+    """``guardrails validate`` on the two files (as pre-commit names them) says the same."""
+    from helpers import run_cli
+
+    write(tmp_path, "rules/a.yaml", COUNT_RULE + NO_BOUNDS)
+    write(tmp_path, "rules/b.yaml", COUNT_RULE)
+    write(tmp_path, "guardrails.yaml", "rules:\n  - rules/\n")
+    res = run_cli(["validate", "rules/a.yaml", "rules/b.yaml"])
+    assert res.exit_code == 4
+    assert ("rules/b.yaml:3: duplicate rule id 'p::a' (first defined at rules/a.yaml:3)"
+            in res.output)
 
 
 def test_same_rule_id_in_different_packs_is_fine(tmp_path: Path) -> None:

@@ -6,10 +6,12 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,3 +151,77 @@ def test_a_reader_that_stops_early_leaves_no_git_behind(tmp_path: Path) -> None:
         blocks.close()  # what a parser's exception does to the generator
         # the sleep still runs: git (waiting for it) was killed, not waited for
         assert _alive(_pid_from(pidfile))
+
+
+def _children() -> set[int]:
+    """This process's children that were not waited for (running or zombies)."""
+    me, out = os.getpid(), set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == me:
+                    out.add(int(name))
+    return out
+
+
+def _signal_right_after(spawn: str, made: list[Any]) -> object:
+    """A profile hook that sends this process SIGTERM the moment the spawn returns,
+    before the caller has stored its result: at the c_return of os.posix_spawn,
+    or the return of subprocess.Popen.__init__ (the object made, not yet stored;
+    kept in ``made``, so that no garbage collection waits for it behind the
+    test's back). Deterministic: no sleep, no thread; the hook removes itself."""
+    init = subprocess.Popen.__init__.__code__
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        hit = (event == "c_return" and arg is os.posix_spawn if spawn == "posix_spawn"
+               else event == "return" and frame.f_code is init)
+        if hit:
+            sys.setprofile(None)
+            if spawn != "posix_spawn":
+                made.append(frame.f_locals["self"])
+            signal.raise_signal(signal.SIGTERM)
+
+    return hook
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="lists children in /proc")
+@pytest.mark.parametrize(("spawn", "call"), [
+    ("posix_spawn", "run_status"), ("posix_spawn", "blocks"),
+    ("subprocess", "run_status"), ("subprocess", "blocks"), ("subprocess", "status")])
+def test_a_signal_right_after_the_spawn_leaves_no_git_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spawn: str, call: str) -> None:
+    """SIGTERM (a KeyboardInterrupt in a run, guardrails.exits) arriving between the
+    spawn returning and the child being stored: the interrupt still ends the call,
+    and git is waited for (killed first) instead of left unwaited: a zombie, or a
+    git running on after the run."""
+    from guardrails.exits import sigterm_as_interrupt
+
+    if spawn == "subprocess":
+        monkeypatch.setattr(gitrun, "_inherited", lambda: None)
+    git = Git(_repo(tmp_path))
+    before = _children()
+    made: list[Any] = []
+    try:
+        with sigterm_as_interrupt(), pytest.raises(KeyboardInterrupt):
+            sys.setprofile(_signal_right_after(spawn, made))
+            try:
+                if call == "blocks":
+                    list(git.blocks("--version"))
+                else:
+                    getattr(git, call)("--version")
+            finally:
+                sys.setprofile(None)
+        if spawn == "posix_spawn":
+            assert _children() == before, "git was never waited for"
+        else:
+            (proc,) = made
+            assert proc.returncode is not None, "git was never waited for"
+    finally:
+        for proc in made:
+            proc.kill()
+            proc.wait()
+        for pid in _children() - before:  # what a failure left: killed and waited for
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from helpers import run_cli, write
+from helpers import in_child, python_in_child, run_cli, write
 
 from guardrails.checks.conditions import condition_problems
 from guardrails.checks.templates import evidence_problems, render_template, template_fields
@@ -22,7 +22,6 @@ from guardrails.errors import LoadErrors, UsageError
 from guardrails.expressions import compile_expression
 from guardrails.fastvalid import predicate
 from guardrails.ruleparams import threshold_problems
-from guardrails.saferegex import compile_pattern
 from guardrails.session import Session, build_config
 from guardrails.timeutil import parse_duration
 from guardrails.validation import make_rule_validator, make_validator
@@ -191,25 +190,36 @@ def test_a_remote_ref_is_never_fetched(tmp_path: Path, httpserver) -> None:  # t
 
 
 def test_catastrophic_pattern_runs_in_linear_time() -> None:
-    text = "a" * 100_000 + "b"
-    schema = {"properties": {"title": {"pattern": "^(a+)+$"}}}
-    assert compile_pattern("^(a+)+$").search(text) is None
-    assert make_rule_validator(schema).is_valid({"title": text}) is False
-    fast = predicate(schema, rule=True)
-    assert fast is not None and fast({"title": text}) is False
-    pp = {"patternProperties": {"^(a+)+$": {"type": "integer"}}}
-    assert make_rule_validator(pp).is_valid({text: 1}) is True
+    """In a child process with a hang guard: a backtracking engine would hang the
+    child (killed, the test failed as "hung"), never the suite."""
+    out = python_in_child("""
+        from guardrails.fastvalid import predicate
+        from guardrails.saferegex import compile_pattern
+        from guardrails.validation import make_rule_validator
+
+        text = "a" * 100_000 + "b"
+        schema = {"properties": {"title": {"pattern": "^(a+)+$"}}}
+        pp = {"patternProperties": {"^(a+)+$": {"type": "integer"}}}
+        fast = predicate(schema, rule=True)
+        print(compile_pattern("^(a+)+$").search(text) is None,
+              make_rule_validator(schema).is_valid({"title": text}),
+              fast is not None and fast({"title": text}),
+              make_rule_validator(pp).is_valid({text: 1}))
+    """)
+    assert out.split() == ["True", "False", "False", "True"]
 
 
 def test_each_check_with_catastrophic_pattern_finishes(tmp_path: Path) -> None:
+    """The whole check, in a child process with a hang guard (see above)."""
     write(tmp_path, "org/incidents.yaml",
           f"incidents:\n  - {{id: I-1, created_at: '2026-11-01T00:00:00Z', "
           f"title: '{'a' * 30000}b'}}\n")
     project(tmp_path, {"rules/p.yaml": pack(
         EACH + "    expect: {properties: {title: {pattern: '^(a+)+$'}}}\n")})
-    result = run_cli(["check", "--now", "2026-11-20"])
-    assert result.exit_code == 1
-    assert "1 of 1 incidents fail: I-1" in result.output
+    result = in_child(["-m", "guardrails", "check", "--now", "2026-11-20", "--no-color"],
+                      cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "1 of 1 incidents fail: I-1" in result.stdout
 
 
 # ---------------------------------------------------------------------------
@@ -285,14 +295,22 @@ MANY = {
 }
 MANY_LINES = ["rules/a.yaml:5", "rules/a.yaml:10", "rules/a.yaml:14", "rules/a.yaml:16",
               "rules/b.yaml:4", "rules/b.yaml:5", "guardrails.yaml:5"]
+#: b1 given twice, both copies bad of their own: the repeat is an error too, in the
+#: same run (b.yaml:5 has two), naming the first copy
+TWICE = "rules/b.yaml:5: duplicate rule id 'b::b1' (first defined at rules/b.yaml:3)"
+
+
+def _times(where: str) -> int:
+    return 2 if where == "rules/b.yaml:5" else 1
 
 
 def test_every_error_is_reported_once(tmp_path: Path) -> None:
     err = load_error(tmp_path, MANY, CONFIG + "windwo: 30d\n")
     got = messages(err)
-    assert len(got) == len(MANY_LINES), got
+    assert len(got) == len(MANY_LINES) + 1, got
     for where in MANY_LINES:
-        assert sum(m.startswith(where + ":") for m in got) == 1, (where, got)
+        assert sum(m.startswith(where + ":") for m in got) == _times(where), (where, got)
+    assert sum(m.startswith(TWICE) for m in got) == 1, got
 
 
 def test_check_and_validate_report_the_same_errors(tmp_path: Path) -> None:
@@ -305,9 +323,11 @@ def test_check_and_validate_report_the_same_errors(tmp_path: Path) -> None:
         return {m.group(0) for m in re.finditer(r"(rules/\w\.yaml|guardrails\.yaml):\d+",
                                                 text)}
 
-    assert lines(checked.output) == lines(validated.output) == set(MANY_LINES)
+    # rules/b.yaml:3 is the first copy of b1, which the repeat's error names
+    assert lines(checked.output) == lines(validated.output) == {*MANY_LINES, "rules/b.yaml:3"}
     for where in MANY_LINES:
-        assert validated.output.count(where + ":") == 1
+        assert validated.output.count(where + ":") == _times(where)
+    assert checked.output.count(TWICE) == validated.output.count(TWICE) == 1
 
 
 def test_validate_a_missing_file_is_an_error(tmp_path: Path) -> None:
