@@ -6,7 +6,8 @@ without it, and the rest is not read); ``validate`` (guardrails.precommit)
 sets :func:`collecting`, and the first bad record of a table then sends the
 records after it through the same per-record steps (schema, then the
 normaliser's timestamps, dates and order), each problem kept with its line,
-then the ids of the records that passed are compared. Up to :data:`LIMIT`
+then the ids of the records that passed are compared (every id given again,
+also in a file whose records all pass). Up to :data:`LIMIT`
 problems are shown, in the file's order, then one line says how many more.
 A file that does not parse (YAML, JSON, CSV syntax) has one problem, where
 the reader stopped. Nothing of this runs until a record is bad: a clean file
@@ -70,14 +71,24 @@ def every_problem(
             problems.append((i, duplicate(ident, seen[ident], i)))
         else:
             seen[ident] = i
-    if len(problems) == 1:
-        return first
     problems.sort(key=lambda p: p[0])  # stable: a record's own problem before its id's
-    shown: list[UsageError] = [e for _, e in problems[:limit()]]
-    more = len(problems) - len(shown)
+    return bounded([e for _, e in problems], display)
+
+
+def bounded(problems: list[DataFileError], display: str, total: int | None = None) -> UsageError:
+    """``problems`` (in the file's order, at least one) as one error: the first
+    :func:`limit` of them, then one line counting the rest (``total`` problems in
+    all, when more than those given)."""
+    total = len(problems) if total is None else total
+    if total == 1:
+        return problems[0]
+    from guardrails.fmt import plural
+
+    shown: list[UsageError] = list(problems[:limit()])
+    more = total - len(shown)
     if more:
         shown.append(DataFileError(
-            f"and {more} more problem{'s' if more != 1 else ''} in this file "
+            f"and {plural(more, 'more problem', 'more problems')} in this file "
             f"(the first {len(shown)} are shown)", file=display,
             fix="correct those above and run 'guardrails validate' again"))
     return LoadErrors(shown)

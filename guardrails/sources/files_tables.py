@@ -326,11 +326,24 @@ def check_ids(kind: str, table: Table, upto: int, ids: list[Any] | None = None) 
         ids = [r[id_field] for r in islice(table.records, upto)]
     if len(set(ids)) == len(ids):
         return
+    from guardrails.sources import files_allerrors
+
+    shown = max(files_allerrors.limit(), 1)  # guardrails validate: each id given again
+    found: list[DataFileError] = []
+    total = 0
     seen: dict[str, int] = {}
     for i, ident in enumerate(ids):
         if ident in seen:
-            raise _duplicate(kind, table, ident, seen[ident], i)
-        seen[ident] = i
+            total += 1
+            if len(found) < shown:  # the rest are counted, not described
+                found.append(_duplicate(kind, table, ident, seen[ident], i))
+            elif shown == 1:
+                break  # check: the first alone
+        else:
+            seen[ident] = i
+    if shown == 1:
+        raise found[0]
+    raise files_allerrors.bounded(found, table.display, total)
 
 
 def raise_schema_error(check: RecordCheck, record: Any, table: Table, i: int) -> None:
