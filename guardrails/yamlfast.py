@@ -36,7 +36,7 @@ _MAX_NEST = 40
 #: characters), ':', and the blanks after it; and, when the rest of the line is the
 #: commonest plain scalar, a text from an ASCII letter or one of _/$( holding no ':' or '#'
 #: (so no comment, no inner key, no indicator first), that text as group 2: such a
-#: line of a block mapping is read by this one match (~60% of the example org's
+#: line of a block mapping is read by this one match (~75% of the example org's
 #: values). The text is what _scalar answers for it: itself, unless a YAML 1.1 word.
 #: Dates and numbers are left to _scalar: groups for them made the compile ~1.7M
 #: instructions dearer than they save in a run (benchmarks/RESULTS.md, "s28-startup").
