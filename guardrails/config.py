@@ -28,8 +28,8 @@ from guardrails.configmodel import (
     empty_config,
     known_focuses,
 )
-from guardrails.configtoml import pyproject_table, shown_path, toml_positions
 from guardrails.errors import ConfigError, UsageError, raise_all
+from guardrails.paths import shown_path
 from guardrails.textsafe import excerpt
 from guardrails.timeutil import parse_date, parse_duration, parse_timezone
 from guardrails.waivers import Waiver, unknown_waiver_warning
@@ -42,6 +42,22 @@ __all__ = [
 ]
 
 CONFIG_NAMES = ("guardrails.yaml", "guardrails.yml")
+
+
+# pyproject.toml's [tool.guardrails] is guardrails.configtoml's, imported only for
+# such a config: a run from guardrails.yaml never loads it (nor tomllib).
+def pyproject_table(path: Path) -> dict[str, Any] | None:
+    """:func:`guardrails.configtoml.pyproject_table`."""
+    from guardrails.configtoml import pyproject_table as table
+
+    return table(path)
+
+
+def toml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """:func:`guardrails.configtoml.toml_positions`."""
+    from guardrails.configtoml import toml_positions as positions
+
+    return positions(text)
 
 
 def find_config(start: Path) -> Path | None:

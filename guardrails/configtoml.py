@@ -4,7 +4,7 @@ tomllib reads the file (whole: a TOML error anywhere is the config's error,
 with its line and column); the table must be a table. tomllib keeps no
 positions, so :func:`toml_positions` maps the table's headers and ``key =``
 lines for messages. Finding and validating the config is
-:mod:`guardrails.config`'s.
+:mod:`guardrails.config`'s, which imports this module only for a pyproject.toml.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from guardrails import yamlio
 from guardrails.errors import ConfigError, end_of_text
+from guardrails.paths import shown_path
 
 
 def pyproject_table(path: Path) -> dict[str, Any] | None:
@@ -131,12 +132,3 @@ def toml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
         if k and current is not None:
             pos.setdefault((*current, k.group(1).strip("\"'")), (n, 1))
     return pos
-
-
-def shown_path(path: Path) -> str:
-    """``path`` as messages show it: relative to the working folder when under it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-

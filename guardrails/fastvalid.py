@@ -42,6 +42,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from guardrails.schemapatterns import is_date
+
 Predicate = Callable[[Any], bool]
 
 __all__ = ["Predicate", "every_item", "mentions", "predicate"]
@@ -299,21 +301,9 @@ def _pattern_keyword(compile_pattern: Callable[[str], Any]) -> type:
     return Pattern
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
-
-
-def _is_date(instance: str) -> bool:
-    """jsonschema's ``date`` format check (``jsonschema._format.is_date``)."""
-    from datetime import date
-
-    try:
-        return bool(_DATE.fullmatch(instance) and date.fromisoformat(instance))
-    except ValueError:
-        return False
-
-
 #: formats whose jsonschema check needs no optional package, done the same way
-_FORMATS: dict[str, Callable[[str], bool]] = {"date": _is_date}
+#: (jsonschema's ``date`` is ``jsonschema._format.is_date``)
+_FORMATS: dict[str, Callable[[str], bool]] = {"date": is_date}
 
 
 class _Format:

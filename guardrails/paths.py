@@ -167,3 +167,11 @@ def repository_root(folder: Path) -> Path:
         if os.path.lexists(parent / ".git"):
             return parent
     return start
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as messages show it: relative to the working folder when under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

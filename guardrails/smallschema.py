@@ -17,7 +17,8 @@ jsonschema-rs for a shipped data schema): ``type``, ``enum``, ``const``,
 ``properties``, ``additionalProperties``, ``required``, ``propertyNames``,
 ``minProperties``/``maxProperties``, ``dependentRequired``, ``items``,
 ``prefixItems``, ``minItems``/``maxItems``, ``uniqueItems``, ``minLength``/``maxLength``,
-``pattern`` (Python's ``re``, as fastvalid's custom keyword), ``format:
+``pattern`` (Python's ``re``, as fastvalid's custom keyword, or the same answer by
+string methods, :mod:`guardrails.schemapatterns`), ``format:
 date`` (as fastvalid's custom keyword), ``minimum``, ``maximum``,
 ``exclusiveMinimum``, ``exclusiveMaximum``, ``allOf``, ``anyOf``,
 ``oneOf``, ``not``, ``if``/``then``/``else``, a ``$ref`` to
@@ -46,6 +47,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from guardrails.schemapatterns import SEARCHES, is_date
 from guardrails.smalljson import (
     BIG,
     JSON_TYPES,
@@ -83,7 +85,6 @@ class _Refused(Exception):
 _ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment",
                           "deprecated", "readOnly", "writeOnly"})
 _TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
 def compile_schema(schema: Any) -> Check | None:
@@ -96,18 +97,19 @@ def compile_schema(schema: Any) -> Check | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _search(pattern: str) -> Callable[[str], Any]:
-    return re.compile(pattern).search
+def _search(pattern: str) -> Callable[[str], bool]:
+    """Whether ``re.search(pattern, text)`` finds a match: by string methods for the
+    config schema's patterns (:mod:`guardrails.schemapatterns`, no compile), else by
+    the compiled regex (raising re.error for a pattern Python cannot compile)."""
+    known = SEARCHES.get(pattern)
+    if known is not None:
+        return known
+    search = re.compile(pattern).search
+    return lambda text: search(text) is not None
 
 
-def _is_date(text: str) -> bool:
-    """fastvalid's ``format: date`` keyword (jsonschema's ``is_date``)."""
-    from datetime import date
-
-    try:
-        return bool(_DATE.fullmatch(text) and date.fromisoformat(text))
-    except ValueError:
-        return False
+#: fastvalid's ``format: date`` keyword (jsonschema's ``is_date``)
+_is_date = is_date
 
 
 def _plain(value: Any, depth: int = 0) -> None:
@@ -292,7 +294,7 @@ class _Compiler:
                 search = _search(value)
             except re.error:
                 raise _Refused("a pattern Python cannot compile") from None
-            return "string", lambda v: search(v) is not None
+            return "string", search
         if key == "format":
             if value != "date":
                 raise _Refused("a format other than date")

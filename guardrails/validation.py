@@ -21,11 +21,33 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.errors import UsageError
-from guardrails.jsonvalidators import RefusedRetrieval as RefusedRetrieval
-from guardrails.jsonvalidators import make_rule_validator as make_rule_validator
-from guardrails.jsonvalidators import make_validator as make_validator
 from guardrails.textsafe import excerpt, hide_url_secrets
 from guardrails.yamlio import PathKey, Position, nearest
+
+
+# jsonschema's validators are guardrails.jsonvalidators', imported on first use:
+# a run whose input jsonschema-rs or the small engine answers never loads it.
+def make_validator(schema: Mapping[str, Any]) -> Any:
+    """:func:`guardrails.jsonvalidators.make_validator`."""
+    from guardrails.jsonvalidators import make_validator as make
+
+    return make(schema)
+
+
+def make_rule_validator(schema: Mapping[str, Any]) -> Any:
+    """:func:`guardrails.jsonvalidators.make_rule_validator`."""
+    from guardrails.jsonvalidators import make_rule_validator as make
+
+    return make(schema)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RefusedRetrieval":
+        from guardrails.jsonvalidators import RefusedRetrieval
+
+        return RefusedRetrieval
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 SCHEMA_NAMES = (
     "config", "rules", "report",

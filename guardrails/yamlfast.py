@@ -32,8 +32,16 @@ PathKey = tuple[Any, ...]
 #: Collections nested deeper than this go to PyYAML (which bounds depth itself).
 _MAX_NEST = 40
 
-#: a key as a plain name; libyaml refuses an implicit key of more than 1,024 characters
-_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]{0,999}):(?: +|$)")
+#: a key as a plain name (libyaml refuses an implicit key of more than 1,024
+#: characters), ':', and the blanks after it; and, when the rest of the line is the
+#: commonest plain scalar, a text from an ASCII letter or one of _/$( holding no ':' or '#'
+#: (so no comment, no inner key, no indicator first), that text as group 2: such a
+#: line of a block mapping is read by this one match (~75% of the example org's
+#: values). The text is what _scalar answers for it: itself, unless a YAML 1.1 word.
+#: Dates and numbers are left to _scalar: groups for them made the compile ~1.7M
+#: instructions dearer than they save in a run (benchmarks/RESULTS.md, "s28-startup").
+#: A match ends after the blanks unless group 2 matched (then at the line's end).
+_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]{0,999}):(?:$| +(?:([A-Za-z_/$(][^:#]*)$)?)")
 #: characters of a scalar starting with a digit or sign that may still make it a
 #: number, a date-time or something else YAML 1.1 resolves
 _NUMBERISH = frozenset("0123456789abcdefABCDEFxXoOiInN_:.+-")
@@ -140,7 +148,7 @@ class _Reader:
             m = _KEY.match(content)
             if m is None:
                 raise _Decline
-            key = m.group(1)
+            key, text = m.groups()
             if key in out or key in _WORDS:
                 raise _Decline
             sub = (*path, key)
@@ -148,7 +156,9 @@ class _Reader:
                 pos[sub] = (n + 1, col + 1)
             after = m.end()
             i += 1
-            if after == len(content) or content[after] == "#":
+            if text is not None:  # the value's position is the key's, set above
+                out[key] = _WORDS.get(text, text)
+            elif after == len(content) or content[after] == "#":
                 self.i = i
                 out[key] = self._nested(col, sub, depth)
                 i = self.i
@@ -311,7 +321,8 @@ def _flow(text: str, n: int, col: int, path: PathKey,
         m = _KEY.match(body)
         if m is None:
             raise _Decline
-        key, after = m.group(1), m.end()
+        key = m.group(1)
+        after = m.end() if m.group(2) is None else m.start(2)
         if after < len(key) + 2 or key in out or key in _WORDS:
             raise _Decline
         sub = (*path, key)

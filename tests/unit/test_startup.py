@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import check, modules_after, run_cli
+from helpers import check, example_without_caches, modules_after, run_cli
 
 import guardrails
 from guardrails import cacheprune, installed
@@ -171,6 +171,9 @@ UNNEEDED = {
     # no YAML parsed warm: the config from configcache.load_document, packs and org data
     # from their caches; PyYAML (and its ~20 regexes) is imported by yamlparse on a miss
     "yaml", "guardrails.yamlparse",
+    # jsonschema's validators only for what jsonschema decides; pyproject.toml's reader
+    # only for a config there
+    "guardrails.jsonvalidators", "guardrails.configtoml", "tomllib",
 }
 
 
@@ -190,6 +193,13 @@ def test_a_files_only_check_imports_no_git_http_sarif_or_junit(tmp_path: Path) -
     assert sorted(m for m in mods if m.startswith(("guardrails.sources", "guardrails.checks",
                                                    "guardrails.reporters"))) == []
     assert "pluggy" not in mods and "importlib.metadata" not in mods
+
+
+def test_a_check_without_caches_imports_no_toml_or_jsonschema_validators(
+        tmp_path: Path) -> None:
+    ran = example_without_caches(tmp_path)
+    assert not {"guardrails.jsonvalidators", "guardrails.configtoml", "tomllib"} & ran.modules
+    assert "guardrails.validation" in ran.modules and "guardrails.config" in ran.modules
 
 
 @pytest.mark.parametrize("text", [

@@ -261,3 +261,46 @@ def test_errors_are_pyyamls(tmp_path: Path) -> None:
 def test_a_cold_run_of_the_example_imports_no_pyyaml(tmp_path: Path) -> None:
     ran = example_without_caches(tmp_path)
     assert "yaml" not in ran.modules, ran.output
+
+
+# A line "key: value" whose value is plain text from a letter or _/$( with no ':' or
+# '#' is read by the key's match alone; every other value still goes through the
+# scalar reader or to PyYAML. Each text here: read (True) or declined (False), and
+# when read, PyYAML's answer.
+@pytest.mark.parametrize(("text", "read"), [
+    ("a: plain words here\n", True),
+    ("a: yes\nb: Off\nc: null\nd: ~\ne: y\n", True),
+    ("a: $HOME/x\nb: _x\nc: /p/q\nd: (p) r\n", True),
+    ("a: x\u00a0y\nb: caf\u00e9\nc: \u00e9t\u00e9\n", True),
+    ("a: x  y\nb: it's\nc: say \"hi\"\nd: a[0]\ne: x, y\nf: x?\ng: x-\n", True),
+    ("a: x@y.z\nb: x|y\nc: x>y\nd: x*y\ne: x&y\nf: x!y\ng: x%y\n", True),
+    # colons in values
+    ("a: http://x.y/z\n", True), ("a: b:c\n", True), ("a: x:\n", False),
+    ("a: b: c\n", False), ("a: x :y\n", True), ("a: 10:30\n", False),
+    ("a: 2026-10-02T10:00:00+00:00\n", True), ("a: delivery::small\n", True),
+    # comments
+    ("a: x # c\n", True), ("a: x #c\nb: y#z\n", True), ("a: x#y # z\n", True),
+    ("a: # c\n  b: 1\n", True), ("a: x\n# c: d\nb: y  # e: f\n", True),
+    ("a: 'x' # c\n", True), ("a: [x, y] # c\n", True),
+    # quoted keys and values
+    ("'a': 1\n", False), ('"a": 1\n', False), ("a: 'x: y'\n", True),
+    ('a: "x # y"\n', True), ("a: 'yes'\nb: \"1.5\"\n", True), ("a: 'it''s'\n", False),
+    # flow style
+    ("a: [x, y, 1, yes]\n", True), ("a: {k: v, n: 2}\n", True), ("a: {k: v w}\n", True),
+    ("a: {k: http://x}\n", False), ("a: {k:v}\n", False), ("a: [x, [y]]\n", False),
+    ("a: [x,\n  y]\n", False), ("a: {k: 'v'}\n", True), ("- {k: v}\n- [x]\n", True),
+    # tabs
+    ("a:\tx\n", False), ("a: x\ty\n", False), ("a:\n\t- x\n", False),
+    # anchors, aliases, tags
+    ("a: &x y\nb: *x\n", False), ("a: x &y\n", True), ("a: !!str x\n", False),
+    ("a: !t x\n", False), ("a: x !y\n", True), ("<<: {k: v}\n", False),
+    # multi-line
+    ("a: x\n  y\n", False), ("a: x\n y: z\n", False), ("a: |\n  x\n", False),
+    ("a: >-\n  x\n  y\n", False), ("a: 'x\n  y'\n", False), ("a:\n  b: x\n  c: y\nd: z\n", True),
+    ("- k: x\n  m: y\n- k: z\n", True), ("a: x\nb:\n  - y\n  - z w\n", True),
+    # numbers and dates after a key still take the scalar reader
+    ("a: 1\nb: -2\nc: 1.5\nd: 2026-10-02\ne: 90d\nf: 1.0e+5\n", False),
+    ("a: 1\nb: -2\nc: 1.5\nd: 2026-10-02\ne: 90d\n", True),
+])
+def test_keyed_values_are_read_as_pyyaml_reads_them(text: str, read: bool) -> None:
+    assert _agree(text) is read, text
