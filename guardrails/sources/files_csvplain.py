@@ -12,8 +12,10 @@ text the cells of a line are exactly ``line.split(",")`` (without a quote
 csv reads nothing else) and each row is one line, so :func:`plain_records`
 splits a block of lines, turns the rows into columns (``zip``), strips,
 interns and converts a column at a time (``map``), and builds each record
-with ``dict(compress(zip(names, values), cells))``, which keeps exactly the
-non-empty cells, in column order: the records the row loop builds.
+of exactly the non-empty cells, in column order (the records the row loop
+builds): a block of many rows with a function generated for its header
+(:mod:`guardrails.sources.files_csvbuild`, one dict display a row), a small
+one with ``dict(compress(zip(names, values), cells))``.
 
 It declines (None) rather than decides: anything outside that form (a quote
 anywhere, a ``\r`` not ending a line or a mix of line endings, NUL, a line
