@@ -198,7 +198,7 @@ def json_item_lines(text: str) -> list[int]:
         return lines
 
 
-def jsonl_records(text: str, display: str) -> tuple[list[Any], list[int], bool]:
+def jsonl_records(data: bytes, display: str) -> tuple[list[Any], list[int], bool]:
     """One JSON value a line, blank lines allowed: (records, their lines, whether a null may be
     among them).
 
@@ -206,13 +206,13 @@ def jsonl_records(text: str, display: str) -> tuple[list[Any], list[int], bool]:
     hook per object, as json's ``object_pairs_hook`` was) and shares
     repeated strings through its cache (one object for each repeated key
     and short value: 100,000 pull requests held 165 MiB decoded by json,
-    84 MiB by jiter). It reads the UTF-8 bytes of each line. A line it does
+    84 MiB by jiter). It reads the UTF-8 bytes of each line of ``data`` (the
+    file's own bytes, no BOM: files_formats.read_jsonl_file). A line it does
     not take, or that may hold what jiter accepts and guardrails does not (a
     number overflowing to infinity, ``\\u`` escapes, deep nesting), goes to
     :func:`load_json` for the verdict and the message.
     tests/unit/test_jsonl_fast.py holds the two paths to one verdict.
     """
-    data = text.encode()
     slow = _slow_lines(data)
     from_json = jiter.from_json
     records: list[Any] = []
