@@ -12,8 +12,10 @@ text the cells of a line are exactly ``line.split(",")`` (without a quote
 csv reads nothing else) and each row is one line, so :func:`plain_records`
 splits a block of lines, turns the rows into columns (``zip``), strips,
 interns and converts a column at a time (``map``), and builds each record
-with ``dict(compress(zip(names, values), cells))``, which keeps exactly the
-non-empty cells, in column order: the records the row loop builds.
+of exactly the non-empty cells, in column order (the records the row loop
+builds): a block of many rows with a function generated for its header
+(:mod:`guardrails.sources.files_csvbuild`, one dict display a row), a small
+one with ``dict(compress(zip(names, values), cells))``.
 
 It declines (None) rather than decides: anything outside that form (a quote
 anywhere, a ``\r`` not ending a line or a mix of line endings, NUL, a line
@@ -34,9 +36,14 @@ from collections.abc import Callable, Sequence
 from itertools import compress, repeat
 from typing import Any
 
+from guardrails.sources.files_csvbuild import FULL, WHEN_CELL, WHEN_VALUE, builder
+
 #: characters of lines turned into records at a time (then up to the next line
 #: end): bounds the lines, rows and columns a block makes beside the records
 BLOCK_CHARS = 1 << 16
+#: rows of a block from which its records are built by a generated function
+#: (guardrails.sources.files_csvbuild); below, ``dict(compress(...))`` a row
+BUILD_AT = 256
 #: what str.strip removes besides the line feed (ASCII: str.isspace); a text
 #: holding none of them, and only ASCII, has no cell to strip
 _ASCII_SPACE = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
@@ -105,6 +112,9 @@ def plain_records(text: str, columns: tuple[str, ...], convert: list[Convert], s
             return None  # a blank line, a row too wide or too narrow: the row loop's
         cells: list[Any] = []
         values: list[Any] = []
+        # how each named column's cells are kept (files_csvbuild), for a block of rows
+        # enough to pay for compiling a record builder (~25 us a column, once a header)
+        how: list[int] | None = [] if len(rows) >= BUILD_AT else None
         for name, column in zip(columns, zip(*rows, strict=True), strict=True):
             if not name:
                 continue
@@ -127,8 +137,16 @@ def plain_records(text: str, columns: tuple[str, ...], convert: list[Convert], s
                 except ValueError:
                     return None  # the row loop words it, at its line
             values.append(col)
+            if how is not None:
+                how.append(FULL if all(cells[-1]) else WHEN_VALUE if conv is None else WHEN_CELL)
         del rows
-        if plain_values:
+        build = builder(names, tuple(how)) if how is not None else None
+        if build is not None and how is not None:
+            # the cells of a converted column that may be empty decide its records (0 is
+            # a value), after the values: the builder's rows
+            tests = [c for c, h in zip(cells, how, strict=True) if h == WHEN_CELL]
+            build(zip(*values, *tests, strict=True), records)
+        elif plain_values:
             records.extend([dict(compress(zip(names, r, strict=True), r))
                             for r in zip(*cells, strict=True)])
         else:

@@ -124,16 +124,17 @@ class RecordCheck:
         return err
 
 
-def file_known_valid(check: RecordCheck, suffix: str, text: str) -> bool:
+def file_known_valid(check: RecordCheck, suffix: str, text: str | bytes) -> bool:
     """Whether every record of a file of exactly this text was valid under ``check``'s
-    schema in an earlier run with this code (then no schema engine is needed)."""
+    schema in an earlier run with this code (then no schema engine is needed).
+    ``text`` as bytes: ASCII (read_jsonl_file), the same length as its text."""
     from guardrails import verdictcache
 
     return (len(text) <= verdictcache.MAX_BYTES and verdictcache.active()
-            and verdictcache.known_valid(f"{check.key}:{suffix}", text))
+            and verdictcache.known_valid(f"{check.key}:{suffix}", _text(text)))
 
 
-def remember_file(check: RecordCheck, suffix: str, text: str) -> None:
+def remember_file(check: RecordCheck, suffix: str, text: str | bytes) -> None:
     """Keep that every record of a file of this text is valid (the loop found no error)."""
     from guardrails import verdictcache
 
@@ -141,7 +142,11 @@ def remember_file(check: RecordCheck, suffix: str, text: str) -> None:
     # encoding and BLAKE2 of a whole file (~50 ms a run of a 100k org's two 20 MB
     # JSON Lines files), kept a verdict no run could read.
     if len(text) <= verdictcache.MAX_BYTES and verdictcache.active():
-        verdictcache.remember(f"{check.key}:{suffix}", text)
+        verdictcache.remember(f"{check.key}:{suffix}", _text(text))
+
+
+def _text(text: str | bytes) -> str:
+    return text if isinstance(text, str) else text.decode("ascii")
 
 
 def _cannot_tell(records: Any) -> bool:
@@ -161,10 +166,7 @@ def record_check(schema_name: str, definition: str | None = None) -> RecordCheck
 def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
     """Parse one data file's text according to its suffix."""
     if not text.strip():
-        raise DataFileError(
-            "the file is empty", file=display, line=1,
-            fix=f"add {layout.what} records, or delete the file",
-        )
+        raise _empty(display, layout)
     if suffix == ".csv":
         return read_csv(text, display, layout)
     if suffix == ".jsonl":
@@ -190,6 +192,13 @@ def read_table(text: str, display: str, suffix: str, layout: Layout) -> Table:
 
         refuse_escaped_nul(table, display)
     return table
+
+
+def _empty(display: str, layout: Layout) -> DataFileError:
+    return DataFileError(
+        "the file is empty", file=display, line=1,
+        fix=f"add {layout.what} records, or delete the file",
+    )
 
 
 #: YAML texts up to this size are parsed with their positions at once (~1.5x the
@@ -261,10 +270,45 @@ def _key_line(text: str, key: str) -> int | None:
 
 def read_jsonl(text: str, display: str) -> Table:
     """One JSON value a line; blank lines are allowed (see :func:`files_json.jsonl_records`)."""
+    return _jsonl_table(text.encode(), display)
+
+
+def _jsonl_table(data: bytes, display: str) -> Table:
     from guardrails.sources.files_json import jsonl_records
 
-    records, starts, nulls = jsonl_records(text, display)
+    records, starts, nulls = jsonl_records(data, display)
     return Table(display, records, starts=_compact(starts), nulls=nulls)
+
+
+#: what str.strip removes of ASCII text (str.isspace): bytes.strip() keeps \x1c-\x1f
+_ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def read_jsonl_file(raw: bytes, display: str, layout: Layout) -> tuple[Table, str | bytes]:
+    """A JSON Lines file's table from its bytes, as :func:`read_table` reads its text,
+    and the text (the bytes themselves when they are ASCII) for the verdict cache.
+
+    jiter reads the file's own UTF-8 bytes (a BOM stripped): a text decoded only to be
+    encoded again was a 25 MB copy each way, both alive beside the records, at 100,000
+    pull requests. Text that is not ASCII is still decoded, once, for the error
+    on bytes that are not UTF-8 and for the empty file's test (str.strip's white space).
+    """
+    data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw  # utf-8-sig's BOM
+    text: str | bytes
+    if data.isascii():
+        text = data
+        empty = not data.strip(_ASCII_SPACE)
+    else:
+        text = yamlio.decode_text(raw, display)
+        empty = not text.strip()
+    if empty:
+        raise _empty(display, layout)
+    table = _jsonl_table(data, display)
+    if b"\\u0000" in data:  # spells_nul(text, json=True), in the bytes
+        from guardrails.sources.files_nul import refuse_escaped_nul
+
+        refuse_escaped_nul(table, display)
+    return table, text
 
 
 def _compact(starts: Sequence[int]) -> Sequence[int]:

@@ -30,6 +30,7 @@ from guardrails.sources.files_formats import (
     Table,
     always_valid,
     file_known_valid,
+    read_jsonl_file,
     read_table,
     record_check,
     remember_file,
@@ -63,11 +64,12 @@ def layout_of(kind: str, keys: tuple[str, ...]) -> Layout:
 
 def parse_table(name: str, path: Path, display: str, layout: Callable[[], Layout],
                 cache: FactCache | None, opener: SafeOpener | None = None,
-                ) -> tuple[Table, str | None, Stored | None]:
+                ) -> tuple[Table, str | bytes | None, Stored | None]:
     """The table of a tabular file: ``(table, text, pending)``.
 
     From the cache (``text`` None) when a run with this code found these very
-    bytes valid: no parser, no schema engine. Else parsed from ``text``;
+    bytes valid: no parser, no schema engine. Else parsed from ``text`` (a JSON
+    Lines file's bytes when they are ASCII: read_jsonl_file);
     ``pending`` is then what to hand :meth:`FactCache.store` once every record
     passed (taken now, before the records are changed in place). ``opener``:
     what opens the file checked (guardrails.safeopen).
@@ -79,15 +81,19 @@ def parse_table(name: str, path: Path, display: str, layout: Callable[[], Layout
         table, pending = cache.table(name, suffix, raw, display)
         if table is not None:
             return table, None, None
-    text = yamlio.decode_text(raw, display)
-    del raw  # a big file's bytes are not kept beside its text
-    table = read_table(text, display, suffix, layout())
+    text: str | bytes
+    if suffix == ".jsonl":  # jiter reads the bytes (the text only when not ASCII)
+        table, text = read_jsonl_file(raw, display, layout())
+    else:
+        text = yamlio.decode_text(raw, display)
+        del raw  # a big file's bytes are not kept beside its text
+        table = read_table(text, display, suffix, layout())
     if pending is not None and cache is not None:
         pending = cache.snapshot(pending, table)
     return table, text, pending
 
 
-def checked_records(kind: str, table: Table, text: str | None, suffix: str,
+def checked_records(kind: str, table: Table, text: str | bytes | None, suffix: str,
                     timezone: tzinfo | None) -> list[dict[str, Any]]:
     """Validate (unless known valid) and normalise ``table``'s records in place;
     ``text`` None: the records came from the cache, found valid to the byte."""

@@ -12,6 +12,7 @@ gives the value ``load_json`` gives (same types: ``1``, ``1.0`` and
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from helpers import fuzz_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from guardrails import yamlio
 from guardrails.errors import DataFileError
 from guardrails.sources import files_json
 from guardrails.sources.files_formats import read_jsonl
@@ -227,3 +229,35 @@ def test_generated_files_read_as_line_by_line(lines: list[str]) -> None:
     assert len(got) == len(expected)
     for g, e in zip(got, expected, strict=True):
         assert g[0] == e[0] and _same(g[1], e[1]) and g[2:] == e[2:], (text[:200], got, expected)
+
+
+def _risky_lines(data: bytes) -> set[int]:
+    """_slow_lines's answer worked out a line at a time with regular expressions."""
+    lines: set[int] = set()
+    offset = 0
+    for n, line in enumerate(data.split(b"\n"), 1):
+        if (b"\\u" in line or re.search(rb"[0-9]{210}", line)
+                or line.count(b"[") + line.count(b"{") > yamlio.MAX_DEPTH
+                or any(files_json._ends_number(data, offset + m.start())
+                       for m in re.finditer(rb"(?=[eE][-+]?[0-9]{3})", line))):
+            lines.add(n)
+        offset += len(line) + 1
+    return lines
+
+
+_RISKY_PIECES = st.sampled_from([b"e", b"E", b"-", b"+", b"0", b"9", b"1", b".", b"[", b"{",
+                                 b"]", b"\n", b" ", b":", b",", b'"', b"a", b"\\u",
+                                 b"1e400", b"2E-300", b"x9e999", b" 3e+999", b",7E+123", b"0" * 215,
+                                 b"[" * 40])
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(300), deadline=None)
+@given(st.lists(_RISKY_PIECES, max_size=80).map(b"".join), st.integers(1, 12))
+def test_the_risky_lines_are_found_in_any_chunking(data: bytes, chunk: int) -> None:
+    """Exponents (bytes.find of e000, e-000, e+000 in the digits-as-zero copy), digit
+    runs, escapes and deep lines: the lines a line-by-line regex search finds,
+    wherever the chunks end."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(files_json, "_CHUNK", chunk)
+        assert files_json._slow_lines(data) == _risky_lines(data)
