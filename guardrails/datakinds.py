@@ -191,11 +191,17 @@ def _by_id(store: JoinStore, kind: str) -> dict[Any, dict[str, Any]]:
     so it is not kept for the run.
     """
     facts = store.by_kind.get(kind, [])
+    index = getattr(store, "index", None)
 
     def build() -> dict[Any, dict[str, Any]]:
-        return {f["id"]: f for f in facts if "id" in f}
+        table = {f["id"]: f for f in facts if "id" in f}
+        # A fact each, none null: every fact has an id of its own, what the index's
+        # unique() would learn again from a list and a set of the ids (FactIndex.known_unique)
+        known = getattr(index, "known_unique", None)
+        if known is not None and len(table) == len(facts) and None not in table:
+            known(kind, facts)
+        return table
 
-    index = getattr(store, "index", None)
     if index is None:
         return build()
     # keyed by the list too: a join store whose facts of the kind changed since

@@ -152,6 +152,9 @@ class FactIndex:
         #: knows already (FactStore.distinct_ids): then :meth:`unique` makes no set of ids
         self._distinct = distinct
         self._unique: dict[tuple[str, str], list[Fact]] = {}
+        #: kind -> its facts, the list a join found each with an ``id`` of its own
+        #: (:meth:`known_unique`)
+        self._known: dict[str, Sequence[Fact]] = {}
         self._production: dict[str, list[Fact]] = {}
         self._timelines: dict[str, Timeline[Fact]] = {}
         self._first: dict[str, dict[str, Any]] = {}
@@ -172,13 +175,23 @@ class FactIndex:
         """Forget what :meth:`memo` made for ``key`` (a table only the joins read)."""
         self._memo.pop(key, None)
 
+    def known_unique(self, kind: str, facts: Sequence[Fact]) -> None:
+        """Note that each of ``facts`` has an ``id`` of its own (present, not null, no
+        two equal), as a join learnt making its table of them by id: when ``facts``
+        is the very list the index reads for ``kind``, :meth:`unique` answers it
+        without a list and a set of every id (the deployments' and incidents'
+        tables of the joins: ~120,000 ids a 100k run, benchmarks/RESULTS.md,
+        "s28-cold100k")."""
+        self._known[kind] = facts
+
     def unique(self, kind: str, key: str = "id") -> list[Fact]:
         """The facts of ``kind``, each id once (the first gathered wins)."""
         out = self._unique.get((kind, key))
         if out is None:
             facts = self._facts_of(kind)
-            if (key == "id" and self._distinct is not None and isinstance(facts, list)
-                    and self._distinct(kind, facts)):
+            if key == "id" and isinstance(facts, list) and (
+                    self._known.get(kind) is facts
+                    or (self._distinct is not None and self._distinct(kind, facts))):
                 out = facts  # what unique() answers for facts with ids of their own
             else:
                 out = unique(facts, key)
