@@ -24,8 +24,9 @@ instead of a reporter crashing on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from guardrails import later
 from guardrails.results import Evidence
@@ -65,7 +66,7 @@ def described_later(subject: str, make: Callable[[], str], url: str | None = Non
     if _at_once:
         return Evidence(subject, make(), url, team)
     evidence = Evidence(subject, "", url, team)
-    later.fill_later(evidence, _DETAIL, lambda e: _detail(make, e))
+    later.fill_later(evidence, _DETAIL, partial(_detail, make))
     return evidence
 
 
@@ -77,21 +78,28 @@ def attributed_later(subject: str, make: Callable[[], tuple[str, str | None]],
         detail, team = make()
         return Evidence(subject, detail, url, team)
     evidence = Evidence(subject, "", url)
-    later.fill_later(evidence, _DETAIL_TEAM, lambda e: _detail_team(make, e))
+    later.fill_later(evidence, _DETAIL_TEAM, partial(_detail_team, make))
     return evidence
 
 
-def team_later(evidence: Evidence, find: Callable[[Evidence], str | None]) -> None:
+def teams_later(evidence: Iterable[Evidence], find: Callable[[Evidence], str | None]) -> None:
     """The runner's attribution (:func:`guardrails.runner.attribute_teams`): an item
-    without a team gets ``find(evidence)`` as its team when it is first read; one
-    whose team the check makes later gets it where the check's is none."""
-    if later.amend(evidence, "team", find):
-        return
-    if not evidence.team:
-        if _at_once:
-            evidence.team = find(evidence)
-            return
-        later.fill_later(evidence, _TEAM, lambda e: (find(e),))
+    without a team gets ``find(item)`` as its team when it is first read; one whose
+    team the check makes later gets it where the check's is none."""
+    fill = partial(_team, find)
+    pending, amend, fill_later = later.pending, later.amend, later.fill_later
+    for e in evidence:
+        if pending(e) and amend(e, "team", find):
+            continue
+        if not e.team:
+            if _at_once:
+                e.team = find(e)
+            else:
+                fill_later(e, _TEAM, fill)
+
+
+def _team(find: Callable[[Evidence], str | None], evidence: Evidence) -> tuple[str | None]:
+    return (find(evidence),)
 
 
 @contextmanager

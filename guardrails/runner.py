@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from guardrails.errors import SourceError, UsageError
-from guardrails.evidencelater import team_later
+from guardrails.evidencelater import teams_later
 from guardrails.facts import FactStore
 from guardrails.model import CheckResult, Evidence, Outcome, Result, Rule
 from guardrails.plugin import EvalContext, hookimpl
@@ -134,7 +134,7 @@ def attribute_teams(result: Result, ctx: EvalContext) -> None:
     """Fill in the owning team of evidence and measures the check did not attribute.
 
     An evidence item's team is found when first read
-    (:func:`guardrails.evidencelater.team_later`): the first question builds a
+    (:func:`guardrails.evidencelater.teams_later`): the first question builds a
     table of its kind's ids, and a report that shows no team (the terminal
     without ``--group-by team``) reads few or none of ~10,000 items.
     """
@@ -146,9 +146,7 @@ def attribute_teams(result: Result, ctx: EvalContext) -> None:
                 m.team = index.get(m.subject)
     if not result.evidence:
         return
-    find = partial(_team_of, ctx)
-    for e in result.evidence:
-        team_later(e, find)
+    teams_later(result.evidence, partial(_team_of, ctx))
 
 
 def _team_of(ctx: EvalContext, evidence: Evidence) -> str | None:

@@ -16,7 +16,7 @@ from guardrails.evidencelater import (
     attributed_later,
     described_later,
     made_at_once,
-    team_later,
+    teams_later,
 )
 from guardrails.results import Evidence, place_later, place_pending
 
@@ -106,8 +106,7 @@ def test_runner_team_fills_in_only_where_the_check_gave_none() -> None:
     none = attributed_later("change/b", lambda: ("d", None))
     plain = Evidence("incident/INC-1", "d")
     given = Evidence("incident/INC-2", "d", team="given")
-    for e in (has, none, plain, given):
-        team_later(e, find)
+    teams_later([has, none, plain, given], find)
     assert asked == []  # nothing asked until read
     assert [e.team for e in (has, none, plain, given)] == [
         "check-team", "from-index", "from-index", "given"]
@@ -119,7 +118,7 @@ def test_groups_wait_apart_and_fill_apart() -> None:
     reading one group's field fills that group only."""
     made: list[str] = []
     ev = described_later("deployment/d-9", lambda: made.append("detail") or "w")  # type: ignore[func-returns-value]
-    team_later(ev, lambda e: made.append("team") or "t")  # type: ignore[func-returns-value]
+    teams_later([ev], lambda e: made.append("team") or "t")  # type: ignore[func-returns-value]
 
     def find(e: Evidence) -> tuple[str, int, bool, str]:
         made.append("place")
@@ -146,7 +145,7 @@ def test_made_at_once_gives_the_same_evidence() -> None:
     with made_at_once():
         ev = attributed_later("change/c", lambda: ("d", None))
         plain = Evidence("incident/INC-3", "d")
-        team_later(plain, lambda e: "web")
+        teams_later([plain], lambda e: "web")
         assert not later.pending(ev) and not later.pending(plain)
     assert ev == Evidence("change/c", "d") and plain.team == "web"
     assert later.pending(described_later("x/1", lambda: "d"))  # lazy again after the block
@@ -172,7 +171,7 @@ def test_random_reads_in_any_order_give_the_eager_values() -> None:
         lazy = (attributed_later("s/1", lambda d=detail, t=check_team: (d, t), url=url)
                 if rnd.random() < 0.5 else described_later("s/1", lambda d=detail: d, url=url,
                                                            team=check_team))
-        team_later(lazy, lambda e, t=index_team: t)
+        teams_later([lazy], lambda e, t=index_team: t)
         place_later(lazy, lambda e, p=place: p)
         order = list(fields)
         rnd.shuffle(order)
