@@ -58,8 +58,24 @@ def percentile(values: Iterable[float], p: float) -> float:
 
 
 def _handle(handle: object) -> str:
-    """Handles compare case-insensitively and without a leading ``@``."""
+    """Handles compare case-insensitively and without a leading ``@``.
+
+    A few hundred people write and review ~25,000 changes a 90-day window at
+    100k: each text is made once (a bounded table of the texts seen), not two
+    to three times a change (strip, lstrip, lower and str each time).
+    """
+    if type(handle) is str:
+        known = _HANDLES.get(handle)
+        if known is None:
+            if len(_HANDLES) >= 4096:
+                _HANDLES.clear()
+            known = _HANDLES[handle] = handle.strip().lstrip("@").lower()
+        return known
     return str(handle).strip().lstrip("@").lower()
+
+
+#: handle as written -> as compared (_handle)
+_HANDLES: dict[str, str] = {}
 
 
 def _merged(changes: Iterable[Fact], start: datetime, end: datetime) -> list[Fact]:
