@@ -180,7 +180,7 @@ class FactIndex:
         two equal), as a join learnt making its table of them by id: when ``facts``
         is the very list the index reads for ``kind``, :meth:`unique` answers it
         without a list and a set of every id (the deployments' and incidents'
-        tables of the joins: ~100,000 ids a 100k run, benchmarks/RESULTS.md,
+        tables of the joins: ~120,000 ids a 100k run, benchmarks/RESULTS.md,
         "s28-cold100k")."""
         self._known[kind] = facts
 

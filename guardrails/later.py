@@ -21,6 +21,7 @@ samples at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 _LATER = "_later"
@@ -30,38 +31,89 @@ def fill_later(obj: Any, names: tuple[str, ...], fill: Callable[[Any], tuple[Any
                keep: tuple[str, ...] = ()) -> None:
     """Take ``names`` out of ``obj`` (but those in ``keep``), to be filled with
     ``fill(obj)``'s values, one for each of ``names`` in order, when first read. A
-    field still present (in ``keep``, or set since) keeps its value."""
+    field still present (in ``keep``, or set since) keeps its value.
+
+    A record may have several such groups (an evidence item's detail from its check,
+    its team from the runner, its place from the source): reading a field fills its
+    own group only. A name already waiting in another group is refused (ValueError):
+    :func:`amend` changes what that group gives instead.
+    """
     state = obj.__dict__
+    groups = state.get(_LATER)
+    if groups is not None:
+        for waiting, _ in groups:
+            for name in names:
+                if name in waiting:
+                    raise ValueError(f"{name} is already filled later")
     for name in names:
         if name not in keep:
             del state[name]
-    state[_LATER] = (names, fill)
+    if groups is None:
+        state[_LATER] = [(names, fill)]
+    else:
+        groups.append((names, fill))
 
 
-def pending(obj: Any) -> bool:
-    """Whether ``obj`` has fields still to be filled."""
-    return _LATER in obj.__dict__
+def amend(obj: Any, name: str, fix: Callable[[Any], Any]) -> bool:
+    """When ``name`` waits in a group of :func:`fill_later`: that group gives
+    ``fix(obj)`` for it where its own fill gives a false value (None, ``""``).
+    Whether it waits (else nothing is done)."""
+    groups = obj.__dict__.get(_LATER)
+    for i, (names, fill) in enumerate(groups or ()):
+        if name in names:
+            groups[i] = (names, partial(_amended, fill, names.index(name), fix))
+            return True
+    return False
+
+
+def _amended(fill: Callable[[Any], tuple[Any, ...]], at: int, fix: Callable[[Any], Any],
+             obj: Any) -> tuple[Any, ...]:
+    values = fill(obj)
+    if values[at]:
+        return values
+    return (*values[:at], fix(obj), *values[at + 1:])
+
+
+def pending(obj: Any, name: str | None = None) -> bool:
+    """Whether ``obj`` has fields still to be filled (with ``name``: that one)."""
+    groups = obj.__dict__.get(_LATER)
+    if groups is None:
+        return False
+    return name is None or any(name in names for names, _ in groups)
 
 
 def filled(obj: Any, name: str) -> Any:
-    """A record's ``__getattr__``: fill its fields left by :func:`fill_later`."""
+    """A record's ``__getattr__``: fill the group of its fields left by
+    :func:`fill_later` that holds ``name``."""
     state = obj.__dict__
-    later = state.get(_LATER)
-    if later is None or name not in later[0]:
+    groups = state.get(_LATER)
+    for group in groups or ():
+        names, fill = group
+        if name in names:
+            break
+    else:
         raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
-    names, fill = later
-    for key, value in zip(names, fill(obj), strict=True):
+    values = fill(obj)  # the group waits until its fill succeeded (a retry raises again)
+    for key, value in zip(names, values, strict=True):
         state.setdefault(key, value)
-    state.pop(_LATER, None)
+    groups = state.get(_LATER)  # as the fill left them (it may have filled others)
+    if groups is not None:
+        for i, g in enumerate(groups):
+            if g is group:
+                del groups[i]
+                break
+        if not groups:
+            del state[_LATER]
     return state[name]
 
 
 def state(obj: Any) -> dict[str, Any]:
     """A record's ``__getstate__``: its fields, filled first (for copy and pickle)."""
-    later = obj.__dict__.get(_LATER)
-    if later is not None:
-        filled(obj, later[0][0])
-    return obj.__dict__  # type: ignore[no-any-return]
+    while True:
+        groups = obj.__dict__.get(_LATER)
+        if not groups:
+            return obj.__dict__  # type: ignore[no-any-return]
+        filled(obj, groups[0][0][0])
 
 
 def no_class_defaults(cls: type, names: tuple[str, ...]) -> None:

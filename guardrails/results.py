@@ -83,7 +83,10 @@ class Evidence:
 
 #: the fields place_later fills when first read (no class-level defaults: guardrails.later)
 _PLACE = ("file", "line", "record", "url")
-later.no_class_defaults(Evidence, _PLACE)
+#: the fields a check or the runner may leave to be made when first read
+#: (guardrails.evidencelater): no class-level defaults either
+_WORDS = ("detail", "team")
+later.no_class_defaults(Evidence, _PLACE + _WORDS)
 #: what a find() of place_later answers: file, line, record, url
 Place = tuple[str | None, int | None, bool, str | None]
 
@@ -92,7 +95,7 @@ def place_pending(evidence: Evidence) -> bool:
     """Whether ``evidence``'s place is still to be found (:func:`place_later`): its
     ``file``, ``line`` and ``record`` then name a data record's row or nothing, never a
     place a check chose, and its ``url`` is the record's when the check gave none."""
-    return later.pending(evidence)
+    return later.pending(evidence, "file")
 
 
 def place_later(evidence: Evidence, find: Callable[[Evidence], Place]) -> None:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from guardrails import fmt
@@ -20,6 +21,7 @@ from guardrails.checks.common import metric_label, no_data
 from guardrails.checks.conditions import RuleParamErrors
 from guardrails.checks.selection import CONDITION, DURATION, FILTERS, Selecting
 from guardrails.datakinds import BUILTIN
+from guardrails.evidencelater import described_later
 from guardrails.facts import subject
 from guardrails.fastvalid import predicate
 from guardrails.kinds import KindRegistry
@@ -67,10 +69,17 @@ class EachCheck(Selecting):
             failing = run.failing(raw)
             if run.errors:
                 return run.error_result(len(raw))
-            evidence = [Evidence(subject(kind, f, ctx.store.kinds),
-                                 render_evidence(template, kind, f, run.facts)
-                                 if template else run.detail(), url=f.get("url"),
-                                 team=_team_of(f)) for f in failing]
+            kinds = ctx.store.kinds
+            if template:  # rendered when first read (~5,000 items at 100k, five shown)
+                evidence = [described_later(subject(kind, f, kinds),
+                                            partial(render_evidence, template, kind, f,
+                                                    run.facts),
+                                            url=f.get("url"), team=_team_of(f))
+                            for f in failing]
+            else:
+                detail = run.detail()  # the same words for every fact
+                evidence = [Evidence(subject(kind, f, kinds), detail, url=f.get("url"),
+                                     team=_team_of(f)) for f in failing]
             return _each_result(kind, evidence, len(raw))
         if run is not None and run.errors:
             return run.error_result(len(raw))
@@ -82,10 +91,11 @@ class EachCheck(Selecting):
             if fast is not None:
                 if fast(view):
                     continue  # jsonschema-rs: same verdict as jsonschema, much faster
-                if template:  # failed, and the rule words its own evidence
-                    evidence.append(Evidence(subject(kind, fact, ctx.store.kinds),
-                                             render_evidence(template, kind, fact, conv),
-                                             url=fact.get("url"), team=_team_of(fact)))
+                if template:  # failed, and the rule words its own evidence (when read)
+                    evidence.append(described_later(
+                        subject(kind, fact, ctx.store.kinds),
+                        partial(render_evidence, template, kind, fact, conv),
+                        url=fact.get("url"), team=_team_of(fact)))
                     continue
             if expect is None:
                 expect = make_rule_validator(rule.params["expect"])

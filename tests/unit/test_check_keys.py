@@ -65,3 +65,16 @@ def test_review_gap_answers_as_every_review_read() -> None:
         if reviews or rnd.random() < 0.5:
             change["reviews"] = reviews
         assert delivery._review_gap(change) == _review_gap(change), change
+
+
+def test_handles_from_the_table_are_the_plain_definition() -> None:
+    """delivery._handle keeps each text's compared form in a bounded table: the same
+    answer as the plain definition for texts, repeats, non-texts, and past the bound."""
+    rnd = random.Random(28)
+    delivery._HANDLES.clear()
+    for i in range(10_000):
+        raw: object = rnd.choice([f" @User{rnd.randrange(5000)} ", f"@@ALICE{i % 7}", "",
+                                  "  ", rnd.randrange(50), None, f"bob{i}"])
+        assert delivery._handle(raw) == str(raw).strip().lstrip("@").lower()
+        assert len(delivery._HANDLES) <= 4096
+    assert delivery._handle("@Al ") == "al" and delivery._HANDLES["@Al "] == "al"

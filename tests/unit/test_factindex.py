@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from guardrails.errors import SourceError
 from guardrails.factindex import Timeline, unique
-from guardrails.facts import FactStore
+from guardrails.facts import FactStore, join
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -189,3 +189,57 @@ def test_unique_by_the_stores_id_table_is_unique_of_the_facts() -> None:
     store.id_table("commits")
     assert not store.distinct_ids("commits", store.by_kind["commits"])
     assert len(store.index.unique("commits", "sha")) == 1
+
+
+class _Fact(dict):  # type: ignore[type-arg]
+    """A fact that counts how often its id is read with ``get`` (what unique() reads)."""
+
+    reads = 0
+
+    def get(self, key, default=None):  # type: ignore[no-untyped-def]
+        if key == "id":
+            _Fact.reads += 1
+        return super().get(key, default)
+
+
+def test_unique_known_from_the_joins_tables_is_unique_of_the_facts() -> None:
+    """The joins' tables by id (deployments, incidents) tell the index when every fact
+    has an id of its own (FactIndex.known_unique): ``unique`` is then the store's list
+    itself, reading no id again; with a duplicate, a null id or ids alike as values
+    (``1`` and ``1.0``) it is what :func:`unique` answers, as without the joins."""
+    rng = random.Random(28)
+    known = 0
+    for n in range(300):
+        stores = []
+        for kind in ("deployments", "incidents"):
+            facts = []
+            for i in range(rng.randrange(1, 7)):
+                pick = rng.randrange(8)
+                # (a null deployment id is left out: the deployments join reads an
+                # incident without caused_by as naming it)
+                ident: object = (f"x-{i}" if pick < 5 else f"x-{rng.randrange(3)}"
+                                 if pick == 5 else None if pick == 6 and kind == "incidents"
+                                 else rng.choice([1, 1.0]))
+                facts.append(_Fact({"id": ident, "n": i, "status": "success",
+                                    "finished_at": datetime(2026, 1, 1 + i, tzinfo=UTC),
+                                    "created_at": datetime(2026, 1, 1 + i, tzinfo=UTC)}))
+            stores.append((kind, facts))
+        store = FactStore()
+        for kind, facts in stores:
+            store.add(kind, facts, "files")
+        joined = n % 3 != 0
+        if joined:  # the tables made, or not: the same answer
+            join(store)
+        for kind, _ in stores:
+            own = store.by_kind[kind]
+            before = _Fact.reads
+            got = store.index.unique(kind)
+            read = _Fact.reads - before
+            assert [id(f) for f in got] == [id(f) for f in unique(own)], (n, kind)
+            ids = [dict.get(f, "id") for f in own]
+            if joined and None not in ids and len(set(ids)) == len(ids):
+                assert got is own and read == 0  # known: no id read again
+                known += 1
+            else:
+                assert read > 0
+    assert known > 50  # the case the joins tell was met

@@ -100,3 +100,98 @@ def test_dangling_change_references_in_lists_are_still_named() -> None:
     assert len(named) == 2
     assert "deployment d-1 names change c-9" in named[0]
     assert "deployment d-3 names change {'not': 'a ref'}" in named[1]
+
+
+def _naive_dangling(store: FactStore) -> list[str]:
+    """The dangling-reference warnings as the plain definition gives them: a set of
+    every referenced kind's ids and aliases as text, each reference looked up in it."""
+    from guardrails.facts import DANGLING_SHOWN, _label, _looks_like_sha
+
+    out: list[str] = []
+    facts, kinds = store.by_kind, store.kinds
+
+    def warn(text: str) -> None:  # as FactStore.warn: each warning once
+        if text not in out:
+            out.append(text)
+
+    for target in kinds.values():
+        present = facts.get(target.name) if target.commit_refs else target.name in facts
+        referring = [(k.name, name) for k in kinds.values()
+                     for name, to in k.references.items() if to == target.name]
+        if not present or not referring:
+            continue
+        rows = facts[target.name]
+        ids = {str(f[target.id_field]) for f in rows
+               if target.id_field and target.id_field in f}
+        for alias in target.aliases:
+            ids |= {str(f[alias]) for f in rows if f.get(alias)}
+        for kind, name in referring:
+            missing = 0
+            for f in facts.get(kind, ()):
+                value = f.get(name)
+                if value is None:
+                    continue
+                for ref in value if isinstance(value, list) else (value,):
+                    if str(ref) in ids or (target.commit_refs and _looks_like_sha(str(ref))):
+                        continue
+                    missing += 1
+                    if missing <= DANGLING_SHOWN:
+                        warn(f"{store.where(kind, f, name)}{kinds.singular(kind)} "
+                                   f"{_label(kinds[kind], f)}names {target.singular} {ref}, "
+                                   "which is not in the data")
+            if missing > DANGLING_SHOWN:
+                warn(f"... and {missing - DANGLING_SHOWN} more {kinds.singular(kind)} "
+                           f"{name} reference(s) to a {target.singular} that is not in the "
+                           "data")
+    return out
+
+
+def test_dangling_references_are_those_of_the_plain_definition() -> None:
+    """The check reads the store's id table where it holds exactly the ids' texts and
+    the aliases only for a reference the ids do not name: the same warnings as a set of
+    every id and alias, for ids duplicated, null, missing, numbers ("3" and 3), merge
+    shas, references of every type (a list, an unhashable item, a commit sha), the
+    table made before the check or not."""
+    rnd = random.Random(28)
+    used_table = 0
+    for seed in range(300):
+        n = rnd.randrange(1, 30)
+        changes = []
+        for i in range(n):
+            pick = rnd.randrange(6 if seed % 2 else 10)  # half the orgs: ids of their own
+            c: dict = {"id": f"c-{i}" if pick < 6 else f"c-{rnd.randrange(n)}" if pick == 6
+                       else i if pick == 7 else None}
+            if pick == 9:
+                del c["id"]
+            if rnd.random() < 0.3:
+                c["merge_sha"] = rnd.choice([f"{i:07x}z", f"{i:040x}", "", str(i)])
+            changes.append(c)
+        teams = [{"id": f"t-{i}", "github": f"gh-{i}" if i % 2 else None} for i in range(3)]
+
+        def ref(n: int = n) -> object:
+            return rnd.choice([
+                f"c-{rnd.randrange(n + 3)}", rnd.randrange(n + 3), f"{rnd.randrange(99):040x}",
+                f"{rnd.randrange(n):07x}z", str(rnd.randrange(n)), None, {"not": "a ref"}])
+
+        deps = [{"id": f"d-{i}", "status": "success", "finished_at": T0,
+                 # one text or none in place of a list too (the joins read lists)
+                 "changes": (rnd.choice([f"c-{rnd.randrange(n + 3)}", None])
+                             if rnd.random() < 0.2
+                             else [ref() for _ in range(rnd.randrange(4))])}
+                for i in range(rnd.randrange(40))]
+        goals = [{"id": f"g-{i}", "team": rnd.choice(["t-1", "gh-1", "t-9", 7, None])}
+                 for i in range(rnd.randrange(5))]
+        store = FactStore()
+        for kind, facts in (("changes", changes), ("deployments", deps), ("teams", teams),
+                            ("goals", goals)):
+            if kind != "goals" or goals:
+                store.add(kind, facts, "test")
+        if seed % 3 == 0:
+            store.id_table("changes")  # made before the check
+        expected = _naive_dangling(store)
+        join(store)
+        assert [w for w in store.warnings if " names " in w or " more " in w] == \
+            [w for w in expected if " names " in w or " more " in w], seed
+        if store.id_texts("changes") is not None:
+            used_table += 1
+    assert used_table > 50

@@ -1,0 +1,114 @@
+"""Evidence whose words and team are made when a report first reads them.
+
+A failed rule over 100,000 facts names thousands of subjects: small-batches
+~15,000 oversized changes, postmortem-exists ~5,000 incidents, change
+failure rate ~4,500 deployments. Each item's ``detail`` (an f-string of
+dates and sizes, a rendered template) and its ``team`` (a lookup through the
+run's team index, whose first question builds a table of the kind's ids) were
+made for every item, while the terminal report without ``-v`` shows five a
+rule and ``-q`` none (benchmarks/RESULTS.md, "s28-cold100k"). Made here on the
+first read instead (:mod:`guardrails.later`): to every reader (reporters,
+waivers, ``--group-by team``, the baseline, ``==``, copies, pickles) they are
+plain attributes with the very values they had when made at once.
+
+For a check (a plugin's too): :func:`described_later` and
+:func:`attributed_later` give an :class:`~guardrails.results.Evidence` like the
+one made with the text at once. ``make`` runs after the check returned, maybe
+never: it must read only what cannot change (the facts and a source's tables
+are read-only once gathered, docs/plugins.md "Facts") and only what the check
+already found usable (a key it read, a timestamp it compared), so that it
+cannot fail where making the text at once would have. Should it raise all the
+same, the detail says so (``(detail not made: KeyError: 'x')``, no team)
+instead of a reporter crashing on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from functools import partial
+
+from guardrails import later
+from guardrails.results import Evidence
+
+#: made at once instead (:func:`made_at_once`): what the tests compare the reports with
+_at_once = False
+
+_DETAIL = ("detail",)
+_DETAIL_TEAM = ("detail", "team")
+_TEAM = ("team",)
+
+
+def _failed(exc: Exception) -> str:
+    return f"(detail not made: {type(exc).__name__}: {exc})"[:500]
+
+
+def _detail(make: Callable[[], str], evidence: Evidence) -> tuple[str]:
+    try:
+        return (make(),)
+    except Exception as exc:  # noqa: BLE001 - a report shows it rather than crashing
+        return (_failed(exc),)
+
+
+def _detail_team(make: Callable[[], tuple[str, str | None]],
+                 evidence: Evidence) -> tuple[str, str | None]:
+    try:
+        detail, team = make()
+    except Exception as exc:  # noqa: BLE001 - a report shows it rather than crashing
+        return _failed(exc), None
+    return detail, team
+
+
+def described_later(subject: str, make: Callable[[], str], url: str | None = None,
+                    team: str | None = None) -> Evidence:
+    """``Evidence(subject, make(), url=url, team=team)``, ``make()`` called when its
+    ``detail`` is first read (see the module's docstring for what ``make`` may read)."""
+    if _at_once:
+        return Evidence(subject, make(), url, team)
+    evidence = Evidence(subject, "", url, team)
+    later.fill_later(evidence, _DETAIL, partial(_detail, make))
+    return evidence
+
+
+def attributed_later(subject: str, make: Callable[[], tuple[str, str | None]],
+                     url: str | None = None) -> Evidence:
+    """Evidence whose ``detail`` and ``team`` are ``make()``'s ``(detail, team)``,
+    called when either is first read."""
+    if _at_once:
+        detail, team = make()
+        return Evidence(subject, detail, url, team)
+    evidence = Evidence(subject, "", url)
+    later.fill_later(evidence, _DETAIL_TEAM, partial(_detail_team, make))
+    return evidence
+
+
+def teams_later(evidence: Iterable[Evidence], find: Callable[[Evidence], str | None]) -> None:
+    """The runner's attribution (:func:`guardrails.runner.attribute_teams`): an item
+    without a team gets ``find(item)`` as its team when it is first read; one whose
+    team the check makes later gets it where the check's is none."""
+    fill = partial(_team, find)
+    pending, amend, fill_later = later.pending, later.amend, later.fill_later
+    for e in evidence:
+        if pending(e) and amend(e, "team", find):
+            continue
+        if not e.team:
+            if _at_once:
+                e.team = find(e)
+            else:
+                fill_later(e, _TEAM, fill)
+
+
+def _team(find: Callable[[Evidence], str | None], evidence: Evidence) -> tuple[str | None]:
+    return (find(evidence),)
+
+
+@contextmanager
+def made_at_once() -> Iterator[None]:
+    """Evidence made in this block gets its words and team at once, as before this
+    module: the tests compare every report of a run made so with the usual one."""
+    global _at_once
+    before, _at_once = _at_once, True
+    try:
+        yield
+    finally:
+        _at_once = before
