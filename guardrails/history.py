@@ -202,12 +202,21 @@ def _open_append(path: Path) -> int:
     return fd
 
 
+def _byte_at(fd: int, offset: int) -> bytes:
+    """The byte at ``offset`` (``os.pread`` where there is one; appends ignore the
+    file position either way)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, 1, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # pragma: no cover - Windows
+    return os.read(fd, 1)  # pragma: no cover
+
+
 def _append_lines(path: Path, data: bytes) -> None:
     """Append ``data`` to ``path`` in place, on a line of its own."""
     fd = _open_append(path)
     try:
         size = os.fstat(fd).st_size
-        if size and os.pread(fd, 1, size - 1) != b"\n":
+        if size and _byte_at(fd, size - 1) != b"\n":
             data = b"\n" + data  # a torn last line stays a line of its own (skipped on read)
         view = memoryview(data)
         while view:
