@@ -74,19 +74,25 @@ def test_a_named_pack_outside_a_rule_folder_is_still_validated(project: Path) ->
     assert code == 4 and lines and lines[0].startswith("builtin:extra.yaml:2"), lines
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS as Linux sets it")
-def test_a_named_yaml_file_of_gigabytes_is_not_read_whole(project: Path) -> None:
-    with open(project / "dump.yaml", "wb") as fh:
-        fh.truncate(3 << 30)  # sparse: no disk used; a whole read takes 3 GiB of memory
+def validate_capped(project: Path, mib: int, *files: str,
+                    **env: str) -> subprocess.CompletedProcess[str]:
+    """``guardrails validate FILES`` in a process of at most ``mib`` MiB of address space."""
 
     def cap() -> None:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+        resource.setrlimit(resource.RLIMIT_AS, (mib << 20, mib << 20))
 
-    proc = subprocess.run([sys.executable, "-m", "guardrails", "validate", "dump.yaml"],
+    return subprocess.run([sys.executable, "-m", "guardrails", "validate", *files],
                           cwd=project, preexec_fn=cap, capture_output=True, text=True,
-                          timeout=120, check=False)
+                          timeout=120, check=False, env={**os.environ, **env})
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS as Linux sets it")
+def test_a_named_yaml_file_of_gigabytes_is_not_read_whole(project: Path) -> None:
+    with open(project / "dump.yaml", "wb") as fh:
+        fh.truncate(3 << 30)  # sparse: no disk used; a whole read takes 3 GiB of memory
+    proc = validate_capped(project, 1536, "dump.yaml")
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     # no guardrails file (no pack: it could be read): passed over, as any other file
     assert proc.returncode == 0, proc.stderr
@@ -117,15 +123,7 @@ def test_a_named_yaml_file_under_the_limit_is_not_read_whole_to_classify(project
     # to learn whether it is a pack (it was read whole: a MemoryError under this cap)
     with open(project / "dump.yaml", "wb") as fh:
         fh.truncate(1 << 30)  # sparse zeros: no disk used, no line, no pack
-
-    def cap() -> None:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (768 << 20, 768 << 20))
-
-    proc = subprocess.run([sys.executable, "-m", "guardrails", "validate", "dump.yaml"],
-                          cwd=project, preexec_fn=cap, capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = validate_capped(project, 768, "dump.yaml")
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert proc.returncode == 0, proc.stderr
 
@@ -136,16 +134,8 @@ def test_a_dot_git_file_is_read_for_its_gitdir_line_only(project: Path) -> None:
     # a .git file (a worktree's) holds one short line: 4 KiB of it are read, not 1 GiB
     with open(project / ".git", "wb") as fh:
         fh.truncate(1 << 30)
-
-    def cap() -> None:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (768 << 20, 768 << 20))
-
     write(project, "extra.yaml", "pack: extra\nrules: 3\n")
-    proc = subprocess.run([sys.executable, "-m", "guardrails", "validate", "extra.yaml"],
-                          cwd=project, preexec_fn=cap, capture_output=True, text=True,
-                          timeout=120, check=False, env={**os.environ, "PRE_COMMIT": "1"})
+    proc = validate_capped(project, 768, "extra.yaml", PRE_COMMIT="1")
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert proc.returncode == 4 and proc.stderr.startswith("extra.yaml:2"), proc.stderr
 
