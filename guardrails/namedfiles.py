@@ -4,9 +4,10 @@ pre-commit names every committed file matching the hook's pattern, links
 included, so each is judged as ``check`` would meet it: a data file or a rule
 file by its own name (its folder resolved, not the file: a link's name says
 what it claims to hold, and ``check`` refuses a link out of the root there),
-a YAML file elsewhere by a cheap ``pack:`` test read as every input is read
+a YAML file elsewhere by a cheap ``pack:`` test opened as every input is
 (:func:`guardrails.yamlio.read_bytes`: a link to ``/proc/kmsg`` or a file of
-gigabytes is no pack, never waited on nor read whole). Kept apart from
+gigabytes is no pack, never waited on) and read a megabyte at a time, never
+whole. Kept apart from
 :mod:`guardrails.precommit`, which runs the validation and prints its errors.
 """
 
@@ -25,22 +26,62 @@ RULE_SUFFIXES = (".yaml", ".yml")
 
 
 def is_pack(path: Path) -> bool:
-    """A YAML file whose top level has ``pack:`` (cheap text test, no parsing).
+    """A YAML file with a line starting ``pack:`` (cheap text test, no parsing).
 
-    Read as every input file is (:func:`guardrails.yamlio.read_bytes`): a
-    regular file only, opened without blocking, at most the loader's limit.
-    A named file may be a link to anything (pre-commit passes a committed
-    link to ``/proc/kmsg``, which a plain read waits on forever, or to a
-    file of gigabytes, read whole); one that cannot be read so is no pack."""
+    Opened as every input file is (:func:`guardrails.yamlio.read_bytes`): a
+    regular file only, opened without blocking, at most the loader's limit; a
+    named file may be a link to anything (pre-commit passes a committed link to
+    ``/proc/kmsg``, which a plain read waits on forever), and one that cannot be
+    read so is no pack. Read in chunks of :data:`SNIFF_CHUNK`, stopping at the
+    first ``pack:`` line, never whole: a YAML dump of a gigabyte named on the
+    command line costs a megabyte of memory to classify, not a gigabyte."""
     if path.suffix not in RULE_SUFFIXES:
         return False
-    from guardrails.yamlio import read_bytes
+    import stat
 
     try:
-        text = read_bytes(path).decode("utf-8", errors="replace")
-    except UsageError:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
         return False
-    return any(line.startswith("pack:") for line in text.splitlines())
+    try:
+        from guardrails.yamlbase import MAX_FILE_BYTES
+
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            return False
+        tail = b"\n"  # the file's start is a line's start
+        left = MAX_FILE_BYTES
+        while left > 0:
+            chunk = os.read(fd, min(left, SNIFF_CHUNK))
+            if not chunk:
+                return False
+            left -= len(chunk)
+            if _pack_line(tail + chunk):
+                return True
+            tail = chunk[-7:]  # a line break (up to 3 bytes) and "pack" cut by the chunk's end
+        return False  # grown past the loader's limit while read: no file it reads
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+#: how much of a named YAML file :func:`is_pack` holds at once
+SNIFF_CHUNK = 1 << 20
+#: the line breaks of str.splitlines (as the test read the decoded text), in UTF-8
+_BREAKS = frozenset(b"\n\r\x0b\x0c\x1c\x1d\x1e")
+_WIDE_BREAKS = (b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")
+
+
+def _pack_line(buf: bytes) -> bool:
+    """Whether ``pack:`` starts a line of ``buf`` after its first byte (a match at 0
+    lies in the bytes kept from the chunk before, already tested)."""
+    i = buf.find(b"pack:", 1)
+    while i > 0:
+        if buf[i - 1] in _BREAKS or buf[max(i - 3, 0):i].endswith(_WIDE_BREAKS):
+            return True
+        i = buf.find(b"pack:", i + 1)
+    return False
 
 
 def in_rule_folder(path: Path, folder: Path) -> bool:

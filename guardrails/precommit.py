@@ -274,8 +274,9 @@ def _git_dir(start: Path) -> Path | None:
         if dot_git.is_dir():
             return dot_git
         if dot_git.is_file():
-            try:
-                text = dot_git.read_text(encoding="utf-8", errors="replace")[:4096]
+            try:  # a gitdir line is short: its first 4 KiB, not the whole file
+                with open(dot_git, "rb") as fh:
+                    text = fh.read(4096).decode("utf-8", errors="replace")
             except OSError:
                 return None
             if text.startswith("gitdir:"):

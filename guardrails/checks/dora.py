@@ -27,7 +27,6 @@ from datetime import datetime
 from guardrails.checks.dora_common import (
     Fact,
     Sample,
-    count,
     environment,
     production,
     slowest,
@@ -35,6 +34,7 @@ from guardrails.checks.dora_common import (
 from guardrails.checks.dora_stability import change_failure_rate, time_to_restore
 from guardrails.checks.shipped import shipped_in
 from guardrails.datakinds import natural_key
+from guardrails.fmt import plural
 from guardrails.model import Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
 from guardrails.series import build_columns, median
@@ -52,7 +52,7 @@ def deployment_frequency(
     env = environment(rule)
     deployments = ctx.facts("deployments")
     prod = production(ctx, env, start, end)
-    details = [ctx.window_text(rule), f"{count(len(prod), env + ' deployment')} in window"]
+    details = [ctx.window_text(rule), f"{plural(len(prod), env + ' deployment')} in window"]
     if not prod:
         # Zero deployments is reported as "no data" rather than 0 per week: an
         # export that stops before the window looks the same, and the rule's
@@ -118,15 +118,15 @@ def lead_time(ctx: EvalContext, rule: Rule, start: datetime, end: datetime) -> M
         seconds_of.append(seconds)
 
     details = [ctx.window_text(rule),
-               f"{count(len(samples), 'change')} shipped by {env} deployments in window"]
+               f"{plural(len(samples), 'change')} shipped by {env} deployments in window"]
     if dropped:
-        details.append(f"{count(dropped, 'non-positive lead time')} dropped "
+        details.append(f"{plural(dropped, 'non-positive lead time')} dropped "
                        "(change timestamp at or after its deployment)")
     if no_start:
-        details.append(f"{count(no_start, 'change')} without first_commit_at, created_at "
+        details.append(f"{plural(no_start, 'change')} without first_commit_at, created_at "
                        "or commit time skipped")
     if unknown:
-        details.append(f"{count(unknown, 'shipped reference')} matching no change or commit")
+        details.append(f"{plural(unknown, 'shipped reference')} matching no change or commit")
     if not samples:
         if not deployments:
             reason = "no deployments data"

@@ -54,11 +54,6 @@ def known_by(ts: datetime | None, end: datetime) -> bool:
     return ts is None or ts < end
 
 
-def count(n: int, noun: str) -> str:
-    """``1 open incident``, ``2 open incidents``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 #: ``(seconds, subject, detail)``; the detail may be a callable making the text.
 Sample: TypeAlias = tuple[float, str, str | Callable[[], str]]
 

@@ -18,7 +18,6 @@ from guardrails import fmt
 from guardrails.checks.dora_common import (
     Fact,
     Sample,
-    count,
     environment,
     known_by,
     production,
@@ -162,7 +161,7 @@ def time_to_restore(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
         seconds_of.append(seconds)
 
     details = [ctx.window_text(rule),
-               f"{count(len(samples), 'resolved incident')} created in window"]
+               f"{fmt.plural(len(samples), 'resolved incident')} created in window"]
     details += fmt.excluded(still_open, "open incident")
     details += fmt.excluded(dropped, "incident", "resolved before opened", contradictory=True)
     if not samples:

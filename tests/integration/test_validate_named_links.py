@@ -74,19 +74,25 @@ def test_a_named_pack_outside_a_rule_folder_is_still_validated(project: Path) ->
     assert code == 4 and lines and lines[0].startswith("builtin:extra.yaml:2"), lines
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS as Linux sets it")
-def test_a_named_yaml_file_of_gigabytes_is_not_read_whole(project: Path) -> None:
-    with open(project / "dump.yaml", "wb") as fh:
-        fh.truncate(3 << 30)  # sparse: no disk used; a whole read takes 3 GiB of memory
+def validate_capped(project: Path, mib: int, *files: str,
+                    **env: str) -> subprocess.CompletedProcess[str]:
+    """``guardrails validate FILES`` in a process of at most ``mib`` MiB of address space."""
 
     def cap() -> None:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+        resource.setrlimit(resource.RLIMIT_AS, (mib << 20, mib << 20))
 
-    proc = subprocess.run([sys.executable, "-m", "guardrails", "validate", "dump.yaml"],
+    return subprocess.run([sys.executable, "-m", "guardrails", "validate", *files],
                           cwd=project, preexec_fn=cap, capture_output=True, text=True,
-                          timeout=120, check=False)
+                          timeout=120, check=False, env={**os.environ, **env})
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS as Linux sets it")
+def test_a_named_yaml_file_of_gigabytes_is_not_read_whole(project: Path) -> None:
+    with open(project / "dump.yaml", "wb") as fh:
+        fh.truncate(3 << 30)  # sparse: no disk used; a whole read takes 3 GiB of memory
+    proc = validate_capped(project, 1536, "dump.yaml")
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     # no guardrails file (no pack: it could be read): passed over, as any other file
     assert proc.returncode == 0, proc.stderr
@@ -109,3 +115,41 @@ def test_two_packs_with_one_rule_id_are_still_refused(project: Path) -> None:
     assert code == 4
     assert lines == ["extra.yaml:3: duplicate rule id 'local::teams-listed' (first defined "
                      "at rules/ok.yaml:3). Fix: give each rule of a pack its own id"], lines
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS as Linux sets it")
+def test_a_named_yaml_file_under_the_limit_is_not_read_whole_to_classify(project: Path) -> None:
+    # 1 GiB, the loader's limit: a file it may read, but not one to hold whole just
+    # to learn whether it is a pack (it was read whole: a MemoryError under this cap)
+    with open(project / "dump.yaml", "wb") as fh:
+        fh.truncate(1 << 30)  # sparse zeros: no disk used, no line, no pack
+    proc = validate_capped(project, 768, "dump.yaml")
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS as Linux sets it")
+def test_a_dot_git_file_is_read_for_its_gitdir_line_only(project: Path) -> None:
+    # under pre-commit the hook looks for the git folder to note the errors shown;
+    # a .git file (a worktree's) holds one short line: 4 KiB of it are read, not 1 GiB
+    with open(project / ".git", "wb") as fh:
+        fh.truncate(1 << 30)
+    write(project, "extra.yaml", "pack: extra\nrules: 3\n")
+    proc = validate_capped(project, 768, "extra.yaml", PRE_COMMIT="1")
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.returncode == 4 and proc.stderr.startswith("extra.yaml:2"), proc.stderr
+
+
+def test_a_pack_line_past_the_first_chunk_is_found(project: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from guardrails import namedfiles
+
+    monkeypatch.setattr(namedfiles, "SNIFF_CHUNK", 16)  # the file read 16 bytes at a time
+    body = "rules:\n" + "".join(PACK.split("rules:\n")[1]) + "pack: late\n"
+    for pad in range(20):  # "pack:" and the line break before it cut at every place
+        write(project, "late.yaml", "#" * pad + "\n" + body)
+        assert namedfiles.is_pack(project / "late.yaml"), pad
+        write(project, "late.yaml", "#" * pad + "\n" + body.replace("\npack:", "\n pack:"))
+        assert not namedfiles.is_pack(project / "late.yaml"), pad
+    write(project, "late.yaml", "#" * 5 + "\r\n" + body.replace("\npack:", "\u2028pack:"))
+    assert namedfiles.is_pack(project / "late.yaml")

@@ -85,6 +85,16 @@ def test_made_up_distributions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         key=repr)
 
 
+def _read_plainly(group: str = "guardrails") -> list[tuple[str, str, str | None, str | None]]:
+    """What distscan read, which importlib.metadata reads too and is not nothing: the
+    layout a step-aside test starts from is one it does read, so its None says the
+    odd part was seen (a distscan that failed on everything returned None as well,
+    and those tests passed with it)."""
+    got = _mine(group)
+    assert got is not None and got == _by_importlib(group) and got
+    return got
+
+
 @pytest.mark.parametrize(("metadata", "entry_points"), [
     ("Name: folded\n  more\nVersion: 1\n", "[guardrails]\nf = f\n"),  # email joins it
     ("Name: x\nVersion: 1\n", "[guardrails]\nno equals sign\n"),  # importlib.metadata fails
@@ -93,27 +103,32 @@ def test_made_up_distributions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_what_it_does_not_read_is_left_to_importlib(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, metadata: str,
         entry_points: str) -> None:
-    _dist(tmp_path, "odd-1.dist-info", metadata, entry_points)
-    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "plain"), str(tmp_path / "odd")])
+    _dist(tmp_path / "plain", "plain-1.dist-info", "Name: plain\nVersion: 1\n",
+          "[guardrails]\np = p\n")
+    _read_plainly()
+    _dist(tmp_path / "odd", "odd-1.dist-info", metadata, entry_points)
     assert distscan.scan("guardrails") is None
 
 
 def test_a_zip_or_two_of_one_name_is_left_to_importlib(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    _dist(site, "twice-1.dist-info", "Name: twice\nVersion: 1\n", "[guardrails]\nt = t\n")
+    monkeypatch.setattr(sys, "path", [str(site)])
+    _read_plainly()
     archive = tmp_path / "plugins.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("z-1.dist-info/METADATA", "Name: z\nVersion: 1\n")
-    monkeypatch.setattr(sys, "path", [str(archive)])
+    monkeypatch.setattr(sys, "path", [str(site), str(archive)])
     assert distscan.scan("guardrails") is None
-    site = tmp_path / "site"
-    _dist(site, "twice-1.dist-info", "Name: twice\n", None)
     _dist(site, "Twice-2.dist-info", "Name: twice\n", None)
     monkeypatch.setattr(sys, "path", [str(site)])
     assert distscan.scan("guardrails") is None
 
 
 def test_another_finder_listing_distributions_is_left_to_importlib(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     class Finder:
         @staticmethod
         def find_spec(*_args: object) -> None:
@@ -123,5 +138,8 @@ def test_another_finder_listing_distributions_is_left_to_importlib(
         def find_distributions(*_args: object) -> list[object]:
             return []
 
+    _dist(tmp_path, "plain-1.dist-info", "Name: plain\nVersion: 1\n", "[guardrails]\np = p\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    _read_plainly()
     monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Finder])
     assert distscan.scan("guardrails") is None
