@@ -24,7 +24,16 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+#: the one key a record keeps its groups under, and no other: CPython shares an
+#: instance dict's keys among a class's instances up to a few keys, and a record with
+#: one key more has a dict of its own (~320 bytes more an evidence item)
 _LATER = "_later"
+
+#: ``(names, fill)`` (filled by ``fill(obj)``) or ``(names, fill, arg)`` (by
+#: ``fill(arg, obj)``): fields filled together. A group without ``arg`` may be shared by
+#: many records, and ``arg`` lets records share ``fill``: a 100k run has ~25,000 items,
+#: and a closure each was megabytes of its peak.
+Group = tuple[Any, ...]
 
 
 def fill_later(obj: Any, names: tuple[str, ...], fill: Callable[[Any], tuple[Any, ...]],
@@ -38,37 +47,55 @@ def fill_later(obj: Any, names: tuple[str, ...], fill: Callable[[Any], tuple[Any
     own group only. A name already waiting in another group is refused (ValueError):
     :func:`amend` changes what that group gives instead.
     """
+    wait(obj, (names, fill), keep)
+
+
+def wait(obj: Any, group: Group, keep: tuple[str, ...] = ()) -> None:
+    """:func:`fill_later` with a group (:data:`Group`), maybe one shared by many records."""
     state = obj.__dict__
+    names = group[0]
     groups = state.get(_LATER)
     if groups is not None:
-        for waiting, _ in groups:
+        for g in groups:
             for name in names:
-                if name in waiting:
+                if name in g[0]:
                     raise ValueError(f"{name} is already filled later")
     for name in names:
         if name not in keep:
             del state[name]
-    if groups is None:
-        state[_LATER] = [(names, fill)]
-    else:
-        groups.append((names, fill))
+    state[_LATER] = (group,) if groups is None else (*groups, group)
 
 
-def amend(obj: Any, name: str, fix: Callable[[Any], Any]) -> bool:
+def _call(group: Group, obj: Any) -> tuple[Any, ...]:
+    return group[1](group[2], obj) if len(group) > 2 else group[1](obj)  # type: ignore[no-any-return]
+
+
+def amend(obj: Any, name: str, fix: Callable[[Any], Any],
+          made: dict[Any, Any] | None = None) -> bool:
     """When ``name`` waits in a group of :func:`fill_later`: that group gives
     ``fix(obj)`` for it where its own fill gives a false value (None, ``""``).
-    Whether it waits (else nothing is done)."""
+    Whether it waits (else nothing is done). ``made``: the amended fills so far, by
+    the fill amended, so that records sharing a fill share its amended one."""
     groups = obj.__dict__.get(_LATER)
-    for i, (names, fill) in enumerate(groups or ()):
+    for i, group in enumerate(groups or ()):
+        names, fill = group[0], group[1]
         if name in names:
-            groups[i] = (names, partial(_amended, fill, names.index(name), fix))
+            key = (fill, len(group) > 2)
+            new = made.get(key) if made is not None else None
+            if new is None:
+                new = partial(_amended, fill, len(group) > 2, names.index(name), fix)
+                if made is not None:
+                    made[key] = new
+            # the amended fill takes (arg, obj) always: a group without one gets None
+            obj.__dict__[_LATER] = (*groups[:i], (names, new, group[2] if len(group) > 2
+                                                  else None), *groups[i + 1:])
             return True
     return False
 
 
-def _amended(fill: Callable[[Any], tuple[Any, ...]], at: int, fix: Callable[[Any], Any],
-             obj: Any) -> tuple[Any, ...]:
-    values = fill(obj)
+def _amended(fill: Callable[..., tuple[Any, ...]], with_arg: bool, at: int,
+             fix: Callable[[Any], Any], arg: Any, obj: Any) -> tuple[Any, ...]:
+    values = fill(arg, obj) if with_arg else fill(obj)
     if values[at]:
         return values
     return (*values[:at], fix(obj), *values[at + 1:])
@@ -79,7 +106,7 @@ def pending(obj: Any, name: str | None = None) -> bool:
     groups = obj.__dict__.get(_LATER)
     if groups is None:
         return False
-    return name is None or any(name in names for names, _ in groups)
+    return name is None or any(name in g[0] for g in groups)
 
 
 def filled(obj: Any, name: str) -> Any:
@@ -88,21 +115,19 @@ def filled(obj: Any, name: str) -> Any:
     state = obj.__dict__
     groups = state.get(_LATER)
     for group in groups or ():
-        names, fill = group
-        if name in names:
+        if name in group[0]:
             break
     else:
         raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
-    values = fill(obj)  # the group waits until its fill succeeded (a retry raises again)
-    for key, value in zip(names, values, strict=True):
+    values = _call(group, obj)  # the group waits until its fill succeeded (a retry raises)
+    for key, value in zip(group[0], values, strict=True):
         state.setdefault(key, value)
     groups = state.get(_LATER)  # as the fill left them (it may have filled others)
     if groups is not None:
-        for i, g in enumerate(groups):
-            if g is group:
-                del groups[i]
-                break
-        if not groups:
+        rest = tuple(g for g in groups if g is not group)
+        if rest:
+            state[_LATER] = rest
+        else:
             del state[_LATER]
     return state[name]
 

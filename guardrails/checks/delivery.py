@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any
 
 from guardrails import fmt
-from guardrails.evidencelater import attributed_later
+from guardrails.evidencelater import guarded, words_later
 from guardrails.facts import subject
 from guardrails.model import Evidence, Rule
 from guardrails.plugin import EvalContext, Metric, MetricValue, hookimpl
@@ -186,23 +186,25 @@ def change_size_p90(ctx: EvalContext, rule: Rule, start: datetime, end: datetime
     else:
         shown = largest(sized)[:EVIDENCE_LIMIT]
     evidence = []
-    for size, c in shown:
+    # The words and the author's team when first read (~15,000 items at 100k, of which
+    # the terminal shows five): sizes and merge time are read above.
+    words = guarded(partial(_size_detail, teams))
+    for _, c in shown:
         ident = c.get("id")  # subject("changes", c), without a call per change
         subj = f"change/{ident}" if ident is not None else subject("changes", c)
-        # The words and the author's team when first read (~15,000 items at 100k, of
-        # which the terminal shows five): sizes and merge time are read above.
-        evidence.append(attributed_later(subj, partial(_size_detail, size, c, teams, subj),
-                                         url=c.get("url")))
+        evidence.append(words_later(Evidence(subj, "", c.get("url")), words, c))
     series = build_columns("p90", start, end, [c["merged_at"] for _, c in sized],
                            [size for size, _ in sized])
     return MetricValue(float(value), len(sized), evidence=evidence, details=details,
                        series=series)
 
 
-def _size_detail(size: int, c: Fact, teams: Callable[[Fact, str], str | None],
-                 subj: str) -> tuple[str, str | None]:
-    """Small-batches' evidence words and the author's team."""
-    by, team = _by(c, teams, subj)
+def _size_detail(teams: Callable[[Fact, str], str | None], c: Fact,
+                 evidence: Evidence) -> tuple[str, str | None]:
+    """Small-batches' evidence words and the author's team (the size as judged: both
+    counts are ints, checked before the change was kept)."""
+    size = c["additions"] + c["deletions"]
+    by, team = _by(c, teams, evidence.subject)
     detail = (f"{size} lines (+{c['additions']} -{c['deletions']}) {by}, "
               f"merged {c['merged_at'].date()}")
     if c.get("title"):
