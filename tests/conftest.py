@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,18 @@ GIT_LOCATION_VARIABLES = (
 )
 for _name in GIT_LOCATION_VARIABLES:
     os.environ.pop(_name, None)
+
+#: Ctrl-C for the programs the tests start: a suite started in the background of a
+#: shell without job control (`cmd &` in a script, nohup, some CI runners) inherits
+#: SIGINT ignored, every program it starts too, and Python then installs no
+#: KeyboardInterrupt handler: the tests that send SIGINT to a `guardrails` run (the
+#: corpus' signal-int-* and http-interrupt-* cases, test_exits_signals,
+#: test_signal_races) saw no exit and failed, on an unchanged checkout as well. A
+#: Python-level handler here is reset to the default by exec, so each child starts
+#: as from a terminal. guardrails itself keeps an ignored SIGINT ignored, as POSIX
+#: asks of a program started in the background.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
