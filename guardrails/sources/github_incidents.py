@@ -60,11 +60,13 @@ SCHEMA: dict[str, Any] = {
     "description": "Labelled issues as incidents (false: this repository yields none).",
 }
 
-_PR_WORDS = re.compile(r"^(?:pull request|pull|pr)\s*#?\s*(\d{1,12})$", re.IGNORECASE)
-_HASH = re.compile(r"^#(\d{1,12})$")
+# re.ASCII: "PR #١٢" (Arabic-Indic digits) is no reference to pull request 12;
+# \Z: "$" would also match before a final newline.
+_PR_WORDS = re.compile(r"^(?:pull request|pull|pr)\s*#?\s*(\d{1,12})\Z", re.IGNORECASE | re.ASCII)
+_HASH = re.compile(r"^#(\d{1,12})\Z", re.ASCII)
 _DEPLOY_WORDS = re.compile(r"^(?:deployment|deploy)\s*#?\s*(\S{1,200})$", re.IGNORECASE)
 _SHA = re.compile(r"^[0-9a-f]{7,64}$", re.IGNORECASE)  # SHA-1 or SHA-256
-_PULL_PATH = re.compile(r"^/([^/]+)/([^/]+)/pull/(\d{1,12})(?:/.*)?$")
+_PULL_PATH = re.compile(r"^/([^/]+)/([^/]+)/pull/(\d{1,12})(?:/.*)?\Z", re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ SEVERITIES = {"CRITICAL": "SEV1", "HIGH": "SEV2", "MEDIUM": "SEV3", "LOW": "SEV4
 
 #: ``!12``, ``group/project!12``, ``deployment 31``, ``group/project deployment #31``
 _REF = re.compile(r"^(?:(?P<path>[A-Za-z0-9_./-]{1,255})?!(?P<mr>\d{1,12})"
-                  r"|(?:(?P<dpath>[A-Za-z0-9_./-]{1,255})\s+)?deployment\s*#?(?P<dep>\d{1,12}))$",
-                  re.IGNORECASE)
+                  r"|(?:(?P<dpath>[A-Za-z0-9_./-]{1,255})\s+)?deployment\s*#?(?P<dep>\d{1,12}))\Z",
+                  re.IGNORECASE | re.ASCII)  # "!١٢" is no reference to merge request 12
 
 
 def mr_id(path: str, iid: int) -> str:

@@ -592,6 +592,14 @@ def test_cause_references(text: str, kind: str, value: str) -> None:
     assert ref is not None and (ref.kind, ref.value) == (kind, value)
 
 
+@pytest.mark.parametrize("text", ["PR #\u0661\u0662", "#\u0661\u0662",
+                                  "https://github.com/acme/api/pull/\u0661\u0662"])
+def test_only_ascii_digits_name_a_pull_request(text: str) -> None:
+    # int("١٢") == 12: Arabic-Indic digits must not link pull request 12
+    ref = parse_reference(text, "acme/api")
+    assert ref is None or ref.kind != "change"
+
+
 def test_a_pull_request_of_another_repository_is_no_cause() -> None:
     assert parse_reference("https://github.com/other/repo/pull/5", "acme/api") is None
 

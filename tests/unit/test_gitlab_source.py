@@ -316,6 +316,9 @@ def test_reference_parsing() -> None:
     assert parse_ref("x/y!7.", "a/b") == ("mr", "x/y!7")
     assert parse_ref("deployment #31", "a/b") == ("deployment", "a/b/deployments/31")
     assert parse_ref("#31", "a/b") is None
+    # int("١٢") == 12: Arabic-Indic digits must not link merge request 12
+    assert parse_ref("!\u0661\u0662", "a/b") is None
+    assert parse_ref("deployment #\u0663\u0661", "a/b") is None
     assert diff_sizes([{"diff": "@@ -1 +1 @@\n+a\n-b\n c\n+++d\n"}]) == (2, 1)
 
 
