@@ -33,18 +33,21 @@ def _join_teams(store: JoinStore, now: datetime | None) -> None:
     """team.size (members) and team.services (services it owns, by id)."""
     facts = store.by_kind
     owned: dict[Any, list[str]] = {}  # owner as the data writes it
-    team_ids = {t["id"] for t in facts["teams"]} | {
+    # .get: a plugin source's facts are not schema-checked; a null id names nothing
+    team_ids = {t.get("id") for t in facts["teams"]} | {
         t["github"] for t in facts["teams"] if t.get("github")
     }
+    team_ids.discard(None)
     for s in facts.get("services", []):
-        owned.setdefault(s.get("owner"), []).append(s["id"])
+        owned.setdefault(s.get("owner"), []).append(s.get("id"))
         if s.get("owner") not in team_ids:
             store.warn(f"{store.where('services', s, 'owner')}"
-                       f"service {s['id']} names owner {s.get('owner')}, "
+                       f"service {s.get('id')} names owner {s.get('owner')}, "
                        "which is not a team in the data")
     for t in facts["teams"]:
         t["size"] = len(t.get("members") or [])
-        t["services"] = owned.get(t["id"], [])
+        ident = t.get("id")
+        t["services"] = owned.get(ident, []) if ident is not None else []
 
 
 def _join_incidents(store: JoinStore, now: datetime | None) -> None:
@@ -65,7 +68,7 @@ def _join_incidents(store: JoinStore, now: datetime | None) -> None:
     deployments = facts.get("deployments")
     cause = _CauseIndex(deployments) if deployments is not None else None
     for inc in incidents:
-        found = by_incident.get(inc["id"])
+        found = by_incident.get(inc.get("id"))
         if found is not None:
             inc["postmortem"] = found
         else:
@@ -79,7 +82,7 @@ def _join_incidents(store: JoinStore, now: datetime | None) -> None:
                 inc["deployment"] = dep
             elif "deployments" in facts:
                 store.warn(f"{store.where('incidents', inc, 'caused_by')}"
-                           f"incident {inc['id']} names deployment {dep_id}, "
+                           f"incident {inc.get('id')} names deployment {dep_id}, "
                            "which is not in the data")
     if "deployments" not in facts:
         _drop_by_id(store)  # no deployment join to read them
@@ -130,7 +133,7 @@ class _CauseIndex:
             return
         what = (f"pull request {inc['caused_by_change']}" if inc.get("caused_by_change")
                 else f"commit {inc.get('caused_by_commit')}")
-        store.warn(f"{store.where('incidents', inc, 'caused_by')}incident {inc['id']} names "
+        store.warn(f"{store.where('incidents', inc, 'caused_by')}incident {inc.get('id')} names "
                    f"{what} as its cause, but no successful production deployment in the data "
                    "shipped it before the incident opened; its cause is unknown")
 
@@ -164,17 +167,17 @@ def _join_deployments(store: JoinStore, now: datetime | None) -> None:
             # deployment it claims to fix cannot have fixed it.
             fixed = dep_by_id[target]
             if _later(d, fixed) and _known(d.get("finished_at"), now):
-                remediated.setdefault(target, []).append(d["id"])
+                remediated.setdefault(target, []).append(d.get("id"))
         elif target not in inc_by_id:
             store.warn(f"{store.where('deployments', d, 'remediates')}"
-                       f"deployment {d['id']} remediates {target}, "
+                       f"deployment {d.get('id')} remediates {target}, "
                        "which is not in the data")
     # Most deployments caused nothing and were not remediated: they share one
     # empty list (a list each was ~11 MiB at 100,000 deployments). Facts are
     # read-only once gathered (docs/plugins.md, "Facts"), and this one says so.
     none = NO_ITEMS
     for d in deployments:
-        ident = d["id"]
+        ident = d.get("id")  # None (a plugin's fact with no id) joins nothing
         incs = caused.get(ident, none)
         fixes = remediated.get(ident, none)
         d["incidents"] = incs
@@ -183,7 +186,9 @@ def _join_deployments(store: JoinStore, now: datetime | None) -> None:
 
 
 def _by_id(store: JoinStore, kind: str) -> dict[Any, dict[str, Any]]:
-    """Id -> the last fact of ``kind`` with that id (facts without one left out).
+    """Id -> the last fact of ``kind`` with that id (facts without one, or with a
+    null one, left out: a null id names nothing, so an incident with no
+    ``caused_by`` is no incident of a deployment whose id is null).
 
     The incident join and the deployment join both read the deployments and the
     incidents by id: made once, in the run's fact index, for the two (a table
@@ -195,10 +200,12 @@ def _by_id(store: JoinStore, kind: str) -> dict[Any, dict[str, Any]]:
 
     def build() -> dict[Any, dict[str, Any]]:
         table = {f["id"]: f for f in facts if "id" in f}
+        if None in table:  # plugin sources' facts are not schema-checked
+            del table[None]
         # A fact each, none null: every fact has an id of its own, what the index's
         # unique() would learn again from a list and a set of the ids (FactIndex.known_unique)
         known = getattr(index, "known_unique", None)
-        if known is not None and len(table) == len(facts) and None not in table:
+        if known is not None and len(table) == len(facts):
             known(kind, facts)
         return table
 

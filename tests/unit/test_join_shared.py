@@ -195,3 +195,25 @@ def test_dangling_references_are_those_of_the_plain_definition() -> None:
         if store.id_texts("changes") is not None:
             used_table += 1
     assert used_table > 50
+
+
+def test_a_fact_with_a_null_or_no_id_joins_nothing() -> None:
+    # A plugin source's facts are not schema-checked: a deployment whose id is
+    # null is no cause of the incidents that name none (they were all joined to
+    # it, then a KeyError), and a fact with no id at all is no crash either.
+    deps = [{"id": None, "status": "success", "finished_at": T0},
+            {"status": "success", "finished_at": T0},
+            {"id": "d-1", "status": "success", "finished_at": T0}]
+    incs = [{"id": "INC-1", "created_at": T0 + timedelta(days=1)},
+            {"created_at": T0 + timedelta(days=1), "caused_by": "d-1"}]
+    store = _store(deps, [], incs)
+    store.add("teams", [{"id": None, "members": ["a"]}, {"members": []},
+                        {"id": "t", "members": []}], "test")
+    store.add("services", [{"id": "s1", "owner": None}, {"owner": "t"}], "test")
+    join(store, T0 + timedelta(days=2))
+    assert [d["failed"] for d in deps] == [False, False, True]
+    assert deps[0]["incidents"] == [] and deps[2]["incidents"] == [incs[1]]
+    assert "deployment" not in incs[0] and incs[1]["deployment"] is deps[2]
+    teams = store.get("teams")
+    assert [t["services"] for t in teams] == [[], [], [None]]
+    assert [t["size"] for t in teams] == [1, 0, 0]
