@@ -32,8 +32,8 @@ hookimpl = pluggy.HookimplMarker("guardrails")
 def _join_teams(store: JoinStore, now: datetime | None) -> None:
     """team.size (members) and team.services (services it owns, by id)."""
     facts = store.by_kind
-    owned: dict[Any, list[str]] = {}  # owner as the data writes it
-    # .get: a plugin source's facts are not schema-checked; a null id names nothing
+    owned: dict[Any, list[Any]] = {}  # owner as the data writes it
+    # .get: a store built outside gathering (its facts unchecked); a null id names nothing
     team_ids = {t.get("id") for t in facts["teams"]} | {
         t["github"] for t in facts["teams"] if t.get("github")
     }
@@ -153,11 +153,11 @@ def _join_deployments(store: JoinStore, now: datetime | None) -> None:
     dep_by_id = _by_id(store, "deployments")
     inc_by_id = _by_id(store, "incidents")
     _drop_by_id(store)  # read by the incidents join (before) and this one only
-    caused: dict[str, list[dict[str, Any]]] = {}
+    caused: dict[Any, list[dict[str, Any]]] = {}
     for inc in incidents:
         if inc.get("caused_by") in dep_by_id and _known(inc.get("created_at"), now):
             caused.setdefault(inc["caused_by"], []).append(inc)
-    remediated: dict[str, list[str]] = {}
+    remediated: dict[Any, list[Any]] = {}
     for d in deployments:
         target = d.get("remediates")
         if target is None or d.get("kind") not in ("rollback", "hotfix"):
@@ -177,7 +177,7 @@ def _join_deployments(store: JoinStore, now: datetime | None) -> None:
     # read-only once gathered (docs/plugins.md, "Facts"), and this one says so.
     none = NO_ITEMS
     for d in deployments:
-        ident = d.get("id")  # None (a plugin's fact with no id) joins nothing
+        ident = d.get("id")  # None (a store built outside gathering) joins nothing
         incs = caused.get(ident, none)
         fixes = remediated.get(ident, none)
         d["incidents"] = incs
@@ -200,7 +200,7 @@ def _by_id(store: JoinStore, kind: str) -> dict[Any, dict[str, Any]]:
 
     def build() -> dict[Any, dict[str, Any]]:
         table = {f["id"]: f for f in facts if "id" in f}
-        if None in table:  # plugin sources' facts are not schema-checked
+        if None in table:  # a null id names nothing (stores built outside gathering)
             del table[None]
         # A fact each, none null: every fact has an id of its own, what the index's
         # unique() would learn again from a list and a set of the ids (FactIndex.known_unique)

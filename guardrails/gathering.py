@@ -130,6 +130,8 @@ def gather(session: SessionView, kinds: set[str] | list[str] | None = None,
                     session.store.fail(kind, exc)
                 continue
             task.advance(sum(len(v) for v in got.values() if isinstance(v, Sequence)))
+        if not type(state.source).__module__.startswith("guardrails."):
+            got = _checked(session, state.source, got)
         failed = [kind for kind, items in got.items() if isinstance(items, SourceError)]
         if failed:
             _failed_kinds(session, state, got, failed)
@@ -145,6 +147,39 @@ def gather(session: SessionView, kinds: set[str] | list[str] | None = None,
         session.warnings.extend(state.source.warnings)
     session.warnings.extend(session.store.warnings)
     return session.store
+
+
+def _checked(session: SessionView, source: Source, got: Mapping[str, Any]) -> dict[str, Any]:
+    """A plugin source's facts, each kind that breaks what every join and check
+    relies on (a list of dicts, each with its id: docs/plugins.md, "Facts")
+    replaced by a SourceError that says so: its rules become ``error`` with the
+    reason, never a traceback or a pass on facts nobody can name. Builtin sources
+    are not checked again (their facts come from validated files or are built
+    by the source itself, and their tests hold them to this)."""
+    out = dict(got)
+    name = source.name
+    for kind, items in got.items():
+        if isinstance(items, SourceError):
+            continue
+        if isinstance(items, tuple):  # was always taken as a list
+            items = out[kind] = list(items)
+        elif not isinstance(items, list):
+            out[kind] = SourceError(name, f"its {kind} are a {type(items).__name__}, "
+                                    "not a list of facts (docs/plugins.md, \"Facts\")")
+            continue
+        k = session.store.kinds.get(kind)
+        key = k.id_field if k is not None else None
+        bad = [i for i, f in enumerate(items)
+               if type(f) is not dict or (key is not None and f.get(key) is None)]
+        if bad:
+            first = items[bad[0]]
+            what = (f"is a {type(first).__name__}, not a dict" if type(first) is not dict
+                    else f"has no {key}")
+            out[kind] = SourceError(
+                name, f"{len(bad)} of its {len(items)} {kind} facts are not facts guardrails "
+                f"can name (the first, number {bad[0] + 1}, {what}); each fact is a dict with "
+                f"its {key or 'fields'} set (docs/plugins.md, \"Facts\")")
+    return out
 
 
 def _failed_kinds(session: SessionView, state: SourceState,

@@ -198,7 +198,7 @@ def test_dangling_references_are_those_of_the_plain_definition() -> None:
 
 
 def test_a_fact_with_a_null_or_no_id_joins_nothing() -> None:
-    # A plugin source's facts are not schema-checked: a deployment whose id is
+    # A store built outside gathering (facts unchecked) given to join: a deployment whose id is
     # null is no cause of the incidents that name none (they were all joined to
     # it, then a KeyError), and a fact with no id at all is no crash either.
     deps = [{"id": None, "status": "success", "finished_at": T0},

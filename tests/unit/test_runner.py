@@ -203,6 +203,79 @@ def test_crash_and_source_failure_do_not_stop_the_run(tmp_path: Path,
     assert report.exit_code == 1
 
 
+NAMELESS_PLUGIN = """\
+from datetime import datetime, UTC
+from guardrails.plugin import Source, hookimpl
+
+T = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+class Nameless(Source):
+    name = "nameless"
+
+    def provides(self):
+        return {"incidents", "deployments", "changes"}
+
+    def gather(self, kinds):
+        return {
+            # a null id, then none at all: no join or check could name them
+            "incidents": [{"id": "INC-1", "created_at": T}, {"id": None, "created_at": T},
+                          {"created_at": T}],
+            "deployments": {"d": {"id": "d", "finished_at": T}},  # a dict, not a list
+            "changes": ({"id": "c1"}, "c2"),  # a tuple is taken; a string is no fact
+        }
+
+
+@hookimpl
+def guardrails_gather_sources():
+    return [Nameless]
+"""
+
+NAMELESS_RULES = """\
+pack: p
+rules:
+  - id: incidents
+    check: each
+    facts: incidents
+    expect: {required: [postmortem]}
+  - id: deployments
+    check: count
+    facts: deployments
+    min: 0
+  - id: changes
+    check: count
+    facts: changes
+    min: 0
+"""
+
+
+def test_a_plugin_source_whose_facts_have_no_id_makes_its_rules_errors(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the joins and checks name every fact by its id: a fact without one was a
+    # KeyError deep in a join (a traceback), or joined to every incident that
+    # names no deployment when its id was null
+    monkeypatch.chdir(tmp_path)
+    path = make_project(tmp_path, config="rules: [rules/]\nsources:\n  nameless: {}\n",
+                        rules={"rules/p.yaml": NAMELESS_RULES}, org={},
+                        plugins=NAMELESS_PLUGIN)
+    report = Session(load_config(path, RunOptions(now=NOW))).run()
+    outcomes = {r.id: (r.outcome, r.message) for r in report.results}
+    assert outcomes == {
+        "p::incidents": (Outcome.ERROR,
+                         "source nameless: 2 of its 3 incidents facts are not facts guardrails "
+                         "can name (the first, number 2, has no id); each fact is a dict with "
+                         'its id set (docs/plugins.md, "Facts")'),
+        "p::deployments": (Outcome.ERROR,
+                           "source nameless: its deployments are a dict, not a list of facts "
+                           '(docs/plugins.md, "Facts")'),
+        "p::changes": (Outcome.ERROR,
+                       "source nameless: 1 of its 2 changes facts are not facts guardrails "
+                       "can name (the first, number 2, is a str, not a dict); each fact is a "
+                       'dict with its id set (docs/plugins.md, "Facts")'),
+    }
+    assert report.exit_code == 1
+
+
 # ---------------------------------------------------------------------------
 # waivers
 # ---------------------------------------------------------------------------
