@@ -122,6 +122,7 @@ class RuleParser(RuleEntries):
             errors += [self._err(msg, shown, pos, ("tags", i), fix)
                        for i, msg, fix in tag_problems(tags)]
         rules = []
+        off: set[int] = set()  # entries switched off (enabled: false): their ids do not count
         for i, entry in enumerate(data["rules"]):
             if not isinstance(entry, dict) or i in nan_rules:
                 continue  # reported above
@@ -136,18 +137,22 @@ class RuleParser(RuleEntries):
                 continue
             if rule is not None:
                 rules.append(rule)
+            else:
+                off.add(i)
         errors.sort(key=lambda e: (e.line or 0, e.column or 0))
         try:
             raise_all(errors)
         except UsageError as exc:
             # The ids this file declares, for the ids given twice across files: a
             # file with an error still holds the first copy of an id (see
-            # :func:`duplicate_errors`).
+            # :func:`duplicate_errors`); not a rule switched off, which is not
+            # collected (as when the file loads).
             setattr(exc, DECLARED, [
                 (f"{pack}::{entry['id']}", shown, (yamlio.nearest(pos, ("rules", i))
                                                    or (0, 0))[0])
                 for i, entry in enumerate(data["rules"])
-                if isinstance(entry, dict) and isinstance(entry.get("id"), str)])
+                if i not in off and isinstance(entry, dict)
+                and isinstance(entry.get("id"), str)])
             raise
         if ctx is not None and cached is None and not self._kinds_from_sources():
             packcache.store(path, data, pos, ctx, key)

@@ -361,6 +361,16 @@ def test_duplicate_rule_id_in_one_bad_file(tmp_path: Path) -> None:
             ) in _errors(err)
 
 
+def test_switched_off_rule_in_a_bad_file_is_no_first_copy(tmp_path: Path) -> None:
+    """A rule switched off (``enabled: false``) is not collected, so its id does not
+    count (docs/rules.md), also when another rule of its file has an error: only
+    that error is reported, no "duplicate rule id" against the copy switched off."""
+    off = COUNT_RULE + "    enabled: false\n" + NO_BOUNDS
+    err = collect_error(tmp_path, {"rules/a.yaml": off, "rules/b.yaml": COUNT_RULE})
+    got = _errors(err)
+    assert [(f, n) for f, n, _ in got] == [("rules/a.yaml", 8)], got
+
+
 def test_validate_names_the_first_copy_in_a_bad_file(tmp_path: Path) -> None:
     """``guardrails validate`` on the two files (as pre-commit names them) says the same."""
     from helpers import run_cli
