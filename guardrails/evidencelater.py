@@ -18,8 +18,17 @@ never: it must read only what cannot change (the facts and a source's tables
 are read-only once gathered, docs/plugins.md "Facts") and only what the check
 already found usable (a key it read, a timestamp it compared), so that it
 cannot fail where making the text at once would have. Should it raise all the
-same, the detail says so (``(detail not made: KeyError: 'x')``, no team)
-instead of a reporter crashing on it.
+same, the detail says so (``(detail not made: KeyError: 'x')``, and no team,
+not even the runner's attribution) instead of a reporter crashing on it. The
+subjects (what baselines and subject waivers match) never wait. A team waiver
+reads the teams while the rule's verdict is decided, so a make may run then:
+its item without a team is covered by no team waiver and stays failing (made
+at once, the error would have made the rule ``error``), never waived by a team
+the check did not give. The tests compare
+the example org's and a generated org's reports with those made at once
+(:func:`made_at_once`, tests/integration/test_lazy_evidence.py), where
+``make``'s error is the check's own (the rule ``error``): a builtin check's
+``make`` that fails there fails them.
 """
 
 from __future__ import annotations
@@ -40,7 +49,16 @@ _DETAIL_TEAM = ("detail", "team")
 _TEAM = ("team",)
 
 
-def _failed(exc: Exception) -> str:
+#: an evidence item's key (its ``__dict__``, on a failure only) saying its make raised
+_NOT_MADE = "_words_not_made"
+
+
+def _failed(exc: Exception, evidence: Evidence) -> str:
+    """The detail of ``evidence`` whose make raised ``exc``. The item is marked so
+    that the runner gives it no team either (:func:`teams_later`): a team waiver
+    reads teams while the verdict is decided, and must not waive an item by a team
+    its check did not give (made at once, the error would have been the rule's)."""
+    evidence.__dict__[_NOT_MADE] = True
     return f"(detail not made: {type(exc).__name__}: {exc})"[:500]
 
 
@@ -48,7 +66,7 @@ def _detail(make: Callable[[], str], evidence: Evidence) -> tuple[str]:
     try:
         return (make(),)
     except Exception as exc:  # noqa: BLE001 - a report shows it rather than crashing
-        return (_failed(exc),)
+        return (_failed(exc, evidence),)
 
 
 def _detail_team(make: Callable[[], tuple[str, str | None]],
@@ -56,7 +74,7 @@ def _detail_team(make: Callable[[], tuple[str, str | None]],
     try:
         detail, team = make()
     except Exception as exc:  # noqa: BLE001 - a report shows it rather than crashing
-        return _failed(exc), None
+        return _failed(exc, evidence), None
     return detail, team
 
 
@@ -92,8 +110,9 @@ def words_later(evidence: Evidence, fill: Callable[[Any, Evidence], tuple[str, s
     """``evidence``'s ``detail`` and ``team`` are ``fill(arg, evidence)``'s, made when
     either is first read: for a check whose items share ``fill`` (made once a
     result) and differ by ``arg`` (a fact), without a ``make`` an item. ``fill`` is
-    guarded as ``make`` is (:func:`guarded`); its evidence's detail and team are
-    taken out."""
+    not guarded here: pass ``guarded(fill)`` (:func:`guarded`) for the guard
+    ``make`` has, else an error of ``fill`` reaches the report that reads the
+    item. Its evidence's detail and team are taken out."""
     if _at_once:
         evidence.detail, evidence.team = fill(arg, evidence)
         return evidence
@@ -112,18 +131,20 @@ def _guarded(fill: Callable[[Any, Evidence], tuple[str, str | None]], arg: Any,
     try:
         return fill(arg, evidence)
     except Exception as exc:  # noqa: BLE001 - a report shows it rather than crashing
-        return _failed(exc), None
+        return _failed(exc, evidence), None
 
 
 def teams_later(evidence: Iterable[Evidence], find: Callable[[Evidence], str | None]) -> None:
     """The runner's attribution (:func:`guardrails.runner.attribute_teams`): an item
     without a team gets ``find(item)`` as its team when it is first read; one whose
-    team the check makes later gets it where the check's is none."""
+    team the check makes later gets it where the check's is none, unless its make
+    raised (then no team: see :func:`_failed`)."""
     group: later.Group = (_TEAM, partial(_team, find))
     made: dict[Any, Any] = {}
     pending, amend, wait = later.pending, later.amend, later.wait
+    unless_failed = partial(_team_if_made, find)
     for e in evidence:
-        if pending(e) and amend(e, "team", find, made):
+        if pending(e) and amend(e, "team", unless_failed, made):
             continue
         if not e.team:
             if _at_once:
@@ -134,6 +155,11 @@ def teams_later(evidence: Iterable[Evidence], find: Callable[[Evidence], str | N
 
 def _team(find: Callable[[Evidence], str | None], evidence: Evidence) -> tuple[str | None]:
     return (find(evidence),)
+
+
+def _team_if_made(find: Callable[[Evidence], str | None], evidence: Evidence) -> str | None:
+    """``find(evidence)``, or None when the make of its detail and team raised."""
+    return None if evidence.__dict__.get(_NOT_MADE) else find(evidence)
 
 
 @contextmanager

@@ -113,6 +113,24 @@ def test_runner_team_fills_in_only_where_the_check_gave_none() -> None:
     assert sorted(asked) == ["change/b", "incident/INC-1"]
 
 
+def test_runner_gives_no_team_where_the_words_were_not_made() -> None:
+    """A make (or a guarded fill) that raised leaves its item without a team: the
+    runner's attribution would fill one in that a team waiver could match."""
+    from functools import partial
+
+    from guardrails.evidencelater import guarded, words_later
+
+    def fill(arg: str, evidence: Evidence) -> tuple[str, str | None]:
+        raise ValueError(arg)
+
+    broken = attributed_later("change/a", lambda: {}["x"])  # type: ignore[index]
+    filled = words_later(Evidence("change/b", ""), guarded(partial(fill)), "bad")
+    fine = attributed_later("change/c", lambda: ("d", None))
+    teams_later([broken, filled, fine], lambda e: "from-index")
+    assert [e.team for e in (broken, filled, fine)] == [None, None, "from-index"]
+    assert filled.detail == "(detail not made: ValueError: bad)"
+
+
 def test_groups_wait_apart_and_fill_apart() -> None:
     """A detail (the check), a team (the runner) and a place (the source) on one item:
     reading one group's field fills that group only."""

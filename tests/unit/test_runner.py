@@ -328,6 +328,28 @@ def test_subject_waiver_matches_the_owning_team_of_evidence() -> None:
     assert [e.subject for e in res.evidence] == ["service/db"]
 
 
+def test_team_waiver_does_not_waive_evidence_whose_words_could_not_be_made() -> None:
+    """A team waiver reads each item's team while the rule's verdict is decided, which
+    makes the words of evidence left to be made when first read
+    (guardrails.evidencelater). A check whose ``make`` raises there would have been
+    an ``error`` had it made them at once: its item gets no team, not the index's
+    (``web``, which the waiver names), so the waiver cannot turn the bug into a pass."""
+    from guardrails.evidencelater import attributed_later, teams_later
+
+    def broken() -> tuple[str, str | None]:
+        raise KeyError("merged_at")
+
+    items = [attributed_later("change/c-1", broken), attributed_later("change/c-2", broken)]
+    teams_later(items, lambda e: "web")  # the runner's attribution (attribute_teams)
+    res = Result(id="p::r", pack="p", title="t", outcome=Outcome.FAILED,
+                 severity=Severity.ERROR, evidence=items)
+    apply_waivers(res, [waiver("team/web")], NOW)
+    assert res.outcome is Outcome.FAILED
+    assert [(e.subject, e.team) for e in res.evidence] == [("change/c-1", None),
+                                                           ("change/c-2", None)]
+    assert res.evidence[0].detail == "(detail not made: KeyError: 'merged_at')"
+
+
 def test_subject_waiver_naming_nothing_in_the_evidence_changes_nothing() -> None:
     res = failed_result()
     apply_waivers(res, [waiver("team/alpha")], NOW)
