@@ -18,8 +18,9 @@ never: it must read only what cannot change (the facts and a source's tables
 are read-only once gathered, docs/plugins.md "Facts") and only what the check
 already found usable (a key it read, a timestamp it compared), so that it
 cannot fail where making the text at once would have. Should it raise all the
-same, the detail says so (``(detail not made: KeyError: 'x')``, and no team,
-not even the runner's attribution) instead of a reporter crashing on it. The
+same, the detail says so (``(detail not made: KeyError: 'x')``; where it makes
+the team too, no team, not even the runner's attribution) instead of a
+reporter crashing on it. The
 subjects (what baselines and subject waivers match) never wait. A team waiver
 reads the teams while the rule's verdict is decided, so a make may run then:
 its item without a team is covered by no team waiver and stays failing (made
