@@ -185,6 +185,7 @@ class Session:
                     errors.append(UsageError("no plugin can read this rule file", file=str(path),
                                              fix="rule files are .yaml packs"))
                     continue
+                got = list(got)  # read twice: a plugin may hand back an iterator
                 rules.extend(got)
                 declared += got
         finally:

@@ -371,6 +371,34 @@ def test_switched_off_rule_in_a_bad_file_is_no_first_copy(tmp_path: Path) -> Non
     assert [(f, n) for f, n, _ in got] == [("rules/a.yaml", 8)], got
 
 
+def test_duplicate_rule_id_from_a_plugin_that_yields_its_rules(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plugin's ``guardrails_collect_file`` that hands back an iterator (the spec says
+    a list) still has its ids checked: the collected rules were read a second time
+    for the duplicate check, and an exhausted iterator let two rules share an id."""
+    from helpers import make_project
+
+    plugin = (
+        "from guardrails.collect import guardrails_collect_file as builtin\n"
+        "from guardrails.plugin import hookimpl\n\n\n"
+        "@hookimpl(tryfirst=True)\n"
+        "def guardrails_collect_file(path, config):\n"
+        "    got = builtin(path, config)\n"
+        "    return None if got is None else iter(got)\n")
+    config = make_project(tmp_path, config="rules:\n  - rules/\n",
+                          rules={"rules/a.yaml": COUNT_RULE, "rules/b.yaml": COUNT_RULE},
+                          plugins=plugin)
+    monkeypatch.chdir(tmp_path)
+    session = Session(load_config(config, RunOptions()))
+    session.configure()
+    try:
+        with pytest.raises(UsageError) as info:
+            session.collect()
+    finally:
+        session.unconfigure()
+    assert "duplicate rule id 'p::a' (first defined at rules/a.yaml:3)" in str(info.value)
+
+
 def test_validate_names_the_first_copy_in_a_bad_file(tmp_path: Path) -> None:
     """``guardrails validate`` on the two files (as pre-commit names them) says the same."""
     from helpers import run_cli
