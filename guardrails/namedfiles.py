@@ -144,11 +144,15 @@ def collect_named(session: Any, config: Config, path: Path, folders: list[Path],
     it (a link out of the root or into /proc refused by its name: pre-commit
     names a committed link, which the gate would refuse), any other pack as
     ``check FILE`` does (let out of the root, never into /proc). The rules
-    collected are added to ``packs`` (ids given twice are refused across them);
-    a file already in ``collected`` is not collected again (``check x.yaml
-    link-to-x.yaml`` reads it once too), and those collected are added to it."""
+    collected are added to ``packs`` (ids given twice are refused across them),
+    and so are the ids a file that fails to load declares, in its place among
+    the files (:func:`guardrails.rulefile.duplicate_errors` names the first copy
+    by that order, as ``check`` collects); a file already in ``collected`` is not
+    collected again (``check x.yaml link-to-x.yaml`` reads it once too), and
+    those collected are added to it."""
     from guardrails.errors import RuleFileError
     from guardrails.paths import check_file
+    from guardrails.rulefile import declared_rules
     from guardrails.rulepaths import resolve_specs_all
 
     by_name = path.parent.resolve() / path.name
@@ -175,4 +179,5 @@ def collect_named(session: Any, config: Config, path: Path, folders: list[Path],
             packs += session.pm.hook.guardrails_collect_file(path=one, config=config) or []
         except UsageError as exc:
             problems.append(exc)
+            packs += declared_rules(exc)  # a bad file's ids count too, in its place
     return problems

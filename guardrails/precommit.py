@@ -150,7 +150,7 @@ def _validate_data_files(config: Config, paths: list[Path]) -> tuple[list[str], 
 def _validate_in_session(files: list[str], config_file: str | None, err: TextIO) -> int:
     """Through the session: plugins loaded, rule files collected by the check plugins."""
     from guardrails.config import CONFIG_NAMES, RunOptions, empty_config
-    from guardrails.rulefile import declared_rules, duplicate_errors
+    from guardrails.rulefile import duplicate_errors
     from guardrails.session import NoConfigError, Session, build_config
 
     options = RunOptions(offline=True)
@@ -190,7 +190,6 @@ def _validate_in_session(files: list[str], config_file: str | None, err: TextIO)
                 for refused in named.collect_named(session, config, path, folders, packs,
                                                      collected):
                     problems.extend(error_lines(refused))
-                    packs += declared_rules(refused)  # a bad file's ids count too
         for twice in duplicate_errors(packs):
             problems.extend(error_lines(twice))
         found, warnings = _validate_data_files(config, data)

@@ -42,7 +42,8 @@ the real CLI on it, and asserts what the gate promises for bad input:
                                # (never after a fixed sleep: a loaded machine may not
                                # have reached that point yet; ``after`` is refused)
     stdout: closed             # run with stdout closed
-    timeout: 20                # a subprocess's hang guard (seconds): past it, "hung"
+    timeout: 600               # a subprocess's hang guard (seconds): past it, "hung";
+                               # default helpers.HANG_GUARD, generous on a loaded machine
     held_at_exit, max_rss_mb, regex_steps, rate_limit_wait_at_most:
                                # load-independent bounds (tests/badguards.py)
     exit: 4
@@ -76,6 +77,7 @@ from badguards import (
     rss_problem,
     server_problems,
 )
+from helpers import HANG_GUARD
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "data" / "bad"
@@ -346,7 +348,7 @@ def _run_subprocess(spec: dict[str, Any], root: Path, args: list[str],
                     env: dict[str, str], served: Served | None) -> tuple[int, str]:
     full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     full_env.update({"COLUMNS": "80", **env})
-    timeout = float(spec.get("timeout", 30))
+    timeout = float(spec.get("timeout", HANG_GUARD))
     stdout: Any = subprocess.PIPE
     if spec.get("stdout") == "closed":
         stdout = subprocess.DEVNULL  # replaced below: a closed descriptor

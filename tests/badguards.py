@@ -35,8 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers import HANG_GUARD
+
 #: seconds to wait for the request a signal waits for: a hang guard
-ON_REQUEST_LIMIT = 60.0
+ON_REQUEST_LIMIT = HANG_GUARD
 
 #: the child's command: guardrails' main, then its peak memory written to the file
 #: named by GUARDRAILS_TEST_RSS_FILE (ru_maxrss: KiB on Linux)

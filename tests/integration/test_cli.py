@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from helpers import PEOPLE_RULES, check, cli_env, console_script, make_project, run_cli
+from helpers import HANG_GUARD, PEOPLE_RULES, check, cli_env, console_script, make_project, run_cli
 
 from guardrails.cli import main
 from guardrails.config import load_config
@@ -536,12 +536,12 @@ def test_console_script_in_a_real_process(project: Path) -> None:
     full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     full_env.update({k: v for k, v in cli_env().items() if v is not None})
     done = subprocess.run([str(console_script()), "check", "--now", NOW], cwd=project,
-                          env=full_env, capture_output=True, text=True, timeout=60)
+                          env=full_env, capture_output=True, text=True, timeout=HANG_GUARD)
     assert done.returncode == 1, done.stderr
     assert "\x1b[" not in done.stdout  # piped: no colours
     assert "FAILED people::team-size" in done.stdout
     bad = subprocess.run([str(console_script()), "check", "--maxfail", "-1"], cwd=project,
-                         env=full_env, capture_output=True, text=True, timeout=60)
+                         env=full_env, capture_output=True, text=True, timeout=HANG_GUARD)
     assert bad.returncode == 4
     assert "Traceback" not in bad.stderr
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import cli_env, console_script, make_project, run_cli, write
+from helpers import HANG_GUARD, cli_env, console_script, make_project, run_cli, write
 
 from guardrails import history
 from guardrails.cli import cli
@@ -225,7 +225,7 @@ def test_lock_serialises_writers_across_processes(tmp_path: Path) -> None:
     # the holder wrote the marker inside the lock, just before letting go: an
     # append that did not wait returns while it still sleeps, before the marker
     assert marker.exists()
-    holder.wait(timeout=10)
+    holder.wait(timeout=HANG_GUARD)
     assert len(history.load(folder).entries) == 1
 
 
@@ -236,7 +236,7 @@ def test_two_concurrent_record_runs_both_land(tmp_path: Path) -> None:
                               stderr=subprocess.PIPE, text=True)
              for now in ("2026-11-19", "2026-11-20")]
     for p in procs:
-        _, err = p.communicate(timeout=60)
+        _, err = p.communicate(timeout=HANG_GUARD)
         assert p.returncode == 1, err
     entries = _entries(tmp_path)
     assert [e.now.day for e in entries] == [19, 20]

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers import check, make_project, run_cli
+from helpers import HANG_GUARD, check, make_project, run_cli
 
 from guardrails.config import looks_like_token
 from guardrails.model import Evidence, Outcome, Report, Result, Severity
@@ -310,9 +310,9 @@ def test_sigterm_is_an_interrupt_and_leaves_outputs_untouched(
     env = {**os.environ, "GUARDRAILS_CACHE_DIR": str(project / ".cache")}
     proc = subprocess.Popen(_guardrails("check", "--now", NOW, "-f", "json", "-o", "report.json"),
                             cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    assert waiting.wait(20)  # the run now waits on the source
+    assert waiting.wait(HANG_GUARD)  # the run now waits on the source
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=20)
+    out, err = proc.communicate(timeout=HANG_GUARD)
     assert proc.returncode == 2, err
     assert b"interrupted" in err and b"Traceback" not in err
     assert (project / "report.json").read_text() == "previous"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo
-from helpers import make_project, run_cli
+from helpers import HANG_GUARD, make_project, run_cli
 
 from guardrails.cli.check import progress_for
 from guardrails.progress import TerminalProgress
@@ -155,9 +155,9 @@ def test_default_is_live_on_a_terminal_and_off_with_quiet(
 def read_all(fd: int) -> bytes:
     out = b""
     while True:
-        ready, _, _ = select.select([fd], [], [], 30)
+        ready, _, _ = select.select([fd], [], [], HANG_GUARD)
         if not ready:
-            raise AssertionError(f"no output for 30 s; so far: {out!r}")
+            raise AssertionError(f"no output for {HANG_GUARD} s (a hang guard); so far: {out!r}")
         try:
             chunk = os.read(fd, 65536)
         except OSError:  # EIO: the child closed the terminal
@@ -179,7 +179,7 @@ def run_on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
         output = read_all(leader)
     finally:
         os.close(leader)
-    return proc.wait(timeout=30), output.decode("utf-8", "replace")
+    return proc.wait(timeout=HANG_GUARD), output.decode("utf-8", "replace")
 
 
 def test_on_a_terminal_the_header_comes_first_and_progress_is_erased(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import HANG_GUARD
 from werkzeug.wrappers import Request, Response
 
 NOW = "2026-11-20"
@@ -90,19 +91,19 @@ def test_a_second_signal_while_the_first_unwinds_ends_cleanly(
          "-o", "report.json"], cwd=tmp_path, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, env=env)
     try:
-        assert seen.wait(20)  # the run now waits out the rate limit
+        assert seen.wait(HANG_GUARD)  # the run now waits out the rate limit
         time.sleep(0.1)
         proc.send_signal(getattr(signal, "SIG" + signals[0]))
         assert proc.stderr is not None
-        err = _until(proc.stderr, b"interrupted", 10)
+        err = _until(proc.stderr, b"interrupted", HANG_GUARD)
         proc.send_signal(getattr(signal, "SIG" + signals[1]))  # into the unwinding
-        rest = proc.communicate(timeout=20)[1]
+        rest = proc.communicate(timeout=HANG_GUARD)[1]
     except (subprocess.TimeoutExpired, AssertionError):
         proc.kill()
         proc.communicate()
         raise
     except ProcessLookupError:  # already gone: nothing to race; the test checks the rest
-        rest = proc.communicate(timeout=20)[1]
+        rest = proc.communicate(timeout=HANG_GUARD)[1]
     text = (err + rest).decode(errors="replace")
     assert proc.returncode == 2, text
     assert "Traceback" not in text and "Exception ignored" not in text, text

@@ -412,6 +412,27 @@ def test_validate_names_the_first_copy_in_a_bad_file(tmp_path: Path) -> None:
             in res.output)
 
 
+def test_validate_counts_a_bad_file_in_its_place_among_a_folders_files(
+        tmp_path: Path) -> None:
+    """What validate collects for one name (:func:`collect_named`) may be a folder's
+    files: the ids of one that fails to load count where the file is, not after the
+    folder's good files, so the repeat in b.yaml names a.yaml's copy as the first
+    (b.yaml's was named, and a.yaml's copy reported as the repeat)."""
+    from guardrails.namedfiles import collect_named
+    from guardrails.rulefile import duplicate_errors
+
+    write(tmp_path, "packs/a.yaml", COUNT_RULE + NO_BOUNDS)
+    write(tmp_path, "packs/b.yaml", COUNT_RULE)
+    cfg = load_config(write(tmp_path, "guardrails.yaml", "rules: []\n"), RunOptions())
+    session = Session(cfg)
+    session.configure()
+    packs: list[Rule | tuple[str, str, int]] = []
+    refused = collect_named(session, cfg, Path("packs"), [], packs, set())
+    assert [e.line for e in refused] == [7]  # a.yaml's rule 'b' has no bounds
+    assert [(e.file, e.line, e.message) for e in duplicate_errors(packs)] == [
+        ("packs/b.yaml", 3, "duplicate rule id 'p::a' (first defined at packs/a.yaml:3)")]
+
+
 def test_same_rule_id_in_different_packs_is_fine(tmp_path: Path) -> None:
     session = collect(tmp_path, {"rules/a.yaml": COUNT_RULE,
                                  "rules/b.yaml": COUNT_RULE.replace("pack: p", "pack: q")})

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import docblocks
 import pytest
+from helpers import HANG_GUARD
 
 
 def _doc(tmp_path: Path, text: str) -> Path:
@@ -46,7 +47,7 @@ def test_exit_codes_and_output_order_are_checked(tmp_path: Path) -> None:
     p = _doc(tmp_path, "<!-- runnable -->\n```console\n$ mkdir d && cd d\n"
              "$ pwd | sed 's,.*/,,'; echo two; sh -c 'exit 3'  # exit 3\nd\ntwo\n```\n")
     (block,) = docblocks.parse(p, tmp_path)
-    (ran,) = docblocks.run_blocks([block], tmp_path, tmp_path / "home", timeout=30)
+    (ran,) = docblocks.run_blocks([block], tmp_path, tmp_path / "home", timeout=HANG_GUARD)
     assert [r.exit_code for r in ran] == [0, 3]
     assert docblocks.problems(block, ran) == []
     block.expected = ["two", "d"]  # out of order

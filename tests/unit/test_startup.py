@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import check, example_without_caches, modules_after, run_cli
+from helpers import HANG_GUARD, check, example_without_caches, modules_after, run_cli
 
 import guardrails
 from guardrails import cacheprune, installed
@@ -434,7 +434,7 @@ def test_a_fifo_or_folder_at_a_start_up_cache_path_is_a_miss_not_a_hang(
             (cache / name).mkdir()
         else:
             os.mkfifo(cache / name)
-    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60,
+    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=HANG_GUARD,
                            check=False)  # a hang fails here, as TimeoutExpired
     import re
 
