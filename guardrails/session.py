@@ -42,6 +42,7 @@ from guardrails.rulefile import builtin_rule_ids, declared_rules, duplicate_erro
 from guardrails.rulepaths import resolve_specs_all
 from guardrails.timeutil import parse_now
 from guardrails.waivers import (
+    expired_waiver_warning,
     far_waiver_warning,
     unknown_waiver_warning,
     unused_waiver_warnings,
@@ -217,22 +218,33 @@ class Session:
 
     def _collection_warnings(self, rules: list[Rule]) -> None:
         known = {r.nodeid for r in rules} | self.config.disabled_rules
+        builtin_ids: set[str] | None = None
         for rule_id in self.config.overrides:
             if rule_id not in known:
-                self.warnings.append(f"override for {rule_id} names a rule that is not "
-                                     "collected")
-        builtin_ids: set[str] | None = None
+                if builtin_ids is None:
+                    builtin_ids = builtin_rule_ids()
+                self.warnings.append(self._unknown_override_warning(rule_id,
+                                                                    known | builtin_ids))
         for w in self.config.waivers:
             if w.rule not in known:
                 if builtin_ids is None:
                     builtin_ids = builtin_rule_ids()
                 self.warnings.append(unknown_waiver_warning(self.config, w, known | builtin_ids))
             elif not w.active(self.now, self.config.timezone):
-                who = f" ({w.subject})" if w.subject else ""
-                self.warnings.append(
-                    f"waiver for {w.rule}{who} expired on {w.expires}: it no longer waives")
+                self.warnings.append(expired_waiver_warning(self.config, w))
             elif far := far_waiver_warning(self.config, w, self.now, self.config.timezone):
                 self.warnings.append(far)
+
+    def _unknown_override_warning(self, rule_id: str, known: set[str]) -> str:
+        """An ``overrides:`` entry naming no collected rule: its config line and the
+        closest rule id (never fatal, as for a waiver: the rule may have been removed)."""
+        import difflib
+
+        line = self.config.line_of("overrides", rule_id)
+        where = f"{self.config.display_path}:{line}: " if line else ""
+        close = difflib.get_close_matches(rule_id, sorted(known), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{where}override for {rule_id} names a rule that is not collected{hint}"
 
     def _check_focus(self, rules: list[Rule]) -> None:
         focus = self.config.focus

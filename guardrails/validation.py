@@ -161,7 +161,37 @@ def _shown_message(error: Any) -> str:
     return hide_url_secrets(message)
 
 
-def _default_fix(err: Any, error_cls: type[UsageError]) -> str:
+def _required_here(err: Any, root: Mapping[str, Any] | None) -> bool | None:
+    """Whether the key whose value ``err`` is about is required by the object schema
+    holding it (None when that cannot be told: no root schema, a path through
+    ``$ref`` to elsewhere than ``#/...``, a value that is not an object's property)."""
+    path = list(err.absolute_schema_path)
+    if root is None or len(path) < 3 or path[-3] != "properties" or not err.absolute_path:
+        return None
+    node: Any = root
+    for step in path[:-3]:
+        if isinstance(node, Mapping) and step == "$ref" and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if not ref.startswith("#/"):
+                return None
+            node = root
+            for part in ref[2:].split("/"):
+                node = node.get(part) if isinstance(node, Mapping) else None
+            continue
+        if isinstance(node, Mapping):
+            node = node.get(step)
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return None
+    if not isinstance(node, Mapping):
+        return None
+    required = node.get("required")
+    return isinstance(required, list) and path[-2] in required
+
+
+def _default_fix(err: Any, error_cls: type[UsageError],
+                 root: Mapping[str, Any] | None = None) -> str:
     """The way out of a schema error that names none of its own: what to write, or
     where the fields are listed (DESIGN: every usage error names its fix)."""
     from guardrails.errors import RuleFileError
@@ -178,7 +208,10 @@ def _default_fix(err: Any, error_cls: type[UsageError]) -> str:
         return "write a date as YYYY-MM-DD (e.g. 2026-11-30)"
     if err.validator == "minItems" and isinstance(err.validator_value, int):
         n = err.validator_value
-        return f"give at least {n} item{'s' if n != 1 else ''} there, or leave the key out"
+        items = f"give at least {n} item{'s' if n != 1 else ''} there"
+        # A required key cannot be left out: that fix would only trade this error
+        # for "'rules' is a required property".
+        return items if _required_here(err, root) is not False else f"{items}, or leave the key out"
     value = err.instance
     if err.validator == "type" and isinstance(value, str) and "number" in str(
             err.validator_value) and _reads_as_number(value):
@@ -196,10 +229,11 @@ def _reads_as_number(text: str) -> bool:
 
 
 def _error_at(err: Any, *, file: str, pos_map: Mapping[Any, Any], what: str,
-              base_path: PathKey, error_cls: type[UsageError]) -> UsageError:
+              base_path: PathKey, error_cls: type[UsageError],
+              root: Mapping[str, Any] | None = None) -> UsageError:
     msg, fix = describe_error(err, base_path)
     if not fix:
-        fix = _default_fix(err, error_cls)
+        fix = _default_fix(err, error_cls, root)
     where = (*base_path, *err.absolute_path)
     m = re.search(_UNEXPECTED, err.message) if err.validator in (
         "additionalProperties", "unevaluatedProperties") else None
@@ -259,7 +293,7 @@ def errors_of(
     out = []
     for group in groups.values():
         out.append(_error_at(_best(group), file=file, pos_map=pos_map, what=what,
-                             base_path=base_path, error_cls=error_cls))
+                             base_path=base_path, error_cls=error_cls, root=loaded))
     out.sort(key=lambda e: (e.line or 0, e.column or 0))
     return out
 
@@ -291,7 +325,8 @@ def validate(
     """Raise ``error_cls`` for the most relevant schema violation, if any."""
     from guardrails.fastvalid import predicate
 
-    fast = predicate(load_schema(schema) if isinstance(schema, str) else schema, remember=True)
+    loaded = load_schema(schema) if isinstance(schema, str) else schema
+    fast = predicate(loaded, remember=True)
     if fast is not None and fast(data):
         return
     v = validator_for(schema) if isinstance(schema, str) else make_validator(schema)
@@ -300,7 +335,7 @@ def validate(
         return
     pos_map = positions() if callable(positions) else (positions or {})
     raise _error_at(_best(errors), file=file, pos_map=pos_map, what=what,
-                    base_path=base_path, error_cls=error_cls)
+                    base_path=base_path, error_cls=error_cls, root=loaded)
 
 
 def nonfinite_paths(data: Any, limit: int = 100) -> list[PathKey]:

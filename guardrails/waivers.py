@@ -122,6 +122,16 @@ def unknown_waiver_warning(config: Located, waiver: Waiver, known: set[str]) -> 
     return f"{where}waiver for {waiver.rule} names a rule that is not collected{hint}"
 
 
+def expired_waiver_warning(config: Located, waiver: Waiver) -> str:
+    """The report-header warning for a waiver whose ``expires`` date has passed:
+    where it is, and the two ways out (renewing it is a new promise, with a reason)."""
+    where = f"{config.display_path}:{waiver.line}: " if waiver.line else ""
+    who = f" ({waiver.subject})" if waiver.subject else ""
+    return (f"{where}waiver for {waiver.rule}{who} expired on {waiver.expires}: it no longer "
+            "waives; fix the rule's failure and remove the waiver, or renew it with a later "
+            "expires and its reason")
+
+
 def far_waiver_warning(config: Located, waiver: Waiver, now: datetime,
                        tz: tzinfo | None = None) -> str | None:
     """The report-header warning for an active waiver expiring more than

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("rule_id")
 @config_option
-@click.option("--focus")
+@click.option("--focus", help="Explain under this execution focus (overrides the "
+              "config): its parameters and severity.")
 @plugin_option
 def explain(rule_id: str, config_file: str | None, focus: str | None,
             plugins: tuple[str, ...]) -> int:

@@ -21,9 +21,10 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("kind", required=False)
 @config_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option("--now", "now", metavar="DATE")
-@click.option("--offline", is_flag=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              help="table: a few columns a fact; json: every field.")
+@click.option("--now", "now", metavar="DATE", help="Gather as of this date or timestamp.")
+@click.option("--offline", is_flag=True, help="Use cached HTTP data only.")
 @click.option("--rule", "rule_id", metavar="RULE_ID",
               help="Only the facts this rule reads.")
 @click.option("--compare", "compare", type=click.Choice(["gitlab-dora"]),

@@ -108,7 +108,8 @@ def _backfill(config: Any, folder: Any, span: str, existing: list[Any]) -> int:
               show_default=True, help="Show the last N points of each rule.")
 @click.option("-v", "--verbose", count=True, help="Every point of every rule shown.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["terminal", "json"]),
-              default="terminal", show_default=True)
+              default="terminal", show_default=True,
+              help="terminal: a row a rule with its sparkline; json: every point.")
 @click.option("--ascii", "ascii_only", is_flag=True,
               help="Plain ASCII sparklines (the default when stdout is not UTF-8).")
 @plugin_option
@@ -188,7 +189,8 @@ class _Fraction(click.FloatRange):
               "(default: as long as the points span).")
 @click.option("--strict", is_flag=True, help="Exit 1 when any rule warns or already fails.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["terminal", "json"]),
-              default="terminal", show_default=True)
+              default="terminal", show_default=True,
+              help="terminal: a line a rule; json: each rule's verdict and first and last values.")
 @plugin_option
 def trend_command(rules: tuple[str, ...], config_file: str | None, points: int,
                   fraction: float, horizon: str | None, strict: bool, fmt: str,

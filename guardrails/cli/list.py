@@ -19,10 +19,14 @@ if TYPE_CHECKING:
 
 @click.command("list")
 @config_option
-@click.option("-k", "keyword", metavar="EXPR")
-@click.option("-m", "markexpr", metavar="TAGS")
-@click.option("--focus")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("-k", "keyword", metavar="EXPR", help="Only rules whose id or tags match "
+              "the substring expression (as check -k).")
+@click.option("-m", "markexpr", metavar="TAGS", help="Only rules with these tags "
+              "(expression: 'dora or teams').")
+@click.option("--focus", help="List under this execution focus (overrides the config): "
+              "the rules it enables or disables.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="text: one line per rule; json: a list of the rules' fields.")
 @plugin_option
 def list_cmd(config_file: str | None, keyword: str | None, markexpr: str | None,
              focus: str | None, fmt: str, plugins: tuple[str, ...]) -> int:

@@ -112,10 +112,15 @@ class FolderFinding:
             return self._folder
         root = self.env.real_root()
         folder = (self.env.root / self.path).resolve()
+        cfg = self.env.config
+        # The config line that names the folder: the fix is made there.
+        file = cfg.display_path if cfg is not None else None
+        line = cfg.line_of("sources", "files", "path") if cfg is not None else None
         if not self.env.allow_outside_root and not folder.is_relative_to(root):
             raise UsageError(
                 f"sources.files.path {self.path!r} resolves to {folder}, "
                 f"outside the directory holding the config ({root})",
+                file=file, line=line,
                 fix="move the org data folder under that directory, "
                 "or set 'allow_outside_root: true' in guardrails.yaml",
             )
@@ -124,6 +129,7 @@ class FolderFinding:
             raise UsageError(
                 f"the org data folder {self.path!r} of sources.files.path {what} "
                 f"(looked for {folder})",
+                file=file, line=line,
                 fix="run 'guardrails init' to scaffold one, "
                 "or set sources.files.path in guardrails.yaml to your data folder",
             )

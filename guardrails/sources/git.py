@@ -138,9 +138,12 @@ class GitSource(Source):
                 line=cfg.line_of("sources", "git", "path") if cfg is not None else None,
                 fix="move the config into the repository, or set 'allow_outside_root: true'")
         if not self.repo.is_dir():
+            cfg = self.env.config
             raise ConfigError(f"git source: {self.repo} is not a directory",
-                              file=self._config_file(), fix="set sources.git.path to the "
-                              "repository's folder (relative to the config)")
+                              file=self._config_file(),
+                              line=cfg.line_of("sources", "git", "path") if cfg else None,
+                              fix="set sources.git.path to the repository's folder "
+                              "(relative to the config)")
 
     # --- repository checks ---------------------------------------------------
 

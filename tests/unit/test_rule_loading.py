@@ -359,6 +359,23 @@ def test_a_rule_file_that_is_a_list(tmp_path: Path) -> None:
     assert str(err).startswith("rules/p.yaml:1: a rule file is a mapping")
 
 
+
+def test_an_empty_required_list_is_not_told_to_be_left_out(tmp_path: Path) -> None:
+    # 'rules:' is required: "or leave the key out" only traded this error for
+    # "'rules' is a required property".
+    err = load_error(tmp_path, {"rules/p.yaml": "pack: p\nrules: []\n"})
+    assert messages(err) == [
+        "rules/p.yaml:2:1: invalid rule file: [] should be non-empty at $.rules "
+        "(schema path: properties/rules/minItems). Fix: give at least 1 item there"]
+
+
+def test_an_empty_optional_list_may_be_left_out(tmp_path: Path) -> None:
+    err = load_error(tmp_path, {"rules/p.yaml": pack(
+        "  - {id: pm, check: incidents.postmortem_complete, sections: []}\n")})
+    (text,) = messages(err)
+    assert text.startswith("rules/p.yaml:3:")
+    assert text.endswith("Fix: give at least 1 item there, or leave the key out"), text
+
 # ---------------------------------------------------------------------------
 # -k / -m
 # ---------------------------------------------------------------------------

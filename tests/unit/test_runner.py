@@ -399,6 +399,8 @@ waivers:
   - rule: people::some-teams
     reason: old
     expires: 2026-11-19
+overrides:
+  people::team-sise: {max: 9}
 """
 
 
@@ -413,8 +415,12 @@ def test_waivers_in_a_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "reason": "splitting beta in Q1", "expires": "2026-12-31", "subject": "team/beta"}
     assert report.exit_code == 0
     assert report.warnings == [
+        "guardrails.yaml:16: override for people::team-sise names a rule that is not "
+        "collected (did you mean 'people::team-size'?)",
         "guardrails.yaml:9: waiver for people::no-such-rule names a rule that is not collected",
-        "waiver for people::some-teams expired on 2026-11-19: it no longer waives",
+        "guardrails.yaml:12: waiver for people::some-teams expired on 2026-11-19: it no longer "
+        "waives; fix the rule's failure and remove the waiver, or renew it with a later "
+        "expires and its reason",
     ]
 
 

@@ -176,3 +176,21 @@ def test_focus_revisited_explains_every_way_it_fails() -> None:
     what = " ".join(_explained("goals::focus-revisited")["What it checks"].split())
     assert "placeholder YYYY-MM-DD" in what and "in the future" in what, what
     assert "config's timezone" in what, what
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    # 'guardrails list --help' showed '-k EXPR', '-m TAGS', '--focus TEXT' and
+    # '--format [text|json]' with no word of what they do.
+    import click
+
+    from guardrails.cli.main import cli
+
+    ctx = click.Context(cli)
+    silent = []
+    for name in cli.list_commands(ctx):
+        command = cli.get_command(ctx, name)
+        assert command is not None, name
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden and not param.help:
+                silent.append(f"{name} {'/'.join(param.opts)}")
+    assert silent == []
