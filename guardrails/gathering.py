@@ -168,7 +168,7 @@ def _checked(session: SessionView, source: Source, got: Mapping[str, Any]) -> di
                                     "not a list of facts (docs/plugins.md, \"Facts\")")
             continue
         k = session.store.kinds.get(kind)
-        key = k.id_field if k is not None else None
+        key = (k.id_field or None) if k is not None else None  # "" names no field
         bad = [i for i, f in enumerate(items)
                if type(f) is not dict or (key is not None and f.get(key) is None)]
         if bad:

@@ -51,7 +51,7 @@ VERSION = 1
 MAX_LINE = 8 * 1024 * 1024
 #: at most this many month files are read (about 80 years)
 MAX_FILES = 1000
-_MONTH_FILE = re.compile(r"history-(\d{4})-(\d{2})\.jsonl")
+_MONTH_FILE = re.compile(r"history-(\d{4})-(\d{2})\.jsonl", re.ASCII)
 #: result keys a history entry leaves out: the evidence and words of one run,
 #: and the metric samples (``series``: up to 10,000 per metric, ~200 kB; a
 #: history is one value per run, and the samples stay in the run's report for

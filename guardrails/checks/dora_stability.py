@@ -198,6 +198,6 @@ def _severity_rank(incident: Fact) -> int:
     return rank
 
 
-_SEVERITY = re.compile(r"\s*SEV\s*(\d+)\s*", re.I)
+_SEVERITY = re.compile(r"\s*SEV\s*(\d{1,9})\s*", re.I | re.A)  # int() of 5,000 digits raises
 #: severity text -> rank, for the few texts data uses
 _RANKS: dict[str, int] = {}

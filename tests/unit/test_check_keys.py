@@ -26,6 +26,15 @@ def test_natural_keys_are_the_plain_split() -> None:
         assert datakinds.natural_key(text) == _natural(text)
 
 
+def test_a_natural_key_of_thousands_of_digits_is_no_crash() -> None:
+    # int() refuses over 4,300 digits: a long run is read 1,000 digits at a time
+    long = "dep-" + "7" * 5000
+    key = datakinds.natural_key(long)
+    assert key[0] == "dep-" and key[1] == int("7" * 1000) and len(key) == 11
+    ids = [long, "dep-" + "7" * 4999, "dep-8", "dep-10"]
+    assert sorted(ids, key=datakinds.natural_key) == ["dep-8", "dep-10", ids[1], long]
+
+
 def test_severity_rank_is_the_pattern_every_time() -> None:
     for sev in ("SEV1", " sev 2 ", "SEV12", "P1", None, "", 3, "SEV", "SEV1"):
         m = re.fullmatch(r"\s*SEV\s*(\d+)\s*", str(sev or ""), re.I)

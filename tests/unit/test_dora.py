@@ -459,6 +459,23 @@ def test_change_failure_rate_evidence_worst_first() -> None:
     assert mv.value == 4 / 6
 
 
+def test_change_failure_rate_evidence_orders_odd_severities_without_a_crash() -> None:
+    # int() refuses 5,000 digits (Python's digit limit) and reads Arabic-Indic
+    # ones: neither is a SEV rank, both sort after every ranked severity
+    ctx = context(
+        deployments=[dep(f"dep-{n}", ago(20 - n)) for n in (1, 2, 3)],
+        incidents=[
+            inc("INC-1", ago(18), severity="SEV" + "9" * 5000, caused_by="dep-1"),
+            inc("INC-2", ago(17), severity="SEV\u0661", caused_by="dep-2"),
+            inc("INC-3", ago(16), severity="SEV4", caused_by="dep-3"),
+        ],
+    )
+    mv = compute(CFR, ctx)
+    assert [e.subject for e in mv.evidence] == [
+        "deployment/dep-3", "deployment/dep-1", "deployment/dep-2",
+    ]
+
+
 def test_change_failure_rate_no_data() -> None:
     mv = compute(CFR, context(deployments=[dep("dep-1", ago(40))]))
     assert (mv.value, mv.samples, mv.no_data) == (None, 0, "no production deployments in window")
