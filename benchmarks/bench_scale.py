@@ -57,6 +57,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # tests/orggen.py, the org's generator
 CACHE = HERE / ".cache"
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 TARGET_EVAL = 2.0  # the evaluation phase may take at most 2x merely parsing the files
@@ -86,18 +87,12 @@ def generate(root: Path, n: int) -> Path:
     (org / "services.yaml").write_text(yaml.safe_dump({"services": [
         {"id": s, "owner": teams[i % len(teams)]} for i, s in enumerate(services)]}))
     span = 360 * 86400
-    dep_times = []
-    with (org / "deployments.csv").open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "service", "finished_at", "status", "environment", "changes", "kind",
-                    "remediates"])
-        for i in range(n):
-            t = NOW - timedelta(seconds=rnd.randrange(span))
-            dep_times.append(t)
-            kind = "rollback" if i % 50 == 0 and i else "normal"
-            w.writerow([f"d-{i}", services[i % len(services)], iso(t),
-                        "success" if i % 30 else "failure", "production",
-                        f"c-{i}", kind, f"d-{i - 1}" if kind == "rollback" else ""])
+    # shared with tests/integration/test_lazy_evidence.py; imported here, not at the
+    # top: ``--run``'s start before its exec stays as it was
+    from orggen import write_ci_runs, write_deployments, write_incidents
+
+    dep_times = write_deployments(org, n, rnd, services, now=NOW, span=span,
+                                  rollback_every=50, fail_every=30)
     with (org / "pull_requests.jsonl").open("w") as fh:
         for i in range(n):
             merged = dep_times[i] - timedelta(hours=rnd.randrange(1, 72))
@@ -109,15 +104,7 @@ def generate(root: Path, n: int) -> Path:
                 "reviews": [{"user": f"{t}-m1", "state": "APPROVED",
                              "submitted_at": iso(merged - timedelta(hours=1))}],
             }) + "\n")
-    with (org / "incidents.jsonl").open("w") as fh:
-        for i in range(n // 5):
-            created = NOW - timedelta(seconds=rnd.randrange(span))
-            rec = {"id": f"INC-{i}", "created_at": iso(created),
-                   "severity": f"SEV{1 + i % 4}", "service": services[i % len(services)],
-                   "title": f"incident {i}", "caused_by": f"d-{rnd.randrange(n)}"}
-            if i % 10:
-                rec["resolved_at"] = iso(created + timedelta(minutes=rnd.randrange(30, 3000)))
-            fh.write(json.dumps(rec) + "\n")
+    write_incidents(org, n, rnd, services, now=NOW, span=span)
     for i in range(n // 20):
         (org / "postmortems" / f"pm-{i:06d}.md").write_text(
             "---\n"
@@ -127,13 +114,7 @@ def generate(root: Path, n: int) -> Path:
             "---\n\n## Summary\nA thing broke.\n\n## Impact\nUsers saw errors.\n\n"
             "## Timeline\n- 10:00 alert\n- 10:30 fixed\n\n## Contributing factors\n"
             "A missing timeout.\n\n## Action items\n- add the timeout\n")
-    with (org / "ci_runs.csv").open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "started_at", "finished_at", "conclusion", "workflow"])
-        for i in range(n):
-            s = NOW - timedelta(seconds=rnd.randrange(span))
-            w.writerow([f"r-{i}", iso(s), iso(s + timedelta(seconds=rnd.randrange(60, 1200))),
-                        "success", "ci"])
+    write_ci_runs(org, n, rnd, now=NOW, span=span, workflow=lambda i: "ci")
     write_config(root)
     marker.write_text("ok")
     return root

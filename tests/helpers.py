@@ -347,3 +347,30 @@ def fuzz_examples(ci: int) -> int:
     run multiplies it: ``GUARDRAILS_FUZZ_SCALE=20 python -m pytest -m fuzz``.
     """
     return max(1, int(ci * float(os.environ.get("GUARDRAILS_FUZZ_SCALE", "1"))))
+
+
+def things_layout() -> Any:
+    """The data file kind ``things`` that the CSV readers' tests read (test_csv_plain.py,
+    test_csv_build.py): a list column, an integer, a number, a required id and two
+    columns a team may share."""
+    from guardrails.sources.files_formats import Layout
+
+    return Layout(what="thing", keys=("things",), lists=frozenset({"tags"}),
+                  integers=frozenset({"n"}), numbers=frozenset({"x"}), required=("id",),
+                  shared=frozenset({"team", "n"}))
+
+
+def read_things(text: str, layout: Any) -> Any:
+    """``text`` read as the CSV file ``things.csv`` by whichever reader the caller's
+    patches leave in place: (the records as (key, value, type) in key order, the
+    start lines, their container's type, the columns), or the error's
+    ``("error", message, line, fix)``; the two ways of a test compare equal."""
+    from guardrails.errors import DataFileError
+    from guardrails.sources.files_formats import read_table
+
+    try:
+        table = read_table(text, "things.csv", ".csv", layout)
+    except DataFileError as exc:
+        return ("error", exc.message, exc.line, exc.fix)
+    return ([[(k, v, type(v)) for k, v in r.items()] for r in table.records],
+            list(table.starts or ()), type(table.starts), table.columns)

@@ -5,7 +5,6 @@ baseline written and read, byte for byte but the timings."""
 
 from __future__ import annotations
 
-import csv
 import json
 import random
 import re
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers import run_cli
+from orggen import iso, write_ci_runs, write_deployments, write_incidents
 
 from guardrails.evidencelater import made_at_once
 
@@ -22,10 +22,6 @@ EXAMPLE = REPO / "examples" / "acme" / "guardrails.yaml"
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 _TIMINGS = re.compile(r'( in )[0-9.]+s\b|("(?:duration|duration_s|collect|gather|evaluate)": )'
                       r'[0-9.e-]+|(time=")[0-9.]+|[0-9.]+( ?ms)\b')
-
-
-def _iso(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def generated_org(root: Path, n: int = 300) -> Path:
@@ -42,39 +38,21 @@ def generated_org(root: Path, n: int = 300) -> Path:
     (org / "services.yaml").write_text("services:\n" + "".join(
         f"  - {{id: {s}, owner: {teams[i % len(teams)]}}}\n" for i, s in enumerate(services)))
     span = 200 * 86400
-    times = []
-    with (org / "deployments.csv").open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "service", "finished_at", "status", "environment", "changes", "kind",
-                    "remediates"])
-        for i in range(n):
-            t = NOW - timedelta(seconds=rnd.randrange(span))
-            times.append(t)
-            kind = "rollback" if i % 25 == 0 and i else "normal"
-            w.writerow([f"d-{i}", services[i % len(services)], _iso(t),
-                        "success" if i % 9 else "failure", "production", f"c-{i}", kind,
-                        f"d-{i - 1}" if kind == "rollback" else ""])
+    times = write_deployments(org, n, rnd, services, now=NOW, span=span, rollback_every=25,
+                              fail_every=9)
     with (org / "pull_requests.jsonl").open("w") as fh:
         for i in range(n):
             merged = times[i] - timedelta(hours=rnd.randrange(1, 72))
             t = teams[i % len(teams)]
             rec = {"id": f"c-{i}", "author": f"{t}-m0" if i % 17 else "stranger",
-                   "created_at": _iso(merged - timedelta(days=2)), "merged_at": _iso(merged),
+                   "created_at": iso(merged - timedelta(days=2)), "merged_at": iso(merged),
                    "additions": rnd.randrange(800), "deletions": rnd.randrange(200),
                    "reviews": [{"user": f"{t}-m{rnd.randrange(2)}", "state": "APPROVED",
-                                "submitted_at": _iso(merged - timedelta(hours=1))}]}
+                                "submitted_at": iso(merged - timedelta(hours=1))}]}
             if i % 3:
                 rec["title"] = f"change {i}"
             fh.write(json.dumps(rec) + "\n")
-    with (org / "incidents.jsonl").open("w") as fh:
-        for i in range(n // 5):
-            created = NOW - timedelta(seconds=rnd.randrange(span))
-            rec = {"id": f"INC-{i}", "created_at": _iso(created), "severity": f"SEV{1 + i % 4}",
-                   "service": services[i % len(services)], "title": f"incident {i}",
-                   "caused_by": f"d-{rnd.randrange(n)}"}
-            if i % 10:
-                rec["resolved_at"] = _iso(created + timedelta(minutes=rnd.randrange(30, 3000)))
-            fh.write(json.dumps(rec) + "\n")
+    write_incidents(org, n, rnd, services, now=NOW, span=span)
     for i in range(n // 40):
         (org / "postmortems" / f"pm-{i:03d}.md").write_text(
             f"---\nincident: INC-{i * 4}\nstatus: reviewed\nauthors: [a]\naction_items:\n"
@@ -82,13 +60,7 @@ def generated_org(root: Path, n: int = 300) -> Path:
             "## Summary\nA thing broke.\n\n## Impact\nUsers saw errors.\n\n## Timeline\n"
             "- 10:00 alert\n\n## Contributing factors\nA missing timeout.\n\n"
             "## Action items\n- add the timeout\n")
-    with (org / "ci_runs.csv").open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "started_at", "finished_at", "conclusion", "workflow"])
-        for i in range(n):
-            s = NOW - timedelta(seconds=rnd.randrange(span))
-            w.writerow([f"r-{i}", _iso(s), _iso(s + timedelta(seconds=rnd.randrange(60, 1200))),
-                        "success", f"wf-{i % 3}"])
+    write_ci_runs(org, n, rnd, now=NOW, span=span, workflow=lambda i: f"wf-{i % 3}")
     packs = "".join(f"  - builtin:{p}\n" for p in
                     ("culture", "delivery", "goals", "incidents", "stability", "teams"))
     config = root / "guardrails.yaml"

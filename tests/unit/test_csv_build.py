@@ -12,18 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import fuzz_examples
+from helpers import fuzz_examples, read_things, things_layout
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guardrails.errors import DataFileError
 from guardrails.sources import files_csvbuild, files_csvplain
 from guardrails.sources.files_csvbuild import FULL, WHEN_CELL, WHEN_VALUE, builder
-from guardrails.sources.files_formats import Layout, read_table
+from guardrails.sources.files_formats import read_table
 
-LAYOUT = Layout(what="thing", keys=("things",), lists=frozenset({"tags"}),
-                integers=frozenset({"n"}), numbers=frozenset({"x"}), required=("id",),
-                shared=frozenset({"team", "n"}))
+LAYOUT = things_layout()
 
 HOSTILE = ["a'b", 'q"q', "line\nbreak", "{brace}", "}", "{", "__import__('os').system('x')",
            "\\", "'''", '"""', "#", "_k0", "_v1", "_K", "_r", "_append", "", " ", "é\u2028",
@@ -39,12 +36,7 @@ def read(text: str, way: str, monkeypatch: pytest.MonkeyPatch) -> Any:
         m.setattr(files_csvbuild, "_BUILDERS", {})  # "built" builds: no earlier test's cap
         if way == "rows":
             m.setattr(files_csvplain, "plain_records", lambda *args: None)
-        try:
-            table = read_table(text, "things.csv", ".csv", LAYOUT)
-        except DataFileError as exc:
-            return ("error", exc.message, exc.line, exc.fix)
-    return ([[(k, v, type(v)) for k, v in r.items()] for r in table.records],
-            list(table.starts or ()), type(table.starts), table.columns)
+        return read_things(text, LAYOUT)
 
 
 def compressed(names: tuple[str, ...], values: list[tuple[Any, ...]],

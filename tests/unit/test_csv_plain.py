@@ -11,17 +11,15 @@ import contextlib
 from typing import Any
 
 import pytest
-from helpers import fuzz_examples
+from helpers import fuzz_examples, read_things, things_layout
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guardrails.errors import DataFileError
 from guardrails.sources import files_csvplain
-from guardrails.sources.files_formats import Layout, read_csv, read_table
+from guardrails.sources.files_formats import read_csv
 
-LAYOUT = Layout(what="thing", keys=("things",), lists=frozenset({"tags"}),
-                integers=frozenset({"n"}), numbers=frozenset({"x"}), required=("id",),
-                shared=frozenset({"team", "n"}))
+LAYOUT = things_layout()
 
 
 def read(text: str, plain: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -29,12 +27,7 @@ def read(text: str, plain: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
     with monkeypatch.context() as m:
         if not plain:
             m.setattr(files_csvplain, "plain_records", lambda *args: None)
-        try:
-            table = read_table(text, "things.csv", ".csv", LAYOUT)
-        except DataFileError as exc:
-            return ("error", exc.message, exc.line, exc.fix)
-    return ([[(k, v, type(v)) for k, v in r.items()] for r in table.records],
-            list(table.starts or ()), type(table.starts), table.columns)
+        return read_things(text, LAYOUT)
 
 
 def spy(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
