@@ -1,3 +1,10 @@
+"""The plugin manager: blocking by name, and what a plugin may register."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
 
 
 def test_blocking_a_module_the_config_names_is_no_unknown_block() -> None:
@@ -7,3 +14,32 @@ def test_blocking_a_module_the_config_names_is_no_unknown_block() -> None:
 
     pm = create_manager(disabled=["json", "nosuchplugin"], extra=["json"])
     assert pm.blocked_unknown == ["nosuchplugin"]
+
+
+MISSPELT_HOOK = """\
+from guardrails import hookimpl
+
+
+@hookimpl
+def guardrails_gather_source():
+    return []
+"""
+
+
+def test_a_misspelt_hook_of_a_local_plugin_is_refused(tmp_path: Path) -> None:
+    """``guardrails_gather_source`` (no s) was registered and never called: the
+    plugin's source silently missing, every rule it feeds skipped for no data."""
+    from guardrails.errors import PluginError
+    from guardrails.manager import create_manager
+
+    (tmp_path / "guardrails_plugins.py").write_text(MISSPELT_HOOK)
+    with pytest.raises(PluginError) as info:
+        create_manager(local_root=tmp_path)
+    text = str(info.value)
+    assert text.startswith(f"{tmp_path / 'guardrails_plugins.py'}:4: plugin 'local' "
+                           "implements guardrails_gather_source, which is no guardrails hook")
+    assert "Fix: did you mean guardrails_gather_sources?" in text
+    (tmp_path / "guardrails_plugins.py").write_text(
+        MISSPELT_HOOK.replace("@hookimpl", "@hookimpl(optionalhook=True)"))
+    pm = create_manager(local_root=tmp_path)  # kept on purpose: no error
+    assert pm.get_plugin("local") is not None
