@@ -182,9 +182,21 @@ def show(exc: BaseException, err: TextIO) -> None:
 
         cause = exc.__cause__
         where = ""
-        if cause is not None and cause.__traceback__ is not None:
-            frame = traceback.extract_tb(cause.__traceback__)[-1]
-            where = f" ({frame.filename}:{frame.lineno})"
+        if isinstance(cause, SyntaxError) and cause.filename and cause.lineno:
+            # the plugin's own line, not the importer's frame that compiled it
+            where = f" ({cause.filename}:{cause.lineno})"
+        elif cause is not None and cause.__traceback__ is not None:
+            import importlib
+
+            # The innermost frame of the plugin's code. Not the first frame (ours,
+            # which caught it), nor importlib's ("<frozen importlib._bootstrap>:241",
+            # ".../importlib/__init__.py:126"), which tell a user nothing: a module
+            # that is not installed has no line to show.
+            machinery = os.path.dirname(importlib.__file__) + os.sep
+            frames = [f for f in traceback.extract_tb(cause.__traceback__)[1:]
+                      if not f.filename.startswith(("<", machinery))]
+            if frames:
+                where = f" ({frames[-1].filename}:{frames[-1].lineno})"
         print(printable(f"ERROR: {exc}{where}"), file=err)  # a plugin's name may hold \n
     elif isinstance(exc, KeyboardInterrupt):
         print("\n!!! interrupted !!!", file=err)

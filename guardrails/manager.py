@@ -119,7 +119,36 @@ class GuardrailsPluginManager(pluggy.PluginManager):
             self.register(module, name=name)
         except pluggy.PluginValidationError as exc:
             raise PluginError(f"plugin {name!r} is invalid: {exc}") from exc
+        if dist != DIST:  # ours are checked by the suite, not at each run
+            self._refuse_unknown_hooks(module, name)
         self.infos.append(PluginInfo(name, modname, dist, version))
+
+    def _refuse_unknown_hooks(self, plugin: object, name: str) -> None:
+        """A plugin's ``@hookimpl`` whose name is no hook of :mod:`guardrails.hookspec`
+        (``guardrails_gather_source``) would never be called: an error naming its file
+        and line and the hook meant, as pytest refuses an unknown ``pytest_*`` hook.
+        ``@hookimpl(optionalhook=True)`` keeps one on purpose."""
+        import difflib
+        import inspect
+
+        for caller in self.get_hookcallers(plugin) or ():
+            if caller.has_spec():
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.plugin is not plugin or impl.optionalhook:
+                    continue
+                func = inspect.unwrap(impl.function)
+                code = getattr(func, "__code__", None)
+                known = sorted(n for n in vars(hookspec) if n.startswith("guardrails_"))
+                close = difflib.get_close_matches(caller.name, known, n=1, cutoff=0.6)
+                self.unregister(plugin)
+                where = f"{code.co_filename}:{code.co_firstlineno}: " if code is not None else ""
+                hint = f"did you mean {close[0]}? " if close else ""
+                raise PluginError(
+                    f"{where}plugin {name!r} implements {caller.name}, which is no guardrails "
+                    f"hook: it would never be called. Fix: {hint}the hooks are listed in "
+                    "docs/plugins.md; @hookimpl(optionalhook=True) keeps one of another "
+                    "guardrails version on purpose")
 
 
 #: metaclasses whose classes' ``__dict__`` is their own (what inspect.getattr_static reads)

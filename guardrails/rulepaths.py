@@ -143,18 +143,27 @@ def _resolve_one(config: Config, spec: str, i: int, from_cli: bool) -> list[Path
         if not files:
             raise UsageError(f"rule folder {spec!r} holds no .yaml files",
                              file=None if from_cli else config.display_path,
-                             line=None if from_cli else config.line_of(*where))
+                             line=None if from_cli else config.line_of(*where),
+                             fix="add a pack to it (a .yaml file with 'pack:' and 'rules:', "
+                             "see 'guardrails schema rules'), or stop naming the folder")
         out.extend(files)
     elif path.is_file() or os.path.lexists(path):
         check_file(path, root=config.root, allow_outside=from_cli or config.allow_outside_root,
                    display=spec, error=RuleFileError, what="rule file")
         out.append(path)
     else:
+        fix = "check the path (relative to the config's folder), or use builtin:<pack>"
+        if from_cli and "::" in spec and "/" not in spec:
+            import shlex
+
+            # a pytest node id habit: 'guardrails check pack::rule' runs one rule there
+            fix = (f"PATHS are rule files, folders or builtin:<pack>; to run the rule "
+                   f"{spec} alone, select it: guardrails check -k {shlex.quote(spec)}")
         raise UsageError(
             f"rule file or folder {spec!r} does not exist",
             file=None if from_cli else config.display_path,
             line=None if from_cli else config.line_of(*where),
-            fix="check the path (relative to the config's folder), or use builtin:<pack>",
+            fix=fix,
         )
     return out
 

@@ -8,7 +8,7 @@ import click
 
 from guardrails.checkcmd import OutputOrderError, output_pairs, run
 from guardrails.checkcmd import progress_for as progress_for  # re-exported (was defined here)
-from guardrails.cli.options import config_option, plugin_option
+from guardrails.cli.options import config_option, file_not_option, plugin_option
 from guardrails.model import ExitCode
 
 
@@ -79,8 +79,9 @@ class CheckCommand(click.Command):
               help="terminal, json, junit, sarif, github, markdown, html (and plugins'); "
               "repeatable.")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
-              help="Write the preceding --format to FILE.")
-@click.option("--junitxml", metavar="FILE", help="Shorthand for --format junit --output FILE.")
+              callback=file_not_option, help="Write the preceding --format to FILE.")
+@click.option("--junitxml", metavar="FILE", callback=file_not_option,
+              help="Shorthand for --format junit --output FILE.")
 @click.option("--strict", is_flag=True, help="Warning-severity failures and rules skipped "
               "for lack of data fail the run too (also: 'strict: true' in the config).")
 @click.option("--offline", is_flag=True, help="Use cached HTTP data only.")
@@ -90,10 +91,11 @@ class CheckCommand(click.Command):
 @click.option("--group-by", type=click.Choice(["team"]), help="Group evidence by owning team.")
 @click.option("--example", is_flag=True, help="Run on the bundled example org.")
 @click.option("--baseline", "baseline", metavar="FILE", type=click.Path(dir_okay=False),
+              callback=file_not_option,
               help="Fail only on failures FILE does not know (see --write-baseline; "
               "'-': read it from standard input, at most 64 MiB).")
 @click.option("--write-baseline", "write_baseline", metavar="FILE",
-              type=click.Path(dir_okay=False),
+              type=click.Path(dir_okay=False), callback=file_not_option,
               help="Record the current failures in FILE, for later --baseline runs "
               "('-': standard output, without the terminal report).")
 @click.option("--progress/--no-progress", "progress", default=None,

@@ -8,6 +8,7 @@ import click
 
 from guardrails.cli.options import (
     config_option,
+    file_not_option,
     parse_now_option,
     plugin_option,
     split_plugins,
@@ -23,6 +24,7 @@ from guardrails.exits import wrap_session
 @click.option("--offline", is_flag=True, help="Use cached HTTP data only; a source with "
               "nothing cached yet skips its rules (one line for it).")
 @click.option("--baseline", metavar="FILE", type=click.Path(dir_okay=False),
+              callback=file_not_option,
               help="Fail only on failures FILE does not know (as check --baseline).")
 @click.option("--now", "now", metavar="DATE", help="Evaluate as of this date or timestamp.")
 @plugin_option

@@ -12,7 +12,13 @@ from typing import Any
 
 import click
 
-from guardrails.cli.options import color_choice, plugin_option, render_options, split_plugins
+from guardrails.cli.options import (
+    color_choice,
+    file_not_option,
+    plugin_option,
+    render_options,
+    split_plugins,
+)
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 from guardrails.textsafe import printable
@@ -35,7 +41,7 @@ class MergeCommand(click.Command):
               help="terminal (default), json, markdown, html when installed (and "
                    "plugins'); repeatable, each with its --output.")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
-              help="Write the preceding --format to FILE.")
+              callback=file_not_option, help="Write the preceding --format to FILE.")
 @render_options
 @plugin_option
 @click.pass_context

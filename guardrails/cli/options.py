@@ -39,8 +39,23 @@ def echo_json(data: Any, **dumps: Any) -> None:
     click.echo(inert_json(json.dumps(data, **dumps)))
 
 
+def file_not_option(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Refuse a FILE value that is an option's word (``--junitxml -q``): a file name
+    forgotten, so click took the next option as the name and wrote a file called
+    ``-q`` with the option lost. ``-`` (standard input or output) is a value; a file
+    whose name starts with ``-`` is given as ``./-q``, as a file named ``-`` is ``./-``."""
+    for text in value if isinstance(value, tuple) else (value,):
+        if isinstance(text, str) and text.startswith("-") and text != "-":
+            name = param.opts[-1] if param.opts else param.name
+            raise click.BadParameter(
+                f"{text!r} is an option, not a file name: give the file after {name} "
+                f"(a file whose name starts with '-' is given as ./{text})", ctx, param)
+    return value
+
+
 def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False),
+                        callback=file_not_option,
                         help="Config file (default: guardrails.yaml or pyproject.toml found "
                         "from the current folder upwards).")(f)
 

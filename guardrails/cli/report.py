@@ -13,7 +13,13 @@ from typing import Any
 
 import click
 
-from guardrails.cli.options import color_choice, plugin_option, render_options, split_plugins
+from guardrails.cli.options import (
+    color_choice,
+    file_not_option,
+    plugin_option,
+    render_options,
+    split_plugins,
+)
 from guardrails.errors import UsageError
 from guardrails.exits import wrap_session
 
@@ -52,7 +58,7 @@ def render(report: Any, reporter: Any) -> None:
 @click.argument("report_file", metavar="REPORT.json", type=click.Path(dir_okay=False))
 @click.option("-f", "--format", "fmt", default="terminal", metavar="FORMAT",
               help="terminal, json, junit, sarif, github, markdown, html (and plugins').")
-@click.option("-o", "--output", metavar="FILE",
+@click.option("-o", "--output", metavar="FILE", callback=file_not_option,
               help="Write to FILE instead of stdout ('-': stdout).")
 @render_options
 @plugin_option

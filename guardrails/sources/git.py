@@ -320,7 +320,13 @@ class GitSource(Source):
             self.warnings.append(text)
 
     def tracked_files(self) -> list[str]:
-        return [p for p in self.git.run("ls-files", "-z").split("\0") if p]
+        """Every tracked file, its path from the work tree's top, as ``git log`` names
+        a commit's files and CODEOWNERS is read (``path`` may be a folder inside the
+        repository: a plain ``ls-files`` there listed only that folder, relative to it,
+        so the log's modules were called gone from HEAD). ``:/`` is the top; the
+        ``GIT_*_PATHSPECS`` variables that would read it otherwise never reach git."""
+        return [p for p in self.git.run("ls-files", "-z", "--full-name", "--", ":/").split("\0")
+                if p]
 
     def read_codeowners(self) -> tuple[str, str] | None:
         """``(path, text)`` of the CODEOWNERS file GitHub would use, read at HEAD."""

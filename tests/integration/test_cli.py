@@ -180,6 +180,23 @@ def test_junitxml_dash_and_report_dash_are_standard_output(project: Path) -> Non
     assert not (project / "-").exists()
 
 
+@pytest.mark.parametrize("args", [
+    ["check", "--junitxml", "-q"], ["check", "--format", "json", "--output", "-v"],
+    ["check", "-f", "json", "-o", "-q"], ["check", "--baseline", "-x"],
+    ["check", "--write-baseline", "-q"], ["check", "-c", "-q"], ["validate", "-c", "-q"],
+    ["hook", "--baseline", "-q"], ["report", "r.json", "-o", "-v"],
+    ["merge", "r.json", "-f", "json", "-o", "-q"],
+])
+def test_exit_4_when_a_file_option_is_given_an_option(project: Path, args: list[str]) -> None:
+    """A FILE forgotten (``--junitxml -q``, as pytest users type it) took the next
+    option as the file's name: a report written to a file called ``-q``, and -q lost."""
+    make_project(project)
+    check("--format", "json", "--output", "r.json")
+    result = run_cli(args)
+    assert_usage_error(result, "is an option, not a file name", "./-")
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith("-")) == []
+
+
 def test_exit_4_when_output_comes_before_its_format(project: Path) -> None:
     assert_usage_error(check("--output", "r.json", "--format", "json"),
                        "must follow the --format it is for")

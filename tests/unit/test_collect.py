@@ -102,6 +102,22 @@ def test_empty_rule_folder(tmp_path: Path) -> None:
     err = collect_error(tmp_path, {})
     assert (err.file, err.line) == ("guardrails.yaml", 2)
     assert "holds no .yaml files" in err.message
+    assert err.fix is not None and "add a pack to it" in err.fix
+
+
+def test_a_rule_id_given_as_a_path_is_told_to_use_k(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest takes ``file::test`` node ids as paths; guardrails selects rules with -k."""
+    from helpers import check
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "guardrails.yaml", "rules: [builtin:teams]\n")
+    result = check("teams::two-pizza-teams")
+    assert result.exit_code == 4, result.output
+    assert result.stderr.strip() == (
+        "ERROR: rule file or folder 'teams::two-pizza-teams' does not exist. Fix: PATHS are "
+        "rule files, folders or builtin:<pack>; to run the rule teams::two-pizza-teams "
+        "alone, select it: guardrails check -k teams::two-pizza-teams")
 
 
 def test_missing_rule_path(tmp_path: Path) -> None:

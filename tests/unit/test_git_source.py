@@ -149,6 +149,17 @@ def test_modules_follow_renames_and_count_authors(repo: GitRepo) -> None:
     assert mods["(root)"]["paths"] == [] and mods["web"]["paths"] == ["web"]
 
 
+def test_a_path_inside_the_repository_sees_the_whole_repository(repo: GitRepo) -> None:
+    """A config in a folder of a monorepo (``git: {path: .}`` there): the tracked files
+    were listed from that folder, relative to it, while the log names files from
+    the top, so every module of the log was "no longer at HEAD" (no files) and the
+    folder's own files formed modules no commit touched."""
+    whole = {m["id"]: m for m in source(repo.path).gather({"modules"})["modules"]}
+    inner = {m["id"]: m for m in source(repo.path / "web").gather({"modules"})["modules"]}
+    assert inner == whole
+    assert inner["web"]["files"] == 3 and inner["core"]["files"] == 1
+
+
 def test_module_depth_and_explicit_prefixes(repo: GitRepo) -> None:
     mods = {m["id"] for m in source(repo.path, module_depth=2).gather({"modules"})["modules"]}
     assert mods == {"(root)", "core", "web", "web/app"}
