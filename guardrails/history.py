@@ -192,7 +192,11 @@ def _open_append(path: Path) -> int:
         if exc.errno == errno.ELOOP or os.path.islink(path):
             raise _not_regular(path, stat.S_IFLNK) from None
         if exc.errno == errno.ENXIO:  # a FIFO no one reads, a device without a driver
-            raise _not_regular(path, os.lstat(path).st_mode) from None
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:  # gone since (a race): it was no regular file either
+                mode = stat.S_IFIFO
+            raise _not_regular(path, mode) from None
         raise UsageError(f"cannot open the history file: {exc.strerror}", file=str(path),
                          fix="the history folder and its files must be writable") from None
     st = os.fstat(fd)
@@ -220,7 +224,10 @@ def _append_lines(path: Path, data: bytes) -> None:
             data = b"\n" + data  # a torn last line stays a line of its own (skipped on read)
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            written = os.write(fd, view)
+            if written <= 0:  # a file system that takes nothing and says no error
+                raise OSError(errno.EIO, "the file took no more bytes")
+            view = view[written:]
     except OSError as exc:
         raise UsageError(f"cannot append to the history file: {exc.strerror}",
                          file=str(path), fix="check the free space and permissions of the "
