@@ -37,6 +37,11 @@ _PUBLIC = {
     "SourceError": "guardrails.errors",
     "PluginError": "guardrails.errors",
     "parse_timestamp": "guardrails.timeutil",
+    # evidence whose words are made when a report first reads them (docs/plugins.md)
+    "described_later": "guardrails.evidencelater",
+    "attributed_later": "guardrails.evidencelater",
+    "words_later": "guardrails.evidencelater",
+    "guarded": "guardrails.evidencelater",
 }
 
 __all__ = ["__version__", *_PUBLIC]
@@ -63,6 +68,10 @@ if TYPE_CHECKING:
     from guardrails.errors import (
         UsageError as UsageError,
     )
+    from guardrails.evidencelater import attributed_later as attributed_later
+    from guardrails.evidencelater import described_later as described_later
+    from guardrails.evidencelater import guarded as guarded
+    from guardrails.evidencelater import words_later as words_later
     from guardrails.kinds import FactKind as FactKind
     from guardrails.kinds import Link as Link
     from guardrails.model import CheckResult as CheckResult
