@@ -213,6 +213,13 @@ def _default_fix(err: Any, error_cls: type[UsageError],
         # for "'rules' is a required property".
         return items if _required_here(err, root) is not False else f"{items}, or leave the key out"
     value = err.instance
+    if err.validator == "required" and isinstance(value, Mapping) and isinstance(
+            err.validator_value, list):
+        missing = [k for k in err.validator_value if isinstance(k, str) and k not in value]
+        if missing:
+            name = "rules" if issubclass(error_cls, RuleFileError) else "config"
+            return (f"add {excerpt(missing[0], 60)!r} there (its form: `guardrails schema "
+                    f"{name}`)")
     if err.validator == "type" and isinstance(value, str) and "number" in str(
             err.validator_value) and _reads_as_number(value):
         return (f"write a number YAML reads as one, without quotes: YAML 1.1 reads "

@@ -369,6 +369,14 @@ def test_an_empty_required_list_is_not_told_to_be_left_out(tmp_path: Path) -> No
         "(schema path: properties/rules/minItems). Fix: give at least 1 item there"]
 
 
+def test_a_missing_required_key_is_named_in_the_fix(tmp_path: Path) -> None:
+    err = load_error(tmp_path, {"rules/p.yaml": "pack: p\nrules:\n  - {id: a, facts: teams}\n"})
+    assert messages(err) == [
+        "rules/p.yaml:3:5: invalid rule file: 'check' is a required property at $.rules[0] "
+        "(schema path: required). Fix: add 'check' there (its form: `guardrails schema "
+        "rules`)"]
+
+
 def test_an_empty_optional_list_may_be_left_out(tmp_path: Path) -> None:
     err = load_error(tmp_path, {"rules/p.yaml": pack(
         "  - {id: pm, check: incidents.postmortem_complete, sections: []}\n")})
