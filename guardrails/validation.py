@@ -213,6 +213,14 @@ def _default_fix(err: Any, error_cls: type[UsageError],
         # for "'rules' is a required property".
         return items if _required_here(err, root) is not False else f"{items}, or leave the key out"
     value = err.instance
+    branches = err.validator_value if err.validator == "anyOf" else None
+    if isinstance(branches, list) and branches and all(
+            isinstance(b, Mapping) and set(b) == {"required"} and isinstance(b["required"], list)
+            and len(b["required"]) == 1 and isinstance(b["required"][0], str)
+            for b in branches):
+        # {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}: say which keys
+        keys = " or ".join(repr(b["required"][0]) for b in branches)
+        return f"give at least one of {keys} there"
     if err.validator == "required" and isinstance(value, Mapping) and isinstance(
             err.validator_value, list):
         missing = [k for k in err.validator_value if isinstance(k, str) and k not in value]

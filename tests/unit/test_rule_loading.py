@@ -377,6 +377,15 @@ def test_a_missing_required_key_is_named_in_the_fix(tmp_path: Path) -> None:
         "rules`)"]
 
 
+def test_a_count_without_a_threshold_is_told_to_give_min_or_max(tmp_path: Path) -> None:
+    # the schema's anyOf of two required keys said only "compare it with the fields"
+    err = load_error(tmp_path, {"rules/p.yaml": pack("  - {id: a, check: count, facts: teams}\n")})
+    (text,) = messages(err)
+    assert text.startswith("rules/p.yaml:3:5: invalid rule 'a': "), text
+    assert text.endswith("(schema path: anyOf). Fix: give at least one of 'min' or 'max' "
+                         "there"), text
+
+
 def test_an_empty_optional_list_may_be_left_out(tmp_path: Path) -> None:
     err = load_error(tmp_path, {"rules/p.yaml": pack(
         "  - {id: pm, check: incidents.postmortem_complete, sections: []}\n")})
