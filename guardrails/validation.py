@@ -221,6 +221,15 @@ def _default_fix(err: Any, error_cls: type[UsageError],
         # {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}: say which keys
         keys = " or ".join(repr(b["required"][0]) for b in branches)
         return f"give at least one of {keys} there"
+    if err.validator == "enum" and isinstance(err.validator_value, list) and 0 < len(
+            err.validator_value) <= 20:
+        # the schema's own words (never the value, which may hold a secret)
+        choices = ", ".join(str(c) for c in err.validator_value)
+        return f"use one of: {choices}"
+    expected = err.validator_value if err.validator == "type" else None
+    if (expected == "array" or isinstance(expected, list) and "array" in expected) and (
+            isinstance(value, str | int | float) and not isinstance(value, bool)):
+        return "write a list, even for one item: [item], or each item on a '- ' line"
     if err.validator == "required" and isinstance(value, Mapping) and isinstance(
             err.validator_value, list):
         missing = [k for k in err.validator_value if isinstance(k, str) and k not in value]

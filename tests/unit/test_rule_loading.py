@@ -386,6 +386,20 @@ def test_a_count_without_a_threshold_is_told_to_give_min_or_max(tmp_path: Path) 
                          "there"), text
 
 
+@pytest.mark.parametrize(("rule", "fix"), [
+    ("severity: critical", "Fix: use one of: error, warning"),
+    ("tags: stability", "Fix: write a list, even for one item: [item], or each item on a "
+     "'- ' line"),
+])
+def test_a_wrong_value_is_told_what_to_write(tmp_path: Path, rule: str, fix: str) -> None:
+    # both ended "Fix: compare it with the fields in `guardrails schema rules`"
+    err = load_error(tmp_path, {"rules/p.yaml": pack(
+        f"  - {{id: a, check: count, facts: teams, min: 1, {rule}}}\n")})
+    (text,) = messages(err)
+    assert text.startswith("rules/p.yaml:3:"), text
+    assert text.endswith(fix), text
+
+
 def test_an_empty_optional_list_may_be_left_out(tmp_path: Path) -> None:
     err = load_error(tmp_path, {"rules/p.yaml": pack(
         "  - {id: pm, check: incidents.postmortem_complete, sections: []}\n")})
