@@ -213,6 +213,30 @@ def _default_fix(err: Any, error_cls: type[UsageError],
         # for "'rules' is a required property".
         return items if _required_here(err, root) is not False else f"{items}, or leave the key out"
     value = err.instance
+    branches = err.validator_value if err.validator == "anyOf" else None
+    if isinstance(branches, list) and branches and all(
+            isinstance(b, Mapping) and set(b) == {"required"} and isinstance(b["required"], list)
+            and len(b["required"]) == 1 and isinstance(b["required"][0], str)
+            for b in branches):
+        # {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}: say which keys
+        keys = " or ".join(repr(b["required"][0]) for b in branches)
+        return f"give at least one of {keys} there"
+    if err.validator == "enum" and isinstance(err.validator_value, list) and 0 < len(
+            err.validator_value) <= 20:
+        # the schema's own words (never the value, which may hold a secret)
+        choices = ", ".join(str(c) for c in err.validator_value)
+        return f"use one of: {choices}"
+    expected = err.validator_value if err.validator == "type" else None
+    if (expected == "array" or isinstance(expected, list) and "array" in expected) and (
+            isinstance(value, str | int | float) and not isinstance(value, bool)):
+        return "write a list, even for one item: [item], or each item on a '- ' line"
+    if err.validator == "required" and isinstance(value, Mapping) and isinstance(
+            err.validator_value, list):
+        missing = [k for k in err.validator_value if isinstance(k, str) and k not in value]
+        if missing:
+            name = "rules" if issubclass(error_cls, RuleFileError) else "config"
+            return (f"add {excerpt(missing[0], 60)!r} there (its form: `guardrails schema "
+                    f"{name}`)")
     if err.validator == "type" and isinstance(value, str) and "number" in str(
             err.validator_value) and _reads_as_number(value):
         return (f"write a number YAML reads as one, without quotes: YAML 1.1 reads "

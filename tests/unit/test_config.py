@@ -185,7 +185,7 @@ def test_empty_config(in_tmp: Path, text: str) -> None:
         ("rules: [builtin:teams]\nwindow: 5\n", "write a duration"),
         ("rules: [builtin:teams]\nwaivers:\n  - {rule: a::b, reason: r, expires: soon}\n",
          "YYYY-MM-DD"),
-        ("rules: builtin:teams\n", "guardrails schema config"),
+        ("rules: builtin:teams\n", "write a list, even for one item: [item]"),
     ],
 )
 def test_config_schema_violation_names_a_fix(in_tmp: Path, text: str, fix: str) -> None:

@@ -369,6 +369,37 @@ def test_an_empty_required_list_is_not_told_to_be_left_out(tmp_path: Path) -> No
         "(schema path: properties/rules/minItems). Fix: give at least 1 item there"]
 
 
+def test_a_missing_required_key_is_named_in_the_fix(tmp_path: Path) -> None:
+    err = load_error(tmp_path, {"rules/p.yaml": "pack: p\nrules:\n  - {id: a, facts: teams}\n"})
+    assert messages(err) == [
+        "rules/p.yaml:3:5: invalid rule file: 'check' is a required property at $.rules[0] "
+        "(schema path: required). Fix: add 'check' there (its form: `guardrails schema "
+        "rules`)"]
+
+
+def test_a_count_without_a_threshold_is_told_to_give_min_or_max(tmp_path: Path) -> None:
+    # the schema's anyOf of two required keys said only "compare it with the fields"
+    err = load_error(tmp_path, {"rules/p.yaml": pack("  - {id: a, check: count, facts: teams}\n")})
+    (text,) = messages(err)
+    assert text.startswith("rules/p.yaml:3:5: invalid rule 'a': "), text
+    assert text.endswith("(schema path: anyOf). Fix: give at least one of 'min' or 'max' "
+                         "there"), text
+
+
+@pytest.mark.parametrize(("rule", "fix"), [
+    ("severity: critical", "Fix: use one of: error, warning"),
+    ("tags: stability", "Fix: write a list, even for one item: [item], or each item on a "
+     "'- ' line"),
+])
+def test_a_wrong_value_is_told_what_to_write(tmp_path: Path, rule: str, fix: str) -> None:
+    # both ended "Fix: compare it with the fields in `guardrails schema rules`"
+    err = load_error(tmp_path, {"rules/p.yaml": pack(
+        f"  - {{id: a, check: count, facts: teams, min: 1, {rule}}}\n")})
+    (text,) = messages(err)
+    assert text.startswith("rules/p.yaml:3:"), text
+    assert text.endswith(fix), text
+
+
 def test_an_empty_optional_list_may_be_left_out(tmp_path: Path) -> None:
     err = load_error(tmp_path, {"rules/p.yaml": pack(
         "  - {id: pm, check: incidents.postmortem_complete, sections: []}\n")})
