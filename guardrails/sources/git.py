@@ -291,14 +291,17 @@ class GitSource(Source):
         return tracked
 
     def _index_key(self) -> list[int] | None:
-        """The index file's identity: any write replaces it (new inode, times)."""
+        """The index file's identity: any write replaces it (new inode, times). Its
+        last number is the form of the list it keys: 1, listed from the work tree's
+        top (:meth:`tracked_files`); a cache's list of the earlier form (5 numbers,
+        listed from ``path``) is listed again, not kept until the index changes."""
         if self._index is None:
             return None
         try:
             st = os.stat(self._index)
         except OSError:
             return None
-        return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, 1]
 
     def _codeowners(self, hist: githistory.History | None) -> tuple[str, str] | None:
         """:meth:`read_codeowners`, from the cache when it was read at this HEAD."""

@@ -160,6 +160,19 @@ def test_a_path_inside_the_repository_sees_the_whole_repository(repo: GitRepo) -
     assert inner["web"]["files"] == 3 and inner["core"]["files"] == 1
 
 
+def test_a_cached_list_of_tracked_files_of_the_earlier_form_is_listed_again(
+        repo: GitRepo) -> None:
+    """A cache written before the list was read from the top keyed it by the index
+    file's 5 numbers: at the same index it must be listed again, not kept."""
+    src = source(repo.path / "web")
+    src._rev_parse()  # where the index is
+    key = src._index_key()
+    assert key is not None and len(key) == 6
+    stale = {"tracked_key": key[:5], "tracked": ["app/main.js"]}  # from web/, relative
+    assert "web/app/main.js" in src._tracked(stale)  # type: ignore[arg-type]
+    assert stale["tracked_key"] == key and "app/main.js" not in stale["tracked"]
+
+
 def test_module_depth_and_explicit_prefixes(repo: GitRepo) -> None:
     mods = {m["id"] for m in source(repo.path, module_depth=2).gather({"modules"})["modules"]}
     assert mods == {"(root)", "core", "web", "web/app"}
