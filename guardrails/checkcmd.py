@@ -142,6 +142,7 @@ def run(*, pairs: list[tuple[str, str | None]], paths: tuple[str, ...],
             disabled_plugins=disabled, plugins=extra, group_by=group_by,
             outputs=tuple(pairs), junitxml=junitxml, baseline=baseline,
             write_baseline=write_baseline, progress=progress_for(progress, verbose - quiet),
+            example=example,
         )
         if example and config_file is not None:
             # one of the two would be ignored without a word

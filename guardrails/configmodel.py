@@ -66,6 +66,9 @@ class RunOptions:
     #: draws the sources' progress (``guardrails check`` on a terminal, ``--progress``);
     #: None: nothing is drawn
     progress: Progress | None = None
+    #: ``check --example``: the bundled demo, the same report wherever it runs (no
+    #: history read from the example's folder, none recorded)
+    example: bool = False
 
     def __init__(self, now: datetime | None = None, focus: str | None = None,
                  keyword: str | None = None, markexpr: str | None = None, exitfirst: bool = False,
@@ -74,7 +77,8 @@ class RunOptions:
                  disabled_plugins: tuple[str, ...] = (), plugins: tuple[str, ...] = (),
                  group_by: str | None = None, outputs: tuple[tuple[str, str | None], ...] = (),
                  junitxml: str | None = None, baseline: str | None = None,
-                 write_baseline: str | None = None, progress: Progress | None = None) -> None:
+                 write_baseline: str | None = None, progress: Progress | None = None,
+                 example: bool = False) -> None:
         self.now = now
         self.focus = focus
         self.keyword = keyword
@@ -94,6 +98,7 @@ class RunOptions:
         self.baseline = baseline
         self.write_baseline = write_baseline
         self.progress = progress
+        self.example = example
 
 
 @record

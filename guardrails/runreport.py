@@ -116,7 +116,11 @@ def build_report(session: SessionView, exit_code: int | None = None) -> Report:
 def history_points(session: SessionView) -> dict[str, list[list[Any]]] | None:
     """Each rule's earlier values from the history store (``check --record``), oldest
     first and at most :data:`HISTORY_POINTS`, for charts over time; None when the
-    project keeps no history (or its store cannot be read: ``history`` says why)."""
+    project keeps no history (or its store cannot be read: ``history`` says why), and
+    for ``check --example``: the demo's report is the same wherever it runs, whatever
+    history a user backfilled into the example's folder (docs/history.md)."""
+    if session.config.options.example:
+        return None
     text = session.config.data.get("history_dir") or DEFAULT_HISTORY_DIR
     if not isinstance(text, str) or not (session.config.root / text).is_dir():
         return None  # most runs keep no history: no import, no read
