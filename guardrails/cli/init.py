@@ -83,12 +83,18 @@ def scaffold(directory: Path) -> int:
     Every file is written whole (fileio.atomic_write); a folder where nothing
     can be written (read-only, a file in the way) is a usage error naming it.
     """
-    from guardrails.fileio import atomic_write
+    import os
 
+    from guardrails.fileio import atomic_write
+    from guardrails.paths import repository_root
+
+    # In a git repository, ownership rules (bus factor, CODEOWNERS) read its history:
+    # from its top or from a folder in it (a monorepo's; the git source reads the
+    # whole repository from any folder in it, docs/sources.md)
+    in_git = os.path.lexists(repository_root(directory) / ".git")
     targets = {
-        # In a git repository, ownership rules (bus factor, CODEOWNERS) read its history.
         directory / "guardrails.yaml": INIT_CONFIG.format(
-            git="  git: {path: .}\n" if (directory / ".git").exists() else ""),
+            git="  git: {path: .}\n" if in_git else ""),
         directory / "org" / "teams.yaml": INIT_TEAMS,
         directory / "guardrails" / "rules" / "local.yaml": INIT_RULES,
     }
@@ -101,8 +107,6 @@ def scaffold(directory: Path) -> int:
     # A folder on the way (org/, guardrails/) that is a link out of the scaffold's
     # folder would take the files elsewhere: check refuses that folder, init writes
     # nothing through it.
-    import os
-
     from guardrails.paths import is_inside
 
     real_dir = Path(os.path.realpath(directory))

@@ -402,6 +402,18 @@ def test_init_into_a_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert (tmp_path / "new" / "place" / "guardrails.yaml").is_file()
 
 
+@pytest.mark.parametrize("where", [".", "services/billing"])
+def test_init_in_a_git_repository_or_a_folder_of_one_reads_its_history(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    # a monorepo's folder has no .git of its own: init left the git source out there
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True, timeout=HANG_GUARD)
+    folder = tmp_path / where
+    folder.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(folder)
+    assert run_cli(["init"]).exit_code == 0
+    assert load_config(folder / "guardrails.yaml").sources["git"] == {"path": "."}
+
+
 def test_check_runs_right_after_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     run_cli(["init"])
