@@ -267,8 +267,13 @@ class _Parser:
         if t.kind == "op" and t.text == ".":
             raise CelSyntaxError("a leading '.' (root namespace) is not available in rules",
                                  t.pos)
-        got = "the end of the expression" if t.kind == "end" else repr(t.text)
-        raise CelSyntaxError(f"unexpected {got}", t.pos)
+        if t.kind == "end":
+            raise CelSyntaxError("the expression ends where a value is expected", t.pos,
+                                 fix="complete it: an operator ('>', '&&', '+', ...) needs a "
+                                 "value on its right, e.g. fact.members.size() > 2")
+        raise CelSyntaxError(f"unexpected {t.text!r} where a value is expected", t.pos,
+                             fix="write a value there: a field (fact.severity), a number, "
+                             "'text', a list [..] or a call such as size(x)")
 
 
 def parse(src: str) -> Node:

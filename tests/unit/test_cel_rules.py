@@ -61,6 +61,10 @@ def test_type_error_in_a_block_scalar(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("expr", "words"), [
     ('fact.severity ==', "syntax error"),
+    ('fact.severity ==', "ends where a value is expected"),
+    ('fact.severity ==', "needs a value on its right"),
+    ('fact.severity == > 1', "unexpected '>' where a value is expected"),
+    ('fact.severity == > 1', "write a value there"),
     ('fact.created_at > now - duration("5d")', 'duration("120h")'),
     ('nw > fact.created_at', "did you mean 'now'?"),
     ('fact.title.lowerAscii() == "x"', "no function lowerAscii()"),
