@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml  # noqa: F401  (see below)
 from helpers import make_project
+
+# PyYAML is imported before any test: pytester (tests/integration/test_pytest_plugin.py)
+# takes a snapshot of sys.modules and restores it after each test, so a yaml first
+# imported inside one was dropped and imported again later; its C extension
+# (yaml._yaml, initialised once a process) kept the first import's node classes,
+# and every later YAML file failed "could not determine a constructor for the tag
+# None" (those tests, then test_sources_in_session, in one process without xdist).
 
 #: variables that send every git command to one repository, whatever its folder:
 #: `git rebase --exec` exports GIT_DIR in a linked worktree (and a git hook runs
