@@ -38,7 +38,6 @@ gone is a usage error (exit 4), the baseline not recorded.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Iterable
 from dataclasses import field
@@ -114,7 +113,7 @@ def load(path: str | Path) -> dict[str, Entry]:
     """Read a baseline file (``-``: standard input, named ``<stdin>``); anything
     unreadable is a usage error naming the file."""
     fix = "point --baseline at a file written by 'guardrails check --write-baseline FILE'"
-    from guardrails.jsonfile import STDIN, read_json, read_json_stdin
+    from guardrails.jsonfile import STDIN, finite_number, read_json, read_json_stdin
 
     if path == "-":
         shown = STDIN
@@ -142,8 +141,7 @@ def load(path: str | Path) -> dict[str, Entry]:
         metric = item.get("kind") == "metric"
         value = item.get("value")
         # 1e999 decodes to infinity: a baselined value no failure could ever be worse than
-        if metric and (not isinstance(value, int | float) or isinstance(value, bool)
-                       or not math.isfinite(value)):
+        if metric and not finite_number(value):
             raise UsageError(f"baseline entry {i} ({item['rule']}) is a metric without a "
                              "finite numeric 'value'", file=shown, fix=fix)
         out[item["rule"]] = Entry(

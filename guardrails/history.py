@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import math
 import os
 import re
 import stat
@@ -40,6 +39,7 @@ from typing import IO, Any
 
 from guardrails.configmodel import DEFAULT_HISTORY_DIR
 from guardrails.errors import ConfigError, UsageError
+from guardrails.jsonfile import finite_number
 from guardrails.timeutil import iso, parse_timestamp
 
 #: the default store, relative to the folder holding the config
@@ -274,8 +274,7 @@ def _lines(fh: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
 
 
 def _number(v: Any) -> bool:
-    return v is None or (isinstance(v, int | float) and not isinstance(v, bool)
-                         and math.isfinite(v))
+    return v is None or finite_number(v)
 
 
 def parse_entry(data: Any, where: str) -> Entry:

@@ -14,6 +14,7 @@ a :class:`~guardrails.errors.UsageError` naming the file and the fix (exit 4).
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import sys
@@ -22,10 +23,22 @@ from typing import Any
 
 from guardrails.errors import UsageError
 
-__all__ = ["STDIN", "decode_json", "read_json", "read_json_stdin", "refuse_constant"]
+__all__ = ["STDIN", "decode_json", "finite_number", "read_json", "read_json_stdin",
+           "refuse_constant"]
 
 #: how errors name standard input (``--baseline -``)
 STDIN = "<stdin>"
+
+
+def finite_number(value: Any) -> bool:
+    """Whether a decoded JSON value is a number ``float()`` makes finite: ``json`` decodes
+    an integer of up to 4,300 digits, and ``math.isfinite`` or ``float`` of one past
+    1.8e308 raises OverflowError (a history line, a baseline or a report holding one
+    ended the run with a traceback). A bool is no number."""
+    kind = type(value)
+    if kind is float:
+        return math.isfinite(value)
+    return kind is int and -sys.float_info.max <= value <= sys.float_info.max
 
 
 def refuse_constant(name: str) -> Any:

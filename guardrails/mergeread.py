@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from guardrails.jsonfile import refuse_constant
+from guardrails.jsonfile import finite_number, refuse_constant
 from guardrails.model import REPORT_VERSION, SERIES_CAP, Report, Series
 from guardrails.series import AGGREGATES
 from guardrails.timeutil import parse_timestamp
@@ -135,6 +135,8 @@ def parse(data: Any) -> Loaded:
         where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
                               for p in error.absolute_path)
         raise Unusable(f"not a guardrails JSON report: {error.message[:200]} at {where}")
+    for i, r in enumerate(results):
+        _finite_numbers(r, f"results[{i}]")
     try:
         report = Report.from_json(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -183,6 +185,23 @@ def _validators() -> tuple[Any, Any]:
         "type": ["number", "string", "boolean", "null"]}
     schema["$defs"]["baseline"]["properties"]["fixed"]["items"]["items"] = {"type": "string"}
     return predicate(schema), make_validator(schema)
+
+
+def _finite_numbers(result: dict[str, Any], where: str) -> None:
+    """Refuse a result whose value, threshold or measure is a number no report holds:
+    an integer past float's range (the schema takes any number, and charting one,
+    ``float``, raised OverflowError: a traceback from ``report --format html``) or
+    ``1e999``, which decodes to infinity (guardrails writes null for one)."""
+    threshold = result.get("threshold")
+    numbers = [("value", result.get("value"))]
+    numbers += [(f"threshold.{k}", v) for k, v in (threshold or {}).items()]
+    numbers += [(f"measures[{j}].value", m.get("value"))
+                for j, m in enumerate(result.get("measures") or ())]
+    for name, v in numbers:
+        if type(v) in (int, float) and not finite_number(v):
+            what = (f"an integer of {len(str(abs(v)))} digits" if type(v) is int
+                    else f"{v} (not a finite number)")
+            raise Unusable(f"{where}.{name} is {what}, past any number a report holds")
 
 
 def _without_format(schema: Any) -> Any:

@@ -17,6 +17,8 @@ class EvalError(Exception):
 #: how a ``matches()`` error of a pattern from the data starts (see :func:`_bad_regex`)
 BAD_REGEX = "matches(): the pattern "
 _RUNTIME_BAD_REGEX = "Function 'matches' error: '"
+#: what the error of a ``value`` that is NaN or infinite says (runtime.measure)
+NOT_FINITE = "not a finite number"
 
 
 def explain_runtime_error(exc: BaseException) -> str:
@@ -55,13 +57,20 @@ def _bad_regex(text: str) -> str | None:
 #: the hint of an ``error`` outcome, by cause (:func:`hints`)
 GUARD_HINT = ("an optional field needs a guard: has(fact.postmortem) && "
               "fact.postmortem.status == ...")
+FINITE_HINT = ("a double divided by zero gives NaN or infinity, never an error: guard the "
+               "divisor (fact.capacity > 0 ? double(fact.committed) / double(fact.capacity) "
+               ": 0.0) or leave such facts out with where")
 REGEX_HINT = ("a pattern matches() takes from the data must be a valid regular expression "
               "in RE2 syntax (no look-around, no backreferences): correct it in the data, "
               "or write the pattern in the rule, where it is checked when the rule loads")
 
 
 def hints(whys: list[str]) -> list[str]:
-    """The hints for these errors: the regex one if a pattern failed, the guard one
-    for any other cause (a missing field, a type), in that order."""
+    """The hints for these errors: the regex one if a pattern failed, the one for a
+    value that is not a finite number, the guard one for any other cause (a missing
+    field, a type), in that order."""
     bad_regex = [why.startswith(BAD_REGEX) for why in whys]
-    return ([REGEX_HINT] if any(bad_regex) else []) + ([GUARD_HINT] if not all(bad_regex) else [])
+    infinite = [NOT_FINITE in why and not b for why, b in zip(whys, bad_regex, strict=True)]
+    other = not all(b or i for b, i in zip(bad_regex, infinite, strict=True))
+    return (([REGEX_HINT] if any(bad_regex) else []) + ([FINITE_HINT] if any(infinite) else [])
+            + ([GUARD_HINT] if other else []))

@@ -30,7 +30,7 @@ _TOKEN = re.compile(r"""
   | (?P<str>(?:[rRbB]{1,2})?(?:\"\"\"|'''|"|'))
   | (?P<ident>[_a-zA-Z][_a-zA-Z0-9]*)
   | (?P<op>==|!=|<=|>=|&&|\|\||[-+*/%!<>?:.,\[\](){}])
-""", re.VERBOSE)
+""", re.VERBOSE | re.ASCII)  # \d: "١٢" is no number (int() reads it as 12)
 
 _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "`": "`", "?": "?", "a": "\a", "b": "\b",
             "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}

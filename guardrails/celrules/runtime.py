@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import importlib.machinery
 import importlib.util
+import math
 import re
 import sys
 from collections.abc import Mapping
@@ -31,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guardrails.celrules.evalerrors import EvalError, explain_runtime_error
+from guardrails.celrules.evalerrors import NOT_FINITE, EvalError, explain_runtime_error
 from guardrails.celrules.uses import Checked, Uses
 from guardrails.kinds import KindRegistry
 from guardrails.records import record
@@ -369,6 +370,12 @@ def measure(compiled: Compiled, context: Any) -> int | float:
     if isinstance(result, bool) or not isinstance(result, int | float):
         raise EvalError(f"the value expression gave {excerpt(repr(result), 80)}, "
                         "not a number")
+    if not math.isfinite(result):
+        # Double arithmetic divides by zero without an error (0.0 / 0.0 is NaN, 1.0 /
+        # 0.0 infinity); NaN lies within every min/max (each comparison is false), so
+        # a fact measured as NaN passed the rule unseen.
+        raise EvalError(f"the value expression gave {result}, {NOT_FINITE} "
+                        "(a division by zero?)")
     return result
 
 

@@ -9,7 +9,7 @@ Python's bytecode cache keeps them compiled.
 # ruff: noqa
 
 SOURCES = {
-    'changes': 'cc7550b39913fe32',
+    'changes': '06e615d2b78c505b',
     'ci_runs': 'e18433a4fd4aafe7',
     'deployments': '57cb19a36d914ece',
     'goals': '39c53829af028a26',
@@ -71,6 +71,10 @@ def changes(tz, UTC, fromiso, when, ref, contradiction, TS, DATE, KIND):
                 record['merged_at'] = when(v, 'merged_at', TS, tz, table, i, ('merged_at',))
         if 'id' in record and type(record['id']) is not str:
             record['id'] = ref(record['id'])
+        if 'additions' in record and type(record['additions']) is float:
+            record['additions'] = int(record['additions'])
+        if 'deletions' in record and type(record['deletions']) is float:
+            record['deletions'] = int(record['deletions'])
         items = record.get('reviews')
         if items:
             for j, item in enumerate(items):

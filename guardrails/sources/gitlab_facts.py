@@ -192,8 +192,12 @@ def incident_fact(path: str, issue: dict[str, Any], end: datetime, *, severity_r
                 or shapes.severity_from_labels(labels, severity_re))
     ref = None
     for label in labels:  # a scoped label deployment::31 names the deployment
-        if label.lower().startswith("deployment::") and label[12:].strip().isdigit():
-            ref = ("deployment", deployment_id(path, int(label[12:].strip()[:12])))
+        # ASCII digits, whole: isdigit() takes "²" (which int() refuses: the source
+        # crashed) and Arabic-Indic digits (int("٣٤") == 34 linked deployment 34).
+        number = label[12:].strip(" ")
+        if (label.lower().startswith("deployment::") and number.isascii()
+                and number.isdigit() and len(number) <= 12):
+            ref = ("deployment", deployment_id(path, int(number)))
             break
     if ref is None:
         m = caused_by_re.search((issue.get("description") or "")[:100_000])

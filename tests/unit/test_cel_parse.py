@@ -25,6 +25,8 @@ VALID = [
 INVALID = [
     "a <", "(a", "a b", '"open', "a.", "[1, 2", "{1: }", "1.5u", "in", "a ? b", "a.true", "a.in",
     "a = 1", "'bad \\q escape'", "09x",
+    # digits of other scripts: int("\u0661\u0662") == 12, and the runtime refuses them
+    "x < \u0661\u0662", "1.\u0665", "x < \uff11", "x < 1\u00b2",
 ]
 
 

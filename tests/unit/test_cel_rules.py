@@ -224,6 +224,51 @@ def test_value_within_bounds_reads_like_the_named_check(tmp_path: Path) -> None:
     assert "team/core-infra  11 members (max 8)" in result.output
 
 
+ITERATIONS = """\
+iterations:
+  - {team: alpha, name: S1, start: 2026-10-05, end: 2026-10-16, capacity: 0, committed: 0}
+  - {team: alpha, name: S2, start: 2026-10-19, end: 2026-10-30, capacity: 0, committed: 5}
+  - {team: alpha, name: S3, start: 2026-11-02, end: 2026-11-13, capacity: 10, committed: 5}
+"""
+
+
+def test_value_divided_by_zero_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    # 0.0 / 0.0 is NaN, which lies within any min/max: S1 passed "within 1.0" unseen,
+    # and 5.0 / 0.0 (infinity) passed a min-only rule.
+    config = make_project(tmp_path, org={"iterations.yaml": ITERATIONS}, rules={
+        "rules/r.yaml": """\
+pack: p
+rules:
+  - id: load
+    check: each
+    facts: iterations
+    value: double(fact.committed) / double(fact.capacity)
+    max: 1.0
+  - id: floor
+    check: each
+    facts: iterations
+    value: double(fact.committed) / double(fact.capacity)
+    min: 0.1
+  - id: whole
+    check: expr
+    facts: iterations
+    value: double(iterations.size()) / double(iterations.filter(i, i.capacity > 100).size())
+    min: 0.0
+"""})
+    result = _check(config)
+    assert result.exit_code == 1, result.output
+    assert "ERROR p::load - the expression failed on 2 iterations: alpha:S1, alpha:S2" \
+        in result.output
+    assert "ERROR p::floor - the expression failed on 2 iterations: alpha:S1, alpha:S2" \
+        in result.output
+    assert "iteration/alpha:S1  value: the value expression gave nan, not a finite number" \
+        in result.output
+    assert "a double divided by zero gives NaN or infinity" in result.output
+    assert "an optional field needs a guard" not in result.output
+    assert "ERROR p::whole - value: the value expression gave inf, not a finite number" \
+        in result.output
+
+
 def test_expr_rule_over_whole_kinds(tmp_path: Path) -> None:
     config = _acme(tmp_path, """\
   - id: sev1-share

@@ -253,6 +253,37 @@ def test_integral_float_ids_become_integer_text(tmp_path: Path) -> None:
     assert (dep["id"], dep["service"], dep["changes"]) == ("3", "12", ["101", "102", "abc"])
 
 
+def test_integral_float_line_counts_become_integers(tmp_path: Path) -> None:
+    # pandas writes an integer column with a gap as 700.0; the schema's "integer" admits
+    # it, and small-batches took a float count for none (the change left out unseen).
+    write(tmp_path, "pull_requests.json", json.dumps([
+        {"id": "p1", "additions": 700.0, "deletions": 12.0},
+        {"id": "p2", "additions": 5, "deletions": 1},
+    ]))
+    got = source(tmp_path).gather({"changes"})["changes"]
+    assert [(c["additions"], c["deletions"]) for c in got] == [(700, 12), (5, 1)]
+    assert all(type(c["additions"]) is int and type(c["deletions"]) is int for c in got)
+
+
+def test_integral_float_line_counts_are_measured(tmp_path: Path) -> None:
+    from helpers import make_project, run_cli
+
+    merged = '"created_at": "2026-11-10T10:00:00Z", "merged_at": "2026-11-11T10:00:00Z"'
+    config = make_project(tmp_path, rules={"rules/r.yaml": """\
+pack: p
+rules:
+  - id: size
+    check: metric
+    metric: delivery.change_size_p90
+    max: 400
+"""}, org={"pull_requests.jsonl": "".join(
+        f'{{"id": "p{i}", "author": "ann", {merged}, "additions": {a}, "deletions": {d}}}\n'
+        for i, (a, d) in enumerate([(700.0, 12.0), (5, 1), (3, 0)]))})
+    result = run_cli(["check", "-c", str(config), "--now", "2026-11-20", "-v"])
+    assert "p::size FAILED" in result.output, result.output
+    assert "change/p0  712 lines (+700 -12)" in result.output
+
+
 # ---------------------------------------------------------------------------
 # CSV
 # ---------------------------------------------------------------------------

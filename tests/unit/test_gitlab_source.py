@@ -322,6 +322,21 @@ def test_reference_parsing() -> None:
     assert diff_sizes([{"diff": "@@ -1 +1 @@\n+a\n-b\n c\n+++d\n"}]) == (2, 1)
 
 
+def test_deployment_label_is_ascii_digits_only(httpserver: Any, tmp_path: Path) -> None:
+    # int("\u0663\u0664") == 34: an Arabic-Indic label linked deployment 34; "²" passes
+    # isdigit() and int() refuses it (the source crashed); 13 digits were cut to 12
+    # (deployment::1000000000034 linked deployment 100000000003).
+    app = FakeGitLab(token=TOKEN)
+    for iid, label in ((1, "deployment::\u0663\u0664"), (2, "deployment::\u00b2"),
+                       (3, "deployment::1000000000034"), (4, "deployment:: 34")):
+        app.add_incident(API, iid, created_at="2026-11-20T00:00:00Z", labels=[label])
+    app.install(httpserver)
+    incidents = {i["id"]: i for i in make(httpserver, tmp_path).gather({"incidents"})["incidents"]}
+    assert sorted(incidents) == [f"{API}#{n}" for n in (1, 2, 3, 4)]
+    assert [incidents[f"{API}#{n}"].get("caused_by") for n in (1, 2, 3)] == [None] * 3
+    assert incidents[f"{API}#4"]["caused_by"] == f"{API}/deployments/34"
+
+
 def test_unresolvable_cause_warns(httpserver: Any, tmp_path: Path) -> None:
     app = FakeGitLab(token=TOKEN)
     app.add_incident(API, 1, created_at="2026-11-20T00:00:00Z",
