@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrails.errors import UsageError
-from guardrails.fileio import atomic_write
 from guardrails.model import BaselineSummary, Outcome, Result, Rule
 from guardrails.plugin import hookimpl
 from guardrails.records import FACTORY, record
@@ -335,6 +334,8 @@ class BaselinePlugin:
             except OSError as exc:  # a full disk, a reader gone (exit 4, one line)
                 raise _stdout_error(exc) from None
             return
+        from guardrails.fileio import atomic_write  # only when a baseline is written
+
         target = Path(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -28,9 +28,6 @@ DEFAULT_PHRASES = (
 #: an HTML comment (also what a template's placeholder section may hold)
 COMMENT = re.compile(r"<!--[\s\S]*?-->")
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
-_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 # What is not the author's own voice: code spans, HTML comments, quotations.
 _IGNORED = (
     re.compile(r"(`+)[\s\S]+?\1"),
@@ -38,6 +35,44 @@ _IGNORED = (
     re.compile(r'"[^"]*"'),
     re.compile("\u201c[^\u201d]*\u201d"),
 )
+
+
+# A line's Markdown block openers, told by str methods: each answers exactly as
+# its regex (in its docstring) would, without compiling one in every run that checks
+# a postmortem (~1.5M instructions for the three; tests/unit/test_rules_incidents.py
+# holds them to the regexes). ``lead`` is ``line.lstrip(" ")``.
+
+def _ends_marker(rest: str) -> bool:
+    r"""``(?:[ \t]|$)`` at the start of ``rest`` (``$``: the end, or before a last newline)."""
+    return rest[:1] in (" ", "\t") or rest in ("", "\n")
+
+
+def _fence(line: str, lead: str) -> str | None:
+    r"""``^ {0,3}(`{3,}|~{3,})``'s group 1, or None."""
+    if len(line) - len(lead) > 3 or lead[:1] not in ("`", "~"):
+        return None
+    run = len(lead) - len(lead.lstrip(lead[0]))
+    return lead[:run] if run >= 3 else None
+
+
+def _heading(line: str, lead: str) -> bool:
+    r"""``^ {0,3}#{1,6}(?:[ \t]|$)`` matches."""
+    if len(line) - len(lead) > 3 or lead[:1] != "#":
+        return False
+    run = len(lead) - len(lead.lstrip("#"))
+    return run <= 6 and _ends_marker(lead[run:])
+
+
+def _list_item(line: str, lead: str) -> bool:
+    r"""``^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)`` matches (``\d``: a decimal digit)."""
+    if len(line) - len(lead) > 3 or not lead:
+        return False
+    if lead[0] in ("-", "*", "+"):
+        return _ends_marker(lead[1:])
+    run = 0
+    while run < len(lead) and run <= 9 and lead[run].isdecimal():
+        run += 1
+    return 1 <= run <= 9 and lead[run:run + 1] in (".", ")") and _ends_marker(lead[run + 1:])
 
 
 def phrase_list(params: Mapping[str, Any]) -> list[str]:
@@ -201,7 +236,8 @@ def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
         line = lines[number - 1]
         if fence is not None:
             # Only a run of the same character, at least as long, closes a fence.
-            if re.fullmatch(rf"{re.escape(fence[0])}{{{len(fence)},}}", line.strip()):
+            closing = line.strip()
+            if len(closing) >= len(fence) and not closing.strip(fence[0]):
                 fence = None
             continue
         if not line.strip():
@@ -209,29 +245,28 @@ def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
                 yield start, "\n".join(block)
             block, blank_before = [], True
             continue
-        # Each pattern is asked only of a line whose first character after its spaces
+        # Each opener is asked only of a line whose first character after its spaces
         # may start what it matches (a fence: ` or ~; a heading: #; a list item:
-        # -, *, + or a digit): most lines are prose, and a match call costs ~1,000
-        # instructions.
+        # -, *, + or a digit): most lines are prose.
         lead = line.lstrip(" ")
         opening = lead[:1]
-        m = _FENCE.match(line) if opening in ("`", "~") else None
+        opened = _fence(line, lead) if opening in ("`", "~") else None
         indented = line.startswith("\t") or len(line) - len(lead) >= 4
-        if m or (indented and (in_code or (blank_before and not in_list))):
+        if opened or (indented and (in_code or (blank_before and not in_list))):
             if block:
                 yield start, "\n".join(block)
             block = []
-            if m:
-                fence, in_code = m.group(1)[0] * len(m.group(1)), False
+            if opened:
+                fence, in_code = opened, False
             else:
                 in_code = True
             blank_before = False
             continue
         in_code = False
-        # Each pattern asked once a line (a heading is never a list item: "#" vs "-*+0-9")
-        heading = opening == "#" and _HEADING.match(line) is not None
+        # Each opener asked once a line (a heading is never a list item: "#" vs "-*+0-9")
+        heading = opening == "#" and _heading(line, lead)
         item = not heading and (opening in ("-", "*", "+") or opening.isdigit()) \
-            and _LIST_ITEM.match(line) is not None
+            and _list_item(line, lead)
         if (heading or item) and block:
             yield start, "\n".join(block)
             block = []

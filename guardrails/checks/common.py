@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -38,8 +37,18 @@ def expect_or_value(check: str, params: Mapping[str, Any]) -> list[RuleParamErro
     return []
 
 
-#: ``window`` as a CEL name of its own (not ``fact.window``, not ``windows``)
-_READS_WINDOW = re.compile(r"(?<![\w.])window(?!\w)")
+def _reads_window(text: str) -> bool:
+    r"""``window`` as a CEL name of its own (not ``fact.window``, not ``windows``):
+    ``(?<![\w.])window(?!\w)`` searched, without compiling it (``\w``: a character
+    ``str.isalnum()`` or ``_``)."""
+    at = text.find("window")
+    while at != -1:
+        before, after = text[at - 1:at], text[at + 6:at + 7]
+        if not (before and (before.isalnum() or before in "_.")) \
+                and not (after and (after.isalnum() or after == "_")):
+            return True
+        at = text.find("window", at + 1)
+    return False
 
 
 def window_unread(params: Mapping[str, Any],
@@ -56,7 +65,7 @@ def window_unread(params: Mapping[str, Any],
         return []
     for key in ("where", "expect", "value"):
         text = params.get(key)
-        if isinstance(text, str) and _READS_WINDOW.search(text):
+        if isinstance(text, str) and _reads_window(text):
             return []
     message = ("window: is read by nothing in this rule: each and count select facts "
                "by the window only through in_window: FIELD or a CEL condition naming "

@@ -12,8 +12,7 @@ as the files source keeps them in the fact's ``lines``.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from guardrails import fmt
@@ -49,16 +48,19 @@ def _postmortems(ctx: EvalContext, rule: Rule) -> tuple[list[Fact], CheckResult 
     return sorted(facts, key=lambda p: str(p.get("id") or p.get("file"))), None
 
 
-_ACTION_ITEMS_KEY = re.compile(r"^action_items\s*:")
+def _action_items_key(line: str) -> bool:
+    r"""``^action_items\s*:`` matches (``\s``: what ``str.lstrip()`` strips)."""
+    return line.startswith("action_items") and line[12:].lstrip().startswith(":")
 
 
-def _front_line(pm: Fact, text: str | re.Pattern[str], after: int = 0) -> int | None:
-    """First front-matter line after line ``after`` containing ``text`` (or matching it)."""
+def _front_line(pm: Fact, text: str | Callable[[str], bool], after: int = 0) -> int | None:
+    """First front-matter line after line ``after`` containing ``text`` (or for which
+    it is true)."""
     lines: Sequence[str] = pm.get("lines") or ()
     stop = max(int(pm.get("body_line") or 0) - 1, 0)
     for number in range(after + 1, min(stop, len(lines)) + 1):
         line = lines[number - 1]
-        if text.search(line) if isinstance(text, re.Pattern) else text in line:
+        if text in line if isinstance(text, str) else text(line):
             return number
     return None
 
@@ -117,7 +119,7 @@ class PostmortemCompleteCheck(Check):
         owned = [bool(str(i.get("owner") or "").strip()) for i in items]
         dated = [i.get("due") is not None for i in items]
         if not any(o and d for o, d in zip(owned, dated, strict=True)):
-            line = _front_line(pm, _ACTION_ITEMS_KEY)
+            line = _front_line(pm, _action_items_key)
             if not items:
                 problems.append((line, "no action items"))
             else:
@@ -206,7 +208,7 @@ class ActionItemsOnTimeCheck(Check):
         tz = ctx.config.timezone if ctx.config is not None else None
         total = open_items = undated = 0
         for pm in pms:
-            after = _front_line(pm, _ACTION_ITEMS_KEY) or 0
+            after = _front_line(pm, _action_items_key) or 0
             for item in pm.get("action_items") or ():
                 if not isinstance(item, Mapping):
                     continue

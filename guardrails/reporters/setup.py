@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from guardrails.errors import UsageError
 from guardrails.exits import silence_stdout, stdout_write_error
-from guardrails.fileio import atomic_writer
 from guardrails.plugin import Reporter, ReportOptions, hookimpl
 
 if TYPE_CHECKING:
@@ -221,6 +220,8 @@ class _ReportStream:
 @contextlib.contextmanager
 def report_file(name: str) -> Iterator[_ReportStream]:
     """An output file written atomically; failing to write it is a usage error (exit 4)."""
+    from guardrails.fileio import atomic_writer  # only a run with --output writes a file
+
     in_body = False
     try:
         Path(name).parent.mkdir(parents=True, exist_ok=True)

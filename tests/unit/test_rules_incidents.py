@@ -8,6 +8,7 @@ counted by hand in the text next to the test. NOW is 2026-11-20 00:00 UTC.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -357,25 +358,42 @@ def test_blame_quick_test_never_hides_a_hit_beyond_ascii(pieces: list[str], body
 _LINE_STARTS = st.sampled_from([
     "", " ", "  ", "   ", "    ", "\t", "#", "##", "####### ", "# ", "-", "- ", "* ", "+ ",
     "+", "1. ", "12) ", "1.", "\u0663. ", "\u00b2. ", "```", "~~~", "````", "`", "~",
-    "text", "x", "\u00e1", "-blame", "#tag",
+    "text", "x", "\u00e1", "-blame", "#tag", "\n", "123456789", "0", ".", ")", "\u00a0",
+    "######", "~`",
 ])
+
+# The Markdown openers as regexes: what blamewords' str methods must answer exactly.
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(_LINE_STARTS, max_size=3).map("".join), max_size=30),
        st.integers(min_value=1, max_value=4))
-def test_prose_blocks_skip_a_pattern_only_where_it_cannot_match(lines: list[str],
-                                                                 first: int) -> None:
-    """prose_blocks asks each line pattern only of a line whose first character after
-    its spaces may start a match: wherever it does not ask, the pattern finds nothing."""
-    for line in lines:
-        lead = line.lstrip(" ")[:1]
-        if lead not in ("`", "~"):
-            assert blamewords._FENCE.match(line) is None, line
-        if lead != "#":
-            assert blamewords._HEADING.match(line) is None, line
-        if not (lead in ("-", "*", "+") or lead.isdigit()):
-            assert blamewords._LIST_ITEM.match(line) is None, line
+def test_prose_blocks_openers_answer_as_their_regexes(lines: list[str], first: int) -> None:
+    """prose_blocks' fence, heading and list-item tests (str methods, asked only of a
+    line whose first character after its spaces may start one) answer what the
+    regexes do, on every line; a fence closes on a line of the same character, at
+    least as long, as a full match would say."""
+    for line in [*lines, *(a + b for a in lines[:5] for b in lines[:5])]:
+        lead = line.lstrip(" ")
+        fence = _FENCE.match(line)
+        assert blamewords._fence(line, lead) == (fence and fence.group(1)), line
+        assert blamewords._heading(line, lead) == (_HEADING.match(line) is not None), line
+        assert blamewords._list_item(line, lead) == (_LIST_ITEM.match(line) is not None), line
+        if lead[:1] not in ("`", "~"):
+            assert fence is None, line
+        if lead[:1] != "#":
+            assert _HEADING.match(line) is None, line
+        if not (lead[:1] in ("-", "*", "+") or lead[:1].isdigit()):
+            assert _LIST_ITEM.match(line) is None, line
+    for opening in ("```", "~~~~"):
+        for line in lines:
+            closes = re.fullmatch(rf"{re.escape(opening[0])}{{{len(opening)},}}", line.strip())
+            body = ["x", opening, "blame", line, "blame"]
+            # the second "blame" is prose only if the line closed the fence
+            assert any("blame" in t for n, t in blamewords.prose_blocks(body, 1)) == bool(closes)
     assert all(isinstance(n, int) for n, _ in blamewords.prose_blocks(lines, first))
 
 

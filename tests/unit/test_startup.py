@@ -174,6 +174,8 @@ UNNEEDED = {
     # jsonschema's validators only for what jsonschema decides; pyproject.toml's reader
     # only for a config there
     "guardrails.jsonvalidators", "guardrails.configtoml", "tomllib",
+    # atomic writes only for a run that writes a file (--output, baseline, init)
+    "guardrails.fileio",
 }
 
 

@@ -1,0 +1,59 @@
+"""Small matchers told by str methods instead of a regex compiled every run: each
+answers exactly what the regex it replaced answers (kept here as the oracle).
+
+``\\w`` and ``\\s`` in a ``str`` regex are ``str.isalnum()`` (or ``_``) and
+``str.isspace()``: the generated texts mix ASCII traps with characters beyond
+ASCII of each kind (letters, digits that are not decimal, spaces)."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guardrails.checks.common import _reads_window
+from guardrails.checks.incidents import _action_items_key
+from guardrails.sources.files_fields import normalised
+
+_WINDOW = re.compile(r"(?<![\w.])window(?!\w)")
+_ACTION_ITEMS = re.compile(r"^action_items\s*:")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[\s\-.]+")
+
+_PIECES = st.sampled_from([
+    "window", "windows", "Window", "action_items", "action_item", ":", " ", "\t", "\n",
+    "\u00a0", "\u2003", ".", "_", "-", "x", "X", "9", "\u00b2", "\u0663", "\u00e9", "\u00c9",
+    "fact.", "(", ")", "==", "at", "At", "\u212a", "",
+])
+_TEXTS = st.lists(_PIECES, max_size=12).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TEXTS)
+def test_window_is_read_as_the_regex_finds_it(text: str) -> None:
+    assert _reads_window(text) == (_WINDOW.search(text) is not None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TEXTS)
+def test_the_action_items_key_as_the_regex_matches_it(text: str) -> None:
+    assert _action_items_key(text) == (_ACTION_ITEMS.match(text) is not None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TEXTS)
+def test_normalised_is_the_two_regexes(text: str) -> None:
+    assert normalised(text) == _SEPARATORS.sub("_", _CAMEL.sub("_", text.strip())).lower()
+
+
+def test_every_single_character_beside_the_words() -> None:
+    """Each code point before and after ``window`` and ``action_items``, and alone as
+    a field name."""
+    for cp in range(0x3000):
+        c = chr(cp)
+        for text in (c + "window", "window" + c, "a.window" + c):
+            assert _reads_window(text) == (_WINDOW.search(text) is not None), repr(text)
+        for text in ("action_items" + c + ":", "action_items" + c):
+            assert _action_items_key(text) == (_ACTION_ITEMS.match(text) is not None), repr(text)
+        assert normalised(c) == _SEPARATORS.sub("_", _CAMEL.sub("_", c.strip())).lower()
