@@ -38,8 +38,10 @@ COMMON_PROPERTIES: dict[str, Any] = {
                        "description": "Exponential backoff factor between retries, seconds."},
     "max_pages": {"type": "integer", "minimum": 1,
                   "description": "Most pages read from one listing before giving up."},
-    "rate_limit_max_wait": {"type": "number", "minimum": 0,
-                            "description": "Longest wait, seconds, for a rate limit to reset."},
+    # At most a day: waiting past threading.TIMEOUT_MAX (~292 years) raised OverflowError.
+    "rate_limit_max_wait": {"type": "number", "minimum": 0, "maximum": 86400,
+                            "description": "Longest wait, seconds, for a rate limit to "
+                                           "reset, at most 86400 (a day)."},
     "workers": {"type": "integer", "minimum": 1, "maximum": 64,
                 "description": "Concurrent requests for per-item details."},
     "max_body_bytes": {"type": "integer", "minimum": 1,
