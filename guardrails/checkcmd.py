@@ -283,7 +283,8 @@ def plain_check(args: list[str]) -> dict[str, Any] | None:
         return None
     if "maxfail" in seen:  # click.IntRange(min=0): digits only here
         text = got["maxfail"]
-        if not (text.isascii() and text.isdigit()):
+        # at most 18 digits: int() of over 4,300 raises ValueError (a traceback)
+        if not (text.isascii() and text.isdigit() and len(text) <= 18):
             return None
         got["maxfail"] = int(text)
     if got["group_by"] not in (None, "team"):

@@ -229,7 +229,15 @@ def groups(kind: str, facts: Iterable[Mapping[str, Any]], path: str, store: Any,
         if isinstance(value, Mapping) and current is not None:
             key = kinds.subject(current, value)
         else:
-            key = f"{noun}/{excerpt(str(value), 100)}"
+            text = str(value)
+            key = f"{noun}/{excerpt(text, 100)}"
+            if len(text) > 100:
+                # Cut, two values alike in their first 100 characters were one group
+                # (two titles counted 2 against max 1); a digest of the whole keeps them two.
+                import hashlib
+
+                digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+                key += f" [{digest[:8]}]"
         out.setdefault(key, []).append(fact)
     return noun, out
 

@@ -50,6 +50,8 @@ from guardrails.textsafe import printable
 #: where GitHub looks, first found wins
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
+# white space other than space and tab ([^\S \t]: \s of any script, less those two)
+_ODD_SPACE = re.compile(r"[^\S \t]")
 _TEAM = re.compile(r"^@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/([A-Za-z0-9_.-]+)$")
 _USER = re.compile(r"^@[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s/]+\.[^@\s/]+$")
@@ -335,11 +337,21 @@ def _excerpt(raw: str) -> str:
 def parse(text: str, file: str = "CODEOWNERS") -> CodeOwners:
     """Parse CODEOWNERS text; invalid lines go to ``errors`` and are skipped."""
     co = CodeOwners(file=file)
-    for n, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
+    # Lines end at "\n" and words at spaces and tabs: str.splitlines() and str.split()
+    # also break at U+2028 and at a no-break space, so "* @org/web" with a no-break
+    # space owned every file here while GitHub need not read an owner in it.
+    for n, raw in enumerate(text.split("\n"), start=1):
+        line = raw.rstrip("\r").strip(" \t")
         if not line or line.startswith("#"):
             continue
-        tokens = line.split()
+        odd = _ODD_SPACE.search(line)
+        if odd is not None:
+            shown = _ODD_SPACE.sub(lambda m: f"\\u{ord(m.group()):04x}", _excerpt(raw))
+            co.errors.append(Problem(n, shown, (
+                f"holds U+{ord(odd.group()):04X}, white space other than a space or a "
+                "tab, where GitHub may not split the line (write a plain space)")))
+            continue
+        tokens = [t for t in line.replace("\t", " ").split(" ") if t]
         pattern, owners = tokens[0], []
         for tok in tokens[1:]:
             if tok.startswith("#"):

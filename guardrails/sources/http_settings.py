@@ -26,18 +26,22 @@ COMMON_PROPERTIES: dict[str, Any] = {
     "api_url": {"type": "string", "pattern": API_URL_PATTERN,
                 "description": "Base URL of the API (e.g. a GitHub Enterprise Server's "
                                "/api/v3), without user info, query or fragment."},
-    "timeout": {"type": "number", "exclusiveMinimum": 0,
-                "description": "Seconds one attempt may wait for a connection or data; a "
-                               "whole GET ends within timeout x (retries + 1), plus "
-                               "backoff and 1 s."},
+    # At most a day: a socket's timeout past ~9.2e9 s overflows time_t (1e300 was an
+    # OverflowError from urllib3, a traceback).
+    "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400,
+                "description": "Seconds one attempt may wait for a connection or data, "
+                               "at most 86400 (a day); a whole GET ends within timeout x "
+                               "(retries + 1), plus backoff and 1 s."},
     "retries": {"type": "integer", "minimum": 0, "maximum": 10,
                 "description": "Retries of connection errors, timeouts and 5xx answers."},
     "backoff_factor": {"type": "number", "minimum": 0,
                        "description": "Exponential backoff factor between retries, seconds."},
     "max_pages": {"type": "integer", "minimum": 1,
                   "description": "Most pages read from one listing before giving up."},
-    "rate_limit_max_wait": {"type": "number", "minimum": 0,
-                            "description": "Longest wait, seconds, for a rate limit to reset."},
+    # At most a day: waiting past threading.TIMEOUT_MAX (~292 years) raised OverflowError.
+    "rate_limit_max_wait": {"type": "number", "minimum": 0, "maximum": 86400,
+                            "description": "Longest wait, seconds, for a rate limit to "
+                                           "reset, at most 86400 (a day)."},
     "workers": {"type": "integer", "minimum": 1, "maximum": 64,
                 "description": "Concurrent requests for per-item details."},
     "max_body_bytes": {"type": "integer", "minimum": 1,

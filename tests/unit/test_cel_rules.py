@@ -151,6 +151,30 @@ rules:
     assert "2 of 3 teams outside 1..1 services: a (2), c (0)" in result.output
 
 
+def test_group_by_long_values_alike_in_their_start_stay_apart(tmp_path: Path) -> None:
+    # The group's subject is cut to 100 characters: two titles that differ only
+    # after that were one group of 2 (failing max 1) until the key held a digest.
+    start = "Checkout latency regression after the eu-west-1 failover drill, " * 2
+    config = make_project(tmp_path, org={"incidents.yaml": "incidents:\n" + "".join(
+        f'  - {{id: INC-{i}, created_at: "2026-11-0{i + 1}T00:00:00Z", '
+        f'title: "{start}{card} {extra}"}}\n'
+        for i, (card, extra) in enumerate([("visa", "x" * 40), ("amex", "x" * 40),
+                                           ("amex", "x" * 40)]))},
+        rules={"rules/r.yaml": """\
+pack: p
+rules:
+  - id: unique-titles
+    check: count
+    facts: incidents
+    group_by: title
+    max: 1
+"""})
+    result = _check(config)
+    assert result.exit_code == 1, result.output
+    assert "FAILED p::unique-titles - 1 of 2 titles above 1 incidents:" in result.output
+    assert "... [" in result.output and "] (2)" in result.output
+
+
 def test_group_by_unknown_field_is_a_load_error(tmp_path: Path) -> None:
     config = _rule(tmp_path, """\
   - id: r

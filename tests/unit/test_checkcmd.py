@@ -88,6 +88,7 @@ def test_the_usual_command_lines_are_read(args: list[str]) -> None:
     ["--help"], ["-h"], ["--example"], ["-c", FOLDER], ["-c"], ["-q", "-q"],
     ["-c", "a.yaml", "-c", "b.yaml"], ["--maxfail", "+3"], ["--group-by", "owner"],
     ["-o", "x.json"], ["-cguardrails.yaml"], ["--", "x"], ["-k", "-x"], ["--nosuch"],
+    ["--maxfail", "9" * 5000],  # int() refuses over 4,300 digits: it was a traceback
 ])
 def test_the_others_go_to_click(args: list[str]) -> None:
     assert plain_check(["check", *args]) is None

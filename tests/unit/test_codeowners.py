@@ -150,6 +150,10 @@ def test_fact_shape_covers_every_tracked_file(tmp_path: Path) -> None:
     ("\x1b[2Jx @bob", "control character"),
     ("a" * 1025 + " @bob", "longer than 1024 characters"),
     ("**/a/" * 17 + "z @bob", "more than 16 '**'"),
+    # str.split() broke at these: the line owned '*' by @bob here, whatever GitHub reads
+    ("*\u00a0@bob", "U+00A0, white space other than a space or a tab"),
+    ("*\u2028@bob", "U+2028"),
+    ("* @ann\u3000@bob", "U+3000"),
 ])
 def test_odd_lines_are_reported_not_raised(line: str, words: str) -> None:
     co = codeowners.parse("* @ann\n" + line + "\n", "CODEOWNERS")
