@@ -57,3 +57,31 @@ def test_every_single_character_beside_the_words() -> None:
         for text in ("action_items" + c + ":", "action_items" + c):
             assert _action_items_key(text) == (_ACTION_ITEMS.match(text) is not None), repr(text)
         assert normalised(c) == _SEPARATORS.sub("_", _CAMEL.sub("_", c.strip())).lower()
+
+
+# blamewords' ignored spans, as the regexes found them
+_IGNORED = (
+    re.compile(r"(`+)[\s\S]+?\1"),
+    re.compile(r"<!--[\s\S]*?-->"),
+    re.compile(r'"[^"]*"'),
+    re.compile("\u201c[^\u201d]*\u201d"),
+)
+_MASK_PIECES = st.sampled_from([
+    "<!--", "-->", "<!-->", "<!--->", "--", ">", "<", "!", '"', "\u201c", "\u201d", "`", "``",
+    "x", "blame", " ", "\n", "-", "\u2019",
+])
+
+
+def _mask_reference(text: str) -> str:
+    for pattern in _IGNORED:
+        text = pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    return text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_MASK_PIECES, max_size=20).map("".join))
+def test_masking_and_comments_as_the_regexes(text: str) -> None:
+    from guardrails.checks import blamewords
+
+    assert blamewords._mask(text) == _mask_reference(text)
+    assert blamewords.strip_comments(text) == _IGNORED[1].sub("", text)
