@@ -25,16 +25,53 @@ DEFAULT_PHRASES = (
     "sloppy", "lazy", "reckless",
 )
 
-#: an HTML comment (also what a template's placeholder section may hold)
-COMMENT = re.compile(r"<!--[\s\S]*?-->")
 
-# What is not the author's own voice: code spans, HTML comments, quotations.
-_IGNORED = (
-    re.compile(r"(`+)[\s\S]+?\1"),
-    COMMENT,
-    re.compile(r'"[^"]*"'),
-    re.compile("\u201c[^\u201d]*\u201d"),
-)
+# What is not the author's own voice (code spans, HTML comments, quotations) is
+# found by str finds, not regexes compiled every run (~0.7M instructions).
+
+def _spans(text: str, opening: str, closing: str) -> Iterator[tuple[int, int]]:
+    r"""``(start, end)`` of each match of the regex ``opening[\s\S]*?closing`` (for a
+    one-character ``opening``/``closing``: ``opening[^closing]*closing``), left to
+    right as ``re.finditer`` finds them; by str finds, without compiling it."""
+    at = text.find(opening)
+    while at != -1:
+        end = text.find(closing, at + len(opening))
+        if end == -1:  # no closing after this opening: none after a later one either
+            return
+        end += len(closing)
+        yield at, end
+        at = text.find(opening, end)
+
+
+def strip_comments(text: str) -> str:
+    r"""``text`` without its HTML comments (``<!--[\s\S]*?-->``: what a template's
+    placeholder section may hold)."""
+    if "<!--" not in text:
+        return text
+    parts, last = [], 0
+    for start, end in _spans(text, "<!--", "-->"):
+        parts.append(text[last:start])
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _blanked(span: str) -> str:
+    """``span`` as spaces, its newlines kept."""
+    return "".join(c if c == "\n" else " " for c in span)
+
+
+def _blank(text: str, opening: str, closing: str) -> str:
+    """``text`` with each span of :func:`_spans` blanked, its newlines kept."""
+    if opening not in text:
+        return text
+    parts, last = [], 0
+    for start, end in _spans(text, opening, closing):
+        parts.append(text[last:start])
+        parts.append(_blanked(text[start:end]))
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 # A line's Markdown block openers, told by str methods: each answers exactly as
@@ -285,10 +322,15 @@ def prose_blocks(lines: Sequence[str], first: int) -> Iterator[tuple[int, str]]:
 
 
 def _mask(text: str) -> str:
-    """Blank out ignored spans, keeping newlines so offsets map to lines."""
-    for pattern in _IGNORED:
-        text = pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-    return text
+    """Blank out what is not the author's own voice (code spans, HTML comments,
+    quotations, in that order), keeping newlines so offsets map to lines."""
+    if "`" in text:  # a code span: a run of backticks, text, the same run (re's cache
+        # keeps it compiled; a text without a backtick has none, and most runs never
+        # compile it)
+        text = re.sub(r"(`+)[\s\S]+?\1", lambda m: _blanked(m.group(0)), text)
+    text = _blank(text, "<!--", "-->")
+    text = _blank(text, '"', '"')
+    return _blank(text, "\u201c", "\u201d")
 
 
 def blame_hits(pm: Fact, pattern: re.Pattern[str], phrases: Sequence[str],

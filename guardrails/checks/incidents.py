@@ -17,12 +17,12 @@ from typing import Any
 
 from guardrails import fmt
 from guardrails.checks.blamewords import (
-    COMMENT,
     QuickTest,
     blame_hits,
     phrase_list,
     phrase_pattern,
     searched_text,
+    strip_comments,
 )
 from guardrails.checks.generic import no_data
 from guardrails.facts import subject
@@ -71,7 +71,7 @@ def _front_line(pm: Fact, text: str | Callable[[str], bool], after: int = 0) -> 
 
 
 def _is_empty(text: str) -> bool:
-    return COMMENT.sub("", text).strip().lower() in _PLACEHOLDERS
+    return strip_comments(text).strip().lower() in _PLACEHOLDERS
 
 
 class PostmortemCompleteCheck(Check):

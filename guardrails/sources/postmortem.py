@@ -32,8 +32,10 @@ from guardrails.yamlio import PathKey, Position
 
 @functools.cache
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(heading, fence): compiled when a postmortem is first parsed (a warm run reads
-    them from the org data cache, and compiles neither)."""
+    """(heading, fence): what :func:`parse_sections` reads a line as. It compiles the
+    heading regex only for a level-2 heading off its fast path, and tells the rest
+    by str methods (tests/unit/test_postmortem_parse.py compares it with reading
+    every line through both regexes)."""
     return (re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$"),
             re.compile(r"^ {0,3}(`{3,}|~{3,})"))
 
@@ -140,8 +142,6 @@ def parse_sections(lines: list[str], body_line: int) -> tuple[dict[str, str], di
         if current is not None and current not in sections:
             sections[current] = "\n".join(collected).strip()
 
-    heading_re, fence_re = _patterns()
-
     for number in range(body_line, len(lines) + 1):
         line = lines[number - 1]
         if fence is None and (not line or line[0] not in _MAY_OPEN):
@@ -158,19 +158,32 @@ def parse_sections(lines: list[str], body_line: int) -> tuple[dict[str, str], di
             current, collected = line[3:].strip(), []
             section_lines.setdefault(current, number)
             continue
-        m = fence_re.match(line)
-        if fence is None and m:
-            fence = m.group(1)[0] * 3
+        # The fence and heading regexes' answers by str methods where they suffice:
+        # a fence opens on ``^ {0,3}(`{3,}|~{3,})``; a level-1 heading is
+        # ``^ {0,3}#`` then the end or a blank (no line break but a last one),
+        # as the heading regex matches it. Only a level-2 heading off the fast
+        # path above needs the heading regex's text (compiled then: ~1.2M
+        # instructions the two, which most runs never need).
+        lead = line.lstrip(" ")
+        shallow = len(line) - len(lead) <= 3
+        if fence is None and shallow and lead[:3] in ("```", "~~~"):
+            fence = lead[0] * 3
         elif fence is not None and line.strip().startswith(fence):
             fence = None
-        elif fence is None:
-            h = heading_re.match(line)
-            if h and len(h.group(1)) <= 2:
+        elif fence is None and shallow and lead[:1] == "#":
+            level = len(lead) - len(lead.lstrip("#"))
+            rest = lead[level:]
+            if level == 1 and (rest in ("", "\n")
+                               or (rest[0] in " \t" and "\n" not in rest[:-1])):
                 flush()
                 current, collected = None, []
-                if len(h.group(1)) == 2:
-                    current = (h.group(2) or "").strip()
-                    section_lines.setdefault(current, number)
+                continue
+            h = _patterns()[0].match(line) if level == 2 else None
+            if h:
+                flush()
+                current = (h.group(2) or "").strip()
+                collected = []
+                section_lines.setdefault(current, number)
                 continue
         if current is not None:
             collected.append(line)

@@ -233,6 +233,9 @@ _MD_LINES = st.sampled_from([
     # the plain level-2 heading's fast path and its near misses
     "## Summary ", "## Summary\t", "##  Summary", "## a # b", "## a#", "## #", "## ",
     "## \t", "## x\r", "## \u00a0x\u00a0", "## Impact", "###  x", "## `x`", "## ~~~",
+    # level-1 headings and fences told by str methods: their near misses
+    "#\n", "# a\n", "# a\nb", "#\t\n\n", "#x", "# a #", "#######", "####### x", "   # x",
+    "    # x", "   ```", "    ```", "``", "~~", "`~~", "~```", "##\n", "#\tTitle",
 ])
 
 

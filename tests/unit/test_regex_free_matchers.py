@@ -57,3 +57,63 @@ def test_every_single_character_beside_the_words() -> None:
         for text in ("action_items" + c + ":", "action_items" + c):
             assert _action_items_key(text) == (_ACTION_ITEMS.match(text) is not None), repr(text)
         assert normalised(c) == _SEPARATORS.sub("_", _CAMEL.sub("_", c.strip())).lower()
+
+
+# blamewords' ignored spans, as the regexes found them
+_IGNORED = (
+    re.compile(r"(`+)[\s\S]+?\1"),
+    re.compile(r"<!--[\s\S]*?-->"),
+    re.compile(r'"[^"]*"'),
+    re.compile("\u201c[^\u201d]*\u201d"),
+)
+_MASK_PIECES = st.sampled_from([
+    "<!--", "-->", "<!-->", "<!--->", "--", ">", "<", "!", '"', "\u201c", "\u201d", "`", "``",
+    "x", "blame", " ", "\n", "-", "\u2019",
+])
+
+
+def _mask_reference(text: str) -> str:
+    for pattern in _IGNORED:
+        text = pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    return text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_MASK_PIECES, max_size=20).map("".join))
+def test_masking_and_comments_as_the_regexes(text: str) -> None:
+    from guardrails.checks import blamewords
+
+    assert blamewords._mask(text) == _mask_reference(text)
+    assert blamewords.strip_comments(text) == _IGNORED[1].sub("", text)
+
+
+_SEVERITY = re.compile(r"\s*SEV\s*(\d{1,9})\s*", re.I | re.A)
+_SEVERITY_PIECES = st.sampled_from([
+    "SEV", "sev", "Sev", "S", "E", "V", "\u017fev", "SE\u212a", "1", "0", "9", "12345",
+    "\u0663", "\u00b2", " ", "\t", "\n", "\x0b", "\x0c", "\u00a0", "\u2003", "x", "-", "+",
+])
+
+
+def _severity_reference(text: str) -> int:
+    m = _SEVERITY.fullmatch(text)
+    return int(m.group(1)) if m else 99
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_SEVERITY_PIECES, max_size=8).map("".join))
+def test_severity_numbers_as_the_regex(text: str) -> None:
+    from guardrails.checks.dora_stability import _severity_number
+
+    assert _severity_number(text) == _severity_reference(text)
+
+
+def test_severity_numbers_every_character_and_length() -> None:
+    from guardrails.checks.dora_stability import _severity_number
+
+    for cp in range(0x3000):
+        c = chr(cp)
+        for text in (c + "SEV1", "SEV" + c + "1", "SEV1" + c, c + "EV1", "S" + c + "V1",
+                     "SE" + c + "1", "SEV" + c):
+            assert _severity_number(text) == _severity_reference(text), repr(text)
+    for n in range(12):
+        assert _severity_number("SEV" + "7" * n) == _severity_reference("SEV" + "7" * n)
