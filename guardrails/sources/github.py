@@ -73,7 +73,7 @@ class GitHubSource(Source):
         "additionalProperties": False,
         "required": ["repo"],
         "properties": {
-            "repo": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+            "repo": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?![\s\S])",
                      "description": "owner/name of the repository."},
             "environment": {"type": "string",
                             "description": "Deployment environment to read (production)."},

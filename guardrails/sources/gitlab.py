@@ -56,7 +56,7 @@ AUTH = {
 # rollback in the window redeploys a sha an older deployment shipped, and a
 # deployment in the window ships merge requests merged before it.
 LOOKBACK = timedelta(days=30)
-_PROJECT_PATH = r"^(?!.*\.\.)[A-Za-z0-9_.][A-Za-z0-9_./-]{0,254}$"
+_PROJECT_PATH = r"^(?!.*\.\.)[A-Za-z0-9_.][A-Za-z0-9_./-]{0,254}(?![\s\S])"
 _PROJECT_REF = {"anyOf": [{"type": "integer", "minimum": 1},
                           {"type": "string", "pattern": _PROJECT_PATH}]}
 

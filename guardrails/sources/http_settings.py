@@ -17,7 +17,7 @@ from typing import Any
 #: an API's base URL: no user info, query or fragment. Paths are appended to it (a query
 #: would swallow them), pages and redirects are compared with its host, and a token
 #: there would travel in every URL; a token goes in token_env.
-API_URL_PATTERN = "^https?://[^/?#@\\s]+(/[^?#\\s]*)?$"
+API_URL_PATTERN = "^https?://[^/?#@\\s]+(/[^?#\\s]*)?(?![\\s\\S])"
 
 #: JSON Schema properties every HTTP source accepts (merged into its own schema)
 COMMON_PROPERTIES: dict[str, Any] = {
