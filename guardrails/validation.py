@@ -242,6 +242,11 @@ def _default_fix(err: Any, error_cls: type[UsageError],
         return (f"write a number YAML reads as one, without quotes: YAML 1.1 reads "
                 f"{excerpt(value, 40)} as text (an exponent needs a dot and a sign: 1.0e+6)")
     name = "rules" if issubclass(error_cls, RuleFileError) else "config"
+    described = schema.get("description")
+    if err.validator == "pattern" and isinstance(described, str) and 0 < len(described) <= 200:
+        # a regex alone shows no way out; the field's own words say what it holds
+        return (f"write what this field takes: {described.strip().rstrip('.')} "
+                f"(`guardrails schema {name}`)")
     return f"compare it with the fields in `guardrails schema {name}`"
 
 

@@ -458,3 +458,13 @@ def test_an_override_min_above_the_rules_max_points_at_the_override(tmp_path: Pa
     (msg,) = messages(err)
     assert msg.startswith("rules/p.yaml:8:")
     assert "min 5 is above max 3" in msg
+
+
+def test_a_value_of_the_wrong_form_is_told_what_the_field_takes(tmp_path: Path) -> None:
+    # a regex alone shows no way out: the field's own description does
+    err = load_error(tmp_path, {"rules/p.yaml": "pack: 'a b'\nrules:\n"
+                                "  - {id: a, check: count, facts: teams, min: 1}\n"})
+    (text,) = messages(err)
+    assert text.startswith("rules/p.yaml:1:"), text
+    assert text.endswith("Fix: write what this field takes: Pack name: the first half of "
+                         "every rule id (pack::rule-id) (`guardrails schema rules`)"), text
