@@ -12,7 +12,7 @@ beyond a postmortem's ``lines``/``body_line``/``sections``.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 Fact = Mapping[str, Any]
@@ -43,17 +43,23 @@ def _spans(text: str, opening: str, closing: str) -> Iterator[tuple[int, int]]:
         at = text.find(opening, end)
 
 
-def strip_comments(text: str) -> str:
-    r"""``text`` without its HTML comments (``<!--[\s\S]*?-->``: what a template's
-    placeholder section may hold)."""
-    if "<!--" not in text:
+def _replace_spans(text: str, opening: str, closing: str, fill: Callable[[str], str]) -> str:
+    """``text`` with each span of :func:`_spans` replaced by ``fill(span)``."""
+    if opening not in text:
         return text
     parts, last = [], 0
-    for start, end in _spans(text, "<!--", "-->"):
+    for start, end in _spans(text, opening, closing):
         parts.append(text[last:start])
+        parts.append(fill(text[start:end]))
         last = end
     parts.append(text[last:])
     return "".join(parts)
+
+
+def strip_comments(text: str) -> str:
+    r"""``text`` without its HTML comments (``<!--[\s\S]*?-->``: what a template's
+    placeholder section may hold)."""
+    return _replace_spans(text, "<!--", "-->", lambda span: "")
 
 
 def _blanked(span: str) -> str:
@@ -63,15 +69,7 @@ def _blanked(span: str) -> str:
 
 def _blank(text: str, opening: str, closing: str) -> str:
     """``text`` with each span of :func:`_spans` blanked, its newlines kept."""
-    if opening not in text:
-        return text
-    parts, last = [], 0
-    for start, end in _spans(text, opening, closing):
-        parts.append(text[last:start])
-        parts.append(_blanked(text[start:end]))
-        last = end
-    parts.append(text[last:])
-    return "".join(parts)
+    return _replace_spans(text, opening, closing, _blanked)
 
 
 # A line's Markdown block openers, told by str methods: each answers exactly as
